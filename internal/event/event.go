@@ -1,0 +1,125 @@
+// Package event defines the event of Hookline's log, its ids and how event
+// types are matched by subscriptions.
+package event
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+)
+
+// Event is one entry of the durable event log.
+type Event struct {
+	ID             string
+	TenantID       string
+	Type           string
+	Source         string
+	Data           json.RawMessage
+	OccurredAt     time.Time
+	IdempotencyKey string
+	CreatedAt      time.Time
+}
+
+// Id prefixes, so an id tells what it names.
+const (
+	PrefixEvent    = "evt"
+	PrefixEndpoint = "ep"
+	PrefixDelivery = "dlv"
+	PrefixAttempt  = "atm"
+	PrefixTenant   = "ten"
+	PrefixAPIKey   = "key"
+)
+
+var (
+	entropyMu sync.Mutex
+	entropy   = ulid.Monotonic(rand.Reader, 0)
+)
+
+// NewID returns a time-sortable id such as evt_01JD… made of prefix and a
+// ULID for time t. Ids made in the same millisecond still sort in creation
+// order within this process.
+func NewID(prefix string, t time.Time) string {
+	entropyMu.Lock()
+	id := ulid.MustNew(ulid.Timestamp(t), entropy)
+	entropyMu.Unlock()
+	return prefix + "_" + strings.ToLower(id.String())
+}
+
+var typeName = regexp.MustCompile(`^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$`)
+
+// MaxTypeLength bounds the length of an event type name.
+const MaxTypeLength = 200
+
+// ValidateType reports whether name is a valid event type: dot-separated
+// segments of letters, digits, '_' and '-'.
+func ValidateType(name string) error {
+	if name == "" {
+		return fmt.Errorf("event type is empty")
+	}
+	if len(name) > MaxTypeLength {
+		return fmt.Errorf("event type is longer than %d characters", MaxTypeLength)
+	}
+	if !typeName.MatchString(name) {
+		return fmt.Errorf("event type %q must be dot-separated segments of letters, digits, '_' or '-'", name)
+	}
+	return nil
+}
+
+// ValidatePattern reports whether p is a valid subscription pattern: an
+// event type whose segments may be "*" (one segment) or whose last segment
+// may be "**" (any number of segments), or "*" alone for every type.
+func ValidatePattern(p string) error {
+	if p == "*" || p == "**" {
+		return nil
+	}
+	segs := strings.Split(p, ".")
+	for i, s := range segs {
+		if s == "*" || (s == "**" && i == len(segs)-1) {
+			continue
+		}
+		if err := ValidateType(s); err != nil {
+			return fmt.Errorf("pattern %q: segment %q is not a name, '*' or a final '**'", p, s)
+		}
+	}
+	return nil
+}
+
+// Match reports whether event type typ matches pattern: "order.created"
+// matches itself, "order.*" matches one more segment, "order.**" any number
+// of further segments, and "*" alone matches everything.
+func Match(pattern, typ string) bool {
+	if pattern == "*" || pattern == "**" || pattern == typ {
+		return true
+	}
+	ps := strings.Split(pattern, ".")
+	ts := strings.Split(typ, ".")
+	for i, p := range ps {
+		if p == "**" && i == len(ps)-1 {
+			return len(ts) > i
+		}
+		if i >= len(ts) || (p != "*" && p != ts[i]) {
+			return false
+		}
+	}
+	return len(ps) == len(ts)
+}
+
+// MatchAny reports whether typ matches any of patterns. An empty list
+// matches every type.
+func MatchAny(patterns []string, typ string) bool {
+	if len(patterns) == 0 {
+		return true
+	}
+	for _, p := range patterns {
+		if Match(p, typ) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,59 @@
+package event
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestMatch(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		pattern, typ string
+		want         bool
+	}{
+		{"order.created", "order.created", true},
+		{"order.created", "order.updated", false},
+		{"order.*", "order.created", true},
+		{"order.*", "order.created.v2", false},
+		{"order.*", "order", false},
+		{"order.**", "order.created.v2", true},
+		{"order.**", "order", false},
+		{"*.created", "user.created", true},
+		{"*", "anything.at.all", true},
+		{"user.*", "order.created", false},
+	}
+	for _, c := range cases {
+		require.Equal(t, c.want, Match(c.pattern, c.typ), "%s vs %s", c.pattern, c.typ)
+	}
+	require.True(t, MatchAny(nil, "x"))
+	require.True(t, MatchAny([]string{"a", "order.*"}, "order.paid"))
+	require.False(t, MatchAny([]string{"a"}, "b"))
+}
+
+func TestValidate(t *testing.T) {
+	t.Parallel()
+	require.NoError(t, ValidateType("order.created"))
+	require.Error(t, ValidateType(""))
+	require.Error(t, ValidateType("order..created"))
+	require.Error(t, ValidateType("order created"))
+	require.Error(t, ValidateType(strings.Repeat("a", MaxTypeLength+1)))
+	require.NoError(t, ValidatePattern("order.*"))
+	require.NoError(t, ValidatePattern("order.**"))
+	require.NoError(t, ValidatePattern("*"))
+	require.Error(t, ValidatePattern("order.**.x"))
+	require.Error(t, ValidatePattern("order.cre ated"))
+}
+
+func TestNewIDSortsByTime(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	a := NewID(PrefixEvent, now)
+	b := NewID(PrefixEvent, now)
+	c := NewID(PrefixEvent, now.Add(time.Millisecond))
+	require.True(t, strings.HasPrefix(a, "evt_"))
+	require.Less(t, a, b)
+	require.Less(t, b, c)
+}
