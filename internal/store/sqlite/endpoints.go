@@ -1,0 +1,136 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hookline/hookline/internal/store"
+)
+
+const endpointCols = `id, tenant_id, url, description, event_types, filter, format, headers, timeout_ms,
+	retry_schedule, enabled, disabled_reason, secrets, created_at, updated_at`
+
+func (s *Store) sealSecrets(secrets []store.Secret) []byte {
+	return s.box.Seal([]byte(toJSON(secrets)))
+}
+
+func (s *Store) scanEndpoint(sc scanner) (store.Endpoint, error) {
+	var (
+		ep                         store.Endpoint
+		types, headers, schedule   string
+		timeoutMS, created, update int64
+		sealed                     []byte
+	)
+	err := sc.Scan(&ep.ID, &ep.TenantID, &ep.URL, &ep.Description, &types, &ep.Filter, &ep.Format, &headers,
+		&timeoutMS, &schedule, &ep.Enabled, &ep.DisabledReason, &sealed, &created, &update)
+	if err != nil {
+		return ep, err
+	}
+	ep.Timeout = time.Duration(timeoutMS) * time.Millisecond
+	ep.CreatedAt, ep.UpdatedAt = fromMS(created), fromMS(update)
+	var scheduleMS []int64
+	if err := errorsJoinUnmarshal(
+		unmarshal(types, &ep.EventTypes),
+		unmarshal(headers, &ep.Headers),
+		unmarshal(schedule, &scheduleMS),
+	); err != nil {
+		return ep, fmt.Errorf("decode endpoint %s: %w", ep.ID, err)
+	}
+	for _, d := range scheduleMS {
+		ep.RetrySchedule = append(ep.RetrySchedule, time.Duration(d)*time.Millisecond)
+	}
+	plain, err := s.box.Open(sealed)
+	if err != nil {
+		return ep, fmt.Errorf("decrypt secrets of endpoint %s: %w", ep.ID, err)
+	}
+	if err := json.Unmarshal(plain, &ep.Secrets); err != nil {
+		return ep, fmt.Errorf("decode secrets of endpoint %s: %w", ep.ID, err)
+	}
+	return ep, nil
+}
+
+func unmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+func errorsJoinUnmarshal(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func endpointArgs(ep store.Endpoint) (types, headers, schedule string) {
+	scheduleMS := make([]int64, 0, len(ep.RetrySchedule))
+	for _, d := range ep.RetrySchedule {
+		scheduleMS = append(scheduleMS, d.Milliseconds())
+	}
+	if ep.EventTypes == nil {
+		ep.EventTypes = []string{}
+	}
+	if ep.Headers == nil {
+		ep.Headers = map[string]string{}
+	}
+	return toJSON(ep.EventTypes), toJSON(ep.Headers), toJSON(scheduleMS)
+}
+
+// CreateEndpoint inserts an endpoint, sealing its secrets.
+func (s *Store) CreateEndpoint(ctx context.Context, ep store.Endpoint) error {
+	types, headers, schedule := endpointArgs(ep)
+	_, err := s.w.ExecContext(ctx, `INSERT INTO endpoints (`+endpointCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		ep.ID, ep.TenantID, ep.URL, ep.Description, types, ep.Filter, ep.Format, headers, ep.Timeout.Milliseconds(),
+		schedule, ep.Enabled, ep.DisabledReason, s.sealSecrets(ep.Secrets), ms(ep.CreatedAt), ms(ep.UpdatedAt))
+	return wrapWrite("create endpoint", err)
+}
+
+// GetEndpoint returns one of a tenant's endpoints.
+func (s *Store) GetEndpoint(ctx context.Context, tenantID, id string) (store.Endpoint, error) {
+	ep, err := s.scanEndpoint(s.r.QueryRowContext(ctx, `SELECT `+endpointCols+` FROM endpoints WHERE tenant_id = ? AND id = ?`, tenantID, id))
+	return ep, wrapRead("get endpoint", err)
+}
+
+// ListEndpoints lists a tenant's endpoints, newest first.
+func (s *Store) ListEndpoints(ctx context.Context, tenantID string, p store.Page) ([]store.Endpoint, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+endpointCols+` FROM endpoints
+		WHERE tenant_id = ? AND (? = '' OR id < ?) ORDER BY id DESC LIMIT ?`, tenantID, p.Cursor, p.Cursor, limitOf(p))
+	if err != nil {
+		return nil, fmt.Errorf("list endpoints: %w", err)
+	}
+	return collect(rows, s.scanEndpoint)
+}
+
+// EnabledEndpoints lists every enabled endpoint of a tenant.
+func (s *Store) EnabledEndpoints(ctx context.Context, tenantID string) ([]store.Endpoint, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+endpointCols+` FROM endpoints WHERE tenant_id = ? AND enabled = 1 ORDER BY id`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("list enabled endpoints: %w", err)
+	}
+	return collect(rows, s.scanEndpoint)
+}
+
+// UpdateEndpoint replaces an endpoint's mutable fields.
+func (s *Store) UpdateEndpoint(ctx context.Context, ep store.Endpoint) error {
+	types, headers, schedule := endpointArgs(ep)
+	res, err := s.w.ExecContext(ctx, `UPDATE endpoints SET url = ?, description = ?, event_types = ?, filter = ?, format = ?,
+		headers = ?, timeout_ms = ?, retry_schedule = ?, enabled = ?, disabled_reason = ?, secrets = ?, updated_at = ?
+		WHERE tenant_id = ? AND id = ?`,
+		ep.URL, ep.Description, types, ep.Filter, ep.Format, headers, ep.Timeout.Milliseconds(), schedule,
+		ep.Enabled, ep.DisabledReason, s.sealSecrets(ep.Secrets), ms(ep.UpdatedAt), ep.TenantID, ep.ID)
+	return affected("update endpoint", res, err)
+}
+
+// DisableEndpoint turns an endpoint off with a reason.
+func (s *Store) DisableEndpoint(ctx context.Context, tenantID, id, reason string, at time.Time) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE endpoints SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
+		reason, ms(at), tenantID, id)
+	return affected("disable endpoint", res, err)
+}
+
+// DeleteEndpoint deletes an endpoint. Its unfinished tasks fail when they
+// next run.
+func (s *Store) DeleteEndpoint(ctx context.Context, tenantID, id string) error {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM endpoints WHERE tenant_id = ? AND id = ?`, tenantID, id)
+	return affected("delete endpoint", res, err)
+}

@@ -1,0 +1,107 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/store"
+)
+
+const eventCols = `id, tenant_id, type, source, data, occurred_at, coalesce(idempotency_key, ''), created_at`
+
+func scanEvent(sc scanner) (event.Event, error) {
+	var e event.Event
+	var occurred, created int64
+	err := sc.Scan(&e.ID, &e.TenantID, &e.Type, &e.Source, &e.Data, &occurred, &e.IdempotencyKey, &created)
+	e.OccurredAt, e.CreatedAt = fromMS(occurred), fromMS(created)
+	return e, err
+}
+
+// AcceptEvents writes events and their tasks in one transaction.
+func (s *Store) AcceptEvents(ctx context.Context, evs []store.NewEvent, idemSince time.Time) (_ []store.Accepted, err error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("accept events: begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	out := make([]store.Accepted, len(evs))
+	type idemKey struct{ tenant, key string }
+	inBatch := make(map[idemKey]int)
+	for i, ne := range evs {
+		e := ne.Event
+		if e.IdempotencyKey != "" {
+			k := idemKey{e.TenantID, e.IdempotencyKey}
+			if j, ok := inBatch[k]; ok {
+				out[i] = store.Accepted{Event: out[j].Event, Duplicate: true}
+				continue
+			}
+			prev, err := scanEvent(tx.QueryRowContext(ctx, `SELECT `+eventCols+` FROM events
+				WHERE tenant_id = ? AND idempotency_key = ? AND created_at >= ? ORDER BY id DESC LIMIT 1`,
+				e.TenantID, e.IdempotencyKey, ms(idemSince)))
+			switch {
+			case err == nil:
+				out[i] = store.Accepted{Event: prev, Duplicate: true}
+				inBatch[k] = i
+				continue
+			case !errors.Is(err, sql.ErrNoRows):
+				return nil, fmt.Errorf("accept events: check idempotency key: %w", err)
+			}
+			inBatch[k] = i
+		}
+		var idem any
+		if e.IdempotencyKey != "" {
+			idem = e.IdempotencyKey
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO events (id, tenant_id, type, source, data, occurred_at, idempotency_key, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, e.TenantID, e.Type, e.Source, []byte(e.Data), ms(e.OccurredAt), idem, ms(e.CreatedAt)); err != nil {
+			return nil, fmt.Errorf("accept events: insert event: %w", err)
+		}
+		if err := insertTasks(ctx, tx, ne.Tasks); err != nil {
+			return nil, fmt.Errorf("accept events: %w", err)
+		}
+		out[i] = store.Accepted{Event: e, Tasks: ne.Tasks}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("accept events: commit: %w", err)
+	}
+	return out, nil
+}
+
+func insertTasks(ctx context.Context, tx *sql.Tx, ts []store.Task) error {
+	for _, t := range ts {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tasks (id, tenant_id, event_id, event_type, kind, destination_id, status,
+			attempts, next_at, lease_until, last_error, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			t.ID, t.TenantID, t.EventID, t.EventType, t.Kind, t.DestinationID, t.Status, t.Attempts, ms(t.NextAt),
+			ms(t.LeaseUntil), t.LastError, ms(t.CreatedAt), ms(t.UpdatedAt)); err != nil {
+			return fmt.Errorf("insert task: %w", err)
+		}
+	}
+	return nil
+}
+
+// GetEvent returns one of a tenant's events.
+func (s *Store) GetEvent(ctx context.Context, tenantID, id string) (event.Event, error) {
+	e, err := scanEvent(s.r.QueryRowContext(ctx, `SELECT `+eventCols+` FROM events WHERE tenant_id = ? AND id = ?`, tenantID, id))
+	return e, wrapRead("get event", err)
+}
+
+// ListEvents lists a tenant's events, newest first.
+func (s *Store) ListEvents(ctx context.Context, tenantID string, q store.EventQuery) ([]event.Event, error) {
+	before := ms(q.Before)
+	rows, err := s.r.QueryContext(ctx, `SELECT `+eventCols+` FROM events
+		WHERE tenant_id = ? AND (? = '' OR id < ?) AND (? = '' OR type = ?) AND created_at >= ? AND (? = 0 OR created_at < ?)
+		ORDER BY id DESC LIMIT ?`,
+		tenantID, q.Cursor, q.Cursor, q.Type, q.Type, ms(q.After), before, before, limitOf(q.Page))
+	if err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	return collect(rows, scanEvent)
+}

@@ -1,0 +1,300 @@
+// Package sqlite is the default store driver: one SQLite file in WAL mode
+// through the pure-Go modernc.org/sqlite driver, so the binary needs no cgo.
+//
+// Writes go through a single connection (SQLite has one writer anyway);
+// reads use a small pool of their own so they never queue behind a write.
+// synchronous=FULL makes every commit durable across power loss, which is
+// what a 202 promises; the engine's group commit amortises the fsync.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/hookline/hookline/internal/secretbox"
+	"github.com/hookline/hookline/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+var _ store.Store = (*Store)(nil)
+
+// Config configures Open.
+type Config struct {
+	// Path is the database file; it is created when missing.
+	Path string
+	// Box seals endpoint secrets at rest. Required.
+	Box *secretbox.Box
+	// ReadConns is the size of the read pool; default 4.
+	ReadConns int
+}
+
+// Store is the SQLite implementation of store.Store.
+type Store struct {
+	w   *sql.DB // single connection: all writes
+	r   *sql.DB // read pool
+	box *secretbox.Box
+}
+
+// Open opens (creating if needed) the database at cfg.Path and applies
+// pending migrations.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.Box == nil {
+		return nil, errors.New("open sqlite: secret box is required")
+	}
+	dsn := "file:" + (&url.URL{Path: cfg.Path}).EscapedPath() +
+		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	w, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", cfg.Path, err)
+	}
+	if err := Migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite reader: %w", err)
+	}
+	n := cfg.ReadConns
+	if n <= 0 {
+		n = 4
+	}
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	return &Store{w: w, r: r, box: cfg.Box}, nil
+}
+
+// Migrate applies every pending embedded migration to db.
+func Migrate(ctx context.Context, db *sql.DB) error {
+	p, err := newMigrator(db)
+	if err != nil {
+		return err
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate sqlite: %w", err)
+	}
+	return nil
+}
+
+func newMigrator(db *sql.DB) (*goose.Provider, error) {
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, mustSub(migrations, "migrations"))
+	if err != nil {
+		return nil, fmt.Errorf("load sqlite migrations: %w", err)
+	}
+	return p, nil
+}
+
+// Close closes both connection pools.
+func (s *Store) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	return s.r.PingContext(ctx)
+}
+
+// --- tenants and keys ---
+
+// CreateTenant inserts a tenant; ErrConflict when the name is taken.
+func (s *Store) CreateTenant(ctx context.Context, t store.Tenant) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)`, t.ID, t.Name, ms(t.CreatedAt))
+	return wrapWrite("create tenant", err)
+}
+
+// GetTenant returns a tenant by id.
+func (s *Store) GetTenant(ctx context.Context, id string) (store.Tenant, error) {
+	var t store.Tenant
+	var created int64
+	err := s.r.QueryRowContext(ctx, `SELECT id, name, created_at FROM tenants WHERE id = ?`, id).Scan(&t.ID, &t.Name, &created)
+	t.CreatedAt = fromMS(created)
+	return t, wrapRead("get tenant", err)
+}
+
+// CountTenants returns the number of tenants.
+func (s *Store) CountTenants(ctx context.Context) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM tenants`).Scan(&n)
+	return n, wrapRead("count tenants", err)
+}
+
+// CreateAPIKey inserts an API key.
+func (s *Store) CreateAPIKey(ctx context.Context, k store.APIKey) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO api_keys (id, tenant_id, name, prefix, hash, admin, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		k.ID, k.TenantID, k.Name, k.Prefix, k.Hash, k.Admin, ms(k.CreatedAt))
+	return wrapWrite("create api key", err)
+}
+
+const apiKeyCols = `id, tenant_id, name, prefix, hash, admin, created_at`
+
+func scanAPIKey(sc scanner) (store.APIKey, error) {
+	var k store.APIKey
+	var created int64
+	err := sc.Scan(&k.ID, &k.TenantID, &k.Name, &k.Prefix, &k.Hash, &k.Admin, &created)
+	k.CreatedAt = fromMS(created)
+	return k, err
+}
+
+// APIKeyByHash finds the key with the given hash.
+func (s *Store) APIKeyByHash(ctx context.Context, hash []byte) (store.APIKey, error) {
+	k, err := scanAPIKey(s.r.QueryRowContext(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE hash = ?`, hash))
+	return k, wrapRead("get api key", err)
+}
+
+// ListAPIKeys lists a tenant's keys, oldest first.
+func (s *Store) ListAPIKeys(ctx context.Context, tenantID string) ([]store.APIKey, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE tenant_id = ? ORDER BY id`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("list api keys: %w", err)
+	}
+	return collect(rows, scanAPIKey)
+}
+
+// DeleteAPIKey deletes one of a tenant's keys.
+func (s *Store) DeleteAPIKey(ctx context.Context, tenantID, id string) error {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM api_keys WHERE tenant_id = ? AND id = ?`, tenantID, id)
+	return affected("delete api key", res, err)
+}
+
+// --- event types ---
+
+// CreateEventType inserts an event type; ErrConflict when it exists.
+func (s *Store) CreateEventType(ctx context.Context, et store.EventType) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO event_types (tenant_id, name, description, schema, created_at) VALUES (?, ?, ?, ?, ?)`,
+		et.TenantID, et.Name, et.Description, et.Schema, ms(et.CreatedAt))
+	return wrapWrite("create event type", err)
+}
+
+func scanEventType(sc scanner) (store.EventType, error) {
+	var et store.EventType
+	var created int64
+	err := sc.Scan(&et.TenantID, &et.Name, &et.Description, &et.Schema, &created)
+	et.CreatedAt = fromMS(created)
+	return et, err
+}
+
+// GetEventType returns an event type by name.
+func (s *Store) GetEventType(ctx context.Context, tenantID, name string) (store.EventType, error) {
+	et, err := scanEventType(s.r.QueryRowContext(ctx,
+		`SELECT tenant_id, name, description, schema, created_at FROM event_types WHERE tenant_id = ? AND name = ?`, tenantID, name))
+	return et, wrapRead("get event type", err)
+}
+
+// ListEventTypes lists a tenant's event types by name.
+func (s *Store) ListEventTypes(ctx context.Context, tenantID string) ([]store.EventType, error) {
+	rows, err := s.r.QueryContext(ctx,
+		`SELECT tenant_id, name, description, schema, created_at FROM event_types WHERE tenant_id = ? ORDER BY name`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("list event types: %w", err)
+	}
+	return collect(rows, scanEventType)
+}
+
+// --- helpers ---
+
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan row: %w", err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read rows: %w", err)
+	}
+	return out, nil
+}
+
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v).UTC()
+}
+
+func wrapRead(action string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, sql.ErrNoRows):
+		return store.ErrNotFound
+	default:
+		return fmt.Errorf("%s: %w", action, err)
+	}
+}
+
+func wrapWrite(action string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if strings.Contains(err.Error(), "UNIQUE constraint failed") || strings.Contains(err.Error(), "constraint failed: PRIMARY KEY") {
+		return store.ErrConflict
+	}
+	return fmt.Errorf("%s: %w", action, err)
+}
+
+func affected(action string, res sql.Result, err error) error {
+	if err != nil {
+		return fmt.Errorf("%s: %w", action, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("%s: %w", action, err)
+	}
+	if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+func toJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("sqlite: marshal %T: %v", v, err)) // only maps/slices of plain values reach here
+	}
+	return string(b)
+}
+
+func limitOf(p store.Page) int {
+	if p.Limit <= 0 || p.Limit > 1000 {
+		return 100
+	}
+	return p.Limit
+}

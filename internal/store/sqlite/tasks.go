@@ -1,0 +1,270 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/store"
+)
+
+const taskCols = `t.id, t.tenant_id, t.event_id, t.event_type, t.kind, t.destination_id, t.status, t.attempts,
+	t.next_at, t.lease_until, t.last_error, t.created_at, t.updated_at`
+
+func scanTask(sc scanner, extra ...any) (store.Task, error) {
+	var t store.Task
+	var next, lease, created, updated int64
+	dest := append([]any{&t.ID, &t.TenantID, &t.EventID, &t.EventType, &t.Kind, &t.DestinationID, &t.Status, &t.Attempts,
+		&next, &lease, &t.LastError, &created, &updated}, extra...)
+	err := sc.Scan(dest...)
+	t.NextAt, t.LeaseUntil, t.CreatedAt, t.UpdatedAt = fromMS(next), fromMS(lease), fromMS(created), fromMS(updated)
+	return t, err
+}
+
+func scanTaskPlain(sc scanner) (store.Task, error) { return scanTask(sc) }
+
+// scanTaskWithEvent scans taskCols followed by the event's columns.
+func scanTaskWithEvent(sc scanner) (store.Task, error) {
+	var e event.Event
+	var occurred, created int64
+	t, err := scanTask(sc, &e.Source, &e.Data, &occurred, &e.IdempotencyKey, &created)
+	if err != nil {
+		return t, err
+	}
+	e.ID, e.TenantID, e.Type = t.EventID, t.TenantID, t.EventType
+	e.OccurredAt, e.CreatedAt = fromMS(occurred), fromMS(created)
+	t.Event = &e
+	return t, nil
+}
+
+// tasksWithEvents loads tasks by id, each with its event, in next_at order.
+func tasksWithEvents(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, ids []string) ([]store.Task, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := q.QueryContext(ctx, `SELECT `+taskCols+`, e.source, e.data, e.occurred_at, coalesce(e.idempotency_key, ''), e.created_at
+		FROM tasks t JOIN events e ON e.id = t.event_id WHERE t.id IN (`+placeholders(len(ids))+`) ORDER BY t.next_at, t.id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("load tasks: %w", err)
+	}
+	return collect(rows, scanTaskWithEvent)
+}
+
+// ClaimTasks leases due tasks until leaseUntil.
+func (s *Store) ClaimTasks(ctx context.Context, now, leaseUntil time.Time, limit int) (_ []store.Task, err error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("claim tasks: begin: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `UPDATE tasks SET lease_until = ? WHERE id IN (
+			SELECT id FROM tasks WHERE status IN ('pending', 'retrying') AND next_at <= ? AND lease_until <= ?
+			ORDER BY next_at LIMIT ?)
+		RETURNING id`, ms(leaseUntil), ms(now), ms(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("claim tasks: %w", err)
+	}
+	ids, err := collect(rows, func(sc scanner) (id string, err error) { return id, sc.Scan(&id) })
+	if err != nil {
+		return nil, fmt.Errorf("claim tasks: %w", err)
+	}
+	ts, err := tasksWithEvents(ctx, tx, ids)
+	if err != nil {
+		return nil, fmt.Errorf("claim tasks: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("claim tasks: commit: %w", err)
+	}
+	return ts, nil
+}
+
+// ExtendLeases moves the leases of tasks still unfinished to until.
+func (s *Store) ExtendLeases(ctx context.Context, ids []string, until time.Time) error {
+	return s.chunked(ctx, "extend leases", ids, func(tx *sql.Tx, args []any) error {
+		_, err := tx.ExecContext(ctx, `UPDATE tasks SET lease_until = ? WHERE status IN ('pending', 'retrying') AND id IN (`+
+			placeholders(len(args))+`)`, append([]any{ms(until)}, args...)...)
+		return err
+	})
+}
+
+// ReleaseTasks drops leases so the tasks can be claimed again at once.
+func (s *Store) ReleaseTasks(ctx context.Context, ids []string) error {
+	return s.chunked(ctx, "release tasks", ids, func(tx *sql.Tx, args []any) error {
+		_, err := tx.ExecContext(ctx, `UPDATE tasks SET lease_until = 0 WHERE id IN (`+placeholders(len(args))+`)`, args...)
+		return err
+	})
+}
+
+// chunked runs fn in one transaction over ids in chunks that stay under
+// SQLite's bound-parameter limit.
+func (s *Store) chunked(ctx context.Context, action string, ids []string, fn func(*sql.Tx, []any) error) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%s: begin: %w", action, err)
+	}
+	defer tx.Rollback()
+	const chunk = 500
+	for start := 0; start < len(ids); start += chunk {
+		part := ids[start:min(start+chunk, len(ids))]
+		args := make([]any, len(part))
+		for i, id := range part {
+			args[i] = id
+		}
+		if err := fn(tx, args); err != nil {
+			return fmt.Errorf("%s: %w", action, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s: commit: %w", action, err)
+	}
+	return nil
+}
+
+// CompleteTasks records attempts and next states in one transaction.
+func (s *Store) CompleteTasks(ctx context.Context, rs []store.TaskResult) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("complete tasks: begin: %w", err)
+	}
+	defer tx.Rollback()
+	for _, r := range rs {
+		a := r.Attempt
+		if _, err := tx.ExecContext(ctx, `INSERT INTO attempts (id, task_id, tenant_id, number, started_at, duration_us, outcome,
+			request_url, request_headers, request_body, response_status, response_headers, response_body, error)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			a.ID, r.TaskID, a.TenantID, a.Number, ms(a.StartedAt), a.Duration.Microseconds(), a.Outcome, a.RequestURL,
+			toJSON(orEmpty(a.RequestHeaders)), a.RequestBody, a.ResponseStatus, toJSON(orEmpty(a.ResponseHeaders)),
+			a.ResponseBody, a.Error); err != nil {
+			return fmt.Errorf("complete tasks: insert attempt: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET status = ?, attempts = ?, next_at = ?, lease_until = 0,
+			last_error = ?, updated_at = ? WHERE id = ?`,
+			r.Status, a.Number, ms(r.NextAt), r.LastError, ms(a.StartedAt.Add(a.Duration)), r.TaskID); err != nil {
+			return fmt.Errorf("complete tasks: update task: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("complete tasks: commit: %w", err)
+	}
+	return nil
+}
+
+func orEmpty(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+// RequeueTasks makes a tenant's tasks due now under a fresh lease.
+func (s *Store) RequeueTasks(ctx context.Context, tenantID string, ids []string, now, leaseUntil time.Time) ([]store.Task, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("requeue tasks: begin: %w", err)
+	}
+	defer tx.Rollback()
+	var found []string
+	for _, id := range ids {
+		res, err := tx.ExecContext(ctx, `UPDATE tasks SET status = 'pending', next_at = ?, lease_until = ?, updated_at = ?
+			WHERE tenant_id = ? AND id = ?`, ms(now), ms(leaseUntil), ms(now), tenantID, id)
+		if err != nil {
+			return nil, fmt.Errorf("requeue tasks: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			found = append(found, id)
+		}
+	}
+	ts, err := tasksWithEvents(ctx, tx, found)
+	if err != nil {
+		return nil, fmt.Errorf("requeue tasks: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("requeue tasks: commit: %w", err)
+	}
+	return ts, nil
+}
+
+// AddTasks inserts tasks for existing events.
+func (s *Store) AddTasks(ctx context.Context, ts []store.Task) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("add tasks: begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := insertTasks(ctx, tx, ts); err != nil {
+		return fmt.Errorf("add tasks: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("add tasks: commit: %w", err)
+	}
+	return nil
+}
+
+// GetTask returns one of a tenant's tasks.
+func (s *Store) GetTask(ctx context.Context, tenantID, id string) (store.Task, error) {
+	t, err := scanTask(s.r.QueryRowContext(ctx, `SELECT `+taskCols+` FROM tasks t WHERE t.tenant_id = ? AND t.id = ?`, tenantID, id))
+	return t, wrapRead("get task", err)
+}
+
+// ListTasks lists a tenant's tasks, newest first.
+func (s *Store) ListTasks(ctx context.Context, tenantID string, q store.TaskQuery) ([]store.Task, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+taskCols+` FROM tasks t
+		WHERE t.tenant_id = ? AND (? = '' OR t.id < ?) AND (? = '' OR t.kind = ?) AND (? = '' OR t.destination_id = ?)
+		AND (? = '' OR t.event_id = ?) AND (? = '' OR t.status = ?)
+		ORDER BY t.id DESC LIMIT ?`,
+		tenantID, q.Cursor, q.Cursor, q.Kind, q.Kind, q.DestinationID, q.DestinationID, q.EventID, q.EventID,
+		q.Status, q.Status, limitOf(q.Page))
+	if err != nil {
+		return nil, fmt.Errorf("list tasks: %w", err)
+	}
+	return collect(rows, scanTaskPlain)
+}
+
+// ListAttempts lists a task's attempts, oldest first.
+func (s *Store) ListAttempts(ctx context.Context, tenantID, taskID string) ([]store.Attempt, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, task_id, tenant_id, number, started_at, duration_us, outcome, request_url,
+		request_headers, request_body, response_status, response_headers, response_body, error
+		FROM attempts WHERE tenant_id = ? AND task_id = ? ORDER BY number, id`, tenantID, taskID)
+	if err != nil {
+		return nil, fmt.Errorf("list attempts: %w", err)
+	}
+	return collect(rows, func(sc scanner) (store.Attempt, error) {
+		var a store.Attempt
+		var started, durUS int64
+		var reqH, respH string
+		err := sc.Scan(&a.ID, &a.TaskID, &a.TenantID, &a.Number, &started, &durUS, &a.Outcome, &a.RequestURL,
+			&reqH, &a.RequestBody, &a.ResponseStatus, &respH, &a.ResponseBody, &a.Error)
+		if err != nil {
+			return a, err
+		}
+		a.StartedAt, a.Duration = fromMS(started), time.Duration(durUS)*time.Microsecond
+		if err := errorsJoinUnmarshal(unmarshal(reqH, &a.RequestHeaders), unmarshal(respH, &a.ResponseHeaders)); err != nil {
+			return a, fmt.Errorf("decode attempt headers: %w", err)
+		}
+		return a, nil
+	})
+}
+
+// PendingTasks counts unfinished tasks.
+func (s *Store) PendingTasks(ctx context.Context) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM tasks WHERE status IN ('pending', 'retrying')`).Scan(&n)
+	return n, wrapRead("count pending tasks", err)
+}

@@ -1,0 +1,228 @@
+// Package store declares what the engine and the API need from storage.
+// Drivers (sqlite, postgres) implement Store and pass the shared conformance
+// suite in storetest.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/hookline/hookline/internal/event"
+)
+
+// Sentinel errors every driver returns for expected outcomes.
+var (
+	// ErrNotFound: no row with that id in the caller's tenant.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: a row with that unique name already exists.
+	ErrConflict = errors.New("already exists")
+)
+
+// Task statuses. A task being executed keeps its status and holds a lease.
+const (
+	StatusPending   = "pending"
+	StatusRetrying  = "retrying"
+	StatusSucceeded = "succeeded"
+	StatusFailed    = "failed"
+)
+
+// Tenant is an isolated account.
+type Tenant struct {
+	ID        string
+	Name      string
+	CreatedAt time.Time
+}
+
+// APIKey is a tenant's key, stored as a SHA-256 hash.
+type APIKey struct {
+	ID        string
+	TenantID  string
+	Name      string
+	Prefix    string // first characters of the key, for display
+	Hash      []byte
+	Admin     bool
+	CreatedAt time.Time
+}
+
+// EventType is a named event type with an optional JSON Schema.
+type EventType struct {
+	TenantID    string
+	Name        string
+	Description string
+	Schema      []byte
+	CreatedAt   time.Time
+}
+
+// Secret is one signing secret of an endpoint. A secret with a zero
+// ExpiresAt is current; others sign until they expire (rotation grace).
+type Secret struct {
+	Key       string    `json:"key"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+}
+
+// Endpoint is an outgoing HTTP destination and its subscription.
+type Endpoint struct {
+	ID             string
+	TenantID       string
+	URL            string
+	Description    string
+	EventTypes     []string
+	Filter         string
+	Format         string
+	Headers        map[string]string
+	Timeout        time.Duration
+	RetrySchedule  []time.Duration
+	Enabled        bool
+	DisabledReason string
+	// Secrets are encrypted at rest by the driver.
+	Secrets   []Secret
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Task is one (event, destination) pair moving through the engine.
+type Task struct {
+	ID            string
+	TenantID      string
+	EventID       string
+	EventType     string
+	Kind          string // destination kind, e.g. "endpoint"
+	DestinationID string
+	Status        string
+	Attempts      int
+	NextAt        time.Time
+	LeaseUntil    time.Time
+	LastError     string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	// Event is loaded with the task by ClaimTasks and RequeueTasks.
+	Event *event.Event
+}
+
+// Attempt is one try of a task. Bodies are truncated by the executor.
+type Attempt struct {
+	ID              string
+	TaskID          string
+	TenantID        string
+	Number          int
+	StartedAt       time.Time
+	Duration        time.Duration
+	Outcome         string
+	RequestURL      string
+	RequestHeaders  map[string]string
+	RequestBody     string
+	ResponseStatus  int
+	ResponseHeaders map[string]string
+	ResponseBody    string
+	Error           string
+}
+
+// NewEvent is an event to accept and the tasks it creates.
+type NewEvent struct {
+	Event event.Event
+	Tasks []Task
+}
+
+// Accepted is the result of accepting one NewEvent. When Duplicate is set,
+// Event is the earlier event with the same idempotency key and nothing was
+// written.
+type Accepted struct {
+	Event     event.Event
+	Duplicate bool
+	Tasks     []Task
+}
+
+// TaskResult is the outcome of one attempt: the attempt row and the task's
+// next state.
+type TaskResult struct {
+	TaskID    string
+	Attempt   Attempt
+	Status    string
+	NextAt    time.Time
+	LastError string
+}
+
+// Page asks for one page of a list, newest first.
+type Page struct {
+	Limit  int
+	Cursor string // the last id of the previous page
+}
+
+// EventQuery filters ListEvents.
+type EventQuery struct {
+	Page
+	Type   string
+	After  time.Time
+	Before time.Time
+}
+
+// TaskQuery filters ListTasks.
+type TaskQuery struct {
+	Page
+	Kind          string
+	DestinationID string
+	EventID       string
+	Status        string
+}
+
+// Store is the storage seam. Every method that takes a tenantID only sees
+// that tenant's rows and returns ErrNotFound for another tenant's ids.
+type Store interface {
+	Close() error
+	Ping(ctx context.Context) error
+
+	CreateTenant(ctx context.Context, t Tenant) error
+	GetTenant(ctx context.Context, id string) (Tenant, error)
+	CountTenants(ctx context.Context) (int, error)
+
+	CreateAPIKey(ctx context.Context, k APIKey) error
+	APIKeyByHash(ctx context.Context, hash []byte) (APIKey, error)
+	ListAPIKeys(ctx context.Context, tenantID string) ([]APIKey, error)
+	DeleteAPIKey(ctx context.Context, tenantID, id string) error
+
+	CreateEventType(ctx context.Context, et EventType) error
+	GetEventType(ctx context.Context, tenantID, name string) (EventType, error)
+	ListEventTypes(ctx context.Context, tenantID string) ([]EventType, error)
+
+	CreateEndpoint(ctx context.Context, ep Endpoint) error
+	GetEndpoint(ctx context.Context, tenantID, id string) (Endpoint, error)
+	ListEndpoints(ctx context.Context, tenantID string, p Page) ([]Endpoint, error)
+	// EnabledEndpoints lists every enabled endpoint of a tenant, for routing.
+	EnabledEndpoints(ctx context.Context, tenantID string) ([]Endpoint, error)
+	UpdateEndpoint(ctx context.Context, ep Endpoint) error
+	DisableEndpoint(ctx context.Context, tenantID, id, reason string, at time.Time) error
+	DeleteEndpoint(ctx context.Context, tenantID, id string) error
+
+	// AcceptEvents writes events and their tasks in one transaction. An event
+	// whose idempotency key matches one created at or after idemSince in the
+	// same tenant (or earlier in the same batch) is not written; its Accepted
+	// reports the earlier event.
+	AcceptEvents(ctx context.Context, evs []NewEvent, idemSince time.Time) ([]Accepted, error)
+	GetEvent(ctx context.Context, tenantID, id string) (event.Event, error)
+	ListEvents(ctx context.Context, tenantID string, q EventQuery) ([]event.Event, error)
+
+	// ClaimTasks leases up to limit due tasks (status pending or retrying,
+	// next_at <= now, no live lease) until leaseUntil and returns them with
+	// their events, oldest due first.
+	ClaimTasks(ctx context.Context, now, leaseUntil time.Time, limit int) ([]Task, error)
+	// ExtendLeases moves the lease of the given tasks to until.
+	ExtendLeases(ctx context.Context, ids []string, until time.Time) error
+	// ReleaseTasks drops the lease of tasks that were claimed but not run.
+	ReleaseTasks(ctx context.Context, ids []string) error
+	// CompleteTasks records attempts and the tasks' next states in one
+	// transaction, releasing their leases.
+	CompleteTasks(ctx context.Context, rs []TaskResult) error
+	// RequeueTasks makes tasks of a tenant due now and leased until
+	// leaseUntil, whatever their status, and returns them with their events.
+	// Unknown ids are skipped.
+	RequeueTasks(ctx context.Context, tenantID string, ids []string, now, leaseUntil time.Time) ([]Task, error)
+	// AddTasks inserts new tasks for existing events (replay to new
+	// destinations).
+	AddTasks(ctx context.Context, ts []Task) error
+	GetTask(ctx context.Context, tenantID, id string) (Task, error)
+	ListTasks(ctx context.Context, tenantID string, q TaskQuery) ([]Task, error)
+	ListAttempts(ctx context.Context, tenantID, taskID string) ([]Attempt, error)
+	// PendingTasks counts tasks not yet finished (for metrics).
+	PendingTasks(ctx context.Context) (int, error)
+}

@@ -1,0 +1,363 @@
+// Package storetest is the conformance suite every store driver passes.
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/store"
+)
+
+// Open returns a fresh, empty store for one test; the driver's harness
+// closes it with t.Cleanup.
+type Open func(t *testing.T) store.Store
+
+// Run runs the whole suite against a driver.
+func Run(t *testing.T, open Open) {
+	tests := map[string]func(*testing.T, store.Store){
+		"TenantsAndKeys":       testTenantsAndKeys,
+		"EventTypes":           testEventTypes,
+		"Endpoints":            testEndpoints,
+		"AcceptAndIdempotency": testAcceptAndIdempotency,
+		"ClaimAndComplete":     testClaimAndComplete,
+		"RequeueAndRelease":    testRequeueAndRelease,
+		"TenantIsolation":      testTenantIsolation,
+		"Pagination":           testPagination,
+	}
+	for name, fn := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fn(t, open(t))
+		})
+	}
+}
+
+var base = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func tenant(t *testing.T, s store.Store, name string) string {
+	t.Helper()
+	id := event.NewID(event.PrefixTenant, base)
+	require.NoError(t, s.CreateTenant(context.Background(), store.Tenant{ID: id, Name: name, CreatedAt: base}))
+	return id
+}
+
+func endpoint(t *testing.T, s store.Store, tenantID string) store.Endpoint {
+	t.Helper()
+	ep := store.Endpoint{
+		ID: event.NewID(event.PrefixEndpoint, base), TenantID: tenantID, URL: "https://example.com/hook",
+		EventTypes: []string{"order.*"}, Format: "json", Headers: map[string]string{"X-A": "1"},
+		Timeout: 15 * time.Second, RetrySchedule: []time.Duration{5 * time.Second, time.Minute}, Enabled: true,
+		Secrets: []store.Secret{{Key: "whsec_c2VjcmV0"}}, CreatedAt: base, UpdatedAt: base,
+	}
+	require.NoError(t, s.CreateEndpoint(context.Background(), ep))
+	return ep
+}
+
+func newEvent(tenantID, typ, idem string, at time.Time, dests ...string) store.NewEvent {
+	e := event.Event{
+		ID: event.NewID(event.PrefixEvent, at), TenantID: tenantID, Type: typ, Source: "api",
+		Data: json.RawMessage(`{"n":1}`), OccurredAt: at, IdempotencyKey: idem, CreatedAt: at,
+	}
+	ne := store.NewEvent{Event: e}
+	for _, d := range dests {
+		ne.Tasks = append(ne.Tasks, store.Task{
+			ID: event.NewID(event.PrefixDelivery, at), TenantID: tenantID, EventID: e.ID, EventType: typ,
+			Kind: "endpoint", DestinationID: d, Status: store.StatusPending, NextAt: at, CreatedAt: at, UpdatedAt: at,
+		})
+	}
+	return ne
+}
+
+func testTenantsAndKeys(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	n, err := s.CountTenants(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n)
+	tid := tenant(t, s, "acme")
+	require.ErrorIs(t, s.CreateTenant(ctx, store.Tenant{ID: "ten_other", Name: "acme", CreatedAt: base}), store.ErrConflict)
+	got, err := s.GetTenant(ctx, tid)
+	require.NoError(t, err)
+	require.Equal(t, "acme", got.Name)
+	require.Equal(t, base, got.CreatedAt)
+	_, err = s.GetTenant(ctx, "ten_missing")
+	require.ErrorIs(t, err, store.ErrNotFound)
+
+	k := store.APIKey{ID: "key_1", TenantID: tid, Name: "ci", Prefix: "hk_ab", Hash: []byte{1, 2, 3}, Admin: true, CreatedAt: base}
+	require.NoError(t, s.CreateAPIKey(ctx, k))
+	byHash, err := s.APIKeyByHash(ctx, []byte{1, 2, 3})
+	require.NoError(t, err)
+	require.Equal(t, k, byHash)
+	_, err = s.APIKeyByHash(ctx, []byte{9})
+	require.ErrorIs(t, err, store.ErrNotFound)
+	keys, err := s.ListAPIKeys(ctx, tid)
+	require.NoError(t, err)
+	require.Len(t, keys, 1)
+	require.NoError(t, s.DeleteAPIKey(ctx, tid, "key_1"))
+	require.ErrorIs(t, s.DeleteAPIKey(ctx, tid, "key_1"), store.ErrNotFound)
+}
+
+func testEventTypes(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tid := tenant(t, s, "acme")
+	et := store.EventType{TenantID: tid, Name: "order.created", Description: "d", Schema: []byte(`{"type":"object"}`), CreatedAt: base}
+	require.NoError(t, s.CreateEventType(ctx, et))
+	require.ErrorIs(t, s.CreateEventType(ctx, et), store.ErrConflict)
+	got, err := s.GetEventType(ctx, tid, "order.created")
+	require.NoError(t, err)
+	require.Equal(t, et, got)
+	require.NoError(t, s.CreateEventType(ctx, store.EventType{TenantID: tid, Name: "a.b", CreatedAt: base}))
+	list, err := s.ListEventTypes(ctx, tid)
+	require.NoError(t, err)
+	require.Len(t, list, 2)
+	require.Equal(t, "a.b", list[0].Name)
+	require.Nil(t, list[0].Schema)
+}
+
+func testEndpoints(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tid := tenant(t, s, "acme")
+	ep := endpoint(t, s, tid)
+	got, err := s.GetEndpoint(ctx, tid, ep.ID)
+	require.NoError(t, err)
+	require.Equal(t, ep, got)
+
+	ep.URL = "https://example.com/v2"
+	ep.Secrets = append(ep.Secrets, store.Secret{Key: "whsec_b2xk", ExpiresAt: base.Add(time.Hour)})
+	ep.UpdatedAt = base.Add(time.Minute)
+	require.NoError(t, s.UpdateEndpoint(ctx, ep))
+	got, err = s.GetEndpoint(ctx, tid, ep.ID)
+	require.NoError(t, err)
+	require.Equal(t, ep, got)
+
+	enabled, err := s.EnabledEndpoints(ctx, tid)
+	require.NoError(t, err)
+	require.Len(t, enabled, 1)
+	require.NoError(t, s.DisableEndpoint(ctx, tid, ep.ID, "410 Gone", base.Add(2*time.Minute)))
+	enabled, err = s.EnabledEndpoints(ctx, tid)
+	require.NoError(t, err)
+	require.Empty(t, enabled)
+	got, err = s.GetEndpoint(ctx, tid, ep.ID)
+	require.NoError(t, err)
+	require.False(t, got.Enabled)
+	require.Equal(t, "410 Gone", got.DisabledReason)
+
+	require.NoError(t, s.DeleteEndpoint(ctx, tid, ep.ID))
+	_, err = s.GetEndpoint(ctx, tid, ep.ID)
+	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, s.DeleteEndpoint(ctx, tid, ep.ID), store.ErrNotFound)
+}
+
+func testAcceptAndIdempotency(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tid := tenant(t, s, "acme")
+	ep := endpoint(t, s, tid)
+	first := newEvent(tid, "order.created", "k1", base, ep.ID)
+	same := newEvent(tid, "order.created", "k1", base)
+	plain := newEvent(tid, "order.paid", "", base, ep.ID)
+	res, err := s.AcceptEvents(ctx, []store.NewEvent{first, same, plain}, base.Add(-24*time.Hour))
+	require.NoError(t, err)
+	require.Len(t, res, 3)
+	require.False(t, res[0].Duplicate)
+	require.True(t, res[1].Duplicate)
+	require.Equal(t, first.Event.ID, res[1].Event.ID)
+	require.False(t, res[2].Duplicate)
+
+	// A later batch with the same key inside the window is a duplicate ...
+	again := newEvent(tid, "order.created", "k1", base.Add(time.Hour), ep.ID)
+	res, err = s.AcceptEvents(ctx, []store.NewEvent{again}, base.Add(-23*time.Hour))
+	require.NoError(t, err)
+	require.True(t, res[0].Duplicate)
+	require.Equal(t, first.Event.ID, res[0].Event.ID)
+	// ... and a new event once the window has passed.
+	res, err = s.AcceptEvents(ctx, []store.NewEvent{again}, base.Add(time.Minute))
+	require.NoError(t, err)
+	require.False(t, res[0].Duplicate)
+
+	got, err := s.GetEvent(ctx, tid, first.Event.ID)
+	require.NoError(t, err)
+	require.Equal(t, first.Event, got)
+	tasks, err := s.ListTasks(ctx, tid, store.TaskQuery{EventID: first.Event.ID})
+	require.NoError(t, err)
+	require.Len(t, tasks, 1)
+
+	evs, err := s.ListEvents(ctx, tid, store.EventQuery{Type: "order.paid"})
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	evs, err = s.ListEvents(ctx, tid, store.EventQuery{After: base.Add(time.Minute)})
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	evs, err = s.ListEvents(ctx, tid, store.EventQuery{Before: base.Add(time.Minute)})
+	require.NoError(t, err)
+	require.Len(t, evs, 2)
+}
+
+func testClaimAndComplete(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tid := tenant(t, s, "acme")
+	ep := endpoint(t, s, tid)
+	ne := newEvent(tid, "order.created", "", base, ep.ID)
+	later := newEvent(tid, "order.created", "", base, ep.ID)
+	later.Tasks[0].NextAt = base.Add(time.Hour)
+	leased := newEvent(tid, "order.created", "", base, ep.ID)
+	leased.Tasks[0].LeaseUntil = base.Add(time.Minute)
+	_, err := s.AcceptEvents(ctx, []store.NewEvent{ne, later, leased}, base)
+	require.NoError(t, err)
+
+	claimed, err := s.ClaimTasks(ctx, base, base.Add(time.Minute), 10)
+	require.NoError(t, err)
+	require.Len(t, claimed, 1, "only the due, unleased task")
+	c := claimed[0]
+	require.Equal(t, ne.Tasks[0].ID, c.ID)
+	require.NotNil(t, c.Event)
+	require.JSONEq(t, `{"n":1}`, string(c.Event.Data))
+	require.Equal(t, "order.created", c.Event.Type)
+
+	again, err := s.ClaimTasks(ctx, base, base.Add(time.Minute), 10)
+	require.NoError(t, err)
+	require.Empty(t, again, "a live lease is not claimed twice")
+
+	// After the lease expires both leased tasks are claimable again.
+	expired, err := s.ClaimTasks(ctx, base.Add(2*time.Minute), base.Add(3*time.Minute), 10)
+	require.NoError(t, err)
+	require.Len(t, expired, 2)
+
+	a := store.Attempt{ID: "atm_1", TenantID: tid, Number: 1, StartedAt: base, Duration: 1500 * time.Microsecond,
+		Outcome: "http_500", RequestURL: ep.URL, RequestHeaders: map[string]string{"a": "b"}, RequestBody: "{}",
+		ResponseStatus: 500, ResponseHeaders: map[string]string{"c": "d"}, ResponseBody: "oops", Error: "status 500"}
+	require.NoError(t, s.CompleteTasks(ctx, []store.TaskResult{{TaskID: c.ID, Attempt: a, Status: store.StatusRetrying,
+		NextAt: base.Add(5 * time.Second), LastError: "status 500"}}))
+	got, err := s.GetTask(ctx, tid, c.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.StatusRetrying, got.Status)
+	require.Equal(t, 1, got.Attempts)
+	require.True(t, got.LeaseUntil.IsZero())
+	require.Equal(t, base.Add(5*time.Second), got.NextAt)
+	attempts, err := s.ListAttempts(ctx, tid, c.ID)
+	require.NoError(t, err)
+	require.Len(t, attempts, 1)
+	a.TaskID = c.ID
+	require.Equal(t, a, attempts[0])
+
+	retry, err := s.ClaimTasks(ctx, base.Add(5*time.Second), base.Add(time.Minute), 10)
+	require.NoError(t, err)
+	require.Len(t, retry, 1)
+	require.Equal(t, c.ID, retry[0].ID)
+
+	a2 := a
+	a2.ID, a2.Number, a2.Outcome, a2.ResponseStatus = "atm_2", 2, "success", 200
+	require.NoError(t, s.CompleteTasks(ctx, []store.TaskResult{{TaskID: c.ID, Attempt: a2, Status: store.StatusSucceeded}}))
+	done, err := s.ClaimTasks(ctx, base.Add(time.Hour*24), base.Add(time.Hour*25), 10)
+	require.NoError(t, err)
+	for _, d := range done {
+		require.NotEqual(t, c.ID, d.ID, "a succeeded task is never claimed")
+	}
+	n, err := s.PendingTasks(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 2, n)
+}
+
+func testRequeueAndRelease(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tid := tenant(t, s, "acme")
+	ep := endpoint(t, s, tid)
+	ne := newEvent(tid, "order.created", "", base, ep.ID)
+	ne.Tasks[0].LeaseUntil = base.Add(time.Hour)
+	_, err := s.AcceptEvents(ctx, []store.NewEvent{ne}, base)
+	require.NoError(t, err)
+	id := ne.Tasks[0].ID
+
+	require.NoError(t, s.ReleaseTasks(ctx, []string{id}))
+	claimed, err := s.ClaimTasks(ctx, base, base.Add(time.Minute), 10)
+	require.NoError(t, err)
+	require.Len(t, claimed, 1)
+	require.NoError(t, s.ExtendLeases(ctx, []string{id}, base.Add(time.Hour)))
+	claimed, err = s.ClaimTasks(ctx, base.Add(2*time.Minute), base.Add(3*time.Minute), 10)
+	require.NoError(t, err)
+	require.Empty(t, claimed)
+
+	require.NoError(t, s.CompleteTasks(ctx, []store.TaskResult{{TaskID: id, Status: store.StatusFailed, LastError: "gave up",
+		Attempt: store.Attempt{ID: "atm_x", TenantID: tid, Number: 8, StartedAt: base, Outcome: "http_500"}}}))
+	re, err := s.RequeueTasks(ctx, tid, []string{id, "dlv_missing"}, base.Add(time.Hour), base.Add(2*time.Hour))
+	require.NoError(t, err)
+	require.Len(t, re, 1)
+	require.Equal(t, store.StatusPending, re[0].Status)
+	require.Equal(t, 8, re[0].Attempts, "history is kept")
+	require.NotNil(t, re[0].Event)
+
+	extra := store.Task{ID: "dlv_extra", TenantID: tid, EventID: ne.Event.ID, EventType: ne.Event.Type, Kind: "endpoint",
+		DestinationID: "ep_other", Status: store.StatusPending, NextAt: base, CreatedAt: base, UpdatedAt: base}
+	require.NoError(t, s.AddTasks(ctx, []store.Task{extra}))
+	got, err := s.GetTask(ctx, tid, "dlv_extra")
+	require.NoError(t, err)
+	require.Equal(t, "ep_other", got.DestinationID)
+}
+
+func testTenantIsolation(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := tenant(t, s, "a")
+	b := tenant(t, s, "b")
+	ep := endpoint(t, s, a)
+	ne := newEvent(a, "order.created", "", base, ep.ID)
+	_, err := s.AcceptEvents(ctx, []store.NewEvent{ne}, base)
+	require.NoError(t, err)
+
+	_, err = s.GetEndpoint(ctx, b, ep.ID)
+	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, s.DeleteEndpoint(ctx, b, ep.ID), store.ErrNotFound)
+	other := ep
+	other.TenantID = b
+	require.ErrorIs(t, s.UpdateEndpoint(ctx, other), store.ErrNotFound)
+	require.ErrorIs(t, s.DisableEndpoint(ctx, b, ep.ID, "x", base), store.ErrNotFound)
+	_, err = s.GetEvent(ctx, b, ne.Event.ID)
+	require.ErrorIs(t, err, store.ErrNotFound)
+	_, err = s.GetTask(ctx, b, ne.Tasks[0].ID)
+	require.ErrorIs(t, err, store.ErrNotFound)
+	re, err := s.RequeueTasks(ctx, b, []string{ne.Tasks[0].ID}, base, base)
+	require.NoError(t, err)
+	require.Empty(t, re)
+	list, err := s.ListEndpoints(ctx, b, store.Page{})
+	require.NoError(t, err)
+	require.Empty(t, list)
+	evs, err := s.ListEvents(ctx, b, store.EventQuery{})
+	require.NoError(t, err)
+	require.Empty(t, evs)
+	tasks, err := s.ListTasks(ctx, b, store.TaskQuery{})
+	require.NoError(t, err)
+	require.Empty(t, tasks)
+	atts, err := s.ListAttempts(ctx, b, ne.Tasks[0].ID)
+	require.NoError(t, err)
+	require.Empty(t, atts)
+}
+
+func testPagination(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tid := tenant(t, s, "acme")
+	var batch []store.NewEvent
+	for i := range 7 {
+		batch = append(batch, newEvent(tid, fmt.Sprintf("t.n%d", i), "", base.Add(time.Duration(i)*time.Millisecond)))
+	}
+	_, err := s.AcceptEvents(ctx, batch, base)
+	require.NoError(t, err)
+	var seen []string
+	cursor := ""
+	for {
+		page, err := s.ListEvents(ctx, tid, store.EventQuery{Page: store.Page{Limit: 3, Cursor: cursor}})
+		require.NoError(t, err)
+		for _, e := range page {
+			seen = append(seen, e.ID)
+		}
+		if len(page) < 3 {
+			break
+		}
+		cursor = page[len(page)-1].ID
+	}
+	require.Len(t, seen, 7)
+	require.Equal(t, batch[6].Event.ID, seen[0], "newest first")
+	require.Equal(t, batch[0].Event.ID, seen[6])
+}
