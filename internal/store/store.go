@@ -208,6 +208,10 @@ type Store interface {
 	ClaimTasks(ctx context.Context, now, leaseUntil time.Time, limit int) ([]Task, error)
 	// ExtendLeases moves the lease of the given tasks to until.
 	ExtendLeases(ctx context.Context, ids []string, until time.Time) error
+	// ResetLeases drops every lease. Only for a store that this process
+	// alone uses (SQLite), at start-up, so a crashed run's work restarts at
+	// once instead of after its leases expire.
+	ResetLeases(ctx context.Context) error
 	// ReleaseTasks drops the lease of tasks that were claimed but not run.
 	ReleaseTasks(ctx context.Context, ids []string) error
 	// CompleteTasks records attempts and the tasks' next states in one

@@ -95,6 +95,14 @@ func (s *Store) ExtendLeases(ctx context.Context, ids []string, until time.Time)
 	})
 }
 
+// ResetLeases drops every lease.
+func (s *Store) ResetLeases(ctx context.Context) error {
+	if _, err := s.w.ExecContext(ctx, `UPDATE tasks SET lease_until = 0 WHERE lease_until <> 0`); err != nil {
+		return fmt.Errorf("reset leases: %w", err)
+	}
+	return nil
+}
+
 // ReleaseTasks drops leases so the tasks can be claimed again at once.
 func (s *Store) ReleaseTasks(ctx context.Context, ids []string) error {
 	return s.chunked(ctx, "release tasks", ids, func(tx *sql.Tx, args []any) error {

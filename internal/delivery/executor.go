@@ -1,0 +1,227 @@
+// Package delivery is the endpoint destination: it routes events to the
+// endpoints subscribed to them and delivers each as a signed HTTP POST
+// (Standard Webhooks) in the endpoint's payload format.
+package delivery
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookline/hookline/internal/clock"
+	"github.com/hookline/hookline/internal/delivery/format"
+	"github.com/hookline/hookline/internal/engine"
+	"github.com/hookline/hookline/internal/signature"
+	"github.com/hookline/hookline/internal/store"
+)
+
+// Kind is the destination kind of endpoint tasks.
+const Kind = "endpoint"
+
+// Defaults and limits.
+const (
+	DefaultTimeout = 15 * time.Second
+	MaxTimeout     = 5 * time.Minute
+	// LogBodyLimit bounds request and response bodies kept in the attempt log.
+	LogBodyLimit = 4 << 10
+	// drainLimit bounds how much of a response is read to reuse the connection.
+	drainLimit = 64 << 10
+)
+
+var _ engine.Executor = (*Executor)(nil)
+
+// ExecutorConfig configures NewExecutor.
+type ExecutorConfig struct {
+	Store store.Store
+	// Client must refuse forbidden addresses and not follow redirects; see
+	// netguard.NewClient.
+	Client    *http.Client
+	Clock     clock.Clock
+	Logger    *slog.Logger
+	UserAgent string
+}
+
+// Executor delivers endpoint tasks.
+type Executor struct {
+	cfg ExecutorConfig
+}
+
+// NewExecutor returns an endpoint executor.
+func NewExecutor(cfg ExecutorConfig) *Executor {
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	cfg.UserAgent = cmp.Or(cfg.UserAgent, "Hookline/dev")
+	return &Executor{cfg: cfg}
+}
+
+// Execute sends one attempt of t to its endpoint.
+func (x *Executor) Execute(ctx context.Context, t *store.Task) engine.Outcome {
+	ep, err := x.cfg.Store.GetEndpoint(ctx, t.TenantID, t.DestinationID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return engine.Outcome{Err: errors.New("endpoint was deleted"), Permanent: true,
+			Attempt: store.Attempt{Outcome: "endpoint_deleted"}}
+	case err != nil:
+		return engine.Outcome{Err: fmt.Errorf("load endpoint: %w", err), Attempt: store.Attempt{Outcome: "internal_error"}}
+	}
+	out := engine.Outcome{Schedule: ep.RetrySchedule}
+	if !ep.Enabled {
+		out.Err, out.Permanent = fmt.Errorf("endpoint is disabled: %s", cmp.Or(ep.DisabledReason, "by user")), true
+		out.Attempt.Outcome = "endpoint_disabled"
+		return out
+	}
+	if t.Event == nil {
+		out.Err = errors.New("task has no event loaded")
+		out.Attempt.Outcome = "internal_error"
+		return out
+	}
+	now := x.cfg.Clock.Now()
+	req, err := x.request(ctx, &ep, t, now)
+	if err != nil {
+		out.Err, out.Permanent = err, true
+		out.Attempt.Outcome = "invalid_request"
+		return out
+	}
+	out.Attempt.RequestURL = ep.URL
+	out.Attempt.RequestHeaders = flatten(req.Header)
+	out.Attempt.RequestBody = truncate(req.body)
+
+	timeout := cmp.Or(ep.Timeout, DefaultTimeout)
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	resp, err := x.cfg.Client.Do(req.WithContext(rctx))
+	if err != nil {
+		out.Err = fmt.Errorf("send: %w", err)
+		out.Attempt.Outcome = "network_error"
+		if errors.Is(err, context.DeadlineExceeded) {
+			out.Err = fmt.Errorf("send: no response within %s", timeout)
+			out.Attempt.Outcome = "timeout"
+		}
+		return out
+	}
+	defer resp.Body.Close()
+	respBody, _ := io.ReadAll(io.LimitReader(resp.Body, LogBodyLimit))
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
+	out.Attempt.ResponseStatus = resp.StatusCode
+	out.Attempt.ResponseHeaders = flatten(resp.Header)
+	out.Attempt.ResponseBody = string(respBody)
+	out.Attempt.Outcome = "http_" + strconv.Itoa(resp.StatusCode)
+	return x.classify(ctx, &ep, resp, now, out)
+}
+
+func (x *Executor) classify(ctx context.Context, ep *store.Endpoint, resp *http.Response, now time.Time, out engine.Outcome) engine.Outcome {
+	code := resp.StatusCode
+	switch {
+	case code >= 200 && code < 300:
+		out.Attempt.Outcome = "success"
+		return out
+	case code == http.StatusGone:
+		out.Err, out.Permanent = errors.New("endpoint answered 410 Gone; it is now disabled"), true
+		if err := x.cfg.Store.DisableEndpoint(ctx, ep.TenantID, ep.ID, "endpoint answered 410 Gone", now); err != nil &&
+			!errors.Is(err, store.ErrNotFound) {
+			x.cfg.Logger.ErrorContext(ctx, "disable endpoint", "endpoint_id", ep.ID, "error", err)
+		}
+		return out
+	case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
+		out.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), now)
+	}
+	out.Err = fmt.Errorf("endpoint answered HTTP %d", code)
+	return out
+}
+
+type request struct {
+	*http.Request
+	body []byte
+}
+
+func (x *Executor) request(ctx context.Context, ep *store.Endpoint, t *store.Task, now time.Time) (*request, error) {
+	ev := t.Event
+	body, contentType, err := format.Encode(cmp.Or(ep.Format, format.JSON), format.Payload{Type: ev.Type, Timestamp: ev.OccurredAt, Data: ev.Data})
+	if err != nil {
+		return nil, fmt.Errorf("encode payload: %w", err)
+	}
+	keys, err := activeKeys(ep.Secrets, now)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("build request: %w", err)
+	}
+	for k, v := range ep.Headers {
+		req.Header.Set(k, v)
+	}
+	// The event id is the message id: the same across retries and replays,
+	// so receivers can deduplicate on webhook-id.
+	for k, vs := range signature.Headers(keys, ev.ID, now, body) {
+		req.Header[k] = vs
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("User-Agent", x.cfg.UserAgent)
+	return &request{Request: req, body: body}, nil
+}
+
+// activeKeys decodes the secrets that still sign at now: the current one
+// and any previous one inside its rotation grace period.
+func activeKeys(secrets []store.Secret, now time.Time) ([][]byte, error) {
+	var keys [][]byte
+	for _, s := range secrets {
+		if !s.ExpiresAt.IsZero() && !now.Before(s.ExpiresAt) {
+			continue
+		}
+		k, err := signature.DecodeSecret(s.Key)
+		if err != nil {
+			return nil, fmt.Errorf("decode endpoint secret: %w", err)
+		}
+		keys = append(keys, k)
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("endpoint has no active signing secret")
+	}
+	return keys, nil
+}
+
+// parseRetryAfter reads delay-seconds or an HTTP date; 0 when absent or bad.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(v); err == nil {
+		if secs < 0 {
+			return 0
+		}
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0)
+	}
+	return 0
+}
+
+func flatten(h http.Header) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, vs := range h {
+		out[k] = strings.Join(vs, ", ")
+	}
+	return out
+}
+
+func truncate(b []byte) string {
+	if len(b) > LogBodyLimit {
+		b = b[:LogBodyLimit]
+	}
+	return string(b)
+}

@@ -1,0 +1,129 @@
+package delivery
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/hookline/hookline/internal/clock"
+	"github.com/hookline/hookline/internal/engine"
+	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/expr"
+	"github.com/hookline/hookline/internal/store"
+)
+
+var _ engine.Router = (*Router)(nil)
+
+// routeTTL bounds how long a tenant's endpoint list is cached, so changes
+// made through another process are seen soon; changes through this process
+// invalidate at once.
+const routeTTL = 5 * time.Second
+
+// Router routes events to the enabled endpoints whose event types and
+// filter match.
+type Router struct {
+	store store.Store
+	clock clock.Clock
+	log   *slog.Logger
+
+	mu    sync.Mutex
+	cache map[string]*routes
+}
+
+type routes struct {
+	loaded    time.Time
+	endpoints []route
+}
+
+type route struct {
+	id       string
+	patterns []string
+	filter   *expr.Filter
+}
+
+// NewRouter returns a Router over s.
+func NewRouter(s store.Store, c clock.Clock, log *slog.Logger) *Router {
+	if c == nil {
+		c = clock.Real{}
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Router{store: s, clock: c, log: log, cache: make(map[string]*routes)}
+}
+
+// Invalidate drops the cached endpoints of a tenant after a change.
+func (r *Router) Invalidate(tenantID string) {
+	r.mu.Lock()
+	delete(r.cache, tenantID)
+	r.mu.Unlock()
+}
+
+// Route returns a target per matching endpoint.
+func (r *Router) Route(ctx context.Context, e *event.Event) ([]engine.Target, error) {
+	rs, err := r.load(ctx, e.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		out []engine.Target
+		env expr.Env
+	)
+	for _, rt := range rs.endpoints {
+		if !event.MatchAny(rt.patterns, e.Type) {
+			continue
+		}
+		if rt.filter != nil {
+			if env == nil {
+				if env, err = expr.EventEnv(e); err != nil {
+					return nil, err
+				}
+			}
+			ok, err := rt.filter.Match(env)
+			if err != nil {
+				r.log.WarnContext(ctx, "endpoint filter failed; event not routed to it", "endpoint_id", rt.id, "event_id", e.ID, "error", err)
+				continue
+			}
+			if !ok {
+				continue
+			}
+		}
+		out = append(out, engine.Target{Kind: Kind, DestinationID: rt.id})
+	}
+	return out, nil
+}
+
+func (r *Router) load(ctx context.Context, tenantID string) (*routes, error) {
+	now := r.clock.Now()
+	r.mu.Lock()
+	rs := r.cache[tenantID]
+	r.mu.Unlock()
+	if rs != nil && now.Sub(rs.loaded) < routeTTL {
+		return rs, nil
+	}
+	eps, err := r.store.EnabledEndpoints(ctx, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("load endpoints: %w", err)
+	}
+	rs = &routes{loaded: now}
+	for _, ep := range eps {
+		rt := route{id: ep.ID, patterns: ep.EventTypes}
+		if ep.Filter != "" {
+			f, err := expr.CompileFilter(ep.Filter)
+			if err != nil {
+				// Filters are checked when saved; one that no longer compiles
+				// must not route everything.
+				r.log.ErrorContext(ctx, "endpoint filter does not compile; endpoint skipped", "endpoint_id", ep.ID, "error", err)
+				continue
+			}
+			rt.filter = f
+		}
+		rs.endpoints = append(rs.endpoints, rt)
+	}
+	r.mu.Lock()
+	r.cache[tenantID] = rs
+	r.mu.Unlock()
+	return rs, nil
+}

@@ -1,0 +1,466 @@
+// Package engine carries every (event, destination) task to completion: it
+// commits accepted events through a group-commit writer, dispatches leased
+// tasks to per-destination queues, runs them with the executor registered
+// for their destination kind, retries with backoff and records every
+// attempt. It knows nothing about HTTP webhooks or any other destination.
+package engine
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/hookline/hookline/internal/clock"
+	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/store"
+)
+
+// Outcome is what an executor reports for one attempt.
+type Outcome struct {
+	// Attempt carries the request and response details; the engine fills
+	// in ids, number and timing.
+	Attempt store.Attempt
+	// Err is nil on success.
+	Err error
+	// Permanent stops retrying: the task fails now.
+	Permanent bool
+	// RetryAfter, when positive, is the delay the destination asked for.
+	RetryAfter time.Duration
+	// Schedule is the destination's retry schedule; nil means DefaultSchedule.
+	Schedule []time.Duration
+}
+
+// Executor runs one attempt of a task for a destination kind.
+type Executor interface {
+	Execute(ctx context.Context, t *store.Task) Outcome
+}
+
+// Target is one destination an event is routed to.
+type Target struct {
+	Kind          string
+	DestinationID string
+}
+
+// Router finds the destinations of an event.
+type Router interface {
+	Route(ctx context.Context, e *event.Event) ([]Target, error)
+}
+
+// Defaults.
+const (
+	DefaultWorkers          = 64
+	DefaultMaxInFlight      = 10
+	DefaultLease            = time.Minute
+	DefaultPollInterval     = time.Second
+	DefaultIdempotencyTTL   = 24 * time.Hour
+	DefaultAttemptTimeout   = 5 * time.Minute
+	claimBatch              = 256
+	defaultStopGracePeriod  = 30 * time.Second
+	defaultMaxQueuedInProcs = 10000
+)
+
+// Config configures New.
+type Config struct {
+	Store     store.Store
+	Executors map[string]Executor
+	Routers   []Router
+	Clock     clock.Clock
+	Logger    *slog.Logger
+	Metrics   *Metrics
+	// Rand returns values in [0, 1) for retry jitter; default math/rand/v2.
+	Rand func() float64
+	// Workers is the number of attempts run at once across destinations.
+	Workers int
+	// MaxInFlight bounds concurrent attempts per destination.
+	MaxInFlight int
+	// Lease is how long a claimed task stays reserved; leases of running and
+	// queued tasks are renewed every Lease/3.
+	Lease time.Duration
+	// PollInterval is how often due retries and expired leases are claimed.
+	PollInterval time.Duration
+	// IdempotencyTTL is how long an idempotency key is remembered.
+	IdempotencyTTL time.Duration
+	// ExclusiveStore says this process alone uses the store (SQLite): leases
+	// left by a crashed run are dropped at start so its work resumes at once.
+	ExclusiveStore bool
+}
+
+// Engine is the task engine. Create it with New, then Start and Stop it.
+type Engine struct {
+	cfg    Config
+	store  store.Store
+	clock  clock.Clock
+	log    *slog.Logger
+	m      *Metrics
+	rnd    func() float64
+	writer *writer
+	disp   *dispatcher
+
+	poke    chan struct{}
+	cancel  context.CancelFunc // stops poller and heartbeat
+	runCtx  context.Context    // attempts run under it; cancelled by Kill or a late Stop
+	abort   context.CancelFunc
+	loops   sync.WaitGroup
+	workers sync.WaitGroup
+	started bool
+}
+
+// New validates cfg and returns an engine that is not running yet.
+func New(cfg Config) (*Engine, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("engine: store is required")
+	}
+	if len(cfg.Executors) == 0 {
+		return nil, errors.New("engine: at least one executor is required")
+	}
+	cfg.Workers = cmp.Or(cfg.Workers, DefaultWorkers)
+	cfg.MaxInFlight = cmp.Or(cfg.MaxInFlight, DefaultMaxInFlight)
+	cfg.Lease = cmp.Or(cfg.Lease, DefaultLease)
+	cfg.PollInterval = cmp.Or(cfg.PollInterval, DefaultPollInterval)
+	cfg.IdempotencyTTL = cmp.Or(cfg.IdempotencyTTL, DefaultIdempotencyTTL)
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics(nil)
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Float64
+	}
+	e := &Engine{
+		cfg: cfg, store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, m: cfg.Metrics, rnd: cfg.Rand,
+		disp: newDispatcher(cfg.MaxInFlight),
+		poke: make(chan struct{}, 1),
+	}
+	e.writer = newWriter(cfg.Store, e.m.observeBatch)
+	return e, nil
+}
+
+// Start starts the writer, the workers, the poller and the lease heartbeat.
+func (e *Engine) Start(ctx context.Context) error {
+	if e.started {
+		return errors.New("engine: already started")
+	}
+	if e.cfg.ExclusiveStore {
+		if err := e.store.ResetLeases(ctx); err != nil {
+			return fmt.Errorf("engine start: %w", err)
+		}
+	}
+	e.started = true
+	go e.writer.run()
+	e.runCtx, e.abort = context.WithCancel(context.Background())
+	loopCtx, cancel := context.WithCancel(context.Background())
+	e.cancel = cancel
+	for range e.cfg.Workers {
+		e.workers.Add(1)
+		go e.work()
+	}
+	e.loops.Add(2)
+	go e.pollLoop(loopCtx)
+	go e.heartbeatLoop(loopCtx)
+	e.pokePoller()
+	return nil
+}
+
+// Stop stops taking new work, waits for running attempts until ctx ends
+// (then cancels them, leaving their tasks leased for a later run), releases
+// the leases of queued tasks and flushes the writer.
+func (e *Engine) Stop(ctx context.Context) error {
+	if !e.started {
+		return nil
+	}
+	e.cancel()
+	e.loops.Wait()
+	queued := e.disp.stop()
+	finished := make(chan struct{})
+	go func() { e.workers.Wait(); close(finished) }()
+	select {
+	case <-finished:
+	case <-ctx.Done():
+		e.abort()
+		<-finished
+	}
+	var err error
+	if len(queued) > 0 {
+		if rerr := e.store.ReleaseTasks(context.Background(), queued); rerr != nil {
+			err = fmt.Errorf("engine stop: %w", rerr)
+		}
+	}
+	close(e.writer.quit)
+	<-e.writer.done
+	e.abort()
+	e.started = false
+	return err
+}
+
+// Kill stops the engine abruptly, as a crash would: running attempts are
+// cancelled and nothing more is written. Their tasks keep their leases. For
+// tests of crash recovery.
+func (e *Engine) Kill() {
+	if !e.started {
+		return
+	}
+	e.abort()
+	e.cancel()
+	e.loops.Wait()
+	e.disp.stop()
+	close(e.writer.quit)
+	e.workers.Wait()
+	<-e.writer.done
+	e.started = false
+}
+
+// Published is the result of publishing one event.
+type Published struct {
+	Event     event.Event
+	Duplicate bool
+	Tasks     int
+}
+
+// Publish routes events, commits them with their tasks in one group commit
+// and hands the new tasks to the dispatcher. It returns only after the
+// commit: a returned event is durable.
+func (e *Engine) Publish(ctx context.Context, evs []event.Event) ([]Published, error) {
+	now := e.clock.Now()
+	lease := now.Add(e.cfg.Lease)
+	batch := make([]store.NewEvent, len(evs))
+	for i := range evs {
+		ev := &evs[i]
+		targets, err := e.route(ctx, ev)
+		if err != nil {
+			return nil, err
+		}
+		ne := store.NewEvent{Event: *ev}
+		for _, tg := range targets {
+			ne.Tasks = append(ne.Tasks, e.newTask(ev, tg, now, lease))
+		}
+		batch[i] = ne
+	}
+	res, err := e.writer.Accept(ctx, batch, now.Add(-e.cfg.IdempotencyTTL))
+	if err != nil {
+		return nil, fmt.Errorf("publish: %w", err)
+	}
+	out := make([]Published, len(res))
+	for i, r := range res {
+		out[i] = Published{Event: r.Event, Duplicate: r.Duplicate, Tasks: len(r.Tasks)}
+		if r.Duplicate {
+			continue
+		}
+		e.m.eventsAccepted.WithLabelValues(r.Event.Source).Inc()
+		ev := r.Event
+		for j := range r.Tasks {
+			r.Tasks[j].Event = &ev
+		}
+		e.disp.push(r.Tasks)
+	}
+	return out, nil
+}
+
+func (e *Engine) route(ctx context.Context, ev *event.Event) ([]Target, error) {
+	var out []Target
+	for _, r := range e.cfg.Routers {
+		ts, err := r.Route(ctx, ev)
+		if err != nil {
+			return nil, fmt.Errorf("route event: %w", err)
+		}
+		out = append(out, ts...)
+	}
+	return out, nil
+}
+
+func (e *Engine) newTask(ev *event.Event, tg Target, now, lease time.Time) store.Task {
+	return store.Task{
+		ID: event.NewID(event.PrefixDelivery, now), TenantID: ev.TenantID, EventID: ev.ID, EventType: ev.Type,
+		Kind: tg.Kind, DestinationID: tg.DestinationID, Status: store.StatusPending,
+		NextAt: now, LeaseUntil: lease, CreatedAt: now, UpdatedAt: now,
+	}
+}
+
+// Retry makes a tenant's tasks run again now, whatever their status; every
+// resend is a new attempt on the same task. Unknown ids are skipped.
+func (e *Engine) Retry(ctx context.Context, tenantID string, ids []string) ([]store.Task, error) {
+	now := e.clock.Now()
+	ts, err := e.store.RequeueTasks(ctx, tenantID, ids, now, now.Add(e.cfg.Lease))
+	if err != nil {
+		return nil, fmt.Errorf("retry: %w", err)
+	}
+	e.disp.push(ts)
+	return ts, nil
+}
+
+// Replay sends an event again: its existing tasks run again and
+// destinations that match it now but had no task get one.
+func (e *Engine) Replay(ctx context.Context, tenantID, eventID string) ([]string, error) {
+	ev, err := e.store.GetEvent(ctx, tenantID, eventID)
+	if err != nil {
+		return nil, err
+	}
+	existing, err := e.store.ListTasks(ctx, tenantID, store.TaskQuery{EventID: eventID, Page: store.Page{Limit: 1000}})
+	if err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	have := make(map[Target]bool, len(existing))
+	ids := make([]string, 0, len(existing))
+	for _, t := range existing {
+		have[Target{t.Kind, t.DestinationID}] = true
+		ids = append(ids, t.ID)
+	}
+	targets, err := e.route(ctx, &ev)
+	if err != nil {
+		return nil, err
+	}
+	now := e.clock.Now()
+	var added []store.Task
+	for _, tg := range targets {
+		if !have[tg] {
+			added = append(added, e.newTask(&ev, tg, now, now.Add(e.cfg.Lease)))
+		}
+	}
+	if len(added) > 0 {
+		if err := e.store.AddTasks(ctx, added); err != nil {
+			return nil, fmt.Errorf("replay: %w", err)
+		}
+		for i := range added {
+			added[i].Event = &ev
+			ids = append(ids, added[i].ID)
+		}
+		e.disp.push(added)
+	}
+	if _, err := e.Retry(ctx, tenantID, ids[:len(existing)]); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+func (e *Engine) pokePoller() {
+	select {
+	case e.poke <- struct{}{}:
+	default:
+	}
+}
+
+// pollLoop claims due retries and tasks whose lease expired.
+func (e *Engine) pollLoop(ctx context.Context) {
+	defer e.loops.Done()
+	t := time.NewTicker(e.cfg.PollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-e.poke:
+		}
+		for e.disp.size() < defaultMaxQueuedInProcs {
+			now := e.clock.Now()
+			ts, err := e.store.ClaimTasks(ctx, now, now.Add(e.cfg.Lease), claimBatch)
+			if err != nil {
+				if ctx.Err() == nil {
+					e.log.ErrorContext(ctx, "claim tasks", "error", err)
+				}
+				break
+			}
+			e.disp.push(ts)
+			if len(ts) < claimBatch {
+				break
+			}
+		}
+	}
+}
+
+// heartbeatLoop renews the leases of every task this process holds.
+func (e *Engine) heartbeatLoop(ctx context.Context) {
+	defer e.loops.Done()
+	t := time.NewTicker(e.cfg.Lease / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		ids := e.disp.ids()
+		if len(ids) == 0 {
+			continue
+		}
+		if err := e.store.ExtendLeases(ctx, ids, e.clock.Now().Add(e.cfg.Lease)); err != nil && ctx.Err() == nil {
+			e.log.ErrorContext(ctx, "extend leases", "error", err)
+		}
+	}
+}
+
+func (e *Engine) work() {
+	defer e.workers.Done()
+	for {
+		t := e.disp.take()
+		if t == nil {
+			return
+		}
+		e.run(t)
+		e.disp.done(t)
+	}
+}
+
+// run executes one attempt of t and records its result.
+func (e *Engine) run(t *store.Task) {
+	ctx := e.runCtx
+	ex := e.cfg.Executors[t.Kind]
+	start := e.clock.Now()
+	var out Outcome
+	if ex == nil {
+		out = Outcome{Err: fmt.Errorf("no executor for destination kind %q", t.Kind), Permanent: true}
+	} else {
+		actx, cancel := context.WithTimeout(ctx, DefaultAttemptTimeout)
+		out = ex.Execute(actx, t)
+		cancel()
+	}
+	if ctx.Err() != nil {
+		// Killed or stopped past the grace period: the attempt did not
+		// finish; the task keeps its lease and runs again later.
+		return
+	}
+	dur := e.clock.Now().Sub(start)
+	a := out.Attempt
+	a.ID = event.NewID(event.PrefixAttempt, start)
+	a.TaskID, a.TenantID, a.Number, a.StartedAt, a.Duration = t.ID, t.TenantID, t.Attempts+1, start, dur
+	r := store.TaskResult{TaskID: t.ID, Attempt: a}
+	switch {
+	case out.Err == nil:
+		r.Status = store.StatusSucceeded
+		a.Outcome = cmp.Or(a.Outcome, "success")
+	default:
+		r.LastError = out.Err.Error()
+		a.Error = cmp.Or(a.Error, r.LastError)
+		a.Outcome = cmp.Or(a.Outcome, "error")
+		delay, ok := NextRetry(out.Schedule, a.Number, out.RetryAfter, e.rnd)
+		if out.Permanent || !ok {
+			r.Status = store.StatusFailed
+		} else {
+			r.Status = store.StatusRetrying
+			r.NextAt = start.Add(dur).Add(delay)
+		}
+	}
+	r.Attempt = a
+	if err := e.writer.Complete([]store.TaskResult{r}); err != nil {
+		e.log.Error("record attempt", "task_id", t.ID, "error", err)
+		return
+	}
+	e.m.observeAttempt(t, a, r.Status)
+	if r.Status == store.StatusRetrying && r.NextAt.Sub(e.clock.Now()) <= e.cfg.PollInterval {
+		e.pokeAt(r.NextAt)
+	}
+}
+
+// pokeAt wakes the poller at t, for retries due sooner than the next poll.
+func (e *Engine) pokeAt(t time.Time) {
+	d := max(t.Sub(e.clock.Now()), 0)
+	time.AfterFunc(d, e.pokePoller)
+}

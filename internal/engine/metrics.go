@@ -1,0 +1,66 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hookline/hookline/internal/store"
+)
+
+// Metrics are the engine's Prometheus collectors.
+type Metrics struct {
+	eventsAccepted  *prometheus.CounterVec
+	attempts        *prometheus.CounterVec
+	attemptDuration *prometheus.HistogramVec
+	deliveryLatency *prometheus.HistogramVec
+	batchRows       *prometheus.HistogramVec
+	batchDuration   *prometheus.HistogramVec
+}
+
+// NewMetrics creates the engine's collectors and registers them with reg
+// when reg is not nil.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		eventsAccepted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookline_events_accepted_total", Help: "Events committed to the log, by source.",
+		}, []string{"source"}),
+		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookline_attempts_total", Help: "Attempts by destination kind and outcome (succeeded, retrying, failed).",
+		}, []string{"kind", "outcome"}),
+		attemptDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "hookline_attempt_duration_seconds", Help: "Duration of one attempt.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12),
+		}, []string{"kind"}),
+		deliveryLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "hookline_delivery_latency_seconds", Help: "Time from event accepted to successful delivery.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 4, 14),
+		}, []string{"kind"}),
+		batchRows: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "hookline_commit_batch_rows", Help: "Rows per group-commit transaction.",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 10),
+		}, []string{"op"}),
+		batchDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "hookline_commit_duration_seconds", Help: "Duration of one group-commit transaction.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 12),
+		}, []string{"op"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.eventsAccepted, m.attempts, m.attemptDuration, m.deliveryLatency, m.batchRows, m.batchDuration)
+	}
+	return m
+}
+
+func (m *Metrics) observeBatch(op string, rows int, d time.Duration) {
+	m.batchRows.WithLabelValues(op).Observe(float64(rows))
+	m.batchDuration.WithLabelValues(op).Observe(d.Seconds())
+}
+
+func (m *Metrics) observeAttempt(t *store.Task, a store.Attempt, status string) {
+	outcome := status
+	m.attempts.WithLabelValues(t.Kind, outcome).Inc()
+	m.attemptDuration.WithLabelValues(t.Kind).Observe(a.Duration.Seconds())
+	if status == store.StatusSucceeded && t.Event != nil {
+		m.deliveryLatency.WithLabelValues(t.Kind).Observe(a.StartedAt.Add(a.Duration).Sub(t.Event.CreatedAt).Seconds())
+	}
+}

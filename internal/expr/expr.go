@@ -1,0 +1,89 @@
+// Package expr is Hookline's expression language: expr-lang/expr compiled
+// once, evaluated over the same variables everywhere (event, data, type, …),
+// sandboxed (no I/O functions exist in the language) and bounded: source
+// length, AST size and the VM's memory budget limit what one expression
+// can do.
+package expr
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/hookline/hookline/internal/event"
+)
+
+// Limits on one expression.
+const (
+	MaxLength   = 4096
+	MaxNodes    = 1000
+	memoryLimit = 100_000
+)
+
+// Filter is a compiled boolean expression over an event.
+type Filter struct {
+	src  string
+	prog *vm.Program
+}
+
+// filterEnv declares the variables a filter sees, for type checking.
+var filterEnv = map[string]any{
+	"event": map[string]any{},
+	"data":  map[string]any{},
+	"type":  "",
+}
+
+// CompileFilter compiles a boolean filter such as
+// `data.amount > 100 && data.currency == "EUR"`. The error carries the
+// compiler's message with line and column.
+func CompileFilter(src string) (*Filter, error) {
+	if len(src) > MaxLength {
+		return nil, fmt.Errorf("expression is longer than %d bytes", MaxLength)
+	}
+	prog, err := expr.Compile(src, expr.Env(filterEnv), expr.AsBool(), expr.MaxNodes(MaxNodes))
+	if err != nil {
+		return nil, fmt.Errorf("invalid expression: %w", err)
+	}
+	return &Filter{src: src, prog: prog}, nil
+}
+
+// String returns the filter's source.
+func (f *Filter) String() string { return f.src }
+
+// Env is the evaluation environment of one event; build it once per event
+// and reuse it for every filter.
+type Env map[string]any
+
+// EventEnv parses e's data once and returns the variables filters see:
+// event (id, type, source, data, occurred_at), data and type.
+func EventEnv(e *event.Event) (Env, error) {
+	var data any
+	if len(e.Data) > 0 {
+		if err := json.Unmarshal(e.Data, &data); err != nil {
+			return nil, fmt.Errorf("parse event data: %w", err)
+		}
+	}
+	return Env{
+		"event": map[string]any{
+			"id": e.ID, "type": e.Type, "source": e.Source, "data": data,
+			"occurred_at": e.OccurredAt.Format(time.RFC3339Nano),
+		},
+		"data": data,
+		"type": e.Type,
+	}, nil
+}
+
+// Match evaluates the filter in env. Errors (such as comparing a string
+// with a number) are returned, not treated as false.
+func (f *Filter) Match(env Env) (bool, error) {
+	v := vm.VM{MemoryBudget: memoryLimit}
+	out, err := v.Run(f.prog, map[string]any(env))
+	if err != nil {
+		return false, fmt.Errorf("evaluate filter: %w", err)
+	}
+	b, _ := out.(bool)
+	return b, nil
+}
