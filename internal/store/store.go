@@ -174,6 +174,7 @@ type Store interface {
 
 	CreateTenant(ctx context.Context, t Tenant) error
 	GetTenant(ctx context.Context, id string) (Tenant, error)
+	TenantByName(ctx context.Context, name string) (Tenant, error)
 	CountTenants(ctx context.Context) (int, error)
 
 	CreateAPIKey(ctx context.Context, k APIKey) error

@@ -130,6 +130,15 @@ func (s *Store) GetTenant(ctx context.Context, id string) (store.Tenant, error) 
 	return t, wrapRead("get tenant", err)
 }
 
+// TenantByName returns a tenant by its unique name.
+func (s *Store) TenantByName(ctx context.Context, name string) (store.Tenant, error) {
+	var t store.Tenant
+	var created int64
+	err := s.r.QueryRowContext(ctx, `SELECT id, name, created_at FROM tenants WHERE name = ?`, name).Scan(&t.ID, &t.Name, &created)
+	t.CreatedAt = fromMS(created)
+	return t, wrapRead("get tenant by name", err)
+}
+
 // CountTenants returns the number of tenants.
 func (s *Store) CountTenants(ctx context.Context) (int, error) {
 	var n int

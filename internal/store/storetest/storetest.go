@@ -85,6 +85,11 @@ func testTenantsAndKeys(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	require.Equal(t, "acme", got.Name)
 	require.Equal(t, base, got.CreatedAt)
+	byName, err := s.TenantByName(ctx, "acme")
+	require.NoError(t, err)
+	require.Equal(t, tid, byName.ID)
+	_, err = s.TenantByName(ctx, "nobody")
+	require.ErrorIs(t, err, store.ErrNotFound)
 	_, err = s.GetTenant(ctx, "ten_missing")
 	require.ErrorIs(t, err, store.ErrNotFound)
 

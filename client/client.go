@@ -1,0 +1,378 @@
+// Package client is the Go client of the Hookline REST API.
+//
+// Create a Client with New and call one method per API operation. Every
+// non-2xx answer is returned as an *Error carrying the HTTP status and the
+// API's stable error code.
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// DefaultTimeout bounds each request of a Client built without
+// WithHTTPClient.
+const DefaultTimeout = 30 * time.Second
+
+// DefaultUserAgent is the User-Agent of a Client built without WithUserAgent.
+const DefaultUserAgent = "hookline-go"
+
+const (
+	// maxErrorBody is how much of a non-2xx answer is read, in bytes.
+	maxErrorBody = 64 << 10
+	// maxErrorMessage is how much of a body that is not an API error is kept
+	// as the message, in bytes.
+	maxErrorMessage = 512
+)
+
+// errEmptyID is returned, before any request, by methods given an empty id.
+var errEmptyID = errors.New("empty id")
+
+// Client calls the Hookline REST API with one API key. It is safe for
+// concurrent use.
+type Client struct {
+	baseURL    string
+	apiKey     string
+	httpClient *http.Client
+	userAgent  string
+}
+
+// Option configures a Client in New.
+type Option func(*Client)
+
+// WithHTTPClient makes the Client send its requests with hc.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) { c.httpClient = hc }
+}
+
+// WithUserAgent sets the User-Agent header of every request.
+func WithUserAgent(ua string) Option {
+	return func(c *Client) { c.userAgent = ua }
+}
+
+// New returns a Client for the API at baseURL (such as
+// "http://127.0.0.1:8080") that authenticates with apiKey as a bearer token.
+func New(baseURL, apiKey string, opts ...Option) *Client {
+	c := &Client{
+		baseURL:    strings.TrimRight(baseURL, "/"),
+		apiKey:     apiKey,
+		httpClient: &http.Client{Timeout: DefaultTimeout},
+		userAgent:  DefaultUserAgent,
+	}
+	for _, opt := range opts {
+		opt(c)
+	}
+	return c
+}
+
+// ListOptions selects one page of a list.
+type ListOptions struct {
+	// Limit is the page size; zero takes the server's default.
+	Limit int
+	// Cursor is the NextCursor of the previous page; empty for the first.
+	Cursor string
+}
+
+func (o ListOptions) addTo(q url.Values) {
+	if o.Limit != 0 {
+		q.Set("limit", strconv.Itoa(o.Limit))
+	}
+	if o.Cursor != "" {
+		q.Set("cursor", o.Cursor)
+	}
+}
+
+// EventListOptions filters ListEvents. Zero fields do not filter.
+type EventListOptions struct {
+	// Type is an exact event type.
+	Type string
+	// After and Before bound the events' occurrence time.
+	After, Before time.Time
+	ListOptions
+}
+
+// DeliveryListOptions filters ListDeliveries. Empty fields do not filter.
+type DeliveryListOptions struct {
+	EndpointID string
+	EventID    string
+	// Status is one of DeliveryPending, DeliveryRetrying, DeliverySucceeded
+	// and DeliveryFailed.
+	Status string
+	ListOptions
+}
+
+// CreateTenant creates a tenant and its first API key. It needs an admin key.
+func (c *Client) CreateTenant(ctx context.Context, in TenantCreate) (*TenantCreated, error) {
+	return doJSON[TenantCreated](ctx, c, call{action: "create tenant", method: http.MethodPost, path: "/v1/tenants", body: in})
+}
+
+// CreateAPIKey creates an API key of the caller's tenant. The answer's Key is
+// shown only this once.
+func (c *Client) CreateAPIKey(ctx context.Context, in APIKeyCreate) (*APIKey, error) {
+	return doJSON[APIKey](ctx, c, call{action: "create api key", method: http.MethodPost, path: "/v1/api-keys", body: in})
+}
+
+// ListAPIKeys returns every API key of the caller's tenant, following
+// cursors across pages.
+func (c *Client) ListAPIKeys(ctx context.Context) ([]APIKey, error) {
+	return listAll[APIKey](ctx, c, call{action: "list api keys", method: http.MethodGet, path: "/v1/api-keys"})
+}
+
+// DeleteAPIKey revokes the API key id.
+func (c *Client) DeleteAPIKey(ctx context.Context, id string) error {
+	return c.do(ctx, call{action: "delete api key", method: http.MethodDelete, path: "/v1/api-keys/{id}", id: id}, nil)
+}
+
+// CreateEventType declares an event type.
+func (c *Client) CreateEventType(ctx context.Context, in EventType) (*EventType, error) {
+	return doJSON[EventType](ctx, c, call{action: "create event type", method: http.MethodPost, path: "/v1/event-types", body: in})
+}
+
+// ListEventTypes returns every event type, following cursors across pages.
+func (c *Client) ListEventTypes(ctx context.Context) ([]EventType, error) {
+	return listAll[EventType](ctx, c, call{action: "list event types", method: http.MethodGet, path: "/v1/event-types"})
+}
+
+// CreateEndpoint creates an endpoint. The answer's Secret is the signing
+// secret, shown only this once.
+func (c *Client) CreateEndpoint(ctx context.Context, in EndpointCreate) (*Endpoint, error) {
+	return doJSON[Endpoint](ctx, c, call{action: "create endpoint", method: http.MethodPost, path: "/v1/endpoints", body: in})
+}
+
+// GetEndpoint returns the endpoint id.
+func (c *Client) GetEndpoint(ctx context.Context, id string) (*Endpoint, error) {
+	return doJSON[Endpoint](ctx, c, call{action: "get endpoint", method: http.MethodGet, path: "/v1/endpoints/{id}", id: id})
+}
+
+// ListEndpoints returns one page of endpoints.
+func (c *Client) ListEndpoints(ctx context.Context, opts ListOptions) (*Page[Endpoint], error) {
+	q := url.Values{}
+	opts.addTo(q)
+	return doJSON[Page[Endpoint]](ctx, c, call{action: "list endpoints", method: http.MethodGet, path: "/v1/endpoints", query: q})
+}
+
+// UpdateEndpoint changes the non-nil fields of in on the endpoint id and
+// returns the result.
+func (c *Client) UpdateEndpoint(ctx context.Context, id string, in EndpointUpdate) (*Endpoint, error) {
+	return doJSON[Endpoint](ctx, c, call{action: "update endpoint", method: http.MethodPatch, path: "/v1/endpoints/{id}", id: id, body: in})
+}
+
+// DeleteEndpoint deletes the endpoint id.
+func (c *Client) DeleteEndpoint(ctx context.Context, id string) error {
+	return c.do(ctx, call{action: "delete endpoint", method: http.MethodDelete, path: "/v1/endpoints/{id}", id: id}, nil)
+}
+
+// RotateEndpointSecret gives the endpoint id a new signing secret, returned
+// once in the answer's Secret; the previous one keeps signing for in.Grace.
+func (c *Client) RotateEndpointSecret(ctx context.Context, id string, in SecretRotate) (*Endpoint, error) {
+	return doJSON[Endpoint](ctx, c, call{action: "rotate endpoint secret", method: http.MethodPost, path: "/v1/endpoints/{id}/rotate-secret", id: id, body: in})
+}
+
+// SendEvent publishes an event. When in.IdempotencyKey is set it is also sent
+// as the Idempotency-Key header, and a repeat returns the earlier event with
+// Duplicate set.
+func (c *Client) SendEvent(ctx context.Context, in EventCreate) (*Event, error) {
+	r := call{action: "send event", method: http.MethodPost, path: "/v1/events", body: in}
+	if in.IdempotencyKey != "" {
+		r.header = http.Header{"Idempotency-Key": {in.IdempotencyKey}}
+	}
+	return doJSON[Event](ctx, c, r)
+}
+
+// GetEvent returns the event id.
+func (c *Client) GetEvent(ctx context.Context, id string) (*Event, error) {
+	return doJSON[Event](ctx, c, call{action: "get event", method: http.MethodGet, path: "/v1/events/{id}", id: id})
+}
+
+// ListEvents returns one page of events.
+func (c *Client) ListEvents(ctx context.Context, opts EventListOptions) (*Page[Event], error) {
+	q := url.Values{}
+	if opts.Type != "" {
+		q.Set("type", opts.Type)
+	}
+	if !opts.After.IsZero() {
+		q.Set("after", opts.After.UTC().Format(time.RFC3339Nano))
+	}
+	if !opts.Before.IsZero() {
+		q.Set("before", opts.Before.UTC().Format(time.RFC3339Nano))
+	}
+	opts.addTo(q)
+	return doJSON[Page[Event]](ctx, c, call{action: "list events", method: http.MethodGet, path: "/v1/events", query: q})
+}
+
+// ReplayEvent sends the event id again to every endpoint that matches it now.
+func (c *Client) ReplayEvent(ctx context.Context, id string) (*Replay, error) {
+	return doJSON[Replay](ctx, c, call{action: "replay event", method: http.MethodPost, path: "/v1/events/{id}/replay", id: id})
+}
+
+// ListDeliveries returns one page of deliveries.
+func (c *Client) ListDeliveries(ctx context.Context, opts DeliveryListOptions) (*Page[Delivery], error) {
+	q := url.Values{}
+	if opts.EndpointID != "" {
+		q.Set("endpoint_id", opts.EndpointID)
+	}
+	if opts.EventID != "" {
+		q.Set("event_id", opts.EventID)
+	}
+	if opts.Status != "" {
+		q.Set("status", opts.Status)
+	}
+	opts.addTo(q)
+	return doJSON[Page[Delivery]](ctx, c, call{action: "list deliveries", method: http.MethodGet, path: "/v1/deliveries", query: q})
+}
+
+// GetDelivery returns the delivery id with its attempt log.
+func (c *Client) GetDelivery(ctx context.Context, id string) (*Delivery, error) {
+	return doJSON[Delivery](ctx, c, call{action: "get delivery", method: http.MethodGet, path: "/v1/deliveries/{id}", id: id})
+}
+
+// RetryDelivery schedules the delivery id for an immediate new attempt.
+func (c *Client) RetryDelivery(ctx context.Context, id string) (*Delivery, error) {
+	return doJSON[Delivery](ctx, c, call{action: "retry delivery", method: http.MethodPost, path: "/v1/deliveries/{id}/retry", id: id})
+}
+
+// call describes one API request.
+type call struct {
+	// action names the operation in transport errors ("get endpoint").
+	action string
+	method string
+	// path may hold "{id}", replaced by the escaped id.
+	path   string
+	id     string
+	query  url.Values
+	header http.Header
+	// body, when not nil, is sent as JSON.
+	body any
+}
+
+// doJSON runs r and decodes its answer into a new T.
+func doJSON[T any](ctx context.Context, c *Client, r call) (*T, error) {
+	var out T
+	if err := c.do(ctx, r, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// listAll runs r page after page until the last one and returns every item.
+func listAll[T any](ctx context.Context, c *Client, r call) ([]T, error) {
+	all := []T{}
+	seen := map[string]bool{}
+	for {
+		page, err := doJSON[Page[T]](ctx, c, r)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page.Data...)
+		// A cursor seen before would loop forever; treat it as the end.
+		if page.NextCursor == "" || seen[page.NextCursor] {
+			return all, nil
+		}
+		seen[page.NextCursor] = true
+		r.query = url.Values{"cursor": {page.NextCursor}}
+	}
+}
+
+// do sends r and decodes a 2xx answer into out, unless out is nil. A non-2xx
+// answer is returned as an *Error, unwrapped.
+func (c *Client) do(ctx context.Context, r call, out any) error {
+	path := r.path
+	if strings.Contains(path, "{id}") {
+		if r.id == "" {
+			return fmt.Errorf("%s: %w", r.action, errEmptyID)
+		}
+		path = strings.Replace(path, "{id}", url.PathEscape(r.id), 1)
+	}
+	u := c.baseURL + path
+	if len(r.query) > 0 {
+		u += "?" + r.query.Encode()
+	}
+
+	var body io.Reader
+	if r.body != nil {
+		b, err := json.Marshal(r.body)
+		if err != nil {
+			return fmt.Errorf("%s: encode request: %w", r.action, err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, u, body)
+	if err != nil {
+		return fmt.Errorf("%s: %w", r.action, err)
+	}
+	if c.apiKey != "" {
+		req.Header.Set("Authorization", "Bearer "+c.apiKey)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, vs := range r.header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+
+	resp, err := c.httpClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s: %w", r.action, err)
+	}
+	defer resp.Body.Close()
+
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return decodeError(resp)
+	}
+	if out == nil || resp.StatusCode == http.StatusNoContent {
+		return nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("%s: decode answer: %w", r.action, err)
+	}
+	return nil
+}
+
+// decodeError turns a non-2xx answer into an *Error. A body that is not the
+// API's error shape still gives one, with code "http_<status>" and the body
+// text, truncated, as the message.
+func decodeError(resp *http.Response) *Error {
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	var envelope struct {
+		Error *Error `json:"error"`
+	}
+	if json.Unmarshal(b, &envelope) == nil && envelope.Error != nil && envelope.Error.Code != "" {
+		envelope.Error.Status = resp.StatusCode
+		return envelope.Error
+	}
+	msg := strings.TrimSpace(string(b))
+	if msg == "" {
+		msg = http.StatusText(resp.StatusCode)
+	}
+	return &Error{
+		Status:  resp.StatusCode,
+		Code:    "http_" + strconv.Itoa(resp.StatusCode),
+		Message: truncate(msg, maxErrorMessage),
+	}
+}
+
+// truncate cuts s to at most n bytes on a rune boundary, marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}

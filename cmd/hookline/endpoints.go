@@ -1,0 +1,234 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hookline/hookline/client"
+)
+
+// payloadFormats are the values of endpoints create --format.
+var payloadFormats = []string{"json", "form", "xml"}
+
+func newEndpointsCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "endpoints",
+		Aliases: []string{"endpoint"},
+		Short:   "Manage the HTTP endpoints events are delivered to",
+	}
+	cmd.AddCommand(
+		newEndpointsCreateCmd(g),
+		newEndpointsListCmd(g),
+		&cobra.Command{
+			Use:   "get ID",
+			Short: "Show an endpoint",
+			Args:  argsNamed("ID"),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := g.client()
+				if err != nil {
+					return err
+				}
+				ep, err := c.GetEndpoint(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				return g.render(cmd, ep, func(w io.Writer) { endpointTable(w, ep) })
+			},
+		},
+		&cobra.Command{
+			Use:   "delete ID",
+			Short: "Delete an endpoint",
+			Args:  argsNamed("ID"),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := g.client()
+				if err != nil {
+					return err
+				}
+				if err := c.DeleteEndpoint(cmd.Context(), args[0]); err != nil {
+					return err
+				}
+				return g.deleted(cmd, "endpoint", args[0])
+			},
+		},
+		newEndpointsRotateCmd(g),
+	)
+	return cmd
+}
+
+func newEndpointsCreateCmd(g *globals) *cobra.Command {
+	var (
+		in      client.EndpointCreate
+		headers []string
+		timeout time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "create",
+		Short: "Create an endpoint and print its signing secret",
+		Example: `  hookline endpoints create --url https://example.com/webhooks \
+    --event-type 'order.*' --header X-Team=billing --timeout 10s`,
+		Args: argsNamed(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if in.URL == "" {
+				return usagef(cmd, "--url is required")
+			}
+			if in.Format != "" && !slices.Contains(payloadFormats, in.Format) {
+				return usagef(cmd, "invalid --format %q: want %s", in.Format, strings.Join(payloadFormats, ", "))
+			}
+			h, err := parseHeaders(headers)
+			if err != nil {
+				return usagef(cmd, "%v", err)
+			}
+			in.Headers = h
+			if timeout < 0 {
+				return usagef(cmd, "invalid --timeout %s: must be positive", timeout)
+			}
+			if timeout > 0 {
+				in.Timeout = timeout.String()
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			ep, err := c.CreateEndpoint(cmd.Context(), in)
+			if err != nil {
+				return err
+			}
+			if ep.Secret != "" {
+				shownOnce(cmd, "signing secret")
+			}
+			return g.render(cmd, ep, func(w io.Writer) { endpointTable(w, ep) })
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&in.URL, "url", "", "destination URL (required)")
+	f.StringSliceVar(&in.EventTypes, "event-type", nil, "event type or glob to deliver, such as order.* (repeatable)")
+	f.StringVar(&in.Filter, "filter", "", "expression an event must match, such as event.data.total > 100")
+	f.StringVar(&in.Format, "format", "", "payload format: json, form or xml (server default json)")
+	f.StringArrayVar(&headers, "header", nil, "extra request header K=V (repeatable)")
+	f.DurationVar(&timeout, "timeout", 0, "request timeout such as 15s (server default when unset)")
+	f.StringVar(&in.Description, "description", "", "description")
+	return cmd
+}
+
+func newEndpointsListCmd(g *globals) *cobra.Command {
+	var opts client.ListOptions
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List endpoints",
+		Args:  argsNamed(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			page, err := c.ListEndpoints(cmd.Context(), opts)
+			if err != nil {
+				return err
+			}
+			err = g.render(cmd, page, func(w io.Writer) {
+				row(w, "ID", "URL", "EVENT TYPES", "FORMAT", "ENABLED", "CREATED")
+				for _, ep := range page.Data {
+					row(w, ep.ID, cell(ep.URL), cell(list(ep.EventTypes)), orDash(ep.Format), strconv.FormatBool(ep.Enabled), fmtTime(ep.CreatedAt))
+				}
+			})
+			nextPage(cmd, page.NextCursor)
+			return err
+		},
+	}
+	addListFlags(cmd, &opts)
+	return cmd
+}
+
+func newEndpointsRotateCmd(g *globals) *cobra.Command {
+	var grace time.Duration
+	cmd := &cobra.Command{
+		Use:   "rotate-secret ID",
+		Short: "Give an endpoint a new signing secret and print it",
+		Long: `Give an endpoint a new signing secret and print it. The previous secret
+keeps signing alongside the new one for the --grace period.`,
+		Args: argsNamed("ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if grace < 0 {
+				return usagef(cmd, "invalid --grace %s: must not be negative", grace)
+			}
+			var in client.SecretRotate
+			if cmd.Flags().Changed("grace") {
+				in.Grace = grace.String()
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			ep, err := c.RotateEndpointSecret(cmd.Context(), args[0], in)
+			if err != nil {
+				return err
+			}
+			shownOnce(cmd, "new signing secret")
+			return g.render(cmd, ep, func(w io.Writer) { kv(w, "id", ep.ID, "secret", ep.Secret) })
+		},
+	}
+	cmd.Flags().DurationVar(&grace, "grace", 0, "how long the previous secret keeps signing (server default 24h)")
+	return cmd
+}
+
+// endpointTable writes one endpoint as key-value rows.
+func endpointTable(w io.Writer, ep *client.Endpoint) {
+	enabled := strconv.FormatBool(ep.Enabled)
+	if ep.DisabledReason != "" {
+		enabled += " (" + cell(ep.DisabledReason) + ")"
+	}
+	var headers []string
+	for _, k := range slices.Sorted(maps.Keys(ep.Headers)) {
+		headers = append(headers, k+"="+ep.Headers[k])
+	}
+	kv(w,
+		"id", ep.ID,
+		"url", ep.URL,
+		"description", cell(ep.Description),
+		"event types", list(ep.EventTypes),
+		"filter", orDash(ep.Filter),
+		"format", orDash(ep.Format),
+		"headers", cell(strings.Join(headers, ", ")),
+		"timeout", orDash(ep.Timeout),
+		"retry schedule", list(ep.RetrySchedule),
+		"enabled", enabled,
+		"created", fmtTime(ep.CreatedAt),
+		"updated", fmtTime(ep.UpdatedAt),
+	)
+	if ep.Secret != "" {
+		kv(w, "secret", ep.Secret)
+	}
+}
+
+// parseHeaders turns repeated K=V flags into a header map.
+func parseHeaders(pairs []string) (map[string]string, error) {
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	h := make(map[string]string, len(pairs))
+	for _, p := range pairs {
+		k, v, ok := strings.Cut(p, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" || strings.ContainsAny(k, " \t\r\n:") {
+			return nil, fmt.Errorf("invalid --header %q: want NAME=VALUE", p)
+		}
+		if strings.ContainsAny(v, "\r\n") {
+			return nil, fmt.Errorf("invalid --header %q: value has a line break", p)
+		}
+		h[k] = strings.TrimSpace(v)
+	}
+	return h, nil
+}
+
+// addListFlags adds --limit and --cursor to a list command.
+func addListFlags(cmd *cobra.Command, opts *client.ListOptions) {
+	cmd.Flags().IntVar(&opts.Limit, "limit", 0, "page size (server default when 0)")
+	cmd.Flags().StringVar(&opts.Cursor, "cursor", "", "cursor of the page to show, from the previous page")
+}

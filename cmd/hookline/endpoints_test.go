@@ -1,0 +1,61 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookline/hookline/client"
+)
+
+func TestEndpointsCreate(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	got := make(chan client.EndpointCreate, 1)
+	b.mux.HandleFunc("POST /v1/endpoints", func(w http.ResponseWriter, r *http.Request) {
+		var in client.EndpointCreate
+		assert.NoError(t, json.NewDecoder(r.Body).Decode(&in))
+		got <- in
+		answer(w, http.StatusCreated, `{"id":"ep_1","url":"`+in.URL+`","event_types":["order.*"],"format":"json",
+			"timeout":"10s","enabled":true,"secret":"whsec_c2VjcmV0"}`)
+	})
+
+	res := b.run(t, "", "endpoints", "create",
+		"--url", "https://example.com/hooks",
+		"--event-type", "order.*", "--event-type", "user.created",
+		"--header", "X-Team=billing", "--header", "X-Tag=a=b,c",
+		"--timeout", "10s", "--format", "json", "--filter", "event.data.total > 100",
+		"--description", "billing")
+	require.Equal(t, 0, res.code, res.stderr)
+
+	in := <-got
+	require.Equal(t, client.EndpointCreate{
+		URL:         "https://example.com/hooks",
+		Description: "billing",
+		EventTypes:  []string{"order.*", "user.created"},
+		Filter:      "event.data.total > 100",
+		Format:      "json",
+		Headers:     map[string]string{"X-Team": "billing", "X-Tag": "a=b,c"},
+		Timeout:     "10s",
+	}, in)
+	require.Regexp(t, `(?m)^id:\s+ep_1$`, res.stdout)
+	require.Regexp(t, `(?m)^secret:\s+whsec_c2VjcmV0$`, res.stdout)
+	require.Contains(t, res.stderr, "shown only this once")
+}
+
+func TestEndpointsCreateRejectsBadFlagsLocally(t *testing.T) {
+	t.Parallel()
+	b := setup(t) // no routes: a request would fail with 404
+	for _, args := range [][]string{
+		{"--event-type", "a.b"},
+		{"--url", "https://x.test", "--format", "yaml"},
+		{"--url", "https://x.test", "--header", "no-equals-sign"},
+	} {
+		res := b.run(t, "", append([]string{"endpoints", "create"}, args...)...)
+		require.Equal(t, 1, res.code, args)
+		require.Contains(t, res.stderr, "Run 'hookline endpoints create --help' for usage.", args)
+	}
+}

@@ -1,0 +1,174 @@
+// Package api is Hookline's REST API under /v1: handlers per resource,
+// bearer-key authentication scoped to one tenant, body limits, and one
+// error mapper that turns every failure into
+// {"error": {"code", "message", "details"}}.
+package api
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hookline/hookline/internal/clock"
+	"github.com/hookline/hookline/internal/engine"
+	"github.com/hookline/hookline/internal/netguard"
+	"github.com/hookline/hookline/internal/store"
+)
+
+// DefaultMaxBody is the default request body limit (1 MiB).
+const DefaultMaxBody = 1 << 20
+
+// Config configures New.
+type Config struct {
+	Store  store.Store
+	Engine *engine.Engine
+	// Invalidate is called with a tenant id after its endpoints change, so
+	// routing sees the change at once.
+	Invalidate func(tenantID string)
+	// Guard checks endpoint URLs when they are saved.
+	Guard   netguard.Policy
+	Clock   clock.Clock
+	Logger  *slog.Logger
+	MaxBody int64
+	// SecretGrace is how long a rotated-out secret keeps signing; default 24h.
+	SecretGrace time.Duration
+}
+
+// Server serves the REST API.
+type Server struct {
+	cfg     Config
+	store   store.Store
+	engine  *engine.Engine
+	clock   clock.Clock
+	log     *slog.Logger
+	schemas *schemaCache
+}
+
+// New returns a Server.
+func New(cfg Config) *Server {
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Invalidate == nil {
+		cfg.Invalidate = func(string) {}
+	}
+	cfg.MaxBody = cmp.Or(cfg.MaxBody, DefaultMaxBody)
+	cfg.SecretGrace = cmp.Or(cfg.SecretGrace, 24*time.Hour)
+	return &Server{cfg: cfg, store: cfg.Store, engine: cfg.Engine, clock: cfg.Clock, log: cfg.Logger, schemas: newSchemaCache()}
+}
+
+// now returns the current time at the precision the store keeps, so an
+// answer shows the same times a later GET will.
+func (s *Server) now() time.Time { return s.clock.Now().UTC().Truncate(time.Millisecond) }
+
+// handlerFunc is a handler that returns its error for the one mapper.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, a *auth) error
+
+// Handler returns the /v1 routes.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	handle := func(pattern string, h handlerFunc) {
+		mux.Handle(pattern, s.authenticate(h))
+	}
+	handle("POST /v1/tenants", s.createTenant)
+	handle("POST /v1/api-keys", s.createAPIKey)
+	handle("GET /v1/api-keys", s.listAPIKeys)
+	handle("DELETE /v1/api-keys/{id}", s.deleteAPIKey)
+
+	handle("POST /v1/event-types", s.createEventType)
+	handle("GET /v1/event-types", s.listEventTypes)
+	handle("GET /v1/event-types/{name}", s.getEventType)
+
+	handle("POST /v1/endpoints", s.createEndpoint)
+	handle("GET /v1/endpoints", s.listEndpoints)
+	handle("GET /v1/endpoints/{id}", s.getEndpoint)
+	handle("PATCH /v1/endpoints/{id}", s.updateEndpoint)
+	handle("DELETE /v1/endpoints/{id}", s.deleteEndpoint)
+	handle("POST /v1/endpoints/{id}/rotate-secret", s.rotateSecret)
+	handle("GET /v1/endpoints/{id}/secret", s.getSecret)
+
+	handle("POST /v1/events", s.createEvent)
+	handle("GET /v1/events", s.listEvents)
+	handle("GET /v1/events/{id}", s.getEvent)
+	handle("POST /v1/events/{id}/replay", s.replayEvent)
+
+	handle("GET /v1/deliveries", s.listDeliveries)
+	handle("GET /v1/deliveries/{id}", s.getDelivery)
+	handle("POST /v1/deliveries/{id}/retry", s.retryDelivery)
+
+	mux.Handle("/v1/", s.fallback(mux))
+	return mux
+}
+
+// fallback answers unknown paths and wrong methods with JSON errors (the
+// mux's own answers are plain text).
+func (s *Server) fallback(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Ask the mux whether the path exists under another method.
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete} {
+			if m == r.Method {
+				continue
+			}
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/v1/" {
+				w.Header().Set("Allow", m)
+				writeError(w, r, s.log, errorf(http.StatusMethodNotAllowed, codeMethodNotAllowed, "method %s is not allowed on %s", r.Method, r.URL.Path))
+				return
+			}
+		}
+		writeError(w, r, s.log, errorf(http.StatusNotFound, codeNotFound, "no route %s %s", r.Method, r.URL.Path))
+	})
+}
+
+// auth is the authenticated caller.
+type auth struct {
+	tenantID string
+	keyID    string
+	admin    bool
+}
+
+// HashKey returns the stored hash of an API key.
+func HashKey(key string) []byte {
+	h := sha256.Sum256([]byte(key))
+	return h[:]
+}
+
+func (s *Server) authenticate(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+		a, err := s.authorize(r.Context(), r.Header.Get("Authorization"))
+		if err == nil {
+			err = h(w, r, a)
+		}
+		if err != nil {
+			writeError(w, r, s.log, err)
+		}
+	})
+}
+
+func (s *Server) authorize(ctx context.Context, header string) (*auth, error) {
+	scheme, key, ok := strings.Cut(header, " ")
+	if header == "" {
+		return nil, errorf(http.StatusUnauthorized, codeUnauthorized, "missing Authorization header; send 'Authorization: Bearer <api key>'")
+	}
+	if !ok || !strings.EqualFold(scheme, "Bearer") || key == "" || len(key) > 200 {
+		return nil, errorf(http.StatusUnauthorized, codeUnauthorized, "malformed Authorization header; send 'Authorization: Bearer <api key>'")
+	}
+	k, err := s.store.APIKeyByHash(ctx, HashKey(strings.TrimSpace(key)))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errorf(http.StatusUnauthorized, codeUnauthorized, "invalid API key")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &auth{tenantID: k.TenantID, keyID: k.ID, admin: k.Admin}, nil
+}

@@ -1,0 +1,314 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/delivery"
+	"github.com/hookline/hookline/internal/delivery/format"
+	"github.com/hookline/hookline/internal/engine"
+	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/expr"
+	"github.com/hookline/hookline/internal/signature"
+	"github.com/hookline/hookline/internal/store"
+)
+
+// Limits on endpoint fields.
+const (
+	maxEventTypes    = 100
+	maxHeaders       = 50
+	maxHeaderValue   = 1024
+	maxRetrySchedule = 20
+	maxRetryDelay    = 7 * 24 * time.Hour
+	maxDescription   = 1000
+)
+
+var headerName = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+.^_|~-]{1,100}$`)
+
+// reservedHeaders are set by Hookline on every delivery.
+var reservedHeaders = map[string]bool{
+	"content-type": true, "content-length": true, "user-agent": true, "host": true,
+	"webhook-id": true, "webhook-timestamp": true, "webhook-signature": true,
+	"transfer-encoding": true, "connection": true,
+}
+
+func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request, a *auth) error {
+	var in client.EndpointCreate
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	now := s.now()
+	ep := store.Endpoint{
+		ID: event.NewID(event.PrefixEndpoint, now), TenantID: a.tenantID, Enabled: true, CreatedAt: now, UpdatedAt: now,
+		Format: format.JSON, Timeout: delivery.DefaultTimeout,
+	}
+	upd := client.EndpointUpdate{
+		URL: &in.URL, Description: &in.Description, EventTypes: &in.EventTypes, Filter: &in.Filter,
+		Headers: &in.Headers, Enabled: in.Enabled,
+	}
+	if in.Format != "" {
+		upd.Format = &in.Format
+	}
+	if in.Timeout != "" {
+		upd.Timeout = &in.Timeout
+	}
+	if in.RetrySchedule != nil {
+		upd.RetrySchedule = &in.RetrySchedule
+	}
+	if err := s.applyEndpoint(r, &ep, upd); err != nil {
+		return err
+	}
+	secret, err := signature.GenerateSecret()
+	if err != nil {
+		return err
+	}
+	ep.Secrets = []store.Secret{{Key: secret}}
+	if err := s.store.CreateEndpoint(r.Context(), ep); err != nil {
+		return err
+	}
+	s.cfg.Invalidate(a.tenantID)
+	out := endpointOut(ep)
+	out.Secret = secret
+	writeJSON(w, http.StatusCreated, out)
+	return nil
+}
+
+// applyEndpoint validates the set fields of u and applies them to ep.
+func (s *Server) applyEndpoint(r *http.Request, ep *store.Endpoint, u client.EndpointUpdate) error {
+	if u.URL != nil {
+		if *u.URL == "" {
+			return invalid("url", "is required")
+		}
+		parsed, err := s.cfg.Guard.CheckURL(r.Context(), *u.URL)
+		if err != nil {
+			return fieldErr("url", err)
+		}
+		ep.URL = parsed.String()
+	}
+	if u.Description != nil {
+		if len(*u.Description) > maxDescription {
+			return invalid("description", "must be at most %d characters", maxDescription)
+		}
+		ep.Description = *u.Description
+	}
+	if u.EventTypes != nil {
+		if len(*u.EventTypes) > maxEventTypes {
+			return invalid("event_types", "at most %d patterns", maxEventTypes)
+		}
+		for _, p := range *u.EventTypes {
+			if err := event.ValidatePattern(p); err != nil {
+				return fieldErr("event_types", err)
+			}
+		}
+		ep.EventTypes = *u.EventTypes
+	}
+	if u.Filter != nil {
+		if *u.Filter != "" {
+			if _, err := expr.CompileFilter(*u.Filter); err != nil {
+				return fieldErr("filter", err)
+			}
+		}
+		ep.Filter = *u.Filter
+	}
+	if u.Format != nil {
+		if !format.Valid(*u.Format) {
+			return invalid("format", "must be json, form or xml, got %q", *u.Format)
+		}
+		ep.Format = *u.Format
+	}
+	if u.Headers != nil {
+		if err := checkHeaders(*u.Headers); err != nil {
+			return err
+		}
+		ep.Headers = *u.Headers
+	}
+	if u.Timeout != nil {
+		d, err := time.ParseDuration(*u.Timeout)
+		if err != nil || d < time.Second || d > delivery.MaxTimeout {
+			return invalid("timeout", "must be a duration from 1s to %s, such as \"15s\"", delivery.MaxTimeout)
+		}
+		ep.Timeout = d
+	}
+	if u.RetrySchedule != nil {
+		sched, err := parseSchedule(*u.RetrySchedule)
+		if err != nil {
+			return err
+		}
+		ep.RetrySchedule = sched
+	}
+	if u.Enabled != nil {
+		ep.Enabled = *u.Enabled
+		if ep.Enabled {
+			ep.DisabledReason = ""
+		}
+	}
+	return nil
+}
+
+func checkHeaders(h map[string]string) error {
+	if len(h) > maxHeaders {
+		return invalid("headers", "at most %d headers", maxHeaders)
+	}
+	for k, v := range h {
+		if !headerName.MatchString(k) {
+			return invalid("headers", "%q is not a valid header name", k)
+		}
+		if reservedHeaders[strings.ToLower(k)] {
+			return invalid("headers", "%s is set by Hookline and cannot be overridden", k)
+		}
+		if len(v) > maxHeaderValue || strings.ContainsAny(v, "\r\n\x00") {
+			return invalid("headers", "value of %s must be at most %d bytes without line breaks", k, maxHeaderValue)
+		}
+	}
+	return nil
+}
+
+func parseSchedule(in []string) ([]time.Duration, error) {
+	if len(in) > maxRetrySchedule {
+		return nil, invalid("retry_schedule", "at most %d retries", maxRetrySchedule)
+	}
+	out := make([]time.Duration, 0, len(in))
+	for i, s := range in {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 || d > maxRetryDelay {
+			return nil, invalid("retry_schedule", "entry %d (%q) must be a duration from 0s to %s", i, s, maxRetryDelay)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+func endpointOut(ep store.Endpoint) client.Endpoint {
+	sched := ep.RetrySchedule
+	if sched == nil {
+		sched = engine.DefaultSchedule
+	}
+	ss := make([]string, len(sched))
+	for i, d := range sched {
+		ss[i] = d.String()
+	}
+	types := ep.EventTypes
+	if types == nil {
+		types = []string{}
+	}
+	return client.Endpoint{
+		ID: ep.ID, URL: ep.URL, Description: ep.Description, EventTypes: types, Filter: ep.Filter,
+		Format: ep.Format, Headers: ep.Headers, Timeout: ep.Timeout.String(), RetrySchedule: ss,
+		Enabled: ep.Enabled, DisabledReason: ep.DisabledReason, CreatedAt: ep.CreatedAt, UpdatedAt: ep.UpdatedAt,
+	}
+}
+
+func (s *Server) getEndpoint(w http.ResponseWriter, r *http.Request, a *auth) error {
+	ep, err := s.store.GetEndpoint(r.Context(), a.tenantID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, endpointOut(ep))
+	return nil
+}
+
+func (s *Server) listEndpoints(w http.ResponseWriter, r *http.Request, a *auth) error {
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	eps, err := s.store.ListEndpoints(r.Context(), a.tenantID, p)
+	if err != nil {
+		return err
+	}
+	out := make([]client.Endpoint, len(eps))
+	for i, ep := range eps {
+		out[i] = endpointOut(ep)
+	}
+	writeJSON(w, http.StatusOK, pageOf(out, p, func(e client.Endpoint) string { return e.ID }))
+	return nil
+}
+
+func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request, a *auth) error {
+	var in client.EndpointUpdate
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	ep, err := s.store.GetEndpoint(r.Context(), a.tenantID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := s.applyEndpoint(r, &ep, in); err != nil {
+		return err
+	}
+	ep.UpdatedAt = s.now()
+	if err := s.store.UpdateEndpoint(r.Context(), ep); err != nil {
+		return err
+	}
+	s.cfg.Invalidate(a.tenantID)
+	writeJSON(w, http.StatusOK, endpointOut(ep))
+	return nil
+}
+
+func (s *Server) deleteEndpoint(w http.ResponseWriter, r *http.Request, a *auth) error {
+	if err := s.store.DeleteEndpoint(r.Context(), a.tenantID, r.PathValue("id")); err != nil {
+		return err
+	}
+	s.cfg.Invalidate(a.tenantID)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request, a *auth) error {
+	var in client.SecretRotate
+	if err := decodeOptional(r, &in); err != nil {
+		return err
+	}
+	grace := s.cfg.SecretGrace
+	if in.Grace != "" {
+		d, err := time.ParseDuration(in.Grace)
+		if err != nil || d < 0 || d > 7*24*time.Hour {
+			return invalid("grace", "must be a duration from 0s to 168h, such as \"24h\"")
+		}
+		grace = d
+	}
+	ep, err := s.store.GetEndpoint(r.Context(), a.tenantID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	secret, err := signature.GenerateSecret()
+	if err != nil {
+		return err
+	}
+	kept := []store.Secret{{Key: secret}}
+	for _, old := range ep.Secrets {
+		switch {
+		case old.ExpiresAt.IsZero() && grace > 0:
+			kept = append(kept, store.Secret{Key: old.Key, ExpiresAt: now.Add(grace)})
+		case old.ExpiresAt.After(now):
+			kept = append(kept, old)
+		}
+	}
+	ep.Secrets, ep.UpdatedAt = kept, now
+	if err := s.store.UpdateEndpoint(r.Context(), ep); err != nil {
+		return err
+	}
+	out := endpointOut(ep)
+	out.Secret = secret
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) getSecret(w http.ResponseWriter, r *http.Request, a *auth) error {
+	ep, err := s.store.GetEndpoint(r.Context(), a.tenantID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	for _, sec := range ep.Secrets {
+		if sec.ExpiresAt.IsZero() {
+			writeJSON(w, http.StatusOK, map[string]string{"secret": sec.Key})
+			return nil
+		}
+	}
+	return fmt.Errorf("endpoint %s has no current secret", ep.ID)
+}

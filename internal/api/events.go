@@ -1,0 +1,208 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/delivery"
+	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/store"
+)
+
+// maxIdempotencyKey bounds the length of an idempotency key.
+const maxIdempotencyKey = 256
+
+func (s *Server) createEvent(w http.ResponseWriter, r *http.Request, a *auth) error {
+	var in client.EventCreate
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if err := event.ValidateType(in.Type); err != nil {
+		return fieldErr("type", err)
+	}
+	data := bytes.TrimSpace(in.Data)
+	if len(data) == 0 || data[0] != '{' {
+		return invalid("data", "must be a JSON object")
+	}
+	compact := new(bytes.Buffer)
+	if err := json.Compact(compact, data); err != nil {
+		return invalid("data", "not valid JSON: %v", err)
+	}
+	key := in.IdempotencyKey
+	if h := r.Header.Get("Idempotency-Key"); h != "" {
+		if key != "" && key != h {
+			return invalid("idempotency_key", "differs from the Idempotency-Key header")
+		}
+		key = h
+	}
+	if len(key) > maxIdempotencyKey {
+		return invalid("idempotency_key", "must be at most %d characters", maxIdempotencyKey)
+	}
+	if err := s.validateData(r, a.tenantID, in.Type, compact.Bytes()); err != nil {
+		return err
+	}
+	now := s.now()
+	ev := event.Event{
+		ID: event.NewID(event.PrefixEvent, now), TenantID: a.tenantID, Type: in.Type, Source: "api",
+		Data: compact.Bytes(), OccurredAt: now, IdempotencyKey: key, CreatedAt: now,
+	}
+	res, err := s.engine.Publish(r.Context(), []event.Event{ev})
+	if err != nil {
+		return err
+	}
+	p := res[0]
+	out := eventOut(p.Event)
+	out.Duplicate = p.Duplicate
+	status := http.StatusAccepted
+	if p.Duplicate {
+		status = http.StatusOK
+	} else {
+		out.Deliveries = &p.Tasks
+	}
+	writeJSON(w, status, out)
+	return nil
+}
+
+func eventOut(e event.Event) client.Event {
+	return client.Event{
+		ID: e.ID, Type: e.Type, Source: e.Source, Data: e.Data, OccurredAt: e.OccurredAt,
+		IdempotencyKey: e.IdempotencyKey, CreatedAt: e.CreatedAt,
+	}
+}
+
+func (s *Server) getEvent(w http.ResponseWriter, r *http.Request, a *auth) error {
+	e, err := s.store.GetEvent(r.Context(), a.tenantID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, eventOut(e))
+	return nil
+}
+
+func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, a *auth) error {
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	q := store.EventQuery{Page: p, Type: r.URL.Query().Get("type")}
+	if q.After, err = queryTime(r, "after"); err != nil {
+		return err
+	}
+	if q.Before, err = queryTime(r, "before"); err != nil {
+		return err
+	}
+	evs, err := s.store.ListEvents(r.Context(), a.tenantID, q)
+	if err != nil {
+		return err
+	}
+	out := make([]client.Event, len(evs))
+	for i, e := range evs {
+		out[i] = eventOut(e)
+	}
+	writeJSON(w, http.StatusOK, pageOf(out, p, func(e client.Event) string { return e.ID }))
+	return nil
+}
+
+func queryTime(r *http.Request, name string) (time.Time, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return t, errorf(http.StatusBadRequest, codeBadRequest, "%s must be an RFC 3339 time such as 2026-01-02T15:04:05Z", name)
+	}
+	return t, nil
+}
+
+func (s *Server) replayEvent(w http.ResponseWriter, r *http.Request, a *auth) error {
+	id := r.PathValue("id")
+	ids, err := s.engine.Replay(r.Context(), a.tenantID, id)
+	if err != nil {
+		return err
+	}
+	if ids == nil {
+		ids = []string{}
+	}
+	writeJSON(w, http.StatusAccepted, client.Replay{EventID: id, Deliveries: ids})
+	return nil
+}
+
+var deliveryStatuses = map[string]bool{
+	store.StatusPending: true, store.StatusRetrying: true, store.StatusSucceeded: true, store.StatusFailed: true,
+}
+
+func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request, a *auth) error {
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	qv := r.URL.Query()
+	q := store.TaskQuery{Page: p, Kind: delivery.Kind, DestinationID: qv.Get("endpoint_id"), EventID: qv.Get("event_id"), Status: qv.Get("status")}
+	if q.Status != "" && !deliveryStatuses[q.Status] {
+		return errorf(http.StatusBadRequest, codeBadRequest, "status must be pending, retrying, succeeded or failed")
+	}
+	ts, err := s.store.ListTasks(r.Context(), a.tenantID, q)
+	if err != nil {
+		return err
+	}
+	out := make([]client.Delivery, len(ts))
+	for i, t := range ts {
+		out[i] = deliveryOut(t)
+	}
+	writeJSON(w, http.StatusOK, pageOf(out, p, func(d client.Delivery) string { return d.ID }))
+	return nil
+}
+
+func deliveryOut(t store.Task) client.Delivery {
+	d := client.Delivery{
+		ID: t.ID, EventID: t.EventID, EventType: t.EventType, EndpointID: t.DestinationID, Status: t.Status,
+		Attempts: t.Attempts, LastError: t.LastError, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
+	}
+	if t.Status == store.StatusPending || t.Status == store.StatusRetrying {
+		next := t.NextAt
+		d.NextAttemptAt = &next
+	}
+	return d
+}
+
+func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request, a *auth) error {
+	t, err := s.store.GetTask(r.Context(), a.tenantID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	atts, err := s.store.ListAttempts(r.Context(), a.tenantID, t.ID)
+	if err != nil {
+		return err
+	}
+	out := deliveryOut(t)
+	out.AttemptLog = make([]client.Attempt, len(atts))
+	for i, at := range atts {
+		out.AttemptLog[i] = client.Attempt{
+			ID: at.ID, Number: at.Number, StartedAt: at.StartedAt, DurationMS: at.Duration.Milliseconds(), Outcome: at.Outcome,
+			RequestURL: at.RequestURL, RequestHeaders: at.RequestHeaders, RequestBody: at.RequestBody,
+			ResponseStatus: at.ResponseStatus, ResponseHeaders: at.ResponseHeaders, ResponseBody: at.ResponseBody, Error: at.Error,
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request, a *auth) error {
+	id := r.PathValue("id")
+	if _, err := s.store.GetTask(r.Context(), a.tenantID, id); err != nil {
+		return err
+	}
+	ts, err := s.engine.Retry(r.Context(), a.tenantID, []string{id})
+	if err != nil {
+		return err
+	}
+	if len(ts) == 0 {
+		return store.ErrNotFound
+	}
+	writeJSON(w, http.StatusAccepted, deliveryOut(ts[0]))
+	return nil
+}

@@ -1,0 +1,161 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/store"
+)
+
+// maxSchemaSize bounds an event type's JSON Schema.
+const maxSchemaSize = 64 << 10
+
+func (s *Server) createEventType(w http.ResponseWriter, r *http.Request, a *auth) error {
+	var in client.EventType
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if err := event.ValidateType(in.Name); err != nil {
+		return fieldErr("name", err)
+	}
+	if len(in.Description) > 1000 {
+		return invalid("description", "must be at most 1000 characters")
+	}
+	var schema []byte
+	if len(in.Schema) > 0 && !bytes.Equal(in.Schema, []byte("null")) {
+		if len(in.Schema) > maxSchemaSize {
+			return invalid("schema", "must be at most %d bytes", maxSchemaSize)
+		}
+		if _, err := compileSchema(in.Schema); err != nil {
+			return fieldErr("schema", err)
+		}
+		schema = in.Schema
+	}
+	et := store.EventType{TenantID: a.tenantID, Name: in.Name, Description: in.Description, Schema: schema, CreatedAt: s.now()}
+	if err := s.store.CreateEventType(r.Context(), et); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return errorf(http.StatusConflict, codeConflict, "event type %q already exists", in.Name)
+		}
+		return err
+	}
+	writeJSON(w, http.StatusCreated, eventTypeOut(et))
+	return nil
+}
+
+func eventTypeOut(et store.EventType) client.EventType {
+	return client.EventType{Name: et.Name, Description: et.Description, Schema: et.Schema, CreatedAt: et.CreatedAt}
+}
+
+func (s *Server) listEventTypes(w http.ResponseWriter, r *http.Request, a *auth) error {
+	ets, err := s.store.ListEventTypes(r.Context(), a.tenantID)
+	if err != nil {
+		return err
+	}
+	out := make([]client.EventType, len(ets))
+	for i, et := range ets {
+		out[i] = eventTypeOut(et)
+	}
+	writeJSON(w, http.StatusOK, client.Page[client.EventType]{Data: out})
+	return nil
+}
+
+func (s *Server) getEventType(w http.ResponseWriter, r *http.Request, a *auth) error {
+	et, err := s.store.GetEventType(r.Context(), a.tenantID, r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, eventTypeOut(et))
+	return nil
+}
+
+func compileSchema(raw []byte) (*jsonschema.Schema, error) {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		return nil, fmt.Errorf("not valid JSON: %w", err)
+	}
+	c := jsonschema.NewCompiler()
+	// No loader: a schema may not fetch remote or local references.
+	c.UseLoader(noLoader{})
+	if err := c.AddResource("schema.json", doc); err != nil {
+		return nil, err
+	}
+	return c.Compile("schema.json")
+}
+
+type noLoader struct{}
+
+func (noLoader) Load(url string) (any, error) {
+	return nil, fmt.Errorf("schema references to %s are not allowed", url)
+}
+
+// schemaCache keeps compiled schemas keyed by their source bytes.
+type schemaCache struct {
+	mu sync.Mutex
+	m  map[string]*jsonschema.Schema
+}
+
+func newSchemaCache() *schemaCache { return &schemaCache{m: make(map[string]*jsonschema.Schema)} }
+
+func (c *schemaCache) get(raw []byte) (*jsonschema.Schema, error) {
+	c.mu.Lock()
+	sch, ok := c.m[string(raw)]
+	c.mu.Unlock()
+	if ok {
+		return sch, nil
+	}
+	sch, err := compileSchema(raw)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if len(c.m) > 1000 {
+		clear(c.m)
+	}
+	c.m[string(raw)] = sch
+	c.mu.Unlock()
+	return sch, nil
+}
+
+var printer = message.NewPrinter(language.English)
+
+// validateData checks data against the event type's schema, if it has one.
+func (s *Server) validateData(r *http.Request, tenantID, typ string, data json.RawMessage) error {
+	et, err := s.store.GetEventType(r.Context(), tenantID, typ)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && len(et.Schema) == 0) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	sch, err := s.schemas.get(et.Schema)
+	if err != nil {
+		return fmt.Errorf("compile schema of %s: %w", typ, err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		return invalid("data", "not valid JSON: %v", err)
+	}
+	err = sch.Validate(doc)
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return err
+	}
+	leaf := ve
+	for len(leaf.Causes) > 0 {
+		leaf = leaf.Causes[0]
+	}
+	path := "/" + strings.Join(leaf.InstanceLocation, "/")
+	return errorf(http.StatusUnprocessableEntity, codeSchema, "data does not match the schema of %s at %s: %s",
+		typ, path, leaf.ErrorKind.LocalizedString(printer)).with("path", path).with("event_type", typ)
+}

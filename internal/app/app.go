@@ -1,0 +1,280 @@
+// Package app wires Hookline together: config → store → engine and
+// executors → HTTP, with Start and Stop.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/hookline/hookline/internal/api"
+	"github.com/hookline/hookline/internal/clock"
+	"github.com/hookline/hookline/internal/config"
+	"github.com/hookline/hookline/internal/delivery"
+	"github.com/hookline/hookline/internal/engine"
+	"github.com/hookline/hookline/internal/netguard"
+	"github.com/hookline/hookline/internal/secretbox"
+	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/internal/store/sqlite"
+)
+
+// Version is the Hookline version, sent as User-Agent Hookline/<Version>.
+var Version = "dev"
+
+// DefaultTenant is the tenant created on first start.
+const DefaultTenant = "default"
+
+// Options are what the process gives the app besides its config.
+type Options struct {
+	Logger *slog.Logger
+	// Out receives the one-time admin key notice on first start.
+	Out   io.Writer
+	Clock clock.Clock
+	// Rand, when set, replaces the retry jitter source (tests).
+	Rand func() float64
+	// PollInterval, when set, replaces the engine's poll interval (tests).
+	PollInterval time.Duration
+	// Lease, when set, replaces the engine's lease duration (tests).
+	Lease time.Duration
+}
+
+// App is a running Hookline server.
+type App struct {
+	cfg    config.Config
+	log    *slog.Logger
+	store  store.Store
+	engine *engine.Engine
+	srv    *http.Server
+	ln     net.Listener
+	lock   *os.File
+	serve  chan error
+}
+
+// New opens the data directory and store and builds the engine and HTTP
+// server. Nothing runs until Start.
+func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid config:\n%w", err)
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Out == nil {
+		opts.Out = io.Discard
+	}
+	if opts.Clock == nil {
+		opts.Clock = clock.Real{}
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	lock, err := lockDir(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			lock.Close()
+		}
+	}()
+	box, err := openBox(cfg)
+	if err != nil {
+		return nil, err
+	}
+	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(cfg.DataDir, "hookline.db"), Box: box})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			st.Close()
+		}
+	}()
+	if err := bootstrap(ctx, st, cfg.APIKey, opts.Clock.Now(), opts.Out); err != nil {
+		return nil, err
+	}
+
+	allow, err := netguard.ParsePrefixes(cfg.AllowNetworks)
+	if err != nil {
+		return nil, fmt.Errorf("allow_networks: %w", err)
+	}
+	guard := netguard.Policy{AllowPrivate: cfg.AllowPrivateNetworks, Allow: allow}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "hookline_tasks_pending", Help: "Tasks not yet succeeded or failed.",
+	}, func() float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		n, err := st.PendingTasks(ctx)
+		if err != nil {
+			return -1
+		}
+		return float64(n)
+	}))
+
+	router := delivery.NewRouter(st, opts.Clock, log)
+	exec := delivery.NewExecutor(delivery.ExecutorConfig{
+		Store: st, Client: netguard.NewClient(guard), Clock: opts.Clock, Logger: log, UserAgent: "Hookline/" + Version,
+	})
+	eng, err := engine.New(engine.Config{
+		Store: st, Executors: map[string]engine.Executor{delivery.Kind: exec}, Routers: []engine.Router{router},
+		Clock: opts.Clock, Logger: log, Metrics: engine.NewMetrics(reg), Rand: opts.Rand,
+		Workers: cfg.Workers, MaxInFlight: cfg.MaxInFlight, ExclusiveStore: true,
+		PollInterval: opts.PollInterval, Lease: opts.Lease,
+	})
+	if err != nil {
+		return nil, err
+	}
+	apiSrv := api.New(api.Config{
+		Store: st, Engine: eng, Invalidate: router.Invalidate, Guard: guard, Clock: opts.Clock, Logger: log,
+		MaxBody: cfg.MaxBodyBytes,
+	})
+	a := &App{cfg: cfg, log: log, store: st, engine: eng, lock: lock}
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", apiSrv.Handler())
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"status":"ok"}`+"\n")
+	})
+	mux.HandleFunc("GET /readyz", a.ready)
+	a.srv = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return a, nil
+}
+
+func (a *App) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "application/json")
+	if err := a.store.Ping(ctx); err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintf(w, `{"status":"unavailable","error":%q}`+"\n", err.Error())
+		return
+	}
+	io.WriteString(w, `{"status":"ready"}`+"\n")
+}
+
+// Start listens on the configured address and starts the engine.
+func (a *App) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
+	}
+	if err := a.engine.Start(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	a.ln = ln
+	a.serve = make(chan error, 1)
+	go func() { a.serve <- a.srv.Serve(ln) }()
+	a.log.InfoContext(ctx, "hookline listening", "addr", ln.Addr().String(), "data_dir", a.cfg.DataDir, "version", Version)
+	return nil
+}
+
+// Addr returns the address the server listens on.
+func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// Store returns the app's store (tests inspect it).
+func (a *App) Store() store.Store { return a.store }
+
+// Run starts the app, waits for ctx to end, then stops it gracefully
+// within the configured shutdown timeout.
+func (a *App) Run(ctx context.Context) error {
+	if err := a.Start(ctx); err != nil {
+		return err
+	}
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-a.serve:
+		a.serve <- serveErr
+	}
+	a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	return errors.Join(serveErr, a.Stop(sctx))
+}
+
+// Stop stops accepting requests, finishes in-flight requests and
+// deliveries until ctx ends (the rest keep their leases and resume on the
+// next start), flushes the writer and closes the store.
+func (a *App) Stop(ctx context.Context) error {
+	var errs []error
+	if a.ln != nil {
+		if err := a.srv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop http: %w", err))
+		}
+		if err := <-a.serve; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if err := a.engine.Stop(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	errs = append(errs, a.store.Close(), a.lock.Close())
+	return errors.Join(errs...)
+}
+
+// Kill stops the app abruptly, as a crash would: connections are dropped,
+// running deliveries abandoned with their leases held, nothing flushed.
+func (a *App) Kill() {
+	a.srv.Close()
+	if a.serve != nil {
+		<-a.serve
+	}
+	a.engine.Kill()
+	a.store.Close()
+	a.lock.Close()
+}
+
+func lockDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "LOCK"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open lock file: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("data dir %s is in use by another hookline process: %w", dir, err)
+	}
+	return f, nil
+}
+
+func openBox(cfg config.Config) (*secretbox.Box, error) {
+	var key []byte
+	var err error
+	if cfg.EncryptionKey != "" {
+		key, err = secretbox.ParseKey(cfg.EncryptionKey)
+		if err != nil {
+			return nil, fmt.Errorf("encryption_key: %w", err)
+		}
+	} else {
+		key, err = secretbox.LoadOrCreateKeyFile(filepath.Join(cfg.DataDir, "encryption.key"))
+		if err != nil {
+			return nil, err
+		}
+	}
+	return secretbox.New(key)
+}

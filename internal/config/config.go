@@ -1,0 +1,179 @@
+// Package config holds the server configuration: defaults, then an optional
+// YAML file, then HOOKLINE_* environment variables, then flags (applied by
+// the CLI), then Validate.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+)
+
+// Config is the configuration of `hookline serve`. Every key is documented
+// in docs/config.md.
+type Config struct {
+	// Addr is the listen address of the HTTP server.
+	Addr string `yaml:"addr"`
+	// DataDir holds the SQLite database and the encryption key file.
+	DataDir string `yaml:"data_dir"`
+	// AllowPrivateNetworks lets deliveries reach loopback, private and
+	// link-local addresses.
+	AllowPrivateNetworks bool `yaml:"allow_private_networks"`
+	// AllowNetworks lists CIDRs that deliveries may reach even though they
+	// are private.
+	AllowNetworks []string `yaml:"allow_networks"`
+	// APIKey, when set, is registered as an admin key of the default tenant.
+	APIKey string `yaml:"api_key"`
+	// EncryptionKey (32 bytes, hex or base64) encrypts secrets at rest;
+	// when empty a key file is created in DataDir.
+	EncryptionKey string `yaml:"encryption_key"`
+	// MaxBodyBytes bounds API request bodies.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// Workers is the number of deliveries attempted at once.
+	Workers int `yaml:"workers"`
+	// MaxInFlight bounds concurrent deliveries per endpoint.
+	MaxInFlight int `yaml:"max_in_flight"`
+	// ShutdownTimeout bounds the graceful drain on SIGINT/SIGTERM.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level"`
+	// LogFormat is text or json.
+	LogFormat string `yaml:"log_format"`
+}
+
+// Default returns the defaults.
+func Default() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		DataDir:         "./hookline-data",
+		MaxBodyBytes:    1 << 20,
+		Workers:         64,
+		MaxInFlight:     10,
+		ShutdownTimeout: 30 * time.Second,
+		LogLevel:        "info",
+		LogFormat:       "text",
+	}
+}
+
+// Load returns the defaults overlaid by the YAML file at path (if path is
+// not empty) and by HOOKLINE_* variables read through lookup.
+func Load(path string, lookup func(string) (string, bool)) (Config, error) {
+	cfg := Default()
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("read config: %w", err)
+		}
+		if err := yaml.UnmarshalWithOptions(data, &cfg, yaml.Strict()); err != nil {
+			return cfg, fmt.Errorf("config %s:\n%s", path, yaml.FormatError(err, false, true))
+		}
+	}
+	if err := cfg.applyEnv(lookup); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// Env variable names, one per key.
+const (
+	EnvAddr                 = "HOOKLINE_ADDR"
+	EnvDataDir              = "HOOKLINE_DATA_DIR"
+	EnvAllowPrivateNetworks = "HOOKLINE_ALLOW_PRIVATE_NETWORKS"
+	EnvAllowNetworks        = "HOOKLINE_ALLOW_NETWORKS"
+	EnvAPIKey               = "HOOKLINE_API_KEY"
+	EnvEncryptionKey        = "HOOKLINE_ENCRYPTION_KEY"
+	EnvMaxBodyBytes         = "HOOKLINE_MAX_BODY_BYTES"
+	EnvWorkers              = "HOOKLINE_WORKERS"
+	EnvMaxInFlight          = "HOOKLINE_MAX_IN_FLIGHT"
+	EnvShutdownTimeout      = "HOOKLINE_SHUTDOWN_TIMEOUT"
+	EnvLogLevel             = "HOOKLINE_LOG_LEVEL"
+	EnvLogFormat            = "HOOKLINE_LOG_FORMAT"
+)
+
+func (c *Config) applyEnv(lookup func(string) (string, bool)) error {
+	if lookup == nil {
+		return nil
+	}
+	str := func(name string, dst *string) {
+		if v, ok := lookup(name); ok && v != "" {
+			*dst = v
+		}
+	}
+	var errs []error
+	parse := func(name string, set func(string) error) {
+		if v, ok := lookup(name); ok && v != "" {
+			if err := set(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %w", name, v, err))
+			}
+		}
+	}
+	str(EnvAddr, &c.Addr)
+	str(EnvDataDir, &c.DataDir)
+	str(EnvAPIKey, &c.APIKey)
+	str(EnvEncryptionKey, &c.EncryptionKey)
+	str(EnvLogLevel, &c.LogLevel)
+	str(EnvLogFormat, &c.LogFormat)
+	parse(EnvAllowPrivateNetworks, func(v string) (err error) { c.AllowPrivateNetworks, err = strconv.ParseBool(v); return })
+	parse(EnvAllowNetworks, func(v string) error {
+		c.AllowNetworks = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })
+		return nil
+	})
+	parse(EnvMaxBodyBytes, func(v string) (err error) { c.MaxBodyBytes, err = strconv.ParseInt(v, 10, 64); return })
+	parse(EnvWorkers, func(v string) (err error) { c.Workers, err = strconv.Atoi(v); return })
+	parse(EnvMaxInFlight, func(v string) (err error) { c.MaxInFlight, err = strconv.Atoi(v); return })
+	parse(EnvShutdownTimeout, func(v string) (err error) { c.ShutdownTimeout, err = time.ParseDuration(v); return })
+	return errors.Join(errs...)
+}
+
+// Validate checks every key and names the first bad one.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if c.Addr == "" {
+		bad("addr", "is required")
+	}
+	if c.DataDir == "" {
+		bad("data_dir", "is required")
+	}
+	for _, n := range c.AllowNetworks {
+		if _, err := netip.ParsePrefix(n); err != nil {
+			if _, err := netip.ParseAddr(n); err != nil {
+				bad("allow_networks", "%q is not a CIDR or IP address", n)
+			}
+		}
+	}
+	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 64<<20 {
+		bad("max_body_bytes", "must be from 1024 to %d, got %d", 64<<20, c.MaxBodyBytes)
+	}
+	if c.Workers < 1 || c.Workers > 10000 {
+		bad("workers", "must be from 1 to 10000, got %d", c.Workers)
+	}
+	if c.MaxInFlight < 1 || c.MaxInFlight > 1000 {
+		bad("max_in_flight", "must be from 1 to 1000, got %d", c.MaxInFlight)
+	}
+	if c.ShutdownTimeout < 0 {
+		bad("shutdown_timeout", "must not be negative")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log_level", "must be debug, info, warn or error, got %q", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		bad("log_format", "must be text or json, got %q", c.LogFormat)
+	}
+	if c.APIKey != "" && len(c.APIKey) < 16 {
+		bad("api_key", "must be at least 16 characters")
+	}
+	return errors.Join(errs...)
+}

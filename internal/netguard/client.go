@@ -1,0 +1,69 @@
+package netguard
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"syscall"
+	"time"
+)
+
+// Transport settings of NewClient: many destinations, a few connections
+// each. There is no overall or response-header timeout: callers bound each
+// request with a context, per endpoint.
+const (
+	dialTimeout         = 30 * time.Second
+	keepAlive           = 30 * time.Second
+	maxIdleConns        = 1024
+	maxIdleConnsPerHost = 16
+	idleConnTimeout     = 90 * time.Second
+	tlsHandshakeTimeout = 10 * time.Second
+	expectContinue      = time.Second
+)
+
+// NewClient returns an HTTP client that connects only to addresses p
+// allows, checked on the resolved address of every connection attempt, and
+// that returns redirects to the caller instead of following them. It uses no
+// proxy, since a proxy would connect on its behalf, unchecked.
+func NewClient(p Policy) *http.Client {
+	dialer := &net.Dialer{
+		Timeout:   dialTimeout,
+		KeepAlive: keepAlive,
+		Control:   p.control,
+	}
+	transport := &http.Transport{
+		Proxy:                 nil,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          maxIdleConns,
+		MaxIdleConnsPerHost:   maxIdleConnsPerHost,
+		IdleConnTimeout:       idleConnTimeout,
+		TLSHandshakeTimeout:   tlsHandshakeTimeout,
+		ExpectContinueTimeout: expectContinue,
+	}
+	return &http.Client{
+		Transport: transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+}
+
+// control runs after DNS resolution, just before each connect, with the
+// address about to be dialled.
+func (p Policy) control(network, address string, _ syscall.RawConn) error {
+	switch network {
+	case "tcp", "tcp4", "tcp6":
+	default:
+		return fmt.Errorf("dial %s %s: network not allowed: %w", network, address, ErrForbiddenAddress)
+	}
+	addrPort, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return fmt.Errorf("dial %s: %w", address, ErrForbiddenAddress)
+	}
+	if !p.Allowed(addrPort.Addr()) {
+		return fmt.Errorf("dial %s: not a public address (%s): %w", address, Hint, ErrForbiddenAddress)
+	}
+	return nil
+}

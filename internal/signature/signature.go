@@ -1,0 +1,165 @@
+// Package signature signs and verifies webhooks the Standard Webhooks way
+// (https://www.standardwebhooks.com).
+//
+// The signed content is msgID + "." + unix seconds + "." + body, the MAC is
+// HMAC-SHA256 in standard base64, and a header value holds one "v1,<mac>"
+// per key, separated by spaces, so a secret can be rotated without a window
+// in which receivers reject deliveries.
+package signature
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// SecretPrefix starts every secret Hookline hands out.
+const SecretPrefix = "whsec_"
+
+// DefaultTolerance is how far a webhook's timestamp may be from the
+// receiver's clock, either way, before Verify rejects it as a replay.
+const DefaultTolerance = 5 * time.Minute
+
+// secretBytes is the size of a generated key: 192 bits, as the spec suggests
+// (between 24 and 64 bytes).
+const secretBytes = 24
+
+// Version is the signature scheme tag in front of each signature.
+const Version = "v1"
+
+// Header names of Standard Webhooks.
+const (
+	HeaderID        = "webhook-id"
+	HeaderTimestamp = "webhook-timestamp"
+	HeaderSignature = "webhook-signature"
+)
+
+// Header names used by Svix, which Standard Webhooks grew out of; Verify
+// falls back to them when the webhook-* headers are absent.
+const (
+	HeaderSvixID        = "svix-id"
+	HeaderSvixTimestamp = "svix-timestamp"
+	HeaderSvixSignature = "svix-signature"
+)
+
+var (
+	// ErrMissingHeaders means the id, timestamp or signature header is absent
+	// or empty.
+	ErrMissingHeaders = errors.New("missing webhook signature headers")
+	// ErrTimestamp means the timestamp header is not unix seconds or lies
+	// outside the tolerance.
+	ErrTimestamp = errors.New("webhook timestamp invalid or outside tolerance")
+	// ErrNoMatch means no signature in the header matches any key.
+	ErrNoMatch = errors.New("no matching webhook signature")
+)
+
+// GenerateSecret returns a new secret: SecretPrefix followed by the standard
+// base64 of 24 random bytes.
+func GenerateSecret() (string, error) {
+	key := make([]byte, secretBytes)
+	if _, err := rand.Read(key); err != nil {
+		return "", fmt.Errorf("generate secret: %w", err)
+	}
+	return SecretPrefix + base64.StdEncoding.EncodeToString(key), nil
+}
+
+// DecodeSecret returns the key bytes of s, which is SecretPrefix followed by
+// standard base64, or the bare base64.
+func DecodeSecret(s string) ([]byte, error) {
+	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(s, SecretPrefix))
+	if err != nil {
+		return nil, fmt.Errorf("decode secret: want %q followed by standard base64: %w", SecretPrefix, err)
+	}
+	if len(key) == 0 {
+		return nil, fmt.Errorf("decode secret: empty key")
+	}
+	return key, nil
+}
+
+// Sign returns "v1,<base64 mac>" for key over msgID, ts (in unix seconds)
+// and body.
+func Sign(key []byte, msgID string, ts time.Time, body []byte) string {
+	return Version + "," + base64.StdEncoding.EncodeToString(mac(key, msgID, ts.Unix(), body))
+}
+
+// SignAll returns a webhook-signature header value with one signature per
+// key, space-separated, in the order of keys.
+func SignAll(keys [][]byte, msgID string, ts time.Time, body []byte) string {
+	sigs := make([]string, len(keys))
+	for i, key := range keys {
+		sigs[i] = Sign(key, msgID, ts, body)
+	}
+	return strings.Join(sigs, " ")
+}
+
+// Headers returns the webhook-id, webhook-timestamp and webhook-signature
+// headers for a message signed with every key.
+func Headers(keys [][]byte, msgID string, ts time.Time, body []byte) http.Header {
+	h := make(http.Header, 3)
+	h.Set(HeaderID, msgID)
+	h.Set(HeaderTimestamp, strconv.FormatInt(ts.Unix(), 10))
+	h.Set(HeaderSignature, SignAll(keys, msgID, ts, body))
+	return h
+}
+
+// Verify checks the signature headers of h against body: at least one "v1"
+// signature must match one of keys, and unless tolerance <= 0 the timestamp
+// must lie within tolerance of now. The svix-* headers are read when the
+// webhook-* ones are absent. The error wraps ErrMissingHeaders, ErrTimestamp
+// or ErrNoMatch.
+func Verify(keys [][]byte, h http.Header, body []byte, now time.Time, tolerance time.Duration) error {
+	msgID, rawTS, sigHeader := h.Get(HeaderID), h.Get(HeaderTimestamp), h.Get(HeaderSignature)
+	if msgID == "" && rawTS == "" && sigHeader == "" {
+		msgID, rawTS, sigHeader = h.Get(HeaderSvixID), h.Get(HeaderSvixTimestamp), h.Get(HeaderSvixSignature)
+	}
+	if msgID == "" || rawTS == "" || sigHeader == "" {
+		return fmt.Errorf("verify webhook: %w", ErrMissingHeaders)
+	}
+	ts, err := strconv.ParseInt(rawTS, 10, 64)
+	if err != nil {
+		return fmt.Errorf("verify webhook: timestamp %q is not unix seconds: %w", rawTS, ErrTimestamp)
+	}
+	if tolerance > 0 {
+		if skew := now.Sub(time.Unix(ts, 0)).Abs(); skew > tolerance {
+			return fmt.Errorf("verify webhook: timestamp %d is %s from now, more than %s: %w", ts, skew, tolerance, ErrTimestamp)
+		}
+	}
+	macs := make([][]byte, len(keys))
+	for i, key := range keys {
+		macs[i] = mac(key, msgID, ts, body)
+	}
+	for _, sig := range strings.Fields(sigHeader) {
+		version, encoded, ok := strings.Cut(sig, ",")
+		if !ok || version != Version {
+			continue
+		}
+		got, err := base64.StdEncoding.DecodeString(encoded)
+		if err != nil {
+			continue
+		}
+		for _, want := range macs {
+			if hmac.Equal(got, want) {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("verify webhook: %w", ErrNoMatch)
+}
+
+// mac is HMAC-SHA256 with key over msgID "." ts "." body.
+func mac(key []byte, msgID string, ts int64, body []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(msgID))
+	m.Write([]byte{'.'})
+	m.Write(strconv.AppendInt(nil, ts, 10))
+	m.Write([]byte{'.'})
+	m.Write(body)
+	return m.Sum(nil)
+}
