@@ -56,14 +56,14 @@ func (p Policy) control(network, address string, _ syscall.RawConn) error {
 	switch network {
 	case "tcp", "tcp4", "tcp6":
 	default:
-		return fmt.Errorf("dial %s %s: network not allowed: %w", network, address, ErrForbiddenAddress)
+		return fmt.Errorf("network %s not allowed: %w", network, ErrForbiddenAddress)
 	}
 	addrPort, err := netip.ParseAddrPort(address)
 	if err != nil {
-		return fmt.Errorf("dial %s: %w", address, ErrForbiddenAddress)
+		return fmt.Errorf("address %q is not an IP address and port: %w", address, ErrForbiddenAddress)
 	}
 	if !p.Allowed(addrPort.Addr()) {
-		return fmt.Errorf("dial %s: not a public address (%s): %w", address, Hint, ErrForbiddenAddress)
+		return fmt.Errorf("%s is not a public address (%s): %w", addrPort.Addr(), Hint, ErrForbiddenAddress)
 	}
 	return nil
 }
