@@ -130,6 +130,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	router := delivery.NewRouter(st, opts.Clock, log)
 	exec := delivery.NewExecutor(delivery.ExecutorConfig{
 		Store: st, Client: netguard.NewClient(guard), Clock: opts.Clock, Logger: log, UserAgent: "Hookline/" + Version,
+		Disabled: router.Invalidate,
 	})
 	eng, err := engine.New(engine.Config{
 		Store: st, Executors: map[string]engine.Executor{delivery.Kind: exec}, Routers: []engine.Router{router},

@@ -47,6 +47,9 @@ type ExecutorConfig struct {
 	Clock     clock.Clock
 	Logger    *slog.Logger
 	UserAgent string
+	// Disabled is called after the executor disables an endpoint (410
+	// Gone), so routing stops at once; may be nil.
+	Disabled func(tenantID string)
 }
 
 // Executor delivers endpoint tasks.
@@ -63,6 +66,9 @@ func NewExecutor(cfg ExecutorConfig) *Executor {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	cfg.UserAgent = cmp.Or(cfg.UserAgent, "Hookline/dev")
+	if cfg.Disabled == nil {
+		cfg.Disabled = func(string) {}
+	}
 	return &Executor{cfg: cfg}
 }
 
@@ -133,6 +139,7 @@ func (x *Executor) classify(ctx context.Context, ep *store.Endpoint, resp *http.
 			!errors.Is(err, store.ErrNotFound) {
 			x.cfg.Logger.ErrorContext(ctx, "disable endpoint", "endpoint_id", ep.ID, "error", err)
 		}
+		x.cfg.Disabled(ep.TenantID)
 		return out
 	case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
 		out.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), now)

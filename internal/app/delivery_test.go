@@ -1,0 +1,404 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/clock"
+	"github.com/hookline/hookline/internal/delivery/format"
+)
+
+// received is one request a receiver got.
+type received struct {
+	header http.Header
+	body   []byte
+}
+
+// receiver is a real HTTP server that records requests and answers with
+// whatever respond returns (200 when nil).
+type receiver struct {
+	*httptest.Server
+	mu      sync.Mutex
+	got     []received
+	respond func(n int, w http.ResponseWriter) bool
+}
+
+func newReceiver(t *testing.T, respond func(n int, w http.ResponseWriter) bool) *receiver {
+	t.Helper()
+	rc := &receiver{respond: respond}
+	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		rc.mu.Lock()
+		rc.got = append(rc.got, received{header: r.Header.Clone(), body: body})
+		n := len(rc.got)
+		rc.mu.Unlock()
+		if rc.respond == nil || !rc.respond(n, w) {
+			w.WriteHeader(http.StatusOK)
+		}
+	}))
+	t.Cleanup(rc.Close)
+	return rc
+}
+
+func (rc *receiver) requests() []received {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return append([]received(nil), rc.got...)
+}
+
+func (rc *receiver) count() int { return len(rc.requests()) }
+
+func (b *bundle) endpoint(in client.EndpointCreate) *client.Endpoint {
+	b.t.Helper()
+	ep, err := b.client.CreateEndpoint(context.Background(), in)
+	require.NoError(b.t, err)
+	return ep
+}
+
+func (b *bundle) send(typ, data string) *client.Event {
+	b.t.Helper()
+	ev, err := b.client.SendEvent(context.Background(), client.EventCreate{Type: typ, Data: json.RawMessage(data)})
+	require.NoError(b.t, err)
+	return ev
+}
+
+// delivery returns the only delivery of an event.
+func (b *bundle) delivery(eventID string) *client.Delivery {
+	b.t.Helper()
+	page, err := b.client.ListDeliveries(context.Background(), client.DeliveryListOptions{EventID: eventID})
+	require.NoError(b.t, err)
+	require.Len(b.t, page.Data, 1)
+	d, err := b.client.GetDelivery(context.Background(), page.Data[0].ID)
+	require.NoError(b.t, err)
+	return d
+}
+
+func (b *bundle) waitStatus(eventID, status string) *client.Delivery {
+	b.t.Helper()
+	var d *client.Delivery
+	eventually(b.t, func() bool { d = b.delivery(eventID); return d.Status == status }, "delivery of %s never reached %s", eventID, status)
+	return d
+}
+
+func TestDeliverSignedWebhook(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	rc := newReceiver(t, func(_ int, w http.ResponseWriter) bool {
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, strings.Repeat("x", 10<<10))
+		return true
+	})
+	ep := b.endpoint(client.EndpointCreate{URL: rc.URL + "/hook", EventTypes: []string{"order.*"},
+		Headers: map[string]string{"X-Tenant": "acme"}})
+	require.True(t, strings.HasPrefix(ep.Secret, "whsec_"))
+	b.send("user.created", `{"ignored":true}`)
+	ev := b.send("order.created", `{"id":"ord_1","amount":4200}`)
+	require.NotNil(t, ev.Deliveries)
+	require.Equal(t, 1, *ev.Deliveries)
+
+	d := b.waitStatus(ev.ID, client.DeliverySucceeded)
+	reqs := rc.requests()
+	require.Len(t, reqs, 1, "only the subscribed type is delivered")
+	r := reqs[0]
+
+	wh, err := standardwebhooks.NewWebhook(ep.Secret)
+	require.NoError(t, err)
+	require.NoError(t, wh.Verify(r.body, r.header), "the official Standard Webhooks library verifies the signature")
+	require.Equal(t, ev.ID, r.header.Get("webhook-id"))
+	require.Equal(t, "application/json", r.header.Get("Content-Type"))
+	require.True(t, strings.HasPrefix(r.header.Get("User-Agent"), "Hookline/"))
+	require.Equal(t, "acme", r.header.Get("X-Tenant"))
+	var body struct {
+		Type      string          `json:"type"`
+		Timestamp time.Time       `json:"timestamp"`
+		Data      json.RawMessage `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal(r.body, &body))
+	require.Equal(t, "order.created", body.Type)
+	require.JSONEq(t, `{"id":"ord_1","amount":4200}`, string(body.Data))
+	require.WithinDuration(t, ev.OccurredAt, body.Timestamp, time.Millisecond)
+
+	require.Len(t, d.AttemptLog, 1)
+	a := d.AttemptLog[0]
+	require.Equal(t, "success", a.Outcome)
+	require.Equal(t, 200, a.ResponseStatus)
+	require.Len(t, a.ResponseBody, 4096, "response bodies are truncated to 4 KiB")
+	require.Equal(t, string(r.body), a.RequestBody)
+	require.Equal(t, ev.ID, a.RequestHeaders["Webhook-Id"])
+
+	wrong, err := standardwebhooks.NewWebhook("whsec_" + strings.Repeat("A", 32))
+	require.NoError(t, err)
+	require.Error(t, wrong.Verify(r.body, r.header), "another secret does not verify")
+}
+
+func TestPayloadFormats(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	data := `{"id":"ord_1","amount":42.5,"tags":["a","b"],"nested":{"ok":true,"none":null},"1st key":"x"}`
+	for _, f := range []string{format.JSON, format.Form, format.XML} {
+		t.Run(f, func(t *testing.T) {
+			rc := newReceiver(t, nil)
+			ep := b.endpoint(client.EndpointCreate{URL: rc.URL, Format: f, EventTypes: []string{"fmt." + f}})
+			ev := b.send("fmt."+f, data)
+			b.waitStatus(ev.ID, client.DeliverySucceeded)
+			r := rc.requests()[0]
+			wh, err := standardwebhooks.NewWebhook(ep.Secret)
+			require.NoError(t, err)
+			require.NoError(t, wh.Verify(r.body, r.header))
+			p, err := format.Decode(r.header.Get("Content-Type"), r.body)
+			require.NoError(t, err)
+			require.Equal(t, "fmt."+f, p.Type)
+			require.JSONEq(t, data, string(p.Data), "the receiver decodes the same data from %s", f)
+		})
+	}
+}
+
+// retryClock is a manual clock for retry tests, started at a fixed time.
+func retryClock() *clock.Manual {
+	return clock.NewManual(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+}
+
+func TestRetryScheduleAndFailure(t *testing.T) {
+	t.Parallel()
+	clk := retryClock()
+	// Rand fixed at 0.5 puts the jitter at exactly 0, so the schedule is
+	// visible as is; the bounds of the jitter are tested in engine.
+	b := setup(t, withClock(clk), withRand(func() float64 { return 0.5 }))
+	rc := newReceiver(t, func(_ int, w http.ResponseWriter) bool { w.WriteHeader(http.StatusInternalServerError); return true })
+	b.endpoint(client.EndpointCreate{URL: rc.URL})
+	ev := b.send("order.created", `{}`)
+
+	want := []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
+	for i, delay := range want {
+		var d *client.Delivery
+		eventually(t, func() bool { d = b.delivery(ev.ID); return d.Attempts == i+1 && d.Status == client.DeliveryRetrying },
+			"attempt %d recorded", i+1)
+		require.NotNil(t, d.NextAttemptAt)
+		require.Equal(t, clk.Now().Add(delay), *d.NextAttemptAt, "delay before attempt %d", i+2)
+		require.Equal(t, i+1, rc.count())
+		clk.Advance(delay)
+	}
+	d := b.waitStatus(ev.ID, client.DeliveryFailed)
+	require.Equal(t, 8, d.Attempts)
+	require.Nil(t, d.NextAttemptAt)
+	require.Len(t, d.AttemptLog, 8)
+	require.Equal(t, "http_500", d.AttemptLog[7].Outcome)
+	require.Contains(t, d.LastError, "500")
+
+	// A failed delivery can be retried by hand.
+	rc.respond = nil
+	_, err := b.client.RetryDelivery(context.Background(), d.ID)
+	require.NoError(t, err)
+	d = b.waitStatus(ev.ID, client.DeliverySucceeded)
+	require.Equal(t, 9, d.Attempts)
+}
+
+func TestRetryAfterHonoured(t *testing.T) {
+	t.Parallel()
+	clk := retryClock()
+	b := setup(t, withClock(clk), withRand(func() float64 { return 0.5 }))
+	rc := newReceiver(t, func(n int, w http.ResponseWriter) bool {
+		if n == 1 {
+			w.Header().Set("Retry-After", "120")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return true
+		}
+		return false
+	})
+	b.endpoint(client.EndpointCreate{URL: rc.URL})
+	ev := b.send("order.created", `{}`)
+	var d *client.Delivery
+	eventually(t, func() bool { d = b.delivery(ev.ID); return d.Status == client.DeliveryRetrying }, "first attempt")
+	require.Equal(t, clk.Now().Add(120*time.Second), *d.NextAttemptAt, "Retry-After replaces the 5 s step")
+	require.Equal(t, "http_429", d.AttemptLog[0].Outcome)
+	clk.Advance(120 * time.Second)
+	b.waitStatus(ev.ID, client.DeliverySucceeded)
+	require.Equal(t, 2, rc.count())
+}
+
+func TestGoneDisablesEndpoint(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	rc := newReceiver(t, func(_ int, w http.ResponseWriter) bool { w.WriteHeader(http.StatusGone); return true })
+	ep := b.endpoint(client.EndpointCreate{URL: rc.URL})
+	ev := b.send("order.created", `{}`)
+	d := b.waitStatus(ev.ID, client.DeliveryFailed)
+	require.Equal(t, 1, d.Attempts, "410 is not retried")
+	got, err := b.client.GetEndpoint(context.Background(), ep.ID)
+	require.NoError(t, err)
+	require.False(t, got.Enabled)
+	require.Contains(t, got.DisabledReason, "410")
+	ev2 := b.send("order.created", `{}`)
+	require.Equal(t, 0, *ev2.Deliveries, "a disabled endpoint gets no new deliveries")
+}
+
+func TestSecretRotationSignsWithBoth(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	rc := newReceiver(t, nil)
+	ep := b.endpoint(client.EndpointCreate{URL: rc.URL})
+	rotated, err := b.client.RotateEndpointSecret(context.Background(), ep.ID, client.SecretRotate{})
+	require.NoError(t, err)
+	require.NotEqual(t, ep.Secret, rotated.Secret)
+	ev := b.send("order.created", `{"n":1}`)
+	b.waitStatus(ev.ID, client.DeliverySucceeded)
+	r := rc.requests()[0]
+	sigs := strings.Fields(r.header.Get("webhook-signature"))
+	require.Len(t, sigs, 2, "new and old secret both sign during the grace period")
+	for _, secret := range []string{ep.Secret, rotated.Secret} {
+		wh, err := standardwebhooks.NewWebhook(secret)
+		require.NoError(t, err)
+		for _, sig := range sigs {
+			h := r.header.Clone()
+			h.Set("webhook-signature", sig)
+			if wh.Verify(r.body, h) == nil {
+				goto verified
+			}
+		}
+		t.Fatalf("no single signature verifies with %s", secret[:10])
+	verified:
+	}
+
+	// With no grace the old secret stops signing at once.
+	again, err := b.client.RotateEndpointSecret(context.Background(), ep.ID, client.SecretRotate{Grace: "0s"})
+	require.NoError(t, err)
+	ev = b.send("order.created", `{"n":2}`)
+	b.waitStatus(ev.ID, client.DeliverySucceeded)
+	r = rc.requests()[1]
+	require.Len(t, strings.Fields(r.header.Get("webhook-signature")), 2, "the previous secret is still in its own grace period")
+	wh, err := standardwebhooks.NewWebhook(again.Secret)
+	require.NoError(t, err)
+	require.NoError(t, wh.Verify(r.body, r.header))
+}
+
+func TestReplayAddsAttemptToSameDelivery(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	rc := newReceiver(t, nil)
+	b.endpoint(client.EndpointCreate{URL: rc.URL})
+	ev := b.send("order.created", `{}`)
+	first := b.waitStatus(ev.ID, client.DeliverySucceeded)
+	// A second endpoint created after the event gets a delivery on replay.
+	rc2 := newReceiver(t, nil)
+	b.endpoint(client.EndpointCreate{URL: rc2.URL})
+	rep, err := b.client.ReplayEvent(context.Background(), ev.ID)
+	require.NoError(t, err)
+	require.Len(t, rep.Deliveries, 2)
+	require.Contains(t, rep.Deliveries, first.ID)
+	eventually(t, func() bool { return rc.count() == 2 && rc2.count() == 1 }, "replayed to both endpoints")
+	eventually(t, func() bool {
+		d, err := b.client.GetDelivery(context.Background(), first.ID)
+		return err == nil && d.Attempts == 2 && d.Status == client.DeliverySucceeded
+	}, "replay is a new attempt on the same delivery")
+}
+
+// TestCrashLosesNothing kills the server while deliveries are in flight and
+// queued, restarts it on the same data dir and checks every accepted event
+// is delivered at least once.
+func TestCrashLosesNothing(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	var healthy atomic.Bool
+	block := make(chan struct{})
+	var inFlight atomic.Int32
+	seen := sync.Map{}
+	rc := newReceiver(t, func(_ int, w http.ResponseWriter) bool {
+		if !healthy.Load() {
+			inFlight.Add(1)
+			<-block // hang until the test releases it; the server dies meanwhile
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return true
+		}
+		return false
+	})
+	rc.Config.Handler = recordIDs(rc.Config.Handler, &seen)
+	b.endpoint(client.EndpointCreate{URL: rc.URL})
+	const n = 60
+	ids := make([]string, 0, n)
+	for i := range n {
+		ev := b.send("order.created", `{"i":`+strconv.Itoa(i)+`}`)
+		ids = append(ids, ev.ID)
+	}
+	eventually(t, func() bool { return inFlight.Load() >= 5 }, "deliveries in flight before the crash")
+	b.restart(true)
+	healthy.Store(true)
+	close(block)
+	for _, id := range ids {
+		b.waitStatus(id, client.DeliverySucceeded)
+		_, ok := seen.Load(id)
+		require.True(t, ok, "event %s reached the receiver", id)
+	}
+}
+
+func recordIDs(next http.Handler, seen *sync.Map) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen.Store(r.Header.Get("webhook-id"), true)
+		next.ServeHTTP(w, r)
+	})
+}
+
+
+func TestGracefulStopFinishesInFlight(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	release := make(chan struct{})
+	started := make(chan struct{}, 1)
+	rc := newReceiver(t, func(_ int, w http.ResponseWriter) bool {
+		select {
+		case started <- struct{}{}:
+		default:
+		}
+		<-release
+		return false
+	})
+	b.endpoint(client.EndpointCreate{URL: rc.URL})
+	ev := b.send("order.created", `{}`)
+	<-started
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b.restart(false)
+	}()
+	close(release)
+	<-done
+	d := b.waitStatus(ev.ID, client.DeliverySucceeded)
+	require.Equal(t, 1, d.Attempts, "the in-flight attempt finished and was recorded before stop")
+	require.Equal(t, 1, rc.count())
+}
+
+func TestMetricsAndHealth(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	rc := newReceiver(t, nil)
+	b.endpoint(client.EndpointCreate{URL: rc.URL})
+	ev := b.send("order.created", `{}`)
+	b.waitStatus(ev.ID, client.DeliverySucceeded)
+	for path, want := range map[string][]string{
+		"/metrics": {"hookline_events_accepted_total", `hookline_attempts_total{kind="endpoint",outcome="succeeded"} 1`,
+			"hookline_delivery_latency_seconds_bucket", "hookline_tasks_pending 0"},
+		"/healthz": {`"ok"`},
+		"/readyz":  {`"ready"`},
+	} {
+		resp, err := http.Get(b.url + path)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode, path)
+		for _, w := range want {
+			require.Contains(t, string(body), w, path)
+		}
+	}
+}
