@@ -1,0 +1,79 @@
+package app_test
+
+import (
+	"bytes"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+
+	"context"
+	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/app"
+	"github.com/hookline/hookline/internal/config"
+	"regexp"
+	"strings"
+)
+
+// BenchmarkAcceptHTTP measures POST /v1/events end to end over real HTTP on
+// a real SQLite file (synchronous=FULL): each 202 means the event and its
+// delivery are committed. Run with:
+//
+//	go test ./internal/app -run '^$' -bench AcceptHTTP -benchtime 5000x
+func BenchmarkAcceptHTTP(b *testing.B) {
+	for _, tc := range []struct {
+		name      string
+		endpoints int
+	}{{"no_endpoint", 0}, {"one_endpoint", 1}} {
+		b.Run(tc.name, func(b *testing.B) {
+			cfg := config.Default()
+			cfg.Addr = "127.0.0.1:0"
+			cfg.DataDir = filepath.Join(b.TempDir(), "data")
+			cfg.AllowPrivateNetworks = true
+			var out bytes.Buffer
+			a, err := app.New(context.Background(), cfg, app.Options{Out: &out})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := a.Start(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			defer a.Stop(context.Background())
+			key := regexp.MustCompile(`hk_[A-Za-z0-9_-]+`).FindString(out.String())
+			url := "http://" + a.Addr()
+			sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+			defer sink.Close()
+			c := client.New(url, key)
+			for range tc.endpoints {
+				if _, err := c.CreateEndpoint(context.Background(), client.EndpointCreate{URL: sink.URL}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			body := `{"type":"order.created","data":{"id":"ord_1","amount":4200,"note":"` + strings.Repeat("x", 900) + `"}}`
+			tr := &http.Transport{MaxIdleConnsPerHost: 256}
+			hc := &http.Client{Transport: tr}
+			b.SetParallelism(16) // 16 × GOMAXPROCS concurrent publishers
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					req, _ := http.NewRequest(http.MethodPost, url+"/v1/events", strings.NewReader(body))
+					req.Header.Set("Authorization", "Bearer "+key)
+					req.Header.Set("Content-Type", "application/json")
+					resp, err := hc.Do(req)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusAccepted {
+						b.Errorf("status %d", resp.StatusCode)
+						return
+					}
+				}
+			})
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}
