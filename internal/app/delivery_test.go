@@ -402,3 +402,22 @@ func TestMetricsAndHealth(t *testing.T) {
 		}
 	}
 }
+
+func TestFilterAndGlobRouting(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	big := newReceiver(t, nil)
+	all := newReceiver(t, nil)
+	b.endpoint(client.EndpointCreate{URL: big.URL, EventTypes: []string{"order.*"}, Filter: `data.amount > 100 && data.currency == "EUR"`})
+	b.endpoint(client.EndpointCreate{URL: all.URL})
+	small := b.send("order.created", `{"amount":50,"currency":"EUR"}`)
+	usd := b.send("order.created", `{"amount":500,"currency":"USD"}`)
+	match := b.send("order.paid", `{"amount":500,"currency":"EUR"}`)
+	other := b.send("user.created", `{"amount":500,"currency":"EUR"}`)
+	require.Equal(t, 1, *small.Deliveries)
+	require.Equal(t, 1, *usd.Deliveries)
+	require.Equal(t, 2, *match.Deliveries)
+	require.Equal(t, 1, *other.Deliveries)
+	eventually(t, func() bool { return all.count() == 4 && big.count() == 1 }, "routed by type and filter")
+	require.Equal(t, match.ID, big.requests()[0].header.Get("webhook-id"))
+}

@@ -30,6 +30,9 @@ type Router struct {
 
 	mu    sync.Mutex
 	cache map[string]*routes
+	// filters keeps compiled filters by source across reloads, so each
+	// filter is compiled once, not on every reload of its tenant.
+	filters map[string]*expr.Filter
 }
 
 type routes struct {
@@ -51,7 +54,7 @@ func NewRouter(s store.Store, c clock.Clock, log *slog.Logger) *Router {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Router{store: s, clock: c, log: log, cache: make(map[string]*routes)}
+	return &Router{store: s, clock: c, log: log, cache: make(map[string]*routes), filters: make(map[string]*expr.Filter)}
 }
 
 // Invalidate drops the cached endpoints of a tenant after a change.
@@ -111,7 +114,7 @@ func (r *Router) load(ctx context.Context, tenantID string) (*routes, error) {
 	for _, ep := range eps {
 		rt := route{id: ep.ID, patterns: ep.EventTypes}
 		if ep.Filter != "" {
-			f, err := expr.CompileFilter(ep.Filter)
+			f, err := r.compile(ep.Filter)
 			if err != nil {
 				// Filters are checked when saved; one that no longer compiles
 				// must not route everything.
@@ -127,3 +130,26 @@ func (r *Router) load(ctx context.Context, tenantID string) (*routes, error) {
 	r.mu.Unlock()
 	return rs, nil
 }
+
+func (r *Router) compile(src string) (*expr.Filter, error) {
+	r.mu.Lock()
+	f, ok := r.filters[src]
+	r.mu.Unlock()
+	if ok {
+		return f, nil
+	}
+	f, err := expr.CompileFilter(src)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	if len(r.filters) >= maxCachedFilters {
+		clear(r.filters)
+	}
+	r.filters[src] = f
+	r.mu.Unlock()
+	return f, nil
+}
+
+// maxCachedFilters bounds the compiled-filter cache.
+const maxCachedFilters = 10000
