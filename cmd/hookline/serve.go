@@ -87,4 +87,3 @@ func newLogger(w io.Writer, cfg config.Config) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
 }
-

@@ -112,18 +112,20 @@ func (s *Server) Handler() http.Handler {
 // mux's own answers are plain text).
 func (s *Server) fallback(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// Ask the mux whether the path exists under another method.
+		// Ask the mux which other methods the path has.
+		var allowed []string
 		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete} {
-			if m == r.Method {
-				continue
-			}
 			probe := r.Clone(r.Context())
 			probe.Method = m
 			if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/v1/" {
-				w.Header().Set("Allow", m)
-				writeError(w, r, s.log, errorf(http.StatusMethodNotAllowed, codeMethodNotAllowed, "method %s is not allowed on %s", r.Method, r.URL.Path))
-				return
+				allowed = append(allowed, m)
 			}
+		}
+		if len(allowed) > 0 {
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			writeError(w, r, s.log, errorf(http.StatusMethodNotAllowed, codeMethodNotAllowed, "method %s is not allowed on %s; allowed: %s",
+				r.Method, r.URL.Path, strings.Join(allowed, ", ")))
+			return
 		}
 		writeError(w, r, s.log, errorf(http.StatusNotFound, codeNotFound, "no route %s %s", r.Method, r.URL.Path))
 	})

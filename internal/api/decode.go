@@ -103,4 +103,3 @@ func pageOf[T any](items []T, p store.Page, id func(T) string) map[string]any {
 func fieldErr(field string, err error) error {
 	return invalid(field, "%v", err)
 }
-

@@ -151,11 +151,45 @@ func (s *Server) validateData(r *http.Request, tenantID, typ string, data json.R
 	if !errors.As(err, &ve) {
 		return err
 	}
-	leaf := ve
-	for len(leaf.Causes) > 0 {
-		leaf = leaf.Causes[0]
+	path, msg := firstViolation(ve)
+	where := path
+	if where == "" {
+		where = "the top level"
 	}
-	path := "/" + strings.Join(leaf.InstanceLocation, "/")
 	return errorf(http.StatusUnprocessableEntity, codeSchema, "data does not match the schema of %s at %s: %s",
-		typ, path, leaf.ErrorKind.LocalizedString(printer)).with("path", path).with("event_type", typ)
+		typ, where, msg).with("path", path).with("event_type", typ)
+}
+
+// firstViolation returns the JSON Pointer of the violation that sorts first
+// among the leaves of ve. The validator walks objects in Go map order, so
+// taking its first cause would name a different field from one request to
+// the next; sorting makes the answer stable.
+func firstViolation(ve *jsonschema.ValidationError) (path, message string) {
+	best, msg := "", ""
+	found := false
+	var walk func(*jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) == 0 {
+			p := pointer(e.InstanceLocation)
+			if !found || p < best {
+				best, msg, found = p, e.ErrorKind.LocalizedString(printer), true
+			}
+			return
+		}
+		for _, c := range e.Causes {
+			walk(c)
+		}
+	}
+	walk(ve)
+	return best, msg
+}
+
+// pointer renders a location as an RFC 6901 JSON Pointer ("" is the root).
+func pointer(loc []string) string {
+	var b strings.Builder
+	for _, seg := range loc {
+		b.WriteByte('/')
+		b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(seg))
+	}
+	return b.String()
 }

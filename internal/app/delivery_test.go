@@ -350,7 +350,6 @@ func recordIDs(next http.Handler, seen *sync.Map) http.Handler {
 	})
 }
 
-
 func TestGracefulStopFinishesInFlight(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
