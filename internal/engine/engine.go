@@ -85,6 +85,9 @@ type Config struct {
 	PollInterval time.Duration
 	// IdempotencyTTL is how long an idempotency key is remembered.
 	IdempotencyTTL time.Duration
+	// OnPublished, when set, is called with every newly committed event
+	// (live feeds); it must not block.
+	OnPublished func([]event.Event)
 	// ExclusiveStore says this process alone uses the store (SQLite): leases
 	// left by a crashed run are dropped at start so its work resumes at once.
 	ExclusiveStore bool
@@ -227,8 +230,15 @@ type Published struct {
 
 // Publish routes events, commits them with their tasks in one group commit
 // and hands the new tasks to the dispatcher. It returns only after the
-// commit: a returned event is durable.
+// commit: a returned event is durable. Idempotency keys are remembered for
+// IdempotencyTTL.
 func (e *Engine) Publish(ctx context.Context, evs []event.Event) ([]Published, error) {
+	return e.PublishDedup(ctx, evs, e.cfg.IdempotencyTTL)
+}
+
+// PublishDedup is Publish with its own idempotency window, such as a
+// source's dedup window.
+func (e *Engine) PublishDedup(ctx context.Context, evs []event.Event, window time.Duration) ([]Published, error) {
 	now := e.clock.Now()
 	lease := now.Add(e.cfg.Lease)
 	batch := make([]store.NewEvent, len(evs))
@@ -238,28 +248,33 @@ func (e *Engine) Publish(ctx context.Context, evs []event.Event) ([]Published, e
 		if err != nil {
 			return nil, err
 		}
-		ne := store.NewEvent{Event: *ev}
+		ne := store.NewEvent{Event: *ev, IdempotentSince: now.Add(-window)}
 		for _, tg := range targets {
 			ne.Tasks = append(ne.Tasks, e.newTask(ev, tg, now, lease))
 		}
 		batch[i] = ne
 	}
-	res, err := e.writer.Accept(ctx, batch, now.Add(-e.cfg.IdempotencyTTL))
+	res, err := e.writer.Accept(ctx, batch)
 	if err != nil {
 		return nil, fmt.Errorf("publish: %w", err)
 	}
 	out := make([]Published, len(res))
+	var fresh []event.Event
 	for i, r := range res {
 		out[i] = Published{Event: r.Event, Duplicate: r.Duplicate, Tasks: len(r.Tasks)}
 		if r.Duplicate {
 			continue
 		}
+		fresh = append(fresh, r.Event)
 		e.m.eventsAccepted.WithLabelValues(r.Event.Source).Inc()
 		ev := r.Event
 		for j := range r.Tasks {
 			r.Tasks[j].Event = &ev
 		}
 		e.disp.push(r.Tasks)
+	}
+	if e.cfg.OnPublished != nil && len(fresh) > 0 {
+		e.cfg.OnPublished(fresh)
 	}
 	return out, nil
 }

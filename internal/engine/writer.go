@@ -15,9 +15,8 @@ var errStopped = errors.New("engine stopped")
 const maxBatch = 500
 
 type acceptReq struct {
-	evs   []store.NewEvent
-	since time.Time
-	res   []store.Accepted
+	evs  []store.NewEvent
+	res  []store.Accepted
 	done  chan error
 }
 
@@ -52,8 +51,8 @@ func newWriter(s store.Store, observe func(string, int, time.Duration)) *writer 
 }
 
 // Accept commits evs and waits for the commit.
-func (w *writer) Accept(ctx context.Context, evs []store.NewEvent, since time.Time) ([]store.Accepted, error) {
-	req := &acceptReq{evs: evs, since: since, done: make(chan error, 1)}
+func (w *writer) Accept(ctx context.Context, evs []store.NewEvent) ([]store.Accepted, error) {
+	req := &acceptReq{evs: evs, done: make(chan error, 1)}
 	select {
 	case w.accepts <- req:
 	case <-w.quit:
@@ -107,15 +106,11 @@ func (w *writer) run() {
 func (w *writer) flushAccepts(first *acceptReq) {
 	reqs := []*acceptReq{first}
 	rows := len(first.evs)
-	since := first.since
 	for rows < maxBatch {
 		select {
 		case r := <-w.accepts:
 			reqs = append(reqs, r)
 			rows += len(r.evs)
-			if r.since.Before(since) {
-				since = r.since
-			}
 			continue
 		default:
 		}
@@ -126,7 +121,7 @@ func (w *writer) flushAccepts(first *acceptReq) {
 		all = append(all, r.evs...)
 	}
 	start := time.Now()
-	res, err := w.store.AcceptEvents(context.Background(), all, since)
+	res, err := w.store.AcceptEvents(context.Background(), all)
 	w.observe("accept", rows, time.Since(start))
 	off := 0
 	for _, r := range reqs {

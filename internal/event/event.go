@@ -24,6 +24,10 @@ type Event struct {
 	OccurredAt     time.Time
 	IdempotencyKey string
 	CreatedAt      time.Time
+	// Raw is the body as received, for events from /in/{source}.
+	Raw []byte
+	// Headers are the request headers kept with a received event.
+	Headers map[string]string
 }
 
 // Id prefixes, so an id tells what it names.
@@ -34,6 +38,9 @@ const (
 	PrefixAttempt  = "atm"
 	PrefixTenant   = "ten"
 	PrefixAPIKey   = "key"
+	PrefixSource   = "src"
+	PrefixSub      = "sub"
+	PrefixReject   = "rej"
 )
 
 var (

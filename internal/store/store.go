@@ -63,8 +63,11 @@ type Secret struct {
 
 // Endpoint is an outgoing HTTP destination and its subscription.
 type Endpoint struct {
-	ID             string
-	TenantID       string
+	ID       string
+	TenantID string
+	// Name is optional and unique per tenant; declarative config uses it
+	// as the endpoint's identity.
+	Name           string
 	URL            string
 	Description    string
 	EventTypes     []string
@@ -79,6 +82,52 @@ type Endpoint struct {
 	Secrets   []Secret
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// Source is an incoming webhook URL, /in/{Name}. Verification and Config
+// are JSON documents owned by the ingest package; Verification holds
+// secrets and is encrypted at rest by the driver.
+type Source struct {
+	ID           string
+	TenantID     string
+	Name         string
+	Description  string
+	Verification []byte
+	Config       []byte
+	Enabled      bool
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Subscription routes matching events to a destination other than an
+// endpoint's own subscription, e.g. kind "forward" relays received events
+// to an endpoint.
+type Subscription struct {
+	ID            string
+	TenantID      string
+	Name          string
+	EventTypes    []string
+	Filter        string
+	Kind          string
+	DestinationID string
+	// Transform is an optional expression producing the forwarded body.
+	Transform string
+	Enabled   bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Rejection is one refused incoming request, kept for debugging.
+type Rejection struct {
+	ID         string
+	TenantID   string
+	SourceID   string
+	CreatedAt  time.Time
+	Reason     string
+	Method     string
+	RemoteAddr string
+	Headers    map[string]string
+	Body       string
 }
 
 // Task is one (event, destination) pair moving through the engine.
@@ -122,6 +171,10 @@ type Attempt struct {
 type NewEvent struct {
 	Event event.Event
 	Tasks []Task
+	// IdempotentSince is the start of the idempotency window: an earlier
+	// event of the tenant with the same idempotency key created at or after
+	// it makes this one a duplicate.
+	IdempotentSince time.Time
 }
 
 // Accepted is the result of accepting one NewEvent. When Duplicate is set,
@@ -153,6 +206,7 @@ type Page struct {
 type EventQuery struct {
 	Page
 	Type   string
+	Source string
 	After  time.Time
 	Before time.Time
 }
@@ -195,11 +249,31 @@ type Store interface {
 	DisableEndpoint(ctx context.Context, tenantID, id, reason string, at time.Time) error
 	DeleteEndpoint(ctx context.Context, tenantID, id string) error
 
+	CreateSource(ctx context.Context, src Source) error
+	GetSource(ctx context.Context, tenantID, id string) (Source, error)
+	// SourceByName finds a source of any tenant by its global name.
+	SourceByName(ctx context.Context, name string) (Source, error)
+	ListSources(ctx context.Context, tenantID string, p Page) ([]Source, error)
+	UpdateSource(ctx context.Context, src Source) error
+	DeleteSource(ctx context.Context, tenantID, id string) error
+	// AddRejection records a refused request and keeps only the newest
+	// keep rejections of its source.
+	AddRejection(ctx context.Context, r Rejection, keep int) error
+	ListRejections(ctx context.Context, tenantID, sourceID string, p Page) ([]Rejection, error)
+
+	CreateSubscription(ctx context.Context, sub Subscription) error
+	GetSubscription(ctx context.Context, tenantID, id string) (Subscription, error)
+	ListSubscriptions(ctx context.Context, tenantID string, p Page) ([]Subscription, error)
+	// EnabledSubscriptions lists every enabled subscription of a tenant.
+	EnabledSubscriptions(ctx context.Context, tenantID string) ([]Subscription, error)
+	UpdateSubscription(ctx context.Context, sub Subscription) error
+	DeleteSubscription(ctx context.Context, tenantID, id string) error
+
 	// AcceptEvents writes events and their tasks in one transaction. An event
-	// whose idempotency key matches one created at or after idemSince in the
-	// same tenant (or earlier in the same batch) is not written; its Accepted
-	// reports the earlier event.
-	AcceptEvents(ctx context.Context, evs []NewEvent, idemSince time.Time) ([]Accepted, error)
+	// whose idempotency key matches one of the same tenant created at or
+	// after its IdempotentSince (or earlier in the same batch) is not
+	// written; its Accepted reports the earlier event.
+	AcceptEvents(ctx context.Context, evs []NewEvent) ([]Accepted, error)
 	GetEvent(ctx context.Context, tenantID, id string) (event.Event, error)
 	ListEvents(ctx context.Context, tenantID string, q EventQuery) ([]event.Event, error)
 

@@ -9,7 +9,7 @@ import (
 	"github.com/hookline/hookline/internal/store"
 )
 
-const endpointCols = `id, tenant_id, url, description, event_types, filter, format, headers, timeout_ms,
+const endpointCols = `id, tenant_id, name, url, description, event_types, filter, format, headers, timeout_ms,
 	retry_schedule, enabled, disabled_reason, secrets, created_at, updated_at`
 
 func (s *Store) sealSecrets(secrets []store.Secret) []byte {
@@ -23,7 +23,7 @@ func (s *Store) scanEndpoint(sc scanner) (store.Endpoint, error) {
 		timeoutMS, created, update int64
 		sealed                     []byte
 	)
-	err := sc.Scan(&ep.ID, &ep.TenantID, &ep.URL, &ep.Description, &types, &ep.Filter, &ep.Format, &headers,
+	err := sc.Scan(&ep.ID, &ep.TenantID, &ep.Name, &ep.URL, &ep.Description, &types, &ep.Filter, &ep.Format, &headers,
 		&timeoutMS, &schedule, &ep.Enabled, &ep.DisabledReason, &sealed, &created, &update)
 	if err != nil {
 		return ep, err
@@ -79,8 +79,8 @@ func endpointArgs(ep store.Endpoint) (types, headers, schedule string) {
 // CreateEndpoint inserts an endpoint, sealing its secrets.
 func (s *Store) CreateEndpoint(ctx context.Context, ep store.Endpoint) error {
 	types, headers, schedule := endpointArgs(ep)
-	_, err := s.w.ExecContext(ctx, `INSERT INTO endpoints (`+endpointCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		ep.ID, ep.TenantID, ep.URL, ep.Description, types, ep.Filter, ep.Format, headers, ep.Timeout.Milliseconds(),
+	_, err := s.w.ExecContext(ctx, `INSERT INTO endpoints (`+endpointCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		ep.ID, ep.TenantID, ep.Name, ep.URL, ep.Description, types, ep.Filter, ep.Format, headers, ep.Timeout.Milliseconds(),
 		schedule, ep.Enabled, ep.DisabledReason, s.sealSecrets(ep.Secrets), ms(ep.CreatedAt), ms(ep.UpdatedAt))
 	return wrapWrite("create endpoint", err)
 }
@@ -113,12 +113,15 @@ func (s *Store) EnabledEndpoints(ctx context.Context, tenantID string) ([]store.
 // UpdateEndpoint replaces an endpoint's mutable fields.
 func (s *Store) UpdateEndpoint(ctx context.Context, ep store.Endpoint) error {
 	types, headers, schedule := endpointArgs(ep)
-	res, err := s.w.ExecContext(ctx, `UPDATE endpoints SET url = ?, description = ?, event_types = ?, filter = ?, format = ?,
+	res, err := s.w.ExecContext(ctx, `UPDATE endpoints SET name = ?, url = ?, description = ?, event_types = ?, filter = ?, format = ?,
 		headers = ?, timeout_ms = ?, retry_schedule = ?, enabled = ?, disabled_reason = ?, secrets = ?, updated_at = ?
 		WHERE tenant_id = ? AND id = ?`,
-		ep.URL, ep.Description, types, ep.Filter, ep.Format, headers, ep.Timeout.Milliseconds(), schedule,
+		ep.Name, ep.URL, ep.Description, types, ep.Filter, ep.Format, headers, ep.Timeout.Milliseconds(), schedule,
 		ep.Enabled, ep.DisabledReason, s.sealSecrets(ep.Secrets), ms(ep.UpdatedAt), ep.TenantID, ep.ID)
-	return affected("update endpoint", res, err)
+	if err := wrapWrite("update endpoint", err); err != nil {
+		return err
+	}
+	return affected("update endpoint", res, nil)
 }
 
 // DisableEndpoint turns an endpoint off with a reason.

@@ -5,24 +5,27 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/store"
 )
 
-const eventCols = `id, tenant_id, type, source, data, occurred_at, coalesce(idempotency_key, ''), created_at`
+const eventCols = `id, tenant_id, type, source, data, occurred_at, coalesce(idempotency_key, ''), created_at, raw, headers`
 
 func scanEvent(sc scanner) (event.Event, error) {
 	var e event.Event
 	var occurred, created int64
-	err := sc.Scan(&e.ID, &e.TenantID, &e.Type, &e.Source, &e.Data, &occurred, &e.IdempotencyKey, &created)
+	var headers string
+	err := sc.Scan(&e.ID, &e.TenantID, &e.Type, &e.Source, &e.Data, &occurred, &e.IdempotencyKey, &created, &e.Raw, &headers)
 	e.OccurredAt, e.CreatedAt = fromMS(occurred), fromMS(created)
+	if err == nil && headers != "{}" {
+		err = unmarshal(headers, &e.Headers)
+	}
 	return e, err
 }
 
 // AcceptEvents writes events and their tasks in one transaction.
-func (s *Store) AcceptEvents(ctx context.Context, evs []store.NewEvent, idemSince time.Time) (_ []store.Accepted, err error) {
+func (s *Store) AcceptEvents(ctx context.Context, evs []store.NewEvent) (_ []store.Accepted, err error) {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("accept events: begin: %w", err)
@@ -45,7 +48,7 @@ func (s *Store) AcceptEvents(ctx context.Context, evs []store.NewEvent, idemSinc
 			}
 			prev, err := scanEvent(tx.QueryRowContext(ctx, `SELECT `+eventCols+` FROM events
 				WHERE tenant_id = ? AND idempotency_key = ? AND created_at >= ? ORDER BY id DESC LIMIT 1`,
-				e.TenantID, e.IdempotencyKey, ms(idemSince)))
+				e.TenantID, e.IdempotencyKey, ms(ne.IdempotentSince)))
 			switch {
 			case err == nil:
 				out[i] = store.Accepted{Event: prev, Duplicate: true}
@@ -60,8 +63,9 @@ func (s *Store) AcceptEvents(ctx context.Context, evs []store.NewEvent, idemSinc
 		if e.IdempotencyKey != "" {
 			idem = e.IdempotencyKey
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO events (id, tenant_id, type, source, data, occurred_at, idempotency_key, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, e.TenantID, e.Type, e.Source, []byte(e.Data), ms(e.OccurredAt), idem, ms(e.CreatedAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO events (id, tenant_id, type, source, data, occurred_at, idempotency_key, created_at, raw, headers)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, e.TenantID, e.Type, e.Source, []byte(e.Data), ms(e.OccurredAt), idem,
+			ms(e.CreatedAt), e.Raw, toJSON(orEmpty(e.Headers))); err != nil {
 			return nil, fmt.Errorf("accept events: insert event: %w", err)
 		}
 		if err := insertTasks(ctx, tx, ne.Tasks); err != nil {
@@ -97,9 +101,10 @@ func (s *Store) GetEvent(ctx context.Context, tenantID, id string) (event.Event,
 func (s *Store) ListEvents(ctx context.Context, tenantID string, q store.EventQuery) ([]event.Event, error) {
 	before := ms(q.Before)
 	rows, err := s.r.QueryContext(ctx, `SELECT `+eventCols+` FROM events
-		WHERE tenant_id = ? AND (? = '' OR id < ?) AND (? = '' OR type = ?) AND created_at >= ? AND (? = 0 OR created_at < ?)
+		WHERE tenant_id = ? AND (? = '' OR id < ?) AND (? = '' OR type = ?) AND (? = '' OR source = ?)
+		AND created_at >= ? AND (? = 0 OR created_at < ?)
 		ORDER BY id DESC LIMIT ?`,
-		tenantID, q.Cursor, q.Cursor, q.Type, q.Type, ms(q.After), before, before, limitOf(q.Page))
+		tenantID, q.Cursor, q.Cursor, q.Type, q.Type, q.Source, q.Source, ms(q.After), before, before, limitOf(q.Page))
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}

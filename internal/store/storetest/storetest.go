@@ -29,6 +29,9 @@ func Run(t *testing.T, open Open) {
 		"RequeueAndRelease":    testRequeueAndRelease,
 		"TenantIsolation":      testTenantIsolation,
 		"Pagination":           testPagination,
+		"Sources":              testSources,
+		"Subscriptions":        testSubscriptions,
+		"ReceivedEvent":        testReceivedEvent,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -165,7 +168,10 @@ func testAcceptAndIdempotency(t *testing.T, s store.Store) {
 	first := newEvent(tid, "order.created", "k1", base, ep.ID)
 	same := newEvent(tid, "order.created", "k1", base)
 	plain := newEvent(tid, "order.paid", "", base, ep.ID)
-	res, err := s.AcceptEvents(ctx, []store.NewEvent{first, same, plain}, base.Add(-24*time.Hour))
+	for _, ne := range []*store.NewEvent{&first, &same, &plain} {
+		ne.IdempotentSince = base.Add(-24 * time.Hour)
+	}
+	res, err := s.AcceptEvents(ctx, []store.NewEvent{first, same, plain})
 	require.NoError(t, err)
 	require.Len(t, res, 3)
 	require.False(t, res[0].Duplicate)
@@ -175,12 +181,14 @@ func testAcceptAndIdempotency(t *testing.T, s store.Store) {
 
 	// A later batch with the same key inside the window is a duplicate ...
 	again := newEvent(tid, "order.created", "k1", base.Add(time.Hour), ep.ID)
-	res, err = s.AcceptEvents(ctx, []store.NewEvent{again}, base.Add(-23*time.Hour))
+	again.IdempotentSince = base.Add(-23 * time.Hour)
+	res, err = s.AcceptEvents(ctx, []store.NewEvent{again})
 	require.NoError(t, err)
 	require.True(t, res[0].Duplicate)
 	require.Equal(t, first.Event.ID, res[0].Event.ID)
 	// ... and a new event once the window has passed.
-	res, err = s.AcceptEvents(ctx, []store.NewEvent{again}, base.Add(time.Minute))
+	again.IdempotentSince = base.Add(time.Minute)
+	res, err = s.AcceptEvents(ctx, []store.NewEvent{again})
 	require.NoError(t, err)
 	require.False(t, res[0].Duplicate)
 
@@ -211,7 +219,7 @@ func testClaimAndComplete(t *testing.T, s store.Store) {
 	later.Tasks[0].NextAt = base.Add(time.Hour)
 	leased := newEvent(tid, "order.created", "", base, ep.ID)
 	leased.Tasks[0].LeaseUntil = base.Add(time.Minute)
-	_, err := s.AcceptEvents(ctx, []store.NewEvent{ne, later, leased}, base)
+	_, err := s.AcceptEvents(ctx, []store.NewEvent{ne, later, leased})
 	require.NoError(t, err)
 
 	claimed, err := s.ClaimTasks(ctx, base, base.Add(time.Minute), 10)
@@ -273,7 +281,7 @@ func testRequeueAndRelease(t *testing.T, s store.Store) {
 	ep := endpoint(t, s, tid)
 	ne := newEvent(tid, "order.created", "", base, ep.ID)
 	ne.Tasks[0].LeaseUntil = base.Add(time.Hour)
-	_, err := s.AcceptEvents(ctx, []store.NewEvent{ne}, base)
+	_, err := s.AcceptEvents(ctx, []store.NewEvent{ne})
 	require.NoError(t, err)
 	id := ne.Tasks[0].ID
 
@@ -309,7 +317,7 @@ func testTenantIsolation(t *testing.T, s store.Store) {
 	b := tenant(t, s, "b")
 	ep := endpoint(t, s, a)
 	ne := newEvent(a, "order.created", "", base, ep.ID)
-	_, err := s.AcceptEvents(ctx, []store.NewEvent{ne}, base)
+	_, err := s.AcceptEvents(ctx, []store.NewEvent{ne})
 	require.NoError(t, err)
 
 	_, err = s.GetEndpoint(ctx, b, ep.ID)
@@ -347,7 +355,7 @@ func testPagination(t *testing.T, s store.Store) {
 	for i := range 7 {
 		batch = append(batch, newEvent(tid, fmt.Sprintf("t.n%d", i), "", base.Add(time.Duration(i)*time.Millisecond)))
 	}
-	_, err := s.AcceptEvents(ctx, batch, base)
+	_, err := s.AcceptEvents(ctx, batch)
 	require.NoError(t, err)
 	var seen []string
 	cursor := ""
@@ -365,4 +373,100 @@ func testPagination(t *testing.T, s store.Store) {
 	require.Len(t, seen, 7)
 	require.Equal(t, batch[6].Event.ID, seen[0], "newest first")
 	require.Equal(t, batch[0].Event.ID, seen[6])
+}
+
+func testSources(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := tenant(t, s, "a")
+	b := tenant(t, s, "b")
+	src := store.Source{ID: "src_1", TenantID: a, Name: "github", Verification: []byte(`{"kind":"github","secrets":["s3cret"]}`),
+		Config: []byte(`{"event_type":{"header":"X-GitHub-Event"}}`), Enabled: true, CreatedAt: base, UpdatedAt: base}
+	require.NoError(t, s.CreateSource(ctx, src))
+	dup := src
+	dup.ID, dup.TenantID = "src_2", b
+	require.ErrorIs(t, s.CreateSource(ctx, dup), store.ErrConflict, "names are global")
+	got, err := s.GetSource(ctx, a, "src_1")
+	require.NoError(t, err)
+	require.Equal(t, src, got)
+	got, err = s.SourceByName(ctx, "github")
+	require.NoError(t, err)
+	require.Equal(t, src, got)
+	_, err = s.GetSource(ctx, b, "src_1")
+	require.ErrorIs(t, err, store.ErrNotFound)
+	src.Description, src.UpdatedAt = "changed", base.Add(time.Second)
+	require.NoError(t, s.UpdateSource(ctx, src))
+	list, err := s.ListSources(ctx, a, store.Page{})
+	require.NoError(t, err)
+	require.Equal(t, []store.Source{src}, list)
+
+	for i := range 5 {
+		require.NoError(t, s.AddRejection(ctx, store.Rejection{ID: fmt.Sprintf("rej_%d", i), TenantID: a, SourceID: "src_1",
+			CreatedAt: base, Reason: "bad signature", Method: "POST", RemoteAddr: "127.0.0.1:1",
+			Headers: map[string]string{"X-Hub-Signature-256": "sha256=00"}, Body: "{}"}, 3))
+	}
+	rej, err := s.ListRejections(ctx, a, "src_1", store.Page{})
+	require.NoError(t, err)
+	require.Len(t, rej, 3, "only the newest are kept")
+	require.Equal(t, "rej_4", rej[0].ID)
+	require.Equal(t, "sha256=00", rej[0].Headers["X-Hub-Signature-256"])
+	rej, err = s.ListRejections(ctx, b, "src_1", store.Page{})
+	require.NoError(t, err)
+	require.Empty(t, rej)
+
+	require.ErrorIs(t, s.DeleteSource(ctx, b, "src_1"), store.ErrNotFound)
+	require.NoError(t, s.DeleteSource(ctx, a, "src_1"))
+	_, err = s.SourceByName(ctx, "github")
+	require.ErrorIs(t, err, store.ErrNotFound)
+}
+
+func testSubscriptions(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := tenant(t, s, "a")
+	sub := store.Subscription{ID: "sub_1", TenantID: a, Name: "gateway", EventTypes: []string{"github.*"}, Filter: "true",
+		Kind: "forward", DestinationID: "ep_1", Transform: "data", Enabled: true, CreatedAt: base, UpdatedAt: base}
+	require.NoError(t, s.CreateSubscription(ctx, sub))
+	clash := sub
+	clash.ID = "sub_2"
+	require.ErrorIs(t, s.CreateSubscription(ctx, clash), store.ErrConflict, "names are unique per tenant")
+	got, err := s.GetSubscription(ctx, a, "sub_1")
+	require.NoError(t, err)
+	require.Equal(t, sub, got)
+	sub.Enabled = false
+	require.NoError(t, s.UpdateSubscription(ctx, sub))
+	enabled, err := s.EnabledSubscriptions(ctx, a)
+	require.NoError(t, err)
+	require.Empty(t, enabled)
+	list, err := s.ListSubscriptions(ctx, a, store.Page{})
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	require.NoError(t, s.DeleteSubscription(ctx, a, "sub_1"))
+	require.ErrorIs(t, s.DeleteSubscription(ctx, a, "sub_1"), store.ErrNotFound)
+}
+
+func testReceivedEvent(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := tenant(t, s, "a")
+	ne := newEvent(a, "github.push", "src:github:d1", base)
+	ne.Event.Source = "github"
+	ne.Event.Raw = []byte("payload=%7B%7D")
+	ne.Event.Headers = map[string]string{"X-Github-Event": "push"}
+	ne.IdempotentSince = base.Add(-7 * 24 * time.Hour)
+	_, err := s.AcceptEvents(ctx, []store.NewEvent{ne})
+	require.NoError(t, err)
+	got, err := s.GetEvent(ctx, a, ne.Event.ID)
+	require.NoError(t, err)
+	require.Equal(t, ne.Event, got)
+	evs, err := s.ListEvents(ctx, a, store.EventQuery{Source: "github"})
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	evs, err = s.ListEvents(ctx, a, store.EventQuery{Source: "api"})
+	require.NoError(t, err)
+	require.Empty(t, evs)
+
+	ep := endpoint(t, s, a)
+	ep.Name = "orders"
+	require.NoError(t, s.UpdateEndpoint(ctx, ep))
+	other := endpoint(t, s, a)
+	other.Name = "orders"
+	require.ErrorIs(t, s.UpdateEndpoint(ctx, other), store.ErrConflict, "endpoint names are unique per tenant")
 }
