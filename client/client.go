@@ -6,6 +6,7 @@
 package client
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -241,6 +242,83 @@ func (c *Client) RetryDelivery(ctx context.Context, id string) (*Delivery, error
 	return doJSON[Delivery](ctx, c, call{action: "retry delivery", method: http.MethodPost, path: "/v1/deliveries/{id}/retry", id: id})
 }
 
+// CreateSource creates a source: an incoming webhook URL, POST /in/{name}.
+func (c *Client) CreateSource(ctx context.Context, in SourceCreate) (*Source, error) {
+	return doJSON[Source](ctx, c, call{action: "create source", method: http.MethodPost, path: "/v1/sources", body: in})
+}
+
+// GetSource returns the source id. Its secrets are masked.
+func (c *Client) GetSource(ctx context.Context, id string) (*Source, error) {
+	return doJSON[Source](ctx, c, call{action: "get source", method: http.MethodGet, path: "/v1/sources/{id}", id: id})
+}
+
+// ListSources returns one page of sources.
+func (c *Client) ListSources(ctx context.Context, opts ListOptions) (*Page[Source], error) {
+	q := url.Values{}
+	opts.addTo(q)
+	return doJSON[Page[Source]](ctx, c, call{action: "list sources", method: http.MethodGet, path: "/v1/sources", query: q})
+}
+
+// UpdateSource changes the source id: each group in sets (verification,
+// event_type, dedup, response, handshake) replaces the source's whole group.
+func (c *Client) UpdateSource(ctx context.Context, id string, in SourceCreate) (*Source, error) {
+	return doJSON[Source](ctx, c, call{action: "update source", method: http.MethodPatch, path: "/v1/sources/{id}", id: id, body: in})
+}
+
+// DeleteSource deletes the source id; its URL answers 404 from then on.
+func (c *Client) DeleteSource(ctx context.Context, id string) error {
+	return c.do(ctx, call{action: "delete source", method: http.MethodDelete, path: "/v1/sources/{id}", id: id}, nil)
+}
+
+// ListRejections returns one page of the requests the source sourceID
+// refused, newest first.
+func (c *Client) ListRejections(ctx context.Context, sourceID string, opts ListOptions) (*Page[Rejection], error) {
+	q := url.Values{}
+	opts.addTo(q)
+	return doJSON[Page[Rejection]](ctx, c, call{action: "list rejections", method: http.MethodGet, path: "/v1/sources/{id}/rejections", id: sourceID, query: q})
+}
+
+// CreateSubscription creates a subscription.
+func (c *Client) CreateSubscription(ctx context.Context, in SubscriptionCreate) (*Subscription, error) {
+	return doJSON[Subscription](ctx, c, call{action: "create subscription", method: http.MethodPost, path: "/v1/subscriptions", body: in})
+}
+
+// GetSubscription returns the subscription id.
+func (c *Client) GetSubscription(ctx context.Context, id string) (*Subscription, error) {
+	return doJSON[Subscription](ctx, c, call{action: "get subscription", method: http.MethodGet, path: "/v1/subscriptions/{id}", id: id})
+}
+
+// ListSubscriptions returns one page of subscriptions.
+func (c *Client) ListSubscriptions(ctx context.Context, opts ListOptions) (*Page[Subscription], error) {
+	q := url.Values{}
+	opts.addTo(q)
+	return doJSON[Page[Subscription]](ctx, c, call{action: "list subscriptions", method: http.MethodGet, path: "/v1/subscriptions", query: q})
+}
+
+// UpdateSubscription changes the non-nil fields of in on the subscription
+// id and returns the result.
+func (c *Client) UpdateSubscription(ctx context.Context, id string, in SubscriptionCreate) (*Subscription, error) {
+	return doJSON[Subscription](ctx, c, call{action: "update subscription", method: http.MethodPatch, path: "/v1/subscriptions/{id}", id: id, body: in})
+}
+
+// DeleteSubscription deletes the subscription id.
+func (c *Client) DeleteSubscription(ctx context.Context, id string) error {
+	return c.do(ctx, call{action: "delete subscription", method: http.MethodDelete, path: "/v1/subscriptions/{id}", id: id}, nil)
+}
+
+// Apply makes the caller's tenant match d: resources are matched by name,
+// created when missing and updated when they differ; resources not in d
+// are left alone. With dryRun nothing changes and the answer tells what
+// would. A declaration error is an *Error whose Details name the
+// "resource" (such as "sources[1]"), its "name" and the "field".
+func (c *Client) Apply(ctx context.Context, d Declaration, dryRun bool) (*ApplyResult, error) {
+	var q url.Values
+	if dryRun {
+		q = url.Values{"dry_run": {"true"}}
+	}
+	return doJSON[ApplyResult](ctx, c, call{action: "apply", method: http.MethodPost, path: "/v1/apply", query: q, body: d})
+}
+
 // call describes one API request.
 type call struct {
 	// action names the operation in transport errors ("get endpoint").
@@ -283,13 +361,12 @@ func listAll[T any](ctx context.Context, c *Client, r call) ([]T, error) {
 	}
 }
 
-// do sends r and decodes a 2xx answer into out, unless out is nil. A non-2xx
-// answer is returned as an *Error, unwrapped.
-func (c *Client) do(ctx context.Context, r call, out any) error {
+// newRequest builds the HTTP request of r.
+func (c *Client) newRequest(ctx context.Context, r call) (*http.Request, error) {
 	path := r.path
 	if strings.Contains(path, "{id}") {
 		if r.id == "" {
-			return fmt.Errorf("%s: %w", r.action, errEmptyID)
+			return nil, fmt.Errorf("%s: %w", r.action, errEmptyID)
 		}
 		path = strings.Replace(path, "{id}", url.PathEscape(r.id), 1)
 	}
@@ -302,13 +379,13 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 	if r.body != nil {
 		b, err := json.Marshal(r.body)
 		if err != nil {
-			return fmt.Errorf("%s: encode request: %w", r.action, err)
+			return nil, fmt.Errorf("%s: encode request: %w", r.action, err)
 		}
 		body = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, u, body)
 	if err != nil {
-		return fmt.Errorf("%s: %w", r.action, err)
+		return nil, fmt.Errorf("%s: %w", r.action, err)
 	}
 	if c.apiKey != "" {
 		req.Header.Set("Authorization", "Bearer "+c.apiKey)
@@ -323,7 +400,16 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 			req.Header.Add(k, v)
 		}
 	}
+	return req, nil
+}
 
+// do sends r and decodes a 2xx answer into out, unless out is nil. A non-2xx
+// answer is returned as an *Error, unwrapped.
+func (c *Client) do(ctx context.Context, r call, out any) error {
+	req, err := c.newRequest(ctx, r)
+	if err != nil {
+		return err
+	}
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
 		return fmt.Errorf("%s: %w", r.action, err)
@@ -375,4 +461,135 @@ func truncate(s string, n int) string {
 		cut--
 	}
 	return s[:cut] + "…"
+}
+
+// maxStreamLine bounds one line of the event stream, in bytes; an event's
+// data is one line.
+const maxStreamLine = 32 << 20
+
+// ErrStreamClosed is returned by StreamEvents when the server ends the
+// stream.
+var ErrStreamClosed = errors.New("event stream closed by the server")
+
+// StreamOptions selects the events of StreamEvents. Empty fields do not
+// filter.
+type StreamOptions struct {
+	// Source is a source name: only events received at /in/{Source}.
+	Source string
+	// Type is an event type or a pattern such as "github.*".
+	Type string
+	// OnOpen, when set, is called once the server has accepted the stream;
+	// every event committed from then on is streamed.
+	OnOpen func()
+	// OnDropped, when set, is called with the number of events the server
+	// left out because the stream fell behind.
+	OnDropped func(count int)
+}
+
+// StreamEvents follows the events the tenant commits from now on (GET
+// /v1/events/stream, Server-Sent Events) and calls fn with each, in order.
+// It returns ctx.Err() when ctx ends, fn's error when fn fails, and
+// ErrStreamClosed when the server ends the stream. The stream is not
+// bounded by the HTTP client's Timeout; cancel ctx to stop it.
+func (c *Client) StreamEvents(ctx context.Context, opts StreamOptions, fn func(Event) error) error {
+	const action = "stream events"
+	q := url.Values{}
+	if opts.Source != "" {
+		q.Set("source", opts.Source)
+	}
+	if opts.Type != "" {
+		q.Set("type", opts.Type)
+	}
+	req, err := c.newRequest(ctx, call{action: action, method: http.MethodGet, path: "/v1/events/stream", query: q})
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	hc := *c.httpClient
+	hc.Timeout = 0
+	resp, err := hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("%s: %w", action, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return decodeError(resp)
+	}
+	if opts.OnOpen != nil {
+		opts.OnOpen()
+	}
+	err = readStream(resp.Body, func(name string, data []byte) error {
+		switch name {
+		case "event":
+			var ev Event
+			if err := json.Unmarshal(data, &ev); err != nil {
+				return fmt.Errorf("%s: decode event: %w", action, err)
+			}
+			return fn(ev)
+		case "dropped":
+			var d struct {
+				Count int `json:"count"`
+			}
+			if err := json.Unmarshal(data, &d); err == nil && opts.OnDropped != nil {
+				opts.OnDropped(d.Count)
+			}
+		}
+		return nil
+	})
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err != nil {
+		return err
+	}
+	return ErrStreamClosed
+}
+
+// readStream parses Server-Sent Events from r and calls dispatch with each
+// event's name and data (multiple data lines joined by "\n"). Comments,
+// such as keep-alives, and events without data are skipped. It returns
+// nil at the end of r, and dispatch's error as is.
+func readStream(r io.Reader, dispatch func(name string, data []byte) error) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), maxStreamLine)
+	var (
+		name    string
+		data    bytes.Buffer
+		hasData bool
+	)
+	for sc.Scan() {
+		line := sc.Bytes()
+		if len(line) == 0 {
+			if hasData {
+				if err := dispatch(name, data.Bytes()); err != nil {
+					return err
+				}
+			}
+			name, hasData = "", false
+			data.Reset()
+			continue
+		}
+		if line[0] == ':' {
+			continue
+		}
+		field, value, _ := bytes.Cut(line, []byte(":"))
+		value = bytes.TrimPrefix(value, []byte(" "))
+		switch string(field) {
+		case "event":
+			name = string(value)
+		case "data":
+			if hasData {
+				data.WriteByte('\n')
+			}
+			data.Write(value)
+			hasData = true
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("stream events: read: %w", err)
+	}
+	return nil
 }

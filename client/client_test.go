@@ -185,6 +185,138 @@ func TestRoutes(t *testing.T) {
 			status: 202, answer: `{"id":"dlv_1","status":"retrying"}`,
 			method: "POST", path: "/v1/deliveries/dlv_1/retry",
 		},
+		{
+			name: "create source",
+			call: func(ctx context.Context, c *client.Client) (any, error) {
+				return c.CreateSource(ctx, client.SourceCreate{Name: "gh", Verification: &client.Verification{Kind: "github", Secrets: []string{"s3cret"}}})
+			},
+			status: 201, answer: `{"id":"src_1","name":"gh","path":"/in/gh","verification":{"kind":"github","secrets":["****"]},"enabled":true}`,
+			method: "POST", path: "/v1/sources", body: `{"name":"gh","verification":{"kind":"github","secrets":["s3cret"]}}`,
+			check: func(t *testing.T, got any) {
+				src := got.(*client.Source)
+				require.Equal(t, "/in/gh", src.Path)
+				require.Equal(t, []string{"****"}, src.Verification.Secrets)
+			},
+		},
+		{
+			name: "get source",
+			call: func(ctx context.Context, c *client.Client) (any, error) {
+				return c.GetSource(ctx, "src_1")
+			},
+			status: 200, answer: `{"id":"src_1","name":"gh","event_type":{"header":"X-Kind"}}`,
+			method: "GET", path: "/v1/sources/src_1",
+			check: func(t *testing.T, got any) {
+				require.Equal(t, "X-Kind", got.(*client.Source).EventType.Header)
+			},
+		},
+		{
+			name: "list sources",
+			call: func(ctx context.Context, c *client.Client) (any, error) {
+				return c.ListSources(ctx, client.ListOptions{Limit: 1})
+			},
+			status: 200, answer: `{"data":[{"id":"src_1"}],"next_cursor":"src_1"}`,
+			method: "GET", path: "/v1/sources", query: "limit=1",
+			check: func(t *testing.T, got any) {
+				require.Equal(t, "src_1", got.(*client.Page[client.Source]).NextCursor)
+			},
+		},
+		{
+			name: "update source",
+			call: func(ctx context.Context, c *client.Client) (any, error) {
+				desc := "GitHub"
+				return c.UpdateSource(ctx, "src_1", client.SourceCreate{Description: &desc, Dedup: &client.SourceDedup{Window: "1h"}})
+			},
+			status: 200, answer: `{"id":"src_1","description":"GitHub"}`,
+			method: "PATCH", path: "/v1/sources/src_1", body: `{"description":"GitHub","dedup":{"window":"1h"}}`,
+		},
+		{
+			name: "delete source",
+			call: func(ctx context.Context, c *client.Client) (any, error) {
+				return nil, c.DeleteSource(ctx, "src_1")
+			},
+			status: 204, method: "DELETE", path: "/v1/sources/src_1",
+		},
+		{
+			name: "list rejections",
+			call: func(ctx context.Context, c *client.Client) (any, error) {
+				return c.ListRejections(ctx, "src_1", client.ListOptions{Cursor: "rj_9"})
+			},
+			status: 200, answer: `{"data":[{"id":"rj_1","reason":"signature mismatch","method":"POST"}]}`,
+			method: "GET", path: "/v1/sources/src_1/rejections", query: "cursor=rj_9",
+			check: func(t *testing.T, got any) {
+				require.Equal(t, "signature mismatch", got.(*client.Page[client.Rejection]).Data[0].Reason)
+			},
+		},
+		{
+			name: "create subscription",
+			call: func(ctx context.Context, c *client.Client) (any, error) {
+				return c.CreateSubscription(ctx, client.SubscriptionCreate{
+					EventTypes: &[]string{"github.*"}, Destination: &client.SubDest{Kind: "forward", EndpointID: "ep_1"},
+				})
+			},
+			status: 201, answer: `{"id":"sub_1","event_types":["github.*"],"destination":{"kind":"forward","endpoint_id":"ep_1"},"enabled":true}`,
+			method: "POST", path: "/v1/subscriptions", body: `{"event_types":["github.*"],"destination":{"kind":"forward","endpoint_id":"ep_1"}}`,
+			check: func(t *testing.T, got any) {
+				require.Equal(t, "ep_1", got.(*client.Subscription).Destination.EndpointID)
+			},
+		},
+		{
+			name: "get subscription",
+			call: func(ctx context.Context, c *client.Client) (any, error) {
+				return c.GetSubscription(ctx, "sub_1")
+			},
+			status: 200, answer: `{"id":"sub_1"}`,
+			method: "GET", path: "/v1/subscriptions/sub_1",
+		},
+		{
+			name: "list subscriptions",
+			call: func(ctx context.Context, c *client.Client) (any, error) {
+				return c.ListSubscriptions(ctx, client.ListOptions{})
+			},
+			status: 200, answer: `{"data":[{"id":"sub_1"},{"id":"sub_2"}]}`,
+			method: "GET", path: "/v1/subscriptions",
+			check: func(t *testing.T, got any) {
+				require.Len(t, got.(*client.Page[client.Subscription]).Data, 2)
+			},
+		},
+		{
+			name: "update subscription",
+			call: func(ctx context.Context, c *client.Client) (any, error) {
+				off := false
+				return c.UpdateSubscription(ctx, "sub_1", client.SubscriptionCreate{Enabled: &off})
+			},
+			status: 200, answer: `{"id":"sub_1","enabled":false}`,
+			method: "PATCH", path: "/v1/subscriptions/sub_1", body: `{"enabled":false}`,
+		},
+		{
+			name: "delete subscription",
+			call: func(ctx context.Context, c *client.Client) (any, error) {
+				return nil, c.DeleteSubscription(ctx, "sub_1")
+			},
+			status: 204, method: "DELETE", path: "/v1/subscriptions/sub_1",
+		},
+		{
+			name: "apply",
+			call: func(ctx context.Context, c *client.Client) (any, error) {
+				return c.Apply(ctx, client.Declaration{Sources: []client.SourceCreate{{Name: "gh", Verification: &client.Verification{Kind: "none"}}}}, false)
+			},
+			status: 200, answer: `{"changes":[{"kind":"source","name":"gh","action":"created","id":"src_1"}]}`,
+			method: "POST", path: "/v1/apply", body: `{"sources":[{"name":"gh","verification":{"kind":"none"}}]}`,
+			check: func(t *testing.T, got any) {
+				require.Equal(t, []client.Change{{Kind: "source", Name: "gh", Action: "created", ID: "src_1"}}, got.(*client.ApplyResult).Changes)
+			},
+		},
+		{
+			name: "apply dry run",
+			call: func(ctx context.Context, c *client.Client) (any, error) {
+				return c.Apply(ctx, client.Declaration{}, true)
+			},
+			status: 200, answer: `{"dry_run":true,"changes":[]}`,
+			method: "POST", path: "/v1/apply", query: "dry_run=true", body: `{}`,
+			check: func(t *testing.T, got any) {
+				require.True(t, got.(*client.ApplyResult).DryRun)
+			},
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -289,4 +421,103 @@ func TestTransportErrorNamesAction(t *testing.T) {
 	require.ErrorContains(t, err, "delete endpoint: ")
 	var apiErr *client.Error
 	require.False(t, errors.As(err, &apiErr))
+}
+
+// streamServer serves GET /v1/events/stream by writing chunks, flushing
+// after each, then holding the stream open until the client leaves unless
+// hangUp is set. It passes on the request it received.
+func streamServer(t *testing.T, hangUp bool, chunks ...string) (string, <-chan *http.Request) {
+	t.Helper()
+	reqs := make(chan *http.Request, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reqs <- r
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(http.StatusOK)
+		for _, c := range chunks {
+			_, _ = io.WriteString(w, c)
+			w.(http.Flusher).Flush()
+		}
+		if !hangUp {
+			<-r.Context().Done()
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, reqs
+}
+
+func TestStreamEvents(t *testing.T) {
+	t.Parallel()
+	url, reqs := streamServer(t, false,
+		": listening\n\n",
+		"event: dropped\ndata: {\"count\":3}\n\n",
+		": keep-alive\n\n",
+		"id: evt_1\nevent: event\ndata: {\"id\":\"evt_1\",\"type\":\"github.push\",\"source\":\"gh\",\"data\":{\"n\":1}}\n\n",
+		"event: unknown\ndata: ignored\n\n",
+		"event: event\r\ndata: {\"id\":\"evt_2\",\r\ndata: \"type\":\"github.issues\"}\r\n\r\n",
+		"event: event\ndata: {\"id\":\"evt_3\"}\n\n",
+	)
+	errEnough := errors.New("enough")
+	var got []client.Event
+	var opened bool
+	dropped := 0
+	err := client.New(url, testKey).StreamEvents(t.Context(), client.StreamOptions{
+		Source: "gh", Type: "github.*",
+		OnOpen:    func() { opened = true },
+		OnDropped: func(n int) { dropped += n },
+	}, func(ev client.Event) error {
+		got = append(got, ev)
+		if len(got) == 2 {
+			return errEnough
+		}
+		return nil
+	})
+	require.ErrorIs(t, err, errEnough)
+	require.True(t, opened)
+	require.Equal(t, 3, dropped)
+	require.Len(t, got, 2)
+	require.Equal(t, "evt_1", got[0].ID)
+	require.Equal(t, "gh", got[0].Source)
+	require.JSONEq(t, `{"n":1}`, string(got[0].Data))
+	require.Equal(t, "github.issues", got[1].Type, "data lines are joined, CRLF accepted")
+
+	r := <-reqs
+	require.Equal(t, "/v1/events/stream", r.URL.Path)
+	require.Equal(t, "source=gh&type=github.%2A", r.URL.RawQuery)
+	require.Equal(t, "text/event-stream", r.Header.Get("Accept"))
+	require.Equal(t, "Bearer "+testKey, r.Header.Get("Authorization"))
+}
+
+func TestStreamEventsStopsWithContext(t *testing.T) {
+	t.Parallel()
+	url, _ := streamServer(t, false, ": listening\n\n")
+	ctx, cancel := context.WithCancel(t.Context())
+	err := client.New(url, testKey).StreamEvents(ctx, client.StreamOptions{OnOpen: cancel}, func(client.Event) error {
+		return errors.New("no event expected")
+	})
+	require.ErrorIs(t, err, context.Canceled)
+}
+
+func TestStreamEventsIgnoresClientTimeout(t *testing.T) {
+	t.Parallel()
+	url, _ := streamServer(t, true, "event: event\ndata: {\"id\":\"evt_1\"}\n\n")
+	// A timeout this short fails any ordinary request; a stream is bounded
+	// by its context only.
+	c := client.New(url, testKey, client.WithHTTPClient(&http.Client{Timeout: time.Nanosecond}))
+	var ids []string
+	err := c.StreamEvents(t.Context(), client.StreamOptions{}, func(ev client.Event) error {
+		ids = append(ids, ev.ID)
+		return nil
+	})
+	require.ErrorIs(t, err, client.ErrStreamClosed, "the server hung up")
+	require.Equal(t, []string{"evt_1"}, ids)
+}
+
+func TestStreamEventsError(t *testing.T) {
+	t.Parallel()
+	b := setup(t, http.StatusBadRequest, `{"error":{"code":"bad_request","message":"type: bad pattern"}}`)
+	err := b.client.StreamEvents(t.Context(), client.StreamOptions{Type: "a..b"}, func(client.Event) error { return nil })
+	var apiErr *client.Error
+	require.ErrorAs(t, err, &apiErr)
+	require.Equal(t, "bad_request", apiErr.Code)
+	require.Equal(t, "type=a..b", (<-b.reqs).query)
 }

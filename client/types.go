@@ -69,6 +69,7 @@ type EventType struct {
 // Endpoint is an outgoing HTTP destination.
 type Endpoint struct {
 	ID          string            `json:"id"`
+	Name        string            `json:"name,omitempty"`
 	URL         string            `json:"url"`
 	Description string            `json:"description,omitempty"`
 	EventTypes  []string          `json:"event_types"`
@@ -88,6 +89,7 @@ type Endpoint struct {
 
 // EndpointCreate is the body of POST /v1/endpoints. Nil fields take defaults.
 type EndpointCreate struct {
+	Name          string            `json:"name,omitempty"`
 	URL           string            `json:"url"`
 	Description   string            `json:"description,omitempty"`
 	EventTypes    []string          `json:"event_types,omitempty"`
@@ -102,6 +104,7 @@ type EndpointCreate struct {
 // EndpointUpdate is the body of PATCH /v1/endpoints/{id}; only non-nil
 // fields change.
 type EndpointUpdate struct {
+	Name          *string            `json:"name,omitempty"`
 	URL           *string            `json:"url,omitempty"`
 	Description   *string            `json:"description,omitempty"`
 	EventTypes    *[]string          `json:"event_types,omitempty"`
@@ -129,6 +132,12 @@ type Event struct {
 	OccurredAt     time.Time       `json:"occurred_at"`
 	IdempotencyKey string          `json:"idempotency_key,omitempty"`
 	CreatedAt      time.Time       `json:"created_at"`
+	// Headers are the request headers kept with a received event.
+	Headers map[string]string `json:"headers,omitempty"`
+	// RawBody is the body of a received event as it arrived; set by GET
+	// /v1/events/{id}. RawBodyBase64 replaces it when the body is not UTF-8.
+	RawBody       string `json:"raw_body,omitempty"`
+	RawBodyBase64 string `json:"raw_body_base64,omitempty"`
 	// Deliveries is the number of deliveries the event created when it was
 	// accepted; set only in the answer of POST /v1/events.
 	Deliveries *int `json:"deliveries,omitempty"`
@@ -188,4 +197,181 @@ type Attempt struct {
 type Replay struct {
 	EventID    string   `json:"event_id"`
 	Deliveries []string `json:"deliveries"`
+}
+
+// Verification is how a source checks incoming requests. Secrets are
+// write-only: answers show them masked.
+type Verification struct {
+	// Kind is standard-webhooks, github, stripe, shopify, slack, hmac,
+	// basic, api-key or none.
+	Kind    string   `json:"kind"`
+	Secrets []string `json:"secrets,omitempty"`
+	// Tolerance is the accepted clock skew of signed timestamps, e.g. "5m".
+	Tolerance       string `json:"tolerance,omitempty"`
+	Algorithm       string `json:"algorithm,omitempty"`
+	Header          string `json:"header,omitempty"`
+	Prefix          string `json:"prefix,omitempty"`
+	Encoding        string `json:"encoding,omitempty"`
+	SignedContent   string `json:"signed_content,omitempty"`
+	TimestampHeader string `json:"timestamp_header,omitempty"`
+	QueryParam      string `json:"query_param,omitempty"`
+}
+
+// SourceEventType picks a received event's type; see docs/receiving.md.
+type SourceEventType struct {
+	Fixed      string `json:"fixed,omitempty"`
+	Header     string `json:"header,omitempty"`
+	Path       string `json:"path,omitempty"`
+	Expression string `json:"expression,omitempty"`
+	Prefix     string `json:"prefix,omitempty"`
+}
+
+// SourceDedup says how duplicate deliveries are recognised.
+type SourceDedup struct {
+	Disabled bool     `json:"disabled,omitempty"`
+	Header   string   `json:"header,omitempty"`
+	Paths    []string `json:"paths,omitempty"`
+	// Window is a Go duration; default "168h".
+	Window string `json:"window,omitempty"`
+}
+
+// SourceResponse is the answer sent to the sender of an accepted webhook.
+type SourceResponse struct {
+	Status      int    `json:"status,omitempty"`
+	Body        string `json:"body,omitempty"`
+	ContentType string `json:"content_type,omitempty"`
+}
+
+// SourceHandshake answers URL-validation requests.
+type SourceHandshake struct {
+	EchoQuery    string `json:"echo_query,omitempty"`
+	EchoBodyPath string `json:"echo_body_path,omitempty"`
+}
+
+// Source is an incoming webhook URL, POST /in/{name}.
+type Source struct {
+	ID           string          `json:"id"`
+	Name         string          `json:"name"`
+	Description  string          `json:"description,omitempty"`
+	Path         string          `json:"path"`
+	Verification Verification    `json:"verification"`
+	EventType    SourceEventType `json:"event_type,omitzero"`
+	Dedup        SourceDedup     `json:"dedup,omitzero"`
+	Response     SourceResponse  `json:"response,omitzero"`
+	Handshake    SourceHandshake `json:"handshake,omitzero"`
+	KeepHeaders  []string        `json:"keep_headers,omitempty"`
+	MaxBodyBytes int64           `json:"max_body_bytes,omitempty"`
+	Enabled      bool            `json:"enabled"`
+	CreatedAt    time.Time       `json:"created_at"`
+	UpdatedAt    time.Time       `json:"updated_at"`
+}
+
+// SourceCreate is the body of POST /v1/sources and PATCH /v1/sources/{id}
+// (PATCH replaces the groups it sets: verification, event_type, dedup,
+// response, handshake).
+type SourceCreate struct {
+	Name         string           `json:"name,omitempty"`
+	Description  *string          `json:"description,omitempty"`
+	Verification *Verification    `json:"verification,omitempty"`
+	EventType    *SourceEventType `json:"event_type,omitempty"`
+	Dedup        *SourceDedup     `json:"dedup,omitempty"`
+	Response     *SourceResponse  `json:"response,omitempty"`
+	Handshake    *SourceHandshake `json:"handshake,omitempty"`
+	KeepHeaders  *[]string        `json:"keep_headers,omitempty"`
+	MaxBodyBytes *int64           `json:"max_body_bytes,omitempty"`
+	Enabled      *bool            `json:"enabled,omitempty"`
+}
+
+// Rejection is a refused request to a source, kept for debugging (headers
+// and body truncated).
+type Rejection struct {
+	ID         string            `json:"id"`
+	CreatedAt  time.Time         `json:"created_at"`
+	Reason     string            `json:"reason"`
+	Method     string            `json:"method"`
+	RemoteAddr string            `json:"remote_addr"`
+	Headers    map[string]string `json:"headers"`
+	Body       string            `json:"body"`
+}
+
+// Subscription routes matching events to a destination; kind "forward"
+// relays them to an endpoint (a webhook gateway).
+type Subscription struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name,omitempty"`
+	EventTypes  []string  `json:"event_types"`
+	Filter      string    `json:"filter,omitempty"`
+	Destination SubDest   `json:"destination"`
+	Transform   string    `json:"transform,omitempty"`
+	Enabled     bool      `json:"enabled"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// SubDest is a subscription's destination.
+type SubDest struct {
+	Kind       string `json:"kind"`
+	EndpointID string `json:"endpoint_id,omitempty"`
+}
+
+// SubscriptionCreate is the body of POST /v1/subscriptions and PATCH
+// /v1/subscriptions/{id}.
+type SubscriptionCreate struct {
+	Name        *string   `json:"name,omitempty"`
+	EventTypes  *[]string `json:"event_types,omitempty"`
+	Filter      *string   `json:"filter,omitempty"`
+	Destination *SubDest  `json:"destination,omitempty"`
+	Transform   *string   `json:"transform,omitempty"`
+	Enabled     *bool     `json:"enabled,omitempty"`
+}
+
+// Declaration is a declarative set of resources, as written in
+// hookline.yaml and applied with POST /v1/apply. Resources are identified
+// by name; applying creates what is missing and updates what differs.
+type Declaration struct {
+	EventTypes    []EventType        `json:"event_types,omitempty"`
+	Endpoints     []EndpointDecl     `json:"endpoints,omitempty"`
+	Sources       []SourceCreate     `json:"sources,omitempty"`
+	Subscriptions []SubscriptionDecl `json:"subscriptions,omitempty"`
+}
+
+// EndpointDecl declares an endpoint by name. Secret, when set, is its
+// signing secret ("whsec_…"); otherwise one is generated on creation.
+type EndpointDecl struct {
+	EndpointCreate `json:",inline"`
+	Secret         string `json:"secret,omitempty"`
+}
+
+// SubscriptionDecl declares a subscription by name; its destination names
+// an endpoint by name.
+type SubscriptionDecl struct {
+	Name        string   `json:"name"`
+	EventTypes  []string `json:"event_types,omitempty"`
+	Filter      string   `json:"filter,omitempty"`
+	Destination DeclDest `json:"destination"`
+	Transform   string   `json:"transform,omitempty"`
+	Enabled     *bool    `json:"enabled,omitempty"`
+}
+
+// DeclDest is a declared subscription's destination.
+type DeclDest struct {
+	Kind     string `json:"kind"`
+	Endpoint string `json:"endpoint"`
+}
+
+// ApplyResult is the answer of POST /v1/apply.
+type ApplyResult struct {
+	DryRun  bool     `json:"dry_run,omitempty"`
+	Changes []Change `json:"changes"`
+}
+
+// Change is what applying did to one resource: created, updated or
+// unchanged.
+type Change struct {
+	Kind   string `json:"kind"`
+	Name   string `json:"name"`
+	Action string `json:"action"`
+	ID     string `json:"id,omitempty"`
+	// Secret is the generated signing secret of a created endpoint.
+	Secret string `json:"secret,omitempty"`
 }

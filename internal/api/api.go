@@ -16,6 +16,7 @@ import (
 
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/engine"
+	"github.com/hookline/hookline/internal/feed"
 	"github.com/hookline/hookline/internal/netguard"
 	"github.com/hookline/hookline/internal/store"
 )
@@ -30,6 +31,10 @@ type Config struct {
 	// Invalidate is called with a tenant id after its endpoints change, so
 	// routing sees the change at once.
 	Invalidate func(tenantID string)
+	// Feed streams committed events to GET /v1/events/stream.
+	Feed *feed.Hub
+	// SourceChanged is called with a source's name after it changes.
+	SourceChanged func(name string)
 	// Guard checks endpoint URLs when they are saved.
 	Guard   netguard.Policy
 	Clock   clock.Clock
@@ -60,6 +65,9 @@ func New(cfg Config) *Server {
 	if cfg.Invalidate == nil {
 		cfg.Invalidate = func(string) {}
 	}
+	if cfg.SourceChanged == nil {
+		cfg.SourceChanged = func(string) {}
+	}
 	cfg.MaxBody = cmp.Or(cfg.MaxBody, DefaultMaxBody)
 	cfg.SecretGrace = cmp.Or(cfg.SecretGrace, 24*time.Hour)
 	return &Server{cfg: cfg, store: cfg.Store, engine: cfg.Engine, clock: cfg.Clock, log: cfg.Logger, schemas: newSchemaCache()}
@@ -78,6 +86,7 @@ func (s *Server) Handler() http.Handler {
 	handle := func(pattern string, h handlerFunc) {
 		mux.Handle(pattern, s.authenticate(h))
 	}
+	handle("POST /v1/apply", s.apply)
 	handle("POST /v1/tenants", s.createTenant)
 	handle("POST /v1/api-keys", s.createAPIKey)
 	handle("GET /v1/api-keys", s.listAPIKeys)
@@ -97,8 +106,22 @@ func (s *Server) Handler() http.Handler {
 
 	handle("POST /v1/events", s.createEvent)
 	handle("GET /v1/events", s.listEvents)
+	handle("GET /v1/events/stream", s.streamEvents)
 	handle("GET /v1/events/{id}", s.getEvent)
 	handle("POST /v1/events/{id}/replay", s.replayEvent)
+
+	handle("POST /v1/sources", s.createSource)
+	handle("GET /v1/sources", s.listSources)
+	handle("GET /v1/sources/{id}", s.getSource)
+	handle("PATCH /v1/sources/{id}", s.updateSource)
+	handle("DELETE /v1/sources/{id}", s.deleteSource)
+	handle("GET /v1/sources/{id}/rejections", s.listRejections)
+
+	handle("POST /v1/subscriptions", s.createSubscription)
+	handle("GET /v1/subscriptions", s.listSubscriptions)
+	handle("GET /v1/subscriptions/{id}", s.getSubscription)
+	handle("PATCH /v1/subscriptions/{id}", s.updateSubscription)
+	handle("DELETE /v1/subscriptions/{id}", s.deleteSubscription)
 
 	handle("GET /v1/deliveries", s.listDeliveries)
 	handle("GET /v1/deliveries/{id}", s.getDelivery)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -41,25 +42,8 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request, a *auth)
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	now := s.now()
-	ep := store.Endpoint{
-		ID: event.NewID(event.PrefixEndpoint, now), TenantID: a.tenantID, Enabled: true, CreatedAt: now, UpdatedAt: now,
-		Format: format.JSON, Timeout: delivery.DefaultTimeout,
-	}
-	upd := client.EndpointUpdate{
-		URL: &in.URL, Description: &in.Description, EventTypes: &in.EventTypes, Filter: &in.Filter,
-		Headers: &in.Headers, Enabled: in.Enabled,
-	}
-	if in.Format != "" {
-		upd.Format = &in.Format
-	}
-	if in.Timeout != "" {
-		upd.Timeout = &in.Timeout
-	}
-	if in.RetrySchedule != nil {
-		upd.RetrySchedule = &in.RetrySchedule
-	}
-	if err := s.applyEndpoint(r, &ep, upd); err != nil {
+	ep := newEndpoint(a.tenantID, s.now())
+	if err := s.applyEndpoint(r.Context(), &ep, createToUpdate(in)); err != nil {
 		return err
 	}
 	secret, err := signature.GenerateSecret()
@@ -77,13 +61,50 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request, a *auth)
 	return nil
 }
 
+func newEndpoint(tenantID string, now time.Time) store.Endpoint {
+	return store.Endpoint{
+		ID: event.NewID(event.PrefixEndpoint, now), TenantID: tenantID, Enabled: true, CreatedAt: now, UpdatedAt: now,
+		Format: format.JSON, Timeout: delivery.DefaultTimeout, EventTypes: []string{}, Headers: map[string]string{},
+	}
+}
+
+// createToUpdate turns a create body into the update that applies it to a
+// new endpoint: every field it sets, and defaults for the rest.
+func createToUpdate(in client.EndpointCreate) client.EndpointUpdate {
+	upd := client.EndpointUpdate{
+		Name: &in.Name, URL: &in.URL, Description: &in.Description, Filter: &in.Filter, Enabled: in.Enabled,
+	}
+	if in.EventTypes != nil {
+		upd.EventTypes = &in.EventTypes
+	}
+	if in.Headers != nil {
+		upd.Headers = &in.Headers
+	}
+	if in.Format != "" {
+		upd.Format = &in.Format
+	}
+	if in.Timeout != "" {
+		upd.Timeout = &in.Timeout
+	}
+	if in.RetrySchedule != nil {
+		upd.RetrySchedule = &in.RetrySchedule
+	}
+	return upd
+}
+
 // applyEndpoint validates the set fields of u and applies them to ep.
-func (s *Server) applyEndpoint(r *http.Request, ep *store.Endpoint, u client.EndpointUpdate) error {
+func (s *Server) applyEndpoint(ctx context.Context, ep *store.Endpoint, u client.EndpointUpdate) error {
+	if u.Name != nil {
+		if *u.Name != "" && !tenantName.MatchString(*u.Name) {
+			return invalid("name", "must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit")
+		}
+		ep.Name = *u.Name
+	}
 	if u.URL != nil {
 		if *u.URL == "" {
 			return invalid("url", "is required")
 		}
-		parsed, err := s.cfg.Guard.CheckURL(r.Context(), *u.URL)
+		parsed, err := s.cfg.Guard.CheckURL(ctx, *u.URL)
 		if err != nil {
 			return fieldErr("url", err)
 		}
@@ -104,7 +125,7 @@ func (s *Server) applyEndpoint(r *http.Request, ep *store.Endpoint, u client.End
 				return fieldErr("event_types", err)
 			}
 		}
-		ep.EventTypes = *u.EventTypes
+		ep.EventTypes = append([]string{}, *u.EventTypes...)
 	}
 	if u.Filter != nil {
 		if *u.Filter != "" {
@@ -124,7 +145,10 @@ func (s *Server) applyEndpoint(r *http.Request, ep *store.Endpoint, u client.End
 		if err := checkHeaders(*u.Headers); err != nil {
 			return err
 		}
-		ep.Headers = *u.Headers
+		ep.Headers = map[string]string{}
+		for k, v := range *u.Headers {
+			ep.Headers[k] = v
+		}
 	}
 	if u.Timeout != nil {
 		d, err := time.ParseDuration(*u.Timeout)
@@ -137,6 +161,9 @@ func (s *Server) applyEndpoint(r *http.Request, ep *store.Endpoint, u client.End
 		sched, err := parseSchedule(*u.RetrySchedule)
 		if err != nil {
 			return err
+		}
+		if len(sched) == 0 {
+			sched = nil // an empty schedule means the default one
 		}
 		ep.RetrySchedule = sched
 	}
@@ -196,7 +223,7 @@ func endpointOut(ep store.Endpoint) client.Endpoint {
 		types = []string{}
 	}
 	return client.Endpoint{
-		ID: ep.ID, URL: ep.URL, Description: ep.Description, EventTypes: types, Filter: ep.Filter,
+		ID: ep.ID, Name: ep.Name, URL: ep.URL, Description: ep.Description, EventTypes: types, Filter: ep.Filter,
 		Format: ep.Format, Headers: ep.Headers, Timeout: ep.Timeout.String(), RetrySchedule: ss,
 		Enabled: ep.Enabled, DisabledReason: ep.DisabledReason, CreatedAt: ep.CreatedAt, UpdatedAt: ep.UpdatedAt,
 	}
@@ -237,7 +264,7 @@ func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request, a *auth)
 	if err != nil {
 		return err
 	}
-	if err := s.applyEndpoint(r, &ep, in); err != nil {
+	if err := s.applyEndpoint(r.Context(), &ep, in); err != nil {
 		return err
 	}
 	ep.UpdatedAt = s.now()

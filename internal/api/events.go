@@ -2,12 +2,15 @@ package api
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/delivery"
+	"github.com/hookline/hookline/internal/delivery/format"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/store"
 )
@@ -30,6 +33,9 @@ func (s *Server) createEvent(w http.ResponseWriter, r *http.Request, a *auth) er
 	compact := new(bytes.Buffer)
 	if err := json.Compact(compact, data); err != nil {
 		return invalid("data", "not valid JSON: %v", err)
+	}
+	if depth(compact.Bytes()) > format.MaxDepth {
+		return invalid("data", "nested deeper than %d levels", format.MaxDepth)
 	}
 	key := in.IdempotencyKey
 	if h := r.Header.Get("Idempotency-Key"); h != "" {
@@ -66,10 +72,32 @@ func (s *Server) createEvent(w http.ResponseWriter, r *http.Request, a *auth) er
 	return nil
 }
 
+// depth returns the nesting depth of valid, compact JSON.
+func depth(b []byte) int {
+	d, maxD, inString, escaped := 0, 0, false, false
+	for _, c := range b {
+		switch {
+		case escaped:
+			escaped = false
+		case inString:
+			escaped = c == '\\'
+			inString = c != '"'
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			d++
+			maxD = max(maxD, d)
+		case c == '}' || c == ']':
+			d--
+		}
+	}
+	return maxD
+}
+
 func eventOut(e event.Event) client.Event {
 	return client.Event{
 		ID: e.ID, Type: e.Type, Source: e.Source, Data: e.Data, OccurredAt: e.OccurredAt,
-		IdempotencyKey: e.IdempotencyKey, CreatedAt: e.CreatedAt,
+		IdempotencyKey: e.IdempotencyKey, CreatedAt: e.CreatedAt, Headers: e.Headers,
 	}
 }
 
@@ -78,7 +106,13 @@ func (s *Server) getEvent(w http.ResponseWriter, r *http.Request, a *auth) error
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, eventOut(e))
+	out := eventOut(e)
+	if utf8.Valid(e.Raw) {
+		out.RawBody = string(e.Raw)
+	} else {
+		out.RawBodyBase64 = base64.StdEncoding.EncodeToString(e.Raw)
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -87,7 +121,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, a *auth) err
 	if err != nil {
 		return err
 	}
-	q := store.EventQuery{Page: p, Type: r.URL.Query().Get("type")}
+	q := store.EventQuery{Page: p, Type: r.URL.Query().Get("type"), Source: r.URL.Query().Get("source")}
 	if q.After, err = queryTime(r, "after"); err != nil {
 		return err
 	}

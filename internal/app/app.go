@@ -24,6 +24,8 @@ import (
 	"github.com/hookline/hookline/internal/config"
 	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/engine"
+	"github.com/hookline/hookline/internal/feed"
+	"github.com/hookline/hookline/internal/ingest"
 	"github.com/hookline/hookline/internal/netguard"
 	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/store"
@@ -132,22 +134,26 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		Store: st, Client: netguard.NewClient(guard), Clock: opts.Clock, Logger: log, UserAgent: "Hookline/" + Version,
 		Disabled: router.Invalidate,
 	})
+	hub := feed.New()
 	eng, err := engine.New(engine.Config{
-		Store: st, Executors: map[string]engine.Executor{delivery.Kind: exec}, Routers: []engine.Router{router},
-		Clock: opts.Clock, Logger: log, Metrics: engine.NewMetrics(reg), Rand: opts.Rand,
+		Store: st, Routers: []engine.Router{router}, OnPublished: hub.Publish,
+		Executors: map[string]engine.Executor{delivery.Kind: exec, delivery.KindForward: delivery.NewForwarder(exec)},
+		Clock:     opts.Clock, Logger: log, Metrics: engine.NewMetrics(reg), Rand: opts.Rand,
 		Workers: cfg.Workers, MaxInFlight: cfg.MaxInFlight, ExclusiveStore: true,
 		PollInterval: opts.PollInterval, Lease: opts.Lease,
 	})
 	if err != nil {
 		return nil, err
 	}
+	receiver := ingest.NewReceiver(ingest.ReceiverConfig{Store: st, Engine: eng, Clock: opts.Clock, Logger: log, Registerer: reg})
 	apiSrv := api.New(api.Config{
-		Store: st, Engine: eng, Invalidate: router.Invalidate, Guard: guard, Clock: opts.Clock, Logger: log,
-		MaxBody: cfg.MaxBodyBytes,
+		Store: st, Engine: eng, Invalidate: router.Invalidate, SourceChanged: receiver.Invalidate, Feed: hub,
+		Guard: guard, Clock: opts.Clock, Logger: log, MaxBody: cfg.MaxBodyBytes,
 	})
 	a := &App{cfg: cfg, log: log, store: st, engine: eng, lock: lock}
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", apiSrv.Handler())
+	mux.Handle("/in/{source}", receiver)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

@@ -74,48 +74,63 @@ func NewExecutor(cfg ExecutorConfig) *Executor {
 
 // Execute sends one attempt of t to its endpoint.
 func (x *Executor) Execute(ctx context.Context, t *store.Task) engine.Outcome {
-	ep, err := x.cfg.Store.GetEndpoint(ctx, t.TenantID, t.DestinationID)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return engine.Outcome{Err: errors.New("endpoint was deleted"), Permanent: true,
-			Attempt: store.Attempt{Outcome: "endpoint_deleted"}}
-	case err != nil:
-		return engine.Outcome{Err: fmt.Errorf("load endpoint: %w", err), Attempt: store.Attempt{Outcome: "internal_error"}}
-	}
-	out := engine.Outcome{Schedule: ep.RetrySchedule}
-	if !ep.Enabled {
-		out.Err, out.Permanent = fmt.Errorf("endpoint is disabled: %s", cmp.Or(ep.DisabledReason, "by user")), true
-		out.Attempt.Outcome = "endpoint_disabled"
+	ep, out, ok := x.endpoint(ctx, t.TenantID, t.DestinationID)
+	if !ok {
 		return out
 	}
 	if t.Event == nil {
-		out.Err = errors.New("task has no event loaded")
-		out.Attempt.Outcome = "internal_error"
-		return out
+		return failed(out, "internal_error", errors.New("task has no event loaded"), false)
 	}
-	now := x.cfg.Clock.Now()
-	req, err := x.request(ctx, &ep, t, now)
+	ev := t.Event
+	body, contentType, err := format.Encode(cmp.Or(ep.Format, format.JSON), format.Payload{Type: ev.Type, Timestamp: ev.OccurredAt, Data: ev.Data})
 	if err != nil {
-		out.Err, out.Permanent = err, true
-		out.Attempt.Outcome = "invalid_request"
-		return out
+		return failed(out, "invalid_request", fmt.Errorf("encode payload: %w", err), true)
+	}
+	return x.send(ctx, &ep, ev.ID, body, contentType, out)
+}
+
+// endpoint loads an endpoint that can receive now; when it cannot, ok is
+// false and out is the outcome to report.
+func (x *Executor) endpoint(ctx context.Context, tenantID, id string) (ep store.Endpoint, out engine.Outcome, ok bool) {
+	ep, err := x.cfg.Store.GetEndpoint(ctx, tenantID, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return ep, failed(out, "endpoint_deleted", errors.New("endpoint was deleted"), true), false
+	case err != nil:
+		return ep, failed(out, "internal_error", fmt.Errorf("load endpoint: %w", err), false), false
+	}
+	out.Schedule = ep.RetrySchedule
+	if !ep.Enabled {
+		return ep, failed(out, "endpoint_disabled", fmt.Errorf("endpoint is disabled: %s", cmp.Or(ep.DisabledReason, "by user")), true), false
+	}
+	return ep, out, true
+}
+
+func failed(out engine.Outcome, outcome string, err error, permanent bool) engine.Outcome {
+	out.Attempt.Outcome, out.Err, out.Permanent = outcome, err, permanent
+	return out
+}
+
+// send POSTs body to ep signed as message msgID and classifies the answer.
+func (x *Executor) send(ctx context.Context, ep *store.Endpoint, msgID string, body []byte, contentType string, out engine.Outcome) engine.Outcome {
+	now := x.cfg.Clock.Now()
+	req, err := x.request(ctx, ep, msgID, body, contentType, now)
+	if err != nil {
+		return failed(out, "invalid_request", err, true)
 	}
 	out.Attempt.RequestURL = ep.URL
 	out.Attempt.RequestHeaders = flatten(req.Header)
-	out.Attempt.RequestBody = truncate(req.body)
+	out.Attempt.RequestBody = truncate(body)
 
 	timeout := cmp.Or(ep.Timeout, DefaultTimeout)
 	rctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	resp, err := x.cfg.Client.Do(req.WithContext(rctx))
 	if err != nil {
-		out.Err = fmt.Errorf("send: %w", err)
-		out.Attempt.Outcome = "network_error"
 		if errors.Is(err, context.DeadlineExceeded) {
-			out.Err = fmt.Errorf("send: no response within %s", timeout)
-			out.Attempt.Outcome = "timeout"
+			return failed(out, "timeout", fmt.Errorf("send: no response within %s", timeout), false)
 		}
-		return out
+		return failed(out, "network_error", fmt.Errorf("send: %w", err), false)
 	}
 	defer resp.Body.Close()
 	respBody, _ := io.ReadAll(io.LimitReader(resp.Body, LogBodyLimit))
@@ -124,7 +139,7 @@ func (x *Executor) Execute(ctx context.Context, t *store.Task) engine.Outcome {
 	out.Attempt.ResponseHeaders = flatten(resp.Header)
 	out.Attempt.ResponseBody = string(respBody)
 	out.Attempt.Outcome = "http_" + strconv.Itoa(resp.StatusCode)
-	return x.classify(ctx, &ep, resp, now, out)
+	return x.classify(ctx, ep, resp, now, out)
 }
 
 func (x *Executor) classify(ctx context.Context, ep *store.Endpoint, resp *http.Response, now time.Time, out engine.Outcome) engine.Outcome {
@@ -148,17 +163,7 @@ func (x *Executor) classify(ctx context.Context, ep *store.Endpoint, resp *http.
 	return out
 }
 
-type request struct {
-	*http.Request
-	body []byte
-}
-
-func (x *Executor) request(ctx context.Context, ep *store.Endpoint, t *store.Task, now time.Time) (*request, error) {
-	ev := t.Event
-	body, contentType, err := format.Encode(cmp.Or(ep.Format, format.JSON), format.Payload{Type: ev.Type, Timestamp: ev.OccurredAt, Data: ev.Data})
-	if err != nil {
-		return nil, fmt.Errorf("encode payload: %w", err)
-	}
+func (x *Executor) request(ctx context.Context, ep *store.Endpoint, msgID string, body []byte, contentType string, now time.Time) (*http.Request, error) {
 	keys, err := activeKeys(ep.Secrets, now)
 	if err != nil {
 		return nil, err
@@ -172,12 +177,12 @@ func (x *Executor) request(ctx context.Context, ep *store.Endpoint, t *store.Tas
 	}
 	// The event id is the message id: the same across retries and replays,
 	// so receivers can deduplicate on webhook-id.
-	for k, vs := range signature.Headers(keys, ev.ID, now, body) {
+	for k, vs := range signature.Headers(keys, msgID, now, body) {
 		req.Header[k] = vs
 	}
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("User-Agent", x.cfg.UserAgent)
-	return &request{Request: req, body: body}, nil
+	return req, nil
 }
 
 // activeKeys decodes the secrets that still sign at now: the current one

@@ -21,8 +21,8 @@ var _ engine.Router = (*Router)(nil)
 // invalidate at once.
 const routeTTL = 5 * time.Second
 
-// Router routes events to the enabled endpoints whose event types and
-// filter match.
+// Router routes events to the enabled endpoints and forward subscriptions
+// whose event types and filter match.
 type Router struct {
 	store store.Store
 	clock clock.Clock
@@ -41,6 +41,7 @@ type routes struct {
 }
 
 type route struct {
+	kind     string
 	id       string
 	patterns []string
 	filter   *expr.Filter
@@ -93,7 +94,7 @@ func (r *Router) Route(ctx context.Context, e *event.Event) ([]engine.Target, er
 				continue
 			}
 		}
-		out = append(out, engine.Target{Kind: Kind, DestinationID: rt.id})
+		out = append(out, engine.Target{Kind: rt.kind, DestinationID: rt.id})
 	}
 	return out, nil
 }
@@ -110,20 +111,30 @@ func (r *Router) load(ctx context.Context, tenantID string) (*routes, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load endpoints: %w", err)
 	}
+	subs, err := r.store.EnabledSubscriptions(ctx, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("load subscriptions: %w", err)
+	}
 	rs = &routes{loaded: now}
-	for _, ep := range eps {
-		rt := route{id: ep.ID, patterns: ep.EventTypes}
-		if ep.Filter != "" {
-			f, err := r.compile(ep.Filter)
+	add := func(kind, id string, patterns []string, filter string) {
+		rt := route{kind: kind, id: id, patterns: patterns}
+		if filter != "" {
+			f, err := r.compile(filter)
 			if err != nil {
 				// Filters are checked when saved; one that no longer compiles
 				// must not route everything.
-				r.log.ErrorContext(ctx, "endpoint filter does not compile; endpoint skipped", "endpoint_id", ep.ID, "error", err)
-				continue
+				r.log.ErrorContext(ctx, "filter does not compile; destination skipped", "kind", kind, "id", id, "error", err)
+				return
 			}
 			rt.filter = f
 		}
 		rs.endpoints = append(rs.endpoints, rt)
+	}
+	for _, ep := range eps {
+		add(Kind, ep.ID, ep.EventTypes, ep.Filter)
+	}
+	for _, s := range subs {
+		add(s.Kind, s.ID, s.EventTypes, s.Filter)
 	}
 	r.mu.Lock()
 	r.cache[tenantID] = rs

@@ -17,7 +17,7 @@ const maxBatch = 500
 type acceptReq struct {
 	evs  []store.NewEvent
 	res  []store.Accepted
-	done  chan error
+	done chan error
 }
 
 type completeReq struct {

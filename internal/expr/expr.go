@@ -87,3 +87,40 @@ func (f *Filter) Match(env Env) (bool, error) {
 	b, _ := out.(bool)
 	return b, nil
 }
+
+// Program is a compiled expression producing any value (event-type rules,
+// transforms).
+type Program struct {
+	src  string
+	prog *vm.Program
+}
+
+// Compile compiles an expression over the named variables, each typed as
+// any value.
+func Compile(src string, vars ...string) (*Program, error) {
+	if len(src) > MaxLength {
+		return nil, fmt.Errorf("expression is longer than %d bytes", MaxLength)
+	}
+	env := make(map[string]any, len(vars))
+	for _, v := range vars {
+		env[v] = map[string]any{}
+	}
+	prog, err := expr.Compile(src, expr.Env(env), expr.MaxNodes(MaxNodes))
+	if err != nil {
+		return nil, fmt.Errorf("invalid expression: %w", err)
+	}
+	return &Program{src: src, prog: prog}, nil
+}
+
+// String returns the program's source.
+func (p *Program) String() string { return p.src }
+
+// Eval runs the program over vars within the memory budget.
+func (p *Program) Eval(vars map[string]any) (any, error) {
+	v := vm.VM{MemoryBudget: memoryLimit}
+	out, err := v.Run(p.prog, vars)
+	if err != nil {
+		return nil, fmt.Errorf("evaluate expression: %w", err)
+	}
+	return out, nil
+}

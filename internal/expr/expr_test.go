@@ -52,3 +52,19 @@ func TestFilterMemoryBound(t *testing.T) {
 	_, err = f.Match(env)
 	require.ErrorContains(t, err, "memory budget")
 }
+
+func TestProgram(t *testing.T) {
+	t.Parallel()
+	p, err := Compile(`"github." + headers["X-GitHub-Event"]`, "headers", "data")
+	require.NoError(t, err)
+	out, err := p.Eval(map[string]any{"headers": map[string]any{"X-GitHub-Event": "push"}, "data": map[string]any{}})
+	require.NoError(t, err)
+	require.Equal(t, "github.push", out)
+	_, err = Compile(`nope.x`, "data")
+	require.Error(t, err)
+	p, err = Compile(`{"order": data.id, "total": data.amount * 2}`, "data")
+	require.NoError(t, err)
+	out, err = p.Eval(map[string]any{"data": map[string]any{"id": "o1", "amount": 2.5}})
+	require.NoError(t, err)
+	require.Equal(t, map[string]any{"order": "o1", "total": 5.0}, out)
+}

@@ -238,6 +238,7 @@ type Store interface {
 
 	CreateEventType(ctx context.Context, et EventType) error
 	GetEventType(ctx context.Context, tenantID, name string) (EventType, error)
+	UpdateEventType(ctx context.Context, et EventType) error
 	ListEventTypes(ctx context.Context, tenantID string) ([]EventType, error)
 
 	CreateEndpoint(ctx context.Context, ep Endpoint) error

@@ -208,6 +208,13 @@ func (s *Store) GetEventType(ctx context.Context, tenantID, name string) (store.
 	return et, wrapRead("get event type", err)
 }
 
+// UpdateEventType replaces an event type's description and schema.
+func (s *Store) UpdateEventType(ctx context.Context, et store.EventType) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE event_types SET description = ?, schema = ? WHERE tenant_id = ? AND name = ?`,
+		et.Description, et.Schema, et.TenantID, et.Name)
+	return affected("update event type", res, err)
+}
+
 // ListEventTypes lists a tenant's event types by name.
 func (s *Store) ListEventTypes(ctx context.Context, tenantID string) ([]store.EventType, error) {
 	rows, err := s.r.QueryContext(ctx,

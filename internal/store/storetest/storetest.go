@@ -119,6 +119,12 @@ func testEventTypes(t *testing.T, s store.Store) {
 	got, err := s.GetEventType(ctx, tid, "order.created")
 	require.NoError(t, err)
 	require.Equal(t, et, got)
+	et.Description, et.Schema = "changed", nil
+	require.NoError(t, s.UpdateEventType(ctx, et))
+	got, err = s.GetEventType(ctx, tid, "order.created")
+	require.NoError(t, err)
+	require.Equal(t, et, got)
+	require.ErrorIs(t, s.UpdateEventType(ctx, store.EventType{TenantID: tid, Name: "missing"}), store.ErrNotFound)
 	require.NoError(t, s.CreateEventType(ctx, store.EventType{TenantID: tid, Name: "a.b", CreatedAt: base}))
 	list, err := s.ListEventTypes(ctx, tid)
 	require.NoError(t, err)

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Quick start, end to end: build hookline, start a server on a temporary data
+# dir and a local receiver (hookline listen), create an endpoint, send an
+# event, wait until its delivery succeeded with a verified signature, print
+# it, and clean up. Exits non-zero when any step fails.
+#
+#   examples/quickstart.sh
+#
+# Needs Go and curl. Ports can be changed with QUICKSTART_API_ADDR and
+# QUICKSTART_RECEIVER_ADDR.
+set -euo pipefail
+
+api_addr="${QUICKSTART_API_ADDR:-127.0.0.1:18181}"
+receiver_addr="${QUICKSTART_RECEIVER_ADDR:-127.0.0.1:19191}"
+
+cd "$(dirname "$0")/.."
+work="$(mktemp -d)"
+pids=()
+
+cleanup() {
+  local code=$?
+  for pid in "${pids[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  if [[ $code -ne 0 ]]; then
+    echo "quickstart FAILED (exit $code)" >&2
+    for log in serve listen; do
+      if [[ -s $work/$log.log ]]; then
+        echo "--- $log log:" >&2
+        sed 's/^/  /' "$work/$log.log" >&2
+      fi
+    done
+  fi
+  rm -rf "$work"
+  exit "$code"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+  echo "error: $*" >&2
+  exit 1
+}
+
+# wait_for DESCRIPTION TIMEOUT_SECONDS COMMAND... retries COMMAND until it
+# succeeds, failing when the timeout passes or a background process died.
+wait_for() {
+  local what=$1 timeout=$2
+  shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    for pid in "${pids[@]}"; do
+      kill -0 "$pid" 2>/dev/null || fail "a background process exited while waiting for $what"
+    done
+    ((SECONDS < deadline)) || fail "timed out after ${timeout}s waiting for $what"
+    sleep 0.2
+  done
+}
+
+port_open() {
+  (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null
+}
+
+for addr in "$api_addr" "$receiver_addr"; do
+  ! port_open "$addr" || fail "$addr is in use; set QUICKSTART_API_ADDR / QUICKSTART_RECEIVER_ADDR"
+done
+
+echo "==> building hookline"
+go build -o "$work/hookline" ./cmd/hookline
+hl="$work/hookline"
+
+# An admin key of our choice: serve registers HOOKLINE_API_KEY on start, and
+# the CLI reads the same variable.
+export HOOKLINE_API_KEY="hk_quickstart_$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+export HOOKLINE_SERVER="http://$api_addr"
+
+echo "==> starting hookline serve on $api_addr (data in $work/data)"
+# --allow-private-networks: the receiver below listens on loopback, which
+# deliveries are refused by default (SSRF guard).
+"$hl" serve --addr "$api_addr" --data-dir "$work/data" --allow-private-networks \
+  >"$work/serve.log" 2>&1 &
+pids+=($!)
+wait_for "the server to be ready" 30 curl -fsS "$HOOKLINE_SERVER/readyz"
+
+echo "==> creating an endpoint for order.* events"
+"$hl" endpoints create --url "http://$receiver_addr/webhook" --event-type 'order.*' \
+  --description quickstart >"$work/endpoint.txt" 2>/dev/null
+endpoint_id="$(awk '$1 == "id:" {print $2}' "$work/endpoint.txt")"
+secret="$(awk '$1 == "secret:" {print $2}' "$work/endpoint.txt")"
+[[ $endpoint_id == ep_* && $secret == whsec_* ]] || fail "unexpected endpoint output: $(cat "$work/endpoint.txt")"
+echo "    endpoint $endpoint_id"
+
+echo "==> starting hookline listen on $receiver_addr"
+"$hl" listen --addr "$receiver_addr" --secret "$secret" >"$work/listen.log" 2>&1 &
+pids+=($!)
+wait_for "the receiver to listen" 10 port_open "$receiver_addr"
+
+echo "==> sending order.created"
+event_id="$("$hl" send order.created --data '{"id":"ord_1","amount":4200}')"
+[[ $event_id == evt_* ]] || fail "unexpected send output: $event_id"
+echo "    event $event_id"
+
+echo "==> waiting for the delivery to succeed"
+delivered() {
+  "$hl" deliveries list --event "$event_id" --status succeeded | grep -q "$endpoint_id"
+}
+wait_for "delivery of $event_id to succeed" 30 delivered
+delivery_id="$("$hl" deliveries list --event "$event_id" | awk 'NR == 2 {print $1}')"
+[[ $delivery_id == dlv_* ]] || fail "no delivery id for $event_id"
+
+echo
+"$hl" deliveries get "$delivery_id"
+echo
+echo "==> what the receiver got"
+sed 's/^/    /' "$work/listen.log"
+grep -q '^signature: verified$' "$work/listen.log" || fail "the receiver did not verify the signature"
+
+echo "==> OK: $event_id delivered to $endpoint_id and its signature verified"

@@ -1,0 +1,384 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"slices"
+	"time"
+
+	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/signature"
+	"github.com/hookline/hookline/internal/store"
+)
+
+// Change actions.
+const (
+	actionCreated   = "created"
+	actionUpdated   = "updated"
+	actionUnchanged = "unchanged"
+)
+
+func (s *Server) apply(w http.ResponseWriter, r *http.Request, a *auth) error {
+	var d client.Declaration
+	if err := decode(r, &d); err != nil {
+		return err
+	}
+	res, err := s.Apply(r.Context(), a.tenantID, d, r.URL.Query().Get("dry_run") == "true")
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+// Apply makes a tenant's resources match d: everything is validated first,
+// then event types, endpoints, sources and subscriptions are created or
+// updated by name, in that order. Resources not in d are left alone.
+// Validation errors name the resource (e.g. "sources[1]") in
+// details.resource. With dryRun nothing is written.
+func (s *Server) Apply(ctx context.Context, tenantID string, d client.Declaration, dryRun bool) (client.ApplyResult, error) {
+	res := client.ApplyResult{DryRun: dryRun, Changes: []client.Change{}}
+	plan, err := s.plan(ctx, tenantID, d)
+	if err != nil {
+		return res, err
+	}
+	for _, step := range plan {
+		c := step.change
+		if !dryRun && c.Action != actionUnchanged {
+			if err := step.write(ctx); err != nil {
+				return res, fmt.Errorf("apply %s %s: %w", c.Kind, c.Name, err)
+			}
+		}
+		res.Changes = append(res.Changes, c)
+	}
+	if !dryRun {
+		s.cfg.Invalidate(tenantID)
+		for _, src := range d.Sources {
+			s.cfg.SourceChanged(src.Name)
+		}
+	}
+	return res, nil
+}
+
+type applyStep struct {
+	change client.Change
+	write  func(context.Context) error
+}
+
+// declErr prefixes a validation error with the resource it belongs to.
+func declErr(resource, name string, err error) error {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		return err
+	}
+	out := *ae
+	out.message = fmt.Sprintf("%s (%s): %s", resource, name, ae.message)
+	out.details = map[string]any{"resource": resource, "name": name}
+	for k, v := range ae.details {
+		out.details[k] = v
+	}
+	return &out
+}
+
+func (s *Server) plan(ctx context.Context, tenantID string, d client.Declaration) ([]applyStep, error) {
+	var steps []applyStep
+	now := s.now()
+	seen := map[string]bool{}
+	unique := func(kind, resource, name string) error {
+		if name == "" {
+			return declErr(resource, name, invalid("name", "is required in declarations"))
+		}
+		if seen[kind+"/"+name] {
+			return declErr(resource, name, invalid("name", "%s %q is declared twice", kind, name))
+		}
+		seen[kind+"/"+name] = true
+		return nil
+	}
+
+	for i, et := range d.EventTypes {
+		res := fmt.Sprintf("event_types[%d]", i)
+		if err := unique("event_type", res, et.Name); err != nil {
+			return nil, err
+		}
+		if err := validateEventType(et); err != nil {
+			return nil, declErr(res, et.Name, err)
+		}
+		want := store.EventType{TenantID: tenantID, Name: et.Name, Description: et.Description, Schema: schemaBytes(et.Schema), CreatedAt: now}
+		cur, err := s.store.GetEventType(ctx, tenantID, et.Name)
+		step := applyStep{change: client.Change{Kind: "event_type", Name: et.Name}}
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			step.change.Action = actionCreated
+			step.write = func(ctx context.Context) error { return s.store.CreateEventType(ctx, want) }
+		case err != nil:
+			return nil, err
+		case cur.Description == want.Description && jsonEqual(cur.Schema, want.Schema):
+			step.change.Action = actionUnchanged
+		default:
+			step.change.Action = actionUpdated
+			step.write = func(ctx context.Context) error { return s.store.UpdateEventType(ctx, want) }
+		}
+		steps = append(steps, step)
+	}
+
+	endpoints, err := s.allEndpoints(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]string{} // endpoint name → id, after this apply
+	for _, ep := range endpoints {
+		if ep.Name != "" {
+			byName[ep.Name] = ep.ID
+		}
+	}
+	for i, decl := range d.Endpoints {
+		res := fmt.Sprintf("endpoints[%d]", i)
+		step, id, err := s.planEndpoint(ctx, tenantID, decl, endpoints, now)
+		if err == nil {
+			err = unique("endpoint", res, decl.Name)
+		}
+		if err != nil {
+			return nil, declErr(res, decl.Name, err)
+		}
+		byName[decl.Name] = id
+		steps = append(steps, step)
+	}
+
+	for i, decl := range d.Sources {
+		res := fmt.Sprintf("sources[%d]", i)
+		if err := unique("source", res, decl.Name); err != nil {
+			return nil, err
+		}
+		step, err := s.planSource(ctx, tenantID, decl, now)
+		if err != nil {
+			return nil, declErr(res, decl.Name, err)
+		}
+		steps = append(steps, step)
+	}
+
+	subs, err := s.allSubscriptions(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	for i, decl := range d.Subscriptions {
+		res := fmt.Sprintf("subscriptions[%d]", i)
+		if err := unique("subscription", res, decl.Name); err != nil {
+			return nil, err
+		}
+		step, err := s.planSubscription(ctx, tenantID, decl, subs, byName, now)
+		if err != nil {
+			return nil, declErr(res, decl.Name, err)
+		}
+		steps = append(steps, step)
+	}
+	return steps, nil
+}
+
+func validateEventType(et client.EventType) error {
+	if err := event.ValidateType(et.Name); err != nil {
+		return fieldErr("name", err)
+	}
+	if len(et.Description) > maxDescription {
+		return invalid("description", "must be at most %d characters", maxDescription)
+	}
+	if b := schemaBytes(et.Schema); b != nil {
+		if len(b) > maxSchemaSize {
+			return invalid("schema", "must be at most %d bytes", maxSchemaSize)
+		}
+		if _, err := compileSchema(b); err != nil {
+			return fieldErr("schema", err)
+		}
+	}
+	return nil
+}
+
+func schemaBytes(raw json.RawMessage) []byte {
+	if len(raw) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return nil
+	}
+	return raw
+}
+
+func jsonEqual(a, b []byte) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return len(a) == len(b)
+	}
+	var x, y any
+	return json.Unmarshal(a, &x) == nil && json.Unmarshal(b, &y) == nil && reflect.DeepEqual(x, y)
+}
+
+func (s *Server) allEndpoints(ctx context.Context, tenantID string) ([]store.Endpoint, error) {
+	var out []store.Endpoint
+	p := store.Page{Limit: maxPageLimit}
+	for {
+		page, err := s.store.ListEndpoints(ctx, tenantID, p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+		if len(page) < p.Limit {
+			return out, nil
+		}
+		p.Cursor = page[len(page)-1].ID
+	}
+}
+
+func (s *Server) allSubscriptions(ctx context.Context, tenantID string) ([]store.Subscription, error) {
+	var out []store.Subscription
+	p := store.Page{Limit: maxPageLimit}
+	for {
+		page, err := s.store.ListSubscriptions(ctx, tenantID, p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+		if len(page) < p.Limit {
+			return out, nil
+		}
+		p.Cursor = page[len(page)-1].ID
+	}
+}
+
+func (s *Server) planEndpoint(ctx context.Context, tenantID string, decl client.EndpointDecl, existing []store.Endpoint,
+	now time.Time) (applyStep, string, error) {
+	in := decl.EndpointCreate
+	step := applyStep{change: client.Change{Kind: "endpoint", Name: in.Name}}
+	idx := slices.IndexFunc(existing, func(ep store.Endpoint) bool { return ep.Name != "" && ep.Name == in.Name })
+	// A declaration states the whole endpoint: fields it leaves out take
+	// their defaults. Identity, secrets and history are kept.
+	ep := newEndpoint(tenantID, now)
+	var before store.Endpoint
+	if idx >= 0 {
+		before = existing[idx]
+		ep.ID, ep.CreatedAt, ep.UpdatedAt, ep.Secrets = before.ID, before.CreatedAt, before.UpdatedAt, before.Secrets
+	}
+	if err := s.applyEndpoint(ctx, &ep, createToUpdate(in)); err != nil {
+		return step, "", err
+	}
+	if in.Enabled == nil && idx >= 0 {
+		// Unless the declaration says, an endpoint disabled at run time
+		// (410 Gone, by hand) stays disabled.
+		ep.Enabled, ep.DisabledReason = before.Enabled, before.DisabledReason
+	}
+	if decl.Secret != "" {
+		if _, err := signature.DecodeSecret(decl.Secret); err != nil {
+			return step, "", fieldErr("secret", err)
+		}
+		if len(ep.Secrets) == 0 || ep.Secrets[0].Key != decl.Secret {
+			ep.Secrets = []store.Secret{{Key: decl.Secret}}
+		}
+	}
+	step.change.ID = ep.ID
+	switch {
+	case idx < 0:
+		if len(ep.Secrets) == 0 {
+			secret, err := signature.GenerateSecret()
+			if err != nil {
+				return step, "", err
+			}
+			ep.Secrets = []store.Secret{{Key: secret}}
+			step.change.Secret = secret
+		}
+		step.change.Action = actionCreated
+		step.write = func(ctx context.Context) error { return s.store.CreateEndpoint(ctx, ep) }
+	case reflect.DeepEqual(before, ep):
+		step.change.Action = actionUnchanged
+	default:
+		ep.UpdatedAt = now
+		step.change.Action = actionUpdated
+		step.write = func(ctx context.Context) error { return s.store.UpdateEndpoint(ctx, ep) }
+	}
+	return step, ep.ID, nil
+}
+
+func (s *Server) planSource(ctx context.Context, tenantID string, decl client.SourceCreate, now time.Time) (applyStep, error) {
+	step := applyStep{change: client.Change{Kind: "source", Name: decl.Name}}
+	cur, err := s.store.SourceByName(ctx, decl.Name)
+	exists := err == nil
+	switch {
+	case exists && cur.TenantID != tenantID:
+		return step, errorf(http.StatusConflict, codeConflict, "source name %q is taken", decl.Name)
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return step, err
+	}
+	if decl.Verification == nil {
+		return step, invalid("verification", `is required, e.g. {"kind": "github", "secrets": ["…"]} or {"kind": "none"}`)
+	}
+	src := store.Source{ID: event.NewID(event.PrefixSource, now), TenantID: tenantID, Config: []byte("{}"), CreatedAt: now, UpdatedAt: now}
+	if exists {
+		src = cur
+	}
+	// A declaration states the whole source: groups it leaves out are reset.
+	src.Config = []byte("{}")
+	src.Description = ""
+	src.Enabled = true
+	if _, err := applySource(&src, decl); err != nil {
+		return step, err
+	}
+	step.change.ID = src.ID
+	switch {
+	case !exists:
+		step.change.Action = actionCreated
+		step.write = func(ctx context.Context) error { return s.store.CreateSource(ctx, src) }
+	case cur.Description == src.Description && cur.Enabled == src.Enabled && jsonEqual(cur.Config, src.Config) &&
+		jsonEqual(cur.Verification, src.Verification):
+		step.change.Action = actionUnchanged
+	default:
+		src.UpdatedAt = now
+		step.change.Action = actionUpdated
+		step.write = func(ctx context.Context) error { return s.store.UpdateSource(ctx, src) }
+	}
+	return step, nil
+}
+
+func (s *Server) planSubscription(ctx context.Context, tenantID string, decl client.SubscriptionDecl, existing []store.Subscription,
+	endpoints map[string]string, now time.Time) (applyStep, error) {
+	step := applyStep{change: client.Change{Kind: "subscription", Name: decl.Name}}
+	idx := slices.IndexFunc(existing, func(sub store.Subscription) bool { return sub.Name == decl.Name })
+	var sub store.Subscription
+	if idx >= 0 {
+		sub = existing[idx]
+	} else {
+		sub = store.Subscription{ID: event.NewID(event.PrefixSub, now), TenantID: tenantID, CreatedAt: now, UpdatedAt: now}
+	}
+	before := sub
+	epID, ok := endpoints[decl.Destination.Endpoint]
+	if !ok {
+		return step, invalid("destination.endpoint", "no endpoint named %q (declare it under endpoints or create it first)", decl.Destination.Endpoint)
+	}
+	enabled := true
+	if decl.Enabled != nil {
+		enabled = *decl.Enabled
+	}
+	types := decl.EventTypes
+	in := client.SubscriptionCreate{Name: &decl.Name, EventTypes: &types, Filter: &decl.Filter, Transform: &decl.Transform, Enabled: &enabled}
+	if types == nil {
+		types = []string{}
+	}
+	if err := s.applySubscription(ctx, tenantID, &sub, in); err != nil {
+		return step, err
+	}
+	if decl.Destination.Kind != "forward" {
+		return step, invalid("destination.kind", `must be "forward"`)
+	}
+	sub.Kind, sub.DestinationID = decl.Destination.Kind, epID
+	step.change.ID = sub.ID
+	switch {
+	case idx < 0:
+		step.change.Action = actionCreated
+		step.write = func(ctx context.Context) error { return s.store.CreateSubscription(ctx, sub) }
+	case reflect.DeepEqual(before, sub):
+		step.change.Action = actionUnchanged
+	default:
+		sub.UpdatedAt = now
+		step.change.Action = actionUpdated
+		step.write = func(ctx context.Context) error { return s.store.UpdateSubscription(ctx, sub) }
+	}
+	return step, nil
+}

@@ -1,0 +1,435 @@
+package ingest
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hookline/hookline/internal/clock"
+	"github.com/hookline/hookline/internal/engine"
+	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/signature"
+	"github.com/hookline/hookline/internal/store"
+)
+
+// Limits of the rejection log.
+const (
+	RejectionsKept   = 100
+	rejectBodyLimit  = 2 << 10
+	rejectHeaderSize = 256
+	sourceCacheTTL   = 5 * time.Second
+)
+
+// defaultHeaders are kept on every received event when present.
+var defaultHeaders = []string{
+	"Content-Type", "User-Agent", "X-GitHub-Event", "X-GitHub-Delivery", "X-GitHub-Hook-ID", "X-Shopify-Topic",
+	"X-Shopify-Shop-Domain", "X-Shopify-Webhook-Id", "Webhook-Id", "Svix-Id", "Ce-Id", "Ce-Source", "Ce-Type",
+}
+
+// ReceiverConfig configures NewReceiver.
+type ReceiverConfig struct {
+	Store  store.Store
+	Engine *engine.Engine
+	Clock  clock.Clock
+	Logger *slog.Logger
+	// Registerer, when set, gets the receiver's metrics.
+	Registerer prometheus.Registerer
+}
+
+// Receiver serves POST /in/{source}.
+type Receiver struct {
+	cfg      ReceiverConfig
+	log      *slog.Logger
+	clock    clock.Clock
+	requests *prometheus.CounterVec
+
+	mu    sync.Mutex
+	cache map[string]cachedSource
+}
+
+type cachedSource struct {
+	src    *Source
+	err    error // store.ErrNotFound, cached too
+	loaded time.Time
+}
+
+// NewReceiver returns a Receiver.
+func NewReceiver(cfg ReceiverConfig) *Receiver {
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	rc := &Receiver{
+		cfg: cfg, log: cfg.Logger, clock: cfg.Clock, cache: make(map[string]cachedSource),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "hookline_ingest_requests_total",
+			Help: "Requests to /in/{source} by source and result (accepted, duplicate, handshake, rejected_verification, rejected_body, not_found).",
+		}, []string{"source", "result"}),
+	}
+	if cfg.Registerer != nil {
+		cfg.Registerer.MustRegister(rc.requests)
+	}
+	return rc
+}
+
+// Invalidate drops a cached source after it changed.
+func (rc *Receiver) Invalidate(name string) {
+	rc.mu.Lock()
+	delete(rc.cache, name)
+	rc.mu.Unlock()
+}
+
+func (rc *Receiver) source(ctx context.Context, name string) (*Source, error) {
+	now := rc.clock.Now()
+	rc.mu.Lock()
+	c, ok := rc.cache[name]
+	rc.mu.Unlock()
+	if ok && now.Sub(c.loaded) < sourceCacheTTL {
+		return c.src, c.err
+	}
+	var src *Source
+	st, err := rc.cfg.Store.SourceByName(ctx, name)
+	if err == nil {
+		src, err = Parse(st)
+		if err != nil {
+			err = fmt.Errorf("source %s is invalid: %w", name, err)
+		}
+	}
+	if err == nil || errors.Is(err, store.ErrNotFound) {
+		rc.mu.Lock()
+		if len(rc.cache) > 10000 {
+			clear(rc.cache)
+		}
+		rc.cache[name] = cachedSource{src: src, err: err, loaded: now}
+		rc.mu.Unlock()
+	}
+	return src, err
+}
+
+// ServeHTTP handles one request to /in/{source}.
+func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("source")
+	src, err := rc.source(r.Context(), name)
+	switch {
+	case errors.Is(err, store.ErrNotFound) || (err == nil && !src.Enabled):
+		rc.requests.WithLabelValues("", "not_found").Inc()
+		writeError(w, http.StatusNotFound, "not_found", "no source named "+name)
+		return
+	case err != nil:
+		rc.log.ErrorContext(r.Context(), "load source", "source", name, "error", err)
+		writeError(w, http.StatusInternalServerError, "internal_error", "internal error")
+		return
+	}
+	if done := rc.handshakeBeforeBody(w, r, src); done {
+		return
+	}
+	if r.Method != http.MethodPost && r.Method != http.MethodPut {
+		w.Header().Set("Allow", "POST, PUT, OPTIONS")
+		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "send webhooks with POST")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, src.maxBody()))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			rc.reject(r, src, nil, "body larger than "+fmt.Sprint(mbe.Limit)+" bytes")
+			writeError(w, http.StatusRequestEntityTooLarge, "payload_too_large", fmt.Sprintf("body is larger than %d bytes", mbe.Limit))
+			return
+		}
+		writeError(w, http.StatusBadRequest, "bad_request", "could not read body")
+		return
+	}
+	req := signature.Request{Header: r.Header, Query: r.URL.Query(), Body: body}
+	if err := src.Scheme.Verify(req, rc.clock.Now()); err != nil {
+		rc.reject(r, src, body, err.Error())
+		rc.requests.WithLabelValues(src.Name, "rejected_verification").Inc()
+		// No hint of which part failed.
+		writeError(w, http.StatusUnauthorized, "unauthorized", "webhook verification failed")
+		return
+	}
+	norm, err := Normalize(r.Header, body)
+	if err != nil {
+		rc.reject(r, src, body, err.Error())
+		rc.requests.WithLabelValues(src.Name, "rejected_body").Inc()
+		status := http.StatusBadRequest
+		if errors.Is(err, ErrCloudEventsBatch) {
+			status = http.StatusUnsupportedMediaType
+		}
+		writeError(w, status, "bad_body", err.Error())
+		return
+	}
+	if done := rc.handshakeAfterVerify(w, src, norm.Data); done {
+		rc.requests.WithLabelValues(src.Name, "handshake").Inc()
+		return
+	}
+	ev, err := rc.buildEvent(r, src, req, norm)
+	if err != nil {
+		rc.reject(r, src, body, err.Error())
+		rc.requests.WithLabelValues(src.Name, "rejected_body").Inc()
+		writeError(w, http.StatusUnprocessableEntity, "bad_event_type", err.Error())
+		return
+	}
+	res, err := rc.cfg.Engine.PublishDedup(r.Context(), []event.Event{ev}, src.dedupWindow())
+	if err != nil {
+		rc.log.ErrorContext(r.Context(), "publish received event", "source", src.Name, "error", err)
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "could not store the webhook; retry later")
+		return
+	}
+	p := res[0]
+	result := "accepted"
+	if p.Duplicate {
+		result = "duplicate"
+	}
+	rc.requests.WithLabelValues(src.Name, result).Inc()
+	rc.respond(w, src, p)
+}
+
+// handshakeBeforeBody answers the CloudEvents abuse-protection OPTIONS
+// request and configured GET echoes.
+func (rc *Receiver) handshakeBeforeBody(w http.ResponseWriter, r *http.Request, src *Source) bool {
+	switch r.Method {
+	case http.MethodOptions:
+		origin := r.Header.Get("WebHook-Request-Origin")
+		if origin == "" {
+			w.Header().Set("Allow", "POST, PUT, OPTIONS")
+			w.WriteHeader(http.StatusNoContent)
+			return true
+		}
+		w.Header().Set("WebHook-Allowed-Origin", origin)
+		if rate := r.Header.Get("WebHook-Request-Rate"); rate != "" {
+			w.Header().Set("WebHook-Allowed-Rate", "*")
+		}
+		w.Header().Set("Allow", "POST, PUT, OPTIONS")
+		w.WriteHeader(http.StatusOK)
+		rc.requests.WithLabelValues(src.Name, "handshake").Inc()
+		return true
+	case http.MethodGet:
+		if q := src.Rules.Handshake.EchoQuery; q != "" {
+			if v := r.URL.Query().Get(q); v != "" && len(v) <= 1024 {
+				w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+				io.WriteString(w, v)
+				rc.requests.WithLabelValues(src.Name, "handshake").Inc()
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// handshakeAfterVerify answers Slack's url_verification and configured body
+// echoes; both only for verified requests.
+func (rc *Receiver) handshakeAfterVerify(w http.ResponseWriter, src *Source, data json.RawMessage) bool {
+	if t, _ := Lookup(data, "type"); t == "url_verification" {
+		if c, ok := Lookup(data, "challenge"); ok {
+			writeJSON(w, http.StatusOK, map[string]string{"challenge": c})
+			return true
+		}
+	}
+	if p := src.Rules.Handshake.EchoBodyPath; p != "" {
+		if v, ok := Lookup(data, p); ok {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			io.WriteString(w, v)
+			return true
+		}
+	}
+	return false
+}
+
+func (rc *Receiver) buildEvent(r *http.Request, src *Source, req signature.Request, norm Normalized) (event.Event, error) {
+	now := rc.clock.Now().UTC().Truncate(time.Millisecond)
+	typ, err := eventType(src, req, norm)
+	if err != nil {
+		return event.Event{}, err
+	}
+	ev := event.Event{
+		ID: event.NewID(event.PrefixEvent, now), TenantID: src.TenantID, Type: typ, Source: src.Name,
+		Data: norm.Data, OccurredAt: now, CreatedAt: now, Raw: req.Body, Headers: keptHeaders(r.Header, src.Rules.KeepHeaders),
+	}
+	if ce := norm.CloudEvent; ce != nil {
+		// The CloudEvent's context attributes travel with the event as the
+		// ce-* headers of binary mode, whatever mode it arrived in.
+		for k, v := range map[string]string{"Ce-Id": ce.ID, "Ce-Source": ce.Source, "Ce-Type": ce.Type, "Ce-Subject": ce.Subject} {
+			if v != "" {
+				ev.Headers[k] = truncate(v, 1024)
+			}
+		}
+		if !ce.Time.IsZero() {
+			ev.OccurredAt = ce.Time.UTC()
+		}
+	}
+	if id := dedupID(src, req, norm); id != "" {
+		ev.IdempotencyKey = "in:" + src.Name + ":" + id
+	}
+	return ev, nil
+}
+
+func eventType(src *Source, req signature.Request, norm Normalized) (string, error) {
+	rule := src.Rules.EventType
+	byDefault := false
+	if rule.Fixed == "" && rule.Header == "" && rule.Path == "" && rule.Expression == "" {
+		byDefault = true
+		if ce := norm.CloudEvent; ce != nil && ce.Type != "" {
+			rule = EventTypeRule{Fixed: sanitizeType(ce.Type), Prefix: rule.Prefix}
+		} else {
+			def := providerType(src.Scheme.Kind)
+			def.Prefix = cmp.Or(rule.Prefix, def.Prefix)
+			rule = def
+		}
+	}
+	var raw, from string
+	switch {
+	case rule.Fixed != "":
+		raw, from = rule.Fixed, "fixed"
+	case rule.Header != "":
+		raw, from = req.Header.Get(rule.Header), "header "+rule.Header
+	case rule.Path != "":
+		raw, _ = Lookup(norm.Data, rule.Path)
+		from = "body path " + rule.Path
+	case src.typeEx != nil:
+		var data any
+		_ = json.Unmarshal(norm.Data, &data)
+		headers := make(map[string]any, len(req.Header))
+		for k := range req.Header {
+			headers[k] = req.Header.Get(k)
+		}
+		query := make(map[string]any, len(req.Query))
+		for k := range req.Query {
+			query[k] = req.Query.Get(k)
+		}
+		out, err := src.typeEx.Eval(map[string]any{"data": data, "headers": headers, "query": query})
+		if err != nil {
+			return "", fmt.Errorf("event type expression: %w", err)
+		}
+		raw, from = fmt.Sprint(out), "expression"
+	default:
+		return src.Name + ".received", nil
+	}
+	typ := rule.Prefix + sanitizeType(raw)
+	if raw == "" {
+		if byDefault {
+			// The provider's usual field is absent (a ping, a slash
+			// command): fall back rather than refuse a verified webhook.
+			return src.Name + ".received", nil
+		}
+		return "", fmt.Errorf("event type: %s is empty or missing", from)
+	}
+	if err := event.ValidateType(typ); err != nil {
+		return "", fmt.Errorf("event type from %s: %w", from, err)
+	}
+	return typ, nil
+}
+
+func dedupID(src *Source, req signature.Request, norm Normalized) string {
+	d := src.Rules.Dedup
+	switch {
+	case d.Disabled:
+		return ""
+	case d.Header != "":
+		return req.Header.Get(d.Header)
+	case len(d.Paths) > 0:
+		parts := make([]string, 0, len(d.Paths))
+		for _, p := range d.Paths {
+			v, ok := Lookup(norm.Data, p)
+			if !ok {
+				return ""
+			}
+			parts = append(parts, v)
+		}
+		return strings.Join(parts, "|")
+	}
+	if id := src.Scheme.DedupID(req); id != "" {
+		return id
+	}
+	if ce := norm.CloudEvent; ce != nil && ce.ID != "" {
+		return ce.Source + "|" + ce.ID
+	}
+	return ""
+}
+
+func keptHeaders(h http.Header, extra []string) map[string]string {
+	out := make(map[string]string)
+	for _, names := range [][]string{defaultHeaders, extra} {
+		for _, n := range names {
+			if v := h.Get(n); v != "" {
+				out[http.CanonicalHeaderKey(n)] = truncate(v, 1024)
+			}
+		}
+	}
+	return out
+}
+
+func (rc *Receiver) respond(w http.ResponseWriter, src *Source, p engine.Published) {
+	r := src.Rules.Response
+	if r.Body == "" {
+		body := map[string]any{"id": p.Event.ID}
+		if p.Duplicate {
+			body["duplicate"] = true
+		}
+		writeJSON(w, cmp.Or(r.Status, http.StatusOK), body)
+		return
+	}
+	w.Header().Set("Content-Type", cmp.Or(r.ContentType, "text/plain; charset=utf-8"))
+	w.WriteHeader(cmp.Or(r.Status, http.StatusOK))
+	io.WriteString(w, r.Body)
+}
+
+// reject records a refused request in the source's bounded log. It never
+// fails the request: the log is for debugging.
+func (rc *Receiver) reject(r *http.Request, src *Source, body []byte, reason string) {
+	headers := make(map[string]string, len(r.Header))
+	for k := range r.Header {
+		v := r.Header.Get(k)
+		if strings.EqualFold(k, "Authorization") {
+			v = "[redacted]"
+		}
+		headers[k] = truncate(v, rejectHeaderSize)
+	}
+	shown := body
+	if len(shown) > rejectBodyLimit {
+		shown = shown[:rejectBodyLimit]
+	}
+	if !utf8.Valid(shown) {
+		shown = bytes.ToValidUTF8(shown, []byte("\uFFFD"))
+	}
+	now := rc.clock.Now()
+	rej := store.Rejection{
+		ID: event.NewID(event.PrefixReject, now), TenantID: src.TenantID, SourceID: src.ID, CreatedAt: now,
+		Reason: truncate(reason, 500), Method: r.Method, RemoteAddr: r.RemoteAddr, Headers: headers, Body: string(shown),
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Second)
+	defer cancel()
+	if err := rc.cfg.Store.AddRejection(ctx, rej, RejectionsKept); err != nil {
+		rc.log.WarnContext(ctx, "record rejection", "source", src.Name, "error", err)
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]any{"error": map[string]any{"code": code, "message": msg}})
+}
