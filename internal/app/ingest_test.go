@@ -368,3 +368,48 @@ func TestCloudEventsBothModes(t *testing.T) {
 	require.JSONEq(t, `{"order":1}`, string(evs[0].Data), "structured mode: data from the envelope")
 	require.JSONEq(t, `{"order":0}`, string(evs[1].Data), "binary mode: data is the body")
 }
+
+func TestForwardTransformAndApply(t *testing.T) {
+	t.Parallel()
+	rc := newReceiver(t, nil)
+	b := setup(t)
+	decl := fmt.Sprintf(`{
+	  "endpoints": [{"name": "relay", "url": %q, "event_types": ["none.*"]}],
+	  "sources": [{"name": "shop", "verification": {"kind": "none"}, "event_type": {"path": "topic", "prefix": "shop."}}],
+	  "subscriptions": [{"name": "orders", "event_types": ["shop.order.*"], "filter": "data.total > 10",
+	    "destination": {"kind": "forward", "endpoint": "relay"}, "transform": "{\"order\": data.id, \"cents\": data.total * 100}"}]
+	}`, rc.URL)
+	status, raw := b.do(http.MethodPost, "/v1/apply", decl)
+	require.Equal(t, http.StatusOK, status, "%v", raw)
+	changes := raw["changes"].([]any)
+	require.Len(t, changes, 3)
+	for _, c := range changes {
+		require.Equal(t, "created", c.(map[string]any)["action"])
+	}
+	require.NotEmpty(t, changes[0].(map[string]any)["secret"], "a created endpoint's secret is shown once")
+
+	// Applying again changes nothing.
+	status, raw = b.do(http.MethodPost, "/v1/apply", decl)
+	require.Equal(t, http.StatusOK, status)
+	for _, c := range raw["changes"].([]any) {
+		require.Equal(t, "unchanged", c.(map[string]any)["action"], "%v", c)
+	}
+
+	code, _ := b.post("shop", []byte(`{"topic":"order/paid","id":"o1","total":5}`), http.Header{"Content-Type": {"application/json"}})
+	require.Equal(t, http.StatusOK, code)
+	code, _ = b.post("shop", []byte(`{"topic":"order/paid","id":"o2","total":12.5}`), http.Header{"Content-Type": {"application/json"}})
+	require.Equal(t, http.StatusOK, code)
+	eventually(t, func() bool { return rc.count() == 1 }, "only the event passing the filter is forwarded")
+	require.JSONEq(t, `{"order":"o2","cents":1250}`, string(rc.requests()[0].body), "reshaped by the transform")
+
+	// A bad declaration is refused whole, naming the resource.
+	status, raw = b.do(http.MethodPost, "/v1/apply", `{"sources":[{"name":"ok","verification":{"kind":"none"}},
+		{"name":"bad","verification":{"kind":"hmac"}}]}`)
+	require.Equal(t, http.StatusUnprocessableEntity, status)
+	details := raw["error"].(map[string]any)["details"].(map[string]any)
+	require.Equal(t, "sources[1]", details["resource"])
+	_, err := b.client.ListEndpoints(context.Background(), client.ListOptions{})
+	require.NoError(t, err)
+	code, _ = b.post("ok", []byte(`{}`), nil)
+	require.Equal(t, http.StatusNotFound, code, "nothing of a refused declaration is written")
+}

@@ -1,7 +1,9 @@
-// Package signature signs and verifies webhooks the Standard Webhooks way
-// (https://www.standardwebhooks.com).
+// Package signature signs outgoing webhooks the Standard Webhooks way
+// (https://www.standardwebhooks.com) and verifies incoming ones with the
+// scheme of their provider (Scheme: Standard Webhooks v1 and v1a, GitHub,
+// Stripe, Shopify, Slack, generic HMAC, Basic auth, API key).
 //
-// The signed content is msgID + "." + unix seconds + "." + body, the MAC is
+// The Standard Webhooks signed content is msgID + "." + unix seconds + "." + body, the MAC is
 // HMAC-SHA256 in standard base64, and a header value holds one "v1,<mac>"
 // per key, separated by spaces, so a secret can be rotated without a window
 // in which receivers reject deliveries.
