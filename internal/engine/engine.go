@@ -376,7 +376,7 @@ func (e *Engine) pollLoop(ctx context.Context) {
 		}
 		for e.disp.size() < defaultMaxQueuedInProcs {
 			now := e.clock.Now()
-			ts, err := e.store.ClaimTasks(ctx, now, now.Add(e.cfg.Lease), claimBatch)
+			ts, err := e.store.ClaimTasks(ctx, store.Claim{Now: now, LeaseUntil: now.Add(e.cfg.Lease), Limit: claimBatch})
 			if err != nil {
 				if ctx.Err() == nil {
 					e.log.ErrorContext(ctx, "claim tasks", "error", err)

@@ -78,6 +78,15 @@ type Endpoint struct {
 	RetrySchedule  []time.Duration
 	Enabled        bool
 	DisabledReason string
+	// MaxInFlight bounds concurrent deliveries (0: the server default).
+	MaxInFlight int
+	// RateLimit bounds deliveries per second (0: none).
+	RateLimit float64
+	// Ordered delivers one at a time in accept order.
+	Ordered bool
+	// FailingSince is when the endpoint started failing without a single
+	// success since; zero while healthy.
+	FailingSince time.Time
 	// Secrets are encrypted at rest by the driver.
 	Secrets   []Secret
 	CreatedAt time.Time
@@ -196,6 +205,16 @@ type TaskResult struct {
 	LastError string
 }
 
+// Claim says which due tasks ClaimTasks may lease.
+type Claim struct {
+	Now        time.Time
+	LeaseUntil time.Time
+	Limit      int
+	// Exclude lists destination ids whose tasks are not wanted now (their
+	// queues are full).
+	Exclude []string
+}
+
 // Page asks for one page of a list, newest first.
 type Page struct {
 	Limit  int
@@ -218,6 +237,10 @@ type TaskQuery struct {
 	DestinationID string
 	EventID       string
 	Status        string
+	// UpdatedSince keeps tasks last updated at or after it.
+	UpdatedSince time.Time
+	// Oldest lists oldest first instead of newest first.
+	Oldest bool
 }
 
 // Store is the storage seam. Every method that takes a tenantID only sees
@@ -248,6 +271,9 @@ type Store interface {
 	EnabledEndpoints(ctx context.Context, tenantID string) ([]Endpoint, error)
 	UpdateEndpoint(ctx context.Context, ep Endpoint) error
 	DisableEndpoint(ctx context.Context, tenantID, id, reason string, at time.Time) error
+	// SetEndpointFailing records when an endpoint started failing (zero:
+	// it succeeded).
+	SetEndpointFailing(ctx context.Context, tenantID, id string, since time.Time) error
 	DeleteEndpoint(ctx context.Context, tenantID, id string) error
 
 	CreateSource(ctx context.Context, src Source) error
@@ -278,10 +304,18 @@ type Store interface {
 	GetEvent(ctx context.Context, tenantID, id string) (event.Event, error)
 	ListEvents(ctx context.Context, tenantID string, q EventQuery) ([]event.Event, error)
 
-	// ClaimTasks leases up to limit due tasks (status pending or retrying,
-	// next_at <= now, no live lease) until leaseUntil and returns them with
-	// their events, oldest due first.
-	ClaimTasks(ctx context.Context, now, leaseUntil time.Time, limit int) ([]Task, error)
+	// ClaimTasks leases up to c.Limit due tasks (status pending or
+	// retrying, next_at <= c.Now, no live lease, destination not in
+	// c.Exclude) until c.LeaseUntil and returns them with their events,
+	// oldest due first.
+	ClaimTasks(ctx context.Context, c Claim) ([]Task, error)
+	// OldestUnfinished returns the oldest (by id) pending or retrying task
+	// of a destination; ErrNotFound when there is none.
+	OldestUnfinished(ctx context.Context, kind, destinationID string) (Task, error)
+	// Prune deletes up to limit events created before cutoff whose tasks
+	// are all finished, with their tasks and attempts, and returns how many
+	// events it deleted.
+	Prune(ctx context.Context, cutoff time.Time, limit int) (int, error)
 	// ExtendLeases moves the lease of the given tasks to until.
 	ExtendLeases(ctx context.Context, ids []string, until time.Time) error
 	// ResetLeases drops every lease. Only for a store that this process

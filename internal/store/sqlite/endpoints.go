@@ -10,7 +10,7 @@ import (
 )
 
 const endpointCols = `id, tenant_id, name, url, description, event_types, filter, format, headers, timeout_ms,
-	retry_schedule, enabled, disabled_reason, secrets, created_at, updated_at`
+	retry_schedule, enabled, disabled_reason, secrets, created_at, updated_at, max_in_flight, rate_limit, ordered, failing_since`
 
 func (s *Store) sealSecrets(secrets []store.Secret) []byte {
 	return s.box.Seal([]byte(toJSON(secrets)))
@@ -21,10 +21,13 @@ func (s *Store) scanEndpoint(sc scanner) (store.Endpoint, error) {
 		ep                         store.Endpoint
 		types, headers, schedule   string
 		timeoutMS, created, update int64
+		failing                    int64
 		sealed                     []byte
 	)
 	err := sc.Scan(&ep.ID, &ep.TenantID, &ep.Name, &ep.URL, &ep.Description, &types, &ep.Filter, &ep.Format, &headers,
-		&timeoutMS, &schedule, &ep.Enabled, &ep.DisabledReason, &sealed, &created, &update)
+		&timeoutMS, &schedule, &ep.Enabled, &ep.DisabledReason, &sealed, &created, &update, &ep.MaxInFlight, &ep.RateLimit,
+		&ep.Ordered, &failing)
+	ep.FailingSince = fromMS(failing)
 	if err != nil {
 		return ep, err
 	}
@@ -79,9 +82,10 @@ func endpointArgs(ep store.Endpoint) (types, headers, schedule string) {
 // CreateEndpoint inserts an endpoint, sealing its secrets.
 func (s *Store) CreateEndpoint(ctx context.Context, ep store.Endpoint) error {
 	types, headers, schedule := endpointArgs(ep)
-	_, err := s.w.ExecContext(ctx, `INSERT INTO endpoints (`+endpointCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := s.w.ExecContext(ctx, `INSERT INTO endpoints (`+endpointCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		ep.ID, ep.TenantID, ep.Name, ep.URL, ep.Description, types, ep.Filter, ep.Format, headers, ep.Timeout.Milliseconds(),
-		schedule, ep.Enabled, ep.DisabledReason, s.sealSecrets(ep.Secrets), ms(ep.CreatedAt), ms(ep.UpdatedAt))
+		schedule, ep.Enabled, ep.DisabledReason, s.sealSecrets(ep.Secrets), ms(ep.CreatedAt), ms(ep.UpdatedAt),
+		ep.MaxInFlight, ep.RateLimit, ep.Ordered, ms(ep.FailingSince))
 	return wrapWrite("create endpoint", err)
 }
 
@@ -114,10 +118,12 @@ func (s *Store) EnabledEndpoints(ctx context.Context, tenantID string) ([]store.
 func (s *Store) UpdateEndpoint(ctx context.Context, ep store.Endpoint) error {
 	types, headers, schedule := endpointArgs(ep)
 	res, err := s.w.ExecContext(ctx, `UPDATE endpoints SET name = ?, url = ?, description = ?, event_types = ?, filter = ?, format = ?,
-		headers = ?, timeout_ms = ?, retry_schedule = ?, enabled = ?, disabled_reason = ?, secrets = ?, updated_at = ?
+		headers = ?, timeout_ms = ?, retry_schedule = ?, enabled = ?, disabled_reason = ?, secrets = ?, updated_at = ?,
+		max_in_flight = ?, rate_limit = ?, ordered = ?
 		WHERE tenant_id = ? AND id = ?`,
 		ep.Name, ep.URL, ep.Description, types, ep.Filter, ep.Format, headers, ep.Timeout.Milliseconds(), schedule,
-		ep.Enabled, ep.DisabledReason, s.sealSecrets(ep.Secrets), ms(ep.UpdatedAt), ep.TenantID, ep.ID)
+		ep.Enabled, ep.DisabledReason, s.sealSecrets(ep.Secrets), ms(ep.UpdatedAt), ep.MaxInFlight, ep.RateLimit, ep.Ordered,
+		ep.TenantID, ep.ID)
 	if err := wrapWrite("update endpoint", err); err != nil {
 		return err
 	}
@@ -129,6 +135,12 @@ func (s *Store) DisableEndpoint(ctx context.Context, tenantID, id, reason string
 	res, err := s.w.ExecContext(ctx, `UPDATE endpoints SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
 		reason, ms(at), tenantID, id)
 	return affected("disable endpoint", res, err)
+}
+
+// SetEndpointFailing records when an endpoint started failing.
+func (s *Store) SetEndpointFailing(ctx context.Context, tenantID, id string, since time.Time) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE endpoints SET failing_since = ? WHERE tenant_id = ? AND id = ?`, ms(since), tenantID, id)
+	return affected("set endpoint failing", res, err)
 }
 
 // DeleteEndpoint deletes an endpoint. Its unfinished tasks fail when they

@@ -59,7 +59,7 @@ func tasksWithEvents(ctx context.Context, q interface {
 }
 
 // ClaimTasks leases due tasks until leaseUntil.
-func (s *Store) ClaimTasks(ctx context.Context, now, leaseUntil time.Time, limit int) (_ []store.Task, err error) {
+func (s *Store) ClaimTasks(ctx context.Context, c store.Claim) (_ []store.Task, err error) {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("claim tasks: begin: %w", err)
@@ -67,8 +67,9 @@ func (s *Store) ClaimTasks(ctx context.Context, now, leaseUntil time.Time, limit
 	defer tx.Rollback()
 	rows, err := tx.QueryContext(ctx, `UPDATE tasks SET lease_until = ? WHERE id IN (
 			SELECT id FROM tasks WHERE status IN ('pending', 'retrying') AND next_at <= ? AND lease_until <= ?
+			AND destination_id NOT IN (SELECT value FROM json_each(?))
 			ORDER BY next_at LIMIT ?)
-		RETURNING id`, ms(leaseUntil), ms(now), ms(now), limit)
+		RETURNING id`, ms(c.LeaseUntil), ms(c.Now), ms(c.Now), toJSON(orEmptySlice(c.Exclude)), c.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim tasks: %w", err)
 	}
@@ -84,6 +85,54 @@ func (s *Store) ClaimTasks(ctx context.Context, now, leaseUntil time.Time, limit
 		return nil, fmt.Errorf("claim tasks: commit: %w", err)
 	}
 	return ts, nil
+}
+
+func orEmptySlice(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// OldestUnfinished returns a destination's oldest unfinished task.
+func (s *Store) OldestUnfinished(ctx context.Context, kind, destinationID string) (store.Task, error) {
+	t, err := scanTask(s.r.QueryRowContext(ctx, `SELECT `+taskCols+` FROM tasks t
+		WHERE t.destination_id = ? AND t.kind = ? AND t.status IN ('pending', 'retrying') ORDER BY t.id LIMIT 1`, destinationID, kind))
+	return t, wrapRead("oldest unfinished task", err)
+}
+
+// Prune deletes old events whose tasks are all finished, with their tasks
+// and attempts, at most limit events per call.
+func (s *Store) Prune(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("prune: begin: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT e.id FROM events e WHERE e.created_at < ? AND NOT EXISTS (
+		SELECT 1 FROM tasks t WHERE t.event_id = e.id AND t.status IN ('pending', 'retrying')) ORDER BY e.created_at LIMIT ?`,
+		ms(cutoff), limit)
+	if err != nil {
+		return 0, fmt.Errorf("prune: select: %w", err)
+	}
+	ids, err := collect(rows, func(sc scanner) (id string, err error) { return id, sc.Scan(&id) })
+	if err != nil || len(ids) == 0 {
+		return 0, err
+	}
+	list := toJSON(ids)
+	for _, q := range []string{
+		`DELETE FROM attempts WHERE task_id IN (SELECT id FROM tasks WHERE event_id IN (SELECT value FROM json_each(?)))`,
+		`DELETE FROM tasks WHERE event_id IN (SELECT value FROM json_each(?))`,
+		`DELETE FROM events WHERE id IN (SELECT value FROM json_each(?))`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, list); err != nil {
+			return 0, fmt.Errorf("prune: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("prune: commit: %w", err)
+	}
+	return len(ids), nil
 }
 
 // ExtendLeases moves the leases of tasks still unfinished to until.
@@ -233,12 +282,16 @@ func (s *Store) GetTask(ctx context.Context, tenantID, id string) (store.Task, e
 
 // ListTasks lists a tenant's tasks, newest first.
 func (s *Store) ListTasks(ctx context.Context, tenantID string, q store.TaskQuery) ([]store.Task, error) {
+	order, cmpOp := "DESC", "<"
+	if q.Oldest {
+		order, cmpOp = "ASC", ">"
+	}
 	rows, err := s.r.QueryContext(ctx, `SELECT `+taskCols+` FROM tasks t
-		WHERE t.tenant_id = ? AND (? = '' OR t.id < ?) AND (? = '' OR t.kind = ?) AND (? = '' OR t.destination_id = ?)
-		AND (? = '' OR t.event_id = ?) AND (? = '' OR t.status = ?)
-		ORDER BY t.id DESC LIMIT ?`,
+		WHERE t.tenant_id = ? AND (? = '' OR t.id `+cmpOp+` ?) AND (? = '' OR t.kind = ?) AND (? = '' OR t.destination_id = ?)
+		AND (? = '' OR t.event_id = ?) AND (? = '' OR t.status = ?) AND t.updated_at >= ?
+		ORDER BY t.id `+order+` LIMIT ?`,
 		tenantID, q.Cursor, q.Cursor, q.Kind, q.Kind, q.DestinationID, q.DestinationID, q.EventID, q.EventID,
-		q.Status, q.Status, limitOf(q.Page))
+		q.Status, q.Status, ms(q.UpdatedSince), limitOf(q.Page))
 	if err != nil {
 		return nil, fmt.Errorf("list tasks: %w", err)
 	}

@@ -32,6 +32,7 @@ func Run(t *testing.T, open Open) {
 		"Sources":              testSources,
 		"Subscriptions":        testSubscriptions,
 		"ReceivedEvent":        testReceivedEvent,
+		"EngineQueries":        testEngineQueries,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -228,7 +229,7 @@ func testClaimAndComplete(t *testing.T, s store.Store) {
 	_, err := s.AcceptEvents(ctx, []store.NewEvent{ne, later, leased})
 	require.NoError(t, err)
 
-	claimed, err := s.ClaimTasks(ctx, base, base.Add(time.Minute), 10)
+	claimed, err := s.ClaimTasks(ctx, store.Claim{Now: base, LeaseUntil: base.Add(time.Minute), Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, claimed, 1, "only the due, unleased task")
 	c := claimed[0]
@@ -237,12 +238,12 @@ func testClaimAndComplete(t *testing.T, s store.Store) {
 	require.JSONEq(t, `{"n":1}`, string(c.Event.Data))
 	require.Equal(t, "order.created", c.Event.Type)
 
-	again, err := s.ClaimTasks(ctx, base, base.Add(time.Minute), 10)
+	again, err := s.ClaimTasks(ctx, store.Claim{Now: base, LeaseUntil: base.Add(time.Minute), Limit: 10})
 	require.NoError(t, err)
 	require.Empty(t, again, "a live lease is not claimed twice")
 
 	// After the lease expires both leased tasks are claimable again.
-	expired, err := s.ClaimTasks(ctx, base.Add(2*time.Minute), base.Add(3*time.Minute), 10)
+	expired, err := s.ClaimTasks(ctx, store.Claim{Now: base.Add(2*time.Minute), LeaseUntil: base.Add(3*time.Minute), Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, expired, 2)
 
@@ -263,7 +264,7 @@ func testClaimAndComplete(t *testing.T, s store.Store) {
 	a.TaskID = c.ID
 	require.Equal(t, a, attempts[0])
 
-	retry, err := s.ClaimTasks(ctx, base.Add(5*time.Second), base.Add(time.Minute), 10)
+	retry, err := s.ClaimTasks(ctx, store.Claim{Now: base.Add(5*time.Second), LeaseUntil: base.Add(time.Minute), Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, retry, 1)
 	require.Equal(t, c.ID, retry[0].ID)
@@ -271,7 +272,7 @@ func testClaimAndComplete(t *testing.T, s store.Store) {
 	a2 := a
 	a2.ID, a2.Number, a2.Outcome, a2.ResponseStatus = "atm_2", 2, "success", 200
 	require.NoError(t, s.CompleteTasks(ctx, []store.TaskResult{{TaskID: c.ID, Attempt: a2, Status: store.StatusSucceeded}}))
-	done, err := s.ClaimTasks(ctx, base.Add(time.Hour*24), base.Add(time.Hour*25), 10)
+	done, err := s.ClaimTasks(ctx, store.Claim{Now: base.Add(time.Hour*24), LeaseUntil: base.Add(time.Hour*25), Limit: 10})
 	require.NoError(t, err)
 	for _, d := range done {
 		require.NotEqual(t, c.ID, d.ID, "a succeeded task is never claimed")
@@ -292,11 +293,11 @@ func testRequeueAndRelease(t *testing.T, s store.Store) {
 	id := ne.Tasks[0].ID
 
 	require.NoError(t, s.ReleaseTasks(ctx, []string{id}))
-	claimed, err := s.ClaimTasks(ctx, base, base.Add(time.Minute), 10)
+	claimed, err := s.ClaimTasks(ctx, store.Claim{Now: base, LeaseUntil: base.Add(time.Minute), Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, claimed, 1)
 	require.NoError(t, s.ExtendLeases(ctx, []string{id}, base.Add(time.Hour)))
-	claimed, err = s.ClaimTasks(ctx, base.Add(2*time.Minute), base.Add(3*time.Minute), 10)
+	claimed, err = s.ClaimTasks(ctx, store.Claim{Now: base.Add(2*time.Minute), LeaseUntil: base.Add(3*time.Minute), Limit: 10})
 	require.NoError(t, err)
 	require.Empty(t, claimed)
 
@@ -475,4 +476,69 @@ func testReceivedEvent(t *testing.T, s store.Store) {
 	other := endpoint(t, s, a)
 	other.Name = "orders"
 	require.ErrorIs(t, s.UpdateEndpoint(ctx, other), store.ErrConflict, "endpoint names are unique per tenant")
+}
+
+func testEngineQueries(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := tenant(t, s, "a")
+	ep := endpoint(t, s, a)
+	ep.MaxInFlight, ep.RateLimit, ep.Ordered = 3, 2.5, true
+	require.NoError(t, s.UpdateEndpoint(ctx, ep))
+	require.NoError(t, s.SetEndpointFailing(ctx, a, ep.ID, base.Add(time.Hour)))
+	got, err := s.GetEndpoint(ctx, a, ep.ID)
+	require.NoError(t, err)
+	require.Equal(t, 3, got.MaxInFlight)
+	require.Equal(t, 2.5, got.RateLimit)
+	require.True(t, got.Ordered)
+	require.Equal(t, base.Add(time.Hour), got.FailingSince)
+	require.NoError(t, s.SetEndpointFailing(ctx, a, ep.ID, time.Time{}))
+	got, err = s.GetEndpoint(ctx, a, ep.ID)
+	require.NoError(t, err)
+	require.True(t, got.FailingSince.IsZero())
+
+	other := endpoint(t, s, a)
+	first := newEvent(a, "order.created", "", base, ep.ID, other.ID)
+	second := newEvent(a, "order.created", "", base.Add(time.Millisecond), ep.ID)
+	_, err = s.AcceptEvents(ctx, []store.NewEvent{first, second})
+	require.NoError(t, err)
+
+	claimed, err := s.ClaimTasks(ctx, store.Claim{Now: base.Add(time.Second), LeaseUntil: base.Add(time.Minute), Limit: 10, Exclude: []string{ep.ID}})
+	require.NoError(t, err)
+	require.Len(t, claimed, 1, "excluded destinations are not claimed")
+	require.Equal(t, other.ID, claimed[0].DestinationID)
+
+	oldest, err := s.OldestUnfinished(ctx, "endpoint", ep.ID)
+	require.NoError(t, err)
+	require.Equal(t, first.Tasks[0].ID, oldest.ID)
+	require.NoError(t, s.CompleteTasks(ctx, []store.TaskResult{{TaskID: first.Tasks[0].ID, Status: store.StatusSucceeded,
+		Attempt: store.Attempt{ID: "atm_o1", TenantID: a, Number: 1, StartedAt: base.Add(2 * time.Second), Outcome: "success"}}}))
+	oldest, err = s.OldestUnfinished(ctx, "endpoint", ep.ID)
+	require.NoError(t, err)
+	require.Equal(t, second.Tasks[0].ID, oldest.ID)
+
+	asc, err := s.ListTasks(ctx, a, store.TaskQuery{DestinationID: ep.ID, Oldest: true})
+	require.NoError(t, err)
+	require.Equal(t, []string{first.Tasks[0].ID, second.Tasks[0].ID}, []string{asc[0].ID, asc[1].ID})
+	recent, err := s.ListTasks(ctx, a, store.TaskQuery{UpdatedSince: base.Add(time.Second)})
+	require.NoError(t, err)
+	require.Len(t, recent, 1)
+
+	// Only events whose tasks are all finished are pruned.
+	n, err := s.Prune(ctx, base.Add(time.Hour), 100)
+	require.NoError(t, err)
+	require.Zero(t, n, "the first event still has an unfinished task to the other endpoint")
+	require.NoError(t, s.CompleteTasks(ctx, []store.TaskResult{{TaskID: first.Tasks[1].ID, Status: store.StatusFailed,
+		Attempt: store.Attempt{ID: "atm_o2", TenantID: a, Number: 1, StartedAt: base, Outcome: "http_500"}}}))
+	n, err = s.Prune(ctx, base.Add(time.Hour), 100)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	_, err = s.GetEvent(ctx, a, first.Event.ID)
+	require.ErrorIs(t, err, store.ErrNotFound)
+	_, err = s.GetTask(ctx, a, first.Tasks[0].ID)
+	require.ErrorIs(t, err, store.ErrNotFound)
+	atts, err := s.ListAttempts(ctx, a, first.Tasks[0].ID)
+	require.NoError(t, err)
+	require.Empty(t, atts)
+	_, err = s.GetEvent(ctx, a, second.Event.ID)
+	require.NoError(t, err)
 }
