@@ -320,6 +320,7 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request, a *auth) e
 	if err := s.store.UpdateEndpoint(r.Context(), ep); err != nil {
 		return err
 	}
+	s.cfg.Invalidate(a.tenantID)
 	out := endpointOut(ep)
 	out.Secret = secret
 	writeJSON(w, http.StatusOK, out)

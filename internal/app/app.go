@@ -19,11 +19,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/api"
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/config"
 	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/engine"
+	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/feed"
 	"github.com/hookline/hookline/internal/ingest"
 	"github.com/hookline/hookline/internal/netguard"
@@ -58,6 +60,7 @@ type App struct {
 	log    *slog.Logger
 	store  store.Store
 	engine *engine.Engine
+	api    *api.Server
 	srv    *http.Server
 	ln     net.Listener
 	lock   *os.File
@@ -130,12 +133,18 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}))
 
 	router := delivery.NewRouter(st, opts.Clock, log)
+	var eng *engine.Engine
 	exec := delivery.NewExecutor(delivery.ExecutorConfig{
 		Store: st, Client: netguard.NewClient(guard), Clock: opts.Clock, Logger: log, UserAgent: "Hookline/" + Version,
 		Disabled: router.Invalidate,
+		// eng is set below, before anything runs.
+		Emit: func(ctx context.Context, e event.Event) error {
+			_, err := eng.Publish(ctx, []event.Event{e})
+			return err
+		},
 	})
 	hub := feed.New()
-	eng, err := engine.New(engine.Config{
+	eng, err = engine.New(engine.Config{
 		Store: st, Routers: []engine.Router{router}, OnPublished: hub.Publish,
 		Executors: map[string]engine.Executor{delivery.Kind: exec, delivery.KindForward: delivery.NewForwarder(exec)},
 		Clock:     opts.Clock, Logger: log, Metrics: engine.NewMetrics(reg), Rand: opts.Rand,
@@ -147,10 +156,11 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}
 	receiver := ingest.NewReceiver(ingest.ReceiverConfig{Store: st, Engine: eng, Clock: opts.Clock, Logger: log, Registerer: reg})
 	apiSrv := api.New(api.Config{
-		Store: st, Engine: eng, Invalidate: router.Invalidate, SourceChanged: receiver.Invalidate, Feed: hub,
+		Store: st, Engine: eng, SourceChanged: receiver.Invalidate, Feed: hub,
+		Invalidate: func(tenantID string) { router.Invalidate(tenantID); exec.Invalidate(tenantID) },
 		Guard: guard, Clock: opts.Clock, Logger: log, MaxBody: cfg.MaxBodyBytes,
 	})
-	a := &App{cfg: cfg, log: log, store: st, engine: eng, lock: lock}
+	a := &App{cfg: cfg, log: log, store: st, engine: eng, api: apiSrv, lock: lock}
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", apiSrv.Handler())
 	mux.Handle("/in/{source}", receiver)
@@ -203,6 +213,17 @@ func (a *App) Start(ctx context.Context) error {
 
 // Addr returns the address the server listens on.
 func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// Apply makes the default tenant's resources match d, as POST /v1/apply
+// does (see api.Server.Apply); it needs no listener. A declaration the API
+// refuses changes nothing.
+func (a *App) Apply(ctx context.Context, d client.Declaration) (client.ApplyResult, error) {
+	t, err := a.store.TenantByName(ctx, DefaultTenant)
+	if err != nil {
+		return client.ApplyResult{}, fmt.Errorf("apply: find the %s tenant: %w", DefaultTenant, err)
+	}
+	return a.api.Apply(ctx, t.ID, d, false)
+}
 
 // Store returns the app's store (tests inspect it).
 func (a *App) Store() store.Store { return a.store }

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,11 +15,13 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/delivery/format"
 	"github.com/hookline/hookline/internal/engine"
+	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/signature"
 	"github.com/hookline/hookline/internal/store"
 )
@@ -48,14 +51,41 @@ type ExecutorConfig struct {
 	Logger    *slog.Logger
 	UserAgent string
 	// Disabled is called after the executor disables an endpoint (410
-	// Gone), so routing stops at once; may be nil.
+	// Gone, failing too long), so routing stops at once; may be nil.
 	Disabled func(tenantID string)
+	// Emit publishes an operational event such as endpoint.disabled; may
+	// be nil.
+	Emit func(ctx context.Context, e event.Event) error
+	// DisableAfter disables an endpoint that has failed without a single
+	// success for this long; default 5 days.
+	DisableAfter time.Duration
 }
+
+// DefaultDisableAfter is how long an endpoint may fail without a success
+// before it is disabled.
+const DefaultDisableAfter = 5 * 24 * time.Hour
+
+// EventEndpointDisabled is the type of the operational event emitted when
+// Hookline disables an endpoint.
+const EventEndpointDisabled = "endpoint.disabled"
 
 // Executor delivers endpoint tasks.
 type Executor struct {
 	cfg ExecutorConfig
+
+	mu    sync.Mutex
+	cache map[string]cachedEndpoint // by endpoint id
 }
+
+type cachedEndpoint struct {
+	ep     store.Endpoint
+	err    error
+	loaded time.Time
+}
+
+// endpointTTL bounds how long a loaded endpoint is reused; changes through
+// this process invalidate at once.
+const endpointTTL = 2 * time.Second
 
 // NewExecutor returns an endpoint executor.
 func NewExecutor(cfg ExecutorConfig) *Executor {
@@ -69,7 +99,44 @@ func NewExecutor(cfg ExecutorConfig) *Executor {
 	if cfg.Disabled == nil {
 		cfg.Disabled = func(string) {}
 	}
-	return &Executor{cfg: cfg}
+	cfg.DisableAfter = cmp.Or(cfg.DisableAfter, DefaultDisableAfter)
+	return &Executor{cfg: cfg, cache: make(map[string]cachedEndpoint)}
+}
+
+// Invalidate drops cached endpoints after a change through the API.
+func (x *Executor) Invalidate(string) {
+	x.mu.Lock()
+	clear(x.cache)
+	x.mu.Unlock()
+}
+
+func (x *Executor) load(ctx context.Context, tenantID, id string) (store.Endpoint, error) {
+	now := x.cfg.Clock.Now()
+	x.mu.Lock()
+	c, ok := x.cache[id]
+	x.mu.Unlock()
+	if ok && c.ep.TenantID == tenantID && now.Sub(c.loaded) < endpointTTL && now.Sub(c.loaded) >= 0 {
+		return c.ep, c.err
+	}
+	ep, err := x.cfg.Store.GetEndpoint(ctx, tenantID, id)
+	if err == nil || errors.Is(err, store.ErrNotFound) {
+		x.mu.Lock()
+		if len(x.cache) > 100000 {
+			clear(x.cache)
+		}
+		x.cache[id] = cachedEndpoint{ep: ep, err: err, loaded: now}
+		x.mu.Unlock()
+	}
+	return ep, err
+}
+
+// Limits returns the dispatch limits of an endpoint task's endpoint.
+func (x *Executor) Limits(ctx context.Context, t *store.Task) engine.Limits {
+	ep, err := x.load(ctx, t.TenantID, t.DestinationID)
+	if err != nil {
+		return engine.Limits{}
+	}
+	return engine.Limits{MaxInFlight: ep.MaxInFlight, RateLimit: ep.RateLimit, Ordered: ep.Ordered}
 }
 
 // Execute sends one attempt of t to its endpoint.
@@ -92,7 +159,8 @@ func (x *Executor) Execute(ctx context.Context, t *store.Task) engine.Outcome {
 // endpoint loads an endpoint that can receive now; when it cannot, ok is
 // false and out is the outcome to report.
 func (x *Executor) endpoint(ctx context.Context, tenantID, id string) (ep store.Endpoint, out engine.Outcome, ok bool) {
-	ep, err := x.cfg.Store.GetEndpoint(ctx, tenantID, id)
+	ep, err := x.load(ctx, tenantID, id)
+	out.NotAttempted = true
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return ep, failed(out, "endpoint_deleted", errors.New("endpoint was deleted"), true), false
@@ -103,12 +171,67 @@ func (x *Executor) endpoint(ctx context.Context, tenantID, id string) (ep store.
 	if !ep.Enabled {
 		return ep, failed(out, "endpoint_disabled", fmt.Errorf("endpoint is disabled: %s", cmp.Or(ep.DisabledReason, "by user")), true), false
 	}
+	out.NotAttempted = false
 	return ep, out, true
 }
 
 func failed(out engine.Outcome, outcome string, err error, permanent bool) engine.Outcome {
 	out.Attempt.Outcome, out.Err, out.Permanent = outcome, err, permanent
 	return out
+}
+
+// track records an attempt's effect on the endpoint's health: the first
+// failure starts the failing period, a success ends it, and failing past
+// DisableAfter disables the endpoint. Writes happen only on transitions.
+func (x *Executor) track(ctx context.Context, ep *store.Endpoint, out engine.Outcome, now time.Time) {
+	if out.NotAttempted {
+		return
+	}
+	switch {
+	case out.Err == nil && !ep.FailingSince.IsZero():
+		x.setFailing(ctx, ep, time.Time{})
+	case out.Err != nil && ep.FailingSince.IsZero():
+		x.setFailing(ctx, ep, now)
+	case out.Err != nil && ep.Enabled && now.Sub(ep.FailingSince) >= x.cfg.DisableAfter:
+		reason := fmt.Sprintf("failed without a success since %s", ep.FailingSince.UTC().Format(time.RFC3339))
+		x.disable(ctx, ep, reason, now)
+	}
+}
+
+func (x *Executor) setFailing(ctx context.Context, ep *store.Endpoint, since time.Time) {
+	if err := x.cfg.Store.SetEndpointFailing(ctx, ep.TenantID, ep.ID, since); err != nil && !errors.Is(err, store.ErrNotFound) {
+		x.cfg.Logger.WarnContext(ctx, "record endpoint health", "endpoint_id", ep.ID, "error", err)
+		return
+	}
+	x.mu.Lock()
+	if c, ok := x.cache[ep.ID]; ok {
+		c.ep.FailingSince = since
+		x.cache[ep.ID] = c
+	}
+	x.mu.Unlock()
+}
+
+// disable turns an endpoint off and emits endpoint.disabled.
+func (x *Executor) disable(ctx context.Context, ep *store.Endpoint, reason string, now time.Time) {
+	if err := x.cfg.Store.DisableEndpoint(ctx, ep.TenantID, ep.ID, reason, now); err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			x.cfg.Logger.ErrorContext(ctx, "disable endpoint", "endpoint_id", ep.ID, "error", err)
+		}
+		return
+	}
+	x.Invalidate(ep.TenantID)
+	x.cfg.Disabled(ep.TenantID)
+	x.cfg.Logger.WarnContext(ctx, "endpoint disabled", "endpoint_id", ep.ID, "reason", reason)
+	if x.cfg.Emit == nil {
+		return
+	}
+	data, _ := json.Marshal(map[string]any{"endpoint_id": ep.ID, "url": ep.URL, "reason": reason, "disabled_at": now.UTC()})
+	at := now.UTC().Truncate(time.Millisecond)
+	ev := event.Event{ID: event.NewID(event.PrefixEvent, at), TenantID: ep.TenantID, Type: EventEndpointDisabled,
+		Source: "hookline", Data: data, OccurredAt: at, CreatedAt: at}
+	if err := x.cfg.Emit(context.WithoutCancel(ctx), ev); err != nil {
+		x.cfg.Logger.ErrorContext(ctx, "emit endpoint.disabled", "endpoint_id", ep.ID, "error", err)
+	}
 }
 
 // send POSTs body to ep signed as message msgID and classifies the answer.
@@ -128,9 +251,14 @@ func (x *Executor) send(ctx context.Context, ep *store.Endpoint, msgID string, b
 	resp, err := x.cfg.Client.Do(req.WithContext(rctx))
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return failed(out, "timeout", fmt.Errorf("send: no response within %s", timeout), false)
+			out = failed(out, "timeout", fmt.Errorf("send: no response within %s", timeout), false)
+		} else {
+			out = failed(out, "network_error", fmt.Errorf("send: %w", err), false)
 		}
-		return failed(out, "network_error", fmt.Errorf("send: %w", err), false)
+		if ctx.Err() == nil { // not our own shutdown
+			x.track(ctx, ep, out, now)
+		}
+		return out
 	}
 	defer resp.Body.Close()
 	respBody, _ := io.ReadAll(io.LimitReader(resp.Body, LogBodyLimit))
@@ -139,7 +267,9 @@ func (x *Executor) send(ctx context.Context, ep *store.Endpoint, msgID string, b
 	out.Attempt.ResponseHeaders = flatten(resp.Header)
 	out.Attempt.ResponseBody = string(respBody)
 	out.Attempt.Outcome = "http_" + strconv.Itoa(resp.StatusCode)
-	return x.classify(ctx, ep, resp, now, out)
+	out = x.classify(ctx, ep, resp, now, out)
+	x.track(ctx, ep, out, now)
+	return out
 }
 
 func (x *Executor) classify(ctx context.Context, ep *store.Endpoint, resp *http.Response, now time.Time, out engine.Outcome) engine.Outcome {
@@ -150,11 +280,7 @@ func (x *Executor) classify(ctx context.Context, ep *store.Endpoint, resp *http.
 		return out
 	case code == http.StatusGone:
 		out.Err, out.Permanent = errors.New("endpoint answered 410 Gone; it is now disabled"), true
-		if err := x.cfg.Store.DisableEndpoint(ctx, ep.TenantID, ep.ID, "endpoint answered 410 Gone", now); err != nil &&
-			!errors.Is(err, store.ErrNotFound) {
-			x.cfg.Logger.ErrorContext(ctx, "disable endpoint", "endpoint_id", ep.ID, "error", err)
-		}
-		x.cfg.Disabled(ep.TenantID)
+		x.disable(ctx, ep, "endpoint answered 410 Gone", now)
 		return out
 	case code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable:
 		out.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), now)

@@ -1,47 +1,168 @@
 package engine
 
 import (
+	"slices"
 	"sync"
+	"time"
 
+	"golang.org/x/time/rate"
+
+	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/store"
 )
 
-// queue holds one destination's tasks that are leased to this process and
-// waiting for a worker.
+// Limits are a destination's dispatch limits.
+type Limits struct {
+	// MaxInFlight bounds concurrent attempts; 0 takes the engine default.
+	MaxInFlight int
+	// RateLimit bounds attempts per second (token bucket); 0 is unlimited.
+	RateLimit float64
+	// Ordered runs one attempt at a time in accept order.
+	Ordered bool
+}
+
+// Breaker configures the per-destination circuit breaker.
+type Breaker struct {
+	// Threshold is the number of consecutive failures that opens the
+	// circuit; default 10.
+	Threshold int
+	// Cooldown is how long the circuit stays open before a single probe;
+	// it doubles on each failed probe up to MaxCooldown. Defaults 30s, 10m.
+	Cooldown    time.Duration
+	MaxCooldown time.Duration
+}
+
+// queue is one destination's state in this process: the tasks leased here
+// and waiting, its limits, its pause and its circuit. Queues live as long
+// as the process; there is one per destination that had work.
 type queue struct {
 	key      string
-	tasks    []*store.Task
+	destID   string
+	tasks    []*store.Task // FIFO; ordered queues are kept sorted by id
 	inFlight int
 	active   bool // in dispatcher.active
+
+	limits   Limits
+	limitsAt time.Time
+	limiter  *rate.Limiter
+	// readyAt pauses the queue: Retry-After, the rate limit, or an ordered
+	// queue waiting for an older task.
+	readyAt time.Time
+
+	// Circuit breaker state.
+	failures  int
+	openUntil time.Time // zero: closed
+	cooldown  time.Duration
+	probing   bool
+}
+
+func (q *queue) max(def int) int {
+	if q.limits.Ordered {
+		return 1
+	}
+	if q.limits.MaxInFlight > 0 {
+		return q.limits.MaxInFlight
+	}
+	return def
 }
 
 // dispatcher hands leased tasks to workers with per-destination isolation:
-// each destination has its own FIFO queue and at most maxInFlight tasks
-// running, and workers take destinations round-robin, so a slow destination
-// holds only its own slots and never delays the others.
+// each destination has its own queue, concurrency limit, rate limit, pause
+// and circuit breaker, and workers take destinations round-robin, so a slow
+// or failing destination holds only its own slots and never delays others.
 type dispatcher struct {
+	clock       clock.Clock
 	maxInFlight int
+	queueCap    int
+	totalCap    int
+	breaker     Breaker
 
 	mu      sync.Mutex
 	cond    *sync.Cond
 	queues  map[string]*queue
-	active  []*queue            // destinations with queued tasks, round-robin order
+	active  []*queue            // queues with waiting tasks, round-robin order
 	known   map[string]struct{} // ids of every task queued or running here
 	next    int
 	stopped bool
+	timer   *time.Timer // wakes workers when the earliest pause ends
+	timerAt time.Time
 }
 
-func newDispatcher(maxInFlight int) *dispatcher {
+func newDispatcher(c clock.Clock, maxInFlight, queueCap, totalCap int, b Breaker) *dispatcher {
 	d := &dispatcher{
-		maxInFlight: maxInFlight,
-		queues:      make(map[string]*queue),
-		known:       make(map[string]struct{}),
+		clock: c, maxInFlight: maxInFlight, queueCap: queueCap, totalCap: totalCap, breaker: b,
+		queues: make(map[string]*queue),
+		known:  make(map[string]struct{}),
 	}
 	d.cond = sync.NewCond(&d.mu)
 	return d
 }
 
 func destKey(t *store.Task) string { return t.Kind + ":" + t.DestinationID }
+
+func (d *dispatcher) queueLocked(t *store.Task) *queue {
+	k := destKey(t)
+	q := d.queues[k]
+	if q == nil {
+		q = &queue{key: k, destID: t.DestinationID}
+		d.queues[k] = q
+	}
+	return q
+}
+
+// needLimits reports whether the limits of t's destination should be
+// (re)loaded: never loaded, or older than maxAge.
+func (d *dispatcher) needLimits(t *store.Task, maxAge time.Duration) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	q := d.queues[destKey(t)]
+	return q == nil || q.limitsAt.IsZero() || d.clock.Now().Sub(q.limitsAt) > maxAge
+}
+
+// setLimits records a destination's limits.
+func (d *dispatcher) setLimits(t *store.Task, l Limits) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	q := d.queueLocked(t)
+	if q.limits.RateLimit != l.RateLimit || (q.limiter == nil) != (l.RateLimit == 0) {
+		q.limiter = nil
+		if l.RateLimit > 0 {
+			q.limiter = rate.NewLimiter(rate.Limit(l.RateLimit), max(1, int(l.RateLimit)))
+		}
+	}
+	q.limits, q.limitsAt = l, d.clock.Now()
+	if l.Ordered {
+		sortTasks(q.tasks)
+	}
+	d.cond.Broadcast()
+}
+
+// room reports whether t's destination can take one more task in memory;
+// when not, the task stays in the store until the poller has room for it.
+func (d *dispatcher) room(t *store.Task) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.known) >= d.totalCap {
+		return false
+	}
+	q := d.queues[destKey(t)]
+	return q == nil || len(q.tasks)+q.inFlight < d.queueCap
+}
+
+// full lists destinations whose queues cannot take more tasks, for the
+// poller to skip. Ordered queues are never skipped: they may be waiting for
+// their oldest task.
+func (d *dispatcher) full() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []string
+	for _, q := range d.queues {
+		if !q.limits.Ordered && len(q.tasks)+q.inFlight >= d.queueCap {
+			out = append(out, q.destID)
+		}
+	}
+	return out
+}
 
 // push queues tasks; tasks already queued or running here are ignored, so a
 // task re-claimed after its lease expired never runs twice in this process.
@@ -57,13 +178,19 @@ func (d *dispatcher) push(ts []store.Task) {
 			continue
 		}
 		d.known[t.ID] = struct{}{}
-		k := destKey(t)
-		q := d.queues[k]
-		if q == nil {
-			q = &queue{key: k}
-			d.queues[k] = q
+		q := d.queueLocked(t)
+		if q.limits.Ordered {
+			i, _ := slices.BinarySearchFunc(q.tasks, t.ID, func(x *store.Task, id string) int {
+				return cmpString(x.ID, id)
+			})
+			q.tasks = slices.Insert(q.tasks, i, t)
+			if i == 0 {
+				// A new head may be the task the queue waits for.
+				q.readyAt = time.Time{}
+			}
+		} else {
+			q.tasks = append(q.tasks, t)
 		}
-		q.tasks = append(q.tasks, t)
 		if !q.active {
 			q.active = true
 			d.active = append(d.active, q)
@@ -72,56 +199,205 @@ func (d *dispatcher) push(ts []store.Task) {
 	d.cond.Broadcast()
 }
 
-// take blocks until a task may run and returns it, or nil after stop.
-func (d *dispatcher) take() *store.Task {
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func sortTasks(ts []*store.Task) {
+	slices.SortFunc(ts, func(a, b *store.Task) int { return cmpString(a.ID, b.ID) })
+}
+
+// take blocks until a task may run and returns it with whether it is its
+// circuit's half-open probe, or nil after stop.
+func (d *dispatcher) take() (*store.Task, bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for {
 		if d.stopped {
-			return nil
+			return nil, false
 		}
-		if t := d.pickLocked(); t != nil {
-			return t
+		if t, probe := d.pickLocked(); t != nil {
+			return t, probe
 		}
 		d.cond.Wait()
 	}
 }
 
-func (d *dispatcher) pickLocked() *store.Task {
+func (d *dispatcher) pickLocked() (*store.Task, bool) {
+	now := d.clock.Now()
+	var wake time.Time
+	later := func(t time.Time) {
+		if wake.IsZero() || t.Before(wake) {
+			wake = t
+		}
+	}
 	n := len(d.active)
 	for i := range n {
 		idx := (d.next + i) % n
 		q := d.active[idx]
-		if q.inFlight >= d.maxInFlight {
+		if q.inFlight >= q.max(d.maxInFlight) {
 			continue
+		}
+		if now.Before(q.readyAt) {
+			later(q.readyAt)
+			continue
+		}
+		probe := false
+		if !q.openUntil.IsZero() {
+			if now.Before(q.openUntil) {
+				later(q.openUntil)
+				continue
+			}
+			if q.probing {
+				continue
+			}
+			probe = true
+		}
+		if q.limiter != nil {
+			r := q.limiter.ReserveN(now, 1)
+			if delay := r.DelayFrom(now); delay > 0 {
+				r.CancelAt(now)
+				q.readyAt = now.Add(delay)
+				later(q.readyAt)
+				continue
+			}
 		}
 		t := q.tasks[0]
 		q.tasks[0] = nil
 		q.tasks = q.tasks[1:]
 		q.inFlight++
+		q.probing = q.probing || probe
 		if len(q.tasks) == 0 {
 			q.active = false
-			d.active = append(d.active[:idx], d.active[idx+1:]...)
+			d.active = slices.Delete(d.active, idx, idx+1)
 			d.next = idx
 		} else {
 			d.next = idx + 1
 		}
-		return t
+		return t, probe
 	}
-	return nil
+	if !wake.IsZero() {
+		d.wakeAtLocked(now, wake)
+	}
+	return nil, false
 }
 
-// done marks a task taken with take as finished.
-func (d *dispatcher) done(t *store.Task) {
+// wakeAtLocked arranges for waiting workers to look again at t.
+func (d *dispatcher) wakeAtLocked(now, t time.Time) {
+	if d.timer != nil && !d.timerAt.After(t) && d.timerAt.After(now) {
+		return
+	}
+	if d.timer != nil {
+		d.timer.Stop()
+	}
+	d.timerAt = t
+	d.timer = time.AfterFunc(t.Sub(now), d.kick)
+}
+
+// kick wakes every waiting worker to re-check pauses (also called by the
+// poller's tick, which covers test clocks).
+func (d *dispatcher) kick() {
+	d.mu.Lock()
+	d.cond.Broadcast()
+	d.mu.Unlock()
+}
+
+// result is what the dispatcher learns from a finished attempt.
+type result struct {
+	ran      bool          // an attempt reached the destination (or failed trying)
+	failed   bool          // it failed in a way that counts toward the breaker
+	pauseFor time.Duration // the destination asked for a pause (Retry-After)
+}
+
+// done marks a task taken with take as finished and updates its
+// destination's circuit and pause.
+func (d *dispatcher) done(t *store.Task, probe bool, r result) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	delete(d.known, t.ID)
 	q := d.queues[destKey(t)]
 	q.inFlight--
-	if q.inFlight == 0 && len(q.tasks) == 0 {
-		delete(d.queues, q.key)
+	now := d.clock.Now()
+	if probe {
+		q.probing = false
+	}
+	if r.ran {
+		if r.failed {
+			q.failures++
+			switch {
+			case probe: // the half-open probe failed: open again, for longer
+				q.cooldown = min(q.cooldown*2, d.breaker.MaxCooldown)
+				q.openUntil = now.Add(q.cooldown)
+			case q.openUntil.IsZero() && q.failures >= d.breaker.Threshold:
+				q.cooldown = d.breaker.Cooldown
+				q.openUntil = now.Add(q.cooldown)
+			}
+		} else {
+			q.failures, q.openUntil, q.cooldown = 0, time.Time{}, 0
+		}
+	}
+	if r.pauseFor > 0 {
+		if until := now.Add(r.pauseFor); until.After(q.readyAt) {
+			q.readyAt = until
+		}
 	}
 	d.cond.Broadcast()
+}
+
+// requeue puts a taken task back without running it and pauses its queue
+// until until (an ordered queue waiting for an older task).
+func (d *dispatcher) requeue(t *store.Task, probe bool, until time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	q := d.queues[destKey(t)]
+	q.inFlight--
+	if probe {
+		q.probing = false
+	}
+	if d.stopped {
+		delete(d.known, t.ID)
+		return
+	}
+	q.tasks = slices.Insert(q.tasks, 0, t)
+	if q.limits.Ordered {
+		sortTasks(q.tasks)
+	}
+	if until.After(q.readyAt) {
+		q.readyAt = until
+	}
+	if !q.active {
+		q.active = true
+		d.active = append(d.active, q)
+	}
+	d.cond.Broadcast()
+}
+
+// circuit reports a destination's breaker state: closed, open or half-open.
+func (d *dispatcher) circuit(kind, destID string) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	q := d.queues[kind+":"+destID]
+	switch {
+	case q == nil || q.openUntil.IsZero():
+		return "closed"
+	case d.clock.Now().Before(q.openUntil):
+		return "open"
+	}
+	return "half-open"
+}
+
+// ordered reports whether t's destination delivers in order.
+func (d *dispatcher) ordered(t *store.Task) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	q := d.queues[destKey(t)]
+	return q != nil && q.limits.Ordered
 }
 
 // ids returns the ids of every task queued or running here.
@@ -141,11 +417,15 @@ func (d *dispatcher) stop() []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.stopped = true
+	if d.timer != nil {
+		d.timer.Stop()
+	}
 	var queued []string
 	for _, q := range d.active {
 		for _, t := range q.tasks {
 			queued = append(queued, t.ID)
 		}
+		q.tasks = nil
 	}
 	d.active = nil
 	d.cond.Broadcast()

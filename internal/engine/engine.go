@@ -33,11 +33,21 @@ type Outcome struct {
 	RetryAfter time.Duration
 	// Schedule is the destination's retry schedule; nil means DefaultSchedule.
 	Schedule []time.Duration
+	// NotAttempted says the destination was not contacted (deleted,
+	// disabled, bad configuration): it does not count for the circuit
+	// breaker.
+	NotAttempted bool
 }
 
 // Executor runs one attempt of a task for a destination kind.
 type Executor interface {
 	Execute(ctx context.Context, t *store.Task) Outcome
+}
+
+// LimitSource is implemented by executors whose destinations carry
+// dispatch limits (concurrency, rate, order).
+type LimitSource interface {
+	Limits(ctx context.Context, t *store.Task) Limits
 }
 
 // Target is one destination an event is routed to.
@@ -59,10 +69,18 @@ const (
 	DefaultPollInterval     = time.Second
 	DefaultIdempotencyTTL   = 24 * time.Hour
 	DefaultAttemptTimeout   = 5 * time.Minute
-	claimBatch              = 256
-	defaultStopGracePeriod  = 30 * time.Second
-	defaultMaxQueuedInProcs = 10000
+	// DefaultQueueCap bounds the tasks one destination holds in memory;
+	// the rest wait in the store.
+	DefaultQueueCap = 1000
+	// DefaultMaxQueued bounds the tasks held in memory in all.
+	DefaultMaxQueued = 20000
+	claimBatch       = 512
+	// limitsMaxAge is how often a busy destination's limits are reloaded.
+	limitsMaxAge = 10 * time.Second
 )
+
+// DefaultBreaker is the default circuit breaker.
+var DefaultBreaker = Breaker{Threshold: 10, Cooldown: 30 * time.Second, MaxCooldown: 10 * time.Minute}
 
 // Config configures New.
 type Config struct {
@@ -76,8 +94,15 @@ type Config struct {
 	Rand func() float64
 	// Workers is the number of attempts run at once across destinations.
 	Workers int
-	// MaxInFlight bounds concurrent attempts per destination.
+	// MaxInFlight bounds concurrent attempts per destination unless the
+	// destination sets its own.
 	MaxInFlight int
+	// QueueCap and MaxQueued bound the tasks held in memory per destination
+	// and in all; the rest wait in the store.
+	QueueCap  int
+	MaxQueued int
+	// Breaker configures the per-destination circuit breaker.
+	Breaker Breaker
 	// Lease is how long a claimed task stays reserved; leases of running and
 	// queued tasks are renewed every Lease/3.
 	Lease time.Duration
@@ -123,6 +148,11 @@ func New(cfg Config) (*Engine, error) {
 	}
 	cfg.Workers = cmp.Or(cfg.Workers, DefaultWorkers)
 	cfg.MaxInFlight = cmp.Or(cfg.MaxInFlight, DefaultMaxInFlight)
+	cfg.QueueCap = cmp.Or(cfg.QueueCap, DefaultQueueCap)
+	cfg.MaxQueued = cmp.Or(cfg.MaxQueued, DefaultMaxQueued)
+	cfg.Breaker.Threshold = cmp.Or(cfg.Breaker.Threshold, DefaultBreaker.Threshold)
+	cfg.Breaker.Cooldown = cmp.Or(cfg.Breaker.Cooldown, DefaultBreaker.Cooldown)
+	cfg.Breaker.MaxCooldown = cmp.Or(cfg.Breaker.MaxCooldown, DefaultBreaker.MaxCooldown)
 	cfg.Lease = cmp.Or(cfg.Lease, DefaultLease)
 	cfg.PollInterval = cmp.Or(cfg.PollInterval, DefaultPollInterval)
 	cfg.IdempotencyTTL = cmp.Or(cfg.IdempotencyTTL, DefaultIdempotencyTTL)
@@ -140,7 +170,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e := &Engine{
 		cfg: cfg, store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, m: cfg.Metrics, rnd: cfg.Rand,
-		disp: newDispatcher(cfg.MaxInFlight),
+		disp: newDispatcher(cfg.Clock, cfg.MaxInFlight, cfg.QueueCap, cfg.MaxQueued, cfg.Breaker),
 		poke: make(chan struct{}, 1),
 	}
 	e.writer = newWriter(cfg.Store, e.m.observeBatch)
@@ -242,6 +272,7 @@ func (e *Engine) PublishDedup(ctx context.Context, evs []event.Event, window tim
 	now := e.clock.Now()
 	lease := now.Add(e.cfg.Lease)
 	batch := make([]store.NewEvent, len(evs))
+	overflow := false
 	for i := range evs {
 		ev := &evs[i]
 		targets, err := e.route(ctx, ev)
@@ -250,7 +281,14 @@ func (e *Engine) PublishDedup(ctx context.Context, evs []event.Event, window tim
 		}
 		ne := store.NewEvent{Event: *ev, IdempotentSince: now.Add(-window)}
 		for _, tg := range targets {
-			ne.Tasks = append(ne.Tasks, e.newTask(ev, tg, now, lease))
+			t := e.newTask(ev, tg, now, lease)
+			if !e.disp.room(&t) {
+				// Its queue is full: the task waits in the store, unleased,
+				// until the poller has room for it.
+				t.LeaseUntil = time.Time{}
+				overflow = true
+			}
+			ne.Tasks = append(ne.Tasks, t)
 		}
 		batch[i] = ne
 	}
@@ -268,10 +306,17 @@ func (e *Engine) PublishDedup(ctx context.Context, evs []event.Event, window tim
 		fresh = append(fresh, r.Event)
 		e.m.eventsAccepted.WithLabelValues(r.Event.Source).Inc()
 		ev := r.Event
+		leased := r.Tasks[:0:0]
 		for j := range r.Tasks {
-			r.Tasks[j].Event = &ev
+			if !r.Tasks[j].LeaseUntil.IsZero() {
+				r.Tasks[j].Event = &ev
+				leased = append(leased, r.Tasks[j])
+			}
 		}
-		e.disp.push(r.Tasks)
+		e.push(ctx, leased)
+	}
+	if overflow {
+		e.pokePoller()
 	}
 	if e.cfg.OnPublished != nil && len(fresh) > 0 {
 		e.cfg.OnPublished(fresh)
@@ -307,7 +352,7 @@ func (e *Engine) Retry(ctx context.Context, tenantID string, ids []string) ([]st
 	if err != nil {
 		return nil, fmt.Errorf("retry: %w", err)
 	}
-	e.disp.push(ts)
+	e.push(ctx, ts)
 	return ts, nil
 }
 
@@ -347,7 +392,7 @@ func (e *Engine) Replay(ctx context.Context, tenantID, eventID string) ([]string
 			added[i].Event = &ev
 			ids = append(ids, added[i].ID)
 		}
-		e.disp.push(added)
+		e.push(ctx, added)
 	}
 	if _, err := e.Retry(ctx, tenantID, ids[:len(existing)]); err != nil {
 		return nil, err
@@ -374,17 +419,19 @@ func (e *Engine) pollLoop(ctx context.Context) {
 		case <-t.C:
 		case <-e.poke:
 		}
-		for e.disp.size() < defaultMaxQueuedInProcs {
+		e.disp.kick() // re-check pauses under test clocks
+		for e.disp.size() < e.cfg.MaxQueued {
 			now := e.clock.Now()
-			ts, err := e.store.ClaimTasks(ctx, store.Claim{Now: now, LeaseUntil: now.Add(e.cfg.Lease), Limit: claimBatch})
+			limit := min(claimBatch, e.cfg.MaxQueued-e.disp.size())
+			ts, err := e.store.ClaimTasks(ctx, store.Claim{Now: now, LeaseUntil: now.Add(e.cfg.Lease), Limit: limit, Exclude: e.disp.full()})
 			if err != nil {
 				if ctx.Err() == nil {
 					e.log.ErrorContext(ctx, "claim tasks", "error", err)
 				}
 				break
 			}
-			e.disp.push(ts)
-			if len(ts) < claimBatch {
+			e.push(ctx, ts)
+			if len(ts) < limit {
 				break
 			}
 		}
@@ -412,20 +459,68 @@ func (e *Engine) heartbeatLoop(ctx context.Context) {
 	}
 }
 
+// push loads the limits of destinations new to the dispatcher (or not
+// refreshed lately) and queues the tasks.
+func (e *Engine) push(ctx context.Context, ts []store.Task) {
+	if len(ts) == 0 {
+		return
+	}
+	seen := map[string]bool{}
+	for i := range ts {
+		t := &ts[i]
+		k := destKey(t)
+		if seen[k] || !e.disp.needLimits(t, limitsMaxAge) {
+			continue
+		}
+		seen[k] = true
+		var l Limits
+		if ls, ok := e.cfg.Executors[t.Kind].(LimitSource); ok {
+			l = ls.Limits(ctx, t)
+		}
+		e.disp.setLimits(t, l)
+	}
+	e.disp.push(ts)
+}
+
 func (e *Engine) work() {
 	defer e.workers.Done()
 	for {
-		t := e.disp.take()
+		t, probe := e.disp.take()
 		if t == nil {
 			return
 		}
-		e.run(t)
-		e.disp.done(t)
+		if wait, until := e.mustWait(t); wait {
+			e.disp.requeue(t, probe, until)
+			continue
+		}
+		e.disp.done(t, probe, e.run(t))
 	}
 }
 
+// mustWait reports whether t, of an ordered destination, has to wait for an
+// older unfinished task of the same destination, and until when to pause.
+func (e *Engine) mustWait(t *store.Task) (bool, time.Time) {
+	if !e.disp.ordered(t) {
+		return false, time.Time{}
+	}
+	oldest, err := e.store.OldestUnfinished(e.runCtx, t.Kind, t.DestinationID)
+	if err != nil || oldest.ID == t.ID {
+		return false, time.Time{}
+	}
+	// Look again when the older task is due, and at least one poll later
+	// so the poller has claimed it.
+	return true, maxTime(oldest.NextAt, e.clock.Now().Add(e.cfg.PollInterval))
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
 // run executes one attempt of t and records its result.
-func (e *Engine) run(t *store.Task) {
+func (e *Engine) run(t *store.Task) result {
 	ctx := e.runCtx
 	ex := e.cfg.Executors[t.Kind]
 	start := e.clock.Now()
@@ -440,7 +535,7 @@ func (e *Engine) run(t *store.Task) {
 	if ctx.Err() != nil {
 		// Killed or stopped past the grace period: the attempt did not
 		// finish; the task keeps its lease and runs again later.
-		return
+		return result{}
 	}
 	dur := e.clock.Now().Sub(start)
 	a := out.Attempt
@@ -464,14 +559,19 @@ func (e *Engine) run(t *store.Task) {
 		}
 	}
 	r.Attempt = a
+	res := result{ran: !out.NotAttempted, failed: out.Err != nil && !out.NotAttempted}
+	if out.RetryAfter > 0 {
+		res.pauseFor = min(out.RetryAfter, MaxRetryAfter)
+	}
 	if err := e.writer.Complete([]store.TaskResult{r}); err != nil {
 		e.log.Error("record attempt", "task_id", t.ID, "error", err)
-		return
+		return res
 	}
 	e.m.observeAttempt(t, a, r.Status)
 	if r.Status == store.StatusRetrying && r.NextAt.Sub(e.clock.Now()) <= e.cfg.PollInterval {
 		e.pokeAt(r.NextAt)
 	}
+	return res
 }
 
 // pokeAt wakes the poller at t, for retries due sooner than the next poll.
