@@ -79,12 +79,24 @@ type Endpoint struct {
 	// Timeout is a Go duration string such as "15s".
 	Timeout string `json:"timeout"`
 	// RetrySchedule lists the delays before each retry as Go durations.
-	RetrySchedule  []string  `json:"retry_schedule"`
-	Enabled        bool      `json:"enabled"`
-	DisabledReason string    `json:"disabled_reason,omitempty"`
-	Secret         string    `json:"secret,omitempty"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	RetrySchedule []string `json:"retry_schedule"`
+	// MaxInFlight bounds concurrent deliveries (0: the server default).
+	MaxInFlight int `json:"max_in_flight,omitempty"`
+	// RateLimit bounds deliveries per second (0: unlimited).
+	RateLimit float64 `json:"rate_limit,omitempty"`
+	// Ordered delivers one at a time in accept order (FIFO).
+	Ordered        bool   `json:"ordered,omitempty"`
+	Enabled        bool   `json:"enabled"`
+	DisabledReason string `json:"disabled_reason,omitempty"`
+	// Circuit is the endpoint's circuit breaker on the node that answered:
+	// closed, open or half-open.
+	Circuit string `json:"circuit,omitempty"`
+	// FailingSince is when the endpoint started failing without a success
+	// since; absent while healthy.
+	FailingSince *time.Time `json:"failing_since,omitempty"`
+	Secret       string     `json:"secret,omitempty"`
+	CreatedAt    time.Time  `json:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
 }
 
 // EndpointCreate is the body of POST /v1/endpoints. Nil fields take defaults.
@@ -98,6 +110,9 @@ type EndpointCreate struct {
 	Headers       map[string]string `json:"headers,omitempty"`
 	Timeout       string            `json:"timeout,omitempty"`
 	RetrySchedule []string          `json:"retry_schedule,omitempty"`
+	MaxInFlight   int               `json:"max_in_flight,omitempty"`
+	RateLimit     float64           `json:"rate_limit,omitempty"`
+	Ordered       bool              `json:"ordered,omitempty"`
 	Enabled       *bool             `json:"enabled,omitempty"`
 }
 
@@ -113,6 +128,9 @@ type EndpointUpdate struct {
 	Headers       *map[string]string `json:"headers,omitempty"`
 	Timeout       *string            `json:"timeout,omitempty"`
 	RetrySchedule *[]string          `json:"retry_schedule,omitempty"`
+	MaxInFlight   *int               `json:"max_in_flight,omitempty"`
+	RateLimit     *float64           `json:"rate_limit,omitempty"`
+	Ordered       *bool              `json:"ordered,omitempty"`
 	Enabled       *bool              `json:"enabled,omitempty"`
 }
 
@@ -374,4 +392,36 @@ type Change struct {
 	ID     string `json:"id,omitempty"`
 	// Secret is the generated signing secret of a created endpoint.
 	Secret string `json:"secret,omitempty"`
+}
+
+// EventBatch is the body of POST /v1/events/batch: up to 1,000 events,
+// committed together.
+type EventBatch struct {
+	Events []EventCreate `json:"events"`
+}
+
+// BatchResult is the answer of POST /v1/events/batch, one result per
+// event in request order.
+type BatchResult struct {
+	Results []BatchItem `json:"results"`
+}
+
+// BatchItem is the outcome of one event of a batch: accepted (ID set),
+// duplicate (ID of the earlier event and Duplicate), or refused (Error).
+type BatchItem struct {
+	ID         string `json:"id,omitempty"`
+	Duplicate  bool   `json:"duplicate,omitempty"`
+	Deliveries *int   `json:"deliveries,omitempty"`
+	Error      *Error `json:"error,omitempty"`
+}
+
+// Recover is the body of POST /v1/endpoints/{id}/recover.
+type Recover struct {
+	// Since is the earliest time of failed deliveries to re-queue.
+	Since time.Time `json:"since"`
+}
+
+// Recovered is the answer of POST /v1/endpoints/{id}/recover.
+type Recovered struct {
+	Deliveries []string `json:"deliveries"`
 }

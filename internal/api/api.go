@@ -24,6 +24,10 @@ import (
 // DefaultMaxBody is the default request body limit (1 MiB).
 const DefaultMaxBody = 1 << 20
 
+// BatchMaxBody is the body limit of POST /v1/events/batch (16 MiB), or
+// MaxBody when that is larger.
+const BatchMaxBody = 16 << 20
+
 // Config configures New.
 type Config struct {
 	Store  store.Store
@@ -103,8 +107,10 @@ func (s *Server) Handler() http.Handler {
 	handle("DELETE /v1/endpoints/{id}", s.deleteEndpoint)
 	handle("POST /v1/endpoints/{id}/rotate-secret", s.rotateSecret)
 	handle("GET /v1/endpoints/{id}/secret", s.getSecret)
+	handle("POST /v1/endpoints/{id}/recover", s.recoverEndpoint)
 
 	handle("POST /v1/events", s.createEvent)
+	handle("POST /v1/events/batch", s.createEvents)
 	handle("GET /v1/events", s.listEvents)
 	handle("GET /v1/events/stream", s.streamEvents)
 	handle("GET /v1/events/{id}", s.getEvent)
@@ -169,7 +175,11 @@ func HashKey(key string) []byte {
 
 func (s *Server) authenticate(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBody)
+		limit := s.cfg.MaxBody
+		if r.URL.Path == "/v1/events/batch" {
+			limit = max(limit, BatchMaxBody)
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		a, err := s.authorize(r.Context(), r.Header.Get("Authorization"))
 		if err == nil {
 			err = h(w, r, a)

@@ -26,6 +26,9 @@ const (
 	maxRetrySchedule = 20
 	maxRetryDelay    = 7 * 24 * time.Hour
 	maxDescription   = 1000
+	// maxEndpointInFlight and maxRateLimit bound an endpoint's own limits.
+	maxEndpointInFlight = 1000
+	maxRateLimit        = 100000
 )
 
 var headerName = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+.^_|~-]{1,100}$`)
@@ -55,7 +58,7 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request, a *auth)
 		return err
 	}
 	s.cfg.Invalidate(a.tenantID)
-	out := endpointOut(ep)
+	out := s.endpointOut(ep)
 	out.Secret = secret
 	writeJSON(w, http.StatusCreated, out)
 	return nil
@@ -89,6 +92,7 @@ func createToUpdate(in client.EndpointCreate) client.EndpointUpdate {
 	if in.RetrySchedule != nil {
 		upd.RetrySchedule = &in.RetrySchedule
 	}
+	upd.MaxInFlight, upd.RateLimit, upd.Ordered = &in.MaxInFlight, &in.RateLimit, &in.Ordered
 	return upd
 }
 
@@ -167,6 +171,21 @@ func (s *Server) applyEndpoint(ctx context.Context, ep *store.Endpoint, u client
 		}
 		ep.RetrySchedule = sched
 	}
+	if u.MaxInFlight != nil {
+		if *u.MaxInFlight < 0 || *u.MaxInFlight > maxEndpointInFlight {
+			return invalid("max_in_flight", "must be from 0 (server default) to %d", maxEndpointInFlight)
+		}
+		ep.MaxInFlight = *u.MaxInFlight
+	}
+	if u.RateLimit != nil {
+		if *u.RateLimit < 0 || *u.RateLimit > maxRateLimit {
+			return invalid("rate_limit", "must be from 0 (unlimited) to %d events per second", maxRateLimit)
+		}
+		ep.RateLimit = *u.RateLimit
+	}
+	if u.Ordered != nil {
+		ep.Ordered = *u.Ordered
+	}
 	if u.Enabled != nil {
 		ep.Enabled = *u.Enabled
 		if ep.Enabled {
@@ -209,7 +228,7 @@ func parseSchedule(in []string) ([]time.Duration, error) {
 	return out, nil
 }
 
-func endpointOut(ep store.Endpoint) client.Endpoint {
+func (s *Server) endpointOut(ep store.Endpoint) client.Endpoint {
 	sched := ep.RetrySchedule
 	if sched == nil {
 		sched = engine.DefaultSchedule
@@ -222,11 +241,19 @@ func endpointOut(ep store.Endpoint) client.Endpoint {
 	if types == nil {
 		types = []string{}
 	}
-	return client.Endpoint{
+	out := client.Endpoint{
 		ID: ep.ID, Name: ep.Name, URL: ep.URL, Description: ep.Description, EventTypes: types, Filter: ep.Filter,
 		Format: ep.Format, Headers: ep.Headers, Timeout: ep.Timeout.String(), RetrySchedule: ss,
+		MaxInFlight: ep.MaxInFlight, RateLimit: ep.RateLimit, Ordered: ep.Ordered,
 		Enabled: ep.Enabled, DisabledReason: ep.DisabledReason, CreatedAt: ep.CreatedAt, UpdatedAt: ep.UpdatedAt,
 	}
+	if s.engine != nil {
+		out.Circuit = s.engine.Circuit(delivery.Kind, ep.ID)
+	}
+	if !ep.FailingSince.IsZero() {
+		out.FailingSince = &ep.FailingSince
+	}
+	return out
 }
 
 func (s *Server) getEndpoint(w http.ResponseWriter, r *http.Request, a *auth) error {
@@ -234,7 +261,7 @@ func (s *Server) getEndpoint(w http.ResponseWriter, r *http.Request, a *auth) er
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, endpointOut(ep))
+	writeJSON(w, http.StatusOK, s.endpointOut(ep))
 	return nil
 }
 
@@ -249,7 +276,7 @@ func (s *Server) listEndpoints(w http.ResponseWriter, r *http.Request, a *auth) 
 	}
 	out := make([]client.Endpoint, len(eps))
 	for i, ep := range eps {
-		out[i] = endpointOut(ep)
+		out[i] = s.endpointOut(ep)
 	}
 	writeJSON(w, http.StatusOK, pageOf(out, p, func(e client.Endpoint) string { return e.ID }))
 	return nil
@@ -272,7 +299,7 @@ func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request, a *auth)
 		return err
 	}
 	s.cfg.Invalidate(a.tenantID)
-	writeJSON(w, http.StatusOK, endpointOut(ep))
+	writeJSON(w, http.StatusOK, s.endpointOut(ep))
 	return nil
 }
 
@@ -321,7 +348,7 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request, a *auth) e
 		return err
 	}
 	s.cfg.Invalidate(a.tenantID)
-	out := endpointOut(ep)
+	out := s.endpointOut(ep)
 	out.Secret = secret
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -339,4 +366,44 @@ func (s *Server) getSecret(w http.ResponseWriter, r *http.Request, a *auth) erro
 		}
 	}
 	return fmt.Errorf("endpoint %s has no current secret", ep.ID)
+}
+
+// recoverEndpoint serves POST /v1/endpoints/{id}/recover: every failed
+// delivery of the endpoint updated since the given time runs again, oldest
+// first.
+func (s *Server) recoverEndpoint(w http.ResponseWriter, r *http.Request, a *auth) error {
+	var in client.Recover
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if in.Since.IsZero() {
+		return invalid("since", "is required, an RFC 3339 time such as 2026-01-02T15:04:05Z")
+	}
+	ep, err := s.store.GetEndpoint(r.Context(), a.tenantID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	ids := []string{}
+	q := store.TaskQuery{Page: store.Page{Limit: maxPageLimit}, Kind: delivery.Kind, DestinationID: ep.ID,
+		Status: store.StatusFailed, UpdatedSince: in.Since, Oldest: true}
+	for {
+		page, err := s.store.ListTasks(r.Context(), a.tenantID, q)
+		if err != nil {
+			return err
+		}
+		for _, t := range page {
+			ids = append(ids, t.ID)
+		}
+		if len(page) < q.Limit {
+			break
+		}
+		q.Cursor = page[len(page)-1].ID
+	}
+	for start := 0; start < len(ids); start += maxPageLimit {
+		if _, err := s.engine.Retry(r.Context(), a.tenantID, ids[start:min(start+maxPageLimit, len(ids))]); err != nil {
+			return err
+		}
+	}
+	writeJSON(w, http.StatusAccepted, client.Recovered{Deliveries: ids})
+	return nil
 }

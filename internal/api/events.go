@@ -2,8 +2,10 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"time"
 	"unicode/utf8"
@@ -23,37 +25,15 @@ func (s *Server) createEvent(w http.ResponseWriter, r *http.Request, a *auth) er
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	if err := event.ValidateType(in.Type); err != nil {
-		return fieldErr("type", err)
-	}
-	data := bytes.TrimSpace(in.Data)
-	if len(data) == 0 || data[0] != '{' {
-		return invalid("data", "must be a JSON object")
-	}
-	compact := new(bytes.Buffer)
-	if err := json.Compact(compact, data); err != nil {
-		return invalid("data", "not valid JSON: %v", err)
-	}
-	if depth(compact.Bytes()) > format.MaxDepth {
-		return invalid("data", "nested deeper than %d levels", format.MaxDepth)
-	}
-	key := in.IdempotencyKey
 	if h := r.Header.Get("Idempotency-Key"); h != "" {
-		if key != "" && key != h {
+		if in.IdempotencyKey != "" && in.IdempotencyKey != h {
 			return invalid("idempotency_key", "differs from the Idempotency-Key header")
 		}
-		key = h
+		in.IdempotencyKey = h
 	}
-	if len(key) > maxIdempotencyKey {
-		return invalid("idempotency_key", "must be at most %d characters", maxIdempotencyKey)
-	}
-	if err := s.validateData(r, a.tenantID, in.Type, compact.Bytes()); err != nil {
+	ev, err := s.prepareEvent(r.Context(), a.tenantID, in, s.now())
+	if err != nil {
 		return err
-	}
-	now := s.now()
-	ev := event.Event{
-		ID: event.NewID(event.PrefixEvent, now), TenantID: a.tenantID, Type: in.Type, Source: "api",
-		Data: compact.Bytes(), OccurredAt: now, IdempotencyKey: key, CreatedAt: now,
 	}
 	res, err := s.engine.Publish(r.Context(), []event.Event{ev})
 	if err != nil {
@@ -69,6 +49,82 @@ func (s *Server) createEvent(w http.ResponseWriter, r *http.Request, a *auth) er
 		out.Deliveries = &p.Tasks
 	}
 	writeJSON(w, status, out)
+	return nil
+}
+
+// prepareEvent validates one event of the API and builds it.
+func (s *Server) prepareEvent(ctx context.Context, tenantID string, in client.EventCreate, now time.Time) (event.Event, error) {
+	if err := event.ValidateType(in.Type); err != nil {
+		return event.Event{}, fieldErr("type", err)
+	}
+	data := bytes.TrimSpace(in.Data)
+	if len(data) == 0 || data[0] != '{' {
+		return event.Event{}, invalid("data", "must be a JSON object")
+	}
+	compact := new(bytes.Buffer)
+	if err := json.Compact(compact, data); err != nil {
+		return event.Event{}, invalid("data", "not valid JSON: %v", err)
+	}
+	if depth(compact.Bytes()) > format.MaxDepth {
+		return event.Event{}, invalid("data", "nested deeper than %d levels", format.MaxDepth)
+	}
+	if len(in.IdempotencyKey) > maxIdempotencyKey {
+		return event.Event{}, invalid("idempotency_key", "must be at most %d characters", maxIdempotencyKey)
+	}
+	if err := s.validateData(ctx, tenantID, in.Type, compact.Bytes()); err != nil {
+		return event.Event{}, err
+	}
+	return event.Event{
+		ID: event.NewID(event.PrefixEvent, now), TenantID: tenantID, Type: in.Type, Source: "api",
+		Data: compact.Bytes(), OccurredAt: now, IdempotencyKey: in.IdempotencyKey, CreatedAt: now,
+	}, nil
+}
+
+// MaxBatch is the most events one POST /v1/events/batch may carry.
+const MaxBatch = 1000
+
+// createEvents serves POST /v1/events/batch: every valid event is
+// committed in one group commit; each gets its own result.
+func (s *Server) createEvents(w http.ResponseWriter, r *http.Request, a *auth) error {
+	var in client.EventBatch
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if len(in.Events) == 0 || len(in.Events) > MaxBatch {
+		return invalid("events", "must hold 1 to %d events, got %d", MaxBatch, len(in.Events))
+	}
+	now := s.now()
+	results := make([]client.BatchItem, len(in.Events))
+	var evs []event.Event
+	var slots []int // index in results of each event in evs
+	for i, e := range in.Events {
+		ev, err := s.prepareEvent(r.Context(), a.tenantID, e, now)
+		if err != nil {
+			var ae *apiError
+			if !errors.As(err, &ae) {
+				return err
+			}
+			results[i].Error = &client.Error{Status: ae.status, Code: ae.code, Message: ae.message, Details: ae.details}
+			continue
+		}
+		evs = append(evs, ev)
+		slots = append(slots, i)
+	}
+	if len(evs) > 0 {
+		res, err := s.engine.Publish(r.Context(), evs)
+		if err != nil {
+			return err
+		}
+		for j, p := range res {
+			item := &results[slots[j]]
+			item.ID, item.Duplicate = p.Event.ID, p.Duplicate
+			if !p.Duplicate {
+				n := p.Tasks
+				item.Deliveries = &n
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, client.BatchResult{Results: results})
 	return nil
 }
 

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -130,8 +131,8 @@ func (c *schemaCache) get(raw []byte) (*jsonschema.Schema, error) {
 var printer = message.NewPrinter(language.English)
 
 // validateData checks data against the event type's schema, if it has one.
-func (s *Server) validateData(r *http.Request, tenantID, typ string, data json.RawMessage) error {
-	et, err := s.store.GetEventType(r.Context(), tenantID, typ)
+func (s *Server) validateData(ctx context.Context, tenantID, typ string, data json.RawMessage) error {
+	et, err := s.store.GetEventType(ctx, tenantID, typ)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && len(et.Schema) == 0) {
 		return nil
 	}

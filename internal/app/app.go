@@ -52,6 +52,9 @@ type Options struct {
 	PollInterval time.Duration
 	// Lease, when set, replaces the engine's lease duration (tests).
 	Lease time.Duration
+	// QueueCap and PruneInterval, when set, replace the engine's (tests).
+	QueueCap      int
+	PruneInterval time.Duration
 }
 
 // App is a running Hookline server.
@@ -149,7 +152,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		Executors: map[string]engine.Executor{delivery.Kind: exec, delivery.KindForward: delivery.NewForwarder(exec)},
 		Clock:     opts.Clock, Logger: log, Metrics: engine.NewMetrics(reg), Rand: opts.Rand,
 		Workers: cfg.Workers, MaxInFlight: cfg.MaxInFlight, ExclusiveStore: true,
-		PollInterval: opts.PollInterval, Lease: opts.Lease,
+		PollInterval: opts.PollInterval, Lease: opts.Lease, QueueCap: opts.QueueCap, PruneInterval: opts.PruneInterval,
 	})
 	if err != nil {
 		return nil, err

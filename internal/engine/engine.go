@@ -75,6 +75,11 @@ const (
 	// DefaultMaxQueued bounds the tasks held in memory in all.
 	DefaultMaxQueued = 20000
 	claimBatch       = 512
+	// DefaultRetention is how long finished events are kept.
+	DefaultRetention = 30 * 24 * time.Hour
+	// pruneBatch bounds the events one pruning transaction deletes, so the
+	// writer is never held for long.
+	pruneBatch = 500
 	// limitsMaxAge is how often a busy destination's limits are reloaded.
 	limitsMaxAge = 10 * time.Second
 )
@@ -103,6 +108,10 @@ type Config struct {
 	MaxQueued int
 	// Breaker configures the per-destination circuit breaker.
 	Breaker Breaker
+	// Retention is how long finished events, deliveries and attempts are
+	// kept; default 30 days. PruneInterval is how often pruning runs.
+	Retention     time.Duration
+	PruneInterval time.Duration
 	// Lease is how long a claimed task stays reserved; leases of running and
 	// queued tasks are renewed every Lease/3.
 	Lease time.Duration
@@ -149,6 +158,8 @@ func New(cfg Config) (*Engine, error) {
 	cfg.Workers = cmp.Or(cfg.Workers, DefaultWorkers)
 	cfg.MaxInFlight = cmp.Or(cfg.MaxInFlight, DefaultMaxInFlight)
 	cfg.QueueCap = cmp.Or(cfg.QueueCap, DefaultQueueCap)
+	cfg.Retention = cmp.Or(cfg.Retention, DefaultRetention)
+	cfg.PruneInterval = cmp.Or(cfg.PruneInterval, time.Minute)
 	cfg.MaxQueued = cmp.Or(cfg.MaxQueued, DefaultMaxQueued)
 	cfg.Breaker.Threshold = cmp.Or(cfg.Breaker.Threshold, DefaultBreaker.Threshold)
 	cfg.Breaker.Cooldown = cmp.Or(cfg.Breaker.Cooldown, DefaultBreaker.Cooldown)
@@ -196,9 +207,10 @@ func (e *Engine) Start(ctx context.Context) error {
 		e.workers.Add(1)
 		go e.work()
 	}
-	e.loops.Add(2)
+	e.loops.Add(3)
 	go e.pollLoop(loopCtx)
 	go e.heartbeatLoop(loopCtx)
+	go e.pruneLoop(loopCtx)
 	e.pokePoller()
 	return nil
 }
@@ -400,6 +412,12 @@ func (e *Engine) Replay(ctx context.Context, tenantID, eventID string) ([]string
 	return ids, nil
 }
 
+// Circuit reports the state of a destination's circuit breaker in this
+// process: closed, open or half-open.
+func (e *Engine) Circuit(kind, destinationID string) string {
+	return e.disp.circuit(kind, destinationID)
+}
+
 func (e *Engine) pokePoller() {
 	select {
 	case e.poke <- struct{}{}:
@@ -436,6 +454,47 @@ func (e *Engine) pollLoop(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// pruneLoop deletes finished events older than the retention in small
+// batches, yielding between them so deliveries never stall behind it.
+func (e *Engine) pruneLoop(ctx context.Context) {
+	defer e.loops.Done()
+	t := time.NewTicker(e.cfg.PruneInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		e.Prune(ctx)
+	}
+}
+
+// Prune deletes every finished event older than the retention, in batches,
+// and returns how many it deleted.
+func (e *Engine) Prune(ctx context.Context) int {
+	total := 0
+	for ctx.Err() == nil {
+		n, err := e.store.Prune(ctx, e.clock.Now().Add(-e.cfg.Retention), pruneBatch)
+		if err != nil {
+			if ctx.Err() == nil {
+				e.log.ErrorContext(ctx, "prune", "error", err)
+			}
+			break
+		}
+		total += n
+		e.m.pruned.Add(float64(n))
+		if n < pruneBatch {
+			break
+		}
+		select { // let queued writes through between batches
+		case <-ctx.Done():
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return total
 }
 
 // heartbeatLoop renews the leases of every task this process holds.

@@ -16,6 +16,7 @@ type Metrics struct {
 	deliveryLatency *prometheus.HistogramVec
 	batchRows       *prometheus.HistogramVec
 	batchDuration   *prometheus.HistogramVec
+	pruned          prometheus.Counter
 }
 
 // NewMetrics creates the engine's collectors and registers them with reg
@@ -45,8 +46,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 12),
 		}, []string{"op"}),
 	}
+	m.pruned = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "hookline_events_pruned_total", Help: "Finished events deleted by retention.",
+	})
 	if reg != nil {
-		reg.MustRegister(m.eventsAccepted, m.attempts, m.attemptDuration, m.deliveryLatency, m.batchRows, m.batchDuration)
+		reg.MustRegister(m.eventsAccepted, m.attempts, m.attemptDuration, m.deliveryLatency, m.batchRows, m.batchDuration, m.pruned)
 	}
 	return m
 }
