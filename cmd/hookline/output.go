@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/config"
 )
 
 // Values of --output.
@@ -45,9 +46,18 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// printError writes err for a person: API errors with their code, status and
-// details, command-line mistakes with a pointer to help.
+// printError writes err for a person: mistakes in a file as
+// "FILE:LINE: message" with the lines around it, API errors with their
+// code, status and details, command-line mistakes with a pointer to help.
 func printError(w io.Writer, err error) {
+	var fileErr *config.FileError
+	if errors.As(err, &fileErr) {
+		fmt.Fprintln(w, fileErr.Error())
+		if fileErr.Snippet != "" {
+			fmt.Fprintln(w, fileErr.Snippet)
+		}
+		return
+	}
 	var apiErr *client.Error
 	if errors.As(err, &apiErr) {
 		fmt.Fprintf(w, "error: %s (%s, HTTP %d)\n", apiErr.Message, apiErr.Code, apiErr.Status)

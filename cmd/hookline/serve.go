@@ -1,8 +1,13 @@
 package main
 
 import (
+	"context"
 	"io"
 	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -15,6 +20,7 @@ import (
 func newServeCmd(g *globals) *cobra.Command {
 	var (
 		path  string
+		watch bool
 		flags config.Config
 	)
 	cmd := &cobra.Command{
@@ -26,12 +32,34 @@ func newServeCmd(g *globals) *cobra.Command {
 On first start with an empty data dir it creates the "default" tenant and
 prints an admin API key once; set HOOKLINE_API_KEY to register a key of
 your choice instead. Deliveries to loopback and private addresses are
-refused unless --allow-private-networks or --allow-network CIDR is given.`,
+refused unless --allow-private-networks or --allow-network CIDR is given.
+
+The --config file may also declare event_types, endpoints, sources and
+subscriptions (as for 'hookline apply'); they are applied to the "default"
+tenant before the server listens, and a mistake in them stops the start
+with FILE:LINE. On SIGHUP, and with --watch whenever the file changes, the
+file is read and applied again without restarting the listener: a file with
+a mistake is logged and refused, and changed server keys are logged as
+needing a restart.`,
 		Args: cobra.NoArgs,
 		// serve needs no API key or server URL.
 		PersistentPreRunE: func(*cobra.Command, []string) error { return nil },
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := config.Load(path, g.lookup)
+			if watch && path == "" {
+				return usagef(cmd, "--watch needs --config FILE")
+			}
+			var (
+				cfg config.Config
+				raw []byte
+				rl  *reloader
+				err error
+			)
+			if path == "" {
+				cfg, err = config.Load("", g.lookup)
+			} else {
+				rl = &reloader{path: path, lookup: g.lookup}
+				cfg, raw, err = rl.load()
+			}
 			if err != nil {
 				return err
 			}
@@ -60,12 +88,23 @@ refused unless --allow-private-networks or --allow-network CIDR is given.`,
 			if err != nil {
 				return err
 			}
-			return a.Run(cmd.Context())
+			if rl == nil {
+				return a.Run(cmd.Context())
+			}
+			rl.log, rl.apply = log, a.Apply
+			if err := rl.applyDeclaration(cmd.Context(), cfg, raw); err != nil {
+				ctx, cancel := context.WithTimeout(context.WithoutCancel(cmd.Context()), cfg.ShutdownTimeout)
+				defer cancel()
+				_ = a.Stop(ctx)
+				return err
+			}
+			return runReloading(cmd.Context(), a, rl, watch)
 		},
 	}
 	d := config.Default()
 	f := cmd.Flags()
-	f.StringVarP(&path, "config", "c", "", "YAML config file (keys in docs/config.md)")
+	f.StringVarP(&path, "config", "c", "", "YAML config file: server keys and declared resources (docs/config.md); reloaded on SIGHUP")
+	f.BoolVar(&watch, "watch", false, "reload the --config file when it changes (checked every second)")
 	f.StringVar(&flags.Addr, "addr", d.Addr, "listen address (env "+config.EnvAddr+")")
 	f.StringVar(&flags.DataDir, "data-dir", d.DataDir, "data directory (env "+config.EnvDataDir+")")
 	f.BoolVar(&flags.AllowPrivateNetworks, "allow-private-networks", false,
@@ -74,6 +113,35 @@ refused unless --allow-private-networks or --allow-network CIDR is given.`,
 	f.StringVar(&flags.LogLevel, "log-level", d.LogLevel, "debug, info, warn or error (env "+config.EnvLogLevel+")")
 	f.StringVar(&flags.LogFormat, "log-format", d.LogFormat, "text or json (env "+config.EnvLogFormat+")")
 	return cmd
+}
+
+// runReloading runs a until ctx ends, reloading rl's file on SIGHUP and,
+// with watch, when it changes. Reloads end before a stops, so none races
+// the shutdown.
+func runReloading(ctx context.Context, a *app.App, rl *reloader, watch bool) error {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	var tick <-chan time.Time
+	if watch {
+		t := time.NewTicker(watchInterval)
+		defer t.Stop()
+		tick = t.C
+	}
+
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRun()
+	reloadCtx, stopReload := context.WithCancel(ctx)
+	defer stopReload()
+	runErr := make(chan error, 1)
+	go func() {
+		runErr <- a.Run(runCtx)
+		// The server failed on its own: stop reloading.
+		stopReload()
+	}()
+	rl.run(reloadCtx, hup, tick)
+	stopRun()
+	return <-runErr
 }
 
 func newLogger(w io.Writer, cfg config.Config) *slog.Logger {

@@ -161,7 +161,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	apiSrv := api.New(api.Config{
 		Store: st, Engine: eng, SourceChanged: receiver.Invalidate, Feed: hub,
 		Invalidate: func(tenantID string) { router.Invalidate(tenantID); exec.Invalidate(tenantID) },
-		Guard: guard, Clock: opts.Clock, Logger: log, MaxBody: cfg.MaxBodyBytes,
+		Guard:      guard, Clock: opts.Clock, Logger: log, MaxBody: cfg.MaxBodyBytes,
 	})
 	a := &App{cfg: cfg, log: log, store: st, engine: eng, api: apiSrv, lock: lock}
 	mux := http.NewServeMux()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -135,4 +136,8 @@ func (b *bundle) do(method, path, body string, headers ...string) (int, map[stri
 func eventually(t *testing.T, cond func() bool, msg string, args ...any) {
 	t.Helper()
 	require.Eventually(t, cond, 15*time.Second, 10*time.Millisecond, append([]any{msg}, args...)...)
+}
+
+func asClientError(err error, target **client.Error) bool {
+	return errors.As(err, target)
 }

@@ -1,6 +1,10 @@
 // Package config holds the server configuration: defaults, then an optional
 // YAML file, then HOOKLINE_* environment variables, then flags (applied by
 // the CLI), then Validate.
+//
+// The same YAML file may declare resources (event_types, endpoints,
+// sources, subscriptions) that serve and `hookline apply -f` apply; see
+// declare.go. Problems in the file are *FileError values naming the line.
 package config
 
 import (
@@ -8,11 +12,12 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/goccy/go-yaml"
+	"github.com/hookline/hookline/client"
 )
 
 // Config is the configuration of `hookline serve`. Every key is documented
@@ -45,6 +50,12 @@ type Config struct {
 	LogLevel string `yaml:"log_level"`
 	// LogFormat is text or json.
 	LogFormat string `yaml:"log_format"`
+
+	// Declaration holds the resources declared in the same file under
+	// event_types, endpoints, sources and subscriptions. serve applies them
+	// to the default tenant at start and on reload; they are not server
+	// settings.
+	client.Declaration `yaml:",inline"`
 }
 
 // Default returns the defaults.
@@ -62,17 +73,27 @@ func Default() Config {
 }
 
 // Load returns the defaults overlaid by the YAML file at path (if path is
-// not empty) and by HOOKLINE_* variables read through lookup.
+// not empty) and by HOOKLINE_* variables read through lookup. ${NAME}
+// references in the file's declaration are expanded through lookup too.
+// A mistake in the file is a *FileError.
 func Load(path string, lookup func(string) (string, bool)) (Config, error) {
+	if path == "" {
+		cfg := Default()
+		return cfg, cfg.applyEnv(lookup)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Default(), fmt.Errorf("read config: %w", err)
+	}
+	return Parse(path, data, lookup)
+}
+
+// Parse is Load for a file already read: data is the contents of the file
+// at path, which only names it in errors.
+func Parse(path string, data []byte, lookup func(string) (string, bool)) (Config, error) {
 	cfg := Default()
-	if path != "" {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return cfg, fmt.Errorf("read config: %w", err)
-		}
-		if err := yaml.UnmarshalWithOptions(data, &cfg, yaml.Strict()); err != nil {
-			return cfg, fmt.Errorf("config %s:\n%s", path, yaml.FormatError(err, false, true))
-		}
+	if err := decodeFile(path, data, &cfg, lookup); err != nil {
+		return cfg, err
 	}
 	if err := cfg.applyEnv(lookup); err != nil {
 		return cfg, err
@@ -129,6 +150,30 @@ func (c *Config) applyEnv(lookup func(string) (string, bool)) error {
 	parse(EnvMaxInFlight, func(v string) (err error) { c.MaxInFlight, err = strconv.Atoi(v); return })
 	parse(EnvShutdownTimeout, func(v string) (err error) { c.ShutdownTimeout, err = time.ParseDuration(v); return })
 	return errors.Join(errs...)
+}
+
+// RestartKeys returns the YAML keys of the server settings that differ
+// between c and next. They take effect only when the server restarts; the
+// declaration is not among them, as it is applied while running.
+func (c Config) RestartKeys(next Config) []string {
+	var keys []string
+	cv, nv := reflect.ValueOf(c), reflect.ValueOf(next)
+	t := cv.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Anonymous {
+			continue
+		}
+		a, b := cv.Field(i), nv.Field(i)
+		if a.Kind() == reflect.Slice && a.Len() == 0 && b.Len() == 0 {
+			continue
+		}
+		if !reflect.DeepEqual(a.Interface(), b.Interface()) {
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			keys = append(keys, name)
+		}
+	}
+	return keys
 }
 
 // Validate checks every key and names the first bad one.

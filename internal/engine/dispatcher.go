@@ -392,6 +392,17 @@ func (d *dispatcher) circuit(kind, destID string) string {
 	return "half-open"
 }
 
+// closeCircuit closes a destination's circuit: a person asked to deliver
+// now (retry, recover, replay), so the next attempt should not wait for
+// the cool-down.
+func (d *dispatcher) closeCircuit(t *store.Task) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if q := d.queues[destKey(t)]; q != nil {
+		q.failures, q.openUntil, q.cooldown = 0, time.Time{}, 0
+	}
+}
+
 // ordered reports whether t's destination delivers in order.
 func (d *dispatcher) ordered(t *store.Task) bool {
 	d.mu.Lock()

@@ -364,6 +364,9 @@ func (e *Engine) Retry(ctx context.Context, tenantID string, ids []string) ([]st
 	if err != nil {
 		return nil, fmt.Errorf("retry: %w", err)
 	}
+	for i := range ts {
+		e.disp.closeCircuit(&ts[i])
+	}
 	e.push(ctx, ts)
 	return ts, nil
 }
@@ -438,6 +441,7 @@ func (e *Engine) pollLoop(ctx context.Context) {
 		case <-e.poke:
 		}
 		e.disp.kick() // re-check pauses under test clocks
+		e.m.inMemory.Set(float64(e.disp.size()))
 		for e.disp.size() < e.cfg.MaxQueued {
 			now := e.clock.Now()
 			limit := min(claimBatch, e.cfg.MaxQueued-e.disp.size())

@@ -17,6 +17,7 @@ type Metrics struct {
 	batchRows       *prometheus.HistogramVec
 	batchDuration   *prometheus.HistogramVec
 	pruned          prometheus.Counter
+	inMemory        prometheus.Gauge
 }
 
 // NewMetrics creates the engine's collectors and registers them with reg
@@ -49,8 +50,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.pruned = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "hookline_events_pruned_total", Help: "Finished events deleted by retention.",
 	})
+	m.inMemory = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "hookline_tasks_in_memory", Help: "Tasks held in this process's dispatcher (queued or running); the rest wait in the store.",
+	})
 	if reg != nil {
-		reg.MustRegister(m.eventsAccepted, m.attempts, m.attemptDuration, m.deliveryLatency, m.batchRows, m.batchDuration, m.pruned)
+		reg.MustRegister(m.eventsAccepted, m.attempts, m.attemptDuration, m.deliveryLatency, m.batchRows, m.batchDuration, m.pruned, m.inMemory)
 	}
 	return m
 }

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/config"
+)
+
+func newApplyCmd(g *globals) *cobra.Command {
+	var (
+		path   string
+		dryRun bool
+	)
+	cmd := &cobra.Command{
+		Use:   "apply -f FILE",
+		Short: "Create or update the resources declared in a YAML file",
+		Long: `Create or update the event types, endpoints, sources and subscriptions
+declared in a YAML file (a hookline.yaml; server keys in it are ignored).
+Resources are matched by name: missing ones are created, differing ones
+updated, and resources the file does not name are left alone. ${NAME} in
+any value is replaced by the environment variable NAME ($${ stands for a
+literal ${).
+
+A mistake is reported as FILE:LINE: message, and nothing is changed.`,
+		Example: `  hookline apply -f hookline.yaml --dry-run
+  hookline apply -f hookline.yaml`,
+		Args: argsNamed(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if path == "" {
+				return usagef(cmd, "-f FILE is required")
+			}
+			d, raw, err := config.LoadDeclaration(path, g.lookup)
+			if err != nil {
+				return err
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			res, err := c.Apply(cmd.Context(), d, dryRun)
+			if err != nil {
+				return declarationError(path, raw, err)
+			}
+			var secrets []client.Change
+			for _, ch := range res.Changes {
+				if ch.Secret != "" {
+					secrets = append(secrets, ch)
+				}
+			}
+			err = g.render(cmd, res, func(w io.Writer) {
+				row(w, "KIND", "NAME", "ACTION", "ID")
+				for _, ch := range res.Changes {
+					row(w, ch.Kind, ch.Name, ch.Action, orDash(ch.ID))
+				}
+				for _, ch := range secrets {
+					fmt.Fprintf(w, "\nsigning secret of endpoint %s: %s\n", ch.Name, ch.Secret)
+				}
+			})
+			if len(secrets) > 0 {
+				shownOnce(cmd, "signing secret of a created endpoint")
+			}
+			if res.DryRun {
+				fmt.Fprintln(cmd.ErrOrStderr(), "Dry run: nothing was changed.")
+			}
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&path, "file", "f", "", "YAML file with the declaration (required)")
+	f.BoolVar(&dryRun, "dry-run", false, "validate and show what would change, without changing anything")
+	return cmd
+}
+
+// declarationError turns an error of applying the declaration read from
+// path, whose contents are raw, into a *config.FileError at the line of the
+// resource and field it is about. Other errors are returned as they are.
+func declarationError(path string, raw []byte, err error) error {
+	resource, field, msg, ok := applyErrorDetails(err)
+	if !ok {
+		return err
+	}
+	line, ok := config.Locate(raw, resource, field)
+	if !ok {
+		return err
+	}
+	return config.NewFileError(path, raw, line, msg)
+}
+
+// inProcessApplyError matches the message of a declaration error returned
+// by the API in process (serve), which is not a *client.Error: the resource
+// and name, then the field the same message carries in HTTP details.
+var inProcessApplyError = regexp.MustCompile(`^((?:event_types|endpoints|sources|subscriptions)\[\d+\]) \(.*?\): (.*)$`)
+
+// applyErrorDetails returns the resource ("sources[1]"), the field
+// ("verification.kind", may be empty) and the message of an apply error
+// about one declared resource; ok is false for any other error.
+func applyErrorDetails(err error) (resource, field, msg string, ok bool) {
+	var apiErr *client.Error
+	if errors.As(err, &apiErr) {
+		resource, _ = apiErr.Details["resource"].(string)
+		if resource == "" {
+			return "", "", "", false
+		}
+		field, _ = apiErr.Details["field"].(string)
+		return resource, field, apiErr.Message, true
+	}
+	m := inProcessApplyError.FindStringSubmatch(err.Error())
+	if m == nil {
+		return "", "", "", false
+	}
+	if f, _, found := strings.Cut(m[2], ": "); found && !strings.ContainsAny(f, " \t") {
+		field = f
+	}
+	return m[1], field, m[0], true
+}

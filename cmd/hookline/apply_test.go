@@ -1,0 +1,181 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookline/hookline/client"
+)
+
+const applyFile = `# resources only
+endpoints:
+  - name: billing
+    url: https://billing.example.com/hooks
+sources:
+  - name: github
+    verification:
+      kind: github
+      secrets: ["${GITHUB_SECRET}"]
+  - name: stripe
+    verification:
+      kind: strype
+`
+
+// writeTemp writes content to name in a temporary directory and returns
+// its path.
+func writeTemp(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+	return path
+}
+
+// applyFake answers POST /v1/apply with status and body and passes on the
+// declaration and query it received.
+func applyFake(t *testing.T, b *bundle, status int, body string) <-chan *http.Request {
+	t.Helper()
+	got := make(chan *http.Request, 1)
+	b.mux.HandleFunc("POST /v1/apply", func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(strings.NewReader(string(raw)))
+		got <- r
+		answer(w, status, body)
+	})
+	return got
+}
+
+func TestApplyPrintsChanges(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.env["GITHUB_SECRET"] = "gh-s3cret"
+	got := applyFake(t, b, http.StatusOK, `{"changes":[
+		{"kind":"endpoint","name":"billing","action":"created","id":"ep_1","secret":"whsec_bmV3"},
+		{"kind":"source","name":"github","action":"unchanged","id":"src_1"},
+		{"kind":"event_type","name":"order.created","action":"updated"}]}`)
+	path := writeTemp(t, "hookline.yaml", strings.Replace(applyFile, "strype", "stripe", 1))
+
+	res := b.run(t, "", "apply", "-f", path)
+	require.Equal(t, 0, res.code, res.stderr)
+
+	r := <-got
+	require.Empty(t, r.URL.RawQuery)
+	var d client.Declaration
+	require.NoError(t, json.NewDecoder(r.Body).Decode(&d))
+	require.Equal(t, []string{"gh-s3cret"}, d.Sources[0].Verification.Secrets, "${NAME} is expanded from the environment")
+	require.Equal(t, "https://billing.example.com/hooks", d.Endpoints[0].URL)
+
+	lines := strings.Split(res.stdout, "\n")
+	require.Regexp(t, `^KIND\s+NAME\s+ACTION\s+ID$`, lines[0])
+	require.Regexp(t, `^endpoint\s+billing\s+created\s+ep_1$`, lines[1])
+	require.Regexp(t, `^source\s+github\s+unchanged\s+src_1$`, lines[2])
+	require.Regexp(t, `^event_type\s+order.created\s+updated\s+-$`, lines[3])
+	require.Contains(t, res.stdout, "signing secret of endpoint billing: whsec_bmV3\n")
+	require.Contains(t, res.stderr, "shown only this once")
+	require.NotContains(t, res.stderr, "Dry run")
+}
+
+func TestApplyDryRunJSON(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.env["GITHUB_SECRET"] = "x"
+	got := applyFake(t, b, http.StatusOK, `{"dry_run":true,"changes":[{"kind":"source","name":"github","action":"created","id":"src_1"}]}`)
+	path := writeTemp(t, "hookline.yaml", applyFile)
+
+	res := b.run(t, "", "apply", "-f", path, "--dry-run", "-o", "json")
+	require.Equal(t, 0, res.code, res.stderr)
+	require.Equal(t, "dry_run=true", (<-got).URL.RawQuery)
+	var out client.ApplyResult
+	require.NoError(t, json.Unmarshal([]byte(res.stdout), &out))
+	require.True(t, out.DryRun)
+	require.Equal(t, "created", out.Changes[0].Action)
+	require.Contains(t, res.stderr, "Dry run: nothing was changed.")
+}
+
+func TestApplyErrorNamesFileAndLine(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.env["GITHUB_SECRET"] = "x"
+	applyFake(t, b, http.StatusUnprocessableEntity, `{"error":{"code":"validation_failed",
+		"message":"sources[1] (stripe): verification.kind: \"strype\" is not one of github, stripe",
+		"details":{"resource":"sources[1]","name":"stripe","field":"verification.kind"}}}`)
+	path := writeTemp(t, "hookline.yaml", applyFile)
+
+	res := b.run(t, "", "apply", "-f", path)
+	require.Equal(t, 1, res.code)
+	require.Empty(t, res.stdout)
+	want := path + `:12: sources[1] (stripe): verification.kind: "strype" is not one of github, stripe` + "\n"
+	require.True(t, strings.HasPrefix(res.stderr, want), res.stderr)
+	require.Contains(t, res.stderr, ">  12 |       kind: strype")
+}
+
+func TestApplyFileMistakes(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	requests := applyFake(t, b, http.StatusOK, `{"changes":[]}`)
+	cases := []struct {
+		content string
+		env     string
+		want    string
+	}{
+		{"sources:\n  - name: a\n    verificaton: {kind: none}\n", "", `hookline.yaml:3:5: unknown field "verificaton"`},
+		{"sources:\n  - name: a\n    max_body_bytes: big\n", "", "hookline.yaml:3:21: expected an integer, got a string"},
+		{applyFile, "", "hookline.yaml:9: sources[0].verification.secrets[0]: ${GITHUB_SECRET} is not set"},
+	}
+	for _, tc := range cases {
+		path := writeTemp(t, "hookline.yaml", tc.content)
+		res := b.run(t, "", "apply", "-f", path)
+		require.Equal(t, 1, res.code)
+		require.Contains(t, res.stderr, tc.want)
+	}
+	require.Empty(t, requests, "nothing is sent for a file with a mistake")
+
+	res := b.run(t, "", "apply")
+	require.Equal(t, 1, res.code)
+	require.Contains(t, res.stderr, "-f FILE is required")
+}
+
+func TestApplyErrorDetails(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name                 string
+		err                  error
+		resource, field, msg string
+		ok                   bool
+	}{
+		{
+			name: "http",
+			err: &client.Error{Status: 422, Code: "validation_failed", Message: "sources[0] (a): name: bad",
+				Details: map[string]any{"resource": "sources[0]", "name": "a", "field": "name"}},
+			resource: "sources[0]", field: "name", msg: "sources[0] (a): name: bad", ok: true,
+		},
+		{
+			name:     "in process",
+			err:      errors.New(`subscriptions[2] (s): destination.endpoint: no endpoint named "x" (declare it under endpoints or create it first)`),
+			resource: "subscriptions[2]", field: "destination.endpoint",
+			msg: `subscriptions[2] (s): destination.endpoint: no endpoint named "x" (declare it under endpoints or create it first)`, ok: true,
+		},
+		{
+			name:     "in process without a field",
+			err:      errors.New(`sources[0] (gh): source name "gh" is taken`),
+			resource: "sources[0]", msg: `sources[0] (gh): source name "gh" is taken`, ok: true,
+		},
+		{name: "http without a resource", err: &client.Error{Status: 400, Code: "invalid_json", Message: "malformed"}},
+		{name: "other", err: errors.New("apply source gh: database is locked")},
+	}
+	for _, tc := range cases {
+		resource, field, msg, ok := applyErrorDetails(tc.err)
+		assert.Equal(t, tc.ok, ok, tc.name)
+		assert.Equal(t, tc.resource, resource, tc.name)
+		assert.Equal(t, tc.field, field, tc.name)
+		assert.Equal(t, tc.msg, msg, tc.name)
+	}
+}

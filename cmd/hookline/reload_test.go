@@ -1,0 +1,283 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/app"
+	"github.com/hookline/hookline/internal/config"
+)
+
+// reloadBundle is a real server and a reloader of its config file.
+type reloadBundle struct {
+	srv  *live
+	path string
+	rl   *reloader
+	logs *syncBuffer
+}
+
+// setupReload starts a real server and applies content, written to a
+// config file, the way serve does at start.
+func setupReload(t *testing.T, content string) *reloadBundle {
+	t.Helper()
+	srv := startLive(t)
+	path := filepath.Join(t.TempDir(), "hookline.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+	logs := &syncBuffer{}
+	lookup := func(k string) (string, bool) {
+		v, ok := map[string]string{"HOOK_SECRET": "s3cret"}[k]
+		return v, ok
+	}
+	rl := &reloader{path: path, lookup: lookup, log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	cfg, raw, err := rl.load()
+	require.NoError(t, err)
+	rl.apply = srv.app.Apply
+	require.NoError(t, rl.applyDeclaration(t.Context(), cfg, raw))
+	return &reloadBundle{srv: srv, path: path, rl: rl, logs: logs}
+}
+
+// write replaces the config file.
+func (b *reloadBundle) write(t *testing.T, content string) {
+	t.Helper()
+	require.NoError(t, os.WriteFile(b.path, []byte(content), 0o600))
+}
+
+// source returns the declared source named name.
+func (b *reloadBundle) source(t *testing.T, name string) client.Source {
+	t.Helper()
+	page, err := b.srv.client.ListSources(t.Context(), client.ListOptions{})
+	require.NoError(t, err)
+	for _, src := range page.Data {
+		if src.Name == name {
+			return src
+		}
+	}
+	t.Fatalf("no source %q", name)
+	return client.Source{}
+}
+
+// endpointNames returns the names of the server's endpoints.
+func (b *reloadBundle) endpointNames(t *testing.T) []string {
+	t.Helper()
+	page, err := b.srv.client.ListEndpoints(t.Context(), client.ListOptions{})
+	require.NoError(t, err)
+	var names []string
+	for _, ep := range page.Data {
+		names = append(names, ep.Name)
+	}
+	return names
+}
+
+const reloadV1 = `workers: 8
+endpoints:
+  - name: relay
+    url: http://127.0.0.1:9/hooks
+sources:
+  - name: hooks
+    description: v1
+    verification: {kind: none}
+`
+
+const reloadV2 = `workers: 4
+endpoints:
+  - name: relay
+    url: http://127.0.0.1:9/hooks
+sources:
+  - name: hooks
+    description: v2
+    verification: {kind: hmac, secrets: ["${HOOK_SECRET}"], header: X-Signature}
+subscriptions:
+  - name: to-relay
+    event_types: ["hooks.*"]
+    destination: {kind: forward, endpoint: relay}
+`
+
+func TestReloadAppliesChanges(t *testing.T) {
+	t.Parallel()
+	b := setupReload(t, reloadV1)
+	require.Equal(t, "v1", b.source(t, "hooks").Description)
+	require.Contains(t, b.logs.String(), `msg="config resource created" kind=source name=hooks action=created`)
+	require.Contains(t, b.logs.String(), `secret="generated; read it with GET /v1/endpoints/`)
+	require.NotContains(t, b.logs.String(), "whsec_", "secrets stay out of logs")
+
+	b.write(t, reloadV2)
+	require.NoError(t, b.rl.reload(t.Context()))
+	src := b.source(t, "hooks")
+	require.Equal(t, "v2", src.Description)
+	require.Equal(t, "hmac", src.Verification.Kind, "${HOOK_SECRET} expanded and applied")
+	subs, err := b.srv.client.ListSubscriptions(t.Context(), client.ListOptions{})
+	require.NoError(t, err)
+	require.Len(t, subs.Data, 1)
+	require.Equal(t, "to-relay", subs.Data[0].Name)
+
+	logs := b.logs.String()
+	require.Contains(t, logs, `msg="config key changed; it needs a restart to take effect" key=workers`)
+	require.Contains(t, logs, `msg="config resource updated" kind=source name=hooks action=updated`)
+	require.Contains(t, logs, `msg="config resource created" kind=subscription name=to-relay`)
+	require.Contains(t, logs, `msg="config resource unchanged" kind=endpoint name=relay`)
+	require.Contains(t, logs, `msg="config reloaded"`)
+}
+
+func TestReloadRefusesBadFile(t *testing.T) {
+	t.Parallel()
+	b := setupReload(t, reloadV1)
+	before := b.source(t, "hooks")
+
+	cases := []struct {
+		name    string
+		content string
+		line    int
+		msg     string
+	}{
+		{
+			// The new endpoint is valid, and it must not be created either.
+			name: "refused by the API",
+			content: strings.Replace(reloadV1, "endpoints:\n", "endpoints:\n  - name: extra\n    url: http://127.0.0.1:9/extra\n", 1) +
+				"  - name: broken\n    verification:\n      kind: strype\n",
+			line: 13, msg: `sources[1] (broken): verification.kind: "strype" is not one of`,
+		},
+		{
+			name:    "unknown key",
+			content: strings.Replace(reloadV1, "description: v1", "descripton: v9", 1),
+			line:    7, msg: `unknown field "descripton"`,
+		},
+		{
+			name:    "unset variable",
+			content: strings.Replace(reloadV1, "description: v1", "description: ${NOT_SET}", 1),
+			line:    7, msg: "sources[0].description: ${NOT_SET} is not set",
+		},
+	}
+	for _, tc := range cases {
+		b.write(t, tc.content)
+		err := b.rl.reload(t.Context())
+		var fe *config.FileError
+		require.ErrorAs(t, err, &fe, tc.name)
+		require.Equal(t, tc.line, fe.Line, "%s: %v", tc.name, err)
+		require.Contains(t, fe.Msg, tc.msg, tc.name)
+		require.Contains(t, b.logs.String(), b.path+":"+strconv.Itoa(tc.line)+":", tc.name)
+
+		after := b.source(t, "hooks")
+		require.Equal(t, before.Description, after.Description, tc.name)
+		require.Equal(t, before.UpdatedAt, after.UpdatedAt, "%s: the running state is kept", tc.name)
+		require.Equal(t, []string{"relay"}, b.endpointNames(t), tc.name)
+	}
+	require.Contains(t, b.logs.String(), `msg="config reload refused; the running state is kept"`)
+}
+
+func TestReloadOnSignalAndWatch(t *testing.T) {
+	t.Parallel()
+	b := setupReload(t, reloadV1)
+	require.False(t, b.rl.changed(), "nothing changed since the start")
+
+	hup := make(chan os.Signal, 1)
+	tick := make(chan time.Time, 1)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); b.rl.run(ctx, hup, tick) }()
+	defer func() { cancel(); <-done }()
+
+	// A tick after the file changed reloads it.
+	b.write(t, strings.Replace(reloadV1, "description: v1", "description: watched", 1))
+	require.True(t, b.rl.changed())
+	tick <- time.Now()
+	require.Eventually(t, func() bool { return b.source(t, "hooks").Description == "watched" }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return !b.rl.changed() }, 10*time.Second, 10*time.Millisecond, "the new stamp is kept")
+
+	// SIGHUP reloads without a change of stamp being needed.
+	b.write(t, strings.Replace(reloadV1, "description: v1", "description: hup", 1))
+	hup <- os.Interrupt
+	require.Eventually(t, func() bool { return b.source(t, "hooks").Description == "hup" }, 10*time.Second, 10*time.Millisecond)
+	require.Contains(t, b.logs.String(), "reason=SIGHUP")
+	require.Contains(t, b.logs.String(), `reason="file changed"`)
+
+	// A deleted file is one refused reload, not one per tick.
+	require.NoError(t, os.Remove(b.path))
+	tick <- time.Now()
+	require.Eventually(t, func() bool { return strings.Count(b.logs.String(), "config reload refused") == 1 }, 10*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return !b.rl.changed() }, 10*time.Second, 10*time.Millisecond)
+	require.Equal(t, "hup", b.source(t, "hooks").Description)
+}
+
+func TestServeRefusesBadDeclarationAtStart(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	dataDir := filepath.Join(dir, "data")
+	path := filepath.Join(dir, "hookline.yaml")
+	content := "addr: 127.0.0.1:0\nsources:\n  - name: hooks\n    verification:\n      kind: nope\n"
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+	noEnv := func(string) (string, bool) { return "", false }
+
+	var stdout, stderr syncBuffer
+	code := run(t.Context(), []string{"serve", "--config", path, "--data-dir", dataDir}, strings.NewReader(""), &stdout, &stderr, noEnv)
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr.String(), path+`:5: sources[0] (hooks): verification.kind: "nope" is not one of`)
+	require.Contains(t, stderr.String(), ">   5 |       kind: nope")
+
+	// The failed start released the data dir.
+	cfg := config.Default()
+	cfg.DataDir = dataDir
+	a, err := app.New(t.Context(), cfg, app.Options{})
+	require.NoError(t, err)
+	require.NoError(t, a.Stop(t.Context()))
+
+	code = run(t.Context(), []string{"serve", "--watch"}, strings.NewReader(""), &stdout, &stderr, noEnv)
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr.String(), "--watch needs --config FILE")
+}
+
+func TestServeAppliesAndWatchesConfig(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "hookline.yaml")
+	write := func(desc string) {
+		content := "sources:\n  - name: hooks\n    description: " + desc + "\n    verification: {kind: none}\n"
+		require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+	}
+	write("first")
+	addr := freeAddr(t)
+	lookup := func(k string) (string, bool) {
+		v, ok := map[string]string{envAPIKey: liveKey}[k]
+		return v, ok
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	code := make(chan int, 1)
+	go func() {
+		code <- run(ctx, []string{"serve", "--config", path, "--watch", "--addr", addr, "--data-dir", filepath.Join(dir, "data")},
+			strings.NewReader(""), &stdout, &stderr, lookup)
+	}()
+
+	c := client.New("http://"+addr, liveKey)
+	description := func() string {
+		page, err := c.ListSources(t.Context(), client.ListOptions{})
+		if err != nil || len(page.Data) != 1 {
+			return ""
+		}
+		return page.Data[0].Description
+	}
+	require.Eventually(t, func() bool { return description() == "first" }, 20*time.Second, 10*time.Millisecond,
+		"the declaration is applied at start; logs: %s", &stderr)
+
+	write("second, after a change")
+	require.Eventually(t, func() bool { return description() == "second, after a change" }, 20*time.Second, 10*time.Millisecond,
+		"--watch applies the changed file; logs: %s", &stderr)
+	require.Contains(t, stderr.String(), `reason="file changed"`)
+
+	cancel()
+	select {
+	case got := <-code:
+		require.Equal(t, 0, got, "logs: %s", &stderr)
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop when its context ended")
+	}
+}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookline/hookline/client"
+)
+
+const sourceAnswer = `{"id":"src_1","name":"orders","path":"/in/orders","description":"shop",
+	"verification":{"kind":"hmac","secrets":["****cret"]},"event_type":{"path":"type","prefix":"shop."},
+	"dedup":{"paths":["id"],"window":"24h0m0s"},"enabled":true,"created_at":"2025-01-02T03:04:05Z"}`
+
+func TestSourcesCreate(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	got := make(chan client.SourceCreate, 1)
+	b.mux.HandleFunc("POST /v1/sources", func(w http.ResponseWriter, r *http.Request) {
+		var in client.SourceCreate
+		assert.NoError(t, json.NewDecoder(r.Body).Decode(&in))
+		got <- in
+		answer(w, http.StatusCreated, sourceAnswer)
+	})
+
+	res := b.run(t, "", "sources", "create", "orders", "--verification", "hmac",
+		"--secret", "s3cret", "--secret", "old,secret", "--event-type-path", "type", "--prefix", "shop.",
+		"--dedup-path", "id", "--dedup-window", "24h", "--description", "shop")
+	require.Equal(t, 0, res.code, res.stderr)
+
+	desc := "shop"
+	require.Equal(t, client.SourceCreate{
+		Name:         "orders",
+		Description:  &desc,
+		Verification: &client.Verification{Kind: "hmac", Secrets: []string{"s3cret", "old,secret"}},
+		EventType:    &client.SourceEventType{Path: "type", Prefix: "shop."},
+		Dedup:        &client.SourceDedup{Paths: []string{"id"}, Window: "24h0m0s"},
+	}, <-got)
+	require.Regexp(t, `(?m)^id:\s+src_1$`, res.stdout)
+	require.Regexp(t, `(?m)^path:\s+/in/orders$`, res.stdout)
+	require.Regexp(t, `(?m)^url:\s+http://127\.0\.0\.1:\d+/in/orders$`, res.stdout)
+	require.Regexp(t, `(?m)^verification:\s+hmac$`, res.stdout)
+	require.Regexp(t, `(?m)^secrets:\s+\*\*\*\*cret$`, res.stdout)
+	require.Regexp(t, `(?m)^event type:\s+path type, prefix shop\.$`, res.stdout)
+	require.Regexp(t, `(?m)^dedup:\s+paths id within 24h0m0s$`, res.stdout)
+}
+
+func TestSourcesCreateMinimal(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	got := make(chan string, 1)
+	b.mux.HandleFunc("POST /v1/sources", func(w http.ResponseWriter, r *http.Request) {
+		var raw json.RawMessage
+		assert.NoError(t, json.NewDecoder(r.Body).Decode(&raw))
+		got <- string(raw)
+		answer(w, http.StatusCreated, `{"id":"src_2","name":"hooks","path":"/in/hooks","verification":{"kind":"none"},"enabled":true}`)
+	})
+	res := b.run(t, "", "sources", "create", "hooks", "--verification", "none", "-o", "json")
+	require.Equal(t, 0, res.code, res.stderr)
+	require.JSONEq(t, `{"name":"hooks","verification":{"kind":"none"}}`, <-got, "unset groups are not sent")
+	var src client.Source
+	require.NoError(t, json.Unmarshal([]byte(res.stdout), &src))
+	require.Equal(t, "/in/hooks", src.Path)
+}
+
+func TestSourcesCreateRejectsBadFlagsLocally(t *testing.T) {
+	t.Parallel()
+	b := setup(t) // no routes: a request would fail with 404
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"a"}, "--verification is required"},
+		{[]string{"a", "--verification", "none", "--event-type-header", "X-Kind", "--event-type", "a.b"}, "--event-type-header and --event-type exclude each other"},
+		{[]string{"a", "--verification", "none", "--dedup-window", "-1h"}, "invalid --dedup-window"},
+		{[]string{"--verification", "none"}, "missing argument NAME"},
+	}
+	for _, tc := range cases {
+		res := b.run(t, "", append([]string{"sources", "create"}, tc.args...)...)
+		require.Equal(t, 1, res.code, tc.args)
+		require.Contains(t, res.stderr, tc.want, tc.args)
+		require.Contains(t, res.stderr, "Run 'hookline sources create --help' for usage.", tc.args)
+	}
+}
+
+func TestSourcesListGetDelete(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.mux.HandleFunc("GET /v1/sources", func(w http.ResponseWriter, r *http.Request) {
+		assert.Equal(t, "limit=1", r.URL.RawQuery)
+		answer(w, http.StatusOK, `{"data":[`+sourceAnswer+`],"next_cursor":"src_1"}`)
+	})
+	b.mux.HandleFunc("GET /v1/sources/{id}", func(w http.ResponseWriter, r *http.Request) {
+		answer(w, http.StatusOK, sourceAnswer)
+	})
+	deleted := make(chan string, 1)
+	b.mux.HandleFunc("DELETE /v1/sources/{id}", func(w http.ResponseWriter, r *http.Request) {
+		deleted <- r.PathValue("id")
+		w.WriteHeader(http.StatusNoContent)
+	})
+
+	res := b.run(t, "", "sources", "list", "--limit", "1")
+	require.Equal(t, 0, res.code, res.stderr)
+	require.Regexp(t, `(?m)^ID\s+NAME\s+VERIFICATION\s+PATH\s+ENABLED\s+CREATED$`, res.stdout)
+	require.Regexp(t, `(?m)^src_1\s+orders\s+hmac\s+/in/orders\s+true\s+2025-01-02T03:04:05Z$`, res.stdout)
+	require.Contains(t, res.stderr, "more results: add --cursor src_1")
+
+	res = b.run(t, "", "source", "get", "src_1")
+	require.Equal(t, 0, res.code, res.stderr)
+	require.Regexp(t, `(?m)^description:\s+shop$`, res.stdout)
+
+	res = b.run(t, "", "sources", "delete", "src_1")
+	require.Equal(t, 0, res.code, res.stderr)
+	require.Equal(t, "deleted source src_1\n", res.stdout)
+	require.Equal(t, "src_1", <-deleted)
+}
+
+func TestSourcesRejections(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.mux.HandleFunc("GET /v1/sources/{id}/rejections", func(w http.ResponseWriter, r *http.Request) {
+		assert.Equal(t, "src_1", r.PathValue("id"))
+		answer(w, http.StatusOK, `{"data":[{"id":"rj_1","created_at":"2025-01-02T03:04:05Z","reason":"verify github webhook: no signature matches",
+			"method":"POST","remote_addr":"192.0.2.1:5555","headers":{"X-Hub-Signature-256":"sha256=00"},"body":"{}"}]}`)
+	})
+
+	res := b.run(t, "", "sources", "rejections", "src_1")
+	require.Equal(t, 0, res.code, res.stderr)
+	require.Regexp(t, `(?m)^ID\s+TIME\s+METHOD\s+REMOTE\s+REASON$`, res.stdout)
+	require.Regexp(t, `(?m)^rj_1\s+2025-01-02T03:04:05Z\s+POST\s+192\.0\.2\.1:5555\s+verify github webhook: no signature matches$`, res.stdout)
+
+	res = b.run(t, "", "sources", "rejections", "src_1", "-o", "json")
+	require.Equal(t, 0, res.code, res.stderr)
+	var page client.Page[client.Rejection]
+	require.NoError(t, json.Unmarshal([]byte(res.stdout), &page))
+	require.Equal(t, "sha256=00", page.Data[0].Headers["X-Hub-Signature-256"])
+}

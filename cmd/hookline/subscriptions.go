@@ -1,0 +1,160 @@
+package main
+
+import (
+	"io"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hookline/hookline/client"
+)
+
+// destinationForward is the only subscription destination kind: relay the
+// event to an endpoint.
+const destinationForward = "forward"
+
+func newSubscriptionsCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "subscriptions",
+		Aliases: []string{"subscription"},
+		Short:   "Manage subscriptions that forward received events to endpoints",
+	}
+	cmd.AddCommand(
+		newSubscriptionsCreateCmd(g),
+		newSubscriptionsListCmd(g),
+		&cobra.Command{
+			Use:   "get ID",
+			Short: "Show a subscription",
+			Args:  argsNamed("ID"),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := g.client()
+				if err != nil {
+					return err
+				}
+				sub, err := c.GetSubscription(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				return g.render(cmd, sub, func(w io.Writer) { subscriptionTable(w, sub) })
+			},
+		},
+		&cobra.Command{
+			Use:   "delete ID",
+			Short: "Delete a subscription",
+			Args:  argsNamed("ID"),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := g.client()
+				if err != nil {
+					return err
+				}
+				if err := c.DeleteSubscription(cmd.Context(), args[0]); err != nil {
+					return err
+				}
+				return g.deleted(cmd, "subscription", args[0])
+			},
+		},
+	)
+	return cmd
+}
+
+func newSubscriptionsCreateCmd(g *globals) *cobra.Command {
+	var (
+		endpoint, name, filter, transform string
+		eventTypes                        []string
+	)
+	cmd := &cobra.Command{
+		Use:   "create",
+		Short: "Forward matching events to an endpoint",
+		Example: `  hookline subscriptions create --endpoint ep_01J… --event-type 'github.*' \
+    --filter 'event.data.repository.private == false' --name public-repos`,
+		Args: argsNamed(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if endpoint == "" {
+				return usagef(cmd, "--endpoint is required")
+			}
+			in := client.SubscriptionCreate{Destination: &client.SubDest{Kind: destinationForward, EndpointID: endpoint}}
+			f := cmd.Flags()
+			if f.Changed("name") {
+				in.Name = &name
+			}
+			if f.Changed("event-type") {
+				in.EventTypes = &eventTypes
+			}
+			if f.Changed("filter") {
+				in.Filter = &filter
+			}
+			if f.Changed("transform") {
+				in.Transform = &transform
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			sub, err := c.CreateSubscription(cmd.Context(), in)
+			if err != nil {
+				return err
+			}
+			return g.render(cmd, sub, func(w io.Writer) { subscriptionTable(w, sub) })
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&endpoint, "endpoint", "", "id of the endpoint events are forwarded to (required)")
+	f.StringSliceVar(&eventTypes, "event-type", nil, "event type or glob to forward, such as github.* (repeatable)")
+	f.StringVar(&filter, "filter", "", "expression an event must match, such as event.data.total > 100")
+	f.StringVar(&transform, "transform", "", "expression whose result replaces the forwarded data")
+	f.StringVar(&name, "name", "", "name, unique in the tenant")
+	return cmd
+}
+
+func newSubscriptionsListCmd(g *globals) *cobra.Command {
+	var opts client.ListOptions
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List subscriptions",
+		Args:  argsNamed(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			page, err := c.ListSubscriptions(cmd.Context(), opts)
+			if err != nil {
+				return err
+			}
+			err = g.render(cmd, page, func(w io.Writer) {
+				row(w, "ID", "NAME", "EVENT TYPES", "DESTINATION", "ENABLED", "CREATED")
+				for _, sub := range page.Data {
+					row(w, sub.ID, orDash(sub.Name), cell(list(sub.EventTypes)), destination(sub.Destination),
+						strconv.FormatBool(sub.Enabled), fmtTime(sub.CreatedAt))
+				}
+			})
+			nextPage(cmd, page.NextCursor)
+			return err
+		},
+	}
+	addListFlags(cmd, &opts)
+	return cmd
+}
+
+// destination shows a subscription's destination as "forward → ep_…".
+func destination(d client.SubDest) string {
+	if d.EndpointID == "" {
+		return orDash(d.Kind)
+	}
+	return d.Kind + " → " + d.EndpointID
+}
+
+// subscriptionTable writes one subscription as key-value rows.
+func subscriptionTable(w io.Writer, sub *client.Subscription) {
+	kv(w,
+		"id", sub.ID,
+		"name", orDash(sub.Name),
+		"event types", list(sub.EventTypes),
+		"filter", orDash(sub.Filter),
+		"transform", cell(sub.Transform),
+		"destination", destination(sub.Destination),
+		"enabled", strconv.FormatBool(sub.Enabled),
+		"created", fmtTime(sub.CreatedAt),
+		"updated", fmtTime(sub.UpdatedAt),
+	)
+}

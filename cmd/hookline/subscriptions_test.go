@@ -1,0 +1,75 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookline/hookline/client"
+)
+
+const subscriptionAnswer = `{"id":"sub_1","name":"public","event_types":["github.*"],"filter":"event.data.n > 1",
+	"destination":{"kind":"forward","endpoint_id":"ep_1"},"enabled":true,"created_at":"2025-01-02T03:04:05Z"}`
+
+func TestSubscriptionsCreate(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	got := make(chan string, 2)
+	b.mux.HandleFunc("POST /v1/subscriptions", func(w http.ResponseWriter, r *http.Request) {
+		var raw json.RawMessage
+		assert.NoError(t, json.NewDecoder(r.Body).Decode(&raw))
+		got <- string(raw)
+		answer(w, http.StatusCreated, subscriptionAnswer)
+	})
+
+	res := b.run(t, "", "subscriptions", "create", "--endpoint", "ep_1", "--event-type", "github.*", "--event-type", "stripe.charge.*",
+		"--filter", "event.data.n > 1", "--transform", `{"n": event.data.n}`, "--name", "public")
+	require.Equal(t, 0, res.code, res.stderr)
+	require.JSONEq(t, `{"name":"public","event_types":["github.*","stripe.charge.*"],"filter":"event.data.n > 1",
+		"transform":"{\"n\": event.data.n}","destination":{"kind":"forward","endpoint_id":"ep_1"}}`, <-got)
+	require.Regexp(t, `(?m)^id:\s+sub_1$`, res.stdout)
+	require.Regexp(t, `(?m)^destination:\s+forward → ep_1$`, res.stdout)
+
+	res = b.run(t, "", "subscriptions", "create", "--endpoint", "ep_1")
+	require.Equal(t, 0, res.code, res.stderr)
+	require.JSONEq(t, `{"destination":{"kind":"forward","endpoint_id":"ep_1"}}`, <-got, "unset fields are not sent")
+
+	res = b.run(t, "", "subscriptions", "create", "--event-type", "a.b")
+	require.Equal(t, 1, res.code)
+	require.Contains(t, res.stderr, "--endpoint is required")
+}
+
+func TestSubscriptionsListGetDelete(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.mux.HandleFunc("GET /v1/subscriptions", func(w http.ResponseWriter, r *http.Request) {
+		answer(w, http.StatusOK, `{"data":[`+subscriptionAnswer+`]}`)
+	})
+	b.mux.HandleFunc("GET /v1/subscriptions/{id}", func(w http.ResponseWriter, r *http.Request) {
+		answer(w, http.StatusOK, subscriptionAnswer)
+	})
+	deleted := make(chan string, 1)
+	b.mux.HandleFunc("DELETE /v1/subscriptions/{id}", func(w http.ResponseWriter, r *http.Request) {
+		deleted <- r.PathValue("id")
+		w.WriteHeader(http.StatusNoContent)
+	})
+
+	res := b.run(t, "", "subscriptions", "list")
+	require.Equal(t, 0, res.code, res.stderr)
+	require.Regexp(t, `(?m)^ID\s+NAME\s+EVENT TYPES\s+DESTINATION\s+ENABLED\s+CREATED$`, res.stdout)
+	require.Regexp(t, `(?m)^sub_1\s+public\s+github\.\*\s+forward → ep_1\s+true\s+2025-01-02T03:04:05Z$`, res.stdout)
+
+	res = b.run(t, "", "subscription", "get", "sub_1", "-o", "json")
+	require.Equal(t, 0, res.code, res.stderr)
+	var sub client.Subscription
+	require.NoError(t, json.Unmarshal([]byte(res.stdout), &sub))
+	require.Equal(t, "event.data.n > 1", sub.Filter)
+
+	res = b.run(t, "", "subscriptions", "delete", "sub_1", "-o", "json")
+	require.Equal(t, 0, res.code, res.stderr)
+	require.JSONEq(t, `{"id":"sub_1","deleted":true}`, res.stdout)
+	require.Equal(t, "sub_1", <-deleted)
+}
