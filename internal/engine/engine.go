@@ -63,12 +63,12 @@ type Router interface {
 
 // Defaults.
 const (
-	DefaultWorkers          = 64
-	DefaultMaxInFlight      = 10
-	DefaultLease            = time.Minute
-	DefaultPollInterval     = time.Second
-	DefaultIdempotencyTTL   = 24 * time.Hour
-	DefaultAttemptTimeout   = 5 * time.Minute
+	DefaultWorkers        = 64
+	DefaultMaxInFlight    = 10
+	DefaultLease          = time.Minute
+	DefaultPollInterval   = time.Second
+	DefaultIdempotencyTTL = 24 * time.Hour
+	DefaultAttemptTimeout = 5 * time.Minute
 	// DefaultQueueCap bounds the tasks one destination holds in memory;
 	// the rest wait in the store.
 	DefaultQueueCap = 1000

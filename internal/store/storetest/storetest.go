@@ -243,7 +243,7 @@ func testClaimAndComplete(t *testing.T, s store.Store) {
 	require.Empty(t, again, "a live lease is not claimed twice")
 
 	// After the lease expires both leased tasks are claimable again.
-	expired, err := s.ClaimTasks(ctx, store.Claim{Now: base.Add(2*time.Minute), LeaseUntil: base.Add(3*time.Minute), Limit: 10})
+	expired, err := s.ClaimTasks(ctx, store.Claim{Now: base.Add(2 * time.Minute), LeaseUntil: base.Add(3 * time.Minute), Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, expired, 2)
 
@@ -264,7 +264,7 @@ func testClaimAndComplete(t *testing.T, s store.Store) {
 	a.TaskID = c.ID
 	require.Equal(t, a, attempts[0])
 
-	retry, err := s.ClaimTasks(ctx, store.Claim{Now: base.Add(5*time.Second), LeaseUntil: base.Add(time.Minute), Limit: 10})
+	retry, err := s.ClaimTasks(ctx, store.Claim{Now: base.Add(5 * time.Second), LeaseUntil: base.Add(time.Minute), Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, retry, 1)
 	require.Equal(t, c.ID, retry[0].ID)
@@ -272,7 +272,7 @@ func testClaimAndComplete(t *testing.T, s store.Store) {
 	a2 := a
 	a2.ID, a2.Number, a2.Outcome, a2.ResponseStatus = "atm_2", 2, "success", 200
 	require.NoError(t, s.CompleteTasks(ctx, []store.TaskResult{{TaskID: c.ID, Attempt: a2, Status: store.StatusSucceeded}}))
-	done, err := s.ClaimTasks(ctx, store.Claim{Now: base.Add(time.Hour*24), LeaseUntil: base.Add(time.Hour*25), Limit: 10})
+	done, err := s.ClaimTasks(ctx, store.Claim{Now: base.Add(time.Hour * 24), LeaseUntil: base.Add(time.Hour * 25), Limit: 10})
 	require.NoError(t, err)
 	for _, d := range done {
 		require.NotEqual(t, c.ID, d.ID, "a succeeded task is never claimed")
@@ -297,7 +297,7 @@ func testRequeueAndRelease(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	require.Len(t, claimed, 1)
 	require.NoError(t, s.ExtendLeases(ctx, []string{id}, base.Add(time.Hour)))
-	claimed, err = s.ClaimTasks(ctx, store.Claim{Now: base.Add(2*time.Minute), LeaseUntil: base.Add(3*time.Minute), Limit: 10})
+	claimed, err = s.ClaimTasks(ctx, store.Claim{Now: base.Add(2 * time.Minute), LeaseUntil: base.Add(3 * time.Minute), Limit: 10})
 	require.NoError(t, err)
 	require.Empty(t, claimed)
 
