@@ -139,7 +139,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	var eng *engine.Engine
 	exec := delivery.NewExecutor(delivery.ExecutorConfig{
 		Store: st, Client: netguard.NewClient(guard), Clock: opts.Clock, Logger: log, UserAgent: "Hookline/" + Version,
-		Disabled: router.Invalidate,
+		Disabled: router.Invalidate, DisableAfter: cfg.DisableAfter,
 		// eng is set below, before anything runs.
 		Emit: func(ctx context.Context, e event.Event) error {
 			_, err := eng.Publish(ctx, []event.Event{e})
@@ -151,7 +151,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		Store: st, Routers: []engine.Router{router}, OnPublished: hub.Publish,
 		Executors: map[string]engine.Executor{delivery.Kind: exec, delivery.KindForward: delivery.NewForwarder(exec)},
 		Clock:     opts.Clock, Logger: log, Metrics: engine.NewMetrics(reg), Rand: opts.Rand,
-		Workers: cfg.Workers, MaxInFlight: cfg.MaxInFlight, ExclusiveStore: true,
+		Workers: cfg.Workers, MaxInFlight: cfg.MaxInFlight, ExclusiveStore: true, Retention: cfg.Retention,
+		Breaker:      engine.Breaker{Threshold: cfg.BreakerThreshold, Cooldown: cfg.BreakerCooldown},
 		PollInterval: opts.PollInterval, Lease: opts.Lease, QueueCap: opts.QueueCap, PruneInterval: opts.PruneInterval,
 	})
 	if err != nil {

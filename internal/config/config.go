@@ -46,6 +46,17 @@ type Config struct {
 	MaxInFlight int `yaml:"max_in_flight"`
 	// ShutdownTimeout bounds the graceful drain on SIGINT/SIGTERM.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// Retention is how long finished events, deliveries and attempts are
+	// kept before background pruning deletes them.
+	Retention time.Duration `yaml:"retention"`
+	// DisableAfter disables an endpoint that has failed without a single
+	// success for this long, and emits endpoint.disabled.
+	DisableAfter time.Duration `yaml:"disable_after"`
+	// BreakerThreshold is the number of consecutive failures that opens an
+	// endpoint's circuit; BreakerCooldown how long it stays open before a
+	// probe (doubling after a failed probe, up to 10 minutes).
+	BreakerThreshold int           `yaml:"breaker_threshold"`
+	BreakerCooldown  time.Duration `yaml:"breaker_cooldown"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level"`
 	// LogFormat is text or json.
@@ -61,14 +72,18 @@ type Config struct {
 // Default returns the defaults.
 func Default() Config {
 	return Config{
-		Addr:            "127.0.0.1:8080",
-		DataDir:         "./hookline-data",
-		MaxBodyBytes:    1 << 20,
-		Workers:         64,
-		MaxInFlight:     10,
-		ShutdownTimeout: 30 * time.Second,
-		LogLevel:        "info",
-		LogFormat:       "text",
+		Addr:             "127.0.0.1:8080",
+		DataDir:          "./hookline-data",
+		MaxBodyBytes:     1 << 20,
+		Workers:          64,
+		MaxInFlight:      10,
+		ShutdownTimeout:  30 * time.Second,
+		Retention:        30 * 24 * time.Hour,
+		DisableAfter:     5 * 24 * time.Hour,
+		BreakerThreshold: 10,
+		BreakerCooldown:  30 * time.Second,
+		LogLevel:         "info",
+		LogFormat:        "text",
 	}
 }
 
@@ -113,6 +128,10 @@ const (
 	EnvWorkers              = "HOOKLINE_WORKERS"
 	EnvMaxInFlight          = "HOOKLINE_MAX_IN_FLIGHT"
 	EnvShutdownTimeout      = "HOOKLINE_SHUTDOWN_TIMEOUT"
+	EnvRetention            = "HOOKLINE_RETENTION"
+	EnvDisableAfter         = "HOOKLINE_DISABLE_AFTER"
+	EnvBreakerThreshold     = "HOOKLINE_BREAKER_THRESHOLD"
+	EnvBreakerCooldown      = "HOOKLINE_BREAKER_COOLDOWN"
 	EnvLogLevel             = "HOOKLINE_LOG_LEVEL"
 	EnvLogFormat            = "HOOKLINE_LOG_FORMAT"
 )
@@ -149,6 +168,10 @@ func (c *Config) applyEnv(lookup func(string) (string, bool)) error {
 	parse(EnvWorkers, func(v string) (err error) { c.Workers, err = strconv.Atoi(v); return })
 	parse(EnvMaxInFlight, func(v string) (err error) { c.MaxInFlight, err = strconv.Atoi(v); return })
 	parse(EnvShutdownTimeout, func(v string) (err error) { c.ShutdownTimeout, err = time.ParseDuration(v); return })
+	parse(EnvRetention, func(v string) (err error) { c.Retention, err = time.ParseDuration(v); return })
+	parse(EnvDisableAfter, func(v string) (err error) { c.DisableAfter, err = time.ParseDuration(v); return })
+	parse(EnvBreakerThreshold, func(v string) (err error) { c.BreakerThreshold, err = strconv.Atoi(v); return })
+	parse(EnvBreakerCooldown, func(v string) (err error) { c.BreakerCooldown, err = time.ParseDuration(v); return })
 	return errors.Join(errs...)
 }
 
@@ -203,6 +226,18 @@ func (c Config) Validate() error {
 	}
 	if c.MaxInFlight < 1 || c.MaxInFlight > 1000 {
 		bad("max_in_flight", "must be from 1 to 1000, got %d", c.MaxInFlight)
+	}
+	if c.Retention < time.Hour {
+		bad("retention", "must be at least 1h, got %s", c.Retention)
+	}
+	if c.DisableAfter < time.Minute {
+		bad("disable_after", "must be at least 1m, got %s", c.DisableAfter)
+	}
+	if c.BreakerThreshold < 1 || c.BreakerThreshold > 10000 {
+		bad("breaker_threshold", "must be from 1 to 10000, got %d", c.BreakerThreshold)
+	}
+	if c.BreakerCooldown < time.Second || c.BreakerCooldown > 10*time.Minute {
+		bad("breaker_cooldown", "must be from 1s to 10m, got %s", c.BreakerCooldown)
 	}
 	if c.ShutdownTimeout < 0 {
 		bad("shutdown_timeout", "must not be negative")
