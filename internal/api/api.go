@@ -56,6 +56,10 @@ type Server struct {
 	clock   clock.Clock
 	log     *slog.Logger
 	schemas *schemaCache
+	// keys caches authenticated keys by hash; eventTypes caches event
+	// types (or their absence) by tenant and name.
+	keys       *ttlCache[*auth]
+	eventTypes *ttlCache[*store.EventType]
 }
 
 // New returns a Server.
@@ -74,7 +78,8 @@ func New(cfg Config) *Server {
 	}
 	cfg.MaxBody = cmp.Or(cfg.MaxBody, DefaultMaxBody)
 	cfg.SecretGrace = cmp.Or(cfg.SecretGrace, 24*time.Hour)
-	return &Server{cfg: cfg, store: cfg.Store, engine: cfg.Engine, clock: cfg.Clock, log: cfg.Logger, schemas: newSchemaCache()}
+	return &Server{cfg: cfg, store: cfg.Store, engine: cfg.Engine, clock: cfg.Clock, log: cfg.Logger, schemas: newSchemaCache(),
+		keys: newTTLCache[*auth](), eventTypes: newTTLCache[*store.EventType]()}
 }
 
 // now returns the current time at the precision the store keeps, so an
@@ -198,12 +203,19 @@ func (s *Server) authorize(ctx context.Context, header string) (*auth, error) {
 	if !ok || !strings.EqualFold(scheme, "Bearer") || key == "" || len(key) > 200 {
 		return nil, errorf(http.StatusUnauthorized, codeUnauthorized, "malformed Authorization header; send 'Authorization: Bearer <api key>'")
 	}
-	k, err := s.store.APIKeyByHash(ctx, HashKey(strings.TrimSpace(key)))
+	hash := HashKey(strings.TrimSpace(key))
+	now := s.clock.Now()
+	if a, ok := s.keys.get(string(hash), now); ok {
+		return a, nil
+	}
+	k, err := s.store.APIKeyByHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errorf(http.StatusUnauthorized, codeUnauthorized, "invalid API key")
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &auth{tenantID: k.TenantID, keyID: k.ID, admin: k.Admin}, nil
+	a := &auth{tenantID: k.TenantID, keyID: k.ID, admin: k.Admin}
+	s.keys.put(string(hash), a, now)
+	return a, nil
 }

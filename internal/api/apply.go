@@ -58,6 +58,7 @@ func (s *Server) Apply(ctx context.Context, tenantID string, d client.Declaratio
 		res.Changes = append(res.Changes, c)
 	}
 	if !dryRun {
+		s.eventTypes.clear()
 		s.cfg.Invalidate(tenantID)
 		for _, src := range d.Sources {
 			s.cfg.SourceChanged(src.Name)

@@ -50,6 +50,7 @@ func (s *Server) createEventType(w http.ResponseWriter, r *http.Request, a *auth
 		}
 		return err
 	}
+	s.eventTypes.drop(a.tenantID + "\x00" + et.Name)
 	writeJSON(w, http.StatusCreated, eventTypeOut(et))
 	return nil
 }
@@ -132,12 +133,12 @@ var printer = message.NewPrinter(language.English)
 
 // validateData checks data against the event type's schema, if it has one.
 func (s *Server) validateData(ctx context.Context, tenantID, typ string, data json.RawMessage) error {
-	et, err := s.store.GetEventType(ctx, tenantID, typ)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && len(et.Schema) == 0) {
-		return nil
-	}
+	et, err := s.eventType(ctx, tenantID, typ)
 	if err != nil {
 		return err
+	}
+	if et == nil || len(et.Schema) == 0 {
+		return nil
 	}
 	sch, err := s.schemas.get(et.Schema)
 	if err != nil {
@@ -159,6 +160,26 @@ func (s *Server) validateData(ctx context.Context, tenantID, typ string, data js
 	}
 	return errorf(http.StatusUnprocessableEntity, codeSchema, "data does not match the schema of %s at %s: %s",
 		typ, where, msg).with("path", path).with("event_type", typ)
+}
+
+// eventType returns a tenant's event type, or nil when it is not
+// registered, through the cache.
+func (s *Server) eventType(ctx context.Context, tenantID, name string) (*store.EventType, error) {
+	k := tenantID + "\x00" + name
+	now := s.clock.Now()
+	if et, ok := s.eventTypes.get(k, now); ok {
+		return et, nil
+	}
+	et, err := s.store.GetEventType(ctx, tenantID, name)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		s.eventTypes.put(k, nil, now)
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	s.eventTypes.put(k, &et, now)
+	return &et, nil
 }
 
 // firstViolation returns the JSON Pointer of the violation that sorts first

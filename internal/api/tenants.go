@@ -108,6 +108,8 @@ func (s *Server) deleteAPIKey(w http.ResponseWriter, r *http.Request, a *auth) e
 	if err := s.store.DeleteAPIKey(r.Context(), a.tenantID, id); err != nil {
 		return err
 	}
+	// The cache is keyed by hash, which a deleted key's id does not give.
+	s.keys.clear()
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

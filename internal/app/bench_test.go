@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"context"
+	"io"
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/app"
 	"github.com/hookline/hookline/internal/config"
@@ -65,6 +66,8 @@ func BenchmarkAcceptHTTP(b *testing.B) {
 						b.Error(err)
 						return
 					}
+					// Drain so the connection is reused, as a real publisher's is.
+					_, _ = io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()
 					if resp.StatusCode != http.StatusAccepted {
 						b.Errorf("status %d", resp.StatusCode)

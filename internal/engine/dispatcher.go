@@ -84,6 +84,9 @@ type dispatcher struct {
 	known   map[string]struct{} // ids of every task queued or running here
 	next    int
 	stopped bool
+	// starved is set when a task was left in the store for lack of room;
+	// the poller is poked once room comes back.
+	starved bool
 	timer   *time.Timer // wakes workers when the earliest pause ends
 	timerAt time.Time
 }
@@ -142,11 +145,12 @@ func (d *dispatcher) setLimits(t *store.Task, l Limits) {
 func (d *dispatcher) room(t *store.Task) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if len(d.known) >= d.totalCap {
+	q := d.queues[destKey(t)]
+	if len(d.known) >= d.totalCap || (q != nil && len(q.tasks)+q.inFlight >= d.queueCap) {
+		d.starved = true
 		return false
 	}
-	q := d.queues[destKey(t)]
-	return q == nil || len(q.tasks)+q.inFlight < d.queueCap
+	return true
 }
 
 // full lists destinations whose queues cannot take more tasks, for the
@@ -316,13 +320,17 @@ type result struct {
 }
 
 // done marks a task taken with take as finished and updates its
-// destination's circuit and pause.
-func (d *dispatcher) done(t *store.Task, probe bool, r result) {
+// destination's circuit and pause. It reports whether tasks left in the
+// store for lack of room should now be claimed.
+func (d *dispatcher) done(t *store.Task, probe bool, r result) (claim bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	delete(d.known, t.ID)
 	q := d.queues[destKey(t)]
 	q.inFlight--
+	if d.starved && len(q.tasks)+q.inFlight <= d.queueCap/2 && len(d.known) <= d.totalCap/2 {
+		d.starved, claim = false, true
+	}
 	now := d.clock.Now()
 	if probe {
 		q.probing = false
@@ -348,6 +356,7 @@ func (d *dispatcher) done(t *store.Task, probe bool, r result) {
 		}
 	}
 	d.cond.Broadcast()
+	return claim
 }
 
 // requeue puts a taken task back without running it and pauses its queue

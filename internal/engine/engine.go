@@ -284,7 +284,6 @@ func (e *Engine) PublishDedup(ctx context.Context, evs []event.Event, window tim
 	now := e.clock.Now()
 	lease := now.Add(e.cfg.Lease)
 	batch := make([]store.NewEvent, len(evs))
-	overflow := false
 	for i := range evs {
 		ev := &evs[i]
 		targets, err := e.route(ctx, ev)
@@ -295,10 +294,9 @@ func (e *Engine) PublishDedup(ctx context.Context, evs []event.Event, window tim
 		for _, tg := range targets {
 			t := e.newTask(ev, tg, now, lease)
 			if !e.disp.room(&t) {
-				// Its queue is full: the task waits in the store, unleased,
-				// until the poller has room for it.
+				// Its queue is full: the task waits in the store, unleased;
+				// the dispatcher pokes the poller once it has room.
 				t.LeaseUntil = time.Time{}
-				overflow = true
 			}
 			ne.Tasks = append(ne.Tasks, t)
 		}
@@ -326,9 +324,6 @@ func (e *Engine) PublishDedup(ctx context.Context, evs []event.Event, window tim
 			}
 		}
 		e.push(ctx, leased)
-	}
-	if overflow {
-		e.pokePoller()
 	}
 	if e.cfg.OnPublished != nil && len(fresh) > 0 {
 		e.cfg.OnPublished(fresh)
@@ -556,7 +551,9 @@ func (e *Engine) work() {
 			e.disp.requeue(t, probe, until)
 			continue
 		}
-		e.disp.done(t, probe, e.run(t))
+		if e.disp.done(t, probe, e.run(t)) {
+			e.pokePoller()
+		}
 	}
 }
 

@@ -16,7 +16,7 @@ const (
 	dialTimeout         = 30 * time.Second
 	keepAlive           = 30 * time.Second
 	maxIdleConns        = 1024
-	maxIdleConnsPerHost = 16
+	maxIdleConnsPerHost = 128
 	idleConnTimeout     = 90 * time.Second
 	tlsHandshakeTimeout = 10 * time.Second
 	expectContinue      = time.Second

@@ -308,7 +308,7 @@ func TestClientSettings(t *testing.T) {
 	transport, ok := client.Transport.(*http.Transport)
 	require.True(t, ok)
 	require.Nil(t, transport.Proxy)
-	require.Equal(t, 16, transport.MaxIdleConnsPerHost)
+	require.Equal(t, 128, transport.MaxIdleConnsPerHost)
 	require.Equal(t, 90*time.Second, transport.IdleConnTimeout)
 	require.Equal(t, 10*time.Second, transport.TLSHandshakeTimeout)
 	require.Zero(t, transport.ResponseHeaderTimeout)

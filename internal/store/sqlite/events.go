@@ -46,8 +46,7 @@ func (s *Store) AcceptEvents(ctx context.Context, evs []store.NewEvent) (_ []sto
 				out[i] = store.Accepted{Event: out[j].Event, Duplicate: true}
 				continue
 			}
-			prev, err := scanEvent(tx.QueryRowContext(ctx, `SELECT `+eventCols+` FROM events
-				WHERE tenant_id = ? AND idempotency_key = ? AND created_at >= ? ORDER BY id DESC LIMIT 1`,
+			prev, err := scanEvent(tx.StmtContext(ctx, s.stmt.idemCheck).QueryRowContext(ctx,
 				e.TenantID, e.IdempotencyKey, ms(ne.IdempotentSince)))
 			switch {
 			case err == nil:
@@ -63,12 +62,11 @@ func (s *Store) AcceptEvents(ctx context.Context, evs []store.NewEvent) (_ []sto
 		if e.IdempotencyKey != "" {
 			idem = e.IdempotencyKey
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO events (id, tenant_id, type, source, data, occurred_at, idempotency_key, created_at, raw, headers)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, e.TenantID, e.Type, e.Source, []byte(e.Data), ms(e.OccurredAt), idem,
+		if _, err := tx.StmtContext(ctx, s.stmt.insertEvent).ExecContext(ctx, e.ID, e.TenantID, e.Type, e.Source, []byte(e.Data), ms(e.OccurredAt), idem,
 			ms(e.CreatedAt), e.Raw, toJSON(orEmpty(e.Headers))); err != nil {
 			return nil, fmt.Errorf("accept events: insert event: %w", err)
 		}
-		if err := insertTasks(ctx, tx, ne.Tasks); err != nil {
+		if err := insertTasks(ctx, tx.StmtContext(ctx, s.stmt.insertTask), ne.Tasks); err != nil {
 			return nil, fmt.Errorf("accept events: %w", err)
 		}
 		out[i] = store.Accepted{Event: e, Tasks: ne.Tasks}
@@ -79,10 +77,10 @@ func (s *Store) AcceptEvents(ctx context.Context, evs []store.NewEvent) (_ []sto
 	return out, nil
 }
 
-func insertTasks(ctx context.Context, tx *sql.Tx, ts []store.Task) error {
+// insertTasks inserts tasks with the prepared insertTask statement.
+func insertTasks(ctx context.Context, st *sql.Stmt, ts []store.Task) error {
 	for _, t := range ts {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tasks (id, tenant_id, event_id, event_type, kind, destination_id, status,
-			attempts, next_at, lease_until, last_error, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		if _, err := st.ExecContext(ctx,
 			t.ID, t.TenantID, t.EventID, t.EventType, t.Kind, t.DestinationID, t.Status, t.Attempts, ms(t.NextAt),
 			ms(t.LeaseUntil), t.LastError, ms(t.CreatedAt), ms(t.UpdatedAt)); err != nil {
 			return fmt.Errorf("insert task: %w", err)

@@ -45,6 +45,11 @@ type Store struct {
 	w   *sql.DB // single connection: all writes
 	r   *sql.DB // read pool
 	box *secretbox.Box
+	// Statements of the hot write paths, prepared once on the write
+	// connection: parsing SQL was a tenth of the accept path's CPU.
+	stmt struct {
+		idemCheck, insertEvent, insertTask, insertAttempt, completeTask *sql.Stmt
+	}
 }
 
 // Open opens (creating if needed) the database at cfg.Path and applies
@@ -80,7 +85,38 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	return &Store{w: w, r: r, box: cfg.Box}, nil
+	s := &Store{w: w, r: r, box: cfg.Box}
+	if err := s.prepare(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) prepare(ctx context.Context) error {
+	for _, p := range []struct {
+		dst **sql.Stmt
+		sql string
+	}{
+		{&s.stmt.idemCheck, `SELECT ` + eventCols + ` FROM events
+			WHERE tenant_id = ? AND idempotency_key = ? AND created_at >= ? ORDER BY id DESC LIMIT 1`},
+		{&s.stmt.insertEvent, `INSERT INTO events (id, tenant_id, type, source, data, occurred_at, idempotency_key, created_at, raw, headers)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&s.stmt.insertTask, `INSERT INTO tasks (id, tenant_id, event_id, event_type, kind, destination_id, status,
+			attempts, next_at, lease_until, last_error, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&s.stmt.insertAttempt, `INSERT INTO attempts (id, task_id, tenant_id, number, started_at, duration_us, outcome,
+			request_url, request_headers, request_body, response_status, response_headers, response_body, error)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&s.stmt.completeTask, `UPDATE tasks SET status = ?, attempts = ?, next_at = ?, lease_until = 0,
+			last_error = ?, updated_at = ? WHERE id = ?`},
+	} {
+		st, err := s.w.PrepareContext(ctx, p.sql)
+		if err != nil {
+			return fmt.Errorf("prepare statement: %w", err)
+		}
+		*p.dst = st
+	}
+	return nil
 }
 
 // Migrate applies every pending embedded migration to db.

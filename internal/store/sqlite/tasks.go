@@ -198,18 +198,16 @@ func (s *Store) CompleteTasks(ctx context.Context, rs []store.TaskResult) error 
 		return fmt.Errorf("complete tasks: begin: %w", err)
 	}
 	defer tx.Rollback()
+	insertAttempt, completeTask := tx.StmtContext(ctx, s.stmt.insertAttempt), tx.StmtContext(ctx, s.stmt.completeTask)
 	for _, r := range rs {
 		a := r.Attempt
-		if _, err := tx.ExecContext(ctx, `INSERT INTO attempts (id, task_id, tenant_id, number, started_at, duration_us, outcome,
-			request_url, request_headers, request_body, response_status, response_headers, response_body, error)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		if _, err := insertAttempt.ExecContext(ctx,
 			a.ID, r.TaskID, a.TenantID, a.Number, ms(a.StartedAt), a.Duration.Microseconds(), a.Outcome, a.RequestURL,
 			toJSON(orEmpty(a.RequestHeaders)), a.RequestBody, a.ResponseStatus, toJSON(orEmpty(a.ResponseHeaders)),
 			a.ResponseBody, a.Error); err != nil {
 			return fmt.Errorf("complete tasks: insert attempt: %w", err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET status = ?, attempts = ?, next_at = ?, lease_until = 0,
-			last_error = ?, updated_at = ? WHERE id = ?`,
+		if _, err := completeTask.ExecContext(ctx,
 			r.Status, a.Number, ms(r.NextAt), r.LastError, ms(a.StartedAt.Add(a.Duration)), r.TaskID); err != nil {
 			return fmt.Errorf("complete tasks: update task: %w", err)
 		}
@@ -265,7 +263,7 @@ func (s *Store) AddTasks(ctx context.Context, ts []store.Task) error {
 		return fmt.Errorf("add tasks: begin: %w", err)
 	}
 	defer tx.Rollback()
-	if err := insertTasks(ctx, tx, ts); err != nil {
+	if err := insertTasks(ctx, tx.StmtContext(ctx, s.stmt.insertTask), ts); err != nil {
 		return fmt.Errorf("add tasks: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
