@@ -190,6 +190,18 @@ func (c *Client) SendEvent(ctx context.Context, in EventCreate) (*Event, error) 
 	return doJSON[Event](ctx, c, r)
 }
 
+// SendEvents publishes up to 1,000 events in one request and commit; each
+// gets its own result (accepted, duplicate, or refused with an error).
+func (c *Client) SendEvents(ctx context.Context, in EventBatch) (*BatchResult, error) {
+	return doJSON[BatchResult](ctx, c, call{action: "send events", method: http.MethodPost, path: "/v1/events/batch", body: in})
+}
+
+// RecoverEndpoint re-queues every failed delivery of endpoint id updated
+// since in.Since, oldest first.
+func (c *Client) RecoverEndpoint(ctx context.Context, id string, in Recover) (*Recovered, error) {
+	return doJSON[Recovered](ctx, c, call{action: "recover endpoint", method: http.MethodPost, path: "/v1/endpoints/{id}/recover", id: id, body: in})
+}
+
 // GetEvent returns the event id.
 func (c *Client) GetEvent(ctx context.Context, id string) (*Event, error) {
 	return doJSON[Event](ctx, c, call{action: "get event", method: http.MethodGet, path: "/v1/events/{id}", id: id})

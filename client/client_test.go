@@ -71,6 +71,30 @@ func TestRoutes(t *testing.T) {
 			},
 		},
 		{
+			name: "send events",
+			call: func(ctx context.Context, c *client.Client) (any, error) {
+				return c.SendEvents(ctx, client.EventBatch{Events: []client.EventCreate{{Type: "a.b", Data: []byte(`{}`)}}})
+			},
+			status: 200, answer: `{"results":[{"id":"evt_1","deliveries":1},{"error":{"code":"validation_failed","message":"x"}}]}`,
+			method: "POST", path: "/v1/events/batch", body: `{"events":[{"type":"a.b","data":{}}]}`,
+			check: func(t *testing.T, got any) {
+				res := got.(*client.BatchResult).Results
+				require.Equal(t, "evt_1", res[0].ID)
+				require.Equal(t, "validation_failed", res[1].Error.Code)
+			},
+		},
+		{
+			name: "recover endpoint",
+			call: func(ctx context.Context, c *client.Client) (any, error) {
+				return c.RecoverEndpoint(ctx, "ep_1", client.Recover{Since: after})
+			},
+			status: 202, answer: `{"deliveries":["dlv_1","dlv_2"]}`,
+			method: "POST", path: "/v1/endpoints/ep_1/recover", body: `{"since":"2025-01-02T03:04:05Z"}`,
+			check: func(t *testing.T, got any) {
+				require.Equal(t, []string{"dlv_1", "dlv_2"}, got.(*client.Recovered).Deliveries)
+			},
+		},
+		{
 			name: "delete api key",
 			call: func(ctx context.Context, c *client.Client) (any, error) {
 				return nil, c.DeleteAPIKey(ctx, "key_1")

@@ -58,7 +58,32 @@ func newEndpointsCmd(g *globals) *cobra.Command {
 			},
 		},
 		newEndpointsRotateCmd(g),
+		newEndpointsRecoverCmd(g),
 	)
+	return cmd
+}
+
+func newEndpointsRecoverCmd(g *globals) *cobra.Command {
+	var since time.Duration
+	cmd := &cobra.Command{
+		Use:   "recover ID",
+		Short: "Re-queue every failed delivery of an endpoint since a time, oldest first",
+		Args:  argsNamed("ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			res, err := c.RecoverEndpoint(cmd.Context(), args[0], client.Recover{Since: time.Now().Add(-since)})
+			if err != nil {
+				return err
+			}
+			return g.render(cmd, res, func(w io.Writer) {
+				fmt.Fprintf(w, "re-queued %d failed deliveries\n", len(res.Deliveries))
+			})
+		},
+	}
+	cmd.Flags().DurationVar(&since, "since", 24*time.Hour, "how far back to look, such as 2h")
 	return cmd
 }
 
@@ -114,6 +139,11 @@ func newEndpointsCreateCmd(g *globals) *cobra.Command {
 	f.StringArrayVar(&headers, "header", nil, "extra request header K=V (repeatable)")
 	f.DurationVar(&timeout, "timeout", 0, "request timeout such as 15s (server default when unset)")
 	f.StringVar(&in.Description, "description", "", "description")
+	f.StringVar(&in.Name, "name", "", "unique name (declarative config refers to endpoints by name)")
+	f.IntVar(&in.MaxInFlight, "max-in-flight", 0, "concurrent deliveries to this endpoint (server default when 0)")
+	f.Float64Var(&in.RateLimit, "rate-limit", 0, "deliveries per second (unlimited when 0)")
+	f.BoolVar(&in.Ordered, "ordered", false, "deliver one at a time in accept order (FIFO)")
+	f.StringSliceVar(&in.RetrySchedule, "retry-schedule", nil, "delays before each retry, such as 5s,5m,30m (server default when unset)")
 	return cmd
 }
 
