@@ -412,6 +412,43 @@ func (d *dispatcher) closeCircuit(t *store.Task) {
 	}
 }
 
+// evict removes the queued tasks of destinations matching in and returns
+// their ids; running ones finish where they are.
+func (d *dispatcher) evict(in func(destID string) bool) []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var ids []string
+	kept := d.active[:0]
+	for _, q := range d.active {
+		if !in(q.destID) {
+			kept = append(kept, q)
+			continue
+		}
+		for _, t := range q.tasks {
+			ids = append(ids, t.ID)
+			delete(d.known, t.ID)
+		}
+		q.tasks, q.active = nil, false
+	}
+	clear(d.active[len(kept):])
+	d.active = kept
+	d.next = 0
+	return ids
+}
+
+// running counts attempts in flight for destinations matching in.
+func (d *dispatcher) running(in func(destID string) bool) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for _, q := range d.queues {
+		if in(q.destID) {
+			n += q.inFlight
+		}
+	}
+	return n
+}
+
 // ordered reports whether t's destination delivers in order.
 func (d *dispatcher) ordered(t *store.Task) bool {
 	d.mu.Lock()

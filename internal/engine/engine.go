@@ -122,6 +122,9 @@ type Config struct {
 	// OnPublished, when set, is called with every newly committed event
 	// (live feeds); it must not block.
 	OnPublished func([]event.Event)
+	// Cluster, when set, shares the store with other nodes: destinations
+	// are spread over nodes by bucket leases and new work is announced.
+	Cluster *ClusterConfig
 	// ExclusiveStore says this process alone uses the store (SQLite): leases
 	// left by a crashed run are dropped at start so its work resumes at once.
 	ExclusiveStore bool
@@ -139,6 +142,11 @@ type Engine struct {
 	disp   *dispatcher
 
 	poke    chan struct{}
+
+	cluster   *ClusterConfig
+	startedAt time.Time
+	ownMu     sync.RWMutex
+	own       ownership
 	cancel  context.CancelFunc // stops poller and heartbeat
 	runCtx  context.Context    // attempts run under it; cancelled by Kill or a late Stop
 	abort   context.CancelFunc
@@ -160,6 +168,16 @@ func New(cfg Config) (*Engine, error) {
 	cfg.QueueCap = cmp.Or(cfg.QueueCap, DefaultQueueCap)
 	cfg.Retention = cmp.Or(cfg.Retention, DefaultRetention)
 	cfg.PruneInterval = cmp.Or(cfg.PruneInterval, time.Minute)
+	if c := cfg.Cluster; c != nil {
+		if c.Coordinator == nil || c.NodeID == "" {
+			return nil, errors.New("engine: a cluster needs a coordinator and a node id")
+		}
+		if cfg.ExclusiveStore {
+			return nil, errors.New("engine: a shared store cannot be exclusive")
+		}
+		c.Heartbeat = cmp.Or(c.Heartbeat, 2*time.Second)
+		c.BucketLease = cmp.Or(c.BucketLease, 3*c.Heartbeat)
+	}
 	cfg.MaxQueued = cmp.Or(cfg.MaxQueued, DefaultMaxQueued)
 	cfg.Breaker.Threshold = cmp.Or(cfg.Breaker.Threshold, DefaultBreaker.Threshold)
 	cfg.Breaker.Cooldown = cmp.Or(cfg.Breaker.Cooldown, DefaultBreaker.Cooldown)
@@ -182,7 +200,7 @@ func New(cfg Config) (*Engine, error) {
 	e := &Engine{
 		cfg: cfg, store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, m: cfg.Metrics, rnd: cfg.Rand,
 		disp: newDispatcher(cfg.Clock, cfg.MaxInFlight, cfg.QueueCap, cfg.MaxQueued, cfg.Breaker),
-		poke: make(chan struct{}, 1),
+		poke: make(chan struct{}, 1), cluster: cfg.Cluster, startedAt: cfg.Clock.Now(),
 	}
 	e.writer = newWriter(cfg.Store, e.m.observeBatch)
 	return e, nil
@@ -211,6 +229,19 @@ func (e *Engine) Start(ctx context.Context) error {
 	go e.pollLoop(loopCtx)
 	go e.heartbeatLoop(loopCtx)
 	go e.pruneLoop(loopCtx)
+	if e.cluster != nil {
+		if err := e.rebalance(ctx); err != nil {
+			e.log.WarnContext(ctx, "cluster: first heartbeat", "error", err)
+		}
+		e.loops.Add(2)
+		go e.clusterLoop(loopCtx)
+		go func() {
+			defer e.loops.Done()
+			if err := e.cluster.Coordinator.Listen(loopCtx, e.pokePoller); err != nil && loopCtx.Err() == nil {
+				e.log.ErrorContext(loopCtx, "cluster: listen for work", "error", err)
+			}
+		}()
+	}
 	e.pokePoller()
 	return nil
 }
@@ -237,6 +268,12 @@ func (e *Engine) Stop(ctx context.Context) error {
 	if len(queued) > 0 {
 		if rerr := e.store.ReleaseTasks(context.Background(), queued); rerr != nil {
 			err = fmt.Errorf("engine stop: %w", rerr)
+		}
+	}
+	if e.cluster != nil {
+		// Hand this node's buckets over at once rather than at lease expiry.
+		if rerr := e.cluster.Coordinator.Release(context.Background(), e.cluster.NodeID, e.allBuckets()); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("engine stop: release buckets: %w", rerr))
 		}
 	}
 	close(e.writer.quit)
@@ -284,6 +321,7 @@ func (e *Engine) PublishDedup(ctx context.Context, evs []event.Event, window tim
 	now := e.clock.Now()
 	lease := now.Add(e.cfg.Lease)
 	batch := make([]store.NewEvent, len(evs))
+	foreign := false
 	for i := range evs {
 		ev := &evs[i]
 		targets, err := e.route(ctx, ev)
@@ -293,7 +331,11 @@ func (e *Engine) PublishDedup(ctx context.Context, evs []event.Event, window tim
 		ne := store.NewEvent{Event: *ev, IdempotentSince: now.Add(-window)}
 		for _, tg := range targets {
 			t := e.newTask(ev, tg, now, lease)
-			if !e.disp.room(&t) {
+			if !e.owns(&t) {
+				// Another node dispatches it; it is announced after commit.
+				t.LeaseUntil = time.Time{}
+				foreign = true
+			} else if !e.disp.room(&t) {
 				// Its queue is full: the task waits in the store, unleased;
 				// the dispatcher pokes the poller once it has room.
 				t.LeaseUntil = time.Time{}
@@ -325,6 +367,9 @@ func (e *Engine) PublishDedup(ctx context.Context, evs []event.Event, window tim
 		}
 		e.push(ctx, leased)
 	}
+	if foreign {
+		e.announce(ctx)
+	}
 	if e.cfg.OnPublished != nil && len(fresh) > 0 {
 		e.cfg.OnPublished(fresh)
 	}
@@ -355,15 +400,35 @@ func (e *Engine) newTask(ev *event.Event, tg Target, now, lease time.Time) store
 // resend is a new attempt on the same task. Unknown ids are skipped.
 func (e *Engine) Retry(ctx context.Context, tenantID string, ids []string) ([]store.Task, error) {
 	now := e.clock.Now()
-	ts, err := e.store.RequeueTasks(ctx, tenantID, ids, now, now.Add(e.cfg.Lease))
+	lease := now.Add(e.cfg.Lease)
+	if e.cluster != nil {
+		// The owner of each destination claims it; the lease expires now.
+		lease = now
+	}
+	ts, err := e.store.RequeueTasks(ctx, tenantID, ids, now, lease)
 	if err != nil {
 		return nil, fmt.Errorf("retry: %w", err)
 	}
 	for i := range ts {
 		e.disp.closeCircuit(&ts[i])
 	}
+	if e.cluster != nil {
+		e.announce(ctx)
+		e.pokePoller()
+		return ts, nil
+	}
 	e.push(ctx, ts)
 	return ts, nil
+}
+
+// announce tells the other nodes there is new work for them.
+func (e *Engine) announce(ctx context.Context) {
+	if e.cluster == nil {
+		return
+	}
+	if err := e.cluster.Coordinator.Notify(context.WithoutCancel(ctx)); err != nil {
+		e.log.WarnContext(ctx, "cluster: announce work", "error", err)
+	}
 }
 
 // Replay sends an event again: its existing tasks run again and
@@ -391,18 +456,29 @@ func (e *Engine) Replay(ctx context.Context, tenantID, eventID string) ([]string
 	var added []store.Task
 	for _, tg := range targets {
 		if !have[tg] {
-			added = append(added, e.newTask(&ev, tg, now, now.Add(e.cfg.Lease)))
+			t := e.newTask(&ev, tg, now, now.Add(e.cfg.Lease))
+			if !e.owns(&t) {
+				t.LeaseUntil = time.Time{}
+			}
+			added = append(added, t)
 		}
 	}
 	if len(added) > 0 {
 		if err := e.store.AddTasks(ctx, added); err != nil {
 			return nil, fmt.Errorf("replay: %w", err)
 		}
+		var local []store.Task
 		for i := range added {
 			added[i].Event = &ev
 			ids = append(ids, added[i].ID)
+			if !added[i].LeaseUntil.IsZero() {
+				local = append(local, added[i])
+			}
 		}
-		e.push(ctx, added)
+		e.push(ctx, local)
+		if len(local) < len(added) {
+			e.announce(ctx)
+		}
 	}
 	if _, err := e.Retry(ctx, tenantID, ids[:len(existing)]); err != nil {
 		return nil, err
@@ -437,10 +513,17 @@ func (e *Engine) pollLoop(ctx context.Context) {
 		}
 		e.disp.kick() // re-check pauses under test clocks
 		e.m.inMemory.Set(float64(e.disp.size()))
+		var buckets []int
+		if e.cluster != nil {
+			if buckets = e.ownedBuckets(); len(buckets) == 0 {
+				continue
+			}
+		}
 		for e.disp.size() < e.cfg.MaxQueued {
 			now := e.clock.Now()
 			limit := min(claimBatch, e.cfg.MaxQueued-e.disp.size())
-			ts, err := e.store.ClaimTasks(ctx, store.Claim{Now: now, LeaseUntil: now.Add(e.cfg.Lease), Limit: limit, Exclude: e.disp.full()})
+			ts, err := e.store.ClaimTasks(ctx, store.Claim{Now: now, LeaseUntil: now.Add(e.cfg.Lease), Limit: limit,
+				Exclude: e.disp.full(), Buckets: buckets})
 			if err != nil {
 				if ctx.Err() == nil {
 					e.log.ErrorContext(ctx, "claim tasks", "error", err)

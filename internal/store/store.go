@@ -213,6 +213,11 @@ type Claim struct {
 	// Exclude lists destination ids whose tasks are not wanted now (their
 	// queues are full).
 	Exclude []string
+	// Buckets, when not nil, keeps only tasks whose destination falls in
+	// one of these buckets: get_byte(decode(md5(destination_id), 'hex'),
+	// 3) & 63 (engine.Bucket). Only drivers shared by several nodes
+	// (those implementing engine.Coordinator) must honour it.
+	Buckets []int
 }
 
 // Page asks for one page of a list, newest first.

@@ -1,0 +1,261 @@
+package engine
+
+import (
+	"context"
+	"crypto/md5"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/hookline/hookline/internal/store"
+)
+
+// NumBuckets is the number of partitions destinations are spread over when
+// several nodes share one database. Each bucket is owned by one node at a
+// time through a lease, so every destination is dispatched by one node and
+// its limits (max in flight, rate, order, circuit) hold cluster-wide.
+const NumBuckets = 64
+
+// Bucket returns the bucket of a destination: the low six bits of the
+// fourth byte of the MD5 of its id. Stores compute the same in SQL
+// (get_byte(decode(md5(id), 'hex'), 3) & 63).
+func Bucket(destinationID string) int {
+	h := md5.Sum([]byte(destinationID))
+	return int(h[3] & (NumBuckets - 1))
+}
+
+// Node is one Hookline process sharing the database.
+type Node struct {
+	ID          string
+	Addr        string
+	StartedAt   time.Time
+	HeartbeatAt time.Time
+}
+
+// Ownership is which node holds a bucket and until when.
+type Ownership struct {
+	Bucket     int
+	NodeID     string
+	LeaseUntil time.Time
+}
+
+// Coordinator is implemented by stores that several nodes share
+// (PostgreSQL): membership, bucket leases and work announcements.
+type Coordinator interface {
+	// Heartbeat records node as alive at now and returns the nodes whose
+	// heartbeat is newer than now-ttl, this one included.
+	Heartbeat(ctx context.Context, node Node, now time.Time, ttl time.Duration) ([]Node, error)
+	// Acquire takes or renews the leases of buckets for nodeID until
+	// until, where they are free, expired at now or already its own, and
+	// returns the buckets it holds after the call.
+	Acquire(ctx context.Context, nodeID string, buckets []int, now, until time.Time) ([]int, error)
+	// Release gives buckets up.
+	Release(ctx context.Context, nodeID string, buckets []int) error
+	// Owners lists every bucket's lease.
+	Owners(ctx context.Context) ([]Ownership, error)
+	// Notify announces new work to every node.
+	Notify(ctx context.Context) error
+	// Listen calls fn on every announcement until ctx ends, reconnecting
+	// as needed.
+	Listen(ctx context.Context, fn func()) error
+}
+
+// ClusterConfig enables cluster mode.
+type ClusterConfig struct {
+	Coordinator Coordinator
+	NodeID      string
+	Addr        string
+	// Heartbeat is how often membership and bucket leases are renewed;
+	// BucketLease how long a bucket lease lasts (default 3 heartbeats).
+	Heartbeat   time.Duration
+	BucketLease time.Duration
+}
+
+// ClusterStatus is the cluster as this node sees it.
+type ClusterStatus struct {
+	Self   string
+	Nodes  []Node
+	Owners []Ownership
+}
+
+// desiredBuckets spreads buckets over live nodes: bucket b goes to the
+// node at index b mod n of the ids in sorted order, so every node computes
+// the same plan from the same membership.
+func desiredBuckets(self string, nodes []Node) []int {
+	ids := make([]string, 0, len(nodes))
+	for _, n := range nodes {
+		ids = append(ids, n.ID)
+	}
+	sort.Strings(ids)
+	i := slices.Index(ids, self)
+	if i < 0 {
+		return nil
+	}
+	var out []int
+	for b := range NumBuckets {
+		if b%len(ids) == i {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// ownership is this node's view of the buckets it owns.
+type ownership struct {
+	owned [NumBuckets]bool
+}
+
+// owns reports whether this node dispatches t's destination. Without a
+// cluster every destination is local.
+func (e *Engine) owns(t *store.Task) bool {
+	if e.cluster == nil {
+		return true
+	}
+	e.ownMu.RLock()
+	defer e.ownMu.RUnlock()
+	return e.own.owned[Bucket(t.DestinationID)]
+}
+
+func (e *Engine) ownedBuckets() []int {
+	e.ownMu.RLock()
+	defer e.ownMu.RUnlock()
+	var out []int
+	for b, ok := range e.own.owned {
+		if ok {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// clusterLoop renews membership and bucket leases, takes the buckets this
+// node should own and hands over those it should not, draining them first
+// so no destination runs on two nodes at once.
+func (e *Engine) clusterLoop(ctx context.Context) {
+	defer e.loops.Done()
+	c := e.cluster
+	t := time.NewTicker(c.Heartbeat)
+	defer t.Stop()
+	for {
+		if err := e.rebalance(ctx); err != nil && ctx.Err() == nil {
+			e.log.WarnContext(ctx, "cluster heartbeat", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (e *Engine) rebalance(ctx context.Context) error {
+	c := e.cluster
+	now := e.clock.Now()
+	nodes, err := c.Coordinator.Heartbeat(ctx, Node{ID: c.NodeID, Addr: c.Addr, StartedAt: e.startedAt}, now, c.BucketLease)
+	if err != nil {
+		return fmt.Errorf("heartbeat: %w", err)
+	}
+	want := desiredBuckets(c.NodeID, nodes)
+	// Hand over what this node should no longer own before taking more.
+	var drop []int
+	for _, b := range e.ownedBuckets() {
+		if !slices.Contains(want, b) {
+			drop = append(drop, b)
+		}
+	}
+	if len(drop) > 0 {
+		e.setOwned(drop, false)
+		e.drain(ctx, drop)
+		if err := c.Coordinator.Release(ctx, c.NodeID, drop); err != nil {
+			return fmt.Errorf("release buckets: %w", err)
+		}
+	}
+	held, err := c.Coordinator.Acquire(ctx, c.NodeID, want, now, now.Add(c.BucketLease))
+	if err != nil {
+		// Leases not renewed may expire: stop dispatching rather than risk
+		// running a destination on two nodes.
+		e.setOwnedExactly(nil)
+		e.drain(ctx, e.allBuckets())
+		return fmt.Errorf("acquire buckets: %w", err)
+	}
+	gained := e.setOwnedExactly(held)
+	if gained {
+		e.pokePoller()
+	}
+	return nil
+}
+
+func (e *Engine) allBuckets() []int {
+	out := make([]int, NumBuckets)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+func (e *Engine) setOwned(buckets []int, v bool) {
+	e.ownMu.Lock()
+	defer e.ownMu.Unlock()
+	for _, b := range buckets {
+		e.own.owned[b] = v
+	}
+}
+
+// setOwnedExactly replaces the owned set and reports whether it grew.
+func (e *Engine) setOwnedExactly(buckets []int) bool {
+	e.ownMu.Lock()
+	defer e.ownMu.Unlock()
+	var next [NumBuckets]bool
+	gained := false
+	for _, b := range buckets {
+		next[b] = true
+		gained = gained || !e.own.owned[b]
+	}
+	e.own.owned = next
+	return gained
+}
+
+// drain removes the queued tasks of buckets from this node (releasing their
+// leases) and waits, up to the task lease, for their running attempts to
+// finish.
+func (e *Engine) drain(ctx context.Context, buckets []int) {
+	in := func(destID string) bool { return slices.Contains(buckets, Bucket(destID)) }
+	if ids := e.disp.evict(in); len(ids) > 0 {
+		if err := e.store.ReleaseTasks(ctx, ids); err != nil && ctx.Err() == nil {
+			e.log.WarnContext(ctx, "release drained tasks", "error", err)
+		}
+	}
+	deadline := time.Now().Add(e.cfg.Lease)
+	for e.disp.running(in) > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// ClusterStatus reports the nodes and bucket owners; an error without a
+// cluster.
+func (e *Engine) ClusterStatus(ctx context.Context) (ClusterStatus, error) {
+	if e.cluster == nil {
+		return ClusterStatus{}, errNoCluster
+	}
+	c := e.cluster
+	nodes, err := c.Coordinator.Heartbeat(ctx, Node{ID: c.NodeID, Addr: c.Addr, StartedAt: e.startedAt}, e.clock.Now(), c.BucketLease)
+	if err != nil {
+		return ClusterStatus{}, err
+	}
+	owners, err := c.Coordinator.Owners(ctx)
+	if err != nil {
+		return ClusterStatus{}, err
+	}
+	return ClusterStatus{Self: c.NodeID, Nodes: nodes, Owners: owners}, nil
+}
+
+// errNoCluster is returned by ClusterStatus on a single-node store.
+var errNoCluster = errors.New("not running as a cluster (SQLite store)")
+
+// ErrNoCluster reports whether err says the engine runs without a cluster.
+func ErrNoCluster(err error) bool { return errors.Is(err, errNoCluster) }
