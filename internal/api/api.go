@@ -96,6 +96,7 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle(pattern, s.authenticate(h))
 	}
 	handle("POST /v1/apply", s.apply)
+	handle("GET /v1/cluster", s.getCluster)
 	handle("POST /v1/tenants", s.createTenant)
 	handle("POST /v1/api-keys", s.createAPIKey)
 	handle("GET /v1/api-keys", s.listAPIKeys)
