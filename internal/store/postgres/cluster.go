@@ -1,0 +1,147 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookline/hookline/internal/engine"
+)
+
+var _ engine.Coordinator = (*Store)(nil)
+
+// workChannel is the LISTEN/NOTIFY channel of new-work announcements. The
+// payload is empty: listeners claim from the tasks table, so no event data
+// ever travels through NOTIFY and its 8,000-byte limit.
+const workChannel = "hookline_work"
+
+// Heartbeat upserts node and returns the live nodes.
+func (s *Store) Heartbeat(ctx context.Context, node engine.Node, now time.Time, ttl time.Duration) ([]engine.Node, error) {
+	if _, err := s.pool.Exec(ctx, `INSERT INTO nodes (id, addr, started_at, heartbeat_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (id) DO UPDATE SET addr = excluded.addr, heartbeat_at = excluded.heartbeat_at`,
+		node.ID, node.Addr, ts(node.StartedAt), ts(now)); err != nil {
+		return nil, fmt.Errorf("heartbeat: %w", err)
+	}
+	// Forget nodes gone for long; keep recent ones for the cluster view.
+	if _, err := s.pool.Exec(ctx, `DELETE FROM nodes WHERE heartbeat_at < $1`, now.Add(-time.Hour)); err != nil {
+		return nil, fmt.Errorf("heartbeat: forget old nodes: %w", err)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, addr, started_at, heartbeat_at FROM nodes WHERE heartbeat_at > $1 ORDER BY id`, now.Add(-ttl))
+	if err != nil {
+		return nil, fmt.Errorf("heartbeat: list nodes: %w", err)
+	}
+	return collect(rows, func(r pgx.Row) (engine.Node, error) {
+		var n engine.Node
+		err := r.Scan(&n.ID, &n.Addr, &n.StartedAt, &n.HeartbeatAt)
+		n.StartedAt, n.HeartbeatAt = n.StartedAt.UTC(), n.HeartbeatAt.UTC()
+		return n, err
+	})
+}
+
+// Acquire takes or renews bucket leases that are free, expired or already
+// this node's, and returns every bucket the node holds afterwards.
+func (s *Store) Acquire(ctx context.Context, nodeID string, buckets []int, now, until time.Time) ([]int, error) {
+	want := make([]int32, len(buckets))
+	for i, b := range buckets {
+		want[i] = int32(b)
+	}
+	if _, err := s.pool.Exec(ctx, `UPDATE buckets SET node_id = $1, lease_until = $2
+		WHERE bucket = ANY($3) AND (node_id = $1 OR node_id = '' OR lease_until < $4)`, nodeID, ts(until), want, ts(now)); err != nil {
+		return nil, fmt.Errorf("acquire buckets: %w", err)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT bucket FROM buckets WHERE node_id = $1 AND lease_until > $2 ORDER BY bucket`, nodeID, ts(now))
+	if err != nil {
+		return nil, fmt.Errorf("acquire buckets: %w", err)
+	}
+	return collect(rows, func(r pgx.Row) (b int, err error) { return b, r.Scan(&b) })
+}
+
+// Release gives buckets up.
+func (s *Store) Release(ctx context.Context, nodeID string, buckets []int) error {
+	ids := make([]int32, len(buckets))
+	for i, b := range buckets {
+		ids[i] = int32(b)
+	}
+	_, err := s.pool.Exec(ctx, `UPDATE buckets SET node_id = '', lease_until = 'epoch' WHERE node_id = $1 AND bucket = ANY($2)`, nodeID, ids)
+	return wrapWrite("release buckets", err)
+}
+
+// Owners lists every bucket's lease.
+func (s *Store) Owners(ctx context.Context) ([]engine.Ownership, error) {
+	rows, err := s.pool.Query(ctx, `SELECT bucket, node_id, lease_until FROM buckets ORDER BY bucket`)
+	if err != nil {
+		return nil, fmt.Errorf("list bucket owners: %w", err)
+	}
+	return collect(rows, func(r pgx.Row) (engine.Ownership, error) {
+		var o engine.Ownership
+		err := r.Scan(&o.Bucket, &o.NodeID, &o.LeaseUntil)
+		o.LeaseUntil = fromTS(o.LeaseUntil)
+		return o, err
+	})
+}
+
+// Notify announces new work to every listening node.
+func (s *Store) Notify(ctx context.Context) error {
+	_, err := s.pool.Exec(ctx, `SELECT pg_notify($1, '')`, s.channel())
+	return wrapWrite("notify", err)
+}
+
+// channel is the notification channel, per schema so test schemas do not
+// wake each other.
+func (s *Store) channel() string {
+	if s.schema == "" {
+		return workChannel
+	}
+	return workChannel + "_" + s.schema
+}
+
+// Listen calls fn on every announcement until ctx ends. A lost connection
+// is re-established after a short pause; fn is called after each reconnect
+// since announcements may have been missed.
+func (s *Store) Listen(ctx context.Context, fn func()) error {
+	for ctx.Err() == nil {
+		err := s.listenOnce(ctx, fn)
+		if ctx.Err() != nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Second):
+		}
+		_ = err // reconnect; the poller covers the gap
+		fn()
+	}
+	return nil
+}
+
+func (s *Store) listenOnce(ctx context.Context, fn func()) error {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `LISTEN `+pgx.Identifier{s.channel()}.Sanitize()); err != nil {
+		return err
+	}
+	defer func() {
+		// A pooled connection must not keep listening.
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		if _, err := conn.Exec(uctx, `UNLISTEN *`); err != nil {
+			conn.Conn().Close(uctx)
+		}
+	}()
+	for {
+		if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+				return nil
+			}
+			return err
+		}
+		fn()
+	}
+}

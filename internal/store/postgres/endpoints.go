@@ -1,0 +1,131 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookline/hookline/internal/store"
+)
+
+const endpointCols = `id, tenant_id, name, url, description, event_types, filter, format, headers, timeout_ms,
+	retry_schedule, enabled, disabled_reason, secrets, created_at, updated_at, max_in_flight, rate_limit, ordered, failing_since`
+
+func (s *Store) scanEndpoint(r pgx.Row) (store.Endpoint, error) {
+	var (
+		ep                       store.Endpoint
+		types, headers, schedule []byte
+		timeoutMS                int64
+		sealed                   []byte
+		failing                  *time.Time
+	)
+	err := r.Scan(&ep.ID, &ep.TenantID, &ep.Name, &ep.URL, &ep.Description, &types, &ep.Filter, &ep.Format, &headers,
+		&timeoutMS, &schedule, &ep.Enabled, &ep.DisabledReason, &sealed, &ep.CreatedAt, &ep.UpdatedAt, &ep.MaxInFlight,
+		&ep.RateLimit, &ep.Ordered, &failing)
+	if err != nil {
+		return ep, err
+	}
+	ep.CreatedAt, ep.UpdatedAt = fromTS(ep.CreatedAt), fromTS(ep.UpdatedAt)
+	if failing != nil {
+		ep.FailingSince = failing.UTC()
+	}
+	ep.Timeout = time.Duration(timeoutMS) * time.Millisecond
+	var scheduleMS []int64
+	for _, u := range []struct {
+		b []byte
+		v any
+	}{{types, &ep.EventTypes}, {headers, &ep.Headers}, {schedule, &scheduleMS}} {
+		if err := json.Unmarshal(u.b, u.v); err != nil {
+			return ep, fmt.Errorf("decode endpoint %s: %w", ep.ID, err)
+		}
+	}
+	for _, d := range scheduleMS {
+		ep.RetrySchedule = append(ep.RetrySchedule, time.Duration(d)*time.Millisecond)
+	}
+	plain, err := s.box.Open(sealed)
+	if err != nil {
+		return ep, fmt.Errorf("decrypt secrets of endpoint %s: %w", ep.ID, err)
+	}
+	if err := json.Unmarshal(plain, &ep.Secrets); err != nil {
+		return ep, fmt.Errorf("decode secrets of endpoint %s: %w", ep.ID, err)
+	}
+	return ep, nil
+}
+
+func endpointArgs(ep store.Endpoint) (types, headers, schedule []byte) {
+	ms := make([]int64, 0, len(ep.RetrySchedule))
+	for _, d := range ep.RetrySchedule {
+		ms = append(ms, d.Milliseconds())
+	}
+	return toJSON(orEmptySlice(ep.EventTypes)), toJSON(orEmpty(ep.Headers)), toJSON(ms)
+}
+
+// CreateEndpoint inserts an endpoint, sealing its secrets.
+func (s *Store) CreateEndpoint(ctx context.Context, ep store.Endpoint) error {
+	types, headers, schedule := endpointArgs(ep)
+	_, err := s.pool.Exec(ctx, `INSERT INTO endpoints (`+endpointCols+`) VALUES
+		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+		ep.ID, ep.TenantID, ep.Name, ep.URL, ep.Description, types, ep.Filter, ep.Format, headers, ep.Timeout.Milliseconds(),
+		schedule, ep.Enabled, ep.DisabledReason, s.box.Seal(toJSON(ep.Secrets)), ts(ep.CreatedAt), ts(ep.UpdatedAt),
+		ep.MaxInFlight, ep.RateLimit, ep.Ordered, nullTS(ep.FailingSince))
+	return wrapWrite("create endpoint", err)
+}
+
+// GetEndpoint returns one of a tenant's endpoints.
+func (s *Store) GetEndpoint(ctx context.Context, tenantID, id string) (store.Endpoint, error) {
+	ep, err := s.scanEndpoint(s.pool.QueryRow(ctx, `SELECT `+endpointCols+` FROM endpoints WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+	return ep, wrapRead("get endpoint", err)
+}
+
+// ListEndpoints lists a tenant's endpoints, newest first.
+func (s *Store) ListEndpoints(ctx context.Context, tenantID string, p store.Page) ([]store.Endpoint, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+endpointCols+` FROM endpoints WHERE tenant_id = $1 AND ($2 = '' OR id < $2)
+		ORDER BY id DESC LIMIT $3`, tenantID, p.Cursor, limitOf(p))
+	if err != nil {
+		return nil, fmt.Errorf("list endpoints: %w", err)
+	}
+	return collect(rows, s.scanEndpoint)
+}
+
+// EnabledEndpoints lists every enabled endpoint of a tenant.
+func (s *Store) EnabledEndpoints(ctx context.Context, tenantID string) ([]store.Endpoint, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+endpointCols+` FROM endpoints WHERE tenant_id = $1 AND enabled ORDER BY id`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("list enabled endpoints: %w", err)
+	}
+	return collect(rows, s.scanEndpoint)
+}
+
+// UpdateEndpoint replaces an endpoint's mutable fields.
+func (s *Store) UpdateEndpoint(ctx context.Context, ep store.Endpoint) error {
+	types, headers, schedule := endpointArgs(ep)
+	tag, err := s.pool.Exec(ctx, `UPDATE endpoints SET name = $1, url = $2, description = $3, event_types = $4, filter = $5,
+		format = $6, headers = $7, timeout_ms = $8, retry_schedule = $9, enabled = $10, disabled_reason = $11, secrets = $12,
+		updated_at = $13, max_in_flight = $14, rate_limit = $15, ordered = $16 WHERE tenant_id = $17 AND id = $18`,
+		ep.Name, ep.URL, ep.Description, types, ep.Filter, ep.Format, headers, ep.Timeout.Milliseconds(), schedule, ep.Enabled,
+		ep.DisabledReason, s.box.Seal(toJSON(ep.Secrets)), ts(ep.UpdatedAt), ep.MaxInFlight, ep.RateLimit, ep.Ordered,
+		ep.TenantID, ep.ID)
+	return affected("update endpoint", tag, err)
+}
+
+// DisableEndpoint turns an endpoint off with a reason.
+func (s *Store) DisableEndpoint(ctx context.Context, tenantID, id, reason string, at time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE endpoints SET enabled = false, disabled_reason = $1, updated_at = $2
+		WHERE tenant_id = $3 AND id = $4`, reason, ts(at), tenantID, id)
+	return affected("disable endpoint", tag, err)
+}
+
+// SetEndpointFailing records when an endpoint started failing.
+func (s *Store) SetEndpointFailing(ctx context.Context, tenantID, id string, since time.Time) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE endpoints SET failing_since = $1 WHERE tenant_id = $2 AND id = $3`, nullTS(since), tenantID, id)
+	return affected("set endpoint failing", tag, err)
+}
+
+// DeleteEndpoint deletes an endpoint.
+func (s *Store) DeleteEndpoint(ctx context.Context, tenantID, id string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM endpoints WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+	return affected("delete endpoint", tag, err)
+}

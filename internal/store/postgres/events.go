@@ -1,0 +1,180 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/store"
+)
+
+const eventCols = `id, tenant_id, type, source, data, occurred_at, coalesce(idempotency_key, ''), created_at, raw, headers`
+
+func scanEvent(r pgx.Row, extra ...any) (event.Event, error) {
+	var e event.Event
+	var headers []byte
+	err := r.Scan(append([]any{&e.ID, &e.TenantID, &e.Type, &e.Source, &e.Data, &e.OccurredAt, &e.IdempotencyKey, &e.CreatedAt,
+		&e.Raw, &headers}, extra...)...)
+	if err != nil {
+		return e, err
+	}
+	e.OccurredAt, e.CreatedAt = fromTS(e.OccurredAt), fromTS(e.CreatedAt)
+	if string(headers) != "{}" {
+		if err := json.Unmarshal(headers, &e.Headers); err != nil {
+			return e, fmt.Errorf("decode headers of event %s: %w", e.ID, err)
+		}
+	}
+	return e, nil
+}
+
+// eventColsE is eventCols qualified with the alias e.
+const eventColsE = `e.id, e.tenant_id, e.type, e.source, e.data, e.occurred_at, coalesce(e.idempotency_key, ''), e.created_at, e.raw, e.headers`
+
+var eventColumns = []string{"id", "tenant_id", "type", "source", "data", "occurred_at", "idempotency_key", "created_at", "raw", "headers"}
+
+var taskColumns = []string{"id", "tenant_id", "event_id", "event_type", "kind", "destination_id", "status", "attempts", "next_at",
+	"lease_until", "last_error", "created_at", "updated_at"}
+
+func taskRow(t store.Task) []any {
+	return []any{t.ID, t.TenantID, t.EventID, t.EventType, t.Kind, t.DestinationID, t.Status, t.Attempts, ts(t.NextAt),
+		ts(t.LeaseUntil), t.LastError, ts(t.CreatedAt), ts(t.UpdatedAt)}
+}
+
+// AcceptEvents writes events and their tasks in one transaction: the
+// idempotency check is one query, and events and tasks are copied in with
+// COPY. Events with idempotency keys take a transaction-scoped advisory
+// lock per key first, so nodes accepting the same key at once make one
+// event.
+func (s *Store) AcceptEvents(ctx context.Context, evs []store.NewEvent) (_ []store.Accepted, err error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("accept events: begin: %w", err)
+	}
+	defer tx.Rollback(ctx)
+
+	type key struct{ tenant, key string }
+	var (
+		keys    []key
+		tenants []string
+		names   []string
+		sinces  []time.Time
+		index   []int32
+	)
+	seen := map[key]bool{}
+	for i, ne := range evs {
+		if k := (key{ne.Event.TenantID, ne.Event.IdempotencyKey}); k.key != "" {
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+			tenants, names = append(tenants, k.tenant), append(names, k.key)
+			sinces, index = append(sinces, ts(ne.IdempotentSince)), append(index, int32(i))
+		}
+	}
+	prev := map[int]event.Event{}
+	if len(keys) > 0 {
+		// A fixed lock order keeps concurrent batches from deadlocking.
+		sort.Slice(keys, func(i, j int) bool {
+			return keys[i].tenant+"\x00"+keys[i].key < keys[j].tenant+"\x00"+keys[j].key
+		})
+		lockIDs := make([]string, len(keys))
+		for i, k := range keys {
+			lockIDs[i] = k.tenant + ":" + k.key
+		}
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS u(k, n) ORDER BY n`, lockIDs); err != nil {
+			return nil, fmt.Errorf("accept events: lock idempotency keys: %w", err)
+		}
+		rows, err := tx.Query(ctx, `SELECT `+eventColsE+`, k.i FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[])
+			AS k(tenant, key, since, i)
+			JOIN LATERAL (SELECT * FROM events e WHERE e.tenant_id = k.tenant AND e.idempotency_key = k.key AND e.created_at >= k.since
+				ORDER BY e.id DESC LIMIT 1) e ON true`, tenants, names, sinces, index)
+		if err != nil {
+			return nil, fmt.Errorf("accept events: check idempotency keys: %w", err)
+		}
+		found, err := collect(rows, func(r pgx.Row) (struct {
+			e event.Event
+			i int32
+		}, error) {
+			var out struct {
+				e event.Event
+				i int32
+			}
+			var err error
+			out.e, err = scanEvent(r, &out.i)
+			return out, err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("accept events: %w", err)
+		}
+		for _, f := range found {
+			prev[int(f.i)] = f.e
+		}
+	}
+
+	out := make([]store.Accepted, len(evs))
+	first := map[key]int{}
+	var eventRows, taskRows [][]any
+	for i, ne := range evs {
+		e := ne.Event
+		if e.IdempotencyKey != "" {
+			k := key{e.TenantID, e.IdempotencyKey}
+			if p, ok := prev[i]; ok {
+				out[i] = store.Accepted{Event: p, Duplicate: true}
+				continue
+			}
+			if j, ok := first[k]; ok {
+				out[i] = store.Accepted{Event: out[j].Event, Duplicate: true}
+				continue
+			}
+			first[k] = i
+		}
+		var idem any
+		if e.IdempotencyKey != "" {
+			idem = e.IdempotencyKey
+		}
+		eventRows = append(eventRows, []any{e.ID, e.TenantID, e.Type, e.Source, []byte(e.Data), ts(e.OccurredAt), idem,
+			ts(e.CreatedAt), e.Raw, toJSON(orEmpty(e.Headers))})
+		for _, t := range ne.Tasks {
+			taskRows = append(taskRows, taskRow(t))
+		}
+		out[i] = store.Accepted{Event: e, Tasks: ne.Tasks}
+	}
+	if len(eventRows) > 0 {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, eventColumns, pgx.CopyFromRows(eventRows)); err != nil {
+			return nil, wrapWrite("accept events: copy events", err)
+		}
+	}
+	if len(taskRows) > 0 {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"tasks"}, taskColumns, pgx.CopyFromRows(taskRows)); err != nil {
+			return nil, wrapWrite("accept events: copy tasks", err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("accept events: commit: %w", err)
+	}
+	return out, nil
+}
+
+// GetEvent returns one of a tenant's events.
+func (s *Store) GetEvent(ctx context.Context, tenantID, id string) (event.Event, error) {
+	e, err := scanEvent(s.pool.QueryRow(ctx, `SELECT `+eventCols+` FROM events WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+	return e, wrapRead("get event", err)
+}
+
+// ListEvents lists a tenant's events, newest first.
+func (s *Store) ListEvents(ctx context.Context, tenantID string, q store.EventQuery) ([]event.Event, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+eventCols+` FROM events
+		WHERE tenant_id = $1 AND ($2 = '' OR id < $2) AND ($3 = '' OR type = $3) AND ($4 = '' OR source = $4)
+		AND created_at >= $5 AND ($6::timestamptz IS NULL OR created_at < $6)
+		ORDER BY id DESC LIMIT $7`,
+		tenantID, q.Cursor, q.Type, q.Source, ts(q.After), nullTS(q.Before), limitOf(q.Page))
+	if err != nil {
+		return nil, fmt.Errorf("list events: %w", err)
+	}
+	return collect(rows, func(r pgx.Row) (event.Event, error) { return scanEvent(r) })
+}

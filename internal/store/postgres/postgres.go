@@ -1,0 +1,371 @@
+// Package postgres is the PostgreSQL store driver, for running several
+// Hookline nodes on one database: tasks are claimed with FOR UPDATE SKIP
+// LOCKED under a lease, new work is announced with LISTEN/NOTIFY, and
+// destinations are spread over nodes through bucket leases (see
+// engine.Coordinator, implemented in cluster.go).
+package postgres
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"regexp"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+
+	"github.com/hookline/hookline/internal/secretbox"
+	"github.com/hookline/hookline/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+var _ store.Store = (*Store)(nil)
+
+// Config configures Open.
+type Config struct {
+	// DSN is a postgres:// URL or key=value connection string.
+	DSN string
+	// Box seals secrets at rest. Required.
+	Box *secretbox.Box
+	// MaxConns bounds the pool; default 16.
+	MaxConns int32
+	// Schema, when set, is created if missing and used as the search path
+	// (tests give each run its own).
+	Schema string
+}
+
+// Store is the PostgreSQL implementation of store.Store.
+type Store struct {
+	pool   *pgxpool.Pool
+	box    *secretbox.Box
+	schema string
+	dsn    string
+}
+
+var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// Open connects, applies pending migrations and returns the store.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.Box == nil {
+		return nil, errors.New("open postgres: secret box is required")
+	}
+	pc, err := pgxpool.ParseConfig(cfg.DSN)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: parse DSN: %w", err)
+	}
+	pc.MaxConns = 16
+	if cfg.MaxConns > 0 {
+		pc.MaxConns = cfg.MaxConns
+	}
+	if cfg.Schema != "" {
+		if !schemaName.MatchString(cfg.Schema) {
+			return nil, fmt.Errorf("open postgres: schema %q must be a plain lowercase identifier", cfg.Schema)
+		}
+		pc.ConnConfig.RuntimeParams["search_path"] = cfg.Schema
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	s := &Store{pool: pool, box: cfg.Box, schema: cfg.Schema, dsn: cfg.DSN}
+	if cfg.Schema != "" {
+		if _, err := pool.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+cfg.Schema); err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("open postgres: create schema: %w", err)
+		}
+	}
+	if err := s.Migrate(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) migrator() (*goose.Provider, func() error, error) {
+	db := stdlib.OpenDBFromPool(s.pool)
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, sub)
+	if err != nil {
+		db.Close()
+		return nil, nil, fmt.Errorf("load postgres migrations: %w", err)
+	}
+	return p, db.Close, nil
+}
+
+// Migrate applies every pending migration.
+func (s *Store) Migrate(ctx context.Context) error {
+	p, done, err := s.migrator()
+	if err != nil {
+		return err
+	}
+	defer done()
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate postgres: %w", err)
+	}
+	return nil
+}
+
+// MigrationStatus lists every migration and whether it is applied.
+func (s *Store) MigrationStatus(ctx context.Context) ([]*goose.MigrationStatus, error) {
+	p, done, err := s.migrator()
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	return p.Status(ctx)
+}
+
+// Close closes the pool.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+
+// --- helpers ---
+
+// epoch stands for "no time" in NOT NULL timestamp columns.
+var epoch = time.Unix(0, 0).UTC()
+
+func ts(t time.Time) time.Time {
+	if t.IsZero() {
+		return epoch
+	}
+	return t
+}
+
+func fromTS(t time.Time) time.Time {
+	if t.IsZero() || t.Equal(epoch) {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+func nullTS(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func wrapRead(action string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, pgx.ErrNoRows):
+		return store.ErrNotFound
+	default:
+		return fmt.Errorf("%s: %w", action, err)
+	}
+}
+
+func wrapWrite(action string, err error) error {
+	var pe *pgconn.PgError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &pe) && pe.Code == "23505":
+		return store.ErrConflict
+	default:
+		return fmt.Errorf("%s: %w", action, err)
+	}
+}
+
+func affected(action string, tag pgconn.CommandTag, err error) error {
+	if err := wrapWrite(action, err); err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+func toJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("postgres: marshal %T: %v", v, err)) // only plain maps and slices reach here
+	}
+	return b
+}
+
+func orEmpty(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+func orEmptySlice(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func limitOf(p store.Page) int {
+	if p.Limit <= 0 || p.Limit > 1000 {
+		return 100
+	}
+	return p.Limit
+}
+
+func collect[T any](rows pgx.Rows, scan func(pgx.Row) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan row: %w", err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read rows: %w", err)
+	}
+	return out, nil
+}
+
+// --- tenants and keys ---
+
+// CreateTenant inserts a tenant.
+func (s *Store) CreateTenant(ctx context.Context, t store.Tenant) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)`, t.ID, t.Name, ts(t.CreatedAt))
+	return wrapWrite("create tenant", err)
+}
+
+func scanTenant(r pgx.Row) (store.Tenant, error) {
+	var t store.Tenant
+	err := r.Scan(&t.ID, &t.Name, &t.CreatedAt)
+	t.CreatedAt = fromTS(t.CreatedAt)
+	return t, err
+}
+
+// GetTenant returns a tenant by id.
+func (s *Store) GetTenant(ctx context.Context, id string) (store.Tenant, error) {
+	t, err := scanTenant(s.pool.QueryRow(ctx, `SELECT id, name, created_at FROM tenants WHERE id = $1`, id))
+	return t, wrapRead("get tenant", err)
+}
+
+// TenantByName returns a tenant by name.
+func (s *Store) TenantByName(ctx context.Context, name string) (store.Tenant, error) {
+	t, err := scanTenant(s.pool.QueryRow(ctx, `SELECT id, name, created_at FROM tenants WHERE name = $1`, name))
+	return t, wrapRead("get tenant by name", err)
+}
+
+// CountTenants returns the number of tenants.
+func (s *Store) CountTenants(ctx context.Context) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM tenants`).Scan(&n)
+	return n, wrapRead("count tenants", err)
+}
+
+// CreateAPIKey inserts an API key.
+func (s *Store) CreateAPIKey(ctx context.Context, k store.APIKey) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO api_keys (id, tenant_id, name, prefix, hash, admin, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		k.ID, k.TenantID, k.Name, k.Prefix, k.Hash, k.Admin, ts(k.CreatedAt))
+	return wrapWrite("create api key", err)
+}
+
+const apiKeyCols = `id, tenant_id, name, prefix, hash, admin, created_at`
+
+func scanAPIKey(r pgx.Row) (store.APIKey, error) {
+	var k store.APIKey
+	err := r.Scan(&k.ID, &k.TenantID, &k.Name, &k.Prefix, &k.Hash, &k.Admin, &k.CreatedAt)
+	k.CreatedAt = fromTS(k.CreatedAt)
+	return k, err
+}
+
+// APIKeyByHash finds a key by hash.
+func (s *Store) APIKeyByHash(ctx context.Context, hash []byte) (store.APIKey, error) {
+	k, err := scanAPIKey(s.pool.QueryRow(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE hash = $1`, hash))
+	return k, wrapRead("get api key", err)
+}
+
+// ListAPIKeys lists a tenant's keys.
+func (s *Store) ListAPIKeys(ctx context.Context, tenantID string) ([]store.APIKey, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE tenant_id = $1 ORDER BY id`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("list api keys: %w", err)
+	}
+	return collect(rows, scanAPIKey)
+}
+
+// DeleteAPIKey deletes one of a tenant's keys.
+func (s *Store) DeleteAPIKey(ctx context.Context, tenantID, id string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM api_keys WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+	return affected("delete api key", tag, err)
+}
+
+// --- event types ---
+
+// CreateEventType inserts an event type.
+func (s *Store) CreateEventType(ctx context.Context, et store.EventType) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO event_types (tenant_id, name, description, schema, created_at) VALUES ($1, $2, $3, $4, $5)`,
+		et.TenantID, et.Name, et.Description, et.Schema, ts(et.CreatedAt))
+	return wrapWrite("create event type", err)
+}
+
+func scanEventType(r pgx.Row) (store.EventType, error) {
+	var et store.EventType
+	err := r.Scan(&et.TenantID, &et.Name, &et.Description, &et.Schema, &et.CreatedAt)
+	et.CreatedAt = fromTS(et.CreatedAt)
+	return et, err
+}
+
+// GetEventType returns an event type.
+func (s *Store) GetEventType(ctx context.Context, tenantID, name string) (store.EventType, error) {
+	et, err := scanEventType(s.pool.QueryRow(ctx, `SELECT tenant_id, name, description, schema, created_at FROM event_types
+		WHERE tenant_id = $1 AND name = $2`, tenantID, name))
+	return et, wrapRead("get event type", err)
+}
+
+// UpdateEventType replaces an event type's description and schema.
+func (s *Store) UpdateEventType(ctx context.Context, et store.EventType) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE event_types SET description = $1, schema = $2 WHERE tenant_id = $3 AND name = $4`,
+		et.Description, et.Schema, et.TenantID, et.Name)
+	return affected("update event type", tag, err)
+}
+
+// ListEventTypes lists a tenant's event types by name.
+func (s *Store) ListEventTypes(ctx context.Context, tenantID string) ([]store.EventType, error) {
+	rows, err := s.pool.Query(ctx, `SELECT tenant_id, name, description, schema, created_at FROM event_types
+		WHERE tenant_id = $1 ORDER BY name`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("list event types: %w", err)
+	}
+	return collect(rows, scanEventType)
+}
+
+// unmarshalAll decodes pairs of JSON documents and targets.
+func unmarshalAll(pairs ...any) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if err := json.Unmarshal(pairs[i].([]byte), pairs[i+1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DropSchema drops a schema and everything in it (tests).
+func (s *Store) DropSchema(ctx context.Context, name string) error {
+	if !schemaName.MatchString(name) {
+		return fmt.Errorf("drop schema: %q is not a plain identifier", name)
+	}
+	_, err := s.pool.Exec(ctx, `DROP SCHEMA IF EXISTS `+name+` CASCADE`)
+	return wrapWrite("drop schema", err)
+}

@@ -1,0 +1,279 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/store"
+)
+
+const taskCols = `t.id, t.tenant_id, t.event_id, t.event_type, t.kind, t.destination_id, t.status, t.attempts,
+	t.next_at, t.lease_until, t.last_error, t.created_at, t.updated_at`
+
+func scanTask(r pgx.Row, extra ...any) (store.Task, error) {
+	var t store.Task
+	err := r.Scan(append([]any{&t.ID, &t.TenantID, &t.EventID, &t.EventType, &t.Kind, &t.DestinationID, &t.Status, &t.Attempts,
+		&t.NextAt, &t.LeaseUntil, &t.LastError, &t.CreatedAt, &t.UpdatedAt}, extra...)...)
+	t.NextAt, t.LeaseUntil, t.CreatedAt, t.UpdatedAt = fromTS(t.NextAt), fromTS(t.LeaseUntil), fromTS(t.CreatedAt), fromTS(t.UpdatedAt)
+	return t, err
+}
+
+func scanTaskPlain(r pgx.Row) (store.Task, error) { return scanTask(r) }
+
+func scanTaskWithEvent(r pgx.Row) (store.Task, error) {
+	var e event.Event
+	t, err := scanTask(r, &e.Source, &e.Data, &e.OccurredAt, &e.IdempotencyKey, &e.CreatedAt)
+	if err != nil {
+		return t, err
+	}
+	e.ID, e.TenantID, e.Type = t.EventID, t.TenantID, t.EventType
+	e.OccurredAt, e.CreatedAt = fromTS(e.OccurredAt), fromTS(e.CreatedAt)
+	t.Event = &e
+	return t, nil
+}
+
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func tasksWithEvents(ctx context.Context, q querier, ids []string) ([]store.Task, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := q.Query(ctx, `SELECT `+taskCols+`, e.source, e.data, e.occurred_at, coalesce(e.idempotency_key, ''), e.created_at
+		FROM tasks t JOIN events e ON e.id = t.event_id WHERE t.id = ANY($1) ORDER BY t.next_at, t.id`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load tasks: %w", err)
+	}
+	return collect(rows, scanTaskWithEvent)
+}
+
+// ClaimTasks leases due tasks with FOR UPDATE SKIP LOCKED, so concurrent
+// nodes never claim the same task.
+func (s *Store) ClaimTasks(ctx context.Context, c store.Claim) ([]store.Task, error) {
+	var buckets []int32
+	if c.Buckets != nil {
+		buckets = make([]int32, len(c.Buckets))
+		for i, b := range c.Buckets {
+			buckets[i] = int32(b)
+		}
+	}
+	rows, err := s.pool.Query(ctx, `WITH claimed AS (
+			UPDATE tasks SET lease_until = $1 WHERE id IN (
+				SELECT id FROM tasks WHERE status IN ('pending', 'retrying') AND next_at <= $2 AND lease_until <= $2
+				AND NOT (destination_id = ANY($3))
+				AND ($4::int[] IS NULL OR (get_byte(decode(md5(destination_id), 'hex'), 3) & 63) = ANY($4))
+				ORDER BY next_at LIMIT $5 FOR UPDATE SKIP LOCKED)
+			RETURNING *)
+		SELECT `+taskCols+`, e.source, e.data, e.occurred_at, coalesce(e.idempotency_key, ''), e.created_at
+		FROM claimed t JOIN events e ON e.id = t.event_id ORDER BY t.next_at, t.id`,
+		ts(c.LeaseUntil), ts(c.Now), orEmptySlice(c.Exclude), buckets, c.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("claim tasks: %w", err)
+	}
+	return collect(rows, scanTaskWithEvent)
+}
+
+// OldestUnfinished returns a destination's oldest unfinished task.
+func (s *Store) OldestUnfinished(ctx context.Context, kind, destinationID string) (store.Task, error) {
+	t, err := scanTask(s.pool.QueryRow(ctx, `SELECT `+taskCols+` FROM tasks t
+		WHERE t.destination_id = $1 AND t.kind = $2 AND t.status IN ('pending', 'retrying') ORDER BY t.id LIMIT 1`, destinationID, kind))
+	return t, wrapRead("oldest unfinished task", err)
+}
+
+// Prune deletes old events whose tasks are all finished, with their tasks
+// and attempts.
+func (s *Store) Prune(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("prune: begin: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	rows, err := tx.Query(ctx, `SELECT e.id FROM events e WHERE e.created_at < $1 AND NOT EXISTS (
+		SELECT 1 FROM tasks t WHERE t.event_id = e.id AND t.status IN ('pending', 'retrying'))
+		ORDER BY e.created_at LIMIT $2 FOR UPDATE SKIP LOCKED`, ts(cutoff), limit)
+	if err != nil {
+		return 0, fmt.Errorf("prune: select: %w", err)
+	}
+	ids, err := collect(rows, func(r pgx.Row) (id string, err error) { return id, r.Scan(&id) })
+	if err != nil || len(ids) == 0 {
+		return 0, err
+	}
+	for _, q := range []string{
+		`DELETE FROM attempts WHERE task_id IN (SELECT id FROM tasks WHERE event_id = ANY($1))`,
+		`DELETE FROM tasks WHERE event_id = ANY($1)`,
+		`DELETE FROM events WHERE id = ANY($1)`,
+	} {
+		if _, err := tx.Exec(ctx, q, ids); err != nil {
+			return 0, fmt.Errorf("prune: %w", err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return 0, fmt.Errorf("prune: commit: %w", err)
+	}
+	return len(ids), nil
+}
+
+// ResetLeases drops every lease. Never called on a shared database (the
+// engine refuses ExclusiveStore with a cluster); kept for the interface.
+func (s *Store) ResetLeases(ctx context.Context) error {
+	_, err := s.pool.Exec(ctx, `UPDATE tasks SET lease_until = 'epoch' WHERE lease_until <> 'epoch'`)
+	return wrapWrite("reset leases", err)
+}
+
+// ExtendLeases moves the leases of unfinished tasks to until.
+func (s *Store) ExtendLeases(ctx context.Context, ids []string, until time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := s.pool.Exec(ctx, `UPDATE tasks SET lease_until = $1 WHERE status IN ('pending', 'retrying') AND id = ANY($2)`, ts(until), ids)
+	return wrapWrite("extend leases", err)
+}
+
+// ReleaseTasks drops leases so the tasks can be claimed again at once.
+func (s *Store) ReleaseTasks(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := s.pool.Exec(ctx, `UPDATE tasks SET lease_until = 'epoch' WHERE id = ANY($1)`, ids)
+	return wrapWrite("release tasks", err)
+}
+
+var attemptColumns = []string{"id", "task_id", "tenant_id", "number", "started_at", "duration_us", "outcome", "request_url",
+	"request_headers", "request_body", "response_status", "response_headers", "response_body", "error"}
+
+// CompleteTasks records attempts (COPY) and the tasks' next states (one
+// UPDATE over arrays) in one transaction.
+func (s *Store) CompleteTasks(ctx context.Context, rs []store.TaskResult) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	rows := make([][]any, len(rs))
+	ids, statuses, lastErrs := make([]string, len(rs)), make([]string, len(rs)), make([]string, len(rs))
+	attempts := make([]int32, len(rs))
+	nexts, updated := make([]time.Time, len(rs)), make([]time.Time, len(rs))
+	for i, r := range rs {
+		a := r.Attempt
+		rows[i] = []any{a.ID, r.TaskID, a.TenantID, a.Number, ts(a.StartedAt), a.Duration.Microseconds(), a.Outcome, a.RequestURL,
+			toJSON(orEmpty(a.RequestHeaders)), a.RequestBody, a.ResponseStatus, toJSON(orEmpty(a.ResponseHeaders)), a.ResponseBody, a.Error}
+		ids[i], statuses[i], lastErrs[i], attempts[i] = r.TaskID, r.Status, r.LastError, int32(a.Number)
+		nexts[i], updated[i] = ts(r.NextAt), ts(a.StartedAt.Add(a.Duration))
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("complete tasks: begin: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"attempts"}, attemptColumns, pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("complete tasks: copy attempts: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE tasks t SET status = u.status, attempts = u.attempts, next_at = u.next_at,
+			lease_until = 'epoch', last_error = u.last_error, updated_at = u.updated_at
+		FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::text[], $6::timestamptz[])
+			AS u(id, status, attempts, next_at, last_error, updated_at)
+		WHERE t.id = u.id`, ids, statuses, attempts, nexts, lastErrs, updated); err != nil {
+		return fmt.Errorf("complete tasks: update tasks: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("complete tasks: commit: %w", err)
+	}
+	return nil
+}
+
+// RequeueTasks makes a tenant's tasks due now under a fresh lease.
+func (s *Store) RequeueTasks(ctx context.Context, tenantID string, ids []string, now, leaseUntil time.Time) ([]store.Task, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("requeue tasks: begin: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	rows, err := tx.Query(ctx, `UPDATE tasks SET status = 'pending', next_at = $1, lease_until = $2, updated_at = $1
+		WHERE tenant_id = $3 AND id = ANY($4) RETURNING id`, ts(now), ts(leaseUntil), tenantID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("requeue tasks: %w", err)
+	}
+	found, err := collect(rows, func(r pgx.Row) (id string, err error) { return id, r.Scan(&id) })
+	if err != nil {
+		return nil, fmt.Errorf("requeue tasks: %w", err)
+	}
+	ts, err := tasksWithEvents(ctx, tx, found)
+	if err != nil {
+		return nil, fmt.Errorf("requeue tasks: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, fmt.Errorf("requeue tasks: commit: %w", err)
+	}
+	return ts, nil
+}
+
+// AddTasks inserts tasks for existing events.
+func (s *Store) AddTasks(ctx context.Context, tasks []store.Task) error {
+	rows := make([][]any, len(tasks))
+	for i, t := range tasks {
+		rows[i] = taskRow(t)
+	}
+	_, err := s.pool.CopyFrom(ctx, pgx.Identifier{"tasks"}, taskColumns, pgx.CopyFromRows(rows))
+	return wrapWrite("add tasks", err)
+}
+
+// GetTask returns one of a tenant's tasks.
+func (s *Store) GetTask(ctx context.Context, tenantID, id string) (store.Task, error) {
+	t, err := scanTask(s.pool.QueryRow(ctx, `SELECT `+taskCols+` FROM tasks t WHERE t.tenant_id = $1 AND t.id = $2`, tenantID, id))
+	return t, wrapRead("get task", err)
+}
+
+// ListTasks lists a tenant's tasks, newest first (or oldest first).
+func (s *Store) ListTasks(ctx context.Context, tenantID string, q store.TaskQuery) ([]store.Task, error) {
+	order, cmpOp := "DESC", "<"
+	if q.Oldest {
+		order, cmpOp = "ASC", ">"
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+taskCols+` FROM tasks t
+		WHERE t.tenant_id = $1 AND ($2 = '' OR t.id `+cmpOp+` $2) AND ($3 = '' OR t.kind = $3) AND ($4 = '' OR t.destination_id = $4)
+		AND ($5 = '' OR t.event_id = $5) AND ($6 = '' OR t.status = $6) AND t.updated_at >= $7
+		ORDER BY t.id `+order+` LIMIT $8`,
+		tenantID, q.Cursor, q.Kind, q.DestinationID, q.EventID, q.Status, ts(q.UpdatedSince), limitOf(q.Page))
+	if err != nil {
+		return nil, fmt.Errorf("list tasks: %w", err)
+	}
+	return collect(rows, scanTaskPlain)
+}
+
+// ListAttempts lists a task's attempts, oldest first.
+func (s *Store) ListAttempts(ctx context.Context, tenantID, taskID string) ([]store.Attempt, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, task_id, tenant_id, number, started_at, duration_us, outcome, request_url,
+		request_headers, request_body, response_status, response_headers, response_body, error
+		FROM attempts WHERE tenant_id = $1 AND task_id = $2 ORDER BY number, id`, tenantID, taskID)
+	if err != nil {
+		return nil, fmt.Errorf("list attempts: %w", err)
+	}
+	return collect(rows, func(r pgx.Row) (store.Attempt, error) {
+		var a store.Attempt
+		var durUS int64
+		var reqH, respH []byte
+		err := r.Scan(&a.ID, &a.TaskID, &a.TenantID, &a.Number, &a.StartedAt, &durUS, &a.Outcome, &a.RequestURL,
+			&reqH, &a.RequestBody, &a.ResponseStatus, &respH, &a.ResponseBody, &a.Error)
+		if err != nil {
+			return a, err
+		}
+		a.StartedAt, a.Duration = fromTS(a.StartedAt), time.Duration(durUS)*time.Microsecond
+		if err := unmarshalAll(reqH, &a.RequestHeaders, respH, &a.ResponseHeaders); err != nil {
+			return a, fmt.Errorf("decode attempt headers: %w", err)
+		}
+		return a, nil
+	})
+}
+
+// PendingTasks counts unfinished tasks.
+func (s *Store) PendingTasks(ctx context.Context) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM tasks WHERE status IN ('pending', 'retrying')`).Scan(&n)
+	return n, wrapRead("count pending tasks", err)
+}
