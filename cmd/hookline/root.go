@@ -93,6 +93,7 @@ or the HOOKLINE_SERVER and HOOKLINE_API_KEY environment variables.`,
 		newTenantsCmd(g),
 		newAPIKeysCmd(g),
 		newListenCmd(),
+		newMigrateCmd(g),
 	)
 	return root
 }

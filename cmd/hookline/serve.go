@@ -67,6 +67,12 @@ needing a restart.`,
 			if f.Changed("addr") {
 				cfg.Addr = flags.Addr
 			}
+			if f.Changed("database") {
+				cfg.Database = flags.Database
+			}
+			if f.Changed("node-id") {
+				cfg.NodeID = flags.NodeID
+			}
 			if f.Changed("data-dir") {
 				cfg.DataDir = flags.DataDir
 			}
@@ -107,6 +113,8 @@ needing a restart.`,
 	f.BoolVar(&watch, "watch", false, "reload the --config file when it changes (checked every second)")
 	f.StringVar(&flags.Addr, "addr", d.Addr, "listen address (env "+config.EnvAddr+")")
 	f.StringVar(&flags.DataDir, "data-dir", d.DataDir, "data directory (env "+config.EnvDataDir+")")
+	f.StringVar(&flags.Database, "database", "", "postgres:// URL to share with other nodes; SQLite in --data-dir when empty (env "+config.EnvDatabase+")")
+	f.StringVar(&flags.NodeID, "node-id", "", "this node's name in a PostgreSQL cluster; default hostname-pid (env "+config.EnvNodeID+")")
 	f.BoolVar(&flags.AllowPrivateNetworks, "allow-private-networks", false,
 		"allow deliveries to loopback/private/link-local addresses (env "+config.EnvAllowPrivateNetworks+")")
 	f.StringSliceVar(&flags.AllowNetworks, "allow-network", nil, "CIDR that deliveries may reach although private; repeatable (env "+config.EnvAllowNetworks+")")

@@ -10,9 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,9 +26,7 @@ import (
 	"github.com/hookline/hookline/internal/feed"
 	"github.com/hookline/hookline/internal/ingest"
 	"github.com/hookline/hookline/internal/netguard"
-	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/store"
-	"github.com/hookline/hookline/internal/store/sqlite"
 )
 
 // Version is the Hookline version, sent as User-Agent Hookline/<Version>.
@@ -66,7 +61,7 @@ type App struct {
 	api    *api.Server
 	srv    *http.Server
 	ln     net.Listener
-	lock   *os.File
+	lock   io.Closer
 	serve  chan error
 }
 
@@ -86,29 +81,17 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if opts.Clock == nil {
 		opts.Clock = clock.Real{}
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data dir: %w", err)
+	if cfg.NodeID == "" {
+		cfg.NodeID = defaultNodeID()
 	}
-	lock, err := lockDir(cfg.DataDir)
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if err != nil {
-			lock.Close()
-		}
-	}()
-	box, err := openBox(cfg)
-	if err != nil {
-		return nil, err
-	}
-	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(cfg.DataDir, "hookline.db"), Box: box})
+	st, coord, lock, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	defer func() {
 		if err != nil {
 			st.Close()
+			lock.Close()
 		}
 	}()
 	if err := bootstrap(ctx, st, cfg.APIKey, opts.Clock.Now(), opts.Out); err != nil {
@@ -151,7 +134,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		Store: st, Routers: []engine.Router{router}, OnPublished: hub.Publish,
 		Executors: map[string]engine.Executor{delivery.Kind: exec, delivery.KindForward: delivery.NewForwarder(exec)},
 		Clock:     opts.Clock, Logger: log, Metrics: engine.NewMetrics(reg), Rand: opts.Rand,
-		Workers: cfg.Workers, MaxInFlight: cfg.MaxInFlight, ExclusiveStore: true, Retention: cfg.Retention,
+		Workers: cfg.Workers, MaxInFlight: cfg.MaxInFlight, ExclusiveStore: coord == nil, Retention: cfg.Retention,
+		Cluster: clusterConfig(cfg, coord),
 		Breaker:      engine.Breaker{Threshold: cfg.BreakerThreshold, Cooldown: cfg.BreakerCooldown},
 		PollInterval: opts.PollInterval, Lease: opts.Lease, QueueCap: opts.QueueCap, PruneInterval: opts.PruneInterval,
 	})
@@ -282,31 +266,3 @@ func (a *App) Kill() {
 	a.lock.Close()
 }
 
-func lockDir(dir string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, "LOCK"), os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open lock file: %w", err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("data dir %s is in use by another hookline process: %w", dir, err)
-	}
-	return f, nil
-}
-
-func openBox(cfg config.Config) (*secretbox.Box, error) {
-	var key []byte
-	var err error
-	if cfg.EncryptionKey != "" {
-		key, err = secretbox.ParseKey(cfg.EncryptionKey)
-		if err != nil {
-			return nil, fmt.Errorf("encryption_key: %w", err)
-		}
-	} else {
-		key, err = secretbox.LoadOrCreateKeyFile(filepath.Join(cfg.DataDir, "encryption.key"))
-		if err != nil {
-			return nil, err
-		}
-	}
-	return secretbox.New(key)
-}

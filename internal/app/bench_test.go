@@ -8,10 +8,10 @@ import (
 	"testing"
 
 	"context"
-	"io"
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/app"
 	"github.com/hookline/hookline/internal/config"
+	"io"
 	"regexp"
 	"strings"
 )

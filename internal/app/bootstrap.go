@@ -21,10 +21,15 @@ func bootstrap(ctx context.Context, st store.Store, apiKey string, now time.Time
 	}
 	if n == 0 {
 		t := store.Tenant{ID: event.NewID(event.PrefixTenant, now), Name: DefaultTenant, CreatedAt: now}
-		if err := st.CreateTenant(ctx, t); err != nil {
+		err := st.CreateTenant(ctx, t)
+		switch {
+		case errors.Is(err, store.ErrConflict):
+			// Another node of the cluster bootstrapped first.
+			n = 1
+		case err != nil:
 			return fmt.Errorf("bootstrap: create default tenant: %w", err)
 		}
-		if apiKey == "" {
+		if apiKey == "" && n == 0 {
 			key := api.GenerateKey()
 			if err := st.CreateAPIKey(ctx, api.NewAPIKey(t.ID, "admin", key, true, now)); err != nil {
 				return fmt.Errorf("bootstrap: create admin key: %w", err)

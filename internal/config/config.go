@@ -25,6 +25,15 @@ import (
 type Config struct {
 	// Addr is the listen address of the HTTP server.
 	Addr string `yaml:"addr"`
+	// Database is empty for SQLite in DataDir, or a postgres:// URL shared
+	// by several nodes.
+	Database string `yaml:"database"`
+	// NodeID names this node in a PostgreSQL cluster; default
+	// hostname-pid.
+	NodeID string `yaml:"node_id"`
+	// ClusterHeartbeat is how often a node renews its membership and
+	// bucket leases (a dead node's buckets move after 3 heartbeats).
+	ClusterHeartbeat time.Duration `yaml:"cluster_heartbeat"`
 	// DataDir holds the SQLite database and the encryption key file.
 	DataDir string `yaml:"data_dir"`
 	// AllowPrivateNetworks lets deliveries reach loopback, private and
@@ -78,6 +87,7 @@ func Default() Config {
 		Workers:          64,
 		MaxInFlight:      10,
 		ShutdownTimeout:  30 * time.Second,
+		ClusterHeartbeat: 2 * time.Second,
 		Retention:        30 * 24 * time.Hour,
 		DisableAfter:     5 * 24 * time.Hour,
 		BreakerThreshold: 10,
@@ -129,6 +139,9 @@ const (
 	EnvMaxInFlight          = "HOOKLINE_MAX_IN_FLIGHT"
 	EnvShutdownTimeout      = "HOOKLINE_SHUTDOWN_TIMEOUT"
 	EnvRetention            = "HOOKLINE_RETENTION"
+	EnvDatabase             = "HOOKLINE_DATABASE"
+	EnvNodeID               = "HOOKLINE_NODE_ID"
+	EnvClusterHeartbeat     = "HOOKLINE_CLUSTER_HEARTBEAT"
 	EnvDisableAfter         = "HOOKLINE_DISABLE_AFTER"
 	EnvBreakerThreshold     = "HOOKLINE_BREAKER_THRESHOLD"
 	EnvBreakerCooldown      = "HOOKLINE_BREAKER_COOLDOWN"
@@ -155,6 +168,9 @@ func (c *Config) applyEnv(lookup func(string) (string, bool)) error {
 	}
 	str(EnvAddr, &c.Addr)
 	str(EnvDataDir, &c.DataDir)
+	str(EnvDatabase, &c.Database)
+	str(EnvNodeID, &c.NodeID)
+	parse(EnvClusterHeartbeat, func(v string) (err error) { c.ClusterHeartbeat, err = time.ParseDuration(v); return })
 	str(EnvAPIKey, &c.APIKey)
 	str(EnvEncryptionKey, &c.EncryptionKey)
 	str(EnvLogLevel, &c.LogLevel)
@@ -226,6 +242,12 @@ func (c Config) Validate() error {
 	}
 	if c.MaxInFlight < 1 || c.MaxInFlight > 1000 {
 		bad("max_in_flight", "must be from 1 to 1000, got %d", c.MaxInFlight)
+	}
+	if c.Database != "" && !strings.HasPrefix(c.Database, "postgres://") && !strings.HasPrefix(c.Database, "postgresql://") {
+		bad("database", "must be a postgres:// URL, or empty for SQLite in data_dir")
+	}
+	if c.ClusterHeartbeat < 100*time.Millisecond || c.ClusterHeartbeat > time.Minute {
+		bad("cluster_heartbeat", "must be from 100ms to 1m, got %s", c.ClusterHeartbeat)
 	}
 	if c.Retention < time.Hour {
 		bad("retention", "must be at least 1h, got %s", c.Retention)

@@ -153,7 +153,7 @@ func (x *Executor) Execute(ctx context.Context, t *store.Task) engine.Outcome {
 	if err != nil {
 		return failed(out, "invalid_request", fmt.Errorf("encode payload: %w", err), true)
 	}
-	return x.send(ctx, &ep, ev.ID, body, contentType, out)
+	return x.send(ctx, &ep, t, body, contentType, out)
 }
 
 // endpoint loads an endpoint that can receive now; when it cannot, ok is
@@ -234,10 +234,11 @@ func (x *Executor) disable(ctx context.Context, ep *store.Endpoint, reason strin
 	}
 }
 
-// send POSTs body to ep signed as message msgID and classifies the answer.
-func (x *Executor) send(ctx context.Context, ep *store.Endpoint, msgID string, body []byte, contentType string, out engine.Outcome) engine.Outcome {
+// send POSTs body to ep as task t's message (signed with the event id as
+// webhook-id) and classifies the answer.
+func (x *Executor) send(ctx context.Context, ep *store.Endpoint, t *store.Task, body []byte, contentType string, out engine.Outcome) engine.Outcome {
 	now := x.cfg.Clock.Now()
-	req, err := x.request(ctx, ep, msgID, body, contentType, now)
+	req, err := x.request(ctx, ep, t, body, contentType, now)
 	if err != nil {
 		return failed(out, "invalid_request", err, true)
 	}
@@ -289,7 +290,12 @@ func (x *Executor) classify(ctx context.Context, ep *store.Endpoint, resp *http.
 	return out
 }
 
-func (x *Executor) request(ctx context.Context, ep *store.Endpoint, msgID string, body []byte, contentType string, now time.Time) (*http.Request, error) {
+// HeaderDeliveryID carries the delivery (task) id on every request, so a
+// receiver can tell deliveries of one event to several endpoints apart.
+const HeaderDeliveryID = "Hookline-Delivery-Id"
+
+func (x *Executor) request(ctx context.Context, ep *store.Endpoint, t *store.Task, body []byte, contentType string, now time.Time) (*http.Request, error) {
+	msgID := t.EventID
 	keys, err := activeKeys(ep.Secrets, now)
 	if err != nil {
 		return nil, err
@@ -308,6 +314,7 @@ func (x *Executor) request(ctx context.Context, ep *store.Endpoint, msgID string
 	}
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("User-Agent", x.cfg.UserAgent)
+	req.Header.Set(HeaderDeliveryID, t.ID)
 	return req, nil
 }
 

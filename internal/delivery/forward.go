@@ -56,7 +56,7 @@ func (f *Forwarder) Execute(ctx context.Context, t *store.Task) engine.Outcome {
 	if err != nil {
 		return failed(out, "transform_failed", err, true)
 	}
-	return f.x.send(ctx, &ep, t.Event.ID, body, contentType, out)
+	return f.x.send(ctx, &ep, t, body, contentType, out)
 }
 
 func forwardBody(transform string, t *store.Task) ([]byte, string, error) {

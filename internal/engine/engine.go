@@ -141,18 +141,18 @@ type Engine struct {
 	writer *writer
 	disp   *dispatcher
 
-	poke    chan struct{}
+	poke chan struct{}
 
 	cluster   *ClusterConfig
 	startedAt time.Time
 	ownMu     sync.RWMutex
 	own       ownership
-	cancel  context.CancelFunc // stops poller and heartbeat
-	runCtx  context.Context    // attempts run under it; cancelled by Kill or a late Stop
-	abort   context.CancelFunc
-	loops   sync.WaitGroup
-	workers sync.WaitGroup
-	started bool
+	cancel    context.CancelFunc // stops poller and heartbeat
+	runCtx    context.Context    // attempts run under it; cancelled by Kill or a late Stop
+	abort     context.CancelFunc
+	loops     sync.WaitGroup
+	workers   sync.WaitGroup
+	started   bool
 }
 
 // New validates cfg and returns an engine that is not running yet.

@@ -41,6 +41,8 @@ type Config struct {
 	// Schema, when set, is created if missing and used as the search path
 	// (tests give each run its own).
 	Schema string
+	// SkipMigrate leaves the schema as it is (hookline migrate status).
+	SkipMigrate bool
 }
 
 // Store is the PostgreSQL implementation of store.Store.
@@ -83,9 +85,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			return nil, fmt.Errorf("open postgres: create schema: %w", err)
 		}
 	}
-	if err := s.Migrate(ctx); err != nil {
-		pool.Close()
-		return nil, err
+	if !cfg.SkipMigrate {
+		if err := s.Migrate(ctx); err != nil {
+			pool.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }

@@ -41,7 +41,7 @@ func schema(t testing.TB) string {
 	_, _ = rand.Read(b)
 	name := "hl_test_" + hex.EncodeToString(b)
 	t.Cleanup(func() {
-		s, err := postgres.Open(context.Background(), postgres.Config{DSN: dsn(t), Box: box(t)})
+		s, err := postgres.Open(context.Background(), postgres.Config{DSN: dsn(t), Box: box(t), SkipMigrate: true})
 		if err == nil {
 			_ = s.DropSchema(context.Background(), name)
 			s.Close()

@@ -131,6 +131,27 @@ func Migrate(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
+// MigrationStatus opens the database at path without starting a store,
+// applies pending migrations when up is set, and lists every migration.
+func MigrationStatus(ctx context.Context, path string, up bool) ([]*goose.MigrationStatus, error) {
+	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	p, err := newMigrator(db)
+	if err != nil {
+		return nil, err
+	}
+	if up {
+		if _, err := p.Up(ctx); err != nil {
+			return nil, fmt.Errorf("migrate sqlite: %w", err)
+		}
+	}
+	return p.Status(ctx)
+}
+
 func newMigrator(db *sql.DB) (*goose.Provider, error) {
 	p, err := goose.NewProvider(goose.DialectSQLite3, db, mustSub(migrations, "migrations"))
 	if err != nil {
