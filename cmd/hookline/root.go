@@ -94,6 +94,7 @@ or the HOOKLINE_SERVER and HOOKLINE_API_KEY environment variables.`,
 		newAPIKeysCmd(g),
 		newListenCmd(),
 		newMigrateCmd(g),
+		newBenchCmd(g),
 	)
 	return root
 }

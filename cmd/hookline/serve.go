@@ -95,6 +95,9 @@ needing a restart.`,
 				return err
 			}
 			if rl == nil {
+				// Without a file there is nothing to reload; SIGHUP is
+				// ignored rather than ending the process.
+				signal.Ignore(syscall.SIGHUP)
 				return a.Run(cmd.Context())
 			}
 			rl.log, rl.apply = log, a.Apply

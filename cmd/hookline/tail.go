@@ -35,7 +35,7 @@ func newInTailCmd(g *globals) *cobra.Command {
 		Long: `Print the events the source named SOURCE receives from now on, one line
 each: received time, event id, type and the data as compact JSON (cut at
 200 bytes). -o json prints each event as one line of JSON instead.`,
-		Example: `  hookline in tail github --type 'github.pull_request*'
+		Example: `  hookline in tail github --type 'github.*'
   hookline in tail stripe -o json | jq .data`,
 		Args: argsNamed("SOURCE"),
 		RunE: func(cmd *cobra.Command, args []string) error {

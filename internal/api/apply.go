@@ -140,10 +140,10 @@ func (s *Server) plan(ctx context.Context, tenantID string, d client.Declaration
 	}
 	for i, decl := range d.Endpoints {
 		res := fmt.Sprintf("endpoints[%d]", i)
-		step, id, err := s.planEndpoint(ctx, tenantID, decl, endpoints, now)
-		if err == nil {
-			err = unique("endpoint", res, decl.Name)
+		if err := unique("endpoint", res, decl.Name); err != nil {
+			return nil, err // already names the resource
 		}
+		step, id, err := s.planEndpoint(ctx, tenantID, decl, endpoints, now)
 		if err != nil {
 			return nil, declErr(res, decl.Name, err)
 		}
@@ -258,6 +258,7 @@ func (s *Server) planEndpoint(ctx context.Context, tenantID string, decl client.
 	if idx >= 0 {
 		before = existing[idx]
 		ep.ID, ep.CreatedAt, ep.UpdatedAt, ep.Secrets = before.ID, before.CreatedAt, before.UpdatedAt, before.Secrets
+		ep.FailingSince = before.FailingSince
 	}
 	if err := s.applyEndpoint(ctx, &ep, createToUpdate(in)); err != nil {
 		return step, "", err

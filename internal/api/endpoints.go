@@ -187,10 +187,11 @@ func (s *Server) applyEndpoint(ctx context.Context, ep *store.Endpoint, u client
 		ep.Ordered = *u.Ordered
 	}
 	if u.Enabled != nil {
-		ep.Enabled = *u.Enabled
-		if ep.Enabled {
-			ep.DisabledReason = ""
+		if *u.Enabled && !ep.Enabled {
+			// A fresh start: the failing period that disabled it is over.
+			ep.DisabledReason, ep.FailingSince = "", time.Time{}
 		}
+		ep.Enabled = *u.Enabled
 	}
 	return nil
 }
@@ -291,12 +292,18 @@ func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request, a *auth)
 	if err != nil {
 		return err
 	}
+	wasFailing := !ep.FailingSince.IsZero()
 	if err := s.applyEndpoint(r.Context(), &ep, in); err != nil {
 		return err
 	}
 	ep.UpdatedAt = s.now()
 	if err := s.store.UpdateEndpoint(r.Context(), ep); err != nil {
 		return err
+	}
+	if wasFailing && ep.FailingSince.IsZero() {
+		if err := s.store.SetEndpointFailing(r.Context(), a.tenantID, ep.ID, time.Time{}); err != nil {
+			return err
+		}
 	}
 	s.cfg.Invalidate(a.tenantID)
 	writeJSON(w, http.StatusOK, s.endpointOut(ep))

@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/hookline/hookline/client"
-	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/delivery/format"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/store"
@@ -231,7 +230,8 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request, a *auth)
 		return err
 	}
 	qv := r.URL.Query()
-	q := store.TaskQuery{Page: p, Kind: delivery.Kind, DestinationID: qv.Get("endpoint_id"), EventID: qv.Get("event_id"), Status: qv.Get("status")}
+	// Deliveries are endpoint and forward tasks alike.
+	q := store.TaskQuery{Page: p, DestinationID: qv.Get("endpoint_id"), EventID: qv.Get("event_id"), Status: qv.Get("status")}
 	if q.Status != "" && !deliveryStatuses[q.Status] {
 		return errorf(http.StatusBadRequest, codeBadRequest, "status must be pending, retrying, succeeded or failed")
 	}

@@ -62,6 +62,7 @@ type App struct {
 	srv    *http.Server
 	ln     net.Listener
 	lock   io.Closer
+	killed bool
 	serve  chan error
 }
 
@@ -238,6 +239,9 @@ func (a *App) Run(ctx context.Context) error {
 // deliveries until ctx ends (the rest keep their leases and resume on the
 // next start), flushes the writer and closes the store.
 func (a *App) Stop(ctx context.Context) error {
+	if a.killed {
+		return nil
+	}
 	var errs []error
 	if a.ln != nil {
 		if err := a.srv.Shutdown(ctx); err != nil {
@@ -257,6 +261,10 @@ func (a *App) Stop(ctx context.Context) error {
 // Kill stops the app abruptly, as a crash would: connections are dropped,
 // running deliveries abandoned with their leases held, nothing flushed.
 func (a *App) Kill() {
+	if a.killed {
+		return
+	}
+	a.killed = true
 	a.srv.Close()
 	if a.serve != nil {
 		<-a.serve

@@ -68,7 +68,8 @@ type ClusterConfig struct {
 	NodeID      string
 	Addr        string
 	// Heartbeat is how often membership and bucket leases are renewed;
-	// BucketLease how long a bucket lease lasts (default 3 heartbeats).
+	// BucketLease how long a bucket lease lasts (default 5 heartbeats, so
+	// a few slow heartbeats under load do not lose it).
 	Heartbeat   time.Duration
 	BucketLease time.Duration
 }
@@ -105,17 +106,21 @@ func desiredBuckets(self string, nodes []Node) []int {
 // ownership is this node's view of the buckets it owns.
 type ownership struct {
 	owned [NumBuckets]bool
+	// until is when this node stops dispatching unless its leases are
+	// renewed: one heartbeat before they expire, so another node can
+	// never take a bucket while this one still starts attempts in it.
+	until time.Time
 }
 
-// owns reports whether this node dispatches t's destination. Without a
-// cluster every destination is local.
+// owns reports whether this node dispatches t's destination now. Without
+// a cluster every destination is local.
 func (e *Engine) owns(t *store.Task) bool {
 	if e.cluster == nil {
 		return true
 	}
 	e.ownMu.RLock()
 	defer e.ownMu.RUnlock()
-	return e.own.owned[Bucket(t.DestinationID)]
+	return e.own.owned[Bucket(t.DestinationID)] && e.clock.Now().Before(e.own.until)
 }
 
 func (e *Engine) ownedBuckets() []int {
@@ -180,8 +185,24 @@ func (e *Engine) rebalance(ctx context.Context) error {
 		e.drain(ctx, e.allBuckets())
 		return fmt.Errorf("acquire buckets: %w", err)
 	}
+	// A bucket whose lease lapsed (a slow heartbeat) may already be another
+	// node's: stop dispatching it here too.
+	var lost []int
+	for _, b := range e.ownedBuckets() {
+		if !slices.Contains(held, b) {
+			lost = append(lost, b)
+		}
+	}
 	gained := e.setOwnedExactly(held)
+	e.ownMu.Lock()
+	e.own.until = now.Add(c.BucketLease - c.Heartbeat)
+	e.ownMu.Unlock()
+	if len(lost) > 0 {
+		e.log.WarnContext(ctx, "cluster: bucket leases lapsed", "buckets", lost)
+		e.drain(ctx, lost)
+	}
 	if gained {
+		e.log.DebugContext(ctx, "cluster: buckets owned", "node_id", c.NodeID, "buckets", held)
 		e.pokePoller()
 	}
 	return nil

@@ -153,6 +153,13 @@ func (d *dispatcher) room(t *store.Task) bool {
 	return true
 }
 
+// markStarved records that tasks wait in the store for room here.
+func (d *dispatcher) markStarved() {
+	d.mu.Lock()
+	d.starved = true
+	d.mu.Unlock()
+}
+
 // full lists destinations whose queues cannot take more tasks, for the
 // poller to skip. Ordered queues are never skipped: they may be waiting for
 // their oldest task.
@@ -359,6 +366,19 @@ func (d *dispatcher) done(t *store.Task, probe bool, r result) (claim bool) {
 	return claim
 }
 
+// drop forgets a taken task that will not run here.
+func (d *dispatcher) drop(t *store.Task, probe bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.known, t.ID)
+	q := d.queues[destKey(t)]
+	q.inFlight--
+	if probe {
+		q.probing = false
+	}
+	d.cond.Broadcast()
+}
+
 // requeue puts a taken task back without running it and pauses its queue
 // until until (an ordered queue waiting for an older task).
 func (d *dispatcher) requeue(t *store.Task, probe bool, until time.Time) {
@@ -455,6 +475,14 @@ func (d *dispatcher) ordered(t *store.Task) bool {
 	defer d.mu.Unlock()
 	q := d.queues[destKey(t)]
 	return q != nil && q.limits.Ordered
+}
+
+// has reports whether a task is queued or running here.
+func (d *dispatcher) has(id string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	_, ok := d.known[id]
+	return ok
 }
 
 // ids returns the ids of every task queued or running here.

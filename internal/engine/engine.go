@@ -176,7 +176,7 @@ func New(cfg Config) (*Engine, error) {
 			return nil, errors.New("engine: a shared store cannot be exclusive")
 		}
 		c.Heartbeat = cmp.Or(c.Heartbeat, 2*time.Second)
-		c.BucketLease = cmp.Or(c.BucketLease, 3*c.Heartbeat)
+		c.BucketLease = cmp.Or(c.BucketLease, 5*c.Heartbeat)
 	}
 	cfg.MaxQueued = cmp.Or(cfg.MaxQueued, DefaultMaxQueued)
 	cfg.Breaker.Threshold = cmp.Or(cfg.Breaker.Threshold, DefaultBreaker.Threshold)
@@ -535,6 +535,12 @@ func (e *Engine) pollLoop(ctx context.Context) {
 				break
 			}
 		}
+		if len(e.disp.full()) > 0 {
+			// Some queues are full and the store may hold more of their
+			// tasks: have the dispatcher poke the poller as they drain
+			// instead of waiting for the next tick.
+			e.disp.markStarved()
+		}
 	}
 }
 
@@ -630,6 +636,15 @@ func (e *Engine) work() {
 		if t == nil {
 			return
 		}
+		if !e.owns(t) {
+			// Its bucket moved to another node (or this node's lease is
+			// about to lapse): hand the task back instead of running it.
+			e.disp.drop(t, probe)
+			if err := e.store.ReleaseTasks(e.runCtx, []string{t.ID}); err != nil && e.runCtx.Err() == nil {
+				e.log.Warn("release a task of a bucket no longer owned", "task_id", t.ID, "error", err)
+			}
+			continue
+		}
 		if wait, until := e.mustWait(t); wait {
 			e.disp.requeue(t, probe, until)
 			continue
@@ -649,6 +664,12 @@ func (e *Engine) mustWait(t *store.Task) (bool, time.Time) {
 	oldest, err := e.store.OldestUnfinished(e.runCtx, t.Kind, t.DestinationID)
 	if err != nil || oldest.ID == t.ID {
 		return false, time.Time{}
+	}
+	e.log.Debug("ordered destination waits for an older task", "task_id", t.ID, "oldest_id", oldest.ID,
+		"bucket", Bucket(t.DestinationID), "owned", e.owns(t),
+		"oldest_next_at", oldest.NextAt, "oldest_lease_until", oldest.LeaseUntil, "in_memory", e.disp.has(oldest.ID))
+	if !oldest.NextAt.After(e.clock.Now()) && !oldest.LeaseUntil.After(e.clock.Now()) {
+		e.pokePoller() // due and free: have it claimed now
 	}
 	// Look again when the older task is due, and at least one poll later
 	// so the poller has claimed it.

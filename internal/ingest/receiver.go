@@ -147,6 +147,7 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			rc.reject(r, src, nil, "body larger than "+fmt.Sprint(mbe.Limit)+" bytes")
+			rc.requests.WithLabelValues(src.Name, "rejected_body").Inc()
 			writeError(w, http.StatusRequestEntityTooLarge, "payload_too_large", fmt.Sprintf("body is larger than %d bytes", mbe.Limit))
 			return
 		}
@@ -393,7 +394,7 @@ func (rc *Receiver) reject(r *http.Request, src *Source, body []byte, reason str
 	headers := make(map[string]string, len(r.Header))
 	for k := range r.Header {
 		v := r.Header.Get(k)
-		if strings.EqualFold(k, "Authorization") {
+		if secretHeader(k, src) {
 			v = "[redacted]"
 		}
 		headers[k] = truncate(v, rejectHeaderSize)
@@ -415,6 +416,16 @@ func (rc *Receiver) reject(r *http.Request, src *Source, body []byte, reason str
 	if err := rc.cfg.Store.AddRejection(ctx, rej, RejectionsKept); err != nil {
 		rc.log.WarnContext(ctx, "record rejection", "source", src.Name, "error", err)
 	}
+}
+
+// secretHeader reports whether a header may carry a credential: the
+// rejection log keeps none of them.
+func secretHeader(name string, src *Source) bool {
+	switch strings.ToLower(name) {
+	case "authorization", "proxy-authorization", "cookie", "x-api-key":
+		return true
+	}
+	return src.Scheme.Header != "" && strings.EqualFold(name, src.Scheme.Header) && src.Scheme.Kind == signature.KindAPIKey
 }
 
 func truncate(s string, n int) string {

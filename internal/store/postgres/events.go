@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -49,7 +48,9 @@ func taskRow(t store.Task) []any {
 // idempotency check is one query, and events and tasks are copied in with
 // COPY. Events with idempotency keys take a transaction-scoped advisory
 // lock per key first, so nodes accepting the same key at once make one
-// event.
+// event. As in the SQLite driver, only the first event of the batch with a
+// given key is checked against stored events; later ones share its
+// outcome (the earlier event it duplicates, or itself).
 func (s *Store) AcceptEvents(ctx context.Context, evs []store.NewEvent) (_ []store.Accepted, err error) {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
@@ -58,37 +59,38 @@ func (s *Store) AcceptEvents(ctx context.Context, evs []store.NewEvent) (_ []sto
 	defer tx.Rollback(ctx)
 
 	type key struct{ tenant, key string }
+	// first maps each key to the index of its first event in the batch;
+	// the arrays describe those first events for the stored-event check.
+	first := map[key]int{}
 	var (
-		keys    []key
-		tenants []string
-		names   []string
-		sinces  []time.Time
-		index   []int32
+		lockIDs, tenants, names []string
+		sinces                  []time.Time
+		index                   []int32
 	)
-	seen := map[key]bool{}
 	for i, ne := range evs {
-		if k := (key{ne.Event.TenantID, ne.Event.IdempotencyKey}); k.key != "" {
-			if !seen[k] {
-				seen[k] = true
-				keys = append(keys, k)
-			}
-			tenants, names = append(tenants, k.tenant), append(names, k.key)
-			sinces, index = append(sinces, ts(ne.IdempotentSince)), append(index, int32(i))
+		k := key{ne.Event.TenantID, ne.Event.IdempotencyKey}
+		if k.key == "" {
+			continue
 		}
+		if _, ok := first[k]; ok {
+			continue
+		}
+		first[k] = i
+		lockIDs = append(lockIDs, k.tenant+":"+k.key)
+		tenants, names = append(tenants, k.tenant), append(names, k.key)
+		sinces, index = append(sinces, ts(ne.IdempotentSince)), append(index, int32(i))
 	}
 	prev := map[int]event.Event{}
-	if len(keys) > 0 {
-		// A fixed lock order keeps concurrent batches from deadlocking.
-		sort.Slice(keys, func(i, j int) bool {
-			return keys[i].tenant+"\x00"+keys[i].key < keys[j].tenant+"\x00"+keys[j].key
-		})
-		lockIDs := make([]string, len(keys))
-		for i, k := range keys {
-			lockIDs[i] = k.tenant + ":" + k.key
-		}
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest($1::text[]) WITH ORDINALITY AS u(k, n) ORDER BY n`, lockIDs); err != nil {
+	if len(lockIDs) > 0 {
+		// Locks are taken in hash order (volatile select-list calls run
+		// after ORDER BY), so concurrent batches never wait on each other
+		// in a cycle, even when two keys share a hash.
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(h)
+			FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS u(k)) AS l ORDER BY h`, lockIDs); err != nil {
 			return nil, fmt.Errorf("accept events: lock idempotency keys: %w", err)
 		}
+		// A new statement, so a new snapshot: it sees every event committed
+		// by whoever held a key's lock before us.
 		rows, err := tx.Query(ctx, `SELECT `+eventColsE+`, k.i FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[])
 			AS k(tenant, key, since, i)
 			JOIN LATERAL (SELECT * FROM events e WHERE e.tenant_id = k.tenant AND e.idempotency_key = k.key AND e.created_at >= k.since
@@ -96,42 +98,37 @@ func (s *Store) AcceptEvents(ctx context.Context, evs []store.NewEvent) (_ []sto
 		if err != nil {
 			return nil, fmt.Errorf("accept events: check idempotency keys: %w", err)
 		}
-		found, err := collect(rows, func(r pgx.Row) (struct {
+		type found struct {
 			e event.Event
 			i int32
-		}, error) {
-			var out struct {
-				e event.Event
-				i int32
-			}
+		}
+		fs, err := collect(rows, func(r pgx.Row) (found, error) {
+			var f found
 			var err error
-			out.e, err = scanEvent(r, &out.i)
-			return out, err
+			f.e, err = scanEvent(r, &f.i)
+			return f, err
 		})
 		if err != nil {
 			return nil, fmt.Errorf("accept events: %w", err)
 		}
-		for _, f := range found {
+		for _, f := range fs {
 			prev[int(f.i)] = f.e
 		}
 	}
 
 	out := make([]store.Accepted, len(evs))
-	first := map[key]int{}
 	var eventRows, taskRows [][]any
 	for i, ne := range evs {
 		e := ne.Event
 		if e.IdempotencyKey != "" {
-			k := key{e.TenantID, e.IdempotencyKey}
+			if j := first[key{e.TenantID, e.IdempotencyKey}]; j != i {
+				out[i] = store.Accepted{Event: out[j].Event, Duplicate: true}
+				continue
+			}
 			if p, ok := prev[i]; ok {
 				out[i] = store.Accepted{Event: p, Duplicate: true}
 				continue
 			}
-			if j, ok := first[k]; ok {
-				out[i] = store.Accepted{Event: out[j].Event, Duplicate: true}
-				continue
-			}
-			first[k] = i
 		}
 		var idem any
 		if e.IdempotencyKey != "" {

@@ -79,19 +79,55 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
 	s := &Store{pool: pool, box: cfg.Box, schema: cfg.Schema, dsn: cfg.DSN}
-	if cfg.Schema != "" {
-		if _, err := pool.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+cfg.Schema); err != nil {
-			pool.Close()
-			return nil, fmt.Errorf("open postgres: create schema: %w", err)
-		}
+	if cfg.Schema == "" && cfg.SkipMigrate {
+		return s, nil
 	}
-	if !cfg.SkipMigrate {
-		if err := s.Migrate(ctx); err != nil {
-			pool.Close()
-			return nil, err
+	if err := s.withMigrateLock(ctx, func() error {
+		if cfg.Schema != "" {
+			if _, err := pool.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{cfg.Schema}.Sanitize()); err != nil {
+				return fmt.Errorf("create schema: %w", err)
+			}
 		}
+		if cfg.SkipMigrate {
+			return nil
+		}
+		return s.up(ctx)
+	}); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open postgres: %w", err)
 	}
 	return s, nil
+}
+
+// migrateLockPrefix starts the text whose hash keys the advisory lock that
+// serializes schema creation and migrations; the schema name completes it,
+// so schemas (test runs) in one database do not wait for each other.
+const migrateLockPrefix = "hookline.migrate:"
+
+// withMigrateLock runs fn holding the schema's migration lock, so nodes
+// opening a fresh database together create the schema and apply each
+// migration once: CREATE SCHEMA IF NOT EXISTS and goose's version table
+// creation both fail with a unique violation when raced, and goose's own
+// session locker neither covers the version table nor wakes before its
+// next poll. The lock lives on a connection of its own, outside the pool,
+// so a pool of one connection still migrates.
+func (s *Store) withMigrateLock(ctx context.Context, fn func() error) (err error) {
+	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig)
+	if err != nil {
+		return fmt.Errorf("lock migrations: connect: %w", err)
+	}
+	// Closing the session releases the lock even if the unlock fails.
+	defer conn.Close(context.WithoutCancel(ctx))
+	const key = `hashtextextended($1 || coalesce(nullif($2, ''), current_schema(), ''), 0)`
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(`+key+`)`, migrateLockPrefix, s.schema); err != nil {
+		return fmt.Errorf("lock migrations: %w", err)
+	}
+	defer func() {
+		if _, uerr := conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+key+`)`, migrateLockPrefix, s.schema); uerr != nil && err == nil {
+			err = fmt.Errorf("unlock migrations: %w", uerr)
+		}
+	}()
+	return fn()
 }
 
 func (s *Store) migrator() (*goose.Provider, func() error, error) {
@@ -108,15 +144,23 @@ func (s *Store) migrator() (*goose.Provider, func() error, error) {
 	return p, db.Close, nil
 }
 
-// Migrate applies every pending migration.
+// Migrate applies every pending migration. Nodes may call it at once: it
+// holds the schema's migration lock while it runs.
 func (s *Store) Migrate(ctx context.Context) error {
+	if err := s.withMigrateLock(ctx, func() error { return s.up(ctx) }); err != nil {
+		return fmt.Errorf("migrate postgres: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) up(ctx context.Context) error {
 	p, done, err := s.migrator()
 	if err != nil {
 		return err
 	}
 	defer done()
 	if _, err := p.Up(ctx); err != nil {
-		return fmt.Errorf("migrate postgres: %w", err)
+		return fmt.Errorf("apply migrations: %w", err)
 	}
 	return nil
 }

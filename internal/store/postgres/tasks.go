@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -67,7 +69,7 @@ func (s *Store) ClaimTasks(ctx context.Context, c store.Claim) ([]store.Task, er
 				SELECT id FROM tasks WHERE status IN ('pending', 'retrying') AND next_at <= $2 AND lease_until <= $2
 				AND NOT (destination_id = ANY($3))
 				AND ($4::int[] IS NULL OR (get_byte(decode(md5(destination_id), 'hex'), 3) & 63) = ANY($4))
-				ORDER BY next_at LIMIT $5 FOR UPDATE SKIP LOCKED)
+				ORDER BY next_at, id LIMIT $5 FOR UPDATE SKIP LOCKED)
 			RETURNING *)
 		SELECT `+taskCols+`, e.source, e.data, e.occurred_at, coalesce(e.idempotency_key, ''), e.created_at
 		FROM claimed t JOIN events e ON e.id = t.event_id ORDER BY t.next_at, t.id`,
@@ -130,7 +132,10 @@ func (s *Store) ExtendLeases(ctx context.Context, ids []string, until time.Time)
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := s.pool.Exec(ctx, `UPDATE tasks SET lease_until = $1 WHERE status IN ('pending', 'retrying') AND id = ANY($2)`, ts(until), ids)
+	// Rows locked by a completing attempt are skipped: they are finishing,
+	// and waiting on them could deadlock with that transaction.
+	_, err := s.pool.Exec(ctx, `UPDATE tasks SET lease_until = $1 WHERE id IN (
+		SELECT id FROM tasks WHERE id = ANY($2) AND status IN ('pending', 'retrying') ORDER BY id FOR UPDATE SKIP LOCKED)`, ts(until), ids)
 	return wrapWrite("extend leases", err)
 }
 
@@ -139,7 +144,8 @@ func (s *Store) ReleaseTasks(ctx context.Context, ids []string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := s.pool.Exec(ctx, `UPDATE tasks SET lease_until = 'epoch' WHERE id = ANY($1)`, ids)
+	_, err := s.pool.Exec(ctx, `UPDATE tasks SET lease_until = 'epoch' WHERE id IN (
+		SELECT id FROM tasks WHERE id = ANY($1) ORDER BY id FOR UPDATE)`, ids)
 	return wrapWrite("release tasks", err)
 }
 
@@ -152,6 +158,8 @@ func (s *Store) CompleteTasks(ctx context.Context, rs []store.TaskResult) error 
 	if len(rs) == 0 {
 		return nil
 	}
+	// Lock in id order so concurrent writers never deadlock.
+	rs = slices.SortedFunc(slices.Values(rs), func(a, b store.TaskResult) int { return strings.Compare(a.TaskID, b.TaskID) })
 	rows := make([][]any, len(rs))
 	ids, statuses, lastErrs := make([]string, len(rs)), make([]string, len(rs)), make([]string, len(rs))
 	attempts := make([]int32, len(rs))
@@ -168,6 +176,9 @@ func (s *Store) CompleteTasks(ctx context.Context, rs []store.TaskResult) error 
 		return fmt.Errorf("complete tasks: begin: %w", err)
 	}
 	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT id FROM tasks WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids); err != nil {
+		return fmt.Errorf("complete tasks: lock tasks: %w", err)
+	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"attempts"}, attemptColumns, pgx.CopyFromRows(rows)); err != nil {
 		return fmt.Errorf("complete tasks: copy attempts: %w", err)
 	}
@@ -195,7 +206,8 @@ func (s *Store) RequeueTasks(ctx context.Context, tenantID string, ids []string,
 	}
 	defer tx.Rollback(ctx)
 	rows, err := tx.Query(ctx, `UPDATE tasks SET status = 'pending', next_at = $1, lease_until = $2, updated_at = $1
-		WHERE tenant_id = $3 AND id = ANY($4) RETURNING id`, ts(now), ts(leaseUntil), tenantID, ids)
+		WHERE id IN (SELECT id FROM tasks WHERE tenant_id = $3 AND id = ANY($4) ORDER BY id FOR UPDATE) RETURNING id`,
+		ts(now), ts(leaseUntil), tenantID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("requeue tasks: %w", err)
 	}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"slices"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hookline/hookline/internal/bench"
+)
+
+// newBenchCmd returns `hookline bench`: the load tool of internal/bench.
+func newBenchCmd(g *globals) *cobra.Command {
+	var (
+		cfg                   bench.Config
+		jsonPath, comparePath string
+	)
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure throughput, delivery latency and losses under load",
+		Long: `Load-test Hookline end to end and report accepted events/s, delivered/s,
+accept→delivery latency percentiles, duplicates, lost deliveries (must be 0),
+publish errors and the server's peak RSS.
+
+bench runs a webhook receiver on 127.0.0.1 and, for each scenario, starts
+'hookline serve' from its own executable on a fresh data dir in a
+temporary directory (removed unless --keep-data). With --server URL it
+drives that running server instead, with --api-key or HOOKLINE_API_KEY;
+the server must allow deliveries to 127.0.0.1, and S5 is skipped.
+
+Scenarios (--scenario, default all):
+  S1 throughput  1 endpoint, 20,000 events
+  S2 fan-out     10 endpoints, 5,000 events (50,000 deliveries)
+  S3 isolation   S2 plus an endpoint taking --slow-delay per request; only
+                 the healthy endpoints are waited for, then the slow one
+                 is watched for two of its delays
+  S4 outage      1 endpoint answering 500 for --outage, 2,000 events
+  S5 crash       S1 with kill -9 of the server halfway and a restart
+
+With --ceilings (on when S1 runs) it also measures one HTTP hop from a
+plain Go client to the receiver and the SQLite store's batch-insert rate,
+and shows S1 as fractions of both. Progress goes to stderr, the table to
+stdout. The exit status is 1 when a scenario failed or lost a delivery.`,
+		Example: `  hookline bench --json bench.json
+  hookline bench --scale 0.1 --scenario S1,S4
+  hookline bench --json new.json --compare old.json
+  hookline bench --server http://127.0.0.1:8080 --api-key $KEY --scenario S1`,
+		Args: argsNamed(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f := cmd.Flags()
+			if cfg.Scale <= 0 {
+				return usagef(cmd, "invalid --scale %v: want a positive number", cfg.Scale)
+			}
+			if f.Changed("server") {
+				if g.apiKey == "" {
+					return usagef(cmd, "--server needs --api-key or %s", envAPIKey)
+				}
+				cfg.Server, cfg.APIKey = g.server, g.apiKey
+			} else {
+				bin, err := os.Executable()
+				if err != nil {
+					return fmt.Errorf("find the hookline executable: %w", err)
+				}
+				cfg.Binary, cfg.Env = bin, os.Environ()
+			}
+			names, err := bench.ParseScenarios(cfg.Scenarios)
+			if err != nil {
+				return usagef(cmd, "invalid --scenario: %v", err)
+			}
+			cfg.Scenarios = names
+			if !f.Changed("ceilings") {
+				cfg.Ceilings = slices.Contains(names, "S1")
+			}
+			var old bench.Results
+			if comparePath != "" {
+				if old, err = bench.ReadJSON(comparePath); err != nil {
+					return err
+				}
+			}
+			cfg.Commit = bench.GitCommit(cmd.Context(), "")
+			cfg.Progress = cmd.ErrOrStderr()
+
+			res, runErr := bench.Run(cmd.Context(), cfg)
+			if res.Time.IsZero() {
+				return runErr
+			}
+			out := cmd.OutOrStdout()
+			if g.output == outputJSON {
+				err = writeJSON(out, res)
+			} else {
+				err = bench.WriteTable(out, res)
+			}
+			if err != nil {
+				return err
+			}
+			if jsonPath != "" {
+				if err := res.WriteJSON(jsonPath); err != nil {
+					return err
+				}
+			}
+			if comparePath != "" && g.output != outputJSON {
+				fmt.Fprintln(out)
+				if err := bench.WriteComparison(out, old, res); err != nil {
+					return err
+				}
+			}
+			return runErr
+		},
+	}
+	f := cmd.Flags()
+	f.StringSliceVar(&cfg.Scenarios, "scenario", nil, "scenarios to run, such as S1,S4 (default all)")
+	f.IntVar(&cfg.Events, "events", 0, "events per scenario and ceiling, replacing the defaults")
+	f.Float64Var(&cfg.Scale, "scale", 1, "multiply the default event counts, such as 0.1 for a quick run")
+	f.IntVar(&cfg.Publishers, "publishers", bench.DefaultPublishers, "concurrent publishers")
+	f.DurationVar(&cfg.Timeout, "timeout", bench.DefaultTimeout, "how long each scenario waits for its deliveries after publishing")
+	f.BoolVar(&cfg.KeepData, "keep-data", false, "keep the data dirs and server logs")
+	f.BoolVar(&cfg.Ceilings, "ceilings", false, "also measure the HTTP-hop and SQLite ceilings (on by default when S1 runs)")
+	f.DurationVar(&cfg.Outage, "outage", bench.DefaultOutage, "how long S4's endpoint answers 500")
+	f.DurationVar(&cfg.SlowDelay, "slow-delay", bench.DefaultSlowDelay, "how long S3's slow endpoint takes per request")
+	f.StringVar(&jsonPath, "json", "", "write the results to `FILE` as JSON")
+	f.StringVar(&comparePath, "compare", "", "show changes from the results in `FILE` (written by --json)")
+	return cmd
+}

@@ -1,0 +1,116 @@
+package bench
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseScenarios(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		in   []string
+		want []string
+		err  string
+	}{
+		{"none is all", nil, []string{"S1", "S2", "S3", "S4", "S5"}, ""},
+		{"comma list, any case, run order, no repeats", []string{"s4,S1", "S4"}, []string{"S1", "S4"}, ""},
+		{"spaces and empty items", []string{" S2 , ,s3"}, []string{"S2", "S3"}, ""},
+		{"unknown", []string{"S1,S9"}, nil, `unknown scenario "S9": want S1, S2, S3, S4, S5`},
+		{"only commas", []string{","}, nil, "no scenario named"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := ParseScenarios(tc.in)
+			if tc.err != "" {
+				require.EqualError(t, err, tc.err)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tc.want, got)
+		})
+	}
+}
+
+func TestConfigCountScalesDefaults(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		def  int
+		want int
+	}{
+		{"scale 1", Config{Scale: 1}, 20000, 20000},
+		{"scale 0.1", Config{Scale: 0.1}, 2000, 200},
+		{"rounds", Config{Scale: 0.0001}, 5000, 1},
+		{"never zero", Config{Scale: 0.00001}, 2000, 1},
+		{"events replaces the default", Config{Scale: 0.1, Events: 300}, 20000, 300},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			require.Equal(t, tc.want, tc.cfg.count(tc.def))
+		})
+	}
+}
+
+func TestConfigDefaultsAndValidation(t *testing.T) {
+	t.Parallel()
+	cfg, err := Config{Binary: "/bin/hookline"}.withDefaults()
+	require.NoError(t, err)
+	require.Equal(t, ScenarioNames(), cfg.Scenarios)
+	require.Equal(t, 1.0, cfg.Scale)
+	require.Equal(t, DefaultPublishers, cfg.Publishers)
+	require.Equal(t, DefaultTimeout, cfg.Timeout)
+	require.Equal(t, DefaultOutage, cfg.Outage)
+	require.Equal(t, DefaultSlowDelay, cfg.SlowDelay)
+	require.Equal(t, DefaultRetrySchedule, cfg.RetrySchedule)
+
+	cfg, err = Config{Server: "http://127.0.0.1:8080/", APIKey: "k"}.withDefaults()
+	require.NoError(t, err)
+	require.Equal(t, "http://127.0.0.1:8080", cfg.Server)
+
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		err  string
+	}{
+		{"no binary", Config{}, "no hookline binary"},
+		{"server without key", Config{Server: "http://127.0.0.1:1"}, "needs an API key"},
+		{"server not a URL", Config{Server: "127.0.0.1:1", APIKey: "k"}, "is not an http:// or https:// URL"},
+		{"negative scale", Config{Binary: "b", Scale: -1}, "scale must be a positive number"},
+		{"publishers", Config{Binary: "b", Publishers: -2}, "publishers must be from 1 to 10000"},
+		{"scenario", Config{Binary: "b", Scenarios: []string{"S0"}}, "unknown scenario"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := tc.cfg.withDefaults()
+			require.ErrorContains(t, err, tc.err)
+		})
+	}
+}
+
+func TestParseVmHWM(t *testing.T) {
+	t.Parallel()
+	n, err := parseVmHWM([]byte("Name:\thookline\nVmPeak:\t 1000 kB\nVmHWM:\t   81234 kB\nVmRSS:\t 80000 kB\n"))
+	require.NoError(t, err)
+	require.Equal(t, int64(81234*1024), n)
+
+	_, err = parseVmHWM([]byte("Name:\thookline\n"))
+	require.EqualError(t, err, "parse VmHWM: no VmHWM line")
+	_, err = parseVmHWM([]byte("VmHWM:\t12 MB\n"))
+	require.ErrorContains(t, err, `want "<n> kB"`)
+	_, err = parseVmHWM([]byte("VmHWM:\tx kB\n"))
+	require.ErrorContains(t, err, "parse VmHWM")
+}
+
+func TestChildEnv(t *testing.T) {
+	t.Parallel()
+	base := []string{
+		"PATH=/usr/bin", "HOOKLINE_API_KEY=theirs", "HOOKLINE_DATABASE=postgres://x", "HOOKLINE_WORKERS=128",
+		"HOOKLINE_DATA_DIR=/var/lib/hookline", "GOGC=200", "HOOKLINE_ENCRYPTION_KEY=secret",
+	}
+	env := childEnv(base, "hk_bench_key")
+	require.Equal(t, []string{"PATH=/usr/bin", "HOOKLINE_WORKERS=128", "GOGC=200", "HOOKLINE_API_KEY=hk_bench_key"}, env)
+	require.Equal(t, []string{"HOOKLINE_WORKERS=128", "GOGC=200"}, inheritedEnv(env), "the run's own key is not recorded")
+}

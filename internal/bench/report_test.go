@@ -1,0 +1,110 @@
+package bench
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// golden compares got with testdata/name, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		require.NoError(t, os.MkdirAll("testdata", 0o755))
+		require.NoError(t, os.WriteFile(path, got, 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run with -update to create it")
+	require.Equal(t, string(want), string(got))
+}
+
+// sampleResults is a run with every kind of row and note.
+func sampleResults() Results {
+	return Results{
+		Time: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC), GoVersion: "go1.26.8", GOMAXPROCS: 2, NumCPU: 2,
+		Commit: "904a3b6", LoadAvg: "1.50 1.20 0.90", Server: "child", Publishers: 32, Scale: 1,
+		Ceilings: &Ceilings{HTTPRequests: 20000, HTTPPerSec: 20000, SQLiteEvents: 20000, SQLiteBatch: 500, SQLitePerSec: 40000},
+		Scenarios: []Scenario{
+			{Name: "S1", Title: "throughput", Events: 20000, Accepted: 20000, PublishSeconds: 4, AcceptedPerSec: 5000,
+				PeakRSSBytes: 80 << 20, Groups: []Group{{Name: "ok", Endpoints: 1, Waited: true, Expected: 20000, Unique: 20000,
+					DeliveredPerSec: 4800, Latency: Latency{Count: 20000, P50MS: 3.25, P95MS: 12, P99MS: 40, MaxMS: 1250}}}},
+			{Name: "S3", Title: "isolation", Events: 100, Accepted: 99, PublishErrors: 1, AcceptedPerSec: 990, PeakRSSBytes: 90 << 20,
+				Groups: []Group{
+					{Name: "ok", Endpoints: 10, Waited: true, Expected: 990, Unique: 990, Duplicates: 2, DeliveredPerSec: 900,
+						Latency: Latency{Count: 990, P50MS: 5, P95MS: 20, P99MS: 30, MaxMS: 45}},
+					{Name: "slow", Endpoints: 1, Expected: 99, Unique: 20, Pending: 79, DeliveredPerSec: 2,
+						Latency: Latency{Count: 20, P50MS: 5100, P95MS: 9000, P99MS: 9500, MaxMS: 9500}},
+				}},
+			{Name: "S4", Title: "outage", Events: 10, Accepted: 10, AcceptedPerSec: 100, Error: "server not ready",
+				Groups: []Group{{Name: "outage", Endpoints: 1, Waited: true, Expected: 10, Unique: 9, Lost: 1, FailedAttempts: 12, Unacked: 1,
+					Latency: Latency{Count: 9, P50MS: 30000, P95MS: 31000, P99MS: 31000, MaxMS: 31000}}}, TimedOut: true},
+			{Name: "S5", Title: "crash", Skipped: "needs to kill the server, which --server does not allow", Groups: []Group{}},
+		},
+	}
+}
+
+func TestWriteTable(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	require.NoError(t, WriteTable(&b, sampleResults()))
+	golden(t, "table.golden", b.Bytes())
+}
+
+func TestWriteComparison(t *testing.T) {
+	t.Parallel()
+	old := sampleResults()
+	old.Commit, old.LoadAvg = "1a199e2", "0.10 0.10 0.10"
+	cur := sampleResults()
+	cur.Ceilings.HTTPPerSec = 22000
+	cur.Scenarios[0].AcceptedPerSec = 5500
+	cur.Scenarios[0].Groups[0].Latency.P99MS = 30
+	cur.Scenarios[1].Groups = cur.Scenarios[1].Groups[:1] // a group only the old run has is left out
+	cur.Scenarios[2].Events = 20
+	var b bytes.Buffer
+	require.NoError(t, WriteComparison(&b, old, cur))
+	golden(t, "compare.golden", b.Bytes())
+}
+
+func TestResultsJSONRoundTrip(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "bench.json")
+	want := sampleResults()
+	require.NoError(t, want.WriteJSON(path))
+	got, err := ReadJSON(path)
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+	require.Equal(t, 1, got.Lost())
+
+	require.NoError(t, os.WriteFile(path, []byte("{"), 0o644))
+	_, err = ReadJSON(path)
+	require.ErrorContains(t, err, "read results")
+}
+
+func TestFormatting(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ got, want string }{
+		{msStr(0.84), "0.8ms"},
+		{msStr(12.4), "12ms"},
+		{msStr(1250), "1.25s"},
+		{bytesIEC(0), "n/a"},
+		{bytesIEC(3 << 19), "1.5 MiB"},
+		{change(100, 112.5), "+12.5%"},
+		{change(100, 90), "-10.0%"},
+		{change(0, 5), "n/a"},
+		{change(5, 0), "n/a"},
+		{pct(1, 4), "25%"},
+		{pct(1, 0), "n/a"},
+		{latStr(Group{}, 0), "-"},
+		{latStr(Group{Latency: Latency{Count: 1, P50MS: 2}}, 2), "2.0ms"},
+	} {
+		require.Equal(t, tc.want, tc.got)
+	}
+}

@@ -1,0 +1,197 @@
+package bench_test
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookline/hookline/internal/app"
+	"github.com/hookline/hookline/internal/bench"
+	"github.com/hookline/hookline/internal/config"
+)
+
+// testKey is the admin key of the servers the tests start.
+const testKey = "hk_bench_test_key_0123456789abcdef"
+
+// progress collects a run's progress lines and logs them when the test
+// fails. Run writes them one at a time.
+func progress(t *testing.T) *bytes.Buffer {
+	t.Helper()
+	var b bytes.Buffer
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("progress:\n%s", b.String())
+		}
+	})
+	return &b
+}
+
+// startServer starts Hookline in this process on a fresh data dir and
+// returns its URL. Its breaker cooldown is the shortest allowed, so that
+// the shortened S4 outage ends in seconds.
+func startServer(t *testing.T) string {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	cfg.AllowPrivateNetworks = true
+	cfg.APIKey = testKey
+	cfg.BreakerCooldown = time.Second
+	a, err := app.New(context.Background(), cfg, app.Options{})
+	require.NoError(t, err)
+	require.NoError(t, a.Start(context.Background()))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = a.Stop(ctx)
+	})
+	return "http://" + a.Addr()
+}
+
+// checkComplete checks the figures every waited-for group of a finished
+// scenario must have.
+func checkComplete(t *testing.T, s bench.Scenario, events int) {
+	t.Helper()
+	require.Empty(t, s.Error, s.Name)
+	require.False(t, s.TimedOut, s.Name)
+	require.Equal(t, events, s.Events, s.Name)
+	require.Equal(t, events, s.Accepted, s.Name)
+	require.Zero(t, s.PublishErrors, s.Name)
+	require.Positive(t, s.PublishSeconds, s.Name)
+	require.Positive(t, s.AcceptedPerSec, s.Name)
+	for _, g := range s.Groups {
+		if !g.Waited {
+			continue
+		}
+		require.Equal(t, events*g.Endpoints, g.Expected, "%s %s", s.Name, g.Name)
+		require.Equal(t, g.Expected, g.Unique, "%s %s", s.Name, g.Name)
+		require.Zero(t, g.Lost, "%s %s", s.Name, g.Name)
+		require.Equal(t, g.Unique, g.Latency.Count, "%s %s", s.Name, g.Name)
+		require.Positive(t, g.DeliveredPerSec, "%s %s", s.Name, g.Name)
+		l := g.Latency
+		require.True(t, 0 <= l.P50MS && l.P50MS <= l.P95MS && l.P95MS <= l.P99MS && l.P99MS <= l.MaxMS, "%s %s: %+v", s.Name, g.Name, l)
+	}
+}
+
+func groupNamed(t *testing.T, s bench.Scenario, name string) bench.Group {
+	t.Helper()
+	for _, g := range s.Groups {
+		if g.Name == name {
+			return g
+		}
+	}
+	require.FailNow(t, "no group", "%s has no group %q: %+v", s.Name, name, s.Groups)
+	return bench.Group{}
+}
+
+// TestRunAgainstServer drives a server started in this process (the
+// --server mode) through S1, S3 and S4 at a tiny scale, with the ceilings.
+func TestRunAgainstServer(t *testing.T) {
+	t.Parallel()
+	url := startServer(t)
+	const events = 200
+	outage := time.Second
+	res, err := bench.Run(context.Background(), bench.Config{
+		Server: url, APIKey: testKey, Scenarios: []string{"S1,S3,S4,S5"}, Events: events,
+		Ceilings: true, Outage: outage, SlowDelay: 100 * time.Millisecond, Timeout: time.Minute,
+		TempDir: t.TempDir(), Progress: progress(t), Commit: "abc1234",
+	})
+	require.NoError(t, err)
+	require.Zero(t, res.Lost())
+	require.Equal(t, url, res.Server)
+	require.Equal(t, "abc1234", res.Commit)
+	require.Equal(t, runtime.Version(), res.GoVersion)
+	require.Equal(t, runtime.GOMAXPROCS(0), res.GOMAXPROCS)
+	require.Equal(t, bench.DefaultPublishers, res.Publishers)
+	require.Empty(t, res.ServerEnv, "no child servers")
+
+	require.NotNil(t, res.Ceilings)
+	require.Equal(t, events, res.Ceilings.HTTPRequests)
+	require.Zero(t, res.Ceilings.HTTPErrors)
+	require.Positive(t, res.Ceilings.HTTPPerSec)
+	require.Equal(t, events, res.Ceilings.SQLiteEvents)
+	require.Positive(t, res.Ceilings.SQLitePerSec)
+
+	require.Len(t, res.Scenarios, 4)
+	s1, s3, s4, s5 := res.Scenarios[0], res.Scenarios[1], res.Scenarios[2], res.Scenarios[3]
+
+	require.Equal(t, "S1", s1.Name)
+	checkComplete(t, s1, events)
+	require.Len(t, s1.Groups, 1)
+	ok := groupNamed(t, s1, "ok")
+	require.Equal(t, 1, ok.Endpoints)
+	require.Zero(t, ok.Duplicates, "nothing failed, so nothing is sent twice")
+	require.Zero(t, s1.PeakRSSBytes, "the RSS of a --server is unknown")
+	// Without keep-alive every event would dial; with it, about one dial
+	// per publisher (the transport may dial a spare when requests race).
+	require.LessOrEqual(t, s1.Dials, int64(2*bench.DefaultPublishers), "publishers keep their connections alive")
+
+	require.Equal(t, "S3", s3.Name)
+	checkComplete(t, s3, events)
+	healthy, slow := groupNamed(t, s3, "ok"), groupNamed(t, s3, "slow")
+	require.Equal(t, 10, healthy.Endpoints)
+	require.True(t, healthy.Waited)
+	require.False(t, slow.Waited)
+	require.Equal(t, 1, slow.Endpoints)
+	require.Equal(t, events, slow.Unique+slow.Pending, "the slow endpoint's deliveries are done or pending, never lost")
+	require.Zero(t, slow.Lost)
+
+	require.Equal(t, "S4", s4.Name)
+	checkComplete(t, s4, events)
+	down := groupNamed(t, s4, "outage")
+	require.Positive(t, down.FailedAttempts, "the endpoint answered 500 during the outage")
+	require.GreaterOrEqual(t, down.Latency.MaxMS, 0.5*float64(outage.Milliseconds()),
+		"the first events waited for the outage to end")
+
+	require.Equal(t, "S5", s5.Name)
+	require.Contains(t, s5.Skipped, "--server")
+	require.Empty(t, s5.Groups)
+}
+
+// TestRunChildServers builds the hookline binary and lets Run start it as
+// child processes: S1, and S5 with its kill -9 and restart.
+func TestRunChildServers(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("builds and runs the binary; skipped with -short")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "hookline")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/hookline/hookline/cmd/hookline").CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+
+	const events = 400
+	res, err := bench.Run(context.Background(), bench.Config{
+		Binary: bin, Env: []string{"HOOKLINE_WORKERS=32", "HOOKLINE_API_KEY=not_passed_on"},
+		Scenarios: []string{"S1", "S5"}, Events: events, Publishers: 16, Timeout: time.Minute,
+		TempDir: dir, Progress: progress(t),
+	})
+	require.NoError(t, err)
+	require.Equal(t, "child", res.Server)
+	require.Equal(t, []string{"HOOKLINE_WORKERS=32"}, res.ServerEnv)
+	require.Nil(t, res.Ceilings, "not asked for")
+	require.Len(t, res.Scenarios, 2)
+	s1, s5 := res.Scenarios[0], res.Scenarios[1]
+
+	checkComplete(t, s1, events)
+	if runtime.GOOS == "linux" {
+		require.Positive(t, s1.PeakRSSBytes, "VmHWM of the child")
+		require.Positive(t, s5.PeakRSSBytes)
+	}
+
+	checkComplete(t, s5, events)
+	require.NotNil(t, s5.Crash)
+	require.GreaterOrEqual(t, s5.Crash.AcceptedBeforeKill, events/2)
+	require.Positive(t, s5.Crash.DownSeconds)
+	require.LessOrEqual(t, groupNamed(t, s5, "ok").Unacked, 16, "only requests in flight at the kill can be committed unacknowledged")
+
+	matches, err := filepath.Glob(filepath.Join(dir, "hookline-bench-*"))
+	require.NoError(t, err)
+	require.Empty(t, matches, "the run's data dirs are removed")
+}

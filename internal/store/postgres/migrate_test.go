@@ -1,0 +1,45 @@
+package postgres_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookline/hookline/internal/store/postgres"
+)
+
+// TestConcurrentOpen starts eight nodes on a fresh schema at once, each
+// with a pool of one connection: all open, and the migrations are applied
+// once. Without the migration lock CREATE SCHEMA IF NOT EXISTS and the
+// first migration fail with unique violations.
+func TestConcurrentOpen(t *testing.T) {
+	t.Parallel()
+	d := dsn(t) // skips here, never inside the goroutines
+	sch := schema(t)
+	stores := make([]*postgres.Store, 8)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range stores {
+		wg.Go(func() {
+			<-start
+			s, err := postgres.Open(context.Background(), postgres.Config{DSN: d, Box: box(t), Schema: sch, MaxConns: 1})
+			if assert.NoError(t, err) {
+				stores[i] = s
+				t.Cleanup(func() { s.Close() })
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	require.NotContains(t, stores, (*postgres.Store)(nil))
+	status, err := stores[0].MigrationStatus(context.Background())
+	require.NoError(t, err)
+	require.NotEmpty(t, status)
+	for _, m := range status {
+		require.Equal(t, "applied", string(m.State), "migration %s", m.Source.Path)
+	}
+	require.NoError(t, stores[1].Migrate(context.Background()), "migrating an up-to-date schema is a no-op")
+}
