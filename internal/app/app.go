@@ -136,7 +136,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		Executors: map[string]engine.Executor{delivery.Kind: exec, delivery.KindForward: delivery.NewForwarder(exec)},
 		Clock:     opts.Clock, Logger: log, Metrics: engine.NewMetrics(reg), Rand: opts.Rand,
 		Workers: cfg.Workers, MaxInFlight: cfg.MaxInFlight, ExclusiveStore: coord == nil, Retention: cfg.Retention,
-		Cluster: clusterConfig(cfg, coord),
+		Cluster:      clusterConfig(cfg, coord),
 		Breaker:      engine.Breaker{Threshold: cfg.BreakerThreshold, Cooldown: cfg.BreakerCooldown},
 		PollInterval: opts.PollInterval, Lease: opts.Lease, QueueCap: opts.QueueCap, PruneInterval: opts.PruneInterval,
 	})
@@ -273,4 +273,3 @@ func (a *App) Kill() {
 	a.store.Close()
 	a.lock.Close()
 }
-

@@ -383,7 +383,6 @@ func readyz(base string) int {
 	return resp.StatusCode
 }
 
-
 // clusterEvents is the number of events TestClusterOfThreeNodes sends;
 // HOOKLINE_CLUSTER_EVENTS overrides it when investigating.
 func clusterEvents() int {
