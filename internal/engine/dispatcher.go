@@ -330,14 +330,30 @@ type result struct {
 // destination's circuit and pause. It reports whether tasks left in the
 // store for lack of room should now be claimed.
 func (d *dispatcher) done(t *store.Task, probe bool, r result) (claim bool) {
+	d.release(t, probe, r)
+	return d.forget(t)
+}
+
+// forget drops a finished task whose result is recorded, and reports
+// whether tasks left in the store for lack of room should now be claimed.
+func (d *dispatcher) forget(t *store.Task) (claim bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	delete(d.known, t.ID)
 	q := d.queues[destKey(t)]
-	q.inFlight--
 	if d.starved && len(q.tasks)+q.inFlight <= d.queueCap/2 && len(d.known) <= d.totalCap/2 {
 		d.starved, claim = false, true
 	}
+	return claim
+}
+
+// release frees the slot of a task whose attempt is over and updates its
+// destination's circuit and pause; the task stays known until forget.
+func (d *dispatcher) release(t *store.Task, probe bool, r result) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	q := d.queues[destKey(t)]
+	q.inFlight--
 	now := d.clock.Now()
 	if probe {
 		q.probing = false
@@ -363,7 +379,6 @@ func (d *dispatcher) done(t *store.Task, probe bool, r result) (claim bool) {
 		}
 	}
 	d.cond.Broadcast()
-	return claim
 }
 
 // drop forgets a taken task that will not run here.

@@ -649,7 +649,26 @@ func (e *Engine) work() {
 			e.disp.requeue(t, probe, until)
 			continue
 		}
-		if e.disp.done(t, probe, e.run(t)) {
+		r, res, ok := e.attempt(t)
+		if !ok {
+			e.disp.done(t, probe, res)
+			continue
+		}
+		if e.disp.ordered(t) {
+			// The next task of an ordered destination checks the store for
+			// older unfinished tasks: this result must be committed first.
+			e.record(t, r)
+			if e.disp.done(t, probe, res) {
+				e.pokePoller()
+			}
+			continue
+		}
+		// Free the destination's slot as soon as the attempt is over, so
+		// its next attempt overlaps this one's commit; the task stays known
+		// (and leased) until its result is durable.
+		e.disp.release(t, probe, res)
+		e.record(t, r)
+		if e.disp.forget(t) {
 			e.pokePoller()
 		}
 	}
@@ -683,8 +702,10 @@ func maxTime(a, b time.Time) time.Time {
 	return b
 }
 
-// run executes one attempt of t and records its result.
-func (e *Engine) run(t *store.Task) result {
+// attempt executes one attempt of t and returns its result row; ok is
+// false when the engine was stopped or killed meanwhile (the task keeps its
+// lease and runs again later).
+func (e *Engine) attempt(t *store.Task) (store.TaskResult, result, bool) {
 	ctx := e.runCtx
 	ex := e.cfg.Executors[t.Kind]
 	start := e.clock.Now()
@@ -699,7 +720,7 @@ func (e *Engine) run(t *store.Task) result {
 	if ctx.Err() != nil {
 		// Killed or stopped past the grace period: the attempt did not
 		// finish; the task keeps its lease and runs again later.
-		return result{}
+		return store.TaskResult{}, result{}, false
 	}
 	dur := e.clock.Now().Sub(start)
 	a := out.Attempt
@@ -727,15 +748,20 @@ func (e *Engine) run(t *store.Task) result {
 	if out.RetryAfter > 0 {
 		res.pauseFor = min(out.RetryAfter, MaxRetryAfter)
 	}
+	return r, res, true
+}
+
+// record commits an attempt's result through the group-commit writer.
+func (e *Engine) record(t *store.Task, r store.TaskResult) {
 	if err := e.writer.Complete([]store.TaskResult{r}); err != nil {
+		// The task keeps its lease and runs again when it expires.
 		e.log.Error("record attempt", "task_id", t.ID, "error", err)
-		return res
+		return
 	}
-	e.m.observeAttempt(t, a, r.Status)
+	e.m.observeAttempt(t, r.Attempt, r.Status)
 	if r.Status == store.StatusRetrying && r.NextAt.Sub(e.clock.Now()) <= e.cfg.PollInterval {
 		e.pokeAt(r.NextAt)
 	}
-	return res
 }
 
 // pokeAt wakes the poller at t, for retries due sooner than the next poll.
