@@ -97,7 +97,10 @@ func (o ListOptions) addTo(q url.Values) {
 type EventListOptions struct {
 	// Type is an exact event type.
 	Type string
-	// After and Before bound the events' occurrence time.
+	// Source keeps events received by one source ("api" for events sent
+	// through the API).
+	Source string
+	// After and Before bound the events' creation time.
 	After, Before time.Time
 	ListOptions
 }
@@ -212,6 +215,9 @@ func (c *Client) ListEvents(ctx context.Context, opts EventListOptions) (*Page[E
 	q := url.Values{}
 	if opts.Type != "" {
 		q.Set("type", opts.Type)
+	}
+	if opts.Source != "" {
+		q.Set("source", opts.Source)
 	}
 	if !opts.After.IsZero() {
 		q.Set("after", opts.After.UTC().Format(time.RFC3339Nano))

@@ -105,6 +105,7 @@ func newEventsListCmd(g *globals) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Type, "type", "", "only events of this type")
+	f.StringVar(&opts.Source, "source", "", "only events received by this source (api for events sent through the API)")
 	f.StringVar(&after, "after", "", "only events that occurred after this RFC 3339 time")
 	f.StringVar(&before, "before", "", "only events that occurred before this RFC 3339 time")
 	addListFlags(cmd, &opts.ListOptions)

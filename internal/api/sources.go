@@ -121,6 +121,11 @@ func sourceOut(src *ingest.Source) client.Source {
 		_ = json.Unmarshal(b, &out.Verification)
 	}
 	for i, sec := range out.Verification.Secrets {
+		if k := out.Verification.Kind; k == "basic" || k == "api-key" {
+			// Credentials sent as they are: even a tail would give part away.
+			out.Verification.Secrets[i] = "****"
+			continue
+		}
 		out.Verification.Secrets[i] = mask(sec)
 	}
 	var rules sourceRules

@@ -35,6 +35,20 @@ type Forwarder struct {
 // NewForwarder returns a Forwarder that sends through x.
 func NewForwarder(x *Executor) *Forwarder { return &Forwarder{x: x} }
 
+// Limits gives forwarded deliveries the limits of the endpoint they go to
+// (their queue is the subscription's).
+func (f *Forwarder) Limits(ctx context.Context, t *store.Task) engine.Limits {
+	sub, err := f.x.cfg.Store.GetSubscription(ctx, t.TenantID, t.DestinationID)
+	if err != nil {
+		return engine.Limits{}
+	}
+	ep, err := f.x.load(ctx, t.TenantID, sub.DestinationID)
+	if err != nil {
+		return engine.Limits{}
+	}
+	return engine.Limits{MaxInFlight: ep.MaxInFlight, RateLimit: ep.RateLimit, Ordered: ep.Ordered}
+}
+
 // Execute relays the task's event to the subscription's endpoint.
 func (f *Forwarder) Execute(ctx context.Context, t *store.Task) engine.Outcome {
 	var out engine.Outcome
