@@ -128,7 +128,7 @@ func (s *Server) plan(ctx context.Context, tenantID string, d client.Declaration
 		steps = append(steps, step)
 	}
 
-	endpoints, err := s.allEndpoints(ctx, tenantID)
+	endpoints, err := listAll(ctx, tenantID, s.store.ListEndpoints, func(ep store.Endpoint) string { return ep.ID })
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +163,7 @@ func (s *Server) plan(ctx context.Context, tenantID string, d client.Declaration
 		steps = append(steps, step)
 	}
 
-	subs, err := s.allSubscriptions(ctx, tenantID)
+	subs, err := listAll(ctx, tenantID, s.store.ListSubscriptions, func(sub store.Subscription) string { return sub.ID })
 	if err != nil {
 		return nil, err
 	}
@@ -214,11 +214,12 @@ func jsonEqual(a, b []byte) bool {
 	return json.Unmarshal(a, &x) == nil && json.Unmarshal(b, &y) == nil && reflect.DeepEqual(x, y)
 }
 
-func (s *Server) allEndpoints(ctx context.Context, tenantID string) ([]store.Endpoint, error) {
-	var out []store.Endpoint
+// listAll pages through a whole list, newest first.
+func listAll[T any](ctx context.Context, tenantID string, list func(context.Context, string, store.Page) ([]T, error), id func(T) string) ([]T, error) {
+	var out []T
 	p := store.Page{Limit: maxPageLimit}
 	for {
-		page, err := s.store.ListEndpoints(ctx, tenantID, p)
+		page, err := list(ctx, tenantID, p)
 		if err != nil {
 			return nil, err
 		}
@@ -226,23 +227,7 @@ func (s *Server) allEndpoints(ctx context.Context, tenantID string) ([]store.End
 		if len(page) < p.Limit {
 			return out, nil
 		}
-		p.Cursor = page[len(page)-1].ID
-	}
-}
-
-func (s *Server) allSubscriptions(ctx context.Context, tenantID string) ([]store.Subscription, error) {
-	var out []store.Subscription
-	p := store.Page{Limit: maxPageLimit}
-	for {
-		page, err := s.store.ListSubscriptions(ctx, tenantID, p)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, page...)
-		if len(page) < p.Limit {
-			return out, nil
-		}
-		p.Cursor = page[len(page)-1].ID
+		p.Cursor = id(page[len(page)-1])
 	}
 }
 

@@ -64,7 +64,7 @@ func (s *Server) prepareEvent(ctx context.Context, tenantID string, in client.Ev
 	if err := json.Compact(compact, data); err != nil {
 		return event.Event{}, invalid("data", "not valid JSON: %v", err)
 	}
-	if depth(compact.Bytes()) > format.MaxDepth {
+	if format.Depth(compact.Bytes()) > format.MaxDepth {
 		return event.Event{}, invalid("data", "nested deeper than %d levels", format.MaxDepth)
 	}
 	if len(in.IdempotencyKey) > maxIdempotencyKey {
@@ -125,28 +125,6 @@ func (s *Server) createEvents(w http.ResponseWriter, r *http.Request, a *auth) e
 	}
 	writeJSON(w, http.StatusOK, client.BatchResult{Results: results})
 	return nil
-}
-
-// depth returns the nesting depth of valid, compact JSON.
-func depth(b []byte) int {
-	d, maxD, inString, escaped := 0, 0, false, false
-	for _, c := range b {
-		switch {
-		case escaped:
-			escaped = false
-		case inString:
-			escaped = c == '\\'
-			inString = c != '"'
-		case c == '"':
-			inString = true
-		case c == '{' || c == '[':
-			d++
-			maxD = max(maxD, d)
-		case c == '}' || c == ']':
-			d--
-		}
-	}
-	return maxD
 }
 
 func eventOut(e event.Event) client.Event {

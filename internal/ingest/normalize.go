@@ -218,7 +218,7 @@ func normalizeJSON(body []byte) (json.RawMessage, error) {
 	if err := json.Compact(&buf, body); err != nil {
 		return nil, fmt.Errorf("malformed JSON: %w", err)
 	}
-	if jsonDepth(buf.Bytes()) > format.MaxDepth {
+	if format.Depth(buf.Bytes()) > format.MaxDepth {
 		return nil, fmt.Errorf("JSON nested deeper than %d levels", format.MaxDepth)
 	}
 	return buf.Bytes(), nil
@@ -244,33 +244,6 @@ func invalidUTF8At(b []byte) int {
 		i += size
 	}
 	return len(b)
-}
-
-// jsonDepth returns the deepest nesting of objects and arrays in valid JSON.
-func jsonDepth(valid []byte) int {
-	depth, deepest := 0, 0
-	inString, escaped := false, false
-	for _, c := range valid {
-		switch {
-		case escaped:
-			escaped = false
-		case inString:
-			switch c {
-			case '\\':
-				escaped = true
-			case '"':
-				inString = false
-			}
-		case c == '"':
-			inString = true
-		case c == '{' || c == '[':
-			depth++
-			deepest = max(deepest, depth)
-		case c == '}' || c == ']':
-			depth--
-		}
-	}
-	return deepest
 }
 
 // normalizeForm converts a form, unwrapping a lone JSON "payload" field.

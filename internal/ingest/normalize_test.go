@@ -175,7 +175,7 @@ func checkNormalizedData(t *testing.T, data json.RawMessage) {
 	if err := json.Compact(&buf, data); err != nil || !bytes.Equal(buf.Bytes(), data) {
 		t.Errorf("Data %s is not compact (compacted: %s, %v)", data, buf.Bytes(), err)
 	}
-	if d := jsonDepth(data); d > format.MaxDepth {
+	if d := format.Depth(data); d > format.MaxDepth {
 		t.Errorf("Data nests %d levels, more than %d", d, format.MaxDepth)
 	}
 }

@@ -27,7 +27,16 @@ func normaliseData(data []byte) ([]byte, error) {
 // checkDepth returns ErrTooDeep when valid JSON text nests objects and
 // arrays deeper than MaxDepth.
 func checkDepth(valid []byte) error {
-	depth := 0
+	if Depth(valid) > MaxDepth {
+		return ErrTooDeep
+	}
+	return nil
+}
+
+// Depth returns the deepest nesting of objects and arrays in valid JSON
+// text, without decoding it.
+func Depth(valid []byte) int {
+	depth, deepest := 0, 0
 	inString, escaped := false, false
 	for _, c := range valid {
 		switch {
@@ -44,14 +53,12 @@ func checkDepth(valid []byte) error {
 			inString = true
 		case c == '{' || c == '[':
 			depth++
-			if depth > MaxDepth {
-				return ErrTooDeep
-			}
+			deepest = max(deepest, depth)
 		case c == '}' || c == ']':
 			depth--
 		}
 	}
-	return nil
+	return deepest
 }
 
 const hexDigits = "0123456789abcdef"
