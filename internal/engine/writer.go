@@ -103,26 +103,33 @@ func (w *writer) run() {
 	}
 }
 
-func (w *writer) flushAccepts(first *acceptReq) {
-	reqs := []*acceptReq{first}
-	rows := len(first.evs)
-	for rows < maxBatch {
+// gather takes first and whatever else is already queued on ch, up to
+// maxBatch rows, and returns the requests and their rows in order.
+func gather[R, T any](first R, ch <-chan R, rows func(R) []T) ([]R, []T) {
+	reqs := []R{first}
+	n := len(rows(first))
+	for n < maxBatch {
 		select {
-		case r := <-w.accepts:
+		case r := <-ch:
 			reqs = append(reqs, r)
-			rows += len(r.evs)
+			n += len(rows(r))
 			continue
 		default:
 		}
 		break
 	}
-	all := make([]store.NewEvent, 0, rows)
+	all := make([]T, 0, n)
 	for _, r := range reqs {
-		all = append(all, r.evs...)
+		all = append(all, rows(r)...)
 	}
+	return reqs, all
+}
+
+func (w *writer) flushAccepts(first *acceptReq) {
+	reqs, all := gather(first, w.accepts, func(r *acceptReq) []store.NewEvent { return r.evs })
 	start := time.Now()
 	res, err := w.store.AcceptEvents(context.Background(), all)
-	w.observe("accept", rows, time.Since(start))
+	w.observe("accept", len(all), time.Since(start))
 	off := 0
 	for _, r := range reqs {
 		if err == nil {
@@ -134,25 +141,10 @@ func (w *writer) flushAccepts(first *acceptReq) {
 }
 
 func (w *writer) flushCompletes(first *completeReq) {
-	reqs := []*completeReq{first}
-	rows := len(first.rs)
-	for rows < maxBatch {
-		select {
-		case r := <-w.complete:
-			reqs = append(reqs, r)
-			rows += len(r.rs)
-			continue
-		default:
-		}
-		break
-	}
-	all := make([]store.TaskResult, 0, rows)
-	for _, r := range reqs {
-		all = append(all, r.rs...)
-	}
+	reqs, all := gather(first, w.complete, func(r *completeReq) []store.TaskResult { return r.rs })
 	start := time.Now()
 	err := w.store.CompleteTasks(context.Background(), all)
-	w.observe("complete", rows, time.Since(start))
+	w.observe("complete", len(all), time.Since(start))
 	for _, r := range reqs {
 		r.done <- err
 	}
