@@ -46,14 +46,19 @@ const (
 var (
 	entropyMu sync.Mutex
 	entropy   = ulid.Monotonic(rand.Reader, 0)
+	lastMS    uint64
 )
 
 // NewID returns a time-sortable id such as evt_01JD… made of prefix and a
-// ULID for time t. Ids made in the same millisecond still sort in creation
-// order within this process.
+// ULID for time t. Within this process ids sort in creation order, always:
+// a t earlier than the last id's millisecond takes that millisecond, so
+// the monotonic entropy is never reset by ids made concurrently for other
+// times. Ordered delivery relies on this: task ids are accept order.
 func NewID(prefix string, t time.Time) string {
 	entropyMu.Lock()
-	id := ulid.MustNew(ulid.Timestamp(t), entropy)
+	ms := max(ulid.Timestamp(t), lastMS)
+	lastMS = ms
+	id := ulid.MustNew(ms, entropy)
 	entropyMu.Unlock()
 	return prefix + "_" + strings.ToLower(id.String())
 }

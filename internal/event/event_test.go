@@ -56,4 +56,9 @@ func TestNewIDSortsByTime(t *testing.T) {
 	require.True(t, strings.HasPrefix(a, "evt_"))
 	require.Less(t, a, b)
 	require.Less(t, b, c)
+
+	// An id for an earlier time made later still sorts after: creation
+	// order wins over the time given.
+	d := NewID(PrefixEvent, now.Add(-time.Second))
+	require.Less(t, c, d)
 }
