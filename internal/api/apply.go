@@ -279,7 +279,19 @@ func (s *Server) planEndpoint(ctx context.Context, tenantID string, decl client.
 	default:
 		ep.UpdatedAt = now
 		step.change.Action = actionUpdated
-		step.write = func(ctx context.Context) error { return s.store.UpdateEndpoint(ctx, ep) }
+		reenabled := ep.Enabled && !before.Enabled && !ep.FailingSince.IsZero()
+		if reenabled {
+			ep.FailingSince = time.Time{} // a fresh start, as with PATCH
+		}
+		step.write = func(ctx context.Context) error {
+			if err := s.store.UpdateEndpoint(ctx, ep); err != nil {
+				return err
+			}
+			if reenabled {
+				return s.store.SetEndpointFailing(ctx, ep.TenantID, ep.ID, time.Time{})
+			}
+			return nil
+		}
 	}
 	return step, ep.ID, nil
 }
