@@ -388,4 +388,15 @@ func TestFailingEndpointIsDisabled(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, got.Enabled)
 	require.Contains(t, got.DisabledReason, "without a success")
+	require.NotNil(t, got.FailingSince)
+
+	// Turning it back on starts afresh: no failing period carried over.
+	on := true
+	got, err = b.client.UpdateEndpoint(context.Background(), ep.ID, client.EndpointUpdate{Enabled: &on})
+	require.NoError(t, err)
+	require.True(t, got.Enabled)
+	require.Empty(t, got.DisabledReason)
+	got, err = b.client.GetEndpoint(context.Background(), ep.ID)
+	require.NoError(t, err)
+	require.Nil(t, got.FailingSince)
 }
