@@ -63,30 +63,20 @@ needing a restart.`,
 			if err != nil {
 				return err
 			}
-			f := cmd.Flags()
-			if f.Changed("addr") {
-				cfg.Addr = flags.Addr
-			}
-			if f.Changed("database") {
-				cfg.Database = flags.Database
-			}
-			if f.Changed("node-id") {
-				cfg.NodeID = flags.NodeID
-			}
-			if f.Changed("data-dir") {
-				cfg.DataDir = flags.DataDir
-			}
-			if f.Changed("allow-private-networks") {
-				cfg.AllowPrivateNetworks = flags.AllowPrivateNetworks
-			}
-			if f.Changed("allow-network") {
-				cfg.AllowNetworks = flags.AllowNetworks
-			}
-			if f.Changed("log-level") {
-				cfg.LogLevel = flags.LogLevel
-			}
-			if f.Changed("log-format") {
-				cfg.LogFormat = flags.LogFormat
+			// Flags the user set win over the file and the environment.
+			for name, apply := range map[string]func(){
+				"addr":                   func() { cfg.Addr = flags.Addr },
+				"database":               func() { cfg.Database = flags.Database },
+				"node-id":                func() { cfg.NodeID = flags.NodeID },
+				"data-dir":               func() { cfg.DataDir = flags.DataDir },
+				"allow-private-networks": func() { cfg.AllowPrivateNetworks = flags.AllowPrivateNetworks },
+				"allow-network":          func() { cfg.AllowNetworks = flags.AllowNetworks },
+				"log-level":              func() { cfg.LogLevel = flags.LogLevel },
+				"log-format":             func() { cfg.LogFormat = flags.LogFormat },
+			} {
+				if cmd.Flags().Changed(name) {
+					apply()
+				}
 			}
 			app.Version = version
 			log := newLogger(cmd.ErrOrStderr(), cfg)
