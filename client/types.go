@@ -330,6 +330,8 @@ type Subscription struct {
 type SubDest struct {
 	Kind       string `json:"kind"`
 	EndpointID string `json:"endpoint_id,omitempty"`
+	// Collection is the collection a "sync" subscription applies events to.
+	Collection string `json:"collection,omitempty"`
 }
 
 // SubscriptionCreate is the body of POST /v1/subscriptions and PATCH
@@ -351,6 +353,7 @@ type Declaration struct {
 	Endpoints     []EndpointDecl     `json:"endpoints,omitempty"`
 	Sources       []SourceCreate     `json:"sources,omitempty"`
 	Subscriptions []SubscriptionDecl `json:"subscriptions,omitempty"`
+	Collections   []CollectionSpec   `json:"collections,omitempty"`
 }
 
 // EndpointDecl declares an endpoint by name. Secret, when set, is its
@@ -373,8 +376,9 @@ type SubscriptionDecl struct {
 
 // DeclDest is a declared subscription's destination.
 type DeclDest struct {
-	Kind     string `json:"kind"`
-	Endpoint string `json:"endpoint"`
+	Kind       string `json:"kind"`
+	Endpoint   string `json:"endpoint,omitempty"`
+	Collection string `json:"collection,omitempty"`
 }
 
 // ApplyResult is the answer of POST /v1/apply.

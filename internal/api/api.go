@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline/internal/clock"
+	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/feed"
 	"github.com/hookline/hookline/internal/netguard"
@@ -37,6 +38,8 @@ type Config struct {
 	Invalidate func(tenantID string)
 	// Feed streams committed events to GET /v1/events/stream.
 	Feed *feed.Hub
+	// Collections applies records written through the API.
+	Collections *collection.Service
 	// SourceChanged is called with a source's name after it changes.
 	SourceChanged func(name string)
 	// Guard checks endpoint URLs when they are saved.
@@ -135,6 +138,16 @@ func (s *Server) Handler() http.Handler {
 	handle("PATCH /v1/subscriptions/{id}", s.updateSubscription)
 	handle("DELETE /v1/subscriptions/{id}", s.deleteSubscription)
 
+	handle("POST /v1/collections", s.createCollection)
+	handle("GET /v1/collections", s.listCollections)
+	handle("GET /v1/collections/{name}", s.getCollection)
+	handle("PUT /v1/collections/{name}", s.replaceCollection)
+	handle("DELETE /v1/collections/{name}", s.deleteCollection)
+	handle("GET /v1/collections/{name}/records", s.listRecords)
+	handle("POST /v1/collections/{name}/records", s.writeRecords)
+	handle("GET /v1/collections/{name}/records/{key...}", s.getRecord)
+	handle("GET /v1/collections/{name}/changes", s.listChanges)
+
 	handle("GET /v1/deliveries", s.listDeliveries)
 	handle("GET /v1/deliveries/{id}", s.getDelivery)
 	handle("POST /v1/deliveries/{id}/retry", s.retryDelivery)
@@ -149,7 +162,7 @@ func (s *Server) fallback(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Ask the mux which other methods the path has.
 		var allowed []string
-		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete} {
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 			probe := r.Clone(r.Context())
 			probe.Method = m
 			if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/v1/" {

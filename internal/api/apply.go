@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/collection"
+	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/signature"
 	"github.com/hookline/hookline/internal/store"
@@ -163,6 +165,20 @@ func (s *Server) plan(ctx context.Context, tenantID string, d client.Declaration
 		steps = append(steps, step)
 	}
 
+	collections := map[string]*collection.Spec{} // declared collections
+	for i, decl := range d.Collections {
+		res := fmt.Sprintf("collections[%d]", i)
+		if err := unique("collection", res, decl.Name); err != nil {
+			return nil, err
+		}
+		step, spec, err := s.planCollection(ctx, tenantID, decl, now)
+		if err != nil {
+			return nil, declErr(res, decl.Name, err)
+		}
+		collections[decl.Name] = spec
+		steps = append(steps, step)
+	}
+
 	subs, err := listAll(ctx, tenantID, s.store.ListSubscriptions, func(sub store.Subscription) string { return sub.ID })
 	if err != nil {
 		return nil, err
@@ -172,7 +188,7 @@ func (s *Server) plan(ctx context.Context, tenantID string, d client.Declaration
 		if err := unique("subscription", res, decl.Name); err != nil {
 			return nil, err
 		}
-		step, err := s.planSubscription(ctx, tenantID, decl, subs, byName, now)
+		step, err := s.planSubscription(ctx, tenantID, decl, subs, byName, collections, now)
 		if err != nil {
 			return nil, declErr(res, decl.Name, err)
 		}
@@ -337,7 +353,7 @@ func (s *Server) planSource(ctx context.Context, tenantID string, decl client.So
 }
 
 func (s *Server) planSubscription(ctx context.Context, tenantID string, decl client.SubscriptionDecl, existing []store.Subscription,
-	endpoints map[string]string, now time.Time) (applyStep, error) {
+	endpoints map[string]string, collections map[string]*collection.Spec, now time.Time) (applyStep, error) {
 	step := applyStep{change: client.Change{Kind: "subscription", Name: decl.Name}}
 	idx := slices.IndexFunc(existing, func(sub store.Subscription) bool { return sub.Name == decl.Name })
 	var sub store.Subscription
@@ -347,26 +363,53 @@ func (s *Server) planSubscription(ctx context.Context, tenantID string, decl cli
 		sub = store.Subscription{ID: event.NewID(event.PrefixSub, now), TenantID: tenantID, CreatedAt: now, UpdatedAt: now}
 	}
 	before := sub
-	epID, ok := endpoints[decl.Destination.Endpoint]
-	if !ok {
-		return step, invalid("destination.endpoint", "no endpoint named %q (declare it under endpoints or create it first)", decl.Destination.Endpoint)
-	}
 	enabled := true
 	if decl.Enabled != nil {
 		enabled = *decl.Enabled
 	}
 	types := decl.EventTypes
-	in := client.SubscriptionCreate{Name: &decl.Name, EventTypes: &types, Filter: &decl.Filter, Transform: &decl.Transform, Enabled: &enabled}
 	if types == nil {
 		types = []string{}
 	}
+	var destID string
+	switch decl.Destination.Kind {
+	case delivery.KindForward:
+		id, ok := endpoints[decl.Destination.Endpoint]
+		if !ok {
+			return step, invalid("destination.endpoint", "no endpoint named %q (declare it under endpoints or create it first)", decl.Destination.Endpoint)
+		}
+		destID = id
+	case collection.Kind:
+		name := decl.Destination.Collection
+		spec, ok := collections[name]
+		if !ok {
+			c, err := s.store.GetCollection(ctx, tenantID, name)
+			if errors.Is(err, store.ErrNotFound) {
+				return step, invalid("destination.collection", "no collection named %q (declare it under collections or create it first)", name)
+			}
+			if err != nil {
+				return step, err
+			}
+			in, err := collection.Join(c)
+			if err != nil {
+				return step, err
+			}
+			if spec, err = collection.Compile(in); err != nil {
+				return step, err
+			}
+		}
+		if len(types) == 0 {
+			types = spec.Patterns()
+		}
+		destID = name
+	default:
+		return step, invalid("destination.kind", "must be %q (with endpoint) or %q (with collection)", delivery.KindForward, collection.Kind)
+	}
+	in := client.SubscriptionCreate{Name: &decl.Name, EventTypes: &types, Filter: &decl.Filter, Transform: &decl.Transform, Enabled: &enabled}
 	if err := s.applySubscription(ctx, tenantID, &sub, in); err != nil {
 		return step, err
 	}
-	if decl.Destination.Kind != "forward" {
-		return step, invalid("destination.kind", `must be "forward"`)
-	}
-	sub.Kind, sub.DestinationID = decl.Destination.Kind, epID
+	sub.Kind, sub.DestinationID = decl.Destination.Kind, destID
 	step.change.ID = sub.ID
 	switch {
 	case idx < 0:
@@ -380,4 +423,34 @@ func (s *Server) planSubscription(ctx context.Context, tenantID string, decl cli
 		step.write = func(ctx context.Context) error { return s.store.UpdateSubscription(ctx, sub) }
 	}
 	return step, nil
+}
+
+// planCollection creates a declared collection or replaces its spec when
+// it differs.
+func (s *Server) planCollection(ctx context.Context, tenantID string, decl client.CollectionSpec, now time.Time) (applyStep, *collection.Spec, error) {
+	step := applyStep{change: client.Change{Kind: "collection", Name: decl.Name}}
+	spec, err := s.collectionSpec(decl)
+	if err != nil {
+		return step, nil, err
+	}
+	specJSON, secret, err := collection.Split(decl)
+	if err != nil {
+		return step, nil, err
+	}
+	want := store.Collection{TenantID: tenantID, Name: decl.Name, Spec: specJSON, Secret: secret, CreatedAt: now, UpdatedAt: now}
+	cur, err := s.store.GetCollection(ctx, tenantID, decl.Name)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		step.change.Action = actionCreated
+		step.write = func(ctx context.Context) error { return s.store.CreateCollection(ctx, want) }
+	case err != nil:
+		return step, nil, err
+	case jsonEqual(cur.Spec, want.Spec) && jsonEqual(cur.Secret, want.Secret):
+		step.change.Action = actionUnchanged
+	default:
+		want.CreatedAt = cur.CreatedAt
+		step.change.Action = actionUpdated
+		step.write = func(ctx context.Context) error { return s.store.UpdateCollection(ctx, want) }
+	}
+	return step, spec, nil
 }

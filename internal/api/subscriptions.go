@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/expr"
@@ -71,16 +72,40 @@ func (s *Server) applySubscription(ctx context.Context, tenantID string, sub *st
 		sub.Transform = *in.Transform
 	}
 	if d := in.Destination; d != nil {
-		if d.Kind != delivery.KindForward {
-			return invalid("destination.kind", "must be %q", delivery.KindForward)
-		}
-		if _, err := s.store.GetEndpoint(ctx, tenantID, d.EndpointID); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return invalid("destination.endpoint_id", "no endpoint %q", d.EndpointID)
+		switch d.Kind {
+		case delivery.KindForward:
+			if _, err := s.store.GetEndpoint(ctx, tenantID, d.EndpointID); err != nil {
+				if errors.Is(err, store.ErrNotFound) {
+					return invalid("destination.endpoint_id", "no endpoint %q", d.EndpointID)
+				}
+				return err
 			}
-			return err
+			sub.Kind, sub.DestinationID = d.Kind, d.EndpointID
+		case collection.Kind:
+			c, err := s.store.GetCollection(ctx, tenantID, d.Collection)
+			if err != nil {
+				if errors.Is(err, store.ErrNotFound) {
+					return invalid("destination.collection", "no collection %q", d.Collection)
+				}
+				return err
+			}
+			sub.Kind, sub.DestinationID = d.Kind, d.Collection
+			if len(sub.EventTypes) == 0 {
+				// By default a sync subscription takes the event types
+				// the collection has operations for.
+				in, err := collection.Join(c)
+				if err != nil {
+					return err
+				}
+				spec, err := collection.Compile(in)
+				if err != nil {
+					return err
+				}
+				sub.EventTypes = spec.Patterns()
+			}
+		default:
+			return invalid("destination.kind", "must be %q (relay to an endpoint) or %q (apply to a collection)", delivery.KindForward, collection.Kind)
 		}
-		sub.Kind, sub.DestinationID = d.Kind, d.EndpointID
 	}
 	if in.Enabled != nil {
 		sub.Enabled = *in.Enabled
@@ -95,9 +120,16 @@ func subscriptionOut(sub store.Subscription) client.Subscription {
 	}
 	return client.Subscription{
 		ID: sub.ID, Name: sub.Name, EventTypes: types, Filter: sub.Filter,
-		Destination: client.SubDest{Kind: sub.Kind, EndpointID: sub.DestinationID}, Transform: sub.Transform,
+		Destination: subDest(sub), Transform: sub.Transform,
 		Enabled: sub.Enabled, CreatedAt: sub.CreatedAt, UpdatedAt: sub.UpdatedAt,
 	}
+}
+
+func subDest(sub store.Subscription) client.SubDest {
+	if sub.Kind == collection.Kind {
+		return client.SubDest{Kind: sub.Kind, Collection: sub.DestinationID}
+	}
+	return client.SubDest{Kind: sub.Kind, EndpointID: sub.DestinationID}
 }
 
 func (s *Server) getSubscription(w http.ResponseWriter, r *http.Request, a *auth) error {

@@ -19,6 +19,7 @@ import (
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/api"
 	"github.com/hookline/hookline/internal/clock"
+	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/config"
 	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/engine"
@@ -58,6 +59,7 @@ type App struct {
 	log    *slog.Logger
 	store  store.Store
 	engine *engine.Engine
+	colls  *collection.Service
 	api    *api.Server
 	srv    *http.Server
 	ln     net.Listener
@@ -65,6 +67,10 @@ type App struct {
 	killed bool
 	serve  chan error
 }
+
+// changedDedup is how long a collection change's announcement is
+// deduplicated: long enough to cover retries of the task that applied it.
+const changedDedup = 7 * 24 * time.Hour
 
 // New opens the data directory and store and builds the engine and HTTP
 // server. Nothing runs until Start.
@@ -131,9 +137,24 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		},
 	})
 	hub := feed.New()
+	colls := collection.New(collection.Config{
+		Store: st, Client: netguard.NewClient(guard), Clock: opts.Clock, Logger: log, UserAgent: "Hookline/" + Version,
+		Emit: func(ctx context.Context, evs []event.Event) error {
+			_, err := eng.PublishDedup(ctx, evs, changedDedup)
+			return err
+		},
+	})
+	defer func() {
+		if err != nil {
+			colls.Close()
+		}
+	}()
 	eng, err = engine.New(engine.Config{
 		Store: st, Routers: []engine.Router{router}, OnPublished: hub.Publish,
-		Executors: map[string]engine.Executor{delivery.Kind: exec, delivery.KindForward: delivery.NewForwarder(exec)},
+		Executors: map[string]engine.Executor{
+			delivery.Kind: exec, delivery.KindForward: delivery.NewForwarder(exec),
+			collection.Kind: colls.Executor(),
+		},
 		Clock:     opts.Clock, Logger: log, Metrics: engine.NewMetrics(reg), Rand: opts.Rand,
 		Workers: cfg.Workers, MaxInFlight: cfg.MaxInFlight, ExclusiveStore: coord == nil, Retention: cfg.Retention,
 		Cluster:      clusterConfig(cfg, coord),
@@ -145,11 +166,11 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}
 	receiver := ingest.NewReceiver(ingest.ReceiverConfig{Store: st, Engine: eng, Clock: opts.Clock, Logger: log, Registerer: reg})
 	apiSrv := api.New(api.Config{
-		Store: st, Engine: eng, SourceChanged: receiver.Invalidate, Feed: hub,
+		Store: st, Engine: eng, SourceChanged: receiver.Invalidate, Feed: hub, Collections: colls,
 		Invalidate: func(tenantID string) { router.Invalidate(tenantID); exec.Invalidate(tenantID) },
 		Guard:      guard, Clock: opts.Clock, Logger: log, MaxBody: cfg.MaxBodyBytes,
 	})
-	a := &App{cfg: cfg, log: log, store: st, engine: eng, api: apiSrv, lock: lock}
+	a := &App{cfg: cfg, log: log, store: st, engine: eng, api: apiSrv, lock: lock, colls: colls}
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", apiSrv.Handler())
 	mux.Handle("/in/{source}", receiver)
@@ -254,6 +275,7 @@ func (a *App) Stop(ctx context.Context) error {
 	if err := a.engine.Stop(ctx); err != nil {
 		errs = append(errs, err)
 	}
+	a.colls.Close()
 	errs = append(errs, a.store.Close(), a.lock.Close())
 	return errors.Join(errs...)
 }
@@ -270,6 +292,7 @@ func (a *App) Kill() {
 		<-a.serve
 	}
 	a.engine.Kill()
+	a.colls.Close()
 	a.store.Close()
 	a.lock.Close()
 }

@@ -126,6 +126,88 @@ type Subscription struct {
 	UpdatedAt time.Time
 }
 
+// Collection is a synced data set. Spec is a JSON document owned by the
+// collection package (key, version, operations, mapping); Secret holds its
+// secret parts (fetch headers, mirror DSN) and is encrypted at rest by the
+// driver.
+type Collection struct {
+	TenantID  string
+	Name      string
+	Spec      []byte
+	Secret    []byte
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Record operations, as recorded on a Change.
+const (
+	OpUpsert = "upsert"
+	OpMerge  = "merge"
+	OpDelete = "delete"
+)
+
+// Record is the current state of one key of a collection. A deleted record
+// stays as a tombstone (Deleted, Data nil) so its version still guards the
+// key against late, older changes.
+type Record struct {
+	TenantID   string
+	Collection string
+	Key        string
+	Data       []byte // JSON object; nil for a tombstone
+	Deleted    bool
+	// Version is the canonical encoding of the record's version, owned by
+	// the collection package.
+	Version string
+	// EventID is the event that last changed the record.
+	EventID string
+	// Seq is the change that last wrote the record.
+	Seq int64
+	// Meta is bookkeeping of the collection package (versions of fields
+	// written by merges), nil when there is none.
+	Meta      []byte
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Change is one applied change of a collection. Seq numbers the changes of
+// one collection 1, 2, 3… without gaps, in commit order.
+type Change struct {
+	Seq        int64
+	TenantID   string
+	Collection string
+	Key        string
+	Op         string
+	Data       []byte // the record after the change; nil for a delete
+	Version    string
+	EventID    string
+	At         time.Time
+}
+
+// RecordUpdate is one read-modify-write of a record by ApplyRecords.
+type RecordUpdate struct {
+	Key string
+	// Apply gets the stored record (nil when the key was never written)
+	// and returns the record to store with the operation to log, or a nil
+	// record to leave it unchanged. It runs inside the write transaction:
+	// it must be quick and must not touch the store.
+	Apply func(cur *Record) (next *Record, op string, err error)
+}
+
+// RecordResult is what ApplyRecords did for one RecordUpdate: the change it
+// wrote, none (Change nil, Err nil: unchanged), or Apply's error.
+type RecordResult struct {
+	Change *Change
+	Err    error
+}
+
+// RecordQuery lists the records of a collection in key order.
+type RecordQuery struct {
+	// After is the last key of the previous page.
+	After          string
+	Limit          int
+	IncludeDeleted bool
+}
+
 // Rejection is one refused incoming request, kept for debugging.
 type Rejection struct {
 	ID         string
@@ -300,6 +382,25 @@ type Store interface {
 	EnabledSubscriptions(ctx context.Context, tenantID string) ([]Subscription, error)
 	UpdateSubscription(ctx context.Context, sub Subscription) error
 	DeleteSubscription(ctx context.Context, tenantID, id string) error
+
+	CreateCollection(ctx context.Context, c Collection) error
+	GetCollection(ctx context.Context, tenantID, name string) (Collection, error)
+	ListCollections(ctx context.Context, tenantID string) ([]Collection, error)
+	// UpdateCollection replaces Spec and Secret and sets UpdatedAt.
+	UpdateCollection(ctx context.Context, c Collection) error
+	// DeleteCollection deletes a collection with its records and changes.
+	DeleteCollection(ctx context.Context, tenantID, name string) error
+	// ApplyRecords runs each update against the current record in one
+	// transaction, storing the records Apply returns and a Change for each
+	// (numbered by the collection's change counter). An update whose Apply
+	// fails leaves its record untouched and does not abort the others. The
+	// collection must exist (ErrNotFound otherwise).
+	ApplyRecords(ctx context.Context, tenantID, collection string, ups []RecordUpdate) ([]RecordResult, error)
+	// GetRecord returns a record or tombstone; ErrNotFound if never written.
+	GetRecord(ctx context.Context, tenantID, collection, key string) (Record, error)
+	ListRecords(ctx context.Context, tenantID, collection string, q RecordQuery) ([]Record, error)
+	// ListChanges returns up to limit changes with Seq > after, in order.
+	ListChanges(ctx context.Context, tenantID, collection string, after int64, limit int) ([]Change, error)
 
 	// AcceptEvents writes events and their tasks in one transaction. An event
 	// whose idempotency key matches one of the same tenant created at or

@@ -11,7 +11,8 @@ import (
 )
 
 // TestSecretsSealedAtRest reads the stored columns directly: endpoint
-// secrets and source verification never appear in plain text.
+// secrets, source verification and collection secrets never appear in
+// plain text.
 func TestSecretsSealedAtRest(t *testing.T) {
 	t.Parallel()
 	sch := schema(t)
@@ -23,6 +24,8 @@ func TestSecretsSealedAtRest(t *testing.T) {
 		Secrets: []store.Secret{{Key: secret}}, CreatedAt: base, UpdatedAt: base}))
 	require.NoError(t, s.CreateSource(ctx, store.Source{ID: "src_1", TenantID: "ten_1", Name: "gh",
 		Verification: []byte(`{"kind":"github","secrets":["` + secret + `"]}`), CreatedAt: base, UpdatedAt: base}))
+	require.NoError(t, s.CreateCollection(ctx, store.Collection{TenantID: "ten_1", Name: "c", Spec: []byte(`{}`),
+		Secret: []byte(`{"headers":{"Authorization":"` + secret + `"}}`), CreatedAt: base, UpdatedAt: base}))
 	ep, err := s.GetEndpoint(ctx, "ten_1", "ep_1")
 	require.NoError(t, err)
 	require.Equal(t, secret, ep.Secrets[0].Key, "the driver opens what it sealed")
@@ -33,10 +36,12 @@ func TestSecretsSealedAtRest(t *testing.T) {
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close(context.Background()) })
-	var secrets, verification []byte
+	var secrets, verification, collSecret []byte
 	require.NoError(t, conn.QueryRow(ctx, `SELECT secrets FROM endpoints WHERE id = 'ep_1'`).Scan(&secrets))
 	require.NoError(t, conn.QueryRow(ctx, `SELECT verification FROM sources WHERE id = 'src_1'`).Scan(&verification))
-	for name, raw := range map[string][]byte{"endpoints.secrets": secrets, "sources.verification": verification} {
+	require.NoError(t, conn.QueryRow(ctx, `SELECT secret FROM collections WHERE name = 'c'`).Scan(&collSecret))
+	for name, raw := range map[string][]byte{"endpoints.secrets": secrets, "sources.verification": verification,
+		"collections.secret": collSecret} {
 		require.NotEmpty(t, raw, name)
 		require.NotContains(t, string(raw), secret, name)
 		require.NotContains(t, string(raw), "dGhpcyBpcyBhIHZlcnkgc2VjcmV0IGtleQ", name)

@@ -45,6 +45,8 @@ func TestSecretsEncryptedAtRest(t *testing.T) {
 	const secret = "whsec_dGhpcyBpcyBhIHZlcnkgc2VjcmV0IGtleQ=="
 	require.NoError(t, s.CreateEndpoint(ctx, store.Endpoint{ID: "ep_1", TenantID: "ten_1", URL: "https://x",
 		Secrets: []store.Secret{{Key: secret}}}))
+	require.NoError(t, s.CreateCollection(ctx, store.Collection{TenantID: "ten_1", Name: "c", Spec: []byte(`{}`),
+		Secret: []byte(`{"headers":{"Authorization":"` + secret + `"}}`)}))
 	require.NoError(t, s.Close())
 	for _, name := range []string{"hookline.db", "hookline.db-wal"} {
 		raw, err := os.ReadFile(filepath.Join(filepath.Dir(path), name))

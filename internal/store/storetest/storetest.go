@@ -40,6 +40,10 @@ func Run(t *testing.T, open Open) {
 			fn(t, open(t))
 		})
 	}
+	t.Run("Collections", func(t *testing.T) {
+		t.Parallel()
+		runCollections(t, open)
+	})
 }
 
 var base = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)

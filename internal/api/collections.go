@@ -1,0 +1,464 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strconv"
+	"time"
+
+	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/collection"
+	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/expr"
+	"github.com/hookline/hookline/internal/store"
+)
+
+const (
+	// maxRecordWrite is how many records one POST …/records may carry.
+	maxRecordWrite = 1000
+	// maxScan bounds how many records one filtered list reads.
+	maxScan = 10000
+	// maxChangesWait bounds a long poll of the changes feed.
+	maxChangesWait = 60 * time.Second
+	// changesPoll is how often a waiting changes request looks again for
+	// changes made by other nodes.
+	changesPoll = time.Second
+)
+
+func (s *Server) collectionSpec(in client.CollectionSpec) (*collection.Spec, error) {
+	spec, err := collection.Compile(in)
+	if err != nil {
+		var fe *collection.FieldError
+		if errors.As(err, &fe) {
+			return nil, invalid(fe.Field, "%v", fe.Err)
+		}
+		return nil, err
+	}
+	return spec, nil
+}
+
+func collectionOut(c store.Collection) (client.Collection, error) {
+	in, err := collection.Join(c)
+	if err != nil {
+		return client.Collection{}, err
+	}
+	if in.Events == nil {
+		in.Events = map[string]client.CollectionOp{}
+	}
+	return client.Collection{CollectionSpec: collection.Redact(in), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}, nil
+}
+
+func (s *Server) createCollection(w http.ResponseWriter, r *http.Request, a *auth) error {
+	var in client.CollectionSpec
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	c, err := s.saveCollection(r.Context(), a.tenantID, in, false)
+	if err != nil {
+		return err
+	}
+	out, err := collectionOut(c)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, out)
+	return nil
+}
+
+// saveCollection checks and stores a collection, creating it or (when
+// replace) replacing an existing one.
+func (s *Server) saveCollection(ctx context.Context, tenantID string, in client.CollectionSpec, replace bool) (store.Collection, error) {
+	if _, err := s.collectionSpec(in); err != nil {
+		return store.Collection{}, err
+	}
+	spec, secret, err := collection.Split(in)
+	if err != nil {
+		return store.Collection{}, err
+	}
+	now := s.now()
+	c := store.Collection{TenantID: tenantID, Name: in.Name, Spec: spec, Secret: secret, CreatedAt: now, UpdatedAt: now}
+	if replace {
+		old, err := s.store.GetCollection(ctx, tenantID, in.Name)
+		if err != nil {
+			return c, err
+		}
+		c.CreatedAt = old.CreatedAt
+		if err := s.store.UpdateCollection(ctx, c); err != nil {
+			return c, err
+		}
+	} else if err := s.store.CreateCollection(ctx, c); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return c, errorf(http.StatusConflict, codeConflict, "a collection named %q already exists", in.Name)
+		}
+		return c, err
+	}
+	s.cfg.Invalidate(tenantID)
+	return c, nil
+}
+
+func (s *Server) replaceCollection(w http.ResponseWriter, r *http.Request, a *auth) error {
+	var in client.CollectionSpec
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	name := r.PathValue("name")
+	if in.Name == "" {
+		in.Name = name
+	}
+	if in.Name != name {
+		return invalid("name", "is %q but the URL names %q; a collection cannot be renamed", in.Name, name)
+	}
+	c, err := s.saveCollection(r.Context(), a.tenantID, in, true)
+	if err != nil {
+		return err
+	}
+	out, err := collectionOut(c)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) getCollection(w http.ResponseWriter, r *http.Request, a *auth) error {
+	c, err := s.store.GetCollection(r.Context(), a.tenantID, r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	out, err := collectionOut(c)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) listCollections(w http.ResponseWriter, r *http.Request, a *auth) error {
+	cs, err := s.store.ListCollections(r.Context(), a.tenantID)
+	if err != nil {
+		return err
+	}
+	out := make([]client.Collection, 0, len(cs))
+	for _, c := range cs {
+		o, err := collectionOut(c)
+		if err != nil {
+			return err
+		}
+		out = append(out, o)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": out})
+	return nil
+}
+
+func (s *Server) deleteCollection(w http.ResponseWriter, r *http.Request, a *auth) error {
+	if err := s.store.DeleteCollection(r.Context(), a.tenantID, r.PathValue("name")); err != nil {
+		return err
+	}
+	s.cfg.Invalidate(a.tenantID)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) getRecord(w http.ResponseWriter, r *http.Request, a *auth) error {
+	name, key := r.PathValue("name"), r.PathValue("key")
+	if _, err := s.store.GetCollection(r.Context(), a.tenantID, name); err != nil {
+		return err
+	}
+	rec, err := s.store.GetRecord(r.Context(), a.tenantID, name, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return errorf(http.StatusNotFound, codeNotFound, "collection %s has no record %q", name, key)
+	}
+	if err != nil {
+		return err
+	}
+	if rec.Deleted {
+		// A tombstone: the record existed and was deleted at this version.
+		writeJSON(w, http.StatusGone, map[string]any{"error": map[string]any{
+			"code": "deleted", "message": fmt.Sprintf("record %q of collection %s was deleted", key, name),
+			"details": collection.RecordOut(rec),
+		}})
+		return nil
+	}
+	writeJSON(w, http.StatusOK, collection.RecordOut(rec))
+	return nil
+}
+
+func (s *Server) listRecords(w http.ResponseWriter, r *http.Request, a *auth) error {
+	name := r.PathValue("name")
+	if _, err := s.store.GetCollection(r.Context(), a.tenantID, name); err != nil {
+		return err
+	}
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	limit := p.Limit
+	if limit == 0 {
+		limit = defaultPageLimit
+	}
+	q := r.URL.Query()
+	includeDeleted := q.Get("include_deleted") == "true"
+	var filter *expr.Program
+	if src := q.Get("filter"); src != "" {
+		if filter, err = expr.Compile(src, "record", "key"); err != nil {
+			return errorf(http.StatusBadRequest, codeBadRequest, "filter: %v", err)
+		}
+	}
+	var (
+		out     []client.Record
+		cursor  = p.Cursor
+		scanned int
+		more    bool
+	)
+	for len(out) < limit && scanned < maxScan {
+		batch := limit - len(out)
+		if filter != nil {
+			batch = min(maxScan-scanned, max(batch*4, 100))
+		}
+		recs, err := s.store.ListRecords(r.Context(), a.tenantID, name, store.RecordQuery{After: cursor, Limit: batch, IncludeDeleted: includeDeleted})
+		if err != nil {
+			return err
+		}
+		for _, rec := range recs {
+			scanned++
+			cursor = rec.Key
+			if filter != nil {
+				ok, err := matchRecord(filter, rec)
+				if err != nil {
+					return errorf(http.StatusBadRequest, codeBadRequest, "filter on record %q: %v", rec.Key, err)
+				}
+				if !ok {
+					continue
+				}
+			}
+			out = append(out, collection.RecordOut(rec))
+			if len(out) == limit {
+				break
+			}
+		}
+		more = len(recs) == batch
+		if !more {
+			break
+		}
+	}
+	if out == nil {
+		out = []client.Record{}
+	}
+	res := map[string]any{"data": out}
+	if more || (len(out) == limit && cursor != "") {
+		res["next_cursor"] = cursor
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+func matchRecord(f *expr.Program, rec store.Record) (bool, error) {
+	var data any
+	if len(rec.Data) > 0 {
+		if err := json.Unmarshal(rec.Data, &data); err != nil {
+			return false, err
+		}
+	}
+	v, err := f.Eval(map[string]any{"record": data, "key": rec.Key})
+	if err != nil {
+		return false, err
+	}
+	b, ok := v.(bool)
+	if !ok {
+		return false, fmt.Errorf("filter gave %s, not true or false", reflect.TypeOf(v))
+	}
+	return b, nil
+}
+
+func (s *Server) writeRecords(w http.ResponseWriter, r *http.Request, a *auth) error {
+	if s.cfg.Collections == nil {
+		return errorf(http.StatusServiceUnavailable, codeUnavailable, "collections are not enabled")
+	}
+	var in client.RecordsWrite
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if len(in.Records) == 0 {
+		return invalid("records", "is empty")
+	}
+	if len(in.Records) > maxRecordWrite {
+		return invalid("records", "has %d records; at most %d per request", len(in.Records), maxRecordWrite)
+	}
+	spec, err := s.cfg.Collections.Spec(r.Context(), a.tenantID, r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	results, errs, err := s.cfg.Collections.ApplyRecords(r.Context(), a.tenantID, spec, in.Records)
+	if err != nil {
+		return err
+	}
+	out := client.RecordsWritten{Results: make([]client.RecordResult, len(results))}
+	for i, res := range results {
+		rr := client.RecordResult{Key: res.Key, Outcome: res.Outcome}
+		if e := errs[i]; e != nil {
+			rr.Outcome, rr.Error = "error", e.Error()
+		} else if res.Err != nil {
+			rr.Outcome, rr.Error = "error", res.Err.Error()
+		}
+		switch rr.Outcome {
+		case collection.Applied:
+			out.Applied++
+		default:
+			out.Skipped++
+		}
+		out.Results[i] = rr
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// listChanges serves the changes feed: changes after a cursor, waiting up
+// to `wait` for the first one (long poll), or as Server-Sent Events when
+// the client accepts text/event-stream.
+func (s *Server) listChanges(w http.ResponseWriter, r *http.Request, a *auth) error {
+	name := r.PathValue("name")
+	if _, err := s.store.GetCollection(r.Context(), a.tenantID, name); err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	after, err := changeCursor(cmpOr(q.Get("after"), r.Header.Get("Last-Event-ID")))
+	if err != nil {
+		return err
+	}
+	limit := defaultPageLimit
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxPageLimit {
+			return errorf(http.StatusBadRequest, codeBadRequest, "limit must be an integer from 1 to %d", maxPageLimit)
+		}
+		limit = n
+	}
+	if r.Header.Get("Accept") == "text/event-stream" || q.Get("stream") == "true" {
+		return s.streamChanges(w, r, a.tenantID, name, after)
+	}
+	var wait time.Duration
+	if v := q.Get("wait"); v != "" {
+		if wait, err = time.ParseDuration(v); err != nil || wait < 0 || wait > maxChangesWait {
+			return errorf(http.StatusBadRequest, codeBadRequest, "wait must be a duration up to %s, e.g. \"30s\"", maxChangesWait)
+		}
+	}
+	var wake <-chan event.Event
+	if wait > 0 && s.cfg.Feed != nil {
+		l := s.cfg.Feed.Listen(a.tenantID, changedMatch(name))
+		defer s.cfg.Feed.Close(l)
+		wake = l.C
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		cs, err := s.store.ListChanges(r.Context(), a.tenantID, name, after, limit)
+		if err != nil {
+			return err
+		}
+		if len(cs) > 0 || time.Now().After(deadline) {
+			out := client.Changes{Data: make([]client.RecordChange, len(cs)), Cursor: strconv.FormatInt(after, 10)}
+			for i, c := range cs {
+				out.Data[i] = collection.ChangeOut(c)
+				out.Cursor = strconv.FormatInt(c.Seq, 10)
+			}
+			writeJSON(w, http.StatusOK, out)
+			return nil
+		}
+		t := time.NewTimer(min(changesPoll, time.Until(deadline)+time.Millisecond))
+		select {
+		case <-r.Context().Done():
+			t.Stop()
+			return nil
+		case <-wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+func changedMatch(name string) func(*event.Event) bool {
+	typ := collection.ChangedType(name)
+	return func(e *event.Event) bool { return e.Type == typ }
+}
+
+func changeCursor(v string) (int64, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, errorf(http.StatusBadRequest, codeBadRequest, "after must be a cursor from an earlier answer (a non-negative integer), not %q", v)
+	}
+	return n, nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func (s *Server) streamChanges(w http.ResponseWriter, r *http.Request, tenantID, name string, after int64) error {
+	var wake <-chan event.Event
+	if s.cfg.Feed != nil {
+		l := s.cfg.Feed.Listen(tenantID, changedMatch(name))
+		defer s.cfg.Feed.Close(l)
+		wake = l.C
+	}
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	write := func(format string, args ...any) error {
+		_ = rc.SetWriteDeadline(time.Now().Add(streamKeepAlive * 2))
+		if _, err := fmt.Fprintf(w, format, args...); err != nil {
+			return err
+		}
+		return rc.Flush()
+	}
+	if err := write(": following %s after %d\n\n", name, after); err != nil {
+		return nil
+	}
+	keep := time.NewTicker(streamKeepAlive)
+	defer keep.Stop()
+	poll := time.NewTicker(changesPoll)
+	defer poll.Stop()
+	for {
+		for {
+			cs, err := s.store.ListChanges(r.Context(), tenantID, name, after, maxPageLimit)
+			if err != nil {
+				if r.Context().Err() == nil {
+					s.log.Error("changes stream", "collection", name, "error", err)
+				}
+				return nil
+			}
+			for _, c := range cs {
+				b, err := json.Marshal(collection.ChangeOut(c))
+				if err != nil {
+					return nil
+				}
+				if err := write("id: %d\nevent: change\ndata: %s\n\n", c.Seq, b); err != nil {
+					return nil
+				}
+				after = c.Seq
+			}
+			if len(cs) < maxPageLimit {
+				break
+			}
+		}
+		select {
+		case <-r.Context().Done():
+			return nil
+		case <-keep.C:
+			if err := write(": keep-alive\n\n"); err != nil {
+				return nil
+			}
+		case <-wake:
+		case <-poll.C:
+		}
+	}
+}

@@ -1,0 +1,359 @@
+package collection_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/collection"
+	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/secretbox"
+	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/internal/store/sqlite"
+)
+
+const tenant = "ten_test"
+
+func openStore(t testing.TB) store.Store {
+	t.Helper()
+	box, err := secretbox.New(make([]byte, secretbox.KeySize))
+	require.NoError(t, err)
+	s, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(t.TempDir(), "hookline.db"), Box: box})
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	require.NoError(t, s.CreateTenant(context.Background(), store.Tenant{ID: tenant, Name: "test", CreatedAt: time.Now()}))
+	return s
+}
+
+// newCollection stores spec and returns its compiled form.
+func newCollection(t testing.TB, s store.Store, in client.CollectionSpec) *collection.Spec {
+	t.Helper()
+	spec, err := collection.Compile(in)
+	require.NoError(t, err)
+	body, secret, err := collection.Split(in)
+	require.NoError(t, err)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	require.NoError(t, s.CreateCollection(context.Background(), store.Collection{TenantID: tenant, Name: in.Name, Spec: body, Secret: secret, CreatedAt: now, UpdatedAt: now}))
+	return spec
+}
+
+func customers(name string) client.CollectionSpec {
+	return client.CollectionSpec{
+		Name: name, Key: "data.id", Version: "data.version",
+		Events: map[string]client.CollectionOp{
+			"customer.created": {Op: "upsert"}, "customer.updated": {Op: "upsert"},
+			"customer.patched": {Op: "merge"}, "customer.deleted": {Op: "delete"},
+		},
+	}
+}
+
+var seq atomic.Int64
+
+func ev(typ string, data any) *event.Event {
+	b, _ := json.Marshal(data)
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(seq.Add(1)) * time.Millisecond)
+	return &event.Event{ID: event.NewID(event.PrefixEvent, at), TenantID: tenant, Type: typ, Data: b, OccurredAt: at, CreatedAt: at}
+}
+
+func apply(t testing.TB, svc *collection.Service, spec *collection.Spec, e *event.Event) collection.Result {
+	t.Helper()
+	res, ok, err := svc.ApplyEvent(context.Background(), spec, e)
+	require.NoError(t, err)
+	require.True(t, ok, "no operation for %s", e.Type)
+	return res
+}
+
+func record(t testing.TB, s store.Store, coll, key string) store.Record {
+	t.Helper()
+	r, err := s.GetRecord(context.Background(), tenant, coll, key)
+	require.NoError(t, err)
+	return r
+}
+
+func TestSemantics(t *testing.T) {
+	s := openStore(t)
+	svc := collection.New(collection.Config{Store: s})
+	spec := newCollection(t, s, customers("customers"))
+
+	created := ev("customer.created", map[string]any{"id": 7, "version": 1, "name": "Ada", "email": "ada@example.com"})
+	require.Equal(t, collection.Applied, apply(t, svc, spec, created).Outcome)
+	require.Equal(t, collection.Duplicate, apply(t, svc, spec, created).Outcome, "the same event twice changes nothing")
+
+	patched := ev("customer.patched", map[string]any{"id": 7, "version": 3, "email": nil, "plan": "pro"})
+	require.Equal(t, collection.Applied, apply(t, svc, spec, patched).Outcome)
+	r := record(t, s, "customers", "7")
+	require.JSONEq(t, `{"id":7,"version":3,"name":"Ada","plan":"pro"}`, string(r.Data), "merge patch: null removes, fields add")
+
+	// An upsert older than the merge but newer than the create arrives
+	// late: it replaces what the create wrote, the merge's fields stay —
+	// as if they had arrived in version order.
+	late := ev("customer.updated", map[string]any{"id": 7, "version": 2, "name": "Late", "email": "late@example.com"})
+	require.Equal(t, collection.Applied, apply(t, svc, spec, late).Outcome)
+	r = record(t, s, "customers", "7")
+	require.JSONEq(t, `{"id":7,"version":3,"name":"Late","plan":"pro"}`, string(r.Data))
+	require.Equal(t, "n:3", r.Version)
+
+	old := ev("customer.updated", map[string]any{"id": 7, "version": 1, "name": "Old"})
+	res := apply(t, svc, spec, old)
+	require.Equal(t, collection.Stale, res.Outcome, "an older version is skipped")
+	require.Equal(t, int64(3), record(t, s, "customers", "7").Seq)
+
+	t.Run("tombstone", func(t *testing.T) {
+		require.Equal(t, collection.Applied, apply(t, svc, spec, ev("customer.deleted", map[string]any{"id": 7, "version": 5})).Outcome)
+		require.Equal(t, collection.Stale, apply(t, svc, spec, ev("customer.updated", map[string]any{"id": 7, "version": 3, "name": "Zombie"})).Outcome)
+		r := record(t, s, "customers", "7")
+		require.True(t, r.Deleted, "a late, older upsert cannot resurrect a deleted record")
+		require.Nil(t, r.Data)
+		require.Equal(t, collection.Applied, apply(t, svc, spec, ev("customer.created", map[string]any{"id": 7, "version": 6, "name": "Back"})).Outcome)
+		require.False(t, record(t, s, "customers", "7").Deleted)
+	})
+
+	t.Run("delete before create", func(t *testing.T) {
+		require.Equal(t, collection.Applied, apply(t, svc, spec, ev("customer.deleted", map[string]any{"id": 8, "version": 2})).Outcome)
+		require.Equal(t, collection.Stale, apply(t, svc, spec, ev("customer.created", map[string]any{"id": 8, "version": 1})).Outcome)
+	})
+
+	t.Run("big numbers survive", func(t *testing.T) {
+		e := ev("customer.created", nil)
+		e.Data = []byte(`{"id": 12345678901234567890, "version": 9007199254740993, "n": 9007199254740993}`)
+		require.Equal(t, "12345678901234567890", apply(t, svc, spec, e).Key)
+		r := record(t, s, "customers", "12345678901234567890")
+		require.Contains(t, string(r.Data), "9007199254740993")
+		e2 := ev("customer.updated", nil)
+		e2.Data = []byte(`{"id": 12345678901234567890, "version": 9007199254740992}`)
+		require.Equal(t, collection.Stale, apply(t, svc, spec, e2).Outcome, "versions compare exactly beyond 2^53")
+	})
+
+	t.Run("changes feed", func(t *testing.T) {
+		cs, err := s.ListChanges(context.Background(), tenant, "customers", 0, 100)
+		require.NoError(t, err)
+		for i, c := range cs {
+			require.Equal(t, int64(i+1), c.Seq)
+		}
+		require.Equal(t, store.OpMerge, cs[1].Op)
+	})
+}
+
+func TestBadInput(t *testing.T) {
+	s := openStore(t)
+	svc := collection.New(collection.Config{Store: s})
+	spec := newCollection(t, s, customers("customers"))
+	apply(t, svc, spec, ev("customer.created", map[string]any{"id": 1, "version": 1, "name": "Ada"}))
+
+	for _, tc := range []struct {
+		name string
+		data string
+		code string
+		msg  string
+	}{
+		{"missing key", `{"version": 2}`, "invalid_key", "key: data.id is missing"},
+		{"object key", `{"id": {"a": 1}, "version": 2}`, "invalid_key", "a key must be a string or a number"},
+		{"missing version", `{"id": 1}`, "invalid_version", "version: data.version is missing"},
+		{"bool version", `{"id": 1, "version": true}`, "invalid_version", "a version must be a number or an RFC 3339 time"},
+		{"version type changes", `{"id": 1, "version": "2026-01-01T00:00:00Z"}`, "invalid_version", "version type changed: the record's version is a number, this one a time"},
+		{"word version", `{"id": 1, "version": "abc"}`, "invalid_version", `"abc" is neither a number nor an RFC 3339 time`},
+		{"data not object", `[1,2]`, "invalid_key", "key: data.id is missing"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := ev("customer.updated", nil)
+			e.Data = []byte(tc.data)
+			_, _, err := svc.ApplyEvent(context.Background(), spec, e)
+			var ie *collection.InputError
+			require.ErrorAs(t, err, &ie)
+			require.Equal(t, tc.code, ie.Code)
+			require.ErrorContains(t, err, tc.msg)
+			r := record(t, s, "customers", "1")
+			require.JSONEq(t, `{"id":1,"version":1,"name":"Ada"}`, string(r.Data), "record untouched")
+			require.Equal(t, int64(1), r.Seq)
+		})
+	}
+
+	t.Run("mapping error", func(t *testing.T) {
+		in := customers("mapped")
+		in.Map = &client.FieldMap{Set: map[string]string{"total": "record.price * record.qty"}}
+		spec := newCollection(t, s, in)
+		_, _, err := svc.ApplyEvent(context.Background(), spec, ev("customer.created", map[string]any{"id": 1, "version": 1, "price": "x", "qty": 2}))
+		var ie *collection.InputError
+		require.ErrorAs(t, err, &ie)
+		require.Equal(t, "mapping_failed", ie.Code)
+		require.ErrorContains(t, err, "map.set.total")
+		_, err = s.GetRecord(context.Background(), tenant, "mapped", "1")
+		require.ErrorIs(t, err, store.ErrNotFound)
+	})
+}
+
+func TestCompileErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		edit  func(*client.CollectionSpec)
+		field string
+	}{
+		{"bad name", func(c *client.CollectionSpec) { c.Name = "Bad Name" }, "name"},
+		{"no key", func(c *client.CollectionSpec) { c.Key = "" }, "key"},
+		{"bad key expr", func(c *client.CollectionSpec) { c.Key = "data.id +" }, "key"},
+		{"unknown var", func(c *client.CollectionSpec) { c.Version = "payload.v" }, "version"},
+		{"no events", func(c *client.CollectionSpec) { c.Events = nil }, "events"},
+		{"bad op", func(c *client.CollectionSpec) { c.Events["x.y"] = client.CollectionOp{Op: "insert"} }, "events.x.y"},
+		{"bad pattern", func(c *client.CollectionSpec) { c.Events["a b"] = client.CollectionOp{Op: "upsert"} }, "events.a b"},
+		{"bad set", func(c *client.CollectionSpec) { c.Map = &client.FieldMap{Set: map[string]string{"x": "(("}} }, "map.set.x"},
+		{"bad fetch url", func(c *client.CollectionSpec) { c.Fetch = &client.CollectionFetch{URL: "ftp://x"} }, "fetch.url"},
+		{"bad fetch template", func(c *client.CollectionSpec) { c.Fetch = &client.CollectionFetch{URL: "https://x/{{ key"} }, "fetch.url"},
+		{"bad mirror table", func(c *client.CollectionSpec) {
+			c.Mirror = &client.CollectionMirror{DSN: "postgres://localhost/x", Table: "a;drop"}
+		}, "mirror.table"},
+		{"bad mirror type", func(c *client.CollectionSpec) {
+			c.Mirror = &client.CollectionMirror{DSN: "postgres://localhost/x", Table: "t", Columns: []client.MirrorColumn{{Name: "a", Value: "record.a", Type: "blob"}}}
+		}, "mirror.columns[0].type"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := customers("c")
+			tc.edit(&in)
+			_, err := collection.Compile(in)
+			var fe *collection.FieldError
+			require.ErrorAs(t, err, &fe)
+			require.Equal(t, tc.field, fe.Field, err.Error())
+		})
+	}
+}
+
+func TestMapping(t *testing.T) {
+	s := openStore(t)
+	svc := collection.New(collection.Config{Store: s})
+	in := client.CollectionSpec{
+		Name: "orders", Key: "record.number", Version: "data.updated_at", Record: "data.order",
+		Events: map[string]client.CollectionOp{
+			"order.*": {Op: "upsert"},
+			"order.archived": {Op: "upsert", Map: &client.FieldMap{
+				Set: map[string]string{"archived": "true"},
+			}},
+		},
+		Map: &client.FieldMap{
+			Set:    map[string]string{"total": "record.price * record.qty", "who": "upper(data.by)"},
+			Rename: map[string]string{"number": "order_number"},
+			Drop:   []string{"secret"},
+		},
+	}
+	spec := newCollection(t, s, in)
+	res := apply(t, svc, spec, ev("order.created", map[string]any{
+		"updated_at": "2026-03-01T10:00:00Z", "by": "ada",
+		"order": map[string]any{"number": "A-1", "price": 2.5, "qty": 4, "secret": "x"},
+	}))
+	require.Equal(t, "A-1", res.Key)
+	require.JSONEq(t, `{"order_number":"A-1","price":2.5,"qty":4,"total":10,"who":"ADA"}`, string(record(t, s, "orders", "A-1").Data))
+	res = apply(t, svc, spec, ev("order.archived", map[string]any{
+		"updated_at": "2026-03-01T11:00:00+01:00", "order": map[string]any{"number": "A-1"},
+	}))
+	require.Equal(t, collection.Applied, res.Outcome, "11:00+01:00 is the same instant as 10:00Z: the later event wins the tie")
+	require.JSONEq(t, `{"number":"A-1","archived":true}`, string(record(t, s, "orders", "A-1").Data), "an operation's own map replaces the default")
+}
+
+func TestFetch(t *testing.T) {
+	var hits atomic.Int32
+	src := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		if r.Header.Get("Authorization") != "Bearer tok" {
+			http.Error(w, "no", http.StatusUnauthorized)
+			return
+		}
+		switch r.URL.Path {
+		case "/customers/1":
+			fmt.Fprint(w, `{"customer": {"id": 1, "name": "Ada", "updated_at": 5}}`)
+		case "/customers/2":
+			http.NotFound(w, r)
+		default:
+			http.Error(w, "boom", http.StatusBadGateway)
+		}
+	}))
+	defer src.Close()
+	s := openStore(t)
+	svc := collection.New(collection.Config{Store: s})
+	in := client.CollectionSpec{
+		Name: "customers", Key: "data.id", Version: "record.updated_at",
+		Events: map[string]client.CollectionOp{"customer.updated": {Op: "upsert"}},
+		Fetch: &client.CollectionFetch{
+			URL: src.URL + "/customers/{{ key }}", Headers: map[string]string{"Authorization": "Bearer tok"}, Record: "response.customer",
+		},
+	}
+	spec := newCollection(t, s, in)
+	require.Equal(t, collection.Applied, apply(t, svc, spec, ev("customer.updated", map[string]any{"id": 1})).Outcome)
+	require.JSONEq(t, `{"id":1,"name":"Ada","updated_at":5}`, string(record(t, s, "customers", "1").Data))
+
+	// Without a version in the thin payload, a 404 deletes with a version
+	// of the event: the collection's versions must not change type, so
+	// this collection's version comes from the fetched record only.
+	_, _, err := svc.ApplyEvent(context.Background(), spec, ev("customer.updated", map[string]any{"id": 2}))
+	require.ErrorContains(t, err, "version")
+
+	_, _, err = svc.ApplyEvent(context.Background(), spec, ev("customer.updated", map[string]any{"id": 3}))
+	var fe *collection.FetchError
+	require.ErrorAs(t, err, &fe, "a failing source is retried")
+	require.ErrorContains(t, err, "502")
+}
+
+// TestConverges is the property test: a random stream of upserts, merges
+// and deletes, delivered shuffled and with duplicates, ends in exactly the
+// state that applying it in order gives.
+func TestConverges(t *testing.T) {
+	s := openStore(t)
+	svc := collection.New(collection.Config{Store: s})
+	for round := range 20 {
+		rnd := rand.New(rand.NewPCG(uint64(round), 42))
+		inOrder := newCollection(t, s, customers(fmt.Sprintf("ordered-%d", round)))
+		shuffled := newCollection(t, s, customers(fmt.Sprintf("shuffled-%d", round)))
+		var stream []*event.Event
+		versions := map[int]int{}
+		for range 300 {
+			id := rnd.IntN(12)
+			versions[id] += 1 + rnd.IntN(3)
+			data := map[string]any{"id": id, "version": versions[id]}
+			var typ string
+			switch rnd.IntN(6) {
+			case 0:
+				typ = "customer.deleted"
+			case 1, 2:
+				typ = "customer.patched"
+				data[fmt.Sprintf("f%d", rnd.IntN(4))] = rnd.IntN(100)
+				if rnd.IntN(3) == 0 {
+					data[fmt.Sprintf("f%d", rnd.IntN(4))] = nil
+				}
+			default:
+				typ = "customer.updated"
+				data["name"] = fmt.Sprintf("n%d", rnd.IntN(1000))
+				data["f0"] = rnd.IntN(100)
+			}
+			stream = append(stream, ev(typ, data))
+		}
+		for _, e := range stream {
+			apply(t, svc, inOrder, e)
+		}
+		mixed := append([]*event.Event(nil), stream...)
+		for range 60 {
+			mixed = append(mixed, stream[rnd.IntN(len(stream))])
+		}
+		rnd.Shuffle(len(mixed), func(i, j int) { mixed[i], mixed[j] = mixed[j], mixed[i] })
+		for _, e := range mixed {
+			apply(t, svc, shuffled, e)
+		}
+		for id := range versions {
+			key := fmt.Sprint(id)
+			want := record(t, s, inOrder.Name, key)
+			got := record(t, s, shuffled.Name, key)
+			require.Equal(t, want.Deleted, got.Deleted, "round %d key %s", round, key)
+			require.Equal(t, want.Version, got.Version, "round %d key %s", round, key)
+			require.Equal(t, want.EventID, got.EventID, "round %d key %s", round, key)
+			if !want.Deleted {
+				require.JSONEq(t, string(want.Data), string(got.Data), "round %d key %s", round, key)
+			}
+		}
+	}
+}

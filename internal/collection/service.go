@@ -1,0 +1,364 @@
+package collection
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/clock"
+	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/store"
+)
+
+// maxFetchBody bounds a fetched record.
+const maxFetchBody = MaxRecordBytes
+
+// Config wires a Service.
+type Config struct {
+	Store store.Store
+	// Client makes fetch requests (the SSRF-guarded client).
+	Client *http.Client
+	Clock  clock.Clock
+	Logger *slog.Logger
+	// Emit publishes collection.{name}.changed events; dedup is by
+	// idempotency key.
+	Emit      func(ctx context.Context, evs []event.Event) error
+	UserAgent string
+}
+
+// Service applies changes to collections: from events (the sync
+// executor) and from records written directly (the API, backfill).
+type Service struct {
+	cfg     Config
+	mirrors *mirrors
+
+	mu    sync.Mutex
+	specs map[string]cachedSpec
+}
+
+type cachedSpec struct {
+	updated time.Time
+	spec    *Spec
+}
+
+// New returns a Service.
+func New(cfg Config) *Service {
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Client == nil {
+		cfg.Client = http.DefaultClient
+	}
+	return &Service{cfg: cfg, mirrors: newMirrors(), specs: make(map[string]cachedSpec)}
+}
+
+// Close closes the mirror connections.
+func (s *Service) Close() { s.mirrors.close() }
+
+// Spec loads a collection's compiled spec, compiling it once per update.
+func (s *Service) Spec(ctx context.Context, tenantID, name string) (*Spec, error) {
+	c, err := s.cfg.Store.GetCollection(ctx, tenantID, name)
+	if err != nil {
+		return nil, err
+	}
+	k := tenantID + "\x00" + name
+	s.mu.Lock()
+	cs, ok := s.specs[k]
+	s.mu.Unlock()
+	if ok && cs.updated.Equal(c.UpdatedAt) {
+		return cs.spec, nil
+	}
+	in, err := Join(c)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := Compile(in)
+	if err != nil {
+		return nil, fmt.Errorf("collection %s no longer compiles: %w", name, err)
+	}
+	s.mu.Lock()
+	s.specs[k] = cachedSpec{updated: c.UpdatedAt, spec: spec}
+	s.mu.Unlock()
+	return spec, nil
+}
+
+// Result is what applying one change did.
+type Result struct {
+	Key     string
+	Op      string
+	Outcome string // applied, stale, duplicate
+	Version string
+	// Stored is the record's version before the change.
+	Stored string
+	Change *store.Change
+	// Err is the change's own mistake, in a batch.
+	Err error
+}
+
+// ApplyEvent applies e to the collection of spec: fetch if configured,
+// version check, write, mirror and announce. ok is false when no
+// operation of the spec matches e's type.
+func (s *Service) ApplyEvent(ctx context.Context, spec *Spec, e *event.Event) (Result, bool, error) {
+	if e.Type == ChangedType(spec.Name) {
+		return Result{}, false, nil
+	}
+	c, ok, err := spec.prepare(e, func(key string, v eventVars) (any, bool, error) {
+		return s.fetch(ctx, spec, key, v)
+	})
+	if err != nil || !ok {
+		return Result{}, ok, err
+	}
+	rs, err := s.apply(ctx, e.TenantID, spec, []*change{c})
+	if err != nil {
+		return Result{}, true, err
+	}
+	return rs[0], true, nil
+}
+
+// ApplyRecords writes records directly (the API and backfill), as upserts
+// keyed and versioned by the spec; without a version path they are
+// versioned by now. Results follow records; a record's mistake is its
+// result's error.
+func (s *Service) ApplyRecords(ctx context.Context, tenantID string, spec *Spec, records []json.RawMessage) ([]Result, []error, error) {
+	now := s.cfg.Clock.Now()
+	errs := make([]error, len(records))
+	var (
+		cs  []*change
+		idx []int
+	)
+	for i, raw := range records {
+		e := &event.Event{ID: event.NewID("rec", now), TenantID: tenantID, Type: "collection." + spec.Name + ".write", Data: raw, OccurredAt: now}
+		c, err := spec.prepareRecord(e)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		cs = append(cs, c)
+		idx = append(idx, i)
+	}
+	results := make([]Result, len(records))
+	if len(cs) == 0 {
+		return results, errs, nil
+	}
+	rs, err := s.apply(ctx, tenantID, spec, cs)
+	if err != nil {
+		return nil, nil, err
+	}
+	for j, r := range rs {
+		results[idx[j]] = r
+	}
+	return results, errs, nil
+}
+
+// apply writes changes in one transaction, then mirrors and announces
+// them.
+func (s *Service) apply(ctx context.Context, tenantID string, spec *Spec, cs []*change) ([]Result, error) {
+	ups := make([]store.RecordUpdate, len(cs))
+	ds := make([]decision, len(cs))
+	for i, c := range cs {
+		ups[i] = store.RecordUpdate{Key: c.key, Apply: func(cur *store.Record) (*store.Record, string, error) {
+			return decide(cur, c, &ds[i])
+		}}
+	}
+	res, err := s.cfg.Store.ApplyRecords(ctx, tenantID, spec.Name, ups)
+	if err != nil {
+		return nil, fmt.Errorf("apply to collection %s: %w", spec.Name, err)
+	}
+	out := make([]Result, len(cs))
+	var changed []event.Event
+	for i, r := range res {
+		if r.Err != nil {
+			if len(cs) == 1 {
+				return nil, r.Err
+			}
+			out[i] = Result{Key: cs[i].key, Outcome: "error", Stored: ds[i].stored, Err: r.Err}
+			continue
+		}
+		out[i] = Result{Key: cs[i].key, Op: cs[i].op, Outcome: ds[i].outcome, Version: cs[i].version.String(), Stored: ds[i].stored, Change: r.Change}
+		if r.Change != nil {
+			out[i].Op = r.Change.Op
+			changed = append(changed, s.changedEvent(spec.Name, r.Change))
+		}
+	}
+	if spec.mirror != nil {
+		for _, r := range out {
+			if r.Outcome == "error" {
+				continue
+			}
+			// Stale and duplicate changes mirror too: the write before a
+			// crash may have reached the collection but not the mirror.
+			if err := s.mirrors.sync(ctx, s.cfg.Store, spec, tenantID, r.Key); err != nil {
+				return out, &MirrorError{Err: err}
+			}
+		}
+	}
+	if len(changed) > 0 && s.cfg.Emit != nil {
+		if err := s.cfg.Emit(ctx, changed); err != nil {
+			return out, fmt.Errorf("announce changes: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// MirrorError is a failure to write the mirror table; the collection
+// itself was written.
+type MirrorError struct{ Err error }
+
+func (e *MirrorError) Error() string { return "mirror: " + e.Err.Error() }
+func (e *MirrorError) Unwrap() error { return e.Err }
+
+// ChangedType is the type of the events announcing a collection's
+// changes.
+func ChangedType(name string) string { return "collection." + name + ".changed" }
+
+// changedEvent announces one change. Its idempotency key is the change's
+// seq, so announcing again after a retry does not duplicate it.
+func (s *Service) changedEvent(name string, c *store.Change) event.Event {
+	now := s.cfg.Clock.Now()
+	data, _ := json.Marshal(ChangeOut(*c))
+	return event.Event{
+		ID: event.NewID(event.PrefixEvent, now), TenantID: c.TenantID, Type: ChangedType(name),
+		Source: "collection:" + name, Data: data, OccurredAt: c.At,
+		IdempotencyKey: fmt.Sprintf("collection:%s:%d", name, c.Seq), CreatedAt: now,
+	}
+}
+
+// ChangeOut is a change as the API and events show it.
+func ChangeOut(c store.Change) client.RecordChange {
+	return client.RecordChange{
+		Seq: c.Seq, Collection: c.Collection, Key: c.Key, Op: c.Op, Data: c.Data,
+		Version: Display(c.Version), EventID: c.EventID, At: c.At,
+	}
+}
+
+// RecordOut is a record as the API shows it.
+func RecordOut(r store.Record) client.Record {
+	return client.Record{
+		Key: r.Key, Data: r.Data, Deleted: r.Deleted, Version: Display(r.Version), EventID: r.EventID,
+		Seq: r.Seq, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+	}
+}
+
+// FetchError is a failed fetch of the full record; it is retried.
+type FetchError struct{ Err error }
+
+func (e *FetchError) Error() string { return "fetch: " + e.Err.Error() }
+func (e *FetchError) Unwrap() error { return e.Err }
+
+// fetch loads the full record of key from the source. found is false on
+// 404.
+func (s *Service) fetch(ctx context.Context, spec *Spec, key string, v eventVars) (any, bool, error) {
+	f := spec.fetch
+	vars := v.with("key", key).loose
+	u, err := f.url.Render(vars)
+	if err != nil {
+		return nil, false, inputErr("fetch_failed", "fetch.url: %v", err)
+	}
+	if err := checkURL(u); err != nil {
+		return nil, false, inputErr("fetch_failed", "fetch.url %q: %v", u, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, false, inputErr("fetch_failed", "fetch.url: %v", err)
+	}
+	req.Header.Set("Accept", "application/json")
+	if s.cfg.UserAgent != "" {
+		req.Header.Set("User-Agent", s.cfg.UserAgent)
+	}
+	for name, t := range f.headers {
+		val, err := t.Render(vars)
+		if err != nil {
+			return nil, false, inputErr("fetch_failed", "fetch.headers.%s: %v", name, err)
+		}
+		req.Header.Set(name, val)
+	}
+	resp, err := s.cfg.Client.Do(req)
+	if err != nil {
+		return nil, false, &FetchError{Err: err}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxFetchBody+1))
+	if err != nil {
+		return nil, false, &FetchError{Err: fmt.Errorf("read answer: %w", err)}
+	}
+	switch {
+	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
+		return nil, false, nil
+	case resp.StatusCode < 200 || resp.StatusCode > 299:
+		return nil, false, &FetchError{Err: fmt.Errorf("GET %s answered %s", u, resp.Status)}
+	case len(body) > maxFetchBody:
+		return nil, false, inputErr("fetch_failed", "GET %s: answer is larger than %d bytes", u, maxFetchBody)
+	}
+	var doc any
+	if err := decodeExact(body, &doc); err != nil {
+		return nil, false, &FetchError{Err: fmt.Errorf("GET %s: answer is not JSON: %w", u, err)}
+	}
+	if f.record != nil {
+		if doc, err = f.record.Eval(map[string]any{"response": loose(doc)}); err != nil {
+			return nil, false, inputErr("fetch_failed", "fetch.record: %v", err)
+		}
+	}
+	return doc, true, nil
+}
+
+func checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return err
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("must be an http or https URL")
+	}
+	if u.Host == "" {
+		return fmt.Errorf("has no host")
+	}
+	return nil
+}
+
+// prepareRecord turns a directly written record into an upsert.
+func (s *Spec) prepareRecord(e *event.Event) (*change, error) {
+	v, err := varsOf(e)
+	if err != nil {
+		return nil, err
+	}
+	rec, ok := v.exact["data"].(map[string]any)
+	if !ok {
+		return nil, inputErr("invalid_record", "record is a %s, not an object", jsonKind(v.exact["data"]))
+	}
+	kv := v.with("record", rec)
+	raw, err := s.key.eval(kv.loose, kv.exact)
+	if err != nil {
+		return nil, inputErr("invalid_key", "key: %v", err)
+	}
+	c := &change{op: store.OpUpsert, eventID: e.ID, at: e.OccurredAt}
+	if c.key, err = keyText(s.Key, raw); err != nil {
+		return nil, err
+	}
+	if s.version != nil {
+		raw, err := s.version.eval(kv.loose, kv.exact)
+		if err != nil {
+			return nil, inputErr("invalid_version", "version: %v", err)
+		}
+		if c.version, err = versionOf(raw); err != nil {
+			return nil, inputErr("invalid_version", "version: %s %v", s.Version, err)
+		}
+	} else {
+		c.version = eventVersion(e.OccurredAt, e.ID)
+	}
+	if c.data, err = s.defaultMap.apply(v, c.key, rec); err != nil {
+		return nil, err
+	}
+	return c, nil
+}

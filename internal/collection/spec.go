@@ -1,0 +1,367 @@
+// Package collection keeps collections — data sets a source system owns —
+// in step with it: the sync executor applies change events as upserts,
+// merges and deletes ordered by version (not arrival), keeps tombstones,
+// fetches thin payloads, mirrors into PostgreSQL and announces every
+// applied change.
+package collection
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/expr"
+	"github.com/hookline/hookline/internal/store"
+)
+
+// Limits of a collection spec and its records.
+const (
+	MaxKeyLength    = 512
+	MaxRecordBytes  = 1 << 20
+	maxOps          = 64
+	maxMapFields    = 200
+	maxMirrorCols   = 200
+	defaultFetchTTL = 10 * time.Second
+	maxFetchTimeout = time.Minute
+)
+
+// Name is the pattern of collection names (also used in event types and
+// URLs).
+var Name = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// FieldError is a mistake in one field of a spec.
+type FieldError struct {
+	Field string
+	Err   error
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
+func (e *FieldError) Unwrap() error { return e.Err }
+
+func fieldErr(field, format string, args ...any) error {
+	return &FieldError{Field: field, Err: fmt.Errorf(format, args...)}
+}
+
+// Variables the parts of a spec see.
+var (
+	keyVars    = []string{"event", "data", "record"}
+	recordVars = []string{"event", "data", "fetched"}
+	mapVars    = []string{"event", "data", "record", "key"}
+	fetchVars  = []string{"event", "data", "key"}
+	resultVars = []string{"response"}
+	mirrorVars = []string{"record", "key"}
+)
+
+// Spec is a compiled collection spec.
+type Spec struct {
+	client.CollectionSpec
+	key, version, record *value
+	ops                  []op
+	defaultMap           *fieldMap
+	fetch                *fetch
+	mirror               *mirror
+}
+
+type op struct {
+	pattern string
+	op      string
+	m       *fieldMap
+}
+
+type fieldMap struct {
+	set    []setField
+	rename map[string]string
+	drop   []string
+}
+
+type setField struct {
+	name string
+	prog *expr.Program
+}
+
+type fetch struct {
+	url     *expr.Template
+	headers map[string]*expr.Template
+	record  *expr.Program
+	timeout time.Duration
+}
+
+// value is a path (a.b.c, read exactly, big numbers intact) or an
+// expression.
+type value struct {
+	path []string
+	prog *expr.Program
+}
+
+var pathRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$`)
+
+func compileValue(src string, vars []string) (*value, error) {
+	if pathRe.MatchString(src) {
+		p := strings.Split(src, ".")
+		if !slices.Contains(vars, p[0]) {
+			return nil, fmt.Errorf("%q starts with an unknown variable; use one of %s", src, strings.Join(vars, ", "))
+		}
+		return &value{path: p}, nil
+	}
+	prog, err := expr.Compile(src, vars...)
+	if err != nil {
+		return nil, err
+	}
+	return &value{prog: prog}, nil
+}
+
+// eval returns the value in vars; exact holds the same variables decoded
+// with json.Number, used by paths.
+func (v *value) eval(vars, exact map[string]any) (any, error) {
+	if v.path != nil {
+		var cur any = exact
+		for _, p := range v.path {
+			m, ok := cur.(map[string]any)
+			if !ok {
+				return nil, nil
+			}
+			cur = m[p]
+		}
+		return cur, nil
+	}
+	return v.prog.Eval(vars)
+}
+
+// Compile checks a spec and compiles its expressions. Errors are
+// *FieldError naming the field.
+func Compile(in client.CollectionSpec) (*Spec, error) {
+	s := &Spec{CollectionSpec: in}
+	if !Name.MatchString(in.Name) {
+		return nil, fieldErr("name", "must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit")
+	}
+	var err error
+	if in.Key == "" {
+		return nil, fieldErr("key", `is required: a path or expression giving the record key, e.g. "data.id"`)
+	}
+	if s.key, err = compileValue(in.Key, keyVars); err != nil {
+		return nil, &FieldError{Field: "key", Err: err}
+	}
+	if in.Version != "" {
+		if s.version, err = compileValue(in.Version, keyVars); err != nil {
+			return nil, &FieldError{Field: "version", Err: err}
+		}
+	}
+	if in.Record != "" {
+		if s.record, err = compileValue(in.Record, recordVars); err != nil {
+			return nil, &FieldError{Field: "record", Err: err}
+		}
+	}
+	if len(in.Events) == 0 {
+		return nil, fieldErr("events", `is required: event type patterns and their operations, e.g. {"customer.deleted": "delete", "customer.*": "upsert"}`)
+	}
+	if len(in.Events) > maxOps {
+		return nil, fieldErr("events", "at most %d patterns", maxOps)
+	}
+	for pattern, o := range in.Events {
+		field := "events." + pattern
+		if err := event.ValidatePattern(pattern); err != nil {
+			return nil, &FieldError{Field: field, Err: err}
+		}
+		switch o.Op {
+		case store.OpUpsert, store.OpMerge, store.OpDelete:
+		default:
+			return nil, fieldErr(field, `operation %q is not one of "upsert", "merge", "delete"`, o.Op)
+		}
+		c := op{pattern: pattern, op: o.Op}
+		if o.Map != nil {
+			if c.m, err = compileMap(field+".map", o.Map); err != nil {
+				return nil, err
+			}
+		}
+		s.ops = append(s.ops, c)
+	}
+	// The most specific pattern wins: exact types before globs, longer
+	// before shorter.
+	slices.SortFunc(s.ops, func(a, b op) int {
+		ag, bg := strings.Contains(a.pattern, "*"), strings.Contains(b.pattern, "*")
+		if ag != bg {
+			if ag {
+				return 1
+			}
+			return -1
+		}
+		if len(a.pattern) != len(b.pattern) {
+			return len(b.pattern) - len(a.pattern)
+		}
+		return strings.Compare(a.pattern, b.pattern)
+	})
+	if in.Map != nil {
+		if s.defaultMap, err = compileMap("map", in.Map); err != nil {
+			return nil, err
+		}
+	}
+	if in.Fetch != nil {
+		if s.fetch, err = compileFetch(in.Fetch); err != nil {
+			return nil, err
+		}
+	}
+	if in.Mirror != nil {
+		if s.mirror, err = compileMirror(in.Mirror); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func compileMap(field string, m *client.FieldMap) (*fieldMap, error) {
+	if len(m.Set)+len(m.Rename)+len(m.Drop) > maxMapFields {
+		return nil, fieldErr(field, "at most %d fields", maxMapFields)
+	}
+	out := &fieldMap{rename: m.Rename, drop: m.Drop}
+	names := make([]string, 0, len(m.Set))
+	for name := range m.Set {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if name == "" {
+			return nil, fieldErr(field+".set", "a field name is empty")
+		}
+		p, err := expr.Compile(m.Set[name], mapVars...)
+		if err != nil {
+			return nil, &FieldError{Field: field + ".set." + name, Err: err}
+		}
+		out.set = append(out.set, setField{name: name, prog: p})
+	}
+	for from, to := range m.Rename {
+		if from == "" || to == "" {
+			return nil, fieldErr(field+".rename", "field names must not be empty")
+		}
+	}
+	return out, nil
+}
+
+func compileFetch(f *client.CollectionFetch) (*fetch, error) {
+	out := &fetch{timeout: defaultFetchTTL, headers: make(map[string]*expr.Template)}
+	if f.URL == "" {
+		return nil, fieldErr("fetch.url", "is required")
+	}
+	var err error
+	if out.url, err = expr.CompileTemplate(f.URL, fetchVars...); err != nil {
+		return nil, &FieldError{Field: "fetch.url", Err: err}
+	}
+	if out.url.Static() {
+		if err := checkURL(f.URL); err != nil {
+			return nil, &FieldError{Field: "fetch.url", Err: err}
+		}
+	}
+	for name, v := range f.Headers {
+		if out.headers[name], err = expr.CompileTemplate(v, fetchVars...); err != nil {
+			return nil, &FieldError{Field: "fetch.headers." + name, Err: err}
+		}
+	}
+	if f.Record != "" {
+		if out.record, err = expr.Compile(f.Record, resultVars...); err != nil {
+			return nil, &FieldError{Field: "fetch.record", Err: err}
+		}
+	}
+	if f.Timeout != "" {
+		d, err := time.ParseDuration(f.Timeout)
+		if err != nil || d <= 0 || d > maxFetchTimeout {
+			return nil, fieldErr("fetch.timeout", "must be a duration between 1ms and %s, e.g. \"5s\"", maxFetchTimeout)
+		}
+		out.timeout = d
+	}
+	return out, nil
+}
+
+// opFor returns the operation for an event type, if any pattern matches.
+func (s *Spec) opFor(typ string) (op, bool) {
+	for _, o := range s.ops {
+		if event.Match(o.pattern, typ) {
+			return o, true
+		}
+	}
+	return op{}, false
+}
+
+// Patterns returns the spec's event type patterns, sorted.
+func (s *Spec) Patterns() []string {
+	out := make([]string, 0, len(s.ops))
+	for _, o := range s.ops {
+		out = append(out, o.pattern)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Split separates a spec into its stored parts: the spec without secrets,
+// and the secrets (fetch headers and mirror DSN) as JSON.
+func Split(in client.CollectionSpec) (spec, secret []byte, err error) {
+	var sec secrets
+	if in.Fetch != nil {
+		f := *in.Fetch
+		sec.FetchHeaders, f.Headers = f.Headers, nil
+		in.Fetch = &f
+	}
+	if in.Mirror != nil {
+		m := *in.Mirror
+		sec.MirrorDSN, m.DSN = m.DSN, ""
+		in.Mirror = &m
+	}
+	if spec, err = json.Marshal(in); err != nil {
+		return nil, nil, err
+	}
+	if secret, err = json.Marshal(sec); err != nil {
+		return nil, nil, err
+	}
+	return spec, secret, nil
+}
+
+type secrets struct {
+	FetchHeaders map[string]string `json:"fetch_headers,omitempty"`
+	MirrorDSN    string            `json:"mirror_dsn,omitempty"`
+}
+
+// Join rebuilds a full spec from a stored collection.
+func Join(c store.Collection) (client.CollectionSpec, error) {
+	var in client.CollectionSpec
+	if err := json.Unmarshal(c.Spec, &in); err != nil {
+		return in, fmt.Errorf("collection %s: stored spec: %w", c.Name, err)
+	}
+	var sec secrets
+	if len(c.Secret) > 0 {
+		if err := json.Unmarshal(c.Secret, &sec); err != nil {
+			return in, fmt.Errorf("collection %s: stored secrets: %w", c.Name, err)
+		}
+	}
+	if in.Fetch != nil {
+		in.Fetch.Headers = sec.FetchHeaders
+	}
+	if in.Mirror != nil {
+		in.Mirror.DSN = sec.MirrorDSN
+	}
+	return in, nil
+}
+
+// Redact returns a spec fit to show: header values and the DSN's password
+// replaced.
+func Redact(in client.CollectionSpec) client.CollectionSpec {
+	if in.Fetch != nil {
+		f := *in.Fetch
+		if len(f.Headers) > 0 {
+			h := make(map[string]string, len(f.Headers))
+			for k := range f.Headers {
+				h[k] = "redacted"
+			}
+			f.Headers = h
+		}
+		in.Fetch = &f
+	}
+	if in.Mirror != nil {
+		m := *in.Mirror
+		m.DSN = redactDSN(m.DSN)
+		in.Mirror = &m
+	}
+	return in
+}

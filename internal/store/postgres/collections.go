@@ -1,0 +1,264 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookline/hookline/internal/store"
+)
+
+const collectionCols = `tenant_id, name, spec, secret, created_at, updated_at`
+
+func (s *Store) scanCollection(r pgx.Row) (store.Collection, error) {
+	var c store.Collection
+	var sealed []byte
+	if err := r.Scan(&c.TenantID, &c.Name, &c.Spec, &sealed, &c.CreatedAt, &c.UpdatedAt); err != nil {
+		return c, err
+	}
+	c.CreatedAt, c.UpdatedAt = fromTS(c.CreatedAt), fromTS(c.UpdatedAt)
+	if sealed != nil {
+		var err error
+		if c.Secret, err = s.box.Open(sealed); err != nil {
+			return c, fmt.Errorf("decrypt secret of collection %s: %w", c.Name, err)
+		}
+	}
+	return c, nil
+}
+
+// seal encrypts a collection secret; an empty one is stored as NULL and
+// reads back nil.
+func (s *Store) seal(secret []byte) []byte {
+	if len(secret) == 0 {
+		return nil
+	}
+	return s.box.Seal(secret)
+}
+
+// CreateCollection inserts a collection; ErrConflict when the tenant has
+// one of that name.
+func (s *Store) CreateCollection(ctx context.Context, c store.Collection) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO collections (`+collectionCols+`) VALUES ($1, $2, $3, $4, $5, $6)`,
+		c.TenantID, c.Name, configJSON(c.Spec), s.seal(c.Secret), ts(c.CreatedAt), ts(c.UpdatedAt))
+	return wrapWrite("create collection", err)
+}
+
+// GetCollection returns one of a tenant's collections.
+func (s *Store) GetCollection(ctx context.Context, tenantID, name string) (store.Collection, error) {
+	c, err := s.scanCollection(s.pool.QueryRow(ctx, `SELECT `+collectionCols+` FROM collections WHERE tenant_id = $1 AND name = $2`,
+		tenantID, name))
+	return c, wrapRead("get collection", err)
+}
+
+// ListCollections lists a tenant's collections by name.
+func (s *Store) ListCollections(ctx context.Context, tenantID string) ([]store.Collection, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+collectionCols+` FROM collections WHERE tenant_id = $1 ORDER BY name`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("list collections: %w", err)
+	}
+	return collect(rows, s.scanCollection)
+}
+
+// UpdateCollection replaces a collection's spec and secret.
+func (s *Store) UpdateCollection(ctx context.Context, c store.Collection) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE collections SET spec = $1, secret = $2, updated_at = $3 WHERE tenant_id = $4 AND name = $5`,
+		configJSON(c.Spec), s.seal(c.Secret), ts(c.UpdatedAt), c.TenantID, c.Name)
+	return affected("update collection", tag, err)
+}
+
+// DeleteCollection deletes a collection; its records and changes go with
+// it (ON DELETE CASCADE).
+func (s *Store) DeleteCollection(ctx context.Context, tenantID, name string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM collections WHERE tenant_id = $1 AND name = $2`, tenantID, name)
+	return affected("delete collection", tag, err)
+}
+
+const recordCols = `tenant_id, collection, key, data, deleted, version, event_id, seq, meta, created_at, updated_at`
+
+func scanRecord(r pgx.Row) (store.Record, error) {
+	var rec store.Record
+	err := r.Scan(&rec.TenantID, &rec.Collection, &rec.Key, &rec.Data, &rec.Deleted, &rec.Version, &rec.EventID, &rec.Seq,
+		&rec.Meta, &rec.CreatedAt, &rec.UpdatedAt)
+	rec.CreatedAt, rec.UpdatedAt = fromTS(rec.CreatedAt), fromTS(rec.UpdatedAt)
+	return rec, err
+}
+
+// ApplyRecords runs the updates in one transaction. It first locks the
+// collection's row, which holds the change counter, until commit: calls on
+// one collection run one after the other, so change numbers are handed out
+// and committed in order, without gaps. The records the updates touch are
+// read in one query and the writes sent in one batch.
+func (s *Store) ApplyRecords(ctx context.Context, tenantID, collection string, ups []store.RecordUpdate) ([]store.RecordResult, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("apply records: begin: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	var last int64
+	err = tx.QueryRow(ctx, `SELECT last_seq FROM collections WHERE tenant_id = $1 AND name = $2 FOR NO KEY UPDATE`,
+		tenantID, collection).Scan(&last)
+	if err := wrapRead("apply records: lock change counter", err); err != nil {
+		return nil, err
+	}
+	current, err := readRecords(ctx, tx, tenantID, collection, ups)
+	if err != nil {
+		return nil, fmt.Errorf("apply records: %w", err)
+	}
+	now := time.Now()
+	seq := last
+	results := make([]store.RecordResult, len(ups))
+	batch := &pgx.Batch{}
+	var touched []string // keys written, in first-write order
+	dirty := map[string]bool{}
+	for i, up := range ups {
+		cur := current[up.Key]
+		next, op, err := up.Apply(clone(cur))
+		if err != nil {
+			results[i].Err = err
+			continue
+		}
+		if next == nil {
+			continue
+		}
+		seq++
+		rec := stamp(*next, cur, tenantID, collection, up.Key, seq, now)
+		ch := changeOf(rec, op)
+		batch.Queue(`INSERT INTO record_changes (`+changeCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			ch.TenantID, ch.Collection, ch.Seq, ch.Key, ch.Op, ch.Data, ch.Version, ch.EventID, ch.At)
+		results[i].Change = &ch
+		if !dirty[up.Key] {
+			dirty[up.Key] = true
+			touched = append(touched, up.Key)
+		}
+		current[up.Key] = &rec
+	}
+	if seq == last {
+		return results, commit(ctx, tx)
+	}
+	for _, key := range touched {
+		rec := current[key]
+		batch.Queue(`INSERT INTO records (`+recordCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			ON CONFLICT (tenant_id, collection, key) DO UPDATE SET data = excluded.data, deleted = excluded.deleted,
+			version = excluded.version, event_id = excluded.event_id, seq = excluded.seq, meta = excluded.meta, updated_at = excluded.updated_at`,
+			rec.TenantID, rec.Collection, rec.Key, rec.Data, rec.Deleted, rec.Version, rec.EventID, rec.Seq, rec.Meta, rec.CreatedAt, rec.UpdatedAt)
+	}
+	batch.Queue(`UPDATE collections SET last_seq = $1 WHERE tenant_id = $2 AND name = $3`, seq, tenantID, collection)
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return nil, fmt.Errorf("apply records: write: %w", err)
+	}
+	return results, commit(ctx, tx)
+}
+
+// readRecords returns the stored records of the keys ups touch.
+func readRecords(ctx context.Context, tx pgx.Tx, tenantID, collection string, ups []store.RecordUpdate) (map[string]*store.Record, error) {
+	keys := make([]string, len(ups))
+	for i, up := range ups {
+		keys[i] = up.Key
+	}
+	rows, err := tx.Query(ctx, `SELECT `+recordCols+` FROM records WHERE tenant_id = $1 AND collection = $2 AND key = ANY($3)`,
+		tenantID, collection, keys)
+	if err != nil {
+		return nil, fmt.Errorf("read records: %w", err)
+	}
+	recs, err := collect(rows, scanRecord)
+	if err != nil {
+		return nil, fmt.Errorf("read records: %w", err)
+	}
+	out := make(map[string]*store.Record, len(recs))
+	for i := range recs {
+		out[recs[i].Key] = &recs[i]
+	}
+	return out, nil
+}
+
+// clone gives Apply its own copy, so what it does to it cannot change the
+// record that later updates of the call see.
+func clone(r *store.Record) *store.Record {
+	if r == nil {
+		return nil
+	}
+	c := *r
+	return &c
+}
+
+// stamp completes the record an Apply returned with what the store owns:
+// identity, change number, creation time (kept from cur) and, when unset,
+// the update time. Times are cut to microseconds, what timestamptz keeps,
+// so the returned change equals the stored one.
+func stamp(rec store.Record, cur *store.Record, tenantID, collection, key string, seq int64, now time.Time) store.Record {
+	rec.TenantID, rec.Collection, rec.Key, rec.Seq = tenantID, collection, key, seq
+	if rec.Deleted {
+		rec.Data = nil
+	}
+	if rec.UpdatedAt.IsZero() {
+		rec.UpdatedAt = now
+	}
+	rec.UpdatedAt = rec.UpdatedAt.Truncate(time.Microsecond).UTC()
+	switch {
+	case cur != nil:
+		rec.CreatedAt = cur.CreatedAt
+	case rec.CreatedAt.IsZero():
+		rec.CreatedAt = rec.UpdatedAt
+	default:
+		rec.CreatedAt = rec.CreatedAt.Truncate(time.Microsecond).UTC()
+	}
+	return rec
+}
+
+func changeOf(rec store.Record, op string) store.Change {
+	return store.Change{Seq: rec.Seq, TenantID: rec.TenantID, Collection: rec.Collection, Key: rec.Key, Op: op,
+		Data: rec.Data, Version: rec.Version, EventID: rec.EventID, At: rec.UpdatedAt}
+}
+
+func commit(ctx context.Context, tx pgx.Tx) error {
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("apply records: commit: %w", err)
+	}
+	return nil
+}
+
+// GetRecord returns a record or its tombstone.
+func (s *Store) GetRecord(ctx context.Context, tenantID, collection, key string) (store.Record, error) {
+	r, err := scanRecord(s.pool.QueryRow(ctx, `SELECT `+recordCols+` FROM records WHERE tenant_id = $1 AND collection = $2 AND key = $3`,
+		tenantID, collection, key))
+	return r, wrapRead("get record", err)
+}
+
+// ListRecords lists a collection's records in key order; the key column
+// uses the "C" collation, so that is byte order, as in Go and SQLite.
+func (s *Store) ListRecords(ctx context.Context, tenantID, collection string, q store.RecordQuery) ([]store.Record, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+recordCols+` FROM records
+		WHERE tenant_id = $1 AND collection = $2 AND key > $3 AND ($4 OR NOT deleted) ORDER BY key LIMIT $5`,
+		tenantID, collection, q.After, q.IncludeDeleted, orDefaultLimit(q.Limit))
+	if err != nil {
+		return nil, fmt.Errorf("list records: %w", err)
+	}
+	return collect(rows, scanRecord)
+}
+
+const changeCols = `tenant_id, collection, seq, key, op, data, version, event_id, at`
+
+// ListChanges lists a collection's changes after a change number, in order.
+func (s *Store) ListChanges(ctx context.Context, tenantID, collection string, after int64, limit int) ([]store.Change, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+changeCols+` FROM record_changes
+		WHERE tenant_id = $1 AND collection = $2 AND seq > $3 ORDER BY seq LIMIT $4`, tenantID, collection, after, orDefaultLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("list changes: %w", err)
+	}
+	return collect(rows, func(r pgx.Row) (store.Change, error) {
+		var c store.Change
+		err := r.Scan(&c.TenantID, &c.Collection, &c.Seq, &c.Key, &c.Op, &c.Data, &c.Version, &c.EventID, &c.At)
+		c.At = fromTS(c.At)
+		return c, err
+	})
+}
+
+// orDefaultLimit is the page size of records and changes: 100 unless set.
+func orDefaultLimit(n int) int {
+	if n <= 0 {
+		return 100
+	}
+	return n
+}

@@ -1,0 +1,262 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hookline/hookline/internal/store"
+)
+
+const collectionCols = `tenant_id, name, spec, secret, created_at, updated_at`
+
+func (s *Store) scanCollection(sc scanner) (store.Collection, error) {
+	var c store.Collection
+	var spec string
+	var sealed []byte
+	var created, updated int64
+	if err := sc.Scan(&c.TenantID, &c.Name, &spec, &sealed, &created, &updated); err != nil {
+		return c, err
+	}
+	c.Spec = []byte(spec)
+	c.CreatedAt, c.UpdatedAt = fromMS(created), fromMS(updated)
+	if sealed != nil {
+		var err error
+		if c.Secret, err = s.box.Open(sealed); err != nil {
+			return c, fmt.Errorf("decrypt secret of collection %s: %w", c.Name, err)
+		}
+	}
+	return c, nil
+}
+
+// seal encrypts a collection secret; an empty one is stored as NULL and
+// reads back nil.
+func (s *Store) seal(secret []byte) []byte {
+	if len(secret) == 0 {
+		return nil
+	}
+	return s.box.Seal(secret)
+}
+
+// CreateCollection inserts a collection; ErrConflict when the tenant has
+// one of that name.
+func (s *Store) CreateCollection(ctx context.Context, c store.Collection) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO collections (`+collectionCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
+		c.TenantID, c.Name, string(c.Spec), s.seal(c.Secret), ms(c.CreatedAt), ms(c.UpdatedAt))
+	return wrapWrite("create collection", err)
+}
+
+// GetCollection returns one of a tenant's collections.
+func (s *Store) GetCollection(ctx context.Context, tenantID, name string) (store.Collection, error) {
+	c, err := s.scanCollection(s.r.QueryRowContext(ctx, `SELECT `+collectionCols+` FROM collections WHERE tenant_id = ? AND name = ?`,
+		tenantID, name))
+	return c, wrapRead("get collection", err)
+}
+
+// ListCollections lists a tenant's collections by name.
+func (s *Store) ListCollections(ctx context.Context, tenantID string) ([]store.Collection, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+collectionCols+` FROM collections WHERE tenant_id = ? ORDER BY name`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("list collections: %w", err)
+	}
+	return collect(rows, s.scanCollection)
+}
+
+// UpdateCollection replaces a collection's spec and secret.
+func (s *Store) UpdateCollection(ctx context.Context, c store.Collection) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE collections SET spec = ?, secret = ?, updated_at = ? WHERE tenant_id = ? AND name = ?`,
+		string(c.Spec), s.seal(c.Secret), ms(c.UpdatedAt), c.TenantID, c.Name)
+	return affected("update collection", res, err)
+}
+
+// DeleteCollection deletes a collection; its records and changes go with
+// it (ON DELETE CASCADE).
+func (s *Store) DeleteCollection(ctx context.Context, tenantID, name string) error {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM collections WHERE tenant_id = ? AND name = ?`, tenantID, name)
+	return affected("delete collection", res, err)
+}
+
+const recordCols = `tenant_id, collection, key, data, deleted, version, event_id, seq, meta, created_at, updated_at`
+
+func scanRecord(sc scanner) (store.Record, error) {
+	var r store.Record
+	var data, meta sql.NullString
+	var created, updated int64
+	err := sc.Scan(&r.TenantID, &r.Collection, &r.Key, &data, &r.Deleted, &r.Version, &r.EventID, &r.Seq, &meta, &created, &updated)
+	if data.Valid {
+		r.Data = []byte(data.String)
+	}
+	if meta.Valid {
+		r.Meta = []byte(meta.String)
+	}
+	r.CreatedAt, r.UpdatedAt = fromMS(created), fromMS(updated)
+	return r, err
+}
+
+// jsonText binds a JSON document as TEXT, nil as NULL.
+func jsonText(b []byte) any {
+	if b == nil {
+		return nil
+	}
+	return string(b)
+}
+
+// ApplyRecords runs the updates in one write transaction. SQLite has a
+// single writer, so holding it serialises ApplyRecords calls: change
+// numbers are handed out and committed in order, without gaps.
+func (s *Store) ApplyRecords(ctx context.Context, tenantID, collection string, ups []store.RecordUpdate) ([]store.RecordResult, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("apply records: begin: %w", err)
+	}
+	defer tx.Rollback()
+	var last int64
+	err = tx.QueryRowContext(ctx, `SELECT last_seq FROM collections WHERE tenant_id = ? AND name = ?`, tenantID, collection).Scan(&last)
+	if err := wrapRead("apply records: read change counter", err); err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	seq := last
+	results := make([]store.RecordResult, len(ups))
+	for i, up := range ups {
+		// Read inside the transaction, so an update sees the records that
+		// earlier updates of the same call wrote.
+		cur, err := readRecord(ctx, tx, tenantID, collection, up.Key)
+		if err != nil {
+			return nil, fmt.Errorf("apply records: %w", err)
+		}
+		next, op, err := up.Apply(cur)
+		if err != nil {
+			results[i].Err = err
+			continue
+		}
+		if next == nil {
+			continue
+		}
+		seq++
+		ch, err := writeRecord(ctx, tx, stamp(*next, cur, tenantID, collection, up.Key, seq, now), op)
+		if err != nil {
+			return nil, fmt.Errorf("apply records: %w", err)
+		}
+		results[i].Change = &ch
+	}
+	if seq != last {
+		if _, err := tx.ExecContext(ctx, `UPDATE collections SET last_seq = ? WHERE tenant_id = ? AND name = ?`,
+			seq, tenantID, collection); err != nil {
+			return nil, fmt.Errorf("apply records: advance change counter: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("apply records: commit: %w", err)
+	}
+	return results, nil
+}
+
+// readRecord returns the stored record, nil when the key was never written.
+func readRecord(ctx context.Context, tx *sql.Tx, tenantID, collection, key string) (*store.Record, error) {
+	r, err := scanRecord(tx.QueryRowContext(ctx, `SELECT `+recordCols+` FROM records WHERE tenant_id = ? AND collection = ? AND key = ?`,
+		tenantID, collection, key))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("read record: %w", err)
+	}
+	return &r, nil
+}
+
+// writeRecord upserts rec and logs the change that wrote it.
+func writeRecord(ctx context.Context, tx *sql.Tx, rec store.Record, op string) (store.Change, error) {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO records (`+recordCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (tenant_id, collection, key) DO UPDATE SET data = excluded.data, deleted = excluded.deleted,
+		version = excluded.version, event_id = excluded.event_id, seq = excluded.seq, meta = excluded.meta, updated_at = excluded.updated_at`,
+		rec.TenantID, rec.Collection, rec.Key, jsonText(rec.Data), rec.Deleted, rec.Version, rec.EventID, rec.Seq, jsonText(rec.Meta),
+		ms(rec.CreatedAt), ms(rec.UpdatedAt)); err != nil {
+		return store.Change{}, fmt.Errorf("write record: %w", err)
+	}
+	ch := changeOf(rec, op)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO record_changes (`+changeCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		ch.TenantID, ch.Collection, ch.Seq, ch.Key, ch.Op, jsonText(ch.Data), ch.Version, ch.EventID, ms(ch.At)); err != nil {
+		return store.Change{}, fmt.Errorf("write change: %w", err)
+	}
+	return ch, nil
+}
+
+// stamp completes the record an Apply returned with what the store owns:
+// identity, change number, creation time (kept from cur) and, when unset,
+// the update time. Times are cut to what the column keeps, so the
+// returned change equals the stored one.
+func stamp(rec store.Record, cur *store.Record, tenantID, collection, key string, seq int64, now time.Time) store.Record {
+	rec.TenantID, rec.Collection, rec.Key, rec.Seq = tenantID, collection, key, seq
+	if rec.Deleted {
+		rec.Data = nil
+	}
+	if rec.UpdatedAt.IsZero() {
+		rec.UpdatedAt = now
+	}
+	rec.UpdatedAt = fromMS(ms(rec.UpdatedAt))
+	switch {
+	case cur != nil:
+		rec.CreatedAt = cur.CreatedAt
+	case rec.CreatedAt.IsZero():
+		rec.CreatedAt = rec.UpdatedAt
+	default:
+		rec.CreatedAt = fromMS(ms(rec.CreatedAt))
+	}
+	return rec
+}
+
+func changeOf(rec store.Record, op string) store.Change {
+	return store.Change{Seq: rec.Seq, TenantID: rec.TenantID, Collection: rec.Collection, Key: rec.Key, Op: op,
+		Data: rec.Data, Version: rec.Version, EventID: rec.EventID, At: rec.UpdatedAt}
+}
+
+// GetRecord returns a record or its tombstone.
+func (s *Store) GetRecord(ctx context.Context, tenantID, collection, key string) (store.Record, error) {
+	r, err := scanRecord(s.r.QueryRowContext(ctx, `SELECT `+recordCols+` FROM records WHERE tenant_id = ? AND collection = ? AND key = ?`,
+		tenantID, collection, key))
+	return r, wrapRead("get record", err)
+}
+
+// ListRecords lists a collection's records in key (byte) order.
+func (s *Store) ListRecords(ctx context.Context, tenantID, collection string, q store.RecordQuery) ([]store.Record, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+recordCols+` FROM records
+		WHERE tenant_id = ? AND collection = ? AND key > ? AND (? OR deleted = 0) ORDER BY key LIMIT ?`,
+		tenantID, collection, q.After, q.IncludeDeleted, orDefaultLimit(q.Limit))
+	if err != nil {
+		return nil, fmt.Errorf("list records: %w", err)
+	}
+	return collect(rows, scanRecord)
+}
+
+const changeCols = `tenant_id, collection, seq, key, op, data, version, event_id, at`
+
+// ListChanges lists a collection's changes after a change number, in order.
+func (s *Store) ListChanges(ctx context.Context, tenantID, collection string, after int64, limit int) ([]store.Change, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+changeCols+` FROM record_changes
+		WHERE tenant_id = ? AND collection = ? AND seq > ? ORDER BY seq LIMIT ?`, tenantID, collection, after, orDefaultLimit(limit))
+	if err != nil {
+		return nil, fmt.Errorf("list changes: %w", err)
+	}
+	return collect(rows, func(sc scanner) (store.Change, error) {
+		var c store.Change
+		var data sql.NullString
+		var at int64
+		err := sc.Scan(&c.TenantID, &c.Collection, &c.Seq, &c.Key, &c.Op, &data, &c.Version, &c.EventID, &at)
+		if data.Valid {
+			c.Data = []byte(data.String)
+		}
+		c.At = fromMS(at)
+		return c, err
+	})
+}
+
+// orDefaultLimit is the page size of records and changes: 100 unless set.
+func orDefaultLimit(n int) int {
+	if n <= 0 {
+		return 100
+	}
+	return n
+}
