@@ -181,10 +181,13 @@ const (
 
 // Delivery is one event on its way to one endpoint.
 type Delivery struct {
-	ID            string     `json:"id"`
-	EventID       string     `json:"event_id"`
-	EventType     string     `json:"event_type"`
-	EndpointID    string     `json:"endpoint_id"`
+	ID         string `json:"id"`
+	EventID    string `json:"event_id"`
+	EventType  string `json:"event_type"`
+	EndpointID string `json:"endpoint_id"`
+	// Kind is the destination kind: "endpoint", "forward" (EndpointID is
+	// the subscription), "sync" (EndpointID is the subscription).
+	Kind          string     `json:"kind"`
 	Status        string     `json:"status"`
 	Attempts      int        `json:"attempts"`
 	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`

@@ -227,7 +227,7 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request, a *auth)
 
 func deliveryOut(t store.Task) client.Delivery {
 	d := client.Delivery{
-		ID: t.ID, EventID: t.EventID, EventType: t.EventType, EndpointID: t.DestinationID, Status: t.Status,
+		ID: t.ID, EventID: t.EventID, EventType: t.EventType, EndpointID: t.DestinationID, Kind: t.Kind, Status: t.Status,
 		Attempts: t.Attempts, LastError: t.LastError, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
 	}
 	if t.Status == store.StatusPending || t.Status == store.StatusRetrying {

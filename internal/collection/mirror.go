@@ -238,7 +238,7 @@ func (ms *mirrors) sync(ctx context.Context, st store.Store, s *Spec, tenantID, 
 		ms.mu.Unlock()
 	}
 	return pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", m.table.Sanitize()+"\x00"+key); err != nil {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))", m.table.Sanitize(), key); err != nil {
 			return fmt.Errorf("mirror lock: %w", err)
 		}
 		rec, err := st.GetRecord(ctx, tenantID, s.Name, key)

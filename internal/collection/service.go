@@ -119,10 +119,10 @@ func (s *Service) ApplyEvent(ctx context.Context, spec *Spec, e *event.Event) (R
 		return Result{}, ok, err
 	}
 	rs, err := s.apply(ctx, e.TenantID, spec, []*change{c})
-	if err != nil {
-		return Result{}, true, err
+	if len(rs) == 0 {
+		return Result{Key: c.key}, true, err
 	}
-	return rs[0], true, nil
+	return rs[0], true, err
 }
 
 // ApplyRecords writes records directly (the API and backfill), as upserts
