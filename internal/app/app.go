@@ -155,7 +155,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 			delivery.Kind: exec, delivery.KindForward: delivery.NewForwarder(exec),
 			collection.Kind: colls.Executor(),
 		},
-		Clock:     opts.Clock, Logger: log, Metrics: engine.NewMetrics(reg), Rand: opts.Rand,
+		Clock: opts.Clock, Logger: log, Metrics: engine.NewMetrics(reg), Rand: opts.Rand,
 		Workers: cfg.Workers, MaxInFlight: cfg.MaxInFlight, ExclusiveStore: coord == nil, Retention: cfg.Retention,
 		Cluster:      clusterConfig(cfg, coord),
 		Breaker:      engine.Breaker{Threshold: cfg.BreakerThreshold, Cooldown: cfg.BreakerCooldown},
