@@ -340,6 +340,8 @@ type Store interface {
 	GetTenant(ctx context.Context, id string) (Tenant, error)
 	TenantByName(ctx context.Context, name string) (Tenant, error)
 	CountTenants(ctx context.Context) (int, error)
+	// ListTenants lists every tenant, oldest first.
+	ListTenants(ctx context.Context) ([]Tenant, error)
 
 	CreateAPIKey(ctx context.Context, k APIKey) error
 	APIKeyByHash(ctx context.Context, hash []byte) (APIKey, error)

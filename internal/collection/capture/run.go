@@ -16,10 +16,11 @@ const (
 	backoffMax = 30 * time.Second
 )
 
-// ackTimeout bounds the last delete after ctx is cancelled: a batch Emit
-// accepted is worth deleting on the way out, or the next watcher emits it
-// again.
-const ackTimeout = 5 * time.Second
+// ackTimeout bounds the round trip that deletes a batch Emit accepted (and
+// reads the next). It runs on after ctx is cancelled, since a batch left
+// behind is emitted again by the next watcher; so it also bounds how long a
+// stop can wait for it.
+const ackTimeout = 10 * time.Second
 
 // Run installs the capture (see Install) and then watches the source's
 // outbox until ctx is done, passing its changes to emit in id order and
@@ -136,8 +137,10 @@ func (w *watcher) drain(ctx context.Context, conn *pgx.Conn) error {
 		discardNotifications(conn)
 		cs, err := w.next(ctx, conn, acked)
 		if err != nil {
-			w.finalAck(ctx, conn, acked)
 			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
 		if len(cs) == 0 {
 			return nil
@@ -149,10 +152,6 @@ func (w *watcher) drain(ctx context.Context, conn *pgx.Conn) error {
 		for _, ch := range cs {
 			acked = append(acked, ch.ID)
 		}
-		if ctx.Err() != nil {
-			w.finalAck(ctx, conn, acked)
-			return ctx.Err()
-		}
 	}
 }
 
@@ -162,6 +161,11 @@ func (w *watcher) drain(ctx context.Context, conn *pgx.Conn) error {
 func (w *watcher) next(ctx context.Context, conn *pgx.Conn, acked []int64) ([]Change, error) {
 	b := &pgx.Batch{}
 	if len(acked) > 0 {
+		// Emit accepted these: delete them even when ctx is cancelled
+		// meanwhile, so a clean stop leaves nothing to emit twice.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), ackTimeout)
+		defer cancel()
 		b.Queue(`DELETE FROM `+w.c.outbox()+` WHERE source = $1 AND id = ANY($2)`, w.c.source, acked)
 	}
 	b.Queue(`SELECT id, schema_name, table_name, op, record, old_record, changed_at
@@ -196,20 +200,6 @@ func scanChange(r pgx.CollectableRow) (Change, error) {
 	err := r.Scan(&ch.ID, &ch.Schema, &ch.Table, &ch.Op, &rec, &old, &ch.At)
 	ch.Record, ch.OldRecord = rec, old
 	return ch, err
-}
-
-// finalAck deletes ids Emit accepted when the session is ending anyway, so
-// a clean shutdown leaves no duplicates. Failing is harmless: the next
-// watcher emits them again.
-func (w *watcher) finalAck(ctx context.Context, conn *pgx.Conn, acked []int64) {
-	if len(acked) == 0 || conn.IsClosed() {
-		return
-	}
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ackTimeout)
-	defer cancel()
-	if _, err := conn.Exec(actx, `DELETE FROM `+w.c.outbox()+` WHERE source = $1 AND id = ANY($2)`, w.c.source, acked); err != nil {
-		w.c.log.DebugContext(ctx, "capture: delete emitted changes on shutdown", "source", w.c.source, "error", err)
-	}
 }
 
 // emitRetry calls emit until it succeeds or ctx is done, keeping the

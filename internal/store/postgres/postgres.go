@@ -315,6 +315,24 @@ func (s *Store) TenantByName(ctx context.Context, name string) (store.Tenant, er
 	return t, wrapRead("get tenant by name", err)
 }
 
+// ListTenants lists every tenant, oldest first.
+func (s *Store) ListTenants(ctx context.Context) ([]store.Tenant, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, name, created_at FROM tenants ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list tenants: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Tenant
+	for rows.Next() {
+		t, err := scanTenant(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list tenants: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
 // CountTenants returns the number of tenants.
 func (s *Store) CountTenants(ctx context.Context) (int, error) {
 	var n int

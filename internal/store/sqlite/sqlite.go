@@ -198,6 +198,26 @@ func (s *Store) TenantByName(ctx context.Context, name string) (store.Tenant, er
 	return t, wrapRead("get tenant by name", err)
 }
 
+// ListTenants lists every tenant, oldest first.
+func (s *Store) ListTenants(ctx context.Context) ([]store.Tenant, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, name, created_at FROM tenants ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list tenants: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Tenant
+	for rows.Next() {
+		var t store.Tenant
+		var created int64
+		if err := rows.Scan(&t.ID, &t.Name, &created); err != nil {
+			return nil, fmt.Errorf("list tenants: %w", err)
+		}
+		t.CreatedAt = fromMS(created)
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
 // CountTenants returns the number of tenants.
 func (s *Store) CountTenants(ctx context.Context) (int, error) {
 	var n int
