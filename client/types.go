@@ -282,9 +282,12 @@ type Source struct {
 	Handshake    SourceHandshake `json:"handshake,omitzero"`
 	KeepHeaders  []string        `json:"keep_headers,omitempty"`
 	MaxBodyBytes int64           `json:"max_body_bytes,omitempty"`
-	Enabled      bool            `json:"enabled"`
-	CreatedAt    time.Time       `json:"created_at"`
-	UpdatedAt    time.Time       `json:"updated_at"`
+	// Postgres is set on a source that captures PostgreSQL changes; its
+	// DSN is shown redacted.
+	Postgres  *SourcePostgres `json:"postgres,omitempty"`
+	Enabled   bool            `json:"enabled"`
+	CreatedAt time.Time       `json:"created_at"`
+	UpdatedAt time.Time       `json:"updated_at"`
 }
 
 // SourceCreate is the body of POST /v1/sources and PATCH /v1/sources/{id}
@@ -300,7 +303,21 @@ type SourceCreate struct {
 	Handshake    *SourceHandshake `json:"handshake,omitempty"`
 	KeepHeaders  *[]string        `json:"keep_headers,omitempty"`
 	MaxBodyBytes *int64           `json:"max_body_bytes,omitempty"`
-	Enabled      *bool            `json:"enabled,omitempty"`
+	// Postgres makes a source that captures changes of PostgreSQL tables
+	// as db.{table}.inserted|updated|deleted events, instead of receiving
+	// HTTP requests; it takes no verification.
+	Postgres *SourcePostgres `json:"postgres,omitempty"`
+	Enabled  *bool           `json:"enabled,omitempty"`
+}
+
+// SourcePostgres is what a postgres source watches. DSN is secret: stored
+// encrypted, shown redacted; on PATCH an empty DSN keeps the current one.
+type SourcePostgres struct {
+	DSN    string   `json:"dsn,omitempty"`
+	Tables []string `json:"tables"`
+	// Schema holds the outbox table and trigger function in the watched
+	// database; default "hookline".
+	Schema string `json:"schema,omitempty"`
 }
 
 // Rejection is a refused request to a source, kept for debugging (headers

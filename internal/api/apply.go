@@ -322,7 +322,7 @@ func (s *Server) planSource(ctx context.Context, tenantID string, decl client.So
 	case err != nil && !errors.Is(err, store.ErrNotFound):
 		return step, err
 	}
-	if decl.Verification == nil {
+	if decl.Verification == nil && decl.Postgres == nil {
 		return step, invalid("verification", `is required, e.g. {"kind": "github", "secrets": ["…"]} or {"kind": "none"}`)
 	}
 	src := store.Source{ID: event.NewID(event.PrefixSource, now), TenantID: tenantID, Config: []byte("{}"), CreatedAt: now, UpdatedAt: now}
@@ -333,21 +333,32 @@ func (s *Server) planSource(ctx context.Context, tenantID string, decl client.So
 	src.Config = []byte("{}")
 	src.Description = ""
 	src.Enabled = true
-	if _, err := applySource(&src, decl); err != nil {
+	parsed, err := applySource(&src, decl)
+	if err != nil {
 		return step, err
 	}
 	step.change.ID = src.ID
 	switch {
 	case !exists:
 		step.change.Action = actionCreated
-		step.write = func(ctx context.Context) error { return s.store.CreateSource(ctx, src) }
+		step.write = func(ctx context.Context) error {
+			if err := installCapture(ctx, parsed); err != nil {
+				return err
+			}
+			return s.store.CreateSource(ctx, src)
+		}
 	case cur.Description == src.Description && cur.Enabled == src.Enabled && jsonEqual(cur.Config, src.Config) &&
 		jsonEqual(cur.Verification, src.Verification):
 		step.change.Action = actionUnchanged
 	default:
 		src.UpdatedAt = now
 		step.change.Action = actionUpdated
-		step.write = func(ctx context.Context) error { return s.store.UpdateSource(ctx, src) }
+		step.write = func(ctx context.Context) error {
+			if err := installCapture(ctx, parsed); err != nil {
+				return err
+			}
+			return s.store.UpdateSource(ctx, src)
+		}
 	}
 	return step, nil
 }

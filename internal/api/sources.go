@@ -1,15 +1,20 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/collection"
+	"github.com/hookline/hookline/internal/collection/capture"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/ingest"
+	"github.com/hookline/hookline/internal/signature"
 	"github.com/hookline/hookline/internal/store"
 )
 
@@ -22,6 +27,7 @@ type sourceRules struct {
 	Handshake    client.SourceHandshake `json:"handshake,omitzero"`
 	KeepHeaders  []string               `json:"keep_headers,omitempty"`
 	MaxBodyBytes int64                  `json:"max_body_bytes,omitempty"`
+	Postgres     *ingest.PostgresRule   `json:"postgres,omitempty"`
 }
 
 func (s *Server) createSource(w http.ResponseWriter, r *http.Request, a *auth) error {
@@ -29,7 +35,7 @@ func (s *Server) createSource(w http.ResponseWriter, r *http.Request, a *auth) e
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	if in.Verification == nil {
+	if in.Verification == nil && in.Postgres == nil {
 		return invalid("verification", `is required, e.g. {"kind": "github", "secrets": ["…"]} or {"kind": "none"}`)
 	}
 	now := s.now()
@@ -37,6 +43,9 @@ func (s *Server) createSource(w http.ResponseWriter, r *http.Request, a *auth) e
 		CreatedAt: now, UpdatedAt: now, Config: []byte("{}")}
 	parsed, err := applySource(&src, in)
 	if err != nil {
+		return err
+	}
+	if err := installCapture(r.Context(), parsed); err != nil {
 		return err
 	}
 	if err := s.store.CreateSource(r.Context(), src); err != nil {
@@ -65,7 +74,28 @@ func applySource(src *store.Source, in client.SourceCreate) (*ingest.Source, err
 		src.Description = *in.Description
 	}
 	if in.Verification != nil {
+		if in.Postgres != nil {
+			return nil, invalid("verification", "a postgres source takes no verification; its DSN goes in postgres.dsn")
+		}
 		b, err := json.Marshal(in.Verification)
+		if err != nil {
+			return nil, err
+		}
+		src.Verification = b
+	}
+	if in.Postgres != nil {
+		dsn := in.Postgres.DSN
+		if dsn == "" {
+			// PATCH without a DSN keeps the stored one.
+			var cur signature.Scheme
+			if len(src.Verification) > 0 && json.Unmarshal(src.Verification, &cur) == nil && cur.Kind == signature.KindPostgres && len(cur.Secrets) == 1 {
+				dsn = cur.Secrets[0]
+			}
+		}
+		if dsn == "" {
+			return nil, invalid("postgres.dsn", `is required, e.g. "postgres://user:pass@db:5432/shop"`)
+		}
+		b, err := json.Marshal(signature.Scheme{Kind: signature.KindPostgres, Secrets: []string{dsn}})
 		if err != nil {
 			return nil, err
 		}
@@ -92,6 +122,11 @@ func applySource(src *store.Source, in client.SourceCreate) (*ingest.Source, err
 	}
 	if in.MaxBodyBytes != nil {
 		rules.MaxBodyBytes = *in.MaxBodyBytes
+	}
+	if in.Postgres != nil {
+		rules.Postgres = &ingest.PostgresRule{Tables: in.Postgres.Tables, Schema: in.Postgres.Schema}
+	} else if in.Verification != nil {
+		rules.Postgres = nil
 	}
 	if in.Enabled != nil {
 		src.Enabled = *in.Enabled
@@ -120,6 +155,10 @@ func sourceOut(src *ingest.Source) client.Source {
 	if b, err := json.Marshal(src.Scheme); err == nil {
 		_ = json.Unmarshal(b, &out.Verification)
 	}
+	if cfg, ok := src.Capture(); ok {
+		out.Postgres = &client.SourcePostgres{DSN: collection.RedactDSN(cfg.DSN), Tables: cfg.Tables, Schema: cfg.Schema}
+		out.Verification.Secrets = nil
+	}
 	for i, sec := range out.Verification.Secrets {
 		if k := out.Verification.Kind; k == "basic" || k == "api-key" {
 			// Credentials sent as they are: even a tail would give part away.
@@ -134,6 +173,9 @@ func sourceOut(src *ingest.Source) client.Source {
 	}
 	out.EventType, out.Dedup, out.Response, out.Handshake = rules.EventType, rules.Dedup, rules.Response, rules.Handshake
 	out.KeepHeaders, out.MaxBodyBytes = rules.KeepHeaders, rules.MaxBodyBytes
+	if out.Postgres != nil {
+		out.Path = ""
+	}
 	return out
 }
 
@@ -201,6 +243,9 @@ func (s *Server) updateSource(w http.ResponseWriter, r *http.Request, a *auth) e
 	if err != nil {
 		return err
 	}
+	if err := installCapture(r.Context(), parsed); err != nil {
+		return err
+	}
 	src.UpdatedAt = s.now()
 	if err := s.store.UpdateSource(r.Context(), src); err != nil {
 		if errors.Is(err, store.ErrConflict) {
@@ -224,6 +269,17 @@ func (s *Server) deleteSource(w http.ResponseWriter, r *http.Request, a *auth) e
 		return err
 	}
 	s.cfg.SourceChanged(src.Name)
+	if parsed, err := ingest.Parse(src); err == nil {
+		if cfg, ok := parsed.Capture(); ok {
+			// The triggers go with the source; a database out of reach
+			// keeps them (they only fill the outbox) and is logged.
+			ctx, cancel := context.WithTimeout(r.Context(), captureInstallTimeout)
+			defer cancel()
+			if err := capture.Uninstall(ctx, cfg); err != nil {
+				s.log.WarnContext(ctx, "source deleted; its change capture triggers could not be removed", "source", src.Name, "error", err)
+			}
+		}
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -249,3 +305,24 @@ func (s *Server) listRejections(w http.ResponseWriter, r *http.Request, a *auth)
 	writeJSON(w, http.StatusOK, pageOf(out, p, func(r client.Rejection) string { return r.ID }))
 	return nil
 }
+
+// installCapture puts the change capture triggers of an enabled postgres
+// source in place before the source is saved, so changes made once the
+// request returns are captured, and a missing table or a refused
+// connection is the request's error.
+func installCapture(ctx context.Context, src *ingest.Source) error {
+	cfg, ok := src.Capture()
+	if !ok || !src.Enabled {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, captureInstallTimeout)
+	defer cancel()
+	if err := capture.Install(ctx, cfg); err != nil {
+		return invalid("postgres", "cannot install change capture: %v", err)
+	}
+	return nil
+}
+
+// captureInstallTimeout bounds connecting to a watched database and
+// installing triggers there.
+const captureInstallTimeout = 20 * time.Second

@@ -60,6 +60,7 @@ type App struct {
 	store  store.Store
 	engine *engine.Engine
 	colls  *collection.Service
+	watch  *watchers
 	api    *api.Server
 	srv    *http.Server
 	ln     net.Listener
@@ -165,12 +166,13 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		return nil, err
 	}
 	receiver := ingest.NewReceiver(ingest.ReceiverConfig{Store: st, Engine: eng, Clock: opts.Clock, Logger: log, Registerer: reg})
+	watch := newWatchers(st, eng, opts.Clock, log)
 	apiSrv := api.New(api.Config{
-		Store: st, Engine: eng, SourceChanged: receiver.Invalidate, Feed: hub, Collections: colls,
+		Store: st, Engine: eng, SourceChanged: func(name string) { receiver.Invalidate(name); watch.changed() }, Feed: hub, Collections: colls,
 		Invalidate: func(tenantID string) { router.Invalidate(tenantID); exec.Invalidate(tenantID) },
 		Guard:      guard, Clock: opts.Clock, Logger: log, MaxBody: cfg.MaxBodyBytes,
 	})
-	a := &App{cfg: cfg, log: log, store: st, engine: eng, api: apiSrv, lock: lock, colls: colls}
+	a := &App{cfg: cfg, log: log, store: st, engine: eng, api: apiSrv, lock: lock, colls: colls, watch: watch}
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", apiSrv.Handler())
 	mux.Handle("/in/{source}", receiver)
@@ -214,6 +216,7 @@ func (a *App) Start(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
+	a.watch.start()
 	a.ln = ln
 	a.serve = make(chan error, 1)
 	go func() { a.serve <- a.srv.Serve(ln) }()
@@ -272,6 +275,7 @@ func (a *App) Stop(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	a.watch.close()
 	if err := a.engine.Stop(ctx); err != nil {
 		errs = append(errs, err)
 	}
@@ -291,6 +295,7 @@ func (a *App) Kill() {
 	if a.serve != nil {
 		<-a.serve
 	}
+	a.watch.close()
 	a.engine.Kill()
 	a.colls.Close()
 	a.store.Close()

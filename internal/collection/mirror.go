@@ -265,8 +265,8 @@ func (ms *mirrors) sync(ctx context.Context, st store.Store, s *Spec, tenantID, 
 	})
 }
 
-// redactDSN hides a DSN's password.
-func redactDSN(dsn string) string {
+// RedactDSN hides a DSN's password.
+func RedactDSN(dsn string) string {
 	if dsn == "" {
 		return ""
 	}

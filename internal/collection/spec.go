@@ -360,7 +360,7 @@ func Redact(in client.CollectionSpec) client.CollectionSpec {
 	}
 	if in.Mirror != nil {
 		m := *in.Mirror
-		m.DSN = redactDSN(m.DSN)
+		m.DSN = RedactDSN(m.DSN)
 		in.Mirror = &m
 	}
 	return in

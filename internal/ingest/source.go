@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookline/hookline/internal/collection/capture"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/expr"
 	"github.com/hookline/hookline/internal/signature"
@@ -37,6 +38,24 @@ type Rules struct {
 	KeepHeaders []string      `json:"keep_headers,omitempty" yaml:"keep_headers,omitempty"`
 	// MaxBodyBytes bounds the request body; default 1 MiB, at most 16 MiB.
 	MaxBodyBytes int64 `json:"max_body_bytes,omitempty" yaml:"max_body_bytes,omitempty"`
+	// Postgres is set on sources of kind postgres: the tables whose
+	// changes become events (the DSN is the scheme's secret).
+	Postgres *PostgresRule `json:"postgres,omitempty" yaml:"postgres,omitempty"`
+}
+
+// PostgresRule names the watched tables of a postgres source and the
+// schema that holds its outbox.
+type PostgresRule struct {
+	Tables []string `json:"tables" yaml:"tables"`
+	Schema string   `json:"schema,omitempty" yaml:"schema,omitempty"`
+}
+
+// Capture returns the change capture configuration of a postgres source.
+func (s *Source) Capture() (capture.Config, bool) {
+	if s.Scheme.Kind != signature.KindPostgres || s.Rules.Postgres == nil || len(s.Scheme.Secrets) != 1 {
+		return capture.Config{}, false
+	}
+	return capture.Config{DSN: s.Scheme.Secrets[0], Source: s.Name, Tables: s.Rules.Postgres.Tables, Schema: s.Rules.Postgres.Schema}, true
 }
 
 // EventTypeRule picks the event type: Fixed, else the value of Header,
@@ -167,6 +186,27 @@ func (s *Source) validateRules() error {
 	}
 	if r.MaxBodyBytes < 0 || r.MaxBodyBytes > MaxBody {
 		return fmt.Errorf("max_body_bytes: must be from 0 (default %d) to %d", DefaultMaxBody, MaxBody)
+	}
+	switch {
+	case s.Scheme.Kind == signature.KindPostgres && r.Postgres == nil:
+		return errors.New("postgres: tables are required for a postgres source")
+	case s.Scheme.Kind != signature.KindPostgres && r.Postgres != nil:
+		return errors.New("postgres: applies only to sources of kind postgres")
+	case r.Postgres != nil:
+		cfg, _ := s.Capture()
+		if err := cfg.Validate(); err != nil {
+			var ce *capture.ConfigError
+			if errors.As(err, &ce) {
+				field := ce.Field
+				if field == "dsn" {
+					field = "postgres.dsn"
+				} else if !strings.HasPrefix(field, "postgres.") {
+					field = "postgres." + field
+				}
+				return fmt.Errorf("%s: %w", field, ce.Err)
+			}
+			return fmt.Errorf("postgres: %w", err)
+		}
 	}
 	return nil
 }

@@ -55,6 +55,10 @@ func (s Scheme) validateSecrets(add func(field, format string, args ...any)) {
 		add("secrets", "at least one secret is required for kind %s", s.Kind)
 		return
 	}
+	if s.Kind == KindPostgres && len(s.Secrets) != 1 {
+		add("secrets", "kind postgres takes exactly one: the database's DSN")
+		return
+	}
 	for i, secret := range s.Secrets {
 		field := fmt.Sprintf("secrets[%d]", i)
 		if secret == "" {
