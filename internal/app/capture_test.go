@@ -15,7 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/client"
-
 )
 
 type dbEvent struct {
