@@ -39,6 +39,10 @@ const (
 // errEmptyID is returned, before any request, by methods given an empty id.
 var errEmptyID = errors.New("empty id")
 
+// errEmptyKey is returned, before any request, by methods given an empty
+// record key.
+var errEmptyKey = errors.New("empty record key")
+
 // Client calls the Hookline REST API with one API key. It is safe for
 // concurrent use.
 type Client struct {
@@ -337,18 +341,106 @@ func (c *Client) Apply(ctx context.Context, d Declaration, dryRun bool) (*ApplyR
 	return doJSON[ApplyResult](ctx, c, call{action: "apply", method: http.MethodPost, path: "/v1/apply", query: q, body: d})
 }
 
+// RecordListOptions filters ListRecords.
+type RecordListOptions struct {
+	// Filter is an expression over record and key that a record must
+	// match, such as `record.plan == "pro"`.
+	Filter string
+	// IncludeDeleted also lists tombstones: records deleted at a version.
+	IncludeDeleted bool
+	ListOptions
+}
+
+// CreateCollection declares a collection.
+func (c *Client) CreateCollection(ctx context.Context, in CollectionSpec) (*Collection, error) {
+	return doJSON[Collection](ctx, c, call{action: "create collection", method: http.MethodPost, path: "/v1/collections", body: in})
+}
+
+// GetCollection returns the collection name. Its secrets are redacted.
+func (c *Client) GetCollection(ctx context.Context, name string) (*Collection, error) {
+	return doJSON[Collection](ctx, c, call{action: "get collection", method: http.MethodGet, path: "/v1/collections/{id}", id: name})
+}
+
+// ListCollections returns every collection.
+func (c *Client) ListCollections(ctx context.Context) ([]Collection, error) {
+	return listAll[Collection](ctx, c, call{action: "list collections", method: http.MethodGet, path: "/v1/collections"})
+}
+
+// ReplaceCollection replaces the spec of the collection in.Name; its
+// records are kept.
+func (c *Client) ReplaceCollection(ctx context.Context, in CollectionSpec) (*Collection, error) {
+	return doJSON[Collection](ctx, c, call{action: "replace collection", method: http.MethodPut, path: "/v1/collections/{id}", id: in.Name, body: in})
+}
+
+// DeleteCollection deletes the collection name with its records.
+func (c *Client) DeleteCollection(ctx context.Context, name string) error {
+	return c.do(ctx, call{action: "delete collection", method: http.MethodDelete, path: "/v1/collections/{id}", id: name}, nil)
+}
+
+// GetRecord returns the record key of the collection name. A record that
+// was deleted is an *Error with Status 410 and code "deleted", whose
+// Details are the tombstone; one never written is a 404.
+func (c *Client) GetRecord(ctx context.Context, name, key string) (*Record, error) {
+	return doJSON[Record](ctx, c, call{action: "get record", method: http.MethodGet, path: "/v1/collections/{id}/records/{key}", id: name, key: key})
+}
+
+// ListRecords returns one page of the records of the collection name, in
+// key order.
+func (c *Client) ListRecords(ctx context.Context, name string, opts RecordListOptions) (*Page[Record], error) {
+	q := url.Values{}
+	if opts.Filter != "" {
+		q.Set("filter", opts.Filter)
+	}
+	if opts.IncludeDeleted {
+		q.Set("include_deleted", "true")
+	}
+	opts.addTo(q)
+	return doJSON[Page[Record]](ctx, c, call{action: "list records", method: http.MethodGet, path: "/v1/collections/{id}/records", id: name, query: q})
+}
+
+// WriteRecords applies up to 1,000 records to the collection name like
+// upserts, with its key, version and map, as a backfill does; each gets
+// its own result.
+func (c *Client) WriteRecords(ctx context.Context, name string, in RecordsWrite) (*RecordsWritten, error) {
+	return doJSON[RecordsWritten](ctx, c, call{action: "write records", method: http.MethodPost, path: "/v1/collections/{id}/records", id: name, body: in})
+}
+
+// ListChanges returns the changes of the collection name after the cursor
+// after (empty: from the start), at most limit (zero: the server's
+// default). With wait above zero the server holds the request up to wait
+// (at most a minute) until a change comes; the client's timeout is
+// extended by wait. The answer's Cursor is the next call's after.
+func (c *Client) ListChanges(ctx context.Context, name, after string, limit int, wait time.Duration) (*Changes, error) {
+	q := url.Values{}
+	if after != "" {
+		q.Set("after", after)
+	}
+	if limit != 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	if wait > 0 {
+		q.Set("wait", wait.String())
+	}
+	return doJSON[Changes](ctx, c, call{action: "list changes", method: http.MethodGet, path: "/v1/collections/{id}/changes", id: name, query: q, wait: wait})
+}
+
 // call describes one API request.
 type call struct {
 	// action names the operation in transport errors ("get endpoint").
 	action string
 	method string
 	// path may hold "{id}", replaced by the escaped id.
-	path   string
-	id     string
+	path string
+	id   string
+	// key replaces "{key}" in path, escaped.
+	key    string
 	query  url.Values
 	header http.Header
 	// body, when not nil, is sent as JSON.
 	body any
+	// wait is how long the server may hold the request (a long poll); it
+	// is added to the HTTP client's timeout.
+	wait time.Duration
 }
 
 // doJSON runs r and decodes its answer into a new T.
@@ -387,6 +479,12 @@ func (c *Client) newRequest(ctx context.Context, r call) (*http.Request, error) 
 			return nil, fmt.Errorf("%s: %w", r.action, errEmptyID)
 		}
 		path = strings.Replace(path, "{id}", url.PathEscape(r.id), 1)
+	}
+	if strings.Contains(path, "{key}") {
+		if r.key == "" {
+			return nil, fmt.Errorf("%s: %w", r.action, errEmptyKey)
+		}
+		path = strings.Replace(path, "{key}", url.PathEscape(r.key), 1)
 	}
 	u := c.baseURL + path
 	if len(r.query) > 0 {
@@ -428,7 +526,13 @@ func (c *Client) do(ctx context.Context, r call, out any) error {
 	if err != nil {
 		return err
 	}
-	resp, err := c.httpClient.Do(req)
+	hc := c.httpClient
+	if r.wait > 0 && hc.Timeout > 0 {
+		extended := *hc
+		extended.Timeout += r.wait
+		hc = &extended
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		return fmt.Errorf("%s: %w", r.action, err)
 	}
@@ -485,8 +589,8 @@ func truncate(s string, n int) string {
 // data is one line.
 const maxStreamLine = 32 << 20
 
-// ErrStreamClosed is returned by StreamEvents when the server ends the
-// stream.
+// ErrStreamClosed is returned by StreamEvents and FollowChanges when the
+// server ends the stream.
 var ErrStreamClosed = errors.New("event stream closed by the server")
 
 // StreamOptions selects the events of StreamEvents. Empty fields do not
@@ -610,4 +714,54 @@ func readStream(r io.Reader, dispatch func(name string, data []byte) error) erro
 		return fmt.Errorf("stream events: read: %w", err)
 	}
 	return nil
+}
+
+// FollowChanges follows the changes of the collection name after the
+// cursor after (empty: from the start) as Server-Sent Events (GET
+// /v1/collections/{name}/changes) and calls fn with each, in order; a
+// change's Seq is the cursor to resume after it. It returns ctx.Err() when
+// ctx ends, fn's error when fn fails, and ErrStreamClosed when the server
+// ends the stream. The stream is not bounded by the HTTP client's Timeout;
+// cancel ctx to stop it.
+func (c *Client) FollowChanges(ctx context.Context, name, after string, fn func(RecordChange) error) error {
+	const action = "follow changes"
+	q := url.Values{}
+	if after != "" {
+		q.Set("after", after)
+	}
+	req, err := c.newRequest(ctx, call{action: action, method: http.MethodGet, path: "/v1/collections/{id}/changes", id: name, query: q})
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	hc := *c.httpClient
+	hc.Timeout = 0
+	resp, err := hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("%s: %w", action, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return decodeError(resp)
+	}
+	err = readStream(resp.Body, func(event string, data []byte) error {
+		if event != "change" {
+			return nil
+		}
+		var ch RecordChange
+		if err := json.Unmarshal(data, &ch); err != nil {
+			return fmt.Errorf("%s: decode change: %w", action, err)
+		}
+		return fn(ch)
+	})
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err != nil {
+		return err
+	}
+	return ErrStreamClosed
 }

@@ -147,7 +147,7 @@ type RecordChange struct {
 // next request's after.
 type Changes struct {
 	Data   []RecordChange `json:"data"`
-	Cursor string   `json:"cursor"`
+	Cursor string         `json:"cursor"`
 }
 
 // RecordsWrite is the body of POST /v1/collections/{name}/records: records
@@ -159,8 +159,10 @@ type RecordsWrite struct {
 
 // RecordsWritten reports POST /v1/collections/{name}/records per record.
 type RecordsWritten struct {
-	Applied int            `json:"applied"`
+	Applied int `json:"applied"`
+	// Skipped counts stale and duplicate records.
 	Skipped int            `json:"skipped"`
+	Errors  int            `json:"errors"`
 	Results []RecordResult `json:"results"`
 }
 

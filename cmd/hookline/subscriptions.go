@@ -9,15 +9,18 @@ import (
 	"github.com/hookline/hookline/client"
 )
 
-// destinationForward is the only subscription destination kind: relay the
-// event to an endpoint.
-const destinationForward = "forward"
+// Subscription destination kinds: relay the event to an endpoint, or apply
+// it to a collection.
+const (
+	destinationForward = "forward"
+	destinationSync    = "sync"
+)
 
 func newSubscriptionsCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "subscriptions",
 		Aliases: []string{"subscription"},
-		Short:   "Manage subscriptions that forward received events to endpoints",
+		Short:   "Manage subscriptions that forward events to endpoints or sync them into collections",
 	}
 	cmd.AddCommand(
 		newSubscriptionsCreateCmd(g),
@@ -59,20 +62,33 @@ func newSubscriptionsCmd(g *globals) *cobra.Command {
 
 func newSubscriptionsCreateCmd(g *globals) *cobra.Command {
 	var (
-		endpoint, name, filter, transform string
-		eventTypes                        []string
+		endpoint, collection, name, filter, transform string
+		eventTypes                                    []string
 	)
 	cmd := &cobra.Command{
 		Use:   "create",
-		Short: "Forward matching events to an endpoint",
+		Short: "Forward matching events to an endpoint, or sync them into a collection",
+		Long: `Create a subscription: with --endpoint, matching events are forwarded to
+that endpoint; with --collection, they are applied to that collection's
+records (without --event-type, the event type patterns of the collection's
+spec are used).`,
 		Example: `  hookline subscriptions create --endpoint ep_01J… --event-type 'github.*' \
-    --filter 'event.data.repository.private == false' --name public-repos`,
+    --filter 'event.data.repository.private == false' --name public-repos
+  hookline subscriptions create --collection customers --name customers-sync`,
 		Args: argsNamed(),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if endpoint == "" {
-				return usagef(cmd, "--endpoint is required")
+			var dest client.SubDest
+			switch {
+			case endpoint != "" && collection != "":
+				return usagef(cmd, "--endpoint and --collection exclude each other")
+			case endpoint != "":
+				dest = client.SubDest{Kind: destinationForward, EndpointID: endpoint}
+			case collection != "":
+				dest = client.SubDest{Kind: destinationSync, Collection: collection}
+			default:
+				return usagef(cmd, "--endpoint is required, or --collection for a sync subscription")
 			}
-			in := client.SubscriptionCreate{Destination: &client.SubDest{Kind: destinationForward, EndpointID: endpoint}}
+			in := client.SubscriptionCreate{Destination: &dest}
 			f := cmd.Flags()
 			if f.Changed("name") {
 				in.Name = &name
@@ -98,8 +114,9 @@ func newSubscriptionsCreateCmd(g *globals) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&endpoint, "endpoint", "", "id of the endpoint events are forwarded to (required)")
-	f.StringSliceVar(&eventTypes, "event-type", nil, "event type or glob to forward, such as github.* (repeatable)")
+	f.StringVar(&endpoint, "endpoint", "", "id of the endpoint events are forwarded to")
+	f.StringVar(&collection, "collection", "", "name of the collection events are synced into")
+	f.StringSliceVar(&eventTypes, "event-type", nil, "event type or glob to forward or sync, such as github.* (repeatable)")
 	f.StringVar(&filter, "filter", "", "expression an event must match, such as event.data.total > 100")
 	f.StringVar(&transform, "transform", "", "expression whose result replaces the forwarded data")
 	f.StringVar(&name, "name", "", "name, unique in the tenant")
@@ -136,12 +153,16 @@ func newSubscriptionsListCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// destination shows a subscription's destination as "forward → ep_…".
+// destination shows a subscription's destination as "forward → ep_…" or
+// "sync → customers".
 func destination(d client.SubDest) string {
-	if d.EndpointID == "" {
-		return orDash(d.Kind)
+	switch {
+	case d.EndpointID != "":
+		return d.Kind + " → " + d.EndpointID
+	case d.Collection != "":
+		return d.Kind + " → " + d.Collection
 	}
-	return d.Kind + " → " + d.EndpointID
+	return orDash(d.Kind)
 }
 
 // subscriptionTable writes one subscription as key-value rows.

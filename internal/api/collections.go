@@ -292,21 +292,21 @@ func (s *Server) writeRecords(w http.ResponseWriter, r *http.Request, a *auth) e
 	if err != nil {
 		return err
 	}
-	results, errs, err := s.cfg.Collections.ApplyRecords(r.Context(), a.tenantID, spec, in.Records)
+	results, err := s.cfg.Collections.ApplyRecords(r.Context(), a.tenantID, spec, in.Records)
 	if err != nil {
 		return err
 	}
 	out := client.RecordsWritten{Results: make([]client.RecordResult, len(results))}
 	for i, res := range results {
 		rr := client.RecordResult{Key: res.Key, Outcome: res.Outcome}
-		if e := errs[i]; e != nil {
-			rr.Outcome, rr.Error = "error", e.Error()
-		} else if res.Err != nil {
+		if res.Err != nil {
 			rr.Outcome, rr.Error = "error", res.Err.Error()
 		}
 		switch rr.Outcome {
 		case collection.Applied:
 			out.Applied++
+		case "error":
+			out.Errors++
 		default:
 			out.Skipped++
 		}

@@ -181,7 +181,7 @@ func TestSyncBadInput(t *testing.T) {
 	syncSetup(t, b, nil)
 	b.send("customer.created", `{"id": "c1", "updated_at": 5, "name": "Ada"}`)
 	for _, tc := range []struct{ data, outcome, msg string }{
-		{`{"updated_at": 6}`, "invalid_key", "key: data.id is missing in the event"},
+		{`{"updated_at": 6}`, "invalid_key", "key: data.id is missing"},
 		{`{"id": "c1", "updated_at": "yesterday"}`, "invalid_version", `"yesterday" is neither a number nor an RFC 3339 time`},
 		{`{"id": "c1", "updated_at": "2026-01-01T00:00:00Z"}`, "invalid_version", "version type changed"},
 	} {
@@ -209,7 +209,8 @@ func TestSyncWriteRecords(t *testing.T) {
 		{"id": "a", "updated_at": 2, "name": "A"}, {"id": "b", "updated_at": 1}, {"updated_at": 1}, {"id": "a", "updated_at": 1}]}`)
 	require.Equal(t, http.StatusOK, status, "%v", out)
 	require.Equal(t, 2.0, out["applied"])
-	require.Equal(t, 2.0, out["skipped"])
+	require.Equal(t, 1.0, out["skipped"])
+	require.Equal(t, 1.0, out["errors"])
 	res := out["results"].([]any)
 	require.Equal(t, "error", res[2].(map[string]any)["outcome"])
 	require.Contains(t, res[2].(map[string]any)["error"], "key")

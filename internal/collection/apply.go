@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"strings"
 	"time"
 
@@ -201,6 +202,14 @@ func decide(cur *store.Record, c *change, d *decision) (*store.Record, string, e
 		}
 	}
 	if len(m.Fields) == 0 {
+		if m.Base != "" && !m.BaseDeleted && c.op != store.OpDelete {
+			// The same version again from another event (a re-run
+			// backfill, a resent webhook) that changes nothing is a
+			// duplicate, not a change.
+			if same, err := c.version.compare(base.v); err == nil && same == 0 && sameData(cur.Data, c.data) {
+				return skip(d, true)
+			}
+		}
 		return full(next, c, d)
 	}
 	// Merged fields newer than this write stay; older ones go.
@@ -249,6 +258,19 @@ func full(next *store.Record, c *change, d *decision) (*store.Record, string, er
 	}
 	d.outcome = Applied
 	return next, c.op, nil
+}
+
+// sameData reports whether stored JSON equals data.
+func sameData(stored []byte, data map[string]any) bool {
+	b, err := json.Marshal(data)
+	if err != nil {
+		return false
+	}
+	var x, y any
+	if decodeExact(stored, &x) != nil || decodeExact(b, &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
 }
 
 func skip(d *decision, duplicate bool) (*store.Record, string, error) {
@@ -422,7 +444,7 @@ func (v eventVars) with(name string, val any) eventVars {
 func keyText(field string, v any) (string, error) {
 	switch v.(type) {
 	case nil:
-		return "", inputErr("invalid_key", "key: %s is missing in the event", field)
+		return "", inputErr("invalid_key", "key: %s is missing", field)
 	case map[string]any, []any, bool:
 		return "", inputErr("invalid_key", "key: %s is a %s; a key must be a string or a number", field, jsonKind(v))
 	}

@@ -357,3 +357,53 @@ func TestConverges(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentApply: changes applied from many goroutines at once (as
+// the sync executor's workers do, batched into shared transactions) end
+// as applying them one by one in order does.
+func TestConcurrentApply(t *testing.T) {
+	s := openStore(t)
+	svc := collection.New(collection.Config{Store: s})
+	ordered := newCollection(t, s, customers("one-by-one"))
+	parallel := newCollection(t, s, customers("parallel"))
+	rnd := rand.New(rand.NewPCG(1, 2))
+	var stream []*event.Event
+	for i := range 2000 {
+		typ := []string{"customer.updated", "customer.patched", "customer.deleted"}[rnd.IntN(3)]
+		stream = append(stream, ev(typ, map[string]any{"id": rnd.IntN(50), "version": i, fmt.Sprint("f", rnd.IntN(3)): i}))
+	}
+	for _, e := range stream {
+		apply(t, svc, ordered, e)
+	}
+	work := make(chan *event.Event)
+	errs := make(chan error, 16)
+	for range 16 {
+		go func() {
+			for e := range work {
+				if _, _, err := svc.ApplyEvent(context.Background(), parallel, e); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for _, i := range rnd.Perm(len(stream)) {
+		work <- stream[i]
+	}
+	close(work)
+	for range 16 {
+		require.NoError(t, <-errs)
+	}
+	for id := range 50 {
+		key := fmt.Sprint(id)
+		want, err1 := s.GetRecord(context.Background(), tenant, "one-by-one", key)
+		got, err2 := s.GetRecord(context.Background(), tenant, "parallel", key)
+		require.Equal(t, err1, err2)
+		require.Equal(t, want.Deleted, got.Deleted, key)
+		require.Equal(t, want.Version, got.Version, key)
+		if !want.Deleted {
+			require.JSONEq(t, string(want.Data), string(got.Data), key)
+		}
+	}
+}

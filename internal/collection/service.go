@@ -38,6 +38,7 @@ type Config struct {
 type Service struct {
 	cfg     Config
 	mirrors *mirrors
+	batch   *batcher
 
 	mu    sync.Mutex
 	specs map[string]cachedSpec
@@ -59,7 +60,9 @@ func New(cfg Config) *Service {
 	if cfg.Client == nil {
 		cfg.Client = http.DefaultClient
 	}
-	return &Service{cfg: cfg, mirrors: newMirrors(), specs: make(map[string]cachedSpec)}
+	s := &Service{cfg: cfg, mirrors: newMirrors(), specs: make(map[string]cachedSpec)}
+	s.batch = &batcher{s: s, q: make(map[string]*queue)}
+	return s
 }
 
 // Close closes the mirror connections.
@@ -107,7 +110,8 @@ type Result struct {
 
 // ApplyEvent applies e to the collection of spec: fetch if configured,
 // version check, write, mirror and announce. ok is false when no
-// operation of the spec matches e's type.
+// operation of the spec matches e's type. Concurrent calls for one
+// collection are written together, in one transaction.
 func (s *Service) ApplyEvent(ctx context.Context, spec *Spec, e *event.Event) (Result, bool, error) {
 	if e.Type == ChangedType(spec.Name) {
 		return Result{}, false, nil
@@ -118,20 +122,17 @@ func (s *Service) ApplyEvent(ctx context.Context, spec *Spec, e *event.Event) (R
 	if err != nil || !ok {
 		return Result{}, ok, err
 	}
-	rs, err := s.apply(ctx, e.TenantID, spec, []*change{c})
-	if len(rs) == 0 {
-		return Result{Key: c.key}, true, err
-	}
-	return rs[0], true, err
+	r := s.batch.do(ctx, e.TenantID, spec, c)
+	return r, true, r.Err
 }
 
 // ApplyRecords writes records directly (the API and backfill), as upserts
 // keyed and versioned by the spec; without a version path they are
 // versioned by now. Results follow records; a record's mistake is its
-// result's error.
-func (s *Service) ApplyRecords(ctx context.Context, tenantID string, spec *Spec, records []json.RawMessage) ([]Result, []error, error) {
+// result's Err.
+func (s *Service) ApplyRecords(ctx context.Context, tenantID string, spec *Spec, records []json.RawMessage) ([]Result, error) {
 	now := s.cfg.Clock.Now()
-	errs := make([]error, len(records))
+	results := make([]Result, len(records))
 	var (
 		cs  []*change
 		idx []int
@@ -140,28 +141,29 @@ func (s *Service) ApplyRecords(ctx context.Context, tenantID string, spec *Spec,
 		e := &event.Event{ID: event.NewID("rec", now), TenantID: tenantID, Type: "collection." + spec.Name + ".write", Data: raw, OccurredAt: now}
 		c, err := spec.prepareRecord(e)
 		if err != nil {
-			errs[i] = err
+			results[i] = Result{Outcome: "error", Err: err}
 			continue
 		}
 		cs = append(cs, c)
 		idx = append(idx, i)
 	}
-	results := make([]Result, len(records))
 	if len(cs) == 0 {
-		return results, errs, nil
+		return results, nil
 	}
 	rs, err := s.apply(ctx, tenantID, spec, cs)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	for j, r := range rs {
 		results[idx[j]] = r
 	}
-	return results, errs, nil
+	return results, nil
 }
 
 // apply writes changes in one transaction, then mirrors and announces
-// them.
+// them. The error is the whole batch's (the store failed); a change's own
+// failure — bad input, its mirror row, its announcement — is its
+// result's Err.
 func (s *Service) apply(ctx context.Context, tenantID string, spec *Spec, cs []*change) ([]Result, error) {
 	ups := make([]store.RecordUpdate, len(cs))
 	ds := make([]decision, len(cs))
@@ -175,40 +177,174 @@ func (s *Service) apply(ctx context.Context, tenantID string, spec *Spec, cs []*
 		return nil, fmt.Errorf("apply to collection %s: %w", spec.Name, err)
 	}
 	out := make([]Result, len(cs))
-	var changed []event.Event
+	var (
+		changed []event.Event
+		owners  []int
+	)
 	for i, r := range res {
 		if r.Err != nil {
-			if len(cs) == 1 {
-				return nil, r.Err
-			}
 			out[i] = Result{Key: cs[i].key, Outcome: "error", Stored: ds[i].stored, Err: r.Err}
 			continue
 		}
 		out[i] = Result{Key: cs[i].key, Op: cs[i].op, Outcome: ds[i].outcome, Version: cs[i].version.String(), Stored: ds[i].stored, Change: r.Change}
-		if r.Change != nil {
-			out[i].Op = r.Change.Op
-			changed = append(changed, s.changedEvent(spec.Name, r.Change))
+		ch := r.Change
+		if ch == nil && ds[i].outcome == Duplicate {
+			// Applied before, perhaps by an attempt that crashed before
+			// announcing it: announce again (deduplicated by seq).
+			ch = s.ownChange(ctx, tenantID, spec.Name, cs[i])
+		}
+		if ch != nil {
+			if r.Change != nil {
+				out[i].Op = ch.Op
+			}
+			changed = append(changed, s.changedEvent(spec.Name, ch))
+			owners = append(owners, i)
 		}
 	}
 	if spec.mirror != nil {
-		for _, r := range out {
-			if r.Outcome == "error" {
+		synced := map[string]error{}
+		for i, r := range out {
+			if r.Err != nil {
 				continue
 			}
 			// Stale and duplicate changes mirror too: the write before a
 			// crash may have reached the collection but not the mirror.
-			if err := s.mirrors.sync(ctx, s.cfg.Store, spec, tenantID, r.Key); err != nil {
-				return out, &MirrorError{Err: err}
+			err, done := synced[r.Key]
+			if !done {
+				err = s.mirrors.sync(ctx, s.cfg.Store, spec, tenantID, r.Key)
+				synced[r.Key] = err
+			}
+			if err != nil {
+				out[i].Err = &MirrorError{Err: err}
 			}
 		}
 	}
 	if len(changed) > 0 && s.cfg.Emit != nil {
 		if err := s.cfg.Emit(ctx, changed); err != nil {
-			return out, fmt.Errorf("announce changes: %w", err)
+			for _, i := range owners {
+				if out[i].Err == nil {
+					out[i].Err = fmt.Errorf("announce change: %w", err)
+				}
+			}
 		}
 	}
 	return out, nil
 }
+
+// ownChange returns the change c's event made, when it is still the
+// record's last one.
+func (s *Service) ownChange(ctx context.Context, tenantID, name string, c *change) *store.Change {
+	rec, err := s.cfg.Store.GetRecord(ctx, tenantID, name, c.key)
+	if err != nil || rec.EventID != c.eventID || rec.Seq == 0 {
+		return nil
+	}
+	cs, err := s.cfg.Store.ListChanges(ctx, tenantID, name, rec.Seq-1, 1)
+	if err != nil || len(cs) == 0 || cs[0].EventID != c.eventID {
+		return nil
+	}
+	return &cs[0]
+}
+
+// batcher groups concurrent changes to one collection into one
+// transaction: the first caller leads and applies whatever queued up
+// meanwhile (at most maxBatch at a time); the others wait for their
+// result.
+type batcher struct {
+	s  *Service
+	mu sync.Mutex
+	q  map[string]*queue
+}
+
+type queue struct {
+	items   []*pending
+	leading bool
+}
+
+type pending struct {
+	c    *change
+	spec *Spec
+	res  Result
+	done chan struct{}
+}
+
+// maxBatch bounds the changes written in one transaction.
+const maxBatch = 500
+
+func (b *batcher) do(ctx context.Context, tenantID string, spec *Spec, c *change) Result {
+	p := &pending{c: c, spec: spec, done: make(chan struct{})}
+	k := tenantID + "\x00" + spec.Name
+	b.mu.Lock()
+	q := b.q[k]
+	if q == nil {
+		q = &queue{}
+		b.q[k] = q
+	}
+	q.items = append(q.items, p)
+	lead := !q.leading
+	q.leading = true
+	b.mu.Unlock()
+	if !lead {
+		select {
+		case <-p.done:
+			return p.res
+		case <-ctx.Done():
+			// The leader still applies it; the attempt will find it a
+			// duplicate when it runs again.
+			return Result{Key: c.key, Err: ctx.Err()}
+		}
+	}
+	// Lead until the queue is empty; the batch runs without the
+	// caller's cancellation, since it carries the others' changes too.
+	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), batchTimeout)
+	defer cancel()
+	for {
+		b.mu.Lock()
+		n := min(len(q.items), maxBatch)
+		items := q.items[:n:n]
+		q.items = q.items[n:]
+		if n == 0 {
+			q.leading = false
+			delete(b.q, k)
+			b.mu.Unlock()
+			break
+		}
+		b.mu.Unlock()
+		// Changes applied together must use one spec; a spec that
+		// changed meanwhile waits for the next batch.
+		spec := items[0].spec
+		var now, later []*pending
+		for _, it := range items {
+			if it.spec == spec {
+				now = append(now, it)
+			} else {
+				later = append(later, it)
+			}
+		}
+		if len(later) > 0 {
+			b.mu.Lock()
+			q.items = append(later, q.items...)
+			b.mu.Unlock()
+		}
+		cs := make([]*change, len(now))
+		for i, it := range now {
+			cs[i] = it.c
+		}
+		rs, err := b.s.apply(bctx, tenantID, spec, cs)
+		for i, it := range now {
+			if err != nil {
+				it.res = Result{Key: it.c.key, Err: err}
+			} else {
+				it.res = rs[i]
+			}
+			close(it.done)
+		}
+	}
+	return p.res
+}
+
+// batchTimeout bounds one batch's transaction, mirror writes and
+// announcement.
+const batchTimeout = time.Minute
 
 // MirrorError is a failure to write the mirror table; the collection
 // itself was written.

@@ -1,0 +1,431 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/spf13/cobra"
+
+	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/config"
+)
+
+func newCollectionsCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "collections",
+		Aliases: []string{"collection"},
+		Short:   "Manage collections: data sets kept in step with a source system",
+	}
+	cmd.AddCommand(
+		&cobra.Command{
+			Use:   "list",
+			Short: "List collections",
+			Args:  argsNamed(),
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				c, err := g.client()
+				if err != nil {
+					return err
+				}
+				cs, err := c.ListCollections(cmd.Context())
+				if err != nil {
+					return err
+				}
+				return g.render(cmd, cs, func(w io.Writer) {
+					row(w, "NAME", "KEY", "VERSION", "EVENTS", "CREATED")
+					for _, col := range cs {
+						row(w, col.Name, cell(col.Key), cell(orDash(col.Version)), cell(list(eventOps(col.Events))), fmtTime(col.CreatedAt))
+					}
+				})
+			},
+		},
+		&cobra.Command{
+			Use:   "get NAME",
+			Short: "Show a collection; secrets redacted",
+			Args:  argsNamed("NAME"),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := g.client()
+				if err != nil {
+					return err
+				}
+				col, err := c.GetCollection(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				return g.render(cmd, col, func(w io.Writer) { collectionTable(w, col) })
+			},
+		},
+		newCollectionsCreateCmd(g),
+		&cobra.Command{
+			Use:   "delete NAME",
+			Short: "Delete a collection and its records",
+			Args:  argsNamed("NAME"),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := g.client()
+				if err != nil {
+					return err
+				}
+				if err := c.DeleteCollection(cmd.Context(), args[0]); err != nil {
+					return err
+				}
+				return g.deleted(cmd, "collection", args[0])
+			},
+		},
+		newCollectionsRecordsCmd(g),
+		&cobra.Command{
+			Use:   "record NAME KEY",
+			Short: "Show one record of a collection",
+			Long: `Show the record KEY of the collection NAME. A deleted record is an error
+(deleted, HTTP 410) that shows the tombstone: the version it was deleted at.`,
+			Args: argsNamed("NAME", "KEY"),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := g.client()
+				if err != nil {
+					return err
+				}
+				rec, err := c.GetRecord(cmd.Context(), args[0], args[1])
+				if err != nil {
+					return err
+				}
+				return g.render(cmd, rec, func(w io.Writer) { recordTable(w, rec) })
+			},
+		},
+		newCollectionsChangesCmd(g),
+		newCollectionsBackfillCmd(g),
+	)
+	return cmd
+}
+
+func newCollectionsCreateCmd(g *globals) *cobra.Command {
+	var path string
+	cmd := &cobra.Command{
+		Use:   "create -f FILE",
+		Short: "Create a collection from a YAML or JSON spec",
+		Long: `Create a collection from a spec file in YAML or JSON (- reads standard
+input): name, key, version, record, events, map, fetch and mirror, as an
+entry of collections: in hookline.yaml. A mistake in the file is reported
+as FILE:LINE: message. To update an existing collection, or to expand
+${NAME} environment references in it, declare it and use hookline apply.`,
+		Example: `  hookline collections create -f customers.yaml`,
+		Args:    argsNamed(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if path == "" {
+				return usagef(cmd, "-f FILE is required")
+			}
+			spec, raw, err := readCollectionSpec(path, cmd.InOrStdin())
+			if err != nil {
+				return err
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			col, err := c.CreateCollection(cmd.Context(), spec)
+			if err != nil {
+				return specError(path, raw, err)
+			}
+			return g.render(cmd, col, func(w io.Writer) { collectionTable(w, col) })
+		},
+	}
+	cmd.Flags().StringVarP(&path, "file", "f", "", "YAML or JSON file with the collection spec, - for standard input (required)")
+	return cmd
+}
+
+// readCollectionSpec reads the spec at path ("-": in). Unknown keys are
+// errors; a mistake is a *config.FileError.
+func readCollectionSpec(path string, in io.Reader) (client.CollectionSpec, []byte, error) {
+	var (
+		raw []byte
+		err error
+	)
+	if path == "-" {
+		raw, err = io.ReadAll(in)
+	} else {
+		raw, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return client.CollectionSpec{}, nil, fmt.Errorf("read collection spec: %w", err)
+	}
+	var spec client.CollectionSpec
+	if err := yaml.UnmarshalWithOptions(raw, &spec, yaml.Strict(), yaml.UseJSONUnmarshaler()); err != nil {
+		var ye yaml.Error
+		if !errors.As(err, &ye) || ye.GetToken() == nil {
+			return spec, raw, fmt.Errorf("collection spec %s: %w", path, err)
+		}
+		pos := ye.GetToken().Position
+		fe := config.NewFileError(path, raw, pos.Line, ye.GetMessage())
+		fe.Column = pos.Column
+		return spec, raw, fe
+	}
+	return spec, raw, nil
+}
+
+// specError puts an API error about one field of the spec read from path
+// at the field's line. Other errors are returned as they are.
+func specError(path string, raw []byte, err error) error {
+	var apiErr *client.Error
+	if !errors.As(err, &apiErr) {
+		return err
+	}
+	field, _ := apiErr.Details["field"].(string)
+	if field == "" {
+		return err
+	}
+	first, rest, _ := strings.Cut(field, ".")
+	line, ok := config.Locate(raw, first, rest)
+	if !ok {
+		return err
+	}
+	return config.NewFileError(path, raw, line, apiErr.Message)
+}
+
+func newCollectionsRecordsCmd(g *globals) *cobra.Command {
+	var (
+		opts client.RecordListOptions
+		all  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "records NAME",
+		Short: "List the records of a collection, in key order",
+		Example: `  hookline collections records customers --filter 'record.plan == "pro"' --all
+  hookline collections records customers --limit 10 -o json | jq '.data[].data'`,
+		Args: argsNamed("NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			page, err := c.ListRecords(cmd.Context(), args[0], opts)
+			if err != nil {
+				return err
+			}
+			seen := map[string]bool{}
+			for all && page.NextCursor != "" && !seen[page.NextCursor] {
+				seen[page.NextCursor] = true
+				next := opts
+				next.Cursor = page.NextCursor
+				more, err := c.ListRecords(cmd.Context(), args[0], next)
+				if err != nil {
+					return err
+				}
+				page.Data = append(page.Data, more.Data...)
+				page.NextCursor = more.NextCursor
+			}
+			if all {
+				page.NextCursor = ""
+			}
+			err = g.render(cmd, page, func(w io.Writer) {
+				row(w, "KEY", "VERSION", "SEQ", "UPDATED", "DATA")
+				for _, rec := range page.Data {
+					data := cell(compact(rec.Data))
+					if rec.Deleted {
+						data = "(deleted)"
+					}
+					row(w, cell(rec.Key), cell(rec.Version), strconv.FormatInt(rec.Seq, 10), fmtTime(rec.UpdatedAt), data)
+				}
+			})
+			nextPage(cmd, page.NextCursor)
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Filter, "filter", "", `expression over record and key a record must match, such as record.plan == "pro"`)
+	f.BoolVar(&opts.IncludeDeleted, "include-deleted", false, "also list tombstones of deleted records")
+	f.BoolVar(&all, "all", false, "follow cursors and list every record (--limit is then the page size)")
+	addListFlags(cmd, &opts.ListOptions)
+	return cmd
+}
+
+func newCollectionsChangesCmd(g *globals) *cobra.Command {
+	var (
+		after  string
+		limit  int
+		wait   time.Duration
+		follow bool
+	)
+	cmd := &cobra.Command{
+		Use:   "changes NAME",
+		Short: "List the changes applied to a collection, or follow them live",
+		Long: `List the changes applied to the collection NAME after the cursor --after
+(from the start without it), oldest first. The cursor to continue from is
+printed on standard error. With --follow, print each change as it is
+applied, one line each (one line of JSON with -o json), until Ctrl-C.`,
+		Example: `  hookline collections changes customers --after 120
+  hookline collections changes customers --follow -o json`,
+		Args: argsNamed("NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if follow && (limit != 0 || wait != 0) {
+				return usagef(cmd, "--follow excludes --limit and --wait")
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			if follow {
+				return followChanges(cmd, g, c, args[0], after)
+			}
+			chs, err := c.ListChanges(cmd.Context(), args[0], after, limit, wait)
+			if err != nil {
+				return err
+			}
+			err = g.render(cmd, chs, func(w io.Writer) {
+				row(w, "SEQ", "AT", "OP", "KEY", "VERSION", "DATA")
+				for _, ch := range chs.Data {
+					row(w, strconv.FormatInt(ch.Seq, 10), fmtTime(ch.At), ch.Op, cell(ch.Key), cell(ch.Version), cell(compact(ch.Data)))
+				}
+			})
+			if len(chs.Data) > 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "later changes: add --after %s\n", chs.Cursor)
+			}
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&after, "after", "", "cursor: only changes after it (a seq, or the cursor of an earlier answer)")
+	f.IntVar(&limit, "limit", 0, "most changes to list (server default when 0)")
+	f.DurationVar(&wait, "wait", 0, "wait up to this long, at most 1m, for a change when there is none yet")
+	f.BoolVar(&follow, "follow", false, "print changes as they are applied, until Ctrl-C")
+	return cmd
+}
+
+// followChanges prints the changes of the collection name after the
+// cursor after as they come, until the command's context ends.
+func followChanges(cmd *cobra.Command, g *globals, c *client.Client, name, after string) error {
+	out := cmd.OutOrStdout()
+	last := after
+	err := c.FollowChanges(cmd.Context(), name, after, func(ch client.RecordChange) error {
+		last = strconv.FormatInt(ch.Seq, 10)
+		if g.output == outputJSON {
+			enc := json.NewEncoder(out)
+			enc.SetEscapeHTML(false)
+			return enc.Encode(ch)
+		}
+		_, err := fmt.Fprintf(out, "%d  %s  %s  %s  %s\n", ch.Seq, fmtTime(ch.At), ch.Op, ch.Key, orDash(cutData(compact(ch.Data))))
+		return err
+	})
+	switch {
+	case errors.Is(err, context.Canceled) && cmd.Context().Err() != nil:
+		return nil
+	case errors.Is(err, client.ErrStreamClosed) && last != "":
+		return fmt.Errorf("follow changes of %s: %w; resume with --after %s", name, err, last)
+	}
+	return err
+}
+
+// eventOps shows a collection's operations as "pattern → op", sorted by
+// pattern.
+func eventOps(events map[string]client.CollectionOp) []string {
+	out := make([]string, 0, len(events))
+	for _, p := range slices.Sorted(maps.Keys(events)) {
+		op := events[p]
+		s := p + " → " + op.Op
+		if op.Map != nil {
+			s += " (" + fieldMapText(op.Map) + ")"
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// fieldMapText summarises a field map: "set a, b; rename c→d; drop e".
+func fieldMapText(m *client.FieldMap) string {
+	if m == nil {
+		return "-"
+	}
+	var parts []string
+	if len(m.Set) > 0 {
+		parts = append(parts, "set "+strings.Join(slices.Sorted(maps.Keys(m.Set)), ", "))
+	}
+	if len(m.Rename) > 0 {
+		var rs []string
+		for _, k := range slices.Sorted(maps.Keys(m.Rename)) {
+			rs = append(rs, k+"→"+m.Rename[k])
+		}
+		parts = append(parts, "rename "+strings.Join(rs, ", "))
+	}
+	if len(m.Drop) > 0 {
+		parts = append(parts, "drop "+strings.Join(m.Drop, ", "))
+	}
+	return orDash(strings.Join(parts, "; "))
+}
+
+// collectionTable writes one collection as key-value rows, an event
+// pattern a row.
+func collectionTable(w io.Writer, col *client.Collection) {
+	version := col.Version
+	if version == "" {
+		version = "- (event time)"
+	}
+	kv(w,
+		"name", col.Name,
+		"key", col.Key,
+		"version", version,
+		"record", orDash(col.Record),
+	)
+	ops := eventOps(col.Events)
+	if len(ops) == 0 {
+		kv(w, "events", "-")
+	}
+	for i, op := range ops {
+		label := ""
+		if i == 0 {
+			label = "events:"
+		}
+		fmt.Fprintf(w, "%s\t%s\n", label, op)
+	}
+	fetch, mirror := "-", "-"
+	if col.Fetch != nil {
+		fetch = cell(col.Fetch.URL)
+	}
+	if col.Mirror != nil {
+		mirror = col.Mirror.Table
+	}
+	kv(w,
+		"map", fieldMapText(col.Map),
+		"fetch", fetch,
+		"mirror", mirror,
+		"created", fmtTime(col.CreatedAt),
+		"updated", fmtTime(col.UpdatedAt),
+	)
+}
+
+// recordTable writes one record as key-value rows followed by its data.
+func recordTable(w io.Writer, rec *client.Record) {
+	kv(w,
+		"key", rec.Key,
+		"version", rec.Version,
+		"seq", strconv.FormatInt(rec.Seq, 10),
+		"event", orDash(rec.EventID),
+		"created", fmtTime(rec.CreatedAt),
+		"updated", fmtTime(rec.UpdatedAt),
+	)
+	fmt.Fprintln(w, "data:")
+	var pretty bytes.Buffer
+	if json.Indent(&pretty, rec.Data, "  ", "  ") != nil {
+		fmt.Fprintf(w, "  %s\n", rec.Data)
+		return
+	}
+	fmt.Fprintf(w, "  %s\n", pretty.Bytes())
+}
+
+// compact writes JSON on one line; anything else as it is.
+func compact(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return string(raw)
+	}
+	return b.String()
+}

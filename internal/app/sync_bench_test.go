@@ -1,0 +1,104 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/app"
+	"github.com/hookline/hookline/internal/config"
+)
+
+// BenchmarkSync measures events/s from POST /v1/events/batch until every
+// sync task has applied its event to a collection (SQLite, fsync'd), over
+// 1,000 keys, and with a PostgreSQL mirror when HOOKLINE_TEST_POSTGRES is
+// set. Run with:
+//
+//	go test ./internal/app -run '^$' -bench Sync -benchtime 20000x
+func BenchmarkSync(b *testing.B) {
+	b.Run("collection", func(b *testing.B) { benchSync(b, "") })
+	b.Run("mirror", func(b *testing.B) {
+		dsn := os.Getenv("HOOKLINE_TEST_POSTGRES")
+		if dsn == "" {
+			b.Skip("HOOKLINE_TEST_POSTGRES is not set")
+		}
+		benchSync(b, dsn)
+	})
+}
+
+func benchSync(b *testing.B, mirrorDSN string) {
+	cfg := config.Default()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.DataDir = filepath.Join(b.TempDir(), "data")
+	var out bytes.Buffer
+	a, err := app.New(context.Background(), cfg, app.Options{Out: &out})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := a.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	defer a.Stop(context.Background())
+	c := client.New("http://"+a.Addr(), regexp.MustCompile(`hk_[A-Za-z0-9_-]+`).FindString(out.String()))
+	ctx := context.Background()
+	spec := client.CollectionSpec{Name: "customers", Key: "data.id", Version: "data.v",
+		Events: map[string]client.CollectionOp{"customer.updated": {Op: "upsert"}}}
+	if mirrorDSN != "" {
+		table := fmt.Sprintf("hl_bench_%d", time.Now().UnixNano())
+		spec.Mirror = &client.CollectionMirror{DSN: mirrorDSN, Table: table, Create: true,
+			Columns: []client.MirrorColumn{{Name: "name", Value: "record.name"}}}
+		defer dropTable(mirrorDSN, table)
+	}
+	if _, err := c.CreateCollection(ctx, spec); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := c.CreateSubscription(ctx, client.SubscriptionCreate{Destination: &client.SubDest{Kind: "sync", Collection: "customers"}}); err != nil {
+		b.Fatal(err)
+	}
+	var batches []client.EventBatch
+	for i := 0; i < b.N; i += 1000 {
+		var batch client.EventBatch
+		for j := i; j < min(i+1000, b.N); j++ {
+			data, _ := json.Marshal(map[string]any{"id": j % 1000, "v": j, "name": strings.Repeat("n", 40)})
+			batch.Events = append(batch.Events, client.EventCreate{Type: "customer.updated", Data: data})
+		}
+		batches = append(batches, batch)
+	}
+	b.ResetTimer()
+	for _, batch := range batches {
+		if _, err := c.SendEvents(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for {
+		page, err := c.ListDeliveries(ctx, client.DeliveryListOptions{Status: client.DeliveryPending, ListOptions: client.ListOptions{Limit: 1}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(page.Data) == 0 {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+func dropTable(dsn, table string) {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return
+	}
+	defer conn.Close(ctx)
+	_, _ = conn.Exec(ctx, "DROP TABLE IF EXISTS "+table)
+}
