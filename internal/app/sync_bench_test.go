@@ -102,3 +102,59 @@ func dropTable(dsn, table string) {
 	defer conn.Close(ctx)
 	_, _ = conn.Exec(ctx, "DROP TABLE IF EXISTS "+table)
 }
+
+// BenchmarkCapture measures row changes/s from INSERT on a watched
+// PostgreSQL table to committed db.{table}.inserted events in Hookline's
+// SQLite store (HOOKLINE_TEST_POSTGRES). Run with:
+//
+//	go test ./internal/app -run '^$' -bench Capture -benchtime 20000x
+func BenchmarkCapture(b *testing.B) {
+	dsn := os.Getenv("HOOKLINE_TEST_POSTGRES")
+	if dsn == "" {
+		b.Skip("HOOKLINE_TEST_POSTGRES is not set")
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	schema := fmt.Sprintf("hl_bench_%d", time.Now().UnixNano())
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema+"; CREATE TABLE "+schema+".items (id int PRIMARY KEY, name text)"); err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE; DROP SCHEMA IF EXISTS "+schema+"_outbox CASCADE")
+
+	cfg := config.Default()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.DataDir = filepath.Join(b.TempDir(), "data")
+	var out bytes.Buffer
+	a, err := app.New(ctx, cfg, app.Options{Out: &out})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := a.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	defer a.Stop(ctx)
+	c := client.New("http://"+a.Addr(), regexp.MustCompile(`hk_[A-Za-z0-9_-]+`).FindString(out.String()))
+	if _, err := c.CreateSource(ctx, client.SourceCreate{Name: "db", Postgres: &client.SourcePostgres{
+		DSN: dsn, Tables: []string{schema + ".items"}, Schema: schema + "_outbox"}}); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i += 1000 {
+		if _, err := conn.Exec(ctx, "INSERT INTO "+schema+".items SELECT g, 'item ' || g FROM generate_series($1::int, $2::int) g", i, min(i+1000, b.N)-1); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var n int
+	for n < b.N {
+		time.Sleep(10 * time.Millisecond)
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+schema+"_outbox.capture_outbox").Scan(&n); err != nil {
+			b.Fatal(err)
+		}
+		n = b.N - n // rows still in the outbox are not emitted yet
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "changes/s")
+}
