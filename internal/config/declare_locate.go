@@ -185,3 +185,14 @@ func parsePath(s string) (yamlPath, error) {
 	}
 	return p, nil
 }
+
+// LocateField returns the line of field ("steps[2].http.url") in raw, a
+// file that holds one resource at its top level, or of its nearest
+// ancestor the file has.
+func LocateField(raw []byte, field string) (line int, ok bool) {
+	at, err := parsePath(field)
+	if err != nil || len(at) == 0 {
+		return 0, false
+	}
+	return locatePath(raw, at, 1)
+}

@@ -1,0 +1,176 @@
+package client
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// WorkflowSpec declares a workflow: the events that start it and its
+// steps. It is the body of POST /v1/workflows (JSON or YAML) and an entry
+// of `workflows:` in hookline.yaml. Saving a changed spec makes a new
+// version; runs finish on the version they started with.
+type WorkflowSpec struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description,omitempty"`
+	On          WorkflowTrigger `json:"on"`
+	Steps       []Step          `json:"steps"`
+	// ErrorWorkflow names a workflow started, when a run fails, by the
+	// workflow.failed event describing it.
+	ErrorWorkflow string `json:"error_workflow,omitempty"`
+	Enabled       *bool  `json:"enabled,omitempty"`
+}
+
+// WorkflowTrigger says which events start a run: type patterns and an
+// optional condition over event and data.
+type WorkflowTrigger struct {
+	Events []string `json:"events"`
+	If     string   `json:"if,omitempty"`
+}
+
+// Step is one step: an id and exactly one kind (http, emit, set, if,
+// switch, delay, wait_for, sync, fail), with its error handling.
+type Step struct {
+	ID      string            `json:"id"`
+	HTTP    *HTTPStep         `json:"http,omitempty"`
+	Emit    *EmitStep         `json:"emit,omitempty"`
+	Set     map[string]string `json:"set,omitempty"`
+	If      *IfStep           `json:"if,omitempty"`
+	Switch  *SwitchStep       `json:"switch,omitempty"`
+	Delay   *DelayStep        `json:"delay,omitempty"`
+	WaitFor *WaitForStep      `json:"wait_for,omitempty"`
+	Sync    *SyncStep         `json:"sync,omitempty"`
+	Fail    *FailStep         `json:"fail,omitempty"`
+	// Retry retries a failing http or sync step.
+	Retry *RetryPolicy `json:"retry,omitempty"`
+	// Timeout bounds one attempt of the step, e.g. "30s".
+	Timeout string `json:"timeout,omitempty"`
+	// OnError is what a failure does once retries are spent: "fail" (the
+	// default) fails the run, "continue" goes on to the next step, a step
+	// id goes to that step.
+	OnError string `json:"on_error,omitempty"`
+	// Next is the step after this one (default: the next in the list;
+	// "end" finishes the run).
+	Next string `json:"next,omitempty"`
+}
+
+// HTTPStep calls a URL. URL, header values and Body are {{ }} templates.
+// The response (status, headers, body parsed as JSON when it is JSON) is
+// the step's output.
+type HTTPStep struct {
+	Method  string            `json:"method,omitempty"`
+	URL     string            `json:"url"`
+	Headers map[string]string `json:"headers,omitempty"`
+	Body    string            `json:"body,omitempty"`
+	// Expect lists the statuses that succeed; default any 2xx.
+	Expect []int `json:"expect,omitempty"`
+}
+
+// EmitStep publishes an event. String values of Data are templates; a
+// string that is a single {{ expression }} keeps the expression's type.
+type EmitStep struct {
+	Type string `json:"type"`
+	Data any    `json:"data,omitempty"`
+}
+
+// IfStep branches on a condition.
+type IfStep struct {
+	Condition string `json:"condition"`
+	Then      string `json:"then"`
+	Else      string `json:"else,omitempty"`
+}
+
+// SwitchStep branches on a value: the case whose key equals the value's
+// text, else Default (else the next step).
+type SwitchStep struct {
+	Value   string            `json:"value"`
+	Cases   map[string]string `json:"cases"`
+	Default string            `json:"default,omitempty"`
+}
+
+// DelayStep waits For a duration or Until a time (a template giving an
+// RFC 3339 time).
+type DelayStep struct {
+	For   string `json:"for,omitempty"`
+	Until string `json:"until,omitempty"`
+}
+
+// WaitForStep waits for an event of type Event for which Match (over
+// event — the incoming one —, trigger, vars, steps, run) is true; the
+// event is the step's output. After Timeout (default 24h) the run goes to
+// OnTimeout, or fails without one.
+type WaitForStep struct {
+	Event     string `json:"event"`
+	Match     string `json:"match,omitempty"`
+	Timeout   string `json:"timeout,omitempty"`
+	OnTimeout string `json:"on_timeout,omitempty"`
+}
+
+// SyncStep writes a record into a collection, keyed and versioned by the
+// collection's spec. Record is an expression; default event.data.
+type SyncStep struct {
+	Collection string `json:"collection"`
+	Record     string `json:"record,omitempty"`
+}
+
+// FailStep fails the run with a message (a template).
+type FailStep struct {
+	Message string `json:"message"`
+}
+
+// RetryPolicy retries a failing step: Attempts in all (default 1: no
+// retry), waiting Initial (default 1s) then doubling ("exponential", the
+// default) or not ("fixed"), at most Max (default 1h). Statuses are the
+// HTTP statuses worth retrying (default 408, 429 and 5xx; network errors
+// always are).
+type RetryPolicy struct {
+	Attempts int    `json:"attempts"`
+	Backoff  string `json:"backoff,omitempty"`
+	Initial  string `json:"initial,omitempty"`
+	Max      string `json:"max,omitempty"`
+	Statuses []int  `json:"statuses,omitempty"`
+}
+
+// Workflow is a workflow as the API shows it: its latest version.
+type Workflow struct {
+	WorkflowSpec
+	Version   int       `json:"version"`
+	Enabled   bool      `json:"enabled"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// WorkflowSaved answers POST /v1/workflows: the version now current and
+// whether saving made it.
+type WorkflowSaved struct {
+	Workflow
+	Action string `json:"action"` // created, updated, unchanged
+}
+
+// Run is one run of a workflow.
+type Run struct {
+	ID       string    `json:"id"`
+	Workflow string    `json:"workflow"`
+	Version  int       `json:"version"`
+	Status   string    `json:"status"`
+	EventID  string    `json:"event_id"`
+	Current  string    `json:"current_step,omitempty"`
+	Error    string    `json:"error,omitempty"`
+	Vars     any       `json:"vars,omitempty"`
+	Created  time.Time `json:"created_at"`
+	Updated  time.Time `json:"updated_at"`
+	// Steps is the step log, set by GET /v1/runs/{id}.
+	Steps []RunStep `json:"steps,omitempty"`
+}
+
+// RunStep is one execution of a step in a run's log.
+type RunStep struct {
+	Seq        int             `json:"seq"`
+	Step       string          `json:"step"`
+	Kind       string          `json:"kind"`
+	Status     string          `json:"status"`
+	Attempts   int             `json:"attempts"`
+	Input      json.RawMessage `json:"input,omitempty"`
+	Output     json.RawMessage `json:"output,omitempty"`
+	Error      string          `json:"error,omitempty"`
+	StartedAt  time.Time       `json:"started_at"`
+	DurationMS int64           `json:"duration_ms"`
+}

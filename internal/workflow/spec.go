@@ -1,0 +1,691 @@
+// Package workflow runs workflows: named, versioned lists of steps started
+// by events. Every step is a task in the engine and the run's state is
+// committed with the task that continues it, so a crash resumes at the
+// step that was running; delays and waits are tasks due later and cost no
+// goroutine.
+package workflow
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/expr"
+)
+
+// Limits of a workflow.
+const (
+	MaxSteps         = 200
+	maxSetVars       = 100
+	maxCases         = 100
+	defaultTimeout   = 30 * time.Second
+	maxStepTimeout   = 10 * time.Minute
+	defaultWait      = 24 * time.Hour
+	maxWait          = 365 * 24 * time.Hour
+	maxRetryAttempts = 100
+	// End is the Next (or branch target) that finishes a run.
+	End = "end"
+)
+
+var (
+	// Name is the pattern of workflow names.
+	Name   = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+	stepID = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,62}$`)
+)
+
+// Error is a mistake at a path of a spec, such as "steps[2].http.url".
+type Error struct {
+	Path string
+	Err  error
+}
+
+func (e *Error) Error() string { return e.Path + ": " + e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+func errAt(path, format string, args ...any) error {
+	return &Error{Path: path, Err: fmt.Errorf(format, args...)}
+}
+
+// Variables expressions and templates see.
+var (
+	stepVars    = []string{"event", "steps", "vars", "run", "env"}
+	triggerVars = []string{"event", "data", "type"}
+	matchVars   = []string{"event", "trigger", "steps", "vars", "run", "env"}
+)
+
+// Kinds of steps.
+const (
+	KindHTTP    = "http"
+	KindEmit    = "emit"
+	KindSet     = "set"
+	KindIf      = "if"
+	KindSwitch  = "switch"
+	KindDelay   = "delay"
+	KindWaitFor = "wait_for"
+	KindSync    = "sync"
+	KindFail    = "fail"
+)
+
+// Workflow is a compiled, validated workflow version.
+type Workflow struct {
+	client.WorkflowSpec
+	Version int
+	trigger *expr.Filter
+	steps   []*step
+	index   map[string]int
+}
+
+type step struct {
+	client.Step
+	kind    string
+	path    string
+	timeout time.Duration
+	retry   retry
+	// compiled parts
+	url      *expr.Template
+	headers  map[string]*expr.Template
+	body     *expr.Template
+	set      []setVar
+	cond     *expr.Program
+	value    *expr.Program
+	until    *expr.Template
+	delay    time.Duration
+	match    *expr.Program
+	wait     time.Duration
+	record   *expr.Program
+	message  *expr.Template
+	emitData any // with *expr.Template / *expr.Program leaves
+	emitType *expr.Template
+}
+
+type setVar struct {
+	name string
+	prog *expr.Program
+}
+
+type retry struct {
+	attempts int
+	fixed    bool
+	initial  time.Duration
+	max      time.Duration
+	statuses []int
+}
+
+// Compile checks a spec and compiles it. Errors are *Error with the path
+// of the mistake; several are joined.
+func Compile(in client.WorkflowSpec) (*Workflow, error) {
+	w := &Workflow{WorkflowSpec: in, index: map[string]int{}}
+	var errs []error
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if !Name.MatchString(in.Name) {
+		add(errAt("name", "must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit"))
+	}
+	if strings.HasPrefix(in.Name, "run_") {
+		add(errAt("name", `must not start with "run_"`))
+	}
+	if len(in.On.Events) == 0 {
+		add(errAt("on.events", `is required: the event types that start a run, e.g. ["order.created"]`))
+	}
+	for i, p := range in.On.Events {
+		if err := event.ValidatePattern(p); err != nil {
+			add(&Error{Path: fmt.Sprintf("on.events[%d]", i), Err: err})
+		}
+	}
+	if in.On.If != "" {
+		f, err := expr.CompileFilter(in.On.If)
+		if err != nil {
+			add(&Error{Path: "on.if", Err: err})
+		}
+		w.trigger = f
+	}
+	if in.ErrorWorkflow != "" && !Name.MatchString(in.ErrorWorkflow) {
+		add(errAt("error_workflow", "%q is not a workflow name", in.ErrorWorkflow))
+	}
+	if in.ErrorWorkflow == in.Name && in.Name != "" {
+		add(errAt("error_workflow", "a workflow cannot be its own error workflow"))
+	}
+	switch {
+	case len(in.Steps) == 0:
+		add(errAt("steps", "at least one step is required"))
+	case len(in.Steps) > MaxSteps:
+		add(errAt("steps", "at most %d steps", MaxSteps))
+	}
+	for i, st := range in.Steps {
+		path := fmt.Sprintf("steps[%d]", i)
+		if !stepID.MatchString(st.ID) {
+			add(errAt(path+".id", "%q is not a step id: letters, digits and _, starting with a letter or _", st.ID))
+			continue
+		}
+		if st.ID == End {
+			add(errAt(path+".id", "%q is reserved: it ends the run", End))
+			continue
+		}
+		if j, dup := w.index[st.ID]; dup {
+			add(errAt(path+".id", "step id %q is already used by steps[%d]", st.ID, j))
+			continue
+		}
+		w.index[st.ID] = i
+		s, err := compileStep(path, st)
+		if err != nil {
+			add(err)
+			continue
+		}
+		w.steps = append(w.steps, s)
+	}
+	if len(errs) == 0 {
+		add(w.checkGraph())
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return w, nil
+}
+
+func compileStep(path string, st client.Step) (*step, error) {
+	s := &step{Step: st, path: path, timeout: defaultTimeout, headers: map[string]*expr.Template{}}
+	var kinds []string
+	for _, k := range []struct {
+		name string
+		set  bool
+	}{
+		{KindHTTP, st.HTTP != nil}, {KindEmit, st.Emit != nil}, {KindSet, st.Set != nil}, {KindIf, st.If != nil},
+		{KindSwitch, st.Switch != nil}, {KindDelay, st.Delay != nil}, {KindWaitFor, st.WaitFor != nil},
+		{KindSync, st.Sync != nil}, {KindFail, st.Fail != nil},
+	} {
+		if k.set {
+			kinds = append(kinds, k.name)
+		}
+	}
+	switch len(kinds) {
+	case 0:
+		return nil, errAt(path, "step %q has no kind: give one of http, emit, set, if, switch, delay, wait_for, sync, fail", st.ID)
+	case 1:
+		s.kind = kinds[0]
+	default:
+		return nil, errAt(path, "step %q has %d kinds (%s); give exactly one", st.ID, len(kinds), strings.Join(kinds, ", "))
+	}
+	tmpl := func(field, src string) (*expr.Template, error) {
+		t, err := expr.CompileTemplate(src, stepVars...)
+		if err != nil {
+			return nil, &Error{Path: path + "." + field, Err: err}
+		}
+		return t, nil
+	}
+	prog := func(field, src string, vars []string) (*expr.Program, error) {
+		p, err := expr.Compile(src, vars...)
+		if err != nil {
+			return nil, &Error{Path: path + "." + field, Err: err}
+		}
+		return p, nil
+	}
+	var err error
+	if st.Timeout != "" {
+		if s.timeout, err = time.ParseDuration(st.Timeout); err != nil || s.timeout <= 0 || s.timeout > maxStepTimeout {
+			return nil, errAt(path+".timeout", "must be a duration up to %s, e.g. \"30s\"", maxStepTimeout)
+		}
+	}
+	if st.Retry != nil {
+		if s.kind != KindHTTP && s.kind != KindSync && s.kind != KindEmit {
+			return nil, errAt(path+".retry", "applies to http, emit and sync steps only")
+		}
+		if s.retry, err = compileRetry(path+".retry", st.Retry); err != nil {
+			return nil, err
+		}
+	} else {
+		s.retry = retry{attempts: 1, initial: time.Second, max: time.Hour}
+	}
+	switch s.kind {
+	case KindHTTP:
+		h := st.HTTP
+		if h.URL == "" {
+			return nil, errAt(path+".http.url", "is required")
+		}
+		if s.url, err = tmpl("http.url", h.URL); err != nil {
+			return nil, err
+		}
+		if s.url.Static() {
+			if err := checkURL(h.URL); err != nil {
+				return nil, &Error{Path: path + ".http.url", Err: err}
+			}
+		}
+		switch strings.ToUpper(h.Method) {
+		case "", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS":
+		default:
+			return nil, errAt(path+".http.method", "%q is not an HTTP method", h.Method)
+		}
+		for name, v := range h.Headers {
+			if s.headers[name], err = tmpl("http.headers."+name, v); err != nil {
+				return nil, err
+			}
+		}
+		if h.Body != "" {
+			if s.body, err = tmpl("http.body", h.Body); err != nil {
+				return nil, err
+			}
+		}
+		for i, code := range h.Expect {
+			if code < 100 || code > 599 {
+				return nil, errAt(fmt.Sprintf("%s.http.expect[%d]", path, i), "%d is not an HTTP status", code)
+			}
+		}
+	case KindEmit:
+		if st.Emit.Type == "" {
+			return nil, errAt(path+".emit.type", "is required")
+		}
+		if s.emitType, err = tmpl("emit.type", st.Emit.Type); err != nil {
+			return nil, err
+		}
+		if s.emitType.Static() {
+			if err := event.ValidateType(st.Emit.Type); err != nil {
+				return nil, &Error{Path: path + ".emit.type", Err: err}
+			}
+		}
+		if s.emitData, err = compileData(path+".emit.data", st.Emit.Data); err != nil {
+			return nil, err
+		}
+	case KindSet:
+		if len(st.Set) == 0 || len(st.Set) > maxSetVars {
+			return nil, errAt(path+".set", "must set 1 to %d variables", maxSetVars)
+		}
+		names := make([]string, 0, len(st.Set))
+		for n := range st.Set {
+			names = append(names, n)
+		}
+		slices.Sort(names)
+		for _, n := range names {
+			if !stepID.MatchString(n) {
+				return nil, errAt(path+".set."+n, "%q is not a variable name", n)
+			}
+			p, err := prog("set."+n, st.Set[n], stepVars)
+			if err != nil {
+				return nil, err
+			}
+			s.set = append(s.set, setVar{name: n, prog: p})
+		}
+	case KindIf:
+		if st.If.Condition == "" || st.If.Then == "" {
+			return nil, errAt(path+".if", "needs condition and then")
+		}
+		if s.cond, err = prog("if.condition", st.If.Condition, stepVars); err != nil {
+			return nil, err
+		}
+	case KindSwitch:
+		if st.Switch.Value == "" || len(st.Switch.Cases) == 0 || len(st.Switch.Cases) > maxCases {
+			return nil, errAt(path+".switch", "needs value and 1 to %d cases", maxCases)
+		}
+		if s.value, err = prog("switch.value", st.Switch.Value, stepVars); err != nil {
+			return nil, err
+		}
+	case KindDelay:
+		d := st.Delay
+		switch {
+		case (d.For == "") == (d.Until == ""):
+			return nil, errAt(path+".delay", `give one of for (a duration, "10m") or until (a time)`)
+		case d.For != "":
+			if s.delay, err = time.ParseDuration(d.For); err != nil || s.delay < 0 || s.delay > maxWait {
+				return nil, errAt(path+".delay.for", "must be a duration up to %s", maxWait)
+			}
+		default:
+			if s.until, err = tmpl("delay.until", d.Until); err != nil {
+				return nil, err
+			}
+		}
+	case KindWaitFor:
+		wf := st.WaitFor
+		if err := event.ValidatePattern(wf.Event); err != nil {
+			return nil, &Error{Path: path + ".wait_for.event", Err: err}
+		}
+		if wf.Match != "" {
+			if s.match, err = prog("wait_for.match", wf.Match, matchVars); err != nil {
+				return nil, err
+			}
+		}
+		s.wait = defaultWait
+		if wf.Timeout != "" {
+			if s.wait, err = time.ParseDuration(wf.Timeout); err != nil || s.wait <= 0 || s.wait > maxWait {
+				return nil, errAt(path+".wait_for.timeout", "must be a duration up to %s", maxWait)
+			}
+		}
+	case KindSync:
+		if st.Sync.Collection == "" {
+			return nil, errAt(path+".sync.collection", "is required")
+		}
+		src := st.Sync.Record
+		if src == "" {
+			src = "event.data"
+		}
+		if s.record, err = prog("sync.record", src, stepVars); err != nil {
+			return nil, err
+		}
+	case KindFail:
+		if s.message, err = tmpl("fail.message", st.Fail.Message); err != nil {
+			return nil, err
+		}
+	}
+	switch st.OnError {
+	case "", "fail", "continue":
+	default:
+		if !stepID.MatchString(st.OnError) {
+			return nil, errAt(path+".on_error", `must be "fail", "continue" or a step id`)
+		}
+	}
+	return s, nil
+}
+
+func compileRetry(path string, r *client.RetryPolicy) (retry, error) {
+	out := retry{attempts: r.Attempts, initial: time.Second, max: time.Hour, statuses: r.Statuses}
+	if r.Attempts < 1 || r.Attempts > maxRetryAttempts {
+		return out, errAt(path+".attempts", "must be 1 to %d (attempts in all)", maxRetryAttempts)
+	}
+	switch r.Backoff {
+	case "", "exponential":
+	case "fixed":
+		out.fixed = true
+	default:
+		return out, errAt(path+".backoff", `must be "exponential" or "fixed"`)
+	}
+	for _, d := range []struct {
+		field, src string
+		dst        *time.Duration
+	}{{"initial", r.Initial, &out.initial}, {"max", r.Max, &out.max}} {
+		if d.src == "" {
+			continue
+		}
+		v, err := time.ParseDuration(d.src)
+		if err != nil || v <= 0 || v > maxWait {
+			return out, errAt(path+"."+d.field, "must be a positive duration, e.g. \"2s\"")
+		}
+		*d.dst = v
+	}
+	return out, nil
+}
+
+// compileData compiles the string leaves of an emit step's data.
+func compileData(path string, v any) (any, error) {
+	switch x := v.(type) {
+	case string:
+		if code, ok := wholeExpr(x); ok {
+			p, err := expr.Compile(code, stepVars...)
+			if err != nil {
+				return nil, &Error{Path: path, Err: err}
+			}
+			return p, nil
+		}
+		t, err := expr.CompileTemplate(x, stepVars...)
+		if err != nil {
+			return nil, &Error{Path: path, Err: err}
+		}
+		if t.Static() {
+			return x, nil
+		}
+		return t, nil
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			c, err := compileData(path+"."+k, e)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = c
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			c, err := compileData(fmt.Sprintf("%s[%d]", path, i), e)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = c
+		}
+		return out, nil
+	}
+	return v, nil
+}
+
+// wholeExpr reports whether s is exactly one {{ expression }}.
+func wholeExpr(s string) (string, bool) {
+	t := strings.TrimSpace(s)
+	if !strings.HasPrefix(t, "{{") || !strings.HasSuffix(t, "}}") {
+		return "", false
+	}
+	inner := t[2 : len(t)-2]
+	if strings.Contains(inner, "{{") || strings.Contains(inner, "}}") {
+		return "", false
+	}
+	return strings.TrimSpace(inner), true
+}
+
+func checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return err
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return errors.New("must be an http or https URL")
+	}
+	if u.Host == "" {
+		return errors.New("has no host")
+	}
+	return nil
+}
+
+// targets are the steps a step may go to next, with the field naming each.
+func (w *Workflow) targets(i int) []edge {
+	s := w.steps[i]
+	var out []edge
+	next := func() string {
+		if s.Next != "" {
+			return s.Next
+		}
+		if i+1 < len(w.steps) {
+			return w.steps[i+1].ID
+		}
+		return End
+	}
+	switch s.kind {
+	case KindFail:
+	case KindIf:
+		out = append(out, edge{s.If.Then, ".if.then"})
+		if s.If.Else != "" {
+			out = append(out, edge{s.If.Else, ".if.else"})
+		} else {
+			out = append(out, edge{next(), ".next"})
+		}
+	case KindSwitch:
+		keys := make([]string, 0, len(s.Switch.Cases))
+		for k := range s.Switch.Cases {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			out = append(out, edge{s.Switch.Cases[k], ".switch.cases." + k})
+		}
+		if s.Switch.Default != "" {
+			out = append(out, edge{s.Switch.Default, ".switch.default"})
+		} else {
+			out = append(out, edge{next(), ".next"})
+		}
+	default:
+		out = append(out, edge{next(), ".next"})
+	}
+	if s.OnError != "" && s.OnError != "fail" && s.OnError != "continue" {
+		out = append(out, edge{s.OnError, ".on_error"})
+	}
+	if s.kind == KindWaitFor && s.WaitFor.OnTimeout != "" {
+		out = append(out, edge{s.WaitFor.OnTimeout, ".wait_for.on_timeout"})
+	}
+	return out
+}
+
+type edge struct {
+	to, field string
+}
+
+// checkGraph rejects unknown targets, unreachable steps and cycles that
+// never wait (a loop of steps with no delay or wait_for would spin).
+func (w *Workflow) checkGraph() error {
+	var errs []error
+	adj := make([][]int, len(w.steps))
+	for i, s := range w.steps {
+		for _, e := range w.targets(i) {
+			if e.to == End {
+				continue
+			}
+			j, ok := w.index[e.to]
+			if !ok {
+				field := e.field
+				if field == ".next" && s.Next == "" {
+					continue
+				}
+				errs = append(errs, errAt(s.path+field, "no step %q", e.to))
+				continue
+			}
+			adj[i] = append(adj[i], j)
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	seen := make([]bool, len(w.steps))
+	stack := []int{0}
+	seen[0] = true
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, j := range adj[i] {
+			if !seen[j] {
+				seen[j] = true
+				stack = append(stack, j)
+			}
+		}
+	}
+	for i, ok := range seen {
+		if !ok {
+			errs = append(errs, errAt(w.steps[i].path, "step %q is unreachable: no step goes to it", w.steps[i].ID))
+		}
+	}
+	for _, scc := range components(adj) {
+		if len(scc) == 1 && !slices.Contains(adj[scc[0]], scc[0]) {
+			continue
+		}
+		waits := false
+		for _, i := range scc {
+			if k := w.steps[i].kind; k == KindDelay || k == KindWaitFor {
+				waits = true
+			}
+		}
+		if !waits {
+			slices.Sort(scc)
+			ids := make([]string, len(scc))
+			for k, i := range scc {
+				ids[k] = w.steps[i].ID
+			}
+			errs = append(errs, errAt(w.steps[scc[0]].path, "steps %s form a loop without a delay or wait_for", strings.Join(ids, " → ")))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// components returns the strongly connected components of a graph
+// (Tarjan).
+func components(adj [][]int) [][]int {
+	n := len(adj)
+	index := make([]int, n)
+	low := make([]int, n)
+	on := make([]bool, n)
+	for i := range index {
+		index[i] = -1
+	}
+	var (
+		stack []int
+		out   [][]int
+		next  int
+		visit func(v int)
+	)
+	visit = func(v int) {
+		index[v], low[v] = next, next
+		next++
+		stack = append(stack, v)
+		on[v] = true
+		for _, w := range adj[v] {
+			if index[w] < 0 {
+				visit(w)
+				low[v] = min(low[v], low[w])
+			} else if on[w] {
+				low[v] = min(low[v], index[w])
+			}
+		}
+		if low[v] == index[v] {
+			var c []int
+			for {
+				w := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				on[w] = false
+				c = append(c, w)
+				if w == v {
+					break
+				}
+			}
+			out = append(out, c)
+		}
+	}
+	for v := range n {
+		if index[v] < 0 {
+			visit(v)
+		}
+	}
+	return out
+}
+
+// Step returns a step by id.
+func (w *Workflow) step(id string) (*step, int, bool) {
+	i, ok := w.index[id]
+	if !ok {
+		return nil, 0, false
+	}
+	return w.steps[i], i, true
+}
+
+// after is the step that follows step i when it succeeds: its Next, the
+// next in the list, or End.
+func (w *Workflow) after(i int) string {
+	if s := w.steps[i]; s.Next != "" {
+		return s.Next
+	}
+	if i+1 < len(w.steps) {
+		return w.steps[i+1].ID
+	}
+	return End
+}
+
+// HasWaits reports whether a step waits for events.
+func (w *Workflow) HasWaits() bool {
+	for _, s := range w.steps {
+		if s.kind == KindWaitFor {
+			return true
+		}
+	}
+	return false
+}
+
+// Triggered reports whether e starts a run.
+func (w *Workflow) Triggered(env expr.Env, typ string) (bool, error) {
+	if !event.MatchAny(w.On.Events, typ) {
+		return false, nil
+	}
+	if w.trigger == nil {
+		return true, nil
+	}
+	return w.trigger.Match(env)
+}

@@ -1,0 +1,108 @@
+package workflow_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/goccy/go-yaml"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/config"
+	"github.com/hookline/hookline/internal/workflow"
+)
+
+const valid = `name: order-fulfilment
+on: { events: ["order.created"], if: "data.total > 0" }
+steps:
+  - id: reserve
+    http: { method: POST, url: "https://inventory.example/reserve", body: "{{ toJSON(event.data.items) }}" }
+    retry: { attempts: 5, backoff: exponential, initial: 2s }
+  - id: charge
+    http: { method: POST, url: "https://pay.example/charges", headers: { Idempotency-Key: "{{ run.id }}-charge" } }
+    on_error: refund
+  - id: confirm
+    emit: { type: order.confirmed, data: { order: "{{ event.data.id }}" } }
+    next: end
+  - id: refund
+    fail: { message: "charge failed: {{ steps.charge.error }}" }
+`
+
+func decode(t *testing.T, src string) client.WorkflowSpec {
+	t.Helper()
+	var in client.WorkflowSpec
+	require.NoError(t, yaml.UnmarshalWithOptions([]byte(src), &in, yaml.Strict(), yaml.UseJSONUnmarshaler()))
+	return in
+}
+
+func TestCompileValid(t *testing.T) {
+	w, err := workflow.Compile(decode(t, valid))
+	require.NoError(t, err)
+	require.Equal(t, []string{"order.created"}, w.On.Events, `"on" is a key, not YAML 1.1's true`)
+}
+
+// TestValidationErrors: mistakes are rejected before anything runs, each
+// with the line of the file it is on and the reason.
+func TestValidationErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, edit, field string
+		line              int
+		msg               string
+	}{
+		{"unknown kind", "  - id: x\n    shell: { cmd: ls }\n", "", 0, "unknown field"},
+		{"no kind", "  - id: x\n    timeout: 5s\n", "steps[4]", 15, `step "x" has no kind`},
+		{"two kinds", "  - id: x\n    fail: { message: a }\n    set: { a: \"1\" }\n", "steps[4]", 15, "has 2 kinds"},
+		{"bad expression", "  - id: x\n    set: { total: \"data.price *\" }\n", "steps[4].set.total", 16, "invalid expression"},
+		{"bad template", "  - id: x\n    fail: { message: \"{{ steps.\" }\n", "steps[4].fail.message", 16, "no closing }}"},
+		{"duplicate id", "  - id: charge\n    fail: { message: a }\n", "steps[4].id", 15, `step id "charge" is already used by steps[1]`},
+		{"unknown target", "  - id: x\n    fail: { message: a }\n    on_error: nowhere\n", "steps[4].on_error", 18, `no step "nowhere"`},
+		{"unreachable", "  - id: x\n    fail: { message: a }\n", "steps[4]", 15, `step "x" is unreachable`},
+		{"cycle without wait", "  - id: a\n    set: { n: \"1\" }\n  - id: b\n    if: { condition: \"true\", then: a }\n", "steps[4]", 16, "steps a → b form a loop without a delay or wait_for"},
+		{"bad retry", "  - id: x\n    http: { url: \"https://x.example\" }\n    retry: { attempts: 0 }\n", "steps[4].retry.attempts", 17, "must be 1 to 100"},
+		{"bad url", "  - id: x\n    http: { url: \"ftp://x.example\" }\n", "steps[4].http.url", 16, "http or https"},
+		{"bad wait", "  - id: x\n    wait_for: { event: \"a b\" }\n", "steps[4].wait_for.event", 16, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := valid + tc.edit
+			if strings.Contains(tc.name, "unreachable") || strings.Contains(tc.name, "cycle") || strings.Contains(tc.name, "target") {
+				// Reach the new steps from refund.
+				first := strings.TrimPrefix(strings.SplitN(tc.edit, "\n", 2)[0], "  - id: ")
+				if tc.name != "unreachable" {
+					src = strings.Replace(src, `fail: { message: "charge failed: {{ steps.charge.error }}" }`, `set: { why: "1" }`+"\n    next: "+first, 1)
+				}
+			}
+			var in client.WorkflowSpec
+			err := yaml.UnmarshalWithOptions([]byte(src), &in, yaml.Strict(), yaml.UseJSONUnmarshaler())
+			if tc.field == "" {
+				require.ErrorContains(t, err, tc.msg)
+				return
+			}
+			require.NoError(t, err)
+			_, err = workflow.Compile(in)
+			require.Error(t, err)
+			errs := workflow.Errors(err)
+			require.NotEmpty(t, errs, "%v", err)
+			require.Equal(t, tc.field, errs[0].Path, err.Error())
+			require.ErrorContains(t, errs[0], tc.msg)
+			line, ok := config.LocateField([]byte(src), errs[0].Path)
+			require.True(t, ok)
+			require.Equal(t, tc.line, line, "line of %s", errs[0].Path)
+		})
+	}
+}
+
+func TestLoopWithWaitIsFine(t *testing.T) {
+	src := `name: poll
+on: { events: ["job.started"] }
+steps:
+  - id: check
+    http: { url: "https://jobs.example/status" }
+  - id: done
+    if: { condition: "steps.check.output.body.done == true", then: end, else: later }
+  - id: later
+    delay: { for: 1m }
+    next: check
+`
+	_, err := workflow.Compile(decode(t, src))
+	require.NoError(t, err)
+}

@@ -1,0 +1,69 @@
+package workflow
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/hookline/hookline/internal/event"
+)
+
+// state is a run's committed progress (store.Run.State).
+type state struct {
+	// Event is the event that started the run, kept with the run so the
+	// run does not depend on the event's retention.
+	Event eventSnap `json:"event"`
+	Vars  map[string]any `json:"vars"`
+	// Steps holds each executed step's result, by id.
+	Steps map[string]stepResult `json:"steps"`
+	// Current is the step to run next; empty when the run is over.
+	Current string `json:"current,omitempty"`
+	// Attempt counts the failed attempts of Current so far.
+	Attempt int `json:"attempt,omitempty"`
+	// Seq is the run log entry of Current.
+	Seq int `json:"seq"`
+	// Next is the id of the task that continues the run; any other task
+	// for the run is stale.
+	Next string `json:"next,omitempty"`
+	// Wait describes a delay or wait_for in progress.
+	Wait *wait `json:"wait,omitempty"`
+	// Failed is the step the run failed at, for retry.
+	Failed string `json:"failed,omitempty"`
+}
+
+type eventSnap struct {
+	ID         string          `json:"id"`
+	Type       string          `json:"type"`
+	Source     string          `json:"source,omitempty"`
+	Data       json.RawMessage `json:"data"`
+	OccurredAt time.Time       `json:"occurred_at"`
+}
+
+type stepResult struct {
+	Status string `json:"status"`
+	Output any    `json:"output,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+type wait struct {
+	Step  string    `json:"step"`
+	Kind  string    `json:"kind"` // delay, wait_for
+	Until time.Time `json:"until"`
+}
+
+func snapOf(e *event.Event) eventSnap {
+	data := e.Data
+	if len(data) == 0 {
+		data = json.RawMessage("null")
+	}
+	return eventSnap{ID: e.ID, Type: e.Type, Source: e.Source, Data: data, OccurredAt: e.OccurredAt}
+}
+
+// value is the event as expressions see it.
+func (e eventSnap) value() map[string]any {
+	var data any
+	_ = json.Unmarshal(e.Data, &data)
+	return map[string]any{
+		"id": e.ID, "type": e.Type, "source": e.Source, "data": data,
+		"occurred_at": e.OccurredAt.UTC().Format(time.RFC3339Nano),
+	}
+}
