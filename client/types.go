@@ -374,6 +374,7 @@ type Declaration struct {
 	Sources       []SourceCreate     `json:"sources,omitempty"`
 	Subscriptions []SubscriptionDecl `json:"subscriptions,omitempty"`
 	Collections   []CollectionSpec   `json:"collections,omitempty"`
+	Workflows     []WorkflowSpec     `json:"workflows,omitempty"`
 }
 
 // EndpointDecl declares an endpoint by name. Secret, when set, is its

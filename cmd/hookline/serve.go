@@ -71,6 +71,7 @@ needing a restart.`,
 				"data-dir":               func() { cfg.DataDir = flags.DataDir },
 				"allow-private-networks": func() { cfg.AllowPrivateNetworks = flags.AllowPrivateNetworks },
 				"allow-network":          func() { cfg.AllowNetworks = flags.AllowNetworks },
+				"workflow-env":           func() { cfg.WorkflowEnv = flags.WorkflowEnv },
 				"log-level":              func() { cfg.LogLevel = flags.LogLevel },
 				"log-format":             func() { cfg.LogFormat = flags.LogFormat },
 			} {
@@ -110,6 +111,7 @@ needing a restart.`,
 	f.StringVar(&flags.NodeID, "node-id", "", "this node's name in a PostgreSQL cluster; default hostname-pid (env "+config.EnvNodeID+")")
 	f.BoolVar(&flags.AllowPrivateNetworks, "allow-private-networks", false,
 		"allow deliveries to loopback/private/link-local addresses (env "+config.EnvAllowPrivateNetworks+")")
+	f.StringSliceVar(&flags.WorkflowEnv, "workflow-env", nil, "environment variable workflow expressions may read as env.NAME; repeatable (env "+config.EnvWorkflowEnv+")")
 	f.StringSliceVar(&flags.AllowNetworks, "allow-network", nil, "CIDR that deliveries may reach although private; repeatable (env "+config.EnvAllowNetworks+")")
 	f.StringVar(&flags.LogLevel, "log-level", d.LogLevel, "debug, info, warn or error (env "+config.EnvLogLevel+")")
 	f.StringVar(&flags.LogFormat, "log-format", d.LogFormat, "text or json (env "+config.EnvLogFormat+")")

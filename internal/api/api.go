@@ -20,6 +20,7 @@ import (
 	"github.com/hookline/hookline/internal/feed"
 	"github.com/hookline/hookline/internal/netguard"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/internal/workflow"
 )
 
 // DefaultMaxBody is the default request body limit (1 MiB).
@@ -40,6 +41,8 @@ type Config struct {
 	Feed *feed.Hub
 	// Collections applies records written through the API.
 	Collections *collection.Service
+	// Workflows retries and cancels runs.
+	Workflows *workflow.Runner
 	// SourceChanged is called with a source's name after it changes.
 	SourceChanged func(name string)
 	// Guard checks endpoint URLs when they are saved.
@@ -147,6 +150,17 @@ func (s *Server) Handler() http.Handler {
 	handle("POST /v1/collections/{name}/records", s.writeRecords)
 	handle("GET /v1/collections/{name}/records/{key...}", s.getRecord)
 	handle("GET /v1/collections/{name}/changes", s.listChanges)
+
+	handle("POST /v1/workflows", s.saveWorkflow)
+	handle("GET /v1/workflows", s.listWorkflows)
+	handle("GET /v1/workflows/{name}", s.getWorkflow)
+	handle("PATCH /v1/workflows/{name}", s.patchWorkflow)
+	handle("DELETE /v1/workflows/{name}", s.deleteWorkflow)
+	handle("GET /v1/workflows/{name}/runs", s.listRuns)
+	handle("GET /v1/runs", s.listRuns)
+	handle("GET /v1/runs/{id}", s.getRun)
+	handle("POST /v1/runs/{id}/retry", s.retryRun)
+	handle("POST /v1/runs/{id}/cancel", s.cancelRun)
 
 	handle("GET /v1/deliveries", s.listDeliveries)
 	handle("GET /v1/deliveries/{id}", s.getDelivery)

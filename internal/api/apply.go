@@ -17,6 +17,7 @@ import (
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/signature"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/internal/workflow"
 )
 
 // Change actions.
@@ -176,6 +177,18 @@ func (s *Server) plan(ctx context.Context, tenantID string, d client.Declaration
 			return nil, declErr(res, decl.Name, err)
 		}
 		collections[decl.Name] = spec
+		steps = append(steps, step)
+	}
+
+	for i, decl := range d.Workflows {
+		res := fmt.Sprintf("workflows[%d]", i)
+		if err := unique("workflow", res, decl.Name); err != nil {
+			return nil, err
+		}
+		step, err := s.planWorkflow(ctx, tenantID, decl)
+		if err != nil {
+			return nil, declErr(res, decl.Name, err)
+		}
 		steps = append(steps, step)
 	}
 
@@ -464,4 +477,35 @@ func (s *Server) planCollection(ctx context.Context, tenantID string, decl clien
 		step.write = func(ctx context.Context) error { return s.store.UpdateCollection(ctx, want) }
 	}
 	return step, spec, nil
+}
+
+// planWorkflow saves a declared workflow as a new version when it differs
+// from the latest.
+func (s *Server) planWorkflow(ctx context.Context, tenantID string, decl client.WorkflowSpec) (applyStep, error) {
+	step := applyStep{change: client.Change{Kind: "workflow", Name: decl.Name}}
+	if _, err := workflow.Compile(decl); err != nil {
+		return step, workflowInvalid(err, nil)
+	}
+	spec, err := json.Marshal(decl)
+	if err != nil {
+		return step, err
+	}
+	enabled := decl.Enabled == nil || *decl.Enabled
+	cur, err := s.store.GetWorkflow(ctx, tenantID, decl.Name, 0)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		step.change.Action = actionCreated
+	case err != nil:
+		return step, err
+	case jsonEqual(cur.Spec, spec) && cur.Enabled == enabled:
+		step.change.Action = actionUnchanged
+		return step, nil
+	default:
+		step.change.Action = actionUpdated
+	}
+	step.write = func(ctx context.Context) error {
+		_, err := s.storeWorkflow(ctx, tenantID, decl)
+		return err
+	}
+	return step, nil
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,6 +29,7 @@ import (
 	"github.com/hookline/hookline/internal/ingest"
 	"github.com/hookline/hookline/internal/netguard"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/internal/workflow"
 )
 
 // Version is the Hookline version, sent as User-Agent Hookline/<Version>.
@@ -150,11 +152,28 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 			colls.Close()
 		}
 	}()
+	env := map[string]string{}
+	for _, name := range cfg.WorkflowEnv {
+		if v, ok := os.LookupEnv(name); ok {
+			env[name] = v
+		}
+	}
+	runner := workflow.New(workflow.Config{
+		Store: st, Client: netguard.NewClient(guard), Clock: opts.Clock, Logger: log, UserAgent: "Hookline/" + Version,
+		Collections: colls, Env: env,
+		// eng is set below, before anything runs.
+		Publish: func(ctx context.Context, evs []event.Event) error {
+			_, err := eng.PublishDedup(ctx, evs, changedDedup)
+			return err
+		},
+		Schedule: func(ctx context.Context, ts []store.Task) { eng.Schedule(ctx, ts) },
+	})
 	eng, err = engine.New(engine.Config{
-		Store: st, Routers: []engine.Router{router}, OnPublished: hub.Publish,
+		Store: st, Routers: []engine.Router{router, runner}, OnPublished: hub.Publish,
 		Executors: map[string]engine.Executor{
 			delivery.Kind: exec, delivery.KindForward: delivery.NewForwarder(exec),
 			collection.Kind: colls.Executor(),
+			workflow.Kind:   runner,
 		},
 		Clock: opts.Clock, Logger: log, Metrics: engine.NewMetrics(reg), Rand: opts.Rand,
 		Workers: cfg.Workers, MaxInFlight: cfg.MaxInFlight, ExclusiveStore: coord == nil, Retention: cfg.Retention,
@@ -168,8 +187,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	receiver := ingest.NewReceiver(ingest.ReceiverConfig{Store: st, Engine: eng, Clock: opts.Clock, Logger: log, Registerer: reg})
 	watch := newWatchers(st, eng, opts.Clock, log)
 	apiSrv := api.New(api.Config{
-		Store: st, Engine: eng, SourceChanged: func(name string) { receiver.Invalidate(name); watch.changed() }, Feed: hub, Collections: colls,
-		Invalidate: func(tenantID string) { router.Invalidate(tenantID); exec.Invalidate(tenantID) },
+		Store: st, Engine: eng, SourceChanged: func(name string) { receiver.Invalidate(name); watch.changed() }, Feed: hub, Collections: colls, Workflows: runner,
+		Invalidate: func(tenantID string) { router.Invalidate(tenantID); exec.Invalidate(tenantID); runner.Invalidate(tenantID) },
 		Guard:      guard, Clock: opts.Clock, Logger: log, MaxBody: cfg.MaxBodyBytes,
 	})
 	a := &App{cfg: cfg, log: log, store: st, engine: eng, api: apiSrv, lock: lock, colls: colls, watch: watch}

@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"os"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -42,6 +43,9 @@ type Config struct {
 	// AllowNetworks lists CIDRs that deliveries may reach even though they
 	// are private.
 	AllowNetworks []string `yaml:"allow_networks"`
+	// WorkflowEnv names the environment variables workflow expressions may
+	// read as env.NAME (secrets such as API tokens); no others are visible.
+	WorkflowEnv []string `yaml:"workflow_env"`
 	// APIKey, when set, is registered as an admin key of the default tenant.
 	APIKey string `yaml:"api_key"`
 	// EncryptionKey (32 bytes, hex or base64) encrypts secrets at rest;
@@ -126,12 +130,15 @@ func Parse(path string, data []byte, lookup func(string) (string, bool)) (Config
 	return cfg, nil
 }
 
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
 // Env variable names, one per key.
 const (
 	EnvAddr                 = "HOOKLINE_ADDR"
 	EnvDataDir              = "HOOKLINE_DATA_DIR"
 	EnvAllowPrivateNetworks = "HOOKLINE_ALLOW_PRIVATE_NETWORKS"
 	EnvAllowNetworks        = "HOOKLINE_ALLOW_NETWORKS"
+	EnvWorkflowEnv          = "HOOKLINE_WORKFLOW_ENV"
 	EnvAPIKey               = "HOOKLINE_API_KEY"
 	EnvEncryptionKey        = "HOOKLINE_ENCRYPTION_KEY"
 	EnvMaxBodyBytes         = "HOOKLINE_MAX_BODY_BYTES"
@@ -178,6 +185,10 @@ func (c *Config) applyEnv(lookup func(string) (string, bool)) error {
 	parse(EnvAllowPrivateNetworks, func(v string) (err error) { c.AllowPrivateNetworks, err = strconv.ParseBool(v); return })
 	parse(EnvAllowNetworks, func(v string) error {
 		c.AllowNetworks = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })
+		return nil
+	})
+	parse(EnvWorkflowEnv, func(v string) error {
+		c.WorkflowEnv = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })
 		return nil
 	})
 	parse(EnvMaxBodyBytes, func(v string) (err error) { c.MaxBodyBytes, err = strconv.ParseInt(v, 10, 64); return })
@@ -232,6 +243,11 @@ func (c Config) Validate() error {
 			if _, err := netip.ParseAddr(n); err != nil {
 				bad("allow_networks", "%q is not a CIDR or IP address", n)
 			}
+		}
+	}
+	for _, n := range c.WorkflowEnv {
+		if !envName.MatchString(n) {
+			bad("workflow_env", "%q is not an environment variable name", n)
 		}
 	}
 	if c.MaxBodyBytes < 1024 || c.MaxBodyBytes > 64<<20 {

@@ -421,6 +421,21 @@ func (e *Engine) Retry(ctx context.Context, tenantID string, ids []string) ([]st
 	return ts, nil
 }
 
+// Schedule tells the engine about tasks an executor wrote to the store
+// itself (unleased, with their own NextAt), such as a workflow's next
+// step: due ones are claimed at once, later ones when they come due. On a
+// cluster, the other nodes are told too.
+func (e *Engine) Schedule(ctx context.Context, ts []store.Task) {
+	now := e.clock.Now()
+	for _, t := range ts {
+		if t.NextAt.After(now) {
+			e.pokeAt(t.NextAt)
+		}
+	}
+	e.pokePoller()
+	e.announce(ctx)
+}
+
 // announce tells the other nodes there is new work for them.
 func (e *Engine) announce(ctx context.Context) {
 	if e.cluster == nil {

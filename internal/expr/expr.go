@@ -43,7 +43,7 @@ func CompileFilter(src string) (*Filter, error) {
 	if len(src) > MaxLength {
 		return nil, fmt.Errorf("expression is longer than %d bytes", MaxLength)
 	}
-	prog, err := expr.Compile(src, expr.Env(filterEnv), expr.AsBool(), expr.MaxNodes(MaxNodes))
+	prog, err := expr.Compile(src, append(options(), expr.Env(filterEnv), expr.AsBool())...)
 	if err != nil {
 		return nil, fmt.Errorf("invalid expression: %w", err)
 	}
@@ -105,7 +105,7 @@ func Compile(src string, vars ...string) (*Program, error) {
 	for _, v := range vars {
 		env[v] = map[string]any{}
 	}
-	prog, err := expr.Compile(src, expr.Env(env), expr.MaxNodes(MaxNodes))
+	prog, err := expr.Compile(src, append(options(), expr.Env(env))...)
 	if err != nil {
 		return nil, fmt.Errorf("invalid expression: %w", err)
 	}
@@ -123,4 +123,21 @@ func (p *Program) Eval(vars map[string]any) (any, error) {
 		return nil, fmt.Errorf("evaluate expression: %w", err)
 	}
 	return out, nil
+}
+
+// options are the compile options of every expression: the node limit,
+// and helpers that replace or add to the language's built-ins.
+func options() []expr.Option {
+	return []expr.Option{
+		expr.MaxNodes(MaxNodes),
+		// toJSON is compact, as bodies and headers want it (the
+		// built-in indents).
+		expr.Function("toJSON", func(params ...any) (any, error) {
+			b, err := json.Marshal(params[0])
+			if err != nil {
+				return nil, err
+			}
+			return string(b), nil
+		}, new(func(any) string)),
+	}
 }

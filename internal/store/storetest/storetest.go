@@ -44,6 +44,10 @@ func Run(t *testing.T, open Open) {
 		t.Parallel()
 		runCollections(t, open)
 	})
+	t.Run("Workflows", func(t *testing.T) {
+		t.Parallel()
+		runWorkflows(t, open)
+	})
 }
 
 var base = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)

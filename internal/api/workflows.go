@@ -1,0 +1,288 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+
+	"github.com/goccy/go-yaml"
+
+	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/config"
+	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/internal/workflow"
+)
+
+// decodeWorkflow reads a workflow spec as JSON or, with a YAML content
+// type, as YAML (whose mistakes are reported with their line).
+func decodeWorkflow(r *http.Request) (client.WorkflowSpec, []byte, error) {
+	var in client.WorkflowSpec
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch mt {
+	case "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml":
+		raw, err := io.ReadAll(r.Body)
+		if err != nil {
+			return in, nil, jsonError(err)
+		}
+		if err := yaml.UnmarshalWithOptions(raw, &in, yaml.Strict(), yaml.UseJSONUnmarshaler()); err != nil {
+			return in, raw, errorf(http.StatusBadRequest, codeBadRequest, "YAML: %s", yaml.FormatError(err, false, false))
+		}
+		return in, raw, nil
+	}
+	return in, nil, decode(r, &in)
+}
+
+// workflowInvalid turns Compile's errors into one 422 listing each with
+// its field (and line, for a YAML body).
+func workflowInvalid(err error, raw []byte) error {
+	list := workflow.Errors(err)
+	if len(list) == 0 {
+		return err
+	}
+	details := make([]map[string]any, len(list))
+	for i, e := range list {
+		d := map[string]any{"field": e.Path, "message": e.Err.Error()}
+		if raw != nil {
+			if line, ok := config.LocateField(raw, e.Path); ok {
+				d["line"] = line
+			}
+		}
+		details[i] = d
+	}
+	out := invalid(list[0].Path, "%v", list[0].Err)
+	if len(list) > 1 {
+		out.message = fmt.Sprintf("%s (and %d more)", out.message, len(list)-1)
+	}
+	out.details["errors"] = details
+	if l, ok := details[0]["line"]; ok {
+		out.details["line"] = l
+	}
+	return out
+}
+
+// saveWorkflow stores a spec as a new version unless it equals the latest.
+func (s *Server) saveWorkflow(w http.ResponseWriter, r *http.Request, a *auth) error {
+	in, raw, err := decodeWorkflow(r)
+	if err != nil {
+		return err
+	}
+	if _, err := workflow.Compile(in); err != nil {
+		return workflowInvalid(err, raw)
+	}
+	out, err := s.storeWorkflow(r.Context(), a.tenantID, in)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if out.Action == actionCreated {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, out)
+	return nil
+}
+
+// storeWorkflow writes a checked spec as the next version when it differs
+// from the latest.
+func (s *Server) storeWorkflow(ctx context.Context, tenantID string, in client.WorkflowSpec) (client.WorkflowSaved, error) {
+	spec, err := json.Marshal(in)
+	if err != nil {
+		return client.WorkflowSaved{}, err
+	}
+	enabled := in.Enabled == nil || *in.Enabled
+	cur, err := s.store.GetWorkflow(ctx, tenantID, in.Name, 0)
+	action := actionCreated
+	version := 1
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return client.WorkflowSaved{}, err
+	case jsonEqual(cur.Spec, spec):
+		if cur.Enabled != enabled {
+			if err := s.store.SetWorkflowEnabled(ctx, tenantID, in.Name, enabled); err != nil {
+				return client.WorkflowSaved{}, err
+			}
+			cur.Enabled = enabled
+			s.cfg.Invalidate(tenantID)
+			return client.WorkflowSaved{Workflow: workflowOut(cur), Action: actionUpdated}, nil
+		}
+		return client.WorkflowSaved{Workflow: workflowOut(cur), Action: actionUnchanged}, nil
+	default:
+		action, version = actionUpdated, cur.Version+1
+	}
+	sw := store.Workflow{TenantID: tenantID, Name: in.Name, Version: version, Spec: spec, Enabled: enabled, CreatedAt: s.now()}
+	if err := s.store.CreateWorkflow(ctx, sw); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return client.WorkflowSaved{}, errorf(http.StatusConflict, codeConflict, "workflow %s was saved concurrently; try again", in.Name)
+		}
+		return client.WorkflowSaved{}, err
+	}
+	if version > 1 && cur.Enabled != enabled {
+		if err := s.store.SetWorkflowEnabled(ctx, tenantID, in.Name, enabled); err != nil {
+			return client.WorkflowSaved{}, err
+		}
+	}
+	s.cfg.Invalidate(tenantID)
+	return client.WorkflowSaved{Workflow: workflowOut(sw), Action: action}, nil
+}
+
+func workflowOut(sw store.Workflow) client.Workflow {
+	var spec client.WorkflowSpec
+	_ = json.Unmarshal(sw.Spec, &spec)
+	spec.Enabled = nil
+	return client.Workflow{WorkflowSpec: spec, Version: sw.Version, Enabled: sw.Enabled, CreatedAt: sw.CreatedAt}
+}
+
+func (s *Server) listWorkflows(w http.ResponseWriter, r *http.Request, a *auth) error {
+	list, err := s.store.ListWorkflows(r.Context(), a.tenantID)
+	if err != nil {
+		return err
+	}
+	out := make([]client.Workflow, len(list))
+	for i, sw := range list {
+		out[i] = workflowOut(sw)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": out})
+	return nil
+}
+
+func (s *Server) getWorkflow(w http.ResponseWriter, r *http.Request, a *auth) error {
+	version := 0
+	if v := r.URL.Query().Get("version"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return errorf(http.StatusBadRequest, codeBadRequest, "version must be a positive integer")
+		}
+		version = n
+	}
+	sw, err := s.store.GetWorkflow(r.Context(), a.tenantID, r.PathValue("name"), version)
+	if err != nil {
+		return err
+	}
+	versions, err := s.store.ListWorkflowVersions(r.Context(), a.tenantID, sw.Name)
+	if err != nil {
+		return err
+	}
+	nums := make([]int, len(versions))
+	for i, v := range versions {
+		nums[i] = v.Version
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"workflow": workflowOut(sw), "versions": nums})
+	return nil
+}
+
+// patchWorkflow enables or disables a workflow: {"enabled": false}.
+func (s *Server) patchWorkflow(w http.ResponseWriter, r *http.Request, a *auth) error {
+	var in struct {
+		Enabled *bool `json:"enabled"`
+	}
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if in.Enabled == nil {
+		return invalid("enabled", "is required: true or false")
+	}
+	name := r.PathValue("name")
+	if err := s.store.SetWorkflowEnabled(r.Context(), a.tenantID, name, *in.Enabled); err != nil {
+		return err
+	}
+	s.cfg.Invalidate(a.tenantID)
+	sw, err := s.store.GetWorkflow(r.Context(), a.tenantID, name, 0)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, workflowOut(sw))
+	return nil
+}
+
+func (s *Server) deleteWorkflow(w http.ResponseWriter, r *http.Request, a *auth) error {
+	if err := s.store.DeleteWorkflow(r.Context(), a.tenantID, r.PathValue("name")); err != nil {
+		return err
+	}
+	s.cfg.Invalidate(a.tenantID)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+var runStatuses = map[string]bool{store.RunRunning: true, store.RunWaiting: true, store.RunSucceeded: true, store.RunFailed: true, store.RunCancelled: true}
+
+func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, a *auth) error {
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	q := store.RunQuery{Page: p, Workflow: r.PathValue("name"), Status: r.URL.Query().Get("status")}
+	if q.Workflow == "" {
+		q.Workflow = r.URL.Query().Get("workflow")
+	}
+	if q.Status != "" && !runStatuses[q.Status] {
+		return errorf(http.StatusBadRequest, codeBadRequest, "status must be running, waiting, succeeded, failed or cancelled")
+	}
+	runs, err := s.store.ListRuns(r.Context(), a.tenantID, q)
+	if err != nil {
+		return err
+	}
+	out := make([]client.Run, len(runs))
+	for i, run := range runs {
+		out[i] = runOut(run)
+	}
+	writeJSON(w, http.StatusOK, pageOf(out, p, func(r client.Run) string { return r.ID }))
+	return nil
+}
+
+func runOut(run store.Run) client.Run {
+	current, vars := workflow.Current(run)
+	return client.Run{
+		ID: run.ID, Workflow: run.Workflow, Version: run.Version, Status: run.Status, EventID: run.EventID,
+		Current: current, Error: run.Error, Vars: vars, Created: run.CreatedAt, Updated: run.UpdatedAt,
+	}
+}
+
+func (s *Server) getRun(w http.ResponseWriter, r *http.Request, a *auth) error {
+	run, err := s.store.GetRun(r.Context(), a.tenantID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	steps, err := s.store.ListRunSteps(r.Context(), a.tenantID, run.ID)
+	if err != nil {
+		return err
+	}
+	out := runOut(run)
+	out.Steps = make([]client.RunStep, len(steps))
+	for i, st := range steps {
+		out.Steps[i] = client.RunStep{
+			Seq: st.Seq, Step: st.StepID, Kind: st.Kind, Status: st.Status, Attempts: st.Attempts,
+			Input: st.Input, Output: st.Output, Error: st.Error, StartedAt: st.StartedAt, DurationMS: st.Duration.Milliseconds(),
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) retryRun(w http.ResponseWriter, r *http.Request, a *auth) error {
+	run, err := s.cfg.Workflows.Retry(r.Context(), a.tenantID, r.PathValue("id"))
+	if errors.Is(err, workflow.ErrNotRetryable) {
+		return errorf(http.StatusConflict, codeConflict, "run %s is %s; only failed runs can be retried", run.ID, run.Status)
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, runOut(run))
+	return nil
+}
+
+func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request, a *auth) error {
+	run, err := s.cfg.Workflows.Cancel(r.Context(), a.tenantID, r.PathValue("id"))
+	if errors.Is(err, workflow.ErrFinished) {
+		return errorf(http.StatusConflict, codeConflict, "run %s already %s", run.ID, run.Status)
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, runOut(run))
+	return nil
+}

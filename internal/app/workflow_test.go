@@ -1,0 +1,336 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/clock"
+)
+
+// service is a real HTTP service that records requests and answers with
+// respond(n) (the nth request, from 1).
+type service struct {
+	*httptest.Server
+	mu      sync.Mutex
+	got     []*http.Request
+	bodies  []string
+	respond func(n int, w http.ResponseWriter, r *http.Request)
+}
+
+func newService(t *testing.T, respond func(n int, w http.ResponseWriter, r *http.Request)) *service {
+	s := &service{respond: respond}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		s.mu.Lock()
+		s.got = append(s.got, r)
+		s.bodies = append(s.bodies, string(b))
+		n := len(s.got)
+		s.mu.Unlock()
+		if s.respond != nil {
+			s.respond(n, w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"ok": true}`)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *service) calls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.got)
+}
+
+func (s *service) header(i int, name string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.got[i].Header.Get(name)
+}
+
+func (b *bundle) saveWorkflow(yaml string) map[string]any {
+	b.t.Helper()
+	status, out := b.do("POST", "/v1/workflows", yaml, "Content-Type", "application/yaml")
+	require.Contains(b.t, []int{http.StatusCreated, http.StatusOK}, status, "%v", out)
+	return out
+}
+
+// run waits until the only run of a workflow reaches status and returns
+// it with its step log.
+func (b *bundle) waitRun(workflow, status string) map[string]any {
+	b.t.Helper()
+	var run map[string]any
+	eventually(b.t, func() bool {
+		_, out := b.do("GET", "/v1/workflows/"+workflow+"/runs", "")
+		data, _ := out["data"].([]any)
+		if len(data) == 0 {
+			return false
+		}
+		id := data[0].(map[string]any)["id"].(string)
+		_, run = b.do("GET", "/v1/runs/"+id, "")
+		return run["status"] == status
+	}, "run of %s never reached %s (last: %v)", workflow, status, run)
+	return run
+}
+
+func stepLog(run map[string]any) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for _, s := range run["steps"].([]any) {
+		st := s.(map[string]any)
+		out[st["step"].(string)] = st
+	}
+	return out
+}
+
+func (b *bundle) eventsOf(typ string) []client.Event {
+	b.t.Helper()
+	page, err := b.client.ListEvents(context.Background(), client.EventListOptions{Type: typ})
+	require.NoError(b.t, err)
+	return page.Data
+}
+
+const orderFlow = `name: order-fulfilment
+on: { events: ["order.created"], if: "data.total > 0" }
+error_workflow: order-alert
+steps:
+  - id: reserve
+    http: { method: POST, url: "%[1]s/reserve", body: "{{ toJSON(event.data.items) }}" }
+    retry: { attempts: 5, backoff: fixed, initial: 1ms }
+  - id: charge
+    http:
+      method: POST
+      url: "%[2]s/charges"
+      headers: { Idempotency-Key: "{{ run.id }}-charge" }
+      body: '{"order": "{{ event.data.id }}", "amount": {{ event.data.total }}}'
+    retry: { attempts: 2, initial: 1ms }
+    on_error: release
+  - id: confirm
+    emit:
+      type: order.confirmed
+      data: { order: "{{ event.data.id }}", reservation: "{{ steps.reserve.output.body.reservation }}", total: "{{ event.data.total }}" }
+    next: end
+  - id: release
+    http: { method: POST, url: "%[1]s/release", body: '{"reservation": "{{ steps.reserve.output.body.reservation }}"}' }
+  - id: abort
+    fail: { message: "payment failed for order {{ event.data.id }}" }
+`
+
+const alertFlow = `name: order-alert
+on: { events: ["ops.never"] }
+steps:
+  - id: alert
+    emit: { type: ops.alert, data: { run: "{{ event.data.run_id }}", why: "{{ event.data.error }}" } }
+`
+
+func TestWorkflowOrderExample(t *testing.T) {
+	b := setup(t)
+	// Inventory is flaky: it succeeds on the 3rd try.
+	inventory := newService(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/reserve" && n < 3 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"reservation": "res_42"}`)
+	})
+	var payFails atomic.Bool
+	payments := newService(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		if payFails.Load() {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+	})
+	b.saveWorkflow(alertFlow)
+	out := b.saveWorkflow(fmt.Sprintf(orderFlow, inventory.URL, payments.URL))
+	require.Equal(t, 1.0, out["version"])
+
+	b.send("order.created", `{"id": "o1", "total": 0, "items": []}`) // the if: keeps it out
+	b.send("order.created", `{"id": "o2", "total": 42.5, "items": [{"sku": "A", "qty": 2}]}`)
+	run := b.waitRun("order-fulfilment", "succeeded")
+	log := stepLog(run)
+	require.Equal(t, 3.0, log["reserve"]["attempts"], "the flaky service succeeded on the 3rd try")
+	require.Equal(t, "succeeded", log["charge"]["status"])
+	require.NotContains(t, log, "release")
+	require.Equal(t, `[{"qty":2,"sku":"A"}]`, inventory.bodies[0])
+	require.Equal(t, run["id"].(string)+"-charge", payments.header(0, "Idempotency-Key"))
+	confirmed := b.eventsOf("order.confirmed")
+	require.Len(t, confirmed, 1)
+	require.JSONEq(t, `{"order": "o2", "reservation": "res_42", "total": 42.5}`, string(confirmed[0].Data))
+
+	_, runs := b.do("GET", "/v1/workflows/order-fulfilment/runs", "")
+	require.Len(t, runs["data"], 1, "total 0 started no run")
+
+	t.Run("failing service takes the on_error path", func(t *testing.T) {
+		payFails.Store(true)
+		before := inventory.calls()
+		b.send("order.created", `{"id": "o3", "total": 10, "items": []}`)
+		run := b.waitRun("order-fulfilment", "failed")
+		log := stepLog(run)
+		require.Equal(t, "failed", log["charge"]["status"])
+		require.Equal(t, 2.0, log["charge"]["attempts"])
+		require.Equal(t, "succeeded", log["release"]["status"], "the error path ran")
+		require.Contains(t, run["error"], "payment failed for order o3")
+		require.Equal(t, before+2, inventory.calls(), "reserve then release")
+		// The error workflow starts with the failed run as its event.
+		eventually(t, func() bool { return len(b.eventsOf("ops.alert")) == 1 }, "error workflow did not run")
+		require.Contains(t, string(b.eventsOf("ops.alert")[0].Data), run["id"].(string))
+	})
+
+	t.Run("a new version applies to new runs", func(t *testing.T) {
+		out := b.saveWorkflow(strings.Replace(fmt.Sprintf(orderFlow, inventory.URL, payments.URL), "attempts: 5", "attempts: 6", 1))
+		require.Equal(t, 2.0, out["version"])
+		require.Equal(t, "updated", out["action"])
+		out = b.saveWorkflow(strings.Replace(fmt.Sprintf(orderFlow, inventory.URL, payments.URL), "attempts: 5", "attempts: 6", 1))
+		require.Equal(t, "unchanged", out["action"])
+	})
+}
+
+func TestWorkflowRetryAndCancel(t *testing.T) {
+	b := setup(t)
+	var healthy atomic.Bool
+	svc := newService(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		if !healthy.Load() {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		io.WriteString(w, "ok")
+	})
+	b.saveWorkflow(fmt.Sprintf(`name: ping
+on: { events: ["ping"] }
+steps:
+  - id: call
+    http: { url: "%s/ping" }
+  - id: done
+    set: { ok: "true" }
+`, svc.URL))
+	b.send("ping", `{}`)
+	run := b.waitRun("ping", "failed")
+	require.Equal(t, "call", run["current_step"])
+	healthy.Store(true)
+	status, out := b.do("POST", "/v1/runs/"+run["id"].(string)+"/retry", "")
+	require.Equal(t, http.StatusAccepted, status, "%v", out)
+	run = b.waitRun("ping", "succeeded")
+	require.Len(t, run["steps"], 3, "the failed attempt, its retry, and the next step")
+	status, _ = b.do("POST", "/v1/runs/"+run["id"].(string)+"/retry", "")
+	require.Equal(t, http.StatusConflict, status)
+	status, _ = b.do("POST", "/v1/runs/"+run["id"].(string)+"/cancel", "")
+	require.Equal(t, http.StatusConflict, status)
+}
+
+// TestWorkflowCrashMidStep: the engine dies while a step's request is in
+// flight; after restart the run resumes at that step (its request sent
+// again with the same idempotency key) and completes, later steps once.
+func TestWorkflowCrashMidStep(t *testing.T) {
+	b := setup(t)
+	release := make(chan struct{})
+	var first atomic.Bool
+	first.Store(true)
+	charge := newService(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		if first.Swap(false) {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+	})
+	after := newService(t, nil)
+	b.saveWorkflow(fmt.Sprintf(`name: pay
+on: { events: ["order.created"] }
+steps:
+  - id: charge
+    http: { method: POST, url: "%s/charge", headers: { Idempotency-Key: "{{ run.id }}-charge" } }
+    timeout: 30s
+  - id: notify
+    http: { method: POST, url: "%s/notify", body: '{"run": "{{ run.id }}"}' }
+`, charge.URL, after.URL))
+	b.send("order.created", `{"id": "o1"}`)
+	eventually(t, func() bool { return charge.calls() == 1 }, "charge never called")
+	b.restart(true) // crash with the charge in flight
+	close(release)
+	run := b.waitRun("pay", "succeeded")
+	require.Equal(t, 2, charge.calls(), "the interrupted step ran again")
+	require.Equal(t, charge.header(0, "Idempotency-Key"), charge.header(1, "Idempotency-Key"))
+	require.Equal(t, run["id"].(string)+"-charge", charge.header(1, "Idempotency-Key"))
+	require.Equal(t, 1, after.calls(), "later steps run once")
+}
+
+// TestWorkflowDelayAndWait: a delay and a wait_for survive restarts with
+// an injected clock; the wait takes the matching event, or times out.
+func TestWorkflowDelayAndWait(t *testing.T) {
+	clk := clock.NewManual(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	b := setup(t, withClock(clk))
+	b.saveWorkflow(`name: pay-later
+on: { events: ["order.created"] }
+steps:
+  - id: pause
+    delay: { for: 1h }
+  - id: paid
+    wait_for: { event: payment.received, match: "event.data.order == trigger.data.id", timeout: 2h, on_timeout: expired }
+  - id: done
+    emit: { type: order.paid, data: { order: "{{ event.data.id }}", amount: "{{ steps.paid.output.data.amount }}" } }
+    next: end
+  - id: expired
+    emit: { type: order.expired, data: { order: "{{ event.data.id }}" } }
+`)
+	b.send("order.created", `{"id": "o1"}`)
+	run := b.waitRun("pay-later", "waiting")
+	require.Equal(t, "pause", run["current_step"])
+	b.restart(true)
+	clk.Advance(59 * time.Minute)
+	time.Sleep(100 * time.Millisecond)
+	require.Equal(t, "pause", b.waitRun("pay-later", "waiting")["current_step"], "not before the hour")
+	clk.Advance(2 * time.Minute)
+	eventually(t, func() bool { return b.waitRun("pay-later", "waiting")["current_step"] == "paid" }, "delay did not end")
+	b.restart(false)
+	b.send("payment.received", `{"order": "other", "amount": 1}`)
+	time.Sleep(100 * time.Millisecond)
+	require.Equal(t, "paid", b.waitRun("pay-later", "waiting")["current_step"], "an event for another order is ignored")
+	b.send("payment.received", `{"order": "o1", "amount": 99}`)
+	b.waitRun("pay-later", "succeeded")
+	paid := b.eventsOf("order.paid")
+	require.Len(t, paid, 1)
+	require.JSONEq(t, `{"order": "o1", "amount": 99}`, string(paid[0].Data))
+
+	t.Run("timeout", func(t *testing.T) {
+		b.send("order.created", `{"id": "o2"}`)
+		eventually(t, func() bool {
+			_, out := b.do("GET", "/v1/runs?workflow=pay-later&status=waiting", "")
+			return len(out["data"].([]any)) == 1
+		}, "second run not waiting")
+		clk.Advance(61 * time.Minute)
+		time.Sleep(200 * time.Millisecond)
+		b.restart(true)
+		clk.Advance(2*time.Hour + time.Minute)
+		eventually(t, func() bool { return len(b.eventsOf("order.expired")) == 1 }, "wait did not time out")
+		require.JSONEq(t, `{"order": "o2"}`, string(b.eventsOf("order.expired")[0].Data))
+	})
+}
+
+func TestWorkflowValidationAPI(t *testing.T) {
+	b := setup(t)
+	status, out := b.do("POST", "/v1/workflows", "name: bad\non: { events: [x.y] }\nsteps:\n  - id: a\n    http: { url: \"ftp://x\" }\n  - id: b\n    set: { v: \"1 +\" }\n", "Content-Type", "application/yaml")
+	require.Equal(t, http.StatusUnprocessableEntity, status)
+	e := out["error"].(map[string]any)
+	require.Equal(t, 5.0, e["details"].(map[string]any)["line"])
+	require.Len(t, e["details"].(map[string]any)["errors"], 2)
+	body, _ := json.Marshal(map[string]any{"name": "x", "on": map[string]any{"events": []string{"a.b"}}, "steps": []any{map[string]any{"id": "s"}}})
+	status, out = b.do("POST", "/v1/workflows", string(body))
+	require.Equal(t, http.StatusUnprocessableEntity, status, "%v", out)
+	require.Contains(t, out["error"].(map[string]any)["message"], "has no kind")
+}

@@ -1,0 +1,201 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookline/hookline/internal/store"
+)
+
+const workflowCols = `tenant_id, name, version, spec, enabled, created_at`
+
+func scanWorkflow(r pgx.Row) (store.Workflow, error) {
+	var w store.Workflow
+	err := r.Scan(&w.TenantID, &w.Name, &w.Version, &w.Spec, &w.Enabled, &w.CreatedAt)
+	w.CreatedAt = fromTS(w.CreatedAt)
+	return w, err
+}
+
+// CreateWorkflow inserts a workflow version; ErrConflict when the tenant
+// has that version of the name.
+func (s *Store) CreateWorkflow(ctx context.Context, w store.Workflow) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO workflows (`+workflowCols+`) VALUES ($1, $2, $3, $4, $5, $6)`,
+		w.TenantID, w.Name, w.Version, configJSON(w.Spec), w.Enabled, ts(w.CreatedAt))
+	return wrapWrite("create workflow", err)
+}
+
+// GetWorkflow returns one version of a workflow, the highest for version 0.
+func (s *Store) GetWorkflow(ctx context.Context, tenantID, name string, version int) (store.Workflow, error) {
+	w, err := scanWorkflow(s.pool.QueryRow(ctx, `SELECT `+workflowCols+` FROM workflows
+		WHERE tenant_id = $1 AND name = $2 AND ($3 = 0 OR version = $3) ORDER BY version DESC LIMIT 1`, tenantID, name, version))
+	return w, wrapRead("get workflow", err)
+}
+
+// ListWorkflows lists the highest version of each of a tenant's workflows,
+// by name.
+func (s *Store) ListWorkflows(ctx context.Context, tenantID string) ([]store.Workflow, error) {
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT ON (name) `+workflowCols+` FROM workflows WHERE tenant_id = $1
+		ORDER BY name, version DESC`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("list workflows: %w", err)
+	}
+	return collect(rows, scanWorkflow)
+}
+
+// ListWorkflowVersions lists every version of a workflow, newest first.
+func (s *Store) ListWorkflowVersions(ctx context.Context, tenantID, name string) ([]store.Workflow, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+workflowCols+` FROM workflows WHERE tenant_id = $1 AND name = $2 ORDER BY version DESC`,
+		tenantID, name)
+	if err != nil {
+		return nil, fmt.Errorf("list workflow versions: %w", err)
+	}
+	return collect(rows, scanWorkflow)
+}
+
+// SetWorkflowEnabled enables or disables every version of a workflow.
+func (s *Store) SetWorkflowEnabled(ctx context.Context, tenantID, name string, enabled bool) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE workflows SET enabled = $1 WHERE tenant_id = $2 AND name = $3`, enabled, tenantID, name)
+	return affected("set workflow enabled", tag, err)
+}
+
+// DeleteWorkflow deletes every version of a workflow; its runs stay.
+func (s *Store) DeleteWorkflow(ctx context.Context, tenantID, name string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM workflows WHERE tenant_id = $1 AND name = $2`, tenantID, name)
+	return affected("delete workflow", tag, err)
+}
+
+const runCols = `id, tenant_id, workflow, version, status, event_id, state, error, rev, wait_event, created_at, updated_at`
+
+func scanRun(r pgx.Row) (store.Run, error) {
+	var run store.Run
+	err := r.Scan(&run.ID, &run.TenantID, &run.Workflow, &run.Version, &run.Status, &run.EventID, &run.State, &run.Error, &run.Rev,
+		&run.WaitEvent, &run.CreatedAt, &run.UpdatedAt)
+	run.CreatedAt, run.UpdatedAt = fromTS(run.CreatedAt), fromTS(run.UpdatedAt)
+	return run, err
+}
+
+// SaveRun writes a run, its step log entries (one batch) and its new tasks
+// (COPY, as AddTasks) in one transaction. The update is guarded by the
+// revision the caller read; under READ COMMITTED a save that waited on a
+// concurrent one re-checks the revision it committed and matches no row,
+// so of two saves from the same revision one fails with ErrConflict.
+// Steps are stored under the run's id and tenant, whatever they carry.
+func (s *Store) SaveRun(ctx context.Context, sv store.RunSave) error {
+	r := sv.Run
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("save run: begin: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	if sv.Rev == 0 {
+		tag, err := tx.Exec(ctx, `INSERT INTO runs (`+runCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11)
+			ON CONFLICT (id) DO NOTHING`,
+			r.ID, r.TenantID, r.Workflow, r.Version, r.Status, r.EventID, r.State, r.Error, r.WaitEvent, ts(r.CreatedAt), ts(r.UpdatedAt))
+		if err := affected("save run: insert", tag, err); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return store.ErrConflict
+			}
+			return err
+		}
+	} else {
+		tag, err := tx.Exec(ctx, `UPDATE runs SET status = $1, state = $2, error = $3, wait_event = $4, updated_at = $5, rev = rev + 1
+			WHERE id = $6 AND tenant_id = $7 AND rev = $8`,
+			r.Status, r.State, r.Error, r.WaitEvent, ts(r.UpdatedAt), r.ID, r.TenantID, sv.Rev)
+		if err := affected("save run: update", tag, err); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return missingOrStale(ctx, tx, r.TenantID, r.ID)
+			}
+			return err
+		}
+	}
+	if len(sv.Steps) > 0 {
+		batch := &pgx.Batch{}
+		for _, st := range sv.Steps {
+			batch.Queue(`INSERT INTO run_steps (`+runStepCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+				ON CONFLICT (run_id, seq) DO UPDATE SET step_id = excluded.step_id, kind = excluded.kind, status = excluded.status,
+				attempts = excluded.attempts, input = excluded.input, output = excluded.output, error = excluded.error,
+				started_at = excluded.started_at, duration_us = excluded.duration_us`,
+				r.ID, st.Seq, r.TenantID, st.StepID, st.Kind, st.Status, st.Attempts, st.Input, st.Output, st.Error,
+				ts(st.StartedAt), st.Duration.Microseconds())
+		}
+		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+			return fmt.Errorf("save run: write steps: %w", err)
+		}
+	}
+	if len(sv.Tasks) > 0 {
+		rows := make([][]any, len(sv.Tasks))
+		for i, t := range sv.Tasks {
+			rows[i] = taskRow(t)
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"tasks"}, taskColumns, pgx.CopyFromRows(rows)); err != nil {
+			return fmt.Errorf("save run: copy tasks: %w", err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("save run: commit: %w", err)
+	}
+	return nil
+}
+
+// missingOrStale tells why a guarded run update matched no row: ErrNotFound
+// when the tenant has no such run, ErrConflict when another save moved its
+// revision on.
+func missingOrStale(ctx context.Context, tx pgx.Tx, tenantID, id string) error {
+	var one int
+	err := tx.QueryRow(ctx, `SELECT 1 FROM runs WHERE tenant_id = $1 AND id = $2`, tenantID, id).Scan(&one)
+	if err := wrapRead("save run: check run", err); err != nil {
+		return err
+	}
+	return store.ErrConflict
+}
+
+// GetRun returns one of a tenant's runs.
+func (s *Store) GetRun(ctx context.Context, tenantID, id string) (store.Run, error) {
+	r, err := scanRun(s.pool.QueryRow(ctx, `SELECT `+runCols+` FROM runs WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+	return r, wrapRead("get run", err)
+}
+
+// ListRuns lists a tenant's runs, newest first.
+func (s *Store) ListRuns(ctx context.Context, tenantID string, q store.RunQuery) ([]store.Run, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+runCols+` FROM runs
+		WHERE tenant_id = $1 AND ($2 = '' OR id < $2) AND ($3 = '' OR workflow = $3) AND ($4 = '' OR status = $4)
+		ORDER BY id DESC LIMIT $5`,
+		tenantID, q.Cursor, q.Workflow, q.Status, limitOf(q.Page))
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	return collect(rows, scanRun)
+}
+
+// WaitingRuns lists a tenant's runs waiting for an event, oldest first.
+func (s *Store) WaitingRuns(ctx context.Context, tenantID string) ([]store.Run, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+runCols+` FROM runs
+		WHERE tenant_id = $1 AND status = 'waiting' AND wait_event <> '' ORDER BY id`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("list waiting runs: %w", err)
+	}
+	return collect(rows, scanRun)
+}
+
+const runStepCols = `run_id, seq, tenant_id, step_id, kind, status, attempts, input, output, error, started_at, duration_us`
+
+// ListRunSteps lists a run's step log by seq.
+func (s *Store) ListRunSteps(ctx context.Context, tenantID, runID string) ([]store.RunStep, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+runStepCols+` FROM run_steps WHERE tenant_id = $1 AND run_id = $2 ORDER BY seq`,
+		tenantID, runID)
+	if err != nil {
+		return nil, fmt.Errorf("list run steps: %w", err)
+	}
+	return collect(rows, func(r pgx.Row) (store.RunStep, error) {
+		var st store.RunStep
+		var durUS int64
+		err := r.Scan(&st.RunID, &st.Seq, &st.TenantID, &st.StepID, &st.Kind, &st.Status, &st.Attempts, &st.Input, &st.Output,
+			&st.Error, &st.StartedAt, &durUS)
+		st.StartedAt, st.Duration = fromTS(st.StartedAt), time.Duration(durUS)*time.Microsecond
+		return st, err
+	})
+}

@@ -1,0 +1,204 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hookline/hookline/internal/store"
+)
+
+const workflowCols = `tenant_id, name, version, spec, enabled, created_at`
+
+func scanWorkflow(sc scanner) (store.Workflow, error) {
+	var w store.Workflow
+	var spec string
+	var created int64
+	err := sc.Scan(&w.TenantID, &w.Name, &w.Version, &spec, &w.Enabled, &created)
+	w.Spec, w.CreatedAt = []byte(spec), fromMS(created)
+	return w, err
+}
+
+// CreateWorkflow inserts a workflow version; ErrConflict when the tenant
+// has that version of the name.
+func (s *Store) CreateWorkflow(ctx context.Context, w store.Workflow) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO workflows (`+workflowCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
+		w.TenantID, w.Name, w.Version, string(w.Spec), w.Enabled, ms(w.CreatedAt))
+	return wrapWrite("create workflow", err)
+}
+
+// GetWorkflow returns one version of a workflow, the highest for version 0.
+func (s *Store) GetWorkflow(ctx context.Context, tenantID, name string, version int) (store.Workflow, error) {
+	w, err := scanWorkflow(s.r.QueryRowContext(ctx, `SELECT `+workflowCols+` FROM workflows
+		WHERE tenant_id = ? AND name = ? AND (? = 0 OR version = ?) ORDER BY version DESC LIMIT 1`,
+		tenantID, name, version, version))
+	return w, wrapRead("get workflow", err)
+}
+
+// ListWorkflows lists the highest version of each of a tenant's workflows,
+// by name.
+func (s *Store) ListWorkflows(ctx context.Context, tenantID string) ([]store.Workflow, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+workflowCols+` FROM workflows w WHERE tenant_id = ?
+		AND version = (SELECT max(version) FROM workflows WHERE tenant_id = w.tenant_id AND name = w.name) ORDER BY name`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("list workflows: %w", err)
+	}
+	return collect(rows, scanWorkflow)
+}
+
+// ListWorkflowVersions lists every version of a workflow, newest first.
+func (s *Store) ListWorkflowVersions(ctx context.Context, tenantID, name string) ([]store.Workflow, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+workflowCols+` FROM workflows WHERE tenant_id = ? AND name = ? ORDER BY version DESC`,
+		tenantID, name)
+	if err != nil {
+		return nil, fmt.Errorf("list workflow versions: %w", err)
+	}
+	return collect(rows, scanWorkflow)
+}
+
+// SetWorkflowEnabled enables or disables every version of a workflow.
+func (s *Store) SetWorkflowEnabled(ctx context.Context, tenantID, name string, enabled bool) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE workflows SET enabled = ? WHERE tenant_id = ? AND name = ?`, enabled, tenantID, name)
+	return affected("set workflow enabled", res, err)
+}
+
+// DeleteWorkflow deletes every version of a workflow; its runs stay.
+func (s *Store) DeleteWorkflow(ctx context.Context, tenantID, name string) error {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM workflows WHERE tenant_id = ? AND name = ?`, tenantID, name)
+	return affected("delete workflow", res, err)
+}
+
+const runCols = `id, tenant_id, workflow, version, status, event_id, state, error, rev, wait_event, created_at, updated_at`
+
+func scanRun(sc scanner) (store.Run, error) {
+	var r store.Run
+	var state sql.NullString
+	var created, updated int64
+	err := sc.Scan(&r.ID, &r.TenantID, &r.Workflow, &r.Version, &r.Status, &r.EventID, &state, &r.Error, &r.Rev, &r.WaitEvent,
+		&created, &updated)
+	if state.Valid {
+		r.State = []byte(state.String)
+	}
+	r.CreatedAt, r.UpdatedAt = fromMS(created), fromMS(updated)
+	return r, err
+}
+
+// SaveRun writes a run, its step log entries and its new tasks in one
+// transaction. The update is guarded by the revision the caller read, so
+// of two saves from the same revision one fails with ErrConflict. Steps
+// are stored under the run's id and tenant, whatever they carry.
+func (s *Store) SaveRun(ctx context.Context, sv store.RunSave) error {
+	r := sv.Run
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("save run: begin: %w", err)
+	}
+	defer tx.Rollback()
+	if sv.Rev == 0 {
+		res, err := tx.ExecContext(ctx, `INSERT INTO runs (`+runCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
+			ON CONFLICT (id) DO NOTHING`,
+			r.ID, r.TenantID, r.Workflow, r.Version, r.Status, r.EventID, jsonText(r.State), r.Error, r.WaitEvent,
+			ms(r.CreatedAt), ms(r.UpdatedAt))
+		if err := affected("save run: insert", res, err); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return store.ErrConflict
+			}
+			return err
+		}
+	} else {
+		res, err := tx.ExecContext(ctx, `UPDATE runs SET status = ?, state = ?, error = ?, wait_event = ?, updated_at = ?, rev = rev + 1
+			WHERE id = ? AND tenant_id = ? AND rev = ?`,
+			r.Status, jsonText(r.State), r.Error, r.WaitEvent, ms(r.UpdatedAt), r.ID, r.TenantID, sv.Rev)
+		if err := affected("save run: update", res, err); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return missingOrStale(ctx, tx, r.TenantID, r.ID)
+			}
+			return err
+		}
+	}
+	for _, st := range sv.Steps {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO run_steps (`+runStepCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (run_id, seq) DO UPDATE SET step_id = excluded.step_id, kind = excluded.kind, status = excluded.status,
+			attempts = excluded.attempts, input = excluded.input, output = excluded.output, error = excluded.error,
+			started_at = excluded.started_at, duration_us = excluded.duration_us`,
+			r.ID, st.Seq, r.TenantID, st.StepID, st.Kind, st.Status, st.Attempts, jsonText(st.Input), jsonText(st.Output), st.Error,
+			ms(st.StartedAt), st.Duration.Microseconds()); err != nil {
+			return fmt.Errorf("save run: write step %d: %w", st.Seq, err)
+		}
+	}
+	if err := insertTasks(ctx, tx.StmtContext(ctx, s.stmt.insertTask), sv.Tasks); err != nil {
+		return fmt.Errorf("save run: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("save run: commit: %w", err)
+	}
+	return nil
+}
+
+// missingOrStale tells why a guarded run update matched no row: ErrNotFound
+// when the tenant has no such run, ErrConflict when another save moved its
+// revision on.
+func missingOrStale(ctx context.Context, tx *sql.Tx, tenantID, id string) error {
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM runs WHERE tenant_id = ? AND id = ?`, tenantID, id).Scan(&one)
+	if err := wrapRead("save run: check run", err); err != nil {
+		return err
+	}
+	return store.ErrConflict
+}
+
+// GetRun returns one of a tenant's runs.
+func (s *Store) GetRun(ctx context.Context, tenantID, id string) (store.Run, error) {
+	r, err := scanRun(s.r.QueryRowContext(ctx, `SELECT `+runCols+` FROM runs WHERE tenant_id = ? AND id = ?`, tenantID, id))
+	return r, wrapRead("get run", err)
+}
+
+// ListRuns lists a tenant's runs, newest first.
+func (s *Store) ListRuns(ctx context.Context, tenantID string, q store.RunQuery) ([]store.Run, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+runCols+` FROM runs
+		WHERE tenant_id = ? AND (? = '' OR id < ?) AND (? = '' OR workflow = ?) AND (? = '' OR status = ?)
+		ORDER BY id DESC LIMIT ?`,
+		tenantID, q.Cursor, q.Cursor, q.Workflow, q.Workflow, q.Status, q.Status, limitOf(q.Page))
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	return collect(rows, scanRun)
+}
+
+// WaitingRuns lists a tenant's runs waiting for an event, oldest first.
+func (s *Store) WaitingRuns(ctx context.Context, tenantID string) ([]store.Run, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+runCols+` FROM runs INDEXED BY runs_waiting
+		WHERE tenant_id = ? AND status = 'waiting' AND wait_event <> '' ORDER BY id`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("list waiting runs: %w", err)
+	}
+	return collect(rows, scanRun)
+}
+
+const runStepCols = `run_id, seq, tenant_id, step_id, kind, status, attempts, input, output, error, started_at, duration_us`
+
+// ListRunSteps lists a run's step log by seq.
+func (s *Store) ListRunSteps(ctx context.Context, tenantID, runID string) ([]store.RunStep, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+runStepCols+` FROM run_steps WHERE tenant_id = ? AND run_id = ? ORDER BY seq`,
+		tenantID, runID)
+	if err != nil {
+		return nil, fmt.Errorf("list run steps: %w", err)
+	}
+	return collect(rows, func(sc scanner) (store.RunStep, error) {
+		var st store.RunStep
+		var input, output sql.NullString
+		var started, durUS int64
+		err := sc.Scan(&st.RunID, &st.Seq, &st.TenantID, &st.StepID, &st.Kind, &st.Status, &st.Attempts, &input, &output, &st.Error,
+			&started, &durUS)
+		if input.Valid {
+			st.Input = []byte(input.String)
+		}
+		if output.Valid {
+			st.Output = []byte(output.String)
+		}
+		st.StartedAt, st.Duration = fromMS(started), time.Duration(durUS)*time.Microsecond
+		return st, err
+	})
+}

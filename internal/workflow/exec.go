@@ -1,0 +1,656 @@
+package workflow
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hookline/hookline/internal/collection"
+	"github.com/hookline/hookline/internal/engine"
+	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/expr"
+	"github.com/hookline/hookline/internal/store"
+)
+
+// maxResponse bounds the response body an http step keeps as output.
+const maxResponse = 1 << 20
+
+var _ engine.Executor = (*Runner)(nil)
+
+// Execute runs one workflow task: it starts a run, runs the run's current
+// step, ends a delay or a wait, or hands a waiting run the event it may be
+// waiting for. The task itself fails only when the store does; a step's
+// failure is the run's business (retries, on_error).
+func (r *Runner) Execute(ctx context.Context, t *store.Task) engine.Outcome {
+	if !isRun(t.DestinationID) {
+		return r.start(ctx, t)
+	}
+	return r.continueRun(ctx, t)
+}
+
+func outcome(name, url string, body any) engine.Outcome {
+	var out engine.Outcome
+	out.Attempt.Outcome, out.Attempt.RequestURL = name, url
+	if body != nil {
+		b, _ := json.Marshal(body)
+		out.Attempt.ResponseBody = string(b)
+	}
+	return out
+}
+
+func internal(url string, err error) engine.Outcome {
+	out := outcome("internal_error", url, nil)
+	out.Err = err
+	return out
+}
+
+func (r *Runner) start(ctx context.Context, t *store.Task) engine.Outcome {
+	url := "workflow:" + t.DestinationID
+	w, sw, err := r.Load(ctx, t.TenantID, t.DestinationID, 0)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return outcome("skipped", url, map[string]string{"reason": "workflow deleted"})
+	case err != nil:
+		return internal(url, err)
+	case !sw.Enabled:
+		return outcome("skipped", url, map[string]string{"reason": "workflow disabled"})
+	case t.Event == nil:
+		return internal(url, errors.New("task has no event loaded"))
+	}
+	now := r.cfg.Clock.Now()
+	run := store.Run{
+		ID: runID(t.ID), TenantID: t.TenantID, Workflow: w.Name, Version: w.Version, Status: store.RunRunning,
+		EventID: t.EventID, CreatedAt: now, UpdatedAt: now,
+	}
+	st := state{Event: snapOf(t.Event), Vars: map[string]any{}, Steps: map[string]stepResult{}, Current: w.steps[0].ID, Seq: 1}
+	next := r.newTask(&run, t.EventType, now, now)
+	st.Next = next.ID
+	if run.State, err = json.Marshal(st); err != nil {
+		return internal(url, err)
+	}
+	err = r.cfg.Store.SaveRun(ctx, store.RunSave{Run: run, Tasks: []store.Task{next}})
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		// Started by an earlier attempt of this task.
+		return outcome("started", url, map[string]any{"run_id": run.ID, "version": w.Version})
+	case err != nil:
+		return internal(url, err)
+	}
+	r.cfg.Schedule(ctx, []store.Task{next})
+	return outcome("started", url, map[string]any{"run_id": run.ID, "version": w.Version})
+}
+
+// progress is a run being moved on by one task.
+type progress struct {
+	r     *Runner
+	w     *Workflow
+	run   store.Run
+	rev   int
+	st    state
+	now   time.Time
+	steps []store.RunStep
+	tasks []store.Task
+	emit  []event.Event
+}
+
+func (r *Runner) continueRun(ctx context.Context, t *store.Task) engine.Outcome {
+	url := "workflow:" + t.DestinationID
+	run, err := r.cfg.Store.GetRun(ctx, t.TenantID, t.DestinationID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return outcome("skipped", url, map[string]string{"reason": "run not found"})
+	case err != nil:
+		return internal(url, err)
+	}
+	url = "workflow:" + run.Workflow + "/" + run.ID
+	switch run.Status {
+	case store.RunSucceeded, store.RunFailed, store.RunCancelled:
+		return outcome("skipped", url, map[string]string{"reason": "run " + run.Status})
+	}
+	p := &progress{r: r, run: run, rev: run.Rev, now: r.cfg.Clock.Now()}
+	if err := json.Unmarshal(run.State, &p.st); err != nil {
+		return internal(url, fmt.Errorf("run state: %w", err))
+	}
+	if p.st.Vars == nil {
+		p.st.Vars = map[string]any{}
+	}
+	if p.st.Steps == nil {
+		p.st.Steps = map[string]stepResult{}
+	}
+	if p.w, _, err = r.Load(ctx, run.TenantID, run.Workflow, run.Version); err != nil {
+		return internal(url, err)
+	}
+	var name string
+	switch {
+	case p.st.Wait != nil && p.st.Wait.Kind == KindWaitFor && t.ID != p.st.Next:
+		matched, err := p.offer(t)
+		if err != nil {
+			return internal(url, err)
+		}
+		if !matched {
+			return outcome("skipped", url, map[string]string{"reason": "event does not match the wait", "event_id": t.EventID})
+		}
+		name = "resumed"
+	case t.ID != p.st.Next:
+		return outcome("skipped", url, map[string]string{"reason": "stale task: the run moved on"})
+	case p.st.Wait != nil:
+		p.wake()
+		name = "woke"
+	default:
+		name = p.runStep(ctx)
+	}
+	err = p.save(ctx)
+	if errors.Is(err, store.ErrConflict) {
+		return outcome("skipped", url, map[string]string{"reason": "the run was changed meanwhile"})
+	}
+	if err != nil {
+		return internal(url, err)
+	}
+	return outcome(name, url, map[string]any{"run_id": run.ID, "status": p.run.Status, "current_step": p.st.Current})
+}
+
+// save commits the progress and hands its tasks to the engine.
+func (p *progress) save(ctx context.Context) error {
+	if len(p.emit) > 0 {
+		if err := p.r.cfg.Publish(ctx, p.emit); err != nil {
+			return fmt.Errorf("publish: %w", err)
+		}
+	}
+	p.run.UpdatedAt = p.now
+	b, err := json.Marshal(p.st)
+	if err != nil {
+		return err
+	}
+	p.run.State = b
+	if err := p.r.cfg.Store.SaveRun(ctx, store.RunSave{Run: p.run, Rev: p.rev, Steps: p.steps, Tasks: p.tasks}); err != nil {
+		return err
+	}
+	if len(p.tasks) > 0 {
+		p.r.cfg.Schedule(ctx, p.tasks)
+	}
+	return nil
+}
+
+// vars are the variables of expressions and templates.
+func (p *progress) vars() map[string]any {
+	steps := make(map[string]any, len(p.st.Steps))
+	for id, s := range p.st.Steps {
+		steps[id] = map[string]any{"status": s.Status, "output": s.Output, "error": s.Error}
+	}
+	return map[string]any{
+		"event": p.st.Event.value(), "steps": steps, "vars": p.st.Vars, "env": p.r.env,
+		"run": map[string]any{"id": p.run.ID, "workflow": p.run.Workflow, "version": p.run.Version, "attempt": p.st.Attempt + 1},
+	}
+}
+
+// log records the current step's log entry.
+func (p *progress) log(s *step, status string, attempts int, input, output any, errMsg string, started time.Time) {
+	e := store.RunStep{
+		RunID: p.run.ID, TenantID: p.run.TenantID, Seq: p.st.Seq, StepID: s.ID, Kind: s.kind, Status: status,
+		Attempts: attempts, Error: errMsg, StartedAt: started, Duration: p.r.cfg.Clock.Now().Sub(started),
+	}
+	if input != nil {
+		e.Input, _ = json.Marshal(input)
+	}
+	if output != nil {
+		e.Output, _ = json.Marshal(output)
+	}
+	p.steps = append(p.steps, e)
+}
+
+// goTo moves the run to step id (End finishes it) with a task due now.
+func (p *progress) goTo(id string) {
+	p.st.Attempt, p.st.Wait = 0, nil
+	p.run.WaitEvent = ""
+	if id == End {
+		p.st.Current, p.st.Next = "", ""
+		p.run.Status, p.run.Error = store.RunSucceeded, ""
+		return
+	}
+	p.st.Current = id
+	p.st.Seq++
+	p.continueAt(p.now)
+	p.run.Status = store.RunRunning
+}
+
+// continueAt schedules the task that continues the run at when.
+func (p *progress) continueAt(when time.Time) {
+	t := p.r.newTask(&p.run, p.st.Event.Type, p.now, when)
+	p.st.Next = t.ID
+	p.tasks = append(p.tasks, t)
+}
+
+// fail ends the run at step s and announces it.
+func (p *progress) fail(s *step, msg string) {
+	p.st.Failed, p.st.Current, p.st.Next, p.st.Wait = s.ID, "", "", nil
+	p.run.Status, p.run.Error, p.run.WaitEvent = store.RunFailed, fmt.Sprintf("step %s: %s", s.ID, msg), ""
+	data, _ := json.Marshal(map[string]any{
+		"workflow": p.run.Workflow, "version": p.run.Version, "run_id": p.run.ID, "step": s.ID, "error": msg,
+		"event": p.st.Event.value(), "error_workflow": p.w.ErrorWorkflow,
+	})
+	p.emit = append(p.emit, event.Event{
+		ID: event.NewID(event.PrefixEvent, p.now), TenantID: p.run.TenantID, Type: FailedType, Source: "workflow:" + p.run.Workflow,
+		Data: data, OccurredAt: p.now, CreatedAt: p.now, IdempotencyKey: fmt.Sprintf("%s:failed:%d", p.run.ID, p.st.Seq),
+	})
+}
+
+// wake ends a delay, or a wait_for whose timeout came.
+func (p *progress) wake() {
+	wt := p.st.Wait
+	s, i, ok := p.w.step(wt.Step)
+	if !ok {
+		p.run.Status, p.run.Error = store.RunFailed, fmt.Sprintf("step %s no longer exists", wt.Step)
+		return
+	}
+	if wt.Kind == KindDelay {
+		p.st.Steps[s.ID] = stepResult{Status: "succeeded"}
+		p.log(s, "succeeded", 1, map[string]any{"until": wt.Until}, nil, "", p.now)
+		p.goTo(p.w.after(i))
+		return
+	}
+	p.st.Steps[s.ID] = stepResult{Status: "timed_out", Error: "no matching event before " + wt.Until.Format(time.RFC3339)}
+	if s.WaitFor.OnTimeout != "" {
+		p.log(s, "timed_out", 1, map[string]any{"event": s.WaitFor.Event, "until": wt.Until}, nil, "timed out", p.now)
+		p.goTo(s.WaitFor.OnTimeout)
+		return
+	}
+	p.log(s, "failed", 1, map[string]any{"event": s.WaitFor.Event, "until": wt.Until}, nil, "timed out", p.now)
+	p.fail(s, "wait_for timed out at "+wt.Until.Format(time.RFC3339))
+}
+
+// offer hands a waiting run an event; it resumes the run when the event
+// matches the wait.
+func (p *progress) offer(t *store.Task) (bool, error) {
+	wt := p.st.Wait
+	s, i, ok := p.w.step(wt.Step)
+	if !ok || t.Event == nil || !event.Match(s.WaitFor.Event, t.Event.Type) {
+		return false, nil
+	}
+	candidate := snapOf(t.Event).value()
+	if s.match != nil {
+		vars := p.vars()
+		vars["trigger"], vars["event"] = vars["event"], candidate
+		v, err := s.match.Eval(vars)
+		if err != nil {
+			p.r.cfg.Logger.Warn("wait_for match failed", "run_id", p.run.ID, "step", s.ID, "event_id", t.EventID, "error", err)
+			return false, nil
+		}
+		if b, _ := v.(bool); !b {
+			return false, nil
+		}
+	}
+	p.st.Steps[s.ID] = stepResult{Status: "succeeded", Output: candidate}
+	p.log(s, "succeeded", 1, map[string]any{"event": s.WaitFor.Event}, candidate, "", p.now)
+	p.goTo(p.w.after(i))
+	return true, nil
+}
+
+// stepError is a failed attempt of a step.
+type stepError struct {
+	err       error
+	retryable bool
+}
+
+// runStep runs the current step and moves the run on: to the next step,
+// a retry, a wait, the on_error path or failure. It returns the attempt's
+// outcome name.
+func (p *progress) runStep(ctx context.Context) string {
+	s, i, ok := p.w.step(p.st.Current)
+	if !ok {
+		p.run.Status, p.run.Error, p.st.Next = store.RunFailed, fmt.Sprintf("step %q no longer exists", p.st.Current), ""
+		return "step_failed"
+	}
+	started := p.r.cfg.Clock.Now()
+	sctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	res := p.exec(sctx, s, i)
+	attempts := p.st.Attempt + 1
+	switch {
+	case res.wait != nil:
+		p.st.Wait = res.wait
+		p.run.Status = store.RunWaiting
+		if s.kind == KindWaitFor {
+			p.run.WaitEvent = s.WaitFor.Event
+		}
+		p.continueAt(res.wait.Until)
+		p.log(s, "waiting", attempts, res.input, nil, "", started)
+		return "step_waiting"
+	case res.err == nil:
+		p.st.Steps[s.ID] = stepResult{Status: "succeeded", Output: res.output}
+		p.log(s, "succeeded", attempts, res.input, res.output, "", started)
+		next := res.next
+		if next == "" {
+			next = p.w.after(i)
+		}
+		p.goTo(next)
+		return "step_succeeded"
+	}
+	msg := res.err.err.Error()
+	if res.err.retryable && attempts < s.retry.attempts {
+		p.st.Attempt = attempts
+		p.log(s, "retrying", attempts, res.input, res.output, msg, started)
+		p.continueAt(p.now.Add(s.retry.backoff(attempts)))
+		return "step_retrying"
+	}
+	p.st.Steps[s.ID] = stepResult{Status: "failed", Output: res.output, Error: msg}
+	p.log(s, "failed", attempts, res.input, res.output, msg, started)
+	switch s.OnError {
+	case "", "fail":
+		p.fail(s, msg)
+	case "continue":
+		p.goTo(p.w.after(i))
+	default:
+		p.goTo(s.OnError)
+	}
+	return "step_failed"
+}
+
+func (rt retry) backoff(attempt int) time.Duration {
+	if rt.fixed {
+		return rt.initial
+	}
+	d := rt.initial
+	for range attempt - 1 {
+		d *= 2
+		if d >= rt.max {
+			return rt.max
+		}
+	}
+	return min(d, rt.max)
+}
+
+// result is what one attempt of a step did.
+type result struct {
+	input, output any
+	next          string // a branch's choice
+	wait          *wait
+	err           *stepError
+}
+
+func failure(err error, retryable bool) *stepError {
+	return &stepError{err: err, retryable: retryable}
+}
+
+func (p *progress) exec(ctx context.Context, s *step, i int) result {
+	vars := p.vars()
+	switch s.kind {
+	case KindHTTP:
+		return p.r.http(ctx, s, vars)
+	case KindEmit:
+		return p.emitStep(s, vars)
+	case KindSet:
+		set := make(map[string]any, len(s.set))
+		for _, v := range s.set {
+			val, err := v.prog.Eval(vars)
+			if err != nil {
+				return result{err: failure(fmt.Errorf("set %s: %w", v.name, err), false)}
+			}
+			set[v.name] = val
+			p.st.Vars[v.name] = val
+			vars["vars"] = p.st.Vars
+		}
+		return result{output: set}
+	case KindIf:
+		v, err := s.cond.Eval(vars)
+		if err != nil {
+			return result{err: failure(fmt.Errorf("condition: %w", err), false)}
+		}
+		b, ok := v.(bool)
+		if !ok {
+			return result{err: failure(fmt.Errorf("condition gave %T, not true or false", v), false)}
+		}
+		next := s.If.Then
+		if !b {
+			next = s.If.Else
+			if next == "" {
+				next = p.w.after(i)
+			}
+		}
+		return result{output: map[string]any{"result": b, "next": next}, next: next}
+	case KindSwitch:
+		v, err := s.value.Eval(vars)
+		if err != nil {
+			return result{err: failure(fmt.Errorf("value: %w", err), false)}
+		}
+		text, err := expr.Text(v)
+		if err != nil {
+			return result{err: failure(fmt.Errorf("value: %w", err), false)}
+		}
+		next, ok := s.Switch.Cases[text]
+		if !ok {
+			next = s.Switch.Default
+			if next == "" {
+				next = p.w.after(i)
+			}
+		}
+		return result{output: map[string]any{"value": text, "next": next}, next: next}
+	case KindDelay:
+		until := p.now.Add(s.delay)
+		if s.until != nil {
+			text, err := s.until.Render(vars)
+			if err != nil {
+				return result{err: failure(fmt.Errorf("until: %w", err), false)}
+			}
+			if until, err = time.Parse(time.RFC3339Nano, strings.TrimSpace(text)); err != nil {
+				return result{err: failure(fmt.Errorf("until: %q is not an RFC 3339 time", text), false)}
+			}
+		}
+		if !until.After(p.now) {
+			return result{input: map[string]any{"until": until}}
+		}
+		return result{input: map[string]any{"until": until}, wait: &wait{Step: s.ID, Kind: KindDelay, Until: until}}
+	case KindWaitFor:
+		until := p.now.Add(s.wait)
+		return result{input: map[string]any{"event": s.WaitFor.Event, "until": until}, wait: &wait{Step: s.ID, Kind: KindWaitFor, Until: until}}
+	case KindSync:
+		return p.syncStep(ctx, s, vars)
+	case KindFail:
+		msg, err := s.message.Render(vars)
+		if err != nil {
+			msg = "fail step: " + err.Error()
+		}
+		return result{err: failure(errors.New(msg), false)}
+	}
+	return result{err: failure(fmt.Errorf("unknown step kind %q", s.kind), false)}
+}
+
+func (r *Runner) http(ctx context.Context, s *step, vars map[string]any) result {
+	u, err := s.url.Render(vars)
+	if err != nil {
+		return result{err: failure(err, false)}
+	}
+	if err := checkURL(u); err != nil {
+		return result{err: failure(fmt.Errorf("url %q: %w", u, err), false)}
+	}
+	var body []byte
+	if s.body != nil {
+		text, err := s.body.Render(vars)
+		if err != nil {
+			return result{err: failure(err, false)}
+		}
+		body = []byte(text)
+	}
+	method := strings.ToUpper(s.HTTP.Method)
+	if method == "" {
+		method = http.MethodGet
+		if body != nil {
+			method = http.MethodPost
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
+	if err != nil {
+		return result{err: failure(err, false)}
+	}
+	headers := map[string]string{}
+	for name, t := range s.headers {
+		v, err := t.Render(vars)
+		if err != nil {
+			return result{err: failure(err, false)}
+		}
+		req.Header.Set(name, v)
+		headers[name] = v
+	}
+	if body != nil && req.Header.Get("Content-Type") == "" {
+		ct := "text/plain; charset=utf-8"
+		if json.Valid(body) {
+			ct = "application/json"
+		}
+		req.Header.Set("Content-Type", ct)
+	}
+	if r.cfg.UserAgent != "" && req.Header.Get("User-Agent") == "" {
+		req.Header.Set("User-Agent", r.cfg.UserAgent)
+	}
+	input := map[string]any{"method": method, "url": u, "headers": redactHeaders(headers)}
+	if body != nil {
+		input["body"] = clip(string(body), 4096)
+	}
+	resp, err := r.cfg.Client.Do(req)
+	if err != nil {
+		return result{input: input, err: failure(fmt.Errorf("%s %s: %w", method, u, err), true)}
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
+	if err != nil {
+		return result{input: input, err: failure(fmt.Errorf("%s %s: read answer: %w", method, u, err), true)}
+	}
+	var parsed any = clip(string(raw), maxResponse)
+	if len(raw) <= maxResponse {
+		var doc any
+		if json.Unmarshal(raw, &doc) == nil {
+			parsed = doc
+		}
+	}
+	rh := map[string]string{}
+	for k := range resp.Header {
+		rh[k] = resp.Header.Get(k)
+	}
+	output := map[string]any{"status": resp.StatusCode, "headers": rh, "body": parsed}
+	ok := resp.StatusCode >= 200 && resp.StatusCode <= 299
+	if len(s.HTTP.Expect) > 0 {
+		ok = slices.Contains(s.HTTP.Expect, resp.StatusCode)
+	}
+	if !ok {
+		retryable := resp.StatusCode == 408 || resp.StatusCode == 429 || resp.StatusCode >= 500
+		if len(s.retry.statuses) > 0 {
+			retryable = slices.Contains(s.retry.statuses, resp.StatusCode)
+		}
+		return result{input: input, output: output, err: failure(fmt.Errorf("%s %s answered %s", method, u, resp.Status), retryable)}
+	}
+	return result{input: input, output: output}
+}
+
+func (p *progress) emitStep(s *step, vars map[string]any) result {
+	typ, err := s.emitType.Render(vars)
+	if err != nil {
+		return result{err: failure(err, false)}
+	}
+	if err := event.ValidateType(typ); err != nil {
+		return result{err: failure(fmt.Errorf("type %q: %w", typ, err), false)}
+	}
+	data, err := renderData(s.emitData, vars)
+	if err != nil {
+		return result{err: failure(err, false)}
+	}
+	b, err := json.Marshal(data)
+	if err != nil {
+		return result{err: failure(fmt.Errorf("data: %w", err), false)}
+	}
+	id := event.NewID(event.PrefixEvent, p.now)
+	p.emit = append(p.emit, event.Event{
+		ID: id, TenantID: p.run.TenantID, Type: typ, Source: "workflow:" + p.run.Workflow, Data: b,
+		OccurredAt: p.now, CreatedAt: p.now,
+		// The same step of the same run emits once, however often it runs.
+		IdempotencyKey: fmt.Sprintf("%s:%d:%s", p.run.ID, p.st.Seq, s.ID),
+	})
+	return result{input: map[string]any{"type": typ, "data": json.RawMessage(b)}, output: map[string]any{"type": typ}}
+}
+
+func renderData(v any, vars map[string]any) (any, error) {
+	switch x := v.(type) {
+	case *expr.Program:
+		return x.Eval(vars)
+	case *expr.Template:
+		return x.Render(vars)
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			r, err := renderData(e, vars)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", k, err)
+			}
+			out[k] = r
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			r, err := renderData(e, vars)
+			if err != nil {
+				return nil, fmt.Errorf("[%d]: %w", i, err)
+			}
+			out[i] = r
+		}
+		return out, nil
+	}
+	return v, nil
+}
+
+func (p *progress) syncStep(ctx context.Context, s *step, vars map[string]any) result {
+	cs := p.r.cfg.Collections
+	if cs == nil {
+		return result{err: failure(errors.New("collections are not available"), false)}
+	}
+	rec, err := s.record.Eval(vars)
+	if err != nil {
+		return result{err: failure(fmt.Errorf("record: %w", err), false)}
+	}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return result{err: failure(fmt.Errorf("record: %w", err), false)}
+	}
+	input := map[string]any{"collection": s.Sync.Collection, "record": json.RawMessage(b)}
+	spec, err := cs.Spec(ctx, p.run.TenantID, s.Sync.Collection)
+	if errors.Is(err, store.ErrNotFound) {
+		return result{input: input, err: failure(fmt.Errorf("no collection %q", s.Sync.Collection), false)}
+	}
+	if err != nil {
+		return result{input: input, err: failure(err, true)}
+	}
+	rs, err := cs.ApplyRecords(ctx, p.run.TenantID, spec, []json.RawMessage{b})
+	if err != nil {
+		return result{input: input, err: failure(err, true)}
+	}
+	res := rs[0]
+	if res.Err != nil {
+		var ie *collection.InputError
+		return result{input: input, err: failure(res.Err, !errors.As(res.Err, &ie))}
+	}
+	return result{input: input, output: map[string]any{"key": res.Key, "outcome": res.Outcome}}
+}
+
+func redactHeaders(h map[string]string) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, v := range h {
+		switch strings.ToLower(k) {
+		case "authorization", "proxy-authorization", "cookie", "x-api-key":
+			out[k] = "redacted"
+		default:
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
