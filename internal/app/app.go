@@ -188,8 +188,12 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	watch := newWatchers(st, eng, opts.Clock, log)
 	apiSrv := api.New(api.Config{
 		Store: st, Engine: eng, SourceChanged: func(name string) { receiver.Invalidate(name); watch.changed() }, Feed: hub, Collections: colls, Workflows: runner,
-		Invalidate: func(tenantID string) { router.Invalidate(tenantID); exec.Invalidate(tenantID); runner.Invalidate(tenantID) },
-		Guard:      guard, Clock: opts.Clock, Logger: log, MaxBody: cfg.MaxBodyBytes,
+		Invalidate: func(tenantID string) {
+			router.Invalidate(tenantID)
+			exec.Invalidate(tenantID)
+			runner.Invalidate(tenantID)
+		},
+		Guard: guard, Clock: opts.Clock, Logger: log, MaxBody: cfg.MaxBodyBytes,
 	})
 	a := &App{cfg: cfg, log: log, store: st, engine: eng, api: apiSrv, lock: lock, colls: colls, watch: watch}
 	mux := http.NewServeMux()

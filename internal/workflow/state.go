@@ -11,7 +11,7 @@ import (
 type state struct {
 	// Event is the event that started the run, kept with the run so the
 	// run does not depend on the event's retention.
-	Event eventSnap `json:"event"`
+	Event eventSnap      `json:"event"`
 	Vars  map[string]any `json:"vars"`
 	// Steps holds each executed step's result, by id.
 	Steps map[string]stepResult `json:"steps"`
