@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"reflect"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -192,10 +192,17 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request, a *auth) er
 	if _, err := s.store.GetCollection(r.Context(), a.tenantID, name); err != nil {
 		return err
 	}
+	// Keys may be longer than ids: the cursor is read here, not by page.
+	cursor := r.URL.Query().Get("cursor")
+	r.URL.RawQuery = withoutCursor(r.URL.Query())
 	p, err := page(r)
 	if err != nil {
 		return err
 	}
+	if len(cursor) > collection.MaxKeyLength {
+		return errorf(http.StatusBadRequest, codeBadRequest, "cursor is not valid")
+	}
+	p.Cursor = cursor
 	limit := p.Limit
 	if limit == 0 {
 		limit = defaultPageLimit
@@ -204,13 +211,12 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request, a *auth) er
 	includeDeleted := q.Get("include_deleted") == "true"
 	var filter *expr.Program
 	if src := q.Get("filter"); src != "" {
-		if filter, err = expr.Compile(src, "record", "key"); err != nil {
+		if filter, err = expr.CompileEnv(src, map[string]any{"record": map[string]any{}, "key": ""}); err != nil {
 			return errorf(http.StatusBadRequest, codeBadRequest, "filter: %v", err)
 		}
 	}
 	var (
 		out     []client.Record
-		cursor  = p.Cursor
 		scanned int
 		more    bool
 	)
@@ -269,7 +275,7 @@ func matchRecord(f *expr.Program, rec store.Record) (bool, error) {
 	}
 	b, ok := v.(bool)
 	if !ok {
-		return false, fmt.Errorf("filter gave %s, not true or false", reflect.TypeOf(v))
+		return false, fmt.Errorf("filter gave %v, not true or false", v)
 	}
 	return b, nil
 }
@@ -345,6 +351,10 @@ func (s *Server) listChanges(w http.ResponseWriter, r *http.Request, a *auth) er
 		if wait, err = time.ParseDuration(v); err != nil || wait < 0 || wait > maxChangesWait {
 			return errorf(http.StatusBadRequest, codeBadRequest, "wait must be a duration up to %s, e.g. \"30s\"", maxChangesWait)
 		}
+	}
+	if wait > 0 {
+		// The server's write timeout is for ordinary requests.
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(wait + 10*time.Second))
 	}
 	var wake <-chan event.Event
 	if wait > 0 && s.cfg.Feed != nil {
@@ -461,4 +471,9 @@ func (s *Server) streamChanges(w http.ResponseWriter, r *http.Request, tenantID,
 		case <-poll.C:
 		}
 	}
+}
+
+func withoutCursor(q url.Values) string {
+	q.Del("cursor")
+	return q.Encode()
 }

@@ -162,6 +162,8 @@ func TestSyncEndToEnd(t *testing.T) {
 		status, out := b.do("GET", "/v1/collections/customers/records?filter="+strings.ReplaceAll(`record.name startsWith "G"`, " ", "%20"), "")
 		require.Equal(t, http.StatusOK, status, "%v", out)
 		require.Len(t, out["data"], 1)
+		_, out = b.do("GET", "/v1/collections/customers/records?filter="+strings.ReplaceAll(`key == "c3"`, " ", "%20"), "")
+		require.Len(t, out["data"], 1, "key is a string in filters")
 		status, out = b.do("GET", "/v1/collections/customers/records?limit=1", "")
 		require.Equal(t, http.StatusOK, status)
 		require.Len(t, out["data"], 1)

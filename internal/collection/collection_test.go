@@ -238,7 +238,7 @@ func TestMapping(t *testing.T) {
 			}},
 		},
 		Map: &client.FieldMap{
-			Set:    map[string]string{"total": "record.price * record.qty", "who": "upper(data.by)"},
+			Set:    map[string]string{"total": "record.price * record.qty", "who": "upper(data.by)", "label": `"k-" + key`},
 			Rename: map[string]string{"number": "order_number"},
 			Drop:   []string{"secret"},
 		},
@@ -249,7 +249,7 @@ func TestMapping(t *testing.T) {
 		"order": map[string]any{"number": "A-1", "price": 2.5, "qty": 4, "secret": "x"},
 	}))
 	require.Equal(t, "A-1", res.Key)
-	require.JSONEq(t, `{"order_number":"A-1","price":2.5,"qty":4,"total":10,"who":"ADA"}`, string(record(t, s, "orders", "A-1").Data))
+	require.JSONEq(t, `{"order_number":"A-1","price":2.5,"qty":4,"total":10,"who":"ADA","label":"k-A-1"}`, string(record(t, s, "orders", "A-1").Data))
 	res = apply(t, svc, spec, ev("order.archived", map[string]any{
 		"updated_at": "2026-03-01T11:00:00+01:00", "order": map[string]any{"number": "A-1"},
 	}))

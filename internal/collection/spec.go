@@ -51,10 +51,11 @@ func fieldErr(field, format string, args ...any) error {
 var (
 	keyVars    = []string{"event", "data", "record"}
 	recordVars = []string{"event", "data", "fetched"}
-	mapVars    = []string{"event", "data", "record", "key"}
 	fetchVars  = []string{"event", "data", "key"}
 	resultVars = []string{"response"}
 	mirrorVars = []string{"record", "key"}
+	// mapEnv types the variables of map expressions: key is a string.
+	mapEnv = map[string]any{"event": map[string]any{}, "data": map[string]any{}, "record": map[string]any{}, "key": ""}
 )
 
 // Spec is a compiled collection spec.
@@ -108,7 +109,14 @@ func compileValue(src string, vars []string) (*value, error) {
 		}
 		return &value{path: p}, nil
 	}
-	prog, err := expr.Compile(src, vars...)
+	env := make(map[string]any, len(vars))
+	for _, v := range vars {
+		env[v] = map[string]any{}
+	}
+	if _, ok := env["key"]; ok {
+		env["key"] = ""
+	}
+	prog, err := expr.CompileEnv(src, env)
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +235,7 @@ func compileMap(field string, m *client.FieldMap) (*fieldMap, error) {
 		if name == "" {
 			return nil, fieldErr(field+".set", "a field name is empty")
 		}
-		p, err := expr.Compile(m.Set[name], mapVars...)
+		p, err := expr.CompileEnv(m.Set[name], mapEnv)
 		if err != nil {
 			return nil, &FieldError{Field: field + ".set." + name, Err: err}
 		}

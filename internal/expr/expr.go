@@ -112,6 +112,19 @@ func Compile(src string, vars ...string) (*Program, error) {
 	return &Program{src: src, prog: prog}, nil
 }
 
+// CompileEnv compiles an expression whose variables have the types of
+// env's values (a map value declares an object, "" a string).
+func CompileEnv(src string, env map[string]any) (*Program, error) {
+	if len(src) > MaxLength {
+		return nil, fmt.Errorf("expression is longer than %d bytes", MaxLength)
+	}
+	prog, err := expr.Compile(src, append(options(), expr.Env(env))...)
+	if err != nil {
+		return nil, fmt.Errorf("invalid expression: %w", err)
+	}
+	return &Program{src: src, prog: prog}, nil
+}
+
 // String returns the program's source.
 func (p *Program) String() string { return p.src }
 
