@@ -289,6 +289,110 @@ type RunSave struct {
 	Tasks []Task
 }
 
+// Recipient is a person content is made for. Prefs and Data are JSON
+// documents owned by the content package (channel opt-ins per category,
+// quiet hours, digests; extra attributes for templates).
+type Recipient struct {
+	TenantID  string
+	ID        string // the tenant's own id for the person
+	Email     string
+	Name      string
+	Locale    string
+	TimeZone  string
+	Prefs     []byte
+	Data      []byte
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Template is one version of a content template; Spec is the JSON
+// document owned by the content package. Versions count 1, 2, 3….
+type Template struct {
+	TenantID  string
+	Name      string
+	Version   int
+	Spec      []byte
+	CreatedAt time.Time
+}
+
+// NotifyRule says which events produce content for whom; Spec is owned
+// by the content package.
+type NotifyRule struct {
+	TenantID  string
+	Name      string
+	Spec      []byte
+	Enabled   bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Message statuses.
+const (
+	MessageScheduled = "scheduled" // waiting for its send time
+	MessageDigest    = "digest"    // waiting in a digest
+	MessageSent      = "sent"
+	MessageFailed    = "failed"
+	MessageSkipped   = "skipped" // the recipient opted out
+	MessageOpened    = "opened"
+	MessageClicked   = "clicked"
+)
+
+// Message is one piece of content for one recipient on one channel.
+type Message struct {
+	ID          string
+	TenantID    string
+	Rule        string
+	RecipientID string
+	Channel     string // email, inbox, page, webhook
+	Category    string
+	Template    string
+	Locale      string
+	Subject     string
+	Text        string
+	HTML        string
+	Status      string
+	// EventID is the event that caused the message.
+	EventID string
+	// DigestKey groups the messages of one digest (recipient, category,
+	// window end); empty for others.
+	DigestKey string
+	SendAt    time.Time
+	SentAt    time.Time
+	Attempts  int
+	Error     string
+	// Read and Archived are inbox flags.
+	Read     bool
+	Archived bool
+	// PageToken is the hosted page's token (channel page).
+	PageToken string
+	PageUntil time.Time
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// MessageQuery filters ListMessages (newest first).
+type MessageQuery struct {
+	Page
+	RecipientID string
+	Channel     string
+	Status      string
+	// Inbox lists a recipient's inbox: channel inbox, not archived unless
+	// Archived.
+	Archived bool
+}
+
+// Link is a tracked link of a message: /t/{Token} redirects to URL.
+// Token "" with Open set is the open pixel.
+type Link struct {
+	Token     string
+	TenantID  string
+	MessageID string
+	URL       string
+	// Open marks the open-tracking pixel of the message.
+	Open      bool
+	CreatedAt time.Time
+}
+
 // Rejection is one refused incoming request, kept for debugging.
 type Rejection struct {
 	ID         string
@@ -510,6 +614,44 @@ type Store interface {
 	WaitingRuns(ctx context.Context, tenantID string) ([]Run, error)
 	// ListRunSteps returns a run's step log, by seq.
 	ListRunSteps(ctx context.Context, tenantID, runID string) ([]RunStep, error)
+
+	// UpsertRecipient creates or replaces a recipient (by tenant and id).
+	UpsertRecipient(ctx context.Context, r Recipient) error
+	GetRecipient(ctx context.Context, tenantID, id string) (Recipient, error)
+	ListRecipients(ctx context.Context, tenantID string, p Page) ([]Recipient, error)
+	DeleteRecipient(ctx context.Context, tenantID, id string) error
+
+	// CreateTemplate stores a new version (ErrConflict if it exists).
+	CreateTemplate(ctx context.Context, t Template) error
+	// GetTemplate returns a version; version 0 is the latest.
+	GetTemplate(ctx context.Context, tenantID, name string, version int) (Template, error)
+	// ListTemplates returns the latest version of each template, by name.
+	ListTemplates(ctx context.Context, tenantID string) ([]Template, error)
+	DeleteTemplate(ctx context.Context, tenantID, name string) error
+
+	CreateNotifyRule(ctx context.Context, r NotifyRule) error
+	GetNotifyRule(ctx context.Context, tenantID, name string) (NotifyRule, error)
+	ListNotifyRules(ctx context.Context, tenantID string) ([]NotifyRule, error)
+	UpdateNotifyRule(ctx context.Context, r NotifyRule) error
+	DeleteNotifyRule(ctx context.Context, tenantID, name string) error
+
+	// SaveMessages inserts messages, their links and tasks in one
+	// transaction (ErrConflict if a message id exists).
+	SaveMessages(ctx context.Context, ms []Message, links []Link, tasks []Task) error
+	// UpdateMessage replaces a message's mutable fields (status, subject,
+	// text, html, sent_at, attempts, error, read, archived, page fields,
+	// digest key, send_at, updated_at).
+	UpdateMessage(ctx context.Context, m Message) error
+	GetMessage(ctx context.Context, tenantID, id string) (Message, error)
+	ListMessages(ctx context.Context, tenantID string, q MessageQuery) ([]Message, error)
+	// DigestMessages lists the messages of a digest, oldest first.
+	DigestMessages(ctx context.Context, tenantID, digestKey string) ([]Message, error)
+	// CountUnread counts a recipient's unread, unarchived inbox messages.
+	CountUnread(ctx context.Context, tenantID, recipientID string) (int, error)
+	// MessageByPage finds a message by its page token (any tenant).
+	MessageByPage(ctx context.Context, token string) (Message, error)
+	// GetLink finds a tracked link by token (any tenant).
+	GetLink(ctx context.Context, token string) (Link, error)
 
 	// AcceptEvents writes events and their tasks in one transaction. An event
 	// whose idempotency key matches one of the same tenant created at or

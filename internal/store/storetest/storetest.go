@@ -48,6 +48,10 @@ func Run(t *testing.T, open Open) {
 		t.Parallel()
 		runWorkflows(t, open)
 	})
+	t.Run("Content", func(t *testing.T) {
+		t.Parallel()
+		runContent(t, open)
+	})
 }
 
 var base = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)

@@ -1,0 +1,309 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/hookline/hookline/internal/store"
+)
+
+const recipientCols = `tenant_id, id, email, name, locale, time_zone, prefs, data, created_at, updated_at`
+
+func scanRecipient(r pgx.Row) (store.Recipient, error) {
+	var rc store.Recipient
+	err := r.Scan(&rc.TenantID, &rc.ID, &rc.Email, &rc.Name, &rc.Locale, &rc.TimeZone, &rc.Prefs, &rc.Data, &rc.CreatedAt,
+		&rc.UpdatedAt)
+	rc.CreatedAt, rc.UpdatedAt = fromTS(rc.CreatedAt), fromTS(rc.UpdatedAt)
+	return rc, err
+}
+
+// UpsertRecipient inserts a recipient or replaces the one with its tenant
+// and id; a replaced recipient keeps its CreatedAt.
+func (s *Store) UpsertRecipient(ctx context.Context, r store.Recipient) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO recipients (`+recipientCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		ON CONFLICT (tenant_id, id) DO UPDATE SET email = excluded.email, name = excluded.name, locale = excluded.locale,
+		time_zone = excluded.time_zone, prefs = excluded.prefs, data = excluded.data, updated_at = excluded.updated_at`,
+		r.TenantID, r.ID, r.Email, r.Name, r.Locale, r.TimeZone, r.Prefs, r.Data, ts(r.CreatedAt), ts(r.UpdatedAt))
+	return wrapWrite("upsert recipient", err)
+}
+
+// GetRecipient returns one of a tenant's recipients.
+func (s *Store) GetRecipient(ctx context.Context, tenantID, id string) (store.Recipient, error) {
+	r, err := scanRecipient(s.pool.QueryRow(ctx, `SELECT `+recipientCols+` FROM recipients WHERE tenant_id = $1 AND id = $2`,
+		tenantID, id))
+	return r, wrapRead("get recipient", err)
+}
+
+// ListRecipients lists a tenant's recipients by id; the cursor is the last
+// id of the previous page.
+func (s *Store) ListRecipients(ctx context.Context, tenantID string, p store.Page) ([]store.Recipient, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+recipientCols+` FROM recipients WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+		tenantID, p.Cursor, limitOf(p))
+	if err != nil {
+		return nil, fmt.Errorf("list recipients: %w", err)
+	}
+	return collect(rows, scanRecipient)
+}
+
+// DeleteRecipient deletes a recipient; its messages stay.
+func (s *Store) DeleteRecipient(ctx context.Context, tenantID, id string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM recipients WHERE tenant_id = $1 AND id = $2`, tenantID, id)
+	return affected("delete recipient", tag, err)
+}
+
+const templateCols = `tenant_id, name, version, spec, created_at`
+
+func scanTemplate(r pgx.Row) (store.Template, error) {
+	var t store.Template
+	err := r.Scan(&t.TenantID, &t.Name, &t.Version, &t.Spec, &t.CreatedAt)
+	t.CreatedAt = fromTS(t.CreatedAt)
+	return t, err
+}
+
+// CreateTemplate inserts a template version; ErrConflict when the tenant
+// has that version of the name.
+func (s *Store) CreateTemplate(ctx context.Context, t store.Template) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO templates (`+templateCols+`) VALUES ($1, $2, $3, $4, $5)`,
+		t.TenantID, t.Name, t.Version, configJSON(t.Spec), ts(t.CreatedAt))
+	return wrapWrite("create template", err)
+}
+
+// GetTemplate returns one version of a template, the highest for version 0.
+func (s *Store) GetTemplate(ctx context.Context, tenantID, name string, version int) (store.Template, error) {
+	t, err := scanTemplate(s.pool.QueryRow(ctx, `SELECT `+templateCols+` FROM templates
+		WHERE tenant_id = $1 AND name = $2 AND ($3 = 0 OR version = $3) ORDER BY version DESC LIMIT 1`, tenantID, name, version))
+	return t, wrapRead("get template", err)
+}
+
+// ListTemplates lists the highest version of each of a tenant's templates,
+// by name.
+func (s *Store) ListTemplates(ctx context.Context, tenantID string) ([]store.Template, error) {
+	rows, err := s.pool.Query(ctx, `SELECT DISTINCT ON (name) `+templateCols+` FROM templates WHERE tenant_id = $1
+		ORDER BY name, version DESC`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("list templates: %w", err)
+	}
+	return collect(rows, scanTemplate)
+}
+
+// DeleteTemplate deletes every version of a template.
+func (s *Store) DeleteTemplate(ctx context.Context, tenantID, name string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM templates WHERE tenant_id = $1 AND name = $2`, tenantID, name)
+	return affected("delete template", tag, err)
+}
+
+const notifyRuleCols = `tenant_id, name, spec, enabled, created_at, updated_at`
+
+func scanNotifyRule(r pgx.Row) (store.NotifyRule, error) {
+	var nr store.NotifyRule
+	err := r.Scan(&nr.TenantID, &nr.Name, &nr.Spec, &nr.Enabled, &nr.CreatedAt, &nr.UpdatedAt)
+	nr.CreatedAt, nr.UpdatedAt = fromTS(nr.CreatedAt), fromTS(nr.UpdatedAt)
+	return nr, err
+}
+
+// CreateNotifyRule inserts a rule; ErrConflict when the tenant has one of
+// that name.
+func (s *Store) CreateNotifyRule(ctx context.Context, r store.NotifyRule) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO notify_rules (`+notifyRuleCols+`) VALUES ($1, $2, $3, $4, $5, $6)`,
+		r.TenantID, r.Name, configJSON(r.Spec), r.Enabled, ts(r.CreatedAt), ts(r.UpdatedAt))
+	return wrapWrite("create notify rule", err)
+}
+
+// GetNotifyRule returns one of a tenant's rules.
+func (s *Store) GetNotifyRule(ctx context.Context, tenantID, name string) (store.NotifyRule, error) {
+	r, err := scanNotifyRule(s.pool.QueryRow(ctx, `SELECT `+notifyRuleCols+` FROM notify_rules WHERE tenant_id = $1 AND name = $2`,
+		tenantID, name))
+	return r, wrapRead("get notify rule", err)
+}
+
+// ListNotifyRules lists a tenant's rules by name.
+func (s *Store) ListNotifyRules(ctx context.Context, tenantID string) ([]store.NotifyRule, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+notifyRuleCols+` FROM notify_rules WHERE tenant_id = $1 ORDER BY name`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("list notify rules: %w", err)
+	}
+	return collect(rows, scanNotifyRule)
+}
+
+// UpdateNotifyRule replaces a rule's spec and enabled flag and sets its
+// UpdatedAt.
+func (s *Store) UpdateNotifyRule(ctx context.Context, r store.NotifyRule) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE notify_rules SET spec = $1, enabled = $2, updated_at = $3 WHERE tenant_id = $4 AND name = $5`,
+		configJSON(r.Spec), r.Enabled, ts(r.UpdatedAt), r.TenantID, r.Name)
+	return affected("update notify rule", tag, err)
+}
+
+// DeleteNotifyRule deletes a rule; its messages stay.
+func (s *Store) DeleteNotifyRule(ctx context.Context, tenantID, name string) error {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM notify_rules WHERE tenant_id = $1 AND name = $2`, tenantID, name)
+	return affected("delete notify rule", tag, err)
+}
+
+const messageCols = `id, tenant_id, rule, recipient_id, channel, category, template, locale, subject, text, html, status, event_id,
+	digest_key, send_at, sent_at, attempts, error, read, archived, page_token, page_until, created_at, updated_at`
+
+var messageColumns = []string{"id", "tenant_id", "rule", "recipient_id", "channel", "category", "template", "locale", "subject",
+	"text", "html", "status", "event_id", "digest_key", "send_at", "sent_at", "attempts", "error", "read", "archived", "page_token",
+	"page_until", "created_at", "updated_at"}
+
+func messageRow(m store.Message) []any {
+	return []any{m.ID, m.TenantID, m.Rule, m.RecipientID, m.Channel, m.Category, m.Template, m.Locale, m.Subject, m.Text, m.HTML,
+		m.Status, m.EventID, m.DigestKey, ts(m.SendAt), nullTS(m.SentAt), m.Attempts, m.Error, m.Read, m.Archived, m.PageToken,
+		nullTS(m.PageUntil), ts(m.CreatedAt), ts(m.UpdatedAt)}
+}
+
+func scanMessage(r pgx.Row) (store.Message, error) {
+	var m store.Message
+	var sentAt, pageUntil *time.Time
+	err := r.Scan(&m.ID, &m.TenantID, &m.Rule, &m.RecipientID, &m.Channel, &m.Category, &m.Template, &m.Locale, &m.Subject,
+		&m.Text, &m.HTML, &m.Status, &m.EventID, &m.DigestKey, &m.SendAt, &sentAt, &m.Attempts, &m.Error, &m.Read, &m.Archived,
+		&m.PageToken, &pageUntil, &m.CreatedAt, &m.UpdatedAt)
+	if sentAt != nil {
+		m.SentAt = fromTS(*sentAt)
+	}
+	if pageUntil != nil {
+		m.PageUntil = fromTS(*pageUntil)
+	}
+	m.SendAt, m.CreatedAt, m.UpdatedAt = fromTS(m.SendAt), fromTS(m.CreatedAt), fromTS(m.UpdatedAt)
+	return m, err
+}
+
+var linkColumns = []string{"token", "tenant_id", "message_id", "url", "open", "created_at"}
+
+// SaveMessages copies messages, their links and their tasks in with COPY
+// (as AddTasks), in one transaction. A message id, page token, link token
+// or task id that exists fails the whole save with ErrConflict.
+func (s *Store) SaveMessages(ctx context.Context, msgs []store.Message, links []store.Link, tasks []store.Task) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("save messages: begin: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	if len(msgs) > 0 {
+		rows := make([][]any, len(msgs))
+		for i, m := range msgs {
+			rows[i] = messageRow(m)
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"messages"}, messageColumns, pgx.CopyFromRows(rows)); err != nil {
+			return wrapWrite("save messages: copy messages", err)
+		}
+	}
+	if len(links) > 0 {
+		rows := make([][]any, len(links))
+		for i, l := range links {
+			rows[i] = []any{l.Token, l.TenantID, l.MessageID, l.URL, l.Open, ts(l.CreatedAt)}
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"links"}, linkColumns, pgx.CopyFromRows(rows)); err != nil {
+			return wrapWrite("save messages: copy links", err)
+		}
+	}
+	if len(tasks) > 0 {
+		rows := make([][]any, len(tasks))
+		for i, t := range tasks {
+			rows[i] = taskRow(t)
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"tasks"}, taskColumns, pgx.CopyFromRows(rows)); err != nil {
+			return wrapWrite("save messages: copy tasks", err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("save messages: commit: %w", err)
+	}
+	return nil
+}
+
+// UpdateMessage replaces a message's mutable fields; ErrConflict when its
+// new page token belongs to another message.
+func (s *Store) UpdateMessage(ctx context.Context, m store.Message) error {
+	tag, err := s.pool.Exec(ctx, `UPDATE messages SET status = $1, subject = $2, text = $3, html = $4, sent_at = $5, attempts = $6,
+		error = $7, read = $8, archived = $9, page_token = $10, page_until = $11, digest_key = $12, send_at = $13, updated_at = $14
+		WHERE tenant_id = $15 AND id = $16`,
+		m.Status, m.Subject, m.Text, m.HTML, nullTS(m.SentAt), m.Attempts, m.Error, m.Read, m.Archived, m.PageToken,
+		nullTS(m.PageUntil), m.DigestKey, ts(m.SendAt), ts(m.UpdatedAt), m.TenantID, m.ID)
+	return affected("update message", tag, err)
+}
+
+// GetMessage returns one of a tenant's messages.
+func (s *Store) GetMessage(ctx context.Context, tenantID, id string) (store.Message, error) {
+	m, err := scanMessage(s.pool.QueryRow(ctx, `SELECT `+messageCols+` FROM messages WHERE tenant_id = $1 AND id = $2`, tenantID, id))
+	return m, wrapRead("get message", err)
+}
+
+// ListMessages lists a tenant's messages, newest first. The WHERE clause
+// names only the filters that are set, so a generic plan cannot hide
+// messages_inbox from a recipient's inbox; it is assembled from constant
+// fragments.
+func (s *Store) ListMessages(ctx context.Context, tenantID string, q store.MessageQuery) ([]store.Message, error) {
+	where, args := `tenant_id = $1`, []any{tenantID}
+	add := func(col string, v any) {
+		args = append(args, v)
+		where += ` AND ` + col + strconv.Itoa(len(args))
+	}
+	if q.Cursor != "" {
+		add(`id < $`, q.Cursor)
+	}
+	if q.RecipientID != "" {
+		add(`recipient_id = $`, q.RecipientID)
+	}
+	if q.Channel != "" {
+		add(`channel = $`, q.Channel)
+	}
+	if q.Status != "" {
+		add(`status = $`, q.Status)
+	}
+	if q.Channel == "inbox" {
+		add(`archived = $`, q.Archived)
+	}
+	args = append(args, limitOf(q.Page))
+	rows, err := s.pool.Query(ctx, `SELECT `+messageCols+` FROM messages WHERE `+where+` ORDER BY id DESC LIMIT $`+
+		strconv.Itoa(len(args)), args...)
+	if err != nil {
+		return nil, fmt.Errorf("list messages: %w", err)
+	}
+	return collect(rows, scanMessage)
+}
+
+// DigestMessages lists the messages of a digest, oldest first.
+func (s *Store) DigestMessages(ctx context.Context, tenantID, digestKey string) ([]store.Message, error) {
+	// digest_key <> '' lets the partial index messages_digest serve the
+	// query and keeps messages outside digests out of it.
+	rows, err := s.pool.Query(ctx, `SELECT `+messageCols+` FROM messages
+		WHERE tenant_id = $1 AND digest_key = $2 AND digest_key <> '' ORDER BY id`, tenantID, digestKey)
+	if err != nil {
+		return nil, fmt.Errorf("list digest messages: %w", err)
+	}
+	return collect(rows, scanMessage)
+}
+
+// CountUnread counts a recipient's sent inbox messages that are neither
+// read nor archived.
+func (s *Store) CountUnread(ctx context.Context, tenantID, recipientID string) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM messages
+		WHERE tenant_id = $1 AND recipient_id = $2 AND channel = 'inbox' AND status = 'sent' AND NOT read AND NOT archived`,
+		tenantID, recipientID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count unread: %w", err)
+	}
+	return n, nil
+}
+
+// MessageByPage finds a message of any tenant by its page token.
+func (s *Store) MessageByPage(ctx context.Context, token string) (store.Message, error) {
+	m, err := scanMessage(s.pool.QueryRow(ctx, `SELECT `+messageCols+` FROM messages WHERE page_token = $1 AND page_token <> ''`,
+		token))
+	return m, wrapRead("get message by page", err)
+}
+
+// GetLink finds a tracked link of any tenant by its token.
+func (s *Store) GetLink(ctx context.Context, token string) (store.Link, error) {
+	var l store.Link
+	err := s.pool.QueryRow(ctx, `SELECT token, tenant_id, message_id, url, open, created_at FROM links WHERE token = $1`, token).
+		Scan(&l.Token, &l.TenantID, &l.MessageID, &l.URL, &l.Open, &l.CreatedAt)
+	l.CreatedAt = fromTS(l.CreatedAt)
+	return l, wrapRead("get link", err)
+}

@@ -1,0 +1,296 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/hookline/hookline/internal/store"
+)
+
+const recipientCols = `tenant_id, id, email, name, locale, time_zone, prefs, data, created_at, updated_at`
+
+func scanRecipient(sc scanner) (store.Recipient, error) {
+	var r store.Recipient
+	var prefs, data sql.NullString
+	var created, updated int64
+	err := sc.Scan(&r.TenantID, &r.ID, &r.Email, &r.Name, &r.Locale, &r.TimeZone, &prefs, &data, &created, &updated)
+	if prefs.Valid {
+		r.Prefs = []byte(prefs.String)
+	}
+	if data.Valid {
+		r.Data = []byte(data.String)
+	}
+	r.CreatedAt, r.UpdatedAt = fromMS(created), fromMS(updated)
+	return r, err
+}
+
+// UpsertRecipient inserts a recipient or replaces the one with its tenant
+// and id; a replaced recipient keeps its CreatedAt.
+func (s *Store) UpsertRecipient(ctx context.Context, r store.Recipient) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO recipients (`+recipientCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (tenant_id, id) DO UPDATE SET email = excluded.email, name = excluded.name, locale = excluded.locale,
+		time_zone = excluded.time_zone, prefs = excluded.prefs, data = excluded.data, updated_at = excluded.updated_at`,
+		r.TenantID, r.ID, r.Email, r.Name, r.Locale, r.TimeZone, jsonText(r.Prefs), jsonText(r.Data), ms(r.CreatedAt), ms(r.UpdatedAt))
+	return wrapWrite("upsert recipient", err)
+}
+
+// GetRecipient returns one of a tenant's recipients.
+func (s *Store) GetRecipient(ctx context.Context, tenantID, id string) (store.Recipient, error) {
+	r, err := scanRecipient(s.r.QueryRowContext(ctx, `SELECT `+recipientCols+` FROM recipients WHERE tenant_id = ? AND id = ?`,
+		tenantID, id))
+	return r, wrapRead("get recipient", err)
+}
+
+// ListRecipients lists a tenant's recipients by id; the cursor is the last
+// id of the previous page.
+func (s *Store) ListRecipients(ctx context.Context, tenantID string, p store.Page) ([]store.Recipient, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+recipientCols+` FROM recipients WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?`,
+		tenantID, p.Cursor, limitOf(p))
+	if err != nil {
+		return nil, fmt.Errorf("list recipients: %w", err)
+	}
+	return collect(rows, scanRecipient)
+}
+
+// DeleteRecipient deletes a recipient; its messages stay.
+func (s *Store) DeleteRecipient(ctx context.Context, tenantID, id string) error {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM recipients WHERE tenant_id = ? AND id = ?`, tenantID, id)
+	return affected("delete recipient", res, err)
+}
+
+const templateCols = `tenant_id, name, version, spec, created_at`
+
+func scanTemplate(sc scanner) (store.Template, error) {
+	var t store.Template
+	var spec string
+	var created int64
+	err := sc.Scan(&t.TenantID, &t.Name, &t.Version, &spec, &created)
+	t.Spec, t.CreatedAt = []byte(spec), fromMS(created)
+	return t, err
+}
+
+// CreateTemplate inserts a template version; ErrConflict when the tenant
+// has that version of the name.
+func (s *Store) CreateTemplate(ctx context.Context, t store.Template) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO templates (`+templateCols+`) VALUES (?, ?, ?, ?, ?)`,
+		t.TenantID, t.Name, t.Version, string(t.Spec), ms(t.CreatedAt))
+	return wrapWrite("create template", err)
+}
+
+// GetTemplate returns one version of a template, the highest for version 0.
+func (s *Store) GetTemplate(ctx context.Context, tenantID, name string, version int) (store.Template, error) {
+	t, err := scanTemplate(s.r.QueryRowContext(ctx, `SELECT `+templateCols+` FROM templates
+		WHERE tenant_id = ? AND name = ? AND (? = 0 OR version = ?) ORDER BY version DESC LIMIT 1`,
+		tenantID, name, version, version))
+	return t, wrapRead("get template", err)
+}
+
+// ListTemplates lists the highest version of each of a tenant's templates,
+// by name.
+func (s *Store) ListTemplates(ctx context.Context, tenantID string) ([]store.Template, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+templateCols+` FROM templates t WHERE tenant_id = ?
+		AND version = (SELECT max(version) FROM templates WHERE tenant_id = t.tenant_id AND name = t.name) ORDER BY name`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("list templates: %w", err)
+	}
+	return collect(rows, scanTemplate)
+}
+
+// DeleteTemplate deletes every version of a template.
+func (s *Store) DeleteTemplate(ctx context.Context, tenantID, name string) error {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM templates WHERE tenant_id = ? AND name = ?`, tenantID, name)
+	return affected("delete template", res, err)
+}
+
+const notifyRuleCols = `tenant_id, name, spec, enabled, created_at, updated_at`
+
+func scanNotifyRule(sc scanner) (store.NotifyRule, error) {
+	var r store.NotifyRule
+	var spec string
+	var created, updated int64
+	err := sc.Scan(&r.TenantID, &r.Name, &spec, &r.Enabled, &created, &updated)
+	r.Spec, r.CreatedAt, r.UpdatedAt = []byte(spec), fromMS(created), fromMS(updated)
+	return r, err
+}
+
+// CreateNotifyRule inserts a rule; ErrConflict when the tenant has one of
+// that name.
+func (s *Store) CreateNotifyRule(ctx context.Context, r store.NotifyRule) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO notify_rules (`+notifyRuleCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
+		r.TenantID, r.Name, string(r.Spec), r.Enabled, ms(r.CreatedAt), ms(r.UpdatedAt))
+	return wrapWrite("create notify rule", err)
+}
+
+// GetNotifyRule returns one of a tenant's rules.
+func (s *Store) GetNotifyRule(ctx context.Context, tenantID, name string) (store.NotifyRule, error) {
+	r, err := scanNotifyRule(s.r.QueryRowContext(ctx, `SELECT `+notifyRuleCols+` FROM notify_rules WHERE tenant_id = ? AND name = ?`,
+		tenantID, name))
+	return r, wrapRead("get notify rule", err)
+}
+
+// ListNotifyRules lists a tenant's rules by name.
+func (s *Store) ListNotifyRules(ctx context.Context, tenantID string) ([]store.NotifyRule, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+notifyRuleCols+` FROM notify_rules WHERE tenant_id = ? ORDER BY name`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("list notify rules: %w", err)
+	}
+	return collect(rows, scanNotifyRule)
+}
+
+// UpdateNotifyRule replaces a rule's spec and enabled flag and sets its
+// UpdatedAt.
+func (s *Store) UpdateNotifyRule(ctx context.Context, r store.NotifyRule) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE notify_rules SET spec = ?, enabled = ?, updated_at = ? WHERE tenant_id = ? AND name = ?`,
+		string(r.Spec), r.Enabled, ms(r.UpdatedAt), r.TenantID, r.Name)
+	return affected("update notify rule", res, err)
+}
+
+// DeleteNotifyRule deletes a rule; its messages stay.
+func (s *Store) DeleteNotifyRule(ctx context.Context, tenantID, name string) error {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM notify_rules WHERE tenant_id = ? AND name = ?`, tenantID, name)
+	return affected("delete notify rule", res, err)
+}
+
+const messageCols = `id, tenant_id, rule, recipient_id, channel, category, template, locale, subject, text, html, status, event_id,
+	digest_key, send_at, sent_at, attempts, error, read, archived, page_token, page_until, created_at, updated_at`
+
+func scanMessage(sc scanner) (store.Message, error) {
+	var m store.Message
+	var sendAt, sentAt, pageUntil, created, updated int64
+	err := sc.Scan(&m.ID, &m.TenantID, &m.Rule, &m.RecipientID, &m.Channel, &m.Category, &m.Template, &m.Locale, &m.Subject,
+		&m.Text, &m.HTML, &m.Status, &m.EventID, &m.DigestKey, &sendAt, &sentAt, &m.Attempts, &m.Error, &m.Read, &m.Archived,
+		&m.PageToken, &pageUntil, &created, &updated)
+	m.SendAt, m.SentAt, m.PageUntil = fromMS(sendAt), fromMS(sentAt), fromMS(pageUntil)
+	m.CreatedAt, m.UpdatedAt = fromMS(created), fromMS(updated)
+	return m, err
+}
+
+// SaveMessages inserts messages, their links and their tasks in one
+// transaction. A message id, page token, link token or task id that
+// exists fails the whole save with ErrConflict.
+func (s *Store) SaveMessages(ctx context.Context, msgs []store.Message, links []store.Link, tasks []store.Task) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("save messages: begin: %w", err)
+	}
+	defer tx.Rollback()
+	for _, m := range msgs {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO messages (`+messageCols+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			m.ID, m.TenantID, m.Rule, m.RecipientID, m.Channel, m.Category, m.Template, m.Locale, m.Subject, m.Text, m.HTML,
+			m.Status, m.EventID, m.DigestKey, ms(m.SendAt), ms(m.SentAt), m.Attempts, m.Error, m.Read, m.Archived,
+			m.PageToken, ms(m.PageUntil), ms(m.CreatedAt), ms(m.UpdatedAt)); err != nil {
+			return wrapWrite("save messages: insert message", err)
+		}
+	}
+	for _, l := range links {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO links (`+linkCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
+			l.Token, l.TenantID, l.MessageID, l.URL, l.Open, ms(l.CreatedAt)); err != nil {
+			return wrapWrite("save messages: insert link", err)
+		}
+	}
+	if err := insertTasks(ctx, tx.StmtContext(ctx, s.stmt.insertTask), tasks); err != nil {
+		return wrapWrite("save messages", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("save messages: commit: %w", err)
+	}
+	return nil
+}
+
+// UpdateMessage replaces a message's mutable fields; ErrConflict when its
+// new page token belongs to another message.
+func (s *Store) UpdateMessage(ctx context.Context, m store.Message) error {
+	res, err := s.w.ExecContext(ctx, `UPDATE messages SET status = ?, subject = ?, text = ?, html = ?, sent_at = ?, attempts = ?,
+		error = ?, read = ?, archived = ?, page_token = ?, page_until = ?, digest_key = ?, send_at = ?, updated_at = ?
+		WHERE tenant_id = ? AND id = ?`,
+		m.Status, m.Subject, m.Text, m.HTML, ms(m.SentAt), m.Attempts, m.Error, m.Read, m.Archived, m.PageToken, ms(m.PageUntil),
+		m.DigestKey, ms(m.SendAt), ms(m.UpdatedAt), m.TenantID, m.ID)
+	if err != nil {
+		return wrapWrite("update message", err)
+	}
+	return affected("update message", res, nil)
+}
+
+// GetMessage returns one of a tenant's messages.
+func (s *Store) GetMessage(ctx context.Context, tenantID, id string) (store.Message, error) {
+	m, err := scanMessage(s.r.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages WHERE tenant_id = ? AND id = ?`, tenantID, id))
+	return m, wrapRead("get message", err)
+}
+
+// ListMessages lists a tenant's messages, newest first. The WHERE clause
+// names only the filters that are set, so a recipient's inbox is served
+// by messages_inbox; it is assembled from constant fragments.
+func (s *Store) ListMessages(ctx context.Context, tenantID string, q store.MessageQuery) ([]store.Message, error) {
+	where, args := `tenant_id = ?`, []any{tenantID}
+	add := func(cond string, v any) {
+		where += ` AND ` + cond
+		args = append(args, v)
+	}
+	if q.Cursor != "" {
+		add(`id < ?`, q.Cursor)
+	}
+	if q.RecipientID != "" {
+		add(`recipient_id = ?`, q.RecipientID)
+	}
+	if q.Channel != "" {
+		add(`channel = ?`, q.Channel)
+	}
+	if q.Status != "" {
+		add(`status = ?`, q.Status)
+	}
+	if q.Channel == "inbox" {
+		add(`archived = ?`, q.Archived)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT `+messageCols+` FROM messages WHERE `+where+` ORDER BY id DESC LIMIT ?`,
+		append(args, limitOf(q.Page))...)
+	if err != nil {
+		return nil, fmt.Errorf("list messages: %w", err)
+	}
+	return collect(rows, scanMessage)
+}
+
+// DigestMessages lists the messages of a digest, oldest first.
+func (s *Store) DigestMessages(ctx context.Context, tenantID, digestKey string) ([]store.Message, error) {
+	// digest_key <> '' lets the partial index messages_digest serve the
+	// query and keeps messages outside digests out of it.
+	rows, err := s.r.QueryContext(ctx, `SELECT `+messageCols+` FROM messages
+		WHERE tenant_id = ? AND digest_key = ? AND digest_key <> '' ORDER BY id`, tenantID, digestKey)
+	if err != nil {
+		return nil, fmt.Errorf("list digest messages: %w", err)
+	}
+	return collect(rows, scanMessage)
+}
+
+// CountUnread counts a recipient's sent inbox messages that are neither
+// read nor archived.
+func (s *Store) CountUnread(ctx context.Context, tenantID, recipientID string) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM messages
+		WHERE tenant_id = ? AND recipient_id = ? AND channel = 'inbox' AND status = 'sent' AND read = 0 AND archived = 0`,
+		tenantID, recipientID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count unread: %w", err)
+	}
+	return n, nil
+}
+
+// MessageByPage finds a message of any tenant by its page token.
+func (s *Store) MessageByPage(ctx context.Context, token string) (store.Message, error) {
+	m, err := scanMessage(s.r.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages WHERE page_token = ? AND page_token <> ''`,
+		token))
+	return m, wrapRead("get message by page", err)
+}
+
+const linkCols = `token, tenant_id, message_id, url, open, created_at`
+
+// GetLink finds a tracked link of any tenant by its token.
+func (s *Store) GetLink(ctx context.Context, token string) (store.Link, error) {
+	var l store.Link
+	var created int64
+	err := s.r.QueryRowContext(ctx, `SELECT `+linkCols+` FROM links WHERE token = ?`, token).
+		Scan(&l.Token, &l.TenantID, &l.MessageID, &l.URL, &l.Open, &created)
+	l.CreatedAt = fromMS(created)
+	return l, wrapRead("get link", err)
+}
