@@ -8,6 +8,7 @@ package client
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -424,6 +425,97 @@ func (c *Client) ListChanges(ctx context.Context, name, after string, limit int,
 	return doJSON[Changes](ctx, c, call{action: "list changes", method: http.MethodGet, path: "/v1/collections/{id}/changes", id: name, query: q, wait: wait})
 }
 
+// RunListOptions filters ListRuns. Empty fields do not filter.
+type RunListOptions struct {
+	// Workflow is a workflow name.
+	Workflow string
+	// Status is one of running, waiting, succeeded, failed and cancelled.
+	Status string
+	ListOptions
+}
+
+// SaveWorkflow saves spec as the latest version of the workflow spec.Name:
+// it creates the workflow, adds a version when the spec differs from the
+// latest, and otherwise changes nothing (Action tells which). A spec the
+// server refuses is an *Error whose Details list the "errors", each with
+// its "field" and "message".
+func (c *Client) SaveWorkflow(ctx context.Context, spec WorkflowSpec) (*WorkflowSaved, error) {
+	return doJSON[WorkflowSaved](ctx, c, call{action: "save workflow", method: http.MethodPost, path: "/v1/workflows", body: spec})
+}
+
+// SaveWorkflowYAML is SaveWorkflow for a spec written in YAML, sent as it
+// is. The errors of a refused spec also carry the "line" of raw they are
+// about.
+func (c *Client) SaveWorkflowYAML(ctx context.Context, raw []byte) (*WorkflowSaved, error) {
+	return doJSON[WorkflowSaved](ctx, c, call{action: "save workflow", method: http.MethodPost, path: "/v1/workflows", raw: raw, contentType: "application/yaml"})
+}
+
+// ListWorkflows returns every workflow at its latest version.
+func (c *Client) ListWorkflows(ctx context.Context) ([]Workflow, error) {
+	return listAll[Workflow](ctx, c, call{action: "list workflows", method: http.MethodGet, path: "/v1/workflows"})
+}
+
+// GetWorkflow returns the workflow name at version (zero: the latest) and
+// the numbers of all its versions, newest first.
+func (c *Client) GetWorkflow(ctx context.Context, name string, version int) (*Workflow, []int, error) {
+	var q url.Values
+	if version != 0 {
+		q = url.Values{"version": {strconv.Itoa(version)}}
+	}
+	out, err := doJSON[struct {
+		Workflow Workflow `json:"workflow"`
+		Versions []int    `json:"versions"`
+	}](ctx, c, call{action: "get workflow", method: http.MethodGet, path: "/v1/workflows/{id}", id: name, query: q})
+	if err != nil {
+		return nil, nil, err
+	}
+	return &out.Workflow, out.Versions, nil
+}
+
+// SetWorkflowEnabled enables or disables the workflow name. A disabled
+// workflow starts no run; its runs in progress go on.
+func (c *Client) SetWorkflowEnabled(ctx context.Context, name string, enabled bool) (*Workflow, error) {
+	body := struct {
+		Enabled bool `json:"enabled"`
+	}{enabled}
+	return doJSON[Workflow](ctx, c, call{action: "set workflow enabled", method: http.MethodPatch, path: "/v1/workflows/{id}", id: name, body: body})
+}
+
+// DeleteWorkflow deletes the workflow name with all its versions; its
+// runs are kept.
+func (c *Client) DeleteWorkflow(ctx context.Context, name string) error {
+	return c.do(ctx, call{action: "delete workflow", method: http.MethodDelete, path: "/v1/workflows/{id}", id: name}, nil)
+}
+
+// ListRuns returns one page of workflow runs, newest first.
+func (c *Client) ListRuns(ctx context.Context, opts RunListOptions) (*Page[Run], error) {
+	q := url.Values{}
+	if opts.Workflow != "" {
+		q.Set("workflow", opts.Workflow)
+	}
+	if opts.Status != "" {
+		q.Set("status", opts.Status)
+	}
+	opts.addTo(q)
+	return doJSON[Page[Run]](ctx, c, call{action: "list runs", method: http.MethodGet, path: "/v1/runs", query: q})
+}
+
+// GetRun returns the run id with its step log.
+func (c *Client) GetRun(ctx context.Context, id string) (*Run, error) {
+	return doJSON[Run](ctx, c, call{action: "get run", method: http.MethodGet, path: "/v1/runs/{id}", id: id})
+}
+
+// RetryRun starts the failed run id again at the step that failed, on the
+// version it started with. A run that has not failed is a 409.
+func (c *Client) RetryRun(ctx context.Context, id string) (*Run, error) {
+	return doJSON[Run](ctx, c, call{action: "retry run", method: http.MethodPost, path: "/v1/runs/{id}/retry", id: id})
+}
+
+// CancelRun cancels the run id. A run that has ended is a 409.
+func (c *Client) CancelRun(ctx context.Context, id string) (*Run, error) {
+	return doJSON[Run](ctx, c, call{action: "cancel run", method: http.MethodPost, path: "/v1/runs/{id}/cancel", id: id})
+}
+
 // call describes one API request.
 type call struct {
 	// action names the operation in transport errors ("get endpoint").
@@ -438,6 +530,9 @@ type call struct {
 	header http.Header
 	// body, when not nil, is sent as JSON.
 	body any
+	// raw, when not nil, is sent as it is, with contentType.
+	raw         []byte
+	contentType string
 	// wait is how long the server may hold the request (a long poll); it
 	// is added to the HTTP client's timeout.
 	wait time.Duration
@@ -499,6 +594,9 @@ func (c *Client) newRequest(ctx context.Context, r call) (*http.Request, error) 
 		}
 		body = bytes.NewReader(b)
 	}
+	if r.raw != nil {
+		body = bytes.NewReader(r.raw)
+	}
 	req, err := http.NewRequestWithContext(ctx, r.method, u, body)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", r.action, err)
@@ -509,7 +607,7 @@ func (c *Client) newRequest(ctx context.Context, r call) (*http.Request, error) 
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", cmp.Or(r.contentType, "application/json"))
 	}
 	for k, vs := range r.header {
 		for _, v := range vs {

@@ -375,6 +375,9 @@ type Declaration struct {
 	Subscriptions []SubscriptionDecl `json:"subscriptions,omitempty"`
 	Collections   []CollectionSpec   `json:"collections,omitempty"`
 	Workflows     []WorkflowSpec     `json:"workflows,omitempty"`
+	Templates     []TemplateSpec     `json:"templates,omitempty"`
+	Recipients    []Recipient        `json:"recipients,omitempty"`
+	NotifyRules   []NotifyRule       `json:"notify_rules,omitempty"`
 }
 
 // EndpointDecl declares an endpoint by name. Secret, when set, is its

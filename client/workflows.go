@@ -28,7 +28,7 @@ type WorkflowTrigger struct {
 }
 
 // Step is one step: an id and exactly one kind (http, emit, set, if,
-// switch, delay, wait_for, sync, fail), with its error handling.
+// switch, delay, wait_for, sync, notify, fail), with its error handling.
 type Step struct {
 	ID      string            `json:"id"`
 	HTTP    *HTTPStep         `json:"http,omitempty"`
@@ -39,7 +39,10 @@ type Step struct {
 	Delay   *DelayStep        `json:"delay,omitempty"`
 	WaitFor *WaitForStep      `json:"wait_for,omitempty"`
 	Sync    *SyncStep         `json:"sync,omitempty"`
-	Fail    *FailStep         `json:"fail,omitempty"`
+	// Notify sends content by a notify rule (without events: the run's
+	// event is the one notified about).
+	Notify *NotifyRule `json:"notify,omitempty"`
+	Fail   *FailStep   `json:"fail,omitempty"`
 	// Retry retries a failing http or sync step.
 	Retry *RetryPolicy `json:"retry,omitempty"`
 	// Timeout bounds one attempt of the step, e.g. "30s".

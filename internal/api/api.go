@@ -16,6 +16,7 @@ import (
 
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/collection"
+	"github.com/hookline/hookline/internal/content"
 	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/feed"
 	"github.com/hookline/hookline/internal/netguard"
@@ -41,6 +42,8 @@ type Config struct {
 	Feed *feed.Hub
 	// Collections applies records written through the API.
 	Collections *collection.Service
+	// Content renders previews and shows messages.
+	Content *content.Service
 	// Workflows retries and cancels runs.
 	Workflows *workflow.Runner
 	// SourceChanged is called with a source's name after it changes.
@@ -161,6 +164,24 @@ func (s *Server) Handler() http.Handler {
 	handle("GET /v1/runs/{id}", s.getRun)
 	handle("POST /v1/runs/{id}/retry", s.retryRun)
 	handle("POST /v1/runs/{id}/cancel", s.cancelRun)
+
+	handle("PUT /v1/recipients/{id}", s.putRecipient)
+	handle("GET /v1/recipients", s.listRecipients)
+	handle("GET /v1/recipients/{id}", s.getRecipient)
+	handle("DELETE /v1/recipients/{id}", s.deleteRecipient)
+	handle("GET /v1/recipients/{id}/token", s.recipientToken)
+	handle("POST /v1/templates", s.saveTemplate)
+	handle("GET /v1/templates", s.listTemplates)
+	handle("GET /v1/templates/{name}", s.getTemplate)
+	handle("DELETE /v1/templates/{name}", s.deleteTemplate)
+	handle("POST /v1/templates/{name}/preview", s.previewTemplate)
+	handle("POST /v1/notify-rules", s.createNotifyRule)
+	handle("GET /v1/notify-rules", s.listNotifyRules)
+	handle("GET /v1/notify-rules/{name}", s.getNotifyRule)
+	handle("PUT /v1/notify-rules/{name}", s.replaceNotifyRule)
+	handle("DELETE /v1/notify-rules/{name}", s.deleteNotifyRule)
+	handle("GET /v1/messages", s.listMessages)
+	handle("GET /v1/messages/{id}", s.getMessage)
 
 	handle("GET /v1/deliveries", s.listDeliveries)
 	handle("GET /v1/deliveries/{id}", s.getDelivery)

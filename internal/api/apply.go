@@ -192,6 +192,86 @@ func (s *Server) plan(ctx context.Context, tenantID string, d client.Declaration
 		steps = append(steps, step)
 	}
 
+	for i, decl := range d.Templates {
+		res := fmt.Sprintf("templates[%d]", i)
+		if err := unique("template", res, decl.Name); err != nil {
+			return nil, err
+		}
+		if err := templateInvalid(decl); err != nil {
+			return nil, declErr(res, decl.Name, err)
+		}
+		step := applyStep{change: client.Change{Kind: "template", Name: decl.Name}}
+		spec, _ := json.Marshal(decl)
+		cur, err := s.store.GetTemplate(ctx, tenantID, decl.Name, 0)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			step.change.Action = actionCreated
+		case err != nil:
+			return nil, err
+		case jsonEqual(cur.Spec, spec):
+			step.change.Action = actionUnchanged
+		default:
+			step.change.Action = actionUpdated
+		}
+		step.write = func(ctx context.Context) error {
+			_, _, err := s.storeTemplate(ctx, tenantID, decl)
+			return err
+		}
+		steps = append(steps, step)
+	}
+	for i, decl := range d.Recipients {
+		res := fmt.Sprintf("recipients[%d]", i)
+		if err := unique("recipient", res, decl.ID); err != nil {
+			return nil, err
+		}
+		rec, err := checkRecipient(tenantID, decl, now)
+		if err != nil {
+			return nil, declErr(res, decl.ID, err)
+		}
+		step := applyStep{change: client.Change{Kind: "recipient", Name: decl.ID}}
+		cur, err := s.store.GetRecipient(ctx, tenantID, decl.ID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			step.change.Action = actionCreated
+		case err != nil:
+			return nil, err
+		case cur.Email == rec.Email && cur.Name == rec.Name && cur.Locale == rec.Locale && cur.TimeZone == rec.TimeZone &&
+			jsonEqual(cur.Prefs, rec.Prefs) && jsonEqual(cur.Data, rec.Data):
+			step.change.Action = actionUnchanged
+		default:
+			step.change.Action = actionUpdated
+			rec.CreatedAt = cur.CreatedAt
+		}
+		step.write = func(ctx context.Context) error { return s.store.UpsertRecipient(ctx, rec) }
+		steps = append(steps, step)
+	}
+	for i, decl := range d.NotifyRules {
+		res := fmt.Sprintf("notify_rules[%d]", i)
+		if err := unique("notify_rule", res, decl.Name); err != nil {
+			return nil, err
+		}
+		rule, err := s.notifyRule(tenantID, decl, now)
+		if err != nil {
+			return nil, declErr(res, decl.Name, err)
+		}
+		step := applyStep{change: client.Change{Kind: "notify_rule", Name: decl.Name}}
+		cur, err := s.store.GetNotifyRule(ctx, tenantID, decl.Name)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			step.change.Action = actionCreated
+			step.write = func(ctx context.Context) error { return s.store.CreateNotifyRule(ctx, rule) }
+		case err != nil:
+			return nil, err
+		case jsonEqual(cur.Spec, rule.Spec) && cur.Enabled == rule.Enabled:
+			step.change.Action = actionUnchanged
+		default:
+			step.change.Action = actionUpdated
+			rule.CreatedAt = cur.CreatedAt
+			step.write = func(ctx context.Context) error { return s.store.UpdateNotifyRule(ctx, rule) }
+		}
+		steps = append(steps, step)
+	}
+
 	subs, err := listAll(ctx, tenantID, s.store.ListSubscriptions, func(sub store.Subscription) string { return sub.ID })
 	if err != nil {
 		return nil, err

@@ -22,6 +22,8 @@ import (
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/config"
+	"github.com/hookline/hookline/internal/content"
+	"github.com/hookline/hookline/internal/content/email"
 	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/event"
@@ -158,9 +160,30 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 			env[name] = v
 		}
 	}
+	box, err := openBox(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var mailer *email.Sender
+	if cfg.SMTP.Host != "" {
+		if mailer, err = email.New(email.Config{Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, TLS: cfg.SMTP.TLS,
+			Username: cfg.SMTP.Username, Password: cfg.SMTP.Password, From: cfg.SMTP.From}); err != nil {
+			return nil, fmt.Errorf("smtp: %w", err)
+		}
+	}
+	notify := content.New(content.Config{
+		Store: st, Client: netguard.NewClient(guard), Clock: opts.Clock, Logger: log, Collections: colls, Email: mailer,
+		PublicURL: cfg.PublicURL, TokenKey: box.Derive("inbox tokens"),
+		Publish: func(ctx context.Context, evs []event.Event) error {
+			_, err := eng.PublishDedup(ctx, evs, changedDedup)
+			return err
+		},
+		Schedule: func(ctx context.Context, ts []store.Task) { eng.Schedule(ctx, ts) },
+	})
+	workflow.CheckNotify = content.CheckRule
 	runner := workflow.New(workflow.Config{
 		Store: st, Client: netguard.NewClient(guard), Clock: opts.Clock, Logger: log, UserAgent: "Hookline/" + Version,
-		Collections: colls, Env: env,
+		Collections: colls, Env: env, Notify: notify.NotifyStep,
 		// eng is set below, before anything runs.
 		Publish: func(ctx context.Context, evs []event.Event) error {
 			_, err := eng.PublishDedup(ctx, evs, changedDedup)
@@ -169,11 +192,13 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		Schedule: func(ctx context.Context, ts []store.Task) { eng.Schedule(ctx, ts) },
 	})
 	eng, err = engine.New(engine.Config{
-		Store: st, Routers: []engine.Router{router, runner}, OnPublished: hub.Publish,
+		Store: st, Routers: []engine.Router{router, runner, notify}, OnPublished: hub.Publish,
 		Executors: map[string]engine.Executor{
 			delivery.Kind: exec, delivery.KindForward: delivery.NewForwarder(exec),
-			collection.Kind: colls.Executor(),
-			workflow.Kind:   runner,
+			collection.Kind:     colls.Executor(),
+			workflow.Kind:       runner,
+			content.KindNotify:  notify.NotifyExecutor(),
+			content.KindMessage: notify.MessageExecutor(),
 		},
 		Clock: opts.Clock, Logger: log, Metrics: engine.NewMetrics(reg), Rand: opts.Rand,
 		Workers: cfg.Workers, MaxInFlight: cfg.MaxInFlight, ExclusiveStore: coord == nil, Retention: cfg.Retention,
@@ -187,11 +212,12 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	receiver := ingest.NewReceiver(ingest.ReceiverConfig{Store: st, Engine: eng, Clock: opts.Clock, Logger: log, Registerer: reg})
 	watch := newWatchers(st, eng, opts.Clock, log)
 	apiSrv := api.New(api.Config{
-		Store: st, Engine: eng, SourceChanged: func(name string) { receiver.Invalidate(name); watch.changed() }, Feed: hub, Collections: colls, Workflows: runner,
+		Store: st, Engine: eng, SourceChanged: func(name string) { receiver.Invalidate(name); watch.changed() }, Feed: hub, Collections: colls, Workflows: runner, Content: notify,
 		Invalidate: func(tenantID string) {
 			router.Invalidate(tenantID)
 			exec.Invalidate(tenantID)
 			runner.Invalidate(tenantID)
+			notify.Invalidate(tenantID)
 		},
 		Guard: guard, Clock: opts.Clock, Logger: log, MaxBody: cfg.MaxBodyBytes,
 	})
@@ -199,6 +225,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", apiSrv.Handler())
 	mux.Handle("/in/{source}", receiver)
+	notify.Handle(mux)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

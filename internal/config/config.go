@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"os"
 	"reflect"
 	"regexp"
@@ -43,6 +44,12 @@ type Config struct {
 	// AllowNetworks lists CIDRs that deliveries may reach even though they
 	// are private.
 	AllowNetworks []string `yaml:"allow_networks"`
+	// PublicURL is where this server is reached from outside (tracked
+	// links, open pixels, unsubscribe links, hosted pages), e.g.
+	// "https://hooks.example.com". Empty: no link tracking.
+	PublicURL string `yaml:"public_url"`
+	// SMTP is the mail server of the email channel; no host: no email.
+	SMTP SMTP `yaml:"smtp"`
 	// WorkflowEnv names the environment variables workflow expressions may
 	// read as env.NAME (secrets such as API tokens); no others are visible.
 	WorkflowEnv []string `yaml:"workflow_env"`
@@ -132,6 +139,21 @@ func Parse(path string, data []byte, lookup func(string) (string, bool)) (Config
 
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
+// SMTP configures the email channel.
+type SMTP struct {
+	Host string `yaml:"host"`
+	// Port defaults to 587 (465 with tls: tls).
+	Port int `yaml:"port"`
+	// TLS is "starttls" (the default), "tls" (implicit TLS) or "none"
+	// (only for a local relay).
+	TLS      string `yaml:"tls"`
+	Username string `yaml:"username"`
+	// Password; prefer HOOKLINE_SMTP_PASSWORD over the file.
+	Password string `yaml:"password"`
+	// From is the sender, e.g. "Shop <noreply@shop.example>".
+	From string `yaml:"from"`
+}
+
 // Env variable names, one per key.
 const (
 	EnvAddr                 = "HOOKLINE_ADDR"
@@ -139,6 +161,13 @@ const (
 	EnvAllowPrivateNetworks = "HOOKLINE_ALLOW_PRIVATE_NETWORKS"
 	EnvAllowNetworks        = "HOOKLINE_ALLOW_NETWORKS"
 	EnvWorkflowEnv          = "HOOKLINE_WORKFLOW_ENV"
+	EnvPublicURL            = "HOOKLINE_PUBLIC_URL"
+	EnvSMTPHost             = "HOOKLINE_SMTP_HOST"
+	EnvSMTPPort             = "HOOKLINE_SMTP_PORT"
+	EnvSMTPTLS              = "HOOKLINE_SMTP_TLS"
+	EnvSMTPUsername         = "HOOKLINE_SMTP_USERNAME"
+	EnvSMTPPassword         = "HOOKLINE_SMTP_PASSWORD"
+	EnvSMTPFrom             = "HOOKLINE_SMTP_FROM"
 	EnvAPIKey               = "HOOKLINE_API_KEY"
 	EnvEncryptionKey        = "HOOKLINE_ENCRYPTION_KEY"
 	EnvMaxBodyBytes         = "HOOKLINE_MAX_BODY_BYTES"
@@ -187,6 +216,13 @@ func (c *Config) applyEnv(lookup func(string) (string, bool)) error {
 		c.AllowNetworks = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })
 		return nil
 	})
+	str(EnvPublicURL, &c.PublicURL)
+	str(EnvSMTPHost, &c.SMTP.Host)
+	parse(EnvSMTPPort, func(v string) (err error) { c.SMTP.Port, err = strconv.Atoi(v); return })
+	str(EnvSMTPTLS, &c.SMTP.TLS)
+	str(EnvSMTPUsername, &c.SMTP.Username)
+	str(EnvSMTPPassword, &c.SMTP.Password)
+	str(EnvSMTPFrom, &c.SMTP.From)
 	parse(EnvWorkflowEnv, func(v string) error {
 		c.WorkflowEnv = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })
 		return nil
@@ -244,6 +280,22 @@ func (c Config) Validate() error {
 				bad("allow_networks", "%q is not a CIDR or IP address", n)
 			}
 		}
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("public_url", "%q is not an http(s) URL such as https://hooks.example.com", c.PublicURL)
+		}
+	}
+	if c.SMTP.Host != "" && c.SMTP.From == "" {
+		bad("smtp.from", "is required with smtp.host, e.g. \"Shop <noreply@shop.example>\"")
+	}
+	switch c.SMTP.TLS {
+	case "", "starttls", "tls", "none":
+	default:
+		bad("smtp.tls", "must be starttls, tls or none, got %q", c.SMTP.TLS)
+	}
+	if c.SMTP.Port < 0 || c.SMTP.Port > 65535 {
+		bad("smtp.port", "must be a port number, got %d", c.SMTP.Port)
 	}
 	for _, n := range c.WorkflowEnv {
 		if !envName.MatchString(n) {

@@ -4,7 +4,9 @@ package secretbox
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -20,6 +22,7 @@ const KeySize = 32
 // Box seals and opens secrets under one key.
 type Box struct {
 	aead cipher.AEAD
+	key  []byte
 }
 
 // New returns a Box for a 32-byte key.
@@ -35,7 +38,16 @@ func New(key []byte) (*Box, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create gcm: %w", err)
 	}
-	return &Box{aead: aead}, nil
+	return &Box{aead: aead, key: append([]byte(nil), key...)}, nil
+}
+
+// Derive returns a key for another purpose (such as signing tokens),
+// derived from the box's key with HMAC-SHA256, so one secret protects
+// both.
+func (b *Box) Derive(purpose string) []byte {
+	m := hmac.New(sha256.New, b.key)
+	m.Write([]byte("hookline derive\x00" + purpose))
+	return m.Sum(nil)
 }
 
 // Seal encrypts plaintext; the nonce is prepended to the result.

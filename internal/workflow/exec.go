@@ -451,6 +451,8 @@ func (p *progress) exec(ctx context.Context, s *step, i int) result {
 		return result{input: map[string]any{"event": s.WaitFor.Event, "until": until}, wait: &wait{Step: s.ID, Kind: KindWaitFor, Until: until}}
 	case KindSync:
 		return p.syncStep(ctx, s, vars)
+	case KindNotify:
+		return p.notifyStep(ctx, s)
 	case KindFail:
 		msg, err := s.message.Render(vars)
 		if err != nil {
@@ -653,4 +655,22 @@ func clip(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// notifyStep sends content by the step's rule about the run's event.
+func (p *progress) notifyStep(ctx context.Context, s *step) result {
+	if p.r.cfg.Notify == nil {
+		return result{err: failure(errors.New("notify is not available"), false)}
+	}
+	ev := &event.Event{ID: p.st.Event.ID, TenantID: p.run.TenantID, Type: p.st.Event.Type, Source: p.st.Event.Source,
+		Data: p.st.Event.Data, OccurredAt: p.st.Event.OccurredAt}
+	id := fmt.Sprintf("msg_%s_%d", strings.TrimPrefix(p.run.ID, "run_"), p.st.Seq)
+	ids, err := p.r.cfg.Notify(ctx, p.run.TenantID, *s.Notify, ev, p.st.Vars, id)
+	input := map[string]any{"template": s.Notify.Template, "channels": s.Notify.Channels}
+	if err != nil {
+		var perm interface{ Permanent() bool }
+		retryable := !(errors.As(err, &perm) && perm.Permanent())
+		return result{input: input, err: failure(err, retryable)}
+	}
+	return result{input: input, output: map[string]any{"messages": ids}}
 }

@@ -45,6 +45,10 @@ type Config struct {
 	Schedule func(ctx context.Context, ts []store.Task)
 	// Collections applies sync steps; nil refuses them.
 	Collections *collection.Service
+	// Notify runs a notify step: the rule for the run's event, with the
+	// run's vars; id makes the messages' ids. It returns the messages'
+	// ids; nil refuses notify steps.
+	Notify func(ctx context.Context, tenantID string, rule client.NotifyRule, ev *event.Event, vars map[string]any, id string) ([]string, error)
 	// Env is what expressions see as env: the variables the operator
 	// chose to expose.
 	Env       map[string]string

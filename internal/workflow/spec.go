@@ -59,6 +59,10 @@ var (
 	matchVars   = []string{"event", "trigger", "steps", "vars", "run", "env"}
 )
 
+// CheckNotify validates a notify step's rule; set by the content package's
+// wiring (nil refuses notify steps).
+var CheckNotify func(client.NotifyRule) error
+
 // Kinds of steps.
 const (
 	KindHTTP    = "http"
@@ -70,6 +74,7 @@ const (
 	KindWaitFor = "wait_for"
 	KindSync    = "sync"
 	KindFail    = "fail"
+	KindNotify  = "notify"
 )
 
 // Workflow is a compiled, validated workflow version.
@@ -200,7 +205,7 @@ func compileStep(path string, st client.Step) (*step, error) {
 	}{
 		{KindHTTP, st.HTTP != nil}, {KindEmit, st.Emit != nil}, {KindSet, st.Set != nil}, {KindIf, st.If != nil},
 		{KindSwitch, st.Switch != nil}, {KindDelay, st.Delay != nil}, {KindWaitFor, st.WaitFor != nil},
-		{KindSync, st.Sync != nil}, {KindFail, st.Fail != nil},
+		{KindSync, st.Sync != nil}, {KindFail, st.Fail != nil}, {KindNotify, st.Notify != nil},
 	} {
 		if k.set {
 			kinds = append(kinds, k.name)
@@ -208,7 +213,7 @@ func compileStep(path string, st client.Step) (*step, error) {
 	}
 	switch len(kinds) {
 	case 0:
-		return nil, errAt(path, "step %q has no kind: give one of http, emit, set, if, switch, delay, wait_for, sync, fail", st.ID)
+		return nil, errAt(path, "step %q has no kind: give one of http, emit, set, if, switch, delay, wait_for, sync, notify, fail", st.ID)
 	case 1:
 		s.kind = kinds[0]
 	default:
@@ -235,8 +240,8 @@ func compileStep(path string, st client.Step) (*step, error) {
 		}
 	}
 	if st.Retry != nil {
-		if s.kind != KindHTTP && s.kind != KindSync && s.kind != KindEmit {
-			return nil, errAt(path+".retry", "applies to http, emit and sync steps only")
+		if s.kind != KindHTTP && s.kind != KindSync && s.kind != KindEmit && s.kind != KindNotify {
+			return nil, errAt(path+".retry", "applies to http, emit, sync and notify steps only")
 		}
 		if s.retry, err = compileRetry(path+".retry", st.Retry); err != nil {
 			return nil, err
@@ -370,6 +375,13 @@ func compileStep(path string, st client.Step) (*step, error) {
 	case KindFail:
 		if s.message, err = tmpl("fail.message", st.Fail.Message); err != nil {
 			return nil, err
+		}
+	case KindNotify:
+		if CheckNotify == nil {
+			return nil, errAt(path+".notify", "notify steps are not available")
+		}
+		if err := CheckNotify(*st.Notify); err != nil {
+			return nil, &Error{Path: path + ".notify", Err: err}
 		}
 	}
 	switch st.OnError {

@@ -1,0 +1,425 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/content"
+	"github.com/hookline/hookline/internal/content/render"
+	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/store"
+)
+
+const maxRecipientData = 64 << 10
+
+func (s *Server) contentEnabled() error {
+	if s.cfg.Content == nil {
+		return errorf(http.StatusServiceUnavailable, codeUnavailable, "content is not enabled")
+	}
+	return nil
+}
+
+// checkRecipient validates a recipient and returns it as stored.
+func checkRecipient(tenantID string, in client.Recipient, now time.Time) (store.Recipient, error) {
+	if in.ID == "" || len(in.ID) > 200 {
+		return store.Recipient{}, invalid("id", "is required, at most 200 characters")
+	}
+	if in.TimeZone != "" {
+		if _, err := time.LoadLocation(in.TimeZone); err != nil {
+			return store.Recipient{}, invalid("time_zone", "%q is not an IANA time zone such as Europe/Paris", in.TimeZone)
+		}
+	}
+	if err := content.ValidatePrefs(in.Prefs); err != nil {
+		var fe *content.FieldError
+		if errors.As(err, &fe) {
+			return store.Recipient{}, invalid("prefs."+fe.Field, "%v", fe.Err)
+		}
+		return store.Recipient{}, err
+	}
+	prefs, err := json.Marshal(in.Prefs)
+	if err != nil {
+		return store.Recipient{}, err
+	}
+	var data []byte
+	if in.Data != nil {
+		if data, err = json.Marshal(in.Data); err != nil {
+			return store.Recipient{}, invalid("data", "%v", err)
+		}
+		if len(data) > maxRecipientData {
+			return store.Recipient{}, invalid("data", "is larger than %d bytes", maxRecipientData)
+		}
+	}
+	return store.Recipient{TenantID: tenantID, ID: in.ID, Email: in.Email, Name: in.Name, Locale: in.Locale, TimeZone: in.TimeZone,
+		Prefs: prefs, Data: data, CreatedAt: now, UpdatedAt: now}, nil
+}
+
+func (s *Server) putRecipient(w http.ResponseWriter, r *http.Request, a *auth) error {
+	var in client.Recipient
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	if in.ID == "" {
+		in.ID = r.PathValue("id")
+	}
+	if in.ID != r.PathValue("id") {
+		return invalid("id", "is %q but the URL names %q", in.ID, r.PathValue("id"))
+	}
+	rec, err := checkRecipient(a.tenantID, in, s.now())
+	if err != nil {
+		return err
+	}
+	status := http.StatusCreated
+	if cur, err := s.store.GetRecipient(r.Context(), a.tenantID, in.ID); err == nil {
+		rec.CreatedAt, status = cur.CreatedAt, http.StatusOK
+	}
+	if err := s.store.UpsertRecipient(r.Context(), rec); err != nil {
+		return err
+	}
+	writeJSON(w, status, content.RecipientOut(rec))
+	return nil
+}
+
+func (s *Server) getRecipient(w http.ResponseWriter, r *http.Request, a *auth) error {
+	rec, err := s.store.GetRecipient(r.Context(), a.tenantID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, content.RecipientOut(rec))
+	return nil
+}
+
+func (s *Server) listRecipients(w http.ResponseWriter, r *http.Request, a *auth) error {
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	list, err := s.store.ListRecipients(r.Context(), a.tenantID, p)
+	if err != nil {
+		return err
+	}
+	out := make([]client.Recipient, len(list))
+	for i, rec := range list {
+		out[i] = content.RecipientOut(rec)
+	}
+	writeJSON(w, http.StatusOK, pageOf(out, p, func(r client.Recipient) string { return r.ID }))
+	return nil
+}
+
+func (s *Server) deleteRecipient(w http.ResponseWriter, r *http.Request, a *auth) error {
+	if err := s.store.DeleteRecipient(r.Context(), a.tenantID, r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// recipientToken gives the token a recipient's web app uses for its
+// inbox.
+func (s *Server) recipientToken(w http.ResponseWriter, r *http.Request, a *auth) error {
+	if err := s.contentEnabled(); err != nil {
+		return err
+	}
+	rec, err := s.store.GetRecipient(r.Context(), a.tenantID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"token": s.cfg.Content.RecipientToken(a.tenantID, rec.ID)})
+	return nil
+}
+
+// templateInvalid maps a template compile error to a 422.
+func templateInvalid(in client.TemplateSpec) error {
+	if in.Name == "" || !content.Name.MatchString(in.Name) {
+		return invalid("name", "must be 1-63 lowercase letters, digits, '-', '_' or '.', starting with a letter or digit")
+	}
+	b, _ := json.Marshal(in)
+	spec, err := content.RenderSpec(b)
+	if err != nil {
+		return err
+	}
+	if _, err := render.Compile(spec); err != nil {
+		return invalid("template", "%v", err)
+	}
+	return nil
+}
+
+func (s *Server) saveTemplate(w http.ResponseWriter, r *http.Request, a *auth) error {
+	var in client.TemplateSpec
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	t, action, err := s.storeTemplate(r.Context(), a.tenantID, in)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if action == actionCreated {
+		status = http.StatusCreated
+	}
+	writeJSON(w, status, map[string]any{"template": templateOut(t), "action": action})
+	return nil
+}
+
+func (s *Server) storeTemplate(ctx context.Context, tenantID string, in client.TemplateSpec) (store.Template, string, error) {
+	if err := templateInvalid(in); err != nil {
+		return store.Template{}, "", err
+	}
+	spec, err := json.Marshal(in)
+	if err != nil {
+		return store.Template{}, "", err
+	}
+	cur, err := s.store.GetTemplate(ctx, tenantID, in.Name, 0)
+	version, action := 1, actionCreated
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return cur, "", err
+	case jsonEqual(cur.Spec, spec):
+		return cur, actionUnchanged, nil
+	default:
+		version, action = cur.Version+1, actionUpdated
+	}
+	t := store.Template{TenantID: tenantID, Name: in.Name, Version: version, Spec: spec, CreatedAt: s.now()}
+	if err := s.store.CreateTemplate(ctx, t); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return t, "", errorf(http.StatusConflict, codeConflict, "template %s was saved concurrently; try again", in.Name)
+		}
+		return t, "", err
+	}
+	return t, action, nil
+}
+
+func templateOut(t store.Template) client.Template {
+	var spec client.TemplateSpec
+	_ = json.Unmarshal(t.Spec, &spec)
+	return client.Template{TemplateSpec: spec, Version: t.Version, CreatedAt: t.CreatedAt}
+}
+
+func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request, a *auth) error {
+	list, err := s.store.ListTemplates(r.Context(), a.tenantID)
+	if err != nil {
+		return err
+	}
+	out := make([]client.Template, len(list))
+	for i, t := range list {
+		out[i] = templateOut(t)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": out})
+	return nil
+}
+
+func (s *Server) getTemplate(w http.ResponseWriter, r *http.Request, a *auth) error {
+	t, err := s.store.GetTemplate(r.Context(), a.tenantID, r.PathValue("name"), 0)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, templateOut(t))
+	return nil
+}
+
+func (s *Server) deleteTemplate(w http.ResponseWriter, r *http.Request, a *auth) error {
+	if err := s.store.DeleteTemplate(r.Context(), a.tenantID, r.PathValue("name")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// previewTemplate renders a template against a sample without sending.
+func (s *Server) previewTemplate(w http.ResponseWriter, r *http.Request, a *auth) error {
+	if err := s.contentEnabled(); err != nil {
+		return err
+	}
+	var in client.Preview
+	if err := decodeOptional(r, &in); err != nil {
+		return err
+	}
+	t, _, err := s.cfg.Content.Template(r.Context(), a.tenantID, r.PathValue("name"), 0)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return invalid("template", "%v", err)
+	}
+	rcpt := client.Recipient{ID: "preview", Locale: in.Locale}
+	if in.Recipient != nil {
+		rcpt = *in.Recipient
+		if rcpt.ID != "" && rcpt.Email == "" && rcpt.Name == "" {
+			if sr, err := s.store.GetRecipient(r.Context(), a.tenantID, rcpt.ID); err == nil {
+				rcpt = content.RecipientOut(sr)
+			}
+		}
+		if in.Locale != "" {
+			rcpt.Locale = in.Locale
+		}
+	}
+	ev := map[string]any{"type": "preview", "data": map[string]any{}}
+	if len(in.Event) > 0 {
+		var raw map[string]any
+		if err := json.Unmarshal(in.Event, &raw); err != nil {
+			return invalid("event", "must be an object: {\"type\": …, \"data\": …}")
+		}
+		if _, ok := raw["data"]; ok {
+			ev = raw
+		} else {
+			ev["data"] = raw
+		}
+	}
+	out, err := s.cfg.Content.Preview(r.Context(), t, rcpt, ev, in.Records)
+	if err != nil {
+		return invalid("template", "%v", err)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) createNotifyRule(w http.ResponseWriter, r *http.Request, a *auth) error {
+	var in client.NotifyRule
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	rule, err := s.notifyRule(a.tenantID, in, s.now())
+	if err != nil {
+		return err
+	}
+	if err := s.store.CreateNotifyRule(r.Context(), rule); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return errorf(http.StatusConflict, codeConflict, "a notify rule named %q already exists", in.Name)
+		}
+		return err
+	}
+	s.cfg.Invalidate(a.tenantID)
+	writeJSON(w, http.StatusCreated, ruleOut(rule))
+	return nil
+}
+
+func (s *Server) notifyRule(tenantID string, in client.NotifyRule, now time.Time) (store.NotifyRule, error) {
+	if _, err := content.CompileRule(in, true); err != nil {
+		var fe *content.FieldError
+		if errors.As(err, &fe) {
+			return store.NotifyRule{}, invalid(fe.Field, "%v", fe.Err)
+		}
+		return store.NotifyRule{}, err
+	}
+	enabled := in.Enabled == nil || *in.Enabled
+	in.Enabled = nil
+	spec, err := json.Marshal(in)
+	if err != nil {
+		return store.NotifyRule{}, err
+	}
+	return store.NotifyRule{TenantID: tenantID, Name: in.Name, Spec: spec, Enabled: enabled, CreatedAt: now, UpdatedAt: now}, nil
+}
+
+func ruleOut(r store.NotifyRule) client.NotifyRuleOut {
+	var in client.NotifyRule
+	_ = json.Unmarshal(r.Spec, &in)
+	enabled := r.Enabled
+	in.Enabled = &enabled
+	return client.NotifyRuleOut{NotifyRule: in, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+}
+
+func (s *Server) replaceNotifyRule(w http.ResponseWriter, r *http.Request, a *auth) error {
+	var in client.NotifyRule
+	if err := decode(r, &in); err != nil {
+		return err
+	}
+	name := r.PathValue("name")
+	if in.Name == "" {
+		in.Name = name
+	}
+	if in.Name != name {
+		return invalid("name", "is %q but the URL names %q", in.Name, name)
+	}
+	cur, err := s.store.GetNotifyRule(r.Context(), a.tenantID, name)
+	if err != nil {
+		return err
+	}
+	rule, err := s.notifyRule(a.tenantID, in, s.now())
+	if err != nil {
+		return err
+	}
+	rule.CreatedAt = cur.CreatedAt
+	if err := s.store.UpdateNotifyRule(r.Context(), rule); err != nil {
+		return err
+	}
+	s.cfg.Invalidate(a.tenantID)
+	writeJSON(w, http.StatusOK, ruleOut(rule))
+	return nil
+}
+
+func (s *Server) getNotifyRule(w http.ResponseWriter, r *http.Request, a *auth) error {
+	rule, err := s.store.GetNotifyRule(r.Context(), a.tenantID, r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, ruleOut(rule))
+	return nil
+}
+
+func (s *Server) listNotifyRules(w http.ResponseWriter, r *http.Request, a *auth) error {
+	list, err := s.store.ListNotifyRules(r.Context(), a.tenantID)
+	if err != nil {
+		return err
+	}
+	out := make([]client.NotifyRuleOut, len(list))
+	for i, rule := range list {
+		out[i] = ruleOut(rule)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": out})
+	return nil
+}
+
+func (s *Server) deleteNotifyRule(w http.ResponseWriter, r *http.Request, a *auth) error {
+	if err := s.store.DeleteNotifyRule(r.Context(), a.tenantID, r.PathValue("name")); err != nil {
+		return err
+	}
+	s.cfg.Invalidate(a.tenantID)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+var messageStatuses = map[string]bool{store.MessageScheduled: true, store.MessageDigest: true, store.MessageSent: true,
+	store.MessageFailed: true, store.MessageSkipped: true, store.MessageOpened: true, store.MessageClicked: true}
+
+func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, a *auth) error {
+	if err := s.contentEnabled(); err != nil {
+		return err
+	}
+	p, err := page(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	mq := store.MessageQuery{Page: p, RecipientID: q.Get("recipient"), Channel: q.Get("channel"), Status: q.Get("status")}
+	if mq.Status != "" && !messageStatuses[mq.Status] {
+		return errorf(http.StatusBadRequest, codeBadRequest, "status must be scheduled, digest, sent, failed, skipped, opened or clicked")
+	}
+	list, err := s.store.ListMessages(r.Context(), a.tenantID, mq)
+	if err != nil {
+		return err
+	}
+	out := make([]client.Message, len(list))
+	for i, m := range list {
+		out[i] = s.cfg.Content.MessageOut(m)
+	}
+	writeJSON(w, http.StatusOK, pageOf(out, p, func(m client.Message) string { return m.ID }))
+	return nil
+}
+
+func (s *Server) getMessage(w http.ResponseWriter, r *http.Request, a *auth) error {
+	if err := s.contentEnabled(); err != nil {
+		return err
+	}
+	m, err := s.store.GetMessage(r.Context(), a.tenantID, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.cfg.Content.MessageOut(m))
+	return nil
+}
+
+var _ = event.Match

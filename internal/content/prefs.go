@@ -1,0 +1,50 @@
+package content
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/content/render"
+	"github.com/hookline/hookline/internal/content/schedule"
+)
+
+// ValidatePrefs checks a recipient's preferences; errors are *FieldError
+// relative to prefs.
+func ValidatePrefs(p client.RecipientPrefs) error {
+	for ch := range p.Channels {
+		if !slices.Contains(channels, ch) {
+			return fieldErr("channels."+ch, "%q is not one of email, inbox, page, webhook", ch)
+		}
+	}
+	for cat, chs := range p.Categories {
+		for ch := range chs {
+			if !slices.Contains(channels, ch) {
+				return fieldErr("categories."+cat+"."+ch, "%q is not one of email, inbox, page, webhook", ch)
+			}
+		}
+	}
+	if q := p.QuietHours; q != nil {
+		if err := (schedule.QuietHours{Start: q.Start, End: q.End}).Validate(); err != nil {
+			return &FieldError{Field: "quiet_hours", Err: err}
+		}
+	}
+	for cat, w := range p.Digest {
+		if err := schedule.ValidateWindow(w); err != nil {
+			return &FieldError{Field: "digest." + cat, Err: err}
+		}
+	}
+	return nil
+}
+
+// Preview renders t for a sample recipient and event.
+func (s *Service) Preview(ctx context.Context, t *render.Template, rcpt client.Recipient, ev map[string]any, records map[string]any) (client.Rendered, error) {
+	vars := map[string]any{"event": ev, "data": ev["data"], "recipient": recipientValue(rcpt), "records": records,
+		"message": map[string]any{"id": "msg_preview", "channel": "preview"}}
+	out, err := t.Render(ctx, rcpt.Locale, location(rcpt.TimeZone), vars)
+	if err != nil {
+		return client.Rendered{}, fmt.Errorf("%w", err)
+	}
+	return client.Rendered{Locale: out.Locale, Subject: out.Subject, Text: out.Text, HTML: out.HTML}, nil
+}

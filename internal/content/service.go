@@ -1,0 +1,436 @@
+package content
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/clock"
+	"github.com/hookline/hookline/internal/collection"
+	"github.com/hookline/hookline/internal/content/email"
+	"github.com/hookline/hookline/internal/content/render"
+	"github.com/hookline/hookline/internal/engine"
+	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/expr"
+	"github.com/hookline/hookline/internal/store"
+)
+
+// Destination kinds of content tasks.
+const (
+	// KindNotify tasks apply a notify rule (destination: the rule) to
+	// their event.
+	KindNotify = "notify"
+	// KindMessage tasks deliver a message (destination: its id) or send a
+	// digest (destination: "digest:" + key).
+	KindMessage = "message"
+)
+
+// Event types content emits.
+const (
+	ClickedType      = "content.clicked"
+	OpenedType       = "content.opened"
+	UnsubscribedType = "content.unsubscribed"
+	MessageType      = "content.message"
+)
+
+const (
+	routeTTL     = 5 * time.Second
+	maxLookupDoc = 1 << 20
+	lookupTTL    = 10 * time.Second
+)
+
+// Config wires a Service.
+type Config struct {
+	Store store.Store
+	// Client makes lookup requests (the SSRF-guarded client).
+	Client *http.Client
+	Clock  clock.Clock
+	Logger *slog.Logger
+	// Publish commits events (clicks, opens, webhook messages).
+	Publish func(ctx context.Context, evs []event.Event) error
+	// Schedule hands tasks written with messages to the engine.
+	Schedule func(ctx context.Context, ts []store.Task)
+	// Collections serves collection lookups and directories; may be nil.
+	Collections *collection.Service
+	// Email sends email; nil makes the email channel fail with a clear
+	// error.
+	Email *email.Sender
+	// PublicURL is where /t/, /o/, /u/, /p/ and /inbox are reached from
+	// outside, e.g. "https://hooks.example.com".
+	PublicURL string
+	// TokenKey signs recipients' inbox tokens.
+	TokenKey []byte
+}
+
+// Service runs notify rules and delivers messages.
+type Service struct {
+	cfg   Config
+	inbox *hub
+
+	mu        sync.Mutex
+	templates map[string]*render.Template // tenant/name/version
+	rules     map[string]*ruleSet         // by tenant
+}
+
+type ruleSet struct {
+	loaded time.Time
+	rules  []*Rule
+}
+
+// New returns a Service.
+func New(cfg Config) *Service {
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Client == nil {
+		cfg.Client = http.DefaultClient
+	}
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	return &Service{cfg: cfg, inbox: newHub(), templates: map[string]*render.Template{}, rules: map[string]*ruleSet{}}
+}
+
+// Invalidate drops a tenant's cached rules after a change.
+func (s *Service) Invalidate(tenantID string) {
+	s.mu.Lock()
+	delete(s.rules, tenantID)
+	s.mu.Unlock()
+}
+
+var _ engine.Router = (*Service)(nil)
+
+// Route sends events to the notify rules they match.
+func (s *Service) Route(ctx context.Context, e *event.Event) ([]engine.Target, error) {
+	rs, err := s.loadRules(ctx, e.TenantID)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		out []engine.Target
+		env expr.Env
+	)
+	for _, r := range rs.rules {
+		if !event.MatchAny(r.Events, e.Type) {
+			continue
+		}
+		if r.cond != nil {
+			if env == nil {
+				if env, err = expr.EventEnv(e); err != nil {
+					return nil, err
+				}
+			}
+			ok, err := r.cond.Match(env)
+			if err != nil {
+				s.cfg.Logger.WarnContext(ctx, "notify rule condition failed; not notified", "rule", r.Name, "event_id", e.ID, "error", err)
+				continue
+			}
+			if !ok {
+				continue
+			}
+		}
+		out = append(out, engine.Target{Kind: KindNotify, DestinationID: r.Name})
+	}
+	return out, nil
+}
+
+func (s *Service) loadRules(ctx context.Context, tenantID string) (*ruleSet, error) {
+	now := s.cfg.Clock.Now()
+	s.mu.Lock()
+	rs := s.rules[tenantID]
+	s.mu.Unlock()
+	if rs != nil && now.Sub(rs.loaded) < routeTTL {
+		return rs, nil
+	}
+	list, err := s.cfg.Store.ListNotifyRules(ctx, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("load notify rules: %w", err)
+	}
+	rs = &ruleSet{loaded: now}
+	for _, sr := range list {
+		if !sr.Enabled {
+			continue
+		}
+		r, err := ParseRule(sr)
+		if err != nil {
+			s.cfg.Logger.ErrorContext(ctx, "notify rule skipped", "rule", sr.Name, "error", err)
+			continue
+		}
+		rs.rules = append(rs.rules, r)
+	}
+	s.mu.Lock()
+	s.rules[tenantID] = rs
+	s.mu.Unlock()
+	return rs, nil
+}
+
+// ParseRule compiles a stored rule.
+func ParseRule(sr store.NotifyRule) (*Rule, error) {
+	var in client.NotifyRule
+	if err := json.Unmarshal(sr.Spec, &in); err != nil {
+		return nil, fmt.Errorf("notify rule %s: %w", sr.Name, err)
+	}
+	return CompileRule(in, true)
+}
+
+// Template loads and compiles a template version (0: latest).
+func (s *Service) Template(ctx context.Context, tenantID, name string, version int) (*render.Template, store.Template, error) {
+	st, err := s.cfg.Store.GetTemplate(ctx, tenantID, name, version)
+	if err != nil {
+		return nil, st, err
+	}
+	k := fmt.Sprintf("%s/%s/%d", tenantID, name, st.Version)
+	s.mu.Lock()
+	t := s.templates[k]
+	s.mu.Unlock()
+	if t != nil {
+		return t, st, nil
+	}
+	spec, err := RenderSpec(st.Spec)
+	if err != nil {
+		return nil, st, err
+	}
+	if t, err = render.Compile(spec); err != nil {
+		return nil, st, fmt.Errorf("template %s v%d: %w", name, st.Version, err)
+	}
+	s.mu.Lock()
+	s.templates[k] = t
+	s.mu.Unlock()
+	return t, st, nil
+}
+
+// RenderSpec converts a stored (client) template spec to the renderer's.
+func RenderSpec(raw []byte) (render.Spec, error) {
+	var spec render.Spec
+	if err := json.Unmarshal(raw, &spec); err != nil {
+		return spec, fmt.Errorf("template spec: %w", err)
+	}
+	return spec, nil
+}
+
+// token returns a random URL-safe token.
+func token() string {
+	b := make([]byte, 18)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// RecipientToken is the token a recipient's web app uses for the inbox:
+// the tenant and recipient, signed.
+func (s *Service) RecipientToken(tenantID, recipientID string) string {
+	payload := base64.RawURLEncoding.EncodeToString([]byte(tenantID + "\x00" + recipientID))
+	return "rt_" + payload + "." + s.mac(payload)
+}
+
+func (s *Service) mac(payload string) string {
+	m := hmac.New(sha256.New, s.cfg.TokenKey)
+	m.Write([]byte("inbox\x00" + payload))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// parseRecipientToken checks a token and returns its tenant and
+// recipient.
+func (s *Service) parseRecipientToken(tok string) (tenantID, recipientID string, ok bool) {
+	rest, found := strings.CutPrefix(tok, "rt_")
+	if !found {
+		return "", "", false
+	}
+	payload, sig, found := strings.Cut(rest, ".")
+	if !found || !hmac.Equal([]byte(sig), []byte(s.mac(payload))) {
+		return "", "", false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		return "", "", false
+	}
+	tenantID, recipientID, found = strings.Cut(string(raw), "\x00")
+	return tenantID, recipientID, found
+}
+
+// recipientOf loads a recipient from the store, or from the rule's
+// directory collection.
+func (s *Service) recipientOf(ctx context.Context, tenantID string, r *Rule, id string) (client.Recipient, error) {
+	if r.dir == nil {
+		sr, err := s.cfg.Store.GetRecipient(ctx, tenantID, id)
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return client.Recipient{}, permanent(fmt.Errorf("no recipient %q", id))
+			}
+			return client.Recipient{}, err
+		}
+		return RecipientOut(sr), nil
+	}
+	rec, err := s.cfg.Store.GetRecord(ctx, tenantID, r.dir.Collection, id)
+	if err != nil || rec.Deleted {
+		if err == nil || errors.Is(err, store.ErrNotFound) {
+			return client.Recipient{}, permanent(fmt.Errorf("collection %s has no record %q for the recipient", r.dir.Collection, id))
+		}
+		return client.Recipient{}, err
+	}
+	var data map[string]any
+	if err := json.Unmarshal(rec.Data, &data); err != nil {
+		return client.Recipient{}, err
+	}
+	vars := map[string]any{"record": data, "key": id}
+	out := client.Recipient{ID: id, Data: data}
+	for _, f := range []struct {
+		p   *expr.Program
+		dst *string
+	}{{r.dir.email, &out.Email}, {r.dir.name, &out.Name}, {r.dir.locale, &out.Locale}, {r.dir.tz, &out.TimeZone}} {
+		if f.p == nil {
+			continue
+		}
+		v, err := f.p.Eval(vars)
+		if err != nil {
+			return out, permanent(fmt.Errorf("directory: %w", err))
+		}
+		*f.dst, _ = expr.Text(v)
+	}
+	return out, nil
+}
+
+// RecipientOut converts a stored recipient.
+func RecipientOut(sr store.Recipient) client.Recipient {
+	out := client.Recipient{ID: sr.ID, Email: sr.Email, Name: sr.Name, Locale: sr.Locale, TimeZone: sr.TimeZone,
+		CreatedAt: sr.CreatedAt, UpdatedAt: sr.UpdatedAt}
+	_ = json.Unmarshal(sr.Prefs, &out.Prefs)
+	if len(sr.Data) > 0 {
+		_ = json.Unmarshal(sr.Data, &out.Data)
+	}
+	return out
+}
+
+// lookups loads the rule's records for templates.
+func (s *Service) lookups(ctx context.Context, tenantID string, r *Rule, vars map[string]any) (map[string]any, error) {
+	out := map[string]any{}
+	for _, l := range r.lookups {
+		if l.key != nil {
+			v, err := l.key.Eval(vars)
+			if err != nil {
+				return nil, permanent(fmt.Errorf("lookup %s: key: %w", l.Name, err))
+			}
+			key, _ := expr.Text(v)
+			rec, err := s.cfg.Store.GetRecord(ctx, tenantID, l.Collection, key)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				out[l.Name] = nil
+				continue
+			case err != nil:
+				return nil, err
+			case rec.Deleted:
+				out[l.Name] = nil
+				continue
+			}
+			var data any
+			if err := json.Unmarshal(rec.Data, &data); err != nil {
+				return nil, err
+			}
+			out[l.Name] = data
+			continue
+		}
+		u, err := l.url.Render(vars)
+		if err != nil {
+			return nil, permanent(fmt.Errorf("lookup %s: url: %w", l.Name, err))
+		}
+		lctx, cancel := context.WithTimeout(ctx, lookupTTL)
+		req, err := http.NewRequestWithContext(lctx, http.MethodGet, u, nil)
+		if err != nil {
+			cancel()
+			return nil, permanent(fmt.Errorf("lookup %s: %w", l.Name, err))
+		}
+		req.Header.Set("Accept", "application/json")
+		for h, t := range l.headers {
+			v, err := t.Render(vars)
+			if err != nil {
+				cancel()
+				return nil, permanent(fmt.Errorf("lookup %s: header %s: %w", l.Name, h, err))
+			}
+			req.Header.Set(h, v)
+		}
+		resp, err := s.cfg.Client.Do(req)
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("lookup %s: %w", l.Name, err)
+		}
+		body, err := io.ReadAll(io.LimitReader(resp.Body, maxLookupDoc+1))
+		resp.Body.Close()
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("lookup %s: %w", l.Name, err)
+		}
+		if resp.StatusCode < 200 || resp.StatusCode > 299 {
+			return nil, fmt.Errorf("lookup %s: GET %s answered %s", l.Name, u, resp.Status)
+		}
+		var doc any
+		if len(body) > maxLookupDoc || json.Unmarshal(body, &doc) != nil {
+			return nil, permanent(fmt.Errorf("lookup %s: GET %s: the answer is not JSON of at most %d bytes", l.Name, u, maxLookupDoc))
+		}
+		out[l.Name] = doc
+	}
+	return out, nil
+}
+
+// permanentError is a failure retrying cannot fix.
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+func permanent(err error) error { return &permanentError{err: err} }
+
+// IsPermanent reports whether retrying err cannot help.
+func IsPermanent(err error) bool {
+	var p *permanentError
+	return errors.As(err, &p)
+}
+
+// Permanent marks the error as not worth retrying (for callers outside
+// this package, such as workflow steps).
+func (e *permanentError) Permanent() bool { return true }
+
+// NotifyStep runs a workflow's notify step: rule (without events) about
+// ev, with the run's vars; id makes the messages' ids.
+func (s *Service) NotifyStep(ctx context.Context, tenantID string, rule client.NotifyRule, ev *event.Event, vars map[string]any, id string) ([]string, error) {
+	r, err := CompileRule(rule, false)
+	if err != nil {
+		return nil, permanent(err)
+	}
+	if r.Name == "" {
+		r.Name = "workflow"
+	}
+	msgs, err := s.Notify(ctx, Notification{TenantID: tenantID, Rule: r, Event: ev, Vars: vars, ID: id})
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(msgs))
+	var failed []string
+	for _, m := range msgs {
+		ids = append(ids, m.ID)
+		if m.Status == store.MessageFailed {
+			failed = append(failed, m.Channel+": "+m.Error)
+		}
+	}
+	if len(failed) == len(msgs) && len(msgs) > 0 {
+		return ids, permanent(errors.New(strings.Join(failed, "; ")))
+	}
+	return ids, nil
+}
+
+// CheckRule validates a notify step's rule.
+func CheckRule(rule client.NotifyRule) error {
+	_, err := CompileRule(rule, false)
+	return err
+}
