@@ -179,6 +179,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 			return err
 		},
 		Schedule: func(ctx context.Context, ts []store.Task) { eng.Schedule(ctx, ts) },
+		Lease:    func(ts []store.Task) { eng.Lease(ts) },
 	})
 	workflow.CheckNotify = content.CheckRule
 	runner := workflow.New(workflow.Config{
@@ -190,6 +191,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 			return err
 		},
 		Schedule: func(ctx context.Context, ts []store.Task) { eng.Schedule(ctx, ts) },
+		Lease:    func(ts []store.Task) { eng.Lease(ts) },
 	})
 	eng, err = engine.New(engine.Config{
 		Store: st, Routers: []engine.Router{router, runner, notify}, OnPublished: hub.Publish,

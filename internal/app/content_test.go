@@ -149,14 +149,14 @@ func TestContentInboxLive(t *testing.T) {
 		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
 		return out
 	}
-	require.Equal(t, 1.0, get("/inbox/unread?token="+url.QueryEscape(token))["unread"])
-	require.Len(t, get("/inbox?token="+url.QueryEscape(token))["data"], 1)
+	require.Equal(t, 1.0, get("/inbox/unread?token=" + url.QueryEscape(token))["unread"])
+	require.Len(t, get("/inbox?token=" + url.QueryEscape(token))["data"], 1)
 	resp2, err := http.Post(b.url+"/inbox/"+m["id"].(string)+"/read?token="+url.QueryEscape(token), "", nil)
 	require.NoError(t, err)
 	resp2.Body.Close()
 	require.Equal(t, http.StatusOK, resp2.StatusCode)
 	require.JSONEq(t, `{"unread": 0}`, next("unread"))
-	require.Equal(t, 0.0, get("/inbox/unread?token="+url.QueryEscape(token))["unread"])
+	require.Equal(t, 0.0, get("/inbox/unread?token=" + url.QueryEscape(token))["unread"])
 	resp3, err := http.Get(b.url + "/inbox/unread?token=rt_forged.x")
 	require.NoError(t, err)
 	resp3.Body.Close()

@@ -148,6 +148,7 @@ func (s *Service) Notify(ctx context.Context, n Notification) ([]store.Message, 
 			Kind: KindMessage, DestinationID: dest, Status: store.StatusPending, NextAt: m.SendAt, CreatedAt: now, UpdatedAt: now,
 		})
 	}
+	s.cfg.Lease(tasks)
 	err = s.cfg.Store.SaveMessages(ctx, msgs, links, tasks)
 	if errors.Is(err, store.ErrConflict) {
 		// Made by an earlier attempt.

@@ -60,7 +60,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Publish commits events (clicks, opens, webhook messages).
 	Publish func(ctx context.Context, evs []event.Event) error
-	// Schedule hands tasks written with messages to the engine.
+	// Lease leases the tasks about to be written that this node runs at
+	// once; Schedule hands tasks written with messages to the engine.
+	Lease    func(ts []store.Task)
 	Schedule func(ctx context.Context, ts []store.Task)
 	// Collections serves collection lookups and directories; may be nil.
 	Collections *collection.Service
@@ -101,6 +103,9 @@ func New(cfg Config) *Service {
 		cfg.Client = http.DefaultClient
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	if cfg.Lease == nil {
+		cfg.Lease = func([]store.Task) {}
+	}
 	return &Service{cfg: cfg, inbox: newHub(), templates: map[string]*render.Template{}, rules: map[string]*ruleSet{}}
 }
 

@@ -427,13 +427,42 @@ func (e *Engine) Retry(ctx context.Context, tenantID string, ids []string) ([]st
 // cluster, the other nodes are told too.
 func (e *Engine) Schedule(ctx context.Context, ts []store.Task) {
 	now := e.clock.Now()
+	var leased []store.Task
+	poke, remote := false, false
 	for _, t := range ts {
-		if t.NextAt.After(now) {
+		switch {
+		case !t.LeaseUntil.IsZero():
+			leased = append(leased, t)
+		case t.NextAt.After(now):
 			e.pokeAt(t.NextAt)
+			remote = true
+		default:
+			poke, remote = true, true
 		}
 	}
-	e.pokePoller()
-	e.announce(ctx)
+	e.push(ctx, leased)
+	if poke {
+		e.pokePoller()
+	}
+	if remote {
+		e.announce(ctx)
+	}
+}
+
+// Lease gives the tasks an executor is about to write, which this node
+// can run at once (due, owned, with room in their queue), a lease: after
+// they are committed, Schedule hands them straight to the dispatcher
+// instead of waiting for the poller to claim them.
+func (e *Engine) Lease(ts []store.Task) {
+	now := e.clock.Now()
+	for i := range ts {
+		t := &ts[i]
+		if t.NextAt.After(now) || !e.owns(t) || !e.disp.room(t) {
+			t.LeaseUntil = time.Time{}
+			continue
+		}
+		t.LeaseUntil = now.Add(e.cfg.Lease)
+	}
 }
 
 // announce tells the other nodes there is new work for them.

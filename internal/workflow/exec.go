@@ -75,7 +75,9 @@ func (r *Runner) start(ctx context.Context, t *store.Task) engine.Outcome {
 	if run.State, err = json.Marshal(st); err != nil {
 		return internal(url, err)
 	}
-	err = r.cfg.Store.SaveRun(ctx, store.RunSave{Run: run, Tasks: []store.Task{next}})
+	tasks := []store.Task{next}
+	r.lease(tasks)
+	err = r.cfg.Store.SaveRun(ctx, store.RunSave{Run: run, Tasks: tasks})
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		// Started by an earlier attempt of this task.
@@ -83,7 +85,7 @@ func (r *Runner) start(ctx context.Context, t *store.Task) engine.Outcome {
 	case err != nil:
 		return internal(url, err)
 	}
-	r.cfg.Schedule(ctx, []store.Task{next})
+	r.cfg.Schedule(ctx, tasks)
 	return outcome("started", url, map[string]any{"run_id": run.ID, "version": w.Version})
 }
 
@@ -169,6 +171,7 @@ func (p *progress) save(ctx context.Context) error {
 		return err
 	}
 	p.run.State = b
+	p.r.lease(p.tasks)
 	if err := p.r.cfg.Store.SaveRun(ctx, store.RunSave{Run: p.run, Rev: p.rev, Steps: p.steps, Tasks: p.tasks}); err != nil {
 		return err
 	}

@@ -41,7 +41,9 @@ type Config struct {
 	// Publish commits events (emit steps, workflow.failed); duplicates
 	// are recognised by idempotency key.
 	Publish func(ctx context.Context, evs []event.Event) error
-	// Schedule hands tasks written with a run's state to the engine.
+	// Lease leases the tasks about to be written that this node runs at
+	// once; Schedule hands tasks written with a run's state to the engine.
+	Lease    func(ts []store.Task)
 	Schedule func(ctx context.Context, ts []store.Task)
 	// Collections applies sync steps; nil refuses them.
 	Collections *collection.Service
@@ -82,6 +84,9 @@ func New(cfg Config) *Runner {
 	}
 	if cfg.Client == nil {
 		cfg.Client = http.DefaultClient
+	}
+	if cfg.Lease == nil {
+		cfg.Lease = func([]store.Task) {}
 	}
 	env := make(map[string]any, len(cfg.Env))
 	for k, v := range cfg.Env {
@@ -214,6 +219,8 @@ func (r *Runner) Limits(_ context.Context, t *store.Task) engine.Limits {
 	return engine.Limits{}
 }
 
+func (r *Runner) lease(ts []store.Task) { r.cfg.Lease(ts) }
+
 func isRun(dest string) bool { return strings.HasPrefix(dest, "run_") }
 
 // runID derives a run's id from the task that starts it, so a retried
@@ -261,6 +268,7 @@ func (r *Runner) Retry(ctx context.Context, tenantID, id string) (store.Run, err
 	next := r.newTask(&run, st.Event.Type, now, now)
 	st.Next = next.ID
 	run.Status, run.Error, run.WaitEvent, run.UpdatedAt = store.RunRunning, "", "", now
+	r.lease([]store.Task{next})
 	if run.State, err = json.Marshal(st); err != nil {
 		return run, err
 	}

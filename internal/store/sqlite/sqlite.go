@@ -45,6 +45,8 @@ type Store struct {
 	w   *sql.DB // single connection: all writes
 	r   *sql.DB // read pool
 	box *secretbox.Box
+	// runs group-commits SaveRun.
+	runs runBatcher
 	// Statements of the hot write paths, prepared once on the write
 	// connection: parsing SQL was a tenth of the accept path's CPU.
 	stmt struct {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/hookline/hookline/internal/store"
@@ -90,12 +91,105 @@ func scanRun(sc scanner) (store.Run, error) {
 // of two saves from the same revision one fails with ErrConflict. Steps
 // are stored under the run's id and tenant, whatever they carry.
 func (s *Store) SaveRun(ctx context.Context, sv store.RunSave) error {
-	r := sv.Run
+	return s.runs.do(ctx, s, sv)
+}
+
+// runBatcher group-commits concurrent SaveRun calls: SQLite has one
+// writer, so saves of many runs share one transaction (and one fsync),
+// each in its own savepoint so one save's conflict does not undo the
+// others.
+type runBatcher struct {
+	mu      sync.Mutex
+	queue   []*pendingSave
+	leading bool
+}
+
+type pendingSave struct {
+	ctx  context.Context
+	sv   store.RunSave
+	err  error
+	done chan struct{}
+}
+
+// maxRunBatch bounds the saves of one transaction.
+const maxRunBatch = 256
+
+func (b *runBatcher) do(ctx context.Context, s *Store, sv store.RunSave) error {
+	p := &pendingSave{ctx: ctx, sv: sv, done: make(chan struct{})}
+	b.mu.Lock()
+	b.queue = append(b.queue, p)
+	lead := !b.leading
+	b.leading = true
+	b.mu.Unlock()
+	if !lead {
+		<-p.done
+		return p.err
+	}
+	for {
+		b.mu.Lock()
+		n := min(len(b.queue), maxRunBatch)
+		batch := b.queue[:n:n]
+		b.queue = b.queue[n:]
+		if n == 0 {
+			b.leading = false
+			b.mu.Unlock()
+			return p.err
+		}
+		b.mu.Unlock()
+		s.saveRuns(batch)
+		for _, it := range batch {
+			close(it.done)
+		}
+	}
+}
+
+// saveRuns writes a batch of saves in one transaction.
+func (s *Store) saveRuns(batch []*pendingSave) {
+	ctx := context.WithoutCancel(batch[0].ctx)
+	fail := func(err error) {
+		for _, it := range batch {
+			if it.err == nil {
+				it.err = err
+			}
+		}
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("save run: begin: %w", err)
+		fail(fmt.Errorf("save run: begin: %w", err))
+		return
 	}
 	defer tx.Rollback()
+	for _, it := range batch {
+		if it.ctx.Err() != nil {
+			it.err = it.ctx.Err()
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT save_run`); err != nil {
+			fail(fmt.Errorf("save run: savepoint: %w", err))
+			return
+		}
+		it.err = s.saveRun(ctx, tx, it.sv)
+		if it.err != nil {
+			if _, err := tx.ExecContext(ctx, `ROLLBACK TO save_run`); err != nil {
+				fail(fmt.Errorf("save run: rollback to savepoint: %w", err))
+				return
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `RELEASE save_run`); err != nil {
+			fail(fmt.Errorf("save run: release savepoint: %w", err))
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		for _, it := range batch {
+			it.err = fmt.Errorf("save run: commit: %w", err)
+		}
+	}
+}
+
+// saveRun is one save inside a transaction.
+func (s *Store) saveRun(ctx context.Context, tx *sql.Tx, sv store.RunSave) error {
+	r := sv.Run
 	if sv.Rev == 0 {
 		res, err := tx.ExecContext(ctx, `INSERT INTO runs (`+runCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
 			ON CONFLICT (id) DO NOTHING`,
@@ -130,9 +224,6 @@ func (s *Store) SaveRun(ctx context.Context, sv store.RunSave) error {
 	}
 	if err := insertTasks(ctx, tx.StmtContext(ctx, s.stmt.insertTask), sv.Tasks); err != nil {
 		return fmt.Errorf("save run: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("save run: commit: %w", err)
 	}
 	return nil
 }
