@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/app"
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/config"
@@ -287,4 +288,56 @@ func readAll(t *testing.T, resp *http.Response) string {
 	_, err := bufio.NewReader(resp.Body).WriteTo(&sb)
 	require.NoError(t, err)
 	return sb.String()
+}
+
+// TestContentWebhookSendAtLookupDirectory: recipients read from a
+// collection, enrichment from an HTTP lookup, a send_at in the future, and
+// the webhook channel delivering the rendered content to an endpoint.
+func TestContentWebhookSendAtLookupDirectory(t *testing.T) {
+	clk := clock.NewManual(time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC))
+	b := setup(t, withClock(clk))
+	crm := newService(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"points": 120, "path": %q}`, r.URL.Path)
+	})
+	rc := newReceiver(t, nil)
+	b.endpoint(client.EndpointCreate{URL: rc.URL, EventTypes: []string{"shop.notice"}})
+	decl := fmt.Sprintf(`{
+	"collections": [{"name": "members", "key": "data.id", "events": {"member.updated": "upsert"}}],
+	"subscriptions": [{"name": "members", "destination": {"kind": "sync", "collection": "members"}}],
+	"templates": [{"name": "points", "subject": "{{.recipient.name}}: {{.records.loyalty.points}} points", "text": "at {{.records.loyalty.path}}"}],
+	"notify_rules": [{"name": "points", "events": ["points.changed"], "recipient": "data.member", "template": "points",
+		"channels": ["webhook"], "webhook_type": "shop.notice", "send_at": "data.at",
+		"directory": {"collection": "members", "email": "record.mail", "name": "record.first + ' ' + record.last", "time_zone": "record.tz"},
+		"lookups": [{"name": "loyalty", "url": "%s/loyalty/{{ data.member }}"}]}]
+	}`, crm.URL)
+	status, out := b.do("POST", "/v1/apply", decl)
+	require.Equal(t, http.StatusOK, status, "%v", out)
+	b.send("member.updated", `{"id": "m1", "mail": "grace@example.com", "first": "Grace", "last": "Hopper", "tz": "Europe/Paris"}`)
+	b.settled()
+	b.send("points.changed", `{"member": "m1", "at": "2026-05-01T10:00:00Z"}`)
+	var msg map[string]any
+	eventually(t, func() bool {
+		ms := b.messages("channel=webhook")
+		if len(ms) == 0 {
+			return false
+		}
+		msg = ms[0]
+		return true
+	}, "no message")
+	require.Equal(t, "scheduled", msg["status"])
+	require.Equal(t, "Grace Hopper: 120 points", msg["subject"], "recipient from the collection, enriched over HTTP")
+	require.Equal(t, "at /loyalty/m1", msg["text"])
+	time.Sleep(100 * time.Millisecond)
+	require.Zero(t, rc.count(), "not before send_at")
+	clk.Set(time.Date(2026, 5, 1, 10, 0, 1, 0, time.UTC))
+	eventually(t, func() bool { return rc.count() == 1 }, "webhook not delivered at send_at")
+	var env struct {
+		Type string
+		Data map[string]any
+	}
+	require.NoError(t, json.Unmarshal(rc.requests()[0].body, &env))
+	require.Equal(t, "shop.notice", env.Type)
+	require.Equal(t, "Grace Hopper: 120 points", env.Data["subject"])
+	require.Equal(t, "m1", env.Data["recipient"])
 }
