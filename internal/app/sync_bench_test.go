@@ -1,13 +1,10 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +12,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hookline/hookline/client"
-	"github.com/hookline/hookline/internal/app"
 	"github.com/hookline/hookline/internal/config"
 )
 
@@ -37,19 +33,7 @@ func BenchmarkSync(b *testing.B) {
 }
 
 func benchSync(b *testing.B, mirrorDSN string) {
-	cfg := config.Default()
-	cfg.Addr = "127.0.0.1:0"
-	cfg.DataDir = filepath.Join(b.TempDir(), "data")
-	var out bytes.Buffer
-	a, err := app.New(context.Background(), cfg, app.Options{Out: &out})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := a.Start(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	defer a.Stop(context.Background())
-	c := client.New("http://"+a.Addr(), regexp.MustCompile(`hk_[A-Za-z0-9_-]+`).FindString(out.String()))
+	_, c, _ := benchApp(b, func(cfg *config.Config) { cfg.AllowPrivateNetworks = false })
 	ctx := context.Background()
 	spec := client.CollectionSpec{Name: "customers", Key: "data.id", Version: "data.v",
 		Events: map[string]client.CollectionOp{"customer.updated": {Op: "upsert"}}}
@@ -125,19 +109,7 @@ func BenchmarkCapture(b *testing.B) {
 	}
 	defer conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE; DROP SCHEMA IF EXISTS "+schema+"_outbox CASCADE")
 
-	cfg := config.Default()
-	cfg.Addr = "127.0.0.1:0"
-	cfg.DataDir = filepath.Join(b.TempDir(), "data")
-	var out bytes.Buffer
-	a, err := app.New(ctx, cfg, app.Options{Out: &out})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := a.Start(ctx); err != nil {
-		b.Fatal(err)
-	}
-	defer a.Stop(ctx)
-	c := client.New("http://"+a.Addr(), regexp.MustCompile(`hk_[A-Za-z0-9_-]+`).FindString(out.String()))
+	_, c, _ := benchApp(b, nil)
 	if _, err := c.CreateSource(ctx, client.SourceCreate{Name: "db", Postgres: &client.SourcePostgres{
 		DSN: dsn, Tables: []string{schema + ".items"}, Schema: schema + "_outbox"}}); err != nil {
 		b.Fatal(err)

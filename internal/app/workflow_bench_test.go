@@ -1,20 +1,15 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
-	"regexp"
 	"testing"
 	"time"
 
 	"github.com/hookline/hookline/client"
-	"github.com/hookline/hookline/internal/app"
-	"github.com/hookline/hookline/internal/config"
 	"github.com/hookline/hookline/internal/store"
 )
 
@@ -25,25 +20,12 @@ import (
 //
 //	go test ./internal/app -run '^$' -bench Workflow -benchtime 2000x
 func BenchmarkWorkflow(b *testing.B) {
-	cfg := config.Default()
-	cfg.Addr = "127.0.0.1:0"
-	cfg.DataDir = filepath.Join(b.TempDir(), "data")
-	cfg.AllowPrivateNetworks = true
-	var out bytes.Buffer
-	a, err := app.New(context.Background(), cfg, app.Options{Out: &out})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := a.Start(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	defer a.Stop(context.Background())
+	a, c, _ := benchApp(b, nil)
 	svc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"reservation":"res_1"}`))
 	}))
 	defer svc.Close()
-	c := client.New("http://"+a.Addr(), regexp.MustCompile(`hk_[A-Za-z0-9_-]+`).FindString(out.String()))
 	ctx := context.Background()
 	spec := client.WorkflowSpec{Name: "bench", On: client.WorkflowTrigger{Events: []string{"order.created"}}, Steps: []client.Step{
 		{ID: "reserve", HTTP: &client.HTTPStep{Method: "POST", URL: svc.URL + "/reserve", Body: "{{ toJSON(event.data) }}"}},
