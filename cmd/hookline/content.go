@@ -1,0 +1,631 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+	"github.com/spf13/cobra"
+
+	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/config"
+)
+
+func newRecipientsCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "recipients",
+		Aliases: []string{"recipient"},
+		Short:   "Manage recipients: the people content is made for",
+	}
+	cmd.AddCommand(
+		newRecipientsPutCmd(g),
+		newRecipientsListCmd(g),
+		&cobra.Command{
+			Use:   "get ID",
+			Short: "Show a recipient with its preferences and data",
+			Args:  argsNamed("ID"),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := g.client()
+				if err != nil {
+					return err
+				}
+				r, err := c.GetRecipient(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				return g.render(cmd, r, func(w io.Writer) { recipientTable(w, r) })
+			},
+		},
+		&cobra.Command{
+			Use:   "delete ID",
+			Short: "Delete a recipient; its messages are kept",
+			Args:  argsNamed("ID"),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := g.client()
+				if err != nil {
+					return err
+				}
+				if err := c.DeleteRecipient(cmd.Context(), args[0]); err != nil {
+					return err
+				}
+				return g.deleted(cmd, "recipient", args[0])
+			},
+		},
+		&cobra.Command{
+			Use:   "token ID",
+			Short: "Print the token a recipient's web app reads its inbox with",
+			Long: `Print the token with which the recipient's web app reads and follows its
+inbox: /inbox?token=…, /inbox/stream?token=…. Give it to that recipient
+only: it reads their messages.`,
+			Args: argsNamed("ID"),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := g.client()
+				if err != nil {
+					return err
+				}
+				tok, err := c.RecipientToken(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				v := struct {
+					Token string `json:"token"`
+				}{tok}
+				return g.render(cmd, v, func(w io.Writer) { fmt.Fprintln(w, tok) })
+			},
+		},
+	)
+	return cmd
+}
+
+func newRecipientsPutCmd(g *globals) *cobra.Command {
+	var (
+		in          client.Recipient
+		prefs, data string
+	)
+	cmd := &cobra.Command{
+		Use:   "put ID",
+		Short: "Create a recipient or replace it whole",
+		Long: `Create the recipient ID, or replace it whole: a flag left out clears its
+field. --prefs and --data take JSON, or @FILE to read it from a file (@-
+reads standard input).`,
+		Example: `  hookline recipients put c1 --email ada@example.com --name Ada --locale fr-CA --time-zone America/Toronto
+  hookline recipients put c1 --email ada@example.com --prefs '{"channels": {"email": false}}'
+  hookline recipients put c1 --email ada@example.com --data @ada.json`,
+		Args: argsNamed("ID"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			in.ID = args[0]
+			if prefs != "" {
+				b, err := jsonArg(cmd, "--prefs", prefs)
+				if err != nil {
+					return err
+				}
+				if err := decodeStrict(b, &in.Prefs); err != nil {
+					return usagef(cmd, "invalid --prefs: %v", err)
+				}
+			}
+			if data != "" {
+				b, err := jsonArg(cmd, "--data", data)
+				if err != nil {
+					return err
+				}
+				if err := json.Unmarshal(b, &in.Data); err != nil || in.Data == nil {
+					return usagef(cmd, "invalid --data: want a JSON object")
+				}
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			r, err := c.PutRecipient(cmd.Context(), in)
+			if err != nil {
+				return err
+			}
+			return g.render(cmd, r, func(w io.Writer) { recipientTable(w, r) })
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&in.Email, "email", "", "email address")
+	f.StringVar(&in.Name, "name", "", "name, for templates (recipient.name)")
+	f.StringVar(&in.Locale, "locale", "", `locale tag such as "fr-CA" (server default "en")`)
+	f.StringVar(&in.TimeZone, "time-zone", "", `IANA time zone such as "Europe/Paris" (server default UTC)`)
+	f.StringVar(&prefs, "prefs", "", `preferences as JSON or @FILE: channels, categories, quiet_hours, digest`)
+	f.StringVar(&data, "data", "", "more attributes for templates (recipient.data), a JSON object or @FILE")
+	return cmd
+}
+
+func newRecipientsListCmd(g *globals) *cobra.Command {
+	var opts client.ListOptions
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List recipients, in id order",
+		Args:  argsNamed(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			page, err := c.ListRecipients(cmd.Context(), opts)
+			if err != nil {
+				return err
+			}
+			err = g.render(cmd, page, func(w io.Writer) {
+				row(w, "ID", "EMAIL", "NAME", "LOCALE", "TIME ZONE", "UPDATED")
+				for _, r := range page.Data {
+					row(w, cell(r.ID), cell(r.Email), cell(r.Name), orDash(r.Locale), orDash(r.TimeZone), fmtTime(r.UpdatedAt))
+				}
+			})
+			nextPage(cmd, page.NextCursor)
+			return err
+		},
+	}
+	addListFlags(cmd, &opts)
+	return cmd
+}
+
+// recipientTable writes one recipient as key-value rows; prefs and data
+// as compact JSON.
+func recipientTable(w io.Writer, r *client.Recipient) {
+	prefs, _ := json.Marshal(r.Prefs)
+	data := ""
+	if len(r.Data) > 0 {
+		b, _ := json.Marshal(r.Data)
+		data = string(b)
+	}
+	kv(w,
+		"id", r.ID,
+		"email", orDash(r.Email),
+		"name", cell(r.Name),
+		"locale", orDash(r.Locale),
+		"time zone", orDash(r.TimeZone),
+		"prefs", emptyJSON(string(prefs)),
+		"data", emptyJSON(data),
+		"created", fmtTime(r.CreatedAt),
+		"updated", fmtTime(r.UpdatedAt),
+	)
+}
+
+// emptyJSON shows JSON in full, and an empty object as "-".
+func emptyJSON(s string) string {
+	if s == "{}" {
+		return "-"
+	}
+	return orDash(s)
+}
+
+func newTemplatesCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "templates",
+		Aliases: []string{"template"},
+		Short:   "Save, preview and manage content templates",
+	}
+	cmd.AddCommand(
+		newTemplatesSaveCmd(g),
+		&cobra.Command{
+			Use:   "list",
+			Short: "List templates at their latest version",
+			Args:  argsNamed(),
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				c, err := g.client()
+				if err != nil {
+					return err
+				}
+				ts, err := c.ListTemplates(cmd.Context())
+				if err != nil {
+					return err
+				}
+				return g.render(cmd, ts, func(w io.Writer) {
+					row(w, "NAME", "VERSION", "SUBJECT", "LOCALES", "CREATED")
+					for _, t := range ts {
+						row(w, t.Name, strconv.Itoa(t.Version), cell(t.Subject), list(slices.Sorted(maps.Keys(t.Locales))), fmtTime(t.CreatedAt))
+					}
+				})
+			},
+		},
+		&cobra.Command{
+			Use:   "get NAME",
+			Short: "Show a template's spec as YAML",
+			Long: `Show a template's spec as YAML, after comment lines with its version and
+when it was saved. The output is a template file: save it, edit it and save
+it again with hookline templates save -f.`,
+			Example: `  hookline templates get shipped > shipped.yaml`,
+			Args:    argsNamed("NAME"),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := g.client()
+				if err != nil {
+					return err
+				}
+				t, err := c.GetTemplate(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				b, err := json.Marshal(t.TemplateSpec)
+				if err != nil {
+					return fmt.Errorf("encode template: %w", err)
+				}
+				doc, err := yaml.JSONToYAML(b)
+				if err != nil {
+					return fmt.Errorf("encode template as YAML: %w", err)
+				}
+				return g.render(cmd, t, func(w io.Writer) {
+					kv(w,
+						"# version", strconv.Itoa(t.Version),
+						"# created", fmtTime(t.CreatedAt),
+					)
+					_, _ = w.Write(doc)
+				})
+			},
+		},
+		&cobra.Command{
+			Use:   "delete NAME",
+			Short: "Delete a template and all its versions",
+			Args:  argsNamed("NAME"),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := g.client()
+				if err != nil {
+					return err
+				}
+				if err := c.DeleteTemplate(cmd.Context(), args[0]); err != nil {
+					return err
+				}
+				return g.deleted(cmd, "template", args[0])
+			},
+		},
+		newTemplatesPreviewCmd(g),
+	)
+	return cmd
+}
+
+func newTemplatesSaveCmd(g *globals) *cobra.Command {
+	var path string
+	cmd := &cobra.Command{
+		Use:   "save -f FILE",
+		Short: "Save a template from a YAML or JSON file, as a new version when it changed",
+		Long: `Save a template from a file in YAML or JSON (- reads standard input): name,
+subject, text, html, locales, default_locale and strict, as an entry of
+templates: in hookline.yaml. A new template is created, a changed one gets
+a new version, an unchanged one is left alone. A mistake in the file, or a
+part that does not compile, is reported as FILE:LINE: message.`,
+		Example: `  hookline templates save -f shipped.yaml`,
+		Args:    argsNamed(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if path == "" {
+				return usagef(cmd, "-f FILE is required")
+			}
+			spec, raw, err := readSpecFile[client.TemplateSpec]("template", path, cmd.InOrStdin())
+			if err != nil {
+				return err
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			s, err := c.SaveTemplate(cmd.Context(), spec)
+			if err != nil {
+				return templateFileError(path, raw, err)
+			}
+			return g.render(cmd, s, func(w io.Writer) {
+				kv(w,
+					"name", s.Template.Name,
+					"version", strconv.Itoa(s.Template.Version),
+					"action", s.Action,
+					"created", fmtTime(s.Template.CreatedAt),
+				)
+			})
+		},
+	}
+	cmd.Flags().StringVarP(&path, "file", "f", "", "YAML or JSON file with the template, - for standard input (required)")
+	return cmd
+}
+
+func newTemplatesPreviewCmd(g *globals) *cobra.Command {
+	var (
+		in               client.Preview
+		event, recipient string
+	)
+	cmd := &cobra.Command{
+		Use:   "preview NAME",
+		Short: "Render a template with a sample event and recipient, without sending",
+		Long: `Render the template NAME and print its locale, subject, text and HTML.
+Nothing is sent. --event is the sample event, {"type": …, "data": …} or
+just its data, as JSON or @FILE (@- reads standard input); --recipient the
+id of a stored recipient to render for; --locale overrides the recipient's
+locale. A template that fails to render is an error naming the part and
+the reason.`,
+		Example: `  hookline templates preview shipped --event '{"id": "o-9", "total": 12.5}' --recipient c1
+  hookline templates preview shipped --event @order.json --locale fr`,
+		Args: argsNamed("NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if event != "" {
+				b, err := jsonArg(cmd, "--event", event)
+				if err != nil {
+					return err
+				}
+				in.Event = b
+			}
+			if recipient != "" {
+				in.Recipient = &client.Recipient{ID: recipient}
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			r, err := c.PreviewTemplate(cmd.Context(), args[0], in)
+			if err != nil {
+				return err
+			}
+			return g.render(cmd, r, func(w io.Writer) {
+				kv(w,
+					"locale", r.Locale,
+					"subject", r.Subject,
+				)
+				textBlock(w, "text", r.Text)
+				textBlock(w, "html", r.HTML)
+			})
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&event, "event", "", `sample event as JSON or @FILE: {"type": …, "data": …} or just the data`)
+	f.StringVar(&recipient, "recipient", "", "id of the recipient to render for")
+	f.StringVar(&in.Locale, "locale", "", "render in this locale instead of the recipient's")
+	return cmd
+}
+
+// textBlock writes "label:" and s indented below it, or "label: -" when s
+// is empty. Tabs become spaces so the table writer leaves s as it is.
+func textBlock(w io.Writer, label, s string) {
+	s = strings.TrimRight(s, "\n")
+	if s == "" {
+		kv(w, label, "-")
+		return
+	}
+	fmt.Fprintln(w, label+":")
+	for line := range strings.SplitSeq(s, "\n") {
+		fmt.Fprintln(w, strings.TrimRight("  "+strings.ReplaceAll(line, "\t", "    "), " \r"))
+	}
+}
+
+func newNotifyRulesCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "notify-rules",
+		Aliases: []string{"notify-rule"},
+		Short:   "Manage notify rules: which events send which content to whom",
+	}
+	cmd.AddCommand(
+		newNotifyRulesCreateCmd(g),
+		&cobra.Command{
+			Use:   "list",
+			Short: "List notify rules",
+			Args:  argsNamed(),
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				c, err := g.client()
+				if err != nil {
+					return err
+				}
+				rs, err := c.ListNotifyRules(cmd.Context())
+				if err != nil {
+					return err
+				}
+				return g.render(cmd, rs, func(w io.Writer) {
+					row(w, "NAME", "EVENTS", "RECIPIENT", "TEMPLATE", "CHANNELS", "ENABLED")
+					for _, r := range rs {
+						row(w, r.Name, cell(list(r.Events)), cell(r.Recipient), r.Template, list(r.Channels), strconv.FormatBool(ruleEnabled(r.Enabled)))
+					}
+				})
+			},
+		},
+		&cobra.Command{
+			Use:   "get NAME",
+			Short: "Show a notify rule",
+			Args:  argsNamed("NAME"),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := g.client()
+				if err != nil {
+					return err
+				}
+				r, err := c.GetNotifyRule(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				return g.render(cmd, r, func(w io.Writer) { notifyRuleTable(w, r) })
+			},
+		},
+		&cobra.Command{
+			Use:   "delete NAME",
+			Short: "Delete a notify rule; its messages are kept",
+			Args:  argsNamed("NAME"),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := g.client()
+				if err != nil {
+					return err
+				}
+				if err := c.DeleteNotifyRule(cmd.Context(), args[0]); err != nil {
+					return err
+				}
+				return g.deleted(cmd, "notify rule", args[0])
+			},
+		},
+	)
+	return cmd
+}
+
+func newNotifyRulesCreateCmd(g *globals) *cobra.Command {
+	var path string
+	cmd := &cobra.Command{
+		Use:   "create -f FILE",
+		Short: "Create a notify rule from a YAML or JSON file",
+		Long: `Create a notify rule from a file in YAML or JSON (- reads standard input):
+name, events, if, recipient, directory, template, digest_template,
+channels, category, lookups, send_at, page_ttl, webhook_type, track and
+enabled, as an entry of notify_rules: in hookline.yaml. A mistake in the
+file, or a field the server refuses, is reported as FILE:LINE: message. To
+change an existing rule, declare it and use hookline apply.`,
+		Example: `  hookline notify-rules create -f order-shipped.yaml`,
+		Args:    argsNamed(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if path == "" {
+				return usagef(cmd, "-f FILE is required")
+			}
+			spec, raw, err := readSpecFile[client.NotifyRule]("notify rule", path, cmd.InOrStdin())
+			if err != nil {
+				return err
+			}
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			r, err := c.CreateNotifyRule(cmd.Context(), spec)
+			if err != nil {
+				return fieldFileError(path, raw, err)
+			}
+			return g.render(cmd, r, func(w io.Writer) { notifyRuleTable(w, r) })
+		},
+	}
+	cmd.Flags().StringVarP(&path, "file", "f", "", "YAML or JSON file with the notify rule, - for standard input (required)")
+	return cmd
+}
+
+// notifyRuleTable writes one notify rule as key-value rows.
+func notifyRuleTable(w io.Writer, r *client.NotifyRuleOut) {
+	directory := "-"
+	if r.Directory != nil {
+		directory = "collection " + r.Directory.Collection
+	}
+	lookups := make([]string, len(r.Lookups))
+	for i, l := range r.Lookups {
+		from := l.Collection
+		if from == "" {
+			from = l.URL
+		}
+		lookups[i] = l.Name + " ← " + from
+	}
+	track := r.Track == nil || *r.Track
+	kv(w,
+		"name", r.Name,
+		"events", cell(list(r.Events)),
+		"if", cell(r.If),
+		"recipient", cell(r.Recipient),
+		"directory", directory,
+		"template", r.Template,
+		"digest template", orDash(r.DigestTemplate),
+		"channels", list(r.Channels),
+		"category", orDash(r.Category),
+		"lookups", cell(list(lookups)),
+		"send at", cell(r.SendAt),
+		"page ttl", orDash(r.PageTTL),
+		"webhook type", orDash(r.WebhookType),
+		"track", strconv.FormatBool(track),
+		"enabled", strconv.FormatBool(ruleEnabled(r.Enabled)),
+		"created", fmtTime(r.CreatedAt),
+		"updated", fmtTime(r.UpdatedAt),
+	)
+}
+
+// ruleEnabled reads an optional enabled flag, true by default.
+func ruleEnabled(b *bool) bool {
+	return b == nil || *b
+}
+
+// readSpecFile reads a T from the YAML or JSON file at path ("-": in).
+// Unknown keys are errors; a mistake is a *config.FileError.
+func readSpecFile[T any](kind, path string, in io.Reader) (T, []byte, error) {
+	var (
+		spec T
+		raw  []byte
+		err  error
+	)
+	if path == "-" {
+		raw, err = io.ReadAll(in)
+	} else {
+		raw, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return spec, nil, fmt.Errorf("read %s: %w", kind, err)
+	}
+	if err := yaml.UnmarshalWithOptions(raw, &spec, yaml.Strict(), yaml.UseJSONUnmarshaler()); err != nil {
+		var ye yaml.Error
+		if !errors.As(err, &ye) || ye.GetToken() == nil {
+			return spec, raw, fmt.Errorf("%s %s: %w", kind, path, err)
+		}
+		pos := ye.GetToken().Position
+		fe := config.NewFileError(path, raw, pos.Line, ye.GetMessage())
+		fe.Column = pos.Column
+		return spec, raw, fe
+	}
+	return spec, raw, nil
+}
+
+// fieldFileError puts an API error about one field of the resource read
+// from path at the field's line. Other errors are returned as they are.
+func fieldFileError(path string, raw []byte, err error) error {
+	var apiErr *client.Error
+	if !errors.As(err, &apiErr) {
+		return err
+	}
+	field, _ := apiErr.Details["field"].(string)
+	return atField(path, raw, field, apiErr.Message, err)
+}
+
+// templateFileError is fieldFileError for a template, whose compile errors
+// are about the field "template" and name the part first ("template:
+// locales.fr.text: …"): they are put at that part's line.
+func templateFileError(path string, raw []byte, err error) error {
+	var apiErr *client.Error
+	if !errors.As(err, &apiErr) {
+		return err
+	}
+	field, _ := apiErr.Details["field"].(string)
+	if field == "template" {
+		rest := strings.TrimPrefix(apiErr.Message, "template: ")
+		field, _, _ = strings.Cut(rest, ": ")
+	}
+	return atField(path, raw, field, apiErr.Message, err)
+}
+
+// atField returns msg as a *config.FileError at the line of field in raw,
+// or err when the file has no such field.
+func atField(path string, raw []byte, field, msg string, err error) error {
+	if field == "" {
+		return err
+	}
+	line, ok := config.LocateField(raw, field)
+	if !ok {
+		return err
+	}
+	return config.NewFileError(path, raw, line, msg)
+}
+
+// jsonArg reads the JSON value of flag: the value itself, or the contents
+// of the file it names after an @ (@- is standard input).
+func jsonArg(cmd *cobra.Command, flag, value string) (json.RawMessage, error) {
+	b := []byte(value)
+	if name, ok := strings.CutPrefix(value, "@"); ok {
+		var err error
+		if name == "-" {
+			b, err = io.ReadAll(cmd.InOrStdin())
+		} else {
+			b, err = os.ReadFile(name)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", flag, err)
+		}
+	}
+	if !json.Valid(b) {
+		return nil, usagef(cmd, "%s is not valid JSON", flag)
+	}
+	return bytes.TrimSpace(b), nil
+}
+
+// decodeStrict decodes the JSON b into v, refusing unknown fields.
+func decodeStrict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hookline/hookline/client"
+)
+
+func newMessagesCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "messages",
+		Aliases: []string{"message"},
+		Short:   "Inspect the content sent to recipients",
+	}
+	cmd.AddCommand(
+		newMessagesListCmd(g),
+		&cobra.Command{
+			Use:   "get ID",
+			Short: "Show a message with its text",
+			Long: `Show a message: where it comes from, whom it is for, its state and its
+text. The HTML in full is in -o json.`,
+			Args: argsNamed("ID"),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				c, err := g.client()
+				if err != nil {
+					return err
+				}
+				m, err := c.GetMessage(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				return g.render(cmd, m, func(w io.Writer) { messageTable(w, m) })
+			},
+		},
+	)
+	return cmd
+}
+
+func newMessagesListCmd(g *globals) *cobra.Command {
+	var opts client.MessageListOptions
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List messages, newest first",
+		Long: `List messages, newest first. TIME is when the message was sent or, for
+one not sent yet, when it is due.`,
+		Example: `  hookline messages list --recipient c1 --channel email
+  hookline messages list --status failed -o json | jq '.data[].error'`,
+		Args: argsNamed(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			page, err := c.ListMessages(cmd.Context(), opts)
+			if err != nil {
+				return err
+			}
+			err = g.render(cmd, page, func(w io.Writer) {
+				row(w, "ID", "TIME", "RECIPIENT", "CHANNEL", "STATUS", "SUBJECT", "ERROR")
+				for _, m := range page.Data {
+					row(w, m.ID, fmtTime(messageTime(m)), cell(m.Recipient), m.Channel, m.Status, cell(m.Subject), cell(m.Error))
+				}
+			})
+			nextPage(cmd, page.NextCursor)
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Recipient, "recipient", "", "only messages for this recipient id")
+	f.StringVar(&opts.Channel, "channel", "", "only messages on this channel: email, inbox, page or webhook")
+	f.StringVar(&opts.Status, "status", "", "only messages in this status: scheduled, digest, sent, failed, skipped, opened or clicked")
+	addListFlags(cmd, &opts.ListOptions)
+	return cmd
+}
+
+// messageTime is when m was sent, or when it is due if it was not.
+func messageTime(m client.Message) time.Time {
+	if !m.SentAt.IsZero() {
+		return m.SentAt
+	}
+	return m.SendAt
+}
+
+// messageTable writes one message as key-value rows followed by its text.
+// The HTML is summed up by its size.
+func messageTable(w io.Writer, m *client.Message) {
+	html := "-"
+	if m.HTML != "" {
+		html = strconv.Itoa(len(m.HTML)) + " bytes (in -o json)"
+	}
+	kv(w,
+		"id", m.ID,
+		"rule", orDash(m.Rule),
+		"recipient", m.Recipient,
+		"channel", m.Channel,
+		"category", orDash(m.Category),
+		"template", orDash(m.Template),
+		"locale", orDash(m.Locale),
+		"status", m.Status,
+		"event", orDash(m.EventID),
+		"send at", fmtTime(m.SendAt),
+		"sent at", fmtTime(m.SentAt),
+		"attempts", strconv.Itoa(m.Attempts),
+		"error", oneLine(m.Error),
+		"read", strconv.FormatBool(m.Read),
+		"archived", strconv.FormatBool(m.Archived),
+		"page url", orDash(m.PageURL),
+		"created", fmtTime(m.CreatedAt),
+		"subject", oneLine(m.Subject),
+		"html", html,
+	)
+	textBlock(w, "text", m.Text)
+}
+
+// oneLine shows s whole on one line: control characters become spaces.
+func oneLine(s string) string {
+	return orDash(strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, strings.TrimSpace(s)))
+}
