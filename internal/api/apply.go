@@ -230,6 +230,11 @@ func (s *Server) plan(ctx context.Context, tenantID string, d client.Declaration
 		}
 		step := applyStep{change: client.Change{Kind: "recipient", Name: decl.ID}}
 		cur, err := s.store.GetRecipient(ctx, tenantID, decl.ID)
+		if err == nil {
+			// Opt-outs the recipient made (unsubscribe links) outlive
+			// applying the file again, unless the file states them.
+			rec.Prefs = keepOptOuts(cur.Prefs, decl.Prefs)
+		}
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			step.change.Action = actionCreated
@@ -566,11 +571,13 @@ func (s *Server) planWorkflow(ctx context.Context, tenantID string, decl client.
 	if _, err := workflow.Compile(decl); err != nil {
 		return step, workflowInvalid(err, nil)
 	}
-	spec, err := json.Marshal(decl)
+	enabled := decl.Enabled == nil || *decl.Enabled
+	bare := decl
+	bare.Enabled = nil
+	spec, err := json.Marshal(bare)
 	if err != nil {
 		return step, err
 	}
-	enabled := decl.Enabled == nil || *decl.Enabled
 	cur, err := s.store.GetWorkflow(ctx, tenantID, decl.Name, 0)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -588,4 +595,34 @@ func (s *Server) planWorkflow(ctx context.Context, tenantID string, decl client.
 		return err
 	}
 	return step, nil
+}
+
+// keepOptOuts is declared prefs with the stored channel and category
+// opt-outs the declaration does not mention.
+func keepOptOuts(stored []byte, declared client.RecipientPrefs) []byte {
+	var cur client.RecipientPrefs
+	_ = json.Unmarshal(stored, &cur)
+	for ch, on := range cur.Channels {
+		if _, ok := declared.Channels[ch]; !ok && !on {
+			if declared.Channels == nil {
+				declared.Channels = map[string]bool{}
+			}
+			declared.Channels[ch] = false
+		}
+	}
+	for cat, chs := range cur.Categories {
+		for ch, on := range chs {
+			if _, ok := declared.Categories[cat][ch]; !ok && !on {
+				if declared.Categories == nil {
+					declared.Categories = map[string]map[string]bool{}
+				}
+				if declared.Categories[cat] == nil {
+					declared.Categories[cat] = map[string]bool{}
+				}
+				declared.Categories[cat][ch] = false
+			}
+		}
+	}
+	b, _ := json.Marshal(declared)
+	return b
 }

@@ -89,11 +89,13 @@ func (s *Server) saveWorkflow(w http.ResponseWriter, r *http.Request, a *auth) e
 // storeWorkflow writes a checked spec as the next version when it differs
 // from the latest.
 func (s *Server) storeWorkflow(ctx context.Context, tenantID string, in client.WorkflowSpec) (client.WorkflowSaved, error) {
+	// Enabled is a state of the workflow, not part of a version.
+	enabled := in.Enabled == nil || *in.Enabled
+	in.Enabled = nil
 	spec, err := json.Marshal(in)
 	if err != nil {
 		return client.WorkflowSaved{}, err
 	}
-	enabled := in.Enabled == nil || *in.Enabled
 	cur, err := s.store.GetWorkflow(ctx, tenantID, in.Name, 0)
 	action := actionCreated
 	version := 1

@@ -73,6 +73,11 @@ type App struct {
 	serve  chan error
 }
 
+func init() {
+	// Workflows validate notify steps with the content package's rules.
+	workflow.CheckNotify = content.CheckRule
+}
+
 // changedDedup is how long a collection change's announcement is
 // deduplicated: long enough to cover retries of the task that applied it.
 const changedDedup = 7 * 24 * time.Hour
@@ -181,7 +186,6 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		Schedule: func(ctx context.Context, ts []store.Task) { eng.Schedule(ctx, ts) },
 		Lease:    func(ts []store.Task) { eng.Lease(ts) },
 	})
-	workflow.CheckNotify = content.CheckRule
 	runner := workflow.New(workflow.Config{
 		Store: st, Client: netguard.NewClient(guard), Clock: opts.Clock, Logger: log, UserAgent: "Hookline/" + Version,
 		Collections: colls, Env: env, Notify: notify.NotifyStep,

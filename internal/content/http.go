@@ -33,7 +33,9 @@ func (s *Service) Handle(mux *http.ServeMux) {
 	mux.HandleFunc("GET /inbox/unread", s.cors(s.inboxUnread))
 	mux.HandleFunc("GET /inbox/stream", s.cors(s.inboxStream))
 	mux.HandleFunc("POST /inbox/{id}/{action}", s.cors(s.inboxMark))
-	mux.HandleFunc("OPTIONS /inbox/", s.cors(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	preflight := s.cors(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	mux.HandleFunc("OPTIONS /inbox", preflight)
+	mux.HandleFunc("OPTIONS /inbox/", preflight)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -260,19 +262,30 @@ func (s *Service) inboxList(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, res)
 }
 
-// listInbox lists sent and interacted-with inbox messages.
+// listInbox lists sent and interacted-with inbox messages, reading on
+// past messages not delivered yet until the page is full.
 func (s *Service) listInbox(r *http.Request, tenantID string, q store.MessageQuery) ([]store.Message, error) {
 	q.Status = ""
-	ms, err := s.cfg.Store.ListMessages(r.Context(), tenantID, q)
-	if err != nil {
-		return nil, err
-	}
-	out := ms[:0]
-	for _, m := range ms {
-		switch m.Status {
-		case store.MessageSent, store.MessageOpened, store.MessageClicked:
-			out = append(out, m)
+	limit := q.Limit
+	var out []store.Message
+	for range 20 {
+		ms, err := s.cfg.Store.ListMessages(r.Context(), tenantID, q)
+		if err != nil {
+			return nil, err
 		}
+		for _, m := range ms {
+			switch m.Status {
+			case store.MessageSent, store.MessageOpened, store.MessageClicked:
+				out = append(out, m)
+			}
+			if len(out) == limit {
+				return out, nil
+			}
+		}
+		if len(ms) < q.Limit {
+			break
+		}
+		q.Cursor = ms[len(ms)-1].ID
 	}
 	return out, nil
 }

@@ -44,6 +44,16 @@ func (s *Service) Notify(ctx context.Context, n Notification) ([]store.Message, 
 	}
 	ev := map[string]any{"id": n.Event.ID, "type": n.Event.Type, "source": n.Event.Source, "data": data,
 		"occurred_at": n.Event.OccurredAt.UTC().Format(time.RFC3339Nano)}
+	if r.cond != nil && n.Vars != nil {
+		// A workflow step's condition (rules' are checked when routing).
+		ok, err := r.cond.Match(expr.Env{"event": ev, "data": data, "type": n.Event.Type})
+		if err != nil {
+			return nil, permanent(fmt.Errorf("if: %w", err))
+		}
+		if !ok {
+			return nil, nil
+		}
+	}
 	vars := map[string]any{"event": ev, "data": data, "vars": n.Vars}
 	v, err := r.recipient.Eval(vars)
 	if err != nil {
@@ -317,7 +327,9 @@ func (x messageExec) Execute(ctx context.Context, t *store.Task) engine.Outcome 
 	m.UpdatedAt = now
 	if err != nil {
 		m.Error = err.Error()
-		if IsPermanent(err) {
+		// The engine gives up after its schedule: the last attempt marks
+		// the message failed too.
+		if IsPermanent(err) || t.Attempts+1 > len(engine.DefaultSchedule) {
 			m.Status = store.MessageFailed
 		}
 		if uerr := x.s.cfg.Store.UpdateMessage(ctx, m); uerr != nil {

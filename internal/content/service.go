@@ -413,9 +413,8 @@ func (s *Service) NotifyStep(ctx context.Context, tenantID string, rule client.N
 	if err != nil {
 		return nil, permanent(err)
 	}
-	if r.Name == "" {
-		r.Name = "workflow"
-	}
+	// A step's rule is not a stored rule: its name never matches one.
+	r.Name = "step:" + rule.Name
 	msgs, err := s.Notify(ctx, Notification{TenantID: tenantID, Rule: r, Event: ev, Vars: vars, ID: id})
 	if err != nil {
 		return nil, err

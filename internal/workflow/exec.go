@@ -127,7 +127,16 @@ func (r *Runner) continueRun(ctx context.Context, t *store.Task) engine.Outcome 
 		p.st.Steps = map[string]stepResult{}
 	}
 	if p.w, _, err = r.Load(ctx, run.TenantID, run.Workflow, run.Version); err != nil {
-		return internal(url, err)
+		if !errors.Is(err, store.ErrNotFound) {
+			return internal(url, err)
+		}
+		// The workflow was deleted under the run: the run ends.
+		p.st.Next, p.st.Wait = "", nil
+		p.run.Status, p.run.Error, p.run.WaitEvent = store.RunFailed, fmt.Sprintf("workflow %s v%d was deleted", run.Workflow, run.Version), ""
+		if err := p.save(ctx); err != nil && !errors.Is(err, store.ErrConflict) {
+			return internal(url, err)
+		}
+		return outcome("skipped", url, map[string]string{"reason": p.run.Error})
 	}
 	var name string
 	switch {
@@ -234,9 +243,15 @@ func (p *progress) continueAt(when time.Time) {
 func (p *progress) fail(s *step, msg string) {
 	p.st.Failed, p.st.Current, p.st.Next, p.st.Wait = s.ID, "", "", nil
 	p.run.Status, p.run.Error, p.run.WaitEvent = store.RunFailed, fmt.Sprintf("step %s: %s", s.ID, msg), ""
+	errorWorkflow := p.w.ErrorWorkflow
+	if p.st.Event.Type == FailedType {
+		// A failing error workflow does not start another: two error
+		// workflows naming each other would start each other forever.
+		errorWorkflow = ""
+	}
 	data, _ := json.Marshal(map[string]any{
 		"workflow": p.run.Workflow, "version": p.run.Version, "run_id": p.run.ID, "step": s.ID, "error": msg,
-		"event": p.st.Event.value(), "error_workflow": p.w.ErrorWorkflow,
+		"event": p.st.Event.value(), "error_workflow": errorWorkflow,
 	})
 	p.emit = append(p.emit, event.Event{
 		ID: event.NewID(event.PrefixEvent, p.now), TenantID: p.run.TenantID, Type: FailedType, Source: "workflow:" + p.run.Workflow,
@@ -536,6 +551,7 @@ func (r *Runner) http(ctx context.Context, s *step, vars map[string]any) result 
 	for k := range resp.Header {
 		rh[k] = resp.Header.Get(k)
 	}
+	rh = redactHeaders(rh)
 	output := map[string]any{"status": resp.StatusCode, "headers": rh, "body": parsed}
 	ok := resp.StatusCode >= 200 && resp.StatusCode <= 299
 	if len(s.HTTP.Expect) > 0 {
@@ -644,7 +660,7 @@ func redactHeaders(h map[string]string) map[string]string {
 	out := make(map[string]string, len(h))
 	for k, v := range h {
 		switch strings.ToLower(k) {
-		case "authorization", "proxy-authorization", "cookie", "x-api-key":
+		case "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key":
 			out[k] = "redacted"
 		default:
 			out[k] = v

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -167,8 +168,12 @@ func (r *Runner) Route(ctx context.Context, e *event.Event) ([]engine.Target, er
 		var f struct {
 			ErrorWorkflow string `json:"error_workflow"`
 		}
+		target := engine.Target{Kind: Kind, DestinationID: f.ErrorWorkflow}
 		if json.Unmarshal(e.Data, &f) == nil && f.ErrorWorkflow != "" && rs.enabled[f.ErrorWorkflow] {
-			out = append(out, engine.Target{Kind: Kind, DestinationID: f.ErrorWorkflow})
+			target.DestinationID = f.ErrorWorkflow
+			if !slices.Contains(out, target) {
+				out = append(out, target)
+			}
 		}
 	}
 	waiting, err := r.cfg.Store.WaitingRuns(ctx, e.TenantID)

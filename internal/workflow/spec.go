@@ -21,11 +21,12 @@ import (
 
 // Limits of a workflow.
 const (
-	MaxSteps         = 200
-	maxSetVars       = 100
-	maxCases         = 100
-	defaultTimeout   = 30 * time.Second
-	maxStepTimeout   = 10 * time.Minute
+	MaxSteps       = 200
+	maxSetVars     = 100
+	maxCases       = 100
+	defaultTimeout = 30 * time.Second
+	// maxStepTimeout stays under the engine's attempt timeout (5m).
+	maxStepTimeout   = 4 * time.Minute
 	defaultWait      = 24 * time.Hour
 	maxWait          = 365 * 24 * time.Hour
 	maxRetryAttempts = 100

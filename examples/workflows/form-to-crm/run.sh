@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# A signed contact form → the lead-to-crm workflow → a CRM and a Slack-style
+# webhook, end to end on loopback:
+#
+#   1. build hookline, and start ../services (go run) as the CRM (which
+#      wants a bearer token) and the Slack incoming webhook;
+#   2. start `hookline serve --config examples/workflows/form-to-crm/hookline.yaml`
+#      (the forms source, and workflow_env naming CRM_URL, CRM_TOKEN and
+#      SLACK_WEBHOOK_URL) on a temporary data dir, with
+#      --allow-private-networks since the services are on loopback;
+#   3. check lead-to-crm.yaml with `hookline workflows validate` (and show
+#      how a mistake is reported, FILE:LINE), then save it with
+#      `hookline workflows apply`;
+#   4. post three form submissions to /in/forms, form-encoded and signed
+#      with HMAC-SHA256 like the form's backend would: a new lead, the
+#      same person again, and a bot that filled in the hidden field;
+#   5. check the runs (hookline workflows runs / run-log), that the CRM
+#      created then updated one contact, that Slack got two messages, and
+#      that the token never shows in the run log;
+#   6. stop everything and remove the temporary files (also on failure).
+#
+#   examples/workflows/form-to-crm/run.sh
+#
+# Needs Go, curl and openssl. Exits non-zero when a check fails, printing
+# the server and services logs.
+set -euo pipefail
+
+cd "$(dirname "$0")/../../.."
+work="$(mktemp -d)"
+pids=()
+
+cleanup() {
+  local code=$?
+  # The services run under `go run`, in a process group of their own:
+  # signal the group so the compiled program stops too.
+  for pid in "${pids[@]}"; do
+    kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  if [[ $code -ne 0 ]]; then
+    echo "form-to-crm example FAILED (exit $code)" >&2
+    for log in serve services; do
+      if [[ -s $work/$log.log ]]; then
+        echo "--- $log log:" >&2
+        sed 's/^/  /' "$work/$log.log" >&2
+      fi
+    done
+  fi
+  rm -rf "$work"
+  exit "$code"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+  echo "error: $*" >&2
+  exit 1
+}
+
+for tool in go curl openssl; do
+  command -v "$tool" >/dev/null || fail "$tool is required"
+done
+
+# wait_for DESCRIPTION TIMEOUT_SECONDS COMMAND... retries COMMAND until it
+# succeeds, failing when the timeout passes or a background process died.
+wait_for() {
+  local what=$1 timeout=$2
+  shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    for pid in "${pids[@]}"; do
+      kill -0 "$pid" 2>/dev/null || fail "a background process exited while waiting for $what"
+    done
+    ((SECONDS < deadline)) || fail "timed out after ${timeout}s waiting for $what"
+    sleep 0.2
+  done
+}
+
+port_open() {
+  (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null
+}
+
+# free_addr prints a loopback address whose port nothing listens on.
+free_addr() {
+  local addr
+  for _ in $(seq 50); do
+    addr="127.0.0.1:$((20000 + RANDOM % 20000))"
+    if ! port_open "$addr"; then
+      echo "$addr"
+      return
+    fi
+  done
+  fail "no free loopback port found"
+}
+
+api_addr="$(free_addr)"
+svc_addr="$(free_addr)"
+[[ $api_addr != "$svc_addr" ]] || svc_addr="$(free_addr)"
+
+echo "==> building hookline"
+go build -o "$work/hookline" ./cmd/hookline
+hl="$work/hookline"
+
+# The CRM's token: the services program requires it, the workflow sends it
+# as env.CRM_TOKEN.
+export CRM_TOKEN="crm_$(openssl rand -hex 16)"
+
+echo "==> starting the CRM and Slack webhook services (go run ./examples/workflows/services) on $svc_addr"
+set -m # a process group of its own, so cleanup can stop the program go run started
+go run ./examples/workflows/services -addr "$svc_addr" -crm-token "$CRM_TOKEN" >"$work/services.log" 2>&1 &
+pids+=($!)
+set +m
+wait_for "the services to listen" 120 curl -fsS "http://$svc_addr/healthz"
+
+# What hookline.yaml reads with ${NAME}, what the workflow reads as
+# env.NAME, and an admin key of our choice for serve and the CLI.
+export FORM_SECRET="form_$(openssl rand -hex 16)"
+export CRM_URL="http://$svc_addr"
+export SLACK_WEBHOOK_URL="http://$svc_addr/slack/webhook"
+export HOOKLINE_API_KEY="hk_forms_$(openssl rand -hex 16)"
+export HOOKLINE_SERVER="http://$api_addr"
+
+echo "==> starting hookline serve --config examples/workflows/form-to-crm/hookline.yaml on $api_addr"
+"$hl" serve --config examples/workflows/form-to-crm/hookline.yaml --addr "$api_addr" --data-dir "$work/data" \
+  --allow-private-networks >"$work/serve.log" 2>&1 &
+pids+=($!)
+wait_for "the server to be ready" 30 curl -fsS "$HOOKLINE_SERVER/readyz"
+
+flow=examples/workflows/form-to-crm/lead-to-crm.yaml
+echo "==> hookline workflows validate -f $flow"
+"$hl" workflows validate -f "$flow"
+
+echo "==> a mistake is reported with its file and line (a copy with a broken expression)"
+sed 's/lower(trim(event.data.email))/lower(trim(event.data.email)/' "$flow" >"$work/broken.yaml"
+if "$hl" workflows validate -f "$work/broken.yaml" 2>"$work/broken.out"; then
+  fail "validate accepted a broken workflow"
+fi
+sed "s|$work/||; s/^/    /" "$work/broken.out"
+grep -q "^$work/broken.yaml:[0-9]*: steps\[1\].set.email: invalid expression" "$work/broken.out" ||
+  fail "validate did not report FILE:LINE: steps[1].set.email"
+
+echo "==> hookline workflows apply -f $flow"
+"$hl" workflows apply -f "$flow"
+
+# one_line joins the indented JSON of -o json into one line, keeping the
+# spaces inside strings: {"id": "run_…","workflow": "lead-to-crm",…
+one_line() {
+  sed -E 's/^ +//' | tr -d '\n'
+}
+
+# submit FORM_BODY posts a form-encoded submission to /in/forms, signed as
+# the form's backend signs it, and prints the event id.
+submit() {
+  local body=$1 sig answer
+  sig="sha256=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$FORM_SECRET" | awk '{print $NF}')"
+  answer="$(curl -fsS -X POST "$HOOKLINE_SERVER/in/forms" -H 'Content-Type: application/x-www-form-urlencoded' \
+    -H "X-Form-Signature: $sig" --data-binary "$body")"
+  [[ $answer == '{"id":"evt_'* ]] || fail "unexpected answer from /in/forms: $answer"
+  grep -o 'evt_[0-9a-z]*' <<<"$answer"
+}
+
+# run_of EVENT prints the id of the lead-to-crm run EVENT started.
+run_of() {
+  local id
+  id="$("$hl" workflows runs lead-to-crm -o json | one_line |
+    grep -o "\"id\": \"run_[0-9a-z]*\",[^}]*\"event_id\": \"$1\"" | grep -o 'run_[0-9a-z]*')" || return 1
+  echo "$id"
+}
+
+# run_status RUN prints a run's status.
+run_status() {
+  "$hl" workflows run-log "$1" -o json | one_line | grep -o '^{"id": "run_[0-9a-z]*",[^{]*"status": "[a-z]*"' |
+    sed 's/.*"status": "//; s/"$//'
+}
+
+# finished EVENT waits for the run EVENT started to end, shows its log and
+# prints its id.
+finished() {
+  local event=$1 run
+  wait_for "the run of $event to start" 15 run_of "$event"
+  run="$(run_of "$event")"
+  ended() {
+    local s
+    s="$(run_status "$run")"
+    [[ $s == succeeded || $s == failed ]]
+  }
+  wait_for "run $run to end" 30 ended
+  "$hl" workflows run-log "$run" >&2
+  echo >&2
+  echo "$run"
+}
+
+# The form as a browser posts it: the "website" field is hidden with CSS,
+# so people leave it empty.
+echo "==> POST /in/forms: Grace Hopper fills in the contact form"
+e1="$(submit 'name=Grace+Hopper&email=Grace%40Example.com&company=Navy+%22COBOL%22+Labs&message=Hello%21&website=')"
+echo "    $e1"
+r1="$(finished "$e1")"
+[[ $(run_status "$r1") == succeeded ]] || fail "run $r1 did not succeed"
+
+echo "==> POST /in/forms: she sends the form again"
+e2="$(submit 'name=Grace+Hopper&email=grace%40example.com&company=&message=Did+you+get+it%3F&website=')"
+echo "    $e2"
+r2="$(finished "$e2")"
+[[ $(run_status "$r2") == succeeded ]] || fail "run $r2 did not succeed"
+
+echo "==> POST /in/forms: a bot fills in every field, the hidden one too"
+e3="$(submit 'name=Cheap+Pills&email=bot%40spam.example&company=&message=buy&website=http%3A%2F%2Fspam.example')"
+echo "    $e3"
+r3="$(finished "$e3")"
+[[ $(run_status "$r3") == succeeded ]] || fail "run $r3 did not succeed"
+
+echo "==> a request with a wrong signature is refused"
+status="$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$HOOKLINE_SERVER/in/forms" \
+  -H 'Content-Type: application/x-www-form-urlencoded' -H "X-Form-Signature: sha256=$(printf '%064d' 0)" \
+  --data-binary 'name=Mallory&email=m%40evil.example')"
+echo "    HTTP $status"
+[[ $status == 401 ]] || fail "a forged submission answered $status, want 401"
+
+echo "==> hookline workflows runs lead-to-crm"
+"$hl" workflows runs lead-to-crm
+
+log1="$("$hl" workflows run-log "$r1" -o json | one_line)"
+[[ $log1 == *'"step": "upsert_contact","kind": "http","status": "succeeded"'* ]] || fail "run $r1 did not upsert the contact"
+[[ $log1 == *'"Authorization": "redacted"'* ]] || fail "the Authorization header is not redacted in the run log"
+[[ $log1 != *"$CRM_TOKEN"* ]] || fail "the CRM token shows in the run log"
+[[ $log1 == *'"text": "New lead: Grace Hopper <grace@example.com> from Navy \"COBOL\" Labs (CRM contact ct_1)"'* ]] ||
+  fail "run $r1 composed another message: $log1"
+log3="$("$hl" workflows run-log "$r3" -o json | one_line)"
+[[ $log3 == *'"step": "honeypot","kind": "if","status": "succeeded"'* && $log3 != *'upsert_contact'* ]] ||
+  fail "the bot's submission was not stopped at the honeypot: $log3"
+
+echo "==> what the services logged"
+sed 's/^/    /' "$work/services.log"
+grep -q 'crm: POST /crm/contacts contact grace@example.com created (ct_1) → 201' "$work/services.log" || fail "the contact was not created"
+grep -q 'crm: POST /crm/contacts contact grace@example.com updated (ct_1) → 200' "$work/services.log" || fail "the contact was not updated"
+[[ $(grep -c 'crm: POST /crm/contacts' "$work/services.log") -eq 2 ]] || fail "the CRM got other than 2 requests"
+grep -qF 'slack: POST /slack/webhook message: New lead: Grace Hopper <grace@example.com> from Navy "COBOL" Labs (CRM contact ct_1)' \
+  "$work/services.log" || fail "Slack did not get the new lead"
+grep -qF 'slack: POST /slack/webhook message: Returning lead: Grace Hopper <grace@example.com> (CRM contact ct_1)' \
+  "$work/services.log" || fail "Slack did not get the returning lead"
+[[ $(grep -c 'slack: POST' "$work/services.log") -eq 2 ]] || fail "Slack got other than 2 messages"
+! grep -q 'spam.example' "$work/services.log" || fail "the bot's submission reached a service"
+
+echo "==> OK: signed form submissions became one CRM contact (created, then updated) and two Slack messages; the bot was stopped"

@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# The order-processing workflow of hookline.yaml, end to end on loopback:
+#
+#   1. build hookline, and start ../services (go run) as the inventory and
+#      the payment provider, whose first answer to each charge is a 503;
+#   2. start `hookline serve --config examples/workflows/order-processing/hookline.yaml`
+#      on a temporary data dir (--allow-private-networks: the services are
+#      on loopback);
+#   3. send order o-1001: it is reserved, charged on the second attempt
+#      with the same Idempotency-Key, confirmed (order.confirmed) and the
+#      customer gets an inbox message;
+#   4. send order o-1002, whose payment is declined: the run releases the
+#      stock, fails, and its workflow.failed event starts order-alert,
+#      which emits ops.order_failed;
+#   5. check the runs (hookline workflows runs / run-log), the events, the
+#      inbox message (GET /v1/messages) and the services' log;
+#   6. stop everything and remove the temporary files (also on failure).
+#
+#   examples/workflows/order-processing/run.sh
+#
+# Needs Go, curl and openssl. Exits non-zero when a check fails, printing
+# the server and services logs.
+set -euo pipefail
+
+cd "$(dirname "$0")/../../.."
+work="$(mktemp -d)"
+pids=()
+
+cleanup() {
+  local code=$?
+  # The services run under `go run`, in a process group of their own:
+  # signal the group so the compiled program stops too.
+  for pid in "${pids[@]}"; do
+    kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  if [[ $code -ne 0 ]]; then
+    echo "order-processing example FAILED (exit $code)" >&2
+    for log in serve services; do
+      if [[ -s $work/$log.log ]]; then
+        echo "--- $log log:" >&2
+        sed 's/^/  /' "$work/$log.log" >&2
+      fi
+    done
+  fi
+  rm -rf "$work"
+  exit "$code"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+  echo "error: $*" >&2
+  exit 1
+}
+
+for tool in go curl openssl; do
+  command -v "$tool" >/dev/null || fail "$tool is required"
+done
+
+# wait_for DESCRIPTION TIMEOUT_SECONDS COMMAND... retries COMMAND until it
+# succeeds, failing when the timeout passes or a background process died.
+wait_for() {
+  local what=$1 timeout=$2
+  shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    for pid in "${pids[@]}"; do
+      kill -0 "$pid" 2>/dev/null || fail "a background process exited while waiting for $what"
+    done
+    ((SECONDS < deadline)) || fail "timed out after ${timeout}s waiting for $what"
+    sleep 0.2
+  done
+}
+
+port_open() {
+  (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null
+}
+
+# free_addr prints a loopback address whose port nothing listens on.
+free_addr() {
+  local addr
+  for _ in $(seq 50); do
+    addr="127.0.0.1:$((20000 + RANDOM % 20000))"
+    if ! port_open "$addr"; then
+      echo "$addr"
+      return
+    fi
+  done
+  fail "no free loopback port found"
+}
+
+api_addr="$(free_addr)"
+svc_addr="$(free_addr)"
+[[ $api_addr != "$svc_addr" ]] || svc_addr="$(free_addr)"
+
+echo "==> building hookline"
+go build -o "$work/hookline" ./cmd/hookline
+hl="$work/hookline"
+
+echo "==> starting the inventory and payment services (go run ./examples/workflows/services) on $svc_addr"
+set -m # a process group of its own, so cleanup can stop the program go run started
+go run ./examples/workflows/services -addr "$svc_addr" >"$work/services.log" 2>&1 &
+pids+=($!)
+set +m
+wait_for "the services to listen" 120 curl -fsS "http://$svc_addr/healthz"
+
+# What hookline.yaml reads with ${NAME}, and an admin key of our choice:
+# serve registers HOOKLINE_API_KEY at start, and the CLI reads it too.
+export INVENTORY_URL="http://$svc_addr"
+export PAYMENTS_URL="http://$svc_addr"
+export HOOKLINE_API_KEY="hk_orders_$(openssl rand -hex 16)"
+export HOOKLINE_SERVER="http://$api_addr"
+
+echo "==> starting hookline serve --config examples/workflows/order-processing/hookline.yaml on $api_addr"
+"$hl" serve --config examples/workflows/order-processing/hookline.yaml --addr "$api_addr" --data-dir "$work/data" \
+  --allow-private-networks >"$work/serve.log" 2>&1 &
+pids+=($!)
+wait_for "the server to be ready" 30 curl -fsS "$HOOKLINE_SERVER/readyz"
+
+echo "==> declared by the file"
+"$hl" workflows list
+
+# one_line joins the indented JSON of -o json into one line, keeping the
+# spaces inside strings: {"id": "run_…","workflow": "order-processing",…
+one_line() {
+  sed -E 's/^ +//' | tr -d '\n'
+}
+
+# run_of EVENT prints the id of the order-processing run EVENT started.
+run_of() {
+  local id
+  id="$("$hl" workflows runs order-processing -o json | one_line |
+    grep -o "\"id\": \"run_[0-9a-z]*\",[^}]*\"event_id\": \"$1\"" | grep -o 'run_[0-9a-z]*')" || return 1
+  echo "$id"
+}
+
+# run_status RUN prints a run's status.
+run_status() {
+  "$hl" workflows run-log "$1" -o json | one_line | grep -o '^{"id": "run_[0-9a-z]*",[^{]*"status": "[a-z]*"' |
+    sed 's/.*"status": "//; s/"$//'
+}
+
+# ended RUN succeeds when the run succeeded or failed.
+ended() {
+  local s
+  s="$(run_status "$1")"
+  [[ $s == succeeded || $s == failed ]]
+}
+
+# --- A good order ----------------------------------------------------------
+echo "==> hookline send order.created: order o-1001"
+event="$("$hl" send order.created --data '{"id": "o-1001", "customer_id": "cus_ada", "total": 59.9,
+  "items": [{"sku": "MUG-01", "qty": 2}, {"sku": "TEA-07", "qty": 1}]}')"
+echo "    $event"
+wait_for "the run of o-1001 to start" 15 run_of "$event"
+run="$(run_of "$event")"
+# The charge's first attempt meets a 503 and is retried a second later.
+wait_for "run $run to end" 30 ended "$run"
+echo
+"$hl" workflows run-log "$run"
+echo
+[[ $(run_status "$run") == succeeded ]] || fail "run $run of order o-1001 did not succeed"
+
+log="$("$hl" workflows run-log "$run" -o json)"
+flat="$(one_line <<<"$log")"
+[[ $flat == *'"step": "charge","kind": "http","status": "succeeded","attempts": 2,'* ]] ||
+  fail "the charge did not succeed on its second attempt: $log"
+[[ $flat == *'"charge_id": "ch_1"'* ]] || fail "the run's vars lack the charge id: $log"
+
+key="$run-charge"
+[[ $(grep -c "Idempotency-Key=$key attempt" "$work/services.log") -eq 2 ]] ||
+  fail "the payment service did not see two attempts with Idempotency-Key $key"
+grep -q "Idempotency-Key=$key attempt 1: simulated outage → 503" "$work/services.log" || fail "no 503 on the first attempt"
+grep -q "Idempotency-Key=$key attempt 2: order o-1001 charged 59.90 as ch_1 → 201" "$work/services.log" ||
+  fail "the second attempt did not charge"
+grep -q 'inventory: POST /reserve order o-1001: 2 item(s) reserved as res_1' "$work/services.log" || fail "o-1001 was not reserved"
+
+echo "==> the order.confirmed event the run emitted"
+confirmed="$("$hl" events list --type order.confirmed -o json)"
+flat="$(one_line <<<"$confirmed")"
+[[ $flat == *'"source": "workflow:order-processing"'* ]] || fail "no order.confirmed from the workflow: $confirmed"
+[[ $flat == *'"total": 59.9'* && $flat == *'"charge": "ch_1"'* && $flat == *'"reservation": "res_1"'* ]] ||
+  fail "order.confirmed lacks the order's data: $confirmed"
+# The emit step's idempotency key is RUN:SEQ:STEP: the step runs again
+# after a crash, but the event is published once.
+[[ $flat == *"\"idempotency_key\": \"$run:4:confirm\""* ]] || fail "order.confirmed has another idempotency key: $confirmed"
+echo "    $(grep -o '"data": {[^}]*}' <<<"$flat")"
+
+echo "==> the customer's inbox: GET /v1/messages?recipient=cus_ada"
+messages="$(curl -fsS "$HOOKLINE_SERVER/v1/messages?recipient=cus_ada" -H "Authorization: Bearer $HOOKLINE_API_KEY")"
+echo "    $messages" | cut -c1-400
+[[ $messages == *"\"id\":\"msg_${run#run_}_5_inbox\""* ]] || fail "no inbox message made by the notify step"
+[[ $messages == *'"channel":"inbox"'* && $messages == *'"status":"sent"'* ]] || fail "the inbox message was not sent"
+[[ $messages == *'"subject":"Order o-1001 is confirmed"'* ]] || fail "unexpected subject"
+[[ $messages == *'Hi Ada Lovelace, we have received your payment of €59.90 for order o-1001 (charge ch_1).'* ]] ||
+  fail "unexpected text"
+
+# --- A declined payment ----------------------------------------------------
+echo
+echo "==> hookline send order.created: order o-1002, whose payment is declined"
+event="$("$hl" send order.created --data '{"id": "o-1002", "customer_id": "cus_ada", "total": 4999,
+  "items": [{"sku": "SOFA-9", "qty": 1}]}')"
+echo "    $event"
+wait_for "the run of o-1002 to start" 15 run_of "$event"
+run2="$(run_of "$event")"
+wait_for "run $run2 to end" 30 ended "$run2"
+echo
+"$hl" workflows run-log "$run2"
+echo
+[[ $(run_status "$run2") == failed ]] || fail "run $run2 of order o-1002 did not fail"
+flat="$("$hl" workflows run-log "$run2" -o json | one_line)"
+[[ $flat == *'"step": "charge","kind": "http","status": "failed","attempts": 1,'* ]] ||
+  fail "a declined payment (402) should fail at once, without retries"
+[[ $flat == *'"step": "release","kind": "http","status": "succeeded"'* ]] || fail "the stock was not released"
+grep -q 'inventory: POST /release order o-1002: reservation res_2 released' "$work/services.log" ||
+  fail "the inventory did not see the release"
+
+echo "==> the error workflow order-alert ran on the workflow.failed event"
+alert_done() {
+  "$hl" events list --type ops.order_failed -o json | one_line | grep -q "\"run\": \"$run2\""
+}
+wait_for "ops.order_failed" 15 alert_done
+"$hl" events list --type ops.order_failed -o json | one_line | grep -o '"data": {[^}]*}' | sed 's/^/    /'
+"$hl" workflows runs
+[[ $("$hl" workflows runs order-alert -o json | one_line) == *'"status": "succeeded"'* ]] || fail "order-alert did not succeed"
+
+# --- What the services saw -------------------------------------------------
+echo
+echo "==> what the services logged"
+sed 's/^/    /' "$work/services.log"
+
+echo "==> OK: o-1001 reserved, charged once across a retry, confirmed and announced in the inbox; o-1002 declined, released and alerted"
