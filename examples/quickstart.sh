@@ -40,29 +40,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-fail() {
-  echo "error: $*" >&2
-  exit 1
-}
-
-# wait_for DESCRIPTION TIMEOUT_SECONDS COMMAND... retries COMMAND until it
-# succeeds, failing when the timeout passes or a background process died.
-wait_for() {
-  local what=$1 timeout=$2
-  shift 2
-  local deadline=$((SECONDS + timeout))
-  until "$@" >/dev/null 2>&1; do
-    for pid in "${pids[@]}"; do
-      kill -0 "$pid" 2>/dev/null || fail "a background process exited while waiting for $what"
-    done
-    ((SECONDS < deadline)) || fail "timed out after ${timeout}s waiting for $what"
-    sleep 0.2
-  done
-}
-
-port_open() {
-  (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null
-}
+# fail, wait_for, port_open, free_addr
+source examples/lib.sh
 
 for addr in "$api_addr" "$receiver_addr"; do
   ! port_open "$addr" || fail "$addr is in use; set QUICKSTART_API_ADDR / QUICKSTART_RECEIVER_ADDR"

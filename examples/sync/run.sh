@@ -43,10 +43,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-fail() {
-  echo "error: $*" >&2
-  exit 1
-}
+# fail, wait_for, port_open, free_addr
+source examples/lib.sh
 
 for tool in go curl openssl psql; do
   command -v "$tool" >/dev/null || fail "$tool is required"
@@ -54,28 +52,7 @@ done
 [[ -n $MIRROR_DSN ]] || fail "set MIRROR_DSN (or HOOKLINE_TEST_POSTGRES) to a PostgreSQL DSN"
 psql "$MIRROR_DSN" -qc 'DROP SCHEMA IF EXISTS shop CASCADE' >/dev/null
 
-wait_for() {
-  local what=$1 timeout=$2
-  shift 2
-  local deadline=$((SECONDS + timeout))
-  until "$@" >/dev/null 2>&1; do
-    for pid in "${pids[@]}"; do
-      kill -0 "$pid" 2>/dev/null || fail "a background process exited while waiting for $what"
-    done
-    ((SECONDS < deadline)) || fail "timed out after ${timeout}s waiting for $what"
-    sleep 0.2
-  done
-}
-
-port_open() {
-  (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null
-}
-
-addr=""
-for _ in $(seq 50); do
-  addr="127.0.0.1:$((20000 + RANDOM % 20000))"
-  port_open "$addr" || break
-done
+addr="$(free_addr)"
 
 echo "==> building hookline"
 go build -o "$work/hookline" ./cmd/hookline
