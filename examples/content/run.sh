@@ -51,46 +51,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-fail() {
-  echo "error: $*" >&2
-  exit 1
-}
+# fail, wait_for, port_open, free_addr
+source examples/lib.sh
 
 for tool in go curl openssl; do
   command -v "$tool" >/dev/null || fail "$tool is required"
 done
-
-# wait_for DESCRIPTION TIMEOUT_SECONDS COMMAND... retries COMMAND until it
-# succeeds, failing when the timeout passes or a background process died.
-wait_for() {
-  local what=$1 timeout=$2
-  shift 2
-  local deadline=$((SECONDS + timeout))
-  until "$@" >/dev/null 2>&1; do
-    for pid in "${pids[@]}"; do
-      kill -0 "$pid" 2>/dev/null || fail "a background process exited while waiting for $what"
-    done
-    ((SECONDS < deadline)) || fail "timed out after ${timeout}s waiting for $what"
-    sleep 0.2
-  done
-}
-
-port_open() {
-  (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null
-}
-
-# free_addr prints a loopback address whose port nothing listens on.
-free_addr() {
-  local addr
-  for _ in $(seq 50); do
-    addr="127.0.0.1:$((20000 + RANDOM % 20000))"
-    if ! port_open "$addr"; then
-      echo "$addr"
-      return
-    fi
-  done
-  fail "no free loopback port found"
-}
 
 api_addr="$(free_addr)"
 smtp_addr="$(free_addr)"
@@ -115,6 +81,8 @@ export HOOKLINE_API_KEY="hk_content_$(openssl rand -hex 16)"
 export HOOKLINE_SERVER="http://$api_addr"
 # Settings that override hookline.yaml: the links in messages point at this
 # server, and mail goes to the sink's port (smtp.host is 127.0.0.1, tls none).
+# SMTP settings of the calling shell must not send the mail elsewhere.
+unset HOOKLINE_SMTP_HOST HOOKLINE_SMTP_TLS HOOKLINE_SMTP_USERNAME HOOKLINE_SMTP_PASSWORD HOOKLINE_SMTP_FROM
 export HOOKLINE_PUBLIC_URL="$HOOKLINE_SERVER"
 export HOOKLINE_SMTP_PORT="${smtp_addr##*:}"
 
@@ -174,6 +142,11 @@ wait_for "the inbox message" 15 inbox_has "\"subject\":\"$subject\""
 [[ $(curl -fsS "$HOOKLINE_SERVER/inbox/unread?token=$token") == '{"unread":1}' ]] || fail "unread count is not 1"
 list="$(inbox)"
 echo "    $subject (unread: 1)"
+# What a browser on the shop's own origin asks before calling /inbox with
+# an Authorization header.
+preflight="$(curl -sS -o /dev/null -w '%{http_code}' -X OPTIONS "$HOOKLINE_SERVER/inbox" \
+  -H 'Origin: https://shop.example' -H 'Access-Control-Request-Method: GET' -H 'Access-Control-Request-Headers: authorization')"
+[[ $preflight == 204 ]] || fail "the CORS preflight of /inbox answered $preflight"
 
 # --- Click -----------------------------------------------------------------
 link="$(grep -oE "$HOOKLINE_SERVER/t/[A-Za-z0-9_-]+" <<<"$list" | head -n 1)"
