@@ -317,6 +317,12 @@ func (s *Server) notifyRule(tenantID string, in client.NotifyRule, now time.Time
 func ruleOut(r store.NotifyRule) client.NotifyRuleOut {
 	var in client.NotifyRule
 	_ = json.Unmarshal(r.Spec, &in)
+	for i := range in.Lookups {
+		// Lookup headers carry credentials: shown redacted.
+		for h := range in.Lookups[i].Headers {
+			in.Lookups[i].Headers[h] = "redacted"
+		}
+	}
 	enabled := r.Enabled
 	in.Enabled = &enabled
 	return client.NotifyRuleOut{NotifyRule: in, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}

@@ -125,7 +125,8 @@ func (s *Service) Notify(ctx context.Context, n Notification) ([]store.Message, 
 		}
 		m.Locale, m.Subject, m.Text, m.HTML = out.Locale, out.Subject, out.Text, out.HTML
 		if ch == ChannelPage {
-			m.PageToken, m.PageUntil = token(), now.Add(r.pageTTL)
+			// The page stays up for page_ttl from when it is published.
+			m.PageToken, m.PageUntil = token(), sendAt.Add(r.pageTTL)
 		}
 		if r.track && m.HTML != "" && ch != ChannelWebhook && s.cfg.PublicURL != "" {
 			html, ls, err := s.track(m, ch == ChannelEmail)
@@ -204,8 +205,8 @@ func recipientValue(r client.Recipient) map[string]any {
 	return map[string]any{"id": r.ID, "email": r.Email, "name": r.Name, "locale": r.Locale, "time_zone": r.TimeZone, "data": r.Data}
 }
 
-// withMessage adds the message's own values for templates: its id, its
-// page URL, the recipient's unsubscribe URL.
+// withMessage adds the message's own values for templates: its id,
+// channel and category.
 func withMessage(vars map[string]any, m store.Message, base string) map[string]any {
 	out := make(map[string]any, len(vars)+1)
 	for k, v := range vars {
@@ -322,6 +323,20 @@ func (x messageExec) Execute(ctx context.Context, t *store.Task) engine.Outcome 
 		return out
 	}
 	m.Attempts++
+	if m.Channel == ChannelEmail || m.Channel == ChannelWebhook {
+		// The recipient may have opted out since the message was made.
+		if sr, err := x.s.cfg.Store.GetRecipient(ctx, m.TenantID, m.RecipientID); err == nil {
+			if rc := RecipientOut(sr); !allowed(rc.Prefs, m.Category, m.Channel) {
+				m.Status, m.Error, m.UpdatedAt = store.MessageSkipped, fmt.Sprintf("recipient turned off %s for %s", m.Channel, categoryName(m.Category)), x.s.cfg.Clock.Now()
+				if err := x.s.cfg.Store.UpdateMessage(ctx, m); err != nil {
+					return fail(out, "internal_error", err)
+				}
+				out.Attempt.Outcome = "skipped"
+				out.Attempt.ResponseBody = `{"reason":"recipient opted out"}`
+				return out
+			}
+		}
+	}
 	err = x.s.deliver(ctx, &m)
 	now := x.s.cfg.Clock.Now()
 	m.UpdatedAt = now
