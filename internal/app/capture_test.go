@@ -129,11 +129,25 @@ func TestChangeCapture(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(300 * time.Millisecond)
+	// progress waits until the writers made another n changes.
+	progress := func(n int64) {
+		var from int64
+		for w := range updates {
+			from += updates[w].Load()
+		}
+		eventually(t, func() bool {
+			var now int64
+			for w := range updates {
+				now += updates[w].Load()
+			}
+			return now >= from+n
+		}, "writers stalled")
+	}
+	progress(100)
 	b.restart(true)
-	time.Sleep(300 * time.Millisecond)
+	progress(100)
 	b.restart(true)
-	time.Sleep(200 * time.Millisecond)
+	progress(100)
 	stop.Store(true)
 	wg.Wait()
 

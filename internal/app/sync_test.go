@@ -115,7 +115,6 @@ func TestSyncEndToEnd(t *testing.T) {
 			_, out := b.do("GET", "/v1/collections/customers/changes?after=3&wait=20s", "")
 			got <- out
 		}()
-		time.Sleep(100 * time.Millisecond)
 		b.send("customer.created", `{"id": "c2", "updated_at": 1, "name": "Grace"}`)
 		select {
 		case out := <-got:
