@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -331,7 +332,7 @@ func (s *Server) listChanges(w http.ResponseWriter, r *http.Request, a *auth) er
 		return err
 	}
 	q := r.URL.Query()
-	after, err := changeCursor(cmpOr(q.Get("after"), r.Header.Get("Last-Event-ID")))
+	after, err := changeCursor(cmp.Or(q.Get("after"), r.Header.Get("Last-Event-ID")))
 	if err != nil {
 		return err
 	}
@@ -403,13 +404,6 @@ func changeCursor(v string) (int64, error) {
 		return 0, errorf(http.StatusBadRequest, codeBadRequest, "after must be a cursor from an earlier answer (a non-negative integer), not %q", v)
 	}
 	return n, nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func (s *Server) streamChanges(w http.ResponseWriter, r *http.Request, tenantID, name string, after int64) error {

@@ -4,10 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"reflect"
+	"strconv"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/collection/capture"
@@ -157,7 +161,7 @@ func (w *watchers) reconcile(ctx context.Context) error {
 		go func() {
 			defer close(r.done)
 			w.log.Info("change capture: watching", "source", wt.cfg.Source, "tables", wt.cfg.Tables)
-			if err := capture.Run(rctx, wt.cfg, w.emitter(wt.tenantID, wt.cfg.Source)); err != nil {
+			if err := capture.Run(rctx, wt.cfg, w.emitter(wt.tenantID, wt.cfg.Source, outboxID(wt.cfg))); err != nil {
 				w.log.Error("change capture stopped", "source", wt.cfg.Source, "error", err)
 			}
 		}()
@@ -179,10 +183,22 @@ type capturedData struct {
 	OldRecord json.RawMessage `json:"old_record"`
 }
 
+// outboxID names the outbox a source reads (database and schema): outbox
+// ids are only unique within one, and pointing a source at another one
+// starts them again at 1.
+func outboxID(cfg capture.Config) string {
+	h := fnv.New64a()
+	if pc, err := pgx.ParseConfig(cfg.DSN); err == nil {
+		fmt.Fprintf(h, "%s:%d/%s", pc.Host, pc.Port, pc.Database)
+	}
+	fmt.Fprintf(h, "\x00%s", cfg.Schema)
+	return strconv.FormatUint(h.Sum64(), 36)
+}
+
 // emitter publishes captured changes as events, in order. The idempotency
-// key is the change's outbox id, so changes emitted again after a crash
-// are recognised.
-func (w *watchers) emitter(tenantID, source string) capture.Emit {
+// key is the change's outbox id (and the outbox's), so changes emitted
+// again after a crash are recognised.
+func (w *watchers) emitter(tenantID, source, outbox string) capture.Emit {
 	return func(ctx context.Context, cs []capture.Change) error {
 		now := w.clock.Now()
 		evs := make([]event.Event, len(cs))
@@ -200,7 +216,7 @@ func (w *watchers) emitter(tenantID, source string) capture.Emit {
 			}
 			evs[i] = event.Event{
 				ID: event.NewID(event.PrefixEvent, now), TenantID: tenantID, Type: c.EventType(), Source: source,
-				Data: data, OccurredAt: c.At, IdempotencyKey: fmt.Sprintf("capture:%s:%d", source, c.ID), CreatedAt: now,
+				Data: data, OccurredAt: c.At, IdempotencyKey: fmt.Sprintf("capture:%s:%s:%d", source, outbox, c.ID), CreatedAt: now,
 			}
 		}
 		_, err := w.eng.PublishDedup(ctx, evs, captureDedup)

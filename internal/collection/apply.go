@@ -3,7 +3,6 @@ package collection
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"reflect"
@@ -515,11 +514,17 @@ func (m *fieldMap) apply(v eventVars, key string, rec map[string]any) (map[strin
 			out[f.name] = val
 		}
 	}
-	for from, to := range m.rename {
+	// Renames read every source field first, so chained or swapped
+	// names (a→b, b→c) do not depend on map order.
+	moved := map[string]any{}
+	for from := range m.rename {
 		if val, ok := out[from]; ok {
+			moved[from] = val
 			delete(out, from)
-			out[to] = val
 		}
+	}
+	for from, val := range moved {
+		out[m.rename[from]] = val
 	}
 	for _, name := range m.drop {
 		delete(out, name)
@@ -602,7 +607,3 @@ func (s *Spec) prepare(e *event.Event, fetch func(key string, v eventVars) (any,
 	}
 	return c, true, nil
 }
-
-var errNoOp = errors.New("no operation of the collection matches the event type")
-
-func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

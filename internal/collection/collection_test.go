@@ -407,3 +407,28 @@ func TestConcurrentApply(t *testing.T) {
 		}
 	}
 }
+
+func TestRenameSwap(t *testing.T) {
+	s := openStore(t)
+	svc := collection.New(collection.Config{Store: s})
+	in := customers("swap")
+	in.Map = &client.FieldMap{Rename: map[string]string{"a": "b", "b": "a"}}
+	spec := newCollection(t, s, in)
+	for i := range 20 {
+		apply(t, svc, spec, ev("customer.updated", map[string]any{"id": 1, "version": i, "a": "A", "b": "B"}))
+		require.JSONEq(t, fmt.Sprintf(`{"id":1,"version":%d,"a":"B","b":"A"}`, i), string(record(t, s, "swap", "1").Data))
+	}
+}
+
+func TestRedactDSN(t *testing.T) {
+	for _, dsn := range []string{
+		"postgres://app:s3cret@db:5432/shop",
+		"postgres://app@db/shop?password=s3cret",
+		"host=db user=app password = s3cret dbname=shop",
+		"host=db user=app password='my s3cret' dbname=shop sslpassword=s3cret",
+	} {
+		out := collection.RedactDSN(dsn)
+		require.NotContains(t, out, "s3cret", dsn)
+		require.Contains(t, out, "db:5432/shop")
+	}
+}

@@ -2,6 +2,7 @@ package collection
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -160,13 +161,9 @@ func (m *mirror) row(rec store.Record) ([]any, error) {
 	return args, nil
 }
 
+// jsonText is v as JSON text (a string is a JSON string value).
 func jsonText(v any) (string, error) {
-	if s, ok := v.(string); ok {
-		// A string is a JSON string value, not JSON text.
-		b, err := jsonMarshal(s)
-		return string(b), err
-	}
-	b, err := jsonMarshal(v)
+	b, err := json.Marshal(v)
 	return string(b), err
 }
 
@@ -265,18 +262,24 @@ func (ms *mirrors) sync(ctx context.Context, st store.Store, s *Spec, tenantID, 
 	})
 }
 
-// RedactDSN hides a DSN's password.
+// RedactDSN shows a DSN without any password: rebuilt from its user,
+// host, port and database, whatever form (URL or key=value) it was in.
 func RedactDSN(dsn string) string {
 	if dsn == "" {
 		return ""
 	}
-	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
-		if _, ok := u.User.Password(); ok {
-			u.User = url.UserPassword(u.User.Username(), "redacted")
-		}
-		return u.String()
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return "(invalid DSN)"
 	}
-	return regexp.MustCompile(`password=\S+`).ReplaceAllString(dsn, "password=redacted")
+	u := url.URL{Scheme: "postgres", Host: fmt.Sprintf("%s:%d", cfg.Host, cfg.Port), Path: "/" + cfg.Database}
+	if cfg.User != "" {
+		u.User = url.User(cfg.User)
+		if cfg.Password != "" {
+			u.User = url.UserPassword(cfg.User, "redacted")
+		}
+	}
+	return u.String()
 }
 
 // redactErr words a DSN error without the DSN's password.

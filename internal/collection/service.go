@@ -89,6 +89,7 @@ func (s *Service) Spec(ctx context.Context, tenantID, name string) (*Spec, error
 	if err != nil {
 		return nil, fmt.Errorf("collection %s no longer compiles: %w", name, err)
 	}
+	spec.created = c.CreatedAt
 	s.mu.Lock()
 	s.specs[k] = cachedSpec{updated: c.UpdatedAt, spec: spec}
 	s.mu.Unlock()
@@ -197,7 +198,7 @@ func (s *Service) apply(ctx context.Context, tenantID string, spec *Spec, cs []*
 			if r.Change != nil {
 				out[i].Op = ch.Op
 			}
-			changed = append(changed, s.changedEvent(spec.Name, ch))
+			changed = append(changed, s.changedEvent(spec, ch))
 			owners = append(owners, i)
 		}
 	}
@@ -293,10 +294,8 @@ func (b *batcher) do(ctx context.Context, tenantID string, spec *Spec, c *change
 			return Result{Key: c.key, Err: ctx.Err()}
 		}
 	}
-	// Lead until the queue is empty; the batch runs without the
+	// Lead until the queue is empty; each batch runs without the
 	// caller's cancellation, since it carries the others' changes too.
-	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), batchTimeout)
-	defer cancel()
 	for {
 		b.mu.Lock()
 		n := min(len(q.items), maxBatch)
@@ -329,7 +328,9 @@ func (b *batcher) do(ctx context.Context, tenantID string, spec *Spec, c *change
 		for i, it := range now {
 			cs[i] = it.c
 		}
+		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), batchTimeout)
 		rs, err := b.s.apply(bctx, tenantID, spec, cs)
+		cancel()
 		for i, it := range now {
 			if err != nil {
 				it.res = Result{Key: it.c.key, Err: err}
@@ -359,13 +360,16 @@ func ChangedType(name string) string { return "collection." + name + ".changed" 
 
 // changedEvent announces one change. Its idempotency key is the change's
 // seq, so announcing again after a retry does not duplicate it.
-func (s *Service) changedEvent(name string, c *store.Change) event.Event {
+func (s *Service) changedEvent(spec *Spec, c *store.Change) event.Event {
+	name := spec.Name
 	now := s.cfg.Clock.Now()
 	data, _ := json.Marshal(ChangeOut(*c))
 	return event.Event{
 		ID: event.NewID(event.PrefixEvent, now), TenantID: c.TenantID, Type: ChangedType(name),
 		Source: "collection:" + name, Data: data, OccurredAt: c.At,
-		IdempotencyKey: fmt.Sprintf("collection:%s:%d", name, c.Seq), CreatedAt: now,
+		// The collection's creation time tells a recreated collection's
+		// changes (numbered from 1 again) from the old ones.
+		IdempotencyKey: fmt.Sprintf("collection:%s:%d:%d", name, spec.created.UnixMilli(), c.Seq), CreatedAt: now,
 	}
 }
 

@@ -66,6 +66,8 @@ type Spec struct {
 	defaultMap           *fieldMap
 	fetch                *fetch
 	mirror               *mirror
+	// created is when the stored collection was created.
+	created time.Time
 }
 
 type op struct {
