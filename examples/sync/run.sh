@@ -63,7 +63,10 @@ export HOOKLINE_API_KEY="hk_sync_$(openssl rand -hex 16)"
 export HOOKLINE_SERVER="http://$addr"
 
 echo "==> starting hookline serve --config examples/sync/hookline.yaml on $addr"
-"$hl" serve --config examples/sync/hookline.yaml --addr "$addr" --data-dir "$work/data" >"$work/serve.log" 2>&1 &
+# --allow-private-networks: the mirror database is on this machine, and
+# database connections go through the same guard as webhooks (SSRF).
+"$hl" serve --config examples/sync/hookline.yaml --addr "$addr" --data-dir "$work/data" \
+  --allow-private-networks >"$work/serve.log" 2>&1 &
 pids+=($!)
 wait_for "the server to be ready" 30 curl -fsS "$HOOKLINE_SERVER/readyz"
 

@@ -440,7 +440,7 @@ func (s *Server) planSource(ctx context.Context, tenantID string, decl client.So
 	case !exists:
 		step.change.Action = actionCreated
 		step.write = func(ctx context.Context) error {
-			if err := installCapture(ctx, parsed); err != nil {
+			if err := s.installCapture(ctx, parsed); err != nil {
 				return err
 			}
 			return s.store.CreateSource(ctx, src)
@@ -452,7 +452,7 @@ func (s *Server) planSource(ctx context.Context, tenantID string, decl client.So
 		src.UpdatedAt = now
 		step.change.Action = actionUpdated
 		step.write = func(ctx context.Context) error {
-			if err := installCapture(ctx, parsed); err != nil {
+			if err := s.installCapture(ctx, parsed); err != nil {
 				return err
 			}
 			return s.store.UpdateSource(ctx, src)

@@ -45,7 +45,7 @@ func (s *Server) createSource(w http.ResponseWriter, r *http.Request, a *auth) e
 	if err != nil {
 		return err
 	}
-	if err := installCapture(r.Context(), parsed); err != nil {
+	if err := s.installCapture(r.Context(), parsed); err != nil {
 		return err
 	}
 	if err := s.store.CreateSource(r.Context(), src); err != nil {
@@ -243,7 +243,7 @@ func (s *Server) updateSource(w http.ResponseWriter, r *http.Request, a *auth) e
 	if err != nil {
 		return err
 	}
-	if err := installCapture(r.Context(), parsed); err != nil {
+	if err := s.installCapture(r.Context(), parsed); err != nil {
 		return err
 	}
 	src.UpdatedAt = s.now()
@@ -271,6 +271,7 @@ func (s *Server) deleteSource(w http.ResponseWriter, r *http.Request, a *auth) e
 	s.cfg.SourceChanged(src.Name)
 	if parsed, err := ingest.Parse(src); err == nil {
 		if cfg, ok := parsed.Capture(); ok {
+			cfg.Dial = s.cfg.Guard.Dial()
 			// The triggers go with the source; a database out of reach
 			// keeps them (they only fill the outbox) and is logged.
 			ctx, cancel := context.WithTimeout(r.Context(), captureInstallTimeout)
@@ -310,11 +311,12 @@ func (s *Server) listRejections(w http.ResponseWriter, r *http.Request, a *auth)
 // source in place before the source is saved, so changes made once the
 // request returns are captured, and a missing table or a refused
 // connection is the request's error.
-func installCapture(ctx context.Context, src *ingest.Source) error {
+func (s *Server) installCapture(ctx context.Context, src *ingest.Source) error {
 	cfg, ok := src.Capture()
 	if !ok || !src.Enabled {
 		return nil
 	}
+	cfg.Dial = s.cfg.Guard.Dial()
 	ctx, cancel := context.WithTimeout(ctx, captureInstallTimeout)
 	defer cancel()
 	if err := capture.Install(ctx, cfg); err != nil {

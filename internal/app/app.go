@@ -149,6 +149,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	hub := feed.New()
 	colls := collection.New(collection.Config{
 		Store: st, Client: netguard.NewClient(guard), Clock: opts.Clock, Logger: log, UserAgent: "Hookline/" + Version,
+		Dial: guard.Dial(),
 		Emit: func(ctx context.Context, evs []event.Event) error {
 			_, err := eng.PublishDedup(ctx, evs, changedDedup)
 			return err
@@ -216,7 +217,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		return nil, err
 	}
 	receiver := ingest.NewReceiver(ingest.ReceiverConfig{Store: st, Engine: eng, Clock: opts.Clock, Logger: log, Registerer: reg})
-	watch := newWatchers(st, eng, opts.Clock, log)
+	watch := newWatchers(st, eng, opts.Clock, log, guard.Dial())
 	apiSrv := api.New(api.Config{
 		Store: st, Engine: eng, SourceChanged: func(name string) { receiver.Invalidate(name); watch.changed() }, Feed: hub, Collections: colls, Workflows: runner, Content: notify,
 		Invalidate: func(tenantID string) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"net"
 	"reflect"
 	"strconv"
 	"sync"
@@ -39,6 +40,8 @@ type watchers struct {
 	clock clock.Clock
 	log   *slog.Logger
 
+	// dial connects to watched databases (the SSRF guard).
+	dial func(context.Context, string, string) (net.Conn, error)
 	kick chan struct{}
 	stop context.CancelFunc
 	done chan struct{}
@@ -53,8 +56,8 @@ type watcher struct {
 	done   chan struct{}
 }
 
-func newWatchers(st store.Store, eng *engine.Engine, c clock.Clock, log *slog.Logger) *watchers {
-	return &watchers{store: st, eng: eng, clock: c, log: log, kick: make(chan struct{}, 1), running: make(map[string]*watcher)}
+func newWatchers(st store.Store, eng *engine.Engine, c clock.Clock, log *slog.Logger, dial func(context.Context, string, string) (net.Conn, error)) *watchers {
+	return &watchers{store: st, eng: eng, clock: c, log: log, dial: dial, kick: make(chan struct{}, 1), running: make(map[string]*watcher)}
 }
 
 // start runs the watchers until close.
@@ -131,7 +134,8 @@ func (w *watchers) reconcile(ctx context.Context) error {
 					continue
 				}
 				if cfg, ok := parsed.Capture(); ok {
-					cfg.Logger = w.log.With("source", s.Name)
+					cfg.Logger = w.log
+					cfg.Dial = w.dial
 					want[s.ID] = wanted{tenantID: t.ID, cfg: cfg}
 				}
 			}
@@ -171,6 +175,7 @@ func (w *watchers) reconcile(ctx context.Context) error {
 
 func sameCapture(a, b capture.Config) bool {
 	a.Logger, b.Logger = nil, nil
+	a.Dial, b.Dial = nil, nil
 	return reflect.DeepEqual(a, b)
 }
 

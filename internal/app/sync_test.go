@@ -345,3 +345,19 @@ func (b *bundle) dumpUnsettled() {
 		}
 	}
 }
+
+// TestDatabaseDialsGuarded: mirror and change capture databases are
+// reached through the SSRF guard, like webhooks: a loopback database is
+// refused unless allowed.
+func TestDatabaseDialsGuarded(t *testing.T) {
+	dsn := pgSchema(t)
+	b := setup(t, withoutPrivateNetworks())
+	syncSetup(t, b, map[string]any{"mirror": map[string]any{"dsn": dsn, "table": "m", "create": true}})
+	ev := b.send("customer.created", `{"id": "c1", "updated_at": 1}`)
+	d := b.waitStatus(ev.ID, client.DeliveryRetrying)
+	require.Equal(t, "mirror_failed", d.AttemptLog[0].Outcome)
+	require.Contains(t, d.LastError, "not a public address")
+	status, out := b.do("POST", "/v1/sources", fmt.Sprintf(`{"name": "db", "postgres": {"dsn": %q, "tables": ["t"]}}`, dsn))
+	require.Equal(t, http.StatusUnprocessableEntity, status)
+	require.Contains(t, out["error"].(map[string]any)["message"], "not a public address")
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"strings"
@@ -169,14 +170,15 @@ func jsonText(v any) (string, error) {
 
 // mirrors holds one connection pool per mirror DSN.
 type mirrors struct {
+	dial   func(ctx context.Context, network, addr string) (net.Conn, error)
 	mu     sync.Mutex
 	pools  map[string]*pgxpool.Pool
 	made   map[string]bool // tables created, by DSN and table
 	closed bool
 }
 
-func newMirrors() *mirrors {
-	return &mirrors{pools: make(map[string]*pgxpool.Pool), made: make(map[string]bool)}
+func newMirrors(dial func(ctx context.Context, network, addr string) (net.Conn, error)) *mirrors {
+	return &mirrors{dial: dial, pools: make(map[string]*pgxpool.Pool), made: make(map[string]bool)}
 }
 
 func (ms *mirrors) pool(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
@@ -193,6 +195,9 @@ func (ms *mirrors) pool(ctx context.Context, dsn string) (*pgxpool.Pool, error) 
 		return nil, fmt.Errorf("mirror dsn: %s", redactErr(err, dsn))
 	}
 	cfg.MaxConns = 8
+	if ms.dial != nil {
+		cfg.ConnConfig.DialFunc = ms.dial
+	}
 	p, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect mirror: %s", redactErr(err, dsn))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"sync"
@@ -31,6 +32,9 @@ type Config struct {
 	// idempotency key.
 	Emit      func(ctx context.Context, evs []event.Event) error
 	UserAgent string
+	// Dial makes mirror database connections (the SSRF guard); nil: a
+	// plain dialer.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Service applies changes to collections: from events (the sync
@@ -60,7 +64,7 @@ func New(cfg Config) *Service {
 	if cfg.Client == nil {
 		cfg.Client = http.DefaultClient
 	}
-	s := &Service{cfg: cfg, mirrors: newMirrors(), specs: make(map[string]cachedSpec)}
+	s := &Service{cfg: cfg, mirrors: newMirrors(cfg.Dial), specs: make(map[string]cachedSpec)}
 	s.batch = &batcher{s: s, q: make(map[string]*queue)}
 	return s
 }

@@ -1,6 +1,7 @@
 package netguard
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -48,6 +49,14 @@ func NewClient(p Policy) *http.Client {
 			return http.ErrUseLastResponse
 		},
 	}
+}
+
+// Dial returns a dial function that connects only to addresses p allows,
+// for connections other than HTTP that a tenant names (such as databases
+// to mirror into or capture changes from).
+func (p Policy) Dial() func(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := &net.Dialer{Timeout: dialTimeout, KeepAlive: keepAlive, Control: p.control}
+	return d.DialContext
 }
 
 // control runs after DNS resolution, just before each connect, with the

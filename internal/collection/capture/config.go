@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"regexp"
 	"strings"
 	"time"
@@ -65,6 +66,9 @@ type Config struct {
 	// Logger receives connection errors and lock hand-overs; default
 	// discards.
 	Logger *slog.Logger
+	// Dial, when set, makes the connections to DSN (Hookline passes its
+	// SSRF guard); default a plain dialer.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Change is one captured row change.
@@ -161,6 +165,9 @@ func (c Config) compile() (*compiled, error) {
 	if err != nil {
 		// The parse error may quote the DSN, password included.
 		return nil, configErr("dsn", "is not a PostgreSQL connection string")
+	}
+	if c.Dial != nil {
+		cc.DialFunc = c.Dial
 	}
 	out.connConf = cc
 	if !sourceRe.MatchString(c.Source) {
