@@ -81,9 +81,11 @@ func TestContentEmail(t *testing.T) {
 	require.Regexp(t, `href="http://hooks.test/t/[A-Za-z0-9_-]+"`, p.HTML, "links are tracked")
 	require.Regexp(t, `<img src="http://hooks.test/o/[A-Za-z0-9_-]+\.gif"`, p.HTML, "open pixel")
 	require.Regexp(t, `^<http://hooks.test/u/`, p.Headers.Get("List-Unsubscribe"))
-	msgs := b.messages("channel=email")
-	require.Len(t, msgs, 1)
-	require.Equal(t, "sent", msgs[0]["status"])
+	var msgs []map[string]any
+	eventually(t, func() bool {
+		msgs = b.messages("channel=email")
+		return len(msgs) == 1 && msgs[0]["status"] == "sent"
+	}, "message not marked sent")
 	require.Equal(t, "Commande o-9 expédiée, Ada <Lovelace>", msgs[0]["subject"])
 
 	t.Run("unsubscribe", func(t *testing.T) {
