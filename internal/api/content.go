@@ -10,7 +10,6 @@ import (
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/content"
 	"github.com/hookline/hookline/internal/content/render"
-	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/store"
 )
 
@@ -344,6 +343,7 @@ func (s *Server) replaceNotifyRule(w http.ResponseWriter, r *http.Request, a *au
 	if err != nil {
 		return err
 	}
+	keepRedacted(&in, cur)
 	rule, err := s.notifyRule(a.tenantID, in, s.now())
 	if err != nil {
 		return err
@@ -428,4 +428,26 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request, a *auth) err
 	return nil
 }
 
-var _ = event.Match
+// keepRedacted puts back the stored values of lookup headers a client
+// sends as "redacted" (as GET shows them), so GET, edit, PUT keeps
+// credentials.
+func keepRedacted(in *client.NotifyRule, cur store.NotifyRule) {
+	var old client.NotifyRule
+	if json.Unmarshal(cur.Spec, &old) != nil {
+		return
+	}
+	for i, l := range in.Lookups {
+		for h, v := range l.Headers {
+			if v != "redacted" {
+				continue
+			}
+			for _, ol := range old.Lookups {
+				if ol.Name == l.Name {
+					if ov, ok := ol.Headers[h]; ok {
+						in.Lookups[i].Headers[h] = ov
+					}
+				}
+			}
+		}
+	}
+}

@@ -187,9 +187,14 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		Schedule: func(ctx context.Context, ts []store.Task) { eng.Schedule(ctx, ts) },
 		Lease:    func(ts []store.Task) { eng.Lease(ts) },
 	})
+	// workflow_env is the operator's: only the default tenant's runs see it.
+	var envTenant string
+	if def, err := st.TenantByName(ctx, "default"); err == nil {
+		envTenant = def.ID
+	}
 	runner := workflow.New(workflow.Config{
 		Store: st, Client: netguard.NewClient(guard), Clock: opts.Clock, Logger: log, UserAgent: "Hookline/" + Version,
-		Collections: colls, Env: env, Notify: notify.NotifyStep,
+		Collections: colls, Env: env, EnvTenant: envTenant, Notify: notify.NotifyStep,
 		// eng is set below, before anything runs.
 		Publish: func(ctx context.Context, evs []event.Event) error {
 			_, err := eng.PublishDedup(ctx, evs, changedDedup)

@@ -64,7 +64,7 @@ func (s *Service) unsubscribeToken(m *store.Message) string {
 }
 
 // sendDigest sends the messages waiting in one digest as one email.
-func (s *Service) sendDigest(ctx context.Context, tenantID, key string) engine.Outcome {
+func (s *Service) sendDigest(ctx context.Context, tenantID, key string, attempts int) engine.Outcome {
 	var out engine.Outcome
 	out.Attempt.RequestURL = "digest:" + key
 	msgs, err := s.cfg.Store.DigestMessages(ctx, tenantID, key)
@@ -83,7 +83,7 @@ func (s *Service) sendDigest(ctx context.Context, tenantID, key string) engine.O
 		return out
 	}
 	first := pending[0]
-	rcptID, category, ruleName, _ := digestKeyParts(key)
+	rcptID, category, ruleName := first.RecipientID, first.Category, first.Rule
 	items := make([]any, len(pending))
 	for i, m := range pending {
 		items[i] = map[string]any{"id": m.ID, "subject": m.Subject, "text": m.Text, "html": m.HTML, "sent": m.CreatedAt}
@@ -100,7 +100,9 @@ func (s *Service) sendDigest(ctx context.Context, tenantID, key string) engine.O
 	}
 	d.Subject, d.Text, d.HTML = subject, text, htmlBody
 	if err := s.sendEmail(ctx, &d); err != nil {
-		if IsPermanent(err) {
+		// The engine gives up after its schedule: the last attempt fails
+		// the digest's messages too.
+		if IsPermanent(err) || attempts+1 > len(engine.DefaultSchedule) {
 			for _, m := range pending {
 				m.Status, m.Error = store.MessageFailed, err.Error()
 				_ = s.cfg.Store.UpdateMessage(ctx, m)

@@ -2,8 +2,8 @@ package content
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
+	"html"
 	"net/http"
 	"strconv"
 	"strings"
@@ -391,8 +391,4 @@ func (s *Service) inboxStream(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func htmlEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;").Replace(s)
-}
-
-var _ = errors.New
+func htmlEscape(s string) string { return html.EscapeString(s) }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -114,7 +113,7 @@ func (s *Service) Notify(ctx context.Context, n Notification) ([]store.Message, 
 			msgs = append(msgs, m)
 			continue
 		}
-		msgVars := withMessage(vars, m, s.cfg.PublicURL)
+		msgVars := withMessage(vars, m)
 		out, err := tmpl.Render(ctx, rcpt.Locale, loc, msgVars)
 		if err != nil {
 			// Never a partial send: the message is logged as failed with
@@ -207,7 +206,7 @@ func recipientValue(r client.Recipient) map[string]any {
 
 // withMessage adds the message's own values for templates: its id,
 // channel and category.
-func withMessage(vars map[string]any, m store.Message, base string) map[string]any {
+func withMessage(vars map[string]any, m store.Message) map[string]any {
 	out := make(map[string]any, len(vars)+1)
 	for k, v := range vars {
 		out[k] = v
@@ -306,7 +305,7 @@ func (x messageExec) Limits(_ context.Context, t *store.Task) engine.Limits {
 func (x messageExec) Execute(ctx context.Context, t *store.Task) engine.Outcome {
 	var out engine.Outcome
 	if key, ok := strings.CutPrefix(t.DestinationID, "digest:"); ok {
-		return x.s.sendDigest(ctx, t.TenantID, key)
+		return x.s.sendDigest(ctx, t.TenantID, key, t.Attempts)
 	}
 	out.Attempt.RequestURL = "message:" + t.DestinationID
 	m, err := x.s.cfg.Store.GetMessage(ctx, t.TenantID, t.DestinationID)
@@ -403,14 +402,3 @@ func clip(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
-
-// digestKeyParts splits a digest key: recipient, category, rule, window end.
-func digestKeyParts(key string) (recipient, category, rule string, ok bool) {
-	parts := strings.Split(key, "|")
-	if len(parts) != 4 {
-		return "", "", "", false
-	}
-	return parts[0], parts[1], parts[2], true
-}
-
-var _ = slices.Contains[[]string]

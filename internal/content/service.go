@@ -197,7 +197,9 @@ func (s *Service) Template(ctx context.Context, tenantID, name string, version i
 	if err != nil {
 		return nil, st, err
 	}
-	k := fmt.Sprintf("%s/%s/%d", tenantID, name, st.Version)
+	// A deleted and recreated template numbers from 1 again: the creation
+	// time tells the two v1s apart.
+	k := fmt.Sprintf("%s/%s/%d/%d", tenantID, name, st.Version, st.CreatedAt.UnixNano())
 	s.mu.Lock()
 	t := s.templates[k]
 	s.mu.Unlock()
@@ -433,8 +435,18 @@ func (s *Service) NotifyStep(ctx context.Context, tenantID string, rule client.N
 	return ids, nil
 }
 
-// CheckRule validates a notify step's rule.
+// CheckRule validates a notify step's rule. Settings read when messages
+// are sent (directory, webhook_type, digest_template) belong to stored
+// rules only: a step refuses them rather than ignore them.
 func CheckRule(rule client.NotifyRule) error {
+	switch {
+	case rule.Directory != nil:
+		return fieldErr("directory", "is for notify rules only; a step's recipients come from the recipient list")
+	case rule.WebhookType != "":
+		return fieldErr("webhook_type", "is for notify rules only; a step's webhook messages are content.message events")
+	case rule.DigestTemplate != "":
+		return fieldErr("digest_template", "is for notify rules only")
+	}
 	_, err := CompileRule(rule, false)
 	return err
 }

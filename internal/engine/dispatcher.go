@@ -33,8 +33,8 @@ type Breaker struct {
 }
 
 // queue is one destination's state in this process: the tasks leased here
-// and waiting, its limits, its pause and its circuit. Queues live as long
-// as the process; there is one per destination that had work.
+// and waiting, its limits, its pause and its circuit. A queue is freed
+// when it has nothing left to remember (pruneLocked).
 type queue struct {
 	key      string
 	destID   string
@@ -340,11 +340,36 @@ func (d *dispatcher) forget(t *store.Task) (claim bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	delete(d.known, t.ID)
+	// Between release and forget another task's forget may have freed
+	// the queue.
 	q := d.queues[destKey(t)]
-	if d.starved && len(q.tasks)+q.inFlight <= d.queueCap/2 && len(d.known) <= d.totalCap/2 {
+	size := 0
+	if q != nil {
+		size = len(q.tasks) + q.inFlight
+	}
+	if d.starved && size <= d.queueCap/2 && len(d.known) <= d.totalCap/2 {
 		d.starved, claim = false, true
 	}
+	d.pruneLocked(q)
 	return claim
+}
+
+// pruneLocked frees a queue with nothing to remember: no tasks, nothing
+// in flight, a closed circuit with no failures, no pause and a full rate
+// bucket. Destinations such as workflow runs and messages come and go by
+// the million; their queues must not stay.
+func (d *dispatcher) pruneLocked(q *queue) {
+	if q == nil || len(q.tasks) > 0 || q.inFlight > 0 || q.active || q.failures > 0 || !q.openUntil.IsZero() || q.probing {
+		return
+	}
+	now := d.clock.Now()
+	if q.readyAt.After(now) {
+		return
+	}
+	if q.limiter != nil && q.limiter.TokensAt(now) < float64(q.limiter.Burst()) {
+		return
+	}
+	delete(d.queues, q.key)
 }
 
 // release frees the slot of a task whose attempt is over and updates its

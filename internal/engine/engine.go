@@ -434,8 +434,11 @@ func (e *Engine) Schedule(ctx context.Context, ts []store.Task) {
 		case !t.LeaseUntil.IsZero():
 			leased = append(leased, t)
 		case t.NextAt.After(now):
-			e.pokeAt(t.NextAt)
-			remote = true
+			// Due later: the poller finds it; a timer only for what is due
+			// before its next poll.
+			if t.NextAt.Sub(now) <= e.cfg.PollInterval {
+				e.pokeAt(t.NextAt)
+			}
 		default:
 			poke, remote = true, true
 		}

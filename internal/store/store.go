@@ -610,7 +610,8 @@ type Store interface {
 	GetRun(ctx context.Context, tenantID, id string) (Run, error)
 	ListRuns(ctx context.Context, tenantID string, q RunQuery) ([]Run, error)
 	// WaitingRuns lists a tenant's runs with status waiting and a
-	// WaitEvent, for routing events to wait_for steps.
+	// WaitEvent, for routing events to wait_for steps; their State is
+	// not loaded.
 	WaitingRuns(ctx context.Context, tenantID string) ([]Run, error)
 	// ListRunSteps returns a run's step log, by seq.
 	ListRunSteps(ctx context.Context, tenantID, runID string) ([]RunStep, error)

@@ -126,7 +126,14 @@ func (r *Runner) continueRun(ctx context.Context, t *store.Task) engine.Outcome 
 	if p.st.Steps == nil {
 		p.st.Steps = map[string]stepResult{}
 	}
-	if p.w, _, err = r.Load(ctx, run.TenantID, run.Workflow, run.Version); err != nil {
+	var sw store.Workflow
+	p.w, sw, err = r.Load(ctx, run.TenantID, run.Workflow, run.Version)
+	if err == nil && sw.CreatedAt.After(run.CreatedAt) {
+		// The run's version was deleted and a new workflow of the same
+		// name made its own version with that number.
+		err = store.ErrNotFound
+	}
+	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
 			return internal(url, err)
 		}
@@ -170,6 +177,15 @@ func (r *Runner) continueRun(ctx context.Context, t *store.Task) engine.Outcome 
 // save commits the progress and hands its tasks to the engine.
 func (p *progress) save(ctx context.Context) error {
 	if len(p.emit) > 0 {
+		// Events go out before the save that records them (their keys
+		// make a repeat harmless); a run cancelled meanwhile emits none.
+		cur, err := p.r.cfg.Store.GetRun(ctx, p.run.TenantID, p.run.ID)
+		if err != nil {
+			return err
+		}
+		if cur.Rev != p.rev {
+			return store.ErrConflict
+		}
 		if err := p.r.cfg.Publish(ctx, p.emit); err != nil {
 			return fmt.Errorf("publish: %w", err)
 		}
@@ -197,7 +213,7 @@ func (p *progress) vars() map[string]any {
 		steps[id] = map[string]any{"status": s.Status, "output": s.Output, "error": s.Error}
 	}
 	return map[string]any{
-		"event": p.st.Event.value(), "steps": steps, "vars": p.st.Vars, "env": p.r.env,
+		"event": p.st.Event.value(), "steps": steps, "vars": p.st.Vars, "env": p.r.envFor(p.run.TenantID),
 		"run": map[string]any{"id": p.run.ID, "workflow": p.run.Workflow, "version": p.run.Version, "attempt": p.st.Attempt + 1},
 	}
 }
@@ -674,6 +690,14 @@ func clip(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// envFor is env as a tenant's runs see it.
+func (r *Runner) envFor(tenantID string) map[string]any {
+	if tenantID == r.cfg.EnvTenant {
+		return r.env
+	}
+	return map[string]any{}
 }
 
 // notifyStep sends content by the step's rule about the run's event.

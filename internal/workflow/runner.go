@@ -53,8 +53,10 @@ type Config struct {
 	// ids; nil refuses notify steps.
 	Notify func(ctx context.Context, tenantID string, rule client.NotifyRule, ev *event.Event, vars map[string]any, id string) ([]string, error)
 	// Env is what expressions see as env: the variables the operator
-	// chose to expose.
+	// chose to expose. Only runs of EnvTenant (the operator's own tenant)
+	// see them; other tenants' env is empty.
 	Env       map[string]string
+	EnvTenant string
 	UserAgent string
 }
 
@@ -109,7 +111,9 @@ func (r *Runner) Load(ctx context.Context, tenantID, name string, version int) (
 	if err != nil {
 		return nil, sw, err
 	}
-	k := fmt.Sprintf("%s/%s/%d", tenantID, name, sw.Version)
+	// A deleted and recreated workflow numbers its versions from 1 again:
+	// the creation time tells the two v1s apart.
+	k := fmt.Sprintf("%s/%s/%d/%d", tenantID, name, sw.Version, sw.CreatedAt.UnixNano())
 	r.mu.Lock()
 	w := r.compiled[k]
 	r.mu.Unlock()
@@ -146,6 +150,11 @@ func (r *Runner) Route(ctx context.Context, e *event.Event) ([]engine.Target, er
 		out []engine.Target
 		env expr.Env
 	)
+	if e.Type == FailedType && failedOfFailed(e) {
+		// A run started by workflow.failed failed in turn: starting
+		// anything again could go on without end.
+		return r.waitingTargets(ctx, e, nil)
+	}
 	for _, w := range rs.workflows {
 		if !rs.enabled[w.Name] || !event.MatchAny(w.On.Events, e.Type) {
 			continue
@@ -168,14 +177,18 @@ func (r *Runner) Route(ctx context.Context, e *event.Event) ([]engine.Target, er
 		var f struct {
 			ErrorWorkflow string `json:"error_workflow"`
 		}
-		target := engine.Target{Kind: Kind, DestinationID: f.ErrorWorkflow}
 		if json.Unmarshal(e.Data, &f) == nil && f.ErrorWorkflow != "" && rs.enabled[f.ErrorWorkflow] {
-			target.DestinationID = f.ErrorWorkflow
+			target := engine.Target{Kind: Kind, DestinationID: f.ErrorWorkflow}
 			if !slices.Contains(out, target) {
 				out = append(out, target)
 			}
 		}
 	}
+	return r.waitingTargets(ctx, e, out)
+}
+
+// waitingTargets adds the runs waiting for events like e.
+func (r *Runner) waitingTargets(ctx context.Context, e *event.Event, out []engine.Target) ([]engine.Target, error) {
 	waiting, err := r.cfg.Store.WaitingRuns(ctx, e.TenantID)
 	if err != nil {
 		return nil, fmt.Errorf("waiting runs: %w", err)
@@ -186,6 +199,17 @@ func (r *Runner) Route(ctx context.Context, e *event.Event) ([]engine.Target, er
 		}
 	}
 	return out, nil
+}
+
+// failedOfFailed reports whether a workflow.failed event is about a run
+// that a workflow.failed event started.
+func failedOfFailed(e *event.Event) bool {
+	var f struct {
+		Event struct {
+			Type string `json:"type"`
+		} `json:"event"`
+	}
+	return json.Unmarshal(e.Data, &f) == nil && f.Event.Type == FailedType
 }
 
 func (r *Runner) load(ctx context.Context, tenantID string) (*routes, error) {

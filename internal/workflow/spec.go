@@ -55,9 +55,8 @@ func errAt(path, format string, args ...any) error {
 
 // Variables expressions and templates see.
 var (
-	stepVars    = []string{"event", "steps", "vars", "run", "env"}
-	triggerVars = []string{"event", "data", "type"}
-	matchVars   = []string{"event", "trigger", "steps", "vars", "run", "env"}
+	stepVars  = []string{"event", "steps", "vars", "run", "env"}
+	matchVars = []string{"event", "trigger", "steps", "vars", "run", "env"}
 )
 
 // CheckNotify validates a notify step's rule; set by the content package's
@@ -532,7 +531,14 @@ func (w *Workflow) targets(i int) []edge {
 	default:
 		out = append(out, edge{next(), ".next"})
 	}
-	if s.OnError != "" && s.OnError != "fail" && s.OnError != "continue" {
+	switch s.OnError {
+	case "", "fail":
+	case "continue":
+		// A failure goes on to the next step, whatever the kind.
+		if n := next(); !slices.ContainsFunc(out, func(e edge) bool { return e.to == n }) {
+			out = append(out, edge{n, ".next"})
+		}
+	default:
 		out = append(out, edge{s.OnError, ".on_error"})
 	}
 	if s.kind == KindWaitFor && s.WaitFor.OnTimeout != "" {
@@ -594,7 +600,7 @@ func (w *Workflow) checkGraph() error {
 		}
 		waits := false
 		for _, i := range scc {
-			if k := w.steps[i].kind; k == KindDelay || k == KindWaitFor {
+			if st := w.steps[i]; st.kind == KindWaitFor || (st.kind == KindDelay && (st.until != nil || st.delay > 0)) {
 				waits = true
 			}
 		}
@@ -680,16 +686,6 @@ func (w *Workflow) after(i int) string {
 		return w.steps[i+1].ID
 	}
 	return End
-}
-
-// HasWaits reports whether a step waits for events.
-func (w *Workflow) HasWaits() bool {
-	for _, s := range w.steps {
-		if s.kind == KindWaitFor {
-			return true
-		}
-	}
-	return false
 }
 
 // Triggered reports whether e starts a run.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -172,8 +173,12 @@ func (s *Store) ListRuns(ctx context.Context, tenantID string, q store.RunQuery)
 }
 
 // WaitingRuns lists a tenant's runs waiting for an event, oldest first.
+// waitingCols leave out the state: routing needs only ids and patterns,
+// and states can be large.
+var waitingCols = strings.Replace(runCols, "state", "NULL", 1)
+
 func (s *Store) WaitingRuns(ctx context.Context, tenantID string) ([]store.Run, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+runCols+` FROM runs
+	rows, err := s.pool.Query(ctx, `SELECT `+waitingCols+` FROM runs
 		WHERE tenant_id = $1 AND status = 'waiting' AND wait_event <> '' ORDER BY id`, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("list waiting runs: %w", err)

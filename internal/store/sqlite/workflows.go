@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -97,7 +98,9 @@ func (s *Store) SaveRun(ctx context.Context, sv store.RunSave) error {
 // runBatcher group-commits concurrent SaveRun calls: SQLite has one
 // writer, so saves of many runs share one transaction (and one fsync),
 // each in its own savepoint so one save's conflict does not undo the
-// others.
+// others. A caller leads one batch — the one holding its own save — and
+// hands the lead to the first save still queued, so no caller waits for
+// more than its own batch.
 type runBatcher struct {
 	mu      sync.Mutex
 	queue   []*pendingSave
@@ -109,38 +112,44 @@ type pendingSave struct {
 	sv   store.RunSave
 	err  error
 	done chan struct{}
+	lead chan struct{}
 }
 
 // maxRunBatch bounds the saves of one transaction.
 const maxRunBatch = 256
 
 func (b *runBatcher) do(ctx context.Context, s *Store, sv store.RunSave) error {
-	p := &pendingSave{ctx: ctx, sv: sv, done: make(chan struct{})}
+	p := &pendingSave{ctx: ctx, sv: sv, done: make(chan struct{}), lead: make(chan struct{})}
 	b.mu.Lock()
 	b.queue = append(b.queue, p)
 	lead := !b.leading
 	b.leading = true
 	b.mu.Unlock()
 	if !lead {
-		<-p.done
-		return p.err
-	}
-	for {
-		b.mu.Lock()
-		n := min(len(b.queue), maxRunBatch)
-		batch := b.queue[:n:n]
-		b.queue = b.queue[n:]
-		if n == 0 {
-			b.leading = false
-			b.mu.Unlock()
+		select {
+		case <-p.done:
 			return p.err
-		}
-		b.mu.Unlock()
-		s.saveRuns(batch)
-		for _, it := range batch {
-			close(it.done)
+		case <-p.lead:
 		}
 	}
+	// p is first in the queue: only the leader takes saves from it.
+	b.mu.Lock()
+	n := min(len(b.queue), maxRunBatch)
+	batch := b.queue[:n:n]
+	b.queue = b.queue[n:]
+	b.mu.Unlock()
+	s.saveRuns(batch)
+	for _, it := range batch {
+		close(it.done)
+	}
+	b.mu.Lock()
+	if len(b.queue) == 0 {
+		b.leading = false
+	} else {
+		close(b.queue[0].lead)
+	}
+	b.mu.Unlock()
+	return p.err
 }
 
 // saveRuns writes a batch of saves in one transaction.
@@ -259,8 +268,12 @@ func (s *Store) ListRuns(ctx context.Context, tenantID string, q store.RunQuery)
 }
 
 // WaitingRuns lists a tenant's runs waiting for an event, oldest first.
+// waitingCols leave out the state: routing needs only ids and patterns,
+// and states can be large.
+var waitingCols = strings.Replace(runCols, "state", "NULL", 1)
+
 func (s *Store) WaitingRuns(ctx context.Context, tenantID string) ([]store.Run, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+runCols+` FROM runs INDEXED BY runs_waiting
+	rows, err := s.r.QueryContext(ctx, `SELECT `+waitingCols+` FROM runs INDEXED BY runs_waiting
 		WHERE tenant_id = ? AND status = 'waiting' AND wait_event <> '' ORDER BY id`, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("list waiting runs: %w", err)
