@@ -40,3 +40,42 @@ free_addr() {
   done
   fail "no free loopback port found"
 }
+
+# start_example NAME LOG... makes $work (a temporary directory) and the
+# pids array, and traps EXIT to stop the background processes (their
+# process groups too, for `go run`), run example_cleanup when the script
+# defines it, print $work/LOG.log of each LOG when the script failed, and
+# remove $work.
+start_example() {
+  example_name=$1
+  shift
+  example_logs=("$@")
+  work="$(mktemp -d)"
+  pids=()
+  trap example_exit EXIT
+  trap 'exit 130' INT TERM
+}
+
+example_exit() {
+  local code=$?
+  for pid in "${pids[@]}"; do
+    kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  if declare -F example_cleanup >/dev/null; then
+    example_cleanup || true
+  fi
+  if [[ $code -ne 0 ]]; then
+    echo "$example_name example FAILED (exit $code)" >&2
+    for log in "${example_logs[@]}"; do
+      if [[ -s $work/$log.log ]]; then
+        echo "--- $log log:" >&2
+        sed 's/^/  /' "$work/$log.log" >&2
+      fi
+    done
+  fi
+  rm -rf "$work"
+  exit "$code"
+}

@@ -14,34 +14,10 @@ api_addr="${QUICKSTART_API_ADDR:-127.0.0.1:18181}"
 receiver_addr="${QUICKSTART_RECEIVER_ADDR:-127.0.0.1:19191}"
 
 cd "$(dirname "$0")/.."
-work="$(mktemp -d)"
-pids=()
 
-cleanup() {
-  local code=$?
-  for pid in "${pids[@]}"; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${pids[@]}"; do
-    wait "$pid" 2>/dev/null || true
-  done
-  if [[ $code -ne 0 ]]; then
-    echo "quickstart FAILED (exit $code)" >&2
-    for log in serve listen; do
-      if [[ -s $work/$log.log ]]; then
-        echo "--- $log log:" >&2
-        sed 's/^/  /' "$work/$log.log" >&2
-      fi
-    done
-  fi
-  rm -rf "$work"
-  exit "$code"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# fail, wait_for, port_open, free_addr
+# fail, wait_for, port_open, free_addr, start_example
 source examples/lib.sh
+start_example quickstart serve listen
 
 for addr in "$api_addr" "$receiver_addr"; do
   ! port_open "$addr" || fail "$addr is in use; set QUICKSTART_API_ADDR / QUICKSTART_RECEIVER_ADDR"

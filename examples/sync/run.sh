@@ -18,33 +18,17 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
-work="$(mktemp -d)"
-pids=()
 export MIRROR_DSN="${MIRROR_DSN:-${HOOKLINE_TEST_POSTGRES:-}}"
 
-cleanup() {
-  local code=$?
-  for pid in "${pids[@]}"; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${pids[@]}"; do
-    wait "$pid" 2>/dev/null || true
-  done
+example_cleanup() {
   if [[ -n $MIRROR_DSN ]]; then
     psql "$MIRROR_DSN" -qc 'DROP SCHEMA IF EXISTS shop CASCADE' >/dev/null 2>&1 || true
   fi
-  if [[ $code -ne 0 ]]; then
-    echo "sync example FAILED (exit $code)" >&2
-    [[ -s $work/serve.log ]] && sed 's/^/  /' "$work/serve.log" >&2
-  fi
-  rm -rf "$work"
-  exit "$code"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
-# fail, wait_for, port_open, free_addr
+# fail, wait_for, port_open, free_addr, start_example
 source examples/lib.sh
+start_example sync serve
 
 for tool in go curl openssl psql; do
   command -v "$tool" >/dev/null || fail "$tool is required"

@@ -23,36 +23,10 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/../../.."
-work="$(mktemp -d)"
-pids=()
 
-cleanup() {
-  local code=$?
-  # The services run under `go run`, in a process group of their own:
-  # signal the group so the compiled program stops too.
-  for pid in "${pids[@]}"; do
-    kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${pids[@]}"; do
-    wait "$pid" 2>/dev/null || true
-  done
-  if [[ $code -ne 0 ]]; then
-    echo "order-processing example FAILED (exit $code)" >&2
-    for log in serve services; do
-      if [[ -s $work/$log.log ]]; then
-        echo "--- $log log:" >&2
-        sed 's/^/  /' "$work/$log.log" >&2
-      fi
-    done
-  fi
-  rm -rf "$work"
-  exit "$code"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# fail, wait_for, port_open, free_addr
+# fail, wait_for, port_open, free_addr, start_example
 source examples/lib.sh
+start_example order-processing serve services
 
 for tool in go curl openssl; do
   command -v "$tool" >/dev/null || fail "$tool is required"
