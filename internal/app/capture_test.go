@@ -64,6 +64,13 @@ func TestChangeCapture(t *testing.T) {
 	require.NoError(t, err)
 	defer conn.Close(ctx)
 	schema := conn.Config().RuntimeParams["search_path"]
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), dsn)
+		if err == nil {
+			_, _ = c.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+"_outbox CASCADE")
+			c.Close(context.Background())
+		}
+	})
 	_, err = conn.Exec(ctx, `CREATE TABLE items (id int PRIMARY KEY, n int NOT NULL, note text)`)
 	require.NoError(t, err)
 
