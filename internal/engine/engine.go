@@ -591,6 +591,27 @@ func (e *Engine) pollLoop(ctx context.Context) {
 	}
 }
 
+// pruneRuns deletes workflow runs that ended before the retention
+// period, in batches.
+func (e *Engine) pruneRuns(ctx context.Context) {
+	for ctx.Err() == nil {
+		n, err := e.store.PruneRuns(ctx, e.clock.Now().Add(-e.cfg.Retention), pruneBatch)
+		if err != nil {
+			if ctx.Err() == nil {
+				e.log.ErrorContext(ctx, "prune runs", "error", err)
+			}
+			return
+		}
+		if n < pruneBatch {
+			return
+		}
+		select { // let queued writes through between batches
+		case <-ctx.Done():
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
 // pruneLoop deletes finished events older than the retention in small
 // batches, yielding between them so deliveries never stall behind it.
 func (e *Engine) pruneLoop(ctx context.Context) {
@@ -610,6 +631,7 @@ func (e *Engine) pruneLoop(ctx context.Context) {
 // Prune deletes every finished event older than the retention, in batches,
 // and returns how many it deleted.
 func (e *Engine) Prune(ctx context.Context) int {
+	defer e.pruneRuns(ctx)
 	total := 0
 	for ctx.Err() == nil {
 		n, err := e.store.Prune(ctx, e.clock.Now().Add(-e.cfg.Retention), pruneBatch)

@@ -613,6 +613,10 @@ type Store interface {
 	// WaitEvent, for routing events to wait_for steps; their State is
 	// not loaded.
 	WaitingRuns(ctx context.Context, tenantID string) ([]Run, error)
+	// PruneRuns deletes up to limit runs that ended (succeeded, failed,
+	// cancelled) before cutoff, with their step logs, and returns how many
+	// it deleted.
+	PruneRuns(ctx context.Context, cutoff time.Time, limit int) (int, error)
 	// ListRunSteps returns a run's step log, by seq.
 	ListRunSteps(ctx context.Context, tenantID, runID string) ([]RunStep, error)
 

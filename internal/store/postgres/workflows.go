@@ -204,3 +204,14 @@ func (s *Store) ListRunSteps(ctx context.Context, tenantID, runID string) ([]sto
 		return st, err
 	})
 }
+
+// PruneRuns deletes the oldest runs that ended before cutoff; their step
+// logs go with them (ON DELETE CASCADE).
+func (s *Store) PruneRuns(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM runs WHERE id IN (SELECT id FROM runs
+		WHERE status IN ('succeeded', 'failed', 'cancelled') AND updated_at < $1 ORDER BY updated_at, id LIMIT $2)`, cutoff, limit)
+	if err != nil {
+		return 0, fmt.Errorf("prune runs: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}

@@ -306,3 +306,15 @@ func (s *Store) ListRunSteps(ctx context.Context, tenantID, runID string) ([]sto
 		return st, err
 	})
 }
+
+// PruneRuns deletes the oldest runs that ended before cutoff; their step
+// logs go with them (ON DELETE CASCADE).
+func (s *Store) PruneRuns(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+	res, err := s.w.ExecContext(ctx, `DELETE FROM runs WHERE id IN (SELECT id FROM runs INDEXED BY runs_ended
+		WHERE status IN ('succeeded', 'failed', 'cancelled') AND updated_at < ? ORDER BY updated_at, id LIMIT ?)`, ms(cutoff), limit)
+	if err != nil {
+		return 0, fmt.Errorf("prune runs: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}

@@ -23,6 +23,7 @@ func runWorkflows(t *testing.T, open Open) {
 		"RunTasks":       testSaveRunTasks,
 		"ListRuns":       testListRuns,
 		"WaitingRuns":    testWaitingRuns,
+		"PruneRuns":      testPruneRuns,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -403,4 +404,39 @@ func testWaitingRuns(t *testing.T, s store.Store) {
 	list, err = s.WaitingRuns(ctx, a)
 	require.NoError(t, err)
 	require.Equal(t, []store.Run{w4}, list)
+}
+
+func testPruneRuns(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := tenant(t, s, "a")
+	mk := func(id, status string, updated time.Time) {
+		r := newRun(a, id)
+		r.Status, r.UpdatedAt = status, updated
+		saveRun(t, s, store.RunSave{Run: r, Steps: []store.RunStep{{Seq: 1, StepID: "s1", Kind: "set", Status: "succeeded", StartedAt: base}}})
+	}
+	old, recent := base.Add(-48*time.Hour), base
+	mk("run_old_ok", store.RunSucceeded, old)
+	mk("run_old_failed", store.RunFailed, old.Add(time.Minute))
+	mk("run_old_cancelled", store.RunCancelled, old.Add(2*time.Minute))
+	mk("run_old_waiting", store.RunWaiting, old)
+	mk("run_old_running", store.RunRunning, old)
+	mk("run_new_ok", store.RunSucceeded, recent)
+
+	n, err := s.PruneRuns(ctx, base.Add(-time.Hour), 2)
+	require.NoError(t, err)
+	require.Equal(t, 2, n, "at most limit")
+	n, err = s.PruneRuns(ctx, base.Add(-time.Hour), 10)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	for _, id := range []string{"run_old_ok", "run_old_failed", "run_old_cancelled"} {
+		_, err := s.GetRun(ctx, a, id)
+		require.ErrorIs(t, err, store.ErrNotFound, id)
+		steps, err := s.ListRunSteps(ctx, a, id)
+		require.NoError(t, err)
+		require.Empty(t, steps, "steps go with their run")
+	}
+	for _, id := range []string{"run_old_waiting", "run_old_running", "run_new_ok"} {
+		_, err := s.GetRun(ctx, a, id)
+		require.NoError(t, err, "%s is kept", id)
+	}
 }
