@@ -66,21 +66,7 @@ func newCollectionsCmd(g *globals) *cobra.Command {
 			},
 		},
 		newCollectionsCreateCmd(g),
-		&cobra.Command{
-			Use:   "delete NAME",
-			Short: "Delete a collection and its records",
-			Args:  argsNamed("NAME"),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := g.client()
-				if err != nil {
-					return err
-				}
-				if err := c.DeleteCollection(cmd.Context(), args[0]); err != nil {
-					return err
-				}
-				return g.deleted(cmd, "collection", args[0])
-			},
-		},
+		newDeleteCmd(g, "NAME", "collection", "Delete a collection and its records", (*client.Client).DeleteCollection),
 		newCollectionsRecordsCmd(g),
 		&cobra.Command{
 			Use:   "record NAME KEY",

@@ -44,21 +44,7 @@ func newRecipientsCmd(g *globals) *cobra.Command {
 				return g.render(cmd, r, func(w io.Writer) { recipientTable(w, r) })
 			},
 		},
-		&cobra.Command{
-			Use:   "delete ID",
-			Short: "Delete a recipient; its messages are kept",
-			Args:  argsNamed("ID"),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := g.client()
-				if err != nil {
-					return err
-				}
-				if err := c.DeleteRecipient(cmd.Context(), args[0]); err != nil {
-					return err
-				}
-				return g.deleted(cmd, "recipient", args[0])
-			},
-		},
+		newDeleteCmd(g, "ID", "recipient", "Delete a recipient; its messages are kept", (*client.Client).DeleteRecipient),
 		&cobra.Command{
 			Use:   "token ID",
 			Short: "Print the token a recipient's web app reads its inbox with",
@@ -263,21 +249,7 @@ it again with hookline templates save -f.`,
 				})
 			},
 		},
-		&cobra.Command{
-			Use:   "delete NAME",
-			Short: "Delete a template and all its versions",
-			Args:  argsNamed("NAME"),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := g.client()
-				if err != nil {
-					return err
-				}
-				if err := c.DeleteTemplate(cmd.Context(), args[0]); err != nil {
-					return err
-				}
-				return g.deleted(cmd, "template", args[0])
-			},
-		},
+		newDeleteCmd(g, "NAME", "template", "Delete a template and all its versions", (*client.Client).DeleteTemplate),
 		newTemplatesPreviewCmd(g),
 	)
 	return cmd
@@ -437,21 +409,7 @@ func newNotifyRulesCmd(g *globals) *cobra.Command {
 				return g.render(cmd, r, func(w io.Writer) { notifyRuleTable(w, r) })
 			},
 		},
-		&cobra.Command{
-			Use:   "delete NAME",
-			Short: "Delete a notify rule; its messages are kept",
-			Args:  argsNamed("NAME"),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := g.client()
-				if err != nil {
-					return err
-				}
-				if err := c.DeleteNotifyRule(cmd.Context(), args[0]); err != nil {
-					return err
-				}
-				return g.deleted(cmd, "notify rule", args[0])
-			},
-		},
+		newDeleteCmd(g, "NAME", "notify rule", "Delete a notify rule; its messages are kept", (*client.Client).DeleteNotifyRule),
 	)
 	return cmd
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -167,4 +168,23 @@ func (g *globals) deleted(cmd *cobra.Command, kind, id string) error {
 // again.
 func shownOnce(cmd *cobra.Command, what string) {
 	fmt.Fprintf(cmd.ErrOrStderr(), "The %s is shown only this once: store it now.\n", what)
+}
+
+// newDeleteCmd is `delete ARG` of a resource: del removes it by name or id.
+func newDeleteCmd(g *globals, arg, noun, short string, del func(*client.Client, context.Context, string) error) *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete " + arg,
+		Short: short,
+		Args:  argsNamed(arg),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			if err := del(c, cmd.Context(), args[0]); err != nil {
+				return err
+			}
+			return g.deleted(cmd, noun, args[0])
+		},
+	}
 }

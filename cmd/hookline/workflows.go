@@ -52,21 +52,7 @@ func newWorkflowsCmd(g *globals) *cobra.Command {
 		newWorkflowsGetCmd(g),
 		newWorkflowsEnableCmd(g, true),
 		newWorkflowsEnableCmd(g, false),
-		&cobra.Command{
-			Use:   "delete NAME",
-			Short: "Delete a workflow and all its versions; its runs are kept",
-			Args:  argsNamed("NAME"),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := g.client()
-				if err != nil {
-					return err
-				}
-				if err := c.DeleteWorkflow(cmd.Context(), args[0]); err != nil {
-					return err
-				}
-				return g.deleted(cmd, "workflow", args[0])
-			},
-		},
+		newDeleteCmd(g, "NAME", "workflow", "Delete a workflow and all its versions; its runs are kept", (*client.Client).DeleteWorkflow),
 		newWorkflowsRunsCmd(g),
 		&cobra.Command{
 			Use:   "run-log RUN_ID",
