@@ -228,12 +228,31 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, a *auth) error
 	if err != nil {
 		return err
 	}
+	if name := r.PathValue("name"); name != "" && len(runs) == 0 {
+		if err := s.workflowKnown(r.Context(), a.tenantID, name); err != nil {
+			return err
+		}
+	}
 	out := make([]client.Run, len(runs))
 	for i, run := range runs {
 		out[i] = runOut(run)
 	}
 	writeJSON(w, http.StatusOK, pageOf(out, p, func(r client.Run) string { return r.ID }))
 	return nil
+}
+
+// workflowKnown is nil when the tenant has the workflow name, or had it:
+// a deleted workflow's runs are kept, and still listed under its name.
+// Otherwise it is a 404, as GET /v1/workflows/{name} is.
+func (s *Server) workflowKnown(ctx context.Context, tenantID, name string) error {
+	_, err := s.store.GetWorkflow(ctx, tenantID, name, 0)
+	if errors.Is(err, store.ErrNotFound) {
+		var runs []store.Run
+		if runs, err = s.store.ListRuns(ctx, tenantID, store.RunQuery{Page: store.Page{Limit: 1}, Workflow: name}); err == nil && len(runs) == 0 {
+			return errorf(http.StatusNotFound, codeNotFound, "workflow %s not found", name)
+		}
+	}
+	return err
 }
 
 func runOut(run store.Run) client.Run {
