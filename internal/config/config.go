@@ -3,8 +3,9 @@
 // the CLI), then Validate.
 //
 // The same YAML file may declare resources (event_types, endpoints,
-// sources, subscriptions) that serve and `hookline apply -f` apply; see
-// declare.go. Problems in the file are *FileError values naming the line.
+// sources and the rest of DeclarationKeys) that serve and `hookline apply
+// -f` apply; see declare.go. Problems in the file are *FileError values
+// naming the line.
 package config
 
 import (
@@ -34,9 +35,10 @@ type Config struct {
 	// hostname-pid.
 	NodeID string `yaml:"node_id"`
 	// ClusterHeartbeat is how often a node renews its membership and
-	// bucket leases (a dead node's buckets move after 3 heartbeats).
+	// bucket leases (both last 5 heartbeats: engine.ClusterConfig).
 	ClusterHeartbeat time.Duration `yaml:"cluster_heartbeat"`
-	// DataDir holds the SQLite database and the encryption key file.
+	// DataDir holds the SQLite database and the encryption key file; it is
+	// not used with a PostgreSQL Database (which needs EncryptionKey).
 	DataDir string `yaml:"data_dir"`
 	// AllowPrivateNetworks lets deliveries reach loopback, private and
 	// link-local addresses.
@@ -82,10 +84,9 @@ type Config struct {
 	// LogFormat is text or json.
 	LogFormat string `yaml:"log_format"`
 
-	// Declaration holds the resources declared in the same file under
-	// event_types, endpoints, sources and subscriptions. serve applies them
-	// to the default tenant at start and on reload; they are not server
-	// settings.
+	// Declaration holds the resources declared in the same file under the
+	// keys of DeclarationKeys. serve applies them to the default tenant at
+	// start and on reload; they are not server settings.
 	client.Declaration `yaml:",inline"`
 }
 

@@ -58,6 +58,39 @@ func LoadDeclaration(path string, lookup func(string) (string, bool)) (client.De
 	return cfg.Declaration, data, nil
 }
 
+// DeclarationKeys returns the top-level keys under which a file declares
+// resources (event_types, endpoints, …), in the order of the fields of
+// client.Declaration. They are read from its field tags — the names the
+// decoder accepts — so that help texts built from them cannot drift.
+func DeclarationKeys() []string {
+	t := reflect.TypeFor[client.Declaration]()
+	keys := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		if key := yamlKey(t.Field(i)); key != "" {
+			keys = append(keys, key)
+		}
+	}
+	return keys
+}
+
+// yamlKey returns the key a struct field is read from: its yaml tag, else
+// its json tag (go-yaml falls back to it), else the lower-cased field
+// name; "" for a field that is skipped or inlined.
+func yamlKey(f reflect.StructField) string {
+	tag, ok := f.Tag.Lookup("yaml")
+	if !ok {
+		tag = f.Tag.Get("json")
+	}
+	name, opts, _ := strings.Cut(tag, ",")
+	if name == "-" || f.Anonymous || strings.Contains(","+opts+",", ",inline,") {
+		return ""
+	}
+	if name == "" {
+		return strings.ToLower(f.Name)
+	}
+	return name
+}
+
 // decodeFile decodes data, the contents of the file at path, into cfg and
 // expands the ${NAME} references of its declaration. Unknown keys are
 // errors; event type schemas are read as JSON.
