@@ -282,7 +282,8 @@ func (a *App) Start(ctx context.Context) error {
 	a.ln = ln
 	a.serve = make(chan error, 1)
 	go func() { a.serve <- a.srv.Serve(ln) }()
-	a.log.InfoContext(ctx, "hookline listening", "addr", ln.Addr().String(), "data_dir", a.cfg.DataDir, "version", Version)
+	attrs := append([]any{"addr", ln.Addr().String()}, storeLogAttrs(a.cfg)...)
+	a.log.InfoContext(ctx, "hookline listening", append(attrs, "version", Version)...)
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/config"
 	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/secretbox"
@@ -63,6 +64,16 @@ func openStore(ctx context.Context, cfg config.Config) (store.Store, engine.Coor
 		return nil, nil, nil, err
 	}
 	return st, nil, lock, nil
+}
+
+// storeLogAttrs says where the data lives, for the start log: the SQLite
+// data dir, or the PostgreSQL database (without its password) and this
+// node's id — the data dir is not used then.
+func storeLogAttrs(cfg config.Config) []any {
+	if IsPostgres(cfg.Database) {
+		return []any{"database", collection.RedactDSN(cfg.Database), "node_id", cfg.NodeID}
+	}
+	return []any{"data_dir", cfg.DataDir}
 }
 
 // clusterConfig is the engine's cluster mode on a shared store, nil on

@@ -1,0 +1,96 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookline/hookline/internal/app"
+	"github.com/hookline/hookline/internal/config"
+)
+
+// logBuffer collects log lines written from any goroutine.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// line returns the first logged line that contains msg.
+func (b *logBuffer) line(msg string) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for l := range strings.Lines(b.buf.String()) {
+		if strings.Contains(l, msg) {
+			return l
+		}
+	}
+	return ""
+}
+
+// startLog starts and stops an app on cfg and returns its "hookline
+// listening" log line.
+func startLog(t *testing.T, cfg config.Config) string {
+	t.Helper()
+	cfg.Addr = "127.0.0.1:0"
+	var logs logBuffer
+	a, err := app.New(context.Background(), cfg, app.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	require.NoError(t, err)
+	require.NoError(t, a.Start(context.Background()))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(t, a.Stop(ctx))
+	line := logs.line(`msg="hookline listening"`)
+	require.NotEmpty(t, line, "the start is logged")
+	return line
+}
+
+func TestStartLogNamesTheSQLiteDataDir(t *testing.T) {
+	t.Parallel()
+	cfg := config.Default()
+	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	line := startLog(t, cfg)
+	require.Contains(t, line, "data_dir="+cfg.DataDir)
+	require.NotContains(t, line, "database=")
+}
+
+// TestStartLogNamesThePostgresDatabase checks that a node on PostgreSQL
+// logs its database, without the password, and its node id instead of a
+// data dir it does not use.
+func TestStartLogNamesThePostgresDatabase(t *testing.T) {
+	t.Parallel()
+	dsn := pgSchema(t)
+	u, err := url.Parse(dsn)
+	require.NoError(t, err)
+	if _, ok := u.User.Password(); !ok {
+		// The test server trusts local connections: a password is sent
+		// only if asked for, and the log must not show it either way.
+		u.User = url.UserPassword(u.User.Username(), "s3cret-pw")
+	}
+	pw, _ := u.User.Password()
+	cfg := config.Default()
+	cfg.DataDir = filepath.Join(t.TempDir(), "unused")
+	cfg.Database = u.String()
+	cfg.NodeID = "node-a"
+	cfg.EncryptionKey = strings.Repeat("ab", 32)
+	cfg.APIKey = clusterKey
+	line := startLog(t, cfg)
+	require.NotContains(t, line, "data_dir")
+	require.NotContains(t, line, "unused")
+	require.Contains(t, line, "database=postgres://")
+	require.Contains(t, line, "node_id=node-a")
+	require.NotContains(t, line, pw)
+}
