@@ -21,8 +21,11 @@ func newApplyCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "apply -f FILE",
 		Short: "Create or update the resources declared in a YAML file",
-		Long: `Create or update the event types, endpoints, sources and subscriptions
-declared in a YAML file (a hookline.yaml; server keys in it are ignored).
+		Long: `Create or update the resources declared in a YAML file (a hookline.yaml;
+server keys in it are ignored) under these keys:
+
+` + declarationKeysList() + `
+
 Resources are matched by name: missing ones are created, differing ones
 updated, and resources the file does not name are left alone. ${NAME} in
 any value is replaced by the environment variable NAME ($${ stands for a
@@ -78,6 +81,31 @@ A mistake is reported as FILE:LINE: message, and nothing is changed.`,
 	return cmd
 }
 
+// declarationKeysList lists the keys resources are declared under, for
+// help texts: comma-separated, indented by two spaces and wrapped before
+// 76 columns.
+func declarationKeysList() string {
+	const indent, width = "  ", 76
+	var b strings.Builder
+	line := indent
+	keys := config.DeclarationKeys()
+	for i, key := range keys {
+		if i < len(keys)-1 {
+			key += ","
+		}
+		if line != indent && len(line)+1+len(key) > width {
+			b.WriteString(line + "\n")
+			line = indent
+		}
+		if line != indent {
+			line += " "
+		}
+		line += key
+	}
+	b.WriteString(line)
+	return b.String()
+}
+
 // declarationError turns an error of applying the declaration read from
 // path, whose contents are raw, into a *config.FileError at the line of the
 // resource and field it is about. Other errors are returned as they are.
@@ -96,7 +124,7 @@ func declarationError(path string, raw []byte, err error) error {
 // inProcessApplyError matches the message of a declaration error returned
 // by the API in process (serve), which is not a *client.Error: the resource
 // and name, then the field the same message carries in HTTP details.
-var inProcessApplyError = regexp.MustCompile(`^((?:event_types|endpoints|sources|subscriptions)\[\d+\]) \(.*?\): (.*)$`)
+var inProcessApplyError = regexp.MustCompile(`^((?:` + strings.Join(config.DeclarationKeys(), "|") + `)\[\d+\]) \(.*?\): (.*)$`)
 
 // applyErrorDetails returns the resource ("sources[1]"), the field
 // ("verification.kind", may be empty) and the message of an apply error

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -177,5 +178,41 @@ func TestApplyErrorDetails(t *testing.T) {
 		assert.Equal(t, tc.resource, resource, tc.name)
 		assert.Equal(t, tc.field, field, tc.name)
 		assert.Equal(t, tc.msg, msg, tc.name)
+	}
+}
+
+// declarationKeys returns the top-level keys of client.Declaration, read
+// from its json tags as the YAML decoder reads them.
+func declarationKeys(t *testing.T) []string {
+	t.Helper()
+	typ := reflect.TypeFor[client.Declaration]()
+	var keys []string
+	for i := range typ.NumField() {
+		name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+		require.NotEmpty(t, name, typ.Field(i).Name)
+		keys = append(keys, name)
+	}
+	require.Len(t, keys, 9)
+	return keys
+}
+
+func TestHelpNamesEveryDeclarableKey(t *testing.T) {
+	t.Parallel()
+	for _, cmd := range []string{"serve", "apply"} {
+		res := setup(t).run(t, "", cmd, "--help")
+		require.Equal(t, 0, res.code, res.stderr)
+		for _, key := range declarationKeys(t) {
+			assert.Regexp(t, `\b`+key+`\b`, res.stdout, "hookline %s --help", cmd)
+		}
+	}
+}
+
+func TestApplyErrorDetailsOfEveryKind(t *testing.T) {
+	t.Parallel()
+	for _, key := range declarationKeys(t) {
+		resource, field, _, ok := applyErrorDetails(errors.New(key + `[1] (x): name: is required in declarations`))
+		assert.True(t, ok, key)
+		assert.Equal(t, key+"[1]", resource)
+		assert.Equal(t, "name", field, key)
 	}
 }

@@ -27,20 +27,25 @@ func newServeCmd(g *globals) *cobra.Command {
 		Use:   "serve",
 		Short: "Run the Hookline server",
 		Long: `Run the Hookline server: the REST API under /v1, /metrics, /healthz and
-/readyz, and the delivery engine. Data lives in --data-dir (SQLite, WAL).
+/readyz, and the delivery engine. Data lives in --data-dir (SQLite, WAL),
+or with --database in PostgreSQL, shared with other nodes.
 
-On first start with an empty data dir it creates the "default" tenant and
+On first start with an empty database it creates the "default" tenant and
 prints an admin API key once; set HOOKLINE_API_KEY to register a key of
 your choice instead. Deliveries to loopback and private addresses are
 refused unless --allow-private-networks or --allow-network CIDR is given.
 
-The --config file may also declare event_types, endpoints, sources and
-subscriptions (as for 'hookline apply'); they are applied to the "default"
-tenant before the server listens, and a mistake in them stops the start
-with FILE:LINE. On SIGHUP, and with --watch whenever the file changes, the
-file is read and applied again without restarting the listener: a file with
-a mistake is logged and refused, and changed server keys are logged as
-needing a restart.`,
+The --config file may also declare resources, as for 'hookline apply',
+under these keys:
+
+` + declarationKeysList() + `
+
+They are applied to the "default" tenant before the server listens, and a
+mistake in them stops the start with FILE:LINE. On SIGHUP, and with --watch
+whenever the file changes, the file is read and applied again without
+restarting the listener: a file with a mistake is logged and refused, and
+changed server keys are logged as needing a restart. Without --config,
+SIGHUP is ignored.`,
 		Args: cobra.NoArgs,
 		// serve needs no API key or server URL.
 		PersistentPreRunE: func(*cobra.Command, []string) error { return nil },
