@@ -143,7 +143,7 @@ var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // SMTP configures the email channel.
 type SMTP struct {
 	Host string `yaml:"host"`
-	// Port defaults to 587 (465 with tls: tls).
+	// Port defaults by TLS: 587 (starttls), 465 (tls), 25 (none).
 	Port int `yaml:"port"`
 	// TLS is "starttls" (the default), "tls" (implicit TLS) or "none"
 	// (only for a local relay).
