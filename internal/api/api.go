@@ -187,31 +187,8 @@ func (s *Server) Handler() http.Handler {
 	handle("GET /v1/deliveries/{id}", s.getDelivery)
 	handle("POST /v1/deliveries/{id}/retry", s.retryDelivery)
 
-	mux.Handle("/v1/", s.fallback(mux))
+	mux.Handle("/v1/", s.fallback(mux, "/v1/"))
 	return mux
-}
-
-// fallback answers unknown paths and wrong methods with JSON errors (the
-// mux's own answers are plain text).
-func (s *Server) fallback(mux *http.ServeMux) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// Ask the mux which other methods the path has.
-		var allowed []string
-		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
-			probe := r.Clone(r.Context())
-			probe.Method = m
-			if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/v1/" {
-				allowed = append(allowed, m)
-			}
-		}
-		if len(allowed) > 0 {
-			w.Header().Set("Allow", strings.Join(allowed, ", "))
-			writeError(w, r, s.log, errorf(http.StatusMethodNotAllowed, codeMethodNotAllowed, "method %s is not allowed on %s; allowed: %s",
-				r.Method, r.URL.Path, strings.Join(allowed, ", ")))
-			return
-		}
-		writeError(w, r, s.log, errorf(http.StatusNotFound, codeNotFound, "no route %s %s", r.Method, r.URL.Path))
-	})
 }
 
 // auth is the authenticated caller.

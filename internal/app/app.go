@@ -78,6 +78,10 @@ func init() {
 	workflow.CheckNotify = content.CheckRule
 }
 
+// maxHeaderBytes bounds a request's line and headers; the server answers
+// more with 431 headers_too_large.
+const maxHeaderBytes = 64 << 10
+
 // changedDedup is how long a collection change's announcement is
 // deduplicated: long enough to cover retries of the task that applied it.
 const changedDedup = 7 * 24 * time.Hour
@@ -245,12 +249,12 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	})
 	mux.HandleFunc("GET /readyz", a.ready)
 	a.srv = &http.Server{
-		Handler:           mux,
+		Handler:           apiSrv.Root(mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return a, nil
@@ -281,7 +285,7 @@ func (a *App) Start(ctx context.Context) error {
 	a.watch.start()
 	a.ln = ln
 	a.serve = make(chan error, 1)
-	go func() { a.serve <- a.srv.Serve(ln) }()
+	go func() { a.serve <- a.srv.Serve(api.ErrorListener(ln, maxHeaderBytes)) }()
 	attrs := append([]any{"addr", ln.Addr().String()}, storeLogAttrs(a.cfg)...)
 	a.log.InfoContext(ctx, "hookline listening", append(attrs, "version", Version)...)
 	return nil
