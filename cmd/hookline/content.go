@@ -563,20 +563,22 @@ func atField(path string, raw []byte, field, msg string, err error) error {
 // jsonArg reads the JSON value of flag: the value itself, or the contents
 // of the file it names after an @ (@- is standard input).
 func jsonArg(cmd *cobra.Command, flag, value string) (json.RawMessage, error) {
-	b := []byte(value)
+	b, from := []byte(value), flag
 	if name, ok := strings.CutPrefix(value, "@"); ok {
 		var err error
 		if name == "-" {
 			b, err = io.ReadAll(cmd.InOrStdin())
+			from = flag + " (standard input)"
 		} else {
 			b, err = os.ReadFile(name)
+			from = flag + " (" + name + ")"
 		}
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", flag, err)
 		}
 	}
-	if !json.Valid(b) {
-		return nil, usagef(cmd, "%s is not valid JSON", flag)
+	if err := checkJSON(b); err != nil {
+		return nil, usagef(cmd, "%s %v", from, err)
 	}
 	return bytes.TrimSpace(b), nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/delivery/format"
 )
 
 func newSendCmd(g *globals) *cobra.Command {
@@ -54,6 +56,7 @@ The data is a JSON value given with --data, or read from a file with
 // JSON.
 func eventData(cmd *cobra.Command, data, dataFile string) (json.RawMessage, error) {
 	var b []byte
+	what := "event data"
 	switch {
 	case data != "" && dataFile != "":
 		return nil, usagef(cmd, "pass either --data or --data-file, not both")
@@ -64,16 +67,31 @@ func eventData(cmd *cobra.Command, data, dataFile string) (json.RawMessage, erro
 		if b, err = io.ReadAll(cmd.InOrStdin()); err != nil {
 			return nil, fmt.Errorf("read event data from standard input: %w", err)
 		}
+		what = "event data on standard input"
 	case dataFile != "":
 		var err error
 		if b, err = os.ReadFile(dataFile); err != nil {
 			return nil, fmt.Errorf("read event data: %w", err)
 		}
+		what = "event data in " + dataFile
 	default:
 		return nil, usagef(cmd, "no event data: pass --data JSON or --data-file PATH (- for standard input)")
 	}
-	if !json.Valid(b) {
-		return nil, usagef(cmd, "event data is not valid JSON")
+	if err := checkJSON(b); err != nil {
+		return nil, usagef(cmd, "%s %v", what, err)
 	}
 	return b, nil
+}
+
+// checkJSON says why b is not JSON the API takes: it must be UTF-8, which
+// encoding/json does not check. The server would refuse it too, but at a
+// byte of its own request body rather than of the file.
+func checkJSON(b []byte) error {
+	if err := format.CheckUTF8(b); err != nil {
+		return fmt.Errorf("is %w", err)
+	}
+	if !json.Valid(b) {
+		return errors.New("is not valid JSON")
+	}
+	return nil
 }

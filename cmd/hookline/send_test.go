@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -58,4 +60,30 @@ func TestSendReadsStdinAndPrintsJSON(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(res.stdout), &out))
 	require.Equal(t, "evt_1", out["id"])
 	require.Equal(t, 1.0, out["deliveries"])
+}
+
+func TestSendRefusesDataNotUTF8(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	got := sendFake(t, b)
+	bad := "{\"x\":\"\xff\xfe\"}"
+	path := filepath.Join(t.TempDir(), "order.json")
+	require.NoError(t, os.WriteFile(path, []byte(bad), 0o600))
+
+	// encoding/json calls this valid JSON; the API and strict clients do not.
+	for _, tc := range []struct {
+		stdin string
+		args  []string
+		want  string
+	}{
+		{"", []string{"send", "a.b", "--data-file", path}, "error: event data in " + path + " is not valid UTF-8 at byte 7\n"},
+		{bad, []string{"send", "a.b", "--data-file", "-"}, "error: event data on standard input is not valid UTF-8 at byte 7\n"},
+		{"", []string{"send", "a.b", "--data", bad}, "error: event data is not valid UTF-8 at byte 7\n"},
+		{"", []string{"recipients", "put", "c1", "--data", "@" + path}, "error: --data (" + path + ") is not valid UTF-8 at byte 7\n"},
+	} {
+		res := b.run(t, tc.stdin, tc.args...)
+		require.Equal(t, 1, res.code, tc.args)
+		require.Contains(t, res.stderr, tc.want, tc.args)
+	}
+	require.Empty(t, got, "nothing was sent")
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/content"
+	"github.com/hookline/hookline/internal/delivery/format"
 	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/feed"
 	"github.com/hookline/hookline/internal/netguard"
@@ -98,95 +99,117 @@ func (s *Server) now() time.Time { return s.clock.Now().UTC().Truncate(time.Mill
 // handlerFunc is a handler that returns its error for the one mapper.
 type handlerFunc func(w http.ResponseWriter, r *http.Request, a *auth) error
 
+// route is one /v1 route: its pattern and its handler.
+type route struct {
+	pattern string
+	handle  func(*Server, http.ResponseWriter, *http.Request, *auth) error
+}
+
+// routes are the /v1 routes. The lists that page have their cursor in
+// listCursors, by pattern.
+var routes = []route{
+	{"POST /v1/apply", (*Server).apply},
+	{"GET /v1/cluster", (*Server).getCluster},
+	{"POST /v1/tenants", (*Server).createTenant},
+	{"POST /v1/api-keys", (*Server).createAPIKey},
+	{"GET /v1/api-keys", (*Server).listAPIKeys},
+	{"DELETE /v1/api-keys/{id}", (*Server).deleteAPIKey},
+
+	{"POST /v1/event-types", (*Server).createEventType},
+	{"GET /v1/event-types", (*Server).listEventTypes},
+	{"GET /v1/event-types/{name}", (*Server).getEventType},
+
+	{"POST /v1/endpoints", (*Server).createEndpoint},
+	{"GET /v1/endpoints", (*Server).listEndpoints},
+	{"GET /v1/endpoints/{id}", (*Server).getEndpoint},
+	{"PATCH /v1/endpoints/{id}", (*Server).updateEndpoint},
+	{"DELETE /v1/endpoints/{id}", (*Server).deleteEndpoint},
+	{"POST /v1/endpoints/{id}/rotate-secret", (*Server).rotateSecret},
+	{"GET /v1/endpoints/{id}/secret", (*Server).getSecret},
+	{"POST /v1/endpoints/{id}/recover", (*Server).recoverEndpoint},
+
+	{"POST /v1/events", (*Server).createEvent},
+	{"POST /v1/events/batch", (*Server).createEvents},
+	{"GET /v1/events", (*Server).listEvents},
+	{"GET /v1/events/stream", (*Server).streamEvents},
+	{"GET /v1/events/{id}", (*Server).getEvent},
+	{"POST /v1/events/{id}/replay", (*Server).replayEvent},
+
+	{"POST /v1/sources", (*Server).createSource},
+	{"GET /v1/sources", (*Server).listSources},
+	{"GET /v1/sources/{id}", (*Server).getSource},
+	{"PATCH /v1/sources/{id}", (*Server).updateSource},
+	{"DELETE /v1/sources/{id}", (*Server).deleteSource},
+	{"GET /v1/sources/{id}/rejections", (*Server).listRejections},
+
+	{"POST /v1/subscriptions", (*Server).createSubscription},
+	{"GET /v1/subscriptions", (*Server).listSubscriptions},
+	{"GET /v1/subscriptions/{id}", (*Server).getSubscription},
+	{"PATCH /v1/subscriptions/{id}", (*Server).updateSubscription},
+	{"DELETE /v1/subscriptions/{id}", (*Server).deleteSubscription},
+
+	{"POST /v1/collections", (*Server).createCollection},
+	{"GET /v1/collections", (*Server).listCollections},
+	{"GET /v1/collections/{name}", (*Server).getCollection},
+	{"PUT /v1/collections/{name}", (*Server).replaceCollection},
+	{"DELETE /v1/collections/{name}", (*Server).deleteCollection},
+	{"GET /v1/collections/{name}/records", (*Server).listRecords},
+	{"POST /v1/collections/{name}/records", (*Server).writeRecords},
+	{"GET /v1/collections/{name}/records/{key...}", (*Server).getRecord},
+	{"GET /v1/collections/{name}/changes", (*Server).listChanges},
+
+	{"POST /v1/workflows", (*Server).saveWorkflow},
+	{"GET /v1/workflows", (*Server).listWorkflows},
+	{"GET /v1/workflows/{name}", (*Server).getWorkflow},
+	{"PATCH /v1/workflows/{name}", (*Server).patchWorkflow},
+	{"DELETE /v1/workflows/{name}", (*Server).deleteWorkflow},
+	{"GET /v1/workflows/{name}/runs", (*Server).listRuns},
+	{"GET /v1/runs", (*Server).listRuns},
+	{"GET /v1/runs/{id}", (*Server).getRun},
+	{"POST /v1/runs/{id}/retry", (*Server).retryRun},
+	{"POST /v1/runs/{id}/cancel", (*Server).cancelRun},
+
+	{"PUT /v1/recipients/{id}", (*Server).putRecipient},
+	{"GET /v1/recipients", (*Server).listRecipients},
+	{"GET /v1/recipients/{id}", (*Server).getRecipient},
+	{"DELETE /v1/recipients/{id}", (*Server).deleteRecipient},
+	{"GET /v1/recipients/{id}/token", (*Server).recipientToken},
+	{"POST /v1/templates", (*Server).saveTemplate},
+	{"GET /v1/templates", (*Server).listTemplates},
+	{"GET /v1/templates/{name}", (*Server).getTemplate},
+	{"DELETE /v1/templates/{name}", (*Server).deleteTemplate},
+	{"POST /v1/templates/{name}/preview", (*Server).previewTemplate},
+	{"POST /v1/notify-rules", (*Server).createNotifyRule},
+	{"GET /v1/notify-rules", (*Server).listNotifyRules},
+	{"GET /v1/notify-rules/{name}", (*Server).getNotifyRule},
+	{"PUT /v1/notify-rules/{name}", (*Server).replaceNotifyRule},
+	{"DELETE /v1/notify-rules/{name}", (*Server).deleteNotifyRule},
+	{"GET /v1/messages", (*Server).listMessages},
+	{"GET /v1/messages/{id}", (*Server).getMessage},
+
+	{"GET /v1/deliveries", (*Server).listDeliveries},
+	{"GET /v1/deliveries/{id}", (*Server).getDelivery},
+	{"POST /v1/deliveries/{id}/retry", (*Server).retryDelivery},
+}
+
+// Routes returns the pattern of every /v1 route, such as "POST /v1/events",
+// so that tests can walk them all and no route escapes a check.
+func Routes() []string {
+	out := make([]string, len(routes))
+	for i, rt := range routes {
+		out[i] = rt.pattern
+	}
+	return out
+}
+
 // Handler returns the /v1 routes.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	handle := func(pattern string, h handlerFunc) {
-		mux.Handle(pattern, s.authenticate(h))
+	for _, rt := range routes {
+		mux.Handle(rt.pattern, s.authenticate(func(w http.ResponseWriter, r *http.Request, a *auth) error {
+			return rt.handle(s, w, r, a)
+		}))
 	}
-	handle("POST /v1/apply", s.apply)
-	handle("GET /v1/cluster", s.getCluster)
-	handle("POST /v1/tenants", s.createTenant)
-	handle("POST /v1/api-keys", s.createAPIKey)
-	handle("GET /v1/api-keys", s.listAPIKeys)
-	handle("DELETE /v1/api-keys/{id}", s.deleteAPIKey)
-
-	handle("POST /v1/event-types", s.createEventType)
-	handle("GET /v1/event-types", s.listEventTypes)
-	handle("GET /v1/event-types/{name}", s.getEventType)
-
-	handle("POST /v1/endpoints", s.createEndpoint)
-	handle("GET /v1/endpoints", s.listEndpoints)
-	handle("GET /v1/endpoints/{id}", s.getEndpoint)
-	handle("PATCH /v1/endpoints/{id}", s.updateEndpoint)
-	handle("DELETE /v1/endpoints/{id}", s.deleteEndpoint)
-	handle("POST /v1/endpoints/{id}/rotate-secret", s.rotateSecret)
-	handle("GET /v1/endpoints/{id}/secret", s.getSecret)
-	handle("POST /v1/endpoints/{id}/recover", s.recoverEndpoint)
-
-	handle("POST /v1/events", s.createEvent)
-	handle("POST /v1/events/batch", s.createEvents)
-	handle("GET /v1/events", s.listEvents)
-	handle("GET /v1/events/stream", s.streamEvents)
-	handle("GET /v1/events/{id}", s.getEvent)
-	handle("POST /v1/events/{id}/replay", s.replayEvent)
-
-	handle("POST /v1/sources", s.createSource)
-	handle("GET /v1/sources", s.listSources)
-	handle("GET /v1/sources/{id}", s.getSource)
-	handle("PATCH /v1/sources/{id}", s.updateSource)
-	handle("DELETE /v1/sources/{id}", s.deleteSource)
-	handle("GET /v1/sources/{id}/rejections", s.listRejections)
-
-	handle("POST /v1/subscriptions", s.createSubscription)
-	handle("GET /v1/subscriptions", s.listSubscriptions)
-	handle("GET /v1/subscriptions/{id}", s.getSubscription)
-	handle("PATCH /v1/subscriptions/{id}", s.updateSubscription)
-	handle("DELETE /v1/subscriptions/{id}", s.deleteSubscription)
-
-	handle("POST /v1/collections", s.createCollection)
-	handle("GET /v1/collections", s.listCollections)
-	handle("GET /v1/collections/{name}", s.getCollection)
-	handle("PUT /v1/collections/{name}", s.replaceCollection)
-	handle("DELETE /v1/collections/{name}", s.deleteCollection)
-	handle("GET /v1/collections/{name}/records", s.listRecords)
-	handle("POST /v1/collections/{name}/records", s.writeRecords)
-	handle("GET /v1/collections/{name}/records/{key...}", s.getRecord)
-	handle("GET /v1/collections/{name}/changes", s.listChanges)
-
-	handle("POST /v1/workflows", s.saveWorkflow)
-	handle("GET /v1/workflows", s.listWorkflows)
-	handle("GET /v1/workflows/{name}", s.getWorkflow)
-	handle("PATCH /v1/workflows/{name}", s.patchWorkflow)
-	handle("DELETE /v1/workflows/{name}", s.deleteWorkflow)
-	handle("GET /v1/workflows/{name}/runs", s.listRuns)
-	handle("GET /v1/runs", s.listRuns)
-	handle("GET /v1/runs/{id}", s.getRun)
-	handle("POST /v1/runs/{id}/retry", s.retryRun)
-	handle("POST /v1/runs/{id}/cancel", s.cancelRun)
-
-	handle("PUT /v1/recipients/{id}", s.putRecipient)
-	handle("GET /v1/recipients", s.listRecipients)
-	handle("GET /v1/recipients/{id}", s.getRecipient)
-	handle("DELETE /v1/recipients/{id}", s.deleteRecipient)
-	handle("GET /v1/recipients/{id}/token", s.recipientToken)
-	handle("POST /v1/templates", s.saveTemplate)
-	handle("GET /v1/templates", s.listTemplates)
-	handle("GET /v1/templates/{name}", s.getTemplate)
-	handle("DELETE /v1/templates/{name}", s.deleteTemplate)
-	handle("POST /v1/templates/{name}/preview", s.previewTemplate)
-	handle("POST /v1/notify-rules", s.createNotifyRule)
-	handle("GET /v1/notify-rules", s.listNotifyRules)
-	handle("GET /v1/notify-rules/{name}", s.getNotifyRule)
-	handle("PUT /v1/notify-rules/{name}", s.replaceNotifyRule)
-	handle("DELETE /v1/notify-rules/{name}", s.deleteNotifyRule)
-	handle("GET /v1/messages", s.listMessages)
-	handle("GET /v1/messages/{id}", s.getMessage)
-
-	handle("GET /v1/deliveries", s.listDeliveries)
-	handle("GET /v1/deliveries/{id}", s.getDelivery)
-	handle("POST /v1/deliveries/{id}/retry", s.retryDelivery)
-
 	mux.Handle("/v1/", s.fallback(mux, "/v1/"))
 	return mux
 }
@@ -213,12 +236,24 @@ func (s *Server) authenticate(h handlerFunc) http.Handler {
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		a, err := s.authorize(r.Context(), r.Header.Get("Authorization"))
 		if err == nil {
+			err = checkPath(r)
+		}
+		if err == nil {
 			err = h(w, r, a)
 		}
 		if err != nil {
 			writeError(w, r, s.log, err)
 		}
 	})
+}
+
+// checkPath refuses a path that is not UTF-8 once unescaped (%FF): its
+// values name resources and some, such as a recipient's id, are stored.
+func checkPath(r *http.Request) error {
+	if err := format.CheckUTF8String(r.URL.Path); err != nil {
+		return errorf(http.StatusBadRequest, codeBadRequest, "path %s is %v once percent-decoded", r.URL.EscapedPath(), err)
+	}
+	return nil
 }
 
 func (s *Server) authorize(ctx context.Context, header string) (*auth, error) {

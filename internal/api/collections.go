@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -193,17 +192,11 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request, a *auth) er
 	if _, err := s.store.GetCollection(r.Context(), a.tenantID, name); err != nil {
 		return err
 	}
-	// Keys may be longer than ids: the cursor is read here, not by page.
-	cursor := r.URL.Query().Get("cursor")
-	r.URL.RawQuery = withoutCursor(r.URL.Query())
 	p, err := page(r)
 	if err != nil {
 		return err
 	}
-	if len(cursor) > collection.MaxKeyLength {
-		return errorf(http.StatusBadRequest, codeBadRequest, "cursor is not valid")
-	}
-	p.Cursor = cursor
+	cursor := p.Cursor
 	limit := p.Limit
 	if limit == 0 {
 		limit = defaultPageLimit
@@ -340,7 +333,7 @@ func (s *Server) listChanges(w http.ResponseWriter, r *http.Request, a *auth) er
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxPageLimit {
-			return errorf(http.StatusBadRequest, codeBadRequest, "limit must be an integer from 1 to %d", maxPageLimit)
+			return errorf(http.StatusBadRequest, codeBadRequest, "limit must be an integer from 1 to %d", maxPageLimit).with("parameter", "limit")
 		}
 		limit = n
 	}
@@ -401,7 +394,7 @@ func changeCursor(v string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n < 0 {
-		return 0, errorf(http.StatusBadRequest, codeBadRequest, "after must be a cursor from an earlier answer (a non-negative integer), not %q", v)
+		return 0, errorf(http.StatusBadRequest, codeBadRequest, "after must be a cursor from an earlier answer (a non-negative integer), not %q", v).with("parameter", "after")
 	}
 	return n, nil
 }
@@ -465,9 +458,4 @@ func (s *Server) streamChanges(w http.ResponseWriter, r *http.Request, tenantID,
 		case <-poll.C:
 		}
 	}
-}
-
-func withoutCursor(q url.Values) string {
-	q.Del("cursor")
-	return q.Encode()
 }

@@ -15,6 +15,9 @@ import (
 
 const maxRecipientData = 64 << 10
 
+// maxRecipientID bounds the length of a recipient id, in bytes.
+const maxRecipientID = 200
+
 func (s *Server) contentEnabled() error {
 	if s.cfg.Content == nil {
 		return errorf(http.StatusServiceUnavailable, codeUnavailable, "content is not enabled")
@@ -24,8 +27,8 @@ func (s *Server) contentEnabled() error {
 
 // checkRecipient validates a recipient and returns it as stored.
 func checkRecipient(tenantID string, in client.Recipient, now time.Time) (store.Recipient, error) {
-	if in.ID == "" || len(in.ID) > 200 {
-		return store.Recipient{}, invalid("id", "is required, at most 200 characters")
+	if in.ID == "" || len(in.ID) > maxRecipientID {
+		return store.Recipient{}, invalid("id", "is required, at most %d characters", maxRecipientID)
 	}
 	if in.TimeZone != "" {
 		if _, err := time.LoadLocation(in.TimeZone); err != nil {

@@ -1,42 +1,101 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
 	"mime"
 	"net/http"
-	"strconv"
 
-	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/internal/delivery/format"
 )
 
-// decode reads r's JSON body into v, rejecting unknown fields, trailing
-// data and anything over the body limit (set by the limitBody middleware).
+// decode reads r's JSON body into v. It is the one place the API reads a
+// JSON body: the body must be UTF-8 and one JSON object, with no unknown
+// fields, nothing after it, and no larger than the body limit (set by
+// authenticate).
 func decode(r *http.Request, v any) error {
+	return decodeBody(r, v, false)
+}
+
+// decodeOptional is decode for routes whose body may be absent: an empty
+// body leaves v as it is. Anything else must be a JSON object, as for
+// decode; `null` is not "no body".
+func decodeOptional(r *http.Request, v any) error {
+	return decodeBody(r, v, true)
+}
+
+func decodeBody(r *http.Request, v any, optional bool) error {
+	// The body is bounded by MaxBytesReader, and encoding/json buffers a
+	// whole value anyway: reading it first lets it be checked before any
+	// of it is decoded.
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return jsonError(err)
+	}
+	if optional && len(body) == 0 {
+		// Whatever its type: `curl -d ''` sends a form type.
+		return nil
+	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && mt != "text/json") {
 			return errorf(http.StatusUnsupportedMediaType, codeUnsupportedMedia, "Content-Type must be application/json, got %q", ct)
 		}
 	}
-	dec := json.NewDecoder(r.Body)
+	if err := checkBody(body); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errorf(http.StatusBadRequest, codeInvalidJSON, "request body must hold a single JSON object")
+		return errorf(http.StatusBadRequest, codeInvalidJSON, "request body must hold a single JSON object; there is more after it")
 	}
 	return nil
 }
 
-// decodeOptional is decode for bodies that may be empty.
-func decodeOptional(r *http.Request, v any) error {
-	if r.ContentLength == 0 {
-		return nil
+// checkBody refuses what encoding/json would let through: invalid UTF-8,
+// which it replaces by U+FFFD in strings and keeps as it is in a
+// json.RawMessage (event data), and a body that is not an object, which
+// decoding into a struct takes for an empty one when it is null.
+func checkBody(body []byte) error {
+	if err := format.CheckUTF8(body); err != nil {
+		return errorf(http.StatusBadRequest, codeInvalidJSON, "request body is %v", err)
 	}
-	return decode(r, v)
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) == 0 {
+		return errorf(http.StatusBadRequest, codeInvalidJSON, "request body is empty; a JSON object is required")
+	}
+	if kind := jsonKind(trimmed); kind != "object" && kind != "" {
+		return errorf(http.StatusBadRequest, codeInvalidJSON, "request body must be a JSON object, not %s", kind)
+	}
+	// Anything else that is not an object is malformed; the decoder says
+	// where.
+	return nil
+}
+
+// jsonKind names the kind of JSON value text starts with, for messages,
+// or is "" when text starts like no JSON value.
+func jsonKind(text []byte) string {
+	switch c := text[0]; {
+	case c == '{':
+		return "object"
+	case c == '[':
+		return "an array"
+	case c == '"':
+		return "a string"
+	case c == 'n' && bytes.HasPrefix(text, []byte("null")):
+		return "null"
+	case c == 't' && bytes.HasPrefix(text, []byte("true")), c == 'f' && bytes.HasPrefix(text, []byte("false")):
+		return "a boolean"
+	case c == '-' || c >= '0' && c <= '9':
+		return "a number"
+	}
+	return ""
 }
 
 func jsonError(err error) error {
@@ -61,43 +120,6 @@ func jsonError(err error) error {
 	default:
 		return errorf(http.StatusBadRequest, codeInvalidJSON, "malformed JSON: %v", err)
 	}
-}
-
-// page reads limit and cursor query parameters.
-func page(r *http.Request) (store.Page, error) {
-	p := store.Page{Cursor: r.URL.Query().Get("cursor")}
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxPageLimit {
-			return p, errorf(http.StatusBadRequest, codeBadRequest, "limit must be an integer from 1 to %d", maxPageLimit)
-		}
-		p.Limit = n
-	}
-	if len(p.Cursor) > 100 {
-		return p, errorf(http.StatusBadRequest, codeBadRequest, "cursor is not valid")
-	}
-	return p, nil
-}
-
-const (
-	defaultPageLimit = 100
-	maxPageLimit     = 1000
-)
-
-// pageOf returns one page of items with the cursor of the next one.
-func pageOf[T any](items []T, p store.Page, id func(T) string) map[string]any {
-	limit := p.Limit
-	if limit == 0 {
-		limit = defaultPageLimit
-	}
-	if items == nil {
-		items = []T{}
-	}
-	out := map[string]any{"data": items}
-	if len(items) == limit {
-		out["next_cursor"] = id(items[len(items)-1])
-	}
-	return out
 }
 
 func fieldErr(field string, err error) error {

@@ -25,6 +25,10 @@ func (s *Server) createEvent(w http.ResponseWriter, r *http.Request, a *auth) er
 		return err
 	}
 	if h := r.Header.Get("Idempotency-Key"); h != "" {
+		// The key is stored and shown; JSON cannot carry it unless UTF-8.
+		if err := format.CheckUTF8String(h); err != nil {
+			return errorf(http.StatusBadRequest, codeBadRequest, "Idempotency-Key header is %v", err).with("header", "Idempotency-Key")
+		}
 		if in.IdempotencyKey != "" && in.IdempotencyKey != h {
 			return invalid("idempotency_key", "differs from the Idempotency-Key header")
 		}

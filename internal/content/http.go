@@ -237,6 +237,11 @@ func (s *Service) inboxList(w http.ResponseWriter, r *http.Request) {
 	}
 	q := store.MessageQuery{RecipientID: rid, Channel: ChannelInbox, Status: store.MessageSent, Archived: r.URL.Query().Get("archived") == "true"}
 	q.Cursor = r.URL.Query().Get("cursor")
+	if q.Cursor != "" && (!ValidMessageID(q.Cursor) || !strings.HasSuffix(q.Cursor, "_"+ChannelInbox)) {
+		// Any other cursor would silently give a wrong page.
+		writeErr(w, http.StatusBadRequest, "bad_request", "cursor must be the next_cursor of an earlier page of the inbox (msg_…_inbox), unchanged")
+		return
+	}
 	q.Limit = 50
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)

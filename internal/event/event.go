@@ -63,6 +63,18 @@ func NewID(prefix string, t time.Time) string {
 	return prefix + "_" + strings.ToLower(id.String())
 }
 
+// ValidID reports whether id is one NewID makes with prefix: the prefix,
+// '_' and a ULID in lower case. Lists page by comparing ids as text, so a
+// cursor that is not such an id would silently give a wrong page.
+func ValidID(prefix, id string) bool {
+	rest, ok := strings.CutPrefix(id, prefix+"_")
+	if !ok || len(rest) != ulid.EncodedSize || strings.ToLower(rest) != rest {
+		return false
+	}
+	_, err := ulid.ParseStrict(rest)
+	return err == nil
+}
+
 var typeName = regexp.MustCompile(`^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$`)
 
 // MaxTypeLength bounds the length of an event type name.

@@ -62,3 +62,22 @@ func TestNewIDSortsByTime(t *testing.T) {
 	d := NewID(PrefixEvent, now.Add(-time.Second))
 	require.Less(t, c, d)
 }
+
+func TestValidID(t *testing.T) {
+	t.Parallel()
+	id := NewID(PrefixEvent, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	require.True(t, ValidID(PrefixEvent, id))
+	rest := strings.TrimPrefix(id, "evt_")
+	for _, bad := range []string{
+		"", "evt_", "evt", rest, "ep_" + rest, "evt" + rest, "evt__" + rest,
+		"evt_" + strings.ToUpper(rest), // ids are lower case and compared as text
+		"evt_" + rest[:25], "evt_" + rest + "0",
+		"evt_" + rest[:25] + "u", // not Crockford base32
+		"evt_8" + rest[1:],       // overflows 128 bits
+		"evt_" + rest[:10] + "\xff" + rest[11:],
+	} {
+		require.False(t, ValidID(PrefixEvent, bad), "%q", bad)
+	}
+	require.True(t, ValidID(PrefixEndpoint, NewID(PrefixEndpoint, time.Now())))
+	require.False(t, ValidID(PrefixEndpoint, id))
+}

@@ -209,9 +209,10 @@ func normalizeJSON(body []byte) (json.RawMessage, error) {
 	if !json.Valid(body) {
 		return nil, jsonSyntaxError(body)
 	}
-	// encoding/json accepts invalid UTF-8 in strings; JSON does not.
-	if !utf8.Valid(body) {
-		return nil, fmt.Errorf("malformed JSON at byte %d: invalid UTF-8", invalidUTF8At(body)+1)
+	// encoding/json accepts invalid UTF-8 in strings; JSON does not, nor
+	// do strict clients and webhook verifiers that get the data later.
+	if err := format.CheckUTF8(body); err != nil {
+		return nil, fmt.Errorf("JSON is %w", err)
 	}
 	var buf bytes.Buffer
 	buf.Grow(len(body))
@@ -233,17 +234,6 @@ func jsonSyntaxError(body []byte) error {
 		return fmt.Errorf("malformed JSON at byte %d: %s", se.Offset, se.Error())
 	}
 	return fmt.Errorf("malformed JSON: %w", err)
-}
-
-func invalidUTF8At(b []byte) int {
-	for i := 0; i < len(b); {
-		r, size := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && size == 1 {
-			return i
-		}
-		i += size
-	}
-	return len(b)
 }
 
 // normalizeForm converts a form, unwrapping a lone JSON "payload" field.
@@ -285,8 +275,8 @@ func normalizeXML(body []byte) (json.RawMessage, error) {
 
 // wrapText returns {"text": body}.
 func wrapText(body []byte) (json.RawMessage, error) {
-	if !utf8.Valid(body) {
-		return nil, fmt.Errorf("text is not valid UTF-8 at byte %d", invalidUTF8At(body)+1)
+	if err := format.CheckUTF8(body); err != nil {
+		return nil, fmt.Errorf("text is %w", err)
 	}
 	return wrapString(textMember, string(body)), nil
 }

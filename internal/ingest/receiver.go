@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hookline/hookline/internal/clock"
+	"github.com/hookline/hookline/internal/delivery/format"
 	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/signature"
@@ -77,7 +80,7 @@ func NewReceiver(cfg ReceiverConfig) *Receiver {
 		cfg: cfg, log: cfg.Logger, clock: cfg.Clock, cache: make(map[string]cachedSource),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hookline_ingest_requests_total",
-			Help: "Requests to /in/{source} by source and result (accepted, duplicate, handshake, rejected_verification, rejected_body, not_found).",
+			Help: "Requests to /in/{source} by source and result (accepted, duplicate, handshake, rejected_verification, rejected_body, rejected_header, not_found).",
 		}, []string{"source", "result"}),
 	}
 	if cfg.Registerer != nil {
@@ -187,6 +190,12 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rc.reject(r, src, body, err.Error())
 		rc.requests.WithLabelValues(src.Name, "rejected_body").Inc()
 		writeError(w, http.StatusUnprocessableEntity, "bad_event_type", err.Error())
+		return
+	}
+	if err := checkHeaderText(ev); err != nil {
+		rc.reject(r, src, body, err.Error())
+		rc.requests.WithLabelValues(src.Name, "rejected_header").Inc()
+		writeError(w, http.StatusBadRequest, "bad_header", err.Error())
 		return
 	}
 	res, err := rc.cfg.Engine.PublishDedup(r.Context(), []event.Event{ev}, src.dedupWindow())
@@ -433,9 +442,32 @@ func secretHeader(name string, src *Source) bool {
 	return src.Scheme.Header != "" && strings.EqualFold(name, src.Scheme.Header) && src.Scheme.Kind == signature.KindAPIKey
 }
 
+// checkHeaderText refuses an event that would keep text from request
+// headers that is not UTF-8: a kept header, or the dedup id (from
+// webhook-id, X-GitHub-Delivery, dedup.header, …) that becomes its
+// idempotency key. Stored, such text is replaced by U+FFFD when shown,
+// so two ids would look the same, or refused by PostgreSQL; the body's
+// own text was checked by Normalize.
+func checkHeaderText(ev event.Event) error {
+	for _, k := range slices.Sorted(maps.Keys(ev.Headers)) {
+		if err := format.CheckUTF8String(ev.Headers[k]); err != nil {
+			return fmt.Errorf("header %s is %w", k, err)
+		}
+	}
+	if ev.IdempotencyKey != "" && !utf8.ValidString(ev.IdempotencyKey) {
+		return errors.New("the dedup id taken from the request's headers is not valid UTF-8")
+	}
+	return nil
+}
+
+// truncate cuts s to at most n bytes, at a character boundary so that
+// valid UTF-8 stays valid.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n]
 }
