@@ -8,13 +8,11 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/goccy/go-yaml"
 	"github.com/spf13/cobra"
 
 	"github.com/hookline/hookline/client"
@@ -108,7 +106,7 @@ ${NAME} environment references in it, declare it and use hookline apply.`,
 			if path == "" {
 				return usagef(cmd, "-f FILE is required")
 			}
-			spec, raw, err := readCollectionSpec(path, cmd.InOrStdin())
+			spec, raw, err := readSpecFile[client.CollectionSpec]("collection spec", path, cmd.InOrStdin())
 			if err != nil {
 				return err
 			}
@@ -125,35 +123,6 @@ ${NAME} environment references in it, declare it and use hookline apply.`,
 	}
 	cmd.Flags().StringVarP(&path, "file", "f", "", "YAML or JSON file with the collection spec, - for standard input (required)")
 	return cmd
-}
-
-// readCollectionSpec reads the spec at path ("-": in). Unknown keys are
-// errors; a mistake is a *config.FileError.
-func readCollectionSpec(path string, in io.Reader) (client.CollectionSpec, []byte, error) {
-	var (
-		raw []byte
-		err error
-	)
-	if path == "-" {
-		raw, err = io.ReadAll(in)
-	} else {
-		raw, err = os.ReadFile(path)
-	}
-	if err != nil {
-		return client.CollectionSpec{}, nil, fmt.Errorf("read collection spec: %w", err)
-	}
-	var spec client.CollectionSpec
-	if err := yaml.UnmarshalWithOptions(raw, &spec, yaml.Strict(), yaml.UseJSONUnmarshaler()); err != nil {
-		var ye yaml.Error
-		if !errors.As(err, &ye) || ye.GetToken() == nil {
-			return spec, raw, fmt.Errorf("collection spec %s: %w", path, err)
-		}
-		pos := ye.GetToken().Position
-		fe := config.NewFileError(path, raw, pos.Line, ye.GetMessage())
-		fe.Column = pos.Column
-		return spec, raw, fe
-	}
-	return spec, raw, nil
 }
 
 // specError puts an API error about one field of the spec read from path

@@ -17,6 +17,7 @@ import (
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/config"
 	"github.com/hookline/hookline/internal/workflow"
+	"github.com/hookline/hookline/internal/yamlguard"
 )
 
 func newWorkflowsCmd(g *globals) *cobra.Command {
@@ -484,7 +485,7 @@ func readWorkflowFile(path string, lookup lookupFunc) (*workflowFile, error) {
 	}
 	f := &workflowFile{path: path, raw: raw}
 	var top map[string]any
-	if yaml.Unmarshal(raw, &top) == nil && top != nil {
+	if yamlguard.Check(raw, yamlguard.Limits{MaxBytes: config.MaxFileBytes}) == nil && yaml.Unmarshal(raw, &top) == nil && top != nil {
 		_, f.declared = top["workflows"]
 		if !f.declared {
 			f.declared = !slices.ContainsFunc(specKeys, func(k string) bool {
@@ -501,13 +502,12 @@ func readWorkflowFile(path string, lookup lookupFunc) (*workflowFile, error) {
 		f.specs = d.Workflows
 	} else {
 		var spec client.WorkflowSpec
-		if err := yaml.UnmarshalWithOptions(raw, &spec, yaml.Strict(), yaml.UseJSONUnmarshaler()); err != nil {
-			var ye yaml.Error
-			if !errors.As(err, &ye) || ye.GetToken() == nil {
+		if err := config.DecodeYAML(path, raw, &spec); err != nil {
+			var fe *config.FileError
+			if !errors.As(err, &fe) {
 				return f, fmt.Errorf("workflow file %s: %w", path, err)
 			}
-			pos := ye.GetToken().Position
-			f.mistakes = append(f.mistakes, mistake{File: path, Line: pos.Line, Column: pos.Column, Message: ye.GetMessage()})
+			f.mistakes = append(f.mistakes, mistake{File: path, Line: fe.Line, Column: fe.Column, Message: fe.Msg})
 			return f, nil
 		}
 		f.specs = []client.WorkflowSpec{spec}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -438,4 +439,27 @@ func TestWorkflowsRetryCancelEnableDelete(t *testing.T) {
 	res = srv.run(t, "", "workflows", "runs", "a", "b")
 	require.Equal(t, 1, res.code)
 	require.Contains(t, res.stderr, `error: unexpected argument "b"`)
+}
+
+// TestWorkflowsValidateYAMLBombs: a file that nests too deep or whose
+// aliases explode is a mistake at its line, found before it is parsed.
+func TestWorkflowsValidateYAMLBombs(t *testing.T) {
+	t.Parallel()
+	laughs := "name: a\non: { events: [x.y] }\nsteps:\n  - id: e\n    emit:\n      type: x.z\n      data:\n        l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+	for i := 1; i <= 9; i++ {
+		p := fmt.Sprintf("*l%d", i-1)
+		laughs += fmt.Sprintf("        l%d: &l%d [%s%s]\n", i, i, strings.Repeat(p+", ", 8), p)
+	}
+	for file, want := range map[string]string{
+		"name: a\nsteps: " + strings.Repeat("[", 100000) + "\n": ":2:71: document nests deeper than 64 levels",
+		strings.Repeat("- ", 100000) + "\n":                     ":1:",
+		laughs:                                                  ":14:17: document's aliases expand to more than",
+	} {
+		path := filepath.Join(t.TempDir(), "bomb.yaml")
+		require.NoError(t, os.WriteFile(path, []byte(file), 0o600))
+		res := offline(t, "workflows", "validate", "-f", path)
+		require.Equal(t, 1, res.code, res.stderr)
+		require.Contains(t, res.stderr, path+want)
+		require.Contains(t, res.stderr, "error: 1 mistake in 1 file")
+	}
 }

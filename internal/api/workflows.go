@@ -16,11 +16,14 @@ import (
 	"github.com/hookline/hookline/internal/config"
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/internal/workflow"
+	"github.com/hookline/hookline/internal/yamlguard"
 )
 
 // decodeWorkflow reads a workflow spec as JSON or, with a YAML content
 // type, as YAML (whose mistakes are reported with their line).
-func decodeWorkflow(r *http.Request) (client.WorkflowSpec, []byte, error) {
+// Its nesting and alias expansion are bounded before it is parsed
+// (yamlguard), the expansion by the API's body limit.
+func (s *Server) decodeWorkflow(r *http.Request) (client.WorkflowSpec, []byte, error) {
 	var in client.WorkflowSpec
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch mt {
@@ -29,7 +32,14 @@ func decodeWorkflow(r *http.Request) (client.WorkflowSpec, []byte, error) {
 		if err != nil {
 			return in, nil, jsonError(err)
 		}
-		if err := yaml.UnmarshalWithOptions(raw, &in, yaml.Strict(), yaml.UseJSONUnmarshaler()); err != nil {
+		if err := yamlguard.Unmarshal(raw, &in, yamlguard.Limits{MaxBytes: s.cfg.MaxBody}); err != nil {
+			var ge *yamlguard.Error
+			if errors.As(err, &ge) {
+				if ge.TooLarge {
+					return in, raw, errorf(http.StatusRequestEntityTooLarge, codeTooLarge, "YAML: %s", ge)
+				}
+				return in, raw, errorf(http.StatusBadRequest, codeBadRequest, "YAML: %s", ge)
+			}
 			return in, raw, errorf(http.StatusBadRequest, codeBadRequest, "YAML: %s", yaml.FormatError(err, false, false))
 		}
 		return in, raw, nil
@@ -67,7 +77,7 @@ func workflowInvalid(err error, raw []byte) error {
 
 // saveWorkflow stores a spec as a new version unless it equals the latest.
 func (s *Server) saveWorkflow(w http.ResponseWriter, r *http.Request, a *auth) error {
-	in, raw, err := decodeWorkflow(r)
+	in, raw, err := s.decodeWorkflow(r)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/goccy/go-yaml"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/yamlguard"
 )
 
 // FileError is a mistake at a line of a config file: a YAML syntax error,
@@ -95,15 +96,37 @@ func yamlKey(f reflect.StructField) string {
 // expands the ${NAME} references of its declaration. Unknown keys are
 // errors; event type schemas are read as JSON.
 func decodeFile(path string, data []byte, cfg *Config, lookup func(string) (string, bool)) error {
-	if err := yaml.UnmarshalWithOptions(data, cfg, yaml.Strict(), yaml.UseJSONUnmarshaler()); err != nil {
-		var ye yaml.Error
-		if !errors.As(err, &ye) || ye.GetToken() == nil {
-			return fmt.Errorf("config %s: %w", path, err)
-		}
-		pos := ye.GetToken().Position
-		return &FileError{Path: path, Line: pos.Line, Column: pos.Column, Msg: yamlMessage(ye), Snippet: snippet(data, pos.Line, pos.Column)}
+	if err := DecodeYAML(path, data, cfg); err != nil {
+		return err
 	}
 	return expandDeclaration(path, data, &cfg.Declaration, lookup)
+}
+
+// MaxFileBytes bounds a YAML file read by the server or the CLI, and what
+// its aliases may expand to.
+const MaxFileBytes = 16 << 20
+
+// DecodeYAML decodes data, the contents of the file at path, into v
+// strictly: unknown keys are errors, and types with an UnmarshalJSON
+// method read their value as JSON. The document's nesting and the
+// expansion of its aliases are bounded before it is parsed (yamlguard). A
+// mistake in the file is a *FileError.
+func DecodeYAML(path string, data []byte, v any) error {
+	err := yamlguard.Unmarshal(data, v, yamlguard.Limits{MaxBytes: MaxFileBytes})
+	if err == nil {
+		return nil
+	}
+	var ge *yamlguard.Error
+	if errors.As(err, &ge) {
+		line := max(ge.Line, 1)
+		return &FileError{Path: path, Line: line, Column: ge.Column, Msg: ge.Msg, Snippet: snippet(data, line, ge.Column)}
+	}
+	var ye yaml.Error
+	if !errors.As(err, &ye) || ye.GetToken() == nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	pos := ye.GetToken().Position
+	return &FileError{Path: path, Line: pos.Line, Column: pos.Column, Msg: yamlMessage(ye), Snippet: snippet(data, pos.Line, pos.Column)}
 }
 
 // yamlMessage words a decoding error for people: type errors name the

@@ -2,8 +2,10 @@ package config
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -329,4 +331,41 @@ func TestRestartKeys(t *testing.T) {
 	b.Workers = 1
 	b.AllowNetworks = []string{"10.0.0.0/8"}
 	require.Equal(t, []string{"addr", "allow_networks", "workers"}, a.RestartKeys(b))
+}
+
+// TestYAMLBombsInFiles holds that a config file, and every file the CLI
+// reads through DecodeYAML, is bounded before it is parsed: a deep or
+// alias-expanding document is a *FileError at its line.
+func TestYAMLBombsInFiles(t *testing.T) {
+	t.Parallel()
+	laughs := "x0: &x0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+	for i := 1; i <= 9; i++ {
+		p, n := fmt.Sprintf("*x%d", i-1), fmt.Sprintf("x%d", i)
+		laughs += n + ": &" + n + " [" + strings.Repeat(p+", ", 8) + p + "]\n"
+	}
+	cases := map[string]struct {
+		content string
+		line    int
+		msg     string
+	}{
+		"deep":    {"workers: 1\nsources: " + strings.Repeat("[", 100000), 2, "nests deeper than 64 levels"},
+		"aliases": {"workers: 1\nsources: []\nevent_types:\n  - name: a.b\n    schema:\n" + indent(laughs, "      "), 12, "aliases expand to more than"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			path := writeFile(t, tc.content)
+			_, err := Load(path, nil)
+			var fe *FileError
+			require.ErrorAs(t, err, &fe)
+			require.Equal(t, tc.line, fe.Line, "%v", err)
+			require.Contains(t, fe.Msg, tc.msg)
+			_, _, err = LoadDeclaration(path, nil)
+			require.ErrorAs(t, err, &fe)
+		})
+	}
+}
+
+func indent(s, prefix string) string {
+	return prefix + strings.ReplaceAll(strings.TrimSuffix(s, "\n"), "\n", "\n"+prefix) + "\n"
 }
