@@ -77,11 +77,17 @@ type dispatcher struct {
 	totalCap    int
 	breaker     Breaker
 
-	mu      sync.Mutex
-	cond    *sync.Cond
-	queues  map[string]*queue
-	active  []*queue            // queues with waiting tasks, round-robin order
-	known   map[string]struct{} // ids of every task queued or running here
+	mu     sync.Mutex
+	cond   *sync.Cond
+	queues map[string]*queue
+	active []*queue // queues with waiting tasks, round-robin order
+	// known maps the id of every task queued or running here to its
+	// attempts when it came. A copy pushed with more attempts is a newer
+	// state of the task: the store already holds this run's result (a
+	// requeue or a due retry claimed before the run was forgotten), so it
+	// runs again once this run is forgotten, held in again until then.
+	known   map[string]int
+	again   map[string]*store.Task
 	next    int
 	stopped bool
 	// starved is set when a task was left in the store for lack of room;
@@ -95,7 +101,8 @@ func newDispatcher(c clock.Clock, maxInFlight, queueCap, totalCap int, b Breaker
 	d := &dispatcher{
 		clock: c, maxInFlight: maxInFlight, queueCap: queueCap, totalCap: totalCap, breaker: b,
 		queues: make(map[string]*queue),
-		known:  make(map[string]struct{}),
+		known:  make(map[string]int),
+		again:  make(map[string]*store.Task),
 	}
 	d.cond = sync.NewCond(&d.mu)
 	return d
@@ -175,8 +182,10 @@ func (d *dispatcher) full() []string {
 	return out
 }
 
-// push queues tasks; tasks already queued or running here are ignored, so a
-// task re-claimed after its lease expired never runs twice in this process.
+// push queues tasks. A task already queued or running here is ignored, so
+// one re-claimed after its lease expired never runs twice in this process;
+// but a copy with more attempts than the one here is its next run, queued
+// once the run here is forgotten (see known).
 func (d *dispatcher) push(ts []store.Task) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -185,29 +194,37 @@ func (d *dispatcher) push(ts []store.Task) {
 	}
 	for i := range ts {
 		t := &ts[i]
-		if _, ok := d.known[t.ID]; ok {
+		if n, ok := d.known[t.ID]; ok {
+			if prev := d.again[t.ID]; t.Attempts > n && (prev == nil || t.Attempts >= prev.Attempts) {
+				d.again[t.ID] = t
+			}
 			continue
 		}
-		d.known[t.ID] = struct{}{}
-		q := d.queueLocked(t)
-		if q.limits.Ordered {
-			i, _ := slices.BinarySearchFunc(q.tasks, t.ID, func(x *store.Task, id string) int {
-				return cmpString(x.ID, id)
-			})
-			q.tasks = slices.Insert(q.tasks, i, t)
-			if i == 0 {
-				// A new head may be the task the queue waits for.
-				q.readyAt = time.Time{}
-			}
-		} else {
-			q.tasks = append(q.tasks, t)
-		}
-		if !q.active {
-			q.active = true
-			d.active = append(d.active, q)
-		}
+		d.queueTaskLocked(t)
 	}
 	d.cond.Broadcast()
+}
+
+// queueTaskLocked makes t known and puts it in its destination's queue.
+func (d *dispatcher) queueTaskLocked(t *store.Task) {
+	d.known[t.ID] = t.Attempts
+	q := d.queueLocked(t)
+	if q.limits.Ordered {
+		i, _ := slices.BinarySearchFunc(q.tasks, t.ID, func(x *store.Task, id string) int {
+			return cmpString(x.ID, id)
+		})
+		q.tasks = slices.Insert(q.tasks, i, t)
+		if i == 0 {
+			// A new head may be the task the queue waits for.
+			q.readyAt = time.Time{}
+		}
+	} else {
+		q.tasks = append(q.tasks, t)
+	}
+	if !q.active {
+		q.active = true
+		d.active = append(d.active, q)
+	}
 }
 
 func cmpString(a, b string) int {
@@ -334,12 +351,20 @@ func (d *dispatcher) done(t *store.Task, probe bool, r result) (claim bool) {
 	return d.forget(t)
 }
 
-// forget drops a finished task whose result is recorded, and reports
-// whether tasks left in the store for lack of room should now be claimed.
+// forget drops a finished task whose result is recorded, or queues its
+// next run if one was pushed meanwhile, and reports whether tasks left in
+// the store for lack of room should now be claimed.
 func (d *dispatcher) forget(t *store.Task) (claim bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	delete(d.known, t.ID)
+	if next := d.again[t.ID]; next != nil {
+		delete(d.again, t.ID)
+		if !d.stopped {
+			d.queueTaskLocked(next)
+			d.cond.Broadcast()
+		}
+	}
 	// Between release and forget another task's forget may have freed
 	// the queue.
 	q := d.queues[destKey(t)]
@@ -410,7 +435,9 @@ func (d *dispatcher) release(t *store.Task, probe bool, r result) {
 func (d *dispatcher) drop(t *store.Task, probe bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	// The caller releases the task's lease: a newer copy goes with it.
 	delete(d.known, t.ID)
+	delete(d.again, t.ID)
 	q := d.queues[destKey(t)]
 	q.inFlight--
 	if probe {
@@ -431,6 +458,7 @@ func (d *dispatcher) requeue(t *store.Task, probe bool, until time.Time) {
 	}
 	if d.stopped {
 		delete(d.known, t.ID)
+		delete(d.again, t.ID)
 		return
 	}
 	q.tasks = slices.Insert(q.tasks, 0, t)
@@ -487,6 +515,7 @@ func (d *dispatcher) evict(in func(destID string) bool) []string {
 		for _, t := range q.tasks {
 			ids = append(ids, t.ID)
 			delete(d.known, t.ID)
+			delete(d.again, t.ID)
 		}
 		q.tasks, q.active = nil, false
 	}
