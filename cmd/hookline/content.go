@@ -507,15 +507,8 @@ func readSpecFile[T any](kind, path string, in io.Reader) (T, []byte, error) {
 	if err != nil {
 		return spec, nil, fmt.Errorf("read %s: %w", kind, err)
 	}
-	if err := yaml.UnmarshalWithOptions(raw, &spec, yaml.Strict(), yaml.UseJSONUnmarshaler()); err != nil {
-		var ye yaml.Error
-		if !errors.As(err, &ye) || ye.GetToken() == nil {
-			return spec, raw, fmt.Errorf("%s %s: %w", kind, path, err)
-		}
-		pos := ye.GetToken().Position
-		fe := config.NewFileError(path, raw, pos.Line, ye.GetMessage())
-		fe.Column = pos.Column
-		return spec, raw, fe
+	if err := config.DecodeYAML(path, raw, &spec); err != nil {
+		return spec, raw, err
 	}
 	return spec, raw, nil
 }

@@ -37,6 +37,7 @@ func TestWorkflowYAMLBombs(t *testing.T) {
 		{"entries", "steps:\n" + strings.Repeat("- ", 100000) + "x\n", http.StatusBadRequest, "nests deeper than 64 levels"},
 		{"6 levels of aliases", aliasBomb(6), http.StatusRequestEntityTooLarge, "aliases expand to more than"},
 		{"9 levels of aliases", aliasBomb(9), http.StatusRequestEntityTooLarge, "aliases expand to more than"},
+		{"invalid UTF-8", "name: a\xff\non: { events: [x.y] }\n", http.StatusBadRequest, "not valid UTF-8 at byte 8"},
 	}
 	for _, tc := range bombs {
 		status, out := b.do("POST", "/v1/workflows", tc.doc, "Content-Type", "application/yaml")

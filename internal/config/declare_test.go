@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -368,4 +369,21 @@ func TestYAMLBombsInFiles(t *testing.T) {
 
 func indent(s, prefix string) string {
 	return prefix + strings.ReplaceAll(strings.TrimSuffix(s, "\n"), "\n", "\n"+prefix) + "\n"
+}
+
+// FuzzDecodeYAML holds that no file makes the config decoder panic or run
+// away: whatever it is, DecodeYAML returns a value or an error.
+func FuzzDecodeYAML(f *testing.F) {
+	f.Add([]byte(serveAndResources))
+	f.Add([]byte("sources:\n  - name: hooks\n    verification: {kind: none}\n"))
+	f.Add([]byte("a: &a [1, 2]\nworkflows: [*a, *a]\n"))
+	f.Add([]byte("event_types: " + strings.Repeat("[", 100)))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var cfg Config
+		err := DecodeYAML("fuzz.yaml", data, &cfg)
+		var fe *FileError
+		if err != nil && errors.As(err, &fe) && fe.Line < 1 {
+			t.Fatalf("a FileError without a line: %v", err)
+		}
+	})
 }

@@ -21,6 +21,7 @@ package yamlguard
 import (
 	"bytes"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/lexer"
@@ -57,8 +58,9 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-// Error says which limit a document broke and where (1-based; Line is 0
-// when the place is the whole document).
+// Error says why a document was refused (a limit it broke, bytes that are
+// not UTF-8, a decoder failure) and where (1-based; Line is 0 when the
+// place is the whole document).
 type Error struct {
 	Line, Column int
 	// TooLarge is true when the document or its expansion is too big, and
@@ -78,13 +80,20 @@ func deepError(line, col, max int) *Error {
 	return &Error{Line: line, Column: col, Msg: fmt.Sprintf("document nests deeper than %d levels", max)}
 }
 
-// Check refuses src, with an *Error, when it breaks lim. A document that is
+// Check refuses src, with an *Error, when it is not UTF-8 or breaks lim. A document that is
 // not valid YAML passes Check if it breaks no limit: its syntax error is
 // left to the decoder, which words it better.
 func Check(src []byte, lim Limits) error {
 	lim = lim.withDefaults()
 	if int64(len(src)) > lim.MaxBytes {
 		return &Error{TooLarge: true, Msg: fmt.Sprintf("document is larger than %d bytes", lim.MaxBytes)}
+	}
+	if !utf8.Valid(src) {
+		// The parser would read U+FFFD in place of the bad bytes: the
+		// document is not what its author sent.
+		i := badUTF8(src)
+		line, col := lineCol(src, i)
+		return &Error{Line: line, Column: col, Msg: fmt.Sprintf("document is not valid UTF-8 at byte %d", i+1)}
 	}
 	if err := scanDepth(src, lim.MaxDepth); err != nil {
 		return err
@@ -106,10 +115,19 @@ func Check(src []byte, lim Limits) error {
 // Unmarshal checks src against lim and then decodes it into v strictly
 // (unknown keys are errors; types with an UnmarshalJSON method read their
 // value as JSON).
-func Unmarshal(src []byte, v any, lim Limits) error {
+//
+// goccy/go-yaml panics on some malformed documents (found by FuzzDecodeYAML
+// in internal/config); such a panic is returned as an error, so that a
+// request or a reload cannot take the process down.
+func Unmarshal(src []byte, v any, lim Limits) (err error) {
 	if err := Check(src, lim); err != nil {
 		return err
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = &Error{Msg: fmt.Sprintf("document cannot be read: the YAML decoder failed (%v)", p)}
+		}
+	}()
 	return yaml.UnmarshalWithOptions(src, v, yaml.Strict(), yaml.UseJSONUnmarshaler())
 }
 
@@ -186,6 +204,20 @@ func hasAlias(tokens token.Tokens) bool {
 		}
 	}
 	return false
+}
+
+// badUTF8 returns the offset of the first byte of src that is not part of
+// a valid UTF-8 sequence.
+func badUTF8(src []byte) int {
+	i := 0
+	for i < len(src) {
+		r, n := utf8.DecodeRune(src[i:])
+		if r == utf8.RuneError && n == 1 {
+			break
+		}
+		i += n
+	}
+	return i
 }
 
 // lineCol finds the 1-based line and column of offset i in src.

@@ -103,6 +103,14 @@ func mergeBomb(n int) string {
 	return b.String()
 }
 
+func TestCheckRefusesInvalidUTF8(t *testing.T) {
+	t.Parallel()
+	err := Check([]byte("a: 1\nb: \"x\xff\"\n"), Limits{})
+	var ge *Error
+	require.ErrorAs(t, err, &ge)
+	require.Equal(t, "document is not valid UTF-8 at byte 11 (line 2, column 6)", ge.Error())
+}
+
 func TestCheckAccepts(t *testing.T) {
 	t.Parallel()
 	docs := map[string]string{
