@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/collection/capture"
 )
 
 type dbEvent struct {
@@ -67,7 +68,7 @@ func TestChangeCapture(t *testing.T) {
 	t.Cleanup(func() {
 		c, err := pgx.Connect(context.Background(), dsn)
 		if err == nil {
-			_, _ = c.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+"_outbox CASCADE")
+			_, _ = c.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+"_outbox CASCADE; DROP SCHEMA IF EXISTS "+schema+"_other CASCADE")
 			c.Close(context.Background())
 		}
 	})
@@ -173,7 +174,21 @@ func TestChangeCapture(t *testing.T) {
 		last[id] = n
 	}
 
-	// Deleting the source removes its triggers.
+	// Deleting the source removes its triggers, and only its own: another
+	// installation's source of the same name, with its own outbox schema,
+	// keeps its trigger (as do those of other runs of this test sharing
+	// the database).
+	_, err = conn.Exec(ctx, `CREATE TABLE others (id int PRIMARY KEY)`)
+	require.NoError(t, err)
+	require.NoError(t, capture.Install(ctx, capture.Config{DSN: dsn, Source: "shopdb", Owner: "ten_other",
+		Tables: []string{schema + ".others"}, Schema: schema + "_other"}))
+	triggers := func(table string) int {
+		var n int
+		require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = 'hookline_shopdb'`,
+			pgx.Identifier{schema, table}.Sanitize()).Scan(&n))
+		return n
+	}
+	require.Equal(t, 1, triggers("items"))
 	src, err := b.client.ListSources(ctx, client.ListOptions{})
 	require.NoError(t, err)
 	for _, s := range src.Data {
@@ -181,7 +196,47 @@ func TestChangeCapture(t *testing.T) {
 			require.NoError(t, b.client.DeleteSource(ctx, s.ID))
 		}
 	}
+	require.Zero(t, triggers("items"))
+	require.Equal(t, 1, triggers("others"))
+}
+
+// TestChangeCaptureTwoInstallations: a second Hookline installation that
+// picks the source name and outbox schema a first one captures in the same
+// database is refused, instead of dropping the first's triggers and taking
+// its changes.
+func TestChangeCaptureTwoInstallations(t *testing.T) {
+	t.Parallel()
+	dsn := pgSchema(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	schema := conn.Config().RuntimeParams["search_path"]
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), dsn)
+		if err == nil {
+			_, _ = c.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+"_outbox CASCADE")
+			c.Close(context.Background())
+		}
+	})
+	_, err = conn.Exec(ctx, `CREATE TABLE items (id int PRIMARY KEY); CREATE TABLE orders (id int PRIMARY KEY)`)
+	require.NoError(t, err)
+	source := func(table string) string {
+		return fmt.Sprintf(`{"name": "shopdb", "postgres": {"dsn": %q, "tables": [%q], "schema": %q}}`, dsn, schema+"."+table, schema+"_outbox")
+	}
+
+	first, second := setup(t), setup(t)
+	status, out := first.do("POST", "/v1/sources", source("items"))
+	require.Equal(t, http.StatusCreated, status, "%v", out)
+	status, out = second.do("POST", "/v1/sources", source("orders"))
+	require.Equal(t, http.StatusUnprocessableEntity, status, "%v", out)
+	require.Contains(t, out["error"].(map[string]any)["message"], "captured by another owner")
+
 	var triggers int
-	require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM pg_trigger WHERE tgname = 'hookline_shopdb'`).Scan(&triggers))
-	require.Zero(t, triggers)
+	require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = 'hookline_shopdb'`,
+		pgx.Identifier{schema, "items"}.Sanitize()).Scan(&triggers))
+	require.Equal(t, 1, triggers, "the first keeps its trigger")
+	_, err = conn.Exec(ctx, `INSERT INTO items VALUES (1)`)
+	require.NoError(t, err)
+	eventually(t, func() bool { return len(first.dbEvents("shopdb")) == 1 }, "the first captures its change")
 }

@@ -51,11 +51,15 @@ type PostgresRule struct {
 }
 
 // Capture returns the change capture configuration of a postgres source.
+// Its owner is the tenant: another Hookline installation (or tenant) using
+// the same source name and schema in the watched database is refused
+// rather than sharing the source's triggers and changes.
 func (s *Source) Capture() (capture.Config, bool) {
 	if s.Scheme.Kind != signature.KindPostgres || s.Rules.Postgres == nil || len(s.Scheme.Secrets) != 1 {
 		return capture.Config{}, false
 	}
-	return capture.Config{DSN: s.Scheme.Secrets[0], Source: s.Name, Tables: s.Rules.Postgres.Tables, Schema: s.Rules.Postgres.Schema}, true
+	return capture.Config{DSN: s.Scheme.Secrets[0], Source: s.Name, Owner: s.TenantID,
+		Tables: s.Rules.Postgres.Tables, Schema: s.Rules.Postgres.Schema}, true
 }
 
 // EventTypeRule picks the event type: Fixed, else the value of Header,

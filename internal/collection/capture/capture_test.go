@@ -439,3 +439,82 @@ func TestInstallErrors(t *testing.T) {
 	require.ErrorAs(t, Install(ctx, cfg), &cerr)
 	require.Equal(t, "source", cerr.Field)
 }
+
+// TestInstallOwners: two installations (owners) that chose the same source
+// name and schema in one database. The second is refused and changes
+// nothing, so the first keeps its triggers and changes; once the first
+// uninstalls, the name is free.
+func TestInstallOwners(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := t.Context()
+	b.exec(t, `CREATE TABLE `+b.ts+`.a (id int PRIMARY KEY)`)
+	b.exec(t, `CREATE TABLE `+b.ts+`.b (id int PRIMARY KEY)`)
+	first, second := b.cfg, b.cfg
+	first.Owner, first.Tables = "ten_first", []string{b.table("a")}
+	second.Owner, second.Tables = "ten_second", []string{b.table("b")}
+	require.NoError(t, Install(ctx, first))
+	require.NoError(t, Install(ctx, first), "the owner installs again")
+
+	require.ErrorIs(t, Install(ctx, second), errSourceTaken)
+	require.Equal(t, 1, b.triggers(t, first, "a"), "the first keeps its trigger")
+	require.Equal(t, 0, b.triggers(t, second, "b"))
+	b.exec(t, `INSERT INTO `+b.ts+`.a VALUES (1)`)
+	require.Equal(t, 1, b.outboxRows(t))
+	require.ErrorIs(t, Uninstall(ctx, second), errSourceTaken)
+	require.Equal(t, 1, b.triggers(t, first, "a"))
+	require.Equal(t, 1, b.outboxRows(t), "the first keeps its changes")
+
+	// A watcher of the second fails to install and takes none of the
+	// first's changes.
+	s := newSink()
+	logs := &logRecorder{}
+	watcher := second
+	watcher.Logger = slog.New(logs)
+	stop := run(t, watcher, s.emit)
+	eventually(t, "the second's watcher refused", func() bool { return logs.has("capture session failed") })
+	stop()
+	require.Empty(t, s.all())
+	require.Equal(t, 1, b.outboxRows(t))
+	require.Equal(t, 1, b.triggers(t, first, "a"))
+
+	require.NoError(t, Uninstall(ctx, first))
+	require.Equal(t, 0, b.triggers(t, first, "a"))
+	require.NoError(t, Install(ctx, second), "the name is free again")
+	require.Equal(t, 1, b.triggers(t, second, "b"))
+}
+
+// TestSameSourceInAnotherSchema: a source of the same name installed with
+// another schema on other tables, as another installation (or a parallel
+// test run) in the same database does. Neither's Install nor Uninstall
+// touches the other's trigger or changes.
+func TestSameSourceInAnotherSchema(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := t.Context()
+	b.exec(t, `CREATE TABLE `+b.ts+`.a (id int PRIMARY KEY)`)
+	b.exec(t, `CREATE TABLE `+b.ts+`.b (id int PRIMARY KEY)`)
+	mine, other := b.cfg, b.cfg
+	mine.Owner, mine.Tables = "ten_1", []string{b.table("a")}
+	other.Owner, other.Tables, other.Schema = "ten_1", []string{b.table("b")}, b.cfg.Schema+"_2"
+	b.dropSchemaOnCleanup(t, other.Schema)
+	require.NoError(t, Install(ctx, mine))
+	require.NoError(t, Install(ctx, other))
+	require.NoError(t, Install(ctx, mine), "installing again leaves the other's trigger")
+	require.Equal(t, 1, b.triggers(t, mine, "a"))
+	require.Equal(t, 1, b.triggers(t, other, "b"))
+
+	b.exec(t, `INSERT INTO `+b.ts+`.a VALUES (1)`)
+	b.exec(t, `INSERT INTO `+b.ts+`.b VALUES (1)`)
+	otherRows := func() int {
+		return b.count(t, `SELECT count(*) FROM `+pgx.Identifier{other.Schema, outboxTable}.Sanitize()+` WHERE source = $1`, other.Source)
+	}
+	require.Equal(t, 1, b.outboxRows(t))
+	require.Equal(t, 1, otherRows())
+
+	require.NoError(t, Uninstall(ctx, mine))
+	require.Equal(t, 0, b.triggers(t, mine, "a"))
+	require.Equal(t, 0, b.outboxRows(t))
+	require.Equal(t, 1, b.triggers(t, other, "b"), "the other's trigger stays")
+	require.Equal(t, 1, otherRows(), "the other's changes stay")
+}

@@ -29,6 +29,7 @@ const MaxBatch = 10_000
 // Object names inside Config.Schema.
 const (
 	outboxTable   = "capture_outbox"
+	ownersTable   = "capture_owners"
 	triggerFunc   = "capture_trigger"
 	triggerPrefix = "hookline_"
 	channelSuffix = "_capture"
@@ -51,6 +52,14 @@ type Config struct {
 	// most 40 characters. It names the triggers (hookline_{source}), is
 	// passed to them as their argument and partitions the outbox.
 	Source string
+	// Owner names who captures Source in Schema: Hookline passes the
+	// source's tenant id, which differs between two Hookline installations
+	// and is shared by the nodes of one. Install records it and, like
+	// Uninstall, refuses a source another owner recorded, so two
+	// installations that chose the same source name and Schema in one
+	// database cannot drop each other's triggers or take each other's
+	// changes. Empty records and checks nothing.
+	Owner string
 	// Tables are the watched tables, "table" (schema public) or
 	// "schema.table". Names are exact: they are quoted, not case-folded.
 	Tables []string
@@ -138,6 +147,7 @@ func (t table) String() string        { return t.schema + "." + t.name }
 type compiled struct {
 	dsn      string
 	source   string
+	owner    string
 	schema   string
 	tables   []table
 	batch    int
@@ -150,6 +160,7 @@ func (c Config) compile() (*compiled, error) {
 	out := &compiled{
 		dsn:    c.DSN,
 		source: c.Source,
+		owner:  c.Owner,
 		schema: cmp.Or(c.Schema, DefaultSchema),
 		batch:  cmp.Or(c.Batch, DefaultBatch),
 		poll:   cmp.Or(c.PollInterval, DefaultPollInterval),
@@ -191,8 +202,8 @@ func (c Config) compile() (*compiled, error) {
 		if err != nil {
 			return nil, configErr(fmt.Sprintf("tables[%d]", i), "%w", err)
 		}
-		if t == (table{out.schema, outboxTable}) {
-			return nil, configErr(fmt.Sprintf("tables[%d]", i), "%q is the outbox itself", s)
+		if t == (table{out.schema, outboxTable}) || t == (table{out.schema, ownersTable}) {
+			return nil, configErr(fmt.Sprintf("tables[%d]", i), "%q is capture's own table", s)
 		}
 		if seen[t] {
 			return nil, configErr(fmt.Sprintf("tables[%d]", i), "%q is listed twice", s)
@@ -228,3 +239,5 @@ func (c *compiled) channel() string { return c.schema + channelSuffix }
 func (c *compiled) lockKey() string { return "hookline.capture:" + c.schema + ":" + c.source }
 
 func (c *compiled) outbox() string { return pgx.Identifier{c.schema, outboxTable}.Sanitize() }
+
+func (c *compiled) owners() string { return pgx.Identifier{c.schema, ownersTable}.Sanitize() }

@@ -32,6 +32,7 @@ func TestConfigValidate(t *testing.T) {
 		{"quote in table", func(c *Config) { c.Tables = []string{`orders"; drop table x; --`} }, "tables[0]"},
 		{"duplicate", func(c *Config) { c.Tables = []string{"orders", "public.orders"} }, "tables[1]"},
 		{"the outbox", func(c *Config) { c.Tables = []string{"hookline.capture_outbox"} }, "tables[0]"},
+		{"the owners", func(c *Config) { c.Tables = []string{"hookline.capture_owners"} }, "tables[0]"},
 		{"bad schema", func(c *Config) { c.Schema = "Hook-line" }, "schema"},
 		{"long schema", func(c *Config) { c.Schema = strings.Repeat("h", 49) }, "schema"},
 		{"negative batch", func(c *Config) { c.Batch = -1 }, "batch"},

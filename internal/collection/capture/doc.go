@@ -38,6 +38,16 @@
 // the same ids. Consumers deduplicate by source and Change.ID, which is why
 // the outbox table is never dropped (its sequence must not restart).
 //
+// # One owner per source and schema
+//
+// A source's trigger name, outbox rows and watcher lock are keyed by its
+// name within Schema, so two installations that chose the same name and
+// Schema in one database would share them: each Install would drop the
+// other's triggers, one watcher would take every change, and an Uninstall
+// would delete the other's. Install therefore records Config.Owner in the
+// schema's capture_owners table and refuses a source another owner holds;
+// Uninstall refuses it too and deletes the record.
+//
 // # Limits
 //
 // TRUNCATE fires no row triggers and is not captured. Rows of a partitioned

@@ -33,10 +33,11 @@ func Install(ctx context.Context, cfg Config) error {
 }
 
 // Uninstall drops the source's triggers from every table and deletes the
-// source's changes from the outbox. The outbox table and the trigger
-// function stay: other sources may use them, and the outbox sequence must
-// not restart while consumers deduplicate by id. Stop the source's
-// watchers first: Run installs again whenever it reconnects.
+// source's changes from the outbox and its recorded owner. The outbox
+// table and the trigger function stay: other sources may use them, and
+// the outbox sequence must not restart while consumers deduplicate by id.
+// It refuses, changing nothing, a source another Owner recorded. Stop the
+// source's watchers first: Run installs again whenever it reconnects.
 func Uninstall(ctx context.Context, cfg Config) error {
 	c, err := cfg.compile()
 	if err != nil {
@@ -51,15 +52,31 @@ func Uninstall(ctx context.Context, cfg Config) error {
 		if err := lockInstall(ctx, tx, c); err != nil {
 			return err
 		}
+		owners, err := tableExists(ctx, tx, c.owners())
+		if err != nil {
+			return err
+		}
+		if owners && c.owner != "" {
+			var owner string
+			err := tx.QueryRow(ctx, `SELECT owner FROM `+c.owners()+` WHERE source = $1`, c.source).Scan(&owner)
+			switch {
+			case err == nil && owner != c.owner:
+				return sourceTaken(c, owner)
+			case err != nil && !errors.Is(err, pgx.ErrNoRows):
+				return fmt.Errorf("find owner: %w", err)
+			}
+		}
 		if err := dropTriggers(ctx, tx, c, nil); err != nil {
 			return err
 		}
-		var exists bool
-		if err := tx.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, c.outbox()).Scan(&exists); err != nil {
-			return fmt.Errorf("find outbox: %w", err)
+		if owners {
+			if _, err := tx.Exec(ctx, `DELETE FROM `+c.owners()+` WHERE source = $1`, c.source); err != nil {
+				return fmt.Errorf("delete owner: %w", err)
+			}
 		}
-		if !exists {
-			return nil
+		outbox, err := tableExists(ctx, tx, c.outbox())
+		if err != nil || !outbox {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM `+c.outbox()+` WHERE source = $1`, c.source); err != nil {
 			return fmt.Errorf("delete outbox rows: %w", err)
@@ -85,6 +102,9 @@ func install(ctx context.Context, conn *pgx.Conn, c *compiled) error {
 				return fmt.Errorf("create outbox: %w", err)
 			}
 		}
+		if err := claim(ctx, tx, c); err != nil {
+			return err
+		}
 		for _, t := range c.tables {
 			if err := createTrigger(ctx, tx, c, t); err != nil {
 				return err
@@ -99,7 +119,8 @@ func install(ctx context.Context, conn *pgx.Conn, c *compiled) error {
 }
 
 // lockInstall serialises Install and Uninstall per outbox schema:
-// CREATE ... IF NOT EXISTS fails with a unique violation when raced.
+// CREATE ... IF NOT EXISTS fails with a unique violation when raced, and
+// an owner is checked and recorded in one step.
 func lockInstall(ctx context.Context, tx pgx.Tx, c *compiled) error {
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "hookline.capture.install:"+c.schema); err != nil {
 		return fmt.Errorf("lock install: %w", err)
@@ -107,8 +128,8 @@ func lockInstall(ctx context.Context, tx pgx.Tx, c *compiled) error {
 	return nil
 }
 
-// schemaDDL creates the outbox and the trigger function. The primary key
-// (source, id) is the index the watcher reads and deletes by.
+// schemaDDL creates the outbox, the owners and the trigger function. The
+// primary key (source, id) is the index the watcher reads and deletes by.
 //
 // The function is SECURITY DEFINER so the application's roles need no
 // rights on the outbox; its search_path is pinned and every name in it is
@@ -128,6 +149,11 @@ func schemaDDL(c *compiled) []string {
 			old_record  jsonb,
 			changed_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
 			PRIMARY KEY (source, id)
+		)`,
+		`CREATE TABLE IF NOT EXISTS ` + c.owners() + ` (
+			source     text PRIMARY KEY,
+			owner      text NOT NULL,
+			claimed_at timestamptz NOT NULL DEFAULT now()
 		)`,
 		// TG_ARGV[0] is the source, TG_ARGV[1] the wake-up channel. The
 		// notification carries no data: the outbox row is the change.
@@ -154,6 +180,45 @@ func schemaDDL(c *compiled) []string {
 // errTriggerTaken means a trigger of the source's name exists on a table
 // but calls another function, e.g. the outbox of another schema.
 var errTriggerTaken = errors.New("exists but calls another function")
+
+// errSourceTaken means another owner recorded the source in the schema:
+// the source's name (its triggers, outbox rows and watcher lock) is taken.
+var errSourceTaken = errors.New("is captured by another owner")
+
+func sourceTaken(c *compiled, owner string) error {
+	return fmt.Errorf("source %s in schema %s %w (%s): use a schema of its own, or if that owner is gone, DELETE FROM %s WHERE source = %s",
+		c.source, c.schema, errSourceTaken, owner, c.owners(), quoteLiteral(c.source))
+}
+
+// claim records c's owner for the source, or fails with errSourceTaken when
+// another owner recorded it first. The caller holds lockInstall.
+func claim(ctx context.Context, tx pgx.Tx, c *compiled) error {
+	if c.owner == "" {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO `+c.owners()+` (source, owner) VALUES ($1, $2) ON CONFLICT (source) DO NOTHING`,
+		c.source, c.owner); err != nil {
+		return fmt.Errorf("record owner: %w", err)
+	}
+	var owner string
+	if err := tx.QueryRow(ctx, `SELECT owner FROM `+c.owners()+` WHERE source = $1`, c.source).Scan(&owner); err != nil {
+		return fmt.Errorf("find owner: %w", err)
+	}
+	if owner != c.owner {
+		return sourceTaken(c, owner)
+	}
+	return nil
+}
+
+// tableExists reports whether the table (a sanitized, qualified name)
+// exists.
+func tableExists(ctx context.Context, tx pgx.Tx, name string) (bool, error) {
+	var exists bool
+	if err := tx.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, name).Scan(&exists); err != nil {
+		return false, fmt.Errorf("find %s: %w", name, err)
+	}
+	return exists, nil
+}
 
 func createTrigger(ctx context.Context, tx pgx.Tx, c *compiled, t table) error {
 	var kind string
