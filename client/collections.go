@@ -3,7 +3,6 @@ package client
 import (
 	"encoding/json"
 	"fmt"
-	"time"
 )
 
 // CollectionSpec declares a collection: a data set kept in step with a
@@ -114,8 +113,8 @@ type MirrorColumn struct {
 // redacted.
 type Collection struct {
 	CollectionSpec
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	CreatedAt Time `json:"created_at"`
+	UpdatedAt Time `json:"updated_at"`
 }
 
 // Record is one record of a collection.
@@ -126,8 +125,8 @@ type Record struct {
 	Version   string          `json:"version"`
 	EventID   string          `json:"event_id,omitempty"`
 	Seq       int64           `json:"seq"`
-	CreatedAt time.Time       `json:"created_at"`
-	UpdatedAt time.Time       `json:"updated_at"`
+	CreatedAt Time            `json:"created_at"`
+	UpdatedAt Time            `json:"updated_at"`
 }
 
 // RecordChange is one applied change of a collection, as the changes feed and
@@ -140,7 +139,7 @@ type RecordChange struct {
 	Data       json.RawMessage `json:"data,omitempty"`
 	Version    string          `json:"version"`
 	EventID    string          `json:"event_id,omitempty"`
-	At         time.Time       `json:"at"`
+	At         Time            `json:"at"`
 }
 
 // Changes is a page of the changes feed; Cursor is the value for the

@@ -2,7 +2,6 @@ package client
 
 import (
 	"encoding/json"
-	"time"
 )
 
 // Recipient is a person content is made for: PUT /v1/recipients/{id},
@@ -16,8 +15,8 @@ type Recipient struct {
 	Prefs    RecipientPrefs `json:"prefs,omitzero"`
 	// Data holds more attributes for templates (recipient.data.…).
 	Data      map[string]any `json:"data,omitempty"`
-	CreatedAt time.Time      `json:"created_at,omitzero"`
-	UpdatedAt time.Time      `json:"updated_at,omitzero"`
+	CreatedAt Time           `json:"created_at,omitzero"`
+	UpdatedAt Time           `json:"updated_at,omitzero"`
 }
 
 // RecipientPrefs are a recipient's choices. Everything is opted in unless
@@ -64,8 +63,8 @@ type TemplateLocale struct {
 // Template is a template as the API shows it.
 type Template struct {
 	TemplateSpec
-	Version   int       `json:"version"`
-	CreatedAt time.Time `json:"created_at"`
+	Version   int  `json:"version"`
+	CreatedAt Time `json:"created_at"`
 }
 
 // Preview is the body of POST /v1/templates/{name}/preview: a sample
@@ -145,30 +144,30 @@ type Lookup struct {
 // NotifyRuleOut is a notify rule as the API shows it.
 type NotifyRuleOut struct {
 	NotifyRule
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	CreatedAt Time `json:"created_at"`
+	UpdatedAt Time `json:"updated_at"`
 }
 
 // Message is one piece of content for one recipient on one channel.
 type Message struct {
-	ID        string    `json:"id"`
-	Rule      string    `json:"rule,omitempty"`
-	Recipient string    `json:"recipient"`
-	Channel   string    `json:"channel"`
-	Category  string    `json:"category,omitempty"`
-	Template  string    `json:"template,omitempty"`
-	Locale    string    `json:"locale,omitempty"`
-	Subject   string    `json:"subject"`
-	Text      string    `json:"text,omitempty"`
-	HTML      string    `json:"html,omitempty"`
-	Status    string    `json:"status"`
-	EventID   string    `json:"event_id,omitempty"`
-	SendAt    time.Time `json:"send_at"`
-	SentAt    time.Time `json:"sent_at,omitzero"`
-	Attempts  int       `json:"attempts"`
-	Error     string    `json:"error,omitempty"`
-	Read      bool      `json:"read"`
-	Archived  bool      `json:"archived,omitempty"`
-	PageURL   string    `json:"page_url,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
+	ID        string `json:"id"`
+	Rule      string `json:"rule,omitempty"`
+	Recipient string `json:"recipient"`
+	Channel   string `json:"channel"`
+	Category  string `json:"category,omitempty"`
+	Template  string `json:"template,omitempty"`
+	Locale    string `json:"locale,omitempty"`
+	Subject   string `json:"subject"`
+	Text      string `json:"text,omitempty"`
+	HTML      string `json:"html,omitempty"`
+	Status    string `json:"status"`
+	EventID   string `json:"event_id,omitempty"`
+	SendAt    Time   `json:"send_at"`
+	SentAt    Time   `json:"sent_at,omitzero"`
+	Attempts  int    `json:"attempts"`
+	Error     string `json:"error,omitempty"`
+	Read      bool   `json:"read"`
+	Archived  bool   `json:"archived,omitempty"`
+	PageURL   string `json:"page_url,omitempty"`
+	CreatedAt Time   `json:"created_at"`
 }

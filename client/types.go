@@ -26,9 +26,9 @@ type Page[T any] struct {
 
 // Tenant is an isolated account. Every resource belongs to exactly one.
 type Tenant struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	CreatedAt time.Time `json:"created_at"`
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	CreatedAt Time   `json:"created_at"`
 }
 
 // TenantCreate is the body of POST /v1/tenants.
@@ -45,12 +45,12 @@ type TenantCreated struct {
 
 // APIKey is a tenant's API key. Key is set only in the answer that created it.
 type APIKey struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Prefix    string    `json:"prefix"`
-	Admin     bool      `json:"admin"`
-	Key       string    `json:"key,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	Prefix    string `json:"prefix"`
+	Admin     bool   `json:"admin"`
+	Key       string `json:"key,omitempty"`
+	CreatedAt Time   `json:"created_at"`
 }
 
 // APIKeyCreate is the body of POST /v1/api-keys.
@@ -63,7 +63,7 @@ type EventType struct {
 	Name        string          `json:"name"`
 	Description string          `json:"description,omitempty"`
 	Schema      json.RawMessage `json:"schema,omitempty"`
-	CreatedAt   time.Time       `json:"created_at"`
+	CreatedAt   Time            `json:"created_at"`
 }
 
 // Endpoint is an outgoing HTTP destination.
@@ -93,10 +93,10 @@ type Endpoint struct {
 	Circuit string `json:"circuit,omitempty"`
 	// FailingSince is when the endpoint started failing without a success
 	// since; absent while healthy.
-	FailingSince *time.Time `json:"failing_since,omitempty"`
-	Secret       string     `json:"secret,omitempty"`
-	CreatedAt    time.Time  `json:"created_at"`
-	UpdatedAt    time.Time  `json:"updated_at"`
+	FailingSince *Time  `json:"failing_since,omitempty"`
+	Secret       string `json:"secret,omitempty"`
+	CreatedAt    Time   `json:"created_at"`
+	UpdatedAt    Time   `json:"updated_at"`
 }
 
 // EndpointCreate is the body of POST /v1/endpoints. Nil fields take defaults.
@@ -147,9 +147,9 @@ type Event struct {
 	Type           string          `json:"type"`
 	Source         string          `json:"source,omitempty"`
 	Data           json.RawMessage `json:"data"`
-	OccurredAt     time.Time       `json:"occurred_at"`
+	OccurredAt     Time            `json:"occurred_at"`
 	IdempotencyKey string          `json:"idempotency_key,omitempty"`
-	CreatedAt      time.Time       `json:"created_at"`
+	CreatedAt      Time            `json:"created_at"`
 	// Headers are the request headers kept with a received event.
 	Headers map[string]string `json:"headers,omitempty"`
 	// RawBody is the body of a received event as it arrived; set by GET
@@ -187,13 +187,13 @@ type Delivery struct {
 	EndpointID string `json:"endpoint_id"`
 	// Kind is the destination kind: "endpoint", "forward" (EndpointID is
 	// the subscription), "sync" (EndpointID is the subscription).
-	Kind          string     `json:"kind"`
-	Status        string     `json:"status"`
-	Attempts      int        `json:"attempts"`
-	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
-	LastError     string     `json:"last_error,omitempty"`
-	CreatedAt     time.Time  `json:"created_at"`
-	UpdatedAt     time.Time  `json:"updated_at"`
+	Kind          string `json:"kind"`
+	Status        string `json:"status"`
+	Attempts      int    `json:"attempts"`
+	NextAttemptAt *Time  `json:"next_attempt_at,omitempty"`
+	LastError     string `json:"last_error,omitempty"`
+	CreatedAt     Time   `json:"created_at"`
+	UpdatedAt     Time   `json:"updated_at"`
 	// AttemptLog is set by GET /v1/deliveries/{id}, oldest first.
 	AttemptLog []Attempt `json:"attempt_log,omitempty"`
 }
@@ -202,7 +202,7 @@ type Delivery struct {
 type Attempt struct {
 	ID              string            `json:"id"`
 	Number          int               `json:"number"`
-	StartedAt       time.Time         `json:"started_at"`
+	StartedAt       Time              `json:"started_at"`
 	DurationMS      int64             `json:"duration_ms"`
 	Outcome         string            `json:"outcome"`
 	RequestURL      string            `json:"request_url,omitempty"`
@@ -286,8 +286,8 @@ type Source struct {
 	// DSN is shown redacted.
 	Postgres  *SourcePostgres `json:"postgres,omitempty"`
 	Enabled   bool            `json:"enabled"`
-	CreatedAt time.Time       `json:"created_at"`
-	UpdatedAt time.Time       `json:"updated_at"`
+	CreatedAt Time            `json:"created_at"`
+	UpdatedAt Time            `json:"updated_at"`
 }
 
 // SourceCreate is the body of POST /v1/sources and PATCH /v1/sources/{id}
@@ -324,7 +324,7 @@ type SourcePostgres struct {
 // and body truncated).
 type Rejection struct {
 	ID         string            `json:"id"`
-	CreatedAt  time.Time         `json:"created_at"`
+	CreatedAt  Time              `json:"created_at"`
 	Reason     string            `json:"reason"`
 	Method     string            `json:"method"`
 	RemoteAddr string            `json:"remote_addr"`
@@ -335,15 +335,15 @@ type Rejection struct {
 // Subscription routes matching events to a destination; kind "forward"
 // relays them to an endpoint (a webhook gateway).
 type Subscription struct {
-	ID          string    `json:"id"`
-	Name        string    `json:"name,omitempty"`
-	EventTypes  []string  `json:"event_types"`
-	Filter      string    `json:"filter,omitempty"`
-	Destination SubDest   `json:"destination"`
-	Transform   string    `json:"transform,omitempty"`
-	Enabled     bool      `json:"enabled"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          string   `json:"id"`
+	Name        string   `json:"name,omitempty"`
+	EventTypes  []string `json:"event_types"`
+	Filter      string   `json:"filter,omitempty"`
+	Destination SubDest  `json:"destination"`
+	Transform   string   `json:"transform,omitempty"`
+	Enabled     bool     `json:"enabled"`
+	CreatedAt   Time     `json:"created_at"`
+	UpdatedAt   Time     `json:"updated_at"`
 }
 
 // SubDest is a subscription's destination.

@@ -2,7 +2,6 @@ package client
 
 import (
 	"encoding/json"
-	"time"
 )
 
 // WorkflowSpec declares a workflow: the events that start it and its
@@ -136,9 +135,9 @@ type RetryPolicy struct {
 // Workflow is a workflow as the API shows it: its latest version.
 type Workflow struct {
 	WorkflowSpec
-	Version   int       `json:"version"`
-	Enabled   bool      `json:"enabled"`
-	CreatedAt time.Time `json:"created_at"`
+	Version   int  `json:"version"`
+	Enabled   bool `json:"enabled"`
+	CreatedAt Time `json:"created_at"`
 }
 
 // WorkflowSaved answers POST /v1/workflows: the version now current and
@@ -150,16 +149,16 @@ type WorkflowSaved struct {
 
 // Run is one run of a workflow.
 type Run struct {
-	ID       string    `json:"id"`
-	Workflow string    `json:"workflow"`
-	Version  int       `json:"version"`
-	Status   string    `json:"status"`
-	EventID  string    `json:"event_id"`
-	Current  string    `json:"current_step,omitempty"`
-	Error    string    `json:"error,omitempty"`
-	Vars     any       `json:"vars,omitempty"`
-	Created  time.Time `json:"created_at"`
-	Updated  time.Time `json:"updated_at"`
+	ID       string `json:"id"`
+	Workflow string `json:"workflow"`
+	Version  int    `json:"version"`
+	Status   string `json:"status"`
+	EventID  string `json:"event_id"`
+	Current  string `json:"current_step,omitempty"`
+	Error    string `json:"error,omitempty"`
+	Vars     any    `json:"vars,omitempty"`
+	Created  Time   `json:"created_at"`
+	Updated  Time   `json:"updated_at"`
 	// Steps is the step log, set by GET /v1/runs/{id}.
 	Steps []RunStep `json:"steps,omitempty"`
 }
@@ -174,6 +173,6 @@ type RunStep struct {
 	Input      json.RawMessage `json:"input,omitempty"`
 	Output     json.RawMessage `json:"output,omitempty"`
 	Error      string          `json:"error,omitempty"`
-	StartedAt  time.Time       `json:"started_at"`
+	StartedAt  Time            `json:"started_at"`
 	DurationMS int64           `json:"duration_ms"`
 }

@@ -4,7 +4,6 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -79,7 +78,7 @@ one not sent yet, when it is due.`,
 }
 
 // messageTime is when m was sent, or when it is due if it was not.
-func messageTime(m client.Message) time.Time {
+func messageTime(m client.Message) client.Time {
 	if !m.SentAt.IsZero() {
 		return m.SentAt
 	}

@@ -126,7 +126,7 @@ func orDash(s string) string {
 }
 
 // fmtTime shows t in UTC, RFC 3339; the zero time as "-".
-func fmtTime(t time.Time) string {
+func fmtTime(t client.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
@@ -134,7 +134,7 @@ func fmtTime(t time.Time) string {
 }
 
 // fmtTimePtr is fmtTime for an optional time.
-func fmtTimePtr(t *time.Time) string {
+func fmtTimePtr(t *client.Time) string {
 	if t == nil {
 		return "-"
 	}

@@ -67,7 +67,7 @@ func TestInTailPrintsReceivedEvents(t *testing.T) {
 func TestTailLine(t *testing.T) {
 	t.Parallel()
 	ev := client.Event{
-		ID: "evt_1", Type: "github.push", Source: "gh", CreatedAt: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC),
+		ID: "evt_1", Type: "github.push", Source: "gh", CreatedAt: client.TimeOf(time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)),
 		Data: json.RawMessage(`{"text": "` + strings.Repeat("é", 150) + `"}`),
 	}
 	var out strings.Builder

@@ -49,7 +49,7 @@ func collectionOut(c store.Collection) (client.Collection, error) {
 	if in.Events == nil {
 		in.Events = map[string]client.CollectionOp{}
 	}
-	return client.Collection{CollectionSpec: collection.Redact(in), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}, nil
+	return client.Collection{CollectionSpec: collection.Redact(in), CreatedAt: client.TimeOf(c.CreatedAt), UpdatedAt: client.TimeOf(c.UpdatedAt)}, nil
 }
 
 func (s *Server) createCollection(w http.ResponseWriter, r *http.Request, a *auth) error {

@@ -198,7 +198,7 @@ func (s *Server) storeTemplate(ctx context.Context, tenantID string, in client.T
 func templateOut(t store.Template) client.Template {
 	var spec client.TemplateSpec
 	_ = json.Unmarshal(t.Spec, &spec)
-	return client.Template{TemplateSpec: spec, Version: t.Version, CreatedAt: t.CreatedAt}
+	return client.Template{TemplateSpec: spec, Version: t.Version, CreatedAt: client.TimeOf(t.CreatedAt)}
 }
 
 func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request, a *auth) error {
@@ -327,7 +327,7 @@ func ruleOut(r store.NotifyRule) client.NotifyRuleOut {
 	}
 	enabled := r.Enabled
 	in.Enabled = &enabled
-	return client.NotifyRuleOut{NotifyRule: in, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	return client.NotifyRuleOut{NotifyRule: in, CreatedAt: client.TimeOf(r.CreatedAt), UpdatedAt: client.TimeOf(r.UpdatedAt)}
 }
 
 func (s *Server) replaceNotifyRule(w http.ResponseWriter, r *http.Request, a *auth) error {

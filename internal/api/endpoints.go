@@ -246,13 +246,13 @@ func (s *Server) endpointOut(ep store.Endpoint) client.Endpoint {
 		ID: ep.ID, Name: ep.Name, URL: ep.URL, Description: ep.Description, EventTypes: types, Filter: ep.Filter,
 		Format: ep.Format, Headers: ep.Headers, Timeout: ep.Timeout.String(), RetrySchedule: ss,
 		MaxInFlight: ep.MaxInFlight, RateLimit: ep.RateLimit, Ordered: ep.Ordered,
-		Enabled: ep.Enabled, DisabledReason: ep.DisabledReason, CreatedAt: ep.CreatedAt, UpdatedAt: ep.UpdatedAt,
+		Enabled: ep.Enabled, DisabledReason: ep.DisabledReason, CreatedAt: client.TimeOf(ep.CreatedAt), UpdatedAt: client.TimeOf(ep.UpdatedAt),
 	}
 	if s.engine != nil {
 		out.Circuit = s.engine.Circuit(delivery.Kind, ep.ID)
 	}
 	if !ep.FailingSince.IsZero() {
-		out.FailingSince = &ep.FailingSince
+		out.FailingSince = client.TimePtr(&ep.FailingSince)
 	}
 	return out
 }

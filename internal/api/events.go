@@ -133,8 +133,8 @@ func (s *Server) createEvents(w http.ResponseWriter, r *http.Request, a *auth) e
 
 func eventOut(e event.Event) client.Event {
 	return client.Event{
-		ID: e.ID, Type: e.Type, Source: e.Source, Data: e.Data, OccurredAt: e.OccurredAt,
-		IdempotencyKey: e.IdempotencyKey, CreatedAt: e.CreatedAt, Headers: e.Headers,
+		ID: e.ID, Type: e.Type, Source: e.Source, Data: e.Data, OccurredAt: client.TimeOf(e.OccurredAt),
+		IdempotencyKey: e.IdempotencyKey, CreatedAt: client.TimeOf(e.CreatedAt), Headers: e.Headers,
 	}
 }
 
@@ -232,11 +232,11 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request, a *auth)
 func deliveryOut(t store.Task) client.Delivery {
 	d := client.Delivery{
 		ID: t.ID, EventID: t.EventID, EventType: t.EventType, EndpointID: t.DestinationID, Kind: t.Kind, Status: t.Status,
-		Attempts: t.Attempts, LastError: t.LastError, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt,
+		Attempts: t.Attempts, LastError: t.LastError, CreatedAt: client.TimeOf(t.CreatedAt), UpdatedAt: client.TimeOf(t.UpdatedAt),
 	}
 	if t.Status == store.StatusPending || t.Status == store.StatusRetrying {
 		next := t.NextAt
-		d.NextAttemptAt = &next
+		d.NextAttemptAt = client.TimePtr(&next)
 	}
 	return d
 }
@@ -254,7 +254,7 @@ func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request, a *auth) er
 	out.AttemptLog = make([]client.Attempt, len(atts))
 	for i, at := range atts {
 		out.AttemptLog[i] = client.Attempt{
-			ID: at.ID, Number: at.Number, StartedAt: at.StartedAt, DurationMS: at.Duration.Milliseconds(), Outcome: at.Outcome,
+			ID: at.ID, Number: at.Number, StartedAt: client.TimeOf(at.StartedAt), DurationMS: at.Duration.Milliseconds(), Outcome: at.Outcome,
 			RequestURL: at.RequestURL, RequestHeaders: at.RequestHeaders, RequestBody: at.RequestBody,
 			ResponseStatus: at.ResponseStatus, ResponseHeaders: at.ResponseHeaders, ResponseBody: at.ResponseBody, Error: at.Error,
 		}

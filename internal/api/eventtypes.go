@@ -56,7 +56,7 @@ func (s *Server) createEventType(w http.ResponseWriter, r *http.Request, a *auth
 }
 
 func eventTypeOut(et store.EventType) client.EventType {
-	return client.EventType{Name: et.Name, Description: et.Description, Schema: et.Schema, CreatedAt: et.CreatedAt}
+	return client.EventType{Name: et.Name, Description: et.Description, Schema: et.Schema, CreatedAt: client.TimeOf(et.CreatedAt)}
 }
 
 func (s *Server) listEventTypes(w http.ResponseWriter, r *http.Request, a *auth) error {

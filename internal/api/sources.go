@@ -150,7 +150,7 @@ func applySource(src *store.Source, in client.SourceCreate) (*ingest.Source, err
 func sourceOut(src *ingest.Source) client.Source {
 	out := client.Source{
 		ID: src.ID, Name: src.Name, Description: src.Description, Path: "/in/" + src.Name,
-		Enabled: src.Enabled, CreatedAt: src.CreatedAt, UpdatedAt: src.UpdatedAt,
+		Enabled: src.Enabled, CreatedAt: client.TimeOf(src.CreatedAt), UpdatedAt: client.TimeOf(src.UpdatedAt),
 	}
 	if b, err := json.Marshal(src.Scheme); err == nil {
 		_ = json.Unmarshal(b, &out.Verification)
@@ -300,7 +300,7 @@ func (s *Server) listRejections(w http.ResponseWriter, r *http.Request, a *auth)
 	}
 	out := make([]client.Rejection, len(rs))
 	for i, rj := range rs {
-		out[i] = client.Rejection{ID: rj.ID, CreatedAt: rj.CreatedAt, Reason: rj.Reason, Method: rj.Method,
+		out[i] = client.Rejection{ID: rj.ID, CreatedAt: client.TimeOf(rj.CreatedAt), Reason: rj.Reason, Method: rj.Method,
 			RemoteAddr: rj.RemoteAddr, Headers: rj.Headers, Body: rj.Body}
 	}
 	writeJSON(w, http.StatusOK, pageOf(out, p, func(r client.Rejection) string { return r.ID }))

@@ -121,7 +121,7 @@ func subscriptionOut(sub store.Subscription) client.Subscription {
 	return client.Subscription{
 		ID: sub.ID, Name: sub.Name, EventTypes: types, Filter: sub.Filter,
 		Destination: subDest(sub), Transform: sub.Transform,
-		Enabled: sub.Enabled, CreatedAt: sub.CreatedAt, UpdatedAt: sub.UpdatedAt,
+		Enabled: sub.Enabled, CreatedAt: client.TimeOf(sub.CreatedAt), UpdatedAt: client.TimeOf(sub.UpdatedAt),
 	}
 }
 

@@ -60,11 +60,11 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request, a *auth) e
 }
 
 func tenantOut(t store.Tenant) client.Tenant {
-	return client.Tenant{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt}
+	return client.Tenant{ID: t.ID, Name: t.Name, CreatedAt: client.TimeOf(t.CreatedAt)}
 }
 
 func apiKeyOut(k store.APIKey) client.APIKey {
-	return client.APIKey{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Admin: k.Admin, CreatedAt: k.CreatedAt}
+	return client.APIKey{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Admin: k.Admin, CreatedAt: client.TimeOf(k.CreatedAt)}
 }
 
 func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request, a *auth) error {

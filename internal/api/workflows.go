@@ -146,7 +146,7 @@ func workflowOut(sw store.Workflow) client.Workflow {
 	var spec client.WorkflowSpec
 	_ = json.Unmarshal(sw.Spec, &spec)
 	spec.Enabled = nil
-	return client.Workflow{WorkflowSpec: spec, Version: sw.Version, Enabled: sw.Enabled, CreatedAt: sw.CreatedAt}
+	return client.Workflow{WorkflowSpec: spec, Version: sw.Version, Enabled: sw.Enabled, CreatedAt: client.TimeOf(sw.CreatedAt)}
 }
 
 func (s *Server) listWorkflows(w http.ResponseWriter, r *http.Request, a *auth) error {
@@ -269,7 +269,7 @@ func runOut(run store.Run) client.Run {
 	current, vars := workflow.Current(run)
 	return client.Run{
 		ID: run.ID, Workflow: run.Workflow, Version: run.Version, Status: run.Status, EventID: run.EventID,
-		Current: current, Error: run.Error, Vars: vars, Created: run.CreatedAt, Updated: run.UpdatedAt,
+		Current: current, Error: run.Error, Vars: vars, Created: client.TimeOf(run.CreatedAt), Updated: client.TimeOf(run.UpdatedAt),
 	}
 }
 
@@ -287,7 +287,7 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request, a *auth) error {
 	for i, st := range steps {
 		out.Steps[i] = client.RunStep{
 			Seq: st.Seq, Step: st.StepID, Kind: st.Kind, Status: st.Status, Attempts: st.Attempts,
-			Input: st.Input, Output: st.Output, Error: st.Error, StartedAt: st.StartedAt, DurationMS: st.Duration.Milliseconds(),
+			Input: st.Input, Output: st.Output, Error: st.Error, StartedAt: client.TimeOf(st.StartedAt), DurationMS: st.Duration.Milliseconds(),
 		}
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -187,7 +187,7 @@ func TestContentQuietHoursAndDigest(t *testing.T) {
 	}, "no message")
 	require.Equal(t, "scheduled", msg["status"])
 	// 07:00 EDT (after the change) is 11:00Z, not 12:00Z.
-	require.Equal(t, "2026-03-08T11:00:00Z", msg["send_at"])
+	require.Equal(t, "2026-03-08T11:00:00.000Z", msg["send_at"])
 	clk.Set(time.Date(2026, 3, 8, 10, 59, 0, 0, time.UTC))
 	require.Empty(t, srv.Messages(), "not during quiet hours")
 	clk.Set(time.Date(2026, 3, 8, 11, 0, 1, 0, time.UTC))

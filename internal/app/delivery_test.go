@@ -129,7 +129,7 @@ func TestDeliverSignedWebhook(t *testing.T) {
 	require.NoError(t, json.Unmarshal(r.body, &body))
 	require.Equal(t, "order.created", body.Type)
 	require.JSONEq(t, `{"id":"ord_1","amount":4200}`, string(body.Data))
-	require.WithinDuration(t, ev.OccurredAt, body.Timestamp, time.Millisecond)
+	require.WithinDuration(t, ev.OccurredAt.Time, body.Timestamp, time.Millisecond)
 
 	require.Len(t, d.AttemptLog, 1)
 	a := d.AttemptLog[0]
@@ -187,7 +187,7 @@ func TestRetryScheduleAndFailure(t *testing.T) {
 		eventually(t, func() bool { d = b.delivery(ev.ID); return d.Attempts == i+1 && d.Status == client.DeliveryRetrying },
 			"attempt %d recorded", i+1)
 		require.NotNil(t, d.NextAttemptAt)
-		require.Equal(t, clk.Now().Add(delay), *d.NextAttemptAt, "delay before attempt %d", i+2)
+		require.Equal(t, clk.Now().Add(delay), d.NextAttemptAt.Time, "delay before attempt %d", i+2)
 		require.Equal(t, i+1, rc.count())
 		clk.Advance(delay)
 	}
@@ -222,7 +222,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 	ev := b.send("order.created", `{}`)
 	var d *client.Delivery
 	eventually(t, func() bool { d = b.delivery(ev.ID); return d.Status == client.DeliveryRetrying }, "first attempt")
-	require.Equal(t, clk.Now().Add(120*time.Second), *d.NextAttemptAt, "Retry-After replaces the 5 s step")
+	require.Equal(t, clk.Now().Add(120*time.Second), d.NextAttemptAt.Time, "Retry-After replaces the 5 s step")
 	require.Equal(t, "http_429", d.AttemptLog[0].Outcome)
 	clk.Advance(120 * time.Second)
 	b.waitStatus(ev.ID, client.DeliverySucceeded)

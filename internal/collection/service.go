@@ -381,7 +381,7 @@ func (s *Service) changedEvent(spec *Spec, c *store.Change) event.Event {
 func ChangeOut(c store.Change) client.RecordChange {
 	return client.RecordChange{
 		Seq: c.Seq, Collection: c.Collection, Key: c.Key, Op: c.Op, Data: c.Data,
-		Version: Display(c.Version), EventID: c.EventID, At: c.At,
+		Version: Display(c.Version), EventID: c.EventID, At: client.TimeOf(c.At),
 	}
 }
 
@@ -389,7 +389,7 @@ func ChangeOut(c store.Change) client.RecordChange {
 func RecordOut(r store.Record) client.Record {
 	return client.Record{
 		Key: r.Key, Data: r.Data, Deleted: r.Deleted, Version: Display(r.Version), EventID: r.EventID,
-		Seq: r.Seq, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		Seq: r.Seq, CreatedAt: client.TimeOf(r.CreatedAt), UpdatedAt: client.TimeOf(r.UpdatedAt),
 	}
 }
 

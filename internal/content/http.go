@@ -225,8 +225,8 @@ func (s *Service) MessageOut(m store.Message) client.Message {
 	return client.Message{
 		ID: m.ID, Rule: m.Rule, Recipient: m.RecipientID, Channel: m.Channel, Category: m.Category, Template: m.Template,
 		Locale: m.Locale, Subject: m.Subject, Text: m.Text, HTML: m.HTML, Status: m.Status, EventID: m.EventID,
-		SendAt: m.SendAt, SentAt: m.SentAt, Attempts: m.Attempts, Error: m.Error, Read: m.Read, Archived: m.Archived,
-		PageURL: s.PageURL(m), CreatedAt: m.CreatedAt,
+		SendAt: client.TimeOf(m.SendAt), SentAt: client.TimeOf(m.SentAt), Attempts: m.Attempts, Error: m.Error, Read: m.Read, Archived: m.Archived,
+		PageURL: s.PageURL(m), CreatedAt: client.TimeOf(m.CreatedAt),
 	}
 }
 

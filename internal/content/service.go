@@ -312,7 +312,7 @@ func (s *Service) recipientOf(ctx context.Context, tenantID string, r *Rule, id 
 // RecipientOut converts a stored recipient.
 func RecipientOut(sr store.Recipient) client.Recipient {
 	out := client.Recipient{ID: sr.ID, Email: sr.Email, Name: sr.Name, Locale: sr.Locale, TimeZone: sr.TimeZone,
-		CreatedAt: sr.CreatedAt, UpdatedAt: sr.UpdatedAt}
+		CreatedAt: client.TimeOf(sr.CreatedAt), UpdatedAt: client.TimeOf(sr.UpdatedAt)}
 	_ = json.Unmarshal(sr.Prefs, &out.Prefs)
 	if len(sr.Data) > 0 {
 		_ = json.Unmarshal(sr.Data, &out.Data)
