@@ -132,7 +132,9 @@ type RecipientDirectory struct {
 }
 
 // Lookup loads data for templates: a collection record by key (an
-// expression), or a JSON document from a URL (a template).
+// expression), or a JSON document from a URL (a template). Headers are
+// stored encrypted and shown by name, each value "redacted"; a PUT that
+// sends "redacted" back keeps the stored value.
 type Lookup struct {
 	Name       string            `json:"name"`
 	Collection string            `json:"collection,omitempty"`

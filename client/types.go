@@ -66,7 +66,8 @@ type EventType struct {
 	CreatedAt   Time            `json:"created_at"`
 }
 
-// Endpoint is an outgoing HTTP destination.
+// Endpoint is an outgoing HTTP destination. Its custom Headers are
+// stored encrypted and shown by name, each value "redacted".
 type Endpoint struct {
 	ID          string            `json:"id"`
 	Name        string            `json:"name,omitempty"`
@@ -100,6 +101,7 @@ type Endpoint struct {
 }
 
 // EndpointCreate is the body of POST /v1/endpoints. Nil fields take defaults.
+// Headers are sent with every delivery; they may carry credentials.
 type EndpointCreate struct {
 	Name          string            `json:"name,omitempty"`
 	URL           string            `json:"url"`
@@ -117,7 +119,8 @@ type EndpointCreate struct {
 }
 
 // EndpointUpdate is the body of PATCH /v1/endpoints/{id}; only non-nil
-// fields change.
+// fields change. Headers replace the endpoint's; a value "redacted" (as
+// GET shows it) keeps the current value of that header.
 type EndpointUpdate struct {
 	Name          *string            `json:"name,omitempty"`
 	URL           *string            `json:"url,omitempty"`
@@ -150,7 +153,8 @@ type Event struct {
 	OccurredAt     Time            `json:"occurred_at"`
 	IdempotencyKey string          `json:"idempotency_key,omitempty"`
 	CreatedAt      Time            `json:"created_at"`
-	// Headers are the request headers kept with a received event.
+	// Headers are the request headers kept with a received event;
+	// credentials among them are "redacted".
 	Headers map[string]string `json:"headers,omitempty"`
 	// RawBody is the body of a received event as it arrived; set by GET
 	// /v1/events/{id}. RawBodyBase64 replaces it when the body is not UTF-8.
@@ -198,7 +202,9 @@ type Delivery struct {
 	AttemptLog []Attempt `json:"attempt_log,omitempty"`
 }
 
-// Attempt is one try of a delivery. Bodies are truncated to 4 KiB.
+// Attempt is one try of a delivery. Bodies are truncated to 4 KiB. In the
+// headers, the values of credentials, signatures and the endpoint's custom
+// headers are "redacted".
 type Attempt struct {
 	ID              string            `json:"id"`
 	Number          int               `json:"number"`

@@ -57,7 +57,8 @@ type Step struct {
 
 // HTTPStep calls a URL. URL, header values and Body are {{ }} templates.
 // The response (status, headers, body parsed as JSON when it is JSON) is
-// the step's output.
+// the step's output. The step log shows the request's headers by name
+// only, and the response's credentials "redacted".
 type HTTPStep struct {
 	Method  string            `json:"method,omitempty"`
 	URL     string            `json:"url"`

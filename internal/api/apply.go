@@ -255,13 +255,16 @@ func (s *Server) plan(ctx context.Context, tenantID string, d client.Declaration
 		if err := unique("notify_rule", res, decl.Name); err != nil {
 			return nil, err
 		}
+		cur, curErr := s.store.GetNotifyRule(ctx, tenantID, decl.Name)
+		if curErr == nil {
+			keepRedacted(&decl, cur)
+		}
 		rule, err := s.notifyRule(tenantID, decl, now)
 		if err != nil {
 			return nil, declErr(res, decl.Name, err)
 		}
 		step := applyStep{change: client.Change{Kind: "notify_rule", Name: decl.Name}}
-		cur, err := s.store.GetNotifyRule(ctx, tenantID, decl.Name)
-		switch {
+		switch err := curErr; {
 		case errors.Is(err, store.ErrNotFound):
 			step.change.Action = actionCreated
 			step.write = func(ctx context.Context) error { return s.store.CreateNotifyRule(ctx, rule) }
@@ -358,6 +361,11 @@ func (s *Server) planEndpoint(ctx context.Context, tenantID string, decl client.
 		before = existing[idx]
 		ep.ID, ep.CreatedAt, ep.UpdatedAt, ep.Secrets = before.ID, before.CreatedAt, before.UpdatedAt, before.Secrets
 		ep.FailingSince = before.FailingSince
+		if in.Headers != nil {
+			// Only for header values declared as shown (redacted), which
+			// keep the current ones; the declared headers replace these.
+			ep.Headers = before.Headers
+		}
 	}
 	if err := s.applyEndpoint(ctx, &ep, createToUpdate(in)); err != nil {
 		return step, "", err

@@ -10,6 +10,7 @@ import (
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/content"
 	"github.com/hookline/hookline/internal/content/render"
+	"github.com/hookline/hookline/internal/redact"
 	"github.com/hookline/hookline/internal/store"
 )
 
@@ -320,10 +321,8 @@ func ruleOut(r store.NotifyRule) client.NotifyRuleOut {
 	var in client.NotifyRule
 	_ = json.Unmarshal(r.Spec, &in)
 	for i := range in.Lookups {
-		// Lookup headers carry credentials: shown redacted.
-		for h := range in.Lookups[i].Headers {
-			in.Lookups[i].Headers[h] = "redacted"
-		}
+		// Lookup headers carry credentials: names only.
+		in.Lookups[i].Headers = redact.Values(in.Lookups[i].Headers)
 	}
 	enabled := r.Enabled
 	in.Enabled = &enabled
@@ -432,24 +431,17 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request, a *auth) err
 }
 
 // keepRedacted puts back the stored values of lookup headers a client
-// sends as "redacted" (as GET shows them), so GET, edit, PUT keeps
-// credentials.
+// sends as redact.Marker (as GET shows them), so GET, edit, PUT keeps
+// credentials. A marker with no stored value stays as it is.
 func keepRedacted(in *client.NotifyRule, cur store.NotifyRule) {
 	var old client.NotifyRule
 	if json.Unmarshal(cur.Spec, &old) != nil {
 		return
 	}
 	for i, l := range in.Lookups {
-		for h, v := range l.Headers {
-			if v != "redacted" {
-				continue
-			}
-			for _, ol := range old.Lookups {
-				if ol.Name == l.Name {
-					if ov, ok := ol.Headers[h]; ok {
-						in.Lookups[i].Headers[h] = ov
-					}
-				}
+		for _, ol := range old.Lookups {
+			if ol.Name == l.Name {
+				in.Lookups[i].Headers, _ = redact.Keep(l.Headers, ol.Headers)
 			}
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/expr"
+	"github.com/hookline/hookline/internal/redact"
 	"github.com/hookline/hookline/internal/signature"
 	"github.com/hookline/hookline/internal/store"
 )
@@ -149,10 +150,14 @@ func (s *Server) applyEndpoint(ctx context.Context, ep *store.Endpoint, u client
 		if err := checkHeaders(*u.Headers); err != nil {
 			return err
 		}
-		ep.Headers = map[string]string{}
-		for k, v := range *u.Headers {
-			ep.Headers[k] = v
+		// Values are shown redacted: one sent back as shown keeps the
+		// value ep has.
+		h, missing := redact.Keep(*u.Headers, ep.Headers)
+		if len(missing) > 0 {
+			return invalid("headers", "%s is %q, which keeps the current value, but the endpoint has no such header; send its value",
+				missing[0], redact.Marker)
 		}
+		ep.Headers = h
 	}
 	if u.Timeout != nil {
 		d, err := time.ParseDuration(*u.Timeout)
@@ -244,7 +249,7 @@ func (s *Server) endpointOut(ep store.Endpoint) client.Endpoint {
 	}
 	out := client.Endpoint{
 		ID: ep.ID, Name: ep.Name, URL: ep.URL, Description: ep.Description, EventTypes: types, Filter: ep.Filter,
-		Format: ep.Format, Headers: ep.Headers, Timeout: ep.Timeout.String(), RetrySchedule: ss,
+		Format: ep.Format, Headers: redact.Values(ep.Headers), Timeout: ep.Timeout.String(), RetrySchedule: ss,
 		MaxInFlight: ep.MaxInFlight, RateLimit: ep.RateLimit, Ordered: ep.Ordered,
 		Enabled: ep.Enabled, DisabledReason: ep.DisabledReason, CreatedAt: client.TimeOf(ep.CreatedAt), UpdatedAt: client.TimeOf(ep.UpdatedAt),
 	}

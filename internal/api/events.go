@@ -13,6 +13,7 @@ import (
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/delivery/format"
 	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/redact"
 	"github.com/hookline/hookline/internal/store"
 )
 
@@ -134,7 +135,10 @@ func (s *Server) createEvents(w http.ResponseWriter, r *http.Request, a *auth) e
 func eventOut(e event.Event) client.Event {
 	return client.Event{
 		ID: e.ID, Type: e.Type, Source: e.Source, Data: e.Data, OccurredAt: client.TimeOf(e.OccurredAt),
-		IdempotencyKey: e.IdempotencyKey, CreatedAt: client.TimeOf(e.CreatedAt), Headers: e.Headers,
+		IdempotencyKey: e.IdempotencyKey, CreatedAt: client.TimeOf(e.CreatedAt),
+		// Redacted when received; again here for events kept by earlier
+		// versions, which stored credentials.
+		Headers: redact.Received(e.Headers),
 	}
 }
 
@@ -253,10 +257,13 @@ func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request, a *auth) er
 	out := deliveryOut(t)
 	out.AttemptLog = make([]client.Attempt, len(atts))
 	for i, at := range atts {
+		// Headers are redacted when the attempt is written; again here for
+		// attempts logged by earlier versions, which stored credentials.
 		out.AttemptLog[i] = client.Attempt{
 			ID: at.ID, Number: at.Number, StartedAt: client.TimeOf(at.StartedAt), DurationMS: at.Duration.Milliseconds(), Outcome: at.Outcome,
-			RequestURL: at.RequestURL, RequestHeaders: at.RequestHeaders, RequestBody: at.RequestBody,
-			ResponseStatus: at.ResponseStatus, ResponseHeaders: at.ResponseHeaders, ResponseBody: at.ResponseBody, Error: at.Error,
+			RequestURL: at.RequestURL, RequestHeaders: redact.Sent(at.RequestHeaders), RequestBody: at.RequestBody,
+			ResponseStatus: at.ResponseStatus, ResponseHeaders: redact.Sent(at.ResponseHeaders), ResponseBody: at.ResponseBody,
+			Error: at.Error,
 		}
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -16,6 +16,7 @@ import (
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/expr"
+	"github.com/hookline/hookline/internal/redact"
 	"github.com/hookline/hookline/internal/store"
 )
 
@@ -360,11 +361,7 @@ func Redact(in client.CollectionSpec) client.CollectionSpec {
 	if in.Fetch != nil {
 		f := *in.Fetch
 		if len(f.Headers) > 0 {
-			h := make(map[string]string, len(f.Headers))
-			for k := range f.Headers {
-				h[k] = "redacted"
-			}
-			f.Headers = h
+			f.Headers = redact.Values(f.Headers)
 		}
 		in.Fetch = &f
 	}

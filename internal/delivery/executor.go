@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +24,7 @@ import (
 	"github.com/hookline/hookline/internal/delivery/format"
 	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/redact"
 	"github.com/hookline/hookline/internal/signature"
 	"github.com/hookline/hookline/internal/store"
 )
@@ -242,8 +245,11 @@ func (x *Executor) send(ctx context.Context, ep *store.Endpoint, t *store.Task, 
 	if err != nil {
 		return failed(out, "invalid_request", err, true)
 	}
+	// Custom headers are the user's and may be credentials: the attempt
+	// log keeps their names only.
+	configured := slices.Collect(maps.Keys(ep.Headers))
 	out.Attempt.RequestURL = ep.URL
-	out.Attempt.RequestHeaders = flatten(req.Header)
+	out.Attempt.RequestHeaders = redact.Sent(flatten(req.Header), configured...)
 	out.Attempt.RequestBody = truncate(body)
 
 	timeout := cmp.Or(ep.Timeout, DefaultTimeout)
@@ -265,7 +271,7 @@ func (x *Executor) send(ctx context.Context, ep *store.Endpoint, t *store.Task, 
 	respBody, _ := io.ReadAll(io.LimitReader(resp.Body, LogBodyLimit))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
 	out.Attempt.ResponseStatus = resp.StatusCode
-	out.Attempt.ResponseHeaders = flatten(resp.Header)
+	out.Attempt.ResponseHeaders = redact.Sent(flatten(resp.Header), configured...)
 	out.Attempt.ResponseBody = string(respBody)
 	out.Attempt.Outcome = "http_" + strconv.Itoa(resp.StatusCode)
 	out = x.classify(ctx, ep, resp, now, out)

@@ -23,6 +23,7 @@ import (
 	"github.com/hookline/hookline/internal/delivery/format"
 	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/redact"
 	"github.com/hookline/hookline/internal/signature"
 	"github.com/hookline/hookline/internal/store"
 )
@@ -272,7 +273,7 @@ func (rc *Receiver) buildEvent(r *http.Request, src *Source, req signature.Reque
 	}
 	ev := event.Event{
 		ID: event.NewID(event.PrefixEvent, now), TenantID: src.TenantID, Type: typ, Source: src.Name,
-		Data: norm.Data, OccurredAt: now, CreatedAt: now, Raw: req.Body, Headers: keptHeaders(r.Header, src.Rules.KeepHeaders),
+		Data: norm.Data, OccurredAt: now, CreatedAt: now, Raw: req.Body, Headers: keptHeaders(r.Header, src),
 	}
 	if ce := norm.CloudEvent; ce != nil {
 		// The CloudEvent's context attributes travel with the event as the
@@ -375,16 +376,19 @@ func dedupID(src *Source, req signature.Request, norm Normalized) string {
 	return ""
 }
 
-func keptHeaders(h http.Header, extra []string) map[string]string {
+// keptHeaders are the headers an event keeps: the default ones and the
+// source's keep_headers, credentials among them redacted (the event is
+// shown by the API and to transforms; the request was verified already).
+func keptHeaders(h http.Header, src *Source) map[string]string {
 	out := make(map[string]string)
-	for _, names := range [][]string{defaultHeaders, extra} {
+	for _, names := range [][]string{defaultHeaders, src.Rules.KeepHeaders} {
 		for _, n := range names {
 			if v := h.Get(n); v != "" {
 				out[http.CanonicalHeaderKey(n)] = truncate(v, 1024)
 			}
 		}
 	}
-	return out
+	return redact.Received(out, keyHeader(src)...)
 }
 
 func (rc *Receiver) respond(w http.ResponseWriter, src *Source, p engine.Published) {
@@ -407,12 +411,9 @@ func (rc *Receiver) respond(w http.ResponseWriter, src *Source, p engine.Publish
 func (rc *Receiver) reject(r *http.Request, src *Source, body []byte, reason string) {
 	headers := make(map[string]string, len(r.Header))
 	for k := range r.Header {
-		v := r.Header.Get(k)
-		if secretHeader(k, src) {
-			v = "[redacted]"
-		}
-		headers[k] = truncate(v, rejectHeaderSize)
+		headers[k] = truncate(r.Header.Get(k), rejectHeaderSize)
 	}
+	headers = redact.Received(headers, keyHeader(src)...)
 	shown := body
 	if len(shown) > rejectBodyLimit {
 		shown = shown[:rejectBodyLimit]
@@ -432,14 +433,13 @@ func (rc *Receiver) reject(r *http.Request, src *Source, body []byte, reason str
 	}
 }
 
-// secretHeader reports whether a header may carry a credential: the
-// rejection log keeps none of them.
-func secretHeader(name string, src *Source) bool {
-	switch strings.ToLower(name) {
-	case "authorization", "proxy-authorization", "cookie", "x-api-key":
-		return true
+// keyHeader names the header that carries an api-key source's key,
+// whatever it is called: stored redacted like other credentials.
+func keyHeader(src *Source) []string {
+	if src.Scheme.Kind == signature.KindAPIKey && src.Scheme.Header != "" {
+		return []string{src.Scheme.Header}
 	}
-	return src.Scheme.Header != "" && strings.EqualFold(name, src.Scheme.Header) && src.Scheme.Kind == signature.KindAPIKey
+	return nil
 }
 
 // checkHeaderText refuses an event that would keep text from request

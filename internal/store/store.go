@@ -61,7 +61,9 @@ type Secret struct {
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 }
 
-// Endpoint is an outgoing HTTP destination and its subscription.
+// Endpoint is an outgoing HTTP destination and its subscription. Headers
+// (custom request headers, set by the user and possibly credentials) and
+// Secrets are encrypted at rest by the driver.
 type Endpoint struct {
 	ID       string
 	TenantID string
@@ -316,7 +318,8 @@ type Template struct {
 }
 
 // NotifyRule says which events produce content for whom; Spec is owned
-// by the content package.
+// by the content package and encrypted at rest by the driver (its lookups
+// carry headers, which may be credentials).
 type NotifyRule struct {
 	TenantID  string
 	Name      string

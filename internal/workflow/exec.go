@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/expr"
+	"github.com/hookline/hookline/internal/redact"
 	"github.com/hookline/hookline/internal/store"
 )
 
@@ -543,7 +545,9 @@ func (r *Runner) http(ctx context.Context, s *step, vars map[string]any) result 
 	if r.cfg.UserAgent != "" && req.Header.Get("User-Agent") == "" {
 		req.Header.Set("User-Agent", r.cfg.UserAgent)
 	}
-	input := map[string]any{"method": method, "url": u, "headers": redactHeaders(headers)}
+	// The step's headers are the author's and may be credentials: the
+	// step log keeps their names only.
+	input := map[string]any{"method": method, "url": u, "headers": redact.Values(headers)}
 	if body != nil {
 		input["body"] = clip(string(body), 4096)
 	}
@@ -567,7 +571,7 @@ func (r *Runner) http(ctx context.Context, s *step, vars map[string]any) result 
 	for k := range resp.Header {
 		rh[k] = resp.Header.Get(k)
 	}
-	rh = redactHeaders(rh)
+	rh = redact.Sent(rh, slices.Collect(maps.Keys(headers))...)
 	output := map[string]any{"status": resp.StatusCode, "headers": rh, "body": parsed}
 	ok := resp.StatusCode >= 200 && resp.StatusCode <= 299
 	if len(s.HTTP.Expect) > 0 {
@@ -670,19 +674,6 @@ func (p *progress) syncStep(ctx context.Context, s *step, vars map[string]any) r
 		return result{input: input, err: failure(res.Err, !errors.As(res.Err, &ie))}
 	}
 	return result{input: input, output: map[string]any{"key": res.Key, "outcome": res.Outcome}}
-}
-
-func redactHeaders(h map[string]string) map[string]string {
-	out := make(map[string]string, len(h))
-	for k, v := range h {
-		switch strings.ToLower(k) {
-		case "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key":
-			out[k] = "redacted"
-		default:
-			out[k] = v
-		}
-	}
-	return out
 }
 
 func clip(s string, n int) string {

@@ -96,26 +96,38 @@ func (s *Store) DeleteTemplate(ctx context.Context, tenantID, name string) error
 	return affected("delete template", tag, err)
 }
 
-const notifyRuleCols = `tenant_id, name, spec, enabled, created_at, updated_at`
+const notifyRuleCols = `tenant_id, name, spec, enabled, created_at, updated_at, sealed_spec`
 
-func scanNotifyRule(r pgx.Row) (store.NotifyRule, error) {
+// scanNotifyRule reads a rule, opening its sealed spec (a rule's lookups
+// carry headers, which may be credentials).
+func (s *Store) scanNotifyRule(r pgx.Row) (store.NotifyRule, error) {
 	var nr store.NotifyRule
-	err := r.Scan(&nr.TenantID, &nr.Name, &nr.Spec, &nr.Enabled, &nr.CreatedAt, &nr.UpdatedAt)
+	var sealed []byte
+	if err := r.Scan(&nr.TenantID, &nr.Name, &nr.Spec, &nr.Enabled, &nr.CreatedAt, &nr.UpdatedAt, &sealed); err != nil {
+		return nr, err
+	}
 	nr.CreatedAt, nr.UpdatedAt = fromTS(nr.CreatedAt), fromTS(nr.UpdatedAt)
-	return nr, err
+	if sealed != nil {
+		plain, err := s.box.Open(sealed)
+		if err != nil {
+			return nr, fmt.Errorf("decrypt notify rule %s: %w", nr.Name, err)
+		}
+		nr.Spec = plain
+	}
+	return nr, nil
 }
 
 // CreateNotifyRule inserts a rule; ErrConflict when the tenant has one of
 // that name.
 func (s *Store) CreateNotifyRule(ctx context.Context, r store.NotifyRule) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO notify_rules (`+notifyRuleCols+`) VALUES ($1, $2, $3, $4, $5, $6)`,
-		r.TenantID, r.Name, configJSON(r.Spec), r.Enabled, ts(r.CreatedAt), ts(r.UpdatedAt))
+	_, err := s.pool.Exec(ctx, `INSERT INTO notify_rules (`+notifyRuleCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		r.TenantID, r.Name, []byte(sealedPlaceholder), r.Enabled, ts(r.CreatedAt), ts(r.UpdatedAt), s.box.Seal(r.Spec))
 	return wrapWrite("create notify rule", err)
 }
 
 // GetNotifyRule returns one of a tenant's rules.
 func (s *Store) GetNotifyRule(ctx context.Context, tenantID, name string) (store.NotifyRule, error) {
-	r, err := scanNotifyRule(s.pool.QueryRow(ctx, `SELECT `+notifyRuleCols+` FROM notify_rules WHERE tenant_id = $1 AND name = $2`,
+	r, err := s.scanNotifyRule(s.pool.QueryRow(ctx, `SELECT `+notifyRuleCols+` FROM notify_rules WHERE tenant_id = $1 AND name = $2`,
 		tenantID, name))
 	return r, wrapRead("get notify rule", err)
 }
@@ -126,14 +138,15 @@ func (s *Store) ListNotifyRules(ctx context.Context, tenantID string) ([]store.N
 	if err != nil {
 		return nil, fmt.Errorf("list notify rules: %w", err)
 	}
-	return collect(rows, scanNotifyRule)
+	return collect(rows, s.scanNotifyRule)
 }
 
 // UpdateNotifyRule replaces a rule's spec and enabled flag and sets its
 // UpdatedAt.
 func (s *Store) UpdateNotifyRule(ctx context.Context, r store.NotifyRule) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE notify_rules SET spec = $1, enabled = $2, updated_at = $3 WHERE tenant_id = $4 AND name = $5`,
-		configJSON(r.Spec), r.Enabled, ts(r.UpdatedAt), r.TenantID, r.Name)
+	tag, err := s.pool.Exec(ctx, `UPDATE notify_rules SET spec = $1, sealed_spec = $2, enabled = $3, updated_at = $4
+		WHERE tenant_id = $5 AND name = $6`,
+		[]byte(sealedPlaceholder), s.box.Seal(r.Spec), r.Enabled, ts(r.UpdatedAt), r.TenantID, r.Name)
 	return affected("update notify rule", tag, err)
 }
 

@@ -12,19 +12,20 @@ import (
 )
 
 const endpointCols = `id, tenant_id, name, url, description, event_types, filter, format, headers, timeout_ms,
-	retry_schedule, enabled, disabled_reason, secrets, created_at, updated_at, max_in_flight, rate_limit, ordered, failing_since`
+	retry_schedule, enabled, disabled_reason, secrets, created_at, updated_at, max_in_flight, rate_limit, ordered, failing_since,
+	sealed_headers`
 
 func (s *Store) scanEndpoint(r pgx.Row) (store.Endpoint, error) {
 	var (
 		ep                       store.Endpoint
 		types, headers, schedule []byte
 		timeoutMS                int64
-		sealed                   []byte
+		sealed, sealedHeaders    []byte
 		failing                  *time.Time
 	)
 	err := r.Scan(&ep.ID, &ep.TenantID, &ep.Name, &ep.URL, &ep.Description, &types, &ep.Filter, &ep.Format, &headers,
 		&timeoutMS, &schedule, &ep.Enabled, &ep.DisabledReason, &sealed, &ep.CreatedAt, &ep.UpdatedAt, &ep.MaxInFlight,
-		&ep.RateLimit, &ep.Ordered, &failing)
+		&ep.RateLimit, &ep.Ordered, &failing, &sealedHeaders)
 	if err != nil {
 		return ep, err
 	}
@@ -33,6 +34,11 @@ func (s *Store) scanEndpoint(r pgx.Row) (store.Endpoint, error) {
 		ep.FailingSince = failing.UTC()
 	}
 	ep.Timeout = time.Duration(timeoutMS) * time.Millisecond
+	if sealedHeaders != nil {
+		if headers, err = s.box.Open(sealedHeaders); err != nil {
+			return ep, fmt.Errorf("decrypt headers of endpoint %s: %w", ep.ID, err)
+		}
+	}
 	var scheduleMS []int64
 	for _, u := range []struct {
 		b []byte
@@ -55,22 +61,28 @@ func (s *Store) scanEndpoint(r pgx.Row) (store.Endpoint, error) {
 	return ep, nil
 }
 
-func endpointArgs(ep store.Endpoint) (types, headers, schedule []byte) {
+func endpointArgs(ep store.Endpoint) (types, schedule []byte) {
 	ms := make([]int64, 0, len(ep.RetrySchedule))
 	for _, d := range ep.RetrySchedule {
 		ms = append(ms, d.Milliseconds())
 	}
-	return toJSON(orEmptySlice(ep.EventTypes)), toJSON(orEmpty(ep.Headers)), toJSON(ms)
+	return toJSON(orEmptySlice(ep.EventTypes)), toJSON(ms)
 }
 
-// CreateEndpoint inserts an endpoint, sealing its secrets.
+// sealHeaders seals an endpoint's custom headers: they are the user's and
+// may be credentials. The plain headers column keeps sealedPlaceholder.
+func (s *Store) sealHeaders(h map[string]string) []byte {
+	return s.box.Seal(toJSON(orEmpty(h)))
+}
+
+// CreateEndpoint inserts an endpoint, sealing its secrets and headers.
 func (s *Store) CreateEndpoint(ctx context.Context, ep store.Endpoint) error {
-	types, headers, schedule := endpointArgs(ep)
+	types, schedule := endpointArgs(ep)
 	_, err := s.pool.Exec(ctx, `INSERT INTO endpoints (`+endpointCols+`) VALUES
-		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
-		ep.ID, ep.TenantID, ep.Name, ep.URL, ep.Description, types, ep.Filter, ep.Format, headers, ep.Timeout.Milliseconds(),
+		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
+		ep.ID, ep.TenantID, ep.Name, ep.URL, ep.Description, types, ep.Filter, ep.Format, []byte(sealedPlaceholder), ep.Timeout.Milliseconds(),
 		schedule, ep.Enabled, ep.DisabledReason, s.box.Seal(toJSON(ep.Secrets)), ts(ep.CreatedAt), ts(ep.UpdatedAt),
-		ep.MaxInFlight, ep.RateLimit, ep.Ordered, nullTS(ep.FailingSince))
+		ep.MaxInFlight, ep.RateLimit, ep.Ordered, nullTS(ep.FailingSince), s.sealHeaders(ep.Headers))
 	return wrapWrite("create endpoint", err)
 }
 
@@ -101,13 +113,14 @@ func (s *Store) EnabledEndpoints(ctx context.Context, tenantID string) ([]store.
 
 // UpdateEndpoint replaces an endpoint's mutable fields.
 func (s *Store) UpdateEndpoint(ctx context.Context, ep store.Endpoint) error {
-	types, headers, schedule := endpointArgs(ep)
+	types, schedule := endpointArgs(ep)
 	tag, err := s.pool.Exec(ctx, `UPDATE endpoints SET name = $1, url = $2, description = $3, event_types = $4, filter = $5,
 		format = $6, headers = $7, timeout_ms = $8, retry_schedule = $9, enabled = $10, disabled_reason = $11, secrets = $12,
-		updated_at = $13, max_in_flight = $14, rate_limit = $15, ordered = $16 WHERE tenant_id = $17 AND id = $18`,
-		ep.Name, ep.URL, ep.Description, types, ep.Filter, ep.Format, headers, ep.Timeout.Milliseconds(), schedule, ep.Enabled,
+		updated_at = $13, max_in_flight = $14, rate_limit = $15, ordered = $16, sealed_headers = $17
+		WHERE tenant_id = $18 AND id = $19`,
+		ep.Name, ep.URL, ep.Description, types, ep.Filter, ep.Format, []byte(sealedPlaceholder), ep.Timeout.Milliseconds(), schedule, ep.Enabled,
 		ep.DisabledReason, s.box.Seal(toJSON(ep.Secrets)), ts(ep.UpdatedAt), ep.MaxInFlight, ep.RateLimit, ep.Ordered,
-		ep.TenantID, ep.ID)
+		s.sealHeaders(ep.Headers), ep.TenantID, ep.ID)
 	return affected("update endpoint", tag, err)
 }
 

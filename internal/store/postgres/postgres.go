@@ -162,7 +162,7 @@ func (s *Store) up(ctx context.Context) error {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("apply migrations: %w", err)
 	}
-	return nil
+	return s.sealLegacy(ctx)
 }
 
 // MigrationStatus lists every migration and whether it is applied.

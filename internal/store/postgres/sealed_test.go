@@ -26,9 +26,21 @@ func TestSecretsSealedAtRest(t *testing.T) {
 		Verification: []byte(`{"kind":"github","secrets":["` + secret + `"]}`), CreatedAt: base, UpdatedAt: base}))
 	require.NoError(t, s.CreateCollection(ctx, store.Collection{TenantID: "ten_1", Name: "c", Spec: []byte(`{}`),
 		Secret: []byte(`{"headers":{"Authorization":"` + secret + `"}}`), CreatedAt: base, UpdatedAt: base}))
+	require.NoError(t, s.CreateEndpoint(ctx, store.Endpoint{ID: "ep_2", TenantID: "ten_1", URL: "https://x",
+		Headers: map[string]string{"Authorization": "Bearer " + secret}, Secrets: []store.Secret{{Key: "whsec_AAAA"}},
+		CreatedAt: base, UpdatedAt: base}))
+	rule := `{"name":"r","lookups":[{"name":"l","url":"https://x","headers":{"Authorization":"Bearer ` + secret + `"}}]}`
+	require.NoError(t, s.CreateNotifyRule(ctx, store.NotifyRule{TenantID: "ten_1", Name: "r", Spec: []byte(rule),
+		CreatedAt: base, UpdatedAt: base}))
 	ep, err := s.GetEndpoint(ctx, "ten_1", "ep_1")
 	require.NoError(t, err)
 	require.Equal(t, secret, ep.Secrets[0].Key, "the driver opens what it sealed")
+	ep, err = s.GetEndpoint(ctx, "ten_1", "ep_2")
+	require.NoError(t, err)
+	require.Equal(t, "Bearer "+secret, ep.Headers["Authorization"])
+	r, err := s.GetNotifyRule(ctx, "ten_1", "r")
+	require.NoError(t, err)
+	require.JSONEq(t, rule, string(r.Spec))
 
 	cfg, err := pgx.ParseConfig(dsn(t))
 	require.NoError(t, err)
@@ -36,14 +48,60 @@ func TestSecretsSealedAtRest(t *testing.T) {
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close(context.Background()) })
-	var secrets, verification, collSecret []byte
+	var secrets, verification, collSecret, headers, spec []byte
 	require.NoError(t, conn.QueryRow(ctx, `SELECT secrets FROM endpoints WHERE id = 'ep_1'`).Scan(&secrets))
 	require.NoError(t, conn.QueryRow(ctx, `SELECT verification FROM sources WHERE id = 'src_1'`).Scan(&verification))
 	require.NoError(t, conn.QueryRow(ctx, `SELECT secret FROM collections WHERE name = 'c'`).Scan(&collSecret))
+	require.NoError(t, conn.QueryRow(ctx, `SELECT headers::text || encode(sealed_headers, 'escape') FROM endpoints
+		WHERE id = 'ep_2'`).Scan(&headers))
+	require.NoError(t, conn.QueryRow(ctx, `SELECT spec::text || encode(sealed_spec, 'escape') FROM notify_rules
+		WHERE name = 'r'`).Scan(&spec))
 	for name, raw := range map[string][]byte{"endpoints.secrets": secrets, "sources.verification": verification,
-		"collections.secret": collSecret} {
+		"collections.secret": collSecret, "endpoints.headers": headers, "notify_rules.spec": spec} {
 		require.NotEmpty(t, raw, name)
 		require.NotContains(t, string(raw), secret, name)
 		require.NotContains(t, string(raw), "dGhpcyBpcyBhIHZlcnkgc2VjcmV0IGtleQ", name)
 	}
+}
+
+// TestLegacyPlainHeadersSealed: rows written before endpoint headers and
+// notify rules were sealed still read, and migrating seals them.
+func TestLegacyPlainHeadersSealed(t *testing.T) {
+	t.Parallel()
+	sch := schema(t)
+	s := openIn(t, sch)
+	ctx := context.Background()
+	require.NoError(t, s.CreateTenant(ctx, store.Tenant{ID: "ten_1", Name: "a", CreatedAt: base}))
+	require.NoError(t, s.CreateEndpoint(ctx, store.Endpoint{ID: "ep_1", TenantID: "ten_1", URL: "https://x",
+		Secrets: []store.Secret{{Key: "whsec_AAAA"}}, CreatedAt: base, UpdatedAt: base}))
+	require.NoError(t, s.CreateNotifyRule(ctx, store.NotifyRule{TenantID: "ten_1", Name: "r", Spec: []byte(`{}`),
+		CreatedAt: base, UpdatedAt: base}))
+
+	// Turn both rows into what an earlier version wrote.
+	const headers = `{"Authorization": "Bearer legacy-s3cr3t"}`
+	const rule = `{"name":"r","lookups":[{"name":"l","url":"https://x","headers":{"X-Key":"legacy-k3y"}}]}`
+	cfg, err := pgx.ParseConfig(dsn(t))
+	require.NoError(t, err)
+	cfg.RuntimeParams["search_path"] = sch
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	_, err = conn.Exec(ctx, `UPDATE endpoints SET headers = $1, sealed_headers = NULL`, headers)
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, `UPDATE notify_rules SET spec = $1, sealed_spec = NULL`, rule)
+	require.NoError(t, err)
+
+	ep, err := s.GetEndpoint(ctx, "ten_1", "ep_1")
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"Authorization": "Bearer legacy-s3cr3t"}, ep.Headers, "plain rows still read")
+	require.NoError(t, s.Migrate(ctx))
+	var plain string
+	require.NoError(t, conn.QueryRow(ctx, `SELECT e.headers::text || r.spec::text FROM endpoints e, notify_rules r`).Scan(&plain))
+	require.Equal(t, "{}{}", plain, "migrating seals them")
+	ep, err = s.GetEndpoint(ctx, "ten_1", "ep_1")
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"Authorization": "Bearer legacy-s3cr3t"}, ep.Headers)
+	r, err := s.GetNotifyRule(ctx, "ten_1", "r")
+	require.NoError(t, err)
+	require.JSONEq(t, rule, string(r.Spec))
 }

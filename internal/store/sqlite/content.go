@@ -103,28 +103,40 @@ func (s *Store) DeleteTemplate(ctx context.Context, tenantID, name string) error
 	return affected("delete template", res, err)
 }
 
-const notifyRuleCols = `tenant_id, name, spec, enabled, created_at, updated_at`
+const notifyRuleCols = `tenant_id, name, spec, enabled, created_at, updated_at, sealed_spec`
 
-func scanNotifyRule(sc scanner) (store.NotifyRule, error) {
+// scanNotifyRule reads a rule, opening its sealed spec (a rule's lookups
+// carry headers, which may be credentials).
+func (s *Store) scanNotifyRule(sc scanner) (store.NotifyRule, error) {
 	var r store.NotifyRule
 	var spec string
+	var sealed []byte
 	var created, updated int64
-	err := sc.Scan(&r.TenantID, &r.Name, &spec, &r.Enabled, &created, &updated)
+	if err := sc.Scan(&r.TenantID, &r.Name, &spec, &r.Enabled, &created, &updated, &sealed); err != nil {
+		return r, err
+	}
 	r.Spec, r.CreatedAt, r.UpdatedAt = []byte(spec), fromMS(created), fromMS(updated)
-	return r, err
+	if sealed != nil {
+		plain, err := s.box.Open(sealed)
+		if err != nil {
+			return r, fmt.Errorf("decrypt notify rule %s: %w", r.Name, err)
+		}
+		r.Spec = plain
+	}
+	return r, nil
 }
 
 // CreateNotifyRule inserts a rule; ErrConflict when the tenant has one of
 // that name.
 func (s *Store) CreateNotifyRule(ctx context.Context, r store.NotifyRule) error {
-	_, err := s.w.ExecContext(ctx, `INSERT INTO notify_rules (`+notifyRuleCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
-		r.TenantID, r.Name, string(r.Spec), r.Enabled, ms(r.CreatedAt), ms(r.UpdatedAt))
+	_, err := s.w.ExecContext(ctx, `INSERT INTO notify_rules (`+notifyRuleCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		r.TenantID, r.Name, sealedPlaceholder, r.Enabled, ms(r.CreatedAt), ms(r.UpdatedAt), s.box.Seal(r.Spec))
 	return wrapWrite("create notify rule", err)
 }
 
 // GetNotifyRule returns one of a tenant's rules.
 func (s *Store) GetNotifyRule(ctx context.Context, tenantID, name string) (store.NotifyRule, error) {
-	r, err := scanNotifyRule(s.r.QueryRowContext(ctx, `SELECT `+notifyRuleCols+` FROM notify_rules WHERE tenant_id = ? AND name = ?`,
+	r, err := s.scanNotifyRule(s.r.QueryRowContext(ctx, `SELECT `+notifyRuleCols+` FROM notify_rules WHERE tenant_id = ? AND name = ?`,
 		tenantID, name))
 	return r, wrapRead("get notify rule", err)
 }
@@ -135,14 +147,15 @@ func (s *Store) ListNotifyRules(ctx context.Context, tenantID string) ([]store.N
 	if err != nil {
 		return nil, fmt.Errorf("list notify rules: %w", err)
 	}
-	return collect(rows, scanNotifyRule)
+	return collect(rows, s.scanNotifyRule)
 }
 
 // UpdateNotifyRule replaces a rule's spec and enabled flag and sets its
 // UpdatedAt.
 func (s *Store) UpdateNotifyRule(ctx context.Context, r store.NotifyRule) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE notify_rules SET spec = ?, enabled = ?, updated_at = ? WHERE tenant_id = ? AND name = ?`,
-		string(r.Spec), r.Enabled, ms(r.UpdatedAt), r.TenantID, r.Name)
+	res, err := s.w.ExecContext(ctx, `UPDATE notify_rules SET spec = ?, sealed_spec = ?, enabled = ?, updated_at = ?
+		WHERE tenant_id = ? AND name = ?`,
+		sealedPlaceholder, s.box.Seal(r.Spec), r.Enabled, ms(r.UpdatedAt), r.TenantID, r.Name)
 	return affected("update notify rule", res, err)
 }
 

@@ -10,7 +10,8 @@ import (
 )
 
 const endpointCols = `id, tenant_id, name, url, description, event_types, filter, format, headers, timeout_ms,
-	retry_schedule, enabled, disabled_reason, secrets, created_at, updated_at, max_in_flight, rate_limit, ordered, failing_since`
+	retry_schedule, enabled, disabled_reason, secrets, created_at, updated_at, max_in_flight, rate_limit, ordered, failing_since,
+	sealed_headers`
 
 func (s *Store) sealSecrets(secrets []store.Secret) []byte {
 	return s.box.Seal([]byte(toJSON(secrets)))
@@ -22,11 +23,11 @@ func (s *Store) scanEndpoint(sc scanner) (store.Endpoint, error) {
 		types, headers, schedule   string
 		timeoutMS, created, update int64
 		failing                    int64
-		sealed                     []byte
+		sealed, sealedHeaders      []byte
 	)
 	err := sc.Scan(&ep.ID, &ep.TenantID, &ep.Name, &ep.URL, &ep.Description, &types, &ep.Filter, &ep.Format, &headers,
 		&timeoutMS, &schedule, &ep.Enabled, &ep.DisabledReason, &sealed, &created, &update, &ep.MaxInFlight, &ep.RateLimit,
-		&ep.Ordered, &failing)
+		&ep.Ordered, &failing, &sealedHeaders)
 	ep.FailingSince = fromMS(failing)
 	if err != nil {
 		return ep, err
@@ -36,10 +37,19 @@ func (s *Store) scanEndpoint(sc scanner) (store.Endpoint, error) {
 	var scheduleMS []int64
 	if err := errorsJoinUnmarshal(
 		unmarshal(types, &ep.EventTypes),
-		unmarshal(headers, &ep.Headers),
 		unmarshal(schedule, &scheduleMS),
 	); err != nil {
 		return ep, fmt.Errorf("decode endpoint %s: %w", ep.ID, err)
+	}
+	if sealedHeaders != nil {
+		plain, err := s.box.Open(sealedHeaders)
+		if err != nil {
+			return ep, fmt.Errorf("decrypt headers of endpoint %s: %w", ep.ID, err)
+		}
+		headers = string(plain)
+	}
+	if err := unmarshal(headers, &ep.Headers); err != nil {
+		return ep, fmt.Errorf("decode headers of endpoint %s: %w", ep.ID, err)
 	}
 	for _, d := range scheduleMS {
 		ep.RetrySchedule = append(ep.RetrySchedule, time.Duration(d)*time.Millisecond)
@@ -65,7 +75,7 @@ func errorsJoinUnmarshal(errs ...error) error {
 	return nil
 }
 
-func endpointArgs(ep store.Endpoint) (types, headers, schedule string) {
+func endpointArgs(ep store.Endpoint) (types, schedule string) {
 	scheduleMS := make([]int64, 0, len(ep.RetrySchedule))
 	for _, d := range ep.RetrySchedule {
 		scheduleMS = append(scheduleMS, d.Milliseconds())
@@ -73,19 +83,22 @@ func endpointArgs(ep store.Endpoint) (types, headers, schedule string) {
 	if ep.EventTypes == nil {
 		ep.EventTypes = []string{}
 	}
-	if ep.Headers == nil {
-		ep.Headers = map[string]string{}
-	}
-	return toJSON(ep.EventTypes), toJSON(ep.Headers), toJSON(scheduleMS)
+	return toJSON(ep.EventTypes), toJSON(scheduleMS)
 }
 
-// CreateEndpoint inserts an endpoint, sealing its secrets.
+// sealHeaders seals an endpoint's custom headers: they are the user's and
+// may be credentials. The plain headers column keeps sealedPlaceholder.
+func (s *Store) sealHeaders(h map[string]string) []byte {
+	return s.box.Seal([]byte(toJSON(orEmpty(h))))
+}
+
+// CreateEndpoint inserts an endpoint, sealing its secrets and headers.
 func (s *Store) CreateEndpoint(ctx context.Context, ep store.Endpoint) error {
-	types, headers, schedule := endpointArgs(ep)
-	_, err := s.w.ExecContext(ctx, `INSERT INTO endpoints (`+endpointCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		ep.ID, ep.TenantID, ep.Name, ep.URL, ep.Description, types, ep.Filter, ep.Format, headers, ep.Timeout.Milliseconds(),
+	types, schedule := endpointArgs(ep)
+	_, err := s.w.ExecContext(ctx, `INSERT INTO endpoints (`+endpointCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		ep.ID, ep.TenantID, ep.Name, ep.URL, ep.Description, types, ep.Filter, ep.Format, sealedPlaceholder, ep.Timeout.Milliseconds(),
 		schedule, ep.Enabled, ep.DisabledReason, s.sealSecrets(ep.Secrets), ms(ep.CreatedAt), ms(ep.UpdatedAt),
-		ep.MaxInFlight, ep.RateLimit, ep.Ordered, ms(ep.FailingSince))
+		ep.MaxInFlight, ep.RateLimit, ep.Ordered, ms(ep.FailingSince), s.sealHeaders(ep.Headers))
 	return wrapWrite("create endpoint", err)
 }
 
@@ -116,14 +129,14 @@ func (s *Store) EnabledEndpoints(ctx context.Context, tenantID string) ([]store.
 
 // UpdateEndpoint replaces an endpoint's mutable fields.
 func (s *Store) UpdateEndpoint(ctx context.Context, ep store.Endpoint) error {
-	types, headers, schedule := endpointArgs(ep)
+	types, schedule := endpointArgs(ep)
 	res, err := s.w.ExecContext(ctx, `UPDATE endpoints SET name = ?, url = ?, description = ?, event_types = ?, filter = ?, format = ?,
 		headers = ?, timeout_ms = ?, retry_schedule = ?, enabled = ?, disabled_reason = ?, secrets = ?, updated_at = ?,
-		max_in_flight = ?, rate_limit = ?, ordered = ?
+		max_in_flight = ?, rate_limit = ?, ordered = ?, sealed_headers = ?
 		WHERE tenant_id = ? AND id = ?`,
-		ep.Name, ep.URL, ep.Description, types, ep.Filter, ep.Format, headers, ep.Timeout.Milliseconds(), schedule,
+		ep.Name, ep.URL, ep.Description, types, ep.Filter, ep.Format, sealedPlaceholder, ep.Timeout.Milliseconds(), schedule,
 		ep.Enabled, ep.DisabledReason, s.sealSecrets(ep.Secrets), ms(ep.UpdatedAt), ep.MaxInFlight, ep.RateLimit, ep.Ordered,
-		ep.TenantID, ep.ID)
+		s.sealHeaders(ep.Headers), ep.TenantID, ep.ID)
 	if err := wrapWrite("update endpoint", err); err != nil {
 		return err
 	}

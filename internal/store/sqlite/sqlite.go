@@ -34,7 +34,8 @@ var _ store.Store = (*Store)(nil)
 type Config struct {
 	// Path is the database file; it is created when missing.
 	Path string
-	// Box seals endpoint secrets at rest. Required.
+	// Box seals secrets at rest (endpoint secrets and headers, source
+	// verification, collection secrets, notify rules). Required.
 	Box *secretbox.Box
 	// ReadConns is the size of the read pool; default 4.
 	ReadConns int
@@ -91,6 +92,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := s.prepare(ctx); err != nil {
 		s.Close()
 		return nil, err
+	}
+	if err := s.sealLegacy(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", cfg.Path, err)
 	}
 	return s, nil
 }

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -47,16 +48,81 @@ func TestSecretsEncryptedAtRest(t *testing.T) {
 		Secrets: []store.Secret{{Key: secret}}}))
 	require.NoError(t, s.CreateCollection(ctx, store.Collection{TenantID: "ten_1", Name: "c", Spec: []byte(`{}`),
 		Secret: []byte(`{"headers":{"Authorization":"` + secret + `"}}`)}))
+	require.NoError(t, s.CreateEndpoint(ctx, store.Endpoint{ID: "ep_2", TenantID: "ten_1", URL: "https://x",
+		Headers: map[string]string{"Authorization": "Bearer " + secret}, Secrets: []store.Secret{{Key: "whsec_AAAA"}}}))
+	rule := `{"name":"r","lookups":[{"name":"l","url":"https://x","headers":{"Authorization":"Bearer ` + secret + `"}}]}`
+	require.NoError(t, s.CreateNotifyRule(ctx, store.NotifyRule{TenantID: "ten_1", Name: "r", Spec: []byte(rule)}))
+	ep, err := s.GetEndpoint(ctx, "ten_1", "ep_2")
+	require.NoError(t, err)
+	require.Equal(t, "Bearer "+secret, ep.Headers["Authorization"], "the driver opens what it sealed")
+	r, err := s.GetNotifyRule(ctx, "ten_1", "r")
+	require.NoError(t, err)
+	require.JSONEq(t, rule, string(r.Spec))
 	require.NoError(t, s.Close())
-	for _, name := range []string{"hookline.db", "hookline.db-wal"} {
-		raw, err := os.ReadFile(filepath.Join(filepath.Dir(path), name))
+	requireNotOnDisk(t, path, secret, "dGhpcyBpcyBhIHZlcnkgc2VjcmV0IGtleQ")
+}
+
+// requireNotOnDisk checks that neither the database file at path nor its
+// WAL holds any of the values.
+func requireNotOnDisk(t *testing.T, path string, values ...string) {
+	t.Helper()
+	for _, name := range []string{path, path + "-wal"} {
+		raw, err := os.ReadFile(name)
 		if os.IsNotExist(err) {
 			continue
 		}
 		require.NoError(t, err)
-		require.NotContains(t, string(raw), secret, name)
-		require.NotContains(t, string(raw), "dGhpcyBpcyBhIHZlcnkgc2VjcmV0IGtleQ", name)
+		for _, v := range values {
+			require.False(t, strings.Contains(string(raw), v), "%s holds %q", name, v)
+		}
 	}
+}
+
+// TestLegacyPlainHeadersSealedOnOpen: rows written before endpoint headers
+// and notify rules were sealed still read, and opening the store seals
+// them, leaving no plain copy in the file.
+func TestLegacyPlainHeadersSealedOnOpen(t *testing.T) {
+	t.Parallel()
+	box, err := secretbox.New(make([]byte, secretbox.KeySize))
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "hookline.db")
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, sqlite.Config{Path: path, Box: box})
+	require.NoError(t, err)
+	require.NoError(t, s.CreateTenant(ctx, store.Tenant{ID: "ten_1", Name: "a"}))
+	require.NoError(t, s.CreateEndpoint(ctx, store.Endpoint{ID: "ep_1", TenantID: "ten_1", URL: "https://x",
+		Secrets: []store.Secret{{Key: "whsec_AAAA"}}}))
+	require.NoError(t, s.CreateNotifyRule(ctx, store.NotifyRule{TenantID: "ten_1", Name: "r", Spec: []byte(`{}`)}))
+	require.NoError(t, s.Close())
+
+	// Turn both rows into what an earlier version wrote.
+	const headers = `{"Authorization":"Bearer legacy-s3cr3t"}`
+	const rule = `{"name":"r","lookups":[{"name":"l","url":"https://x","headers":{"X-Key":"legacy-k3y"}}]}`
+	db, err := sql.Open("sqlite", "file:"+path)
+	require.NoError(t, err)
+	_, err = db.Exec(`UPDATE endpoints SET headers = ?, sealed_headers = NULL`, headers)
+	require.NoError(t, err)
+	_, err = db.Exec(`UPDATE notify_rules SET spec = ?, sealed_spec = NULL`, rule)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	s, err = sqlite.Open(ctx, sqlite.Config{Path: path, Box: box})
+	require.NoError(t, err)
+	ep, err := s.GetEndpoint(ctx, "ten_1", "ep_1")
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"Authorization": "Bearer legacy-s3cr3t"}, ep.Headers)
+	r, err := s.GetNotifyRule(ctx, "ten_1", "r")
+	require.NoError(t, err)
+	require.JSONEq(t, rule, string(r.Spec))
+	require.NoError(t, s.Close())
+	requireNotOnDisk(t, path, "legacy-s3cr3t", "legacy-k3y")
+
+	s, err = sqlite.Open(ctx, sqlite.Config{Path: path, Box: box})
+	require.NoError(t, err, "opening again finds nothing to seal")
+	ep, err = s.GetEndpoint(ctx, "ten_1", "ep_1")
+	require.NoError(t, err)
+	require.Equal(t, "Bearer legacy-s3cr3t", ep.Headers["Authorization"])
+	require.NoError(t, s.Close())
 }
 
 // BenchmarkAcceptEvents measures the raw group-commit rate of the schema:

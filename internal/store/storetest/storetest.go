@@ -158,6 +158,7 @@ func testEndpoints(t *testing.T, s store.Store) {
 	require.Equal(t, ep, got)
 
 	ep.URL = "https://example.com/v2"
+	ep.Headers = map[string]string{"Authorization": "Bearer t0k3n", "X-B": "2"}
 	ep.Secrets = append(ep.Secrets, store.Secret{Key: "whsec_b2xk", ExpiresAt: base.Add(time.Hour)})
 	ep.UpdatedAt = base.Add(time.Minute)
 	require.NoError(t, s.UpdateEndpoint(ctx, ep))

@@ -1,0 +1,302 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/app"
+	"github.com/hookline/hookline/internal/config"
+)
+
+// secretPart is in every secret header value of these tests: it must not
+// be found in any answer of the API, any log line or any file of the data
+// directory.
+const secretPart = "s3cr3t"
+
+// lockedBuffer collects the log lines of a running server.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+func withLogger(w io.Writer) setupOpt {
+	return func(_ *config.Config, o *app.Options) {
+		o.Logger = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+}
+
+// raw GETs path and returns the body as it came.
+func (b *bundle) raw(path string) string {
+	b.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, b.url+path, nil)
+	require.NoError(b.t, err)
+	req.Header.Set("Authorization", "Bearer "+b.key)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(b.t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(b.t, err)
+	require.Equal(b.t, http.StatusOK, resp.StatusCode, "GET %s: %s", path, body)
+	return string(body)
+}
+
+// requireNotShown checks that no answer of the given paths holds the
+// secret part.
+func (b *bundle) requireNotShown(paths ...string) {
+	b.t.Helper()
+	for _, p := range paths {
+		require.NotContains(b.t, b.raw(p), secretPart, "GET %s", p)
+	}
+}
+
+// requireNotAtRest stops the server and checks that no file of its data
+// directory (database, WAL) holds the secret part.
+func (b *bundle) requireNotAtRest() {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	require.NoError(b.t, b.app.Stop(ctx))
+	b.stopped = true
+	n := 0
+	err := filepath.WalkDir(b.cfg.DataDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		n++
+		require.False(b.t, strings.Contains(string(data), secretPart), "%s holds a secret header value", path)
+		return nil
+	})
+	require.NoError(b.t, err)
+	require.NotZero(b.t, n, "no files in the data directory")
+}
+
+// TestEndpointHeadersNeverShown: an endpoint's custom headers reach the
+// receiver, but neither the endpoint, its attempt log, the logs nor the
+// database show their values; GET, edit, PATCH keeps them.
+func TestEndpointHeadersNeverShown(t *testing.T) {
+	t.Parallel()
+	logs := &lockedBuffer{}
+	b := setup(t, withLogger(logs))
+	rc := newReceiver(t, func(_ int, w http.ResponseWriter) bool {
+		w.Header().Set("Set-Cookie", "sid=s3cr3t-cookie")
+		w.Header().Set("X-Echo", "plain")
+		w.WriteHeader(http.StatusOK)
+		return true
+	})
+	ep := b.endpoint(client.EndpointCreate{URL: rc.URL, EventTypes: []string{"order.*"},
+		Headers: map[string]string{"Authorization": "Bearer s3cr3t", "X-Team": "t3am-s3cr3t"}})
+	require.Equal(t, map[string]string{"Authorization": "redacted", "X-Team": "redacted"}, ep.Headers, "names only")
+
+	ev := b.send("order.created", `{"id": "o1"}`)
+	d := b.waitStatus(ev.ID, client.DeliverySucceeded)
+	got := rc.requests()[0].header
+	require.Equal(t, "Bearer s3cr3t", got.Get("Authorization"), "the receiver gets the values")
+	require.Equal(t, "t3am-s3cr3t", got.Get("X-Team"))
+	b.requireNotShown("/v1/deliveries/"+d.ID, "/v1/endpoints/"+ep.ID, "/v1/endpoints", "/v1/events/"+ev.ID)
+	a := d.AttemptLog[0]
+	require.Equal(t, "redacted", a.RequestHeaders["Authorization"])
+	require.Equal(t, "redacted", a.RequestHeaders["X-Team"])
+	require.Equal(t, "redacted", a.RequestHeaders["Webhook-Signature"])
+	require.Equal(t, ev.ID, a.RequestHeaders["Webhook-Id"], "other headers are shown")
+	require.Equal(t, "redacted", a.ResponseHeaders["Set-Cookie"])
+	require.Equal(t, "plain", a.ResponseHeaders["X-Echo"])
+
+	// Sending back what GET showed keeps the stored values.
+	status, out := b.do(http.MethodPatch, "/v1/endpoints/"+ep.ID,
+		`{"headers": {"Authorization": "redacted", "X-Team": "redacted", "X-New": "n"}}`)
+	require.Equal(t, http.StatusOK, status, "%v", out)
+	require.Equal(t, map[string]any{"Authorization": "redacted", "X-Team": "redacted", "X-New": "redacted"}, out["headers"])
+	b.send("order.created", `{"id": "o2"}`)
+	eventually(t, func() bool { return rc.count() == 2 }, "second delivery")
+	got = rc.requests()[1].header
+	require.Equal(t, "Bearer s3cr3t", got.Get("Authorization"), "kept on PATCH")
+	require.Equal(t, "t3am-s3cr3t", got.Get("X-Team"))
+	require.Equal(t, "n", got.Get("X-New"))
+
+	status, out = b.do(http.MethodPatch, "/v1/endpoints/"+ep.ID, `{"headers": {"X-Unknown": "redacted"}}`)
+	apiRequire(t, http.StatusUnprocessableEntity, "validation_failed", status, out)
+	status, out = b.do(http.MethodPost, "/v1/endpoints", fmt.Sprintf(`{"url": %q, "headers": {"Authorization": "redacted"}}`, rc.URL))
+	apiRequire(t, http.StatusUnprocessableEntity, "validation_failed", status, out)
+
+	// A declaration may state a header as shown: the value is kept.
+	apply := func(value string) string {
+		t.Helper()
+		status, out := b.do(http.MethodPost, "/v1/apply", fmt.Sprintf(`{"endpoints": [{"name": "declared", "url": %q,
+			"event_types": ["none.*"], "headers": {"Authorization": %q}}]}`, rc.URL, value))
+		require.Equal(t, http.StatusOK, status, "%v", out)
+		return out["changes"].([]any)[0].(map[string]any)["action"].(string)
+	}
+	require.Equal(t, "created", apply("Bearer s3cr3t-declared"))
+	require.Equal(t, "unchanged", apply("redacted"))
+	require.Equal(t, "updated", apply("Bearer s3cr3t-other"))
+
+	b.settled()
+	require.NotContains(t, logs.String(), secretPart)
+	b.requireNotAtRest()
+}
+
+// TestWorkflowStepLogHidesHeaders: an http step's headers reach the
+// service; the run's step log shows their names only, and the answer's
+// credentials are hidden too.
+func TestWorkflowStepLogHidesHeaders(t *testing.T) {
+	t.Parallel()
+	logs := &lockedBuffer{}
+	b := setup(t, withLogger(logs))
+	svc := newService(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("X-Auth-Token", "answer-s3cr3t")
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"ok": true}`)
+	})
+	b.saveWorkflow(fmt.Sprintf(`name: crm
+on: { events: ["lead.created"] }
+steps:
+  - id: push
+    http:
+      method: POST
+      url: "%s/leads"
+      headers: { Authorization: "Bearer s3cr3t", X-Crm-Key: "k3y-s3cr3t", X-Team: "sales" }
+      body: '{"lead": "{{ event.data.id }}"}'
+`, svc.URL))
+	b.send("lead.created", `{"id": "l1"}`)
+	run := b.waitRun("crm", "succeeded")
+	require.Equal(t, "Bearer s3cr3t", svc.header(0, "Authorization"))
+	require.Equal(t, "k3y-s3cr3t", svc.header(0, "X-Crm-Key"))
+	b.requireNotShown("/v1/runs/"+run["id"].(string), "/v1/runs")
+	push := stepLog(run)["push"]
+	require.Equal(t, map[string]any{"Authorization": "redacted", "X-Crm-Key": "redacted", "X-Team": "redacted"},
+		push["input"].(map[string]any)["headers"], "configured headers: names only")
+	answer := push["output"].(map[string]any)["headers"].(map[string]any)
+	require.Equal(t, "redacted", answer["X-Auth-Token"])
+	require.Equal(t, "application/json", answer["Content-Type"])
+	require.NotContains(t, logs.String(), secretPart)
+}
+
+// TestContentLookupHeadersNeverShown: a notify rule's lookup headers reach
+// the looked-up service and its webhook-channel message reaches an
+// endpoint with a custom credential; the rule, its messages, the
+// delivery, the logs and the database hold none of the values, and PUT
+// with what GET showed keeps them.
+func TestContentLookupHeadersNeverShown(t *testing.T) {
+	t.Parallel()
+	logs := &lockedBuffer{}
+	b := setup(t, withLogger(logs))
+	crm := newService(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"points": 120}`)
+	})
+	rc := newReceiver(t, nil)
+	b.endpoint(client.EndpointCreate{URL: rc.URL, EventTypes: []string{"shop.notice"},
+		Headers: map[string]string{"X-Shop-Key": "k3y-s3cr3t"}})
+	rule := fmt.Sprintf(`{"name": "points", "events": ["points.changed"], "recipient": "data.member", "template": "points",
+		"channels": ["webhook"], "webhook_type": "shop.notice",
+		"lookups": [{"name": "loyalty", "url": "%s/loyalty/{{ data.member }}", "headers": {"Authorization": "Bearer s3cr3t"}}]}`, crm.URL)
+	status, out := b.do(http.MethodPost, "/v1/apply", `{
+	"recipients": [{"id": "m1", "email": "grace@example.com", "name": "Grace"}],
+	"templates": [{"name": "points", "subject": "{{.recipient.name}}: {{.records.loyalty.points}} points", "text": "points"}],
+	"notify_rules": [`+rule+`]}`)
+	require.Equal(t, http.StatusOK, status, "%v", out)
+
+	b.send("points.changed", `{"member": "m1"}`)
+	eventually(t, func() bool { return rc.count() == 1 }, "webhook message not delivered")
+	require.Equal(t, "Bearer s3cr3t", crm.header(0, "Authorization"), "the lookup sends the value")
+	require.Equal(t, "k3y-s3cr3t", rc.requests()[0].header.Get("X-Shop-Key"))
+	require.Contains(t, string(rc.requests()[0].body), "Grace: 120 points")
+	b.settled()
+	deliveries, err := b.client.ListDeliveries(context.Background(), client.DeliveryListOptions{})
+	require.NoError(t, err)
+	paths := []string{"/v1/notify-rules/points", "/v1/notify-rules", "/v1/messages", "/v1/deliveries", "/v1/events"}
+	for _, d := range deliveries.Data {
+		paths = append(paths, "/v1/deliveries/"+d.ID)
+	}
+	b.requireNotShown(paths...)
+
+	// PUT back what GET showed: the lookup keeps its credential.
+	status, shown := b.do(http.MethodGet, "/v1/notify-rules/points", "")
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, map[string]any{"Authorization": "redacted"}, shown["lookups"].([]any)[0].(map[string]any)["headers"])
+	delete(shown, "created_at")
+	delete(shown, "updated_at")
+	put, err := json.Marshal(shown)
+	require.NoError(t, err)
+	status, out = b.do(http.MethodPut, "/v1/notify-rules/points", string(put))
+	require.Equal(t, http.StatusOK, status, "%v", out)
+	b.send("points.changed", `{"member": "m1"}`)
+	eventually(t, func() bool { return rc.count() == 2 }, "second message not delivered")
+	require.Equal(t, "Bearer s3cr3t", crm.header(1, "Authorization"), "kept on PUT")
+
+	b.settled()
+	require.NotContains(t, logs.String(), secretPart)
+	b.requireNotAtRest()
+}
+
+// TestReceivedHeadersHideCredentials: a source keeps the headers it is
+// told to keep, but a credential among them is stored redacted; a
+// provider's signature is kept. A rejected request's credentials are
+// hidden too, even in a header whose name does not say so (the source's
+// API-key header).
+func TestReceivedHeadersHideCredentials(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	status, out := b.do(http.MethodPost, "/v1/sources", `{"name": "partner", "verification": {"kind": "none"},
+		"keep_headers": ["Authorization", "X-Partner-Token", "X-Hub-Signature-256", "X-Request-Id"]}`)
+	require.Equal(t, http.StatusCreated, status, "%v", out)
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	h.Set("Authorization", "Bearer s3cr3t")
+	h.Set("X-Partner-Token", "t0k3n-s3cr3t")
+	h.Set("X-Hub-Signature-256", "sha256=abc")
+	h.Set("X-Request-Id", "req-1")
+	code, resp := b.post("partner", []byte(`{"type": "a.b"}`), h)
+	require.Equal(t, http.StatusOK, code, resp)
+	evs := b.sourceEvents("partner")
+	require.Len(t, evs, 1)
+	b.requireNotShown("/v1/events/"+evs[0].ID, "/v1/events")
+	full, err := b.client.GetEvent(context.Background(), evs[0].ID)
+	require.NoError(t, err)
+	require.Equal(t, "redacted", full.Headers["Authorization"])
+	require.Equal(t, "redacted", full.Headers["X-Partner-Token"])
+	require.Equal(t, "sha256=abc", full.Headers["X-Hub-Signature-256"], "a provider's signature is kept")
+	require.Equal(t, "req-1", full.Headers["X-Request-Id"])
+
+	src := b.source(client.SourceCreate{Name: "keyed", Verification: &client.Verification{Kind: "api-key", Header: "X-Partner",
+		Secrets: []string{"the-right-key"}}})
+	h = http.Header{}
+	h.Set("X-Partner", "wrong-s3cr3t")
+	h.Set("Cookie", "sid=s3cr3t")
+	code, _ = b.post("keyed", []byte(`{}`), h)
+	require.Equal(t, http.StatusUnauthorized, code)
+	shown := b.raw("/v1/sources/" + src.ID + "/rejections")
+	require.Contains(t, shown, `"X-Partner":"redacted"`)
+	require.NotContains(t, shown, secretPart)
+}

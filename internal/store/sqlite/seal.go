@@ -1,0 +1,80 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+)
+
+// sealedPlaceholder is what the plain columns endpoints.headers and
+// notify_rules.spec hold once their value is sealed in sealed_headers and
+// sealed_spec (migration 00008).
+const sealedPlaceholder = "{}"
+
+// legacyColumns are the plain columns that rows written before migration
+// 00008 still fill, and the sealed columns that replace them.
+var legacyColumns = []struct{ table, key, plain, sealed string }{
+	{"endpoints", "id", "headers", "sealed_headers"},
+	{"notify_rules", "name", "spec", "sealed_spec"},
+}
+
+// sealLegacy seals what rows written before migration 00008 hold in plain
+// text: endpoint custom headers and notify rule specs. Reads prefer the
+// sealed column and fall back to the plain one, so this only takes the
+// plain text off disk: it runs when the store opens, before anything else
+// uses it, and finds nothing to do once it has run. Freed space is zeroed
+// (secure_delete) and the WAL truncated, so no copy of the plain text is
+// left in either file.
+func (s *Store) sealLegacy(ctx context.Context) error {
+	type row struct{ table, key, plain, sealed, tenantID, id, value string }
+	var legacy []row
+	for _, c := range legacyColumns {
+		rows, err := s.w.QueryContext(ctx, `SELECT tenant_id, `+c.key+`, `+c.plain+` FROM `+c.table+` WHERE `+c.sealed+` IS NULL`)
+		if err != nil {
+			return fmt.Errorf("seal %s: %w", c.table, err)
+		}
+		for rows.Next() {
+			r := row{table: c.table, key: c.key, plain: c.plain, sealed: c.sealed}
+			if err := rows.Scan(&r.tenantID, &r.id, &r.value); err != nil {
+				rows.Close()
+				return fmt.Errorf("seal %s: %w", c.table, err)
+			}
+			legacy = append(legacy, r)
+		}
+		if err := rows.Close(); err != nil {
+			return fmt.Errorf("seal %s: %w", c.table, err)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("seal %s: %w", c.table, err)
+		}
+	}
+	if len(legacy) == 0 {
+		return nil
+	}
+	var secureDelete int
+	if err := s.w.QueryRowContext(ctx, `PRAGMA secure_delete`).Scan(&secureDelete); err != nil {
+		return fmt.Errorf("seal legacy rows: %w", err)
+	}
+	if _, err := s.w.ExecContext(ctx, `PRAGMA secure_delete = 1`); err != nil {
+		return fmt.Errorf("seal legacy rows: %w", err)
+	}
+	defer s.w.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA secure_delete = %d`, secureDelete))
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("seal legacy rows: %w", err)
+	}
+	for _, r := range legacy {
+		if _, err := tx.ExecContext(ctx, `UPDATE `+r.table+` SET `+r.sealed+` = ?, `+r.plain+` = ?
+			WHERE tenant_id = ? AND `+r.key+` = ? AND `+r.sealed+` IS NULL`,
+			s.box.Seal([]byte(r.value)), sealedPlaceholder, r.tenantID, r.id); err != nil {
+			_ = tx.Rollback()
+			return fmt.Errorf("seal %s: %w", r.table, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("seal legacy rows: %w", err)
+	}
+	if _, err := s.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		return fmt.Errorf("seal legacy rows: checkpoint: %w", err)
+	}
+	return nil
+}
