@@ -485,7 +485,7 @@ func readWorkflowFile(path string, lookup lookupFunc) (*workflowFile, error) {
 	}
 	f := &workflowFile{path: path, raw: raw}
 	var top map[string]any
-	if yamlguard.Check(raw, yamlguard.Limits{MaxBytes: config.MaxFileBytes}) == nil && yaml.Unmarshal(raw, &top) == nil && top != nil {
+	if yamlguard.Check(raw, yamlguard.Limits{MaxBytes: config.MaxFileBytes, MaxTokens: config.MaxFileTokens}) == nil && yaml.Unmarshal(raw, &top) == nil && top != nil {
 		_, f.declared = top["workflows"]
 		if !f.declared {
 			f.declared = !slices.ContainsFunc(specKeys, func(k string) bool {

@@ -103,8 +103,12 @@ func decodeFile(path string, data []byte, cfg *Config, lookup func(string) (stri
 }
 
 // MaxFileBytes bounds a YAML file read by the server or the CLI, and what
-// its aliases may expand to.
-const MaxFileBytes = 16 << 20
+// its aliases may expand to; MaxFileTokens bounds its tokens (keys,
+// scalars, brackets, entries).
+const (
+	MaxFileBytes  = 16 << 20
+	MaxFileTokens = 1 << 20
+)
 
 // DecodeYAML decodes data, the contents of the file at path, into v
 // strictly: unknown keys are errors, and types with an UnmarshalJSON
@@ -112,7 +116,7 @@ const MaxFileBytes = 16 << 20
 // expansion of its aliases are bounded before it is parsed (yamlguard). A
 // mistake in the file is a *FileError.
 func DecodeYAML(path string, data []byte, v any) error {
-	err := yamlguard.Unmarshal(data, v, yamlguard.Limits{MaxBytes: MaxFileBytes})
+	err := yamlguard.Unmarshal(data, v, yamlguard.Limits{MaxBytes: MaxFileBytes, MaxTokens: MaxFileTokens})
 	if err == nil {
 		return nil
 	}

@@ -1,5 +1,7 @@
 package yamlguard
 
+import "fmt"
+
 // scanDepth refuses src if its collections nest deeper than max, reading
 // each byte once and keeping only the columns of the open block levels
 // (at most max of them). It reads YAML's structure loosely: where it is
@@ -8,15 +10,22 @@ package yamlguard
 // matter (brackets, "- - -", indentation, properties). tokenDepth checks
 // the exact nesting afterwards; this pass exists so that the megabyte
 // bombs are refused before the tokenizer spends memory on them.
-func scanDepth(src []byte, max int) error {
-	s := depthScan{src: src, max: max}
+//
+// It also counts the document's tokens (keys, scalars, brackets, entries,
+// anchors) about as the tokenizer will, and refuses more than maxTokens:
+// the tokenizer and parser spend several hundred bytes on each, so this
+// bounds what a document that passes costs to decode.
+func scanDepth(src []byte, max, maxTokens int) error {
+	s := depthScan{src: src, max: max, maxTokens: maxTokens}
 	return s.run()
 }
 
 type depthScan struct {
-	src []byte
-	max int
-	i   int
+	src       []byte
+	max       int
+	maxTokens int
+	tokens    int
+	i         int
 
 	flow  int   // open flow collections
 	stack []int // columns of the open block levels, increasing
@@ -57,7 +66,9 @@ func (s *depthScan) push(c int) error {
 }
 
 func (s *depthScan) run() error {
-	s.newLine()
+	if err := s.newLine(); err != nil {
+		return err
+	}
 	for s.i < len(s.src) {
 		c := s.src[s.i]
 		switch {
@@ -76,6 +87,14 @@ func (s *depthScan) run() error {
 		case c == '#' && (s.node || s.prevBlank()):
 			s.skipLine()
 			continue
+		}
+		if s.tokens++; s.maxTokens > 0 && s.tokens > s.maxTokens {
+			line, col := lineCol(s.src, s.i)
+			return &Error{Line: line, Column: col, TooLarge: true, Msg: fmt.Sprintf("document has more than %d tokens", s.maxTokens)}
+		}
+		if c != '&' && c != '!' && c != '*' {
+			// Anchors and tags in a row, even over lines, wrap one node.
+			s.props = 0
 		}
 		var err error
 		if s.flow > 0 {
@@ -114,7 +133,7 @@ func (s *depthScan) newLine() error {
 		s.pendingScalar = false
 		s.skipBlockScalar()
 	}
-	s.node, s.props, s.scalarParent = true, 0, -1
+	s.node, s.scalarParent = true, -1
 	for {
 		j := s.i
 		for j < len(s.src) && (s.src[j] == ' ' || s.src[j] == '\t') {
@@ -304,7 +323,7 @@ func (s *depthScan) flowByte(c byte) error {
 		return nil
 	case ',':
 		s.i++
-		s.node, s.props = true, 0
+		s.node = true
 		return nil
 	case ':':
 		s.i++
@@ -325,7 +344,14 @@ func (s *depthScan) flowByte(c byte) error {
 			return s.property(c)
 		}
 	}
-	s.i++
+	// A plain scalar, up to what ends it in a flow collection.
+	for s.i++; s.i < len(s.src); s.i++ {
+		switch s.src[s.i] {
+		case ',', '[', ']', '{', '}', ':', '\n', ' ', '\t', '\r':
+			s.node = false
+			return nil
+		}
+	}
 	s.node = false
 	return nil
 }
@@ -355,7 +381,8 @@ func (s *depthScan) property(c byte) error {
 	}
 end:
 	if c == '*' {
-		s.node = true
+		// An alias is a node of its own.
+		s.node, s.props = true, 0
 		return nil
 	}
 	s.props++

@@ -36,6 +36,10 @@ const (
 	DefaultMaxDepth = 64
 	// DefaultMaxBytes matches the API's default max_body_bytes.
 	DefaultMaxBytes = 1 << 20
+	// DefaultMaxTokens keeps what decoding a document costs to tens of
+	// MiB (goccy/go-yaml spends 0.5–1 KiB on each token); a workflow of
+	// 500 steps has about 10,000.
+	DefaultMaxTokens = 32768
 )
 
 // Limits bound a document. Zero fields take the defaults.
@@ -46,6 +50,9 @@ type Limits struct {
 	// MaxBytes bounds the document's size, and the size it grows to when
 	// its aliases are expanded.
 	MaxBytes int64
+	// MaxTokens bounds the tokens (keys, scalars, brackets, entries,
+	// anchors) of the document as written.
+	MaxTokens int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -55,6 +62,9 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxBytes <= 0 {
 		l.MaxBytes = DefaultMaxBytes
 	}
+	if l.MaxTokens <= 0 {
+		l.MaxTokens = DefaultMaxTokens
+	}
 	return l
 }
 
@@ -63,8 +73,9 @@ func (l Limits) withDefaults() Limits {
 // place is the whole document).
 type Error struct {
 	Line, Column int
-	// TooLarge is true when the document or its expansion is too big, and
-	// false when it nests too deep.
+	// TooLarge is true when the document or its expansion is too big
+	// (bytes or tokens), and false when it nests too deep or cannot be
+	// read.
 	TooLarge bool
 	Msg      string
 }
@@ -95,7 +106,7 @@ func Check(src []byte, lim Limits) error {
 		line, col := lineCol(src, i)
 		return &Error{Line: line, Column: col, Msg: fmt.Sprintf("document is not valid UTF-8 at byte %d", i+1)}
 	}
-	if err := scanDepth(src, lim.MaxDepth); err != nil {
+	if err := scanDepth(src, lim.MaxDepth, lim.MaxTokens); err != nil {
 		return err
 	}
 	tokens := lexer.Tokenize(string(src))
@@ -138,6 +149,7 @@ func tokenDepth(tokens token.Tokens, max int) error {
 	var (
 		flow  int
 		props int
+		name  bool
 		stack []int
 	)
 	level := func(col int) bool {
@@ -176,12 +188,18 @@ func tokenDepth(tokens token.Tokens, max int) error {
 		case token.DocumentHeaderType:
 			stack, flow = stack[:0], 0
 		}
-		if tk.Type == token.AnchorType || tk.Type == token.TagType {
+		switch {
+		case name:
+			// The name of the anchor or alias before.
+			name = false
+		case tk.Type == token.AnchorType || tk.Type == token.TagType:
 			props++
 			ok = ok && len(stack)+flow+props <= max
-		} else if tk.Type != token.StringType {
-			// An anchor's name is the string token after it.
+		default:
 			props = 0
+		}
+		if tk.Type == token.AnchorType || tk.Type == token.AliasType {
+			name = true
 		}
 		if !ok {
 			return deepError(tk.Position.Line, tk.Position.Column, max)

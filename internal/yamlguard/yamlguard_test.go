@@ -78,6 +78,8 @@ func TestCheckRefuses(t *testing.T) {
 		{"9 levels of aliases", laughs(9)},
 		{"merge keys", "a: &a {x: 1, y: 2, z: 3}\n" + mergeBomb(30)},
 		{"too long", strings.Repeat("a", DefaultMaxBytes+1)},
+		{"too many tokens", "a: [" + strings.Repeat("x, ", DefaultMaxTokens) + "x]"},
+		{"many aliases", "a: &a [" + strings.Repeat("x,", 10) + "x]\nb: [" + strings.Repeat("*a, ", 300000) + "*a]\n"},
 	}
 	for _, tc := range large {
 		t.Run(tc.name, func(t *testing.T) {
@@ -158,6 +160,8 @@ func TestCheckCost(t *testing.T) {
 		"brackets": []byte("steps: " + strings.Repeat("[", 1<<19) + strings.Repeat("]", 1<<19-8)),
 		"entries":  []byte(strings.Repeat("- ", 1<<19)),
 		"braces":   []byte(strings.Repeat("{a: ", 1<<18)),
+		"aliases":  []byte("a: &a [" + strings.Repeat("x,", 10) + "x]\nb: [" + strings.Repeat("*a, ", 250000) + "*a]\n"),
+		"flat":     []byte("a: [" + strings.Repeat("xy, ", 250000) + "x]"),
 	}
 	for name, b := range bombs {
 		var before, after runtime.MemStats
@@ -220,13 +224,13 @@ func FuzzCheck(f *testing.F) {
 func FuzzScanDepth(f *testing.F) {
 	for _, s := range []string{
 		indented(5), "- - - x\n", "{a: [b, {c: d}]}", "k: |\n  [[[\n", "a: \"x\n  [[\"\n", "a: 'it''s' [[\n",
-		"- |\n [[\n  [[\n", "a: b: c: d\n", "a: x #[[\n", "*a [[", "a:\n- [[\n",
+		"- |\n [[\n  [[\n", "a: b: c: d\n", "!! !\n!! ! ! ", "&a x\n&b y\n", "a: x #[[\n", "*a [[", "a:\n- [[\n",
 	} {
 		f.Add([]byte(s))
 	}
 	const max = 4
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		if scanDepth(doc, max) != nil {
+		if scanDepth(doc, max, 0) != nil {
 			return
 		}
 		if _, err := parser.ParseBytes(doc, 0); err != nil {
