@@ -79,7 +79,7 @@ and errors, with the first 10 errors; any record error exits with 1.`,
     --page-param page --items products --total-path count`,
 		Args: argsNamed("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			src, err := f.source(cmd)
+			src, err := f.source(cmd, g.build.UserAgent())
 			if err != nil {
 				return err
 			}
@@ -133,8 +133,9 @@ and errors, with the first 10 errors; any record error exits with 1.`,
 	return cmd
 }
 
-// source checks the flags and returns the source API they describe.
-func (f *backfillFlags) source(cmd *cobra.Command) (*sourceAPI, error) {
+// source checks the flags and returns the source API they describe; its
+// requests carry userAgent unless a --header sets one.
+func (f *backfillFlags) source(cmd *cobra.Command, userAgent string) (*sourceAPI, error) {
 	if f.from == "" {
 		return nil, usagef(cmd, "--from URL is required")
 	}
@@ -171,7 +172,7 @@ func (f *backfillFlags) source(cmd *cobra.Command) (*sourceAPI, error) {
 		header.Set("Accept", "application/json")
 	}
 	if header.Get("User-Agent") == "" {
-		header.Set("User-Agent", "hookline-cli/"+version)
+		header.Set("User-Agent", userAgent)
 	}
 	return &sourceAPI{
 		hc: &http.Client{Timeout: sourceTimeout}, base: u, header: header, items: f.items,

@@ -11,11 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/buildinfo"
 )
-
-// version is the release version, set at build time with
-// -ldflags "-X main.version=v1.2.3".
-var version = "dev"
 
 // Environment variables that give the persistent flags their defaults.
 const (
@@ -31,6 +28,8 @@ type lookupFunc func(key string) (string, bool)
 // globals holds the persistent flags every command shares.
 type globals struct {
 	lookup lookupFunc
+	// build is this binary's build info: --version, User-Agent.
+	build  buildinfo.Info
 	server string
 	apiKey string
 	output string
@@ -54,7 +53,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // newRootCmd returns the hookline command tree. Environment variables are
 // read only through lookup.
 func newRootCmd(lookup lookupFunc) *cobra.Command {
-	g := &globals{lookup: lookup}
+	g := &globals{lookup: lookup, build: buildinfo.Read()}
 	root := &cobra.Command{
 		Use:   "hookline",
 		Short: "Send, receive and inspect webhooks with Hookline",
@@ -62,7 +61,7 @@ func newRootCmd(lookup lookupFunc) *cobra.Command {
 
 API commands need the server URL and an API key, from --server and --api-key
 or the HOOKLINE_SERVER and HOOKLINE_API_KEY environment variables.`,
-		Version:       version,
+		Version:       g.build.String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -101,6 +100,7 @@ or the HOOKLINE_SERVER and HOOKLINE_API_KEY environment variables.`,
 		newListenCmd(),
 		newMigrateCmd(g),
 		newBenchCmd(g),
+		newVersionCmd(g),
 	)
 	return root
 }
@@ -126,7 +126,7 @@ func (g *globals) client() (*client.Client, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("invalid --server %q: want an http:// or https:// URL", g.server)
 	}
-	return client.New(g.server, g.apiKey, client.WithUserAgent("hookline-cli/"+version)), nil
+	return client.New(g.server, g.apiKey, client.WithUserAgent(g.build.UserAgent())), nil
 }
 
 // env returns the value of key, or "" when it is unset.

@@ -120,10 +120,3 @@ func TestUsageErrors(t *testing.T) {
 		require.Contains(t, res.stderr, tc.want, tc.args)
 	}
 }
-
-func TestVersion(t *testing.T) {
-	t.Parallel()
-	res := setup(t).run(t, "", "--version")
-	require.Equal(t, 0, res.code)
-	require.Equal(t, "hookline "+version+"\n", res.stdout)
-}

@@ -84,9 +84,8 @@ SIGHUP is ignored.`,
 					apply()
 				}
 			}
-			app.Version = version
 			log := newLogger(cmd.ErrOrStderr(), cfg)
-			a, err := app.New(cmd.Context(), cfg, app.Options{Logger: log, Out: cmd.OutOrStdout()})
+			a, err := app.New(cmd.Context(), cfg, app.Options{Logger: log, Out: cmd.OutOrStdout(), Build: g.build})
 			if err != nil {
 				return err
 			}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/api"
+	"github.com/hookline/hookline/internal/buildinfo"
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/config"
@@ -33,9 +34,6 @@ import (
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/internal/workflow"
 )
-
-// Version is the Hookline version, sent as User-Agent Hookline/<Version>.
-var Version = "dev"
 
 // DefaultTenant is the tenant created on first start.
 const DefaultTenant = "default"
@@ -55,6 +53,10 @@ type Options struct {
 	// QueueCap and PruneInterval, when set, replace the engine's (tests).
 	QueueCap      int
 	PruneInterval time.Duration
+	// Build is what this binary is: its version goes into the User-Agent
+	// of every request and into hookline_build_info. Zero reads it from
+	// the binary (buildinfo.Read).
+	Build buildinfo.Info
 }
 
 // App is a running Hookline server.
@@ -69,6 +71,7 @@ type App struct {
 	srv    *http.Server
 	ln     net.Listener
 	lock   io.Closer
+	build  buildinfo.Info
 	killed bool
 	serve  chan error
 }
@@ -102,6 +105,10 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if opts.Clock == nil {
 		opts.Clock = clock.Real{}
 	}
+	if opts.Build.Version == "" {
+		opts.Build = buildinfo.Read()
+	}
+	userAgent := opts.Build.UserAgent()
 	if cfg.NodeID == "" {
 		cfg.NodeID = defaultNodeID()
 	}
@@ -127,6 +134,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(buildInfoGauge(opts.Build))
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "hookline_tasks_pending", Help: "Tasks not yet succeeded or failed.",
 	}, func() float64 {
@@ -142,7 +150,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	router := delivery.NewRouter(st, opts.Clock, log)
 	var eng *engine.Engine
 	exec := delivery.NewExecutor(delivery.ExecutorConfig{
-		Store: st, Client: netguard.NewClient(guard), Clock: opts.Clock, Logger: log, UserAgent: "Hookline/" + Version,
+		Store: st, Client: netguard.NewClient(guard), Clock: opts.Clock, Logger: log, UserAgent: userAgent,
 		Disabled: router.Invalidate, DisableAfter: cfg.DisableAfter,
 		// eng is set below, before anything runs.
 		Emit: func(ctx context.Context, e event.Event) error {
@@ -152,7 +160,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	})
 	hub := feed.New()
 	colls := collection.New(collection.Config{
-		Store: st, Client: netguard.NewClient(guard), Clock: opts.Clock, Logger: log, UserAgent: "Hookline/" + Version,
+		Store: st, Client: netguard.NewClient(guard), Clock: opts.Clock, Logger: log, UserAgent: userAgent,
 		Dial: guard.Dial(),
 		Emit: func(ctx context.Context, evs []event.Event) error {
 			_, err := eng.PublishDedup(ctx, evs, changedDedup)
@@ -182,7 +190,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		}
 	}
 	notify := content.New(content.Config{
-		Store: st, Client: netguard.NewClient(guard), Clock: opts.Clock, Logger: log, Collections: colls, Email: mailer,
+		Store: st, Client: netguard.NewClient(guard), UserAgent: userAgent, Clock: opts.Clock, Logger: log, Collections: colls, Email: mailer,
 		PublicURL: cfg.PublicURL, TokenKey: box.Derive("inbox tokens"),
 		Publish: func(ctx context.Context, evs []event.Event) error {
 			_, err := eng.PublishDedup(ctx, evs, changedDedup)
@@ -197,7 +205,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		envTenant = def.ID
 	}
 	runner := workflow.New(workflow.Config{
-		Store: st, Client: netguard.NewClient(guard), Clock: opts.Clock, Logger: log, UserAgent: "Hookline/" + Version,
+		Store: st, Client: netguard.NewClient(guard), Clock: opts.Clock, Logger: log, UserAgent: userAgent,
 		Collections: colls, Env: env, EnvTenant: envTenant, Notify: notify.NotifyStep,
 		// eng is set below, before anything runs.
 		Publish: func(ctx context.Context, evs []event.Event) error {
@@ -237,7 +245,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		},
 		Guard: guard, Clock: opts.Clock, Logger: log, MaxBody: cfg.MaxBodyBytes,
 	})
-	a := &App{cfg: cfg, log: log, store: st, engine: eng, api: apiSrv, lock: lock, colls: colls, watch: watch}
+	a := &App{cfg: cfg, log: log, store: st, engine: eng, api: apiSrv, lock: lock, colls: colls, watch: watch, build: opts.Build}
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", apiSrv.Handler())
 	mux.Handle("/in/{source}", receiver)
@@ -287,7 +295,7 @@ func (a *App) Start(ctx context.Context) error {
 	a.serve = make(chan error, 1)
 	go func() { a.serve <- a.srv.Serve(api.ErrorListener(ln, maxHeaderBytes)) }()
 	attrs := append([]any{"addr", ln.Addr().String()}, storeLogAttrs(a.cfg)...)
-	a.log.InfoContext(ctx, "hookline listening", append(attrs, "version", Version)...)
+	a.log.InfoContext(ctx, "hookline listening", append(attrs, "version", a.build.Version)...)
 	return nil
 }
 
@@ -367,4 +375,16 @@ func (a *App) Kill() {
 	a.colls.Close()
 	a.store.Close()
 	a.lock.Close()
+}
+
+// buildInfoGauge is hookline_build_info: always 1, the build in its labels,
+// so dashboards can show (and alert on) which version each server runs.
+func buildInfoGauge(b buildinfo.Info) prometheus.Gauge {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "hookline_build_info",
+		Help:        "Always 1; the labels name the version, VCS revision and Go version of the running server.",
+		ConstLabels: prometheus.Labels{"version": b.Version, "revision": b.Revision, "go_version": b.GoVersion},
+	})
+	g.Set(1)
+	return g
 }

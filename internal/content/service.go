@@ -56,8 +56,11 @@ type Config struct {
 	Store store.Store
 	// Client makes lookup requests (the SSRF-guarded client).
 	Client *http.Client
-	Clock  clock.Clock
-	Logger *slog.Logger
+	// UserAgent is the User-Agent of lookup requests, unless a lookup's
+	// headers set one.
+	UserAgent string
+	Clock     clock.Clock
+	Logger    *slog.Logger
 	// Publish commits events (clicks, opens, webhook messages).
 	Publish func(ctx context.Context, evs []event.Event) error
 	// Lease leases the tasks about to be written that this node runs at
@@ -359,6 +362,9 @@ func (s *Service) lookups(ctx context.Context, tenantID string, r *Rule, vars ma
 			return nil, permanent(fmt.Errorf("lookup %s: %w", l.Name, err))
 		}
 		req.Header.Set("Accept", "application/json")
+		if s.cfg.UserAgent != "" {
+			req.Header.Set("User-Agent", s.cfg.UserAgent)
+		}
 		for h, t := range l.headers {
 			v, err := t.Render(vars)
 			if err != nil {
