@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -72,6 +73,10 @@ type App struct {
 	ln     net.Listener
 	lock   io.Closer
 	build  buildinfo.Info
+	clock  clock.Clock
+	// out gets the one-time admin key, which Start issues when keyDue.
+	out    io.Writer
+	keyDue bool
 	killed bool
 	serve  chan error
 }
@@ -122,7 +127,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 			lock.Close()
 		}
 	}()
-	if err := bootstrap(ctx, st, cfg.APIKey, opts.Clock.Now(), opts.Out); err != nil {
+	keyDue, err := bootstrap(ctx, st, cfg.APIKey, opts.Clock.Now())
+	if err != nil {
 		return nil, err
 	}
 
@@ -245,7 +251,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		},
 		Guard: guard, Clock: opts.Clock, Logger: log, MaxBody: cfg.MaxBodyBytes,
 	})
-	a := &App{cfg: cfg, log: log, store: st, engine: eng, api: apiSrv, lock: lock, colls: colls, watch: watch, build: opts.Build}
+	a := &App{cfg: cfg, log: log, store: st, engine: eng, api: apiSrv, lock: lock, colls: colls, watch: watch, build: opts.Build,
+		clock: opts.Clock, out: opts.Out, keyDue: keyDue}
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", apiSrv.Handler())
 	mux.Handle("/in/{source}", receiver)
@@ -280,11 +287,20 @@ func (a *App) ready(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, `{"status":"ready"}`+"\n")
 }
 
-// Start listens on the configured address and starts the engine.
+// Start listens on the configured address, issues the one-time admin key
+// on a first start, and starts the engine.
 func (a *App) Start(ctx context.Context) error {
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
+		return &listenError{addr: a.cfg.Addr, err: err}
+	}
+	// Only now: a start that cannot listen must not use up the key.
+	if a.keyDue {
+		if err := issueAdminKey(ctx, a.store, a.clock.Now(), a.out); err != nil {
+			ln.Close()
+			return err
+		}
+		a.keyDue = false
 	}
 	if err := a.engine.Start(ctx); err != nil {
 		ln.Close()
@@ -298,6 +314,22 @@ func (a *App) Start(ctx context.Context) error {
 	a.log.InfoContext(ctx, "hookline listening", append(attrs, "version", a.build.Version)...)
 	return nil
 }
+
+// listenError is an address Start could not listen on.
+type listenError struct {
+	addr string
+	err  error
+}
+
+func (e *listenError) Error() string {
+	if errors.Is(e.err, syscall.EADDRINUSE) {
+		return fmt.Sprintf("cannot listen on %s: the address is already in use. Is another hookline serve running? "+
+			"Stop it, or choose another address with --addr or %s", e.addr, config.EnvAddr)
+	}
+	return fmt.Sprintf("listen on %s: %v", e.addr, e.err)
+}
+
+func (e *listenError) Unwrap() error { return e.err }
 
 // Addr returns the address the server listens on.
 func (a *App) Addr() string { return a.ln.Addr().String() }
@@ -320,7 +352,10 @@ func (a *App) Store() store.Store { return a.store }
 // within the configured shutdown timeout.
 func (a *App) Run(ctx context.Context) error {
 	if err := a.Start(ctx); err != nil {
-		return err
+		// Nothing runs: close the store and free the data dir.
+		sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+		defer cancel()
+		return errors.Join(err, a.Stop(sctx))
 	}
 	var serveErr error
 	select {
