@@ -163,9 +163,10 @@ func newEndpointsListCmd(g *globals) *cobra.Command {
 				return err
 			}
 			err = g.render(cmd, page, func(w io.Writer) {
-				row(w, "ID", "URL", "EVENT TYPES", "FORMAT", "ENABLED", "CREATED")
+				row(w, "ID", "URL", "EVENT TYPES", "FORMAT", "ENABLED", "CIRCUIT", "CREATED")
 				for _, ep := range page.Data {
-					row(w, ep.ID, cell(ep.URL), cell(list(ep.EventTypes)), orDash(ep.Format), strconv.FormatBool(ep.Enabled), fmtTime(ep.CreatedAt))
+					row(w, ep.ID, cell(ep.URL), cell(list(ep.EventTypes)), orDash(ep.Format), strconv.FormatBool(ep.Enabled),
+						orDash(ep.Circuit), fmtTime(ep.CreatedAt))
 				}
 			})
 			nextPage(cmd, page.NextCursor)
@@ -229,6 +230,7 @@ func endpointTable(w io.Writer, ep *client.Endpoint) {
 		"timeout", orDash(ep.Timeout),
 		"retry schedule", list(ep.RetrySchedule),
 		"enabled", enabled,
+		"circuit", orDash(ep.Circuit),
 		"created", fmtTime(ep.CreatedAt),
 		"updated", fmtTime(ep.UpdatedAt),
 	)

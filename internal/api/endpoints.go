@@ -382,7 +382,8 @@ func (s *Server) getSecret(w http.ResponseWriter, r *http.Request, a *auth) erro
 
 // recoverEndpoint serves POST /v1/endpoints/{id}/recover: every failed
 // delivery of the endpoint updated since the given time runs again, oldest
-// first.
+// first, and the endpoint's circuit closes (on every node of a cluster),
+// even when no delivery failed for good.
 func (s *Server) recoverEndpoint(w http.ResponseWriter, r *http.Request, a *auth) error {
 	var in client.Recover
 	if err := decode(r, &in); err != nil {
@@ -410,6 +411,11 @@ func (s *Server) recoverEndpoint(w http.ResponseWriter, r *http.Request, a *auth
 			break
 		}
 		q.Cursor = page[len(page)-1].ID
+	}
+	// Deliveries still retrying wait behind an open circuit: close it
+	// whether or not any failed for good (Retry closes it too).
+	if len(ids) == 0 {
+		s.engine.CloseCircuit(r.Context(), delivery.Kind, ep.ID)
 	}
 	for start := 0; start < len(ids); start += maxPageLimit {
 		if _, err := s.engine.Retry(r.Context(), a.tenantID, ids[start:min(start+maxPageLimit, len(ids))]); err != nil {

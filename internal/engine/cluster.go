@@ -55,11 +55,14 @@ type Coordinator interface {
 	Release(ctx context.Context, nodeID string, buckets []int) error
 	// Owners lists every bucket's lease.
 	Owners(ctx context.Context) ([]Ownership, error)
-	// Notify announces new work to every node.
-	Notify(ctx context.Context) error
-	// Listen calls fn on every announcement until ctx ends, reconnecting
-	// as needed.
-	Listen(ctx context.Context, fn func()) error
+	// Notify sends an announcement to every node, this one included: new
+	// work when msg is empty, otherwise an engine message of at most 7,000
+	// bytes (closed circuits).
+	Notify(ctx context.Context, msg string) error
+	// Listen calls fn with every announcement until ctx ends, reconnecting
+	// as needed; after a reconnect it calls fn("") since announcements may
+	// have been missed.
+	Listen(ctx context.Context, fn func(msg string)) error
 }
 
 // ClusterConfig enables cluster mode.

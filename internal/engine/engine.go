@@ -237,7 +237,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		go e.clusterLoop(loopCtx)
 		go func() {
 			defer e.loops.Done()
-			if err := e.cluster.Coordinator.Listen(loopCtx, e.pokePoller); err != nil && loopCtx.Err() == nil {
+			if err := e.cluster.Coordinator.Listen(loopCtx, e.onAnnouncement); err != nil && loopCtx.Err() == nil {
 				e.log.ErrorContext(loopCtx, "cluster: listen for work", "error", err)
 			}
 		}()
@@ -409,9 +409,8 @@ func (e *Engine) Retry(ctx context.Context, tenantID string, ids []string) ([]st
 	if err != nil {
 		return nil, fmt.Errorf("retry: %w", err)
 	}
-	for i := range ts {
-		e.disp.closeCircuit(&ts[i])
-	}
+	// Cluster-wide: the circuit is the owner's, which may be another node.
+	e.closeTaskCircuits(ctx, ts)
 	if e.cluster != nil {
 		e.announce(ctx)
 		e.pokePoller()
@@ -473,7 +472,7 @@ func (e *Engine) announce(ctx context.Context) {
 	if e.cluster == nil {
 		return
 	}
-	if err := e.cluster.Coordinator.Notify(context.WithoutCancel(ctx)); err != nil {
+	if err := e.cluster.Coordinator.Notify(context.WithoutCancel(ctx), ""); err != nil {
 		e.log.WarnContext(ctx, "cluster: announce work", "error", err)
 	}
 }
@@ -534,7 +533,8 @@ func (e *Engine) Replay(ctx context.Context, tenantID, eventID string) ([]string
 }
 
 // Circuit reports the state of a destination's circuit breaker in this
-// process: closed, open or half-open.
+// process (on a cluster, only the node that dispatches the destination
+// sees it open): closed, open or half-open.
 func (e *Engine) Circuit(kind, destinationID string) string {
 	return e.disp.circuit(kind, destinationID)
 }

@@ -13,9 +13,11 @@ import (
 
 var _ engine.Coordinator = (*Store)(nil)
 
-// workChannel is the LISTEN/NOTIFY channel of new-work announcements. The
-// payload is empty: listeners claim from the tasks table, so no event data
-// ever travels through NOTIFY and its 8,000-byte limit.
+// workChannel is the LISTEN/NOTIFY channel of the engine's announcements.
+// The payload of new work is empty: listeners claim from the tasks table,
+// so no event data ever travels through NOTIFY and its 8,000-byte limit;
+// other payloads are short engine messages (destinations whose circuit a
+// person closed).
 const workChannel = "hookline_work"
 
 // Heartbeat upserts node and returns the live nodes.
@@ -83,9 +85,9 @@ func (s *Store) Owners(ctx context.Context) ([]engine.Ownership, error) {
 	})
 }
 
-// Notify announces new work to every listening node.
-func (s *Store) Notify(ctx context.Context) error {
-	_, err := s.pool.Exec(ctx, `SELECT pg_notify($1, '')`, s.channel())
+// Notify sends msg (empty: new work) to every listening node.
+func (s *Store) Notify(ctx context.Context, msg string) error {
+	_, err := s.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, s.channel(), msg)
 	return wrapWrite("notify", err)
 }
 
@@ -98,10 +100,10 @@ func (s *Store) channel() string {
 	return workChannel + "_" + s.schema
 }
 
-// Listen calls fn on every announcement until ctx ends. A lost connection
-// is re-established after a short pause; fn is called after each reconnect
-// since announcements may have been missed.
-func (s *Store) Listen(ctx context.Context, fn func()) error {
+// Listen calls fn with every announcement until ctx ends. A lost
+// connection is re-established after a short pause; fn("") is called after
+// each reconnect since announcements may have been missed.
+func (s *Store) Listen(ctx context.Context, fn func(msg string)) error {
 	for ctx.Err() == nil {
 		err := s.listenOnce(ctx, fn)
 		if ctx.Err() != nil {
@@ -113,12 +115,12 @@ func (s *Store) Listen(ctx context.Context, fn func()) error {
 		case <-time.After(time.Second):
 		}
 		_ = err // reconnect; the poller covers the gap
-		fn()
+		fn("")
 	}
 	return nil
 }
 
-func (s *Store) listenOnce(ctx context.Context, fn func()) error {
+func (s *Store) listenOnce(ctx context.Context, fn func(msg string)) error {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return err
@@ -136,12 +138,13 @@ func (s *Store) listenOnce(ctx context.Context, fn func()) error {
 		}
 	}()
 	for {
-		if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
+		n, err := conn.Conn().WaitForNotification(ctx)
+		if err != nil {
 			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 				return nil
 			}
 			return err
 		}
-		fn()
+		fn(n.Payload)
 	}
 }

@@ -208,12 +208,20 @@ func TestBucketsAndCoordinator(t *testing.T) {
 	require.Equal(t, "n2", owners[3].NodeID)
 
 	woke := make(chan struct{}, 1)
+	payloads := make(chan string, 1)
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	listening := make(chan struct{})
 	go func() {
 		close(listening)
-		_ = b.Listen(lctx, func() {
+		_ = b.Listen(lctx, func(msg string) {
+			if msg != "" {
+				select {
+				case payloads <- msg:
+				default:
+				}
+				return
+			}
 			select {
 			case woke <- struct{}{}:
 			default:
@@ -222,7 +230,7 @@ func TestBucketsAndCoordinator(t *testing.T) {
 	}()
 	<-listening
 	require.Eventually(t, func() bool {
-		require.NoError(t, a.Notify(ctx))
+		require.NoError(t, a.Notify(ctx, ""))
 		select {
 		case <-woke:
 			return true
@@ -230,6 +238,13 @@ func TestBucketsAndCoordinator(t *testing.T) {
 			return false
 		}
 	}, 10*time.Second, 50*time.Millisecond, "a NOTIFY from one node wakes another")
+	require.NoError(t, a.Notify(ctx, "close-circuits\ndelivery:ep_3"))
+	select {
+	case msg := <-payloads:
+		require.Equal(t, "close-circuits\ndelivery:ep_3", msg, "the payload travels")
+	case <-time.After(10 * time.Second):
+		t.Fatal("no announcement with a payload")
+	}
 }
 
 func BenchmarkAcceptEvents(b *testing.B) {

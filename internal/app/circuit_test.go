@@ -1,0 +1,136 @@
+package app_test
+
+import (
+	"context"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/app"
+	"github.com/hookline/hookline/internal/config"
+)
+
+func withBreaker(threshold int, cooldown time.Duration) setupOpt {
+	return func(c *config.Config, _ *app.Options) { c.BreakerThreshold, c.BreakerCooldown = threshold, cooldown }
+}
+
+// TestRecoverClosesCircuitWithNothingFailed opens an endpoint's circuit
+// while its deliveries are still retrying (none failed for good), then
+// recovers it: the circuit closes at once and the held deliveries go, on a
+// clock that never reaches the end of the cool-down.
+func TestRecoverClosesCircuitWithNothingFailed(t *testing.T) {
+	t.Parallel()
+	var healthy atomic.Bool
+	rc := newReceiver(t, func(_ int, w http.ResponseWriter) bool {
+		if !healthy.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return true
+		}
+		return false
+	})
+	b := setup(t, withClock(retryClock()), withBreaker(3, 10*time.Minute))
+	ep := b.endpoint(client.EndpointCreate{URL: rc.URL, MaxInFlight: 1, RetrySchedule: []string{"1h"}})
+	for range 5 {
+		b.send("order.created", `{}`)
+	}
+	circuit := func() string {
+		got, err := b.client.GetEndpoint(context.Background(), ep.ID)
+		require.NoError(t, err)
+		return got.Circuit
+	}
+	eventually(t, func() bool { return circuit() == "open" }, "three failures open the circuit")
+	require.Equal(t, 3, rc.count(), "the other two wait behind the open circuit")
+
+	healthy.Store(true)
+	got, err := b.client.RecoverEndpoint(context.Background(), ep.ID, client.Recover{Since: time.Now().Add(-time.Hour)})
+	require.NoError(t, err)
+	require.Empty(t, got.Deliveries, "nothing failed for good")
+	require.Equal(t, "closed", circuit(), "recover closed the circuit")
+	eventually(t, func() bool { return rc.count() == 5 }, "the held deliveries went at once")
+}
+
+// TestRecoverClosesCircuitOnEveryNode opens an endpoint's circuit on the
+// node that dispatches it and recovers the endpoint through the other
+// node: the owner's circuit closes.
+func TestRecoverClosesCircuitOnEveryNode(t *testing.T) {
+	t.Parallel()
+	dsn := pgSchema(t)
+	var healthy atomic.Bool
+	var count atomic.Int32
+	rc := newReceiver(t, func(_ int, w http.ResponseWriter) bool {
+		count.Add(1)
+		if !healthy.Load() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return true
+		}
+		return false
+	})
+	nodes := []*node{startBreakerNode(t, dsn, "node-a"), startBreakerNode(t, dsn, "node-b")}
+	require.Eventually(t, func() bool {
+		st := clusterView(t, nodes[0].url)
+		return len(st.Nodes) == 2 && len(st.Nodes[0].Buckets) == 32 && len(st.Nodes[1].Buckets) == 32
+	}, 15*time.Second, 50*time.Millisecond, "the buckets are shared out")
+	ctx := context.Background()
+	ep, err := client.New(nodes[0].url, clusterKey).CreateEndpoint(ctx, client.EndpointCreate{URL: rc.URL, MaxInFlight: 1, RetrySchedule: []string{"1h"}})
+	require.NoError(t, err)
+	for range 4 {
+		_, err := client.New(nodes[0].url, clusterKey).SendEvent(ctx, client.EventCreate{Type: "order.created", Data: []byte(`{}`)})
+		require.NoError(t, err)
+	}
+	circuitOn := func(n *node) string {
+		got, err := client.New(n.url, clusterKey).GetEndpoint(ctx, ep.ID)
+		require.NoError(t, err)
+		return got.Circuit
+	}
+	var owner, other *node
+	require.Eventually(t, func() bool {
+		for i, n := range nodes {
+			if circuitOn(n) == "open" {
+				owner, other = n, nodes[1-i]
+				return true
+			}
+		}
+		return false
+	}, 15*time.Second, 20*time.Millisecond, "two failures open the circuit on the node that dispatches the endpoint")
+	require.Equal(t, "closed", circuitOn(other), "the other node holds no circuit of the endpoint")
+	require.Equal(t, int32(2), count.Load())
+
+	healthy.Store(true)
+	got, err := client.New(other.url, clusterKey).RecoverEndpoint(ctx, ep.ID, client.Recover{Since: time.Now().Add(-time.Hour)})
+	require.NoError(t, err)
+	require.Empty(t, got.Deliveries)
+	require.Eventually(t, func() bool { return circuitOn(owner) == "closed" }, 10*time.Second, 20*time.Millisecond,
+		"recover through another node closed the owner's circuit")
+	require.Eventually(t, func() bool { return count.Load() == 4 }, 10*time.Second, 20*time.Millisecond, "the held deliveries went")
+}
+
+// startBreakerNode is startNode with a circuit that opens after two
+// failures and stays open for ten minutes.
+func startBreakerNode(t *testing.T, dsn, id string) *node {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.DataDir = filepath.Join(t.TempDir(), id)
+	cfg.Database = dsn
+	cfg.NodeID = id
+	cfg.APIKey = clusterKey
+	cfg.EncryptionKey = strings.Repeat("ab", 32)
+	cfg.AllowPrivateNetworks = true
+	cfg.ClusterHeartbeat = 200 * time.Millisecond
+	cfg.BreakerThreshold, cfg.BreakerCooldown = 2, 10*time.Minute
+	a, err := app.New(context.Background(), cfg, app.Options{PollInterval: 50 * time.Millisecond, Lease: 2 * time.Second})
+	require.NoError(t, err)
+	require.NoError(t, a.Start(context.Background()))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = a.Stop(ctx)
+	})
+	return &node{app: a, url: "http://" + a.Addr()}
+}
