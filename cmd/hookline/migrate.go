@@ -1,6 +1,9 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+
 	"github.com/spf13/cobra"
 
 	"github.com/hookline/hookline/internal/app"
@@ -9,7 +12,7 @@ import (
 
 // newMigrateCmd returns `hookline migrate [up|status]`: the embedded,
 // versioned schema migrations of the configured database. serve applies
-// them on start too.
+// them on start too; status writes nothing.
 func newMigrateCmd(g *globals) *cobra.Command {
 	var database, dataDir string
 	run := func(up bool) func(*cobra.Command, []string) error {
@@ -24,7 +27,11 @@ func newMigrateCmd(g *globals) *cobra.Command {
 			if cmd.Flags().Changed("data-dir") {
 				cfg.DataDir = dataDir
 			}
-			return app.Migrate(cmd.Context(), cfg, up, cmd.OutOrStdout())
+			err = app.Migrate(cmd.Context(), cfg, up, cmd.OutOrStdout())
+			if noDB := (*app.NoDatabaseError)(nil); errors.As(err, &noDB) {
+				return fmt.Errorf("%w (run 'hookline serve' or 'hookline migrate up' to create it)", err)
+			}
+			return err
 		}
 	}
 	cmd := &cobra.Command{

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -123,8 +124,16 @@ func openBox(cfg config.Config) (*secretbox.Box, error) {
 	return secretbox.New(key)
 }
 
+// NoDatabaseError is a read-only command finding no SQLite database.
+type NoDatabaseError struct {
+	Path string
+}
+
+func (e *NoDatabaseError) Error() string { return "no database at " + e.Path }
+
 // Migrate applies pending migrations of the configured database without
-// starting a server, or with up=false only reports their status to w.
+// starting a server, or with up=false only reports their status to w,
+// writing nothing (a missing SQLite database is a *NoDatabaseError).
 func Migrate(ctx context.Context, cfg config.Config, up bool, w io.Writer) error {
 	if IsPostgres(cfg.Database) {
 		cfg.EncryptionKey = "0000000000000000000000000000000000000000000000000000000000000000" // migrations touch no secrets
@@ -148,10 +157,16 @@ func Migrate(ctx context.Context, cfg config.Config, up bool, w io.Writer) error
 		}
 		return nil
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return fmt.Errorf("create data dir: %w", err)
+	path := filepath.Join(cfg.DataDir, "hookline.db")
+	if up {
+		if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+			return fmt.Errorf("create data dir: %w", err)
+		}
+	} else if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		// Status only reads: a typo in --data-dir must not make a database.
+		return &NoDatabaseError{Path: path}
 	}
-	status, err := sqlite.MigrationStatus(ctx, filepath.Join(cfg.DataDir, "hookline.db"), up)
+	status, err := sqlite.MigrationStatus(ctx, path, up)
 	if err != nil {
 		return err
 	}

@@ -165,13 +165,26 @@ func (s *Store) up(ctx context.Context) error {
 	return s.sealLegacy(ctx)
 }
 
-// MigrationStatus lists every migration and whether it is applied.
+// MigrationStatus lists every migration and whether it is applied. It only
+// reads: on a database without Hookline's schema (no migration table, which
+// goose would create) every migration is pending.
 func (s *Store) MigrationStatus(ctx context.Context) ([]*goose.MigrationStatus, error) {
+	var migrated bool
+	if err := s.pool.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, goose.DefaultTablename).Scan(&migrated); err != nil {
+		return nil, fmt.Errorf("migration status: %w", err)
+	}
 	p, done, err := s.migrator()
 	if err != nil {
 		return nil, err
 	}
 	defer done()
+	if !migrated {
+		var out []*goose.MigrationStatus
+		for _, src := range p.ListSources() {
+			out = append(out, &goose.MigrationStatus{Source: src, State: goose.StatePending})
+		}
+		return out, nil
+	}
 	return p.Status(ctx)
 }
 

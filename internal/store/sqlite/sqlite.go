@@ -14,7 +14,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -142,8 +144,20 @@ func Migrate(ctx context.Context, db *sql.DB) error {
 
 // MigrationStatus opens the database at path without starting a store,
 // applies pending migrations when up is set, and lists every migration.
+// Without up it only reads: the file is opened read-only and never
+// created, so a missing one is an error.
 func MigrationStatus(ctx context.Context, path string, up bool) ([]*goose.MigrationStatus, error) {
-	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath()+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)"
+	if !up {
+		dsn = "file:" + (&url.URL{Path: path}).EscapedPath() + "?mode=ro&_pragma=busy_timeout(10000)&_pragma=query_only(1)"
+		if _, err := os.Stat(path + "-wal"); errors.Is(err, fs.ErrNotExist) {
+			// No WAL: no server has it open and all is in the file.
+			// immutable reads it without the -wal and -shm files a
+			// reader of a WAL database would otherwise create.
+			dsn += "&immutable=1"
+		}
+	}
+	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
