@@ -59,6 +59,12 @@ func printError(w io.Writer, err error) {
 		}
 		return
 	}
+	// The server is not running: the hint, without the request's URL.
+	var down *unreachableError
+	if errors.As(err, &down) {
+		fmt.Fprintf(w, "error: %v\n", down)
+		return
+	}
 	var apiErr *client.Error
 	if errors.As(err, &apiErr) {
 		fmt.Fprintf(w, "error: %s (%s, HTTP %d)\n", apiErr.Message, apiErr.Code, apiErr.Status)

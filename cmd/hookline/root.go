@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"strings"
 
@@ -126,7 +127,8 @@ func (g *globals) client() (*client.Client, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("invalid --server %q: want an http:// or https:// URL", g.server)
 	}
-	return client.New(g.server, g.apiKey, client.WithUserAgent(g.build.UserAgent())), nil
+	hc := &http.Client{Timeout: client.DefaultTimeout, Transport: serverTransport{server: g.server, base: http.DefaultTransport}}
+	return client.New(g.server, g.apiKey, client.WithUserAgent(g.build.UserAgent()), client.WithHTTPClient(hc)), nil
 }
 
 // env returns the value of key, or "" when it is unset.

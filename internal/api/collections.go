@@ -114,7 +114,7 @@ func (s *Server) replaceCollection(w http.ResponseWriter, r *http.Request, a *au
 	}
 	c, err := s.saveCollection(r.Context(), a.tenantID, in, true)
 	if err != nil {
-		return err
+		return notFound(err, "collection", name)
 	}
 	out, err := collectionOut(c)
 	if err != nil {
@@ -127,7 +127,7 @@ func (s *Server) replaceCollection(w http.ResponseWriter, r *http.Request, a *au
 func (s *Server) getCollection(w http.ResponseWriter, r *http.Request, a *auth) error {
 	c, err := s.store.GetCollection(r.Context(), a.tenantID, r.PathValue("name"))
 	if err != nil {
-		return err
+		return notFound(err, "collection", r.PathValue("name"))
 	}
 	out, err := collectionOut(c)
 	if err != nil {
@@ -156,7 +156,7 @@ func (s *Server) listCollections(w http.ResponseWriter, r *http.Request, a *auth
 
 func (s *Server) deleteCollection(w http.ResponseWriter, r *http.Request, a *auth) error {
 	if err := s.store.DeleteCollection(r.Context(), a.tenantID, r.PathValue("name")); err != nil {
-		return err
+		return notFound(err, "collection", r.PathValue("name"))
 	}
 	s.cfg.Invalidate(a.tenantID)
 	w.WriteHeader(http.StatusNoContent)
@@ -166,7 +166,7 @@ func (s *Server) deleteCollection(w http.ResponseWriter, r *http.Request, a *aut
 func (s *Server) getRecord(w http.ResponseWriter, r *http.Request, a *auth) error {
 	name, key := r.PathValue("name"), r.PathValue("key")
 	if _, err := s.store.GetCollection(r.Context(), a.tenantID, name); err != nil {
-		return err
+		return notFound(err, "collection", name)
 	}
 	rec, err := s.store.GetRecord(r.Context(), a.tenantID, name, key)
 	if errors.Is(err, store.ErrNotFound) {
@@ -190,7 +190,7 @@ func (s *Server) getRecord(w http.ResponseWriter, r *http.Request, a *auth) erro
 func (s *Server) listRecords(w http.ResponseWriter, r *http.Request, a *auth) error {
 	name := r.PathValue("name")
 	if _, err := s.store.GetCollection(r.Context(), a.tenantID, name); err != nil {
-		return err
+		return notFound(err, "collection", name)
 	}
 	p, err := page(r)
 	if err != nil {
@@ -290,7 +290,7 @@ func (s *Server) writeRecords(w http.ResponseWriter, r *http.Request, a *auth) e
 	}
 	spec, err := s.cfg.Collections.Spec(r.Context(), a.tenantID, r.PathValue("name"))
 	if err != nil {
-		return err
+		return notFound(err, "collection", r.PathValue("name"))
 	}
 	results, err := s.cfg.Collections.ApplyRecords(r.Context(), a.tenantID, spec, in.Records)
 	if err != nil {
@@ -322,7 +322,7 @@ func (s *Server) writeRecords(w http.ResponseWriter, r *http.Request, a *auth) e
 func (s *Server) listChanges(w http.ResponseWriter, r *http.Request, a *auth) error {
 	name := r.PathValue("name")
 	if _, err := s.store.GetCollection(r.Context(), a.tenantID, name); err != nil {
-		return err
+		return notFound(err, "collection", name)
 	}
 	q := r.URL.Query()
 	after, err := changeCursor(cmp.Or(q.Get("after"), r.Header.Get("Last-Event-ID")))

@@ -89,7 +89,7 @@ func (s *Server) putRecipient(w http.ResponseWriter, r *http.Request, a *auth) e
 func (s *Server) getRecipient(w http.ResponseWriter, r *http.Request, a *auth) error {
 	rec, err := s.store.GetRecipient(r.Context(), a.tenantID, r.PathValue("id"))
 	if err != nil {
-		return err
+		return notFound(err, "recipient", r.PathValue("id"))
 	}
 	writeJSON(w, http.StatusOK, content.RecipientOut(rec))
 	return nil
@@ -114,7 +114,7 @@ func (s *Server) listRecipients(w http.ResponseWriter, r *http.Request, a *auth)
 
 func (s *Server) deleteRecipient(w http.ResponseWriter, r *http.Request, a *auth) error {
 	if err := s.store.DeleteRecipient(r.Context(), a.tenantID, r.PathValue("id")); err != nil {
-		return err
+		return notFound(err, "recipient", r.PathValue("id"))
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -128,7 +128,7 @@ func (s *Server) recipientToken(w http.ResponseWriter, r *http.Request, a *auth)
 	}
 	rec, err := s.store.GetRecipient(r.Context(), a.tenantID, r.PathValue("id"))
 	if err != nil {
-		return err
+		return notFound(err, "recipient", r.PathValue("id"))
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"token": s.cfg.Content.RecipientToken(a.tenantID, rec.ID)})
 	return nil
@@ -218,7 +218,7 @@ func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request, a *auth) 
 func (s *Server) getTemplate(w http.ResponseWriter, r *http.Request, a *auth) error {
 	t, err := s.store.GetTemplate(r.Context(), a.tenantID, r.PathValue("name"), 0)
 	if err != nil {
-		return err
+		return notFound(err, "template", r.PathValue("name"))
 	}
 	writeJSON(w, http.StatusOK, templateOut(t))
 	return nil
@@ -226,7 +226,7 @@ func (s *Server) getTemplate(w http.ResponseWriter, r *http.Request, a *auth) er
 
 func (s *Server) deleteTemplate(w http.ResponseWriter, r *http.Request, a *auth) error {
 	if err := s.store.DeleteTemplate(r.Context(), a.tenantID, r.PathValue("name")); err != nil {
-		return err
+		return notFound(err, "template", r.PathValue("name"))
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -244,7 +244,7 @@ func (s *Server) previewTemplate(w http.ResponseWriter, r *http.Request, a *auth
 	t, _, err := s.cfg.Content.Template(r.Context(), a.tenantID, r.PathValue("name"), 0)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return err
+			return notFound(err, "template", r.PathValue("name"))
 		}
 		return invalid("template", "%v", err)
 	}
@@ -343,7 +343,7 @@ func (s *Server) replaceNotifyRule(w http.ResponseWriter, r *http.Request, a *au
 	}
 	cur, err := s.store.GetNotifyRule(r.Context(), a.tenantID, name)
 	if err != nil {
-		return err
+		return notFound(err, "notify rule", name)
 	}
 	keepRedacted(&in, cur)
 	rule, err := s.notifyRule(a.tenantID, in, s.now())
@@ -362,7 +362,7 @@ func (s *Server) replaceNotifyRule(w http.ResponseWriter, r *http.Request, a *au
 func (s *Server) getNotifyRule(w http.ResponseWriter, r *http.Request, a *auth) error {
 	rule, err := s.store.GetNotifyRule(r.Context(), a.tenantID, r.PathValue("name"))
 	if err != nil {
-		return err
+		return notFound(err, "notify rule", r.PathValue("name"))
 	}
 	writeJSON(w, http.StatusOK, ruleOut(rule))
 	return nil
@@ -383,7 +383,7 @@ func (s *Server) listNotifyRules(w http.ResponseWriter, r *http.Request, a *auth
 
 func (s *Server) deleteNotifyRule(w http.ResponseWriter, r *http.Request, a *auth) error {
 	if err := s.store.DeleteNotifyRule(r.Context(), a.tenantID, r.PathValue("name")); err != nil {
-		return err
+		return notFound(err, "notify rule", r.PathValue("name"))
 	}
 	s.cfg.Invalidate(a.tenantID)
 	w.WriteHeader(http.StatusNoContent)
@@ -424,7 +424,7 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request, a *auth) err
 	}
 	m, err := s.store.GetMessage(r.Context(), a.tenantID, r.PathValue("id"))
 	if err != nil {
-		return err
+		return notFound(err, "message", r.PathValue("id"))
 	}
 	writeJSON(w, http.StatusOK, s.cfg.Content.MessageOut(m))
 	return nil

@@ -265,7 +265,7 @@ func (s *Server) endpointOut(ep store.Endpoint) client.Endpoint {
 func (s *Server) getEndpoint(w http.ResponseWriter, r *http.Request, a *auth) error {
 	ep, err := s.store.GetEndpoint(r.Context(), a.tenantID, r.PathValue("id"))
 	if err != nil {
-		return err
+		return notFound(err, "endpoint", r.PathValue("id"))
 	}
 	writeJSON(w, http.StatusOK, s.endpointOut(ep))
 	return nil
@@ -295,7 +295,7 @@ func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request, a *auth)
 	}
 	ep, err := s.store.GetEndpoint(r.Context(), a.tenantID, r.PathValue("id"))
 	if err != nil {
-		return err
+		return notFound(err, "endpoint", r.PathValue("id"))
 	}
 	wasFailing := !ep.FailingSince.IsZero()
 	if err := s.applyEndpoint(r.Context(), &ep, in); err != nil {
@@ -317,7 +317,7 @@ func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request, a *auth)
 
 func (s *Server) deleteEndpoint(w http.ResponseWriter, r *http.Request, a *auth) error {
 	if err := s.store.DeleteEndpoint(r.Context(), a.tenantID, r.PathValue("id")); err != nil {
-		return err
+		return notFound(err, "endpoint", r.PathValue("id"))
 	}
 	s.cfg.Invalidate(a.tenantID)
 	w.WriteHeader(http.StatusNoContent)
@@ -339,7 +339,7 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request, a *auth) e
 	}
 	ep, err := s.store.GetEndpoint(r.Context(), a.tenantID, r.PathValue("id"))
 	if err != nil {
-		return err
+		return notFound(err, "endpoint", r.PathValue("id"))
 	}
 	now := s.now()
 	secret, err := signature.GenerateSecret()
@@ -369,7 +369,7 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request, a *auth) e
 func (s *Server) getSecret(w http.ResponseWriter, r *http.Request, a *auth) error {
 	ep, err := s.store.GetEndpoint(r.Context(), a.tenantID, r.PathValue("id"))
 	if err != nil {
-		return err
+		return notFound(err, "endpoint", r.PathValue("id"))
 	}
 	for _, sec := range ep.Secrets {
 		if sec.ExpiresAt.IsZero() {
@@ -394,7 +394,7 @@ func (s *Server) recoverEndpoint(w http.ResponseWriter, r *http.Request, a *auth
 	}
 	ep, err := s.store.GetEndpoint(r.Context(), a.tenantID, r.PathValue("id"))
 	if err != nil {
-		return err
+		return notFound(err, "endpoint", r.PathValue("id"))
 	}
 	ids := []string{}
 	q := store.TaskQuery{Page: store.Page{Limit: maxPageLimit}, Kind: delivery.Kind, DestinationID: ep.ID,

@@ -49,6 +49,27 @@ func invalid(field, format string, args ...any) *apiError {
 	return e
 }
 
+// notFoundError is a resource the request names that the caller's tenant
+// does not have. It is a store.ErrNotFound that says what was not found.
+type notFoundError struct {
+	kind, id string
+}
+
+func (e *notFoundError) Error() string { return e.kind + " " + e.id + " not found" }
+
+func (e *notFoundError) Is(target error) bool { return target == store.ErrNotFound }
+
+// notFound names the resource a store.ErrNotFound was about, by its kind
+// ("endpoint", "notify rule") and the id or name the request gave; other
+// errors, and one already named, pass unchanged.
+func notFound(err error, kind, id string) error {
+	var nf *notFoundError
+	if !errors.Is(err, store.ErrNotFound) || errors.As(err, &nf) {
+		return err
+	}
+	return &notFoundError{kind: kind, id: id}
+}
+
 func (e *apiError) with(k string, v any) *apiError {
 	if e.details == nil {
 		e.details = map[string]any{}
@@ -61,11 +82,15 @@ func (e *apiError) with(k string, v any) *apiError {
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	var ae *apiError
 	var mbe *http.MaxBytesError
+	var nf *notFoundError
 	switch {
 	case errors.As(err, &ae):
 	case errors.As(err, &mbe):
 		ae = errorf(http.StatusRequestEntityTooLarge, codeTooLarge, "request body is larger than %d bytes", mbe.Limit)
+	case errors.As(err, &nf):
+		ae = errorf(http.StatusNotFound, codeNotFound, "%s", nf.Error()).with("kind", nf.kind).with("id", nf.id)
 	case errors.Is(err, store.ErrNotFound):
+		// A handler that did not say what it looked for (notFound).
 		ae = errorf(http.StatusNotFound, codeNotFound, "not found")
 	case errors.Is(err, store.ErrConflict):
 		ae = errorf(http.StatusConflict, codeConflict, "already exists")

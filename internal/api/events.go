@@ -145,7 +145,7 @@ func eventOut(e event.Event) client.Event {
 func (s *Server) getEvent(w http.ResponseWriter, r *http.Request, a *auth) error {
 	e, err := s.store.GetEvent(r.Context(), a.tenantID, r.PathValue("id"))
 	if err != nil {
-		return err
+		return notFound(err, "event", r.PathValue("id"))
 	}
 	out := eventOut(e)
 	if utf8.Valid(e.Raw) {
@@ -197,7 +197,7 @@ func (s *Server) replayEvent(w http.ResponseWriter, r *http.Request, a *auth) er
 	id := r.PathValue("id")
 	ids, err := s.engine.Replay(r.Context(), a.tenantID, id)
 	if err != nil {
-		return err
+		return notFound(err, "event", id)
 	}
 	if ids == nil {
 		ids = []string{}
@@ -248,7 +248,7 @@ func deliveryOut(t store.Task) client.Delivery {
 func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request, a *auth) error {
 	t, err := s.store.GetTask(r.Context(), a.tenantID, r.PathValue("id"))
 	if err != nil {
-		return err
+		return notFound(err, "delivery", r.PathValue("id"))
 	}
 	atts, err := s.store.ListAttempts(r.Context(), a.tenantID, t.ID)
 	if err != nil {
@@ -273,14 +273,14 @@ func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request, a *auth) er
 func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request, a *auth) error {
 	id := r.PathValue("id")
 	if _, err := s.store.GetTask(r.Context(), a.tenantID, id); err != nil {
-		return err
+		return notFound(err, "delivery", id)
 	}
 	ts, err := s.engine.Retry(r.Context(), a.tenantID, []string{id})
 	if err != nil {
 		return err
 	}
 	if len(ts) == 0 {
-		return store.ErrNotFound
+		return &notFoundError{kind: "delivery", id: id}
 	}
 	writeJSON(w, http.StatusAccepted, deliveryOut(ts[0]))
 	return nil

@@ -75,7 +75,7 @@ func (s *Server) listEventTypes(w http.ResponseWriter, r *http.Request, a *auth)
 func (s *Server) getEventType(w http.ResponseWriter, r *http.Request, a *auth) error {
 	et, err := s.store.GetEventType(r.Context(), a.tenantID, r.PathValue("name"))
 	if err != nil {
-		return err
+		return notFound(err, "event type", r.PathValue("name"))
 	}
 	writeJSON(w, http.StatusOK, eventTypeOut(et))
 	return nil

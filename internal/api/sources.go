@@ -190,7 +190,7 @@ func mask(secret string) string {
 func (s *Server) loadSource(r *http.Request, a *auth) (store.Source, *ingest.Source, error) {
 	src, err := s.store.GetSource(r.Context(), a.tenantID, r.PathValue("id"))
 	if err != nil {
-		return src, nil, err
+		return src, nil, notFound(err, "source", r.PathValue("id"))
 	}
 	parsed, err := ingest.Parse(src)
 	if err != nil {
@@ -263,7 +263,7 @@ func (s *Server) updateSource(w http.ResponseWriter, r *http.Request, a *auth) e
 func (s *Server) deleteSource(w http.ResponseWriter, r *http.Request, a *auth) error {
 	src, err := s.store.GetSource(r.Context(), a.tenantID, r.PathValue("id"))
 	if err != nil {
-		return err
+		return notFound(err, "source", r.PathValue("id"))
 	}
 	if err := s.store.DeleteSource(r.Context(), a.tenantID, src.ID); err != nil {
 		return err
@@ -292,7 +292,7 @@ func (s *Server) listRejections(w http.ResponseWriter, r *http.Request, a *auth)
 	}
 	id := r.PathValue("id")
 	if _, err := s.store.GetSource(r.Context(), a.tenantID, id); err != nil {
-		return err
+		return notFound(err, "source", id)
 	}
 	rs, err := s.store.ListRejections(r.Context(), a.tenantID, id, p)
 	if err != nil {

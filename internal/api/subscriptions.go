@@ -135,7 +135,7 @@ func subDest(sub store.Subscription) client.SubDest {
 func (s *Server) getSubscription(w http.ResponseWriter, r *http.Request, a *auth) error {
 	sub, err := s.store.GetSubscription(r.Context(), a.tenantID, r.PathValue("id"))
 	if err != nil {
-		return err
+		return notFound(err, "subscription", r.PathValue("id"))
 	}
 	writeJSON(w, http.StatusOK, subscriptionOut(sub))
 	return nil
@@ -165,7 +165,7 @@ func (s *Server) updateSubscription(w http.ResponseWriter, r *http.Request, a *a
 	}
 	sub, err := s.store.GetSubscription(r.Context(), a.tenantID, r.PathValue("id"))
 	if err != nil {
-		return err
+		return notFound(err, "subscription", r.PathValue("id"))
 	}
 	if err := s.applySubscription(r.Context(), a.tenantID, &sub, in); err != nil {
 		return err
@@ -184,7 +184,7 @@ func (s *Server) updateSubscription(w http.ResponseWriter, r *http.Request, a *a
 
 func (s *Server) deleteSubscription(w http.ResponseWriter, r *http.Request, a *auth) error {
 	if err := s.store.DeleteSubscription(r.Context(), a.tenantID, r.PathValue("id")); err != nil {
-		return err
+		return notFound(err, "subscription", r.PathValue("id"))
 	}
 	s.cfg.Invalidate(a.tenantID)
 	w.WriteHeader(http.StatusNoContent)

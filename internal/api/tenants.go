@@ -106,7 +106,7 @@ func (s *Server) deleteAPIKey(w http.ResponseWriter, r *http.Request, a *auth) e
 		return errorf(http.StatusConflict, codeConflict, "an API key cannot delete itself; use another key of the tenant")
 	}
 	if err := s.store.DeleteAPIKey(r.Context(), a.tenantID, id); err != nil {
-		return err
+		return notFound(err, "API key", id)
 	}
 	// The cache is keyed by hash, which a deleted key's id does not give.
 	s.keys.clear()

@@ -173,7 +173,10 @@ func (s *Server) getWorkflow(w http.ResponseWriter, r *http.Request, a *auth) er
 	}
 	sw, err := s.store.GetWorkflow(r.Context(), a.tenantID, r.PathValue("name"), version)
 	if err != nil {
-		return err
+		if version > 0 {
+			return notFound(err, "workflow", fmt.Sprintf("%s version %d", r.PathValue("name"), version))
+		}
+		return notFound(err, "workflow", r.PathValue("name"))
 	}
 	versions, err := s.store.ListWorkflowVersions(r.Context(), a.tenantID, sw.Name)
 	if err != nil {
@@ -200,12 +203,12 @@ func (s *Server) patchWorkflow(w http.ResponseWriter, r *http.Request, a *auth) 
 	}
 	name := r.PathValue("name")
 	if err := s.store.SetWorkflowEnabled(r.Context(), a.tenantID, name, *in.Enabled); err != nil {
-		return err
+		return notFound(err, "workflow", name)
 	}
 	s.cfg.Invalidate(a.tenantID)
 	sw, err := s.store.GetWorkflow(r.Context(), a.tenantID, name, 0)
 	if err != nil {
-		return err
+		return notFound(err, "workflow", name)
 	}
 	writeJSON(w, http.StatusOK, workflowOut(sw))
 	return nil
@@ -213,7 +216,7 @@ func (s *Server) patchWorkflow(w http.ResponseWriter, r *http.Request, a *auth) 
 
 func (s *Server) deleteWorkflow(w http.ResponseWriter, r *http.Request, a *auth) error {
 	if err := s.store.DeleteWorkflow(r.Context(), a.tenantID, r.PathValue("name")); err != nil {
-		return err
+		return notFound(err, "workflow", r.PathValue("name"))
 	}
 	s.cfg.Invalidate(a.tenantID)
 	w.WriteHeader(http.StatusNoContent)
@@ -259,7 +262,7 @@ func (s *Server) workflowKnown(ctx context.Context, tenantID, name string) error
 	if errors.Is(err, store.ErrNotFound) {
 		var runs []store.Run
 		if runs, err = s.store.ListRuns(ctx, tenantID, store.RunQuery{Page: store.Page{Limit: 1}, Workflow: name}); err == nil && len(runs) == 0 {
-			return errorf(http.StatusNotFound, codeNotFound, "workflow %s not found", name)
+			return &notFoundError{kind: "workflow", id: name}
 		}
 	}
 	return err
@@ -276,7 +279,7 @@ func runOut(run store.Run) client.Run {
 func (s *Server) getRun(w http.ResponseWriter, r *http.Request, a *auth) error {
 	run, err := s.store.GetRun(r.Context(), a.tenantID, r.PathValue("id"))
 	if err != nil {
-		return err
+		return notFound(err, "run", r.PathValue("id"))
 	}
 	steps, err := s.store.ListRunSteps(r.Context(), a.tenantID, run.ID)
 	if err != nil {
@@ -300,7 +303,7 @@ func (s *Server) retryRun(w http.ResponseWriter, r *http.Request, a *auth) error
 		return errorf(http.StatusConflict, codeConflict, "run %s is %s; only failed runs can be retried", run.ID, run.Status)
 	}
 	if err != nil {
-		return err
+		return notFound(err, "run", r.PathValue("id"))
 	}
 	writeJSON(w, http.StatusAccepted, runOut(run))
 	return nil
@@ -312,7 +315,7 @@ func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request, a *auth) erro
 		return errorf(http.StatusConflict, codeConflict, "run %s already %s", run.ID, run.Status)
 	}
 	if err != nil {
-		return err
+		return notFound(err, "run", r.PathValue("id"))
 	}
 	writeJSON(w, http.StatusOK, runOut(run))
 	return nil
