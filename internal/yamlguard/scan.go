@@ -374,8 +374,13 @@ func (s *depthScan) property(c byte) error {
 	s.i++
 	for s.i < len(s.src) {
 		switch s.src[s.i] {
-		case ' ', '\t', '\n', '\r', ',', '[', ']', '{', '}', '&', '*':
+		case ' ', '\t', '\n', '\r', ',', '[', ']', '{', '}':
 			goto end
+		case '&', '*':
+			// "&&" is two anchors to the tokenizer; "!*" one tag.
+			if c != '!' {
+				goto end
+			}
 		}
 		s.i++
 	}
