@@ -185,6 +185,33 @@ type Change struct {
 	At         time.Time
 }
 
+// MirrorState is how far a collection's mirror table has followed the
+// collection's changes, and how its last writes went. It is kept apart
+// from the collection's own writes, which never wait for it.
+type MirrorState struct {
+	TenantID   string
+	Collection string
+	// Target names the table the cursor belongs to (its database and
+	// name, owned by the collection package): a mirror pointed at another
+	// table starts again from the first change.
+	Target string
+	// Seq is the last change written to the mirror: the cursor.
+	Seq int64
+	// LastSeq is the collection's last change; read only.
+	LastSeq int64
+	// Error is the last failure to write the mirror, FailingSince when
+	// failures began and RetryAt when the next try is due; all empty
+	// after a write succeeds.
+	Error        string
+	FailingSince time.Time
+	RetryAt      time.Time
+	// RowsFailed counts changes whose row could not be written (a value
+	// the column refuses) and were passed over; RowError is the last.
+	RowsFailed int64
+	RowError   string
+	UpdatedAt  time.Time
+}
+
 // RecordUpdate is one read-modify-write of a record by ApplyRecords.
 type RecordUpdate struct {
 	Key string
@@ -591,6 +618,14 @@ type Store interface {
 	ListRecords(ctx context.Context, tenantID, collection string, q RecordQuery) ([]Record, error)
 	// ListChanges returns up to limit changes with Seq > after, in order.
 	ListChanges(ctx context.Context, tenantID, collection string, after int64, limit int) ([]Change, error)
+	// GetMirrorState returns where a collection's mirror stands, with the
+	// collection's LastSeq; a state never saved has only LastSeq.
+	// ErrNotFound when the collection does not exist.
+	GetMirrorState(ctx context.Context, tenantID, collection string) (MirrorState, error)
+	// SaveMirrorState stores a mirror's state. For the same Target, Seq
+	// never goes back (a slower writer cannot undo a faster one's
+	// progress). ErrNotFound when the collection does not exist.
+	SaveMirrorState(ctx context.Context, m MirrorState) error
 
 	// CreateWorkflow stores a new version (ErrConflict if the version
 	// exists).

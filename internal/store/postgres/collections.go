@@ -262,3 +262,45 @@ func orDefaultLimit(n int) int {
 	}
 	return n
 }
+
+// GetMirrorState returns a collection's mirror state with its last change.
+func (s *Store) GetMirrorState(ctx context.Context, tenantID, collection string) (store.MirrorState, error) {
+	m := store.MirrorState{TenantID: tenantID, Collection: collection}
+	var (
+		target, mErr, rowErr    *string
+		seq, rows               *int64
+		failing, retry, updated *time.Time
+	)
+	err := s.pool.QueryRow(ctx, `SELECT c.last_seq, m.target, m.seq, m.error, m.failing_since, m.retry_at, m.rows_failed, m.row_error, m.updated_at
+		FROM collections c LEFT JOIN collection_mirrors m ON m.tenant_id = c.tenant_id AND m.collection = c.name
+		WHERE c.tenant_id = $1 AND c.name = $2`, tenantID, collection).
+		Scan(&m.LastSeq, &target, &seq, &mErr, &failing, &retry, &rows, &rowErr, &updated)
+	if err != nil {
+		return m, wrapRead("get mirror state", err)
+	}
+	if target != nil {
+		m.Target, m.Seq, m.Error, m.RowsFailed, m.RowError = *target, *seq, *mErr, *rows, *rowErr
+		m.UpdatedAt = fromTS(*updated)
+	}
+	if failing != nil {
+		m.FailingSince = fromTS(*failing)
+	}
+	if retry != nil {
+		m.RetryAt = fromTS(*retry)
+	}
+	return m, nil
+}
+
+// SaveMirrorState stores a mirror's state; for the same target the
+// cursor only moves forward.
+func (s *Store) SaveMirrorState(ctx context.Context, m store.MirrorState) error {
+	tag, err := s.pool.Exec(ctx, `INSERT INTO collection_mirrors
+		(tenant_id, collection, target, seq, error, failing_since, retry_at, rows_failed, row_error, updated_at)
+		SELECT tenant_id, name, $1, $2, $3, $4, $5, $6, $7, $8 FROM collections WHERE tenant_id = $9 AND name = $10
+		ON CONFLICT (tenant_id, collection) DO UPDATE SET
+			seq = CASE WHEN collection_mirrors.target = excluded.target THEN greatest(collection_mirrors.seq, excluded.seq) ELSE excluded.seq END,
+			target = excluded.target, error = excluded.error, failing_since = excluded.failing_since, retry_at = excluded.retry_at,
+			rows_failed = excluded.rows_failed, row_error = excluded.row_error, updated_at = excluded.updated_at`,
+		m.Target, m.Seq, m.Error, nullTS(m.FailingSince), nullTS(m.RetryAt), m.RowsFailed, m.RowError, ts(m.UpdatedAt), m.TenantID, m.Collection)
+	return affected("save mirror state", tag, err)
+}

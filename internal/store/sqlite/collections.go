@@ -260,3 +260,36 @@ func orDefaultLimit(n int) int {
 	}
 	return n
 }
+
+// GetMirrorState returns a collection's mirror state with its last change.
+func (s *Store) GetMirrorState(ctx context.Context, tenantID, collection string) (store.MirrorState, error) {
+	m := store.MirrorState{TenantID: tenantID, Collection: collection}
+	var (
+		target, mErr, rowErr               sql.NullString
+		seq, failing, retry, rows, updated sql.NullInt64
+	)
+	err := s.r.QueryRowContext(ctx, `SELECT c.last_seq, m.target, m.seq, m.error, m.failing_since, m.retry_at, m.rows_failed, m.row_error, m.updated_at
+		FROM collections c LEFT JOIN collection_mirrors m ON m.tenant_id = c.tenant_id AND m.collection = c.name
+		WHERE c.tenant_id = ? AND c.name = ?`, tenantID, collection).
+		Scan(&m.LastSeq, &target, &seq, &mErr, &failing, &retry, &rows, &rowErr, &updated)
+	if err != nil {
+		return m, wrapRead("get mirror state", err)
+	}
+	m.Target, m.Seq, m.Error, m.RowsFailed, m.RowError = target.String, seq.Int64, mErr.String, rows.Int64, rowErr.String
+	m.FailingSince, m.RetryAt, m.UpdatedAt = fromMS(failing.Int64), fromMS(retry.Int64), fromMS(updated.Int64)
+	return m, nil
+}
+
+// SaveMirrorState stores a mirror's state; for the same target the
+// cursor only moves forward.
+func (s *Store) SaveMirrorState(ctx context.Context, m store.MirrorState) error {
+	res, err := s.w.ExecContext(ctx, `INSERT INTO collection_mirrors
+		(tenant_id, collection, target, seq, error, failing_since, retry_at, rows_failed, row_error, updated_at)
+		SELECT tenant_id, name, ?, ?, ?, ?, ?, ?, ?, ? FROM collections WHERE tenant_id = ? AND name = ?
+		ON CONFLICT (tenant_id, collection) DO UPDATE SET
+			seq = CASE WHEN collection_mirrors.target = excluded.target THEN max(collection_mirrors.seq, excluded.seq) ELSE excluded.seq END,
+			target = excluded.target, error = excluded.error, failing_since = excluded.failing_since, retry_at = excluded.retry_at,
+			rows_failed = excluded.rows_failed, row_error = excluded.row_error, updated_at = excluded.updated_at`,
+		m.Target, m.Seq, m.Error, ms(m.FailingSince), ms(m.RetryAt), m.RowsFailed, m.RowError, ms(m.UpdatedAt), m.TenantID, m.Collection)
+	return affected("save mirror state", res, err)
+}

@@ -26,6 +26,7 @@ func runCollections(t *testing.T, open Open) {
 		"ListRecords":      testListRecords,
 		"ListChanges":      testListChanges,
 		"DeleteCollection": testDeleteCollection,
+		"MirrorState":      testMirrorState,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -442,4 +443,56 @@ func testDeleteCollection(t *testing.T, s store.Store) {
 
 	_, err = s.GetRecord(ctx, a, "kept", "1")
 	require.NoError(t, err, "other collections keep their records")
+}
+
+func testMirrorState(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := tenant(t, s, "a")
+	collection(t, s, a, "customers")
+	apply(t, s, a, "customers", put("1", `{}`, "1", base), put("2", `{}`, "1", base), put("3", `{}`, "1", base))
+
+	m, err := s.GetMirrorState(ctx, a, "customers")
+	require.NoError(t, err)
+	require.Equal(t, store.MirrorState{TenantID: a, Collection: "customers", LastSeq: 3}, m, "never saved: only the last change")
+	_, err = s.GetMirrorState(ctx, a, "missing")
+	require.ErrorIs(t, err, store.ErrNotFound)
+
+	failing := store.MirrorState{TenantID: a, Collection: "customers", Target: "db/t", Seq: 2, Error: "connection refused",
+		FailingSince: base, RetryAt: base.Add(time.Second), RowsFailed: 1, RowError: "key 1: bad value", UpdatedAt: base.Add(time.Second)}
+	require.NoError(t, s.SaveMirrorState(ctx, failing))
+	m, err = s.GetMirrorState(ctx, a, "customers")
+	require.NoError(t, err)
+	failing.LastSeq = 3
+	require.Equal(t, failing, m)
+
+	// A slower writer saving an older cursor does not move it back, but
+	// its other fields are saved.
+	older := store.MirrorState{TenantID: a, Collection: "customers", Target: "db/t", Seq: 1, UpdatedAt: base.Add(2 * time.Second)}
+	require.NoError(t, s.SaveMirrorState(ctx, older))
+	m, err = s.GetMirrorState(ctx, a, "customers")
+	require.NoError(t, err)
+	require.Equal(t, int64(2), m.Seq, "the cursor does not go back")
+	require.Empty(t, m.Error)
+	require.True(t, m.FailingSince.IsZero())
+	require.True(t, m.RetryAt.IsZero())
+
+	// Another table starts from where it is told.
+	require.NoError(t, s.SaveMirrorState(ctx, store.MirrorState{TenantID: a, Collection: "customers", Target: "db/u", Seq: 0, UpdatedAt: base}))
+	m, err = s.GetMirrorState(ctx, a, "customers")
+	require.NoError(t, err)
+	require.Equal(t, "db/u", m.Target)
+	require.Equal(t, int64(0), m.Seq, "a new target's cursor starts again")
+
+	require.ErrorIs(t, s.SaveMirrorState(ctx, store.MirrorState{TenantID: a, Collection: "missing", Target: "x", UpdatedAt: base}), store.ErrNotFound)
+	b := tenant(t, s, "b")
+	_, err = s.GetMirrorState(ctx, b, "customers")
+	require.ErrorIs(t, err, store.ErrNotFound, "another tenant's collection")
+
+	// Deleting the collection deletes its mirror state; a new one of the
+	// same name starts from nothing.
+	require.NoError(t, s.DeleteCollection(ctx, a, "customers"))
+	collection(t, s, a, "customers")
+	m, err = s.GetMirrorState(ctx, a, "customers")
+	require.NoError(t, err)
+	require.Equal(t, store.MirrorState{TenantID: a, Collection: "customers"}, m)
 }
