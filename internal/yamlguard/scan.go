@@ -1,6 +1,9 @@
 package yamlguard
 
-import "fmt"
+import (
+	"bytes"
+	"fmt"
+)
 
 // scanDepth refuses src if its collections nest deeper than max, reading
 // each byte once and keeping only the columns of the open block levels
@@ -16,8 +19,33 @@ import "fmt"
 // the tokenizer and parser spend several hundred bytes on each, so this
 // bounds what a document that passes costs to decode.
 func scanDepth(src []byte, max, maxTokens int) error {
-	s := depthScan{src: src, max: max, maxTokens: maxTokens}
+	s := depthScan{src: lineBreaks(src), max: max, maxTokens: maxTokens}
 	return s.run()
+}
+
+// lineBreaks returns src with each lone "\r", a line break to YAML, made a
+// "\n", so that the scan knows one kind of break ("\r\n" keeps its "\r",
+// which the scan reads as a blank). src is copied only when it has one.
+func lineBreaks(src []byte) []byte {
+	lone := func(i int) bool { return src[i] == '\r' && (i+1 == len(src) || src[i+1] != '\n') }
+	i := bytes.IndexByte(src, '\r')
+	for i >= 0 && !lone(i) {
+		j := bytes.IndexByte(src[i+1:], '\r')
+		if j < 0 {
+			return src
+		}
+		i += 1 + j
+	}
+	if i < 0 {
+		return src
+	}
+	out := bytes.Clone(src)
+	for ; i < len(out); i++ {
+		if lone(i) {
+			out[i] = '\n'
+		}
+	}
+	return out
 }
 
 type depthScan struct {
