@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
 	"github.com/stretchr/testify/require"
@@ -203,7 +202,7 @@ func FuzzCheck(f *testing.F) {
 			return
 		}
 		var v any
-		if yaml.UnmarshalWithOptions(doc, &v, yaml.UseJSONUnmarshaler()) != nil {
+		if Unmarshal(doc, &v, lim) != nil {
 			return
 		}
 		out, err := json.Marshal(v)
