@@ -113,8 +113,38 @@ type MirrorColumn struct {
 // redacted.
 type Collection struct {
 	CollectionSpec
-	CreatedAt Time `json:"created_at"`
-	UpdatedAt Time `json:"updated_at"`
+	// MirrorStatus is how the mirror table follows the collection, in
+	// GET /v1/collections and /v1/collections/{name}; absent without a
+	// mirror.
+	MirrorStatus *MirrorStatus `json:"mirror_status,omitempty"`
+	CreatedAt    Time          `json:"created_at"`
+	UpdatedAt    Time          `json:"updated_at"`
+}
+
+// MirrorStatus is how a collection's mirror table follows the collection:
+// the collection never waits for it, it writes the changes after its
+// cursor on its own and retries on its own when the table is unavailable.
+type MirrorStatus struct {
+	// State is "ok" (every change is in the table), "catching_up"
+	// (changes wait; the last write succeeded) or "failing" (the last
+	// write failed; it is retried at RetryAt).
+	State string `json:"state"`
+	// Seq is the last change written to the table; Lag how many changes
+	// of the collection are not in it yet.
+	Seq int64 `json:"seq"`
+	Lag int64 `json:"lag"`
+	// LastError is why the last write failed; FailingSince when writes
+	// began to fail. Both absent unless failing.
+	LastError    string `json:"last_error,omitempty"`
+	FailingSince *Time  `json:"failing_since,omitempty"`
+	RetryAt      *Time  `json:"retry_at,omitempty"`
+	// RowsFailed counts changes whose row the table refused (a value that
+	// does not cast, a constraint of the table), passed over so they do
+	// not hold up the others; LastRowError names the last.
+	RowsFailed   int64  `json:"rows_failed,omitempty"`
+	LastRowError string `json:"last_row_error,omitempty"`
+	// UpdatedAt is when the mirror last wrote or failed.
+	UpdatedAt *Time `json:"updated_at,omitempty"`
 }
 
 // Record is one record of a collection.

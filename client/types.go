@@ -348,8 +348,11 @@ type Subscription struct {
 	Destination SubDest  `json:"destination"`
 	Transform   string   `json:"transform,omitempty"`
 	Enabled     bool     `json:"enabled"`
-	CreatedAt   Time     `json:"created_at"`
-	UpdatedAt   Time     `json:"updated_at"`
+	// Circuit is the subscription's circuit breaker on the node that
+	// answered: closed, open or half-open.
+	Circuit   string `json:"circuit,omitempty"`
+	CreatedAt Time   `json:"created_at"`
+	UpdatedAt Time   `json:"updated_at"`
 }
 
 // SubDest is a subscription's destination.

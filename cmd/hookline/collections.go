@@ -344,6 +344,9 @@ func collectionTable(w io.Writer, col *client.Collection) {
 	}
 	if col.Mirror != nil {
 		mirror = col.Mirror.Table
+		if m := col.MirrorStatus; m != nil {
+			mirror += " (" + mirrorText(m) + ")"
+		}
 	}
 	kv(w,
 		"map", fieldMapText(col.Map),
@@ -352,6 +355,25 @@ func collectionTable(w io.Writer, col *client.Collection) {
 		"created", fmtTime(col.CreatedAt),
 		"updated", fmtTime(col.UpdatedAt),
 	)
+}
+
+// mirrorText says how a mirror follows its collection: "ok", "catching
+// up, 12 behind" or "failing since …, 12 behind, next try …: error", and
+// the rows it passed over.
+func mirrorText(m *client.MirrorStatus) string {
+	var b strings.Builder
+	switch m.State {
+	case "ok":
+		b.WriteString("ok")
+	case "failing":
+		fmt.Fprintf(&b, "failing since %s, %d behind, next try %s: %s", fmtTimePtr(m.FailingSince), m.Lag, fmtTimePtr(m.RetryAt), cell(m.LastError))
+	default:
+		fmt.Fprintf(&b, "%s, %d behind", strings.ReplaceAll(m.State, "_", " "), m.Lag)
+	}
+	if m.RowsFailed > 0 {
+		fmt.Fprintf(&b, "; %d rows passed over, last: %s", m.RowsFailed, cell(m.LastRowError))
+	}
+	return b.String()
 }
 
 // recordTable writes one record as key-value rows followed by its data.

@@ -129,12 +129,35 @@ func (s *Server) getCollection(w http.ResponseWriter, r *http.Request, a *auth) 
 	if err != nil {
 		return notFound(err, "collection", r.PathValue("name"))
 	}
-	out, err := collectionOut(c)
+	out, err := s.collectionStatusOut(r.Context(), c)
 	if err != nil {
-		return err
+		return notFound(err, "collection", r.PathValue("name"))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// collectionStatusOut is collectionOut with how its mirror is doing.
+func (s *Server) collectionStatusOut(ctx context.Context, c store.Collection) (client.Collection, error) {
+	out, err := collectionOut(c)
+	if err != nil || s.cfg.Collections == nil {
+		return out, err
+	}
+	m, ok, err := s.cfg.Collections.MirrorStatus(ctx, c)
+	if err != nil || !ok {
+		return out, err
+	}
+	out.MirrorStatus = &client.MirrorStatus{State: m.State, Seq: m.Seq, Lag: m.Lag, LastError: m.LastError,
+		RowsFailed: m.RowsFailed, LastRowError: m.RowError}
+	for _, t := range []struct {
+		at  time.Time
+		out **client.Time
+	}{{m.FailingSince, &out.MirrorStatus.FailingSince}, {m.RetryAt, &out.MirrorStatus.RetryAt}, {m.UpdatedAt, &out.MirrorStatus.UpdatedAt}} {
+		if !t.at.IsZero() {
+			*t.out = client.TimePtr(&t.at)
+		}
+	}
+	return out, nil
 }
 
 func (s *Server) listCollections(w http.ResponseWriter, r *http.Request, a *auth) error {
@@ -144,7 +167,10 @@ func (s *Server) listCollections(w http.ResponseWriter, r *http.Request, a *auth
 	}
 	out := make([]client.Collection, 0, len(cs))
 	for _, c := range cs {
-		o, err := collectionOut(c)
+		o, err := s.collectionStatusOut(r.Context(), c)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // deleted meanwhile
+		}
 		if err != nil {
 			return err
 		}

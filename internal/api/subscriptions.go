@@ -33,7 +33,7 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request, a *a
 		return err
 	}
 	s.cfg.Invalidate(a.tenantID)
-	writeJSON(w, http.StatusCreated, subscriptionOut(sub))
+	writeJSON(w, http.StatusCreated, s.subscriptionOut(sub))
 	return nil
 }
 
@@ -113,16 +113,23 @@ func (s *Server) applySubscription(ctx context.Context, tenantID string, sub *st
 	return nil
 }
 
-func subscriptionOut(sub store.Subscription) client.Subscription {
+// subscriptionOut is a subscription as the API shows it, with its circuit
+// breaker as this node sees it (the engine's destination is the
+// subscription itself).
+func (s *Server) subscriptionOut(sub store.Subscription) client.Subscription {
 	types := sub.EventTypes
 	if types == nil {
 		types = []string{}
 	}
-	return client.Subscription{
+	out := client.Subscription{
 		ID: sub.ID, Name: sub.Name, EventTypes: types, Filter: sub.Filter,
 		Destination: subDest(sub), Transform: sub.Transform,
 		Enabled: sub.Enabled, CreatedAt: client.TimeOf(sub.CreatedAt), UpdatedAt: client.TimeOf(sub.UpdatedAt),
 	}
+	if s.engine != nil {
+		out.Circuit = s.engine.Circuit(sub.Kind, sub.ID)
+	}
+	return out
 }
 
 func subDest(sub store.Subscription) client.SubDest {
@@ -137,7 +144,7 @@ func (s *Server) getSubscription(w http.ResponseWriter, r *http.Request, a *auth
 	if err != nil {
 		return notFound(err, "subscription", r.PathValue("id"))
 	}
-	writeJSON(w, http.StatusOK, subscriptionOut(sub))
+	writeJSON(w, http.StatusOK, s.subscriptionOut(sub))
 	return nil
 }
 
@@ -152,7 +159,7 @@ func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request, a *au
 	}
 	out := make([]client.Subscription, len(subs))
 	for i, sub := range subs {
-		out[i] = subscriptionOut(sub)
+		out[i] = s.subscriptionOut(sub)
 	}
 	writeJSON(w, http.StatusOK, pageOf(out, p, func(s client.Subscription) string { return s.ID }))
 	return nil
@@ -178,7 +185,7 @@ func (s *Server) updateSubscription(w http.ResponseWriter, r *http.Request, a *a
 		return err
 	}
 	s.cfg.Invalidate(a.tenantID)
-	writeJSON(w, http.StatusOK, subscriptionOut(sub))
+	writeJSON(w, http.StatusOK, s.subscriptionOut(sub))
 	return nil
 }
 

@@ -167,7 +167,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	hub := feed.New()
 	colls := collection.New(collection.Config{
 		Store: st, Client: netguard.NewClient(guard), Clock: opts.Clock, Logger: log, UserAgent: userAgent,
-		Dial: guard.Dial(),
+		Dial: guard.Dial(), Rand: opts.Rand,
 		Emit: func(ctx context.Context, evs []event.Event) error {
 			_, err := eng.PublishDedup(ctx, evs, changedDedup)
 			return err
@@ -307,6 +307,7 @@ func (a *App) Start(ctx context.Context) error {
 		return err
 	}
 	a.watch.start()
+	a.colls.Start(ctx)
 	a.ln = ln
 	a.serve = make(chan error, 1)
 	go func() { a.serve <- a.srv.Serve(api.ErrorListener(ln, maxHeaderBytes)) }()

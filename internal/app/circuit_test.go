@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -133,4 +134,45 @@ func startBreakerNode(t *testing.T, dsn, id string) *node {
 		_ = a.Stop(ctx)
 	})
 	return &node{app: a, url: "http://" + a.Addr()}
+}
+
+// TestSubscriptionsShowCircuit: a subscription's circuit breaker is in
+// GET /v1/subscriptions and /v1/subscriptions/{id}, like an endpoint's: a
+// sync subscription whose fetches keep failing opens its own circuit,
+// while another subscription's stays closed.
+func TestSubscriptionsShowCircuit(t *testing.T) {
+	t.Parallel()
+	crm := newReceiver(t, func(_ int, w http.ResponseWriter) bool {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return true
+	})
+	b := setup(t, withClock(retryClock()), withBreaker(3, 10*time.Minute))
+	syncSetup(t, b, map[string]any{"fetch": map[string]any{"url": crm.URL + "/customers/{{ key }}"}})
+	ep := b.endpoint(client.EndpointCreate{URL: newReceiver(t, nil).URL})
+	fwd, err := b.client.CreateSubscription(context.Background(), client.SubscriptionCreate{
+		EventTypes: &[]string{"customer.*"}, Destination: &client.SubDest{Kind: "forward", EndpointID: ep.ID}})
+	require.NoError(t, err)
+	require.Equal(t, "closed", fwd.Circuit)
+	for i := range 5 {
+		b.send("customer.updated", fmt.Sprintf(`{"id": "c%d", "updated_at": 1}`, i))
+	}
+	subs, err := b.client.ListSubscriptions(context.Background(), client.ListOptions{})
+	require.NoError(t, err)
+	require.Len(t, subs.Data, 2)
+	syncSub := subs.Data[0]
+	if syncSub.Destination.Kind != "sync" {
+		syncSub = subs.Data[1]
+	}
+	circuit := func(id string) string {
+		got, err := b.client.GetSubscription(context.Background(), id)
+		require.NoError(t, err)
+		return got.Circuit
+	}
+	eventually(t, func() bool { return circuit(syncSub.ID) == "open" }, "three failed fetches open the sync subscription's circuit")
+	require.Equal(t, "closed", circuit(fwd.ID), "the forward subscription's circuit is its own")
+	subs, err = b.client.ListSubscriptions(context.Background(), client.ListOptions{})
+	require.NoError(t, err)
+	for _, s := range subs.Data {
+		require.Equal(t, map[string]string{syncSub.ID: "open", fwd.ID: "closed"}[s.ID], s.Circuit, "the list shows each circuit")
+	}
 }

@@ -309,6 +309,7 @@ func TestSyncMirror(t *testing.T) {
 	_, err := b.client.SendEvents(context.Background(), batch)
 	require.NoError(t, err)
 	b.settled()
+	b.mirrorCaughtUp("customers")
 
 	want := map[string]string{}
 	status, out = b.do("GET", "/v1/collections/customers/records?limit=1000", "")
@@ -372,9 +373,11 @@ func TestDatabaseDialsGuarded(t *testing.T) {
 	b := setup(t, withoutPrivateNetworks())
 	syncSetup(t, b, map[string]any{"mirror": map[string]any{"dsn": dsn, "table": "m", "create": true}})
 	ev := b.send("customer.created", `{"id": "c1", "updated_at": 1}`)
-	d := b.waitStatus(ev.ID, client.DeliveryRetrying)
-	require.Equal(t, "mirror_failed", d.AttemptLog[0].Outcome)
-	require.Contains(t, d.LastError, "not a public address")
+	d := b.waitStatus(ev.ID, client.DeliverySucceeded)
+	require.Equal(t, "applied", d.AttemptLog[0].Outcome, "the collection does not wait for its mirror")
+	var m *client.MirrorStatus
+	eventually(t, func() bool { m = b.mirrorStatus("customers"); return m.State == "failing" }, "mirror never failed")
+	require.Contains(t, m.LastError, "not a public address")
 	status, out := b.do("POST", "/v1/sources", fmt.Sprintf(`{"name": "db", "postgres": {"dsn": %q, "tables": ["t"]}}`, dsn))
 	require.Equal(t, http.StatusUnprocessableEntity, status)
 	require.Contains(t, out["error"].(map[string]any)["message"], "not a public address")

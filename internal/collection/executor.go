@@ -54,7 +54,6 @@ func (x *Executor) Execute(ctx context.Context, t *store.Task) engine.Outcome {
 	var (
 		ie *InputError
 		fe *FetchError
-		me *MirrorError
 	)
 	switch {
 	case errors.As(err, &ie):
@@ -62,9 +61,6 @@ func (x *Executor) Execute(ctx context.Context, t *store.Task) engine.Outcome {
 		return fail(out, ie.Code, err, true)
 	case errors.As(err, &fe):
 		return fail(out, "fetch_failed", err, false)
-	case errors.As(err, &me):
-		out.Attempt.ResponseBody = summary(res)
-		return fail(out, "mirror_failed", err, false)
 	case err != nil:
 		return fail(out, "internal_error", err, false)
 	case !ok:

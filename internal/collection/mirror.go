@@ -8,10 +8,12 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/hookline/hookline/client"
@@ -32,6 +34,8 @@ var (
 )
 
 type mirror struct {
+	// target names the database and table (mirrorTarget).
+	target  string
 	table   pgx.Identifier
 	keyCol  string
 	cols    []mirrorCol
@@ -63,6 +67,7 @@ func compileMirror(m *client.CollectionMirror) (*mirror, error) {
 		}
 	}
 	out := &mirror{table: pgx.Identifier(parts), keyCol: m.KeyColumn, create: m.Create}
+	out.target = mirrorTarget(m.DSN, out.table)
 	if out.keyCol == "" {
 		out.keyCol = "id"
 	}
@@ -216,15 +221,52 @@ func (ms *mirrors) close() {
 	clear(ms.pools)
 }
 
-// sync brings the mirror row of key to the collection's current state.
-// It holds a transaction-scoped advisory lock on the row's key while it
-// reads the state and writes it, so two writers of one key cannot
-// overtake each other with older states; the seq guard keeps a row from
-// going back.
-func (ms *mirrors) sync(ctx context.Context, st store.Store, s *Spec, tenantID, key string) error {
+// errBusy is a mirror table another writer holds: another node of the
+// cluster is writing it now.
+var errBusy = errors.New("another writer holds the mirror table")
+
+// rowFailure is a change whose row the mirror table refused, or whose
+// column values could not be computed: it is passed over, so one bad
+// value cannot hold up every change after it.
+type rowFailure struct {
+	seq int64
+	key string
+	err error
+}
+
+func (f rowFailure) String() string {
+	return fmt.Sprintf("record %q (change %d): %v", f.key, f.seq, f.err)
+}
+
+// written is what one write of the mirror did.
+type written struct {
+	// last is the last change read and written; 0 when there was none.
+	last   int64
+	failed []rowFailure
+}
+
+// mirrorRow is the state one key is brought to: the last of its changes
+// in a batch.
+type mirrorRow struct {
+	seq  int64
+	key  string
+	del  bool
+	args []any
+}
+
+// write brings the mirror table up to the changes load returns, in one
+// transaction of the mirror's database. The transaction first takes an
+// advisory lock on the table, without waiting: only one writer at a time
+// (one node of a cluster) writes a table, errBusy otherwise. load runs
+// once the lock is held, so a writer always reads the changes after the
+// previous writer committed, and the last change of a key it writes is
+// at least as new as what the table holds: with the hookline_seq guard a
+// row never goes back, and a deleted row never comes back from a replay.
+func (ms *mirrors) write(ctx context.Context, s *Spec, load func(context.Context) ([]store.Change, error)) (written, error) {
+	var out written
 	p, err := ms.pool(ctx, s.Mirror.DSN)
 	if err != nil {
-		return err
+		return out, err
 	}
 	m := s.mirror
 	made := s.Mirror.DSN + "\x00" + m.table.Sanitize()
@@ -233,38 +275,146 @@ func (ms *mirrors) sync(ctx context.Context, st store.Store, s *Spec, tenantID, 
 	ms.mu.Unlock()
 	if create {
 		if _, err := p.Exec(ctx, m.createQ); err != nil {
-			return fmt.Errorf("create mirror table %s: %w", m.table.Sanitize(), err)
+			return out, fmt.Errorf("create mirror table %s: %w", m.table.Sanitize(), err)
 		}
 		ms.mu.Lock()
 		ms.made[made] = true
 		ms.mu.Unlock()
 	}
-	return pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))", m.table.Sanitize(), key); err != nil {
-			return fmt.Errorf("mirror lock: %w", err)
+	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
+		var locked bool
+		if err := tx.QueryRow(ctx, "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))", "hookline mirror "+m.table.Sanitize()).Scan(&locked); err != nil {
+			return fmt.Errorf("lock mirror table %s: %w", m.table.Sanitize(), err)
 		}
-		rec, err := st.GetRecord(ctx, tenantID, s.Name, key)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
+		if !locked {
+			return errBusy
 		}
+		cs, err := load(ctx)
 		if err != nil {
 			return err
 		}
-		if rec.Deleted {
-			if _, err := tx.Exec(ctx, m.delete, key, rec.Seq); err != nil {
-				return fmt.Errorf("mirror delete from %s: %w", m.table.Sanitize(), err)
-			}
+		if len(cs) == 0 {
 			return nil
 		}
-		args, err := m.row(rec)
-		if err != nil {
+		out.last = cs[len(cs)-1].Seq
+		rows, failed := m.rows(cs)
+		out.failed = failed
+		// All rows at once; when the table refuses one, again row by row,
+		// each under a savepoint, passing over those it refuses.
+		if err := ms.exec(ctx, tx, m, rows, nil); err == nil || !refused(err) {
 			return err
 		}
-		if _, err := tx.Exec(ctx, m.upsert, args...); err != nil {
-			return fmt.Errorf("mirror upsert into %s: %w", m.table.Sanitize(), err)
-		}
-		return nil
+		return ms.exec(ctx, tx, m, rows, &out.failed)
 	})
+	if err != nil && ctx.Err() != nil && !errors.Is(err, errBusy) {
+		err = fmt.Errorf("mirror table %s did not answer in time (locked, or its database unreachable): %w", m.table.Sanitize(), err)
+	}
+	return out, err
+}
+
+// exec writes rows. With failed nil it sends them in one batch under a
+// savepoint, which it rolls back on an error; otherwise each row gets a
+// savepoint of its own, and a row the table refuses is added to failed.
+func (ms *mirrors) exec(ctx context.Context, tx pgx.Tx, m *mirror, rows []mirrorRow, failed *[]rowFailure) error {
+	stmt := func(r mirrorRow) (string, []any) {
+		if r.del {
+			return m.delete, []any{r.key, r.seq}
+		}
+		return m.upsert, r.args
+	}
+	if failed == nil {
+		sp, err := tx.Begin(ctx)
+		if err != nil {
+			return fmt.Errorf("mirror savepoint: %w", err)
+		}
+		b := &pgx.Batch{}
+		for _, r := range rows {
+			q, args := stmt(r)
+			b.Queue(q, args...)
+		}
+		if err := sp.SendBatch(ctx, b).Close(); err != nil {
+			_ = sp.Rollback(ctx)
+			return fmt.Errorf("mirror write to %s: %w", m.table.Sanitize(), err)
+		}
+		return sp.Commit(ctx)
+	}
+	for _, r := range rows {
+		sp, err := tx.Begin(ctx)
+		if err != nil {
+			return fmt.Errorf("mirror savepoint: %w", err)
+		}
+		q, args := stmt(r)
+		if _, err := sp.Exec(ctx, q, args...); err != nil {
+			if rerr := sp.Rollback(ctx); rerr != nil || !refused(err) {
+				return fmt.Errorf("mirror write to %s: %w", m.table.Sanitize(), err)
+			}
+			*failed = append(*failed, rowFailure{seq: r.seq, key: r.key, err: err})
+			continue
+		}
+		if err := sp.Commit(ctx); err != nil {
+			return fmt.Errorf("mirror savepoint: %w", err)
+		}
+	}
+	return nil
+}
+
+// refused reports whether the table refused a row for its values: a data
+// exception (a value that does not cast) or a constraint of the table
+// (SQLSTATE classes 22 and 23). Anything else — a missing table, a lost
+// connection, a lock timeout — is the table being unavailable.
+func refused(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "23"))
+}
+
+// rows turns changes into the rows to write: for each key, the last of
+// its changes, in change order. A change whose column values cannot be
+// computed is a failure, not a row.
+func (m *mirror) rows(cs []store.Change) ([]mirrorRow, []rowFailure) {
+	seen := make(map[string]bool, len(cs))
+	var (
+		rows   []mirrorRow
+		failed []rowFailure
+	)
+	for i := len(cs) - 1; i >= 0; i-- {
+		c := cs[i]
+		if seen[c.Key] {
+			continue
+		}
+		seen[c.Key] = true
+		r := mirrorRow{seq: c.Seq, key: c.Key, del: c.Op == store.OpDelete || c.Data == nil}
+		if !r.del {
+			args, err := m.row(store.Record{Key: c.Key, Data: c.Data, Seq: c.Seq})
+			if err != nil {
+				failed = append(failed, rowFailure{seq: c.Seq, key: c.Key, err: err})
+				continue
+			}
+			r.args = args
+		}
+		rows = append(rows, r)
+	}
+	slices.Reverse(rows)
+	slices.Reverse(failed)
+	return rows, failed
+}
+
+// mirrorTarget names what a mirror writes: its database (host, port,
+// database, user and search_path) and table, without the password, so a
+// changed password keeps the mirror's cursor and another table starts
+// from the first change.
+func mirrorTarget(dsn string, table pgx.Identifier) string {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return table.Sanitize()
+	}
+	u := url.URL{Scheme: "postgres", Host: fmt.Sprintf("%s:%d", cfg.Host, cfg.Port), Path: "/" + cfg.Database}
+	if cfg.User != "" {
+		u.User = url.User(cfg.User)
+	}
+	if sp := cfg.RuntimeParams["search_path"]; sp != "" {
+		u.RawQuery = url.Values{"search_path": {sp}}.Encode()
+	}
+	return u.String() + " " + table.Sanitize()
 }
 
 // RedactDSN shows a DSN without any password: rebuilt from its user,

@@ -35,14 +35,21 @@ type Config struct {
 	// Dial makes mirror database connections (the SSRF guard); nil: a
 	// plain dialer.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// Rand spreads the retries of failing mirrors; it returns a value in
+	// [0, 1). Nil: math/rand/v2.
+	Rand func() float64
 }
 
 // Service applies changes to collections: from events (the sync
-// executor) and from records written directly (the API, backfill).
+// executor) and from records written directly (the API, backfill). Once
+// started, it also keeps the collections' mirror tables following them
+// (follow.go).
 type Service struct {
 	cfg     Config
 	mirrors *mirrors
 	batch   *batcher
+	follow  *followers
+	rand    func() float64
 
 	mu    sync.Mutex
 	specs map[string]cachedSpec
@@ -64,13 +71,20 @@ func New(cfg Config) *Service {
 	if cfg.Client == nil {
 		cfg.Client = http.DefaultClient
 	}
-	s := &Service{cfg: cfg, mirrors: newMirrors(cfg.Dial), specs: make(map[string]cachedSpec)}
+	s := &Service{cfg: cfg, mirrors: newMirrors(cfg.Dial), specs: make(map[string]cachedSpec), rand: cfg.Rand}
+	if s.rand == nil {
+		s.rand = defaultRand
+	}
 	s.batch = &batcher{s: s, q: make(map[string]*queue)}
+	s.follow = &followers{s: s, running: make(map[string]*follower)}
 	return s
 }
 
-// Close closes the mirror connections.
-func (s *Service) Close() { s.mirrors.close() }
+// Close stops the mirror followers and closes the mirror connections.
+func (s *Service) Close() {
+	s.follow.close()
+	s.mirrors.close()
+}
 
 // Spec loads a collection's compiled spec, compiling it once per update.
 func (s *Service) Spec(ctx context.Context, tenantID, name string) (*Spec, error) {
@@ -78,6 +92,12 @@ func (s *Service) Spec(ctx context.Context, tenantID, name string) (*Spec, error
 	if err != nil {
 		return nil, err
 	}
+	return s.compiled(c)
+}
+
+// compiled returns c's compiled spec, compiling it once per update.
+func (s *Service) compiled(c store.Collection) (*Spec, error) {
+	tenantID, name := c.TenantID, c.Name
 	k := tenantID + "\x00" + name
 	s.mu.Lock()
 	cs, ok := s.specs[k]
@@ -114,7 +134,7 @@ type Result struct {
 }
 
 // ApplyEvent applies e to the collection of spec: fetch if configured,
-// version check, write, mirror and announce. ok is false when no
+// version check, write and announce; the mirror follows on its own. ok is false when no
 // operation of the spec matches e's type. Concurrent calls for one
 // collection are written together, in one transaction.
 func (s *Service) ApplyEvent(ctx context.Context, spec *Spec, e *event.Event) (Result, bool, error) {
@@ -165,10 +185,11 @@ func (s *Service) ApplyRecords(ctx context.Context, tenantID string, spec *Spec,
 	return results, nil
 }
 
-// apply writes changes in one transaction, then mirrors and announces
-// them. The error is the whole batch's (the store failed); a change's own
-// failure — bad input, its mirror row, its announcement — is its
-// result's Err.
+// apply writes changes in one transaction, then announces them and wakes
+// the mirror's follower. The error is the whole batch's (the store
+// failed); a change's own failure — bad input, its announcement — is its
+// result's Err. The mirror is not written here: a mirror table that is
+// down must not hold up the collection (follow.go).
 func (s *Service) apply(ctx context.Context, tenantID string, spec *Spec, cs []*change) ([]Result, error) {
 	ups := make([]store.RecordUpdate, len(cs))
 	ds := make([]decision, len(cs))
@@ -206,23 +227,8 @@ func (s *Service) apply(ctx context.Context, tenantID string, spec *Spec, cs []*
 			owners = append(owners, i)
 		}
 	}
-	if spec.mirror != nil {
-		synced := map[string]error{}
-		for i, r := range out {
-			if r.Err != nil {
-				continue
-			}
-			// Stale and duplicate changes mirror too: the write before a
-			// crash may have reached the collection but not the mirror.
-			err, done := synced[r.Key]
-			if !done {
-				err = s.mirrors.sync(ctx, s.cfg.Store, spec, tenantID, r.Key)
-				synced[r.Key] = err
-			}
-			if err != nil {
-				out[i].Err = &MirrorError{Err: err}
-			}
-		}
+	if spec.mirror != nil && len(changed) > 0 {
+		s.follow.kick(tenantID, spec.Name)
 	}
 	if len(changed) > 0 && s.cfg.Emit != nil {
 		if err := s.cfg.Emit(ctx, changed); err != nil {
@@ -347,16 +353,8 @@ func (b *batcher) do(ctx context.Context, tenantID string, spec *Spec, c *change
 	return p.res
 }
 
-// batchTimeout bounds one batch's transaction, mirror writes and
-// announcement.
+// batchTimeout bounds one batch's transaction and announcement.
 const batchTimeout = time.Minute
-
-// MirrorError is a failure to write the mirror table; the collection
-// itself was written.
-type MirrorError struct{ Err error }
-
-func (e *MirrorError) Error() string { return "mirror: " + e.Err.Error() }
-func (e *MirrorError) Unwrap() error { return e.Err }
 
 // ChangedType is the type of the events announcing a collection's
 // changes.

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookline/hookline/client"
+)
+
+func TestMirrorText(t *testing.T) {
+	t.Parallel()
+	at := client.TimeOf(time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC))
+	retry := client.TimeOf(at.Add(5 * time.Second))
+	for _, tc := range []struct {
+		in   client.MirrorStatus
+		want string
+	}{
+		{client.MirrorStatus{State: "ok"}, "ok"},
+		{client.MirrorStatus{State: "catching_up", Lag: 12}, "catching up, 12 behind"},
+		{client.MirrorStatus{State: "failing", Lag: 3, LastError: "connection refused", FailingSince: &at, RetryAt: &retry},
+			"failing since 2026-11-27T10:00:00Z, 3 behind, next try 2026-11-27T10:00:05Z: connection refused"},
+		{client.MirrorStatus{State: "ok", RowsFailed: 2, LastRowError: `record "7" (change 9): bad value`},
+			`ok; 2 rows passed over, last: record "7" (change 9): bad value`},
+	} {
+		require.Equal(t, tc.want, mirrorText(&tc.in))
+	}
+}
+
+// TestKillDashNineMirrorResumes runs the real binary with a mirror whose
+// table is locked, so the mirror falls behind while the collection keeps
+// applying; SIGKILLs it; starts it again; and unlocks the table: the
+// mirror resumes from its cursor and ends equal to the collection.
+func TestKillDashNineMirrorResumes(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("builds and runs the binary; skipped with -short")
+	}
+	dsn := testSchema(t)
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "hookline")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+
+	const key = "hk_test_mirror_kill_nine_key_0123456789"
+	addr := freeAddr(t)
+	start := func() *exec.Cmd {
+		cmd := exec.Command(bin, "serve", "--addr", addr, "--data-dir", filepath.Join(dir, "data"), "--allow-private-networks")
+		cmd.Env = append(os.Environ(), "HOOKLINE_API_KEY="+key)
+		var logs bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &logs, &logs
+		require.NoError(t, cmd.Start())
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		require.Eventually(t, func() bool {
+			resp, err := http.Get("http://" + addr + "/readyz")
+			if err != nil {
+				return false
+			}
+			resp.Body.Close()
+			return resp.StatusCode == http.StatusOK
+		}, 20*time.Second, 20*time.Millisecond, "server ready; logs: %s", &logs)
+		return cmd
+	}
+	srv := start()
+	c := client.New("http://"+addr, key)
+	ctx := context.Background()
+	_, err = c.CreateCollection(ctx, client.CollectionSpec{Name: "customers", Key: "data.id", Version: "data.v",
+		Events: map[string]client.CollectionOp{"customer.deleted": {Op: "delete"}, "customer.*": {Op: "upsert"}},
+		Mirror: &client.CollectionMirror{DSN: dsn, Table: "customers_mirror", Create: true}})
+	require.NoError(t, err)
+	_, err = c.CreateSubscription(ctx, client.SubscriptionCreate{Destination: &client.SubDest{Kind: "sync", Collection: "customers"}})
+	require.NoError(t, err)
+	send := func(from, n int) {
+		t.Helper()
+		var batch client.EventBatch
+		for v := from; v < from+n; v++ {
+			typ := "customer.updated"
+			if v%5 == 0 {
+				typ = "customer.deleted"
+			}
+			batch.Events = append(batch.Events, client.EventCreate{Type: typ, Data: json.RawMessage(fmt.Sprintf(`{"id": "k%d", "v": %d}`, v%7, v))})
+		}
+		_, err := c.SendEvents(ctx, batch)
+		require.NoError(t, err)
+	}
+	status := func() *client.MirrorStatus {
+		col, err := c.GetCollection(ctx, "customers")
+		require.NoError(t, err)
+		require.NotNil(t, col.MirrorStatus)
+		return col.MirrorStatus
+	}
+	applied := func(n int64) func() bool {
+		return func() bool {
+			page, err := c.ListChanges(ctx, "customers", strconv.FormatInt(n-1, 10), 10, 0)
+			return err == nil && len(page.Data) == 1
+		}
+	}
+	send(1, 20)
+	require.Eventually(t, func() bool { m := status(); return m.State == "ok" && m.Lag == 0 && m.Seq > 0 }, 20*time.Second, 20*time.Millisecond)
+	cursor := status().Seq
+
+	lock, err := pgx.Connect(ctx, dsn)
+	require.NoError(t, err)
+	defer lock.Close(ctx)
+	tx, err := lock.Begin(ctx)
+	require.NoError(t, err)
+	_, err = tx.Exec(ctx, `LOCK TABLE customers_mirror IN ACCESS EXCLUSIVE MODE`)
+	require.NoError(t, err)
+	send(21, 25)
+	require.Eventually(t, applied(cursor+25), 20*time.Second, 20*time.Millisecond, "the collection applies while its mirror table is locked")
+	m := status()
+	require.Equal(t, cursor, m.Seq)
+	require.Equal(t, int64(25), m.Lag)
+
+	require.NoError(t, srv.Process.Signal(os.Kill))
+	_ = srv.Wait()
+	start()
+	m = status()
+	require.Equal(t, cursor, m.Seq, "the cursor survived SIGKILL")
+	require.Equal(t, int64(25), m.Lag)
+
+	require.NoError(t, tx.Rollback(ctx))
+	back := time.Now()
+	require.Eventually(t, func() bool { m = status(); return m.State == "ok" && m.Lag == 0 }, 20*time.Second, 20*time.Millisecond,
+		"the mirror catches up from its cursor")
+	t.Logf("mirror caught up %s after the table was unlocked", time.Since(back).Round(time.Millisecond))
+
+	page, err := c.ListRecords(ctx, "customers", client.RecordListOptions{ListOptions: client.ListOptions{Limit: 100}})
+	require.NoError(t, err)
+	want := map[string]string{}
+	for _, r := range page.Data {
+		want[r.Key] = string(r.Data)
+	}
+	rows, err := lock.Query(ctx, `SELECT id, data::text FROM customers_mirror`)
+	require.NoError(t, err)
+	got := map[string]string{}
+	for rows.Next() {
+		var id, data string
+		require.NoError(t, rows.Scan(&id, &data))
+		got[id] = data
+	}
+	require.NoError(t, rows.Err())
+	require.Len(t, got, len(want), "one row per live record")
+	for k, v := range want {
+		require.JSONEq(t, v, got[k], "row %s", k)
+	}
+}
+
+// testSchema returns a DSN on a fresh schema of HOOKLINE_TEST_POSTGRES,
+// or skips the test.
+func testSchema(t *testing.T) string {
+	t.Helper()
+	dsn := os.Getenv("HOOKLINE_TEST_POSTGRES")
+	if dsn == "" {
+		t.Skip("HOOKLINE_TEST_POSTGRES is not set; set it to a PostgreSQL DSN (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
+	}
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	schema := "hl_test_" + hex.EncodeToString(b)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, "CREATE SCHEMA "+schema)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(context.Background(), dsn)
+		if err == nil {
+			_, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+			conn.Close(context.Background())
+		}
+	})
+	u, err := url.Parse(dsn)
+	require.NoError(t, err)
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}

@@ -1,0 +1,350 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookline/hookline/client"
+)
+
+// mirrorStatus is the mirror_status of a collection.
+func (b *bundle) mirrorStatus(name string) *client.MirrorStatus {
+	b.t.Helper()
+	return mirrorStatusAt(b.t, b.client, name)
+}
+
+func mirrorStatusAt(t *testing.T, c *client.Client, name string) *client.MirrorStatus {
+	t.Helper()
+	col, err := c.GetCollection(context.Background(), name)
+	require.NoError(t, err)
+	require.NotNil(t, col.MirrorStatus, "a collection with a mirror shows mirror_status")
+	return col.MirrorStatus
+}
+
+// mirrorCaughtUp waits until every change of the collection is in its
+// mirror table.
+func (b *bundle) mirrorCaughtUp(name string) {
+	b.t.Helper()
+	var m *client.MirrorStatus
+	eventually(b.t, func() bool { m = b.mirrorStatus(name); return m.State == "ok" && m.Lag == 0 }, "mirror never caught up: %+v", &m)
+}
+
+// mirrorSpec is the customers spec's mirror into table of dsn.
+func mirrorSpec(dsn, table string) map[string]any {
+	return map[string]any{"mirror": map[string]any{
+		"dsn": dsn, "table": table, "create": true,
+		"columns": []any{
+			map[string]any{"name": "name", "value": "record.name"},
+			map[string]any{"name": "plan", "value": "record.plan"},
+			map[string]any{"name": "doc", "value": "record", "type": "jsonb"},
+		},
+	}}
+}
+
+// customerStream makes n changes over 10 keys, in version order: updates,
+// merges and deletes, starting at version from.
+func customerStream(n, from int) []client.EventCreate {
+	var out []client.EventCreate
+	for i := range n {
+		v, id := from+i, fmt.Sprintf("k%d", i%10)
+		switch i % 7 {
+		case 3:
+			out = append(out, client.EventCreate{Type: "customer.deleted", Data: json.RawMessage(fmt.Sprintf(`{"id": %q, "updated_at": %d}`, id, v))})
+		case 5:
+			out = append(out, client.EventCreate{Type: "customer.patched", Data: json.RawMessage(fmt.Sprintf(`{"id": %q, "updated_at": %d, "plan": "p%d"}`, id, v, v))})
+		default:
+			out = append(out, client.EventCreate{Type: "customer.updated", Data: json.RawMessage(fmt.Sprintf(`{"id": %q, "updated_at": %d, "name": "n%d"}`, id, v, v))})
+		}
+	}
+	return out
+}
+
+// lastSeq is the collection's last change, read from its changes feed.
+func lastSeq(t *testing.T, c *client.Client, name string) int64 {
+	t.Helper()
+	var after int64
+	for {
+		page, err := c.ListChanges(context.Background(), name, strconv.FormatInt(after, 10), 1000, 0)
+		require.NoError(t, err)
+		n, err := strconv.ParseInt(page.Cursor, 10, 64)
+		require.NoError(t, err)
+		if n == after {
+			return after
+		}
+		after = n
+	}
+}
+
+// requireMirrorEqual checks the mirror table holds exactly the live
+// records of the collection, each row written by the record's last change.
+func requireMirrorEqual(t *testing.T, c *client.Client, dsn, table, name string) {
+	t.Helper()
+	ctx := context.Background()
+	want := map[string]client.Record{}
+	page, err := c.ListRecords(ctx, name, client.RecordListOptions{ListOptions: client.ListOptions{Limit: 1000}})
+	require.NoError(t, err)
+	for _, r := range page.Data {
+		want[r.Key] = r
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT id, doc::text, hookline_seq FROM `+table)
+	require.NoError(t, err)
+	got := map[string]bool{}
+	for rows.Next() {
+		var (
+			id, doc string
+			seq     int64
+		)
+		require.NoError(t, rows.Scan(&id, &doc, &seq))
+		r, ok := want[id]
+		require.True(t, ok, "row %s is not a live record (a deleted record came back)", id)
+		require.JSONEq(t, string(r.Data), doc, "row %s", id)
+		require.Equal(t, r.Seq, seq, "row %s was written by the record's last change", id)
+		got[id] = true
+	}
+	require.NoError(t, rows.Err())
+	require.Len(t, got, len(want), "every live record has its row (0 lost)")
+}
+
+// mirrorFault makes a mirror table unavailable until the returned func
+// is called.
+type mirrorFault struct {
+	name string
+	// via routes the mirror's DSN (through a proxy the fault stops).
+	via   func(t *testing.T, dsn string) (string, func() func())
+	state string // what mirror_status shows during the fault
+}
+
+// TestMirrorOutage makes the mirror table unavailable for 3 s while events
+// flow: every event is applied to the collection and its changes feed
+// during the outage, the sync subscription's circuit stays closed, the
+// mirror falls behind and says so, and once the table is back it catches
+// up within seconds and equals the collection.
+func TestMirrorOutage(t *testing.T) {
+	const outage = 3 * time.Second
+	faults := []mirrorFault{
+		{
+			name: "table locked", state: "catching_up",
+			via: func(t *testing.T, dsn string) (string, func() func()) {
+				return dsn, func() func() {
+					ctx := context.Background()
+					conn, err := pgx.Connect(ctx, dsn)
+					require.NoError(t, err)
+					tx, err := conn.Begin(ctx)
+					require.NoError(t, err)
+					_, err = tx.Exec(ctx, `LOCK TABLE customers_mirror IN ACCESS EXCLUSIVE MODE`)
+					require.NoError(t, err)
+					return func() {
+						require.NoError(t, tx.Rollback(ctx))
+						require.NoError(t, conn.Close(ctx))
+					}
+				}
+			},
+		},
+		{
+			name: "database unreachable", state: "failing",
+			via: func(t *testing.T, dsn string) (string, func() func()) {
+				u, err := url.Parse(dsn)
+				require.NoError(t, err)
+				px := newProxy(t, u.Host)
+				u.Host = px.addr
+				return u.String(), func() func() {
+					px.cut()
+					return func() { px.restore(t) }
+				}
+			},
+		},
+	}
+	for _, f := range faults {
+		t.Run(f.name, func(t *testing.T) {
+			t.Parallel()
+			direct := pgSchema(t)
+			dsn, fault := f.via(t, direct)
+			b := setup(t)
+			syncSetup(t, b, mirrorSpec(dsn, "customers_mirror"))
+			ctx := context.Background()
+			_, err := b.client.SendEvents(ctx, client.EventBatch{Events: customerStream(10, 1)})
+			require.NoError(t, err)
+			b.settled()
+			b.mirrorCaughtUp("customers")
+			before := lastSeq(t, b.client, "customers")
+
+			restore := fault()
+			down := time.Now()
+			stream := customerStream(30, 11)
+			for _, e := range stream {
+				_, err := b.client.SendEvent(ctx, e)
+				require.NoError(t, err)
+				time.Sleep(outage / 2 / time.Duration(len(stream))) // a steady flow over half the outage
+			}
+			// Every event is applied while the table is still unavailable.
+			b.settled()
+			applied := lastSeq(t, b.client, "customers")
+			require.Less(t, time.Since(down), outage, "the events were applied during the outage")
+			require.Equal(t, before+int64(len(stream)), applied, "all %d events applied to the collection and its changes feed", len(stream))
+			subs, err := b.client.ListSubscriptions(ctx, client.ListOptions{})
+			require.NoError(t, err)
+			require.Equal(t, "closed", subs.Data[0].Circuit, "the sync subscription's circuit stays closed")
+			m := b.mirrorStatus("customers")
+			require.Equal(t, f.state, m.State, "%+v", m)
+			require.Positive(t, m.Lag, "the mirror is behind: %+v", m)
+			if f.state == "failing" {
+				require.NotEmpty(t, m.LastError)
+				require.NotNil(t, m.FailingSince)
+				require.NotNil(t, m.RetryAt)
+			}
+
+			time.Sleep(outage - time.Since(down)) // the rest of the outage
+			restore()
+			back := time.Now()
+			eventually(t, func() bool { m = b.mirrorStatus("customers"); return m.State == "ok" && m.Lag == 0 }, "mirror never caught up: %+v", &m)
+			caughtUp := time.Since(back)
+			t.Logf("%s for %s: mirror caught up %s after the table returned", f.name, outage, caughtUp.Round(time.Millisecond))
+			require.Less(t, caughtUp, 7*time.Second, "the mirror retries at most ~6 s apart")
+			require.Equal(t, applied, m.Seq)
+			require.Empty(t, m.LastError)
+			require.Nil(t, m.FailingSince)
+			requireMirrorEqual(t, b.client, direct, "customers_mirror", "customers")
+		})
+	}
+}
+
+// TestMirrorResumesAfterRestart: a server killed while its mirror is
+// behind resumes from the mirror's cursor when it starts again.
+func TestMirrorResumesAfterRestart(t *testing.T) {
+	t.Parallel()
+	direct := pgSchema(t)
+	u, err := url.Parse(direct)
+	require.NoError(t, err)
+	px := newProxy(t, u.Host)
+	u.Host = px.addr
+	b := setup(t)
+	syncSetup(t, b, mirrorSpec(u.String(), "customers_mirror"))
+	ctx := context.Background()
+	_, err = b.client.SendEvents(ctx, client.EventBatch{Events: customerStream(20, 1)})
+	require.NoError(t, err)
+	b.settled()
+	b.mirrorCaughtUp("customers")
+	cursor := b.mirrorStatus("customers").Seq
+
+	px.cut()
+	_, err = b.client.SendEvents(ctx, client.EventBatch{Events: customerStream(25, 21)})
+	require.NoError(t, err)
+	b.settled()
+	eventually(t, func() bool { return b.mirrorStatus("customers").State == "failing" }, "mirror never failed")
+	b.restart(true)
+
+	m := b.mirrorStatus("customers")
+	require.Equal(t, cursor, m.Seq, "the cursor survives the crash")
+	require.Equal(t, int64(25), m.Lag)
+	require.Equal(t, "failing", m.State, "still failing: the database is still unreachable")
+	px.restore(t)
+	b.mirrorCaughtUp("customers")
+	requireMirrorEqual(t, b.client, direct, "customers_mirror", "customers")
+}
+
+// TestMirrorOnTwoNodes: two nodes share a collection with a mirror; one
+// writes the table at a time, and when one is killed the other carries
+// on.
+func TestMirrorOnTwoNodes(t *testing.T) {
+	t.Parallel()
+	dsn := pgSchema(t)
+	a, b := startNode(t, dsn, "a"), startNode(t, dsn, "b")
+	ca, cb := client.New(a.url, clusterKey), client.New(b.url, clusterKey)
+	ctx := context.Background()
+	var spec client.CollectionSpec
+	require.NoError(t, json.Unmarshal([]byte(customersSpec), &spec))
+	spec.Mirror = &client.CollectionMirror{DSN: dsn, Table: "customers_mirror", Create: true,
+		Columns: []client.MirrorColumn{{Name: "doc", Value: "record", Type: "jsonb"}}}
+	_, err := ca.CreateCollection(ctx, spec)
+	require.NoError(t, err)
+	_, err = ca.CreateSubscription(ctx, client.SubscriptionCreate{Destination: &client.SubDest{Kind: "sync", Collection: "customers"}})
+	require.NoError(t, err)
+
+	stream := customerStream(60, 1)
+	for i, e := range stream[:40] {
+		c := ca
+		if i%2 == 1 {
+			c = cb
+		}
+		_, err := c.SendEvent(ctx, e)
+		require.NoError(t, err)
+	}
+	caughtUp := func(c *client.Client, n int64) {
+		t.Helper()
+		require.Eventually(t, func() bool {
+			m := mirrorStatusAt(t, c, "customers")
+			return m.State == "ok" && m.Seq >= n && m.Lag == 0
+		}, 30*time.Second, 20*time.Millisecond, "mirror caught up to %d", n)
+	}
+	require.Eventually(t, func() bool { return lastSeq(t, cb, "customers") == 40 }, 30*time.Second, 20*time.Millisecond)
+	caughtUp(cb, 40)
+	requireMirrorEqual(t, cb, dsn, "customers_mirror", "customers")
+
+	a.app.Kill()
+	for _, e := range stream[40:] {
+		_, err := cb.SendEvent(ctx, e)
+		require.NoError(t, err)
+	}
+	require.Eventually(t, func() bool { return lastSeq(t, cb, "customers") == 60 }, 30*time.Second, 20*time.Millisecond)
+	caughtUp(cb, 60)
+	requireMirrorEqual(t, cb, dsn, "customers_mirror", "customers")
+}
+
+// TestMirrorPassesOverRefusedRows: a row the table refuses (a value that
+// does not cast to its column) is passed over and counted, and does not
+// hold up the changes after it; the record's next change writes its row.
+func TestMirrorPassesOverRefusedRows(t *testing.T) {
+	t.Parallel()
+	dsn := pgSchema(t)
+	b := setup(t)
+	syncSetup(t, b, map[string]any{"mirror": map[string]any{
+		"dsn": dsn, "table": "customers_mirror", "create": true,
+		"columns": []any{
+			map[string]any{"name": "n", "value": "record.n", "type": "bigint"},
+			map[string]any{"name": "doc", "value": "record", "type": "jsonb"},
+		},
+	}})
+	ctx := context.Background()
+	send := func(evs ...string) {
+		t.Helper()
+		var batch client.EventBatch
+		for _, e := range evs {
+			batch.Events = append(batch.Events, client.EventCreate{Type: "customer.updated", Data: json.RawMessage(e)})
+		}
+		_, err := b.client.SendEvents(ctx, batch)
+		require.NoError(t, err)
+		b.settled()
+		b.mirrorCaughtUp("customers")
+	}
+	send(`{"id": "a", "updated_at": 1, "n": 1}`, `{"id": "bad", "updated_at": 1, "n": "not a number"}`, `{"id": "c", "updated_at": 1, "n": 3}`)
+	m := b.mirrorStatus("customers")
+	require.Equal(t, int64(1), m.RowsFailed, "%+v", m)
+	require.Contains(t, m.LastRowError, `record "bad"`)
+	require.Contains(t, m.LastRowError, "bigint")
+
+	conn, err := pgx.Connect(ctx, dsn)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	keys := func() []string {
+		var out []string
+		require.NoError(t, conn.QueryRow(ctx, `SELECT coalesce(array_agg(id ORDER BY id), '{}') FROM customers_mirror`).Scan(&out))
+		return out
+	}
+	require.Equal(t, []string{"a", "c"}, keys(), "the rows around the refused one are written")
+
+	send(`{"id": "bad", "updated_at": 2, "n": 2}`)
+	require.Equal(t, []string{"a", "bad", "c"}, keys(), "the record's next change writes its row")
+	require.Equal(t, int64(1), b.mirrorStatus("customers").RowsFailed)
+	requireMirrorEqual(t, b.client, dsn, "customers_mirror", "customers")
+}
