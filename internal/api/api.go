@@ -56,6 +56,22 @@ type Config struct {
 	MaxBody int64
 	// SecretGrace is how long a rotated-out secret keeps signing; default 24h.
 	SecretGrace time.Duration
+	// CommitTimeout bounds the store calls of a publish once its body is
+	// read, and the API key lookup of every request; default
+	// engine.DefaultCommitTimeout. RequestTimeout bounds the other
+	// requests but the streams; default DefaultRequestTimeout.
+	CommitTimeout  time.Duration
+	RequestTimeout time.Duration
+}
+
+// DefaultRequestTimeout bounds an API request that does not stream.
+const DefaultRequestTimeout = 30 * time.Second
+
+// streaming are the routes that may last as long as the client stays:
+// they get no request deadline.
+var streaming = map[string]bool{
+	"GET /v1/events/stream":              true,
+	"GET /v1/collections/{name}/changes": true,
 }
 
 // Server serves the REST API.
@@ -88,6 +104,8 @@ func New(cfg Config) *Server {
 	}
 	cfg.MaxBody = cmp.Or(cfg.MaxBody, DefaultMaxBody)
 	cfg.SecretGrace = cmp.Or(cfg.SecretGrace, 24*time.Hour)
+	cfg.CommitTimeout = cmp.Or(cfg.CommitTimeout, engine.DefaultCommitTimeout)
+	cfg.RequestTimeout = cmp.Or(cfg.RequestTimeout, DefaultRequestTimeout)
 	return &Server{cfg: cfg, store: cfg.Store, engine: cfg.Engine, clock: cfg.Clock, log: cfg.Logger, schemas: newSchemaCache(),
 		keys: newTTLCache[*auth](), eventTypes: newTTLCache[*store.EventType]()}
 }
@@ -206,7 +224,11 @@ func Routes() []string {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range routes {
-		mux.Handle(rt.pattern, s.authenticate(func(w http.ResponseWriter, r *http.Request, a *auth) error {
+		timeout := s.cfg.RequestTimeout
+		if streaming[rt.pattern] {
+			timeout = 0
+		}
+		mux.Handle(rt.pattern, s.authenticate(timeout, func(w http.ResponseWriter, r *http.Request, a *auth) error {
 			return rt.handle(s, w, r, a)
 		}))
 	}
@@ -227,14 +249,24 @@ func HashKey(key string) []byte {
 	return h[:]
 }
 
-func (s *Server) authenticate(h handlerFunc) http.Handler {
+// authenticate runs h for an authorized caller, with a deadline of timeout
+// (none when zero) on the request's context, so that no store call waits
+// on a database that stopped answering for longer.
+func (s *Server) authenticate(timeout time.Duration, h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if timeout > 0 {
+			ctx, cancel := context.WithTimeout(r.Context(), timeout)
+			defer cancel()
+			r = r.WithContext(ctx)
+		}
 		limit := s.cfg.MaxBody
 		if r.URL.Path == "/v1/events/batch" {
 			limit = max(limit, BatchMaxBody)
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
-		a, err := s.authorize(r.Context(), r.Header.Get("Authorization"))
+		actx, cancel := context.WithTimeout(r.Context(), s.cfg.CommitTimeout)
+		a, err := s.authorize(actx, r.Header.Get("Authorization"))
+		cancel()
 		if err == nil {
 			err = checkPath(r)
 		}

@@ -26,6 +26,15 @@ const (
 	codeSchema           = "schema_violation"
 	codeInternal         = "internal_error"
 	codeUnavailable      = "unavailable"
+	codeCommitUnknown    = "commit_unknown"
+	codeStorage          = "insufficient_storage"
+)
+
+// Retry-After of the answers to a fault of the database, in seconds: an
+// outage is usually short; a full disk waits for someone to make room.
+const (
+	retryUnavailable = "5"
+	retryDiskFull    = "30"
 )
 
 // apiError is an error with its HTTP status and code.
@@ -34,6 +43,8 @@ type apiError struct {
 	code    string
 	message string
 	details map[string]any
+	// retryAfter, when set, is sent as the Retry-After header.
+	retryAfter string
 }
 
 func (e *apiError) Error() string { return e.message }
@@ -94,11 +105,37 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		ae = errorf(http.StatusNotFound, codeNotFound, "not found")
 	case errors.Is(err, store.ErrConflict):
 		ae = errorf(http.StatusConflict, codeConflict, "already exists")
+	case store.Fault(err) != nil:
+		log.WarnContext(r.Context(), "request failed: database fault", "method", r.Method, "path", r.URL.Path, "error", err)
+		ae = faultError(store.Fault(err))
 	default:
 		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 		ae = errorf(http.StatusInternalServerError, codeInternal, "internal error")
 	}
+	if ae.retryAfter != "" {
+		w.Header().Set("Retry-After", ae.retryAfter)
+	}
 	writeJSON(w, ae.status, map[string]any{"error": client.Error{Code: ae.code, Message: ae.message, Details: ae.details}})
+}
+
+// faultError is the answer to a fault of the database (store.Fault). For
+// a publish, 503 and 507 mean nothing was committed; 504 that the commit
+// was sent and never answered, so it may have been.
+func faultError(fault error) *apiError {
+	var ae *apiError
+	switch fault {
+	case store.ErrCommitUnknown:
+		ae = errorf(http.StatusGatewayTimeout, codeCommitUnknown, "the database did not answer the commit in time: "+
+			"it may or may not have taken effect; retry with the same Idempotency-Key, which never makes a second event")
+		ae.retryAfter = retryUnavailable
+	case store.ErrDiskFull:
+		ae = errorf(http.StatusInsufficientStorage, codeStorage, "the database has no room to write: nothing was stored; retry later")
+		ae.retryAfter = retryDiskFull
+	default:
+		ae = errorf(http.StatusServiceUnavailable, codeUnavailable, "the database is unavailable or did not answer in time: retry later")
+		ae.retryAfter = retryUnavailable
+	}
+	return ae
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

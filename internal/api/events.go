@@ -35,11 +35,13 @@ func (s *Server) createEvent(w http.ResponseWriter, r *http.Request, a *auth) er
 		}
 		in.IdempotencyKey = h
 	}
-	ev, err := s.prepareEvent(r.Context(), a.tenantID, in, s.now())
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.CommitTimeout)
+	defer cancel()
+	ev, err := s.prepareEvent(ctx, a.tenantID, in, s.now())
 	if err != nil {
 		return err
 	}
-	res, err := s.engine.Publish(r.Context(), []event.Event{ev})
+	res, err := s.engine.Publish(ctx, []event.Event{ev})
 	if err != nil {
 		return err
 	}
@@ -97,12 +99,14 @@ func (s *Server) createEvents(w http.ResponseWriter, r *http.Request, a *auth) e
 	if len(in.Events) == 0 || len(in.Events) > MaxBatch {
 		return invalid("events", "must hold 1 to %d events, got %d", MaxBatch, len(in.Events))
 	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.CommitTimeout)
+	defer cancel()
 	now := s.now()
 	results := make([]client.BatchItem, len(in.Events))
 	var evs []event.Event
 	var slots []int // index in results of each event in evs
 	for i, e := range in.Events {
-		ev, err := s.prepareEvent(r.Context(), a.tenantID, e, now)
+		ev, err := s.prepareEvent(ctx, a.tenantID, e, now)
 		if err != nil {
 			var ae *apiError
 			if !errors.As(err, &ae) {
@@ -115,7 +119,7 @@ func (s *Server) createEvents(w http.ResponseWriter, r *http.Request, a *auth) e
 		slots = append(slots, i)
 	}
 	if len(evs) > 0 {
-		res, err := s.engine.Publish(r.Context(), evs)
+		res, err := s.engine.Publish(ctx, evs)
 		if err != nil {
 			return err
 		}

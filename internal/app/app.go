@@ -4,6 +4,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -235,11 +236,13 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		Cluster:      clusterConfig(cfg, coord),
 		Breaker:      engine.Breaker{Threshold: cfg.BreakerThreshold, Cooldown: cfg.BreakerCooldown},
 		PollInterval: opts.PollInterval, Lease: opts.Lease, QueueCap: opts.QueueCap, PruneInterval: opts.PruneInterval,
+		CommitTimeout: cfg.CommitTimeout,
 	})
 	if err != nil {
 		return nil, err
 	}
-	receiver := ingest.NewReceiver(ingest.ReceiverConfig{Store: st, Engine: eng, Clock: opts.Clock, Logger: log, Registerer: reg})
+	receiver := ingest.NewReceiver(ingest.ReceiverConfig{Store: st, Engine: eng, Clock: opts.Clock, Logger: log, Registerer: reg,
+		LookupTimeout: cfg.CommitTimeout})
 	watch := newWatchers(st, eng, opts.Clock, log, guard.Dial())
 	apiSrv := api.New(api.Config{
 		Store: st, Engine: eng, SourceChanged: func(name string) { receiver.Invalidate(name); watch.changed() }, Feed: hub, Collections: colls, Workflows: runner, Content: notify,
@@ -250,6 +253,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 			notify.Invalidate(tenantID)
 		},
 		Guard: guard, Clock: opts.Clock, Logger: log, MaxBody: cfg.MaxBodyBytes,
+		CommitTimeout: cfg.CommitTimeout, RequestTimeout: max(api.DefaultRequestTimeout, cfg.CommitTimeout+5*time.Second),
 	})
 	a := &App{cfg: cfg, log: log, store: st, engine: eng, api: apiSrv, lock: lock, colls: colls, watch: watch, build: opts.Build,
 		clock: opts.Clock, out: opts.Out, keyDue: keyDue}
@@ -275,13 +279,23 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	return a, nil
 }
 
+// readyTimeout bounds the ping of /readyz.
+const readyTimeout = 2 * time.Second
+
+// ready serves /readyz: 503 while writes fail (the engine's Health: the
+// last write failed for a fault of the database, until a write or a probe
+// succeeds) or the database does not answer a ping; 200 otherwise.
 func (a *App) ready(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
+	err := a.engine.Health()
+	if err == nil {
+		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
+		err = a.store.Ping(ctx)
+		cancel()
+	}
 	w.Header().Set("Content-Type", "application/json")
-	if err := a.store.Ping(ctx); err != nil {
+	if err != nil {
 		w.WriteHeader(http.StatusServiceUnavailable)
-		fmt.Fprintf(w, `{"status":"unavailable","error":%q}`+"\n", err.Error())
+		_ = json.NewEncoder(w).Encode(map[string]string{"status": "unavailable", "error": err.Error()})
 		return
 	}
 	io.WriteString(w, `{"status":"ready"}`+"\n")

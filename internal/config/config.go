@@ -68,6 +68,9 @@ type Config struct {
 	MaxInFlight int `yaml:"max_in_flight"`
 	// ShutdownTimeout bounds the graceful drain on SIGINT/SIGTERM.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// CommitTimeout bounds a publish (POST /v1/events, /in/{source}): one
+	// the database cannot commit in time is answered 503.
+	CommitTimeout time.Duration `yaml:"commit_timeout"`
 	// Retention is how long finished events, deliveries and attempts are
 	// kept before background pruning deletes them.
 	Retention time.Duration `yaml:"retention"`
@@ -99,6 +102,7 @@ func Default() Config {
 		Workers:          64,
 		MaxInFlight:      10,
 		ShutdownTimeout:  30 * time.Second,
+		CommitTimeout:    5 * time.Second,
 		ClusterHeartbeat: 2 * time.Second,
 		Retention:        30 * 24 * time.Hour,
 		DisableAfter:     5 * 24 * time.Hour,
@@ -175,6 +179,7 @@ const (
 	EnvWorkers              = "HOOKLINE_WORKERS"
 	EnvMaxInFlight          = "HOOKLINE_MAX_IN_FLIGHT"
 	EnvShutdownTimeout      = "HOOKLINE_SHUTDOWN_TIMEOUT"
+	EnvCommitTimeout        = "HOOKLINE_COMMIT_TIMEOUT"
 	EnvRetention            = "HOOKLINE_RETENTION"
 	EnvDatabase             = "HOOKLINE_DATABASE"
 	EnvNodeID               = "HOOKLINE_NODE_ID"
@@ -232,6 +237,7 @@ func (c *Config) applyEnv(lookup func(string) (string, bool)) error {
 	parse(EnvWorkers, func(v string) (err error) { c.Workers, err = strconv.Atoi(v); return })
 	parse(EnvMaxInFlight, func(v string) (err error) { c.MaxInFlight, err = strconv.Atoi(v); return })
 	parse(EnvShutdownTimeout, func(v string) (err error) { c.ShutdownTimeout, err = time.ParseDuration(v); return })
+	parse(EnvCommitTimeout, func(v string) (err error) { c.CommitTimeout, err = time.ParseDuration(v); return })
 	parse(EnvRetention, func(v string) (err error) { c.Retention, err = time.ParseDuration(v); return })
 	parse(EnvDisableAfter, func(v string) (err error) { c.DisableAfter, err = time.ParseDuration(v); return })
 	parse(EnvBreakerThreshold, func(v string) (err error) { c.BreakerThreshold, err = strconv.Atoi(v); return })
@@ -332,6 +338,9 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout < 0 {
 		bad("shutdown_timeout", "must not be negative")
+	}
+	if c.CommitTimeout < 100*time.Millisecond || c.CommitTimeout > time.Minute {
+		bad("commit_timeout", "must be from 100ms to 1m, got %s", c.CommitTimeout)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -69,6 +69,13 @@ const (
 	DefaultPollInterval   = time.Second
 	DefaultIdempotencyTTL = 24 * time.Hour
 	DefaultAttemptTimeout = 5 * time.Minute
+	// DefaultCommitTimeout bounds a publish: routing and the commit.
+	DefaultCommitTimeout = 5 * time.Second
+	// DefaultProbeInterval is how often a store whose writes fail is
+	// checked again.
+	DefaultProbeInterval = time.Second
+	// DefaultStoreTimeout bounds one store call of a background loop.
+	DefaultStoreTimeout = 30 * time.Second
 	// DefaultQueueCap bounds the tasks one destination holds in memory;
 	// the rest wait in the store.
 	DefaultQueueCap = 1000
@@ -119,6 +126,15 @@ type Config struct {
 	PollInterval time.Duration
 	// IdempotencyTTL is how long an idempotency key is remembered.
 	IdempotencyTTL time.Duration
+	// CommitTimeout bounds a publish, from Publish to the commit's answer:
+	// one that cannot commit in time fails with store.ErrUnavailable (not
+	// committed) or, if its COMMIT went unanswered, store.ErrCommitUnknown.
+	CommitTimeout time.Duration
+	// ProbeInterval is how often, while writes fail, the store is checked
+	// (store.CheckWrite) so that Health recovers without traffic.
+	ProbeInterval time.Duration
+	// StoreTimeout bounds each store call of the background loops.
+	StoreTimeout time.Duration
 	// OnPublished, when set, is called with every newly committed event
 	// (live feeds); it must not block.
 	OnPublished func([]event.Event)
@@ -139,6 +155,7 @@ type Engine struct {
 	m      *Metrics
 	rnd    func() float64
 	writer *writer
+	health *health
 	disp   *dispatcher
 
 	poke chan struct{}
@@ -185,6 +202,9 @@ func New(cfg Config) (*Engine, error) {
 	cfg.Lease = cmp.Or(cfg.Lease, DefaultLease)
 	cfg.PollInterval = cmp.Or(cfg.PollInterval, DefaultPollInterval)
 	cfg.IdempotencyTTL = cmp.Or(cfg.IdempotencyTTL, DefaultIdempotencyTTL)
+	cfg.CommitTimeout = cmp.Or(cfg.CommitTimeout, DefaultCommitTimeout)
+	cfg.ProbeInterval = cmp.Or(cfg.ProbeInterval, DefaultProbeInterval)
+	cfg.StoreTimeout = cmp.Or(cfg.StoreTimeout, DefaultStoreTimeout)
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
 	}
@@ -202,7 +222,8 @@ func New(cfg Config) (*Engine, error) {
 		disp: newDispatcher(cfg.Clock, cfg.MaxInFlight, cfg.QueueCap, cfg.MaxQueued, cfg.Breaker),
 		poke: make(chan struct{}, 1), cluster: cfg.Cluster, startedAt: cfg.Clock.Now(),
 	}
-	e.writer = newWriter(cfg.Store, e.m.observeBatch)
+	e.health = &health{log: cfg.Logger, clock: cfg.Clock}
+	e.writer = newWriter(cfg.Store, e.m.observeBatch, e.health, cfg.CommitTimeout, cfg.Lease)
 	return e, nil
 }
 
@@ -225,10 +246,11 @@ func (e *Engine) Start(ctx context.Context) error {
 		e.workers.Add(1)
 		go e.work()
 	}
-	e.loops.Add(3)
+	e.loops.Add(4)
 	go e.pollLoop(loopCtx)
 	go e.heartbeatLoop(loopCtx)
 	go e.pruneLoop(loopCtx)
+	go e.probeLoop(loopCtx)
 	if e.cluster != nil {
 		if err := e.rebalance(ctx); err != nil {
 			e.log.WarnContext(ctx, "cluster: first heartbeat", "error", err)
@@ -317,14 +339,21 @@ func (e *Engine) Publish(ctx context.Context, evs []event.Event) ([]Published, e
 
 // PublishDedup is Publish with its own idempotency window, such as a
 // source's dedup window.
+//
+// Routing and the commit take at most CommitTimeout (less if ctx ends
+// sooner). An error is definite — nothing was committed — unless it is
+// store.ErrCommitUnknown; a retry with the same idempotency keys is safe
+// either way, as it finds the events if they were committed.
 func (e *Engine) PublishDedup(ctx context.Context, evs []event.Event, window time.Duration) ([]Published, error) {
+	cctx, cancel := context.WithTimeout(ctx, e.cfg.CommitTimeout)
+	defer cancel()
 	now := e.clock.Now()
 	lease := now.Add(e.cfg.Lease)
 	batch := make([]store.NewEvent, len(evs))
 	foreign := false
 	for i := range evs {
 		ev := &evs[i]
-		targets, err := e.route(ctx, ev)
+		targets, err := e.route(cctx, ev)
 		if err != nil {
 			return nil, err
 		}
@@ -344,7 +373,7 @@ func (e *Engine) PublishDedup(ctx context.Context, evs []event.Event, window tim
 		}
 		batch[i] = ne
 	}
-	res, err := e.writer.Accept(ctx, batch)
+	res, err := e.writer.Accept(cctx, batch)
 	if err != nil {
 		return nil, fmt.Errorf("publish: %w", err)
 	}

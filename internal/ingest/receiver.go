@@ -50,6 +50,9 @@ type ReceiverConfig struct {
 	Logger *slog.Logger
 	// Registerer, when set, gets the receiver's metrics.
 	Registerer prometheus.Registerer
+	// LookupTimeout bounds the lookup of a source that is not cached;
+	// default engine.DefaultCommitTimeout (the publish bounds itself).
+	LookupTimeout time.Duration
 }
 
 // Receiver serves POST /in/{source}.
@@ -77,6 +80,7 @@ func NewReceiver(cfg ReceiverConfig) *Receiver {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	cfg.LookupTimeout = cmp.Or(cfg.LookupTimeout, engine.DefaultCommitTimeout)
 	rc := &Receiver{
 		cfg: cfg, log: cfg.Logger, clock: cfg.Clock, cache: make(map[string]cachedSource),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -127,11 +131,17 @@ func (rc *Receiver) source(ctx context.Context, name string) (*Source, error) {
 // ServeHTTP handles one request to /in/{source}.
 func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("source")
-	src, err := rc.source(r.Context(), name)
+	lctx, cancel := context.WithTimeout(r.Context(), rc.cfg.LookupTimeout)
+	src, err := rc.source(lctx, name)
+	cancel()
 	switch {
 	case errors.Is(err, store.ErrNotFound) || (err == nil && !src.Enabled):
 		rc.requests.WithLabelValues("", "not_found").Inc()
 		writeError(w, http.StatusNotFound, "not_found", "no source named "+name)
+		return
+	case store.Fault(err) != nil:
+		rc.log.WarnContext(r.Context(), "load source", "source", name, "error", err)
+		writeFault(w, err)
 		return
 	case err != nil:
 		rc.log.ErrorContext(r.Context(), "load source", "source", name, "error", err)
@@ -202,7 +212,7 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	res, err := rc.cfg.Engine.PublishDedup(r.Context(), []event.Event{ev}, src.dedupWindow())
 	if err != nil {
 		rc.log.ErrorContext(r.Context(), "publish received event", "source", src.Name, "error", err)
-		writeError(w, http.StatusServiceUnavailable, "unavailable", "could not store the webhook; retry later")
+		writeFault(w, err)
 		return
 	}
 	p := res[0]
@@ -480,4 +490,23 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func writeError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, map[string]any{"error": map[string]any{"code": code, "message": msg}})
+}
+
+// writeFault answers a webhook that could not be stored, with the statuses
+// and codes of the API (api.md#errors): 507 when the database's disk is
+// full, 504 when the commit went unanswered (the webhook may have been
+// stored; a retry with the same delivery id is then a duplicate),
+// otherwise 503. All carry Retry-After; providers retry 5xx answers.
+func writeFault(w http.ResponseWriter, err error) {
+	switch store.Fault(err) {
+	case store.ErrDiskFull:
+		w.Header().Set("Retry-After", "30")
+		writeError(w, http.StatusInsufficientStorage, "insufficient_storage", "no room to store the webhook; retry later")
+	case store.ErrCommitUnknown:
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusGatewayTimeout, "commit_unknown", "the webhook may or may not have been stored; send it again: a repeat with the same delivery id is a duplicate")
+	default:
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "could not store the webhook; retry later")
+	}
 }

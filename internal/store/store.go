@@ -550,6 +550,10 @@ type TaskQuery struct {
 type Store interface {
 	Close() error
 	Ping(ctx context.Context) error
+	// CheckWrite reports whether a write could commit now: nil, or an
+	// error that is ErrUnavailable or ErrDiskFull. It leaves no trace; a
+	// Ping answers even when the disk is full.
+	CheckWrite(ctx context.Context) error
 
 	CreateTenant(ctx context.Context, t Tenant) error
 	GetTenant(ctx context.Context, id string) (Tenant, error)

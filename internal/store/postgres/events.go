@@ -51,8 +51,14 @@ func taskRow(t store.Task) []any {
 // event. As in the SQLite driver, only the first event of the batch with a
 // given key is checked against stored events; later ones share its
 // outcome (the earlier event it duplicates, or itself).
+//
+// Under a deadline the server ends the transaction by itself once it has
+// passed (beginBounded). A failure is a rollback — nothing was committed —
+// except store.ErrCommitUnknown: COMMIT was sent and its answer did not
+// come back.
 func (s *Store) AcceptEvents(ctx context.Context, evs []store.NewEvent) (_ []store.Accepted, err error) {
-	tx, err := s.pool.Begin(ctx)
+	defer func() { err = classify(err) }()
+	tx, err := s.beginBounded(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("accept events: begin: %w", err)
 	}
@@ -152,7 +158,7 @@ func (s *Store) AcceptEvents(ctx context.Context, evs []store.NewEvent) (_ []sto
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return nil, fmt.Errorf("accept events: commit: %w", err)
+		return nil, commitError("accept events: commit", err)
 	}
 	return out, nil
 }

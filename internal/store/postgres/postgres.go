@@ -53,6 +53,14 @@ type Store struct {
 	dsn    string
 }
 
+// connectTimeout bounds a dial and the startup exchange when the DSN
+// sets no connect_timeout; healthCheckPeriod is how often idle pooled
+// connections are checked and broken ones dropped.
+const (
+	connectTimeout    = 5 * time.Second
+	healthCheckPeriod = 5 * time.Second
+)
+
 var schemaName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 
 // Open connects, applies pending migrations and returns the store.
@@ -68,6 +76,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.MaxConns > 0 {
 		pc.MaxConns = cfg.MaxConns
 	}
+	// A server that stopped answering must not hold a dial, or an idle
+	// connection it broke, for long: every call has a deadline of its own
+	// (a connection whose call timed out is closed), and these bound what
+	// happens outside calls.
+	if pc.ConnConfig.ConnectTimeout == 0 {
+		pc.ConnConfig.ConnectTimeout = connectTimeout
+	}
+	pc.HealthCheckPeriod = healthCheckPeriod
 	if cfg.Schema != "" {
 		if !schemaName.MatchString(cfg.Schema) {
 			return nil, fmt.Errorf("open postgres: schema %q must be a plain lowercase identifier", cfg.Schema)
@@ -195,7 +211,7 @@ func (s *Store) Close() error {
 }
 
 // Ping checks that the database answers.
-func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+func (s *Store) Ping(ctx context.Context) error { return classify(s.pool.Ping(ctx)) }
 
 // --- helpers ---
 
@@ -230,7 +246,7 @@ func wrapRead(action string, err error) error {
 	case errors.Is(err, pgx.ErrNoRows):
 		return store.ErrNotFound
 	default:
-		return fmt.Errorf("%s: %w", action, err)
+		return fmt.Errorf("%s: %w", action, classify(err))
 	}
 }
 
@@ -242,7 +258,7 @@ func wrapWrite(action string, err error) error {
 	case errors.As(err, &pe) && pe.Code == "23505":
 		return store.ErrConflict
 	default:
-		return fmt.Errorf("%s: %w", action, err)
+		return fmt.Errorf("%s: %w", action, classify(err))
 	}
 }
 
@@ -296,7 +312,7 @@ func collect[T any](rows pgx.Rows, scan func(pgx.Row) (T, error)) ([]T, error) {
 		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read rows: %w", err)
+		return nil, fmt.Errorf("read rows: %w", classify(err))
 	}
 	return out, nil
 }

@@ -24,8 +24,11 @@ func scanEvent(sc scanner) (event.Event, error) {
 	return e, err
 }
 
-// AcceptEvents writes events and their tasks in one transaction.
+// AcceptEvents writes events and their tasks in one transaction. A
+// failure is always a rollback: SQLite's COMMIT is local, and an
+// interrupted one (ctx done) does not take effect.
 func (s *Store) AcceptEvents(ctx context.Context, evs []store.NewEvent) (_ []store.Accepted, err error) {
+	defer func() { err = classify(err) }()
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("accept events: begin: %w", err)

@@ -190,7 +190,7 @@ func (s *Store) Close() error {
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
-	return s.r.PingContext(ctx)
+	return classify(s.r.PingContext(ctx))
 }
 
 // --- tenants and keys ---
@@ -342,7 +342,7 @@ func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) 
 		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read rows: %w", err)
+		return nil, fmt.Errorf("read rows: %w", classify(err))
 	}
 	return out, nil
 }
@@ -368,7 +368,7 @@ func wrapRead(action string, err error) error {
 	case errors.Is(err, sql.ErrNoRows):
 		return store.ErrNotFound
 	default:
-		return fmt.Errorf("%s: %w", action, err)
+		return fmt.Errorf("%s: %w", action, classify(err))
 	}
 }
 
@@ -379,12 +379,12 @@ func wrapWrite(action string, err error) error {
 	if strings.Contains(err.Error(), "UNIQUE constraint failed") || strings.Contains(err.Error(), "constraint failed: PRIMARY KEY") {
 		return store.ErrConflict
 	}
-	return fmt.Errorf("%s: %w", action, err)
+	return fmt.Errorf("%s: %w", action, classify(err))
 }
 
 func affected(action string, res sql.Result, err error) error {
 	if err != nil {
-		return fmt.Errorf("%s: %w", action, err)
+		return fmt.Errorf("%s: %w", action, classify(err))
 	}
 	n, err := res.RowsAffected()
 	if err != nil {

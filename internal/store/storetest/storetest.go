@@ -33,6 +33,7 @@ func Run(t *testing.T, open Open) {
 		"Subscriptions":        testSubscriptions,
 		"ReceivedEvent":        testReceivedEvent,
 		"EngineQueries":        testEngineQueries,
+		"Faults":               testFaults,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
