@@ -1,0 +1,106 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/secretbox"
+	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/internal/store/sqlite"
+)
+
+func openAt(t *testing.T, path string) *sqlite.Store {
+	t.Helper()
+	box, err := secretbox.New(make([]byte, secretbox.KeySize))
+	require.NoError(t, err)
+	s, err := sqlite.Open(context.Background(), sqlite.Config{Path: path, Box: box})
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// bigEvent is an event of about 8 KiB, so a few fill a page budget.
+func bigEvent(tid string, i int) store.NewEvent {
+	at := time.Now().UTC()
+	data := fmt.Sprintf(`{"i":%d,"pad":%q}`, i, strings.Repeat("x", 8<<10))
+	return store.NewEvent{Event: event.Event{ID: event.NewID(event.PrefixEvent, at), TenantID: tid, Type: "a.b", Source: "api",
+		Data: json.RawMessage(data), OccurredAt: at, IdempotencyKey: fmt.Sprint("k", i), CreatedAt: at}, IdempotentSince: at.Add(-time.Hour)}
+}
+
+// TestDiskFull fills a database capped a few pages above its size: the
+// write that finds no room fails as store.ErrDiskFull and leaves nothing;
+// CheckWrite says so too, while reads go on; once the cap is lifted (room
+// made), CheckWrite passes and the same write commits.
+func TestDiskFull(t *testing.T) {
+	t.Parallel()
+	s := openAt(t, filepath.Join(t.TempDir(), "hookline.db"))
+	ctx := context.Background()
+	require.NoError(t, s.CreateTenant(ctx, store.Tenant{ID: "ten_1", Name: "a"}))
+	require.NoError(t, s.LimitGrowth(ctx, 20))
+	var full store.NewEvent
+	for i := range 100 {
+		ne := bigEvent("ten_1", i)
+		if _, err := s.AcceptEvents(ctx, []store.NewEvent{ne}); err != nil {
+			require.ErrorIs(t, err, store.ErrDiskFull)
+			full = ne
+			break
+		}
+	}
+	require.NotEmpty(t, full.Event.ID, "the capped database filled up")
+	_, err := s.GetEvent(ctx, "ten_1", full.Event.ID)
+	require.ErrorIs(t, err, store.ErrNotFound, "the failed write left nothing")
+	require.ErrorIs(t, s.CheckWrite(ctx), store.ErrDiskFull)
+	require.ErrorIs(t, s.CreateTenant(ctx, store.Tenant{ID: "ten_2", Name: strings.Repeat("b", 20<<10)}), store.ErrDiskFull)
+	_, err = s.GetTenant(ctx, "ten_1")
+	require.NoError(t, err, "reads go on")
+
+	require.NoError(t, s.LimitGrowth(ctx, -1))
+	require.NoError(t, s.CheckWrite(ctx))
+	res, err := s.AcceptEvents(ctx, []store.NewEvent{full})
+	require.NoError(t, err)
+	require.False(t, res[0].Duplicate)
+}
+
+// TestLockedByAnotherProcess: another connection holding the write lock
+// makes an accept wait; at its deadline it gives up as store.ErrUnavailable
+// although busy_timeout is longer, and commits nothing.
+func TestLockedByAnotherProcess(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "hookline.db")
+	s := openAt(t, path)
+	ctx := context.Background()
+	require.NoError(t, s.CreateTenant(ctx, store.Tenant{ID: "ten_1", Name: "a"}))
+	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	require.NoError(t, err)
+	t.Cleanup(func() { other.Close() })
+	conn, err := other.Conn(ctx)
+	require.NoError(t, err)
+	_, err = conn.ExecContext(ctx, `BEGIN IMMEDIATE`)
+	require.NoError(t, err)
+
+	ne := bigEvent("ten_1", 1)
+	cctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = s.AcceptEvents(cctx, []store.NewEvent{ne})
+	took := time.Since(start)
+	require.ErrorIs(t, err, store.ErrUnavailable)
+	require.Less(t, took, 2*time.Second, "gave up near the deadline, not after busy_timeout")
+	t.Logf("accept on a locked database failed after %s: %v", took.Round(time.Millisecond), err)
+
+	_, err = conn.ExecContext(ctx, `ROLLBACK`)
+	require.NoError(t, err)
+	require.NoError(t, conn.Close())
+	res, err := s.AcceptEvents(ctx, []store.NewEvent{ne})
+	require.NoError(t, err)
+	require.False(t, res[0].Duplicate, "the failed accept committed nothing")
+}
