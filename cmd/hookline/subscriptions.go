@@ -139,10 +139,10 @@ func newSubscriptionsListCmd(g *globals) *cobra.Command {
 				return err
 			}
 			err = g.render(cmd, page, func(w io.Writer) {
-				row(w, "ID", "NAME", "EVENT TYPES", "DESTINATION", "ENABLED", "CREATED")
+				row(w, "ID", "NAME", "EVENT TYPES", "DESTINATION", "ENABLED", "CIRCUIT", "CREATED")
 				for _, sub := range page.Data {
 					row(w, sub.ID, orDash(sub.Name), cell(list(sub.EventTypes)), destination(sub.Destination),
-						strconv.FormatBool(sub.Enabled), fmtTime(sub.CreatedAt))
+						strconv.FormatBool(sub.Enabled), orDash(sub.Circuit), fmtTime(sub.CreatedAt))
 				}
 			})
 			nextPage(cmd, page.NextCursor)
@@ -175,6 +175,7 @@ func subscriptionTable(w io.Writer, sub *client.Subscription) {
 		"transform", cell(sub.Transform),
 		"destination", destination(sub.Destination),
 		"enabled", strconv.FormatBool(sub.Enabled),
+		"circuit", orDash(sub.Circuit),
 		"created", fmtTime(sub.CreatedAt),
 		"updated", fmtTime(sub.UpdatedAt),
 	)

@@ -12,7 +12,7 @@ import (
 )
 
 const subscriptionAnswer = `{"id":"sub_1","name":"public","event_types":["github.*"],"filter":"event.data.n > 1",
-	"destination":{"kind":"forward","endpoint_id":"ep_1"},"enabled":true,"created_at":"2025-01-02T03:04:05Z"}`
+	"destination":{"kind":"forward","endpoint_id":"ep_1"},"enabled":true,"circuit":"open","created_at":"2025-01-02T03:04:05Z"}`
 
 func TestSubscriptionsCreate(t *testing.T) {
 	t.Parallel()
@@ -59,8 +59,12 @@ func TestSubscriptionsListGetDelete(t *testing.T) {
 
 	res := b.run(t, "", "subscriptions", "list")
 	require.Equal(t, 0, res.code, res.stderr)
-	require.Regexp(t, `(?m)^ID\s+NAME\s+EVENT TYPES\s+DESTINATION\s+ENABLED\s+CREATED$`, res.stdout)
-	require.Regexp(t, `(?m)^sub_1\s+public\s+github\.\*\s+forward → ep_1\s+true\s+2025-01-02T03:04:05Z$`, res.stdout)
+	require.Regexp(t, `(?m)^ID\s+NAME\s+EVENT TYPES\s+DESTINATION\s+ENABLED\s+CIRCUIT\s+CREATED$`, res.stdout)
+	require.Regexp(t, `(?m)^sub_1\s+public\s+github\.\*\s+forward → ep_1\s+true\s+open\s+2025-01-02T03:04:05Z$`, res.stdout)
+
+	res = b.run(t, "", "subscriptions", "get", "sub_1")
+	require.Equal(t, 0, res.code, res.stderr)
+	require.Regexp(t, `(?m)^circuit:\s+open$`, res.stdout)
 
 	res = b.run(t, "", "subscription", "get", "sub_1", "-o", "json")
 	require.Equal(t, 0, res.code, res.stderr)

@@ -80,6 +80,9 @@ settled() {
     [[ -z $("$hl" deliveries list --status retrying -o json | grep '"id"') ]]
 }
 wait_for "the sync tasks to finish" 30 settled
+# The mirror follows the collection on its own, usually within milliseconds.
+mirrored() { "$hl" collections get customers -o json | grep -Eq '"state": *"ok"'; }
+wait_for "the mirror to catch up" 30 mirrored
 
 echo "==> the collection"
 "$hl" collections records customers

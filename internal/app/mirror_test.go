@@ -199,7 +199,8 @@ func TestMirrorOutage(t *testing.T) {
 			require.Equal(t, f.state, m.State, "%+v", m)
 			require.Positive(t, m.Lag, "the mirror is behind: %+v", m)
 			if f.state == "failing" {
-				require.NotEmpty(t, m.LastError)
+				t.Logf("during the outage: %+v", *m)
+				require.Contains(t, m.LastError, `write mirror table "customers_mirror": `)
 				require.NotNil(t, m.FailingSince)
 				require.NotNil(t, m.RetryAt)
 			}
@@ -347,4 +348,32 @@ func TestMirrorPassesOverRefusedRows(t *testing.T) {
 	require.Equal(t, []string{"a", "bad", "c"}, keys(), "the record's next change writes its row")
 	require.Equal(t, int64(1), b.mirrorStatus("customers").RowsFailed)
 	requireMirrorEqual(t, b.client, dsn, "customers_mirror", "customers")
+}
+
+// TestMirrorTableDroppedIsCreatedAgain: with create, a mirror table
+// dropped while in use is created again at the next try and gets the
+// changes from then on.
+func TestMirrorTableDroppedIsCreatedAgain(t *testing.T) {
+	t.Parallel()
+	dsn := pgSchema(t)
+	b := setup(t)
+	syncSetup(t, b, mirrorSpec(dsn, "customers_mirror"))
+	ctx := context.Background()
+	_, err := b.client.SendEvents(ctx, client.EventBatch{Events: customerStream(10, 1)})
+	require.NoError(t, err)
+	b.settled()
+	b.mirrorCaughtUp("customers")
+
+	conn, err := pgx.Connect(ctx, dsn)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, `DROP TABLE customers_mirror`)
+	require.NoError(t, err)
+	b.send("customer.updated", `{"id": "new", "updated_at": 1, "name": "after the drop"}`)
+	b.settled()
+	b.mirrorCaughtUp("customers")
+	var ids []string
+	require.NoError(t, conn.QueryRow(ctx, `SELECT array_agg(id) FROM customers_mirror`).Scan(&ids))
+	require.Equal(t, []string{"new"}, ids, "the table is back with the changes since")
+	require.Zero(t, b.mirrorStatus("customers").RowsFailed)
 }

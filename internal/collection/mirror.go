@@ -269,13 +269,14 @@ func (ms *mirrors) write(ctx context.Context, s *Spec, load func(context.Context
 		return out, err
 	}
 	m := s.mirror
-	made := s.Mirror.DSN + "\x00" + m.table.Sanitize()
+	table := m.table.Sanitize()
+	made := s.Mirror.DSN + "\x00" + table
 	ms.mu.Lock()
 	create := m.create && !ms.made[made]
 	ms.mu.Unlock()
 	if create {
 		if _, err := p.Exec(ctx, m.createQ); err != nil {
-			return out, fmt.Errorf("create mirror table %s: %w", m.table.Sanitize(), err)
+			return out, wrapMirror(ctx, table, fmt.Errorf("create it: %w", err))
 		}
 		ms.mu.Lock()
 		ms.made[made] = true
@@ -283,15 +284,15 @@ func (ms *mirrors) write(ctx context.Context, s *Spec, load func(context.Context
 	}
 	err = pgx.BeginFunc(ctx, p, func(tx pgx.Tx) error {
 		var locked bool
-		if err := tx.QueryRow(ctx, "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))", "hookline mirror "+m.table.Sanitize()).Scan(&locked); err != nil {
-			return fmt.Errorf("lock mirror table %s: %w", m.table.Sanitize(), err)
+		if err := tx.QueryRow(ctx, "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))", "hookline mirror "+table).Scan(&locked); err != nil {
+			return fmt.Errorf("lock: %w", err)
 		}
 		if !locked {
 			return errBusy
 		}
 		cs, err := load(ctx)
 		if err != nil {
-			return err
+			return fmt.Errorf("read the collection's changes: %w", err)
 		}
 		if len(cs) == 0 {
 			return nil
@@ -306,10 +307,25 @@ func (ms *mirrors) write(ctx context.Context, s *Spec, load func(context.Context
 		}
 		return ms.exec(ctx, tx, m, rows, &out.failed)
 	})
-	if err != nil && ctx.Err() != nil && !errors.Is(err, errBusy) {
-		err = fmt.Errorf("mirror table %s did not answer in time (locked, or its database unreachable): %w", m.table.Sanitize(), err)
+	if err == nil || errors.Is(err, errBusy) {
+		return out, err
 	}
-	return out, err
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "42P01" && m.create {
+		// The table is gone: create it again at the next try.
+		ms.mu.Lock()
+		delete(ms.made, made)
+		ms.mu.Unlock()
+	}
+	return out, wrapMirror(ctx, table, err)
+}
+
+// wrapMirror words a failed write of a mirror table.
+func wrapMirror(ctx context.Context, table string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("write mirror table %s: no answer in time (the table locked, or its database unreachable): %w", table, err)
+	}
+	return fmt.Errorf("write mirror table %s: %w", table, err)
 }
 
 // exec writes rows. With failed nil it sends them in one batch under a
@@ -325,7 +341,7 @@ func (ms *mirrors) exec(ctx context.Context, tx pgx.Tx, m *mirror, rows []mirror
 	if failed == nil {
 		sp, err := tx.Begin(ctx)
 		if err != nil {
-			return fmt.Errorf("mirror savepoint: %w", err)
+			return fmt.Errorf("savepoint: %w", err)
 		}
 		b := &pgx.Batch{}
 		for _, r := range rows {
@@ -334,25 +350,25 @@ func (ms *mirrors) exec(ctx context.Context, tx pgx.Tx, m *mirror, rows []mirror
 		}
 		if err := sp.SendBatch(ctx, b).Close(); err != nil {
 			_ = sp.Rollback(ctx)
-			return fmt.Errorf("mirror write to %s: %w", m.table.Sanitize(), err)
+			return fmt.Errorf("write rows: %w", err)
 		}
 		return sp.Commit(ctx)
 	}
 	for _, r := range rows {
 		sp, err := tx.Begin(ctx)
 		if err != nil {
-			return fmt.Errorf("mirror savepoint: %w", err)
+			return fmt.Errorf("savepoint: %w", err)
 		}
 		q, args := stmt(r)
 		if _, err := sp.Exec(ctx, q, args...); err != nil {
 			if rerr := sp.Rollback(ctx); rerr != nil || !refused(err) {
-				return fmt.Errorf("mirror write to %s: %w", m.table.Sanitize(), err)
+				return fmt.Errorf("write row %q: %w", r.key, err)
 			}
 			*failed = append(*failed, rowFailure{seq: r.seq, key: r.key, err: err})
 			continue
 		}
 		if err := sp.Commit(ctx); err != nil {
-			return fmt.Errorf("mirror savepoint: %w", err)
+			return fmt.Errorf("savepoint: %w", err)
 		}
 	}
 	return nil
