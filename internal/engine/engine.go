@@ -624,7 +624,9 @@ func (e *Engine) pollLoop(ctx context.Context) {
 // period, in batches.
 func (e *Engine) pruneRuns(ctx context.Context) {
 	for ctx.Err() == nil {
-		n, err := e.store.PruneRuns(ctx, e.clock.Now().Add(-e.cfg.Retention), pruneBatch)
+		cctx, cancel := e.bounded(ctx)
+		n, err := e.store.PruneRuns(cctx, e.clock.Now().Add(-e.cfg.Retention), pruneBatch)
+		cancel()
 		if err != nil {
 			if ctx.Err() == nil {
 				e.log.ErrorContext(ctx, "prune runs", "error", err)
@@ -663,7 +665,9 @@ func (e *Engine) Prune(ctx context.Context) int {
 	defer e.pruneRuns(ctx)
 	total := 0
 	for ctx.Err() == nil {
-		n, err := e.store.Prune(ctx, e.clock.Now().Add(-e.cfg.Retention), pruneBatch)
+		cctx, cancel := e.bounded(ctx)
+		n, err := e.store.Prune(cctx, e.clock.Now().Add(-e.cfg.Retention), pruneBatch)
+		cancel()
 		if err != nil {
 			if ctx.Err() == nil {
 				e.log.ErrorContext(ctx, "prune", "error", err)
@@ -778,7 +782,9 @@ func (e *Engine) mustWait(t *store.Task) (bool, time.Time) {
 	if !e.disp.ordered(t) {
 		return false, time.Time{}
 	}
-	oldest, err := e.store.OldestUnfinished(e.runCtx, t.Kind, t.DestinationID)
+	ctx, cancel := e.bounded(e.runCtx)
+	oldest, err := e.store.OldestUnfinished(ctx, t.Kind, t.DestinationID)
+	cancel()
 	if err != nil || oldest.ID == t.ID {
 		return false, time.Time{}
 	}
