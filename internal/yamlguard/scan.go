@@ -402,17 +402,40 @@ func (s *depthScan) property(c byte) error {
 	s.i++
 	for s.i < len(s.src) {
 		switch s.src[s.i] {
-		case ' ', '\t', '\n', '\r', ',', '[', ']', '{', '}':
+		case ' ', '\n', '\r':
 			goto end
-		case '&', '*':
-			// "&&" is two anchors to the tokenizer; "!*" one tag.
+		case '\t':
 			if c != '!' {
+				goto end
+			}
+		case ',', '[', ']', '{', '}':
+			// Flow indicators end a name in a flow collection only, but
+			// a tag at "{" or "}" (which the tokenizer refuses).
+			if s.flow > 0 || (c == '!' && (s.src[s.i] == '{' || s.src[s.i] == '}')) {
+				goto end
+			}
+		case '&', '*':
+			// "&&" is two anchors to the tokenizer; "&a*" and "!*" one
+			// name each.
+			if c != '!' && s.i == start+1 {
 				goto end
 			}
 		}
 		s.i++
 	}
 end:
+	if c != '!' && s.i == start+1 {
+		// "& name": the tokenizer takes the next word on the line as the
+		// name.
+		j := s.i
+		for j < len(s.src) && (s.src[j] == ' ' || s.src[j] == '\t') {
+			j++
+		}
+		for j < len(s.src) && !s.blankAt(j) && (s.flow == 0 || !isFlowIndicator(s.src[j])) {
+			j++
+		}
+		s.i = j
+	}
 	if c == '*' {
 		// An alias is a node of its own.
 		s.node, s.props = true, 0
@@ -456,4 +479,8 @@ func (s *depthScan) skipQuoted(q byte) {
 		}
 		s.i++
 	}
+}
+
+func isFlowIndicator(c byte) bool {
+	return c == ',' || c == '[' || c == ']' || c == '{' || c == '}'
 }
