@@ -45,6 +45,9 @@ func (s *Server) createSource(w http.ResponseWriter, r *http.Request, a *auth) e
 	if err != nil {
 		return err
 	}
+	if err := s.sourceNameFree(r.Context(), src.Name, src.ID); err != nil {
+		return err
+	}
 	if err := s.installCapture(r.Context(), parsed); err != nil {
 		return err
 	}
@@ -56,6 +59,23 @@ func (s *Server) createSource(w http.ResponseWriter, r *http.Request, a *auth) e
 	}
 	s.cfg.SourceChanged(src.Name)
 	writeJSON(w, http.StatusCreated, sourceOut(parsed))
+	return nil
+}
+
+// sourceNameFree answers 409 when another source (of any tenant: /in/{name}
+// is global) has name. It is checked before a postgres source's triggers
+// are installed, because installing them for a name that is taken would
+// replace the triggers of the source that has it.
+func (s *Server) sourceNameFree(ctx context.Context, name, id string) error {
+	other, err := s.store.SourceByName(ctx, name)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	case other.ID != id:
+		return errorf(http.StatusConflict, codeConflict, "a source named %q already exists", name)
+	}
 	return nil
 }
 
@@ -241,6 +261,9 @@ func (s *Server) updateSource(w http.ResponseWriter, r *http.Request, a *auth) e
 	oldName := src.Name
 	parsed, err := applySource(&src, in)
 	if err != nil {
+		return err
+	}
+	if err := s.sourceNameFree(r.Context(), src.Name, src.ID); err != nil {
 		return err
 	}
 	if err := s.installCapture(r.Context(), parsed); err != nil {

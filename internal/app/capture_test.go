@@ -240,3 +240,50 @@ func TestChangeCaptureTwoInstallations(t *testing.T) {
 	require.NoError(t, err)
 	eventually(t, func() bool { return len(first.dbEvents("shopdb")) == 1 }, "the first captures its change")
 }
+
+// TestDuplicateSourceNameKeepsTriggers: creating a postgres source under a
+// name that is taken is 409 before anything is installed, so the triggers
+// of the source that has the name stay, and the new tables get none.
+func TestDuplicateSourceNameKeepsTriggers(t *testing.T) {
+	dsn := pgSchema(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, dsn)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	schema := conn.Config().RuntimeParams["search_path"]
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), dsn)
+		if err == nil {
+			_, _ = c.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+"_outbox CASCADE")
+			c.Close(context.Background())
+		}
+	})
+	_, err = conn.Exec(ctx, `CREATE TABLE items (id int PRIMARY KEY); CREATE TABLE orders (id int PRIMARY KEY)`)
+	require.NoError(t, err)
+	triggers := func(table string) int {
+		var n int
+		require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = 'hookline_dupdb'`,
+			pgx.Identifier{schema, table}.Sanitize()).Scan(&n))
+		return n
+	}
+
+	b := setup(t)
+	body := func(table string) string {
+		return fmt.Sprintf(`{"name": "dupdb", "postgres": {"dsn": %q, "tables": [%q], "schema": %q}}`, dsn, schema+"."+table, schema+"_outbox")
+	}
+	status, out := b.do("POST", "/v1/sources", body("items"))
+	require.Equal(t, http.StatusCreated, status, "%v", out)
+	require.Equal(t, 1, triggers("items"))
+
+	status, out = b.do("POST", "/v1/sources", body("orders"))
+	require.Equal(t, http.StatusConflict, status, "%v", out)
+	require.Equal(t, 1, triggers("items"), "the source that has the name keeps its trigger")
+	require.Zero(t, triggers("orders"), "nothing was installed for the refused source")
+
+	// Renaming another source to the taken name is refused the same way.
+	status, out = b.do("POST", "/v1/sources", `{"name": "web", "verification": {"kind": "none"}}`)
+	require.Equal(t, http.StatusCreated, status, "%v", out)
+	status, out = b.do("PATCH", "/v1/sources/"+out["id"].(string), `{"name": "dupdb"}`)
+	require.Equal(t, http.StatusConflict, status, "%v", out)
+	require.Equal(t, 1, triggers("items"))
+}
