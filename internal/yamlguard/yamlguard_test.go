@@ -260,3 +260,28 @@ func jsonDepth(v any) int {
 	}
 	return 0
 }
+
+// BenchmarkCheck measures what Check costs on a real workflow and on the
+// bombs it refuses (docs/benchmarks.md).
+func BenchmarkCheck(b *testing.B) {
+	workflow, err := os.ReadFile("../../examples/workflows/form-to-crm/lead-to-crm.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	docs := map[string][]byte{
+		"workflow":      workflow,
+		"brackets_1MiB": []byte("steps: " + strings.Repeat("[", 1<<19) + strings.Repeat("]", 1<<19-8)),
+		"laughs_9":      []byte(laughs(9)),
+		"aliases_1MiB":  []byte("a: &a [" + strings.Repeat("x,", 10) + "x]\nb: [" + strings.Repeat("*a, ", 250000) + "*a]\n"),
+		"tokens_32k_ok": []byte("a: [" + strings.Repeat("xy, ", 16000) + "x]"),
+	}
+	for name, doc := range docs {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(doc)))
+			for b.Loop() {
+				_ = Check(doc, Limits{})
+			}
+		})
+	}
+}
