@@ -115,10 +115,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		opts.Build = buildinfo.Read()
 	}
 	userAgent := opts.Build.UserAgent()
-	if cfg.NodeID == "" {
-		cfg.NodeID = defaultNodeID()
-	}
-	st, coord, lock, err := openStore(ctx, cfg)
+	st, coord, lock, err := openStore(ctx, &cfg, opts.Clock)
 	if err != nil {
 		return nil, err
 	}

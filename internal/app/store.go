@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/config"
 	"github.com/hookline/hookline/internal/engine"
@@ -26,23 +29,30 @@ func IsPostgres(database string) bool {
 }
 
 // openStore opens the configured store: SQLite in the data dir (locked to
-// this process), or PostgreSQL shared with other nodes, which also
-// coordinates them. lock is closed with the app.
-func openStore(ctx context.Context, cfg config.Config) (store.Store, engine.Coordinator, io.Closer, error) {
+// this process, on clk, which is then the database's clock), or
+// PostgreSQL shared with other nodes, which also coordinates them; there
+// it fills in cfg.NodeID when empty (see nodeID). lock is closed with the
+// app.
+func openStore(ctx context.Context, cfg *config.Config, clk clock.Clock) (store.Store, engine.Coordinator, io.Closer, error) {
 	if IsPostgres(cfg.Database) {
 		if cfg.EncryptionKey == "" {
 			return nil, nil, nil, errors.New("encryption_key (HOOKLINE_ENCRYPTION_KEY) is required with a PostgreSQL database: " +
 				"every node must seal and open secrets with the same key")
 		}
-		box, err := openBox(cfg)
+		box, err := openBox(*cfg)
 		if err != nil {
 			return nil, nil, nil, err
+		}
+		var lock io.Closer = io.NopCloser(nil)
+		if cfg.NodeID == "" {
+			cfg.NodeID, lock = nodeID(cfg.DataDir)
 		}
 		st, err := postgres.Open(ctx, postgres.Config{DSN: cfg.Database, Box: box})
 		if err != nil {
+			lock.Close()
 			return nil, nil, nil, err
 		}
-		return st, st, io.NopCloser(nil), nil
+		return st, st, lock, nil
 	}
 	if cfg.Database != "" {
 		return nil, nil, nil, fmt.Errorf("database: %q is not a postgres:// URL; leave it empty for SQLite in data_dir", cfg.Database)
@@ -54,12 +64,12 @@ func openStore(ctx context.Context, cfg config.Config) (store.Store, engine.Coor
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	box, err := openBox(cfg)
+	box, err := openBox(*cfg)
 	if err != nil {
 		lock.Close()
 		return nil, nil, nil, err
 	}
-	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(cfg.DataDir, "hookline.db"), Box: box})
+	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(cfg.DataDir, "hookline.db"), Box: box, Clock: clk})
 	if err != nil {
 		lock.Close()
 		return nil, nil, nil, err
@@ -86,13 +96,43 @@ func clusterConfig(cfg config.Config, coord engine.Coordinator) *engine.ClusterC
 	return &engine.ClusterConfig{Coordinator: coord, NodeID: cfg.NodeID, Addr: cfg.Addr, Heartbeat: cfg.ClusterHeartbeat}
 }
 
-// defaultNodeID is hostname-pid, unique among live processes.
-func defaultNodeID() string {
+// nodeID names a PostgreSQL node whose node_id is not set: the name kept
+// in data_dir/node_id, written on the first start as hostname-<random>.
+// A node that starts again under its name knows the task leases under
+// that name were its previous run's and resumes them at once, instead of
+// waiting for the others to find the old name silent. The file stays
+// locked while the node runs, so two processes never share the name: one
+// that finds it locked (another node on the same data dir), or cannot
+// keep it, is hostname-pid, unique among live processes.
+func nodeID(dataDir string) (string, io.Closer) {
 	host, err := os.Hostname()
 	if err != nil || host == "" {
 		host = "node"
 	}
-	return fmt.Sprintf("%s-%d", host, os.Getpid())
+	fallback := fmt.Sprintf("%s-%d", host, os.Getpid())
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fallback, io.NopCloser(nil)
+	}
+	f, err := os.OpenFile(filepath.Join(dataDir, "node_id"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return fallback, io.NopCloser(nil)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return fallback, io.NopCloser(nil)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 256))
+	if id := strings.TrimSpace(string(b)); err == nil && id != "" {
+		return id, f
+	}
+	rnd := make([]byte, 4)
+	_, _ = rand.Read(rnd)
+	id := host + "-" + hex.EncodeToString(rnd)
+	if _, err := f.WriteAt([]byte(id+"\n"), 0); err != nil || f.Sync() != nil {
+		f.Close()
+		return fallback, io.NopCloser(nil)
+	}
+	return id, f
 }
 
 func lockDir(dir string) (*os.File, error) {

@@ -144,7 +144,7 @@ func sqliteCeiling(ctx context.Context, dir string, n, batch int) (time.Duration
 			b = append(b, store.NewEvent{Event: ev, Tasks: []store.Task{{
 				ID: event.NewID(event.PrefixDelivery, now), TenantID: tenant.ID, EventID: ev.ID, EventType: ev.Type,
 				Kind: "endpoint", DestinationID: dest, Status: store.StatusPending,
-				NextAt: now, LeaseUntil: now.Add(time.Minute), CreatedAt: now, UpdatedAt: now,
+				NextAt: now, LeaseFor: time.Minute, LeaseOwner: "bench", CreatedAt: now, UpdatedAt: now,
 			}}})
 		}
 		batches = append(batches, b)

@@ -91,12 +91,17 @@ func closeAnnouncements(keys []string) []string {
 	return out
 }
 
-// onAnnouncement handles a cluster announcement: closed circuits, or new
-// work for the poller.
+// onAnnouncement handles a cluster announcement: closed circuits, a
+// change of members, or new work for the poller.
 func (e *Engine) onAnnouncement(msg string) {
 	if keys, ok := strings.CutPrefix(msg, msgCloseCircuits); ok {
 		e.closeLocal(strings.Split(keys, "\n"))
 		return
+	}
+	if msg == msgRebalance {
+		// Buckets and task leases were set free: take this node's share
+		// now, and claim what became due in buckets it holds already.
+		e.rebalanceSoon()
 	}
 	e.pokePoller()
 }

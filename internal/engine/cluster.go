@@ -42,22 +42,32 @@ type Ownership struct {
 }
 
 // Coordinator is implemented by stores that several nodes share
-// (PostgreSQL): membership, bucket leases and work announcements.
+// (PostgreSQL): membership, bucket leases and work announcements. Every
+// time it keeps (heartbeats, lease ends) is the database's clock, so nodes
+// whose clocks disagree still agree on who is alive and who owns what.
 type Coordinator interface {
-	// Heartbeat records node as alive at now and returns the nodes whose
-	// heartbeat is newer than now-ttl, this one included.
-	Heartbeat(ctx context.Context, node Node, now time.Time, ttl time.Duration) ([]Node, error)
-	// Acquire takes or renews the leases of buckets for nodeID until
-	// until, where they are free, expired at now or already its own, and
-	// returns the buckets it holds after the call.
-	Acquire(ctx context.Context, nodeID string, buckets []int, now, until time.Time) ([]int, error)
+	// Heartbeat records node as alive now and returns the nodes whose
+	// heartbeat is younger than ttl, this one included.
+	Heartbeat(ctx context.Context, node Node, ttl time.Duration) ([]Node, error)
+	// Reap forgets the nodes whose heartbeat is older than ttl (killed,
+	// frozen or cut off from the database) and drops their bucket leases
+	// and the leases of the tasks they held, so the survivors take their
+	// work over now instead of when each lease would expire. It returns
+	// the nodes it forgot and how many task leases it dropped.
+	Reap(ctx context.Context, ttl time.Duration) (gone []string, released int, err error)
+	// Leave removes a node from the members at once: it is stopping.
+	Leave(ctx context.Context, nodeID string) error
+	// Acquire takes or renews the leases of buckets for nodeID, for
+	// lease, where they are free, expired or already its own, and returns
+	// the buckets it holds after the call.
+	Acquire(ctx context.Context, nodeID string, buckets []int, lease time.Duration) ([]int, error)
 	// Release gives buckets up.
 	Release(ctx context.Context, nodeID string, buckets []int) error
 	// Owners lists every bucket's lease.
 	Owners(ctx context.Context) ([]Ownership, error)
 	// Notify sends an announcement to every node, this one included: new
 	// work when msg is empty, otherwise an engine message of at most 7,000
-	// bytes (closed circuits).
+	// bytes (closed circuits, a change of members).
 	Notify(ctx context.Context, msg string) error
 	// Listen calls fn with every announcement until ctx ends, reconnecting
 	// as needed; after a reconnect it calls fn("") since announcements may
@@ -65,14 +75,21 @@ type Coordinator interface {
 	Listen(ctx context.Context, fn func(msg string)) error
 }
 
+// msgRebalance announces a change of members (a node stopped, or was
+// found dead): every node renews its membership and buckets now rather
+// than at its next heartbeat, so the buckets set free move at once.
+const msgRebalance = "rebalance"
+
 // ClusterConfig enables cluster mode.
 type ClusterConfig struct {
 	Coordinator Coordinator
 	NodeID      string
 	Addr        string
 	// Heartbeat is how often membership and bucket leases are renewed;
-	// BucketLease how long a bucket lease lasts (default 5 heartbeats, so
-	// a few slow heartbeats under load do not lose it).
+	// BucketLease how long a bucket lease lasts and how long a silent node
+	// counts as alive (default 5 heartbeats, so a few slow heartbeats
+	// under load do not lose it). A node killed without a word is found
+	// dead within BucketLease plus a heartbeat, and its work moves then.
 	Heartbeat   time.Duration
 	BucketLease time.Duration
 }
@@ -154,16 +171,37 @@ func (e *Engine) clusterLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-e.rebal:
 		}
+	}
+}
+
+// rebalanceSoon has the cluster loop renew membership and buckets now.
+func (e *Engine) rebalanceSoon() {
+	select {
+	case e.rebal <- struct{}{}:
+	default:
 	}
 }
 
 func (e *Engine) rebalance(ctx context.Context) error {
 	c := e.cluster
+	// own.until is measured on this node's clock from before the
+	// heartbeat: only a span of it counts, never its reading.
 	now := e.clock.Now()
-	nodes, err := c.Coordinator.Heartbeat(ctx, Node{ID: c.NodeID, Addr: c.Addr, StartedAt: e.startedAt}, now, c.BucketLease)
+	nodes, err := c.Coordinator.Heartbeat(ctx, Node{ID: c.NodeID, Addr: c.Addr, StartedAt: e.startedAt}, c.BucketLease)
 	if err != nil {
 		return fmt.Errorf("heartbeat: %w", err)
+	}
+	gone, released, err := c.Coordinator.Reap(ctx, c.BucketLease)
+	if err != nil {
+		return fmt.Errorf("reap silent nodes: %w", err)
+	}
+	if len(gone) > 0 {
+		e.log.WarnContext(ctx, "cluster: nodes silent too long are gone; their buckets and tasks move to the others",
+			"nodes", gone, "tasks", released)
+		e.m.nodesReaped.Add(float64(len(gone)))
+		e.announceRebalance(ctx)
 	}
 	want := desiredBuckets(c.NodeID, nodes)
 	// Hand over what this node should no longer own before taking more.
@@ -180,7 +218,7 @@ func (e *Engine) rebalance(ctx context.Context) error {
 			return fmt.Errorf("release buckets: %w", err)
 		}
 	}
-	held, err := c.Coordinator.Acquire(ctx, c.NodeID, want, now, now.Add(c.BucketLease))
+	held, err := c.Coordinator.Acquire(ctx, c.NodeID, want, c.BucketLease)
 	if err != nil {
 		// Leases not renewed may expire: stop dispatching rather than risk
 		// running a destination on two nodes.
@@ -209,6 +247,14 @@ func (e *Engine) rebalance(ctx context.Context) error {
 		e.pokePoller()
 	}
 	return nil
+}
+
+// announceRebalance tells every node the members changed.
+func (e *Engine) announceRebalance(ctx context.Context) {
+	if err := e.cluster.Coordinator.Notify(context.WithoutCancel(ctx), msgRebalance); err != nil {
+		// The others notice at their next heartbeat.
+		e.log.WarnContext(ctx, "cluster: announce a change of members", "error", err)
+	}
 }
 
 func (e *Engine) allBuckets() []int {
@@ -246,8 +292,8 @@ func (e *Engine) setOwnedExactly(buckets []int) bool {
 // finish.
 func (e *Engine) drain(ctx context.Context, buckets []int) {
 	in := func(destID string) bool { return slices.Contains(buckets, Bucket(destID)) }
-	if ids := e.disp.evict(in); len(ids) > 0 {
-		if err := e.store.ReleaseTasks(ctx, ids); err != nil && ctx.Err() == nil {
+	if ls := e.disp.evict(in); len(ls) > 0 {
+		if err := e.store.ReleaseTasks(ctx, ls); err != nil && ctx.Err() == nil {
 			e.log.WarnContext(ctx, "release drained tasks", "error", err)
 		}
 	}
@@ -267,7 +313,7 @@ func (e *Engine) ClusterStatus(ctx context.Context) (ClusterStatus, error) {
 		return ClusterStatus{}, errNoCluster
 	}
 	c := e.cluster
-	nodes, err := c.Coordinator.Heartbeat(ctx, Node{ID: c.NodeID, Addr: c.Addr, StartedAt: e.startedAt}, e.clock.Now(), c.BucketLease)
+	nodes, err := c.Coordinator.Heartbeat(ctx, Node{ID: c.NodeID, Addr: c.Addr, StartedAt: e.startedAt}, c.BucketLease)
 	if err != nil {
 		return ClusterStatus{}, err
 	}

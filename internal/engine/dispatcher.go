@@ -81,12 +81,14 @@ type dispatcher struct {
 	cond   *sync.Cond
 	queues map[string]*queue
 	active []*queue // queues with waiting tasks, round-robin order
-	// known maps the id of every task queued or running here to its
-	// attempts when it came. A copy pushed with more attempts is a newer
-	// state of the task: the store already holds this run's result (a
-	// requeue or a due retry claimed before the run was forgotten), so it
-	// runs again once this run is forgotten, held in again until then.
-	known   map[string]int
+	// known maps the id of every task queued or running here to the copy
+	// that came. A copy pushed with more attempts or a newer lease token is
+	// a newer state of the task: the store already holds this run's result
+	// (a requeue or a due retry claimed before the run was forgotten), or
+	// another node held the task since, so this run's result cannot be
+	// written; either way it runs again once this run is forgotten, held
+	// in again until then.
+	known   map[string]*store.Task
 	again   map[string]*store.Task
 	next    int
 	stopped bool
@@ -101,7 +103,7 @@ func newDispatcher(c clock.Clock, maxInFlight, queueCap, totalCap int, b Breaker
 	d := &dispatcher{
 		clock: c, maxInFlight: maxInFlight, queueCap: queueCap, totalCap: totalCap, breaker: b,
 		queues: make(map[string]*queue),
-		known:  make(map[string]int),
+		known:  make(map[string]*store.Task),
 		again:  make(map[string]*store.Task),
 	}
 	d.cond = sync.NewCond(&d.mu)
@@ -194,8 +196,8 @@ func (d *dispatcher) push(ts []store.Task) {
 	}
 	for i := range ts {
 		t := &ts[i]
-		if n, ok := d.known[t.ID]; ok {
-			if prev := d.again[t.ID]; t.Attempts > n && (prev == nil || t.Attempts >= prev.Attempts) {
+		if k, ok := d.known[t.ID]; ok {
+			if prev := d.again[t.ID]; newer(t, k) && (prev == nil || !newer(prev, t)) {
 				d.again[t.ID] = t
 			}
 			continue
@@ -205,9 +207,14 @@ func (d *dispatcher) push(ts []store.Task) {
 	d.cond.Broadcast()
 }
 
+// newer reports whether copy t of a task holds a later state than k.
+func newer(t, k *store.Task) bool {
+	return t.Attempts > k.Attempts || t.LeaseToken > k.LeaseToken
+}
+
 // queueTaskLocked makes t known and puts it in its destination's queue.
 func (d *dispatcher) queueTaskLocked(t *store.Task) {
-	d.known[t.ID] = t.Attempts
+	d.known[t.ID] = t
 	q := d.queueLocked(t)
 	if q.limits.Ordered {
 		i, _ := slices.BinarySearchFunc(q.tasks, t.ID, func(x *store.Task, id string) int {
@@ -501,11 +508,11 @@ func (d *dispatcher) closeCircuit(t *store.Task) {
 }
 
 // evict removes the queued tasks of destinations matching in and returns
-// their ids; running ones finish where they are.
-func (d *dispatcher) evict(in func(destID string) bool) []string {
+// their leases; running ones finish where they are.
+func (d *dispatcher) evict(in func(destID string) bool) []store.TaskLease {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var ids []string
+	var ls []store.TaskLease
 	kept := d.active[:0]
 	for _, q := range d.active {
 		if !in(q.destID) {
@@ -513,7 +520,7 @@ func (d *dispatcher) evict(in func(destID string) bool) []string {
 			continue
 		}
 		for _, t := range q.tasks {
-			ids = append(ids, t.ID)
+			ls = append(ls, t.Lease())
 			delete(d.known, t.ID)
 			delete(d.again, t.ID)
 		}
@@ -522,7 +529,48 @@ func (d *dispatcher) evict(in func(destID string) bool) []string {
 	clear(d.active[len(kept):])
 	d.active = kept
 	d.next = 0
-	return ids
+	return ls
+}
+
+// evictLost removes from their queues the tasks whose lease another node
+// took over (ExtendLeases found their token changed), so they do not run
+// here too, and returns how many it removed. A newer copy held in again
+// (this node's own later claim) takes the evicted one's place. Running
+// tasks finish; their results will be stale.
+func (d *dispatcher) evictLost(ids []string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n := 0
+	for _, id := range ids {
+		t := d.known[id]
+		if t == nil {
+			continue
+		}
+		q := d.queues[destKey(t)]
+		if q == nil {
+			continue
+		}
+		i := slices.IndexFunc(q.tasks, func(x *store.Task) bool { return x.ID == id })
+		if i < 0 {
+			continue // running
+		}
+		q.tasks = slices.Delete(q.tasks, i, i+1)
+		delete(d.known, id)
+		n++
+		if next := d.again[id]; next != nil {
+			delete(d.again, id)
+			d.queueTaskLocked(next)
+		}
+		if len(q.tasks) == 0 && q.active {
+			q.active = false
+			if j := slices.Index(d.active, q); j >= 0 {
+				d.active = slices.Delete(d.active, j, j+1)
+				d.next = 0
+			}
+		}
+	}
+	d.cond.Broadcast()
+	return n
 }
 
 // running counts attempts in flight for destinations matching in.
@@ -554,32 +602,40 @@ func (d *dispatcher) has(id string) bool {
 	return ok
 }
 
-// ids returns the ids of every task queued or running here.
-func (d *dispatcher) ids() []string {
+// leases returns the leases of every task queued, running or waiting for
+// its result to be saved here, and of the newer copies held for them.
+func (d *dispatcher) leases() []store.TaskLease {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	out := make([]string, 0, len(d.known))
-	for id := range d.known {
-		out = append(out, id)
+	out := make([]store.TaskLease, 0, len(d.known)+len(d.again))
+	for _, t := range d.known {
+		out = append(out, t.Lease())
+	}
+	for _, t := range d.again {
+		out = append(out, t.Lease())
 	}
 	return out
 }
 
-// stop wakes every worker and returns the ids of tasks that were queued but
-// never taken, so their leases can be released.
-func (d *dispatcher) stop() []string {
+// stop wakes every worker and returns the leases of tasks that were queued
+// but never taken (and of newer copies held back), so they can be
+// released.
+func (d *dispatcher) stop() []store.TaskLease {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.stopped = true
 	if d.timer != nil {
 		d.timer.Stop()
 	}
-	var queued []string
+	var queued []store.TaskLease
 	for _, q := range d.active {
 		for _, t := range q.tasks {
-			queued = append(queued, t.ID)
+			queued = append(queued, t.Lease())
 		}
 		q.tasks = nil
+	}
+	for _, t := range d.again {
+		queued = append(queued, t.Lease())
 	}
 	d.active = nil
 	d.cond.Broadcast()

@@ -144,6 +144,9 @@ type Config struct {
 	// ExclusiveStore says this process alone uses the store (SQLite): leases
 	// left by a crashed run are dropped at start so its work resumes at once.
 	ExclusiveStore bool
+	// MaxUnsavedBytes bounds the attempt results held in memory while the
+	// store cannot take them (see hold); default DefaultMaxUnsavedBytes.
+	MaxUnsavedBytes int
 }
 
 // Engine is the task engine. Create it with New, then Start and Stop it.
@@ -159,8 +162,15 @@ type Engine struct {
 	disp   *dispatcher
 
 	poke chan struct{}
+	// owner names this process as the holder of its task leases: the
+	// cluster's node id, or localOwner.
+	owner string
+	// held keeps results the store could not take, saved again by
+	// saveLoop.
+	held unsaved
 
 	cluster   *ClusterConfig
+	rebal     chan struct{}
 	startedAt time.Time
 	ownMu     sync.RWMutex
 	own       ownership
@@ -169,8 +179,14 @@ type Engine struct {
 	abort     context.CancelFunc
 	loops     sync.WaitGroup
 	workers   sync.WaitGroup
-	started   bool
+	// stopSaving ends saveLoop, which saving waits for.
+	stopSaving context.CancelFunc
+	saving     sync.WaitGroup
+	started    bool
 }
+
+// localOwner holds the task leases of an engine without a cluster.
+const localOwner = "local"
 
 // New validates cfg and returns an engine that is not running yet.
 func New(cfg Config) (*Engine, error) {
@@ -202,6 +218,7 @@ func New(cfg Config) (*Engine, error) {
 	cfg.Lease = cmp.Or(cfg.Lease, DefaultLease)
 	cfg.PollInterval = cmp.Or(cfg.PollInterval, DefaultPollInterval)
 	cfg.IdempotencyTTL = cmp.Or(cfg.IdempotencyTTL, DefaultIdempotencyTTL)
+	cfg.MaxUnsavedBytes = cmp.Or(cfg.MaxUnsavedBytes, DefaultMaxUnsavedBytes)
 	cfg.CommitTimeout = cmp.Or(cfg.CommitTimeout, DefaultCommitTimeout)
 	cfg.ProbeInterval = cmp.Or(cfg.ProbeInterval, DefaultProbeInterval)
 	cfg.StoreTimeout = cmp.Or(cfg.StoreTimeout, DefaultStoreTimeout)
@@ -220,7 +237,11 @@ func New(cfg Config) (*Engine, error) {
 	e := &Engine{
 		cfg: cfg, store: cfg.Store, clock: cfg.Clock, log: cfg.Logger, m: cfg.Metrics, rnd: cfg.Rand,
 		disp: newDispatcher(cfg.Clock, cfg.MaxInFlight, cfg.QueueCap, cfg.MaxQueued, cfg.Breaker),
-		poke: make(chan struct{}, 1), cluster: cfg.Cluster, startedAt: cfg.Clock.Now(),
+		poke: make(chan struct{}, 1), cluster: cfg.Cluster, rebal: make(chan struct{}, 1), startedAt: cfg.Clock.Now(),
+		owner: localOwner, held: newUnsaved(cfg.MaxUnsavedBytes),
+	}
+	if cfg.Cluster != nil {
+		e.owner = cfg.Cluster.NodeID
 	}
 	e.health = &health{log: cfg.Logger, clock: cfg.Clock}
 	e.writer = newWriter(cfg.Store, e.m.observeBatch, e.health, cfg.CommitTimeout, cfg.Lease)
@@ -236,9 +257,23 @@ func (e *Engine) Start(ctx context.Context) error {
 		if err := e.store.ResetLeases(ctx); err != nil {
 			return fmt.Errorf("engine start: %w", err)
 		}
+	} else {
+		// Leases under this node's id are a previous run's (a crash, a
+		// restart): no other live process uses the id, so they resume now.
+		n, err := e.store.ReleaseLeases(ctx, e.owner)
+		if err != nil {
+			return fmt.Errorf("engine start: %w", err)
+		}
+		if n > 0 {
+			e.log.InfoContext(ctx, "took back the task leases of this node's previous run", "node_id", e.owner, "tasks", n)
+		}
 	}
 	e.started = true
 	go e.writer.run()
+	saveCtx, stopSaving := context.WithCancel(context.Background())
+	e.stopSaving = stopSaving
+	e.saving.Add(1)
+	go e.saveLoop(saveCtx)
 	e.runCtx, e.abort = context.WithCancel(context.Background())
 	loopCtx, cancel := context.WithCancel(context.Background())
 	e.cancel = cancel
@@ -268,16 +303,32 @@ func (e *Engine) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop stops taking new work, waits for running attempts until ctx ends
-// (then cancels them, leaving their tasks leased for a later run), releases
-// the leases of queued tasks and flushes the writer.
+// Stop stops taking new work and hands it to the other nodes at once:
+// queued tasks and, on a cluster, this node's membership and idle buckets
+// are released first. Then it waits for running attempts until ctx ends
+// (then cancels them), saves held results, flushes the writer, and
+// releases every task lease and bucket this node still holds, so nothing
+// waits for a lease to expire.
 func (e *Engine) Stop(ctx context.Context) error {
 	if !e.started {
 		return nil
 	}
 	e.cancel()
 	e.loops.Wait()
+	// Owning nothing, this node writes new tasks unleased (and announces
+	// them) and hands back any task a worker takes.
+	owned := e.ownedBuckets()
+	e.setOwnedExactly(nil)
 	queued := e.disp.stop()
+	var errs []error
+	if err := e.store.ReleaseTasks(context.Background(), queued); err != nil {
+		errs = append(errs, fmt.Errorf("engine stop: %w", err))
+	}
+	if e.cluster != nil {
+		if err := e.leave(owned); err != nil {
+			errs = append(errs, fmt.Errorf("engine stop: %w", err))
+		}
+	}
 	finished := make(chan struct{})
 	go func() { e.workers.Wait(); close(finished) }()
 	select {
@@ -286,23 +337,27 @@ func (e *Engine) Stop(ctx context.Context) error {
 		e.abort()
 		<-finished
 	}
-	var err error
-	if len(queued) > 0 {
-		if rerr := e.store.ReleaseTasks(context.Background(), queued); rerr != nil {
-			err = fmt.Errorf("engine stop: %w", rerr)
-		}
-	}
-	if e.cluster != nil {
-		// Hand this node's buckets over at once rather than at lease expiry.
-		if rerr := e.cluster.Coordinator.Release(context.Background(), e.cluster.NodeID, e.allBuckets()); rerr != nil {
-			err = errors.Join(err, fmt.Errorf("engine stop: release buckets: %w", rerr))
-		}
-	}
+	e.stopSaving()
+	e.saving.Wait()
+	e.flushHeld(ctx)
 	close(e.writer.quit)
 	<-e.writer.done
+	// What is still leased here: attempts cut off by ctx, results that
+	// could not be saved, tasks written leased while stopping.
+	if n, err := e.store.ReleaseLeases(context.Background(), e.owner); err != nil {
+		errs = append(errs, fmt.Errorf("engine stop: %w", err))
+	} else if n > 0 {
+		e.log.InfoContext(ctx, "released the task leases left at stop", "tasks", n)
+	}
+	if e.cluster != nil {
+		if err := e.cluster.Coordinator.Release(context.Background(), e.cluster.NodeID, e.allBuckets()); err != nil {
+			errs = append(errs, fmt.Errorf("engine stop: release buckets: %w", err))
+		}
+		e.announceRebalance(context.Background())
+	}
 	e.abort()
 	e.started = false
-	return err
+	return errors.Join(errs...)
 }
 
 // Kill stops the engine abruptly, as a crash would: running attempts are
@@ -316,6 +371,8 @@ func (e *Engine) Kill() {
 	e.cancel()
 	e.loops.Wait()
 	e.disp.stop()
+	e.stopSaving()
+	e.saving.Wait()
 	close(e.writer.quit)
 	e.workers.Wait()
 	<-e.writer.done
@@ -348,7 +405,6 @@ func (e *Engine) PublishDedup(ctx context.Context, evs []event.Event, window tim
 	cctx, cancel := context.WithTimeout(ctx, e.cfg.CommitTimeout)
 	defer cancel()
 	now := e.clock.Now()
-	lease := now.Add(e.cfg.Lease)
 	batch := make([]store.NewEvent, len(evs))
 	foreign := false
 	for i := range evs {
@@ -359,16 +415,15 @@ func (e *Engine) PublishDedup(ctx context.Context, evs []event.Event, window tim
 		}
 		ne := store.NewEvent{Event: *ev, IdempotentSince: now.Add(-window)}
 		for _, tg := range targets {
-			t := e.newTask(ev, tg, now, lease)
+			t := e.newTask(ev, tg, now)
 			if !e.owns(&t) {
 				// Another node dispatches it; it is announced after commit.
-				t.LeaseUntil = time.Time{}
 				foreign = true
-			} else if !e.disp.room(&t) {
-				// Its queue is full: the task waits in the store, unleased;
-				// the dispatcher pokes the poller once it has room.
-				t.LeaseUntil = time.Time{}
+			} else if e.disp.room(&t) {
+				e.leaseNew(&t)
 			}
+			// Else its queue is full: the task waits in the store,
+			// unleased; the dispatcher pokes the poller once it has room.
 			ne.Tasks = append(ne.Tasks, t)
 		}
 		batch[i] = ne
@@ -389,7 +444,7 @@ func (e *Engine) PublishDedup(ctx context.Context, evs []event.Event, window tim
 		ev := r.Event
 		leased := r.Tasks[:0:0]
 		for j := range r.Tasks {
-			if !r.Tasks[j].LeaseUntil.IsZero() {
+			if r.Tasks[j].LeaseFor > 0 {
 				r.Tasks[j].Event = &ev
 				leased = append(leased, r.Tasks[j])
 			}
@@ -417,24 +472,30 @@ func (e *Engine) route(ctx context.Context, ev *event.Event) ([]Target, error) {
 	return out, nil
 }
 
-func (e *Engine) newTask(ev *event.Event, tg Target, now, lease time.Time) store.Task {
+func (e *Engine) newTask(ev *event.Event, tg Target, now time.Time) store.Task {
 	return store.Task{
 		ID: event.NewID(event.PrefixDelivery, now), TenantID: ev.TenantID, EventID: ev.ID, EventType: ev.Type,
 		Kind: tg.Kind, DestinationID: tg.DestinationID, Status: store.StatusPending,
-		NextAt: now, LeaseUntil: lease, CreatedAt: now, UpdatedAt: now,
+		NextAt: now, CreatedAt: now, UpdatedAt: now,
 	}
+}
+
+// leaseNew has a task about to be written leased to this node in the
+// transaction that writes it (with token 0), so it can be pushed to the
+// dispatcher at once.
+func (e *Engine) leaseNew(t *store.Task) {
+	t.LeaseFor, t.LeaseOwner, t.LeaseToken = e.cfg.Lease, e.owner, 0
 }
 
 // Retry makes a tenant's tasks run again now, whatever their status; every
 // resend is a new attempt on the same task. Unknown ids are skipped.
 func (e *Engine) Retry(ctx context.Context, tenantID string, ids []string) ([]store.Task, error) {
-	now := e.clock.Now()
-	lease := now.Add(e.cfg.Lease)
+	lease := e.cfg.Lease
 	if e.cluster != nil {
-		// The owner of each destination claims it; the lease expires now.
-		lease = now
+		// The owner of each destination claims it: no lease.
+		lease = 0
 	}
-	ts, err := e.store.RequeueTasks(ctx, tenantID, ids, now, lease)
+	ts, err := e.store.RequeueTasks(ctx, tenantID, ids, e.clock.Now(), lease, e.owner)
 	if err != nil {
 		return nil, fmt.Errorf("retry: %w", err)
 	}
@@ -459,7 +520,7 @@ func (e *Engine) Schedule(ctx context.Context, ts []store.Task) {
 	poke, remote := false, false
 	for _, t := range ts {
 		switch {
-		case !t.LeaseUntil.IsZero():
+		case t.LeaseFor > 0:
 			leased = append(leased, t)
 		case t.NextAt.After(now):
 			// Due later: the poller finds it; a timer only for what is due
@@ -488,11 +549,11 @@ func (e *Engine) Lease(ts []store.Task) {
 	now := e.clock.Now()
 	for i := range ts {
 		t := &ts[i]
+		t.LeaseFor, t.LeaseOwner = 0, ""
 		if t.NextAt.After(now) || !e.owns(t) || !e.disp.room(t) {
-			t.LeaseUntil = time.Time{}
 			continue
 		}
-		t.LeaseUntil = now.Add(e.cfg.Lease)
+		e.leaseNew(t)
 	}
 }
 
@@ -531,9 +592,9 @@ func (e *Engine) Replay(ctx context.Context, tenantID, eventID string) ([]string
 	var added []store.Task
 	for _, tg := range targets {
 		if !have[tg] {
-			t := e.newTask(&ev, tg, now, now.Add(e.cfg.Lease))
-			if !e.owns(&t) {
-				t.LeaseUntil = time.Time{}
+			t := e.newTask(&ev, tg, now)
+			if e.owns(&t) {
+				e.leaseNew(&t)
 			}
 			added = append(added, t)
 		}
@@ -546,7 +607,7 @@ func (e *Engine) Replay(ctx context.Context, tenantID, eventID string) ([]string
 		for i := range added {
 			added[i].Event = &ev
 			ids = append(ids, added[i].ID)
-			if !added[i].LeaseUntil.IsZero() {
+			if added[i].LeaseFor > 0 {
 				local = append(local, added[i])
 			}
 		}
@@ -598,7 +659,7 @@ func (e *Engine) pollLoop(ctx context.Context) {
 		for e.disp.size() < e.cfg.MaxQueued {
 			now := e.clock.Now()
 			limit := min(claimBatch, e.cfg.MaxQueued-e.disp.size())
-			ts, err := e.store.ClaimTasks(ctx, store.Claim{Now: now, LeaseUntil: now.Add(e.cfg.Lease), Limit: limit,
+			ts, err := e.store.ClaimTasks(ctx, store.Claim{Now: now, Lease: e.cfg.Lease, Owner: e.owner, Limit: limit,
 				Exclude: e.disp.full(), Buckets: buckets})
 			if err != nil {
 				if ctx.Err() == nil {
@@ -687,27 +748,6 @@ func (e *Engine) Prune(ctx context.Context) int {
 	return total
 }
 
-// heartbeatLoop renews the leases of every task this process holds.
-func (e *Engine) heartbeatLoop(ctx context.Context) {
-	defer e.loops.Done()
-	t := time.NewTicker(e.cfg.Lease / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		ids := e.disp.ids()
-		if len(ids) == 0 {
-			continue
-		}
-		if err := e.store.ExtendLeases(ctx, ids, e.clock.Now().Add(e.cfg.Lease)); err != nil && ctx.Err() == nil {
-			e.log.ErrorContext(ctx, "extend leases", "error", err)
-		}
-	}
-}
-
 // push loads the limits of destinations new to the dispatcher (or not
 // refreshed lately) and queues the tasks.
 func (e *Engine) push(ctx context.Context, ts []store.Task) {
@@ -742,7 +782,7 @@ func (e *Engine) work() {
 			// Its bucket moved to another node (or this node's lease is
 			// about to lapse): hand the task back instead of running it.
 			e.disp.drop(t, probe)
-			if err := e.store.ReleaseTasks(e.runCtx, []string{t.ID}); err != nil && e.runCtx.Err() == nil {
+			if err := e.store.ReleaseTasks(e.runCtx, []store.TaskLease{t.Lease()}); err != nil && e.runCtx.Err() == nil {
 				e.log.Warn("release a task of a bucket no longer owned", "task_id", t.ID, "error", err)
 			}
 			continue
@@ -759,8 +799,9 @@ func (e *Engine) work() {
 		if e.disp.ordered(t) {
 			// The next task of an ordered destination checks the store for
 			// older unfinished tasks: this result must be committed first.
-			e.record(t, r)
-			if e.disp.done(t, probe, res) {
+			saved := e.record(t, r)
+			e.disp.release(t, probe, res)
+			if saved && e.disp.forget(t) {
 				e.pokePoller()
 			}
 			continue
@@ -769,8 +810,7 @@ func (e *Engine) work() {
 		// its next attempt overlaps this one's commit; the task stays known
 		// (and leased) until its result is durable.
 		e.disp.release(t, probe, res)
-		e.record(t, r)
-		if e.disp.forget(t) {
+		if e.record(t, r) && e.disp.forget(t) {
 			e.pokePoller()
 		}
 	}
@@ -830,7 +870,7 @@ func (e *Engine) attempt(t *store.Task) (store.TaskResult, result, bool) {
 	a := out.Attempt
 	a.ID = event.NewID(event.PrefixAttempt, start)
 	a.TaskID, a.TenantID, a.Number, a.StartedAt, a.Duration = t.ID, t.TenantID, t.Attempts+1, start, dur
-	r := store.TaskResult{TaskID: t.ID, Attempt: a}
+	r := store.TaskResult{TaskID: t.ID, Token: t.LeaseToken, Attempt: a}
 	switch {
 	case out.Err == nil:
 		r.Status = store.StatusSucceeded
@@ -853,19 +893,6 @@ func (e *Engine) attempt(t *store.Task) (store.TaskResult, result, bool) {
 		res.pauseFor = min(out.RetryAfter, MaxRetryAfter)
 	}
 	return r, res, true
-}
-
-// record commits an attempt's result through the group-commit writer.
-func (e *Engine) record(t *store.Task, r store.TaskResult) {
-	if err := e.writer.Complete([]store.TaskResult{r}); err != nil {
-		// The task keeps its lease and runs again when it expires.
-		e.log.Error("record attempt", "task_id", t.ID, "error", err)
-		return
-	}
-	e.m.observeAttempt(t, r.Attempt, r.Status)
-	if r.Status == store.StatusRetrying && r.NextAt.Sub(e.clock.Now()) <= e.cfg.PollInterval {
-		e.pokeAt(r.NextAt)
-	}
 }
 
 // pokeAt wakes the poller at t, for retries due sooner than the next poll.

@@ -126,8 +126,8 @@ func (s *holdingStore) holdNextComplete() <-chan chan struct{} {
 	return s.hold
 }
 
-func (s *holdingStore) CompleteTasks(ctx context.Context, rs []store.TaskResult) error {
-	err := s.Store.CompleteTasks(ctx, rs)
+func (s *holdingStore) CompleteTasks(ctx context.Context, rs []store.TaskResult) ([]string, error) {
+	stale, err := s.Store.CompleteTasks(ctx, rs)
 	s.mu.Lock()
 	hold := s.hold
 	s.hold = nil
@@ -137,7 +137,7 @@ func (s *holdingStore) CompleteTasks(ctx context.Context, rs []store.TaskResult)
 		hold <- release
 		<-release
 	}
-	return err
+	return stale, err
 }
 
 var errDown = errors.New("receiver down")
@@ -206,7 +206,7 @@ func TestStaleCopyWhileRecordingRunsOnce(t *testing.T) {
 		task := b.publish(t)
 		release := <-held
 		stale := task
-		stale.Status, stale.Attempts, stale.LeaseUntil = store.StatusPending, 0, time.Now().Add(testLease)
+		stale.Status, stale.Attempts, stale.LeaseFor = store.StatusPending, 0, testLease
 		b.eng.Schedule(t.Context(), []store.Task{stale})
 		close(release)
 		synctest.Wait()

@@ -18,6 +18,9 @@ type Metrics struct {
 	batchDuration   *prometheus.HistogramVec
 	pruned          prometheus.Counter
 	inMemory        prometheus.Gauge
+	staleLeases     *prometheus.CounterVec
+	unsaved         prometheus.Gauge
+	nodesReaped     prometheus.Counter
 }
 
 // NewMetrics creates the engine's collectors and registers them with reg
@@ -53,8 +56,19 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.inMemory = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "hookline_tasks_in_memory", Help: "Tasks held in this process's dispatcher (queued or running); the rest wait in the store.",
 	})
+	m.staleLeases = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "hookline_stale_leases_total",
+		Help: "Task leases this node found taken over by another node, by operation: extend (its renewal came too late) or complete (its result was refused).",
+	}, []string{"op"})
+	m.unsaved = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "hookline_results_unsaved", Help: "Attempt results held in memory because the store could not take them; saved again with backoff.",
+	})
+	m.nodesReaped = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "hookline_cluster_nodes_reaped_total", Help: "Cluster nodes this node found silent too long and whose buckets and task leases it released.",
+	})
 	if reg != nil {
-		reg.MustRegister(m.eventsAccepted, m.attempts, m.attemptDuration, m.deliveryLatency, m.batchRows, m.batchDuration, m.pruned, m.inMemory)
+		reg.MustRegister(m.eventsAccepted, m.attempts, m.attemptDuration, m.deliveryLatency, m.batchRows, m.batchDuration, m.pruned, m.inMemory,
+			m.staleLeases, m.unsaved, m.nodesReaped)
 	}
 	return m
 }

@@ -35,8 +35,9 @@ type acceptReq struct {
 }
 
 type completeReq struct {
-	rs   []store.TaskResult
-	done chan error
+	rs    []store.TaskResult
+	stale []string // task ids of rs the store refused as stale
+	done  chan error
 }
 
 // writer is the group-commit writer: callers queue rows and wait; one
@@ -158,15 +159,17 @@ func (w *writer) notQueued() error {
 	return err
 }
 
-// Complete commits attempt results and waits for the commit.
-func (w *writer) Complete(rs []store.TaskResult) error {
+// Complete commits attempt results, waits for the commit and returns the
+// task ids of the results the store refused as stale.
+func (w *writer) Complete(rs []store.TaskResult) ([]string, error) {
 	req := &completeReq{rs: rs, done: make(chan error, 1)}
 	select {
 	case w.complete <- req:
 	case <-w.quit:
-		return errStopped
+		return nil, errStopped
 	}
-	return <-req.done
+	err := <-req.done
+	return req.stale, err
 }
 
 func (w *writer) run() {
@@ -273,11 +276,20 @@ func (w *writer) flushCompletes(first *completeReq) {
 		func(*completeReq) bool { return true })
 	ctx, cancel := context.WithTimeout(context.Background(), w.completeTimeout)
 	start := time.Now()
-	err := w.store.CompleteTasks(ctx, all)
+	stale, err := w.store.CompleteTasks(ctx, all)
 	cancel()
 	w.observe("complete", len(all), time.Since(start))
 	w.health.record(err)
+	refused := make(map[string]bool, len(stale))
+	for _, id := range stale {
+		refused[id] = true
+	}
 	for _, r := range reqs {
+		for _, res := range r.rs {
+			if refused[res.TaskID] {
+				r.stale = append(r.stale, res.TaskID)
+			}
+		}
 		r.done <- err
 	}
 }

@@ -447,12 +447,38 @@ type Task struct {
 	Status        string
 	Attempts      int
 	NextAt        time.Time
-	LeaseUntil    time.Time
-	LastError     string
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// LeaseUntil is when the task's lease ends, by the database's clock
+	// (zero: not leased). LeaseOwner is the node that holds or last held
+	// the lease and LeaseToken fences its claim (see TaskLease).
+	LeaseUntil time.Time
+	LeaseOwner string
+	LeaseToken int64
+	// LeaseFor, on a task being inserted (AcceptEvents, AddTasks, SaveRun,
+	// SaveMessages), leases it to LeaseOwner for that long from the
+	// database's clock, with token 0, in the transaction that commits it;
+	// zero inserts it unleased. It is never read back.
+	LeaseFor  time.Duration
+	LastError string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 	// Event is loaded with the task by ClaimTasks and RequeueTasks.
 	Event *event.Event
+}
+
+// Lease returns the claim the task was read under.
+func (t *Task) Lease() TaskLease { return TaskLease{ID: t.ID, Token: t.LeaseToken} }
+
+// TaskLease is one claim of a task: its id and the claim's token. A claim
+// by a node other than the task's last lease owner (ClaimTasks,
+// RequeueTasks) gives the task a new token; ExtendLeases, ReleaseTasks and
+// CompleteTasks change a task only while its token is still the one
+// given, so a node whose lease lapsed and whose task another node took
+// over cannot overwrite what that node writes. A claim by the same owner
+// keeps the token: one process never runs a task twice at once (the
+// engine's dispatcher sees to it), so its running attempt still completes.
+type TaskLease struct {
+	ID    string
+	Token int64
 }
 
 // Attempt is one try of a task. Bodies are truncated by the executor.
@@ -495,18 +521,25 @@ type Accepted struct {
 // TaskResult is the outcome of one attempt: the attempt row and the task's
 // next state.
 type TaskResult struct {
-	TaskID    string
+	TaskID string
+	// Token is the lease token the attempt ran under.
+	Token     int64
 	Attempt   Attempt
 	Status    string
 	NextAt    time.Time
 	LastError string
 }
 
-// Claim says which due tasks ClaimTasks may lease.
+// Claim says which due tasks ClaimTasks may lease, to whom and for how
+// long.
 type Claim struct {
-	Now        time.Time
-	LeaseUntil time.Time
-	Limit      int
+	// Now decides which tasks are due (next_at <= Now); leases are set and
+	// compared by the database's clock, never by Now.
+	Now time.Time
+	// Lease is how long the claimed tasks stay leased to Owner.
+	Lease time.Duration
+	Owner string
+	Limit int
 	// Exclude lists destination ids whose tasks are not wanted now (their
 	// queues are full).
 	Exclude []string
@@ -709,9 +742,9 @@ type Store interface {
 	ListEvents(ctx context.Context, tenantID string, q EventQuery) ([]event.Event, error)
 
 	// ClaimTasks leases up to c.Limit due tasks (status pending or
-	// retrying, next_at <= c.Now, no live lease, destination not in
-	// c.Exclude) until c.LeaseUntil and returns them with their events,
-	// oldest due first.
+	// retrying, next_at <= c.Now, no live lease by the database's clock,
+	// destination not in c.Exclude) to c.Owner for c.Lease and returns
+	// them with their events and lease tokens, oldest due first.
 	ClaimTasks(ctx context.Context, c Claim) ([]Task, error)
 	// OldestUnfinished returns the oldest (by id) pending or retrying task
 	// of a destination; ErrNotFound when there is none.
@@ -720,21 +753,37 @@ type Store interface {
 	// are all finished, with their tasks and attempts, and returns how many
 	// events it deleted.
 	Prune(ctx context.Context, cutoff time.Time, limit int) (int, error)
-	// ExtendLeases moves the lease of the given tasks to until.
-	ExtendLeases(ctx context.Context, ids []string, until time.Time) error
+	// ExtendLeases renews, for d from the database's clock, the leases of
+	// unfinished tasks still held under the given tokens, and returns the
+	// ids of those whose token changed: another claim took them over. A
+	// task being completed at that moment may be skipped; it is not lost.
+	ExtendLeases(ctx context.Context, ls []TaskLease, d time.Duration) (lost []string, err error)
 	// ResetLeases drops every lease. Only for a store that this process
 	// alone uses (SQLite), at start-up, so a crashed run's work restarts at
 	// once instead of after its leases expire.
 	ResetLeases(ctx context.Context) error
-	// ReleaseTasks drops the lease of tasks that were claimed but not run.
-	ReleaseTasks(ctx context.Context, ids []string) error
+	// ReleaseLeases drops every lease of unfinished tasks that owner holds
+	// and returns how many it dropped: a node stopping, or starting again
+	// under the same id after a crash, hands its claims over at once.
+	ReleaseLeases(ctx context.Context, owner string) (int, error)
+	// ReleaseTasks drops the leases of tasks that were claimed but not run,
+	// where the token still matches.
+	ReleaseTasks(ctx context.Context, ls []TaskLease) error
 	// CompleteTasks records attempts and the tasks' next states in one
-	// transaction, releasing their leases.
-	CompleteTasks(ctx context.Context, rs []TaskResult) error
-	// RequeueTasks makes tasks of a tenant due now and leased until
-	// leaseUntil, whatever their status, and returns them with their events.
-	// Unknown ids are skipped.
-	RequeueTasks(ctx context.Context, tenantID string, ids []string, now, leaseUntil time.Time) ([]Task, error)
+	// transaction, releasing their leases. A result is written only while
+	// its task is unfinished, still holds the result's Token and has
+	// Attempt.Number-1 attempts; the others change nothing and their task
+	// ids are returned as stale: another node took the task over, or the
+	// result was written already (a save retried after an error whose
+	// commit had in fact landed).
+	CompleteTasks(ctx context.Context, rs []TaskResult) (stale []string, err error)
+	// RequeueTasks makes tasks of a tenant due now, whatever their status,
+	// and returns them with their events. With a positive lease they are
+	// leased to owner for that long (a new token if owner is not their
+	// last lease owner); with zero their lease is dropped and owner and
+	// token kept, so an attempt running meanwhile still completes. Unknown
+	// ids are skipped.
+	RequeueTasks(ctx context.Context, tenantID string, ids []string, now time.Time, lease time.Duration, owner string) ([]Task, error)
 	// AddTasks inserts new tasks for existing events (replay to new
 	// destinations).
 	AddTasks(ctx context.Context, ts []Task) error

@@ -20,18 +20,16 @@ var _ engine.Coordinator = (*Store)(nil)
 // person closed).
 const workChannel = "hookline_work"
 
-// Heartbeat upserts node and returns the live nodes.
-func (s *Store) Heartbeat(ctx context.Context, node engine.Node, now time.Time, ttl time.Duration) ([]engine.Node, error) {
-	if _, err := s.pool.Exec(ctx, `INSERT INTO nodes (id, addr, started_at, heartbeat_at) VALUES ($1, $2, $3, $4)
+// Heartbeat upserts node, alive now by the database's clock, and
+// returns the live nodes.
+func (s *Store) Heartbeat(ctx context.Context, node engine.Node, ttl time.Duration) ([]engine.Node, error) {
+	if _, err := s.pool.Exec(ctx, `INSERT INTO nodes (id, addr, started_at, heartbeat_at) VALUES ($1, $2, $3, now())
 		ON CONFLICT (id) DO UPDATE SET addr = excluded.addr, heartbeat_at = excluded.heartbeat_at`,
-		node.ID, node.Addr, ts(node.StartedAt), ts(now)); err != nil {
+		node.ID, node.Addr, ts(node.StartedAt)); err != nil {
 		return nil, fmt.Errorf("heartbeat: %w", err)
 	}
-	// Forget nodes gone for long; keep recent ones for the cluster view.
-	if _, err := s.pool.Exec(ctx, `DELETE FROM nodes WHERE heartbeat_at < $1`, now.Add(-time.Hour)); err != nil {
-		return nil, fmt.Errorf("heartbeat: forget old nodes: %w", err)
-	}
-	rows, err := s.pool.Query(ctx, `SELECT id, addr, started_at, heartbeat_at FROM nodes WHERE heartbeat_at > $1 ORDER BY id`, now.Add(-ttl))
+	rows, err := s.pool.Query(ctx, `SELECT id, addr, started_at, heartbeat_at FROM nodes
+		WHERE heartbeat_at > now() - $1 * interval '1 microsecond' ORDER BY id`, interval(ttl))
 	if err != nil {
 		return nil, fmt.Errorf("heartbeat: list nodes: %w", err)
 	}
@@ -43,18 +41,62 @@ func (s *Store) Heartbeat(ctx context.Context, node engine.Node, now time.Time, 
 	})
 }
 
+// Reap forgets the nodes silent for longer than ttl and, in the same
+// transaction, drops their bucket leases and the leases of the unfinished
+// tasks they held (owner and token stay, so the node that claims a task
+// next gives it a new token and a late result of the silent node changes
+// nothing). Nodes reaping at once each forget a node once: the DELETE
+// locks its row.
+func (s *Store) Reap(ctx context.Context, ttl time.Duration) ([]string, int, error) {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("reap nodes: begin: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	rows, err := tx.Query(ctx, `DELETE FROM nodes WHERE heartbeat_at <= now() - $1 * interval '1 microsecond' RETURNING id`, interval(ttl))
+	if err != nil {
+		return nil, 0, fmt.Errorf("reap nodes: %w", err)
+	}
+	gone, err := collect(rows, func(r pgx.Row) (id string, err error) { return id, r.Scan(&id) })
+	if err != nil || len(gone) == 0 {
+		return nil, 0, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE buckets SET node_id = '', lease_until = 'epoch' WHERE node_id = ANY($1)`, gone); err != nil {
+		return nil, 0, fmt.Errorf("reap nodes: release buckets: %w", err)
+	}
+	// The unfinished tasks are few next to the finished: the partial
+	// index tasks_due covers them.
+	tag, err := tx.Exec(ctx, `UPDATE tasks SET lease_until = 'epoch' WHERE id IN (
+		SELECT id FROM tasks WHERE status IN ('pending', 'retrying') AND lease_owner = ANY($1) AND lease_until > now()
+		ORDER BY id FOR UPDATE)`, gone)
+	if err != nil {
+		return nil, 0, fmt.Errorf("reap nodes: release tasks: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, 0, fmt.Errorf("reap nodes: commit: %w", err)
+	}
+	return gone, int(tag.RowsAffected()), nil
+}
+
+// Leave removes a node from the members.
+func (s *Store) Leave(ctx context.Context, nodeID string) error {
+	_, err := s.pool.Exec(ctx, `DELETE FROM nodes WHERE id = $1`, nodeID)
+	return wrapWrite("leave the cluster", err)
+}
+
 // Acquire takes or renews bucket leases that are free, expired or already
-// this node's, and returns every bucket the node holds afterwards.
-func (s *Store) Acquire(ctx context.Context, nodeID string, buckets []int, now, until time.Time) ([]int, error) {
+// this node's, for lease by the database's clock, and returns every
+// bucket the node holds afterwards.
+func (s *Store) Acquire(ctx context.Context, nodeID string, buckets []int, lease time.Duration) ([]int, error) {
 	want := make([]int32, len(buckets))
 	for i, b := range buckets {
 		want[i] = int32(b)
 	}
-	if _, err := s.pool.Exec(ctx, `UPDATE buckets SET node_id = $1, lease_until = $2
-		WHERE bucket = ANY($3) AND (node_id = $1 OR node_id = '' OR lease_until < $4)`, nodeID, ts(until), want, ts(now)); err != nil {
+	if _, err := s.pool.Exec(ctx, `UPDATE buckets SET node_id = $1, lease_until = now() + $2 * interval '1 microsecond'
+		WHERE bucket = ANY($3) AND (node_id = $1 OR node_id = '' OR lease_until < now())`, nodeID, interval(lease), want); err != nil {
 		return nil, fmt.Errorf("acquire buckets: %w", err)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT bucket FROM buckets WHERE node_id = $1 AND lease_until > $2 ORDER BY bucket`, nodeID, ts(now))
+	rows, err := s.pool.Query(ctx, `SELECT bucket FROM buckets WHERE node_id = $1 AND lease_until > now() ORDER BY bucket`, nodeID)
 	if err != nil {
 		return nil, fmt.Errorf("acquire buckets: %w", err)
 	}

@@ -215,9 +215,9 @@ func (s *Store) SaveMessages(ctx context.Context, msgs []store.Message, links []
 		}
 	}
 	if len(tasks) > 0 {
-		rows := make([][]any, len(tasks))
-		for i, t := range tasks {
-			rows[i] = taskRow(t)
+		rows, err := taskRows(ctx, tx, tasks)
+		if err != nil {
+			return fmt.Errorf("save messages: %w", err)
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"tasks"}, taskColumns, pgx.CopyFromRows(rows)); err != nil {
 			return wrapWrite("save messages: copy tasks", err)

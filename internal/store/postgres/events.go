@@ -37,11 +37,31 @@ const eventColsE = `e.id, e.tenant_id, e.type, e.source, e.data, e.occurred_at, 
 var eventColumns = []string{"id", "tenant_id", "type", "source", "data", "occurred_at", "idempotency_key", "created_at", "raw", "headers"}
 
 var taskColumns = []string{"id", "tenant_id", "event_id", "event_type", "kind", "destination_id", "status", "attempts", "next_at",
-	"lease_until", "last_error", "created_at", "updated_at"}
+	"lease_until", "lease_owner", "last_error", "created_at", "updated_at"}
 
-func taskRow(t store.Task) []any {
-	return []any{t.ID, t.TenantID, t.EventID, t.EventType, t.Kind, t.DestinationID, t.Status, t.Attempts, ts(t.NextAt),
-		ts(t.LeaseUntil), t.LastError, ts(t.CreatedAt), ts(t.UpdatedAt)}
+// taskRows are the COPY rows of tasks to insert. Tasks with a LeaseFor
+// are leased from the database's now() in tx: COPY cannot call now()
+// itself, so it is read first, once, when some task needs it.
+func taskRows(ctx context.Context, tx pgx.Tx, tasks []store.Task) ([][]any, error) {
+	var now time.Time
+	for _, t := range tasks {
+		if t.LeaseFor > 0 {
+			if err := tx.QueryRow(ctx, `SELECT now()`).Scan(&now); err != nil {
+				return nil, fmt.Errorf("read the database clock: %w", err)
+			}
+			break
+		}
+	}
+	rows := make([][]any, len(tasks))
+	for i, t := range tasks {
+		lease, owner := epoch, ""
+		if t.LeaseFor > 0 {
+			lease, owner = now.Add(t.LeaseFor), t.LeaseOwner
+		}
+		rows[i] = []any{t.ID, t.TenantID, t.EventID, t.EventType, t.Kind, t.DestinationID, t.Status, t.Attempts, ts(t.NextAt),
+			lease, owner, t.LastError, ts(t.CreatedAt), ts(t.UpdatedAt)}
+	}
+	return rows, nil
 }
 
 // AcceptEvents writes events and their tasks in one transaction: the
@@ -123,7 +143,8 @@ func (s *Store) AcceptEvents(ctx context.Context, evs []store.NewEvent) (_ []sto
 	}
 
 	out := make([]store.Accepted, len(evs))
-	var eventRows, taskRows [][]any
+	var eventRows [][]any
+	var tasks []store.Task
 	for i, ne := range evs {
 		e := ne.Event
 		if e.IdempotencyKey != "" {
@@ -142,9 +163,7 @@ func (s *Store) AcceptEvents(ctx context.Context, evs []store.NewEvent) (_ []sto
 		}
 		eventRows = append(eventRows, []any{e.ID, e.TenantID, e.Type, e.Source, []byte(e.Data), ts(e.OccurredAt), idem,
 			ts(e.CreatedAt), e.Raw, toJSON(orEmpty(e.Headers))})
-		for _, t := range ne.Tasks {
-			taskRows = append(taskRows, taskRow(t))
-		}
+		tasks = append(tasks, ne.Tasks...)
 		out[i] = store.Accepted{Event: e, Tasks: ne.Tasks}
 	}
 	if len(eventRows) > 0 {
@@ -152,8 +171,12 @@ func (s *Store) AcceptEvents(ctx context.Context, evs []store.NewEvent) (_ []sto
 			return nil, wrapWrite("accept events: copy events", err)
 		}
 	}
-	if len(taskRows) > 0 {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"tasks"}, taskColumns, pgx.CopyFromRows(taskRows)); err != nil {
+	if len(tasks) > 0 {
+		rows, err := taskRows(ctx, tx, tasks)
+		if err != nil {
+			return nil, fmt.Errorf("accept events: %w", err)
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"tasks"}, taskColumns, pgx.CopyFromRows(rows)); err != nil {
 			return nil, wrapWrite("accept events: copy tasks", err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -116,7 +117,7 @@ func TestConcurrentClaimsNeverOverlap(t *testing.T) {
 		for range 8 {
 			wg.Go(func() {
 				for {
-					ts, err := s.ClaimTasks(context.Background(), store.Claim{Now: base, LeaseUntil: base.Add(time.Hour), Limit: 7})
+					ts, err := s.ClaimTasks(context.Background(), store.Claim{Now: base, Lease: time.Hour, Owner: "n", Limit: 7})
 					if !assert.NoError(t, err) || len(ts) == 0 {
 						return
 					}
@@ -177,29 +178,32 @@ func TestBucketsAndCoordinator(t *testing.T) {
 	_ = ids
 	// Claims restricted to buckets only return tasks of those buckets.
 	want := engine.Bucket("ep_3")
-	ts, err := a.ClaimTasks(ctx, store.Claim{Now: base, LeaseUntil: base.Add(time.Hour), Limit: 100, Buckets: []int{want}})
+	ts, err := a.ClaimTasks(ctx, store.Claim{Now: base, Lease: time.Hour, Owner: "n1", Limit: 100, Buckets: []int{want}})
 	require.NoError(t, err)
 	require.NotEmpty(t, ts)
 	for _, task := range ts {
 		require.Equal(t, want, engine.Bucket(task.DestinationID))
 	}
 
-	nodes, err := a.Heartbeat(ctx, engine.Node{ID: "n1", StartedAt: base}, base, 10*time.Second)
+	nodes, err := a.Heartbeat(ctx, engine.Node{ID: "n1", StartedAt: base}, 10*time.Second)
 	require.NoError(t, err)
 	require.Len(t, nodes, 1)
-	nodes, err = b.Heartbeat(ctx, engine.Node{ID: "n2", StartedAt: base}, base.Add(time.Second), 10*time.Second)
+	nodes, err = b.Heartbeat(ctx, engine.Node{ID: "n2", StartedAt: base}, 10*time.Second)
 	require.NoError(t, err)
 	require.Len(t, nodes, 2)
 
-	held, err := a.Acquire(ctx, "n1", []int{1, 2, 3}, base, base.Add(10*time.Second))
+	held, err := a.Acquire(ctx, "n1", []int{1, 2, 3}, 10*time.Second)
 	require.NoError(t, err)
 	require.Equal(t, []int{1, 2, 3}, held)
-	held, err = b.Acquire(ctx, "n2", []int{3, 4}, base, base.Add(10*time.Second))
+	held, err = b.Acquire(ctx, "n2", []int{3, 4}, 10*time.Second)
 	require.NoError(t, err)
 	require.Equal(t, []int{4}, held, "a bucket under a live lease is not taken")
-	held, err = b.Acquire(ctx, "n2", []int{3, 4}, base.Add(11*time.Second), base.Add(20*time.Second))
+	_, err = a.Acquire(ctx, "n1", []int{1, 2, 3}, time.Millisecond) // renewed, for a moment
 	require.NoError(t, err)
-	require.Equal(t, []int{3, 4}, held, "an expired lease is taken over")
+	require.Eventually(t, func() bool {
+		held, err = b.Acquire(ctx, "n2", []int{3, 4}, 10*time.Second)
+		return err == nil && len(held) == 2
+	}, 5*time.Second, 5*time.Millisecond, "an expired lease is taken over, by the database's clock")
 	require.NoError(t, a.Release(ctx, "n1", []int{1}))
 	owners, err := a.Owners(ctx)
 	require.NoError(t, err)
@@ -245,6 +249,93 @@ func TestBucketsAndCoordinator(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no announcement with a payload")
 	}
+}
+
+// TestReapReleasesASilentNodesWork finds a node silent for longer than
+// the TTL: it is forgotten, and its buckets and the leases of its
+// unfinished tasks are released (the token stays, so the next claim by
+// another node changes it); a live node's are not touched, and a node
+// that left is no member.
+func TestReapReleasesASilentNodesWork(t *testing.T) {
+	t.Parallel()
+	sch := schema(t)
+	s := openIn(t, sch)
+	ctx := context.Background()
+	seed(t, s, 20)
+	for _, id := range []string{"dead", "alive", "leaving"} {
+		_, err := s.Heartbeat(ctx, engine.Node{ID: id, StartedAt: base}, time.Minute)
+		require.NoError(t, err)
+	}
+	_, err := s.Acquire(ctx, "dead", []int{1, 2}, time.Hour)
+	require.NoError(t, err)
+	_, err = s.Acquire(ctx, "alive", []int{3}, time.Hour)
+	require.NoError(t, err)
+	deads, err := s.ClaimTasks(ctx, store.Claim{Now: base, Lease: time.Hour, Owner: "dead", Limit: 8})
+	require.NoError(t, err)
+	require.Len(t, deads, 8)
+	alives, err := s.ClaimTasks(ctx, store.Claim{Now: base, Lease: time.Hour, Owner: "alive", Limit: 5})
+	require.NoError(t, err)
+	require.Len(t, alives, 5)
+	require.NoError(t, s.Leave(ctx, "leaving"))
+
+	// Nothing is silent yet.
+	gone, released, err := s.Reap(ctx, time.Minute)
+	require.NoError(t, err)
+	require.Empty(t, gone)
+	require.Zero(t, released)
+
+	// "dead" last beat an hour ago, by the database's clock.
+	conn := rawConn(t, sch)
+	_, err = conn.Exec(ctx, `UPDATE nodes SET heartbeat_at = now() - interval '1 hour' WHERE id = 'dead'`)
+	require.NoError(t, err)
+	nodes, err := s.Heartbeat(ctx, engine.Node{ID: "alive", StartedAt: base}, time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, []string{"alive"}, nodeIDs(nodes), "neither the silent node nor the one that left is a member")
+	gone, released, err = s.Reap(ctx, time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, []string{"dead"}, gone)
+	require.Equal(t, 8, released)
+	gone, _, err = s.Reap(ctx, time.Minute)
+	require.NoError(t, err)
+	require.Empty(t, gone, "a node is reaped once")
+
+	owners, err := s.Owners(ctx)
+	require.NoError(t, err)
+	require.Equal(t, "", owners[1].NodeID)
+	require.Equal(t, "", owners[2].NodeID)
+	require.Equal(t, "alive", owners[3].NodeID)
+	taken, err := s.ClaimTasks(ctx, store.Claim{Now: base, Lease: time.Hour, Owner: "alive", Limit: 100})
+	require.NoError(t, err)
+	require.Len(t, taken, 20-5, "the dead node's tasks and the unclaimed ones; not the live node's")
+	byID := map[string]store.Task{}
+	for _, x := range taken {
+		byID[x.ID] = x
+	}
+	for _, d := range deads {
+		require.Contains(t, byID, d.ID)
+		require.Equal(t, d.LeaseToken+1, byID[d.ID].LeaseToken, "a new token for the survivor's claim")
+	}
+}
+
+// rawConn is a plain connection to the test schema, for what no store
+// method does (ageing a heartbeat).
+func rawConn(t *testing.T, sch string) *pgx.Conn {
+	t.Helper()
+	cfg, err := pgx.ParseConfig(dsn(t))
+	require.NoError(t, err)
+	cfg.RuntimeParams["search_path"] = sch
+	conn, err := pgx.ConnectConfig(context.Background(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
+
+func nodeIDs(ns []engine.Node) []string {
+	out := make([]string, len(ns))
+	for i, n := range ns {
+		out[i] = n.ID
+	}
+	return out
 }
 
 func BenchmarkAcceptEvents(b *testing.B) {

@@ -14,12 +14,12 @@ import (
 )
 
 const taskCols = `t.id, t.tenant_id, t.event_id, t.event_type, t.kind, t.destination_id, t.status, t.attempts,
-	t.next_at, t.lease_until, t.last_error, t.created_at, t.updated_at`
+	t.next_at, t.lease_until, t.lease_owner, t.lease_token, t.last_error, t.created_at, t.updated_at`
 
 func scanTask(r pgx.Row, extra ...any) (store.Task, error) {
 	var t store.Task
 	err := r.Scan(append([]any{&t.ID, &t.TenantID, &t.EventID, &t.EventType, &t.Kind, &t.DestinationID, &t.Status, &t.Attempts,
-		&t.NextAt, &t.LeaseUntil, &t.LastError, &t.CreatedAt, &t.UpdatedAt}, extra...)...)
+		&t.NextAt, &t.LeaseUntil, &t.LeaseOwner, &t.LeaseToken, &t.LastError, &t.CreatedAt, &t.UpdatedAt}, extra...)...)
 	t.NextAt, t.LeaseUntil, t.CreatedAt, t.UpdatedAt = fromTS(t.NextAt), fromTS(t.LeaseUntil), fromTS(t.CreatedAt), fromTS(t.UpdatedAt)
 	return t, err
 }
@@ -54,8 +54,20 @@ func tasksWithEvents(ctx context.Context, q querier, ids []string) ([]store.Task
 	return collect(rows, scanTaskWithEvent)
 }
 
+// claimSet is the SET clause of a claim by the owner in parameter p (a
+// constant such as "$1"): a claim by another node than the task's last
+// lease owner gives it a new token (see store.TaskLease).
+func claimSet(p string) string {
+	return `lease_token = CASE WHEN lease_owner = ` + p + ` THEN lease_token ELSE lease_token + 1 END, lease_owner = ` + p
+}
+
+// interval is a duration as a query parameter, for `$n * interval '1
+// microsecond'`.
+func interval(d time.Duration) int64 { return d.Microseconds() }
+
 // ClaimTasks leases due tasks with FOR UPDATE SKIP LOCKED, so concurrent
-// nodes never claim the same task.
+// nodes never claim the same task. Leases are set and compared with the
+// database's clock, so nodes whose clocks disagree still agree on them.
 func (s *Store) ClaimTasks(ctx context.Context, c store.Claim) ([]store.Task, error) {
 	var buckets []int32
 	if c.Buckets != nil {
@@ -65,19 +77,30 @@ func (s *Store) ClaimTasks(ctx context.Context, c store.Claim) ([]store.Task, er
 		}
 	}
 	rows, err := s.pool.Query(ctx, `WITH claimed AS (
-			UPDATE tasks SET lease_until = $1 WHERE id IN (
-				SELECT id FROM tasks WHERE status IN ('pending', 'retrying') AND next_at <= $2 AND lease_until <= $2
-				AND NOT (destination_id = ANY($3))
-				AND ($4::int[] IS NULL OR (get_byte(decode(md5(destination_id), 'hex'), 3) & 63) = ANY($4))
-				ORDER BY next_at, id LIMIT $5 FOR UPDATE SKIP LOCKED)
+			UPDATE tasks SET lease_until = now() + $2 * interval '1 microsecond', `+claimSet("$1")+` WHERE id IN (
+				SELECT id FROM tasks WHERE status IN ('pending', 'retrying') AND next_at <= $3 AND lease_until <= now()
+				AND NOT (destination_id = ANY($4))
+				AND ($5::int[] IS NULL OR (get_byte(decode(md5(destination_id), 'hex'), 3) & 63) = ANY($5))
+				ORDER BY next_at, id LIMIT $6 FOR UPDATE SKIP LOCKED)
 			RETURNING *)
 		SELECT `+taskCols+`, e.source, e.data, e.occurred_at, coalesce(e.idempotency_key, ''), e.created_at
 		FROM claimed t JOIN events e ON e.id = t.event_id ORDER BY t.next_at, t.id`,
-		ts(c.LeaseUntil), ts(c.Now), orEmptySlice(c.Exclude), buckets, c.Limit)
+		c.Owner, interval(c.Lease), ts(c.Now), orEmptySlice(c.Exclude), buckets, c.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim tasks: %w", err)
 	}
 	return collect(rows, scanTaskWithEvent)
+}
+
+// leaseArrays splits leases into parallel arrays for unnest, sorted by
+// id so rows are locked in one order.
+func leaseArrays(ls []store.TaskLease) ([]string, []int64) {
+	ls = slices.SortedFunc(slices.Values(ls), func(a, b store.TaskLease) int { return strings.Compare(a.ID, b.ID) })
+	ids, tokens := make([]string, len(ls)), make([]int64, len(ls))
+	for i, l := range ls {
+		ids[i], tokens[i] = l.ID, l.Token
+	}
+	return ids, tokens
 }
 
 // OldestUnfinished returns a destination's oldest unfinished task.
@@ -127,76 +150,133 @@ func (s *Store) ResetLeases(ctx context.Context) error {
 	return wrapWrite("reset leases", err)
 }
 
-// ExtendLeases moves the leases of unfinished tasks to until.
-func (s *Store) ExtendLeases(ctx context.Context, ids []string, until time.Time) error {
-	if len(ids) == 0 {
-		return nil
+// ReleaseLeases drops the leases owner holds on unfinished tasks; owner
+// and token stay, so a claim by another node still changes the token.
+func (s *Store) ReleaseLeases(ctx context.Context, owner string) (int, error) {
+	tag, err := s.pool.Exec(ctx, `UPDATE tasks SET lease_until = 'epoch' WHERE id IN (
+		SELECT id FROM tasks WHERE lease_owner = $1 AND lease_until > now() AND status IN ('pending', 'retrying')
+		ORDER BY id FOR UPDATE)`, owner)
+	if err != nil {
+		return 0, fmt.Errorf("release leases: %w", err)
 	}
-	// Rows locked by a completing attempt are skipped: they are finishing,
-	// and waiting on them could deadlock with that transaction.
-	_, err := s.pool.Exec(ctx, `UPDATE tasks SET lease_until = $1 WHERE id IN (
-		SELECT id FROM tasks WHERE id = ANY($2) AND status IN ('pending', 'retrying') ORDER BY id FOR UPDATE SKIP LOCKED)`, ts(until), ids)
-	return wrapWrite("extend leases", err)
+	return int(tag.RowsAffected()), nil
 }
 
-// ReleaseTasks drops leases so the tasks can be claimed again at once.
-func (s *Store) ReleaseTasks(ctx context.Context, ids []string) error {
-	if len(ids) == 0 {
+// ExtendLeases renews, by the database's clock, the leases of unfinished
+// tasks still held under their tokens, and reports those another claim
+// took over.
+func (s *Store) ExtendLeases(ctx context.Context, ls []store.TaskLease, d time.Duration) ([]string, error) {
+	if len(ls) == 0 {
+		return nil, nil
+	}
+	ids, tokens := leaseArrays(ls)
+	// Rows locked by a completing attempt are skipped: they are finishing,
+	// and waiting on them could deadlock with that transaction.
+	if _, err := s.pool.Exec(ctx, `UPDATE tasks t SET lease_until = now() + $3 * interval '1 microsecond'
+		FROM (SELECT k.id FROM tasks k JOIN unnest($1::text[], $2::bigint[]) AS h(id, token) ON k.id = h.id AND k.lease_token = h.token
+			WHERE k.status IN ('pending', 'retrying') ORDER BY k.id FOR UPDATE OF k SKIP LOCKED) AS l
+		WHERE t.id = l.id`, ids, tokens, interval(d)); err != nil {
+		return nil, fmt.Errorf("extend leases: %w", err)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT t.id FROM tasks t JOIN unnest($1::text[], $2::bigint[]) AS h(id, token) ON t.id = h.id
+		WHERE t.lease_token <> h.token`, ids, tokens)
+	if err != nil {
+		return nil, fmt.Errorf("extend leases: find lost: %w", err)
+	}
+	lost, err := collect(rows, func(r pgx.Row) (id string, err error) { return id, r.Scan(&id) })
+	if err != nil {
+		return nil, fmt.Errorf("extend leases: find lost: %w", err)
+	}
+	return lost, nil
+}
+
+// ReleaseTasks drops leases still held under their tokens, so the tasks
+// can be claimed again at once.
+func (s *Store) ReleaseTasks(ctx context.Context, ls []store.TaskLease) error {
+	if len(ls) == 0 {
 		return nil
 	}
-	_, err := s.pool.Exec(ctx, `UPDATE tasks SET lease_until = 'epoch' WHERE id IN (
-		SELECT id FROM tasks WHERE id = ANY($1) ORDER BY id FOR UPDATE)`, ids)
+	ids, tokens := leaseArrays(ls)
+	_, err := s.pool.Exec(ctx, `UPDATE tasks t SET lease_until = 'epoch'
+		FROM (SELECT k.id FROM tasks k JOIN unnest($1::text[], $2::bigint[]) AS h(id, token) ON k.id = h.id AND k.lease_token = h.token
+			ORDER BY k.id FOR UPDATE OF k) AS l
+		WHERE t.id = l.id`, ids, tokens)
 	return wrapWrite("release tasks", err)
 }
 
 var attemptColumns = []string{"id", "task_id", "tenant_id", "number", "started_at", "duration_us", "outcome", "request_url",
 	"request_headers", "request_body", "response_status", "response_headers", "response_body", "error"}
 
-// CompleteTasks records attempts (COPY) and the tasks' next states (one
-// UPDATE over arrays) in one transaction.
-func (s *Store) CompleteTasks(ctx context.Context, rs []store.TaskResult) error {
+// CompleteTasks records, in one transaction, the tasks' next states (one
+// UPDATE over arrays, guarded by token, status and attempt number) and
+// the attempts of the results that passed the guard (COPY); it reports
+// the others as stale.
+func (s *Store) CompleteTasks(ctx context.Context, rs []store.TaskResult) ([]string, error) {
 	if len(rs) == 0 {
-		return nil
+		return nil, nil
 	}
 	// Lock in id order so concurrent writers never deadlock.
 	rs = slices.SortedFunc(slices.Values(rs), func(a, b store.TaskResult) int { return strings.Compare(a.TaskID, b.TaskID) })
-	rows := make([][]any, len(rs))
 	ids, statuses, lastErrs := make([]string, len(rs)), make([]string, len(rs)), make([]string, len(rs))
 	attempts := make([]int32, len(rs))
+	tokens := make([]int64, len(rs))
 	nexts, updated := make([]time.Time, len(rs)), make([]time.Time, len(rs))
 	for i, r := range rs {
 		a := r.Attempt
-		rows[i] = []any{a.ID, r.TaskID, a.TenantID, a.Number, ts(a.StartedAt), a.Duration.Microseconds(), a.Outcome, a.RequestURL,
-			toJSON(orEmpty(a.RequestHeaders)), a.RequestBody, a.ResponseStatus, toJSON(orEmpty(a.ResponseHeaders)), a.ResponseBody, a.Error}
-		ids[i], statuses[i], lastErrs[i], attempts[i] = r.TaskID, r.Status, r.LastError, int32(a.Number)
+		ids[i], statuses[i], lastErrs[i], attempts[i], tokens[i] = r.TaskID, r.Status, r.LastError, int32(a.Number), r.Token
 		nexts[i], updated[i] = ts(r.NextAt), ts(a.StartedAt.Add(a.Duration))
 	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("complete tasks: begin: %w", err)
+		return nil, fmt.Errorf("complete tasks: begin: %w", err)
 	}
 	defer tx.Rollback(ctx)
 	if _, err := tx.Exec(ctx, `SELECT id FROM tasks WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids); err != nil {
-		return fmt.Errorf("complete tasks: lock tasks: %w", err)
+		return nil, fmt.Errorf("complete tasks: lock tasks: %w", err)
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"attempts"}, attemptColumns, pgx.CopyFromRows(rows)); err != nil {
-		return fmt.Errorf("complete tasks: copy attempts: %w", err)
-	}
-	if _, err := tx.Exec(ctx, `UPDATE tasks t SET status = u.status, attempts = u.attempts, next_at = u.next_at,
+	rows, err := tx.Query(ctx, `UPDATE tasks t SET status = u.status, attempts = u.attempts, next_at = u.next_at,
 			lease_until = 'epoch', last_error = u.last_error, updated_at = u.updated_at
-		FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::text[], $6::timestamptz[])
-			AS u(id, status, attempts, next_at, last_error, updated_at)
-		WHERE t.id = u.id`, ids, statuses, attempts, nexts, lastErrs, updated); err != nil {
-		return fmt.Errorf("complete tasks: update tasks: %w", err)
+		FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::text[], $6::timestamptz[], $7::bigint[])
+			AS u(id, status, attempts, next_at, last_error, updated_at, token)
+		WHERE t.id = u.id AND t.lease_token = u.token AND t.attempts = u.attempts - 1 AND t.status IN ('pending', 'retrying')
+		RETURNING t.id`, ids, statuses, attempts, nexts, lastErrs, updated, tokens)
+	if err != nil {
+		return nil, fmt.Errorf("complete tasks: update tasks: %w", err)
+	}
+	done, err := collect(rows, func(r pgx.Row) (id string, err error) { return id, r.Scan(&id) })
+	if err != nil {
+		return nil, fmt.Errorf("complete tasks: update tasks: %w", err)
+	}
+	written := make(map[string]bool, len(done))
+	for _, id := range done {
+		written[id] = true
+	}
+	var stale []string
+	copyRows := make([][]any, 0, len(done))
+	for _, r := range rs {
+		if !written[r.TaskID] {
+			stale = append(stale, r.TaskID)
+			continue
+		}
+		a := r.Attempt
+		copyRows = append(copyRows, []any{a.ID, r.TaskID, a.TenantID, a.Number, ts(a.StartedAt), a.Duration.Microseconds(), a.Outcome,
+			a.RequestURL, toJSON(orEmpty(a.RequestHeaders)), a.RequestBody, a.ResponseStatus, toJSON(orEmpty(a.ResponseHeaders)),
+			a.ResponseBody, a.Error})
+	}
+	if len(copyRows) > 0 {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"attempts"}, attemptColumns, pgx.CopyFromRows(copyRows)); err != nil {
+			return nil, fmt.Errorf("complete tasks: copy attempts: %w", err)
+		}
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("complete tasks: commit: %w", err)
+		return nil, fmt.Errorf("complete tasks: commit: %w", err)
 	}
-	return nil
+	return stale, nil
 }
 
-// RequeueTasks makes a tenant's tasks due now under a fresh lease.
-func (s *Store) RequeueTasks(ctx context.Context, tenantID string, ids []string, now, leaseUntil time.Time) ([]store.Task, error) {
+// RequeueTasks makes a tenant's tasks due now, leased to owner for lease
+// by the database's clock or, with a zero lease, unleased.
+func (s *Store) RequeueTasks(ctx context.Context, tenantID string, ids []string, now time.Time, lease time.Duration, owner string) ([]store.Task, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -205,9 +285,15 @@ func (s *Store) RequeueTasks(ctx context.Context, tenantID string, ids []string,
 		return nil, fmt.Errorf("requeue tasks: begin: %w", err)
 	}
 	defer tx.Rollback(ctx)
-	rows, err := tx.Query(ctx, `UPDATE tasks SET status = 'pending', next_at = $1, lease_until = $2, updated_at = $1
-		WHERE id IN (SELECT id FROM tasks WHERE tenant_id = $3 AND id = ANY($4) ORDER BY id FOR UPDATE) RETURNING id`,
-		ts(now), ts(leaseUntil), tenantID, ids)
+	const pick = `WHERE id IN (SELECT id FROM tasks WHERE tenant_id = $2 AND id = ANY($3) ORDER BY id FOR UPDATE) RETURNING id`
+	q, args := `UPDATE tasks SET status = 'pending', next_at = $1, updated_at = $1, lease_until = 'epoch' `+pick,
+		[]any{ts(now), tenantID, ids}
+	if lease > 0 {
+		q = `UPDATE tasks SET status = 'pending', next_at = $1, updated_at = $1,
+			lease_until = now() + $5 * interval '1 microsecond', ` + claimSet("$4") + ` ` + pick
+		args = append(args, owner, interval(lease))
+	}
+	rows, err := tx.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("requeue tasks: %w", err)
 	}
@@ -227,12 +313,22 @@ func (s *Store) RequeueTasks(ctx context.Context, tenantID string, ids []string,
 
 // AddTasks inserts tasks for existing events.
 func (s *Store) AddTasks(ctx context.Context, tasks []store.Task) error {
-	rows := make([][]any, len(tasks))
-	for i, t := range tasks {
-		rows[i] = taskRow(t)
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("add tasks: begin: %w", err)
 	}
-	_, err := s.pool.CopyFrom(ctx, pgx.Identifier{"tasks"}, taskColumns, pgx.CopyFromRows(rows))
-	return wrapWrite("add tasks", err)
+	defer tx.Rollback(ctx)
+	rows, err := taskRows(ctx, tx, tasks)
+	if err != nil {
+		return fmt.Errorf("add tasks: %w", err)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"tasks"}, taskColumns, pgx.CopyFromRows(rows)); err != nil {
+		return wrapWrite("add tasks", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("add tasks: commit: %w", err)
+	}
+	return nil
 }
 
 // GetTask returns one of a tenant's tasks.

@@ -128,9 +128,9 @@ func (s *Store) SaveRun(ctx context.Context, sv store.RunSave) error {
 		}
 	}
 	if len(sv.Tasks) > 0 {
-		rows := make([][]any, len(sv.Tasks))
-		for i, t := range sv.Tasks {
-			rows[i] = taskRow(t)
+		rows, err := taskRows(ctx, tx, sv.Tasks)
+		if err != nil {
+			return fmt.Errorf("save run: %w", err)
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"tasks"}, taskColumns, pgx.CopyFromRows(rows)); err != nil {
 			return fmt.Errorf("save run: copy tasks: %w", err)

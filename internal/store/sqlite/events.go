@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/store"
@@ -69,7 +70,7 @@ func (s *Store) AcceptEvents(ctx context.Context, evs []store.NewEvent) (_ []sto
 			ms(e.CreatedAt), e.Raw, toJSON(orEmpty(e.Headers))); err != nil {
 			return nil, fmt.Errorf("accept events: insert event: %w", err)
 		}
-		if err := insertTasks(ctx, tx.StmtContext(ctx, s.stmt.insertTask), ne.Tasks); err != nil {
+		if err := insertTasks(ctx, tx.StmtContext(ctx, s.stmt.insertTask), s.clock.Now(), ne.Tasks); err != nil {
 			return nil, fmt.Errorf("accept events: %w", err)
 		}
 		out[i] = store.Accepted{Event: e, Tasks: ne.Tasks}
@@ -80,12 +81,18 @@ func (s *Store) AcceptEvents(ctx context.Context, evs []store.NewEvent) (_ []sto
 	return out, nil
 }
 
-// insertTasks inserts tasks with the prepared insertTask statement.
-func insertTasks(ctx context.Context, st *sql.Stmt, ts []store.Task) error {
+// insertTasks inserts tasks with the prepared insertTask statement; one
+// with a LeaseFor is leased from now, the database's clock.
+func insertTasks(ctx context.Context, st *sql.Stmt, now time.Time, ts []store.Task) error {
 	for _, t := range ts {
+		var lease int64
+		var owner string
+		if t.LeaseFor > 0 {
+			lease, owner = ms(now.Add(t.LeaseFor)), t.LeaseOwner
+		}
 		if _, err := st.ExecContext(ctx,
 			t.ID, t.TenantID, t.EventID, t.EventType, t.Kind, t.DestinationID, t.Status, t.Attempts, ms(t.NextAt),
-			ms(t.LeaseUntil), t.LastError, ms(t.CreatedAt), ms(t.UpdatedAt)); err != nil {
+			lease, owner, t.LastError, ms(t.CreatedAt), ms(t.UpdatedAt)); err != nil {
 			return fmt.Errorf("insert task: %w", err)
 		}
 	}

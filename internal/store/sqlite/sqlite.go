@@ -23,6 +23,7 @@ import (
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
+	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/store"
 )
@@ -41,13 +42,18 @@ type Config struct {
 	Box *secretbox.Box
 	// ReadConns is the size of the read pool; default 4.
 	ReadConns int
+	// Clock is the database's clock for task leases; default the wall
+	// clock. SQLite serves one process, so that process's clock is the
+	// database's clock: the engine passes its own.
+	Clock clock.Clock
 }
 
 // Store is the SQLite implementation of store.Store.
 type Store struct {
-	w   *sql.DB // single connection: all writes
-	r   *sql.DB // read pool
-	box *secretbox.Box
+	w     *sql.DB // single connection: all writes
+	r     *sql.DB // read pool
+	box   *secretbox.Box
+	clock clock.Clock
 	// runs group-commits SaveRun.
 	runs runBatcher
 	// Statements of the hot write paths, prepared once on the write
@@ -90,7 +96,10 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	s := &Store{w: w, r: r, box: cfg.Box}
+	s := &Store{w: w, r: r, box: cfg.Box, clock: cfg.Clock}
+	if s.clock == nil {
+		s.clock = clock.Real{}
+	}
 	if err := s.prepare(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -114,12 +123,14 @@ func (s *Store) prepare(ctx context.Context) error {
 		{&s.stmt.insertEvent, `INSERT INTO events (id, tenant_id, type, source, data, occurred_at, idempotency_key, created_at, raw, headers)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&s.stmt.insertTask, `INSERT INTO tasks (id, tenant_id, event_id, event_type, kind, destination_id, status,
-			attempts, next_at, lease_until, last_error, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+			attempts, next_at, lease_until, lease_owner, last_error, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&s.stmt.insertAttempt, `INSERT INTO attempts (id, task_id, tenant_id, number, started_at, duration_us, outcome,
 			request_url, request_headers, request_body, response_status, response_headers, response_body, error)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		// The guard of store.CompleteTasks: unfinished, same token, and
+		// the attempt is the next one.
 		{&s.stmt.completeTask, `UPDATE tasks SET status = ?, attempts = ?, next_at = ?, lease_until = 0,
-			last_error = ?, updated_at = ? WHERE id = ?`},
+			last_error = ?, updated_at = ? WHERE id = ? AND lease_token = ? AND attempts = ? AND status IN ('pending', 'retrying')`},
 	} {
 		st, err := s.w.PrepareContext(ctx, p.sql)
 		if err != nil {

@@ -11,13 +11,13 @@ import (
 )
 
 const taskCols = `t.id, t.tenant_id, t.event_id, t.event_type, t.kind, t.destination_id, t.status, t.attempts,
-	t.next_at, t.lease_until, t.last_error, t.created_at, t.updated_at`
+	t.next_at, t.lease_until, t.lease_owner, t.lease_token, t.last_error, t.created_at, t.updated_at`
 
 func scanTask(sc scanner, extra ...any) (store.Task, error) {
 	var t store.Task
 	var next, lease, created, updated int64
 	dest := append([]any{&t.ID, &t.TenantID, &t.EventID, &t.EventType, &t.Kind, &t.DestinationID, &t.Status, &t.Attempts,
-		&next, &lease, &t.LastError, &created, &updated}, extra...)
+		&next, &lease, &t.LeaseOwner, &t.LeaseToken, &t.LastError, &created, &updated}, extra...)
 	err := sc.Scan(dest...)
 	t.NextAt, t.LeaseUntil, t.CreatedAt, t.UpdatedAt = fromMS(next), fromMS(lease), fromMS(created), fromMS(updated)
 	return t, err
@@ -58,18 +58,25 @@ func tasksWithEvents(ctx context.Context, q interface {
 	return collect(rows, scanTaskWithEvent)
 }
 
-// ClaimTasks leases due tasks until leaseUntil.
+// claimSet is the SET clause of a claim by owner (the first parameter
+// twice): a claim by another holder than the task's last gives it a new
+// token (see store.TaskLease).
+const claimSet = `lease_token = CASE WHEN lease_owner = ? THEN lease_token ELSE lease_token + 1 END, lease_owner = ?`
+
+// ClaimTasks leases due tasks to c.Owner. Lease times are the store's
+// clock: SQLite serves one process, whose clock is the database's.
 func (s *Store) ClaimTasks(ctx context.Context, c store.Claim) (_ []store.Task, err error) {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("claim tasks: begin: %w", err)
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `UPDATE tasks SET lease_until = ? WHERE id IN (
+	now := s.clock.Now()
+	rows, err := tx.QueryContext(ctx, `UPDATE tasks SET lease_until = ?, `+claimSet+` WHERE id IN (
 			SELECT id FROM tasks WHERE status IN ('pending', 'retrying') AND next_at <= ? AND lease_until <= ?
 			AND destination_id NOT IN (SELECT value FROM json_each(?))
 			ORDER BY next_at LIMIT ?)
-		RETURNING id`, ms(c.LeaseUntil), ms(c.Now), ms(c.Now), toJSON(orEmptySlice(c.Exclude)), c.Limit)
+		RETURNING id`, ms(now.Add(c.Lease)), c.Owner, c.Owner, ms(c.Now), ms(now), toJSON(orEmptySlice(c.Exclude)), c.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim tasks: %w", err)
 	}
@@ -85,6 +92,16 @@ func (s *Store) ClaimTasks(ctx context.Context, c store.Claim) (_ []store.Task, 
 		return nil, fmt.Errorf("claim tasks: commit: %w", err)
 	}
 	return ts, nil
+}
+
+// leaseJSON encodes leases as one JSON object, task id → token, for
+// json_each: one bound parameter however many leases.
+func leaseJSON(ls []store.TaskLease) string {
+	m := make(map[string]int64, len(ls))
+	for _, l := range ls {
+		m[l.ID] = l.Token
+	}
+	return toJSON(m)
 }
 
 func orEmptySlice(s []string) []string {
@@ -135,13 +152,35 @@ func (s *Store) Prune(ctx context.Context, cutoff time.Time, limit int) (int, er
 	return len(ids), nil
 }
 
-// ExtendLeases moves the leases of tasks still unfinished to until.
-func (s *Store) ExtendLeases(ctx context.Context, ids []string, until time.Time) error {
-	return s.chunked(ctx, "extend leases", ids, func(tx *sql.Tx, args []any) error {
-		_, err := tx.ExecContext(ctx, `UPDATE tasks SET lease_until = ? WHERE status IN ('pending', 'retrying') AND id IN (`+
-			placeholders(len(args))+`)`, append([]any{ms(until)}, args...)...)
-		return err
-	})
+// ExtendLeases renews the leases still held under their tokens and
+// reports those another claim took over.
+func (s *Store) ExtendLeases(ctx context.Context, ls []store.TaskLease, d time.Duration) ([]string, error) {
+	if len(ls) == 0 {
+		return nil, nil
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("extend leases: begin: %w", err)
+	}
+	defer tx.Rollback()
+	held := leaseJSON(ls)
+	if _, err := tx.ExecContext(ctx, `UPDATE tasks SET lease_until = ? FROM json_each(?) AS l
+		WHERE tasks.id = l.key AND tasks.lease_token = l.value AND tasks.status IN ('pending', 'retrying')`,
+		ms(s.clock.Now().Add(d)), held); err != nil {
+		return nil, fmt.Errorf("extend leases: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT t.id FROM tasks t JOIN json_each(?) AS l ON t.id = l.key WHERE t.lease_token <> l.value`, held)
+	if err != nil {
+		return nil, fmt.Errorf("extend leases: find lost: %w", err)
+	}
+	lost, err := collect(rows, func(sc scanner) (id string, err error) { return id, sc.Scan(&id) })
+	if err != nil {
+		return nil, fmt.Errorf("extend leases: find lost: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("extend leases: commit: %w", err)
+	}
+	return lost, nil
 }
 
 // ResetLeases drops every lease.
@@ -152,70 +191,66 @@ func (s *Store) ResetLeases(ctx context.Context) error {
 	return nil
 }
 
-// ReleaseTasks drops leases so the tasks can be claimed again at once.
-func (s *Store) ReleaseTasks(ctx context.Context, ids []string) error {
-	return s.chunked(ctx, "release tasks", ids, func(tx *sql.Tx, args []any) error {
-		_, err := tx.ExecContext(ctx, `UPDATE tasks SET lease_until = 0 WHERE id IN (`+placeholders(len(args))+`)`, args...)
-		return err
-	})
+// ReleaseLeases drops the leases owner holds on unfinished tasks.
+func (s *Store) ReleaseLeases(ctx context.Context, owner string) (int, error) {
+	res, err := s.w.ExecContext(ctx, `UPDATE tasks SET lease_until = 0
+		WHERE lease_owner = ? AND lease_until <> 0 AND status IN ('pending', 'retrying')`, owner)
+	if err != nil {
+		return 0, fmt.Errorf("release leases: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
 }
 
-// chunked runs fn in one transaction over ids in chunks that stay under
-// SQLite's bound-parameter limit.
-func (s *Store) chunked(ctx context.Context, action string, ids []string, fn func(*sql.Tx, []any) error) error {
-	if len(ids) == 0 {
+// ReleaseTasks drops leases still held under their tokens, so the tasks
+// can be claimed again at once.
+func (s *Store) ReleaseTasks(ctx context.Context, ls []store.TaskLease) error {
+	if len(ls) == 0 {
 		return nil
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("%s: begin: %w", action, err)
-	}
-	defer tx.Rollback()
-	const chunk = 500
-	for start := 0; start < len(ids); start += chunk {
-		part := ids[start:min(start+chunk, len(ids))]
-		args := make([]any, len(part))
-		for i, id := range part {
-			args[i] = id
-		}
-		if err := fn(tx, args); err != nil {
-			return fmt.Errorf("%s: %w", action, err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("%s: commit: %w", action, err)
-	}
-	return nil
+	_, err := s.w.ExecContext(ctx, `UPDATE tasks SET lease_until = 0 FROM json_each(?) AS l
+		WHERE tasks.id = l.key AND tasks.lease_token = l.value`, leaseJSON(ls))
+	return wrapWrite("release tasks", err)
 }
 
-// CompleteTasks records attempts and next states in one transaction.
-func (s *Store) CompleteTasks(ctx context.Context, rs []store.TaskResult) error {
+// CompleteTasks records, in one transaction, the results whose task is
+// still held under their token and waits for exactly their attempt; it
+// reports the others as stale.
+func (s *Store) CompleteTasks(ctx context.Context, rs []store.TaskResult) ([]string, error) {
 	if len(rs) == 0 {
-		return nil
+		return nil, nil
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("complete tasks: begin: %w", err)
+		return nil, fmt.Errorf("complete tasks: begin: %w", err)
 	}
 	defer tx.Rollback()
 	insertAttempt, completeTask := tx.StmtContext(ctx, s.stmt.insertAttempt), tx.StmtContext(ctx, s.stmt.completeTask)
+	var stale []string
 	for _, r := range rs {
 		a := r.Attempt
+		res, err := completeTask.ExecContext(ctx,
+			r.Status, a.Number, ms(r.NextAt), r.LastError, ms(a.StartedAt.Add(a.Duration)), r.TaskID, r.Token, a.Number-1)
+		if err != nil {
+			return nil, fmt.Errorf("complete tasks: update task: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, fmt.Errorf("complete tasks: update task: %w", err)
+		} else if n == 0 {
+			stale = append(stale, r.TaskID)
+			continue
+		}
 		if _, err := insertAttempt.ExecContext(ctx,
 			a.ID, r.TaskID, a.TenantID, a.Number, ms(a.StartedAt), a.Duration.Microseconds(), a.Outcome, a.RequestURL,
 			toJSON(orEmpty(a.RequestHeaders)), a.RequestBody, a.ResponseStatus, toJSON(orEmpty(a.ResponseHeaders)),
 			a.ResponseBody, a.Error); err != nil {
-			return fmt.Errorf("complete tasks: insert attempt: %w", err)
-		}
-		if _, err := completeTask.ExecContext(ctx,
-			r.Status, a.Number, ms(r.NextAt), r.LastError, ms(a.StartedAt.Add(a.Duration)), r.TaskID); err != nil {
-			return fmt.Errorf("complete tasks: update task: %w", err)
+			return nil, fmt.Errorf("complete tasks: insert attempt: %w", err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("complete tasks: commit: %w", err)
+		return nil, fmt.Errorf("complete tasks: commit: %w", err)
 	}
-	return nil
+	return stale, nil
 }
 
 func orEmpty(m map[string]string) map[string]string {
@@ -225,8 +260,9 @@ func orEmpty(m map[string]string) map[string]string {
 	return m
 }
 
-// RequeueTasks makes a tenant's tasks due now under a fresh lease.
-func (s *Store) RequeueTasks(ctx context.Context, tenantID string, ids []string, now, leaseUntil time.Time) ([]store.Task, error) {
+// RequeueTasks makes a tenant's tasks due now, leased to owner for lease
+// or, with a zero lease, unleased.
+func (s *Store) RequeueTasks(ctx context.Context, tenantID string, ids []string, now time.Time, lease time.Duration, owner string) ([]store.Task, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -235,10 +271,16 @@ func (s *Store) RequeueTasks(ctx context.Context, tenantID string, ids []string,
 		return nil, fmt.Errorf("requeue tasks: begin: %w", err)
 	}
 	defer tx.Rollback()
+	q, args := `UPDATE tasks SET status = 'pending', next_at = ?, updated_at = ?, lease_until = 0 WHERE tenant_id = ? AND id = ?`,
+		[]any{ms(now), ms(now)}
+	if lease > 0 {
+		q = `UPDATE tasks SET status = 'pending', next_at = ?, updated_at = ?, lease_until = ?, ` + claimSet + `
+			WHERE tenant_id = ? AND id = ?`
+		args = append(args, ms(s.clock.Now().Add(lease)), owner, owner)
+	}
 	var found []string
 	for _, id := range ids {
-		res, err := tx.ExecContext(ctx, `UPDATE tasks SET status = 'pending', next_at = ?, lease_until = ?, updated_at = ?
-			WHERE tenant_id = ? AND id = ?`, ms(now), ms(leaseUntil), ms(now), tenantID, id)
+		res, err := tx.ExecContext(ctx, q, append(args[:len(args):len(args)], tenantID, id)...)
 		if err != nil {
 			return nil, fmt.Errorf("requeue tasks: %w", err)
 		}
@@ -263,7 +305,7 @@ func (s *Store) AddTasks(ctx context.Context, ts []store.Task) error {
 		return fmt.Errorf("add tasks: begin: %w", err)
 	}
 	defer tx.Rollback()
-	if err := insertTasks(ctx, tx.StmtContext(ctx, s.stmt.insertTask), ts); err != nil {
+	if err := insertTasks(ctx, tx.StmtContext(ctx, s.stmt.insertTask), s.clock.Now(), ts); err != nil {
 		return fmt.Errorf("add tasks: %w", err)
 	}
 	if err := tx.Commit(); err != nil {

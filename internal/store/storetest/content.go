@@ -311,7 +311,7 @@ func testSaveMessages(t *testing.T, s store.Store) {
 		require.NoError(t, err)
 		require.Equal(t, l, got)
 	}
-	claimed, err := s.ClaimTasks(ctx, store.Claim{Now: base, LeaseUntil: base.Add(time.Minute), Limit: 10})
+	claimed, err := s.ClaimTasks(ctx, store.Claim{Now: base, Lease: time.Minute, Owner: "node-a", Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, claimed, 1)
 	require.Equal(t, "dlv_1", claimed[0].ID)

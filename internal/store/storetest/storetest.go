@@ -27,6 +27,9 @@ func Run(t *testing.T, open Open) {
 		"AcceptAndIdempotency": testAcceptAndIdempotency,
 		"ClaimAndComplete":     testClaimAndComplete,
 		"RequeueAndRelease":    testRequeueAndRelease,
+		"LeaseFencing":         testLeaseFencing,
+		"LeaseClock":           testLeaseClock,
+		"ReleaseLeases":        testReleaseLeases,
 		"TenantIsolation":      testTenantIsolation,
 		"Pagination":           testPagination,
 		"Sources":              testSources,
@@ -242,33 +245,48 @@ func testClaimAndComplete(t *testing.T, s store.Store) {
 	later := newEvent(tid, "order.created", "", base, ep.ID)
 	later.Tasks[0].NextAt = base.Add(time.Hour)
 	leased := newEvent(tid, "order.created", "", base, ep.ID)
-	leased.Tasks[0].LeaseUntil = base.Add(time.Minute)
+	leased.Tasks[0].LeaseFor, leased.Tasks[0].LeaseOwner = time.Minute, "node-a"
 	_, err := s.AcceptEvents(ctx, []store.NewEvent{ne, later, leased})
 	require.NoError(t, err)
+	inserted, err := s.GetTask(ctx, tid, leased.Tasks[0].ID)
+	require.NoError(t, err)
+	require.Equal(t, "node-a", inserted.LeaseOwner, "a task can be leased in the transaction that writes it")
+	require.Zero(t, inserted.LeaseToken)
+	require.False(t, inserted.LeaseUntil.IsZero())
 
-	claimed, err := s.ClaimTasks(ctx, store.Claim{Now: base, LeaseUntil: base.Add(time.Minute), Limit: 10})
+	claimed, err := s.ClaimTasks(ctx, store.Claim{Now: base, Lease: time.Minute, Owner: "node-a", Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, claimed, 1, "only the due, unleased task")
 	c := claimed[0]
 	require.Equal(t, ne.Tasks[0].ID, c.ID)
+	require.Equal(t, "node-a", c.LeaseOwner)
+	require.Equal(t, int64(1), c.LeaseToken, "a claim by a new owner gives a new token")
+	require.False(t, c.LeaseUntil.IsZero())
 	require.NotNil(t, c.Event)
 	require.JSONEq(t, `{"n":1}`, string(c.Event.Data))
 	require.Equal(t, "order.created", c.Event.Type)
 
-	again, err := s.ClaimTasks(ctx, store.Claim{Now: base, LeaseUntil: base.Add(time.Minute), Limit: 10})
+	again, err := s.ClaimTasks(ctx, store.Claim{Now: base, Lease: time.Minute, Owner: "node-b", Limit: 10})
 	require.NoError(t, err)
 	require.Empty(t, again, "a live lease is not claimed twice")
 
-	// After the lease expires both leased tasks are claimable again.
-	expired, err := s.ClaimTasks(ctx, store.Claim{Now: base.Add(2 * time.Minute), LeaseUntil: base.Add(3 * time.Minute), Limit: 10})
+	// Leases end by the database's clock: cut to a millisecond, both
+	// leased tasks come back, to another node under new tokens.
+	lost, err := s.ExtendLeases(ctx, []store.TaskLease{c.Lease(), inserted.Lease()}, time.Millisecond)
 	require.NoError(t, err)
-	require.Len(t, expired, 2)
+	require.Empty(t, lost)
+	expired := claimUntil(t, s, store.Claim{Now: base, Lease: time.Minute, Owner: "node-b", Limit: 10}, 2)
+	require.Equal(t, int64(2), expired[c.ID].LeaseToken)
+	require.Equal(t, int64(1), expired[inserted.ID].LeaseToken)
+	c = expired[c.ID]
 
 	a := store.Attempt{ID: "atm_1", TenantID: tid, Number: 1, StartedAt: base, Duration: 1500 * time.Microsecond,
 		Outcome: "http_500", RequestURL: ep.URL, RequestHeaders: map[string]string{"a": "b"}, RequestBody: "{}",
 		ResponseStatus: 500, ResponseHeaders: map[string]string{"c": "d"}, ResponseBody: "oops", Error: "status 500"}
-	require.NoError(t, s.CompleteTasks(ctx, []store.TaskResult{{TaskID: c.ID, Attempt: a, Status: store.StatusRetrying,
-		NextAt: base.Add(5 * time.Second), LastError: "status 500"}}))
+	stale, err := s.CompleteTasks(ctx, []store.TaskResult{{TaskID: c.ID, Token: c.LeaseToken, Attempt: a, Status: store.StatusRetrying,
+		NextAt: base.Add(5 * time.Second), LastError: "status 500"}})
+	require.NoError(t, err)
+	require.Empty(t, stale)
 	got, err := s.GetTask(ctx, tid, c.ID)
 	require.NoError(t, err)
 	require.Equal(t, store.StatusRetrying, got.Status)
@@ -281,15 +299,18 @@ func testClaimAndComplete(t *testing.T, s store.Store) {
 	a.TaskID = c.ID
 	require.Equal(t, a, attempts[0])
 
-	retry, err := s.ClaimTasks(ctx, store.Claim{Now: base.Add(5 * time.Second), LeaseUntil: base.Add(time.Minute), Limit: 10})
+	retry, err := s.ClaimTasks(ctx, store.Claim{Now: base.Add(5 * time.Second), Lease: time.Minute, Owner: "node-b", Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, retry, 1)
 	require.Equal(t, c.ID, retry[0].ID)
+	require.Equal(t, c.LeaseToken, retry[0].LeaseToken, "a claim by the same owner keeps the token")
 
 	a2 := a
 	a2.ID, a2.Number, a2.Outcome, a2.ResponseStatus = "atm_2", 2, "success", 200
-	require.NoError(t, s.CompleteTasks(ctx, []store.TaskResult{{TaskID: c.ID, Attempt: a2, Status: store.StatusSucceeded}}))
-	done, err := s.ClaimTasks(ctx, store.Claim{Now: base.Add(time.Hour * 24), LeaseUntil: base.Add(time.Hour * 25), Limit: 10})
+	stale, err = s.CompleteTasks(ctx, []store.TaskResult{{TaskID: c.ID, Token: retry[0].LeaseToken, Attempt: a2, Status: store.StatusSucceeded}})
+	require.NoError(t, err)
+	require.Empty(t, stale)
+	done, err := s.ClaimTasks(ctx, store.Claim{Now: base.Add(time.Hour * 24), Lease: time.Minute, Owner: "node-b", Limit: 10})
 	require.NoError(t, err)
 	for _, d := range done {
 		require.NotEqual(t, c.ID, d.ID, "a succeeded task is never claimed")
@@ -299,33 +320,69 @@ func testClaimAndComplete(t *testing.T, s store.Store) {
 	require.Equal(t, 2, n)
 }
 
+// claimUntil claims with c until want tasks were claimed in all, within a
+// few seconds, and returns them by id.
+func claimUntil(t *testing.T, s store.Store, c store.Claim, want int) map[string]store.Task {
+	t.Helper()
+	got := map[string]store.Task{}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(got) < want && time.Now().Before(deadline) {
+		ts, err := s.ClaimTasks(context.Background(), c)
+		require.NoError(t, err)
+		for _, x := range ts {
+			got[x.ID] = x
+		}
+		if len(got) < want {
+			time.Sleep(5 * time.Millisecond) // polling the database's clock, which the test cannot move
+		}
+	}
+	require.Len(t, got, want, "claimed once their leases ended")
+	return got
+}
+
 func testRequeueAndRelease(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	tid := tenant(t, s, "acme")
 	ep := endpoint(t, s, tid)
 	ne := newEvent(tid, "order.created", "", base, ep.ID)
-	ne.Tasks[0].LeaseUntil = base.Add(time.Hour)
+	ne.Tasks[0].LeaseFor, ne.Tasks[0].LeaseOwner = time.Hour, "node-a"
 	_, err := s.AcceptEvents(ctx, []store.NewEvent{ne})
 	require.NoError(t, err)
 	id := ne.Tasks[0].ID
 
-	require.NoError(t, s.ReleaseTasks(ctx, []string{id}))
-	claimed, err := s.ClaimTasks(ctx, store.Claim{Now: base, LeaseUntil: base.Add(time.Minute), Limit: 10})
+	require.NoError(t, s.ReleaseTasks(ctx, []store.TaskLease{{ID: id, Token: 0}}))
+	claimed, err := s.ClaimTasks(ctx, store.Claim{Now: base, Lease: time.Minute, Owner: "node-a", Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, claimed, 1)
-	require.NoError(t, s.ExtendLeases(ctx, []string{id}, base.Add(time.Hour)))
-	claimed, err = s.ClaimTasks(ctx, store.Claim{Now: base.Add(2 * time.Minute), LeaseUntil: base.Add(3 * time.Minute), Limit: 10})
+	lost, err := s.ExtendLeases(ctx, []store.TaskLease{claimed[0].Lease()}, time.Hour)
+	require.NoError(t, err)
+	require.Empty(t, lost)
+	claimed, err = s.ClaimTasks(ctx, store.Claim{Now: base.Add(2 * time.Minute), Lease: time.Minute, Owner: "node-b", Limit: 10})
 	require.NoError(t, err)
 	require.Empty(t, claimed)
 
-	require.NoError(t, s.CompleteTasks(ctx, []store.TaskResult{{TaskID: id, Status: store.StatusFailed, LastError: "gave up",
-		Attempt: store.Attempt{ID: "atm_x", TenantID: tid, Number: 8, StartedAt: base, Outcome: "http_500"}}}))
-	re, err := s.RequeueTasks(ctx, tid, []string{id, "dlv_missing"}, base.Add(time.Hour), base.Add(2*time.Hour))
+	stale, err := s.CompleteTasks(ctx, []store.TaskResult{{TaskID: id, Status: store.StatusFailed, LastError: "gave up",
+		Attempt: store.Attempt{ID: "atm_x", TenantID: tid, Number: 1, StartedAt: base, Outcome: "http_500"}}})
+	require.NoError(t, err)
+	require.Empty(t, stale)
+	re, err := s.RequeueTasks(ctx, tid, []string{id, "dlv_missing"}, base.Add(time.Hour), time.Hour, "node-b")
 	require.NoError(t, err)
 	require.Len(t, re, 1)
 	require.Equal(t, store.StatusPending, re[0].Status)
-	require.Equal(t, 8, re[0].Attempts, "history is kept")
+	require.Equal(t, 1, re[0].Attempts, "history is kept")
 	require.NotNil(t, re[0].Event)
+	require.Equal(t, "node-b", re[0].LeaseOwner, "requeued under the caller's lease")
+	require.Equal(t, int64(1), re[0].LeaseToken)
+	require.False(t, re[0].LeaseUntil.IsZero())
+
+	// Without a lease a requeue keeps owner and token: an attempt running
+	// meanwhile still completes.
+	re, err = s.RequeueTasks(ctx, tid, []string{id}, base.Add(time.Hour), 0, "node-c")
+	require.NoError(t, err)
+	require.Len(t, re, 1)
+	require.True(t, re[0].LeaseUntil.IsZero())
+	require.Equal(t, "node-b", re[0].LeaseOwner)
+	require.Equal(t, int64(1), re[0].LeaseToken)
 
 	extra := store.Task{ID: "dlv_extra", TenantID: tid, EventID: ne.Event.ID, EventType: ne.Event.Type, Kind: "endpoint",
 		DestinationID: "ep_other", Status: store.StatusPending, NextAt: base, CreatedAt: base, UpdatedAt: base}
@@ -333,6 +390,130 @@ func testRequeueAndRelease(t *testing.T, s store.Store) {
 	got, err := s.GetTask(ctx, tid, "dlv_extra")
 	require.NoError(t, err)
 	require.Equal(t, "ep_other", got.DestinationID)
+	require.True(t, got.LeaseUntil.IsZero())
+}
+
+// testLeaseFencing is a node whose lease lapsed and whose task another
+// node claimed: its completion, renewal and release change nothing, and
+// the holder's completion, saved twice, is written once.
+func testLeaseFencing(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tid := tenant(t, s, "acme")
+	ep := endpoint(t, s, tid)
+	ne := newEvent(tid, "order.created", "", base, ep.ID)
+	_, err := s.AcceptEvents(ctx, []store.NewEvent{ne})
+	require.NoError(t, err)
+	id := ne.Tasks[0].ID
+
+	first, err := s.ClaimTasks(ctx, store.Claim{Now: base, Lease: time.Millisecond, Owner: "node-a", Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, first, 1)
+	a := first[0]
+	b := claimUntil(t, s, store.Claim{Now: base, Lease: time.Hour, Owner: "node-b", Limit: 10}, 1)[id]
+	require.NotEqual(t, a.LeaseToken, b.LeaseToken)
+	held, err := s.GetTask(ctx, tid, id)
+	require.NoError(t, err)
+
+	staleResult := store.TaskResult{TaskID: id, Token: a.LeaseToken, Status: store.StatusSucceeded,
+		Attempt: store.Attempt{ID: "atm_a", TenantID: tid, Number: 1, StartedAt: base, Outcome: "success"}}
+	stale, err := s.CompleteTasks(ctx, []store.TaskResult{staleResult})
+	require.NoError(t, err)
+	require.Equal(t, []string{id}, stale, "a stale completion is refused")
+	lost, err := s.ExtendLeases(ctx, []store.TaskLease{a.Lease()}, 10*time.Hour)
+	require.NoError(t, err)
+	require.Equal(t, []string{id}, lost, "a stale renewal reports the task lost")
+	require.NoError(t, s.ReleaseTasks(ctx, []store.TaskLease{a.Lease()}))
+	got, err := s.GetTask(ctx, tid, id)
+	require.NoError(t, err)
+	require.Equal(t, held, got, "stale completion, renewal and release changed nothing")
+	atts, err := s.ListAttempts(ctx, tid, id)
+	require.NoError(t, err)
+	require.Empty(t, atts)
+	none, err := s.ClaimTasks(ctx, store.Claim{Now: base, Lease: time.Hour, Owner: "node-c", Limit: 10})
+	require.NoError(t, err)
+	require.Empty(t, none, "node-b's lease holds")
+
+	// The holder's result, one stale result beside it in the batch, and
+	// the same save again (its first commit had landed): written once.
+	mine := store.TaskResult{TaskID: id, Token: b.LeaseToken, Status: store.StatusSucceeded,
+		Attempt: store.Attempt{ID: "atm_b", TenantID: tid, Number: 1, StartedAt: base, Outcome: "success"}}
+	other := newEvent(tid, "order.created", "", base, ep.ID)
+	_, err = s.AcceptEvents(ctx, []store.NewEvent{other})
+	require.NoError(t, err)
+	wrong := store.TaskResult{TaskID: other.Tasks[0].ID, Token: 7, Status: store.StatusSucceeded,
+		Attempt: store.Attempt{ID: "atm_o", TenantID: tid, Number: 1, StartedAt: base, Outcome: "success"}}
+	stale, err = s.CompleteTasks(ctx, []store.TaskResult{mine, wrong})
+	require.NoError(t, err)
+	require.Equal(t, []string{other.Tasks[0].ID}, stale)
+	stale, err = s.CompleteTasks(ctx, []store.TaskResult{mine})
+	require.NoError(t, err)
+	require.Equal(t, []string{id}, stale, "a result is written once")
+	got, err = s.GetTask(ctx, tid, id)
+	require.NoError(t, err)
+	require.Equal(t, store.StatusSucceeded, got.Status)
+	require.Equal(t, 1, got.Attempts)
+	atts, err = s.ListAttempts(ctx, tid, id)
+	require.NoError(t, err)
+	require.Len(t, atts, 1)
+	require.Equal(t, "atm_b", atts[0].ID)
+	untouched, err := s.GetTask(ctx, tid, other.Tasks[0].ID)
+	require.NoError(t, err)
+	require.Equal(t, store.StatusPending, untouched.Status)
+}
+
+// testLeaseClock claims with a Now far ahead of the database's clock, as a
+// node whose clock runs fast would: Now makes tasks due, but leases end by
+// the database's clock, so live ones stay.
+func testLeaseClock(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tid := tenant(t, s, "acme")
+	ep := endpoint(t, s, tid)
+	ne := newEvent(tid, "order.created", "", base, ep.ID)
+	_, err := s.AcceptEvents(ctx, []store.NewEvent{ne})
+	require.NoError(t, err)
+	claimed, err := s.ClaimTasks(ctx, store.Claim{Now: base, Lease: time.Minute, Owner: "node-a", Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, claimed, 1)
+	ahead := time.Now().Add(1000 * time.Hour)
+	none, err := s.ClaimTasks(ctx, store.Claim{Now: ahead, Lease: time.Minute, Owner: "node-b", Limit: 10})
+	require.NoError(t, err)
+	require.Empty(t, none, "a lease is compared with the database's clock, not the claimer's")
+	later := newEvent(tid, "order.created", "", base.Add(999*time.Hour), ep.ID)
+	_, err = s.AcceptEvents(ctx, []store.NewEvent{later})
+	require.NoError(t, err)
+	due, err := s.ClaimTasks(ctx, store.Claim{Now: ahead, Lease: time.Minute, Owner: "node-b", Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, due, 1, "the claimer's Now decides what is due")
+	require.Equal(t, later.Tasks[0].ID, due[0].ID)
+}
+
+// testReleaseLeases hands over every lease of one owner at once, as a
+// node stopping or starting again under its id does.
+func testReleaseLeases(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tid := tenant(t, s, "acme")
+	ep := endpoint(t, s, tid)
+	evs := []store.NewEvent{newEvent(tid, "order.created", "", base, ep.ID), newEvent(tid, "order.created", "", base, ep.ID),
+		newEvent(tid, "order.created", "", base, ep.ID)}
+	evs[2].Tasks[0].LeaseFor, evs[2].Tasks[0].LeaseOwner = time.Hour, "node-b"
+	_, err := s.AcceptEvents(ctx, evs)
+	require.NoError(t, err)
+	mine, err := s.ClaimTasks(ctx, store.Claim{Now: base, Lease: time.Hour, Owner: "node-a", Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, mine, 2)
+	n, err := s.ReleaseLeases(ctx, "node-a")
+	require.NoError(t, err)
+	require.Equal(t, 2, n)
+	n, err = s.ReleaseLeases(ctx, "node-a")
+	require.NoError(t, err)
+	require.Zero(t, n)
+	again, err := s.ClaimTasks(ctx, store.Claim{Now: base, Lease: time.Hour, Owner: "node-c", Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, again, 2, "node-a's tasks, not node-b's")
+	for _, x := range again {
+		require.NotEqual(t, evs[2].Tasks[0].ID, x.ID)
+		require.Equal(t, int64(2), x.LeaseToken, "another owner, a new token")
+	}
 }
 
 func testTenantIsolation(t *testing.T, s store.Store) {
@@ -355,7 +536,7 @@ func testTenantIsolation(t *testing.T, s store.Store) {
 	require.ErrorIs(t, err, store.ErrNotFound)
 	_, err = s.GetTask(ctx, b, ne.Tasks[0].ID)
 	require.ErrorIs(t, err, store.ErrNotFound)
-	re, err := s.RequeueTasks(ctx, b, []string{ne.Tasks[0].ID}, base, base)
+	re, err := s.RequeueTasks(ctx, b, []string{ne.Tasks[0].ID}, base, time.Minute, "node-a")
 	require.NoError(t, err)
 	require.Empty(t, re)
 	list, err := s.ListEndpoints(ctx, b, store.Page{})
@@ -519,7 +700,7 @@ func testEngineQueries(t *testing.T, s store.Store) {
 	_, err = s.AcceptEvents(ctx, []store.NewEvent{first, second})
 	require.NoError(t, err)
 
-	claimed, err := s.ClaimTasks(ctx, store.Claim{Now: base.Add(time.Second), LeaseUntil: base.Add(time.Minute), Limit: 10, Exclude: []string{ep.ID}})
+	claimed, err := s.ClaimTasks(ctx, store.Claim{Now: base.Add(time.Second), Lease: time.Minute, Owner: "node-a", Limit: 10, Exclude: []string{ep.ID}})
 	require.NoError(t, err)
 	require.Len(t, claimed, 1, "excluded destinations are not claimed")
 	require.Equal(t, other.ID, claimed[0].DestinationID)
@@ -527,8 +708,10 @@ func testEngineQueries(t *testing.T, s store.Store) {
 	oldest, err := s.OldestUnfinished(ctx, "endpoint", ep.ID)
 	require.NoError(t, err)
 	require.Equal(t, first.Tasks[0].ID, oldest.ID)
-	require.NoError(t, s.CompleteTasks(ctx, []store.TaskResult{{TaskID: first.Tasks[0].ID, Status: store.StatusSucceeded,
-		Attempt: store.Attempt{ID: "atm_o1", TenantID: a, Number: 1, StartedAt: base.Add(2 * time.Second), Outcome: "success"}}}))
+	stale, err := s.CompleteTasks(ctx, []store.TaskResult{{TaskID: first.Tasks[0].ID, Status: store.StatusSucceeded,
+		Attempt: store.Attempt{ID: "atm_o1", TenantID: a, Number: 1, StartedAt: base.Add(2 * time.Second), Outcome: "success"}}})
+	require.NoError(t, err)
+	require.Empty(t, stale)
 	oldest, err = s.OldestUnfinished(ctx, "endpoint", ep.ID)
 	require.NoError(t, err)
 	require.Equal(t, second.Tasks[0].ID, oldest.ID)
@@ -544,8 +727,10 @@ func testEngineQueries(t *testing.T, s store.Store) {
 	n, err := s.Prune(ctx, base.Add(time.Hour), 100)
 	require.NoError(t, err)
 	require.Zero(t, n, "the first event still has an unfinished task to the other endpoint")
-	require.NoError(t, s.CompleteTasks(ctx, []store.TaskResult{{TaskID: first.Tasks[1].ID, Status: store.StatusFailed,
-		Attempt: store.Attempt{ID: "atm_o2", TenantID: a, Number: 1, StartedAt: base, Outcome: "http_500"}}}))
+	stale, err = s.CompleteTasks(ctx, []store.TaskResult{{TaskID: first.Tasks[1].ID, Token: claimed[0].LeaseToken, Status: store.StatusFailed,
+		Attempt: store.Attempt{ID: "atm_o2", TenantID: a, Number: 1, StartedAt: base, Outcome: "http_500"}}})
+	require.NoError(t, err)
+	require.Empty(t, stale)
 	n, err = s.Prune(ctx, base.Add(time.Hour), 100)
 	require.NoError(t, err)
 	require.Equal(t, 1, n)

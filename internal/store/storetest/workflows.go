@@ -292,7 +292,7 @@ func testSaveRunTasks(t *testing.T, s store.Store) {
 	got, err := s.GetTask(ctx, a, "dlv_timeout")
 	require.NoError(t, err)
 	require.Equal(t, base.Add(time.Hour), got.NextAt)
-	claimed, err := s.ClaimTasks(ctx, store.Claim{Now: base, LeaseUntil: base.Add(time.Minute), Limit: 10})
+	claimed, err := s.ClaimTasks(ctx, store.Claim{Now: base, Lease: time.Minute, Owner: "node-a", Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, claimed, 1, "the due task")
 	require.Equal(t, "dlv_step", claimed[0].ID)
