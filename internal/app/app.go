@@ -46,7 +46,8 @@ type Options struct {
 	// Out receives the one-time admin key notice on first start.
 	Out   io.Writer
 	Clock clock.Clock
-	// Rand, when set, replaces the retry jitter source (tests).
+	// Rand, when set, replaces the retry jitter source of deliveries,
+	// workflow steps and mirrors (tests).
 	Rand func() float64
 	// PollInterval, when set, replaces the engine's poll interval (tests).
 	PollInterval time.Duration
@@ -210,7 +211,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}
 	runner := workflow.New(workflow.Config{
 		Store: st, Client: netguard.NewClient(guard), Clock: opts.Clock, Logger: log, UserAgent: userAgent,
-		Collections: colls, Env: env, EnvTenant: envTenant, Notify: notify.NotifyStep,
+		Collections: colls, Env: env, EnvTenant: envTenant, Notify: notify.NotifyStep, Rand: opts.Rand,
 		// eng is set below, before anything runs.
 		Publish: func(ctx context.Context, evs []event.Event) error {
 			_, err := eng.PublishDedup(ctx, evs, changedDedup)

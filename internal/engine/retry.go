@@ -1,6 +1,10 @@
 package engine
 
-import "time"
+import (
+	"time"
+
+	"github.com/hookline/hookline/internal/backoff"
+)
 
 // DefaultSchedule is the delay before each retry: the first attempt is
 // immediate, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h — eight
@@ -9,8 +13,9 @@ var DefaultSchedule = []time.Duration{
 	5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour,
 }
 
-// Jitter is the spread applied to every retry delay: ±20%.
-const Jitter = 0.2
+// Jitter is the spread applied to every retry delay: ±20%, the one
+// policy's (backoff.Jitter).
+const Jitter = backoff.Jitter
 
 // MaxRetryAfter caps how long a destination's Retry-After can defer a retry.
 const MaxRetryAfter = 24 * time.Hour
@@ -30,7 +35,5 @@ func NextRetry(schedule []time.Duration, attempts int, retryAfter time.Duration,
 	if retryAfter > 0 {
 		return min(retryAfter, MaxRetryAfter), true
 	}
-	d := schedule[attempts-1]
-	factor := 1 - Jitter + 2*Jitter*rnd()
-	return time.Duration(float64(d) * factor), true
+	return backoff.Spread(schedule[attempts-1], rnd), true
 }

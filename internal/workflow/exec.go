@@ -372,7 +372,7 @@ func (p *progress) runStep(ctx context.Context) string {
 	if res.err.retryable && attempts < s.retry.attempts {
 		p.st.Attempt = attempts
 		p.log(s, "retrying", attempts, res.input, res.output, msg, started)
-		p.continueAt(p.now.Add(s.retry.backoff(attempts)))
+		p.continueAt(p.now.Add(s.retry.delay.Delay(attempts, p.r.cfg.Rand)))
 		return "step_retrying"
 	}
 	p.st.Steps[s.ID] = stepResult{Status: "failed", Output: res.output, Error: msg}
@@ -386,20 +386,6 @@ func (p *progress) runStep(ctx context.Context) string {
 		p.goTo(s.OnError)
 	}
 	return "step_failed"
-}
-
-func (rt retry) backoff(attempt int) time.Duration {
-	if rt.fixed {
-		return rt.initial
-	}
-	d := rt.initial
-	for range attempt - 1 {
-		d *= 2
-		if d >= rt.max {
-			return rt.max
-		}
-	}
-	return min(d, rt.max)
 }
 
 // result is what one attempt of a step did.

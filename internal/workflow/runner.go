@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strings"
@@ -58,6 +59,10 @@ type Config struct {
 	Env       map[string]string
 	EnvTenant string
 	UserAgent string
+	// Rand spreads the waits between a step's attempts (±20%, see
+	// backoff.Spread); it returns a value in [0, 1). Default
+	// math/rand/v2's Float64.
+	Rand func() float64
 }
 
 // Runner runs workflows: it routes events to them, executes their tasks
@@ -90,6 +95,9 @@ func New(cfg Config) *Runner {
 	}
 	if cfg.Lease == nil {
 		cfg.Lease = func([]store.Task) {}
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Float64
 	}
 	env := make(map[string]any, len(cfg.Env))
 	for k, v := range cfg.Env {

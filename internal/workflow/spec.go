@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/backoff"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/expr"
 )
@@ -114,11 +115,15 @@ type setVar struct {
 	prog *expr.Program
 }
 
+// defaultRetryDelay is a step's wait between attempts when its retry
+// sets no initial or max.
+var defaultRetryDelay = backoff.Exponential{Initial: time.Second, Max: time.Hour}
+
 type retry struct {
 	attempts int
-	fixed    bool
-	initial  time.Duration
-	max      time.Duration
+	// delay is the wait after a failed attempt, before jitter; a fixed
+	// backoff has Max equal to Initial.
+	delay    backoff.Exponential
 	statuses []int
 }
 
@@ -247,7 +252,7 @@ func compileStep(path string, st client.Step) (*step, error) {
 			return nil, err
 		}
 	} else {
-		s.retry = retry{attempts: 1, initial: time.Second, max: time.Hour}
+		s.retry = retry{attempts: 1, delay: defaultRetryDelay}
 	}
 	switch s.kind {
 	case KindHTTP:
@@ -395,21 +400,22 @@ func compileStep(path string, st client.Step) (*step, error) {
 }
 
 func compileRetry(path string, r *client.RetryPolicy) (retry, error) {
-	out := retry{attempts: r.Attempts, initial: time.Second, max: time.Hour, statuses: r.Statuses}
+	out := retry{attempts: r.Attempts, delay: defaultRetryDelay, statuses: r.Statuses}
 	if r.Attempts < 1 || r.Attempts > maxRetryAttempts {
 		return out, errAt(path+".attempts", "must be 1 to %d (attempts in all)", maxRetryAttempts)
 	}
+	var fixed bool
 	switch r.Backoff {
 	case "", "exponential":
 	case "fixed":
-		out.fixed = true
+		fixed = true
 	default:
 		return out, errAt(path+".backoff", `must be "exponential" or "fixed"`)
 	}
 	for _, d := range []struct {
 		field, src string
 		dst        *time.Duration
-	}{{"initial", r.Initial, &out.initial}, {"max", r.Max, &out.max}} {
+	}{{"initial", r.Initial, &out.delay.Initial}, {"max", r.Max, &out.delay.Max}} {
 		if d.src == "" {
 			continue
 		}
@@ -418,6 +424,9 @@ func compileRetry(path string, r *client.RetryPolicy) (retry, error) {
 			return out, errAt(path+"."+d.field, "must be a positive duration, e.g. \"2s\"")
 		}
 		*d.dst = v
+	}
+	if fixed {
+		out.delay.Max = out.delay.Initial
 	}
 	return out, nil
 }

@@ -71,24 +71,30 @@ func TestConfigDefaults(t *testing.T) {
 	require.Equal(t, `"hookline"."capture_outbox"`, c.outbox())
 }
 
-func TestBackoffBounds(t *testing.T) {
+// TestRetryDelayBounds: the wait after failed sessions doubles from 100 ms
+// to 30 s and is spread by ±20%.
+func TestRetryDelayBounds(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		attempt  int
-		min, max time.Duration
+		attempt int
+		base    time.Duration
 	}{
-		{0, 50 * time.Millisecond, 100 * time.Millisecond},
-		{1, 50 * time.Millisecond, 100 * time.Millisecond},
-		{2, 100 * time.Millisecond, 200 * time.Millisecond},
-		{5, 800 * time.Millisecond, 1600 * time.Millisecond},
-		{10, 15 * time.Second, 30 * time.Second},
-		{1000, 15 * time.Second, 30 * time.Second},
+		{0, 100 * time.Millisecond},
+		{1, 100 * time.Millisecond},
+		{2, 200 * time.Millisecond},
+		{5, 1600 * time.Millisecond},
+		{9, 25600 * time.Millisecond},
+		{10, 30 * time.Second},
+		{1000, 30 * time.Second},
 	}
 	for _, tt := range tests {
-		lo, hi := backoff(tt.attempt, 0), backoff(tt.attempt, 0.999999)
-		require.Equal(t, tt.min, lo, "attempt %d lowest", tt.attempt)
-		require.LessOrEqual(t, hi, tt.max, "attempt %d highest", tt.attempt)
-		require.Greater(t, hi, tt.max*99/100, "attempt %d highest", tt.attempt)
+		lo := retryDelay.Delay(tt.attempt, func() float64 { return 0 })
+		mid := retryDelay.Delay(tt.attempt, func() float64 { return 0.5 })
+		hi := retryDelay.Delay(tt.attempt, func() float64 { return 0.999999 })
+		require.Equal(t, tt.base*8/10, lo, "attempt %d shortest", tt.attempt)
+		require.Equal(t, tt.base, mid, "attempt %d middle", tt.attempt)
+		require.Less(t, hi, tt.base*12/10, "attempt %d longest", tt.attempt)
+		require.Greater(t, hi, tt.base*119/100, "attempt %d longest", tt.attempt)
 	}
 }
 

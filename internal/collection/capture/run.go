@@ -8,13 +8,13 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/hookline/hookline/internal/backoff"
 )
 
-// Backoff bounds between failed sessions and failed Emit calls.
-const (
-	backoffMin = 100 * time.Millisecond
-	backoffMax = 30 * time.Second
-)
+// retryDelay is the wait after failed sessions and failed Emit calls
+// before jitter: doubling from 100 ms up to 30 s.
+var retryDelay = backoff.Exponential{Initial: 100 * time.Millisecond, Max: 30 * time.Second}
 
 // ackTimeout bounds the round trip that deletes a batch Emit accepted (and
 // reads the next). It runs on after ctx is cancelled, since a batch left
@@ -50,7 +50,7 @@ func Run(ctx context.Context, cfg Config, emit Emit) error {
 			// The session worked for a while; start backing off afresh.
 			attempt, w.listened = 1, false
 		}
-		d := backoff(attempt, w.rnd())
+		d := retryDelay.Delay(attempt, w.rnd)
 		c.log.WarnContext(ctx, "capture session failed", "source", c.source, "error", err, "retry_in", d)
 		if !sleep(ctx, d) {
 			return nil
@@ -62,7 +62,9 @@ func Run(ctx context.Context, cfg Config, emit Emit) error {
 type watcher struct {
 	c    *compiled
 	emit Emit
-	rnd  func() float64
+	// rnd spreads retryDelay by ±20%, so restarted watchers do not
+	// reconnect in step.
+	rnd func() float64
 	// listened is set once a session holds the lock and listens.
 	listened bool
 }
@@ -213,7 +215,7 @@ func (w *watcher) emitRetry(ctx context.Context, cs []Change) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		d := backoff(attempt, w.rnd())
+		d := retryDelay.Delay(attempt, w.rnd)
 		w.c.log.WarnContext(ctx, "capture emit failed", "source", w.c.source, "changes", len(cs), "first_id", cs[0].ID, "error", err, "retry_in", d)
 		if !sleep(ctx, d) {
 			return ctx.Err()
@@ -252,20 +254,6 @@ func discardNotifications(conn *pgx.Conn) {
 			return
 		}
 	}
-}
-
-// backoff is the delay after the attempt-th consecutive failure (from 1):
-// doubling from backoffMin up to backoffMax, then jittered into [d/2, d)
-// by rnd in [0, 1) so restarted watchers do not reconnect in step.
-func backoff(attempt int, rnd float64) time.Duration {
-	d := backoffMax
-	if attempt < 1 {
-		attempt = 1
-	}
-	if attempt <= 20 {
-		d = min(backoffMin<<(attempt-1), backoffMax)
-	}
-	return d/2 + time.Duration(rnd*float64(d/2))
 }
 
 // sleep waits d or until ctx is done, reporting whether d elapsed.
