@@ -189,11 +189,13 @@ func (e *Engine) rebalance(ctx context.Context) error {
 	// own.until is measured on this node's clock from before the
 	// heartbeat: only a span of it counts, never its reading.
 	now := e.clock.Now()
-	nodes, err := c.Coordinator.Heartbeat(ctx, Node{ID: c.NodeID, Addr: c.Addr, StartedAt: e.startedAt}, c.BucketLease)
+	cctx, cancel := e.bounded(ctx)
+	defer cancel()
+	nodes, err := c.Coordinator.Heartbeat(cctx, Node{ID: c.NodeID, Addr: c.Addr, StartedAt: e.startedAt}, c.BucketLease)
 	if err != nil {
 		return fmt.Errorf("heartbeat: %w", err)
 	}
-	gone, released, err := c.Coordinator.Reap(ctx, c.BucketLease)
+	gone, released, err := c.Coordinator.Reap(cctx, c.BucketLease)
 	if err != nil {
 		return fmt.Errorf("reap silent nodes: %w", err)
 	}
@@ -214,11 +216,15 @@ func (e *Engine) rebalance(ctx context.Context) error {
 	if len(drop) > 0 {
 		e.setOwned(drop, false)
 		e.drain(ctx, drop)
-		if err := c.Coordinator.Release(ctx, c.NodeID, drop); err != nil {
+		rctx, cancel := e.bounded(ctx)
+		defer cancel()
+		if err := c.Coordinator.Release(rctx, c.NodeID, drop); err != nil {
 			return fmt.Errorf("release buckets: %w", err)
 		}
 	}
-	held, err := c.Coordinator.Acquire(ctx, c.NodeID, want, c.BucketLease)
+	actx, cancel := e.bounded(ctx)
+	defer cancel()
+	held, err := c.Coordinator.Acquire(actx, c.NodeID, want, c.BucketLease)
 	if err != nil {
 		// Leases not renewed may expire: stop dispatching rather than risk
 		// running a destination on two nodes.

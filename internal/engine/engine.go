@@ -260,7 +260,9 @@ func (e *Engine) Start(ctx context.Context) error {
 	} else {
 		// Leases under this node's id are a previous run's (a crash, a
 		// restart): no other live process uses the id, so they resume now.
-		n, err := e.store.ReleaseLeases(ctx, e.owner)
+		rctx, cancel := e.bounded(ctx)
+		n, err := e.store.ReleaseLeases(rctx, e.owner)
+		cancel()
 		if err != nil {
 			return fmt.Errorf("engine start: %w", err)
 		}
@@ -321,7 +323,9 @@ func (e *Engine) Stop(ctx context.Context) error {
 	e.setOwnedExactly(nil)
 	queued := e.disp.stop()
 	var errs []error
-	if err := e.store.ReleaseTasks(context.Background(), queued); err != nil {
+	hctx, cancel := handover()
+	defer cancel()
+	if err := e.store.ReleaseTasks(hctx, queued); err != nil {
 		errs = append(errs, fmt.Errorf("engine stop: %w", err))
 	}
 	if e.cluster != nil {
@@ -344,20 +348,31 @@ func (e *Engine) Stop(ctx context.Context) error {
 	<-e.writer.done
 	// What is still leased here: attempts cut off by ctx, results that
 	// could not be saved, tasks written leased while stopping.
-	if n, err := e.store.ReleaseLeases(context.Background(), e.owner); err != nil {
+	hctx, cancel = handover()
+	defer cancel()
+	if n, err := e.store.ReleaseLeases(hctx, e.owner); err != nil {
 		errs = append(errs, fmt.Errorf("engine stop: %w", err))
 	} else if n > 0 {
 		e.log.InfoContext(ctx, "released the task leases left at stop", "tasks", n)
 	}
 	if e.cluster != nil {
-		if err := e.cluster.Coordinator.Release(context.Background(), e.cluster.NodeID, e.allBuckets()); err != nil {
+		if err := e.cluster.Coordinator.Release(hctx, e.cluster.NodeID, e.allBuckets()); err != nil {
 			errs = append(errs, fmt.Errorf("engine stop: release buckets: %w", err))
 		}
-		e.announceRebalance(context.Background())
+		e.announceRebalance(hctx)
 	}
 	e.abort()
 	e.started = false
 	return errors.Join(errs...)
+}
+
+// handoverTimeout bounds each step of a stop that hands work over:
+// worth a few seconds, but a database that does not answer must not hold
+// the process (the others then take over when the leases expire).
+const handoverTimeout = 5 * time.Second
+
+func handover() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), handoverTimeout)
 }
 
 // Kill stops the engine abruptly, as a crash would: running attempts are

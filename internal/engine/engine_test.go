@@ -6,6 +6,7 @@ import (
 	"errors"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -36,11 +37,18 @@ type bundle struct {
 	mu       sync.Mutex
 	outcomes []engine.Outcome
 	attempts []time.Time // when each attempt started
+	gate     chan struct{}
 }
 
 // setup builds the bundle; call it inside a synctest bubble, so the
 // engine's timers and tickers run on the bubble's clock.
 func setup(t *testing.T, outcomes ...engine.Outcome) *bundle {
+	t.Helper()
+	return setupWith(t, nil, outcomes...)
+}
+
+// setupWith is setup with the engine's config adjusted by adjust.
+func setupWith(t *testing.T, adjust func(*engine.Config), outcomes ...engine.Outcome) *bundle {
 	t.Helper()
 	box, err := secretbox.New(make([]byte, secretbox.KeySize))
 	require.NoError(t, err)
@@ -49,7 +57,7 @@ func setup(t *testing.T, outcomes ...engine.Outcome) *bundle {
 	t.Cleanup(func() { s.Close() })
 	require.NoError(t, s.CreateTenant(t.Context(), store.Tenant{ID: testTenant, Name: "acme", CreatedAt: time.Now()}))
 	b := &bundle{store: &holdingStore{Store: s}, outcomes: outcomes}
-	b.eng, err = engine.New(engine.Config{
+	cfg := engine.Config{
 		Store:          b.store,
 		Executors:      map[string]engine.Executor{testKind: b},
 		Routers:        []engine.Router{b},
@@ -57,7 +65,11 @@ func setup(t *testing.T, outcomes ...engine.Outcome) *bundle {
 		Lease:          testLease,
 		PollInterval:   testPoll,
 		ExclusiveStore: true,
-	})
+	}
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	b.eng, err = engine.New(cfg)
 	require.NoError(t, err)
 	require.NoError(t, b.eng.Start(t.Context()))
 	t.Cleanup(func() { require.NoError(t, b.eng.Stop(context.Background())) })
@@ -69,15 +81,27 @@ func (b *bundle) Route(context.Context, *event.Event) ([]engine.Target, error) {
 	return []engine.Target{{Kind: testKind, DestinationID: "dst_1"}}, nil
 }
 
-// Execute answers with the next listed outcome, then succeeds.
+// Execute answers with the next listed outcome, then succeeds; while gate
+// is set it first waits for gate to close.
 func (b *bundle) Execute(context.Context, *store.Task) engine.Outcome {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.attempts = append(b.attempts, time.Now())
+	if gate := b.gate; gate != nil {
+		b.mu.Unlock()
+		<-gate
+		b.mu.Lock()
+	}
 	if n := len(b.attempts); n <= len(b.outcomes) {
 		return b.outcomes[n-1]
 	}
 	return engine.Outcome{}
+}
+
+func (b *bundle) setGate(g chan struct{}) {
+	b.mu.Lock()
+	b.gate = g
+	b.mu.Unlock()
 }
 
 func (b *bundle) attemptTimes() []time.Time {
@@ -110,11 +134,23 @@ func (b *bundle) task(t *testing.T, id string) store.Task {
 
 // holdingStore can hold the engine's writer right after it committed
 // attempt results, before the worker that waits for the commit hears of
-// it: the window a busy machine stretches at random, made to order.
+// it: the window a busy machine stretches at random, made to order. While
+// full is set it refuses to complete tasks and renew leases, as SQLite
+// does when its disk is full.
 type holdingStore struct {
 	store.Store
 	mu   sync.Mutex
 	hold chan chan struct{}
+	full atomic.Bool
+}
+
+var errFull = errors.New("complete tasks: database or disk is full (13)")
+
+func (s *holdingStore) ExtendLeases(ctx context.Context, ls []store.TaskLease, d time.Duration) ([]string, error) {
+	if s.full.Load() {
+		return nil, errFull
+	}
+	return s.Store.ExtendLeases(ctx, ls, d)
 }
 
 // holdNextComplete makes the next CompleteTasks, once committed, send a
@@ -127,6 +163,9 @@ func (s *holdingStore) holdNextComplete() <-chan chan struct{} {
 }
 
 func (s *holdingStore) CompleteTasks(ctx context.Context, rs []store.TaskResult) ([]string, error) {
+	if s.full.Load() {
+		return nil, errFull
+	}
 	stale, err := s.Store.CompleteTasks(ctx, rs)
 	s.mu.Lock()
 	hold := s.hold
@@ -214,5 +253,94 @@ func TestStaleCopyWhileRecordingRunsOnce(t *testing.T) {
 		synctest.Wait()
 		require.Len(t, b.attemptTimes(), 1)
 		require.Equal(t, store.StatusSucceeded, b.task(t, task.ID).Status)
+	})
+}
+
+// TestResultHeldWhileTheStoreRefusesIt: the destination took the delivery
+// but the store cannot take its result (the disk is full). The result is
+// held and saved once the store takes writes again; the destination is
+// not called a second time, even though the task's lease ran out while
+// the store refused to renew it and polls claimed the task again.
+func TestResultHeldWhileTheStoreRefusesIt(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		b := setup(t)
+		b.store.full.Store(true)
+		task := b.publish(t)
+		synctest.Wait()
+		require.Len(t, b.attemptTimes(), 1)
+		require.Equal(t, store.StatusPending, b.task(t, task.ID).Status, "nothing saved while the store refuses it")
+
+		time.Sleep(3 * testLease)
+		synctest.Wait()
+		require.Len(t, b.attemptTimes(), 1, "not sent again while its result waits to be saved")
+
+		b.store.full.Store(false)
+		time.Sleep(10 * time.Second) // more than the longest wait between saves
+		synctest.Wait()
+		got := b.task(t, task.ID)
+		require.Equal(t, store.StatusSucceeded, got.Status, "the held result is saved")
+		require.Equal(t, 1, got.Attempts)
+		atts, err := b.store.ListAttempts(t.Context(), testTenant, task.ID)
+		require.NoError(t, err)
+		require.Len(t, atts, 1)
+		require.Len(t, b.attemptTimes(), 1)
+	})
+}
+
+// TestHeldResultsAreBounded: past MaxUnsavedBytes a result is not held;
+// its task runs again once its lease has expired, as before results were
+// held, and nothing is lost.
+func TestHeldResultsAreBounded(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		b := setupWith(t, func(c *engine.Config) { c.MaxUnsavedBytes = 1 })
+		b.store.full.Store(true)
+		task := b.publish(t)
+		synctest.Wait()
+		require.Len(t, b.attemptTimes(), 1)
+		b.store.full.Store(false)
+		time.Sleep(testLease + 2*testPoll)
+		synctest.Wait()
+		require.Len(t, b.attemptTimes(), 2, "run again after the lease")
+		require.Equal(t, store.StatusSucceeded, b.task(t, task.ID).Status)
+	})
+}
+
+// TestStaleResultIsRefused: while an attempt runs, its task's lease is
+// released and another node claims it (a new token), as happens when this
+// node was taken for dead. The attempt's result is refused: the task stays
+// as the other node holds it, with no attempt written, and the engine
+// carries on.
+func TestStaleResultIsRefused(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		b := setup(t)
+		gate := make(chan struct{})
+		b.setGate(gate)
+		task := b.publish(t)
+		synctest.Wait()
+		require.Len(t, b.attemptTimes(), 1)
+		ctx := t.Context()
+		held := b.task(t, task.ID)
+		require.NoError(t, b.store.ReleaseTasks(ctx, []store.TaskLease{held.Lease()}))
+		other, err := b.store.ClaimTasks(ctx, store.Claim{Now: time.Now(), Lease: time.Hour, Owner: "node-other", Limit: 10})
+		require.NoError(t, err)
+		require.Len(t, other, 1)
+		require.Greater(t, other[0].LeaseToken, held.LeaseToken)
+		b.setGate(nil)
+		close(gate)
+		synctest.Wait()
+		got := b.task(t, task.ID)
+		require.Equal(t, store.StatusPending, got.Status, "the stale result changed nothing")
+		require.Equal(t, "node-other", got.LeaseOwner)
+		require.Equal(t, other[0].LeaseToken, got.LeaseToken)
+		atts, err := b.store.ListAttempts(ctx, testTenant, task.ID)
+		require.NoError(t, err)
+		require.Empty(t, atts)
+
+		next := b.publish(t)
+		synctest.Wait()
+		require.Equal(t, store.StatusSucceeded, b.task(t, next.ID).Status, "the engine carries on")
 	})
 }

@@ -38,7 +38,9 @@ func (e *Engine) heartbeatLoop(ctx context.Context) {
 		if len(ls) == 0 {
 			continue
 		}
-		lost, err := e.store.ExtendLeases(ctx, ls, e.cfg.Lease)
+		cctx, cancel := e.bounded(ctx)
+		lost, err := e.store.ExtendLeases(cctx, ls, e.cfg.Lease)
+		cancel()
 		if err != nil {
 			if ctx.Err() == nil {
 				e.log.ErrorContext(ctx, "extend leases", "error", err)
@@ -61,7 +63,8 @@ func (e *Engine) heartbeatLoop(ctx context.Context) {
 // other nodes take them (and the tasks released with them) at once; the
 // buckets of running attempts follow when Stop has waited for them.
 func (e *Engine) leave(owned []int) error {
-	ctx := context.Background()
+	ctx, cancel := handover()
+	defer cancel()
 	var idle []int
 	for _, b := range owned {
 		if e.disp.running(func(destID string) bool { return Bucket(destID) == b }) == 0 {
