@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hookline/hookline/internal/engine"
+	"github.com/hookline/hookline/internal/backoff"
 	"github.com/hookline/hookline/internal/store"
 )
 
@@ -44,16 +44,15 @@ const (
 	mirrorWriteTimeout = 15 * time.Second
 )
 
-// mirrorSchedule is the delay before each retry of a failing mirror,
-// spread ±20 % by engine.NextRetry; after the last it stays at the last.
-// A mirror never gives up: it only falls behind, and short delays bring
-// it back within seconds of its table.
-var mirrorSchedule = []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second, 5 * time.Second}
+// mirrorBackoff is the delay before each retry of a failing mirror: 250
+// ms doubling up to 5 s (250 ms, 500 ms, 1 s, 2 s, 4 s, then 5 s), each
+// spread ±20 %. A mirror never gives up: it only falls behind, and short
+// delays bring it back within seconds of its table.
+var mirrorBackoff = backoff.Exponential{Initial: 250 * time.Millisecond, Max: 5 * time.Second}
 
 // mirrorRetry is the delay after attempts consecutive failures.
 func mirrorRetry(attempts int, rnd func() float64) time.Duration {
-	d, _ := engine.NextRetry(mirrorSchedule, min(max(attempts, 1), len(mirrorSchedule)), 0, rnd)
-	return d
+	return mirrorBackoff.Delay(attempts, rnd)
 }
 
 // followers runs one follower per collection with a mirror.
