@@ -1,0 +1,180 @@
+package app_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/app"
+	"github.com/hookline/hookline/internal/config"
+	"github.com/hookline/hookline/internal/store/sqlite"
+)
+
+// gaugeValue reads one unlabelled metric from a server's /metrics; -1
+// when it is missing.
+func gaugeValue(t *testing.T, base, name string) float64 {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			require.NoError(t, err)
+			return f
+		}
+	}
+	return -1
+}
+
+// answeringReceiver answers every delivery 200 with a 4 KiB body (so that
+// recording it needs room) after calling first once, on the first one,
+// and counts deliveries by event id.
+type answeringReceiver struct {
+	*httptest.Server
+	mu    sync.Mutex
+	seen  map[string]int
+	once  sync.Once
+	first func()
+}
+
+func newAnsweringReceiver(t *testing.T, first func()) *answeringReceiver {
+	rc := &answeringReceiver{seen: map[string]int{}, first: first}
+	body := strings.Repeat("r", 4<<10)
+	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc.once.Do(rc.first)
+		rc.mu.Lock()
+		rc.seen[r.Header.Get("webhook-id")]++
+		rc.mu.Unlock()
+		w.Write([]byte(body))
+	}))
+	t.Cleanup(rc.Close)
+	return rc
+}
+
+func (rc *answeringReceiver) counts() map[string]int {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	out := make(map[string]int, len(rc.seen))
+	for k, v := range rc.seen {
+		out[k] = v
+	}
+	return out
+}
+
+// requireOnceEach waits until every event was delivered and checks none
+// was delivered twice and each delivery succeeded.
+func requireOnceEach(t *testing.T, rc *answeringReceiver, c *client.Client, ids []string) {
+	t.Helper()
+	ctx := context.Background()
+	require.Eventually(t, func() bool {
+		page, err := c.ListDeliveries(ctx, client.DeliveryListOptions{Status: client.DeliverySucceeded, ListOptions: client.ListOptions{Limit: 1000}})
+		return err == nil && len(page.Data) == len(ids)
+	}, 30*time.Second, 20*time.Millisecond, "every delivery recorded as succeeded")
+	seen := rc.counts()
+	for _, id := range ids {
+		require.Equal(t, 1, seen[id], "event %s delivered once: its result was kept and saved, not sent again", id)
+	}
+}
+
+// sendBatch publishes evs in one commit, before any of them is delivered.
+func sendBatch(t *testing.T, c *client.Client, evs []client.EventCreate) []string {
+	t.Helper()
+	res, err := c.SendEvents(context.Background(), client.EventBatch{Events: evs})
+	require.NoError(t, err)
+	ids := make([]string, 0, len(evs))
+	for _, r := range res.Results {
+		require.Nil(t, r.Error)
+		ids = append(ids, r.ID)
+	}
+	return ids
+}
+
+// TestResultSavedAfterDiskFull: the receiver takes deliveries while the
+// SQLite disk is full (max_page_count, for real: the attempt rows do not
+// fit). Their results are held and saved once room is made, and nothing
+// is sent twice, although the tasks' leases (2 s here) ran out meanwhile.
+func TestResultSavedAfterDiskFull(t *testing.T) {
+	t.Parallel()
+	const lease = 2 * time.Second
+	b := setup(t, func(_ *config.Config, o *app.Options) { o.Lease = lease })
+	ctx := context.Background()
+	st, ok := b.app.Store().(*sqlite.Store)
+	require.True(t, ok)
+	var fillErr error
+	rc := newAnsweringReceiver(t, func() {
+		// The first delivery fills the disk before it is answered: no
+		// result of this batch can be recorded.
+		fillErr = st.LimitGrowth(ctx, 0)
+	})
+	_, err := b.client.CreateEndpoint(ctx, client.EndpointCreate{URL: rc.URL, MaxInFlight: 20})
+	require.NoError(t, err)
+	const n = 20
+	pad := strings.Repeat("p", 4<<10)
+	evs := make([]client.EventCreate, n)
+	for i := range evs {
+		evs[i] = client.EventCreate{Type: "order.created", Data: json.RawMessage(fmt.Sprintf(`{"i":%d,"pad":%q}`, i, pad))}
+	}
+	ids := sendBatch(t, b.client, evs)
+	require.Eventually(t, func() bool { return gaugeValue(t, b.url, "hookline_results_unsaved") == n }, 20*time.Second, 20*time.Millisecond,
+		"every result held while the disk is full")
+	require.NoError(t, fillErr)
+	// Past the leases: a task whose result were dropped would run again now.
+	time.Sleep(lease + time.Second)
+	require.Equal(t, float64(n), gaugeValue(t, b.url, "hookline_results_unsaved"), "still held")
+	for _, id := range ids {
+		require.Equal(t, 1, rc.counts()[id], "event %s not sent again while its result waits", id)
+	}
+	made := time.Now()
+	require.NoError(t, st.LimitGrowth(ctx, -1))
+	requireOnceEach(t, rc, b.client, ids)
+	t.Logf("%d held results saved %s after room was made", n, time.Since(made).Round(time.Millisecond))
+	require.Zero(t, gaugeValue(t, b.url, "hookline_results_unsaved"))
+}
+
+// TestResultSavedAfterDatabaseOutage: PostgreSQL goes away (every
+// connection cut, new ones refused) just as the receiver answers; the
+// results are held and saved once it is back, and nothing is sent twice,
+// although the tasks' leases (2 s here) ran out meanwhile.
+func TestResultSavedAfterDatabaseOutage(t *testing.T) {
+	t.Parallel()
+	dsn := pgSchema(t)
+	u, err := url.Parse(dsn)
+	require.NoError(t, err)
+	px := newProxy(t, u.Host)
+	u.Host = px.addr
+	rc := newAnsweringReceiver(t, px.cut)
+	n := startNode(t, u.String(), "solo")
+	c := client.New(n.url, clusterKey)
+	ctx := context.Background()
+	_, err = c.CreateEndpoint(ctx, client.EndpointCreate{URL: rc.URL, MaxInFlight: 20})
+	require.NoError(t, err)
+	evs := make([]client.EventCreate, 20)
+	for i := range evs {
+		evs[i] = client.EventCreate{Type: "order.created", Data: json.RawMessage(fmt.Sprintf(`{"i":%d}`, i))}
+	}
+	ids := sendBatch(t, c, evs)
+	require.Eventually(t, func() bool { return gaugeValue(t, n.url, "hookline_results_unsaved") == float64(len(ids)) },
+		20*time.Second, 20*time.Millisecond, "every result held while the database is away")
+	time.Sleep(3 * time.Second) // past the 2 s leases
+	for _, id := range ids {
+		require.Equal(t, 1, rc.counts()[id], "event %s not sent again while its result waits", id)
+	}
+	back := time.Now()
+	px.restore(t)
+	requireOnceEach(t, rc, c, ids)
+	t.Logf("%d held results saved %s after the database came back", len(ids), time.Since(back).Round(time.Millisecond))
+}
