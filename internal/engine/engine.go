@@ -674,8 +674,10 @@ func (e *Engine) pollLoop(ctx context.Context) {
 		for e.disp.size() < e.cfg.MaxQueued {
 			now := e.clock.Now()
 			limit := min(claimBatch, e.cfg.MaxQueued-e.disp.size())
-			ts, err := e.store.ClaimTasks(ctx, store.Claim{Now: now, Lease: e.cfg.Lease, Owner: e.owner, Limit: limit,
+			cctx, cancel := e.bounded(ctx)
+			ts, err := e.store.ClaimTasks(cctx, store.Claim{Now: now, Lease: e.cfg.Lease, Owner: e.owner, Limit: limit,
 				Exclude: e.disp.full(), Buckets: buckets})
+			cancel()
 			if err != nil {
 				if ctx.Err() == nil {
 					e.log.ErrorContext(ctx, "claim tasks", "error", err)
@@ -779,7 +781,9 @@ func (e *Engine) push(ctx context.Context, ts []store.Task) {
 		seen[k] = true
 		var l Limits
 		if ls, ok := e.cfg.Executors[t.Kind].(LimitSource); ok {
-			l = ls.Limits(ctx, t)
+			lctx, cancel := e.bounded(ctx)
+			l = ls.Limits(lctx, t)
+			cancel()
 		}
 		e.disp.setLimits(t, l)
 	}
@@ -797,7 +801,10 @@ func (e *Engine) work() {
 			// Its bucket moved to another node (or this node's lease is
 			// about to lapse): hand the task back instead of running it.
 			e.disp.drop(t, probe)
-			if err := e.store.ReleaseTasks(e.runCtx, []store.TaskLease{t.Lease()}); err != nil && e.runCtx.Err() == nil {
+			rctx, cancel := e.bounded(e.runCtx)
+			err := e.store.ReleaseTasks(rctx, []store.TaskLease{t.Lease()})
+			cancel()
+			if err != nil && e.runCtx.Err() == nil {
 				e.log.Warn("release a task of a bucket no longer owned", "task_id", t.ID, "error", err)
 			}
 			continue
