@@ -30,8 +30,15 @@ const (
 )
 
 func (s *Server) collectionSpec(in client.CollectionSpec) (*collection.Spec, error) {
-	// A mistake is a *field.Error, answered 422 by writeError.
-	return collection.Compile(in)
+	spec, err := collection.Compile(in)
+	if err != nil {
+		var fe *collection.FieldError
+		if errors.As(err, &fe) {
+			return nil, invalid(fe.Field, "%v", fe.Err)
+		}
+		return nil, err
+	}
+	return spec, nil
 }
 
 func collectionOut(c store.Collection) (client.Collection, error) {
