@@ -112,7 +112,7 @@ SIGHUP is ignored.`,
 	f.StringVar(&flags.Addr, "addr", d.Addr, "listen address (env "+config.EnvAddr+")")
 	f.StringVar(&flags.DataDir, "data-dir", d.DataDir, "data directory (env "+config.EnvDataDir+")")
 	f.StringVar(&flags.Database, "database", "", "postgres:// URL to share with other nodes; SQLite in --data-dir when empty (env "+config.EnvDatabase+")")
-	f.StringVar(&flags.NodeID, "node-id", "", "this node's name in a PostgreSQL cluster; default hostname-pid (env "+config.EnvNodeID+")")
+	f.StringVar(&flags.NodeID, "node-id", "", "this node's name in a PostgreSQL cluster; default the one kept in --data-dir/node_id (env "+config.EnvNodeID+")")
 	f.BoolVar(&flags.AllowPrivateNetworks, "allow-private-networks", false,
 		"allow deliveries to loopback/private/link-local addresses (env "+config.EnvAllowPrivateNetworks+")")
 	f.StringSliceVar(&flags.WorkflowEnv, "workflow-env", nil, "environment variable workflow expressions may read as env.NAME; repeatable (env "+config.EnvWorkflowEnv+")")

@@ -31,8 +31,10 @@ type Config struct {
 	// Database is empty for SQLite in DataDir, or a postgres:// URL shared
 	// by several nodes.
 	Database string `yaml:"database"`
-	// NodeID names this node in a PostgreSQL cluster; default
-	// hostname-pid.
+	// NodeID names this node in a PostgreSQL cluster; default the name
+	// kept in DataDir/node_id (created on first start), so a restarted
+	// node takes its task leases back at once, or hostname-pid when
+	// another process holds that file.
 	NodeID string `yaml:"node_id"`
 	// ClusterHeartbeat is how often a node renews its membership and
 	// bucket leases (both last 5 heartbeats: engine.ClusterConfig).
