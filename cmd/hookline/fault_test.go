@@ -74,7 +74,7 @@ func TestFrozenDatabase(t *testing.T) {
 
 	const key = "hk_test_frozen_database_key_0123456789"
 	addr := freeAddr(t)
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--database", via.String(), "--allow-private-networks")
+	cmd := exec.Command(bin, "serve", "--addr", addr, "--database", via.String(), "--data-dir", filepath.Join(dir, "data"), "--allow-private-networks")
 	cmd.Env = append(os.Environ(), "HOOKLINE_API_KEY="+key, "HOOKLINE_ENCRYPTION_KEY="+strings.Repeat("ab", 32),
 		"HOOKLINE_COMMIT_TIMEOUT="+commitTimeout.String())
 	var logs bytes.Buffer

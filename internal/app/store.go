@@ -79,7 +79,7 @@ func openStore(ctx context.Context, cfg *config.Config, clk clock.Clock) (store.
 
 // storeLogAttrs says where the data lives, for the start log: the SQLite
 // data dir, or the PostgreSQL database (without its password) and this
-// node's id — the data dir is not used then.
+// node's id — the data dir holds no data then (at most the kept node id).
 func storeLogAttrs(cfg config.Config) []any {
 	if IsPostgres(cfg.Database) {
 		return []any{"database", collection.RedactDSN(cfg.Database), "node_id", cfg.NodeID}
