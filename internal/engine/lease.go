@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hookline/hookline/internal/backoff"
 	"github.com/hookline/hookline/internal/store"
 )
 
@@ -16,11 +17,9 @@ import (
 // response bodies fill their 4 KiB logs).
 const DefaultMaxUnsavedBytes = 64 << 20
 
-// saveBackoff is the wait before each new try to save held results; the
-// last one repeats. NextRetry spreads each by ±Jitter.
-var saveBackoff = []time.Duration{
-	100 * time.Millisecond, 250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second, 5 * time.Second,
-}
+// saveBackoff is the wait before each new try to save held results:
+// 100 ms doubling up to 5 s, ±20%.
+var saveBackoff = backoff.Exponential{Initial: 100 * time.Millisecond, Max: 5 * time.Second}
 
 // heartbeatLoop renews the leases of every task this process holds and
 // drops from its queues those another node took over.
@@ -216,7 +215,7 @@ func (e *Engine) saveHeld(ctx context.Context) {
 			try = 1
 			continue
 		}
-		delay, _ := NextRetry(saveBackoff, min(try, len(saveBackoff)), 0, e.rnd)
+		delay := saveBackoff.Delay(try, e.rnd)
 		try++
 		select {
 		case <-ctx.Done():
