@@ -41,6 +41,9 @@ type Config struct {
 	Invalidate func(tenantID string)
 	// Feed streams committed events to GET /v1/events/stream.
 	Feed *feed.Hub
+	// Closing, once closed, ends the Server-Sent Events streams: the
+	// server is shutting down and should not wait for them.
+	Closing <-chan struct{}
 	// Collections applies records written through the API.
 	Collections *collection.Service
 	// Content renders previews and shows messages.

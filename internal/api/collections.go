@@ -14,6 +14,7 @@ import (
 	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/expr"
+	"github.com/hookline/hookline/internal/sse"
 	"github.com/hookline/hookline/internal/store"
 )
 
@@ -351,7 +352,7 @@ func (s *Server) listChanges(w http.ResponseWriter, r *http.Request, a *auth) er
 		return notFound(err, "collection", name)
 	}
 	q := r.URL.Query()
-	after, err := changeCursor(cmp.Or(q.Get("after"), r.Header.Get("Last-Event-ID")))
+	after, err := changeCursor(cmp.Or(q.Get("after"), sse.LastEventID(r)))
 	if err != nil {
 		return err
 	}
@@ -432,24 +433,10 @@ func (s *Server) streamChanges(w http.ResponseWriter, r *http.Request, tenantID,
 		defer s.cfg.Feed.Close(l)
 		wake = l.C
 	}
-	rc := http.NewResponseController(w)
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.WriteHeader(http.StatusOK)
-	write := func(format string, args ...any) error {
-		_ = rc.SetWriteDeadline(time.Now().Add(streamKeepAlive * 2))
-		if _, err := fmt.Fprintf(w, format, args...); err != nil {
-			return err
-		}
-		return rc.Flush()
-	}
-	if err := write(": following %s after %d\n\n", name, after); err != nil {
+	st, err := sse.Start(w, r, sse.Config{Done: s.cfg.Closing})
+	if err != nil || st.Comment(fmt.Sprintf("following %s after %d", name, after)) != nil {
 		return nil
 	}
-	keep := time.NewTicker(streamKeepAlive)
-	defer keep.Stop()
-	poll := time.NewTicker(changesPoll)
-	defer poll.Stop()
 	for {
 		for {
 			cs, err := s.store.ListChanges(r.Context(), tenantID, name, after, maxPageLimit)
@@ -460,11 +447,7 @@ func (s *Server) streamChanges(w http.ResponseWriter, r *http.Request, tenantID,
 				return nil
 			}
 			for _, c := range cs {
-				b, err := json.Marshal(collection.ChangeOut(c))
-				if err != nil {
-					return nil
-				}
-				if err := write("id: %d\nevent: change\ndata: %s\n\n", c.Seq, b); err != nil {
+				if st.SendJSON(strconv.FormatInt(c.Seq, 10), "change", collection.ChangeOut(c)) != nil {
 					return nil
 				}
 				after = c.Seq
@@ -473,15 +456,10 @@ func (s *Server) streamChanges(w http.ResponseWriter, r *http.Request, tenantID,
 				break
 			}
 		}
-		select {
-		case <-r.Context().Done():
+		// A change applied here wakes the stream; one applied by another
+		// node is found by the next look, within changesPoll.
+		if _, _, err := sse.Next(st, wake, changesPoll); err != nil {
 			return nil
-		case <-keep.C:
-			if err := write(": keep-alive\n\n"); err != nil {
-				return nil
-			}
-		case <-wake:
-		case <-poll.C:
 		}
 	}
 }

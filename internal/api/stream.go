@@ -1,17 +1,11 @@
 package api
 
 import (
-	"encoding/json"
-	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/sse"
 )
-
-// streamKeepAlive is how often an idle stream sends a comment line, so
-// proxies keep the connection open.
-const streamKeepAlive = 15 * time.Second
 
 // streamEvents serves GET /v1/events/stream: Server-Sent Events of every
 // event the tenant commits from now on, optionally only those of a source
@@ -31,45 +25,28 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, a *auth) e
 	})
 	defer s.cfg.Feed.Close(l)
 
-	rc := http.NewResponseController(w)
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.WriteHeader(http.StatusOK)
-	write := func(format string, args ...any) error {
-		// The server's write timeout is for ordinary requests; a stream
-		// lives until the client leaves.
-		_ = rc.SetWriteDeadline(time.Now().Add(streamKeepAlive * 2))
-		if _, err := fmt.Fprintf(w, format, args...); err != nil {
-			return err
-		}
-		return rc.Flush()
-	}
-	if err := write(": listening\n\n"); err != nil {
+	st, err := sse.Start(w, r, sse.Config{Done: s.cfg.Closing})
+	if err != nil || st.Comment("listening") != nil {
 		return nil
 	}
-	tick := time.NewTicker(streamKeepAlive)
-	defer tick.Stop()
 	for {
-		select {
-		case <-r.Context().Done():
+		e, _, err := sse.Next(st, l.C, 0)
+		if err != nil {
 			return nil
-		case <-tick.C:
-			if err := write(": keep-alive\n\n"); err != nil {
-				return nil
-			}
-		case e := <-l.C:
-			if n := l.Dropped(); n > 0 {
-				if err := write("event: dropped\ndata: {\"count\":%d}\n\n", n); err != nil {
-					return nil
-				}
-			}
-			b, err := json.Marshal(eventOut(e))
-			if err != nil {
-				return nil
-			}
-			if err := write("id: %s\nevent: event\ndata: %s\n\n", e.ID, b); err != nil {
+		}
+		if n := l.Dropped(); n > 0 {
+			if st.SendJSON("", "dropped", droppedOut{Count: n}) != nil {
 				return nil
 			}
 		}
+		if st.SendJSON(e.ID, "event", eventOut(e)) != nil {
+			return nil
+		}
 	}
+}
+
+// droppedOut is the data of an "event: dropped" message: how many events
+// the stream left out because the client read too slowly.
+type droppedOut struct {
+	Count int `json:"count"`
 }

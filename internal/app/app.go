@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"syscall"
 	"time"
 
@@ -194,9 +195,13 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 			return nil, fmt.Errorf("smtp: %w", err)
 		}
 	}
+	// closing ends the Server-Sent Events streams when the server starts
+	// shutting down: they never finish by themselves, so a graceful stop
+	// would otherwise wait them out.
+	closing := make(chan struct{})
 	notify := content.New(content.Config{
 		Store: st, Client: netguard.NewClient(guard), UserAgent: userAgent, Clock: opts.Clock, Logger: log, Collections: colls, Email: mailer,
-		PublicURL: cfg.PublicURL, TokenKey: box.Derive("inbox tokens"),
+		PublicURL: cfg.PublicURL, TokenKey: box.Derive("inbox tokens"), Closing: closing,
 		Publish: func(ctx context.Context, evs []event.Event) error {
 			_, err := eng.PublishDedup(ctx, evs, changedDedup)
 			return err
@@ -243,7 +248,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		LookupTimeout: cfg.CommitTimeout})
 	watch := newWatchers(st, eng, opts.Clock, log, guard.Dial())
 	apiSrv := api.New(api.Config{
-		Store: st, Engine: eng, SourceChanged: func(name string) { receiver.Invalidate(name); watch.changed() }, Feed: hub, Collections: colls, Workflows: runner, Content: notify,
+		Store: st, Engine: eng, SourceChanged: func(name string) { receiver.Invalidate(name); watch.changed() }, Feed: hub, Closing: closing, Collections: colls, Workflows: runner, Content: notify,
 		Invalidate: func(tenantID string) {
 			router.Invalidate(tenantID)
 			exec.Invalidate(tenantID)
@@ -274,6 +279,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	a.srv.RegisterOnShutdown(sync.OnceFunc(func() { close(closing) }))
 	return a, nil
 }
 

@@ -7,10 +7,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/sse"
 	"github.com/hookline/hookline/internal/store"
 )
 
@@ -18,8 +18,6 @@ import (
 var pixel = []byte{0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00,
 	0xff, 0xff, 0xff, 0x21, 0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01,
 	0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b}
-
-const streamKeepAlive = 15 * time.Second
 
 // Handle registers the public routes: tracked links, the open pixel,
 // unsubscribe, hosted pages and the recipients' inbox.
@@ -351,49 +349,40 @@ func (s *Service) inboxStream(w http.ResponseWriter, r *http.Request) {
 	}
 	ch := s.inbox.listen(tenantID, rid)
 	defer s.inbox.close(tenantID, rid, ch)
-	rc := http.NewResponseController(w)
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.WriteHeader(http.StatusOK)
-	write := func(format string, args ...any) error {
-		_ = rc.SetWriteDeadline(time.Now().Add(2 * streamKeepAlive))
-		if _, err := fmt.Fprintf(w, format, args...); err != nil {
-			return err
-		}
-		return rc.Flush()
-	}
-	n, _ := s.cfg.Store.CountUnread(r.Context(), tenantID, rid)
-	if write("event: unread\ndata: {\"unread\":%d}\n\n", n) != nil {
+	st, err := sse.Start(w, r, sse.Config{Done: s.cfg.Closing})
+	if err != nil {
 		return
 	}
-	tick := time.NewTicker(streamKeepAlive)
-	defer tick.Stop()
+	n, _ := s.cfg.Store.CountUnread(r.Context(), tenantID, rid)
+	if st.SendJSON("", "unread", unreadOut{Unread: n}) != nil {
+		return
+	}
 	for {
-		select {
-		case <-r.Context().Done():
+		m, _, err := sse.Next(st, ch, 0)
+		if err != nil {
 			return
-		case <-tick.C:
-			if write(": keep-alive\n\n") != nil {
+		}
+		if m.ID == "" {
+			// A count change: inboxMark passes the count as the subject.
+			n, _ := strconv.Atoi(m.Subject)
+			if st.SendJSON("", "unread", unreadOut{Unread: n}) != nil {
 				return
 			}
-		case m := <-ch:
-			if m.ID == "" {
-				// A count change.
-				if write("event: unread\ndata: {\"unread\":%s}\n\n", m.Subject) != nil {
-					return
-				}
-				continue
-			}
-			b, _ := json.Marshal(s.MessageOut(m))
-			if write("id: %s\nevent: message\ndata: %s\n\n", m.ID, b) != nil {
-				return
-			}
-			n, err := s.cfg.Store.CountUnread(r.Context(), tenantID, rid)
-			if err == nil && write("event: unread\ndata: {\"unread\":%d}\n\n", n) != nil {
-				return
-			}
+			continue
+		}
+		if st.SendJSON(m.ID, "message", s.MessageOut(m)) != nil {
+			return
+		}
+		n, err := s.cfg.Store.CountUnread(r.Context(), tenantID, rid)
+		if err == nil && st.SendJSON("", "unread", unreadOut{Unread: n}) != nil {
+			return
 		}
 	}
+}
+
+// unreadOut is the data of an "event: unread" message.
+type unreadOut struct {
+	Unread int `json:"unread"`
 }
 
 func htmlEscape(s string) string { return html.EscapeString(s) }

@@ -77,6 +77,9 @@ type Config struct {
 	PublicURL string
 	// TokenKey signs recipients' inbox tokens.
 	TokenKey []byte
+	// Closing, once closed, ends the live inbox streams: the server is
+	// shutting down and should not wait for them.
+	Closing <-chan struct{}
 }
 
 // Service runs notify rules and delivers messages.
