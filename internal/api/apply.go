@@ -78,7 +78,7 @@ type applyStep struct {
 // declErr prefixes a validation error with the resource it belongs to.
 func declErr(resource, name string, err error) error {
 	var ae *apiError
-	if !errors.As(err, &ae) {
+	if !asValidation(err, &ae) {
 		return err
 	}
 	out := *ae

@@ -31,15 +31,8 @@ const (
 )
 
 func (s *Server) collectionSpec(in client.CollectionSpec) (*collection.Spec, error) {
-	spec, err := collection.Compile(in)
-	if err != nil {
-		var fe *collection.FieldError
-		if errors.As(err, &fe) {
-			return nil, invalid(fe.Field, "%v", fe.Err)
-		}
-		return nil, err
-	}
-	return spec, nil
+	// A mistake is a *field.Error, answered 422 by writeError.
+	return collection.Compile(in)
 }
 
 func collectionOut(c store.Collection) (client.Collection, error) {

@@ -10,6 +10,7 @@ import (
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/content"
 	"github.com/hookline/hookline/internal/content/render"
+	"github.com/hookline/hookline/internal/field"
 	"github.com/hookline/hookline/internal/redact"
 	"github.com/hookline/hookline/internal/store"
 )
@@ -37,11 +38,7 @@ func checkRecipient(tenantID string, in client.Recipient, now time.Time) (store.
 		}
 	}
 	if err := content.ValidatePrefs(in.Prefs); err != nil {
-		var fe *content.FieldError
-		if errors.As(err, &fe) {
-			return store.Recipient{}, invalid("prefs."+fe.Field, "%v", fe.Err)
-		}
-		return store.Recipient{}, err
+		return store.Recipient{}, field.Wrap("prefs", err)
 	}
 	prefs, err := json.Marshal(in.Prefs)
 	if err != nil {
@@ -302,10 +299,6 @@ func (s *Server) createNotifyRule(w http.ResponseWriter, r *http.Request, a *aut
 
 func (s *Server) notifyRule(tenantID string, in client.NotifyRule, now time.Time) (store.NotifyRule, error) {
 	if _, err := content.CompileRule(in, true); err != nil {
-		var fe *content.FieldError
-		if errors.As(err, &fe) {
-			return store.NotifyRule{}, invalid(fe.Field, "%v", fe.Err)
-		}
 		return store.NotifyRule{}, err
 	}
 	enabled := in.Enabled == nil || *in.Enabled

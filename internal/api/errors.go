@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/field"
 	"github.com/hookline/hookline/internal/store"
 )
 
@@ -60,6 +61,21 @@ func invalid(field, format string, args ...any) *apiError {
 	return e
 }
 
+// asValidation sets *ae to the answer to err when err is a validation
+// error: an *apiError, or a *field.Error of a domain package (422
+// validation_failed naming the field).
+func asValidation(err error, ae **apiError) bool {
+	if errors.As(err, ae) {
+		return true
+	}
+	var fe *field.Error
+	if errors.As(err, &fe) {
+		*ae = invalid(fe.Path, "%v", fe.Err)
+		return true
+	}
+	return false
+}
+
 // notFoundError is a resource the request names that the caller's tenant
 // does not have. It is a store.ErrNotFound that says what was not found.
 type notFoundError struct {
@@ -95,7 +111,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	var mbe *http.MaxBytesError
 	var nf *notFoundError
 	switch {
-	case errors.As(err, &ae):
+	case asValidation(err, &ae):
 	case errors.As(err, &mbe):
 		ae = errorf(http.StatusRequestEntityTooLarge, codeTooLarge, "request body is larger than %d bytes", mbe.Limit)
 	case errors.As(err, &nf):

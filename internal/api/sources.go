@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/collection/capture"
 	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/field"
 	"github.com/hookline/hookline/internal/ingest"
 	"github.com/hookline/hookline/internal/signature"
 	"github.com/hookline/hookline/internal/store"
@@ -158,11 +158,10 @@ func applySource(src *store.Source, in client.SourceCreate) (*ingest.Source, err
 	src.Config = b
 	parsed, err := ingest.Parse(*src)
 	if err != nil {
-		field, msg, ok := strings.Cut(err.Error(), ": ")
-		if !ok {
-			field, msg = "source", err.Error()
+		if _, ok := field.Of(err); !ok {
+			return nil, invalid("source", "%v", err)
 		}
-		return nil, invalid(field, "%s", msg)
+		return nil, err
 	}
 	return parsed, nil
 }

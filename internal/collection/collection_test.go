@@ -17,6 +17,7 @@ import (
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/field"
 	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/internal/store/sqlite"
@@ -219,9 +220,9 @@ func TestCompileErrors(t *testing.T) {
 			in := customers("c")
 			tc.edit(&in)
 			_, err := collection.Compile(in)
-			var fe *collection.FieldError
+			var fe *field.Error
 			require.ErrorAs(t, err, &fe)
-			require.Equal(t, tc.field, fe.Field, err.Error())
+			require.Equal(t, tc.field, fe.Path, err.Error())
 		})
 	}
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/expr"
+	"github.com/hookline/hookline/internal/field"
 	"github.com/hookline/hookline/internal/store"
 )
 
@@ -83,12 +84,12 @@ func compileMirror(m *client.CollectionMirror) (*mirror, error) {
 	}
 	seen := map[string]bool{out.keyCol: true, seqColumn: true}
 	for i, c := range cols {
-		field := fmt.Sprintf("mirror.columns[%d]", i)
+		at := fmt.Sprintf("mirror.columns[%d]", i)
 		if !identRe.MatchString(c.Name) {
-			return nil, fieldErr(field+".name", "%q is not a plain identifier", c.Name)
+			return nil, fieldErr(at+".name", "%q is not a plain identifier", c.Name)
 		}
 		if seen[c.Name] {
-			return nil, fieldErr(field+".name", "column %q appears twice (or is the key or %s column)", c.Name, seqColumn)
+			return nil, fieldErr(at+".name", "column %q appears twice (or is the key or %s column)", c.Name, seqColumn)
 		}
 		seen[c.Name] = true
 		typ := strings.ToLower(c.Type)
@@ -96,14 +97,14 @@ func compileMirror(m *client.CollectionMirror) (*mirror, error) {
 			typ = "text"
 		}
 		if !mirrorTypes[typ] {
-			return nil, fieldErr(field+".type", "%q is not one of text, jsonb, bigint, integer, numeric, double precision, boolean, timestamptz, date", c.Type)
+			return nil, fieldErr(at+".type", "%q is not one of text, jsonb, bigint, integer, numeric, double precision, boolean, timestamptz, date", c.Type)
 		}
 		if c.Value == "" {
-			return nil, fieldErr(field+".value", `is required: an expression over record and key, e.g. "record.email"`)
+			return nil, fieldErr(at+".value", `is required: an expression over record and key, e.g. "record.email"`)
 		}
 		v, err := compileValue(c.Value, mirrorVars)
 		if err != nil {
-			return nil, &FieldError{Field: field + ".value", Err: err}
+			return nil, field.Wrap(at+".value", err)
 		}
 		out.cols = append(out.cols, mirrorCol{name: c.Name, typ: typ, val: v})
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/expr"
+	"github.com/hookline/hookline/internal/field"
 	"github.com/hookline/hookline/internal/redact"
 	"github.com/hookline/hookline/internal/store"
 )
@@ -35,17 +36,9 @@ const (
 // URLs).
 var Name = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 
-// FieldError is a mistake in one field of a spec.
-type FieldError struct {
-	Field string
-	Err   error
-}
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
-func (e *FieldError) Unwrap() error { return e.Err }
-
-func fieldErr(field, format string, args ...any) error {
-	return &FieldError{Field: field, Err: fmt.Errorf(format, args...)}
+// fieldErr is a mistake in one field of a spec (a *field.Error).
+func fieldErr(at, format string, args ...any) error {
+	return field.Errorf(at, format, args...)
 }
 
 // Variables the parts of a spec see.
@@ -144,7 +137,7 @@ func (v *value) eval(vars, exact map[string]any) (any, error) {
 }
 
 // Compile checks a spec and compiles its expressions. Errors are
-// *FieldError naming the field.
+// *field.Error naming the field.
 func Compile(in client.CollectionSpec) (*Spec, error) {
 	s := &Spec{CollectionSpec: in}
 	if !Name.MatchString(in.Name) {
@@ -155,16 +148,16 @@ func Compile(in client.CollectionSpec) (*Spec, error) {
 		return nil, fieldErr("key", `is required: a path or expression giving the record key, e.g. "data.id"`)
 	}
 	if s.key, err = compileValue(in.Key, keyVars); err != nil {
-		return nil, &FieldError{Field: "key", Err: err}
+		return nil, field.Wrap("key", err)
 	}
 	if in.Version != "" {
 		if s.version, err = compileValue(in.Version, keyVars); err != nil {
-			return nil, &FieldError{Field: "version", Err: err}
+			return nil, field.Wrap("version", err)
 		}
 	}
 	if in.Record != "" {
 		if s.record, err = compileValue(in.Record, recordVars); err != nil {
-			return nil, &FieldError{Field: "record", Err: err}
+			return nil, field.Wrap("record", err)
 		}
 	}
 	if len(in.Events) == 0 {
@@ -174,18 +167,18 @@ func Compile(in client.CollectionSpec) (*Spec, error) {
 		return nil, fieldErr("events", "at most %d patterns", maxOps)
 	}
 	for pattern, o := range in.Events {
-		field := "events." + pattern
+		at := "events." + pattern
 		if err := event.ValidatePattern(pattern); err != nil {
-			return nil, &FieldError{Field: field, Err: err}
+			return nil, field.Wrap(at, err)
 		}
 		switch o.Op {
 		case store.OpUpsert, store.OpMerge, store.OpDelete:
 		default:
-			return nil, fieldErr(field, `operation %q is not one of "upsert", "merge", "delete"`, o.Op)
+			return nil, fieldErr(at, `operation %q is not one of "upsert", "merge", "delete"`, o.Op)
 		}
 		c := op{pattern: pattern, op: o.Op}
 		if o.Map != nil {
-			if c.m, err = compileMap(field+".map", o.Map); err != nil {
+			if c.m, err = compileMap(at+".map", o.Map); err != nil {
 				return nil, err
 			}
 		}
@@ -224,9 +217,9 @@ func Compile(in client.CollectionSpec) (*Spec, error) {
 	return s, nil
 }
 
-func compileMap(field string, m *client.FieldMap) (*fieldMap, error) {
+func compileMap(at string, m *client.FieldMap) (*fieldMap, error) {
 	if len(m.Set)+len(m.Rename)+len(m.Drop) > maxMapFields {
-		return nil, fieldErr(field, "at most %d fields", maxMapFields)
+		return nil, fieldErr(at, "at most %d fields", maxMapFields)
 	}
 	out := &fieldMap{rename: m.Rename, drop: m.Drop}
 	names := make([]string, 0, len(m.Set))
@@ -236,17 +229,17 @@ func compileMap(field string, m *client.FieldMap) (*fieldMap, error) {
 	slices.Sort(names)
 	for _, name := range names {
 		if name == "" {
-			return nil, fieldErr(field+".set", "a field name is empty")
+			return nil, fieldErr(at+".set", "a field name is empty")
 		}
 		p, err := expr.CompileEnv(m.Set[name], mapEnv)
 		if err != nil {
-			return nil, &FieldError{Field: field + ".set." + name, Err: err}
+			return nil, field.Wrap(at+".set."+name, err)
 		}
 		out.set = append(out.set, setField{name: name, prog: p})
 	}
 	for from, to := range m.Rename {
 		if from == "" || to == "" {
-			return nil, fieldErr(field+".rename", "field names must not be empty")
+			return nil, fieldErr(at+".rename", "field names must not be empty")
 		}
 	}
 	return out, nil
@@ -259,21 +252,21 @@ func compileFetch(f *client.CollectionFetch) (*fetch, error) {
 	}
 	var err error
 	if out.url, err = expr.CompileTemplate(f.URL, fetchVars...); err != nil {
-		return nil, &FieldError{Field: "fetch.url", Err: err}
+		return nil, field.Wrap("fetch.url", err)
 	}
 	if out.url.Static() {
 		if err := checkURL(f.URL); err != nil {
-			return nil, &FieldError{Field: "fetch.url", Err: err}
+			return nil, field.Wrap("fetch.url", err)
 		}
 	}
 	for name, v := range f.Headers {
 		if out.headers[name], err = expr.CompileTemplate(v, fetchVars...); err != nil {
-			return nil, &FieldError{Field: "fetch.headers." + name, Err: err}
+			return nil, field.Wrap("fetch.headers."+name, err)
 		}
 	}
 	if f.Record != "" {
 		if out.record, err = expr.Compile(f.Record, resultVars...); err != nil {
-			return nil, &FieldError{Field: "fetch.record", Err: err}
+			return nil, field.Wrap("fetch.record", err)
 		}
 	}
 	if f.Timeout != "" {

@@ -8,9 +8,10 @@ import (
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/content/render"
 	"github.com/hookline/hookline/internal/content/schedule"
+	"github.com/hookline/hookline/internal/field"
 )
 
-// ValidatePrefs checks a recipient's preferences; errors are *FieldError
+// ValidatePrefs checks a recipient's preferences; errors are *field.Error
 // relative to prefs.
 func ValidatePrefs(p client.RecipientPrefs) error {
 	for ch := range p.Channels {
@@ -27,12 +28,12 @@ func ValidatePrefs(p client.RecipientPrefs) error {
 	}
 	if q := p.QuietHours; q != nil {
 		if err := (schedule.QuietHours{Start: q.Start, End: q.End}).Validate(); err != nil {
-			return &FieldError{Field: "quiet_hours", Err: err}
+			return field.Wrap("quiet_hours", err)
 		}
 	}
 	for cat, w := range p.Digest {
 		if err := schedule.ValidateWindow(w); err != nil {
-			return &FieldError{Field: "digest." + cat, Err: err}
+			return field.Wrap("digest."+cat, err)
 		}
 	}
 	return nil

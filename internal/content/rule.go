@@ -15,6 +15,7 @@ import (
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/expr"
+	"github.com/hookline/hookline/internal/field"
 )
 
 // Channels.
@@ -36,17 +37,9 @@ const (
 	maxLookups     = 10
 )
 
-// FieldError is a mistake in one field of a spec.
-type FieldError struct {
-	Field string
-	Err   error
-}
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Err.Error() }
-func (e *FieldError) Unwrap() error { return e.Err }
-
-func fieldErr(field, format string, args ...any) error {
-	return &FieldError{Field: field, Err: fmt.Errorf(format, args...)}
+// fieldErr is a mistake in one field of a rule (a *field.Error).
+func fieldErr(at, format string, args ...any) error {
+	return field.Errorf(at, format, args...)
 }
 
 var (
@@ -91,20 +84,20 @@ func CompileRule(in client.NotifyRule, needEvents bool) (*Rule, error) {
 	}
 	for i, p := range in.Events {
 		if err := event.ValidatePattern(p); err != nil {
-			return nil, &FieldError{Field: fmt.Sprintf("events[%d]", i), Err: err}
+			return nil, field.Wrap(fmt.Sprintf("events[%d]", i), err)
 		}
 	}
 	var err error
 	if in.If != "" {
 		if r.cond, err = expr.CompileFilter(in.If); err != nil {
-			return nil, &FieldError{Field: "if", Err: err}
+			return nil, field.Wrap("if", err)
 		}
 	}
 	if in.Recipient == "" {
 		return nil, fieldErr("recipient", `is required: an expression giving the recipient id, e.g. "data.customer_id"`)
 	}
 	if r.recipient, err = expr.Compile(in.Recipient, ruleVars...); err != nil {
-		return nil, &FieldError{Field: "recipient", Err: err}
+		return nil, field.Wrap("recipient", err)
 	}
 	if in.Template == "" || !Name.MatchString(in.Template) {
 		return nil, fieldErr("template", "is required: the name of a template")
@@ -128,7 +121,7 @@ func CompileRule(in client.NotifyRule, needEvents bool) (*Rule, error) {
 	}
 	if in.SendAt != "" {
 		if r.sendAt, err = expr.Compile(in.SendAt, ruleVars...); err != nil {
-			return nil, &FieldError{Field: "send_at", Err: err}
+			return nil, field.Wrap("send_at", err)
 		}
 	}
 	if in.PageTTL != "" {
@@ -138,37 +131,37 @@ func CompileRule(in client.NotifyRule, needEvents bool) (*Rule, error) {
 	}
 	if in.WebhookType != "" {
 		if err := event.ValidateType(in.WebhookType); err != nil {
-			return nil, &FieldError{Field: "webhook_type", Err: err}
+			return nil, field.Wrap("webhook_type", err)
 		}
 	}
 	if len(in.Lookups) > maxLookups {
 		return nil, fieldErr("lookups", "at most %d", maxLookups)
 	}
 	for i, l := range in.Lookups {
-		field := fmt.Sprintf("lookups[%d]", i)
+		at := fmt.Sprintf("lookups[%d]", i)
 		if !regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`).MatchString(l.Name) {
-			return nil, fieldErr(field+".name", "%q is not a name usable as records.NAME", l.Name)
+			return nil, fieldErr(at+".name", "%q is not a name usable as records.NAME", l.Name)
 		}
 		c := lookup{Lookup: l, headers: map[string]*expr.Template{}}
 		switch {
 		case l.Collection != "" && l.URL == "":
 			if l.Key == "" {
-				return nil, fieldErr(field+".key", "is required with collection")
+				return nil, fieldErr(at+".key", "is required with collection")
 			}
 			if c.key, err = expr.Compile(l.Key, lookupVars...); err != nil {
-				return nil, &FieldError{Field: field + ".key", Err: err}
+				return nil, field.Wrap(at+".key", err)
 			}
 		case l.URL != "" && l.Collection == "":
 			if c.url, err = expr.CompileTemplate(l.URL, lookupVars...); err != nil {
-				return nil, &FieldError{Field: field + ".url", Err: err}
+				return nil, field.Wrap(at+".url", err)
 			}
 			for h, v := range l.Headers {
 				if c.headers[h], err = expr.CompileTemplate(v, lookupVars...); err != nil {
-					return nil, &FieldError{Field: field + ".headers." + h, Err: err}
+					return nil, field.Wrap(at+".headers."+h, err)
 				}
 			}
 		default:
-			return nil, fieldErr(field, "give collection (with key) or url")
+			return nil, fieldErr(at, "give collection (with key) or url")
 		}
 		r.lookups = append(r.lookups, c)
 	}
@@ -185,7 +178,7 @@ func CompileRule(in client.NotifyRule, needEvents bool) (*Rule, error) {
 				continue
 			}
 			if *f.dst, err = expr.Compile(f.src, dirVars...); err != nil {
-				return nil, &FieldError{Field: "directory." + f.name, Err: err}
+				return nil, field.Wrap("directory."+f.name, err)
 			}
 		}
 	}

@@ -7,7 +7,6 @@ package ingest
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/hookline/hookline/internal/collection/capture"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/expr"
+	"github.com/hookline/hookline/internal/field"
 	"github.com/hookline/hookline/internal/signature"
 	"github.com/hookline/hookline/internal/store"
 )
@@ -125,10 +125,10 @@ func ValidName(name string) error {
 func Parse(src store.Source) (*Source, error) {
 	s := &Source{Source: src}
 	if err := ValidName(src.Name); err != nil {
-		return nil, fmt.Errorf("name: %w", err)
+		return nil, field.Wrap("name", err)
 	}
 	if err := json.Unmarshal(src.Verification, &s.Scheme); err != nil {
-		return nil, fmt.Errorf("verification: %w", err)
+		return nil, field.Wrap("verification", err)
 	}
 	if err := s.Scheme.Validate(); err != nil {
 		return nil, err
@@ -137,7 +137,7 @@ func Parse(src store.Source) (*Source, error) {
 		dec := json.NewDecoder(strings.NewReader(string(src.Config)))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&s.Rules); err != nil {
-			return nil, fmt.Errorf("rules: %w", err)
+			return nil, field.Wrap("rules", err)
 		}
 	}
 	if err := s.validateRules(); err != nil {
@@ -156,60 +156,54 @@ func (s *Source) validateRules() error {
 		}
 	}
 	if set > 1 {
-		return errors.New("event_type: set only one of fixed, header, path or expression")
+		return field.Errorf("event_type", "set only one of fixed, header, path or expression")
 	}
 	if et.Fixed != "" {
 		if err := event.ValidateType(et.Prefix + et.Fixed); err != nil {
-			return fmt.Errorf("event_type.fixed: %w", err)
+			return field.Wrap("event_type.fixed", err)
 		}
 	}
 	if et.Prefix != "" && !strings.HasSuffix(et.Prefix, ".") {
-		return errors.New(`event_type.prefix: must end with "." such as "github."`)
+		return field.Errorf("event_type.prefix", `must end with "." such as "github."`)
 	}
 	if et.Expression != "" {
 		p, err := expr.Compile(et.Expression, "data", "headers", "query")
 		if err != nil {
-			return fmt.Errorf("event_type.expression: %w", err)
+			return field.Wrap("event_type.expression", err)
 		}
 		s.typeEx = p
 	}
 	if w := r.Dedup.Window.Duration; w < 0 || w > MaxDedupWindow {
-		return fmt.Errorf("dedup.window: must be from 0s to %s", MaxDedupWindow)
+		return field.Errorf("dedup.window", "must be from 0s to %s", MaxDedupWindow)
 	}
 	if len(r.Dedup.Paths) > 10 {
-		return errors.New("dedup.paths: at most 10 paths")
+		return field.Errorf("dedup.paths", "at most 10 paths")
 	}
 	if st := r.Response.Status; st != 0 && (st < 200 || st > 299) {
-		return fmt.Errorf("response.status: must be a 2xx status, got %d", st)
+		return field.Errorf("response.status", "must be a 2xx status, got %d", st)
 	}
 	if len(r.Response.Body) > maxResponseBody {
-		return fmt.Errorf("response.body: at most %d bytes", maxResponseBody)
+		return field.Errorf("response.body", "at most %d bytes", maxResponseBody)
 	}
 	if len(r.KeepHeaders) > maxKeepHeaders {
-		return fmt.Errorf("keep_headers: at most %d headers", maxKeepHeaders)
+		return field.Errorf("keep_headers", "at most %d headers", maxKeepHeaders)
 	}
 	if r.MaxBodyBytes < 0 || r.MaxBodyBytes > MaxBody {
-		return fmt.Errorf("max_body_bytes: must be from 0 (default %d) to %d", DefaultMaxBody, MaxBody)
+		return field.Errorf("max_body_bytes", "must be from 0 (default %d) to %d", DefaultMaxBody, MaxBody)
 	}
 	switch {
 	case s.Scheme.Kind == signature.KindPostgres && r.Postgres == nil:
-		return errors.New("postgres: tables are required for a postgres source")
+		return field.Errorf("postgres", "tables are required for a postgres source")
 	case s.Scheme.Kind != signature.KindPostgres && r.Postgres != nil:
-		return errors.New("postgres: applies only to sources of kind postgres")
+		return field.Errorf("postgres", "applies only to sources of kind postgres")
 	case r.Postgres != nil:
 		cfg, _ := s.Capture()
 		if err := cfg.Validate(); err != nil {
 			var ce *capture.ConfigError
 			if errors.As(err, &ce) {
-				field := ce.Field
-				if field == "dsn" {
-					field = "postgres.dsn"
-				} else if !strings.HasPrefix(field, "postgres.") {
-					field = "postgres." + field
-				}
-				return fmt.Errorf("%s: %w", field, ce.Err)
+				return field.Wrap("postgres", &field.Error{Path: strings.TrimPrefix(ce.Field, "postgres."), Err: ce.Err})
 			}
-			return fmt.Errorf("postgres: %w", err)
+			return field.Wrap("postgres", err)
 		}
 	}
 	return nil

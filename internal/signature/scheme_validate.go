@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/hookline/hookline/internal/field"
 )
 
 // Validate checks the scheme once, when it is configured, so that Verify
@@ -14,13 +16,13 @@ import (
 func (s Scheme) Validate() error {
 	if !slices.Contains(kinds, s.Kind) {
 		if s.Kind == "" {
-			return fmt.Errorf("verification.kind: required, one of %s", strings.Join(kinds, ", "))
+			return field.Errorf("verification.kind", "required, one of %s", strings.Join(kinds, ", "))
 		}
-		return fmt.Errorf("verification.kind: %q is not one of %s", clip(s.Kind), strings.Join(kinds, ", "))
+		return field.Errorf("verification.kind", "%q is not one of %s", clip(s.Kind), strings.Join(kinds, ", "))
 	}
 	var errs []error
-	add := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("verification.%s: %s", field, fmt.Sprintf(format, args...)))
+	add := func(at, format string, args ...any) {
+		errs = append(errs, field.Errorf("verification."+at, format, args...))
 	}
 
 	s.validateSecrets(add)
@@ -44,7 +46,7 @@ func (s Scheme) Validate() error {
 }
 
 // validateSecrets checks the number and the form of the secrets.
-func (s Scheme) validateSecrets(add func(field, format string, args ...any)) {
+func (s Scheme) validateSecrets(add func(at, format string, args ...any)) {
 	if s.Kind == KindNone {
 		if len(s.Secrets) > 0 {
 			add("secrets", "must be empty for kind none")
@@ -60,24 +62,24 @@ func (s Scheme) validateSecrets(add func(field, format string, args ...any)) {
 		return
 	}
 	for i, secret := range s.Secrets {
-		field := fmt.Sprintf("secrets[%d]", i)
+		at := fmt.Sprintf("secrets[%d]", i)
 		if secret == "" {
-			add(field, "must not be empty")
+			add(at, "must not be empty")
 			continue
 		}
 		if strings.TrimSpace(secret) != secret {
-			add(field, "has leading or trailing whitespace")
+			add(at, "has leading or trailing whitespace")
 			continue
 		}
 		switch s.Kind {
 		case KindStandardWebhooks:
 			if _, _, err := decodeStandardSecret(secret); err != nil {
-				add(field, "%v", err)
+				add(at, "%v", err)
 			}
 		case KindBasic:
 			user, password, ok := strings.Cut(secret, ":")
 			if !ok || user == "" || password == "" {
-				add(field, `must be "user:password"`)
+				add(at, `must be "user:password"`)
 			}
 		}
 	}
@@ -85,10 +87,10 @@ func (s Scheme) validateSecrets(add func(field, format string, args ...any)) {
 
 // validateApplicable rejects fields the kind does not use, which would
 // otherwise suggest a protection that is not there.
-func (s Scheme) validateApplicable(add func(field, format string, args ...any)) {
-	only := func(field, value string, allowed ...string) {
+func (s Scheme) validateApplicable(add func(at, format string, args ...any)) {
+	only := func(at, value string, allowed ...string) {
 		if value != "" && !slices.Contains(allowed, s.Kind) {
-			add(field, "applies only to kind %s", strings.Join(allowed, " or "))
+			add(at, "applies only to kind %s", strings.Join(allowed, " or "))
 		}
 	}
 	only("algorithm", s.Algorithm, KindHMAC)
@@ -112,7 +114,7 @@ func (s Scheme) validateApplicable(add func(field, format string, args ...any)) 
 }
 
 // validateHMAC checks the fields of kind hmac.
-func (s Scheme) validateHMAC(add func(field, format string, args ...any)) {
+func (s Scheme) validateHMAC(add func(at, format string, args ...any)) {
 	if _, ok := hmacAlgorithms[s.Algorithm]; !ok {
 		add("algorithm", "must be sha1, sha256 or sha512")
 	}
