@@ -34,6 +34,7 @@ import (
 	"github.com/hookline/hookline/internal/feed"
 	"github.com/hookline/hookline/internal/ingest"
 	"github.com/hookline/hookline/internal/netguard"
+	"github.com/hookline/hookline/internal/route"
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/internal/workflow"
 )
@@ -57,6 +58,9 @@ type Options struct {
 	// QueueCap and PruneInterval, when set, replace the engine's (tests).
 	QueueCap      int
 	PruneInterval time.Duration
+	// RouteMaxAge, when set, replaces how long a tenant's routing table
+	// is used without a rebuild (tests).
+	RouteMaxAge time.Duration
 	// Build is what this binary is: its version goes into the User-Agent
 	// of every request and into hookline_build_info. Zero reads it from
 	// the binary (buildinfo.Read).
@@ -153,11 +157,13 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		return float64(n)
 	}))
 
-	router := delivery.NewRouter(st, opts.Clock, log)
+	// routes is the one routing table; the domains fill it (Register
+	// below) and on a cluster it hears the other nodes' changes.
+	routes := route.New(route.Config{Clock: opts.Clock, Logger: log, Cluster: coord, MaxAge: opts.RouteMaxAge})
 	var eng *engine.Engine
 	exec := delivery.NewExecutor(delivery.ExecutorConfig{
 		Store: st, Client: netguard.NewClient(guard), Clock: opts.Clock, Logger: log, UserAgent: userAgent,
-		Disabled: router.Invalidate, DisableAfter: cfg.DisableAfter,
+		Disabled: routes.Invalidate, DisableAfter: cfg.DisableAfter,
 		// eng is set below, before anything runs.
 		Emit: func(ctx context.Context, e event.Event) error {
 			_, err := eng.Publish(ctx, []event.Event{e})
@@ -216,7 +222,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}
 	runner := workflow.New(workflow.Config{
 		Store: st, Client: netguard.NewClient(guard), Clock: opts.Clock, Logger: log, UserAgent: userAgent,
-		Collections: colls, Env: env, EnvTenant: envTenant, Notify: notify.NotifyStep, Rand: opts.Rand,
+		Collections: colls, Env: env, EnvTenant: envTenant, Notify: notify.NotifyStep, Rand: opts.Rand, Waits: routes,
 		// eng is set below, before anything runs.
 		Publish: func(ctx context.Context, evs []event.Event) error {
 			_, err := eng.PublishDedup(ctx, evs, changedDedup)
@@ -225,8 +231,11 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		Schedule: func(ctx context.Context, ts []store.Task) { eng.Schedule(ctx, ts) },
 		Lease:    func(ts []store.Task) { eng.Lease(ts) },
 	})
+	// In routing order: endpoints and subscriptions, workflows and their
+	// waiting runs, notify rules.
+	routes.Register(delivery.NewRoutes(st, log), runner, notify)
 	eng, err = engine.New(engine.Config{
-		Store: st, Routers: []engine.Router{router, runner, notify}, OnPublished: hub.Publish,
+		Store: st, Routers: []engine.Router{routes}, OnPublished: hub.Publish,
 		Executors: map[string]engine.Executor{
 			delivery.Kind: exec, delivery.KindForward: delivery.NewForwarder(exec),
 			collection.Kind:     colls.Executor(),
@@ -236,7 +245,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		},
 		Clock: opts.Clock, Logger: log, Metrics: engine.NewMetrics(reg), Rand: opts.Rand,
 		Workers: cfg.Workers, MaxInFlight: cfg.MaxInFlight, ExclusiveStore: coord == nil, Retention: cfg.Retention,
-		Cluster:      clusterConfig(cfg, coord),
+		Cluster:      clusterConfig(cfg, routedCoordinator(coord, routes)),
 		Breaker:      engine.Breaker{Threshold: cfg.BreakerThreshold, Cooldown: cfg.BreakerCooldown},
 		PollInterval: opts.PollInterval, Lease: opts.Lease, QueueCap: opts.QueueCap, PruneInterval: opts.PruneInterval,
 		CommitTimeout: cfg.CommitTimeout,
@@ -250,10 +259,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	apiSrv := api.New(api.Config{
 		Store: st, Engine: eng, SourceChanged: func(name string) { receiver.Invalidate(name); watch.changed() }, Feed: hub, Closing: closing, Collections: colls, Workflows: runner, Content: notify,
 		Invalidate: func(tenantID string) {
-			router.Invalidate(tenantID)
+			routes.Invalidate(tenantID)
 			exec.Invalidate(tenantID)
-			runner.Invalidate(tenantID)
-			notify.Invalidate(tenantID)
 		},
 		Guard: guard, Clock: opts.Clock, Logger: log, MaxBody: cfg.MaxBodyBytes,
 		CommitTimeout: cfg.CommitTimeout, RequestTimeout: max(api.DefaultRequestTimeout, cfg.CommitTimeout+5*time.Second),

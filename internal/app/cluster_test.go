@@ -68,7 +68,7 @@ type node struct {
 	url string
 }
 
-func startNode(t *testing.T, dsn, id string) *node {
+func startNode(t *testing.T, dsn, id string, adjust ...func(*app.Options)) *node {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Addr = "127.0.0.1:0"
@@ -83,7 +83,11 @@ func startNode(t *testing.T, dsn, id string) *node {
 	if os.Getenv("HOOKLINE_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("node", id)
 	}
-	a, err := app.New(context.Background(), cfg, app.Options{PollInterval: 50 * time.Millisecond, Lease: 2 * time.Second, Logger: logger})
+	opts := app.Options{PollInterval: 50 * time.Millisecond, Lease: 2 * time.Second, Logger: logger}
+	for _, f := range adjust {
+		f(&opts)
+	}
+	a, err := app.New(context.Background(), cfg, opts)
 	require.NoError(t, err)
 	require.NoError(t, a.Start(context.Background()))
 	n := &node{app: a, url: "http://" + a.Addr()}

@@ -24,6 +24,7 @@ import (
 	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/expr"
+	"github.com/hookline/hookline/internal/route"
 	"github.com/hookline/hookline/internal/store"
 )
 
@@ -46,7 +47,6 @@ const (
 )
 
 const (
-	routeTTL     = 5 * time.Second
 	maxLookupDoc = 1 << 20
 	lookupTTL    = 10 * time.Second
 )
@@ -89,12 +89,6 @@ type Service struct {
 
 	mu        sync.Mutex
 	templates map[string]*render.Template // tenant/name/version
-	rules     map[string]*ruleSet         // by tenant
-}
-
-type ruleSet struct {
-	loaded time.Time
-	rules  []*Rule
 }
 
 // New returns a Service.
@@ -112,65 +106,20 @@ func New(cfg Config) *Service {
 	if cfg.Lease == nil {
 		cfg.Lease = func([]store.Task) {}
 	}
-	return &Service{cfg: cfg, inbox: newHub(), templates: map[string]*render.Template{}, rules: map[string]*ruleSet{}}
+	return &Service{cfg: cfg, inbox: newHub(), templates: map[string]*render.Template{}}
 }
 
-// Invalidate drops a tenant's cached rules after a change.
-func (s *Service) Invalidate(tenantID string) {
-	s.mu.Lock()
-	delete(s.rules, tenantID)
-	s.mu.Unlock()
-}
+var _ route.Filler = (*Service)(nil)
 
-var _ engine.Router = (*Service)(nil)
-
-// Route sends events to the notify rules they match.
-func (s *Service) Route(ctx context.Context, e *event.Event) ([]engine.Target, error) {
-	rs, err := s.loadRules(ctx, e.TenantID)
-	if err != nil {
-		return nil, err
-	}
-	var (
-		out []engine.Target
-		env expr.Env
-	)
-	for _, r := range rs.rules {
-		if !event.MatchAny(r.Events, e.Type) {
-			continue
-		}
-		if r.cond != nil {
-			if env == nil {
-				if env, err = expr.EventEnv(e); err != nil {
-					return nil, err
-				}
-			}
-			ok, err := r.cond.Match(env)
-			if err != nil {
-				s.cfg.Logger.WarnContext(ctx, "notify rule condition failed; not notified", "rule", r.Name, "event_id", e.ID, "error", err)
-				continue
-			}
-			if !ok {
-				continue
-			}
-		}
-		out = append(out, engine.Target{Kind: KindNotify, DestinationID: r.Name})
-	}
-	return out, nil
-}
-
-func (s *Service) loadRules(ctx context.Context, tenantID string) (*ruleSet, error) {
-	now := s.cfg.Clock.Now()
-	s.mu.Lock()
-	rs := s.rules[tenantID]
-	s.mu.Unlock()
-	if rs != nil && now.Sub(rs.loaded) < routeTTL {
-		return rs, nil
-	}
+// FillRoutes fills the routing table with a tenant's enabled notify
+// rules: each notifies for the events of its types its condition holds
+// for.
+func (s *Service) FillRoutes(ctx context.Context, tenantID string) (route.Fill, error) {
 	list, err := s.cfg.Store.ListNotifyRules(ctx, tenantID)
 	if err != nil {
-		return nil, fmt.Errorf("load notify rules: %w", err)
+		return route.Fill{}, fmt.Errorf("load notify rules: %w", err)
 	}
-	rs = &ruleSet{loaded: now}
+	var fill route.Fill
 	for _, sr := range list {
 		if !sr.Enabled {
 			continue
@@ -180,12 +129,12 @@ func (s *Service) loadRules(ctx context.Context, tenantID string) (*ruleSet, err
 			s.cfg.Logger.ErrorContext(ctx, "notify rule skipped", "rule", sr.Name, "error", err)
 			continue
 		}
-		rs.rules = append(rs.rules, r)
+		fill.Entries = append(fill.Entries, route.Entry{
+			Target: engine.Target{Kind: KindNotify, DestinationID: r.Name}, Patterns: r.Events, Filter: r.cond,
+			LogKey: "rule", LogMsg: "notify rule condition failed; not notified",
+		})
 	}
-	s.mu.Lock()
-	s.rules[tenantID] = rs
-	s.mu.Unlock()
-	return rs, nil
+	return fill, nil
 }
 
 // ParseRule compiles a stored rule.

@@ -102,6 +102,8 @@ type progress struct {
 	steps []store.RunStep
 	tasks []store.Task
 	emit  []event.Event
+	// waitWas is what the run waited for as loaded (waitOf).
+	waitWas string
 }
 
 func (r *Runner) continueRun(ctx context.Context, t *store.Task) engine.Outcome {
@@ -118,7 +120,7 @@ func (r *Runner) continueRun(ctx context.Context, t *store.Task) engine.Outcome 
 	case store.RunSucceeded, store.RunFailed, store.RunCancelled:
 		return outcome("skipped", url, map[string]string{"reason": "run " + run.Status})
 	}
-	p := &progress{r: r, run: run, rev: run.Rev, now: r.cfg.Clock.Now()}
+	p := &progress{r: r, run: run, rev: run.Rev, now: r.cfg.Clock.Now(), waitWas: waitOf(run).Pattern}
 	if err := json.Unmarshal(run.State, &p.st); err != nil {
 		return internal(url, fmt.Errorf("run state: %w", err))
 	}
@@ -199,7 +201,11 @@ func (p *progress) save(ctx context.Context) error {
 	}
 	p.run.State = b
 	p.r.lease(p.tasks)
-	if err := p.r.cfg.Store.SaveRun(ctx, store.RunSave{Run: p.run, Rev: p.rev, Steps: p.steps, Tasks: p.tasks}); err != nil {
+	err = p.r.cfg.Store.SaveRun(ctx, store.RunSave{Run: p.run, Rev: p.rev, Steps: p.steps, Tasks: p.tasks})
+	saved := p.run
+	saved.Rev = p.rev + 1
+	p.r.setWait(ctx, saved, p.waitWas, err)
+	if err != nil {
 		return err
 	}
 	if len(p.tasks) > 0 {

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -18,7 +17,7 @@ import (
 	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/event"
-	"github.com/hookline/hookline/internal/expr"
+	"github.com/hookline/hookline/internal/route"
 	"github.com/hookline/hookline/internal/store"
 )
 
@@ -29,9 +28,6 @@ const Kind = "workflow"
 
 // FailedType is the type of the event announcing a failed run.
 const FailedType = "workflow.failed"
-
-// routeTTL bounds how long a tenant's workflows are cached for routing.
-const routeTTL = 5 * time.Second
 
 // Config wires a Runner.
 type Config struct {
@@ -63,23 +59,34 @@ type Config struct {
 	// backoff.Spread); it returns a value in [0, 1). Default
 	// math/rand/v2's Float64.
 	Rand func() float64
+	// Waits is told when a run starts or stops waiting for an event, so
+	// that the next event is routed to it (route.Table); nil: nobody.
+	Waits Waits
 }
 
-// Runner runs workflows: it routes events to them, executes their tasks
-// and answers the run API.
+// Waits keeps the runs waiting for events where routing sees them.
+type Waits interface {
+	// SetWait records that a run started or stopped waiting (after the
+	// change is committed).
+	SetWait(ctx context.Context, tenantID string, w route.Wait)
+	// Invalidate has the tenant's waiting runs read from the store again:
+	// a save whose outcome is unknown may or may not have changed one.
+	Invalidate(tenantID string)
+}
+
+type noWaits struct{}
+
+func (noWaits) SetWait(context.Context, string, route.Wait) {}
+func (noWaits) Invalidate(string)                           {}
+
+// Runner runs workflows: it fills the routing table with their triggers
+// and waiting runs, executes their tasks and answers the run API.
 type Runner struct {
 	cfg Config
 	env map[string]any
 
 	mu       sync.Mutex
 	compiled map[string]*Workflow // tenant/name/version
-	routes   map[string]*routes   // by tenant
-}
-
-type routes struct {
-	loaded    time.Time
-	workflows []*Workflow
-	enabled   map[string]bool
 }
 
 // New returns a Runner.
@@ -99,18 +106,14 @@ func New(cfg Config) *Runner {
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Float64
 	}
+	if cfg.Waits == nil {
+		cfg.Waits = noWaits{}
+	}
 	env := make(map[string]any, len(cfg.Env))
 	for k, v := range cfg.Env {
 		env[k] = v
 	}
-	return &Runner{cfg: cfg, env: env, compiled: map[string]*Workflow{}, routes: map[string]*routes{}}
-}
-
-// Invalidate drops a tenant's cached workflows after a change.
-func (r *Runner) Invalidate(tenantID string) {
-	r.mu.Lock()
-	delete(r.routes, tenantID)
-	r.mu.Unlock()
+	return &Runner{cfg: cfg, env: env, compiled: map[string]*Workflow{}}
 }
 
 // Load returns a compiled workflow version (0: the latest).
@@ -119,6 +122,13 @@ func (r *Runner) Load(ctx context.Context, tenantID, name string, version int) (
 	if err != nil {
 		return nil, sw, err
 	}
+	w, err := r.compile(sw)
+	return w, sw, err
+}
+
+// compile returns a stored workflow version compiled, once.
+func (r *Runner) compile(sw store.Workflow) (*Workflow, error) {
+	tenantID, name := sw.TenantID, sw.Name
 	// A deleted and recreated workflow numbers its versions from 1 again:
 	// the creation time tells the two v1s apart.
 	k := fmt.Sprintf("%s/%s/%d/%d", tenantID, name, sw.Version, sw.CreatedAt.UnixNano())
@@ -126,126 +136,21 @@ func (r *Runner) Load(ctx context.Context, tenantID, name string, version int) (
 	w := r.compiled[k]
 	r.mu.Unlock()
 	if w != nil {
-		return w, sw, nil
+		return w, nil
 	}
 	var spec client.WorkflowSpec
 	if err := json.Unmarshal(sw.Spec, &spec); err != nil {
-		return nil, sw, fmt.Errorf("workflow %s v%d: stored spec: %w", name, sw.Version, err)
+		return nil, fmt.Errorf("workflow %s v%d: stored spec: %w", name, sw.Version, err)
 	}
-	if w, err = Compile(spec); err != nil {
-		return nil, sw, fmt.Errorf("workflow %s v%d no longer compiles: %w", name, sw.Version, err)
+	w, err := Compile(spec)
+	if err != nil {
+		return nil, fmt.Errorf("workflow %s v%d no longer compiles: %w", name, sw.Version, err)
 	}
 	w.Version = sw.Version
 	r.mu.Lock()
 	r.compiled[k] = w
 	r.mu.Unlock()
-	return w, sw, nil
-}
-
-var _ engine.Router = (*Runner)(nil)
-
-// Route starts the workflows an event triggers, the error workflow a
-// workflow.failed event names, and wakes the runs waiting for it.
-func (r *Runner) Route(ctx context.Context, e *event.Event) ([]engine.Target, error) {
-	rs, err := r.load(ctx, e.TenantID)
-	if err != nil {
-		return nil, err
-	}
-	if len(rs.workflows) == 0 {
-		return nil, nil
-	}
-	var (
-		out []engine.Target
-		env expr.Env
-	)
-	if e.Type == FailedType && failedOfFailed(e) {
-		// A run started by workflow.failed failed in turn: starting
-		// anything again could go on without end.
-		return r.waitingTargets(ctx, e, nil)
-	}
-	for _, w := range rs.workflows {
-		if !rs.enabled[w.Name] || !event.MatchAny(w.On.Events, e.Type) {
-			continue
-		}
-		if env == nil {
-			if env, err = expr.EventEnv(e); err != nil {
-				return nil, err
-			}
-		}
-		ok, err := w.Triggered(env, e.Type)
-		if err != nil {
-			r.cfg.Logger.WarnContext(ctx, "workflow trigger condition failed; no run started", "workflow", w.Name, "event_id", e.ID, "error", err)
-			continue
-		}
-		if ok {
-			out = append(out, engine.Target{Kind: Kind, DestinationID: w.Name})
-		}
-	}
-	if e.Type == FailedType {
-		var f struct {
-			ErrorWorkflow string `json:"error_workflow"`
-		}
-		if json.Unmarshal(e.Data, &f) == nil && f.ErrorWorkflow != "" && rs.enabled[f.ErrorWorkflow] {
-			target := engine.Target{Kind: Kind, DestinationID: f.ErrorWorkflow}
-			if !slices.Contains(out, target) {
-				out = append(out, target)
-			}
-		}
-	}
-	return r.waitingTargets(ctx, e, out)
-}
-
-// waitingTargets adds the runs waiting for events like e.
-func (r *Runner) waitingTargets(ctx context.Context, e *event.Event, out []engine.Target) ([]engine.Target, error) {
-	waiting, err := r.cfg.Store.WaitingRuns(ctx, e.TenantID)
-	if err != nil {
-		return nil, fmt.Errorf("waiting runs: %w", err)
-	}
-	for _, run := range waiting {
-		if run.EventID != e.ID && event.Match(run.WaitEvent, e.Type) {
-			out = append(out, engine.Target{Kind: Kind, DestinationID: run.ID})
-		}
-	}
-	return out, nil
-}
-
-// failedOfFailed reports whether a workflow.failed event is about a run
-// that a workflow.failed event started.
-func failedOfFailed(e *event.Event) bool {
-	var f struct {
-		Event struct {
-			Type string `json:"type"`
-		} `json:"event"`
-	}
-	return json.Unmarshal(e.Data, &f) == nil && f.Event.Type == FailedType
-}
-
-func (r *Runner) load(ctx context.Context, tenantID string) (*routes, error) {
-	now := r.cfg.Clock.Now()
-	r.mu.Lock()
-	rs := r.routes[tenantID]
-	r.mu.Unlock()
-	if rs != nil && now.Sub(rs.loaded) < routeTTL {
-		return rs, nil
-	}
-	list, err := r.cfg.Store.ListWorkflows(ctx, tenantID)
-	if err != nil {
-		return nil, fmt.Errorf("load workflows: %w", err)
-	}
-	rs = &routes{loaded: now, enabled: map[string]bool{}}
-	for _, sw := range list {
-		w, _, err := r.Load(ctx, tenantID, sw.Name, sw.Version)
-		if err != nil {
-			r.cfg.Logger.ErrorContext(ctx, "workflow skipped", "workflow", sw.Name, "error", err)
-			continue
-		}
-		rs.workflows = append(rs.workflows, w)
-		rs.enabled[sw.Name] = sw.Enabled
-	}
-	r.mu.Lock()
-	r.routes[tenantID] = rs
-	r.mu.Unlock()
-	return rs, nil
+	return w, nil
 }
 
 // Limits runs one task of a run at a time.
@@ -299,7 +204,7 @@ func (r *Runner) Retry(ctx context.Context, tenantID, id string) (store.Run, err
 		return run, ErrNotRetryable
 	}
 	now := r.cfg.Clock.Now()
-	rev := run.Rev
+	rev, before := run.Rev, waitOf(run).Pattern
 	st.Current, st.Attempt, st.Failed, st.Wait = st.Failed, 0, "", nil
 	st.Seq++
 	next := r.newTask(&run, st.Event.Type, now, now)
@@ -310,9 +215,11 @@ func (r *Runner) Retry(ctx context.Context, tenantID, id string) (store.Run, err
 		return run, err
 	}
 	if err := r.cfg.Store.SaveRun(ctx, store.RunSave{Run: run, Rev: rev, Tasks: []store.Task{next}}); err != nil {
+		r.setWait(ctx, run, before, err)
 		return run, err
 	}
 	run.Rev++
+	r.setWait(ctx, run, before, nil)
 	r.cfg.Schedule(ctx, []store.Task{next})
 	return run, nil
 }
@@ -332,16 +239,18 @@ func (r *Runner) Cancel(ctx context.Context, tenantID, id string) (store.Run, er
 	if err := json.Unmarshal(run.State, &st); err != nil {
 		return run, fmt.Errorf("run %s: state: %w", id, err)
 	}
-	rev := run.Rev
+	rev, before := run.Rev, waitOf(run).Pattern
 	st.Next, st.Wait = "", nil
 	run.Status, run.WaitEvent, run.UpdatedAt, run.Error = store.RunCancelled, "", r.cfg.Clock.Now(), "cancelled"
 	if run.State, err = json.Marshal(st); err != nil {
 		return run, err
 	}
 	if err := r.cfg.Store.SaveRun(ctx, store.RunSave{Run: run, Rev: rev}); err != nil {
+		r.setWait(ctx, run, before, err)
 		return run, err
 	}
 	run.Rev++
+	r.setWait(ctx, run, before, nil)
 	return run, nil
 }
 
