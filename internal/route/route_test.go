@@ -264,6 +264,27 @@ func TestInvalidateDuringBuild(t *testing.T) {
 	require.Equal(t, []string{"endpoint:new"}, b.route(t, ev("order.created", `{}`)), "the stale build was not kept")
 }
 
+func TestFirstBuildRacesInvalidate(t *testing.T) {
+	t.Parallel()
+	gate := make(chan struct{})
+	f := &filler{fill: route.Fill{RouteWaits: true, Waits: []route.Wait{{Kind: "workflow", RunID: "run_1", Rev: 2, Pattern: "payment.*"}}},
+		gate: gate, entered: make(chan struct{}, 1)}
+	b := setup(t, f)
+	done := make(chan []string)
+	go func() {
+		ts, _ := b.table.Route(context.Background(), ev("payment.received", `{}`))
+		done <- ids(ts)
+	}()
+	<-f.entered
+	f.mu.Lock()
+	f.gate = nil
+	f.mu.Unlock()
+	b.table.Invalidate(tenant)
+	close(gate)
+	require.Equal(t, []string{"workflow:run_1"}, <-done, "the racing event is offered to the waiting run")
+	require.Equal(t, []string{"workflow:run_1"}, b.route(t, ev("payment.received", `{}`)))
+}
+
 func TestWaits(t *testing.T) {
 	t.Parallel()
 	trigger := ev("order.created", `{}`)

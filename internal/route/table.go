@@ -243,10 +243,12 @@ func (t *Table) table(ctx context.Context, ten *tenant, tenantID string) (*compi
 		return nil, err
 	}
 	c = compile(gen, now, fills)
-	// Installed only when no Invalidate came meanwhile (else this event,
-	// which raced the change, is routed by it, and the next builds
-	// again) and no build that began later was installed first.
-	if gen == ten.gen && (ten.cur == nil || ten.cur.gen != gen || !ten.cur.built.After(now)) {
+	// Installed when no Invalidate came meanwhile and no build that began
+	// later was installed first. After an Invalidate, this event, which
+	// raced the change, is routed by it all the same, and the next one
+	// builds again; it is installed only as the tenant's first, for its
+	// waits, which SetWait keeps up to date from then on.
+	if ten.cur == nil || (gen == ten.gen && (ten.cur.gen != gen || !ten.cur.built.After(now))) {
 		var ws []Wait
 		for _, f := range fills {
 			ws = append(ws, f.Waits...)
