@@ -104,10 +104,11 @@ func (e *Engine) record(t *store.Task, r store.TaskResult) bool {
 func (e *Engine) recorded(t *store.Task, r store.TaskResult, stale bool) {
 	if stale {
 		// Another node took the task over after this node's lease lapsed
-		// (or this result was saved already): what it wrote stands.
+		// (what it wrote stands), or a save retried after an error had in
+		// fact landed the first time.
 		e.m.staleLeases.WithLabelValues("complete").Inc()
-		e.log.Info("attempt result not written: the task's lease is another node's now", "task_id", t.ID,
-			"attempt", r.Attempt.Number)
+		e.log.Info("attempt result not written: another node holds the task now, or the result was written already",
+			"task_id", t.ID, "attempt", r.Attempt.Number)
 		return
 	}
 	e.m.observeAttempt(t, r.Attempt, r.Status)
