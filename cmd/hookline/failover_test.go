@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -521,4 +522,138 @@ func TestRestartOfTheOnlyNode(t *testing.T) {
 				resumed.Sub(killed).Round(10*time.Millisecond), answered, done.Sub(ready).Round(10*time.Millisecond), twice, cut)
 		})
 	}
+}
+
+// TestFrozenNodeCannotOverwrite freezes (SIGSTOP) one of two PostgreSQL
+// nodes while its deliveries hang at the receiver, which then answers
+// them 500 into the frozen process. The other node takes the frozen one
+// for dead, delivers its work and records success. When the frozen node
+// resumes, it reads the 500s and tries to record them as failures under
+// leases that are no longer its own: the lease tokens refuse them, every
+// delivery stays succeeded with the one successful attempt, and nothing is
+// sent a third time.
+func TestFrozenNodeCannotOverwrite(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("builds and runs the binary; skipped with -short")
+	}
+	dsn := testSchema(t)
+	bin := buildHookline(t)
+	var mu sync.Mutex
+	victimPaths := map[string]bool{}
+	frozen := make(chan struct{})
+	held, got := map[string]bool{}, map[string]int{}
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		path := strings.TrimPrefix(r.URL.Path, "/")
+		mu.Lock()
+		got[r.Header.Get("Hookline-Delivery-Id")]++
+		hold := victimPaths[path]
+		select {
+		case <-frozen:
+			hold = false // from now on it is the other node asking
+		default:
+		}
+		if hold {
+			held[r.Header.Get("Hookline-Delivery-Id")] = true
+		}
+		mu.Unlock()
+		if hold {
+			<-frozen
+			w.WriteHeader(http.StatusInternalServerError) // into the frozen process
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(rc.Close)
+
+	nodes := cluster(t, bin, dsn, 2)
+	victim := nodes[1]
+	t.Cleanup(func() { _ = victim.cmd.Process.Signal(syscall.SIGCONT) })
+	c := client.New(nodes[0].url(), failoverKey)
+	ctx := context.Background()
+	owners := bucketOwners(t, nodes[0])
+	var victimIDs []string
+	for i := 0; len(victimIDs) < 2; i++ {
+		require.Less(t, i, 64, "endpoints for the victim")
+		path := fmt.Sprintf("ep%d", i)
+		mu.Lock()
+		victimPaths[path] = true // set before any delivery can reach it
+		mu.Unlock()
+		ep, err := c.CreateEndpoint(ctx, client.EndpointCreate{URL: rc.URL + "/" + path})
+		require.NoError(t, err)
+		if owners[engine.Bucket(ep.ID)] == victim.id {
+			victimIDs = append(victimIDs, ep.ID)
+		} else {
+			mu.Lock()
+			delete(victimPaths, path)
+			mu.Unlock()
+		}
+	}
+	const events = 30
+	publishN(t, c, events)
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(held) == 10*len(victimIDs)
+	}, 30*time.Second, 20*time.Millisecond, "the victim's deliveries hang at the receiver")
+	mu.Lock()
+	inFlight := maps.Clone(held)
+	mu.Unlock()
+
+	require.NoError(t, victim.cmd.Process.Signal(syscall.SIGSTOP))
+	frozeAt := time.Now()
+	close(frozen)
+	db, err := pgx.Connect(ctx, dsn)
+	require.NoError(t, err)
+	defer db.Close(ctx)
+	count := func(q string) int {
+		var n int
+		require.NoError(t, db.QueryRow(ctx, q, victimIDs).Scan(&n))
+		return n
+	}
+	require.Eventually(t, func() bool {
+		return count(`SELECT count(*) FROM tasks WHERE destination_id = ANY($1) AND status = 'succeeded'`) == events*len(victimIDs)
+	}, 30*time.Second, 50*time.Millisecond, "the other node delivers the frozen node's work")
+	takenOver := time.Since(frozeAt)
+
+	require.NoError(t, victim.cmd.Process.Signal(syscall.SIGCONT))
+	require.Eventually(t, func() bool {
+		return labelledValue(t, victim.url(), `hookline_stale_leases_total{op="complete"}`) >= float64(len(inFlight))
+	}, 30*time.Second, 50*time.Millisecond, "the resumed node's late results are refused; logs: %s", victim.logs)
+	require.Equal(t, events*len(victimIDs), count(`SELECT count(*) FROM tasks WHERE destination_id = ANY($1) AND status = 'succeeded'`),
+		"every delivery stays succeeded")
+	require.Zero(t, count(`SELECT count(*) FROM attempts a JOIN tasks t ON t.id = a.task_id WHERE t.destination_id = ANY($1) AND a.outcome <> 'success'`),
+		"no late failure was recorded")
+	require.Equal(t, events*len(victimIDs), count(`SELECT count(*) FROM attempts a JOIN tasks t ON t.id = a.task_id WHERE t.destination_id = ANY($1)`),
+		"one attempt per delivery: the successful one")
+	mu.Lock()
+	defer mu.Unlock()
+	for id := range inFlight {
+		require.Equal(t, 2, got[id], "delivery %s: the frozen node's try and the other node's, no third", id)
+	}
+	t.Logf("SIGSTOP of %s with %d deliveries in flight: its work delivered by %s %s after the freeze; after SIGCONT its %d late results were refused",
+		victim.id, len(inFlight), nodes[0].id, takenOver.Round(10*time.Millisecond), len(inFlight))
+}
+
+// labelledValue reads one metric sample, given with its labels, from a
+// server's /metrics; -1 when it is missing.
+func labelledValue(t *testing.T, base, sample string) float64 {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), sample+" "); ok {
+			var f float64
+			_, err := fmt.Sscan(v, &f)
+			require.NoError(t, err)
+			return f
+		}
+	}
+	return -1
 }
