@@ -16,6 +16,7 @@ import (
 
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/config"
+	"github.com/hookline/hookline/internal/content"
 	"github.com/hookline/hookline/internal/workflow"
 	"github.com/hookline/hookline/internal/yamlguard"
 )
@@ -541,7 +542,9 @@ func (f *workflowFile) check() {
 				seen[spec.Name] = i
 			}
 		}
-		_, err := workflow.Compile(spec)
+		// Checked as the server checks them: notify steps with the
+		// content package's rules.
+		_, err := workflow.Compile(spec, workflow.Options{CheckNotify: content.CheckRule})
 		list := workflow.Errors(err)
 		for _, e := range list {
 			at(e.Path, e.Err.Error())

@@ -124,6 +124,12 @@ steps:
 			want: []string{`11: steps[1].next: no step "nowhere"`},
 		},
 		{
+			// Offline, notify steps are checked by the content rules too.
+			name: "notify step with a rule-only setting",
+			file: orderFlow + "  - id: tell\n    notify: { recipient: data.customer, template: receipt, channels: [email], webhook_type: x.y }\n",
+			want: []string{`12: steps[2].notify: webhook_type: is for notify rules only; a step's webhook messages are content.message events`},
+		},
+		{
 			name: "declaration",
 			file: `endpoints:
   - name: relay

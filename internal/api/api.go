@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/content"
@@ -50,6 +51,9 @@ type Config struct {
 	Content *content.Service
 	// Workflows retries and cancels runs.
 	Workflows *workflow.Runner
+	// CheckNotify validates the notify steps of saved workflows
+	// (content.CheckRule); nil refuses them.
+	CheckNotify func(client.NotifyRule) error
 	// SourceChanged is called with a source's name after it changes.
 	SourceChanged func(name string)
 	// Guard checks endpoint URLs when they are saved.

@@ -576,7 +576,7 @@ func (s *Server) planCollection(ctx context.Context, tenantID string, decl clien
 // from the latest.
 func (s *Server) planWorkflow(ctx context.Context, tenantID string, decl client.WorkflowSpec) (applyStep, error) {
 	step := applyStep{change: client.Change{Kind: "workflow", Name: decl.Name}}
-	if _, err := workflow.Compile(decl); err != nil {
+	if _, err := workflow.Compile(decl, workflow.Options{CheckNotify: s.cfg.CheckNotify}); err != nil {
 		return step, workflowInvalid(err, nil)
 	}
 	enabled := decl.Enabled == nil || *decl.Enabled

@@ -81,7 +81,7 @@ func (s *Server) saveWorkflow(w http.ResponseWriter, r *http.Request, a *auth) e
 	if err != nil {
 		return err
 	}
-	if _, err := workflow.Compile(in); err != nil {
+	if _, err := workflow.Compile(in, workflow.Options{CheckNotify: s.cfg.CheckNotify}); err != nil {
 		return workflowInvalid(err, raw)
 	}
 	out, err := s.storeWorkflow(r.Context(), a.tenantID, in)

@@ -88,11 +88,6 @@ type App struct {
 	serve  chan error
 }
 
-func init() {
-	// Workflows validate notify steps with the content package's rules.
-	workflow.CheckNotify = content.CheckRule
-}
-
 // maxHeaderBytes bounds a request's line and headers; the server answers
 // more with 431 headers_too_large.
 const maxHeaderBytes = 64 << 10
@@ -222,7 +217,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}
 	runner := workflow.New(workflow.Config{
 		Store: st, Client: netguard.NewClient(guard), Clock: opts.Clock, Logger: log, UserAgent: userAgent,
-		Collections: colls, Env: env, EnvTenant: envTenant, Notify: notify.NotifyStep, Rand: opts.Rand, Waits: routes,
+		Collections: colls, Env: env, EnvTenant: envTenant, Notify: notify.NotifyStep, CheckNotify: content.CheckRule, Rand: opts.Rand, Waits: routes,
 		// eng is set below, before anything runs.
 		Publish: func(ctx context.Context, evs []event.Event) error {
 			_, err := eng.PublishDedup(ctx, evs, changedDedup)
@@ -258,6 +253,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	watch := newWatchers(st, eng, opts.Clock, log, guard.Dial())
 	apiSrv := api.New(api.Config{
 		Store: st, Engine: eng, SourceChanged: func(name string) { receiver.Invalidate(name); watch.changed() }, Feed: hub, Closing: closing, Collections: colls, Workflows: runner, Content: notify,
+		CheckNotify: content.CheckRule,
 		Invalidate: func(tenantID string) {
 			routes.Invalidate(tenantID)
 			exec.Invalidate(tenantID)

@@ -49,6 +49,9 @@ type Config struct {
 	// run's vars; id makes the messages' ids. It returns the messages'
 	// ids; nil refuses notify steps.
 	Notify func(ctx context.Context, tenantID string, rule client.NotifyRule, ev *event.Event, vars map[string]any, id string) ([]string, error)
+	// CheckNotify validates notify steps when a stored spec is compiled
+	// (content.CheckRule); nil refuses them.
+	CheckNotify func(client.NotifyRule) error
 	// Env is what expressions see as env: the variables the operator
 	// chose to expose. Only runs of EnvTenant (the operator's own tenant)
 	// see them; other tenants' env is empty.
@@ -142,7 +145,7 @@ func (r *Runner) compile(sw store.Workflow) (*Workflow, error) {
 	if err := json.Unmarshal(sw.Spec, &spec); err != nil {
 		return nil, fmt.Errorf("workflow %s v%d: stored spec: %w", name, sw.Version, err)
 	}
-	w, err := Compile(spec)
+	w, err := Compile(spec, Options{CheckNotify: r.cfg.CheckNotify})
 	if err != nil {
 		return nil, fmt.Errorf("workflow %s v%d no longer compiles: %w", name, sw.Version, err)
 	}

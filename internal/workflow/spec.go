@@ -60,9 +60,12 @@ var (
 	matchVars = []string{"event", "trigger", "steps", "vars", "run", "env"}
 )
 
-// CheckNotify validates a notify step's rule; set by the content package's
-// wiring (nil refuses notify steps).
-var CheckNotify func(client.NotifyRule) error
+// Options are the checks Compile takes from outside the workflow package.
+type Options struct {
+	// CheckNotify validates a notify step's rule (content.CheckRule);
+	// nil refuses notify steps.
+	CheckNotify func(client.NotifyRule) error
+}
 
 // Kinds of steps.
 const (
@@ -127,9 +130,10 @@ type retry struct {
 	statuses []int
 }
 
-// Compile checks a spec and compiles it. Errors are *Error with the path
-// of the mistake; several are joined.
-func Compile(in client.WorkflowSpec) (*Workflow, error) {
+// Compile checks a spec and compiles it, notify steps with
+// opts.CheckNotify. Errors are *Error with the path of the mistake; several
+// are joined.
+func Compile(in client.WorkflowSpec, opts Options) (*Workflow, error) {
 	w := &Workflow{WorkflowSpec: in, index: map[string]int{}}
 	var errs []error
 	add := func(err error) {
@@ -185,7 +189,7 @@ func Compile(in client.WorkflowSpec) (*Workflow, error) {
 			continue
 		}
 		w.index[st.ID] = i
-		s, err := compileStep(path, st)
+		s, err := compileStep(path, st, opts)
 		if err != nil {
 			add(err)
 			continue
@@ -201,7 +205,7 @@ func Compile(in client.WorkflowSpec) (*Workflow, error) {
 	return w, nil
 }
 
-func compileStep(path string, st client.Step) (*step, error) {
+func compileStep(path string, st client.Step, opts Options) (*step, error) {
 	s := &step{Step: st, path: path, timeout: defaultTimeout, headers: map[string]*expr.Template{}}
 	var kinds []string
 	for _, k := range []struct {
@@ -382,10 +386,10 @@ func compileStep(path string, st client.Step) (*step, error) {
 			return nil, err
 		}
 	case KindNotify:
-		if CheckNotify == nil {
+		if opts.CheckNotify == nil {
 			return nil, errAt(path+".notify", "notify steps are not available")
 		}
-		if err := CheckNotify(*st.Notify); err != nil {
+		if err := opts.CheckNotify(*st.Notify); err != nil {
 			return nil, &Error{Path: path + ".notify", Err: err}
 		}
 	}

@@ -1,6 +1,7 @@
 package workflow_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -36,7 +37,7 @@ func decode(t *testing.T, src string) client.WorkflowSpec {
 }
 
 func TestCompileValid(t *testing.T) {
-	w, err := workflow.Compile(decode(t, valid))
+	w, err := workflow.Compile(decode(t, valid), workflow.Options{})
 	require.NoError(t, err)
 	require.Equal(t, []string{"order.created"}, w.On.Events, `"on" is a key, not YAML 1.1's true`)
 }
@@ -78,7 +79,7 @@ func TestValidationErrors(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
-			_, err = workflow.Compile(in)
+			_, err = workflow.Compile(in, workflow.Options{})
 			require.Error(t, err)
 			errs := workflow.Errors(err)
 			require.NotEmpty(t, errs, "%v", err)
@@ -103,6 +104,39 @@ steps:
     delay: { for: 1m }
     next: check
 `
-	_, err := workflow.Compile(decode(t, src))
+	_, err := workflow.Compile(decode(t, src), workflow.Options{})
 	require.NoError(t, err)
+}
+
+// TestCompileNotifyOption: a notify step is checked by the CheckNotify the
+// caller passes, and refused when it passes none.
+func TestCompileNotifyOption(t *testing.T) {
+	t.Parallel()
+	const src = `name: tell
+on: { events: ["order.created"] }
+steps:
+  - id: tell
+    notify: { channels: [email], template: receipt }
+`
+	refuse := errors.New("no such template")
+	var checked []client.NotifyRule
+	cases := []struct {
+		name  string
+		check func(client.NotifyRule) error
+		want  string
+	}{
+		{name: "none", want: "steps[0].notify: notify steps are not available"},
+		{name: "refused", check: func(client.NotifyRule) error { return refuse }, want: "steps[0].notify: no such template"},
+		{name: "accepted", check: func(r client.NotifyRule) error { checked = append(checked, r); return nil }},
+	}
+	for _, tc := range cases {
+		_, err := workflow.Compile(decode(t, src), workflow.Options{CheckNotify: tc.check})
+		if tc.want == "" {
+			require.NoError(t, err, tc.name)
+			continue
+		}
+		require.EqualError(t, err, tc.want, tc.name)
+	}
+	require.Len(t, checked, 1)
+	require.Equal(t, "receipt", checked[0].Template)
 }
