@@ -47,7 +47,7 @@ func newMigrateCmd(g *globals) *cobra.Command {
 		&cobra.Command{Use: "status", Short: "List migrations and whether each is applied", Args: cobra.NoArgs, RunE: run(false)},
 	)
 	d := config.Default()
-	cmd.PersistentFlags().StringVar(&database, "database", "", "postgres:// URL; SQLite in --data-dir when empty (env "+config.EnvDatabase+")")
-	cmd.PersistentFlags().StringVar(&dataDir, "data-dir", d.DataDir, "data directory of the SQLite database (env "+config.EnvDataDir+")")
+	cmd.PersistentFlags().StringVar(&database, "database", "", "postgres:// URL; SQLite in --data-dir when empty (env "+config.EnvVar("database")+")")
+	cmd.PersistentFlags().StringVar(&dataDir, "data-dir", d.DataDir, "data directory of the SQLite database (env "+config.EnvVar("data_dir")+")")
 	return cmd
 }

@@ -21,7 +21,7 @@ func newServeCmd(g *globals) *cobra.Command {
 	var (
 		path  string
 		watch bool
-		flags config.Config
+		flags *configFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -69,21 +69,7 @@ SIGHUP is ignored.`,
 				return err
 			}
 			// Flags the user set win over the file and the environment.
-			for name, apply := range map[string]func(){
-				"addr":                   func() { cfg.Addr = flags.Addr },
-				"database":               func() { cfg.Database = flags.Database },
-				"node-id":                func() { cfg.NodeID = flags.NodeID },
-				"data-dir":               func() { cfg.DataDir = flags.DataDir },
-				"allow-private-networks": func() { cfg.AllowPrivateNetworks = flags.AllowPrivateNetworks },
-				"allow-network":          func() { cfg.AllowNetworks = flags.AllowNetworks },
-				"workflow-env":           func() { cfg.WorkflowEnv = flags.WorkflowEnv },
-				"log-level":              func() { cfg.LogLevel = flags.LogLevel },
-				"log-format":             func() { cfg.LogFormat = flags.LogFormat },
-			} {
-				if cmd.Flags().Changed(name) {
-					apply()
-				}
-			}
+			flags.apply(&cfg)
 			log := newLogger(cmd.ErrOrStderr(), cfg)
 			a, err := app.New(cmd.Context(), cfg, app.Options{Logger: log, Out: cmd.OutOrStdout(), Build: g.build})
 			if err != nil {
@@ -105,20 +91,10 @@ SIGHUP is ignored.`,
 			return runReloading(cmd.Context(), a, rl, watch)
 		},
 	}
-	d := config.Default()
 	f := cmd.Flags()
 	f.StringVarP(&path, "config", "c", "", "YAML config file: server keys and declared resources (docs/config.md); reloaded on SIGHUP")
 	f.BoolVar(&watch, "watch", false, "reload the --config file when it changes (checked every second)")
-	f.StringVar(&flags.Addr, "addr", d.Addr, "listen address (env "+config.EnvAddr+")")
-	f.StringVar(&flags.DataDir, "data-dir", d.DataDir, "data directory (env "+config.EnvDataDir+")")
-	f.StringVar(&flags.Database, "database", "", "postgres:// URL to share with other nodes; SQLite in --data-dir when empty (env "+config.EnvDatabase+")")
-	f.StringVar(&flags.NodeID, "node-id", "", "this node's name in a PostgreSQL cluster; default the one kept in --data-dir/node_id (env "+config.EnvNodeID+")")
-	f.BoolVar(&flags.AllowPrivateNetworks, "allow-private-networks", false,
-		"allow deliveries to loopback/private/link-local addresses (env "+config.EnvAllowPrivateNetworks+")")
-	f.StringSliceVar(&flags.WorkflowEnv, "workflow-env", nil, "environment variable workflow expressions may read as env.NAME; repeatable (env "+config.EnvWorkflowEnv+")")
-	f.StringSliceVar(&flags.AllowNetworks, "allow-network", nil, "CIDR that deliveries may reach although private; repeatable (env "+config.EnvAllowNetworks+")")
-	f.StringVar(&flags.LogLevel, "log-level", d.LogLevel, "debug, info, warn or error (env "+config.EnvLogLevel+")")
-	f.StringVar(&flags.LogFormat, "log-format", d.LogFormat, "text or json (env "+config.EnvLogFormat+")")
+	flags = bindConfigFlags(cmd, config.Settings(), config.Default())
 	return cmd
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/collection"
+	"github.com/hookline/hookline/internal/config"
 	"github.com/hookline/hookline/internal/content"
 	"github.com/hookline/hookline/internal/delivery/format"
 	"github.com/hookline/hookline/internal/engine"
@@ -25,9 +26,6 @@ import (
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/internal/workflow"
 )
-
-// DefaultMaxBody is the default request body limit (1 MiB).
-const DefaultMaxBody = 1 << 20
 
 // BatchMaxBody is the body limit of POST /v1/events/batch (16 MiB), or
 // MaxBody when that is larger.
@@ -57,9 +55,11 @@ type Config struct {
 	// SourceChanged is called with a source's name after it changes.
 	SourceChanged func(name string)
 	// Guard checks endpoint URLs when they are saved.
-	Guard   netguard.Policy
-	Clock   clock.Clock
-	Logger  *slog.Logger
+	Guard  netguard.Policy
+	Clock  clock.Clock
+	Logger *slog.Logger
+	// MaxBody bounds request bodies; default max_body_bytes's
+	// (config.Default).
 	MaxBody int64
 	// SecretGrace is how long a rotated-out secret keeps signing; default 24h.
 	SecretGrace time.Duration
@@ -109,7 +109,7 @@ func New(cfg Config) *Server {
 	if cfg.SourceChanged == nil {
 		cfg.SourceChanged = func(string) {}
 	}
-	cfg.MaxBody = cmp.Or(cfg.MaxBody, DefaultMaxBody)
+	cfg.MaxBody = cmp.Or(cfg.MaxBody, config.Default().MaxBodyBytes)
 	cfg.SecretGrace = cmp.Or(cfg.SecretGrace, 24*time.Hour)
 	cfg.CommitTimeout = cmp.Or(cfg.CommitTimeout, engine.DefaultCommitTimeout)
 	cfg.RequestTimeout = cmp.Or(cfg.RequestTimeout, DefaultRequestTimeout)

@@ -346,7 +346,7 @@ type listenError struct {
 func (e *listenError) Error() string {
 	if errors.Is(e.err, syscall.EADDRINUSE) {
 		return fmt.Sprintf("cannot listen on %s: the address is already in use. Is another hookline serve running? "+
-			"Stop it, or choose another address with --addr or %s", e.addr, config.EnvAddr)
+			"Stop it, or choose another address with --addr or %s", e.addr, config.EnvVar("addr"))
 	}
 	return fmt.Sprintf("listen on %s: %v", e.addr, e.err)
 }

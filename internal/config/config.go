@@ -1,6 +1,7 @@
 // Package config holds the server configuration: defaults, then an optional
 // YAML file, then HOOKLINE_* environment variables, then flags (applied by
-// the CLI), then Validate.
+// the CLI), then Validate. A setting's struct tags name its YAML key,
+// variable and flag (see Setting); nothing maps them by hand.
 //
 // The same YAML file may declare resources (event_types, endpoints,
 // sources and the rest of DeclarationKeys) that serve and `hookline apply
@@ -16,78 +17,79 @@ import (
 	"os"
 	"reflect"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/delivery"
+	"github.com/hookline/hookline/internal/engine"
 )
 
 // Config is the configuration of `hookline serve`. Every key is documented
 // in docs/config.md.
 type Config struct {
 	// Addr is the listen address of the HTTP server.
-	Addr string `yaml:"addr"`
+	Addr string `yaml:"addr" env:"HOOKLINE_ADDR" flag:"addr" help:"listen address"`
 	// Database is empty for SQLite in DataDir, or a postgres:// URL shared
 	// by several nodes.
-	Database string `yaml:"database"`
+	Database string `yaml:"database" env:"HOOKLINE_DATABASE" flag:"database" help:"postgres:// URL to share with other nodes; SQLite in --data-dir when empty"`
 	// NodeID names this node in a PostgreSQL cluster; default the name
 	// kept in DataDir/node_id (created on first start), so a restarted
 	// node takes its task leases back at once, or hostname-pid when
 	// another process holds that file.
-	NodeID string `yaml:"node_id"`
+	NodeID string `yaml:"node_id" env:"HOOKLINE_NODE_ID" flag:"node-id" help:"this node's name in a PostgreSQL cluster; default the one kept in --data-dir/node_id"`
 	// ClusterHeartbeat is how often a node renews its membership and
 	// bucket leases (both last 5 heartbeats: engine.ClusterConfig).
-	ClusterHeartbeat time.Duration `yaml:"cluster_heartbeat"`
+	ClusterHeartbeat time.Duration `yaml:"cluster_heartbeat" env:"HOOKLINE_CLUSTER_HEARTBEAT"`
 	// DataDir holds the SQLite database and the encryption key file; it is
 	// not used with a PostgreSQL Database (which needs EncryptionKey).
-	DataDir string `yaml:"data_dir"`
+	DataDir string `yaml:"data_dir" env:"HOOKLINE_DATA_DIR" flag:"data-dir" help:"data directory"`
 	// AllowPrivateNetworks lets deliveries reach loopback, private and
 	// link-local addresses.
-	AllowPrivateNetworks bool `yaml:"allow_private_networks"`
+	AllowPrivateNetworks bool `yaml:"allow_private_networks" env:"HOOKLINE_ALLOW_PRIVATE_NETWORKS" flag:"allow-private-networks" help:"allow deliveries to loopback/private/link-local addresses"`
 	// AllowNetworks lists CIDRs that deliveries may reach even though they
 	// are private.
-	AllowNetworks []string `yaml:"allow_networks"`
+	AllowNetworks []string `yaml:"allow_networks" env:"HOOKLINE_ALLOW_NETWORKS" flag:"allow-network" help:"CIDR that deliveries may reach although private; repeatable"`
 	// PublicURL is where this server is reached from outside (tracked
 	// links, open pixels, unsubscribe links, hosted pages), e.g.
 	// "https://hooks.example.com". Empty: no link tracking.
-	PublicURL string `yaml:"public_url"`
+	PublicURL string `yaml:"public_url" env:"HOOKLINE_PUBLIC_URL"`
 	// SMTP is the mail server of the email channel; no host: no email.
 	SMTP SMTP `yaml:"smtp"`
 	// WorkflowEnv names the environment variables workflow expressions may
 	// read as env.NAME (secrets such as API tokens); no others are visible.
-	WorkflowEnv []string `yaml:"workflow_env"`
+	WorkflowEnv []string `yaml:"workflow_env" env:"HOOKLINE_WORKFLOW_ENV" flag:"workflow-env" help:"environment variable workflow expressions may read as env.NAME; repeatable"`
 	// APIKey, when set, is registered as an admin key of the default tenant.
-	APIKey string `yaml:"api_key"`
+	APIKey string `yaml:"api_key" env:"HOOKLINE_API_KEY" secret:"true"`
 	// EncryptionKey (32 bytes, hex or base64) encrypts secrets at rest;
 	// when empty a key file is created in DataDir.
-	EncryptionKey string `yaml:"encryption_key"`
+	EncryptionKey string `yaml:"encryption_key" env:"HOOKLINE_ENCRYPTION_KEY" secret:"true"`
 	// MaxBodyBytes bounds API request bodies.
-	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	MaxBodyBytes int64 `yaml:"max_body_bytes" env:"HOOKLINE_MAX_BODY_BYTES"`
 	// Workers is the number of deliveries attempted at once.
-	Workers int `yaml:"workers"`
+	Workers int `yaml:"workers" env:"HOOKLINE_WORKERS"`
 	// MaxInFlight bounds concurrent deliveries per endpoint.
-	MaxInFlight int `yaml:"max_in_flight"`
+	MaxInFlight int `yaml:"max_in_flight" env:"HOOKLINE_MAX_IN_FLIGHT"`
 	// ShutdownTimeout bounds the graceful drain on SIGINT/SIGTERM.
-	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout" env:"HOOKLINE_SHUTDOWN_TIMEOUT"`
 	// CommitTimeout bounds a publish (POST /v1/events, /in/{source}): one
 	// the database cannot commit in time is answered 503.
-	CommitTimeout time.Duration `yaml:"commit_timeout"`
+	CommitTimeout time.Duration `yaml:"commit_timeout" env:"HOOKLINE_COMMIT_TIMEOUT"`
 	// Retention is how long finished events, deliveries and attempts are
 	// kept before background pruning deletes them.
-	Retention time.Duration `yaml:"retention"`
+	Retention time.Duration `yaml:"retention" env:"HOOKLINE_RETENTION"`
 	// DisableAfter disables an endpoint that has failed without a single
 	// success for this long, and emits endpoint.disabled.
-	DisableAfter time.Duration `yaml:"disable_after"`
+	DisableAfter time.Duration `yaml:"disable_after" env:"HOOKLINE_DISABLE_AFTER"`
 	// BreakerThreshold is the number of consecutive failures that opens an
 	// endpoint's circuit; BreakerCooldown how long it stays open before a
 	// probe (doubling after a failed probe, up to 10 minutes).
-	BreakerThreshold int           `yaml:"breaker_threshold"`
-	BreakerCooldown  time.Duration `yaml:"breaker_cooldown"`
+	BreakerThreshold int           `yaml:"breaker_threshold" env:"HOOKLINE_BREAKER_THRESHOLD"`
+	BreakerCooldown  time.Duration `yaml:"breaker_cooldown" env:"HOOKLINE_BREAKER_COOLDOWN"`
 	// LogLevel is debug, info, warn or error.
-	LogLevel string `yaml:"log_level"`
+	LogLevel string `yaml:"log_level" env:"HOOKLINE_LOG_LEVEL" flag:"log-level" help:"debug, info, warn or error"`
 	// LogFormat is text or json.
-	LogFormat string `yaml:"log_format"`
+	LogFormat string `yaml:"log_format" env:"HOOKLINE_LOG_FORMAT" flag:"log-format" help:"text or json"`
 
 	// Declaration holds the resources declared in the same file under the
 	// keys of DeclarationKeys. serve applies them to the default tenant at
@@ -95,21 +97,23 @@ type Config struct {
 	client.Declaration `yaml:",inline"`
 }
 
-// Default returns the defaults.
+// Default returns the defaults. Those of settings the engine and the
+// delivery executor also fall back to when left zero are theirs, so each
+// lives in one place.
 func Default() Config {
 	return Config{
 		Addr:             "127.0.0.1:8080",
 		DataDir:          "./hookline-data",
 		MaxBodyBytes:     1 << 20,
-		Workers:          64,
-		MaxInFlight:      10,
+		Workers:          engine.DefaultWorkers,
+		MaxInFlight:      engine.DefaultMaxInFlight,
 		ShutdownTimeout:  30 * time.Second,
-		CommitTimeout:    5 * time.Second,
-		ClusterHeartbeat: 2 * time.Second,
-		Retention:        30 * 24 * time.Hour,
-		DisableAfter:     5 * 24 * time.Hour,
-		BreakerThreshold: 10,
-		BreakerCooldown:  30 * time.Second,
+		CommitTimeout:    engine.DefaultCommitTimeout,
+		ClusterHeartbeat: engine.DefaultHeartbeat,
+		Retention:        engine.DefaultRetention,
+		DisableAfter:     delivery.DefaultDisableAfter,
+		BreakerThreshold: engine.DefaultBreaker.Threshold,
+		BreakerCooldown:  engine.DefaultBreaker.Cooldown,
 		LogLevel:         "info",
 		LogFormat:        "text",
 	}
@@ -148,103 +152,17 @@ var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // SMTP configures the email channel.
 type SMTP struct {
-	Host string `yaml:"host"`
+	Host string `yaml:"host" env:"HOOKLINE_SMTP_HOST"`
 	// Port defaults by TLS: 587 (starttls), 465 (tls), 25 (none).
-	Port int `yaml:"port"`
+	Port int `yaml:"port" env:"HOOKLINE_SMTP_PORT"`
 	// TLS is "starttls" (the default), "tls" (implicit TLS) or "none"
 	// (only for a local relay).
-	TLS      string `yaml:"tls"`
-	Username string `yaml:"username"`
+	TLS      string `yaml:"tls" env:"HOOKLINE_SMTP_TLS"`
+	Username string `yaml:"username" env:"HOOKLINE_SMTP_USERNAME"`
 	// Password; prefer HOOKLINE_SMTP_PASSWORD over the file.
-	Password string `yaml:"password"`
+	Password string `yaml:"password" env:"HOOKLINE_SMTP_PASSWORD" secret:"true"`
 	// From is the sender, e.g. "Shop <noreply@shop.example>".
-	From string `yaml:"from"`
-}
-
-// Env variable names, one per key.
-const (
-	EnvAddr                 = "HOOKLINE_ADDR"
-	EnvDataDir              = "HOOKLINE_DATA_DIR"
-	EnvAllowPrivateNetworks = "HOOKLINE_ALLOW_PRIVATE_NETWORKS"
-	EnvAllowNetworks        = "HOOKLINE_ALLOW_NETWORKS"
-	EnvWorkflowEnv          = "HOOKLINE_WORKFLOW_ENV"
-	EnvPublicURL            = "HOOKLINE_PUBLIC_URL"
-	EnvSMTPHost             = "HOOKLINE_SMTP_HOST"
-	EnvSMTPPort             = "HOOKLINE_SMTP_PORT"
-	EnvSMTPTLS              = "HOOKLINE_SMTP_TLS"
-	EnvSMTPUsername         = "HOOKLINE_SMTP_USERNAME"
-	EnvSMTPPassword         = "HOOKLINE_SMTP_PASSWORD"
-	EnvSMTPFrom             = "HOOKLINE_SMTP_FROM"
-	EnvAPIKey               = "HOOKLINE_API_KEY"
-	EnvEncryptionKey        = "HOOKLINE_ENCRYPTION_KEY"
-	EnvMaxBodyBytes         = "HOOKLINE_MAX_BODY_BYTES"
-	EnvWorkers              = "HOOKLINE_WORKERS"
-	EnvMaxInFlight          = "HOOKLINE_MAX_IN_FLIGHT"
-	EnvShutdownTimeout      = "HOOKLINE_SHUTDOWN_TIMEOUT"
-	EnvCommitTimeout        = "HOOKLINE_COMMIT_TIMEOUT"
-	EnvRetention            = "HOOKLINE_RETENTION"
-	EnvDatabase             = "HOOKLINE_DATABASE"
-	EnvNodeID               = "HOOKLINE_NODE_ID"
-	EnvClusterHeartbeat     = "HOOKLINE_CLUSTER_HEARTBEAT"
-	EnvDisableAfter         = "HOOKLINE_DISABLE_AFTER"
-	EnvBreakerThreshold     = "HOOKLINE_BREAKER_THRESHOLD"
-	EnvBreakerCooldown      = "HOOKLINE_BREAKER_COOLDOWN"
-	EnvLogLevel             = "HOOKLINE_LOG_LEVEL"
-	EnvLogFormat            = "HOOKLINE_LOG_FORMAT"
-)
-
-func (c *Config) applyEnv(lookup func(string) (string, bool)) error {
-	if lookup == nil {
-		return nil
-	}
-	str := func(name string, dst *string) {
-		if v, ok := lookup(name); ok && v != "" {
-			*dst = v
-		}
-	}
-	var errs []error
-	parse := func(name string, set func(string) error) {
-		if v, ok := lookup(name); ok && v != "" {
-			if err := set(v); err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q: %w", name, v, err))
-			}
-		}
-	}
-	str(EnvAddr, &c.Addr)
-	str(EnvDataDir, &c.DataDir)
-	str(EnvDatabase, &c.Database)
-	str(EnvNodeID, &c.NodeID)
-	parse(EnvClusterHeartbeat, func(v string) (err error) { c.ClusterHeartbeat, err = time.ParseDuration(v); return })
-	str(EnvAPIKey, &c.APIKey)
-	str(EnvEncryptionKey, &c.EncryptionKey)
-	str(EnvLogLevel, &c.LogLevel)
-	str(EnvLogFormat, &c.LogFormat)
-	parse(EnvAllowPrivateNetworks, func(v string) (err error) { c.AllowPrivateNetworks, err = strconv.ParseBool(v); return })
-	parse(EnvAllowNetworks, func(v string) error {
-		c.AllowNetworks = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })
-		return nil
-	})
-	str(EnvPublicURL, &c.PublicURL)
-	str(EnvSMTPHost, &c.SMTP.Host)
-	parse(EnvSMTPPort, func(v string) (err error) { c.SMTP.Port, err = strconv.Atoi(v); return })
-	str(EnvSMTPTLS, &c.SMTP.TLS)
-	str(EnvSMTPUsername, &c.SMTP.Username)
-	str(EnvSMTPPassword, &c.SMTP.Password)
-	str(EnvSMTPFrom, &c.SMTP.From)
-	parse(EnvWorkflowEnv, func(v string) error {
-		c.WorkflowEnv = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })
-		return nil
-	})
-	parse(EnvMaxBodyBytes, func(v string) (err error) { c.MaxBodyBytes, err = strconv.ParseInt(v, 10, 64); return })
-	parse(EnvWorkers, func(v string) (err error) { c.Workers, err = strconv.Atoi(v); return })
-	parse(EnvMaxInFlight, func(v string) (err error) { c.MaxInFlight, err = strconv.Atoi(v); return })
-	parse(EnvShutdownTimeout, func(v string) (err error) { c.ShutdownTimeout, err = time.ParseDuration(v); return })
-	parse(EnvCommitTimeout, func(v string) (err error) { c.CommitTimeout, err = time.ParseDuration(v); return })
-	parse(EnvRetention, func(v string) (err error) { c.Retention, err = time.ParseDuration(v); return })
-	parse(EnvDisableAfter, func(v string) (err error) { c.DisableAfter, err = time.ParseDuration(v); return })
-	parse(EnvBreakerThreshold, func(v string) (err error) { c.BreakerThreshold, err = strconv.Atoi(v); return })
-	parse(EnvBreakerCooldown, func(v string) (err error) { c.BreakerCooldown, err = time.ParseDuration(v); return })
-	return errors.Join(errs...)
+	From string `yaml:"from" env:"HOOKLINE_SMTP_FROM"`
 }
 
 // RestartKeys returns the YAML keys of the server settings that differ

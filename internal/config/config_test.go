@@ -17,7 +17,7 @@ func TestLoadLayers(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "hookline.yaml")
 	require.NoError(t, os.WriteFile(path, []byte("addr: 0.0.0.0:9000\nworkers: 8\nallow_networks: [10.0.0.0/8]\n"), 0o600))
-	cfg, err := Load(path, env(map[string]string{EnvWorkers: "16", EnvShutdownTimeout: "5s"}))
+	cfg, err := Load(path, env(map[string]string{"HOOKLINE_WORKERS": "16", "HOOKLINE_SHUTDOWN_TIMEOUT": "5s"}))
 	require.NoError(t, err)
 	require.Equal(t, "0.0.0.0:9000", cfg.Addr)
 	require.Equal(t, 16, cfg.Workers, "env overrides the file")
@@ -35,8 +35,8 @@ func TestLoadErrors(t *testing.T) {
 	require.ErrorContains(t, err, "workerz")
 	require.ErrorContains(t, err, "2:", "the error names the line")
 
-	_, err = Load("", env(map[string]string{EnvWorkers: "many"}))
-	require.ErrorContains(t, err, EnvWorkers)
+	_, err = Load("", env(map[string]string{"HOOKLINE_WORKERS": "many"}))
+	require.ErrorContains(t, err, `HOOKLINE_WORKERS="many": strconv.Atoi`)
 }
 
 func TestValidate(t *testing.T) {

@@ -59,10 +59,10 @@ func TestLoadServeConfigWithResources(t *testing.T) {
 	t.Parallel()
 	path := writeFile(t, serveAndResources)
 	vars := map[string]string{
-		EnvWorkers:       "16",
-		"BILLING_TOKEN":  "tok_1",
-		"BILLING_SECRET": "whsec_c2VjcmV0",
-		"GITHUB_SECRET":  "gh-secret",
+		"HOOKLINE_WORKERS": "16",
+		"BILLING_TOKEN":    "tok_1",
+		"BILLING_SECRET":   "whsec_c2VjcmV0",
+		"GITHUB_SECRET":    "gh-secret",
 	}
 	cfg, err := Load(path, env(vars))
 	require.NoError(t, err)

@@ -109,6 +109,31 @@ func TestDocKeysTable(t *testing.T) {
 	require.Equal(t, want, rows, "the rows of the Keys table of docs/config.md")
 }
 
+// TestDocKeysTableEnvAndFlag fails when the environment variable or flag
+// column of a row of the Keys table of docs/config.md is not the one the
+// setting's tags give ("—" for no flag).
+func TestDocKeysTableEnvAndFlag(t *testing.T) {
+	t.Parallel()
+	table := section(t, configDoc(t), "## Keys")
+	type cols struct{ env, flag string }
+	got := map[string]cols{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z_.]+)` \\| ([^|]*) \\| ([^|]*) \\|").FindAllStringSubmatch(table, -1) {
+		got[m[1]] = cols{m[2], m[3]}
+	}
+	want := map[string]cols{}
+	for _, s := range Settings() {
+		c := cols{"—", "—"}
+		if s.Env != "" {
+			c.env = "`" + s.Env + "`"
+		}
+		if s.Flag != "" {
+			c.flag = "`--" + s.Flag + "`"
+		}
+		want[s.Key] = c
+	}
+	require.Equal(t, want, got, "the environment variable and flag columns of the Keys table of docs/config.md")
+}
+
 // TestDocSampleHasEveryKey fails when the "every key" sample of
 // docs/config.md misses a server key, names one that does not exist, or
 // shows a value other than the default.

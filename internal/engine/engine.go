@@ -84,6 +84,9 @@ const (
 	claimBatch       = 512
 	// DefaultRetention is how long finished events are kept.
 	DefaultRetention = 30 * 24 * time.Hour
+	// DefaultHeartbeat is how often a cluster node renews its membership
+	// and bucket leases (ClusterConfig.Heartbeat).
+	DefaultHeartbeat = 2 * time.Second
 	// pruneBatch bounds the events one pruning transaction deletes, so the
 	// writer is never held for long.
 	pruneBatch = 500
@@ -208,7 +211,7 @@ func New(cfg Config) (*Engine, error) {
 		if cfg.ExclusiveStore {
 			return nil, errors.New("engine: a shared store cannot be exclusive")
 		}
-		c.Heartbeat = cmp.Or(c.Heartbeat, 2*time.Second)
+		c.Heartbeat = cmp.Or(c.Heartbeat, DefaultHeartbeat)
 		c.BucketLease = cmp.Or(c.BucketLease, 5*c.Heartbeat)
 	}
 	cfg.MaxQueued = cmp.Or(cfg.MaxQueued, DefaultMaxQueued)
