@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hookline/hookline/client"
@@ -17,6 +16,7 @@ import (
 	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/lru"
 	"github.com/hookline/hookline/internal/route"
 	"github.com/hookline/hookline/internal/store"
 )
@@ -88,9 +88,14 @@ type Runner struct {
 	cfg Config
 	env map[string]any
 
-	mu       sync.Mutex
-	compiled map[string]*Workflow // tenant/name/version
+	// compiled keeps the workflow versions last used, compiled, by
+	// tenant/name/version/creation.
+	compiled *lru.Cache[string, *Workflow]
 }
+
+// maxCompiled bounds the compiled workflow versions kept; one evicted is
+// compiled again from its stored spec when next used.
+const maxCompiled = 1024
 
 // New returns a Runner.
 func New(cfg Config) *Runner {
@@ -116,7 +121,7 @@ func New(cfg Config) *Runner {
 	for k, v := range cfg.Env {
 		env[k] = v
 	}
-	return &Runner{cfg: cfg, env: env, compiled: map[string]*Workflow{}}
+	return &Runner{cfg: cfg, env: env, compiled: lru.New[string, *Workflow](maxCompiled)}
 }
 
 // Load returns a compiled workflow version (0: the latest).
@@ -129,16 +134,14 @@ func (r *Runner) Load(ctx context.Context, tenantID, name string, version int) (
 	return w, sw, err
 }
 
-// compile returns a stored workflow version compiled, once.
+// compile returns a stored workflow version compiled, once while it stays
+// among the maxCompiled last used.
 func (r *Runner) compile(sw store.Workflow) (*Workflow, error) {
 	tenantID, name := sw.TenantID, sw.Name
 	// A deleted and recreated workflow numbers its versions from 1 again:
 	// the creation time tells the two v1s apart.
 	k := fmt.Sprintf("%s/%s/%d/%d", tenantID, name, sw.Version, sw.CreatedAt.UnixNano())
-	r.mu.Lock()
-	w := r.compiled[k]
-	r.mu.Unlock()
-	if w != nil {
+	if w, ok := r.compiled.Get(k); ok {
 		return w, nil
 	}
 	var spec client.WorkflowSpec
@@ -150,9 +153,7 @@ func (r *Runner) compile(sw store.Workflow) (*Workflow, error) {
 		return nil, fmt.Errorf("workflow %s v%d no longer compiles: %w", name, sw.Version, err)
 	}
 	w.Version = sw.Version
-	r.mu.Lock()
-	r.compiled[k] = w
-	r.mu.Unlock()
+	r.compiled.Add(k, w)
 	return w, nil
 }
 

@@ -1,0 +1,64 @@
+package workflow
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/lru"
+	"github.com/hookline/hookline/internal/store"
+)
+
+// TestCompiledCacheIsBounded compiles more workflow versions than the
+// cache holds: it stays at its size, a version still cached is the same
+// compiled workflow, and an evicted one is compiled again from its spec.
+func TestCompiledCacheIsBounded(t *testing.T) {
+	t.Parallel()
+	r := New(Config{})
+	require.Equal(t, 0, r.compiled.Len())
+	const size = 4
+	r.compiled = lru.New[string, *Workflow](size)
+
+	created := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	version := func(v int) store.Workflow {
+		spec, err := json.Marshal(client.WorkflowSpec{
+			Name: "w", On: client.WorkflowTrigger{Events: []string{fmt.Sprintf("order.v%d", v)}},
+			Steps: []client.Step{{ID: "stop", Fail: &client.FailStep{Message: fmt.Sprintf("v%d", v)}}},
+		})
+		require.NoError(t, err)
+		return store.Workflow{TenantID: "t1", Name: "w", Version: v, Spec: spec, CreatedAt: created}
+	}
+
+	first, err := r.compile(version(1))
+	require.NoError(t, err)
+	again, err := r.compile(version(1))
+	require.NoError(t, err)
+	require.Same(t, first, again, "a cached version is not compiled again")
+
+	for v := 2; v <= 3*size; v++ {
+		w, err := r.compile(version(v))
+		require.NoError(t, err)
+		require.Equal(t, v, w.Version)
+		require.LessOrEqual(t, r.compiled.Len(), size)
+	}
+	require.Equal(t, size, r.compiled.Len())
+
+	last, err := r.compile(version(3 * size))
+	require.NoError(t, err)
+	cachedLast, err := r.compile(version(3 * size))
+	require.NoError(t, err)
+	require.Same(t, last, cachedLast, "the most recent version is still cached")
+
+	recompiled, err := r.compile(version(1))
+	require.NoError(t, err)
+	require.NotSame(t, first, recompiled, "version 1 was evicted and compiled again")
+	require.Equal(t, 1, recompiled.Version)
+	require.Equal(t, []string{"order.v1"}, recompiled.On.Events)
+	require.Equal(t, first.On, recompiled.On)
+	require.Equal(t, first.Steps, recompiled.Steps)
+	require.Equal(t, size, r.compiled.Len())
+}
