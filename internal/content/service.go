@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hookline/hookline/client"
@@ -24,6 +23,7 @@ import (
 	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/expr"
+	"github.com/hookline/hookline/internal/lru"
 	"github.com/hookline/hookline/internal/route"
 	"github.com/hookline/hookline/internal/store"
 )
@@ -87,9 +87,14 @@ type Service struct {
 	cfg   Config
 	inbox *hub
 
-	mu        sync.Mutex
-	templates map[string]*render.Template // tenant/name/version
+	// templates keeps the template versions last used, compiled, by
+	// tenant/name/version/creation.
+	templates *lru.Cache[string, *render.Template]
 }
+
+// maxTemplates bounds the compiled template versions kept; one evicted is
+// compiled again from its stored spec when next used.
+const maxTemplates = 1024
 
 // New returns a Service.
 func New(cfg Config) *Service {
@@ -106,7 +111,7 @@ func New(cfg Config) *Service {
 	if cfg.Lease == nil {
 		cfg.Lease = func([]store.Task) {}
 	}
-	return &Service{cfg: cfg, inbox: newHub(), templates: map[string]*render.Template{}}
+	return &Service{cfg: cfg, inbox: newHub(), templates: lru.New[string, *render.Template](maxTemplates)}
 }
 
 var _ route.Filler = (*Service)(nil)
@@ -155,22 +160,18 @@ func (s *Service) Template(ctx context.Context, tenantID, name string, version i
 	// A deleted and recreated template numbers from 1 again: the creation
 	// time tells the two v1s apart.
 	k := fmt.Sprintf("%s/%s/%d/%d", tenantID, name, st.Version, st.CreatedAt.UnixNano())
-	s.mu.Lock()
-	t := s.templates[k]
-	s.mu.Unlock()
-	if t != nil {
+	if t, ok := s.templates.Get(k); ok {
 		return t, st, nil
 	}
 	spec, err := RenderSpec(st.Spec)
 	if err != nil {
 		return nil, st, err
 	}
-	if t, err = render.Compile(spec); err != nil {
+	t, err := render.Compile(spec)
+	if err != nil {
 		return nil, st, fmt.Errorf("template %s v%d: %w", name, st.Version, err)
 	}
-	s.mu.Lock()
-	s.templates[k] = t
-	s.mu.Unlock()
+	s.templates.Add(k, t)
 	return t, st, nil
 }
 
