@@ -25,6 +25,7 @@ import (
 	"github.com/hookline/hookline/internal/buildinfo"
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/collection"
+	"github.com/hookline/hookline/internal/collection/capture"
 	"github.com/hookline/hookline/internal/config"
 	"github.com/hookline/hookline/internal/content"
 	"github.com/hookline/hookline/internal/content/email"
@@ -74,7 +75,7 @@ type App struct {
 	store  store.Store
 	engine *engine.Engine
 	colls  *collection.Service
-	watch  *watchers
+	watch  *capture.Watchers
 	api    *api.Server
 	srv    *http.Server
 	ln     net.Listener
@@ -250,9 +251,15 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}
 	receiver := ingest.NewReceiver(ingest.ReceiverConfig{Store: st, Engine: eng, Clock: opts.Clock, Logger: log, Registerer: reg,
 		LookupTimeout: cfg.CommitTimeout})
-	watch := newWatchers(st, eng, opts.Clock, log, guard.Dial())
+	watch := capture.NewWatchers(capture.WatchersConfig{
+		Sources: st, Capture: sourceCapture, Dial: guard.Dial(), Clock: opts.Clock, Logger: log,
+		Publish: func(ctx context.Context, evs []event.Event, window time.Duration) error {
+			_, err := eng.PublishDedup(ctx, evs, window)
+			return err
+		},
+	})
 	apiSrv := api.New(api.Config{
-		Store: st, Engine: eng, SourceChanged: func(name string) { receiver.Invalidate(name); watch.changed() }, Feed: hub, Closing: closing, Collections: colls, Workflows: runner, Content: notify,
+		Store: st, Engine: eng, SourceChanged: func(name string) { receiver.Invalidate(name); watch.Changed() }, Feed: hub, Closing: closing, Collections: colls, Workflows: runner, Content: notify,
 		CheckNotify: content.CheckRule,
 		Invalidate: func(tenantID string) {
 			routes.Invalidate(tenantID)
@@ -327,7 +334,7 @@ func (a *App) Start(ctx context.Context) error {
 		ln.Close()
 		return err
 	}
-	a.watch.start()
+	a.watch.Start(ctx)
 	a.colls.Start(ctx)
 	a.ln = ln
 	a.serve = make(chan error, 1)
@@ -407,7 +414,7 @@ func (a *App) Stop(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
-	a.watch.close()
+	a.watch.Stop()
 	if err := a.engine.Stop(ctx); err != nil {
 		errs = append(errs, err)
 	}
@@ -427,11 +434,21 @@ func (a *App) Kill() {
 	if a.serve != nil {
 		<-a.serve
 	}
-	a.watch.close()
+	a.watch.Stop()
 	a.engine.Kill()
 	a.colls.Close()
 	a.store.Close()
 	a.lock.Close()
+}
+
+// sourceCapture is the change capture configuration of a stored postgres
+// source (capture cannot parse sources: ingest imports it).
+func sourceCapture(src store.Source) (capture.Config, bool) {
+	parsed, err := ingest.Parse(src)
+	if err != nil {
+		return capture.Config{}, false
+	}
+	return parsed.Capture()
 }
 
 // buildInfoGauge is hookline_build_info: always 1, the build in its labels,

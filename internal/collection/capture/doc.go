@@ -15,6 +15,11 @@
 // advisory lock elects it), reading the source's outbox rows in id order,
 // handing them to Emit, and deleting them only after Emit succeeds.
 //
+// Watchers runs Run for every enabled source that captures, reading the
+// stored sources at start, when told they changed and every 30 seconds,
+// and publishes the changes as events whose idempotency key is the
+// change's id in its outbox.
+//
 // # Why nothing is lost or reordered
 //
 // Outbox ids come from an identity sequence when the trigger fires, so
