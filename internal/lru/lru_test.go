@@ -22,17 +22,21 @@ func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
 	require.Equal(t, 3, c.Len())
 	_, ok := c.Get("b")
 	require.False(t, ok, "b was evicted")
-	for k, want := range map[string]int{"a": 1, "c": 3, "d": 4} {
-		v, ok := c.Get(k)
-		require.True(t, ok, k)
-		require.Equal(t, want, v, k)
+	// In this order, which leaves a the least recently used.
+	for _, kv := range []struct {
+		k    string
+		want int
+	}{{"a", 1}, {"c", 3}, {"d", 4}} {
+		v, ok := c.Get(kv.k)
+		require.True(t, ok, kv.k)
+		require.Equal(t, kv.want, v, kv.k)
 	}
 
 	c.Add("c", 30) // replaced, not added: nothing evicted
 	require.Equal(t, 3, c.Len())
 	v, _ := c.Get("c")
 	require.Equal(t, 30, v)
-	c.Add("e", 5) // a was used before d and c: a goes
+	c.Add("e", 5)
 	_, ok = c.Get("a")
 	require.False(t, ok, "a was evicted")
 }
