@@ -22,7 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/client"
-	"github.com/hookline/hookline/internal/engine"
+	"github.com/hookline/hookline/internal/store"
 )
 
 // The tests of this file kill and stop real processes under load and
@@ -269,7 +269,7 @@ func bucketOwners(t *testing.T, p *serveProc) []string {
 		} `json:"nodes"`
 	}
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&st))
-	owners := make([]string, engine.NumBuckets)
+	owners := make([]string, store.NumBuckets)
 	for _, n := range st.Nodes {
 		for _, b := range n.Buckets {
 			owners[b] = n.ID
@@ -287,7 +287,7 @@ func endpointsByOwner(t *testing.T, c *client.Client, rc *failoverReceiver, owne
 		path := fmt.Sprintf("ep%d", i)
 		ep, err := c.CreateEndpoint(context.Background(), client.EndpointCreate{URL: rc.URL + "/" + path})
 		require.NoError(t, err)
-		owner := owners[engine.Bucket(ep.ID)]
+		owner := owners[store.Bucket(ep.ID)]
 		out[owner] = append(out[owner], path)
 	}
 	return out
@@ -582,7 +582,7 @@ func TestFrozenNodeCannotOverwrite(t *testing.T) {
 		mu.Unlock()
 		ep, err := c.CreateEndpoint(ctx, client.EndpointCreate{URL: rc.URL + "/" + path})
 		require.NoError(t, err)
-		if owners[engine.Bucket(ep.ID)] == victim.id {
+		if owners[store.Bucket(ep.ID)] == victim.id {
 			victimIDs = append(victimIDs, ep.ID)
 		} else {
 			mu.Lock()

@@ -3,8 +3,8 @@ package app
 import (
 	"context"
 
-	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/route"
+	"github.com/hookline/hookline/internal/store"
 )
 
 // routeCoordinator shares the engine's cluster announcements with the
@@ -12,12 +12,12 @@ import (
 // messages go to the table, the rest to the engine, which would take an
 // unknown message for new work.
 type routeCoordinator struct {
-	engine.Coordinator
+	store.Coordinator
 	routes *route.Table
 }
 
 // routedCoordinator wraps coord (nil without a cluster).
-func routedCoordinator(coord engine.Coordinator, routes *route.Table) engine.Coordinator {
+func routedCoordinator(coord store.Coordinator, routes *route.Table) store.Coordinator {
 	if coord == nil {
 		return nil
 	}

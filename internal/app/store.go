@@ -33,7 +33,7 @@ func IsPostgres(database string) bool {
 // PostgreSQL shared with other nodes, which also coordinates them; there
 // it fills in cfg.NodeID when empty (see nodeID). lock is closed with the
 // app.
-func openStore(ctx context.Context, cfg *config.Config, clk clock.Clock) (store.Store, engine.Coordinator, io.Closer, error) {
+func openStore(ctx context.Context, cfg *config.Config, clk clock.Clock) (store.Store, store.Coordinator, io.Closer, error) {
 	if IsPostgres(cfg.Database) {
 		if cfg.EncryptionKey == "" {
 			return nil, nil, nil, errors.New("encryption_key (HOOKLINE_ENCRYPTION_KEY) is required with a PostgreSQL database: " +
@@ -89,7 +89,7 @@ func storeLogAttrs(cfg config.Config) []any {
 
 // clusterConfig is the engine's cluster mode on a shared store, nil on
 // SQLite.
-func clusterConfig(cfg config.Config, coord engine.Coordinator) *engine.ClusterConfig {
+func clusterConfig(cfg config.Config, coord store.Coordinator) *engine.ClusterConfig {
 	if coord == nil {
 		return nil
 	}

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"crypto/md5"
 	"errors"
 	"fmt"
 	"slices"
@@ -12,69 +11,6 @@ import (
 	"github.com/hookline/hookline/internal/store"
 )
 
-// NumBuckets is the number of partitions destinations are spread over when
-// several nodes share one database. Each bucket is owned by one node at a
-// time through a lease, so every destination is dispatched by one node and
-// its limits (max in flight, rate, order, circuit) hold cluster-wide.
-const NumBuckets = 64
-
-// Bucket returns the bucket of a destination: the low six bits of the
-// fourth byte of the MD5 of its id. Stores compute the same in SQL
-// (get_byte(decode(md5(id), 'hex'), 3) & 63).
-func Bucket(destinationID string) int {
-	h := md5.Sum([]byte(destinationID))
-	return int(h[3] & (NumBuckets - 1))
-}
-
-// Node is one Hookline process sharing the database.
-type Node struct {
-	ID          string
-	Addr        string
-	StartedAt   time.Time
-	HeartbeatAt time.Time
-}
-
-// Ownership is which node holds a bucket and until when.
-type Ownership struct {
-	Bucket     int
-	NodeID     string
-	LeaseUntil time.Time
-}
-
-// Coordinator is implemented by stores that several nodes share
-// (PostgreSQL): membership, bucket leases and work announcements. Every
-// time it keeps (heartbeats, lease ends) is the database's clock, so nodes
-// whose clocks disagree still agree on who is alive and who owns what.
-type Coordinator interface {
-	// Heartbeat records node as alive now and returns the nodes whose
-	// heartbeat is younger than ttl, this one included.
-	Heartbeat(ctx context.Context, node Node, ttl time.Duration) ([]Node, error)
-	// Reap forgets the nodes whose heartbeat is older than ttl (killed,
-	// frozen or cut off from the database) and drops their bucket leases
-	// and the leases of the tasks they held, so the survivors take their
-	// work over now instead of when each lease would expire. It returns
-	// the nodes it forgot and how many task leases it dropped.
-	Reap(ctx context.Context, ttl time.Duration) (gone []string, released int, err error)
-	// Leave removes a node from the members at once: it is stopping.
-	Leave(ctx context.Context, nodeID string) error
-	// Acquire takes or renews the leases of buckets for nodeID, for
-	// lease, where they are free, expired or already its own, and returns
-	// the buckets it holds after the call.
-	Acquire(ctx context.Context, nodeID string, buckets []int, lease time.Duration) ([]int, error)
-	// Release gives buckets up.
-	Release(ctx context.Context, nodeID string, buckets []int) error
-	// Owners lists every bucket's lease.
-	Owners(ctx context.Context) ([]Ownership, error)
-	// Notify sends an announcement to every node, this one included: new
-	// work when msg is empty, otherwise an engine message of at most 7,000
-	// bytes (closed circuits, a change of members).
-	Notify(ctx context.Context, msg string) error
-	// Listen calls fn with every announcement until ctx ends, reconnecting
-	// as needed; after a reconnect it calls fn("") since announcements may
-	// have been missed.
-	Listen(ctx context.Context, fn func(msg string)) error
-}
-
 // msgRebalance announces a change of members (a node stopped, or was
 // found dead): every node renews its membership and buckets now rather
 // than at its next heartbeat, so the buckets set free move at once.
@@ -82,7 +18,7 @@ const msgRebalance = "rebalance"
 
 // ClusterConfig enables cluster mode.
 type ClusterConfig struct {
-	Coordinator Coordinator
+	Coordinator store.Coordinator
 	NodeID      string
 	Addr        string
 	// Heartbeat is how often membership and bucket leases are renewed;
@@ -97,14 +33,14 @@ type ClusterConfig struct {
 // ClusterStatus is the cluster as this node sees it.
 type ClusterStatus struct {
 	Self   string
-	Nodes  []Node
-	Owners []Ownership
+	Nodes  []store.Node
+	Owners []store.Ownership
 }
 
 // desiredBuckets spreads buckets over live nodes: bucket b goes to the
 // node at index b mod n of the ids in sorted order, so every node computes
 // the same plan from the same membership.
-func desiredBuckets(self string, nodes []Node) []int {
+func desiredBuckets(self string, nodes []store.Node) []int {
 	ids := make([]string, 0, len(nodes))
 	for _, n := range nodes {
 		ids = append(ids, n.ID)
@@ -115,7 +51,7 @@ func desiredBuckets(self string, nodes []Node) []int {
 		return nil
 	}
 	var out []int
-	for b := range NumBuckets {
+	for b := range store.NumBuckets {
 		if b%len(ids) == i {
 			out = append(out, b)
 		}
@@ -125,7 +61,7 @@ func desiredBuckets(self string, nodes []Node) []int {
 
 // ownership is this node's view of the buckets it owns.
 type ownership struct {
-	owned [NumBuckets]bool
+	owned [store.NumBuckets]bool
 	// until is when this node stops dispatching unless its leases are
 	// renewed: one heartbeat before they expire, so another node can
 	// never take a bucket while this one still starts attempts in it.
@@ -140,7 +76,7 @@ func (e *Engine) owns(t *store.Task) bool {
 	}
 	e.ownMu.RLock()
 	defer e.ownMu.RUnlock()
-	return e.own.owned[Bucket(t.DestinationID)] && e.clock.Now().Before(e.own.until)
+	return e.own.owned[store.Bucket(t.DestinationID)] && e.clock.Now().Before(e.own.until)
 }
 
 func (e *Engine) ownedBuckets() []int {
@@ -191,7 +127,7 @@ func (e *Engine) rebalance(ctx context.Context) error {
 	now := e.clock.Now()
 	cctx, cancel := e.bounded(ctx)
 	defer cancel()
-	nodes, err := c.Coordinator.Heartbeat(cctx, Node{ID: c.NodeID, Addr: c.Addr, StartedAt: e.startedAt}, c.BucketLease)
+	nodes, err := c.Coordinator.Heartbeat(cctx, store.Node{ID: c.NodeID, Addr: c.Addr, StartedAt: e.startedAt}, c.BucketLease)
 	if err != nil {
 		return fmt.Errorf("heartbeat: %w", err)
 	}
@@ -264,7 +200,7 @@ func (e *Engine) announceRebalance(ctx context.Context) {
 }
 
 func (e *Engine) allBuckets() []int {
-	out := make([]int, NumBuckets)
+	out := make([]int, store.NumBuckets)
 	for i := range out {
 		out[i] = i
 	}
@@ -283,7 +219,7 @@ func (e *Engine) setOwned(buckets []int, v bool) {
 func (e *Engine) setOwnedExactly(buckets []int) bool {
 	e.ownMu.Lock()
 	defer e.ownMu.Unlock()
-	var next [NumBuckets]bool
+	var next [store.NumBuckets]bool
 	gained := false
 	for _, b := range buckets {
 		next[b] = true
@@ -297,7 +233,7 @@ func (e *Engine) setOwnedExactly(buckets []int) bool {
 // leases) and waits, up to the task lease, for their running attempts to
 // finish.
 func (e *Engine) drain(ctx context.Context, buckets []int) {
-	in := func(destID string) bool { return slices.Contains(buckets, Bucket(destID)) }
+	in := func(destID string) bool { return slices.Contains(buckets, store.Bucket(destID)) }
 	if ls := e.disp.evict(in); len(ls) > 0 {
 		if err := e.store.ReleaseTasks(ctx, ls); err != nil && ctx.Err() == nil {
 			e.log.WarnContext(ctx, "release drained tasks", "error", err)
@@ -319,7 +255,7 @@ func (e *Engine) ClusterStatus(ctx context.Context) (ClusterStatus, error) {
 		return ClusterStatus{}, errNoCluster
 	}
 	c := e.cluster
-	nodes, err := c.Coordinator.Heartbeat(ctx, Node{ID: c.NodeID, Addr: c.Addr, StartedAt: e.startedAt}, c.BucketLease)
+	nodes, err := c.Coordinator.Heartbeat(ctx, store.Node{ID: c.NodeID, Addr: c.Addr, StartedAt: e.startedAt}, c.BucketLease)
 	if err != nil {
 		return ClusterStatus{}, err
 	}

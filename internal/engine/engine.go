@@ -854,7 +854,7 @@ func (e *Engine) mustWait(t *store.Task) (bool, time.Time) {
 		return false, time.Time{}
 	}
 	e.log.Debug("ordered destination waits for an older task", "task_id", t.ID, "oldest_id", oldest.ID,
-		"bucket", Bucket(t.DestinationID), "owned", e.owns(t),
+		"bucket", store.Bucket(t.DestinationID), "owned", e.owns(t),
 		"oldest_next_at", oldest.NextAt, "oldest_lease_until", oldest.LeaseUntil, "in_memory", e.disp.has(oldest.ID))
 	if !oldest.NextAt.After(e.clock.Now()) && !oldest.LeaseUntil.After(e.clock.Now()) {
 		e.pokePoller() // due and free: have it claimed now

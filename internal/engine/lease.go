@@ -66,7 +66,7 @@ func (e *Engine) leave(owned []int) error {
 	defer cancel()
 	var idle []int
 	for _, b := range owned {
-		if e.disp.running(func(destID string) bool { return Bucket(destID) == b }) == 0 {
+		if e.disp.running(func(destID string) bool { return store.Bucket(destID) == b }) == 0 {
 			idle = append(idle, b)
 		}
 	}

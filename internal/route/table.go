@@ -33,7 +33,7 @@ type Config struct {
 }
 
 // Notifier sends a message to every node of a cluster
-// (engine.Coordinator's Notify).
+// (store.Coordinator's Notify).
 type Notifier interface {
 	Notify(ctx context.Context, msg string) error
 }

@@ -545,8 +545,8 @@ type Claim struct {
 	Exclude []string
 	// Buckets, when not nil, keeps only tasks whose destination falls in
 	// one of these buckets: get_byte(decode(md5(destination_id), 'hex'),
-	// 3) & 63 (engine.Bucket). Only drivers shared by several nodes
-	// (those implementing engine.Coordinator) must honour it.
+	// 3) & 63 (Bucket). Only drivers shared by several nodes (those
+	// implementing Coordinator) must honour it.
 	Buckets []int
 }
 

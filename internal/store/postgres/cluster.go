@@ -8,10 +8,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/hookline/hookline/internal/engine"
+	"github.com/hookline/hookline/internal/store"
 )
 
-var _ engine.Coordinator = (*Store)(nil)
+var _ store.Coordinator = (*Store)(nil)
 
 // workChannel is the LISTEN/NOTIFY channel of the engine's announcements.
 // The payload of new work is empty: listeners claim from the tasks table,
@@ -22,7 +22,7 @@ const workChannel = "hookline_work"
 
 // Heartbeat upserts node, alive now by the database's clock, and
 // returns the live nodes.
-func (s *Store) Heartbeat(ctx context.Context, node engine.Node, ttl time.Duration) ([]engine.Node, error) {
+func (s *Store) Heartbeat(ctx context.Context, node store.Node, ttl time.Duration) ([]store.Node, error) {
 	if _, err := s.pool.Exec(ctx, `INSERT INTO nodes (id, addr, started_at, heartbeat_at) VALUES ($1, $2, $3, now())
 		ON CONFLICT (id) DO UPDATE SET addr = excluded.addr, heartbeat_at = excluded.heartbeat_at`,
 		node.ID, node.Addr, ts(node.StartedAt)); err != nil {
@@ -33,8 +33,8 @@ func (s *Store) Heartbeat(ctx context.Context, node engine.Node, ttl time.Durati
 	if err != nil {
 		return nil, fmt.Errorf("heartbeat: list nodes: %w", err)
 	}
-	return collect(rows, func(r pgx.Row) (engine.Node, error) {
-		var n engine.Node
+	return collect(rows, func(r pgx.Row) (store.Node, error) {
+		var n store.Node
 		err := r.Scan(&n.ID, &n.Addr, &n.StartedAt, &n.HeartbeatAt)
 		n.StartedAt, n.HeartbeatAt = n.StartedAt.UTC(), n.HeartbeatAt.UTC()
 		return n, err
@@ -114,13 +114,13 @@ func (s *Store) Release(ctx context.Context, nodeID string, buckets []int) error
 }
 
 // Owners lists every bucket's lease.
-func (s *Store) Owners(ctx context.Context) ([]engine.Ownership, error) {
+func (s *Store) Owners(ctx context.Context) ([]store.Ownership, error) {
 	rows, err := s.pool.Query(ctx, `SELECT bucket, node_id, lease_until FROM buckets ORDER BY bucket`)
 	if err != nil {
 		return nil, fmt.Errorf("list bucket owners: %w", err)
 	}
-	return collect(rows, func(r pgx.Row) (engine.Ownership, error) {
-		var o engine.Ownership
+	return collect(rows, func(r pgx.Row) (store.Ownership, error) {
+		var o store.Ownership
 		err := r.Scan(&o.Bucket, &o.NodeID, &o.LeaseUntil)
 		o.LeaseUntil = fromTS(o.LeaseUntil)
 		return o, err

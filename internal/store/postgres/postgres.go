@@ -2,7 +2,7 @@
 // Hookline nodes on one database: tasks are claimed with FOR UPDATE SKIP
 // LOCKED under a lease, new work is announced with LISTEN/NOTIFY, and
 // destinations are spread over nodes through bucket leases (see
-// engine.Coordinator, implemented in cluster.go).
+// store.Coordinator, implemented in cluster.go).
 package postgres
 
 import (

@@ -16,7 +16,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/event"
 
 	"github.com/hookline/hookline/internal/secretbox"
@@ -177,18 +176,18 @@ func TestBucketsAndCoordinator(t *testing.T) {
 	_, ids := seed(t, a, 70)
 	_ = ids
 	// Claims restricted to buckets only return tasks of those buckets.
-	want := engine.Bucket("ep_3")
+	want := store.Bucket("ep_3")
 	ts, err := a.ClaimTasks(ctx, store.Claim{Now: base, Lease: time.Hour, Owner: "n1", Limit: 100, Buckets: []int{want}})
 	require.NoError(t, err)
 	require.NotEmpty(t, ts)
 	for _, task := range ts {
-		require.Equal(t, want, engine.Bucket(task.DestinationID))
+		require.Equal(t, want, store.Bucket(task.DestinationID))
 	}
 
-	nodes, err := a.Heartbeat(ctx, engine.Node{ID: "n1", StartedAt: base}, 10*time.Second)
+	nodes, err := a.Heartbeat(ctx, store.Node{ID: "n1", StartedAt: base}, 10*time.Second)
 	require.NoError(t, err)
 	require.Len(t, nodes, 1)
-	nodes, err = b.Heartbeat(ctx, engine.Node{ID: "n2", StartedAt: base}, 10*time.Second)
+	nodes, err = b.Heartbeat(ctx, store.Node{ID: "n2", StartedAt: base}, 10*time.Second)
 	require.NoError(t, err)
 	require.Len(t, nodes, 2)
 
@@ -207,7 +206,7 @@ func TestBucketsAndCoordinator(t *testing.T) {
 	require.NoError(t, a.Release(ctx, "n1", []int{1}))
 	owners, err := a.Owners(ctx)
 	require.NoError(t, err)
-	require.Len(t, owners, engine.NumBuckets)
+	require.Len(t, owners, store.NumBuckets)
 	require.Equal(t, "", owners[1].NodeID)
 	require.Equal(t, "n2", owners[3].NodeID)
 
@@ -263,7 +262,7 @@ func TestReapReleasesASilentNodesWork(t *testing.T) {
 	ctx := context.Background()
 	seed(t, s, 20)
 	for _, id := range []string{"dead", "alive", "leaving"} {
-		_, err := s.Heartbeat(ctx, engine.Node{ID: id, StartedAt: base}, time.Minute)
+		_, err := s.Heartbeat(ctx, store.Node{ID: id, StartedAt: base}, time.Minute)
 		require.NoError(t, err)
 	}
 	_, err := s.Acquire(ctx, "dead", []int{1, 2}, time.Hour)
@@ -288,7 +287,7 @@ func TestReapReleasesASilentNodesWork(t *testing.T) {
 	conn := rawConn(t, sch)
 	_, err = conn.Exec(ctx, `UPDATE nodes SET heartbeat_at = now() - interval '1 hour' WHERE id = 'dead'`)
 	require.NoError(t, err)
-	nodes, err := s.Heartbeat(ctx, engine.Node{ID: "alive", StartedAt: base}, time.Minute)
+	nodes, err := s.Heartbeat(ctx, store.Node{ID: "alive", StartedAt: base}, time.Minute)
 	require.NoError(t, err)
 	require.Equal(t, []string{"alive"}, nodeIDs(nodes), "neither the silent node nor the one that left is a member")
 	gone, released, err = s.Reap(ctx, time.Minute)
@@ -330,7 +329,7 @@ func rawConn(t *testing.T, sch string) *pgx.Conn {
 	return conn
 }
 
-func nodeIDs(ns []engine.Node) []string {
+func nodeIDs(ns []store.Node) []string {
 	out := make([]string, len(ns))
 	for i, n := range ns {
 		out[i] = n.ID
