@@ -578,33 +578,61 @@ type TaskQuery struct {
 	Oldest bool
 }
 
-// Store is the storage seam. Every method that takes a tenantID only sees
-// that tenant's rows and returns ErrNotFound for another tenant's ids.
+// Store is the storage seam a driver implements: every aggregate's
+// interface and the database's own methods. A consumer declares what it
+// uses, an aggregate or a small interface of its own; only the wiring and
+// the API take all of Store. Every method that takes a tenantID only sees
+// that tenant's rows and returns ErrNotFound for another tenant's ids. A
+// driver several nodes share also implements Coordinator.
 type Store interface {
+	Tenants
+	APIKeys
+	EventTypes
+	Endpoints
+	Sources
+	Subscriptions
+	Collections
+	Workflows
+	Content
+	Events
+	Tasks
+
 	Close() error
 	Ping(ctx context.Context) error
 	// CheckWrite reports whether a write could commit now: nil, or an
 	// error that is ErrUnavailable or ErrDiskFull. It leaves no trace; a
 	// Ping answers even when the disk is full.
 	CheckWrite(ctx context.Context) error
+}
 
+// Tenants are the isolated accounts.
+type Tenants interface {
 	CreateTenant(ctx context.Context, t Tenant) error
 	GetTenant(ctx context.Context, id string) (Tenant, error)
 	TenantByName(ctx context.Context, name string) (Tenant, error)
 	CountTenants(ctx context.Context) (int, error)
 	// ListTenants lists every tenant, oldest first.
 	ListTenants(ctx context.Context) ([]Tenant, error)
+}
 
+// APIKeys are the tenants' API keys.
+type APIKeys interface {
 	CreateAPIKey(ctx context.Context, k APIKey) error
 	APIKeyByHash(ctx context.Context, hash []byte) (APIKey, error)
 	ListAPIKeys(ctx context.Context, tenantID string) ([]APIKey, error)
 	DeleteAPIKey(ctx context.Context, tenantID, id string) error
+}
 
+// EventTypes are the tenants' event types.
+type EventTypes interface {
 	CreateEventType(ctx context.Context, et EventType) error
 	GetEventType(ctx context.Context, tenantID, name string) (EventType, error)
 	UpdateEventType(ctx context.Context, et EventType) error
 	ListEventTypes(ctx context.Context, tenantID string) ([]EventType, error)
+}
 
+// Endpoints are the outgoing HTTP destinations.
+type Endpoints interface {
 	CreateEndpoint(ctx context.Context, ep Endpoint) error
 	GetEndpoint(ctx context.Context, tenantID, id string) (Endpoint, error)
 	ListEndpoints(ctx context.Context, tenantID string, p Page) ([]Endpoint, error)
@@ -616,7 +644,10 @@ type Store interface {
 	// it succeeded).
 	SetEndpointFailing(ctx context.Context, tenantID, id string, since time.Time) error
 	DeleteEndpoint(ctx context.Context, tenantID, id string) error
+}
 
+// Sources are the incoming webhook URLs and the requests they refused.
+type Sources interface {
 	CreateSource(ctx context.Context, src Source) error
 	GetSource(ctx context.Context, tenantID, id string) (Source, error)
 	// SourceByName finds a source of any tenant by its global name.
@@ -628,7 +659,10 @@ type Store interface {
 	// keep rejections of its source.
 	AddRejection(ctx context.Context, r Rejection, keep int) error
 	ListRejections(ctx context.Context, tenantID, sourceID string, p Page) ([]Rejection, error)
+}
 
+// Subscriptions route events to destinations other than endpoints.
+type Subscriptions interface {
 	CreateSubscription(ctx context.Context, sub Subscription) error
 	GetSubscription(ctx context.Context, tenantID, id string) (Subscription, error)
 	ListSubscriptions(ctx context.Context, tenantID string, p Page) ([]Subscription, error)
@@ -636,7 +670,11 @@ type Store interface {
 	EnabledSubscriptions(ctx context.Context, tenantID string) ([]Subscription, error)
 	UpdateSubscription(ctx context.Context, sub Subscription) error
 	DeleteSubscription(ctx context.Context, tenantID, id string) error
+}
 
+// Collections are the synced data sets: their records, changes and
+// mirror cursors.
+type Collections interface {
 	CreateCollection(ctx context.Context, c Collection) error
 	GetCollection(ctx context.Context, tenantID, name string) (Collection, error)
 	ListCollections(ctx context.Context, tenantID string) ([]Collection, error)
@@ -663,7 +701,11 @@ type Store interface {
 	// never goes back (a slower writer cannot undo a faster one's
 	// progress). ErrNotFound when the collection does not exist.
 	SaveMirrorState(ctx context.Context, m MirrorState) error
+}
 
+// Workflows are the workflow versions, their runs and the runs' step
+// logs.
+type Workflows interface {
 	// CreateWorkflow stores a new version (ErrConflict if the version
 	// exists).
 	CreateWorkflow(ctx context.Context, w Workflow) error
@@ -694,7 +736,11 @@ type Store interface {
 	PruneRuns(ctx context.Context, cutoff time.Time, limit int) (int, error)
 	// ListRunSteps returns a run's step log, by seq.
 	ListRunSteps(ctx context.Context, tenantID, runID string) ([]RunStep, error)
+}
 
+// Content is the recipients, templates, notify rules, messages and
+// tracked links of the content use case.
+type Content interface {
 	// UpsertRecipient creates or replaces a recipient (by tenant and id).
 	UpsertRecipient(ctx context.Context, r Recipient) error
 	GetRecipient(ctx context.Context, tenantID, id string) (Recipient, error)
@@ -732,7 +778,11 @@ type Store interface {
 	MessageByPage(ctx context.Context, token string) (Message, error)
 	// GetLink finds a tracked link by token (any tenant).
 	GetLink(ctx context.Context, token string) (Link, error)
+}
 
+// Events are the event log: accepting events with their tasks, reading
+// and pruning them.
+type Events interface {
 	// AcceptEvents writes events and their tasks in one transaction. An event
 	// whose idempotency key matches one of the same tenant created at or
 	// after its IdempotentSince (or earlier in the same batch) is not
@@ -740,7 +790,10 @@ type Store interface {
 	AcceptEvents(ctx context.Context, evs []NewEvent) ([]Accepted, error)
 	GetEvent(ctx context.Context, tenantID, id string) (event.Event, error)
 	ListEvents(ctx context.Context, tenantID string, q EventQuery) ([]event.Event, error)
+}
 
+// Tasks are the engine's work: claims, leases, results and attempts.
+type Tasks interface {
 	// ClaimTasks leases up to c.Limit due tasks (status pending or
 	// retrying, next_at <= c.Now, no live lease by the database's clock,
 	// destination not in c.Exclude) to c.Owner for c.Lease and returns
