@@ -1,0 +1,84 @@
+package store
+
+import "time"
+
+// Workflow is one version of a workflow definition. Spec is the JSON
+// document owned by the workflow package. Versions of a name count 1, 2,
+// 3…; new runs use the latest enabled one, running runs keep theirs.
+type Workflow struct {
+	TenantID  string
+	Name      string
+	Version   int
+	Spec      []byte
+	Enabled   bool
+	CreatedAt time.Time
+}
+
+// Run statuses.
+const (
+	RunRunning   = "running"   // a step is due or running
+	RunWaiting   = "waiting"   // in a delay or wait_for step
+	RunSucceeded = "succeeded" // finished
+	RunFailed    = "failed"    // a step failed and the run stopped
+	RunCancelled = "cancelled"
+)
+
+// Run is one execution of a workflow version. State is the JSON document
+// owned by the workflow package (variables, step outputs, the current
+// step); Rev counts its saves, for optimistic concurrency.
+type Run struct {
+	ID       string
+	TenantID string
+	Workflow string
+	Version  int
+	Status   string
+	// EventID is the event that started the run.
+	EventID string
+	State   []byte
+	Error   string
+	Rev     int
+	// WaitEvent is the event type pattern a waiting run's wait_for step
+	// waits for; empty otherwise.
+	WaitEvent string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// RunStep is one execution of one step of a run, for the run log. Seq
+// numbers a run's step executions 1, 2, 3…; retries of a step update
+// its entry.
+type RunStep struct {
+	RunID     string
+	TenantID  string
+	Seq       int
+	StepID    string
+	Kind      string
+	Status    string // running, succeeded, failed, skipped, waiting
+	Attempts  int
+	Input     []byte // JSON
+	Output    []byte // JSON
+	Error     string
+	StartedAt time.Time
+	Duration  time.Duration
+}
+
+// RunQuery filters ListRuns (newest first).
+type RunQuery struct {
+	Page
+	Workflow string
+	Status   string
+}
+
+// RunSave is one step of progress of a run, written in one transaction by
+// SaveRun.
+type RunSave struct {
+	Run Run
+	// Rev is the revision the caller read; the save fails with
+	// ErrConflict when the stored run has another one. Zero creates the
+	// run (ErrConflict if it exists).
+	Rev int
+	// Steps are upserted by (run, seq).
+	Steps []RunStep
+	// Tasks are added (the run's next step, a timeout).
+	Tasks []Task
+}
