@@ -1,0 +1,248 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookline/hookline/internal/engine"
+	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/secretbox"
+	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/internal/store/sqlite"
+)
+
+// rig is an engine on SQLite in a temporary directory with any number of
+// destinations of kind "test": an event goes to the destination named by
+// its type. The executor plays each destination's script and records
+// every attempt; the destinations' limits are the test's to set.
+type rig struct {
+	store *countingStore
+	eng   *engine.Engine
+
+	mu       sync.Mutex
+	scripts  map[string]func(n int) step // by destination, n from 1
+	limits   map[string]engine.Limits
+	calls    []call
+	inFlight map[string]int
+	peak     map[string]int // most attempts in flight at once, by destination
+}
+
+// step is one scripted attempt: it takes took (ended early if the
+// engine cancels it) and answers out.
+type step struct {
+	took time.Duration
+	out  engine.Outcome
+}
+
+// call is one attempt as the executor saw it.
+type call struct {
+	dest       string
+	taskID     string
+	start, end time.Time
+}
+
+// newRig builds a rig whose engine is configured by adjust, if given, and
+// started; call it inside a synctest bubble so that every timer of the
+// engine runs on the bubble's clock.
+func newRig(t *testing.T, adjust func(*engine.Config)) *rig {
+	t.Helper()
+	box, err := secretbox.New(make([]byte, secretbox.KeySize))
+	require.NoError(t, err)
+	s, err := sqlite.Open(t.Context(), sqlite.Config{Path: filepath.Join(t.TempDir(), "hookline.db"), Box: box})
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	require.NoError(t, s.CreateTenant(t.Context(), store.Tenant{ID: testTenant, Name: "acme", CreatedAt: time.Now()}))
+	r := &rig{store: &countingStore{Store: s}, scripts: map[string]func(int) step{}, limits: map[string]engine.Limits{},
+		inFlight: map[string]int{}, peak: map[string]int{}}
+	cfg := engine.Config{
+		Store:          r.store,
+		Executors:      map[string]engine.Executor{testKind: r},
+		Routers:        []engine.Router{r},
+		Rand:           func() float64 { return 0.5 }, // no jitter
+		Lease:          testLease,
+		PollInterval:   testPoll,
+		ExclusiveStore: true,
+	}
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	r.eng, err = engine.New(cfg)
+	require.NoError(t, err)
+	require.NoError(t, r.eng.Start(t.Context()))
+	t.Cleanup(func() { require.NoError(t, r.eng.Stop(context.Background())) })
+	return r
+}
+
+// Route sends an event to the destination its type names.
+func (r *rig) Route(_ context.Context, ev *event.Event) ([]engine.Target, error) {
+	return []engine.Target{{Kind: testKind, DestinationID: ev.Type}}, nil
+}
+
+// Limits answers the limits the test set for the destination.
+func (r *rig) Limits(_ context.Context, t *store.Task) engine.Limits {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.limits[t.DestinationID]
+}
+
+// Execute plays the destination's script: by default an attempt succeeds
+// at once.
+func (r *rig) Execute(ctx context.Context, t *store.Task) engine.Outcome {
+	dest := t.DestinationID
+	r.mu.Lock()
+	r.inFlight[dest]++
+	r.peak[dest] = max(r.peak[dest], r.inFlight[dest])
+	n := 1
+	for _, c := range r.calls {
+		if c.dest == dest {
+			n++
+		}
+	}
+	i := len(r.calls)
+	r.calls = append(r.calls, call{dest: dest, taskID: t.ID, start: time.Now()})
+	script := r.scripts[dest]
+	r.mu.Unlock()
+	var s step
+	if script != nil {
+		s = script(n)
+	}
+	if s.took > 0 {
+		select {
+		case <-time.After(s.took):
+		case <-ctx.Done():
+		}
+	}
+	r.mu.Lock()
+	r.inFlight[dest]--
+	r.calls[i].end = time.Now()
+	r.mu.Unlock()
+	return s.out
+}
+
+// script sets how a destination answers its n-th attempt.
+func (r *rig) script(dest string, f func(n int) step) {
+	r.mu.Lock()
+	r.scripts[dest] = f
+	r.mu.Unlock()
+}
+
+// takes makes every attempt of dest take d and succeed.
+func (r *rig) takes(dest string, d time.Duration) {
+	r.script(dest, func(int) step { return step{took: d} })
+}
+
+func (r *rig) setLimits(dest string, l engine.Limits) {
+	r.mu.Lock()
+	r.limits[dest] = l
+	r.mu.Unlock()
+}
+
+// attempts returns the attempts made so far, in the order they started;
+// only to dest if it is given.
+func (r *rig) attempts(dest ...string) []call {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []call
+	for _, c := range r.calls {
+		if len(dest) == 0 || c.dest == dest[0] {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// peakInFlight returns the most attempts dest had in flight at once.
+func (r *rig) peakInFlight(dest string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.peak[dest]
+}
+
+// send publishes one event to each of dests, in one call, and returns the
+// ids of their tasks in the same order.
+func (r *rig) send(t *testing.T, dests ...string) []string {
+	t.Helper()
+	evs := make([]event.Event, len(dests))
+	for i, d := range dests {
+		now := time.Now()
+		evs[i] = event.Event{ID: event.NewID(event.PrefixEvent, now), TenantID: testTenant, Type: d,
+			Source: "api", Data: json.RawMessage(`{}`), OccurredAt: now, CreatedAt: now}
+	}
+	_, err := r.eng.Publish(t.Context(), evs)
+	require.NoError(t, err)
+	ids := make([]string, len(evs))
+	for i, ev := range evs {
+		ts, err := r.store.ListTasks(t.Context(), testTenant, store.TaskQuery{EventID: ev.ID})
+		require.NoError(t, err)
+		require.Len(t, ts, 1)
+		ids[i] = ts[0].ID
+	}
+	return ids
+}
+
+// sendN publishes n events to dest, one publish each.
+func (r *rig) sendN(t *testing.T, dest string, n int) []string {
+	t.Helper()
+	var ids []string
+	for range n {
+		ids = append(ids, r.send(t, dest)...)
+	}
+	return ids
+}
+
+func (r *rig) task(t *testing.T, id string) store.Task {
+	t.Helper()
+	task, err := r.store.GetTask(t.Context(), testTenant, id)
+	require.NoError(t, err)
+	return task
+}
+
+// countingStore records the rows of every group commit of accepted
+// events, and holds the next one while a test has it stalled.
+type countingStore struct {
+	store.Store
+	mu      sync.Mutex
+	batches []int // events per AcceptEvents, in commit order
+	stall   chan chan struct{}
+}
+
+// stallNext makes the next AcceptEvents send a channel on the returned
+// one and wait, before writing, until that channel is closed.
+func (s *countingStore) stallNext() <-chan chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stall = make(chan chan struct{}, 1)
+	return s.stall
+}
+
+func (s *countingStore) AcceptEvents(ctx context.Context, evs []store.NewEvent) ([]store.Accepted, error) {
+	s.mu.Lock()
+	stall := s.stall
+	s.stall = nil
+	s.mu.Unlock()
+	if stall != nil {
+		release := make(chan struct{})
+		stall <- release
+		<-release
+	}
+	res, err := s.Store.AcceptEvents(ctx, evs)
+	if err == nil {
+		s.mu.Lock()
+		s.batches = append(s.batches, len(evs))
+		s.mu.Unlock()
+	}
+	return res, err
+}
+
+// commits returns the number of events of each commit so far.
+func (s *countingStore) commits() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]int(nil), s.batches...)
+}
