@@ -12,13 +12,19 @@ import (
 	"github.com/hookline/hookline/internal/store"
 )
 
+// accounts is what bootstrap and issueAdminKey read and write.
+type accounts interface {
+	store.Tenants
+	store.APIKeys
+}
+
 // bootstrap creates the default tenant on an empty store and registers
 // apiKey (HOOKLINE_API_KEY) as an admin key when it is new. It reports
 // whether the one-time admin key may still be due, which issueAdminKey
 // settles once the server listens: not when apiKey is set, nor when
 // another node of the cluster created the tenant at this very moment (that
 // node prints the key).
-func bootstrap(ctx context.Context, st store.Store, apiKey string, now time.Time) (keyDue bool, err error) {
+func bootstrap(ctx context.Context, st accounts, apiKey string, now time.Time) (keyDue bool, err error) {
 	n, err := st.CountTenants(ctx)
 	if err != nil {
 		return false, fmt.Errorf("bootstrap: %w", err)
@@ -60,7 +66,7 @@ func bootstrap(ctx context.Context, st store.Store, apiKey string, now time.Time
 // a mistake in the config file) prints nothing and leaves the key to the
 // next start. A tenant that ever had a key keeps at least one: a key cannot
 // delete itself.
-func issueAdminKey(ctx context.Context, st store.Store, now time.Time, out io.Writer) error {
+func issueAdminKey(ctx context.Context, st accounts, now time.Time, out io.Writer) error {
 	t, err := st.TenantByName(ctx, DefaultTenant)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil // renamed or never made here: nothing to bootstrap

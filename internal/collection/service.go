@@ -21,9 +21,18 @@ import (
 // maxFetchBody bounds a fetched record.
 const maxFetchBody = MaxRecordBytes
 
+// Store is what the service needs from the store: the collections
+// aggregate, the tenants whose mirrors it follows, and the subscription
+// of a sync task.
+type Store interface {
+	store.Collections
+	ListTenants(ctx context.Context) ([]store.Tenant, error)
+	GetSubscription(ctx context.Context, tenantID, id string) (store.Subscription, error)
+}
+
 // Config wires a Service.
 type Config struct {
-	Store store.Store
+	Store Store
 	// Client makes fetch requests (the SSRF-guarded client).
 	Client *http.Client
 	Clock  clock.Clock

@@ -51,9 +51,16 @@ const (
 	lookupTTL    = 10 * time.Second
 )
 
+// Store is what the service needs from the store: the content aggregate,
+// and the collection records recipients and lookups read.
+type Store interface {
+	store.Content
+	GetRecord(ctx context.Context, tenantID, collection, key string) (store.Record, error)
+}
+
 // Config wires a Service.
 type Config struct {
-	Store store.Store
+	Store Store
 	// Client makes lookup requests (the SSRF-guarded client).
 	Client *http.Client
 	// UserAgent is the User-Agent of lookup requests, unless a lookup's

@@ -44,9 +44,19 @@ const (
 
 var _ engine.Executor = (*Executor)(nil)
 
+// Endpoints is what the executor needs from the store: the endpoint a
+// task goes to, its failing state and disabling, and the subscription of
+// a forward task.
+type Endpoints interface {
+	GetEndpoint(ctx context.Context, tenantID, id string) (store.Endpoint, error)
+	SetEndpointFailing(ctx context.Context, tenantID, id string, since time.Time) error
+	DisableEndpoint(ctx context.Context, tenantID, id, reason string, at time.Time) error
+	GetSubscription(ctx context.Context, tenantID, id string) (store.Subscription, error)
+}
+
 // ExecutorConfig configures NewExecutor.
 type ExecutorConfig struct {
-	Store store.Store
+	Store Endpoints
 	// Client must refuse forbidden addresses and not follow redirects; see
 	// netguard.NewClient.
 	Client    *http.Client

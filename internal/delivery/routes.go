@@ -14,10 +14,16 @@ import (
 
 var _ route.Filler = (*Routes)(nil)
 
+// Destinations is what Routes reads from the store.
+type Destinations interface {
+	EnabledEndpoints(ctx context.Context, tenantID string) ([]store.Endpoint, error)
+	EnabledSubscriptions(ctx context.Context, tenantID string) ([]store.Subscription, error)
+}
+
 // Routes fills the routing table with a tenant's enabled endpoints and
 // subscriptions (forward, sync): their event types and filters.
 type Routes struct {
-	store store.Store
+	store Destinations
 	log   *slog.Logger
 
 	mu sync.Mutex
@@ -27,7 +33,7 @@ type Routes struct {
 }
 
 // NewRoutes returns the routes of s's endpoints and subscriptions.
-func NewRoutes(s store.Store, log *slog.Logger) *Routes {
+func NewRoutes(s Destinations, log *slog.Logger) *Routes {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

@@ -97,9 +97,19 @@ const (
 // DefaultBreaker is the default circuit breaker.
 var DefaultBreaker = Breaker{Threshold: 10, Cooldown: 30 * time.Second, MaxCooldown: 10 * time.Minute}
 
+// Store is what the engine needs from the store: the event log and the
+// tasks, a probe of whether writes commit, and the pruning of workflow
+// runs that ended before the retention.
+type Store interface {
+	store.Events
+	store.Tasks
+	CheckWrite(ctx context.Context) error
+	PruneRuns(ctx context.Context, cutoff time.Time, limit int) (int, error)
+}
+
 // Config configures New.
 type Config struct {
-	Store     store.Store
+	Store     Store
 	Executors map[string]Executor
 	Routers   []Router
 	Clock     clock.Clock
@@ -155,7 +165,7 @@ type Config struct {
 // Engine is the task engine. Create it with New, then Start and Stop it.
 type Engine struct {
 	cfg    Config
-	store  store.Store
+	store  Store
 	clock  clock.Clock
 	log    *slog.Logger
 	m      *Metrics

@@ -57,7 +57,7 @@ type completeReq struct {
 // deadline: then the caller gets store.ErrCommitUnknown, never a plain
 // failure, since the batch may have committed.
 type writer struct {
-	store    store.Store
+	store    Store
 	accepts  chan *acceptReq
 	complete chan *completeReq
 	quit     chan struct{}
@@ -77,7 +77,7 @@ func (w *writer) commitSlack() time.Duration {
 	return min(max(w.commitTimeout/20, 5*time.Millisecond), 250*time.Millisecond)
 }
 
-func newWriter(s store.Store, observe func(string, int, time.Duration), h *health, commitTimeout, completeTimeout time.Duration) *writer {
+func newWriter(s Store, observe func(string, int, time.Duration), h *health, commitTimeout, completeTimeout time.Duration) *writer {
 	return &writer{
 		store:           s,
 		accepts:         make(chan *acceptReq, 1024),

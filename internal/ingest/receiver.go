@@ -42,9 +42,16 @@ var defaultHeaders = []string{
 	"X-Shopify-Shop-Domain", "X-Shopify-Webhook-Id", "Webhook-Id", "Svix-Id", "Ce-Id", "Ce-Source", "Ce-Type",
 }
 
+// Sources is what the receiver needs from the store: sources by their
+// global name, and a log of the requests it refused.
+type Sources interface {
+	SourceByName(ctx context.Context, name string) (store.Source, error)
+	AddRejection(ctx context.Context, r store.Rejection, keep int) error
+}
+
 // ReceiverConfig configures NewReceiver.
 type ReceiverConfig struct {
-	Store  store.Store
+	Store  Sources
 	Engine *engine.Engine
 	Clock  clock.Clock
 	Logger *slog.Logger

@@ -31,7 +31,7 @@ const FailedType = "workflow.failed"
 
 // Config wires a Runner.
 type Config struct {
-	Store store.Store
+	Store store.Workflows
 	// Client makes http steps' requests (the SSRF-guarded client).
 	Client *http.Client
 	Clock  clock.Clock
