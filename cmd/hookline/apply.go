@@ -4,12 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/config"
 )
 
@@ -121,14 +121,11 @@ func declarationError(path string, raw []byte, err error) error {
 	return config.NewFileError(path, raw, line, msg)
 }
 
-// inProcessApplyError matches the message of a declaration error returned
-// by the API in process (serve), which is not a *client.Error: the resource
-// and name, then the field the same message carries in HTTP details.
-var inProcessApplyError = regexp.MustCompile(`^((?:` + strings.Join(config.DeclarationKeys(), "|") + `)\[\d+\]) \(.*?\): (.*)$`)
-
 // applyErrorDetails returns the resource ("sources[1]"), the field
 // ("verification.kind", may be empty) and the message of an apply error
-// about one declared resource; ok is false for any other error.
+// about one declared resource: from the details of the API's answer
+// (details.resource and details.field), or from the *apply.Error of a
+// declaration applied in process (serve). ok is false for any other error.
 func applyErrorDetails(err error) (resource, field, msg string, ok bool) {
 	var apiErr *client.Error
 	if errors.As(err, &apiErr) {
@@ -139,12 +136,9 @@ func applyErrorDetails(err error) (resource, field, msg string, ok bool) {
 		field, _ = apiErr.Details["field"].(string)
 		return resource, field, apiErr.Message, true
 	}
-	m := inProcessApplyError.FindStringSubmatch(err.Error())
-	if m == nil {
-		return "", "", "", false
+	var de *apply.Error
+	if errors.As(err, &de) {
+		return de.Resource, de.Field(), de.Error(), true
 	}
-	if f, _, found := strings.Cut(m[2], ": "); found && !strings.ContainsAny(f, " \t") {
-		field = f
-	}
-	return m[1], field, m[0], true
+	return "", "", "", false
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -15,6 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/apply"
+	"github.com/hookline/hookline/internal/field"
 )
 
 const applyFile = `# resources only
@@ -159,15 +162,26 @@ func TestApplyErrorDetails(t *testing.T) {
 			resource: "sources[0]", field: "name", msg: "sources[0] (a): name: bad", ok: true,
 		},
 		{
-			name:     "in process",
-			err:      errors.New(`subscriptions[2] (s): destination.endpoint: no endpoint named "x" (declare it under endpoints or create it first)`),
+			name: "in process",
+			err: &apply.Error{Resource: "subscriptions[2]", Name: "s",
+				Err: field.Errorf("destination.endpoint", `no endpoint named "x" (declare it under endpoints or create it first)`)},
 			resource: "subscriptions[2]", field: "destination.endpoint",
 			msg: `subscriptions[2] (s): destination.endpoint: no endpoint named "x" (declare it under endpoints or create it first)`, ok: true,
 		},
 		{
 			name:     "in process without a field",
-			err:      errors.New(`sources[0] (gh): source name "gh" is taken`),
+			err:      &apply.Error{Resource: "sources[0]", Name: "gh", Err: &apply.ConflictError{Msg: `source name "gh" is taken`}},
 			resource: "sources[0]", msg: `sources[0] (gh): source name "gh" is taken`, ok: true,
+		},
+		{
+			name:     "in process, wrapped",
+			err:      fmt.Errorf("apply: %w", &apply.Error{Resource: "sources[1]", Name: "x", Err: field.Errorf("postgres", "cannot install change capture: refused")}),
+			resource: "sources[1]", field: "postgres", msg: `sources[1] (x): postgres: cannot install change capture: refused`, ok: true,
+		},
+		{
+			// Only the typed error is read: a text that looks the same is not.
+			name: "text of an apply error",
+			err:  errors.New(`sources[0] (gh): name: bad`),
 		},
 		{name: "http without a resource", err: &client.Error{Status: 400, Code: "invalid_json", Message: "malformed"}},
 		{name: "other", err: errors.New("apply source gh: database is locked")},
@@ -210,7 +224,7 @@ func TestHelpNamesEveryDeclarableKey(t *testing.T) {
 func TestApplyErrorDetailsOfEveryKind(t *testing.T) {
 	t.Parallel()
 	for _, key := range declarationKeys(t) {
-		resource, field, _, ok := applyErrorDetails(errors.New(key + `[1] (x): name: is required in declarations`))
+		resource, field, _, ok := applyErrorDetails(&apply.Error{Resource: key + "[1]", Name: "x", Err: field.Errorf("name", "is required in declarations")})
 		assert.True(t, ok, key)
 		assert.Equal(t, key+"[1]", resource)
 		assert.Equal(t, "name", field, key)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/config"
@@ -93,6 +94,8 @@ type Server struct {
 	// types (or their absence) by tenant and name.
 	keys       *ttlCache[*auth]
 	eventTypes *ttlCache[*store.EventType]
+	// applier checks and saves resources, one or a declaration.
+	applier *apply.Applier
 }
 
 // New returns a Server.
@@ -113,9 +116,20 @@ func New(cfg Config) *Server {
 	cfg.SecretGrace = cmp.Or(cfg.SecretGrace, 24*time.Hour)
 	cfg.CommitTimeout = cmp.Or(cfg.CommitTimeout, engine.DefaultCommitTimeout)
 	cfg.RequestTimeout = cmp.Or(cfg.RequestTimeout, DefaultRequestTimeout)
-	return &Server{cfg: cfg, store: cfg.Store, engine: cfg.Engine, clock: cfg.Clock, log: cfg.Logger, schemas: newSchemaCache(),
+	s := &Server{cfg: cfg, store: cfg.Store, engine: cfg.Engine, clock: cfg.Clock, log: cfg.Logger, schemas: newSchemaCache(),
 		keys: newTTLCache[*auth](), eventTypes: newTTLCache[*store.EventType]()}
+	s.applier = apply.New(apply.Config{
+		Store: cfg.Store, URLs: cfg.Guard, Dial: cfg.Guard.Dial(), CheckNotify: cfg.CheckNotify, Clock: cfg.Clock,
+		Invalidate: cfg.Invalidate, SourceChanged: cfg.SourceChanged,
+		EventTypesChanged: func(string) { s.eventTypes.clear() },
+	})
+	return s
 }
+
+// Applier returns the Applier of the server's declarations (POST
+// /v1/apply), for applying one in process: its event types, routing and
+// sources are seen at once by this server as through the API.
+func (s *Server) Applier() *apply.Applier { return s.applier }
 
 // now returns the current time at the precision the store keeps, so an
 // answer shows the same times a later GET will.

@@ -1,60 +1,22 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
-	"time"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/content"
-	"github.com/hookline/hookline/internal/content/render"
-	"github.com/hookline/hookline/internal/field"
 	"github.com/hookline/hookline/internal/redact"
 	"github.com/hookline/hookline/internal/store"
 )
-
-const maxRecipientData = 64 << 10
-
-// maxRecipientID bounds the length of a recipient id, in bytes.
-const maxRecipientID = 200
 
 func (s *Server) contentEnabled() error {
 	if s.cfg.Content == nil {
 		return errorf(http.StatusServiceUnavailable, codeUnavailable, "content is not enabled")
 	}
 	return nil
-}
-
-// checkRecipient validates a recipient and returns it as stored.
-func checkRecipient(tenantID string, in client.Recipient, now time.Time) (store.Recipient, error) {
-	if in.ID == "" || len(in.ID) > maxRecipientID {
-		return store.Recipient{}, invalid("id", "is required, at most %d characters", maxRecipientID)
-	}
-	if in.TimeZone != "" {
-		if _, err := time.LoadLocation(in.TimeZone); err != nil {
-			return store.Recipient{}, invalid("time_zone", "%q is not an IANA time zone such as Europe/Paris", in.TimeZone)
-		}
-	}
-	if err := content.ValidatePrefs(in.Prefs); err != nil {
-		return store.Recipient{}, field.Wrap("prefs", err)
-	}
-	prefs, err := json.Marshal(in.Prefs)
-	if err != nil {
-		return store.Recipient{}, err
-	}
-	var data []byte
-	if in.Data != nil {
-		if data, err = json.Marshal(in.Data); err != nil {
-			return store.Recipient{}, invalid("data", "%v", err)
-		}
-		if len(data) > maxRecipientData {
-			return store.Recipient{}, invalid("data", "is larger than %d bytes", maxRecipientData)
-		}
-	}
-	return store.Recipient{TenantID: tenantID, ID: in.ID, Email: in.Email, Name: in.Name, Locale: in.Locale, TimeZone: in.TimeZone,
-		Prefs: prefs, Data: data, CreatedAt: now, UpdatedAt: now}, nil
 }
 
 func (s *Server) putRecipient(w http.ResponseWriter, r *http.Request, a *auth) error {
@@ -68,7 +30,7 @@ func (s *Server) putRecipient(w http.ResponseWriter, r *http.Request, a *auth) e
 	if in.ID != r.PathValue("id") {
 		return invalid("id", "is %q but the URL names %q", in.ID, r.PathValue("id"))
 	}
-	rec, err := checkRecipient(a.tenantID, in, s.now())
+	rec, err := apply.Recipient(a.tenantID, in, s.now())
 	if err != nil {
 		return err
 	}
@@ -131,66 +93,21 @@ func (s *Server) recipientToken(w http.ResponseWriter, r *http.Request, a *auth)
 	return nil
 }
 
-// templateInvalid maps a template compile error to a 422.
-func templateInvalid(in client.TemplateSpec) error {
-	if in.Name == "" || !content.Name.MatchString(in.Name) {
-		return invalid("name", "must be 1-63 lowercase letters, digits, '-', '_' or '.', starting with a letter or digit")
-	}
-	b, _ := json.Marshal(in)
-	spec, err := content.RenderSpec(b)
-	if err != nil {
-		return err
-	}
-	if _, err := render.Compile(spec); err != nil {
-		return invalid("template", "%v", err)
-	}
-	return nil
-}
-
 func (s *Server) saveTemplate(w http.ResponseWriter, r *http.Request, a *auth) error {
 	var in client.TemplateSpec
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	t, action, err := s.storeTemplate(r.Context(), a.tenantID, in)
+	t, action, err := s.applier.SaveTemplate(r.Context(), a.tenantID, in)
 	if err != nil {
 		return err
 	}
 	status := http.StatusOK
-	if action == actionCreated {
+	if action == apply.Created {
 		status = http.StatusCreated
 	}
 	writeJSON(w, status, map[string]any{"template": templateOut(t), "action": action})
 	return nil
-}
-
-func (s *Server) storeTemplate(ctx context.Context, tenantID string, in client.TemplateSpec) (store.Template, string, error) {
-	if err := templateInvalid(in); err != nil {
-		return store.Template{}, "", err
-	}
-	spec, err := json.Marshal(in)
-	if err != nil {
-		return store.Template{}, "", err
-	}
-	cur, err := s.store.GetTemplate(ctx, tenantID, in.Name, 0)
-	version, action := 1, actionCreated
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-	case err != nil:
-		return cur, "", err
-	case jsonEqual(cur.Spec, spec):
-		return cur, actionUnchanged, nil
-	default:
-		version, action = cur.Version+1, actionUpdated
-	}
-	t := store.Template{TenantID: tenantID, Name: in.Name, Version: version, Spec: spec, CreatedAt: s.now()}
-	if err := s.store.CreateTemplate(ctx, t); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return t, "", errorf(http.StatusConflict, codeConflict, "template %s was saved concurrently; try again", in.Name)
-		}
-		return t, "", err
-	}
-	return t, action, nil
 }
 
 func templateOut(t store.Template) client.Template {
@@ -282,7 +199,7 @@ func (s *Server) createNotifyRule(w http.ResponseWriter, r *http.Request, a *aut
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	rule, err := s.notifyRule(a.tenantID, in, s.now())
+	rule, err := apply.NotifyRule(a.tenantID, in, s.now())
 	if err != nil {
 		return err
 	}
@@ -295,19 +212,6 @@ func (s *Server) createNotifyRule(w http.ResponseWriter, r *http.Request, a *aut
 	s.cfg.Invalidate(a.tenantID)
 	writeJSON(w, http.StatusCreated, ruleOut(rule))
 	return nil
-}
-
-func (s *Server) notifyRule(tenantID string, in client.NotifyRule, now time.Time) (store.NotifyRule, error) {
-	if _, err := content.CompileRule(in, true); err != nil {
-		return store.NotifyRule{}, err
-	}
-	enabled := in.Enabled == nil || *in.Enabled
-	in.Enabled = nil
-	spec, err := json.Marshal(in)
-	if err != nil {
-		return store.NotifyRule{}, err
-	}
-	return store.NotifyRule{TenantID: tenantID, Name: in.Name, Spec: spec, Enabled: enabled, CreatedAt: now, UpdatedAt: now}, nil
 }
 
 func ruleOut(r store.NotifyRule) client.NotifyRuleOut {
@@ -338,8 +242,8 @@ func (s *Server) replaceNotifyRule(w http.ResponseWriter, r *http.Request, a *au
 	if err != nil {
 		return notFound(err, "notify rule", name)
 	}
-	keepRedacted(&in, cur)
-	rule, err := s.notifyRule(a.tenantID, in, s.now())
+	apply.KeepRedacted(&in, cur)
+	rule, err := apply.NotifyRule(a.tenantID, in, s.now())
 	if err != nil {
 		return err
 	}
@@ -421,21 +325,4 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request, a *auth) err
 	}
 	writeJSON(w, http.StatusOK, s.cfg.Content.MessageOut(m))
 	return nil
-}
-
-// keepRedacted puts back the stored values of lookup headers a client
-// sends as redact.Marker (as GET shows them), so GET, edit, PUT keeps
-// credentials. A marker with no stored value stays as it is.
-func keepRedacted(in *client.NotifyRule, cur store.NotifyRule) {
-	var old client.NotifyRule
-	if json.Unmarshal(cur.Spec, &old) != nil {
-		return
-	}
-	for i, l := range in.Lookups {
-		for _, ol := range old.Lookups {
-			if ol.Name == l.Name {
-				in.Lookups[i].Headers, _ = redact.Keep(l.Headers, ol.Headers)
-			}
-		}
-	}
 }

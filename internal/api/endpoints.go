@@ -1,53 +1,26 @@
 package api
 
 import (
-	"context"
 	"fmt"
 	"net/http"
-	"regexp"
-	"strings"
 	"time"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/delivery"
-	"github.com/hookline/hookline/internal/delivery/format"
 	"github.com/hookline/hookline/internal/engine"
-	"github.com/hookline/hookline/internal/event"
-	"github.com/hookline/hookline/internal/expr"
 	"github.com/hookline/hookline/internal/redact"
 	"github.com/hookline/hookline/internal/signature"
 	"github.com/hookline/hookline/internal/store"
 )
-
-// Limits on endpoint fields.
-const (
-	maxEventTypes    = 100
-	maxHeaders       = 50
-	maxHeaderValue   = 1024
-	maxRetrySchedule = 20
-	maxRetryDelay    = 7 * 24 * time.Hour
-	maxDescription   = 1000
-	// maxEndpointInFlight and maxRateLimit bound an endpoint's own limits.
-	maxEndpointInFlight = 1000
-	maxRateLimit        = 100000
-)
-
-var headerName = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+.^_|~-]{1,100}$`)
-
-// reservedHeaders are set by Hookline on every delivery.
-var reservedHeaders = map[string]bool{
-	"content-type": true, "content-length": true, "user-agent": true, "host": true,
-	"webhook-id": true, "webhook-timestamp": true, "webhook-signature": true,
-	"transfer-encoding": true, "connection": true,
-}
 
 func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request, a *auth) error {
 	var in client.EndpointCreate
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	ep := newEndpoint(a.tenantID, s.now())
-	if err := s.applyEndpoint(r.Context(), &ep, createToUpdate(in)); err != nil {
+	ep := apply.NewEndpoint(a.tenantID, s.now())
+	if err := s.applier.UpdateEndpoint(r.Context(), &ep, apply.CreateToUpdate(in)); err != nil {
 		return err
 	}
 	secret, err := signature.GenerateSecret()
@@ -63,175 +36,6 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request, a *auth)
 	out.Secret = secret
 	writeJSON(w, http.StatusCreated, out)
 	return nil
-}
-
-func newEndpoint(tenantID string, now time.Time) store.Endpoint {
-	return store.Endpoint{
-		ID: event.NewID(event.PrefixEndpoint, now), TenantID: tenantID, Enabled: true, CreatedAt: now, UpdatedAt: now,
-		Format: format.JSON, Timeout: delivery.DefaultTimeout, EventTypes: []string{}, Headers: map[string]string{},
-	}
-}
-
-// createToUpdate turns a create body into the update that applies it to a
-// new endpoint: every field it sets, and defaults for the rest.
-func createToUpdate(in client.EndpointCreate) client.EndpointUpdate {
-	upd := client.EndpointUpdate{
-		Name: &in.Name, URL: &in.URL, Description: &in.Description, Filter: &in.Filter, Enabled: in.Enabled,
-	}
-	if in.EventTypes != nil {
-		upd.EventTypes = &in.EventTypes
-	}
-	if in.Headers != nil {
-		upd.Headers = &in.Headers
-	}
-	if in.Format != "" {
-		upd.Format = &in.Format
-	}
-	if in.Timeout != "" {
-		upd.Timeout = &in.Timeout
-	}
-	if in.RetrySchedule != nil {
-		upd.RetrySchedule = &in.RetrySchedule
-	}
-	upd.MaxInFlight, upd.RateLimit, upd.Ordered = &in.MaxInFlight, &in.RateLimit, &in.Ordered
-	return upd
-}
-
-// applyEndpoint validates the set fields of u and applies them to ep.
-func (s *Server) applyEndpoint(ctx context.Context, ep *store.Endpoint, u client.EndpointUpdate) error {
-	if u.Name != nil {
-		if *u.Name != "" && !tenantName.MatchString(*u.Name) {
-			return invalid("name", "must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit")
-		}
-		ep.Name = *u.Name
-	}
-	if u.URL != nil {
-		if *u.URL == "" {
-			return invalid("url", "is required")
-		}
-		parsed, err := s.cfg.Guard.CheckURL(ctx, *u.URL)
-		if err != nil {
-			return fieldErr("url", err)
-		}
-		ep.URL = parsed.String()
-	}
-	if u.Description != nil {
-		if len(*u.Description) > maxDescription {
-			return invalid("description", "must be at most %d characters", maxDescription)
-		}
-		ep.Description = *u.Description
-	}
-	if u.EventTypes != nil {
-		if len(*u.EventTypes) > maxEventTypes {
-			return invalid("event_types", "at most %d patterns", maxEventTypes)
-		}
-		for _, p := range *u.EventTypes {
-			if err := event.ValidatePattern(p); err != nil {
-				return fieldErr("event_types", err)
-			}
-		}
-		ep.EventTypes = append([]string{}, *u.EventTypes...)
-	}
-	if u.Filter != nil {
-		if *u.Filter != "" {
-			if _, err := expr.CompileFilter(*u.Filter); err != nil {
-				return fieldErr("filter", err)
-			}
-		}
-		ep.Filter = *u.Filter
-	}
-	if u.Format != nil {
-		if !format.Valid(*u.Format) {
-			return invalid("format", "must be json, form or xml, got %q", *u.Format)
-		}
-		ep.Format = *u.Format
-	}
-	if u.Headers != nil {
-		if err := checkHeaders(*u.Headers); err != nil {
-			return err
-		}
-		// Values are shown redacted: one sent back as shown keeps the
-		// value ep has.
-		h, missing := redact.Keep(*u.Headers, ep.Headers)
-		if len(missing) > 0 {
-			return invalid("headers", "%s is %q, which keeps the current value, but the endpoint has no such header; send its value",
-				missing[0], redact.Marker)
-		}
-		ep.Headers = h
-	}
-	if u.Timeout != nil {
-		d, err := time.ParseDuration(*u.Timeout)
-		if err != nil || d < time.Second || d > delivery.MaxTimeout {
-			return invalid("timeout", "must be a duration from 1s to %s, such as \"15s\"", delivery.MaxTimeout)
-		}
-		ep.Timeout = d
-	}
-	if u.RetrySchedule != nil {
-		sched, err := parseSchedule(*u.RetrySchedule)
-		if err != nil {
-			return err
-		}
-		if len(sched) == 0 {
-			sched = nil // an empty schedule means the default one
-		}
-		ep.RetrySchedule = sched
-	}
-	if u.MaxInFlight != nil {
-		if *u.MaxInFlight < 0 || *u.MaxInFlight > maxEndpointInFlight {
-			return invalid("max_in_flight", "must be from 0 (server default) to %d", maxEndpointInFlight)
-		}
-		ep.MaxInFlight = *u.MaxInFlight
-	}
-	if u.RateLimit != nil {
-		if *u.RateLimit < 0 || *u.RateLimit > maxRateLimit {
-			return invalid("rate_limit", "must be from 0 (unlimited) to %d events per second", maxRateLimit)
-		}
-		ep.RateLimit = *u.RateLimit
-	}
-	if u.Ordered != nil {
-		ep.Ordered = *u.Ordered
-	}
-	if u.Enabled != nil {
-		if *u.Enabled && !ep.Enabled {
-			// A fresh start: the failing period that disabled it is over.
-			ep.DisabledReason, ep.FailingSince = "", time.Time{}
-		}
-		ep.Enabled = *u.Enabled
-	}
-	return nil
-}
-
-func checkHeaders(h map[string]string) error {
-	if len(h) > maxHeaders {
-		return invalid("headers", "at most %d headers", maxHeaders)
-	}
-	for k, v := range h {
-		if !headerName.MatchString(k) {
-			return invalid("headers", "%q is not a valid header name", k)
-		}
-		if reservedHeaders[strings.ToLower(k)] {
-			return invalid("headers", "%s is set by Hookline and cannot be overridden", k)
-		}
-		if len(v) > maxHeaderValue || strings.ContainsAny(v, "\r\n\x00") {
-			return invalid("headers", "value of %s must be at most %d bytes without line breaks", k, maxHeaderValue)
-		}
-	}
-	return nil
-}
-
-func parseSchedule(in []string) ([]time.Duration, error) {
-	if len(in) > maxRetrySchedule {
-		return nil, invalid("retry_schedule", "at most %d retries", maxRetrySchedule)
-	}
-	out := make([]time.Duration, 0, len(in))
-	for i, s := range in {
-		d, err := time.ParseDuration(s)
-		if err != nil || d < 0 || d > maxRetryDelay {
-			return nil, invalid("retry_schedule", "entry %d (%q) must be a duration from 0s to %s", i, s, maxRetryDelay)
-		}
-		out = append(out, d)
-	}
-	return out, nil
 }
 
 func (s *Server) endpointOut(ep store.Endpoint) client.Endpoint {
@@ -298,7 +102,7 @@ func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request, a *auth)
 		return notFound(err, "endpoint", r.PathValue("id"))
 	}
 	wasFailing := !ep.FailingSince.IsZero()
-	if err := s.applyEndpoint(r.Context(), &ep, in); err != nil {
+	if err := s.applier.UpdateEndpoint(r.Context(), &ep, in); err != nil {
 		return err
 	}
 	ep.UpdatedAt = s.now()

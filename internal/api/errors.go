@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/field"
 	"github.com/hookline/hookline/internal/store"
 )
@@ -62,18 +63,26 @@ func invalid(field, format string, args ...any) *apiError {
 }
 
 // asValidation sets *ae to the answer to err when err is a validation
-// error: an *apiError, or a *field.Error of a domain package (422
+// error: an *apiError; a mistake in one resource of a declaration (an
+// *apply.Error, see declarationError); an *apply.ConflictError (409
+// conflict with its message); or a *field.Error of a domain package (422
 // validation_failed naming the field).
 func asValidation(err error, ae **apiError) bool {
-	if errors.As(err, ae) {
-		return true
-	}
+	var de *apply.Error
+	var ce *apply.ConflictError
 	var fe *field.Error
-	if errors.As(err, &fe) {
+	switch {
+	case errors.As(err, &de):
+		*ae = declarationError(de)
+	case errors.As(err, ae):
+	case errors.As(err, &ce):
+		*ae = errorf(http.StatusConflict, codeConflict, "%s", ce.Msg)
+	case errors.As(err, &fe):
 		*ae = invalid(fe.Path, "%v", fe.Err)
-		return true
+	default:
+		return false
 	}
-	return false
+	return true
 }
 
 // notFoundError is a resource the request names that the caller's tenant

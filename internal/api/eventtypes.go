@@ -15,12 +15,10 @@ import (
 	"golang.org/x/text/message"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/store"
 )
-
-// maxSchemaSize bounds an event type's JSON Schema.
-const maxSchemaSize = 64 << 10
 
 func (s *Server) createEventType(w http.ResponseWriter, r *http.Request, a *auth) error {
 	var in client.EventType
@@ -35,10 +33,10 @@ func (s *Server) createEventType(w http.ResponseWriter, r *http.Request, a *auth
 	}
 	var schema []byte
 	if len(in.Schema) > 0 && !bytes.Equal(in.Schema, []byte("null")) {
-		if len(in.Schema) > maxSchemaSize {
-			return invalid("schema", "must be at most %d bytes", maxSchemaSize)
+		if len(in.Schema) > apply.MaxSchemaSize {
+			return invalid("schema", "must be at most %d bytes", apply.MaxSchemaSize)
 		}
-		if _, err := compileSchema(in.Schema); err != nil {
+		if _, err := apply.CompileSchema(in.Schema); err != nil {
 			return fieldErr("schema", err)
 		}
 		schema = in.Schema
@@ -81,26 +79,6 @@ func (s *Server) getEventType(w http.ResponseWriter, r *http.Request, a *auth) e
 	return nil
 }
 
-func compileSchema(raw []byte) (*jsonschema.Schema, error) {
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-	if err != nil {
-		return nil, fmt.Errorf("not valid JSON: %w", err)
-	}
-	c := jsonschema.NewCompiler()
-	// No loader: a schema may not fetch remote or local references.
-	c.UseLoader(noLoader{})
-	if err := c.AddResource("schema.json", doc); err != nil {
-		return nil, err
-	}
-	return c.Compile("schema.json")
-}
-
-type noLoader struct{}
-
-func (noLoader) Load(url string) (any, error) {
-	return nil, fmt.Errorf("schema references to %s are not allowed", url)
-}
-
 // schemaCache keeps compiled schemas keyed by their source bytes.
 type schemaCache struct {
 	mu sync.Mutex
@@ -116,7 +94,7 @@ func (c *schemaCache) get(raw []byte) (*jsonschema.Schema, error) {
 	if ok {
 		return sch, nil
 	}
-	sch, err := compileSchema(raw)
+	sch, err := apply.CompileSchema(raw)
 	if err != nil {
 		return nil, err
 	}

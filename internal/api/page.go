@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/content"
 	"github.com/hookline/hookline/internal/event"
@@ -59,7 +60,7 @@ var listCursors = map[string]cursor{
 	"GET /v1/runs":                       idCursor(prefixRun),
 	"GET /v1/workflows/{name}/runs":      idCursor(prefixRun),
 	"GET /v1/messages":                   messageCursor,
-	"GET /v1/recipients":                 textCursor(maxRecipientID, "a recipient id"),
+	"GET /v1/recipients":                 textCursor(apply.MaxRecipientID, "a recipient id"),
 	"GET /v1/collections/{name}/records": textCursor(collection.MaxKeyLength, "a record key"),
 }
 

@@ -6,29 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/collection/capture"
 	"github.com/hookline/hookline/internal/event"
-	"github.com/hookline/hookline/internal/field"
 	"github.com/hookline/hookline/internal/ingest"
-	"github.com/hookline/hookline/internal/signature"
 	"github.com/hookline/hookline/internal/store"
 )
-
-// sourceRules mirrors ingest.Rules with the client's wire types; both
-// share their JSON shape, which is how the API converts between them.
-type sourceRules struct {
-	EventType    client.SourceEventType `json:"event_type,omitzero"`
-	Dedup        client.SourceDedup     `json:"dedup,omitzero"`
-	Response     client.SourceResponse  `json:"response,omitzero"`
-	Handshake    client.SourceHandshake `json:"handshake,omitzero"`
-	KeepHeaders  []string               `json:"keep_headers,omitempty"`
-	MaxBodyBytes int64                  `json:"max_body_bytes,omitempty"`
-	Postgres     *ingest.PostgresRule   `json:"postgres,omitempty"`
-}
 
 func (s *Server) createSource(w http.ResponseWriter, r *http.Request, a *auth) error {
 	var in client.SourceCreate
@@ -41,14 +27,14 @@ func (s *Server) createSource(w http.ResponseWriter, r *http.Request, a *auth) e
 	now := s.now()
 	src := store.Source{ID: event.NewID(event.PrefixSource, now), TenantID: a.tenantID, Name: in.Name, Enabled: true,
 		CreatedAt: now, UpdatedAt: now, Config: []byte("{}")}
-	parsed, err := applySource(&src, in)
+	parsed, err := apply.UpdateSource(&src, in)
 	if err != nil {
 		return err
 	}
 	if err := s.sourceNameFree(r.Context(), src.Name, src.ID); err != nil {
 		return err
 	}
-	if err := s.installCapture(r.Context(), parsed); err != nil {
+	if err := s.applier.InstallCapture(r.Context(), parsed); err != nil {
 		return err
 	}
 	if err := s.store.CreateSource(r.Context(), src); err != nil {
@@ -79,93 +65,6 @@ func (s *Server) sourceNameFree(ctx context.Context, name, id string) error {
 	return nil
 }
 
-// applySource applies the set groups of in to src and validates the result.
-func applySource(src *store.Source, in client.SourceCreate) (*ingest.Source, error) {
-	if in.Name != "" {
-		src.Name = in.Name
-	}
-	if err := ingest.ValidName(src.Name); err != nil {
-		return nil, fieldErr("name", err)
-	}
-	if in.Description != nil {
-		if len(*in.Description) > maxDescription {
-			return nil, invalid("description", "must be at most %d characters", maxDescription)
-		}
-		src.Description = *in.Description
-	}
-	if in.Verification != nil {
-		if in.Postgres != nil {
-			return nil, invalid("verification", "a postgres source takes no verification; its DSN goes in postgres.dsn")
-		}
-		b, err := json.Marshal(in.Verification)
-		if err != nil {
-			return nil, err
-		}
-		src.Verification = b
-	}
-	if in.Postgres != nil {
-		dsn := in.Postgres.DSN
-		if dsn == "" {
-			// PATCH without a DSN keeps the stored one.
-			var cur signature.Scheme
-			if len(src.Verification) > 0 && json.Unmarshal(src.Verification, &cur) == nil && cur.Kind == signature.KindPostgres && len(cur.Secrets) == 1 {
-				dsn = cur.Secrets[0]
-			}
-		}
-		if dsn == "" {
-			return nil, invalid("postgres.dsn", `is required, e.g. "postgres://user:pass@db:5432/shop"`)
-		}
-		b, err := json.Marshal(signature.Scheme{Kind: signature.KindPostgres, Secrets: []string{dsn}})
-		if err != nil {
-			return nil, err
-		}
-		src.Verification = b
-	}
-	var rules sourceRules
-	if err := json.Unmarshal(src.Config, &rules); err != nil {
-		return nil, fmt.Errorf("decode source rules: %w", err)
-	}
-	if in.EventType != nil {
-		rules.EventType = *in.EventType
-	}
-	if in.Dedup != nil {
-		rules.Dedup = *in.Dedup
-	}
-	if in.Response != nil {
-		rules.Response = *in.Response
-	}
-	if in.Handshake != nil {
-		rules.Handshake = *in.Handshake
-	}
-	if in.KeepHeaders != nil {
-		rules.KeepHeaders = *in.KeepHeaders
-	}
-	if in.MaxBodyBytes != nil {
-		rules.MaxBodyBytes = *in.MaxBodyBytes
-	}
-	if in.Postgres != nil {
-		rules.Postgres = &ingest.PostgresRule{Tables: in.Postgres.Tables, Schema: in.Postgres.Schema}
-	} else if in.Verification != nil {
-		rules.Postgres = nil
-	}
-	if in.Enabled != nil {
-		src.Enabled = *in.Enabled
-	}
-	b, err := json.Marshal(rules)
-	if err != nil {
-		return nil, err
-	}
-	src.Config = b
-	parsed, err := ingest.Parse(*src)
-	if err != nil {
-		if _, ok := field.Of(err); !ok {
-			return nil, invalid("source", "%v", err)
-		}
-		return nil, err
-	}
-	return parsed, nil
-}
-
 func sourceOut(src *ingest.Source) client.Source {
 	out := client.Source{
 		ID: src.ID, Name: src.Name, Description: src.Description, Path: "/in/" + src.Name,
@@ -186,7 +85,7 @@ func sourceOut(src *ingest.Source) client.Source {
 		}
 		out.Verification.Secrets[i] = mask(sec)
 	}
-	var rules sourceRules
+	var rules apply.SourceRules
 	if b, err := json.Marshal(src.Rules); err == nil {
 		_ = json.Unmarshal(b, &rules)
 	}
@@ -258,14 +157,14 @@ func (s *Server) updateSource(w http.ResponseWriter, r *http.Request, a *auth) e
 		return err
 	}
 	oldName := src.Name
-	parsed, err := applySource(&src, in)
+	parsed, err := apply.UpdateSource(&src, in)
 	if err != nil {
 		return err
 	}
 	if err := s.sourceNameFree(r.Context(), src.Name, src.ID); err != nil {
 		return err
 	}
-	if err := s.installCapture(r.Context(), parsed); err != nil {
+	if err := s.applier.InstallCapture(r.Context(), parsed); err != nil {
 		return err
 	}
 	src.UpdatedAt = s.now()
@@ -296,7 +195,7 @@ func (s *Server) deleteSource(w http.ResponseWriter, r *http.Request, a *auth) e
 			cfg.Dial = s.cfg.Guard.Dial()
 			// The triggers go with the source; a database out of reach
 			// keeps them (they only fill the outbox) and is logged.
-			ctx, cancel := context.WithTimeout(r.Context(), captureInstallTimeout)
+			ctx, cancel := context.WithTimeout(r.Context(), apply.CaptureInstallTimeout)
 			defer cancel()
 			if err := capture.Uninstall(ctx, cfg); err != nil {
 				s.log.WarnContext(ctx, "source deleted; its change capture triggers could not be removed", "source", src.Name, "error", err)
@@ -328,25 +227,3 @@ func (s *Server) listRejections(w http.ResponseWriter, r *http.Request, a *auth)
 	writeJSON(w, http.StatusOK, pageOf(out, p, func(r client.Rejection) string { return r.ID }))
 	return nil
 }
-
-// installCapture puts the change capture triggers of an enabled postgres
-// source in place before the source is saved, so changes made once the
-// request returns are captured, and a missing table or a refused
-// connection is the request's error.
-func (s *Server) installCapture(ctx context.Context, src *ingest.Source) error {
-	cfg, ok := src.Capture()
-	if !ok || !src.Enabled {
-		return nil
-	}
-	cfg.Dial = s.cfg.Guard.Dial()
-	ctx, cancel := context.WithTimeout(ctx, captureInstallTimeout)
-	defer cancel()
-	if err := capture.Install(ctx, cfg); err != nil {
-		return invalid("postgres", "cannot install change capture: %v", err)
-	}
-	return nil
-}
-
-// captureInstallTimeout bounds connecting to a watched database and
-// installing triggers there.
-const captureInstallTimeout = 20 * time.Second

@@ -1,15 +1,12 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"net/http"
 
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/collection"
-	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/event"
-	"github.com/hookline/hookline/internal/expr"
 	"github.com/hookline/hookline/internal/store"
 )
 
@@ -23,7 +20,7 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request, a *a
 	}
 	now := s.now()
 	sub := store.Subscription{ID: event.NewID(event.PrefixSub, now), TenantID: a.tenantID, Enabled: true, CreatedAt: now, UpdatedAt: now}
-	if err := s.applySubscription(r.Context(), a.tenantID, &sub, in); err != nil {
+	if err := s.applier.UpdateSubscription(r.Context(), a.tenantID, &sub, in); err != nil {
 		return err
 	}
 	if err := s.store.CreateSubscription(r.Context(), sub); err != nil {
@@ -34,82 +31,6 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request, a *a
 	}
 	s.cfg.Invalidate(a.tenantID)
 	writeJSON(w, http.StatusCreated, s.subscriptionOut(sub))
-	return nil
-}
-
-func (s *Server) applySubscription(ctx context.Context, tenantID string, sub *store.Subscription, in client.SubscriptionCreate) error {
-	if in.Name != nil {
-		if *in.Name != "" && !tenantName.MatchString(*in.Name) {
-			return invalid("name", "must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit")
-		}
-		sub.Name = *in.Name
-	}
-	if in.EventTypes != nil {
-		if len(*in.EventTypes) > maxEventTypes {
-			return invalid("event_types", "at most %d patterns", maxEventTypes)
-		}
-		for _, p := range *in.EventTypes {
-			if err := event.ValidatePattern(p); err != nil {
-				return fieldErr("event_types", err)
-			}
-		}
-		sub.EventTypes = *in.EventTypes
-	}
-	if in.Filter != nil {
-		if *in.Filter != "" {
-			if _, err := expr.CompileFilter(*in.Filter); err != nil {
-				return fieldErr("filter", err)
-			}
-		}
-		sub.Filter = *in.Filter
-	}
-	if in.Transform != nil {
-		if *in.Transform != "" {
-			if _, err := delivery.CompileTransform(*in.Transform); err != nil {
-				return fieldErr("transform", err)
-			}
-		}
-		sub.Transform = *in.Transform
-	}
-	if d := in.Destination; d != nil {
-		switch d.Kind {
-		case delivery.KindForward:
-			if _, err := s.store.GetEndpoint(ctx, tenantID, d.EndpointID); err != nil {
-				if errors.Is(err, store.ErrNotFound) {
-					return invalid("destination.endpoint_id", "no endpoint %q", d.EndpointID)
-				}
-				return err
-			}
-			sub.Kind, sub.DestinationID = d.Kind, d.EndpointID
-		case collection.Kind:
-			c, err := s.store.GetCollection(ctx, tenantID, d.Collection)
-			if err != nil {
-				if errors.Is(err, store.ErrNotFound) {
-					return invalid("destination.collection", "no collection %q", d.Collection)
-				}
-				return err
-			}
-			sub.Kind, sub.DestinationID = d.Kind, d.Collection
-			if len(sub.EventTypes) == 0 {
-				// By default a sync subscription takes the event types
-				// the collection has operations for.
-				in, err := collection.Join(c)
-				if err != nil {
-					return err
-				}
-				spec, err := collection.Compile(in)
-				if err != nil {
-					return err
-				}
-				sub.EventTypes = spec.Patterns()
-			}
-		default:
-			return invalid("destination.kind", "must be %q (relay to an endpoint) or %q (apply to a collection)", delivery.KindForward, collection.Kind)
-		}
-	}
-	if in.Enabled != nil {
-		sub.Enabled = *in.Enabled
-	}
 	return nil
 }
 
@@ -174,7 +95,7 @@ func (s *Server) updateSubscription(w http.ResponseWriter, r *http.Request, a *a
 	if err != nil {
 		return notFound(err, "subscription", r.PathValue("id"))
 	}
-	if err := s.applySubscription(r.Context(), a.tenantID, &sub, in); err != nil {
+	if err := s.applier.UpdateSubscription(r.Context(), a.tenantID, &sub, in); err != nil {
 		return err
 	}
 	sub.UpdatedAt = s.now()

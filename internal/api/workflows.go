@@ -13,6 +13,7 @@ import (
 	"github.com/goccy/go-yaml"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/config"
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/internal/workflow"
@@ -81,65 +82,19 @@ func (s *Server) saveWorkflow(w http.ResponseWriter, r *http.Request, a *auth) e
 	if err != nil {
 		return err
 	}
-	if _, err := workflow.Compile(in, workflow.Options{CheckNotify: s.cfg.CheckNotify}); err != nil {
+	if _, err := s.applier.CompileWorkflow(in); err != nil {
 		return workflowInvalid(err, raw)
 	}
-	out, err := s.storeWorkflow(r.Context(), a.tenantID, in)
+	sw, action, err := s.applier.SaveWorkflow(r.Context(), a.tenantID, in)
 	if err != nil {
 		return err
 	}
 	status := http.StatusOK
-	if out.Action == actionCreated {
+	if action == apply.Created {
 		status = http.StatusCreated
 	}
-	writeJSON(w, status, out)
+	writeJSON(w, status, client.WorkflowSaved{Workflow: workflowOut(sw), Action: action})
 	return nil
-}
-
-// storeWorkflow writes a checked spec as the next version when it differs
-// from the latest.
-func (s *Server) storeWorkflow(ctx context.Context, tenantID string, in client.WorkflowSpec) (client.WorkflowSaved, error) {
-	// Enabled is a state of the workflow, not part of a version.
-	enabled := in.Enabled == nil || *in.Enabled
-	in.Enabled = nil
-	spec, err := json.Marshal(in)
-	if err != nil {
-		return client.WorkflowSaved{}, err
-	}
-	cur, err := s.store.GetWorkflow(ctx, tenantID, in.Name, 0)
-	action := actionCreated
-	version := 1
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-	case err != nil:
-		return client.WorkflowSaved{}, err
-	case jsonEqual(cur.Spec, spec):
-		if cur.Enabled != enabled {
-			if err := s.store.SetWorkflowEnabled(ctx, tenantID, in.Name, enabled); err != nil {
-				return client.WorkflowSaved{}, err
-			}
-			cur.Enabled = enabled
-			s.cfg.Invalidate(tenantID)
-			return client.WorkflowSaved{Workflow: workflowOut(cur), Action: actionUpdated}, nil
-		}
-		return client.WorkflowSaved{Workflow: workflowOut(cur), Action: actionUnchanged}, nil
-	default:
-		action, version = actionUpdated, cur.Version+1
-	}
-	sw := store.Workflow{TenantID: tenantID, Name: in.Name, Version: version, Spec: spec, Enabled: enabled, CreatedAt: s.now()}
-	if err := s.store.CreateWorkflow(ctx, sw); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return client.WorkflowSaved{}, errorf(http.StatusConflict, codeConflict, "workflow %s was saved concurrently; try again", in.Name)
-		}
-		return client.WorkflowSaved{}, err
-	}
-	if version > 1 && cur.Enabled != enabled {
-		if err := s.store.SetWorkflowEnabled(ctx, tenantID, in.Name, enabled); err != nil {
-			return client.WorkflowSaved{}, err
-		}
-	}
-	s.cfg.Invalidate(tenantID)
-	return client.WorkflowSaved{Workflow: workflowOut(sw), Action: action}, nil
 }
 
 func workflowOut(sw store.Workflow) client.Workflow {

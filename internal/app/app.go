@@ -363,15 +363,16 @@ func (e *listenError) Unwrap() error { return e.err }
 // Addr returns the address the server listens on.
 func (a *App) Addr() string { return a.ln.Addr().String() }
 
-// Apply makes the default tenant's resources match d, as POST /v1/apply
-// does (see api.Server.Apply); it needs no listener. A declaration the API
-// refuses changes nothing.
+// Apply makes the default tenant's resources match d with the Applier
+// POST /v1/apply uses (see the apply package for what is written when);
+// it needs no listener. A declaration with a mistake changes nothing and
+// is an *apply.Error naming the resource and field.
 func (a *App) Apply(ctx context.Context, d client.Declaration) (client.ApplyResult, error) {
 	t, err := a.store.TenantByName(ctx, DefaultTenant)
 	if err != nil {
 		return client.ApplyResult{}, fmt.Errorf("apply: find the %s tenant: %w", DefaultTenant, err)
 	}
-	return a.api.Apply(ctx, t.ID, d, false)
+	return a.api.Applier().Apply(ctx, t.ID, d, false)
 }
 
 // Store returns the app's store (tests inspect it).

@@ -1,0 +1,378 @@
+package apply
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"reflect"
+	"time"
+
+	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/clock"
+	"github.com/hookline/hookline/internal/collection"
+	"github.com/hookline/hookline/internal/field"
+	"github.com/hookline/hookline/internal/store"
+)
+
+// Actions of a change.
+const (
+	Created   = "created"
+	Updated   = "updated"
+	Unchanged = "unchanged"
+)
+
+// Store is what Apply reads and writes.
+type Store interface {
+	GetEventType(ctx context.Context, tenantID, name string) (store.EventType, error)
+	CreateEventType(ctx context.Context, et store.EventType) error
+	UpdateEventType(ctx context.Context, et store.EventType) error
+
+	GetEndpoint(ctx context.Context, tenantID, id string) (store.Endpoint, error)
+	ListEndpoints(ctx context.Context, tenantID string, p store.Page) ([]store.Endpoint, error)
+	CreateEndpoint(ctx context.Context, ep store.Endpoint) error
+	UpdateEndpoint(ctx context.Context, ep store.Endpoint) error
+	SetEndpointFailing(ctx context.Context, tenantID, id string, since time.Time) error
+
+	SourceByName(ctx context.Context, name string) (store.Source, error)
+	CreateSource(ctx context.Context, src store.Source) error
+	UpdateSource(ctx context.Context, src store.Source) error
+
+	ListSubscriptions(ctx context.Context, tenantID string, p store.Page) ([]store.Subscription, error)
+	CreateSubscription(ctx context.Context, sub store.Subscription) error
+	UpdateSubscription(ctx context.Context, sub store.Subscription) error
+
+	GetCollection(ctx context.Context, tenantID, name string) (store.Collection, error)
+	CreateCollection(ctx context.Context, c store.Collection) error
+	UpdateCollection(ctx context.Context, c store.Collection) error
+
+	GetWorkflow(ctx context.Context, tenantID, name string, version int) (store.Workflow, error)
+	CreateWorkflow(ctx context.Context, w store.Workflow) error
+	SetWorkflowEnabled(ctx context.Context, tenantID, name string, enabled bool) error
+
+	GetTemplate(ctx context.Context, tenantID, name string, version int) (store.Template, error)
+	CreateTemplate(ctx context.Context, t store.Template) error
+
+	GetRecipient(ctx context.Context, tenantID, id string) (store.Recipient, error)
+	UpsertRecipient(ctx context.Context, r store.Recipient) error
+
+	GetNotifyRule(ctx context.Context, tenantID, name string) (store.NotifyRule, error)
+	CreateNotifyRule(ctx context.Context, r store.NotifyRule) error
+	UpdateNotifyRule(ctx context.Context, r store.NotifyRule) error
+}
+
+var _ Store = store.Store(nil)
+
+// URLChecker checks the URL of an endpoint where it is saved
+// (netguard.Policy).
+type URLChecker interface {
+	CheckURL(ctx context.Context, raw string) (*url.URL, error)
+}
+
+// Config configures New.
+type Config struct {
+	Store Store
+	// URLs checks endpoint URLs; required.
+	URLs URLChecker
+	// Dial connects to the databases of postgres sources to install their
+	// change capture (the SSRF guard's dialer); default a plain dialer.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// CheckNotify validates workflows' notify steps (content.CheckRule);
+	// nil refuses them.
+	CheckNotify func(client.NotifyRule) error
+	Clock       clock.Clock
+	// Invalidate is called with a tenant's id after its resources change
+	// (an Apply, a SaveWorkflow that wrote), so routing sees the change at
+	// once.
+	Invalidate func(tenantID string)
+	// EventTypesChanged is called with a tenant's id after an Apply, whose
+	// declaration may have changed its event types.
+	EventTypesChanged func(tenantID string)
+	// SourceChanged is called with the name of each declared source after
+	// an Apply.
+	SourceChanged func(name string)
+}
+
+// Applier applies declarations and checks and saves single resources.
+type Applier struct {
+	cfg Config
+}
+
+// New returns an Applier.
+func New(cfg Config) *Applier {
+	if cfg.Store == nil || cfg.URLs == nil {
+		panic("apply: New needs Store and URLs")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	if cfg.Invalidate == nil {
+		cfg.Invalidate = func(string) {}
+	}
+	if cfg.EventTypesChanged == nil {
+		cfg.EventTypesChanged = func(string) {}
+	}
+	if cfg.SourceChanged == nil {
+		cfg.SourceChanged = func(string) {}
+	}
+	return &Applier{cfg: cfg}
+}
+
+// now returns the current time at the precision the store keeps, so an
+// answer shows the same times a later read will.
+func (a *Applier) now() time.Time { return a.cfg.Clock.Now().UTC().Truncate(time.Millisecond) }
+
+// Apply makes a tenant's resources match d, or with dryRun only reports
+// what that would change. See the package documentation for what is
+// written when a resource is refused or a write fails: a mistake in d is
+// an *Error, and then nothing is written.
+func (a *Applier) Apply(ctx context.Context, tenantID string, d client.Declaration, dryRun bool) (client.ApplyResult, error) {
+	res := client.ApplyResult{DryRun: dryRun, Changes: []client.Change{}}
+	steps, err := a.plan(ctx, tenantID, d)
+	if err != nil {
+		return res, err
+	}
+	if dryRun {
+		for _, st := range steps {
+			res.Changes = append(res.Changes, st.change)
+		}
+		return res, nil
+	}
+	for _, st := range steps {
+		if st.install == nil {
+			continue
+		}
+		if err := st.install(ctx); err != nil {
+			return res, inResource(st.resource, st.change.Name, err)
+		}
+	}
+	defer func() {
+		a.cfg.EventTypesChanged(tenantID)
+		a.cfg.Invalidate(tenantID)
+		for _, src := range d.Sources {
+			a.cfg.SourceChanged(src.Name)
+		}
+	}()
+	for _, st := range steps {
+		c := st.change
+		if c.Action != Unchanged {
+			if err := st.write(ctx); err != nil {
+				return res, fmt.Errorf("apply %s %s: %w", c.Kind, c.Name, err)
+			}
+		}
+		res.Changes = append(res.Changes, c)
+	}
+	return res, nil
+}
+
+// step is one resource's change.
+type step struct {
+	resource string // "sources[1]"
+	change   client.Change
+	// install, when set, prepares the change outside the store before any
+	// write (a postgres source's capture triggers).
+	install func(context.Context) error
+	// write makes the change; unset when it is unchanged.
+	write func(context.Context) error
+}
+
+// plan checks every resource of d and compares it with the stored one. It
+// only reads.
+func (a *Applier) plan(ctx context.Context, tenantID string, d client.Declaration) ([]step, error) {
+	st := a.cfg.Store
+	var steps []step
+	now := a.now()
+	seen := map[string]bool{}
+	unique := func(kind, resource, name string) error {
+		if name == "" {
+			return inResource(resource, name, field.Errorf("name", "is required in declarations"))
+		}
+		if seen[kind+"/"+name] {
+			return inResource(resource, name, field.Errorf("name", "%s %q is declared twice", kind, name))
+		}
+		seen[kind+"/"+name] = true
+		return nil
+	}
+	add := func(resource string, s step) {
+		s.resource = resource
+		steps = append(steps, s)
+	}
+
+	for i, et := range d.EventTypes {
+		res := fmt.Sprintf("event_types[%d]", i)
+		if err := unique("event_type", res, et.Name); err != nil {
+			return nil, err
+		}
+		if err := CheckEventType(et); err != nil {
+			return nil, inResource(res, et.Name, err)
+		}
+		want := store.EventType{TenantID: tenantID, Name: et.Name, Description: et.Description, Schema: schemaBytes(et.Schema), CreatedAt: now}
+		cur, err := st.GetEventType(ctx, tenantID, et.Name)
+		s := step{change: client.Change{Kind: "event_type", Name: et.Name}}
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			s.change.Action = Created
+			s.write = func(ctx context.Context) error { return st.CreateEventType(ctx, want) }
+		case err != nil:
+			return nil, err
+		case cur.Description == want.Description && jsonEqual(cur.Schema, want.Schema):
+			s.change.Action = Unchanged
+		default:
+			s.change.Action = Updated
+			s.write = func(ctx context.Context) error { return st.UpdateEventType(ctx, want) }
+		}
+		add(res, s)
+	}
+
+	endpoints, err := listAll(ctx, tenantID, st.ListEndpoints, func(ep store.Endpoint) string { return ep.ID })
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]string{} // endpoint name → id, after this apply
+	for _, ep := range endpoints {
+		if ep.Name != "" {
+			byName[ep.Name] = ep.ID
+		}
+	}
+	for i, decl := range d.Endpoints {
+		res := fmt.Sprintf("endpoints[%d]", i)
+		if err := unique("endpoint", res, decl.Name); err != nil {
+			return nil, err
+		}
+		s, id, err := a.planEndpoint(ctx, tenantID, decl, endpoints, now)
+		if err != nil {
+			return nil, inResource(res, decl.Name, err)
+		}
+		byName[decl.Name] = id
+		add(res, s)
+	}
+
+	for i, decl := range d.Sources {
+		res := fmt.Sprintf("sources[%d]", i)
+		if err := unique("source", res, decl.Name); err != nil {
+			return nil, err
+		}
+		s, err := a.planSource(ctx, tenantID, decl, now)
+		if err != nil {
+			return nil, inResource(res, decl.Name, err)
+		}
+		add(res, s)
+	}
+
+	collections := map[string]*collection.Spec{} // declared collections
+	for i, decl := range d.Collections {
+		res := fmt.Sprintf("collections[%d]", i)
+		if err := unique("collection", res, decl.Name); err != nil {
+			return nil, err
+		}
+		s, spec, err := a.planCollection(ctx, tenantID, decl, now)
+		if err != nil {
+			return nil, inResource(res, decl.Name, err)
+		}
+		collections[decl.Name] = spec
+		add(res, s)
+	}
+
+	for i, decl := range d.Workflows {
+		res := fmt.Sprintf("workflows[%d]", i)
+		if err := unique("workflow", res, decl.Name); err != nil {
+			return nil, err
+		}
+		s, err := a.planWorkflow(ctx, tenantID, decl)
+		if err != nil {
+			return nil, inResource(res, decl.Name, err)
+		}
+		add(res, s)
+	}
+
+	for i, decl := range d.Templates {
+		res := fmt.Sprintf("templates[%d]", i)
+		if err := unique("template", res, decl.Name); err != nil {
+			return nil, err
+		}
+		s, err := a.planTemplate(ctx, tenantID, decl)
+		if err != nil {
+			return nil, inResource(res, decl.Name, err)
+		}
+		add(res, s)
+	}
+	for i, decl := range d.Recipients {
+		res := fmt.Sprintf("recipients[%d]", i)
+		if err := unique("recipient", res, decl.ID); err != nil {
+			return nil, err
+		}
+		s, err := a.planRecipient(ctx, tenantID, decl, now)
+		if err != nil {
+			return nil, inResource(res, decl.ID, err)
+		}
+		add(res, s)
+	}
+	for i, decl := range d.NotifyRules {
+		res := fmt.Sprintf("notify_rules[%d]", i)
+		if err := unique("notify_rule", res, decl.Name); err != nil {
+			return nil, err
+		}
+		s, err := a.planNotifyRule(ctx, tenantID, decl, now)
+		if err != nil {
+			return nil, inResource(res, decl.Name, err)
+		}
+		add(res, s)
+	}
+
+	subs, err := listAll(ctx, tenantID, st.ListSubscriptions, func(sub store.Subscription) string { return sub.ID })
+	if err != nil {
+		return nil, err
+	}
+	for i, decl := range d.Subscriptions {
+		res := fmt.Sprintf("subscriptions[%d]", i)
+		if err := unique("subscription", res, decl.Name); err != nil {
+			return nil, err
+		}
+		s, err := a.planSubscription(ctx, tenantID, decl, subs, byName, collections, now)
+		if err != nil {
+			return nil, inResource(res, decl.Name, err)
+		}
+		add(res, s)
+	}
+	return steps, nil
+}
+
+func schemaBytes(raw json.RawMessage) []byte {
+	if len(raw) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return nil
+	}
+	return raw
+}
+
+// jsonEqual tells whether two JSON documents have the same value; two
+// empty ones are equal, an empty and a non-empty one are not.
+func jsonEqual(a, b []byte) bool {
+	if len(a) == 0 || len(b) == 0 {
+		return len(a) == len(b)
+	}
+	var x, y any
+	return json.Unmarshal(a, &x) == nil && json.Unmarshal(b, &y) == nil && reflect.DeepEqual(x, y)
+}
+
+// listPage is how many resources listAll reads at a time.
+const listPage = 1000
+
+// listAll pages through a whole list, newest first.
+func listAll[T any](ctx context.Context, tenantID string, list func(context.Context, string, store.Page) ([]T, error), id func(T) string) ([]T, error) {
+	var out []T
+	p := store.Page{Limit: listPage}
+	for {
+		page, err := list(ctx, tenantID, p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+		if len(page) < p.Limit {
+			return out, nil
+		}
+		p.Cursor = id(page[len(page)-1])
+	}
+}

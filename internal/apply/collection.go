@@ -1,0 +1,44 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/collection"
+	"github.com/hookline/hookline/internal/store"
+)
+
+// planCollection compares a declared collection with the stored one of
+// its name; a change replaces its spec. It returns the compiled spec, for
+// the subscriptions that name the collection.
+func (a *Applier) planCollection(ctx context.Context, tenantID string, decl client.CollectionSpec, now time.Time) (step, *collection.Spec, error) {
+	st := a.cfg.Store
+	s := step{change: client.Change{Kind: "collection", Name: decl.Name}}
+	// A mistake is a *field.Error.
+	spec, err := collection.Compile(decl)
+	if err != nil {
+		return s, nil, err
+	}
+	specJSON, secret, err := collection.Split(decl)
+	if err != nil {
+		return s, nil, err
+	}
+	want := store.Collection{TenantID: tenantID, Name: decl.Name, Spec: specJSON, Secret: secret, CreatedAt: now, UpdatedAt: now}
+	cur, err := st.GetCollection(ctx, tenantID, decl.Name)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		s.change.Action = Created
+		s.write = func(ctx context.Context) error { return st.CreateCollection(ctx, want) }
+	case err != nil:
+		return s, nil, err
+	case jsonEqual(cur.Spec, want.Spec) && jsonEqual(cur.Secret, want.Secret):
+		s.change.Action = Unchanged
+	default:
+		want.CreatedAt = cur.CreatedAt
+		s.change.Action = Updated
+		s.write = func(ctx context.Context) error { return st.UpdateCollection(ctx, want) }
+	}
+	return s, spec, nil
+}

@@ -1,0 +1,100 @@
+package apply
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/internal/workflow"
+)
+
+// CompileWorkflow checks a workflow spec as the runner will run it,
+// notify steps with Config.CheckNotify. Mistakes are workflow.Errors.
+func (a *Applier) CompileWorkflow(in client.WorkflowSpec) (*workflow.Workflow, error) {
+	return workflow.Compile(in, workflow.Options{CheckNotify: a.cfg.CheckNotify})
+}
+
+// SaveWorkflow stores a checked spec (CompileWorkflow) as the next version
+// of its workflow when it differs from the latest, and sets whether the
+// workflow is enabled, which is a state of the workflow rather than part
+// of a version. It returns the latest version and the action (Created,
+// Updated or Unchanged). Another save of the same workflow at the same
+// moment is a *ConflictError.
+func (a *Applier) SaveWorkflow(ctx context.Context, tenantID string, in client.WorkflowSpec) (store.Workflow, string, error) {
+	enabled := in.Enabled == nil || *in.Enabled
+	in.Enabled = nil
+	spec, err := json.Marshal(in)
+	if err != nil {
+		return store.Workflow{}, "", err
+	}
+	st := a.cfg.Store
+	cur, err := st.GetWorkflow(ctx, tenantID, in.Name, 0)
+	action := Created
+	version := 1
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return store.Workflow{}, "", err
+	case jsonEqual(cur.Spec, spec):
+		if cur.Enabled != enabled {
+			if err := st.SetWorkflowEnabled(ctx, tenantID, in.Name, enabled); err != nil {
+				return store.Workflow{}, "", err
+			}
+			cur.Enabled = enabled
+			a.cfg.Invalidate(tenantID)
+			return cur, Updated, nil
+		}
+		return cur, Unchanged, nil
+	default:
+		action, version = Updated, cur.Version+1
+	}
+	sw := store.Workflow{TenantID: tenantID, Name: in.Name, Version: version, Spec: spec, Enabled: enabled, CreatedAt: a.now()}
+	if err := st.CreateWorkflow(ctx, sw); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return store.Workflow{}, "", conflictf("workflow %s was saved concurrently; try again", in.Name)
+		}
+		return store.Workflow{}, "", err
+	}
+	if version > 1 && cur.Enabled != enabled {
+		if err := st.SetWorkflowEnabled(ctx, tenantID, in.Name, enabled); err != nil {
+			return store.Workflow{}, "", err
+		}
+	}
+	a.cfg.Invalidate(tenantID)
+	return sw, action, nil
+}
+
+// planWorkflow compares a declared workflow with the latest version of its
+// name; a change is saved as a new version.
+func (a *Applier) planWorkflow(ctx context.Context, tenantID string, decl client.WorkflowSpec) (step, error) {
+	s := step{change: client.Change{Kind: "workflow", Name: decl.Name}}
+	if _, err := a.CompileWorkflow(decl); err != nil {
+		return s, err
+	}
+	enabled := decl.Enabled == nil || *decl.Enabled
+	bare := decl
+	bare.Enabled = nil
+	spec, err := json.Marshal(bare)
+	if err != nil {
+		return s, err
+	}
+	cur, err := a.cfg.Store.GetWorkflow(ctx, tenantID, decl.Name, 0)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		s.change.Action = Created
+	case err != nil:
+		return s, err
+	case jsonEqual(cur.Spec, spec) && cur.Enabled == enabled:
+		s.change.Action = Unchanged
+		return s, nil
+	default:
+		s.change.Action = Updated
+	}
+	s.write = func(ctx context.Context) error {
+		_, _, err := a.SaveWorkflow(ctx, tenantID, decl)
+		return err
+	}
+	return s, nil
+}
