@@ -47,8 +47,10 @@ func TestBlockedEndpointDoesNotDelayOthers(t *testing.T) {
 		return false
 	})
 	healthy := newReceiver(t, nil)
-	t.Cleanup(func() { close(release) })
 	b := setup(t, withQueueCap(20))
+	// Registered after setup, so it runs before the app stops: Stop waits
+	// for running attempts, and the blocked ones would hold it 5 s.
+	t.Cleanup(func() { close(release) })
 	b.endpoint(client.EndpointCreate{URL: blocked.URL, MaxInFlight: 3})
 	b.endpoint(client.EndpointCreate{URL: healthy.URL})
 	const n = 100
