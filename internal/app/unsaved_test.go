@@ -106,10 +106,11 @@ func sendBatch(t *testing.T, c *client.Client, evs []client.EventCreate) []strin
 // TestResultSavedAfterDiskFull: the receiver takes deliveries while the
 // SQLite disk is full (max_page_count, for real: the attempt rows do not
 // fit). Their results are held and saved once room is made, and nothing
-// is sent twice, although the tasks' leases (2 s here) ran out meanwhile.
+// is sent twice, although the tasks' leases (500 ms here) ran out
+// meanwhile.
 func TestResultSavedAfterDiskFull(t *testing.T) {
 	t.Parallel()
-	const lease = 2 * time.Second
+	const lease = 500 * time.Millisecond
 	b := setup(t, func(_ *config.Config, o *app.Options) { o.Lease = lease })
 	ctx := context.Background()
 	st, ok := b.app.Store().(*sqlite.Store)
@@ -148,7 +149,7 @@ func TestResultSavedAfterDiskFull(t *testing.T) {
 // TestResultSavedAfterDatabaseOutage: PostgreSQL goes away (every
 // connection cut, new ones refused) just as the receiver answers; the
 // results are held and saved once it is back, and nothing is sent twice,
-// although the tasks' leases (2 s here) ran out meanwhile.
+// although the tasks' leases (500 ms here) ran out meanwhile.
 func TestResultSavedAfterDatabaseOutage(t *testing.T) {
 	t.Parallel()
 	dsn := pgSchema(t)
@@ -157,7 +158,8 @@ func TestResultSavedAfterDatabaseOutage(t *testing.T) {
 	px := newProxy(t, u.Host)
 	u.Host = px.addr
 	rc := newAnsweringReceiver(t, px.cut)
-	n := startNode(t, u.String(), "solo")
+	const lease = 500 * time.Millisecond
+	n := startNode(t, u.String(), "solo", func(o *app.Options) { o.Lease = lease })
 	c := client.New(n.url, clusterKey)
 	ctx := context.Background()
 	_, err = c.CreateEndpoint(ctx, client.EndpointCreate{URL: rc.URL, MaxInFlight: 20})
@@ -169,7 +171,7 @@ func TestResultSavedAfterDatabaseOutage(t *testing.T) {
 	ids := sendBatch(t, c, evs)
 	require.Eventually(t, func() bool { return gaugeValue(t, n.url, "hookline_results_unsaved") == float64(len(ids)) },
 		20*time.Second, 20*time.Millisecond, "every result held while the database is away")
-	time.Sleep(3 * time.Second) // past the 2 s leases
+	time.Sleep(lease + time.Second) // past the leases
 	for _, id := range ids {
 		require.Equal(t, 1, rc.counts()[id], "event %s not sent again while its result waits", id)
 	}
