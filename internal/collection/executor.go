@@ -65,7 +65,7 @@ func (x *Executor) Execute(ctx context.Context, t *store.Task) engine.Outcome {
 		return fail(out, "internal_error", err, false)
 	case !ok:
 		out.Attempt.Outcome = "skipped"
-		out.Attempt.ResponseBody = fmt.Sprintf(`{"outcome":"skipped","reason":"no operation of collection %s matches %s"}`, spec.Name, t.Event.Type)
+		out.Attempt.ResponseBody = marshal(syncSkipped{Outcome: "skipped", Reason: "no operation of collection " + spec.Name + " matches " + t.Event.Type})
 		return out
 	}
 	out.Attempt.Outcome = res.Outcome
@@ -73,15 +73,41 @@ func (x *Executor) Execute(ctx context.Context, t *store.Task) engine.Outcome {
 	return out
 }
 
+// syncDetail is what a sync attempt decided, the summary it records:
+// built with json.Marshal, never with fmt (%q does not quote control bytes
+// the way JSON does). The fields are in the order of their names, as the
+// map they replace wrote them.
+type syncDetail struct {
+	Key           string `json:"key"`
+	Op            string `json:"op"`
+	Outcome       string `json:"outcome"`
+	Seq           *int64 `json:"seq,omitempty"`
+	StoredVersion string `json:"stored_version,omitempty"`
+	Version       string `json:"version"`
+}
+
+// syncSkipped is the summary of an event no operation of the collection
+// matches.
+type syncSkipped struct {
+	Outcome string `json:"outcome"`
+	Reason  string `json:"reason"`
+}
+
 func summary(r Result) string {
-	m := map[string]any{"key": r.Key, "outcome": r.Outcome, "op": r.Op, "version": Display(r.Version)}
+	d := syncDetail{Key: r.Key, Op: r.Op, Outcome: r.Outcome, Version: Display(r.Version)}
 	if r.Stored != "" {
-		m["stored_version"] = Display(r.Stored)
+		d.StoredVersion = Display(r.Stored)
 	}
 	if r.Change != nil {
-		m["seq"] = r.Change.Seq
+		d.Seq = &r.Change.Seq
 	}
-	b, _ := json.Marshal(m)
+	return marshal(d)
+}
+
+// marshal encodes an attempt's summary, a struct of strings and numbers:
+// it cannot fail.
+func marshal(v any) string {
+	b, _ := json.Marshal(v)
 	return string(b)
 }
 

@@ -79,7 +79,7 @@ func (s *Service) sendDigest(ctx context.Context, tenantID, key string, attempts
 	}
 	if len(pending) == 0 {
 		out.Attempt.Outcome = "skipped"
-		out.Attempt.ResponseBody = `{"reason":"digest already sent"}`
+		describe(&out, skipped{Reason: "digest already sent"})
 		return out
 	}
 	first := pending[0]
@@ -118,7 +118,7 @@ func (s *Service) sendDigest(ctx context.Context, tenantID, key string, attempts
 		}
 	}
 	out.Attempt.Outcome = "sent"
-	out.Attempt.ResponseBody = fmt.Sprintf(`{"digest":%q,"messages":%d}`, key, len(pending))
+	describe(&out, digestSent{Digest: key, Messages: len(pending)})
 	return out
 }
 

@@ -257,7 +257,7 @@ func (x notifyExec) Execute(ctx context.Context, t *store.Task) engine.Outcome {
 	sr, err := x.s.cfg.Store.GetNotifyRule(ctx, t.TenantID, t.DestinationID)
 	if errors.Is(err, store.ErrNotFound) {
 		out.Attempt.Outcome = "skipped"
-		out.Attempt.ResponseBody = `{"reason":"notify rule deleted"}`
+		describe(&out, skipped{Reason: "notify rule deleted"})
 		return out
 	}
 	if err != nil {
@@ -275,16 +275,15 @@ func (x notifyExec) Execute(ctx context.Context, t *store.Task) engine.Outcome {
 	if err != nil {
 		return fail(out, "notify_failed", err)
 	}
-	summary := make([]map[string]string, len(msgs))
+	summary := notified{Messages: make([]notifiedMessage, len(msgs))}
 	var failed []string
 	for i, m := range msgs {
-		summary[i] = map[string]string{"id": m.ID, "channel": m.Channel, "status": m.Status, "error": m.Error}
+		summary.Messages[i] = notifiedMessage{ID: m.ID, Channel: m.Channel, Status: m.Status, Error: m.Error}
 		if m.Status == store.MessageFailed {
 			failed = append(failed, m.Channel+": "+m.Error)
 		}
 	}
-	b, _ := json.Marshal(map[string]any{"messages": summary})
-	out.Attempt.ResponseBody = string(b)
+	describe(&out, summary)
 	out.Attempt.Outcome = "notified"
 	if len(failed) > 0 && len(failed) == len(msgs) {
 		return fail(out, "render_failed", permanent(errors.New(strings.Join(failed, "; "))))
@@ -318,7 +317,7 @@ func (x messageExec) Execute(ctx context.Context, t *store.Task) engine.Outcome 
 	}
 	if m.Status != store.MessageScheduled {
 		out.Attempt.Outcome = "skipped"
-		out.Attempt.ResponseBody = fmt.Sprintf(`{"reason":"message is %s"}`, m.Status)
+		describe(&out, skipped{Reason: "message is " + m.Status})
 		return out
 	}
 	m.Attempts++
@@ -331,7 +330,7 @@ func (x messageExec) Execute(ctx context.Context, t *store.Task) engine.Outcome 
 					return fail(out, "internal_error", err)
 				}
 				out.Attempt.Outcome = "skipped"
-				out.Attempt.ResponseBody = `{"reason":"recipient opted out"}`
+				describe(&out, skipped{Reason: "recipient opted out"})
 				return out
 			}
 		}
@@ -359,7 +358,7 @@ func (x messageExec) Execute(ctx context.Context, t *store.Task) engine.Outcome 
 		x.s.inbox.publish(m)
 	}
 	out.Attempt.Outcome = "sent"
-	out.Attempt.ResponseBody = fmt.Sprintf(`{"channel":%q,"subject":%q}`, m.Channel, clip(m.Subject, 200))
+	describe(&out, sent{Channel: m.Channel, Subject: clip(m.Subject, 200)})
 	return out
 }
 
@@ -394,11 +393,4 @@ func (s *Service) publishMessage(ctx context.Context, m *store.Message) error {
 		ID: event.NewID(event.PrefixEvent, now), TenantID: m.TenantID, Type: typ, Source: "notify:" + m.Rule, Data: data,
 		OccurredAt: now, CreatedAt: now, IdempotencyKey: "message:" + m.ID,
 	}})
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

@@ -1,0 +1,56 @@
+package content
+
+import (
+	"encoding/json"
+	"unicode/utf8"
+
+	"github.com/hookline/hookline/internal/engine"
+)
+
+// The attempt details of notify, message and digest tasks: what an attempt
+// decided, as JSON built by json.Marshal (never by fmt: %q does not quote
+// control bytes the way JSON does).
+type (
+	// skipped is why an attempt sent nothing.
+	skipped struct {
+		Reason string `json:"reason"`
+	}
+	// notified lists the messages a notify rule made.
+	notified struct {
+		Messages []notifiedMessage `json:"messages"`
+	}
+	notifiedMessage struct {
+		ID      string `json:"id"`
+		Channel string `json:"channel"`
+		Status  string `json:"status"`
+		Error   string `json:"error"`
+	}
+	// sent is a message sent on its channel; Subject is cut at 200 bytes.
+	sent struct {
+		Channel string `json:"channel"`
+		Subject string `json:"subject"`
+	}
+	// digestSent is a digest sent as one email.
+	digestSent struct {
+		Digest   string `json:"digest"`
+		Messages int    `json:"messages"`
+	}
+)
+
+// describe records d as the attempt's summary.
+func describe(out *engine.Outcome, d any) {
+	// The details are structs of strings and ints: Marshal cannot fail.
+	b, _ := json.Marshal(d)
+	out.Attempt.ResponseBody = string(b)
+}
+
+// clip cuts s to at most n bytes on a rune boundary and marks the cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,80 @@
+package content
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookline/hookline/internal/secretbox"
+	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/internal/store/sqlite"
+)
+
+// tricky are subjects fmt's %q quotes into invalid JSON (a control byte
+// becomes \x01) or that JSON must escape.
+var tricky = []string{
+	"\x01 start of heading",
+	"line\u2028separator\u2029paragraph",
+	`a "quoted" \ backslash`,
+	"tab\tnewline\n\x7f del",
+	"<script>&amp;</script>",
+	strings.Repeat("é", 150), // cut at 200 bytes, on a rune boundary
+}
+
+// TestSentAttemptIsJSON sends inbox messages whose subjects are tricky:
+// each attempt's summary is valid JSON and gives the subject back.
+func TestSentAttemptIsJSON(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	box, err := secretbox.New(make([]byte, secretbox.KeySize))
+	require.NoError(t, err)
+	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "hookline.db"), Box: box})
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	const tenant = "ten_attempt"
+	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	require.NoError(t, st.CreateTenant(ctx, store.Tenant{ID: tenant, Name: "attempt", CreatedAt: now}))
+	x := New(Config{Store: st}).MessageExecutor()
+
+	for i, subject := range tricky {
+		m := store.Message{
+			ID: "msg_" + string(rune('a'+i)), TenantID: tenant, Rule: "r", RecipientID: "u1", Channel: ChannelInbox,
+			Subject: subject, Text: "t", Status: store.MessageScheduled, SendAt: now, CreatedAt: now, UpdatedAt: now,
+		}
+		require.NoError(t, st.SaveMessages(ctx, []store.Message{m}, nil, nil))
+		out := x.Execute(ctx, &store.Task{ID: "dlv_" + m.ID, TenantID: tenant, DestinationID: m.ID})
+		require.NoError(t, out.Err)
+		require.Equal(t, "sent", out.Attempt.Outcome)
+		body := out.Attempt.ResponseBody
+		require.Truef(t, json.Valid([]byte(body)), "subject %q: %s", subject, body)
+		var got sent
+		require.NoError(t, json.Unmarshal([]byte(body), &got))
+		require.Equal(t, ChannelInbox, got.Channel)
+		require.Equal(t, clip(subject, 200), got.Subject)
+		require.True(t, utf8.ValidString(got.Subject))
+		require.True(t, strings.HasPrefix(subject, strings.TrimSuffix(got.Subject, "…")))
+	}
+}
+
+// TestClip cuts on a rune boundary.
+func TestClip(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"abc", 3, "abc"},
+		{"abcd", 3, "abc…"},
+		{"aé", 2, "a…"}, // é is 2 bytes: not cut in half
+		{"éé", 3, "é…"},
+		{"€", 1, "…"},
+	} {
+		require.Equal(t, tc.want, clip(tc.in, tc.n), "clip(%q, %d)", tc.in, tc.n)
+	}
+}
