@@ -206,18 +206,28 @@ type Delivery struct {
 // headers, the values of credentials, signatures and the endpoint's custom
 // headers are "redacted".
 type Attempt struct {
-	ID              string            `json:"id"`
-	Number          int               `json:"number"`
-	StartedAt       Time              `json:"started_at"`
-	DurationMS      int64             `json:"duration_ms"`
-	Outcome         string            `json:"outcome"`
+	ID         string `json:"id"`
+	Number     int    `json:"number"`
+	StartedAt  Time   `json:"started_at"`
+	DurationMS int64  `json:"duration_ms"`
+	Outcome    string `json:"outcome"`
+	// Kind is what the attempt ran: "http", or "sync", "workflow",
+	// "notify" or "message" for those run in the server; omitted for
+	// attempts logged before it was recorded.
+	Kind            string            `json:"kind,omitempty"`
 	RequestURL      string            `json:"request_url,omitempty"`
 	RequestHeaders  map[string]string `json:"request_headers,omitempty"`
 	RequestBody     string            `json:"request_body,omitempty"`
 	ResponseStatus  int               `json:"response_status,omitempty"`
 	ResponseHeaders map[string]string `json:"response_headers,omitempty"`
-	ResponseBody    string            `json:"response_body,omitempty"`
-	Error           string            `json:"error,omitempty"`
+	// ResponseBody of an attempt run in the server is its Detail as a
+	// string, as before Detail was added.
+	ResponseBody string `json:"response_body,omitempty"`
+	Error        string `json:"error,omitempty"`
+	// Detail is what an attempt run in the server decided, a JSON object
+	// of its kind; omitted for HTTP attempts and for attempts logged
+	// before it was recorded (their ResponseBody holds it).
+	Detail json.RawMessage `json:"detail,omitempty"`
 }
 
 // Replay is the answer of POST /v1/events/{id}/replay.

@@ -265,9 +265,14 @@ func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request, a *auth) er
 		// attempts logged by earlier versions, which stored credentials.
 		out.AttemptLog[i] = client.Attempt{
 			ID: at.ID, Number: at.Number, StartedAt: client.TimeOf(at.StartedAt), DurationMS: at.Duration.Milliseconds(), Outcome: at.Outcome,
-			RequestURL: at.RequestURL, RequestHeaders: redact.Sent(at.RequestHeaders), RequestBody: at.RequestBody,
+			Kind: at.Kind, RequestURL: at.RequestURL, RequestHeaders: redact.Sent(at.RequestHeaders), RequestBody: at.RequestBody,
 			ResponseStatus: at.ResponseStatus, ResponseHeaders: redact.Sent(at.ResponseHeaders), ResponseBody: at.ResponseBody,
-			Error: at.Error,
+			Error: at.Error, Detail: at.Detail,
+		}
+		if at.ResponseBody == "" && at.Detail != nil {
+			// Documented before detail was: the summary of an attempt run
+			// in process is its response_body too.
+			out.AttemptLog[i].ResponseBody = string(at.Detail)
 		}
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -134,6 +134,8 @@ func TestDeliverSignedWebhook(t *testing.T) {
 	require.Len(t, d.AttemptLog, 1)
 	a := d.AttemptLog[0]
 	require.Equal(t, "success", a.Outcome)
+	require.Equal(t, "http", a.Kind)
+	require.Nil(t, a.Detail, "an HTTP attempt has no detail")
 	require.Equal(t, 200, a.ResponseStatus)
 	require.Len(t, a.ResponseBody, 4096, "response bodies are truncated to 4 KiB")
 	require.Equal(t, string(r.body), a.RequestBody)

@@ -98,6 +98,8 @@ func TestSyncEndToEnd(t *testing.T) {
 	require.Len(t, d.AttemptLog, 1)
 	require.Equal(t, "stale", d.AttemptLog[0].Outcome, "the skip is logged on the attempt")
 	require.Contains(t, d.AttemptLog[0].ResponseBody, `"stored_version":"3"`)
+	require.Equal(t, "sync", d.AttemptLog[0].Kind)
+	require.Equal(t, d.AttemptLog[0].ResponseBody, string(d.AttemptLog[0].Detail), "response_body keeps the detail, as documented before it")
 	require.Equal(t, "collection:customers/c1", d.AttemptLog[0].RequestURL)
 
 	_, err := b.client.ReplayEvent(context.Background(), created.ID)

@@ -29,6 +29,7 @@ func (s *Service) Executor() *Executor { return &Executor{s: s} }
 // stale (an older version than stored) or duplicate.
 func (x *Executor) Execute(ctx context.Context, t *store.Task) engine.Outcome {
 	var out engine.Outcome
+	out.Attempt.Kind = store.AttemptSync
 	sub, err := x.s.cfg.Store.GetSubscription(ctx, t.TenantID, t.DestinationID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -65,11 +66,11 @@ func (x *Executor) Execute(ctx context.Context, t *store.Task) engine.Outcome {
 		return fail(out, "internal_error", err, false)
 	case !ok:
 		out.Attempt.Outcome = "skipped"
-		out.Attempt.ResponseBody = marshal(syncSkipped{Outcome: "skipped", Reason: "no operation of collection " + spec.Name + " matches " + t.Event.Type})
+		out.Attempt.Detail = marshal(syncSkipped{Outcome: "skipped", Reason: "no operation of collection " + spec.Name + " matches " + t.Event.Type})
 		return out
 	}
 	out.Attempt.Outcome = res.Outcome
-	out.Attempt.ResponseBody = summary(res)
+	out.Attempt.Detail = summary(res)
 	return out
 }
 
@@ -93,7 +94,7 @@ type syncSkipped struct {
 	Reason  string `json:"reason"`
 }
 
-func summary(r Result) string {
+func summary(r Result) json.RawMessage {
 	d := syncDetail{Key: r.Key, Op: r.Op, Outcome: r.Outcome, Version: Display(r.Version)}
 	if r.Stored != "" {
 		d.StoredVersion = Display(r.Stored)
@@ -104,11 +105,11 @@ func summary(r Result) string {
 	return marshal(d)
 }
 
-// marshal encodes an attempt's summary, a struct of strings and numbers:
+// marshal encodes an attempt's detail, a struct of strings and numbers:
 // it cannot fail.
-func marshal(v any) string {
+func marshal(v any) json.RawMessage {
 	b, _ := json.Marshal(v)
-	return string(b)
+	return b
 }
 
 func fail(out engine.Outcome, outcome string, err error, permanent bool) engine.Outcome {

@@ -37,11 +37,10 @@ type (
 	}
 )
 
-// describe records d as the attempt's summary.
+// describe records d as the attempt's detail.
 func describe(out *engine.Outcome, d any) {
 	// The details are structs of strings and ints: Marshal cannot fail.
-	b, _ := json.Marshal(d)
-	out.Attempt.ResponseBody = string(b)
+	out.Attempt.Detail, _ = json.Marshal(d)
 }
 
 // clip cuts s to at most n bytes on a rune boundary and marks the cut.

@@ -27,7 +27,7 @@ var tricky = []string{
 }
 
 // TestSentAttemptIsJSON sends inbox messages whose subjects are tricky:
-// each attempt's summary is valid JSON and gives the subject back.
+// each attempt's detail is valid JSON and gives the subject back.
 func TestSentAttemptIsJSON(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -50,10 +50,11 @@ func TestSentAttemptIsJSON(t *testing.T) {
 		out := x.Execute(ctx, &store.Task{ID: "dlv_" + m.ID, TenantID: tenant, DestinationID: m.ID})
 		require.NoError(t, out.Err)
 		require.Equal(t, "sent", out.Attempt.Outcome)
-		body := out.Attempt.ResponseBody
-		require.Truef(t, json.Valid([]byte(body)), "subject %q: %s", subject, body)
+		require.Equal(t, store.AttemptMessage, out.Attempt.Kind)
+		body := out.Attempt.Detail
+		require.Truef(t, json.Valid(body), "subject %q: %s", subject, body)
 		var got sent
-		require.NoError(t, json.Unmarshal([]byte(body), &got))
+		require.NoError(t, json.Unmarshal(body, &got))
 		require.Equal(t, ChannelInbox, got.Channel)
 		require.Equal(t, clip(subject, 200), got.Subject)
 		require.True(t, utf8.ValidString(got.Subject))

@@ -66,7 +66,7 @@ func (s *Service) unsubscribeToken(m *store.Message) string {
 // sendDigest sends the messages waiting in one digest as one email.
 func (s *Service) sendDigest(ctx context.Context, tenantID, key string, attempts int) engine.Outcome {
 	var out engine.Outcome
-	out.Attempt.RequestURL = "digest:" + key
+	out.Attempt.Kind, out.Attempt.RequestURL = store.AttemptMessage, "digest:"+key
 	msgs, err := s.cfg.Store.DigestMessages(ctx, tenantID, key)
 	if err != nil {
 		return fail(out, "internal_error", err)

@@ -253,7 +253,7 @@ func fail(out engine.Outcome, name string, err error) engine.Outcome {
 
 func (x notifyExec) Execute(ctx context.Context, t *store.Task) engine.Outcome {
 	var out engine.Outcome
-	out.Attempt.RequestURL = "notify:" + t.DestinationID
+	out.Attempt.Kind, out.Attempt.RequestURL = store.AttemptNotify, "notify:"+t.DestinationID
 	sr, err := x.s.cfg.Store.GetNotifyRule(ctx, t.TenantID, t.DestinationID)
 	if errors.Is(err, store.ErrNotFound) {
 		out.Attempt.Outcome = "skipped"
@@ -306,7 +306,7 @@ func (x messageExec) Execute(ctx context.Context, t *store.Task) engine.Outcome 
 	if key, ok := strings.CutPrefix(t.DestinationID, "digest:"); ok {
 		return x.s.sendDigest(ctx, t.TenantID, key, t.Attempts)
 	}
-	out.Attempt.RequestURL = "message:" + t.DestinationID
+	out.Attempt.Kind, out.Attempt.RequestURL = store.AttemptMessage, "message:"+t.DestinationID
 	m, err := x.s.cfg.Store.GetMessage(ctx, t.TenantID, t.DestinationID)
 	if errors.Is(err, store.ErrNotFound) {
 		out.Attempt.Outcome = "skipped"

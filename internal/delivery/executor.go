@@ -173,7 +173,7 @@ func (x *Executor) Execute(ctx context.Context, t *store.Task) engine.Outcome {
 // false and out is the outcome to report.
 func (x *Executor) endpoint(ctx context.Context, tenantID, id string) (ep store.Endpoint, out engine.Outcome, ok bool) {
 	ep, err := x.load(ctx, tenantID, id)
-	out.NotAttempted = true
+	out.Attempt.Kind, out.NotAttempted = store.AttemptHTTP, true
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return ep, failed(out, "endpoint_deleted", errors.New("endpoint was deleted"), true), false
@@ -189,7 +189,7 @@ func (x *Executor) endpoint(ctx context.Context, tenantID, id string) (ep store.
 }
 
 func failed(out engine.Outcome, outcome string, err error, permanent bool) engine.Outcome {
-	out.Attempt.Outcome, out.Err, out.Permanent = outcome, err, permanent
+	out.Attempt.Kind, out.Attempt.Outcome, out.Err, out.Permanent = store.AttemptHTTP, outcome, err, permanent
 	return out
 }
 

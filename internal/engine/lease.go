@@ -140,7 +140,7 @@ func newUnsaved(maxBytes int) unsaved {
 // resultSize estimates the memory a held result takes.
 func resultSize(r *store.TaskResult) int {
 	a := &r.Attempt
-	n := 512 + len(a.RequestURL) + len(a.RequestBody) + len(a.ResponseBody) + len(a.Error) + len(r.LastError)
+	n := 512 + len(a.RequestURL) + len(a.RequestBody) + len(a.ResponseBody) + len(a.Detail) + len(a.Error) + len(r.LastError)
 	for k, v := range a.RequestHeaders {
 		n += len(k) + len(v)
 	}

@@ -5,6 +5,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -186,15 +187,36 @@ type TaskLease struct {
 	Token int64
 }
 
+// Attempt kinds: what an attempt ran.
+const (
+	// AttemptHTTP is an HTTP request: the Request and Response fields.
+	AttemptHTTP = "http"
+	// The others ran in process: their Detail says what they decided.
+	AttemptSync     = "sync"
+	AttemptWorkflow = "workflow"
+	AttemptNotify   = "notify"
+	AttemptMessage  = "message"
+)
+
 // Attempt is one try of a task. Bodies are truncated by the executor.
 type Attempt struct {
-	ID              string
-	TaskID          string
-	TenantID        string
-	Number          int
-	StartedAt       time.Time
-	Duration        time.Duration
-	Outcome         string
+	ID        string
+	TaskID    string
+	TenantID  string
+	Number    int
+	StartedAt time.Time
+	Duration  time.Duration
+	Outcome   string
+	// Kind is one of the Attempt kinds; empty for attempts written by
+	// versions before it.
+	Kind string
+	// Detail is what an attempt run in process decided: a JSON object the
+	// executor built with json.Marshal from a type of its own package.
+	// Nil for HTTP attempts.
+	Detail json.RawMessage
+	// RequestURL is the URL of an HTTP attempt; attempts run in process
+	// name what they ran (workflow:{name}, notify:{rule}, …), which the
+	// API documents.
 	RequestURL      string
 	RequestHeaders  map[string]string
 	RequestBody     string

@@ -39,10 +39,9 @@ func (r *Runner) Execute(ctx context.Context, t *store.Task) engine.Outcome {
 
 func outcome(name, url string, body any) engine.Outcome {
 	var out engine.Outcome
-	out.Attempt.Outcome, out.Attempt.RequestURL = name, url
+	out.Attempt.Kind, out.Attempt.Outcome, out.Attempt.RequestURL = store.AttemptWorkflow, name, url
 	if body != nil {
-		b, _ := json.Marshal(body)
-		out.Attempt.ResponseBody = string(b)
+		out.Attempt.Detail, _ = json.Marshal(body)
 	}
 	return out
 }

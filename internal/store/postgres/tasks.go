@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -205,7 +206,7 @@ func (s *Store) ReleaseTasks(ctx context.Context, ls []store.TaskLease) error {
 }
 
 var attemptColumns = []string{"id", "task_id", "tenant_id", "number", "started_at", "duration_us", "outcome", "request_url",
-	"request_headers", "request_body", "response_status", "response_headers", "response_body", "error"}
+	"request_headers", "request_body", "response_status", "response_headers", "response_body", "error", "kind", "detail"}
 
 // CompleteTasks records, in one transaction, the tasks' next states (one
 // UPDATE over arrays, guarded by token, status and attempt number) and
@@ -261,7 +262,7 @@ func (s *Store) CompleteTasks(ctx context.Context, rs []store.TaskResult) ([]str
 		a := r.Attempt
 		copyRows = append(copyRows, []any{a.ID, r.TaskID, a.TenantID, a.Number, ts(a.StartedAt), a.Duration.Microseconds(), a.Outcome,
 			a.RequestURL, toJSON(orEmpty(a.RequestHeaders)), a.RequestBody, a.ResponseStatus, toJSON(orEmpty(a.ResponseHeaders)),
-			a.ResponseBody, a.Error})
+			a.ResponseBody, a.Error, a.Kind, string(a.Detail)})
 	}
 	if len(copyRows) > 0 {
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"attempts"}, attemptColumns, pgx.CopyFromRows(copyRows)); err != nil {
@@ -357,7 +358,7 @@ func (s *Store) ListTasks(ctx context.Context, tenantID string, q store.TaskQuer
 // ListAttempts lists a task's attempts, oldest first.
 func (s *Store) ListAttempts(ctx context.Context, tenantID, taskID string) ([]store.Attempt, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id, task_id, tenant_id, number, started_at, duration_us, outcome, request_url,
-		request_headers, request_body, response_status, response_headers, response_body, error
+		request_headers, request_body, response_status, response_headers, response_body, error, kind, detail
 		FROM attempts WHERE tenant_id = $1 AND task_id = $2 ORDER BY number, id`, tenantID, taskID)
 	if err != nil {
 		return nil, fmt.Errorf("list attempts: %w", err)
@@ -366,10 +367,14 @@ func (s *Store) ListAttempts(ctx context.Context, tenantID, taskID string) ([]st
 		var a store.Attempt
 		var durUS int64
 		var reqH, respH []byte
+		var detail string
 		err := r.Scan(&a.ID, &a.TaskID, &a.TenantID, &a.Number, &a.StartedAt, &durUS, &a.Outcome, &a.RequestURL,
-			&reqH, &a.RequestBody, &a.ResponseStatus, &respH, &a.ResponseBody, &a.Error)
+			&reqH, &a.RequestBody, &a.ResponseStatus, &respH, &a.ResponseBody, &a.Error, &a.Kind, &detail)
 		if err != nil {
 			return a, err
+		}
+		if detail != "" {
+			a.Detail = json.RawMessage(detail)
 		}
 		a.StartedAt, a.Duration = fromTS(a.StartedAt), time.Duration(durUS)*time.Microsecond
 		if err := unmarshalAll(reqH, &a.RequestHeaders, respH, &a.ResponseHeaders); err != nil {

@@ -125,8 +125,8 @@ func (s *Store) prepare(ctx context.Context) error {
 		{&s.stmt.insertTask, `INSERT INTO tasks (id, tenant_id, event_id, event_type, kind, destination_id, status,
 			attempts, next_at, lease_until, lease_owner, last_error, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&s.stmt.insertAttempt, `INSERT INTO attempts (id, task_id, tenant_id, number, started_at, duration_us, outcome,
-			request_url, request_headers, request_body, response_status, response_headers, response_body, error)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+			request_url, request_headers, request_body, response_status, response_headers, response_body, error, kind, detail)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		// The guard of store.CompleteTasks: unfinished, same token, and
 		// the attempt is the next one.
 		{&s.stmt.completeTask, `UPDATE tasks SET status = ?, attempts = ?, next_at = ?, lease_until = 0,

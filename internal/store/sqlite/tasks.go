@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -243,7 +244,7 @@ func (s *Store) CompleteTasks(ctx context.Context, rs []store.TaskResult) ([]str
 		if _, err := insertAttempt.ExecContext(ctx,
 			a.ID, r.TaskID, a.TenantID, a.Number, ms(a.StartedAt), a.Duration.Microseconds(), a.Outcome, a.RequestURL,
 			toJSON(orEmpty(a.RequestHeaders)), a.RequestBody, a.ResponseStatus, toJSON(orEmpty(a.ResponseHeaders)),
-			a.ResponseBody, a.Error); err != nil {
+			a.ResponseBody, a.Error, a.Kind, string(a.Detail)); err != nil {
 			return nil, fmt.Errorf("complete tasks: insert attempt: %w", err)
 		}
 	}
@@ -341,7 +342,7 @@ func (s *Store) ListTasks(ctx context.Context, tenantID string, q store.TaskQuer
 // ListAttempts lists a task's attempts, oldest first.
 func (s *Store) ListAttempts(ctx context.Context, tenantID, taskID string) ([]store.Attempt, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT id, task_id, tenant_id, number, started_at, duration_us, outcome, request_url,
-		request_headers, request_body, response_status, response_headers, response_body, error
+		request_headers, request_body, response_status, response_headers, response_body, error, kind, detail
 		FROM attempts WHERE tenant_id = ? AND task_id = ? ORDER BY number, id`, tenantID, taskID)
 	if err != nil {
 		return nil, fmt.Errorf("list attempts: %w", err)
@@ -349,11 +350,14 @@ func (s *Store) ListAttempts(ctx context.Context, tenantID, taskID string) ([]st
 	return collect(rows, func(sc scanner) (store.Attempt, error) {
 		var a store.Attempt
 		var started, durUS int64
-		var reqH, respH string
+		var reqH, respH, detail string
 		err := sc.Scan(&a.ID, &a.TaskID, &a.TenantID, &a.Number, &started, &durUS, &a.Outcome, &a.RequestURL,
-			&reqH, &a.RequestBody, &a.ResponseStatus, &respH, &a.ResponseBody, &a.Error)
+			&reqH, &a.RequestBody, &a.ResponseStatus, &respH, &a.ResponseBody, &a.Error, &a.Kind, &detail)
 		if err != nil {
 			return a, err
+		}
+		if detail != "" {
+			a.Detail = json.RawMessage(detail)
 		}
 		a.StartedAt, a.Duration = fromMS(started), time.Duration(durUS)*time.Microsecond
 		if err := errorsJoinUnmarshal(unmarshal(reqH, &a.RequestHeaders), unmarshal(respH, &a.ResponseHeaders)); err != nil {

@@ -26,6 +26,7 @@ func Run(t *testing.T, open Open) {
 		"Endpoints":            testEndpoints,
 		"AcceptAndIdempotency": testAcceptAndIdempotency,
 		"ClaimAndComplete":     testClaimAndComplete,
+		"AttemptDetail":        testAttemptDetail,
 		"RequeueAndRelease":    testRequeueAndRelease,
 		"LeaseFencing":         testLeaseFencing,
 		"LeaseClock":           testLeaseClock,
