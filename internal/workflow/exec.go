@@ -37,11 +37,14 @@ func (r *Runner) Execute(ctx context.Context, t *store.Task) engine.Outcome {
 	return r.continueRun(ctx, t)
 }
 
-func outcome(name, url string, body any) engine.Outcome {
+// outcome is an attempt's outcome; detail is one of the types of
+// attempt.go, or nil.
+func outcome(name, url string, detail any) engine.Outcome {
 	var out engine.Outcome
 	out.Attempt.Kind, out.Attempt.Outcome, out.Attempt.RequestURL = store.AttemptWorkflow, name, url
-	if body != nil {
-		out.Attempt.Detail, _ = json.Marshal(body)
+	if detail != nil {
+		// Structs of strings and ints: Marshal cannot fail.
+		out.Attempt.Detail, _ = json.Marshal(detail)
 	}
 	return out
 }
@@ -57,11 +60,11 @@ func (r *Runner) start(ctx context.Context, t *store.Task) engine.Outcome {
 	w, sw, err := r.Load(ctx, t.TenantID, t.DestinationID, 0)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return outcome("skipped", url, map[string]string{"reason": "workflow deleted"})
+		return outcome("skipped", url, skipped{Reason: "workflow deleted"})
 	case err != nil:
 		return internal(url, err)
 	case !sw.Enabled:
-		return outcome("skipped", url, map[string]string{"reason": "workflow disabled"})
+		return outcome("skipped", url, skipped{Reason: "workflow disabled"})
 	case t.Event == nil:
 		return internal(url, errors.New("task has no event loaded"))
 	}
@@ -82,12 +85,12 @@ func (r *Runner) start(ctx context.Context, t *store.Task) engine.Outcome {
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		// Started by an earlier attempt of this task.
-		return outcome("started", url, map[string]any{"run_id": run.ID, "version": w.Version})
+		return outcome("started", url, started{RunID: run.ID, Version: w.Version})
 	case err != nil:
 		return internal(url, err)
 	}
 	r.cfg.Schedule(ctx, tasks)
-	return outcome("started", url, map[string]any{"run_id": run.ID, "version": w.Version})
+	return outcome("started", url, started{RunID: run.ID, Version: w.Version})
 }
 
 // progress is a run being moved on by one task.
@@ -110,14 +113,14 @@ func (r *Runner) continueRun(ctx context.Context, t *store.Task) engine.Outcome 
 	run, err := r.cfg.Store.GetRun(ctx, t.TenantID, t.DestinationID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return outcome("skipped", url, map[string]string{"reason": "run not found"})
+		return outcome("skipped", url, skipped{Reason: "run not found"})
 	case err != nil:
 		return internal(url, err)
 	}
 	url = "workflow:" + run.Workflow + "/" + run.ID
 	switch run.Status {
 	case store.RunSucceeded, store.RunFailed, store.RunCancelled:
-		return outcome("skipped", url, map[string]string{"reason": "run " + run.Status})
+		return outcome("skipped", url, skipped{Reason: "run " + run.Status})
 	}
 	p := &progress{r: r, run: run, rev: run.Rev, now: r.cfg.Clock.Now(), waitWas: waitOf(run).Pattern}
 	if err := json.Unmarshal(run.State, &p.st); err != nil {
@@ -146,7 +149,7 @@ func (r *Runner) continueRun(ctx context.Context, t *store.Task) engine.Outcome 
 		if err := p.save(ctx); err != nil && !errors.Is(err, store.ErrConflict) {
 			return internal(url, err)
 		}
-		return outcome("skipped", url, map[string]string{"reason": p.run.Error})
+		return outcome("skipped", url, skipped{Reason: p.run.Error})
 	}
 	var name string
 	switch {
@@ -156,11 +159,11 @@ func (r *Runner) continueRun(ctx context.Context, t *store.Task) engine.Outcome 
 			return internal(url, err)
 		}
 		if !matched {
-			return outcome("skipped", url, map[string]string{"reason": "event does not match the wait", "event_id": t.EventID})
+			return outcome("skipped", url, skipped{Reason: "event does not match the wait", EventID: t.EventID})
 		}
 		name = "resumed"
 	case t.ID != p.st.Next:
-		return outcome("skipped", url, map[string]string{"reason": "stale task: the run moved on"})
+		return outcome("skipped", url, skipped{Reason: "stale task: the run moved on"})
 	case p.st.Wait != nil:
 		p.wake()
 		name = "woke"
@@ -169,12 +172,12 @@ func (r *Runner) continueRun(ctx context.Context, t *store.Task) engine.Outcome 
 	}
 	err = p.save(ctx)
 	if errors.Is(err, store.ErrConflict) {
-		return outcome("skipped", url, map[string]string{"reason": "the run was changed meanwhile"})
+		return outcome("skipped", url, skipped{Reason: "the run was changed meanwhile"})
 	}
 	if err != nil {
 		return internal(url, err)
 	}
-	return outcome(name, url, map[string]any{"run_id": run.ID, "status": p.run.Status, "current_step": p.st.Current})
+	return outcome(name, url, progressed{RunID: run.ID, Status: p.run.Status, CurrentStep: p.st.Current})
 }
 
 // save commits the progress and hands its tasks to the engine.

@@ -1,0 +1,25 @@
+package workflow
+
+// The attempt details of workflow tasks, marshalled as the attempt's
+// Detail (never built with fmt: %q does not quote control bytes the way
+// JSON does). The fields are in the order of their names, as the maps they
+// replace wrote them.
+type (
+	// skipped is why a task did nothing; EventID is the event a waiting run
+	// was offered and did not match.
+	skipped struct {
+		EventID string `json:"event_id,omitempty"`
+		Reason  string `json:"reason"`
+	}
+	// started is the run a start task made.
+	started struct {
+		RunID   string `json:"run_id"`
+		Version int    `json:"version"`
+	}
+	// progressed is where a step task left its run.
+	progressed struct {
+		CurrentStep string `json:"current_step"`
+		RunID       string `json:"run_id"`
+		Status      string `json:"status"`
+	}
+)
