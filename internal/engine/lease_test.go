@@ -26,7 +26,9 @@ func (r *rig) claimAsOther(t *testing.T) []store.Task {
 func TestLeaseRenewedWhileRunning(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		r := newRig(t, nil)
+		// No poll in the meantime: one would claim the task again for this
+		// node whenever its lease lapsed, hiding a renewal that failed.
+		r := newRig(t, func(c *engine.Config) { c.PollInterval = time.Hour })
 		r.takes("dst_1", 5*testLease)
 		id := r.send(t, "dst_1")[0]
 		for range 4 {
