@@ -85,8 +85,11 @@ type App struct {
 	// out gets the one-time admin key, which Start issues when keyDue.
 	out    io.Writer
 	keyDue bool
-	killed bool
 	serve  chan error
+	// stopOnce runs the first Stop or Kill; stopErr is that Stop's
+	// result, which later calls return.
+	stopOnce sync.Once
+	stopErr  error
 }
 
 // maxHeaderBytes bounds a request's line and headers; the server answers
@@ -401,11 +404,15 @@ func (a *App) Run(ctx context.Context) error {
 
 // Stop stops accepting requests, finishes in-flight requests and
 // deliveries until ctx ends (the rest keep their leases and resume on the
-// next start), flushes the writer and closes the store.
+// next start), flushes the writer and closes the store. Only the first
+// call stops the app: later ones (and one after Kill) wait for it to end
+// and return its result (nil after Kill).
 func (a *App) Stop(ctx context.Context) error {
-	if a.killed {
-		return nil
-	}
+	a.stopOnce.Do(func() { a.stopErr = a.stop(ctx) })
+	return a.stopErr
+}
+
+func (a *App) stop(ctx context.Context) error {
 	var errs []error
 	if a.ln != nil {
 		if err := a.srv.Shutdown(ctx); err != nil {
@@ -426,11 +433,10 @@ func (a *App) Stop(ctx context.Context) error {
 
 // Kill stops the app abruptly, as a crash would: connections are dropped,
 // running deliveries abandoned with their leases held, nothing flushed.
-func (a *App) Kill() {
-	if a.killed {
-		return
-	}
-	a.killed = true
+// After Stop or Kill it does nothing.
+func (a *App) Kill() { a.stopOnce.Do(a.kill) }
+
+func (a *App) kill() {
 	a.srv.Close()
 	if a.serve != nil {
 		<-a.serve
