@@ -74,8 +74,9 @@ func sourceOut(src *ingest.Source) client.Source {
 		_ = json.Unmarshal(b, &out.Verification)
 	}
 	if cfg, ok := src.Capture(); ok {
+		// The wire format names the source kind as a verification kind.
 		out.Postgres = &client.SourcePostgres{DSN: collection.RedactDSN(cfg.DSN), Tables: cfg.Tables, Schema: cfg.Schema}
-		out.Verification.Secrets = nil
+		out.Verification = client.Verification{Kind: ingest.KindPostgres}
 	}
 	for i, sec := range out.Verification.Secrets {
 		if k := out.Verification.Kind; k == "basic" || k == "api-key" {

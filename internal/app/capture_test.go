@@ -83,6 +83,8 @@ func TestChangeCapture(t *testing.T) {
 		strings.Replace(dsn, "postgres://postgres@", "postgres://postgres:pw@", 1), schema+".items", schema+"_outbox"))
 	require.Equal(t, http.StatusCreated, status, "%v", out)
 	require.NotContains(t, fmt.Sprint(out), ":pw@", "DSN redacted")
+	require.Equal(t, map[string]any{"kind": "postgres"}, out["verification"], "the wire format names the source kind as a verification kind")
+	require.Equal(t, "", out["path"])
 	status, _ = b.do("POST", "/in/shopdb", `{}`)
 	require.Equal(t, http.StatusNotFound, status, "a postgres source takes no HTTP requests")
 

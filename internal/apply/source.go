@@ -12,7 +12,6 @@ import (
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/field"
 	"github.com/hookline/hookline/internal/ingest"
-	"github.com/hookline/hookline/internal/signature"
 	"github.com/hookline/hookline/internal/store"
 )
 
@@ -62,19 +61,12 @@ func UpdateSource(src *store.Source, in client.SourceCreate) (*ingest.Source, er
 		dsn := in.Postgres.DSN
 		if dsn == "" {
 			// PATCH without a DSN keeps the stored one.
-			var cur signature.Scheme
-			if len(src.Verification) > 0 && json.Unmarshal(src.Verification, &cur) == nil && cur.Kind == signature.KindPostgres && len(cur.Secrets) == 1 {
-				dsn = cur.Secrets[0]
-			}
+			dsn = ingest.StoredDSN(src.Verification)
 		}
 		if dsn == "" {
 			return nil, field.Errorf("postgres.dsn", `is required, e.g. "postgres://user:pass@db:5432/shop"`)
 		}
-		b, err := json.Marshal(signature.Scheme{Kind: signature.KindPostgres, Secrets: []string{dsn}})
-		if err != nil {
-			return nil, err
-		}
-		src.Verification = b
+		src.Verification = ingest.PostgresVerification(dsn)
 	}
 	var rules SourceRules
 	if err := json.Unmarshal(src.Config, &rules); err != nil {

@@ -155,7 +155,7 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "internal_error", "internal error")
 		return
 	}
-	if src.Scheme.Kind == signature.KindPostgres {
+	if src.Kind == KindPostgres {
 		rc.requests.WithLabelValues(src.Name, "not_http").Inc()
 		writeError(w, http.StatusNotFound, "not_found", "source "+name+" captures PostgreSQL changes; it takes no HTTP requests")
 		return

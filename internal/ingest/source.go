@@ -39,7 +39,7 @@ type Rules struct {
 	// MaxBodyBytes bounds the request body; default 1 MiB, at most 16 MiB.
 	MaxBodyBytes int64 `json:"max_body_bytes,omitempty" yaml:"max_body_bytes,omitempty"`
 	// Postgres is set on sources of kind postgres: the tables whose
-	// changes become events (the DSN is the scheme's secret).
+	// changes become events (the DSN is the source's, Source.DSN).
 	Postgres *PostgresRule `json:"postgres,omitempty" yaml:"postgres,omitempty"`
 }
 
@@ -55,10 +55,10 @@ type PostgresRule struct {
 // the same source name and schema in the watched database is refused
 // rather than sharing the source's triggers and changes.
 func (s *Source) Capture() (capture.Config, bool) {
-	if s.Scheme.Kind != signature.KindPostgres || s.Rules.Postgres == nil || len(s.Scheme.Secrets) != 1 {
+	if s.Kind != KindPostgres || s.Rules.Postgres == nil {
 		return capture.Config{}, false
 	}
-	return capture.Config{DSN: s.Scheme.Secrets[0], Source: s.Name, Owner: s.TenantID,
+	return capture.Config{DSN: s.DSN, Source: s.Name, Owner: s.TenantID,
 		Tables: s.Rules.Postgres.Tables, Schema: s.Rules.Postgres.Schema}, true
 }
 
@@ -105,7 +105,12 @@ type HandshakeRule struct {
 // Source is a parsed, validated source ready to receive.
 type Source struct {
 	store.Source
+	// Kind is KindHTTP or KindPostgres.
+	Kind string
+	// Scheme verifies the requests of a KindHTTP source; zero for others.
 	Scheme signature.Scheme
+	// DSN is the database of a KindPostgres source.
+	DSN    string
 	Rules  Rules
 	typeEx *expr.Program
 }
@@ -127,11 +132,20 @@ func Parse(src store.Source) (*Source, error) {
 	if err := ValidName(src.Name); err != nil {
 		return nil, field.Wrap("name", err)
 	}
-	if err := json.Unmarshal(src.Verification, &s.Scheme); err != nil {
-		return nil, field.Wrap("verification", err)
-	}
-	if err := s.Scheme.Validate(); err != nil {
-		return nil, err
+	if isPostgres(src.Verification) {
+		dsn, err := parsePostgres(src.Verification)
+		if err != nil {
+			return nil, err
+		}
+		s.Kind, s.DSN = KindPostgres, dsn
+	} else {
+		if err := json.Unmarshal(src.Verification, &s.Scheme); err != nil {
+			return nil, field.Wrap("verification", err)
+		}
+		if err := s.Scheme.Validate(); err != nil {
+			return nil, err
+		}
+		s.Kind = KindHTTP
 	}
 	if len(src.Config) > 0 {
 		dec := json.NewDecoder(strings.NewReader(string(src.Config)))
@@ -192,9 +206,9 @@ func (s *Source) validateRules() error {
 		return field.Errorf("max_body_bytes", "must be from 0 (default %d) to %d", DefaultMaxBody, MaxBody)
 	}
 	switch {
-	case s.Scheme.Kind == signature.KindPostgres && r.Postgres == nil:
+	case s.Kind == KindPostgres && r.Postgres == nil:
 		return field.Errorf("postgres", "tables are required for a postgres source")
-	case s.Scheme.Kind != signature.KindPostgres && r.Postgres != nil:
+	case s.Kind != KindPostgres && r.Postgres != nil:
 		return field.Errorf("postgres", "applies only to sources of kind postgres")
 	case r.Postgres != nil:
 		cfg, _ := s.Capture()

@@ -31,16 +31,12 @@ const (
 	KindBasic            = "basic"
 	KindAPIKey           = "api-key"
 	KindNone             = "none"
-	// KindPostgres is not HTTP: the source captures changes of PostgreSQL
-	// tables, and its one secret is the database's DSN. Requests to its
-	// URL are refused.
-	KindPostgres = "postgres"
 )
 
 // kinds lists every kind, in the order error messages name them.
 var kinds = []string{
 	KindStandardWebhooks, KindGitHub, KindStripe, KindShopify, KindSlack,
-	KindHMAC, KindBasic, KindAPIKey, KindNone, KindPostgres,
+	KindHMAC, KindBasic, KindAPIKey, KindNone,
 }
 
 var (
@@ -119,8 +115,6 @@ func (s Scheme) Verify(r Request, now time.Time) error {
 		return s.verifyAPIKey(r)
 	case KindNone:
 		return nil
-	case KindPostgres:
-		return fail("", nil, "source captures PostgreSQL changes and takes no requests")
 	}
 	return fail("", nil, "unknown verification kind %q", clip(s.Kind))
 }

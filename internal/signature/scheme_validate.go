@@ -57,10 +57,6 @@ func (s Scheme) validateSecrets(add func(at, format string, args ...any)) {
 		add("secrets", "at least one secret is required for kind %s", s.Kind)
 		return
 	}
-	if s.Kind == KindPostgres && len(s.Secrets) != 1 {
-		add("secrets", "kind postgres takes exactly one: the database's DSN")
-		return
-	}
 	for i, secret := range s.Secrets {
 		at := fmt.Sprintf("secrets[%d]", i)
 		if secret == "" {

@@ -21,7 +21,6 @@ import (
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/ingest"
 	"github.com/hookline/hookline/internal/secretbox"
-	"github.com/hookline/hookline/internal/signature"
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/internal/store/sqlite"
 )
@@ -105,8 +104,7 @@ func (b *watchersBundle) watchers(t *testing.T, node string) *capture.Watchers {
 // addSource stores an enabled postgres source watching the bundle's table.
 func (b *watchersBundle) addSource(t *testing.T, name string) {
 	t.Helper()
-	verification, err := json.Marshal(signature.Scheme{Kind: signature.KindPostgres, Secrets: []string{b.dsn}})
-	require.NoError(t, err)
+	verification := ingest.PostgresVerification(b.dsn)
 	rules, err := json.Marshal(ingest.Rules{Postgres: &ingest.PostgresRule{Tables: []string{b.tables + ".items"}, Schema: b.outbox}})
 	require.NoError(t, err)
 	now := time.Now()
