@@ -51,12 +51,18 @@ const settleStall = 15 * time.Second
 // of the one before.
 func (b *bundle) settled() {
 	b.t.Helper()
+	settledAt(b.t, b.client)
+}
+
+// settledAt is settled through c, a client of any node of a cluster.
+func settledAt(t *testing.T, c *client.Client) {
+	t.Helper()
 	left := func() int {
 		n := 0
 		for _, st := range []string{client.DeliveryPending, client.DeliveryRetrying} {
-			page, err := b.client.ListDeliveries(context.Background(), client.DeliveryListOptions{Status: st,
+			page, err := c.ListDeliveries(context.Background(), client.DeliveryListOptions{Status: st,
 				ListOptions: client.ListOptions{Limit: 1000}})
-			require.NoError(b.t, err)
+			require.NoError(t, err)
 			n += len(page.Data)
 		}
 		return n
@@ -64,8 +70,8 @@ func (b *bundle) settled() {
 	last, progressed := left(), time.Now()
 	for last > 0 {
 		if time.Since(progressed) > settleStall {
-			b.dumpUnsettled()
-			b.t.Fatalf("tasks stopped settling: %d pending or retrying, none settled for %s", last, settleStall)
+			dumpUnsettled(t, c)
+			t.Fatalf("tasks stopped settling: %d pending or retrying, none settled for %s", last, settleStall)
 		}
 		time.Sleep(20 * time.Millisecond) // between polls of the store
 		if n := left(); n != last {
@@ -354,15 +360,15 @@ func TestSyncMirror(t *testing.T) {
 	}
 }
 
-func (b *bundle) dumpUnsettled() {
+func dumpUnsettled(t *testing.T, c *client.Client) {
 	for _, st := range []string{client.DeliveryPending, client.DeliveryRetrying} {
-		page, _ := b.client.ListDeliveries(context.Background(), client.DeliveryListOptions{Status: st})
+		page, _ := c.ListDeliveries(context.Background(), client.DeliveryListOptions{Status: st})
 		for i, d := range page.Data {
 			if i > 2 {
 				break
 			}
-			full, _ := b.client.GetDelivery(context.Background(), d.ID)
-			b.t.Logf("%s %s attempts=%d err=%s log=%+v", d.ID, d.Status, d.Attempts, d.LastError, full.AttemptLog)
+			full, _ := c.GetDelivery(context.Background(), d.ID)
+			t.Logf("%s %s attempts=%d err=%s log=%+v", d.ID, d.Status, d.Attempts, d.LastError, full.AttemptLog)
 		}
 	}
 }
