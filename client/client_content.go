@@ -18,13 +18,6 @@ type MessageListOptions struct {
 	ListOptions
 }
 
-// TemplateSaved answers POST /v1/templates: the version now current and
-// whether saving made it.
-type TemplateSaved struct {
-	Template Template `json:"template"`
-	Action   string   `json:"action"` // created, updated, unchanged
-}
-
 // PutRecipient creates the recipient in.ID, or replaces it whole; fields
 // left empty are cleared.
 func (c *Client) PutRecipient(ctx context.Context, in Recipient) (*Recipient, error) {

@@ -20,7 +20,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/api"
 	"github.com/hookline/hookline/internal/buildinfo"
 	"github.com/hookline/hookline/internal/clock"
@@ -38,6 +37,7 @@ import (
 	"github.com/hookline/hookline/internal/route"
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/internal/workflow"
+	"github.com/hookline/hookline/wire"
 )
 
 // DefaultTenant is the tenant created on first start.
@@ -370,10 +370,10 @@ func (a *App) Addr() string { return a.ln.Addr().String() }
 // POST /v1/apply uses (see the apply package for what is written when);
 // it needs no listener. A declaration with a mistake changes nothing and
 // is an *apply.Error naming the resource and field.
-func (a *App) Apply(ctx context.Context, d client.Declaration) (client.ApplyResult, error) {
+func (a *App) Apply(ctx context.Context, d wire.Declaration) (wire.ApplyResult, error) {
 	t, err := a.store.TenantByName(ctx, DefaultTenant)
 	if err != nil {
-		return client.ApplyResult{}, fmt.Errorf("apply: find the %s tenant: %w", DefaultTenant, err)
+		return wire.ApplyResult{}, fmt.Errorf("apply: find the %s tenant: %w", DefaultTenant, err)
 	}
 	return a.api.Applier().Apply(ctx, t.ID, d, false)
 }

@@ -11,11 +11,11 @@ import (
 	"reflect"
 	"time"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/field"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/wire"
 )
 
 // Actions of a change.
@@ -82,7 +82,7 @@ type Config struct {
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// CheckNotify validates workflows' notify steps (content.CheckRule);
 	// nil refuses them.
-	CheckNotify func(client.NotifyRule) error
+	CheckNotify func(wire.NotifyRule) error
 	Clock       clock.Clock
 	// Invalidate is called with a tenant's id after its resources change
 	// (an Apply, a SaveWorkflow that wrote), so routing sees the change at
@@ -129,8 +129,8 @@ func (a *Applier) now() time.Time { return a.cfg.Clock.Now().UTC().Truncate(time
 // what that would change. See the package documentation for what is
 // written when a resource is refused or a write fails: a mistake in d is
 // an *Error, and then nothing is written.
-func (a *Applier) Apply(ctx context.Context, tenantID string, d client.Declaration, dryRun bool) (client.ApplyResult, error) {
-	res := client.ApplyResult{DryRun: dryRun, Changes: []client.Change{}}
+func (a *Applier) Apply(ctx context.Context, tenantID string, d wire.Declaration, dryRun bool) (wire.ApplyResult, error) {
+	res := wire.ApplyResult{DryRun: dryRun, Changes: []wire.Change{}}
 	steps, err := a.plan(ctx, tenantID, d)
 	if err != nil {
 		return res, err
@@ -171,7 +171,7 @@ func (a *Applier) Apply(ctx context.Context, tenantID string, d client.Declarati
 // step is one resource's change.
 type step struct {
 	resource string // "sources[1]"
-	change   client.Change
+	change   wire.Change
 	// install, when set, prepares the change outside the store before any
 	// write (a postgres source's capture triggers).
 	install func(context.Context) error
@@ -181,7 +181,7 @@ type step struct {
 
 // plan checks every resource of d and compares it with the stored one. It
 // only reads.
-func (a *Applier) plan(ctx context.Context, tenantID string, d client.Declaration) ([]step, error) {
+func (a *Applier) plan(ctx context.Context, tenantID string, d wire.Declaration) ([]step, error) {
 	st := a.cfg.Store
 	var steps []step
 	now := a.now()
@@ -211,7 +211,7 @@ func (a *Applier) plan(ctx context.Context, tenantID string, d client.Declaratio
 		}
 		want := store.EventType{TenantID: tenantID, Name: et.Name, Description: et.Description, Schema: schemaBytes(et.Schema), CreatedAt: now}
 		cur, err := st.GetEventType(ctx, tenantID, et.Name)
-		s := step{change: client.Change{Kind: "event_type", Name: et.Name}}
+		s := step{change: wire.Change{Kind: "event_type", Name: et.Name}}
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			s.change.Action = Created

@@ -12,7 +12,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/collection"
@@ -22,6 +21,7 @@ import (
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/internal/store/sqlite"
 	"github.com/hookline/hookline/internal/workflow"
+	"github.com/hookline/hookline/wire"
 )
 
 const tenant = "ten_apply"
@@ -71,7 +71,7 @@ func setup(t *testing.T) *bundle {
 	b := &bundle{store: st, tap: &tap{Store: st}}
 	b.applier = apply.New(apply.Config{
 		Store: b.tap, URLs: netguard.Policy{AllowPrivate: true}, CheckNotify: content.CheckRule,
-		Clock: clock.NewManual(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)),
+		Clock:      clock.NewManual(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)),
 		Invalidate: func(id string) { b.mu.Lock(); b.invalidated = append(b.invalidated, id); b.mu.Unlock() },
 		EventTypesChanged: func(id string) {
 			b.mu.Lock()
@@ -83,15 +83,15 @@ func setup(t *testing.T) *bundle {
 	return b
 }
 
-func declaration(t *testing.T, src string) client.Declaration {
+func declaration(t *testing.T, src string) wire.Declaration {
 	t.Helper()
-	var d client.Declaration
+	var d wire.Declaration
 	require.NoError(t, json.Unmarshal([]byte(src), &d))
 	return d
 }
 
 // changes lists a result's changes as "kind name action".
-func changes(res client.ApplyResult) []string {
+func changes(res wire.ApplyResult) []string {
 	out := make([]string, len(res.Changes))
 	for i, c := range res.Changes {
 		out[i] = c.Kind + " " + c.Name + " " + c.Action
@@ -252,32 +252,32 @@ func TestApplyRefusesWholeDeclaration(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name     string
-		edit     func(d *client.Declaration)
+		edit     func(d *wire.Declaration)
 		resource string
 		field    string
 		message  string
 	}{
 		{
 			name:     "a field",
-			edit:     func(d *client.Declaration) { d.Sources[0].Verification.Kind = "strype" },
+			edit:     func(d *wire.Declaration) { d.Sources[0].Verification.Kind = "strype" },
 			resource: "sources[0]", field: "verification.kind", message: `sources[0] (shop): verification.kind: "strype" is not one of`,
 		},
 		{
 			name: "a name declared twice",
-			edit: func(d *client.Declaration) {
+			edit: func(d *wire.Declaration) {
 				d.Endpoints = append(d.Endpoints, d.Endpoints[0])
 			},
 			resource: "endpoints[1]", field: "name", message: `endpoints[1] (billing): name: endpoint "billing" is declared twice`,
 		},
 		{
 			name:     "a destination that does not exist",
-			edit:     func(d *client.Declaration) { d.Subscriptions[0].Destination.Endpoint = "nowhere" },
+			edit:     func(d *wire.Declaration) { d.Subscriptions[0].Destination.Endpoint = "nowhere" },
 			resource: "subscriptions[0]", field: "destination.endpoint",
 			message: `subscriptions[0] (to-billing): destination.endpoint: no endpoint named "nowhere" (declare it under endpoints or create it first)`,
 		},
 		{
 			name: "a workflow's mistakes",
-			edit: func(d *client.Declaration) {
+			edit: func(d *wire.Declaration) {
 				d.Workflows[0].Steps[0].ID = "no good"
 				d.Workflows[0].On.Events = nil
 			},
@@ -286,13 +286,13 @@ func TestApplyRefusesWholeDeclaration(t *testing.T) {
 		},
 		{
 			name:     "a notify step the content rules refuse",
-			edit:     func(d *client.Declaration) { d.Workflows[0].Steps[0].Notify.WebhookType = "x.y" },
+			edit:     func(d *wire.Declaration) { d.Workflows[0].Steps[0].Notify.WebhookType = "x.y" },
 			resource: "workflows[0]", field: "steps[0].notify",
 			message: `workflows[0] (tell): steps[0].notify: webhook_type: is for notify rules only`,
 		},
 		{
 			name:     "a recipient without an id",
-			edit:     func(d *client.Declaration) { d.Recipients[0].ID = "" },
+			edit:     func(d *wire.Declaration) { d.Recipients[0].ID = "" },
 			resource: "recipients[0]", field: "name", message: `recipients[0] (): name: is required in declarations`,
 		},
 	}
@@ -340,8 +340,8 @@ func TestApplyCaptureRefusedWritesNothing(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	d := declaration(t, full)
-	d.Sources = append(d.Sources, client.SourceCreate{Name: "shopdb",
-		Postgres: &client.SourcePostgres{DSN: "postgres://u@127.0.0.1:1/shop?connect_timeout=2", Tables: []string{"orders"}}})
+	d.Sources = append(d.Sources, wire.SourceCreate{Name: "shopdb",
+		Postgres: &wire.SourcePostgres{DSN: "postgres://u@127.0.0.1:1/shop?connect_timeout=2", Tables: []string{"orders"}}})
 	_, err := b.applier.Apply(t.Context(), tenant, d, false)
 	var ae *apply.Error
 	require.ErrorAs(t, err, &ae)

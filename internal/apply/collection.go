@@ -5,17 +5,17 @@ import (
 	"errors"
 	"time"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/wire"
 )
 
 // planCollection compares a declared collection with the stored one of
 // its name; a change replaces its spec. It returns the compiled spec, for
 // the subscriptions that name the collection.
-func (a *Applier) planCollection(ctx context.Context, tenantID string, decl client.CollectionSpec, now time.Time) (step, *collection.Spec, error) {
+func (a *Applier) planCollection(ctx context.Context, tenantID string, decl wire.CollectionSpec, now time.Time) (step, *collection.Spec, error) {
 	st := a.cfg.Store
-	s := step{change: client.Change{Kind: "collection", Name: decl.Name}}
+	s := step{change: wire.Change{Kind: "collection", Name: decl.Name}}
 	// A mistake is a *field.Error.
 	spec, err := collection.Compile(decl)
 	if err != nil {

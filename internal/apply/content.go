@@ -6,12 +6,12 @@ import (
 	"errors"
 	"time"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/content"
 	"github.com/hookline/hookline/internal/content/render"
 	"github.com/hookline/hookline/internal/field"
 	"github.com/hookline/hookline/internal/redact"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/wire"
 )
 
 const (
@@ -23,7 +23,7 @@ const (
 
 // Recipient validates a recipient and returns it as stored. A mistake is
 // a *field.Error.
-func Recipient(tenantID string, in client.Recipient, now time.Time) (store.Recipient, error) {
+func Recipient(tenantID string, in wire.Recipient, now time.Time) (store.Recipient, error) {
 	if in.ID == "" || len(in.ID) > MaxRecipientID {
 		return store.Recipient{}, field.Errorf("id", "is required, at most %d characters", MaxRecipientID)
 	}
@@ -54,7 +54,7 @@ func Recipient(tenantID string, in client.Recipient, now time.Time) (store.Recip
 
 // CheckTemplate validates a template spec: its name, and that it
 // compiles. A mistake is a *field.Error.
-func CheckTemplate(in client.TemplateSpec) error {
+func CheckTemplate(in wire.TemplateSpec) error {
 	if in.Name == "" || !content.Name.MatchString(in.Name) {
 		return field.Errorf("name", "must be 1-63 lowercase letters, digits, '-', '_' or '.', starting with a letter or digit")
 	}
@@ -73,7 +73,7 @@ func CheckTemplate(in client.TemplateSpec) error {
 // of its template when it differs from the latest; it returns the latest
 // version and the action (Created, Updated or Unchanged). Another save of
 // the same template at the same moment is a *ConflictError.
-func (a *Applier) SaveTemplate(ctx context.Context, tenantID string, in client.TemplateSpec) (store.Template, string, error) {
+func (a *Applier) SaveTemplate(ctx context.Context, tenantID string, in wire.TemplateSpec) (store.Template, string, error) {
 	if err := CheckTemplate(in); err != nil {
 		return store.Template{}, "", err
 	}
@@ -105,7 +105,7 @@ func (a *Applier) SaveTemplate(ctx context.Context, tenantID string, in client.T
 
 // NotifyRule validates a notify rule and returns it as stored. A mistake
 // is a *field.Error.
-func NotifyRule(tenantID string, in client.NotifyRule, now time.Time) (store.NotifyRule, error) {
+func NotifyRule(tenantID string, in wire.NotifyRule, now time.Time) (store.NotifyRule, error) {
 	if _, err := content.CompileRule(in, true); err != nil {
 		return store.NotifyRule{}, err
 	}
@@ -121,8 +121,8 @@ func NotifyRule(tenantID string, in client.NotifyRule, now time.Time) (store.Not
 // KeepRedacted puts back the stored values of lookup headers a client
 // sends as redact.Marker (as reads show them), so that read, edit, save
 // keeps credentials. A marker with no stored value stays as it is.
-func KeepRedacted(in *client.NotifyRule, cur store.NotifyRule) {
-	var old client.NotifyRule
+func KeepRedacted(in *wire.NotifyRule, cur store.NotifyRule) {
+	var old wire.NotifyRule
 	if json.Unmarshal(cur.Spec, &old) != nil {
 		return
 	}
@@ -137,11 +137,11 @@ func KeepRedacted(in *client.NotifyRule, cur store.NotifyRule) {
 
 // planTemplate compares a declared template with the latest version of
 // its name.
-func (a *Applier) planTemplate(ctx context.Context, tenantID string, decl client.TemplateSpec) (step, error) {
+func (a *Applier) planTemplate(ctx context.Context, tenantID string, decl wire.TemplateSpec) (step, error) {
 	if err := CheckTemplate(decl); err != nil {
 		return step{}, err
 	}
-	s := step{change: client.Change{Kind: "template", Name: decl.Name}}
+	s := step{change: wire.Change{Kind: "template", Name: decl.Name}}
 	spec, _ := json.Marshal(decl)
 	cur, err := a.cfg.Store.GetTemplate(ctx, tenantID, decl.Name, 0)
 	switch {
@@ -164,13 +164,13 @@ func (a *Applier) planTemplate(ctx context.Context, tenantID string, decl client
 // planRecipient compares a declared recipient with the stored one of its
 // id. Opt-outs the recipient made (unsubscribe links) outlive applying
 // the declaration again, unless it states them.
-func (a *Applier) planRecipient(ctx context.Context, tenantID string, decl client.Recipient, now time.Time) (step, error) {
+func (a *Applier) planRecipient(ctx context.Context, tenantID string, decl wire.Recipient, now time.Time) (step, error) {
 	rec, err := Recipient(tenantID, decl, now)
 	if err != nil {
 		return step{}, err
 	}
 	st := a.cfg.Store
-	s := step{change: client.Change{Kind: "recipient", Name: decl.ID}}
+	s := step{change: wire.Change{Kind: "recipient", Name: decl.ID}}
 	cur, err := st.GetRecipient(ctx, tenantID, decl.ID)
 	if err == nil {
 		rec.Prefs = keepOptOuts(cur.Prefs, decl.Prefs)
@@ -194,7 +194,7 @@ func (a *Applier) planRecipient(ctx context.Context, tenantID string, decl clien
 // planNotifyRule compares a declared notify rule with the stored one of
 // its name; lookup headers declared as shown (redacted) keep the stored
 // values.
-func (a *Applier) planNotifyRule(ctx context.Context, tenantID string, decl client.NotifyRule, now time.Time) (step, error) {
+func (a *Applier) planNotifyRule(ctx context.Context, tenantID string, decl wire.NotifyRule, now time.Time) (step, error) {
 	st := a.cfg.Store
 	cur, curErr := st.GetNotifyRule(ctx, tenantID, decl.Name)
 	if curErr == nil {
@@ -204,7 +204,7 @@ func (a *Applier) planNotifyRule(ctx context.Context, tenantID string, decl clie
 	if err != nil {
 		return step{}, err
 	}
-	s := step{change: client.Change{Kind: "notify_rule", Name: decl.Name}}
+	s := step{change: wire.Change{Kind: "notify_rule", Name: decl.Name}}
 	switch err := curErr; {
 	case errors.Is(err, store.ErrNotFound):
 		s.change.Action = Created
@@ -223,8 +223,8 @@ func (a *Applier) planNotifyRule(ctx context.Context, tenantID string, decl clie
 
 // keepOptOuts is declared prefs with the stored channel and category
 // opt-outs the declaration does not mention.
-func keepOptOuts(stored []byte, declared client.RecipientPrefs) []byte {
-	var cur client.RecipientPrefs
+func keepOptOuts(stored []byte, declared wire.RecipientPrefs) []byte {
+	var cur wire.RecipientPrefs
 	_ = json.Unmarshal(stored, &cur)
 	for ch, on := range cur.Channels {
 		if _, ok := declared.Channels[ch]; !ok && !on {

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/delivery/format"
 	"github.com/hookline/hookline/internal/event"
@@ -17,6 +16,7 @@ import (
 	"github.com/hookline/hookline/internal/redact"
 	"github.com/hookline/hookline/internal/signature"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/wire"
 )
 
 // Limits on endpoint and subscription fields.
@@ -58,8 +58,8 @@ func NewEndpoint(tenantID string, now time.Time) store.Endpoint {
 
 // CreateToUpdate turns a create body into the update that applies it to a
 // new endpoint: every field it sets, and defaults for the rest.
-func CreateToUpdate(in client.EndpointCreate) client.EndpointUpdate {
-	upd := client.EndpointUpdate{
+func CreateToUpdate(in wire.EndpointCreate) wire.EndpointUpdate {
+	upd := wire.EndpointUpdate{
 		Name: &in.Name, URL: &in.URL, Description: &in.Description, Filter: &in.Filter, Enabled: in.Enabled,
 	}
 	if in.EventTypes != nil {
@@ -83,7 +83,7 @@ func CreateToUpdate(in client.EndpointCreate) client.EndpointUpdate {
 
 // UpdateEndpoint validates the set fields of u and applies them to ep. A
 // mistake is a *field.Error.
-func (a *Applier) UpdateEndpoint(ctx context.Context, ep *store.Endpoint, u client.EndpointUpdate) error {
+func (a *Applier) UpdateEndpoint(ctx context.Context, ep *store.Endpoint, u wire.EndpointUpdate) error {
 	if u.Name != nil {
 		if *u.Name != "" && !nameRule.MatchString(*u.Name) {
 			return field.Errorf("name", "must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit")
@@ -238,10 +238,10 @@ func parseSchedule(in []string) ([]time.Duration, error) {
 
 // planEndpoint compares a declared endpoint with the stored one of its
 // name and returns its change and its id.
-func (a *Applier) planEndpoint(ctx context.Context, tenantID string, decl client.EndpointDecl, existing []store.Endpoint,
+func (a *Applier) planEndpoint(ctx context.Context, tenantID string, decl wire.EndpointDecl, existing []store.Endpoint,
 	now time.Time) (step, string, error) {
 	in := decl.EndpointCreate
-	s := step{change: client.Change{Kind: "endpoint", Name: in.Name}}
+	s := step{change: wire.Change{Kind: "endpoint", Name: in.Name}}
 	idx := slices.IndexFunc(existing, func(ep store.Endpoint) bool { return ep.Name != "" && ep.Name == in.Name })
 	// A declaration states the whole endpoint: fields it leaves out take
 	// their defaults. Identity, secrets and history are kept.

@@ -6,9 +6,9 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/field"
+	"github.com/hookline/hookline/wire"
 )
 
 // MaxSchemaSize bounds an event type's JSON Schema, in bytes.
@@ -16,7 +16,7 @@ const MaxSchemaSize = 64 << 10
 
 // CheckEventType validates an event type: its name, description and JSON
 // Schema. A mistake is a *field.Error.
-func CheckEventType(et client.EventType) error {
+func CheckEventType(et wire.EventType) error {
 	if err := event.ValidateType(et.Name); err != nil {
 		return &field.Error{Path: "name", Err: err}
 	}

@@ -7,34 +7,34 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/collection/capture"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/field"
 	"github.com/hookline/hookline/internal/ingest"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/wire"
 )
 
 // CaptureInstallTimeout bounds connecting to a watched database and
 // installing triggers there.
 const CaptureInstallTimeout = 20 * time.Second
 
-// SourceRules mirrors ingest.Rules with the client's wire types; both
+// SourceRules mirrors ingest.Rules with the API's wire types; both
 // share their JSON shape, which is how a source's rules are converted
 // between them.
 type SourceRules struct {
-	EventType    client.SourceEventType `json:"event_type,omitzero"`
-	Dedup        client.SourceDedup     `json:"dedup,omitzero"`
-	Response     client.SourceResponse  `json:"response,omitzero"`
-	Handshake    client.SourceHandshake `json:"handshake,omitzero"`
-	KeepHeaders  []string               `json:"keep_headers,omitempty"`
-	MaxBodyBytes int64                  `json:"max_body_bytes,omitempty"`
-	Postgres     *ingest.PostgresRule   `json:"postgres,omitempty"`
+	EventType    wire.SourceEventType `json:"event_type,omitzero"`
+	Dedup        wire.SourceDedup     `json:"dedup,omitzero"`
+	Response     wire.SourceResponse  `json:"response,omitzero"`
+	Handshake    wire.SourceHandshake `json:"handshake,omitzero"`
+	KeepHeaders  []string             `json:"keep_headers,omitempty"`
+	MaxBodyBytes int64                `json:"max_body_bytes,omitempty"`
+	Postgres     *ingest.PostgresRule `json:"postgres,omitempty"`
 }
 
 // UpdateSource applies the set groups of in to src and validates the
 // result. A mistake is a *field.Error.
-func UpdateSource(src *store.Source, in client.SourceCreate) (*ingest.Source, error) {
+func UpdateSource(src *store.Source, in wire.SourceCreate) (*ingest.Source, error) {
 	if in.Name != "" {
 		src.Name = in.Name
 	}
@@ -134,9 +134,9 @@ func (a *Applier) InstallCapture(ctx context.Context, src *ingest.Source) error 
 // planSource compares a declared source with the stored one of its name.
 // Source names are global (/in/{name}): one another tenant has is a
 // *ConflictError.
-func (a *Applier) planSource(ctx context.Context, tenantID string, decl client.SourceCreate, now time.Time) (step, error) {
+func (a *Applier) planSource(ctx context.Context, tenantID string, decl wire.SourceCreate, now time.Time) (step, error) {
 	st := a.cfg.Store
-	s := step{change: client.Change{Kind: "source", Name: decl.Name}}
+	s := step{change: wire.Change{Kind: "source", Name: decl.Name}}
 	cur, err := st.SourceByName(ctx, decl.Name)
 	exists := err == nil
 	switch {

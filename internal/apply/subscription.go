@@ -7,18 +7,18 @@ import (
 	"slices"
 	"time"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/field"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/wire"
 )
 
 // UpdateSubscription validates the set fields of in and applies them to
 // sub, a subscription of tenantID; a destination must exist. A mistake is
 // a *field.Error.
-func (a *Applier) UpdateSubscription(ctx context.Context, tenantID string, sub *store.Subscription, in client.SubscriptionCreate) error {
+func (a *Applier) UpdateSubscription(ctx context.Context, tenantID string, sub *store.Subscription, in wire.SubscriptionCreate) error {
 	if in.Name != nil {
 		if *in.Name != "" && !nameRule.MatchString(*in.Name) {
 			return field.Errorf("name", "must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit")
@@ -91,10 +91,10 @@ func (a *Applier) UpdateSubscription(ctx context.Context, tenantID string, sub *
 // planSubscription compares a declared subscription with the stored one
 // of its name. Its destination is an endpoint or a collection by name:
 // one declared in the same declaration, or one that exists.
-func (a *Applier) planSubscription(ctx context.Context, tenantID string, decl client.SubscriptionDecl, existing []store.Subscription,
+func (a *Applier) planSubscription(ctx context.Context, tenantID string, decl wire.SubscriptionDecl, existing []store.Subscription,
 	endpoints map[string]string, collections map[string]*collection.Spec, now time.Time) (step, error) {
 	st := a.cfg.Store
-	s := step{change: client.Change{Kind: "subscription", Name: decl.Name}}
+	s := step{change: wire.Change{Kind: "subscription", Name: decl.Name}}
 	idx := slices.IndexFunc(existing, func(sub store.Subscription) bool { return sub.Name == decl.Name })
 	var sub store.Subscription
 	if idx >= 0 {
@@ -145,7 +145,7 @@ func (a *Applier) planSubscription(ctx context.Context, tenantID string, decl cl
 	default:
 		return s, field.Errorf("destination.kind", "must be %q (with endpoint) or %q (with collection)", delivery.KindForward, collection.Kind)
 	}
-	in := client.SubscriptionCreate{Name: &decl.Name, EventTypes: &types, Filter: &decl.Filter, Transform: &decl.Transform, Enabled: &enabled}
+	in := wire.SubscriptionCreate{Name: &decl.Name, EventTypes: &types, Filter: &decl.Filter, Transform: &decl.Transform, Enabled: &enabled}
 	if err := a.UpdateSubscription(ctx, tenantID, &sub, in); err != nil {
 		return s, err
 	}

@@ -5,14 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/internal/workflow"
+	"github.com/hookline/hookline/wire"
 )
 
 // CompileWorkflow checks a workflow spec as the runner will run it,
 // notify steps with Config.CheckNotify. Mistakes are workflow.Errors.
-func (a *Applier) CompileWorkflow(in client.WorkflowSpec) (*workflow.Workflow, error) {
+func (a *Applier) CompileWorkflow(in wire.WorkflowSpec) (*workflow.Workflow, error) {
 	return workflow.Compile(in, workflow.Options{CheckNotify: a.cfg.CheckNotify})
 }
 
@@ -22,7 +22,7 @@ func (a *Applier) CompileWorkflow(in client.WorkflowSpec) (*workflow.Workflow, e
 // of a version. It returns the latest version and the action (Created,
 // Updated or Unchanged). Another save of the same workflow at the same
 // moment is a *ConflictError.
-func (a *Applier) SaveWorkflow(ctx context.Context, tenantID string, in client.WorkflowSpec) (store.Workflow, string, error) {
+func (a *Applier) SaveWorkflow(ctx context.Context, tenantID string, in wire.WorkflowSpec) (store.Workflow, string, error) {
 	enabled := in.Enabled == nil || *in.Enabled
 	in.Enabled = nil
 	spec, err := json.Marshal(in)
@@ -68,8 +68,8 @@ func (a *Applier) SaveWorkflow(ctx context.Context, tenantID string, in client.W
 
 // planWorkflow compares a declared workflow with the latest version of its
 // name; a change is saved as a new version.
-func (a *Applier) planWorkflow(ctx context.Context, tenantID string, decl client.WorkflowSpec) (step, error) {
-	s := step{change: client.Change{Kind: "workflow", Name: decl.Name}}
+func (a *Applier) planWorkflow(ctx context.Context, tenantID string, decl wire.WorkflowSpec) (step, error) {
+	s := step{change: wire.Change{Kind: "workflow", Name: decl.Name}}
 	if _, err := a.CompileWorkflow(decl); err != nil {
 		return s, err
 	}

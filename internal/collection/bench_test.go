@@ -10,9 +10,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/wire"
 )
 
 // BenchmarkApply measures events/s applied to a collection on SQLite, one
@@ -29,12 +29,12 @@ func BenchmarkApplyMirror(b *testing.B) {
 	if dsn == "" {
 		b.Skip("HOOKLINE_TEST_POSTGRES is not set")
 	}
-	benchApply(b, &client.CollectionMirror{DSN: dsn, Table: "hl_bench_mirror", Create: true, Columns: []client.MirrorColumn{
+	benchApply(b, &wire.CollectionMirror{DSN: dsn, Table: "hl_bench_mirror", Create: true, Columns: []wire.MirrorColumn{
 		{Name: "name", Value: "record.name"}, {Name: "n", Value: "record.n", Type: "bigint"},
 	}})
 }
 
-func benchApply(b *testing.B, mirror *client.CollectionMirror) {
+func benchApply(b *testing.B, mirror *wire.CollectionMirror) {
 	s := openStore(b)
 	svc := collection.New(collection.Config{Store: s})
 	defer svc.Close()

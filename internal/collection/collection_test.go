@@ -14,13 +14,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/field"
 	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/internal/store/sqlite"
+	"github.com/hookline/hookline/wire"
 )
 
 const tenant = "ten_test"
@@ -37,7 +37,7 @@ func openStore(t testing.TB) store.Store {
 }
 
 // newCollection stores spec and returns its compiled form.
-func newCollection(t testing.TB, s store.Store, in client.CollectionSpec) *collection.Spec {
+func newCollection(t testing.TB, s store.Store, in wire.CollectionSpec) *collection.Spec {
 	t.Helper()
 	spec, err := collection.Compile(in)
 	require.NoError(t, err)
@@ -48,10 +48,10 @@ func newCollection(t testing.TB, s store.Store, in client.CollectionSpec) *colle
 	return spec
 }
 
-func customers(name string) client.CollectionSpec {
-	return client.CollectionSpec{
+func customers(name string) wire.CollectionSpec {
+	return wire.CollectionSpec{
 		Name: name, Key: "data.id", Version: "data.version",
-		Events: map[string]client.CollectionOp{
+		Events: map[string]wire.CollectionOp{
 			"customer.created": {Op: "upsert"}, "customer.updated": {Op: "upsert"},
 			"customer.patched": {Op: "merge"}, "customer.deleted": {Op: "delete"},
 		},
@@ -181,7 +181,7 @@ func TestBadInput(t *testing.T) {
 
 	t.Run("mapping error", func(t *testing.T) {
 		in := customers("mapped")
-		in.Map = &client.FieldMap{Set: map[string]string{"total": "record.price * record.qty"}}
+		in.Map = &wire.FieldMap{Set: map[string]string{"total": "record.price * record.qty"}}
 		spec := newCollection(t, s, in)
 		_, _, err := svc.ApplyEvent(context.Background(), spec, ev("customer.created", map[string]any{"id": 1, "version": 1, "price": "x", "qty": 2}))
 		var ie *collection.InputError
@@ -196,24 +196,24 @@ func TestBadInput(t *testing.T) {
 func TestCompileErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		edit  func(*client.CollectionSpec)
+		edit  func(*wire.CollectionSpec)
 		field string
 	}{
-		{"bad name", func(c *client.CollectionSpec) { c.Name = "Bad Name" }, "name"},
-		{"no key", func(c *client.CollectionSpec) { c.Key = "" }, "key"},
-		{"bad key expr", func(c *client.CollectionSpec) { c.Key = "data.id +" }, "key"},
-		{"unknown var", func(c *client.CollectionSpec) { c.Version = "payload.v" }, "version"},
-		{"no events", func(c *client.CollectionSpec) { c.Events = nil }, "events"},
-		{"bad op", func(c *client.CollectionSpec) { c.Events["x.y"] = client.CollectionOp{Op: "insert"} }, "events.x.y"},
-		{"bad pattern", func(c *client.CollectionSpec) { c.Events["a b"] = client.CollectionOp{Op: "upsert"} }, "events.a b"},
-		{"bad set", func(c *client.CollectionSpec) { c.Map = &client.FieldMap{Set: map[string]string{"x": "(("}} }, "map.set.x"},
-		{"bad fetch url", func(c *client.CollectionSpec) { c.Fetch = &client.CollectionFetch{URL: "ftp://x"} }, "fetch.url"},
-		{"bad fetch template", func(c *client.CollectionSpec) { c.Fetch = &client.CollectionFetch{URL: "https://x/{{ key"} }, "fetch.url"},
-		{"bad mirror table", func(c *client.CollectionSpec) {
-			c.Mirror = &client.CollectionMirror{DSN: "postgres://localhost/x", Table: "a;drop"}
+		{"bad name", func(c *wire.CollectionSpec) { c.Name = "Bad Name" }, "name"},
+		{"no key", func(c *wire.CollectionSpec) { c.Key = "" }, "key"},
+		{"bad key expr", func(c *wire.CollectionSpec) { c.Key = "data.id +" }, "key"},
+		{"unknown var", func(c *wire.CollectionSpec) { c.Version = "payload.v" }, "version"},
+		{"no events", func(c *wire.CollectionSpec) { c.Events = nil }, "events"},
+		{"bad op", func(c *wire.CollectionSpec) { c.Events["x.y"] = wire.CollectionOp{Op: "insert"} }, "events.x.y"},
+		{"bad pattern", func(c *wire.CollectionSpec) { c.Events["a b"] = wire.CollectionOp{Op: "upsert"} }, "events.a b"},
+		{"bad set", func(c *wire.CollectionSpec) { c.Map = &wire.FieldMap{Set: map[string]string{"x": "(("}} }, "map.set.x"},
+		{"bad fetch url", func(c *wire.CollectionSpec) { c.Fetch = &wire.CollectionFetch{URL: "ftp://x"} }, "fetch.url"},
+		{"bad fetch template", func(c *wire.CollectionSpec) { c.Fetch = &wire.CollectionFetch{URL: "https://x/{{ key"} }, "fetch.url"},
+		{"bad mirror table", func(c *wire.CollectionSpec) {
+			c.Mirror = &wire.CollectionMirror{DSN: "postgres://localhost/x", Table: "a;drop"}
 		}, "mirror.table"},
-		{"bad mirror type", func(c *client.CollectionSpec) {
-			c.Mirror = &client.CollectionMirror{DSN: "postgres://localhost/x", Table: "t", Columns: []client.MirrorColumn{{Name: "a", Value: "record.a", Type: "blob"}}}
+		{"bad mirror type", func(c *wire.CollectionSpec) {
+			c.Mirror = &wire.CollectionMirror{DSN: "postgres://localhost/x", Table: "t", Columns: []wire.MirrorColumn{{Name: "a", Value: "record.a", Type: "blob"}}}
 		}, "mirror.columns[0].type"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -230,15 +230,15 @@ func TestCompileErrors(t *testing.T) {
 func TestMapping(t *testing.T) {
 	s := openStore(t)
 	svc := collection.New(collection.Config{Store: s})
-	in := client.CollectionSpec{
+	in := wire.CollectionSpec{
 		Name: "orders", Key: "record.number", Version: "data.updated_at", Record: "data.order",
-		Events: map[string]client.CollectionOp{
+		Events: map[string]wire.CollectionOp{
 			"order.*": {Op: "upsert"},
-			"order.archived": {Op: "upsert", Map: &client.FieldMap{
+			"order.archived": {Op: "upsert", Map: &wire.FieldMap{
 				Set: map[string]string{"archived": "true"},
 			}},
 		},
-		Map: &client.FieldMap{
+		Map: &wire.FieldMap{
 			Set:    map[string]string{"total": "record.price * record.qty", "who": "upper(data.by)", "label": `"k-" + key`},
 			Rename: map[string]string{"number": "order_number"},
 			Drop:   []string{"secret"},
@@ -278,10 +278,10 @@ func TestFetch(t *testing.T) {
 	defer src.Close()
 	s := openStore(t)
 	svc := collection.New(collection.Config{Store: s})
-	in := client.CollectionSpec{
+	in := wire.CollectionSpec{
 		Name: "customers", Key: "data.id", Version: "record.updated_at",
-		Events: map[string]client.CollectionOp{"customer.updated": {Op: "upsert"}},
-		Fetch: &client.CollectionFetch{
+		Events: map[string]wire.CollectionOp{"customer.updated": {Op: "upsert"}},
+		Fetch: &wire.CollectionFetch{
 			URL: src.URL + "/customers/{{ key }}", Headers: map[string]string{"Authorization": "Bearer tok"}, Record: "response.customer",
 		},
 	}
@@ -413,7 +413,7 @@ func TestRenameSwap(t *testing.T) {
 	s := openStore(t)
 	svc := collection.New(collection.Config{Store: s})
 	in := customers("swap")
-	in.Map = &client.FieldMap{Rename: map[string]string{"a": "b", "b": "a"}}
+	in.Map = &wire.FieldMap{Rename: map[string]string{"a": "b", "b": "a"}}
 	spec := newCollection(t, s, in)
 	for i := range 20 {
 		apply(t, svc, spec, ev("customer.updated", map[string]any{"id": 1, "version": i, "a": "A", "b": "B"}))

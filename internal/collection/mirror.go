@@ -16,10 +16,10 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/expr"
 	"github.com/hookline/hookline/internal/field"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/wire"
 )
 
 // seqColumn holds, in a mirror table, the collection change that last
@@ -51,7 +51,7 @@ type mirrorCol struct {
 	val       *value
 }
 
-func compileMirror(m *client.CollectionMirror) (*mirror, error) {
+func compileMirror(m *wire.CollectionMirror) (*mirror, error) {
 	if m.DSN == "" {
 		return nil, fieldErr("mirror.dsn", `is required, e.g. "postgres://user:pass@db:5432/app"`)
 	}
@@ -77,7 +77,7 @@ func compileMirror(m *client.CollectionMirror) (*mirror, error) {
 	}
 	cols := m.Columns
 	if len(cols) == 0 {
-		cols = []client.MirrorColumn{{Name: "data", Value: "record", Type: "jsonb"}}
+		cols = []wire.MirrorColumn{{Name: "data", Value: "record", Type: "jsonb"}}
 	}
 	if len(cols) > maxMirrorCols {
 		return nil, fieldErr("mirror.columns", "at most %d columns", maxMirrorCols)

@@ -12,10 +12,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/wire"
 )
 
 // maxFetchBody bounds a fetched record.
@@ -385,18 +385,18 @@ func (s *Service) changedEvent(spec *Spec, c *store.Change) event.Event {
 }
 
 // ChangeOut is a change as the API and events show it.
-func ChangeOut(c store.Change) client.RecordChange {
-	return client.RecordChange{
+func ChangeOut(c store.Change) wire.RecordChange {
+	return wire.RecordChange{
 		Seq: c.Seq, Collection: c.Collection, Key: c.Key, Op: c.Op, Data: c.Data,
-		Version: Display(c.Version), EventID: c.EventID, At: client.TimeOf(c.At),
+		Version: Display(c.Version), EventID: c.EventID, At: wire.TimeOf(c.At),
 	}
 }
 
 // RecordOut is a record as the API shows it.
-func RecordOut(r store.Record) client.Record {
-	return client.Record{
+func RecordOut(r store.Record) wire.Record {
+	return wire.Record{
 		Key: r.Key, Data: r.Data, Deleted: r.Deleted, Version: Display(r.Version), EventID: r.EventID,
-		Seq: r.Seq, CreatedAt: client.TimeOf(r.CreatedAt), UpdatedAt: client.TimeOf(r.UpdatedAt),
+		Seq: r.Seq, CreatedAt: wire.TimeOf(r.CreatedAt), UpdatedAt: wire.TimeOf(r.UpdatedAt),
 	}
 }
 

@@ -13,12 +13,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/expr"
 	"github.com/hookline/hookline/internal/field"
 	"github.com/hookline/hookline/internal/redact"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/wire"
 )
 
 // Limits of a collection spec and its records.
@@ -54,7 +54,7 @@ var (
 
 // Spec is a compiled collection spec.
 type Spec struct {
-	client.CollectionSpec
+	wire.CollectionSpec
 	key, version, record *value
 	ops                  []op
 	defaultMap           *fieldMap
@@ -138,7 +138,7 @@ func (v *value) eval(vars, exact map[string]any) (any, error) {
 
 // Compile checks a spec and compiles its expressions. Errors are
 // *field.Error naming the field.
-func Compile(in client.CollectionSpec) (*Spec, error) {
+func Compile(in wire.CollectionSpec) (*Spec, error) {
 	s := &Spec{CollectionSpec: in}
 	if !Name.MatchString(in.Name) {
 		return nil, fieldErr("name", "must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit")
@@ -217,7 +217,7 @@ func Compile(in client.CollectionSpec) (*Spec, error) {
 	return s, nil
 }
 
-func compileMap(at string, m *client.FieldMap) (*fieldMap, error) {
+func compileMap(at string, m *wire.FieldMap) (*fieldMap, error) {
 	if len(m.Set)+len(m.Rename)+len(m.Drop) > maxMapFields {
 		return nil, fieldErr(at, "at most %d fields", maxMapFields)
 	}
@@ -245,7 +245,7 @@ func compileMap(at string, m *client.FieldMap) (*fieldMap, error) {
 	return out, nil
 }
 
-func compileFetch(f *client.CollectionFetch) (*fetch, error) {
+func compileFetch(f *wire.CollectionFetch) (*fetch, error) {
 	out := &fetch{timeout: defaultFetchTTL, headers: make(map[string]*expr.Template)}
 	if f.URL == "" {
 		return nil, fieldErr("fetch.url", "is required")
@@ -301,7 +301,7 @@ func (s *Spec) Patterns() []string {
 
 // Split separates a spec into its stored parts: the spec without secrets,
 // and the secrets (fetch headers and mirror DSN) as JSON.
-func Split(in client.CollectionSpec) (spec, secret []byte, err error) {
+func Split(in wire.CollectionSpec) (spec, secret []byte, err error) {
 	var sec secrets
 	if in.Fetch != nil {
 		f := *in.Fetch
@@ -328,8 +328,8 @@ type secrets struct {
 }
 
 // Join rebuilds a full spec from a stored collection.
-func Join(c store.Collection) (client.CollectionSpec, error) {
-	var in client.CollectionSpec
+func Join(c store.Collection) (wire.CollectionSpec, error) {
+	var in wire.CollectionSpec
 	if err := json.Unmarshal(c.Spec, &in); err != nil {
 		return in, fmt.Errorf("collection %s: stored spec: %w", c.Name, err)
 	}
@@ -350,7 +350,7 @@ func Join(c store.Collection) (client.CollectionSpec, error) {
 
 // Redact returns a spec fit to show: header values and the DSN's password
 // replaced.
-func Redact(in client.CollectionSpec) client.CollectionSpec {
+func Redact(in wire.CollectionSpec) wire.CollectionSpec {
 	if in.Fetch != nil {
 		f := *in.Fetch
 		if len(f.Headers) > 0 {

@@ -20,9 +20,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/engine"
+	"github.com/hookline/hookline/wire"
 )
 
 // Config is the configuration of `hookline serve`. Every key is documented
@@ -94,7 +94,7 @@ type Config struct {
 	// Declaration holds the resources declared in the same file under the
 	// keys of DeclarationKeys. serve applies them to the default tenant at
 	// start and on reload; they are not server settings.
-	client.Declaration `yaml:",inline"`
+	wire.Declaration `yaml:",inline"`
 }
 
 // Default returns the defaults. Those of settings the engine and the

@@ -9,8 +9,8 @@ import (
 
 	"github.com/goccy/go-yaml"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/yamlguard"
+	"github.com/hookline/hookline/wire"
 )
 
 // FileError is a mistake at a line of a config file: a YAML syntax error,
@@ -47,24 +47,24 @@ func NewFileError(path string, raw []byte, line int, msg string) *FileError {
 // the file's raw bytes (for Locate). The file may be a whole serve config:
 // its server keys are checked like Load does but otherwise ignored. A
 // mistake in the file is a *FileError.
-func LoadDeclaration(path string, lookup func(string) (string, bool)) (client.Declaration, []byte, error) {
+func LoadDeclaration(path string, lookup func(string) (string, bool)) (wire.Declaration, []byte, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return client.Declaration{}, nil, fmt.Errorf("read declaration: %w", err)
+		return wire.Declaration{}, nil, fmt.Errorf("read declaration: %w", err)
 	}
 	var cfg Config
 	if err := decodeFile(path, data, &cfg, lookup); err != nil {
-		return client.Declaration{}, data, err
+		return wire.Declaration{}, data, err
 	}
 	return cfg.Declaration, data, nil
 }
 
 // DeclarationKeys returns the top-level keys under which a file declares
 // resources (event_types, endpoints, …), in the order of the fields of
-// client.Declaration. They are read from its field tags — the names the
+// wire.Declaration. They are read from its field tags — the names the
 // decoder accepts — so that help texts built from them cannot drift.
 func DeclarationKeys() []string {
-	t := reflect.TypeFor[client.Declaration]()
+	t := reflect.TypeFor[wire.Declaration]()
 	keys := make([]string, 0, t.NumField())
 	for i := range t.NumField() {
 		if key := yamlKey(t.Field(i)); key != "" {

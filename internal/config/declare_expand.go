@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/wire"
 )
 
 // refPattern matches a ${NAME} reference, or "$${", the escape that
@@ -20,7 +20,7 @@ var refPattern = regexp.MustCompile(`\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 // including a lone "$", stays as written. A NAME that lookup does not know
 // is a *FileError at the line of the value; a set but empty one expands to
 // "".
-func expandDeclaration(path string, raw []byte, d *client.Declaration, lookup func(string) (string, bool)) error {
+func expandDeclaration(path string, raw []byte, d *wire.Declaration, lookup func(string) (string, bool)) error {
 	if lookup == nil {
 		lookup = func(string) (string, bool) { return "", false }
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/wire"
 )
 
 // writeFile writes content to a hookline.yaml in a temporary directory and
@@ -76,8 +76,8 @@ func TestLoadServeConfigWithResources(t *testing.T) {
 	require.Equal(t, "An order was placed", cfg.EventTypes[0].Description)
 	require.JSONEq(t, `{"type":"object","required":["total"]}`, string(cfg.EventTypes[0].Schema))
 
-	require.Equal(t, []client.EndpointDecl{{
-		EndpointCreate: client.EndpointCreate{
+	require.Equal(t, []wire.EndpointDecl{{
+		EndpointCreate: wire.EndpointCreate{
 			Name: "billing", URL: "https://billing.example.com/hooks", EventTypes: []string{"order.*"},
 			Headers: map[string]string{"Authorization": "Bearer tok_1"},
 		},
@@ -86,13 +86,13 @@ func TestLoadServeConfigWithResources(t *testing.T) {
 
 	require.Len(t, cfg.Sources, 1)
 	src := cfg.Sources[0]
-	require.Equal(t, client.Verification{Kind: "github", Secrets: []string{"gh-secret"}}, *src.Verification)
+	require.Equal(t, wire.Verification{Kind: "github", Secrets: []string{"gh-secret"}}, *src.Verification)
 	require.Equal(t, "gh.", src.EventType.Prefix)
 	require.Equal(t, "24h", src.Dedup.Window)
 
-	require.Equal(t, []client.SubscriptionDecl{{
+	require.Equal(t, []wire.SubscriptionDecl{{
 		Name: "github-to-billing", EventTypes: []string{"gh.push"},
-		Destination: client.DeclDest{Kind: "forward", Endpoint: "billing"},
+		Destination: wire.DeclDest{Kind: "forward", Endpoint: "billing"},
 	}}, cfg.Subscriptions)
 
 	// The declaration goes on the wire as the API expects it.
@@ -108,7 +108,7 @@ func TestLoadDeclaration(t *testing.T) {
 	d, raw, err := LoadDeclaration(path, nil)
 	require.NoError(t, err)
 	require.Equal(t, content, string(raw))
-	require.Equal(t, []client.SourceCreate{{Name: "hooks", Verification: &client.Verification{Kind: "none"}}}, d.Sources)
+	require.Equal(t, []wire.SourceCreate{{Name: "hooks", Verification: &wire.Verification{Kind: "none"}}}, d.Sources)
 
 	// A whole serve config is accepted; its server keys are not returned.
 	path = writeFile(t, serveAndResources)
@@ -324,7 +324,7 @@ func TestRestartKeys(t *testing.T) {
 	t.Parallel()
 	a := Default()
 	b := Default()
-	b.Sources = []client.SourceCreate{{Name: "x"}}
+	b.Sources = []wire.SourceCreate{{Name: "x"}}
 	b.AllowNetworks = []string{}
 	require.Empty(t, a.RestartKeys(b), "resources and empty lists are not restart keys")
 

@@ -8,17 +8,17 @@ import (
 	"html"
 	"strings"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/content/email"
 	"github.com/hookline/hookline/internal/content/render"
 	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/wire"
 )
 
 // errNoSMTP is the email channel's error when no SMTP server is set up.
 var errNoSMTP = permanent(errors.New("email is not configured: set smtp.host (see docs/content.md)"))
 
-func (s *Service) recipientForMessage(ctx context.Context, m *store.Message) (client.Recipient, error) {
+func (s *Service) recipientForMessage(ctx context.Context, m *store.Message) (wire.Recipient, error) {
 	sr, err := s.cfg.Store.GetNotifyRule(ctx, m.TenantID, m.Rule)
 	var r *Rule
 	if err == nil {
@@ -126,7 +126,7 @@ func (s *Service) sendDigest(ctx context.Context, tenantID, key string, attempts
 // list of them.
 func (s *Service) renderDigest(ctx context.Context, tenantID, ruleName, rcptID, category string, items []any) (string, string, string, error) {
 	sr, err := s.cfg.Store.GetNotifyRule(ctx, tenantID, ruleName)
-	var in client.NotifyRule
+	var in wire.NotifyRule
 	if err == nil {
 		_ = json.Unmarshal(sr.Spec, &in)
 	}

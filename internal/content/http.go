@@ -8,10 +8,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/sse"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/wire"
 )
 
 // pixel is a transparent 1×1 GIF.
@@ -219,12 +219,12 @@ func (s *Service) recipientAuth(w http.ResponseWriter, r *http.Request) (string,
 }
 
 // MessageOut is a message as the API and the inbox show it.
-func (s *Service) MessageOut(m store.Message) client.Message {
-	return client.Message{
+func (s *Service) MessageOut(m store.Message) wire.Message {
+	return wire.Message{
 		ID: m.ID, Rule: m.Rule, Recipient: m.RecipientID, Channel: m.Channel, Category: m.Category, Template: m.Template,
 		Locale: m.Locale, Subject: m.Subject, Text: m.Text, HTML: m.HTML, Status: m.Status, EventID: m.EventID,
-		SendAt: client.TimeOf(m.SendAt), SentAt: client.TimeOf(m.SentAt), Attempts: m.Attempts, Error: m.Error, Read: m.Read, Archived: m.Archived,
-		PageURL: s.PageURL(m), CreatedAt: client.TimeOf(m.CreatedAt),
+		SendAt: wire.TimeOf(m.SendAt), SentAt: wire.TimeOf(m.SentAt), Attempts: m.Attempts, Error: m.Error, Read: m.Read, Archived: m.Archived,
+		PageURL: s.PageURL(m), CreatedAt: wire.TimeOf(m.CreatedAt),
 	}
 }
 
@@ -254,7 +254,7 @@ func (s *Service) inboxList(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusInternalServerError, "internal_error", "could not list messages")
 		return
 	}
-	out := make([]client.Message, len(ms))
+	out := make([]wire.Message, len(ms))
 	for i, m := range ms {
 		out[i] = s.MessageOut(m)
 	}

@@ -8,13 +8,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/content/render"
 	"github.com/hookline/hookline/internal/content/schedule"
 	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/expr"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/wire"
 )
 
 // Notification is one rule applied to one event.
@@ -179,7 +179,7 @@ func categoryName(c string) string {
 }
 
 // allowed applies a recipient's opt-outs.
-func allowed(p client.RecipientPrefs, category, channel string) bool {
+func allowed(p wire.RecipientPrefs, category, channel string) bool {
 	if on, ok := p.Channels[channel]; ok && !on {
 		return false
 	}
@@ -200,7 +200,7 @@ func location(tz string) *time.Location {
 	return loc
 }
 
-func recipientValue(r client.Recipient) map[string]any {
+func recipientValue(r wire.Recipient) map[string]any {
 	return map[string]any{"id": r.ID, "email": r.Email, "name": r.Name, "locale": r.Locale, "time_zone": r.TimeZone, "data": r.Data}
 }
 
@@ -379,7 +379,7 @@ func (s *Service) deliver(ctx context.Context, m *store.Message) error {
 func (s *Service) publishMessage(ctx context.Context, m *store.Message) error {
 	typ := MessageType
 	if sr, err := s.cfg.Store.GetNotifyRule(ctx, m.TenantID, m.Rule); err == nil {
-		var in client.NotifyRule
+		var in wire.NotifyRule
 		if json.Unmarshal(sr.Spec, &in) == nil && in.WebhookType != "" {
 			typ = in.WebhookType
 		}

@@ -5,15 +5,15 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/content/render"
 	"github.com/hookline/hookline/internal/content/schedule"
 	"github.com/hookline/hookline/internal/field"
+	"github.com/hookline/hookline/wire"
 )
 
 // ValidatePrefs checks a recipient's preferences; errors are *field.Error
 // relative to prefs.
-func ValidatePrefs(p client.RecipientPrefs) error {
+func ValidatePrefs(p wire.RecipientPrefs) error {
 	for ch := range p.Channels {
 		if !slices.Contains(channels, ch) {
 			return fieldErr("channels."+ch, "%q is not one of email, inbox, page, webhook", ch)
@@ -40,12 +40,12 @@ func ValidatePrefs(p client.RecipientPrefs) error {
 }
 
 // Preview renders t for a sample recipient and event.
-func (s *Service) Preview(ctx context.Context, t *render.Template, rcpt client.Recipient, ev map[string]any, records map[string]any) (client.Rendered, error) {
+func (s *Service) Preview(ctx context.Context, t *render.Template, rcpt wire.Recipient, ev map[string]any, records map[string]any) (wire.Rendered, error) {
 	vars := map[string]any{"event": ev, "data": ev["data"], "recipient": recipientValue(rcpt), "records": records,
 		"message": map[string]any{"id": "msg_preview", "channel": "preview"}}
 	out, err := t.Render(ctx, rcpt.Locale, location(rcpt.TimeZone), vars)
 	if err != nil {
-		return client.Rendered{}, fmt.Errorf("%w", err)
+		return wire.Rendered{}, fmt.Errorf("%w", err)
 	}
-	return client.Rendered{Locale: out.Locale, Subject: out.Subject, Text: out.Text, HTML: out.HTML}, nil
+	return wire.Rendered{Locale: out.Locale, Subject: out.Subject, Text: out.Text, HTML: out.HTML}, nil
 }

@@ -12,10 +12,10 @@ import (
 	"slices"
 	"time"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/expr"
 	"github.com/hookline/hookline/internal/field"
+	"github.com/hookline/hookline/wire"
 )
 
 // Channels.
@@ -50,7 +50,7 @@ var (
 
 // Rule is a compiled notify rule.
 type Rule struct {
-	client.NotifyRule
+	wire.NotifyRule
 	cond      *expr.Filter
 	recipient *expr.Program
 	sendAt    *expr.Program
@@ -61,20 +61,20 @@ type Rule struct {
 }
 
 type lookup struct {
-	client.Lookup
+	wire.Lookup
 	key     *expr.Program
 	url     *expr.Template
 	headers map[string]*expr.Template
 }
 
 type directory struct {
-	client.RecipientDirectory
+	wire.RecipientDirectory
 	email, name, locale, tz *expr.Program
 }
 
 // CompileRule checks a rule. Events may be empty for a workflow's notify
 // step (needEvents false).
-func CompileRule(in client.NotifyRule, needEvents bool) (*Rule, error) {
+func CompileRule(in wire.NotifyRule, needEvents bool) (*Rule, error) {
 	r := &Rule{NotifyRule: in, pageTTL: defaultPageTTL, track: in.Track == nil || *in.Track}
 	if needEvents && !Name.MatchString(in.Name) {
 		return nil, fieldErr("name", "must be 1-63 lowercase letters, digits, '-', '_' or '.', starting with a letter or digit")

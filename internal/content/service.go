@@ -15,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/content/email"
@@ -26,6 +25,7 @@ import (
 	"github.com/hookline/hookline/internal/lru"
 	"github.com/hookline/hookline/internal/route"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/wire"
 )
 
 // Destination kinds of content tasks.
@@ -151,7 +151,7 @@ func (s *Service) FillRoutes(ctx context.Context, tenantID string) (route.Fill, 
 
 // ParseRule compiles a stored rule.
 func ParseRule(sr store.NotifyRule) (*Rule, error) {
-	var in client.NotifyRule
+	var in wire.NotifyRule
 	if err := json.Unmarshal(sr.Spec, &in); err != nil {
 		return nil, fmt.Errorf("notify rule %s: %w", sr.Name, err)
 	}
@@ -182,7 +182,7 @@ func (s *Service) Template(ctx context.Context, tenantID, name string, version i
 	return t, st, nil
 }
 
-// RenderSpec converts a stored (client) template spec to the renderer's.
+// RenderSpec converts a stored (wire) template spec to the renderer's.
 func RenderSpec(raw []byte) (render.Spec, error) {
 	var spec render.Spec
 	if err := json.Unmarshal(raw, &spec); err != nil {
@@ -232,30 +232,30 @@ func (s *Service) parseRecipientToken(tok string) (tenantID, recipientID string,
 
 // recipientOf loads a recipient from the store, or from the rule's
 // directory collection.
-func (s *Service) recipientOf(ctx context.Context, tenantID string, r *Rule, id string) (client.Recipient, error) {
+func (s *Service) recipientOf(ctx context.Context, tenantID string, r *Rule, id string) (wire.Recipient, error) {
 	if r.dir == nil {
 		sr, err := s.cfg.Store.GetRecipient(ctx, tenantID, id)
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
-				return client.Recipient{}, permanent(fmt.Errorf("no recipient %q", id))
+				return wire.Recipient{}, permanent(fmt.Errorf("no recipient %q", id))
 			}
-			return client.Recipient{}, err
+			return wire.Recipient{}, err
 		}
 		return RecipientOut(sr), nil
 	}
 	rec, err := s.cfg.Store.GetRecord(ctx, tenantID, r.dir.Collection, id)
 	if err != nil || rec.Deleted {
 		if err == nil || errors.Is(err, store.ErrNotFound) {
-			return client.Recipient{}, permanent(fmt.Errorf("collection %s has no record %q for the recipient", r.dir.Collection, id))
+			return wire.Recipient{}, permanent(fmt.Errorf("collection %s has no record %q for the recipient", r.dir.Collection, id))
 		}
-		return client.Recipient{}, err
+		return wire.Recipient{}, err
 	}
 	var data map[string]any
 	if err := json.Unmarshal(rec.Data, &data); err != nil {
-		return client.Recipient{}, err
+		return wire.Recipient{}, err
 	}
 	vars := map[string]any{"record": data, "key": id}
-	out := client.Recipient{ID: id, Data: data}
+	out := wire.Recipient{ID: id, Data: data}
 	for _, f := range []struct {
 		p   *expr.Program
 		dst *string
@@ -273,9 +273,9 @@ func (s *Service) recipientOf(ctx context.Context, tenantID string, r *Rule, id 
 }
 
 // RecipientOut converts a stored recipient.
-func RecipientOut(sr store.Recipient) client.Recipient {
-	out := client.Recipient{ID: sr.ID, Email: sr.Email, Name: sr.Name, Locale: sr.Locale, TimeZone: sr.TimeZone,
-		CreatedAt: client.TimeOf(sr.CreatedAt), UpdatedAt: client.TimeOf(sr.UpdatedAt)}
+func RecipientOut(sr store.Recipient) wire.Recipient {
+	out := wire.Recipient{ID: sr.ID, Email: sr.Email, Name: sr.Name, Locale: sr.Locale, TimeZone: sr.TimeZone,
+		CreatedAt: wire.TimeOf(sr.CreatedAt), UpdatedAt: wire.TimeOf(sr.UpdatedAt)}
 	_ = json.Unmarshal(sr.Prefs, &out.Prefs)
 	if len(sr.Data) > 0 {
 		_ = json.Unmarshal(sr.Data, &out.Data)
@@ -376,7 +376,7 @@ func (e *permanentError) Permanent() bool { return true }
 
 // NotifyStep runs a workflow's notify step: rule (without events) about
 // ev, with the run's vars; id makes the messages' ids.
-func (s *Service) NotifyStep(ctx context.Context, tenantID string, rule client.NotifyRule, ev *event.Event, vars map[string]any, id string) ([]string, error) {
+func (s *Service) NotifyStep(ctx context.Context, tenantID string, rule wire.NotifyRule, ev *event.Event, vars map[string]any, id string) ([]string, error) {
 	r, err := CompileRule(rule, false)
 	if err != nil {
 		return nil, permanent(err)
@@ -404,7 +404,7 @@ func (s *Service) NotifyStep(ctx context.Context, tenantID string, rule client.N
 // CheckRule validates a notify step's rule. Settings read when messages
 // are sent (directory, webhook_type, digest_template) belong to stored
 // rules only: a step refuses them rather than ignore them.
-func CheckRule(rule client.NotifyRule) error {
+func CheckRule(rule wire.NotifyRule) error {
 	switch {
 	case rule.Directory != nil:
 		return fieldErr("directory", "is for notify rules only; a step's recipients come from the recipient list")

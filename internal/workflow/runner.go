@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/engine"
@@ -19,6 +18,7 @@ import (
 	"github.com/hookline/hookline/internal/lru"
 	"github.com/hookline/hookline/internal/route"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/wire"
 )
 
 // Kind is the destination kind of workflow tasks. A task whose destination
@@ -48,10 +48,10 @@ type Config struct {
 	// Notify runs a notify step: the rule for the run's event, with the
 	// run's vars; id makes the messages' ids. It returns the messages'
 	// ids; nil refuses notify steps.
-	Notify func(ctx context.Context, tenantID string, rule client.NotifyRule, ev *event.Event, vars map[string]any, id string) ([]string, error)
+	Notify func(ctx context.Context, tenantID string, rule wire.NotifyRule, ev *event.Event, vars map[string]any, id string) ([]string, error)
 	// CheckNotify validates notify steps when a stored spec is compiled
 	// (content.CheckRule); nil refuses them.
-	CheckNotify func(client.NotifyRule) error
+	CheckNotify func(wire.NotifyRule) error
 	// Env is what expressions see as env: the variables the operator
 	// chose to expose. Only runs of EnvTenant (the operator's own tenant)
 	// see them; other tenants' env is empty.
@@ -144,7 +144,7 @@ func (r *Runner) compile(sw store.Workflow) (*Workflow, error) {
 	if w, ok := r.compiled.Get(k); ok {
 		return w, nil
 	}
-	var spec client.WorkflowSpec
+	var spec wire.WorkflowSpec
 	if err := json.Unmarshal(sw.Spec, &spec); err != nil {
 		return nil, fmt.Errorf("workflow %s v%d: stored spec: %w", name, sw.Version, err)
 	}

@@ -8,9 +8,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/lru"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/wire"
 )
 
 // TestCompiledCacheIsBounded compiles more workflow versions than the
@@ -25,9 +25,9 @@ func TestCompiledCacheIsBounded(t *testing.T) {
 
 	created := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	version := func(v int) store.Workflow {
-		spec, err := json.Marshal(client.WorkflowSpec{
-			Name: "w", On: client.WorkflowTrigger{Events: []string{fmt.Sprintf("order.v%d", v)}},
-			Steps: []client.Step{{ID: "stop", Fail: &client.FailStep{Message: fmt.Sprintf("v%d", v)}}},
+		spec, err := json.Marshal(wire.WorkflowSpec{
+			Name: "w", On: wire.WorkflowTrigger{Events: []string{fmt.Sprintf("order.v%d", v)}},
+			Steps: []wire.Step{{ID: "stop", Fail: &wire.FailStep{Message: fmt.Sprintf("v%d", v)}}},
 		})
 		require.NoError(t, err)
 		return store.Workflow{TenantID: "t1", Name: "w", Version: v, Spec: spec, CreatedAt: created}

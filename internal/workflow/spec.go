@@ -14,10 +14,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/backoff"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/expr"
+	"github.com/hookline/hookline/wire"
 )
 
 // Limits of a workflow.
@@ -64,7 +64,7 @@ var (
 type Options struct {
 	// CheckNotify validates a notify step's rule (content.CheckRule);
 	// nil refuses notify steps.
-	CheckNotify func(client.NotifyRule) error
+	CheckNotify func(wire.NotifyRule) error
 }
 
 // Kinds of steps.
@@ -83,7 +83,7 @@ const (
 
 // Workflow is a compiled, validated workflow version.
 type Workflow struct {
-	client.WorkflowSpec
+	wire.WorkflowSpec
 	Version int
 	trigger *expr.Filter
 	steps   []*step
@@ -91,7 +91,7 @@ type Workflow struct {
 }
 
 type step struct {
-	client.Step
+	wire.Step
 	kind    string
 	path    string
 	timeout time.Duration
@@ -133,7 +133,7 @@ type retry struct {
 // Compile checks a spec and compiles it, notify steps with
 // opts.CheckNotify. Errors are *Error with the path of the mistake; several
 // are joined.
-func Compile(in client.WorkflowSpec, opts Options) (*Workflow, error) {
+func Compile(in wire.WorkflowSpec, opts Options) (*Workflow, error) {
 	w := &Workflow{WorkflowSpec: in, index: map[string]int{}}
 	var errs []error
 	add := func(err error) {
@@ -205,7 +205,7 @@ func Compile(in client.WorkflowSpec, opts Options) (*Workflow, error) {
 	return w, nil
 }
 
-func compileStep(path string, st client.Step, opts Options) (*step, error) {
+func compileStep(path string, st wire.Step, opts Options) (*step, error) {
 	s := &step{Step: st, path: path, timeout: defaultTimeout, headers: map[string]*expr.Template{}}
 	var kinds []string
 	for _, k := range []struct {
@@ -403,7 +403,7 @@ func compileStep(path string, st client.Step, opts Options) (*step, error) {
 	return s, nil
 }
 
-func compileRetry(path string, r *client.RetryPolicy) (retry, error) {
+func compileRetry(path string, r *wire.RetryPolicy) (retry, error) {
 	out := retry{attempts: r.Attempts, delay: defaultRetryDelay, statuses: r.Statuses}
 	if r.Attempts < 1 || r.Attempts > maxRetryAttempts {
 		return out, errAt(path+".attempts", "must be 1 to %d (attempts in all)", maxRetryAttempts)

@@ -8,9 +8,9 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/stretchr/testify/require"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/config"
 	"github.com/hookline/hookline/internal/workflow"
+	"github.com/hookline/hookline/wire"
 )
 
 const valid = `name: order-fulfilment
@@ -29,9 +29,9 @@ steps:
     fail: { message: "charge failed: {{ steps.charge.error }}" }
 `
 
-func decode(t *testing.T, src string) client.WorkflowSpec {
+func decode(t *testing.T, src string) wire.WorkflowSpec {
 	t.Helper()
-	var in client.WorkflowSpec
+	var in wire.WorkflowSpec
 	require.NoError(t, yaml.UnmarshalWithOptions([]byte(src), &in, yaml.Strict(), yaml.UseJSONUnmarshaler()))
 	return in
 }
@@ -72,7 +72,7 @@ func TestValidationErrors(t *testing.T) {
 					src = strings.Replace(src, `fail: { message: "charge failed: {{ steps.charge.error }}" }`, `set: { why: "1" }`+"\n    next: "+first, 1)
 				}
 			}
-			var in client.WorkflowSpec
+			var in wire.WorkflowSpec
 			err := yaml.UnmarshalWithOptions([]byte(src), &in, yaml.Strict(), yaml.UseJSONUnmarshaler())
 			if tc.field == "" {
 				require.ErrorContains(t, err, tc.msg)
@@ -119,15 +119,15 @@ steps:
     notify: { channels: [email], template: receipt }
 `
 	refuse := errors.New("no such template")
-	var checked []client.NotifyRule
+	var checked []wire.NotifyRule
 	cases := []struct {
 		name  string
-		check func(client.NotifyRule) error
+		check func(wire.NotifyRule) error
 		want  string
 	}{
 		{name: "none", want: "steps[0].notify: notify steps are not available"},
-		{name: "refused", check: func(client.NotifyRule) error { return refuse }, want: "steps[0].notify: no such template"},
-		{name: "accepted", check: func(r client.NotifyRule) error { checked = append(checked, r); return nil }},
+		{name: "refused", check: func(wire.NotifyRule) error { return refuse }, want: "steps[0].notify: no such template"},
+		{name: "accepted", check: func(r wire.NotifyRule) error { checked = append(checked, r); return nil }},
 	}
 	for _, tc := range cases {
 		_, err := workflow.Compile(decode(t, src), workflow.Options{CheckNotify: tc.check})

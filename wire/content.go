@@ -1,4 +1,4 @@
-package client
+package wire
 
 import (
 	"encoding/json"
@@ -65,6 +65,13 @@ type Template struct {
 	TemplateSpec
 	Version   int  `json:"version"`
 	CreatedAt Time `json:"created_at"`
+}
+
+// TemplateSaved answers POST /v1/templates: the version now current and
+// whether saving made it.
+type TemplateSaved struct {
+	Template Template `json:"template"`
+	Action   string   `json:"action"` // created, updated, unchanged
 }
 
 // Preview is the body of POST /v1/templates/{name}/preview: a sample

@@ -1,4 +1,4 @@
-package client_test
+package wire_test
 
 import (
 	"encoding/json"
@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/wire"
 )
 
 func TestTimeMarshal(t *testing.T) {
@@ -28,20 +28,20 @@ func TestTimeMarshal(t *testing.T) {
 		{time.Date(2026, 11, 27, 1, 26, 17, 260*int(time.Millisecond), paris), `"2026-11-27T00:26:17.260Z"`},
 		{time.Time{}, `"0001-01-01T00:00:00.000Z"`},
 	} {
-		got, err := json.Marshal(client.TimeOf(c.in))
+		got, err := json.Marshal(wire.TimeOf(c.in))
 		require.NoError(t, err)
 		require.Equal(t, c.want, string(got), "%v", c.in)
 
-		text, err := client.TimeOf(c.in).MarshalText()
+		text, err := wire.TimeOf(c.in).MarshalText()
 		require.NoError(t, err)
 		require.Equal(t, c.want[1:len(c.want)-1], string(text))
 
-		var back client.Time
+		var back wire.Time
 		require.NoError(t, json.Unmarshal(got, &back))
 		require.True(t, back.Equal(c.in.Truncate(time.Millisecond)), "%s read back as %v", got, back)
 	}
 
-	_, err := json.Marshal(client.TimeOf(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)))
+	_, err := json.Marshal(wire.TimeOf(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)))
 	require.Error(t, err)
 }
 
@@ -54,15 +54,15 @@ func TestTimeUnmarshal(t *testing.T) {
 		`"2026-11-27T00:26:17.260000000Z"`,
 		`"2026-11-27T01:26:17.260+01:00"`,
 	} {
-		var got client.Time
+		var got wire.Time
 		require.NoError(t, json.Unmarshal([]byte(in), &got), in)
 		require.True(t, got.Equal(want), "%s read as %v", in, got)
 	}
 	for _, in := range []string{`"2026-11-27"`, `"yesterday"`, `17`} {
-		var got client.Time
+		var got wire.Time
 		require.Error(t, json.Unmarshal([]byte(in), &got), in)
 	}
-	var got client.Time
+	var got wire.Time
 	require.NoError(t, json.Unmarshal([]byte(`null`), &got))
 	require.True(t, got.IsZero())
 }
@@ -71,17 +71,17 @@ func TestTimeUnmarshal(t *testing.T) {
 // digits, optional ones are left out when zero or nil.
 func TestTimeInAnswers(t *testing.T) {
 	t.Parallel()
-	at := client.TimeOf(time.Date(2026, 11, 27, 0, 26, 17, 260*int(time.Millisecond), time.UTC))
-	b, err := json.Marshal(client.Delivery{ID: "dlv_1", CreatedAt: at, UpdatedAt: at, NextAttemptAt: &at})
+	at := wire.TimeOf(time.Date(2026, 11, 27, 0, 26, 17, 260*int(time.Millisecond), time.UTC))
+	b, err := json.Marshal(wire.Delivery{ID: "dlv_1", CreatedAt: at, UpdatedAt: at, NextAttemptAt: &at})
 	require.NoError(t, err)
 	require.Contains(t, string(b), `"next_attempt_at":"2026-11-27T00:26:17.260Z"`)
 	require.Contains(t, string(b), `"created_at":"2026-11-27T00:26:17.260Z"`)
 
-	b, err = json.Marshal(client.Delivery{ID: "dlv_1", CreatedAt: at, UpdatedAt: at})
+	b, err = json.Marshal(wire.Delivery{ID: "dlv_1", CreatedAt: at, UpdatedAt: at})
 	require.NoError(t, err)
 	require.NotContains(t, string(b), "next_attempt_at")
 
-	b, err = json.Marshal(client.Message{ID: "msg_1", SendAt: at, CreatedAt: at})
+	b, err = json.Marshal(wire.Message{ID: "msg_1", SendAt: at, CreatedAt: at})
 	require.NoError(t, err)
 	require.NotContains(t, string(b), "sent_at", "a zero sent_at is left out")
 	require.Contains(t, string(b), `"send_at":"2026-11-27T00:26:17.260Z"`)
