@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/collection"
@@ -26,6 +25,7 @@ import (
 	"github.com/hookline/hookline/internal/netguard"
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/internal/workflow"
+	"github.com/hookline/hookline/wire"
 )
 
 // BatchMaxBody is the body limit of POST /v1/events/batch (16 MiB), or
@@ -52,7 +52,7 @@ type Config struct {
 	Workflows *workflow.Runner
 	// CheckNotify validates the notify steps of saved workflows
 	// (content.CheckRule); nil refuses them.
-	CheckNotify func(client.NotifyRule) error
+	CheckNotify func(wire.NotifyRule) error
 	// SourceChanged is called with a source's name after it changes.
 	SourceChanged func(name string)
 	// Guard checks endpoint URLs when they are saved.

@@ -4,16 +4,16 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/workflow"
+	"github.com/hookline/hookline/wire"
 )
 
 // apply serves POST /v1/apply: the declaration in the body is applied to
 // the caller's tenant (apply.Applier.Apply), or with dry_run=true only
 // planned.
 func (s *Server) apply(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var d client.Declaration
+	var d wire.Declaration
 	if err := decode(r, &d); err != nil {
 		return err
 	}

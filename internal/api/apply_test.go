@@ -11,10 +11,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/field"
 	"github.com/hookline/hookline/internal/workflow"
+	"github.com/hookline/hookline/wire"
 )
 
 // TestApplyErrorAnswers: a mistake in a declared resource is answered
@@ -23,8 +23,8 @@ import (
 // conflict found while writing is a 409 with its own message.
 func TestApplyErrorAnswers(t *testing.T) {
 	t.Parallel()
-	_, wfErr := workflow.Compile(client.WorkflowSpec{Name: "w", On: client.WorkflowTrigger{Events: []string{"a.b"}},
-		Steps: []client.Step{{ID: "s", HTTP: &client.HTTPStep{URL: "ftp://x"}}, {ID: "s"}}}, workflow.Options{})
+	_, wfErr := workflow.Compile(wire.WorkflowSpec{Name: "w", On: wire.WorkflowTrigger{Events: []string{"a.b"}},
+		Steps: []wire.Step{{ID: "s", HTTP: &wire.HTTPStep{URL: "ftp://x"}}, {ID: "s"}}}, workflow.Options{})
 	require.Len(t, workflow.Errors(wfErr), 2)
 	cases := []struct {
 		name   string

@@ -4,17 +4,17 @@ import (
 	"net/http"
 	"sort"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/engine"
+	"github.com/hookline/hookline/wire"
 )
 
 // clusterNode is one node in GET /v1/cluster.
 type clusterNode struct {
-	ID          string      `json:"id"`
-	Addr        string      `json:"addr,omitempty"`
-	Self        bool        `json:"self,omitempty"`
-	StartedAt   client.Time `json:"started_at"`
-	HeartbeatAt client.Time `json:"heartbeat_at"`
+	ID          string    `json:"id"`
+	Addr        string    `json:"addr,omitempty"`
+	Self        bool      `json:"self,omitempty"`
+	StartedAt   wire.Time `json:"started_at"`
+	HeartbeatAt wire.Time `json:"heartbeat_at"`
 	// Buckets are the destination buckets the node owns (of 64).
 	Buckets []int `json:"buckets"`
 	// LeaseAgeMS is how long ago the node last renewed its bucket leases.
@@ -39,7 +39,7 @@ func (s *Server) getCluster(w http.ResponseWriter, r *http.Request, a *auth) err
 	byID := map[string]*clusterNode{}
 	nodes := make([]*clusterNode, 0, len(st.Nodes))
 	for _, n := range st.Nodes {
-		cn := &clusterNode{ID: n.ID, Addr: n.Addr, Self: n.ID == st.Self, StartedAt: client.TimeOf(n.StartedAt), HeartbeatAt: client.TimeOf(n.HeartbeatAt),
+		cn := &clusterNode{ID: n.ID, Addr: n.Addr, Self: n.ID == st.Self, StartedAt: wire.TimeOf(n.StartedAt), HeartbeatAt: wire.TimeOf(n.HeartbeatAt),
 			Buckets: []int{}, LeaseAgeMS: now.Sub(n.HeartbeatAt).Milliseconds()}
 		byID[n.ID] = cn
 		nodes = append(nodes, cn)

@@ -10,12 +10,12 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/expr"
 	"github.com/hookline/hookline/internal/sse"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/wire"
 )
 
 const (
@@ -30,24 +30,24 @@ const (
 	changesPoll = time.Second
 )
 
-func (s *Server) collectionSpec(in client.CollectionSpec) (*collection.Spec, error) {
+func (s *Server) collectionSpec(in wire.CollectionSpec) (*collection.Spec, error) {
 	// A mistake is a *field.Error, answered 422 by writeError.
 	return collection.Compile(in)
 }
 
-func collectionOut(c store.Collection) (client.Collection, error) {
+func collectionOut(c store.Collection) (wire.Collection, error) {
 	in, err := collection.Join(c)
 	if err != nil {
-		return client.Collection{}, err
+		return wire.Collection{}, err
 	}
 	if in.Events == nil {
-		in.Events = map[string]client.CollectionOp{}
+		in.Events = map[string]wire.CollectionOp{}
 	}
-	return client.Collection{CollectionSpec: collection.Redact(in), CreatedAt: client.TimeOf(c.CreatedAt), UpdatedAt: client.TimeOf(c.UpdatedAt)}, nil
+	return wire.Collection{CollectionSpec: collection.Redact(in), CreatedAt: wire.TimeOf(c.CreatedAt), UpdatedAt: wire.TimeOf(c.UpdatedAt)}, nil
 }
 
 func (s *Server) createCollection(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in client.CollectionSpec
+	var in wire.CollectionSpec
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func (s *Server) createCollection(w http.ResponseWriter, r *http.Request, a *aut
 
 // saveCollection checks and stores a collection, creating it or (when
 // replace) replacing an existing one.
-func (s *Server) saveCollection(ctx context.Context, tenantID string, in client.CollectionSpec, replace bool) (store.Collection, error) {
+func (s *Server) saveCollection(ctx context.Context, tenantID string, in wire.CollectionSpec, replace bool) (store.Collection, error) {
 	if _, err := s.collectionSpec(in); err != nil {
 		return store.Collection{}, err
 	}
@@ -95,7 +95,7 @@ func (s *Server) saveCollection(ctx context.Context, tenantID string, in client.
 }
 
 func (s *Server) replaceCollection(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in client.CollectionSpec
+	var in wire.CollectionSpec
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func (s *Server) getCollection(w http.ResponseWriter, r *http.Request, a *auth) 
 }
 
 // collectionStatusOut is collectionOut with how its mirror is doing.
-func (s *Server) collectionStatusOut(ctx context.Context, c store.Collection) (client.Collection, error) {
+func (s *Server) collectionStatusOut(ctx context.Context, c store.Collection) (wire.Collection, error) {
 	out, err := collectionOut(c)
 	if err != nil || s.cfg.Collections == nil {
 		return out, err
@@ -141,14 +141,14 @@ func (s *Server) collectionStatusOut(ctx context.Context, c store.Collection) (c
 	if err != nil || !ok {
 		return out, err
 	}
-	out.MirrorStatus = &client.MirrorStatus{State: m.State, Seq: m.Seq, Lag: m.Lag, LastError: m.LastError,
+	out.MirrorStatus = &wire.MirrorStatus{State: m.State, Seq: m.Seq, Lag: m.Lag, LastError: m.LastError,
 		RowsFailed: m.RowsFailed, LastRowError: m.RowError}
 	for _, t := range []struct {
 		at  time.Time
-		out **client.Time
+		out **wire.Time
 	}{{m.FailingSince, &out.MirrorStatus.FailingSince}, {m.RetryAt, &out.MirrorStatus.RetryAt}, {m.UpdatedAt, &out.MirrorStatus.UpdatedAt}} {
 		if !t.at.IsZero() {
-			*t.out = client.TimePtr(&t.at)
+			*t.out = wire.TimePtr(&t.at)
 		}
 	}
 	return out, nil
@@ -159,7 +159,7 @@ func (s *Server) listCollections(w http.ResponseWriter, r *http.Request, a *auth
 	if err != nil {
 		return err
 	}
-	out := make([]client.Collection, 0, len(cs))
+	out := make([]wire.Collection, 0, len(cs))
 	for _, c := range cs {
 		o, err := s.collectionStatusOut(r.Context(), c)
 		if errors.Is(err, store.ErrNotFound) {
@@ -230,7 +230,7 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request, a *auth) er
 		}
 	}
 	var (
-		out     []client.Record
+		out     []wire.Record
 		scanned int
 		more    bool
 	)
@@ -266,7 +266,7 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request, a *auth) er
 		}
 	}
 	if out == nil {
-		out = []client.Record{}
+		out = []wire.Record{}
 	}
 	res := map[string]any{"data": out}
 	if more || (len(out) == limit && cursor != "") {
@@ -298,7 +298,7 @@ func (s *Server) writeRecords(w http.ResponseWriter, r *http.Request, a *auth) e
 	if s.cfg.Collections == nil {
 		return errorf(http.StatusServiceUnavailable, codeUnavailable, "collections are not enabled")
 	}
-	var in client.RecordsWrite
+	var in wire.RecordsWrite
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -316,9 +316,9 @@ func (s *Server) writeRecords(w http.ResponseWriter, r *http.Request, a *auth) e
 	if err != nil {
 		return err
 	}
-	out := client.RecordsWritten{Results: make([]client.RecordResult, len(results))}
+	out := wire.RecordsWritten{Results: make([]wire.RecordResult, len(results))}
 	for i, res := range results {
-		rr := client.RecordResult{Key: res.Key, Outcome: res.Outcome}
+		rr := wire.RecordResult{Key: res.Key, Outcome: res.Outcome}
 		if res.Err != nil {
 			rr.Outcome, rr.Error = "error", res.Err.Error()
 		}
@@ -383,7 +383,7 @@ func (s *Server) listChanges(w http.ResponseWriter, r *http.Request, a *auth) er
 			return err
 		}
 		if len(cs) > 0 || time.Now().After(deadline) {
-			out := client.Changes{Data: make([]client.RecordChange, len(cs)), Cursor: strconv.FormatInt(after, 10)}
+			out := wire.Changes{Data: make([]wire.RecordChange, len(cs)), Cursor: strconv.FormatInt(after, 10)}
 			for i, c := range cs {
 				out.Data[i] = collection.ChangeOut(c)
 				out.Cursor = strconv.FormatInt(c.Seq, 10)

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/content"
 	"github.com/hookline/hookline/internal/redact"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/wire"
 )
 
 func (s *Server) contentEnabled() error {
@@ -20,7 +20,7 @@ func (s *Server) contentEnabled() error {
 }
 
 func (s *Server) putRecipient(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in client.Recipient
+	var in wire.Recipient
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -63,11 +63,11 @@ func (s *Server) listRecipients(w http.ResponseWriter, r *http.Request, a *auth)
 	if err != nil {
 		return err
 	}
-	out := make([]client.Recipient, len(list))
+	out := make([]wire.Recipient, len(list))
 	for i, rec := range list {
 		out[i] = content.RecipientOut(rec)
 	}
-	writeJSON(w, http.StatusOK, pageOf(out, p, func(r client.Recipient) string { return r.ID }))
+	writeJSON(w, http.StatusOK, pageOf(out, p, func(r wire.Recipient) string { return r.ID }))
 	return nil
 }
 
@@ -94,7 +94,7 @@ func (s *Server) recipientToken(w http.ResponseWriter, r *http.Request, a *auth)
 }
 
 func (s *Server) saveTemplate(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in client.TemplateSpec
+	var in wire.TemplateSpec
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -110,10 +110,10 @@ func (s *Server) saveTemplate(w http.ResponseWriter, r *http.Request, a *auth) e
 	return nil
 }
 
-func templateOut(t store.Template) client.Template {
-	var spec client.TemplateSpec
+func templateOut(t store.Template) wire.Template {
+	var spec wire.TemplateSpec
 	_ = json.Unmarshal(t.Spec, &spec)
-	return client.Template{TemplateSpec: spec, Version: t.Version, CreatedAt: client.TimeOf(t.CreatedAt)}
+	return wire.Template{TemplateSpec: spec, Version: t.Version, CreatedAt: wire.TimeOf(t.CreatedAt)}
 }
 
 func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request, a *auth) error {
@@ -121,7 +121,7 @@ func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request, a *auth) 
 	if err != nil {
 		return err
 	}
-	out := make([]client.Template, len(list))
+	out := make([]wire.Template, len(list))
 	for i, t := range list {
 		out[i] = templateOut(t)
 	}
@@ -151,7 +151,7 @@ func (s *Server) previewTemplate(w http.ResponseWriter, r *http.Request, a *auth
 	if err := s.contentEnabled(); err != nil {
 		return err
 	}
-	var in client.Preview
+	var in wire.Preview
 	if err := decodeOptional(r, &in); err != nil {
 		return err
 	}
@@ -162,7 +162,7 @@ func (s *Server) previewTemplate(w http.ResponseWriter, r *http.Request, a *auth
 		}
 		return invalid("template", "%v", err)
 	}
-	rcpt := client.Recipient{ID: "preview", Locale: in.Locale}
+	rcpt := wire.Recipient{ID: "preview", Locale: in.Locale}
 	if in.Recipient != nil {
 		rcpt = *in.Recipient
 		if rcpt.ID != "" && rcpt.Email == "" && rcpt.Name == "" {
@@ -195,7 +195,7 @@ func (s *Server) previewTemplate(w http.ResponseWriter, r *http.Request, a *auth
 }
 
 func (s *Server) createNotifyRule(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in client.NotifyRule
+	var in wire.NotifyRule
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -214,8 +214,8 @@ func (s *Server) createNotifyRule(w http.ResponseWriter, r *http.Request, a *aut
 	return nil
 }
 
-func ruleOut(r store.NotifyRule) client.NotifyRuleOut {
-	var in client.NotifyRule
+func ruleOut(r store.NotifyRule) wire.NotifyRuleOut {
+	var in wire.NotifyRule
 	_ = json.Unmarshal(r.Spec, &in)
 	for i := range in.Lookups {
 		// Lookup headers carry credentials: names only.
@@ -223,11 +223,11 @@ func ruleOut(r store.NotifyRule) client.NotifyRuleOut {
 	}
 	enabled := r.Enabled
 	in.Enabled = &enabled
-	return client.NotifyRuleOut{NotifyRule: in, CreatedAt: client.TimeOf(r.CreatedAt), UpdatedAt: client.TimeOf(r.UpdatedAt)}
+	return wire.NotifyRuleOut{NotifyRule: in, CreatedAt: wire.TimeOf(r.CreatedAt), UpdatedAt: wire.TimeOf(r.UpdatedAt)}
 }
 
 func (s *Server) replaceNotifyRule(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in client.NotifyRule
+	var in wire.NotifyRule
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -270,7 +270,7 @@ func (s *Server) listNotifyRules(w http.ResponseWriter, r *http.Request, a *auth
 	if err != nil {
 		return err
 	}
-	out := make([]client.NotifyRuleOut, len(list))
+	out := make([]wire.NotifyRuleOut, len(list))
 	for i, rule := range list {
 		out[i] = ruleOut(rule)
 	}
@@ -307,11 +307,11 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, a *auth) e
 	if err != nil {
 		return err
 	}
-	out := make([]client.Message, len(list))
+	out := make([]wire.Message, len(list))
 	for i, m := range list {
 		out[i] = s.cfg.Content.MessageOut(m)
 	}
-	writeJSON(w, http.StatusOK, pageOf(out, p, func(m client.Message) string { return m.ID }))
+	writeJSON(w, http.StatusOK, pageOf(out, p, func(m wire.Message) string { return m.ID }))
 	return nil
 }
 

@@ -5,17 +5,17 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/redact"
 	"github.com/hookline/hookline/internal/signature"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/wire"
 )
 
 func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in client.EndpointCreate
+	var in wire.EndpointCreate
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -38,7 +38,7 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request, a *auth)
 	return nil
 }
 
-func (s *Server) endpointOut(ep store.Endpoint) client.Endpoint {
+func (s *Server) endpointOut(ep store.Endpoint) wire.Endpoint {
 	sched := ep.RetrySchedule
 	if sched == nil {
 		sched = engine.DefaultSchedule
@@ -51,17 +51,17 @@ func (s *Server) endpointOut(ep store.Endpoint) client.Endpoint {
 	if types == nil {
 		types = []string{}
 	}
-	out := client.Endpoint{
+	out := wire.Endpoint{
 		ID: ep.ID, Name: ep.Name, URL: ep.URL, Description: ep.Description, EventTypes: types, Filter: ep.Filter,
 		Format: ep.Format, Headers: redact.Values(ep.Headers), Timeout: ep.Timeout.String(), RetrySchedule: ss,
 		MaxInFlight: ep.MaxInFlight, RateLimit: ep.RateLimit, Ordered: ep.Ordered,
-		Enabled: ep.Enabled, DisabledReason: ep.DisabledReason, CreatedAt: client.TimeOf(ep.CreatedAt), UpdatedAt: client.TimeOf(ep.UpdatedAt),
+		Enabled: ep.Enabled, DisabledReason: ep.DisabledReason, CreatedAt: wire.TimeOf(ep.CreatedAt), UpdatedAt: wire.TimeOf(ep.UpdatedAt),
 	}
 	if s.engine != nil {
 		out.Circuit = s.engine.Circuit(delivery.Kind, ep.ID)
 	}
 	if !ep.FailingSince.IsZero() {
-		out.FailingSince = client.TimePtr(&ep.FailingSince)
+		out.FailingSince = wire.TimePtr(&ep.FailingSince)
 	}
 	return out
 }
@@ -84,16 +84,16 @@ func (s *Server) listEndpoints(w http.ResponseWriter, r *http.Request, a *auth) 
 	if err != nil {
 		return err
 	}
-	out := make([]client.Endpoint, len(eps))
+	out := make([]wire.Endpoint, len(eps))
 	for i, ep := range eps {
 		out[i] = s.endpointOut(ep)
 	}
-	writeJSON(w, http.StatusOK, pageOf(out, p, func(e client.Endpoint) string { return e.ID }))
+	writeJSON(w, http.StatusOK, pageOf(out, p, func(e wire.Endpoint) string { return e.ID }))
 	return nil
 }
 
 func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in client.EndpointUpdate
+	var in wire.EndpointUpdate
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -129,7 +129,7 @@ func (s *Server) deleteEndpoint(w http.ResponseWriter, r *http.Request, a *auth)
 }
 
 func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in client.SecretRotate
+	var in wire.SecretRotate
 	if err := decodeOptional(r, &in); err != nil {
 		return err
 	}
@@ -189,7 +189,7 @@ func (s *Server) getSecret(w http.ResponseWriter, r *http.Request, a *auth) erro
 // first, and the endpoint's circuit closes (on every node of a cluster),
 // even when no delivery failed for good.
 func (s *Server) recoverEndpoint(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in client.Recover
+	var in wire.Recover
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -226,6 +226,6 @@ func (s *Server) recoverEndpoint(w http.ResponseWriter, r *http.Request, a *auth
 			return err
 		}
 	}
-	writeJSON(w, http.StatusAccepted, client.Recovered{Deliveries: ids})
+	writeJSON(w, http.StatusAccepted, wire.Recovered{Deliveries: ids})
 	return nil
 }

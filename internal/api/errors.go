@@ -7,10 +7,10 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/field"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/wire"
 )
 
 // Error codes of the API; stable, documented in docs/api.md.
@@ -140,7 +140,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if ae.retryAfter != "" {
 		w.Header().Set("Retry-After", ae.retryAfter)
 	}
-	writeJSON(w, ae.status, map[string]any{"error": client.Error{Code: ae.code, Message: ae.message, Details: ae.details}})
+	writeJSON(w, ae.status, map[string]any{"error": wire.Error{Code: ae.code, Message: ae.message, Details: ae.details}})
 }
 
 // faultError is the answer to a fault of the database (store.Fault). For

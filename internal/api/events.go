@@ -10,18 +10,18 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/delivery/format"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/redact"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/wire"
 )
 
 // maxIdempotencyKey bounds the length of an idempotency key.
 const maxIdempotencyKey = 256
 
 func (s *Server) createEvent(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in client.EventCreate
+	var in wire.EventCreate
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func (s *Server) createEvent(w http.ResponseWriter, r *http.Request, a *auth) er
 }
 
 // prepareEvent validates one event of the API and builds it.
-func (s *Server) prepareEvent(ctx context.Context, tenantID string, in client.EventCreate, now time.Time) (event.Event, error) {
+func (s *Server) prepareEvent(ctx context.Context, tenantID string, in wire.EventCreate, now time.Time) (event.Event, error) {
 	if err := event.ValidateType(in.Type); err != nil {
 		return event.Event{}, fieldErr("type", err)
 	}
@@ -92,7 +92,7 @@ const MaxBatch = 1000
 // createEvents serves POST /v1/events/batch: every valid event is
 // committed in one group commit; each gets its own result.
 func (s *Server) createEvents(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in client.EventBatch
+	var in wire.EventBatch
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ func (s *Server) createEvents(w http.ResponseWriter, r *http.Request, a *auth) e
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.CommitTimeout)
 	defer cancel()
 	now := s.now()
-	results := make([]client.BatchItem, len(in.Events))
+	results := make([]wire.BatchItem, len(in.Events))
 	var evs []event.Event
 	var slots []int // index in results of each event in evs
 	for i, e := range in.Events {
@@ -112,7 +112,7 @@ func (s *Server) createEvents(w http.ResponseWriter, r *http.Request, a *auth) e
 			if !errors.As(err, &ae) {
 				return err
 			}
-			results[i].Error = &client.Error{Status: ae.status, Code: ae.code, Message: ae.message, Details: ae.details}
+			results[i].Error = &wire.Error{Status: ae.status, Code: ae.code, Message: ae.message, Details: ae.details}
 			continue
 		}
 		evs = append(evs, ev)
@@ -132,14 +132,14 @@ func (s *Server) createEvents(w http.ResponseWriter, r *http.Request, a *auth) e
 			}
 		}
 	}
-	writeJSON(w, http.StatusOK, client.BatchResult{Results: results})
+	writeJSON(w, http.StatusOK, wire.BatchResult{Results: results})
 	return nil
 }
 
-func eventOut(e event.Event) client.Event {
-	return client.Event{
-		ID: e.ID, Type: e.Type, Source: e.Source, Data: e.Data, OccurredAt: client.TimeOf(e.OccurredAt),
-		IdempotencyKey: e.IdempotencyKey, CreatedAt: client.TimeOf(e.CreatedAt),
+func eventOut(e event.Event) wire.Event {
+	return wire.Event{
+		ID: e.ID, Type: e.Type, Source: e.Source, Data: e.Data, OccurredAt: wire.TimeOf(e.OccurredAt),
+		IdempotencyKey: e.IdempotencyKey, CreatedAt: wire.TimeOf(e.CreatedAt),
 		// Redacted when received; again here for events kept by earlier
 		// versions, which stored credentials.
 		Headers: redact.Received(e.Headers),
@@ -177,11 +177,11 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, a *auth) err
 	if err != nil {
 		return err
 	}
-	out := make([]client.Event, len(evs))
+	out := make([]wire.Event, len(evs))
 	for i, e := range evs {
 		out[i] = eventOut(e)
 	}
-	writeJSON(w, http.StatusOK, pageOf(out, p, func(e client.Event) string { return e.ID }))
+	writeJSON(w, http.StatusOK, pageOf(out, p, func(e wire.Event) string { return e.ID }))
 	return nil
 }
 
@@ -206,7 +206,7 @@ func (s *Server) replayEvent(w http.ResponseWriter, r *http.Request, a *auth) er
 	if ids == nil {
 		ids = []string{}
 	}
-	writeJSON(w, http.StatusAccepted, client.Replay{EventID: id, Deliveries: ids})
+	writeJSON(w, http.StatusAccepted, wire.Replay{EventID: id, Deliveries: ids})
 	return nil
 }
 
@@ -229,22 +229,22 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request, a *auth)
 	if err != nil {
 		return err
 	}
-	out := make([]client.Delivery, len(ts))
+	out := make([]wire.Delivery, len(ts))
 	for i, t := range ts {
 		out[i] = deliveryOut(t)
 	}
-	writeJSON(w, http.StatusOK, pageOf(out, p, func(d client.Delivery) string { return d.ID }))
+	writeJSON(w, http.StatusOK, pageOf(out, p, func(d wire.Delivery) string { return d.ID }))
 	return nil
 }
 
-func deliveryOut(t store.Task) client.Delivery {
-	d := client.Delivery{
+func deliveryOut(t store.Task) wire.Delivery {
+	d := wire.Delivery{
 		ID: t.ID, EventID: t.EventID, EventType: t.EventType, EndpointID: t.DestinationID, Kind: t.Kind, Status: t.Status,
-		Attempts: t.Attempts, LastError: t.LastError, CreatedAt: client.TimeOf(t.CreatedAt), UpdatedAt: client.TimeOf(t.UpdatedAt),
+		Attempts: t.Attempts, LastError: t.LastError, CreatedAt: wire.TimeOf(t.CreatedAt), UpdatedAt: wire.TimeOf(t.UpdatedAt),
 	}
 	if t.Status == store.StatusPending || t.Status == store.StatusRetrying {
 		next := t.NextAt
-		d.NextAttemptAt = client.TimePtr(&next)
+		d.NextAttemptAt = wire.TimePtr(&next)
 	}
 	return d
 }
@@ -259,12 +259,12 @@ func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request, a *auth) er
 		return err
 	}
 	out := deliveryOut(t)
-	out.AttemptLog = make([]client.Attempt, len(atts))
+	out.AttemptLog = make([]wire.Attempt, len(atts))
 	for i, at := range atts {
 		// Headers are redacted when the attempt is written; again here for
 		// attempts logged by earlier versions, which stored credentials.
-		out.AttemptLog[i] = client.Attempt{
-			ID: at.ID, Number: at.Number, StartedAt: client.TimeOf(at.StartedAt), DurationMS: at.Duration.Milliseconds(), Outcome: at.Outcome,
+		out.AttemptLog[i] = wire.Attempt{
+			ID: at.ID, Number: at.Number, StartedAt: wire.TimeOf(at.StartedAt), DurationMS: at.Duration.Milliseconds(), Outcome: at.Outcome,
 			Kind: at.Kind, RequestURL: at.RequestURL, RequestHeaders: redact.Sent(at.RequestHeaders), RequestBody: at.RequestBody,
 			ResponseStatus: at.ResponseStatus, ResponseHeaders: redact.Sent(at.ResponseHeaders), ResponseBody: at.ResponseBody,
 			Error: at.Error, Detail: at.Detail,

@@ -14,14 +14,14 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/wire"
 )
 
 func (s *Server) createEventType(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in client.EventType
+	var in wire.EventType
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -53,8 +53,8 @@ func (s *Server) createEventType(w http.ResponseWriter, r *http.Request, a *auth
 	return nil
 }
 
-func eventTypeOut(et store.EventType) client.EventType {
-	return client.EventType{Name: et.Name, Description: et.Description, Schema: et.Schema, CreatedAt: client.TimeOf(et.CreatedAt)}
+func eventTypeOut(et store.EventType) wire.EventType {
+	return wire.EventType{Name: et.Name, Description: et.Description, Schema: et.Schema, CreatedAt: wire.TimeOf(et.CreatedAt)}
 }
 
 func (s *Server) listEventTypes(w http.ResponseWriter, r *http.Request, a *auth) error {
@@ -62,11 +62,11 @@ func (s *Server) listEventTypes(w http.ResponseWriter, r *http.Request, a *auth)
 	if err != nil {
 		return err
 	}
-	out := make([]client.EventType, len(ets))
+	out := make([]wire.EventType, len(ets))
 	for i, et := range ets {
 		out[i] = eventTypeOut(et)
 	}
-	writeJSON(w, http.StatusOK, client.Page[client.EventType]{Data: out})
+	writeJSON(w, http.StatusOK, wire.Page[wire.EventType]{Data: out})
 	return nil
 }
 

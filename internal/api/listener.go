@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/wire"
 )
 
 // ErrorListener wraps ln, the listener of an http.Server with
@@ -118,7 +118,7 @@ func rewriteServerError(p []byte, maxHeader int) ([]byte, bool) {
 	if detail != "" {
 		msg = detail
 	}
-	b, err := json.Marshal(map[string]any{"error": client.Error{Code: code, Message: msg}})
+	b, err := json.Marshal(map[string]any{"error": wire.Error{Code: code, Message: msg}})
 	if err != nil {
 		return nil, false
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/wire"
 )
 
 // TestErrorListenerLeavesHandlersAlone checks that a handler's own
@@ -82,9 +82,9 @@ func TestRewriteServerError(t *testing.T) {
 		require.Equal(t, c.status, resp.Status)
 		require.Equal(t, "application/json", resp.Header.Get("Content-Type"))
 		require.True(t, resp.Close, "Connection: close")
-		var body struct{ Error client.Error }
+		var body struct{ Error wire.Error }
 		require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
-		require.Equal(t, client.Error{Code: c.code, Message: c.msg}, body.Error)
+		require.Equal(t, wire.Error{Code: c.code, Message: c.msg}, body.Error)
 	}
 
 	for _, in := range []string{
@@ -120,7 +120,7 @@ func FuzzRewriteServerError(f *testing.F) {
 		if !strings.HasPrefix(in, "HTTP/1.1 "+resp.Status) {
 			t.Fatalf("rewrote %q with status %q", in, resp.Status)
 		}
-		var body struct{ Error client.Error }
+		var body struct{ Error wire.Error }
 		dec := json.NewDecoder(resp.Body)
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&body); err != nil || body.Error.Code == "" || body.Error.Message == "" {

@@ -7,17 +7,17 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/collection/capture"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/ingest"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/wire"
 )
 
 func (s *Server) createSource(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in client.SourceCreate
+	var in wire.SourceCreate
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -65,18 +65,18 @@ func (s *Server) sourceNameFree(ctx context.Context, name, id string) error {
 	return nil
 }
 
-func sourceOut(src *ingest.Source) client.Source {
-	out := client.Source{
+func sourceOut(src *ingest.Source) wire.Source {
+	out := wire.Source{
 		ID: src.ID, Name: src.Name, Description: src.Description, Path: "/in/" + src.Name,
-		Enabled: src.Enabled, CreatedAt: client.TimeOf(src.CreatedAt), UpdatedAt: client.TimeOf(src.UpdatedAt),
+		Enabled: src.Enabled, CreatedAt: wire.TimeOf(src.CreatedAt), UpdatedAt: wire.TimeOf(src.UpdatedAt),
 	}
 	if b, err := json.Marshal(src.Scheme); err == nil {
 		_ = json.Unmarshal(b, &out.Verification)
 	}
 	if cfg, ok := src.Capture(); ok {
 		// The wire format names the source kind as a verification kind.
-		out.Postgres = &client.SourcePostgres{DSN: collection.RedactDSN(cfg.DSN), Tables: cfg.Tables, Schema: cfg.Schema}
-		out.Verification = client.Verification{Kind: ingest.KindPostgres}
+		out.Postgres = &wire.SourcePostgres{DSN: collection.RedactDSN(cfg.DSN), Tables: cfg.Tables, Schema: cfg.Schema}
+		out.Verification = wire.Verification{Kind: ingest.KindPostgres}
 	}
 	for i, sec := range out.Verification.Secrets {
 		if k := out.Verification.Kind; k == "basic" || k == "api-key" {
@@ -136,7 +136,7 @@ func (s *Server) listSources(w http.ResponseWriter, r *http.Request, a *auth) er
 	if err != nil {
 		return err
 	}
-	out := make([]client.Source, 0, len(srcs))
+	out := make([]wire.Source, 0, len(srcs))
 	for _, src := range srcs {
 		parsed, err := ingest.Parse(src)
 		if err != nil {
@@ -144,12 +144,12 @@ func (s *Server) listSources(w http.ResponseWriter, r *http.Request, a *auth) er
 		}
 		out = append(out, sourceOut(parsed))
 	}
-	writeJSON(w, http.StatusOK, pageOf(out, p, func(s client.Source) string { return s.ID }))
+	writeJSON(w, http.StatusOK, pageOf(out, p, func(s wire.Source) string { return s.ID }))
 	return nil
 }
 
 func (s *Server) updateSource(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in client.SourceCreate
+	var in wire.SourceCreate
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -220,11 +220,11 @@ func (s *Server) listRejections(w http.ResponseWriter, r *http.Request, a *auth)
 	if err != nil {
 		return err
 	}
-	out := make([]client.Rejection, len(rs))
+	out := make([]wire.Rejection, len(rs))
 	for i, rj := range rs {
-		out[i] = client.Rejection{ID: rj.ID, CreatedAt: client.TimeOf(rj.CreatedAt), Reason: rj.Reason, Method: rj.Method,
+		out[i] = wire.Rejection{ID: rj.ID, CreatedAt: wire.TimeOf(rj.CreatedAt), Reason: rj.Reason, Method: rj.Method,
 			RemoteAddr: rj.RemoteAddr, Headers: rj.Headers, Body: rj.Body}
 	}
-	writeJSON(w, http.StatusOK, pageOf(out, p, func(r client.Rejection) string { return r.ID }))
+	writeJSON(w, http.StatusOK, pageOf(out, p, func(r wire.Rejection) string { return r.ID }))
 	return nil
 }

@@ -4,14 +4,14 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/wire"
 )
 
 func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in client.SubscriptionCreate
+	var in wire.SubscriptionCreate
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -37,15 +37,15 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request, a *a
 // subscriptionOut is a subscription as the API shows it, with its circuit
 // breaker as this node sees it (the engine's destination is the
 // subscription itself).
-func (s *Server) subscriptionOut(sub store.Subscription) client.Subscription {
+func (s *Server) subscriptionOut(sub store.Subscription) wire.Subscription {
 	types := sub.EventTypes
 	if types == nil {
 		types = []string{}
 	}
-	out := client.Subscription{
+	out := wire.Subscription{
 		ID: sub.ID, Name: sub.Name, EventTypes: types, Filter: sub.Filter,
 		Destination: subDest(sub), Transform: sub.Transform,
-		Enabled: sub.Enabled, CreatedAt: client.TimeOf(sub.CreatedAt), UpdatedAt: client.TimeOf(sub.UpdatedAt),
+		Enabled: sub.Enabled, CreatedAt: wire.TimeOf(sub.CreatedAt), UpdatedAt: wire.TimeOf(sub.UpdatedAt),
 	}
 	if s.engine != nil {
 		out.Circuit = s.engine.Circuit(sub.Kind, sub.ID)
@@ -53,11 +53,11 @@ func (s *Server) subscriptionOut(sub store.Subscription) client.Subscription {
 	return out
 }
 
-func subDest(sub store.Subscription) client.SubDest {
+func subDest(sub store.Subscription) wire.SubDest {
 	if sub.Kind == collection.Kind {
-		return client.SubDest{Kind: sub.Kind, Collection: sub.DestinationID}
+		return wire.SubDest{Kind: sub.Kind, Collection: sub.DestinationID}
 	}
-	return client.SubDest{Kind: sub.Kind, EndpointID: sub.DestinationID}
+	return wire.SubDest{Kind: sub.Kind, EndpointID: sub.DestinationID}
 }
 
 func (s *Server) getSubscription(w http.ResponseWriter, r *http.Request, a *auth) error {
@@ -78,16 +78,16 @@ func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request, a *au
 	if err != nil {
 		return err
 	}
-	out := make([]client.Subscription, len(subs))
+	out := make([]wire.Subscription, len(subs))
 	for i, sub := range subs {
 		out[i] = s.subscriptionOut(sub)
 	}
-	writeJSON(w, http.StatusOK, pageOf(out, p, func(s client.Subscription) string { return s.ID }))
+	writeJSON(w, http.StatusOK, pageOf(out, p, func(s wire.Subscription) string { return s.ID }))
 	return nil
 }
 
 func (s *Server) updateSubscription(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in client.SubscriptionCreate
+	var in wire.SubscriptionCreate
 	if err := decode(r, &in); err != nil {
 		return err
 	}

@@ -7,9 +7,9 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/wire"
 )
 
 // KeyPrefix starts every API key Hookline generates.
@@ -36,7 +36,7 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request, a *auth) e
 	if !a.admin {
 		return errorf(http.StatusForbidden, codeForbidden, "creating tenants needs an admin API key")
 	}
-	var in client.TenantCreate
+	var in wire.TenantCreate
 	if err := decode(r, &in); err != nil {
 		return err
 	}
@@ -53,22 +53,22 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request, a *auth) e
 	if err := s.store.CreateAPIKey(r.Context(), k); err != nil {
 		return err
 	}
-	out := client.TenantCreated{Tenant: tenantOut(t), APIKey: apiKeyOut(k)}
+	out := wire.TenantCreated{Tenant: tenantOut(t), APIKey: apiKeyOut(k)}
 	out.APIKey.Key = key
 	writeJSON(w, http.StatusCreated, out)
 	return nil
 }
 
-func tenantOut(t store.Tenant) client.Tenant {
-	return client.Tenant{ID: t.ID, Name: t.Name, CreatedAt: client.TimeOf(t.CreatedAt)}
+func tenantOut(t store.Tenant) wire.Tenant {
+	return wire.Tenant{ID: t.ID, Name: t.Name, CreatedAt: wire.TimeOf(t.CreatedAt)}
 }
 
-func apiKeyOut(k store.APIKey) client.APIKey {
-	return client.APIKey{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Admin: k.Admin, CreatedAt: client.TimeOf(k.CreatedAt)}
+func apiKeyOut(k store.APIKey) wire.APIKey {
+	return wire.APIKey{ID: k.ID, Name: k.Name, Prefix: k.Prefix, Admin: k.Admin, CreatedAt: wire.TimeOf(k.CreatedAt)}
 }
 
 func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in client.APIKeyCreate
+	var in wire.APIKeyCreate
 	if err := decodeOptional(r, &in); err != nil {
 		return err
 	}
@@ -92,11 +92,11 @@ func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request, a *auth) er
 	if err != nil {
 		return err
 	}
-	out := make([]client.APIKey, len(keys))
+	out := make([]wire.APIKey, len(keys))
 	for i, k := range keys {
 		out[i] = apiKeyOut(k)
 	}
-	writeJSON(w, http.StatusOK, client.Page[client.APIKey]{Data: out})
+	writeJSON(w, http.StatusOK, wire.Page[wire.APIKey]{Data: out})
 	return nil
 }
 

@@ -12,20 +12,20 @@ import (
 
 	"github.com/goccy/go-yaml"
 
-	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/config"
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/internal/workflow"
 	"github.com/hookline/hookline/internal/yamlguard"
+	"github.com/hookline/hookline/wire"
 )
 
 // decodeWorkflow reads a workflow spec as JSON or, with a YAML content
 // type, as YAML (whose mistakes are reported with their line).
 // Its nesting and alias expansion are bounded before it is parsed
 // (yamlguard), the expansion by the API's body limit.
-func (s *Server) decodeWorkflow(r *http.Request) (client.WorkflowSpec, []byte, error) {
-	var in client.WorkflowSpec
+func (s *Server) decodeWorkflow(r *http.Request) (wire.WorkflowSpec, []byte, error) {
+	var in wire.WorkflowSpec
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch mt {
 	case "application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml":
@@ -93,15 +93,15 @@ func (s *Server) saveWorkflow(w http.ResponseWriter, r *http.Request, a *auth) e
 	if action == apply.Created {
 		status = http.StatusCreated
 	}
-	writeJSON(w, status, client.WorkflowSaved{Workflow: workflowOut(sw), Action: action})
+	writeJSON(w, status, wire.WorkflowSaved{Workflow: workflowOut(sw), Action: action})
 	return nil
 }
 
-func workflowOut(sw store.Workflow) client.Workflow {
-	var spec client.WorkflowSpec
+func workflowOut(sw store.Workflow) wire.Workflow {
+	var spec wire.WorkflowSpec
 	_ = json.Unmarshal(sw.Spec, &spec)
 	spec.Enabled = nil
-	return client.Workflow{WorkflowSpec: spec, Version: sw.Version, Enabled: sw.Enabled, CreatedAt: client.TimeOf(sw.CreatedAt)}
+	return wire.Workflow{WorkflowSpec: spec, Version: sw.Version, Enabled: sw.Enabled, CreatedAt: wire.TimeOf(sw.CreatedAt)}
 }
 
 func (s *Server) listWorkflows(w http.ResponseWriter, r *http.Request, a *auth) error {
@@ -109,7 +109,7 @@ func (s *Server) listWorkflows(w http.ResponseWriter, r *http.Request, a *auth) 
 	if err != nil {
 		return err
 	}
-	out := make([]client.Workflow, len(list))
+	out := make([]wire.Workflow, len(list))
 	for i, sw := range list {
 		out[i] = workflowOut(sw)
 	}
@@ -201,11 +201,11 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, a *auth) error
 			return err
 		}
 	}
-	out := make([]client.Run, len(runs))
+	out := make([]wire.Run, len(runs))
 	for i, run := range runs {
 		out[i] = runOut(run)
 	}
-	writeJSON(w, http.StatusOK, pageOf(out, p, func(r client.Run) string { return r.ID }))
+	writeJSON(w, http.StatusOK, pageOf(out, p, func(r wire.Run) string { return r.ID }))
 	return nil
 }
 
@@ -223,11 +223,11 @@ func (s *Server) workflowKnown(ctx context.Context, tenantID, name string) error
 	return err
 }
 
-func runOut(run store.Run) client.Run {
+func runOut(run store.Run) wire.Run {
 	current, vars := workflow.Current(run)
-	return client.Run{
+	return wire.Run{
 		ID: run.ID, Workflow: run.Workflow, Version: run.Version, Status: run.Status, EventID: run.EventID,
-		Current: current, Error: run.Error, Vars: vars, Created: client.TimeOf(run.CreatedAt), Updated: client.TimeOf(run.UpdatedAt),
+		Current: current, Error: run.Error, Vars: vars, Created: wire.TimeOf(run.CreatedAt), Updated: wire.TimeOf(run.UpdatedAt),
 	}
 }
 
@@ -241,11 +241,11 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request, a *auth) error {
 		return err
 	}
 	out := runOut(run)
-	out.Steps = make([]client.RunStep, len(steps))
+	out.Steps = make([]wire.RunStep, len(steps))
 	for i, st := range steps {
-		out.Steps[i] = client.RunStep{
+		out.Steps[i] = wire.RunStep{
 			Seq: st.Seq, Step: st.StepID, Kind: st.Kind, Status: st.Status, Attempts: st.Attempts,
-			Input: st.Input, Output: st.Output, Error: st.Error, StartedAt: client.TimeOf(st.StartedAt), DurationMS: st.Duration.Milliseconds(),
+			Input: st.Input, Output: st.Output, Error: st.Error, StartedAt: wire.TimeOf(st.StartedAt), DurationMS: st.Duration.Milliseconds(),
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
