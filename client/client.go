@@ -98,6 +98,27 @@ func (o ListOptions) addTo(q url.Values) {
 	}
 }
 
+// filters is the query of a list's filters, given as name and value in
+// pairs; a filter whose value is empty is left out.
+func filters(pairs ...string) url.Values {
+	q := url.Values{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i+1] != "" {
+			q.Set(pairs[i], pairs[i+1])
+		}
+	}
+	return q
+}
+
+// timeFilter is t as a filter value: RFC 3339 in UTC, empty for the zero
+// time.
+func timeFilter(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
 // EventListOptions filters ListEvents. Zero fields do not filter.
 type EventListOptions struct {
 	// Type is an exact event type.
@@ -165,9 +186,7 @@ func (c *Client) GetEndpoint(ctx context.Context, id string) (*Endpoint, error) 
 
 // ListEndpoints returns one page of endpoints.
 func (c *Client) ListEndpoints(ctx context.Context, opts ListOptions) (*Page[Endpoint], error) {
-	q := url.Values{}
-	opts.addTo(q)
-	return doJSON[Page[Endpoint]](ctx, c, call{action: "list endpoints", method: http.MethodGet, path: "/v1/endpoints", query: q})
+	return listPage[Endpoint](ctx, c, opts, call{action: "list endpoints", path: "/v1/endpoints"})
 }
 
 // UpdateEndpoint changes the non-nil fields of in on the endpoint id and
@@ -217,21 +236,8 @@ func (c *Client) GetEvent(ctx context.Context, id string) (*Event, error) {
 
 // ListEvents returns one page of events.
 func (c *Client) ListEvents(ctx context.Context, opts EventListOptions) (*Page[Event], error) {
-	q := url.Values{}
-	if opts.Type != "" {
-		q.Set("type", opts.Type)
-	}
-	if opts.Source != "" {
-		q.Set("source", opts.Source)
-	}
-	if !opts.After.IsZero() {
-		q.Set("after", opts.After.UTC().Format(time.RFC3339Nano))
-	}
-	if !opts.Before.IsZero() {
-		q.Set("before", opts.Before.UTC().Format(time.RFC3339Nano))
-	}
-	opts.addTo(q)
-	return doJSON[Page[Event]](ctx, c, call{action: "list events", method: http.MethodGet, path: "/v1/events", query: q})
+	q := filters("type", opts.Type, "source", opts.Source, "after", timeFilter(opts.After), "before", timeFilter(opts.Before))
+	return listPage[Event](ctx, c, opts.ListOptions, call{action: "list events", path: "/v1/events", query: q})
 }
 
 // ReplayEvent sends the event id again to every endpoint that matches it now.
@@ -241,18 +247,8 @@ func (c *Client) ReplayEvent(ctx context.Context, id string) (*Replay, error) {
 
 // ListDeliveries returns one page of deliveries.
 func (c *Client) ListDeliveries(ctx context.Context, opts DeliveryListOptions) (*Page[Delivery], error) {
-	q := url.Values{}
-	if opts.EndpointID != "" {
-		q.Set("endpoint_id", opts.EndpointID)
-	}
-	if opts.EventID != "" {
-		q.Set("event_id", opts.EventID)
-	}
-	if opts.Status != "" {
-		q.Set("status", opts.Status)
-	}
-	opts.addTo(q)
-	return doJSON[Page[Delivery]](ctx, c, call{action: "list deliveries", method: http.MethodGet, path: "/v1/deliveries", query: q})
+	q := filters("endpoint_id", opts.EndpointID, "event_id", opts.EventID, "status", opts.Status)
+	return listPage[Delivery](ctx, c, opts.ListOptions, call{action: "list deliveries", path: "/v1/deliveries", query: q})
 }
 
 // GetDelivery returns the delivery id with its attempt log.
@@ -277,9 +273,7 @@ func (c *Client) GetSource(ctx context.Context, id string) (*Source, error) {
 
 // ListSources returns one page of sources.
 func (c *Client) ListSources(ctx context.Context, opts ListOptions) (*Page[Source], error) {
-	q := url.Values{}
-	opts.addTo(q)
-	return doJSON[Page[Source]](ctx, c, call{action: "list sources", method: http.MethodGet, path: "/v1/sources", query: q})
+	return listPage[Source](ctx, c, opts, call{action: "list sources", path: "/v1/sources"})
 }
 
 // UpdateSource changes the source id: each group in sets (verification,
@@ -296,9 +290,7 @@ func (c *Client) DeleteSource(ctx context.Context, id string) error {
 // ListRejections returns one page of the requests the source sourceID
 // refused, newest first.
 func (c *Client) ListRejections(ctx context.Context, sourceID string, opts ListOptions) (*Page[Rejection], error) {
-	q := url.Values{}
-	opts.addTo(q)
-	return doJSON[Page[Rejection]](ctx, c, call{action: "list rejections", method: http.MethodGet, path: "/v1/sources/{id}/rejections", id: sourceID, query: q})
+	return listPage[Rejection](ctx, c, opts, call{action: "list rejections", path: "/v1/sources/{id}/rejections", id: sourceID})
 }
 
 // CreateSubscription creates a subscription.
@@ -313,9 +305,7 @@ func (c *Client) GetSubscription(ctx context.Context, id string) (*Subscription,
 
 // ListSubscriptions returns one page of subscriptions.
 func (c *Client) ListSubscriptions(ctx context.Context, opts ListOptions) (*Page[Subscription], error) {
-	q := url.Values{}
-	opts.addTo(q)
-	return doJSON[Page[Subscription]](ctx, c, call{action: "list subscriptions", method: http.MethodGet, path: "/v1/subscriptions", query: q})
+	return listPage[Subscription](ctx, c, opts, call{action: "list subscriptions", path: "/v1/subscriptions"})
 }
 
 // UpdateSubscription changes the non-nil fields of in on the subscription
@@ -388,15 +378,11 @@ func (c *Client) GetRecord(ctx context.Context, name, key string) (*Record, erro
 // ListRecords returns one page of the records of the collection name, in
 // key order.
 func (c *Client) ListRecords(ctx context.Context, name string, opts RecordListOptions) (*Page[Record], error) {
-	q := url.Values{}
-	if opts.Filter != "" {
-		q.Set("filter", opts.Filter)
-	}
+	q := filters("filter", opts.Filter)
 	if opts.IncludeDeleted {
 		q.Set("include_deleted", "true")
 	}
-	opts.addTo(q)
-	return doJSON[Page[Record]](ctx, c, call{action: "list records", method: http.MethodGet, path: "/v1/collections/{id}/records", id: name, query: q})
+	return listPage[Record](ctx, c, opts.ListOptions, call{action: "list records", path: "/v1/collections/{id}/records", id: name, query: q})
 }
 
 // WriteRecords applies up to 1,000 records to the collection name like
@@ -412,10 +398,7 @@ func (c *Client) WriteRecords(ctx context.Context, name string, in RecordsWrite)
 // (at most a minute) until a change comes; the client's timeout is
 // extended by wait. The answer's Cursor is the next call's after.
 func (c *Client) ListChanges(ctx context.Context, name, after string, limit int, wait time.Duration) (*Changes, error) {
-	q := url.Values{}
-	if after != "" {
-		q.Set("after", after)
-	}
+	q := filters("after", after)
 	if limit != 0 {
 		q.Set("limit", strconv.Itoa(limit))
 	}
@@ -489,15 +472,8 @@ func (c *Client) DeleteWorkflow(ctx context.Context, name string) error {
 
 // ListRuns returns one page of workflow runs, newest first.
 func (c *Client) ListRuns(ctx context.Context, opts RunListOptions) (*Page[Run], error) {
-	q := url.Values{}
-	if opts.Workflow != "" {
-		q.Set("workflow", opts.Workflow)
-	}
-	if opts.Status != "" {
-		q.Set("status", opts.Status)
-	}
-	opts.addTo(q)
-	return doJSON[Page[Run]](ctx, c, call{action: "list runs", method: http.MethodGet, path: "/v1/runs", query: q})
+	q := filters("workflow", opts.Workflow, "status", opts.Status)
+	return listPage[Run](ctx, c, opts.ListOptions, call{action: "list runs", path: "/v1/runs", query: q})
 }
 
 // GetRun returns the run id with its step log.
@@ -545,6 +521,17 @@ func doJSON[T any](ctx context.Context, c *Client, r call) (*T, error) {
 		return nil, err
 	}
 	return &out, nil
+}
+
+// listPage runs the GET r of one page of T, with the limit and cursor of
+// opts added to r's query.
+func listPage[T any](ctx context.Context, c *Client, opts ListOptions, r call) (*Page[T], error) {
+	if r.query == nil {
+		r.query = url.Values{}
+	}
+	opts.addTo(r.query)
+	r.method = http.MethodGet
+	return doJSON[Page[T]](ctx, c, r)
 }
 
 // listAll runs r page after page until the last one and returns every item.
@@ -713,13 +700,7 @@ type StreamOptions struct {
 // bounded by the HTTP client's Timeout; cancel ctx to stop it.
 func (c *Client) StreamEvents(ctx context.Context, opts StreamOptions, fn func(Event) error) error {
 	const action = "stream events"
-	q := url.Values{}
-	if opts.Source != "" {
-		q.Set("source", opts.Source)
-	}
-	if opts.Type != "" {
-		q.Set("type", opts.Type)
-	}
+	q := filters("source", opts.Source, "type", opts.Type)
 	req, err := c.newRequest(ctx, call{action: action, method: http.MethodGet, path: "/v1/events/stream", query: q})
 	if err != nil {
 		return err
@@ -823,10 +804,7 @@ func readStream(r io.Reader, dispatch func(name string, data []byte) error) erro
 // cancel ctx to stop it.
 func (c *Client) FollowChanges(ctx context.Context, name, after string, fn func(RecordChange) error) error {
 	const action = "follow changes"
-	q := url.Values{}
-	if after != "" {
-		q.Set("after", after)
-	}
+	q := filters("after", after)
 	req, err := c.newRequest(ctx, call{action: action, method: http.MethodGet, path: "/v1/collections/{id}/changes", id: name, query: q})
 	if err != nil {
 		return err

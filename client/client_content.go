@@ -3,7 +3,6 @@ package client
 import (
 	"context"
 	"net/http"
-	"net/url"
 )
 
 // MessageListOptions filters ListMessages. Empty fields do not filter.
@@ -31,9 +30,7 @@ func (c *Client) GetRecipient(ctx context.Context, id string) (*Recipient, error
 
 // ListRecipients returns one page of recipients, in id order.
 func (c *Client) ListRecipients(ctx context.Context, opts ListOptions) (*Page[Recipient], error) {
-	q := url.Values{}
-	opts.addTo(q)
-	return doJSON[Page[Recipient]](ctx, c, call{action: "list recipients", method: http.MethodGet, path: "/v1/recipients", query: q})
+	return listPage[Recipient](ctx, c, opts, call{action: "list recipients", path: "/v1/recipients"})
 }
 
 // DeleteRecipient deletes the recipient id.
@@ -112,18 +109,8 @@ func (c *Client) DeleteNotifyRule(ctx context.Context, name string) error {
 
 // ListMessages returns one page of messages.
 func (c *Client) ListMessages(ctx context.Context, opts MessageListOptions) (*Page[Message], error) {
-	q := url.Values{}
-	if opts.Recipient != "" {
-		q.Set("recipient", opts.Recipient)
-	}
-	if opts.Channel != "" {
-		q.Set("channel", opts.Channel)
-	}
-	if opts.Status != "" {
-		q.Set("status", opts.Status)
-	}
-	opts.addTo(q)
-	return doJSON[Page[Message]](ctx, c, call{action: "list messages", method: http.MethodGet, path: "/v1/messages", query: q})
+	q := filters("recipient", opts.Recipient, "channel", opts.Channel, "status", opts.Status)
+	return listPage[Message](ctx, c, opts.ListOptions, call{action: "list messages", path: "/v1/messages", query: q})
 }
 
 // GetMessage returns the message id with its text and HTML.
