@@ -24,6 +24,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/hookline/hookline/internal/clock"
+	"github.com/hookline/hookline/internal/groupcommit"
 	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/store"
 )
@@ -54,8 +55,9 @@ type Store struct {
 	r     *sql.DB // read pool
 	box   *secretbox.Box
 	clock clock.Clock
-	// runs group-commits SaveRun.
-	runs runBatcher
+	// runs group-commits SaveRun; it is never stopped: a save after Close
+	// fails at the closed connection, as any write does.
+	runs *groupcommit.Group[*pendingSave]
 	// Statements of the hot write paths, prepared once on the write
 	// connection: parsing SQL was a tenth of the accept path's CPU.
 	stmt struct {
@@ -97,6 +99,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	s := &Store{w: w, r: r, box: cfg.Box, clock: cfg.Clock}
+	s.runs = newRunGroup(s)
 	if s.clock == nil {
 		s.clock = clock.Real{}
 	}

@@ -6,9 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/hookline/hookline/internal/groupcommit"
 	"github.com/hookline/hookline/internal/store"
 )
 
@@ -92,69 +92,34 @@ func scanRun(sc scanner) (store.Run, error) {
 // of two saves from the same revision one fails with ErrConflict. Steps
 // are stored under the run's id and tenant, whatever they carry.
 func (s *Store) SaveRun(ctx context.Context, sv store.RunSave) error {
-	return s.runs.do(ctx, s, sv)
+	p := &pendingSave{ctx: ctx, sv: sv}
+	// Never stopped, so the one error of Do is ctx's, the save taken back
+	// unwritten; a save taken into a batch is waited for.
+	if err := s.runs.Do(ctx, p, time.Time{}); err != nil {
+		return err
+	}
+	return p.err
 }
 
-// runBatcher group-commits concurrent SaveRun calls: SQLite has one
-// writer, so saves of many runs share one transaction (and one fsync),
-// each in its own savepoint so one save's conflict does not undo the
-// others. A caller leads one batch — the one holding its own save — and
-// hands the lead to the first save still queued, so no caller waits for
-// more than its own batch.
-type runBatcher struct {
-	mu      sync.Mutex
-	queue   []*pendingSave
-	leading bool
-}
-
+// pendingSave is one SaveRun waiting in the group commit (s.runs): SQLite
+// has one writer, so saves of many runs share one transaction (and one
+// fsync), each in its own savepoint so one save's conflict does not undo
+// the others.
 type pendingSave struct {
-	ctx  context.Context
-	sv   store.RunSave
-	err  error
-	done chan struct{}
-	lead chan struct{}
+	ctx context.Context
+	sv  store.RunSave
+	err error
 }
 
 // maxRunBatch bounds the saves of one transaction.
 const maxRunBatch = 256
 
-func (b *runBatcher) do(ctx context.Context, s *Store, sv store.RunSave) error {
-	p := &pendingSave{ctx: ctx, sv: sv, done: make(chan struct{}), lead: make(chan struct{})}
-	b.mu.Lock()
-	b.queue = append(b.queue, p)
-	lead := !b.leading
-	b.leading = true
-	b.mu.Unlock()
-	if !lead {
-		select {
-		case <-p.done:
-			return p.err
-		case <-p.lead:
-		}
-	}
-	// p is first in the queue: only the leader takes saves from it.
-	b.mu.Lock()
-	n := min(len(b.queue), maxRunBatch)
-	batch := b.queue[:n:n]
-	b.queue = b.queue[n:]
-	b.mu.Unlock()
-	s.saveRuns(batch)
-	for _, it := range batch {
-		close(it.done)
-	}
-	b.mu.Lock()
-	if len(b.queue) == 0 {
-		b.leading = false
-	} else {
-		close(b.queue[0].lead)
-	}
-	b.mu.Unlock()
-	return p.err
+func newRunGroup(s *Store) *groupcommit.Group[*pendingSave] {
+	return groupcommit.New(groupcommit.Config[*pendingSave]{Commit: s.saveRuns, MaxRows: maxRunBatch})
 }
 
 // saveRuns writes a batch of saves in one transaction.
-func (s *Store) saveRuns(batch []*pendingSave) {
-	ctx := context.WithoutCancel(batch[0].ctx)
+func (s *Store) saveRuns(ctx context.Context, batch []*pendingSave) {
 	fail := func(err error) {
 		for _, it := range batch {
 			if it.err == nil {
