@@ -35,42 +35,13 @@ func newAPIKeysCmd(g *globals) *cobra.Command {
 				})
 			},
 		},
-		&cobra.Command{
-			Use:   "list",
-			Short: "List API keys (without their secret part)",
-			Args:  argsNamed(),
-			RunE: func(cmd *cobra.Command, _ []string) error {
-				c, err := g.client()
-				if err != nil {
-					return err
-				}
-				keys, err := c.ListAPIKeys(cmd.Context())
-				if err != nil {
-					return err
-				}
-				return g.render(cmd, keys, func(w io.Writer) {
-					row(w, "ID", "NAME", "PREFIX", "ADMIN", "CREATED")
-					for _, k := range keys {
-						row(w, k.ID, cell(k.Name), orDash(k.Prefix), strconv.FormatBool(k.Admin), fmtTime(k.CreatedAt))
-					}
-				})
-			},
-		},
-		&cobra.Command{
-			Use:   "delete ID",
-			Short: "Revoke an API key",
-			Args:  argsNamed("ID"),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := g.client()
-				if err != nil {
-					return err
-				}
-				if err := c.DeleteAPIKey(cmd.Context(), args[0]); err != nil {
-					return err
-				}
-				return g.deleted(cmd, "API key", args[0])
-			},
-		},
+		newListAllCmd(g, "List API keys (without their secret part)", (*client.Client).ListAPIKeys, func(w io.Writer, keys []client.APIKey) {
+			row(w, "ID", "NAME", "PREFIX", "ADMIN", "CREATED")
+			for _, k := range keys {
+				row(w, k.ID, cell(k.Name), orDash(k.Prefix), strconv.FormatBool(k.Admin), fmtTime(k.CreatedAt))
+			}
+		}),
+		newDeleteCmd(g, "ID", "API key", "Revoke an API key", (*client.Client).DeleteAPIKey),
 	)
 	return cmd
 }

@@ -26,43 +26,13 @@ func newCollectionsCmd(g *globals) *cobra.Command {
 		Short:   "Manage collections: data sets kept in step with a source system",
 	}
 	cmd.AddCommand(
-		&cobra.Command{
-			Use:   "list",
-			Short: "List collections",
-			Args:  argsNamed(),
-			RunE: func(cmd *cobra.Command, _ []string) error {
-				c, err := g.client()
-				if err != nil {
-					return err
-				}
-				cs, err := c.ListCollections(cmd.Context())
-				if err != nil {
-					return err
-				}
-				return g.render(cmd, cs, func(w io.Writer) {
-					row(w, "NAME", "KEY", "VERSION", "EVENTS", "CREATED")
-					for _, col := range cs {
-						row(w, col.Name, cell(col.Key), cell(orDash(col.Version)), cell(list(eventOps(col.Events))), fmtTime(col.CreatedAt))
-					}
-				})
-			},
-		},
-		&cobra.Command{
-			Use:   "get NAME",
-			Short: "Show a collection; secrets redacted",
-			Args:  argsNamed("NAME"),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := g.client()
-				if err != nil {
-					return err
-				}
-				col, err := c.GetCollection(cmd.Context(), args[0])
-				if err != nil {
-					return err
-				}
-				return g.render(cmd, col, func(w io.Writer) { collectionTable(w, col) })
-			},
-		},
+		newListAllCmd(g, "List collections", (*client.Client).ListCollections, func(w io.Writer, cs []client.Collection) {
+			row(w, "NAME", "KEY", "VERSION", "EVENTS", "CREATED")
+			for _, col := range cs {
+				row(w, col.Name, cell(col.Key), cell(orDash(col.Version)), cell(list(eventOps(col.Events))), fmtTime(col.CreatedAt))
+			}
+		}),
+		newGetCmd(g, "NAME", "Show a collection; secrets redacted", (*client.Client).GetCollection, collectionTable),
 		newCollectionsCreateCmd(g),
 		newDeleteCmd(g, "NAME", "collection", "Delete a collection and its records", (*client.Client).DeleteCollection),
 		newCollectionsRecordsCmd(g),
@@ -386,13 +356,7 @@ func recordTable(w io.Writer, rec *client.Record) {
 		"created", fmtTime(rec.CreatedAt),
 		"updated", fmtTime(rec.UpdatedAt),
 	)
-	fmt.Fprintln(w, "data:")
-	var pretty bytes.Buffer
-	if json.Indent(&pretty, rec.Data, "  ", "  ") != nil {
-		fmt.Fprintf(w, "  %s\n", rec.Data)
-		return
-	}
-	fmt.Fprintf(w, "  %s\n", pretty.Bytes())
+	dataBlock(w, rec.Data)
 }
 
 // compact writes JSON on one line; anything else as it is.

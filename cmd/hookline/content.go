@@ -28,22 +28,7 @@ func newRecipientsCmd(g *globals) *cobra.Command {
 	cmd.AddCommand(
 		newRecipientsPutCmd(g),
 		newRecipientsListCmd(g),
-		&cobra.Command{
-			Use:   "get ID",
-			Short: "Show a recipient with its preferences and data",
-			Args:  argsNamed("ID"),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := g.client()
-				if err != nil {
-					return err
-				}
-				r, err := c.GetRecipient(cmd.Context(), args[0])
-				if err != nil {
-					return err
-				}
-				return g.render(cmd, r, func(w io.Writer) { recipientTable(w, r) })
-			},
-		},
+		newGetCmd(g, "ID", "Show a recipient with its preferences and data", (*client.Client).GetRecipient, recipientTable),
 		newDeleteCmd(g, "ID", "recipient", "Delete a recipient; its messages are kept", (*client.Client).DeleteRecipient),
 		&cobra.Command{
 			Use:   "token ID",
@@ -194,27 +179,12 @@ func newTemplatesCmd(g *globals) *cobra.Command {
 	}
 	cmd.AddCommand(
 		newTemplatesSaveCmd(g),
-		&cobra.Command{
-			Use:   "list",
-			Short: "List templates at their latest version",
-			Args:  argsNamed(),
-			RunE: func(cmd *cobra.Command, _ []string) error {
-				c, err := g.client()
-				if err != nil {
-					return err
-				}
-				ts, err := c.ListTemplates(cmd.Context())
-				if err != nil {
-					return err
-				}
-				return g.render(cmd, ts, func(w io.Writer) {
-					row(w, "NAME", "VERSION", "SUBJECT", "LOCALES", "CREATED")
-					for _, t := range ts {
-						row(w, t.Name, strconv.Itoa(t.Version), cell(t.Subject), list(slices.Sorted(maps.Keys(t.Locales))), fmtTime(t.CreatedAt))
-					}
-				})
-			},
-		},
+		newListAllCmd(g, "List templates at their latest version", (*client.Client).ListTemplates, func(w io.Writer, ts []client.Template) {
+			row(w, "NAME", "VERSION", "SUBJECT", "LOCALES", "CREATED")
+			for _, t := range ts {
+				row(w, t.Name, strconv.Itoa(t.Version), cell(t.Subject), list(slices.Sorted(maps.Keys(t.Locales))), fmtTime(t.CreatedAt))
+			}
+		}),
 		&cobra.Command{
 			Use:   "get NAME",
 			Short: "Show a template's spec as YAML",
@@ -372,43 +342,13 @@ func newNotifyRulesCmd(g *globals) *cobra.Command {
 	}
 	cmd.AddCommand(
 		newNotifyRulesCreateCmd(g),
-		&cobra.Command{
-			Use:   "list",
-			Short: "List notify rules",
-			Args:  argsNamed(),
-			RunE: func(cmd *cobra.Command, _ []string) error {
-				c, err := g.client()
-				if err != nil {
-					return err
-				}
-				rs, err := c.ListNotifyRules(cmd.Context())
-				if err != nil {
-					return err
-				}
-				return g.render(cmd, rs, func(w io.Writer) {
-					row(w, "NAME", "EVENTS", "RECIPIENT", "TEMPLATE", "CHANNELS", "ENABLED")
-					for _, r := range rs {
-						row(w, r.Name, cell(list(r.Events)), cell(r.Recipient), r.Template, list(r.Channels), strconv.FormatBool(ruleEnabled(r.Enabled)))
-					}
-				})
-			},
-		},
-		&cobra.Command{
-			Use:   "get NAME",
-			Short: "Show a notify rule",
-			Args:  argsNamed("NAME"),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := g.client()
-				if err != nil {
-					return err
-				}
-				r, err := c.GetNotifyRule(cmd.Context(), args[0])
-				if err != nil {
-					return err
-				}
-				return g.render(cmd, r, func(w io.Writer) { notifyRuleTable(w, r) })
-			},
-		},
+		newListAllCmd(g, "List notify rules", (*client.Client).ListNotifyRules, func(w io.Writer, rs []client.NotifyRuleOut) {
+			row(w, "NAME", "EVENTS", "RECIPIENT", "TEMPLATE", "CHANNELS", "ENABLED")
+			for _, r := range rs {
+				row(w, r.Name, cell(list(r.Events)), cell(r.Recipient), r.Template, list(r.Channels), strconv.FormatBool(ruleEnabled(r.Enabled)))
+			}
+		}),
+		newGetCmd(g, "NAME", "Show a notify rule", (*client.Client).GetNotifyRule, notifyRuleTable),
 		newDeleteCmd(g, "NAME", "notify rule", "Delete a notify rule; its messages are kept", (*client.Client).DeleteNotifyRule),
 	)
 	return cmd

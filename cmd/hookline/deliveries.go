@@ -18,25 +18,10 @@ func newDeliveriesCmd(g *globals) *cobra.Command {
 	}
 	cmd.AddCommand(
 		newDeliveriesListCmd(g),
-		&cobra.Command{
-			Use:   "get ID",
-			Short: "Show a delivery and its attempt log",
-			Args:  argsNamed("ID"),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := g.client()
-				if err != nil {
-					return err
-				}
-				d, err := c.GetDelivery(cmd.Context(), args[0])
-				if err != nil {
-					return err
-				}
-				return g.render(cmd, d, func(w io.Writer) {
-					deliveryTable(w, d)
-					attemptLog(w, d.AttemptLog)
-				})
-			},
-		},
+		newGetCmd(g, "ID", "Show a delivery and its attempt log", (*client.Client).GetDelivery, func(w io.Writer, d *client.Delivery) {
+			deliveryTable(w, d)
+			attemptLog(w, d.AttemptLog)
+		}),
 		&cobra.Command{
 			Use:   "retry ID",
 			Short: "Schedule a delivery for an immediate new attempt",

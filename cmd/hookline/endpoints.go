@@ -26,37 +26,8 @@ func newEndpointsCmd(g *globals) *cobra.Command {
 	cmd.AddCommand(
 		newEndpointsCreateCmd(g),
 		newEndpointsListCmd(g),
-		&cobra.Command{
-			Use:   "get ID",
-			Short: "Show an endpoint",
-			Args:  argsNamed("ID"),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := g.client()
-				if err != nil {
-					return err
-				}
-				ep, err := c.GetEndpoint(cmd.Context(), args[0])
-				if err != nil {
-					return err
-				}
-				return g.render(cmd, ep, func(w io.Writer) { endpointTable(w, ep) })
-			},
-		},
-		&cobra.Command{
-			Use:   "delete ID",
-			Short: "Delete an endpoint",
-			Args:  argsNamed("ID"),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := g.client()
-				if err != nil {
-					return err
-				}
-				if err := c.DeleteEndpoint(cmd.Context(), args[0]); err != nil {
-					return err
-				}
-				return g.deleted(cmd, "endpoint", args[0])
-			},
-		},
+		newGetCmd(g, "ID", "Show an endpoint", (*client.Client).GetEndpoint, endpointTable),
+		newDeleteCmd(g, "ID", "endpoint", "Delete an endpoint", (*client.Client).DeleteEndpoint),
 		newEndpointsRotateCmd(g),
 		newEndpointsRecoverCmd(g),
 	)

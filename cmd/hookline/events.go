@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"time"
@@ -20,22 +18,7 @@ func newEventsCmd(g *globals) *cobra.Command {
 	}
 	cmd.AddCommand(
 		newEventsListCmd(g),
-		&cobra.Command{
-			Use:   "get ID",
-			Short: "Show an event and its data",
-			Args:  argsNamed("ID"),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := g.client()
-				if err != nil {
-					return err
-				}
-				ev, err := c.GetEvent(cmd.Context(), args[0])
-				if err != nil {
-					return err
-				}
-				return g.render(cmd, ev, func(w io.Writer) { eventTable(w, ev) })
-			},
-		},
+		newGetCmd(g, "ID", "Show an event and its data", (*client.Client).GetEvent, eventTable),
 		&cobra.Command{
 			Use:   "replay ID",
 			Short: "Send an event again to every endpoint that matches it now",
@@ -134,11 +117,5 @@ func eventTable(w io.Writer, ev *client.Event) {
 		"occurred", fmtTime(ev.OccurredAt),
 		"created", fmtTime(ev.CreatedAt),
 	)
-	fmt.Fprintln(w, "data:")
-	var pretty bytes.Buffer
-	if json.Indent(&pretty, ev.Data, "  ", "  ") != nil {
-		fmt.Fprintf(w, "  %s\n", ev.Data)
-		return
-	}
-	fmt.Fprintf(w, "  %s\n", pretty.Bytes())
+	dataBlock(w, ev.Data)
 }

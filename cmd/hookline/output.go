@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -193,4 +194,58 @@ func newDeleteCmd(g *globals, arg, noun, short string, del func(*client.Client, 
 			return g.deleted(cmd, noun, args[0])
 		},
 	}
+}
+
+// newGetCmd is `get ARG` of a resource: get fetches it by name or id and
+// table writes it.
+func newGetCmd[T any](g *globals, arg, short string, get func(*client.Client, context.Context, string) (*T, error), table func(io.Writer, *T)) *cobra.Command {
+	return &cobra.Command{
+		Use:   "get " + arg,
+		Short: short,
+		Args:  argsNamed(arg),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			v, err := get(c, cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return g.render(cmd, v, func(w io.Writer) { table(w, v) })
+		},
+	}
+}
+
+// newListAllCmd is `list` of a resource listed whole, not by page: fetch
+// gets every item and table writes them.
+func newListAllCmd[T any](g *globals, short string, fetch func(*client.Client, context.Context) ([]T, error), table func(io.Writer, []T)) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: short,
+		Args:  argsNamed(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			vs, err := fetch(c, cmd.Context())
+			if err != nil {
+				return err
+			}
+			return g.render(cmd, vs, func(w io.Writer) { table(w, vs) })
+		},
+	}
+}
+
+// dataBlock writes a "data:" line and below it raw, indented: as JSON
+// pretty-printed, or as it is when it is not JSON.
+func dataBlock(w io.Writer, raw json.RawMessage) {
+	fmt.Fprintln(w, "data:")
+	var pretty bytes.Buffer
+	if json.Indent(&pretty, raw, "  ", "  ") != nil {
+		fmt.Fprintf(w, "  %s\n", raw)
+		return
+	}
+	fmt.Fprintf(w, "  %s\n", pretty.Bytes())
 }

@@ -20,37 +20,8 @@ func newSourcesCmd(g *globals) *cobra.Command {
 	cmd.AddCommand(
 		newSourcesCreateCmd(g),
 		newSourcesListCmd(g),
-		&cobra.Command{
-			Use:   "get ID",
-			Short: "Show a source (secrets masked)",
-			Args:  argsNamed("ID"),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := g.client()
-				if err != nil {
-					return err
-				}
-				src, err := c.GetSource(cmd.Context(), args[0])
-				if err != nil {
-					return err
-				}
-				return g.render(cmd, src, func(w io.Writer) { g.sourceTable(w, src) })
-			},
-		},
-		&cobra.Command{
-			Use:   "delete ID",
-			Short: "Delete a source; its URL answers 404 from then on",
-			Args:  argsNamed("ID"),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := g.client()
-				if err != nil {
-					return err
-				}
-				if err := c.DeleteSource(cmd.Context(), args[0]); err != nil {
-					return err
-				}
-				return g.deleted(cmd, "source", args[0])
-			},
-		},
+		newGetCmd(g, "ID", "Show a source (secrets masked)", (*client.Client).GetSource, g.sourceTable),
+		newDeleteCmd(g, "ID", "source", "Delete a source; its URL answers 404 from then on", (*client.Client).DeleteSource),
 		newSourcesRejectionsCmd(g),
 	)
 	return cmd

@@ -25,37 +25,8 @@ func newSubscriptionsCmd(g *globals) *cobra.Command {
 	cmd.AddCommand(
 		newSubscriptionsCreateCmd(g),
 		newSubscriptionsListCmd(g),
-		&cobra.Command{
-			Use:   "get ID",
-			Short: "Show a subscription",
-			Args:  argsNamed("ID"),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := g.client()
-				if err != nil {
-					return err
-				}
-				sub, err := c.GetSubscription(cmd.Context(), args[0])
-				if err != nil {
-					return err
-				}
-				return g.render(cmd, sub, func(w io.Writer) { subscriptionTable(w, sub) })
-			},
-		},
-		&cobra.Command{
-			Use:   "delete ID",
-			Short: "Delete a subscription",
-			Args:  argsNamed("ID"),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := g.client()
-				if err != nil {
-					return err
-				}
-				if err := c.DeleteSubscription(cmd.Context(), args[0]); err != nil {
-					return err
-				}
-				return g.deleted(cmd, "subscription", args[0])
-			},
-		},
+		newGetCmd(g, "ID", "Show a subscription", (*client.Client).GetSubscription, subscriptionTable),
+		newDeleteCmd(g, "ID", "subscription", "Delete a subscription", (*client.Client).DeleteSubscription),
 	)
 	return cmd
 }

@@ -30,27 +30,12 @@ func newWorkflowsCmd(g *globals) *cobra.Command {
 	cmd.AddCommand(
 		newWorkflowsValidateCmd(g),
 		newWorkflowsApplyCmd(g),
-		&cobra.Command{
-			Use:   "list",
-			Short: "List workflows at their latest version",
-			Args:  argsNamed(),
-			RunE: func(cmd *cobra.Command, _ []string) error {
-				c, err := g.client()
-				if err != nil {
-					return err
-				}
-				ws, err := c.ListWorkflows(cmd.Context())
-				if err != nil {
-					return err
-				}
-				return g.render(cmd, ws, func(w io.Writer) {
-					row(w, "NAME", "VERSION", "ENABLED", "EVENTS", "STEPS", "CREATED")
-					for _, wf := range ws {
-						row(w, wf.Name, strconv.Itoa(wf.Version), strconv.FormatBool(wf.Enabled), cell(list(wf.On.Events)), strconv.Itoa(len(wf.Steps)), fmtTime(wf.CreatedAt))
-					}
-				})
-			},
-		},
+		newListAllCmd(g, "List workflows at their latest version", (*client.Client).ListWorkflows, func(w io.Writer, ws []client.Workflow) {
+			row(w, "NAME", "VERSION", "ENABLED", "EVENTS", "STEPS", "CREATED")
+			for _, wf := range ws {
+				row(w, wf.Name, strconv.Itoa(wf.Version), strconv.FormatBool(wf.Enabled), cell(list(wf.On.Events)), strconv.Itoa(len(wf.Steps)), fmtTime(wf.CreatedAt))
+			}
+		}),
 		newWorkflowsGetCmd(g),
 		newWorkflowsEnableCmd(g, true),
 		newWorkflowsEnableCmd(g, false),
@@ -101,11 +86,7 @@ the command fails if there is any. A good file prints FILE: ok (N workflows).`,
   hookline workflows validate -f workflows/*.yaml
   hookline workflows validate -f hookline.yaml -o json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			paths = append(paths, args...)
-			if len(paths) == 0 {
-				return usagef(cmd, "-f FILE is required")
-			}
-			files, err := readWorkflowFiles(paths, g.lookup)
+			files, err := readWorkflowArgs(cmd, g, append(paths, args...))
 			if err != nil {
 				return err
 			}
@@ -148,11 +129,7 @@ unchanged one is left alone. Nothing is saved if any file has a mistake.`,
 		Example: `  hookline workflows apply -f order-fulfilment.yaml
   hookline workflows apply -f hookline.yaml`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			paths = append(paths, args...)
-			if len(paths) == 0 {
-				return usagef(cmd, "-f FILE is required")
-			}
-			files, err := readWorkflowFiles(paths, g.lookup)
+			files, err := readWorkflowArgs(cmd, g, append(paths, args...))
 			if err != nil {
 				return err
 			}
@@ -457,6 +434,15 @@ func (m mistake) where() string {
 		b.WriteString(m.Field + ": ")
 	}
 	return b.String()
+}
+
+// readWorkflowArgs reads and checks the files a command names with -f and
+// as arguments, paths; naming none is a usage error.
+func readWorkflowArgs(cmd *cobra.Command, g *globals, paths []string) ([]*workflowFile, error) {
+	if len(paths) == 0 {
+		return nil, usagef(cmd, "-f FILE is required")
+	}
+	return readWorkflowFiles(paths, g.lookup)
 }
 
 // readWorkflowFiles reads and checks the files at paths. A file it cannot
