@@ -99,13 +99,10 @@ func (s *Server) replaceCollection(w http.ResponseWriter, r *http.Request, a *au
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	name := r.PathValue("name")
-	if in.Name == "" {
-		in.Name = name
+	if err := namedByPath(r, "name", &in.Name, "; a collection cannot be renamed"); err != nil {
+		return err
 	}
-	if in.Name != name {
-		return invalid("name", "is %q but the URL names %q; a collection cannot be renamed", in.Name, name)
-	}
+	name := in.Name
 	c, err := s.saveCollection(r.Context(), a.tenantID, in, true)
 	if err != nil {
 		return notFound(err, "collection", name)

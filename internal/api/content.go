@@ -24,11 +24,8 @@ func (s *Server) putRecipient(w http.ResponseWriter, r *http.Request, a *auth) e
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	if in.ID == "" {
-		in.ID = r.PathValue("id")
-	}
-	if in.ID != r.PathValue("id") {
-		return invalid("id", "is %q but the URL names %q", in.ID, r.PathValue("id"))
+	if err := namedByPath(r, "id", &in.ID, ""); err != nil {
+		return err
 	}
 	rec, err := apply.Recipient(a.tenantID, in, s.now())
 	if err != nil {
@@ -231,13 +228,10 @@ func (s *Server) replaceNotifyRule(w http.ResponseWriter, r *http.Request, a *au
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	name := r.PathValue("name")
-	if in.Name == "" {
-		in.Name = name
+	if err := namedByPath(r, "name", &in.Name, ""); err != nil {
+		return err
 	}
-	if in.Name != name {
-		return invalid("name", "is %q but the URL names %q", in.Name, name)
-	}
+	name := in.Name
 	cur, err := s.store.GetNotifyRule(r.Context(), a.tenantID, name)
 	if err != nil {
 		return notFound(err, "notify rule", name)

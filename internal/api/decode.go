@@ -26,6 +26,20 @@ func decodeOptional(r *http.Request, v any) error {
 	return decodeBody(r, v, true)
 }
 
+// namedByPath checks the name or id a PUT body gives its resource, *key,
+// against the path value named field, which fills it in when the body has
+// none: a replace cannot rename. note ends the refusal's message.
+func namedByPath(r *http.Request, field string, key *string, note string) error {
+	want := r.PathValue(field)
+	if *key == "" {
+		*key = want
+	}
+	if *key != want {
+		return invalid(field, "is %q but the URL names %q%s", *key, want, note)
+	}
+	return nil
+}
+
 func decodeBody(r *http.Request, v any, optional bool) error {
 	// The body is bounded by MaxBytesReader, and encoding/json buffers a
 	// whole value anyway: reading it first lets it be checked before any
