@@ -69,26 +69,23 @@ func (e *Engine) Health() error { return e.health.get() }
 // again, so that readiness recovers without traffic.
 func (e *Engine) probeLoop(ctx context.Context) {
 	defer e.loops.Done()
-	t := time.NewTicker(e.cfg.ProbeInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if e.health.get() == nil {
-			continue
-		}
-		pctx, cancel := context.WithTimeout(ctx, e.cfg.CommitTimeout)
-		err := e.store.CheckWrite(pctx)
-		cancel()
-		switch {
-		case err == nil:
-			e.health.ok()
-		case ctx.Err() == nil:
-			e.log.DebugContext(ctx, "store: write check failed", "error", err)
-		}
+	every(ctx, e.cfg.ProbeInterval, func() { e.probe(ctx) })
+}
+
+// probe checks, when writes have failed, whether the store takes them
+// again.
+func (e *Engine) probe(ctx context.Context) {
+	if e.health.get() == nil {
+		return
+	}
+	pctx, cancel := context.WithTimeout(ctx, e.cfg.CommitTimeout)
+	err := e.store.CheckWrite(pctx)
+	cancel()
+	switch {
+	case err == nil:
+		e.health.ok()
+	case ctx.Err() == nil:
+		e.log.DebugContext(ctx, "store: write check failed", "error", err)
 	}
 }
 

@@ -25,35 +25,31 @@ var saveBackoff = backoff.Exponential{Initial: 100 * time.Millisecond, Max: 5 * 
 // drops from its queues those another node took over.
 func (e *Engine) heartbeatLoop(ctx context.Context) {
 	defer e.loops.Done()
-	t := time.NewTicker(e.cfg.Lease / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+	every(ctx, e.cfg.Lease/3, func() { e.extendLeases(ctx) })
+}
+
+// extendLeases renews the leases of every task this process holds once.
+func (e *Engine) extendLeases(ctx context.Context) {
+	ls := e.disp.leases()
+	if len(ls) == 0 {
+		return
+	}
+	cctx, cancel := e.bounded(ctx)
+	lost, err := e.store.ExtendLeases(cctx, ls, e.cfg.Lease)
+	cancel()
+	if err != nil {
+		if ctx.Err() == nil {
+			e.log.ErrorContext(ctx, "extend leases", "error", err)
 		}
-		ls := e.disp.leases()
-		if len(ls) == 0 {
-			continue
-		}
-		cctx, cancel := e.bounded(ctx)
-		lost, err := e.store.ExtendLeases(cctx, ls, e.cfg.Lease)
-		cancel()
-		if err != nil {
-			if ctx.Err() == nil {
-				e.log.ErrorContext(ctx, "extend leases", "error", err)
-			}
-			continue
-		}
-		if len(lost) > 0 {
-			// This node's leases lapsed (it could not renew them in time)
-			// and other nodes claimed the tasks: running ones finish and
-			// their results are refused; queued ones must not run here.
-			evicted := e.disp.evictLost(lost)
-			e.m.staleLeases.WithLabelValues("extend").Add(float64(len(lost)))
-			e.log.WarnContext(ctx, "task leases taken over by another node", "tasks", len(lost), "dropped_from_queue", evicted)
-		}
+		return
+	}
+	if len(lost) > 0 {
+		// This node's leases lapsed (it could not renew them in time)
+		// and other nodes claimed the tasks: running ones finish and
+		// their results are refused; queued ones must not run here.
+		evicted := e.disp.evictLost(lost)
+		e.m.staleLeases.WithLabelValues("extend").Add(float64(len(lost)))
+		e.log.WarnContext(ctx, "task leases taken over by another node", "tasks", len(lost), "dropped_from_queue", evicted)
 	}
 }
 

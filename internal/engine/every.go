@@ -1,0 +1,21 @@
+package engine
+
+import (
+	"context"
+	"time"
+)
+
+// every calls fn once each interval, the first time one interval from now,
+// until ctx ends.
+func every(ctx context.Context, interval time.Duration, fn func()) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		fn()
+	}
+}
