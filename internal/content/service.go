@@ -1,6 +1,7 @@
 package content
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -105,15 +106,9 @@ const maxTemplates = 1024
 
 // New returns a Service.
 func New(cfg Config) *Service {
-	if cfg.Clock == nil {
-		cfg.Clock = clock.Real{}
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Client == nil {
-		cfg.Client = http.DefaultClient
-	}
+	cfg.Clock = cmp.Or[clock.Clock](cfg.Clock, clock.Real{})
+	cfg.Logger = cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
+	cfg.Client = cmp.Or(cfg.Client, http.DefaultClient)
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	if cfg.Lease == nil {
 		cfg.Lease = func([]store.Task) {}
