@@ -284,7 +284,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		}
 	}
 	e.started = true
-	go e.writer.run()
+	e.writer.start()
 	saveCtx, stopSaving := context.WithCancel(context.Background())
 	e.stopSaving = stopSaving
 	e.saving.Add(1)
@@ -357,8 +357,7 @@ func (e *Engine) Stop(ctx context.Context) error {
 	e.stopSaving()
 	e.saving.Wait()
 	e.flushHeld(ctx)
-	close(e.writer.quit)
-	<-e.writer.done
+	e.writer.stop()
 	// What is still leased here: attempts cut off by ctx, results that
 	// could not be saved, tasks written leased while stopping.
 	hctx, cancel = handover()
@@ -401,9 +400,8 @@ func (e *Engine) Kill() {
 	e.disp.stop()
 	e.stopSaving()
 	e.saving.Wait()
-	close(e.writer.quit)
+	e.writer.stop()
 	e.workers.Wait()
-	<-e.writer.done
 	e.started = false
 }
 

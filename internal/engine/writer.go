@@ -4,9 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
+	"sync"
 	"time"
 
+	"github.com/hookline/hookline/internal/groupcommit"
 	"github.com/hookline/hookline/internal/store"
 )
 
@@ -16,35 +17,26 @@ var errStopped = errors.New("engine stopped")
 // maxBatch bounds the rows one group-commit transaction carries.
 const maxBatch = 500
 
-// States of an acceptReq: a caller whose deadline passes while its request
-// is still queued takes it back (abandoned), and the writer skips it; once
-// the writer has taken it into a batch, the caller waits for the batch.
-const (
-	reqQueued int32 = iota
-	reqTaken
-	reqAbandoned
-)
-
 type acceptReq struct {
 	evs []store.NewEvent
 	// deadline is when the caller answers whatever happened.
 	deadline time.Time
-	state    atomic.Int32
 	res      []store.Accepted
-	done     chan error
+	err      error
 }
 
 type completeReq struct {
 	rs    []store.TaskResult
 	stale []string // task ids of rs the store refused as stale
-	done  chan error
+	err   error
 }
 
 // writer is the group-commit writer: callers queue rows and wait; one
 // goroutine drains whatever is queued, writes it in one transaction per kind
-// and wakes every caller of that batch. Under load batches grow by
+// and wakes every caller of that batch (groupcommit, the two kinds sharing
+// one Serial, so one transaction at a time). Under load batches grow by
 // themselves; when idle a lone write commits at once, so no timer adds
-// latency.
+// latency. Nothing is written before start.
 //
 // A caller answers 2xx only after its batch committed, and a caller of
 // Accept never waits past its deadline (commitTimeout after it called, or
@@ -57,13 +49,12 @@ type completeReq struct {
 // deadline: then the caller gets store.ErrCommitUnknown, never a plain
 // failure, since the batch may have committed.
 type writer struct {
-	store    Store
-	accepts  chan *acceptReq
-	complete chan *completeReq
-	quit     chan struct{}
-	done     chan struct{}
-	observe  func(kind string, rows int, d time.Duration)
-	health   *health
+	store     Store
+	serial    *groupcommit.Serial
+	accepts   *groupcommit.Group[*acceptReq]
+	completes *groupcommit.Group[*completeReq]
+	observe   func(kind string, rows int, d time.Duration)
+	health    *health
 	// commitTimeout bounds an Accept; completeTimeout a batch of results
 	// (a result not written in time leaves its task leased, so it runs
 	// again once the lease expires).
@@ -78,17 +69,36 @@ func (w *writer) commitSlack() time.Duration {
 }
 
 func newWriter(s Store, observe func(string, int, time.Duration), h *health, commitTimeout, completeTimeout time.Duration) *writer {
-	return &writer{
+	w := &writer{
 		store:           s,
-		accepts:         make(chan *acceptReq, 1024),
-		complete:        make(chan *completeReq, 1024),
-		quit:            make(chan struct{}),
-		done:            make(chan struct{}),
+		serial:          groupcommit.NewSerial(),
 		observe:         observe,
 		health:          h,
 		commitTimeout:   commitTimeout,
 		completeTimeout: completeTimeout,
 	}
+	w.serial.Lock() // until start
+	w.accepts = groupcommit.New(groupcommit.Config[*acceptReq]{
+		Commit: w.flushAccepts, MaxRows: maxBatch, Serial: w.serial,
+		Rows: func(r *acceptReq) int { return len(r.evs) },
+	})
+	w.completes = groupcommit.New(groupcommit.Config[*completeReq]{
+		Commit: w.flushCompletes, MaxRows: maxBatch, Serial: w.serial,
+		Rows: func(r *completeReq) int { return len(r.rs) },
+	})
+	return w
+}
+
+// start lets the writer commit what is queued and what comes.
+func (w *writer) start() { w.serial.Unlock() }
+
+// stop refuses new writes (errStopped) and returns once the queued ones
+// are written, so no caller waits forever. Only after start.
+func (w *writer) stop() {
+	var wg sync.WaitGroup
+	wg.Go(w.accepts.Stop)
+	w.completes.Stop()
+	wg.Wait()
 }
 
 // Accept commits evs and waits for the commit, until its deadline. An
@@ -99,55 +109,27 @@ func (w *writer) Accept(ctx context.Context, evs []store.NewEvent) ([]store.Acce
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	req := &acceptReq{evs: evs, deadline: deadline, done: make(chan error, 1)}
-	timer := time.NewTimer(time.Until(deadline))
-	defer timer.Stop()
-	select {
-	case w.accepts <- req:
-	case <-w.quit:
-		return nil, errStopped
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-timer.C:
-		return nil, w.notQueued()
-	}
-	result := func(err error) ([]store.Accepted, error) {
-		if err != nil {
-			return nil, err
+	req := &acceptReq{evs: evs, deadline: deadline}
+	// A caller that leaves drops a request not yet written; one being
+	// written is waited for so its outcome is known.
+	switch err := w.accepts.Do(ctx, req, deadline); {
+	case err == nil:
+		if req.err != nil {
+			return nil, req.err
 		}
 		return req.res, nil
-	}
-	cancelled := ctx.Done()
-	for {
-		select {
-		case err := <-req.done:
-			return result(err)
-		case <-cancelled:
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				cancelled = nil // the timer says the same
-				continue
-			}
-			// The caller left; a request not yet written is dropped, one
-			// being written is waited for so its outcome is known.
-			if req.state.CompareAndSwap(reqQueued, reqAbandoned) {
-				return nil, ctx.Err()
-			}
-			cancelled = nil
-		case <-timer.C:
-			if req.state.CompareAndSwap(reqQueued, reqAbandoned) {
-				return nil, w.notQueued()
-			}
-			select {
-			case err := <-req.done:
-				return result(err)
-			default:
-			}
-			// Its batch should have ended commitSlack ago and has not
-			// answered: a COMMIT held up on its way or on the disk.
-			err := fmt.Errorf("%w: the database did not answer the commit within %s", store.ErrCommitUnknown, w.commitTimeout)
-			w.health.failed(err)
-			return nil, err
-		}
+	case errors.Is(err, groupcommit.ErrStopped):
+		return nil, errStopped
+	case errors.Is(err, groupcommit.ErrNotTaken):
+		return nil, w.notQueued()
+	case errors.Is(err, groupcommit.ErrNoAnswer):
+		// Its batch should have ended commitSlack ago and has not
+		// answered: a COMMIT held up on its way or on the disk.
+		err := fmt.Errorf("%w: the database did not answer the commit within %s", store.ErrCommitUnknown, w.commitTimeout)
+		w.health.failed(err)
+		return nil, err
+	default:
+		return nil, err
 	}
 }
 
@@ -162,72 +144,17 @@ func (w *writer) notQueued() error {
 // Complete commits attempt results, waits for the commit and returns the
 // task ids of the results the store refused as stale.
 func (w *writer) Complete(rs []store.TaskResult) ([]string, error) {
-	req := &completeReq{rs: rs, done: make(chan error, 1)}
-	select {
-	case w.complete <- req:
-	case <-w.quit:
-		return nil, errStopped
+	req := &completeReq{rs: rs}
+	if err := w.completes.Do(context.Background(), req, time.Time{}); err != nil {
+		if errors.Is(err, groupcommit.ErrStopped) {
+			return nil, errStopped
+		}
+		return nil, err
 	}
-	err := <-req.done
-	return req.stale, err
+	return req.stale, req.err
 }
 
-func (w *writer) run() {
-	defer close(w.done)
-	for {
-		select {
-		case req := <-w.accepts:
-			w.flushAccepts(req)
-		case req := <-w.complete:
-			w.flushCompletes(req)
-		case <-w.quit:
-			// Drain what was queued before quit so no caller waits forever.
-			for {
-				select {
-				case req := <-w.accepts:
-					w.flushAccepts(req)
-				case req := <-w.complete:
-					w.flushCompletes(req)
-				default:
-					return
-				}
-			}
-		}
-	}
-}
-
-// gather takes first and whatever else is already queued on ch, up to
-// maxBatch rows, and returns the requests and their rows in order. take
-// says whether a request is still wanted (and claims it).
-func gather[R, T any](first R, ch <-chan R, rows func(R) []T, take func(R) bool) ([]R, []T) {
-	var reqs []R
-	n := 0
-	add := func(r R) {
-		if take(r) {
-			reqs = append(reqs, r)
-			n += len(rows(r))
-		}
-	}
-	add(first)
-	for n < maxBatch {
-		select {
-		case r := <-ch:
-			add(r)
-			continue
-		default:
-		}
-		break
-	}
-	all := make([]T, 0, n)
-	for _, r := range reqs {
-		all = append(all, rows(r)...)
-	}
-	return reqs, all
-}
-
-func (w *writer) flushAccepts(first *acceptReq) {
-	reqs, all := gather(first, w.accepts, func(r *acceptReq) []store.NewEvent { return r.evs },
-		func(r *acceptReq) bool { return r.state.CompareAndSwap(reqQueued, reqTaken) })
+func (w *writer) flushAccepts(_ context.Context, reqs []*acceptReq) {
 	// A request with less than two slacks left would cut the batch's
 	// time short for all: it fails alone, unwritten.
 	slack := w.commitSlack()
@@ -238,7 +165,7 @@ func (w *writer) flushAccepts(first *acceptReq) {
 			if late == nil {
 				late = w.notQueued()
 			}
-			r.done <- late
+			r.err = late
 			continue
 		}
 		kept = append(kept, r)
@@ -248,7 +175,7 @@ func (w *writer) flushAccepts(first *acceptReq) {
 		return
 	}
 	deadline := reqs[0].deadline
-	all = all[:0]
+	var all []store.NewEvent
 	for _, r := range reqs {
 		if r.deadline.Before(deadline) {
 			deadline = r.deadline
@@ -267,13 +194,15 @@ func (w *writer) flushAccepts(first *acceptReq) {
 			r.res = res[off : off+len(r.evs)]
 		}
 		off += len(r.evs)
-		r.done <- err
+		r.err = err
 	}
 }
 
-func (w *writer) flushCompletes(first *completeReq) {
-	reqs, all := gather(first, w.complete, func(r *completeReq) []store.TaskResult { return r.rs },
-		func(*completeReq) bool { return true })
+func (w *writer) flushCompletes(_ context.Context, reqs []*completeReq) {
+	var all []store.TaskResult
+	for _, r := range reqs {
+		all = append(all, r.rs...)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), w.completeTimeout)
 	start := time.Now()
 	stale, err := w.store.CompleteTasks(ctx, all)
@@ -290,6 +219,6 @@ func (w *writer) flushCompletes(first *completeReq) {
 				r.stale = append(r.stale, res.TaskID)
 			}
 		}
-		r.done <- err
+		r.err = err
 	}
 }

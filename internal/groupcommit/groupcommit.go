@@ -68,6 +68,13 @@ type Serial struct{ ch chan struct{} }
 // NewSerial returns a Serial.
 func NewSerial() *Serial { return &Serial{ch: make(chan struct{}, 1)} }
 
+// Lock holds s: the groups sharing it commit nothing until Unlock, their
+// items staying queued.
+func (s *Serial) Lock() { s.ch <- struct{}{} }
+
+// Unlock releases s.
+func (s *Serial) Unlock() { <-s.ch }
+
 // Group is a group-commit queue. The zero value is not usable: see New.
 type Group[T any] struct {
 	cfg Config[T]
@@ -198,12 +205,12 @@ func (g *Group[T]) run(idle chan struct{}) {
 	defer close(idle)
 	for {
 		if g.cfg.Serial != nil {
-			g.cfg.Serial.ch <- struct{}{}
+			g.cfg.Serial.Lock()
 		}
 		batch := g.take()
 		if len(batch) == 0 {
 			if g.cfg.Serial != nil {
-				<-g.cfg.Serial.ch
+				g.cfg.Serial.Unlock()
 			}
 			return
 		}
@@ -213,7 +220,7 @@ func (g *Group[T]) run(idle chan struct{}) {
 		}
 		g.cfg.Commit(context.WithoutCancel(batch[0].ctx), items)
 		if g.cfg.Serial != nil {
-			<-g.cfg.Serial.ch
+			g.cfg.Serial.Unlock()
 		}
 		for _, e := range batch {
 			close(e.done)
