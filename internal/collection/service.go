@@ -15,6 +15,7 @@ import (
 
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/groupcommit"
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/wire"
 )
@@ -79,7 +80,7 @@ func New(cfg Config) *Service {
 	if s.rand == nil {
 		s.rand = defaultRand
 	}
-	s.batch = &batcher{s: s, q: make(map[string]*queue)}
+	s.batch = &batcher{s: s, groups: make(map[string]*groupcommit.Group[*pending])}
 	s.follow = &followers{s: s, running: make(map[string]*follower)}
 	return s
 }
@@ -261,100 +262,69 @@ func (s *Service) ownChange(ctx context.Context, tenantID, name string, c *chang
 }
 
 // batcher groups concurrent changes to one collection into one
-// transaction: the first caller leads and applies whatever queued up
-// meanwhile (at most maxBatch at a time); the others wait for their
-// result.
+// transaction (groupcommit, one group per collection): whatever queued up
+// while a batch was written goes in the next one, at most maxBatch at a
+// time. A caller that leaves does not take its change back: it is applied
+// anyway, and the attempt will find it a duplicate when it runs again.
 type batcher struct {
-	s  *Service
-	mu sync.Mutex
-	q  map[string]*queue
-}
-
-type queue struct {
-	items   []*pending
-	leading bool
+	s      *Service
+	mu     sync.Mutex
+	groups map[string]*groupcommit.Group[*pending] // by tenant and collection; an idle one holds no goroutine
 }
 
 type pending struct {
 	c    *change
 	spec *Spec
 	res  Result
-	done chan struct{}
 }
 
 // maxBatch bounds the changes written in one transaction.
 const maxBatch = 500
 
 func (b *batcher) do(ctx context.Context, tenantID string, spec *Spec, c *change) Result {
-	p := &pending{c: c, spec: spec, done: make(chan struct{})}
-	k := tenantID + "\x00" + spec.Name
-	b.mu.Lock()
-	q := b.q[k]
-	if q == nil {
-		q = &queue{}
-		b.q[k] = q
-	}
-	q.items = append(q.items, p)
-	lead := !q.leading
-	q.leading = true
-	b.mu.Unlock()
-	if !lead {
-		select {
-		case <-p.done:
-			return p.res
-		case <-ctx.Done():
-			// The leader still applies it; the attempt will find it a
-			// duplicate when it runs again.
-			return Result{Key: c.key, Err: ctx.Err()}
-		}
-	}
-	// Lead until the queue is empty; each batch runs without the
-	// caller's cancellation, since it carries the others' changes too.
-	for {
-		b.mu.Lock()
-		n := min(len(q.items), maxBatch)
-		items := q.items[:n:n]
-		q.items = q.items[n:]
-		if n == 0 {
-			q.leading = false
-			delete(b.q, k)
-			b.mu.Unlock()
-			break
-		}
-		b.mu.Unlock()
-		// Changes applied together must use one spec; a spec that
-		// changed meanwhile waits for the next batch.
-		spec := items[0].spec
-		var now, later []*pending
-		for _, it := range items {
-			if it.spec == spec {
-				now = append(now, it)
-			} else {
-				later = append(later, it)
-			}
-		}
-		if len(later) > 0 {
-			b.mu.Lock()
-			q.items = append(later, q.items...)
-			b.mu.Unlock()
-		}
-		cs := make([]*change, len(now))
-		for i, it := range now {
-			cs[i] = it.c
-		}
-		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), batchTimeout)
-		rs, err := b.s.apply(bctx, tenantID, spec, cs)
-		cancel()
-		for i, it := range now {
-			if err != nil {
-				it.res = Result{Key: it.c.key, Err: err}
-			} else {
-				it.res = rs[i]
-			}
-			close(it.done)
-		}
+	p := &pending{c: c, spec: spec}
+	if err := b.group(tenantID, spec.Name).Do(ctx, p, time.Time{}); err != nil {
+		return Result{Key: c.key, Err: err}
 	}
 	return p.res
+}
+
+func (b *batcher) group(tenantID, name string) *groupcommit.Group[*pending] {
+	k := tenantID + "\x00" + name
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	g := b.groups[k]
+	if g == nil {
+		g = groupcommit.New(groupcommit.Config[*pending]{
+			Commit:  func(ctx context.Context, batch []*pending) { b.apply(ctx, tenantID, batch) },
+			MaxRows: maxBatch,
+			// Changes applied together must use one spec; a spec that
+			// changed meanwhile waits for the next batch.
+			Together: func(first, next *pending) bool { return next.spec == first.spec },
+			Detach:   true,
+		})
+		b.groups[k] = g
+	}
+	return g
+}
+
+// apply writes one batch; it runs without its callers' cancellation,
+// since it carries the changes of several.
+func (b *batcher) apply(ctx context.Context, tenantID string, batch []*pending) {
+	cs := make([]*change, len(batch))
+	for i, it := range batch {
+		cs[i] = it.c
+	}
+	bctx, cancel := context.WithTimeout(ctx, batchTimeout)
+	rs, err := b.s.apply(bctx, tenantID, batch[0].spec, cs)
+	cancel()
+	for i, it := range batch {
+		if err != nil {
+			it.res = Result{Key: it.c.key, Err: err}
+		} else {
+			it.res = rs[i]
+		}
+	}
 }
 
 // batchTimeout bounds one batch's transaction and announcement.
