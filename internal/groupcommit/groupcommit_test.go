@@ -295,3 +295,27 @@ func TestSerial(t *testing.T) {
 		equal(t, b.committed(), [][]int{{3}})
 	})
 }
+
+// TestSerialHeld: while Serial is held nothing commits; items stay
+// queued, so a caller's deadline takes its item back, and the rest commit
+// in one batch once it is released.
+func TestSerialHeld(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		serial := groupcommit.NewSerial()
+		serial.Lock()
+		r := setup(t, groupcommit.Config[*item]{Serial: serial})
+		start := time.Now()
+		late := r.submit(t.Context(), start.Add(time.Second), 1)
+		waiting := r.submit(t.Context(), time.Time{}, 2, 3)
+		if errs := late(); !errors.Is(errs[0], groupcommit.ErrNotTaken) {
+			t.Fatalf("held: %v, want ErrNotTaken", errs[0])
+		}
+		if len(r.committed()) != 0 {
+			t.Fatalf("committed %v while held", r.committed())
+		}
+		serial.Unlock()
+		noErrors(t, waiting())
+		equal(t, r.committed(), [][]int{{2, 3}})
+	})
+}
