@@ -159,24 +159,39 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	// routes is the one routing table; the domains fill it (Register
 	// below) and on a cluster it hears the other nodes' changes.
 	routes := route.New(route.Config{Clock: opts.Clock, Logger: log, Cluster: coord, MaxAge: opts.RouteMaxAge})
-	var eng *engine.Engine
+	hub := feed.New()
+	// The engine comes first: the executors publish, schedule and lease
+	// through it, and are registered with it (Register) once built.
+	eng, err := engine.New(engine.Config{
+		Store: st, Routers: []engine.Router{routes}, OnPublished: hub.Publish,
+		Clock: opts.Clock, Logger: log, Metrics: engine.NewMetrics(reg), Rand: opts.Rand,
+		Workers: cfg.Workers, MaxInFlight: cfg.MaxInFlight, ExclusiveStore: coord == nil, Retention: cfg.Retention,
+		Cluster:      clusterConfig(cfg, routedCoordinator(coord, routes)),
+		Breaker:      engine.Breaker{Threshold: cfg.BreakerThreshold, Cooldown: cfg.BreakerCooldown},
+		PollInterval: opts.PollInterval, Lease: opts.Lease, QueueCap: opts.QueueCap, PruneInterval: opts.PruneInterval,
+		CommitTimeout: cfg.CommitTimeout,
+	})
+	if err != nil {
+		return nil, err
+	}
+	// publishChanges publishes the events of changes (collection syncs,
+	// workflow and content steps), deduplicated over the retries of the
+	// task that made them.
+	publishChanges := func(ctx context.Context, evs []event.Event) error {
+		_, err := eng.PublishDedup(ctx, evs, changedDedup)
+		return err
+	}
 	exec := delivery.NewExecutor(delivery.ExecutorConfig{
 		Store: st, Client: netguard.NewClient(guard), Clock: opts.Clock, Logger: log, UserAgent: userAgent,
 		Disabled: routes.Invalidate, DisableAfter: cfg.DisableAfter,
-		// eng is set below, before anything runs.
 		Emit: func(ctx context.Context, e event.Event) error {
 			_, err := eng.Publish(ctx, []event.Event{e})
 			return err
 		},
 	})
-	hub := feed.New()
 	colls := collection.New(collection.Config{
 		Store: st, Client: netguard.NewClient(guard), Clock: opts.Clock, Logger: log, UserAgent: userAgent,
-		Dial: guard.Dial(), Rand: opts.Rand,
-		Emit: func(ctx context.Context, evs []event.Event) error {
-			_, err := eng.PublishDedup(ctx, evs, changedDedup)
-			return err
-		},
+		Dial: guard.Dial(), Rand: opts.Rand, Emit: publishChanges,
 	})
 	defer func() {
 		if err != nil {
@@ -207,12 +222,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	notify := content.New(content.Config{
 		Store: st, Client: netguard.NewClient(guard), UserAgent: userAgent, Clock: opts.Clock, Logger: log, Collections: colls, Email: mailer,
 		PublicURL: cfg.PublicURL, TokenKey: box.Derive("inbox tokens"), Closing: closing,
-		Publish: func(ctx context.Context, evs []event.Event) error {
-			_, err := eng.PublishDedup(ctx, evs, changedDedup)
-			return err
-		},
-		Schedule: func(ctx context.Context, ts []store.Task) { eng.Schedule(ctx, ts) },
-		Lease:    func(ts []store.Task) { eng.Lease(ts) },
+		Publish: publishChanges, Schedule: eng.Schedule, Lease: eng.Lease,
 	})
 	// workflow_env is the operator's: only the default tenant's runs see it.
 	var envTenant string
@@ -222,36 +232,17 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	runner := workflow.New(workflow.Config{
 		Store: st, Client: netguard.NewClient(guard), Clock: opts.Clock, Logger: log, UserAgent: userAgent,
 		Collections: colls, Env: env, EnvTenant: envTenant, Notify: notify.NotifyStep, CheckNotify: content.CheckRule, Rand: opts.Rand, Waits: routes,
-		// eng is set below, before anything runs.
-		Publish: func(ctx context.Context, evs []event.Event) error {
-			_, err := eng.PublishDedup(ctx, evs, changedDedup)
-			return err
-		},
-		Schedule: func(ctx context.Context, ts []store.Task) { eng.Schedule(ctx, ts) },
-		Lease:    func(ts []store.Task) { eng.Lease(ts) },
+		Publish: publishChanges, Schedule: eng.Schedule, Lease: eng.Lease,
 	})
 	// In routing order: endpoints and subscriptions, workflows and their
 	// waiting runs, notify rules.
 	routes.Register(delivery.NewRoutes(st, log), runner, notify)
-	eng, err = engine.New(engine.Config{
-		Store: st, Routers: []engine.Router{routes}, OnPublished: hub.Publish,
-		Executors: map[string]engine.Executor{
-			delivery.Kind: exec, delivery.KindForward: delivery.NewForwarder(exec),
-			collection.Kind:     colls.Executor(),
-			workflow.Kind:       runner,
-			content.KindNotify:  notify.NotifyExecutor(),
-			content.KindMessage: notify.MessageExecutor(),
-		},
-		Clock: opts.Clock, Logger: log, Metrics: engine.NewMetrics(reg), Rand: opts.Rand,
-		Workers: cfg.Workers, MaxInFlight: cfg.MaxInFlight, ExclusiveStore: coord == nil, Retention: cfg.Retention,
-		Cluster:      clusterConfig(cfg, routedCoordinator(coord, routes)),
-		Breaker:      engine.Breaker{Threshold: cfg.BreakerThreshold, Cooldown: cfg.BreakerCooldown},
-		PollInterval: opts.PollInterval, Lease: opts.Lease, QueueCap: opts.QueueCap, PruneInterval: opts.PruneInterval,
-		CommitTimeout: cfg.CommitTimeout,
-	})
-	if err != nil {
-		return nil, err
-	}
+	eng.Register(delivery.Kind, exec)
+	eng.Register(delivery.KindForward, delivery.NewForwarder(exec))
+	eng.Register(collection.Kind, colls.Executor())
+	eng.Register(workflow.Kind, runner)
+	eng.Register(content.KindNotify, notify.NotifyExecutor())
+	eng.Register(content.KindMessage, notify.MessageExecutor())
 	receiver := ingest.NewReceiver(ingest.ReceiverConfig{Store: st, Engine: eng, Clock: opts.Clock, Logger: log, Registerer: reg,
 		LookupTimeout: cfg.CommitTimeout})
 	watch := capture.NewWatchers(capture.WatchersConfig{

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -109,7 +110,10 @@ type Store interface {
 
 // Config configures New.
 type Config struct {
-	Store     Store
+	Store Store
+	// Executors run the tasks of each destination kind. An executor that
+	// needs the engine itself (to publish, schedule or lease) is added
+	// with Register once the engine is built.
 	Executors map[string]Executor
 	Routers   []Router
 	Clock     clock.Clock
@@ -196,6 +200,9 @@ type Engine struct {
 	stopSaving context.CancelFunc
 	saving     sync.WaitGroup
 	started    bool
+	// sealed is set by the first Start: Register is refused from then on,
+	// since the workers read the executors without a lock.
+	sealed bool
 }
 
 // localOwner holds the task leases of an engine without a cluster.
@@ -206,8 +213,10 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("engine: store is required")
 	}
-	if len(cfg.Executors) == 0 {
-		return nil, errors.New("engine: at least one executor is required")
+	// A copy: Register adds to it.
+	cfg.Executors = maps.Clone(cfg.Executors)
+	if cfg.Executors == nil {
+		cfg.Executors = map[string]Executor{}
 	}
 	cfg.Workers = cmp.Or(cfg.Workers, DefaultWorkers)
 	cfg.MaxInFlight = cmp.Or(cfg.MaxInFlight, DefaultMaxInFlight)
@@ -261,10 +270,29 @@ func New(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
+// Register adds the executor of a destination kind, for an executor that
+// is built with the engine (it publishes events, schedules or leases
+// tasks). It panics after Start, for a kind already registered or a nil
+// executor: all are mistakes in how the program is put together.
+func (e *Engine) Register(kind string, x Executor) {
+	switch {
+	case e.sealed:
+		panic(fmt.Sprintf("engine: register executor %q: after start", kind))
+	case x == nil:
+		panic(fmt.Sprintf("engine: register executor %q: nil executor", kind))
+	case e.cfg.Executors[kind] != nil:
+		panic(fmt.Sprintf("engine: register executor %q: kind already registered", kind))
+	}
+	e.cfg.Executors[kind] = x
+}
+
 // Start starts the writer, the workers, the poller and the lease heartbeat.
 func (e *Engine) Start(ctx context.Context) error {
 	if e.started {
 		return errors.New("engine: already started")
+	}
+	if len(e.cfg.Executors) == 0 {
+		return errors.New("engine: at least one executor is required")
 	}
 	if e.cfg.ExclusiveStore {
 		if err := e.store.ResetLeases(ctx); err != nil {
@@ -283,7 +311,7 @@ func (e *Engine) Start(ctx context.Context) error {
 			e.log.InfoContext(ctx, "took back the task leases of this node's previous run", "node_id", e.owner, "tasks", n)
 		}
 	}
-	e.started = true
+	e.started, e.sealed = true, true
 	e.writer.start()
 	saveCtx, stopSaving := context.WithCancel(context.Background())
 	e.stopSaving = stopSaving
