@@ -3,17 +3,20 @@ package app_test
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/client"
@@ -133,8 +136,23 @@ func TestResultSavedAfterDiskFull(t *testing.T) {
 	require.Eventually(t, func() bool { return gaugeValue(t, b.url, "hookline_results_unsaved") == n }, 20*time.Second, 20*time.Millisecond,
 		"every result held while the disk is full")
 	require.NoError(t, fillErr)
-	// Past the leases: a task whose result were dropped would run again now.
-	time.Sleep(lease + time.Second)
+	// Past the leases the tasks were claimed with, by the store's clock
+	// (SQLite's is this process's), and renewed since: a task whose result
+	// were dropped would have lost its lease and run again by now.
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(b.cfg.DataDir, "hookline.db")+"?mode=ro")
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	leases := func() (pending int, first, last int64) {
+		require.NoError(t, db.QueryRowContext(ctx, `SELECT count(*), coalesce(min(lease_until), 0), coalesce(max(lease_until), 0)
+			FROM tasks WHERE status = 'pending'`).Scan(&pending, &first, &last))
+		return pending, first, last
+	}
+	pending, _, claimed := leases()
+	require.Equal(t, n, pending, "every task pending while its result is held")
+	require.Eventually(t, func() bool {
+		pending, first, _ := leases()
+		return pending == n && time.Now().UnixMilli() > claimed && first > claimed
+	}, 20*time.Second, 20*time.Millisecond, "the leases the tasks were claimed with expired, and every task's lease was renewed since")
 	require.Equal(t, float64(n), gaugeValue(t, b.url, "hookline_results_unsaved"), "still held")
 	for _, id := range ids {
 		require.Equal(t, 1, rc.counts()[id], "event %s not sent again while its result waits", id)
@@ -171,7 +189,18 @@ func TestResultSavedAfterDatabaseOutage(t *testing.T) {
 	ids := sendBatch(t, c, evs)
 	require.Eventually(t, func() bool { return gaugeValue(t, n.url, "hookline_results_unsaved") == float64(len(ids)) },
 		20*time.Second, 20*time.Millisecond, "every result held while the database is away")
-	time.Sleep(lease + time.Second) // past the leases
+	// Past the leases, by the database's clock: with the database away
+	// nothing renews them, so a task whose result were dropped would run
+	// again as soon as it is back.
+	pg, err := pgx.Connect(ctx, dsn)
+	require.NoError(t, err)
+	t.Cleanup(func() { pg.Close(context.Background()) })
+	require.Eventually(t, func() bool {
+		var pending, leased int
+		err := pg.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE lease_until > now()) FROM tasks WHERE status = 'pending'`).Scan(&pending, &leased)
+		require.NoError(t, err)
+		return pending == len(ids) && leased == 0
+	}, 20*time.Second, 20*time.Millisecond, "every task's lease expired while its result is held")
 	for _, id := range ids {
 		require.Equal(t, 1, rc.counts()[id], "event %s not sent again while its result waits", id)
 	}
