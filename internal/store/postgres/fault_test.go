@@ -145,11 +145,22 @@ func TestCommitHeldUp(t *testing.T) {
 	require.NoError(t, err)
 	_, err = tx.Exec(cctx, `INSERT INTO tenants (id, name, created_at) VALUES ($1, 'held', now())`, tid)
 	require.NoError(t, err)
+	var pid int
+	require.NoError(t, tx.QueryRow(cctx, `SELECT pg_backend_pid()`).Scan(&pid))
 	p.Freeze()
 	err = postgres.CommitError("commit", tx.Commit(cctx))
 	require.ErrorIs(t, err, store.ErrCommitUnknown)
 
-	time.Sleep(2 * time.Second) // the link stays down past the deadline
+	// The link stays down until the server, past the deadline, has ended
+	// the session whose COMMIT is held.
+	require.Eventually(t, func() bool {
+		q, err := direct.BeginBounded(ctx)
+		require.NoError(t, err)
+		defer q.Rollback(ctx)
+		var alive bool
+		require.NoError(t, q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1)`, pid).Scan(&alive))
+		return !alive
+	}, 10*time.Second, 20*time.Millisecond, "the server ended the session of the held COMMIT")
 	p.Thaw()
 	require.Never(t, func() bool {
 		_, err := direct.GetTenant(ctx, tid)
