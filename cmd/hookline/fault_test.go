@@ -56,6 +56,12 @@ func TestFrozenDatabase(t *testing.T) {
 	t.Cleanup(func() { proxy.Close() })
 	via := *u
 	via.Host = proxy.Addr()
+	// The server's sessions are named, so the test can see when none has a
+	// COMMIT on its way.
+	appName := "hl_frozen_" + strings.TrimPrefix(u.Query().Get("search_path"), "hl_test_")
+	vq := via.Query()
+	vq.Set("application_name", appName)
+	via.RawQuery = vq.Encode()
 
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "hookline")
@@ -129,20 +135,50 @@ func TestFrozenDatabase(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(time.Second) // publishing goes on while the link is up, then frozen
+	// answeredSince reports, for publishes started at or after since, how
+	// many were answered with a status in statuses and whether every
+	// publisher had one of them answered.
+	answeredSince := func(since time.Time, statuses ...int) (n int, everyPublisher bool) {
+		answersMu.Lock()
+		defer answersMu.Unlock()
+		by := map[string]bool{}
+		for _, a := range answers {
+			if !a.at.Before(since) && slices.Contains(statuses, a.status) {
+				n++
+				by[a.key[:strings.IndexByte(a.key, '-')]] = true
+			}
+		}
+		return n, len(by) == 4
+	}
+	start := time.Now()
+	// Publishing goes on while the link is up, then frozen.
+	require.Eventually(t, func() bool {
+		n, all := answeredSince(start, http.StatusAccepted)
+		return all && n >= 20
+	}, 30*time.Second, 20*time.Millisecond, "publishes accepted while the link is up")
 
 	proxy.Freeze()
 	frozeAt := time.Now()
 	require.Eventually(t, func() bool { return ready() == http.StatusServiceUnavailable }, commitTimeout+5*time.Second, 20*time.Millisecond,
 		"/readyz says not ready while writes fail")
 	notReadyAfter := time.Since(frozeAt)
-	time.Sleep(3 * commitTimeout)
+	// The freeze lasts until every publisher, its publish in flight at the
+	// freeze answered at its deadline, had publishes started during the
+	// freeze answered 503.
+	require.Eventually(t, func() bool {
+		n, all := answeredSince(frozeAt.Add(notReadyAfter), http.StatusServiceUnavailable)
+		return all && n >= 8
+	}, 3*commitTimeout+10*time.Second, 20*time.Millisecond, "publishes answered 503 during the freeze")
 	proxy.Thaw()
 	thawedAt := time.Now()
 	require.Eventually(t, func() bool { return ready() == http.StatusOK }, 20*time.Second, 20*time.Millisecond,
 		"/readyz recovers by itself; logs: %s", &logs)
 	readyAfter := time.Since(thawedAt)
-	time.Sleep(time.Second)
+	readyAt := time.Now()
+	require.Eventually(t, func() bool {
+		_, all := answeredSince(readyAt, http.StatusAccepted)
+		return all
+	}, 30*time.Second, 20*time.Millisecond, "every publisher has publishes accepted again after the thaw")
 	stop.Store(true)
 	wg.Wait()
 
@@ -169,12 +205,17 @@ func TestFrozenDatabase(t *testing.T) {
 		len(answers), len(ok), len(unavailable), worst503.Round(time.Millisecond), len(unknown),
 		notReadyAfter.Round(time.Millisecond), readyAfter.Round(time.Millisecond))
 
-	// Give a COMMIT still on its way every chance to land, then look
-	// directly, past the proxy.
-	time.Sleep(2 * time.Second)
+	// Look directly, past the proxy, once no COMMIT is still on its way:
+	// every session of the server idle, out of a transaction.
 	db, err := pgx.Connect(ctx, dsn)
 	require.NoError(t, err)
 	defer db.Close(ctx)
+	require.Eventually(t, func() bool {
+		var sessions, busy int
+		require.NoError(t, db.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE state <> 'idle' OR xact_start IS NOT NULL)
+			FROM pg_stat_activity WHERE application_name = $1`, appName).Scan(&sessions, &busy))
+		return sessions > 0 && busy == 0
+	}, 20*time.Second, 20*time.Millisecond, "every session of the server idle")
 	stored := func() map[string]int {
 		rows, err := db.Query(ctx, `SELECT idempotency_key, count(*) FROM events WHERE idempotency_key IS NOT NULL GROUP BY 1`)
 		require.NoError(t, err)
