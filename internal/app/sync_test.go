@@ -67,13 +67,15 @@ func settledAt(t *testing.T, c *client.Client) {
 		}
 		return n
 	}
+	tick := time.NewTicker(20 * time.Millisecond) // between polls
+	defer tick.Stop()
 	last, progressed := left(), time.Now()
 	for last > 0 {
 		if time.Since(progressed) > settleStall {
 			dumpUnsettled(t, c)
 			t.Fatalf("tasks stopped settling: %d pending or retrying, none settled for %s", last, settleStall)
 		}
-		time.Sleep(20 * time.Millisecond) // between polls of the store
+		<-tick.C
 		if n := left(); n != last {
 			last, progressed = n, time.Now()
 		}
