@@ -117,17 +117,12 @@ func (b *watchersBundle) addSource(t *testing.T, name string) {
 func (b *watchersBundle) insert(t *testing.T, source string, id int) {
 	t.Helper()
 	ctx := context.Background()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	require.Eventually(t, func() bool {
 		var n int
 		require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = $2`,
 			pgx.Identifier{b.tables, "items"}.Sanitize(), "hookline_"+source).Scan(&n))
-		if n == 1 {
-			break
-		}
-		require.False(t, time.Now().After(deadline), "the watcher did not install its trigger")
-		time.Sleep(20 * time.Millisecond)
-	}
+		return n == 1
+	}, 15*time.Second, 20*time.Millisecond, "the watcher installs its trigger")
 	_, err := b.pool.Exec(ctx, `INSERT INTO `+pgx.Identifier{b.tables, "items"}.Sanitize()+` VALUES ($1)`, id)
 	require.NoError(t, err)
 }
