@@ -140,9 +140,10 @@ func once(t *testing.T, restore func()) func() {
 	return f
 }
 
-// TestMirrorOutage makes the mirror table unavailable for at least 3 s
-// while events flow: every event is applied to the collection and its
-// changes feed while the table is still unavailable, the sync
+// TestMirrorOutage makes the mirror table unavailable while events flow
+// (over 1.5 s; an unreachable database until the mirror has backed off as
+// far as a 3 s outage takes it): every event is applied to the collection
+// and its changes feed while the table is still unavailable, the sync
 // subscription's circuit stays closed, the mirror falls behind and says
 // so, and once the table is back it catches up within seconds and equals
 // the collection.
@@ -198,10 +199,12 @@ func TestMirrorOutage(t *testing.T) {
 			restore := fault()
 			down := time.Now()
 			stream := customerStream(30, 11)
+			pace := time.NewTicker(outage / 2 / time.Duration(len(stream))) // a steady flow over half the outage
+			defer pace.Stop()
 			for _, e := range stream {
 				_, err := b.client.SendEvent(ctx, e)
 				require.NoError(t, err)
-				time.Sleep(outage / 2 / time.Duration(len(stream))) // a steady flow over half the outage
+				<-pace.C
 			}
 			// Every event is applied while the table is still unavailable:
 			// the fault lasts until these checks are done.
@@ -229,7 +232,17 @@ func TestMirrorOutage(t *testing.T) {
 				require.NotNil(t, m.RetryAt)
 			}
 
-			time.Sleep(outage - time.Since(down)) // the rest of the outage, if any
+			if f.state == "failing" {
+				// The outage lasts until the mirror has backed off as far
+				// as an outage of that length takes it: failed again and
+				// again until its next try is due outage after its first
+				// failure.
+				eventually(t, func() bool {
+					m = b.mirrorStatus("customers")
+					return m.State == "failing" && m.FailingSince != nil && m.RetryAt != nil &&
+						m.RetryAt.Sub(m.FailingSince.Time) >= outage
+				}, "the mirror did not back off during the outage: %+v", &m)
+			}
 			restore()
 			back := time.Now()
 			t.Logf("%s for %s; %d events applied meanwhile", f.name, back.Sub(down).Round(time.Millisecond), len(stream))
