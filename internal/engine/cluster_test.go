@@ -2,8 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"encoding/json"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -14,9 +12,7 @@ import (
 
 	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/event"
-	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/store"
-	"github.com/hookline/hookline/internal/store/sqlite"
 )
 
 // memCluster keeps membership, bucket leases and announcements in memory,
@@ -269,12 +265,7 @@ func (rc *clusterReceiver) execute(ctx context.Context, t *store.Task, node stri
 func TestClusterOfThreeNodes(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		box, err := secretbox.New(make([]byte, secretbox.KeySize))
-		require.NoError(t, err)
-		db, err := sqlite.Open(t.Context(), sqlite.Config{Path: filepath.Join(t.TempDir(), "hookline.db"), Box: box})
-		require.NoError(t, err)
-		t.Cleanup(func() { db.Close() })
-		require.NoError(t, db.CreateTenant(t.Context(), store.Tenant{ID: testTenant, Name: "acme", CreatedAt: time.Now()}))
+		db := openStore(t)
 		s := bucketStore{Store: db, dests: []string{dstLimited, dstOrdered, dstPlain}}
 		coord := newMemCluster(db)
 		rc := &clusterReceiver{running: map[string]int{}, inFlight: map[string]int{}, peak: map[string]int{},
@@ -320,13 +311,11 @@ func TestClusterOfThreeNodes(t *testing.T) {
 			}
 			evs := make([]event.Event, batch)
 			for j := range evs {
-				now := time.Now()
 				typ := "all"
 				if (i+j)%10 == 0 {
 					typ = "tenth"
 				}
-				evs[j] = event.Event{ID: event.NewID(event.PrefixEvent, now), TenantID: testTenant, Type: typ,
-					Source: "api", Data: json.RawMessage(`{}`), OccurredAt: now, CreatedAt: now}
+				evs[j] = newEvent(typ)
 				published = append(published, evs[j].ID)
 				if typ == "tenth" {
 					ordered = append(ordered, evs[j].ID)

@@ -2,20 +2,15 @@ package engine_test
 
 import (
 	"context"
-	"encoding/json"
-	"path/filepath"
 	"sync"
 	"testing"
 	"testing/synctest"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/event"
-	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/store"
-	"github.com/hookline/hookline/internal/store/sqlite"
 )
 
 // followUp is an executor built with the engine it runs on, as the
@@ -36,9 +31,8 @@ func (f *followUp) Route(_ context.Context, ev *event.Event) ([]engine.Target, e
 }
 
 func (f *followUp) Execute(ctx context.Context, t *store.Task) engine.Outcome {
-	now := time.Now()
-	ev := event.Event{ID: event.NewID(event.PrefixEvent, now), TenantID: t.TenantID, Type: "order.followed",
-		Source: "api", Data: json.RawMessage(`{}`), OccurredAt: now, CreatedAt: now}
+	ev := newEvent("order.followed")
+	ev.TenantID = t.TenantID
 	if _, err := f.eng.Publish(ctx, []event.Event{ev}); err != nil {
 		return engine.Outcome{Err: err}
 	}
@@ -56,12 +50,7 @@ func (f *followUp) Execute(ctx context.Context, t *store.Task) engine.Outcome {
 func TestRegisterBeforeStart(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		box, err := secretbox.New(make([]byte, secretbox.KeySize))
-		require.NoError(t, err)
-		s, err := sqlite.Open(t.Context(), sqlite.Config{Path: filepath.Join(t.TempDir(), "hookline.db"), Box: box})
-		require.NoError(t, err)
-		t.Cleanup(func() { s.Close() })
-		require.NoError(t, s.CreateTenant(t.Context(), store.Tenant{ID: testTenant, Name: "acme", CreatedAt: time.Now()}))
+		s := openStore(t)
 
 		f := &followUp{}
 		eng, err := engine.New(engine.Config{Store: s, Routers: []engine.Router{f}, ExclusiveStore: true})
@@ -78,9 +67,7 @@ func TestRegisterBeforeStart(t *testing.T) {
 		require.PanicsWithValue(t, `engine: register executor "other": after start`,
 			func() { eng.Register("other", f) })
 
-		now := time.Now()
-		ev := event.Event{ID: event.NewID(event.PrefixEvent, now), TenantID: testTenant, Type: "order.created",
-			Source: "api", Data: json.RawMessage(`{}`), OccurredAt: now, CreatedAt: now}
+		ev := newEvent("order.created")
 		pub, err := eng.Publish(t.Context(), []event.Event{ev})
 		require.NoError(t, err)
 		require.Equal(t, 1, pub[0].Tasks)

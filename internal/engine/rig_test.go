@@ -3,8 +3,10 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,12 +19,21 @@ import (
 	"github.com/hookline/hookline/internal/store/sqlite"
 )
 
+const (
+	testTenant = "ten_1"
+	testKind   = "test"
+	testLease  = time.Minute
+	testPoll   = 100 * time.Millisecond
+)
+
+var errDown = errors.New("receiver down")
+
 // rig is an engine on SQLite in a temporary directory with any number of
 // destinations of kind "test": an event goes to the destination named by
 // its type. The executor plays each destination's script and records
 // every attempt; the destinations' limits are the test's to set.
 type rig struct {
-	store *countingStore
+	store *rigStore
 	eng   *engine.Engine
 
 	mu       sync.Mutex
@@ -33,9 +44,11 @@ type rig struct {
 	peak     map[string]int // most attempts in flight at once, by destination
 }
 
-// step is one scripted attempt: it takes took (ended early if the
-// engine cancels it) and answers out.
+// step is one scripted attempt: it waits for wait to close, whatever the
+// engine's cancellation (the receiver has the request), then takes took
+// (ended early if the engine cancels it) and answers out.
 type step struct {
+	wait <-chan struct{}
 	took time.Duration
 	out  engine.Outcome
 }
@@ -52,13 +65,7 @@ type call struct {
 // engine runs on the bubble's clock.
 func newRig(t *testing.T, adjust func(*engine.Config)) *rig {
 	t.Helper()
-	box, err := secretbox.New(make([]byte, secretbox.KeySize))
-	require.NoError(t, err)
-	s, err := sqlite.Open(t.Context(), sqlite.Config{Path: filepath.Join(t.TempDir(), "hookline.db"), Box: box})
-	require.NoError(t, err)
-	t.Cleanup(func() { s.Close() })
-	require.NoError(t, s.CreateTenant(t.Context(), store.Tenant{ID: testTenant, Name: "acme", CreatedAt: time.Now()}))
-	r := &rig{store: &countingStore{Store: s}, scripts: map[string]func(int) step{}, limits: map[string]engine.Limits{},
+	r := &rig{store: &rigStore{Store: openStore(t)}, scripts: map[string]func(int) step{}, limits: map[string]engine.Limits{},
 		inFlight: map[string]int{}, peak: map[string]int{}}
 	cfg := engine.Config{
 		Store:          r.store,
@@ -72,11 +79,32 @@ func newRig(t *testing.T, adjust func(*engine.Config)) *rig {
 	if adjust != nil {
 		adjust(&cfg)
 	}
+	var err error
 	r.eng, err = engine.New(cfg)
 	require.NoError(t, err)
 	require.NoError(t, r.eng.Start(t.Context()))
 	t.Cleanup(func() { require.NoError(t, r.eng.Stop(context.Background())) })
 	return r
+}
+
+// openStore opens a SQLite store in a temporary directory, closed when the
+// test ends, with the tenant testTenant.
+func openStore(t *testing.T) *sqlite.Store {
+	t.Helper()
+	box, err := secretbox.New(make([]byte, secretbox.KeySize))
+	require.NoError(t, err)
+	s, err := sqlite.Open(t.Context(), sqlite.Config{Path: filepath.Join(t.TempDir(), "hookline.db"), Box: box})
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	require.NoError(t, s.CreateTenant(t.Context(), store.Tenant{ID: testTenant, Name: "acme", CreatedAt: time.Now()}))
+	return s
+}
+
+// newEvent returns an event of testTenant of type typ, occurred now.
+func newEvent(typ string) event.Event {
+	now := time.Now()
+	return event.Event{ID: event.NewID(event.PrefixEvent, now), TenantID: testTenant, Type: typ,
+		Source: "api", Data: json.RawMessage(`{}`), OccurredAt: now, CreatedAt: now}
 }
 
 // Route sends an event to the destination its type names.
@@ -112,6 +140,9 @@ func (r *rig) Execute(ctx context.Context, t *store.Task) engine.Outcome {
 	if script != nil {
 		s = script(n)
 	}
+	if s.wait != nil {
+		<-s.wait
+	}
 	if s.took > 0 {
 		select {
 		case <-time.After(s.took):
@@ -130,6 +161,16 @@ func (r *rig) script(dest string, f func(n int) step) {
 	r.mu.Lock()
 	r.scripts[dest] = f
 	r.mu.Unlock()
+}
+
+// answers makes dest's attempts answer outs in order, then succeed.
+func (r *rig) answers(dest string, outs ...engine.Outcome) {
+	r.script(dest, func(n int) step {
+		if n <= len(outs) {
+			return step{out: outs[n-1]}
+		}
+		return step{}
+	})
 }
 
 // takes makes every attempt of dest take d and succeed.
@@ -164,24 +205,33 @@ func (r *rig) peakInFlight(dest string) int {
 	return r.peak[dest]
 }
 
-// send publishes one event to each of dests, in one call, and returns the
-// ids of their tasks in the same order.
-func (r *rig) send(t *testing.T, dests ...string) []string {
+// publish publishes one event to each of dests, in one call, and returns
+// their tasks as listed right after, in the same order.
+func (r *rig) publish(t *testing.T, dests ...string) []store.Task {
 	t.Helper()
 	evs := make([]event.Event, len(dests))
 	for i, d := range dests {
-		now := time.Now()
-		evs[i] = event.Event{ID: event.NewID(event.PrefixEvent, now), TenantID: testTenant, Type: d,
-			Source: "api", Data: json.RawMessage(`{}`), OccurredAt: now, CreatedAt: now}
+		evs[i] = newEvent(d)
 	}
-	_, err := r.eng.Publish(t.Context(), evs)
+	pub, err := r.eng.Publish(t.Context(), evs)
 	require.NoError(t, err)
-	ids := make([]string, len(evs))
+	tasks := make([]store.Task, len(evs))
 	for i, ev := range evs {
+		require.Equal(t, 1, pub[i].Tasks)
 		ts, err := r.store.ListTasks(t.Context(), testTenant, store.TaskQuery{EventID: ev.ID})
 		require.NoError(t, err)
 		require.Len(t, ts, 1)
-		ids[i] = ts[0].ID
+		tasks[i] = ts[0]
+	}
+	return tasks
+}
+
+// send is publish returning the tasks' ids.
+func (r *rig) send(t *testing.T, dests ...string) []string {
+	t.Helper()
+	var ids []string
+	for _, task := range r.publish(t, dests...) {
+		ids = append(ids, task.ID)
 	}
 	return ids
 }
@@ -203,25 +253,31 @@ func (r *rig) task(t *testing.T, id string) store.Task {
 	return task
 }
 
-// countingStore records the rows of every group commit of accepted
-// events, and holds the next one while a test has it stalled.
-type countingStore struct {
+// rigStore is the rig's store, which a test can make stall or hold a
+// write, or refuse results as a full disk does.
+type rigStore struct {
 	store.Store
 	mu      sync.Mutex
 	batches []int // events per AcceptEvents, in commit order
 	stall   chan chan struct{}
+	hold    chan chan struct{}
+	// full makes it refuse to complete tasks and renew leases, as SQLite
+	// does when its disk is full.
+	full atomic.Bool
 }
+
+var errFull = errors.New("complete tasks: database or disk is full (13)")
 
 // stallNext makes the next AcceptEvents send a channel on the returned
 // one and wait, before writing, until that channel is closed.
-func (s *countingStore) stallNext() <-chan chan struct{} {
+func (s *rigStore) stallNext() <-chan chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stall = make(chan chan struct{}, 1)
 	return s.stall
 }
 
-func (s *countingStore) AcceptEvents(ctx context.Context, evs []store.NewEvent) ([]store.Accepted, error) {
+func (s *rigStore) AcceptEvents(ctx context.Context, evs []store.NewEvent) ([]store.Accepted, error) {
 	s.mu.Lock()
 	stall := s.stall
 	s.stall = nil
@@ -241,8 +297,43 @@ func (s *countingStore) AcceptEvents(ctx context.Context, evs []store.NewEvent) 
 }
 
 // commits returns the number of events of each commit so far.
-func (s *countingStore) commits() []int {
+func (s *rigStore) commits() []int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]int(nil), s.batches...)
+}
+
+// holdNextComplete makes the next CompleteTasks, once committed, send a
+// channel on the returned one and wait until that channel is closed: the
+// engine's writer held right after it committed attempt results, before
+// the worker that waits for the commit hears of it.
+func (s *rigStore) holdNextComplete() <-chan chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hold = make(chan chan struct{}, 1)
+	return s.hold
+}
+
+func (s *rigStore) CompleteTasks(ctx context.Context, rs []store.TaskResult) ([]string, error) {
+	if s.full.Load() {
+		return nil, errFull
+	}
+	stale, err := s.Store.CompleteTasks(ctx, rs)
+	s.mu.Lock()
+	hold := s.hold
+	s.hold = nil
+	s.mu.Unlock()
+	if hold != nil {
+		release := make(chan struct{})
+		hold <- release
+		<-release
+	}
+	return stale, err
+}
+
+func (s *rigStore) ExtendLeases(ctx context.Context, ls []store.TaskLease, d time.Duration) ([]string, error) {
+	if s.full.Load() {
+		return nil, errFull
+	}
+	return s.Store.ExtendLeases(ctx, ls, d)
 }

@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"sync"
 	"testing"
@@ -14,12 +13,6 @@ import (
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/store"
 )
-
-func newEvent(dest string) event.Event {
-	now := time.Now()
-	return event.Event{ID: event.NewID(event.PrefixEvent, now), TenantID: testTenant, Type: dest,
-		Source: "api", Data: json.RawMessage(`{}`), OccurredAt: now, CreatedAt: now}
-}
 
 // publishAll publishes each of evs from its own goroutine, as concurrent
 // requests do, and returns a function that waits for them and returns

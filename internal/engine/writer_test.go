@@ -2,8 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"encoding/json"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,9 +11,7 @@ import (
 
 	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/event"
-	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/store"
-	"github.com/hookline/hookline/internal/store/sqlite"
 )
 
 // stallingStore holds AcceptEvents, whatever its context says, while
@@ -52,12 +48,7 @@ func (oneTarget) Execute(context.Context, *store.Task) engine.Outcome { return e
 // until one commits.
 func TestCommitDeadline(t *testing.T) {
 	t.Parallel()
-	box, err := secretbox.New(make([]byte, secretbox.KeySize))
-	require.NoError(t, err)
-	db, err := sqlite.Open(t.Context(), sqlite.Config{Path: filepath.Join(t.TempDir(), "hookline.db"), Box: box})
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
-	require.NoError(t, db.CreateTenant(t.Context(), store.Tenant{ID: testTenant, Name: "acme", CreatedAt: time.Now()}))
+	db := openStore(t)
 	s := &stallingStore{Store: db, entered: make(chan struct{}, 1), release: make(chan struct{})}
 	const timeout = 300 * time.Millisecond
 	eng, err := engine.New(engine.Config{Store: s, Executors: map[string]engine.Executor{testKind: oneTarget{}},
@@ -68,14 +59,9 @@ func TestCommitDeadline(t *testing.T) {
 	var released sync.Once
 	release := func() { released.Do(func() { close(s.release) }) }
 	t.Cleanup(release) // before Stop, which waits for the writer
-	newEvent := func() event.Event {
-		now := time.Now()
-		return event.Event{ID: event.NewID(event.PrefixEvent, now), TenantID: testTenant, Type: "order.created",
-			Source: "api", Data: json.RawMessage(`{}`), OccurredAt: now, CreatedAt: now}
-	}
 
 	s.stall.Store(true)
-	stuck, queued := newEvent(), newEvent()
+	stuck, queued := newEvent("order.created"), newEvent("order.created")
 	stuckErr := make(chan error, 1)
 	start := time.Now()
 	go func() {
@@ -99,7 +85,7 @@ func TestCommitDeadline(t *testing.T) {
 		_, err := db.GetEvent(t.Context(), testTenant, stuck.ID)
 		return err == nil
 	}, 5*time.Second, 10*time.Millisecond, "the stuck commit landed: 'unknown' was the honest answer")
-	_, err = eng.Publish(t.Context(), []event.Event{newEvent()})
+	_, err = eng.Publish(t.Context(), []event.Event{newEvent("order.created")})
 	require.NoError(t, err)
 	require.NoError(t, eng.Health(), "a commit makes writes healthy again")
 	_, err = db.GetEvent(t.Context(), testTenant, queued.ID)
