@@ -55,15 +55,24 @@ func (b *bundle) dbEvents(source string) []dbEvent {
 	return out
 }
 
-// TestChangeCapture: row changes of a real PostgreSQL table arrive as
-// events in order per row, nothing is missed or reordered across a crash
-// of the server, and a row larger than NOTIFY's 8,000 bytes arrives whole.
-func TestChangeCapture(t *testing.T) {
+// captureDB is a PostgreSQL schema of a change-capture test's own, with
+// a connection to it; the outbox schemas its sources install
+// (schema+"_outbox", schema+"_other") are dropped when the test ends.
+type captureDB struct {
+	t      *testing.T
+	dsn    string
+	schema string
+	conn   *pgx.Conn
+}
+
+// setupCaptureDB makes the schema and runs ddl in it; it skips the test
+// without HOOKLINE_TEST_POSTGRES.
+func setupCaptureDB(t *testing.T, ddl string) *captureDB {
+	t.Helper()
 	dsn := pgSchema(t)
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)
 	require.NoError(t, err)
-	defer conn.Close(ctx)
 	schema := conn.Config().RuntimeParams["search_path"]
 	t.Cleanup(func() {
 		c, err := pgx.Connect(context.Background(), dsn)
@@ -72,8 +81,38 @@ func TestChangeCapture(t *testing.T) {
 			c.Close(context.Background())
 		}
 	})
-	_, err = conn.Exec(ctx, `CREATE TABLE items (id int PRIMARY KEY, n int NOT NULL, note text)`)
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	_, err = conn.Exec(ctx, ddl)
 	require.NoError(t, err)
+	return &captureDB{t: t, dsn: dsn, schema: schema, conn: conn}
+}
+
+// source is the body of a postgres source named name capturing table of
+// the schema into the schema's outbox.
+func (db *captureDB) source(name, table string) string {
+	db.t.Helper()
+	body, err := json.Marshal(map[string]any{"name": name, "postgres": map[string]any{
+		"dsn": db.dsn, "tables": []string{db.schema + "." + table}, "schema": db.schema + "_outbox"}})
+	require.NoError(db.t, err)
+	return string(body)
+}
+
+// triggers counts the triggers of source on table.
+func (db *captureDB) triggers(source, table string) int {
+	db.t.Helper()
+	var n int
+	require.NoError(db.t, db.conn.QueryRow(context.Background(), `SELECT count(*) FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = $2`,
+		pgx.Identifier{db.schema, table}.Sanitize(), "hookline_"+source).Scan(&n))
+	return n
+}
+
+// TestChangeCapture: row changes of a real PostgreSQL table arrive as
+// events in order per row, nothing is missed or reordered across a crash
+// of the server, and a row larger than NOTIFY's 8,000 bytes arrives whole.
+func TestChangeCapture(t *testing.T) {
+	db := setupCaptureDB(t, `CREATE TABLE items (id int PRIMARY KEY, n int NOT NULL, note text)`)
+	dsn, schema, conn := db.dsn, db.schema, db.conn
+	ctx := context.Background()
 
 	b := setup(t)
 	status, out := b.do("POST", "/v1/sources", fmt.Sprintf(`{"name": "nodb", "postgres": {"dsn": %q, "tables": ["missing"], "schema": %q}}`, dsn, schema+"_outbox"))
@@ -88,7 +127,7 @@ func TestChangeCapture(t *testing.T) {
 	status, _ = b.do("POST", "/in/shopdb", `{}`)
 	require.Equal(t, http.StatusNotFound, status, "a postgres source takes no HTTP requests")
 
-	_, err = conn.Exec(ctx, `INSERT INTO items VALUES (1, 0, 'a'), (2, 0, 'b')`)
+	_, err := conn.Exec(ctx, `INSERT INTO items VALUES (1, 0, 'a'), (2, 0, 'b')`)
 	require.NoError(t, err)
 	_, err = conn.Exec(ctx, `UPDATE items SET n = 1 WHERE id = 1`)
 	require.NoError(t, err)
@@ -184,12 +223,7 @@ func TestChangeCapture(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, capture.Install(ctx, capture.Config{DSN: dsn, Source: "shopdb", Owner: "ten_other",
 		Tables: []string{schema + ".others"}, Schema: schema + "_other"}))
-	triggers := func(table string) int {
-		var n int
-		require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = 'hookline_shopdb'`,
-			pgx.Identifier{schema, table}.Sanitize()).Scan(&n))
-		return n
-	}
+	triggers := func(table string) int { return db.triggers("shopdb", table) }
 	require.Equal(t, 1, triggers("items"))
 	src, err := b.client.ListSources(ctx, client.ListOptions{})
 	require.NoError(t, err)
@@ -208,24 +242,8 @@ func TestChangeCapture(t *testing.T) {
 // its changes.
 func TestChangeCaptureTwoInstallations(t *testing.T) {
 	t.Parallel()
-	dsn := pgSchema(t)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	require.NoError(t, err)
-	defer conn.Close(ctx)
-	schema := conn.Config().RuntimeParams["search_path"]
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), dsn)
-		if err == nil {
-			_, _ = c.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+"_outbox CASCADE")
-			c.Close(context.Background())
-		}
-	})
-	_, err = conn.Exec(ctx, `CREATE TABLE items (id int PRIMARY KEY); CREATE TABLE orders (id int PRIMARY KEY)`)
-	require.NoError(t, err)
-	source := func(table string) string {
-		return fmt.Sprintf(`{"name": "shopdb", "postgres": {"dsn": %q, "tables": [%q], "schema": %q}}`, dsn, schema+"."+table, schema+"_outbox")
-	}
+	db := setupCaptureDB(t, `CREATE TABLE items (id int PRIMARY KEY); CREATE TABLE orders (id int PRIMARY KEY)`)
+	source := func(table string) string { return db.source("shopdb", table) }
 
 	first, second := setup(t), setup(t)
 	status, out := first.do("POST", "/v1/sources", source("items"))
@@ -234,11 +252,8 @@ func TestChangeCaptureTwoInstallations(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, status, "%v", out)
 	require.Contains(t, out["error"].(map[string]any)["message"], "captured by another owner")
 
-	var triggers int
-	require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = 'hookline_shopdb'`,
-		pgx.Identifier{schema, "items"}.Sanitize()).Scan(&triggers))
-	require.Equal(t, 1, triggers, "the first keeps its trigger")
-	_, err = conn.Exec(ctx, `INSERT INTO items VALUES (1)`)
+	require.Equal(t, 1, db.triggers("shopdb", "items"), "the first keeps its trigger")
+	_, err := db.conn.Exec(context.Background(), `INSERT INTO items VALUES (1)`)
 	require.NoError(t, err)
 	eventually(t, func() bool { return len(first.dbEvents("shopdb")) == 1 }, "the first captures its change")
 }
@@ -247,32 +262,11 @@ func TestChangeCaptureTwoInstallations(t *testing.T) {
 // name that is taken is 409 before anything is installed, so the triggers
 // of the source that has the name stay, and the new tables get none.
 func TestDuplicateSourceNameKeepsTriggers(t *testing.T) {
-	dsn := pgSchema(t)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	require.NoError(t, err)
-	defer conn.Close(ctx)
-	schema := conn.Config().RuntimeParams["search_path"]
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), dsn)
-		if err == nil {
-			_, _ = c.Exec(context.Background(), "DROP SCHEMA IF EXISTS "+schema+"_outbox CASCADE")
-			c.Close(context.Background())
-		}
-	})
-	_, err = conn.Exec(ctx, `CREATE TABLE items (id int PRIMARY KEY); CREATE TABLE orders (id int PRIMARY KEY)`)
-	require.NoError(t, err)
-	triggers := func(table string) int {
-		var n int
-		require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = 'hookline_dupdb'`,
-			pgx.Identifier{schema, table}.Sanitize()).Scan(&n))
-		return n
-	}
+	db := setupCaptureDB(t, `CREATE TABLE items (id int PRIMARY KEY); CREATE TABLE orders (id int PRIMARY KEY)`)
+	triggers := func(table string) int { return db.triggers("dupdb", table) }
 
 	b := setup(t)
-	body := func(table string) string {
-		return fmt.Sprintf(`{"name": "dupdb", "postgres": {"dsn": %q, "tables": [%q], "schema": %q}}`, dsn, schema+"."+table, schema+"_outbox")
-	}
+	body := func(table string) string { return db.source("dupdb", table) }
 	status, out := b.do("POST", "/v1/sources", body("items"))
 	require.Equal(t, http.StatusCreated, status, "%v", out)
 	require.Equal(t, 1, triggers("items"))
