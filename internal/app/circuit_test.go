@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -72,7 +70,8 @@ func TestRecoverClosesCircuitOnEveryNode(t *testing.T) {
 		}
 		return false
 	})
-	nodes := []*node{startBreakerNode(t, dsn, "node-a"), startBreakerNode(t, dsn, "node-b")}
+	breaker := withBreaker(2, 10*time.Minute)
+	nodes := []*node{startNodeWith(t, dsn, "node-a", breaker), startNodeWith(t, dsn, "node-b", breaker)}
 	require.Eventually(t, func() bool {
 		st := clusterView(t, nodes[0].url)
 		return len(st.Nodes) == 2 && len(st.Nodes[0].Buckets) == 32 && len(st.Nodes[1].Buckets) == 32
@@ -109,31 +108,6 @@ func TestRecoverClosesCircuitOnEveryNode(t *testing.T) {
 	require.Eventually(t, func() bool { return circuitOn(owner) == "closed" }, 10*time.Second, 20*time.Millisecond,
 		"recover through another node closed the owner's circuit")
 	require.Eventually(t, func() bool { return count.Load() == 4 }, 10*time.Second, 20*time.Millisecond, "the held deliveries went")
-}
-
-// startBreakerNode is startNode with a circuit that opens after two
-// failures and stays open for ten minutes.
-func startBreakerNode(t *testing.T, dsn, id string) *node {
-	t.Helper()
-	cfg := config.Default()
-	cfg.Addr = "127.0.0.1:0"
-	cfg.DataDir = filepath.Join(t.TempDir(), id)
-	cfg.Database = dsn
-	cfg.NodeID = id
-	cfg.APIKey = clusterKey
-	cfg.EncryptionKey = strings.Repeat("ab", 32)
-	cfg.AllowPrivateNetworks = true
-	cfg.ClusterHeartbeat = 200 * time.Millisecond
-	cfg.BreakerThreshold, cfg.BreakerCooldown = 2, 10*time.Minute
-	a, err := app.New(context.Background(), cfg, app.Options{PollInterval: 50 * time.Millisecond, Lease: 2 * time.Second})
-	require.NoError(t, err)
-	require.NoError(t, a.Start(context.Background()))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = a.Stop(ctx)
-	})
-	return &node{app: a, url: "http://" + a.Addr()}
 }
 
 // TestSubscriptionsShowCircuit: a subscription's circuit breaker is in

@@ -68,7 +68,20 @@ type node struct {
 	url string
 }
 
+// startNode starts a node of a cluster on dsn, with adjust applied to
+// its options.
 func startNode(t *testing.T, dsn, id string, adjust ...func(*app.Options)) *node {
+	t.Helper()
+	opts := make([]setupOpt, len(adjust))
+	for i, f := range adjust {
+		opts[i] = func(_ *config.Config, o *app.Options) { f(o) }
+	}
+	return startNodeWith(t, dsn, id, opts...)
+}
+
+// startNodeWith starts a node as startNode does, with opts applied to
+// its config and options.
+func startNodeWith(t *testing.T, dsn, id string, opts ...setupOpt) *node {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Addr = "127.0.0.1:0"
@@ -83,11 +96,11 @@ func startNode(t *testing.T, dsn, id string, adjust ...func(*app.Options)) *node
 	if os.Getenv("HOOKLINE_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("node", id)
 	}
-	opts := app.Options{PollInterval: 50 * time.Millisecond, Lease: 2 * time.Second, Logger: logger}
-	for _, f := range adjust {
-		f(&opts)
+	o := app.Options{PollInterval: 50 * time.Millisecond, Lease: 2 * time.Second, Logger: logger}
+	for _, f := range opts {
+		f(&cfg, &o)
 	}
-	a, err := app.New(context.Background(), cfg, opts)
+	a, err := app.New(context.Background(), cfg, o)
 	require.NoError(t, err)
 	require.NoError(t, a.Start(context.Background()))
 	n := &node{app: a, url: "http://" + a.Addr()}
