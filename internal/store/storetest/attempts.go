@@ -17,11 +17,9 @@ import (
 // key order kept), an HTTP attempt has no detail.
 func testAttemptDetail(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	tid := tenant(t, s, "acme")
-	ep := endpoint(t, s, tid)
+	tid, ep := acme(t, s)
 	ne := newEvent(tid, "order.created", "", base, ep.ID, ep.ID)
-	_, err := s.AcceptEvents(ctx, []store.NewEvent{ne})
-	require.NoError(t, err)
+	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{ne})))
 	claimed := claimUntil(t, s, store.Claim{Now: base, Lease: time.Minute, Owner: "node-a", Limit: 10}, 2)
 
 	tricky := "\x01 line\u2028sep \"q\" \\ é\t"

@@ -15,27 +15,6 @@ import (
 	"github.com/hookline/hookline/internal/store"
 )
 
-// runCollections runs the collection group, each test on a store of its own.
-func runCollections(t *testing.T, open Open) {
-	tests := map[string]func(*testing.T, store.Store){
-		"CRUD":             testCollectionCRUD,
-		"Isolation":        testCollectionIsolation,
-		"Apply":            testApplyRecords,
-		"SameKeyTwice":     testApplySameKeyTwice,
-		"GaplessSeq":       testApplyConcurrent,
-		"ListRecords":      testListRecords,
-		"ListChanges":      testListChanges,
-		"DeleteCollection": testDeleteCollection,
-		"MirrorState":      testMirrorState,
-	}
-	for name, fn := range tests {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			fn(t, open(t))
-		})
-	}
-}
-
 func collection(t *testing.T, s store.Store, tenantID, name string) store.Collection {
 	t.Helper()
 	c := store.Collection{TenantID: tenantID, Name: name, Spec: []byte(`{"key":"data.id","version":"data.version"}`),
@@ -49,6 +28,20 @@ func put(key, data, version string, at time.Time) store.RecordUpdate {
 	return store.RecordUpdate{Key: key, Apply: func(*store.Record) (*store.Record, string, error) {
 		return &store.Record{Data: []byte(data), Version: version, EventID: "evt_" + version, UpdatedAt: at}, store.OpUpsert, nil
 	}}
+}
+
+// requireEmpty requires that a tenant's collection has no record "1", no
+// records at all, deleted or not, and no changes.
+func requireEmpty(t *testing.T, s store.Store, tenantID, coll string) {
+	t.Helper()
+	ctx := context.Background()
+	require.ErrorIs(t, errOf(s.GetRecord(ctx, tenantID, coll, "1")), store.ErrNotFound)
+	recs, err := s.ListRecords(ctx, tenantID, coll, store.RecordQuery{IncludeDeleted: true})
+	require.NoError(t, err)
+	require.Empty(t, recs)
+	changes, err := s.ListChanges(ctx, tenantID, coll, 0, 100)
+	require.NoError(t, err)
+	require.Empty(t, changes)
 }
 
 // apply runs ApplyRecords and requires that no update failed.
@@ -71,14 +64,11 @@ func testCollectionCRUD(t *testing.T, s store.Store) {
 	got, err := s.GetCollection(ctx, a, "customers")
 	require.NoError(t, err)
 	require.Equal(t, c, got, "the secret is opened again")
-	_, err = s.GetCollection(ctx, a, "missing")
-	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, errOf(s.GetCollection(ctx, a, "missing")), store.ErrNotFound)
 
 	plain := store.Collection{TenantID: a, Name: "accounts", Spec: []byte(`{"key":"data.id"}`), CreatedAt: base, UpdatedAt: base}
 	require.NoError(t, s.CreateCollection(ctx, plain))
-	list, err := s.ListCollections(ctx, a)
-	require.NoError(t, err)
-	require.Equal(t, []store.Collection{plain, c}, list, "by name; no secret reads back nil")
+	read(t, []store.Collection{plain, c}, "by name; no secret reads back nil")(s.ListCollections(ctx, a))
 
 	upd := c
 	upd.Spec, upd.Secret = []byte(`{"key":"data.uid"}`), []byte(`{"dsn":"postgres://u:pw@db/x"}`)
@@ -96,12 +86,9 @@ func testCollectionCRUD(t *testing.T, s store.Store) {
 	require.ErrorIs(t, s.UpdateCollection(ctx, store.Collection{TenantID: a, Name: "missing", Spec: []byte(`{}`)}), store.ErrNotFound)
 
 	require.NoError(t, s.DeleteCollection(ctx, a, "customers"))
-	_, err = s.GetCollection(ctx, a, "customers")
-	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, errOf(s.GetCollection(ctx, a, "customers")), store.ErrNotFound)
 	require.ErrorIs(t, s.DeleteCollection(ctx, a, "customers"), store.ErrNotFound)
-	list, err = s.ListCollections(ctx, a)
-	require.NoError(t, err)
-	require.Equal(t, []store.Collection{plain}, list)
+	read(t, []store.Collection{plain})(s.ListCollections(ctx, a))
 }
 
 func testCollectionIsolation(t *testing.T, s store.Store) {
@@ -115,27 +102,14 @@ func testCollectionIsolation(t *testing.T, s store.Store) {
 	collection(t, s, a, "only_a")
 	apply(t, s, a, "customers", put("1", `{"id":1}`, "1", base))
 
-	got, err := s.GetCollection(ctx, b, "customers")
-	require.NoError(t, err)
-	require.Equal(t, cb, got)
-	_, err = s.GetCollection(ctx, b, "only_a")
-	require.ErrorIs(t, err, store.ErrNotFound)
+	read(t, cb)(s.GetCollection(ctx, b, "customers"))
+	require.ErrorIs(t, errOf(s.GetCollection(ctx, b, "only_a")), store.ErrNotFound)
 	require.ErrorIs(t, s.UpdateCollection(ctx, store.Collection{TenantID: b, Name: "only_a", Spec: []byte(`{}`)}), store.ErrNotFound)
 	require.ErrorIs(t, s.DeleteCollection(ctx, b, "only_a"), store.ErrNotFound)
-	list, err := s.ListCollections(ctx, b)
-	require.NoError(t, err)
-	require.Equal(t, []store.Collection{cb}, list)
+	read(t, []store.Collection{cb})(s.ListCollections(ctx, b))
 
-	_, err = s.ApplyRecords(ctx, b, "only_a", []store.RecordUpdate{put("1", `{}`, "1", base)})
-	require.ErrorIs(t, err, store.ErrNotFound)
-	_, err = s.GetRecord(ctx, b, "customers", "1")
-	require.ErrorIs(t, err, store.ErrNotFound)
-	recs, err := s.ListRecords(ctx, b, "customers", store.RecordQuery{IncludeDeleted: true})
-	require.NoError(t, err)
-	require.Empty(t, recs)
-	changes, err := s.ListChanges(ctx, b, "customers", 0, 100)
-	require.NoError(t, err)
-	require.Empty(t, changes)
+	require.ErrorIs(t, errOf(s.ApplyRecords(ctx, b, "only_a", []store.RecordUpdate{put("1", `{}`, "1", base)})), store.ErrNotFound)
+	requireEmpty(t, s, b, "customers")
 
 	res := apply(t, s, b, "customers", put("1", `{"id":"b"}`, "1", base))
 	require.Equal(t, int64(1), res[0].Change.Seq, "each tenant's collection counts its own changes")
@@ -150,10 +124,8 @@ func testApplyRecords(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	a := tenant(t, s, "a")
 	collection(t, s, a, "customers")
-	_, err := s.ApplyRecords(ctx, a, "missing", []store.RecordUpdate{put("1", `{}`, "1", base)})
-	require.ErrorIs(t, err, store.ErrNotFound)
-	_, err = s.GetRecord(ctx, a, "customers", "1")
-	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, errOf(s.ApplyRecords(ctx, a, "missing", []store.RecordUpdate{put("1", `{}`, "1", base)})), store.ErrNotFound)
+	require.ErrorIs(t, errOf(s.GetRecord(ctx, a, "customers", "1")), store.ErrNotFound)
 
 	var seen []*store.Record
 	spy := func(u store.RecordUpdate) store.RecordUpdate {
@@ -425,24 +397,15 @@ func testDeleteCollection(t *testing.T, s store.Store) {
 	apply(t, s, a, "gone", put("1", `{}`, "1", base), put("2", `{}`, "1", base))
 	apply(t, s, a, "kept", put("1", `{}`, "1", base))
 	require.NoError(t, s.DeleteCollection(ctx, a, "gone"))
-	_, err := s.ApplyRecords(ctx, a, "gone", []store.RecordUpdate{put("3", `{}`, "1", base)})
-	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, errOf(s.ApplyRecords(ctx, a, "gone", []store.RecordUpdate{put("3", `{}`, "1", base)})), store.ErrNotFound)
 
 	// A new collection of the same name starts empty.
 	collection(t, s, a, "gone")
-	_, err = s.GetRecord(ctx, a, "gone", "1")
-	require.ErrorIs(t, err, store.ErrNotFound)
-	recs, err := s.ListRecords(ctx, a, "gone", store.RecordQuery{IncludeDeleted: true})
-	require.NoError(t, err)
-	require.Empty(t, recs)
-	cs, err := s.ListChanges(ctx, a, "gone", 0, 100)
-	require.NoError(t, err)
-	require.Empty(t, cs)
+	requireEmpty(t, s, a, "gone")
 	res := apply(t, s, a, "gone", put("1", `{}`, "1", base))
 	require.Equal(t, int64(1), res[0].Change.Seq, "the change counter starts again")
 
-	_, err = s.GetRecord(ctx, a, "kept", "1")
-	require.NoError(t, err, "other collections keep their records")
+	require.NoError(t, errOf(s.GetRecord(ctx, a, "kept", "1")), "other collections keep their records")
 }
 
 func testMirrorState(t *testing.T, s store.Store) {
@@ -454,8 +417,7 @@ func testMirrorState(t *testing.T, s store.Store) {
 	m, err := s.GetMirrorState(ctx, a, "customers")
 	require.NoError(t, err)
 	require.Equal(t, store.MirrorState{TenantID: a, Collection: "customers", LastSeq: 3}, m, "never saved: only the last change")
-	_, err = s.GetMirrorState(ctx, a, "missing")
-	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, errOf(s.GetMirrorState(ctx, a, "missing")), store.ErrNotFound)
 
 	failing := store.MirrorState{TenantID: a, Collection: "customers", Target: "db/t", Seq: 2, Error: "connection refused",
 		FailingSince: base, RetryAt: base.Add(time.Second), RowsFailed: 1, RowError: "key 1: bad value", UpdatedAt: base.Add(time.Second)}
@@ -485,14 +447,11 @@ func testMirrorState(t *testing.T, s store.Store) {
 
 	require.ErrorIs(t, s.SaveMirrorState(ctx, store.MirrorState{TenantID: a, Collection: "missing", Target: "x", UpdatedAt: base}), store.ErrNotFound)
 	b := tenant(t, s, "b")
-	_, err = s.GetMirrorState(ctx, b, "customers")
-	require.ErrorIs(t, err, store.ErrNotFound, "another tenant's collection")
+	require.ErrorIs(t, errOf(s.GetMirrorState(ctx, b, "customers")), store.ErrNotFound, "another tenant's collection")
 
 	// Deleting the collection deletes its mirror state; a new one of the
 	// same name starts from nothing.
 	require.NoError(t, s.DeleteCollection(ctx, a, "customers"))
 	collection(t, s, a, "customers")
-	m, err = s.GetMirrorState(ctx, a, "customers")
-	require.NoError(t, err)
-	require.Equal(t, store.MirrorState{TenantID: a, Collection: "customers"}, m)
+	read(t, store.MirrorState{TenantID: a, Collection: "customers"})(s.GetMirrorState(ctx, a, "customers"))
 }

@@ -11,30 +11,6 @@ import (
 	"github.com/hookline/hookline/internal/store"
 )
 
-// runContent runs the content group, each test on a store of its own.
-func runContent(t *testing.T, open Open) {
-	tests := map[string]func(*testing.T, store.Store){
-		"Recipients":         testRecipients,
-		"RecipientPaging":    testRecipientPaging,
-		"RecipientIsolation": testRecipientIsolation,
-		"Templates":          testTemplates,
-		"NotifyRules":        testNotifyRules,
-		"SaveMessages":       testSaveMessages,
-		"UpdateMessage":      testUpdateMessage,
-		"ListMessages":       testListMessages,
-		"DigestMessages":     testDigestMessages,
-		"CountUnread":        testCountUnread,
-		"PagesAndLinks":      testPagesAndLinks,
-		"MessageIsolation":   testMessageIsolation,
-	}
-	for name, fn := range tests {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			fn(t, open(t))
-		})
-	}
-}
-
 func recipient(tenantID, id string) store.Recipient {
 	return store.Recipient{TenantID: tenantID, ID: id, Email: id + "@example.com", Name: "Ada " + id, Locale: "en",
 		TimeZone: "Europe/Paris", Prefs: []byte(`{"email":{"marketing":false}}`), Data: []byte(`{"plan":"pro"}`),
@@ -65,18 +41,14 @@ func testRecipients(t *testing.T, s store.Store) {
 	want.CreatedAt = base
 	require.Equal(t, want, got, "replaced; nil prefs read back nil; created_at kept")
 
-	_, err = s.GetRecipient(ctx, a, "missing")
-	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, errOf(s.GetRecipient(ctx, a, "missing")), store.ErrNotFound)
 	require.NoError(t, s.DeleteRecipient(ctx, a, "u1"))
-	_, err = s.GetRecipient(ctx, a, "u1")
-	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, errOf(s.GetRecipient(ctx, a, "u1")), store.ErrNotFound)
 	require.ErrorIs(t, s.DeleteRecipient(ctx, a, "u1"), store.ErrNotFound)
 
 	// The id can come back as a new recipient.
 	upsertRecipient(t, s, r)
-	got, err = s.GetRecipient(ctx, a, "u1")
-	require.NoError(t, err)
-	require.Equal(t, r, got)
+	read(t, r)(s.GetRecipient(ctx, a, "u1"))
 }
 
 func testRecipientPaging(t *testing.T, s store.Store) {
@@ -87,19 +59,9 @@ func testRecipientPaging(t *testing.T, s store.Store) {
 	for _, id := range ids {
 		upsertRecipient(t, s, recipient(a, id))
 	}
-	var seen []string
-	cursor := ""
-	for {
-		page, err := s.ListRecipients(ctx, a, store.Page{Limit: 3, Cursor: cursor})
-		require.NoError(t, err)
-		for _, r := range page {
-			seen = append(seen, r.ID)
-		}
-		if len(page) < 3 {
-			break
-		}
-		cursor = page[len(page)-1].ID
-	}
+	seen := pageIDs(t, func(p store.Page) ([]store.Recipient, error) {
+		return s.ListRecipients(ctx, a, p)
+	}, func(r store.Recipient) string { return r.ID })
 	require.Equal(t, []string{"U2", "Z", "a-b", "a_b", "u01", "u1", "u10"}, seen, "by id ascending")
 	list, err := s.ListRecipients(ctx, a, store.Page{Limit: 1})
 	require.NoError(t, err)
@@ -128,85 +90,45 @@ func testRecipientIsolation(t *testing.T, s store.Store) {
 	rb.Email = "b@example.com"
 	upsertRecipient(t, s, rb)
 
-	got, err := s.GetRecipient(ctx, a, "u1")
-	require.NoError(t, err)
-	require.Equal(t, ra, got, "ids are per tenant")
-	got, err = s.GetRecipient(ctx, b, "u1")
-	require.NoError(t, err)
-	require.Equal(t, rb, got)
-	_, err = s.GetRecipient(ctx, b, "only_a")
-	require.ErrorIs(t, err, store.ErrNotFound)
+	read(t, ra, "ids are per tenant")(s.GetRecipient(ctx, a, "u1"))
+	read(t, rb)(s.GetRecipient(ctx, b, "u1"))
+	require.ErrorIs(t, errOf(s.GetRecipient(ctx, b, "only_a")), store.ErrNotFound)
 	require.ErrorIs(t, s.DeleteRecipient(ctx, b, "only_a"), store.ErrNotFound)
-	list, err := s.ListRecipients(ctx, b, store.Page{})
-	require.NoError(t, err)
-	require.Equal(t, []store.Recipient{rb}, list)
+	read(t, []store.Recipient{rb})(s.ListRecipients(ctx, b, store.Page{}))
 	require.NoError(t, s.DeleteRecipient(ctx, b, "u1"))
-	_, err = s.GetRecipient(ctx, a, "u1")
-	require.NoError(t, err, "another tenant's delete leaves it alone")
+	require.NoError(t, errOf(s.GetRecipient(ctx, a, "u1")), "another tenant's delete leaves it alone")
 }
 
-func template(t *testing.T, s store.Store, tenantID, name string, version int) store.Template {
-	t.Helper()
-	tp := store.Template{TenantID: tenantID, Name: name, Version: version,
-		Spec: fmt.Appendf(nil, `{"subject":"v%d","text":"hi {{.name}}"}`, version), CreatedAt: base.Add(time.Duration(version) * time.Minute)}
-	require.NoError(t, s.CreateTemplate(context.Background(), tp))
-	return tp
+func templates(s store.Store) versioned[store.Template] {
+	return versioned[store.Template]{func(tenantID, name string, version int) store.Template {
+		return store.Template{TenantID: tenantID, Name: name, Version: version, CreatedAt: base.Add(time.Duration(version) * time.Minute),
+			Spec: fmt.Appendf(nil, `{"subject":"v%d","text":"hi {{.name}}"}`, version)}
+	}, s.CreateTemplate, s.GetTemplate, s.ListTemplates}
 }
 
 func testTemplates(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	a := tenant(t, s, "a")
 	b := tenant(t, s, "b")
-	v1 := template(t, s, a, "welcome", 1)
-	require.ErrorIs(t, s.CreateTemplate(ctx, v1), store.ErrConflict)
-	v2 := template(t, s, a, "welcome", 2)
-	reset := template(t, s, a, "reset", 1)
-
-	got, err := s.GetTemplate(ctx, a, "welcome", 1)
-	require.NoError(t, err)
-	require.Equal(t, v1, got)
-	got, err = s.GetTemplate(ctx, a, "welcome", 0)
-	require.NoError(t, err)
-	require.Equal(t, v2, got, "version 0 is the latest")
-	_, err = s.GetTemplate(ctx, a, "welcome", 3)
-	require.ErrorIs(t, err, store.ErrNotFound)
-	_, err = s.GetTemplate(ctx, a, "missing", 0)
-	require.ErrorIs(t, err, store.ErrNotFound)
-
-	v10 := template(t, s, a, "welcome", 10)
-	list, err := s.ListTemplates(ctx, a)
-	require.NoError(t, err)
-	require.Equal(t, []store.Template{reset, v10}, list, "latest version of each, by name; versions compare as numbers")
+	_, _, v10, reset := templates(s).check(t, a, "welcome", "reset")
 
 	// Names and versions are per tenant.
-	wb := template(t, s, b, "welcome", 1)
-	got, err = s.GetTemplate(ctx, b, "welcome", 0)
-	require.NoError(t, err)
-	require.Equal(t, wb, got)
-	_, err = s.GetTemplate(ctx, b, "welcome", 2)
-	require.ErrorIs(t, err, store.ErrNotFound)
-	list, err = s.ListTemplates(ctx, b)
-	require.NoError(t, err)
-	require.Equal(t, []store.Template{wb}, list)
+	wb := templates(s).add(t, b, "welcome", 1)
+	read(t, wb)(s.GetTemplate(ctx, b, "welcome", 0))
+	require.ErrorIs(t, errOf(s.GetTemplate(ctx, b, "welcome", 2)), store.ErrNotFound)
+	read(t, []store.Template{wb})(s.ListTemplates(ctx, b))
 	require.ErrorIs(t, s.DeleteTemplate(ctx, b, "reset"), store.ErrNotFound)
 	require.NoError(t, s.DeleteTemplate(ctx, b, "welcome"))
-	got, err = s.GetTemplate(ctx, a, "welcome", 0)
-	require.NoError(t, err)
-	require.Equal(t, v10, got, "another tenant's delete leaves it alone")
+	read(t, v10, "another tenant's delete leaves it alone")(s.GetTemplate(ctx, a, "welcome", 0))
 
 	require.NoError(t, s.DeleteTemplate(ctx, a, "welcome"))
 	for _, v := range []int{0, 1, 2, 10} {
-		_, err = s.GetTemplate(ctx, a, "welcome", v)
-		require.ErrorIs(t, err, store.ErrNotFound, "every version goes: %d", v)
+		require.ErrorIs(t, errOf(s.GetTemplate(ctx, a, "welcome", v)), store.ErrNotFound, "every version goes: %d", v)
 	}
 	require.ErrorIs(t, s.DeleteTemplate(ctx, a, "welcome"), store.ErrNotFound)
-	list, err = s.ListTemplates(ctx, a)
-	require.NoError(t, err)
-	require.Equal(t, []store.Template{reset}, list)
-	again := template(t, s, a, "welcome", 1)
-	got, err = s.GetTemplate(ctx, a, "welcome", 0)
-	require.NoError(t, err)
-	require.Equal(t, again, got, "the name can start again")
+	read(t, []store.Template{reset})(s.ListTemplates(ctx, a))
+	again := templates(s).add(t, a, "welcome", 1)
+	read(t, again, "the name can start again")(s.GetTemplate(ctx, a, "welcome", 0))
 }
 
 func testNotifyRules(t *testing.T, s store.Store) {
@@ -220,14 +142,11 @@ func testNotifyRules(t *testing.T, s store.Store) {
 	got, err := s.GetNotifyRule(ctx, a, "welcome")
 	require.NoError(t, err)
 	require.Equal(t, r, got)
-	_, err = s.GetNotifyRule(ctx, a, "missing")
-	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, errOf(s.GetNotifyRule(ctx, a, "missing")), store.ErrNotFound)
 
 	billing := store.NotifyRule{TenantID: a, Name: "billing", Spec: []byte(`{"on":"invoice.*"}`), CreatedAt: base, UpdatedAt: base}
 	require.NoError(t, s.CreateNotifyRule(ctx, billing))
-	list, err := s.ListNotifyRules(ctx, a)
-	require.NoError(t, err)
-	require.Equal(t, []store.NotifyRule{billing, r}, list, "by name")
+	read(t, []store.NotifyRule{billing, r}, "by name")(s.ListNotifyRules(ctx, a))
 
 	upd := r
 	upd.Spec, upd.Enabled, upd.UpdatedAt = []byte(`{"on":"user.*"}`), false, base.Add(time.Minute)
@@ -244,26 +163,18 @@ func testNotifyRules(t *testing.T, s store.Store) {
 	rb := r
 	rb.TenantID = b
 	require.NoError(t, s.CreateNotifyRule(ctx, rb))
-	list, err = s.ListNotifyRules(ctx, b)
-	require.NoError(t, err)
-	require.Equal(t, []store.NotifyRule{rb}, list)
-	_, err = s.GetNotifyRule(ctx, b, "billing")
-	require.ErrorIs(t, err, store.ErrNotFound)
+	read(t, []store.NotifyRule{rb})(s.ListNotifyRules(ctx, b))
+	require.ErrorIs(t, errOf(s.GetNotifyRule(ctx, b, "billing")), store.ErrNotFound)
 	stolen := billing
 	stolen.TenantID, stolen.Enabled = b, true
 	require.ErrorIs(t, s.UpdateNotifyRule(ctx, stolen), store.ErrNotFound)
 	require.ErrorIs(t, s.DeleteNotifyRule(ctx, b, "billing"), store.ErrNotFound)
-	got, err = s.GetNotifyRule(ctx, a, "billing")
-	require.NoError(t, err)
-	require.Equal(t, billing, got)
+	read(t, billing)(s.GetNotifyRule(ctx, a, "billing"))
 
 	require.NoError(t, s.DeleteNotifyRule(ctx, a, "welcome"))
-	_, err = s.GetNotifyRule(ctx, a, "welcome")
-	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, errOf(s.GetNotifyRule(ctx, a, "welcome")), store.ErrNotFound)
 	require.ErrorIs(t, s.DeleteNotifyRule(ctx, a, "welcome"), store.ErrNotFound)
-	got, err = s.GetNotifyRule(ctx, b, "welcome")
-	require.NoError(t, err)
-	require.Equal(t, rb, got, "another tenant's delete leaves it alone")
+	read(t, rb, "another tenant's delete leaves it alone")(s.GetNotifyRule(ctx, b, "welcome"))
 }
 
 // message is a scheduled email of rule "welcome" to recipient u1, not yet
@@ -283,8 +194,7 @@ func testSaveMessages(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	a := tenant(t, s, "a")
 	ne := newEvent(a, "user.created", "", base)
-	_, err := s.AcceptEvents(ctx, []store.NewEvent{ne})
-	require.NoError(t, err)
+	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{ne})))
 	task := func(id, messageID string) store.Task {
 		return store.Task{ID: id, TenantID: a, EventID: ne.Event.ID, EventType: ne.Event.Type, Kind: "message",
 			DestinationID: messageID, Status: store.StatusPending, NextAt: base, CreatedAt: base, UpdatedAt: base}
@@ -302,14 +212,10 @@ func testSaveMessages(t *testing.T, s store.Store) {
 	require.NoError(t, s.SaveMessages(ctx, []store.Message{m1, m2}, []store.Link{l1, l2}, []store.Task{task("dlv_1", "msg_1")}))
 
 	for _, m := range []store.Message{m1, m2} {
-		got, err := s.GetMessage(ctx, a, m.ID)
-		require.NoError(t, err)
-		require.Equal(t, m, got)
+		read(t, m)(s.GetMessage(ctx, a, m.ID))
 	}
 	for _, l := range []store.Link{l1, l2} {
-		got, err := s.GetLink(ctx, l.Token)
-		require.NoError(t, err)
-		require.Equal(t, l, got)
+		read(t, l)(s.GetLink(ctx, l.Token))
 	}
 	claimed, err := s.ClaimTasks(ctx, store.Claim{Now: base, Lease: time.Minute, Owner: "node-a", Limit: 10})
 	require.NoError(t, err)
@@ -318,8 +224,7 @@ func testSaveMessages(t *testing.T, s store.Store) {
 	require.Equal(t, "msg_1", claimed[0].DestinationID)
 	require.NotNil(t, claimed[0].Event)
 	require.Equal(t, ne.Event.ID, claimed[0].Event.ID)
-	_, err = s.GetMessage(ctx, a, "missing")
-	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, errOf(s.GetMessage(ctx, a, "missing")), store.ErrNotFound)
 	require.NoError(t, s.SaveMessages(ctx, nil, nil, nil), "nothing to save")
 
 	// A save with a message id, page token or link token that exists
@@ -328,12 +233,9 @@ func testSaveMessages(t *testing.T, s store.Store) {
 	l3 := link("lnk_3", "msg_3", "https://example.com/3", false)
 	requireNothing := func(msg string) {
 		t.Helper()
-		_, err := s.GetMessage(ctx, a, "msg_3")
-		require.ErrorIs(t, err, store.ErrNotFound, msg)
-		_, err = s.GetLink(ctx, "lnk_3")
-		require.ErrorIs(t, err, store.ErrNotFound, msg)
-		_, err = s.GetTask(ctx, a, "dlv_3")
-		require.ErrorIs(t, err, store.ErrNotFound, msg)
+		require.ErrorIs(t, errOf(s.GetMessage(ctx, a, "msg_3")), store.ErrNotFound, msg)
+		require.ErrorIs(t, errOf(s.GetLink(ctx, "lnk_3")), store.ErrNotFound, msg)
+		require.ErrorIs(t, errOf(s.GetTask(ctx, a, "dlv_3")), store.ErrNotFound, msg)
 	}
 	err = s.SaveMessages(ctx, []store.Message{m3, m1}, []store.Link{l3}, []store.Task{task("dlv_3", "msg_3")})
 	require.ErrorIs(t, err, store.ErrConflict)
@@ -357,9 +259,7 @@ func testSaveMessages(t *testing.T, s store.Store) {
 	// Message ids are global.
 	b := tenant(t, s, "b")
 	require.ErrorIs(t, s.SaveMessages(ctx, []store.Message{message(b, "msg_1")}, nil, nil), store.ErrConflict)
-	got, err := s.GetMessage(ctx, a, "msg_1")
-	require.NoError(t, err)
-	require.Equal(t, m1, got)
+	read(t, m1)(s.GetMessage(ctx, a, "msg_1"))
 }
 
 func testUpdateMessage(t *testing.T, s store.Store) {
@@ -379,34 +279,26 @@ func testUpdateMessage(t *testing.T, s store.Store) {
 	upd.PageToken, upd.PageUntil = "pg_1", base.Add(48*time.Hour)
 	upd.DigestKey, upd.SendAt, upd.UpdatedAt = "", base.Add(30*time.Second), base.Add(time.Minute)
 	require.NoError(t, s.UpdateMessage(ctx, upd))
-	got, err := s.GetMessage(ctx, a, "msg_1")
-	require.NoError(t, err)
-	require.Equal(t, upd, got)
+	read(t, upd)(s.GetMessage(ctx, a, "msg_1"))
 
 	// Identity, origin and creation are fixed.
 	fixed := upd
 	fixed.Rule, fixed.RecipientID, fixed.Channel, fixed.Category = "other", "u9", "inbox", "billing"
 	fixed.Template, fixed.Locale, fixed.EventID, fixed.CreatedAt = "other", "de", "evt_other", base.Add(time.Hour)
 	require.NoError(t, s.UpdateMessage(ctx, fixed))
-	got, err = s.GetMessage(ctx, a, "msg_1")
-	require.NoError(t, err)
-	require.Equal(t, upd, got)
+	read(t, upd)(s.GetMessage(ctx, a, "msg_1"))
 
 	// Zero times read back zero.
 	cleared := upd
 	cleared.Status, cleared.SentAt, cleared.PageToken, cleared.PageUntil, cleared.SendAt = store.MessageScheduled,
 		time.Time{}, "", time.Time{}, time.Time{}
 	require.NoError(t, s.UpdateMessage(ctx, cleared))
-	got, err = s.GetMessage(ctx, a, "msg_1")
-	require.NoError(t, err)
-	require.Equal(t, cleared, got)
+	read(t, cleared)(s.GetMessage(ctx, a, "msg_1"))
 
 	taken := cleared
 	taken.PageToken = "pg_taken"
 	require.ErrorIs(t, s.UpdateMessage(ctx, taken), store.ErrConflict, "page tokens are unique")
-	got, err = s.GetMessage(ctx, a, "msg_1")
-	require.NoError(t, err)
-	require.Equal(t, cleared, got)
+	read(t, cleared)(s.GetMessage(ctx, a, "msg_1"))
 	require.ErrorIs(t, s.UpdateMessage(ctx, message(a, "missing")), store.ErrNotFound)
 }
 
@@ -452,17 +344,9 @@ func testListMessages(t *testing.T, s store.Store) {
 	a := tenant(t, s, "a")
 	all := seedMessages(t, s, a)
 
-	var seen []string
-	cursor := ""
-	for {
-		page, err := s.ListMessages(ctx, a, store.MessageQuery{Page: store.Page{Limit: 3, Cursor: cursor}})
-		require.NoError(t, err)
-		seen = append(seen, messageIDs(page)...)
-		if len(page) < 3 {
-			break
-		}
-		cursor = page[len(page)-1].ID
-	}
+	seen := pageIDs(t, func(p store.Page) ([]store.Message, error) {
+		return s.ListMessages(ctx, a, store.MessageQuery{Page: p})
+	}, func(m store.Message) string { return m.ID })
 	require.Equal(t, []string{"msg_07", "msg_06", "msg_05", "msg_04", "msg_03", "msg_02", "msg_01", "msg_00"}, seen, "newest first")
 	list, err := s.ListMessages(ctx, a, store.MessageQuery{Page: store.Page{Limit: 1}})
 	require.NoError(t, err)
@@ -566,16 +450,10 @@ func testPagesAndLinks(t *testing.T, s store.Store) {
 	require.NoError(t, s.SaveMessages(ctx, []store.Message{pb}, []store.Link{lb}, nil))
 
 	// Tokens are unguessable: they are looked up across tenants.
-	got, err := s.MessageByPage(ctx, "pg_a")
-	require.NoError(t, err)
-	require.Equal(t, pa, got)
-	got, err = s.MessageByPage(ctx, "pg_b")
-	require.NoError(t, err)
-	require.Equal(t, pb, got)
-	_, err = s.MessageByPage(ctx, "pg_missing")
-	require.ErrorIs(t, err, store.ErrNotFound)
-	_, err = s.MessageByPage(ctx, "")
-	require.ErrorIs(t, err, store.ErrNotFound, "messages without a page have no page")
+	read(t, pa)(s.MessageByPage(ctx, "pg_a"))
+	read(t, pb)(s.MessageByPage(ctx, "pg_b"))
+	require.ErrorIs(t, errOf(s.MessageByPage(ctx, "pg_missing")), store.ErrNotFound)
+	require.ErrorIs(t, errOf(s.MessageByPage(ctx, "")), store.ErrNotFound, "messages without a page have no page")
 
 	link, err := s.GetLink(ctx, "lnk_b")
 	require.NoError(t, err)
@@ -584,8 +462,7 @@ func testPagesAndLinks(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	require.Equal(t, a, link.TenantID)
 	require.Equal(t, "msg_a", link.MessageID)
-	_, err = s.GetLink(ctx, "lnk_missing")
-	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, errOf(s.GetLink(ctx, "lnk_missing")), store.ErrNotFound)
 }
 
 func testMessageIsolation(t *testing.T, s store.Store) {
@@ -597,8 +474,7 @@ func testMessageIsolation(t *testing.T, s store.Store) {
 	digest.DigestKey = "u1/account/1"
 	saveMessages(t, s, digest)
 
-	_, err := s.GetMessage(ctx, b, "msg_01")
-	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, errOf(s.GetMessage(ctx, b, "msg_01")), store.ErrNotFound)
 	for _, q := range []store.MessageQuery{{}, {RecipientID: "u1"}, {RecipientID: "u1", Channel: "inbox"}} {
 		list, err := s.ListMessages(ctx, b, q)
 		require.NoError(t, err)
@@ -614,7 +490,5 @@ func testMessageIsolation(t *testing.T, s store.Store) {
 	stolen := all[1]
 	stolen.TenantID, stolen.Read, stolen.Status = b, true, store.MessageFailed
 	require.ErrorIs(t, s.UpdateMessage(ctx, stolen), store.ErrNotFound, "another tenant's message cannot be updated")
-	got, err := s.GetMessage(ctx, a, "msg_01")
-	require.NoError(t, err)
-	require.Equal(t, all[1], got)
+	read(t, all[1])(s.GetMessage(ctx, a, "msg_01"))
 }

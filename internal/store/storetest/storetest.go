@@ -18,45 +18,85 @@ import (
 // closes it with t.Cleanup.
 type Open func(t *testing.T) store.Store
 
-// Run runs the whole suite against a driver.
+// Run runs the whole suite against a driver: every test in parallel, each
+// on a store of its own, the use cases' tests in a group each.
 func Run(t *testing.T, open Open) {
-	tests := map[string]func(*testing.T, store.Store){
-		"TenantsAndKeys":       testTenantsAndKeys,
-		"EventTypes":           testEventTypes,
-		"Endpoints":            testEndpoints,
-		"AcceptAndIdempotency": testAcceptAndIdempotency,
-		"ClaimAndComplete":     testClaimAndComplete,
-		"AttemptDetail":        testAttemptDetail,
-		"RequeueAndRelease":    testRequeueAndRelease,
-		"LeaseFencing":         testLeaseFencing,
-		"LeaseClock":           testLeaseClock,
-		"ReleaseLeases":        testReleaseLeases,
-		"TenantIsolation":      testTenantIsolation,
-		"Pagination":           testPagination,
-		"Sources":              testSources,
-		"Subscriptions":        testSubscriptions,
-		"ReceivedEvent":        testReceivedEvent,
-		"EngineQueries":        testEngineQueries,
-		"Faults":               testFaults,
+	for group, tests := range map[string]map[string]func(*testing.T, store.Store){
+		"": {
+			"TenantsAndKeys":       testTenantsAndKeys,
+			"EventTypes":           testEventTypes,
+			"Endpoints":            testEndpoints,
+			"AcceptAndIdempotency": testAcceptAndIdempotency,
+			"ClaimAndComplete":     testClaimAndComplete,
+			"AttemptDetail":        testAttemptDetail,
+			"RequeueAndRelease":    testRequeueAndRelease,
+			"LeaseFencing":         testLeaseFencing,
+			"LeaseClock":           testLeaseClock,
+			"ReleaseLeases":        testReleaseLeases,
+			"TenantIsolation":      testTenantIsolation,
+			"Pagination":           testPagination,
+			"Sources":              testSources,
+			"Subscriptions":        testSubscriptions,
+			"ReceivedEvent":        testReceivedEvent,
+			"EngineQueries":        testEngineQueries,
+			"Faults":               testFaults,
+		},
+		"Collections": {
+			"CRUD":             testCollectionCRUD,
+			"Isolation":        testCollectionIsolation,
+			"Apply":            testApplyRecords,
+			"SameKeyTwice":     testApplySameKeyTwice,
+			"GaplessSeq":       testApplyConcurrent,
+			"ListRecords":      testListRecords,
+			"ListChanges":      testListChanges,
+			"DeleteCollection": testDeleteCollection,
+			"MirrorState":      testMirrorState,
+		},
+		"Workflows": {
+			"Versions":       testWorkflowVersions,
+			"EnableDelete":   testWorkflowEnableDelete,
+			"Isolation":      testWorkflowIsolation,
+			"SaveRun":        testSaveRun,
+			"ConcurrentSave": testSaveRunConcurrent,
+			"RunTasks":       testSaveRunTasks,
+			"ListRuns":       testListRuns,
+			"WaitingRuns":    testWaitingRuns,
+			"PruneRuns":      testPruneRuns,
+		},
+		"Content": {
+			"Recipients":         testRecipients,
+			"RecipientPaging":    testRecipientPaging,
+			"RecipientIsolation": testRecipientIsolation,
+			"Templates":          testTemplates,
+			"NotifyRules":        testNotifyRules,
+			"SaveMessages":       testSaveMessages,
+			"UpdateMessage":      testUpdateMessage,
+			"ListMessages":       testListMessages,
+			"DigestMessages":     testDigestMessages,
+			"CountUnread":        testCountUnread,
+			"PagesAndLinks":      testPagesAndLinks,
+			"MessageIsolation":   testMessageIsolation,
+		},
+	} {
+		if group == "" {
+			runEach(t, open, tests)
+			continue
+		}
+		t.Run(group, func(t *testing.T) {
+			t.Parallel()
+			runEach(t, open, tests)
+		})
 	}
+}
+
+// runEach runs tests in parallel, each on a store of its own.
+func runEach(t *testing.T, open Open, tests map[string]func(*testing.T, store.Store)) {
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			fn(t, open(t))
 		})
 	}
-	t.Run("Collections", func(t *testing.T) {
-		t.Parallel()
-		runCollections(t, open)
-	})
-	t.Run("Workflows", func(t *testing.T) {
-		t.Parallel()
-		runWorkflows(t, open)
-	})
-	t.Run("Content", func(t *testing.T) {
-		t.Parallel()
-		runContent(t, open)
-	})
 }
 
 var base = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -78,6 +118,21 @@ func endpoint(t *testing.T, s store.Store, tenantID string) store.Endpoint {
 	}
 	require.NoError(t, s.CreateEndpoint(context.Background(), ep))
 	return ep
+}
+
+// acme makes tenant "acme" with an endpoint.
+func acme(t *testing.T, s store.Store) (string, store.Endpoint) {
+	t.Helper()
+	tid := tenant(t, s, "acme")
+	return tid, endpoint(t, s, tid)
+}
+
+// deleteOnce deletes a tenant's row and requires that a second delete
+// finds nothing.
+func deleteOnce(t *testing.T, del func(ctx context.Context, tenantID, id string) error, tenantID, id string) {
+	t.Helper()
+	require.NoError(t, del(context.Background(), tenantID, id))
+	require.ErrorIs(t, del(context.Background(), tenantID, id), store.ErrNotFound)
 }
 
 func newEvent(tenantID, typ, idem string, at time.Time, dests ...string) store.NewEvent {
@@ -106,29 +161,19 @@ func testTenantsAndKeys(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	require.Equal(t, "acme", got.Name)
 	require.Equal(t, base, got.CreatedAt)
-	all, err := s.ListTenants(ctx)
-	require.NoError(t, err)
-	require.Equal(t, []store.Tenant{got}, all)
+	read(t, []store.Tenant{got})(s.ListTenants(ctx))
 	byName, err := s.TenantByName(ctx, "acme")
 	require.NoError(t, err)
 	require.Equal(t, tid, byName.ID)
-	_, err = s.TenantByName(ctx, "nobody")
-	require.ErrorIs(t, err, store.ErrNotFound)
-	_, err = s.GetTenant(ctx, "ten_missing")
-	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, errOf(s.TenantByName(ctx, "nobody")), store.ErrNotFound)
+	require.ErrorIs(t, errOf(s.GetTenant(ctx, "ten_missing")), store.ErrNotFound)
 
 	k := store.APIKey{ID: "key_1", TenantID: tid, Name: "ci", Prefix: "hk_ab", Hash: []byte{1, 2, 3}, Admin: true, CreatedAt: base}
 	require.NoError(t, s.CreateAPIKey(ctx, k))
-	byHash, err := s.APIKeyByHash(ctx, []byte{1, 2, 3})
-	require.NoError(t, err)
-	require.Equal(t, k, byHash)
-	_, err = s.APIKeyByHash(ctx, []byte{9})
-	require.ErrorIs(t, err, store.ErrNotFound)
-	keys, err := s.ListAPIKeys(ctx, tid)
-	require.NoError(t, err)
-	require.Len(t, keys, 1)
-	require.NoError(t, s.DeleteAPIKey(ctx, tid, "key_1"))
-	require.ErrorIs(t, s.DeleteAPIKey(ctx, tid, "key_1"), store.ErrNotFound)
+	read(t, k)(s.APIKeyByHash(ctx, []byte{1, 2, 3}))
+	require.ErrorIs(t, errOf(s.APIKeyByHash(ctx, []byte{9})), store.ErrNotFound)
+	read(t, []store.APIKey{k})(s.ListAPIKeys(ctx, tid))
+	deleteOnce(t, s.DeleteAPIKey, tid, "key_1")
 }
 
 func testEventTypes(t *testing.T, s store.Store) {
@@ -137,14 +182,10 @@ func testEventTypes(t *testing.T, s store.Store) {
 	et := store.EventType{TenantID: tid, Name: "order.created", Description: "d", Schema: []byte(`{"type":"object"}`), CreatedAt: base}
 	require.NoError(t, s.CreateEventType(ctx, et))
 	require.ErrorIs(t, s.CreateEventType(ctx, et), store.ErrConflict)
-	got, err := s.GetEventType(ctx, tid, "order.created")
-	require.NoError(t, err)
-	require.Equal(t, et, got)
+	read(t, et)(s.GetEventType(ctx, tid, "order.created"))
 	et.Description, et.Schema = "changed", nil
 	require.NoError(t, s.UpdateEventType(ctx, et))
-	got, err = s.GetEventType(ctx, tid, "order.created")
-	require.NoError(t, err)
-	require.Equal(t, et, got)
+	read(t, et)(s.GetEventType(ctx, tid, "order.created"))
 	require.ErrorIs(t, s.UpdateEventType(ctx, store.EventType{TenantID: tid, Name: "missing"}), store.ErrNotFound)
 	require.NoError(t, s.CreateEventType(ctx, store.EventType{TenantID: tid, Name: "a.b", CreatedAt: base}))
 	list, err := s.ListEventTypes(ctx, tid)
@@ -156,8 +197,7 @@ func testEventTypes(t *testing.T, s store.Store) {
 
 func testEndpoints(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	tid := tenant(t, s, "acme")
-	ep := endpoint(t, s, tid)
+	tid, ep := acme(t, s)
 	got, err := s.GetEndpoint(ctx, tid, ep.ID)
 	require.NoError(t, err)
 	require.Equal(t, ep, got)
@@ -184,15 +224,13 @@ func testEndpoints(t *testing.T, s store.Store) {
 	require.Equal(t, "410 Gone", got.DisabledReason)
 
 	require.NoError(t, s.DeleteEndpoint(ctx, tid, ep.ID))
-	_, err = s.GetEndpoint(ctx, tid, ep.ID)
-	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, errOf(s.GetEndpoint(ctx, tid, ep.ID)), store.ErrNotFound)
 	require.ErrorIs(t, s.DeleteEndpoint(ctx, tid, ep.ID), store.ErrNotFound)
 }
 
 func testAcceptAndIdempotency(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	tid := tenant(t, s, "acme")
-	ep := endpoint(t, s, tid)
+	tid, ep := acme(t, s)
 	first := newEvent(tid, "order.created", "k1", base, ep.ID)
 	same := newEvent(tid, "order.created", "k1", base)
 	plain := newEvent(tid, "order.paid", "", base, ep.ID)
@@ -220,9 +258,7 @@ func testAcceptAndIdempotency(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	require.False(t, res[0].Duplicate)
 
-	got, err := s.GetEvent(ctx, tid, first.Event.ID)
-	require.NoError(t, err)
-	require.Equal(t, first.Event, got)
+	read(t, first.Event)(s.GetEvent(ctx, tid, first.Event.ID))
 	tasks, err := s.ListTasks(ctx, tid, store.TaskQuery{EventID: first.Event.ID})
 	require.NoError(t, err)
 	require.Len(t, tasks, 1)
@@ -240,15 +276,13 @@ func testAcceptAndIdempotency(t *testing.T, s store.Store) {
 
 func testClaimAndComplete(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	tid := tenant(t, s, "acme")
-	ep := endpoint(t, s, tid)
+	tid, ep := acme(t, s)
 	ne := newEvent(tid, "order.created", "", base, ep.ID)
 	later := newEvent(tid, "order.created", "", base, ep.ID)
 	later.Tasks[0].NextAt = base.Add(time.Hour)
 	leased := newEvent(tid, "order.created", "", base, ep.ID)
 	leased.Tasks[0].LeaseFor, leased.Tasks[0].LeaseOwner = time.Minute, "node-a"
-	_, err := s.AcceptEvents(ctx, []store.NewEvent{ne, later, leased})
-	require.NoError(t, err)
+	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{ne, later, leased})))
 	inserted, err := s.GetTask(ctx, tid, leased.Tasks[0].ID)
 	require.NoError(t, err)
 	require.Equal(t, "node-a", inserted.LeaseOwner, "a task can be leased in the transaction that writes it")
@@ -316,9 +350,7 @@ func testClaimAndComplete(t *testing.T, s store.Store) {
 	for _, d := range done {
 		require.NotEqual(t, c.ID, d.ID, "a succeeded task is never claimed")
 	}
-	n, err := s.PendingTasks(ctx)
-	require.NoError(t, err)
-	require.Equal(t, 2, n)
+	read(t, 2)(s.PendingTasks(ctx))
 }
 
 // claimUntil claims with c until want tasks were claimed in all, within a
@@ -343,12 +375,10 @@ func claimUntil(t *testing.T, s store.Store, c store.Claim, want int) map[string
 
 func testRequeueAndRelease(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	tid := tenant(t, s, "acme")
-	ep := endpoint(t, s, tid)
+	tid, ep := acme(t, s)
 	ne := newEvent(tid, "order.created", "", base, ep.ID)
 	ne.Tasks[0].LeaseFor, ne.Tasks[0].LeaseOwner = time.Hour, "node-a"
-	_, err := s.AcceptEvents(ctx, []store.NewEvent{ne})
-	require.NoError(t, err)
+	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{ne})))
 	id := ne.Tasks[0].ID
 
 	require.NoError(t, s.ReleaseTasks(ctx, []store.TaskLease{{ID: id, Token: 0}}))
@@ -399,11 +429,9 @@ func testRequeueAndRelease(t *testing.T, s store.Store) {
 // the holder's completion, saved twice, is written once.
 func testLeaseFencing(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	tid := tenant(t, s, "acme")
-	ep := endpoint(t, s, tid)
+	tid, ep := acme(t, s)
 	ne := newEvent(tid, "order.created", "", base, ep.ID)
-	_, err := s.AcceptEvents(ctx, []store.NewEvent{ne})
-	require.NoError(t, err)
+	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{ne})))
 	id := ne.Tasks[0].ID
 
 	first, err := s.ClaimTasks(ctx, store.Claim{Now: base, Lease: time.Millisecond, Owner: "node-a", Limit: 10})
@@ -420,9 +448,7 @@ func testLeaseFencing(t *testing.T, s store.Store) {
 	stale, err := s.CompleteTasks(ctx, []store.TaskResult{staleResult})
 	require.NoError(t, err)
 	require.Equal(t, []string{id}, stale, "a stale completion is refused")
-	lost, err := s.ExtendLeases(ctx, []store.TaskLease{a.Lease()}, 10*time.Hour)
-	require.NoError(t, err)
-	require.Equal(t, []string{id}, lost, "a stale renewal reports the task lost")
+	read(t, []string{id}, "a stale renewal reports the task lost")(s.ExtendLeases(ctx, []store.TaskLease{a.Lease()}, 10*time.Hour))
 	require.NoError(t, s.ReleaseTasks(ctx, []store.TaskLease{a.Lease()}))
 	got, err := s.GetTask(ctx, tid, id)
 	require.NoError(t, err)
@@ -439,16 +465,11 @@ func testLeaseFencing(t *testing.T, s store.Store) {
 	mine := store.TaskResult{TaskID: id, Token: b.LeaseToken, Status: store.StatusSucceeded,
 		Attempt: store.Attempt{ID: "atm_b", TenantID: tid, Number: 1, StartedAt: base, Outcome: "success"}}
 	other := newEvent(tid, "order.created", "", base, ep.ID)
-	_, err = s.AcceptEvents(ctx, []store.NewEvent{other})
-	require.NoError(t, err)
+	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{other})))
 	wrong := store.TaskResult{TaskID: other.Tasks[0].ID, Token: 7, Status: store.StatusSucceeded,
 		Attempt: store.Attempt{ID: "atm_o", TenantID: tid, Number: 1, StartedAt: base, Outcome: "success"}}
-	stale, err = s.CompleteTasks(ctx, []store.TaskResult{mine, wrong})
-	require.NoError(t, err)
-	require.Equal(t, []string{other.Tasks[0].ID}, stale)
-	stale, err = s.CompleteTasks(ctx, []store.TaskResult{mine})
-	require.NoError(t, err)
-	require.Equal(t, []string{id}, stale, "a result is written once")
+	read(t, []string{other.Tasks[0].ID})(s.CompleteTasks(ctx, []store.TaskResult{mine, wrong}))
+	read(t, []string{id}, "a result is written once")(s.CompleteTasks(ctx, []store.TaskResult{mine}))
 	got, err = s.GetTask(ctx, tid, id)
 	require.NoError(t, err)
 	require.Equal(t, store.StatusSucceeded, got.Status)
@@ -467,11 +488,9 @@ func testLeaseFencing(t *testing.T, s store.Store) {
 // the database's clock, so live ones stay.
 func testLeaseClock(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	tid := tenant(t, s, "acme")
-	ep := endpoint(t, s, tid)
+	tid, ep := acme(t, s)
 	ne := newEvent(tid, "order.created", "", base, ep.ID)
-	_, err := s.AcceptEvents(ctx, []store.NewEvent{ne})
-	require.NoError(t, err)
+	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{ne})))
 	claimed, err := s.ClaimTasks(ctx, store.Claim{Now: base, Lease: time.Minute, Owner: "node-a", Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, claimed, 1)
@@ -480,8 +499,7 @@ func testLeaseClock(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	require.Empty(t, none, "a lease is compared with the database's clock, not the claimer's")
 	later := newEvent(tid, "order.created", "", base.Add(999*time.Hour), ep.ID)
-	_, err = s.AcceptEvents(ctx, []store.NewEvent{later})
-	require.NoError(t, err)
+	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{later})))
 	due, err := s.ClaimTasks(ctx, store.Claim{Now: ahead, Lease: time.Minute, Owner: "node-b", Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, due, 1, "the claimer's Now decides what is due")
@@ -492,13 +510,11 @@ func testLeaseClock(t *testing.T, s store.Store) {
 // node stopping or starting again under its id does.
 func testReleaseLeases(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	tid := tenant(t, s, "acme")
-	ep := endpoint(t, s, tid)
+	tid, ep := acme(t, s)
 	evs := []store.NewEvent{newEvent(tid, "order.created", "", base, ep.ID), newEvent(tid, "order.created", "", base, ep.ID),
 		newEvent(tid, "order.created", "", base, ep.ID)}
 	evs[2].Tasks[0].LeaseFor, evs[2].Tasks[0].LeaseOwner = time.Hour, "node-b"
-	_, err := s.AcceptEvents(ctx, evs)
-	require.NoError(t, err)
+	require.NoError(t, errOf(s.AcceptEvents(ctx, evs)))
 	mine, err := s.ClaimTasks(ctx, store.Claim{Now: base, Lease: time.Hour, Owner: "node-a", Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, mine, 2)
@@ -523,20 +539,16 @@ func testTenantIsolation(t *testing.T, s store.Store) {
 	b := tenant(t, s, "b")
 	ep := endpoint(t, s, a)
 	ne := newEvent(a, "order.created", "", base, ep.ID)
-	_, err := s.AcceptEvents(ctx, []store.NewEvent{ne})
-	require.NoError(t, err)
+	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{ne})))
 
-	_, err = s.GetEndpoint(ctx, b, ep.ID)
-	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, errOf(s.GetEndpoint(ctx, b, ep.ID)), store.ErrNotFound)
 	require.ErrorIs(t, s.DeleteEndpoint(ctx, b, ep.ID), store.ErrNotFound)
 	other := ep
 	other.TenantID = b
 	require.ErrorIs(t, s.UpdateEndpoint(ctx, other), store.ErrNotFound)
 	require.ErrorIs(t, s.DisableEndpoint(ctx, b, ep.ID, "x", base), store.ErrNotFound)
-	_, err = s.GetEvent(ctx, b, ne.Event.ID)
-	require.ErrorIs(t, err, store.ErrNotFound)
-	_, err = s.GetTask(ctx, b, ne.Tasks[0].ID)
-	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, errOf(s.GetEvent(ctx, b, ne.Event.ID)), store.ErrNotFound)
+	require.ErrorIs(t, errOf(s.GetTask(ctx, b, ne.Tasks[0].ID)), store.ErrNotFound)
 	re, err := s.RequeueTasks(ctx, b, []string{ne.Tasks[0].ID}, base, time.Minute, "node-a")
 	require.NoError(t, err)
 	require.Empty(t, re)
@@ -561,21 +573,10 @@ func testPagination(t *testing.T, s store.Store) {
 	for i := range 7 {
 		batch = append(batch, newEvent(tid, fmt.Sprintf("t.n%d", i), "", base.Add(time.Duration(i)*time.Millisecond)))
 	}
-	_, err := s.AcceptEvents(ctx, batch)
-	require.NoError(t, err)
-	var seen []string
-	cursor := ""
-	for {
-		page, err := s.ListEvents(ctx, tid, store.EventQuery{Page: store.Page{Limit: 3, Cursor: cursor}})
-		require.NoError(t, err)
-		for _, e := range page {
-			seen = append(seen, e.ID)
-		}
-		if len(page) < 3 {
-			break
-		}
-		cursor = page[len(page)-1].ID
-	}
+	require.NoError(t, errOf(s.AcceptEvents(ctx, batch)))
+	seen := pageIDs(t, func(p store.Page) ([]event.Event, error) {
+		return s.ListEvents(ctx, tid, store.EventQuery{Page: p})
+	}, func(e event.Event) string { return e.ID })
 	require.Len(t, seen, 7)
 	require.Equal(t, batch[6].Event.ID, seen[0], "newest first")
 	require.Equal(t, batch[0].Event.ID, seen[6])
@@ -591,19 +592,12 @@ func testSources(t *testing.T, s store.Store) {
 	dup := src
 	dup.ID, dup.TenantID = "src_2", b
 	require.ErrorIs(t, s.CreateSource(ctx, dup), store.ErrConflict, "names are global")
-	got, err := s.GetSource(ctx, a, "src_1")
-	require.NoError(t, err)
-	require.Equal(t, src, got)
-	got, err = s.SourceByName(ctx, "github")
-	require.NoError(t, err)
-	require.Equal(t, src, got)
-	_, err = s.GetSource(ctx, b, "src_1")
-	require.ErrorIs(t, err, store.ErrNotFound)
+	read(t, src)(s.GetSource(ctx, a, "src_1"))
+	read(t, src)(s.SourceByName(ctx, "github"))
+	require.ErrorIs(t, errOf(s.GetSource(ctx, b, "src_1")), store.ErrNotFound)
 	src.Description, src.UpdatedAt = "changed", base.Add(time.Second)
 	require.NoError(t, s.UpdateSource(ctx, src))
-	list, err := s.ListSources(ctx, a, store.Page{})
-	require.NoError(t, err)
-	require.Equal(t, []store.Source{src}, list)
+	read(t, []store.Source{src})(s.ListSources(ctx, a, store.Page{}))
 
 	for i := range 5 {
 		require.NoError(t, s.AddRejection(ctx, store.Rejection{ID: fmt.Sprintf("rej_%d", i), TenantID: a, SourceID: "src_1",
@@ -621,8 +615,7 @@ func testSources(t *testing.T, s store.Store) {
 
 	require.ErrorIs(t, s.DeleteSource(ctx, b, "src_1"), store.ErrNotFound)
 	require.NoError(t, s.DeleteSource(ctx, a, "src_1"))
-	_, err = s.SourceByName(ctx, "github")
-	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, errOf(s.SourceByName(ctx, "github")), store.ErrNotFound)
 }
 
 func testSubscriptions(t *testing.T, s store.Store) {
@@ -634,9 +627,7 @@ func testSubscriptions(t *testing.T, s store.Store) {
 	clash := sub
 	clash.ID = "sub_2"
 	require.ErrorIs(t, s.CreateSubscription(ctx, clash), store.ErrConflict, "names are unique per tenant")
-	got, err := s.GetSubscription(ctx, a, "sub_1")
-	require.NoError(t, err)
-	require.Equal(t, sub, got)
+	read(t, sub)(s.GetSubscription(ctx, a, "sub_1"))
 	sub.Enabled = false
 	require.NoError(t, s.UpdateSubscription(ctx, sub))
 	enabled, err := s.EnabledSubscriptions(ctx, a)
@@ -645,8 +636,7 @@ func testSubscriptions(t *testing.T, s store.Store) {
 	list, err := s.ListSubscriptions(ctx, a, store.Page{})
 	require.NoError(t, err)
 	require.Len(t, list, 1)
-	require.NoError(t, s.DeleteSubscription(ctx, a, "sub_1"))
-	require.ErrorIs(t, s.DeleteSubscription(ctx, a, "sub_1"), store.ErrNotFound)
+	deleteOnce(t, s.DeleteSubscription, a, "sub_1")
 }
 
 func testReceivedEvent(t *testing.T, s store.Store) {
@@ -657,11 +647,8 @@ func testReceivedEvent(t *testing.T, s store.Store) {
 	ne.Event.Raw = []byte("payload=%7B%7D")
 	ne.Event.Headers = map[string]string{"X-Github-Event": "push"}
 	ne.IdempotentSince = base.Add(-7 * 24 * time.Hour)
-	_, err := s.AcceptEvents(ctx, []store.NewEvent{ne})
-	require.NoError(t, err)
-	got, err := s.GetEvent(ctx, a, ne.Event.ID)
-	require.NoError(t, err)
-	require.Equal(t, ne.Event, got)
+	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{ne})))
+	read(t, ne.Event)(s.GetEvent(ctx, a, ne.Event.ID))
 	evs, err := s.ListEvents(ctx, a, store.EventQuery{Source: "github"})
 	require.NoError(t, err)
 	require.Len(t, evs, 1)
@@ -698,8 +685,7 @@ func testEngineQueries(t *testing.T, s store.Store) {
 	other := endpoint(t, s, a)
 	first := newEvent(a, "order.created", "", base, ep.ID, other.ID)
 	second := newEvent(a, "order.created", "", base.Add(time.Millisecond), ep.ID)
-	_, err = s.AcceptEvents(ctx, []store.NewEvent{first, second})
-	require.NoError(t, err)
+	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{first, second})))
 
 	claimed, err := s.ClaimTasks(ctx, store.Claim{Now: base.Add(time.Second), Lease: time.Minute, Owner: "node-a", Limit: 10, Exclude: []string{ep.ID}})
 	require.NoError(t, err)
@@ -732,16 +718,83 @@ func testEngineQueries(t *testing.T, s store.Store) {
 		Attempt: store.Attempt{ID: "atm_o2", TenantID: a, Number: 1, StartedAt: base, Outcome: "http_500"}}})
 	require.NoError(t, err)
 	require.Empty(t, stale)
-	n, err = s.Prune(ctx, base.Add(time.Hour), 100)
-	require.NoError(t, err)
-	require.Equal(t, 1, n)
-	_, err = s.GetEvent(ctx, a, first.Event.ID)
-	require.ErrorIs(t, err, store.ErrNotFound)
-	_, err = s.GetTask(ctx, a, first.Tasks[0].ID)
-	require.ErrorIs(t, err, store.ErrNotFound)
+	read(t, 1)(s.Prune(ctx, base.Add(time.Hour), 100))
+	require.ErrorIs(t, errOf(s.GetEvent(ctx, a, first.Event.ID)), store.ErrNotFound)
+	require.ErrorIs(t, errOf(s.GetTask(ctx, a, first.Tasks[0].ID)), store.ErrNotFound)
 	atts, err := s.ListAttempts(ctx, a, first.Tasks[0].ID)
 	require.NoError(t, err)
 	require.Empty(t, atts)
-	_, err = s.GetEvent(ctx, a, second.Event.ID)
-	require.NoError(t, err)
+	require.NoError(t, errOf(s.GetEvent(ctx, a, second.Event.ID)))
 }
+
+// versioned is how the suite reaches a resource kept in numbered
+// versions: templates and workflows.
+type versioned[T any] struct {
+	make   func(tenantID, name string, version int) T
+	create func(ctx context.Context, v T) error
+	get    func(ctx context.Context, tenantID, name string, version int) (T, error)
+	list   func(ctx context.Context, tenantID string) ([]T, error)
+}
+
+// add creates a version and returns it.
+func (vs versioned[T]) add(t *testing.T, tenantID, name string, version int) T {
+	t.Helper()
+	v := vs.make(tenantID, name, version)
+	require.NoError(t, vs.create(context.Background(), v))
+	return v
+}
+
+// check creates versions 1, 2 and 10 of name and version 1 of other,
+// which sorts before it, checking on the way what every versioned
+// resource does: a version exists once, version 0 reads the latest, a
+// missing version or name is not found, the list has the latest of each
+// name. It returns the versions it made.
+func (vs versioned[T]) check(t *testing.T, tenantID, name, other string) (v1, v2, v10, o T) {
+	t.Helper()
+	ctx := context.Background()
+	v1 = vs.add(t, tenantID, name, 1)
+	require.ErrorIs(t, vs.create(ctx, v1), store.ErrConflict)
+	v2 = vs.add(t, tenantID, name, 2)
+	o = vs.add(t, tenantID, other, 1)
+
+	read(t, v1)(vs.get(ctx, tenantID, name, 1))
+	read(t, v2, "version 0 is the latest")(vs.get(ctx, tenantID, name, 0))
+	require.ErrorIs(t, errOf(vs.get(ctx, tenantID, name, 3)), store.ErrNotFound)
+	require.ErrorIs(t, errOf(vs.get(ctx, tenantID, "missing", 0)), store.ErrNotFound)
+
+	v10 = vs.add(t, tenantID, name, 10)
+	read(t, []T{o, v10}, "latest version of each, by name; versions compare as numbers")(vs.list(ctx, tenantID))
+	return v1, v2, v10, o
+}
+
+// pageIDs reads a list three at a time, each page's cursor the last id of
+// the page before, and returns the ids in the order read.
+func pageIDs[T any](t *testing.T, list func(store.Page) ([]T, error), id func(T) string) []string {
+	t.Helper()
+	var ids []string
+	cursor := ""
+	for {
+		page, err := list(store.Page{Limit: 3, Cursor: cursor})
+		require.NoError(t, err)
+		for _, v := range page {
+			ids = append(ids, id(v))
+		}
+		if len(page) < 3 {
+			return ids
+		}
+		cursor = ids[len(ids)-1]
+	}
+}
+
+// read returns a check of a read that must succeed with want:
+// read(t, want)(s.GetTenant(ctx, id)).
+func read[T any](t *testing.T, want T, msgAndArgs ...any) func(T, error) {
+	return func(got T, err error) {
+		t.Helper()
+		require.NoError(t, err)
+		require.Equal(t, want, got, msgAndArgs...)
+	}
+}
+
+// errOf is the error of a call whose value does not matter.
+func errOf[T any](_ T, err error) error { return err }

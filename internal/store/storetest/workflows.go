@@ -12,34 +12,12 @@ import (
 	"github.com/hookline/hookline/internal/store"
 )
 
-// runWorkflows runs the workflow group, each test on a store of its own.
-func runWorkflows(t *testing.T, open Open) {
-	tests := map[string]func(*testing.T, store.Store){
-		"Versions":       testWorkflowVersions,
-		"EnableDelete":   testWorkflowEnableDelete,
-		"Isolation":      testWorkflowIsolation,
-		"SaveRun":        testSaveRun,
-		"ConcurrentSave": testSaveRunConcurrent,
-		"RunTasks":       testSaveRunTasks,
-		"ListRuns":       testListRuns,
-		"WaitingRuns":    testWaitingRuns,
-		"PruneRuns":      testPruneRuns,
-	}
-	for name, fn := range tests {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			fn(t, open(t))
-		})
-	}
-}
-
-func workflow(t *testing.T, s store.Store, tenantID, name string, version int) store.Workflow {
-	t.Helper()
-	w := store.Workflow{TenantID: tenantID, Name: name, Version: version,
-		Spec: fmt.Appendf(nil, `{"on":"order.created","steps":[{"id":"s%d"}]}`, version), Enabled: true,
-		CreatedAt: base.Add(time.Duration(version) * time.Minute)}
-	require.NoError(t, s.CreateWorkflow(context.Background(), w))
-	return w
+func workflows(s store.Store) versioned[store.Workflow] {
+	return versioned[store.Workflow]{func(tenantID, name string, version int) store.Workflow {
+		return store.Workflow{TenantID: tenantID, Name: name, Version: version, Enabled: true,
+			Spec:      fmt.Appendf(nil, `{"on":"order.created","steps":[{"id":"s%d"}]}`, version),
+			CreatedAt: base.Add(time.Duration(version) * time.Minute)}
+	}, s.CreateWorkflow, s.GetWorkflow, s.ListWorkflows}
 }
 
 // newRun is a running run of workflow "onboard" v1, not yet saved.
@@ -56,26 +34,7 @@ func saveRun(t *testing.T, s store.Store, sv store.RunSave) {
 func testWorkflowVersions(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	a := tenant(t, s, "a")
-	v1 := workflow(t, s, a, "onboard", 1)
-	require.ErrorIs(t, s.CreateWorkflow(ctx, v1), store.ErrConflict)
-	v2 := workflow(t, s, a, "onboard", 2)
-	other := workflow(t, s, a, "billing", 1)
-
-	got, err := s.GetWorkflow(ctx, a, "onboard", 1)
-	require.NoError(t, err)
-	require.Equal(t, v1, got)
-	got, err = s.GetWorkflow(ctx, a, "onboard", 0)
-	require.NoError(t, err)
-	require.Equal(t, v2, got, "version 0 is the latest")
-	_, err = s.GetWorkflow(ctx, a, "onboard", 3)
-	require.ErrorIs(t, err, store.ErrNotFound)
-	_, err = s.GetWorkflow(ctx, a, "missing", 0)
-	require.ErrorIs(t, err, store.ErrNotFound)
-
-	v10 := workflow(t, s, a, "onboard", 10)
-	list, err := s.ListWorkflows(ctx, a)
-	require.NoError(t, err)
-	require.Equal(t, []store.Workflow{other, v10}, list, "latest version of each, by name; versions compare as numbers")
+	v1, v2, v10, _ := workflows(s).check(t, a, "onboard", "billing")
 	versions, err := s.ListWorkflowVersions(ctx, a, "onboard")
 	require.NoError(t, err)
 	require.Equal(t, []store.Workflow{v10, v2, v1}, versions, "newest first")
@@ -87,9 +46,9 @@ func testWorkflowVersions(t *testing.T, s store.Store) {
 func testWorkflowEnableDelete(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	a := tenant(t, s, "a")
-	workflow(t, s, a, "onboard", 1)
-	workflow(t, s, a, "onboard", 2)
-	billing := workflow(t, s, a, "billing", 1)
+	workflows(s).add(t, a, "onboard", 1)
+	workflows(s).add(t, a, "onboard", 2)
+	billing := workflows(s).add(t, a, "billing", 1)
 
 	require.NoError(t, s.SetWorkflowEnabled(ctx, a, "onboard", false))
 	versions, err := s.ListWorkflowVersions(ctx, a, "onboard")
@@ -109,46 +68,37 @@ func testWorkflowEnableDelete(t *testing.T, s store.Store) {
 
 	saveRun(t, s, store.RunSave{Run: newRun(a, "run_1")})
 	require.NoError(t, s.DeleteWorkflow(ctx, a, "onboard"))
-	_, err = s.GetWorkflow(ctx, a, "onboard", 0)
-	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, errOf(s.GetWorkflow(ctx, a, "onboard", 0)), store.ErrNotFound)
 	versions, err = s.ListWorkflowVersions(ctx, a, "onboard")
 	require.NoError(t, err)
 	require.Empty(t, versions, "every version goes")
 	require.ErrorIs(t, s.DeleteWorkflow(ctx, a, "onboard"), store.ErrNotFound)
-	list, err := s.ListWorkflows(ctx, a)
-	require.NoError(t, err)
-	require.Equal(t, []store.Workflow{billing}, list)
-	_, err = s.GetRun(ctx, a, "run_1")
-	require.NoError(t, err, "runs outlive their workflow")
+	read(t, []store.Workflow{billing})(s.ListWorkflows(ctx, a))
+	require.NoError(t, errOf(s.GetRun(ctx, a, "run_1")), "runs outlive their workflow")
 
 	// The name can start again.
-	again := workflow(t, s, a, "onboard", 1)
-	got, err = s.GetWorkflow(ctx, a, "onboard", 0)
-	require.NoError(t, err)
-	require.Equal(t, again, got)
+	again := workflows(s).add(t, a, "onboard", 1)
+	read(t, again)(s.GetWorkflow(ctx, a, "onboard", 0))
 }
 
 func testWorkflowIsolation(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	a := tenant(t, s, "a")
 	b := tenant(t, s, "b")
-	workflow(t, s, a, "onboard", 1)
-	workflow(t, s, a, "onboard", 2)
-	wb := workflow(t, s, b, "onboard", 1)
+	workflows(s).add(t, a, "onboard", 1)
+	workflows(s).add(t, a, "onboard", 2)
+	wb := workflows(s).add(t, b, "onboard", 1)
 
 	got, err := s.GetWorkflow(ctx, b, "onboard", 0)
 	require.NoError(t, err)
 	require.Equal(t, wb, got, "names and versions are per tenant")
-	_, err = s.GetWorkflow(ctx, b, "onboard", 2)
-	require.ErrorIs(t, err, store.ErrNotFound)
-	list, err := s.ListWorkflows(ctx, b)
-	require.NoError(t, err)
-	require.Equal(t, []store.Workflow{wb}, list)
+	require.ErrorIs(t, errOf(s.GetWorkflow(ctx, b, "onboard", 2)), store.ErrNotFound)
+	read(t, []store.Workflow{wb})(s.ListWorkflows(ctx, b))
 	require.NoError(t, s.SetWorkflowEnabled(ctx, b, "onboard", false))
 	got, err = s.GetWorkflow(ctx, a, "onboard", 2)
 	require.NoError(t, err)
 	require.True(t, got.Enabled, "another tenant's switch leaves it alone")
-	workflow(t, s, a, "only_a", 1)
+	workflows(s).add(t, a, "only_a", 1)
 	require.ErrorIs(t, s.SetWorkflowEnabled(ctx, b, "only_a", false), store.ErrNotFound)
 	require.ErrorIs(t, s.DeleteWorkflow(ctx, b, "only_a"), store.ErrNotFound)
 	require.NoError(t, s.DeleteWorkflow(ctx, b, "onboard"))
@@ -158,8 +108,7 @@ func testWorkflowIsolation(t *testing.T, s store.Store) {
 
 	saveRun(t, s, store.RunSave{Run: newRun(a, "run_a"), Steps: []store.RunStep{{Seq: 1, StepID: "s1", Kind: "http",
 		Status: "running", Attempts: 1, StartedAt: base}}})
-	_, err = s.GetRun(ctx, b, "run_a")
-	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, errOf(s.GetRun(ctx, b, "run_a")), store.ErrNotFound)
 	runs, err := s.ListRuns(ctx, b, store.RunQuery{})
 	require.NoError(t, err)
 	require.Empty(t, runs)
@@ -189,8 +138,7 @@ func testSaveRun(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	require.Equal(t, want, got, "created at revision 1")
 	require.ErrorIs(t, s.SaveRun(ctx, store.RunSave{Run: r}), store.ErrConflict, "the run exists")
-	_, err = s.GetRun(ctx, a, "missing")
-	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, errOf(s.GetRun(ctx, a, "missing")), store.ErrNotFound)
 
 	// A retry of step 1 updates its entry; step 2 starts waiting.
 	step1.Status, step1.Attempts, step1.Output, step1.Duration = "succeeded", 2, []byte(`{"status":200}`), 1500*time.Microsecond
@@ -278,8 +226,7 @@ func testSaveRunTasks(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	a := tenant(t, s, "a")
 	ne := newEvent(a, "order.created", "", base)
-	_, err := s.AcceptEvents(ctx, []store.NewEvent{ne})
-	require.NoError(t, err)
+	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{ne})))
 	task := func(id string, at time.Time) store.Task {
 		return store.Task{ID: id, TenantID: a, EventID: ne.Event.ID, EventType: ne.Event.Type, Kind: "workflow",
 			DestinationID: "run_1", Status: store.StatusPending, NextAt: at, CreatedAt: base, UpdatedAt: base}
@@ -303,8 +250,7 @@ func testSaveRunTasks(t *testing.T, s store.Store) {
 	// A failed save adds no task.
 	err = s.SaveRun(ctx, store.RunSave{Run: r, Rev: 5, Tasks: []store.Task{task("dlv_lost", base)}})
 	require.ErrorIs(t, err, store.ErrConflict)
-	_, err = s.GetTask(ctx, a, "dlv_lost")
-	require.ErrorIs(t, err, store.ErrNotFound)
+	require.ErrorIs(t, errOf(s.GetTask(ctx, a, "dlv_lost")), store.ErrNotFound)
 	// A task that cannot be written fails the whole save.
 	r.Status = store.RunSucceeded
 	err = s.SaveRun(ctx, store.RunSave{Run: r, Rev: 1, Tasks: []store.Task{next}})
@@ -339,17 +285,9 @@ func testListRuns(t *testing.T, s store.Store) {
 		return out
 	}
 
-	var seen []string
-	cursor := ""
-	for {
-		page, err := s.ListRuns(ctx, a, store.RunQuery{Page: store.Page{Limit: 3, Cursor: cursor}})
-		require.NoError(t, err)
-		seen = append(seen, ids(page)...)
-		if len(page) < 3 {
-			break
-		}
-		cursor = page[len(page)-1].ID
-	}
+	seen := pageIDs(t, func(p store.Page) ([]store.Run, error) {
+		return s.ListRuns(ctx, a, store.RunQuery{Page: p})
+	}, func(r store.Run) string { return r.ID })
 	require.Equal(t, []string{"run_06", "run_05", "run_04", "run_03", "run_02", "run_01", "run_00"}, seen, "newest first")
 
 	list, err := s.ListRuns(ctx, a, store.RunQuery{})
@@ -394,16 +332,12 @@ func testWaitingRuns(t *testing.T, s store.Store) {
 	list, err := s.WaitingRuns(ctx, a)
 	require.NoError(t, err)
 	require.ElementsMatch(t, []store.Run{w1, w4}, list)
-	list, err = s.WaitingRuns(ctx, b)
-	require.NoError(t, err)
-	require.Equal(t, []store.Run{wb}, list)
+	read(t, []store.Run{wb})(s.WaitingRuns(ctx, b))
 
 	// Resumed: no longer waiting.
 	w1.Status, w1.WaitEvent = store.RunRunning, ""
 	saveRun(t, s, store.RunSave{Run: w1, Rev: 1})
-	list, err = s.WaitingRuns(ctx, a)
-	require.NoError(t, err)
-	require.Equal(t, []store.Run{w4}, list)
+	read(t, []store.Run{w4})(s.WaitingRuns(ctx, a))
 }
 
 func testPruneRuns(t *testing.T, s store.Store) {
@@ -422,21 +356,15 @@ func testPruneRuns(t *testing.T, s store.Store) {
 	mk("run_old_running", store.RunRunning, old)
 	mk("run_new_ok", store.RunSucceeded, recent)
 
-	n, err := s.PruneRuns(ctx, base.Add(-time.Hour), 2)
-	require.NoError(t, err)
-	require.Equal(t, 2, n, "at most limit")
-	n, err = s.PruneRuns(ctx, base.Add(-time.Hour), 10)
-	require.NoError(t, err)
-	require.Equal(t, 1, n)
+	read(t, 2, "at most limit")(s.PruneRuns(ctx, base.Add(-time.Hour), 2))
+	read(t, 1)(s.PruneRuns(ctx, base.Add(-time.Hour), 10))
 	for _, id := range []string{"run_old_ok", "run_old_failed", "run_old_cancelled"} {
-		_, err := s.GetRun(ctx, a, id)
-		require.ErrorIs(t, err, store.ErrNotFound, id)
+		require.ErrorIs(t, errOf(s.GetRun(ctx, a, id)), store.ErrNotFound, id)
 		steps, err := s.ListRunSteps(ctx, a, id)
 		require.NoError(t, err)
 		require.Empty(t, steps, "steps go with their run")
 	}
 	for _, id := range []string{"run_old_waiting", "run_old_running", "run_new_ok"} {
-		_, err := s.GetRun(ctx, a, id)
-		require.NoError(t, err, "%s is kept", id)
+		require.NoError(t, errOf(s.GetRun(ctx, a, id)), "%s is kept", id)
 	}
 }
