@@ -4,7 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/internal/store"
@@ -42,12 +41,7 @@ func TestSecretsSealedAtRest(t *testing.T) {
 	require.NoError(t, err)
 	require.JSONEq(t, rule, string(r.Spec))
 
-	cfg, err := pgx.ParseConfig(dsn(t))
-	require.NoError(t, err)
-	cfg.RuntimeParams["search_path"] = sch
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { conn.Close(context.Background()) })
+	conn := rawConn(t, sch)
 	var secrets, verification, collSecret, headers, spec []byte
 	require.NoError(t, conn.QueryRow(ctx, `SELECT secrets FROM endpoints WHERE id = 'ep_1'`).Scan(&secrets))
 	require.NoError(t, conn.QueryRow(ctx, `SELECT verification FROM sources WHERE id = 'src_1'`).Scan(&verification))
@@ -80,13 +74,8 @@ func TestLegacyPlainHeadersSealed(t *testing.T) {
 	// Turn both rows into what an earlier version wrote.
 	const headers = `{"Authorization": "Bearer legacy-s3cr3t"}`
 	const rule = `{"name":"r","lookups":[{"name":"l","url":"https://x","headers":{"X-Key":"legacy-k3y"}}]}`
-	cfg, err := pgx.ParseConfig(dsn(t))
-	require.NoError(t, err)
-	cfg.RuntimeParams["search_path"] = sch
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	_, err = conn.Exec(ctx, `UPDATE endpoints SET headers = $1, sealed_headers = NULL`, headers)
+	conn := rawConn(t, sch)
+	_, err := conn.Exec(ctx, `UPDATE endpoints SET headers = $1, sealed_headers = NULL`, headers)
 	require.NoError(t, err)
 	_, err = conn.Exec(ctx, `UPDATE notify_rules SET spec = $1, sealed_spec = NULL`, rule)
 	require.NoError(t, err)

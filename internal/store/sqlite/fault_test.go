@@ -13,20 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/internal/event"
-	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/store"
-	"github.com/hookline/hookline/internal/store/sqlite"
 )
-
-func openAt(t *testing.T, path string) *sqlite.Store {
-	t.Helper()
-	box, err := secretbox.New(make([]byte, secretbox.KeySize))
-	require.NoError(t, err)
-	s, err := sqlite.Open(context.Background(), sqlite.Config{Path: path, Box: box})
-	require.NoError(t, err)
-	t.Cleanup(func() { s.Close() })
-	return s
-}
 
 // bigEvent is an event of about 8 KiB, so a few fill a page budget.
 func bigEvent(tid string, i int) store.NewEvent {

@@ -19,14 +19,21 @@ import (
 	"github.com/hookline/hookline/internal/store/storetest"
 )
 
-func open(t *testing.T) store.Store {
+// openAt opens a store on the database at path, closed when the test ends.
+func openAt(t *testing.T, path string) *sqlite.Store {
 	t.Helper()
 	box, err := secretbox.New(make([]byte, secretbox.KeySize))
 	require.NoError(t, err)
-	s, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(t.TempDir(), "hookline.db"), Box: box})
+	s, err := sqlite.Open(context.Background(), sqlite.Config{Path: path, Box: box})
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// open opens a store on a new database in the test's temporary directory.
+func open(t *testing.T) store.Store {
+	t.Helper()
+	return openAt(t, filepath.Join(t.TempDir(), "hookline.db"))
 }
 
 func TestConformance(t *testing.T) {
