@@ -85,10 +85,7 @@ func (s *Server) saveCollection(ctx context.Context, tenantID string, in wire.Co
 			return c, err
 		}
 	} else if err := s.store.CreateCollection(ctx, c); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return c, errorf(http.StatusConflict, codeConflict, "a collection named %q already exists", in.Name)
-		}
-		return c, err
+		return c, nameTaken(err, "collection", in.Name)
 	}
 	s.cfg.Invalidate(tenantID)
 	return c, nil
@@ -172,12 +169,7 @@ func (s *Server) listCollections(w http.ResponseWriter, r *http.Request, a *auth
 }
 
 func (s *Server) deleteCollection(w http.ResponseWriter, r *http.Request, a *auth) error {
-	if err := s.store.DeleteCollection(r.Context(), a.tenantID, r.PathValue("name")); err != nil {
-		return notFound(err, "collection", r.PathValue("name"))
-	}
-	s.cfg.Invalidate(a.tenantID)
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.deleteOne(w, r, a, "collection", "name", s.store.DeleteCollection, true)
 }
 
 func (s *Server) getRecord(w http.ResponseWriter, r *http.Request, a *auth) error {

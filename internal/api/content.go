@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -43,37 +44,15 @@ func (s *Server) putRecipient(w http.ResponseWriter, r *http.Request, a *auth) e
 }
 
 func (s *Server) getRecipient(w http.ResponseWriter, r *http.Request, a *auth) error {
-	rec, err := s.store.GetRecipient(r.Context(), a.tenantID, r.PathValue("id"))
-	if err != nil {
-		return notFound(err, "recipient", r.PathValue("id"))
-	}
-	writeJSON(w, http.StatusOK, content.RecipientOut(rec))
-	return nil
+	return getOne(w, r, a, "recipient", "id", s.store.GetRecipient, content.RecipientOut)
 }
 
 func (s *Server) listRecipients(w http.ResponseWriter, r *http.Request, a *auth) error {
-	p, err := page(r)
-	if err != nil {
-		return err
-	}
-	list, err := s.store.ListRecipients(r.Context(), a.tenantID, p)
-	if err != nil {
-		return err
-	}
-	out := make([]wire.Recipient, len(list))
-	for i, rec := range list {
-		out[i] = content.RecipientOut(rec)
-	}
-	writeJSON(w, http.StatusOK, pageOf(out, p, func(r wire.Recipient) string { return r.ID }))
-	return nil
+	return listPage(w, r, a, s.store.ListRecipients, content.RecipientOut, func(r wire.Recipient) string { return r.ID })
 }
 
 func (s *Server) deleteRecipient(w http.ResponseWriter, r *http.Request, a *auth) error {
-	if err := s.store.DeleteRecipient(r.Context(), a.tenantID, r.PathValue("id")); err != nil {
-		return notFound(err, "recipient", r.PathValue("id"))
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.deleteOne(w, r, a, "recipient", "id", s.store.DeleteRecipient, false)
 }
 
 // recipientToken gives the token a recipient's web app uses for its
@@ -99,12 +78,17 @@ func (s *Server) saveTemplate(w http.ResponseWriter, r *http.Request, a *auth) e
 	if err != nil {
 		return err
 	}
-	status := http.StatusOK
-	if action == apply.Created {
-		status = http.StatusCreated
-	}
-	writeJSON(w, status, map[string]any{"template": templateOut(t), "action": action})
+	writeJSON(w, savedStatus(action), map[string]any{"template": templateOut(t), "action": action})
 	return nil
+}
+
+// savedStatus is the status of the answer to a save that made a new
+// version (apply.Created is a new resource, 201; else 200).
+func savedStatus(action string) int {
+	if action == apply.Created {
+		return http.StatusCreated
+	}
+	return http.StatusOK
 }
 
 func templateOut(t store.Template) wire.Template {
@@ -114,33 +98,20 @@ func templateOut(t store.Template) wire.Template {
 }
 
 func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request, a *auth) error {
-	list, err := s.store.ListTemplates(r.Context(), a.tenantID)
-	if err != nil {
-		return err
-	}
-	out := make([]wire.Template, len(list))
-	for i, t := range list {
-		out[i] = templateOut(t)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": out})
-	return nil
+	return listAll(w, r, a, s.store.ListTemplates, templateOut)
 }
 
 func (s *Server) getTemplate(w http.ResponseWriter, r *http.Request, a *auth) error {
-	t, err := s.store.GetTemplate(r.Context(), a.tenantID, r.PathValue("name"), 0)
-	if err != nil {
-		return notFound(err, "template", r.PathValue("name"))
-	}
-	writeJSON(w, http.StatusOK, templateOut(t))
-	return nil
+	return getOne(w, r, a, "template", "name", s.latestTemplate, templateOut)
+}
+
+// latestTemplate is the latest version of a tenant's template.
+func (s *Server) latestTemplate(ctx context.Context, tenantID, name string) (store.Template, error) {
+	return s.store.GetTemplate(ctx, tenantID, name, 0)
 }
 
 func (s *Server) deleteTemplate(w http.ResponseWriter, r *http.Request, a *auth) error {
-	if err := s.store.DeleteTemplate(r.Context(), a.tenantID, r.PathValue("name")); err != nil {
-		return notFound(err, "template", r.PathValue("name"))
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.deleteOne(w, r, a, "template", "name", s.store.DeleteTemplate, false)
 }
 
 // previewTemplate renders a template against a sample without sending.
@@ -201,10 +172,7 @@ func (s *Server) createNotifyRule(w http.ResponseWriter, r *http.Request, a *aut
 		return err
 	}
 	if err := s.store.CreateNotifyRule(r.Context(), rule); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return errorf(http.StatusConflict, codeConflict, "a notify rule named %q already exists", in.Name)
-		}
-		return err
+		return nameTaken(err, "notify rule", in.Name)
 	}
 	s.cfg.Invalidate(a.tenantID)
 	writeJSON(w, http.StatusCreated, ruleOut(rule))
@@ -251,34 +219,15 @@ func (s *Server) replaceNotifyRule(w http.ResponseWriter, r *http.Request, a *au
 }
 
 func (s *Server) getNotifyRule(w http.ResponseWriter, r *http.Request, a *auth) error {
-	rule, err := s.store.GetNotifyRule(r.Context(), a.tenantID, r.PathValue("name"))
-	if err != nil {
-		return notFound(err, "notify rule", r.PathValue("name"))
-	}
-	writeJSON(w, http.StatusOK, ruleOut(rule))
-	return nil
+	return getOne(w, r, a, "notify rule", "name", s.store.GetNotifyRule, ruleOut)
 }
 
 func (s *Server) listNotifyRules(w http.ResponseWriter, r *http.Request, a *auth) error {
-	list, err := s.store.ListNotifyRules(r.Context(), a.tenantID)
-	if err != nil {
-		return err
-	}
-	out := make([]wire.NotifyRuleOut, len(list))
-	for i, rule := range list {
-		out[i] = ruleOut(rule)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": out})
-	return nil
+	return listAll(w, r, a, s.store.ListNotifyRules, ruleOut)
 }
 
 func (s *Server) deleteNotifyRule(w http.ResponseWriter, r *http.Request, a *auth) error {
-	if err := s.store.DeleteNotifyRule(r.Context(), a.tenantID, r.PathValue("name")); err != nil {
-		return notFound(err, "notify rule", r.PathValue("name"))
-	}
-	s.cfg.Invalidate(a.tenantID)
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.deleteOne(w, r, a, "notify rule", "name", s.store.DeleteNotifyRule, true)
 }
 
 var messageStatuses = map[string]bool{store.MessageScheduled: true, store.MessageDigest: true, store.MessageSent: true,
@@ -294,18 +243,14 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, a *auth) e
 	}
 	q := r.URL.Query()
 	mq := store.MessageQuery{Page: p, RecipientID: q.Get("recipient"), Channel: q.Get("channel"), Status: q.Get("status")}
-	if mq.Status != "" && !messageStatuses[mq.Status] {
-		return errorf(http.StatusBadRequest, codeBadRequest, "status must be scheduled, digest, sent, failed, skipped, opened or clicked")
+	if err := knownStatus(mq.Status, messageStatuses, "scheduled, digest, sent, failed, skipped, opened or clicked"); err != nil {
+		return err
 	}
 	list, err := s.store.ListMessages(r.Context(), a.tenantID, mq)
 	if err != nil {
 		return err
 	}
-	out := make([]wire.Message, len(list))
-	for i, m := range list {
-		out[i] = s.cfg.Content.MessageOut(m)
-	}
-	writeJSON(w, http.StatusOK, pageOf(out, p, func(m wire.Message) string { return m.ID }))
+	writeJSON(w, http.StatusOK, pageOf(shown(list, s.cfg.Content.MessageOut), p, func(m wire.Message) string { return m.ID }))
 	return nil
 }
 
@@ -313,10 +258,5 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request, a *auth) err
 	if err := s.contentEnabled(); err != nil {
 		return err
 	}
-	m, err := s.store.GetMessage(r.Context(), a.tenantID, r.PathValue("id"))
-	if err != nil {
-		return notFound(err, "message", r.PathValue("id"))
-	}
-	writeJSON(w, http.StatusOK, s.cfg.Content.MessageOut(m))
-	return nil
+	return getOne(w, r, a, "message", "id", s.store.GetMessage, s.cfg.Content.MessageOut)
 }

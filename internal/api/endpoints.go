@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"time"
@@ -28,13 +29,20 @@ func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request, a *auth)
 		return err
 	}
 	ep.Secrets = []store.Secret{{Key: secret}}
-	if err := s.store.CreateEndpoint(r.Context(), ep); err != nil {
+	return s.saveWithSecret(w, r, a, http.StatusCreated, s.store.CreateEndpoint, ep, secret)
+}
+
+// saveWithSecret stores ep by save and answers it with status and its new
+// signing secret, which is shown this once.
+func (s *Server) saveWithSecret(w http.ResponseWriter, r *http.Request, a *auth, status int,
+	save func(context.Context, store.Endpoint) error, ep store.Endpoint, secret string) error {
+	if err := save(r.Context(), ep); err != nil {
 		return err
 	}
 	s.cfg.Invalidate(a.tenantID)
 	out := s.endpointOut(ep)
 	out.Secret = secret
-	writeJSON(w, http.StatusCreated, out)
+	writeJSON(w, status, out)
 	return nil
 }
 
@@ -67,29 +75,11 @@ func (s *Server) endpointOut(ep store.Endpoint) wire.Endpoint {
 }
 
 func (s *Server) getEndpoint(w http.ResponseWriter, r *http.Request, a *auth) error {
-	ep, err := s.store.GetEndpoint(r.Context(), a.tenantID, r.PathValue("id"))
-	if err != nil {
-		return notFound(err, "endpoint", r.PathValue("id"))
-	}
-	writeJSON(w, http.StatusOK, s.endpointOut(ep))
-	return nil
+	return getOne(w, r, a, "endpoint", "id", s.store.GetEndpoint, s.endpointOut)
 }
 
 func (s *Server) listEndpoints(w http.ResponseWriter, r *http.Request, a *auth) error {
-	p, err := page(r)
-	if err != nil {
-		return err
-	}
-	eps, err := s.store.ListEndpoints(r.Context(), a.tenantID, p)
-	if err != nil {
-		return err
-	}
-	out := make([]wire.Endpoint, len(eps))
-	for i, ep := range eps {
-		out[i] = s.endpointOut(ep)
-	}
-	writeJSON(w, http.StatusOK, pageOf(out, p, func(e wire.Endpoint) string { return e.ID }))
-	return nil
+	return listPage(w, r, a, s.store.ListEndpoints, s.endpointOut, func(e wire.Endpoint) string { return e.ID })
 }
 
 func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request, a *auth) error {
@@ -97,9 +87,9 @@ func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request, a *auth)
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	ep, err := s.store.GetEndpoint(r.Context(), a.tenantID, r.PathValue("id"))
+	ep, err := byPath(r, a, "endpoint", "id", s.store.GetEndpoint)
 	if err != nil {
-		return notFound(err, "endpoint", r.PathValue("id"))
+		return err
 	}
 	wasFailing := !ep.FailingSince.IsZero()
 	if err := s.applier.UpdateEndpoint(r.Context(), &ep, in); err != nil {
@@ -120,12 +110,7 @@ func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request, a *auth)
 }
 
 func (s *Server) deleteEndpoint(w http.ResponseWriter, r *http.Request, a *auth) error {
-	if err := s.store.DeleteEndpoint(r.Context(), a.tenantID, r.PathValue("id")); err != nil {
-		return notFound(err, "endpoint", r.PathValue("id"))
-	}
-	s.cfg.Invalidate(a.tenantID)
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.deleteOne(w, r, a, "endpoint", "id", s.store.DeleteEndpoint, true)
 }
 
 func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request, a *auth) error {
@@ -141,9 +126,9 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request, a *auth) e
 		}
 		grace = d
 	}
-	ep, err := s.store.GetEndpoint(r.Context(), a.tenantID, r.PathValue("id"))
+	ep, err := byPath(r, a, "endpoint", "id", s.store.GetEndpoint)
 	if err != nil {
-		return notFound(err, "endpoint", r.PathValue("id"))
+		return err
 	}
 	now := s.now()
 	secret, err := signature.GenerateSecret()
@@ -160,20 +145,13 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request, a *auth) e
 		}
 	}
 	ep.Secrets, ep.UpdatedAt = kept, now
-	if err := s.store.UpdateEndpoint(r.Context(), ep); err != nil {
-		return err
-	}
-	s.cfg.Invalidate(a.tenantID)
-	out := s.endpointOut(ep)
-	out.Secret = secret
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return s.saveWithSecret(w, r, a, http.StatusOK, s.store.UpdateEndpoint, ep, secret)
 }
 
 func (s *Server) getSecret(w http.ResponseWriter, r *http.Request, a *auth) error {
-	ep, err := s.store.GetEndpoint(r.Context(), a.tenantID, r.PathValue("id"))
+	ep, err := byPath(r, a, "endpoint", "id", s.store.GetEndpoint)
 	if err != nil {
-		return notFound(err, "endpoint", r.PathValue("id"))
+		return err
 	}
 	for _, sec := range ep.Secrets {
 		if sec.ExpiresAt.IsZero() {
@@ -196,9 +174,9 @@ func (s *Server) recoverEndpoint(w http.ResponseWriter, r *http.Request, a *auth
 	if in.Since.IsZero() {
 		return invalid("since", "is required, an RFC 3339 time such as 2026-01-02T15:04:05Z")
 	}
-	ep, err := s.store.GetEndpoint(r.Context(), a.tenantID, r.PathValue("id"))
+	ep, err := byPath(r, a, "endpoint", "id", s.store.GetEndpoint)
 	if err != nil {
-		return notFound(err, "endpoint", r.PathValue("id"))
+		return err
 	}
 	ids := []string{}
 	q := store.TaskQuery{Page: store.Page{Limit: maxPageLimit}, Kind: delivery.Kind, DestinationID: ep.ID,

@@ -177,11 +177,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, a *auth) err
 	if err != nil {
 		return err
 	}
-	out := make([]wire.Event, len(evs))
-	for i, e := range evs {
-		out[i] = eventOut(e)
-	}
-	writeJSON(w, http.StatusOK, pageOf(out, p, func(e wire.Event) string { return e.ID }))
+	writeJSON(w, http.StatusOK, pageOf(shown(evs, eventOut), p, func(e wire.Event) string { return e.ID }))
 	return nil
 }
 
@@ -222,18 +218,14 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request, a *auth)
 	qv := r.URL.Query()
 	// Deliveries are endpoint and forward tasks alike.
 	q := store.TaskQuery{Page: p, DestinationID: qv.Get("endpoint_id"), EventID: qv.Get("event_id"), Status: qv.Get("status")}
-	if q.Status != "" && !deliveryStatuses[q.Status] {
-		return errorf(http.StatusBadRequest, codeBadRequest, "status must be pending, retrying, succeeded or failed")
+	if err := knownStatus(q.Status, deliveryStatuses, "pending, retrying, succeeded or failed"); err != nil {
+		return err
 	}
 	ts, err := s.store.ListTasks(r.Context(), a.tenantID, q)
 	if err != nil {
 		return err
 	}
-	out := make([]wire.Delivery, len(ts))
-	for i, t := range ts {
-		out[i] = deliveryOut(t)
-	}
-	writeJSON(w, http.StatusOK, pageOf(out, p, func(d wire.Delivery) string { return d.ID }))
+	writeJSON(w, http.StatusOK, pageOf(shown(ts, deliveryOut), p, func(d wire.Delivery) string { return d.ID }))
 	return nil
 }
 
@@ -250,33 +242,35 @@ func deliveryOut(t store.Task) wire.Delivery {
 }
 
 func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request, a *auth) error {
-	t, err := s.store.GetTask(r.Context(), a.tenantID, r.PathValue("id"))
+	t, err := byPath(r, a, "delivery", "id", s.store.GetTask)
 	if err != nil {
-		return notFound(err, "delivery", r.PathValue("id"))
+		return err
 	}
 	atts, err := s.store.ListAttempts(r.Context(), a.tenantID, t.ID)
 	if err != nil {
 		return err
 	}
 	out := deliveryOut(t)
-	out.AttemptLog = make([]wire.Attempt, len(atts))
-	for i, at := range atts {
-		// Headers are redacted when the attempt is written; again here for
-		// attempts logged by earlier versions, which stored credentials.
-		out.AttemptLog[i] = wire.Attempt{
-			ID: at.ID, Number: at.Number, StartedAt: wire.TimeOf(at.StartedAt), DurationMS: at.Duration.Milliseconds(), Outcome: at.Outcome,
-			Kind: at.Kind, RequestURL: at.RequestURL, RequestHeaders: redact.Sent(at.RequestHeaders), RequestBody: at.RequestBody,
-			ResponseStatus: at.ResponseStatus, ResponseHeaders: redact.Sent(at.ResponseHeaders), ResponseBody: at.ResponseBody,
-			Error: at.Error, Detail: at.Detail,
-		}
-		if at.ResponseBody == "" && at.Detail != nil {
-			// Documented before detail was: the summary of an attempt run
-			// in process is its response_body too.
-			out.AttemptLog[i].ResponseBody = string(at.Detail)
-		}
-	}
+	out.AttemptLog = shown(atts, attemptOut)
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+func attemptOut(at store.Attempt) wire.Attempt {
+	// Headers are redacted when the attempt is written; again here for
+	// attempts logged by earlier versions, which stored credentials.
+	out := wire.Attempt{
+		ID: at.ID, Number: at.Number, StartedAt: wire.TimeOf(at.StartedAt), DurationMS: at.Duration.Milliseconds(), Outcome: at.Outcome,
+		Kind: at.Kind, RequestURL: at.RequestURL, RequestHeaders: redact.Sent(at.RequestHeaders), RequestBody: at.RequestBody,
+		ResponseStatus: at.ResponseStatus, ResponseHeaders: redact.Sent(at.ResponseHeaders), ResponseBody: at.ResponseBody,
+		Error: at.Error, Detail: at.Detail,
+	}
+	if at.ResponseBody == "" && at.Detail != nil {
+		// Documented before detail was: the summary of an attempt run
+		// in process is its response_body too.
+		out.ResponseBody = string(at.Detail)
+	}
+	return out
 }
 
 func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request, a *auth) error {

@@ -58,25 +58,11 @@ func eventTypeOut(et store.EventType) wire.EventType {
 }
 
 func (s *Server) listEventTypes(w http.ResponseWriter, r *http.Request, a *auth) error {
-	ets, err := s.store.ListEventTypes(r.Context(), a.tenantID)
-	if err != nil {
-		return err
-	}
-	out := make([]wire.EventType, len(ets))
-	for i, et := range ets {
-		out[i] = eventTypeOut(et)
-	}
-	writeJSON(w, http.StatusOK, wire.Page[wire.EventType]{Data: out})
-	return nil
+	return listAll(w, r, a, s.store.ListEventTypes, eventTypeOut)
 }
 
 func (s *Server) getEventType(w http.ResponseWriter, r *http.Request, a *auth) error {
-	et, err := s.store.GetEventType(r.Context(), a.tenantID, r.PathValue("name"))
-	if err != nil {
-		return notFound(err, "event type", r.PathValue("name"))
-	}
-	writeJSON(w, http.StatusOK, eventTypeOut(et))
-	return nil
+	return getOne(w, r, a, "event type", "name", s.store.GetEventType, eventTypeOut)
 }
 
 // schemaCache keeps compiled schemas keyed by their source bytes.

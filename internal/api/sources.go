@@ -31,20 +31,26 @@ func (s *Server) createSource(w http.ResponseWriter, r *http.Request, a *auth) e
 	if err != nil {
 		return err
 	}
-	if err := s.sourceNameFree(r.Context(), src.Name, src.ID); err != nil {
-		return err
-	}
-	if err := s.applier.InstallCapture(r.Context(), parsed); err != nil {
-		return err
-	}
-	if err := s.store.CreateSource(r.Context(), src); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return errorf(http.StatusConflict, codeConflict, "a source named %q already exists", src.Name)
-		}
+	if err := s.saveSource(r.Context(), s.store.CreateSource, src, parsed); err != nil {
 		return err
 	}
 	s.cfg.SourceChanged(src.Name)
 	writeJSON(w, http.StatusCreated, sourceOut(parsed))
+	return nil
+}
+
+// saveSource stores src (parsed) by save, once its name is known to be free
+// and its change capture, if it has one, is installed.
+func (s *Server) saveSource(ctx context.Context, save func(context.Context, store.Source) error, src store.Source, parsed *ingest.Source) error {
+	if err := s.sourceNameFree(ctx, src.Name, src.ID); err != nil {
+		return err
+	}
+	if err := s.applier.InstallCapture(ctx, parsed); err != nil {
+		return err
+	}
+	if err := save(ctx, src); err != nil {
+		return nameTaken(err, "source", src.Name)
+	}
 	return nil
 }
 
@@ -60,7 +66,7 @@ func (s *Server) sourceNameFree(ctx context.Context, name, id string) error {
 	case err != nil:
 		return err
 	case other.ID != id:
-		return errorf(http.StatusConflict, codeConflict, "a source named %q already exists", name)
+		return nameTaken(store.ErrConflict, "source", name)
 	}
 	return nil
 }
@@ -162,17 +168,8 @@ func (s *Server) updateSource(w http.ResponseWriter, r *http.Request, a *auth) e
 	if err != nil {
 		return err
 	}
-	if err := s.sourceNameFree(r.Context(), src.Name, src.ID); err != nil {
-		return err
-	}
-	if err := s.applier.InstallCapture(r.Context(), parsed); err != nil {
-		return err
-	}
 	src.UpdatedAt = s.now()
-	if err := s.store.UpdateSource(r.Context(), src); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return errorf(http.StatusConflict, codeConflict, "a source named %q already exists", src.Name)
-		}
+	if err := s.saveSource(r.Context(), s.store.UpdateSource, src, parsed); err != nil {
 		return err
 	}
 	s.cfg.SourceChanged(oldName)
@@ -220,11 +217,11 @@ func (s *Server) listRejections(w http.ResponseWriter, r *http.Request, a *auth)
 	if err != nil {
 		return err
 	}
-	out := make([]wire.Rejection, len(rs))
-	for i, rj := range rs {
-		out[i] = wire.Rejection{ID: rj.ID, CreatedAt: wire.TimeOf(rj.CreatedAt), Reason: rj.Reason, Method: rj.Method,
-			RemoteAddr: rj.RemoteAddr, Headers: rj.Headers, Body: rj.Body}
-	}
-	writeJSON(w, http.StatusOK, pageOf(out, p, func(r wire.Rejection) string { return r.ID }))
+	writeJSON(w, http.StatusOK, pageOf(shown(rs, rejectionOut), p, func(r wire.Rejection) string { return r.ID }))
 	return nil
+}
+
+func rejectionOut(rj store.Rejection) wire.Rejection {
+	return wire.Rejection{ID: rj.ID, CreatedAt: wire.TimeOf(rj.CreatedAt), Reason: rj.Reason, Method: rj.Method,
+		RemoteAddr: rj.RemoteAddr, Headers: rj.Headers, Body: rj.Body}
 }

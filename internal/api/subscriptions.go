@@ -1,7 +1,7 @@
 package api
 
 import (
-	"errors"
+	"context"
 	"net/http"
 
 	"github.com/hookline/hookline/internal/collection"
@@ -23,14 +23,17 @@ func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request, a *a
 	if err := s.applier.UpdateSubscription(r.Context(), a.tenantID, &sub, in); err != nil {
 		return err
 	}
-	if err := s.store.CreateSubscription(r.Context(), sub); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return errorf(http.StatusConflict, codeConflict, "a subscription named %q already exists", sub.Name)
-		}
-		return err
+	return s.saveSubscription(w, r, a, http.StatusCreated, s.store.CreateSubscription, sub)
+}
+
+// saveSubscription stores sub by save and answers it with status.
+func (s *Server) saveSubscription(w http.ResponseWriter, r *http.Request, a *auth, status int,
+	save func(context.Context, store.Subscription) error, sub store.Subscription) error {
+	if err := save(r.Context(), sub); err != nil {
+		return nameTaken(err, "subscription", sub.Name)
 	}
 	s.cfg.Invalidate(a.tenantID)
-	writeJSON(w, http.StatusCreated, s.subscriptionOut(sub))
+	writeJSON(w, status, s.subscriptionOut(sub))
 	return nil
 }
 
@@ -61,29 +64,11 @@ func subDest(sub store.Subscription) wire.SubDest {
 }
 
 func (s *Server) getSubscription(w http.ResponseWriter, r *http.Request, a *auth) error {
-	sub, err := s.store.GetSubscription(r.Context(), a.tenantID, r.PathValue("id"))
-	if err != nil {
-		return notFound(err, "subscription", r.PathValue("id"))
-	}
-	writeJSON(w, http.StatusOK, s.subscriptionOut(sub))
-	return nil
+	return getOne(w, r, a, "subscription", "id", s.store.GetSubscription, s.subscriptionOut)
 }
 
 func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request, a *auth) error {
-	p, err := page(r)
-	if err != nil {
-		return err
-	}
-	subs, err := s.store.ListSubscriptions(r.Context(), a.tenantID, p)
-	if err != nil {
-		return err
-	}
-	out := make([]wire.Subscription, len(subs))
-	for i, sub := range subs {
-		out[i] = s.subscriptionOut(sub)
-	}
-	writeJSON(w, http.StatusOK, pageOf(out, p, func(s wire.Subscription) string { return s.ID }))
-	return nil
+	return listPage(w, r, a, s.store.ListSubscriptions, s.subscriptionOut, func(s wire.Subscription) string { return s.ID })
 }
 
 func (s *Server) updateSubscription(w http.ResponseWriter, r *http.Request, a *auth) error {
@@ -91,30 +76,17 @@ func (s *Server) updateSubscription(w http.ResponseWriter, r *http.Request, a *a
 	if err := decode(r, &in); err != nil {
 		return err
 	}
-	sub, err := s.store.GetSubscription(r.Context(), a.tenantID, r.PathValue("id"))
+	sub, err := byPath(r, a, "subscription", "id", s.store.GetSubscription)
 	if err != nil {
-		return notFound(err, "subscription", r.PathValue("id"))
+		return err
 	}
 	if err := s.applier.UpdateSubscription(r.Context(), a.tenantID, &sub, in); err != nil {
 		return err
 	}
 	sub.UpdatedAt = s.now()
-	if err := s.store.UpdateSubscription(r.Context(), sub); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return errorf(http.StatusConflict, codeConflict, "a subscription named %q already exists", sub.Name)
-		}
-		return err
-	}
-	s.cfg.Invalidate(a.tenantID)
-	writeJSON(w, http.StatusOK, s.subscriptionOut(sub))
-	return nil
+	return s.saveSubscription(w, r, a, http.StatusOK, s.store.UpdateSubscription, sub)
 }
 
 func (s *Server) deleteSubscription(w http.ResponseWriter, r *http.Request, a *auth) error {
-	if err := s.store.DeleteSubscription(r.Context(), a.tenantID, r.PathValue("id")); err != nil {
-		return notFound(err, "subscription", r.PathValue("id"))
-	}
-	s.cfg.Invalidate(a.tenantID)
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.deleteOne(w, r, a, "subscription", "id", s.store.DeleteSubscription, true)
 }

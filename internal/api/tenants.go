@@ -88,16 +88,7 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request, a *auth) e
 }
 
 func (s *Server) listAPIKeys(w http.ResponseWriter, r *http.Request, a *auth) error {
-	keys, err := s.store.ListAPIKeys(r.Context(), a.tenantID)
-	if err != nil {
-		return err
-	}
-	out := make([]wire.APIKey, len(keys))
-	for i, k := range keys {
-		out[i] = apiKeyOut(k)
-	}
-	writeJSON(w, http.StatusOK, wire.Page[wire.APIKey]{Data: out})
-	return nil
+	return listAll(w, r, a, s.store.ListAPIKeys, apiKeyOut)
 }
 
 func (s *Server) deleteAPIKey(w http.ResponseWriter, r *http.Request, a *auth) error {

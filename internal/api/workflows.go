@@ -12,7 +12,6 @@ import (
 
 	"github.com/goccy/go-yaml"
 
-	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/config"
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/internal/workflow"
@@ -89,11 +88,7 @@ func (s *Server) saveWorkflow(w http.ResponseWriter, r *http.Request, a *auth) e
 	if err != nil {
 		return err
 	}
-	status := http.StatusOK
-	if action == apply.Created {
-		status = http.StatusCreated
-	}
-	writeJSON(w, status, wire.WorkflowSaved{Workflow: workflowOut(sw), Action: action})
+	writeJSON(w, savedStatus(action), wire.WorkflowSaved{Workflow: workflowOut(sw), Action: action})
 	return nil
 }
 
@@ -105,16 +100,7 @@ func workflowOut(sw store.Workflow) wire.Workflow {
 }
 
 func (s *Server) listWorkflows(w http.ResponseWriter, r *http.Request, a *auth) error {
-	list, err := s.store.ListWorkflows(r.Context(), a.tenantID)
-	if err != nil {
-		return err
-	}
-	out := make([]wire.Workflow, len(list))
-	for i, sw := range list {
-		out[i] = workflowOut(sw)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": out})
-	return nil
+	return listAll(w, r, a, s.store.ListWorkflows, workflowOut)
 }
 
 func (s *Server) getWorkflow(w http.ResponseWriter, r *http.Request, a *auth) error {
@@ -170,12 +156,7 @@ func (s *Server) patchWorkflow(w http.ResponseWriter, r *http.Request, a *auth) 
 }
 
 func (s *Server) deleteWorkflow(w http.ResponseWriter, r *http.Request, a *auth) error {
-	if err := s.store.DeleteWorkflow(r.Context(), a.tenantID, r.PathValue("name")); err != nil {
-		return notFound(err, "workflow", r.PathValue("name"))
-	}
-	s.cfg.Invalidate(a.tenantID)
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.deleteOne(w, r, a, "workflow", "name", s.store.DeleteWorkflow, true)
 }
 
 var runStatuses = map[string]bool{store.RunRunning: true, store.RunWaiting: true, store.RunSucceeded: true, store.RunFailed: true, store.RunCancelled: true}
@@ -189,8 +170,8 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, a *auth) error
 	if q.Workflow == "" {
 		q.Workflow = r.URL.Query().Get("workflow")
 	}
-	if q.Status != "" && !runStatuses[q.Status] {
-		return errorf(http.StatusBadRequest, codeBadRequest, "status must be running, waiting, succeeded, failed or cancelled")
+	if err := knownStatus(q.Status, runStatuses, "running, waiting, succeeded, failed or cancelled"); err != nil {
+		return err
 	}
 	runs, err := s.store.ListRuns(r.Context(), a.tenantID, q)
 	if err != nil {
@@ -201,11 +182,7 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, a *auth) error
 			return err
 		}
 	}
-	out := make([]wire.Run, len(runs))
-	for i, run := range runs {
-		out[i] = runOut(run)
-	}
-	writeJSON(w, http.StatusOK, pageOf(out, p, func(r wire.Run) string { return r.ID }))
+	writeJSON(w, http.StatusOK, pageOf(shown(runs, runOut), p, func(r wire.Run) string { return r.ID }))
 	return nil
 }
 
@@ -232,46 +209,51 @@ func runOut(run store.Run) wire.Run {
 }
 
 func (s *Server) getRun(w http.ResponseWriter, r *http.Request, a *auth) error {
-	run, err := s.store.GetRun(r.Context(), a.tenantID, r.PathValue("id"))
+	run, err := byPath(r, a, "run", "id", s.store.GetRun)
 	if err != nil {
-		return notFound(err, "run", r.PathValue("id"))
+		return err
 	}
 	steps, err := s.store.ListRunSteps(r.Context(), a.tenantID, run.ID)
 	if err != nil {
 		return err
 	}
 	out := runOut(run)
-	out.Steps = make([]wire.RunStep, len(steps))
-	for i, st := range steps {
-		out.Steps[i] = wire.RunStep{
-			Seq: st.Seq, Step: st.StepID, Kind: st.Kind, Status: st.Status, Attempts: st.Attempts,
-			Input: st.Input, Output: st.Output, Error: st.Error, StartedAt: wire.TimeOf(st.StartedAt), DurationMS: st.Duration.Milliseconds(),
-		}
-	}
+	out.Steps = shown(steps, runStepOut)
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
+func runStepOut(st store.RunStep) wire.RunStep {
+	return wire.RunStep{
+		Seq: st.Seq, Step: st.StepID, Kind: st.Kind, Status: st.Status, Attempts: st.Attempts,
+		Input: st.Input, Output: st.Output, Error: st.Error, StartedAt: wire.TimeOf(st.StartedAt), DurationMS: st.Duration.Milliseconds(),
+	}
+}
+
 func (s *Server) retryRun(w http.ResponseWriter, r *http.Request, a *auth) error {
-	run, err := s.cfg.Workflows.Retry(r.Context(), a.tenantID, r.PathValue("id"))
-	if errors.Is(err, workflow.ErrNotRetryable) {
-		return errorf(http.StatusConflict, codeConflict, "run %s is %s; only failed runs can be retried", run.ID, run.Status)
-	}
-	if err != nil {
-		return notFound(err, "run", r.PathValue("id"))
-	}
-	writeJSON(w, http.StatusAccepted, runOut(run))
-	return nil
+	return changeRun(w, r, a, http.StatusAccepted, s.cfg.Workflows.Retry, workflow.ErrNotRetryable, func(run store.Run) string {
+		return fmt.Sprintf("run %s is %s; only failed runs can be retried", run.ID, run.Status)
+	})
 }
 
 func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request, a *auth) error {
-	run, err := s.cfg.Workflows.Cancel(r.Context(), a.tenantID, r.PathValue("id"))
-	if errors.Is(err, workflow.ErrFinished) {
-		return errorf(http.StatusConflict, codeConflict, "run %s already %s", run.ID, run.Status)
+	return changeRun(w, r, a, http.StatusOK, s.cfg.Workflows.Cancel, workflow.ErrFinished, func(run store.Run) string {
+		return fmt.Sprintf("run %s already %s", run.ID, run.Status)
+	})
+}
+
+// changeRun answers a route that changes the run the path names by
+// change, with status and the run: refused (the run's state does not
+// allow the change) is a 409 with the message why gives.
+func changeRun(w http.ResponseWriter, r *http.Request, a *auth, status int,
+	change func(ctx context.Context, tenantID, id string) (store.Run, error), refused error, why func(store.Run) string) error {
+	run, err := byPath(r, a, "run", "id", change)
+	if errors.Is(err, refused) {
+		return errorf(http.StatusConflict, codeConflict, "%s", why(run))
 	}
 	if err != nil {
-		return notFound(err, "run", r.PathValue("id"))
+		return err
 	}
-	writeJSON(w, http.StatusOK, runOut(run))
+	writeJSON(w, status, runOut(run))
 	return nil
 }
