@@ -100,6 +100,7 @@ or the HOOKLINE_SERVER and HOOKLINE_API_KEY environment variables.`,
 		newAPIKeysCmd(g),
 		newListenCmd(),
 		newMigrateCmd(g),
+		newBackupCmd(g),
 		newBenchCmd(g),
 		newVersionCmd(g),
 	)
