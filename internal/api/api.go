@@ -253,6 +253,7 @@ func (s *Server) Handler() http.Handler {
 			return rt.handle(s, w, r, a)
 		}))
 	}
+	mux.HandleFunc(publicRoutes[0], serveOpenAPI)
 	mux.Handle("/v1/", s.fallback(mux, "/v1/"))
 	return mux
 }
