@@ -47,32 +47,25 @@ func (s *Store) CreateCollection(ctx context.Context, c store.Collection) error 
 
 // GetCollection returns one of a tenant's collections.
 func (s *Store) GetCollection(ctx context.Context, tenantID, name string) (store.Collection, error) {
-	c, err := s.scanCollection(s.pool.QueryRow(ctx, `SELECT `+collectionCols+` FROM collections WHERE tenant_id = $1 AND name = $2`,
-		tenantID, name))
-	return c, wrapRead("get collection", err)
+	return queryOne(ctx, s.pool, "get collection", s.scanCollection, `SELECT `+collectionCols+` FROM collections WHERE tenant_id = $1 AND name = $2`,
+		tenantID, name)
 }
 
 // ListCollections lists a tenant's collections by name.
 func (s *Store) ListCollections(ctx context.Context, tenantID string) ([]store.Collection, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+collectionCols+` FROM collections WHERE tenant_id = $1 ORDER BY name`, tenantID)
-	if err != nil {
-		return nil, fmt.Errorf("list collections: %w", err)
-	}
-	return collect(rows, s.scanCollection)
+	return queryAll(ctx, s.pool, "list collections", s.scanCollection, `SELECT `+collectionCols+` FROM collections WHERE tenant_id = $1 ORDER BY name`, tenantID)
 }
 
 // UpdateCollection replaces a collection's spec and secret.
 func (s *Store) UpdateCollection(ctx context.Context, c store.Collection) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE collections SET spec = $1, secret = $2, updated_at = $3 WHERE tenant_id = $4 AND name = $5`,
+	return s.change(ctx, "update collection", `UPDATE collections SET spec = $1, secret = $2, updated_at = $3 WHERE tenant_id = $4 AND name = $5`,
 		configJSON(c.Spec), s.seal(c.Secret), ts(c.UpdatedAt), c.TenantID, c.Name)
-	return affected("update collection", tag, err)
 }
 
 // DeleteCollection deletes a collection; its records and changes go with
 // it (ON DELETE CASCADE).
 func (s *Store) DeleteCollection(ctx context.Context, tenantID, name string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM collections WHERE tenant_id = $1 AND name = $2`, tenantID, name)
-	return affected("delete collection", tag, err)
+	return s.change(ctx, "delete collection", `DELETE FROM collections WHERE tenant_id = $1 AND name = $2`, tenantID, name)
 }
 
 const recordCols = `tenant_id, collection, key, data, deleted, version, event_id, seq, meta, created_at, updated_at`
@@ -221,21 +214,16 @@ func commit(ctx context.Context, tx pgx.Tx) error {
 
 // GetRecord returns a record or its tombstone.
 func (s *Store) GetRecord(ctx context.Context, tenantID, collection, key string) (store.Record, error) {
-	r, err := scanRecord(s.pool.QueryRow(ctx, `SELECT `+recordCols+` FROM records WHERE tenant_id = $1 AND collection = $2 AND key = $3`,
-		tenantID, collection, key))
-	return r, wrapRead("get record", err)
+	return queryOne(ctx, s.pool, "get record", scanRecord, `SELECT `+recordCols+` FROM records WHERE tenant_id = $1 AND collection = $2 AND key = $3`,
+		tenantID, collection, key)
 }
 
 // ListRecords lists a collection's records in key order; the key column
 // uses the "C" collation, so that is byte order, as in Go and SQLite.
 func (s *Store) ListRecords(ctx context.Context, tenantID, collection string, q store.RecordQuery) ([]store.Record, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+recordCols+` FROM records
+	return queryAll(ctx, s.pool, "list records", scanRecord, `SELECT `+recordCols+` FROM records
 		WHERE tenant_id = $1 AND collection = $2 AND key > $3 AND ($4 OR NOT deleted) ORDER BY key LIMIT $5`,
 		tenantID, collection, q.After, q.IncludeDeleted, orDefaultLimit(q.Limit))
-	if err != nil {
-		return nil, fmt.Errorf("list records: %w", err)
-	}
-	return collect(rows, scanRecord)
 }
 
 const changeCols = `tenant_id, collection, seq, key, op, data, version, event_id, at`
@@ -294,7 +282,7 @@ func (s *Store) GetMirrorState(ctx context.Context, tenantID, collection string)
 // SaveMirrorState stores a mirror's state; for the same target the
 // cursor only moves forward.
 func (s *Store) SaveMirrorState(ctx context.Context, m store.MirrorState) error {
-	tag, err := s.pool.Exec(ctx, `INSERT INTO collection_mirrors
+	return s.change(ctx, "save mirror state", `INSERT INTO collection_mirrors
 		(tenant_id, collection, target, seq, error, failing_since, retry_at, rows_failed, row_error, updated_at)
 		SELECT tenant_id, name, $1, $2, $3, $4, $5, $6, $7, $8 FROM collections WHERE tenant_id = $9 AND name = $10
 		ON CONFLICT (tenant_id, collection) DO UPDATE SET
@@ -302,5 +290,4 @@ func (s *Store) SaveMirrorState(ctx context.Context, m store.MirrorState) error 
 			target = excluded.target, error = excluded.error, failing_since = excluded.failing_since, retry_at = excluded.retry_at,
 			rows_failed = excluded.rows_failed, row_error = excluded.row_error, updated_at = excluded.updated_at`,
 		m.Target, m.Seq, m.Error, nullTS(m.FailingSince), nullTS(m.RetryAt), m.RowsFailed, m.RowError, ts(m.UpdatedAt), m.TenantID, m.Collection)
-	return affected("save mirror state", tag, err)
 }

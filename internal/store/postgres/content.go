@@ -33,26 +33,20 @@ func (s *Store) UpsertRecipient(ctx context.Context, r store.Recipient) error {
 
 // GetRecipient returns one of a tenant's recipients.
 func (s *Store) GetRecipient(ctx context.Context, tenantID, id string) (store.Recipient, error) {
-	r, err := scanRecipient(s.pool.QueryRow(ctx, `SELECT `+recipientCols+` FROM recipients WHERE tenant_id = $1 AND id = $2`,
-		tenantID, id))
-	return r, wrapRead("get recipient", err)
+	return queryOne(ctx, s.pool, "get recipient", scanRecipient, `SELECT `+recipientCols+` FROM recipients WHERE tenant_id = $1 AND id = $2`,
+		tenantID, id)
 }
 
 // ListRecipients lists a tenant's recipients by id; the cursor is the last
 // id of the previous page.
 func (s *Store) ListRecipients(ctx context.Context, tenantID string, p store.Page) ([]store.Recipient, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+recipientCols+` FROM recipients WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+	return queryAll(ctx, s.pool, "list recipients", scanRecipient, `SELECT `+recipientCols+` FROM recipients WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
 		tenantID, p.Cursor, limitOf(p))
-	if err != nil {
-		return nil, fmt.Errorf("list recipients: %w", err)
-	}
-	return collect(rows, scanRecipient)
 }
 
 // DeleteRecipient deletes a recipient; its messages stay.
 func (s *Store) DeleteRecipient(ctx context.Context, tenantID, id string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM recipients WHERE tenant_id = $1 AND id = $2`, tenantID, id)
-	return affected("delete recipient", tag, err)
+	return s.change(ctx, "delete recipient", `DELETE FROM recipients WHERE tenant_id = $1 AND id = $2`, tenantID, id)
 }
 
 const templateCols = `tenant_id, name, version, spec, created_at`
@@ -74,26 +68,20 @@ func (s *Store) CreateTemplate(ctx context.Context, t store.Template) error {
 
 // GetTemplate returns one version of a template, the highest for version 0.
 func (s *Store) GetTemplate(ctx context.Context, tenantID, name string, version int) (store.Template, error) {
-	t, err := scanTemplate(s.pool.QueryRow(ctx, `SELECT `+templateCols+` FROM templates
-		WHERE tenant_id = $1 AND name = $2 AND ($3 = 0 OR version = $3) ORDER BY version DESC LIMIT 1`, tenantID, name, version))
-	return t, wrapRead("get template", err)
+	return queryOne(ctx, s.pool, "get template", scanTemplate, `SELECT `+templateCols+` FROM templates
+		WHERE tenant_id = $1 AND name = $2 AND ($3 = 0 OR version = $3) ORDER BY version DESC LIMIT 1`, tenantID, name, version)
 }
 
 // ListTemplates lists the highest version of each of a tenant's templates,
 // by name.
 func (s *Store) ListTemplates(ctx context.Context, tenantID string) ([]store.Template, error) {
-	rows, err := s.pool.Query(ctx, `SELECT DISTINCT ON (name) `+templateCols+` FROM templates WHERE tenant_id = $1
+	return queryAll(ctx, s.pool, "list templates", scanTemplate, `SELECT DISTINCT ON (name) `+templateCols+` FROM templates WHERE tenant_id = $1
 		ORDER BY name, version DESC`, tenantID)
-	if err != nil {
-		return nil, fmt.Errorf("list templates: %w", err)
-	}
-	return collect(rows, scanTemplate)
 }
 
 // DeleteTemplate deletes every version of a template.
 func (s *Store) DeleteTemplate(ctx context.Context, tenantID, name string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM templates WHERE tenant_id = $1 AND name = $2`, tenantID, name)
-	return affected("delete template", tag, err)
+	return s.change(ctx, "delete template", `DELETE FROM templates WHERE tenant_id = $1 AND name = $2`, tenantID, name)
 }
 
 const notifyRuleCols = `tenant_id, name, spec, enabled, created_at, updated_at, sealed_spec`
@@ -127,33 +115,26 @@ func (s *Store) CreateNotifyRule(ctx context.Context, r store.NotifyRule) error 
 
 // GetNotifyRule returns one of a tenant's rules.
 func (s *Store) GetNotifyRule(ctx context.Context, tenantID, name string) (store.NotifyRule, error) {
-	r, err := s.scanNotifyRule(s.pool.QueryRow(ctx, `SELECT `+notifyRuleCols+` FROM notify_rules WHERE tenant_id = $1 AND name = $2`,
-		tenantID, name))
-	return r, wrapRead("get notify rule", err)
+	return queryOne(ctx, s.pool, "get notify rule", s.scanNotifyRule, `SELECT `+notifyRuleCols+` FROM notify_rules WHERE tenant_id = $1 AND name = $2`,
+		tenantID, name)
 }
 
 // ListNotifyRules lists a tenant's rules by name.
 func (s *Store) ListNotifyRules(ctx context.Context, tenantID string) ([]store.NotifyRule, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+notifyRuleCols+` FROM notify_rules WHERE tenant_id = $1 ORDER BY name`, tenantID)
-	if err != nil {
-		return nil, fmt.Errorf("list notify rules: %w", err)
-	}
-	return collect(rows, s.scanNotifyRule)
+	return queryAll(ctx, s.pool, "list notify rules", s.scanNotifyRule, `SELECT `+notifyRuleCols+` FROM notify_rules WHERE tenant_id = $1 ORDER BY name`, tenantID)
 }
 
 // UpdateNotifyRule replaces a rule's spec and enabled flag and sets its
 // UpdatedAt.
 func (s *Store) UpdateNotifyRule(ctx context.Context, r store.NotifyRule) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE notify_rules SET spec = $1, sealed_spec = $2, enabled = $3, updated_at = $4
+	return s.change(ctx, "update notify rule", `UPDATE notify_rules SET spec = $1, sealed_spec = $2, enabled = $3, updated_at = $4
 		WHERE tenant_id = $5 AND name = $6`,
 		[]byte(sealedPlaceholder), s.box.Seal(r.Spec), r.Enabled, ts(r.UpdatedAt), r.TenantID, r.Name)
-	return affected("update notify rule", tag, err)
 }
 
 // DeleteNotifyRule deletes a rule; its messages stay.
 func (s *Store) DeleteNotifyRule(ctx context.Context, tenantID, name string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM notify_rules WHERE tenant_id = $1 AND name = $2`, tenantID, name)
-	return affected("delete notify rule", tag, err)
+	return s.change(ctx, "delete notify rule", `DELETE FROM notify_rules WHERE tenant_id = $1 AND name = $2`, tenantID, name)
 }
 
 const messageCols = `id, tenant_id, rule, recipient_id, channel, category, template, locale, subject, text, html, status, event_id,
@@ -232,18 +213,16 @@ func (s *Store) SaveMessages(ctx context.Context, msgs []store.Message, links []
 // UpdateMessage replaces a message's mutable fields; ErrConflict when its
 // new page token belongs to another message.
 func (s *Store) UpdateMessage(ctx context.Context, m store.Message) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE messages SET status = $1, subject = $2, text = $3, html = $4, sent_at = $5, attempts = $6,
+	return s.change(ctx, "update message", `UPDATE messages SET status = $1, subject = $2, text = $3, html = $4, sent_at = $5, attempts = $6,
 		error = $7, read = $8, archived = $9, page_token = $10, page_until = $11, digest_key = $12, send_at = $13, updated_at = $14
 		WHERE tenant_id = $15 AND id = $16`,
 		m.Status, m.Subject, m.Text, m.HTML, nullTS(m.SentAt), m.Attempts, m.Error, m.Read, m.Archived, m.PageToken,
 		nullTS(m.PageUntil), m.DigestKey, ts(m.SendAt), ts(m.UpdatedAt), m.TenantID, m.ID)
-	return affected("update message", tag, err)
 }
 
 // GetMessage returns one of a tenant's messages.
 func (s *Store) GetMessage(ctx context.Context, tenantID, id string) (store.Message, error) {
-	m, err := scanMessage(s.pool.QueryRow(ctx, `SELECT `+messageCols+` FROM messages WHERE tenant_id = $1 AND id = $2`, tenantID, id))
-	return m, wrapRead("get message", err)
+	return queryOne(ctx, s.pool, "get message", scanMessage, `SELECT `+messageCols+` FROM messages WHERE tenant_id = $1 AND id = $2`, tenantID, id)
 }
 
 // ListMessages lists a tenant's messages, newest first. The WHERE clause
@@ -272,24 +251,16 @@ func (s *Store) ListMessages(ctx context.Context, tenantID string, q store.Messa
 		add(`archived = $`, q.Archived)
 	}
 	args = append(args, limitOf(q.Page))
-	rows, err := s.pool.Query(ctx, `SELECT `+messageCols+` FROM messages WHERE `+where+` ORDER BY id DESC LIMIT $`+
+	return queryAll(ctx, s.pool, "list messages", scanMessage, `SELECT `+messageCols+` FROM messages WHERE `+where+` ORDER BY id DESC LIMIT $`+
 		strconv.Itoa(len(args)), args...)
-	if err != nil {
-		return nil, fmt.Errorf("list messages: %w", err)
-	}
-	return collect(rows, scanMessage)
 }
 
 // DigestMessages lists the messages of a digest, oldest first.
 func (s *Store) DigestMessages(ctx context.Context, tenantID, digestKey string) ([]store.Message, error) {
 	// digest_key <> '' lets the partial index messages_digest serve the
 	// query and keeps messages outside digests out of it.
-	rows, err := s.pool.Query(ctx, `SELECT `+messageCols+` FROM messages
+	return queryAll(ctx, s.pool, "list digest messages", scanMessage, `SELECT `+messageCols+` FROM messages
 		WHERE tenant_id = $1 AND digest_key = $2 AND digest_key <> '' ORDER BY id`, tenantID, digestKey)
-	if err != nil {
-		return nil, fmt.Errorf("list digest messages: %w", err)
-	}
-	return collect(rows, scanMessage)
 }
 
 // CountUnread counts a recipient's sent inbox messages that are neither
@@ -307,9 +278,8 @@ func (s *Store) CountUnread(ctx context.Context, tenantID, recipientID string) (
 
 // MessageByPage finds a message of any tenant by its page token.
 func (s *Store) MessageByPage(ctx context.Context, token string) (store.Message, error) {
-	m, err := scanMessage(s.pool.QueryRow(ctx, `SELECT `+messageCols+` FROM messages WHERE page_token = $1 AND page_token <> ''`,
-		token))
-	return m, wrapRead("get message by page", err)
+	return queryOne(ctx, s.pool, "get message by page", scanMessage, `SELECT `+messageCols+` FROM messages WHERE page_token = $1 AND page_token <> ''`,
+		token)
 }
 
 // GetLink finds a tracked link of any tenant by its token.

@@ -88,57 +88,44 @@ func (s *Store) CreateEndpoint(ctx context.Context, ep store.Endpoint) error {
 
 // GetEndpoint returns one of a tenant's endpoints.
 func (s *Store) GetEndpoint(ctx context.Context, tenantID, id string) (store.Endpoint, error) {
-	ep, err := s.scanEndpoint(s.pool.QueryRow(ctx, `SELECT `+endpointCols+` FROM endpoints WHERE tenant_id = $1 AND id = $2`, tenantID, id))
-	return ep, wrapRead("get endpoint", err)
+	return queryOne(ctx, s.pool, "get endpoint", s.scanEndpoint, `SELECT `+endpointCols+` FROM endpoints WHERE tenant_id = $1 AND id = $2`, tenantID, id)
 }
 
 // ListEndpoints lists a tenant's endpoints, newest first.
 func (s *Store) ListEndpoints(ctx context.Context, tenantID string, p store.Page) ([]store.Endpoint, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+endpointCols+` FROM endpoints WHERE tenant_id = $1 AND ($2 = '' OR id < $2)
+	return queryAll(ctx, s.pool, "list endpoints", s.scanEndpoint, `SELECT `+endpointCols+` FROM endpoints WHERE tenant_id = $1 AND ($2 = '' OR id < $2)
 		ORDER BY id DESC LIMIT $3`, tenantID, p.Cursor, limitOf(p))
-	if err != nil {
-		return nil, fmt.Errorf("list endpoints: %w", err)
-	}
-	return collect(rows, s.scanEndpoint)
 }
 
 // EnabledEndpoints lists every enabled endpoint of a tenant.
 func (s *Store) EnabledEndpoints(ctx context.Context, tenantID string) ([]store.Endpoint, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+endpointCols+` FROM endpoints WHERE tenant_id = $1 AND enabled ORDER BY id`, tenantID)
-	if err != nil {
-		return nil, fmt.Errorf("list enabled endpoints: %w", err)
-	}
-	return collect(rows, s.scanEndpoint)
+	return queryAll(ctx, s.pool, "list enabled endpoints", s.scanEndpoint, `SELECT `+endpointCols+` FROM endpoints WHERE tenant_id = $1 AND enabled ORDER BY id`, tenantID)
 }
 
 // UpdateEndpoint replaces an endpoint's mutable fields.
 func (s *Store) UpdateEndpoint(ctx context.Context, ep store.Endpoint) error {
 	types, schedule := endpointArgs(ep)
-	tag, err := s.pool.Exec(ctx, `UPDATE endpoints SET name = $1, url = $2, description = $3, event_types = $4, filter = $5,
+	return s.change(ctx, "update endpoint", `UPDATE endpoints SET name = $1, url = $2, description = $3, event_types = $4, filter = $5,
 		format = $6, headers = $7, timeout_ms = $8, retry_schedule = $9, enabled = $10, disabled_reason = $11, secrets = $12,
 		updated_at = $13, max_in_flight = $14, rate_limit = $15, ordered = $16, sealed_headers = $17
 		WHERE tenant_id = $18 AND id = $19`,
 		ep.Name, ep.URL, ep.Description, types, ep.Filter, ep.Format, []byte(sealedPlaceholder), ep.Timeout.Milliseconds(), schedule, ep.Enabled,
 		ep.DisabledReason, s.box.Seal(toJSON(ep.Secrets)), ts(ep.UpdatedAt), ep.MaxInFlight, ep.RateLimit, ep.Ordered,
 		s.sealHeaders(ep.Headers), ep.TenantID, ep.ID)
-	return affected("update endpoint", tag, err)
 }
 
 // DisableEndpoint turns an endpoint off with a reason.
 func (s *Store) DisableEndpoint(ctx context.Context, tenantID, id, reason string, at time.Time) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE endpoints SET enabled = false, disabled_reason = $1, updated_at = $2
+	return s.change(ctx, "disable endpoint", `UPDATE endpoints SET enabled = false, disabled_reason = $1, updated_at = $2
 		WHERE tenant_id = $3 AND id = $4`, reason, ts(at), tenantID, id)
-	return affected("disable endpoint", tag, err)
 }
 
 // SetEndpointFailing records when an endpoint started failing.
 func (s *Store) SetEndpointFailing(ctx context.Context, tenantID, id string, since time.Time) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE endpoints SET failing_since = $1 WHERE tenant_id = $2 AND id = $3`, nullTS(since), tenantID, id)
-	return affected("set endpoint failing", tag, err)
+	return s.change(ctx, "set endpoint failing", `UPDATE endpoints SET failing_since = $1 WHERE tenant_id = $2 AND id = $3`, nullTS(since), tenantID, id)
 }
 
 // DeleteEndpoint deletes an endpoint.
 func (s *Store) DeleteEndpoint(ctx context.Context, tenantID, id string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM endpoints WHERE tenant_id = $1 AND id = $2`, tenantID, id)
-	return affected("delete endpoint", tag, err)
+	return s.change(ctx, "delete endpoint", `DELETE FROM endpoints WHERE tenant_id = $1 AND id = $2`, tenantID, id)
 }

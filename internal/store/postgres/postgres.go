@@ -301,6 +301,35 @@ func limitOf(p store.Page) int {
 	return p.Limit
 }
 
+// querier is the pool or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// queryAll scans every row a query returns; action names the call in
+// errors.
+func queryAll[T any](ctx context.Context, q querier, action string, scan func(pgx.Row) (T, error), sql string, args ...any) ([]T, error) {
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", action, err)
+	}
+	return collect(rows, scan)
+}
+
+// queryOne scans the row a query returns: store.ErrNotFound without one.
+func queryOne[T any](ctx context.Context, q querier, action string, scan func(pgx.Row) (T, error), sql string, args ...any) (T, error) {
+	v, err := scan(q.QueryRow(ctx, sql, args...))
+	return v, wrapRead(action, err)
+}
+
+// change runs a statement that must change a row: store.ErrNotFound when
+// it changes none, store.ErrConflict on a unique violation.
+func (s *Store) change(ctx context.Context, action, sql string, args ...any) error {
+	tag, err := s.pool.Exec(ctx, sql, args...)
+	return affected(action, tag, err)
+}
+
 func collect[T any](rows pgx.Rows, scan func(pgx.Row) (T, error)) ([]T, error) {
 	defer rows.Close()
 	var out []T
@@ -334,14 +363,12 @@ func scanTenant(r pgx.Row) (store.Tenant, error) {
 
 // GetTenant returns a tenant by id.
 func (s *Store) GetTenant(ctx context.Context, id string) (store.Tenant, error) {
-	t, err := scanTenant(s.pool.QueryRow(ctx, `SELECT id, name, created_at FROM tenants WHERE id = $1`, id))
-	return t, wrapRead("get tenant", err)
+	return queryOne(ctx, s.pool, "get tenant", scanTenant, `SELECT id, name, created_at FROM tenants WHERE id = $1`, id)
 }
 
 // TenantByName returns a tenant by name.
 func (s *Store) TenantByName(ctx context.Context, name string) (store.Tenant, error) {
-	t, err := scanTenant(s.pool.QueryRow(ctx, `SELECT id, name, created_at FROM tenants WHERE name = $1`, name))
-	return t, wrapRead("get tenant by name", err)
+	return queryOne(ctx, s.pool, "get tenant by name", scanTenant, `SELECT id, name, created_at FROM tenants WHERE name = $1`, name)
 }
 
 // ListTenants lists every tenant, oldest first.
@@ -387,8 +414,7 @@ func scanAPIKey(r pgx.Row) (store.APIKey, error) {
 
 // APIKeyByHash finds a key by hash.
 func (s *Store) APIKeyByHash(ctx context.Context, hash []byte) (store.APIKey, error) {
-	k, err := scanAPIKey(s.pool.QueryRow(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE hash = $1`, hash))
-	return k, wrapRead("get api key", err)
+	return queryOne(ctx, s.pool, "get api key", scanAPIKey, `SELECT `+apiKeyCols+` FROM api_keys WHERE hash = $1`, hash)
 }
 
 // ListAPIKeys lists a tenant's keys.
@@ -402,8 +428,7 @@ func (s *Store) ListAPIKeys(ctx context.Context, tenantID string) ([]store.APIKe
 
 // DeleteAPIKey deletes one of a tenant's keys.
 func (s *Store) DeleteAPIKey(ctx context.Context, tenantID, id string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM api_keys WHERE tenant_id = $1 AND id = $2`, tenantID, id)
-	return affected("delete api key", tag, err)
+	return s.change(ctx, "delete api key", `DELETE FROM api_keys WHERE tenant_id = $1 AND id = $2`, tenantID, id)
 }
 
 // --- event types ---
@@ -424,26 +449,20 @@ func scanEventType(r pgx.Row) (store.EventType, error) {
 
 // GetEventType returns an event type.
 func (s *Store) GetEventType(ctx context.Context, tenantID, name string) (store.EventType, error) {
-	et, err := scanEventType(s.pool.QueryRow(ctx, `SELECT tenant_id, name, description, schema, created_at FROM event_types
-		WHERE tenant_id = $1 AND name = $2`, tenantID, name))
-	return et, wrapRead("get event type", err)
+	return queryOne(ctx, s.pool, "get event type", scanEventType, `SELECT tenant_id, name, description, schema, created_at FROM event_types
+		WHERE tenant_id = $1 AND name = $2`, tenantID, name)
 }
 
 // UpdateEventType replaces an event type's description and schema.
 func (s *Store) UpdateEventType(ctx context.Context, et store.EventType) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE event_types SET description = $1, schema = $2 WHERE tenant_id = $3 AND name = $4`,
+	return s.change(ctx, "update event type", `UPDATE event_types SET description = $1, schema = $2 WHERE tenant_id = $3 AND name = $4`,
 		et.Description, et.Schema, et.TenantID, et.Name)
-	return affected("update event type", tag, err)
 }
 
 // ListEventTypes lists a tenant's event types by name.
 func (s *Store) ListEventTypes(ctx context.Context, tenantID string) ([]store.EventType, error) {
-	rows, err := s.pool.Query(ctx, `SELECT tenant_id, name, description, schema, created_at FROM event_types
+	return queryAll(ctx, s.pool, "list event types", scanEventType, `SELECT tenant_id, name, description, schema, created_at FROM event_types
 		WHERE tenant_id = $1 ORDER BY name`, tenantID)
-	if err != nil {
-		return nil, fmt.Errorf("list event types: %w", err)
-	}
-	return collect(rows, scanEventType)
 }
 
 // unmarshalAll decodes pairs of JSON documents and targets.

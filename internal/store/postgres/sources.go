@@ -44,32 +44,25 @@ func (s *Store) CreateSource(ctx context.Context, src store.Source) error {
 
 // GetSource returns one of a tenant's sources.
 func (s *Store) GetSource(ctx context.Context, tenantID, id string) (store.Source, error) {
-	src, err := s.scanSource(s.pool.QueryRow(ctx, `SELECT `+sourceCols+` FROM sources WHERE tenant_id = $1 AND id = $2`, tenantID, id))
-	return src, wrapRead("get source", err)
+	return queryOne(ctx, s.pool, "get source", s.scanSource, `SELECT `+sourceCols+` FROM sources WHERE tenant_id = $1 AND id = $2`, tenantID, id)
 }
 
 // SourceByName finds a source by its global name.
 func (s *Store) SourceByName(ctx context.Context, name string) (store.Source, error) {
-	src, err := s.scanSource(s.pool.QueryRow(ctx, `SELECT `+sourceCols+` FROM sources WHERE name = $1`, name))
-	return src, wrapRead("get source by name", err)
+	return queryOne(ctx, s.pool, "get source by name", s.scanSource, `SELECT `+sourceCols+` FROM sources WHERE name = $1`, name)
 }
 
 // ListSources lists a tenant's sources, newest first.
 func (s *Store) ListSources(ctx context.Context, tenantID string, p store.Page) ([]store.Source, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+sourceCols+` FROM sources WHERE tenant_id = $1 AND ($2 = '' OR id < $2)
+	return queryAll(ctx, s.pool, "list sources", s.scanSource, `SELECT `+sourceCols+` FROM sources WHERE tenant_id = $1 AND ($2 = '' OR id < $2)
 		ORDER BY id DESC LIMIT $3`, tenantID, p.Cursor, limitOf(p))
-	if err != nil {
-		return nil, fmt.Errorf("list sources: %w", err)
-	}
-	return collect(rows, s.scanSource)
 }
 
 // UpdateSource replaces a source's mutable fields.
 func (s *Store) UpdateSource(ctx context.Context, src store.Source) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE sources SET name = $1, description = $2, verification = $3, config = $4, enabled = $5,
+	return s.change(ctx, "update source", `UPDATE sources SET name = $1, description = $2, verification = $3, config = $4, enabled = $5,
 		updated_at = $6 WHERE tenant_id = $7 AND id = $8`, src.Name, src.Description, s.box.Seal(src.Verification),
 		configJSON(src.Config), src.Enabled, ts(src.UpdatedAt), src.TenantID, src.ID)
-	return affected("update source", tag, err)
 }
 
 // DeleteSource deletes a source and its rejection log.
@@ -140,9 +133,8 @@ func (s *Store) CreateSubscription(ctx context.Context, sub store.Subscription) 
 
 // GetSubscription returns one of a tenant's subscriptions.
 func (s *Store) GetSubscription(ctx context.Context, tenantID, id string) (store.Subscription, error) {
-	sub, err := scanSubscription(s.pool.QueryRow(ctx, `SELECT `+subscriptionCols+` FROM subscriptions WHERE tenant_id = $1 AND id = $2`,
-		tenantID, id))
-	return sub, wrapRead("get subscription", err)
+	return queryOne(ctx, s.pool, "get subscription", scanSubscription, `SELECT `+subscriptionCols+` FROM subscriptions WHERE tenant_id = $1 AND id = $2`,
+		tenantID, id)
 }
 
 // ListSubscriptions lists a tenant's subscriptions, newest first.
@@ -157,11 +149,7 @@ func (s *Store) ListSubscriptions(ctx context.Context, tenantID string, p store.
 
 // EnabledSubscriptions lists every enabled subscription of a tenant.
 func (s *Store) EnabledSubscriptions(ctx context.Context, tenantID string) ([]store.Subscription, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+subscriptionCols+` FROM subscriptions WHERE tenant_id = $1 AND enabled ORDER BY id`, tenantID)
-	if err != nil {
-		return nil, fmt.Errorf("list enabled subscriptions: %w", err)
-	}
-	return collect(rows, scanSubscription)
+	return queryAll(ctx, s.pool, "list enabled subscriptions", scanSubscription, `SELECT `+subscriptionCols+` FROM subscriptions WHERE tenant_id = $1 AND enabled ORDER BY id`, tenantID)
 }
 
 // UpdateSubscription replaces a subscription's mutable fields.
@@ -175,6 +163,5 @@ func (s *Store) UpdateSubscription(ctx context.Context, sub store.Subscription) 
 
 // DeleteSubscription deletes a subscription.
 func (s *Store) DeleteSubscription(ctx context.Context, tenantID, id string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM subscriptions WHERE tenant_id = $1 AND id = $2`, tenantID, id)
-	return affected("delete subscription", tag, err)
+	return s.change(ctx, "delete subscription", `DELETE FROM subscriptions WHERE tenant_id = $1 AND id = $2`, tenantID, id)
 }

@@ -39,10 +39,6 @@ func scanTaskWithEvent(r pgx.Row) (store.Task, error) {
 	return t, nil
 }
 
-type querier interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-}
-
 func tasksWithEvents(ctx context.Context, q querier, ids []string) ([]store.Task, error) {
 	if len(ids) == 0 {
 		return nil, nil
@@ -77,7 +73,7 @@ func (s *Store) ClaimTasks(ctx context.Context, c store.Claim) ([]store.Task, er
 			buckets[i] = int32(b)
 		}
 	}
-	rows, err := s.pool.Query(ctx, `WITH claimed AS (
+	return queryAll(ctx, s.pool, "claim tasks", scanTaskWithEvent, `WITH claimed AS (
 			UPDATE tasks SET lease_until = now() + $2 * interval '1 microsecond', `+claimSet("$1")+` WHERE id IN (
 				SELECT id FROM tasks WHERE status IN ('pending', 'retrying') AND next_at <= $3 AND lease_until <= now()
 				AND NOT (destination_id = ANY($4))
@@ -87,10 +83,6 @@ func (s *Store) ClaimTasks(ctx context.Context, c store.Claim) ([]store.Task, er
 		SELECT `+taskCols+`, e.source, e.data, e.occurred_at, coalesce(e.idempotency_key, ''), e.created_at
 		FROM claimed t JOIN events e ON e.id = t.event_id ORDER BY t.next_at, t.id`,
 		c.Owner, interval(c.Lease), ts(c.Now), orEmptySlice(c.Exclude), buckets, c.Limit)
-	if err != nil {
-		return nil, fmt.Errorf("claim tasks: %w", err)
-	}
-	return collect(rows, scanTaskWithEvent)
 }
 
 // leaseArrays splits leases into parallel arrays for unnest, sorted by
@@ -106,9 +98,8 @@ func leaseArrays(ls []store.TaskLease) ([]string, []int64) {
 
 // OldestUnfinished returns a destination's oldest unfinished task.
 func (s *Store) OldestUnfinished(ctx context.Context, kind, destinationID string) (store.Task, error) {
-	t, err := scanTask(s.pool.QueryRow(ctx, `SELECT `+taskCols+` FROM tasks t
-		WHERE t.destination_id = $1 AND t.kind = $2 AND t.status IN ('pending', 'retrying') ORDER BY t.id LIMIT 1`, destinationID, kind))
-	return t, wrapRead("oldest unfinished task", err)
+	return queryOne(ctx, s.pool, "oldest unfinished task", scanTaskPlain, `SELECT `+taskCols+` FROM tasks t
+		WHERE t.destination_id = $1 AND t.kind = $2 AND t.status IN ('pending', 'retrying') ORDER BY t.id LIMIT 1`, destinationID, kind)
 }
 
 // Prune deletes old events whose tasks are all finished, with their tasks
@@ -334,8 +325,7 @@ func (s *Store) AddTasks(ctx context.Context, tasks []store.Task) error {
 
 // GetTask returns one of a tenant's tasks.
 func (s *Store) GetTask(ctx context.Context, tenantID, id string) (store.Task, error) {
-	t, err := scanTask(s.pool.QueryRow(ctx, `SELECT `+taskCols+` FROM tasks t WHERE t.tenant_id = $1 AND t.id = $2`, tenantID, id))
-	return t, wrapRead("get task", err)
+	return queryOne(ctx, s.pool, "get task", scanTaskPlain, `SELECT `+taskCols+` FROM tasks t WHERE t.tenant_id = $1 AND t.id = $2`, tenantID, id)
 }
 
 // ListTasks lists a tenant's tasks, newest first (or oldest first).

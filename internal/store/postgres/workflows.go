@@ -31,42 +31,31 @@ func (s *Store) CreateWorkflow(ctx context.Context, w store.Workflow) error {
 
 // GetWorkflow returns one version of a workflow, the highest for version 0.
 func (s *Store) GetWorkflow(ctx context.Context, tenantID, name string, version int) (store.Workflow, error) {
-	w, err := scanWorkflow(s.pool.QueryRow(ctx, `SELECT `+workflowCols+` FROM workflows
-		WHERE tenant_id = $1 AND name = $2 AND ($3 = 0 OR version = $3) ORDER BY version DESC LIMIT 1`, tenantID, name, version))
-	return w, wrapRead("get workflow", err)
+	return queryOne(ctx, s.pool, "get workflow", scanWorkflow, `SELECT `+workflowCols+` FROM workflows
+		WHERE tenant_id = $1 AND name = $2 AND ($3 = 0 OR version = $3) ORDER BY version DESC LIMIT 1`, tenantID, name, version)
 }
 
 // ListWorkflows lists the highest version of each of a tenant's workflows,
 // by name.
 func (s *Store) ListWorkflows(ctx context.Context, tenantID string) ([]store.Workflow, error) {
-	rows, err := s.pool.Query(ctx, `SELECT DISTINCT ON (name) `+workflowCols+` FROM workflows WHERE tenant_id = $1
+	return queryAll(ctx, s.pool, "list workflows", scanWorkflow, `SELECT DISTINCT ON (name) `+workflowCols+` FROM workflows WHERE tenant_id = $1
 		ORDER BY name, version DESC`, tenantID)
-	if err != nil {
-		return nil, fmt.Errorf("list workflows: %w", err)
-	}
-	return collect(rows, scanWorkflow)
 }
 
 // ListWorkflowVersions lists every version of a workflow, newest first.
 func (s *Store) ListWorkflowVersions(ctx context.Context, tenantID, name string) ([]store.Workflow, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+workflowCols+` FROM workflows WHERE tenant_id = $1 AND name = $2 ORDER BY version DESC`,
+	return queryAll(ctx, s.pool, "list workflow versions", scanWorkflow, `SELECT `+workflowCols+` FROM workflows WHERE tenant_id = $1 AND name = $2 ORDER BY version DESC`,
 		tenantID, name)
-	if err != nil {
-		return nil, fmt.Errorf("list workflow versions: %w", err)
-	}
-	return collect(rows, scanWorkflow)
 }
 
 // SetWorkflowEnabled enables or disables every version of a workflow.
 func (s *Store) SetWorkflowEnabled(ctx context.Context, tenantID, name string, enabled bool) error {
-	tag, err := s.pool.Exec(ctx, `UPDATE workflows SET enabled = $1 WHERE tenant_id = $2 AND name = $3`, enabled, tenantID, name)
-	return affected("set workflow enabled", tag, err)
+	return s.change(ctx, "set workflow enabled", `UPDATE workflows SET enabled = $1 WHERE tenant_id = $2 AND name = $3`, enabled, tenantID, name)
 }
 
 // DeleteWorkflow deletes every version of a workflow; its runs stay.
 func (s *Store) DeleteWorkflow(ctx context.Context, tenantID, name string) error {
-	tag, err := s.pool.Exec(ctx, `DELETE FROM workflows WHERE tenant_id = $1 AND name = $2`, tenantID, name)
-	return affected("delete workflow", tag, err)
+	return s.change(ctx, "delete workflow", `DELETE FROM workflows WHERE tenant_id = $1 AND name = $2`, tenantID, name)
 }
 
 const runCols = `id, tenant_id, workflow, version, status, event_id, state, error, rev, wait_event, created_at, updated_at`
@@ -156,20 +145,15 @@ func missingOrStale(ctx context.Context, tx pgx.Tx, tenantID, id string) error {
 
 // GetRun returns one of a tenant's runs.
 func (s *Store) GetRun(ctx context.Context, tenantID, id string) (store.Run, error) {
-	r, err := scanRun(s.pool.QueryRow(ctx, `SELECT `+runCols+` FROM runs WHERE tenant_id = $1 AND id = $2`, tenantID, id))
-	return r, wrapRead("get run", err)
+	return queryOne(ctx, s.pool, "get run", scanRun, `SELECT `+runCols+` FROM runs WHERE tenant_id = $1 AND id = $2`, tenantID, id)
 }
 
 // ListRuns lists a tenant's runs, newest first.
 func (s *Store) ListRuns(ctx context.Context, tenantID string, q store.RunQuery) ([]store.Run, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+runCols+` FROM runs
+	return queryAll(ctx, s.pool, "list runs", scanRun, `SELECT `+runCols+` FROM runs
 		WHERE tenant_id = $1 AND ($2 = '' OR id < $2) AND ($3 = '' OR workflow = $3) AND ($4 = '' OR status = $4)
 		ORDER BY id DESC LIMIT $5`,
 		tenantID, q.Cursor, q.Workflow, q.Status, limitOf(q.Page))
-	if err != nil {
-		return nil, fmt.Errorf("list runs: %w", err)
-	}
-	return collect(rows, scanRun)
 }
 
 // WaitingRuns lists a tenant's runs waiting for an event, oldest first.
@@ -178,12 +162,8 @@ func (s *Store) ListRuns(ctx context.Context, tenantID string, q store.RunQuery)
 var waitingCols = strings.Replace(runCols, "state", "NULL", 1)
 
 func (s *Store) WaitingRuns(ctx context.Context, tenantID string) ([]store.Run, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+waitingCols+` FROM runs
+	return queryAll(ctx, s.pool, "list waiting runs", scanRun, `SELECT `+waitingCols+` FROM runs
 		WHERE tenant_id = $1 AND status = 'waiting' AND wait_event <> '' ORDER BY id`, tenantID)
-	if err != nil {
-		return nil, fmt.Errorf("list waiting runs: %w", err)
-	}
-	return collect(rows, scanRun)
 }
 
 const runStepCols = `run_id, seq, tenant_id, step_id, kind, status, attempts, input, output, error, started_at, duration_us`

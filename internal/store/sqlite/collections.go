@@ -50,32 +50,25 @@ func (s *Store) CreateCollection(ctx context.Context, c store.Collection) error 
 
 // GetCollection returns one of a tenant's collections.
 func (s *Store) GetCollection(ctx context.Context, tenantID, name string) (store.Collection, error) {
-	c, err := s.scanCollection(s.r.QueryRowContext(ctx, `SELECT `+collectionCols+` FROM collections WHERE tenant_id = ? AND name = ?`,
-		tenantID, name))
-	return c, wrapRead("get collection", err)
+	return queryOne(ctx, s.r, "get collection", s.scanCollection, `SELECT `+collectionCols+` FROM collections WHERE tenant_id = ? AND name = ?`,
+		tenantID, name)
 }
 
 // ListCollections lists a tenant's collections by name.
 func (s *Store) ListCollections(ctx context.Context, tenantID string) ([]store.Collection, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+collectionCols+` FROM collections WHERE tenant_id = ? ORDER BY name`, tenantID)
-	if err != nil {
-		return nil, fmt.Errorf("list collections: %w", err)
-	}
-	return collect(rows, s.scanCollection)
+	return queryAll(ctx, s.r, "list collections", s.scanCollection, `SELECT `+collectionCols+` FROM collections WHERE tenant_id = ? ORDER BY name`, tenantID)
 }
 
 // UpdateCollection replaces a collection's spec and secret.
 func (s *Store) UpdateCollection(ctx context.Context, c store.Collection) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE collections SET spec = ?, secret = ?, updated_at = ? WHERE tenant_id = ? AND name = ?`,
+	return s.change(ctx, "update collection", `UPDATE collections SET spec = ?, secret = ?, updated_at = ? WHERE tenant_id = ? AND name = ?`,
 		string(c.Spec), s.seal(c.Secret), ms(c.UpdatedAt), c.TenantID, c.Name)
-	return affected("update collection", res, err)
 }
 
 // DeleteCollection deletes a collection; its records and changes go with
 // it (ON DELETE CASCADE).
 func (s *Store) DeleteCollection(ctx context.Context, tenantID, name string) error {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM collections WHERE tenant_id = ? AND name = ?`, tenantID, name)
-	return affected("delete collection", res, err)
+	return s.change(ctx, "delete collection", `DELETE FROM collections WHERE tenant_id = ? AND name = ?`, tenantID, name)
 }
 
 const recordCols = `tenant_id, collection, key, data, deleted, version, event_id, seq, meta, created_at, updated_at`
@@ -215,20 +208,15 @@ func changeOf(rec store.Record, op string) store.Change {
 
 // GetRecord returns a record or its tombstone.
 func (s *Store) GetRecord(ctx context.Context, tenantID, collection, key string) (store.Record, error) {
-	r, err := scanRecord(s.r.QueryRowContext(ctx, `SELECT `+recordCols+` FROM records WHERE tenant_id = ? AND collection = ? AND key = ?`,
-		tenantID, collection, key))
-	return r, wrapRead("get record", err)
+	return queryOne(ctx, s.r, "get record", scanRecord, `SELECT `+recordCols+` FROM records WHERE tenant_id = ? AND collection = ? AND key = ?`,
+		tenantID, collection, key)
 }
 
 // ListRecords lists a collection's records in key (byte) order.
 func (s *Store) ListRecords(ctx context.Context, tenantID, collection string, q store.RecordQuery) ([]store.Record, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+recordCols+` FROM records
+	return queryAll(ctx, s.r, "list records", scanRecord, `SELECT `+recordCols+` FROM records
 		WHERE tenant_id = ? AND collection = ? AND key > ? AND (? OR deleted = 0) ORDER BY key LIMIT ?`,
 		tenantID, collection, q.After, q.IncludeDeleted, orDefaultLimit(q.Limit))
-	if err != nil {
-		return nil, fmt.Errorf("list records: %w", err)
-	}
-	return collect(rows, scanRecord)
 }
 
 const changeCols = `tenant_id, collection, seq, key, op, data, version, event_id, at`
@@ -283,7 +271,7 @@ func (s *Store) GetMirrorState(ctx context.Context, tenantID, collection string)
 // SaveMirrorState stores a mirror's state; for the same target the
 // cursor only moves forward.
 func (s *Store) SaveMirrorState(ctx context.Context, m store.MirrorState) error {
-	res, err := s.w.ExecContext(ctx, `INSERT INTO collection_mirrors
+	return s.change(ctx, "save mirror state", `INSERT INTO collection_mirrors
 		(tenant_id, collection, target, seq, error, failing_since, retry_at, rows_failed, row_error, updated_at)
 		SELECT tenant_id, name, ?, ?, ?, ?, ?, ?, ?, ? FROM collections WHERE tenant_id = ? AND name = ?
 		ON CONFLICT (tenant_id, collection) DO UPDATE SET
@@ -291,5 +279,4 @@ func (s *Store) SaveMirrorState(ctx context.Context, m store.MirrorState) error 
 			target = excluded.target, error = excluded.error, failing_since = excluded.failing_since, retry_at = excluded.retry_at,
 			rows_failed = excluded.rows_failed, row_error = excluded.row_error, updated_at = excluded.updated_at`,
 		m.Target, m.Seq, m.Error, ms(m.FailingSince), ms(m.RetryAt), m.RowsFailed, m.RowError, ms(m.UpdatedAt), m.TenantID, m.Collection)
-	return affected("save mirror state", res, err)
 }

@@ -37,26 +37,20 @@ func (s *Store) UpsertRecipient(ctx context.Context, r store.Recipient) error {
 
 // GetRecipient returns one of a tenant's recipients.
 func (s *Store) GetRecipient(ctx context.Context, tenantID, id string) (store.Recipient, error) {
-	r, err := scanRecipient(s.r.QueryRowContext(ctx, `SELECT `+recipientCols+` FROM recipients WHERE tenant_id = ? AND id = ?`,
-		tenantID, id))
-	return r, wrapRead("get recipient", err)
+	return queryOne(ctx, s.r, "get recipient", scanRecipient, `SELECT `+recipientCols+` FROM recipients WHERE tenant_id = ? AND id = ?`,
+		tenantID, id)
 }
 
 // ListRecipients lists a tenant's recipients by id; the cursor is the last
 // id of the previous page.
 func (s *Store) ListRecipients(ctx context.Context, tenantID string, p store.Page) ([]store.Recipient, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+recipientCols+` FROM recipients WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?`,
+	return queryAll(ctx, s.r, "list recipients", scanRecipient, `SELECT `+recipientCols+` FROM recipients WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?`,
 		tenantID, p.Cursor, limitOf(p))
-	if err != nil {
-		return nil, fmt.Errorf("list recipients: %w", err)
-	}
-	return collect(rows, scanRecipient)
 }
 
 // DeleteRecipient deletes a recipient; its messages stay.
 func (s *Store) DeleteRecipient(ctx context.Context, tenantID, id string) error {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM recipients WHERE tenant_id = ? AND id = ?`, tenantID, id)
-	return affected("delete recipient", res, err)
+	return s.change(ctx, "delete recipient", `DELETE FROM recipients WHERE tenant_id = ? AND id = ?`, tenantID, id)
 }
 
 const templateCols = `tenant_id, name, version, spec, created_at`
@@ -80,27 +74,21 @@ func (s *Store) CreateTemplate(ctx context.Context, t store.Template) error {
 
 // GetTemplate returns one version of a template, the highest for version 0.
 func (s *Store) GetTemplate(ctx context.Context, tenantID, name string, version int) (store.Template, error) {
-	t, err := scanTemplate(s.r.QueryRowContext(ctx, `SELECT `+templateCols+` FROM templates
+	return queryOne(ctx, s.r, "get template", scanTemplate, `SELECT `+templateCols+` FROM templates
 		WHERE tenant_id = ? AND name = ? AND (? = 0 OR version = ?) ORDER BY version DESC LIMIT 1`,
-		tenantID, name, version, version))
-	return t, wrapRead("get template", err)
+		tenantID, name, version, version)
 }
 
 // ListTemplates lists the highest version of each of a tenant's templates,
 // by name.
 func (s *Store) ListTemplates(ctx context.Context, tenantID string) ([]store.Template, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+templateCols+` FROM templates t WHERE tenant_id = ?
+	return queryAll(ctx, s.r, "list templates", scanTemplate, `SELECT `+templateCols+` FROM templates t WHERE tenant_id = ?
 		AND version = (SELECT max(version) FROM templates WHERE tenant_id = t.tenant_id AND name = t.name) ORDER BY name`, tenantID)
-	if err != nil {
-		return nil, fmt.Errorf("list templates: %w", err)
-	}
-	return collect(rows, scanTemplate)
 }
 
 // DeleteTemplate deletes every version of a template.
 func (s *Store) DeleteTemplate(ctx context.Context, tenantID, name string) error {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM templates WHERE tenant_id = ? AND name = ?`, tenantID, name)
-	return affected("delete template", res, err)
+	return s.change(ctx, "delete template", `DELETE FROM templates WHERE tenant_id = ? AND name = ?`, tenantID, name)
 }
 
 const notifyRuleCols = `tenant_id, name, spec, enabled, created_at, updated_at, sealed_spec`
@@ -136,33 +124,26 @@ func (s *Store) CreateNotifyRule(ctx context.Context, r store.NotifyRule) error 
 
 // GetNotifyRule returns one of a tenant's rules.
 func (s *Store) GetNotifyRule(ctx context.Context, tenantID, name string) (store.NotifyRule, error) {
-	r, err := s.scanNotifyRule(s.r.QueryRowContext(ctx, `SELECT `+notifyRuleCols+` FROM notify_rules WHERE tenant_id = ? AND name = ?`,
-		tenantID, name))
-	return r, wrapRead("get notify rule", err)
+	return queryOne(ctx, s.r, "get notify rule", s.scanNotifyRule, `SELECT `+notifyRuleCols+` FROM notify_rules WHERE tenant_id = ? AND name = ?`,
+		tenantID, name)
 }
 
 // ListNotifyRules lists a tenant's rules by name.
 func (s *Store) ListNotifyRules(ctx context.Context, tenantID string) ([]store.NotifyRule, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+notifyRuleCols+` FROM notify_rules WHERE tenant_id = ? ORDER BY name`, tenantID)
-	if err != nil {
-		return nil, fmt.Errorf("list notify rules: %w", err)
-	}
-	return collect(rows, s.scanNotifyRule)
+	return queryAll(ctx, s.r, "list notify rules", s.scanNotifyRule, `SELECT `+notifyRuleCols+` FROM notify_rules WHERE tenant_id = ? ORDER BY name`, tenantID)
 }
 
 // UpdateNotifyRule replaces a rule's spec and enabled flag and sets its
 // UpdatedAt.
 func (s *Store) UpdateNotifyRule(ctx context.Context, r store.NotifyRule) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE notify_rules SET spec = ?, sealed_spec = ?, enabled = ?, updated_at = ?
+	return s.change(ctx, "update notify rule", `UPDATE notify_rules SET spec = ?, sealed_spec = ?, enabled = ?, updated_at = ?
 		WHERE tenant_id = ? AND name = ?`,
 		sealedPlaceholder, s.box.Seal(r.Spec), r.Enabled, ms(r.UpdatedAt), r.TenantID, r.Name)
-	return affected("update notify rule", res, err)
 }
 
 // DeleteNotifyRule deletes a rule; its messages stay.
 func (s *Store) DeleteNotifyRule(ctx context.Context, tenantID, name string) error {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM notify_rules WHERE tenant_id = ? AND name = ?`, tenantID, name)
-	return affected("delete notify rule", res, err)
+	return s.change(ctx, "delete notify rule", `DELETE FROM notify_rules WHERE tenant_id = ? AND name = ?`, tenantID, name)
 }
 
 const messageCols = `id, tenant_id, rule, recipient_id, channel, category, template, locale, subject, text, html, status, event_id,
@@ -215,21 +196,16 @@ func (s *Store) SaveMessages(ctx context.Context, msgs []store.Message, links []
 // UpdateMessage replaces a message's mutable fields; ErrConflict when its
 // new page token belongs to another message.
 func (s *Store) UpdateMessage(ctx context.Context, m store.Message) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE messages SET status = ?, subject = ?, text = ?, html = ?, sent_at = ?, attempts = ?,
+	return s.change(ctx, "update message", `UPDATE messages SET status = ?, subject = ?, text = ?, html = ?, sent_at = ?, attempts = ?,
 		error = ?, read = ?, archived = ?, page_token = ?, page_until = ?, digest_key = ?, send_at = ?, updated_at = ?
 		WHERE tenant_id = ? AND id = ?`,
 		m.Status, m.Subject, m.Text, m.HTML, ms(m.SentAt), m.Attempts, m.Error, m.Read, m.Archived, m.PageToken, ms(m.PageUntil),
 		m.DigestKey, ms(m.SendAt), ms(m.UpdatedAt), m.TenantID, m.ID)
-	if err != nil {
-		return wrapWrite("update message", err)
-	}
-	return affected("update message", res, nil)
 }
 
 // GetMessage returns one of a tenant's messages.
 func (s *Store) GetMessage(ctx context.Context, tenantID, id string) (store.Message, error) {
-	m, err := scanMessage(s.r.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages WHERE tenant_id = ? AND id = ?`, tenantID, id))
-	return m, wrapRead("get message", err)
+	return queryOne(ctx, s.r, "get message", scanMessage, `SELECT `+messageCols+` FROM messages WHERE tenant_id = ? AND id = ?`, tenantID, id)
 }
 
 // ListMessages lists a tenant's messages, newest first. The WHERE clause
@@ -256,24 +232,16 @@ func (s *Store) ListMessages(ctx context.Context, tenantID string, q store.Messa
 	if q.Channel == "inbox" {
 		add(`archived = ?`, q.Archived)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+messageCols+` FROM messages WHERE `+where+` ORDER BY id DESC LIMIT ?`,
+	return queryAll(ctx, s.r, "list messages", scanMessage, `SELECT `+messageCols+` FROM messages WHERE `+where+` ORDER BY id DESC LIMIT ?`,
 		append(args, limitOf(q.Page))...)
-	if err != nil {
-		return nil, fmt.Errorf("list messages: %w", err)
-	}
-	return collect(rows, scanMessage)
 }
 
 // DigestMessages lists the messages of a digest, oldest first.
 func (s *Store) DigestMessages(ctx context.Context, tenantID, digestKey string) ([]store.Message, error) {
 	// digest_key <> '' lets the partial index messages_digest serve the
 	// query and keeps messages outside digests out of it.
-	rows, err := s.r.QueryContext(ctx, `SELECT `+messageCols+` FROM messages
+	return queryAll(ctx, s.r, "list digest messages", scanMessage, `SELECT `+messageCols+` FROM messages
 		WHERE tenant_id = ? AND digest_key = ? AND digest_key <> '' ORDER BY id`, tenantID, digestKey)
-	if err != nil {
-		return nil, fmt.Errorf("list digest messages: %w", err)
-	}
-	return collect(rows, scanMessage)
 }
 
 // CountUnread counts a recipient's sent inbox messages that are neither
@@ -291,9 +259,8 @@ func (s *Store) CountUnread(ctx context.Context, tenantID, recipientID string) (
 
 // MessageByPage finds a message of any tenant by its page token.
 func (s *Store) MessageByPage(ctx context.Context, token string) (store.Message, error) {
-	m, err := scanMessage(s.r.QueryRowContext(ctx, `SELECT `+messageCols+` FROM messages WHERE page_token = ? AND page_token <> ''`,
-		token))
-	return m, wrapRead("get message by page", err)
+	return queryOne(ctx, s.r, "get message by page", scanMessage, `SELECT `+messageCols+` FROM messages WHERE page_token = ? AND page_token <> ''`,
+		token)
 }
 
 const linkCols = `token, tenant_id, message_id, url, open, created_at`

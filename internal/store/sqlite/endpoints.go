@@ -104,43 +104,30 @@ func (s *Store) CreateEndpoint(ctx context.Context, ep store.Endpoint) error {
 
 // GetEndpoint returns one of a tenant's endpoints.
 func (s *Store) GetEndpoint(ctx context.Context, tenantID, id string) (store.Endpoint, error) {
-	ep, err := s.scanEndpoint(s.r.QueryRowContext(ctx, `SELECT `+endpointCols+` FROM endpoints WHERE tenant_id = ? AND id = ?`, tenantID, id))
-	return ep, wrapRead("get endpoint", err)
+	return queryOne(ctx, s.r, "get endpoint", s.scanEndpoint, `SELECT `+endpointCols+` FROM endpoints WHERE tenant_id = ? AND id = ?`, tenantID, id)
 }
 
 // ListEndpoints lists a tenant's endpoints, newest first.
 func (s *Store) ListEndpoints(ctx context.Context, tenantID string, p store.Page) ([]store.Endpoint, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+endpointCols+` FROM endpoints
+	return queryAll(ctx, s.r, "list endpoints", s.scanEndpoint, `SELECT `+endpointCols+` FROM endpoints
 		WHERE tenant_id = ? AND (? = '' OR id < ?) ORDER BY id DESC LIMIT ?`, tenantID, p.Cursor, p.Cursor, limitOf(p))
-	if err != nil {
-		return nil, fmt.Errorf("list endpoints: %w", err)
-	}
-	return collect(rows, s.scanEndpoint)
 }
 
 // EnabledEndpoints lists every enabled endpoint of a tenant.
 func (s *Store) EnabledEndpoints(ctx context.Context, tenantID string) ([]store.Endpoint, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+endpointCols+` FROM endpoints WHERE tenant_id = ? AND enabled = 1 ORDER BY id`, tenantID)
-	if err != nil {
-		return nil, fmt.Errorf("list enabled endpoints: %w", err)
-	}
-	return collect(rows, s.scanEndpoint)
+	return queryAll(ctx, s.r, "list enabled endpoints", s.scanEndpoint, `SELECT `+endpointCols+` FROM endpoints WHERE tenant_id = ? AND enabled = 1 ORDER BY id`, tenantID)
 }
 
 // UpdateEndpoint replaces an endpoint's mutable fields.
 func (s *Store) UpdateEndpoint(ctx context.Context, ep store.Endpoint) error {
 	types, schedule := endpointArgs(ep)
-	res, err := s.w.ExecContext(ctx, `UPDATE endpoints SET name = ?, url = ?, description = ?, event_types = ?, filter = ?, format = ?,
+	return s.change(ctx, "update endpoint", `UPDATE endpoints SET name = ?, url = ?, description = ?, event_types = ?, filter = ?, format = ?,
 		headers = ?, timeout_ms = ?, retry_schedule = ?, enabled = ?, disabled_reason = ?, secrets = ?, updated_at = ?,
 		max_in_flight = ?, rate_limit = ?, ordered = ?, sealed_headers = ?
 		WHERE tenant_id = ? AND id = ?`,
 		ep.Name, ep.URL, ep.Description, types, ep.Filter, ep.Format, sealedPlaceholder, ep.Timeout.Milliseconds(), schedule,
 		ep.Enabled, ep.DisabledReason, s.sealSecrets(ep.Secrets), ms(ep.UpdatedAt), ep.MaxInFlight, ep.RateLimit, ep.Ordered,
 		s.sealHeaders(ep.Headers), ep.TenantID, ep.ID)
-	if err := wrapWrite("update endpoint", err); err != nil {
-		return err
-	}
-	return affected("update endpoint", res, nil)
 }
 
 // DisableEndpoint turns an endpoint off with a reason.
@@ -152,13 +139,11 @@ func (s *Store) DisableEndpoint(ctx context.Context, tenantID, id, reason string
 
 // SetEndpointFailing records when an endpoint started failing.
 func (s *Store) SetEndpointFailing(ctx context.Context, tenantID, id string, since time.Time) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE endpoints SET failing_since = ? WHERE tenant_id = ? AND id = ?`, ms(since), tenantID, id)
-	return affected("set endpoint failing", res, err)
+	return s.change(ctx, "set endpoint failing", `UPDATE endpoints SET failing_since = ? WHERE tenant_id = ? AND id = ?`, ms(since), tenantID, id)
 }
 
 // DeleteEndpoint deletes an endpoint. Its unfinished tasks fail when they
 // next run.
 func (s *Store) DeleteEndpoint(ctx context.Context, tenantID, id string) error {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM endpoints WHERE tenant_id = ? AND id = ?`, tenantID, id)
-	return affected("delete endpoint", res, err)
+	return s.change(ctx, "delete endpoint", `DELETE FROM endpoints WHERE tenant_id = ? AND id = ?`, tenantID, id)
 }

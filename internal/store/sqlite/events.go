@@ -101,20 +101,15 @@ func insertTasks(ctx context.Context, st *sql.Stmt, now time.Time, ts []store.Ta
 
 // GetEvent returns one of a tenant's events.
 func (s *Store) GetEvent(ctx context.Context, tenantID, id string) (event.Event, error) {
-	e, err := scanEvent(s.r.QueryRowContext(ctx, `SELECT `+eventCols+` FROM events WHERE tenant_id = ? AND id = ?`, tenantID, id))
-	return e, wrapRead("get event", err)
+	return queryOne(ctx, s.r, "get event", scanEvent, `SELECT `+eventCols+` FROM events WHERE tenant_id = ? AND id = ?`, tenantID, id)
 }
 
 // ListEvents lists a tenant's events, newest first.
 func (s *Store) ListEvents(ctx context.Context, tenantID string, q store.EventQuery) ([]event.Event, error) {
 	before := ms(q.Before)
-	rows, err := s.r.QueryContext(ctx, `SELECT `+eventCols+` FROM events
+	return queryAll(ctx, s.r, "list events", scanEvent, `SELECT `+eventCols+` FROM events
 		WHERE tenant_id = ? AND (? = '' OR id < ?) AND (? = '' OR type = ?) AND (? = '' OR source = ?)
 		AND created_at >= ? AND (? = 0 OR created_at < ?)
 		ORDER BY id DESC LIMIT ?`,
 		tenantID, q.Cursor, q.Cursor, q.Type, q.Type, q.Source, q.Source, ms(q.After), before, before, limitOf(q.Page))
-	if err != nil {
-		return nil, fmt.Errorf("list events: %w", err)
-	}
-	return collect(rows, scanEvent)
 }

@@ -36,35 +36,25 @@ func (s *Store) CreateSource(ctx context.Context, src store.Source) error {
 
 // GetSource returns one of a tenant's sources.
 func (s *Store) GetSource(ctx context.Context, tenantID, id string) (store.Source, error) {
-	src, err := s.scanSource(s.r.QueryRowContext(ctx, `SELECT `+sourceCols+` FROM sources WHERE tenant_id = ? AND id = ?`, tenantID, id))
-	return src, wrapRead("get source", err)
+	return queryOne(ctx, s.r, "get source", s.scanSource, `SELECT `+sourceCols+` FROM sources WHERE tenant_id = ? AND id = ?`, tenantID, id)
 }
 
 // SourceByName finds a source by its global name.
 func (s *Store) SourceByName(ctx context.Context, name string) (store.Source, error) {
-	src, err := s.scanSource(s.r.QueryRowContext(ctx, `SELECT `+sourceCols+` FROM sources WHERE name = ?`, name))
-	return src, wrapRead("get source by name", err)
+	return queryOne(ctx, s.r, "get source by name", s.scanSource, `SELECT `+sourceCols+` FROM sources WHERE name = ?`, name)
 }
 
 // ListSources lists a tenant's sources, newest first.
 func (s *Store) ListSources(ctx context.Context, tenantID string, p store.Page) ([]store.Source, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+sourceCols+` FROM sources WHERE tenant_id = ? AND (? = '' OR id < ?)
+	return queryAll(ctx, s.r, "list sources", s.scanSource, `SELECT `+sourceCols+` FROM sources WHERE tenant_id = ? AND (? = '' OR id < ?)
 		ORDER BY id DESC LIMIT ?`, tenantID, p.Cursor, p.Cursor, limitOf(p))
-	if err != nil {
-		return nil, fmt.Errorf("list sources: %w", err)
-	}
-	return collect(rows, s.scanSource)
 }
 
 // UpdateSource replaces a source's mutable fields.
 func (s *Store) UpdateSource(ctx context.Context, src store.Source) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE sources SET name = ?, description = ?, verification = ?, config = ?, enabled = ?,
+	return s.change(ctx, "update source", `UPDATE sources SET name = ?, description = ?, verification = ?, config = ?, enabled = ?,
 		updated_at = ? WHERE tenant_id = ? AND id = ?`,
 		src.Name, src.Description, s.box.Seal(src.Verification), string(src.Config), src.Enabled, ms(src.UpdatedAt), src.TenantID, src.ID)
-	if err := wrapWrite("update source", err); err != nil {
-		return err
-	}
-	return affected("update source", res, nil)
 }
 
 // DeleteSource deletes a source and its rejection log.

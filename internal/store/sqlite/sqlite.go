@@ -279,8 +279,7 @@ func scanAPIKey(sc scanner) (store.APIKey, error) {
 
 // APIKeyByHash finds the key with the given hash.
 func (s *Store) APIKeyByHash(ctx context.Context, hash []byte) (store.APIKey, error) {
-	k, err := scanAPIKey(s.r.QueryRowContext(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE hash = ?`, hash))
-	return k, wrapRead("get api key", err)
+	return queryOne(ctx, s.r, "get api key", scanAPIKey, `SELECT `+apiKeyCols+` FROM api_keys WHERE hash = ?`, hash)
 }
 
 // ListAPIKeys lists a tenant's keys, oldest first.
@@ -294,8 +293,7 @@ func (s *Store) ListAPIKeys(ctx context.Context, tenantID string) ([]store.APIKe
 
 // DeleteAPIKey deletes one of a tenant's keys.
 func (s *Store) DeleteAPIKey(ctx context.Context, tenantID, id string) error {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM api_keys WHERE tenant_id = ? AND id = ?`, tenantID, id)
-	return affected("delete api key", res, err)
+	return s.change(ctx, "delete api key", `DELETE FROM api_keys WHERE tenant_id = ? AND id = ?`, tenantID, id)
 }
 
 // --- event types ---
@@ -324,9 +322,8 @@ func (s *Store) GetEventType(ctx context.Context, tenantID, name string) (store.
 
 // UpdateEventType replaces an event type's description and schema.
 func (s *Store) UpdateEventType(ctx context.Context, et store.EventType) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE event_types SET description = ?, schema = ? WHERE tenant_id = ? AND name = ?`,
+	return s.change(ctx, "update event type", `UPDATE event_types SET description = ?, schema = ? WHERE tenant_id = ? AND name = ?`,
 		et.Description, et.Schema, et.TenantID, et.Name)
-	return affected("update event type", res, err)
 }
 
 // ListEventTypes lists a tenant's event types by name.
@@ -343,6 +340,36 @@ func (s *Store) ListEventTypes(ctx context.Context, tenantID string) ([]store.Ev
 
 type scanner interface {
 	Scan(dest ...any) error
+}
+
+// queryer is a connection pool or a transaction.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// queryAll scans every row a query returns; action names the call in
+// errors.
+func queryAll[T any](ctx context.Context, q queryer, action string, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", action, err)
+	}
+	return collect(rows, scan)
+}
+
+// queryOne scans the row a query returns: store.ErrNotFound without one.
+func queryOne[T any](ctx context.Context, q queryer, action string, scan func(scanner) (T, error), query string, args ...any) (T, error) {
+	v, err := scan(q.QueryRowContext(ctx, query, args...))
+	return v, wrapRead(action, err)
+}
+
+// change runs a statement on the writer that must change a row:
+// store.ErrNotFound when it changes none, store.ErrConflict on a unique
+// violation.
+func (s *Store) change(ctx context.Context, action, query string, args ...any) error {
+	res, err := s.w.ExecContext(ctx, query, args...)
+	return affected(action, res, err)
 }
 
 func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
@@ -397,8 +424,8 @@ func wrapWrite(action string, err error) error {
 }
 
 func affected(action string, res sql.Result, err error) error {
-	if err != nil {
-		return fmt.Errorf("%s: %w", action, classify(err))
+	if err := wrapWrite(action, err); err != nil {
+		return err
 	}
 	n, err := res.RowsAffected()
 	if err != nil {

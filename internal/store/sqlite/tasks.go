@@ -114,9 +114,8 @@ func orEmptySlice(s []string) []string {
 
 // OldestUnfinished returns a destination's oldest unfinished task.
 func (s *Store) OldestUnfinished(ctx context.Context, kind, destinationID string) (store.Task, error) {
-	t, err := scanTask(s.r.QueryRowContext(ctx, `SELECT `+taskCols+` FROM tasks t
-		WHERE t.destination_id = ? AND t.kind = ? AND t.status IN ('pending', 'retrying') ORDER BY t.id LIMIT 1`, destinationID, kind))
-	return t, wrapRead("oldest unfinished task", err)
+	return queryOne(ctx, s.r, "oldest unfinished task", scanTaskPlain, `SELECT `+taskCols+` FROM tasks t
+		WHERE t.destination_id = ? AND t.kind = ? AND t.status IN ('pending', 'retrying') ORDER BY t.id LIMIT 1`, destinationID, kind)
 }
 
 // Prune deletes old events whose tasks are all finished, with their tasks
@@ -317,8 +316,7 @@ func (s *Store) AddTasks(ctx context.Context, ts []store.Task) error {
 
 // GetTask returns one of a tenant's tasks.
 func (s *Store) GetTask(ctx context.Context, tenantID, id string) (store.Task, error) {
-	t, err := scanTask(s.r.QueryRowContext(ctx, `SELECT `+taskCols+` FROM tasks t WHERE t.tenant_id = ? AND t.id = ?`, tenantID, id))
-	return t, wrapRead("get task", err)
+	return queryOne(ctx, s.r, "get task", scanTaskPlain, `SELECT `+taskCols+` FROM tasks t WHERE t.tenant_id = ? AND t.id = ?`, tenantID, id)
 }
 
 // ListTasks lists a tenant's tasks, newest first.
@@ -327,16 +325,12 @@ func (s *Store) ListTasks(ctx context.Context, tenantID string, q store.TaskQuer
 	if q.Oldest {
 		order, cmpOp = "ASC", ">"
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT `+taskCols+` FROM tasks t
+	return queryAll(ctx, s.r, "list tasks", scanTaskPlain, `SELECT `+taskCols+` FROM tasks t
 		WHERE t.tenant_id = ? AND (? = '' OR t.id `+cmpOp+` ?) AND (? = '' OR t.kind = ?) AND (? = '' OR t.destination_id = ?)
 		AND (? = '' OR t.event_id = ?) AND (? = '' OR t.status = ?) AND t.updated_at >= ?
 		ORDER BY t.id `+order+` LIMIT ?`,
 		tenantID, q.Cursor, q.Cursor, q.Kind, q.Kind, q.DestinationID, q.DestinationID, q.EventID, q.EventID,
 		q.Status, q.Status, ms(q.UpdatedSince), limitOf(q.Page))
-	if err != nil {
-		return nil, fmt.Errorf("list tasks: %w", err)
-	}
-	return collect(rows, scanTaskPlain)
 }
 
 // ListAttempts lists a task's attempts, oldest first.

@@ -33,43 +33,32 @@ func (s *Store) CreateWorkflow(ctx context.Context, w store.Workflow) error {
 
 // GetWorkflow returns one version of a workflow, the highest for version 0.
 func (s *Store) GetWorkflow(ctx context.Context, tenantID, name string, version int) (store.Workflow, error) {
-	w, err := scanWorkflow(s.r.QueryRowContext(ctx, `SELECT `+workflowCols+` FROM workflows
+	return queryOne(ctx, s.r, "get workflow", scanWorkflow, `SELECT `+workflowCols+` FROM workflows
 		WHERE tenant_id = ? AND name = ? AND (? = 0 OR version = ?) ORDER BY version DESC LIMIT 1`,
-		tenantID, name, version, version))
-	return w, wrapRead("get workflow", err)
+		tenantID, name, version, version)
 }
 
 // ListWorkflows lists the highest version of each of a tenant's workflows,
 // by name.
 func (s *Store) ListWorkflows(ctx context.Context, tenantID string) ([]store.Workflow, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+workflowCols+` FROM workflows w WHERE tenant_id = ?
+	return queryAll(ctx, s.r, "list workflows", scanWorkflow, `SELECT `+workflowCols+` FROM workflows w WHERE tenant_id = ?
 		AND version = (SELECT max(version) FROM workflows WHERE tenant_id = w.tenant_id AND name = w.name) ORDER BY name`, tenantID)
-	if err != nil {
-		return nil, fmt.Errorf("list workflows: %w", err)
-	}
-	return collect(rows, scanWorkflow)
 }
 
 // ListWorkflowVersions lists every version of a workflow, newest first.
 func (s *Store) ListWorkflowVersions(ctx context.Context, tenantID, name string) ([]store.Workflow, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+workflowCols+` FROM workflows WHERE tenant_id = ? AND name = ? ORDER BY version DESC`,
+	return queryAll(ctx, s.r, "list workflow versions", scanWorkflow, `SELECT `+workflowCols+` FROM workflows WHERE tenant_id = ? AND name = ? ORDER BY version DESC`,
 		tenantID, name)
-	if err != nil {
-		return nil, fmt.Errorf("list workflow versions: %w", err)
-	}
-	return collect(rows, scanWorkflow)
 }
 
 // SetWorkflowEnabled enables or disables every version of a workflow.
 func (s *Store) SetWorkflowEnabled(ctx context.Context, tenantID, name string, enabled bool) error {
-	res, err := s.w.ExecContext(ctx, `UPDATE workflows SET enabled = ? WHERE tenant_id = ? AND name = ?`, enabled, tenantID, name)
-	return affected("set workflow enabled", res, err)
+	return s.change(ctx, "set workflow enabled", `UPDATE workflows SET enabled = ? WHERE tenant_id = ? AND name = ?`, enabled, tenantID, name)
 }
 
 // DeleteWorkflow deletes every version of a workflow; its runs stay.
 func (s *Store) DeleteWorkflow(ctx context.Context, tenantID, name string) error {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM workflows WHERE tenant_id = ? AND name = ?`, tenantID, name)
-	return affected("delete workflow", res, err)
+	return s.change(ctx, "delete workflow", `DELETE FROM workflows WHERE tenant_id = ? AND name = ?`, tenantID, name)
 }
 
 const runCols = `id, tenant_id, workflow, version, status, event_id, state, error, rev, wait_event, created_at, updated_at`
@@ -216,20 +205,15 @@ func missingOrStale(ctx context.Context, tx *sql.Tx, tenantID, id string) error 
 
 // GetRun returns one of a tenant's runs.
 func (s *Store) GetRun(ctx context.Context, tenantID, id string) (store.Run, error) {
-	r, err := scanRun(s.r.QueryRowContext(ctx, `SELECT `+runCols+` FROM runs WHERE tenant_id = ? AND id = ?`, tenantID, id))
-	return r, wrapRead("get run", err)
+	return queryOne(ctx, s.r, "get run", scanRun, `SELECT `+runCols+` FROM runs WHERE tenant_id = ? AND id = ?`, tenantID, id)
 }
 
 // ListRuns lists a tenant's runs, newest first.
 func (s *Store) ListRuns(ctx context.Context, tenantID string, q store.RunQuery) ([]store.Run, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+runCols+` FROM runs
+	return queryAll(ctx, s.r, "list runs", scanRun, `SELECT `+runCols+` FROM runs
 		WHERE tenant_id = ? AND (? = '' OR id < ?) AND (? = '' OR workflow = ?) AND (? = '' OR status = ?)
 		ORDER BY id DESC LIMIT ?`,
 		tenantID, q.Cursor, q.Cursor, q.Workflow, q.Workflow, q.Status, q.Status, limitOf(q.Page))
-	if err != nil {
-		return nil, fmt.Errorf("list runs: %w", err)
-	}
-	return collect(rows, scanRun)
 }
 
 // WaitingRuns lists a tenant's runs waiting for an event, oldest first.
@@ -238,12 +222,8 @@ func (s *Store) ListRuns(ctx context.Context, tenantID string, q store.RunQuery)
 var waitingCols = strings.Replace(runCols, "state", "NULL", 1)
 
 func (s *Store) WaitingRuns(ctx context.Context, tenantID string) ([]store.Run, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+waitingCols+` FROM runs INDEXED BY runs_waiting
+	return queryAll(ctx, s.r, "list waiting runs", scanRun, `SELECT `+waitingCols+` FROM runs INDEXED BY runs_waiting
 		WHERE tenant_id = ? AND status = 'waiting' AND wait_event <> '' ORDER BY id`, tenantID)
-	if err != nil {
-		return nil, fmt.Errorf("list waiting runs: %w", err)
-	}
-	return collect(rows, scanRun)
 }
 
 const runStepCols = `run_id, seq, tenant_id, step_id, kind, status, attempts, input, output, error, started_at, duration_us`
