@@ -121,7 +121,7 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request, a *auth) e
 	grace := s.cfg.SecretGrace
 	if in.Grace != "" {
 		d, err := time.ParseDuration(in.Grace)
-		if err != nil || d < 0 || d > 7*24*time.Hour {
+		if err != nil || d < 0 || d > apply.MaxSecretGrace {
 			return invalid("grace", "must be a duration from 0s to 168h, such as \"24h\"")
 		}
 		grace = d
@@ -135,16 +135,7 @@ func (s *Server) rotateSecret(w http.ResponseWriter, r *http.Request, a *auth) e
 	if err != nil {
 		return err
 	}
-	kept := []store.Secret{{Key: secret}}
-	for _, old := range ep.Secrets {
-		switch {
-		case old.ExpiresAt.IsZero() && grace > 0:
-			kept = append(kept, store.Secret{Key: old.Key, ExpiresAt: now.Add(grace)})
-		case old.ExpiresAt.After(now):
-			kept = append(kept, old)
-		}
-	}
-	ep.Secrets, ep.UpdatedAt = kept, now
+	ep.Secrets, ep.UpdatedAt = apply.RotateSecrets(ep.Secrets, secret, now, grace), now
 	return s.saveWithSecret(w, r, a, http.StatusOK, s.store.UpdateEndpoint, ep, secret)
 }
 
@@ -178,31 +169,9 @@ func (s *Server) recoverEndpoint(w http.ResponseWriter, r *http.Request, a *auth
 	if err != nil {
 		return err
 	}
-	ids := []string{}
-	q := store.TaskQuery{Page: store.Page{Limit: maxPageLimit}, Kind: delivery.Kind, DestinationID: ep.ID,
-		Status: store.StatusFailed, UpdatedSince: in.Since, Oldest: true}
-	for {
-		page, err := s.store.ListTasks(r.Context(), a.tenantID, q)
-		if err != nil {
-			return err
-		}
-		for _, t := range page {
-			ids = append(ids, t.ID)
-		}
-		if len(page) < q.Limit {
-			break
-		}
-		q.Cursor = page[len(page)-1].ID
-	}
-	// Deliveries still retrying wait behind an open circuit: close it
-	// whether or not any failed for good (Retry closes it too).
-	if len(ids) == 0 {
-		s.engine.CloseCircuit(r.Context(), delivery.Kind, ep.ID)
-	}
-	for start := 0; start < len(ids); start += maxPageLimit {
-		if _, err := s.engine.Retry(r.Context(), a.tenantID, ids[start:min(start+maxPageLimit, len(ids))]); err != nil {
-			return err
-		}
+	ids, err := s.engine.Recover(r.Context(), a.tenantID, delivery.Kind, ep.ID, in.Since)
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusAccepted, wire.Recovered{Deliveries: ids})
 	return nil

@@ -58,6 +58,14 @@ func (s *Server) createEvent(w http.ResponseWriter, r *http.Request, a *auth) er
 	return nil
 }
 
+// PrepareEvent validates an event as POST /v1/events does (its type, its
+// data, the type's JSON Schema) and builds it, for producers other than
+// the API such as the dashboard's test events. An invalid event's error
+// says what is wrong in words a user can act on.
+func (s *Server) PrepareEvent(ctx context.Context, tenantID string, in wire.EventCreate) (event.Event, error) {
+	return s.prepareEvent(ctx, tenantID, in, s.now())
+}
+
 // prepareEvent validates one event of the API and builds it.
 func (s *Server) prepareEvent(ctx context.Context, tenantID string, in wire.EventCreate, now time.Time) (event.Event, error) {
 	if err := event.ValidateType(in.Type); err != nil {

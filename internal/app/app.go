@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -36,6 +37,7 @@ import (
 	"github.com/hookline/hookline/internal/netguard"
 	"github.com/hookline/hookline/internal/route"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/internal/web"
 	"github.com/hookline/hookline/internal/workflow"
 	"github.com/hookline/hookline/wire"
 )
@@ -252,13 +254,15 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 			return err
 		},
 	})
+	// invalidate makes routing and the executor see a tenant's endpoints
+	// change at once.
+	invalidate := func(tenantID string) {
+		routes.Invalidate(tenantID)
+		exec.Invalidate(tenantID)
+	}
 	apiSrv := api.New(api.Config{
 		Store: st, Engine: eng, SourceChanged: func(name string) { receiver.Invalidate(name); watch.Changed() }, Feed: hub, Closing: closing, Collections: colls, Workflows: runner, Content: notify,
-		CheckNotify: content.CheckRule,
-		Invalidate: func(tenantID string) {
-			routes.Invalidate(tenantID)
-			exec.Invalidate(tenantID)
-		},
+		CheckNotify: content.CheckRule, Invalidate: invalidate,
 		Guard: guard, Clock: opts.Clock, Logger: log, MaxBody: cfg.MaxBodyBytes,
 		CommitTimeout: cfg.CommitTimeout, RequestTimeout: max(api.DefaultRequestTimeout, cfg.CommitTimeout+5*time.Second),
 	})
@@ -274,6 +278,13 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		io.WriteString(w, `{"status":"ok"}`+"\n")
 	})
 	mux.HandleFunc("GET /readyz", a.ready)
+	if cfg.Dashboard != "off" {
+		web.New(web.Config{
+			Prefix: strings.TrimSuffix(cfg.Dashboard, "/"), Store: st, Engine: eng, Endpoints: apiSrv.Applier(), Events: apiSrv,
+			Invalidate: invalidate, SessionKey: box.Derive("dashboard sessions"), SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"),
+			Clock: opts.Clock, Logger: log,
+		}).Mount(mux)
+	}
 	a.srv = &http.Server{
 		Handler:           apiSrv.Root(mux),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -56,6 +56,9 @@ type Config struct {
 	PublicURL string `yaml:"public_url" env:"HOOKLINE_PUBLIC_URL"`
 	// SMTP is the mail server of the email channel; no host: no email.
 	SMTP SMTP `yaml:"smtp"`
+	// Dashboard is where the web dashboard is served on the API's
+	// listener: "/" (the default), a path prefix such as "/ui", or "off".
+	Dashboard string `yaml:"dashboard" env:"HOOKLINE_DASHBOARD"`
 	// WorkflowEnv names the environment variables workflow expressions may
 	// read as env.NAME (secrets such as API tokens); no others are visible.
 	WorkflowEnv []string `yaml:"workflow_env" env:"HOOKLINE_WORKFLOW_ENV" flag:"workflow-env" help:"environment variable workflow expressions may read as env.NAME; repeatable"`
@@ -103,6 +106,7 @@ type Config struct {
 func Default() Config {
 	return Config{
 		Addr:             "127.0.0.1:8080",
+		Dashboard:        "/",
 		DataDir:          "./hookline-data",
 		MaxBodyBytes:     1 << 20,
 		Workers:          engine.DefaultWorkers,
@@ -213,6 +217,9 @@ func (c Config) Validate() error {
 			bad("public_url", "%q is not an http(s) URL such as https://hooks.example.com", c.PublicURL)
 		}
 	}
+	if err := checkDashboard(c.Dashboard); err != nil {
+		bad("dashboard", "%v", err)
+	}
 	if c.SMTP.Host != "" && c.SMTP.From == "" {
 		bad("smtp.from", "is required with smtp.host, e.g. \"Shop <noreply@shop.example>\"")
 	}
@@ -277,3 +284,28 @@ func (c Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// reservedPrefixes are the first path segments of the server's own routes,
+// which the dashboard cannot be moved under.
+var reservedPrefixes = []string{"v1", "in", "metrics", "healthz", "readyz", "t", "o", "u", "p", "inbox"}
+
+// checkDashboard checks the dashboard key: "off", "/", or a clean path
+// prefix of letters, digits, '-', '_' and '/' that no route of the server
+// starts with.
+func checkDashboard(v string) error {
+	if v == "off" || v == "/" {
+		return nil
+	}
+	if !dashboardPath.MatchString(v) {
+		return fmt.Errorf("must be /, off or a path such as /ui (letters, digits, -, _ and /, no trailing /), got %q", v)
+	}
+	first, _, _ := strings.Cut(strings.TrimPrefix(v, "/"), "/")
+	for _, r := range reservedPrefixes {
+		if first == r {
+			return fmt.Errorf("%q is taken by the server's own /%s routes", v, r)
+		}
+	}
+	return nil
+}
+
+var dashboardPath = regexp.MustCompile(`^(/[A-Za-z0-9_-]+)+$`)

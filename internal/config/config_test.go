@@ -50,3 +50,17 @@ func TestValidate(t *testing.T) {
 	require.ErrorContains(t, err, "log_level")
 	require.ErrorContains(t, err, "allow_networks")
 }
+
+func TestValidateDashboard(t *testing.T) {
+	t.Parallel()
+	for _, ok := range []string{"/", "off", "/ui", "/admin/hooks", "/a-b_c"} {
+		c := Default()
+		c.Dashboard = ok
+		require.NoError(t, c.Validate(), ok)
+	}
+	for _, bad := range []string{"", "ui", "/ui/", "/v1", "/v1/ui", "/in", "/metrics", "/inbox", "/a/../b", "/a b", "//x"} {
+		c := Default()
+		c.Dashboard = bad
+		require.ErrorContains(t, c.Validate(), "dashboard", bad)
+	}
+}

@@ -28,6 +28,7 @@ func TestEnvSetsEverySetting(t *testing.T) {
 		{"allow_private_networks", "HOOKLINE_ALLOW_PRIVATE_NETWORKS", "1", true},
 		{"allow_networks", "HOOKLINE_ALLOW_NETWORKS", "10.0.0.0/8, 192.168.1.1,,fd00::/8", []string{"10.0.0.0/8", "192.168.1.1", "fd00::/8"}},
 		{"public_url", "HOOKLINE_PUBLIC_URL", "https://hooks.example.com", "https://hooks.example.com"},
+		{"dashboard", "HOOKLINE_DASHBOARD", "/ui", "/ui"},
 		{"smtp.host", "HOOKLINE_SMTP_HOST", "smtp.example.com", "smtp.example.com"},
 		{"smtp.port", "HOOKLINE_SMTP_PORT", "2525", 2525},
 		{"smtp.tls", "HOOKLINE_SMTP_TLS", "tls", "tls"},

@@ -1,0 +1,122 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/redact"
+	"github.com/hookline/hookline/internal/store"
+)
+
+// statuses are the delivery statuses a list filters by.
+var statuses = []string{store.StatusPending, store.StatusRetrying, store.StatusSucceeded, store.StatusFailed}
+
+type deliveriesView struct {
+	listView[store.Task]
+	Status, Endpoint, Since string
+	Statuses                []string
+	Filtered                bool
+}
+
+// deliveryList reads one page of deliveries filtered by the query string
+// (status, endpoint unless fixed, since: last updated at or after).
+func (s *Server) deliveryList(r *http.Request, sess *session, endpointID string) (listView[store.Task], error) {
+	v, err := s.deliveryQuery(r, sess, endpointID)
+	return v.listView, err
+}
+
+func (s *Server) deliveryQuery(r *http.Request, sess *session, endpointID string) (deliveriesView, error) {
+	qv := r.URL.Query()
+	v := deliveriesView{Status: qv.Get("status"), Endpoint: strings.TrimSpace(qv.Get("endpoint")), Since: qv.Get("since"), Statuses: statuses}
+	if endpointID != "" {
+		v.Endpoint = endpointID
+	}
+	cur, err := cursorOf(r, event.PrefixDelivery)
+	if err != nil {
+		return v, err
+	}
+	if v.Status != "" && !validStatus(v.Status) {
+		return v, badRequest("status must be pending, retrying, succeeded or failed.")
+	}
+	q := store.TaskQuery{Page: store.Page{Limit: pageSize + 1, Cursor: cur}, Status: v.Status, DestinationID: v.Endpoint}
+	if q.UpdatedSince, err = formTime(v.Since); err != nil {
+		return v, err
+	}
+	v.Filtered = v.Status != "" || v.Since != "" || (v.Endpoint != "" && endpointID == "")
+	ts, err := s.cfg.Store.ListTasks(r.Context(), sess.TenantID, q)
+	if err != nil {
+		return v, err
+	}
+	v.Rows, v.Next = nextPage(r, ts, func(t store.Task) string { return t.ID })
+	v.Query = qv
+	return v, nil
+}
+
+func validStatus(s string) bool {
+	for _, st := range statuses {
+		if s == st {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) deliveries(w http.ResponseWriter, r *http.Request, sess *session) error {
+	v, err := s.deliveryQuery(r, sess, "")
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "deliveries", view{Title: "Deliveries", Nav: "deliveries", Tenant: sess.TenantName, Data: v})
+	return nil
+}
+
+type deliveryView struct {
+	store.Task
+	// AttemptLog is newest first.
+	AttemptLog []store.Attempt
+}
+
+// delivery is a delivery's page: its state and every attempt, request and
+// response, with credentials in headers redacted.
+func (s *Server) delivery(w http.ResponseWriter, r *http.Request, sess *session) error {
+	id := r.PathValue("id")
+	t, err := s.cfg.Store.GetTask(r.Context(), sess.TenantID, id)
+	if err != nil {
+		return notFound(err, "delivery", id)
+	}
+	atts, err := s.cfg.Store.ListAttempts(r.Context(), sess.TenantID, t.ID)
+	if err != nil {
+		return err
+	}
+	for i := range atts {
+		// Redacted when written; again for attempts of earlier versions.
+		atts[i].RequestHeaders = redact.Sent(atts[i].RequestHeaders)
+		atts[i].ResponseHeaders = redact.Sent(atts[i].ResponseHeaders)
+	}
+	// Newest attempt first: the one a user comes for.
+	for i, j := 0, len(atts)-1; i < j; i, j = i+1, j-1 {
+		atts[i], atts[j] = atts[j], atts[i]
+	}
+	s.render(w, r, http.StatusOK, "delivery", view{Title: "Delivery " + t.ID, Nav: "deliveries", Tenant: sess.TenantName,
+		Data: deliveryView{Task: t, AttemptLog: atts}})
+	return nil
+}
+
+// deliveryRetry runs a delivery again now, as POST
+// /v1/deliveries/{id}/retry does.
+func (s *Server) deliveryRetry(w http.ResponseWriter, r *http.Request, sess *session) error {
+	id := r.PathValue("id")
+	if _, err := s.cfg.Store.GetTask(r.Context(), sess.TenantID, id); err != nil {
+		return notFound(err, "delivery", id)
+	}
+	ts, err := s.cfg.Engine.Retry(r.Context(), sess.TenantID, []string{id})
+	if err != nil {
+		return err
+	}
+	if len(ts) == 0 {
+		return notFound(store.ErrNotFound, "delivery", id)
+	}
+	s.redirect(w, r, "/deliveries/"+id+"?done=retried")
+	return nil
+}

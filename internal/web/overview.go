@@ -1,0 +1,225 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hookline/hookline/internal/delivery"
+	"github.com/hookline/hookline/internal/store"
+)
+
+// Bounds of what one overview reads: the chart's window, and how many of
+// the newest rows it reads at most to draw it (a busier hour is drawn
+// from its newest rows and says so). The backlog counts up to
+// backlogCap; the endpoint lists look at the first maxEndpoints.
+const (
+	chartMinutes = 60
+	chartCap     = 5000
+	backlogCap   = 1000
+	maxEndpoints = 1000
+)
+
+type overviewView struct {
+	Chart    chart
+	Pending  string
+	Retrying string
+	// Failing, Open and Disabled are endpoints needing attention.
+	Failing, Open, Disabled []endpointRow
+	Endpoints               int
+	MoreEndpoints           bool
+}
+
+func (s *Server) overview(w http.ResponseWriter, r *http.Request, sess *session) error {
+	ctx := r.Context()
+	var v overviewView
+	var err error
+	if v.Chart, err = s.chart(ctx, sess.TenantID); err != nil {
+		return err
+	}
+	if v.Pending, err = s.backlog(ctx, sess.TenantID, store.StatusPending); err != nil {
+		return err
+	}
+	if v.Retrying, err = s.backlog(ctx, sess.TenantID, store.StatusRetrying); err != nil {
+		return err
+	}
+	eps, err := s.cfg.Store.ListEndpoints(ctx, sess.TenantID, store.Page{Limit: maxEndpoints + 1})
+	if err != nil {
+		return err
+	}
+	if len(eps) > maxEndpoints {
+		eps, v.MoreEndpoints = eps[:maxEndpoints], true
+	}
+	v.Endpoints = len(eps)
+	for _, ep := range eps {
+		row := endpointRow{Endpoint: ep, Circuit: s.cfg.Engine.Circuit(delivery.Kind, ep.ID)}
+		switch {
+		case !ep.Enabled:
+			v.Disabled = append(v.Disabled, row)
+		case row.Circuit == "open":
+			v.Open = append(v.Open, row)
+		case !ep.FailingSince.IsZero():
+			v.Failing = append(v.Failing, row)
+		}
+	}
+	s.render(w, r, http.StatusOK, "overview", view{Title: "Overview", Nav: "overview", Tenant: sess.TenantName, Data: v})
+	return nil
+}
+
+// backlog is how many deliveries have a status, counted up to backlogCap
+// ("1000+" beyond): no full-table count.
+func (s *Server) backlog(ctx context.Context, tenantID, status string) (string, error) {
+	ts, err := s.cfg.Store.ListTasks(ctx, tenantID, store.TaskQuery{Page: store.Page{Limit: backlogCap + 1}, Status: status})
+	if err != nil {
+		return "", err
+	}
+	if len(ts) > backlogCap {
+		return strconv.Itoa(backlogCap) + "+", nil
+	}
+	return strconv.Itoa(len(ts)), nil
+}
+
+// chart is the overview's per-minute chart, drawn by the server as SVG.
+type chart struct {
+	Width, Height int
+	Series        []series
+	// YMax is the top of the scale; Ticks label the time axis.
+	YMax    int
+	Ticks   []tick
+	Capped  bool
+	Summary string
+}
+
+type series struct {
+	Name, Class string
+	Points      string // SVG polyline points
+	Total       int
+}
+
+type tick struct {
+	X     int
+	Label string
+}
+
+// chart counts, per minute of the last hour, the events accepted and the
+// deliveries that succeeded or failed for good (by their last update),
+// from the newest rows, at most chartCap of each.
+func (s *Server) chart(ctx context.Context, tenantID string) (chart, error) {
+	now := s.clock.Now().UTC().Truncate(time.Minute).Add(time.Minute)
+	since := now.Add(-chartMinutes * time.Minute)
+	var accepted, delivered, failed [chartMinutes]int
+	slot := func(t time.Time) int {
+		if t.Before(since) || !t.Before(now) {
+			return -1
+		}
+		return int(t.Sub(since) / time.Minute)
+	}
+	capped := false
+	// Both lists are newest first by id, which starts with the creation
+	// time: reading stops at the first row older than the window. (A
+	// filter on the time instead would scan every older row of the tenant
+	// when the window holds fewer than a page.)
+	q := store.EventQuery{Page: store.Page{Limit: 1000}}
+	for read := 0; ; {
+		evs, err := s.cfg.Store.ListEvents(ctx, tenantID, q)
+		if err != nil {
+			return chart{}, err
+		}
+		done := false
+		for _, e := range evs {
+			if e.CreatedAt.Before(since) {
+				done = true
+				break
+			}
+			if i := slot(e.CreatedAt); i >= 0 {
+				accepted[i]++
+			}
+		}
+		read += len(evs)
+		if done || len(evs) < q.Limit {
+			break
+		}
+		if read >= chartCap {
+			capped = true
+			break
+		}
+		q.Cursor = evs[len(evs)-1].ID
+	}
+	tq := store.TaskQuery{Page: store.Page{Limit: 1000}}
+	for read := 0; ; {
+		ts, err := s.cfg.Store.ListTasks(ctx, tenantID, tq)
+		if err != nil {
+			return chart{}, err
+		}
+		done := false
+		for _, t := range ts {
+			if t.CreatedAt.Before(since) {
+				done = true
+				break
+			}
+			if i := slot(t.UpdatedAt); i >= 0 {
+				switch t.Status {
+				case store.StatusSucceeded:
+					delivered[i]++
+				case store.StatusFailed:
+					failed[i]++
+				}
+			}
+		}
+		read += len(ts)
+		if done || len(ts) < tq.Limit {
+			break
+		}
+		if read >= chartCap {
+			capped = true
+			break
+		}
+		tq.Cursor = ts[len(ts)-1].ID
+	}
+	c := chart{Width: 600, Height: 160, Capped: capped}
+	for _, xs := range [][chartMinutes]int{accepted, delivered, failed} {
+		for _, n := range xs {
+			c.YMax = max(c.YMax, n)
+		}
+	}
+	c.YMax = max(c.YMax, 1)
+	for i, xs := range [][chartMinutes]int{accepted, delivered, failed} {
+		name := []string{"accepted", "delivered", "failed"}[i]
+		c.Series = append(c.Series, c.line(name, xs))
+	}
+	for m := 0; m <= chartMinutes; m += 15 {
+		c.Ticks = append(c.Ticks, tick{X: c.x(m), Label: since.Add(time.Duration(m) * time.Minute).Format("15:04")})
+	}
+	c.Summary = fmt.Sprintf("Last %d minutes (UTC): %d events accepted, %d deliveries succeeded, %d failed.",
+		chartMinutes, c.Series[0].Total, c.Series[1].Total, c.Series[2].Total)
+	return c, nil
+}
+
+// Plot area inside the SVG: margins for the axis labels.
+const (
+	plotLeft   = 40
+	plotBottom = 20
+	plotTop    = 8
+)
+
+func (c chart) x(minute int) int {
+	return plotLeft + minute*(c.Width-plotLeft-8)/chartMinutes
+}
+
+func (c chart) y(n int) int {
+	h := c.Height - plotBottom - plotTop
+	return plotTop + h - n*h/c.YMax
+}
+
+func (c chart) line(name string, xs [chartMinutes]int) series {
+	var b strings.Builder
+	total := 0
+	for i, n := range xs {
+		total += n
+		fmt.Fprintf(&b, "%d,%d ", c.x(i)+(c.x(1)-c.x(0))/2, c.y(n))
+	}
+	return series{Name: name, Class: "s-" + name, Points: strings.TrimSpace(b.String()), Total: total}
+}

@@ -1,0 +1,112 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/app"
+	"github.com/hookline/hookline/internal/config"
+)
+
+// bundle is a running Hookline server on SQLite in a temporary directory,
+// with its admin key, an API client, and a browser-like HTTP client that
+// keeps cookies and does not follow redirects.
+type bundle struct {
+	t      *testing.T
+	url    string // the server's root
+	base   string // the dashboard's root: url and the prefix
+	key    string
+	api    *client.Client
+	http   *http.Client
+	prefix string
+}
+
+var keyPattern = regexp.MustCompile(`hk_[A-Za-z0-9_-]+`)
+
+// setup starts a server with the dashboard at dashboard ("/" when empty)
+// that may deliver to loopback receivers.
+func setup(t *testing.T, dashboard string) *bundle {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	cfg.AllowPrivateNetworks = true
+	if dashboard != "" {
+		cfg.Dashboard = dashboard
+	}
+	var out bytes.Buffer
+	a, err := app.New(context.Background(), cfg, app.Options{Out: &out, PollInterval: 20 * time.Millisecond})
+	require.NoError(t, err)
+	require.NoError(t, a.Start(context.Background()))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		require.NoError(t, a.Stop(ctx))
+	})
+	b := &bundle{t: t, url: "http://" + a.Addr(), key: keyPattern.FindString(out.String())}
+	require.NotEmpty(t, b.key)
+	b.prefix = strings.TrimSuffix(cfg.Dashboard, "/")
+	b.base = b.url + b.prefix
+	b.api = client.New(b.url, b.key)
+	b.http = browser(t)
+	return b
+}
+
+// browser is an HTTP client with a cookie jar that does not follow
+// redirects, so tests see them.
+func browser(t *testing.T) *http.Client {
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// get fetches a dashboard path and returns the answer and its body.
+func (b *bundle) get(c *http.Client, path string) (*http.Response, string) {
+	b.t.Helper()
+	resp, err := c.Get(b.base + path)
+	require.NoError(b.t, err)
+	return resp, body(b.t, resp)
+}
+
+// post submits a form to a dashboard path as a same-origin browser does.
+func (b *bundle) post(c *http.Client, path string, form url.Values, headers ...string) (*http.Response, string) {
+	b.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, b.base+path, strings.NewReader(form.Encode()))
+	require.NoError(b.t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := c.Do(req)
+	require.NoError(b.t, err)
+	return resp, body(b.t, resp)
+}
+
+// signIn signs c in with key and checks it lands on the overview.
+func (b *bundle) signIn(c *http.Client, key string) {
+	b.t.Helper()
+	resp, _ := b.post(c, "/signin", url.Values{"api_key": {key}, "next": {"/"}})
+	require.Equal(b.t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(b.t, b.prefix+"/", resp.Header.Get("Location"))
+}
+
+func body(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return string(raw)
+}
