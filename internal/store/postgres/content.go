@@ -172,42 +172,30 @@ var linkColumns = []string{"token", "tenant_id", "message_id", "url", "open", "c
 // (as AddTasks), in one transaction. A message id, page token, link token
 // or task id that exists fails the whole save with ErrConflict.
 func (s *Store) SaveMessages(ctx context.Context, msgs []store.Message, links []store.Link, tasks []store.Task) error {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("save messages: begin: %w", err)
-	}
-	defer tx.Rollback(ctx)
-	if len(msgs) > 0 {
-		rows := make([][]any, len(msgs))
-		for i, m := range msgs {
-			rows[i] = messageRow(m)
+	return s.transact(ctx, "save messages", func(tx pgx.Tx) error {
+		if len(msgs) > 0 {
+			rows := make([][]any, len(msgs))
+			for i, m := range msgs {
+				rows[i] = messageRow(m)
+			}
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"messages"}, messageColumns, pgx.CopyFromRows(rows)); err != nil {
+				return wrapWrite("save messages: copy messages", err)
+			}
 		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"messages"}, messageColumns, pgx.CopyFromRows(rows)); err != nil {
-			return wrapWrite("save messages: copy messages", err)
+		if len(links) > 0 {
+			rows := make([][]any, len(links))
+			for i, l := range links {
+				rows[i] = []any{l.Token, l.TenantID, l.MessageID, l.URL, l.Open, ts(l.CreatedAt)}
+			}
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"links"}, linkColumns, pgx.CopyFromRows(rows)); err != nil {
+				return wrapWrite("save messages: copy links", err)
+			}
 		}
-	}
-	if len(links) > 0 {
-		rows := make([][]any, len(links))
-		for i, l := range links {
-			rows[i] = []any{l.Token, l.TenantID, l.MessageID, l.URL, l.Open, ts(l.CreatedAt)}
-		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"links"}, linkColumns, pgx.CopyFromRows(rows)); err != nil {
-			return wrapWrite("save messages: copy links", err)
-		}
-	}
-	if len(tasks) > 0 {
-		rows, err := taskRows(ctx, tx, tasks)
-		if err != nil {
+		if err := copyTasks(ctx, tx, tasks); err != nil {
 			return fmt.Errorf("save messages: %w", err)
 		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"tasks"}, taskColumns, pgx.CopyFromRows(rows)); err != nil {
-			return wrapWrite("save messages: copy tasks", err)
-		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("save messages: commit: %w", err)
-	}
-	return nil
+		return nil
+	})
 }
 
 // UpdateMessage replaces a message's mutable fields; ErrConflict when its

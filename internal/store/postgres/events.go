@@ -64,6 +64,20 @@ func taskRows(ctx context.Context, tx pgx.Tx, tasks []store.Task) ([][]any, erro
 	return rows, nil
 }
 
+// copyTasks copies tasks in with COPY, leased as their LeaseFor asks (see
+// taskRows); a task id that exists fails it with store.ErrConflict.
+func copyTasks(ctx context.Context, tx pgx.Tx, tasks []store.Task) error {
+	if len(tasks) == 0 {
+		return nil
+	}
+	rows, err := taskRows(ctx, tx, tasks)
+	if err != nil {
+		return err
+	}
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"tasks"}, taskColumns, pgx.CopyFromRows(rows))
+	return wrapWrite("copy tasks", err)
+}
+
 // AcceptEvents writes events and their tasks in one transaction: the
 // idempotency check is one query, and events and tasks are copied in with
 // COPY. Events with idempotency keys take a transaction-scoped advisory
@@ -171,14 +185,8 @@ func (s *Store) AcceptEvents(ctx context.Context, evs []store.NewEvent) (_ []sto
 			return nil, wrapWrite("accept events: copy events", err)
 		}
 	}
-	if len(tasks) > 0 {
-		rows, err := taskRows(ctx, tx, tasks)
-		if err != nil {
-			return nil, fmt.Errorf("accept events: %w", err)
-		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"tasks"}, taskColumns, pgx.CopyFromRows(rows)); err != nil {
-			return nil, wrapWrite("accept events: copy tasks", err)
-		}
+	if err := copyTasks(ctx, tx, tasks); err != nil {
+		return nil, fmt.Errorf("accept events: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return nil, commitError("accept events: commit", err)

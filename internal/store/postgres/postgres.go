@@ -301,6 +301,31 @@ func limitOf(p store.Page) int {
 	return p.Limit
 }
 
+// inTx runs fn in a transaction and commits what it did; action names the
+// call in errors.
+func inTx[T any](ctx context.Context, s *Store, action string, fn func(pgx.Tx) (T, error)) (T, error) {
+	var zero T
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return zero, fmt.Errorf("%s: begin: %w", action, err)
+	}
+	defer tx.Rollback(ctx)
+	v, err := fn(tx)
+	if err != nil {
+		return zero, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return zero, fmt.Errorf("%s: commit: %w", action, err)
+	}
+	return v, nil
+}
+
+// transact is inTx for a call that returns only an error.
+func (s *Store) transact(ctx context.Context, action string, fn func(pgx.Tx) error) error {
+	_, err := inTx(ctx, s, action, func(tx pgx.Tx) (struct{}, error) { return struct{}{}, fn(tx) })
+	return err
+}
+
 // querier is the pool or a transaction.
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)

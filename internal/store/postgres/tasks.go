@@ -105,34 +105,28 @@ func (s *Store) OldestUnfinished(ctx context.Context, kind, destinationID string
 // Prune deletes old events whose tasks are all finished, with their tasks
 // and attempts.
 func (s *Store) Prune(ctx context.Context, cutoff time.Time, limit int) (int, error) {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("prune: begin: %w", err)
-	}
-	defer tx.Rollback(ctx)
-	rows, err := tx.Query(ctx, `SELECT e.id FROM events e WHERE e.created_at < $1 AND NOT EXISTS (
-		SELECT 1 FROM tasks t WHERE t.event_id = e.id AND t.status IN ('pending', 'retrying'))
-		ORDER BY e.created_at LIMIT $2 FOR UPDATE SKIP LOCKED`, ts(cutoff), limit)
-	if err != nil {
-		return 0, fmt.Errorf("prune: select: %w", err)
-	}
-	ids, err := collect(rows, func(r pgx.Row) (id string, err error) { return id, r.Scan(&id) })
-	if err != nil || len(ids) == 0 {
-		return 0, err
-	}
-	for _, q := range []string{
-		`DELETE FROM attempts WHERE task_id IN (SELECT id FROM tasks WHERE event_id = ANY($1))`,
-		`DELETE FROM tasks WHERE event_id = ANY($1)`,
-		`DELETE FROM events WHERE id = ANY($1)`,
-	} {
-		if _, err := tx.Exec(ctx, q, ids); err != nil {
-			return 0, fmt.Errorf("prune: %w", err)
+	return inTx(ctx, s, "prune", func(tx pgx.Tx) (int, error) {
+		rows, err := tx.Query(ctx, `SELECT e.id FROM events e WHERE e.created_at < $1 AND NOT EXISTS (
+			SELECT 1 FROM tasks t WHERE t.event_id = e.id AND t.status IN ('pending', 'retrying'))
+			ORDER BY e.created_at LIMIT $2 FOR UPDATE SKIP LOCKED`, ts(cutoff), limit)
+		if err != nil {
+			return 0, fmt.Errorf("prune: select: %w", err)
 		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return 0, fmt.Errorf("prune: commit: %w", err)
-	}
-	return len(ids), nil
+		ids, err := collect(rows, func(r pgx.Row) (id string, err error) { return id, r.Scan(&id) })
+		if err != nil || len(ids) == 0 {
+			return 0, err
+		}
+		for _, q := range []string{
+			`DELETE FROM attempts WHERE task_id IN (SELECT id FROM tasks WHERE event_id = ANY($1))`,
+			`DELETE FROM tasks WHERE event_id = ANY($1)`,
+			`DELETE FROM events WHERE id = ANY($1)`,
+		} {
+			if _, err := tx.Exec(ctx, q, ids); err != nil {
+				return 0, fmt.Errorf("prune: %w", err)
+			}
+		}
+		return len(ids), nil
+	})
 }
 
 // ResetLeases drops every lease. Never called on a shared database (the
@@ -218,52 +212,46 @@ func (s *Store) CompleteTasks(ctx context.Context, rs []store.TaskResult) ([]str
 		ids[i], statuses[i], lastErrs[i], attempts[i], tokens[i] = r.TaskID, r.Status, r.LastError, int32(a.Number), r.Token
 		nexts[i], updated[i] = ts(r.NextAt), ts(a.StartedAt.Add(a.Duration))
 	}
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("complete tasks: begin: %w", err)
-	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `SELECT id FROM tasks WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids); err != nil {
-		return nil, fmt.Errorf("complete tasks: lock tasks: %w", err)
-	}
-	rows, err := tx.Query(ctx, `UPDATE tasks t SET status = u.status, attempts = u.attempts, next_at = u.next_at,
-			lease_until = 'epoch', last_error = u.last_error, updated_at = u.updated_at
-		FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::text[], $6::timestamptz[], $7::bigint[])
-			AS u(id, status, attempts, next_at, last_error, updated_at, token)
-		WHERE t.id = u.id AND t.lease_token = u.token AND t.attempts = u.attempts - 1 AND t.status IN ('pending', 'retrying')
-		RETURNING t.id`, ids, statuses, attempts, nexts, lastErrs, updated, tokens)
-	if err != nil {
-		return nil, fmt.Errorf("complete tasks: update tasks: %w", err)
-	}
-	done, err := collect(rows, func(r pgx.Row) (id string, err error) { return id, r.Scan(&id) })
-	if err != nil {
-		return nil, fmt.Errorf("complete tasks: update tasks: %w", err)
-	}
-	written := make(map[string]bool, len(done))
-	for _, id := range done {
-		written[id] = true
-	}
-	var stale []string
-	copyRows := make([][]any, 0, len(done))
-	for _, r := range rs {
-		if !written[r.TaskID] {
-			stale = append(stale, r.TaskID)
-			continue
+	return inTx(ctx, s, "complete tasks", func(tx pgx.Tx) ([]string, error) {
+		if _, err := tx.Exec(ctx, `SELECT id FROM tasks WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids); err != nil {
+			return nil, fmt.Errorf("complete tasks: lock tasks: %w", err)
 		}
-		a := r.Attempt
-		copyRows = append(copyRows, []any{a.ID, r.TaskID, a.TenantID, a.Number, ts(a.StartedAt), a.Duration.Microseconds(), a.Outcome,
-			a.RequestURL, toJSON(orEmpty(a.RequestHeaders)), a.RequestBody, a.ResponseStatus, toJSON(orEmpty(a.ResponseHeaders)),
-			a.ResponseBody, a.Error, a.Kind, string(a.Detail)})
-	}
-	if len(copyRows) > 0 {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"attempts"}, attemptColumns, pgx.CopyFromRows(copyRows)); err != nil {
-			return nil, fmt.Errorf("complete tasks: copy attempts: %w", err)
+		rows, err := tx.Query(ctx, `UPDATE tasks t SET status = u.status, attempts = u.attempts, next_at = u.next_at,
+				lease_until = 'epoch', last_error = u.last_error, updated_at = u.updated_at
+			FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::text[], $6::timestamptz[], $7::bigint[])
+				AS u(id, status, attempts, next_at, last_error, updated_at, token)
+			WHERE t.id = u.id AND t.lease_token = u.token AND t.attempts = u.attempts - 1 AND t.status IN ('pending', 'retrying')
+			RETURNING t.id`, ids, statuses, attempts, nexts, lastErrs, updated, tokens)
+		if err != nil {
+			return nil, fmt.Errorf("complete tasks: update tasks: %w", err)
 		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return nil, fmt.Errorf("complete tasks: commit: %w", err)
-	}
-	return stale, nil
+		done, err := collect(rows, func(r pgx.Row) (id string, err error) { return id, r.Scan(&id) })
+		if err != nil {
+			return nil, fmt.Errorf("complete tasks: update tasks: %w", err)
+		}
+		written := make(map[string]bool, len(done))
+		for _, id := range done {
+			written[id] = true
+		}
+		var stale []string
+		copyRows := make([][]any, 0, len(done))
+		for _, r := range rs {
+			if !written[r.TaskID] {
+				stale = append(stale, r.TaskID)
+				continue
+			}
+			a := r.Attempt
+			copyRows = append(copyRows, []any{a.ID, r.TaskID, a.TenantID, a.Number, ts(a.StartedAt), a.Duration.Microseconds(), a.Outcome,
+				a.RequestURL, toJSON(orEmpty(a.RequestHeaders)), a.RequestBody, a.ResponseStatus, toJSON(orEmpty(a.ResponseHeaders)),
+				a.ResponseBody, a.Error, a.Kind, string(a.Detail)})
+		}
+		if len(copyRows) > 0 {
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"attempts"}, attemptColumns, pgx.CopyFromRows(copyRows)); err != nil {
+				return nil, fmt.Errorf("complete tasks: copy attempts: %w", err)
+			}
+		}
+		return stale, nil
+	})
 }
 
 // RequeueTasks makes a tenant's tasks due now, leased to owner for lease
@@ -272,55 +260,39 @@ func (s *Store) RequeueTasks(ctx context.Context, tenantID string, ids []string,
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("requeue tasks: begin: %w", err)
-	}
-	defer tx.Rollback(ctx)
-	const pick = `WHERE id IN (SELECT id FROM tasks WHERE tenant_id = $2 AND id = ANY($3) ORDER BY id FOR UPDATE) RETURNING id`
-	q, args := `UPDATE tasks SET status = 'pending', next_at = $1, updated_at = $1, lease_until = 'epoch' `+pick,
-		[]any{ts(now), tenantID, ids}
-	if lease > 0 {
-		q = `UPDATE tasks SET status = 'pending', next_at = $1, updated_at = $1,
-			lease_until = now() + $5 * interval '1 microsecond', ` + claimSet("$4") + ` ` + pick
-		args = append(args, owner, interval(lease))
-	}
-	rows, err := tx.Query(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("requeue tasks: %w", err)
-	}
-	found, err := collect(rows, func(r pgx.Row) (id string, err error) { return id, r.Scan(&id) })
-	if err != nil {
-		return nil, fmt.Errorf("requeue tasks: %w", err)
-	}
-	ts, err := tasksWithEvents(ctx, tx, found)
-	if err != nil {
-		return nil, fmt.Errorf("requeue tasks: %w", err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return nil, fmt.Errorf("requeue tasks: commit: %w", err)
-	}
-	return ts, nil
+	return inTx(ctx, s, "requeue tasks", func(tx pgx.Tx) ([]store.Task, error) {
+		const pick = `WHERE id IN (SELECT id FROM tasks WHERE tenant_id = $2 AND id = ANY($3) ORDER BY id FOR UPDATE) RETURNING id`
+		q, args := `UPDATE tasks SET status = 'pending', next_at = $1, updated_at = $1, lease_until = 'epoch' `+pick,
+			[]any{ts(now), tenantID, ids}
+		if lease > 0 {
+			q = `UPDATE tasks SET status = 'pending', next_at = $1, updated_at = $1,
+				lease_until = now() + $5 * interval '1 microsecond', ` + claimSet("$4") + ` ` + pick
+			args = append(args, owner, interval(lease))
+		}
+		rows, err := tx.Query(ctx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("requeue tasks: %w", err)
+		}
+		found, err := collect(rows, func(r pgx.Row) (id string, err error) { return id, r.Scan(&id) })
+		if err != nil {
+			return nil, fmt.Errorf("requeue tasks: %w", err)
+		}
+		ts, err := tasksWithEvents(ctx, tx, found)
+		if err != nil {
+			return nil, fmt.Errorf("requeue tasks: %w", err)
+		}
+		return ts, nil
+	})
 }
 
 // AddTasks inserts tasks for existing events.
 func (s *Store) AddTasks(ctx context.Context, tasks []store.Task) error {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("add tasks: begin: %w", err)
-	}
-	defer tx.Rollback(ctx)
-	rows, err := taskRows(ctx, tx, tasks)
-	if err != nil {
-		return fmt.Errorf("add tasks: %w", err)
-	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"tasks"}, taskColumns, pgx.CopyFromRows(rows)); err != nil {
-		return wrapWrite("add tasks", err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("add tasks: commit: %w", err)
-	}
-	return nil
+	return s.transact(ctx, "add tasks", func(tx pgx.Tx) error {
+		if err := copyTasks(ctx, tx, tasks); err != nil {
+			return fmt.Errorf("add tasks: %w", err)
+		}
+		return nil
+	})
 }
 
 // GetTask returns one of a tenant's tasks.

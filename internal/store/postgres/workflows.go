@@ -76,59 +76,47 @@ func scanRun(r pgx.Row) (store.Run, error) {
 // Steps are stored under the run's id and tenant, whatever they carry.
 func (s *Store) SaveRun(ctx context.Context, sv store.RunSave) error {
 	r := sv.Run
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("save run: begin: %w", err)
-	}
-	defer tx.Rollback(ctx)
-	if sv.Rev == 0 {
-		tag, err := tx.Exec(ctx, `INSERT INTO runs (`+runCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11)
-			ON CONFLICT (id) DO NOTHING`,
-			r.ID, r.TenantID, r.Workflow, r.Version, r.Status, r.EventID, r.State, r.Error, r.WaitEvent, ts(r.CreatedAt), ts(r.UpdatedAt))
-		if err := affected("save run: insert", tag, err); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return store.ErrConflict
+	return s.transact(ctx, "save run", func(tx pgx.Tx) error {
+		if sv.Rev == 0 {
+			tag, err := tx.Exec(ctx, `INSERT INTO runs (`+runCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11)
+				ON CONFLICT (id) DO NOTHING`,
+				r.ID, r.TenantID, r.Workflow, r.Version, r.Status, r.EventID, r.State, r.Error, r.WaitEvent, ts(r.CreatedAt), ts(r.UpdatedAt))
+			if err := affected("save run: insert", tag, err); err != nil {
+				if errors.Is(err, store.ErrNotFound) {
+					return store.ErrConflict
+				}
+				return err
 			}
-			return err
-		}
-	} else {
-		tag, err := tx.Exec(ctx, `UPDATE runs SET status = $1, state = $2, error = $3, wait_event = $4, updated_at = $5, rev = rev + 1
-			WHERE id = $6 AND tenant_id = $7 AND rev = $8`,
-			r.Status, r.State, r.Error, r.WaitEvent, ts(r.UpdatedAt), r.ID, r.TenantID, sv.Rev)
-		if err := affected("save run: update", tag, err); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return missingOrStale(ctx, tx, r.TenantID, r.ID)
+		} else {
+			tag, err := tx.Exec(ctx, `UPDATE runs SET status = $1, state = $2, error = $3, wait_event = $4, updated_at = $5, rev = rev + 1
+				WHERE id = $6 AND tenant_id = $7 AND rev = $8`,
+				r.Status, r.State, r.Error, r.WaitEvent, ts(r.UpdatedAt), r.ID, r.TenantID, sv.Rev)
+			if err := affected("save run: update", tag, err); err != nil {
+				if errors.Is(err, store.ErrNotFound) {
+					return missingOrStale(ctx, tx, r.TenantID, r.ID)
+				}
+				return err
 			}
-			return err
 		}
-	}
-	if len(sv.Steps) > 0 {
-		batch := &pgx.Batch{}
-		for _, st := range sv.Steps {
-			batch.Queue(`INSERT INTO run_steps (`+runStepCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-				ON CONFLICT (run_id, seq) DO UPDATE SET step_id = excluded.step_id, kind = excluded.kind, status = excluded.status,
-				attempts = excluded.attempts, input = excluded.input, output = excluded.output, error = excluded.error,
-				started_at = excluded.started_at, duration_us = excluded.duration_us`,
-				r.ID, st.Seq, r.TenantID, st.StepID, st.Kind, st.Status, st.Attempts, st.Input, st.Output, st.Error,
-				ts(st.StartedAt), st.Duration.Microseconds())
+		if len(sv.Steps) > 0 {
+			batch := &pgx.Batch{}
+			for _, st := range sv.Steps {
+				batch.Queue(`INSERT INTO run_steps (`+runStepCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+					ON CONFLICT (run_id, seq) DO UPDATE SET step_id = excluded.step_id, kind = excluded.kind, status = excluded.status,
+					attempts = excluded.attempts, input = excluded.input, output = excluded.output, error = excluded.error,
+					started_at = excluded.started_at, duration_us = excluded.duration_us`,
+					r.ID, st.Seq, r.TenantID, st.StepID, st.Kind, st.Status, st.Attempts, st.Input, st.Output, st.Error,
+					ts(st.StartedAt), st.Duration.Microseconds())
+			}
+			if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+				return fmt.Errorf("save run: write steps: %w", err)
+			}
 		}
-		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-			return fmt.Errorf("save run: write steps: %w", err)
-		}
-	}
-	if len(sv.Tasks) > 0 {
-		rows, err := taskRows(ctx, tx, sv.Tasks)
-		if err != nil {
+		if err := copyTasks(ctx, tx, sv.Tasks); err != nil {
 			return fmt.Errorf("save run: %w", err)
 		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"tasks"}, taskColumns, pgx.CopyFromRows(rows)); err != nil {
-			return fmt.Errorf("save run: copy tasks: %w", err)
-		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("save run: commit: %w", err)
-	}
-	return nil
+		return nil
+	})
 }
 
 // missingOrStale tells why a guarded run update matched no row: ErrNotFound

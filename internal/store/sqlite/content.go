@@ -164,33 +164,27 @@ func scanMessage(sc scanner) (store.Message, error) {
 // transaction. A message id, page token, link token or task id that
 // exists fails the whole save with ErrConflict.
 func (s *Store) SaveMessages(ctx context.Context, msgs []store.Message, links []store.Link, tasks []store.Task) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("save messages: begin: %w", err)
-	}
-	defer tx.Rollback()
-	for _, m := range msgs {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO messages (`+messageCols+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			m.ID, m.TenantID, m.Rule, m.RecipientID, m.Channel, m.Category, m.Template, m.Locale, m.Subject, m.Text, m.HTML,
-			m.Status, m.EventID, m.DigestKey, ms(m.SendAt), ms(m.SentAt), m.Attempts, m.Error, m.Read, m.Archived,
-			m.PageToken, ms(m.PageUntil), ms(m.CreatedAt), ms(m.UpdatedAt)); err != nil {
-			return wrapWrite("save messages: insert message", err)
+	return s.transact(ctx, "save messages", func(tx *sql.Tx) error {
+		for _, m := range msgs {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO messages (`+messageCols+`)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				m.ID, m.TenantID, m.Rule, m.RecipientID, m.Channel, m.Category, m.Template, m.Locale, m.Subject, m.Text, m.HTML,
+				m.Status, m.EventID, m.DigestKey, ms(m.SendAt), ms(m.SentAt), m.Attempts, m.Error, m.Read, m.Archived,
+				m.PageToken, ms(m.PageUntil), ms(m.CreatedAt), ms(m.UpdatedAt)); err != nil {
+				return wrapWrite("save messages: insert message", err)
+			}
 		}
-	}
-	for _, l := range links {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO links (`+linkCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
-			l.Token, l.TenantID, l.MessageID, l.URL, l.Open, ms(l.CreatedAt)); err != nil {
-			return wrapWrite("save messages: insert link", err)
+		for _, l := range links {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO links (`+linkCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
+				l.Token, l.TenantID, l.MessageID, l.URL, l.Open, ms(l.CreatedAt)); err != nil {
+				return wrapWrite("save messages: insert link", err)
+			}
 		}
-	}
-	if err := insertTasks(ctx, tx.StmtContext(ctx, s.stmt.insertTask), s.clock.Now(), tasks); err != nil {
-		return wrapWrite("save messages", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("save messages: commit: %w", err)
-	}
-	return nil
+		if err := insertTasks(ctx, tx.StmtContext(ctx, s.stmt.insertTask), s.clock.Now(), tasks); err != nil {
+			return wrapWrite("save messages", err)
+		}
+		return nil
+	})
 }
 
 // UpdateMessage replaces a message's mutable fields; ErrConflict when its

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/hookline/hookline/internal/store"
@@ -69,24 +70,18 @@ func (s *Store) DeleteSource(ctx context.Context, tenantID, id string) error {
 
 // AddRejection records a refused request, keeping the newest keep per source.
 func (s *Store) AddRejection(ctx context.Context, r store.Rejection, keep int) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("add rejection: begin: %w", err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO rejections (id, tenant_id, source_id, created_at, reason, method, remote_addr, headers, body)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.TenantID, r.SourceID, ms(r.CreatedAt), r.Reason, r.Method, r.RemoteAddr,
-		toJSON(orEmpty(r.Headers)), r.Body); err != nil {
-		return fmt.Errorf("add rejection: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM rejections WHERE source_id = ? AND id NOT IN (
-		SELECT id FROM rejections WHERE source_id = ? ORDER BY id DESC LIMIT ?)`, r.SourceID, r.SourceID, keep); err != nil {
-		return fmt.Errorf("prune rejections: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("add rejection: commit: %w", err)
-	}
-	return nil
+	return s.transact(ctx, "add rejection", func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO rejections (id, tenant_id, source_id, created_at, reason, method, remote_addr, headers, body)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.TenantID, r.SourceID, ms(r.CreatedAt), r.Reason, r.Method, r.RemoteAddr,
+			toJSON(orEmpty(r.Headers)), r.Body); err != nil {
+			return fmt.Errorf("add rejection: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM rejections WHERE source_id = ? AND id NOT IN (
+			SELECT id FROM rejections WHERE source_id = ? ORDER BY id DESC LIMIT ?)`, r.SourceID, r.SourceID, keep); err != nil {
+			return fmt.Errorf("prune rejections: %w", err)
+		}
+		return nil
+	})
 }
 
 // ListRejections lists a source's rejections, newest first.

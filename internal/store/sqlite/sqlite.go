@@ -342,6 +342,31 @@ type scanner interface {
 	Scan(dest ...any) error
 }
 
+// inTx runs fn in a write transaction and commits what it did; action
+// names the call in errors.
+func inTx[T any](ctx context.Context, s *Store, action string, fn func(*sql.Tx) (T, error)) (T, error) {
+	var zero T
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return zero, fmt.Errorf("%s: begin: %w", action, err)
+	}
+	defer tx.Rollback()
+	v, err := fn(tx)
+	if err != nil {
+		return zero, err
+	}
+	if err := tx.Commit(); err != nil {
+		return zero, fmt.Errorf("%s: commit: %w", action, err)
+	}
+	return v, nil
+}
+
+// transact is inTx for a call that returns only an error.
+func (s *Store) transact(ctx context.Context, action string, fn func(*sql.Tx) error) error {
+	_, err := inTx(ctx, s, action, func(tx *sql.Tx) (struct{}, error) { return struct{}{}, fn(tx) })
+	return err
+}
+
 // queryer is a connection pool or a transaction.
 type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)

@@ -66,33 +66,27 @@ const claimSet = `lease_token = CASE WHEN lease_owner = ? THEN lease_token ELSE 
 
 // ClaimTasks leases due tasks to c.Owner. Lease times are the store's
 // clock: SQLite serves one process, whose clock is the database's.
-func (s *Store) ClaimTasks(ctx context.Context, c store.Claim) (_ []store.Task, err error) {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("claim tasks: begin: %w", err)
-	}
-	defer tx.Rollback()
-	now := s.clock.Now()
-	rows, err := tx.QueryContext(ctx, `UPDATE tasks SET lease_until = ?, `+claimSet+` WHERE id IN (
-			SELECT id FROM tasks WHERE status IN ('pending', 'retrying') AND next_at <= ? AND lease_until <= ?
-			AND destination_id NOT IN (SELECT value FROM json_each(?))
-			ORDER BY next_at LIMIT ?)
-		RETURNING id`, ms(now.Add(c.Lease)), c.Owner, c.Owner, ms(c.Now), ms(now), toJSON(orEmptySlice(c.Exclude)), c.Limit)
-	if err != nil {
-		return nil, fmt.Errorf("claim tasks: %w", err)
-	}
-	ids, err := collect(rows, func(sc scanner) (id string, err error) { return id, sc.Scan(&id) })
-	if err != nil {
-		return nil, fmt.Errorf("claim tasks: %w", err)
-	}
-	ts, err := tasksWithEvents(ctx, tx, ids)
-	if err != nil {
-		return nil, fmt.Errorf("claim tasks: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("claim tasks: commit: %w", err)
-	}
-	return ts, nil
+func (s *Store) ClaimTasks(ctx context.Context, c store.Claim) ([]store.Task, error) {
+	return inTx(ctx, s, "claim tasks", func(tx *sql.Tx) ([]store.Task, error) {
+		now := s.clock.Now()
+		rows, err := tx.QueryContext(ctx, `UPDATE tasks SET lease_until = ?, `+claimSet+` WHERE id IN (
+				SELECT id FROM tasks WHERE status IN ('pending', 'retrying') AND next_at <= ? AND lease_until <= ?
+				AND destination_id NOT IN (SELECT value FROM json_each(?))
+				ORDER BY next_at LIMIT ?)
+			RETURNING id`, ms(now.Add(c.Lease)), c.Owner, c.Owner, ms(c.Now), ms(now), toJSON(orEmptySlice(c.Exclude)), c.Limit)
+		if err != nil {
+			return nil, fmt.Errorf("claim tasks: %w", err)
+		}
+		ids, err := collect(rows, func(sc scanner) (id string, err error) { return id, sc.Scan(&id) })
+		if err != nil {
+			return nil, fmt.Errorf("claim tasks: %w", err)
+		}
+		ts, err := tasksWithEvents(ctx, tx, ids)
+		if err != nil {
+			return nil, fmt.Errorf("claim tasks: %w", err)
+		}
+		return ts, nil
+	})
 }
 
 // leaseJSON encodes leases as one JSON object, task id → token, for
@@ -121,35 +115,29 @@ func (s *Store) OldestUnfinished(ctx context.Context, kind, destinationID string
 // Prune deletes old events whose tasks are all finished, with their tasks
 // and attempts, at most limit events per call.
 func (s *Store) Prune(ctx context.Context, cutoff time.Time, limit int) (int, error) {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("prune: begin: %w", err)
-	}
-	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, `SELECT e.id FROM events e WHERE e.created_at < ? AND NOT EXISTS (
-		SELECT 1 FROM tasks t WHERE t.event_id = e.id AND t.status IN ('pending', 'retrying')) ORDER BY e.created_at LIMIT ?`,
-		ms(cutoff), limit)
-	if err != nil {
-		return 0, fmt.Errorf("prune: select: %w", err)
-	}
-	ids, err := collect(rows, func(sc scanner) (id string, err error) { return id, sc.Scan(&id) })
-	if err != nil || len(ids) == 0 {
-		return 0, err
-	}
-	list := toJSON(ids)
-	for _, q := range []string{
-		`DELETE FROM attempts WHERE task_id IN (SELECT id FROM tasks WHERE event_id IN (SELECT value FROM json_each(?)))`,
-		`DELETE FROM tasks WHERE event_id IN (SELECT value FROM json_each(?))`,
-		`DELETE FROM events WHERE id IN (SELECT value FROM json_each(?))`,
-	} {
-		if _, err := tx.ExecContext(ctx, q, list); err != nil {
-			return 0, fmt.Errorf("prune: %w", err)
+	return inTx(ctx, s, "prune", func(tx *sql.Tx) (int, error) {
+		rows, err := tx.QueryContext(ctx, `SELECT e.id FROM events e WHERE e.created_at < ? AND NOT EXISTS (
+			SELECT 1 FROM tasks t WHERE t.event_id = e.id AND t.status IN ('pending', 'retrying')) ORDER BY e.created_at LIMIT ?`,
+			ms(cutoff), limit)
+		if err != nil {
+			return 0, fmt.Errorf("prune: select: %w", err)
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("prune: commit: %w", err)
-	}
-	return len(ids), nil
+		ids, err := collect(rows, func(sc scanner) (id string, err error) { return id, sc.Scan(&id) })
+		if err != nil || len(ids) == 0 {
+			return 0, err
+		}
+		list := toJSON(ids)
+		for _, q := range []string{
+			`DELETE FROM attempts WHERE task_id IN (SELECT id FROM tasks WHERE event_id IN (SELECT value FROM json_each(?)))`,
+			`DELETE FROM tasks WHERE event_id IN (SELECT value FROM json_each(?))`,
+			`DELETE FROM events WHERE id IN (SELECT value FROM json_each(?))`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, list); err != nil {
+				return 0, fmt.Errorf("prune: %w", err)
+			}
+		}
+		return len(ids), nil
+	})
 }
 
 // ExtendLeases renews the leases still held under their tokens and
@@ -158,29 +146,23 @@ func (s *Store) ExtendLeases(ctx context.Context, ls []store.TaskLease, d time.D
 	if len(ls) == 0 {
 		return nil, nil
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("extend leases: begin: %w", err)
-	}
-	defer tx.Rollback()
-	held := leaseJSON(ls)
-	if _, err := tx.ExecContext(ctx, `UPDATE tasks SET lease_until = ? FROM json_each(?) AS l
-		WHERE tasks.id = l.key AND tasks.lease_token = l.value AND tasks.status IN ('pending', 'retrying')`,
-		ms(s.clock.Now().Add(d)), held); err != nil {
-		return nil, fmt.Errorf("extend leases: %w", err)
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT t.id FROM tasks t JOIN json_each(?) AS l ON t.id = l.key WHERE t.lease_token <> l.value`, held)
-	if err != nil {
-		return nil, fmt.Errorf("extend leases: find lost: %w", err)
-	}
-	lost, err := collect(rows, func(sc scanner) (id string, err error) { return id, sc.Scan(&id) })
-	if err != nil {
-		return nil, fmt.Errorf("extend leases: find lost: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("extend leases: commit: %w", err)
-	}
-	return lost, nil
+	return inTx(ctx, s, "extend leases", func(tx *sql.Tx) ([]string, error) {
+		held := leaseJSON(ls)
+		if _, err := tx.ExecContext(ctx, `UPDATE tasks SET lease_until = ? FROM json_each(?) AS l
+			WHERE tasks.id = l.key AND tasks.lease_token = l.value AND tasks.status IN ('pending', 'retrying')`,
+			ms(s.clock.Now().Add(d)), held); err != nil {
+			return nil, fmt.Errorf("extend leases: %w", err)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT t.id FROM tasks t JOIN json_each(?) AS l ON t.id = l.key WHERE t.lease_token <> l.value`, held)
+		if err != nil {
+			return nil, fmt.Errorf("extend leases: find lost: %w", err)
+		}
+		lost, err := collect(rows, func(sc scanner) (id string, err error) { return id, sc.Scan(&id) })
+		if err != nil {
+			return nil, fmt.Errorf("extend leases: find lost: %w", err)
+		}
+		return lost, nil
+	})
 }
 
 // ResetLeases drops every lease.
@@ -220,37 +202,31 @@ func (s *Store) CompleteTasks(ctx context.Context, rs []store.TaskResult) ([]str
 	if len(rs) == 0 {
 		return nil, nil
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("complete tasks: begin: %w", err)
-	}
-	defer tx.Rollback()
-	insertAttempt, completeTask := tx.StmtContext(ctx, s.stmt.insertAttempt), tx.StmtContext(ctx, s.stmt.completeTask)
-	var stale []string
-	for _, r := range rs {
-		a := r.Attempt
-		res, err := completeTask.ExecContext(ctx,
-			r.Status, a.Number, ms(r.NextAt), r.LastError, ms(a.StartedAt.Add(a.Duration)), r.TaskID, r.Token, a.Number-1)
-		if err != nil {
-			return nil, fmt.Errorf("complete tasks: update task: %w", err)
+	return inTx(ctx, s, "complete tasks", func(tx *sql.Tx) ([]string, error) {
+		insertAttempt, completeTask := tx.StmtContext(ctx, s.stmt.insertAttempt), tx.StmtContext(ctx, s.stmt.completeTask)
+		var stale []string
+		for _, r := range rs {
+			a := r.Attempt
+			res, err := completeTask.ExecContext(ctx,
+				r.Status, a.Number, ms(r.NextAt), r.LastError, ms(a.StartedAt.Add(a.Duration)), r.TaskID, r.Token, a.Number-1)
+			if err != nil {
+				return nil, fmt.Errorf("complete tasks: update task: %w", err)
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return nil, fmt.Errorf("complete tasks: update task: %w", err)
+			} else if n == 0 {
+				stale = append(stale, r.TaskID)
+				continue
+			}
+			if _, err := insertAttempt.ExecContext(ctx,
+				a.ID, r.TaskID, a.TenantID, a.Number, ms(a.StartedAt), a.Duration.Microseconds(), a.Outcome, a.RequestURL,
+				toJSON(orEmpty(a.RequestHeaders)), a.RequestBody, a.ResponseStatus, toJSON(orEmpty(a.ResponseHeaders)),
+				a.ResponseBody, a.Error, a.Kind, string(a.Detail)); err != nil {
+				return nil, fmt.Errorf("complete tasks: insert attempt: %w", err)
+			}
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return nil, fmt.Errorf("complete tasks: update task: %w", err)
-		} else if n == 0 {
-			stale = append(stale, r.TaskID)
-			continue
-		}
-		if _, err := insertAttempt.ExecContext(ctx,
-			a.ID, r.TaskID, a.TenantID, a.Number, ms(a.StartedAt), a.Duration.Microseconds(), a.Outcome, a.RequestURL,
-			toJSON(orEmpty(a.RequestHeaders)), a.RequestBody, a.ResponseStatus, toJSON(orEmpty(a.ResponseHeaders)),
-			a.ResponseBody, a.Error, a.Kind, string(a.Detail)); err != nil {
-			return nil, fmt.Errorf("complete tasks: insert attempt: %w", err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("complete tasks: commit: %w", err)
-	}
-	return stale, nil
+		return stale, nil
+	})
 }
 
 func orEmpty(m map[string]string) map[string]string {
@@ -266,52 +242,40 @@ func (s *Store) RequeueTasks(ctx context.Context, tenantID string, ids []string,
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("requeue tasks: begin: %w", err)
-	}
-	defer tx.Rollback()
-	q, args := `UPDATE tasks SET status = 'pending', next_at = ?, updated_at = ?, lease_until = 0 WHERE tenant_id = ? AND id = ?`,
-		[]any{ms(now), ms(now)}
-	if lease > 0 {
-		q = `UPDATE tasks SET status = 'pending', next_at = ?, updated_at = ?, lease_until = ?, ` + claimSet + `
-			WHERE tenant_id = ? AND id = ?`
-		args = append(args, ms(s.clock.Now().Add(lease)), owner, owner)
-	}
-	var found []string
-	for _, id := range ids {
-		res, err := tx.ExecContext(ctx, q, append(args[:len(args):len(args)], tenantID, id)...)
+	return inTx(ctx, s, "requeue tasks", func(tx *sql.Tx) ([]store.Task, error) {
+		q, args := `UPDATE tasks SET status = 'pending', next_at = ?, updated_at = ?, lease_until = 0 WHERE tenant_id = ? AND id = ?`,
+			[]any{ms(now), ms(now)}
+		if lease > 0 {
+			q = `UPDATE tasks SET status = 'pending', next_at = ?, updated_at = ?, lease_until = ?, ` + claimSet + `
+				WHERE tenant_id = ? AND id = ?`
+			args = append(args, ms(s.clock.Now().Add(lease)), owner, owner)
+		}
+		var found []string
+		for _, id := range ids {
+			res, err := tx.ExecContext(ctx, q, append(args[:len(args):len(args)], tenantID, id)...)
+			if err != nil {
+				return nil, fmt.Errorf("requeue tasks: %w", err)
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				found = append(found, id)
+			}
+		}
+		ts, err := tasksWithEvents(ctx, tx, found)
 		if err != nil {
 			return nil, fmt.Errorf("requeue tasks: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			found = append(found, id)
-		}
-	}
-	ts, err := tasksWithEvents(ctx, tx, found)
-	if err != nil {
-		return nil, fmt.Errorf("requeue tasks: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("requeue tasks: commit: %w", err)
-	}
-	return ts, nil
+		return ts, nil
+	})
 }
 
 // AddTasks inserts tasks for existing events.
 func (s *Store) AddTasks(ctx context.Context, ts []store.Task) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("add tasks: begin: %w", err)
-	}
-	defer tx.Rollback()
-	if err := insertTasks(ctx, tx.StmtContext(ctx, s.stmt.insertTask), s.clock.Now(), ts); err != nil {
-		return fmt.Errorf("add tasks: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("add tasks: commit: %w", err)
-	}
-	return nil
+	return s.transact(ctx, "add tasks", func(tx *sql.Tx) error {
+		if err := insertTasks(ctx, tx.StmtContext(ctx, s.stmt.insertTask), s.clock.Now(), ts); err != nil {
+			return fmt.Errorf("add tasks: %w", err)
+		}
+		return nil
+	})
 }
 
 // GetTask returns one of a tenant's tasks.
