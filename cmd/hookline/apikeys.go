@@ -10,38 +10,23 @@ import (
 )
 
 func newAPIKeysCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:     "api-keys",
-		Aliases: []string{"api-key"},
-		Short:   "Manage the API keys of your tenant",
-	}
-	cmd.AddCommand(
+	return newResourceCmd("api-keys", "api-key", "Manage the API keys of your tenant",
 		&cobra.Command{
 			Use:   "create NAME",
 			Short: "Create an API key and print it",
 			Args:  argsNamed("NAME"),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := g.client()
-				if err != nil {
-					return err
-				}
-				k, err := c.CreateAPIKey(cmd.Context(), client.APIKeyCreate{Name: args[0]})
-				if err != nil {
-					return err
-				}
-				shownOnce(cmd, "API key")
-				return g.render(cmd, k, func(w io.Writer) {
+				return showOnce(cmd, g, "API key", func(c *client.Client) (*client.APIKey, error) {
+					return c.CreateAPIKey(cmd.Context(), client.APIKeyCreate{Name: args[0]})
+				}, func(w io.Writer, k *client.APIKey) {
 					kv(w, "id", k.ID, "name", k.Name, "key", k.Key)
 				})
 			},
 		},
-		newListAllCmd(g, "List API keys (without their secret part)", (*client.Client).ListAPIKeys, func(w io.Writer, keys []client.APIKey) {
-			row(w, "ID", "NAME", "PREFIX", "ADMIN", "CREATED")
-			for _, k := range keys {
-				row(w, k.ID, cell(k.Name), orDash(k.Prefix), strconv.FormatBool(k.Admin), fmtTime(k.CreatedAt))
-			}
-		}),
+		newListAllCmd(g, "List API keys (without their secret part)", (*client.Client).ListAPIKeys,
+			[]string{"ID", "NAME", "PREFIX", "ADMIN", "CREATED"}, func(k client.APIKey) []string {
+				return []string{k.ID, cell(k.Name), orDash(k.Prefix), strconv.FormatBool(k.Admin), fmtTime(k.CreatedAt)}
+			}),
 		newDeleteCmd(g, "ID", "API key", "Revoke an API key", (*client.Client).DeleteAPIKey),
 	)
-	return cmd
 }

@@ -20,18 +20,11 @@ import (
 )
 
 func newCollectionsCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:     "collections",
-		Aliases: []string{"collection"},
-		Short:   "Manage collections: data sets kept in step with a source system",
-	}
-	cmd.AddCommand(
-		newListAllCmd(g, "List collections", (*client.Client).ListCollections, func(w io.Writer, cs []client.Collection) {
-			row(w, "NAME", "KEY", "VERSION", "EVENTS", "CREATED")
-			for _, col := range cs {
-				row(w, col.Name, cell(col.Key), cell(orDash(col.Version)), cell(list(eventOps(col.Events))), fmtTime(col.CreatedAt))
-			}
-		}),
+	return newResourceCmd("collections", "collection", "Manage collections: data sets kept in step with a source system",
+		newListAllCmd(g, "List collections", (*client.Client).ListCollections,
+			[]string{"NAME", "KEY", "VERSION", "EVENTS", "CREATED"}, func(col client.Collection) []string {
+				return []string{col.Name, cell(col.Key), cell(orDash(col.Version)), cell(list(eventOps(col.Events))), fmtTime(col.CreatedAt)}
+			}),
 		newGetCmd(g, "NAME", "Show a collection; secrets redacted", (*client.Client).GetCollection, collectionTable),
 		newCollectionsCreateCmd(g),
 		newDeleteCmd(g, "NAME", "collection", "Delete a collection and its records", (*client.Client).DeleteCollection),
@@ -43,26 +36,16 @@ func newCollectionsCmd(g *globals) *cobra.Command {
 (deleted, HTTP 410) that shows the tombstone: the version it was deleted at.`,
 			Args: argsNamed("NAME", "KEY"),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := g.client()
-				if err != nil {
-					return err
-				}
-				rec, err := c.GetRecord(cmd.Context(), args[0], args[1])
-				if err != nil {
-					return err
-				}
-				return g.render(cmd, rec, func(w io.Writer) { recordTable(w, rec) })
+				return show(cmd, g, func(c *client.Client) (*client.Record, error) { return c.GetRecord(cmd.Context(), args[0], args[1]) }, recordTable)
 			},
 		},
 		newCollectionsChangesCmd(g),
 		newCollectionsBackfillCmd(g),
 	)
-	return cmd
 }
 
 func newCollectionsCreateCmd(g *globals) *cobra.Command {
-	var path string
-	cmd := &cobra.Command{
+	return newSpecFileCmd(g, &cobra.Command{
 		Use:   "create -f FILE",
 		Short: "Create a collection from a YAML or JSON spec",
 		Long: `Create a collection from a spec file in YAML or JSON (- reads standard
@@ -71,28 +54,7 @@ entry of collections: in hookline.yaml. A mistake in the file is reported
 as FILE:LINE: message. To update an existing collection, or to expand
 ${NAME} environment references in it, declare it and use hookline apply.`,
 		Example: `  hookline collections create -f customers.yaml`,
-		Args:    argsNamed(),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if path == "" {
-				return usagef(cmd, "-f FILE is required")
-			}
-			spec, raw, err := readSpecFile[client.CollectionSpec]("collection spec", path, cmd.InOrStdin())
-			if err != nil {
-				return err
-			}
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			col, err := c.CreateCollection(cmd.Context(), spec)
-			if err != nil {
-				return specError(path, raw, err)
-			}
-			return g.render(cmd, col, func(w io.Writer) { collectionTable(w, col) })
-		},
-	}
-	cmd.Flags().StringVarP(&path, "file", "f", "", "YAML or JSON file with the collection spec, - for standard input (required)")
-	return cmd
+	}, "collection spec", (*client.Client).CreateCollection, specError, collectionTable)
 }
 
 // specError puts an API error about one field of the spec read from path
@@ -126,41 +88,19 @@ func newCollectionsRecordsCmd(g *globals) *cobra.Command {
   hookline collections records customers --limit 10 -o json | jq '.data[].data'`,
 		Args: argsNamed("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			page, err := c.ListRecords(cmd.Context(), args[0], opts)
-			if err != nil {
-				return err
-			}
-			seen := map[string]bool{}
-			for all && page.NextCursor != "" && !seen[page.NextCursor] {
-				seen[page.NextCursor] = true
-				next := opts
-				next.Cursor = page.NextCursor
-				more, err := c.ListRecords(cmd.Context(), args[0], next)
-				if err != nil {
-					return err
+			return showPage(cmd, g, func(c *client.Client) (*client.Page[client.Record], error) {
+				page, err := c.ListRecords(cmd.Context(), args[0], opts)
+				if err != nil || !all {
+					return page, err
 				}
-				page.Data = append(page.Data, more.Data...)
-				page.NextCursor = more.NextCursor
-			}
-			if all {
-				page.NextCursor = ""
-			}
-			err = g.render(cmd, page, func(w io.Writer) {
-				row(w, "KEY", "VERSION", "SEQ", "UPDATED", "DATA")
-				for _, rec := range page.Data {
-					data := cell(compact(rec.Data))
-					if rec.Deleted {
-						data = "(deleted)"
-					}
-					row(w, cell(rec.Key), cell(rec.Version), strconv.FormatInt(rec.Seq, 10), fmtTime(rec.UpdatedAt), data)
+				return allRecords(cmd.Context(), c, args[0], opts, page)
+			}, []string{"KEY", "VERSION", "SEQ", "UPDATED", "DATA"}, func(rec client.Record) []string {
+				data := cell(compact(rec.Data))
+				if rec.Deleted {
+					data = "(deleted)"
 				}
+				return []string{cell(rec.Key), cell(rec.Version), strconv.FormatInt(rec.Seq, 10), fmtTime(rec.UpdatedAt), data}
 			})
-			nextPage(cmd, page.NextCursor)
-			return err
 		},
 	}
 	f := cmd.Flags()
@@ -169,6 +109,24 @@ func newCollectionsRecordsCmd(g *globals) *cobra.Command {
 	f.BoolVar(&all, "all", false, "follow cursors and list every record (--limit is then the page size)")
 	addListFlags(cmd, &opts.ListOptions)
 	return cmd
+}
+
+// allRecords follows the cursors from the first page of the records of the
+// collection name and returns every record in one page, without a cursor.
+func allRecords(ctx context.Context, c *client.Client, name string, opts client.RecordListOptions, page *client.Page[client.Record]) (*client.Page[client.Record], error) {
+	seen := map[string]bool{}
+	for page.NextCursor != "" && !seen[page.NextCursor] {
+		seen[page.NextCursor] = true
+		opts.Cursor = page.NextCursor
+		more, err := c.ListRecords(ctx, name, opts)
+		if err != nil {
+			return nil, err
+		}
+		page.Data = append(page.Data, more.Data...)
+		page.NextCursor = more.NextCursor
+	}
+	page.NextCursor = ""
+	return page, nil
 }
 
 func newCollectionsChangesCmd(g *globals) *cobra.Command {
@@ -231,9 +189,7 @@ func followChanges(cmd *cobra.Command, g *globals, c *client.Client, name, after
 	err := c.FollowChanges(cmd.Context(), name, after, func(ch client.RecordChange) error {
 		last = strconv.FormatInt(ch.Seq, 10)
 		if g.output == outputJSON {
-			enc := json.NewEncoder(out)
-			enc.SetEscapeHTML(false)
-			return enc.Encode(ch)
+			return jsonLine(out, ch)
 		}
 		_, err := fmt.Fprintf(out, "%d  %s  %s  %s  %s\n", ch.Seq, fmtTime(ch.At), ch.Op, ch.Key, orDash(cutData(compact(ch.Data))))
 		return err
@@ -297,17 +253,7 @@ func collectionTable(w io.Writer, col *client.Collection) {
 		"version", version,
 		"record", orDash(col.Record),
 	)
-	ops := eventOps(col.Events)
-	if len(ops) == 0 {
-		kv(w, "events", "-")
-	}
-	for i, op := range ops {
-		label := ""
-		if i == 0 {
-			label = "events:"
-		}
-		fmt.Fprintf(w, "%s\t%s\n", label, op)
-	}
+	kvList(w, "events", "-", eventOps(col.Events))
 	fetch, mirror := "-", "-"
 	if col.Fetch != nil {
 		fetch = cell(col.Fetch.URL)

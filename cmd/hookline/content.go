@@ -20,12 +20,7 @@ import (
 )
 
 func newRecipientsCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:     "recipients",
-		Aliases: []string{"recipient"},
-		Short:   "Manage recipients: the people content is made for",
-	}
-	cmd.AddCommand(
+	return newResourceCmd("recipients", "recipient", "Manage recipients: the people content is made for",
 		newRecipientsPutCmd(g),
 		newRecipientsListCmd(g),
 		newGetCmd(g, "ID", "Show a recipient with its preferences and data", (*client.Client).GetRecipient, recipientTable),
@@ -38,22 +33,16 @@ inbox: /inbox?token=…, /inbox/stream?token=…. Give it to that recipient
 only: it reads their messages.`,
 			Args: argsNamed("ID"),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := g.client()
-				if err != nil {
-					return err
-				}
-				tok, err := c.RecipientToken(cmd.Context(), args[0])
-				if err != nil {
-					return err
-				}
-				v := struct {
+				type token struct {
 					Token string `json:"token"`
-				}{tok}
-				return g.render(cmd, v, func(w io.Writer) { fmt.Fprintln(w, tok) })
+				}
+				return show(cmd, g, func(c *client.Client) (token, error) {
+					tok, err := c.RecipientToken(cmd.Context(), args[0])
+					return token{tok}, err
+				}, func(w io.Writer, v token) { fmt.Fprintln(w, v.Token) })
 			},
 		},
 	)
-	return cmd
 }
 
 func newRecipientsPutCmd(g *globals) *cobra.Command {
@@ -91,15 +80,7 @@ reads standard input).`,
 					return usagef(cmd, "invalid --data: want a JSON object")
 				}
 			}
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			r, err := c.PutRecipient(cmd.Context(), in)
-			if err != nil {
-				return err
-			}
-			return g.render(cmd, r, func(w io.Writer) { recipientTable(w, r) })
+			return show(cmd, g, func(c *client.Client) (*client.Recipient, error) { return c.PutRecipient(cmd.Context(), in) }, recipientTable)
 		},
 	}
 	f := cmd.Flags()
@@ -114,31 +95,10 @@ reads standard input).`,
 
 func newRecipientsListCmd(g *globals) *cobra.Command {
 	var opts client.ListOptions
-	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List recipients, in id order",
-		Args:  argsNamed(),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			page, err := c.ListRecipients(cmd.Context(), opts)
-			if err != nil {
-				return err
-			}
-			err = g.render(cmd, page, func(w io.Writer) {
-				row(w, "ID", "EMAIL", "NAME", "LOCALE", "TIME ZONE", "UPDATED")
-				for _, r := range page.Data {
-					row(w, cell(r.ID), cell(r.Email), cell(r.Name), orDash(r.Locale), orDash(r.TimeZone), fmtTime(r.UpdatedAt))
-				}
-			})
-			nextPage(cmd, page.NextCursor)
-			return err
-		},
-	}
-	addListFlags(cmd, &opts)
-	return cmd
+	return newListCmd(g, "List recipients, in id order", &opts, &opts, (*client.Client).ListRecipients,
+		[]string{"ID", "EMAIL", "NAME", "LOCALE", "TIME ZONE", "UPDATED"}, func(r client.Recipient) []string {
+			return []string{cell(r.ID), cell(r.Email), cell(r.Name), orDash(r.Locale), orDash(r.TimeZone), fmtTime(r.UpdatedAt)}
+		})
 }
 
 // recipientTable writes one recipient as key-value rows; prefs and data
@@ -172,19 +132,12 @@ func emptyJSON(s string) string {
 }
 
 func newTemplatesCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:     "templates",
-		Aliases: []string{"template"},
-		Short:   "Save, preview and manage content templates",
-	}
-	cmd.AddCommand(
+	return newResourceCmd("templates", "template", "Save, preview and manage content templates",
 		newTemplatesSaveCmd(g),
-		newListAllCmd(g, "List templates at their latest version", (*client.Client).ListTemplates, func(w io.Writer, ts []client.Template) {
-			row(w, "NAME", "VERSION", "SUBJECT", "LOCALES", "CREATED")
-			for _, t := range ts {
-				row(w, t.Name, strconv.Itoa(t.Version), cell(t.Subject), list(slices.Sorted(maps.Keys(t.Locales))), fmtTime(t.CreatedAt))
-			}
-		}),
+		newListAllCmd(g, "List templates at their latest version", (*client.Client).ListTemplates,
+			[]string{"NAME", "VERSION", "SUBJECT", "LOCALES", "CREATED"}, func(t client.Template) []string {
+				return []string{t.Name, strconv.Itoa(t.Version), cell(t.Subject), list(slices.Sorted(maps.Keys(t.Locales))), fmtTime(t.CreatedAt)}
+			}),
 		&cobra.Command{
 			Use:   "get NAME",
 			Short: "Show a template's spec as YAML",
@@ -202,13 +155,9 @@ it again with hookline templates save -f.`,
 				if err != nil {
 					return err
 				}
-				b, err := json.Marshal(t.TemplateSpec)
+				doc, err := yamlDoc("template", t.TemplateSpec)
 				if err != nil {
-					return fmt.Errorf("encode template: %w", err)
-				}
-				doc, err := yaml.JSONToYAML(b)
-				if err != nil {
-					return fmt.Errorf("encode template as YAML: %w", err)
+					return err
 				}
 				return g.render(cmd, t, func(w io.Writer) {
 					kv(w,
@@ -222,12 +171,10 @@ it again with hookline templates save -f.`,
 		newDeleteCmd(g, "NAME", "template", "Delete a template and all its versions", (*client.Client).DeleteTemplate),
 		newTemplatesPreviewCmd(g),
 	)
-	return cmd
 }
 
 func newTemplatesSaveCmd(g *globals) *cobra.Command {
-	var path string
-	cmd := &cobra.Command{
+	return newSpecFileCmd(g, &cobra.Command{
 		Use:   "save -f FILE",
 		Short: "Save a template from a YAML or JSON file, as a new version when it changed",
 		Long: `Save a template from a file in YAML or JSON (- reads standard input): name,
@@ -236,35 +183,14 @@ templates: in hookline.yaml. A new template is created, a changed one gets
 a new version, an unchanged one is left alone. A mistake in the file, or a
 part that does not compile, is reported as FILE:LINE: message.`,
 		Example: `  hookline templates save -f shipped.yaml`,
-		Args:    argsNamed(),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if path == "" {
-				return usagef(cmd, "-f FILE is required")
-			}
-			spec, raw, err := readSpecFile[client.TemplateSpec]("template", path, cmd.InOrStdin())
-			if err != nil {
-				return err
-			}
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			s, err := c.SaveTemplate(cmd.Context(), spec)
-			if err != nil {
-				return templateFileError(path, raw, err)
-			}
-			return g.render(cmd, s, func(w io.Writer) {
-				kv(w,
-					"name", s.Template.Name,
-					"version", strconv.Itoa(s.Template.Version),
-					"action", s.Action,
-					"created", fmtTime(s.Template.CreatedAt),
-				)
-			})
-		},
-	}
-	cmd.Flags().StringVarP(&path, "file", "f", "", "YAML or JSON file with the template, - for standard input (required)")
-	return cmd
+	}, "template", (*client.Client).SaveTemplate, templateFileError, func(w io.Writer, s *client.TemplateSaved) {
+		kv(w,
+			"name", s.Template.Name,
+			"version", strconv.Itoa(s.Template.Version),
+			"action", s.Action,
+			"created", fmtTime(s.Template.CreatedAt),
+		)
+	})
 }
 
 func newTemplatesPreviewCmd(g *globals) *cobra.Command {
@@ -295,15 +221,9 @@ the reason.`,
 			if recipient != "" {
 				in.Recipient = &client.Recipient{ID: recipient}
 			}
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			r, err := c.PreviewTemplate(cmd.Context(), args[0], in)
-			if err != nil {
-				return err
-			}
-			return g.render(cmd, r, func(w io.Writer) {
+			return show(cmd, g, func(c *client.Client) (*client.Rendered, error) {
+				return c.PreviewTemplate(cmd.Context(), args[0], in)
+			}, func(w io.Writer, r *client.Rendered) {
 				kv(w,
 					"locale", r.Locale,
 					"subject", r.Subject,
@@ -335,28 +255,19 @@ func textBlock(w io.Writer, label, s string) {
 }
 
 func newNotifyRulesCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:     "notify-rules",
-		Aliases: []string{"notify-rule"},
-		Short:   "Manage notify rules: which events send which content to whom",
-	}
-	cmd.AddCommand(
+	return newResourceCmd("notify-rules", "notify-rule", "Manage notify rules: which events send which content to whom",
 		newNotifyRulesCreateCmd(g),
-		newListAllCmd(g, "List notify rules", (*client.Client).ListNotifyRules, func(w io.Writer, rs []client.NotifyRuleOut) {
-			row(w, "NAME", "EVENTS", "RECIPIENT", "TEMPLATE", "CHANNELS", "ENABLED")
-			for _, r := range rs {
-				row(w, r.Name, cell(list(r.Events)), cell(r.Recipient), r.Template, list(r.Channels), strconv.FormatBool(ruleEnabled(r.Enabled)))
-			}
-		}),
+		newListAllCmd(g, "List notify rules", (*client.Client).ListNotifyRules,
+			[]string{"NAME", "EVENTS", "RECIPIENT", "TEMPLATE", "CHANNELS", "ENABLED"}, func(r client.NotifyRuleOut) []string {
+				return []string{r.Name, cell(list(r.Events)), cell(r.Recipient), r.Template, list(r.Channels), strconv.FormatBool(ruleEnabled(r.Enabled))}
+			}),
 		newGetCmd(g, "NAME", "Show a notify rule", (*client.Client).GetNotifyRule, notifyRuleTable),
 		newDeleteCmd(g, "NAME", "notify rule", "Delete a notify rule; its messages are kept", (*client.Client).DeleteNotifyRule),
 	)
-	return cmd
 }
 
 func newNotifyRulesCreateCmd(g *globals) *cobra.Command {
-	var path string
-	cmd := &cobra.Command{
+	return newSpecFileCmd(g, &cobra.Command{
 		Use:   "create -f FILE",
 		Short: "Create a notify rule from a YAML or JSON file",
 		Long: `Create a notify rule from a file in YAML or JSON (- reads standard input):
@@ -366,28 +277,7 @@ enabled, as an entry of notify_rules: in hookline.yaml. A mistake in the
 file, or a field the server refuses, is reported as FILE:LINE: message. To
 change an existing rule, declare it and use hookline apply.`,
 		Example: `  hookline notify-rules create -f order-shipped.yaml`,
-		Args:    argsNamed(),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if path == "" {
-				return usagef(cmd, "-f FILE is required")
-			}
-			spec, raw, err := readSpecFile[client.NotifyRule]("notify rule", path, cmd.InOrStdin())
-			if err != nil {
-				return err
-			}
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			r, err := c.CreateNotifyRule(cmd.Context(), spec)
-			if err != nil {
-				return fieldFileError(path, raw, err)
-			}
-			return g.render(cmd, r, func(w io.Writer) { notifyRuleTable(w, r) })
-		},
-	}
-	cmd.Flags().StringVarP(&path, "file", "f", "", "YAML or JSON file with the notify rule, - for standard input (required)")
-	return cmd
+	}, "notify rule", (*client.Client).CreateNotifyRule, fieldFileError, notifyRuleTable)
 }
 
 // notifyRuleTable writes one notify rule as key-value rows.
@@ -429,6 +319,20 @@ func notifyRuleTable(w io.Writer, r *client.NotifyRuleOut) {
 // ruleEnabled reads an optional enabled flag, true by default.
 func ruleEnabled(b *bool) bool {
 	return b == nil || *b
+}
+
+// yamlDoc writes the spec of a kind of resource as YAML, keys in the order
+// of the JSON API.
+func yamlDoc(kind string, spec any) ([]byte, error) {
+	b, err := json.Marshal(spec)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", kind, err)
+	}
+	out, err := yaml.JSONToYAML(b)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s as YAML: %w", kind, err)
+	}
+	return out, nil
 }
 
 // readSpecFile reads a T from the YAML or JSON file at path ("-": in).

@@ -18,12 +18,7 @@ import (
 var payloadFormats = []string{"json", "form", "xml"}
 
 func newEndpointsCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:     "endpoints",
-		Aliases: []string{"endpoint"},
-		Short:   "Manage the HTTP endpoints events are delivered to",
-	}
-	cmd.AddCommand(
+	return newResourceCmd("endpoints", "endpoint", "Manage the HTTP endpoints events are delivered to",
 		newEndpointsCreateCmd(g),
 		newEndpointsListCmd(g),
 		newGetCmd(g, "ID", "Show an endpoint", (*client.Client).GetEndpoint, endpointTable),
@@ -31,7 +26,6 @@ func newEndpointsCmd(g *globals) *cobra.Command {
 		newEndpointsRotateCmd(g),
 		newEndpointsRecoverCmd(g),
 	)
-	return cmd
 }
 
 func newEndpointsRecoverCmd(g *globals) *cobra.Command {
@@ -41,15 +35,9 @@ func newEndpointsRecoverCmd(g *globals) *cobra.Command {
 		Short: "Re-queue every failed delivery of an endpoint since a time, oldest first",
 		Args:  argsNamed("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			res, err := c.RecoverEndpoint(cmd.Context(), args[0], client.Recover{Since: time.Now().Add(-since)})
-			if err != nil {
-				return err
-			}
-			return g.render(cmd, res, func(w io.Writer) {
+			return show(cmd, g, func(c *client.Client) (*client.Recovered, error) {
+				return c.RecoverEndpoint(cmd.Context(), args[0], client.Recover{Since: time.Now().Add(-since)})
+			}, func(w io.Writer, res *client.Recovered) {
 				fmt.Fprintf(w, "re-queued %d failed deliveries\n", len(res.Deliveries))
 			})
 		},
@@ -88,18 +76,13 @@ func newEndpointsCreateCmd(g *globals) *cobra.Command {
 			if timeout > 0 {
 				in.Timeout = timeout.String()
 			}
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			ep, err := c.CreateEndpoint(cmd.Context(), in)
-			if err != nil {
-				return err
-			}
-			if ep.Secret != "" {
-				shownOnce(cmd, "signing secret")
-			}
-			return g.render(cmd, ep, func(w io.Writer) { endpointTable(w, ep) })
+			return show(cmd, g, func(c *client.Client) (*client.Endpoint, error) {
+				ep, err := c.CreateEndpoint(cmd.Context(), in)
+				if err == nil && ep.Secret != "" {
+					shownOnce(cmd, "signing secret")
+				}
+				return ep, err
+			}, endpointTable)
 		},
 	}
 	f := cmd.Flags()
@@ -120,32 +103,11 @@ func newEndpointsCreateCmd(g *globals) *cobra.Command {
 
 func newEndpointsListCmd(g *globals) *cobra.Command {
 	var opts client.ListOptions
-	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List endpoints",
-		Args:  argsNamed(),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			page, err := c.ListEndpoints(cmd.Context(), opts)
-			if err != nil {
-				return err
-			}
-			err = g.render(cmd, page, func(w io.Writer) {
-				row(w, "ID", "URL", "EVENT TYPES", "FORMAT", "ENABLED", "CIRCUIT", "CREATED")
-				for _, ep := range page.Data {
-					row(w, ep.ID, cell(ep.URL), cell(list(ep.EventTypes)), orDash(ep.Format), strconv.FormatBool(ep.Enabled),
-						orDash(ep.Circuit), fmtTime(ep.CreatedAt))
-				}
-			})
-			nextPage(cmd, page.NextCursor)
-			return err
-		},
-	}
-	addListFlags(cmd, &opts)
-	return cmd
+	return newListCmd(g, "List endpoints", &opts, &opts, (*client.Client).ListEndpoints,
+		[]string{"ID", "URL", "EVENT TYPES", "FORMAT", "ENABLED", "CIRCUIT", "CREATED"}, func(ep client.Endpoint) []string {
+			return []string{ep.ID, cell(ep.URL), cell(list(ep.EventTypes)), orDash(ep.Format), strconv.FormatBool(ep.Enabled),
+				orDash(ep.Circuit), fmtTime(ep.CreatedAt)}
+		})
 }
 
 func newEndpointsRotateCmd(g *globals) *cobra.Command {
@@ -164,16 +126,9 @@ keeps signing alongside the new one for the --grace period.`,
 			if cmd.Flags().Changed("grace") {
 				in.Grace = grace.String()
 			}
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			ep, err := c.RotateEndpointSecret(cmd.Context(), args[0], in)
-			if err != nil {
-				return err
-			}
-			shownOnce(cmd, "new signing secret")
-			return g.render(cmd, ep, func(w io.Writer) { kv(w, "id", ep.ID, "secret", ep.Secret) })
+			return showOnce(cmd, g, "new signing secret", func(c *client.Client) (*client.Endpoint, error) {
+				return c.RotateEndpointSecret(cmd.Context(), args[0], in)
+			}, func(w io.Writer, ep *client.Endpoint) { kv(w, "id", ep.ID, "secret", ep.Secret) })
 		},
 	}
 	cmd.Flags().DurationVar(&grace, "grace", 0, "how long the previous secret keeps signing (server default 24h)")

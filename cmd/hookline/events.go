@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"time"
 
@@ -11,12 +10,7 @@ import (
 )
 
 func newEventsCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:     "events",
-		Aliases: []string{"event"},
-		Short:   "Inspect and replay events",
-	}
-	cmd.AddCommand(
+	return newResourceCmd("events", "event", "Inspect and replay events",
 		newEventsListCmd(g),
 		newGetCmd(g, "ID", "Show an event and its data", (*client.Client).GetEvent, eventTable),
 		&cobra.Command{
@@ -24,31 +18,13 @@ func newEventsCmd(g *globals) *cobra.Command {
 			Short: "Send an event again to every endpoint that matches it now",
 			Args:  argsNamed("ID"),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := g.client()
-				if err != nil {
-					return err
-				}
-				rp, err := c.ReplayEvent(cmd.Context(), args[0])
-				if err != nil {
-					return err
-				}
-				return g.render(cmd, rp, func(w io.Writer) {
+				return show(cmd, g, func(c *client.Client) (*client.Replay, error) { return c.ReplayEvent(cmd.Context(), args[0]) }, func(w io.Writer, rp *client.Replay) {
 					kv(w, "event", rp.EventID)
-					if len(rp.Deliveries) == 0 {
-						kv(w, "deliveries", "none (no endpoint matches)")
-					}
-					for i, id := range rp.Deliveries {
-						label := ""
-						if i == 0 {
-							label = "deliveries:"
-						}
-						fmt.Fprintf(w, "%s\t%s\n", label, id)
-					}
+					kvList(w, "deliveries", "none (no endpoint matches)", rp.Deliveries)
 				})
 			},
 		},
 	)
-	return cmd
 }
 
 func newEventsListCmd(g *globals) *cobra.Command {
@@ -56,42 +32,24 @@ func newEventsListCmd(g *globals) *cobra.Command {
 		opts          client.EventListOptions
 		after, before string
 	)
-	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List events",
-		Args:  argsNamed(),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			var err error
-			if opts.After, err = parseTimeFlag(cmd, "after", after); err != nil {
-				return err
-			}
-			if opts.Before, err = parseTimeFlag(cmd, "before", before); err != nil {
-				return err
-			}
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			page, err := c.ListEvents(cmd.Context(), opts)
-			if err != nil {
-				return err
-			}
-			err = g.render(cmd, page, func(w io.Writer) {
-				row(w, "ID", "TYPE", "SOURCE", "OCCURRED", "CREATED")
-				for _, ev := range page.Data {
-					row(w, ev.ID, ev.Type, orDash(ev.Source), fmtTime(ev.OccurredAt), fmtTime(ev.CreatedAt))
-				}
-			})
-			nextPage(cmd, page.NextCursor)
+	cmd := newListCmd(g, "List events", &opts, &opts.ListOptions, (*client.Client).ListEvents,
+		[]string{"ID", "TYPE", "SOURCE", "OCCURRED", "CREATED"}, func(ev client.Event) []string {
+			return []string{ev.ID, ev.Type, orDash(ev.Source), fmtTime(ev.OccurredAt), fmtTime(ev.CreatedAt)}
+		})
+	// The times are checked before the API client is made.
+	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error {
+		var err error
+		if opts.After, err = parseTimeFlag(cmd, "after", after); err != nil {
 			return err
-		},
+		}
+		opts.Before, err = parseTimeFlag(cmd, "before", before)
+		return err
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Type, "type", "", "only events of this type")
 	f.StringVar(&opts.Source, "source", "", "only events received by this source (api for events sent through the API)")
 	f.StringVar(&after, "after", "", "only events that occurred after this RFC 3339 time")
 	f.StringVar(&before, "before", "", "only events that occurred before this RFC 3339 time")
-	addListFlags(cmd, &opts.ListOptions)
 	return cmd
 }
 

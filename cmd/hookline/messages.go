@@ -11,69 +11,28 @@ import (
 )
 
 func newMessagesCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:     "messages",
-		Aliases: []string{"message"},
-		Short:   "Inspect the content sent to recipients",
-	}
-	cmd.AddCommand(
+	return newResourceCmd("messages", "message", "Inspect the content sent to recipients",
 		newMessagesListCmd(g),
-		&cobra.Command{
-			Use:   "get ID",
-			Short: "Show a message with its text",
-			Long: `Show a message: where it comes from, whom it is for, its state and its
-text. The HTML in full is in -o json.`,
-			Args: argsNamed("ID"),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := g.client()
-				if err != nil {
-					return err
-				}
-				m, err := c.GetMessage(cmd.Context(), args[0])
-				if err != nil {
-					return err
-				}
-				return g.render(cmd, m, func(w io.Writer) { messageTable(w, m) })
-			},
-		},
+		withLong(newGetCmd(g, "ID", "Show a message with its text", (*client.Client).GetMessage, messageTable),
+			`Show a message: where it comes from, whom it is for, its state and its
+text. The HTML in full is in -o json.`),
 	)
-	return cmd
 }
 
 func newMessagesListCmd(g *globals) *cobra.Command {
 	var opts client.MessageListOptions
-	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List messages, newest first",
-		Long: `List messages, newest first. TIME is when the message was sent or, for
-one not sent yet, when it is due.`,
-		Example: `  hookline messages list --recipient c1 --channel email
-  hookline messages list --status failed -o json | jq '.data[].error'`,
-		Args: argsNamed(),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			page, err := c.ListMessages(cmd.Context(), opts)
-			if err != nil {
-				return err
-			}
-			err = g.render(cmd, page, func(w io.Writer) {
-				row(w, "ID", "TIME", "RECIPIENT", "CHANNEL", "STATUS", "SUBJECT", "ERROR")
-				for _, m := range page.Data {
-					row(w, m.ID, fmtTime(messageTime(m)), cell(m.Recipient), m.Channel, m.Status, cell(m.Subject), cell(m.Error))
-				}
-			})
-			nextPage(cmd, page.NextCursor)
-			return err
-		},
-	}
+	cmd := newListCmd(g, "List messages, newest first", &opts, &opts.ListOptions, (*client.Client).ListMessages,
+		[]string{"ID", "TIME", "RECIPIENT", "CHANNEL", "STATUS", "SUBJECT", "ERROR"}, func(m client.Message) []string {
+			return []string{m.ID, fmtTime(messageTime(m)), cell(m.Recipient), m.Channel, m.Status, cell(m.Subject), cell(m.Error)}
+		})
+	cmd.Long = `List messages, newest first. TIME is when the message was sent or, for
+one not sent yet, when it is due.`
+	cmd.Example = `  hookline messages list --recipient c1 --channel email
+  hookline messages list --status failed -o json | jq '.data[].error'`
 	f := cmd.Flags()
 	f.StringVar(&opts.Recipient, "recipient", "", "only messages for this recipient id")
 	f.StringVar(&opts.Channel, "channel", "", "only messages on this channel: email, inbox, page or webhook")
 	f.StringVar(&opts.Status, "status", "", "only messages in this status: scheduled, digest, sent, failed, skipped, opened or clicked")
-	addListFlags(cmd, &opts.ListOptions)
 	return cmd
 }
 
@@ -118,10 +77,5 @@ func messageTable(w io.Writer, m *client.Message) {
 
 // oneLine shows s whole on one line: control characters become spaces.
 func oneLine(s string) string {
-	return orDash(strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, strings.TrimSpace(s)))
+	return orDash(flat(strings.TrimSpace(s)))
 }

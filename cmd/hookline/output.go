@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,6 +43,13 @@ func (g *globals) render(cmd *cobra.Command, v any, table func(w io.Writer)) err
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// jsonLine writes v as JSON on one line.
+func jsonLine(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }
@@ -100,6 +106,43 @@ func kv(w io.Writer, pairs ...string) {
 	}
 }
 
+// tableOf returns a writer of a table: the header row, then a row per item.
+func tableOf[T any](header []string, line func(T) []string) func(io.Writer, []T) {
+	return func(w io.Writer, items []T) {
+		row(w, header...)
+		for _, v := range items {
+			row(w, line(v)...)
+		}
+	}
+}
+
+// logTable writes, after a blank line, the log named name as a table of
+// header and a line per entry, or that it has no entries (none) yet.
+func logTable[T any](w io.Writer, name, none string, entries []T, header []string, line func(T) []string) {
+	fmt.Fprintln(w)
+	if len(entries) == 0 {
+		fmt.Fprintf(w, "%s: no %s yet\n", name, none)
+		return
+	}
+	fmt.Fprintln(w, name+":")
+	tableOf(header, line)(w, entries)
+}
+
+// kvList writes values as rows under one key, the key on the first; none
+// when there are no values.
+func kvList(w io.Writer, key, none string, values []string) {
+	if len(values) == 0 {
+		kv(w, key, none)
+	}
+	for i, v := range values {
+		if i == 0 {
+			kv(w, key, v)
+			continue
+		}
+		fmt.Fprintf(w, "\t%s\n", v)
+	}
+}
+
 // row writes one tab-separated table row.
 func row(w io.Writer, cells ...string) {
 	fmt.Fprintln(w, strings.Join(cells, "\t"))
@@ -108,20 +151,28 @@ func row(w io.Writer, cells ...string) {
 // cell makes free text fit one table cell: control characters become
 // spaces, and it is cut at maxCell bytes.
 func cell(s string) string {
-	s = strings.Map(func(r rune) rune {
+	return orDash(cut(flat(strings.TrimSpace(s)), maxCell))
+}
+
+// flat keeps s on one line: control characters become spaces.
+func flat(s string) string {
+	return strings.Map(func(r rune) rune {
 		if r < ' ' || r == 0x7f {
 			return ' '
 		}
 		return r
-	}, strings.TrimSpace(s))
-	if len(s) > maxCell {
-		cut := maxCell
-		for cut > 0 && (s[cut]&0xC0) == 0x80 {
-			cut--
-		}
-		s = s[:cut] + "…"
+	}, s)
+}
+
+// cut cuts s at n bytes, on a rune boundary, marking the cut.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return orDash(s)
+	for n > 0 && (s[n]&0xC0) == 0x80 {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // orDash shows an empty value as "-".
@@ -175,67 +226,6 @@ func (g *globals) deleted(cmd *cobra.Command, kind, id string) error {
 // again.
 func shownOnce(cmd *cobra.Command, what string) {
 	fmt.Fprintf(cmd.ErrOrStderr(), "The %s is shown only this once: store it now.\n", what)
-}
-
-// newDeleteCmd is `delete ARG` of a resource: del removes it by name or id.
-func newDeleteCmd(g *globals, arg, noun, short string, del func(*client.Client, context.Context, string) error) *cobra.Command {
-	return &cobra.Command{
-		Use:   "delete " + arg,
-		Short: short,
-		Args:  argsNamed(arg),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			if err := del(c, cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			return g.deleted(cmd, noun, args[0])
-		},
-	}
-}
-
-// newGetCmd is `get ARG` of a resource: get fetches it by name or id and
-// table writes it.
-func newGetCmd[T any](g *globals, arg, short string, get func(*client.Client, context.Context, string) (*T, error), table func(io.Writer, *T)) *cobra.Command {
-	return &cobra.Command{
-		Use:   "get " + arg,
-		Short: short,
-		Args:  argsNamed(arg),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			v, err := get(c, cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return g.render(cmd, v, func(w io.Writer) { table(w, v) })
-		},
-	}
-}
-
-// newListAllCmd is `list` of a resource listed whole, not by page: fetch
-// gets every item and table writes them.
-func newListAllCmd[T any](g *globals, short string, fetch func(*client.Client, context.Context) ([]T, error), table func(io.Writer, []T)) *cobra.Command {
-	return &cobra.Command{
-		Use:   "list",
-		Short: short,
-		Args:  argsNamed(),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			vs, err := fetch(c, cmd.Context())
-			if err != nil {
-				return err
-			}
-			return g.render(cmd, vs, func(w io.Writer) { table(w, vs) })
-		},
-	}
 }
 
 // dataBlock writes a "data:" line and below it raw, indented: as JSON

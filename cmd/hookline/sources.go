@@ -12,19 +12,13 @@ import (
 )
 
 func newSourcesCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:     "sources",
-		Aliases: []string{"source"},
-		Short:   "Manage sources: URLs /in/NAME that receive webhooks",
-	}
-	cmd.AddCommand(
+	return newResourceCmd("sources", "source", "Manage sources: URLs /in/NAME that receive webhooks",
 		newSourcesCreateCmd(g),
 		newSourcesListCmd(g),
 		newGetCmd(g, "ID", "Show a source (secrets masked)", (*client.Client).GetSource, g.sourceTable),
 		newDeleteCmd(g, "ID", "source", "Delete a source; its URL answers 404 from then on", (*client.Client).DeleteSource),
 		newSourcesRejectionsCmd(g),
 	)
-	return cmd
 }
 
 func newSourcesCreateCmd(g *globals) *cobra.Command {
@@ -76,15 +70,7 @@ fixed --event-type; without any, the provider's default or NAME.received.`,
 			if cmd.Flags().Changed("description") {
 				in.Description = &description
 			}
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			src, err := c.CreateSource(cmd.Context(), in)
-			if err != nil {
-				return err
-			}
-			return g.render(cmd, src, func(w io.Writer) { g.sourceTable(w, src) })
+			return show(cmd, g, func(c *client.Client) (*client.Source, error) { return c.CreateSource(cmd.Context(), in) }, g.sourceTable)
 		},
 	}
 	f := cmd.Flags()
@@ -109,31 +95,10 @@ fixed --event-type; without any, the provider's default or NAME.received.`,
 
 func newSourcesListCmd(g *globals) *cobra.Command {
 	var opts client.ListOptions
-	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List sources",
-		Args:  argsNamed(),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			page, err := c.ListSources(cmd.Context(), opts)
-			if err != nil {
-				return err
-			}
-			err = g.render(cmd, page, func(w io.Writer) {
-				row(w, "ID", "NAME", "VERIFICATION", "PATH", "ENABLED", "CREATED")
-				for _, src := range page.Data {
-					row(w, src.ID, src.Name, orDash(src.Verification.Kind), src.Path, strconv.FormatBool(src.Enabled), fmtTime(src.CreatedAt))
-				}
-			})
-			nextPage(cmd, page.NextCursor)
-			return err
-		},
-	}
-	addListFlags(cmd, &opts)
-	return cmd
+	return newListCmd(g, "List sources", &opts, &opts, (*client.Client).ListSources,
+		[]string{"ID", "NAME", "VERIFICATION", "PATH", "ENABLED", "CREATED"}, func(src client.Source) []string {
+			return []string{src.ID, src.Name, orDash(src.Verification.Kind), src.Path, strconv.FormatBool(src.Enabled), fmtTime(src.CreatedAt)}
+		})
 }
 
 func newSourcesRejectionsCmd(g *globals) *cobra.Command {
@@ -145,22 +110,11 @@ func newSourcesRejectionsCmd(g *globals) *cobra.Command {
 newest first. -o json shows their headers and bodies (truncated).`,
 		Args: argsNamed("ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			page, err := c.ListRejections(cmd.Context(), args[0], opts)
-			if err != nil {
-				return err
-			}
-			err = g.render(cmd, page, func(w io.Writer) {
-				row(w, "ID", "TIME", "METHOD", "REMOTE", "REASON")
-				for _, rj := range page.Data {
-					row(w, rj.ID, fmtTime(rj.CreatedAt), orDash(rj.Method), orDash(rj.RemoteAddr), cell(rj.Reason))
-				}
+			return showPage(cmd, g, func(c *client.Client) (*client.Page[client.Rejection], error) {
+				return c.ListRejections(cmd.Context(), args[0], opts)
+			}, []string{"ID", "TIME", "METHOD", "REMOTE", "REASON"}, func(rj client.Rejection) []string {
+				return []string{rj.ID, fmtTime(rj.CreatedAt), orDash(rj.Method), orDash(rj.RemoteAddr), cell(rj.Reason)}
 			})
-			nextPage(cmd, page.NextCursor)
-			return err
 		},
 	}
 	addListFlags(cmd, &opts)

@@ -17,18 +17,12 @@ const (
 )
 
 func newSubscriptionsCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:     "subscriptions",
-		Aliases: []string{"subscription"},
-		Short:   "Manage subscriptions that forward events to endpoints or sync them into collections",
-	}
-	cmd.AddCommand(
+	return newResourceCmd("subscriptions", "subscription", "Manage subscriptions that forward events to endpoints or sync them into collections",
 		newSubscriptionsCreateCmd(g),
 		newSubscriptionsListCmd(g),
 		newGetCmd(g, "ID", "Show a subscription", (*client.Client).GetSubscription, subscriptionTable),
 		newDeleteCmd(g, "ID", "subscription", "Delete a subscription", (*client.Client).DeleteSubscription),
 	)
-	return cmd
 }
 
 func newSubscriptionsCreateCmd(g *globals) *cobra.Command {
@@ -73,15 +67,9 @@ spec are used).`,
 			if f.Changed("transform") {
 				in.Transform = &transform
 			}
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			sub, err := c.CreateSubscription(cmd.Context(), in)
-			if err != nil {
-				return err
-			}
-			return g.render(cmd, sub, func(w io.Writer) { subscriptionTable(w, sub) })
+			return show(cmd, g, func(c *client.Client) (*client.Subscription, error) {
+				return c.CreateSubscription(cmd.Context(), in)
+			}, subscriptionTable)
 		},
 	}
 	f := cmd.Flags()
@@ -96,32 +84,11 @@ spec are used).`,
 
 func newSubscriptionsListCmd(g *globals) *cobra.Command {
 	var opts client.ListOptions
-	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List subscriptions",
-		Args:  argsNamed(),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			page, err := c.ListSubscriptions(cmd.Context(), opts)
-			if err != nil {
-				return err
-			}
-			err = g.render(cmd, page, func(w io.Writer) {
-				row(w, "ID", "NAME", "EVENT TYPES", "DESTINATION", "ENABLED", "CIRCUIT", "CREATED")
-				for _, sub := range page.Data {
-					row(w, sub.ID, orDash(sub.Name), cell(list(sub.EventTypes)), destination(sub.Destination),
-						strconv.FormatBool(sub.Enabled), orDash(sub.Circuit), fmtTime(sub.CreatedAt))
-				}
-			})
-			nextPage(cmd, page.NextCursor)
-			return err
-		},
-	}
-	addListFlags(cmd, &opts)
-	return cmd
+	return newListCmd(g, "List subscriptions", &opts, &opts, (*client.Client).ListSubscriptions,
+		[]string{"ID", "NAME", "EVENT TYPES", "DESTINATION", "ENABLED", "CIRCUIT", "CREATED"}, func(sub client.Subscription) []string {
+			return []string{sub.ID, orDash(sub.Name), cell(list(sub.EventTypes)), destination(sub.Destination),
+				strconv.FormatBool(sub.Enabled), orDash(sub.Circuit), fmtTime(sub.CreatedAt)}
+		})
 }
 
 // destination shows a subscription's destination as "forward → ep_…" or

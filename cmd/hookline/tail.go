@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -72,34 +70,14 @@ each: received time, event id, type and the data as compact JSON (cut at
 // otherwise time, id, type and compact data.
 func tailLine(w io.Writer, output string, ev client.Event) error {
 	if output == outputJSON {
-		enc := json.NewEncoder(w)
-		enc.SetEscapeHTML(false)
-		return enc.Encode(ev)
+		return jsonLine(w, ev)
 	}
-	var data bytes.Buffer
-	if err := json.Compact(&data, ev.Data); err != nil {
-		data.Reset()
-		data.Write(ev.Data)
-	}
-	_, err := fmt.Fprintf(w, "%s  %s  %s  %s\n", fmtTime(ev.CreatedAt), ev.ID, ev.Type, cutData(data.String()))
+	_, err := fmt.Fprintf(w, "%s  %s  %s  %s\n", fmtTime(ev.CreatedAt), ev.ID, ev.Type, cutData(compact(ev.Data)))
 	return err
 }
 
 // cutData keeps data on one line and cuts it at maxTailData bytes, on a
 // rune boundary, marking the cut.
 func cutData(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
-	if len(s) <= maxTailData {
-		return s
-	}
-	cut := maxTailData
-	for cut > 0 && (s[cut]&0xC0) == 0x80 {
-		cut--
-	}
-	return s[:cut] + "…"
+	return cut(flat(s), maxTailData)
 }

@@ -9,26 +9,14 @@ import (
 )
 
 func newTenantsCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:     "tenants",
-		Aliases: []string{"tenant"},
-		Short:   "Manage tenants (needs an admin API key)",
-	}
-	cmd.AddCommand(&cobra.Command{
+	return newResourceCmd("tenants", "tenant", "Manage tenants (needs an admin API key)", &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create a tenant and print its first API key",
 		Args:  argsNamed("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			tc, err := c.CreateTenant(cmd.Context(), client.TenantCreate{Name: args[0]})
-			if err != nil {
-				return err
-			}
-			shownOnce(cmd, "API key")
-			return g.render(cmd, tc, func(w io.Writer) {
+			return showOnce(cmd, g, "API key", func(c *client.Client) (*client.TenantCreated, error) {
+				return c.CreateTenant(cmd.Context(), client.TenantCreate{Name: args[0]})
+			}, func(w io.Writer, tc *client.TenantCreated) {
 				kv(w,
 					"tenant", tc.Tenant.ID,
 					"name", tc.Tenant.Name,
@@ -39,5 +27,4 @@ func newTenantsCmd(g *globals) *cobra.Command {
 			})
 		},
 	})
-	return cmd
 }

@@ -22,20 +22,13 @@ import (
 )
 
 func newWorkflowsCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:     "workflows",
-		Aliases: []string{"workflow"},
-		Short:   "Validate, save and manage workflows, and inspect their runs",
-	}
-	cmd.AddCommand(
+	return newResourceCmd("workflows", "workflow", "Validate, save and manage workflows, and inspect their runs",
 		newWorkflowsValidateCmd(g),
 		newWorkflowsApplyCmd(g),
-		newListAllCmd(g, "List workflows at their latest version", (*client.Client).ListWorkflows, func(w io.Writer, ws []client.Workflow) {
-			row(w, "NAME", "VERSION", "ENABLED", "EVENTS", "STEPS", "CREATED")
-			for _, wf := range ws {
-				row(w, wf.Name, strconv.Itoa(wf.Version), strconv.FormatBool(wf.Enabled), cell(list(wf.On.Events)), strconv.Itoa(len(wf.Steps)), fmtTime(wf.CreatedAt))
-			}
-		}),
+		newListAllCmd(g, "List workflows at their latest version", (*client.Client).ListWorkflows,
+			[]string{"NAME", "VERSION", "ENABLED", "EVENTS", "STEPS", "CREATED"}, func(wf client.Workflow) []string {
+				return []string{wf.Name, strconv.Itoa(wf.Version), strconv.FormatBool(wf.Enabled), cell(list(wf.On.Events)), strconv.Itoa(len(wf.Steps)), fmtTime(wf.CreatedAt)}
+			}),
 		newWorkflowsGetCmd(g),
 		newWorkflowsEnableCmd(g, true),
 		newWorkflowsEnableCmd(g, false),
@@ -48,15 +41,7 @@ func newWorkflowsCmd(g *globals) *cobra.Command {
 Step inputs and outputs in full are in -o json.`,
 			Args: argsNamed("RUN_ID"),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := g.client()
-				if err != nil {
-					return err
-				}
-				r, err := c.GetRun(cmd.Context(), args[0])
-				if err != nil {
-					return err
-				}
-				return g.render(cmd, r, func(w io.Writer) {
+				return show(cmd, g, func(c *client.Client) (*client.Run, error) { return c.GetRun(cmd.Context(), args[0]) }, func(w io.Writer, r *client.Run) {
 					runTable(w, r)
 					stepLog(w, r.Steps)
 				})
@@ -65,7 +50,6 @@ Step inputs and outputs in full are in -o json.`,
 		newRunActionCmd(g, "retry", "Start a failed run again at the step that failed", (*client.Client).RetryRun),
 		newRunActionCmd(g, "cancel", "Cancel a run that has not ended", (*client.Client).CancelRun),
 	)
-	return cmd
 }
 
 func newWorkflowsValidateCmd(g *globals) *cobra.Command {
@@ -186,38 +170,29 @@ hookline workflows apply -f.`,
 			if version < 0 {
 				return usagef(cmd, "invalid --version %d: want a positive version", version)
 			}
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			wf, versions, err := c.GetWorkflow(cmd.Context(), args[0], version)
-			if err != nil {
-				return err
-			}
-			spec := wf.WorkflowSpec
-			if !wf.Enabled {
-				// Applying the output must not enable the workflow again.
-				spec.Enabled = &wf.Enabled
-			}
-			doc, err := specYAML(spec)
-			if err != nil {
-				return err
-			}
-			v := struct {
-				Workflow *client.Workflow `json:"workflow"`
-				Versions []int            `json:"versions"`
-			}{wf, versions}
-			return g.render(cmd, v, func(w io.Writer) {
-				nums := make([]string, len(versions))
-				for i, n := range versions {
+			return show(cmd, g, func(c *client.Client) (*workflowVersions, error) {
+				wf, versions, err := c.GetWorkflow(cmd.Context(), args[0], version)
+				if err != nil {
+					return nil, err
+				}
+				spec := wf.WorkflowSpec
+				if !wf.Enabled {
+					// Applying the output must not enable the workflow again.
+					spec.Enabled = &wf.Enabled
+				}
+				doc, err := yamlDoc("workflow", spec)
+				return &workflowVersions{Workflow: wf, Versions: versions, doc: doc}, err
+			}, func(w io.Writer, v *workflowVersions) {
+				nums := make([]string, len(v.Versions))
+				for i, n := range v.Versions {
 					nums[i] = strconv.Itoa(n)
 				}
 				kv(w,
-					"# version", strconv.Itoa(wf.Version)+" (versions: "+list(nums)+")",
-					"# enabled", strconv.FormatBool(wf.Enabled),
-					"# created", fmtTime(wf.CreatedAt),
+					"# version", strconv.Itoa(v.Workflow.Version)+" (versions: "+list(nums)+")",
+					"# enabled", strconv.FormatBool(v.Workflow.Enabled),
+					"# created", fmtTime(v.Workflow.CreatedAt),
 				)
-				_, _ = w.Write(doc)
+				_, _ = w.Write(v.doc)
 			})
 		},
 	}
@@ -225,17 +200,12 @@ hookline workflows apply -f.`,
 	return cmd
 }
 
-// specYAML writes spec as YAML, keys in the order of the JSON API.
-func specYAML(spec client.WorkflowSpec) ([]byte, error) {
-	b, err := json.Marshal(spec)
-	if err != nil {
-		return nil, fmt.Errorf("encode workflow: %w", err)
-	}
-	out, err := yaml.JSONToYAML(b)
-	if err != nil {
-		return nil, fmt.Errorf("encode workflow as YAML: %w", err)
-	}
-	return out, nil
+// workflowVersions is what workflows get shows: a version of a workflow,
+// the versions it has, and the version's spec as YAML (not in -o json).
+type workflowVersions struct {
+	Workflow *client.Workflow `json:"workflow"`
+	Versions []int            `json:"versions"`
+	doc      []byte
 }
 
 func newWorkflowsEnableCmd(g *globals, enabled bool) *cobra.Command {
@@ -248,15 +218,9 @@ func newWorkflowsEnableCmd(g *globals, enabled bool) *cobra.Command {
 		Short: short,
 		Args:  argsNamed("NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			wf, err := c.SetWorkflowEnabled(cmd.Context(), args[0], enabled)
-			if err != nil {
-				return err
-			}
-			return g.render(cmd, wf, func(w io.Writer) {
+			return show(cmd, g, func(c *client.Client) (*client.Workflow, error) {
+				return c.SetWorkflowEnabled(cmd.Context(), args[0], enabled)
+			}, func(w io.Writer, wf *client.Workflow) {
 				kv(w,
 					"name", wf.Name,
 					"version", strconv.Itoa(wf.Version),
@@ -287,22 +251,11 @@ func newWorkflowsRunsCmd(g *globals) *cobra.Command {
 			if len(args) == 1 {
 				opts.Workflow = args[0]
 			}
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			page, err := c.ListRuns(cmd.Context(), opts)
-			if err != nil {
-				return err
-			}
-			err = g.render(cmd, page, func(w io.Writer) {
-				row(w, "ID", "WORKFLOW", "VERSION", "STATUS", "STEP", "ERROR", "UPDATED")
-				for _, r := range page.Data {
-					row(w, r.ID, r.Workflow, strconv.Itoa(r.Version), r.Status, orDash(r.Current), cell(r.Error), fmtTime(r.Updated))
-				}
+			return showPage(cmd, g, func(c *client.Client) (*client.Page[client.Run], error) {
+				return c.ListRuns(cmd.Context(), opts)
+			}, []string{"ID", "WORKFLOW", "VERSION", "STATUS", "STEP", "ERROR", "UPDATED"}, func(r client.Run) []string {
+				return []string{r.ID, r.Workflow, strconv.Itoa(r.Version), r.Status, orDash(r.Current), cell(r.Error), fmtTime(r.Updated)}
 			})
-			nextPage(cmd, page.NextCursor)
-			return err
 		},
 	}
 	cmd.Flags().StringVar(&opts.Status, "status", "", "only runs in this status: running, waiting, succeeded, failed or cancelled")
@@ -318,15 +271,7 @@ func newRunActionCmd(g *globals, name, short string, act func(*client.Client, co
 		Short: short,
 		Args:  argsNamed("RUN_ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			r, err := act(c, cmd.Context(), args[0])
-			if err != nil {
-				return err
-			}
-			return g.render(cmd, r, func(w io.Writer) { runTable(w, r) })
+			return show(cmd, g, func(c *client.Client) (*client.Run, error) { return act(c, cmd.Context(), args[0]) }, runTable)
 		},
 	}
 }
@@ -355,20 +300,13 @@ func runTable(w io.Writer, r *client.Run) {
 // stepLog writes the step log of a run as a table, oldest first. Inputs and
 // outputs in full are in -o json.
 func stepLog(w io.Writer, steps []client.RunStep) {
-	fmt.Fprintln(w)
-	if len(steps) == 0 {
-		fmt.Fprintln(w, "step log: no steps yet")
-		return
-	}
-	fmt.Fprintln(w, "step log:")
-	row(w, "SEQ", "STEP", "KIND", "STATUS", "ATTEMPTS", "DURATION", "ERROR / OUTPUT")
-	for _, s := range steps {
+	logTable(w, "step log", "steps", steps, []string{"SEQ", "STEP", "KIND", "STATUS", "ATTEMPTS", "DURATION", "ERROR / OUTPUT"}, func(s client.RunStep) []string {
 		summary := s.Error
 		if summary == "" {
 			summary = compact(s.Output)
 		}
-		row(w, strconv.Itoa(s.Seq), s.Step, s.Kind, s.Status, strconv.Itoa(s.Attempts), strconv.FormatInt(s.DurationMS, 10)+"ms", cell(summary))
-	}
+		return []string{strconv.Itoa(s.Seq), s.Step, s.Kind, s.Status, strconv.Itoa(s.Attempts), strconv.FormatInt(s.DurationMS, 10) + "ms", cell(summary)}
+	})
 }
 
 // plural writes n with noun, adding an s unless n is 1.
