@@ -215,42 +215,27 @@ func (s *Store) CreateTenant(ctx context.Context, t store.Tenant) error {
 	return wrapWrite("create tenant", err)
 }
 
-// GetTenant returns a tenant by id.
-func (s *Store) GetTenant(ctx context.Context, id string) (store.Tenant, error) {
+func scanTenant(sc scanner) (store.Tenant, error) {
 	var t store.Tenant
 	var created int64
-	err := s.r.QueryRowContext(ctx, `SELECT id, name, created_at FROM tenants WHERE id = ?`, id).Scan(&t.ID, &t.Name, &created)
+	err := sc.Scan(&t.ID, &t.Name, &created)
 	t.CreatedAt = fromMS(created)
-	return t, wrapRead("get tenant", err)
+	return t, err
+}
+
+// GetTenant returns a tenant by id.
+func (s *Store) GetTenant(ctx context.Context, id string) (store.Tenant, error) {
+	return queryOne(ctx, s.r, "get tenant", scanTenant, `SELECT id, name, created_at FROM tenants WHERE id = ?`, id)
 }
 
 // TenantByName returns a tenant by its unique name.
 func (s *Store) TenantByName(ctx context.Context, name string) (store.Tenant, error) {
-	var t store.Tenant
-	var created int64
-	err := s.r.QueryRowContext(ctx, `SELECT id, name, created_at FROM tenants WHERE name = ?`, name).Scan(&t.ID, &t.Name, &created)
-	t.CreatedAt = fromMS(created)
-	return t, wrapRead("get tenant by name", err)
+	return queryOne(ctx, s.r, "get tenant by name", scanTenant, `SELECT id, name, created_at FROM tenants WHERE name = ?`, name)
 }
 
 // ListTenants lists every tenant, oldest first.
 func (s *Store) ListTenants(ctx context.Context) ([]store.Tenant, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, name, created_at FROM tenants ORDER BY created_at, id`)
-	if err != nil {
-		return nil, fmt.Errorf("list tenants: %w", err)
-	}
-	defer rows.Close()
-	var out []store.Tenant
-	for rows.Next() {
-		var t store.Tenant
-		var created int64
-		if err := rows.Scan(&t.ID, &t.Name, &created); err != nil {
-			return nil, fmt.Errorf("list tenants: %w", err)
-		}
-		t.CreatedAt = fromMS(created)
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, s.r, "list tenants", scanTenant, `SELECT id, name, created_at FROM tenants ORDER BY created_at, id`)
 }
 
 // CountTenants returns the number of tenants.

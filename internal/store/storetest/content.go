@@ -17,16 +17,11 @@ func recipient(tenantID, id string) store.Recipient {
 		CreatedAt: base, UpdatedAt: base}
 }
 
-func upsertRecipient(t *testing.T, s store.Store, r store.Recipient) {
-	t.Helper()
-	require.NoError(t, s.UpsertRecipient(context.Background(), r))
-}
-
 func testRecipients(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	a := tenant(t, s, "a")
 	r := recipient(a, "u1")
-	upsertRecipient(t, s, r)
+	write(t, s.UpsertRecipient, r)
 	got, err := s.GetRecipient(ctx, a, "u1")
 	require.NoError(t, err)
 	require.Equal(t, r, got)
@@ -34,7 +29,7 @@ func testRecipients(t *testing.T, s store.Store) {
 	// Upserting again replaces everything but the creation time.
 	repl := store.Recipient{TenantID: a, ID: "u1", Email: "new@example.com", Name: "Ada L.", Locale: "fr", TimeZone: "UTC",
 		Data: []byte(`{"plan":"free"}`), CreatedAt: base.Add(time.Hour), UpdatedAt: base.Add(time.Minute)}
-	upsertRecipient(t, s, repl)
+	write(t, s.UpsertRecipient, repl)
 	got, err = s.GetRecipient(ctx, a, "u1")
 	require.NoError(t, err)
 	want := repl
@@ -47,7 +42,7 @@ func testRecipients(t *testing.T, s store.Store) {
 	require.ErrorIs(t, s.DeleteRecipient(ctx, a, "u1"), store.ErrNotFound)
 
 	// The id can come back as a new recipient.
-	upsertRecipient(t, s, r)
+	write(t, s.UpsertRecipient, r)
 	read(t, r)(s.GetRecipient(ctx, a, "u1"))
 }
 
@@ -57,7 +52,7 @@ func testRecipientPaging(t *testing.T, s store.Store) {
 	// Tenants choose the ids: pages follow byte order, as in Go.
 	ids := []string{"u10", "U2", "u01", "a-b", "a_b", "u1", "Z"}
 	for _, id := range ids {
-		upsertRecipient(t, s, recipient(a, id))
+		write(t, s.UpsertRecipient, recipient(a, id))
 	}
 	seen := pageIDs(t, func(p store.Page) ([]store.Recipient, error) {
 		return s.ListRecipients(ctx, a, p)
@@ -68,7 +63,7 @@ func testRecipientPaging(t *testing.T, s store.Store) {
 	require.Equal(t, []store.Recipient{recipient(a, "U2")}, list, "the whole recipient")
 
 	for i := range 101 {
-		upsertRecipient(t, s, recipient(a, fmt.Sprintf("x%03d", i)))
+		write(t, s.UpsertRecipient, recipient(a, fmt.Sprintf("x%03d", i)))
 	}
 	list, err = s.ListRecipients(ctx, a, store.Page{})
 	require.NoError(t, err)
@@ -84,11 +79,11 @@ func testRecipientIsolation(t *testing.T, s store.Store) {
 	a := tenant(t, s, "a")
 	b := tenant(t, s, "b")
 	ra := recipient(a, "u1")
-	upsertRecipient(t, s, ra)
-	upsertRecipient(t, s, recipient(a, "only_a"))
+	write(t, s.UpsertRecipient, ra)
+	write(t, s.UpsertRecipient, recipient(a, "only_a"))
 	rb := recipient(b, "u1")
 	rb.Email = "b@example.com"
-	upsertRecipient(t, s, rb)
+	write(t, s.UpsertRecipient, rb)
 
 	read(t, ra, "ids are per tenant")(s.GetRecipient(ctx, a, "u1"))
 	read(t, rb)(s.GetRecipient(ctx, b, "u1"))

@@ -26,11 +26,6 @@ func newRun(tenantID, id string) store.Run {
 		State: []byte(`{"step":"s1","vars":{"a":1}}`), CreatedAt: base, UpdatedAt: base}
 }
 
-func saveRun(t *testing.T, s store.Store, sv store.RunSave) {
-	t.Helper()
-	require.NoError(t, s.SaveRun(context.Background(), sv))
-}
-
 func testWorkflowVersions(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	a := tenant(t, s, "a")
@@ -66,7 +61,7 @@ func testWorkflowEnableDelete(t *testing.T, s store.Store) {
 	require.True(t, got.Enabled)
 	require.ErrorIs(t, s.SetWorkflowEnabled(ctx, a, "missing", true), store.ErrNotFound)
 
-	saveRun(t, s, store.RunSave{Run: newRun(a, "run_1")})
+	write(t, s.SaveRun, store.RunSave{Run: newRun(a, "run_1")})
 	require.NoError(t, s.DeleteWorkflow(ctx, a, "onboard"))
 	require.ErrorIs(t, errOf(s.GetWorkflow(ctx, a, "onboard", 0)), store.ErrNotFound)
 	versions, err = s.ListWorkflowVersions(ctx, a, "onboard")
@@ -106,7 +101,7 @@ func testWorkflowIsolation(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	require.Len(t, versions, 2)
 
-	saveRun(t, s, store.RunSave{Run: newRun(a, "run_a"), Steps: []store.RunStep{{Seq: 1, StepID: "s1", Kind: "http",
+	write(t, s.SaveRun, store.RunSave{Run: newRun(a, "run_a"), Steps: []store.RunStep{{Seq: 1, StepID: "s1", Kind: "http",
 		Status: "running", Attempts: 1, StartedAt: base}}})
 	require.ErrorIs(t, errOf(s.GetRun(ctx, b, "run_a")), store.ErrNotFound)
 	runs, err := s.ListRuns(ctx, b, store.RunQuery{})
@@ -131,7 +126,7 @@ func testSaveRun(t *testing.T, s store.Store) {
 	r.Rev = 7 // ignored: the store counts
 	step1 := store.RunStep{Seq: 1, StepID: "s1", Kind: "http", Status: "running", Attempts: 1, Input: []byte(`{"url":"https://x"}`),
 		StartedAt: base}
-	saveRun(t, s, store.RunSave{Run: r, Steps: []store.RunStep{step1}})
+	write(t, s.SaveRun, store.RunSave{Run: r, Steps: []store.RunStep{step1}})
 	want := r
 	want.Rev = 1
 	got, err := s.GetRun(ctx, a, "run_1")
@@ -147,7 +142,7 @@ func testSaveRun(t *testing.T, s store.Store) {
 	upd := got
 	upd.Status, upd.State, upd.WaitEvent, upd.UpdatedAt = store.RunWaiting, []byte(`{"step":"s2"}`), "payment.*", base.Add(time.Minute)
 	upd.Workflow, upd.Version, upd.EventID, upd.CreatedAt = "renamed", 9, "evt_other", base.Add(time.Hour) // fixed at creation
-	saveRun(t, s, store.RunSave{Run: upd, Rev: 1, Steps: []store.RunStep{step1, step2}})
+	write(t, s.SaveRun, store.RunSave{Run: upd, Rev: 1, Steps: []store.RunStep{step1, step2}})
 	got, err = s.GetRun(ctx, a, "run_1")
 	require.NoError(t, err)
 	want.Status, want.State, want.WaitEvent, want.UpdatedAt, want.Rev = store.RunWaiting, []byte(`{"step":"s2"}`), "payment.*",
@@ -179,7 +174,7 @@ func testSaveRun(t *testing.T, s store.Store) {
 	// Finishing: no state, no wait.
 	done := got
 	done.Status, done.State, done.WaitEvent, done.Error = store.RunFailed, nil, "", "step s2 timed out"
-	saveRun(t, s, store.RunSave{Run: done, Rev: 2})
+	write(t, s.SaveRun, store.RunSave{Run: done, Rev: 2})
 	got, err = s.GetRun(ctx, a, "run_1")
 	require.NoError(t, err)
 	done.Rev = 3
@@ -189,7 +184,7 @@ func testSaveRun(t *testing.T, s store.Store) {
 func testSaveRunConcurrent(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	a := tenant(t, s, "a")
-	saveRun(t, s, store.RunSave{Run: newRun(a, "run_1")})
+	write(t, s.SaveRun, store.RunSave{Run: newRun(a, "run_1")})
 	const n = 8
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -234,7 +229,7 @@ func testSaveRunTasks(t *testing.T, s store.Store) {
 	r := newRun(a, "run_1")
 	r.EventID = ne.Event.ID
 	next := task("dlv_step", base)
-	saveRun(t, s, store.RunSave{Run: r, Tasks: []store.Task{next, task("dlv_timeout", base.Add(time.Hour))}})
+	write(t, s.SaveRun, store.RunSave{Run: r, Tasks: []store.Task{next, task("dlv_timeout", base.Add(time.Hour))}})
 
 	got, err := s.GetTask(ctx, a, "dlv_timeout")
 	require.NoError(t, err)
@@ -273,7 +268,7 @@ func testListRuns(t *testing.T, s store.Store) {
 		if i%3 == 0 {
 			r.Status = store.RunSucceeded
 		}
-		saveRun(t, s, store.RunSave{Run: r})
+		write(t, s.SaveRun, store.RunSave{Run: r})
 		r.Rev = 1
 		all = append(all, r)
 	}
@@ -317,13 +312,13 @@ func testWaitingRuns(t *testing.T, s store.Store) {
 	waiting := func(tenantID, id, pattern string) store.Run {
 		r := newRun(tenantID, id)
 		r.Status, r.WaitEvent = store.RunWaiting, pattern
-		saveRun(t, s, store.RunSave{Run: r})
+		write(t, s.SaveRun, store.RunSave{Run: r})
 		r.Rev = 1
 		return r
 	}
 	w1 := waiting(a, "run_1", "payment.*")
 	waiting(a, "run_2", "") // a delay: waits for time, not an event
-	saveRun(t, s, store.RunSave{Run: newRun(a, "run_3")})
+	write(t, s.SaveRun, store.RunSave{Run: newRun(a, "run_3")})
 	w4 := waiting(a, "run_4", "refund.created")
 	wb := waiting(b, "run_b", "payment.*")
 
@@ -336,7 +331,7 @@ func testWaitingRuns(t *testing.T, s store.Store) {
 
 	// Resumed: no longer waiting.
 	w1.Status, w1.WaitEvent = store.RunRunning, ""
-	saveRun(t, s, store.RunSave{Run: w1, Rev: 1})
+	write(t, s.SaveRun, store.RunSave{Run: w1, Rev: 1})
 	read(t, []store.Run{w4})(s.WaitingRuns(ctx, a))
 }
 
@@ -346,7 +341,7 @@ func testPruneRuns(t *testing.T, s store.Store) {
 	mk := func(id, status string, updated time.Time) {
 		r := newRun(a, id)
 		r.Status, r.UpdatedAt = status, updated
-		saveRun(t, s, store.RunSave{Run: r, Steps: []store.RunStep{{Seq: 1, StepID: "s1", Kind: "set", Status: "succeeded", StartedAt: base}}})
+		write(t, s.SaveRun, store.RunSave{Run: r, Steps: []store.RunStep{{Seq: 1, StepID: "s1", Kind: "set", Status: "succeeded", StartedAt: base}}})
 	}
 	old, recent := base.Add(-48*time.Hour), base
 	mk("run_old_ok", store.RunSucceeded, old)
