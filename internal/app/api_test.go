@@ -3,15 +3,12 @@ package app_test
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,26 +18,6 @@ import (
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/expr"
 )
-
-// apiHook is a webhook receiver that counts requests and answers status.
-type apiHook struct {
-	*httptest.Server
-	hits atomic.Int64
-}
-
-// newAPIHook starts a receiver. Create it before setup so it is closed after
-// the server stops.
-func newAPIHook(t *testing.T, status int) *apiHook {
-	t.Helper()
-	h := &apiHook{}
-	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		h.hits.Add(1)
-		w.WriteHeader(status)
-	}))
-	t.Cleanup(h.Close)
-	return h
-}
 
 // apiCounts is how many resources a tenant has.
 type apiCounts struct{ Endpoints, Events, Deliveries, EventTypes int }
@@ -91,7 +68,7 @@ const apiPaymentSchema = `{"type": "object", "required": ["amount"],
 
 func TestBadInput(t *testing.T) {
 	t.Parallel()
-	hook := newAPIHook(t, http.StatusOK)
+	hook := newHook(t, http.StatusOK)
 	b := setup(t)
 	guarded := setup(t, withoutPrivateNetworks())
 
@@ -253,7 +230,7 @@ func TestBadInput(t *testing.T) {
 
 func TestTenantIsolation(t *testing.T) {
 	t.Parallel()
-	hook := newAPIHook(t, http.StatusOK)
+	hook := newHook(t, http.StatusOK)
 	b := setup(t)
 	ctx := t.Context()
 
@@ -267,7 +244,7 @@ func TestTenantIsolation(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, dls.Data, 1)
 	dl := dls.Data[0]
-	eventually(t, func() bool { return hook.hits.Load() == 1 }, "first delivery never arrived")
+	eventually(t, func() bool { return hook.count() == 1 }, "first delivery never arrived")
 	keys, err := b.client.ListAPIKeys(ctx)
 	require.NoError(t, err)
 	require.Len(t, keys, 1)
@@ -323,7 +300,7 @@ func TestTenantIsolation(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, client.DeliverySucceeded, d.Status)
 	require.Equal(t, 1, d.Attempts, "no retry or replay by the other tenant")
-	require.Equal(t, int64(1), hook.hits.Load())
+	require.Equal(t, 1, hook.count())
 	require.Equal(t, apiCounts{Endpoints: 1, Events: 1, Deliveries: 1, EventTypes: 1}, apiCountAll(t, b.client))
 
 	// The other tenant's own events do not reach the first tenant's endpoint.
@@ -409,7 +386,7 @@ func TestAPIKeys(t *testing.T) {
 
 func TestIdempotency(t *testing.T) {
 	t.Parallel()
-	hook := newAPIHook(t, http.StatusOK)
+	hook := newHook(t, http.StatusOK)
 	b := setup(t)
 	ctx := t.Context()
 	_, err := b.client.CreateEndpoint(ctx, client.EndpointCreate{URL: hook.URL})
@@ -472,7 +449,7 @@ func TestIdempotency(t *testing.T) {
 	require.False(t, oev.Duplicate)
 	require.NotEqual(t, first["id"], oev.ID)
 
-	eventually(t, func() bool { return hook.hits.Load() == 3 }, "want 3 deliveries, got %d", hook.hits.Load())
+	eventually(t, func() bool { return hook.count() == 3 }, "want 3 deliveries, got %d", hook.count())
 }
 
 func apiMust[T any](v T, err error) T {
@@ -484,8 +461,8 @@ func apiMust[T any](v T, err error) T {
 
 func TestPaginationAndFilters(t *testing.T) {
 	t.Parallel()
-	ok := newAPIHook(t, http.StatusOK)
-	failing := newAPIHook(t, http.StatusInternalServerError)
+	ok := newHook(t, http.StatusOK)
+	failing := newHook(t, http.StatusInternalServerError)
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	clk := clock.NewManual(t0)
 	b := setup(t, withClock(clk))
@@ -571,8 +548,8 @@ func TestPaginationAndFilters(t *testing.T) {
 		return len(deliveries(client.DeliveryListOptions{Status: client.DeliverySucceeded})) == 7 &&
 			len(deliveries(client.DeliveryListOptions{Status: client.DeliveryRetrying})) == 4
 	}, "deliveries never settled")
-	require.Equal(t, int64(7), ok.hits.Load())
-	require.Equal(t, int64(4), failing.hits.Load())
+	require.Equal(t, 7, ok.count())
+	require.Equal(t, 4, failing.count())
 
 	toBad := deliveries(client.DeliveryListOptions{EndpointID: epBad.ID})
 	require.Len(t, toBad, 4)
@@ -621,8 +598,8 @@ func TestPaginationAndFilters(t *testing.T) {
 
 func TestEndpointCRUD(t *testing.T) {
 	t.Parallel()
-	hook := newAPIHook(t, http.StatusOK)
-	control := newAPIHook(t, http.StatusOK)
+	hook := newHook(t, http.StatusOK)
+	control := newHook(t, http.StatusOK)
 	b := setup(t)
 	ctx := t.Context()
 
@@ -681,12 +658,12 @@ func TestEndpointCRUD(t *testing.T) {
 	ev, err := b.client.SendEvent(ctx, client.EventCreate{Type: "order.created", Data: json.RawMessage(`{}`)})
 	require.NoError(t, err)
 	require.Equal(t, 1, *ev.Deliveries, "only the control endpoint")
-	eventually(t, func() bool { return control.hits.Load() == 1 }, "control never got the event")
+	eventually(t, func() bool { return control.count() == 1 }, "control never got the event")
 	dls, err := b.client.ListDeliveries(ctx, client.DeliveryListOptions{EventID: ev.ID})
 	require.NoError(t, err)
 	require.Len(t, dls.Data, 1)
 	require.Equal(t, ctl.ID, dls.Data[0].EndpointID)
-	require.Equal(t, int64(0), hook.hits.Load())
+	require.Equal(t, 0, hook.count())
 
 	// Enabled again, it gets new events.
 	on := true
@@ -695,7 +672,7 @@ func TestEndpointCRUD(t *testing.T) {
 	ev, err = b.client.SendEvent(ctx, client.EventCreate{Type: "order.created", Data: json.RawMessage(`{}`)})
 	require.NoError(t, err)
 	require.Equal(t, 2, *ev.Deliveries)
-	eventually(t, func() bool { return hook.hits.Load() == 1 }, "re-enabled endpoint never got the event")
+	eventually(t, func() bool { return hook.count() == 1 }, "re-enabled endpoint never got the event")
 
 	status, body = b.do("DELETE", "/v1/endpoints/"+id, "")
 	apiRequire(t, 204, "", status, body)

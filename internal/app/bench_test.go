@@ -1,19 +1,14 @@
 package app_test
 
 import (
-	"bytes"
+	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
+	"strings"
 	"testing"
 
-	"context"
 	"github.com/hookline/hookline/client"
-	"github.com/hookline/hookline/internal/app"
-	"github.com/hookline/hookline/internal/config"
-	"io"
-	"regexp"
-	"strings"
 )
 
 // BenchmarkAcceptHTTP measures POST /v1/events end to end over real HTTP on
@@ -27,24 +22,10 @@ func BenchmarkAcceptHTTP(b *testing.B) {
 		endpoints int
 	}{{"no_endpoint", 0}, {"one_endpoint", 1}} {
 		b.Run(tc.name, func(b *testing.B) {
-			cfg := config.Default()
-			cfg.Addr = "127.0.0.1:0"
-			cfg.DataDir = filepath.Join(b.TempDir(), "data")
-			cfg.AllowPrivateNetworks = true
-			var out bytes.Buffer
-			a, err := app.New(context.Background(), cfg, app.Options{Out: &out})
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := a.Start(context.Background()); err != nil {
-				b.Fatal(err)
-			}
-			defer a.Stop(context.Background())
-			key := regexp.MustCompile(`hk_[A-Za-z0-9_-]+`).FindString(out.String())
+			a, c, key := benchApp(b, nil)
 			url := "http://" + a.Addr()
 			sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
 			defer sink.Close()
-			c := client.New(url, key)
 			for range tc.endpoints {
 				if _, err := c.CreateEndpoint(context.Background(), client.EndpointCreate{URL: sink.URL}); err != nil {
 					b.Fatal(err)

@@ -10,14 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/client"
-	"github.com/hookline/hookline/internal/app"
 	"github.com/hookline/hookline/internal/buildinfo"
-	"github.com/hookline/hookline/internal/config"
 )
-
-func withBuild(bi buildinfo.Info) setupOpt {
-	return func(_ *config.Config, o *app.Options) { o.Build = bi }
-}
 
 // TestRequestsCarryTheBuild checks that deliveries, workflow HTTP steps and
 // content lookups all send the server's build as User-Agent, and that
@@ -46,7 +40,7 @@ steps:
 
 	b.send("order.created", `{"to": "r1"}`)
 	eventually(t, func() bool { return rc.count() == 2 }, "the event and the content webhook delivered")
-	eventually(t, func() bool { return svc.calls() == 2 }, "the workflow step and the lookup called")
+	eventually(t, func() bool { return svc.count() == 2 }, "the workflow step and the lookup called")
 	for _, r := range rc.requests() {
 		require.Equal(t, want, r.header.Get("User-Agent"), "delivery")
 	}

@@ -4,20 +4,13 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/client"
-	"github.com/hookline/hookline/internal/app"
-	"github.com/hookline/hookline/internal/config"
 )
-
-func withBreaker(threshold int, cooldown time.Duration) setupOpt {
-	return func(c *config.Config, _ *app.Options) { c.BreakerThreshold, c.BreakerCooldown = threshold, cooldown }
-}
 
 // TestRecoverClosesCircuitWithNothingFailed opens an endpoint's circuit
 // while its deliveries are still retrying (none failed for good), then
@@ -25,14 +18,7 @@ func withBreaker(threshold int, cooldown time.Duration) setupOpt {
 // clock that never reaches the end of the cool-down.
 func TestRecoverClosesCircuitWithNothingFailed(t *testing.T) {
 	t.Parallel()
-	var healthy atomic.Bool
-	rc := newReceiver(t, func(_ int, w http.ResponseWriter) bool {
-		if !healthy.Load() {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return true
-		}
-		return false
-	})
+	rc, healthy := newFailingReceiver(t, http.StatusServiceUnavailable)
 	b := setup(t, withClock(retryClock()), withBreaker(3, 10*time.Minute))
 	ep := b.endpoint(client.EndpointCreate{URL: rc.URL, MaxInFlight: 1, RetrySchedule: []string{"1h"}})
 	for range 5 {
@@ -60,18 +46,9 @@ func TestRecoverClosesCircuitWithNothingFailed(t *testing.T) {
 func TestRecoverClosesCircuitOnEveryNode(t *testing.T) {
 	t.Parallel()
 	dsn := pgSchema(t)
-	var healthy atomic.Bool
-	var count atomic.Int32
-	rc := newReceiver(t, func(_ int, w http.ResponseWriter) bool {
-		count.Add(1)
-		if !healthy.Load() {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return true
-		}
-		return false
-	})
+	rc, healthy := newFailingReceiver(t, http.StatusServiceUnavailable)
 	breaker := withBreaker(2, 10*time.Minute)
-	nodes := []*node{startNodeWith(t, dsn, "node-a", breaker), startNodeWith(t, dsn, "node-b", breaker)}
+	nodes := []*node{startNode(t, dsn, "node-a", breaker), startNode(t, dsn, "node-b", breaker)}
 	require.Eventually(t, func() bool {
 		st := clusterView(t, nodes[0].url)
 		return len(st.Nodes) == 2 && len(st.Nodes[0].Buckets) == 32 && len(st.Nodes[1].Buckets) == 32
@@ -99,7 +76,7 @@ func TestRecoverClosesCircuitOnEveryNode(t *testing.T) {
 		return false
 	}, 15*time.Second, 20*time.Millisecond, "two failures open the circuit on the node that dispatches the endpoint")
 	require.Equal(t, "closed", circuitOn(other), "the other node holds no circuit of the endpoint")
-	require.Equal(t, int32(2), count.Load())
+	require.Equal(t, 2, rc.count())
 
 	healthy.Store(true)
 	got, err := client.New(other.url, clusterKey).RecoverEndpoint(ctx, ep.ID, client.Recover{Since: time.Now().Add(-time.Hour)})
@@ -107,7 +84,7 @@ func TestRecoverClosesCircuitOnEveryNode(t *testing.T) {
 	require.Empty(t, got.Deliveries)
 	require.Eventually(t, func() bool { return circuitOn(owner) == "closed" }, 10*time.Second, 20*time.Millisecond,
 		"recover through another node closed the owner's circuit")
-	require.Eventually(t, func() bool { return count.Load() == 4 }, 10*time.Second, 20*time.Millisecond, "the held deliveries went")
+	require.Eventually(t, func() bool { return rc.count() == 4 }, 10*time.Second, 20*time.Millisecond, "the held deliveries went")
 }
 
 // TestSubscriptionsShowCircuit: a subscription's circuit breaker is in

@@ -68,20 +68,9 @@ type node struct {
 	url string
 }
 
-// startNode starts a node of a cluster on dsn, with adjust applied to
-// its options.
-func startNode(t *testing.T, dsn, id string, adjust ...func(*app.Options)) *node {
-	t.Helper()
-	opts := make([]setupOpt, len(adjust))
-	for i, f := range adjust {
-		opts[i] = func(_ *config.Config, o *app.Options) { f(o) }
-	}
-	return startNodeWith(t, dsn, id, opts...)
-}
-
-// startNodeWith starts a node as startNode does, with opts applied to
-// its config and options.
-func startNodeWith(t *testing.T, dsn, id string, opts ...setupOpt) *node {
+// startNode starts a node of a cluster on dsn, with opts applied to its
+// config and options.
+func startNode(t *testing.T, dsn, id string, opts ...setupOpt) *node {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Addr = "127.0.0.1:0"
@@ -100,16 +89,9 @@ func startNodeWith(t *testing.T, dsn, id string, opts ...setupOpt) *node {
 	for _, f := range opts {
 		f(&cfg, &o)
 	}
-	a, err := app.New(context.Background(), cfg, o)
-	require.NoError(t, err)
-	require.NoError(t, a.Start(context.Background()))
-	n := &node{app: a, url: "http://" + a.Addr()}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = a.Stop(ctx)
-	})
-	return n
+	a := startApp(t, cfg, o)
+	t.Cleanup(func() { _ = stopApp(a) })
+	return &node{app: a, url: "http://" + a.Addr()}
 }
 
 // clusterReceiver checks what a cluster must guarantee: no delivery in
@@ -269,15 +251,21 @@ func clusterView(t *testing.T, nodeURL string) clusterStatus {
 type proxy struct {
 	addr   string
 	target string
+	dsn    string // the database's DSN through the proxy
 	mu     sync.Mutex
 	ln     net.Listener
 	conns  []net.Conn
 }
 
-func newProxy(t *testing.T, target string) *proxy {
+// newProxy starts a proxy to the server of the database dsn.
+func newProxy(t *testing.T, dsn string) *proxy {
+	u, err := url.Parse(dsn)
+	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	p := &proxy{addr: ln.Addr().String(), target: target}
+	p := &proxy{addr: ln.Addr().String(), target: u.Host}
+	u.Host = p.addr
+	p.dsn = u.String()
 	p.serve(ln)
 	t.Cleanup(p.cut)
 	return p
@@ -332,16 +320,12 @@ func (p *proxy) restore(t *testing.T) {
 // and every accepted event is delivered.
 func TestDatabaseOutage(t *testing.T) {
 	t.Parallel()
-	dsn := pgSchema(t)
-	u, err := url.Parse(dsn)
-	require.NoError(t, err)
-	px := newProxy(t, u.Host)
-	u.Host = px.addr
+	px := newProxy(t, pgSchema(t))
 	rc := newClusterReceiver(t)
-	n := startNode(t, u.String(), "solo")
+	n := startNode(t, px.dsn, "solo")
 	c := client.New(n.url, clusterKey)
 	ctx := context.Background()
-	_, err = c.CreateEndpoint(ctx, client.EndpointCreate{URL: rc.URL + "/plain"})
+	_, err := c.CreateEndpoint(ctx, client.EndpointCreate{URL: rc.URL + "/plain"})
 	require.NoError(t, err)
 
 	accepted := map[string]bool{}

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -31,15 +30,9 @@ func benchApp(b *testing.B, edit func(*config.Config)) (*app.App, *client.Client
 		edit(&cfg)
 	}
 	var out bytes.Buffer
-	a, err := app.New(context.Background(), cfg, app.Options{Out: &out})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := a.Start(context.Background()); err != nil {
-		b.Fatal(err)
-	}
+	a := startApp(b, cfg, app.Options{Out: &out})
 	b.Cleanup(func() { a.Stop(context.Background()) })
-	key := regexp.MustCompile(`hk_[A-Za-z0-9_-]+`).FindString(out.String())
+	key := keyPattern.FindString(out.String())
 	return a, client.New("http://"+a.Addr(), key), key
 }
 

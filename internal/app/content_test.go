@@ -15,18 +15,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/client"
-	"github.com/hookline/hookline/internal/app"
 	"github.com/hookline/hookline/internal/clock"
-	"github.com/hookline/hookline/internal/config"
 	"github.com/hookline/hookline/internal/content/smtptest"
 )
-
-func withSMTP(srv *smtptest.Server) setupOpt {
-	return func(c *config.Config, _ *app.Options) {
-		c.SMTP = config.SMTP{Host: srv.Host(), Port: srv.Port(), TLS: "none", From: "Shop <noreply@shop.example>"}
-		c.PublicURL = "http://hooks.test"
-	}
-}
 
 // contentSetup declares a customer collection (for enrichment), a
 // recipient, a template and a notify rule.
@@ -60,6 +51,22 @@ func (b *bundle) messages(query string) []map[string]any {
 		list = append(list, m.(map[string]any))
 	}
 	return list
+}
+
+// firstMessage waits for a message that the query lists and returns the
+// first.
+func (b *bundle) firstMessage(query string) map[string]any {
+	b.t.Helper()
+	var msg map[string]any
+	eventually(b.t, func() bool {
+		ms := b.messages(query)
+		if len(ms) == 0 {
+			return false
+		}
+		msg = ms[0]
+		return true
+	}, "no message")
+	return msg
 }
 
 // TestContentEmail: a personalised, enriched, escaped email reaches a
@@ -176,15 +183,7 @@ func TestContentQuietHoursAndDigest(t *testing.T) {
 	b := setup(t, withSMTP(srv), withClock(clk))
 	contentSetup(t, b, `["email"]`, `{"quiet_hours": {"start": "22:00", "end": "07:00"}}`)
 	b.send("order.shipped", `{"id": "o-1", "customer_id": "c1", "total": 5, "note": ""}`)
-	var msg map[string]any
-	eventually(t, func() bool {
-		ms := b.messages("channel=email")
-		if len(ms) == 0 {
-			return false
-		}
-		msg = ms[0]
-		return true
-	}, "no message")
+	msg := b.firstMessage("channel=email")
 	require.Equal(t, "scheduled", msg["status"])
 	// 07:00 EDT (after the change) is 11:00Z, not 12:00Z.
 	require.Equal(t, "2026-03-08T11:00:00.000Z", msg["send_at"])
@@ -215,7 +214,7 @@ func TestContentQuietHoursAndDigest(t *testing.T) {
 // TestContentClickStartsMore: a click on a tracked link emits
 // content.clicked, which a second notify rule reacts to.
 func TestContentClickStartsMore(t *testing.T) {
-	b := setup(t, func(c *config.Config, _ *app.Options) { c.PublicURL = "http://hooks.test" })
+	b := setup(t, withPublicURL("http://hooks.test"))
 	contentSetup(t, b, `["page"]`, `{}`)
 	status, out := b.do("POST", "/v1/templates", `{"name": "thanks", "subject": "Thanks for looking at {{.data.url}}", "text": "ok"}`)
 	require.Equal(t, http.StatusCreated, status, "%v", out)
@@ -316,15 +315,7 @@ func TestContentWebhookSendAtLookupDirectory(t *testing.T) {
 	b.send("member.updated", `{"id": "m1", "mail": "grace@example.com", "first": "Grace", "last": "Hopper", "tz": "Europe/Paris"}`)
 	b.settled()
 	b.send("points.changed", `{"member": "m1", "at": "2026-05-01T10:00:00Z"}`)
-	var msg map[string]any
-	eventually(t, func() bool {
-		ms := b.messages("channel=webhook")
-		if len(ms) == 0 {
-			return false
-		}
-		msg = ms[0]
-		return true
-	}, "no message")
+	msg := b.firstMessage("channel=webhook")
 	require.Equal(t, "scheduled", msg["status"])
 	require.Equal(t, "Grace Hopper: 120 points", msg["subject"], "recipient from the collection, enriched over HTTP")
 	require.Equal(t, "at /loyalty/m1", msg["text"])

@@ -3,10 +3,8 @@ package app_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,17 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/client"
-	"github.com/hookline/hookline/internal/app"
-	"github.com/hookline/hookline/internal/config"
 )
-
-func withQueueCap(n int) setupOpt {
-	return func(_ *config.Config, o *app.Options) { o.QueueCap = n }
-}
-
-func withPruneInterval(d time.Duration) setupOpt {
-	return func(_ *config.Config, o *app.Options) { o.PruneInterval = d }
-}
 
 // TestBlockedEndpointDoesNotDelayOthers blocks one endpoint's receiver and
 // checks a healthy endpoint receives every event meanwhile, while the
@@ -67,15 +55,7 @@ func TestBlockedEndpointDoesNotDelayOthers(t *testing.T) {
 // memory, then brings it back: memory stays bounded and everything drains.
 func TestBacklogDrainsInBoundedMemory(t *testing.T) {
 	t.Parallel()
-	var down atomic.Bool
-	down.Store(true)
-	rc := newReceiver(t, func(_ int, w http.ResponseWriter) bool {
-		if down.Load() {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return true
-		}
-		return false
-	})
+	rc, healed := newFailingReceiver(t, http.StatusServiceUnavailable)
 	clk := retryClock()
 	const queueCap = 10
 	b := setup(t, withClock(clk), withQueueCap(queueCap), withRand(func() float64 { return 0.5 }))
@@ -91,7 +71,7 @@ func TestBacklogDrainsInBoundedMemory(t *testing.T) {
 	for range 5 {
 		require.LessOrEqual(t, inMemory(t, b), float64(queueCap), "the backlog stays in the store")
 	}
-	down.Store(false)
+	healed.Store(true)
 	clk.Advance(time.Minute) // cool-down over; failed ones due again
 	eventually(t, func() bool {
 		p, err := b.client.ListDeliveries(context.Background(), client.DeliveryListOptions{Status: client.DeliverySucceeded, ListOptions: client.ListOptions{Limit: 1000}})
@@ -102,29 +82,9 @@ func TestBacklogDrainsInBoundedMemory(t *testing.T) {
 // inMemory reads hookline_tasks_in_memory from /metrics.
 func inMemory(t *testing.T, b *bundle) float64 {
 	t.Helper()
-	resp, err := http.Get(b.url + "/metrics")
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	for _, line := range strings.Split(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, "hookline_tasks_in_memory "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			require.NoError(t, err)
-			return f
-		}
-	}
-	t.Fatal("no hookline_tasks_in_memory metric")
-	return 0
-}
-
-func recordOrder(next http.Handler, mu *sync.Mutex, order *[]string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		*order = append(*order, r.Header.Get("webhook-id"))
-		mu.Unlock()
-		next.ServeHTTP(w, r)
-	})
+	v := gaugeValue(t, b.url, "hookline_tasks_in_memory")
+	require.NotEqual(t, -1.0, v, "no hookline_tasks_in_memory metric")
+	return v
 }
 
 // TestRateLimitHonoured checks deliveries to an endpoint with rate_limit
@@ -166,14 +126,7 @@ func TestRateLimitHonoured(t *testing.T) {
 // the cool-down and closes on success — all on an injected clock.
 func TestCircuitBreaker(t *testing.T) {
 	t.Parallel()
-	var healthy atomic.Bool
-	rc := newReceiver(t, func(_ int, w http.ResponseWriter) bool {
-		if !healthy.Load() {
-			w.WriteHeader(http.StatusInternalServerError)
-			return true
-		}
-		return false
-	})
+	rc, healthy := newFailingReceiver(t, http.StatusInternalServerError)
 	clk := retryClock()
 	b := setup(t, withClock(clk), withRand(func() float64 { return 0.5 }))
 	ep := b.endpoint(client.EndpointCreate{URL: rc.URL, MaxInFlight: 1})
@@ -269,17 +222,7 @@ func TestOrderedEndpointUnderRetries(t *testing.T) {
 
 func TestRecoverSince(t *testing.T) {
 	t.Parallel()
-	var healthy atomic.Bool
-	var mu sync.Mutex
-	var order []string
-	rc := newReceiver(t, func(_ int, w http.ResponseWriter) bool {
-		if !healthy.Load() {
-			w.WriteHeader(http.StatusBadGateway)
-			return true
-		}
-		return false
-	})
-	rc.Config.Handler = recordOrder(rc.Config.Handler, &mu, &order)
+	rc, healthy := newFailingReceiver(t, http.StatusBadGateway)
 	b := setup(t)
 	// One at a time, so the order of the queue is the order of arrival.
 	ep := b.endpoint(client.EndpointCreate{URL: rc.URL, RetrySchedule: []string{"1ms"}, MaxInFlight: 1})
@@ -291,18 +234,14 @@ func TestRecoverSince(t *testing.T) {
 		b.waitStatus(ev.ID, client.DeliveryFailed)
 	}
 	healthy.Store(true)
-	mu.Lock()
-	order = nil
-	mu.Unlock()
+	before := rc.count()
 	status, raw := b.do(http.MethodPost, "/v1/endpoints/"+ep.ID+"/recover", `{"since":"`+since.UTC().Format(time.RFC3339)+`"}`)
 	require.Equal(t, http.StatusAccepted, status, "%v", raw)
 	require.Len(t, raw["deliveries"], 5)
 	for _, id := range ids {
 		b.waitStatus(id, client.DeliverySucceeded)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	require.Equal(t, ids, order, "re-queued in order")
+	require.Equal(t, ids, rc.webhookIDs()[before:], "re-queued in order")
 
 	status, _ = b.do(http.MethodPost, "/v1/endpoints/"+ep.ID+"/recover", `{}`)
 	require.Equal(t, http.StatusUnprocessableEntity, status)

@@ -15,8 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/client"
-	"github.com/hookline/hookline/internal/app"
-	"github.com/hookline/hookline/internal/config"
 	"github.com/hookline/hookline/internal/store/sqlite"
 )
 
@@ -60,7 +58,7 @@ func (b *bundle) ready() int {
 // request, and every event answered 2xx is delivered.
 func TestDiskFull(t *testing.T) {
 	t.Parallel()
-	b := setup(t, func(_ *config.Config, o *app.Options) { o.Lease = 2 * time.Second })
+	b := setup(t, withLease(2*time.Second))
 	ctx := context.Background()
 	var mu sync.Mutex
 	seen := map[string]int{}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"strconv"
 	"testing"
 	"time"
@@ -171,11 +170,8 @@ func TestMirrorOutage(t *testing.T) {
 		{
 			name: "database unreachable", state: "failing",
 			via: func(t *testing.T, dsn string) (string, func() func()) {
-				u, err := url.Parse(dsn)
-				require.NoError(t, err)
-				px := newProxy(t, u.Host)
-				u.Host = px.addr
-				return u.String(), func() func() {
+				px := newProxy(t, dsn)
+				return px.dsn, func() func() {
 					px.cut()
 					return once(t, func() { px.restore(t) })
 				}
@@ -263,14 +259,11 @@ func TestMirrorOutage(t *testing.T) {
 func TestMirrorResumesAfterRestart(t *testing.T) {
 	t.Parallel()
 	direct := pgSchema(t)
-	u, err := url.Parse(direct)
-	require.NoError(t, err)
-	px := newProxy(t, u.Host)
-	u.Host = px.addr
+	px := newProxy(t, direct)
 	b := setup(t)
-	syncSetup(t, b, mirrorSpec(u.String(), "customers_mirror"))
+	syncSetup(t, b, mirrorSpec(px.dsn, "customers_mirror"))
 	ctx := context.Background()
-	_, err = b.client.SendEvents(ctx, client.EventBatch{Events: customerStream(20, 1)})
+	_, err := b.client.SendEvents(ctx, client.EventBatch{Events: customerStream(20, 1)})
 	require.NoError(t, err)
 	b.settled()
 	b.mirrorCaughtUp("customers")

@@ -1,26 +1,20 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/client"
-	"github.com/hookline/hookline/internal/app"
-	"github.com/hookline/hookline/internal/config"
 )
 
 // secretPart is in every secret header value of these tests: it must not
@@ -28,42 +22,11 @@ import (
 // directory.
 const secretPart = "s3cr3t"
 
-// lockedBuffer collects the log lines of a running server.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func withLogger(w io.Writer) setupOpt {
-	return func(_ *config.Config, o *app.Options) {
-		o.Logger = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-}
-
 // raw GETs path and returns the body as it came.
 func (b *bundle) raw(path string) string {
 	b.t.Helper()
-	req, err := http.NewRequest(http.MethodGet, b.url+path, nil)
-	require.NoError(b.t, err)
-	req.Header.Set("Authorization", "Bearer "+b.key)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(b.t, err)
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(b.t, err)
-	require.Equal(b.t, http.StatusOK, resp.StatusCode, "GET %s: %s", path, body)
+	status, body := b.rawGet(path)
+	require.Equal(b.t, http.StatusOK, status, "GET %s: %s", path, body)
 	return string(body)
 }
 
@@ -80,10 +43,7 @@ func (b *bundle) requireNotShown(paths ...string) {
 // directory (database, WAL) holds the secret part.
 func (b *bundle) requireNotAtRest() {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	require.NoError(b.t, b.app.Stop(ctx))
-	b.stopped = true
+	b.stop()
 	n := 0
 	err := filepath.WalkDir(b.cfg.DataDir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -106,7 +66,7 @@ func (b *bundle) requireNotAtRest() {
 // database show their values; GET, edit, PATCH keeps them.
 func TestEndpointHeadersNeverShown(t *testing.T) {
 	t.Parallel()
-	logs := &lockedBuffer{}
+	logs := &logBuffer{}
 	b := setup(t, withLogger(logs))
 	rc := newReceiver(t, func(_ int, w http.ResponseWriter) bool {
 		w.Header().Set("Set-Cookie", "sid=s3cr3t-cookie")
@@ -171,7 +131,7 @@ func TestEndpointHeadersNeverShown(t *testing.T) {
 // credentials are hidden too.
 func TestWorkflowStepLogHidesHeaders(t *testing.T) {
 	t.Parallel()
-	logs := &lockedBuffer{}
+	logs := &logBuffer{}
 	b := setup(t, withLogger(logs))
 	svc := newService(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("X-Auth-Token", "answer-s3cr3t")
@@ -209,7 +169,7 @@ steps:
 // with what GET showed keeps them.
 func TestContentLookupHeadersNeverShown(t *testing.T) {
 	t.Parallel()
-	logs := &lockedBuffer{}
+	logs := &logBuffer{}
 	b := setup(t, withLogger(logs))
 	crm := newService(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

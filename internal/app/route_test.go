@@ -9,8 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/client"
-	"github.com/hookline/hookline/internal/app"
-	"github.com/hookline/hookline/internal/config"
 )
 
 // TestClusterRoutesAtOnce: on two PostgreSQL nodes whose routing tables
@@ -21,7 +19,7 @@ import (
 func TestClusterRoutesAtOnce(t *testing.T) {
 	t.Parallel()
 	dsn := pgSchema(t)
-	ageless := func(o *app.Options) { o.RouteMaxAge = time.Hour }
+	ageless := withRouteMaxAge(time.Hour)
 	n1, n2 := startNode(t, dsn, "route-1", ageless), startNode(t, dsn, "route-2", ageless)
 	ctx := context.Background()
 	cs := []*client.Client{client.New(n1.url, clusterKey), client.New(n2.url, clusterKey)}
@@ -90,7 +88,7 @@ steps:
 // cancelled while it waits is offered none.
 func TestWaitRoutedAtOnce(t *testing.T) {
 	t.Parallel()
-	b := setup(t, func(_ *config.Config, o *app.Options) { o.RouteMaxAge = time.Hour })
+	b := setup(t, withRouteMaxAge(time.Hour))
 	b.saveWorkflow(`name: pay
 on: { events: ["order.created"] }
 steps:

@@ -1,14 +1,21 @@
 package app_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,8 +23,10 @@ import (
 
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/app"
+	"github.com/hookline/hookline/internal/buildinfo"
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/config"
+	"github.com/hookline/hookline/internal/content/smtptest"
 )
 
 // bundle is a running server on a temporary data dir with its admin key.
@@ -46,6 +55,93 @@ func withoutPrivateNetworks() setupOpt {
 	return func(c *config.Config, _ *app.Options) { c.AllowPrivateNetworks = false }
 }
 
+func withBreaker(threshold int, cooldown time.Duration) setupOpt {
+	return func(c *config.Config, _ *app.Options) { c.BreakerThreshold, c.BreakerCooldown = threshold, cooldown }
+}
+
+func withQueueCap(n int) setupOpt {
+	return func(_ *config.Config, o *app.Options) { o.QueueCap = n }
+}
+
+func withPruneInterval(d time.Duration) setupOpt {
+	return func(_ *config.Config, o *app.Options) { o.PruneInterval = d }
+}
+
+func withLease(d time.Duration) setupOpt {
+	return func(_ *config.Config, o *app.Options) { o.Lease = d }
+}
+
+func withRouteMaxAge(d time.Duration) setupOpt {
+	return func(_ *config.Config, o *app.Options) { o.RouteMaxAge = d }
+}
+
+func withPublicURL(u string) setupOpt {
+	return func(c *config.Config, _ *app.Options) { c.PublicURL = u }
+}
+
+func withBuild(bi buildinfo.Info) setupOpt {
+	return func(_ *config.Config, o *app.Options) { o.Build = bi }
+}
+
+// withLogger logs at debug level to w.
+func withLogger(w io.Writer) setupOpt {
+	return func(_ *config.Config, o *app.Options) {
+		o.Logger = slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+}
+
+// withSMTP sends email to srv, with links to a public URL.
+func withSMTP(srv *smtptest.Server) setupOpt {
+	return func(c *config.Config, o *app.Options) {
+		c.SMTP = config.SMTP{Host: srv.Host(), Port: srv.Port(), TLS: "none", From: "Shop <noreply@shop.example>"}
+		withPublicURL("http://hooks.test")(c, o)
+	}
+}
+
+// logBuffer collects log lines written from any goroutine.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// line returns the first logged line that contains msg.
+func (l *logBuffer) line(msg string) string {
+	for line := range strings.Lines(l.String()) {
+		if strings.Contains(line, msg) {
+			return line
+		}
+	}
+	return ""
+}
+
+// startApp builds and starts an app on cfg and o.
+func startApp(t testing.TB, cfg config.Config, o app.Options) *app.App {
+	t.Helper()
+	a, err := app.New(context.Background(), cfg, o)
+	require.NoError(t, err)
+	require.NoError(t, a.Start(context.Background()))
+	return a
+}
+
+// stopApp stops a gracefully, giving it five seconds.
+func stopApp(a *app.App) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return a.Stop(ctx)
+}
+
 var keyPattern = regexp.MustCompile(`hk_[A-Za-z0-9_-]+`)
 
 // setup starts a server that may deliver to loopback (httptest receivers),
@@ -69,9 +165,7 @@ func setup(t *testing.T, opts ...setupOpt) *bundle {
 	b.client = client.New(b.url, b.key)
 	t.Cleanup(func() {
 		if !b.stopped {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			require.NoError(t, b.app.Stop(ctx))
+			require.NoError(t, stopApp(b.app))
 		}
 	})
 	return b
@@ -79,9 +173,7 @@ func setup(t *testing.T, opts ...setupOpt) *bundle {
 
 func (b *bundle) start() {
 	b.t.Helper()
-	a, err := app.New(context.Background(), b.cfg, b.opts)
-	require.NoError(b.t, err)
-	require.NoError(b.t, a.Start(context.Background()))
+	a := startApp(b.t, b.cfg, b.opts)
 	b.app, b.url, b.stopped = a, "http://"+a.Addr(), false
 	if b.key != "" {
 		b.client = client.New(b.url, b.key)
@@ -94,18 +186,41 @@ func (b *bundle) restart(kill bool) {
 	b.t.Helper()
 	if kill {
 		b.app.Kill()
+		b.stopped = true
 	} else {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		require.NoError(b.t, b.app.Stop(ctx))
+		b.stop()
 	}
-	b.stopped = true
 	b.start()
+}
+
+// stop stops the server gracefully.
+func (b *bundle) stop() {
+	b.t.Helper()
+	require.NoError(b.t, stopApp(b.app))
+	b.stopped = true
 }
 
 // do sends a raw request with the bundle's key (or key when not empty) and
 // returns the status and decoded JSON body.
 func (b *bundle) do(method, path, body string, headers ...string) (int, map[string]any) {
+	b.t.Helper()
+	status, raw := b.request(method, path, body, headers...)
+	var out map[string]any
+	if len(raw) > 0 {
+		require.NoError(b.t, json.Unmarshal(raw, &out), "body: %s", raw)
+	}
+	return status, out
+}
+
+// rawGet returns the status and undecoded body of a GET.
+func (b *bundle) rawGet(path string) (int, []byte) {
+	b.t.Helper()
+	return b.request(http.MethodGet, path, "")
+}
+
+// request sends a raw request as do does and returns the status and the
+// body as it came.
+func (b *bundle) request(method, path, body string, headers ...string) (int, []byte) {
 	b.t.Helper()
 	req, err := http.NewRequest(method, b.url+path, bytes.NewBufferString(body))
 	require.NoError(b.t, err)
@@ -125,11 +240,164 @@ func (b *bundle) do(method, path, body string, headers ...string) (int, map[stri
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	require.NoError(b.t, err)
-	var out map[string]any
-	if len(raw) > 0 {
-		require.NoError(b.t, json.Unmarshal(raw, &out), "body: %s", raw)
+	return resp.StatusCode, raw
+}
+
+// received is one request a receiver got.
+type received struct {
+	header http.Header
+	body   []byte
+}
+
+// receiver is a real HTTP server that records the requests it gets and
+// answers each with handle (n is the request's number, from 1).
+type receiver struct {
+	*httptest.Server
+	mu  sync.Mutex
+	got []received
+}
+
+func startReceiver(t *testing.T, handle func(n int, w http.ResponseWriter, r *http.Request)) *receiver {
+	t.Helper()
+	rc := &receiver{}
+	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		rc.mu.Lock()
+		rc.got = append(rc.got, received{header: r.Header.Clone(), body: body})
+		n := len(rc.got)
+		rc.mu.Unlock()
+		handle(n, w, r)
+	}))
+	t.Cleanup(rc.Close)
+	return rc
+}
+
+// newReceiver starts a webhook receiver that answers with whatever
+// respond writes, or 200 when respond is nil or returns false.
+func newReceiver(t *testing.T, respond func(n int, w http.ResponseWriter) bool) *receiver {
+	t.Helper()
+	return startReceiver(t, func(n int, w http.ResponseWriter, _ *http.Request) {
+		if respond == nil || !respond(n, w) {
+			w.WriteHeader(http.StatusOK)
+		}
+	})
+}
+
+// newHook starts a webhook receiver that answers every request with
+// status. Create it before setup so it is closed after the server stops.
+func newHook(t *testing.T, status int) *receiver {
+	t.Helper()
+	return newReceiver(t, func(_ int, w http.ResponseWriter) bool { w.WriteHeader(status); return true })
+}
+
+// newService starts a service that workflow steps and lookups call; it
+// answers with respond, or {"ok": true} when respond is nil.
+func newService(t *testing.T, respond func(n int, w http.ResponseWriter, r *http.Request)) *receiver {
+	t.Helper()
+	return startReceiver(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		if respond != nil {
+			respond(n, w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"ok": true}`)
+	})
+}
+
+// newFailingReceiver starts a webhook receiver that answers status until
+// healed is set, then 200.
+func newFailingReceiver(t *testing.T, status int) (rc *receiver, healed *atomic.Bool) {
+	t.Helper()
+	healed = new(atomic.Bool)
+	return newReceiver(t, func(_ int, w http.ResponseWriter) bool {
+		if healed.Load() {
+			return false
+		}
+		w.WriteHeader(status)
+		return true
+	}), healed
+}
+
+func (rc *receiver) requests() []received {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return append([]received(nil), rc.got...)
+}
+
+func (rc *receiver) count() int { return len(rc.requests()) }
+
+// header is the header name of the ith request (from 0).
+func (rc *receiver) header(i int, name string) string { return rc.requests()[i].header.Get(name) }
+
+// body is the body of the ith request (from 0).
+func (rc *receiver) body(i int) string { return string(rc.requests()[i].body) }
+
+// webhookIDs is the webhook-id of every request, in the order they came.
+func (rc *receiver) webhookIDs() []string {
+	var ids []string
+	for _, r := range rc.requests() {
+		ids = append(ids, r.header.Get("webhook-id"))
 	}
-	return resp.StatusCode, out
+	return ids
+}
+
+// counts is how many requests came for each webhook-id.
+func (rc *receiver) counts() map[string]int {
+	out := map[string]int{}
+	for _, id := range rc.webhookIDs() {
+		out[id]++
+	}
+	return out
+}
+
+// gaugeValue reads one unlabelled metric from a server's /metrics; -1
+// when it is missing.
+func gaugeValue(t *testing.T, base, name string) float64 {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			require.NoError(t, err)
+			return f
+		}
+	}
+	return -1
+}
+
+func (b *bundle) endpoint(in client.EndpointCreate) *client.Endpoint {
+	b.t.Helper()
+	ep, err := b.client.CreateEndpoint(context.Background(), in)
+	require.NoError(b.t, err)
+	return ep
+}
+
+func (b *bundle) send(typ, data string) *client.Event {
+	b.t.Helper()
+	ev, err := b.client.SendEvent(context.Background(), client.EventCreate{Type: typ, Data: json.RawMessage(data)})
+	require.NoError(b.t, err)
+	return ev
+}
+
+// delivery returns the only delivery of an event.
+func (b *bundle) delivery(eventID string) *client.Delivery {
+	b.t.Helper()
+	page, err := b.client.ListDeliveries(context.Background(), client.DeliveryListOptions{EventID: eventID})
+	require.NoError(b.t, err)
+	require.Len(b.t, page.Data, 1)
+	d, err := b.client.GetDelivery(context.Background(), page.Data[0].ID)
+	require.NoError(b.t, err)
+	return d
+}
+
+func (b *bundle) waitStatus(eventID, status string) *client.Delivery {
+	b.t.Helper()
+	var d *client.Delivery
+	eventually(b.t, func() bool { d = b.delivery(eventID); return d.Status == status }, "delivery of %s never reached %s", eventID, status)
+	return d
 }
 
 // eventually polls cond until it holds or the deadline passes.

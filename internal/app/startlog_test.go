@@ -1,15 +1,11 @@
 package app_test
 
 import (
-	"bytes"
-	"context"
 	"log/slog"
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -17,42 +13,14 @@ import (
 	"github.com/hookline/hookline/internal/config"
 )
 
-// logBuffer collects log lines written from any goroutine.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// line returns the first logged line that contains msg.
-func (b *logBuffer) line(msg string) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for l := range strings.Lines(b.buf.String()) {
-		if strings.Contains(l, msg) {
-			return l
-		}
-	}
-	return ""
-}
-
 // startLog starts and stops an app on cfg and returns its "hookline
 // listening" log line.
 func startLog(t *testing.T, cfg config.Config) string {
 	t.Helper()
 	cfg.Addr = "127.0.0.1:0"
 	var logs logBuffer
-	a, err := app.New(context.Background(), cfg, app.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	require.NoError(t, err)
-	require.NoError(t, a.Start(context.Background()))
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	require.NoError(t, a.Stop(ctx))
+	a := startApp(t, cfg, app.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	require.NoError(t, stopApp(a))
 	line := logs.line(`msg="hookline listening"`)
 	require.NotEmpty(t, line, "the start is logged")
 	return line

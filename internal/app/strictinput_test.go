@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -33,20 +32,6 @@ func routePath(pattern string) (method, path string) {
 		out = append(out, seg)
 	}
 	return method, strings.Join(out, "/")
-}
-
-// rawGet returns the status and undecoded body of a GET.
-func (b *bundle) rawGet(path string) (int, []byte) {
-	b.t.Helper()
-	req, err := http.NewRequest(http.MethodGet, b.url+path, nil)
-	require.NoError(b.t, err)
-	req.Header.Set("Authorization", "Bearer "+b.key)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(b.t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(b.t, err)
-	return resp.StatusCode, raw
 }
 
 // TestEveryJSONRouteRefusesBadBodies sends each route of the API that takes

@@ -45,7 +45,7 @@ func requireWireTimes(t *testing.T, where string, v any) int {
 // fraction digits, also when the milliseconds end in zeros.
 func TestTimesHaveThreeDigits(t *testing.T) {
 	t.Parallel()
-	hook := newAPIHook(t, http.StatusOK)
+	hook := newHook(t, http.StatusOK)
 	clk := clock.NewManual(time.Date(2026, 11, 27, 0, 26, 17, 260*int(time.Millisecond), time.UTC))
 	b := setup(t, withClock(clk))
 	ctx := t.Context()
@@ -65,7 +65,7 @@ func TestTimesHaveThreeDigits(t *testing.T) {
 	require.NoError(t, err)
 	ev, err := b.client.SendEvent(ctx, client.EventCreate{Type: "order.created", Data: json.RawMessage(`{"id": "ord_1"}`)})
 	require.NoError(t, err)
-	eventually(t, func() bool { return hook.hits.Load() == 1 }, "the delivery never arrived")
+	eventually(t, func() bool { return hook.count() == 1 }, "the delivery never arrived")
 
 	status, body := b.do("GET", "/v1/events/"+ev.ID, "")
 	apiRequire(t, 200, "", status, body)

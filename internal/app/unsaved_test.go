@@ -1,16 +1,12 @@
 package app_test
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -20,67 +16,24 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/client"
-	"github.com/hookline/hookline/internal/app"
-	"github.com/hookline/hookline/internal/config"
 	"github.com/hookline/hookline/internal/store/sqlite"
 )
 
-// gaugeValue reads one unlabelled metric from a server's /metrics; -1
-// when it is missing.
-func gaugeValue(t *testing.T, base, name string) float64 {
-	t.Helper()
-	resp, err := http.Get(base + "/metrics")
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			require.NoError(t, err)
-			return f
-		}
-	}
-	return -1
-}
-
-// answeringReceiver answers every delivery 200 with a 4 KiB body (so that
-// recording it needs room) after calling first once, on the first one,
-// and counts deliveries by event id.
-type answeringReceiver struct {
-	*httptest.Server
-	mu    sync.Mutex
-	seen  map[string]int
-	once  sync.Once
-	first func()
-}
-
-func newAnsweringReceiver(t *testing.T, first func()) *answeringReceiver {
-	rc := &answeringReceiver{seen: map[string]int{}, first: first}
+// newAnsweringReceiver answers every delivery 200 with a 4 KiB body (so
+// that recording it needs room) after calling first once, on the first
+// one; its counts are the deliveries by event id.
+func newAnsweringReceiver(t *testing.T, first func()) *receiver {
+	var once sync.Once
 	body := strings.Repeat("r", 4<<10)
-	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rc.once.Do(rc.first)
-		rc.mu.Lock()
-		rc.seen[r.Header.Get("webhook-id")]++
-		rc.mu.Unlock()
+	return startReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		once.Do(first)
 		w.Write([]byte(body))
-	}))
-	t.Cleanup(rc.Close)
-	return rc
-}
-
-func (rc *answeringReceiver) counts() map[string]int {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	out := make(map[string]int, len(rc.seen))
-	for k, v := range rc.seen {
-		out[k] = v
-	}
-	return out
+	})
 }
 
 // requireOnceEach waits until every event was delivered and checks none
 // was delivered twice and each delivery succeeded.
-func requireOnceEach(t *testing.T, rc *answeringReceiver, c *client.Client, ids []string) {
+func requireOnceEach(t *testing.T, rc *receiver, c *client.Client, ids []string) {
 	t.Helper()
 	ctx := context.Background()
 	require.Eventually(t, func() bool {
@@ -114,7 +67,7 @@ func sendBatch(t *testing.T, c *client.Client, evs []client.EventCreate) []strin
 func TestResultSavedAfterDiskFull(t *testing.T) {
 	t.Parallel()
 	const lease = 500 * time.Millisecond
-	b := setup(t, func(_ *config.Config, o *app.Options) { o.Lease = lease })
+	b := setup(t, withLease(lease))
 	ctx := context.Background()
 	st, ok := b.app.Store().(*sqlite.Store)
 	require.True(t, ok)
@@ -171,16 +124,13 @@ func TestResultSavedAfterDiskFull(t *testing.T) {
 func TestResultSavedAfterDatabaseOutage(t *testing.T) {
 	t.Parallel()
 	dsn := pgSchema(t)
-	u, err := url.Parse(dsn)
-	require.NoError(t, err)
-	px := newProxy(t, u.Host)
-	u.Host = px.addr
+	px := newProxy(t, dsn)
 	rc := newAnsweringReceiver(t, px.cut)
 	const lease = 500 * time.Millisecond
-	n := startNode(t, u.String(), "solo", func(o *app.Options) { o.Lease = lease })
+	n := startNode(t, px.dsn, "solo", withLease(lease))
 	c := client.New(n.url, clusterKey)
 	ctx := context.Background()
-	_, err = c.CreateEndpoint(ctx, client.EndpointCreate{URL: rc.URL, MaxInFlight: 20})
+	_, err := c.CreateEndpoint(ctx, client.EndpointCreate{URL: rc.URL, MaxInFlight: 20})
 	require.NoError(t, err)
 	evs := make([]client.EventCreate, 20)
 	for i := range evs {

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,48 +16,6 @@ import (
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/clock"
 )
-
-// service is a real HTTP service that records requests and answers with
-// respond(n) (the nth request, from 1).
-type service struct {
-	*httptest.Server
-	mu      sync.Mutex
-	got     []*http.Request
-	bodies  []string
-	respond func(n int, w http.ResponseWriter, r *http.Request)
-}
-
-func newService(t *testing.T, respond func(n int, w http.ResponseWriter, r *http.Request)) *service {
-	s := &service{respond: respond}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		s.mu.Lock()
-		s.got = append(s.got, r)
-		s.bodies = append(s.bodies, string(b))
-		n := len(s.got)
-		s.mu.Unlock()
-		if s.respond != nil {
-			s.respond(n, w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"ok": true}`)
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-func (s *service) calls() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.got)
-}
-
-func (s *service) header(i int, name string) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.got[i].Header.Get(name)
-}
 
 func (b *bundle) saveWorkflow(yaml string) map[string]any {
 	b.t.Helper()
@@ -165,7 +121,7 @@ func TestWorkflowOrderExample(t *testing.T) {
 	require.Equal(t, 3.0, log["reserve"]["attempts"], "the flaky service succeeded on the 3rd try")
 	require.Equal(t, "succeeded", log["charge"]["status"])
 	require.NotContains(t, log, "release")
-	require.Equal(t, `[{"qty":2,"sku":"A"}]`, inventory.bodies[0])
+	require.Equal(t, `[{"qty":2,"sku":"A"}]`, inventory.body(0))
 	require.Equal(t, run["id"].(string)+"-charge", payments.header(0, "Idempotency-Key"))
 	confirmed := b.eventsOf("order.confirmed")
 	require.Len(t, confirmed, 1)
@@ -176,7 +132,7 @@ func TestWorkflowOrderExample(t *testing.T) {
 
 	t.Run("failing service takes the on_error path", func(t *testing.T) {
 		payFails.Store(true)
-		before := inventory.calls()
+		before := inventory.count()
 		b.send("order.created", `{"id": "o3", "total": 10, "items": []}`)
 		run := b.waitRun("order-fulfilment", "failed")
 		log := stepLog(run)
@@ -184,7 +140,7 @@ func TestWorkflowOrderExample(t *testing.T) {
 		require.Equal(t, 2.0, log["charge"]["attempts"])
 		require.Equal(t, "succeeded", log["release"]["status"], "the error path ran")
 		require.Contains(t, run["error"], "payment failed for order o3")
-		require.Equal(t, before+2, inventory.calls(), "reserve then release")
+		require.Equal(t, before+2, inventory.count(), "reserve then release")
 		// The error workflow starts with the failed run as its event.
 		eventually(t, func() bool { return len(b.eventsOf("ops.alert")) == 1 }, "error workflow did not run")
 		require.Contains(t, string(b.eventsOf("ops.alert")[0].Data), run["id"].(string))
@@ -260,14 +216,14 @@ steps:
     http: { method: POST, url: "%s/notify", body: '{"run": "{{ run.id }}"}' }
 `, charge.URL, after.URL))
 	b.send("order.created", `{"id": "o1"}`)
-	eventually(t, func() bool { return charge.calls() == 1 }, "charge never called")
+	eventually(t, func() bool { return charge.count() == 1 }, "charge never called")
 	b.restart(true) // crash with the charge in flight
 	close(release)
 	run := b.waitRun("pay", "succeeded")
-	require.Equal(t, 2, charge.calls(), "the interrupted step ran again")
+	require.Equal(t, 2, charge.count(), "the interrupted step ran again")
 	require.Equal(t, charge.header(0, "Idempotency-Key"), charge.header(1, "Idempotency-Key"))
 	require.Equal(t, run["id"].(string)+"-charge", charge.header(1, "Idempotency-Key"))
-	require.Equal(t, 1, after.calls(), "later steps run once")
+	require.Equal(t, 1, after.count(), "later steps run once")
 }
 
 // TestWorkflowDelayAndWait: a delay and a wait_for survive restarts with
