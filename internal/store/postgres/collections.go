@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/internal/store/internal/column"
 )
 
 const collectionCols = `tenant_id, name, spec, secret, created_at, updated_at`
@@ -19,29 +20,19 @@ func (s *Store) scanCollection(r pgx.Row) (store.Collection, error) {
 		return c, err
 	}
 	c.CreatedAt, c.UpdatedAt = fromTS(c.CreatedAt), fromTS(c.UpdatedAt)
-	if sealed != nil {
-		var err error
-		if c.Secret, err = s.box.Open(sealed); err != nil {
-			return c, fmt.Errorf("decrypt secret of collection %s: %w", c.Name, err)
-		}
+	secret, err := column.Open(s.box, sealed, nil)
+	if err != nil {
+		return c, fmt.Errorf("decrypt secret of collection %s: %w", c.Name, err)
 	}
+	c.Secret = secret
 	return c, nil
-}
-
-// seal encrypts a collection secret; an empty one is stored as NULL and
-// reads back nil.
-func (s *Store) seal(secret []byte) []byte {
-	if len(secret) == 0 {
-		return nil
-	}
-	return s.box.Seal(secret)
 }
 
 // CreateCollection inserts a collection; ErrConflict when the tenant has
 // one of that name.
 func (s *Store) CreateCollection(ctx context.Context, c store.Collection) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO collections (`+collectionCols+`) VALUES ($1, $2, $3, $4, $5, $6)`,
-		c.TenantID, c.Name, configJSON(c.Spec), s.seal(c.Secret), ts(c.CreatedAt), ts(c.UpdatedAt))
+		c.TenantID, c.Name, configJSON(c.Spec), column.SealOptional(s.box, c.Secret), ts(c.CreatedAt), ts(c.UpdatedAt))
 	return wrapWrite("create collection", err)
 }
 
@@ -59,7 +50,7 @@ func (s *Store) ListCollections(ctx context.Context, tenantID string) ([]store.C
 // UpdateCollection replaces a collection's spec and secret.
 func (s *Store) UpdateCollection(ctx context.Context, c store.Collection) error {
 	return s.change(ctx, "update collection", `UPDATE collections SET spec = $1, secret = $2, updated_at = $3 WHERE tenant_id = $4 AND name = $5`,
-		configJSON(c.Spec), s.seal(c.Secret), ts(c.UpdatedAt), c.TenantID, c.Name)
+		configJSON(c.Spec), column.SealOptional(s.box, c.Secret), ts(c.UpdatedAt), c.TenantID, c.Name)
 }
 
 // DeleteCollection deletes a collection; its records and changes go with

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/internal/store/internal/column"
 )
 
 const recipientCols = `tenant_id, id, email, name, locale, time_zone, prefs, data, created_at, updated_at`
@@ -95,13 +96,11 @@ func (s *Store) scanNotifyRule(r pgx.Row) (store.NotifyRule, error) {
 		return nr, err
 	}
 	nr.CreatedAt, nr.UpdatedAt = fromTS(nr.CreatedAt), fromTS(nr.UpdatedAt)
-	if sealed != nil {
-		plain, err := s.box.Open(sealed)
-		if err != nil {
-			return nr, fmt.Errorf("decrypt notify rule %s: %w", nr.Name, err)
-		}
-		nr.Spec = plain
+	spec, err := column.Open(s.box, sealed, nr.Spec)
+	if err != nil {
+		return nr, fmt.Errorf("decrypt notify rule %s: %w", nr.Name, err)
 	}
+	nr.Spec = spec
 	return nr, nil
 }
 
@@ -109,7 +108,7 @@ func (s *Store) scanNotifyRule(r pgx.Row) (store.NotifyRule, error) {
 // that name.
 func (s *Store) CreateNotifyRule(ctx context.Context, r store.NotifyRule) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO notify_rules (`+notifyRuleCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		r.TenantID, r.Name, []byte(sealedPlaceholder), r.Enabled, ts(r.CreatedAt), ts(r.UpdatedAt), s.box.Seal(r.Spec))
+		r.TenantID, r.Name, []byte(column.SealedPlaceholder), r.Enabled, ts(r.CreatedAt), ts(r.UpdatedAt), s.box.Seal(r.Spec))
 	return wrapWrite("create notify rule", err)
 }
 
@@ -129,7 +128,7 @@ func (s *Store) ListNotifyRules(ctx context.Context, tenantID string) ([]store.N
 func (s *Store) UpdateNotifyRule(ctx context.Context, r store.NotifyRule) error {
 	return s.change(ctx, "update notify rule", `UPDATE notify_rules SET spec = $1, sealed_spec = $2, enabled = $3, updated_at = $4
 		WHERE tenant_id = $5 AND name = $6`,
-		[]byte(sealedPlaceholder), s.box.Seal(r.Spec), r.Enabled, ts(r.UpdatedAt), r.TenantID, r.Name)
+		[]byte(column.SealedPlaceholder), s.box.Seal(r.Spec), r.Enabled, ts(r.UpdatedAt), r.TenantID, r.Name)
 }
 
 // DeleteNotifyRule deletes a rule; its messages stay.

@@ -2,13 +2,12 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/internal/store/internal/column"
 )
 
 const endpointCols = `id, tenant_id, name, url, description, event_types, filter, format, headers, timeout_ms,
@@ -16,16 +15,12 @@ const endpointCols = `id, tenant_id, name, url, description, event_types, filter
 	sealed_headers`
 
 func (s *Store) scanEndpoint(r pgx.Row) (store.Endpoint, error) {
-	var (
-		ep                       store.Endpoint
-		types, headers, schedule []byte
-		timeoutMS                int64
-		sealed, sealedHeaders    []byte
-		failing                  *time.Time
-	)
-	err := r.Scan(&ep.ID, &ep.TenantID, &ep.Name, &ep.URL, &ep.Description, &types, &ep.Filter, &ep.Format, &headers,
-		&timeoutMS, &schedule, &ep.Enabled, &ep.DisabledReason, &sealed, &ep.CreatedAt, &ep.UpdatedAt, &ep.MaxInFlight,
-		&ep.RateLimit, &ep.Ordered, &failing, &sealedHeaders)
+	var ep store.Endpoint
+	var c column.Endpoint
+	var failing *time.Time
+	err := r.Scan(&ep.ID, &ep.TenantID, &ep.Name, &ep.URL, &ep.Description, &c.Types, &ep.Filter, &ep.Format, &c.Headers,
+		&c.TimeoutMS, &c.Schedule, &ep.Enabled, &ep.DisabledReason, &c.Secrets, &ep.CreatedAt, &ep.UpdatedAt, &ep.MaxInFlight,
+		&ep.RateLimit, &ep.Ordered, &failing, &c.SealedHeaders)
 	if err != nil {
 		return ep, err
 	}
@@ -33,56 +28,17 @@ func (s *Store) scanEndpoint(r pgx.Row) (store.Endpoint, error) {
 	if failing != nil {
 		ep.FailingSince = failing.UTC()
 	}
-	ep.Timeout = time.Duration(timeoutMS) * time.Millisecond
-	if sealedHeaders != nil {
-		if headers, err = s.box.Open(sealedHeaders); err != nil {
-			return ep, fmt.Errorf("decrypt headers of endpoint %s: %w", ep.ID, err)
-		}
-	}
-	var scheduleMS []int64
-	for _, u := range []struct {
-		b []byte
-		v any
-	}{{types, &ep.EventTypes}, {headers, &ep.Headers}, {schedule, &scheduleMS}} {
-		if err := json.Unmarshal(u.b, u.v); err != nil {
-			return ep, fmt.Errorf("decode endpoint %s: %w", ep.ID, err)
-		}
-	}
-	for _, d := range scheduleMS {
-		ep.RetrySchedule = append(ep.RetrySchedule, time.Duration(d)*time.Millisecond)
-	}
-	plain, err := s.box.Open(sealed)
-	if err != nil {
-		return ep, fmt.Errorf("decrypt secrets of endpoint %s: %w", ep.ID, err)
-	}
-	if err := json.Unmarshal(plain, &ep.Secrets); err != nil {
-		return ep, fmt.Errorf("decode secrets of endpoint %s: %w", ep.ID, err)
-	}
-	return ep, nil
-}
-
-func endpointArgs(ep store.Endpoint) (types, schedule []byte) {
-	ms := make([]int64, 0, len(ep.RetrySchedule))
-	for _, d := range ep.RetrySchedule {
-		ms = append(ms, d.Milliseconds())
-	}
-	return toJSON(orEmptySlice(ep.EventTypes)), toJSON(ms)
-}
-
-// sealHeaders seals an endpoint's custom headers: they are the user's and
-// may be credentials. The plain headers column keeps sealedPlaceholder.
-func (s *Store) sealHeaders(h map[string]string) []byte {
-	return s.box.Seal(toJSON(orEmpty(h)))
+	return ep, c.Decode(s.box, &ep)
 }
 
 // CreateEndpoint inserts an endpoint, sealing its secrets and headers.
 func (s *Store) CreateEndpoint(ctx context.Context, ep store.Endpoint) error {
-	types, schedule := endpointArgs(ep)
+	types, schedule := column.EndpointJSON(ep)
 	_, err := s.pool.Exec(ctx, `INSERT INTO endpoints (`+endpointCols+`) VALUES
 		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
-		ep.ID, ep.TenantID, ep.Name, ep.URL, ep.Description, types, ep.Filter, ep.Format, []byte(sealedPlaceholder), ep.Timeout.Milliseconds(),
-		schedule, ep.Enabled, ep.DisabledReason, s.box.Seal(toJSON(ep.Secrets)), ts(ep.CreatedAt), ts(ep.UpdatedAt),
-		ep.MaxInFlight, ep.RateLimit, ep.Ordered, nullTS(ep.FailingSince), s.sealHeaders(ep.Headers))
+		ep.ID, ep.TenantID, ep.Name, ep.URL, ep.Description, types, ep.Filter, ep.Format, []byte(column.SealedPlaceholder), ep.Timeout.Milliseconds(),
+		schedule, ep.Enabled, ep.DisabledReason, column.SealJSON(s.box, ep.Secrets), ts(ep.CreatedAt), ts(ep.UpdatedAt),
+		ep.MaxInFlight, ep.RateLimit, ep.Ordered, nullTS(ep.FailingSince), column.SealHeaders(s.box, ep.Headers))
 	return wrapWrite("create endpoint", err)
 }
 
@@ -104,14 +60,14 @@ func (s *Store) EnabledEndpoints(ctx context.Context, tenantID string) ([]store.
 
 // UpdateEndpoint replaces an endpoint's mutable fields.
 func (s *Store) UpdateEndpoint(ctx context.Context, ep store.Endpoint) error {
-	types, schedule := endpointArgs(ep)
+	types, schedule := column.EndpointJSON(ep)
 	return s.change(ctx, "update endpoint", `UPDATE endpoints SET name = $1, url = $2, description = $3, event_types = $4, filter = $5,
 		format = $6, headers = $7, timeout_ms = $8, retry_schedule = $9, enabled = $10, disabled_reason = $11, secrets = $12,
 		updated_at = $13, max_in_flight = $14, rate_limit = $15, ordered = $16, sealed_headers = $17
 		WHERE tenant_id = $18 AND id = $19`,
-		ep.Name, ep.URL, ep.Description, types, ep.Filter, ep.Format, []byte(sealedPlaceholder), ep.Timeout.Milliseconds(), schedule, ep.Enabled,
-		ep.DisabledReason, s.box.Seal(toJSON(ep.Secrets)), ts(ep.UpdatedAt), ep.MaxInFlight, ep.RateLimit, ep.Ordered,
-		s.sealHeaders(ep.Headers), ep.TenantID, ep.ID)
+		ep.Name, ep.URL, ep.Description, types, ep.Filter, ep.Format, []byte(column.SealedPlaceholder), ep.Timeout.Milliseconds(), schedule, ep.Enabled,
+		ep.DisabledReason, column.SealJSON(s.box, ep.Secrets), ts(ep.UpdatedAt), ep.MaxInFlight, ep.RateLimit, ep.Ordered,
+		column.SealHeaders(s.box, ep.Headers), ep.TenantID, ep.ID)
 }
 
 // DisableEndpoint turns an endpoint off with a reason.

@@ -5,19 +5,9 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/hookline/hookline/internal/store/internal/column"
 )
-
-// sealedPlaceholder is what the plain columns endpoints.headers and
-// notify_rules.spec hold once their value is sealed in sealed_headers and
-// sealed_spec (migration 00006).
-const sealedPlaceholder = "{}"
-
-// legacyColumns are the plain columns that rows written before migration
-// 00006 still fill, and the sealed columns that replace them.
-var legacyColumns = []struct{ table, key, plain, sealed string }{
-	{"endpoints", "id", "headers", "sealed_headers"},
-	{"notify_rules", "name", "spec", "sealed_spec"},
-}
 
 // sealLegacy seals what rows written before migration 00006 hold in plain
 // text: endpoint custom headers and notify rule specs. Reads prefer the
@@ -26,10 +16,10 @@ var legacyColumns = []struct{ table, key, plain, sealed string }{
 // their lock, and finds nothing to do once it has run. The old row
 // versions stay in the table files until PostgreSQL vacuums them.
 func (s *Store) sealLegacy(ctx context.Context) error {
-	for _, c := range legacyColumns {
-		rows, err := s.pool.Query(ctx, `SELECT tenant_id, `+c.key+`, `+c.plain+`::text FROM `+c.table+` WHERE `+c.sealed+` IS NULL`)
+	for _, c := range column.Legacy {
+		rows, err := s.pool.Query(ctx, `SELECT tenant_id, `+c.Key+`, `+c.Plain+`::text FROM `+c.Table+` WHERE `+c.Sealed+` IS NULL`)
 		if err != nil {
-			return fmt.Errorf("seal %s: %w", c.table, err)
+			return fmt.Errorf("seal %s: %w", c.Table, err)
 		}
 		type row struct{ tenantID, id, plain string }
 		legacy, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
@@ -37,7 +27,7 @@ func (s *Store) sealLegacy(ctx context.Context) error {
 			return x, r.Scan(&x.tenantID, &x.id, &x.plain)
 		})
 		if err != nil {
-			return fmt.Errorf("seal %s: %w", c.table, err)
+			return fmt.Errorf("seal %s: %w", c.Table, err)
 		}
 		if len(legacy) == 0 {
 			continue
@@ -45,12 +35,12 @@ func (s *Store) sealLegacy(ctx context.Context) error {
 		batch := &pgx.Batch{}
 		for _, r := range legacy {
 			// IS NULL: a row written since it was read is sealed already.
-			batch.Queue(`UPDATE `+c.table+` SET `+c.sealed+` = $1, `+c.plain+` = $2
-				WHERE tenant_id = $3 AND `+c.key+` = $4 AND `+c.sealed+` IS NULL`,
-				s.box.Seal([]byte(r.plain)), []byte(sealedPlaceholder), r.tenantID, r.id)
+			batch.Queue(`UPDATE `+c.Table+` SET `+c.Sealed+` = $1, `+c.Plain+` = $2
+				WHERE tenant_id = $3 AND `+c.Key+` = $4 AND `+c.Sealed+` IS NULL`,
+				s.box.Seal([]byte(r.plain)), []byte(column.SealedPlaceholder), r.tenantID, r.id)
 		}
 		if err := s.pool.SendBatch(ctx, batch).Close(); err != nil {
-			return fmt.Errorf("seal %s: %w", c.table, err)
+			return fmt.Errorf("seal %s: %w", c.Table, err)
 		}
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/internal/store/internal/column"
 )
 
 const collectionCols = `tenant_id, name, spec, secret, created_at, updated_at`
@@ -22,29 +23,19 @@ func (s *Store) scanCollection(sc scanner) (store.Collection, error) {
 	}
 	c.Spec = []byte(spec)
 	c.CreatedAt, c.UpdatedAt = fromMS(created), fromMS(updated)
-	if sealed != nil {
-		var err error
-		if c.Secret, err = s.box.Open(sealed); err != nil {
-			return c, fmt.Errorf("decrypt secret of collection %s: %w", c.Name, err)
-		}
+	secret, err := column.Open(s.box, sealed, nil)
+	if err != nil {
+		return c, fmt.Errorf("decrypt secret of collection %s: %w", c.Name, err)
 	}
+	c.Secret = secret
 	return c, nil
-}
-
-// seal encrypts a collection secret; an empty one is stored as NULL and
-// reads back nil.
-func (s *Store) seal(secret []byte) []byte {
-	if len(secret) == 0 {
-		return nil
-	}
-	return s.box.Seal(secret)
 }
 
 // CreateCollection inserts a collection; ErrConflict when the tenant has
 // one of that name.
 func (s *Store) CreateCollection(ctx context.Context, c store.Collection) error {
 	_, err := s.w.ExecContext(ctx, `INSERT INTO collections (`+collectionCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
-		c.TenantID, c.Name, string(c.Spec), s.seal(c.Secret), ms(c.CreatedAt), ms(c.UpdatedAt))
+		c.TenantID, c.Name, string(c.Spec), column.SealOptional(s.box, c.Secret), ms(c.CreatedAt), ms(c.UpdatedAt))
 	return wrapWrite("create collection", err)
 }
 
@@ -62,7 +53,7 @@ func (s *Store) ListCollections(ctx context.Context, tenantID string) ([]store.C
 // UpdateCollection replaces a collection's spec and secret.
 func (s *Store) UpdateCollection(ctx context.Context, c store.Collection) error {
 	return s.change(ctx, "update collection", `UPDATE collections SET spec = ?, secret = ?, updated_at = ? WHERE tenant_id = ? AND name = ?`,
-		string(c.Spec), s.seal(c.Secret), ms(c.UpdatedAt), c.TenantID, c.Name)
+		string(c.Spec), column.SealOptional(s.box, c.Secret), ms(c.UpdatedAt), c.TenantID, c.Name)
 }
 
 // DeleteCollection deletes a collection; its records and changes go with

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/internal/store/internal/column"
 )
 
 const recipientCols = `tenant_id, id, email, name, locale, time_zone, prefs, data, created_at, updated_at`
@@ -103,14 +104,12 @@ func (s *Store) scanNotifyRule(sc scanner) (store.NotifyRule, error) {
 	if err := sc.Scan(&r.TenantID, &r.Name, &spec, &r.Enabled, &created, &updated, &sealed); err != nil {
 		return r, err
 	}
-	r.Spec, r.CreatedAt, r.UpdatedAt = []byte(spec), fromMS(created), fromMS(updated)
-	if sealed != nil {
-		plain, err := s.box.Open(sealed)
-		if err != nil {
-			return r, fmt.Errorf("decrypt notify rule %s: %w", r.Name, err)
-		}
-		r.Spec = plain
+	r.CreatedAt, r.UpdatedAt = fromMS(created), fromMS(updated)
+	plain, err := column.Open(s.box, sealed, []byte(spec))
+	if err != nil {
+		return r, fmt.Errorf("decrypt notify rule %s: %w", r.Name, err)
 	}
+	r.Spec = plain
 	return r, nil
 }
 
@@ -118,7 +117,7 @@ func (s *Store) scanNotifyRule(sc scanner) (store.NotifyRule, error) {
 // that name.
 func (s *Store) CreateNotifyRule(ctx context.Context, r store.NotifyRule) error {
 	_, err := s.w.ExecContext(ctx, `INSERT INTO notify_rules (`+notifyRuleCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		r.TenantID, r.Name, sealedPlaceholder, r.Enabled, ms(r.CreatedAt), ms(r.UpdatedAt), s.box.Seal(r.Spec))
+		r.TenantID, r.Name, column.SealedPlaceholder, r.Enabled, ms(r.CreatedAt), ms(r.UpdatedAt), s.box.Seal(r.Spec))
 	return wrapWrite("create notify rule", err)
 }
 
@@ -138,7 +137,7 @@ func (s *Store) ListNotifyRules(ctx context.Context, tenantID string) ([]store.N
 func (s *Store) UpdateNotifyRule(ctx context.Context, r store.NotifyRule) error {
 	return s.change(ctx, "update notify rule", `UPDATE notify_rules SET spec = ?, sealed_spec = ?, enabled = ?, updated_at = ?
 		WHERE tenant_id = ? AND name = ?`,
-		sealedPlaceholder, s.box.Seal(r.Spec), r.Enabled, ms(r.UpdatedAt), r.TenantID, r.Name)
+		column.SealedPlaceholder, s.box.Seal(r.Spec), r.Enabled, ms(r.UpdatedAt), r.TenantID, r.Name)
 }
 
 // DeleteNotifyRule deletes a rule; its messages stay.

@@ -3,8 +3,6 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
-	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,17 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/store"
 )
-
-// bigEvent is an event of about 8 KiB, so a few fill a page budget.
-func bigEvent(tid string, i int) store.NewEvent {
-	at := time.Now().UTC()
-	data := fmt.Sprintf(`{"i":%d,"pad":%q}`, i, strings.Repeat("x", 8<<10))
-	return store.NewEvent{Event: event.Event{ID: event.NewID(event.PrefixEvent, at), TenantID: tid, Type: "a.b", Source: "api",
-		Data: json.RawMessage(data), OccurredAt: at, IdempotencyKey: fmt.Sprint("k", i), CreatedAt: at}, IdempotentSince: at.Add(-time.Hour)}
-}
 
 // TestDiskFull fills a database capped a few pages above its size: the
 // write that finds no room fails as store.ErrDiskFull and leaves nothing;

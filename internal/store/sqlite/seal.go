@@ -3,19 +3,9 @@ package sqlite
 import (
 	"context"
 	"fmt"
+
+	"github.com/hookline/hookline/internal/store/internal/column"
 )
-
-// sealedPlaceholder is what the plain columns endpoints.headers and
-// notify_rules.spec hold once their value is sealed in sealed_headers and
-// sealed_spec (migration 00008).
-const sealedPlaceholder = "{}"
-
-// legacyColumns are the plain columns that rows written before migration
-// 00008 still fill, and the sealed columns that replace them.
-var legacyColumns = []struct{ table, key, plain, sealed string }{
-	{"endpoints", "id", "headers", "sealed_headers"},
-	{"notify_rules", "name", "spec", "sealed_spec"},
-}
 
 // sealLegacy seals what rows written before migration 00008 hold in plain
 // text: endpoint custom headers and notify rule specs. Reads prefer the
@@ -27,24 +17,24 @@ var legacyColumns = []struct{ table, key, plain, sealed string }{
 func (s *Store) sealLegacy(ctx context.Context) error {
 	type row struct{ table, key, plain, sealed, tenantID, id, value string }
 	var legacy []row
-	for _, c := range legacyColumns {
-		rows, err := s.w.QueryContext(ctx, `SELECT tenant_id, `+c.key+`, `+c.plain+` FROM `+c.table+` WHERE `+c.sealed+` IS NULL`)
+	for _, c := range column.Legacy {
+		rows, err := s.w.QueryContext(ctx, `SELECT tenant_id, `+c.Key+`, `+c.Plain+` FROM `+c.Table+` WHERE `+c.Sealed+` IS NULL`)
 		if err != nil {
-			return fmt.Errorf("seal %s: %w", c.table, err)
+			return fmt.Errorf("seal %s: %w", c.Table, err)
 		}
 		for rows.Next() {
-			r := row{table: c.table, key: c.key, plain: c.plain, sealed: c.sealed}
+			r := row{table: c.Table, key: c.Key, plain: c.Plain, sealed: c.Sealed}
 			if err := rows.Scan(&r.tenantID, &r.id, &r.value); err != nil {
 				rows.Close()
-				return fmt.Errorf("seal %s: %w", c.table, err)
+				return fmt.Errorf("seal %s: %w", c.Table, err)
 			}
 			legacy = append(legacy, r)
 		}
 		if err := rows.Close(); err != nil {
-			return fmt.Errorf("seal %s: %w", c.table, err)
+			return fmt.Errorf("seal %s: %w", c.Table, err)
 		}
 		if err := rows.Err(); err != nil {
-			return fmt.Errorf("seal %s: %w", c.table, err)
+			return fmt.Errorf("seal %s: %w", c.Table, err)
 		}
 	}
 	if len(legacy) == 0 {
@@ -65,7 +55,7 @@ func (s *Store) sealLegacy(ctx context.Context) error {
 	for _, r := range legacy {
 		if _, err := tx.ExecContext(ctx, `UPDATE `+r.table+` SET `+r.sealed+` = ?, `+r.plain+` = ?
 			WHERE tenant_id = ? AND `+r.key+` = ? AND `+r.sealed+` IS NULL`,
-			s.box.Seal([]byte(r.value)), sealedPlaceholder, r.tenantID, r.id); err != nil {
+			s.box.Seal([]byte(r.value)), column.SealedPlaceholder, r.tenantID, r.id); err != nil {
 			_ = tx.Rollback()
 			return fmt.Errorf("seal %s: %w", r.table, err)
 		}

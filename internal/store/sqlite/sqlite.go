@@ -465,3 +465,14 @@ func limitOf(p store.Page) int {
 	}
 	return p.Limit
 }
+
+func unmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+func errorsJoinUnmarshal(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,6 +35,14 @@ func openAt(t *testing.T, path string) *sqlite.Store {
 func open(t *testing.T) store.Store {
 	t.Helper()
 	return openAt(t, filepath.Join(t.TempDir(), "hookline.db"))
+}
+
+// bigEvent is an event of about 8 KiB, so a few fill a page budget.
+func bigEvent(tid string, i int) store.NewEvent {
+	at := time.Now().UTC()
+	data := fmt.Sprintf(`{"i":%d,"pad":%q}`, i, strings.Repeat("x", 8<<10))
+	return store.NewEvent{Event: event.Event{ID: event.NewID(event.PrefixEvent, at), TenantID: tid, Type: "a.b", Source: "api",
+		Data: json.RawMessage(data), OccurredAt: at, IdempotencyKey: fmt.Sprint("k", i), CreatedAt: at}, IdempotentSince: at.Add(-time.Hour)}
 }
 
 func TestConformance(t *testing.T) {

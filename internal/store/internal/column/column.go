@@ -1,0 +1,121 @@
+// Package column is what both SQL drivers do to store values in columns
+// that does not depend on the dialect: sealing secrets (and the plain
+// columns rows written before sealing still fill) and the JSON columns of
+// an endpoint. The SQL stays in each driver.
+package column
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hookline/hookline/internal/secretbox"
+	"github.com/hookline/hookline/internal/store"
+)
+
+// SealedPlaceholder is what the plain columns endpoints.headers and
+// notify_rules.spec hold once their value is sealed in sealed_headers and
+// sealed_spec.
+const SealedPlaceholder = "{}"
+
+// Legacy are the plain columns that rows written before those columns
+// were sealed still fill, with their table's key and the sealed columns
+// that replace them.
+var Legacy = []struct{ Table, Key, Plain, Sealed string }{
+	{"endpoints", "id", "headers", "sealed_headers"},
+	{"notify_rules", "name", "spec", "sealed_spec"},
+}
+
+// Open returns what a sealed column holds, or plain when the column is
+// NULL: a row written before the value was sealed, or an optional secret
+// never set.
+func Open(box *secretbox.Box, sealed, plain []byte) ([]byte, error) {
+	if sealed == nil {
+		return plain, nil
+	}
+	return box.Open(sealed)
+}
+
+// SealOptional seals an optional secret; an empty one is stored as NULL
+// and reads back nil.
+func SealOptional(box *secretbox.Box, secret []byte) []byte {
+	if len(secret) == 0 {
+		return nil
+	}
+	return box.Seal(secret)
+}
+
+// SealJSON seals the JSON of v, a value of plain maps and slices.
+func SealJSON(box *secretbox.Box, v any) []byte {
+	return box.Seal(JSON(v))
+}
+
+// JSON is the JSON of v, a value of plain maps and slices.
+func JSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("column: marshal %T: %v", v, err)) // only plain maps and slices reach here
+	}
+	return b
+}
+
+// EndpointJSON is the JSON of an endpoint's event types (never null) and
+// of its retry schedule in milliseconds.
+func EndpointJSON(ep store.Endpoint) (types, schedule []byte) {
+	ms := make([]int64, 0, len(ep.RetrySchedule))
+	for _, d := range ep.RetrySchedule {
+		ms = append(ms, d.Milliseconds())
+	}
+	if ep.EventTypes == nil {
+		ep.EventTypes = []string{}
+	}
+	return JSON(ep.EventTypes), JSON(ms)
+}
+
+// SealHeaders seals an endpoint's custom headers (never null): they are
+// the user's and may be credentials. The plain headers column keeps
+// SealedPlaceholder.
+func SealHeaders(box *secretbox.Box, h map[string]string) []byte {
+	if h == nil {
+		h = map[string]string{}
+	}
+	return SealJSON(box, h)
+}
+
+// Endpoint is the columns of an endpoint that hold JSON or sealed values,
+// as scanned.
+type Endpoint struct {
+	Types, Headers, Schedule []byte // JSON; Headers is the plain column
+	TimeoutMS                int64
+	Secrets, SealedHeaders   []byte // sealed; SealedHeaders NULL on rows not yet sealed
+}
+
+// Decode fills ep's event types, headers, timeout, retry schedule and
+// secrets from its columns.
+func (c Endpoint) Decode(box *secretbox.Box, ep *store.Endpoint) error {
+	ep.Timeout = time.Duration(c.TimeoutMS) * time.Millisecond
+	headers, err := Open(box, c.SealedHeaders, c.Headers)
+	if err != nil {
+		return fmt.Errorf("decrypt headers of endpoint %s: %w", ep.ID, err)
+	}
+	var scheduleMS []int64
+	for _, u := range []struct {
+		b []byte
+		v any
+	}{{c.Types, &ep.EventTypes}, {headers, &ep.Headers}, {c.Schedule, &scheduleMS}} {
+		if err := json.Unmarshal(u.b, u.v); err != nil {
+			return fmt.Errorf("decode endpoint %s: %w", ep.ID, err)
+		}
+	}
+	for _, d := range scheduleMS {
+		ep.RetrySchedule = append(ep.RetrySchedule, time.Duration(d)*time.Millisecond)
+	}
+	plain, err := box.Open(c.Secrets)
+	if err != nil {
+		return fmt.Errorf("decrypt secrets of endpoint %s: %w", ep.ID, err)
+	}
+	if err := json.Unmarshal(plain, &ep.Secrets); err != nil {
+		return fmt.Errorf("decode secrets of endpoint %s: %w", ep.ID, err)
+	}
+	return nil
+}
