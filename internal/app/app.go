@@ -64,6 +64,9 @@ type Options struct {
 	// RouteMaxAge, when set, replaces how long a tenant's routing table
 	// is used without a rebuild (tests).
 	RouteMaxAge time.Duration
+	// Wrap, when set, wraps the server's handler (tests: the API tests
+	// check every exchange against the OpenAPI document).
+	Wrap func(http.Handler) http.Handler
 	// Build is what this binary is: its version goes into the User-Agent
 	// of every request and into hookline_build_info. Zero reads it from
 	// the binary (buildinfo.Read).
@@ -286,7 +289,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		}).Mount(mux)
 	}
 	a.srv = &http.Server{
-		Handler:           apiSrv.Root(mux),
+		Handler:           wrap(opts.Wrap, apiSrv.Root(mux)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -470,4 +473,12 @@ func buildInfoGauge(b buildinfo.Info) prometheus.Gauge {
 	})
 	g.Set(1)
 	return g
+}
+
+// wrap returns h wrapped by w, or h when w is nil.
+func wrap(w func(http.Handler) http.Handler, h http.Handler) http.Handler {
+	if w == nil {
+		return h
+	}
+	return w(h)
 }

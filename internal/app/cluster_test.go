@@ -85,7 +85,7 @@ func startNode(t *testing.T, dsn, id string, opts ...setupOpt) *node {
 	if os.Getenv("HOOKLINE_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("node", id)
 	}
-	o := app.Options{PollInterval: 50 * time.Millisecond, Lease: 2 * time.Second, Logger: logger}
+	o := app.Options{PollInterval: 50 * time.Millisecond, Lease: 2 * time.Second, Logger: logger, Wrap: checkContract(t)}
 	for _, f := range opts {
 		f(&cfg, &o)
 	}

@@ -59,6 +59,9 @@ func Generate(wireDir string) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// yamlTypes are the media types of a YAML body.
+var yamlTypes = []string{"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"}
+
 // errorAnswers are the error answers every operation documents; which
 // apply depends on the route (errorsOf). Each is a response component
 // with the error body.
@@ -121,7 +124,7 @@ func build(d docs) (schema, error) {
 	for _, e := range errorAnswers {
 		responses[e.name] = schema{"description": e.about, "content": schema{"application/json": schema{"schema": errBody}}}
 	}
-	responses["Error"] = schema{"description": "Any other error: 403 forbidden, 410 deleted, 5xx (with Retry-After for a database fault).",
+	responses["DefaultError"] = schema{"description": "Any other error: 403 forbidden, 410 deleted, 5xx (with Retry-After for a database fault).",
 		"content": schema{"application/json": schema{"schema": errBody}}}
 	return schema{
 		"openapi": Version,
@@ -199,7 +202,9 @@ func (s *schemas) operation(op operation, path string) (schema, error) {
 		}
 		content := schema{"application/json": media}
 		if op.yaml {
-			content["application/yaml"] = schema{"schema": media["schema"]}
+			for _, t := range yamlTypes {
+				content[t] = schema{"schema": media["schema"]}
+			}
 		}
 		rb := schema{"required": !op.bodyOptional, "content": content}
 		if op.bodyOptional {
@@ -235,7 +240,7 @@ func (s *schemas) operation(op operation, path string) (schema, error) {
 			}
 		}
 	}
-	responses["default"] = schema{"$ref": "#/components/responses/Error"}
+	responses["default"] = schema{"$ref": "#/components/responses/DefaultError"}
 	o["responses"] = responses
 	return o, nil
 }

@@ -150,7 +150,7 @@ func (s *schemas) of(t reflect.Type) schema {
 	case reflect.Int32, reflect.Int16, reflect.Int8:
 		return schema{"type": "integer", "format": "int32"}
 	case reflect.Float64, reflect.Float32:
-		return schema{"type": "number"}
+		return schema{"type": "number", "format": "double"}
 	case reflect.Slice, reflect.Array:
 		return schema{"type": "array", "items": s.of(t.Elem())}
 	case reflect.Map:
