@@ -4,10 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -34,34 +31,11 @@ sources:
       kind: strype
 `
 
-// writeTemp writes content to name in a temporary directory and returns
-// its path.
-func writeTemp(t *testing.T, name, content string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), name)
-	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
-	return path
-}
-
-// applyFake answers POST /v1/apply with status and body and passes on the
-// declaration and query it received.
-func applyFake(t *testing.T, b *bundle, status int, body string) <-chan *http.Request {
-	t.Helper()
-	got := make(chan *http.Request, 1)
-	b.mux.HandleFunc("POST /v1/apply", func(w http.ResponseWriter, r *http.Request) {
-		raw, _ := io.ReadAll(r.Body)
-		r.Body = io.NopCloser(strings.NewReader(string(raw)))
-		got <- r
-		answer(w, status, body)
-	})
-	return got
-}
-
 func TestApplyPrintsChanges(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.env["GITHUB_SECRET"] = "gh-s3cret"
-	got := applyFake(t, b, http.StatusOK, `{"changes":[
+	got := b.fake("POST /v1/apply", http.StatusOK, `{"changes":[
 		{"kind":"endpoint","name":"billing","action":"created","id":"ep_1","secret":"whsec_bmV3"},
 		{"kind":"source","name":"github","action":"unchanged","id":"src_1"},
 		{"kind":"event_type","name":"order.created","action":"updated"}]}`)
@@ -72,8 +46,7 @@ func TestApplyPrintsChanges(t *testing.T) {
 
 	r := <-got
 	require.Empty(t, r.URL.RawQuery)
-	var d client.Declaration
-	require.NoError(t, json.NewDecoder(r.Body).Decode(&d))
+	d := decode[client.Declaration](t, r)
 	require.Equal(t, []string{"gh-s3cret"}, d.Sources[0].Verification.Secrets, "${NAME} is expanded from the environment")
 	require.Equal(t, "https://billing.example.com/hooks", d.Endpoints[0].URL)
 
@@ -91,7 +64,7 @@ func TestApplyDryRunJSON(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.env["GITHUB_SECRET"] = "x"
-	got := applyFake(t, b, http.StatusOK, `{"dry_run":true,"changes":[{"kind":"source","name":"github","action":"created","id":"src_1"}]}`)
+	got := b.fake("POST /v1/apply", http.StatusOK, `{"dry_run":true,"changes":[{"kind":"source","name":"github","action":"created","id":"src_1"}]}`)
 	path := writeTemp(t, "hookline.yaml", applyFile)
 
 	res := b.run(t, "", "apply", "-f", path, "--dry-run", "-o", "json")
@@ -108,7 +81,7 @@ func TestApplyErrorNamesFileAndLine(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.env["GITHUB_SECRET"] = "x"
-	applyFake(t, b, http.StatusUnprocessableEntity, `{"error":{"code":"validation_failed",
+	b.fake("POST /v1/apply", http.StatusUnprocessableEntity, `{"error":{"code":"validation_failed",
 		"message":"sources[1] (stripe): verification.kind: \"strype\" is not one of github, stripe",
 		"details":{"resource":"sources[1]","name":"stripe","field":"verification.kind"}}}`)
 	path := writeTemp(t, "hookline.yaml", applyFile)
@@ -124,7 +97,7 @@ func TestApplyErrorNamesFileAndLine(t *testing.T) {
 func TestApplyFileMistakes(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	requests := applyFake(t, b, http.StatusOK, `{"changes":[]}`)
+	requests := b.fake("POST /v1/apply", http.StatusOK, `{"changes":[]}`)
 	cases := []struct {
 		content string
 		env     string

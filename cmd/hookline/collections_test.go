@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -30,19 +29,10 @@ events:
   customer.*: upsert
 `
 
-// run runs the CLI against the live server l.
-func (l *live) run(t *testing.T, stdin string, args ...string) result {
-	t.Helper()
-	b := &bundle{env: map[string]string{envServer: l.url, envAPIKey: liveKey}}
-	return b.run(t, stdin, args...)
-}
-
 // createCustomers creates the collection of customersSpec on l.
 func (l *live) createCustomers(t *testing.T) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "customers.yaml")
-	require.NoError(t, os.WriteFile(path, []byte(customersSpec), 0o600))
-	res := l.run(t, "", "collections", "create", "-f", path)
+	res := l.run(t, "", "collections", "create", "-f", writeTemp(t, "customers.yaml", customersSpec))
 	require.Equal(t, 0, res.code, res.stderr)
 }
 
@@ -61,9 +51,7 @@ func (l *live) recordKeys(t *testing.T, name string) []string {
 func TestCollectionsCreateListGetDelete(t *testing.T) {
 	t.Parallel()
 	srv := startLive(t)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "customers.yaml")
-	require.NoError(t, os.WriteFile(path, []byte(customersSpec), 0o600))
+	path := writeTemp(t, "customers.yaml", customersSpec)
 
 	res := srv.run(t, "", "collections", "create", "-f", path)
 	require.Equal(t, 0, res.code, res.stderr)
@@ -216,30 +204,12 @@ func TestCollectionsRecordsAndChanges(t *testing.T) {
 	require.Equal(t, "4", chs.Cursor)
 
 	// Following: the changes after the cursor, then new ones as they come.
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	var stdout, stderr syncBuffer
-	lookup := func(k string) (string, bool) {
-		v, ok := map[string]string{envServer: srv.url, envAPIKey: liveKey}[k]
-		return v, ok
-	}
-	code := make(chan int, 1)
-	go func() {
-		code <- run(ctx, []string{"collections", "changes", "customers", "--after", "3", "--follow"}, strings.NewReader(""), &stdout, &stderr, lookup)
-	}()
-	require.Eventually(t, func() bool { return strings.Contains(stdout.String(), "delete  3") }, 10*time.Second, 5*time.Millisecond,
-		"the change after the cursor; stdout: %s, stderr: %s", &stdout, &stderr)
+	follow := srv.cli().start(t, "collections", "changes", "customers", "--after", "3", "--follow")
+	follow.waitFor(t, false, "delete  3", "the change after the cursor")
 	send("customer.updated", `{"id": 2, "updated": 2, "name": "Bob", "plan": "pro"}`)
-	require.Eventually(t, func() bool { return strings.Contains(stdout.String(), "upsert  2") }, 10*time.Second, 5*time.Millisecond,
-		"a new change; stdout: %s, stderr: %s", &stdout, &stderr)
-	require.Regexp(t, `^4  \S+  delete  3  -\n5  \S+  upsert  2  \{"id":2,"name":"Bob","plan":"pro","updated":2\}\n$`, stdout.String())
-	cancel()
-	select {
-	case c := <-code:
-		require.Equal(t, 0, c, "Ctrl-C is a clean stop; stderr: %s", &stderr)
-	case <-time.After(10 * time.Second):
-		t.Fatal("changes --follow did not stop when its context ended")
-	}
+	follow.waitFor(t, false, "upsert  2", "a new change")
+	require.Regexp(t, `^4  \S+  delete  3  -\n5  \S+  upsert  2  \{"id":2,"name":"Bob","plan":"pro","updated":2\}\n$`, follow.stdout.String())
+	follow.stop(t)
 }
 
 // customers are the records of the source API in the backfill tests; the
@@ -515,16 +485,10 @@ func TestCollectionsBackfillRejectsBadFlagsLocally(t *testing.T) {
 func TestSubscriptionsCreateSync(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	got := make(chan string, 1)
-	b.mux.HandleFunc("POST /v1/subscriptions", func(w http.ResponseWriter, r *http.Request) {
-		var raw json.RawMessage
-		assert.NoError(t, json.NewDecoder(r.Body).Decode(&raw))
-		got <- string(raw)
-		answer(w, http.StatusCreated, `{"id":"sub_2","event_types":["customer.*"],"destination":{"kind":"sync","collection":"customers"},"enabled":true}`)
-	})
+	got := b.fake("POST /v1/subscriptions", http.StatusCreated, `{"id":"sub_2","event_types":["customer.*"],"destination":{"kind":"sync","collection":"customers"},"enabled":true}`)
 	res := b.run(t, "", "subscriptions", "create", "--collection", "customers")
 	require.Equal(t, 0, res.code, res.stderr)
-	require.JSONEq(t, `{"destination":{"kind":"sync","collection":"customers"}}`, <-got)
+	require.JSONEq(t, `{"destination":{"kind":"sync","collection":"customers"}}`, string((<-got).body))
 	require.Regexp(t, `(?m)^destination:\s+sync → customers$`, res.stdout)
 
 	res = b.run(t, "", "subscriptions", "create", "--collection", "customers", "--endpoint", "ep_1")

@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -35,15 +33,6 @@ channels: [inbox]
 category: orders
 `
 
-// contentFile writes content to name in a temporary directory and returns
-// its path.
-func contentFile(t *testing.T, name, content string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), name)
-	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
-	return path
-}
-
 func TestRecipientsPutGetListToken(t *testing.T) {
 	t.Parallel()
 	srv := startLive(t)
@@ -62,7 +51,7 @@ func TestRecipientsPutGetListToken(t *testing.T) {
 	require.Regexp(t, `(?m)^data:\s+\{"plan":"pro"\}$`, res.stdout)
 
 	// --data from a file; put replaces the whole recipient.
-	data := contentFile(t, "bob.json", `{"plan": "free"}`)
+	data := writeTemp(t, "bob.json", `{"plan": "free"}`)
 	res = srv.run(t, "", "recipient", "put", "c2", "--email", "bob@example.com", "--data", "@"+data)
 	require.Equal(t, 0, res.code, res.stderr)
 	res = srv.run(t, "", "recipients", "put", "c2", "--email", "bob@example.org")
@@ -117,7 +106,7 @@ func TestRecipientsPutGetListToken(t *testing.T) {
 func TestTemplatesSaveGetPreview(t *testing.T) {
 	t.Parallel()
 	srv := startLive(t)
-	path := contentFile(t, "shipped.yaml", shippedTemplate)
+	path := writeTemp(t, "shipped.yaml", shippedTemplate)
 
 	res := srv.run(t, "", "templates", "save", "-f", path)
 	require.Equal(t, 0, res.code, res.stderr)
@@ -157,7 +146,7 @@ func TestTemplatesSaveGetPreview(t *testing.T) {
 	require.Equal(t, 0, res.code, res.stderr)
 	require.Equal(t, "locale:   en\nsubject:  Order o-9 shipped\ntext:\n  Hello Ada,\n  your order o-9 is on its way.\nhtml:\n  <p>Hello Ada</p>\n", res.stdout)
 
-	event := contentFile(t, "event.json", `{"type": "order.shipped", "data": {"id": "o-10"}}`)
+	event := writeTemp(t, "event.json", `{"type": "order.shipped", "data": {"id": "o-10"}}`)
 	res = srv.run(t, "", "templates", "preview", "shipped", "--event", "@"+event, "--recipient", "c1", "--locale", "fr", "-o", "json")
 	require.Equal(t, 0, res.code, res.stderr)
 	var r client.Rendered
@@ -166,7 +155,7 @@ func TestTemplatesSaveGetPreview(t *testing.T) {
 	require.Equal(t, "Commande o-10 expédiée", r.Subject)
 
 	// A template that fails to render: the part and the reason.
-	strict := contentFile(t, "strict.yaml", "name: strict\nstrict: true\nsubject: \"Order {{.data.id}}\"\ntext: \"Total: {{.data.total}}\"\n")
+	strict := writeTemp(t, "strict.yaml", "name: strict\nstrict: true\nsubject: \"Order {{.data.id}}\"\ntext: \"Total: {{.data.total}}\"\n")
 	res = srv.run(t, "", "templates", "save", "-f", strict)
 	require.Equal(t, 0, res.code, res.stderr)
 	res = srv.run(t, "", "templates", "preview", "strict", "--event", `{"id": "o-9"}`)
@@ -179,7 +168,7 @@ func TestTemplatesSaveGetPreview(t *testing.T) {
 	require.Contains(t, res.stderr, "error: --event is not valid JSON")
 
 	// A part that does not compile is reported at its line.
-	broken := contentFile(t, "broken.yaml", "name: broken\nsubject: Hi\ntext: Hello\nlocales:\n  fr:\n    subject: Salut\n    text: \"{{.data.id\"\n")
+	broken := writeTemp(t, "broken.yaml", "name: broken\nsubject: Hi\ntext: Hello\nlocales:\n  fr:\n    subject: Salut\n    text: \"{{.data.id\"\n")
 	res = srv.run(t, "", "templates", "save", "-f", broken)
 	require.Equal(t, 1, res.code)
 	require.True(t, strings.HasPrefix(res.stderr, broken+":7: template: locales.fr.text: "), res.stderr)
@@ -195,10 +184,10 @@ func TestNotifyRulesAndMessages(t *testing.T) {
 	srv := startLive(t)
 	res := srv.run(t, "", "recipients", "put", "c1", "--email", "ada@example.com", "--name", "Ada")
 	require.Equal(t, 0, res.code, res.stderr)
-	res = srv.run(t, "", "templates", "save", "-f", contentFile(t, "shipped.yaml", shippedTemplate))
+	res = srv.run(t, "", "templates", "save", "-f", writeTemp(t, "shipped.yaml", shippedTemplate))
 	require.Equal(t, 0, res.code, res.stderr)
 
-	res = srv.run(t, "", "notify-rules", "create", "-f", contentFile(t, "rule.yaml", shippedRule))
+	res = srv.run(t, "", "notify-rules", "create", "-f", writeTemp(t, "rule.yaml", shippedRule))
 	require.Equal(t, 0, res.code, res.stderr)
 	require.Regexp(t, `(?m)^name:\s+order-shipped$`, res.stdout)
 	require.Regexp(t, `(?m)^events:\s+order\.shipped$`, res.stdout)
@@ -206,11 +195,11 @@ func TestNotifyRulesAndMessages(t *testing.T) {
 	require.Regexp(t, `(?m)^channels:\s+inbox$`, res.stdout)
 	require.Regexp(t, `(?m)^enabled:\s+true$`, res.stdout)
 
-	res = srv.run(t, "", "notify-rules", "create", "-f", contentFile(t, "rule.yaml", shippedRule))
+	res = srv.run(t, "", "notify-rules", "create", "-f", writeTemp(t, "rule.yaml", shippedRule))
 	require.Equal(t, 1, res.code)
 	require.Contains(t, res.stderr, `a notify rule named "order-shipped" already exists (conflict, HTTP 409)`)
 
-	bad := contentFile(t, "bad.yaml", "name: bad\nevents: [a.b]\nrecipient: data.id\ntemplate: shipped\nchannels:\n  - inbox\n  - fax\n")
+	bad := writeTemp(t, "bad.yaml", "name: bad\nevents: [a.b]\nrecipient: data.id\ntemplate: shipped\nchannels:\n  - inbox\n  - fax\n")
 	res = srv.run(t, "", "notify-rules", "create", "-f", bad)
 	require.Equal(t, 1, res.code)
 	require.True(t, strings.HasPrefix(res.stderr, bad+`:7: channels[1]: "fax" is not one of email, inbox, page, webhook`), res.stderr)

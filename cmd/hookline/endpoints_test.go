@@ -1,11 +1,9 @@
 package main
 
 import (
-	"encoding/json"
 	"net/http"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/client"
@@ -14,14 +12,8 @@ import (
 func TestEndpointsCreate(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	got := make(chan client.EndpointCreate, 1)
-	b.mux.HandleFunc("POST /v1/endpoints", func(w http.ResponseWriter, r *http.Request) {
-		var in client.EndpointCreate
-		assert.NoError(t, json.NewDecoder(r.Body).Decode(&in))
-		got <- in
-		answer(w, http.StatusCreated, `{"id":"ep_1","url":"`+in.URL+`","event_types":["order.*"],"format":"json",
-			"timeout":"10s","enabled":true,"secret":"whsec_c2VjcmV0"}`)
-	})
+	got := b.fake("POST /v1/endpoints", http.StatusCreated, `{"id":"ep_1","url":"https://example.com/hooks","event_types":["order.*"],"format":"json",
+		"timeout":"10s","enabled":true,"secret":"whsec_c2VjcmV0"}`)
 
 	res := b.run(t, "", "endpoints", "create",
 		"--url", "https://example.com/hooks",
@@ -31,7 +23,6 @@ func TestEndpointsCreate(t *testing.T) {
 		"--description", "billing")
 	require.Equal(t, 0, res.code, res.stderr)
 
-	in := <-got
 	require.Equal(t, client.EndpointCreate{
 		URL:         "https://example.com/hooks",
 		Description: "billing",
@@ -40,7 +31,7 @@ func TestEndpointsCreate(t *testing.T) {
 		Format:      "json",
 		Headers:     map[string]string{"X-Team": "billing", "X-Tag": "a=b,c"},
 		Timeout:     "10s",
-	}, in)
+	}, decode[client.EndpointCreate](t, <-got))
 	require.Regexp(t, `(?m)^id:\s+ep_1$`, res.stdout)
 	require.Regexp(t, `(?m)^secret:\s+whsec_c2VjcmV0$`, res.stdout)
 	require.Contains(t, res.stderr, "shown only this once")

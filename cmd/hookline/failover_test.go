@@ -8,8 +8,6 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -32,64 +30,6 @@ import (
 // 2 s cluster heartbeat, so a node killed without a word is found silent
 // after 5 heartbeats. The measured times are logged (go test -v) and
 // reported in docs/benchmarks.md.
-
-const failoverKey = "hk_test_failover_admin_key_0123456789"
-
-// buildHookline builds the binary into a temporary directory.
-func buildHookline(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "hookline")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
-	return bin
-}
-
-// serveProc is one `hookline serve` process.
-type serveProc struct {
-	id     string
-	addr   string
-	cmd    *exec.Cmd
-	logs   *syncBuffer
-	exited chan struct{}
-}
-
-func (p *serveProc) url() string { return "http://" + p.addr }
-
-// startServe starts `hookline serve` with args and waits until it is
-// ready.
-func startServe(t *testing.T, bin, id string, args ...string) *serveProc {
-	t.Helper()
-	p := &serveProc{id: id, addr: freeAddr(t), logs: &syncBuffer{}, exited: make(chan struct{})}
-	p.cmd = exec.Command(bin, append([]string{"serve", "--addr", p.addr, "--allow-private-networks"}, args...)...)
-	p.cmd.Env = append(os.Environ(), "HOOKLINE_API_KEY="+failoverKey, "HOOKLINE_ENCRYPTION_KEY="+strings.Repeat("cd", 32))
-	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
-	require.NoError(t, p.cmd.Start())
-	go func() { _ = p.cmd.Wait(); close(p.exited) }()
-	t.Cleanup(func() {
-		_ = p.cmd.Process.Kill()
-		<-p.exited
-	})
-	require.Eventually(t, func() bool {
-		resp, err := http.Get(p.url() + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, 30*time.Second, 20*time.Millisecond, "%s ready; logs: %s", id, p.logs)
-	return p
-}
-
-// signal sends sig and waits for the process to exit.
-func (p *serveProc) signal(t *testing.T, sig os.Signal) {
-	t.Helper()
-	require.NoError(t, p.cmd.Process.Signal(sig))
-	select {
-	case <-p.exited:
-	case <-time.After(60 * time.Second):
-		t.Fatalf("%s did not exit; logs: %s", p.id, p.logs)
-	}
-}
 
 // arrival is one delivery request as the receiver got it.
 type arrival struct {
@@ -258,7 +198,7 @@ func bucketOwners(t *testing.T, p *serveProc) []string {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, p.url()+"/v1/cluster", nil)
 	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+failoverKey)
+	req.Header.Set("Authorization", "Bearer "+serveKey)
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
@@ -347,14 +287,11 @@ func pickVictim(t *testing.T, nodes []*serveProc, byOwner map[string][]string) *
 // flight by the kill arrive twice.
 func TestKillOneOfThreeNodes(t *testing.T) {
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("builds and runs the binary; skipped with -short")
-	}
-	dsn := testSchema(t)
 	bin := buildHookline(t)
+	dsn := testSchema(t)
 	rc := newFailoverReceiver(t, true, 0)
 	nodes := cluster(t, bin, dsn, 3)
-	c := client.New(nodes[0].url(), failoverKey)
+	c := nodes[0].client()
 	byOwner := endpointsByOwner(t, c, rc, bucketOwners(t, nodes[0]), 12)
 	victim := pickVictim(t, nodes, byOwner)
 	const events = 50
@@ -412,14 +349,11 @@ func allDeliveries(t *testing.T, dsn string) []string {
 // or sent twice.
 func TestSigtermOfOneOfThreeNodes(t *testing.T) {
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("builds and runs the binary; skipped with -short")
-	}
-	dsn := testSchema(t)
 	bin := buildHookline(t)
+	dsn := testSchema(t)
 	rc := newFailoverReceiver(t, false, 20*time.Millisecond)
 	nodes := cluster(t, bin, dsn, 3)
-	c := client.New(nodes[0].url(), failoverKey)
+	c := nodes[0].client()
 	byOwner := endpointsByOwner(t, c, rc, bucketOwners(t, nodes[0]), 12)
 	victim := pickVictim(t, nodes, byOwner)
 	mine := func(a arrival) bool { return slices.Contains(byOwner[victim.id], a.endpoint) }
@@ -475,9 +409,6 @@ func TestSigtermOfOneOfThreeNodes(t *testing.T) {
 // name's membership (10 s) would expire.
 func TestRestartOfTheOnlyNode(t *testing.T) {
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("builds and runs the binary; skipped with -short")
-	}
 	bin := buildHookline(t)
 	for _, db := range []string{"sqlite", "postgres"} {
 		t.Run(db, func(t *testing.T) {
@@ -488,7 +419,7 @@ func TestRestartOfTheOnlyNode(t *testing.T) {
 			}
 			rc := newFailoverReceiver(t, true, 0)
 			p := startServe(t, bin, db, args...)
-			c := client.New(p.url(), failoverKey)
+			c := p.client()
 			ctx := context.Background()
 			_, err := c.CreateEndpoint(ctx, client.EndpointCreate{URL: rc.URL + "/ep"})
 			require.NoError(t, err)
@@ -502,7 +433,7 @@ func TestRestartOfTheOnlyNode(t *testing.T) {
 			rc.answer()
 			again := startServe(t, bin, db, args...)
 			ready := time.Now()
-			c = client.New(again.url(), failoverKey)
+			c = again.client()
 			var resumed time.Time
 			require.Eventually(t, func() bool {
 				var ok bool
@@ -534,11 +465,8 @@ func TestRestartOfTheOnlyNode(t *testing.T) {
 // sent a third time.
 func TestFrozenNodeCannotOverwrite(t *testing.T) {
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("builds and runs the binary; skipped with -short")
-	}
-	dsn := testSchema(t)
 	bin := buildHookline(t)
+	dsn := testSchema(t)
 	var mu sync.Mutex
 	victimPaths := map[string]bool{}
 	frozen := make(chan struct{})
@@ -570,7 +498,7 @@ func TestFrozenNodeCannotOverwrite(t *testing.T) {
 	nodes := cluster(t, bin, dsn, 2)
 	victim := nodes[1]
 	t.Cleanup(func() { _ = victim.cmd.Process.Signal(syscall.SIGCONT) })
-	c := client.New(nodes[0].url(), failoverKey)
+	c := nodes[0].client()
 	ctx := context.Background()
 	owners := bucketOwners(t, nodes[0])
 	var victimIDs []string

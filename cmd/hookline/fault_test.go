@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -44,10 +41,8 @@ type publishAnswer struct {
 // event answered 2xx is delivered.
 func TestFrozenDatabase(t *testing.T) {
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("builds and runs the binary; skipped with -short")
-	}
 	const commitTimeout = 2 * time.Second
+	bin := buildHookline(t)
 	dsn := testSchema(t)
 	u, err := url.Parse(dsn)
 	require.NoError(t, err)
@@ -63,11 +58,6 @@ func TestFrozenDatabase(t *testing.T) {
 	vq.Set("application_name", appName)
 	via.RawQuery = vq.Encode()
 
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "hookline")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
-
 	var mu sync.Mutex
 	seen := map[string]int{}
 	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -78,34 +68,26 @@ func TestFrozenDatabase(t *testing.T) {
 	}))
 	t.Cleanup(rc.Close)
 
-	const key = "hk_test_frozen_database_key_0123456789"
-	addr := freeAddr(t)
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--database", via.String(), "--data-dir", filepath.Join(dir, "data"), "--allow-private-networks")
-	cmd.Env = append(os.Environ(), "HOOKLINE_API_KEY="+key, "HOOKLINE_ENCRYPTION_KEY="+strings.Repeat("ab", 32),
-		"HOOKLINE_COMMIT_TIMEOUT="+commitTimeout.String())
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	srv := startServeEnv(t, bin, "frozen", []string{"HOOKLINE_COMMIT_TIMEOUT=" + commitTimeout.String()},
+		"--database", via.String(), "--data-dir", filepath.Join(t.TempDir(), "data"))
 	hc := &http.Client{Timeout: 30 * time.Second}
 	ready := func() int {
-		resp, err := hc.Get("http://" + addr + "/readyz")
+		resp, err := hc.Get(srv.url() + "/readyz")
 		if err != nil {
 			return 0
 		}
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	require.Eventually(t, func() bool { return ready() == http.StatusOK }, 30*time.Second, 20*time.Millisecond, "server ready; logs: %s", &logs)
-	c := client.New("http://"+addr, key)
+	c := srv.client()
 	ctx := context.Background()
 	_, err = c.CreateEndpoint(ctx, client.EndpointCreate{URL: rc.URL})
 	require.NoError(t, err)
 
 	publish := func(k string) publishAnswer {
-		req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/v1/events", strings.NewReader(`{"type":"order.created","data":{"k":"`+k+`"}}`))
+		req, err := http.NewRequest(http.MethodPost, srv.url()+"/v1/events", strings.NewReader(`{"type":"order.created","data":{"k":"`+k+`"}}`))
 		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Authorization", "Bearer "+serveKey)
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Idempotency-Key", k)
 		start := time.Now()
@@ -172,7 +154,7 @@ func TestFrozenDatabase(t *testing.T) {
 	proxy.Thaw()
 	thawedAt := time.Now()
 	require.Eventually(t, func() bool { return ready() == http.StatusOK }, 20*time.Second, 20*time.Millisecond,
-		"/readyz recovers by itself; logs: %s", &logs)
+		"/readyz recovers by itself; logs: %s", srv.logs)
 	readyAfter := time.Since(thawedAt)
 	readyAt := time.Now()
 	require.Eventually(t, func() bool {

@@ -46,6 +46,17 @@ func startLive(t *testing.T) *live {
 	return &live{app: a, url: url, client: client.New(url, liveKey)}
 }
 
+// cli is the environment that points the CLI at l.
+func (l *live) cli() *bundle {
+	return &bundle{env: map[string]string{envServer: l.url, envAPIKey: liveKey}}
+}
+
+// run runs the CLI against l.
+func (l *live) run(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	return l.cli().run(t, stdin, args...)
+}
+
 // syncBuffer is a bytes.Buffer that a command or logger may write while
 // the test reads it.
 type syncBuffer struct {

@@ -1,16 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -102,38 +99,12 @@ func lastChange(t *testing.T, c *client.Client, name string) int64 {
 // per event sent.
 func TestKillDashNineMirrorResumes(t *testing.T) {
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("builds and runs the binary; skipped with -short")
-	}
+	bin := buildHookline(t)
 	dsn := testSchema(t)
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "hookline")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
-
-	const key = "hk_test_mirror_kill_nine_key_0123456789"
-	addr := freeAddr(t)
-	start := func() *exec.Cmd {
-		cmd := exec.Command(bin, "serve", "--addr", addr, "--data-dir", filepath.Join(dir, "data"), "--allow-private-networks")
-		cmd.Env = append(os.Environ(), "HOOKLINE_API_KEY="+key)
-		var logs bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &logs, &logs
-		require.NoError(t, cmd.Start())
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		require.Eventually(t, func() bool {
-			resp, err := http.Get("http://" + addr + "/readyz")
-			if err != nil {
-				return false
-			}
-			resp.Body.Close()
-			return resp.StatusCode == http.StatusOK
-		}, 20*time.Second, 20*time.Millisecond, "server ready; logs: %s", &logs)
-		return cmd
-	}
-	srv := start()
-	c := client.New("http://"+addr, key)
+	srv := startServe(t, bin, "mirror", "--data-dir", filepath.Join(t.TempDir(), "data"))
+	c := srv.client()
 	ctx := context.Background()
-	_, err = c.CreateCollection(ctx, client.CollectionSpec{Name: "customers", Key: "data.id", Version: "data.v",
+	_, err := c.CreateCollection(ctx, client.CollectionSpec{Name: "customers", Key: "data.id", Version: "data.v",
 		Events: map[string]client.CollectionOp{"customer.deleted": {Op: "delete"}, "customer.*": {Op: "upsert"}},
 		Mirror: &client.CollectionMirror{DSN: dsn, Table: "customers_mirror", Create: true}})
 	require.NoError(t, err)
@@ -179,9 +150,8 @@ func TestKillDashNineMirrorResumes(t *testing.T) {
 	require.Equal(t, cursor, m.Seq)
 	require.Equal(t, applied-cursor, m.Lag)
 
-	require.NoError(t, srv.Process.Signal(os.Kill))
-	_ = srv.Wait()
-	start()
+	srv.signal(t, os.Kill)
+	srv.restart(t)
 	m = status()
 	require.Equal(t, cursor, m.Seq, "the cursor survived SIGKILL")
 	require.Equal(t, applied-cursor, m.Lag)

@@ -33,11 +33,8 @@ func setupReload(t *testing.T, content string) *reloadBundle {
 	path := filepath.Join(t.TempDir(), "hookline.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
 	logs := &syncBuffer{}
-	lookup := func(k string) (string, bool) {
-		v, ok := map[string]string{"HOOK_SECRET": "s3cret"}[k]
-		return v, ok
-	}
-	rl := &reloader{path: path, lookup: lookup, log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	env := &bundle{env: map[string]string{"HOOK_SECRET": "s3cret"}}
+	rl := &reloader{path: path, lookup: env.lookup, log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	cfg, raw, err := rl.load()
 	require.NoError(t, err)
 	rl.apply = srv.app.Apply
@@ -214,13 +211,12 @@ func TestServeRefusesBadDeclarationAtStart(t *testing.T) {
 	path := filepath.Join(dir, "hookline.yaml")
 	content := "addr: 127.0.0.1:0\nsources:\n  - name: hooks\n    verification:\n      kind: nope\n"
 	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
-	noEnv := func(string) (string, bool) { return "", false }
+	noEnv := &bundle{}
 
-	var stdout, stderr syncBuffer
-	code := run(t.Context(), []string{"serve", "--config", path, "--data-dir", dataDir}, strings.NewReader(""), &stdout, &stderr, noEnv)
-	require.Equal(t, 1, code)
-	require.Contains(t, stderr.String(), path+`:5: sources[0] (hooks): verification.kind: "nope" is not one of`)
-	require.Contains(t, stderr.String(), ">   5 |       kind: nope")
+	res := noEnv.run(t, "", "serve", "--config", path, "--data-dir", dataDir)
+	require.Equal(t, 1, res.code)
+	require.Contains(t, res.stderr, path+`:5: sources[0] (hooks): verification.kind: "nope" is not one of`)
+	require.Contains(t, res.stderr, ">   5 |       kind: nope")
 
 	// The failed start released the data dir.
 	cfg := config.Default()
@@ -229,9 +225,9 @@ func TestServeRefusesBadDeclarationAtStart(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, a.Stop(t.Context()))
 
-	code = run(t.Context(), []string{"serve", "--watch"}, strings.NewReader(""), &stdout, &stderr, noEnv)
-	require.Equal(t, 1, code)
-	require.Contains(t, stderr.String(), "--watch needs --config FILE")
+	res = noEnv.run(t, "", "serve", "--watch")
+	require.Equal(t, 1, res.code)
+	require.Contains(t, res.stderr, "--watch needs --config FILE")
 }
 
 func TestServeAppliesAndWatchesConfig(t *testing.T) {
@@ -244,18 +240,8 @@ func TestServeAppliesAndWatchesConfig(t *testing.T) {
 	}
 	write("first")
 	addr := freeAddr(t)
-	lookup := func(k string) (string, bool) {
-		v, ok := map[string]string{envAPIKey: liveKey}[k]
-		return v, ok
-	}
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	var stdout, stderr syncBuffer
-	code := make(chan int, 1)
-	go func() {
-		code <- run(ctx, []string{"serve", "--config", path, "--watch", "--addr", addr, "--data-dir", filepath.Join(dir, "data")},
-			strings.NewReader(""), &stdout, &stderr, lookup)
-	}()
+	serve := (&bundle{env: map[string]string{envAPIKey: liveKey}}).start(t,
+		"serve", "--config", path, "--watch", "--addr", addr, "--data-dir", filepath.Join(dir, "data"))
 
 	c := client.New("http://"+addr, liveKey)
 	description := func() string {
@@ -266,18 +252,12 @@ func TestServeAppliesAndWatchesConfig(t *testing.T) {
 		return page.Data[0].Description
 	}
 	require.Eventually(t, func() bool { return description() == "first" }, 20*time.Second, 10*time.Millisecond,
-		"the declaration is applied at start; logs: %s", &stderr)
+		"the declaration is applied at start; logs: %s", &serve.stderr)
 
 	write("second, after a change")
 	require.Eventually(t, func() bool { return description() == "second, after a change" }, 20*time.Second, 10*time.Millisecond,
-		"--watch applies the changed file; logs: %s", &stderr)
-	require.Contains(t, stderr.String(), `reason="file changed"`)
+		"--watch applies the changed file; logs: %s", &serve.stderr)
+	require.Contains(t, serve.stderr.String(), `reason="file changed"`)
 
-	cancel()
-	select {
-	case got := <-code:
-		require.Equal(t, 0, got, "logs: %s", &stderr)
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not stop when its context ended")
-	}
+	serve.stop(t)
 }

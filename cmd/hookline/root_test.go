@@ -2,11 +2,16 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -43,16 +48,59 @@ func setup(t *testing.T) *bundle {
 	return &bundle{mux: mux, env: map[string]string{envServer: srv.URL, envAPIKey: testKey}}
 }
 
+// lookup reads b's environment.
+func (b *bundle) lookup(k string) (string, bool) {
+	v, ok := b.env[k]
+	return v, ok
+}
+
 // run runs the CLI with args and stdin in b's environment.
 func (b *bundle) run(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	lookup := func(k string) (string, bool) {
-		v, ok := b.env[k]
-		return v, ok
-	}
-	code := run(t.Context(), args, strings.NewReader(stdin), &stdout, &stderr, lookup)
+	code := run(t.Context(), args, strings.NewReader(stdin), &stdout, &stderr, b.lookup)
 	return result{stdout: stdout.String(), stderr: stderr.String(), code: code}
+}
+
+// running is a CLI run in the background, such as in tail or serve.
+type running struct {
+	stdout, stderr syncBuffer
+	cancel         context.CancelFunc
+	code           chan int
+}
+
+// start runs the CLI with args in b's environment in the background, until
+// stop.
+func (b *bundle) start(t *testing.T, args ...string) *running {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	t.Cleanup(cancel)
+	r := &running{cancel: cancel, code: make(chan int, 1)}
+	go func() { r.code <- run(ctx, args, strings.NewReader(""), &r.stdout, &r.stderr, b.lookup) }()
+	return r
+}
+
+// waitFor waits until the run has printed s on stdout, or on stderr.
+func (r *running) waitFor(t *testing.T, stderr bool, s, what string) {
+	t.Helper()
+	out := &r.stdout
+	if stderr {
+		out = &r.stderr
+	}
+	require.Eventually(t, func() bool { return strings.Contains(out.String(), s) }, 20*time.Second, 5*time.Millisecond,
+		"%s; stdout: %s, stderr: %s", what, &r.stdout, &r.stderr)
+}
+
+// stop ends the run as Ctrl-C does and requires a clean exit.
+func (r *running) stop(t *testing.T) {
+	t.Helper()
+	r.cancel()
+	select {
+	case c := <-r.code:
+		require.Equal(t, 0, c, "Ctrl-C is a clean stop; stderr: %s", &r.stderr)
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the command did not stop when its context ended; stderr: %s", &r.stderr)
+	}
 }
 
 // answer writes a JSON answer with status.
@@ -62,12 +110,49 @@ func answer(w http.ResponseWriter, status int, body string) {
 	_, _ = io.WriteString(w, body)
 }
 
+// call is a request the fake API answered, with its body.
+type call struct {
+	*http.Request
+	body []byte
+}
+
+// fake answers the requests of pattern on b with status and body, and
+// passes each on (up to 10 unread).
+func (b *bundle) fake(pattern string, status int, body string) <-chan call {
+	calls := make(chan call, 10)
+	b.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		raw, _ := io.ReadAll(r.Body)
+		calls <- call{r, raw}
+		if status == http.StatusNoContent {
+			w.WriteHeader(status)
+			return
+		}
+		answer(w, status, body)
+	})
+	return calls
+}
+
+// decode decodes the body of c as JSON into a T.
+func decode[T any](t *testing.T, c call) T {
+	t.Helper()
+	var v T
+	require.NoError(t, json.Unmarshal(c.body, &v), "%s", c.body)
+	return v
+}
+
+// writeTemp writes content to name in a temporary directory and returns
+// its path.
+func writeTemp(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+	return path
+}
+
 func TestAPIErrorIsPrintedWithCodeAndStatus(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.mux.HandleFunc("GET /v1/events/{id}", func(w http.ResponseWriter, r *http.Request) {
-		answer(w, http.StatusNotFound, `{"error":{"code":"not_found","message":"event evt_x not found","details":{"id":"evt_x"}}}`)
-	})
+	b.fake("GET /v1/events/{id}", http.StatusNotFound, `{"error":{"code":"not_found","message":"event evt_x not found","details":{"id":"evt_x"}}}`)
 
 	res := b.run(t, "", "events", "get", "evt_x")
 	require.Equal(t, 1, res.code)
@@ -89,9 +174,7 @@ func TestMissingAPIKeyNamesFlagAndEnv(t *testing.T) {
 func TestFlagsOverrideEnvironment(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.mux.HandleFunc("GET /v1/api-keys", func(w http.ResponseWriter, r *http.Request) {
-		answer(w, http.StatusOK, `{"data":[{"id":"key_1","name":"ci","prefix":"hk_ab","admin":false}]}`)
-	})
+	b.fake("GET /v1/api-keys", http.StatusOK, `{"data":[{"id":"key_1","name":"ci","prefix":"hk_ab","admin":false}]}`)
 
 	res := b.run(t, "", "api-keys", "list", "--api-key", "wrong")
 	require.Equal(t, "error: bad API key (unauthorized, HTTP 401)\n", res.stderr)

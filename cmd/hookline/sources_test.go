@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/client"
@@ -18,13 +17,7 @@ const sourceAnswer = `{"id":"src_1","name":"orders","path":"/in/orders","descrip
 func TestSourcesCreate(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	got := make(chan client.SourceCreate, 1)
-	b.mux.HandleFunc("POST /v1/sources", func(w http.ResponseWriter, r *http.Request) {
-		var in client.SourceCreate
-		assert.NoError(t, json.NewDecoder(r.Body).Decode(&in))
-		got <- in
-		answer(w, http.StatusCreated, sourceAnswer)
-	})
+	got := b.fake("POST /v1/sources", http.StatusCreated, sourceAnswer)
 
 	res := b.run(t, "", "sources", "create", "orders", "--verification", "hmac",
 		"--secret", "s3cret", "--secret", "old,secret", "--event-type-path", "type", "--prefix", "shop.",
@@ -38,7 +31,7 @@ func TestSourcesCreate(t *testing.T) {
 		Verification: &client.Verification{Kind: "hmac", Secrets: []string{"s3cret", "old,secret"}},
 		EventType:    &client.SourceEventType{Path: "type", Prefix: "shop."},
 		Dedup:        &client.SourceDedup{Paths: []string{"id"}, Window: "24h0m0s"},
-	}, <-got)
+	}, decode[client.SourceCreate](t, <-got))
 	require.Regexp(t, `(?m)^id:\s+src_1$`, res.stdout)
 	require.Regexp(t, `(?m)^path:\s+/in/orders$`, res.stdout)
 	require.Regexp(t, `(?m)^url:\s+http://127\.0\.0\.1:\d+/in/orders$`, res.stdout)
@@ -51,16 +44,10 @@ func TestSourcesCreate(t *testing.T) {
 func TestSourcesCreateMinimal(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	got := make(chan string, 1)
-	b.mux.HandleFunc("POST /v1/sources", func(w http.ResponseWriter, r *http.Request) {
-		var raw json.RawMessage
-		assert.NoError(t, json.NewDecoder(r.Body).Decode(&raw))
-		got <- string(raw)
-		answer(w, http.StatusCreated, `{"id":"src_2","name":"hooks","path":"/in/hooks","verification":{"kind":"none"},"enabled":true}`)
-	})
+	got := b.fake("POST /v1/sources", http.StatusCreated, `{"id":"src_2","name":"hooks","path":"/in/hooks","verification":{"kind":"none"},"enabled":true}`)
 	res := b.run(t, "", "sources", "create", "hooks", "--verification", "none", "-o", "json")
 	require.Equal(t, 0, res.code, res.stderr)
-	require.JSONEq(t, `{"name":"hooks","verification":{"kind":"none"}}`, <-got, "unset groups are not sent")
+	require.JSONEq(t, `{"name":"hooks","verification":{"kind":"none"}}`, string((<-got).body), "unset groups are not sent")
 	var src client.Source
 	require.NoError(t, json.Unmarshal([]byte(res.stdout), &src))
 	require.Equal(t, "/in/hooks", src.Path)
@@ -89,24 +76,16 @@ func TestSourcesCreateRejectsBadFlagsLocally(t *testing.T) {
 func TestSourcesListGetDelete(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.mux.HandleFunc("GET /v1/sources", func(w http.ResponseWriter, r *http.Request) {
-		assert.Equal(t, "limit=1", r.URL.RawQuery)
-		answer(w, http.StatusOK, `{"data":[`+sourceAnswer+`],"next_cursor":"src_1"}`)
-	})
-	b.mux.HandleFunc("GET /v1/sources/{id}", func(w http.ResponseWriter, r *http.Request) {
-		answer(w, http.StatusOK, sourceAnswer)
-	})
-	deleted := make(chan string, 1)
-	b.mux.HandleFunc("DELETE /v1/sources/{id}", func(w http.ResponseWriter, r *http.Request) {
-		deleted <- r.PathValue("id")
-		w.WriteHeader(http.StatusNoContent)
-	})
+	listed := b.fake("GET /v1/sources", http.StatusOK, `{"data":[`+sourceAnswer+`],"next_cursor":"src_1"}`)
+	b.fake("GET /v1/sources/{id}", http.StatusOK, sourceAnswer)
+	deleted := b.fake("DELETE /v1/sources/{id}", http.StatusNoContent, "")
 
 	res := b.run(t, "", "sources", "list", "--limit", "1")
 	require.Equal(t, 0, res.code, res.stderr)
 	require.Regexp(t, `(?m)^ID\s+NAME\s+VERIFICATION\s+PATH\s+ENABLED\s+CREATED$`, res.stdout)
 	require.Regexp(t, `(?m)^src_1\s+orders\s+hmac\s+/in/orders\s+true\s+2025-01-02T03:04:05Z$`, res.stdout)
 	require.Contains(t, res.stderr, "more results: add --cursor src_1")
+	require.Equal(t, "limit=1", (<-listed).URL.RawQuery)
 
 	res = b.run(t, "", "source", "get", "src_1")
 	require.Equal(t, 0, res.code, res.stderr)
@@ -115,22 +94,21 @@ func TestSourcesListGetDelete(t *testing.T) {
 	res = b.run(t, "", "sources", "delete", "src_1")
 	require.Equal(t, 0, res.code, res.stderr)
 	require.Equal(t, "deleted source src_1\n", res.stdout)
-	require.Equal(t, "src_1", <-deleted)
+	require.Equal(t, "src_1", (<-deleted).PathValue("id"))
 }
 
 func TestSourcesRejections(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.mux.HandleFunc("GET /v1/sources/{id}/rejections", func(w http.ResponseWriter, r *http.Request) {
-		assert.Equal(t, "src_1", r.PathValue("id"))
-		answer(w, http.StatusOK, `{"data":[{"id":"rj_1","created_at":"2025-01-02T03:04:05Z","reason":"verify github webhook: no signature matches",
-			"method":"POST","remote_addr":"192.0.2.1:5555","headers":{"X-Hub-Signature-256":"sha256=00"},"body":"{}"}]}`)
-	})
+	listed := b.fake("GET /v1/sources/{id}/rejections", http.StatusOK, `{"data":[{"id":"rj_1","created_at":"2025-01-02T03:04:05Z",
+		"reason":"verify github webhook: no signature matches","method":"POST","remote_addr":"192.0.2.1:5555",
+		"headers":{"X-Hub-Signature-256":"sha256=00"},"body":"{}"}]}`)
 
 	res := b.run(t, "", "sources", "rejections", "src_1")
 	require.Equal(t, 0, res.code, res.stderr)
 	require.Regexp(t, `(?m)^ID\s+TIME\s+METHOD\s+REMOTE\s+REASON$`, res.stdout)
 	require.Regexp(t, `(?m)^rj_1\s+2025-01-02T03:04:05Z\s+POST\s+192\.0\.2\.1:5555\s+verify github webhook: no signature matches$`, res.stdout)
+	require.Equal(t, "src_1", (<-listed).PathValue("id"))
 
 	res = b.run(t, "", "sources", "rejections", "src_1", "-o", "json")
 	require.Equal(t, 0, res.code, res.stderr)

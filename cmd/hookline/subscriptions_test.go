@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/client"
@@ -17,25 +16,19 @@ const subscriptionAnswer = `{"id":"sub_1","name":"public","event_types":["github
 func TestSubscriptionsCreate(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	got := make(chan string, 2)
-	b.mux.HandleFunc("POST /v1/subscriptions", func(w http.ResponseWriter, r *http.Request) {
-		var raw json.RawMessage
-		assert.NoError(t, json.NewDecoder(r.Body).Decode(&raw))
-		got <- string(raw)
-		answer(w, http.StatusCreated, subscriptionAnswer)
-	})
+	got := b.fake("POST /v1/subscriptions", http.StatusCreated, subscriptionAnswer)
 
 	res := b.run(t, "", "subscriptions", "create", "--endpoint", "ep_1", "--event-type", "github.*", "--event-type", "stripe.charge.*",
 		"--filter", "event.data.n > 1", "--transform", `{"n": event.data.n}`, "--name", "public")
 	require.Equal(t, 0, res.code, res.stderr)
 	require.JSONEq(t, `{"name":"public","event_types":["github.*","stripe.charge.*"],"filter":"event.data.n > 1",
-		"transform":"{\"n\": event.data.n}","destination":{"kind":"forward","endpoint_id":"ep_1"}}`, <-got)
+		"transform":"{\"n\": event.data.n}","destination":{"kind":"forward","endpoint_id":"ep_1"}}`, string((<-got).body))
 	require.Regexp(t, `(?m)^id:\s+sub_1$`, res.stdout)
 	require.Regexp(t, `(?m)^destination:\s+forward → ep_1$`, res.stdout)
 
 	res = b.run(t, "", "subscriptions", "create", "--endpoint", "ep_1")
 	require.Equal(t, 0, res.code, res.stderr)
-	require.JSONEq(t, `{"destination":{"kind":"forward","endpoint_id":"ep_1"}}`, <-got, "unset fields are not sent")
+	require.JSONEq(t, `{"destination":{"kind":"forward","endpoint_id":"ep_1"}}`, string((<-got).body), "unset fields are not sent")
 
 	res = b.run(t, "", "subscriptions", "create", "--event-type", "a.b")
 	require.Equal(t, 1, res.code)
@@ -45,17 +38,9 @@ func TestSubscriptionsCreate(t *testing.T) {
 func TestSubscriptionsListGetDelete(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.mux.HandleFunc("GET /v1/subscriptions", func(w http.ResponseWriter, r *http.Request) {
-		answer(w, http.StatusOK, `{"data":[`+subscriptionAnswer+`]}`)
-	})
-	b.mux.HandleFunc("GET /v1/subscriptions/{id}", func(w http.ResponseWriter, r *http.Request) {
-		answer(w, http.StatusOK, subscriptionAnswer)
-	})
-	deleted := make(chan string, 1)
-	b.mux.HandleFunc("DELETE /v1/subscriptions/{id}", func(w http.ResponseWriter, r *http.Request) {
-		deleted <- r.PathValue("id")
-		w.WriteHeader(http.StatusNoContent)
-	})
+	b.fake("GET /v1/subscriptions", http.StatusOK, `{"data":[`+subscriptionAnswer+`]}`)
+	b.fake("GET /v1/subscriptions/{id}", http.StatusOK, subscriptionAnswer)
+	deleted := b.fake("DELETE /v1/subscriptions/{id}", http.StatusNoContent, "")
 
 	res := b.run(t, "", "subscriptions", "list")
 	require.Equal(t, 0, res.code, res.stderr)
@@ -75,5 +60,5 @@ func TestSubscriptionsListGetDelete(t *testing.T) {
 	res = b.run(t, "", "subscriptions", "delete", "sub_1", "-o", "json")
 	require.Equal(t, 0, res.code, res.stderr)
 	require.JSONEq(t, `{"id":"sub_1","deleted":true}`, res.stdout)
-	require.Equal(t, "sub_1", <-deleted)
+	require.Equal(t, "sub_1", (<-deleted).PathValue("id"))
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -22,20 +21,9 @@ func TestInTailPrintsReceivedEvents(t *testing.T) {
 		require.NoError(t, err)
 	}
 
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	var stdout, stderr syncBuffer
-	lookup := func(k string) (string, bool) {
-		v, ok := map[string]string{envServer: srv.url, envAPIKey: liveKey}[k]
-		return v, ok
-	}
-	code := make(chan int, 1)
-	go func() {
-		code <- run(ctx, []string{"in", "tail", "hooks"}, strings.NewReader(""), &stdout, &stderr, lookup)
-	}()
-	require.Eventually(t, func() bool { return strings.Contains(stderr.String(), "Tailing events") }, 10*time.Second, 5*time.Millisecond,
-		"the stream opens; stderr: %s", &stderr)
-	require.Contains(t, stderr.String(), srv.url+"/in/hooks")
+	tail := srv.cli().start(t, "in", "tail", "hooks")
+	tail.waitFor(t, true, "Tailing events", "the stream opens")
+	require.Contains(t, tail.stderr.String(), srv.url+"/in/hooks")
 
 	post := func(source, body string) string {
 		resp, err := http.Post(srv.url+"/in/"+source, "application/json", strings.NewReader(body))
@@ -50,18 +38,10 @@ func TestInTailPrintsReceivedEvents(t *testing.T) {
 	post("other", `{"not":"shown"}`)
 	id := post("hooks", "{ \"n\": 1,\n  \"s\": \"x\" }")
 
-	require.Eventually(t, func() bool { return strings.Contains(stdout.String(), id) }, 10*time.Second, 5*time.Millisecond,
-		"the event is printed; stdout: %s", &stdout)
-	require.Regexp(t, `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ  `+id+`  hooks\.received  \{"n":1,"s":"x"\}\n$`, stdout.String(),
+	tail.waitFor(t, false, id, "the event is printed")
+	require.Regexp(t, `^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ  `+id+`  hooks\.received  \{"n":1,"s":"x"\}\n$`, tail.stdout.String(),
 		"one line, only the tailed source's event")
-
-	cancel()
-	select {
-	case c := <-code:
-		require.Equal(t, 0, c, "Ctrl-C is a clean stop; stderr: %s", &stderr)
-	case <-time.After(10 * time.Second):
-		t.Fatal("in tail did not stop when its context ended")
-	}
+	tail.stop(t)
 }
 
 func TestTailLine(t *testing.T) {

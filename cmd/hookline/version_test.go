@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -44,16 +43,10 @@ func TestVersion(t *testing.T) {
 // delivery carries it as User-Agent and /metrics exports it.
 func TestBinaryStampsItsBuild(t *testing.T) {
 	t.Parallel()
-	if testing.Short() {
-		t.Skip("builds and runs the binary; skipped with -short")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "hookline")
 	// -buildvcs=auto over a GOFLAGS that turns stamping off.
-	out, err := exec.Command("go", "build", "-buildvcs=auto", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
+	bin := buildHookline(t, "-buildvcs=auto")
 
-	out, err = exec.Command(bin, "version", "-o", "json").Output()
+	out, err := exec.Command(bin, "version", "-o", "json").Output()
 	require.NoError(t, err)
 	var bi buildinfo.Info
 	require.NoError(t, json.Unmarshal(out, &bi))
@@ -76,24 +69,8 @@ func TestBinaryStampsItsBuild(t *testing.T) {
 		}
 	}))
 	t.Cleanup(rc.Close)
-	const key = "hk_test_binary_build_info_key_0123456789"
-	addr := freeAddr(t)
-	srv := exec.Command(bin, "serve", "--addr", addr, "--data-dir", filepath.Join(dir, "data"), "--allow-private-networks")
-	srv.Env = append(os.Environ(), "HOOKLINE_API_KEY="+key)
-	var logs syncBuffer
-	srv.Stdout, srv.Stderr = &logs, &logs
-	require.NoError(t, srv.Start())
-	t.Cleanup(func() { _ = srv.Process.Kill(); _ = srv.Wait() })
-	require.Eventually(t, func() bool {
-		resp, err := http.Get("http://" + addr + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, 20*time.Second, 20*time.Millisecond, "server ready; logs: %s", &logs)
-
-	c := client.New("http://"+addr, key)
+	srv := startServe(t, bin, "stamped", "--data-dir", filepath.Join(t.TempDir(), "data"))
+	c := srv.client()
 	ctx := context.Background()
 	_, err = c.CreateEndpoint(ctx, client.EndpointCreate{URL: rc.URL})
 	require.NoError(t, err)
@@ -104,10 +81,10 @@ func TestBinaryStampsItsBuild(t *testing.T) {
 		require.Equal(t, bi.UserAgent(), got)
 		require.Equal(t, "Hookline/"+bi.Version+" (rev "+bi.Revision[:12]+")", got)
 	case <-time.After(20 * time.Second):
-		t.Fatalf("no delivery; logs: %s", &logs)
+		t.Fatalf("no delivery; logs: %s", srv.logs)
 	}
 
-	resp, err := http.Get("http://" + addr + "/metrics")
+	resp, err := http.Get(srv.url() + "/metrics")
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	metrics, err := io.ReadAll(resp.Body)
