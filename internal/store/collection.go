@@ -110,3 +110,82 @@ type RecordQuery struct {
 	Limit          int
 	IncludeDeleted bool
 }
+
+// Applier is the part of ApplyRecords every driver shares, for one call:
+// the driver reads and writes, Apply runs the updates and numbers the
+// changes.
+type Applier struct {
+	TenantID, Collection string
+	// Last is the collection's last change number; changes are numbered
+	// from Last+1.
+	Last int64
+	// Now is the update time of records whose Apply set none.
+	Now time.Time
+	// Trunc cuts a time to what the driver's columns keep, so a returned
+	// change equals the stored one.
+	Trunc func(time.Time) time.Time
+	// Read returns the record stored under key, nil if never written; it
+	// sees what earlier updates of the call wrote.
+	Read func(key string) (*Record, error)
+	// Write stores a record with the change that wrote it.
+	Write func(Record, Change) error
+}
+
+// Apply runs ups in order, each Apply on a copy of the stored record (what
+// it does to it cannot change the record later updates see), and writes
+// each record it returns, completed with what the store owns: identity,
+// change number, creation time (kept from the stored record) and, when
+// unset, the update time. It returns the results and the last change
+// number; an error of Read or Write ends it.
+func (a Applier) Apply(ups []RecordUpdate) ([]RecordResult, int64, error) {
+	seq := a.Last
+	results := make([]RecordResult, len(ups))
+	for i, up := range ups {
+		cur, err := a.Read(up.Key)
+		if err != nil {
+			return nil, 0, err
+		}
+		var arg *Record
+		if cur != nil {
+			c := *cur
+			arg = &c
+		}
+		next, op, err := up.Apply(arg)
+		if err != nil {
+			results[i].Err = err
+			continue
+		}
+		if next == nil {
+			continue
+		}
+		seq++
+		rec := a.stamp(*next, cur, up.Key, seq)
+		ch := Change{Seq: rec.Seq, TenantID: rec.TenantID, Collection: rec.Collection, Key: rec.Key, Op: op,
+			Data: rec.Data, Version: rec.Version, EventID: rec.EventID, At: rec.UpdatedAt}
+		if err := a.Write(rec, ch); err != nil {
+			return nil, 0, err
+		}
+		results[i].Change = &ch
+	}
+	return results, seq, nil
+}
+
+func (a Applier) stamp(rec Record, cur *Record, key string, seq int64) Record {
+	rec.TenantID, rec.Collection, rec.Key, rec.Seq = a.TenantID, a.Collection, key, seq
+	if rec.Deleted {
+		rec.Data = nil
+	}
+	if rec.UpdatedAt.IsZero() {
+		rec.UpdatedAt = a.Now
+	}
+	rec.UpdatedAt = a.Trunc(rec.UpdatedAt)
+	switch {
+	case cur != nil:
+		rec.CreatedAt = cur.CreatedAt
+	case rec.CreatedAt.IsZero():
+		rec.CreatedAt = rec.UpdatedAt
+	default:
+		rec.CreatedAt = a.Trunc(rec.CreatedAt)
+	}
+	return rec
+}

@@ -283,6 +283,27 @@ type Page struct {
 	Cursor string // the last id of the previous page
 }
 
+// DefaultLimit is the page size of a list that asks for none.
+const DefaultLimit = 100
+
+// Size is how many rows the page holds: Limit, or DefaultLimit when it is
+// not positive or above 1000.
+func (p Page) Size() int {
+	if p.Limit <= 0 || p.Limit > 1000 {
+		return DefaultLimit
+	}
+	return p.Limit
+}
+
+// Limit is the page size of records and changes: n, or DefaultLimit when
+// n is not positive.
+func Limit(n int) int {
+	if n <= 0 {
+		return DefaultLimit
+	}
+	return n
+}
+
 // EventQuery filters ListEvents.
 type EventQuery struct {
 	Page

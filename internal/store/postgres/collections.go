@@ -20,11 +20,10 @@ func (s *Store) scanCollection(r pgx.Row) (store.Collection, error) {
 		return c, err
 	}
 	c.CreatedAt, c.UpdatedAt = fromTS(c.CreatedAt), fromTS(c.UpdatedAt)
-	secret, err := column.Open(s.box, sealed, nil)
-	if err != nil {
+	var err error
+	if c.Secret, err = column.Open(s.box, sealed, nil); err != nil {
 		return c, fmt.Errorf("decrypt secret of collection %s: %w", c.Name, err)
 	}
-	c.Secret = secret
 	return c, nil
 }
 
@@ -75,64 +74,50 @@ func scanRecord(r pgx.Row) (store.Record, error) {
 // and committed in order, without gaps. The records the updates touch are
 // read in one query and the writes sent in one batch.
 func (s *Store) ApplyRecords(ctx context.Context, tenantID, collection string, ups []store.RecordUpdate) ([]store.RecordResult, error) {
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("apply records: begin: %w", err)
-	}
-	defer tx.Rollback(ctx)
-	var last int64
-	err = tx.QueryRow(ctx, `SELECT last_seq FROM collections WHERE tenant_id = $1 AND name = $2 FOR NO KEY UPDATE`,
-		tenantID, collection).Scan(&last)
-	if err := wrapRead("apply records: lock change counter", err); err != nil {
-		return nil, err
-	}
-	current, err := readRecords(ctx, tx, tenantID, collection, ups)
-	if err != nil {
-		return nil, fmt.Errorf("apply records: %w", err)
-	}
-	now := time.Now()
-	seq := last
-	results := make([]store.RecordResult, len(ups))
-	batch := &pgx.Batch{}
-	var touched []string // keys written, in first-write order
-	dirty := map[string]bool{}
-	for i, up := range ups {
-		cur := current[up.Key]
-		next, op, err := up.Apply(clone(cur))
+	return inTx(ctx, s, "apply records", func(tx pgx.Tx) ([]store.RecordResult, error) {
+		var last int64
+		err := tx.QueryRow(ctx, `SELECT last_seq FROM collections WHERE tenant_id = $1 AND name = $2 FOR NO KEY UPDATE`,
+			tenantID, collection).Scan(&last)
+		if err := wrapRead("apply records: lock change counter", err); err != nil {
+			return nil, err
+		}
+		current, err := readRecords(ctx, tx, tenantID, collection, ups)
 		if err != nil {
-			results[i].Err = err
-			continue
+			return nil, fmt.Errorf("apply records: %w", err)
 		}
-		if next == nil {
-			continue
+		batch := &pgx.Batch{}
+		var touched []string // keys written, in first-write order
+		dirty := map[string]bool{}
+		results, seq, err := store.Applier{TenantID: tenantID, Collection: collection, Last: last, Now: time.Now(),
+			Trunc: func(t time.Time) time.Time { return t.Truncate(time.Microsecond).UTC() }, // what timestamptz keeps
+			Read:  func(key string) (*store.Record, error) { return current[key], nil },
+			Write: func(rec store.Record, ch store.Change) error {
+				batch.Queue(`INSERT INTO record_changes (`+changeCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+					ch.TenantID, ch.Collection, ch.Seq, ch.Key, ch.Op, ch.Data, ch.Version, ch.EventID, ch.At)
+				if !dirty[rec.Key] {
+					dirty[rec.Key] = true
+					touched = append(touched, rec.Key)
+				}
+				current[rec.Key] = &rec
+				return nil
+			},
+		}.Apply(ups)
+		if err != nil || seq == last {
+			return results, err
 		}
-		seq++
-		rec := stamp(*next, cur, tenantID, collection, up.Key, seq, now)
-		ch := changeOf(rec, op)
-		batch.Queue(`INSERT INTO record_changes (`+changeCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			ch.TenantID, ch.Collection, ch.Seq, ch.Key, ch.Op, ch.Data, ch.Version, ch.EventID, ch.At)
-		results[i].Change = &ch
-		if !dirty[up.Key] {
-			dirty[up.Key] = true
-			touched = append(touched, up.Key)
+		for _, key := range touched {
+			rec := current[key]
+			batch.Queue(`INSERT INTO records (`+recordCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+				ON CONFLICT (tenant_id, collection, key) DO UPDATE SET data = excluded.data, deleted = excluded.deleted,
+				version = excluded.version, event_id = excluded.event_id, seq = excluded.seq, meta = excluded.meta, updated_at = excluded.updated_at`,
+				rec.TenantID, rec.Collection, rec.Key, rec.Data, rec.Deleted, rec.Version, rec.EventID, rec.Seq, rec.Meta, rec.CreatedAt, rec.UpdatedAt)
 		}
-		current[up.Key] = &rec
-	}
-	if seq == last {
-		return results, commit(ctx, tx)
-	}
-	for _, key := range touched {
-		rec := current[key]
-		batch.Queue(`INSERT INTO records (`+recordCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-			ON CONFLICT (tenant_id, collection, key) DO UPDATE SET data = excluded.data, deleted = excluded.deleted,
-			version = excluded.version, event_id = excluded.event_id, seq = excluded.seq, meta = excluded.meta, updated_at = excluded.updated_at`,
-			rec.TenantID, rec.Collection, rec.Key, rec.Data, rec.Deleted, rec.Version, rec.EventID, rec.Seq, rec.Meta, rec.CreatedAt, rec.UpdatedAt)
-	}
-	batch.Queue(`UPDATE collections SET last_seq = $1 WHERE tenant_id = $2 AND name = $3`, seq, tenantID, collection)
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-		return nil, fmt.Errorf("apply records: write: %w", err)
-	}
-	return results, commit(ctx, tx)
+		batch.Queue(`UPDATE collections SET last_seq = $1 WHERE tenant_id = $2 AND name = $3`, seq, tenantID, collection)
+		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+			return nil, fmt.Errorf("apply records: write: %w", err)
+		}
+		return results, nil
+	})
 }
 
 // readRecords returns the stored records of the keys ups touch.
@@ -157,52 +142,6 @@ func readRecords(ctx context.Context, tx pgx.Tx, tenantID, collection string, up
 	return out, nil
 }
 
-// clone gives Apply its own copy, so what it does to it cannot change the
-// record that later updates of the call see.
-func clone(r *store.Record) *store.Record {
-	if r == nil {
-		return nil
-	}
-	c := *r
-	return &c
-}
-
-// stamp completes the record an Apply returned with what the store owns:
-// identity, change number, creation time (kept from cur) and, when unset,
-// the update time. Times are cut to microseconds, what timestamptz keeps,
-// so the returned change equals the stored one.
-func stamp(rec store.Record, cur *store.Record, tenantID, collection, key string, seq int64, now time.Time) store.Record {
-	rec.TenantID, rec.Collection, rec.Key, rec.Seq = tenantID, collection, key, seq
-	if rec.Deleted {
-		rec.Data = nil
-	}
-	if rec.UpdatedAt.IsZero() {
-		rec.UpdatedAt = now
-	}
-	rec.UpdatedAt = rec.UpdatedAt.Truncate(time.Microsecond).UTC()
-	switch {
-	case cur != nil:
-		rec.CreatedAt = cur.CreatedAt
-	case rec.CreatedAt.IsZero():
-		rec.CreatedAt = rec.UpdatedAt
-	default:
-		rec.CreatedAt = rec.CreatedAt.Truncate(time.Microsecond).UTC()
-	}
-	return rec
-}
-
-func changeOf(rec store.Record, op string) store.Change {
-	return store.Change{Seq: rec.Seq, TenantID: rec.TenantID, Collection: rec.Collection, Key: rec.Key, Op: op,
-		Data: rec.Data, Version: rec.Version, EventID: rec.EventID, At: rec.UpdatedAt}
-}
-
-func commit(ctx context.Context, tx pgx.Tx) error {
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("apply records: commit: %w", err)
-	}
-	return nil
-}
-
 // GetRecord returns a record or its tombstone.
 func (s *Store) GetRecord(ctx context.Context, tenantID, collection, key string) (store.Record, error) {
 	return queryOne(ctx, s.pool, "get record", scanRecord, `SELECT `+recordCols+` FROM records WHERE tenant_id = $1 AND collection = $2 AND key = $3`,
@@ -214,7 +153,7 @@ func (s *Store) GetRecord(ctx context.Context, tenantID, collection, key string)
 func (s *Store) ListRecords(ctx context.Context, tenantID, collection string, q store.RecordQuery) ([]store.Record, error) {
 	return queryAll(ctx, s.pool, "list records", scanRecord, `SELECT `+recordCols+` FROM records
 		WHERE tenant_id = $1 AND collection = $2 AND key > $3 AND ($4 OR NOT deleted) ORDER BY key LIMIT $5`,
-		tenantID, collection, q.After, q.IncludeDeleted, orDefaultLimit(q.Limit))
+		tenantID, collection, q.After, q.IncludeDeleted, store.Limit(q.Limit))
 }
 
 const changeCols = `tenant_id, collection, seq, key, op, data, version, event_id, at`
@@ -222,7 +161,7 @@ const changeCols = `tenant_id, collection, seq, key, op, data, version, event_id
 // ListChanges lists a collection's changes after a change number, in order.
 func (s *Store) ListChanges(ctx context.Context, tenantID, collection string, after int64, limit int) ([]store.Change, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+changeCols+` FROM record_changes
-		WHERE tenant_id = $1 AND collection = $2 AND seq > $3 ORDER BY seq LIMIT $4`, tenantID, collection, after, orDefaultLimit(limit))
+		WHERE tenant_id = $1 AND collection = $2 AND seq > $3 ORDER BY seq LIMIT $4`, tenantID, collection, after, store.Limit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("list changes: %w", err)
 	}
@@ -232,14 +171,6 @@ func (s *Store) ListChanges(ctx context.Context, tenantID, collection string, af
 		c.At = fromTS(c.At)
 		return c, err
 	})
-}
-
-// orDefaultLimit is the page size of records and changes: 100 unless set.
-func orDefaultLimit(n int) int {
-	if n <= 0 {
-		return 100
-	}
-	return n
 }
 
 // GetMirrorState returns a collection's mirror state with its last change.

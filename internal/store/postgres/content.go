@@ -42,7 +42,7 @@ func (s *Store) GetRecipient(ctx context.Context, tenantID, id string) (store.Re
 // id of the previous page.
 func (s *Store) ListRecipients(ctx context.Context, tenantID string, p store.Page) ([]store.Recipient, error) {
 	return queryAll(ctx, s.pool, "list recipients", scanRecipient, `SELECT `+recipientCols+` FROM recipients WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
-		tenantID, p.Cursor, limitOf(p))
+		tenantID, p.Cursor, p.Size())
 }
 
 // DeleteRecipient deletes a recipient; its messages stay.
@@ -237,7 +237,7 @@ func (s *Store) ListMessages(ctx context.Context, tenantID string, q store.Messa
 	if q.Channel == "inbox" {
 		add(`archived = $`, q.Archived)
 	}
-	args = append(args, limitOf(q.Page))
+	args = append(args, q.Page.Size())
 	return queryAll(ctx, s.pool, "list messages", scanMessage, `SELECT `+messageCols+` FROM messages WHERE `+where+` ORDER BY id DESC LIMIT $`+
 		strconv.Itoa(len(args)), args...)
 }

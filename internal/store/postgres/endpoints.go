@@ -50,7 +50,7 @@ func (s *Store) GetEndpoint(ctx context.Context, tenantID, id string) (store.End
 // ListEndpoints lists a tenant's endpoints, newest first.
 func (s *Store) ListEndpoints(ctx context.Context, tenantID string, p store.Page) ([]store.Endpoint, error) {
 	return queryAll(ctx, s.pool, "list endpoints", s.scanEndpoint, `SELECT `+endpointCols+` FROM endpoints WHERE tenant_id = $1 AND ($2 = '' OR id < $2)
-		ORDER BY id DESC LIMIT $3`, tenantID, p.Cursor, limitOf(p))
+		ORDER BY id DESC LIMIT $3`, tenantID, p.Cursor, p.Size())
 }
 
 // EnabledEndpoints lists every enabled endpoint of a tenant.

@@ -206,7 +206,7 @@ func (s *Store) ListEvents(ctx context.Context, tenantID string, q store.EventQu
 		WHERE tenant_id = $1 AND ($2 = '' OR id < $2) AND ($3 = '' OR type = $3) AND ($4 = '' OR source = $4)
 		AND created_at >= $5 AND ($6::timestamptz IS NULL OR created_at < $6)
 		ORDER BY id DESC LIMIT $7`,
-		tenantID, q.Cursor, q.Type, q.Source, ts(q.After), nullTS(q.Before), limitOf(q.Page))
+		tenantID, q.Cursor, q.Type, q.Source, ts(q.After), nullTS(q.Before), q.Page.Size())
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}

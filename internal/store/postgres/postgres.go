@@ -294,13 +294,6 @@ func orEmptySlice(s []string) []string {
 	return s
 }
 
-func limitOf(p store.Page) int {
-	if p.Limit <= 0 || p.Limit > 1000 {
-		return 100
-	}
-	return p.Limit
-}
-
 // inTx runs fn in a transaction and commits what it did; action names the
 // call in errors.
 func inTx[T any](ctx context.Context, s *Store, action string, fn func(pgx.Tx) (T, error)) (T, error) {

@@ -55,7 +55,7 @@ func (s *Store) SourceByName(ctx context.Context, name string) (store.Source, er
 // ListSources lists a tenant's sources, newest first.
 func (s *Store) ListSources(ctx context.Context, tenantID string, p store.Page) ([]store.Source, error) {
 	return queryAll(ctx, s.pool, "list sources", s.scanSource, `SELECT `+sourceCols+` FROM sources WHERE tenant_id = $1 AND ($2 = '' OR id < $2)
-		ORDER BY id DESC LIMIT $3`, tenantID, p.Cursor, limitOf(p))
+		ORDER BY id DESC LIMIT $3`, tenantID, p.Cursor, p.Size())
 }
 
 // UpdateSource replaces a source's mutable fields.
@@ -93,7 +93,7 @@ func (s *Store) AddRejection(ctx context.Context, r store.Rejection, keep int) e
 func (s *Store) ListRejections(ctx context.Context, tenantID, sourceID string, p store.Page) ([]store.Rejection, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id, tenant_id, source_id, created_at, reason, method, remote_addr, headers, body
 		FROM rejections WHERE tenant_id = $1 AND source_id = $2 AND ($3 = '' OR id < $3) ORDER BY id DESC LIMIT $4`,
-		tenantID, sourceID, p.Cursor, limitOf(p))
+		tenantID, sourceID, p.Cursor, p.Size())
 	if err != nil {
 		return nil, fmt.Errorf("list rejections: %w", err)
 	}
@@ -140,7 +140,7 @@ func (s *Store) GetSubscription(ctx context.Context, tenantID, id string) (store
 // ListSubscriptions lists a tenant's subscriptions, newest first.
 func (s *Store) ListSubscriptions(ctx context.Context, tenantID string, p store.Page) ([]store.Subscription, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+subscriptionCols+` FROM subscriptions WHERE tenant_id = $1 AND ($2 = '' OR id < $2)
-		ORDER BY id DESC LIMIT $3`, tenantID, p.Cursor, limitOf(p))
+		ORDER BY id DESC LIMIT $3`, tenantID, p.Cursor, p.Size())
 	if err != nil {
 		return nil, fmt.Errorf("list subscriptions: %w", err)
 	}

@@ -310,7 +310,7 @@ func (s *Store) ListTasks(ctx context.Context, tenantID string, q store.TaskQuer
 		WHERE t.tenant_id = $1 AND ($2 = '' OR t.id `+cmpOp+` $2) AND ($3 = '' OR t.kind = $3) AND ($4 = '' OR t.destination_id = $4)
 		AND ($5 = '' OR t.event_id = $5) AND ($6 = '' OR t.status = $6) AND t.updated_at >= $7
 		ORDER BY t.id `+order+` LIMIT $8`,
-		tenantID, q.Cursor, q.Kind, q.DestinationID, q.EventID, q.Status, ts(q.UpdatedSince), limitOf(q.Page))
+		tenantID, q.Cursor, q.Kind, q.DestinationID, q.EventID, q.Status, ts(q.UpdatedSince), q.Page.Size())
 	if err != nil {
 		return nil, fmt.Errorf("list tasks: %w", err)
 	}

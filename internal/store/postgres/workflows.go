@@ -141,7 +141,7 @@ func (s *Store) ListRuns(ctx context.Context, tenantID string, q store.RunQuery)
 	return queryAll(ctx, s.pool, "list runs", scanRun, `SELECT `+runCols+` FROM runs
 		WHERE tenant_id = $1 AND ($2 = '' OR id < $2) AND ($3 = '' OR workflow = $3) AND ($4 = '' OR status = $4)
 		ORDER BY id DESC LIMIT $5`,
-		tenantID, q.Cursor, q.Workflow, q.Status, limitOf(q.Page))
+		tenantID, q.Cursor, q.Workflow, q.Status, q.Page.Size())
 }
 
 // WaitingRuns lists a tenant's runs waiting for an event, oldest first.

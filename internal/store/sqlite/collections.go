@@ -23,11 +23,10 @@ func (s *Store) scanCollection(sc scanner) (store.Collection, error) {
 	}
 	c.Spec = []byte(spec)
 	c.CreatedAt, c.UpdatedAt = fromMS(created), fromMS(updated)
-	secret, err := column.Open(s.box, sealed, nil)
-	if err != nil {
+	var err error
+	if c.Secret, err = column.Open(s.box, sealed, nil); err != nil {
 		return c, fmt.Errorf("decrypt secret of collection %s: %w", c.Name, err)
 	}
-	c.Secret = secret
 	return c, nil
 }
 
@@ -91,51 +90,30 @@ func jsonText(b []byte) any {
 // single writer, so holding it serialises ApplyRecords calls: change
 // numbers are handed out and committed in order, without gaps.
 func (s *Store) ApplyRecords(ctx context.Context, tenantID, collection string, ups []store.RecordUpdate) ([]store.RecordResult, error) {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("apply records: begin: %w", err)
-	}
-	defer tx.Rollback()
-	var last int64
-	err = tx.QueryRowContext(ctx, `SELECT last_seq FROM collections WHERE tenant_id = ? AND name = ?`, tenantID, collection).Scan(&last)
-	if err := wrapRead("apply records: read change counter", err); err != nil {
-		return nil, err
-	}
-	now := time.Now()
-	seq := last
-	results := make([]store.RecordResult, len(ups))
-	for i, up := range ups {
-		// Read inside the transaction, so an update sees the records that
-		// earlier updates of the same call wrote.
-		cur, err := readRecord(ctx, tx, tenantID, collection, up.Key)
+	return inTx(ctx, s, "apply records", func(tx *sql.Tx) ([]store.RecordResult, error) {
+		var last int64
+		err := tx.QueryRowContext(ctx, `SELECT last_seq FROM collections WHERE tenant_id = ? AND name = ?`, tenantID, collection).Scan(&last)
+		if err := wrapRead("apply records: read change counter", err); err != nil {
+			return nil, err
+		}
+		results, seq, err := store.Applier{TenantID: tenantID, Collection: collection, Last: last, Now: time.Now(),
+			Trunc: func(t time.Time) time.Time { return fromMS(ms(t)) },
+			// Read inside the transaction, so an update sees the records
+			// that earlier updates of the same call wrote.
+			Read:  func(key string) (*store.Record, error) { return readRecord(ctx, tx, tenantID, collection, key) },
+			Write: func(rec store.Record, ch store.Change) error { return writeRecord(ctx, tx, rec, ch) },
+		}.Apply(ups)
 		if err != nil {
 			return nil, fmt.Errorf("apply records: %w", err)
 		}
-		next, op, err := up.Apply(cur)
-		if err != nil {
-			results[i].Err = err
-			continue
+		if seq != last {
+			if _, err := tx.ExecContext(ctx, `UPDATE collections SET last_seq = ? WHERE tenant_id = ? AND name = ?`,
+				seq, tenantID, collection); err != nil {
+				return nil, fmt.Errorf("apply records: advance change counter: %w", err)
+			}
 		}
-		if next == nil {
-			continue
-		}
-		seq++
-		ch, err := writeRecord(ctx, tx, stamp(*next, cur, tenantID, collection, up.Key, seq, now), op)
-		if err != nil {
-			return nil, fmt.Errorf("apply records: %w", err)
-		}
-		results[i].Change = &ch
-	}
-	if seq != last {
-		if _, err := tx.ExecContext(ctx, `UPDATE collections SET last_seq = ? WHERE tenant_id = ? AND name = ?`,
-			seq, tenantID, collection); err != nil {
-			return nil, fmt.Errorf("apply records: advance change counter: %w", err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("apply records: commit: %w", err)
-	}
-	return results, nil
+		return results, nil
+	})
 }
 
 // readRecord returns the stored record, nil when the key was never written.
@@ -152,49 +130,19 @@ func readRecord(ctx context.Context, tx *sql.Tx, tenantID, collection, key strin
 }
 
 // writeRecord upserts rec and logs the change that wrote it.
-func writeRecord(ctx context.Context, tx *sql.Tx, rec store.Record, op string) (store.Change, error) {
+func writeRecord(ctx context.Context, tx *sql.Tx, rec store.Record, ch store.Change) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO records (`+recordCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (tenant_id, collection, key) DO UPDATE SET data = excluded.data, deleted = excluded.deleted,
 		version = excluded.version, event_id = excluded.event_id, seq = excluded.seq, meta = excluded.meta, updated_at = excluded.updated_at`,
 		rec.TenantID, rec.Collection, rec.Key, jsonText(rec.Data), rec.Deleted, rec.Version, rec.EventID, rec.Seq, jsonText(rec.Meta),
 		ms(rec.CreatedAt), ms(rec.UpdatedAt)); err != nil {
-		return store.Change{}, fmt.Errorf("write record: %w", err)
+		return fmt.Errorf("write record: %w", err)
 	}
-	ch := changeOf(rec, op)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO record_changes (`+changeCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		ch.TenantID, ch.Collection, ch.Seq, ch.Key, ch.Op, jsonText(ch.Data), ch.Version, ch.EventID, ms(ch.At)); err != nil {
-		return store.Change{}, fmt.Errorf("write change: %w", err)
+		return fmt.Errorf("write change: %w", err)
 	}
-	return ch, nil
-}
-
-// stamp completes the record an Apply returned with what the store owns:
-// identity, change number, creation time (kept from cur) and, when unset,
-// the update time. Times are cut to what the column keeps, so the
-// returned change equals the stored one.
-func stamp(rec store.Record, cur *store.Record, tenantID, collection, key string, seq int64, now time.Time) store.Record {
-	rec.TenantID, rec.Collection, rec.Key, rec.Seq = tenantID, collection, key, seq
-	if rec.Deleted {
-		rec.Data = nil
-	}
-	if rec.UpdatedAt.IsZero() {
-		rec.UpdatedAt = now
-	}
-	rec.UpdatedAt = fromMS(ms(rec.UpdatedAt))
-	switch {
-	case cur != nil:
-		rec.CreatedAt = cur.CreatedAt
-	case rec.CreatedAt.IsZero():
-		rec.CreatedAt = rec.UpdatedAt
-	default:
-		rec.CreatedAt = fromMS(ms(rec.CreatedAt))
-	}
-	return rec
-}
-
-func changeOf(rec store.Record, op string) store.Change {
-	return store.Change{Seq: rec.Seq, TenantID: rec.TenantID, Collection: rec.Collection, Key: rec.Key, Op: op,
-		Data: rec.Data, Version: rec.Version, EventID: rec.EventID, At: rec.UpdatedAt}
+	return nil
 }
 
 // GetRecord returns a record or its tombstone.
@@ -207,7 +155,7 @@ func (s *Store) GetRecord(ctx context.Context, tenantID, collection, key string)
 func (s *Store) ListRecords(ctx context.Context, tenantID, collection string, q store.RecordQuery) ([]store.Record, error) {
 	return queryAll(ctx, s.r, "list records", scanRecord, `SELECT `+recordCols+` FROM records
 		WHERE tenant_id = ? AND collection = ? AND key > ? AND (? OR deleted = 0) ORDER BY key LIMIT ?`,
-		tenantID, collection, q.After, q.IncludeDeleted, orDefaultLimit(q.Limit))
+		tenantID, collection, q.After, q.IncludeDeleted, store.Limit(q.Limit))
 }
 
 const changeCols = `tenant_id, collection, seq, key, op, data, version, event_id, at`
@@ -215,7 +163,7 @@ const changeCols = `tenant_id, collection, seq, key, op, data, version, event_id
 // ListChanges lists a collection's changes after a change number, in order.
 func (s *Store) ListChanges(ctx context.Context, tenantID, collection string, after int64, limit int) ([]store.Change, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+changeCols+` FROM record_changes
-		WHERE tenant_id = ? AND collection = ? AND seq > ? ORDER BY seq LIMIT ?`, tenantID, collection, after, orDefaultLimit(limit))
+		WHERE tenant_id = ? AND collection = ? AND seq > ? ORDER BY seq LIMIT ?`, tenantID, collection, after, store.Limit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("list changes: %w", err)
 	}
@@ -230,14 +178,6 @@ func (s *Store) ListChanges(ctx context.Context, tenantID, collection string, af
 		c.At = fromMS(at)
 		return c, err
 	})
-}
-
-// orDefaultLimit is the page size of records and changes: 100 unless set.
-func orDefaultLimit(n int) int {
-	if n <= 0 {
-		return 100
-	}
-	return n
 }
 
 // GetMirrorState returns a collection's mirror state with its last change.

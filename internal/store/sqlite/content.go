@@ -46,7 +46,7 @@ func (s *Store) GetRecipient(ctx context.Context, tenantID, id string) (store.Re
 // id of the previous page.
 func (s *Store) ListRecipients(ctx context.Context, tenantID string, p store.Page) ([]store.Recipient, error) {
 	return queryAll(ctx, s.r, "list recipients", scanRecipient, `SELECT `+recipientCols+` FROM recipients WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?`,
-		tenantID, p.Cursor, limitOf(p))
+		tenantID, p.Cursor, p.Size())
 }
 
 // DeleteRecipient deletes a recipient; its messages stay.
@@ -226,7 +226,7 @@ func (s *Store) ListMessages(ctx context.Context, tenantID string, q store.Messa
 		add(`archived = ?`, q.Archived)
 	}
 	return queryAll(ctx, s.r, "list messages", scanMessage, `SELECT `+messageCols+` FROM messages WHERE `+where+` ORDER BY id DESC LIMIT ?`,
-		append(args, limitOf(q.Page))...)
+		append(args, q.Page.Size())...)
 }
 
 // DigestMessages lists the messages of a digest, oldest first.

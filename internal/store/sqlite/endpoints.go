@@ -45,7 +45,7 @@ func (s *Store) GetEndpoint(ctx context.Context, tenantID, id string) (store.End
 // ListEndpoints lists a tenant's endpoints, newest first.
 func (s *Store) ListEndpoints(ctx context.Context, tenantID string, p store.Page) ([]store.Endpoint, error) {
 	return queryAll(ctx, s.r, "list endpoints", s.scanEndpoint, `SELECT `+endpointCols+` FROM endpoints
-		WHERE tenant_id = ? AND (? = '' OR id < ?) ORDER BY id DESC LIMIT ?`, tenantID, p.Cursor, p.Cursor, limitOf(p))
+		WHERE tenant_id = ? AND (? = '' OR id < ?) ORDER BY id DESC LIMIT ?`, tenantID, p.Cursor, p.Cursor, p.Size())
 }
 
 // EnabledEndpoints lists every enabled endpoint of a tenant.

@@ -111,5 +111,5 @@ func (s *Store) ListEvents(ctx context.Context, tenantID string, q store.EventQu
 		WHERE tenant_id = ? AND (? = '' OR id < ?) AND (? = '' OR type = ?) AND (? = '' OR source = ?)
 		AND created_at >= ? AND (? = 0 OR created_at < ?)
 		ORDER BY id DESC LIMIT ?`,
-		tenantID, q.Cursor, q.Cursor, q.Type, q.Type, q.Source, q.Source, ms(q.After), before, before, limitOf(q.Page))
+		tenantID, q.Cursor, q.Cursor, q.Type, q.Type, q.Source, q.Source, ms(q.After), before, before, q.Page.Size())
 }

@@ -48,7 +48,7 @@ func (s *Store) SourceByName(ctx context.Context, name string) (store.Source, er
 // ListSources lists a tenant's sources, newest first.
 func (s *Store) ListSources(ctx context.Context, tenantID string, p store.Page) ([]store.Source, error) {
 	return queryAll(ctx, s.r, "list sources", s.scanSource, `SELECT `+sourceCols+` FROM sources WHERE tenant_id = ? AND (? = '' OR id < ?)
-		ORDER BY id DESC LIMIT ?`, tenantID, p.Cursor, p.Cursor, limitOf(p))
+		ORDER BY id DESC LIMIT ?`, tenantID, p.Cursor, p.Cursor, p.Size())
 }
 
 // UpdateSource replaces a source's mutable fields.
@@ -88,7 +88,7 @@ func (s *Store) AddRejection(ctx context.Context, r store.Rejection, keep int) e
 func (s *Store) ListRejections(ctx context.Context, tenantID, sourceID string, p store.Page) ([]store.Rejection, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT id, tenant_id, source_id, created_at, reason, method, remote_addr, headers, body
 		FROM rejections WHERE tenant_id = ? AND source_id = ? AND (? = '' OR id < ?) ORDER BY id DESC LIMIT ?`,
-		tenantID, sourceID, p.Cursor, p.Cursor, limitOf(p))
+		tenantID, sourceID, p.Cursor, p.Cursor, p.Size())
 	if err != nil {
 		return nil, fmt.Errorf("list rejections: %w", err)
 	}

@@ -459,13 +459,6 @@ func toJSON(v any) string {
 	return string(b)
 }
 
-func limitOf(p store.Page) int {
-	if p.Limit <= 0 || p.Limit > 1000 {
-		return 100
-	}
-	return p.Limit
-}
-
 func unmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
 
 func errorsJoinUnmarshal(errs ...error) error {

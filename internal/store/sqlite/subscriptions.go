@@ -45,7 +45,7 @@ func (s *Store) GetSubscription(ctx context.Context, tenantID, id string) (store
 // ListSubscriptions lists a tenant's subscriptions, newest first.
 func (s *Store) ListSubscriptions(ctx context.Context, tenantID string, p store.Page) ([]store.Subscription, error) {
 	return queryAll(ctx, s.r, "list subscriptions", scanSubscription, `SELECT `+subscriptionCols+` FROM subscriptions WHERE tenant_id = ? AND (? = '' OR id < ?)
-		ORDER BY id DESC LIMIT ?`, tenantID, p.Cursor, p.Cursor, limitOf(p))
+		ORDER BY id DESC LIMIT ?`, tenantID, p.Cursor, p.Cursor, p.Size())
 }
 
 // EnabledSubscriptions lists every enabled subscription of a tenant.

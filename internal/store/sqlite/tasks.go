@@ -294,7 +294,7 @@ func (s *Store) ListTasks(ctx context.Context, tenantID string, q store.TaskQuer
 		AND (? = '' OR t.event_id = ?) AND (? = '' OR t.status = ?) AND t.updated_at >= ?
 		ORDER BY t.id `+order+` LIMIT ?`,
 		tenantID, q.Cursor, q.Cursor, q.Kind, q.Kind, q.DestinationID, q.DestinationID, q.EventID, q.EventID,
-		q.Status, q.Status, ms(q.UpdatedSince), limitOf(q.Page))
+		q.Status, q.Status, ms(q.UpdatedSince), q.Page.Size())
 }
 
 // ListAttempts lists a task's attempts, oldest first.

@@ -213,7 +213,7 @@ func (s *Store) ListRuns(ctx context.Context, tenantID string, q store.RunQuery)
 	return queryAll(ctx, s.r, "list runs", scanRun, `SELECT `+runCols+` FROM runs
 		WHERE tenant_id = ? AND (? = '' OR id < ?) AND (? = '' OR workflow = ?) AND (? = '' OR status = ?)
 		ORDER BY id DESC LIMIT ?`,
-		tenantID, q.Cursor, q.Cursor, q.Workflow, q.Workflow, q.Status, q.Status, limitOf(q.Page))
+		tenantID, q.Cursor, q.Cursor, q.Workflow, q.Workflow, q.Status, q.Status, q.Page.Size())
 }
 
 // WaitingRuns lists a tenant's runs waiting for an event, oldest first.
