@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/hookline/hookline/internal/delivery"
@@ -95,8 +94,14 @@ type chart struct {
 
 type series struct {
 	Name, Class string
-	Points      string // SVG polyline points
+	Bars        []bar // minutes with a count, as SVG rectangles
 	Total       int
+}
+
+// bar is one minute of one series: a rectangle and its tooltip.
+type bar struct {
+	X, Y, W, H int
+	Title      string
 }
 
 type tick struct {
@@ -188,7 +193,7 @@ func (s *Server) chart(ctx context.Context, tenantID string) (chart, error) {
 	c.YMax = max(c.YMax, 1)
 	for i, xs := range [][chartMinutes]int{accepted, delivered, failed} {
 		name := []string{"accepted", "delivered", "failed"}[i]
-		c.Series = append(c.Series, c.line(name, xs))
+		c.Series = append(c.Series, c.bars(name, i, 3, since, xs))
 	}
 	for m := 0; m <= chartMinutes; m += 15 {
 		c.Ticks = append(c.Ticks, tick{X: c.x(m), Label: since.Add(time.Duration(m) * time.Minute).Format("15:04")})
@@ -214,12 +219,20 @@ func (c chart) y(n int) int {
 	return plotTop + h - n*h/c.YMax
 }
 
-func (c chart) line(name string, xs [chartMinutes]int) series {
-	var b strings.Builder
-	total := 0
-	for i, n := range xs {
-		total += n
-		fmt.Fprintf(&b, "%d,%d ", c.x(i)+(c.x(1)-c.x(0))/2, c.y(n))
+// bars draws a series as one bar per minute with a count, side by side
+// with the other series' bars of that minute (index i of n series).
+func (c chart) bars(name string, i, n int, since time.Time, xs [chartMinutes]int) series {
+	out := series{Name: name, Class: "s-" + name}
+	slot := c.x(1) - c.x(0)
+	w := max((slot-1)/n, 1)
+	for m, v := range xs {
+		out.Total += v
+		if v == 0 {
+			continue
+		}
+		y := c.y(v)
+		out.Bars = append(out.Bars, bar{X: c.x(m) + i*w, Y: y, W: w, H: c.y(0) - y,
+			Title: fmt.Sprintf("%s UTC: %d %s", since.Add(time.Duration(m)*time.Minute).Format("15:04"), v, name)})
 	}
-	return series{Name: name, Class: "s-" + name, Points: strings.TrimSpace(b.String()), Total: total}
+	return out
 }
