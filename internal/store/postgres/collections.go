@@ -158,19 +158,17 @@ func (s *Store) ListRecords(ctx context.Context, tenantID, collection string, q 
 
 const changeCols = `tenant_id, collection, seq, key, op, data, version, event_id, at`
 
+func scanChange(r pgx.Row) (store.Change, error) {
+	var c store.Change
+	err := r.Scan(&c.TenantID, &c.Collection, &c.Seq, &c.Key, &c.Op, &c.Data, &c.Version, &c.EventID, &c.At)
+	c.At = fromTS(c.At)
+	return c, err
+}
+
 // ListChanges lists a collection's changes after a change number, in order.
 func (s *Store) ListChanges(ctx context.Context, tenantID, collection string, after int64, limit int) ([]store.Change, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+changeCols+` FROM record_changes
+	return queryAll(ctx, s.pool, "list changes", scanChange, `SELECT `+changeCols+` FROM record_changes
 		WHERE tenant_id = $1 AND collection = $2 AND seq > $3 ORDER BY seq LIMIT $4`, tenantID, collection, after, store.Limit(limit))
-	if err != nil {
-		return nil, fmt.Errorf("list changes: %w", err)
-	}
-	return collect(rows, func(r pgx.Row) (store.Change, error) {
-		var c store.Change
-		err := r.Scan(&c.TenantID, &c.Collection, &c.Seq, &c.Key, &c.Op, &c.Data, &c.Version, &c.EventID, &c.At)
-		c.At = fromTS(c.At)
-		return c, err
-	})
 }
 
 // GetMirrorState returns a collection's mirror state with its last change.

@@ -470,16 +470,6 @@ func (s *Store) ListEventTypes(ctx context.Context, tenantID string) ([]store.Ev
 		WHERE tenant_id = $1 ORDER BY name`, tenantID)
 }
 
-// unmarshalAll decodes pairs of JSON documents and targets.
-func unmarshalAll(pairs ...any) error {
-	for i := 0; i+1 < len(pairs); i += 2 {
-		if err := json.Unmarshal(pairs[i].([]byte), pairs[i+1]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // DropSchema drops a schema and everything in it (tests).
 func (s *Store) DropSchema(ctx context.Context, name string) error {
 	if !schemaName.MatchString(name) {

@@ -89,24 +89,22 @@ func (s *Store) AddRejection(ctx context.Context, r store.Rejection, keep int) e
 	return nil
 }
 
+func scanRejection(r pgx.Row) (store.Rejection, error) {
+	var rj store.Rejection
+	var headers []byte
+	err := r.Scan(&rj.ID, &rj.TenantID, &rj.SourceID, &rj.CreatedAt, &rj.Reason, &rj.Method, &rj.RemoteAddr, &headers, &rj.Body)
+	rj.CreatedAt = fromTS(rj.CreatedAt)
+	if err == nil {
+		err = json.Unmarshal(headers, &rj.Headers)
+	}
+	return rj, err
+}
+
 // ListRejections lists a source's rejections, newest first.
 func (s *Store) ListRejections(ctx context.Context, tenantID, sourceID string, p store.Page) ([]store.Rejection, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, tenant_id, source_id, created_at, reason, method, remote_addr, headers, body
+	return queryAll(ctx, s.pool, "list rejections", scanRejection, `SELECT id, tenant_id, source_id, created_at, reason, method, remote_addr, headers, body
 		FROM rejections WHERE tenant_id = $1 AND source_id = $2 AND ($3 = '' OR id < $3) ORDER BY id DESC LIMIT $4`,
 		tenantID, sourceID, p.Cursor, p.Size())
-	if err != nil {
-		return nil, fmt.Errorf("list rejections: %w", err)
-	}
-	return collect(rows, func(r pgx.Row) (store.Rejection, error) {
-		var rj store.Rejection
-		var headers []byte
-		err := r.Scan(&rj.ID, &rj.TenantID, &rj.SourceID, &rj.CreatedAt, &rj.Reason, &rj.Method, &rj.RemoteAddr, &headers, &rj.Body)
-		rj.CreatedAt = fromTS(rj.CreatedAt)
-		if err == nil {
-			err = json.Unmarshal(headers, &rj.Headers)
-		}
-		return rj, err
-	})
 }
 
 const subscriptionCols = `id, tenant_id, name, event_types, filter, kind, destination_id, transform, enabled, created_at, updated_at`

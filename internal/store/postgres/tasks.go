@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/internal/store/internal/column"
 )
 
 const taskCols = `t.id, t.tenant_id, t.event_id, t.event_type, t.kind, t.destination_id, t.status, t.attempts,
@@ -317,33 +317,23 @@ func (s *Store) ListTasks(ctx context.Context, tenantID string, q store.TaskQuer
 	return collect(rows, scanTaskPlain)
 }
 
+func scanAttempt(r pgx.Row) (store.Attempt, error) {
+	var a store.Attempt
+	var c column.Attempt
+	err := r.Scan(&a.ID, &a.TaskID, &a.TenantID, &a.Number, &a.StartedAt, &c.DurationUS, &a.Outcome, &a.RequestURL,
+		&c.RequestHeaders, &a.RequestBody, &a.ResponseStatus, &c.ResponseHeaders, &a.ResponseBody, &a.Error, &a.Kind, &c.Detail)
+	if err != nil {
+		return a, err
+	}
+	a.StartedAt = fromTS(a.StartedAt)
+	return a, c.Decode(&a)
+}
+
 // ListAttempts lists a task's attempts, oldest first.
 func (s *Store) ListAttempts(ctx context.Context, tenantID, taskID string) ([]store.Attempt, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, task_id, tenant_id, number, started_at, duration_us, outcome, request_url,
+	return queryAll(ctx, s.pool, "list attempts", scanAttempt, `SELECT id, task_id, tenant_id, number, started_at, duration_us, outcome, request_url,
 		request_headers, request_body, response_status, response_headers, response_body, error, kind, detail
 		FROM attempts WHERE tenant_id = $1 AND task_id = $2 ORDER BY number, id`, tenantID, taskID)
-	if err != nil {
-		return nil, fmt.Errorf("list attempts: %w", err)
-	}
-	return collect(rows, func(r pgx.Row) (store.Attempt, error) {
-		var a store.Attempt
-		var durUS int64
-		var reqH, respH []byte
-		var detail string
-		err := r.Scan(&a.ID, &a.TaskID, &a.TenantID, &a.Number, &a.StartedAt, &durUS, &a.Outcome, &a.RequestURL,
-			&reqH, &a.RequestBody, &a.ResponseStatus, &respH, &a.ResponseBody, &a.Error, &a.Kind, &detail)
-		if err != nil {
-			return a, err
-		}
-		if detail != "" {
-			a.Detail = json.RawMessage(detail)
-		}
-		a.StartedAt, a.Duration = fromTS(a.StartedAt), time.Duration(durUS)*time.Microsecond
-		if err := unmarshalAll(reqH, &a.RequestHeaders, respH, &a.ResponseHeaders); err != nil {
-			return a, fmt.Errorf("decode attempt headers: %w", err)
-		}
-		return a, nil
-	})
 }
 
 // PendingTasks counts unfinished tasks.

@@ -156,21 +156,19 @@ func (s *Store) WaitingRuns(ctx context.Context, tenantID string) ([]store.Run, 
 
 const runStepCols = `run_id, seq, tenant_id, step_id, kind, status, attempts, input, output, error, started_at, duration_us`
 
+func scanRunStep(r pgx.Row) (store.RunStep, error) {
+	var st store.RunStep
+	var durUS int64
+	err := r.Scan(&st.RunID, &st.Seq, &st.TenantID, &st.StepID, &st.Kind, &st.Status, &st.Attempts, &st.Input, &st.Output,
+		&st.Error, &st.StartedAt, &durUS)
+	st.StartedAt, st.Duration = fromTS(st.StartedAt), time.Duration(durUS)*time.Microsecond
+	return st, err
+}
+
 // ListRunSteps lists a run's step log by seq.
 func (s *Store) ListRunSteps(ctx context.Context, tenantID, runID string) ([]store.RunStep, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+runStepCols+` FROM run_steps WHERE tenant_id = $1 AND run_id = $2 ORDER BY seq`,
+	return queryAll(ctx, s.pool, "list run steps", scanRunStep, `SELECT `+runStepCols+` FROM run_steps WHERE tenant_id = $1 AND run_id = $2 ORDER BY seq`,
 		tenantID, runID)
-	if err != nil {
-		return nil, fmt.Errorf("list run steps: %w", err)
-	}
-	return collect(rows, func(r pgx.Row) (store.RunStep, error) {
-		var st store.RunStep
-		var durUS int64
-		err := r.Scan(&st.RunID, &st.Seq, &st.TenantID, &st.StepID, &st.Kind, &st.Status, &st.Attempts, &st.Input, &st.Output,
-			&st.Error, &st.StartedAt, &durUS)
-		st.StartedAt, st.Duration = fromTS(st.StartedAt), time.Duration(durUS)*time.Microsecond
-		return st, err
-	})
 }
 
 // PruneRuns deletes the oldest runs that ended before cutoff; their step

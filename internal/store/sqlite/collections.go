@@ -160,24 +160,22 @@ func (s *Store) ListRecords(ctx context.Context, tenantID, collection string, q 
 
 const changeCols = `tenant_id, collection, seq, key, op, data, version, event_id, at`
 
+func scanChange(sc scanner) (store.Change, error) {
+	var c store.Change
+	var data sql.NullString
+	var at int64
+	err := sc.Scan(&c.TenantID, &c.Collection, &c.Seq, &c.Key, &c.Op, &data, &c.Version, &c.EventID, &at)
+	if data.Valid {
+		c.Data = []byte(data.String)
+	}
+	c.At = fromMS(at)
+	return c, err
+}
+
 // ListChanges lists a collection's changes after a change number, in order.
 func (s *Store) ListChanges(ctx context.Context, tenantID, collection string, after int64, limit int) ([]store.Change, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+changeCols+` FROM record_changes
+	return queryAll(ctx, s.r, "list changes", scanChange, `SELECT `+changeCols+` FROM record_changes
 		WHERE tenant_id = ? AND collection = ? AND seq > ? ORDER BY seq LIMIT ?`, tenantID, collection, after, store.Limit(limit))
-	if err != nil {
-		return nil, fmt.Errorf("list changes: %w", err)
-	}
-	return collect(rows, func(sc scanner) (store.Change, error) {
-		var c store.Change
-		var data sql.NullString
-		var at int64
-		err := sc.Scan(&c.TenantID, &c.Collection, &c.Seq, &c.Key, &c.Op, &data, &c.Version, &c.EventID, &at)
-		if data.Valid {
-			c.Data = []byte(data.String)
-		}
-		c.At = fromMS(at)
-		return c, err
-	})
 }
 
 // GetMirrorState returns a collection's mirror state with its last change.

@@ -84,23 +84,21 @@ func (s *Store) AddRejection(ctx context.Context, r store.Rejection, keep int) e
 	})
 }
 
+func scanRejection(sc scanner) (store.Rejection, error) {
+	var r store.Rejection
+	var created int64
+	var headers string
+	err := sc.Scan(&r.ID, &r.TenantID, &r.SourceID, &created, &r.Reason, &r.Method, &r.RemoteAddr, &headers, &r.Body)
+	r.CreatedAt = fromMS(created)
+	if err == nil {
+		err = unmarshal(headers, &r.Headers)
+	}
+	return r, err
+}
+
 // ListRejections lists a source's rejections, newest first.
 func (s *Store) ListRejections(ctx context.Context, tenantID, sourceID string, p store.Page) ([]store.Rejection, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, tenant_id, source_id, created_at, reason, method, remote_addr, headers, body
+	return queryAll(ctx, s.r, "list rejections", scanRejection, `SELECT id, tenant_id, source_id, created_at, reason, method, remote_addr, headers, body
 		FROM rejections WHERE tenant_id = ? AND source_id = ? AND (? = '' OR id < ?) ORDER BY id DESC LIMIT ?`,
 		tenantID, sourceID, p.Cursor, p.Cursor, p.Size())
-	if err != nil {
-		return nil, fmt.Errorf("list rejections: %w", err)
-	}
-	return collect(rows, func(sc scanner) (store.Rejection, error) {
-		var r store.Rejection
-		var created int64
-		var headers string
-		err := sc.Scan(&r.ID, &r.TenantID, &r.SourceID, &created, &r.Reason, &r.Method, &r.RemoteAddr, &headers, &r.Body)
-		r.CreatedAt = fromMS(created)
-		if err == nil {
-			err = unmarshal(headers, &r.Headers)
-		}
-		return r, err
-	})
 }

@@ -460,12 +460,3 @@ func toJSON(v any) string {
 }
 
 func unmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
-
-func errorsJoinUnmarshal(errs ...error) error {
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}

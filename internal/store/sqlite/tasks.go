@@ -3,12 +3,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/internal/store/internal/column"
 )
 
 const taskCols = `t.id, t.tenant_id, t.event_id, t.event_type, t.kind, t.destination_id, t.status, t.attempts,
@@ -297,32 +297,24 @@ func (s *Store) ListTasks(ctx context.Context, tenantID string, q store.TaskQuer
 		q.Status, q.Status, ms(q.UpdatedSince), q.Page.Size())
 }
 
+func scanAttempt(sc scanner) (store.Attempt, error) {
+	var a store.Attempt
+	var c column.Attempt
+	var started int64
+	err := sc.Scan(&a.ID, &a.TaskID, &a.TenantID, &a.Number, &started, &c.DurationUS, &a.Outcome, &a.RequestURL,
+		&c.RequestHeaders, &a.RequestBody, &a.ResponseStatus, &c.ResponseHeaders, &a.ResponseBody, &a.Error, &a.Kind, &c.Detail)
+	if err != nil {
+		return a, err
+	}
+	a.StartedAt = fromMS(started)
+	return a, c.Decode(&a)
+}
+
 // ListAttempts lists a task's attempts, oldest first.
 func (s *Store) ListAttempts(ctx context.Context, tenantID, taskID string) ([]store.Attempt, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, task_id, tenant_id, number, started_at, duration_us, outcome, request_url,
+	return queryAll(ctx, s.r, "list attempts", scanAttempt, `SELECT id, task_id, tenant_id, number, started_at, duration_us, outcome, request_url,
 		request_headers, request_body, response_status, response_headers, response_body, error, kind, detail
 		FROM attempts WHERE tenant_id = ? AND task_id = ? ORDER BY number, id`, tenantID, taskID)
-	if err != nil {
-		return nil, fmt.Errorf("list attempts: %w", err)
-	}
-	return collect(rows, func(sc scanner) (store.Attempt, error) {
-		var a store.Attempt
-		var started, durUS int64
-		var reqH, respH, detail string
-		err := sc.Scan(&a.ID, &a.TaskID, &a.TenantID, &a.Number, &started, &durUS, &a.Outcome, &a.RequestURL,
-			&reqH, &a.RequestBody, &a.ResponseStatus, &respH, &a.ResponseBody, &a.Error, &a.Kind, &detail)
-		if err != nil {
-			return a, err
-		}
-		if detail != "" {
-			a.Detail = json.RawMessage(detail)
-		}
-		a.StartedAt, a.Duration = fromMS(started), time.Duration(durUS)*time.Microsecond
-		if err := errorsJoinUnmarshal(unmarshal(reqH, &a.RequestHeaders), unmarshal(respH, &a.ResponseHeaders)); err != nil {
-			return a, fmt.Errorf("decode attempt headers: %w", err)
-		}
-		return a, nil
-	})
 }
 
 // PendingTasks counts unfinished tasks.

@@ -228,28 +228,26 @@ func (s *Store) WaitingRuns(ctx context.Context, tenantID string) ([]store.Run, 
 
 const runStepCols = `run_id, seq, tenant_id, step_id, kind, status, attempts, input, output, error, started_at, duration_us`
 
+func scanRunStep(sc scanner) (store.RunStep, error) {
+	var st store.RunStep
+	var input, output sql.NullString
+	var started, durUS int64
+	err := sc.Scan(&st.RunID, &st.Seq, &st.TenantID, &st.StepID, &st.Kind, &st.Status, &st.Attempts, &input, &output, &st.Error,
+		&started, &durUS)
+	if input.Valid {
+		st.Input = []byte(input.String)
+	}
+	if output.Valid {
+		st.Output = []byte(output.String)
+	}
+	st.StartedAt, st.Duration = fromMS(started), time.Duration(durUS)*time.Microsecond
+	return st, err
+}
+
 // ListRunSteps lists a run's step log by seq.
 func (s *Store) ListRunSteps(ctx context.Context, tenantID, runID string) ([]store.RunStep, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+runStepCols+` FROM run_steps WHERE tenant_id = ? AND run_id = ? ORDER BY seq`,
+	return queryAll(ctx, s.r, "list run steps", scanRunStep, `SELECT `+runStepCols+` FROM run_steps WHERE tenant_id = ? AND run_id = ? ORDER BY seq`,
 		tenantID, runID)
-	if err != nil {
-		return nil, fmt.Errorf("list run steps: %w", err)
-	}
-	return collect(rows, func(sc scanner) (store.RunStep, error) {
-		var st store.RunStep
-		var input, output sql.NullString
-		var started, durUS int64
-		err := sc.Scan(&st.RunID, &st.Seq, &st.TenantID, &st.StepID, &st.Kind, &st.Status, &st.Attempts, &input, &output, &st.Error,
-			&started, &durUS)
-		if input.Valid {
-			st.Input = []byte(input.String)
-		}
-		if output.Valid {
-			st.Output = []byte(output.String)
-		}
-		st.StartedAt, st.Duration = fromMS(started), time.Duration(durUS)*time.Microsecond
-		return st, err
-	})
 }
 
 // PruneRuns deletes the oldest runs that ended before cutoff; their step

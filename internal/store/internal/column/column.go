@@ -119,3 +119,28 @@ func (c Endpoint) Decode(box *secretbox.Box, ep *store.Endpoint) error {
 	}
 	return nil
 }
+
+// Attempt is the columns of an attempt that are not plain values, as
+// scanned.
+type Attempt struct {
+	DurationUS                      int64
+	RequestHeaders, ResponseHeaders []byte // JSON
+	Detail                          string // JSON; empty for none
+}
+
+// Decode fills a's duration, headers and detail from its columns.
+func (c Attempt) Decode(a *store.Attempt) error {
+	a.Duration = time.Duration(c.DurationUS) * time.Microsecond
+	if c.Detail != "" {
+		a.Detail = json.RawMessage(c.Detail)
+	}
+	for _, h := range []struct {
+		b []byte
+		v *map[string]string
+	}{{c.RequestHeaders, &a.RequestHeaders}, {c.ResponseHeaders, &a.ResponseHeaders}} {
+		if err := json.Unmarshal(h.b, h.v); err != nil {
+			return fmt.Errorf("decode attempt headers: %w", err)
+		}
+	}
+	return nil
+}

@@ -66,3 +66,19 @@ func TestEndpointRoundTrip(t *testing.T) {
 	require.NoError(t, legacy.Decode(b, &got))
 	require.Equal(t, map[string]string{"X-A": "1"}, got.Headers, "an unsealed row reads its plain headers")
 }
+
+// TestAttemptDecode: the duration is in microseconds, an empty detail is
+// none, headers are JSON objects and a broken one is an error.
+func TestAttemptDecode(t *testing.T) {
+	t.Parallel()
+	var a store.Attempt
+	require.NoError(t, column.Attempt{DurationUS: 1500, RequestHeaders: []byte(`{"A":"1"}`), ResponseHeaders: []byte(`{}`),
+		Detail: `{"reason":"x"}`}.Decode(&a))
+	require.Equal(t, store.Attempt{Duration: 1500 * time.Microsecond, RequestHeaders: map[string]string{"A": "1"},
+		ResponseHeaders: map[string]string{}, Detail: []byte(`{"reason":"x"}`)}, a)
+
+	var none store.Attempt
+	require.NoError(t, column.Attempt{RequestHeaders: []byte(`{}`), ResponseHeaders: []byte(`{}`)}.Decode(&none))
+	require.Nil(t, none.Detail)
+	require.Error(t, column.Attempt{RequestHeaders: []byte(`{`), ResponseHeaders: []byte(`{}`)}.Decode(&none))
+}
