@@ -41,8 +41,7 @@ func TestApplyPrintsChanges(t *testing.T) {
 		{"kind":"event_type","name":"order.created","action":"updated"}]}`)
 	path := writeTemp(t, "hookline.yaml", strings.Replace(applyFile, "strype", "stripe", 1))
 
-	res := b.run(t, "", "apply", "-f", path)
-	require.Equal(t, 0, res.code, res.stderr)
+	res := b.run(t, "", "apply", "-f", path).ok(t)
 
 	r := <-got
 	require.Empty(t, r.URL.RawQuery)
@@ -67,8 +66,7 @@ func TestApplyDryRunJSON(t *testing.T) {
 	got := b.fake("POST /v1/apply", http.StatusOK, `{"dry_run":true,"changes":[{"kind":"source","name":"github","action":"created","id":"src_1"}]}`)
 	path := writeTemp(t, "hookline.yaml", applyFile)
 
-	res := b.run(t, "", "apply", "-f", path, "--dry-run", "-o", "json")
-	require.Equal(t, 0, res.code, res.stderr)
+	res := b.run(t, "", "apply", "-f", path, "--dry-run", "-o", "json").ok(t)
 	require.Equal(t, "dry_run=true", (<-got).URL.RawQuery)
 	var out client.ApplyResult
 	require.NoError(t, json.Unmarshal([]byte(res.stdout), &out))
@@ -86,8 +84,7 @@ func TestApplyErrorNamesFileAndLine(t *testing.T) {
 		"details":{"resource":"sources[1]","name":"stripe","field":"verification.kind"}}}`)
 	path := writeTemp(t, "hookline.yaml", applyFile)
 
-	res := b.run(t, "", "apply", "-f", path)
-	require.Equal(t, 1, res.code)
+	res := b.run(t, "", "apply", "-f", path).fails(t)
 	require.Empty(t, res.stdout)
 	want := path + `:12: sources[1] (stripe): verification.kind: "strype" is not one of github, stripe` + "\n"
 	require.True(t, strings.HasPrefix(res.stderr, want), res.stderr)
@@ -109,15 +106,11 @@ func TestApplyFileMistakes(t *testing.T) {
 	}
 	for _, tc := range cases {
 		path := writeTemp(t, "hookline.yaml", tc.content)
-		res := b.run(t, "", "apply", "-f", path)
-		require.Equal(t, 1, res.code)
-		require.Contains(t, res.stderr, tc.want)
+		b.run(t, "", "apply", "-f", path).fails(t, tc.want)
 	}
 	require.Empty(t, requests, "nothing is sent for a file with a mistake")
 
-	res := b.run(t, "", "apply")
-	require.Equal(t, 1, res.code)
-	require.Contains(t, res.stderr, "-f FILE is required")
+	b.run(t, "", "apply").fails(t, "-f FILE is required")
 }
 
 func TestApplyErrorDetails(t *testing.T) {
@@ -186,8 +179,7 @@ func declarationKeys(t *testing.T) []string {
 func TestHelpNamesEveryDeclarableKey(t *testing.T) {
 	t.Parallel()
 	for _, cmd := range []string{"serve", "apply"} {
-		res := setup(t).run(t, "", cmd, "--help")
-		require.Equal(t, 0, res.code, res.stderr)
+		res := setup(t).run(t, "", cmd, "--help").ok(t)
 		for _, key := range declarationKeys(t) {
 			assert.Regexp(t, `\b`+key+`\b`, res.stdout, "hookline %s --help", cmd)
 		}

@@ -35,18 +35,14 @@ func TestEndpointsShowAndRecoverCircuit(t *testing.T) {
 		return err == nil && got.Circuit == "open"
 	}, 10*time.Second, 10*time.Millisecond, "ten failures open the circuit")
 
-	res := l.run(t, "", "endpoints", "list")
-	require.Equal(t, 0, res.code, res.stderr)
+	res := l.run(t, "", "endpoints", "list").ok(t)
 	require.Regexp(t, `(?m)^ID\s+URL\s+EVENT TYPES\s+FORMAT\s+ENABLED\s+CIRCUIT\s+CREATED$`, res.stdout)
 	require.Regexp(t, `(?m)^`+ep.ID+`\s+\S+\s+-\s+json\s+true\s+open\s+\S+$`, res.stdout)
-	res = l.run(t, "", "endpoints", "get", ep.ID)
-	require.Equal(t, 0, res.code, res.stderr)
+	res = l.run(t, "", "endpoints", "get", ep.ID).ok(t)
 	require.Regexp(t, `(?m)^circuit:\s+open$`, res.stdout)
 
-	res = l.run(t, "", "endpoints", "recover", ep.ID)
-	require.Equal(t, 0, res.code, res.stderr)
+	res = l.run(t, "", "endpoints", "recover", ep.ID).ok(t)
 	require.Equal(t, "re-queued 0 failed deliveries\n", res.stdout)
-	res = l.run(t, "", "endpoints", "get", ep.ID)
-	require.Equal(t, 0, res.code, res.stderr)
+	res = l.run(t, "", "endpoints", "get", ep.ID).ok(t)
 	require.Regexp(t, `(?m)^circuit:\s+closed$`, res.stdout, "recover closed the circuit")
 }

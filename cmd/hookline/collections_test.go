@@ -32,8 +32,7 @@ events:
 // createCustomers creates the collection of customersSpec on l.
 func (l *live) createCustomers(t *testing.T) {
 	t.Helper()
-	res := l.run(t, "", "collections", "create", "-f", writeTemp(t, "customers.yaml", customersSpec))
-	require.Equal(t, 0, res.code, res.stderr)
+	l.run(t, "", "collections", "create", "-f", writeTemp(t, "customers.yaml", customersSpec)).ok(t)
 }
 
 // recordKeys lists the keys of the live records of collection name.
@@ -53,16 +52,13 @@ func TestCollectionsCreateListGetDelete(t *testing.T) {
 	srv := startLive(t)
 	path := writeTemp(t, "customers.yaml", customersSpec)
 
-	res := srv.run(t, "", "collections", "create", "-f", path)
-	require.Equal(t, 0, res.code, res.stderr)
+	res := srv.run(t, "", "collections", "create", "-f", path).ok(t)
 	require.Regexp(t, `(?m)^name:\s+customers$`, res.stdout)
 	require.Regexp(t, `(?m)^key:\s+data\.id$`, res.stdout)
 	require.Regexp(t, `(?m)^version:\s+data\.updated$`, res.stdout)
 	require.Regexp(t, `(?m)^events:\s+customer\.\* → upsert\n\s+customer\.deleted → delete$`, res.stdout)
 
-	res = srv.run(t, "", "collections", "create", "-f", path)
-	require.Equal(t, 1, res.code)
-	require.Contains(t, res.stderr, `a collection named "customers" already exists (conflict, HTTP 409)`)
+	srv.run(t, "", "collections", "create", "-f", path).fails(t, `a collection named "customers" already exists (conflict, HTTP 409)`)
 
 	// JSON from standard input.
 	res = srv.run(t, `{"name": "orders", "key": "data.number", "events": {"order.*": {"op": "merge", "map": {"drop": ["secret"]}}}}`,
@@ -73,22 +69,17 @@ func TestCollectionsCreateListGetDelete(t *testing.T) {
 	require.Equal(t, "data.number", col.Key)
 	require.Equal(t, "merge", col.Events["order.*"].Op)
 
-	res = srv.run(t, "", "collections", "list")
-	require.Equal(t, 0, res.code, res.stderr)
+	res = srv.run(t, "", "collections", "list").ok(t)
 	require.Regexp(t, `(?m)^NAME\s+KEY\s+VERSION\s+EVENTS\s+CREATED$`, res.stdout)
 	require.Regexp(t, `(?m)^customers\s+data\.id\s+data\.updated\s+customer\.\* → upsert, customer\.deleted → delete\s+\d{4}-`, res.stdout)
 	require.Regexp(t, `(?m)^orders\s+data\.number\s+-\s+order\.\* → merge \(drop secret\)\s+\d{4}-`, res.stdout)
 
-	res = srv.run(t, "", "collection", "get", "orders")
-	require.Equal(t, 0, res.code, res.stderr)
+	res = srv.run(t, "", "collection", "get", "orders").ok(t)
 	require.Regexp(t, `(?m)^version:\s+- \(event time\)$`, res.stdout)
 
-	res = srv.run(t, "", "collections", "delete", "orders")
-	require.Equal(t, 0, res.code, res.stderr)
+	res = srv.run(t, "", "collections", "delete", "orders").ok(t)
 	require.Equal(t, "deleted collection orders\n", res.stdout)
-	res = srv.run(t, "", "collections", "get", "orders")
-	require.Equal(t, 1, res.code)
-	require.Contains(t, res.stderr, "HTTP 404")
+	srv.run(t, "", "collections", "get", "orders").fails(t, "HTTP 404")
 }
 
 func TestCollectionsCreateReportsMistakesAtTheirLine(t *testing.T) {
@@ -116,8 +107,7 @@ func TestCollectionsRecordsAndChanges(t *testing.T) {
 	srv := startLive(t)
 	srv.createCustomers(t)
 
-	res := srv.run(t, "", "subscriptions", "create", "--collection", "customers", "--name", "customers-sync")
-	require.Equal(t, 0, res.code, res.stderr)
+	res := srv.run(t, "", "subscriptions", "create", "--collection", "customers", "--name", "customers-sync").ok(t)
 	require.Regexp(t, `(?m)^destination:\s+sync → customers$`, res.stdout)
 	require.Regexp(t, `(?m)^event types:\s+customer\.\*, customer\.deleted$`, res.stdout, "the collection's patterns by default")
 
@@ -142,61 +132,49 @@ func TestCollectionsRecordsAndChanges(t *testing.T) {
 	send("customer.deleted", `{"id": 3, "updated": 2}`)
 	waitChanges(4)
 
-	res = srv.run(t, "", "collections", "records", "customers")
-	require.Equal(t, 0, res.code, res.stderr)
+	res = srv.run(t, "", "collections", "records", "customers").ok(t)
 	require.Regexp(t, `(?m)^KEY\s+VERSION\s+SEQ\s+UPDATED\s+DATA$`, res.stdout)
 	require.Regexp(t, `(?m)^1\s+1\s+1\s+\S+\s+\{"id":1,"name":"Ada","plan":"pro","updated":1\}$`, res.stdout)
 	require.Regexp(t, `(?m)^2\s+1\s+2\s+`, res.stdout)
 	require.NotRegexp(t, `(?m)^3\s`, res.stdout, "deleted records are left out")
 
-	res = srv.run(t, "", "collections", "records", "customers", "--include-deleted")
-	require.Equal(t, 0, res.code, res.stderr)
+	res = srv.run(t, "", "collections", "records", "customers", "--include-deleted").ok(t)
 	require.Regexp(t, `(?m)^3\s+2\s+4\s+\S+\s+\(deleted\)$`, res.stdout)
 
-	res = srv.run(t, "", "collections", "records", "customers", "--filter", `record.plan == "pro"`, "-o", "json")
-	require.Equal(t, 0, res.code, res.stderr)
+	res = srv.run(t, "", "collections", "records", "customers", "--filter", `record.plan == "pro"`, "-o", "json").ok(t)
 	var page client.Page[client.Record]
 	require.NoError(t, json.Unmarshal([]byte(res.stdout), &page))
 	require.Len(t, page.Data, 1)
 	require.Equal(t, "1", page.Data[0].Key)
 
-	res = srv.run(t, "", "collections", "records", "customers", "--limit", "1")
-	require.Equal(t, 0, res.code, res.stderr)
+	res = srv.run(t, "", "collections", "records", "customers", "--limit", "1").ok(t)
 	require.Contains(t, res.stderr, "more results: add --cursor 1")
 
-	res = srv.run(t, "", "collections", "records", "customers", "--limit", "1", "--all", "-o", "json")
-	require.Equal(t, 0, res.code, res.stderr)
+	res = srv.run(t, "", "collections", "records", "customers", "--limit", "1", "--all", "-o", "json").ok(t)
 	page = client.Page[client.Record]{}
 	require.NoError(t, json.Unmarshal([]byte(res.stdout), &page))
 	require.Len(t, page.Data, 2, "every page")
 	require.Empty(t, page.NextCursor)
 	require.Empty(t, res.stderr)
 
-	res = srv.run(t, "", "collections", "record", "customers", "1")
-	require.Equal(t, 0, res.code, res.stderr)
+	res = srv.run(t, "", "collections", "record", "customers", "1").ok(t)
 	require.Regexp(t, `(?m)^key:\s+1$`, res.stdout)
 	require.Regexp(t, `(?m)^version:\s+1$`, res.stdout)
 	require.Regexp(t, `(?m)^event:\s+evt_`, res.stdout)
 	require.Contains(t, res.stdout, "data:\n  {\n    \"id\": 1,\n")
 
-	res = srv.run(t, "", "collections", "record", "customers", "3")
-	require.Equal(t, 1, res.code)
-	require.Contains(t, res.stderr, `record "3" of collection customers was deleted (deleted, HTTP 410)`)
+	res = srv.run(t, "", "collections", "record", "customers", "3").fails(t, `record "3" of collection customers was deleted (deleted, HTTP 410)`)
 	require.Regexp(t, `(?m)^  version: 2$`, res.stderr, "the tombstone's version")
 
-	res = srv.run(t, "", "collections", "record", "customers", "99")
-	require.Equal(t, 1, res.code)
-	require.Contains(t, res.stderr, "(not_found, HTTP 404)")
+	srv.run(t, "", "collections", "record", "customers", "99").fails(t, "(not_found, HTTP 404)")
 
-	res = srv.run(t, "", "collections", "changes", "customers")
-	require.Equal(t, 0, res.code, res.stderr)
+	res = srv.run(t, "", "collections", "changes", "customers").ok(t)
 	require.Regexp(t, `(?m)^SEQ\s+AT\s+OP\s+KEY\s+VERSION\s+DATA$`, res.stdout)
 	require.Regexp(t, `(?m)^1\s+\S+\s+upsert\s+1\s+1\s+\{"id":1,`, res.stdout)
 	require.Regexp(t, `(?m)^4\s+\S+\s+delete\s+3\s+2\s+-$`, res.stdout)
 	require.Equal(t, "later changes: add --after 4\n", res.stderr)
 
-	res = srv.run(t, "", "collections", "changes", "customers", "--after", "2", "-o", "json")
-	require.Equal(t, 0, res.code, res.stderr)
+	res = srv.run(t, "", "collections", "changes", "customers", "--after", "2", "-o", "json").ok(t)
 	var chs client.Changes
 	require.NoError(t, json.Unmarshal([]byte(res.stdout), &chs))
 	require.Len(t, chs.Data, 2)
@@ -375,8 +353,7 @@ func TestCollectionsBackfillOneArray(t *testing.T) {
 	}))
 	t.Cleanup(src.Close)
 
-	res := b.run(t, "", "collections", "backfill", "customers", "--from", src.URL, "--header", "X-Key=v")
-	require.Equal(t, 0, res.code, res.stderr)
+	res := b.run(t, "", "collections", "backfill", "customers", "--from", src.URL, "--header", "X-Key=v").ok(t)
 	require.Regexp(t, `(?m)^pages:\s+1$`, res.stdout, "without pagination flags, one request")
 	require.Regexp(t, `(?m)^applied:\s+2$`, res.stdout)
 	batch := <-written
@@ -393,15 +370,13 @@ func TestCollectionsBackfillSourceErrors(t *testing.T) {
 		http.Error(w, "database is down", http.StatusInternalServerError)
 	}))
 	t.Cleanup(failing.Close)
-	res := b.run(t, "", "collections", "backfill", "customers", "--from", failing.URL+"/list?x=1")
-	require.Equal(t, 1, res.code)
+	res := b.run(t, "", "collections", "backfill", "customers", "--from", failing.URL+"/list?x=1").fails(t)
 	require.Equal(t, "error: fetch "+failing.URL+"/list?x=1: HTTP 500 Internal Server Error: database is down\n", res.stderr)
 	require.Empty(t, res.stdout)
 
 	gone := httptest.NewServer(http.NotFoundHandler())
 	gone.Close()
-	res = b.run(t, "", "collections", "backfill", "customers", "--from", gone.URL)
-	require.Equal(t, 1, res.code)
+	res = b.run(t, "", "collections", "backfill", "customers", "--from", gone.URL).fails(t)
 	require.Regexp(t, `^error: fetch `+regexp.QuoteMeta(gone.URL)+`: dial tcp \S+: connect: connection refused\n$`, res.stderr)
 
 	serve := func(body string) string {
@@ -412,27 +387,21 @@ func TestCollectionsBackfillSourceErrors(t *testing.T) {
 		return src.URL
 	}
 	u := serve(`{"data": {"id": 1}}`)
-	res = b.run(t, "", "collections", "backfill", "customers", "--from", u)
-	require.Equal(t, 1, res.code)
+	res = b.run(t, "", "collections", "backfill", "customers", "--from", u).fails(t)
 	require.Equal(t, "error: fetch "+u+`: "data" is an object, not an array of records; set --items`+"\n", res.stderr)
 
 	u = serve(`<html>`)
-	res = b.run(t, "", "collections", "backfill", "customers", "--from", u)
-	require.Equal(t, 1, res.code)
+	res = b.run(t, "", "collections", "backfill", "customers", "--from", u).fails(t)
 	require.Equal(t, "error: fetch "+u+": the answer is not JSON (<html>)\n", res.stderr)
 
 	// A source that ignores the page or cursor parameter would be read
 	// forever.
 	u = serve(`{"data": [{"id": 1}], "next": "abc"}`)
-	res = b.run(t, "", "collections", "backfill", "customers", "--from", u, "--page-param", "p")
-	require.Equal(t, 1, res.code)
-	require.Contains(t, res.stderr, "error: fetch "+u+"?p=2: page 2 is the same as page 1: does the source take --page-param p?")
+	res = b.run(t, "", "collections", "backfill", "customers", "--from", u, "--page-param", "p").fails(t, "error: fetch "+u+"?p=2: page 2 is the same as page 1: does the source take --page-param p?")
 	require.Regexp(t, `(?m)^pages:\s+2$`, res.stdout, "what was done is reported")
 	require.Regexp(t, `(?m)^records read:\s+1$`, res.stdout)
 	require.Regexp(t, `(?m)^applied:\s+1$`, res.stdout, "the records read before the error are written")
-	res = b.run(t, "", "collections", "backfill", "customers", "--from", u, "--cursor-param", "c", "--cursor-path", "next")
-	require.Equal(t, 1, res.code)
-	require.Contains(t, res.stderr, `the source gave the cursor "abc" again: does it take --cursor-param c?`)
+	b.run(t, "", "collections", "backfill", "customers", "--from", u, "--cursor-param", "c", "--cursor-path", "next").fails(t, `the source gave the cursor "abc" again: does it take --cursor-param c?`)
 
 	big := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "[")
@@ -445,12 +414,9 @@ func TestCollectionsBackfillSourceErrors(t *testing.T) {
 		_, _ = io.WriteString(w, "]")
 	}))
 	t.Cleanup(big.Close)
-	res = b.run(t, "", "collections", "backfill", "customers", "--from", big.URL)
-	require.Equal(t, 1, res.code)
-	require.Contains(t, res.stderr, "error: fetch "+big.URL+": the answer is over 32 MiB")
+	b.run(t, "", "collections", "backfill", "customers", "--from", big.URL).fails(t, "error: fetch "+big.URL+": the answer is over 32 MiB")
 
-	res = b.run(t, "", "collections", "backfill", "nope", "--from", u)
-	require.Equal(t, 1, res.code)
+	res = b.run(t, "", "collections", "backfill", "nope", "--from", u).fails(t)
 	require.Contains(t, res.stderr, "collection not found (not_found, HTTP 404)", "the collection is checked first")
 
 	// Only the records read before the repeated page or cursor were written.
@@ -459,11 +425,7 @@ func TestCollectionsBackfillSourceErrors(t *testing.T) {
 
 func TestCollectionsBackfillRejectsBadFlagsLocally(t *testing.T) {
 	t.Parallel()
-	b := setup(t) // no routes: a request would fail with 404
-	cases := []struct {
-		args []string
-		want string
-	}{
+	requireUsageErrors(t, "collections backfill", []usageCase{
 		{[]string{"c"}, "--from URL is required"},
 		{[]string{"c", "--from", "ftp://x"}, `invalid --from "ftp://x"`},
 		{[]string{"c", "--from", "http://x", "--cursor-param", "c"}, "--cursor-param and --cursor-path go together"},
@@ -473,27 +435,18 @@ func TestCollectionsBackfillRejectsBadFlagsLocally(t *testing.T) {
 		{[]string{"c", "--from", "http://x", "--batch-size", "1001"}, "invalid --batch-size 1001: want 1 to 1000"},
 		{[]string{"c", "--from", "http://x", "--header", "nope"}, `invalid --header "nope"`},
 		{[]string{"--from", "http://x"}, "missing argument NAME"},
-	}
-	for _, tc := range cases {
-		res := b.run(t, "", append([]string{"collections", "backfill"}, tc.args...)...)
-		require.Equal(t, 1, res.code, tc.args)
-		require.Contains(t, res.stderr, tc.want, tc.args)
-		require.Contains(t, res.stderr, "Run 'hookline collections backfill --help' for usage.", tc.args)
-	}
+	})
 }
 
 func TestSubscriptionsCreateSync(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	got := b.fake("POST /v1/subscriptions", http.StatusCreated, `{"id":"sub_2","event_types":["customer.*"],"destination":{"kind":"sync","collection":"customers"},"enabled":true}`)
-	res := b.run(t, "", "subscriptions", "create", "--collection", "customers")
-	require.Equal(t, 0, res.code, res.stderr)
+	res := b.run(t, "", "subscriptions", "create", "--collection", "customers").ok(t)
 	require.JSONEq(t, `{"destination":{"kind":"sync","collection":"customers"}}`, string((<-got).body))
 	require.Regexp(t, `(?m)^destination:\s+sync → customers$`, res.stdout)
 
-	res = b.run(t, "", "subscriptions", "create", "--collection", "customers", "--endpoint", "ep_1")
-	require.Equal(t, 1, res.code)
-	require.Contains(t, res.stderr, "--endpoint and --collection exclude each other")
+	b.run(t, "", "subscriptions", "create", "--collection", "customers", "--endpoint", "ep_1").fails(t, "--endpoint and --collection exclude each other")
 }
 
 func TestJSONAt(t *testing.T) {

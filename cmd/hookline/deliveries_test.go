@@ -17,8 +17,7 @@ func TestDeliveriesGetShowsAttemptLog(t *testing.T) {
 				{"id":"att_2","number":2,"started_at":"2025-01-02T03:04:10Z","duration_ms":12,"outcome":"success","response_status":200}
 			]}`)
 
-	res := b.run(t, "", "deliveries", "get", "dlv_1")
-	require.Equal(t, 0, res.code, res.stderr)
+	res := b.run(t, "", "deliveries", "get", "dlv_1").ok(t)
 	require.Regexp(t, `(?m)^status:\s+succeeded$`, res.stdout)
 	require.Regexp(t, `(?m)^event:\s+evt_1 \(order.created\)$`, res.stdout)
 	require.Contains(t, res.stdout, "attempt log:")

@@ -27,8 +27,7 @@ func cliSection(t *testing.T, heading string) string {
 func TestCLIDocServeAndApply(t *testing.T) {
 	t.Parallel()
 	serve := cliSection(t, "## `hookline serve`")
-	res := setup(t).run(t, "", "serve", "--help")
-	require.Equal(t, 0, res.code, res.stderr)
+	res := setup(t).run(t, "", "serve", "--help").ok(t)
 	_, flags, _ := strings.Cut(res.stdout, "\nFlags:\n")
 	flags, _, _ = strings.Cut(flags, "\nGlobal Flags:")
 	names := regexp.MustCompile(`(?m)^\s+(?:-\w, )?--([a-z-]+)`).FindAllStringSubmatch(flags, -1)

@@ -30,10 +30,7 @@ func TestFirstStartOnBusyPortKeepsTheKey(t *testing.T) {
 	dataDir := filepath.Join(t.TempDir(), "data")
 	b := &bundle{env: map[string]string{}}
 
-	res := b.run(t, "", "serve", "--addr", busy.Addr().String(), "--data-dir", dataDir)
-	require.Equal(t, 1, res.code)
-	require.Contains(t, res.stderr, "error: cannot listen on "+busy.Addr().String()+": the address is already in use")
-	require.Contains(t, res.stderr, "--addr or HOOKLINE_ADDR")
+	res := b.run(t, "", "serve", "--addr", busy.Addr().String(), "--data-dir", dataDir).fails(t, "error: cannot listen on "+busy.Addr().String()+": the address is already in use", "--addr or HOOKLINE_ADDR")
 	require.NotRegexp(t, adminKeyPattern, res.stdout+res.stderr, "no key printed by a start that failed")
 
 	ctx, cancel := context.WithCancel(t.Context())

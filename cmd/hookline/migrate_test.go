@@ -16,15 +16,13 @@ func TestMigrateStatusNeverCreates(t *testing.T) {
 	b := &bundle{env: map[string]string{}}
 	dir := filepath.Join(t.TempDir(), "typo")
 
-	res := b.run(t, "", "migrate", "status", "--data-dir", dir)
-	require.Equal(t, 1, res.code)
+	res := b.run(t, "", "migrate", "status", "--data-dir", dir).fails(t)
 	require.Equal(t, "error: no database at "+filepath.Join(dir, "hookline.db")+
 		" (run 'hookline serve' or 'hookline migrate up' to create it)\n", res.stderr)
 	_, err := os.Stat(dir)
 	require.ErrorIs(t, err, os.ErrNotExist, "status created nothing")
 
-	res = b.run(t, "", "migrate", "up", "--data-dir", dir)
-	require.Equal(t, 0, res.code, res.stderr)
+	res = b.run(t, "", "migrate", "up", "--data-dir", dir).ok(t)
 	require.Contains(t, res.stdout, "applied  00001_")
 	entries := func() map[string]int64 {
 		des, err := os.ReadDir(dir)
@@ -38,8 +36,7 @@ func TestMigrateStatusNeverCreates(t *testing.T) {
 		return out
 	}
 	before := entries()
-	res = b.run(t, "", "migrate", "status", "--data-dir", dir)
-	require.Equal(t, 0, res.code, res.stderr)
+	res = b.run(t, "", "migrate", "status", "--data-dir", dir).ok(t)
 	require.Contains(t, res.stdout, "applied  00001_")
 	require.NotContains(t, res.stdout, "pending")
 	require.Equal(t, before, entries(), "status wrote nothing to the data dir")

@@ -213,10 +213,7 @@ func TestServeRefusesBadDeclarationAtStart(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
 	noEnv := &bundle{}
 
-	res := noEnv.run(t, "", "serve", "--config", path, "--data-dir", dataDir)
-	require.Equal(t, 1, res.code)
-	require.Contains(t, res.stderr, path+`:5: sources[0] (hooks): verification.kind: "nope" is not one of`)
-	require.Contains(t, res.stderr, ">   5 |       kind: nope")
+	noEnv.run(t, "", "serve", "--config", path, "--data-dir", dataDir).fails(t, path+`:5: sources[0] (hooks): verification.kind: "nope" is not one of`, ">   5 |       kind: nope")
 
 	// The failed start released the data dir.
 	cfg := config.Default()
@@ -225,9 +222,7 @@ func TestServeRefusesBadDeclarationAtStart(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, a.Stop(t.Context()))
 
-	res = noEnv.run(t, "", "serve", "--watch")
-	require.Equal(t, 1, res.code)
-	require.Contains(t, res.stderr, "--watch needs --config FILE")
+	noEnv.run(t, "", "serve", "--watch").fails(t, "--watch needs --config FILE")
 }
 
 func TestServeAppliesAndWatchesConfig(t *testing.T) {

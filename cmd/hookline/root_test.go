@@ -48,6 +48,47 @@ func setup(t *testing.T) *bundle {
 	return &bundle{mux: mux, env: map[string]string{envServer: srv.URL, envAPIKey: testKey}}
 }
 
+// ok requires the run to have succeeded (its stderr is the failure
+// message) and returns it.
+func (r result) ok(t *testing.T) result {
+	t.Helper()
+	require.Equal(t, 0, r.code, r.stderr)
+	return r
+}
+
+// fails requires the run to have failed with stderr saying each of want,
+// and returns it.
+func (r result) fails(t *testing.T, want ...string) result {
+	t.Helper()
+	require.Equal(t, 1, r.code)
+	for _, w := range want {
+		require.Contains(t, r.stderr, w)
+	}
+	return r
+}
+
+// usageCase is a command line the CLI refuses before any request, and what
+// its error says.
+type usageCase struct {
+	args []string
+	want string
+}
+
+// requireUsageErrors runs the command path (such as "sources create") with
+// the args of each case against a fake API without routes (a request would
+// fail with 404), and requires each to fail saying want and pointing to
+// the command's help.
+func requireUsageErrors(t *testing.T, path string, cases []usageCase) {
+	t.Helper()
+	b := setup(t)
+	for _, tc := range cases {
+		res := b.run(t, "", append(strings.Fields(path), tc.args...)...)
+		require.Equal(t, 1, res.code, tc.args)
+		require.Contains(t, res.stderr, tc.want, tc.args)
+		require.Contains(t, res.stderr, "Run 'hookline "+path+" --help' for usage.", tc.args)
+	}
+}
+
 // lookup reads b's environment.
 func (b *bundle) lookup(k string) (string, bool) {
 	v, ok := b.env[k]
@@ -154,8 +195,7 @@ func TestAPIErrorIsPrintedWithCodeAndStatus(t *testing.T) {
 	b := setup(t)
 	b.fake("GET /v1/events/{id}", http.StatusNotFound, `{"error":{"code":"not_found","message":"event evt_x not found","details":{"id":"evt_x"}}}`)
 
-	res := b.run(t, "", "events", "get", "evt_x")
-	require.Equal(t, 1, res.code)
+	res := b.run(t, "", "events", "get", "evt_x").fails(t)
 	require.Empty(t, res.stdout)
 	require.Equal(t, "error: event evt_x not found (not_found, HTTP 404)\n  id: evt_x\n", res.stderr)
 }
@@ -165,10 +205,7 @@ func TestMissingAPIKeyNamesFlagAndEnv(t *testing.T) {
 	b := setup(t)
 	delete(b.env, envAPIKey)
 
-	res := b.run(t, "", "endpoints", "list")
-	require.Equal(t, 1, res.code)
-	require.Contains(t, res.stderr, "--api-key")
-	require.Contains(t, res.stderr, "HOOKLINE_API_KEY")
+	b.run(t, "", "endpoints", "list").fails(t, "--api-key", "HOOKLINE_API_KEY")
 }
 
 func TestFlagsOverrideEnvironment(t *testing.T) {
@@ -179,8 +216,7 @@ func TestFlagsOverrideEnvironment(t *testing.T) {
 	res := b.run(t, "", "api-keys", "list", "--api-key", "wrong")
 	require.Equal(t, "error: bad API key (unauthorized, HTTP 401)\n", res.stderr)
 
-	res = b.run(t, "", "api-keys", "list")
-	require.Equal(t, 0, res.code, res.stderr)
+	res = b.run(t, "", "api-keys", "list").ok(t)
 	require.Contains(t, res.stdout, "key_1")
 	require.Contains(t, res.stdout, "hk_ab")
 }

@@ -35,8 +35,7 @@ func TestSendPrintsEventID(t *testing.T) {
 	b := setup(t)
 	got := sendFake(t, b)
 
-	res := b.run(t, "", "send", "order.created", "--data", `{"total":42}`, "--idempotency-key", "ord_1")
-	require.Equal(t, 0, res.code, res.stderr)
+	res := b.run(t, "", "send", "order.created", "--data", `{"total":42}`, "--idempotency-key", "ord_1").ok(t)
 	require.Equal(t, "evt_1\n", res.stdout)
 	in := <-got
 	require.Equal(t, "order.created", in["type"])
@@ -50,8 +49,7 @@ func TestSendReadsStdinAndPrintsJSON(t *testing.T) {
 	b := setup(t)
 	got := sendFake(t, b)
 
-	res := b.run(t, `{"id":"ord_2"}`, "send", "order.created", "--data-file", "-", "-o", "json")
-	require.Equal(t, 0, res.code, res.stderr)
+	res := b.run(t, `{"id":"ord_2"}`, "send", "order.created", "--data-file", "-", "-o", "json").ok(t)
 	in := <-got
 	require.Equal(t, map[string]any{"id": "ord_2"}, in["data"])
 	require.Empty(t, in["header_idempotency_key"])

@@ -45,8 +45,7 @@ func TestSourcesCreateMinimal(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	got := b.fake("POST /v1/sources", http.StatusCreated, `{"id":"src_2","name":"hooks","path":"/in/hooks","verification":{"kind":"none"},"enabled":true}`)
-	res := b.run(t, "", "sources", "create", "hooks", "--verification", "none", "-o", "json")
-	require.Equal(t, 0, res.code, res.stderr)
+	res := b.run(t, "", "sources", "create", "hooks", "--verification", "none", "-o", "json").ok(t)
 	require.JSONEq(t, `{"name":"hooks","verification":{"kind":"none"}}`, string((<-got).body), "unset groups are not sent")
 	var src client.Source
 	require.NoError(t, json.Unmarshal([]byte(res.stdout), &src))
@@ -55,22 +54,12 @@ func TestSourcesCreateMinimal(t *testing.T) {
 
 func TestSourcesCreateRejectsBadFlagsLocally(t *testing.T) {
 	t.Parallel()
-	b := setup(t) // no routes: a request would fail with 404
-	cases := []struct {
-		args []string
-		want string
-	}{
+	requireUsageErrors(t, "sources create", []usageCase{
 		{[]string{"a"}, "--verification is required"},
 		{[]string{"a", "--verification", "none", "--event-type-header", "X-Kind", "--event-type", "a.b"}, "--event-type-header and --event-type exclude each other"},
 		{[]string{"a", "--verification", "none", "--dedup-window", "-1h"}, "invalid --dedup-window"},
 		{[]string{"--verification", "none"}, "missing argument NAME"},
-	}
-	for _, tc := range cases {
-		res := b.run(t, "", append([]string{"sources", "create"}, tc.args...)...)
-		require.Equal(t, 1, res.code, tc.args)
-		require.Contains(t, res.stderr, tc.want, tc.args)
-		require.Contains(t, res.stderr, "Run 'hookline sources create --help' for usage.", tc.args)
-	}
+	})
 }
 
 func TestSourcesListGetDelete(t *testing.T) {
@@ -80,19 +69,16 @@ func TestSourcesListGetDelete(t *testing.T) {
 	b.fake("GET /v1/sources/{id}", http.StatusOK, sourceAnswer)
 	deleted := b.fake("DELETE /v1/sources/{id}", http.StatusNoContent, "")
 
-	res := b.run(t, "", "sources", "list", "--limit", "1")
-	require.Equal(t, 0, res.code, res.stderr)
+	res := b.run(t, "", "sources", "list", "--limit", "1").ok(t)
 	require.Regexp(t, `(?m)^ID\s+NAME\s+VERIFICATION\s+PATH\s+ENABLED\s+CREATED$`, res.stdout)
 	require.Regexp(t, `(?m)^src_1\s+orders\s+hmac\s+/in/orders\s+true\s+2025-01-02T03:04:05Z$`, res.stdout)
 	require.Contains(t, res.stderr, "more results: add --cursor src_1")
 	require.Equal(t, "limit=1", (<-listed).URL.RawQuery)
 
-	res = b.run(t, "", "source", "get", "src_1")
-	require.Equal(t, 0, res.code, res.stderr)
+	res = b.run(t, "", "source", "get", "src_1").ok(t)
 	require.Regexp(t, `(?m)^description:\s+shop$`, res.stdout)
 
-	res = b.run(t, "", "sources", "delete", "src_1")
-	require.Equal(t, 0, res.code, res.stderr)
+	res = b.run(t, "", "sources", "delete", "src_1").ok(t)
 	require.Equal(t, "deleted source src_1\n", res.stdout)
 	require.Equal(t, "src_1", (<-deleted).PathValue("id"))
 }
@@ -104,14 +90,12 @@ func TestSourcesRejections(t *testing.T) {
 		"reason":"verify github webhook: no signature matches","method":"POST","remote_addr":"192.0.2.1:5555",
 		"headers":{"X-Hub-Signature-256":"sha256=00"},"body":"{}"}]}`)
 
-	res := b.run(t, "", "sources", "rejections", "src_1")
-	require.Equal(t, 0, res.code, res.stderr)
+	res := b.run(t, "", "sources", "rejections", "src_1").ok(t)
 	require.Regexp(t, `(?m)^ID\s+TIME\s+METHOD\s+REMOTE\s+REASON$`, res.stdout)
 	require.Regexp(t, `(?m)^rj_1\s+2025-01-02T03:04:05Z\s+POST\s+192\.0\.2\.1:5555\s+verify github webhook: no signature matches$`, res.stdout)
 	require.Equal(t, "src_1", (<-listed).PathValue("id"))
 
-	res = b.run(t, "", "sources", "rejections", "src_1", "-o", "json")
-	require.Equal(t, 0, res.code, res.stderr)
+	res = b.run(t, "", "sources", "rejections", "src_1", "-o", "json").ok(t)
 	var page client.Page[client.Rejection]
 	require.NoError(t, json.Unmarshal([]byte(res.stdout), &page))
 	require.Equal(t, "sha256=00", page.Data[0].Headers["X-Hub-Signature-256"])

@@ -15,13 +15,11 @@ func TestUnreachableServerSuggestsServe(t *testing.T) {
 		": connection refused — start it with 'hookline serve' or point --server / HOOKLINE_SERVER at it\n"
 
 	b := &bundle{env: map[string]string{envServer: url, envAPIKey: testKey}}
-	res := b.run(t, "", "endpoints", "list")
-	require.Equal(t, 1, res.code)
+	res := b.run(t, "", "endpoints", "list").fails(t)
 	require.Equal(t, want, res.stderr)
 
 	b = &bundle{env: map[string]string{envAPIKey: testKey}}
-	res = b.run(t, "", "events", "get", "evt_1", "--server", url)
-	require.Equal(t, 1, res.code)
+	res = b.run(t, "", "events", "get", "evt_1", "--server", url).fails(t)
 	require.Equal(t, want, res.stderr)
 }
 

@@ -25,13 +25,11 @@ func TestVersion(t *testing.T) {
 	want := "hookline " + bi.String() + "\n"
 	require.Contains(t, want, runtime.Version(), "the Go version is shown")
 	for _, args := range [][]string{{"--version"}, {"version"}} {
-		res := setup(t).run(t, "", args...)
-		require.Equal(t, 0, res.code, res.stderr)
+		res := setup(t).run(t, "", args...).ok(t)
 		require.Equal(t, want, res.stdout, args)
 	}
 
-	res := setup(t).run(t, "", "version", "-o", "json")
-	require.Equal(t, 0, res.code, res.stderr)
+	res := setup(t).run(t, "", "version", "-o", "json").ok(t)
 	var got buildinfo.Info
 	require.NoError(t, json.Unmarshal([]byte(res.stdout), &got))
 	require.Equal(t, bi, got)

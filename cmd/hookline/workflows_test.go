@@ -226,8 +226,7 @@ func TestWorkflowsApplyRefusedByServer(t *testing.T) {
 	})
 	path := writeTemp(t, "order-flow.yaml", orderFlow)
 
-	res := b.run(t, "", "workflows", "apply", "-f", path)
-	require.Equal(t, 1, res.code)
+	res := b.run(t, "", "workflows", "apply", "-f", path).fails(t)
 	require.Equal(t, "application/yaml\n"+orderFlow, <-got)
 	require.Empty(t, res.stdout)
 	require.True(t, strings.HasPrefix(res.stderr, path+":9: steps[1].emit.type: not allowed here\n"), res.stderr)
@@ -256,12 +255,10 @@ func TestWorkflowsApplyGetAndRunLog(t *testing.T) {
 	path := filepath.Join(dir, "order-flow.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(orderFlow), 0o600))
 
-	res := srv.run(t, "", "workflows", "apply", "-f", path)
-	require.Equal(t, 0, res.code, res.stderr)
+	res := srv.run(t, "", "workflows", "apply", "-f", path).ok(t)
 	require.Regexp(t, `^NAME\s+VERSION\s+ACTION\s+ENABLED\norder-flow\s+1\s+created\s+true\n$`, res.stdout)
 
-	res = srv.run(t, "", "workflows", "apply", "-f", path)
-	require.Equal(t, 0, res.code, res.stderr)
+	res = srv.run(t, "", "workflows", "apply", "-f", path).ok(t)
 	require.Regexp(t, `(?m)^order-flow\s+1\s+unchanged\s+true$`, res.stdout)
 
 	// A declaration: its ${NAME} are expanded and each workflow is saved.
@@ -270,8 +267,7 @@ func TestWorkflowsApplyGetAndRunLog(t *testing.T) {
 	v2 = strings.Replace(v2, "order.confirmed", "${CONFIRMED}", 1)
 	require.NoError(t, os.WriteFile(decl, []byte("workflows:\n  - "+strings.TrimSpace(v2)+"\n"), 0o600))
 	b := &bundle{env: map[string]string{envServer: srv.url, envAPIKey: liveKey, "CONFIRMED": "order.ok"}}
-	res = b.run(t, "", "workflows", "apply", "-f", decl, "-o", "json")
-	require.Equal(t, 0, res.code, res.stderr)
+	res = b.run(t, "", "workflows", "apply", "-f", decl, "-o", "json").ok(t)
 	var saved []client.WorkflowSaved
 	require.NoError(t, json.Unmarshal([]byte(res.stdout), &saved))
 	require.Len(t, saved, 1)
@@ -282,29 +278,24 @@ func TestWorkflowsApplyGetAndRunLog(t *testing.T) {
 	// A mistake anywhere: nothing is saved.
 	bad := filepath.Join(dir, "bad.yaml")
 	require.NoError(t, os.WriteFile(bad, []byte(strings.Replace(orderFlow, "order-flow", "other", 1)+"    next: nowhere\n"), 0o600))
-	res = srv.run(t, "", "workflows", "apply", "-f", path, "-f", bad)
-	require.Equal(t, 1, res.code)
+	res = srv.run(t, "", "workflows", "apply", "-f", path, "-f", bad).fails(t)
 	require.Equal(t, bad+":11: steps[1].next: no step \"nowhere\"\nerror: 1 mistake in 1 file\n", res.stderr)
 	ws, err := srv.client.ListWorkflows(t.Context())
 	require.NoError(t, err)
 	require.Len(t, ws, 1)
 
-	res = srv.run(t, "", "workflows", "list")
-	require.Equal(t, 0, res.code, res.stderr)
+	res = srv.run(t, "", "workflows", "list").ok(t)
 	require.Regexp(t, `^NAME\s+VERSION\s+ENABLED\s+EVENTS\s+STEPS\s+CREATED\norder-flow\s+2\s+true\s+order\.created\s+2\s+\d{4}-\S+\n$`, res.stdout)
 
 	// get prints a workflow file: applying it changes nothing.
-	res = srv.run(t, "", "workflows", "get", "order-flow", "--version", "1")
-	require.Equal(t, 0, res.code, res.stderr)
+	res = srv.run(t, "", "workflows", "get", "order-flow", "--version", "1").ok(t)
 	require.Regexp(t, `^# version:\s+1 \(versions: 2, 1\)\n# enabled:\s+true\n# created:\s+\d{4}-\S+\nname: order-flow\n`, res.stdout)
 	require.Contains(t, res.stdout, "\n  emit:\n    type: order.confirmed\n")
 	got := filepath.Join(dir, "got.yaml")
 	require.NoError(t, os.WriteFile(got, []byte(res.stdout), 0o600))
-	res = srv.run(t, "", "workflows", "validate", "-f", got)
-	require.Equal(t, 0, res.code, res.stderr)
+	srv.run(t, "", "workflows", "validate", "-f", got).ok(t)
 
-	res = srv.run(t, "", "workflows", "get", "order-flow", "-o", "json")
-	require.Equal(t, 0, res.code, res.stderr)
+	res = srv.run(t, "", "workflows", "get", "order-flow", "-o", "json").ok(t)
 	var shown struct {
 		Workflow client.Workflow `json:"workflow"`
 		Versions []int           `json:"versions"`
@@ -313,25 +304,19 @@ func TestWorkflowsApplyGetAndRunLog(t *testing.T) {
 	require.Equal(t, 2, shown.Workflow.Version)
 	require.Equal(t, []int{2, 1}, shown.Versions, "newest first")
 
-	res = srv.run(t, "", "workflows", "get", "order-flow", "--version", "9")
-	require.Equal(t, 1, res.code)
-	require.Contains(t, res.stderr, "HTTP 404")
+	srv.run(t, "", "workflows", "get", "order-flow", "--version", "9").fails(t, "HTTP 404")
 
 	// A run, started by an event sent with the CLI.
-	res = srv.run(t, "", "send", "order.created", "--data", `{"id": "o-1", "total": 21}`)
-	require.Equal(t, 0, res.code, res.stderr)
+	srv.run(t, "", "send", "order.created", "--data", `{"id": "o-1", "total": 21}`).ok(t)
 	run := srv.waitRun(t, "order-flow", "succeeded")
 	require.Equal(t, 2, run.Version)
 
-	res = srv.run(t, "", "workflows", "runs", "order-flow")
-	require.Equal(t, 0, res.code, res.stderr)
+	res = srv.run(t, "", "workflows", "runs", "order-flow").ok(t)
 	require.Regexp(t, `^ID\s+WORKFLOW\s+VERSION\s+STATUS\s+STEP\s+ERROR\s+UPDATED\n`+run.ID+`\s+order-flow\s+2\s+succeeded\s+-\s+-\s+\d{4}-\S+\n$`, res.stdout)
-	res = srv.run(t, "", "workflows", "runs", "--status", "failed")
-	require.Equal(t, 0, res.code, res.stderr)
+	res = srv.run(t, "", "workflows", "runs", "--status", "failed").ok(t)
 	require.Regexp(t, `^ID\s+WORKFLOW.*\n$`, res.stdout, "no failed run")
 
-	res = srv.run(t, "", "workflows", "run-log", run.ID)
-	require.Equal(t, 0, res.code, res.stderr)
+	res = srv.run(t, "", "workflows", "run-log", run.ID).ok(t)
 	require.Regexp(t, `(?m)^id:\s+`+run.ID+`$`, res.stdout)
 	require.Regexp(t, `(?m)^workflow:\s+order-flow \(version 2\)$`, res.stdout)
 	require.Regexp(t, `(?m)^status:\s+succeeded$`, res.stdout)
@@ -341,22 +326,15 @@ func TestWorkflowsApplyGetAndRunLog(t *testing.T) {
 	require.Regexp(t, `(?m)^1\s+total\s+set\s+succeeded\s+1\s+\d+ms\s+\{"doubled":42\}$`, res.stdout)
 	require.Regexp(t, `(?m)^2\s+confirm\s+emit\s+succeeded\s+1\s+\d+ms\s+\{"type":"order\.ok"\}$`, res.stdout)
 
-	res = srv.run(t, "", "workflows", "run-log", run.ID, "-o", "json")
-	require.Equal(t, 0, res.code, res.stderr)
+	res = srv.run(t, "", "workflows", "run-log", run.ID, "-o", "json").ok(t)
 	var full client.Run
 	require.NoError(t, json.Unmarshal([]byte(res.stdout), &full))
 	require.Len(t, full.Steps, 2)
 	require.Equal(t, "confirm", full.Steps[1].Step)
 
-	res = srv.run(t, "", "workflows", "retry", run.ID)
-	require.Equal(t, 1, res.code)
-	require.Contains(t, res.stderr, "error: run "+run.ID+" is succeeded; only failed runs can be retried (conflict, HTTP 409)")
-	res = srv.run(t, "", "workflows", "cancel", run.ID)
-	require.Equal(t, 1, res.code)
-	require.Contains(t, res.stderr, "error: run "+run.ID+" already succeeded (conflict, HTTP 409)")
-	res = srv.run(t, "", "workflows", "run-log", "run_nope")
-	require.Equal(t, 1, res.code)
-	require.Contains(t, res.stderr, "HTTP 404")
+	srv.run(t, "", "workflows", "retry", run.ID).fails(t, "error: run "+run.ID+" is succeeded; only failed runs can be retried (conflict, HTTP 409)")
+	srv.run(t, "", "workflows", "cancel", run.ID).fails(t, "error: run "+run.ID+" already succeeded (conflict, HTTP 409)")
+	srv.run(t, "", "workflows", "run-log", "run_nope").fails(t, "HTTP 404")
 }
 
 func TestWorkflowsRetryCancelEnableDelete(t *testing.T) {
@@ -376,75 +354,55 @@ func TestWorkflowsRetryCancelEnableDelete(t *testing.T) {
       - id: wait
         wait_for: { event: order.shipped, match: "event.data.id == trigger.data.id" }
 `), 0o600))
-	res := srv.run(t, "", "workflows", "apply", "-f", path)
-	require.Equal(t, 0, res.code, res.stderr)
+	res := srv.run(t, "", "workflows", "apply", "-f", path).ok(t)
 	require.Regexp(t, `(?m)^payment\s+1\s+created\s+true\n^shipping\s+1\s+created\s+true$`, res.stdout)
 
 	// A failed run is retried, and fails again at the same step.
-	res = srv.run(t, "", "send", "payment.created", "--data", `{"id": "p-1"}`)
-	require.Equal(t, 0, res.code, res.stderr)
+	srv.run(t, "", "send", "payment.created", "--data", `{"id": "p-1"}`).ok(t)
 	failed := srv.waitRun(t, "payment", "failed")
-	res = srv.run(t, "", "workflows", "runs", "--status", "failed")
-	require.Equal(t, 0, res.code, res.stderr)
+	res = srv.run(t, "", "workflows", "runs", "--status", "failed").ok(t)
 	require.Regexp(t, `(?m)^`+failed.ID+`\s+payment\s+1\s+failed\s+check\s+step check: payment p-1 refused\s+\d{4}-`, res.stdout)
-	res = srv.run(t, "", "workflows", "retry", failed.ID)
-	require.Equal(t, 0, res.code, res.stderr)
+	res = srv.run(t, "", "workflows", "retry", failed.ID).ok(t)
 	require.Regexp(t, `(?m)^status:\s+running$`, res.stdout)
 	require.Regexp(t, `(?m)^step:\s+check$`, res.stdout)
 	require.Eventually(t, func() bool {
 		r, err := srv.client.GetRun(t.Context(), failed.ID)
 		return err == nil && r.Status == "failed" && len(r.Steps) == 2
 	}, 10*time.Second, 10*time.Millisecond, "the retry runs the step again")
-	res = srv.run(t, "", "workflows", "run-log", failed.ID)
-	require.Equal(t, 0, res.code, res.stderr)
+	res = srv.run(t, "", "workflows", "run-log", failed.ID).ok(t)
 	require.Regexp(t, `(?m)^1\s+check\s+fail\s+failed\s+1\s+\S+\s+payment p-1 refused$`, res.stdout)
 	require.Regexp(t, `(?m)^error:\s+step check: payment p-1 refused$`, res.stdout)
 
 	// A waiting run is cancelled, once.
-	res = srv.run(t, "", "send", "order.paid", "--data", `{"id": "o-1"}`)
-	require.Equal(t, 0, res.code, res.stderr)
+	srv.run(t, "", "send", "order.paid", "--data", `{"id": "o-1"}`).ok(t)
 	waiting := srv.waitRun(t, "shipping", "waiting")
-	res = srv.run(t, "", "workflows", "cancel", waiting.ID, "-o", "json")
-	require.Equal(t, 0, res.code, res.stderr)
+	res = srv.run(t, "", "workflows", "cancel", waiting.ID, "-o", "json").ok(t)
 	var cancelled client.Run
 	require.NoError(t, json.Unmarshal([]byte(res.stdout), &cancelled))
 	require.Equal(t, "cancelled", cancelled.Status)
-	res = srv.run(t, "", "workflows", "cancel", waiting.ID)
-	require.Equal(t, 1, res.code)
-	require.Contains(t, res.stderr, "error: run "+waiting.ID+" already cancelled (conflict, HTTP 409)")
-	res = srv.run(t, "", "workflows", "retry", waiting.ID)
-	require.Equal(t, 1, res.code)
-	require.Contains(t, res.stderr, "only failed runs can be retried (conflict, HTTP 409)")
+	srv.run(t, "", "workflows", "cancel", waiting.ID).fails(t, "error: run "+waiting.ID+" already cancelled (conflict, HTTP 409)")
+	srv.run(t, "", "workflows", "retry", waiting.ID).fails(t, "only failed runs can be retried (conflict, HTTP 409)")
 
 	// Disabled, a workflow shows so, and its YAML keeps it disabled.
-	res = srv.run(t, "", "workflows", "disable", "shipping")
-	require.Equal(t, 0, res.code, res.stderr)
+	res = srv.run(t, "", "workflows", "disable", "shipping").ok(t)
 	require.Regexp(t, `(?m)^enabled:\s+false$`, res.stdout)
-	res = srv.run(t, "", "workflows", "get", "shipping")
-	require.Equal(t, 0, res.code, res.stderr)
+	res = srv.run(t, "", "workflows", "get", "shipping").ok(t)
 	require.Regexp(t, `(?m)^# enabled:\s+false$`, res.stdout)
 	require.Regexp(t, `(?m)^enabled: false$`, res.stdout)
-	res = srv.run(t, "", "workflows", "enable", "shipping", "-o", "json")
-	require.Equal(t, 0, res.code, res.stderr)
+	res = srv.run(t, "", "workflows", "enable", "shipping", "-o", "json").ok(t)
 	var wf client.Workflow
 	require.NoError(t, json.Unmarshal([]byte(res.stdout), &wf))
 	require.True(t, wf.Enabled)
 
-	res = srv.run(t, "", "workflows", "delete", "shipping")
-	require.Equal(t, 0, res.code, res.stderr)
+	res = srv.run(t, "", "workflows", "delete", "shipping").ok(t)
 	require.Equal(t, "deleted workflow shipping\n", res.stdout)
-	res = srv.run(t, "", "workflows", "get", "shipping")
-	require.Equal(t, 1, res.code)
-	require.Contains(t, res.stderr, "HTTP 404")
-	res = srv.run(t, "", "workflows", "runs", "shipping", "-o", "json")
-	require.Equal(t, 0, res.code, res.stderr)
+	srv.run(t, "", "workflows", "get", "shipping").fails(t, "HTTP 404")
+	res = srv.run(t, "", "workflows", "runs", "shipping", "-o", "json").ok(t)
 	var runs client.Page[client.Run]
 	require.NoError(t, json.Unmarshal([]byte(res.stdout), &runs))
 	require.Len(t, runs.Data, 1, "the runs of a deleted workflow are kept")
 
-	res = srv.run(t, "", "workflows", "runs", "a", "b")
-	require.Equal(t, 1, res.code)
-	require.Contains(t, res.stderr, `error: unexpected argument "b"`)
+	srv.run(t, "", "workflows", "runs", "a", "b").fails(t, `error: unexpected argument "b"`)
 }
 
 // TestWorkflowsValidateYAMLBombs: a file that nests too deep or whose
