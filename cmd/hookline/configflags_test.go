@@ -32,6 +32,11 @@ func TestServeRegistersEveryConfigFlag(t *testing.T) {
 		"workflow-env":           {"stringSlice", "[]", "environment variable workflow expressions may read as env.NAME; repeatable (env HOOKLINE_WORKFLOW_ENV)"},
 		"log-level":              {"string", "info", "debug, info, warn or error (env HOOKLINE_LOG_LEVEL)"},
 		"log-format":             {"string", "text", "text or json (env HOOKLINE_LOG_FORMAT)"},
+		"tls-cert":               {"string", "", "PEM certificate (chain) file: serve HTTPS on --addr, with --tls-key (env HOOKLINE_TLS_CERT)"},
+		"tls-key":                {"string", "", "PEM private key file of --tls-cert (env HOOKLINE_TLS_KEY)"},
+		"tls-domain":             {"stringSlice", "[]", "domain to get a certificate for automatically (ACME, Let's Encrypt); repeatable (env HOOKLINE_TLS_DOMAINS)"},
+		"tls-email":              {"string", "", "contact email for the ACME account of --tls-domain (env HOOKLINE_TLS_EMAIL)"},
+		"tls-http-addr":          {"string", "", "with --tls-domain: plain-HTTP address (e.g. :80) for ACME HTTP-01 challenges and redirects to HTTPS (env HOOKLINE_TLS_HTTP_ADDR)"},
 	}
 	var tagged []string
 	for _, s := range config.Settings() {

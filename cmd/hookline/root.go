@@ -101,6 +101,7 @@ or the HOOKLINE_SERVER and HOOKLINE_API_KEY environment variables.`,
 		newListenCmd(),
 		newMigrateCmd(g),
 		newBackupCmd(g),
+		newHealthcheckCmd(g),
 		newBenchCmd(g),
 		newVersionCmd(g),
 	)

@@ -84,9 +84,14 @@ type App struct {
 	api    *api.Server
 	srv    *http.Server
 	ln     net.Listener
-	lock   io.Closer
-	build  buildinfo.Info
-	clock  clock.Clock
+	// tls is nil without TLS; acmeSrv serves its challenge handler on
+	// tls_http_addr (nil without one) and acmeServe is its Serve result.
+	tls       *serverTLS
+	acmeSrv   *http.Server
+	acmeServe chan error
+	lock      io.Closer
+	build     buildinfo.Info
+	clock     clock.Clock
 	// out gets the one-time admin key, which Start issues when keyDue.
 	out    io.Writer
 	keyDue bool
@@ -269,8 +274,12 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		Guard: guard, Clock: opts.Clock, Logger: log, MaxBody: cfg.MaxBodyBytes,
 		CommitTimeout: cfg.CommitTimeout, RequestTimeout: max(api.DefaultRequestTimeout, cfg.CommitTimeout+5*time.Second),
 	})
+	serverTLS, err := newServerTLS(cfg, log)
+	if err != nil {
+		return nil, err
+	}
 	a := &App{cfg: cfg, log: log, store: st, engine: eng, api: apiSrv, lock: lock, colls: colls, watch: watch, build: opts.Build,
-		clock: opts.Clock, out: opts.Out, keyDue: keyDue}
+		clock: opts.Clock, out: opts.Out, keyDue: keyDue, tls: serverTLS}
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", apiSrv.Handler())
 	mux.Handle("/in/{source}", receiver)
@@ -298,6 +307,20 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	a.srv.RegisterOnShutdown(sync.OnceFunc(func() { close(closing) }))
+	if serverTLS != nil {
+		a.srv.TLSConfig = serverTLS.config
+	}
+	if serverTLS != nil && serverTLS.challenge != nil {
+		a.acmeSrv = &http.Server{
+			Handler:           serverTLS.challenge,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       10 * time.Second,
+			WriteTimeout:      10 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			MaxHeaderBytes:    maxHeaderBytes,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		}
+	}
 	return a, nil
 }
 
@@ -330,24 +353,52 @@ func (a *App) Start(ctx context.Context) error {
 	if err != nil {
 		return &listenError{addr: a.cfg.Addr, err: err}
 	}
+	var acmeLn net.Listener
+	if a.acmeSrv != nil {
+		if acmeLn, err = net.Listen("tcp", a.cfg.TLSHTTPAddr); err != nil {
+			ln.Close()
+			return &listenError{addr: a.cfg.TLSHTTPAddr, err: err}
+		}
+	}
+	closeListeners := func() {
+		ln.Close()
+		if acmeLn != nil {
+			acmeLn.Close()
+		}
+	}
 	// Only now: a start that cannot listen must not use up the key.
 	if a.keyDue {
 		if err := issueAdminKey(ctx, a.store, a.clock.Now(), a.out); err != nil {
-			ln.Close()
+			closeListeners()
 			return err
 		}
 		a.keyDue = false
 	}
 	if err := a.engine.Start(ctx); err != nil {
-		ln.Close()
+		closeListeners()
 		return err
 	}
 	a.watch.Start(ctx)
 	a.colls.Start(ctx)
 	a.ln = ln
 	a.serve = make(chan error, 1)
-	go func() { a.serve <- a.srv.Serve(api.ErrorListener(ln, maxHeaderBytes)) }()
-	attrs := append([]any{"addr", ln.Addr().String()}, storeLogAttrs(a.cfg)...)
+	attrs := []any{"addr", ln.Addr().String()}
+	if a.tls == nil {
+		go func() { a.serve <- a.srv.Serve(api.ErrorListener(ln, maxHeaderBytes)) }()
+	} else {
+		// ServeTLS offers HTTP/2 (ALPN h2) besides HTTP/1.1. The
+		// server's own plain-text error answers are not rewritten to
+		// JSON here: ErrorListener would hide the *tls.Conn net/http
+		// looks for.
+		go func() { a.serve <- a.srv.ServeTLS(ln, "", "") }()
+		attrs = append(attrs, "tls", a.tls.mode)
+	}
+	if acmeLn != nil {
+		a.acmeServe = make(chan error, 1)
+		go func() { a.acmeServe <- a.acmeSrv.Serve(acmeLn) }()
+		attrs = append(attrs, "acme_http_addr", acmeLn.Addr().String())
+	}
+	attrs = append(attrs, storeLogAttrs(a.cfg)...)
 	a.log.InfoContext(ctx, "hookline listening", append(attrs, "version", a.build.Version)...)
 	return nil
 }
@@ -427,6 +478,14 @@ func (a *App) stop(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	if a.acmeServe != nil {
+		if err := a.acmeSrv.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop acme http: %w", err))
+		}
+		if err := <-a.acmeServe; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
+	}
 	a.watch.Stop()
 	if err := a.engine.Stop(ctx); err != nil {
 		errs = append(errs, err)
@@ -445,6 +504,10 @@ func (a *App) kill() {
 	a.srv.Close()
 	if a.serve != nil {
 		<-a.serve
+	}
+	if a.acmeServe != nil {
+		a.acmeSrv.Close()
+		<-a.acmeServe
 	}
 	a.watch.Stop()
 	a.engine.Kill()

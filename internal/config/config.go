@@ -54,6 +54,22 @@ type Config struct {
 	// links, open pixels, unsubscribe links, hosted pages), e.g.
 	// "https://hooks.example.com". Empty: no link tracking.
 	PublicURL string `yaml:"public_url" env:"HOOKLINE_PUBLIC_URL"`
+	// TLSCert and TLSKey are PEM files: with them the server listens with
+	// HTTPS (and HTTP/2) on Addr. They are read again when they change, so
+	// a renewed certificate needs no restart.
+	TLSCert string `yaml:"tls_cert" env:"HOOKLINE_TLS_CERT" flag:"tls-cert" help:"PEM certificate (chain) file: serve HTTPS on --addr, with --tls-key"`
+	TLSKey  string `yaml:"tls_key" env:"HOOKLINE_TLS_KEY" flag:"tls-key" help:"PEM private key file of --tls-cert"`
+	// TLSDomains are the domains the server gets certificates for from an
+	// ACME certificate authority (Let's Encrypt), instead of TLSCert.
+	TLSDomains []string `yaml:"tls_domains" env:"HOOKLINE_TLS_DOMAINS" flag:"tls-domain" help:"domain to get a certificate for automatically (ACME, Let's Encrypt); repeatable"`
+	// TLSEmail is the contact address given to the ACME authority.
+	TLSEmail string `yaml:"tls_email" env:"HOOKLINE_TLS_EMAIL" flag:"tls-email" help:"contact email for the ACME account of --tls-domain"`
+	// TLSHTTPAddr, with TLSDomains, is a plain-HTTP listener answering
+	// the ACME HTTP-01 challenge and redirecting the rest to HTTPS;
+	// empty: the TLS-ALPN-01 challenge on Addr only.
+	TLSHTTPAddr string `yaml:"tls_http_addr" env:"HOOKLINE_TLS_HTTP_ADDR" flag:"tls-http-addr" help:"with --tls-domain: plain-HTTP address (e.g. :80) for ACME HTTP-01 challenges and redirects to HTTPS"`
+	// TLSACMEDirectory is the ACME directory URL; default Let's Encrypt.
+	TLSACMEDirectory string `yaml:"tls_acme_directory" env:"HOOKLINE_TLS_ACME_DIRECTORY"`
 	// SMTP is the mail server of the email channel; no host: no email.
 	SMTP SMTP `yaml:"smtp"`
 	// Dashboard is where the web dashboard is served on the API's
@@ -220,6 +236,7 @@ func (c Config) Validate() error {
 	if err := checkDashboard(c.Dashboard); err != nil {
 		bad("dashboard", "%v", err)
 	}
+	c.validateTLS(bad)
 	if c.SMTP.Host != "" && c.SMTP.From == "" {
 		bad("smtp.from", "is required with smtp.host, e.g. \"Shop <noreply@shop.example>\"")
 	}

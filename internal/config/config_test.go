@@ -64,3 +64,53 @@ func TestValidateDashboard(t *testing.T) {
 		require.ErrorContains(t, c.Validate(), "dashboard", bad)
 	}
 }
+
+// TestValidateTLS: the tls_* keys that do not go together are refused
+// with a message naming what to do.
+func TestValidateTLS(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		set  func(*Config)
+		want string
+	}{
+		{"cert without key", func(c *Config) { c.TLSCert = "cert.pem" },
+			"tls_key: is required with tls_cert (the certificate's private key, PEM)"},
+		{"key without cert", func(c *Config) { c.TLSKey = "key.pem" },
+			"tls_cert: is required with tls_key (the certificate, PEM)"},
+		{"domain and cert", func(c *Config) { c.TLSDomains, c.TLSCert, c.TLSKey = []string{"hooks.example.com"}, "c.pem", "k.pem" },
+			"tls_domains: gets certificates automatically; it cannot be combined with tls_cert and tls_key (a certificate of your own): set one or the other"},
+		{"domain with scheme", func(c *Config) { c.TLSDomains = []string{"https://hooks.example.com"} },
+			`tls_domains: "https://hooks.example.com" is not a domain name such as hooks.example.com (no scheme, port or wildcard; lower case)`},
+		{"wildcard", func(c *Config) { c.TLSDomains = []string{"*.example.com"} },
+			`tls_domains: "*.example.com" is not a domain name`},
+		{"email without domain", func(c *Config) { c.TLSEmail = "ops@example.com" },
+			"tls_email: only applies with tls_domains (automatic certificates)"},
+		{"http addr without domain", func(c *Config) { c.TLSHTTPAddr = ":80" },
+			"tls_http_addr: only applies with tls_domains (automatic certificates)"},
+		{"bad http addr", func(c *Config) { c.TLSDomains, c.TLSHTTPAddr = []string{"hooks.example.com"}, "80" },
+			`tls_http_addr: "80" is not a host:port address such as :80`},
+		{"bad directory", func(c *Config) { c.TLSDomains, c.TLSACMEDirectory = []string{"hooks.example.com"}, "acme.example.com" },
+			`tls_acme_directory: "acme.example.com" is not an http(s) URL`},
+		{"bad email", func(c *Config) { c.TLSDomains, c.TLSEmail = []string{"hooks.example.com"}, "ops" },
+			`tls_email: "ops" is not an email address`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c := Default()
+			tc.set(&c)
+			require.ErrorContains(t, c.Validate(), tc.want)
+		})
+	}
+	for _, set := range []func(*Config){
+		func(c *Config) { c.TLSCert, c.TLSKey = "cert.pem", "key.pem" },
+		func(c *Config) {
+			c.TLSDomains, c.TLSEmail, c.TLSHTTPAddr = []string{"hooks.example.com", "in.example.com"}, "ops@example.com", ":80"
+			c.TLSACMEDirectory = "https://acme-staging-v02.api.letsencrypt.org/directory"
+		},
+	} {
+		c := Default()
+		set(&c)
+		require.NoError(t, c.Validate())
+	}
+}

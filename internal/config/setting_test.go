@@ -29,6 +29,12 @@ func TestEnvSetsEverySetting(t *testing.T) {
 		{"allow_networks", "HOOKLINE_ALLOW_NETWORKS", "10.0.0.0/8, 192.168.1.1,,fd00::/8", []string{"10.0.0.0/8", "192.168.1.1", "fd00::/8"}},
 		{"public_url", "HOOKLINE_PUBLIC_URL", "https://hooks.example.com", "https://hooks.example.com"},
 		{"dashboard", "HOOKLINE_DASHBOARD", "/ui", "/ui"},
+		{"tls_cert", "HOOKLINE_TLS_CERT", "/etc/hookline/fullchain.pem", "/etc/hookline/fullchain.pem"},
+		{"tls_key", "HOOKLINE_TLS_KEY", "/etc/hookline/privkey.pem", "/etc/hookline/privkey.pem"},
+		{"tls_domains", "HOOKLINE_TLS_DOMAINS", "hooks.example.com,in.example.com", []string{"hooks.example.com", "in.example.com"}},
+		{"tls_email", "HOOKLINE_TLS_EMAIL", "ops@example.com", "ops@example.com"},
+		{"tls_http_addr", "HOOKLINE_TLS_HTTP_ADDR", ":80", ":80"},
+		{"tls_acme_directory", "HOOKLINE_TLS_ACME_DIRECTORY", "https://acme.example.com/dir", "https://acme.example.com/dir"},
 		{"smtp.host", "HOOKLINE_SMTP_HOST", "smtp.example.com", "smtp.example.com"},
 		{"smtp.port", "HOOKLINE_SMTP_PORT", "2525", 2525},
 		{"smtp.tls", "HOOKLINE_SMTP_TLS", "tls", "tls"},
@@ -155,6 +161,7 @@ func TestSettings(t *testing.T) {
 	require.Equal(t, map[string]string{
 		"addr": "addr", "data_dir": "data-dir", "database": "database", "node_id": "node-id",
 		"allow_private_networks": "allow-private-networks", "allow_networks": "allow-network",
+		"tls_cert": "tls-cert", "tls_key": "tls-key", "tls_domains": "tls-domain", "tls_email": "tls-email", "tls_http_addr": "tls-http-addr",
 		"workflow_env": "workflow-env", "log_level": "log-level", "log_format": "log-format",
 	}, flags)
 	require.Empty(t, EnvVar("nope"))
