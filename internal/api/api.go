@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookline/hookline/internal/accesslog"
 	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/collection"
@@ -289,6 +290,9 @@ func (s *Server) authenticate(timeout time.Duration, h handlerFunc) http.Handler
 		actx, cancel := context.WithTimeout(r.Context(), s.cfg.CommitTimeout)
 		a, err := s.authorize(actx, r.Header.Get("Authorization"))
 		cancel()
+		if err == nil {
+			accesslog.SetTenant(r.Context(), a.tenantID)
+		}
 		if err == nil {
 			err = checkPath(r)
 		}

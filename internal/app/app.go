@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/hookline/hookline/internal/accesslog"
 	"github.com/hookline/hookline/internal/api"
 	"github.com/hookline/hookline/internal/buildinfo"
 	"github.com/hookline/hookline/internal/clock"
@@ -298,7 +299,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		}).Mount(mux)
 	}
 	a.srv = &http.Server{
-		Handler:           wrap(opts.Wrap, apiSrv.Root(mux)),
+		Handler:           accesslog.Handler(wrap(opts.Wrap, apiSrv.Root(mux)), accesslog.Config{Logger: log, Clock: opts.Clock, Quiet: quietRoutes}),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -323,6 +324,10 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}
 	return a, nil
 }
+
+// quietRoutes are logged at debug, not info: probes and scrapes come
+// every few seconds and say nothing about the traffic.
+var quietRoutes = map[string]bool{"GET /metrics": true, "GET /healthz": true, "GET /readyz": true}
 
 // readyTimeout bounds the ping of /readyz.
 const readyTimeout = 2 * time.Second

@@ -19,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/hookline/hookline/internal/accesslog"
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/delivery/format"
 	"github.com/hookline/hookline/internal/engine"
@@ -155,6 +156,7 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "internal_error", "internal error")
 		return
 	}
+	accesslog.SetTenant(r.Context(), src.TenantID)
 	if src.Kind == KindPostgres {
 		rc.requests.WithLabelValues(src.Name, "not_http").Inc()
 		writeError(w, http.StatusNotFound, "not_found", "source "+name+" captures PostgreSQL changes; it takes no HTTP requests")
