@@ -14,15 +14,19 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/openapi/openapitest"
 )
 
 const testKey = "hk_test_key"
 
 // seen is what the fake API server received.
 type seen struct {
-	method, path, query string
-	header              http.Header
-	body                string
+	// op is the operation of the API's OpenAPI document the request is
+	// for; invalid says why the document refuses it.
+	op, path, query string
+	invalid         error
+	header          http.Header
+	body            string
 }
 
 type bundle struct {
@@ -36,8 +40,9 @@ func setup(t *testing.T, status int, body string) bundle {
 	t.Helper()
 	reqs := make(chan seen, 8)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		op, invalid := openapitest.Request(r)
 		b, _ := io.ReadAll(r.Body)
-		reqs <- seen{method: r.Method, path: r.URL.EscapedPath(), query: r.URL.RawQuery, header: r.Header, body: string(b)}
+		reqs <- seen{op: op, invalid: invalid, path: r.URL.EscapedPath(), query: r.URL.RawQuery, header: r.Header, body: string(b)}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
 		_, _ = io.WriteString(w, body)
@@ -50,11 +55,13 @@ func TestRoutes(t *testing.T) {
 	t.Parallel()
 	after := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 	cases := []struct {
-		name           string
-		call           func(context.Context, *client.Client) (any, error)
-		status         int
-		answer         string
-		method, path   string
+		name   string
+		call   func(context.Context, *client.Client) (any, error)
+		status int
+		answer string
+		// op is the operation id in docs/openapi.json the call must send
+		// a valid request of; path, when set, is the escaped path.
+		op, path       string
 		query, body    string
 		check          func(t *testing.T, got any)
 		idempotencyKey string
@@ -65,7 +72,7 @@ func TestRoutes(t *testing.T) {
 				return c.CreateTenant(ctx, client.TenantCreate{Name: "acme"})
 			},
 			status: 201, answer: `{"tenant":{"id":"ten_1","name":"acme"},"api_key":{"id":"key_1","key":"hk_secret"}}`,
-			method: "POST", path: "/v1/tenants", body: `{"name":"acme"}`,
+			op: "createTenant", body: `{"name":"acme"}`,
 			check: func(t *testing.T, got any) {
 				require.Equal(t, "hk_secret", got.(*client.TenantCreated).APIKey.Key)
 			},
@@ -76,7 +83,7 @@ func TestRoutes(t *testing.T) {
 				return c.SendEvents(ctx, client.EventBatch{Events: []client.EventCreate{{Type: "a.b", Data: []byte(`{}`)}}})
 			},
 			status: 200, answer: `{"results":[{"id":"evt_1","deliveries":1},{"error":{"code":"validation_failed","message":"x"}}]}`,
-			method: "POST", path: "/v1/events/batch", body: `{"events":[{"type":"a.b","data":{}}]}`,
+			op: "publishEvents", body: `{"events":[{"type":"a.b","data":{}}]}`,
 			check: func(t *testing.T, got any) {
 				res := got.(*client.BatchResult).Results
 				require.Equal(t, "evt_1", res[0].ID)
@@ -89,7 +96,7 @@ func TestRoutes(t *testing.T) {
 				return c.RecoverEndpoint(ctx, "ep_1", client.Recover{Since: after})
 			},
 			status: 202, answer: `{"deliveries":["dlv_1","dlv_2"]}`,
-			method: "POST", path: "/v1/endpoints/ep_1/recover", body: `{"since":"2025-01-02T03:04:05Z"}`,
+			op: "recoverEndpoint", body: `{"since":"2025-01-02T03:04:05Z"}`,
 			check: func(t *testing.T, got any) {
 				require.Equal(t, []string{"dlv_1", "dlv_2"}, got.(*client.Recovered).Deliveries)
 			},
@@ -99,7 +106,7 @@ func TestRoutes(t *testing.T) {
 			call: func(ctx context.Context, c *client.Client) (any, error) {
 				return nil, c.DeleteAPIKey(ctx, "key_1")
 			},
-			status: 204, method: "DELETE", path: "/v1/api-keys/key_1",
+			status: 204, op: "deleteAPIKey",
 		},
 		{
 			name: "create endpoint",
@@ -107,7 +114,7 @@ func TestRoutes(t *testing.T) {
 				return c.CreateEndpoint(ctx, client.EndpointCreate{URL: "https://x.test/hook", EventTypes: []string{"order.*"}})
 			},
 			status: 201, answer: `{"id":"ep_1","url":"https://x.test/hook","secret":"whsec_abc","enabled":true}`,
-			method: "POST", path: "/v1/endpoints", body: `{"url":"https://x.test/hook","event_types":["order.*"]}`,
+			op: "createEndpoint", body: `{"url":"https://x.test/hook","event_types":["order.*"]}`,
 			check: func(t *testing.T, got any) {
 				ep := got.(*client.Endpoint)
 				require.Equal(t, "ep_1", ep.ID)
@@ -120,7 +127,7 @@ func TestRoutes(t *testing.T) {
 				return c.ListEndpoints(ctx, client.ListOptions{Limit: 2, Cursor: "c1"})
 			},
 			status: 200, answer: `{"data":[{"id":"ep_1"},{"id":"ep_2"}],"next_cursor":"c2"}`,
-			method: "GET", path: "/v1/endpoints", query: "cursor=c1&limit=2",
+			op: "listEndpoints", query: "cursor=c1&limit=2",
 			check: func(t *testing.T, got any) {
 				p := got.(*client.Page[client.Endpoint])
 				require.Len(t, p.Data, 2)
@@ -134,7 +141,7 @@ func TestRoutes(t *testing.T) {
 				return c.UpdateEndpoint(ctx, "ep/1", client.EndpointUpdate{Enabled: &enabled})
 			},
 			status: 200, answer: `{"id":"ep/1"}`,
-			method: "PATCH", path: "/v1/endpoints/ep%2F1", body: `{"enabled":false}`,
+			op: "updateEndpoint", path: "/v1/endpoints/ep%2F1", body: `{"enabled":false}`,
 		},
 		{
 			name: "rotate secret",
@@ -142,7 +149,7 @@ func TestRoutes(t *testing.T) {
 				return c.RotateEndpointSecret(ctx, "ep_1", client.SecretRotate{Grace: "1h"})
 			},
 			status: 200, answer: `{"id":"ep_1","secret":"whsec_new"}`,
-			method: "POST", path: "/v1/endpoints/ep_1/rotate-secret", body: `{"grace":"1h"}`,
+			op: "rotateEndpointSecret", body: `{"grace":"1h"}`,
 			check: func(t *testing.T, got any) {
 				require.Equal(t, "whsec_new", got.(*client.Endpoint).Secret)
 			},
@@ -153,7 +160,7 @@ func TestRoutes(t *testing.T) {
 				return c.SendEvent(ctx, client.EventCreate{Type: "order.created", Data: json.RawMessage(`{"n":1}`), IdempotencyKey: "k1"})
 			},
 			status: 202, answer: `{"id":"evt_1","type":"order.created","data":{"n":1},"deliveries":2}`,
-			method: "POST", path: "/v1/events", body: `{"type":"order.created","data":{"n":1},"idempotency_key":"k1"}`,
+			op: "publishEvent", body: `{"type":"order.created","data":{"n":1},"idempotency_key":"k1"}`,
 			idempotencyKey: "k1",
 			check: func(t *testing.T, got any) {
 				ev := got.(*client.Event)
@@ -167,7 +174,7 @@ func TestRoutes(t *testing.T) {
 				return c.ListEvents(ctx, client.EventListOptions{Type: "order.created", After: after, ListOptions: client.ListOptions{Limit: 5}})
 			},
 			status: 200, answer: `{"data":[]}`,
-			method: "GET", path: "/v1/events", query: "after=2025-01-02T03%3A04%3A05Z&limit=5&type=order.created",
+			op: "listEvents", query: "after=2025-01-02T03%3A04%3A05Z&limit=5&type=order.created",
 		},
 		{
 			name: "replay event",
@@ -175,7 +182,7 @@ func TestRoutes(t *testing.T) {
 				return c.ReplayEvent(ctx, "evt_1")
 			},
 			status: 202, answer: `{"event_id":"evt_1","deliveries":["dlv_1","dlv_2"]}`,
-			method: "POST", path: "/v1/events/evt_1/replay",
+			op: "replayEvent",
 			check: func(t *testing.T, got any) {
 				require.Equal(t, []string{"dlv_1", "dlv_2"}, got.(*client.Replay).Deliveries)
 			},
@@ -186,7 +193,7 @@ func TestRoutes(t *testing.T) {
 				return c.ListDeliveries(ctx, client.DeliveryListOptions{EndpointID: "ep_1", EventID: "evt_1", Status: client.DeliveryFailed})
 			},
 			status: 200, answer: `{"data":[{"id":"dlv_1","status":"failed"}]}`,
-			method: "GET", path: "/v1/deliveries", query: "endpoint_id=ep_1&event_id=evt_1&status=failed",
+			op: "listDeliveries", query: "endpoint_id=ep_1&event_id=evt_1&status=failed",
 		},
 		{
 			name: "get delivery",
@@ -194,7 +201,7 @@ func TestRoutes(t *testing.T) {
 				return c.GetDelivery(ctx, "dlv_1")
 			},
 			status: 200, answer: `{"id":"dlv_1","attempt_log":[{"number":1,"response_status":500},{"number":2,"response_status":200}]}`,
-			method: "GET", path: "/v1/deliveries/dlv_1",
+			op: "getDelivery",
 			check: func(t *testing.T, got any) {
 				d := got.(*client.Delivery)
 				require.Len(t, d.AttemptLog, 2)
@@ -207,7 +214,7 @@ func TestRoutes(t *testing.T) {
 				return c.RetryDelivery(ctx, "dlv_1")
 			},
 			status: 202, answer: `{"id":"dlv_1","status":"retrying"}`,
-			method: "POST", path: "/v1/deliveries/dlv_1/retry",
+			op: "retryDelivery",
 		},
 		{
 			name: "create source",
@@ -215,7 +222,7 @@ func TestRoutes(t *testing.T) {
 				return c.CreateSource(ctx, client.SourceCreate{Name: "gh", Verification: &client.Verification{Kind: "github", Secrets: []string{"s3cret"}}})
 			},
 			status: 201, answer: `{"id":"src_1","name":"gh","path":"/in/gh","verification":{"kind":"github","secrets":["****"]},"enabled":true}`,
-			method: "POST", path: "/v1/sources", body: `{"name":"gh","verification":{"kind":"github","secrets":["s3cret"]}}`,
+			op: "createSource", body: `{"name":"gh","verification":{"kind":"github","secrets":["s3cret"]}}`,
 			check: func(t *testing.T, got any) {
 				src := got.(*client.Source)
 				require.Equal(t, "/in/gh", src.Path)
@@ -228,7 +235,7 @@ func TestRoutes(t *testing.T) {
 				return c.GetSource(ctx, "src_1")
 			},
 			status: 200, answer: `{"id":"src_1","name":"gh","event_type":{"header":"X-Kind"}}`,
-			method: "GET", path: "/v1/sources/src_1",
+			op: "getSource",
 			check: func(t *testing.T, got any) {
 				require.Equal(t, "X-Kind", got.(*client.Source).EventType.Header)
 			},
@@ -239,7 +246,7 @@ func TestRoutes(t *testing.T) {
 				return c.ListSources(ctx, client.ListOptions{Limit: 1})
 			},
 			status: 200, answer: `{"data":[{"id":"src_1"}],"next_cursor":"src_1"}`,
-			method: "GET", path: "/v1/sources", query: "limit=1",
+			op: "listSources", query: "limit=1",
 			check: func(t *testing.T, got any) {
 				require.Equal(t, "src_1", got.(*client.Page[client.Source]).NextCursor)
 			},
@@ -251,14 +258,14 @@ func TestRoutes(t *testing.T) {
 				return c.UpdateSource(ctx, "src_1", client.SourceCreate{Description: &desc, Dedup: &client.SourceDedup{Window: "1h"}})
 			},
 			status: 200, answer: `{"id":"src_1","description":"GitHub"}`,
-			method: "PATCH", path: "/v1/sources/src_1", body: `{"description":"GitHub","dedup":{"window":"1h"}}`,
+			op: "updateSource", body: `{"description":"GitHub","dedup":{"window":"1h"}}`,
 		},
 		{
 			name: "delete source",
 			call: func(ctx context.Context, c *client.Client) (any, error) {
 				return nil, c.DeleteSource(ctx, "src_1")
 			},
-			status: 204, method: "DELETE", path: "/v1/sources/src_1",
+			status: 204, op: "deleteSource",
 		},
 		{
 			name: "list rejections",
@@ -266,7 +273,7 @@ func TestRoutes(t *testing.T) {
 				return c.ListRejections(ctx, "src_1", client.ListOptions{Cursor: "rj_9"})
 			},
 			status: 200, answer: `{"data":[{"id":"rj_1","reason":"signature mismatch","method":"POST"}]}`,
-			method: "GET", path: "/v1/sources/src_1/rejections", query: "cursor=rj_9",
+			op: "listRejections", query: "cursor=rj_9",
 			check: func(t *testing.T, got any) {
 				require.Equal(t, "signature mismatch", got.(*client.Page[client.Rejection]).Data[0].Reason)
 			},
@@ -279,7 +286,7 @@ func TestRoutes(t *testing.T) {
 				})
 			},
 			status: 201, answer: `{"id":"sub_1","event_types":["github.*"],"destination":{"kind":"forward","endpoint_id":"ep_1"},"enabled":true}`,
-			method: "POST", path: "/v1/subscriptions", body: `{"event_types":["github.*"],"destination":{"kind":"forward","endpoint_id":"ep_1"}}`,
+			op: "createSubscription", body: `{"event_types":["github.*"],"destination":{"kind":"forward","endpoint_id":"ep_1"}}`,
 			check: func(t *testing.T, got any) {
 				require.Equal(t, "ep_1", got.(*client.Subscription).Destination.EndpointID)
 			},
@@ -290,7 +297,7 @@ func TestRoutes(t *testing.T) {
 				return c.GetSubscription(ctx, "sub_1")
 			},
 			status: 200, answer: `{"id":"sub_1"}`,
-			method: "GET", path: "/v1/subscriptions/sub_1",
+			op: "getSubscription",
 		},
 		{
 			name: "list subscriptions",
@@ -298,7 +305,7 @@ func TestRoutes(t *testing.T) {
 				return c.ListSubscriptions(ctx, client.ListOptions{})
 			},
 			status: 200, answer: `{"data":[{"id":"sub_1"},{"id":"sub_2"}]}`,
-			method: "GET", path: "/v1/subscriptions",
+			op: "listSubscriptions",
 			check: func(t *testing.T, got any) {
 				require.Len(t, got.(*client.Page[client.Subscription]).Data, 2)
 			},
@@ -310,14 +317,14 @@ func TestRoutes(t *testing.T) {
 				return c.UpdateSubscription(ctx, "sub_1", client.SubscriptionCreate{Enabled: &off})
 			},
 			status: 200, answer: `{"id":"sub_1","enabled":false}`,
-			method: "PATCH", path: "/v1/subscriptions/sub_1", body: `{"enabled":false}`,
+			op: "updateSubscription", body: `{"enabled":false}`,
 		},
 		{
 			name: "delete subscription",
 			call: func(ctx context.Context, c *client.Client) (any, error) {
 				return nil, c.DeleteSubscription(ctx, "sub_1")
 			},
-			status: 204, method: "DELETE", path: "/v1/subscriptions/sub_1",
+			status: 204, op: "deleteSubscription",
 		},
 		{
 			name: "apply",
@@ -325,7 +332,7 @@ func TestRoutes(t *testing.T) {
 				return c.Apply(ctx, client.Declaration{Sources: []client.SourceCreate{{Name: "gh", Verification: &client.Verification{Kind: "none"}}}}, false)
 			},
 			status: 200, answer: `{"changes":[{"kind":"source","name":"gh","action":"created","id":"src_1"}]}`,
-			method: "POST", path: "/v1/apply", body: `{"sources":[{"name":"gh","verification":{"kind":"none"}}]}`,
+			op: "apply", body: `{"sources":[{"name":"gh","verification":{"kind":"none"}}]}`,
 			check: func(t *testing.T, got any) {
 				require.Equal(t, []client.Change{{Kind: "source", Name: "gh", Action: "created", ID: "src_1"}}, got.(*client.ApplyResult).Changes)
 			},
@@ -336,7 +343,7 @@ func TestRoutes(t *testing.T) {
 				return c.Apply(ctx, client.Declaration{}, true)
 			},
 			status: 200, answer: `{"dry_run":true,"changes":[]}`,
-			method: "POST", path: "/v1/apply", query: "dry_run=true", body: `{}`,
+			op: "apply", query: "dry_run=true", body: `{}`,
 			check: func(t *testing.T, got any) {
 				require.True(t, got.(*client.ApplyResult).DryRun)
 			},
@@ -349,8 +356,11 @@ func TestRoutes(t *testing.T) {
 			got, err := tc.call(t.Context(), b.client)
 			require.NoError(t, err)
 			r := <-b.reqs
-			require.Equal(t, tc.method, r.method)
-			require.Equal(t, tc.path, r.path)
+			require.NoError(t, r.invalid, "the request is one of the API's OpenAPI document")
+			require.Equal(t, tc.op, r.op)
+			if tc.path != "" {
+				require.Equal(t, tc.path, r.path)
+			}
 			require.Equal(t, tc.query, r.query)
 			require.Equal(t, "Bearer "+testKey, r.header.Get("Authorization"))
 			require.Equal(t, "test-agent", r.header.Get("User-Agent"))

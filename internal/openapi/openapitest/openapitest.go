@@ -155,9 +155,31 @@ func (c *checker) route(r *http.Request) (*routers.Route, map[string]string) {
 	return &routers.Route{Spec: c.doc, Path: path, PathItem: item, Method: r.Method, Operation: op}, m.params
 }
 
-// check validates one exchange.
-func (c *checker) check(r *http.Request, route *routers.Route, params map[string]string, body []byte, rec *recorder) error {
-	status := rec.code()
+// Request checks a request against the document and returns the id of
+// its operation; r's body is read and left for reading again.
+func Request(r *http.Request) (string, error) {
+	c, err := load()
+	if err != nil {
+		return "", err
+	}
+	route, params := c.route(r)
+	if route == nil {
+		return "", fmt.Errorf("%s %s: no operation of the document", r.Method, r.URL.Path)
+	}
+	var body []byte
+	if r.Body != nil {
+		if body, err = io.ReadAll(r.Body); err != nil {
+			return "", err
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	_, err = validateRequest(r, route, params, body)
+	return route.Operation.OperationID, err
+}
+
+// validateRequest checks a request, whose body is body, against the
+// document.
+func validateRequest(r *http.Request, route *routers.Route, params map[string]string, body []byte) (*openapi3filter.RequestValidationInput, error) {
 	req := r.Clone(r.Context())
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	ct := req.Header.Get("Content-Type")
@@ -175,7 +197,13 @@ func (c *checker) check(r *http.Request, route *routers.Route, params map[string
 		Request: req, PathParams: params, Route: route,
 		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, ExcludeRequestBody: len(body) > maxBody},
 	}
-	reqErr := openapi3filter.ValidateRequest(r.Context(), in)
+	return in, openapi3filter.ValidateRequest(r.Context(), in)
+}
+
+// check validates one exchange.
+func (c *checker) check(r *http.Request, route *routers.Route, params map[string]string, body []byte, rec *recorder) error {
+	status := rec.code()
+	in, reqErr := validateRequest(r, route, params, body)
 	if reqErr != nil && status >= 200 && status < 300 {
 		return fmt.Errorf("the server answered %d to a request the document refuses: %w", status, reqErr)
 	}
