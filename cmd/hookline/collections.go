@@ -60,12 +60,8 @@ ${NAME} environment references in it, declare it and use hookline apply.`,
 // specError puts an API error about one field of the spec read from path
 // at the field's line. Other errors are returned as they are.
 func specError(path string, raw []byte, err error) error {
-	var apiErr *client.Error
-	if !errors.As(err, &apiErr) {
-		return err
-	}
-	field, _ := apiErr.Details["field"].(string)
-	if field == "" {
+	msg, field, ok := apiFieldError(err)
+	if !ok || field == "" {
 		return err
 	}
 	first, rest, _ := strings.Cut(field, ".")
@@ -73,7 +69,7 @@ func specError(path string, raw []byte, err error) error {
 	if !ok {
 		return err
 	}
-	return config.NewFileError(path, raw, line, apiErr.Message)
+	return config.NewFileError(path, raw, line, msg)
 }
 
 func newCollectionsRecordsCmd(g *globals) *cobra.Command {

@@ -6,8 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -85,7 +83,6 @@ func TestCollectionsCreateListGetDelete(t *testing.T) {
 func TestCollectionsCreateReportsMistakesAtTheirLine(t *testing.T) {
 	t.Parallel()
 	srv := startLive(t)
-	dir := t.TempDir()
 	cases := []struct {
 		name, spec, want string
 	}{
@@ -94,8 +91,7 @@ func TestCollectionsCreateReportsMistakesAtTheirLine(t *testing.T) {
 		{"refused, in a pattern with dots", "name: a\nkey: data.id\nevents:\n  a.b: upsurt\n", `bad.yaml:3: events.a.b: operation "upsurt" is not one of`},
 	}
 	for _, tc := range cases {
-		path := filepath.Join(dir, "bad.yaml")
-		require.NoError(t, os.WriteFile(path, []byte(tc.spec), 0o600))
+		path := writeTemp(t, "bad.yaml", tc.spec)
 		res := srv.run(t, "", "collections", "create", "-f", path)
 		require.Equal(t, 1, res.code, tc.name)
 		require.Contains(t, res.stderr, tc.want, tc.name)

@@ -360,28 +360,38 @@ func readSpecFile[T any](kind, path string, in io.Reader) (T, []byte, error) {
 // fieldFileError puts an API error about one field of the resource read
 // from path at the field's line. Other errors are returned as they are.
 func fieldFileError(path string, raw []byte, err error) error {
-	var apiErr *client.Error
-	if !errors.As(err, &apiErr) {
+	msg, field, ok := apiFieldError(err)
+	if !ok {
 		return err
 	}
-	field, _ := apiErr.Details["field"].(string)
-	return atField(path, raw, field, apiErr.Message, err)
+	return atField(path, raw, field, msg, err)
+}
+
+// apiFieldError returns the message of the API error in err and the field
+// it is about (details.field, empty when it names none); ok is false when
+// err is no API error.
+func apiFieldError(err error) (msg, field string, ok bool) {
+	var apiErr *client.Error
+	if !errors.As(err, &apiErr) {
+		return "", "", false
+	}
+	field, _ = apiErr.Details["field"].(string)
+	return apiErr.Message, field, true
 }
 
 // templateFileError is fieldFileError for a template, whose compile errors
 // are about the field "template" and name the part first ("template:
 // locales.fr.text: …"): they are put at that part's line.
 func templateFileError(path string, raw []byte, err error) error {
-	var apiErr *client.Error
-	if !errors.As(err, &apiErr) {
+	msg, field, ok := apiFieldError(err)
+	if !ok {
 		return err
 	}
-	field, _ := apiErr.Details["field"].(string)
 	if field == "template" {
-		rest := strings.TrimPrefix(apiErr.Message, "template: ")
+		rest := strings.TrimPrefix(msg, "template: ")
 		field, _, _ = strings.Cut(rest, ": ")
 	}
-	return atField(path, raw, field, apiErr.Message, err)
+	return atField(path, raw, field, msg, err)
 }
 
 // atField returns msg as a *config.FileError at the line of field in raw,

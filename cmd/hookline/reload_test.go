@@ -30,8 +30,7 @@ type reloadBundle struct {
 func setupReload(t *testing.T, content string) *reloadBundle {
 	t.Helper()
 	srv := startLive(t)
-	path := filepath.Join(t.TempDir(), "hookline.yaml")
-	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+	path := writeTemp(t, "hookline.yaml", content)
 	logs := &syncBuffer{}
 	env := &bundle{env: map[string]string{"HOOK_SECRET": "s3cret"}}
 	rl := &reloader{path: path, lookup: env.lookup, log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -65,8 +63,7 @@ func TestSendRefusesDataNotUTF8(t *testing.T) {
 	b := setup(t)
 	got := sendFake(t, b)
 	bad := "{\"x\":\"\xff\xfe\"}"
-	path := filepath.Join(t.TempDir(), "order.json")
-	require.NoError(t, os.WriteFile(path, []byte(bad), 0o600))
+	path := writeTemp(t, "order.json", bad)
 
 	// encoding/json calls this valid JSON; the API and strict clients do not.
 	for _, tc := range []struct {

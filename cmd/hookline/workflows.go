@@ -522,15 +522,11 @@ func (f *workflowFile) save(cmd *cobra.Command, c *client.Client) ([]*client.Wor
 // The server checks specs as validate does, so this is for a server of
 // another version.
 func (f *workflowFile) refused(i int, name string, err error) error {
-	var apiErr *client.Error
-	if !errors.As(err, &apiErr) {
+	msg, field, ok := apiFieldError(err)
+	if !ok || field == "" {
 		return err
 	}
-	field, _ := apiErr.Details["field"].(string)
-	if field == "" {
-		return err
-	}
-	m := f.locate(max(i, 0), name, field, apiErr.Message)
+	m := f.locate(max(i, 0), name, field, msg)
 	m.Field = "" // the message starts with it
 	return config.NewFileError(f.path, f.raw, m.Line, m.where()+m.Message)
 }

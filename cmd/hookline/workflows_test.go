@@ -39,11 +39,8 @@ func offline(t *testing.T, args ...string) result {
 
 func TestWorkflowsValidateOK(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	one := filepath.Join(dir, "order-flow.yaml")
-	require.NoError(t, os.WriteFile(one, []byte(orderFlow), 0o600))
-	decl := filepath.Join(dir, "hookline.yaml")
-	require.NoError(t, os.WriteFile(decl, []byte(`addr: 127.0.0.1:8080
+	one := writeTemp(t, "order-flow.yaml", orderFlow)
+	decl := writeTemp(t, "hookline.yaml", `addr: 127.0.0.1:8080
 endpoints:
   - name: relay
     url: https://relay.example/hooks
@@ -58,23 +55,18 @@ workflows:
     steps:
       - id: s
         fail: { message: "b {{ event.data.id }}" }
-`), 0o600))
-	none := filepath.Join(dir, "resources.yaml")
-	require.NoError(t, os.WriteFile(none, []byte("endpoints:\n  - name: relay\n    url: https://relay.example/hooks\n"), 0o600))
+`)
+	none := writeTemp(t, "resources.yaml", "endpoints:\n  - name: relay\n    url: https://relay.example/hooks\n")
 
 	// Files after the first -f are arguments too, as a shell glob gives them.
-	res := offline(t, "workflows", "validate", "-f", one, decl, none)
-	require.Equal(t, 0, res.code, res.stderr)
+	res := offline(t, "workflows", "validate", "-f", one, decl, none).ok(t)
 	require.Equal(t, one+": ok (1 workflow)\n"+decl+": ok (2 workflows)\n"+none+": ok (0 workflows)\n", res.stdout)
 	require.Empty(t, res.stderr)
 
-	res = offline(t, "workflow", "validate", "-f", one, "-o", "json")
-	require.Equal(t, 0, res.code, res.stderr)
+	res = offline(t, "workflow", "validate", "-f", one, "-o", "json").ok(t)
 	require.JSONEq(t, `[{"file": "`+one+`", "workflows": 1, "mistakes": []}]`, res.stdout)
 
-	res = offline(t, "workflows", "validate")
-	require.Equal(t, 1, res.code)
-	require.Contains(t, res.stderr, "error: -f FILE is required")
+	offline(t, "workflows", "validate").fails(t, "error: -f FILE is required")
 }
 
 func TestWorkflowsValidateMistakes(t *testing.T) {
@@ -160,10 +152,8 @@ workflows:
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			path := filepath.Join(t.TempDir(), "bad.yaml")
-			require.NoError(t, os.WriteFile(path, []byte(tc.file), 0o600))
-			res := offline(t, "workflows", "validate", "-f", path)
-			require.Equal(t, 1, res.code)
+			path := writeTemp(t, "bad.yaml", tc.file)
+			res := offline(t, "workflows", "validate", "-f", path).fails(t)
 			require.Empty(t, res.stdout)
 			lines := strings.Split(strings.TrimSuffix(res.stderr, "\n"), "\n")
 			require.Len(t, lines, len(tc.want)+1, res.stderr)
@@ -186,18 +176,14 @@ workflows:
 func TestWorkflowsValidateReportsEachFile(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	good := filepath.Join(dir, "good.yaml")
-	require.NoError(t, os.WriteFile(good, []byte(orderFlow), 0o600))
-	bad := filepath.Join(dir, "bad.yaml")
-	require.NoError(t, os.WriteFile(bad, []byte("name: a\nstepz: []\n"), 0o600))
+	good := writeTemp(t, "good.yaml", orderFlow)
+	bad := writeTemp(t, "bad.yaml", "name: a\nstepz: []\n")
 
-	res := offline(t, "workflows", "validate", "-f", bad, "-f", good)
-	require.Equal(t, 1, res.code)
+	res := offline(t, "workflows", "validate", "-f", bad, "-f", good).fails(t)
 	require.Equal(t, good+": ok (1 workflow)\n", res.stdout)
 	require.Equal(t, bad+":2:1: unknown field \"stepz\"\nerror: 1 mistake in 1 file\n", res.stderr)
 
-	res = offline(t, "workflows", "validate", "-f", bad, "-o", "json")
-	require.Equal(t, 1, res.code)
+	res = offline(t, "workflows", "validate", "-f", bad, "-o", "json").fails(t)
 	var out []struct {
 		File     string    `json:"file"`
 		Mistakes []mistake `json:"mistakes"`
@@ -206,9 +192,7 @@ func TestWorkflowsValidateReportsEachFile(t *testing.T) {
 	require.Equal(t, []mistake{{File: bad, Line: 2, Column: 1, Message: `unknown field "stepz"`}}, out[0].Mistakes)
 	require.Equal(t, "error: 1 mistake in 1 file\n", res.stderr, "mistakes are in the JSON, not repeated")
 
-	res = offline(t, "workflows", "validate", "-f", filepath.Join(dir, "missing.yaml"))
-	require.Equal(t, 1, res.code)
-	require.Contains(t, res.stderr, "error: read workflow file: open "+filepath.Join(dir, "missing.yaml"))
+	offline(t, "workflows", "validate", "-f", filepath.Join(dir, "missing.yaml")).fails(t, "error: read workflow file: open "+filepath.Join(dir, "missing.yaml"))
 }
 
 // TestWorkflowsApplyRefusedByServer: a file of one workflow is sent as
@@ -252,8 +236,7 @@ func TestWorkflowsApplyGetAndRunLog(t *testing.T) {
 	t.Parallel()
 	srv := startLive(t)
 	dir := t.TempDir()
-	path := filepath.Join(dir, "order-flow.yaml")
-	require.NoError(t, os.WriteFile(path, []byte(orderFlow), 0o600))
+	path := writeTemp(t, "order-flow.yaml", orderFlow)
 
 	res := srv.run(t, "", "workflows", "apply", "-f", path).ok(t)
 	require.Regexp(t, `^NAME\s+VERSION\s+ACTION\s+ENABLED\norder-flow\s+1\s+created\s+true\n$`, res.stdout)
@@ -276,8 +259,7 @@ func TestWorkflowsApplyGetAndRunLog(t *testing.T) {
 	require.Equal(t, "order.ok", saved[0].Steps[1].Emit.Type)
 
 	// A mistake anywhere: nothing is saved.
-	bad := filepath.Join(dir, "bad.yaml")
-	require.NoError(t, os.WriteFile(bad, []byte(strings.Replace(orderFlow, "order-flow", "other", 1)+"    next: nowhere\n"), 0o600))
+	bad := writeTemp(t, "bad.yaml", strings.Replace(orderFlow, "order-flow", "other", 1)+"    next: nowhere\n")
 	res = srv.run(t, "", "workflows", "apply", "-f", path, "-f", bad).fails(t)
 	require.Equal(t, bad+":11: steps[1].next: no step \"nowhere\"\nerror: 1 mistake in 1 file\n", res.stderr)
 	ws, err := srv.client.ListWorkflows(t.Context())
@@ -291,8 +273,7 @@ func TestWorkflowsApplyGetAndRunLog(t *testing.T) {
 	res = srv.run(t, "", "workflows", "get", "order-flow", "--version", "1").ok(t)
 	require.Regexp(t, `^# version:\s+1 \(versions: 2, 1\)\n# enabled:\s+true\n# created:\s+\d{4}-\S+\nname: order-flow\n`, res.stdout)
 	require.Contains(t, res.stdout, "\n  emit:\n    type: order.confirmed\n")
-	got := filepath.Join(dir, "got.yaml")
-	require.NoError(t, os.WriteFile(got, []byte(res.stdout), 0o600))
+	got := writeTemp(t, "got.yaml", res.stdout)
 	srv.run(t, "", "workflows", "validate", "-f", got).ok(t)
 
 	res = srv.run(t, "", "workflows", "get", "order-flow", "-o", "json").ok(t)
@@ -340,9 +321,7 @@ func TestWorkflowsApplyGetAndRunLog(t *testing.T) {
 func TestWorkflowsRetryCancelEnableDelete(t *testing.T) {
 	t.Parallel()
 	srv := startLive(t)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "flows.yaml")
-	require.NoError(t, os.WriteFile(path, []byte(`workflows:
+	path := writeTemp(t, "flows.yaml", `workflows:
   - name: payment
     on: { events: ["payment.created"] }
     steps:
@@ -353,7 +332,7 @@ func TestWorkflowsRetryCancelEnableDelete(t *testing.T) {
     steps:
       - id: wait
         wait_for: { event: order.shipped, match: "event.data.id == trigger.data.id" }
-`), 0o600))
+`)
 	res := srv.run(t, "", "workflows", "apply", "-f", path).ok(t)
 	require.Regexp(t, `(?m)^payment\s+1\s+created\s+true\n^shipping\s+1\s+created\s+true$`, res.stdout)
 
@@ -419,8 +398,7 @@ func TestWorkflowsValidateYAMLBombs(t *testing.T) {
 		strings.Repeat("- ", 100000) + "\n":                     ":1:",
 		laughs:                                                  ":14:17: document's aliases expand to more than",
 	} {
-		path := filepath.Join(t.TempDir(), "bomb.yaml")
-		require.NoError(t, os.WriteFile(path, []byte(file), 0o600))
+		path := writeTemp(t, "bomb.yaml", file)
 		res := offline(t, "workflows", "validate", "-f", path)
 		require.Equal(t, 1, res.code, res.stderr)
 		require.Contains(t, res.stderr, path+want)
