@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hookline/hookline/internal/event"
@@ -289,12 +290,46 @@ func (s *Store) ListTasks(ctx context.Context, tenantID string, q store.TaskQuer
 	if q.Oldest {
 		order, cmpOp = "ASC", ">"
 	}
+	// Only the filters given are in the query, so SQLite plans for them:
+	// a "? = '' OR t.id < ?" term hides the cursor's range, and a page
+	// deep in a long list read every row before it. A status other than
+	// succeeded reads tasks_tenant_status, whose partial-index term the
+	// query must hold as written. Else, with a destination or an event,
+	// the tenant is checked on their rows (+ keeps SQLite off the tenant's
+	// index, which would read all the tenant's tasks to find theirs).
+	rare := q.Status != "" && q.Status != store.StatusSucceeded
+	tenant := "t.tenant_id = ?"
+	if !rare && (q.DestinationID != "" || q.EventID != "") {
+		tenant = "+t.tenant_id = ?"
+	}
+	where, args := []string{tenant}, []any{tenantID}
+	add := func(cond string, v any) {
+		where = append(where, cond)
+		args = append(args, v)
+	}
+	if q.Cursor != "" {
+		add("t.id "+cmpOp+" ?", q.Cursor)
+	}
+	if q.Kind != "" {
+		add("t.kind = ?", q.Kind)
+	}
+	if q.DestinationID != "" {
+		add("t.destination_id = ?", q.DestinationID)
+	}
+	if q.EventID != "" {
+		add("t.event_id = ?", q.EventID)
+	}
+	if q.Status != "" {
+		add("t.status = ?", q.Status)
+	}
+	if rare {
+		where = append(where, "t.status <> 'succeeded'")
+	}
+	if !q.UpdatedSince.IsZero() {
+		add("t.updated_at >= ?", ms(q.UpdatedSince))
+	}
 	return queryAll(ctx, s.r, "list tasks", scanTaskPlain, `SELECT `+taskCols+` FROM tasks t
-		WHERE t.tenant_id = ? AND (? = '' OR t.id `+cmpOp+` ?) AND (? = '' OR t.kind = ?) AND (? = '' OR t.destination_id = ?)
-		AND (? = '' OR t.event_id = ?) AND (? = '' OR t.status = ?) AND t.updated_at >= ?
-		ORDER BY t.id `+order+` LIMIT ?`,
-		tenantID, q.Cursor, q.Cursor, q.Kind, q.Kind, q.DestinationID, q.DestinationID, q.EventID, q.EventID,
-		q.Status, q.Status, ms(q.UpdatedSince), q.Page.Size())
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY t.id `+order+` LIMIT ?`, append(args, q.Page.Size())...)
 }
 
 func scanAttempt(sc scanner) (store.Attempt, error) {
