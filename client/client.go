@@ -445,10 +445,7 @@ func (c *Client) GetWorkflow(ctx context.Context, name string, version int) (*Wo
 	if version != 0 {
 		q = url.Values{"version": {strconv.Itoa(version)}}
 	}
-	out, err := doJSON[struct {
-		Workflow Workflow `json:"workflow"`
-		Versions []int    `json:"versions"`
-	}](ctx, c, call{action: "get workflow", method: http.MethodGet, path: "/v1/workflows/{id}", id: name, query: q})
+	out, err := doJSON[WorkflowVersions](ctx, c, call{action: "get workflow", method: http.MethodGet, path: "/v1/workflows/{id}", id: name, query: q})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -458,9 +455,7 @@ func (c *Client) GetWorkflow(ctx context.Context, name string, version int) (*Wo
 // SetWorkflowEnabled enables or disables the workflow name. A disabled
 // workflow starts no run; its runs in progress go on.
 func (c *Client) SetWorkflowEnabled(ctx context.Context, name string, enabled bool) (*Workflow, error) {
-	body := struct {
-		Enabled bool `json:"enabled"`
-	}{enabled}
+	body := WorkflowEnable{Enabled: &enabled}
 	return doJSON[Workflow](ctx, c, call{action: "set workflow enabled", method: http.MethodPatch, path: "/v1/workflows/{id}", id: name, body: body})
 }
 

@@ -41,9 +41,7 @@ func (c *Client) DeleteRecipient(ctx context.Context, id string) error {
 // RecipientToken returns the token with which the recipient id's web app
 // reads its inbox (/inbox?token=…).
 func (c *Client) RecipientToken(ctx context.Context, id string) (string, error) {
-	out, err := doJSON[struct {
-		Token string `json:"token"`
-	}](ctx, c, call{action: "get recipient token", method: http.MethodGet, path: "/v1/recipients/{id}/token", id: id})
+	out, err := doJSON[RecipientToken](ctx, c, call{action: "get recipient token", method: http.MethodGet, path: "/v1/recipients/{id}/token", id: id})
 	if err != nil {
 		return "", err
 	}

@@ -291,3 +291,21 @@ type NotifyRuleOut = wire.NotifyRuleOut
 
 // Message is wire.Message.
 type Message = wire.Message
+
+// ClusterStatus is wire.ClusterStatus.
+type ClusterStatus = wire.ClusterStatus
+
+// ClusterNode is wire.ClusterNode.
+type ClusterNode = wire.ClusterNode
+
+// EndpointSecret is wire.EndpointSecret.
+type EndpointSecret = wire.EndpointSecret
+
+// RecipientToken is wire.RecipientToken.
+type RecipientToken = wire.RecipientToken
+
+// WorkflowVersions is wire.WorkflowVersions.
+type WorkflowVersions = wire.WorkflowVersions
+
+// WorkflowEnable is wire.WorkflowEnable.
+type WorkflowEnable = wire.WorkflowEnable

@@ -10,7 +10,7 @@ type ClusterStatus struct {
 	Nodes []ClusterNode `json:"nodes"`
 	// UnownedBuckets are the buckets no live node holds a lease on;
 	// absent in single mode.
-	UnownedBuckets []int `json:"unowned_buckets,omitempty"`
+	UnownedBuckets []int `json:"unowned_buckets,omitzero"`
 }
 
 // ClusterNode is one node of GET /v1/cluster.

@@ -65,7 +65,7 @@ func (s *Server) recipientToken(w http.ResponseWriter, r *http.Request, a *auth)
 	if err != nil {
 		return notFound(err, "recipient", r.PathValue("id"))
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"token": s.cfg.Content.RecipientToken(a.tenantID, rec.ID)})
+	writeJSON(w, http.StatusOK, wire.RecipientToken{Token: s.cfg.Content.RecipientToken(a.tenantID, rec.ID)})
 	return nil
 }
 
@@ -78,7 +78,7 @@ func (s *Server) saveTemplate(w http.ResponseWriter, r *http.Request, a *auth) e
 	if err != nil {
 		return err
 	}
-	writeJSON(w, savedStatus(action), map[string]any{"template": templateOut(t), "action": action})
+	writeJSON(w, savedStatus(action), wire.TemplateSaved{Template: templateOut(t), Action: action})
 	return nil
 }
 

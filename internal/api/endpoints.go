@@ -146,7 +146,7 @@ func (s *Server) getSecret(w http.ResponseWriter, r *http.Request, a *auth) erro
 	}
 	for _, sec := range ep.Secrets {
 		if sec.ExpiresAt.IsZero() {
-			writeJSON(w, http.StatusOK, map[string]string{"secret": sec.Key})
+			writeJSON(w, http.StatusOK, wire.EndpointSecret{Secret: sec.Key})
 			return nil
 		}
 	}

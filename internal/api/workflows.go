@@ -127,15 +127,13 @@ func (s *Server) getWorkflow(w http.ResponseWriter, r *http.Request, a *auth) er
 	for i, v := range versions {
 		nums[i] = v.Version
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"workflow": workflowOut(sw), "versions": nums})
+	writeJSON(w, http.StatusOK, wire.WorkflowVersions{Workflow: workflowOut(sw), Versions: nums})
 	return nil
 }
 
 // patchWorkflow enables or disables a workflow: {"enabled": false}.
 func (s *Server) patchWorkflow(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in struct {
-		Enabled *bool `json:"enabled"`
-	}
+	var in wire.WorkflowEnable
 	if err := decode(r, &in); err != nil {
 		return err
 	}
