@@ -96,20 +96,13 @@ func (e *Engine) ownedBuckets() []int {
 // so no destination runs on two nodes at once.
 func (e *Engine) clusterLoop(ctx context.Context) {
 	defer e.loops.Done()
-	c := e.cluster
-	t := time.NewTicker(c.Heartbeat)
-	defer t.Stop()
-	for {
+	heartbeat := func() {
 		if err := e.rebalance(ctx); err != nil && ctx.Err() == nil {
 			e.log.WarnContext(ctx, "cluster heartbeat", "error", err)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-e.rebal:
-		}
 	}
+	heartbeat()
+	every(ctx, e.cluster.Heartbeat, e.rebal, heartbeat)
 }
 
 // rebalanceSoon has the cluster loop renew membership and buckets now.

@@ -690,109 +690,65 @@ func (e *Engine) pokePoller() {
 	}
 }
 
-// pollLoop claims due retries and tasks whose lease expired.
+// pollLoop claims due retries and tasks whose lease expired, each poll
+// interval and when poked.
 func (e *Engine) pollLoop(ctx context.Context) {
 	defer e.loops.Done()
-	t := time.NewTicker(e.cfg.PollInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-e.poke:
-		}
-		e.disp.kick() // re-check pauses under test clocks
-		e.m.inMemory.Set(float64(e.disp.size()))
-		var buckets []int
-		if e.cluster != nil {
-			if buckets = e.ownedBuckets(); len(buckets) == 0 {
-				continue
-			}
-		}
-		for e.disp.size() < e.cfg.MaxQueued {
-			now := e.clock.Now()
-			limit := min(claimBatch, e.cfg.MaxQueued-e.disp.size())
-			cctx, cancel := e.bounded(ctx)
-			ts, err := e.store.ClaimTasks(cctx, store.Claim{Now: now, Lease: e.cfg.Lease, Owner: e.owner, Limit: limit,
-				Exclude: e.disp.full(), Buckets: buckets})
-			cancel()
-			if err != nil {
-				if ctx.Err() == nil {
-					e.log.ErrorContext(ctx, "claim tasks", "error", err)
-				}
-				break
-			}
-			e.push(ctx, ts)
-			if len(ts) < limit {
-				break
-			}
-		}
-		if len(e.disp.full()) > 0 {
-			// Some queues are full and the store may hold more of their
-			// tasks: have the dispatcher poke the poller as they drain
-			// instead of waiting for the next tick.
-			e.disp.markStarved()
-		}
-	}
+	every(ctx, e.cfg.PollInterval, e.poke, func() { e.poll(ctx) })
 }
 
-// pruneRuns deletes workflow runs that ended before the retention
-// period, in batches.
-func (e *Engine) pruneRuns(ctx context.Context) {
-	for ctx.Err() == nil {
+func (e *Engine) poll(ctx context.Context) {
+	e.disp.kick() // re-check pauses under test clocks
+	e.m.inMemory.Set(float64(e.disp.size()))
+	var buckets []int
+	if e.cluster != nil {
+		if buckets = e.ownedBuckets(); len(buckets) == 0 {
+			return
+		}
+	}
+	for e.disp.size() < e.cfg.MaxQueued {
+		now := e.clock.Now()
+		limit := min(claimBatch, e.cfg.MaxQueued-e.disp.size())
 		cctx, cancel := e.bounded(ctx)
-		n, err := e.store.PruneRuns(cctx, e.clock.Now().Add(-e.cfg.Retention), pruneBatch)
+		ts, err := e.store.ClaimTasks(cctx, store.Claim{Now: now, Lease: e.cfg.Lease, Owner: e.owner, Limit: limit,
+			Exclude: e.disp.full(), Buckets: buckets})
 		cancel()
 		if err != nil {
 			if ctx.Err() == nil {
-				e.log.ErrorContext(ctx, "prune runs", "error", err)
+				e.log.ErrorContext(ctx, "claim tasks", "error", err)
 			}
-			return
+			break
 		}
-		if n < pruneBatch {
-			return
+		e.push(ctx, ts)
+		if len(ts) < limit {
+			break
 		}
-		select { // let queued writes through between batches
-		case <-ctx.Done():
-		case <-time.After(10 * time.Millisecond):
-		}
+	}
+	if len(e.disp.full()) > 0 {
+		// Some queues are full and the store may hold more of their
+		// tasks: have the dispatcher poke the poller as they drain
+		// instead of waiting for the next tick.
+		e.disp.markStarved()
 	}
 }
 
-// pruneLoop deletes finished events older than the retention in small
-// batches, yielding between them so deliveries never stall behind it.
-func (e *Engine) pruneLoop(ctx context.Context) {
-	defer e.loops.Done()
-	t := time.NewTicker(e.cfg.PruneInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		e.Prune(ctx)
-	}
-}
-
-// Prune deletes every finished event older than the retention, in batches,
-// and returns how many it deleted.
-func (e *Engine) Prune(ctx context.Context) int {
-	defer e.pruneRuns(ctx)
+// pruneInBatches calls prune with the retention's cutoff until it deletes
+// less than a batch, yielding between batches so deliveries never stall
+// behind it, and returns how many it deleted. An error (logged as what)
+// ends it.
+func (e *Engine) pruneInBatches(ctx context.Context, what string, prune func(ctx context.Context, cutoff time.Time, limit int) (int, error)) int {
 	total := 0
 	for ctx.Err() == nil {
 		cctx, cancel := e.bounded(ctx)
-		n, err := e.store.Prune(cctx, e.clock.Now().Add(-e.cfg.Retention), pruneBatch)
+		n, err := prune(cctx, e.clock.Now().Add(-e.cfg.Retention), pruneBatch)
 		cancel()
 		if err != nil {
 			if ctx.Err() == nil {
-				e.log.ErrorContext(ctx, "prune", "error", err)
+				e.log.ErrorContext(ctx, what, "error", err)
 			}
 			break
 		}
 		total += n
-		e.m.pruned.Add(float64(n))
 		if n < pruneBatch {
 			break
 		}
@@ -802,6 +758,27 @@ func (e *Engine) Prune(ctx context.Context) int {
 		}
 	}
 	return total
+}
+
+// pruneLoop deletes finished events older than the retention in small
+// batches, yielding between them so deliveries never stall behind it.
+func (e *Engine) pruneLoop(ctx context.Context) {
+	defer e.loops.Done()
+	every(ctx, e.cfg.PruneInterval, nil, func() { e.Prune(ctx) })
+}
+
+// Prune deletes every finished event older than the retention, then the
+// workflow runs that ended before it, in batches, and returns how many
+// events it deleted.
+func (e *Engine) Prune(ctx context.Context) int {
+	defer e.pruneInBatches(ctx, "prune runs", e.store.PruneRuns)
+	return e.pruneInBatches(ctx, "prune", func(ctx context.Context, cutoff time.Time, limit int) (int, error) {
+		n, err := e.store.Prune(ctx, cutoff, limit)
+		if err == nil {
+			e.m.pruned.Add(float64(n))
+		}
+		return n, err
+	})
 }
 
 // push loads the limits of destinations new to the dispatcher (or not

@@ -6,8 +6,8 @@ import (
 )
 
 // every calls fn once each interval, the first time one interval from now,
-// until ctx ends.
-func every(ctx context.Context, interval time.Duration, fn func()) {
+// and at once whenever wake (nil for never) receives, until ctx ends.
+func every(ctx context.Context, interval time.Duration, wake <-chan struct{}, fn func()) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -15,6 +15,7 @@ func every(ctx context.Context, interval time.Duration, fn func()) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-wake:
 		}
 		fn()
 	}

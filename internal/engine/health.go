@@ -69,7 +69,7 @@ func (e *Engine) Health() error { return e.health.get() }
 // again, so that readiness recovers without traffic.
 func (e *Engine) probeLoop(ctx context.Context) {
 	defer e.loops.Done()
-	every(ctx, e.cfg.ProbeInterval, func() { e.probe(ctx) })
+	every(ctx, e.cfg.ProbeInterval, nil, func() { e.probe(ctx) })
 }
 
 // probe checks, when writes have failed, whether the store takes them

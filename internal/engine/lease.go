@@ -25,7 +25,7 @@ var saveBackoff = backoff.Exponential{Initial: 100 * time.Millisecond, Max: 5 * 
 // drops from its queues those another node took over.
 func (e *Engine) heartbeatLoop(ctx context.Context) {
 	defer e.loops.Done()
-	every(ctx, e.cfg.Lease/3, func() { e.extendLeases(ctx) })
+	every(ctx, e.cfg.Lease/3, nil, func() { e.extendLeases(ctx) })
 }
 
 // extendLeases renews the leases of every task this process holds once.

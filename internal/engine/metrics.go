@@ -33,22 +33,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hookline_attempts_total", Help: "Attempts by destination kind and outcome (succeeded, retrying, failed).",
 		}, []string{"kind", "outcome"}),
-		attemptDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "hookline_attempt_duration_seconds", Help: "Duration of one attempt.",
-			Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 12),
-		}, []string{"kind"}),
-		deliveryLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "hookline_delivery_latency_seconds", Help: "Time from event accepted to successful delivery.",
-			Buckets: prometheus.ExponentialBuckets(0.001, 4, 14),
-		}, []string{"kind"}),
-		batchRows: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "hookline_commit_batch_rows", Help: "Rows per group-commit transaction.",
-			Buckets: prometheus.ExponentialBuckets(1, 2, 10),
-		}, []string{"op"}),
-		batchDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "hookline_commit_duration_seconds", Help: "Duration of one group-commit transaction.",
-			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 12),
-		}, []string{"op"}),
+		attemptDuration: histogram("hookline_attempt_duration_seconds", "Duration of one attempt.",
+			prometheus.ExponentialBuckets(0.001, 2.5, 12), "kind"),
+		deliveryLatency: histogram("hookline_delivery_latency_seconds", "Time from event accepted to successful delivery.",
+			prometheus.ExponentialBuckets(0.001, 4, 14), "kind"),
+		batchRows: histogram("hookline_commit_batch_rows", "Rows per group-commit transaction.",
+			prometheus.ExponentialBuckets(1, 2, 10), "op"),
+		batchDuration: histogram("hookline_commit_duration_seconds", "Duration of one group-commit transaction.",
+			prometheus.ExponentialBuckets(0.0005, 2, 12), "op"),
 	}
 	m.pruned = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "hookline_events_pruned_total", Help: "Finished events deleted by retention.",
@@ -71,6 +63,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			m.staleLeases, m.unsaved, m.nodesReaped)
 	}
 	return m
+}
+
+// histogram is a histogram by one label.
+func histogram(name, help string, buckets []float64, label string) *prometheus.HistogramVec {
+	return prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets}, []string{label})
 }
 
 func (m *Metrics) observeBatch(op string, rows int, d time.Duration) {
