@@ -3,6 +3,7 @@ package collection
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -215,35 +216,37 @@ func (f *followers) run(ctx context.Context, fl *follower) {
 	}
 }
 
+// loaded sorts out err, from loading what a round needs: ok when it is
+// nil; gone when what was loaded or the service went away; failed (logged
+// as what, counted in attempts) otherwise: the store or the spec, nothing
+// the mirror can fix, so the round looks again.
+func loaded(ctx context.Context, log *slog.Logger, err error, what string, attempts *int) (out outcome, ok bool) {
+	switch {
+	case errors.Is(err, store.ErrNotFound), ctx.Err() != nil:
+		return gone, false
+	case err != nil:
+		log.WarnContext(ctx, what, "error", err)
+		*attempts++
+		return failed, false
+	}
+	return 0, true
+}
+
 // round writes the next batch of changes to the mirror and records how it
 // went. attempts counts the consecutive failures.
 func (f *followers) round(ctx context.Context, fl *follower, attempts *int) outcome {
 	s := f.s
 	log := s.cfg.Logger.With("tenant_id", fl.tenantID, "collection", fl.name)
 	spec, err := s.Spec(ctx, fl.tenantID, fl.name)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return gone
-	case ctx.Err() != nil:
-		return gone
-	case err != nil:
-		// The store or the spec: nothing the mirror can fix; look again.
-		log.WarnContext(ctx, "mirror: load collection", "error", err)
-		*attempts++
-		return failed
-	case spec.mirror == nil:
+	if out, ok := loaded(ctx, log, err, "mirror: load collection", attempts); !ok {
+		return out
+	}
+	if spec.mirror == nil {
 		return gone
 	}
 	st, err := s.cfg.Store.GetMirrorState(ctx, fl.tenantID, fl.name)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return gone
-	case ctx.Err() != nil:
-		return gone
-	case err != nil:
-		log.WarnContext(ctx, "mirror: load its state", "error", err)
-		*attempts++
-		return failed
+	if out, ok := loaded(ctx, log, err, "mirror: load its state", attempts); !ok {
+		return out
 	}
 	m := spec.mirror
 	if st.Target != m.target {
