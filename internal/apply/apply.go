@@ -183,31 +183,12 @@ type step struct {
 // only reads.
 func (a *Applier) plan(ctx context.Context, tenantID string, d wire.Declaration) ([]step, error) {
 	st := a.cfg.Store
-	var steps []step
 	now := a.now()
-	seen := map[string]bool{}
-	unique := func(kind, resource, name string) error {
-		if name == "" {
-			return inResource(resource, name, field.Errorf("name", "is required in declarations"))
-		}
-		if seen[kind+"/"+name] {
-			return inResource(resource, name, field.Errorf("name", "%s %q is declared twice", kind, name))
-		}
-		seen[kind+"/"+name] = true
-		return nil
-	}
-	add := func(resource string, s step) {
-		s.resource = resource
-		steps = append(steps, s)
-	}
+	p := &planner{seen: map[string]bool{}}
 
-	for i, et := range d.EventTypes {
-		res := fmt.Sprintf("event_types[%d]", i)
-		if err := unique("event_type", res, et.Name); err != nil {
-			return nil, err
-		}
+	err := planEach(p, "event_type", "event_types", d.EventTypes, func(et wire.EventType) string { return et.Name }, func(et wire.EventType) (step, error) {
 		if err := CheckEventType(et); err != nil {
-			return nil, inResource(res, et.Name, err)
+			return step{}, err
 		}
 		want := store.EventType{TenantID: tenantID, Name: et.Name, Description: et.Description, Schema: schemaBytes(et.Schema), CreatedAt: now}
 		cur, err := st.GetEventType(ctx, tenantID, et.Name)
@@ -217,14 +198,17 @@ func (a *Applier) plan(ctx context.Context, tenantID string, d wire.Declaration)
 			s.change.Action = Created
 			s.write = func(ctx context.Context) error { return st.CreateEventType(ctx, want) }
 		case err != nil:
-			return nil, err
+			return s, err
 		case cur.Description == want.Description && jsonEqual(cur.Schema, want.Schema):
 			s.change.Action = Unchanged
 		default:
 			s.change.Action = Updated
 			s.write = func(ctx context.Context) error { return st.UpdateEventType(ctx, want) }
 		}
-		add(res, s)
+		return s, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 
 	endpoints, err := listAll(ctx, tenantID, st.ListEndpoints, func(ep store.Endpoint) string { return ep.ID })
@@ -237,107 +221,101 @@ func (a *Applier) plan(ctx context.Context, tenantID string, d wire.Declaration)
 			byName[ep.Name] = ep.ID
 		}
 	}
-	for i, decl := range d.Endpoints {
-		res := fmt.Sprintf("endpoints[%d]", i)
-		if err := unique("endpoint", res, decl.Name); err != nil {
-			return nil, err
-		}
+	err = planEach(p, "endpoint", "endpoints", d.Endpoints, func(decl wire.EndpointDecl) string { return decl.Name }, func(decl wire.EndpointDecl) (step, error) {
 		s, id, err := a.planEndpoint(ctx, tenantID, decl, endpoints, now)
-		if err != nil {
-			return nil, inResource(res, decl.Name, err)
+		if err == nil {
+			byName[decl.Name] = id
 		}
-		byName[decl.Name] = id
-		add(res, s)
+		return s, err
+	})
+	if err != nil {
+		return nil, err
 	}
 
-	for i, decl := range d.Sources {
-		res := fmt.Sprintf("sources[%d]", i)
-		if err := unique("source", res, decl.Name); err != nil {
-			return nil, err
-		}
-		s, err := a.planSource(ctx, tenantID, decl, now)
-		if err != nil {
-			return nil, inResource(res, decl.Name, err)
-		}
-		add(res, s)
+	err = planEach(p, "source", "sources", d.Sources, func(decl wire.SourceCreate) string { return decl.Name }, func(decl wire.SourceCreate) (step, error) {
+		return a.planSource(ctx, tenantID, decl, now)
+	})
+	if err != nil {
+		return nil, err
 	}
 
 	collections := map[string]*collection.Spec{} // declared collections
-	for i, decl := range d.Collections {
-		res := fmt.Sprintf("collections[%d]", i)
-		if err := unique("collection", res, decl.Name); err != nil {
-			return nil, err
-		}
+	err = planEach(p, "collection", "collections", d.Collections, func(decl wire.CollectionSpec) string { return decl.Name }, func(decl wire.CollectionSpec) (step, error) {
 		s, spec, err := a.planCollection(ctx, tenantID, decl, now)
-		if err != nil {
-			return nil, inResource(res, decl.Name, err)
+		if err == nil {
+			collections[decl.Name] = spec
 		}
-		collections[decl.Name] = spec
-		add(res, s)
+		return s, err
+	})
+	if err != nil {
+		return nil, err
 	}
 
-	for i, decl := range d.Workflows {
-		res := fmt.Sprintf("workflows[%d]", i)
-		if err := unique("workflow", res, decl.Name); err != nil {
-			return nil, err
-		}
-		s, err := a.planWorkflow(ctx, tenantID, decl)
-		if err != nil {
-			return nil, inResource(res, decl.Name, err)
-		}
-		add(res, s)
+	err = planEach(p, "workflow", "workflows", d.Workflows, func(decl wire.WorkflowSpec) string { return decl.Name }, func(decl wire.WorkflowSpec) (step, error) {
+		return a.planWorkflow(ctx, tenantID, decl)
+	})
+	if err != nil {
+		return nil, err
 	}
-
-	for i, decl := range d.Templates {
-		res := fmt.Sprintf("templates[%d]", i)
-		if err := unique("template", res, decl.Name); err != nil {
-			return nil, err
-		}
-		s, err := a.planTemplate(ctx, tenantID, decl)
-		if err != nil {
-			return nil, inResource(res, decl.Name, err)
-		}
-		add(res, s)
+	err = planEach(p, "template", "templates", d.Templates, func(decl wire.TemplateSpec) string { return decl.Name }, func(decl wire.TemplateSpec) (step, error) {
+		return a.planTemplate(ctx, tenantID, decl)
+	})
+	if err != nil {
+		return nil, err
 	}
-	for i, decl := range d.Recipients {
-		res := fmt.Sprintf("recipients[%d]", i)
-		if err := unique("recipient", res, decl.ID); err != nil {
-			return nil, err
-		}
-		s, err := a.planRecipient(ctx, tenantID, decl, now)
-		if err != nil {
-			return nil, inResource(res, decl.ID, err)
-		}
-		add(res, s)
+	err = planEach(p, "recipient", "recipients", d.Recipients, func(decl wire.Recipient) string { return decl.ID }, func(decl wire.Recipient) (step, error) {
+		return a.planRecipient(ctx, tenantID, decl, now)
+	})
+	if err != nil {
+		return nil, err
 	}
-	for i, decl := range d.NotifyRules {
-		res := fmt.Sprintf("notify_rules[%d]", i)
-		if err := unique("notify_rule", res, decl.Name); err != nil {
-			return nil, err
-		}
-		s, err := a.planNotifyRule(ctx, tenantID, decl, now)
-		if err != nil {
-			return nil, inResource(res, decl.Name, err)
-		}
-		add(res, s)
+	err = planEach(p, "notify_rule", "notify_rules", d.NotifyRules, func(decl wire.NotifyRule) string { return decl.Name }, func(decl wire.NotifyRule) (step, error) {
+		return a.planNotifyRule(ctx, tenantID, decl, now)
+	})
+	if err != nil {
+		return nil, err
 	}
 
 	subs, err := listAll(ctx, tenantID, st.ListSubscriptions, func(sub store.Subscription) string { return sub.ID })
 	if err != nil {
 		return nil, err
 	}
-	for i, decl := range d.Subscriptions {
-		res := fmt.Sprintf("subscriptions[%d]", i)
-		if err := unique("subscription", res, decl.Name); err != nil {
-			return nil, err
-		}
-		s, err := a.planSubscription(ctx, tenantID, decl, subs, byName, collections, now)
-		if err != nil {
-			return nil, inResource(res, decl.Name, err)
-		}
-		add(res, s)
+	err = planEach(p, "subscription", "subscriptions", d.Subscriptions, func(decl wire.SubscriptionDecl) string { return decl.Name }, func(decl wire.SubscriptionDecl) (step, error) {
+		return a.planSubscription(ctx, tenantID, decl, subs, byName, collections, now)
+	})
+	if err != nil {
+		return nil, err
 	}
-	return steps, nil
+	return p.steps, nil
+}
+
+// planner gathers the steps of a plan and the names declared so far.
+type planner struct {
+	steps []step
+	seen  map[string]bool // kind/name
+}
+
+// planEach plans each declaration of one kind (list names them in
+// resources: list[i]) with plan, after checking that name gives it a name
+// not declared before.
+func planEach[D any](p *planner, kind, list string, decls []D, name func(D) string, plan func(D) (step, error)) error {
+	for i, decl := range decls {
+		res, n := fmt.Sprintf("%s[%d]", list, i), name(decl)
+		if n == "" {
+			return inResource(res, n, field.Errorf("name", "is required in declarations"))
+		}
+		if p.seen[kind+"/"+n] {
+			return inResource(res, n, field.Errorf("name", "%s %q is declared twice", kind, n))
+		}
+		p.seen[kind+"/"+n] = true
+		s, err := plan(decl)
+		if err != nil {
+			return inResource(res, n, err)
+		}
+		s.resource = res
+		p.steps = append(p.steps, s)
+	}
+	return nil
 }
 
 func schemaBytes(raw json.RawMessage) []byte {

@@ -144,21 +144,29 @@ func (a *Applier) planTemplate(ctx context.Context, tenantID string, decl wire.T
 	s := step{change: wire.Change{Kind: "template", Name: decl.Name}}
 	spec, _ := json.Marshal(decl)
 	cur, err := a.cfg.Store.GetTemplate(ctx, tenantID, decl.Name, 0)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		s.change.Action = Created
-	case err != nil:
+	if s.change.Action, err = action(err, jsonEqual(cur.Spec, spec)); err != nil {
 		return s, err
-	case jsonEqual(cur.Spec, spec):
-		s.change.Action = Unchanged
-	default:
-		s.change.Action = Updated
 	}
 	s.write = func(ctx context.Context) error {
 		_, _, err := a.SaveTemplate(ctx, tenantID, decl)
 		return err
 	}
 	return s, nil
+}
+
+// action is what a plan does to a resource whose stored version was read
+// with err: Created when there is none, Unchanged when it is the same as
+// declared (same), else Updated. Other errors of the read are returned.
+func action(err error, same bool) (string, error) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return Created, nil
+	case err != nil:
+		return "", err
+	case same:
+		return Unchanged, nil
+	}
+	return Updated, nil
 }
 
 // planRecipient compares a declared recipient with the stored one of its
@@ -175,16 +183,12 @@ func (a *Applier) planRecipient(ctx context.Context, tenantID string, decl wire.
 	if err == nil {
 		rec.Prefs = keepOptOuts(cur.Prefs, decl.Prefs)
 	}
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		s.change.Action = Created
-	case err != nil:
+	same := cur.Email == rec.Email && cur.Name == rec.Name && cur.Locale == rec.Locale && cur.TimeZone == rec.TimeZone &&
+		jsonEqual(cur.Prefs, rec.Prefs) && jsonEqual(cur.Data, rec.Data)
+	if s.change.Action, err = action(err, same); err != nil {
 		return s, err
-	case cur.Email == rec.Email && cur.Name == rec.Name && cur.Locale == rec.Locale && cur.TimeZone == rec.TimeZone &&
-		jsonEqual(cur.Prefs, rec.Prefs) && jsonEqual(cur.Data, rec.Data):
-		s.change.Action = Unchanged
-	default:
-		s.change.Action = Updated
+	}
+	if s.change.Action == Updated {
 		rec.CreatedAt = cur.CreatedAt
 	}
 	s.write = func(ctx context.Context) error { return st.UpsertRecipient(ctx, rec) }

@@ -81,16 +81,8 @@ func (a *Applier) planWorkflow(ctx context.Context, tenantID string, decl wire.W
 		return s, err
 	}
 	cur, err := a.cfg.Store.GetWorkflow(ctx, tenantID, decl.Name, 0)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		s.change.Action = Created
-	case err != nil:
+	if s.change.Action, err = action(err, jsonEqual(cur.Spec, spec) && cur.Enabled == enabled); err != nil || s.change.Action == Unchanged {
 		return s, err
-	case jsonEqual(cur.Spec, spec) && cur.Enabled == enabled:
-		s.change.Action = Unchanged
-		return s, nil
-	default:
-		s.change.Action = Updated
 	}
 	s.write = func(ctx context.Context) error {
 		_, _, err := a.SaveWorkflow(ctx, tenantID, decl)
