@@ -41,6 +41,73 @@ free_addr() {
   fail "no free loopback port found"
 }
 
+# need TOOL... fails unless every TOOL is on the PATH.
+need() {
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || fail "$tool is required"
+  done
+}
+
+# free_addrs VAR... sets each VAR to a free loopback address, all different.
+free_addrs() {
+  # Names of their own: a local named like a VAR would hide it.
+  local _fa_var _fa_addr _fa_taken=" "
+  for _fa_var in "$@"; do
+    _fa_addr="$(free_addr)"
+    [[ $_fa_taken != *" $_fa_addr "* ]] || _fa_addr="$(free_addr)"
+    _fa_taken+="$_fa_addr "
+    printf -v "$_fa_var" '%s' "$_fa_addr"
+  done
+}
+
+# build_hookline builds hookline into $work and sets hl to it.
+build_hookline() {
+  echo "==> building hookline"
+  go build -o "$work/hookline" ./cmd/hookline
+  hl="$work/hookline"
+}
+
+# use_server NAME ADDR exports an admin key of our choice (serve registers
+# HOOKLINE_API_KEY at start, and the CLI reads the same variable) and the
+# server's URL, HOOKLINE_SERVER.
+use_server() {
+  export HOOKLINE_API_KEY="hk_$1_$(openssl rand -hex 16)"
+  export HOOKLINE_SERVER="http://$2"
+}
+
+# background LOG COMMAND... runs COMMAND in the background with its output
+# in $work/LOG.log, and adds it to pids.
+background() {
+  local log=$1
+  shift
+  "$@" >"$work/$log.log" 2>&1 &
+  pids+=($!)
+}
+
+# start_serve ARG... starts `hookline serve` on $HOOKLINE_SERVER's address
+# with a data dir in $work and ARGs, logging to $work/serve.log, and waits
+# until it is ready.
+start_serve() {
+  local addr=${HOOKLINE_SERVER#http://}
+  echo "==> starting hookline serve $* on $addr"
+  background serve "$hl" serve --addr "$addr" --data-dir "$work/data" "$@"
+  wait_for "the server to be ready" 30 curl -fsS "$HOOKLINE_SERVER/readyz"
+}
+
+# start_services ADDR WHAT ARG... runs the example services of
+# examples/workflows/services on ADDR with ARGs, logging to
+# $work/services.log, and waits until they answer.
+start_services() {
+  local addr=$1 what=$2
+  shift 2
+  echo "==> starting the $what services (go run ./examples/workflows/services) on $addr"
+  set -m # a process group of its own, so cleanup can stop the program go run started
+  background services go run ./examples/workflows/services -addr "$addr" "$@"
+  set +m
+  wait_for "the services to listen" 120 curl -fsS "http://$addr/healthz"
+}
+
 # start_example NAME LOG... makes $work (a temporary directory) and the
 # pids array, and traps EXIT to stop the background processes (their
 # process groups too, for `go run`), run example_cleanup when the script

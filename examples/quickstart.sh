@@ -15,7 +15,8 @@ receiver_addr="${QUICKSTART_RECEIVER_ADDR:-127.0.0.1:19191}"
 
 cd "$(dirname "$0")/.."
 
-# fail, wait_for, port_open, free_addr, start_example
+# fail, wait_for, need, free_addrs, build_hookline, use_server, start_serve,
+# background, start_example
 source examples/lib.sh
 start_example quickstart serve listen
 
@@ -23,22 +24,16 @@ for addr in "$api_addr" "$receiver_addr"; do
   ! port_open "$addr" || fail "$addr is in use; set QUICKSTART_API_ADDR / QUICKSTART_RECEIVER_ADDR"
 done
 
-echo "==> building hookline"
-go build -o "$work/hookline" ./cmd/hookline
-hl="$work/hookline"
+build_hookline
 
 # An admin key of our choice: serve registers HOOKLINE_API_KEY on start, and
 # the CLI reads the same variable.
 export HOOKLINE_API_KEY="hk_quickstart_$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 export HOOKLINE_SERVER="http://$api_addr"
 
-echo "==> starting hookline serve on $api_addr (data in $work/data)"
 # --allow-private-networks: the receiver below listens on loopback, which
 # deliveries are refused by default (SSRF guard).
-"$hl" serve --addr "$api_addr" --data-dir "$work/data" --allow-private-networks \
-  >"$work/serve.log" 2>&1 &
-pids+=($!)
-wait_for "the server to be ready" 30 curl -fsS "$HOOKLINE_SERVER/readyz"
+start_serve --allow-private-networks
 
 echo "==> creating an endpoint for order.* events"
 "$hl" endpoints create --url "http://$receiver_addr/webhook" --event-type 'order.*' \
@@ -49,8 +44,7 @@ secret="$(awk '$1 == "secret:" {print $2}' "$work/endpoint.txt")"
 echo "    endpoint $endpoint_id"
 
 echo "==> starting hookline listen on $receiver_addr"
-"$hl" listen --addr "$receiver_addr" --secret "$secret" >"$work/listen.log" 2>&1 &
-pids+=($!)
+background listen "$hl" listen --addr "$receiver_addr" --secret "$secret"
 wait_for "the receiver to listen" 10 port_open "$receiver_addr"
 
 echo "==> sending order.created"

@@ -26,35 +26,27 @@ set -euo pipefail
 
 cd "$(dirname "$0")/../.."
 
-# fail, wait_for, port_open, free_addr, start_example
+# fail, wait_for, need, free_addrs, build_hookline, use_server, start_serve,
+# background, start_example
 source examples/lib.sh
 start_example content serve smtp
 
-for tool in go curl openssl; do
-  command -v "$tool" >/dev/null || fail "$tool is required"
-done
+need go curl openssl
 
-api_addr="$(free_addr)"
-smtp_addr="$(free_addr)"
-[[ $api_addr != "$smtp_addr" ]] || smtp_addr="$(free_addr)"
+free_addrs api_addr smtp_addr
 
-echo "==> building hookline and the SMTP sink"
-go build -o "$work/hookline" ./cmd/hookline
+build_hookline
+echo "==> building the SMTP sink"
 go build -o "$work/smtp-sink" ./examples/content/smtp-sink
-hl="$work/hookline"
 
 echo "==> starting the SMTP sink on $smtp_addr"
-"$work/smtp-sink" -addr "$smtp_addr" >"$work/smtp.log" 2>&1 &
-pids+=($!)
+background smtp "$work/smtp-sink" -addr "$smtp_addr"
 # Wait for its first line rather than probing the port, which it would log
 # as a broken connection.
 sink_ready() { grep -q '^smtp-sink listening' "$work/smtp.log"; }
 wait_for "the SMTP sink to listen" 10 sink_ready
 
-# An admin key of our choice: serve registers HOOKLINE_API_KEY at start, and
-# the CLI reads the same variable.
-export HOOKLINE_API_KEY="hk_content_$(openssl rand -hex 16)"
-export HOOKLINE_SERVER="http://$api_addr"
+use_server content "$api_addr"
 # Settings that override hookline.yaml: the links in messages point at this
 # server, and mail goes to the sink's port (smtp.host is 127.0.0.1, tls none).
 # SMTP settings of the calling shell must not send the mail elsewhere.
@@ -62,10 +54,7 @@ unset HOOKLINE_SMTP_HOST HOOKLINE_SMTP_TLS HOOKLINE_SMTP_USERNAME HOOKLINE_SMTP_
 export HOOKLINE_PUBLIC_URL="$HOOKLINE_SERVER"
 export HOOKLINE_SMTP_PORT="${smtp_addr##*:}"
 
-echo "==> starting hookline serve --config examples/content/hookline.yaml on $api_addr"
-"$hl" serve --config examples/content/hookline.yaml --addr "$api_addr" --data-dir "$work/data" >"$work/serve.log" 2>&1 &
-pids+=($!)
-wait_for "the server to be ready" 30 curl -fsS "$HOOKLINE_SERVER/readyz"
+start_serve --config examples/content/hookline.yaml
 
 api() {
   curl -fsS "$HOOKLINE_SERVER$1" -H "Authorization: Bearer $HOOKLINE_API_KEY" "${@:2}"
@@ -82,8 +71,7 @@ wait_for "the customer record" 15 has_customer
 token="$(api /v1/recipients/cus_42/token | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')"
 [[ $token == rt_* ]] || fail "no recipient token: $token"
 echo "==> following the inbox of cus_42 live (GET /inbox/stream?token=…)"
-curl -sSN "$HOOKLINE_SERVER/inbox/stream?token=$token" >"$work/stream.log" 2>&1 &
-pids+=($!)
+background stream curl -sSN "$HOOKLINE_SERVER/inbox/stream?token=$token"
 stream_open() { grep -q '^event: unread' "$work/stream.log"; }
 wait_for "the inbox stream" 10 stream_open
 

@@ -24,21 +24,16 @@ set -euo pipefail
 
 cd "$(dirname "$0")/../.."
 
-# fail, wait_for, port_open, free_addr, start_example
+# fail, wait_for, need, free_addrs, build_hookline, use_server, start_serve,
+# background, start_example
 source examples/lib.sh
 start_example gateway serve relay
 
-for tool in go curl openssl; do
-  command -v "$tool" >/dev/null || fail "$tool is required"
-done
+need go curl openssl
 
-api_addr="$(free_addr)"
-relay_addr="$(free_addr)"
-[[ $api_addr != "$relay_addr" ]] || relay_addr="$(free_addr)"
+free_addrs api_addr relay_addr
 
-echo "==> building hookline"
-go build -o "$work/hookline" ./cmd/hookline
-hl="$work/hookline"
+build_hookline
 
 # The values hookline.yaml reads with ${NAME}. In real use they come from
 # GitHub's and Stripe's webhook settings and from the downstream service.
@@ -46,23 +41,15 @@ export GITHUB_WEBHOOK_SECRET="gh-$(openssl rand -hex 16)"
 export STRIPE_WEBHOOK_SECRET="whsec_$(openssl rand -hex 16)"
 export RELAY_URL="http://$relay_addr/hooks"
 export RELAY_SIGNING_SECRET="whsec_$(openssl rand -base64 24)"
-# An admin key of our choice: serve registers HOOKLINE_API_KEY at start, and
-# the CLI reads the same variable.
-export HOOKLINE_API_KEY="hk_gateway_$(openssl rand -hex 16)"
-export HOOKLINE_SERVER="http://$api_addr"
+use_server gateway "$api_addr"
 
 echo "==> starting the relay (hookline listen) on $relay_addr"
-"$hl" listen --addr "$relay_addr" --secret "$RELAY_SIGNING_SECRET" >"$work/relay.log" 2>&1 &
-pids+=($!)
+background relay "$hl" listen --addr "$relay_addr" --secret "$RELAY_SIGNING_SECRET"
 wait_for "the relay to listen" 10 port_open "$relay_addr"
 
-echo "==> starting hookline serve --config examples/gateway/hookline.yaml on $api_addr"
 # --allow-private-networks: the relay listens on loopback, which deliveries
 # are refused by default (SSRF guard). Not for production.
-"$hl" serve --config examples/gateway/hookline.yaml --addr "$api_addr" --data-dir "$work/data" \
-  --allow-private-networks >"$work/serve.log" 2>&1 &
-pids+=($!)
-wait_for "the server to be ready" 30 curl -fsS "$HOOKLINE_SERVER/readyz"
+start_serve --config examples/gateway/hookline.yaml --allow-private-networks
 
 echo "==> resources declared by the file"
 "$hl" sources list

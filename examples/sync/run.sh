@@ -26,33 +26,25 @@ example_cleanup() {
   fi
 }
 
-# fail, wait_for, port_open, free_addr, start_example
+# fail, wait_for, need, free_addrs, build_hookline, use_server, start_serve,
+# background, start_example
 source examples/lib.sh
 start_example sync serve
 
-for tool in go curl openssl psql; do
-  command -v "$tool" >/dev/null || fail "$tool is required"
-done
+need go curl openssl psql
 [[ -n $MIRROR_DSN ]] || fail "set MIRROR_DSN (or HOOKLINE_TEST_POSTGRES) to a PostgreSQL DSN"
 psql "$MIRROR_DSN" -qc 'DROP SCHEMA IF EXISTS shop CASCADE' >/dev/null
 
-addr="$(free_addr)"
+free_addrs addr
 
-echo "==> building hookline"
-go build -o "$work/hookline" ./cmd/hookline
-hl="$work/hookline"
+build_hookline
 
 export SHOPIFY_WEBHOOK_SECRET="shpss_$(openssl rand -hex 16)"
-export HOOKLINE_API_KEY="hk_sync_$(openssl rand -hex 16)"
-export HOOKLINE_SERVER="http://$addr"
+use_server sync "$addr"
 
-echo "==> starting hookline serve --config examples/sync/hookline.yaml on $addr"
 # --allow-private-networks: the mirror database is on this machine, and
 # database connections go through the same guard as webhooks (SSRF).
-"$hl" serve --config examples/sync/hookline.yaml --addr "$addr" --data-dir "$work/data" \
-  --allow-private-networks >"$work/serve.log" 2>&1 &
-pids+=($!)
-wait_for "the server to be ready" 30 curl -fsS "$HOOKLINE_SERVER/readyz"
+start_serve --config examples/sync/hookline.yaml --allow-private-networks
 
 # shop TOPIC BODY posts a webhook as Shopify does.
 shop() {

@@ -27,46 +27,33 @@ set -euo pipefail
 
 cd "$(dirname "$0")/../../.."
 
-# fail, wait_for, port_open, free_addr, start_example
+# fail, wait_for, need, free_addrs, build_hookline, use_server, start_serve,
+# background, start_example
 source examples/lib.sh
+# one_line, run_of, run_status, ended, finished
+source examples/workflows/lib.sh
 start_example form-to-crm serve services
 
-for tool in go curl openssl; do
-  command -v "$tool" >/dev/null || fail "$tool is required"
-done
+need go curl openssl
 
-api_addr="$(free_addr)"
-svc_addr="$(free_addr)"
-[[ $api_addr != "$svc_addr" ]] || svc_addr="$(free_addr)"
+free_addrs api_addr svc_addr
 
-echo "==> building hookline"
-go build -o "$work/hookline" ./cmd/hookline
-hl="$work/hookline"
+build_hookline
 
 # The CRM's token: the services program requires it, the workflow sends it
 # as env.CRM_TOKEN.
 export CRM_TOKEN="crm_$(openssl rand -hex 16)"
 
-echo "==> starting the CRM and Slack webhook services (go run ./examples/workflows/services) on $svc_addr"
-set -m # a process group of its own, so cleanup can stop the program go run started
-go run ./examples/workflows/services -addr "$svc_addr" -crm-token "$CRM_TOKEN" >"$work/services.log" 2>&1 &
-pids+=($!)
-set +m
-wait_for "the services to listen" 120 curl -fsS "http://$svc_addr/healthz"
+start_services "$svc_addr" "CRM and Slack webhook" -crm-token "$CRM_TOKEN"
 
 # What hookline.yaml reads with ${NAME}, what the workflow reads as
 # env.NAME, and an admin key of our choice for serve and the CLI.
 export FORM_SECRET="form_$(openssl rand -hex 16)"
 export CRM_URL="http://$svc_addr"
 export SLACK_WEBHOOK_URL="http://$svc_addr/slack/webhook"
-export HOOKLINE_API_KEY="hk_forms_$(openssl rand -hex 16)"
-export HOOKLINE_SERVER="http://$api_addr"
+use_server forms "$api_addr"
 
-echo "==> starting hookline serve --config examples/workflows/form-to-crm/hookline.yaml on $api_addr"
-"$hl" serve --config examples/workflows/form-to-crm/hookline.yaml --addr "$api_addr" --data-dir "$work/data" \
-  --allow-private-networks >"$work/serve.log" 2>&1 &
-pids+=($!)
-wait_for "the server to be ready" 30 curl -fsS "$HOOKLINE_SERVER/readyz"
+start_serve --config examples/workflows/form-to-crm/hookline.yaml --allow-private-networks
 
 flow=examples/workflows/form-to-crm/lead-to-crm.yaml
 echo "==> hookline workflows validate -f $flow"
@@ -84,12 +71,6 @@ grep -q "^$work/broken.yaml:[0-9]*: steps\[1\].set.email: invalid expression" "$
 echo "==> hookline workflows apply -f $flow"
 "$hl" workflows apply -f "$flow"
 
-# one_line joins the indented JSON of -o json into one line, keeping the
-# spaces inside strings: {"id": "run_…","workflow": "lead-to-crm",…
-one_line() {
-  sed -E 's/^ +//' | tr -d '\n'
-}
-
 # submit FORM_BODY posts a form-encoded submission to /in/forms, signed as
 # the form's backend signs it, and prints the event id.
 submit() {
@@ -101,55 +82,24 @@ submit() {
   grep -o 'evt_[0-9a-z]*' <<<"$answer"
 }
 
-# run_of EVENT prints the id of the lead-to-crm run EVENT started.
-run_of() {
-  local id
-  id="$("$hl" workflows runs lead-to-crm -o json | one_line |
-    grep -o "\"id\": \"run_[0-9a-z]*\",[^}]*\"event_id\": \"$1\"" | grep -o 'run_[0-9a-z]*')" || return 1
-  echo "$id"
-}
-
-# run_status RUN prints a run's status.
-run_status() {
-  "$hl" workflows run-log "$1" -o json | one_line | grep -o '^{"id": "run_[0-9a-z]*",[^{]*"status": "[a-z]*"' |
-    sed 's/.*"status": "//; s/"$//'
-}
-
-# finished EVENT waits for the run EVENT started to end, shows its log and
-# prints its id.
-finished() {
-  local event=$1 run
-  wait_for "the run of $event to start" 15 run_of "$event"
-  run="$(run_of "$event")"
-  ended() {
-    local s
-    s="$(run_status "$run")"
-    [[ $s == succeeded || $s == failed ]]
-  }
-  wait_for "run $run to end" 30 ended
-  "$hl" workflows run-log "$run" >&2
-  echo >&2
-  echo "$run"
-}
-
 # The form as a browser posts it: the "website" field is hidden with CSS,
 # so people leave it empty.
 echo "==> POST /in/forms: Grace Hopper fills in the contact form"
 e1="$(submit 'name=Grace+Hopper&email=Grace%40Example.com&company=Navy+%22COBOL%22+Labs&message=Hello%21&website=')"
 echo "    $e1"
-r1="$(finished "$e1")"
+r1="$(finished lead-to-crm "$e1")"
 [[ $(run_status "$r1") == succeeded ]] || fail "run $r1 did not succeed"
 
 echo "==> POST /in/forms: she sends the form again"
 e2="$(submit 'name=Grace+Hopper&email=grace%40example.com&company=&message=Did+you+get+it%3F&website=')"
 echo "    $e2"
-r2="$(finished "$e2")"
+r2="$(finished lead-to-crm "$e2")"
 [[ $(run_status "$r2") == succeeded ]] || fail "run $r2 did not succeed"
 
 echo "==> POST /in/forms: a bot fills in every field, the hidden one too"
 e3="$(submit 'name=Cheap+Pills&email=bot%40spam.example&company=&message=buy&website=http%3A%2F%2Fspam.example')"
 echo "    $e3"
-r3="$(finished "$e3")"
+r3="$(finished lead-to-crm "$e3")"
 [[ $(run_status "$r3") == succeeded ]] || fail "run $r3 did not succeed"
 
 echo "==> a request with a wrong signature is refused"

@@ -24,84 +24,39 @@ set -euo pipefail
 
 cd "$(dirname "$0")/../../.."
 
-# fail, wait_for, port_open, free_addr, start_example
+# fail, wait_for, need, free_addrs, build_hookline, use_server, start_serve,
+# background, start_example
 source examples/lib.sh
+# one_line, run_of, run_status, ended, finished
+source examples/workflows/lib.sh
 start_example order-processing serve services
 
-for tool in go curl openssl; do
-  command -v "$tool" >/dev/null || fail "$tool is required"
-done
+need go curl openssl
 
-api_addr="$(free_addr)"
-svc_addr="$(free_addr)"
-[[ $api_addr != "$svc_addr" ]] || svc_addr="$(free_addr)"
+free_addrs api_addr svc_addr
 
-echo "==> building hookline"
-go build -o "$work/hookline" ./cmd/hookline
-hl="$work/hookline"
+build_hookline
 
-echo "==> starting the inventory and payment services (go run ./examples/workflows/services) on $svc_addr"
-set -m # a process group of its own, so cleanup can stop the program go run started
-go run ./examples/workflows/services -addr "$svc_addr" >"$work/services.log" 2>&1 &
-pids+=($!)
-set +m
-wait_for "the services to listen" 120 curl -fsS "http://$svc_addr/healthz"
+start_services "$svc_addr" "inventory and payment"
 
 # What hookline.yaml reads with ${NAME}, and an admin key of our choice:
 # serve registers HOOKLINE_API_KEY at start, and the CLI reads it too.
 export INVENTORY_URL="http://$svc_addr"
 export PAYMENTS_URL="http://$svc_addr"
-export HOOKLINE_API_KEY="hk_orders_$(openssl rand -hex 16)"
-export HOOKLINE_SERVER="http://$api_addr"
+use_server orders "$api_addr"
 
-echo "==> starting hookline serve --config examples/workflows/order-processing/hookline.yaml on $api_addr"
-"$hl" serve --config examples/workflows/order-processing/hookline.yaml --addr "$api_addr" --data-dir "$work/data" \
-  --allow-private-networks >"$work/serve.log" 2>&1 &
-pids+=($!)
-wait_for "the server to be ready" 30 curl -fsS "$HOOKLINE_SERVER/readyz"
+start_serve --config examples/workflows/order-processing/hookline.yaml --allow-private-networks
 
 echo "==> declared by the file"
 "$hl" workflows list
-
-# one_line joins the indented JSON of -o json into one line, keeping the
-# spaces inside strings: {"id": "run_…","workflow": "order-processing",…
-one_line() {
-  sed -E 's/^ +//' | tr -d '\n'
-}
-
-# run_of EVENT prints the id of the order-processing run EVENT started.
-run_of() {
-  local id
-  id="$("$hl" workflows runs order-processing -o json | one_line |
-    grep -o "\"id\": \"run_[0-9a-z]*\",[^}]*\"event_id\": \"$1\"" | grep -o 'run_[0-9a-z]*')" || return 1
-  echo "$id"
-}
-
-# run_status RUN prints a run's status.
-run_status() {
-  "$hl" workflows run-log "$1" -o json | one_line | grep -o '^{"id": "run_[0-9a-z]*",[^{]*"status": "[a-z]*"' |
-    sed 's/.*"status": "//; s/"$//'
-}
-
-# ended RUN succeeds when the run succeeded or failed.
-ended() {
-  local s
-  s="$(run_status "$1")"
-  [[ $s == succeeded || $s == failed ]]
-}
 
 # --- A good order ----------------------------------------------------------
 echo "==> hookline send order.created: order o-1001"
 event="$("$hl" send order.created --data '{"id": "o-1001", "customer_id": "cus_ada", "total": 59.9,
   "items": [{"sku": "MUG-01", "qty": 2}, {"sku": "TEA-07", "qty": 1}]}')"
 echo "    $event"
-wait_for "the run of o-1001 to start" 15 run_of "$event"
-run="$(run_of "$event")"
 # The charge's first attempt meets a 503 and is retried a second later.
-wait_for "run $run to end" 30 ended "$run"
-echo
-"$hl" workflows run-log "$run"
-echo
+run="$(finished order-processing "$event")"
 [[ $(run_status "$run") == succeeded ]] || fail "run $run of order o-1001 did not succeed"
 
 log="$("$hl" workflows run-log "$run" -o json)"
@@ -144,12 +99,7 @@ echo "==> hookline send order.created: order o-1002, whose payment is declined"
 event="$("$hl" send order.created --data '{"id": "o-1002", "customer_id": "cus_ada", "total": 4999,
   "items": [{"sku": "SOFA-9", "qty": 1}]}')"
 echo "    $event"
-wait_for "the run of o-1002 to start" 15 run_of "$event"
-run2="$(run_of "$event")"
-wait_for "run $run2 to end" 30 ended "$run2"
-echo
-"$hl" workflows run-log "$run2"
-echo
+run2="$(finished order-processing "$event")"
 [[ $(run_status "$run2") == failed ]] || fail "run $run2 of order o-1002 did not fail"
 flat="$("$hl" workflows run-log "$run2" -o json | one_line)"
 [[ $flat == *'"step": "charge","kind": "http","status": "failed","attempts": 1,'* ]] ||
