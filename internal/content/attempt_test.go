@@ -2,17 +2,13 @@ package content
 
 import (
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/store"
-	"github.com/hookline/hookline/internal/store/sqlite"
 )
 
 // tricky are subjects fmt's %q quotes into invalid JSON (a control byte
@@ -31,14 +27,8 @@ var tricky = []string{
 func TestSentAttemptIsJSON(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	box, err := secretbox.New(make([]byte, secretbox.KeySize))
-	require.NoError(t, err)
-	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "hookline.db"), Box: box})
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
 	const tenant = "ten_attempt"
-	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-	require.NoError(t, st.CreateTenant(ctx, store.Tenant{ID: tenant, Name: "attempt", CreatedAt: now}))
+	st, now := openStore(t, tenant, "attempt")
 	x := New(Config{Store: st}).MessageExecutor()
 
 	for i, subject := range tricky {

@@ -3,7 +3,6 @@ package content
 import (
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,9 +10,7 @@ import (
 
 	"github.com/hookline/hookline/internal/content/render"
 	"github.com/hookline/hookline/internal/lru"
-	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/store"
-	"github.com/hookline/hookline/internal/store/sqlite"
 )
 
 // TestTemplateCacheIsBounded renders more template versions than the
@@ -23,14 +20,8 @@ import (
 func TestTemplateCacheIsBounded(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	box, err := secretbox.New(make([]byte, secretbox.KeySize))
-	require.NoError(t, err)
-	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "hookline.db"), Box: box})
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
 	const tenant = "ten_cache"
-	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
-	require.NoError(t, st.CreateTenant(ctx, store.Tenant{ID: tenant, Name: "cache", CreatedAt: now}))
+	st, now := openStore(t, tenant, "cache")
 
 	s := New(Config{Store: st})
 	require.Equal(t, 0, s.templates.Len())
