@@ -5,6 +5,7 @@
 package accesslog
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"log/slog"
@@ -33,6 +34,7 @@ type Config struct {
 type record struct {
 	id     string
 	tenant string
+	route  string
 }
 
 type ctxKey struct{}
@@ -90,7 +92,7 @@ func Handler(next http.Handler, cfg Config) http.Handler {
 			}
 			log.LogAttrs(ctx, level, "http request",
 				slog.String("method", r.Method),
-				slog.String("route", r.Pattern),
+				slog.String("route", cmp.Or(rec.route, r.Pattern)),
 				slog.Int("status", status),
 				slog.Float64("duration_ms", float64(clk.Now().Sub(start).Microseconds())/1000),
 				slog.Int64("bytes", sw.written),
@@ -99,6 +101,20 @@ func Handler(next http.Handler, cfg Config) http.Handler {
 			)
 		}()
 		next.ServeHTTP(sw, r)
+	})
+}
+
+// Routed returns h recording, for the access log, the route pattern that h
+// (a ServeMux, or a handler around one) matched. Handler reads the pattern
+// from the request it passed on, which a ServeMux sets; a handler between
+// them that serves a copy of the request (a tracing middleware) hides it,
+// so h behind such a handler is wrapped in Routed.
+func Routed(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r)
+		if rec, ok := r.Context().Value(ctxKey{}).(*record); ok && r.Pattern != "" {
+			rec.route = r.Pattern
+		}
 	})
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/hookline/hookline/internal/accesslog"
 	"github.com/hookline/hookline/internal/api"
@@ -38,6 +39,7 @@ import (
 	"github.com/hookline/hookline/internal/netguard"
 	"github.com/hookline/hookline/internal/route"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/internal/telemetry"
 	"github.com/hookline/hookline/internal/web"
 	"github.com/hookline/hookline/internal/workflow"
 	"github.com/hookline/hookline/wire"
@@ -101,6 +103,8 @@ type App struct {
 	// result, which later calls return.
 	stopOnce sync.Once
 	stopErr  error
+	// tracing exports spans; Stop flushes it.
+	tracing *telemetry.Tracing
 }
 
 // maxHeaderBytes bounds a request's line and headers; the server answers
@@ -167,6 +171,24 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		return float64(n)
 	}))
 
+	tracing, err := telemetry.New(cfg.Tracing, opts.Build.Version)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			tracing.Shutdown(context.Background())
+		}
+	}()
+	var tracer trace.Tracer
+	if tracing.Enabled() {
+		tracer = tracing.Tracer()
+	}
+	// client is an HTTP client of the destinations tenants name: it
+	// reaches only what guard allows and carries the trace of the event
+	// it works for.
+	client := func() *http.Client { return tracing.Client(netguard.NewClient(guard)) }
+
 	// routes is the one routing table; the domains fill it (Register
 	// below) and on a cluster it hears the other nodes' changes.
 	routes := route.New(route.Config{Clock: opts.Clock, Logger: log, Cluster: coord, MaxAge: opts.RouteMaxAge})
@@ -180,7 +202,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		Cluster:      clusterConfig(cfg, routedCoordinator(coord, routes)),
 		Breaker:      engine.Breaker{Threshold: cfg.BreakerThreshold, Cooldown: cfg.BreakerCooldown},
 		PollInterval: opts.PollInterval, Lease: opts.Lease, QueueCap: opts.QueueCap, PruneInterval: opts.PruneInterval,
-		CommitTimeout: cfg.CommitTimeout,
+		CommitTimeout: cfg.CommitTimeout, Tracer: tracer,
 	})
 	if err != nil {
 		return nil, err
@@ -193,7 +215,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		return err
 	}
 	exec := delivery.NewExecutor(delivery.ExecutorConfig{
-		Store: st, Client: netguard.NewClient(guard), Clock: opts.Clock, Logger: log, UserAgent: userAgent,
+		Store: st, Client: client(), Clock: opts.Clock, Logger: log, UserAgent: userAgent,
 		Disabled: routes.Invalidate, DisableAfter: cfg.DisableAfter,
 		Emit: func(ctx context.Context, e event.Event) error {
 			_, err := eng.Publish(ctx, []event.Event{e})
@@ -201,7 +223,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		},
 	})
 	colls := collection.New(collection.Config{
-		Store: st, Client: netguard.NewClient(guard), Clock: opts.Clock, Logger: log, UserAgent: userAgent,
+		Store: st, Client: client(), Clock: opts.Clock, Logger: log, UserAgent: userAgent,
 		Dial: guard.Dial(), Rand: opts.Rand, Emit: publishChanges,
 	})
 	defer func() {
@@ -231,7 +253,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	// would otherwise wait them out.
 	closing := make(chan struct{})
 	notify := content.New(content.Config{
-		Store: st, Client: netguard.NewClient(guard), UserAgent: userAgent, Clock: opts.Clock, Logger: log, Collections: colls, Email: mailer,
+		Store: st, Client: client(), UserAgent: userAgent, Clock: opts.Clock, Logger: log, Collections: colls, Email: mailer,
 		PublicURL: cfg.PublicURL, TokenKey: box.Derive("inbox tokens"), Closing: closing,
 		Publish: publishChanges, Schedule: eng.Schedule, Lease: eng.Lease,
 	})
@@ -241,7 +263,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		envTenant = def.ID
 	}
 	runner := workflow.New(workflow.Config{
-		Store: st, Client: netguard.NewClient(guard), Clock: opts.Clock, Logger: log, UserAgent: userAgent,
+		Store: st, Client: client(), Clock: opts.Clock, Logger: log, UserAgent: userAgent,
 		Collections: colls, Env: env, EnvTenant: envTenant, Notify: notify.NotifyStep, CheckNotify: content.CheckRule, Rand: opts.Rand, Waits: routes,
 		Publish: publishChanges, Schedule: eng.Schedule, Lease: eng.Lease,
 	})
@@ -279,11 +301,11 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: log, store: st, engine: eng, api: apiSrv, lock: lock, colls: colls, watch: watch, build: opts.Build,
+	a := &App{cfg: cfg, log: log, tracing: tracing, store: st, engine: eng, api: apiSrv, lock: lock, colls: colls, watch: watch, build: opts.Build,
 		clock: opts.Clock, out: opts.Out, keyDue: keyDue, tls: serverTLS}
 	mux := http.NewServeMux()
-	mux.Handle("/v1/", apiSrv.Handler())
-	mux.Handle("/in/{source}", receiver)
+	mux.Handle("/v1/", tracing.Handler(accesslog.Routed(apiSrv.Handler())))
+	mux.Handle("/in/{source}", tracing.Handler(accesslog.Routed(receiver)))
 	notify.Handle(mux)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -496,7 +518,7 @@ func (a *App) stop(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	a.colls.Close()
-	errs = append(errs, a.store.Close(), a.lock.Close())
+	errs = append(errs, a.tracing.Shutdown(ctx), a.store.Close(), a.lock.Close())
 	return errors.Join(errs...)
 }
 
@@ -517,6 +539,10 @@ func (a *App) kill() {
 	a.watch.Stop()
 	a.engine.Kill()
 	a.colls.Close()
+	// A crash exports nothing more: no wait on the collector.
+	dead, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = a.tracing.Shutdown(dead)
 	a.store.Close()
 	a.lock.Close()
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/engine"
+	"github.com/hookline/hookline/internal/telemetry"
 	"github.com/hookline/hookline/wire"
 )
 
@@ -110,6 +111,11 @@ type Config struct {
 	// LogFormat is text or json.
 	LogFormat string `yaml:"log_format" env:"HOOKLINE_LOG_FORMAT" flag:"log-format" help:"text or json"`
 
+	// Tracing is the OpenTelemetry tracing of the standard OTEL_*
+	// variables (telemetry.Vars), read through Load's lookup; it has no
+	// YAML key or flag.
+	Tracing telemetry.Config `yaml:"-"`
+
 	// Declaration holds the resources declared in the same file under the
 	// keys of DeclarationKeys. serve applies them to the default tenant at
 	// start and on reload; they are not server settings.
@@ -194,7 +200,7 @@ func (c Config) RestartKeys(next Config) []string {
 	t := cv.Type()
 	for i := range t.NumField() {
 		f := t.Field(i)
-		if f.Anonymous {
+		if f.Anonymous || f.Tag.Get("yaml") == "-" {
 			continue
 		}
 		a, b := cv.Field(i), nv.Field(i)

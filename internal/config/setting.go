@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hookline/hookline/internal/telemetry"
 )
 
 // A Setting is one server key of Config as its struct tags describe it:
@@ -112,7 +114,9 @@ func (c *Config) applyEnv(lookup func(string) (string, bool)) error {
 	if lookup == nil {
 		return nil
 	}
-	var errs []error
+	tracing, err := telemetry.FromEnv(lookup)
+	c.Tracing = tracing
+	errs := []error{err}
 	for _, s := range settings() {
 		if s.Env == "" {
 			continue

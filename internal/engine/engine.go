@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/store"
@@ -164,6 +166,9 @@ type Config struct {
 	// MaxUnsavedBytes bounds the attempt results held in memory while the
 	// store cannot take them (see hold); default DefaultMaxUnsavedBytes.
 	MaxUnsavedBytes int
+	// Tracer records a span per publish's commit and per attempt; nil is
+	// tracing off (see trace.go).
+	Tracer trace.Tracer
 }
 
 // Engine is the task engine. Create it with New, then Start and Stop it.
@@ -456,6 +461,14 @@ func (e *Engine) Publish(ctx context.Context, evs []event.Event) ([]Published, e
 // store.ErrCommitUnknown; a retry with the same idempotency keys is safe
 // either way, as it finds the events if they were committed.
 func (e *Engine) PublishDedup(ctx context.Context, evs []event.Event, window time.Duration) ([]Published, error) {
+	ctx, span := e.startCommit(ctx, evs)
+	defer span.End()
+	out, err := e.publish(ctx, evs, window)
+	endSpan(span, err)
+	return out, err
+}
+
+func (e *Engine) publish(ctx context.Context, evs []event.Event, window time.Duration) ([]Published, error) {
 	cctx, cancel := context.WithTimeout(ctx, e.cfg.CommitTimeout)
 	defer cancel()
 	now := e.clock.Now()
@@ -896,7 +909,10 @@ func (e *Engine) attempt(t *store.Task) (store.TaskResult, result, bool) {
 		out = Outcome{Err: fmt.Errorf("no executor for destination kind %q", t.Kind), Permanent: true}
 	} else {
 		actx, cancel := context.WithTimeout(ctx, DefaultAttemptTimeout)
+		actx, span := e.startAttempt(actx, t)
 		out = ex.Execute(actx, t)
+		endSpan(span, out.Err)
+		span.End()
 		cancel()
 	}
 	if ctx.Err() != nil {

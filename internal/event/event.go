@@ -28,6 +28,10 @@ type Event struct {
 	Raw []byte
 	// Headers are the request headers kept with a received event.
 	Headers map[string]string
+	// Traceparent is the W3C trace context the event was published in
+	// ("00-{trace id}-{span id}-{flags}"), or "": its attempts continue
+	// that trace.
+	Traceparent string
 }
 
 // Id prefixes, so an id tells what it names.
