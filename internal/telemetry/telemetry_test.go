@@ -29,7 +29,7 @@ func TestFromEnv(t *testing.T) {
 			want: telemetry.Config{Enabled: true, Endpoint: "http://collector:4318/v1/traces"},
 		},
 		"the traces endpoint is used as it is and wins": {
-			env: map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:4318", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://b/otlp/traces"},
+			env:  map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:4318", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://b/otlp/traces"},
 			want: telemetry.Config{Enabled: true, Endpoint: "https://b/otlp/traces"},
 		},
 		"otlp exporter without endpoint goes to localhost": {
