@@ -43,7 +43,8 @@ func (s *Store) GetCollection(ctx context.Context, tenantID, name string) (store
 
 // ListCollections lists a tenant's collections by name.
 func (s *Store) ListCollections(ctx context.Context, tenantID string) ([]store.Collection, error) {
-	return queryAll(ctx, s.pool, "list collections", s.scanCollection, `SELECT `+collectionCols+` FROM collections WHERE tenant_id = $1 ORDER BY name`, tenantID)
+	return queryAll(ctx, s.pool, "list collections", s.scanCollection,
+		`SELECT `+collectionCols+` FROM collections WHERE tenant_id = $1 ORDER BY name`, tenantID)
 }
 
 // UpdateCollection replaces a collection's spec and secret.

@@ -41,7 +41,8 @@ func (s *Store) GetRecipient(ctx context.Context, tenantID, id string) (store.Re
 // ListRecipients lists a tenant's recipients by id; the cursor is the last
 // id of the previous page.
 func (s *Store) ListRecipients(ctx context.Context, tenantID string, p store.Page) ([]store.Recipient, error) {
-	return queryAll(ctx, s.pool, "list recipients", scanRecipient, `SELECT `+recipientCols+` FROM recipients WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+	return queryAll(ctx, s.pool, "list recipients", scanRecipient,
+		`SELECT `+recipientCols+` FROM recipients WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
 		tenantID, p.Cursor, p.Size())
 }
 
@@ -120,7 +121,8 @@ func (s *Store) GetNotifyRule(ctx context.Context, tenantID, name string) (store
 
 // ListNotifyRules lists a tenant's rules by name.
 func (s *Store) ListNotifyRules(ctx context.Context, tenantID string) ([]store.NotifyRule, error) {
-	return queryAll(ctx, s.pool, "list notify rules", s.scanNotifyRule, `SELECT `+notifyRuleCols+` FROM notify_rules WHERE tenant_id = $1 ORDER BY name`, tenantID)
+	return queryAll(ctx, s.pool, "list notify rules", s.scanNotifyRule,
+		`SELECT `+notifyRuleCols+` FROM notify_rules WHERE tenant_id = $1 ORDER BY name`, tenantID)
 }
 
 // UpdateNotifyRule replaces a rule's spec and enabled flag and sets its

@@ -55,7 +55,8 @@ func (s *Store) ListEndpoints(ctx context.Context, tenantID string, p store.Page
 
 // EnabledEndpoints lists every enabled endpoint of a tenant.
 func (s *Store) EnabledEndpoints(ctx context.Context, tenantID string) ([]store.Endpoint, error) {
-	return queryAll(ctx, s.pool, "list enabled endpoints", s.scanEndpoint, `SELECT `+endpointCols+` FROM endpoints WHERE tenant_id = $1 AND enabled ORDER BY id`, tenantID)
+	return queryAll(ctx, s.pool, "list enabled endpoints", s.scanEndpoint,
+		`SELECT `+endpointCols+` FROM endpoints WHERE tenant_id = $1 AND enabled ORDER BY id`, tenantID)
 }
 
 // UpdateEndpoint replaces an endpoint's mutable fields.

@@ -44,7 +44,8 @@ func (s *Store) ListWorkflows(ctx context.Context, tenantID string) ([]store.Wor
 
 // ListWorkflowVersions lists every version of a workflow, newest first.
 func (s *Store) ListWorkflowVersions(ctx context.Context, tenantID, name string) ([]store.Workflow, error) {
-	return queryAll(ctx, s.pool, "list workflow versions", scanWorkflow, `SELECT `+workflowCols+` FROM workflows WHERE tenant_id = $1 AND name = $2 ORDER BY version DESC`,
+	return queryAll(ctx, s.pool, "list workflow versions", scanWorkflow,
+		`SELECT `+workflowCols+` FROM workflows WHERE tenant_id = $1 AND name = $2 ORDER BY version DESC`,
 		tenantID, name)
 }
 

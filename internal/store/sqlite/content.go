@@ -45,7 +45,8 @@ func (s *Store) GetRecipient(ctx context.Context, tenantID, id string) (store.Re
 // ListRecipients lists a tenant's recipients by id; the cursor is the last
 // id of the previous page.
 func (s *Store) ListRecipients(ctx context.Context, tenantID string, p store.Page) ([]store.Recipient, error) {
-	return queryAll(ctx, s.r, "list recipients", scanRecipient, `SELECT `+recipientCols+` FROM recipients WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?`,
+	return queryAll(ctx, s.r, "list recipients", scanRecipient,
+		`SELECT `+recipientCols+` FROM recipients WHERE tenant_id = ? AND id > ? ORDER BY id LIMIT ?`,
 		tenantID, p.Cursor, p.Size())
 }
 
@@ -129,7 +130,8 @@ func (s *Store) GetNotifyRule(ctx context.Context, tenantID, name string) (store
 
 // ListNotifyRules lists a tenant's rules by name.
 func (s *Store) ListNotifyRules(ctx context.Context, tenantID string) ([]store.NotifyRule, error) {
-	return queryAll(ctx, s.r, "list notify rules", s.scanNotifyRule, `SELECT `+notifyRuleCols+` FROM notify_rules WHERE tenant_id = ? ORDER BY name`, tenantID)
+	return queryAll(ctx, s.r, "list notify rules", s.scanNotifyRule,
+		`SELECT `+notifyRuleCols+` FROM notify_rules WHERE tenant_id = ? ORDER BY name`, tenantID)
 }
 
 // UpdateNotifyRule replaces a rule's spec and enabled flag and sets its

@@ -50,7 +50,8 @@ func (s *Store) ListSubscriptions(ctx context.Context, tenantID string, p store.
 
 // EnabledSubscriptions lists every enabled subscription of a tenant.
 func (s *Store) EnabledSubscriptions(ctx context.Context, tenantID string) ([]store.Subscription, error) {
-	return queryAll(ctx, s.r, "list enabled subscriptions", scanSubscription, `SELECT `+subscriptionCols+` FROM subscriptions WHERE tenant_id = ? AND enabled = 1 ORDER BY id`, tenantID)
+	return queryAll(ctx, s.r, "list enabled subscriptions", scanSubscription,
+		`SELECT `+subscriptionCols+` FROM subscriptions WHERE tenant_id = ? AND enabled = 1 ORDER BY id`, tenantID)
 }
 
 // UpdateSubscription replaces a subscription's mutable fields.
