@@ -47,11 +47,11 @@ func SealOptional(box *secretbox.Box, secret []byte) []byte {
 
 // SealJSON seals the JSON of v, a value of plain maps and slices.
 func SealJSON(box *secretbox.Box, v any) []byte {
-	return box.Seal(JSON(v))
+	return box.Seal(marshal(v))
 }
 
-// JSON is the JSON of v, a value of plain maps and slices.
-func JSON(v any) []byte {
+// marshal is the JSON of v, a value of plain maps and slices.
+func marshal(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
 		panic(fmt.Sprintf("column: marshal %T: %v", v, err)) // only plain maps and slices reach here
@@ -69,7 +69,7 @@ func EndpointJSON(ep store.Endpoint) (types, schedule []byte) {
 	if ep.EventTypes == nil {
 		ep.EventTypes = []string{}
 	}
-	return JSON(ep.EventTypes), JSON(ms)
+	return marshal(ep.EventTypes), marshal(ms)
 }
 
 // SealHeaders seals an endpoint's custom headers (never null): they are
