@@ -385,3 +385,39 @@ func TestListsPageByCursor(t *testing.T) {
 	_, page = b.get(c, "/events?type=nothing.here")
 	require.Contains(t, page, "No event matches these filters")
 }
+
+// Replay sends an event again; recover needs a time and queues the
+// endpoint's failed deliveries.
+func TestReplayAndRecover(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "")
+	ctx := context.Background()
+	rc := newReceiver(t, http.StatusOK)
+	ep, err := b.api.CreateEndpoint(ctx, client.EndpointCreate{URL: rc.URL, EventTypes: []string{"a.b"}})
+	require.NoError(t, err)
+	ev, err := b.api.SendEvent(ctx, client.EventCreate{Type: "a.b", Data: json.RawMessage(`{"n": 1}`)})
+	require.NoError(t, err)
+	eventually(t, func() bool { return rc.hits.Load() == 1 }, "delivered once")
+
+	c := browser(t)
+	b.signIn(c, b.key)
+	_, page := b.get(c, "/events/"+ev.ID)
+	require.Contains(t, page, "&#34;n&#34;: 1")
+	require.Contains(t, page, `href="/endpoints/`+ep.ID+`"`, "its delivery is listed")
+	resp, _ := b.post(c, "/events/"+ev.ID+"/replay", nil)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(t, "/events/"+ev.ID+"?done=replayed", resp.Header.Get("Location"))
+	eventually(t, func() bool { return rc.hits.Load() == 2 }, "delivered again")
+
+	resp, page = b.post(c, "/endpoints/"+ep.ID+"/recover", url.Values{"since": {""}})
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	require.Contains(t, page, "Say since when")
+	resp, _ = b.post(c, "/endpoints/"+ep.ID+"/recover", url.Values{"since": {"2026-01-02T15:04"}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(t, "/endpoints/"+ep.ID+"?done=recovered", resp.Header.Get("Location"))
+
+	resp, _ = b.get(c, "/events?id="+ev.ID)
+	require.Equal(t, "/events/"+ev.ID, resp.Header.Get("Location"), "an id jumps to its event")
+	resp, _ = b.get(c, "/events?id=nope")
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+}

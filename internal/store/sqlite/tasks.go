@@ -293,13 +293,14 @@ func (s *Store) ListTasks(ctx context.Context, tenantID string, q store.TaskQuer
 	// Only the filters given are in the query, so SQLite plans for them:
 	// a "? = '' OR t.id < ?" term hides the cursor's range, and a page
 	// deep in a long list read every row before it. A status other than
-	// succeeded reads tasks_tenant_status, whose partial-index term the
-	// query must hold as written. Else, with a destination or an event,
-	// the tenant is checked on their rows (+ keeps SQLite off the tenant's
-	// index, which would read all the tenant's tasks to find theirs).
+	// succeeded reads tasks_tenant_status, or tasks_destination_status
+	// with a destination: partial indexes whose term the query must hold
+	// as written. With a destination or an event the tenant is checked on
+	// their rows (+ keeps SQLite off the tenant's indexes, which would
+	// read the tenant's tasks to find theirs).
 	rare := q.Status != "" && q.Status != store.StatusSucceeded
 	tenant := "t.tenant_id = ?"
-	if !rare && (q.DestinationID != "" || q.EventID != "") {
+	if q.DestinationID != "" || q.EventID != "" {
 		tenant = "+t.tenant_id = ?"
 	}
 	where, args := []string{tenant}, []any{tenantID}
