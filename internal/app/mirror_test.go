@@ -36,6 +36,19 @@ func (b *bundle) mirrorCaughtUp(name string) {
 	eventually(b.t, func() bool { m = b.mirrorStatus(name); return m.State == "ok" && m.Lag == 0 }, "mirror never caught up: %+v", &m)
 }
 
+// setupMirror starts a server whose customers collection is mirrored
+// into customers_mirror of dsn, with its first n customers in the mirror.
+func setupMirror(t *testing.T, dsn string, n int) *bundle {
+	t.Helper()
+	b := setup(t)
+	syncSetup(t, b, mirrorSpec(dsn, "customers_mirror"))
+	_, err := b.client.SendEvents(context.Background(), client.EventBatch{Events: customerStream(n, 1)})
+	require.NoError(t, err)
+	b.settled()
+	b.mirrorCaughtUp("customers")
+	return b
+}
+
 // mirrorSpec is the customers spec's mirror into table of dsn.
 func mirrorSpec(dsn, table string) map[string]any {
 	return map[string]any{"mirror": map[string]any{
@@ -183,13 +196,8 @@ func TestMirrorOutage(t *testing.T) {
 			t.Parallel()
 			direct := pgSchema(t)
 			dsn, fault := f.via(t, direct)
-			b := setup(t)
-			syncSetup(t, b, mirrorSpec(dsn, "customers_mirror"))
+			b := setupMirror(t, dsn, 10)
 			ctx := context.Background()
-			_, err := b.client.SendEvents(ctx, client.EventBatch{Events: customerStream(10, 1)})
-			require.NoError(t, err)
-			b.settled()
-			b.mirrorCaughtUp("customers")
 			before := lastSeq(t, b.client, "customers")
 
 			restore := fault()
@@ -260,17 +268,12 @@ func TestMirrorResumesAfterRestart(t *testing.T) {
 	t.Parallel()
 	direct := pgSchema(t)
 	px := newProxy(t, direct)
-	b := setup(t)
-	syncSetup(t, b, mirrorSpec(px.dsn, "customers_mirror"))
+	b := setupMirror(t, px.dsn, 20)
 	ctx := context.Background()
-	_, err := b.client.SendEvents(ctx, client.EventBatch{Events: customerStream(20, 1)})
-	require.NoError(t, err)
-	b.settled()
-	b.mirrorCaughtUp("customers")
 	cursor := b.mirrorStatus("customers").Seq
 
 	px.cut()
-	_, err = b.client.SendEvents(ctx, client.EventBatch{Events: customerStream(25, 21)})
+	_, err := b.client.SendEvents(ctx, client.EventBatch{Events: customerStream(25, 21)})
 	require.NoError(t, err)
 	b.settled()
 	eventually(t, func() bool { return b.mirrorStatus("customers").State == "failing" }, "mirror never failed")
@@ -394,13 +397,8 @@ func TestMirrorPassesOverRefusedRows(t *testing.T) {
 func TestMirrorTableDroppedIsCreatedAgain(t *testing.T) {
 	t.Parallel()
 	dsn := pgSchema(t)
-	b := setup(t)
-	syncSetup(t, b, mirrorSpec(dsn, "customers_mirror"))
+	b := setupMirror(t, dsn, 10)
 	ctx := context.Background()
-	_, err := b.client.SendEvents(ctx, client.EventBatch{Events: customerStream(10, 1)})
-	require.NoError(t, err)
-	b.settled()
-	b.mirrorCaughtUp("customers")
 
 	conn, err := pgx.Connect(ctx, dsn)
 	require.NoError(t, err)

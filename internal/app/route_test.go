@@ -11,6 +11,18 @@ import (
 	"github.com/hookline/hookline/client"
 )
 
+// payWorkflow waits for the payment of each order and then emits
+// order.paid.
+const payWorkflow = `name: pay
+on: { events: ["order.created"] }
+steps:
+  - id: paid
+    wait_for: { event: payment.received, match: "event.data.order == trigger.data.id", timeout: 1h }
+  - id: done
+    emit: { type: order.paid, data: { order: "{{ event.data.id }}" } }
+    next: end
+`
+
 // TestClusterRoutesAtOnce: on two PostgreSQL nodes whose routing tables
 // are never rebuilt for age, a workflow saved through one node and a run
 // that starts waiting on either are routed by both — they were told —
@@ -35,15 +47,7 @@ func TestClusterRoutesAtOnce(t *testing.T) {
 		require.Zero(t, send(c, "order.created", `{"id": "o0"}`))
 	}
 
-	_, err := cs[0].SaveWorkflowYAML(ctx, []byte(`name: pay
-on: { events: ["order.created"] }
-steps:
-  - id: paid
-    wait_for: { event: payment.received, match: "event.data.order == trigger.data.id", timeout: 1h }
-  - id: done
-    emit: { type: order.paid, data: { order: "{{ event.data.id }}" } }
-    next: end
-`))
+	_, err := cs[0].SaveWorkflowYAML(ctx, []byte(payWorkflow))
 	require.NoError(t, err)
 	// Node 2 starts the workflow without waiting for its table to age.
 	require.Eventually(t, func() bool { return send(cs[1], "order.created", `{"id": "o1"}`) == 1 }, 15*time.Second, 10*time.Millisecond)
@@ -89,15 +93,7 @@ steps:
 func TestWaitRoutedAtOnce(t *testing.T) {
 	t.Parallel()
 	b := setup(t, withRouteMaxAge(time.Hour))
-	b.saveWorkflow(`name: pay
-on: { events: ["order.created"] }
-steps:
-  - id: paid
-    wait_for: { event: payment.received, match: "event.data.order == trigger.data.id", timeout: 1h }
-  - id: done
-    emit: { type: order.paid, data: { order: "{{ event.data.id }}" } }
-    next: end
-`)
+	b.saveWorkflow(payWorkflow)
 	deliveries := func(ev *client.Event) int {
 		require.NotNil(t, ev.Deliveries)
 		return *ev.Deliveries
