@@ -87,11 +87,7 @@ func TestNormalize(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			header := http.Header{}
-			if tt.contentType != "" {
-				header.Set("Content-Type", tt.contentType)
-			}
-			got, err := Normalize(header, []byte(tt.body))
+			got, err := normalizeAs(tt.contentType, tt.body)
 			if err != nil {
 				t.Fatalf("Normalize: %v", err)
 			}
@@ -136,14 +132,19 @@ func TestNormalizeErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			header := http.Header{}
-			if tt.contentType != "" {
-				header.Set("Content-Type", tt.contentType)
-			}
-			got, err := Normalize(header, []byte(tt.body))
+			got, err := normalizeAs(tt.contentType, tt.body)
 			checkBadBody(t, got, err, tt.want)
 		})
 	}
+}
+
+// normalizeAs normalises body sent with contentType (none when empty).
+func normalizeAs(contentType, body string) (Normalized, error) {
+	header := http.Header{}
+	if contentType != "" {
+		header.Set("Content-Type", contentType)
+	}
+	return Normalize(header, []byte(body))
 }
 
 // checkBadBody checks that Normalize failed with ErrBadBody and the message

@@ -274,10 +274,15 @@ func (t *Table) Invalidate(tenantID string) {
 	t.announce(context.Background(), invalidateMessage(t.origin, tenantID))
 }
 
-func (t *Table) invalidate(tenantID string) {
+// routed is the state of a tenant that has been routed, or nil.
+func (t *Table) routed(tenantID string) *tenant {
 	t.mu.Lock()
-	ten := t.tenants[tenantID]
-	t.mu.Unlock()
+	defer t.mu.Unlock()
+	return t.tenants[tenantID]
+}
+
+func (t *Table) invalidate(tenantID string) {
+	ten := t.routed(tenantID)
 	if ten == nil {
 		return
 	}
@@ -295,9 +300,7 @@ func (t *Table) SetWait(ctx context.Context, tenantID string, w Wait) {
 }
 
 func (t *Table) setWait(tenantID string, w Wait) {
-	t.mu.Lock()
-	ten := t.tenants[tenantID]
-	t.mu.Unlock()
+	ten := t.routed(tenantID)
 	if ten == nil {
 		// Nothing routed for the tenant yet: its first build reads the
 		// wait from the store.

@@ -67,26 +67,24 @@ func FormToJSON(body []byte) ([]byte, error) {
 	}
 	keys := slices.Sorted(maps.Keys(values))
 	out := make([]byte, 0, len(body)+16)
-	out = append(out, '{')
-	for i, k := range keys {
+	return appendList(out, '{', '}', keys, func(out []byte, k string) []byte {
+		out = append(appendString(out, k), ':')
+		if v := values[k]; len(v) == 1 {
+			return appendString(out, v[0])
+		}
+		return appendList(out, '[', ']', values[k], appendString)
+	}), nil
+}
+
+// appendList appends items to dst, each by each, comma separated between
+// open and close.
+func appendList[T any](dst []byte, open, close byte, items []T, each func([]byte, T) []byte) []byte {
+	dst = append(dst, open)
+	for i, v := range items {
 		if i > 0 {
-			out = append(out, ',')
+			dst = append(dst, ',')
 		}
-		out = appendString(out, k)
-		out = append(out, ':')
-		v := values[k]
-		if len(v) == 1 {
-			out = appendString(out, v[0])
-			continue
-		}
-		out = append(out, '[')
-		for j, s := range v {
-			if j > 0 {
-				out = append(out, ',')
-			}
-			out = appendString(out, s)
-		}
-		out = append(out, ']')
+		dst = each(dst, v)
 	}
-	return append(out, '}'), nil
+	return append(dst, close)
 }

@@ -311,7 +311,20 @@ func (r *xmlReader) text(start xml.StartElement) (string, error) {
 }
 
 func (r *xmlReader) object(dst []byte, depth int) ([]byte, error) {
-	dst = append(dst, '{')
+	return r.members(dst, '{', '}', "object", func(dst []byte, t xml.StartElement) ([]byte, error) {
+		key, entry, err := memberKey(t)
+		if err != nil {
+			return nil, err
+		}
+		return r.value(append(appendString(dst, key), ':'), t, depth+1, entry)
+	})
+}
+
+// members reads the children of a container (what: object or array) up to
+// its end, into dst between open and close, comma separated; member
+// appends each child. Text between children must be blank.
+func (r *xmlReader) members(dst []byte, open, close byte, what string, member func(dst []byte, t xml.StartElement) ([]byte, error)) ([]byte, error) {
+	dst = append(dst, open)
 	for n := 0; ; {
 		tok, err := r.next()
 		if err != nil {
@@ -319,22 +332,17 @@ func (r *xmlReader) object(dst []byte, depth int) ([]byte, error) {
 		}
 		switch t := tok.(type) {
 		case xml.EndElement:
-			return append(dst, '}'), nil
+			return append(dst, close), nil
 		case xml.CharData:
 			if !isBlank(t) {
-				return nil, errors.New("text in an object")
+				return nil, errors.New("text in an " + what)
 			}
 		case xml.StartElement:
-			key, entry, err := memberKey(t)
-			if err != nil {
-				return nil, err
-			}
 			if n > 0 {
 				dst = append(dst, ',')
 			}
 			n++
-			dst = append(appendString(dst, key), ':')
-			if dst, err = r.value(dst, t, depth+1, entry); err != nil {
+			if dst, err = member(dst, t); err != nil {
 				return nil, err
 			}
 		}
@@ -368,32 +376,12 @@ func memberKey(el xml.StartElement) (key string, entry bool, err error) {
 }
 
 func (r *xmlReader) array(dst []byte, depth int) ([]byte, error) {
-	dst = append(dst, '[')
-	for n := 0; ; {
-		tok, err := r.next()
-		if err != nil {
-			return nil, err
+	return r.members(dst, '[', ']', "array", func(dst []byte, t xml.StartElement) ([]byte, error) {
+		if t.Name.Space != "" || t.Name.Local != xmlItem {
+			return nil, fmt.Errorf("unexpected element <%s> in an array", t.Name.Local)
 		}
-		switch t := tok.(type) {
-		case xml.EndElement:
-			return append(dst, ']'), nil
-		case xml.CharData:
-			if !isBlank(t) {
-				return nil, errors.New("text in an array")
-			}
-		case xml.StartElement:
-			if t.Name.Space != "" || t.Name.Local != xmlItem {
-				return nil, fmt.Errorf("unexpected element <%s> in an array", t.Name.Local)
-			}
-			if n > 0 {
-				dst = append(dst, ',')
-			}
-			n++
-			if dst, err = r.value(dst, t, depth+1, false); err != nil {
-				return nil, err
-			}
-		}
-	}
+		return r.value(dst, t, depth+1, false)
+	})
 }
 
 // untyped reads an element without a type attribute: a string when it has
