@@ -34,13 +34,9 @@ func (s Scheme) verifyGitHub(r Request) error {
 	if v == "" {
 		return fail(kind, ErrMissingHeaders, "missing header %s", headerGitHubSignature)
 	}
-	encoded, ok := strings.CutPrefix(v, "sha256=")
-	if !ok {
-		return fail(kind, ErrMalformed, `%s %q does not start with "sha256="`, headerGitHubSignature, clip(v))
-	}
-	sig, err := hex.DecodeString(encoded)
-	if err != nil || len(sig) != sha256.Size {
-		return fail(kind, ErrMalformed, "%s is not sha256= followed by %d hex digits", headerGitHubSignature, 2*sha256.Size)
+	sig, err := hexSHA256(kind, headerGitHubSignature, v, "sha256=")
+	if err != nil {
+		return err
 	}
 	if !matchHMAC(sha256.New, s.Secrets, [][]byte{sig}, r.Body) {
 		return fail(kind, ErrNoMatch, "%s matches no configured secret (tried %d)", headerGitHubSignature, len(s.Secrets))
@@ -130,16 +126,26 @@ func (s Scheme) verifySlack(r Request, now time.Time) error {
 	if _, err := checkTimestamp(kind, headerSlackTimestamp, rawTS, now, s.tolerance()); err != nil {
 		return err
 	}
-	encoded, ok := strings.CutPrefix(v, "v0=")
-	if !ok {
-		return fail(kind, ErrMalformed, `%s %q does not start with "v0="`, headerSlackSignature, clip(v))
-	}
-	sig, err := hex.DecodeString(encoded)
-	if err != nil || len(sig) != sha256.Size {
-		return fail(kind, ErrMalformed, "%s is not v0= followed by %d hex digits", headerSlackSignature, 2*sha256.Size)
+	sig, err := hexSHA256(kind, headerSlackSignature, v, "v0=")
+	if err != nil {
+		return err
 	}
 	if !matchHMAC(sha256.New, s.Secrets, [][]byte{sig}, []byte("v0:"+rawTS+":"), r.Body) {
 		return fail(kind, ErrNoMatch, "%s matches no configured secret (tried %d)", headerSlackSignature, len(s.Secrets))
 	}
 	return nil
+}
+
+// hexSHA256 is the HMAC-SHA256 that v, the value of header, gives as
+// prefix followed by hex digits; else an ErrMalformed failure of kind.
+func hexSHA256(kind, header, v, prefix string) ([]byte, error) {
+	encoded, ok := strings.CutPrefix(v, prefix)
+	if !ok {
+		return nil, fail(kind, ErrMalformed, `%s %q does not start with "%s"`, header, clip(v), prefix)
+	}
+	sig, err := hex.DecodeString(encoded)
+	if err != nil || len(sig) != sha256.Size {
+		return nil, fail(kind, ErrMalformed, "%s is not %s followed by %d hex digits", header, prefix, 2*sha256.Size)
+	}
+	return sig, nil
 }

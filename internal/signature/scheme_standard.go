@@ -41,13 +41,9 @@ func GenerateKeyPair() (private, public string, err error) {
 // DecodePrivateKey returns the key of s, PrivateKeyPrefix followed by the
 // standard base64 of a 64-byte ed25519 private key or of its 32-byte seed.
 func DecodePrivateKey(s string) (ed25519.PrivateKey, error) {
-	rest, ok := strings.CutPrefix(s, PrivateKeyPrefix)
-	if !ok {
-		return nil, fmt.Errorf("decode private key: want %q followed by standard base64", PrivateKeyPrefix)
-	}
-	raw, err := base64.StdEncoding.DecodeString(rest)
+	raw, err := decodeKey(s, PrivateKeyPrefix, "private")
 	if err != nil {
-		return nil, fmt.Errorf("decode private key: want %q followed by standard base64: %w", PrivateKeyPrefix, err)
+		return nil, err
 	}
 	switch len(raw) {
 	case ed25519.SeedSize:
@@ -62,16 +58,26 @@ func DecodePrivateKey(s string) (ed25519.PrivateKey, error) {
 	return nil, fmt.Errorf("decode private key: want %d or %d bytes, got %d", ed25519.SeedSize, ed25519.PrivateKeySize, len(raw))
 }
 
-// DecodePublicKey returns the key of s, PublicKeyPrefix followed by the
-// standard base64 of a 32-byte ed25519 public key.
-func DecodePublicKey(s string) (ed25519.PublicKey, error) {
-	rest, ok := strings.CutPrefix(s, PublicKeyPrefix)
+// decodeKey returns the bytes of s, prefix followed by standard base64;
+// its errors name the kind of key (private, public).
+func decodeKey(s, prefix, kind string) ([]byte, error) {
+	rest, ok := strings.CutPrefix(s, prefix)
 	if !ok {
-		return nil, fmt.Errorf("decode public key: want %q followed by standard base64", PublicKeyPrefix)
+		return nil, fmt.Errorf("decode %s key: want %q followed by standard base64", kind, prefix)
 	}
 	raw, err := base64.StdEncoding.DecodeString(rest)
 	if err != nil {
-		return nil, fmt.Errorf("decode public key: want %q followed by standard base64: %w", PublicKeyPrefix, err)
+		return nil, fmt.Errorf("decode %s key: want %q followed by standard base64: %w", kind, prefix, err)
+	}
+	return raw, nil
+}
+
+// DecodePublicKey returns the key of s, PublicKeyPrefix followed by the
+// standard base64 of a 32-byte ed25519 public key.
+func DecodePublicKey(s string) (ed25519.PublicKey, error) {
+	raw, err := decodeKey(s, PublicKeyPrefix, "public")
+	if err != nil {
+		return nil, err
 	}
 	if len(raw) != ed25519.PublicKeySize {
 		return nil, fmt.Errorf("decode public key: want %d bytes, got %d", ed25519.PublicKeySize, len(raw))
