@@ -13,6 +13,7 @@ import (
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/app"
 	"github.com/hookline/hookline/internal/config"
+	"github.com/hookline/hookline/internal/openapi/openapitest"
 )
 
 // liveKey is the admin API key of servers started by startLive.
@@ -34,7 +35,7 @@ func startLive(t *testing.T) *live {
 	cfg.DataDir = filepath.Join(t.TempDir(), "data")
 	cfg.AllowPrivateNetworks = true
 	cfg.APIKey = liveKey
-	a, err := app.New(context.Background(), cfg, app.Options{})
+	a, err := app.New(context.Background(), cfg, app.Options{Wrap: openapitest.Check(t)})
 	require.NoError(t, err)
 	require.NoError(t, a.Start(context.Background()))
 	t.Cleanup(func() {

@@ -27,6 +27,7 @@ import (
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/app"
 	"github.com/hookline/hookline/internal/config"
+	"github.com/hookline/hookline/internal/openapi/openapitest"
 )
 
 const clusterKey = "hk_cluster_test_admin_key_0123456789"
@@ -85,7 +86,7 @@ func startNode(t *testing.T, dsn, id string, opts ...setupOpt) *node {
 	if os.Getenv("HOOKLINE_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})).With("node", id)
 	}
-	o := app.Options{PollInterval: 50 * time.Millisecond, Lease: 2 * time.Second, Logger: logger, Wrap: checkContract(t)}
+	o := app.Options{PollInterval: 50 * time.Millisecond, Lease: 2 * time.Second, Logger: logger, Wrap: openapitest.Check(t)}
 	for _, f := range opts {
 		f(&cfg, &o)
 	}

@@ -153,7 +153,7 @@ func setup(t *testing.T, opts ...setupOpt) *bundle {
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = filepath.Join(t.TempDir(), "data")
 	cfg.AllowPrivateNetworks = true
-	o := app.Options{PollInterval: 20 * time.Millisecond, Wrap: checkContract(t)}
+	o := app.Options{PollInterval: 20 * time.Millisecond, Wrap: openapitest.Check(t)}
 	for _, fn := range opts {
 		fn(&cfg, &o)
 	}
@@ -399,27 +399,6 @@ func (b *bundle) waitStatus(eventID, status string) *client.Delivery {
 	var d *client.Delivery
 	eventually(b.t, func() bool { d = b.delivery(eventID); return d.Status == status }, "delivery of %s never reached %s", eventID, status)
 	return d
-}
-
-// checkContract returns a wrapper of a server's handler that checks every
-// /v1 exchange against the OpenAPI document (docs/openapi.json): a
-// mismatch fails t. Its reports stop once t's cleanups have stopped the
-// server.
-func checkContract(t *testing.T) func(http.Handler) http.Handler {
-	var mu sync.Mutex
-	done := false
-	t.Cleanup(func() {
-		mu.Lock()
-		defer mu.Unlock()
-		done = true
-	})
-	return openapitest.Middleware(func(err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if !done {
-			t.Errorf("OpenAPI contract: %v", err)
-		}
-	})
 }
 
 // eventually polls cond until it holds or the deadline passes.

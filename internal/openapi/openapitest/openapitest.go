@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -134,6 +135,27 @@ func Middleware(report func(error)) func(http.Handler) http.Handler {
 			}
 		})
 	}
+}
+
+// Check returns a wrapper of a server's handler (app.Options.Wrap) that
+// checks every /v1 exchange against the document: a mismatch fails t. Its
+// reports stop once t's cleanups registered before it, such as the one
+// stopping the server, have run.
+func Check(t testing.TB) func(http.Handler) http.Handler {
+	var mu sync.Mutex
+	done := false
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		done = true
+	})
+	return Middleware(func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !done {
+			t.Errorf("OpenAPI contract: %v", err)
+		}
+	})
 }
 
 // route finds the operation r is for, with its path parameters; nil when
