@@ -166,3 +166,52 @@ func requireVerifies(t *testing.T, secret string, got received) {
 	require.NoError(t, err)
 	require.NoError(t, wh.Verify(got.body, got.header))
 }
+
+// TestTraceparentCarriedWhenOff checks tracing off: the sender's
+// traceparent is stored with the event and sent as it came on every
+// attempt, the retry too (read back from the database), while an event
+// without one is delivered without one. A webhook received at
+// /in/{source} keeps its traceparent as well.
+func TestTraceparentCarriedWhenOff(t *testing.T) {
+	t.Parallel()
+	const tp = "00-" + senderTrace + "-" + senderSpan + "-01"
+	rc := newReceiver(t, func(n int, w http.ResponseWriter) bool {
+		if n == 1 {
+			w.WriteHeader(http.StatusInternalServerError)
+			return true
+		}
+		return false
+	})
+	b := setup(t)
+	ep := b.endpoint(client.EndpointCreate{URL: rc.URL, EventTypes: []string{"order.*"}, RetrySchedule: []string{"50ms"}})
+	status, out := b.do(http.MethodPost, "/v1/events", `{"type":"order.created","data":{}}`, "traceparent", tp)
+	require.Equal(t, http.StatusAccepted, status, "%v", out)
+	eventually(t, func() bool { return rc.count() == 2 }, "delivered on the retry")
+	for i, got := range rc.requests() {
+		require.Equal(t, tp, got.header.Get("traceparent"), "attempt %d carries the sender's traceparent", i+1)
+	}
+	requireVerifies(t, ep.Secret, rc.requests()[1])
+	stored, err := b.app.Store().GetEvent(t.Context(), tenantID(t, b), out["id"].(string))
+	require.NoError(t, err)
+	require.Equal(t, tp, stored.Traceparent)
+
+	b.send("order.paid", `{}`)
+	eventually(t, func() bool { return rc.count() == 3 }, "delivered")
+	require.Empty(t, rc.requests()[2].header.Values("traceparent"), "no trace, no header")
+
+	b.source(client.SourceCreate{Name: "traced", Verification: &client.Verification{Kind: "none"}})
+	code, body := b.post("traced", []byte(`{"a":1}`), http.Header{"Content-Type": {"application/json"}, "Traceparent": {tp}})
+	require.Equal(t, http.StatusOK, code, body)
+	evs := b.sourceEvents("traced")
+	require.Len(t, evs, 1)
+	stored, err = b.app.Store().GetEvent(t.Context(), tenantID(t, b), evs[0].ID)
+	require.NoError(t, err)
+	require.Equal(t, tp, stored.Traceparent)
+}
+
+func tenantID(t *testing.T, b *bundle) string {
+	t.Helper()
+	ten, err := b.app.Store().TenantByName(t.Context(), app.DefaultTenant)
+	require.NoError(t, err)
+	return ten.ID
+}

@@ -12,13 +12,13 @@ import (
 	"github.com/hookline/hookline/internal/store"
 )
 
-const eventCols = `id, tenant_id, type, source, data, occurred_at, coalesce(idempotency_key, ''), created_at, raw, headers`
+const eventCols = `id, tenant_id, type, source, data, occurred_at, coalesce(idempotency_key, ''), created_at, raw, headers, traceparent`
 
 func scanEvent(r pgx.Row, extra ...any) (event.Event, error) {
 	var e event.Event
 	var headers []byte
 	err := r.Scan(append([]any{&e.ID, &e.TenantID, &e.Type, &e.Source, &e.Data, &e.OccurredAt, &e.IdempotencyKey, &e.CreatedAt,
-		&e.Raw, &headers}, extra...)...)
+		&e.Raw, &headers, &e.Traceparent}, extra...)...)
 	if err != nil {
 		return e, err
 	}
@@ -32,9 +32,9 @@ func scanEvent(r pgx.Row, extra ...any) (event.Event, error) {
 }
 
 // eventColsE is eventCols qualified with the alias e.
-const eventColsE = `e.id, e.tenant_id, e.type, e.source, e.data, e.occurred_at, coalesce(e.idempotency_key, ''), e.created_at, e.raw, e.headers`
+const eventColsE = `e.id, e.tenant_id, e.type, e.source, e.data, e.occurred_at, coalesce(e.idempotency_key, ''), e.created_at, e.raw, e.headers, e.traceparent`
 
-var eventColumns = []string{"id", "tenant_id", "type", "source", "data", "occurred_at", "idempotency_key", "created_at", "raw", "headers"}
+var eventColumns = []string{"id", "tenant_id", "type", "source", "data", "occurred_at", "idempotency_key", "created_at", "raw", "headers", "traceparent"}
 
 var taskColumns = []string{"id", "tenant_id", "event_id", "event_type", "kind", "destination_id", "status", "attempts", "next_at",
 	"lease_until", "lease_owner", "last_error", "created_at", "updated_at"}
@@ -176,7 +176,7 @@ func (s *Store) AcceptEvents(ctx context.Context, evs []store.NewEvent) (_ []sto
 			idem = e.IdempotencyKey
 		}
 		eventRows = append(eventRows, []any{e.ID, e.TenantID, e.Type, e.Source, []byte(e.Data), ts(e.OccurredAt), idem,
-			ts(e.CreatedAt), e.Raw, toJSON(orEmpty(e.Headers))})
+			ts(e.CreatedAt), e.Raw, toJSON(orEmpty(e.Headers)), e.Traceparent})
 		tasks = append(tasks, ne.Tasks...)
 		out[i] = store.Accepted{Event: e, Tasks: ne.Tasks}
 	}

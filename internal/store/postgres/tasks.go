@@ -29,7 +29,7 @@ func scanTaskPlain(r pgx.Row) (store.Task, error) { return scanTask(r) }
 
 func scanTaskWithEvent(r pgx.Row) (store.Task, error) {
 	var e event.Event
-	t, err := scanTask(r, &e.Source, &e.Data, &e.OccurredAt, &e.IdempotencyKey, &e.CreatedAt)
+	t, err := scanTask(r, &e.Source, &e.Data, &e.OccurredAt, &e.IdempotencyKey, &e.CreatedAt, &e.Traceparent)
 	if err != nil {
 		return t, err
 	}
@@ -43,7 +43,7 @@ func tasksWithEvents(ctx context.Context, q querier, ids []string) ([]store.Task
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := q.Query(ctx, `SELECT `+taskCols+`, e.source, e.data, e.occurred_at, coalesce(e.idempotency_key, ''), e.created_at
+	rows, err := q.Query(ctx, `SELECT `+taskCols+`, e.source, e.data, e.occurred_at, coalesce(e.idempotency_key, ''), e.created_at, e.traceparent
 		FROM tasks t JOIN events e ON e.id = t.event_id WHERE t.id = ANY($1) ORDER BY t.next_at, t.id`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("load tasks: %w", err)
@@ -80,7 +80,7 @@ func (s *Store) ClaimTasks(ctx context.Context, c store.Claim) ([]store.Task, er
 				AND ($5::int[] IS NULL OR (get_byte(decode(md5(destination_id), 'hex'), 3) & 63) = ANY($5))
 				ORDER BY next_at, id LIMIT $6 FOR UPDATE SKIP LOCKED)
 			RETURNING *)
-		SELECT `+taskCols+`, e.source, e.data, e.occurred_at, coalesce(e.idempotency_key, ''), e.created_at
+		SELECT `+taskCols+`, e.source, e.data, e.occurred_at, coalesce(e.idempotency_key, ''), e.created_at, e.traceparent
 		FROM claimed t JOIN events e ON e.id = t.event_id ORDER BY t.next_at, t.id`,
 		c.Owner, interval(c.Lease), ts(c.Now), orEmptySlice(c.Exclude), buckets, c.Limit)
 }

@@ -11,13 +11,13 @@ import (
 	"github.com/hookline/hookline/internal/store"
 )
 
-const eventCols = `id, tenant_id, type, source, data, occurred_at, coalesce(idempotency_key, ''), created_at, raw, headers`
+const eventCols = `id, tenant_id, type, source, data, occurred_at, coalesce(idempotency_key, ''), created_at, raw, headers, traceparent`
 
 func scanEvent(sc scanner) (event.Event, error) {
 	var e event.Event
 	var occurred, created int64
 	var headers string
-	err := sc.Scan(&e.ID, &e.TenantID, &e.Type, &e.Source, &e.Data, &occurred, &e.IdempotencyKey, &created, &e.Raw, &headers)
+	err := sc.Scan(&e.ID, &e.TenantID, &e.Type, &e.Source, &e.Data, &occurred, &e.IdempotencyKey, &created, &e.Raw, &headers, &e.Traceparent)
 	e.OccurredAt, e.CreatedAt = fromMS(occurred), fromMS(created)
 	if err == nil && headers != "{}" {
 		err = unmarshal(headers, &e.Headers)
@@ -67,7 +67,7 @@ func (s *Store) AcceptEvents(ctx context.Context, evs []store.NewEvent) (_ []sto
 			idem = e.IdempotencyKey
 		}
 		if _, err := tx.StmtContext(ctx, s.stmt.insertEvent).ExecContext(ctx, e.ID, e.TenantID, e.Type, e.Source, []byte(e.Data), ms(e.OccurredAt), idem,
-			ms(e.CreatedAt), e.Raw, toJSON(orEmpty(e.Headers))); err != nil {
+			ms(e.CreatedAt), e.Raw, toJSON(orEmpty(e.Headers)), e.Traceparent); err != nil {
 			return nil, fmt.Errorf("accept events: insert event: %w", err)
 		}
 		if err := insertTasks(ctx, tx.StmtContext(ctx, s.stmt.insertTask), s.clock.Now(), ne.Tasks); err != nil {

@@ -31,7 +31,7 @@ func scanTaskPlain(sc scanner) (store.Task, error) { return scanTask(sc) }
 func scanTaskWithEvent(sc scanner) (store.Task, error) {
 	var e event.Event
 	var occurred, created int64
-	t, err := scanTask(sc, &e.Source, &e.Data, &occurred, &e.IdempotencyKey, &created)
+	t, err := scanTask(sc, &e.Source, &e.Data, &occurred, &e.IdempotencyKey, &created, &e.Traceparent)
 	if err != nil {
 		return t, err
 	}
@@ -52,7 +52,7 @@ func tasksWithEvents(ctx context.Context, q interface {
 	for i, id := range ids {
 		args[i] = id
 	}
-	rows, err := q.QueryContext(ctx, `SELECT `+taskCols+`, e.source, e.data, e.occurred_at, coalesce(e.idempotency_key, ''), e.created_at
+	rows, err := q.QueryContext(ctx, `SELECT `+taskCols+`, e.source, e.data, e.occurred_at, coalesce(e.idempotency_key, ''), e.created_at, e.traceparent
 		FROM tasks t JOIN events e ON e.id = t.event_id WHERE t.id IN (`+placeholders(len(ids))+`) ORDER BY t.next_at, t.id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("load tasks: %w", err)

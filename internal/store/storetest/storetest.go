@@ -38,6 +38,7 @@ func Run(t *testing.T, open Open) {
 			"Sources":              testSources,
 			"Subscriptions":        testSubscriptions,
 			"ReceivedEvent":        testReceivedEvent,
+			"Traceparent":          testTraceparent,
 			"EngineQueries":        testEngineQueries,
 			"Faults":               testFaults,
 		},
