@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -30,15 +29,7 @@ func startOn(t *testing.T, dataDir string) *client.Client {
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = dataDir
 	cfg.APIKey = liveKey
-	a, err := app.New(t.Context(), cfg, app.Options{})
-	require.NoError(t, err)
-	require.NoError(t, a.Start(t.Context()))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		require.NoError(t, a.Stop(ctx))
-	})
-	return client.New("http://"+a.Addr(), liveKey)
+	return client.New("http://"+startApp(t, cfg, app.Options{}).Addr(), liveKey)
 }
 
 // eventIDs lists the ids of every event of the default tenant in the

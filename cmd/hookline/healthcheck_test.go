@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"net"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -23,15 +21,7 @@ func TestHealthcheck(t *testing.T) {
 	start := func(cfg config.Config) string {
 		cfg.DataDir = filepath.Join(t.TempDir(), "data")
 		cfg.APIKey = liveKey
-		a, err := app.New(t.Context(), cfg, app.Options{})
-		require.NoError(t, err)
-		require.NoError(t, a.Start(t.Context()))
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			require.NoError(t, a.Stop(ctx))
-		})
-		return a.Addr()
+		return startApp(t, cfg, app.Options{}).Addr()
 	}
 
 	cfg := config.Default()

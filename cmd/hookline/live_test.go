@@ -35,7 +35,16 @@ func startLive(t *testing.T) *live {
 	cfg.DataDir = filepath.Join(t.TempDir(), "data")
 	cfg.AllowPrivateNetworks = true
 	cfg.APIKey = liveKey
-	a, err := app.New(context.Background(), cfg, app.Options{Wrap: openapitest.Check(t)})
+	a := startApp(t, cfg, app.Options{Wrap: openapitest.Check(t)})
+	url := "http://" + a.Addr()
+	return &live{app: a, url: url, client: client.New(url, liveKey)}
+}
+
+// startApp starts the server of cfg with opts in this process, and stops
+// it when the test ends.
+func startApp(t *testing.T, cfg config.Config, opts app.Options) *app.App {
+	t.Helper()
+	a, err := app.New(context.Background(), cfg, opts)
 	require.NoError(t, err)
 	require.NoError(t, a.Start(context.Background()))
 	t.Cleanup(func() {
@@ -43,8 +52,7 @@ func startLive(t *testing.T) *live {
 		defer cancel()
 		require.NoError(t, a.Stop(ctx))
 	})
-	url := "http://" + a.Addr()
-	return &live{app: a, url: url, client: client.New(url, liveKey)}
+	return a
 }
 
 // cli is the environment that points the CLI at l.
