@@ -142,7 +142,9 @@ var propagator = propagation.TraceContext{}
 func (t *Tracing) Handler(next http.Handler) http.Handler {
 	if !t.Enabled() {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Header.Get(HeaderTraceparent) != "" {
+			// Indexed by its canonical form: Header.Get would allocate
+			// the canonical key on every request.
+			if len(r.Header["Traceparent"]) > 0 {
 				r = r.WithContext(propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header)))
 			}
 			next.ServeHTTP(w, r)
