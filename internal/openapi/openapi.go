@@ -197,6 +197,9 @@ func (s *schemas) operation(op operation, path string) (schema, error) {
 	}
 	if op.body != nil {
 		media := schema{"schema": s.of(reflect.TypeOf(op.body))}
+		if op.namedBy != "" {
+			media["schema"] = namedBy(s.object(reflect.TypeOf(op.body)), op.namedBy, s.docs[reflect.TypeOf(op.body).Name()])
+		}
 		if op.example != nil {
 			media["example"] = op.example
 		}
@@ -243,6 +246,23 @@ func (s *schemas) operation(op operation, path string) (schema, error) {
 	responses["default"] = schema{"$ref": "#/components/responses/DefaultError"}
 	o["responses"] = responses
 	return o, nil
+}
+
+// namedBy is obj, the schema of a body, with its property name no longer
+// required: the path names it.
+func namedBy(obj schema, name, doc string) schema {
+	var req []any
+	for _, r := range obj["required"].([]any) {
+		if r != name {
+			req = append(req, r)
+		}
+	}
+	delete(obj, "required")
+	if len(req) > 0 {
+		obj["required"] = req
+	}
+	obj["description"] = strings.TrimSpace(doc + " The path names it: " + name + " may be left out, and may not differ.")
+	return obj
 }
 
 // tag groups an operation by the first segment of its path under /v1.

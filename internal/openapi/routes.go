@@ -19,6 +19,9 @@ type operation struct {
 	body any
 	// bodyOptional: the body may be left out (an empty body).
 	bodyOptional bool
+	// namedBy is the body's property that the path names: the body may
+	// leave it out, and may not give another value.
+	namedBy string
 	// yaml: the body may also be sent as YAML.
 	yaml bool
 	// query are the query parameters; a list that pages takes limit and
@@ -186,7 +189,7 @@ var operations = []operation{
 	{pattern: "GET /v1/collections/{name}", id: "getCollection", summary: "Get a collection", description: "Secrets are redacted.",
 		answers: []answer{ok(wire.Collection{})}},
 	{pattern: "PUT /v1/collections/{name}", id: "replaceCollection", summary: "Replace a collection's spec",
-		description: "Its records are kept.", body: wire.CollectionSpec{}, answers: []answer{ok(wire.Collection{})}},
+		description: "Its records are kept.", body: wire.CollectionSpec{}, namedBy: "name", answers: []answer{ok(wire.Collection{})}},
 	{pattern: "DELETE /v1/collections/{name}", id: "deleteCollection", summary: "Delete a collection",
 		description: "With its records and changes.", answers: []answer{noContent()}},
 	{pattern: "GET /v1/collections/{name}/records", id: "listRecords", summary: "List a collection's records",
@@ -229,7 +232,7 @@ var operations = []operation{
 	{pattern: "POST /v1/runs/{id}/cancel", id: "cancelRun", summary: "Cancel a run that has not ended", answers: []answer{ok(wire.Run{})}},
 
 	{pattern: "PUT /v1/recipients/{id}", id: "putRecipient", summary: "Create or replace a recipient",
-		body: wire.Recipient{}, answers: []answer{created(wire.Recipient{}), ok(wire.Recipient{})}},
+		body: wire.Recipient{}, namedBy: "id", answers: []answer{created(wire.Recipient{}), ok(wire.Recipient{})}},
 	{pattern: "GET /v1/recipients", id: "listRecipients", summary: "List recipients", description: "In id order.", paged: true,
 		answers: []answer{ok(wire.Page[wire.Recipient]{})}},
 	{pattern: "GET /v1/recipients/{id}", id: "getRecipient", summary: "Get a recipient", answers: []answer{ok(wire.Recipient{})}},
@@ -252,7 +255,7 @@ var operations = []operation{
 	{pattern: "GET /v1/notify-rules", id: "listNotifyRules", summary: "List notify rules", answers: []answer{ok(wire.Page[wire.NotifyRuleOut]{})}},
 	{pattern: "GET /v1/notify-rules/{name}", id: "getNotifyRule", summary: "Get a notify rule", answers: []answer{ok(wire.NotifyRuleOut{})}},
 	{pattern: "PUT /v1/notify-rules/{name}", id: "replaceNotifyRule", summary: "Replace a notify rule",
-		body: wire.NotifyRule{}, answers: []answer{ok(wire.NotifyRuleOut{})}},
+		body: wire.NotifyRule{}, namedBy: "name", answers: []answer{ok(wire.NotifyRuleOut{})}},
 	{pattern: "DELETE /v1/notify-rules/{name}", id: "deleteNotifyRule", summary: "Delete a notify rule", answers: []answer{noContent()}},
 	{pattern: "GET /v1/messages", id: "listMessages", summary: "List messages sent to recipients", paged: true,
 		query: []param{str("recipient", "Only messages to this recipient (its id)."), str("channel", "Only messages on this channel."),

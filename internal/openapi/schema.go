@@ -209,6 +209,13 @@ func baseName(t reflect.Type) string {
 	return name
 }
 
+// readOnly are the fields, "Type.Field", of types that requests carry too
+// which the server sets and ignores in a request: required in answers
+// only.
+var readOnly = map[string]bool{
+	"EventType.CreatedAt": true,
+}
+
 // object is the schema of struct t: its JSON fields as properties, those
 // without omitempty or omitzero required (encoding/json always writes
 // them), and the fields of embedded structs in line.
@@ -242,6 +249,9 @@ func (s *schemas) fields(t reflect.Type, props schema, required *[]any) {
 		// A $ref keeps the description of the schema it names.
 		if d := s.docs[baseName(t)+"."+f.Name]; d != "" && t.Name() != "" && p["$ref"] == nil {
 			p["description"] = d
+		}
+		if readOnly[baseName(t)+"."+f.Name] {
+			p["readOnly"] = true
 		}
 		props[name] = p
 		if !strings.Contains(opts, "omitempty") && !strings.Contains(opts, "omitzero") {

@@ -463,7 +463,7 @@ type EventPage struct {
 
 // EventType EventType is a dotted event name with an optional JSON Schema for its data.
 type EventType struct {
-	CreatedAt   time.Time   `json:"created_at"`
+	CreatedAt   *time.Time  `json:"created_at,omitempty"`
 	Description *string     `json:"description,omitempty"`
 	Name        string      `json:"name"`
 	Schema      interface{} `json:"schema,omitempty"`
@@ -1302,6 +1302,31 @@ type ApplyParams struct {
 	DryRun *bool `form:"dry_run,omitempty" json:"dry_run,omitempty"`
 }
 
+// ReplaceCollectionJSONBody defines parameters for ReplaceCollection.
+type ReplaceCollectionJSONBody struct {
+	// Events Events maps event type patterns to operations: "upsert", "merge" or "delete", or {"op": …, "map": {…}}.
+	Events map[string]CollectionOp `json:"events"`
+
+	// Fetch CollectionFetch loads the full record from the source system when webhook payloads are thin. URL and header values are {{ }} templates over key, event and data. A 404 answer applies a delete.
+	Fetch *CollectionFetch `json:"fetch,omitempty"`
+
+	// Key Key is a path or expression giving the record key, e.g. "data.id".
+	Key string `json:"key"`
+
+	// Map FieldMap reshapes a record: Set computes fields with expressions (over event, data, record and key), then Rename renames fields, then Drop removes them.
+	Map *FieldMap `json:"map,omitempty"`
+
+	// Mirror CollectionMirror copies a collection into a PostgreSQL table, with the same version guard: a row is only replaced by a later change.
+	Mirror *CollectionMirror `json:"mirror,omitempty"`
+	Name   *string           `json:"name,omitempty"`
+
+	// Record Record is an expression giving the record body (an object); default "data", or the fetched record when Fetch is set.
+	Record *string `json:"record,omitempty"`
+
+	// Version Version is a path or expression giving a monotonic version (a number or an RFC 3339 time), e.g. "data.updated_at". Empty: the event's occurred_at, ties broken by event id.
+	Version *string `json:"version,omitempty"`
+}
+
 // ListChangesParams defines parameters for ListChanges.
 type ListChangesParams struct {
 	// After The cursor of an earlier answer: list the changes after it.
@@ -1413,6 +1438,45 @@ type ListMessagesParams struct {
 	Status *string `form:"status,omitempty" json:"status,omitempty"`
 }
 
+// ReplaceNotifyRuleJSONBody defines parameters for ReplaceNotifyRule.
+type ReplaceNotifyRuleJSONBody struct {
+	Category *string `json:"category,omitempty"`
+
+	// Channels email, inbox, page, webhook
+	Channels []string `json:"channels"`
+
+	// DigestTemplate DigestTemplate renders digests (items: the digest's messages); default a plain list of their subjects and texts.
+	DigestTemplate *string `json:"digest_template,omitempty"`
+
+	// Directory RecipientDirectory maps a collection's records to recipients: the record whose key is the recipient id; each field is an expression over record.
+	Directory *RecipientDirectory `json:"directory,omitempty"`
+	Enabled   *bool               `json:"enabled,omitempty"`
+	Events    *[]string           `json:"events,omitempty"`
+
+	// If If is a condition over event and data.
+	If *string `json:"if,omitempty"`
+
+	// Lookups Lookups enrich the event: records.NAME in templates.
+	Lookups *[]Lookup `json:"lookups,omitempty"`
+	Name    *string   `json:"name,omitempty"`
+
+	// PageTtl PageTTL is how long a page stays up, e.g. "168h" (the default).
+	PageTtl *string `json:"page_ttl,omitempty"`
+
+	// Recipient Recipient is an expression giving the recipient's id, e.g. "data.customer_id".
+	Recipient string `json:"recipient"`
+
+	// SendAt SendAt is an expression giving when to send (an RFC 3339 time); default now.
+	SendAt   *string `json:"send_at,omitempty"`
+	Template string  `json:"template"`
+
+	// Track Track rewrites links to tracked redirects and adds an open pixel to email; default true.
+	Track *bool `json:"track,omitempty"`
+
+	// WebhookType WebhookType is the event type the webhook channel publishes; default content.message.
+	WebhookType *string `json:"webhook_type,omitempty"`
+}
+
 // ListRecipientsParams defines parameters for ListRecipients.
 type ListRecipientsParams struct {
 	// Limit At most this many items, from 1 to 1000; default 100.
@@ -1420,6 +1484,27 @@ type ListRecipientsParams struct {
 
 	// Cursor The next_cursor of an earlier page of this list, unchanged.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// PutRecipientJSONBody defines parameters for PutRecipient.
+type PutRecipientJSONBody struct {
+	CreatedAt *time.Time `json:"created_at,omitempty"`
+
+	// Data Data holds more attributes for templates (recipient.data.…).
+	Data  *map[string]interface{} `json:"data,omitempty"`
+	Email *string                 `json:"email,omitempty"`
+	Id    *string                 `json:"id,omitempty"`
+
+	// Locale e.g. "fr-CA"; default "en"
+	Locale *string `json:"locale,omitempty"`
+	Name   *string `json:"name,omitempty"`
+
+	// Prefs RecipientPrefs are a recipient's choices. Everything is opted in unless turned off: Channels turns a channel off everywhere, Categories per category ("marketing": {"email": false}).
+	Prefs *RecipientPrefs `json:"prefs,omitempty"`
+
+	// TimeZone IANA name; default UTC
+	TimeZone  *string    `json:"time_zone,omitempty"`
+	UpdatedAt *time.Time `json:"updated_at,omitempty"`
 }
 
 // ListRunsParams defines parameters for ListRuns.
@@ -1492,7 +1577,7 @@ type ApplyJSONRequestBody = Declaration
 type CreateCollectionJSONRequestBody = CollectionSpec
 
 // ReplaceCollectionJSONRequestBody defines body for ReplaceCollection for application/json ContentType.
-type ReplaceCollectionJSONRequestBody = CollectionSpec
+type ReplaceCollectionJSONRequestBody ReplaceCollectionJSONBody
 
 // WriteRecordsJSONRequestBody defines body for WriteRecords for application/json ContentType.
 type WriteRecordsJSONRequestBody = RecordsWrite
@@ -1522,10 +1607,10 @@ type PublishEventsJSONRequestBody = EventBatch
 type CreateNotifyRuleJSONRequestBody = NotifyRule
 
 // ReplaceNotifyRuleJSONRequestBody defines body for ReplaceNotifyRule for application/json ContentType.
-type ReplaceNotifyRuleJSONRequestBody = NotifyRule
+type ReplaceNotifyRuleJSONRequestBody ReplaceNotifyRuleJSONBody
 
 // PutRecipientJSONRequestBody defines body for PutRecipient for application/json ContentType.
-type PutRecipientJSONRequestBody = Recipient
+type PutRecipientJSONRequestBody PutRecipientJSONBody
 
 // CreateSourceJSONRequestBody defines body for CreateSource for application/json ContentType.
 type CreateSourceJSONRequestBody = SourceCreate

@@ -23,7 +23,12 @@ type bodies struct {
 	compiled map[string]*jsonschema.Schema // by JSON pointer
 }
 
-const docURL = "https://hookline.invalid/openapi.json"
+// docURL names the document for answers; requestURL a copy for requests,
+// in which readOnly properties are not required.
+const (
+	docURL     = "https://hookline.invalid/openapi.json"
+	requestURL = "https://hookline.invalid/request.json"
+)
 
 func newBodies() (*bodies, error) {
 	raw, err := jsonschema.UnmarshalJSON(bytes.NewReader(docs.OpenAPI))
@@ -36,7 +41,41 @@ func newBodies() (*bodies, error) {
 	if err := c.AddResource(docURL, raw); err != nil {
 		return nil, err
 	}
+	forRequests, err := jsonschema.UnmarshalJSON(bytes.NewReader(docs.OpenAPI))
+	if err != nil {
+		return nil, err
+	}
+	dropReadOnly(forRequests)
+	if err := c.AddResource(requestURL, forRequests); err != nil {
+		return nil, err
+	}
 	return &bodies{doc: raw.(map[string]any), compiler: c, compiled: map[string]*jsonschema.Schema{}}, nil
+}
+
+// dropReadOnly removes the readOnly properties from the required lists of
+// the schemas within v: a request may leave them out (OpenAPI's readOnly).
+func dropReadOnly(v any) {
+	switch v := v.(type) {
+	case map[string]any:
+		if props, ok := v["properties"].(map[string]any); ok {
+			if req, ok := v["required"].([]any); ok {
+				kept := []any{}
+				for _, name := range req {
+					if p, ok := props[name.(string)].(map[string]any); !ok || p["readOnly"] != true {
+						kept = append(kept, name)
+					}
+				}
+				v["required"] = kept
+			}
+		}
+		for _, e := range v {
+			dropReadOnly(e)
+		}
+	case []any:
+		for _, e := range v {
+			dropReadOnly(e)
+		}
+	}
 }
 
 // escape is a JSON pointer token of name.
@@ -95,17 +134,22 @@ func (b *bodies) responseSchema(path, method, status, mt string) (string, bool) 
 	return resp + "/content/" + escape(mt) + "/schema", true
 }
 
-// validate checks a JSON body against the schema at ptr.
-func (b *bodies) validate(ptr string, body []byte) error {
+// validate checks a JSON body against the schema at ptr, of a request or
+// of an answer.
+func (b *bodies) validate(ptr string, body []byte, request bool) error {
+	loc := docURL + ptr
+	if request {
+		loc = requestURL + ptr
+	}
 	b.mu.Lock()
-	sch, ok := b.compiled[ptr]
+	sch, ok := b.compiled[loc]
 	if !ok {
 		var err error
-		if sch, err = b.compiler.Compile(docURL + ptr); err != nil {
+		if sch, err = b.compiler.Compile(loc); err != nil {
 			b.mu.Unlock()
 			return fmt.Errorf("compile %s: %w", ptr, err)
 		}
-		b.compiled[ptr] = sch
+		b.compiled[loc] = sch
 	}
 	b.mu.Unlock()
 	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))

@@ -49,6 +49,12 @@ func TestMiddlewareFindsMismatches(t *testing.T) {
 			answer: `{"key":"a/b","version":"1","seq":1,"created_at":"2026-01-02T03:04:05.000Z","updated_at":"2026-01-02T03:04:05.000Z"}`},
 		{name: "stream", method: "GET", path: "/v1/events/stream", status: 200, contentType: "text/event-stream", answer: "data: {}\n\n"},
 		{name: "no route", method: "GET", path: "/v1/nothing", status: 404, answer: `{}`},
+		{name: "readOnly left out of a request", method: "POST", path: "/v1/event-types", body: `{"name":"a.b"}`, status: 201,
+			answer: `{"name":"a.b","created_at":"2026-01-02T03:04:05.000Z"}`},
+		{name: "readOnly left out of an answer", method: "POST", path: "/v1/event-types", body: `{"name":"a.b"}`, status: 201,
+			answer: `{"name":"a.b"}`, mismatch: "does not match the document"},
+		{name: "named by the path", method: "PUT", path: "/v1/recipients/r1", body: `{"email":"a@b.test"}`, status: 201,
+			answer: `{"id":"r1"}`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
