@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -214,4 +215,36 @@ func tenantID(t *testing.T, b *bundle) string {
 	ten, err := b.app.Store().TenantByName(t.Context(), app.DefaultTenant)
 	require.NoError(t, err)
 	return ten.ID
+}
+
+// TestTraceparentOnWorkflowCalls checks that every HTTP call of a
+// workflow run carries the trace of the event that started it: the
+// first step's and a later one's, which the engine runs as soon as the
+// step before it is saved.
+func TestTraceparentOnWorkflowCalls(t *testing.T) {
+	t.Parallel()
+	const tp = "00-" + senderTrace + "-" + senderSpan + "-01"
+	var mu sync.Mutex
+	got := map[string]string{}
+	svc := newService(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got[r.URL.Path] = r.Header.Get("traceparent")
+		mu.Unlock()
+		_, _ = io.WriteString(w, "ok")
+	})
+	b := setup(t)
+	b.saveWorkflow(fmt.Sprintf(`name: traced
+on: { events: ["ping"] }
+steps:
+  - id: first
+    http: { url: "%[1]s/first" }
+  - id: second
+    http: { url: "%[1]s/second" }
+`, svc.URL))
+	status, out := b.do(http.MethodPost, "/v1/events", `{"type":"ping","data":{}}`, "traceparent", tp)
+	require.Equal(t, http.StatusAccepted, status, "%v", out)
+	b.waitRun("traced", "succeeded")
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, map[string]string{"/first": tp, "/second": tp}, got)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/internal/telemetry"
 )
 
 // Outcome is what an executor reports for one attempt.
@@ -588,6 +589,9 @@ func (e *Engine) Schedule(ctx context.Context, ts []store.Task) {
 	for _, t := range ts {
 		switch {
 		case t.LeaseFor > 0:
+			if t.Event == nil && t.Traceparent == "" {
+				t.Traceparent = telemetry.FromContext(ctx)
+			}
 			leased = append(leased, t)
 		case t.NextAt.After(now):
 			// Due later: the poller finds it; a timer only for what is due

@@ -36,13 +36,17 @@ func (e *Engine) startCommit(ctx context.Context, evs []event.Event) (context.Co
 	return ctx, span
 }
 
-// startAttempt returns ctx with the trace of t's event as parent and, when
+// startAttempt returns ctx with the trace of t's event (or of the attempt
+// that scheduled t, see store.Task.Traceparent) as parent and, when
 // tracing is on, the span of the attempt (one delivery, workflow step,
 // sync, notify rule or message send), named "attempt {kind}". An
 // executor's HTTP requests are its children and carry its traceparent;
 // off, they carry the event's.
 func (e *Engine) startAttempt(ctx context.Context, t *store.Task) (context.Context, trace.Span) {
-	if t.Event != nil {
+	switch {
+	case t.Traceparent != "":
+		ctx = telemetry.WithParent(ctx, t.Traceparent)
+	case t.Event != nil:
 		ctx = telemetry.WithParent(ctx, t.Event.Traceparent)
 	}
 	if e.cfg.Tracer == nil {

@@ -169,6 +169,11 @@ type Task struct {
 	UpdatedAt time.Time
 	// Event is loaded with the task by ClaimTasks and RequeueTasks.
 	Event *event.Event
+	// Traceparent, on a task handed to the engine's Schedule without its
+	// Event (a workflow's next step, a message to send), is the trace
+	// context of the attempt that wrote it. It is never stored: a task
+	// claimed from the store continues its event's trace.
+	Traceparent string
 }
 
 // Lease returns the claim the task was read under.
