@@ -242,28 +242,26 @@ func TestSendRecoversAfterTemporaryFailure(t *testing.T) {
 
 func TestSendTLS(t *testing.T) {
 	t.Parallel()
-	t.Run("starttls", func(t *testing.T) {
-		t.Parallel()
-		srv := smtptest.Start(t, smtptest.WithStartTLS(), smtptest.WithAuth("shop", "s3cret"))
-		s, err := email.New(email.Config{
-			Host: srv.Host(), Port: srv.Port(), Username: "shop", Password: "s3cret",
-			From: "noreply@shop.example", TLSConfig: srv.ClientTLSConfig(),
+	for _, tc := range []struct {
+		name   string
+		server smtptest.Option
+		tls    string // Config.TLS
+	}{
+		{"starttls", smtptest.WithStartTLS(), ""},
+		{"implicit", smtptest.WithImplicitTLS(), email.TLSImplicit},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := smtptest.Start(t, tc.server, smtptest.WithAuth("shop", "s3cret"))
+			s, err := email.New(email.Config{
+				Host: srv.Host(), Port: srv.Port(), TLS: tc.tls, Username: "shop", Password: "s3cret",
+				From: "noreply@shop.example", TLSConfig: srv.ClientTLSConfig(),
+			})
+			require.NoError(t, err)
+			require.NoError(t, s.Send(t.Context(), email.Message{To: "ada@example.com", Text: "t"}))
+			require.Equal(t, "shop", only(t, srv).Username)
 		})
-		require.NoError(t, err)
-		require.NoError(t, s.Send(t.Context(), email.Message{To: "ada@example.com", Text: "t"}))
-		require.Equal(t, "shop", only(t, srv).Username)
-	})
-	t.Run("implicit", func(t *testing.T) {
-		t.Parallel()
-		srv := smtptest.Start(t, smtptest.WithImplicitTLS(), smtptest.WithAuth("shop", "s3cret"))
-		s, err := email.New(email.Config{
-			Host: srv.Host(), Port: srv.Port(), TLS: email.TLSImplicit, Username: "shop", Password: "s3cret",
-			From: "noreply@shop.example", TLSConfig: srv.ClientTLSConfig(),
-		})
-		require.NoError(t, err)
-		require.NoError(t, s.Send(t.Context(), email.Message{To: "ada@example.com", Text: "t"}))
-		require.Equal(t, "shop", only(t, srv).Username)
-	})
+	}
 	t.Run("starttls required but not offered", func(t *testing.T) {
 		t.Parallel()
 		srv := smtptest.Start(t)
