@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -208,15 +209,8 @@ func TestVerificationRejects(t *testing.T) {
 		{"unknown source", "missing", body, nil, "", 404},
 	}
 	for _, c := range cases {
-		req, err := http.NewRequest(http.MethodPost, b.url+"/in/"+c.source+c.query, bytes.NewReader(c.body))
-		require.NoError(t, err)
-		for k, vs := range c.header {
-			req.Header[k] = vs
-		}
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		require.Equal(t, c.status, resp.StatusCode, c.name)
+		status, _ := b.post(c.source+c.query, c.body, c.header)
+		require.Equal(t, c.status, status, c.name)
 	}
 	evs, err := b.client.ListEvents(context.Background(), client.EventListOptions{})
 	require.NoError(t, err)
@@ -234,15 +228,10 @@ func TestVerificationRejects(t *testing.T) {
 		{"basic", http.Header{"Authorization": {"Basic dTpw"}}, ""},
 		{"key", nil, "?token=k1"},
 	} {
-		req, _ := http.NewRequest(http.MethodPost, b.url+"/in/"+c.source+c.query, bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		for k, vs := range c.header {
-			req.Header[k] = vs
-		}
-		resp, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		resp.Body.Close()
-		require.Equal(t, http.StatusOK, resp.StatusCode, c.source)
+		header := http.Header{"Content-Type": {"application/json"}}
+		maps.Copy(header, c.header)
+		status, _ := b.post(c.source+c.query, body, header)
+		require.Equal(t, http.StatusOK, status, c.source)
 	}
 	resp, err := http.Get(b.url + "/metrics")
 	require.NoError(t, err)

@@ -22,6 +22,14 @@ import (
 // directory.
 const secretPart = "s3cr3t"
 
+// setupLogged is setup with the server's log lines, at debug level, in
+// logs.
+func setupLogged(t *testing.T) (b *bundle, logs *logBuffer) {
+	t.Helper()
+	logs = &logBuffer{}
+	return setup(t, withLogger(logs)), logs
+}
+
 // raw GETs path and returns the body as it came.
 func (b *bundle) raw(path string) string {
 	b.t.Helper()
@@ -66,8 +74,7 @@ func (b *bundle) requireNotAtRest() {
 // database show their values; GET, edit, PATCH keeps them.
 func TestEndpointHeadersNeverShown(t *testing.T) {
 	t.Parallel()
-	logs := &logBuffer{}
-	b := setup(t, withLogger(logs))
+	b, logs := setupLogged(t)
 	rc := newReceiver(t, func(_ int, w http.ResponseWriter) bool {
 		w.Header().Set("Set-Cookie", "sid=s3cr3t-cookie")
 		w.Header().Set("X-Echo", "plain")
@@ -131,8 +138,7 @@ func TestEndpointHeadersNeverShown(t *testing.T) {
 // credentials are hidden too.
 func TestWorkflowStepLogHidesHeaders(t *testing.T) {
 	t.Parallel()
-	logs := &logBuffer{}
-	b := setup(t, withLogger(logs))
+	b, logs := setupLogged(t)
 	svc := newService(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("X-Auth-Token", "answer-s3cr3t")
 		w.Header().Set("Content-Type", "application/json")
@@ -169,8 +175,7 @@ steps:
 // with what GET showed keeps them.
 func TestContentLookupHeadersNeverShown(t *testing.T) {
 	t.Parallel()
-	logs := &logBuffer{}
-	b := setup(t, withLogger(logs))
+	b, logs := setupLogged(t)
 	crm := newService(t, func(_ int, w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"points": 120}`)
