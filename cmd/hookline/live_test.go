@@ -48,7 +48,9 @@ func startApp(t *testing.T, cfg config.Config, opts app.Options) *app.App {
 	require.NoError(t, err)
 	require.NoError(t, a.Start(context.Background()))
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// More than 5 s: net/http's Shutdown counts a connection that has
+		// sent no request yet as active for its first 5 s.
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		require.NoError(t, a.Stop(ctx))
 	})

@@ -136,9 +136,12 @@ func startApp(t testing.TB, cfg config.Config, o app.Options) *app.App {
 	return a
 }
 
-// stopApp stops a gracefully, giving it five seconds.
+// stopApp stops a gracefully, giving it fifteen seconds.
 func stopApp(a *app.App) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// More than 5 s: net/http's Shutdown counts a connection that has not
+	// sent a request yet as active for its first 5 s, and a client that
+	// sends requests at once leaves such spare dials behind.
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	return a.Stop(ctx)
 }
