@@ -122,10 +122,11 @@ func build(d docs) (schema, error) {
 	}
 	responses := schema{}
 	for _, e := range errorAnswers {
-		responses[e.name] = schema{"description": e.about, "content": schema{"application/json": schema{"schema": errBody}}}
+		responses[e.name] = schema{"description": e.about, "headers": requestIDHeader,
+			"content": schema{"application/json": schema{"schema": errBody}}}
 	}
 	responses["DefaultError"] = schema{"description": "Any other error: 403 forbidden, 410 deleted, 5xx (with Retry-After for a database fault).",
-		"content": schema{"application/json": schema{"schema": errBody}}}
+		"headers": requestIDHeader, "content": schema{"application/json": schema{"schema": errBody}}}
 	return schema{
 		"openapi": Version,
 		"info": schema{
@@ -142,6 +143,10 @@ func build(d docs) (schema, error) {
 		"components": schema{
 			"schemas":   s.components,
 			"responses": responses,
+			"headers": schema{
+				"RequestId": schema{"description": "The request's id: the client's X-Request-Id when it sent a sane one (1–128 letters, digits and -_.:), " +
+					"else a new one. The access log line of the request names it.", "schema": schema{"type": "string", "maxLength": 128}},
+			},
 			"parameters": schema{
 				"limit": schema{"name": "limit", "in": "query", "description": "At most this many items, from 1 to 1000; default 100.",
 					"schema": schema{"type": "integer", "minimum": 1, "maximum": 1000}},
@@ -154,6 +159,9 @@ func build(d docs) (schema, error) {
 		},
 	}, nil
 }
+
+// requestIDHeader is the header of every answer: X-Request-Id.
+var requestIDHeader = schema{"X-Request-Id": schema{"$ref": "#/components/headers/RequestId"}}
 
 // errorBody is the body of every error answer.
 type errorBody struct {
@@ -192,6 +200,10 @@ func (s *schemas) operation(op operation, path string) (schema, error) {
 		params = append(params, schema{"name": "Idempotency-Key", "in": "header", "schema": schema{"type": "string", "maxLength": 256},
 			"description": "Publishing again with the same key returns the first event instead of a new one; the same as idempotency_key in the body."})
 	}
+	if op.traceparent {
+		params = append(params, schema{"name": "traceparent", "in": "header", "schema": schema{"type": "string", "maxLength": 55},
+			"description": "A W3C trace context: kept with the event, and every delivery and workflow call made for it carries the trace on."})
+	}
 	if len(params) > 0 {
 		o["parameters"] = params
 	}
@@ -217,7 +229,7 @@ func (s *schemas) operation(op operation, path string) (schema, error) {
 	}
 	responses := schema{}
 	for i, a := range op.answers {
-		r := schema{"description": cmp.Or(a.description, http.StatusText(a.status))}
+		r := schema{"description": cmp.Or(a.description, http.StatusText(a.status)), "headers": requestIDHeader}
 		switch {
 		case a.raw:
 			r["content"] = schema{"application/json": schema{"schema": schema{"type": "object"}}}

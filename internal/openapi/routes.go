@@ -30,6 +30,8 @@ type operation struct {
 	paged bool
 	// idempotencyKey: the Idempotency-Key header is taken.
 	idempotencyKey bool
+	// traceparent: a W3C traceparent header is kept with the event(s).
+	traceparent bool
 	// answers are the successful answers. Every operation also has the
 	// error answers (errorAnswers).
 	answers []answer
@@ -129,7 +131,7 @@ var operations = []operation{
 
 	{pattern: "POST /v1/events", id: "publishEvent", summary: "Publish an event",
 		description: "202 with the new event; 200 with the earlier event when the idempotency key was seen before.",
-		body:        wire.EventCreate{}, idempotencyKey: true,
+		body:        wire.EventCreate{}, idempotencyKey: true, traceparent: true,
 		answers: []answer{
 			{status: http.StatusAccepted, body: wire.Event{}, description: "The event is committed; deliveries says how many it made."},
 			{status: http.StatusOK, body: wire.Event{}, description: "A repeat of an idempotency key: the earlier event, duplicate true."},
@@ -139,7 +141,7 @@ var operations = []operation{
 			OccurredAt: exampleTime, CreatedAt: exampleTime, Deliveries: new(1)}},
 	{pattern: "POST /v1/events/batch", id: "publishEvents", summary: "Publish up to 1,000 events together",
 		description: "One result per event, in request order.",
-		body:        wire.EventBatch{}, answers: []answer{ok(wire.BatchResult{})}},
+		body:        wire.EventBatch{}, traceparent: true, answers: []answer{ok(wire.BatchResult{})}},
 	{pattern: "GET /v1/events", id: "listEvents", summary: "List events", paged: true,
 		query: []param{str("type", "Only events of this type."), str("source", "Only events received by this source (its name)."),
 			when("after", "Only events created after this time."), when("before", "Only events created before this time.")},
