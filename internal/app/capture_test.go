@@ -168,13 +168,15 @@ func TestChangeCapture(t *testing.T) {
 				return
 			}
 			defer c.Close(ctx)
+			pace := time.NewTicker(time.Millisecond) // a steady stream of changes, not a flood
+			defer pace.Stop()
 			for !stop.Load() {
 				n := updates[w].Add(1)
 				if _, err := c.Exec(ctx, `UPDATE items SET n = $1 WHERE id = $2`, n, id); err != nil {
 					t.Error(err)
 					return
 				}
-				time.Sleep(time.Millisecond)
+				<-pace.C
 			}
 		}()
 	}

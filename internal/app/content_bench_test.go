@@ -50,6 +50,16 @@ func benchApply(b *testing.B, url, key, decl string) {
 	}
 }
 
+// pollUntil checks cond every interval until it holds: a benchmark's end
+// is polled, not awaited.
+func pollUntil(interval time.Duration, cond func() bool) {
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for !cond() {
+		<-tick.C
+	}
+}
+
 func sendBatches(b *testing.B, c *client.Client, n int, typ string, data func(i int) any) {
 	for i := 0; i < n; i += 500 {
 		var batch client.EventBatch
@@ -86,9 +96,7 @@ func BenchmarkContentEmail(b *testing.B) {
 		"notify_rules": [{"name": "receipt", "events": ["order.paid"], "recipient": "data.customer", "template": "receipt", "channels": ["email"]}]}`)
 	b.ResetTimer()
 	sendBatches(b, c, b.N, "order.paid", func(i int) any { return map[string]any{"id": i, "customer": fmt.Sprint("r", i%100), "total": 12.5} })
-	for len(srv.Messages()) < b.N {
-		time.Sleep(5 * time.Millisecond)
-	}
+	pollUntil(5*time.Millisecond, func() bool { return len(srv.Messages()) >= b.N })
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "emails/s")
 }
 
@@ -152,9 +160,7 @@ func BenchmarkContentInbox(b *testing.B) {
 	b.ResetTimer()
 	sendBatches(b, c, b.N, "order.paid", func(i int) any { return map[string]any{"id": i, "customer": fmt.Sprint("r", i%clients), "total": 12.5} })
 	deadline := time.Now().Add(5 * time.Minute)
-	for got.Load() < int64(b.N) && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	pollUntil(5*time.Millisecond, func() bool { return got.Load() >= int64(b.N) || time.Now().After(deadline) })
 	b.ReportMetric(float64(got.Load())/b.Elapsed().Seconds(), "messages/s")
 	b.ReportMetric(float64(clients), "clients")
 }

@@ -69,30 +69,25 @@ func benchSync(b *testing.B, mirrorDSN string) {
 			b.Fatal(err)
 		}
 	}
-	poll := time.NewTicker(5 * time.Millisecond) // the benchmark's end is polled, not awaited
-	defer poll.Stop()
-	for {
+	pollUntil(5*time.Millisecond, func() bool {
 		page, err := c.ListDeliveries(ctx, client.DeliveryListOptions{Status: client.DeliveryPending, ListOptions: client.ListOptions{Limit: 1}})
 		if err != nil {
 			b.Fatal(err)
 		}
-		if len(page.Data) == 0 {
-			break
-		}
-		<-poll.C
-	}
-	for mirrorDSN != "" {
+		return len(page.Data) == 0
+	})
+	if mirrorDSN != "" {
 		// The mirror follows on its own: done when it holds every change.
-		col, err := c.GetCollection(ctx, "customers")
-		if err != nil {
-			b.Fatal(err)
-		}
-		if m := col.MirrorStatus; m.State == "ok" {
-			break
-		} else if m.LastError != "" {
-			b.Fatal(m.LastError)
-		}
-		<-poll.C
+		pollUntil(5*time.Millisecond, func() bool {
+			col, err := c.GetCollection(ctx, "customers")
+			if err != nil {
+				b.Fatal(err)
+			}
+			if m := col.MirrorStatus; m.LastError != "" && m.State != "ok" {
+				b.Fatal(m.LastError)
+			}
+			return col.MirrorStatus.State == "ok"
+		})
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }

@@ -52,7 +52,7 @@ func BenchmarkWorkflow(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	for {
+	pollUntil(5*time.Millisecond, func() bool {
 		if tenant == "" {
 			ts, err := st.ListTenants(ctx)
 			if err != nil {
@@ -72,11 +72,8 @@ func BenchmarkWorkflow(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if len(done) > 0 && len(pending) == 0 && len(running) == 0 {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return len(done) > 0 && len(pending) == 0 && len(running) == 0
+	})
 	secs := b.Elapsed().Seconds()
 	b.ReportMetric(float64(b.N)/secs, "runs/s")
 	b.ReportMetric(float64(3*b.N)/secs, "steps/s")
