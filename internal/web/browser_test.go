@@ -251,7 +251,7 @@ func TestBrowser(t *testing.T) {
 		{"/", "overview", ".chart"},
 		{"/endpoints", "endpoints", "table"},
 		{"/events", "events", "table"},
-		{"/events/" + ev.ID, "event", "pre.json"},
+		{"/events/" + ev.ID, "event", ".json"},
 	} {
 		tb.run(chromedp.Navigate(b.base+p.path), chromedp.WaitVisible(chromedp.CSS(p.wait)))
 		tb.shot(p.name)

@@ -25,6 +25,7 @@ func (s *Server) funcs() template.FuncMap {
 		"status":   statusOf,
 		"outcome":  outcomeOf,
 		"pretty":   prettyJSON,
+		"jsonview": jsonView,
 		"sorted":   sortedHeaders,
 		"join":     strings.Join,
 		"query":    query,

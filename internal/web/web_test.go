@@ -402,7 +402,7 @@ func TestReplayAndRecover(t *testing.T) {
 	c := browser(t)
 	b.signIn(c, b.key)
 	_, page := b.get(c, "/events/"+ev.ID)
-	require.Contains(t, page, "&#34;n&#34;: 1")
+	require.Contains(t, page, `<span class="j-key">&#34;n&#34;</span><span class="j-p">: </span><span class="j-num">1</span>`, "the payload, highlighted")
 	require.Contains(t, page, `href="/endpoints/`+ep.ID+`"`, "its delivery is listed")
 	resp, _ := b.post(c, "/events/"+ev.ID+"/replay", nil)
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
