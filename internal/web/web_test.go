@@ -300,9 +300,9 @@ func TestEndpointLifecycle(t *testing.T) {
 	_, page = b.get(c, "/deliveries/"+dlv)
 	require.Contains(t, page, "Attempt 1")
 	require.Contains(t, page, `<span class="badge b-bad">http 500</span>`)
-	require.Contains(t, page, "&#34;order&#34;: 7", "the request body, formatted")
+	require.Contains(t, page, `<span class="j-key">&#34;order&#34;</span><span class="j-p">: </span><span class="j-num">7</span>`, "the request body, formatted")
 	require.Contains(t, page, "<dt>Webhook-Signature</dt><dd>redacted</dd>")
-	require.Contains(t, page, "&#34;received&#34;: true", "the response body")
+	require.Contains(t, page, `<span class="j-key">&#34;received&#34;</span><span class="j-p">: </span><span class="j-bool">true</span>`, "the response body")
 
 	rc.status.Store(http.StatusOK)
 	resp, _ = b.post(c, "/deliveries/"+dlv+"/retry", nil)
