@@ -124,6 +124,17 @@ func (s *Server) loadSource(r *http.Request, a *auth) (store.Source, *ingest.Sou
 	return src, parsed, nil
 }
 
+// DescribeSource is a stored source as GET /v1/sources/{id} shows it: its
+// secrets masked, a postgres source's DSN redacted. The dashboard shows
+// sources through it.
+func (s *Server) DescribeSource(src store.Source) (wire.Source, error) {
+	parsed, err := ingest.Parse(src)
+	if err != nil {
+		return wire.Source{}, fmt.Errorf("stored source %s is invalid: %w", src.ID, err)
+	}
+	return sourceOut(parsed), nil
+}
+
 func (s *Server) getSource(w http.ResponseWriter, r *http.Request, a *auth) error {
 	_, parsed, err := s.loadSource(r, a)
 	if err != nil {

@@ -315,7 +315,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	mux.HandleFunc("GET /readyz", a.ready)
 	if cfg.Dashboard != "off" {
 		web.New(web.Config{
-			Prefix: strings.TrimSuffix(cfg.Dashboard, "/"), Store: st, Engine: eng, Endpoints: apiSrv.Applier(), Events: apiSrv,
+			Prefix: strings.TrimSuffix(cfg.Dashboard, "/"), Store: st, Engine: eng, Endpoints: apiSrv.Applier(), Events: apiSrv, Sources: apiSrv, PublicURL: cfg.PublicURL,
 			Invalidate: invalidate, SessionKey: box.Derive("dashboard sessions"), SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"),
 			Clock: opts.Clock, Logger: log,
 		}).Mount(mux)

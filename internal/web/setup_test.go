@@ -39,13 +39,21 @@ var keyPattern = regexp.MustCompile(`hk_[A-Za-z0-9_-]+`)
 // that may deliver to loopback receivers.
 func setup(t *testing.T, dashboard string) *bundle {
 	t.Helper()
+	return setupWith(t, func(cfg *config.Config) {
+		if dashboard != "" {
+			cfg.Dashboard = dashboard
+		}
+	})
+}
+
+// setupWith starts a server configured by change.
+func setupWith(t *testing.T, change func(*config.Config)) *bundle {
+	t.Helper()
 	cfg := config.Default()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = filepath.Join(t.TempDir(), "data")
 	cfg.AllowPrivateNetworks = true
-	if dashboard != "" {
-		cfg.Dashboard = dashboard
-	}
+	change(&cfg)
 	var out bytes.Buffer
 	a, err := app.New(context.Background(), cfg, app.Options{Out: &out, PollInterval: 20 * time.Millisecond})
 	require.NoError(t, err)

@@ -42,6 +42,7 @@ type Store interface {
 	GetTask(ctx context.Context, tenantID, id string) (store.Task, error)
 	ListTasks(ctx context.Context, tenantID string, q store.TaskQuery) ([]store.Task, error)
 	ListAttempts(ctx context.Context, tenantID, taskID string) ([]store.Attempt, error)
+	SourceStore
 }
 
 // Engine publishes, retries and replays; *engine.Engine is one.
@@ -74,6 +75,11 @@ type Config struct {
 	Engine    Engine
 	Endpoints EndpointChecker
 	Events    EventPreparer
+	Sources   SourceDescriber
+	// PublicURL is where this server is reached from outside, such as
+	// https://hooks.example.com: a source's URL starts with it. Empty:
+	// the scheme and host the browser used.
+	PublicURL string
 	// Invalidate is called with a tenant id after its endpoints change,
 	// so routing sees the change at once.
 	Invalidate func(tenantID string)
@@ -113,8 +119,8 @@ type Server struct {
 // New returns a Server; a missing seam or a session key that is not 32
 // bytes is a mistake in how the program is put together and panics.
 func New(cfg Config) *Server {
-	if cfg.Store == nil || cfg.Engine == nil || cfg.Endpoints == nil || cfg.Events == nil {
-		panic("web: Store, Engine, Endpoints and Events are required")
+	if cfg.Store == nil || cfg.Engine == nil || cfg.Endpoints == nil || cfg.Events == nil || cfg.Sources == nil {
+		panic("web: Store, Engine, Endpoints, Events and Sources are required")
 	}
 	box, err := secretbox.New(cfg.SessionKey)
 	if err != nil {
@@ -173,6 +179,9 @@ var routes = []route{
 	{"GET", "/deliveries", false, (*Server).deliveries},
 	{"GET", "/deliveries/{id}", false, (*Server).delivery},
 	{"POST", "/deliveries/{id}/retry", false, (*Server).deliveryRetry},
+
+	{"GET", "/sources", false, (*Server).sources},
+	{"GET", "/sources/{id}", false, (*Server).source},
 }
 
 // Mount registers the dashboard's routes on mux under the prefix. Paths

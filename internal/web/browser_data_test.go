@@ -1,0 +1,45 @@
+package web_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+)
+
+// TestBrowserDataPages drives the pages about data coming in, in headless
+// Chromium: a source's URL and the rejection of a badly signed request.
+// No page may log a console error or fail a request.
+func TestBrowserDataPages(t *testing.T) {
+	t.Parallel()
+	tb := newTab(t)
+	b := setup(t, "")
+	tb.signIn(b)
+
+	// A source: its URL to paste, its scheme, what it received and what
+	// it refused.
+	src := b.githubSource("github")
+	require.Equal(t, http.StatusOK, b.postGitHub("github", githubSecret, "d-1", `{"ref": "refs/heads/main", "commits": [{"id": "c0ffee"}]}`))
+	tb.run(chromedp.Click(`//nav//a[text()="Sources"]`), chromedp.WaitVisible(`//a[text()="github"]`))
+	tb.shot("sources")
+	tb.run(chromedp.Click(`//a[text()="github"]`), chromedp.WaitVisible(chromedp.ID("source-url")))
+	require.Equal(t, b.url+"/in/github", tb.text("#source-url"))
+	require.Contains(t, tb.text(".empty"), "No request was refused")
+	require.Equal(t, http.StatusUnauthorized, b.postGitHub("github", "not the secret", "d-2", `{"ref": "x"}`))
+	tb.run(chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("rejections")))
+	require.Contains(t, tb.text("#rejections"), "matches no configured secret")
+	tb.shot("source")
+	tb.clean("the source " + src.ID)
+}
+
+// signIn signs the tab in with the bundle's admin key.
+func (tb *tab) signIn(b *bundle) {
+	tb.t.Helper()
+	tb.run(chromedp.Navigate(b.base+"/signin"), chromedp.WaitVisible(chromedp.ID("api_key")),
+		chromedp.SendKeys(chromedp.ID("api_key"), b.key),
+		chromedp.Submit(chromedp.ID("api_key")),
+		chromedp.WaitVisible(`//h1[text()="Overview"]`))
+	require.True(tb.t, strings.HasSuffix(value(tb, chromedp.Location()), "/"))
+}
