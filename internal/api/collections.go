@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/expr"
@@ -30,22 +31,6 @@ const (
 	changesPoll = time.Second
 )
 
-func (s *Server) collectionSpec(in wire.CollectionSpec) (*collection.Spec, error) {
-	// A mistake is a *field.Error, answered 422 by writeError.
-	return collection.Compile(in)
-}
-
-func collectionOut(c store.Collection) (wire.Collection, error) {
-	in, err := collection.Join(c)
-	if err != nil {
-		return wire.Collection{}, err
-	}
-	if in.Events == nil {
-		in.Events = map[string]wire.CollectionOp{}
-	}
-	return wire.Collection{CollectionSpec: collection.Redact(in), CreatedAt: wire.TimeOf(c.CreatedAt), UpdatedAt: wire.TimeOf(c.UpdatedAt)}, nil
-}
-
 func (s *Server) createCollection(w http.ResponseWriter, r *http.Request, a *auth) error {
 	var in wire.CollectionSpec
 	if err := decode(r, &in); err != nil {
@@ -55,7 +40,7 @@ func (s *Server) createCollection(w http.ResponseWriter, r *http.Request, a *aut
 	if err != nil {
 		return err
 	}
-	out, err := collectionOut(c)
+	out, err := apply.CollectionOut(c)
 	if err != nil {
 		return err
 	}
@@ -66,15 +51,11 @@ func (s *Server) createCollection(w http.ResponseWriter, r *http.Request, a *aut
 // saveCollection checks and stores a collection, creating it or (when
 // replace) replacing an existing one.
 func (s *Server) saveCollection(ctx context.Context, tenantID string, in wire.CollectionSpec, replace bool) (store.Collection, error) {
-	if _, err := s.collectionSpec(in); err != nil {
-		return store.Collection{}, err
-	}
-	spec, secret, err := collection.Split(in)
+	// A mistake is a *field.Error, answered 422 by writeError.
+	c, _, err := apply.Collection(tenantID, in, s.now())
 	if err != nil {
-		return store.Collection{}, err
+		return c, err
 	}
-	now := s.now()
-	c := store.Collection{TenantID: tenantID, Name: in.Name, Spec: spec, Secret: secret, CreatedAt: now, UpdatedAt: now}
 	if replace {
 		old, err := s.store.GetCollection(ctx, tenantID, in.Name)
 		if err != nil {
@@ -104,7 +85,7 @@ func (s *Server) replaceCollection(w http.ResponseWriter, r *http.Request, a *au
 	if err != nil {
 		return notFound(err, "collection", name)
 	}
-	out, err := collectionOut(c)
+	out, err := apply.CollectionOut(c)
 	if err != nil {
 		return err
 	}
@@ -127,7 +108,7 @@ func (s *Server) getCollection(w http.ResponseWriter, r *http.Request, a *auth) 
 
 // collectionStatusOut is collectionOut with how its mirror is doing.
 func (s *Server) collectionStatusOut(ctx context.Context, c store.Collection) (wire.Collection, error) {
-	out, err := collectionOut(c)
+	out, err := apply.CollectionOut(c)
 	if err != nil || s.cfg.Collections == nil {
 		return out, err
 	}
@@ -135,16 +116,7 @@ func (s *Server) collectionStatusOut(ctx context.Context, c store.Collection) (w
 	if err != nil || !ok {
 		return out, err
 	}
-	out.MirrorStatus = &wire.MirrorStatus{State: m.State, Seq: m.Seq, Lag: m.Lag, LastError: m.LastError,
-		RowsFailed: m.RowsFailed, LastRowError: m.RowError}
-	for _, t := range []struct {
-		at  time.Time
-		out **wire.Time
-	}{{m.FailingSince, &out.MirrorStatus.FailingSince}, {m.RetryAt, &out.MirrorStatus.RetryAt}, {m.UpdatedAt, &out.MirrorStatus.UpdatedAt}} {
-		if !t.at.IsZero() {
-			*t.out = wire.TimePtr(&t.at)
-		}
-	}
+	out.MirrorStatus = apply.MirrorStatusOut(m)
 	return out, nil
 }
 
@@ -188,11 +160,11 @@ func (s *Server) getRecord(w http.ResponseWriter, r *http.Request, a *auth) erro
 		// A tombstone: the record existed and was deleted at this version.
 		writeJSON(w, http.StatusGone, map[string]any{"error": map[string]any{
 			"code": "deleted", "message": fmt.Sprintf("record %q of collection %s was deleted", key, name),
-			"details": collection.RecordOut(rec),
+			"details": apply.RecordOut(rec),
 		}})
 		return nil
 	}
-	writeJSON(w, http.StatusOK, collection.RecordOut(rec))
+	writeJSON(w, http.StatusOK, apply.RecordOut(rec))
 	return nil
 }
 
@@ -244,7 +216,7 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request, a *auth) er
 					continue
 				}
 			}
-			out = append(out, collection.RecordOut(rec))
+			out = append(out, apply.RecordOut(rec))
 			if len(out) == limit {
 				break
 			}
@@ -305,22 +277,7 @@ func (s *Server) writeRecords(w http.ResponseWriter, r *http.Request, a *auth) e
 	if err != nil {
 		return err
 	}
-	out := wire.RecordsWritten{Results: make([]wire.RecordResult, len(results))}
-	for i, res := range results {
-		rr := wire.RecordResult{Key: res.Key, Outcome: res.Outcome}
-		if res.Err != nil {
-			rr.Outcome, rr.Error = "error", res.Err.Error()
-		}
-		switch rr.Outcome {
-		case collection.Applied:
-			out.Applied++
-		case "error":
-			out.Errors++
-		default:
-			out.Skipped++
-		}
-		out.Results[i] = rr
-	}
+	out := apply.RecordsWrittenOut(results)
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -374,7 +331,7 @@ func (s *Server) listChanges(w http.ResponseWriter, r *http.Request, a *auth) er
 		if len(cs) > 0 || time.Now().After(deadline) {
 			out := wire.Changes{Data: make([]wire.RecordChange, len(cs)), Cursor: strconv.FormatInt(after, 10)}
 			for i, c := range cs {
-				out.Data[i] = collection.ChangeOut(c)
+				out.Data[i] = apply.ChangeOut(c)
 				out.Cursor = strconv.FormatInt(c.Seq, 10)
 			}
 			writeJSON(w, http.StatusOK, out)
@@ -429,7 +386,7 @@ func (s *Server) streamChanges(w http.ResponseWriter, r *http.Request, tenantID,
 				return nil
 			}
 			for _, c := range cs {
-				if st.SendJSON(strconv.FormatInt(c.Seq, 10), "change", collection.ChangeOut(c)) != nil {
+				if st.SendJSON(strconv.FormatInt(c.Seq, 10), "change", apply.ChangeOut(c)) != nil {
 					return nil
 				}
 				after = c.Seq

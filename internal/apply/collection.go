@@ -16,16 +16,10 @@ import (
 func (a *Applier) planCollection(ctx context.Context, tenantID string, decl wire.CollectionSpec, now time.Time) (step, *collection.Spec, error) {
 	st := a.cfg.Store
 	s := step{change: wire.Change{Kind: "collection", Name: decl.Name}}
-	// A mistake is a *field.Error.
-	spec, err := collection.Compile(decl)
+	want, spec, err := Collection(tenantID, decl, now)
 	if err != nil {
 		return s, nil, err
 	}
-	specJSON, secret, err := collection.Split(decl)
-	if err != nil {
-		return s, nil, err
-	}
-	want := store.Collection{TenantID: tenantID, Name: decl.Name, Spec: specJSON, Secret: secret, CreatedAt: now, UpdatedAt: now}
 	cur, err := st.GetCollection(ctx, tenantID, decl.Name)
 	switch {
 	case errors.Is(err, store.ErrNotFound):

@@ -68,11 +68,7 @@ func (a *Applier) UpdateSubscription(ctx context.Context, tenantID string, sub *
 			if len(sub.EventTypes) == 0 {
 				// By default a sync subscription takes the event types
 				// the collection has operations for.
-				in, err := collection.Join(c)
-				if err != nil {
-					return err
-				}
-				spec, err := collection.Compile(in)
+				spec, err := collection.Parse(c)
 				if err != nil {
 					return err
 				}
@@ -130,11 +126,7 @@ func (a *Applier) planSubscription(ctx context.Context, tenantID string, decl wi
 			if err != nil {
 				return s, err
 			}
-			in, err := collection.Join(c)
-			if err != nil {
-				return s, err
-			}
-			if spec, err = collection.Compile(in); err != nil {
+			if spec, err = collection.Parse(c); err != nil {
 				return s, err
 			}
 		}

@@ -490,8 +490,8 @@ func (s *Spec) body(v eventVars, fetched any, haveFetched bool) (map[string]any,
 	m, ok := out.(map[string]any)
 	if !ok {
 		src := "data"
-		if s.Record != "" {
-			src = s.Record
+		if s.record != nil {
+			src = s.record.src
 		}
 		return nil, inputErr("invalid_record", "record: %s is a %s, not an object", src, jsonKind(out))
 	}
@@ -559,7 +559,7 @@ func (s *Spec) prepare(e *event.Event, fetch func(key string, v eventVars) (any,
 	if err != nil {
 		return nil, true, inputErr("invalid_key", "key: %v", err)
 	}
-	if c.key, err = keyText(s.Key, raw); err != nil {
+	if c.key, err = keyText(s.key.src, raw); err != nil {
 		return nil, true, err
 	}
 	rec := pre
@@ -591,7 +591,7 @@ func (s *Spec) prepare(e *event.Event, fetch func(key string, v eventVars) (any,
 			return nil, true, inputErr("invalid_version", "version: %v", err)
 		}
 		if c.version, err = versionOf(raw); err != nil {
-			return nil, true, inputErr("invalid_version", "version: %s %v", s.Version, err)
+			return nil, true, inputErr("invalid_version", "version: %s %v", s.version.src, err)
 		}
 	} else {
 		c.version = eventVersion(e.OccurredAt, e.ID)

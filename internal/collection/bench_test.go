@@ -12,7 +12,6 @@ import (
 
 	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/event"
-	"github.com/hookline/hookline/wire"
 )
 
 // BenchmarkApply measures events/s applied to a collection on SQLite, one
@@ -29,12 +28,12 @@ func BenchmarkApplyMirror(b *testing.B) {
 	if dsn == "" {
 		b.Skip("HOOKLINE_TEST_POSTGRES is not set")
 	}
-	benchApply(b, &wire.CollectionMirror{DSN: dsn, Table: "hl_bench_mirror", Create: true, Columns: []wire.MirrorColumn{
+	benchApply(b, &collection.MirrorDef{DSN: dsn, Table: "hl_bench_mirror", Create: true, Columns: []collection.ColumnDef{
 		{Name: "name", Value: "record.name"}, {Name: "n", Value: "record.n", Type: "bigint"},
 	}})
 }
 
-func benchApply(b *testing.B, mirror *wire.CollectionMirror) {
+func benchApply(b *testing.B, mirror *collection.MirrorDef) {
 	s := openStore(b)
 	svc := collection.New(collection.Config{Store: s})
 	defer svc.Close()

@@ -20,7 +20,6 @@ import (
 	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/internal/store/sqlite"
-	"github.com/hookline/hookline/wire"
 )
 
 const tenant = "ten_test"
@@ -37,7 +36,7 @@ func openStore(t testing.TB) store.Store {
 }
 
 // newCollection stores spec and returns its compiled form.
-func newCollection(t testing.TB, s store.Store, in wire.CollectionSpec) *collection.Spec {
+func newCollection(t testing.TB, s store.Store, in collection.Def) *collection.Spec {
 	t.Helper()
 	spec, err := collection.Compile(in)
 	require.NoError(t, err)
@@ -48,10 +47,10 @@ func newCollection(t testing.TB, s store.Store, in wire.CollectionSpec) *collect
 	return spec
 }
 
-func customers(name string) wire.CollectionSpec {
-	return wire.CollectionSpec{
+func customers(name string) collection.Def {
+	return collection.Def{
 		Name: name, Key: "data.id", Version: "data.version",
-		Events: map[string]wire.CollectionOp{
+		Events: map[string]collection.OpDef{
 			"customer.created": {Op: "upsert"}, "customer.updated": {Op: "upsert"},
 			"customer.patched": {Op: "merge"}, "customer.deleted": {Op: "delete"},
 		},
@@ -181,7 +180,7 @@ func TestBadInput(t *testing.T) {
 
 	t.Run("mapping error", func(t *testing.T) {
 		in := customers("mapped")
-		in.Map = &wire.FieldMap{Set: map[string]string{"total": "record.price * record.qty"}}
+		in.Map = &collection.MapDef{Set: map[string]string{"total": "record.price * record.qty"}}
 		spec := newCollection(t, s, in)
 		_, _, err := svc.ApplyEvent(context.Background(), spec, ev("customer.created", map[string]any{"id": 1, "version": 1, "price": "x", "qty": 2}))
 		var ie *collection.InputError
@@ -196,24 +195,24 @@ func TestBadInput(t *testing.T) {
 func TestCompileErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		edit  func(*wire.CollectionSpec)
+		edit  func(*collection.Def)
 		field string
 	}{
-		{"bad name", func(c *wire.CollectionSpec) { c.Name = "Bad Name" }, "name"},
-		{"no key", func(c *wire.CollectionSpec) { c.Key = "" }, "key"},
-		{"bad key expr", func(c *wire.CollectionSpec) { c.Key = "data.id +" }, "key"},
-		{"unknown var", func(c *wire.CollectionSpec) { c.Version = "payload.v" }, "version"},
-		{"no events", func(c *wire.CollectionSpec) { c.Events = nil }, "events"},
-		{"bad op", func(c *wire.CollectionSpec) { c.Events["x.y"] = wire.CollectionOp{Op: "insert"} }, "events.x.y"},
-		{"bad pattern", func(c *wire.CollectionSpec) { c.Events["a b"] = wire.CollectionOp{Op: "upsert"} }, "events.a b"},
-		{"bad set", func(c *wire.CollectionSpec) { c.Map = &wire.FieldMap{Set: map[string]string{"x": "(("}} }, "map.set.x"},
-		{"bad fetch url", func(c *wire.CollectionSpec) { c.Fetch = &wire.CollectionFetch{URL: "ftp://x"} }, "fetch.url"},
-		{"bad fetch template", func(c *wire.CollectionSpec) { c.Fetch = &wire.CollectionFetch{URL: "https://x/{{ key"} }, "fetch.url"},
-		{"bad mirror table", func(c *wire.CollectionSpec) {
-			c.Mirror = &wire.CollectionMirror{DSN: "postgres://localhost/x", Table: "a;drop"}
+		{"bad name", func(c *collection.Def) { c.Name = "Bad Name" }, "name"},
+		{"no key", func(c *collection.Def) { c.Key = "" }, "key"},
+		{"bad key expr", func(c *collection.Def) { c.Key = "data.id +" }, "key"},
+		{"unknown var", func(c *collection.Def) { c.Version = "payload.v" }, "version"},
+		{"no events", func(c *collection.Def) { c.Events = nil }, "events"},
+		{"bad op", func(c *collection.Def) { c.Events["x.y"] = collection.OpDef{Op: "insert"} }, "events.x.y"},
+		{"bad pattern", func(c *collection.Def) { c.Events["a b"] = collection.OpDef{Op: "upsert"} }, "events.a b"},
+		{"bad set", func(c *collection.Def) { c.Map = &collection.MapDef{Set: map[string]string{"x": "(("}} }, "map.set.x"},
+		{"bad fetch url", func(c *collection.Def) { c.Fetch = &collection.FetchDef{URL: "ftp://x"} }, "fetch.url"},
+		{"bad fetch template", func(c *collection.Def) { c.Fetch = &collection.FetchDef{URL: "https://x/{{ key"} }, "fetch.url"},
+		{"bad mirror table", func(c *collection.Def) {
+			c.Mirror = &collection.MirrorDef{DSN: "postgres://localhost/x", Table: "a;drop"}
 		}, "mirror.table"},
-		{"bad mirror type", func(c *wire.CollectionSpec) {
-			c.Mirror = &wire.CollectionMirror{DSN: "postgres://localhost/x", Table: "t", Columns: []wire.MirrorColumn{{Name: "a", Value: "record.a", Type: "blob"}}}
+		{"bad mirror type", func(c *collection.Def) {
+			c.Mirror = &collection.MirrorDef{DSN: "postgres://localhost/x", Table: "t", Columns: []collection.ColumnDef{{Name: "a", Value: "record.a", Type: "blob"}}}
 		}, "mirror.columns[0].type"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -230,15 +229,15 @@ func TestCompileErrors(t *testing.T) {
 func TestMapping(t *testing.T) {
 	s := openStore(t)
 	svc := collection.New(collection.Config{Store: s})
-	in := wire.CollectionSpec{
+	in := collection.Def{
 		Name: "orders", Key: "record.number", Version: "data.updated_at", Record: "data.order",
-		Events: map[string]wire.CollectionOp{
+		Events: map[string]collection.OpDef{
 			"order.*": {Op: "upsert"},
-			"order.archived": {Op: "upsert", Map: &wire.FieldMap{
+			"order.archived": {Op: "upsert", Map: &collection.MapDef{
 				Set: map[string]string{"archived": "true"},
 			}},
 		},
-		Map: &wire.FieldMap{
+		Map: &collection.MapDef{
 			Set:    map[string]string{"total": "record.price * record.qty", "who": "upper(data.by)", "label": `"k-" + key`},
 			Rename: map[string]string{"number": "order_number"},
 			Drop:   []string{"secret"},
@@ -278,10 +277,10 @@ func TestFetch(t *testing.T) {
 	defer src.Close()
 	s := openStore(t)
 	svc := collection.New(collection.Config{Store: s})
-	in := wire.CollectionSpec{
+	in := collection.Def{
 		Name: "customers", Key: "data.id", Version: "record.updated_at",
-		Events: map[string]wire.CollectionOp{"customer.updated": {Op: "upsert"}},
-		Fetch: &wire.CollectionFetch{
+		Events: map[string]collection.OpDef{"customer.updated": {Op: "upsert"}},
+		Fetch: &collection.FetchDef{
 			URL: src.URL + "/customers/{{ key }}", Headers: map[string]string{"Authorization": "Bearer tok"}, Record: "response.customer",
 		},
 	}
@@ -413,7 +412,7 @@ func TestRenameSwap(t *testing.T) {
 	s := openStore(t)
 	svc := collection.New(collection.Config{Store: s})
 	in := customers("swap")
-	in.Map = &wire.FieldMap{Rename: map[string]string{"a": "b", "b": "a"}}
+	in.Map = &collection.MapDef{Rename: map[string]string{"a": "b", "b": "a"}}
 	spec := newCollection(t, s, in)
 	for i := range 20 {
 		apply(t, svc, spec, ev("customer.updated", map[string]any{"id": 1, "version": i, "a": "A", "b": "B"}))

@@ -273,7 +273,7 @@ func (f *followers) round(ctx context.Context, fl *follower, attempts *int) outc
 	if err != nil {
 		*attempts++
 		delay := mirrorRetry(*attempts, s.rand)
-		msg := redactErr(err, spec.Mirror.DSN)
+		msg := redactErr(err, m.dsn)
 		if st.FailingSince.IsZero() {
 			st.FailingSince = now
 			log.WarnContext(ctx, "mirror failing; the collection goes on, the mirror retries and catches up",

@@ -19,7 +19,6 @@ import (
 	"github.com/hookline/hookline/internal/expr"
 	"github.com/hookline/hookline/internal/field"
 	"github.com/hookline/hookline/internal/store"
-	"github.com/hookline/hookline/wire"
 )
 
 // seqColumn holds, in a mirror table, the collection change that last
@@ -35,6 +34,8 @@ var (
 )
 
 type mirror struct {
+	// dsn is the connection string (a secret: never shown, see RedactDSN).
+	dsn string
 	// target names the database and table (mirrorTarget).
 	target  string
 	table   pgx.Identifier
@@ -51,7 +52,7 @@ type mirrorCol struct {
 	val       *value
 }
 
-func compileMirror(m *wire.CollectionMirror) (*mirror, error) {
+func compileMirror(m *MirrorDef) (*mirror, error) {
 	if m.DSN == "" {
 		return nil, fieldErr("mirror.dsn", `is required, e.g. "postgres://user:pass@db:5432/app"`)
 	}
@@ -67,7 +68,7 @@ func compileMirror(m *wire.CollectionMirror) (*mirror, error) {
 			return nil, fieldErr("mirror.table", "%q is not a plain identifier (letters, digits, _)", p)
 		}
 	}
-	out := &mirror{table: pgx.Identifier(parts), keyCol: m.KeyColumn, create: m.Create}
+	out := &mirror{dsn: m.DSN, table: pgx.Identifier(parts), keyCol: m.KeyColumn, create: m.Create}
 	out.target = mirrorTarget(m.DSN, out.table)
 	if out.keyCol == "" {
 		out.keyCol = "id"
@@ -77,7 +78,7 @@ func compileMirror(m *wire.CollectionMirror) (*mirror, error) {
 	}
 	cols := m.Columns
 	if len(cols) == 0 {
-		cols = []wire.MirrorColumn{{Name: "data", Value: "record", Type: "jsonb"}}
+		cols = []ColumnDef{{Name: "data", Value: "record", Type: "jsonb"}}
 	}
 	if len(cols) > maxMirrorCols {
 		return nil, fieldErr("mirror.columns", "at most %d columns", maxMirrorCols)
@@ -265,13 +266,13 @@ type mirrorRow struct {
 // row never goes back, and a deleted row never comes back from a replay.
 func (ms *mirrors) write(ctx context.Context, s *Spec, load func(context.Context) ([]store.Change, error)) (written, error) {
 	var out written
-	p, err := ms.pool(ctx, s.Mirror.DSN)
+	p, err := ms.pool(ctx, s.mirror.dsn)
 	if err != nil {
 		return out, err
 	}
 	m := s.mirror
 	table := m.table.Sanitize()
-	made := s.Mirror.DSN + "\x00" + table
+	made := s.mirror.dsn + "\x00" + table
 	ms.mu.Lock()
 	create := m.create && !ms.made[made]
 	ms.mu.Unlock()

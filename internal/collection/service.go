@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,9 +16,9 @@ import (
 
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/field"
 	"github.com/hookline/hookline/internal/groupcommit"
 	"github.com/hookline/hookline/internal/store"
-	"github.com/hookline/hookline/wire"
 )
 
 // maxFetchBody bounds a fetched record.
@@ -110,15 +111,15 @@ func (s *Service) compiled(c store.Collection) (*Spec, error) {
 	if ok && cs.updated.Equal(c.UpdatedAt) {
 		return cs.spec, nil
 	}
-	in, err := Join(c)
+	spec, err := Parse(c)
+	var mistake *field.Error
+	if errors.As(err, &mistake) {
+		// It compiled when it was saved: this version refuses it.
+		return nil, fmt.Errorf("collection %s no longer compiles: %w", name, err)
+	}
 	if err != nil {
 		return nil, err
 	}
-	spec, err := Compile(in)
-	if err != nil {
-		return nil, fmt.Errorf("collection %s no longer compiles: %w", name, err)
-	}
-	spec.created = c.CreatedAt
 	s.mu.Lock()
 	s.specs[k] = cachedSpec{updated: c.UpdatedAt, spec: spec}
 	s.mu.Unlock()
@@ -339,7 +340,7 @@ func ChangedType(name string) string { return "collection." + name + ".changed" 
 func (s *Service) changedEvent(spec *Spec, c *store.Change) event.Event {
 	name := spec.Name
 	now := s.cfg.Clock.Now()
-	data, _ := json.Marshal(ChangeOut(*c))
+	data, _ := ChangedData(*c)
 	return event.Event{
 		ID: event.NewID(event.PrefixEvent, now), TenantID: c.TenantID, Type: ChangedType(name),
 		Source: "collection:" + name, Data: data, OccurredAt: c.At,
@@ -349,21 +350,31 @@ func (s *Service) changedEvent(spec *Spec, c *store.Change) event.Event {
 	}
 }
 
-// ChangeOut is a change as the API and events show it.
-func ChangeOut(c store.Change) wire.RecordChange {
-	return wire.RecordChange{
-		Seq: c.Seq, Collection: c.Collection, Key: c.Key, Op: c.Op, Data: c.Data,
-		Version: Display(c.Version), EventID: c.EventID, At: wire.TimeOf(c.At),
-	}
+// changed is the data of a collection.{name}.changed event: the change
+// as the changes feed shows it (apply.ChangeOut; a test there keeps the
+// two the same).
+type changed struct {
+	Seq        int64           `json:"seq"`
+	Collection string          `json:"collection"`
+	Key        string          `json:"key"`
+	Op         string          `json:"op"`
+	Data       json.RawMessage `json:"data,omitempty"`
+	Version    string          `json:"version"`
+	EventID    string          `json:"event_id,omitempty"`
+	// At is in UTC with milliseconds, as the API writes times.
+	At string `json:"at"`
 }
 
-// RecordOut is a record as the API shows it.
-func RecordOut(r store.Record) wire.Record {
-	return wire.Record{
-		Key: r.Key, Data: r.Data, Deleted: r.Deleted, Version: Display(r.Version), EventID: r.EventID,
-		Seq: r.Seq, CreatedAt: wire.TimeOf(r.CreatedAt), UpdatedAt: wire.TimeOf(r.UpdatedAt),
-	}
+// ChangedData is the data of the event announcing c.
+func ChangedData(c store.Change) ([]byte, error) {
+	return json.Marshal(changed{
+		Seq: c.Seq, Collection: c.Collection, Key: c.Key, Op: c.Op, Data: c.Data,
+		Version: Display(c.Version), EventID: c.EventID, At: c.At.UTC().Format(timeLayout),
+	})
 }
+
+// timeLayout is how the API writes times (wire.TimeLayout).
+const timeLayout = "2006-01-02T15:04:05.000Z07:00"
 
 // FetchError is a failed fetch of the full record; it is retried.
 type FetchError struct{ Err error }
@@ -459,7 +470,7 @@ func (s *Spec) prepareRecord(e *event.Event) (*change, error) {
 		return nil, inputErr("invalid_key", "key: %v", err)
 	}
 	c := &change{op: store.OpUpsert, eventID: e.ID, at: e.OccurredAt}
-	if c.key, err = keyText(s.Key, raw); err != nil {
+	if c.key, err = keyText(s.key.src, raw); err != nil {
 		return nil, err
 	}
 	if s.version != nil {
@@ -468,7 +479,7 @@ func (s *Spec) prepareRecord(e *event.Event) (*change, error) {
 			return nil, inputErr("invalid_version", "version: %v", err)
 		}
 		if c.version, err = versionOf(raw); err != nil {
-			return nil, inputErr("invalid_version", "version: %s %v", s.Version, err)
+			return nil, inputErr("invalid_version", "version: %s %v", s.version.src, err)
 		}
 	} else {
 		c.version = eventVersion(e.OccurredAt, e.ID)

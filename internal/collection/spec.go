@@ -6,7 +6,6 @@
 package collection
 
 import (
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
@@ -16,9 +15,7 @@ import (
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/expr"
 	"github.com/hookline/hookline/internal/field"
-	"github.com/hookline/hookline/internal/redact"
 	"github.com/hookline/hookline/internal/store"
-	"github.com/hookline/hookline/wire"
 )
 
 // Limits of a collection spec and its records.
@@ -52,9 +49,11 @@ var (
 	mapEnv = map[string]any{"event": map[string]any{}, "data": map[string]any{}, "record": map[string]any{}, "key": ""}
 )
 
-// Spec is a compiled collection spec.
+// Spec is a compiled collection: what applying events runs with,
+// compiled from a Def.
 type Spec struct {
-	wire.CollectionSpec
+	// Name is the collection's name.
+	Name                 string
 	key, version, record *value
 	ops                  []op
 	defaultMap           *fieldMap
@@ -89,8 +88,9 @@ type fetch struct {
 }
 
 // value is a path (a.b.c, read exactly, big numbers intact) or an
-// expression.
+// expression; src is it as written, for messages.
 type value struct {
+	src  string
 	path []string
 	prog *expr.Program
 }
@@ -103,7 +103,7 @@ func compileValue(src string, vars []string) (*value, error) {
 		if !slices.Contains(vars, p[0]) {
 			return nil, fmt.Errorf("%q starts with an unknown variable; use one of %s", src, strings.Join(vars, ", "))
 		}
-		return &value{path: p}, nil
+		return &value{src: src, path: p}, nil
 	}
 	env := make(map[string]any, len(vars))
 	for _, v := range vars {
@@ -116,7 +116,7 @@ func compileValue(src string, vars []string) (*value, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &value{prog: prog}, nil
+	return &value{src: src, prog: prog}, nil
 }
 
 // eval returns the value in vars; exact holds the same variables decoded
@@ -136,10 +136,10 @@ func (v *value) eval(vars, exact map[string]any) (any, error) {
 	return v.prog.Eval(vars)
 }
 
-// Compile checks a spec and compiles its expressions. Errors are
-// *field.Error naming the field.
-func Compile(in wire.CollectionSpec) (*Spec, error) {
-	s := &Spec{CollectionSpec: in}
+// Compile checks a definition and compiles its expressions. Errors are
+// *field.Error naming the field as written in the definition.
+func Compile(in Def) (*Spec, error) {
+	s := &Spec{Name: in.Name}
 	if !Name.MatchString(in.Name) {
 		return nil, fieldErr("name", "must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit")
 	}
@@ -217,7 +217,7 @@ func Compile(in wire.CollectionSpec) (*Spec, error) {
 	return s, nil
 }
 
-func compileMap(at string, m *wire.FieldMap) (*fieldMap, error) {
+func compileMap(at string, m *MapDef) (*fieldMap, error) {
 	if len(m.Set)+len(m.Rename)+len(m.Drop) > maxMapFields {
 		return nil, fieldErr(at, "at most %d fields", maxMapFields)
 	}
@@ -245,7 +245,7 @@ func compileMap(at string, m *wire.FieldMap) (*fieldMap, error) {
 	return out, nil
 }
 
-func compileFetch(f *wire.CollectionFetch) (*fetch, error) {
+func compileFetch(f *FetchDef) (*fetch, error) {
 	out := &fetch{timeout: defaultFetchTTL, headers: make(map[string]*expr.Template)}
 	if f.URL == "" {
 		return nil, fieldErr("fetch.url", "is required")
@@ -297,71 +297,4 @@ func (s *Spec) Patterns() []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-// Split separates a spec into its stored parts: the spec without secrets,
-// and the secrets (fetch headers and mirror DSN) as JSON.
-func Split(in wire.CollectionSpec) (spec, secret []byte, err error) {
-	var sec secrets
-	if in.Fetch != nil {
-		f := *in.Fetch
-		sec.FetchHeaders, f.Headers = f.Headers, nil
-		in.Fetch = &f
-	}
-	if in.Mirror != nil {
-		m := *in.Mirror
-		sec.MirrorDSN, m.DSN = m.DSN, ""
-		in.Mirror = &m
-	}
-	if spec, err = json.Marshal(in); err != nil {
-		return nil, nil, err
-	}
-	if secret, err = json.Marshal(sec); err != nil {
-		return nil, nil, err
-	}
-	return spec, secret, nil
-}
-
-type secrets struct {
-	FetchHeaders map[string]string `json:"fetch_headers,omitempty"`
-	MirrorDSN    string            `json:"mirror_dsn,omitempty"`
-}
-
-// Join rebuilds a full spec from a stored collection.
-func Join(c store.Collection) (wire.CollectionSpec, error) {
-	var in wire.CollectionSpec
-	if err := json.Unmarshal(c.Spec, &in); err != nil {
-		return in, fmt.Errorf("collection %s: stored spec: %w", c.Name, err)
-	}
-	var sec secrets
-	if len(c.Secret) > 0 {
-		if err := json.Unmarshal(c.Secret, &sec); err != nil {
-			return in, fmt.Errorf("collection %s: stored secrets: %w", c.Name, err)
-		}
-	}
-	if in.Fetch != nil {
-		in.Fetch.Headers = sec.FetchHeaders
-	}
-	if in.Mirror != nil {
-		in.Mirror.DSN = sec.MirrorDSN
-	}
-	return in, nil
-}
-
-// Redact returns a spec fit to show: header values and the DSN's password
-// replaced.
-func Redact(in wire.CollectionSpec) wire.CollectionSpec {
-	if in.Fetch != nil {
-		f := *in.Fetch
-		if len(f.Headers) > 0 {
-			f.Headers = redact.Values(f.Headers)
-		}
-		in.Fetch = &f
-	}
-	if in.Mirror != nil {
-		m := *in.Mirror
-		m.DSN = RedactDSN(m.DSN)
-		in.Mirror = &m
-	}
-	return in
 }
