@@ -1,16 +1,21 @@
 package web_test
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
+
+	"github.com/hookline/hookline/client"
 )
 
 // TestBrowserDataPages drives the pages about data coming in, in headless
-// Chromium: a source's URL and the rejection of a badly signed request.
+// Chromium: a source's URL and the rejection of a badly signed request,
+// an event type's schema.
 // No page may log a console error or fail a request.
 func TestBrowserDataPages(t *testing.T) {
 	t.Parallel()
@@ -32,6 +37,17 @@ func TestBrowserDataPages(t *testing.T) {
 	require.Contains(t, tb.text("#rejections"), "matches no configured secret")
 	tb.shot("source")
 	tb.clean("the source " + src.ID)
+
+	// The event catalogue: a type's schema and its examples.
+	_, err := b.api.CreateEventType(context.Background(), client.EventType{Name: "order.created", Description: "An order was placed.",
+		Schema: json.RawMessage(orderSchema)})
+	require.NoError(t, err)
+	tb.run(chromedp.Click(`//nav//a[text()="Event types"]`), chromedp.WaitVisible(`//a[text()="order.created"]`))
+	tb.run(chromedp.Click(`//a[text()="order.created"]`), chromedp.WaitVisible(chromedp.ID("schema")))
+	require.Contains(t, tb.text("#schema"), `"required": [`)
+	require.Contains(t, tb.text("#schema"), `"order_id"`)
+	tb.shot("event-type")
+	tb.clean("the event type")
 }
 
 // signIn signs the tab in with the bundle's admin key.

@@ -43,6 +43,7 @@ type Store interface {
 	ListTasks(ctx context.Context, tenantID string, q store.TaskQuery) ([]store.Task, error)
 	ListAttempts(ctx context.Context, tenantID, taskID string) ([]store.Attempt, error)
 	SourceStore
+	EventTypeStore
 }
 
 // Engine publishes, retries and replays; *engine.Engine is one.
@@ -182,6 +183,8 @@ var routes = []route{
 
 	{"GET", "/sources", false, (*Server).sources},
 	{"GET", "/sources/{id}", false, (*Server).source},
+	{"GET", "/event-types", false, (*Server).eventTypes},
+	{"GET", "/event-types/{name}", false, (*Server).eventType},
 }
 
 // Mount registers the dashboard's routes on mux under the prefix. Paths
