@@ -67,6 +67,15 @@ func NewID(prefix string, t time.Time) string {
 	return prefix + "_" + strings.ToLower(id.String())
 }
 
+// FirstID is the lowest id NewID can make with prefix for a time at or
+// after t: ids compare as text, so id >= FirstID(prefix, t) selects what
+// was made from t on.
+func FirstID(prefix string, t time.Time) string {
+	var id ulid.ULID
+	_ = id.SetTime(ulid.Timestamp(t)) // errors only past the year 10889
+	return prefix + "_" + strings.ToLower(id.String())
+}
+
 // ValidID reports whether id is one NewID makes with prefix: the prefix,
 // '_' and a ULID in lower case. Lists page by comparing ids as text, so a
 // cursor that is not such an id would silently give a wrong page.

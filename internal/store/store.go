@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/hookline/hookline/internal/event"
@@ -331,6 +332,69 @@ type TaskQuery struct {
 	Oldest bool
 }
 
+// ActivityQuery asks Activity for a tenant's per-minute counts.
+type ActivityQuery struct {
+	// Since is the start of the window; it ends now.
+	Since time.Time
+	// Limit bounds how many of the newest events and of the newest tasks
+	// are counted (a busier window is counted from its newest rows and
+	// says so with Capped); at least 1.
+	Limit int
+}
+
+// ActivityMinute is one minute of a tenant's activity: the events
+// accepted in it, and the tasks created in the window that ended in it,
+// succeeded or failed for good.
+type ActivityMinute struct {
+	Minute                      time.Time
+	Accepted, Succeeded, Failed int
+}
+
+// Activity is a tenant's per-minute counts, oldest minute first; minutes
+// with nothing are left out.
+type Activity struct {
+	Minutes []ActivityMinute
+	// Capped says the window held more than Limit events or tasks.
+	Capped bool
+}
+
+// ActivityCount is what a driver reads for Activity: one minute's
+// counts and how many rows they were counted from.
+type ActivityCount struct {
+	ActivityMinute
+	Rows int
+}
+
+// MergeActivity builds an Activity from a driver's per-minute counts of
+// events and of tasks, each read from at most limit rows.
+func MergeActivity(limit int, events, tasks []ActivityCount) Activity {
+	var out Activity
+	byMinute := map[time.Time]*ActivityMinute{}
+	for _, rows := range [][]ActivityCount{events, tasks} {
+		total := 0
+		for _, c := range rows {
+			total += c.Rows
+			if c.Accepted+c.Succeeded+c.Failed == 0 {
+				continue
+			}
+			m := byMinute[c.Minute]
+			if m == nil {
+				m = &ActivityMinute{Minute: c.Minute}
+				byMinute[c.Minute] = m
+			}
+			m.Accepted += c.Accepted
+			m.Succeeded += c.Succeeded
+			m.Failed += c.Failed
+		}
+		out.Capped = out.Capped || total >= limit
+	}
+	for _, m := range byMinute {
+		out.Minutes = append(out.Minutes, *m)
+	}
+	slices.SortFunc(out.Minutes, func(a, b ActivityMinute) int { return a.Minute.Compare(b.Minute) })
+	return out
+}
+
 // Store is the storage seam a driver implements: every aggregate's
 // interface and the database's own methods. A consumer declares what it
 // uses, an aggregate or a small interface of its own; only the wiring and
@@ -596,6 +660,10 @@ type Tasks interface {
 	GetTask(ctx context.Context, tenantID, id string) (Task, error)
 	ListTasks(ctx context.Context, tenantID string, q TaskQuery) ([]Task, error)
 	ListAttempts(ctx context.Context, tenantID, taskID string) ([]Attempt, error)
+	// Activity counts a tenant's events and finished tasks per minute of
+	// a window, in the database (the dashboard's chart), reading at most
+	// q.Limit of each: it needs event and task ids made by event.NewID.
+	Activity(ctx context.Context, tenantID string, q ActivityQuery) (Activity, error)
 	// PendingTasks counts tasks not yet finished (for metrics).
 	PendingTasks(ctx context.Context) (int, error)
 }

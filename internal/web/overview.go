@@ -12,12 +12,12 @@ import (
 )
 
 // Bounds of what one overview reads: the chart's window, and how many of
-// the newest rows it reads at most to draw it (a busier hour is drawn
-// from its newest rows and says so). The backlog counts up to
+// the newest events and deliveries the store counts at most to draw it (a
+// busier hour is drawn from its newest rows and says so). The backlog counts up to
 // backlogCap; the endpoint lists look at the first maxEndpoints.
 const (
 	chartMinutes = 60
-	chartCap     = 5000
+	chartCap     = 100_000
 	backlogCap   = 1000
 	maxEndpoints = 1000
 )
@@ -109,82 +109,27 @@ type tick struct {
 	Label string
 }
 
-// chart counts, per minute of the last hour, the events accepted and the
+// chart draws, per minute of the last hour, the events accepted and the
 // deliveries that succeeded or failed for good (by their last update),
-// from the newest rows, at most chartCap of each.
+// as the store counts them from the newest chartCap rows of each.
 func (s *Server) chart(ctx context.Context, tenantID string) (chart, error) {
 	now := s.clock.Now().UTC().Truncate(time.Minute).Add(time.Minute)
 	since := now.Add(-chartMinutes * time.Minute)
+	act, err := s.cfg.Store.Activity(ctx, tenantID, store.ActivityQuery{Since: since, Limit: chartCap})
+	if err != nil {
+		return chart{}, err
+	}
 	var accepted, delivered, failed [chartMinutes]int
-	slot := func(t time.Time) int {
-		if t.Before(since) || !t.Before(now) {
-			return -1
+	for _, m := range act.Minutes {
+		if m.Minute.Before(since) || !m.Minute.Before(now) {
+			continue
 		}
-		return int(t.Sub(since) / time.Minute)
+		i := int(m.Minute.Sub(since) / time.Minute)
+		accepted[i] += m.Accepted
+		delivered[i] += m.Succeeded
+		failed[i] += m.Failed
 	}
-	capped := false
-	// Both lists are newest first by id, which starts with the creation
-	// time: reading stops at the first row older than the window. (A
-	// filter on the time instead would scan every older row of the tenant
-	// when the window holds fewer than a page.)
-	q := store.EventQuery{Page: store.Page{Limit: 1000}}
-	for read := 0; ; {
-		evs, err := s.cfg.Store.ListEvents(ctx, tenantID, q)
-		if err != nil {
-			return chart{}, err
-		}
-		done := false
-		for _, e := range evs {
-			if e.CreatedAt.Before(since) {
-				done = true
-				break
-			}
-			if i := slot(e.CreatedAt); i >= 0 {
-				accepted[i]++
-			}
-		}
-		read += len(evs)
-		if done || len(evs) < q.Limit {
-			break
-		}
-		if read >= chartCap {
-			capped = true
-			break
-		}
-		q.Cursor = evs[len(evs)-1].ID
-	}
-	tq := store.TaskQuery{Page: store.Page{Limit: 1000}}
-	for read := 0; ; {
-		ts, err := s.cfg.Store.ListTasks(ctx, tenantID, tq)
-		if err != nil {
-			return chart{}, err
-		}
-		done := false
-		for _, t := range ts {
-			if t.CreatedAt.Before(since) {
-				done = true
-				break
-			}
-			if i := slot(t.UpdatedAt); i >= 0 {
-				switch t.Status {
-				case store.StatusSucceeded:
-					delivered[i]++
-				case store.StatusFailed:
-					failed[i]++
-				}
-			}
-		}
-		read += len(ts)
-		if done || len(ts) < tq.Limit {
-			break
-		}
-		if read >= chartCap {
-			capped = true
-			break
-		}
-		tq.Cursor = ts[len(ts)-1].ID
-	}
-	c := chart{Width: 600, Height: 160, Capped: capped}
+	c := chart{Width: 600, Height: 160, Capped: act.Capped}
 	for _, xs := range [][chartMinutes]int{accepted, delivered, failed} {
 		for _, n := range xs {
 			c.YMax = max(c.YMax, n)

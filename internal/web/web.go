@@ -44,6 +44,7 @@ type Store interface {
 	ListAttempts(ctx context.Context, tenantID, taskID string) ([]store.Attempt, error)
 	SourceStore
 	EventTypeStore
+	Activity(ctx context.Context, tenantID string, q store.ActivityQuery) (store.Activity, error)
 }
 
 // Engine publishes, retries and replays; *engine.Engine is one.

@@ -421,3 +421,29 @@ func TestReplayAndRecover(t *testing.T) {
 	resp, _ = b.get(c, "/events?id=nope")
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
 }
+
+func TestOverviewCountsTheHour(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "")
+	ctx := context.Background()
+	ok, gone := newReceiver(t, http.StatusOK), newReceiver(t, http.StatusGone)
+	_, err := b.api.CreateEndpoint(ctx, client.EndpointCreate{URL: ok.URL, EventTypes: []string{"a.b"}})
+	require.NoError(t, err)
+	_, err = b.api.CreateEndpoint(ctx, client.EndpointCreate{URL: gone.URL, EventTypes: []string{"c.d"}})
+	require.NoError(t, err)
+	for _, typ := range []string{"a.b", "a.b", "a.b", "c.d"} {
+		_, err := b.api.SendEvent(ctx, client.EventCreate{Type: typ, Data: json.RawMessage(`{}`)})
+		require.NoError(t, err)
+	}
+	c := browser(t)
+	b.signIn(c, b.key)
+	// 410 Gone fails a delivery for good at once and disables the
+	// endpoint, which is announced by a fifth event.
+	eventually(t, func() bool {
+		_, page := b.get(c, "/")
+		return strings.Contains(page, "5 events accepted, 3 deliveries succeeded, 1 failed.")
+	}, "the chart counts the hour")
+	_, page := b.get(c, "/")
+	require.Contains(t, page, "accepted: 5</li>")
+	require.Contains(t, page, "failed: 1</li>")
+}

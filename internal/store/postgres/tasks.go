@@ -306,15 +306,66 @@ func (s *Store) ListTasks(ctx context.Context, tenantID string, q store.TaskQuer
 	if q.Oldest {
 		order, cmpOp = "ASC", ">"
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+taskCols+` FROM tasks t
-		WHERE t.tenant_id = $1 AND ($2 = '' OR t.id `+cmpOp+` $2) AND ($3 = '' OR t.kind = $3) AND ($4 = '' OR t.destination_id = $4)
-		AND ($5 = '' OR t.event_id = $5) AND ($6 = '' OR t.status = $6) AND t.updated_at >= $7
-		ORDER BY t.id `+order+` LIMIT $8`,
-		tenantID, q.Cursor, q.Kind, q.DestinationID, q.EventID, q.Status, ts(q.UpdatedSince), q.Page.Size())
-	if err != nil {
-		return nil, fmt.Errorf("list tasks: %w", err)
+	// Only the filters given are in the query: with "$2 = '' OR t.id < $2"
+	// a generic plan (pgx prepares statements, and PostgreSQL switches to a
+	// generic plan after five runs) cannot use the cursor's range or the
+	// status, and reads the tenant's tasks from the top.
+	where, args := []string{"t.tenant_id = $1"}, []any{tenantID}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, fmt.Sprintf(cond, len(args)))
 	}
-	return collect(rows, scanTaskPlain)
+	if q.Cursor != "" {
+		add("t.id "+cmpOp+" $%d", q.Cursor)
+	}
+	if q.Kind != "" {
+		add("t.kind = $%d", q.Kind)
+	}
+	if q.DestinationID != "" {
+		add("t.destination_id = $%d", q.DestinationID)
+	}
+	if q.EventID != "" {
+		add("t.event_id = $%d", q.EventID)
+	}
+	if q.Status != "" {
+		add("t.status = $%d", q.Status)
+		if q.Status != store.StatusSucceeded {
+			where = append(where, "t.status <> 'succeeded'") // the partial indexes' term
+		}
+	}
+	if !q.UpdatedSince.IsZero() {
+		add("t.updated_at >= $%d", ts(q.UpdatedSince))
+	}
+	args = append(args, q.Page.Size())
+	return queryAll(ctx, s.pool, "list tasks", scanTaskPlain, `SELECT `+taskCols+` FROM tasks t
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY t.id `+order+fmt.Sprintf(` LIMIT $%d`, len(args)), args...)
+}
+
+// Activity counts in SQL, one row a minute: the newest q.Limit events
+// and tasks of the tenant from the window's first id on, grouped by
+// minute.
+func (s *Store) Activity(ctx context.Context, tenantID string, q store.ActivityQuery) (store.Activity, error) {
+	limit := max(q.Limit, 1)
+	scan := func(r pgx.Row) (store.ActivityCount, error) {
+		var c store.ActivityCount
+		err := r.Scan(&c.Minute, &c.Accepted, &c.Succeeded, &c.Failed, &c.Rows)
+		c.Minute = c.Minute.UTC()
+		return c, err
+	}
+	evs, err := queryAll(ctx, s.pool, "count events per minute", scan, `SELECT date_trunc('minute', created_at), count(*), 0, 0, count(*)
+		FROM (SELECT created_at FROM events WHERE tenant_id = $1 AND id >= $2 ORDER BY id DESC LIMIT $3) e GROUP BY 1`,
+		tenantID, event.FirstID(event.PrefixEvent, q.Since), limit)
+	if err != nil {
+		return store.Activity{}, err
+	}
+	ts, err := queryAll(ctx, s.pool, "count tasks per minute", scan, `SELECT date_trunc('minute', updated_at), 0,
+		count(*) FILTER (WHERE status = 'succeeded'), count(*) FILTER (WHERE status = 'failed'), count(*)
+		FROM (SELECT updated_at, status FROM tasks WHERE tenant_id = $1 AND id >= $2 ORDER BY id DESC LIMIT $3) t GROUP BY 1`,
+		tenantID, event.FirstID(event.PrefixDelivery, q.Since), limit)
+	if err != nil {
+		return store.Activity{}, err
+	}
+	return store.MergeActivity(limit, evs, ts), nil
 }
 
 func scanAttempt(r pgx.Row) (store.Attempt, error) {

@@ -40,6 +40,7 @@ func Run(t *testing.T, open Open) {
 			"ReceivedEvent":        testReceivedEvent,
 			"Traceparent":          testTraceparent,
 			"EngineQueries":        testEngineQueries,
+			"Activity":             testActivity,
 			"Faults":               testFaults,
 		},
 		"Collections": {

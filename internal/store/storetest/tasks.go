@@ -3,11 +3,13 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/store"
 )
 
@@ -385,4 +387,70 @@ func testEngineQueries(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	require.Empty(t, atts)
 	require.NoError(t, errOf(s.GetEvent(ctx, a, second.Event.ID)))
+}
+
+func testActivity(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a, b := tenant(t, s, "a"), tenant(t, s, "b")
+	ep, other := endpoint(t, s, a), endpoint(t, s, b)
+	old := newEvent(a, "order.created", "", base.Add(-2*time.Hour), ep.ID)
+	// NewID never goes back in time within a process (other tests made
+	// later ids already): the lowest ids of that time stand in.
+	old.Event.ID = event.FirstID(event.PrefixEvent, base.Add(-2*time.Hour))
+	old.Tasks[0].ID, old.Tasks[0].EventID = event.FirstID(event.PrefixDelivery, base.Add(-2*time.Hour)), old.Event.ID
+	first := newEvent(a, "order.created", "", base, ep.ID)
+	second := newEvent(a, "order.created", "", base.Add(30*time.Second), ep.ID)
+	third := newEvent(a, "order.created", "", base.Add(90*time.Second), ep.ID)
+	elsewhere := newEvent(b, "order.created", "", base, other.ID)
+	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{old, first, second, third, elsewhere})))
+	claimed, err := s.ClaimTasks(ctx, store.Claim{Now: base.Add(time.Hour), Lease: time.Minute, Owner: "n", Limit: 10})
+	require.NoError(t, err)
+	token := map[string]int64{}
+	for _, c := range claimed {
+		token[c.ID] = c.LeaseToken
+	}
+	done := func(task store.Task, status string) time.Time {
+		_, err := s.CompleteTasks(ctx, []store.TaskResult{{TaskID: task.ID, Token: token[task.ID], Status: status,
+			Attempt: store.Attempt{ID: event.NewID(event.PrefixAttempt, base), TenantID: task.TenantID, Number: 1, StartedAt: base.Add(2 * time.Minute), Outcome: "x"}}})
+		require.NoError(t, err)
+		got, err := s.GetTask(ctx, task.TenantID, task.ID)
+		require.NoError(t, err)
+		require.Equal(t, status, got.Status)
+		return got.UpdatedAt.Truncate(time.Minute)
+	}
+	okAt := done(first.Tasks[0], store.StatusSucceeded)
+	failedAt := done(second.Tasks[0], store.StatusFailed)
+	done(old.Tasks[0], store.StatusSucceeded) // created before the window: not counted
+	done(elsewhere.Tasks[0], store.StatusSucceeded)
+
+	got, err := s.Activity(ctx, a, store.ActivityQuery{Since: base.Add(-time.Minute), Limit: 100})
+	require.NoError(t, err)
+	require.False(t, got.Capped)
+	want := map[time.Time]store.ActivityMinute{}
+	add := func(at time.Time, f func(*store.ActivityMinute)) {
+		m := want[at]
+		m.Minute = at
+		f(&m)
+		want[at] = m
+	}
+	add(base.Truncate(time.Minute), func(m *store.ActivityMinute) { m.Accepted++ })
+	add(base.Add(30*time.Second).Truncate(time.Minute), func(m *store.ActivityMinute) { m.Accepted++ })
+	add(base.Add(90*time.Second).Truncate(time.Minute), func(m *store.ActivityMinute) { m.Accepted++ })
+	add(okAt, func(m *store.ActivityMinute) { m.Succeeded++ })
+	add(failedAt, func(m *store.ActivityMinute) { m.Failed++ })
+	var wantMinutes []store.ActivityMinute
+	for _, m := range want {
+		wantMinutes = append(wantMinutes, m)
+	}
+	slices.SortFunc(wantMinutes, func(x, y store.ActivityMinute) int { return x.Minute.Compare(y.Minute) })
+	require.Equal(t, wantMinutes, got.Minutes)
+
+	capped, err := s.Activity(ctx, a, store.ActivityQuery{Since: base.Add(-time.Minute), Limit: 2})
+	require.NoError(t, err)
+	require.True(t, capped.Capped, "three events in the window, two counted")
+	accepted := 0
+	for _, m := range capped.Minutes {
+		accepted += m.Accepted
+	}
+	require.Equal(t, 2, accepted, "the newest two")
 }
