@@ -464,12 +464,30 @@ func (e *Engine) Publish(ctx context.Context, evs []event.Event) ([]Published, e
 func (e *Engine) PublishDedup(ctx context.Context, evs []event.Event, window time.Duration) ([]Published, error) {
 	ctx, span := e.startCommit(ctx, evs)
 	defer span.End()
-	out, err := e.publish(ctx, evs, window)
+	out, err := e.publish(ctx, evs, window, e.route)
 	endSpan(span, err)
 	return out, err
 }
 
-func (e *Engine) publish(ctx context.Context, evs []event.Event, window time.Duration) ([]Published, error) {
+// PublishTo publishes one event to the given targets only, without
+// routing it: a test event sent to one endpoint. It is durable and
+// idempotent as Publish is.
+func (e *Engine) PublishTo(ctx context.Context, ev event.Event, targets []Target) (Published, error) {
+	ctx, span := e.startCommit(ctx, []event.Event{ev})
+	defer span.End()
+	out, err := e.publish(ctx, []event.Event{ev}, e.cfg.IdempotencyTTL, func(context.Context, *event.Event) ([]Target, error) {
+		return targets, nil
+	})
+	endSpan(span, err)
+	if err != nil {
+		return Published{}, err
+	}
+	return out[0], nil
+}
+
+// publish commits events with the tasks route gives each.
+func (e *Engine) publish(ctx context.Context, evs []event.Event, window time.Duration,
+	route func(context.Context, *event.Event) ([]Target, error)) ([]Published, error) {
 	cctx, cancel := context.WithTimeout(ctx, e.cfg.CommitTimeout)
 	defer cancel()
 	now := e.clock.Now()
@@ -477,7 +495,7 @@ func (e *Engine) publish(ctx context.Context, evs []event.Event, window time.Dur
 	foreign := false
 	for i := range evs {
 		ev := &evs[i]
-		targets, err := e.route(cctx, ev)
+		targets, err := route(cctx, ev)
 		if err != nil {
 			return nil, err
 		}

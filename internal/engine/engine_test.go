@@ -183,3 +183,20 @@ func TestStaleResultIsRefused(t *testing.T) {
 		require.Equal(t, store.StatusSucceeded, r.task(t, next.ID).Status, "the engine carries on")
 	})
 }
+
+// TestPublishToSkipsRouting publishes an event to one named destination:
+// it goes there only, not where its type routes it.
+func TestPublishToSkipsRouting(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, nil)
+		ev := newEvent(dst) // routes to dst
+		p, err := r.eng.PublishTo(t.Context(), ev, []engine.Target{{Kind: testKind, DestinationID: "dst_2"}})
+		require.NoError(t, err)
+		require.Equal(t, 1, p.Tasks)
+		synctest.Wait()
+		attempts := r.attempts()
+		require.Len(t, attempts, 1)
+		require.Equal(t, "dst_2", attempts[0].dest)
+	})
+}

@@ -438,6 +438,11 @@ type APIKeys interface {
 	APIKeyByHash(ctx context.Context, hash []byte) (APIKey, error)
 	ListAPIKeys(ctx context.Context, tenantID string) ([]APIKey, error)
 	DeleteAPIKey(ctx context.Context, tenantID, id string) error
+	// EndSession remembers that a dashboard session signed out before it
+	// expires, so SessionEnded reports it until then; the ids of sessions
+	// past their expiry are dropped as new ones are written.
+	EndSession(ctx context.Context, id string, expires time.Time) error
+	SessionEnded(ctx context.Context, id string) (bool, error)
 }
 
 // EventTypes are the tenants' event types.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/delivery"
+	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/field"
 	"github.com/hookline/hookline/internal/signature"
@@ -390,7 +391,8 @@ func (s *Server) endpointTest(w http.ResponseWriter, r *http.Request, sess *sess
 		return badRequest("The test event was refused: %v", err)
 	}
 	ev.Source = "dashboard"
-	if _, err := s.cfg.Engine.Publish(r.Context(), []event.Event{ev}); err != nil {
+	// To this endpoint only, whatever else subscribes to the type.
+	if _, err := s.cfg.Engine.PublishTo(r.Context(), ev, []engine.Target{{Kind: delivery.Kind, DestinationID: ep.ID}}); err != nil {
 		return err
 	}
 	s.redirect(w, r, "/endpoints/"+ep.ID+"?done=tested")

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -22,6 +23,8 @@ const cookieName = "hookline_session"
 // session is a signed-in user: the tenant of the API key they signed in
 // with.
 type session struct {
+	// ID names the session, so signing out can end it on the server.
+	ID       string `json:"i"`
 	TenantID string `json:"t"`
 	KeyID    string `json:"k"`
 	// KeyHash is the API key's SHA-256, as stored.
@@ -42,6 +45,12 @@ func hashKey(key string) []byte {
 // (a redirect to sign in, or an error page) and returns false.
 func (s *Server) session(w http.ResponseWriter, r *http.Request) (*session, bool) {
 	sess, err := s.open(r)
+	if err == nil {
+		var ended bool
+		if ended, err = s.cfg.Store.SessionEnded(r.Context(), sess.ID); err == nil && ended {
+			err = errSignedOut
+		}
+	}
 	if err == nil {
 		var k store.APIKey
 		k, err = s.cfg.Store.APIKeyByHash(r.Context(), sess.KeyHash)
@@ -89,7 +98,7 @@ func (s *Server) open(r *http.Request) (*session, error) {
 		return nil, errSignedOut
 	}
 	var sess session
-	if err := json.Unmarshal(plain, &sess); err != nil || !s.clock.Now().Before(sess.Expires) {
+	if err := json.Unmarshal(plain, &sess); err != nil || sess.ID == "" || !s.clock.Now().Before(sess.Expires) {
 		return nil, errSignedOut
 	}
 	return &sess, nil
@@ -138,7 +147,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request, _ *session) erro
 	if err != nil {
 		return err
 	}
-	sess := session{TenantID: k.TenantID, KeyID: k.ID, KeyHash: hash, Expires: s.clock.Now().Add(s.cfg.SessionTTL)}
+	sess := session{ID: rand.Text(), TenantID: k.TenantID, KeyID: k.ID, KeyHash: hash, Expires: s.clock.Now().Add(s.cfg.SessionTTL)}
 	plain, err := json.Marshal(sess)
 	if err != nil {
 		return err
@@ -148,7 +157,14 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request, _ *session) erro
 	return nil
 }
 
+// signout ends the session on the server too: a copy of the cookie taken
+// before no longer opens a page.
 func (s *Server) signout(w http.ResponseWriter, r *http.Request, _ *session) error {
+	if sess, err := s.open(r); err == nil {
+		if err := s.cfg.Store.EndSession(r.Context(), sess.ID, sess.Expires); err != nil {
+			return err
+		}
+	}
 	s.clearCookie(w, r)
 	s.redirect(w, r, "/signin")
 	return nil

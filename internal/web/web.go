@@ -31,6 +31,8 @@ var staticFS embed.FS
 // Store is what the dashboard reads and writes; a store.Store has it all.
 type Store interface {
 	APIKeyByHash(ctx context.Context, hash []byte) (store.APIKey, error)
+	EndSession(ctx context.Context, id string, expires time.Time) error
+	SessionEnded(ctx context.Context, id string) (bool, error)
 	GetTenant(ctx context.Context, id string) (store.Tenant, error)
 	CreateEndpoint(ctx context.Context, ep store.Endpoint) error
 	GetEndpoint(ctx context.Context, tenantID, id string) (store.Endpoint, error)
@@ -47,9 +49,9 @@ type Store interface {
 	Activity(ctx context.Context, tenantID string, q store.ActivityQuery) (store.Activity, error)
 }
 
-// Engine publishes, retries and replays; *engine.Engine is one.
+// Engine publishes test events, retries and replays; *engine.Engine is one.
 type Engine interface {
-	Publish(ctx context.Context, evs []event.Event) ([]engine.Published, error)
+	PublishTo(ctx context.Context, ev event.Event, targets []engine.Target) (engine.Published, error)
 	Retry(ctx context.Context, tenantID string, ids []string) ([]store.Task, error)
 	Replay(ctx context.Context, tenantID, eventID string) ([]string, error)
 	Circuit(kind, destinationID string) string

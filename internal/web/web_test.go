@@ -51,10 +51,21 @@ func TestSignInAndOut(t *testing.T) {
 	require.Contains(t, page, "Overview")
 	require.Contains(t, page, `<span class="tenant" title="Tenant">default</span>`)
 
+	// A copy of the cookie, taken before signing out (another tab, a
+	// stolen one), is ended with it.
+	copied := browser(t)
+	u, err := url.Parse(b.base + "/")
+	require.NoError(t, err)
+	copied.Jar.SetCookies(u, []*http.Cookie{{Name: ck.Name, Value: ck.Value, Path: "/"}})
+	resp, _ = b.get(copied, "/")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
 	resp, _ = b.post(c, "/signout", nil)
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	resp, _ = b.get(c, "/")
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode, "signed out")
+	resp, _ = b.get(copied, "/")
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode, "the copy is signed out too")
 
 	// An open redirect is refused: next stays on the dashboard.
 	resp, _ = b.post(c, "/signin", url.Values{"api_key": {b.key}, "next": {"//evil.example/x"}})
@@ -284,8 +295,13 @@ func TestEndpointLifecycle(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Contains(t, frag, secret)
 
+	other, err := b.api.CreateEndpoint(ctx, client.EndpointCreate{URL: rc.URL + "/other", EventTypes: []string{"order.paid"}})
+	require.NoError(t, err)
 	resp, _ = b.post(c, "/endpoints/"+id+"/test", url.Values{"type": {"order.paid"}, "data": {`{"order": 7}`}})
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	elsewhere, err := b.api.ListDeliveries(ctx, client.DeliveryListOptions{EndpointID: other.ID})
+	require.NoError(t, err)
+	require.Empty(t, elsewhere.Data, "a test event goes to its endpoint only")
 	eventually(t, func() bool { return rc.hits.Load() >= 1 }, "the test event is delivered")
 	var dlv string
 	eventually(t, func() bool {

@@ -436,6 +436,20 @@ func (s *Store) DeleteAPIKey(ctx context.Context, tenantID, id string) error {
 	return s.change(ctx, "delete api key", `DELETE FROM api_keys WHERE tenant_id = $1 AND id = $2`, tenantID, id)
 }
 
+// EndSession records a signed-out session until it expires.
+func (s *Store) EndSession(ctx context.Context, id string, expires time.Time) error {
+	_, err := s.pool.Exec(ctx, `WITH gone AS (DELETE FROM ended_sessions WHERE expires_at < now())
+		INSERT INTO ended_sessions (id, expires_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, id, ts(expires))
+	return wrapWrite("end session", err)
+}
+
+// SessionEnded reports whether a session was signed out.
+func (s *Store) SessionEnded(ctx context.Context, id string) (bool, error) {
+	var ended bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM ended_sessions WHERE id = $1)`, id).Scan(&ended)
+	return ended, wrapRead("read ended session", err)
+}
+
 // --- event types ---
 
 // CreateEventType inserts an event type.

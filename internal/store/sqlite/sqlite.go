@@ -281,6 +281,30 @@ func (s *Store) DeleteAPIKey(ctx context.Context, tenantID, id string) error {
 	return s.change(ctx, "delete api key", `DELETE FROM api_keys WHERE tenant_id = ? AND id = ?`, tenantID, id)
 }
 
+// EndSession records a signed-out session until it expires.
+func (s *Store) EndSession(ctx context.Context, id string, expires time.Time) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return wrapWrite("end session", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM ended_sessions WHERE expires_at < ?`, ms(time.Now())); err != nil {
+		return wrapWrite("end session", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO ended_sessions (id, expires_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`,
+		id, ms(expires)); err != nil {
+		return wrapWrite("end session", err)
+	}
+	return wrapWrite("end session", tx.Commit())
+}
+
+// SessionEnded reports whether a session was signed out.
+func (s *Store) SessionEnded(ctx context.Context, id string) (bool, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM ended_sessions WHERE id = ?`, id).Scan(&n)
+	return n > 0, wrapRead("read ended session", err)
+}
+
 // --- event types ---
 
 // CreateEventType inserts an event type; ErrConflict when it exists.

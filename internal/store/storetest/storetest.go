@@ -24,6 +24,7 @@ func Run(t *testing.T, open Open) {
 	for group, tests := range map[string]map[string]func(*testing.T, store.Store){
 		"": {
 			"TenantsAndKeys":       testTenantsAndKeys,
+			"EndedSessions":        testEndedSessions,
 			"EventTypes":           testEventTypes,
 			"Endpoints":            testEndpoints,
 			"AcceptAndIdempotency": testAcceptAndIdempotency,
@@ -156,6 +157,18 @@ func newEvent(tenantID, typ, idem string, at time.Time, dests ...string) store.N
 		})
 	}
 	return ne
+}
+
+func testEndedSessions(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	now := time.Now()
+	read(t, false)(s.SessionEnded(ctx, "ses_1"))
+	require.NoError(t, s.EndSession(ctx, "ses_old", now.Add(-time.Hour)))
+	require.NoError(t, s.EndSession(ctx, "ses_1", now.Add(time.Hour)))
+	require.NoError(t, s.EndSession(ctx, "ses_1", now.Add(time.Hour)), "twice is once")
+	read(t, true)(s.SessionEnded(ctx, "ses_1"))
+	read(t, false)(s.SessionEnded(ctx, "ses_2"))
+	read(t, false, "dropped once past its expiry")(s.SessionEnded(ctx, "ses_old"))
 }
 
 func testTenantsAndKeys(t *testing.T, s store.Store) {
