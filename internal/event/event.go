@@ -45,6 +45,7 @@ const (
 	PrefixSource   = "src"
 	PrefixSub      = "sub"
 	PrefixReject   = "rej"
+	PrefixPortal   = "ps"
 )
 
 var (

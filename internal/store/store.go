@@ -413,6 +413,7 @@ type Store interface {
 	Content
 	Events
 	Tasks
+	PortalSessions
 
 	Close() error
 	Ping(ctx context.Context) error

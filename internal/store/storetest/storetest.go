@@ -42,6 +42,7 @@ func Run(t *testing.T, open Open) {
 			"Traceparent":          testTraceparent,
 			"EngineQueries":        testEngineQueries,
 			"Activity":             testActivity,
+			"PortalSessions":       testPortalSessions,
 			"Faults":               testFaults,
 		},
 		"Collections": {
