@@ -836,3 +836,10 @@ func (c *Client) FollowChanges(ctx context.Context, name, after string, fn func(
 	}
 	return ErrStreamClosed
 }
+
+// CreatePortalSession makes a session of the caller's tenant in the
+// customer portal, limited to in.EventTypes, and returns its one-time
+// link (URL): hand it to the customer's browser.
+func (c *Client) CreatePortalSession(ctx context.Context, in PortalSessionCreate) (*PortalSession, error) {
+	return doJSON[PortalSession](ctx, c, call{action: "create portal session", method: http.MethodPost, path: "/v1/portal/sessions", body: in})
+}

@@ -309,3 +309,9 @@ type WorkflowVersions = wire.WorkflowVersions
 
 // WorkflowEnable is wire.WorkflowEnable.
 type WorkflowEnable = wire.WorkflowEnable
+
+// PortalSessionCreate is wire.PortalSessionCreate.
+type PortalSessionCreate = wire.PortalSessionCreate
+
+// PortalSession is wire.PortalSession.
+type PortalSession = wire.PortalSession

@@ -71,6 +71,12 @@ type Config struct {
 	// requests but the streams; default DefaultRequestTimeout.
 	CommitTimeout  time.Duration
 	RequestTimeout time.Duration
+	// PortalPath is the path of the portal's one-time links, before
+	// their token: the dashboard's prefix and portal.LinkPath; empty when
+	// the dashboard is off. PublicURL, when set, is the links' base;
+	// else the scheme and host of the request that made them.
+	PortalPath string
+	PublicURL  string
 }
 
 // DefaultRequestTimeout bounds an API request that does not stream.
@@ -230,6 +236,8 @@ var routes = []route{
 	{"GET /v1/deliveries", (*Server).listDeliveries},
 	{"GET /v1/deliveries/{id}", (*Server).getDelivery},
 	{"POST /v1/deliveries/{id}/retry", (*Server).retryDelivery},
+
+	{"POST /v1/portal/sessions", (*Server).createPortalSession},
 }
 
 // Routes returns the pattern of every /v1 route, such as "POST /v1/events",
@@ -263,7 +271,9 @@ func (s *Server) Handler() http.Handler {
 type auth struct {
 	tenantID string
 	keyID    string
-	admin    bool
+	// keyHash is the key's hash, as stored.
+	keyHash []byte
+	admin   bool
 }
 
 // HashKey returns the stored hash of an API key.
@@ -334,7 +344,7 @@ func (s *Server) authorize(ctx context.Context, header string) (*auth, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &auth{tenantID: k.TenantID, keyID: k.ID, admin: k.Admin}
+	a := &auth{tenantID: k.TenantID, keyID: k.ID, keyHash: hash, admin: k.Admin}
 	s.keys.put(string(hash), a, now)
 	return a, nil
 }

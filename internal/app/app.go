@@ -37,6 +37,7 @@ import (
 	"github.com/hookline/hookline/internal/feed"
 	"github.com/hookline/hookline/internal/ingest"
 	"github.com/hookline/hookline/internal/netguard"
+	"github.com/hookline/hookline/internal/portal"
 	"github.com/hookline/hookline/internal/route"
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/internal/telemetry"
@@ -296,6 +297,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		CheckNotify: content.CheckRule, Invalidate: invalidate,
 		Guard: guard, Clock: opts.Clock, Logger: log, MaxBody: cfg.MaxBodyBytes,
 		CommitTimeout: cfg.CommitTimeout, RequestTimeout: max(api.DefaultRequestTimeout, cfg.CommitTimeout+5*time.Second),
+		PortalPath: portalPath(cfg.Dashboard), PublicURL: cfg.PublicURL,
 	})
 	serverTLS, err := newServerTLS(cfg, log)
 	if err != nil {
@@ -345,6 +347,15 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		}
 	}
 	return a, nil
+}
+
+// portalPath is the path of the customer portal's one-time links on the
+// dashboard at prefix, before their token; "" when the dashboard is off.
+func portalPath(dashboard string) string {
+	if dashboard == "off" {
+		return ""
+	}
+	return strings.TrimSuffix(dashboard, "/") + portal.LinkPath
 }
 
 // quietRoutes are logged at debug, not info: probes and scrapes come

@@ -161,3 +161,31 @@ func MatchAny(patterns []string, typ string) bool {
 	}
 	return false
 }
+
+// Covers reports whether every event type sub matches also matches
+// pattern (both valid patterns): "order.*" covers "order.created" and
+// "order.*" but not "order.**" or "*", and "*" covers everything.
+func Covers(pattern, sub string) bool {
+	if pattern == "*" || pattern == "**" {
+		return true
+	}
+	if sub == "*" || sub == "**" {
+		return false
+	}
+	ps, ss := strings.Split(pattern, "."), strings.Split(sub, ".")
+	for i, p := range ps {
+		if p == "**" && i == len(ps)-1 {
+			// Any further segments: sub's types have more than i.
+			return len(ss) > i
+		}
+		if i >= len(ss) || ss[i] == "**" {
+			// sub's types are shorter, or go on for any number of
+			// segments where pattern's do not.
+			return false
+		}
+		if p != "*" && p != ss[i] {
+			return false
+		}
+	}
+	return len(ps) == len(ss)
+}

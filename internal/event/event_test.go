@@ -33,6 +33,49 @@ func TestMatch(t *testing.T) {
 	require.False(t, MatchAny([]string{"a"}, "b"))
 }
 
+// Covers agrees with Match: a pattern covers another exactly when every
+// type of a sample the other matches, the pattern matches too.
+func TestCovers(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		pattern, sub string
+		want         bool
+	}{
+		{"*", "order.**", true},
+		{"**", "*", true},
+		{"order.*", "*", false},
+		{"order.*", "order.created", true},
+		{"order.*", "order.*", true},
+		{"order.*", "order.**", false},
+		{"order.*", "order", false},
+		{"order.*", "order.created.v2", false},
+		{"order.**", "order.created.v2", true},
+		{"order.**", "order.*", true},
+		{"order.**", "order.*.v2", true},
+		{"order.**", "order.**", true},
+		{"order.**", "order", false},
+		{"order.**", "user.created", false},
+		{"order.created", "order.created", true},
+		{"order.created", "order.*", false},
+		{"*.created", "user.created", true},
+		{"*.created", "*.created", true},
+		{"*.created", "user.*", false},
+		{"a.*.c", "a.b.c", true},
+		{"a.*.c", "a.**", false},
+	}
+	types := []string{"order", "order.created", "order.paid", "order.created.v2", "order.x.v2", "user.created", "a.b.c", "a.b", "a.b.c.d", "x"}
+	for _, c := range cases {
+		require.Equal(t, c.want, Covers(c.pattern, c.sub), "%s covers %s", c.pattern, c.sub)
+		if c.want {
+			for _, typ := range types {
+				if Match(c.sub, typ) {
+					require.True(t, Match(c.pattern, typ), "%s covers %s, so matches %s", c.pattern, c.sub, typ)
+				}
+			}
+		}
+	}
+}
+
 func TestValidate(t *testing.T) {
 	t.Parallel()
 	require.NoError(t, ValidateType("order.created"))

@@ -275,4 +275,13 @@ var operations = []operation{
 	{pattern: "GET /v1/deliveries/{id}", id: "getDelivery", summary: "Get a delivery", description: "With its attempt log.",
 		answers: []answer{ok(wire.Delivery{})}},
 	{pattern: "POST /v1/deliveries/{id}/retry", id: "retryDelivery", summary: "Retry a delivery now", answers: []answer{accepted(wire.Delivery{})}},
+
+	{pattern: "POST /v1/portal/sessions", id: "createPortalSession", summary: "Make a one-time link to the customer portal",
+		description: "A session of the caller's tenant in the dashboard's customer portal, limited to the event types asked for " +
+			"(every type when none), with a link that opens it once before it expires. 409 when the dashboard is off.",
+		body: wire.PortalSessionCreate{}, bodyOptional: true, answers: []answer{created(wire.PortalSession{})},
+		example: wire.PortalSessionCreate{EventTypes: []string{"order.*"}, ExpiresIn: 3600, Label: "Acme Inc."},
+		answerExample: wire.PortalSession{ID: "ps_01JEXAMPLE0000000000000000",
+			URL: "https://hooks.example.com/portal/open/q8VbW1mYlq3m6cOZ0b1zG1Jc3kq0n8x1cTg2W3h4JxM", ExpiresAt: exampleTime,
+			EventTypes: []string{"order.*"}, Label: "Acme Inc."}},
 }

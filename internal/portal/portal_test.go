@@ -1,0 +1,53 @@
+package portal
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestScope(t *testing.T) {
+	t.Parallel()
+	all := Scope(nil)
+	require.True(t, all.All())
+	require.True(t, all.Type("anything"))
+	require.True(t, all.Patterns(nil), "an endpoint of every type, in a scope of every type")
+
+	sc := Scope{"order.*", "invoice.paid"}
+	require.False(t, sc.All())
+	require.True(t, sc.Type("order.created"))
+	require.True(t, sc.Type("invoice.paid"))
+	require.False(t, sc.Type("invoice.created"))
+	require.False(t, sc.Type("order.created.v2"))
+
+	cases := []struct {
+		patterns []string
+		want     bool
+	}{
+		{nil, false},
+		{[]string{}, false},
+		{[]string{"order.created"}, true},
+		{[]string{"order.*", "invoice.paid"}, true},
+		{[]string{"order.created", "invoice.created"}, false},
+		{[]string{"order.**"}, false},
+		{[]string{"*"}, false},
+		{[]string{"invoice.*"}, false},
+	}
+	for _, c := range cases {
+		require.Equal(t, c.want, sc.Patterns(c.patterns), "%v", c.patterns)
+	}
+}
+
+func TestToken(t *testing.T) {
+	t.Parallel()
+	a, ha := NewToken()
+	b, hb := NewToken()
+	require.NotEqual(t, a, b)
+	require.Len(t, a, 43)
+	require.Equal(t, ha, Hash(a))
+	require.NotEqual(t, ha, hb)
+	require.True(t, ValidToken(a))
+	for _, bad := range []string{"", "open", a[:42], a + "x", a[:42] + "!", a[:42] + "/"} {
+		require.False(t, ValidToken(bad), bad)
+	}
+}
