@@ -15,7 +15,7 @@ import (
 
 // TestBrowserDataPages drives the pages about data coming in, in headless
 // Chromium: a source's URL and the rejection of a badly signed request,
-// an event type's schema.
+// an event type's schema, the live tail.
 // No page may log a console error or fail a request.
 func TestBrowserDataPages(t *testing.T) {
 	t.Parallel()
@@ -48,6 +48,29 @@ func TestBrowserDataPages(t *testing.T) {
 	require.Contains(t, tb.text("#schema"), `"order_id"`)
 	tb.shot("event-type")
 	tb.clean("the event type")
+
+	// The live tail: a published event shows without a reload; paused,
+	// new events wait until it resumes.
+	tb.run(chromedp.Click(`//nav//a[text()="Live tail"]`), chromedp.WaitVisible(`//p[@id="tail-status"][starts-with(text(), "Live")]`))
+	first := b.send("order.created", `{"order_id": "ord_1", "total": 4200}`)
+	tb.run(chromedp.WaitVisible(`#tail-rows a[href="/events/` + first + `"]`))
+	tb.run(chromedp.Click(`//button[text()="Pause"]`))
+	held := b.send("order.created", `{"order_id": "ord_2", "total": 990}`)
+	tb.run(chromedp.WaitVisible(`//p[@id="tail-status"][contains(text(), "paused, 1 waiting")]`))
+	require.NotContains(t, tb.text("#tail-rows"), held)
+	b.send("user.signed_up", `{"user": "u_7"}`)
+	tb.run(chromedp.Click(`//button[text()="Resume"]`), chromedp.WaitVisible(`#tail-rows a[href="/events/`+held+`"]`))
+	require.Contains(t, tb.text("#tail-rows"), "user.signed_up")
+	tb.shot("tail")
+	tb.clean("the live tail")
+}
+
+// send publishes an event through the API and returns its id.
+func (b *bundle) send(typ, data string) string {
+	b.t.Helper()
+	ev, err := b.api.SendEvent(context.Background(), client.EventCreate{Type: typ, Data: json.RawMessage(data)})
+	require.NoError(b.t, err)
+	return ev.ID
 }
 
 // signIn signs the tab in with the bundle's admin key.

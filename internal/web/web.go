@@ -80,6 +80,11 @@ type Config struct {
 	Endpoints EndpointChecker
 	Events    EventPreparer
 	Sources   SourceDescriber
+	// Feed hands out committed events to the live pages.
+	Feed Feed
+	// Closing, when closed, ends the live pages' streams: the server is
+	// shutting down.
+	Closing <-chan struct{}
 	// PublicURL is where this server is reached from outside, such as
 	// https://hooks.example.com: a source's URL starts with it. Empty:
 	// the scheme and host the browser used.
@@ -123,8 +128,8 @@ type Server struct {
 // New returns a Server; a missing seam or a session key that is not 32
 // bytes is a mistake in how the program is put together and panics.
 func New(cfg Config) *Server {
-	if cfg.Store == nil || cfg.Engine == nil || cfg.Endpoints == nil || cfg.Events == nil || cfg.Sources == nil {
-		panic("web: Store, Engine, Endpoints, Events and Sources are required")
+	if cfg.Store == nil || cfg.Engine == nil || cfg.Endpoints == nil || cfg.Events == nil || cfg.Sources == nil || cfg.Feed == nil {
+		panic("web: Store, Engine, Endpoints, Events, Sources and Feed are required")
 	}
 	box, err := secretbox.New(cfg.SessionKey)
 	if err != nil {
@@ -188,6 +193,14 @@ var routes = []route{
 	{"GET", "/sources/{id}", false, (*Server).source},
 	{"GET", "/event-types", false, (*Server).eventTypes},
 	{"GET", "/event-types/{name}", false, (*Server).eventType},
+	{"GET", "/tail", false, (*Server).tail},
+}
+
+// streams are the routes that answer with Server-Sent Events: they last
+// until the client leaves or the server stops, so RequestTimeout does not
+// bound them.
+var streams = []route{
+	{"GET", "/tail/stream", false, (*Server).tailStream},
 }
 
 // Mount registers the dashboard's routes on mux under the prefix. Paths
@@ -195,6 +208,9 @@ var routes = []route{
 func (s *Server) Mount(mux *http.ServeMux) {
 	for _, rt := range routes {
 		mux.Handle(rt.method+" "+s.prefix+rt.path, s.wrap(rt))
+	}
+	for _, rt := range streams {
+		mux.Handle(rt.method+" "+s.prefix+rt.path, s.chain(rt, 0))
 	}
 	mux.Handle("GET "+s.prefix+"/static/", s.headers(s.static, true))
 	if s.prefix != "" {
@@ -227,11 +243,16 @@ func (s *Server) headers(h http.Handler, static bool) http.Handler {
 // wrap is every page's chain: security headers, cross-origin protection
 // of state-changing requests, a deadline, the session, and one place
 // where a handler's error becomes an error page.
-func (s *Server) wrap(rt route) http.Handler {
+func (s *Server) wrap(rt route) http.Handler { return s.chain(rt, s.cfg.RequestTimeout) }
+
+// chain is wrap with a deadline of timeout, none when 0.
+func (s *Server) chain(rt route, timeout time.Duration) http.Handler {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
-		defer cancel()
-		r = r.WithContext(ctx)
+		if timeout > 0 {
+			ctx, cancel := context.WithTimeout(r.Context(), timeout)
+			defer cancel()
+			r = r.WithContext(ctx)
+		}
 		var sess *session
 		if !rt.public {
 			var ok bool

@@ -1,0 +1,117 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/feed"
+	"github.com/hookline/hookline/internal/sse"
+)
+
+// Feed hands out the events this server commits as they are committed;
+// *feed.Hub is one.
+type Feed interface {
+	Listen(tenantID string, match func(*event.Event) bool) *feed.Listener
+	Close(l *feed.Listener)
+}
+
+// tailKeep is how many rows a live list keeps in the browser: the
+// oldest go as new ones come, so a busy tenant cannot flood the page.
+const tailKeep = 200
+
+type tailView struct {
+	Type, Source string
+	// Stream is the path of the page's event stream, with its filters.
+	Stream string
+	Keep   int
+}
+
+// tailFilter reads the live tail's filters: a type pattern (order.*) and
+// a source name.
+func tailFilter(r *http.Request) (tailView, error) {
+	q := r.URL.Query()
+	v := tailView{Type: strings.TrimSpace(q.Get("type")), Source: strings.TrimSpace(q.Get("source")), Keep: tailKeep}
+	if v.Type != "" {
+		if err := event.ValidatePattern(v.Type); err != nil {
+			return v, badRequest("The type filter %q is not a pattern: %v. Use a type (order.created) or a pattern (order.*).", v.Type, err)
+		}
+	}
+	return v, nil
+}
+
+func (v tailView) match(e *event.Event) bool {
+	return (v.Source == "" || e.Source == v.Source) && (v.Type == "" || event.Match(v.Type, e.Type))
+}
+
+// tail is the live tail: the events the tenant commits from now on,
+// newest first, over Server-Sent Events.
+func (s *Server) tail(w http.ResponseWriter, r *http.Request, sess *session) error {
+	v, err := tailFilter(r)
+	if err != nil {
+		return err
+	}
+	v.Stream = s.prefix + "/tail/stream" + query(r.URL.Query(), "cursor", "")
+	s.render(w, r, http.StatusOK, "tail", view{Title: "Live tail", Nav: "tail", Tenant: sess.TenantName, Data: v})
+	return nil
+}
+
+// tailStream serves the live tail's stream: each event an SSE message
+// "row" whose data is its table row, rendered here like every page.
+func (s *Server) tailStream(w http.ResponseWriter, r *http.Request, sess *session) error {
+	v, err := tailFilter(r)
+	if err != nil {
+		return err
+	}
+	l := s.cfg.Feed.Listen(sess.TenantID, v.match)
+	defer s.cfg.Feed.Close(l)
+	st, err := sse.Start(w, r, sse.Config{Done: s.cfg.Closing})
+	if err != nil || st.Comment("listening") != nil {
+		return nil
+	}
+	for {
+		e, _, err := sse.Next(st, l.C, 0)
+		if err != nil {
+			return nil
+		}
+		if n := l.Dropped(); n > 0 && st.Send(sse.Event{Type: "dropped", Data: fmt.Appendf(nil, "%d", n)}) != nil {
+			return nil
+		}
+		row, err := s.fragment("tail", "row", tailRow{Event: e, Preview: preview(e.Data)})
+		if err != nil {
+			return err
+		}
+		if st.Send(sse.Event{ID: e.ID, Type: "row", Data: row}) != nil {
+			return nil
+		}
+	}
+}
+
+// tailRow is one event of the tail with the start of its data.
+type tailRow struct {
+	event.Event
+	Preview string
+}
+
+// previewSize is how much of an event's data its row shows.
+const previewSize = 160
+
+// preview is the start of a JSON document, cut at previewSize bytes on a
+// character boundary.
+func preview(b []byte) string {
+	if len(b) <= previewSize {
+		return string(b)
+	}
+	return strings.ToValidUTF8(string(b[:previewSize]), "") + "…"
+}
+
+// fragment renders the template name of page: a piece a stream sends.
+func (s *Server) fragment(page, name string, data any) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := s.pages[page].ExecuteTemplate(&buf, name, data); err != nil {
+		return nil, fmt.Errorf("render %s %s: %w", page, name, err)
+	}
+	return buf.Bytes(), nil
+}
