@@ -8,7 +8,6 @@ package deploy_test
 
 import (
 	"bufio"
-	"context"
 	"debug/elf"
 	"encoding/json"
 	"net"
@@ -28,6 +27,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/internal/app"
+	"github.com/hookline/hookline/internal/app/apptest"
 	"github.com/hookline/hookline/internal/config"
 )
 
@@ -47,17 +47,7 @@ func settingVars(t *testing.T) map[string]bool {
 // probePaths answers GET path on a real server: the status of each.
 func probeStatus(t *testing.T, paths ...string) map[string]int {
 	t.Helper()
-	cfg := config.Default()
-	cfg.Addr = "127.0.0.1:0"
-	cfg.DataDir = filepath.Join(t.TempDir(), "data")
-	a, err := app.New(t.Context(), cfg, app.Options{})
-	require.NoError(t, err)
-	require.NoError(t, a.Start(t.Context()))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		require.NoError(t, a.Stop(ctx))
-	})
+	a := apptest.Run(t, apptest.Config(t), app.Options{})
 	out := map[string]int{}
 	for _, p := range paths {
 		res, err := http.Get("http://" + a.Addr() + p)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/app"
+	"github.com/hookline/hookline/internal/app/apptest"
 	"github.com/hookline/hookline/internal/config"
 	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/store"
@@ -29,7 +30,7 @@ func startOn(t *testing.T, dataDir string) *client.Client {
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = dataDir
 	cfg.APIKey = liveKey
-	return client.New("http://"+startApp(t, cfg, app.Options{}).Addr(), liveKey)
+	return client.New("http://"+apptest.Run(t, cfg, app.Options{}).Addr(), liveKey)
 }
 
 // eventIDs lists the ids of every event of the default tenant in the

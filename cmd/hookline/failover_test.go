@@ -24,6 +24,7 @@ import (
 
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/internal/testkit"
 )
 
 // The tests of this file kill and stop real processes under load and
@@ -350,7 +351,7 @@ func TestKillDashNineLosesNothing(t *testing.T) {
 func TestKillOneOfThreeNodes(t *testing.T) {
 	t.Parallel()
 	bin := buildHookline(t)
-	dsn := testSchema(t)
+	dsn := testkit.PostgresSchema(t)
 	rc := newFailoverReceiver(t, true, 0)
 	nodes := cluster(t, bin, dsn, 3)
 	c := nodes[0].client()
@@ -412,7 +413,7 @@ func allDeliveries(t *testing.T, dsn string) []string {
 func TestSigtermOfOneOfThreeNodes(t *testing.T) {
 	t.Parallel()
 	bin := buildHookline(t)
-	dsn := testSchema(t)
+	dsn := testkit.PostgresSchema(t)
 	rc := newFailoverReceiver(t, false, 20*time.Millisecond)
 	nodes := cluster(t, bin, dsn, 3)
 	c := nodes[0].client()
@@ -477,7 +478,7 @@ func TestRestartOfTheOnlyNode(t *testing.T) {
 			t.Parallel()
 			args := []string{"--data-dir", filepath.Join(t.TempDir(), "data")}
 			if db == "postgres" {
-				args = append(args, "--database", testSchema(t))
+				args = append(args, "--database", testkit.PostgresSchema(t))
 			}
 			rc := newFailoverReceiver(t, true, 0)
 			p := startServe(t, bin, db, args...)
@@ -528,7 +529,7 @@ func TestRestartOfTheOnlyNode(t *testing.T) {
 func TestFrozenNodeCannotOverwrite(t *testing.T) {
 	t.Parallel()
 	bin := buildHookline(t)
-	dsn := testSchema(t)
+	dsn := testkit.PostgresSchema(t)
 	var mu sync.Mutex
 	victimPaths := map[string]bool{}
 	frozen := make(chan struct{})

@@ -20,6 +20,7 @@ import (
 
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/faultproxy"
+	"github.com/hookline/hookline/internal/testkit"
 )
 
 // publishAnswer is what one publish got.
@@ -43,7 +44,7 @@ func TestFrozenDatabase(t *testing.T) {
 	t.Parallel()
 	const commitTimeout = 2 * time.Second
 	bin := buildHookline(t)
-	dsn := testSchema(t)
+	dsn := testkit.PostgresSchema(t)
 	u, err := url.Parse(dsn)
 	require.NoError(t, err)
 	proxy, err := faultproxy.Start(u.Host)

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/testkit"
 )
 
 var (
@@ -35,7 +36,7 @@ func TestFirstStartOnBusyPortKeepsTheKey(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testkit.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir}, strings.NewReader(""), &stdout, &stderr,
@@ -56,7 +57,7 @@ func TestFirstStartOnBusyPortKeepsTheKey(t *testing.T) {
 	// A third start prints nothing: the key was issued once.
 	ctx, cancel = context.WithCancel(t.Context())
 	defer cancel()
-	var stdout3, stderr3 syncBuffer
+	var stdout3, stderr3 testkit.Buffer
 	go func() {
 		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir}, strings.NewReader(""), &stdout3, &stderr3,
 			func(string) (string, bool) { return "", false })

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/internal/app"
+	"github.com/hookline/hookline/internal/app/apptest"
 	"github.com/hookline/hookline/internal/config"
 	"github.com/hookline/hookline/internal/tlstest"
 )
@@ -21,7 +22,7 @@ func TestHealthcheck(t *testing.T) {
 	start := func(cfg config.Config) string {
 		cfg.DataDir = filepath.Join(t.TempDir(), "data")
 		cfg.APIKey = liveKey
-		return startApp(t, cfg, app.Options{}).Addr()
+		return apptest.Run(t, cfg, app.Options{}).Addr()
 	}
 
 	cfg := config.Default()

@@ -1,18 +1,11 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"path/filepath"
-	"sync"
 	"testing"
-	"time"
-
-	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/app"
-	"github.com/hookline/hookline/internal/config"
+	"github.com/hookline/hookline/internal/app/apptest"
 	"github.com/hookline/hookline/internal/openapi/openapitest"
 )
 
@@ -30,31 +23,12 @@ type live struct {
 // when the test ends.
 func startLive(t *testing.T) *live {
 	t.Helper()
-	cfg := config.Default()
-	cfg.Addr = "127.0.0.1:0"
-	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	cfg := apptest.Config(t)
 	cfg.AllowPrivateNetworks = true
 	cfg.APIKey = liveKey
-	a := startApp(t, cfg, app.Options{Wrap: openapitest.Check(t)})
+	a := apptest.Run(t, cfg, app.Options{Wrap: openapitest.Check(t)})
 	url := "http://" + a.Addr()
 	return &live{app: a, url: url, client: client.New(url, liveKey)}
-}
-
-// startApp starts the server of cfg with opts in this process, and stops
-// it when the test ends.
-func startApp(t *testing.T, cfg config.Config, opts app.Options) *app.App {
-	t.Helper()
-	a, err := app.New(context.Background(), cfg, opts)
-	require.NoError(t, err)
-	require.NoError(t, a.Start(context.Background()))
-	t.Cleanup(func() {
-		// More than 5 s: net/http's Shutdown counts a connection that has
-		// sent no request yet as active for its first 5 s.
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		require.NoError(t, a.Stop(ctx))
-	})
-	return a
 }
 
 // cli is the environment that points the CLI at l.
@@ -66,23 +40,4 @@ func (l *live) cli() *bundle {
 func (l *live) run(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
 	return l.cli().run(t, stdin, args...)
-}
-
-// syncBuffer is a bytes.Buffer that a command or logger may write while
-// the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

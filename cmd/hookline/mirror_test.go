@@ -2,14 +2,10 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -17,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/testkit"
 )
 
 func TestMirrorText(t *testing.T) {
@@ -38,55 +35,6 @@ func TestMirrorText(t *testing.T) {
 	}
 }
 
-// settleStall is how long settled waits for one more delivery to settle.
-const settleStall = 15 * time.Second
-
-// settled waits until no delivery is pending or retrying. It fails when
-// deliveries stop settling, not when many settle slowly: on a loaded
-// machine a batch takes longer than any fixed deadline, yet each
-// delivery still settles within seconds of the one before.
-func settled(t *testing.T, c *client.Client) {
-	t.Helper()
-	left := func() int {
-		n := 0
-		for _, st := range []string{client.DeliveryPending, client.DeliveryRetrying} {
-			page, err := c.ListDeliveries(context.Background(), client.DeliveryListOptions{Status: st,
-				ListOptions: client.ListOptions{Limit: 1000}})
-			require.NoError(t, err)
-			n += len(page.Data)
-		}
-		return n
-	}
-	tick := time.NewTicker(20 * time.Millisecond) // between polls
-	defer tick.Stop()
-	last, progressed := left(), time.Now()
-	for last > 0 {
-		if time.Since(progressed) > settleStall {
-			t.Fatalf("deliveries stopped settling: %d pending or retrying, none settled for %s", last, settleStall)
-		}
-		<-tick.C
-		if n := left(); n != last {
-			last, progressed = n, time.Now()
-		}
-	}
-}
-
-// lastChange is the collection's last change, read from its changes feed.
-func lastChange(t *testing.T, c *client.Client, name string) int64 {
-	t.Helper()
-	var after int64
-	for {
-		page, err := c.ListChanges(context.Background(), name, strconv.FormatInt(after, 10), 1000, 0)
-		require.NoError(t, err)
-		n, err := strconv.ParseInt(page.Cursor, 10, 64)
-		require.NoError(t, err)
-		if n == after {
-			return after
-		}
-		after = n
-	}
-}
-
 // TestKillDashNineMirrorResumes runs the real binary with a mirror whose
 // table is locked, so the mirror falls behind while the collection keeps
 // applying; SIGKILLs it; starts it again; and unlocks the table: the
@@ -100,7 +48,7 @@ func lastChange(t *testing.T, c *client.Client, name string) int64 {
 func TestKillDashNineMirrorResumes(t *testing.T) {
 	t.Parallel()
 	bin := buildHookline(t)
-	dsn := testSchema(t)
+	dsn := testkit.PostgresSchema(t)
 	srv := startServe(t, bin, "mirror", "--data-dir", filepath.Join(t.TempDir(), "data"))
 	c := srv.client()
 	ctx := context.Background()
@@ -130,8 +78,8 @@ func TestKillDashNineMirrorResumes(t *testing.T) {
 		return col.MirrorStatus
 	}
 	send(1, 20)
-	settled(t, c)
-	cursor := lastChange(t, c, "customers")
+	testkit.Settled(t, c)
+	cursor := testkit.LastChange(t, c, "customers")
 	require.Positive(t, cursor)
 	require.Eventually(t, func() bool { m := status(); return m.State == "ok" && m.Lag == 0 && m.Seq == cursor }, 20*time.Second, 20*time.Millisecond)
 
@@ -143,8 +91,8 @@ func TestKillDashNineMirrorResumes(t *testing.T) {
 	_, err = tx.Exec(ctx, `LOCK TABLE customers_mirror IN ACCESS EXCLUSIVE MODE`)
 	require.NoError(t, err)
 	send(21, 25)
-	settled(t, c)
-	applied := lastChange(t, c, "customers")
+	testkit.Settled(t, c)
+	applied := testkit.LastChange(t, c, "customers")
 	require.Greater(t, applied, cursor, "the collection applies while its mirror table is locked")
 	m := status()
 	require.Equal(t, cursor, m.Seq)
@@ -181,36 +129,4 @@ func TestKillDashNineMirrorResumes(t *testing.T) {
 	for k, v := range want {
 		require.JSONEq(t, v, got[k], "row %s", k)
 	}
-}
-
-// testSchema returns a DSN on a fresh schema of HOOKLINE_TEST_POSTGRES,
-// or skips the test.
-func testSchema(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("HOOKLINE_TEST_POSTGRES")
-	if dsn == "" {
-		t.Skip("HOOKLINE_TEST_POSTGRES is not set; set it to a PostgreSQL DSN (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "hl_test_" + hex.EncodeToString(b)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	require.NoError(t, err)
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, "CREATE SCHEMA "+schema)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(context.Background(), dsn)
-		if err == nil {
-			_, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			conn.Close(context.Background())
-		}
-	})
-	u, err := url.Parse(dsn)
-	require.NoError(t, err)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -13,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/testkit"
 )
 
 // serveKey is the admin API key of the servers startServe starts.
@@ -40,7 +40,7 @@ type serveProc struct {
 	env    []string
 	args   []string
 	cmd    *exec.Cmd
-	logs   *syncBuffer
+	logs   *testkit.Buffer
 	exited chan struct{}
 }
 
@@ -60,7 +60,7 @@ func startServe(t *testing.T, bin, id string, args ...string) *serveProc {
 // HOOKLINE_COMMIT_TIMEOUT=2s.
 func startServeEnv(t *testing.T, bin, id string, env []string, args ...string) *serveProc {
 	t.Helper()
-	p := &serveProc{id: id, addr: freeAddr(t), bin: bin, env: env, args: args}
+	p := &serveProc{id: id, addr: testkit.FreeAddr(t), bin: bin, env: env, args: args}
 	p.start(t)
 	return p
 }
@@ -74,7 +74,7 @@ func (p *serveProc) restart(t *testing.T) {
 
 func (p *serveProc) start(t *testing.T) {
 	t.Helper()
-	p.logs, p.exited = &syncBuffer{}, make(chan struct{})
+	p.logs, p.exited = &testkit.Buffer{}, make(chan struct{})
 	p.cmd = exec.Command(p.bin, append([]string{"serve", "--addr", p.addr, "--allow-private-networks"}, p.args...)...)
 	p.cmd.Env = append(os.Environ(), "HOOKLINE_API_KEY="+serveKey, "HOOKLINE_ENCRYPTION_KEY="+strings.Repeat("cd", 32))
 	p.cmd.Env = append(p.cmd.Env, p.env...)
@@ -105,14 +105,4 @@ func (p *serveProc) signal(t *testing.T, sig os.Signal) {
 	case <-time.After(60 * time.Second):
 		t.Fatalf("%s did not exit; logs: %s", p.id, p.logs)
 	}
-}
-
-// freeAddr returns a loopback address no one listens on.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
-	return addr
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/app"
 	"github.com/hookline/hookline/internal/config"
+	"github.com/hookline/hookline/internal/testkit"
 )
 
 // reloadBundle is a real server and a reloader of its config file.
@@ -22,7 +23,7 @@ type reloadBundle struct {
 	srv  *live
 	path string
 	rl   *reloader
-	logs *syncBuffer
+	logs *testkit.Buffer
 }
 
 // setupReload starts a real server and applies content, written to a
@@ -31,7 +32,7 @@ func setupReload(t *testing.T, content string) *reloadBundle {
 	t.Helper()
 	srv := startLive(t)
 	path := writeTemp(t, "hookline.yaml", content)
-	logs := &syncBuffer{}
+	logs := &testkit.Buffer{}
 	env := &bundle{env: map[string]string{"HOOK_SECRET": "s3cret"}}
 	rl := &reloader{path: path, lookup: env.lookup, log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	cfg, raw, err := rl.load()
@@ -233,7 +234,7 @@ func TestServeAppliesAndWatchesConfig(t *testing.T) {
 		require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
 	}
 	write("first")
-	addr := freeAddr(t)
+	addr := testkit.FreeAddr(t)
 	serve := (&bundle{env: map[string]string{envAPIKey: liveKey}}).start(t,
 		"serve", "--config", path, "--watch", "--addr", addr, "--data-dir", filepath.Join(dir, "data"))
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookline/hookline/internal/testkit"
 	"github.com/stretchr/testify/require"
 )
 
@@ -105,7 +106,7 @@ func (b *bundle) run(t *testing.T, stdin string, args ...string) result {
 
 // running is a CLI run in the background, such as in tail or serve.
 type running struct {
-	stdout, stderr syncBuffer
+	stdout, stderr testkit.Buffer
 	cancel         context.CancelFunc
 	code           chan int
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"testing"
 
+	"github.com/hookline/hookline/internal/testkit"
 	"github.com/stretchr/testify/require"
 )
 
@@ -10,7 +11,7 @@ import (
 // nothing listens, by environment and by flag.
 func TestUnreachableServerSuggestsServe(t *testing.T) {
 	t.Parallel()
-	url := "http://" + freeAddr(t)
+	url := "http://" + testkit.FreeAddr(t)
 	want := "error: cannot reach the Hookline server at " + url +
 		": connection refused — start it with 'hookline serve' or point --server / HOOKLINE_SERVER at it\n"
 

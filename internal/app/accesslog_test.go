@@ -12,10 +12,11 @@ import (
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/app"
 	"github.com/hookline/hookline/internal/config"
+	"github.com/hookline/hookline/internal/testkit"
 )
 
 // accessLines returns the decoded "http request" lines of logs.
-func accessLines(t *testing.T, logs *logBuffer) []map[string]any {
+func accessLines(t *testing.T, logs *testkit.Buffer) []map[string]any {
 	t.Helper()
 	var out []map[string]any
 	for l := range strings.Lines(logs.String()) {
@@ -33,7 +34,7 @@ func accessLines(t *testing.T, logs *logBuffer) []map[string]any {
 // tenant, and without the key or query string it came with.
 func TestAccessLog(t *testing.T) {
 	t.Parallel()
-	var logs logBuffer
+	var logs testkit.Buffer
 	b := setup(t, func(_ *config.Config, o *app.Options) {
 		o.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 	})

@@ -16,6 +16,7 @@ import (
 
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/collection/capture"
+	"github.com/hookline/hookline/internal/testkit"
 )
 
 type dbEvent struct {
@@ -69,7 +70,7 @@ type captureDB struct {
 // without HOOKLINE_TEST_POSTGRES.
 func setupCaptureDB(t *testing.T, ddl string) *captureDB {
 	t.Helper()
-	dsn := pgSchema(t)
+	dsn := testkit.PostgresSchema(t)
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)
 	require.NoError(t, err)

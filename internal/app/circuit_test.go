@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/testkit"
 )
 
 // TestRecoverClosesCircuitWithNothingFailed opens an endpoint's circuit
@@ -45,7 +46,7 @@ func TestRecoverClosesCircuitWithNothingFailed(t *testing.T) {
 // node: the owner's circuit closes.
 func TestRecoverClosesCircuitOnEveryNode(t *testing.T) {
 	t.Parallel()
-	dsn := pgSchema(t)
+	dsn := testkit.PostgresSchema(t)
 	rc, healthy := newFailingReceiver(t, http.StatusServiceUnavailable)
 	breaker := withBreaker(2, 10*time.Minute)
 	nodes := []*node{startNode(t, dsn, "node-a", breaker), startNode(t, dsn, "node-b", breaker)}

@@ -2,8 +2,6 @@ package app_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,49 +18,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/app"
+	"github.com/hookline/hookline/internal/app/apptest"
 	"github.com/hookline/hookline/internal/config"
 	"github.com/hookline/hookline/internal/openapi/openapitest"
+	"github.com/hookline/hookline/internal/testkit"
 )
 
 const clusterKey = "hk_cluster_test_admin_key_0123456789"
-
-// pgSchema returns a DSN on a fresh schema of HOOKLINE_TEST_POSTGRES, or
-// skips the test.
-func pgSchema(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("HOOKLINE_TEST_POSTGRES")
-	if dsn == "" {
-		t.Skip("HOOKLINE_TEST_POSTGRES is not set; set it to a PostgreSQL DSN (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run the cluster tests")
-	}
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	schema := "hl_test_" + hex.EncodeToString(b)
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn)
-	require.NoError(t, err)
-	_, err = conn.Exec(ctx, "CREATE SCHEMA "+schema)
-	require.NoError(t, err)
-	require.NoError(t, conn.Close(ctx))
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(context.Background(), dsn)
-		if err == nil {
-			_, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			conn.Close(context.Background())
-		}
-	})
-	u, err := url.Parse(dsn)
-	require.NoError(t, err)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 type node struct {
 	app *app.App
@@ -90,8 +57,8 @@ func startNode(t *testing.T, dsn, id string, opts ...setupOpt) *node {
 	for _, f := range opts {
 		f(&cfg, &o)
 	}
-	a := startApp(t, cfg, o)
-	t.Cleanup(func() { _ = stopApp(a) })
+	a := apptest.Start(t, cfg, o)
+	t.Cleanup(func() { _ = apptest.Stop(a) })
 	return &node{app: a, url: "http://" + a.Addr()}
 }
 
@@ -173,7 +140,7 @@ func publishBatch(t *testing.T, nodeURL string, first, n int) []string {
 // endpoint receives events in accept order.
 func TestClusterOfThreeNodes(t *testing.T) {
 	t.Parallel()
-	dsn := pgSchema(t)
+	dsn := testkit.PostgresSchema(t)
 	rc := newClusterReceiver(t)
 	nodes := []*node{startNode(t, dsn, "node-a"), startNode(t, dsn, "node-b"), startNode(t, dsn, "node-c")}
 	c := client.New(nodes[0].url, clusterKey)
@@ -321,7 +288,7 @@ func (p *proxy) restore(t *testing.T) {
 // and every accepted event is delivered.
 func TestDatabaseOutage(t *testing.T) {
 	t.Parallel()
-	px := newProxy(t, pgSchema(t))
+	px := newProxy(t, testkit.PostgresSchema(t))
 	rc := newClusterReceiver(t)
 	n := startNode(t, px.dsn, "solo")
 	c := client.New(n.url, clusterKey)

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,20 +16,19 @@ import (
 
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/app"
+	"github.com/hookline/hookline/internal/app/apptest"
 	"github.com/hookline/hookline/internal/config"
 	"github.com/hookline/hookline/internal/content/smtptest"
 )
 
 func benchApp(b *testing.B, edit func(*config.Config)) (*app.App, *client.Client, string) {
-	cfg := config.Default()
-	cfg.Addr = "127.0.0.1:0"
-	cfg.DataDir = filepath.Join(b.TempDir(), "data")
+	cfg := apptest.Config(b)
 	cfg.AllowPrivateNetworks = true
 	if edit != nil {
 		edit(&cfg)
 	}
 	var out bytes.Buffer
-	a := startApp(b, cfg, app.Options{Out: &out})
+	a := apptest.Start(b, cfg, app.Options{Out: &out})
 	b.Cleanup(func() { a.Stop(context.Background()) })
 	key := keyPattern.FindString(out.String())
 	return a, client.New("http://"+a.Addr(), key), key

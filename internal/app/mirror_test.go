@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"testing"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/testkit"
 )
 
 // mirrorStatus is the mirror_status of a collection.
@@ -77,22 +77,6 @@ func customerStream(n, from int) []client.EventCreate {
 		}
 	}
 	return out
-}
-
-// lastSeq is the collection's last change, read from its changes feed.
-func lastSeq(t *testing.T, c *client.Client, name string) int64 {
-	t.Helper()
-	var after int64
-	for {
-		page, err := c.ListChanges(context.Background(), name, strconv.FormatInt(after, 10), 1000, 0)
-		require.NoError(t, err)
-		n, err := strconv.ParseInt(page.Cursor, 10, 64)
-		require.NoError(t, err)
-		if n == after {
-			return after
-		}
-		after = n
-	}
 }
 
 // requireMirrorEqual checks the mirror table holds exactly the live
@@ -194,11 +178,11 @@ func TestMirrorOutage(t *testing.T) {
 	for _, f := range faults {
 		t.Run(f.name, func(t *testing.T) {
 			t.Parallel()
-			direct := pgSchema(t)
+			direct := testkit.PostgresSchema(t)
 			dsn, fault := f.via(t, direct)
 			b := setupMirror(t, dsn, 10)
 			ctx := context.Background()
-			before := lastSeq(t, b.client, "customers")
+			before := testkit.LastChange(t, b.client, "customers")
 
 			restore := fault()
 			down := time.Now()
@@ -220,7 +204,7 @@ func TestMirrorOutage(t *testing.T) {
 			failed, err := b.client.ListDeliveries(ctx, client.DeliveryListOptions{Status: client.DeliveryFailed})
 			require.NoError(t, err)
 			require.Empty(t, failed.Data, "no sync delivery failed during the outage")
-			applied := lastSeq(t, b.client, "customers")
+			applied := testkit.LastChange(t, b.client, "customers")
 			require.Greater(t, applied, before, "events applied to the collection and its changes feed during the outage")
 			require.LessOrEqual(t, applied, before+int64(len(stream)))
 			subs, err := b.client.ListSubscriptions(ctx, client.ListOptions{})
@@ -266,7 +250,7 @@ func TestMirrorOutage(t *testing.T) {
 // behind resumes from the mirror's cursor when it starts again.
 func TestMirrorResumesAfterRestart(t *testing.T) {
 	t.Parallel()
-	direct := pgSchema(t)
+	direct := testkit.PostgresSchema(t)
 	px := newProxy(t, direct)
 	b := setupMirror(t, px.dsn, 20)
 	ctx := context.Background()
@@ -296,7 +280,7 @@ func TestMirrorResumesAfterRestart(t *testing.T) {
 // many changes they made, rather than expecting one per event.
 func TestMirrorOnTwoNodes(t *testing.T) {
 	t.Parallel()
-	dsn := pgSchema(t)
+	dsn := testkit.PostgresSchema(t)
 	a, b := startNode(t, dsn, "a"), startNode(t, dsn, "b")
 	ca, cb := client.New(a.url, clusterKey), client.New(b.url, clusterKey)
 	ctx := context.Background()
@@ -325,8 +309,8 @@ func TestMirrorOnTwoNodes(t *testing.T) {
 			return m.State == "ok" && m.Seq >= n && m.Lag == 0
 		}, 30*time.Second, 20*time.Millisecond, "mirror caught up to %d", n)
 	}
-	settledAt(t, cb)
-	before := lastSeq(t, cb, "customers")
+	testkit.Settled(t, cb)
+	before := testkit.LastChange(t, cb, "customers")
 	require.Positive(t, before)
 	caughtUp(cb, before)
 	requireMirrorEqual(t, cb, dsn, "customers_mirror", "customers")
@@ -336,8 +320,8 @@ func TestMirrorOnTwoNodes(t *testing.T) {
 		_, err := cb.SendEvent(ctx, e)
 		require.NoError(t, err)
 	}
-	settledAt(t, cb)
-	after := lastSeq(t, cb, "customers")
+	testkit.Settled(t, cb)
+	after := testkit.LastChange(t, cb, "customers")
 	require.Greater(t, after, before, "the node left applies the events sent after the kill")
 	caughtUp(cb, after)
 	requireMirrorEqual(t, cb, dsn, "customers_mirror", "customers")
@@ -348,7 +332,7 @@ func TestMirrorOnTwoNodes(t *testing.T) {
 // hold up the changes after it; the record's next change writes its row.
 func TestMirrorPassesOverRefusedRows(t *testing.T) {
 	t.Parallel()
-	dsn := pgSchema(t)
+	dsn := testkit.PostgresSchema(t)
 	b := setup(t)
 	syncSetup(t, b, map[string]any{"mirror": map[string]any{
 		"dsn": dsn, "table": "customers_mirror", "create": true,
@@ -396,7 +380,7 @@ func TestMirrorPassesOverRefusedRows(t *testing.T) {
 // changes from then on.
 func TestMirrorTableDroppedIsCreatedAgain(t *testing.T) {
 	t.Parallel()
-	dsn := pgSchema(t)
+	dsn := testkit.PostgresSchema(t)
 	b := setupMirror(t, dsn, 10)
 	ctx := context.Background()
 

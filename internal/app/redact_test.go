@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/testkit"
 )
 
 // secretPart is in every secret header value of these tests: it must not
@@ -24,9 +25,9 @@ const secretPart = "s3cr3t"
 
 // setupLogged is setup with the server's log lines, at debug level, in
 // logs.
-func setupLogged(t *testing.T) (b *bundle, logs *logBuffer) {
+func setupLogged(t *testing.T) (b *bundle, logs *testkit.Buffer) {
 	t.Helper()
-	logs = &logBuffer{}
+	logs = &testkit.Buffer{}
 	return setup(t, withLogger(logs)), logs
 }
 

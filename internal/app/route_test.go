@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/testkit"
 )
 
 // payWorkflow waits for the payment of each order and then emits
@@ -30,7 +31,7 @@ steps:
 // other.
 func TestClusterRoutesAtOnce(t *testing.T) {
 	t.Parallel()
-	dsn := pgSchema(t)
+	dsn := testkit.PostgresSchema(t)
 	ageless := withRouteMaxAge(time.Hour)
 	n1, n2 := startNode(t, dsn, "route-1", ageless), startNode(t, dsn, "route-2", ageless)
 	ctx := context.Background()

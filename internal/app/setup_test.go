@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/app"
+	"github.com/hookline/hookline/internal/app/apptest"
 	"github.com/hookline/hookline/internal/buildinfo"
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/config"
@@ -99,62 +99,13 @@ func withSMTP(srv *smtptest.Server) setupOpt {
 	}
 }
 
-// logBuffer collects log lines written from any goroutine.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-// line returns the first logged line that contains msg.
-func (l *logBuffer) line(msg string) string {
-	for line := range strings.Lines(l.String()) {
-		if strings.Contains(line, msg) {
-			return line
-		}
-	}
-	return ""
-}
-
-// startApp builds and starts an app on cfg and o.
-func startApp(t testing.TB, cfg config.Config, o app.Options) *app.App {
-	t.Helper()
-	a, err := app.New(context.Background(), cfg, o)
-	require.NoError(t, err)
-	require.NoError(t, a.Start(context.Background()))
-	return a
-}
-
-// stopApp stops a gracefully, giving it fifteen seconds.
-func stopApp(a *app.App) error {
-	// More than 5 s: net/http's Shutdown counts a connection that has not
-	// sent a request yet as active for its first 5 s, and a client that
-	// sends requests at once leaves such spare dials behind.
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	return a.Stop(ctx)
-}
-
 var keyPattern = regexp.MustCompile(`hk_[A-Za-z0-9_-]+`)
 
 // setup starts a server that may deliver to loopback (httptest receivers),
 // polling fast so retries made due by a test clock run promptly.
 func setup(t *testing.T, opts ...setupOpt) *bundle {
 	t.Helper()
-	cfg := config.Default()
-	cfg.Addr = "127.0.0.1:0"
-	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	cfg := apptest.Config(t)
 	cfg.AllowPrivateNetworks = true
 	o := app.Options{PollInterval: 20 * time.Millisecond, Wrap: openapitest.Check(t)}
 	for _, fn := range opts {
@@ -169,7 +120,7 @@ func setup(t *testing.T, opts ...setupOpt) *bundle {
 	b.client = client.New(b.url, b.key)
 	t.Cleanup(func() {
 		if !b.stopped {
-			require.NoError(t, stopApp(b.app))
+			require.NoError(t, apptest.Stop(b.app))
 		}
 	})
 	return b
@@ -177,7 +128,7 @@ func setup(t *testing.T, opts ...setupOpt) *bundle {
 
 func (b *bundle) start() {
 	b.t.Helper()
-	a := startApp(b.t, b.cfg, b.opts)
+	a := apptest.Start(b.t, b.cfg, b.opts)
 	b.app, b.url, b.stopped = a, "http://"+a.Addr(), false
 	if b.key != "" {
 		b.client = client.New(b.url, b.key)
@@ -200,7 +151,7 @@ func (b *bundle) restart(kill bool) {
 // stop stops the server gracefully.
 func (b *bundle) stop() {
 	b.t.Helper()
-	require.NoError(b.t, stopApp(b.app))
+	require.NoError(b.t, apptest.Stop(b.app))
 	b.stopped = true
 }
 

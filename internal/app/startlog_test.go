@@ -10,7 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/internal/app"
+	"github.com/hookline/hookline/internal/app/apptest"
 	"github.com/hookline/hookline/internal/config"
+	"github.com/hookline/hookline/internal/testkit"
 )
 
 // startLog starts and stops an app on cfg and returns its "hookline
@@ -18,18 +20,17 @@ import (
 func startLog(t *testing.T, cfg config.Config) string {
 	t.Helper()
 	cfg.Addr = "127.0.0.1:0"
-	var logs logBuffer
-	a := startApp(t, cfg, app.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	require.NoError(t, stopApp(a))
-	line := logs.line(`msg="hookline listening"`)
+	var logs testkit.Buffer
+	a := apptest.Start(t, cfg, app.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	require.NoError(t, apptest.Stop(a))
+	line := logs.Line(`msg="hookline listening"`)
 	require.NotEmpty(t, line, "the start is logged")
 	return line
 }
 
 func TestStartLogNamesTheSQLiteDataDir(t *testing.T) {
 	t.Parallel()
-	cfg := config.Default()
-	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	cfg := apptest.Config(t)
 	line := startLog(t, cfg)
 	require.Contains(t, line, "data_dir="+cfg.DataDir)
 	require.NotContains(t, line, "database=")
@@ -40,7 +41,7 @@ func TestStartLogNamesTheSQLiteDataDir(t *testing.T) {
 // data dir it does not use.
 func TestStartLogNamesThePostgresDatabase(t *testing.T) {
 	t.Parallel()
-	dsn := pgSchema(t)
+	dsn := testkit.PostgresSchema(t)
 	u, err := url.Parse(dsn)
 	require.NoError(t, err)
 	if _, ok := u.User.Password(); !ok {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/config"
+	"github.com/hookline/hookline/internal/testkit"
 )
 
 // BenchmarkSync measures events/s from POST /v1/events/batch until every
@@ -24,11 +24,7 @@ import (
 func BenchmarkSync(b *testing.B) {
 	b.Run("collection", func(b *testing.B) { benchSync(b, "") })
 	b.Run("mirror", func(b *testing.B) {
-		dsn := os.Getenv("HOOKLINE_TEST_POSTGRES")
-		if dsn == "" {
-			b.Skip("HOOKLINE_TEST_POSTGRES is not set")
-		}
-		benchSync(b, dsn)
+		benchSync(b, testkit.PostgresDSN(b))
 	})
 }
 
@@ -108,10 +104,7 @@ func dropTable(dsn, table string) {
 //
 //	go test ./internal/app -run '^$' -bench Capture -benchtime 20000x
 func BenchmarkCapture(b *testing.B) {
-	dsn := os.Getenv("HOOKLINE_TEST_POSTGRES")
-	if dsn == "" {
-		b.Skip("HOOKLINE_TEST_POSTGRES is not set")
-	}
+	dsn := testkit.PostgresDSN(b)
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {

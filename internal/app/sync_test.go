@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/testkit"
 )
 
 const customersSpec = `{
@@ -41,45 +42,11 @@ func syncSetup(t *testing.T, b *bundle, extra map[string]any) {
 		"a sync subscription takes the collection's event types by default")
 }
 
-// settleStall is how long settled waits for one more task to settle.
-const settleStall = 15 * time.Second
-
-// settled waits until no task of the tenant is pending or retrying. It
-// fails when tasks stop settling, not when many settle slowly: on a
-// starved machine (-race, shared cores) a batch of hundreds takes longer
-// than any fixed deadline, yet every task still settles within seconds
-// of the one before.
+// settled waits until no task of the tenant is pending or retrying
+// (testkit.Settled).
 func (b *bundle) settled() {
 	b.t.Helper()
-	settledAt(b.t, b.client)
-}
-
-// settledAt is settled through c, a client of any node of a cluster.
-func settledAt(t *testing.T, c *client.Client) {
-	t.Helper()
-	left := func() int {
-		n := 0
-		for _, st := range []string{client.DeliveryPending, client.DeliveryRetrying} {
-			page, err := c.ListDeliveries(context.Background(), client.DeliveryListOptions{Status: st,
-				ListOptions: client.ListOptions{Limit: 1000}})
-			require.NoError(t, err)
-			n += len(page.Data)
-		}
-		return n
-	}
-	tick := time.NewTicker(20 * time.Millisecond) // between polls
-	defer tick.Stop()
-	last, progressed := left(), time.Now()
-	for last > 0 {
-		if time.Since(progressed) > settleStall {
-			dumpUnsettled(t, c)
-			t.Fatalf("tasks stopped settling: %d pending or retrying, none settled for %s", last, settleStall)
-		}
-		<-tick.C
-		if n := left(); n != last {
-			last, progressed = n, time.Now()
-		}
-	}
+	testkit.Settled(b.t, b.client)
 }
 
 func TestSyncEndToEnd(t *testing.T) {
@@ -276,7 +243,7 @@ func TestSyncDeclared(t *testing.T) {
 // shuffled, duplicated stream (real PostgreSQL).
 func TestSyncMirror(t *testing.T) {
 	// Trust auth ignores the password; it is there to be redacted.
-	dsn := strings.Replace(pgSchema(t), "postgres://postgres@", "postgres://postgres:s3cret@", 1)
+	dsn := strings.Replace(testkit.PostgresSchema(t), "postgres://postgres@", "postgres://postgres:s3cret@", 1)
 	b := setup(t)
 	syncSetup(t, b, map[string]any{"mirror": map[string]any{
 		"dsn": dsn, "table": "customers_mirror", "create": true,
@@ -362,24 +329,11 @@ func TestSyncMirror(t *testing.T) {
 	}
 }
 
-func dumpUnsettled(t *testing.T, c *client.Client) {
-	for _, st := range []string{client.DeliveryPending, client.DeliveryRetrying} {
-		page, _ := c.ListDeliveries(context.Background(), client.DeliveryListOptions{Status: st})
-		for i, d := range page.Data {
-			if i > 2 {
-				break
-			}
-			full, _ := c.GetDelivery(context.Background(), d.ID)
-			t.Logf("%s %s attempts=%d err=%s log=%+v", d.ID, d.Status, d.Attempts, d.LastError, full.AttemptLog)
-		}
-	}
-}
-
 // TestDatabaseDialsGuarded: mirror and change capture databases are
 // reached through the SSRF guard, like webhooks: a loopback database is
 // refused unless allowed.
 func TestDatabaseDialsGuarded(t *testing.T) {
-	dsn := pgSchema(t)
+	dsn := testkit.PostgresSchema(t)
 	b := setup(t, withoutPrivateNetworks())
 	syncSetup(t, b, map[string]any{"mirror": map[string]any{"dsn": dsn, "table": "m", "create": true}})
 	ev := b.send("customer.created", `{"id": "c1", "updated_at": 1}`)

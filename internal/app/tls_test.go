@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"io"
@@ -19,25 +18,20 @@ import (
 
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/app"
+	"github.com/hookline/hookline/internal/app/apptest"
 	"github.com/hookline/hookline/internal/config"
+	"github.com/hookline/hookline/internal/testkit"
 	"github.com/hookline/hookline/internal/tlstest"
 )
 
 // startTLS starts an app on cfg with a loopback address and returns it
 // with its logs; it is stopped when the test ends.
-func startTLS(t *testing.T, cfg config.Config) (*app.App, *logBuffer) {
+func startTLS(t *testing.T, cfg config.Config) (*app.App, *testkit.Buffer) {
 	t.Helper()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.APIKey = clusterKey
-	var logs logBuffer
-	a, err := app.New(t.Context(), cfg, app.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
-	require.NoError(t, err)
-	require.NoError(t, a.Start(t.Context()))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		require.NoError(t, a.Stop(ctx))
-	})
+	var logs testkit.Buffer
+	a := apptest.Run(t, cfg, app.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	return a, &logs
 }
 
@@ -56,11 +50,10 @@ func TestTLSServesHTTP2(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	cert, certFile, keyFile := tlstest.Files(t, dir, 1)
-	cfg := config.Default()
-	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	cfg := apptest.Config(t)
 	cfg.TLSCert, cfg.TLSKey = certFile, keyFile
 	a, logs := startTLS(t, cfg)
-	require.Contains(t, logs.line(`msg="hookline listening"`), `tls="certificate files"`)
+	require.Contains(t, logs.Line(`msg="hookline listening"`), `tls="certificate files"`)
 	base := "https://" + a.Addr()
 
 	h2 := trusting(cert, true)
@@ -103,7 +96,7 @@ func TestTLSServesHTTP2(t *testing.T) {
 	require.NoError(t, err, "the renewed certificate is served")
 	require.Equal(t, int64(2), conn.ConnectionState().PeerCertificates[0].SerialNumber.Int64())
 	conn.Close()
-	require.Contains(t, logs.line("certificate read again"), "cert="+certFile)
+	require.Contains(t, logs.Line("certificate read again"), "cert="+certFile)
 
 	// A broken renewal keeps the certificate in use.
 	require.NoError(t, os.WriteFile(keyFile, []byte("not a key"), 0o600))
@@ -111,7 +104,7 @@ func TestTLSServesHTTP2(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int64(2), conn.ConnectionState().PeerCertificates[0].SerialNumber.Int64())
 	conn.Close()
-	require.Contains(t, logs.line("keeping the certificate in use"), "key.pem")
+	require.Contains(t, logs.Line("keeping the certificate in use"), "key.pem")
 }
 
 // TestTLSFilesThatDoNotLoad: a certificate file that is missing or not a
@@ -120,8 +113,7 @@ func TestTLSFilesThatDoNotLoad(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	_, certFile, keyFile := tlstest.Files(t, dir, 1)
-	cfg := config.Default()
-	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	cfg := apptest.Config(t)
 	cfg.TLSCert, cfg.TLSKey = filepath.Join(dir, "missing.pem"), keyFile
 	_, err := app.New(t.Context(), cfg, app.Options{})
 	require.ErrorContains(t, err, "tls: stat "+filepath.Join(dir, "missing.pem")+": no such file or directory")
@@ -165,14 +157,13 @@ func (d *acmeDirectory) asked() []string {
 func TestACMECertificates(t *testing.T) {
 	t.Parallel()
 	dir := newACMEDirectory(t)
-	cfg := config.Default()
-	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	cfg := apptest.Config(t)
 	cfg.TLSDomains = []string{"hooks.example.test"}
 	cfg.TLSEmail = "ops@example.test"
 	cfg.TLSHTTPAddr = "127.0.0.1:0"
 	cfg.TLSACMEDirectory = dir.srv.URL + "/directory"
 	a, logs := startTLS(t, cfg)
-	line := logs.line(`msg="hookline listening"`)
+	line := logs.Line(`msg="hookline listening"`)
 	require.Contains(t, line, "tls=acme")
 	m := regexp.MustCompile(`acme_http_addr=(\S+)`).FindStringSubmatch(line)
 	require.NotNil(t, m, line)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/store/sqlite"
+	"github.com/hookline/hookline/internal/testkit"
 )
 
 // newAnsweringReceiver answers every delivery 200 with a 4 KiB body (so
@@ -123,7 +124,7 @@ func TestResultSavedAfterDiskFull(t *testing.T) {
 // although the tasks' leases (500 ms here) ran out meanwhile.
 func TestResultSavedAfterDatabaseOutage(t *testing.T) {
 	t.Parallel()
-	dsn := pgSchema(t)
+	dsn := testkit.PostgresSchema(t)
 	px := newProxy(t, dsn)
 	rc := newAnsweringReceiver(t, px.cut)
 	const lease = 500 * time.Millisecond

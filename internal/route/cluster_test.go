@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/internal/route"
+	"github.com/hookline/hookline/internal/testkit"
 )
 
 // bus is the cluster's notification channel: every message reaches every
@@ -40,7 +41,7 @@ func TestCluster(t *testing.T) {
 	// One store that both nodes read.
 	f := &filler{fill: route.Fill{Entries: []route.Entry{entry("endpoint", "a", "order.created")}, RouteWaits: true}}
 	net := &bus{}
-	logs := &syncBuffer{}
+	logs := &testkit.Buffer{}
 	node := func() *bundle {
 		b := setup(t)
 		b.table = route.New(route.Config{Clock: b.clock, Cluster: net, Logger: slog.New(slog.NewTextHandler(logs, nil))})

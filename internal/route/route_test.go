@@ -1,7 +1,6 @@
 package route_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/expr"
 	"github.com/hookline/hookline/internal/route"
+	"github.com/hookline/hookline/internal/testkit"
 )
 
 // filler is a domain whose routing inputs the test sets, as a store
@@ -57,29 +57,12 @@ func (f *filler) set(fill route.Fill) {
 type bundle struct {
 	table *route.Table
 	clock *clock.Manual
-	logs  *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs  *testkit.Buffer
 }
 
 func setup(t *testing.T, fs ...route.Filler) *bundle {
 	t.Helper()
-	b := &bundle{clock: clock.NewManual(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)), logs: &syncBuffer{}}
+	b := &bundle{clock: clock.NewManual(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)), logs: &testkit.Buffer{}}
 	b.table = route.New(route.Config{Clock: b.clock, Logger: slog.New(slog.NewTextHandler(b.logs, nil))})
 	b.table.Register(fs...)
 	return b

@@ -15,6 +15,7 @@ import (
 	"github.com/hookline/hookline/internal/faultproxy"
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/internal/store/postgres"
+	"github.com/hookline/hookline/internal/testkit"
 )
 
 // TestClassify raises the SQLSTATEs of database faults for real and checks
@@ -22,7 +23,7 @@ import (
 func TestClassify(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, dsn(t))
+	conn, err := pgx.Connect(ctx, testkit.PostgresDSN(t))
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close(ctx) })
 	for code, want := range map[string]error{
@@ -47,7 +48,7 @@ func TestClassify(t *testing.T) {
 // the link to the database, and the same schema directly, to look.
 func proxied(t *testing.T) (via, direct *postgres.Store, p *faultproxy.Proxy) {
 	t.Helper()
-	u, err := url.Parse(dsn(t))
+	u, err := url.Parse(testkit.PostgresDSN(t))
 	require.NoError(t, err)
 	p, err = faultproxy.Start(u.Host)
 	require.NoError(t, err)

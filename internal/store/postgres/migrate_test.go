@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/internal/store/postgres"
+	"github.com/hookline/hookline/internal/testkit"
 )
 
 // TestConcurrentOpen starts eight nodes on a fresh schema at once, each
@@ -19,7 +20,7 @@ import (
 // first migration fail with unique violations.
 func TestConcurrentOpen(t *testing.T) {
 	t.Parallel()
-	d := dsn(t) // skips here, never inside the goroutines
+	d := testkit.PostgresDSN(t) // skips here, never inside the goroutines
 	sch := schema(t)
 	stores := make([]*postgres.Store, 8)
 	start := make(chan struct{})
@@ -51,7 +52,7 @@ func TestConcurrentOpen(t *testing.T) {
 // created. After Migrate every one is applied.
 func TestMigrationStatusOnlyReads(t *testing.T) {
 	t.Parallel()
-	d := dsn(t)
+	d := testkit.PostgresDSN(t)
 	sch := schema(t)
 	ctx := context.Background()
 	s, err := postgres.Open(ctx, postgres.Config{DSN: d, Box: box(t), Schema: sch, MaxConns: 2, SkipMigrate: true})

@@ -2,11 +2,8 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/testkit"
 
 	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/store"
@@ -24,24 +22,12 @@ import (
 	"github.com/hookline/hookline/internal/store/storetest"
 )
 
-// dsn returns the test database or skips the test.
-func dsn(t testing.TB) string {
-	t.Helper()
-	v := os.Getenv("HOOKLINE_TEST_POSTGRES")
-	if v == "" {
-		t.Skip("HOOKLINE_TEST_POSTGRES is not set; set it to a PostgreSQL DSN (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run the PostgreSQL tests")
-	}
-	return v
-}
-
 // schema returns a fresh schema name, dropped when the test ends.
 func schema(t testing.TB) string {
 	t.Helper()
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "hl_test_" + hex.EncodeToString(b)
+	name := testkit.SchemaName()
 	t.Cleanup(func() {
-		s, err := postgres.Open(context.Background(), postgres.Config{DSN: dsn(t), Box: box(t), SkipMigrate: true})
+		s, err := postgres.Open(context.Background(), postgres.Config{DSN: testkit.PostgresDSN(t), Box: box(t), SkipMigrate: true})
 		if err == nil {
 			_ = s.DropSchema(context.Background(), name)
 			s.Close()
@@ -59,7 +45,7 @@ func box(t testing.TB) *secretbox.Box {
 // openIn opens a store on the given schema.
 func openIn(t testing.TB, sch string) *postgres.Store {
 	t.Helper()
-	s, err := postgres.Open(context.Background(), postgres.Config{DSN: dsn(t), Box: box(t), Schema: sch, MaxConns: 4})
+	s, err := postgres.Open(context.Background(), postgres.Config{DSN: testkit.PostgresDSN(t), Box: box(t), Schema: sch, MaxConns: 4})
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })
 	return s
@@ -72,7 +58,7 @@ func open(t *testing.T) store.Store {
 
 func TestConformance(t *testing.T) {
 	t.Parallel()
-	dsn(t)
+	testkit.PostgresDSN(t)
 	storetest.Run(t, open)
 }
 
@@ -361,7 +347,7 @@ func TestReapReleasesASilentNodesWork(t *testing.T) {
 // method does (ageing a heartbeat, reading a sealed column as stored).
 func rawConn(t *testing.T, sch string) *pgx.Conn {
 	t.Helper()
-	cfg, err := pgx.ParseConfig(dsn(t))
+	cfg, err := pgx.ParseConfig(testkit.PostgresDSN(t))
 	require.NoError(t, err)
 	cfg.RuntimeParams["search_path"] = sch
 	conn, err := pgx.ConnectConfig(context.Background(), cfg)
