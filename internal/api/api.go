@@ -151,53 +151,66 @@ type route struct {
 	handle  func(*Server, http.ResponseWriter, *http.Request, *auth) error
 }
 
+// withBody is the handler of a route whose request has a JSON body: the
+// body is decoded into a T (decode: strict and bounded) before h runs,
+// and a body that does not decode is answered without calling h.
+func withBody[T any](h func(*Server, http.ResponseWriter, *http.Request, *auth, T) error) func(*Server, http.ResponseWriter, *http.Request, *auth) error {
+	return func(s *Server, w http.ResponseWriter, r *http.Request, a *auth) error {
+		var in T
+		if err := decode(r, &in); err != nil {
+			return err
+		}
+		return h(s, w, r, a, in)
+	}
+}
+
 // routes are the /v1 routes. The lists that page have their cursor in
 // listCursors, by pattern.
 var routes = []route{
-	{"POST /v1/apply", (*Server).apply},
+	{"POST /v1/apply", withBody((*Server).apply)},
 	{"GET /v1/cluster", (*Server).getCluster},
 	{"POST /v1/tenants", (*Server).createTenant},
 	{"POST /v1/api-keys", (*Server).createAPIKey},
 	{"GET /v1/api-keys", (*Server).listAPIKeys},
 	{"DELETE /v1/api-keys/{id}", (*Server).deleteAPIKey},
 
-	{"POST /v1/event-types", (*Server).createEventType},
+	{"POST /v1/event-types", withBody((*Server).createEventType)},
 	{"GET /v1/event-types", (*Server).listEventTypes},
 	{"GET /v1/event-types/{name}", (*Server).getEventType},
 
-	{"POST /v1/endpoints", (*Server).createEndpoint},
+	{"POST /v1/endpoints", withBody((*Server).createEndpoint)},
 	{"GET /v1/endpoints", (*Server).listEndpoints},
 	{"GET /v1/endpoints/{id}", (*Server).getEndpoint},
-	{"PATCH /v1/endpoints/{id}", (*Server).updateEndpoint},
+	{"PATCH /v1/endpoints/{id}", withBody((*Server).updateEndpoint)},
 	{"DELETE /v1/endpoints/{id}", (*Server).deleteEndpoint},
 	{"POST /v1/endpoints/{id}/rotate-secret", (*Server).rotateSecret},
 	{"GET /v1/endpoints/{id}/secret", (*Server).getSecret},
-	{"POST /v1/endpoints/{id}/recover", (*Server).recoverEndpoint},
+	{"POST /v1/endpoints/{id}/recover", withBody((*Server).recoverEndpoint)},
 
-	{"POST /v1/events", (*Server).createEvent},
-	{"POST /v1/events/batch", (*Server).createEvents},
+	{"POST /v1/events", withBody((*Server).createEvent)},
+	{"POST /v1/events/batch", withBody((*Server).createEvents)},
 	{"GET /v1/events", (*Server).listEvents},
 	{"GET /v1/events/stream", (*Server).streamEvents},
 	{"GET /v1/events/{id}", (*Server).getEvent},
 	{"POST /v1/events/{id}/replay", (*Server).replayEvent},
 
-	{"POST /v1/sources", (*Server).createSource},
+	{"POST /v1/sources", withBody((*Server).createSource)},
 	{"GET /v1/sources", (*Server).listSources},
 	{"GET /v1/sources/{id}", (*Server).getSource},
-	{"PATCH /v1/sources/{id}", (*Server).updateSource},
+	{"PATCH /v1/sources/{id}", withBody((*Server).updateSource)},
 	{"DELETE /v1/sources/{id}", (*Server).deleteSource},
 	{"GET /v1/sources/{id}/rejections", (*Server).listRejections},
 
-	{"POST /v1/subscriptions", (*Server).createSubscription},
+	{"POST /v1/subscriptions", withBody((*Server).createSubscription)},
 	{"GET /v1/subscriptions", (*Server).listSubscriptions},
 	{"GET /v1/subscriptions/{id}", (*Server).getSubscription},
-	{"PATCH /v1/subscriptions/{id}", (*Server).updateSubscription},
+	{"PATCH /v1/subscriptions/{id}", withBody((*Server).updateSubscription)},
 	{"DELETE /v1/subscriptions/{id}", (*Server).deleteSubscription},
 
-	{"POST /v1/collections", (*Server).createCollection},
+	{"POST /v1/collections", withBody((*Server).createCollection)},
 	{"GET /v1/collections", (*Server).listCollections},
 	{"GET /v1/collections/{name}", (*Server).getCollection},
-	{"PUT /v1/collections/{name}", (*Server).replaceCollection},
+	{"PUT /v1/collections/{name}", withBody((*Server).replaceCollection)},
 	{"DELETE /v1/collections/{name}", (*Server).deleteCollection},
 	{"GET /v1/collections/{name}/records", (*Server).listRecords},
 	{"POST /v1/collections/{name}/records", (*Server).writeRecords},
@@ -207,7 +220,7 @@ var routes = []route{
 	{"POST /v1/workflows", (*Server).saveWorkflow},
 	{"GET /v1/workflows", (*Server).listWorkflows},
 	{"GET /v1/workflows/{name}", (*Server).getWorkflow},
-	{"PATCH /v1/workflows/{name}", (*Server).patchWorkflow},
+	{"PATCH /v1/workflows/{name}", withBody((*Server).patchWorkflow)},
 	{"DELETE /v1/workflows/{name}", (*Server).deleteWorkflow},
 	{"GET /v1/workflows/{name}/runs", (*Server).listRuns},
 	{"GET /v1/runs", (*Server).listRuns},
@@ -215,20 +228,20 @@ var routes = []route{
 	{"POST /v1/runs/{id}/retry", (*Server).retryRun},
 	{"POST /v1/runs/{id}/cancel", (*Server).cancelRun},
 
-	{"PUT /v1/recipients/{id}", (*Server).putRecipient},
+	{"PUT /v1/recipients/{id}", withBody((*Server).putRecipient)},
 	{"GET /v1/recipients", (*Server).listRecipients},
 	{"GET /v1/recipients/{id}", (*Server).getRecipient},
 	{"DELETE /v1/recipients/{id}", (*Server).deleteRecipient},
 	{"GET /v1/recipients/{id}/token", (*Server).recipientToken},
-	{"POST /v1/templates", (*Server).saveTemplate},
+	{"POST /v1/templates", withBody((*Server).saveTemplate)},
 	{"GET /v1/templates", (*Server).listTemplates},
 	{"GET /v1/templates/{name}", (*Server).getTemplate},
 	{"DELETE /v1/templates/{name}", (*Server).deleteTemplate},
 	{"POST /v1/templates/{name}/preview", (*Server).previewTemplate},
-	{"POST /v1/notify-rules", (*Server).createNotifyRule},
+	{"POST /v1/notify-rules", withBody((*Server).createNotifyRule)},
 	{"GET /v1/notify-rules", (*Server).listNotifyRules},
 	{"GET /v1/notify-rules/{name}", (*Server).getNotifyRule},
-	{"PUT /v1/notify-rules/{name}", (*Server).replaceNotifyRule},
+	{"PUT /v1/notify-rules/{name}", withBody((*Server).replaceNotifyRule)},
 	{"DELETE /v1/notify-rules/{name}", (*Server).deleteNotifyRule},
 	{"GET /v1/messages", (*Server).listMessages},
 	{"GET /v1/messages/{id}", (*Server).getMessage},

@@ -12,11 +12,7 @@ import (
 // apply serves POST /v1/apply: the declaration in the body is applied to
 // the caller's tenant (apply.Applier.Apply), or with dry_run=true only
 // planned.
-func (s *Server) apply(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var d wire.Declaration
-	if err := decode(r, &d); err != nil {
-		return err
-	}
+func (s *Server) apply(w http.ResponseWriter, r *http.Request, a *auth, d wire.Declaration) error {
 	res, err := s.applier.Apply(r.Context(), a.tenantID, d, r.URL.Query().Get("dry_run") == "true")
 	if err != nil {
 		return err

@@ -31,11 +31,7 @@ const (
 	changesPoll = time.Second
 )
 
-func (s *Server) createCollection(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in wire.CollectionSpec
-	if err := decode(r, &in); err != nil {
-		return err
-	}
+func (s *Server) createCollection(w http.ResponseWriter, r *http.Request, a *auth, in wire.CollectionSpec) error {
 	c, err := s.saveCollection(r.Context(), a.tenantID, in, false)
 	if err != nil {
 		return err
@@ -72,11 +68,7 @@ func (s *Server) saveCollection(ctx context.Context, tenantID string, in wire.Co
 	return c, nil
 }
 
-func (s *Server) replaceCollection(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in wire.CollectionSpec
-	if err := decode(r, &in); err != nil {
-		return err
-	}
+func (s *Server) replaceCollection(w http.ResponseWriter, r *http.Request, a *auth, in wire.CollectionSpec) error {
 	if err := namedByPath(r, "name", &in.Name, "; a collection cannot be renamed"); err != nil {
 		return err
 	}

@@ -20,11 +20,7 @@ func (s *Server) contentEnabled() error {
 	return nil
 }
 
-func (s *Server) putRecipient(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in wire.Recipient
-	if err := decode(r, &in); err != nil {
-		return err
-	}
+func (s *Server) putRecipient(w http.ResponseWriter, r *http.Request, a *auth, in wire.Recipient) error {
 	if err := namedByPath(r, "id", &in.ID, ""); err != nil {
 		return err
 	}
@@ -69,11 +65,7 @@ func (s *Server) recipientToken(w http.ResponseWriter, r *http.Request, a *auth)
 	return nil
 }
 
-func (s *Server) saveTemplate(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in wire.TemplateSpec
-	if err := decode(r, &in); err != nil {
-		return err
-	}
+func (s *Server) saveTemplate(w http.ResponseWriter, r *http.Request, a *auth, in wire.TemplateSpec) error {
 	t, action, err := s.applier.SaveTemplate(r.Context(), a.tenantID, in)
 	if err != nil {
 		return err
@@ -162,11 +154,7 @@ func (s *Server) previewTemplate(w http.ResponseWriter, r *http.Request, a *auth
 	return nil
 }
 
-func (s *Server) createNotifyRule(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in wire.NotifyRule
-	if err := decode(r, &in); err != nil {
-		return err
-	}
+func (s *Server) createNotifyRule(w http.ResponseWriter, r *http.Request, a *auth, in wire.NotifyRule) error {
 	rule, err := apply.NotifyRule(a.tenantID, in, s.now())
 	if err != nil {
 		return err
@@ -191,11 +179,7 @@ func ruleOut(r store.NotifyRule) wire.NotifyRuleOut {
 	return wire.NotifyRuleOut{NotifyRule: in, CreatedAt: wire.TimeOf(r.CreatedAt), UpdatedAt: wire.TimeOf(r.UpdatedAt)}
 }
 
-func (s *Server) replaceNotifyRule(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in wire.NotifyRule
-	if err := decode(r, &in); err != nil {
-		return err
-	}
+func (s *Server) replaceNotifyRule(w http.ResponseWriter, r *http.Request, a *auth, in wire.NotifyRule) error {
 	if err := namedByPath(r, "name", &in.Name, ""); err != nil {
 		return err
 	}

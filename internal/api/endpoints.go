@@ -15,11 +15,7 @@ import (
 	"github.com/hookline/hookline/wire"
 )
 
-func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in wire.EndpointCreate
-	if err := decode(r, &in); err != nil {
-		return err
-	}
+func (s *Server) createEndpoint(w http.ResponseWriter, r *http.Request, a *auth, in wire.EndpointCreate) error {
 	ep := apply.NewEndpoint(a.tenantID, s.now())
 	if err := s.applier.UpdateEndpoint(r.Context(), &ep, apply.CreateToUpdate(in)); err != nil {
 		return err
@@ -82,11 +78,7 @@ func (s *Server) listEndpoints(w http.ResponseWriter, r *http.Request, a *auth) 
 	return listPage(w, r, a, s.store.ListEndpoints, s.endpointOut, func(e wire.Endpoint) string { return e.ID })
 }
 
-func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in wire.EndpointUpdate
-	if err := decode(r, &in); err != nil {
-		return err
-	}
+func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request, a *auth, in wire.EndpointUpdate) error {
 	ep, err := byPath(r, a, "endpoint", "id", s.store.GetEndpoint)
 	if err != nil {
 		return err
@@ -157,11 +149,7 @@ func (s *Server) getSecret(w http.ResponseWriter, r *http.Request, a *auth) erro
 // delivery of the endpoint updated since the given time runs again, oldest
 // first, and the endpoint's circuit closes (on every node of a cluster),
 // even when no delivery failed for good.
-func (s *Server) recoverEndpoint(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in wire.Recover
-	if err := decode(r, &in); err != nil {
-		return err
-	}
+func (s *Server) recoverEndpoint(w http.ResponseWriter, r *http.Request, a *auth, in wire.Recover) error {
 	if in.Since.IsZero() {
 		return invalid("since", "is required, an RFC 3339 time such as 2026-01-02T15:04:05Z")
 	}

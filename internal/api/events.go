@@ -20,11 +20,7 @@ import (
 // maxIdempotencyKey bounds the length of an idempotency key.
 const maxIdempotencyKey = 256
 
-func (s *Server) createEvent(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in wire.EventCreate
-	if err := decode(r, &in); err != nil {
-		return err
-	}
+func (s *Server) createEvent(w http.ResponseWriter, r *http.Request, a *auth, in wire.EventCreate) error {
 	if h := r.Header.Get("Idempotency-Key"); h != "" {
 		// The key is stored and shown; JSON cannot carry it unless UTF-8.
 		if err := format.CheckUTF8String(h); err != nil {
@@ -99,11 +95,7 @@ const MaxBatch = 1000
 
 // createEvents serves POST /v1/events/batch: every valid event is
 // committed in one group commit; each gets its own result.
-func (s *Server) createEvents(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in wire.EventBatch
-	if err := decode(r, &in); err != nil {
-		return err
-	}
+func (s *Server) createEvents(w http.ResponseWriter, r *http.Request, a *auth, in wire.EventBatch) error {
 	if len(in.Events) == 0 || len(in.Events) > MaxBatch {
 		return invalid("events", "must hold 1 to %d events, got %d", MaxBatch, len(in.Events))
 	}

@@ -20,11 +20,7 @@ import (
 	"github.com/hookline/hookline/wire"
 )
 
-func (s *Server) createEventType(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in wire.EventType
-	if err := decode(r, &in); err != nil {
-		return err
-	}
+func (s *Server) createEventType(w http.ResponseWriter, r *http.Request, a *auth, in wire.EventType) error {
 	if err := event.ValidateType(in.Name); err != nil {
 		return fieldErr("name", err)
 	}

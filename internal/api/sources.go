@@ -16,11 +16,7 @@ import (
 	"github.com/hookline/hookline/wire"
 )
 
-func (s *Server) createSource(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in wire.SourceCreate
-	if err := decode(r, &in); err != nil {
-		return err
-	}
+func (s *Server) createSource(w http.ResponseWriter, r *http.Request, a *auth, in wire.SourceCreate) error {
 	if in.Verification == nil && in.Postgres == nil {
 		return invalid("verification", `is required, e.g. {"kind": "github", "secrets": ["…"]} or {"kind": "none"}`)
 	}
@@ -165,11 +161,7 @@ func (s *Server) listSources(w http.ResponseWriter, r *http.Request, a *auth) er
 	return nil
 }
 
-func (s *Server) updateSource(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in wire.SourceCreate
-	if err := decode(r, &in); err != nil {
-		return err
-	}
+func (s *Server) updateSource(w http.ResponseWriter, r *http.Request, a *auth, in wire.SourceCreate) error {
 	src, _, err := s.loadSource(r, a)
 	if err != nil {
 		return err

@@ -10,11 +10,7 @@ import (
 	"github.com/hookline/hookline/wire"
 )
 
-func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in wire.SubscriptionCreate
-	if err := decode(r, &in); err != nil {
-		return err
-	}
+func (s *Server) createSubscription(w http.ResponseWriter, r *http.Request, a *auth, in wire.SubscriptionCreate) error {
 	if in.Destination == nil {
 		return invalid("destination", `is required, e.g. {"kind": "forward", "endpoint_id": "ep_…"}`)
 	}
@@ -71,11 +67,7 @@ func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request, a *au
 	return listPage(w, r, a, s.store.ListSubscriptions, s.subscriptionOut, func(s wire.Subscription) string { return s.ID })
 }
 
-func (s *Server) updateSubscription(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in wire.SubscriptionCreate
-	if err := decode(r, &in); err != nil {
-		return err
-	}
+func (s *Server) updateSubscription(w http.ResponseWriter, r *http.Request, a *auth, in wire.SubscriptionCreate) error {
 	sub, err := byPath(r, a, "subscription", "id", s.store.GetSubscription)
 	if err != nil {
 		return err

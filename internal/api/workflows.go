@@ -132,11 +132,7 @@ func (s *Server) getWorkflow(w http.ResponseWriter, r *http.Request, a *auth) er
 }
 
 // patchWorkflow enables or disables a workflow: {"enabled": false}.
-func (s *Server) patchWorkflow(w http.ResponseWriter, r *http.Request, a *auth) error {
-	var in wire.WorkflowEnable
-	if err := decode(r, &in); err != nil {
-		return err
-	}
+func (s *Server) patchWorkflow(w http.ResponseWriter, r *http.Request, a *auth, in wire.WorkflowEnable) error {
 	if in.Enabled == nil {
 		return invalid("enabled", "is required: true or false")
 	}
