@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 )
@@ -408,4 +410,56 @@ func jsonTokens(t testing.TB, data []byte) []json.Token {
 // nested returns depth arrays nested in each other around a number.
 func nested(depth int) json.RawMessage {
 	return json.RawMessage(strings.Repeat("[", depth) + "1" + strings.Repeat("]", depth))
+}
+
+func TestCheckUTF8(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in     string
+		offset int // 0: valid
+	}{
+		{"", 0},
+		{`{"x":"é€😀"}`, 0},
+		{"\xff", 1},
+		{`{"x":"` + "\xff\xfe" + `"}`, 7},
+		{"é\xc3", 3},                // truncated sequence at the end
+		{"a\xed\xa0\x80b", 2},       // an encoded surrogate
+		{"ab\xc0\xafc", 3},          // an overlong encoding of '/'
+		{"\xf4\x90\x80\x80", 1},     // above U+10FFFF
+		{"€\x80", 4},                // a lone continuation byte
+		{"😀😀\xf0\x9f\x98", 9},       // truncated 4-byte sequence
+		{"ok\uFFFDstill ok", 0},     // U+FFFD itself is valid
+		{"\x00\x7f", 0},             // ASCII controls are UTF-8
+		{"a" + "\xe2\x82" + "z", 2}, // sequence cut short by ASCII
+	}
+	for _, tt := range tests {
+		err := CheckUTF8([]byte(tt.in))
+		require.Equal(t, err, CheckUTF8String(tt.in), "%q", tt.in)
+		if tt.offset == 0 {
+			require.NoError(t, err, "%q", tt.in)
+			continue
+		}
+		var ue *UTF8Error
+		require.True(t, errors.As(err, &ue), "%q: %v", tt.in, err)
+		require.Equal(t, tt.offset, ue.Offset, "%q", tt.in)
+		require.EqualError(t, err, "not valid UTF-8 at byte "+strconv.Itoa(tt.offset))
+	}
+}
+
+func FuzzCheckUTF8(f *testing.F) {
+	f.Add([]byte(`{"x":"\xff"}`))
+	f.Add([]byte("é€😀"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		err := CheckUTF8(b)
+		if utf8.Valid(b) {
+			require.NoError(t, err)
+			return
+		}
+		var ue *UTF8Error
+		require.True(t, errors.As(err, &ue))
+		i := ue.Offset - 1
+		require.True(t, utf8.Valid(b[:i]), "everything before the offset is valid")
+		r, size := utf8.DecodeRune(b[i:])
+		require.True(t, r == utf8.RuneError && size == 1, "the offset is a bad byte")
+	})
 }
