@@ -3,34 +3,19 @@ package bench
 import (
 	"testing"
 
+	"github.com/hookline/hookline/internal/testkit"
 	"github.com/stretchr/testify/require"
 )
 
 func TestParseScenarios(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		name string
-		in   []string
-		want []string
-		err  string
-	}{
-		{"none is all", nil, []string{"S1", "S2", "S3", "S4", "S5"}, ""},
-		{"comma list, any case, run order, no repeats", []string{"s4,S1", "S4"}, []string{"S1", "S4"}, ""},
-		{"spaces and empty items", []string{" S2 , ,s3"}, []string{"S2", "S3"}, ""},
-		{"unknown", []string{"S1,S9"}, nil, `unknown scenario "S9": want S1, S2, S3, S4, S5`},
-		{"only commas", []string{","}, nil, "no scenario named"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			got, err := ParseScenarios(tc.in)
-			if tc.err != "" {
-				require.EqualError(t, err, tc.err)
-				return
-			}
-			require.NoError(t, err)
-			require.Equal(t, tc.want, got)
-		})
-	}
+	testkit.Table(t, ParseScenarios, []testkit.Case[[]string, []string]{
+		{Name: "none is all", Want: []string{"S1", "S2", "S3", "S4", "S5"}},
+		{Name: "comma list, any case, run order, no repeats", In: []string{"s4,S1", "S4"}, Want: []string{"S1", "S4"}},
+		{Name: "spaces and empty items", In: []string{" S2 , ,s3"}, Want: []string{"S2", "S3"}},
+		{Name: "unknown", In: []string{"S1,S9"}, Err: `unknown scenario "S9": want S1, S2, S3, S4, S5`},
+		{Name: "only commas", In: []string{","}, Err: "no scenario named"},
+	})
 }
 
 func TestConfigCountScalesDefaults(t *testing.T) {

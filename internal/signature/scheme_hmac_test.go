@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookline/hookline/internal/testkit"
 	"github.com/stretchr/testify/require"
 )
 
@@ -84,35 +85,19 @@ func TestSchemeHMAC(t *testing.T) {
 
 func TestParseSignedContent(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		in      string
-		want    []segment
-		wantErr string
-	}{
-		{in: "", want: []segment{{kind: segmentBody}}},
-		{in: "{body}", want: []segment{{kind: segmentBody}}},
-		{in: "v0:{timestamp}:{body}", want: []segment{
+	testkit.Table(t, parseSignedContent, []testkit.Case[string, []segment]{
+		{In: "", Want: []segment{{kind: segmentBody}}},
+		{In: "{body}", Want: []segment{{kind: segmentBody}}},
+		{In: "v0:{timestamp}:{body}", Want: []segment{
 			{kind: segmentLiteral, text: "v0:"}, {kind: segmentTimestamp}, {kind: segmentLiteral, text: ":"}, {kind: segmentBody},
 		}},
-		{in: "{header:X-Id}{body}}", want: []segment{
+		{In: "{header:X-Id}{body}}", Want: []segment{
 			{kind: segmentHeader, text: "X-Id"}, {kind: segmentBody}, {kind: segmentLiteral, text: "}"},
 		}},
-		{in: "{Body}", wantErr: "unknown placeholder {Body}"},
-		{in: "{body}{", wantErr: `unclosed "{"`},
-		{in: "{header:X Id}", wantErr: `"X Id" is not a valid header name`},
-	}
-	for _, c := range cases {
-		t.Run(c.in, func(t *testing.T) {
-			t.Parallel()
-			got, err := parseSignedContent(c.in)
-			if c.wantErr != "" {
-				require.ErrorContains(t, err, c.wantErr)
-				return
-			}
-			require.NoError(t, err)
-			require.Equal(t, c.want, got)
-		})
-	}
+		{In: "{Body}", Err: "unknown placeholder {Body}"},
+		{In: "{body}{", Err: `unclosed "{"`},
+		{In: "{header:X Id}", Err: `"X Id" is not a valid header name`},
+	})
 }
 
 func FuzzSchemeHMAC(f *testing.F) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hookline/hookline/internal/testkit"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	"github.com/stretchr/testify/require"
 )
@@ -59,31 +60,14 @@ func TestSignKnownAnswer(t *testing.T) {
 
 func TestDecodeSecret(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		name    string
-		in      string
-		want    []byte
-		wantErr string
-	}{
-		{name: "prefixed", in: "whsec_aGVsbG8=", want: []byte("hello")},
-		{name: "bare base64", in: "aGVsbG8=", want: []byte("hello")},
-		{name: "not base64", in: "whsec_not base64!", wantErr: "standard base64"},
-		{name: "url alphabet", in: "whsec_-_-_", wantErr: "standard base64"},
-		{name: "empty key", in: "whsec_", wantErr: "empty key"},
-		{name: "empty", in: "", wantErr: "empty key"},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			got, err := DecodeSecret(c.in)
-			if c.wantErr != "" {
-				require.ErrorContains(t, err, c.wantErr)
-				return
-			}
-			require.NoError(t, err)
-			require.Equal(t, c.want, got)
-		})
-	}
+	testkit.Table(t, DecodeSecret, []testkit.Case[string, []byte]{
+		{Name: "prefixed", In: "whsec_aGVsbG8=", Want: []byte("hello")},
+		{Name: "bare base64", In: "aGVsbG8=", Want: []byte("hello")},
+		{Name: "not base64", In: "whsec_not base64!", Err: "standard base64"},
+		{Name: "url alphabet", In: "whsec_-_-_", Err: "standard base64"},
+		{Name: "empty key", In: "whsec_", Err: "empty key"},
+		{Name: "empty", In: "", Err: "empty key"},
+	})
 }
 
 func TestGenerateSecret(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/hookline/hookline/internal/testkit"
 	"github.com/stretchr/testify/require"
 )
 
@@ -277,12 +278,15 @@ func TestFormToJSON(t *testing.T) {
 
 func TestXMLToJSON(t *testing.T) {
 	t.Parallel()
-	cases := []struct{ name, in, want, wantErr string }{
-		{name: "text only", in: `<note>hi</note>`, want: `{"note":"hi"}`},
-		{name: "empty", in: `<note/>`, want: `{"note":""}`},
+	testkit.Table(t, func(in string) (string, error) {
+		out, err := XMLToJSON([]byte(in))
+		return string(out), err
+	}, []testkit.Case[string, string]{
+		{Name: "text only", In: `<note>hi</note>`, Want: `{"note":"hi"}`},
+		{Name: "empty", In: `<note/>`, Want: `{"note":""}`},
 		{
-			name: "foreign document",
-			in: `<?xml version="1.0" encoding="UTF-8"?>
+			Name: "foreign document",
+			In: `<?xml version="1.0" encoding="UTF-8"?>
 <!-- an order -->
 <order xmlns="urn:shop" id="42" xmlns:x="urn:x">
   <customer>Ann</customer>
@@ -290,31 +294,19 @@ func TestXMLToJSON(t *testing.T) {
   <line sku="B2"><qty>1</qty></line>
   <x:note>mixed <b>bold</b> text</x:note>
 </order>`,
-			want: `{"order":{"@id":"42","customer":"Ann","line":[{"@sku":"A1","qty":"2"},{"@sku":"B2","qty":"1"}],"note":{"b":"bold","#text":"mixed  text"}}}`,
+			Want: `{"order":{"@id":"42","customer":"Ann","line":[{"@sku":"A1","qty":"2"},{"@sku":"B2","qty":"1"}],"note":{"b":"bold","#text":"mixed  text"}}}`,
 		},
-		{name: "foreign type attribute", in: `<phone type="mobile">123</phone>`, want: `{"phone":{"@type":"mobile","#text":"123"}}`},
-		{name: "cdata", in: `<a><![CDATA[<not a tag>]]></a>`, want: `{"a":"<not a tag>"}`},
+		{Name: "foreign type attribute", In: `<phone type="mobile">123</phone>`, Want: `{"phone":{"@type":"mobile","#text":"123"}}`},
+		{Name: "cdata", In: `<a><![CDATA[<not a tag>]]></a>`, Want: `{"a":"<not a tag>"}`},
 		{
-			name: "hookline mapping",
-			in:   `<webhook><type>t</type><timestamp>2024-03-09T15:05:07.123Z</timestamp><data type="object"><n type="number">1.50</n><entry key="a b" type="array"><item/></entry></data></webhook>`,
-			want: `{"webhook":{"type":"t","timestamp":"2024-03-09T15:05:07.123Z","data":{"n":1.50,"a b":[""]}}}`,
+			Name: "hookline mapping",
+			In:   `<webhook><type>t</type><timestamp>2024-03-09T15:05:07.123Z</timestamp><data type="object"><n type="number">1.50</n><entry key="a b" type="array"><item/></entry></data></webhook>`,
+			Want: `{"webhook":{"type":"t","timestamp":"2024-03-09T15:05:07.123Z","data":{"n":1.50,"a b":[""]}}}`,
 		},
-		{name: "not xml", in: `{"a":1}`, wantErr: "text before the root"},
-		{name: "unclosed", in: `<a><b></a>`, wantErr: "element <b> closed by </a>"},
-		{name: "too deep", in: strings.Repeat("<a>", MaxDepth+1) + strings.Repeat("</a>", MaxDepth+1), wantErr: ErrTooDeep.Error()},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			got, err := XMLToJSON([]byte(c.in))
-			if c.wantErr != "" {
-				require.ErrorContains(t, err, c.wantErr)
-				return
-			}
-			require.NoError(t, err)
-			require.Equal(t, c.want, string(got))
-		})
-	}
+		{Name: "not xml", In: `{"a":1}`, Err: "text before the root"},
+		{Name: "unclosed", In: `<a><b></a>`, Err: "element <b> closed by </a>"},
+		{Name: "too deep", In: strings.Repeat("<a>", MaxDepth+1) + strings.Repeat("</a>", MaxDepth+1), Err: ErrTooDeep.Error()},
+	})
 }
 
 func TestIsJSONNumber(t *testing.T) {
