@@ -559,6 +559,11 @@ type Workflows interface {
 	PruneRuns(ctx context.Context, cutoff time.Time, limit int) (int, error)
 	// ListRunSteps returns a run's step log, by seq.
 	ListRunSteps(ctx context.Context, tenantID, runID string) ([]RunStep, error)
+	// ListRunAttempts returns every attempt of a run's steps, by seq then
+	// attempt: each as SaveRun last wrote it for that attempt, with
+	// Attempts the attempt's number. (The step log keeps a step's last
+	// attempt only.)
+	ListRunAttempts(ctx context.Context, tenantID, runID string) ([]RunStep, error)
 }
 
 // Content is the recipients, templates, notify rules, messages and

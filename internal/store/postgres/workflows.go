@@ -108,6 +108,12 @@ func (s *Store) SaveRun(ctx context.Context, sv store.RunSave) error {
 					started_at = excluded.started_at, duration_us = excluded.duration_us`,
 					r.ID, st.Seq, r.TenantID, st.StepID, st.Kind, st.Status, st.Attempts, st.Input, st.Output, st.Error,
 					ts(st.StartedAt), st.Duration.Microseconds())
+				batch.Queue(`INSERT INTO run_attempts (`+runAttemptCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+					ON CONFLICT (run_id, seq, attempt) DO UPDATE SET step_id = excluded.step_id, kind = excluded.kind, status = excluded.status,
+					input = excluded.input, output = excluded.output, error = excluded.error,
+					started_at = excluded.started_at, duration_us = excluded.duration_us`,
+					r.ID, st.Seq, r.TenantID, st.StepID, st.Kind, st.Status, st.Attempts, st.Input, st.Output, st.Error,
+					ts(st.StartedAt), st.Duration.Microseconds())
 			}
 			if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 				return fmt.Errorf("save run: write steps: %w", err)
@@ -170,6 +176,16 @@ func scanRunStep(r pgx.Row) (store.RunStep, error) {
 func (s *Store) ListRunSteps(ctx context.Context, tenantID, runID string) ([]store.RunStep, error) {
 	return queryAll(ctx, s.pool, "list run steps", scanRunStep, `SELECT `+runStepCols+` FROM run_steps WHERE tenant_id = $1 AND run_id = $2 ORDER BY seq`,
 		tenantID, runID)
+}
+
+// runAttemptCols are runStepCols with the attempt's number for attempts,
+// so scanRunStep reads both.
+var runAttemptCols = strings.Replace(runStepCols, "attempts", "attempt", 1)
+
+// ListRunAttempts lists every attempt of a run's steps by seq and attempt.
+func (s *Store) ListRunAttempts(ctx context.Context, tenantID, runID string) ([]store.RunStep, error) {
+	return queryAll(ctx, s.pool, "list run attempts", scanRunStep, `SELECT `+runAttemptCols+` FROM run_attempts
+		WHERE tenant_id = $1 AND run_id = $2 ORDER BY seq, attempt`, tenantID, runID)
 }
 
 // PruneRuns deletes the oldest runs that ended before cutoff; their step

@@ -185,6 +185,14 @@ func (s *Store) saveRun(ctx context.Context, tx *sql.Tx, sv store.RunSave) error
 			ms(st.StartedAt), st.Duration.Microseconds()); err != nil {
 			return fmt.Errorf("save run: write step %d: %w", st.Seq, err)
 		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO run_attempts (`+runAttemptCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (run_id, seq, attempt) DO UPDATE SET step_id = excluded.step_id, kind = excluded.kind, status = excluded.status,
+			input = excluded.input, output = excluded.output, error = excluded.error,
+			started_at = excluded.started_at, duration_us = excluded.duration_us`,
+			r.ID, st.Seq, r.TenantID, st.StepID, st.Kind, st.Status, st.Attempts, jsonText(st.Input), jsonText(st.Output), st.Error,
+			ms(st.StartedAt), st.Duration.Microseconds()); err != nil {
+			return fmt.Errorf("save run: write attempt %d of step %d: %w", st.Attempts, st.Seq, err)
+		}
 	}
 	if err := insertTasks(ctx, tx.StmtContext(ctx, s.stmt.insertTask), s.clock.Now(), sv.Tasks); err != nil {
 		return fmt.Errorf("save run: %w", err)
@@ -249,6 +257,16 @@ func scanRunStep(sc scanner) (store.RunStep, error) {
 func (s *Store) ListRunSteps(ctx context.Context, tenantID, runID string) ([]store.RunStep, error) {
 	return queryAll(ctx, s.r, "list run steps", scanRunStep, `SELECT `+runStepCols+` FROM run_steps WHERE tenant_id = ? AND run_id = ? ORDER BY seq`,
 		tenantID, runID)
+}
+
+// runAttemptCols are runStepCols with the attempt's number for attempts,
+// so scanRunStep reads both.
+var runAttemptCols = strings.Replace(runStepCols, "attempts", "attempt", 1)
+
+// ListRunAttempts lists every attempt of a run's steps by seq and attempt.
+func (s *Store) ListRunAttempts(ctx context.Context, tenantID, runID string) ([]store.RunStep, error) {
+	return queryAll(ctx, s.r, "list run attempts", scanRunStep, `SELECT `+runAttemptCols+` FROM run_attempts
+		WHERE tenant_id = ? AND run_id = ? ORDER BY seq, attempt`, tenantID, runID)
 }
 
 // PruneRuns deletes the oldest runs that ended before cutoff; their step

@@ -66,6 +66,7 @@ func Run(t *testing.T, open Open) {
 			"ListRuns":       testListRuns,
 			"WaitingRuns":    testWaitingRuns,
 			"PruneRuns":      testPruneRuns,
+			"RunAttempts":    testRunAttempts,
 		},
 		"Content": {
 			"Recipients":         testRecipients,

@@ -363,3 +363,46 @@ func testPruneRuns(t *testing.T, s store.Store) {
 		require.NoError(t, errOf(s.GetRun(ctx, a, id)), "%s is kept", id)
 	}
 }
+
+// Every attempt of a step is kept, while the step log keeps the last.
+func testRunAttempts(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := tenant(t, s, "a")
+	b := tenant(t, s, "b")
+	first := store.RunStep{Seq: 1, StepID: "charge", Kind: "http", Status: "retrying", Attempts: 1,
+		Input: []byte(`{"url":"https://x"}`), Output: []byte(`{"status":503}`), Error: "answered 503", StartedAt: base,
+		Duration: 2 * time.Millisecond}
+	write(t, s.SaveRun, store.RunSave{Run: newRun(a, "run_1"), Steps: []store.RunStep{first}})
+	second := first
+	second.Status, second.Attempts, second.Output, second.Error, second.StartedAt = "succeeded", 2, []byte(`{"status":200}`), "",
+		base.Add(time.Second)
+	wait := store.RunStep{Seq: 2, StepID: "pause", Kind: "delay", Status: "waiting", Attempts: 1, StartedAt: base.Add(2 * time.Second)}
+	run, err := s.GetRun(ctx, a, "run_1")
+	require.NoError(t, err)
+	write(t, s.SaveRun, store.RunSave{Run: run, Rev: 1, Steps: []store.RunStep{second, wait}})
+	// The wait ends: its attempt is written again, not added.
+	woke := wait
+	woke.Status, woke.Duration = "succeeded", time.Hour
+	write(t, s.SaveRun, store.RunSave{Run: run, Rev: 2, Steps: []store.RunStep{woke}})
+
+	for _, st := range []*store.RunStep{&first, &second, &woke} {
+		st.RunID, st.TenantID = "run_1", a
+	}
+	read(t, []store.RunStep{first, second, woke}, "by seq and attempt")(s.ListRunAttempts(ctx, a, "run_1"))
+	steps, err := s.ListRunSteps(ctx, a, "run_1")
+	require.NoError(t, err)
+	require.Equal(t, []store.RunStep{second, woke}, steps, "the log has the last attempt of each step")
+	other, err := s.ListRunAttempts(ctx, b, "run_1")
+	require.NoError(t, err)
+	require.Empty(t, other, "another tenant's run has none")
+
+	// They go with their run.
+	run, err = s.GetRun(ctx, a, "run_1")
+	require.NoError(t, err)
+	run.Status, run.UpdatedAt = store.RunSucceeded, base.Add(-48*time.Hour)
+	write(t, s.SaveRun, store.RunSave{Run: run, Rev: run.Rev})
+	read(t, 1)(s.PruneRuns(ctx, base.Add(-time.Hour), 10))
+	gone, err := s.ListRunAttempts(ctx, a, "run_1")
+	require.NoError(t, err)
+	require.Empty(t, gone)
+}
