@@ -295,17 +295,17 @@ func (p *progress) wake() {
 	}
 	if wt.Kind == KindDelay {
 		p.st.Steps[s.ID] = stepResult{Status: "succeeded"}
-		p.log(s, "succeeded", 1, map[string]any{"until": wt.Until}, nil, "", p.now)
+		p.log(s, "succeeded", 1, map[string]any{"until": wt.Until}, nil, "", wt.began(p.now))
 		p.goTo(p.w.after(i))
 		return
 	}
 	p.st.Steps[s.ID] = stepResult{Status: "timed_out", Error: "no matching event before " + wt.Until.Format(time.RFC3339)}
 	if s.WaitFor.OnTimeout != "" {
-		p.log(s, "timed_out", 1, map[string]any{"event": s.WaitFor.Event, "until": wt.Until}, nil, "timed out", p.now)
+		p.log(s, "timed_out", 1, map[string]any{"event": s.WaitFor.Event, "until": wt.Until}, nil, "timed out", wt.began(p.now))
 		p.goTo(s.WaitFor.OnTimeout)
 		return
 	}
-	p.log(s, "failed", 1, map[string]any{"event": s.WaitFor.Event, "until": wt.Until}, nil, "timed out", p.now)
+	p.log(s, "failed", 1, map[string]any{"event": s.WaitFor.Event, "until": wt.Until}, nil, "timed out", wt.began(p.now))
 	p.fail(s, "wait_for timed out at "+wt.Until.Format(time.RFC3339))
 }
 
@@ -331,7 +331,7 @@ func (p *progress) offer(t *store.Task) (bool, error) {
 		}
 	}
 	p.st.Steps[s.ID] = stepResult{Status: "succeeded", Output: candidate}
-	p.log(s, "succeeded", 1, map[string]any{"event": s.WaitFor.Event}, candidate, "", p.now)
+	p.log(s, "succeeded", 1, map[string]any{"event": s.WaitFor.Event}, candidate, "", wt.began(p.now))
 	p.goTo(p.w.after(i))
 	return true, nil
 }
@@ -475,10 +475,11 @@ func (p *progress) exec(ctx context.Context, s *step, i int) result {
 		if !until.After(p.now) {
 			return result{input: map[string]any{"until": until}}
 		}
-		return result{input: map[string]any{"until": until}, wait: &wait{Step: s.ID, Kind: KindDelay, Until: until}}
+		return result{input: map[string]any{"until": until}, wait: &wait{Step: s.ID, Kind: KindDelay, Until: until, Since: p.now}}
 	case KindWaitFor:
 		until := p.now.Add(s.wait)
-		return result{input: map[string]any{"event": s.WaitFor.Event, "until": until}, wait: &wait{Step: s.ID, Kind: KindWaitFor, Until: until}}
+		return result{input: map[string]any{"event": s.WaitFor.Event, "until": until},
+			wait: &wait{Step: s.ID, Kind: KindWaitFor, Until: until, Since: p.now}}
 	case KindSync:
 		return p.syncStep(ctx, s, vars)
 	case KindNotify:

@@ -48,6 +48,18 @@ type wait struct {
 	Step  string    `json:"step"`
 	Kind  string    `json:"kind"` // delay, wait_for
 	Until time.Time `json:"until"`
+	// Since is when the wait began (zero in runs saved before it was
+	// kept): the step's log entry, written when it ends, starts then and
+	// lasts as long as the wait did.
+	Since time.Time `json:"since,omitzero"`
+}
+
+// began is when the wait began, or now when that was not kept.
+func (w *wait) began(now time.Time) time.Time {
+	if w.Since.IsZero() {
+		return now
+	}
+	return w.Since
 }
 
 func snapOf(e *event.Event) eventSnap {
