@@ -29,6 +29,7 @@ func (s *Server) funcs() template.FuncMap {
 		"sorted":   sortedHeaders,
 		"join":     strings.Join,
 		"query":    query,
+		"runStep":  runStep,
 		"percent":  func(f float64) string { return fmt.Sprintf("%.0f %%", f*100) },
 	}
 }
@@ -89,8 +90,10 @@ func statusOf(s string) badge {
 	switch s {
 	case "succeeded", "closed", "enabled", "healthy":
 		return badge{s, "ok"}
-	case "retrying", "half-open", "failing", "pending":
+	case "retrying", "half-open", "failing", "pending", "running", "waiting":
 		return badge{s, "warn"}
+	case "timed_out":
+		return badge{"timed out", "bad"}
 	case "failed", "open", "disabled":
 		w := s
 		if s == "open" {

@@ -47,6 +47,7 @@ type Store interface {
 	SourceStore
 	EventTypeStore
 	Activity(ctx context.Context, tenantID string, q store.ActivityQuery) (store.Activity, error)
+	WorkflowStore
 }
 
 // Engine publishes test events, retries and replays; *engine.Engine is one.
@@ -89,6 +90,8 @@ type Config struct {
 	// https://hooks.example.com: a source's URL starts with it. Empty:
 	// the scheme and host the browser used.
 	PublicURL string
+	Workflows WorkflowSaver
+	Runs      RunChanger
 	// Invalidate is called with a tenant id after its endpoints change,
 	// so routing sees the change at once.
 	Invalidate func(tenantID string)
@@ -128,8 +131,9 @@ type Server struct {
 // New returns a Server; a missing seam or a session key that is not 32
 // bytes is a mistake in how the program is put together and panics.
 func New(cfg Config) *Server {
-	if cfg.Store == nil || cfg.Engine == nil || cfg.Endpoints == nil || cfg.Events == nil || cfg.Sources == nil || cfg.Feed == nil {
-		panic("web: Store, Engine, Endpoints, Events, Sources and Feed are required")
+	if cfg.Store == nil || cfg.Engine == nil || cfg.Endpoints == nil || cfg.Events == nil || cfg.Sources == nil || cfg.Feed == nil ||
+		cfg.Workflows == nil || cfg.Runs == nil {
+		panic("web: Store, Engine, Endpoints, Events, Sources, Feed, Workflows and Runs are required")
 	}
 	box, err := secretbox.New(cfg.SessionKey)
 	if err != nil {
@@ -194,6 +198,16 @@ var routes = []route{
 	{"GET", "/event-types", false, (*Server).eventTypes},
 	{"GET", "/event-types/{name}", false, (*Server).eventType},
 	{"GET", "/tail", false, (*Server).tail},
+
+	{"GET", "/workflows", false, (*Server).workflows},
+	{"GET", "/workflows/new", false, (*Server).workflowNew},
+	{"POST", "/workflows", false, (*Server).workflowSave},
+	{"GET", "/workflows/{name}", false, (*Server).workflow},
+	{"POST", "/workflows/{name}", false, (*Server).workflowSave},
+	{"GET", "/runs", false, (*Server).runs},
+	{"GET", "/runs/{id}", false, (*Server).run},
+	{"POST", "/runs/{id}/cancel", false, (*Server).runCancel},
+	{"POST", "/runs/{id}/retry", false, (*Server).runRetry},
 }
 
 // streams are the routes that answer with Server-Sent Events: they last
@@ -356,6 +370,10 @@ var flashes = map[string]string{
 	"recovered": "Failed deliveries queued again.",
 	"replayed":  "Event replayed: its deliveries run again.",
 	"retried":   "Delivery queued to run again now.",
+
+	"workflow_saved": "Workflow saved. A changed definition is a new version: new runs take it, runs going on keep theirs.",
+	"run_cancelled":  "Run cancelled: its pending steps will not run.",
+	"run_retried":    "Run started again at the step it failed at.",
 }
 
 // redirect answers a change with 303 See Other to path under the prefix.

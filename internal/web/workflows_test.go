@@ -1,0 +1,297 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookline/hookline/client"
+)
+
+// flaky is an httptest server that answers 503 to its first request and
+// 200 with a JSON body afterwards.
+func flaky(t *testing.T) *httptest.Server {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if n.Add(1) == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"error": "try later"}`))
+			return
+		}
+		_, _ = w.Write([]byte(`{"charge": "ch_1"}`))
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// chargeWorkflow calls url once per order, retried 100 ms after a failure.
+func chargeWorkflow(url string) string {
+	return `name: charge
+description: Charge each order
+on:
+  events: ["order.created"]
+steps:
+  - id: charge
+    http:
+      url: ` + url + `/charges
+      body: '{"order": {{ toJSON(event.data.id) }}}'
+    retry: {attempts: 3, initial: 100ms, max: 100ms}
+  - id: remember
+    set:
+      charge: steps.charge.output.body.charge
+`
+}
+
+// waitWorkflow waits an hour for a payment.
+const waitWorkflow = `name: wait-payment
+on:
+  events: ["order.created"]
+steps:
+  - id: paid
+    wait_for: {event: payment.received, timeout: 1h}
+`
+
+// runOf waits until the newest run of workflow has status and returns it.
+func runOf(t *testing.T, b *bundle, workflow, status string) client.Run {
+	t.Helper()
+	var run client.Run
+	eventually(t, func() bool {
+		page, err := b.api.ListRuns(context.Background(), client.RunListOptions{Workflow: workflow})
+		if err != nil || len(page.Data) == 0 {
+			return false
+		}
+		run = page.Data[0]
+		return run.Status == status
+	}, "run of "+workflow+" is "+status)
+	return run
+}
+
+func TestWorkflowPages(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "")
+	ctx := context.Background()
+	srv := flaky(t)
+	_, err := b.api.SaveWorkflowYAML(ctx, []byte(chargeWorkflow(srv.URL)))
+	require.NoError(t, err)
+	_, err = b.api.SaveWorkflowYAML(ctx, []byte(waitWorkflow))
+	require.NoError(t, err)
+	c := browser(t)
+
+	b.signIn(c, b.key)
+	_, page := b.get(c, "/workflows")
+	require.Contains(t, page, `href="/workflows/charge"`)
+	require.Contains(t, page, "Charge each order")
+	require.Contains(t, page, "order.created")
+	require.Contains(t, page, "no runs yet")
+
+	_, err = b.api.SendEvent(ctx, client.EventCreate{Type: "order.created", Data: json.RawMessage(`{"id": "o-1"}`)})
+	require.NoError(t, err)
+	run := runOf(t, b, "charge", "succeeded")
+	waiting := runOf(t, b, "wait-payment", "waiting")
+
+	_, page = b.get(c, "/workflows")
+	require.Regexp(t, `1 <span class="badge b-ok">succeeded</span>`, page, "recent runs by status")
+	require.Regexp(t, `1 <span class="badge b-warn">waiting</span>`, page)
+
+	// The timeline: both attempts of the charge, then the set step.
+	resp, page := b.get(c, "/runs/"+run.ID)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	first := section(t, page, "step-1-attempt-1")
+	require.Contains(t, first, "retrying")
+	require.Contains(t, first, "answered 503 Service Unavailable")
+	require.Contains(t, first, `&#34;error&#34;: &#34;try later&#34;`, "the output, formatted")
+	second := section(t, page, "step-1-attempt-2")
+	require.Contains(t, second, "succeeded")
+	require.Contains(t, second, `&#34;charge&#34;: &#34;ch_1&#34;`)
+	require.Contains(t, section(t, page, "step-2"), "remember")
+	require.NotContains(t, page, `id="cancel"`, "an ended run cannot be cancelled")
+	require.NotContains(t, page, `id="retry"`, "nor retried: it did not fail")
+
+	// A waiting run shows what it waits for, and can be cancelled.
+	_, page = b.get(c, "/runs/"+waiting.ID)
+	require.Contains(t, page, "payment.received")
+	require.Contains(t, page, `hx-trigger="every 10s"`, "a live run refreshes itself")
+	require.Contains(t, page, `id="cancel"`)
+	resp, _ = b.post(c, "/runs/"+waiting.ID+"/cancel", nil)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(t, "/runs/"+waiting.ID+"?done=run_cancelled", resp.Header.Get("Location"))
+	got, err := b.api.GetRun(ctx, waiting.ID)
+	require.NoError(t, err)
+	require.Equal(t, "cancelled", got.Status)
+	resp, page = b.post(c, "/runs/"+waiting.ID+"/cancel", nil)
+	require.Equal(t, http.StatusConflict, resp.StatusCode)
+	require.Contains(t, page, "already ended (cancelled)")
+	resp, page = b.post(c, "/runs/"+run.ID+"/retry", nil)
+	require.Equal(t, http.StatusConflict, resp.StatusCode)
+	require.Contains(t, page, "only failed runs can be retried")
+
+	// Runs: filters and paging.
+	_, page = b.get(c, "/runs")
+	require.Contains(t, page, run.ID)
+	require.Contains(t, page, waiting.ID)
+	_, page = b.get(c, "/runs?status=cancelled")
+	require.Contains(t, page, waiting.ID)
+	require.NotContains(t, page, run.ID)
+	_, page = b.get(c, "/runs?workflow=charge")
+	require.Contains(t, page, run.ID)
+	require.NotContains(t, page, waiting.ID)
+	past := time.Now().Add(-time.Hour).UTC().Format("2006-01-02T15:04")
+	future := time.Now().Add(time.Hour).UTC().Format("2006-01-02T15:04")
+	_, page = b.get(c, "/runs?to="+past)
+	require.Contains(t, page, "No run matches these filters")
+	_, page = b.get(c, "/runs?from="+future)
+	require.Contains(t, page, "No run matches these filters")
+	_, page = b.get(c, "/runs?from="+past+"&to="+future)
+	require.Contains(t, page, run.ID)
+	for _, path := range []string{"/workflows", "/workflows/new", "/workflows/charge", "/runs", "/runs/" + run.ID, "/runs/" + waiting.ID} {
+		resp, page := b.get(c, path)
+		require.Equal(t, http.StatusOK, resp.StatusCode, path)
+		require.NotRegexp(t, inline, page, "%s: nothing the Content-Security-Policy blocks", path)
+	}
+	for _, bad := range []string{"?status=nope", "?cursor=x", "?from=yesterday"} {
+		resp, _ := b.get(c, "/runs"+bad)
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode, bad)
+	}
+}
+
+// section is the element of page with the id, up to the next element
+// with an id of the same kind.
+func section(t *testing.T, page, id string) string {
+	t.Helper()
+	i := strings.Index(page, `id="`+id+`"`)
+	require.GreaterOrEqual(t, i, 0, "no element %s", id)
+	rest := page[i+len(id)+5:]
+	if j := regexp.MustCompile(`id="step-\d+(-attempt-\d+)?"`).FindStringIndex(rest); j != nil {
+		rest = rest[:j[0]]
+	}
+	return rest
+}
+
+func TestWorkflowEditor(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "")
+	ctx := context.Background()
+	_, err := b.api.SaveWorkflowYAML(ctx, []byte(waitWorkflow))
+	require.NoError(t, err)
+	c := browser(t)
+	b.signIn(c, b.key)
+
+	_, page := b.get(c, "/workflows/wait-payment")
+	require.Contains(t, page, `<textarea id="yaml" name="yaml"`)
+	require.Contains(t, page, "wait_for:", "the definition as YAML")
+	require.Contains(t, page, "saving a change makes version 2")
+
+	// Mistakes of the spec are shown at their lines, nothing is saved.
+	bad := `name: wait-payment
+on:
+  events: ["order.created"]
+steps:
+  - id: paid
+    wait_for: {event: payment.received, timeout: 1h}
+  - id: later
+    set:
+      x: "1 +"
+  - id: call
+    http: {url: "ftp://x"}
+`
+	resp, page := b.post(c, "/workflows/wait-payment", url.Values{"yaml": {bad}})
+	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
+	require.Contains(t, page, "2 mistakes: nothing was saved")
+	require.Regexp(t, `id="line-9" class="bad">.*<code>      x: &#34;1 &#43;&#34;</code><p class="err">line 9: steps\[1\].set.x: invalid expression`, page)
+	require.Regexp(t, `id="line-11" class="bad">.*<p class="err">line 11: steps\[2\].http.url: must be an http or https URL`, page)
+	require.Contains(t, page, "      x: &#34;1 &#43;&#34;\n", "the document as submitted stays in the editor")
+	_, versions, err := b.api.GetWorkflow(ctx, "wait-payment", 0)
+	require.NoError(t, err)
+	require.Equal(t, []int{1}, versions)
+
+	// A mistake of the YAML itself: at its line too.
+	resp, page = b.post(c, "/workflows/wait-payment", url.Values{"yaml": {"name: wait-payment\non:\n  events: [a]\n  bogus: 1\nsteps: []\n"}})
+	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
+	require.Regexp(t, `id="line-4" class="bad">.*line 4: unknown field &#34;bogus&#34;`, page)
+
+	// Another name is refused at the name's line.
+	resp, page = b.post(c, "/workflows/wait-payment", url.Values{"yaml": {strings.Replace(waitWorkflow, "wait-payment", "other", 1)}})
+	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
+	require.Contains(t, page, `line 1: name: must stay &#34;wait-payment&#34;`)
+
+	// A good change is a new version.
+	good := strings.Replace(waitWorkflow, "timeout: 1h", "timeout: 2h", 1)
+	resp, _ = b.post(c, "/workflows/wait-payment", url.Values{"yaml": {strings.ReplaceAll(good, "\n", "\r\n")}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(t, "/workflows/wait-payment?done=workflow_saved", resp.Header.Get("Location"))
+	wf, versions, err := b.api.GetWorkflow(ctx, "wait-payment", 0)
+	require.NoError(t, err)
+	require.Equal(t, []int{2, 1}, versions)
+	require.Equal(t, "2h", wf.Steps[0].WaitFor.Timeout)
+	_, page = b.get(c, "/workflows/wait-payment?version=1")
+	require.Contains(t, page, "timeout: 1h")
+
+	// A disabled workflow's definition says so, so saving it keeps it off.
+	_, err = b.api.SetWorkflowEnabled(ctx, "wait-payment", false)
+	require.NoError(t, err)
+	_, page = b.get(c, "/workflows/wait-payment")
+	require.Contains(t, page, "enabled: false")
+
+	// A new workflow.
+	_, page = b.get(c, "/workflows/new")
+	require.Contains(t, page, "Create workflow")
+	resp, _ = b.post(c, "/workflows", url.Values{"yaml": {strings.Replace(waitWorkflow, "wait-payment", "second", 1)}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(t, "/workflows/second?done=workflow_saved", resp.Header.Get("Location"))
+	_, page = b.get(c, "/workflows/second?done=workflow_saved")
+	require.Contains(t, page, "Workflow saved.")
+
+	resp, _ = b.post(c, "/workflows/second", url.Values{"yaml": {strings.Repeat("#", 2<<20)}})
+	require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
+	resp, _ = b.get(c, "/workflows/second?version=x")
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	resp, _ = b.get(c, "/workflows/nope")
+	require.Equal(t, http.StatusNotFound, resp.StatusCode)
+}
+
+// Another tenant's workflows and runs are not reachable.
+func TestWorkflowsOtherTenant(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "")
+	ctx := context.Background()
+	_, err := b.api.SaveWorkflowYAML(ctx, []byte(waitWorkflow))
+	require.NoError(t, err)
+	_, err = b.api.SendEvent(ctx, client.EventCreate{Type: "order.created", Data: json.RawMessage(`{}`)})
+	require.NoError(t, err)
+	run := runOf(t, b, "wait-payment", "waiting")
+	other, err := b.api.CreateTenant(ctx, client.TenantCreate{Name: "other"})
+	require.NoError(t, err)
+	c := browser(t)
+	b.signIn(c, other.APIKey.Key)
+
+	_, page := b.get(c, "/workflows")
+	require.Contains(t, page, "No workflows yet")
+	_, page = b.get(c, "/runs")
+	require.NotContains(t, page, run.ID)
+	for _, path := range []string{"/workflows/wait-payment", "/runs/" + run.ID} {
+		resp, _ := b.get(c, path)
+		require.Equal(t, http.StatusNotFound, resp.StatusCode, path)
+	}
+	for _, path := range []string{"/runs/" + run.ID + "/cancel", "/runs/" + run.ID + "/retry"} {
+		resp, _ := b.post(c, path, nil)
+		require.Equal(t, http.StatusNotFound, resp.StatusCode, path)
+	}
+	resp, _ := b.post(c, "/workflows/wait-payment", url.Values{"yaml": {waitWorkflow}})
+	require.Equal(t, http.StatusNotFound, resp.StatusCode, "no saving into another tenant's workflow")
+	got, err := b.api.GetRun(ctx, run.ID)
+	require.NoError(t, err)
+	require.Equal(t, "waiting", got.Status, "untouched")
+	_, versions, err := b.api.GetWorkflow(ctx, "wait-payment", 0)
+	require.NoError(t, err)
+	require.Equal(t, []int{1}, versions)
+}
