@@ -85,6 +85,8 @@ func TestWorkflowPages(t *testing.T) {
 	require.NoError(t, err)
 	_, err = b.api.SaveWorkflowYAML(ctx, []byte(waitWorkflow))
 	require.NoError(t, err)
+	_, err = b.api.SaveWorkflowYAML(ctx, []byte("name: pause\non: {events: [order.created]}\nsteps:\n  - id: nap\n    delay: {for: 300ms}\n"))
+	require.NoError(t, err)
 	c := browser(t)
 
 	b.signIn(c, b.key)
@@ -98,6 +100,7 @@ func TestWorkflowPages(t *testing.T) {
 	require.NoError(t, err)
 	run := runOf(t, b, "charge", "succeeded")
 	waiting := runOf(t, b, "wait-payment", "waiting")
+	napped := runOf(t, b, "pause", "succeeded")
 
 	_, page = b.get(c, "/workflows")
 	require.Regexp(t, `1 <span class="badge b-ok">succeeded</span>`, page, "recent runs by status")
@@ -116,6 +119,10 @@ func TestWorkflowPages(t *testing.T) {
 	require.Contains(t, section(t, page, "step-2"), "remember")
 	require.NotContains(t, page, `id="cancel"`, "an ended run cannot be cancelled")
 	require.NotContains(t, page, `id="retry"`, "nor retried: it did not fail")
+
+	// A delay that ended shows how long it waited and when it woke.
+	_, page = b.get(c, "/runs/"+napped.ID)
+	require.Regexp(t, `Waited (3\d\d ms|[\d.]+ s) from [-\d: .]+ UTC; woke <time`, page)
 
 	// A waiting run shows what it waits for, and can be cancelled.
 	_, page = b.get(c, "/runs/"+waiting.ID)
