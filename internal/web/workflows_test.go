@@ -61,6 +61,15 @@ steps:
     wait_for: {event: payment.received, timeout: 1h}
 `
 
+// saveWorkflows saves each YAML document through the API.
+func saveWorkflows(t *testing.T, b *bundle, docs ...string) {
+	t.Helper()
+	for _, doc := range docs {
+		_, err := b.api.SaveWorkflowYAML(context.Background(), []byte(doc))
+		require.NoError(t, err)
+	}
+}
+
 // runOf waits until the newest run of workflow has status and returns it.
 func runOf(t *testing.T, b *bundle, workflow, status string) client.Run {
 	t.Helper()
@@ -80,13 +89,8 @@ func TestWorkflowPages(t *testing.T) {
 	t.Parallel()
 	b := setup(t, "")
 	ctx := context.Background()
-	srv := flaky(t)
-	_, err := b.api.SaveWorkflowYAML(ctx, []byte(chargeWorkflow(srv.URL)))
-	require.NoError(t, err)
-	_, err = b.api.SaveWorkflowYAML(ctx, []byte(waitWorkflow))
-	require.NoError(t, err)
-	_, err = b.api.SaveWorkflowYAML(ctx, []byte("name: pause\non: {events: [order.created]}\nsteps:\n  - id: nap\n    delay: {for: 300ms}\n"))
-	require.NoError(t, err)
+	saveWorkflows(t, b, chargeWorkflow(flaky(t).URL), waitWorkflow,
+		"name: pause\non: {events: [order.created]}\nsteps:\n  - id: nap\n    delay: {for: 300ms}\n")
 	c := browser(t)
 
 	b.signIn(c, b.key)
@@ -96,7 +100,7 @@ func TestWorkflowPages(t *testing.T) {
 	require.Contains(t, page, "order.created")
 	require.Contains(t, page, "no runs yet")
 
-	_, err = b.api.SendEvent(ctx, client.EventCreate{Type: "order.created", Data: json.RawMessage(`{"id": "o-1"}`)})
+	_, err := b.api.SendEvent(ctx, client.EventCreate{Type: "order.created", Data: json.RawMessage(`{"id": "o-1"}`)})
 	require.NoError(t, err)
 	run := runOf(t, b, "charge", "succeeded")
 	waiting := runOf(t, b, "wait-payment", "waiting")
@@ -188,8 +192,7 @@ func TestWorkflowEditor(t *testing.T) {
 	t.Parallel()
 	b := setup(t, "")
 	ctx := context.Background()
-	_, err := b.api.SaveWorkflowYAML(ctx, []byte(waitWorkflow))
-	require.NoError(t, err)
+	saveWorkflows(t, b, waitWorkflow)
 	c := browser(t)
 	b.signIn(c, b.key)
 
@@ -271,9 +274,8 @@ func TestWorkflowsOtherTenant(t *testing.T) {
 	t.Parallel()
 	b := setup(t, "")
 	ctx := context.Background()
-	_, err := b.api.SaveWorkflowYAML(ctx, []byte(waitWorkflow))
-	require.NoError(t, err)
-	_, err = b.api.SendEvent(ctx, client.EventCreate{Type: "order.created", Data: json.RawMessage(`{}`)})
+	saveWorkflows(t, b, waitWorkflow)
+	_, err := b.api.SendEvent(ctx, client.EventCreate{Type: "order.created", Data: json.RawMessage(`{}`)})
 	require.NoError(t, err)
 	run := runOf(t, b, "wait-payment", "waiting")
 	other, err := b.api.CreateTenant(ctx, client.TenantCreate{Name: "other"})
