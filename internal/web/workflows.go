@@ -413,7 +413,7 @@ type timelineStep struct {
 type runView struct {
 	store.Run
 	Current string
-	Vars    string
+	Vars    json.RawMessage
 	Steps   []timelineStep
 	Live    bool
 }
@@ -438,8 +438,8 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, sess *session) erro
 	v := runView{Run: run, Live: run.Status == store.RunRunning || run.Status == store.RunWaiting}
 	current, vars := workflow.Current(run)
 	v.Current = current
-	if b, err := json.MarshalIndent(vars, "", "  "); err == nil && vars != nil {
-		v.Vars = string(b)
+	if vars != nil {
+		v.Vars, _ = json.Marshal(vars) // decoded from JSON: it encodes
 	}
 	v.Steps = timeline(steps, tries)
 	s.render(w, r, http.StatusOK, "run", view{Title: "Run " + run.ID, Nav: "workflows", Tenant: sess.TenantName, Data: v})

@@ -53,7 +53,7 @@ func TestBrowserWorkflows(t *testing.T) {
 	require.Contains(t, second, "Attempt 2")
 	require.Contains(t, second, "succeeded")
 	tb.run(chromedp.Click(`//li[@id="step-1-attempt-2"]//summary[text()="Output"]`))
-	require.Contains(t, tb.text("#step-1-attempt-2 details:last-of-type pre"), `"charge": "ch_1"`, "the output, formatted")
+	require.Contains(t, tb.text("#step-1-attempt-2 > details:last-of-type .json"), `"charge": "ch_1"`, "the output, formatted")
 	require.Equal(t, "succeeded", tb.text("#run-status"))
 	tb.shot("run-timeline")
 	tb.clean("the run's timeline")
