@@ -516,6 +516,9 @@ type Collections interface {
 	ListRecords(ctx context.Context, tenantID, collection string, q RecordQuery) ([]Record, error)
 	// ListChanges returns up to limit changes with Seq > after, in order.
 	ListChanges(ctx context.Context, tenantID, collection string, after int64, limit int) ([]Change, error)
+	// ListRecordChanges returns a record's history: up to limit changes
+	// of key with Seq < before (before 0: from the newest), newest first.
+	ListRecordChanges(ctx context.Context, tenantID, collection, key string, before int64, limit int) ([]Change, error)
 	// GetMirrorState returns where a collection's mirror stands, with the
 	// collection's LastSeq; a state never saved has only LastSeq.
 	// ErrNotFound when the collection does not exist.

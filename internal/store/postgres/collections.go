@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -170,6 +171,17 @@ func scanChange(r pgx.Row) (store.Change, error) {
 func (s *Store) ListChanges(ctx context.Context, tenantID, collection string, after int64, limit int) ([]store.Change, error) {
 	return queryAll(ctx, s.pool, "list changes", scanChange, `SELECT `+changeCols+` FROM record_changes
 		WHERE tenant_id = $1 AND collection = $2 AND seq > $3 ORDER BY seq LIMIT $4`, tenantID, collection, after, store.Limit(limit))
+}
+
+// ListRecordChanges lists the changes of one key before a change number,
+// newest first (record_changes_key).
+func (s *Store) ListRecordChanges(ctx context.Context, tenantID, collection, key string, before int64, limit int) ([]store.Change, error) {
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	return queryAll(ctx, s.pool, "list record changes", scanChange, `SELECT `+changeCols+` FROM record_changes
+		WHERE tenant_id = $1 AND collection = $2 AND key = $3 AND seq < $4 ORDER BY seq DESC LIMIT $5`,
+		tenantID, collection, key, before, store.Limit(limit))
 }
 
 // GetMirrorState returns a collection's mirror state with its last change.

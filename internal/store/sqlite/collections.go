@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/hookline/hookline/internal/store"
@@ -177,6 +178,17 @@ func scanChange(sc scanner) (store.Change, error) {
 func (s *Store) ListChanges(ctx context.Context, tenantID, collection string, after int64, limit int) ([]store.Change, error) {
 	return queryAll(ctx, s.r, "list changes", scanChange, `SELECT `+changeCols+` FROM record_changes
 		WHERE tenant_id = ? AND collection = ? AND seq > ? ORDER BY seq LIMIT ?`, tenantID, collection, after, store.Limit(limit))
+}
+
+// ListRecordChanges lists the changes of one key before a change number,
+// newest first (record_changes_key).
+func (s *Store) ListRecordChanges(ctx context.Context, tenantID, collection, key string, before int64, limit int) ([]store.Change, error) {
+	if before <= 0 {
+		before = math.MaxInt64
+	}
+	return queryAll(ctx, s.r, "list record changes", scanChange, `SELECT `+changeCols+` FROM record_changes
+		WHERE tenant_id = ? AND collection = ? AND key = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
+		tenantID, collection, key, before, store.Limit(limit))
 }
 
 // GetMirrorState returns a collection's mirror state with its last change.

@@ -389,6 +389,56 @@ func testListChanges(t *testing.T, s store.Store) {
 	require.Equal(t, int64(1), cs[0].Seq)
 }
 
+// A record's history is its own changes, newest first, paged by change
+// number; another key's or another collection's are not in it.
+func testListRecordChanges(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := tenant(t, s, "a")
+	b := tenant(t, s, "b")
+	collection(t, s, a, "items")
+	collection(t, s, a, "others")
+	collection(t, s, b, "items")
+	for i := range 3 {
+		apply(t, s, a, "items", put("k", fmt.Sprintf(`{"n":%d}`, i), fmt.Sprint(i+1), base.Add(time.Duration(i)*time.Second)),
+			put("other", `{}`, fmt.Sprint(i+1), base))
+	}
+	apply(t, s, a, "items", store.RecordUpdate{Key: "k", Apply: func(*store.Record) (*store.Record, string, error) {
+		return &store.Record{Deleted: true, Version: "9", EventID: "evt_del"}, store.OpDelete, nil
+	}})
+	apply(t, s, a, "others", put("k", `{}`, "1", base))
+	apply(t, s, b, "items", put("k", `{}`, "1", base))
+	history := func(before int64, limit int) []int64 {
+		t.Helper()
+		cs, err := s.ListRecordChanges(ctx, a, "items", "k", before, limit)
+		require.NoError(t, err)
+		out := []int64{}
+		for _, c := range cs {
+			require.Equal(t, "k", c.Key)
+			require.Equal(t, "items", c.Collection)
+			require.Equal(t, a, c.TenantID)
+			out = append(out, c.Seq)
+		}
+		return out
+	}
+	require.Equal(t, []int64{7, 5, 3, 1}, history(0, 0), "newest first")
+	require.Equal(t, []int64{7, 5}, history(0, 2))
+	require.Equal(t, []int64{3, 1}, history(5, 10))
+	require.Equal(t, []int64{}, history(1, 10))
+	cs, err := s.ListRecordChanges(ctx, a, "items", "k", 0, 10)
+	require.NoError(t, err)
+	require.Equal(t, store.OpDelete, cs[0].Op)
+	require.Nil(t, cs[0].Data)
+	require.JSONEq(t, `{"n":2}`, string(cs[1].Data))
+	require.Equal(t, "3", cs[1].Version)
+	require.Equal(t, base.Add(2*time.Second), cs[1].At.UTC())
+	cs, err = s.ListRecordChanges(ctx, b, "items", "k", 0, 10)
+	require.NoError(t, err)
+	require.Len(t, cs, 1, "each tenant has its own history")
+	cs, err = s.ListRecordChanges(ctx, a, "items", "none", 0, 10)
+	require.NoError(t, err)
+	require.Empty(t, cs)
+}
+
 func testDeleteCollection(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	a := tenant(t, s, "a")

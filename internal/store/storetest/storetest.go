@@ -53,6 +53,7 @@ func Run(t *testing.T, open Open) {
 			"GaplessSeq":       testApplyConcurrent,
 			"ListRecords":      testListRecords,
 			"ListChanges":      testListChanges,
+			"RecordHistory":    testListRecordChanges,
 			"DeleteCollection": testDeleteCollection,
 			"MirrorState":      testMirrorState,
 		},
