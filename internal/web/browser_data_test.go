@@ -15,7 +15,8 @@ import (
 
 // TestBrowserDataPages drives the pages about data coming in, in headless
 // Chromium: a source's URL and the rejection of a badly signed request,
-// an event type's schema, the live tail.
+// an event type's schema, the live tail, a collection's records, a
+// record's history and the live changes feed.
 // No page may log a console error or fail a request.
 func TestBrowserDataPages(t *testing.T) {
 	t.Parallel()
@@ -63,6 +64,28 @@ func TestBrowserDataPages(t *testing.T) {
 	require.Contains(t, tb.text("#tail-rows"), "user.signed_up")
 	tb.shot("tail")
 	tb.clean("the live tail")
+
+	// A collection: browse its records, open one's history, and see a
+	// change arrive in the live feed.
+	b.customers()
+	b.customerEvent("customer.updated", "cus_1", 1, "Ada")
+	b.customerEvent("customer.updated", "cus_2", 1, "Alan")
+	b.customerEvent("customer.updated", "cus_1", 2, "Ada Lovelace")
+	tb.run(chromedp.Click(`//nav//a[text()="Collections"]`), chromedp.WaitVisible(`//a[text()="customers"]`))
+	tb.run(chromedp.Click(`//a[text()="customers"]`), chromedp.WaitVisible(chromedp.ID("records")),
+		chromedp.WaitVisible(`//p[@id="changes-status"][starts-with(text(), "Live")]`))
+	require.Contains(t, tb.text("#records"), "cus_2")
+	b.customerEvent("customer.updated", "cus_3", 1, "Grace")
+	tb.run(chromedp.WaitVisible(`//tbody[@id="changes-rows"]/tr[1]/td[text()="4"]`))
+	require.Contains(t, tb.text("#changes-rows tr"), "cus_3", "the newest change, on top")
+	tb.shot("collection")
+	tb.run(chromedp.Click(`//table[@id="records"]//a[text()="cus_1"]`), chromedp.WaitVisible(chromedp.ID("history")))
+	history := tb.text("#history")
+	require.Contains(t, history, "version 2")
+	require.Contains(t, history, "version 1")
+	require.Contains(t, tb.text("#record-data"), `"Ada Lovelace"`)
+	tb.shot("record")
+	tb.clean("the collection")
 }
 
 // send publishes an event through the API and returns its id.

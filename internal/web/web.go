@@ -46,6 +46,7 @@ type Store interface {
 	ListAttempts(ctx context.Context, tenantID, taskID string) ([]store.Attempt, error)
 	SourceStore
 	EventTypeStore
+	CollectionStore
 	Activity(ctx context.Context, tenantID string, q store.ActivityQuery) (store.Activity, error)
 	WorkflowStore
 }
@@ -208,6 +209,9 @@ var routes = []route{
 	{"GET", "/runs/{id}", false, (*Server).run},
 	{"POST", "/runs/{id}/cancel", false, (*Server).runCancel},
 	{"POST", "/runs/{id}/retry", false, (*Server).runRetry},
+	{"GET", "/collections", false, (*Server).collections},
+	{"GET", "/collections/{name}", false, (*Server).collectionPage},
+	{"GET", "/collections/{name}/records/{key...}", false, (*Server).recordPage},
 }
 
 // streams are the routes that answer with Server-Sent Events: they last
@@ -215,6 +219,7 @@ var routes = []route{
 // bound them.
 var streams = []route{
 	{"GET", "/tail/stream", false, (*Server).tailStream},
+	{"GET", "/collections/{name}/changes/stream", false, (*Server).changesStream},
 }
 
 // Mount registers the dashboard's routes on mux under the prefix. Paths
