@@ -133,7 +133,6 @@ func TestCollectionPages(t *testing.T) {
 	}
 }
 
-
 // records is the records table of a collection's page.
 func records(page string) string {
 	_, table, _ := strings.Cut(page, `<table id="records">`)
