@@ -1,7 +1,9 @@
 package web
 
 import (
+	"context"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/hookline/hookline/internal/event"
@@ -85,22 +87,29 @@ func (s *Server) delivery(w http.ResponseWriter, r *http.Request, sess *session)
 	if err != nil {
 		return notFound(err, "delivery", id)
 	}
-	atts, err := s.cfg.Store.ListAttempts(r.Context(), sess.TenantID, t.ID)
+	atts, err := s.attemptLog(r.Context(), t)
 	if err != nil {
 		return err
+	}
+	s.render(w, r, http.StatusOK, "delivery", view{Title: "Delivery " + t.ID, Nav: "deliveries", Tenant: sess.TenantName,
+		Data: deliveryView{Task: t, AttemptLog: atts}})
+	return nil
+}
+
+// attemptLog is a delivery's attempts, newest first (the one a user
+// comes for), with credentials in headers redacted.
+func (s *Server) attemptLog(ctx context.Context, t store.Task) ([]store.Attempt, error) {
+	atts, err := s.cfg.Store.ListAttempts(ctx, t.TenantID, t.ID)
+	if err != nil {
+		return nil, err
 	}
 	for i := range atts {
 		// Redacted when written; again for attempts of earlier versions.
 		atts[i].RequestHeaders = redact.Sent(atts[i].RequestHeaders)
 		atts[i].ResponseHeaders = redact.Sent(atts[i].ResponseHeaders)
 	}
-	// Newest attempt first: the one a user comes for.
-	for i, j := 0, len(atts)-1; i < j; i, j = i+1, j-1 {
-		atts[i], atts[j] = atts[j], atts[i]
-	}
-	s.render(w, r, http.StatusOK, "delivery", view{Title: "Delivery " + t.ID, Nav: "deliveries", Tenant: sess.TenantName,
-		Data: deliveryView{Task: t, AttemptLog: atts}})
-	return nil
+	slices.Reverse(atts)
+	return atts, nil
 }
 
 // deliveryRetry runs a delivery again now, as POST
@@ -110,13 +119,21 @@ func (s *Server) deliveryRetry(w http.ResponseWriter, r *http.Request, sess *ses
 	if _, err := s.cfg.Store.GetTask(r.Context(), sess.TenantID, id); err != nil {
 		return notFound(err, "delivery", id)
 	}
-	ts, err := s.cfg.Engine.Retry(r.Context(), sess.TenantID, []string{id})
+	if err := s.retry(r.Context(), sess.TenantID, id); err != nil {
+		return err
+	}
+	s.redirect(w, r, "/deliveries/"+id+"?done=retried")
+	return nil
+}
+
+// retry runs a delivery of a tenant again now.
+func (s *Server) retry(ctx context.Context, tenantID, id string) error {
+	ts, err := s.cfg.Engine.Retry(ctx, tenantID, []string{id})
 	if err != nil {
 		return err
 	}
 	if len(ts) == 0 {
 		return notFound(store.ErrNotFound, "delivery", id)
 	}
-	s.redirect(w, r, "/deliveries/"+id+"?done=retried")
 	return nil
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -237,24 +238,35 @@ func (s *Server) endpointNew(w http.ResponseWriter, r *http.Request, sess *sessi
 
 func (s *Server) endpointCreate(w http.ResponseWriter, r *http.Request, sess *session) error {
 	f := readForm(r)
-	ep := apply.NewEndpoint(sess.TenantID, s.now())
-	if err := s.cfg.Endpoints.UpdateEndpoint(r.Context(), &ep, f.update()); err != nil {
+	ep, err := s.createEndpoint(r.Context(), sess.TenantID, f.update())
+	if err != nil {
 		return s.refused(w, r, sess, "New endpoint", f, err)
+	}
+	s.redirect(w, r, "/endpoints/"+ep.ID+"?done=created&reveal=1")
+	return nil
+}
+
+// createEndpoint makes an endpoint of a tenant with a new signing secret,
+// through the same checks as POST /v1/endpoints. A mistake the user can
+// fix is a *field.Error.
+func (s *Server) createEndpoint(ctx context.Context, tenantID string, u wire.EndpointUpdate) (store.Endpoint, error) {
+	ep := apply.NewEndpoint(tenantID, s.now())
+	if err := s.cfg.Endpoints.UpdateEndpoint(ctx, &ep, u); err != nil {
+		return ep, err
 	}
 	secret, err := signature.GenerateSecret()
 	if err != nil {
-		return err
+		return ep, err
 	}
 	ep.Secrets = []store.Secret{{Key: secret}}
-	if err := s.cfg.Store.CreateEndpoint(r.Context(), ep); err != nil {
+	if err := s.cfg.Store.CreateEndpoint(ctx, ep); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			return s.refused(w, r, sess, "New endpoint", f, field.Errorf("name", "another endpoint has the name %q", ep.Name))
+			return ep, field.Errorf("name", "another endpoint has the name %q", ep.Name)
 		}
-		return err
+		return ep, err
 	}
-	s.cfg.Invalidate(sess.TenantID)
-	s.redirect(w, r, "/endpoints/"+ep.ID+"?done=created&reveal=1")
-	return nil
+	s.cfg.Invalidate(tenantID)
+	return ep, nil
 }
 
 func (s *Server) endpointEdit(w http.ResponseWriter, r *http.Request, sess *session) error {
@@ -280,24 +292,33 @@ func (s *Server) endpointUpdate(w http.ResponseWriter, r *http.Request, sess *se
 // does, then redirects to its page with done.
 func (s *Server) saveEndpoint(w http.ResponseWriter, r *http.Request, sess *session, ep store.Endpoint, u wire.EndpointUpdate, done string,
 	refused func(error) error) error {
-	wasFailing := !ep.FailingSince.IsZero()
-	if err := s.cfg.Endpoints.UpdateEndpoint(r.Context(), &ep, u); err != nil {
+	if err := s.changeEndpoint(r.Context(), ep, u); err != nil {
 		return refused(err)
 	}
+	s.redirect(w, r, "/endpoints/"+ep.ID+"?done="+done)
+	return nil
+}
+
+// changeEndpoint applies a change to an endpoint and stores it, as PATCH
+// /v1/endpoints/{id} does. A mistake the user can fix is a *field.Error.
+func (s *Server) changeEndpoint(ctx context.Context, ep store.Endpoint, u wire.EndpointUpdate) error {
+	wasFailing := !ep.FailingSince.IsZero()
+	if err := s.cfg.Endpoints.UpdateEndpoint(ctx, &ep, u); err != nil {
+		return err
+	}
 	ep.UpdatedAt = s.now()
-	if err := s.cfg.Store.UpdateEndpoint(r.Context(), ep); err != nil {
+	if err := s.cfg.Store.UpdateEndpoint(ctx, ep); err != nil {
 		if errors.Is(err, store.ErrConflict) {
-			return refused(field.Errorf("name", "another endpoint has the name %q", ep.Name))
+			return field.Errorf("name", "another endpoint has the name %q", ep.Name)
 		}
 		return err
 	}
 	if wasFailing && ep.FailingSince.IsZero() {
-		if err := s.cfg.Store.SetEndpointFailing(r.Context(), sess.TenantID, ep.ID, time.Time{}); err != nil {
+		if err := s.cfg.Store.SetEndpointFailing(ctx, ep.TenantID, ep.ID, time.Time{}); err != nil {
 			return err
 		}
 	}
-	s.cfg.Invalidate(sess.TenantID)
-	s.redirect(w, r, "/endpoints/"+ep.ID+"?done="+done)
+	s.cfg.Invalidate(ep.TenantID)
 	return nil
 }
 
@@ -321,29 +342,49 @@ func (s *Server) endpointDisable(w http.ResponseWriter, r *http.Request, sess *s
 // endpointRotate gives the endpoint a new secret; the current one keeps
 // signing for the grace period the form asks (0 to 168h).
 func (s *Server) endpointRotate(w http.ResponseWriter, r *http.Request, sess *session) error {
-	grace := s.cfg.SecretGrace
-	if g := strings.TrimSpace(r.PostFormValue("grace")); g != "" {
-		d, err := time.ParseDuration(g)
-		if err != nil || d < 0 || d > apply.MaxSecretGrace {
-			return badRequest("The grace period must be a duration from 0s to 168h, such as 24h.")
-		}
-		grace = d
+	grace, err := s.graceOf(r)
+	if err != nil {
+		return err
 	}
 	ep, err := s.loadEndpoint(r, sess)
 	if err != nil {
 		return err
 	}
+	if err := s.rotateSecret(r.Context(), ep, grace); err != nil {
+		return err
+	}
+	s.redirect(w, r, "/endpoints/"+ep.ID+"?done=rotated&reveal=1")
+	return nil
+}
+
+// graceOf reads the grace period of a rotate form: 0s to 168h, the
+// configured default when left empty.
+func (s *Server) graceOf(r *http.Request) (time.Duration, error) {
+	g := strings.TrimSpace(r.PostFormValue("grace"))
+	if g == "" {
+		return s.cfg.SecretGrace, nil
+	}
+	d, err := time.ParseDuration(g)
+	if err != nil || d < 0 || d > apply.MaxSecretGrace {
+		return 0, badRequest("The grace period must be a duration from 0s to 168h, such as 24h.")
+	}
+	return d, nil
+}
+
+// rotateSecret gives an endpoint a new current secret, as POST
+// /v1/endpoints/{id}/rotate-secret does; the previous one keeps signing
+// for grace.
+func (s *Server) rotateSecret(ctx context.Context, ep store.Endpoint, grace time.Duration) error {
 	secret, err := signature.GenerateSecret()
 	if err != nil {
 		return err
 	}
 	now := s.now()
 	ep.Secrets, ep.UpdatedAt = apply.RotateSecrets(ep.Secrets, secret, now, grace), now
-	if err := s.cfg.Store.UpdateEndpoint(r.Context(), ep); err != nil {
+	if err := s.cfg.Store.UpdateEndpoint(ctx, ep); err != nil {
 		return err
 	}
-	s.cfg.Invalidate(sess.TenantID)
-	s.redirect(w, r, "/endpoints/"+ep.ID+"?done=rotated&reveal=1")
+	s.cfg.Invalidate(ep.TenantID)
 	return nil
 }
 
