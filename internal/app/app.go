@@ -321,7 +321,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 			Feed: hub, Closing: closing,
 			Workflows: apiSrv.Applier(), Runs: runner,
 			Invalidate: invalidate, SessionKey: box.Derive("dashboard sessions"), SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"),
-			Clock: opts.Clock, Logger: log,
+			Clock: opts.Clock, Logger: log, PortalFrameAncestors: cfg.PortalFrameAncestors,
 		}).Mount(mux)
 	}
 	a.srv = &http.Server{

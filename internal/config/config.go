@@ -76,6 +76,11 @@ type Config struct {
 	// Dashboard is where the web dashboard is served on the API's
 	// listener: "/" (the default), a path prefix such as "/ui", or "off".
 	Dashboard string `yaml:"dashboard" env:"HOOKLINE_DASHBOARD"`
+	// PortalFrameAncestors are the pages that may show the customer
+	// portal in a frame: Content-Security-Policy frame-ancestors sources
+	// such as "https://app.example.com" or "https://*.example.com".
+	// Empty: 'self', the server's own pages only.
+	PortalFrameAncestors []string `yaml:"portal_frame_ancestors" env:"HOOKLINE_PORTAL_FRAME_ANCESTORS"`
 	// WorkflowEnv names the environment variables workflow expressions may
 	// read as env.NAME (secrets such as API tokens); no others are visible.
 	WorkflowEnv []string `yaml:"workflow_env" env:"HOOKLINE_WORKFLOW_ENV" flag:"workflow-env" help:"environment variable workflow expressions may read as env.NAME; repeatable"`
@@ -242,6 +247,11 @@ func (c Config) Validate() error {
 	if err := checkDashboard(c.Dashboard); err != nil {
 		bad("dashboard", "%v", err)
 	}
+	for _, src := range c.PortalFrameAncestors {
+		if !frameSource.MatchString(src) {
+			bad("portal_frame_ancestors", "%q is not a frame-ancestors source such as https://app.example.com, https://*.example.com or 'self'", src)
+		}
+	}
 	c.validateTLS(bad)
 	if c.SMTP.Host != "" && c.SMTP.From == "" {
 		bad("smtp.from", "is required with smtp.host, e.g. \"Shop <noreply@shop.example>\"")
@@ -330,5 +340,10 @@ func checkDashboard(v string) error {
 	}
 	return nil
 }
+
+// frameSource is a source of a frame-ancestors directive that a list may
+// hold: 'self', a scheme (https:), or a scheme and host with an optional
+// leading *. and port. Nothing that could end the directive (; , space).
+var frameSource = regexp.MustCompile(`^('self'|https?:|https?://(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:([0-9]{1,5}|\*))?)$`)
 
 var dashboardPath = regexp.MustCompile(`^(/[A-Za-z0-9_-]+)+$`)

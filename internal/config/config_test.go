@@ -68,6 +68,20 @@ func TestValidateDashboard(t *testing.T) {
 	}
 }
 
+func TestValidatePortalFrameAncestors(t *testing.T) {
+	t.Parallel()
+	c := Default()
+	c.PortalFrameAncestors = []string{"'self'", "https:", "https://app.example.com", "https://*.example.com", "http://127.0.0.1:8081",
+		"https://app.example.com:*"}
+	require.NoError(t, c.Validate())
+	for _, bad := range []string{"", "*", "'none'", "app.example.com", "https://a.example.com; script-src *", "https://a b", "https://a,https://b",
+		"javascript:", "https://a.example.com/path", "'unsafe-inline'"} {
+		c := Default()
+		c.PortalFrameAncestors = []string{bad}
+		require.ErrorContains(t, c.Validate(), "portal_frame_ancestors", bad)
+	}
+}
+
 // TestValidateTLS: the tls_* keys that do not go together are refused
 // with a message naming what to do.
 func TestValidateTLS(t *testing.T) {
@@ -135,6 +149,7 @@ func TestEnvSetsEverySetting(t *testing.T) {
 		{"data_dir", "HOOKLINE_DATA_DIR", "/var/lib/hookline", "/var/lib/hookline"},
 		{"allow_private_networks", "HOOKLINE_ALLOW_PRIVATE_NETWORKS", "1", true},
 		{"allow_networks", "HOOKLINE_ALLOW_NETWORKS", "10.0.0.0/8, 192.168.1.1,,fd00::/8", []string{"10.0.0.0/8", "192.168.1.1", "fd00::/8"}},
+		{"portal_frame_ancestors", "HOOKLINE_PORTAL_FRAME_ANCESTORS", "https://app.example.com 'self'", []string{"https://app.example.com", "'self'"}},
 		{"public_url", "HOOKLINE_PUBLIC_URL", "https://hooks.example.com", "https://hooks.example.com"},
 		{"dashboard", "HOOKLINE_DASHBOARD", "/ui", "/ui"},
 		{"tls_cert", "HOOKLINE_TLS_CERT", "/etc/hookline/fullchain.pem", "/etc/hookline/fullchain.pem"},

@@ -49,13 +49,22 @@ func setup(t *testing.T, dashboard string) *bundle {
 // setupWith starts a server configured by change.
 func setupWith(t *testing.T, change func(*config.Config)) *bundle {
 	t.Helper()
+	return setupApp(t, func(cfg *config.Config, _ *app.Options) { change(cfg) })
+}
+
+// setupApp starts a server configured by change, its options too (a
+// clock).
+func setupApp(t *testing.T, change func(*config.Config, *app.Options)) *bundle {
+	t.Helper()
 	cfg := config.Default()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.DataDir = filepath.Join(t.TempDir(), "data")
 	cfg.AllowPrivateNetworks = true
-	change(&cfg)
+	opts := app.Options{PollInterval: 20 * time.Millisecond}
+	change(&cfg, &opts)
 	var out bytes.Buffer
-	a, err := app.New(context.Background(), cfg, app.Options{Out: &out, PollInterval: 20 * time.Millisecond})
+	opts.Out = &out
+	a, err := app.New(context.Background(), cfg, opts)
 	require.NoError(t, err)
 	require.NoError(t, a.Start(context.Background()))
 	t.Cleanup(func() {

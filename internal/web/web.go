@@ -49,6 +49,7 @@ type Store interface {
 	CollectionStore
 	Activity(ctx context.Context, tenantID string, q store.ActivityQuery) (store.Activity, error)
 	WorkflowStore
+	PortalStore
 }
 
 // Engine publishes test events, retries and replays; *engine.Engine is one.
@@ -93,6 +94,9 @@ type Config struct {
 	PublicURL string
 	Workflows WorkflowSaver
 	Runs      RunChanger
+	// PortalFrameAncestors are the frame-ancestors sources of the
+	// customer portal's pages (who may frame it); default 'self'.
+	PortalFrameAncestors []string
 	// Invalidate is called with a tenant id after its endpoints change,
 	// so routing sees the change at once.
 	Invalidate func(tenantID string)
@@ -231,29 +235,41 @@ func (s *Server) Mount(mux *http.ServeMux) {
 	for _, rt := range streams {
 		mux.Handle(rt.method+" "+s.prefix+rt.path, s.chain(rt, 0))
 	}
+	s.mountPortal(mux)
 	mux.Handle("GET "+s.prefix+"/static/", s.headers(s.static, true))
 	if s.prefix != "" {
 		mux.Handle("GET "+s.prefix, http.RedirectHandler(s.prefix+"/", http.StatusSeeOther))
 	}
 }
 
-// csp allows only the dashboard's own scripts, styles and images: no
-// inline script or style, no framing, forms posted only to itself.
-const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-	"frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+// csp is the operator's pages' policy: never framed.
+var csp = contentPolicy("'none'")
+
+// contentPolicy allows only the dashboard's own scripts, styles and
+// images: no inline script or style, forms posted only to itself, and
+// framing by frameAncestors only.
+func contentPolicy(frameAncestors string) string {
+	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+		"frame-ancestors " + frameAncestors + "; form-action 'self'; base-uri 'none'; object-src 'none'"
+}
 
 // headers sets the security headers of every answer of the dashboard.
 func (s *Server) headers(h http.Handler, static bool) http.Handler {
+	cache := "no-store"
+	if static {
+		cache = "public, max-age=3600"
+	}
+	return setHeaders(h, "Content-Security-Policy", csp, "X-Frame-Options", "DENY", "Referrer-Policy", "same-origin", "Cache-Control", cache)
+}
+
+// setHeaders answers with X-Content-Type-Options: nosniff and the headers
+// of kv (name, value, name, value…) before h writes.
+func setHeaders(h http.Handler, kv ...string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
-		hd.Set("Content-Security-Policy", csp)
 		hd.Set("X-Content-Type-Options", "nosniff")
-		hd.Set("X-Frame-Options", "DENY")
-		hd.Set("Referrer-Policy", "same-origin")
-		if static {
-			hd.Set("Cache-Control", "public, max-age=3600")
-		} else {
-			hd.Set("Cache-Control", "no-store")
+		for i := 0; i+1 < len(kv); i += 2 {
+			hd.Set(kv[i], kv[i+1])
 		}
 		h.ServeHTTP(w, r)
 	})
@@ -321,9 +337,13 @@ func (s *Server) handleError(w http.ResponseWriter, r *http.Request, err error) 
 	}
 }
 
-// fail renders the error page.
+// fail renders the error page: the portal's for a request of the portal.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	s.render(w, r, status, "error", view{Title: http.StatusText(status), Data: msg})
+	page := "error"
+	if portalOf(r) != nil {
+		page = "portal_error"
+	}
+	s.render(w, r, status, page, view{Title: http.StatusText(status), Data: msg})
 }
 
 // view is what every page template gets: the layout's fields and the
@@ -335,12 +355,18 @@ type view struct {
 	Tenant string
 	Flash  string
 	Data   any
+	// Portal is the customer portal's header on its pages; nil on the
+	// operator's.
+	Portal *portalHeader
 }
 
 // render executes page into a buffer first, so a template error is a
 // clean 500 rather than half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) {
 	v.Prefix = s.prefix
+	if v.Portal == nil {
+		v.Portal = portalOf(r)
+	}
 	if v.Flash == "" {
 		v.Flash = flashes[r.URL.Query().Get("done")]
 	}
@@ -392,7 +418,7 @@ func (s *Server) now() time.Time { return s.clock.Now().UTC().Truncate(time.Mill
 // parsePages parses each page with the layout into a template of its own,
 // by the page's file name without .html.
 func parsePages(funcs template.FuncMap) map[string]*template.Template {
-	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/parts.html"))
+	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/*parts.html"))
 	entries, err := fs.ReadDir(templateFS, "templates")
 	if err != nil {
 		panic(err)
@@ -400,7 +426,7 @@ func parsePages(funcs template.FuncMap) map[string]*template.Template {
 	pages := map[string]*template.Template{}
 	for _, e := range entries {
 		name := strings.TrimSuffix(e.Name(), ".html")
-		if name == "layout" || name == "parts" {
+		if name == "layout" || strings.HasSuffix(name, "parts") {
 			continue
 		}
 		pages[name] = template.Must(template.Must(base.Clone()).ParseFS(templateFS, "templates/"+e.Name()))
