@@ -41,7 +41,9 @@ func (b *bundle) openPortal(c *http.Client, in client.PortalSessionCreate) strin
 // cookie, framed only by the allowed sites.
 func TestPortalLinkOpensOnce(t *testing.T) {
 	t.Parallel()
-	b := setupWith(t, func(cfg *config.Config) { cfg.PortalFrameAncestors = []string{"https://app.example.com", "https://*.example.org"} })
+	b := setupWith(t, func(cfg *config.Config) {
+		cfg.PortalFrameAncestors = []string{"https://app.example.com", "https://*.example.org"}
+	})
 	c := browser(t)
 	ps, err := b.api.CreatePortalSession(context.Background(), client.PortalSessionCreate{Label: "Acme Inc."})
 	require.NoError(t, err)
