@@ -82,11 +82,11 @@ type portalRoute struct {
 var portalRoutes = []portalRoute{
 	{"GET", "/{$}", (*Server).portalEndpoints},
 	{"GET", "/endpoints", (*Server).portalEndpoints},
-	{"GET", "/endpoints/new", (*Server).portalEndpointNew},
-	{"POST", "/endpoints", (*Server).portalEndpointCreate},
+	{"GET", "/endpoints/new", (*Server).portalEndpointForm},
+	{"POST", "/endpoints", (*Server).portalEndpointSave},
 	{"GET", "/endpoints/{id}", (*Server).portalEndpoint},
-	{"GET", "/endpoints/{id}/edit", (*Server).portalEndpointEdit},
-	{"POST", "/endpoints/{id}", (*Server).portalEndpointUpdate},
+	{"GET", "/endpoints/{id}/edit", (*Server).portalEndpointForm},
+	{"POST", "/endpoints/{id}", (*Server).portalEndpointSave},
 	{"POST", "/endpoints/{id}/enable", (*Server).portalEndpointEnable},
 	{"POST", "/endpoints/{id}/disable", (*Server).portalEndpointDisable},
 	{"POST", "/endpoints/{id}/rotate", (*Server).portalEndpointRotate},
@@ -454,62 +454,60 @@ func (s *Server) portalRefused(w http.ResponseWriter, r *http.Request, title str
 	return nil
 }
 
-func (s *Server) portalEndpointNew(w http.ResponseWriter, r *http.Request, ps *portalSession) error {
-	f, err := s.portalFormOf(r.Context(), ps, store.Endpoint{})
-	if err != nil {
-		return err
-	}
-	s.render(w, r, http.StatusOK, "portal_endpoint_form", view{Title: "New endpoint", Nav: "endpoints", Data: f})
-	return nil
-}
-
-func (s *Server) portalEndpointCreate(w http.ResponseWriter, r *http.Request, ps *portalSession) error {
-	f, err := s.portalFormOf(r.Context(), ps, store.Endpoint{})
-	if err != nil {
-		return err
-	}
-	u, err := f.read(r, ps)
-	if err != nil {
-		return s.portalRefused(w, r, "New endpoint", f, err)
-	}
-	ep, err := s.createEndpoint(r.Context(), ps.TenantID, u)
-	if err != nil {
-		return s.portalRefused(w, r, "New endpoint", f, err)
-	}
-	ps.redirect(w, r, "/endpoints/"+ep.ID+"?done=created&reveal=1")
-	return nil
-}
-
-func (s *Server) portalEndpointEdit(w http.ResponseWriter, r *http.Request, ps *portalSession) error {
-	ep, err := ps.endpoint(r.Context(), s, r.PathValue("id"))
-	if err != nil {
-		return err
+// portalFormFor is the endpoint of the path, none on the new endpoint's
+// page, and its form.
+func (s *Server) portalFormFor(r *http.Request, ps *portalSession) (store.Endpoint, portalForm, error) {
+	var ep store.Endpoint
+	if id := r.PathValue("id"); id != "" {
+		var err error
+		if ep, err = ps.endpoint(r.Context(), s, id); err != nil {
+			return ep, portalForm{}, err
+		}
 	}
 	f, err := s.portalFormOf(r.Context(), ps, ep)
+	return ep, f, err
+}
+
+// formTitle is the title of the endpoint form's page.
+func formTitle(ep store.Endpoint) string {
+	if ep.ID == "" {
+		return "New endpoint"
+	}
+	return "Edit endpoint"
+}
+
+// portalEndpointForm is the form to add an endpoint, or to edit one.
+func (s *Server) portalEndpointForm(w http.ResponseWriter, r *http.Request, ps *portalSession) error {
+	ep, f, err := s.portalFormFor(r, ps)
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "portal_endpoint_form", view{Title: "Edit endpoint", Nav: "endpoints", Data: f})
+	s.render(w, r, http.StatusOK, "portal_endpoint_form", view{Title: formTitle(ep), Nav: "endpoints", Data: f})
 	return nil
 }
 
-func (s *Server) portalEndpointUpdate(w http.ResponseWriter, r *http.Request, ps *portalSession) error {
-	ep, err := ps.endpoint(r.Context(), s, r.PathValue("id"))
+// portalEndpointSave adds an endpoint, or saves the changes to one, as
+// the form asks.
+func (s *Server) portalEndpointSave(w http.ResponseWriter, r *http.Request, ps *portalSession) error {
+	ep, f, err := s.portalFormFor(r, ps)
 	if err != nil {
 		return err
 	}
-	f, err := s.portalFormOf(r.Context(), ps, ep)
-	if err != nil {
-		return err
-	}
+	title := formTitle(ep)
 	u, err := f.read(r, ps)
-	if err == nil {
+	done := "updated"
+	switch {
+	case err != nil:
+	case ep.ID == "":
+		ep, err = s.createEndpoint(r.Context(), ps.TenantID, u)
+		done = "created&reveal=1"
+	default:
 		err = s.changeEndpoint(r.Context(), ep, u)
 	}
 	if err != nil {
-		return s.portalRefused(w, r, "Edit endpoint", f, err)
+		return s.portalRefused(w, r, title, f, err)
 	}
-	ps.redirect(w, r, "/endpoints/"+ep.ID+"?done=updated")
+	ps.redirect(w, r, "/endpoints/"+ep.ID+"?done="+done)
 	return nil
 }
 
