@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/config"
 	"github.com/hookline/hookline/internal/content"
 	"github.com/hookline/hookline/internal/workflow"
@@ -468,7 +469,7 @@ func (f *workflowFile) check() {
 		}
 		// Checked as the server checks them: notify steps with the
 		// content package's rules.
-		_, err := workflow.Compile(spec, workflow.Options{CheckNotify: content.CheckRule})
+		_, err := apply.CompileWorkflow(spec, content.CheckRule)
 		list := workflow.Errors(err)
 		for _, e := range list {
 			at(e.Path, e.Err.Error())

@@ -26,7 +26,6 @@ import (
 	"github.com/hookline/hookline/internal/netguard"
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/internal/workflow"
-	"github.com/hookline/hookline/wire"
 )
 
 // BatchMaxBody is the body limit of POST /v1/events/batch (16 MiB), or
@@ -53,7 +52,7 @@ type Config struct {
 	Workflows *workflow.Runner
 	// CheckNotify validates the notify steps of saved workflows
 	// (content.CheckRule); nil refuses them.
-	CheckNotify func(wire.NotifyRule) error
+	CheckNotify func(content.RuleDef) error
 	// SourceChanged is called with a source's name after it changes.
 	SourceChanged func(name string)
 	// Guard checks endpoint URLs when they are saved.

@@ -14,7 +14,6 @@ import (
 	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/field"
 	"github.com/hookline/hookline/internal/workflow"
-	"github.com/hookline/hookline/wire"
 )
 
 // TestApplyErrorAnswers: a mistake in a declared resource is answered
@@ -23,8 +22,8 @@ import (
 // conflict found while writing is a 409 with its own message.
 func TestApplyErrorAnswers(t *testing.T) {
 	t.Parallel()
-	_, wfErr := workflow.Compile(wire.WorkflowSpec{Name: "w", On: wire.WorkflowTrigger{Events: []string{"a.b"}},
-		Steps: []wire.Step{{ID: "s", HTTP: &wire.HTTPStep{URL: "ftp://x"}}, {ID: "s"}}}, workflow.Options{})
+	_, wfErr := workflow.Compile(workflow.Def{Name: "w", On: workflow.TriggerDef{Events: []string{"a.b"}},
+		Steps: []workflow.StepDef{{ID: "s", HTTP: &workflow.HTTPDef{URL: "ftp://x"}}, {ID: "s"}}}, workflow.Options{})
 	require.Len(t, workflow.Errors(wfErr), 2)
 	cases := []struct {
 		name   string

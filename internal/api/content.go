@@ -8,7 +8,6 @@ import (
 
 	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/content"
-	"github.com/hookline/hookline/internal/redact"
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/wire"
 )
@@ -35,16 +34,16 @@ func (s *Server) putRecipient(w http.ResponseWriter, r *http.Request, a *auth, i
 	if err := s.store.UpsertRecipient(r.Context(), rec); err != nil {
 		return err
 	}
-	writeJSON(w, status, content.RecipientOut(rec))
+	writeJSON(w, status, apply.RecipientOut(rec))
 	return nil
 }
 
 func (s *Server) getRecipient(w http.ResponseWriter, r *http.Request, a *auth) error {
-	return getOne(w, r, a, "recipient", "id", s.store.GetRecipient, content.RecipientOut)
+	return getOne(w, r, a, "recipient", "id", s.store.GetRecipient, apply.RecipientOut)
 }
 
 func (s *Server) listRecipients(w http.ResponseWriter, r *http.Request, a *auth) error {
-	return listPage(w, r, a, s.store.ListRecipients, content.RecipientOut, func(r wire.Recipient) string { return r.ID })
+	return listPage(w, r, a, s.store.ListRecipients, apply.RecipientOut, func(r wire.Recipient) string { return r.ID })
 }
 
 func (s *Server) deleteRecipient(w http.ResponseWriter, r *http.Request, a *auth) error {
@@ -70,7 +69,7 @@ func (s *Server) saveTemplate(w http.ResponseWriter, r *http.Request, a *auth, i
 	if err != nil {
 		return err
 	}
-	writeJSON(w, savedStatus(action), wire.TemplateSaved{Template: templateOut(t), Action: action})
+	writeJSON(w, savedStatus(action), wire.TemplateSaved{Template: apply.TemplateOut(t), Action: action})
 	return nil
 }
 
@@ -83,18 +82,12 @@ func savedStatus(action string) int {
 	return http.StatusOK
 }
 
-func templateOut(t store.Template) wire.Template {
-	var spec wire.TemplateSpec
-	_ = json.Unmarshal(t.Spec, &spec)
-	return wire.Template{TemplateSpec: spec, Version: t.Version, CreatedAt: wire.TimeOf(t.CreatedAt)}
-}
-
 func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request, a *auth) error {
-	return listAll(w, r, a, s.store.ListTemplates, templateOut)
+	return listAll(w, r, a, s.store.ListTemplates, apply.TemplateOut)
 }
 
 func (s *Server) getTemplate(w http.ResponseWriter, r *http.Request, a *auth) error {
-	return getOne(w, r, a, "template", "name", s.latestTemplate, templateOut)
+	return getOne(w, r, a, "template", "name", s.latestTemplate, apply.TemplateOut)
 }
 
 // latestTemplate is the latest version of a tenant's template.
@@ -122,12 +115,12 @@ func (s *Server) previewTemplate(w http.ResponseWriter, r *http.Request, a *auth
 		}
 		return invalid("template", "%v", err)
 	}
-	rcpt := wire.Recipient{ID: "preview", Locale: in.Locale}
+	rcpt := content.Recipient{ID: "preview", Locale: in.Locale}
 	if in.Recipient != nil {
-		rcpt = *in.Recipient
+		rcpt = apply.RecipientOf(*in.Recipient)
 		if rcpt.ID != "" && rcpt.Email == "" && rcpt.Name == "" {
 			if sr, err := s.store.GetRecipient(r.Context(), a.tenantID, rcpt.ID); err == nil {
-				rcpt = content.RecipientOut(sr)
+				rcpt = content.RecipientOf(sr)
 			}
 		}
 		if in.Locale != "" {
@@ -150,7 +143,7 @@ func (s *Server) previewTemplate(w http.ResponseWriter, r *http.Request, a *auth
 	if err != nil {
 		return invalid("template", "%v", err)
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, apply.RenderedOut(out))
 	return nil
 }
 
@@ -163,20 +156,8 @@ func (s *Server) createNotifyRule(w http.ResponseWriter, r *http.Request, a *aut
 		return nameTaken(err, "notify rule", in.Name)
 	}
 	s.cfg.Invalidate(a.tenantID)
-	writeJSON(w, http.StatusCreated, ruleOut(rule))
+	writeJSON(w, http.StatusCreated, apply.NotifyRuleOut(rule))
 	return nil
-}
-
-func ruleOut(r store.NotifyRule) wire.NotifyRuleOut {
-	var in wire.NotifyRule
-	_ = json.Unmarshal(r.Spec, &in)
-	for i := range in.Lookups {
-		// Lookup headers carry credentials: names only.
-		in.Lookups[i].Headers = redact.Values(in.Lookups[i].Headers)
-	}
-	enabled := r.Enabled
-	in.Enabled = &enabled
-	return wire.NotifyRuleOut{NotifyRule: in, CreatedAt: wire.TimeOf(r.CreatedAt), UpdatedAt: wire.TimeOf(r.UpdatedAt)}
 }
 
 func (s *Server) replaceNotifyRule(w http.ResponseWriter, r *http.Request, a *auth, in wire.NotifyRule) error {
@@ -198,16 +179,16 @@ func (s *Server) replaceNotifyRule(w http.ResponseWriter, r *http.Request, a *au
 		return err
 	}
 	s.cfg.Invalidate(a.tenantID)
-	writeJSON(w, http.StatusOK, ruleOut(rule))
+	writeJSON(w, http.StatusOK, apply.NotifyRuleOut(rule))
 	return nil
 }
 
 func (s *Server) getNotifyRule(w http.ResponseWriter, r *http.Request, a *auth) error {
-	return getOne(w, r, a, "notify rule", "name", s.store.GetNotifyRule, ruleOut)
+	return getOne(w, r, a, "notify rule", "name", s.store.GetNotifyRule, apply.NotifyRuleOut)
 }
 
 func (s *Server) listNotifyRules(w http.ResponseWriter, r *http.Request, a *auth) error {
-	return listAll(w, r, a, s.store.ListNotifyRules, ruleOut)
+	return listAll(w, r, a, s.store.ListNotifyRules, apply.NotifyRuleOut)
 }
 
 func (s *Server) deleteNotifyRule(w http.ResponseWriter, r *http.Request, a *auth) error {

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
+	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/config"
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/internal/workflow"
@@ -88,19 +88,12 @@ func (s *Server) saveWorkflow(w http.ResponseWriter, r *http.Request, a *auth) e
 	if err != nil {
 		return err
 	}
-	writeJSON(w, savedStatus(action), wire.WorkflowSaved{Workflow: workflowOut(sw), Action: action})
+	writeJSON(w, savedStatus(action), wire.WorkflowSaved{Workflow: apply.WorkflowOut(sw), Action: action})
 	return nil
 }
 
-func workflowOut(sw store.Workflow) wire.Workflow {
-	var spec wire.WorkflowSpec
-	_ = json.Unmarshal(sw.Spec, &spec)
-	spec.Enabled = nil
-	return wire.Workflow{WorkflowSpec: spec, Version: sw.Version, Enabled: sw.Enabled, CreatedAt: wire.TimeOf(sw.CreatedAt)}
-}
-
 func (s *Server) listWorkflows(w http.ResponseWriter, r *http.Request, a *auth) error {
-	return listAll(w, r, a, s.store.ListWorkflows, workflowOut)
+	return listAll(w, r, a, s.store.ListWorkflows, apply.WorkflowOut)
 }
 
 func (s *Server) getWorkflow(w http.ResponseWriter, r *http.Request, a *auth) error {
@@ -127,7 +120,7 @@ func (s *Server) getWorkflow(w http.ResponseWriter, r *http.Request, a *auth) er
 	for i, v := range versions {
 		nums[i] = v.Version
 	}
-	writeJSON(w, http.StatusOK, wire.WorkflowVersions{Workflow: workflowOut(sw), Versions: nums})
+	writeJSON(w, http.StatusOK, wire.WorkflowVersions{Workflow: apply.WorkflowOut(sw), Versions: nums})
 	return nil
 }
 
@@ -145,7 +138,7 @@ func (s *Server) patchWorkflow(w http.ResponseWriter, r *http.Request, a *auth, 
 	if err != nil {
 		return notFound(err, "workflow", name)
 	}
-	writeJSON(w, http.StatusOK, workflowOut(sw))
+	writeJSON(w, http.StatusOK, apply.WorkflowOut(sw))
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/collection"
+	"github.com/hookline/hookline/internal/content"
 	"github.com/hookline/hookline/internal/field"
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/wire"
@@ -82,7 +83,7 @@ type Config struct {
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 	// CheckNotify validates workflows' notify steps (content.CheckRule);
 	// nil refuses them.
-	CheckNotify func(wire.NotifyRule) error
+	CheckNotify func(content.RuleDef) error
 	Clock       clock.Clock
 	// Invalidate is called with a tenant's id after its resources change
 	// (an Apply, a SaveWorkflow that wrote), so routing sees the change at

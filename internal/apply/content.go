@@ -32,10 +32,11 @@ func Recipient(tenantID string, in wire.Recipient, now time.Time) (store.Recipie
 			return store.Recipient{}, field.Errorf("time_zone", "%q is not an IANA time zone such as Europe/Paris", in.TimeZone)
 		}
 	}
-	if err := content.ValidatePrefs(in.Prefs); err != nil {
+	p := prefs(in.Prefs)
+	if err := content.ValidatePrefs(p); err != nil {
 		return store.Recipient{}, field.Wrap("prefs", err)
 	}
-	prefs, err := json.Marshal(in.Prefs)
+	stored, err := json.Marshal(p)
 	if err != nil {
 		return store.Recipient{}, err
 	}
@@ -49,24 +50,26 @@ func Recipient(tenantID string, in wire.Recipient, now time.Time) (store.Recipie
 		}
 	}
 	return store.Recipient{TenantID: tenantID, ID: in.ID, Email: in.Email, Name: in.Name, Locale: in.Locale, TimeZone: in.TimeZone,
-		Prefs: prefs, Data: data, CreatedAt: now, UpdatedAt: now}, nil
+		Prefs: stored, Data: data, CreatedAt: now, UpdatedAt: now}, nil
 }
 
 // CheckTemplate validates a template spec: its name, and that it
 // compiles. A mistake is a *field.Error.
 func CheckTemplate(in wire.TemplateSpec) error {
+	_, err := checkTemplate(in)
+	return err
+}
+
+// checkTemplate is CheckTemplate returning the spec as stored.
+func checkTemplate(in wire.TemplateSpec) ([]byte, error) {
 	if in.Name == "" || !content.Name.MatchString(in.Name) {
-		return field.Errorf("name", "must be 1-63 lowercase letters, digits, '-', '_' or '.', starting with a letter or digit")
+		return nil, field.Errorf("name", "must be 1-63 lowercase letters, digits, '-', '_' or '.', starting with a letter or digit")
 	}
-	b, _ := json.Marshal(in)
-	spec, err := content.RenderSpec(b)
-	if err != nil {
-		return err
-	}
+	spec := templateSpec(in)
 	if _, err := render.Compile(spec); err != nil {
-		return field.Errorf("template", "%v", err)
+		return nil, field.Errorf("template", "%v", err)
 	}
-	return nil
+	return json.Marshal(spec)
 }
 
 // SaveTemplate checks a template spec and stores it as the next version
@@ -74,10 +77,7 @@ func CheckTemplate(in wire.TemplateSpec) error {
 // version and the action (Created, Updated or Unchanged). Another save of
 // the same template at the same moment is a *ConflictError.
 func (a *Applier) SaveTemplate(ctx context.Context, tenantID string, in wire.TemplateSpec) (store.Template, string, error) {
-	if err := CheckTemplate(in); err != nil {
-		return store.Template{}, "", err
-	}
-	spec, err := json.Marshal(in)
+	spec, err := checkTemplate(in)
 	if err != nil {
 		return store.Template{}, "", err
 	}
@@ -106,12 +106,14 @@ func (a *Applier) SaveTemplate(ctx context.Context, tenantID string, in wire.Tem
 // NotifyRule validates a notify rule and returns it as stored. A mistake
 // is a *field.Error.
 func NotifyRule(tenantID string, in wire.NotifyRule, now time.Time) (store.NotifyRule, error) {
-	if _, err := content.CompileRule(in, true); err != nil {
+	def := RuleDef(in)
+	if _, err := content.CompileRule(def, true); err != nil {
 		return store.NotifyRule{}, err
 	}
-	enabled := in.Enabled == nil || *in.Enabled
-	in.Enabled = nil
-	spec, err := json.Marshal(in)
+	// Whether it runs is the rule's row, not its spec.
+	enabled := def.Enabled == nil || *def.Enabled
+	def.Enabled = nil
+	spec, err := json.Marshal(def)
 	if err != nil {
 		return store.NotifyRule{}, err
 	}
@@ -122,8 +124,8 @@ func NotifyRule(tenantID string, in wire.NotifyRule, now time.Time) (store.Notif
 // sends as redact.Marker (as reads show them), so that read, edit, save
 // keeps credentials. A marker with no stored value stays as it is.
 func KeepRedacted(in *wire.NotifyRule, cur store.NotifyRule) {
-	var old wire.NotifyRule
-	if json.Unmarshal(cur.Spec, &old) != nil {
+	old, err := content.ParseRuleDef(cur)
+	if err != nil {
 		return
 	}
 	for i, l := range in.Lookups {
@@ -138,11 +140,11 @@ func KeepRedacted(in *wire.NotifyRule, cur store.NotifyRule) {
 // planTemplate compares a declared template with the latest version of
 // its name.
 func (a *Applier) planTemplate(ctx context.Context, tenantID string, decl wire.TemplateSpec) (step, error) {
-	if err := CheckTemplate(decl); err != nil {
+	spec, err := checkTemplate(decl)
+	if err != nil {
 		return step{}, err
 	}
 	s := step{change: wire.Change{Kind: "template", Name: decl.Name}}
-	spec, _ := json.Marshal(decl)
 	cur, err := a.cfg.Store.GetTemplate(ctx, tenantID, decl.Name, 0)
 	if s.change.Action, err = action(err, jsonEqual(cur.Spec, spec)); err != nil {
 		return s, err
@@ -181,7 +183,7 @@ func (a *Applier) planRecipient(ctx context.Context, tenantID string, decl wire.
 	s := step{change: wire.Change{Kind: "recipient", Name: decl.ID}}
 	cur, err := st.GetRecipient(ctx, tenantID, decl.ID)
 	if err == nil {
-		rec.Prefs = keepOptOuts(cur.Prefs, decl.Prefs)
+		rec.Prefs = keepOptOuts(cur.Prefs, prefs(decl.Prefs))
 	}
 	same := cur.Email == rec.Email && cur.Name == rec.Name && cur.Locale == rec.Locale && cur.TimeZone == rec.TimeZone &&
 		jsonEqual(cur.Prefs, rec.Prefs) && jsonEqual(cur.Data, rec.Data)
@@ -227,8 +229,8 @@ func (a *Applier) planNotifyRule(ctx context.Context, tenantID string, decl wire
 
 // keepOptOuts is declared prefs with the stored channel and category
 // opt-outs the declaration does not mention.
-func keepOptOuts(stored []byte, declared wire.RecipientPrefs) []byte {
-	var cur wire.RecipientPrefs
+func keepOptOuts(stored []byte, declared content.Prefs) []byte {
+	var cur content.Prefs
 	_ = json.Unmarshal(stored, &cur)
 	for ch, on := range cur.Channels {
 		if _, ok := declared.Channels[ch]; !ok && !on {

@@ -13,7 +13,7 @@ import (
 // CompileWorkflow checks a workflow spec as the runner will run it,
 // notify steps with Config.CheckNotify. Mistakes are workflow.Errors.
 func (a *Applier) CompileWorkflow(in wire.WorkflowSpec) (*workflow.Workflow, error) {
-	return workflow.Compile(in, workflow.Options{CheckNotify: a.cfg.CheckNotify})
+	return CompileWorkflow(in, a.cfg.CheckNotify)
 }
 
 // SaveWorkflow stores a checked spec (CompileWorkflow) as the next version
@@ -23,9 +23,8 @@ func (a *Applier) CompileWorkflow(in wire.WorkflowSpec) (*workflow.Workflow, err
 // Updated or Unchanged). Another save of the same workflow at the same
 // moment is a *ConflictError.
 func (a *Applier) SaveWorkflow(ctx context.Context, tenantID string, in wire.WorkflowSpec) (store.Workflow, string, error) {
-	enabled := in.Enabled == nil || *in.Enabled
-	in.Enabled = nil
-	spec, err := json.Marshal(in)
+	def, enabled := WorkflowDef(in)
+	spec, err := json.Marshal(def)
 	if err != nil {
 		return store.Workflow{}, "", err
 	}
@@ -73,10 +72,8 @@ func (a *Applier) planWorkflow(ctx context.Context, tenantID string, decl wire.W
 	if _, err := a.CompileWorkflow(decl); err != nil {
 		return s, err
 	}
-	enabled := decl.Enabled == nil || *decl.Enabled
-	bare := decl
-	bare.Enabled = nil
-	spec, err := json.Marshal(bare)
+	def, enabled := WorkflowDef(decl)
+	spec, err := json.Marshal(def)
 	if err != nil {
 		return s, err
 	}

@@ -2,7 +2,6 @@ package content
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
@@ -12,13 +11,12 @@ import (
 	"github.com/hookline/hookline/internal/content/render"
 	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/store"
-	"github.com/hookline/hookline/wire"
 )
 
 // errNoSMTP is the email channel's error when no SMTP server is set up.
 var errNoSMTP = permanent(errors.New("email is not configured: set smtp.host (see docs/content.md)"))
 
-func (s *Service) recipientForMessage(ctx context.Context, m *store.Message) (wire.Recipient, error) {
+func (s *Service) recipientForMessage(ctx context.Context, m *store.Message) (Recipient, error) {
 	sr, err := s.cfg.Store.GetNotifyRule(ctx, m.TenantID, m.Rule)
 	var r *Rule
 	if err == nil {
@@ -126,9 +124,9 @@ func (s *Service) sendDigest(ctx context.Context, tenantID, key string, attempts
 // list of them.
 func (s *Service) renderDigest(ctx context.Context, tenantID, ruleName, rcptID, category string, items []any) (string, string, string, error) {
 	sr, err := s.cfg.Store.GetNotifyRule(ctx, tenantID, ruleName)
-	var in wire.NotifyRule
+	var in RuleDef
 	if err == nil {
-		_ = json.Unmarshal(sr.Spec, &in)
+		in, _ = ParseRuleDef(sr)
 	}
 	r := &Rule{}
 	if rr, err := CompileRule(in, false); err == nil {

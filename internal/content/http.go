@@ -134,7 +134,7 @@ func (s *Service) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	}
 	sr, err := s.cfg.Store.GetRecipient(r.Context(), tenantID, rid)
 	if err == nil {
-		rc := RecipientOut(sr)
+		rc := RecipientOf(sr)
 		if category == "" {
 			if rc.Prefs.Channels == nil {
 				rc.Prefs.Channels = map[string]bool{}
@@ -218,7 +218,10 @@ func (s *Service) recipientAuth(w http.ResponseWriter, r *http.Request) (string,
 	return tenantID, rid, true
 }
 
-// MessageOut is a message as the API and the inbox show it.
+// MessageOut is a message as the API and the inbox show it. This file is
+// content's HTTP layer (the recipients' public routes), the one place in
+// the package that speaks the wire format: the inbox answers with
+// wire.Message, and the API's message routes use this same mapping.
 func (s *Service) MessageOut(m store.Message) wire.Message {
 	return wire.Message{
 		ID: m.ID, Rule: m.Rule, Recipient: m.RecipientID, Channel: m.Channel, Category: m.Category, Template: m.Template,

@@ -14,7 +14,6 @@ import (
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/expr"
 	"github.com/hookline/hookline/internal/store"
-	"github.com/hookline/hookline/wire"
 )
 
 // Notification is one rule applied to one event.
@@ -60,7 +59,7 @@ func (s *Service) Notify(ctx context.Context, n Notification) ([]store.Message, 
 	}
 	rid, _ := expr.Text(v)
 	if rid == "" {
-		return nil, permanent(fmt.Errorf("recipient: %s gave no id", r.NotifyRule.Recipient))
+		return nil, permanent(fmt.Errorf("recipient: %s gave no id", r.recipientSrc))
 	}
 	rcpt, err := s.recipientOf(ctx, n.TenantID, r, rid)
 	if err != nil {
@@ -90,9 +89,9 @@ func (s *Service) Notify(ctx context.Context, n Notification) ([]store.Message, 
 			sendAt = t
 		}
 	}
-	tmpl, st, err := s.Template(ctx, n.TenantID, r.Template, 0)
+	tmpl, st, err := s.Template(ctx, n.TenantID, r.template, 0)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, permanent(fmt.Errorf("no template %q", r.Template))
+		return nil, permanent(fmt.Errorf("no template %q", r.template))
 	}
 	if err != nil {
 		return nil, err
@@ -102,14 +101,14 @@ func (s *Service) Notify(ctx context.Context, n Notification) ([]store.Message, 
 		links []store.Link
 		tasks []store.Task
 	)
-	for _, ch := range r.Channels {
+	for _, ch := range r.channels {
 		m := store.Message{
-			ID: n.ID + "_" + ch, TenantID: n.TenantID, Rule: r.Name, RecipientID: rcpt.ID, Channel: ch, Category: r.Category,
+			ID: n.ID + "_" + ch, TenantID: n.TenantID, Rule: r.Name, RecipientID: rcpt.ID, Channel: ch, Category: r.category,
 			Template: fmt.Sprintf("%s@%d", st.Name, st.Version), Locale: rcpt.Locale, EventID: n.Event.ID,
 			SendAt: sendAt, CreatedAt: now, UpdatedAt: now, Status: store.MessageScheduled,
 		}
-		if !allowed(rcpt.Prefs, r.Category, ch) {
-			m.Status, m.Error = store.MessageSkipped, fmt.Sprintf("recipient turned off %s for %s", ch, categoryName(r.Category))
+		if !allowed(rcpt.Prefs, r.category, ch) {
+			m.Status, m.Error = store.MessageSkipped, fmt.Sprintf("recipient turned off %s for %s", ch, categoryName(r.category))
 			msgs = append(msgs, m)
 			continue
 		}
@@ -139,15 +138,15 @@ func (s *Service) Notify(ctx context.Context, n Notification) ([]store.Message, 
 		}
 		if ch == ChannelEmail || ch == ChannelWebhook {
 			if q := rcpt.Prefs.QuietHours; q != nil {
-				m.SendAt = schedule.NextAllowed(m.SendAt, loc, schedule.QuietHours{Start: q.Start, End: q.End})
+				m.SendAt = schedule.NextAllowed(m.SendAt, loc, q.quiet())
 			}
 		}
 		dest := m.ID
-		if w, ok := rcpt.Prefs.Digest[r.Category]; ok && ch == ChannelEmail && r.Category != "" {
+		if w, ok := rcpt.Prefs.Digest[r.category]; ok && ch == ChannelEmail && r.category != "" {
 			end, err := schedule.WindowEnd(m.SendAt, loc, w)
 			if err == nil {
 				m.Status = store.MessageDigest
-				m.DigestKey = fmt.Sprintf("%s|%s|%s|%s", rcpt.ID, r.Category, r.Name, end.UTC().Format(time.RFC3339))
+				m.DigestKey = fmt.Sprintf("%s|%s|%s|%s", rcpt.ID, r.category, r.Name, end.UTC().Format(time.RFC3339))
 				m.SendAt = end
 				dest = "digest:" + m.DigestKey
 			}
@@ -179,7 +178,7 @@ func categoryName(c string) string {
 }
 
 // allowed applies a recipient's opt-outs.
-func allowed(p wire.RecipientPrefs, category, channel string) bool {
+func allowed(p Prefs, category, channel string) bool {
 	if on, ok := p.Channels[channel]; ok && !on {
 		return false
 	}
@@ -200,7 +199,7 @@ func location(tz string) *time.Location {
 	return loc
 }
 
-func recipientValue(r wire.Recipient) map[string]any {
+func recipientValue(r Recipient) map[string]any {
 	return map[string]any{"id": r.ID, "email": r.Email, "name": r.Name, "locale": r.Locale, "time_zone": r.TimeZone, "data": r.Data}
 }
 
@@ -324,7 +323,7 @@ func (x messageExec) Execute(ctx context.Context, t *store.Task) engine.Outcome 
 	if m.Channel == ChannelEmail || m.Channel == ChannelWebhook {
 		// The recipient may have opted out since the message was made.
 		if sr, err := x.s.cfg.Store.GetRecipient(ctx, m.TenantID, m.RecipientID); err == nil {
-			if rc := RecipientOut(sr); !allowed(rc.Prefs, m.Category, m.Channel) {
+			if rc := RecipientOf(sr); !allowed(rc.Prefs, m.Category, m.Channel) {
 				m.Status, m.Error, m.UpdatedAt = store.MessageSkipped, fmt.Sprintf("recipient turned off %s for %s", m.Channel, categoryName(m.Category)), x.s.cfg.Clock.Now()
 				if err := x.s.cfg.Store.UpdateMessage(ctx, m); err != nil {
 					return fail(out, "internal_error", err)
@@ -379,8 +378,7 @@ func (s *Service) deliver(ctx context.Context, m *store.Message) error {
 func (s *Service) publishMessage(ctx context.Context, m *store.Message) error {
 	typ := MessageType
 	if sr, err := s.cfg.Store.GetNotifyRule(ctx, m.TenantID, m.Rule); err == nil {
-		var in wire.NotifyRule
-		if json.Unmarshal(sr.Spec, &in) == nil && in.WebhookType != "" {
+		if in, err := ParseRuleDef(sr); err == nil && in.WebhookType != "" {
 			typ = in.WebhookType
 		}
 	}

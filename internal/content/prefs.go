@@ -8,12 +8,11 @@ import (
 	"github.com/hookline/hookline/internal/content/render"
 	"github.com/hookline/hookline/internal/content/schedule"
 	"github.com/hookline/hookline/internal/field"
-	"github.com/hookline/hookline/wire"
 )
 
 // ValidatePrefs checks a recipient's preferences; errors are *field.Error
 // relative to prefs.
-func ValidatePrefs(p wire.RecipientPrefs) error {
+func ValidatePrefs(p Prefs) error {
 	for ch := range p.Channels {
 		if !slices.Contains(channels, ch) {
 			return fieldErr("channels."+ch, "%q is not one of email, inbox, page, webhook", ch)
@@ -27,7 +26,7 @@ func ValidatePrefs(p wire.RecipientPrefs) error {
 		}
 	}
 	if q := p.QuietHours; q != nil {
-		if err := (schedule.QuietHours{Start: q.Start, End: q.End}).Validate(); err != nil {
+		if err := q.quiet().Validate(); err != nil {
 			return field.Wrap("quiet_hours", err)
 		}
 	}
@@ -40,12 +39,12 @@ func ValidatePrefs(p wire.RecipientPrefs) error {
 }
 
 // Preview renders t for a sample recipient and event.
-func (s *Service) Preview(ctx context.Context, t *render.Template, rcpt wire.Recipient, ev map[string]any, records map[string]any) (wire.Rendered, error) {
+func (s *Service) Preview(ctx context.Context, t *render.Template, rcpt Recipient, ev map[string]any, records map[string]any) (render.Rendered, error) {
 	vars := map[string]any{"event": ev, "data": ev["data"], "recipient": recipientValue(rcpt), "records": records,
 		"message": map[string]any{"id": "msg_preview", "channel": "preview"}}
 	out, err := t.Render(ctx, rcpt.Locale, location(rcpt.TimeZone), vars)
 	if err != nil {
-		return wire.Rendered{}, fmt.Errorf("%w", err)
+		return render.Rendered{}, fmt.Errorf("%w", err)
 	}
-	return wire.Rendered{Locale: out.Locale, Subject: out.Subject, Text: out.Text, HTML: out.HTML}, nil
+	return out, nil
 }

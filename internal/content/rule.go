@@ -15,7 +15,6 @@ import (
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/expr"
 	"github.com/hookline/hookline/internal/field"
-	"github.com/hookline/hookline/wire"
 )
 
 // Channels.
@@ -48,34 +47,48 @@ var (
 	dirVars    = []string{"record", "key"}
 )
 
-// Rule is a compiled notify rule.
+// Rule is a compiled notify rule: what notifying runs with, compiled
+// from a RuleDef.
 type Rule struct {
-	wire.NotifyRule
-	cond      *expr.Filter
-	recipient *expr.Program
-	sendAt    *expr.Program
-	pageTTL   time.Duration
-	track     bool
-	lookups   []lookup
-	dir       *directory
+	// Name is the rule's name ("step:" and the name for a workflow's
+	// notify step).
+	Name     string
+	events   []string
+	template string
+	channels []string
+	category string
+	// recipientSrc is the recipient expression as written, for messages.
+	recipientSrc string
+	cond         *expr.Filter
+	recipient    *expr.Program
+	sendAt       *expr.Program
+	pageTTL      time.Duration
+	track        bool
+	lookups      []lookup
+	dir          *directory
 }
 
 type lookup struct {
-	wire.Lookup
-	key     *expr.Program
-	url     *expr.Template
-	headers map[string]*expr.Template
+	name, collection string
+	key              *expr.Program
+	url              *expr.Template
+	headers          map[string]*expr.Template
 }
 
 type directory struct {
-	wire.RecipientDirectory
+	collection              string
 	email, name, locale, tz *expr.Program
 }
 
+// lookupName is the pattern of lookup names, usable as records.NAME.
+var lookupName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
 // CompileRule checks a rule. Events may be empty for a workflow's notify
-// step (needEvents false).
-func CompileRule(in wire.NotifyRule, needEvents bool) (*Rule, error) {
-	r := &Rule{NotifyRule: in, pageTTL: defaultPageTTL, track: in.Track == nil || *in.Track}
+// step (needEvents false). Errors are *field.Error naming the field as
+// written in the definition.
+func CompileRule(in RuleDef, needEvents bool) (*Rule, error) {
+	r := &Rule{Name: in.Name, events: in.Events, template: in.Template, channels: in.Channels, category: in.Category,
+		recipientSrc: in.Recipient, pageTTL: defaultPageTTL, track: in.Track == nil || *in.Track}
 	if needEvents && !Name.MatchString(in.Name) {
 		return nil, fieldErr("name", "must be 1-63 lowercase letters, digits, '-', '_' or '.', starting with a letter or digit")
 	}
@@ -139,10 +152,10 @@ func CompileRule(in wire.NotifyRule, needEvents bool) (*Rule, error) {
 	}
 	for i, l := range in.Lookups {
 		at := fmt.Sprintf("lookups[%d]", i)
-		if !regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`).MatchString(l.Name) {
+		if !lookupName.MatchString(l.Name) {
 			return nil, fieldErr(at+".name", "%q is not a name usable as records.NAME", l.Name)
 		}
-		c := lookup{Lookup: l, headers: map[string]*expr.Template{}}
+		c := lookup{name: l.Name, collection: l.Collection, headers: map[string]*expr.Template{}}
 		switch {
 		case l.Collection != "" && l.URL == "":
 			if l.Key == "" {
@@ -166,7 +179,7 @@ func CompileRule(in wire.NotifyRule, needEvents bool) (*Rule, error) {
 		r.lookups = append(r.lookups, c)
 	}
 	if d := in.Directory; d != nil {
-		r.dir = &directory{RecipientDirectory: *d}
+		r.dir = &directory{collection: d.Collection}
 		if d.Collection == "" || d.Email == "" {
 			return nil, fieldErr("directory", "needs collection and email")
 		}

@@ -26,7 +26,6 @@ import (
 	"github.com/hookline/hookline/internal/lru"
 	"github.com/hookline/hookline/internal/route"
 	"github.com/hookline/hookline/internal/store"
-	"github.com/hookline/hookline/wire"
 )
 
 // Destination kinds of content tasks.
@@ -137,7 +136,7 @@ func (s *Service) FillRoutes(ctx context.Context, tenantID string) (route.Fill, 
 			continue
 		}
 		fill.Entries = append(fill.Entries, route.Entry{
-			Target: engine.Target{Kind: KindNotify, DestinationID: r.Name}, Patterns: r.Events, Filter: r.cond,
+			Target: engine.Target{Kind: KindNotify, DestinationID: r.Name}, Patterns: r.events, Filter: r.cond,
 			LogKey: "rule", LogMsg: "notify rule condition failed; not notified",
 		})
 	}
@@ -146,8 +145,8 @@ func (s *Service) FillRoutes(ctx context.Context, tenantID string) (route.Fill, 
 
 // ParseRule compiles a stored rule.
 func ParseRule(sr store.NotifyRule) (*Rule, error) {
-	var in wire.NotifyRule
-	if err := json.Unmarshal(sr.Spec, &in); err != nil {
+	in, err := ParseRuleDef(sr)
+	if err != nil {
 		return nil, fmt.Errorf("notify rule %s: %w", sr.Name, err)
 	}
 	return CompileRule(in, true)
@@ -177,7 +176,7 @@ func (s *Service) Template(ctx context.Context, tenantID, name string, version i
 	return t, st, nil
 }
 
-// RenderSpec converts a stored (wire) template spec to the renderer's.
+// RenderSpec reads a stored template spec.
 func RenderSpec(raw []byte) (render.Spec, error) {
 	var spec render.Spec
 	if err := json.Unmarshal(raw, &spec); err != nil {
@@ -227,30 +226,30 @@ func (s *Service) parseRecipientToken(tok string) (tenantID, recipientID string,
 
 // recipientOf loads a recipient from the store, or from the rule's
 // directory collection.
-func (s *Service) recipientOf(ctx context.Context, tenantID string, r *Rule, id string) (wire.Recipient, error) {
+func (s *Service) recipientOf(ctx context.Context, tenantID string, r *Rule, id string) (Recipient, error) {
 	if r.dir == nil {
 		sr, err := s.cfg.Store.GetRecipient(ctx, tenantID, id)
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
-				return wire.Recipient{}, permanent(fmt.Errorf("no recipient %q", id))
+				return Recipient{}, permanent(fmt.Errorf("no recipient %q", id))
 			}
-			return wire.Recipient{}, err
+			return Recipient{}, err
 		}
-		return RecipientOut(sr), nil
+		return RecipientOf(sr), nil
 	}
-	rec, err := s.cfg.Store.GetRecord(ctx, tenantID, r.dir.Collection, id)
+	rec, err := s.cfg.Store.GetRecord(ctx, tenantID, r.dir.collection, id)
 	if err != nil || rec.Deleted {
 		if err == nil || errors.Is(err, store.ErrNotFound) {
-			return wire.Recipient{}, permanent(fmt.Errorf("collection %s has no record %q for the recipient", r.dir.Collection, id))
+			return Recipient{}, permanent(fmt.Errorf("collection %s has no record %q for the recipient", r.dir.collection, id))
 		}
-		return wire.Recipient{}, err
+		return Recipient{}, err
 	}
 	var data map[string]any
 	if err := json.Unmarshal(rec.Data, &data); err != nil {
-		return wire.Recipient{}, err
+		return Recipient{}, err
 	}
 	vars := map[string]any{"record": data, "key": id}
-	out := wire.Recipient{ID: id, Data: data}
+	out := Recipient{ID: id, Data: data}
 	for _, f := range []struct {
 		p   *expr.Program
 		dst *string
@@ -267,17 +266,6 @@ func (s *Service) recipientOf(ctx context.Context, tenantID string, r *Rule, id 
 	return out, nil
 }
 
-// RecipientOut converts a stored recipient.
-func RecipientOut(sr store.Recipient) wire.Recipient {
-	out := wire.Recipient{ID: sr.ID, Email: sr.Email, Name: sr.Name, Locale: sr.Locale, TimeZone: sr.TimeZone,
-		CreatedAt: wire.TimeOf(sr.CreatedAt), UpdatedAt: wire.TimeOf(sr.UpdatedAt)}
-	_ = json.Unmarshal(sr.Prefs, &out.Prefs)
-	if len(sr.Data) > 0 {
-		_ = json.Unmarshal(sr.Data, &out.Data)
-	}
-	return out
-}
-
 // lookups loads the rule's records for templates.
 func (s *Service) lookups(ctx context.Context, tenantID string, r *Rule, vars map[string]any) (map[string]any, error) {
 	out := map[string]any{}
@@ -285,36 +273,36 @@ func (s *Service) lookups(ctx context.Context, tenantID string, r *Rule, vars ma
 		if l.key != nil {
 			v, err := l.key.Eval(vars)
 			if err != nil {
-				return nil, permanent(fmt.Errorf("lookup %s: key: %w", l.Name, err))
+				return nil, permanent(fmt.Errorf("lookup %s: key: %w", l.name, err))
 			}
 			key, _ := expr.Text(v)
-			rec, err := s.cfg.Store.GetRecord(ctx, tenantID, l.Collection, key)
+			rec, err := s.cfg.Store.GetRecord(ctx, tenantID, l.collection, key)
 			switch {
 			case errors.Is(err, store.ErrNotFound):
-				out[l.Name] = nil
+				out[l.name] = nil
 				continue
 			case err != nil:
 				return nil, err
 			case rec.Deleted:
-				out[l.Name] = nil
+				out[l.name] = nil
 				continue
 			}
 			var data any
 			if err := json.Unmarshal(rec.Data, &data); err != nil {
 				return nil, err
 			}
-			out[l.Name] = data
+			out[l.name] = data
 			continue
 		}
 		u, err := l.url.Render(vars)
 		if err != nil {
-			return nil, permanent(fmt.Errorf("lookup %s: url: %w", l.Name, err))
+			return nil, permanent(fmt.Errorf("lookup %s: url: %w", l.name, err))
 		}
 		lctx, cancel := context.WithTimeout(ctx, lookupTTL)
 		req, err := http.NewRequestWithContext(lctx, http.MethodGet, u, nil)
 		if err != nil {
 			cancel()
-			return nil, permanent(fmt.Errorf("lookup %s: %w", l.Name, err))
+			return nil, permanent(fmt.Errorf("lookup %s: %w", l.name, err))
 		}
 		req.Header.Set("Accept", "application/json")
 		if s.cfg.UserAgent != "" {
@@ -324,29 +312,29 @@ func (s *Service) lookups(ctx context.Context, tenantID string, r *Rule, vars ma
 			v, err := t.Render(vars)
 			if err != nil {
 				cancel()
-				return nil, permanent(fmt.Errorf("lookup %s: header %s: %w", l.Name, h, err))
+				return nil, permanent(fmt.Errorf("lookup %s: header %s: %w", l.name, h, err))
 			}
 			req.Header.Set(h, v)
 		}
 		resp, err := s.cfg.Client.Do(req)
 		if err != nil {
 			cancel()
-			return nil, fmt.Errorf("lookup %s: %w", l.Name, err)
+			return nil, fmt.Errorf("lookup %s: %w", l.name, err)
 		}
 		body, err := io.ReadAll(io.LimitReader(resp.Body, maxLookupDoc+1))
 		resp.Body.Close()
 		cancel()
 		if err != nil {
-			return nil, fmt.Errorf("lookup %s: %w", l.Name, err)
+			return nil, fmt.Errorf("lookup %s: %w", l.name, err)
 		}
 		if resp.StatusCode < 200 || resp.StatusCode > 299 {
-			return nil, fmt.Errorf("lookup %s: GET %s answered %s", l.Name, u, resp.Status)
+			return nil, fmt.Errorf("lookup %s: GET %s answered %s", l.name, u, resp.Status)
 		}
 		var doc any
 		if len(body) > maxLookupDoc || json.Unmarshal(body, &doc) != nil {
-			return nil, permanent(fmt.Errorf("lookup %s: GET %s: the answer is not JSON of at most %d bytes", l.Name, u, maxLookupDoc))
+			return nil, permanent(fmt.Errorf("lookup %s: GET %s: the answer is not JSON of at most %d bytes", l.name, u, maxLookupDoc))
 		}
-		out[l.Name] = doc
+		out[l.name] = doc
 	}
 	return out, nil
 }
@@ -371,7 +359,7 @@ func (e *permanentError) Permanent() bool { return true }
 
 // NotifyStep runs a workflow's notify step: rule (without events) about
 // ev, with the run's vars; id makes the messages' ids.
-func (s *Service) NotifyStep(ctx context.Context, tenantID string, rule wire.NotifyRule, ev *event.Event, vars map[string]any, id string) ([]string, error) {
+func (s *Service) NotifyStep(ctx context.Context, tenantID string, rule RuleDef, ev *event.Event, vars map[string]any, id string) ([]string, error) {
 	r, err := CompileRule(rule, false)
 	if err != nil {
 		return nil, permanent(err)
@@ -399,7 +387,7 @@ func (s *Service) NotifyStep(ctx context.Context, tenantID string, rule wire.Not
 // CheckRule validates a notify step's rule. Settings read when messages
 // are sent (directory, webhook_type, digest_template) belong to stored
 // rules only: a step refuses them rather than ignore them.
-func CheckRule(rule wire.NotifyRule) error {
+func CheckRule(rule RuleDef) error {
 	switch {
 	case rule.Directory != nil:
 		return fieldErr("directory", "is for notify rules only; a step's recipients come from the recipient list")

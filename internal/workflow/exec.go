@@ -73,7 +73,7 @@ func (r *Runner) start(ctx context.Context, t *store.Task) engine.Outcome {
 		ID: runID(t.ID), TenantID: t.TenantID, Workflow: w.Name, Version: w.Version, Status: store.RunRunning,
 		EventID: t.EventID, CreatedAt: now, UpdatedAt: now,
 	}
-	st := state{Event: snapOf(t.Event), Vars: map[string]any{}, Steps: map[string]stepResult{}, Current: w.steps[0].ID, Seq: 1}
+	st := state{Event: snapOf(t.Event), Vars: map[string]any{}, Steps: map[string]stepResult{}, Current: w.steps[0].id, Seq: 1}
 	next := r.newTask(&run, t.EventType, now, now)
 	st.Next = next.ID
 	if run.State, err = json.Marshal(st); err != nil {
@@ -231,7 +231,7 @@ func (p *progress) vars() map[string]any {
 // log records the current step's log entry.
 func (p *progress) log(s *step, status string, attempts int, input, output any, errMsg string, started time.Time) {
 	e := store.RunStep{
-		RunID: p.run.ID, TenantID: p.run.TenantID, Seq: p.st.Seq, StepID: s.ID, Kind: s.kind, Status: status,
+		RunID: p.run.ID, TenantID: p.run.TenantID, Seq: p.st.Seq, StepID: s.id, Kind: s.kind, Status: status,
 		Attempts: attempts, Error: errMsg, StartedAt: started, Duration: p.r.cfg.Clock.Now().Sub(started),
 	}
 	if input != nil {
@@ -267,16 +267,16 @@ func (p *progress) continueAt(when time.Time) {
 
 // fail ends the run at step s and announces it.
 func (p *progress) fail(s *step, msg string) {
-	p.st.Failed, p.st.Current, p.st.Next, p.st.Wait = s.ID, "", "", nil
-	p.run.Status, p.run.Error, p.run.WaitEvent = store.RunFailed, fmt.Sprintf("step %s: %s", s.ID, msg), ""
-	errorWorkflow := p.w.ErrorWorkflow
+	p.st.Failed, p.st.Current, p.st.Next, p.st.Wait = s.id, "", "", nil
+	p.run.Status, p.run.Error, p.run.WaitEvent = store.RunFailed, fmt.Sprintf("step %s: %s", s.id, msg), ""
+	errorWorkflow := p.w.errorWorkflow
 	if p.st.Event.Type == FailedType {
 		// A failing error workflow does not start another: two error
 		// workflows naming each other would start each other forever.
 		errorWorkflow = ""
 	}
 	data, _ := json.Marshal(map[string]any{
-		"workflow": p.run.Workflow, "version": p.run.Version, "run_id": p.run.ID, "step": s.ID, "error": msg,
+		"workflow": p.run.Workflow, "version": p.run.Version, "run_id": p.run.ID, "step": s.id, "error": msg,
 		"event": p.st.Event.value(), "error_workflow": errorWorkflow,
 	})
 	p.emit = append(p.emit, event.Event{
@@ -294,18 +294,18 @@ func (p *progress) wake() {
 		return
 	}
 	if wt.Kind == KindDelay {
-		p.st.Steps[s.ID] = stepResult{Status: "succeeded"}
+		p.st.Steps[s.id] = stepResult{Status: "succeeded"}
 		p.log(s, "succeeded", 1, map[string]any{"until": wt.Until}, nil, "", wt.began(p.now))
 		p.goTo(p.w.after(i))
 		return
 	}
-	p.st.Steps[s.ID] = stepResult{Status: "timed_out", Error: "no matching event before " + wt.Until.Format(time.RFC3339)}
-	if s.WaitFor.OnTimeout != "" {
-		p.log(s, "timed_out", 1, map[string]any{"event": s.WaitFor.Event, "until": wt.Until}, nil, "timed out", wt.began(p.now))
-		p.goTo(s.WaitFor.OnTimeout)
+	p.st.Steps[s.id] = stepResult{Status: "timed_out", Error: "no matching event before " + wt.Until.Format(time.RFC3339)}
+	if s.onTimeout != "" {
+		p.log(s, "timed_out", 1, map[string]any{"event": s.waitEvent, "until": wt.Until}, nil, "timed out", wt.began(p.now))
+		p.goTo(s.onTimeout)
 		return
 	}
-	p.log(s, "failed", 1, map[string]any{"event": s.WaitFor.Event, "until": wt.Until}, nil, "timed out", wt.began(p.now))
+	p.log(s, "failed", 1, map[string]any{"event": s.waitEvent, "until": wt.Until}, nil, "timed out", wt.began(p.now))
 	p.fail(s, "wait_for timed out at "+wt.Until.Format(time.RFC3339))
 }
 
@@ -314,7 +314,7 @@ func (p *progress) wake() {
 func (p *progress) offer(t *store.Task) (bool, error) {
 	wt := p.st.Wait
 	s, i, ok := p.w.step(wt.Step)
-	if !ok || t.Event == nil || !event.Match(s.WaitFor.Event, t.Event.Type) {
+	if !ok || t.Event == nil || !event.Match(s.waitEvent, t.Event.Type) {
 		return false, nil
 	}
 	candidate := snapOf(t.Event).value()
@@ -323,15 +323,15 @@ func (p *progress) offer(t *store.Task) (bool, error) {
 		vars["trigger"], vars["event"] = vars["event"], candidate
 		v, err := s.match.Eval(vars)
 		if err != nil {
-			p.r.cfg.Logger.Warn("wait_for match failed", "run_id", p.run.ID, "step", s.ID, "event_id", t.EventID, "error", err)
+			p.r.cfg.Logger.Warn("wait_for match failed", "run_id", p.run.ID, "step", s.id, "event_id", t.EventID, "error", err)
 			return false, nil
 		}
 		if b, _ := v.(bool); !b {
 			return false, nil
 		}
 	}
-	p.st.Steps[s.ID] = stepResult{Status: "succeeded", Output: candidate}
-	p.log(s, "succeeded", 1, map[string]any{"event": s.WaitFor.Event}, candidate, "", wt.began(p.now))
+	p.st.Steps[s.id] = stepResult{Status: "succeeded", Output: candidate}
+	p.log(s, "succeeded", 1, map[string]any{"event": s.waitEvent}, candidate, "", wt.began(p.now))
 	p.goTo(p.w.after(i))
 	return true, nil
 }
@@ -361,13 +361,13 @@ func (p *progress) runStep(ctx context.Context) string {
 		p.st.Wait = res.wait
 		p.run.Status = store.RunWaiting
 		if s.kind == KindWaitFor {
-			p.run.WaitEvent = s.WaitFor.Event
+			p.run.WaitEvent = s.waitEvent
 		}
 		p.continueAt(res.wait.Until)
 		p.log(s, "waiting", attempts, res.input, nil, "", started)
 		return "step_waiting"
 	case res.err == nil:
-		p.st.Steps[s.ID] = stepResult{Status: "succeeded", Output: res.output}
+		p.st.Steps[s.id] = stepResult{Status: "succeeded", Output: res.output}
 		p.log(s, "succeeded", attempts, res.input, res.output, "", started)
 		next := res.next
 		if next == "" {
@@ -383,15 +383,15 @@ func (p *progress) runStep(ctx context.Context) string {
 		p.continueAt(p.now.Add(s.retry.delay.Delay(attempts, p.r.cfg.Rand)))
 		return "step_retrying"
 	}
-	p.st.Steps[s.ID] = stepResult{Status: "failed", Output: res.output, Error: msg}
+	p.st.Steps[s.id] = stepResult{Status: "failed", Output: res.output, Error: msg}
 	p.log(s, "failed", attempts, res.input, res.output, msg, started)
-	switch s.OnError {
+	switch s.onError {
 	case "", "fail":
 		p.fail(s, msg)
 	case "continue":
 		p.goTo(p.w.after(i))
 	default:
-		p.goTo(s.OnError)
+		p.goTo(s.onError)
 	}
 	return "step_failed"
 }
@@ -436,9 +436,9 @@ func (p *progress) exec(ctx context.Context, s *step, i int) result {
 		if !ok {
 			return result{err: failure(fmt.Errorf("condition gave %T, not true or false", v), false)}
 		}
-		next := s.If.Then
+		next := s.then
 		if !b {
-			next = s.If.Else
+			next = s.els
 			if next == "" {
 				next = p.w.after(i)
 			}
@@ -453,9 +453,9 @@ func (p *progress) exec(ctx context.Context, s *step, i int) result {
 		if err != nil {
 			return result{err: failure(fmt.Errorf("value: %w", err), false)}
 		}
-		next, ok := s.Switch.Cases[text]
+		next, ok := s.cases[text]
 		if !ok {
-			next = s.Switch.Default
+			next = s.otherwise
 			if next == "" {
 				next = p.w.after(i)
 			}
@@ -475,11 +475,11 @@ func (p *progress) exec(ctx context.Context, s *step, i int) result {
 		if !until.After(p.now) {
 			return result{input: map[string]any{"until": until}}
 		}
-		return result{input: map[string]any{"until": until}, wait: &wait{Step: s.ID, Kind: KindDelay, Until: until, Since: p.now}}
+		return result{input: map[string]any{"until": until}, wait: &wait{Step: s.id, Kind: KindDelay, Until: until, Since: p.now}}
 	case KindWaitFor:
 		until := p.now.Add(s.wait)
-		return result{input: map[string]any{"event": s.WaitFor.Event, "until": until},
-			wait: &wait{Step: s.ID, Kind: KindWaitFor, Until: until, Since: p.now}}
+		return result{input: map[string]any{"event": s.waitEvent, "until": until},
+			wait: &wait{Step: s.id, Kind: KindWaitFor, Until: until, Since: p.now}}
 	case KindSync:
 		return p.syncStep(ctx, s, vars)
 	case KindNotify:
@@ -510,7 +510,7 @@ func (r *Runner) http(ctx context.Context, s *step, vars map[string]any) result 
 		}
 		body = []byte(text)
 	}
-	method := strings.ToUpper(s.HTTP.Method)
+	method := s.method
 	if method == "" {
 		method = http.MethodGet
 		if body != nil {
@@ -569,8 +569,8 @@ func (r *Runner) http(ctx context.Context, s *step, vars map[string]any) result 
 	rh = redact.Sent(rh, slices.Collect(maps.Keys(headers))...)
 	output := map[string]any{"status": resp.StatusCode, "headers": rh, "body": parsed}
 	ok := resp.StatusCode >= 200 && resp.StatusCode <= 299
-	if len(s.HTTP.Expect) > 0 {
-		ok = slices.Contains(s.HTTP.Expect, resp.StatusCode)
+	if len(s.expect) > 0 {
+		ok = slices.Contains(s.expect, resp.StatusCode)
 	}
 	if !ok {
 		retryable := resp.StatusCode == 408 || resp.StatusCode == 429 || resp.StatusCode >= 500
@@ -603,7 +603,7 @@ func (p *progress) emitStep(s *step, vars map[string]any) result {
 		ID: id, TenantID: p.run.TenantID, Type: typ, Source: "workflow:" + p.run.Workflow, Data: b,
 		OccurredAt: p.now, CreatedAt: p.now,
 		// The same step of the same run emits once, however often it runs.
-		IdempotencyKey: fmt.Sprintf("%s:%d:%s", p.run.ID, p.st.Seq, s.ID),
+		IdempotencyKey: fmt.Sprintf("%s:%d:%s", p.run.ID, p.st.Seq, s.id),
 	})
 	return result{input: map[string]any{"type": typ, "data": json.RawMessage(b)}, output: map[string]any{"type": typ}}
 }
@@ -651,10 +651,10 @@ func (p *progress) syncStep(ctx context.Context, s *step, vars map[string]any) r
 	if err != nil {
 		return result{err: failure(fmt.Errorf("record: %w", err), false)}
 	}
-	input := map[string]any{"collection": s.Sync.Collection, "record": json.RawMessage(b)}
-	spec, err := cs.Spec(ctx, p.run.TenantID, s.Sync.Collection)
+	input := map[string]any{"collection": s.collection, "record": json.RawMessage(b)}
+	spec, err := cs.Spec(ctx, p.run.TenantID, s.collection)
 	if errors.Is(err, store.ErrNotFound) {
-		return result{input: input, err: failure(fmt.Errorf("no collection %q", s.Sync.Collection), false)}
+		return result{input: input, err: failure(fmt.Errorf("no collection %q", s.collection), false)}
 	}
 	if err != nil {
 		return result{input: input, err: failure(err, true)}
@@ -694,8 +694,8 @@ func (p *progress) notifyStep(ctx context.Context, s *step) result {
 	ev := &event.Event{ID: p.st.Event.ID, TenantID: p.run.TenantID, Type: p.st.Event.Type, Source: p.st.Event.Source,
 		Data: p.st.Event.Data, OccurredAt: p.st.Event.OccurredAt}
 	id := fmt.Sprintf("msg_%s_%d", strings.TrimPrefix(p.run.ID, "run_"), p.st.Seq)
-	ids, err := p.r.cfg.Notify(ctx, p.run.TenantID, *s.Notify, ev, p.st.Vars, id)
-	input := map[string]any{"template": s.Notify.Template, "channels": s.Notify.Channels}
+	ids, err := p.r.cfg.Notify(ctx, p.run.TenantID, *s.notify, ev, p.st.Vars, id)
+	input := map[string]any{"template": s.notify.Template, "channels": s.notify.Channels}
 	if err != nil {
 		var perm interface{ Permanent() bool }
 		retryable := !(errors.As(err, &perm) && perm.Permanent())

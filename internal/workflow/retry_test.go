@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/hookline/hookline/wire"
 )
 
 // TestRetrySchedule is the schedule docs/workflows.md documents: the wait
@@ -16,20 +14,20 @@ func TestRetrySchedule(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name   string
-		policy wire.RetryPolicy
+		policy RetryDef
 		want   []time.Duration // after attempt 1, 2, …
 	}{
-		{"defaults", wire.RetryPolicy{Attempts: 20},
+		{"defaults", RetryDef{Attempts: 20},
 			[]time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second}},
-		{"capped", wire.RetryPolicy{Attempts: 20, Initial: "1s", Max: "30s"},
+		{"capped", RetryDef{Attempts: 20, Initial: "1s", Max: "30s"},
 			[]time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second}},
-		{"default max is an hour", wire.RetryPolicy{Attempts: 20, Initial: "10m"},
+		{"default max is an hour", RetryDef{Attempts: 20, Initial: "10m"},
 			[]time.Duration{10 * time.Minute, 20 * time.Minute, 40 * time.Minute, time.Hour, time.Hour}},
-		{"fixed", wire.RetryPolicy{Attempts: 5, Backoff: "fixed", Initial: "2s"},
+		{"fixed", RetryDef{Attempts: 5, Backoff: "fixed", Initial: "2s"},
 			[]time.Duration{2 * time.Second, 2 * time.Second, 2 * time.Second}},
-		{"fixed ignores max", wire.RetryPolicy{Attempts: 5, Backoff: "fixed", Initial: "2m", Max: "1m"},
+		{"fixed ignores max", RetryDef{Attempts: 5, Backoff: "fixed", Initial: "2m", Max: "1m"},
 			[]time.Duration{2 * time.Minute, 2 * time.Minute}},
-		{"initial above max", wire.RetryPolicy{Attempts: 5, Initial: "2m", Max: "1m"},
+		{"initial above max", RetryDef{Attempts: 5, Initial: "2m", Max: "1m"},
 			[]time.Duration{time.Minute, time.Minute}},
 	}
 	r := rand.New(rand.NewPCG(3, 4))

@@ -35,7 +35,7 @@ func (r *Runner) FillRoutes(ctx context.Context, tenantID string) (route.Fill, e
 		}
 		target := engine.Target{Kind: Kind, DestinationID: w.Name}
 		triggers = append(triggers, route.Entry{
-			Target: target, Patterns: w.On.Events, Filter: w.trigger, Cond: startsRuns,
+			Target: target, Patterns: w.events, Filter: w.trigger, Cond: startsRuns,
 			LogKey: "workflow", LogMsg: "workflow trigger condition failed; no run started",
 		})
 		name := w.Name

@@ -14,12 +14,12 @@ import (
 
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/collection"
+	"github.com/hookline/hookline/internal/content"
 	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/lru"
 	"github.com/hookline/hookline/internal/route"
 	"github.com/hookline/hookline/internal/store"
-	"github.com/hookline/hookline/wire"
 )
 
 // Kind is the destination kind of workflow tasks. A task whose destination
@@ -49,10 +49,10 @@ type Config struct {
 	// Notify runs a notify step: the rule for the run's event, with the
 	// run's vars; id makes the messages' ids. It returns the messages'
 	// ids; nil refuses notify steps.
-	Notify func(ctx context.Context, tenantID string, rule wire.NotifyRule, ev *event.Event, vars map[string]any, id string) ([]string, error)
+	Notify func(ctx context.Context, tenantID string, rule content.RuleDef, ev *event.Event, vars map[string]any, id string) ([]string, error)
 	// CheckNotify validates notify steps when a stored spec is compiled
 	// (content.CheckRule); nil refuses them.
-	CheckNotify func(wire.NotifyRule) error
+	CheckNotify func(content.RuleDef) error
 	// Env is what expressions see as env: the variables the operator
 	// chose to expose. Only runs of EnvTenant (the operator's own tenant)
 	// see them; other tenants' env is empty.
@@ -139,7 +139,7 @@ func (r *Runner) compile(sw store.Workflow) (*Workflow, error) {
 	if w, ok := r.compiled.Get(k); ok {
 		return w, nil
 	}
-	var spec wire.WorkflowSpec
+	var spec Def
 	if err := json.Unmarshal(sw.Spec, &spec); err != nil {
 		return nil, fmt.Errorf("workflow %s v%d: stored spec: %w", name, sw.Version, err)
 	}

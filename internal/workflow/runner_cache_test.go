@@ -10,7 +10,6 @@ import (
 
 	"github.com/hookline/hookline/internal/lru"
 	"github.com/hookline/hookline/internal/store"
-	"github.com/hookline/hookline/wire"
 )
 
 // TestCompiledCacheIsBounded compiles more workflow versions than the
@@ -25,9 +24,9 @@ func TestCompiledCacheIsBounded(t *testing.T) {
 
 	created := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	version := func(v int) store.Workflow {
-		spec, err := json.Marshal(wire.WorkflowSpec{
-			Name: "w", On: wire.WorkflowTrigger{Events: []string{fmt.Sprintf("order.v%d", v)}},
-			Steps: []wire.Step{{ID: "stop", Fail: &wire.FailStep{Message: fmt.Sprintf("v%d", v)}}},
+		spec, err := json.Marshal(Def{
+			Name: "w", On: TriggerDef{Events: []string{fmt.Sprintf("order.v%d", v)}},
+			Steps: []StepDef{{ID: "stop", Fail: &FailDef{Message: fmt.Sprintf("v%d", v)}}},
 		})
 		require.NoError(t, err)
 		return store.Workflow{TenantID: "t1", Name: "w", Version: v, Spec: spec, CreatedAt: created}
@@ -57,8 +56,10 @@ func TestCompiledCacheIsBounded(t *testing.T) {
 	require.NoError(t, err)
 	require.NotSame(t, first, recompiled, "version 1 was evicted and compiled again")
 	require.Equal(t, 1, recompiled.Version)
-	require.Equal(t, []string{"order.v1"}, recompiled.On.Events)
-	require.Equal(t, first.On, recompiled.On)
-	require.Equal(t, first.Steps, recompiled.Steps)
+	require.Equal(t, []string{"order.v1"}, recompiled.Patterns())
+	require.Equal(t, first.Patterns(), recompiled.Patterns())
+	require.Equal(t, first.steps[0].id, recompiled.steps[0].id)
+	require.Equal(t, "v1", first.steps[0].message.String())
+	require.Equal(t, "v1", recompiled.steps[0].message.String())
 	require.Equal(t, size, r.compiled.Len())
 }

@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/hookline/hookline/internal/backoff"
+	"github.com/hookline/hookline/internal/content"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/expr"
-	"github.com/hookline/hookline/wire"
 )
 
 // Limits of a workflow.
@@ -64,7 +64,7 @@ var (
 type Options struct {
 	// CheckNotify validates a notify step's rule (content.CheckRule);
 	// nil refuses notify steps.
-	CheckNotify func(wire.NotifyRule) error
+	CheckNotify func(content.RuleDef) error
 }
 
 // Kinds of steps.
@@ -81,36 +81,52 @@ const (
 	KindNotify  = "notify"
 )
 
-// Workflow is a compiled, validated workflow version.
+// Workflow is a compiled, validated workflow version: what runs run
+// with, compiled from a Def.
 type Workflow struct {
-	wire.WorkflowSpec
-	Version int
-	trigger *expr.Filter
-	steps   []*step
-	index   map[string]int
+	Name string
+	// Version is the stored version it was compiled from (0 before it is
+	// stored).
+	Version       int
+	events        []string
+	errorWorkflow string
+	trigger       *expr.Filter
+	steps         []*step
+	index         map[string]int
 }
 
 type step struct {
-	wire.Step
+	id      string
 	kind    string
 	path    string
+	next    string
+	onError string
 	timeout time.Duration
 	retry   retry
-	// compiled parts
-	url      *expr.Template
-	headers  map[string]*expr.Template
-	body     *expr.Template
-	set      []setVar
-	cond     *expr.Program
-	value    *expr.Program
-	until    *expr.Template
-	delay    time.Duration
-	match    *expr.Program
-	wait     time.Duration
-	record   *expr.Program
-	message  *expr.Template
-	emitData any // with *expr.Template / *expr.Program leaves
-	emitType *expr.Template
+	// compiled parts, by kind
+	method     string
+	url        *expr.Template
+	headers    map[string]*expr.Template
+	body       *expr.Template
+	expect     []int
+	set        []setVar
+	cond       *expr.Program
+	then, els  string
+	value      *expr.Program
+	cases      map[string]string
+	otherwise  string
+	until      *expr.Template
+	delay      time.Duration
+	waitEvent  string
+	match      *expr.Program
+	wait       time.Duration
+	onTimeout  string
+	collection string
+	record     *expr.Program
+	notify     *content.RuleDef
+	message    *expr.Template
+	emitData   any // with *expr.Template / *expr.Program leaves
+	emitType   *expr.Template
 }
 
 type setVar struct {
@@ -133,8 +149,8 @@ type retry struct {
 // Compile checks a spec and compiles it, notify steps with
 // opts.CheckNotify. Errors are *Error with the path of the mistake; several
 // are joined.
-func Compile(in wire.WorkflowSpec, opts Options) (*Workflow, error) {
-	w := &Workflow{WorkflowSpec: in, index: map[string]int{}}
+func Compile(in Def, opts Options) (*Workflow, error) {
+	w := &Workflow{Name: in.Name, events: in.On.Events, errorWorkflow: in.ErrorWorkflow, index: map[string]int{}}
 	var errs []error
 	add := func(err error) {
 		if err != nil {
@@ -205,8 +221,8 @@ func Compile(in wire.WorkflowSpec, opts Options) (*Workflow, error) {
 	return w, nil
 }
 
-func compileStep(path string, st wire.Step, opts Options) (*step, error) {
-	s := &step{Step: st, path: path, timeout: defaultTimeout, headers: map[string]*expr.Template{}}
+func compileStep(path string, st StepDef, opts Options) (*step, error) {
+	s := &step{id: st.ID, path: path, next: st.Next, onError: st.OnError, timeout: defaultTimeout, headers: map[string]*expr.Template{}}
 	var kinds []string
 	for _, k := range []struct {
 		name string
@@ -272,7 +288,7 @@ func compileStep(path string, st wire.Step, opts Options) (*step, error) {
 				return nil, &Error{Path: path + ".http.url", Err: err}
 			}
 		}
-		switch strings.ToUpper(h.Method) {
+		switch s.method = strings.ToUpper(h.Method); s.method {
 		case "", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS":
 		default:
 			return nil, errAt(path+".http.method", "%q is not an HTTP method", h.Method)
@@ -292,6 +308,7 @@ func compileStep(path string, st wire.Step, opts Options) (*step, error) {
 				return nil, errAt(fmt.Sprintf("%s.http.expect[%d]", path, i), "%d is not an HTTP status", code)
 			}
 		}
+		s.expect = h.Expect
 	case KindEmit:
 		if st.Emit.Type == "" {
 			return nil, errAt(path+".emit.type", "is required")
@@ -333,6 +350,7 @@ func compileStep(path string, st wire.Step, opts Options) (*step, error) {
 		if s.cond, err = prog("if.condition", st.If.Condition, stepVars); err != nil {
 			return nil, err
 		}
+		s.then, s.els = st.If.Then, st.If.Else
 	case KindSwitch:
 		if st.Switch.Value == "" || len(st.Switch.Cases) == 0 || len(st.Switch.Cases) > maxCases {
 			return nil, errAt(path+".switch", "needs value and 1 to %d cases", maxCases)
@@ -340,6 +358,7 @@ func compileStep(path string, st wire.Step, opts Options) (*step, error) {
 		if s.value, err = prog("switch.value", st.Switch.Value, stepVars); err != nil {
 			return nil, err
 		}
+		s.cases, s.otherwise = st.Switch.Cases, st.Switch.Default
 	case KindDelay:
 		d := st.Delay
 		switch {
@@ -359,6 +378,7 @@ func compileStep(path string, st wire.Step, opts Options) (*step, error) {
 		if err := event.ValidatePattern(wf.Event); err != nil {
 			return nil, &Error{Path: path + ".wait_for.event", Err: err}
 		}
+		s.waitEvent, s.onTimeout = wf.Event, wf.OnTimeout
 		if wf.Match != "" {
 			if s.match, err = prog("wait_for.match", wf.Match, matchVars); err != nil {
 				return nil, err
@@ -374,6 +394,7 @@ func compileStep(path string, st wire.Step, opts Options) (*step, error) {
 		if st.Sync.Collection == "" {
 			return nil, errAt(path+".sync.collection", "is required")
 		}
+		s.collection = st.Sync.Collection
 		src := st.Sync.Record
 		if src == "" {
 			src = "event.data"
@@ -392,6 +413,7 @@ func compileStep(path string, st wire.Step, opts Options) (*step, error) {
 		if err := opts.CheckNotify(*st.Notify); err != nil {
 			return nil, &Error{Path: path + ".notify", Err: err}
 		}
+		s.notify = st.Notify
 	}
 	switch st.OnError {
 	case "", "fail", "continue":
@@ -403,7 +425,7 @@ func compileStep(path string, st wire.Step, opts Options) (*step, error) {
 	return s, nil
 }
 
-func compileRetry(path string, r *wire.RetryPolicy) (retry, error) {
+func compileRetry(path string, r *RetryDef) (retry, error) {
 	out := retry{attempts: r.Attempts, delay: defaultRetryDelay, statuses: r.Statuses}
 	if r.Attempts < 1 || r.Attempts > maxRetryAttempts {
 		return out, errAt(path+".attempts", "must be 1 to %d (attempts in all)", maxRetryAttempts)
@@ -510,41 +532,41 @@ func (w *Workflow) targets(i int) []edge {
 	s := w.steps[i]
 	var out []edge
 	next := func() string {
-		if s.Next != "" {
-			return s.Next
+		if s.next != "" {
+			return s.next
 		}
 		if i+1 < len(w.steps) {
-			return w.steps[i+1].ID
+			return w.steps[i+1].id
 		}
 		return End
 	}
 	switch s.kind {
 	case KindFail:
 	case KindIf:
-		out = append(out, edge{s.If.Then, ".if.then"})
-		if s.If.Else != "" {
-			out = append(out, edge{s.If.Else, ".if.else"})
+		out = append(out, edge{s.then, ".if.then"})
+		if s.els != "" {
+			out = append(out, edge{s.els, ".if.else"})
 		} else {
 			out = append(out, edge{next(), ".next"})
 		}
 	case KindSwitch:
-		keys := make([]string, 0, len(s.Switch.Cases))
-		for k := range s.Switch.Cases {
+		keys := make([]string, 0, len(s.cases))
+		for k := range s.cases {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
-			out = append(out, edge{s.Switch.Cases[k], ".switch.cases." + k})
+			out = append(out, edge{s.cases[k], ".switch.cases." + k})
 		}
-		if s.Switch.Default != "" {
-			out = append(out, edge{s.Switch.Default, ".switch.default"})
+		if s.otherwise != "" {
+			out = append(out, edge{s.otherwise, ".switch.default"})
 		} else {
 			out = append(out, edge{next(), ".next"})
 		}
 	default:
 		out = append(out, edge{next(), ".next"})
 	}
-	switch s.OnError {
+	switch s.onError {
 	case "", "fail":
 	case "continue":
 		// A failure goes on to the next step, whatever the kind.
@@ -552,10 +574,10 @@ func (w *Workflow) targets(i int) []edge {
 			out = append(out, edge{n, ".next"})
 		}
 	default:
-		out = append(out, edge{s.OnError, ".on_error"})
+		out = append(out, edge{s.onError, ".on_error"})
 	}
-	if s.kind == KindWaitFor && s.WaitFor.OnTimeout != "" {
-		out = append(out, edge{s.WaitFor.OnTimeout, ".wait_for.on_timeout"})
+	if s.kind == KindWaitFor && s.onTimeout != "" {
+		out = append(out, edge{s.onTimeout, ".wait_for.on_timeout"})
 	}
 	return out
 }
@@ -577,7 +599,7 @@ func (w *Workflow) checkGraph() error {
 			j, ok := w.index[e.to]
 			if !ok {
 				field := e.field
-				if field == ".next" && s.Next == "" {
+				if field == ".next" && s.next == "" {
 					continue
 				}
 				errs = append(errs, errAt(s.path+field, "no step %q", e.to))
@@ -604,7 +626,7 @@ func (w *Workflow) checkGraph() error {
 	}
 	for i, ok := range seen {
 		if !ok {
-			errs = append(errs, errAt(w.steps[i].path, "step %q is unreachable: no step goes to it", w.steps[i].ID))
+			errs = append(errs, errAt(w.steps[i].path, "step %q is unreachable: no step goes to it", w.steps[i].id))
 		}
 	}
 	for _, scc := range components(adj) {
@@ -621,7 +643,7 @@ func (w *Workflow) checkGraph() error {
 			slices.Sort(scc)
 			ids := make([]string, len(scc))
 			for k, i := range scc {
-				ids[k] = w.steps[i].ID
+				ids[k] = w.steps[i].id
 			}
 			errs = append(errs, errAt(w.steps[scc[0]].path, "steps %s form a loop without a delay or wait_for", strings.Join(ids, " → ")))
 		}
@@ -692,18 +714,21 @@ func (w *Workflow) step(id string) (*step, int, bool) {
 // after is the step that follows step i when it succeeds: its Next, the
 // next in the list, or End.
 func (w *Workflow) after(i int) string {
-	if s := w.steps[i]; s.Next != "" {
-		return s.Next
+	if s := w.steps[i]; s.next != "" {
+		return s.next
 	}
 	if i+1 < len(w.steps) {
-		return w.steps[i+1].ID
+		return w.steps[i+1].id
 	}
 	return End
 }
 
+// Patterns returns the event type patterns that start runs.
+func (w *Workflow) Patterns() []string { return w.events }
+
 // Triggered reports whether e starts a run.
 func (w *Workflow) Triggered(env expr.Env, typ string) (bool, error) {
-	if !event.MatchAny(w.On.Events, typ) {
+	if !event.MatchAny(w.events, typ) {
 		return false, nil
 	}
 	if w.trigger == nil {

@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/internal/config"
+	"github.com/hookline/hookline/internal/content"
 	"github.com/hookline/hookline/internal/workflow"
-	"github.com/hookline/hookline/wire"
 )
 
 const valid = `name: order-fulfilment
@@ -29,9 +29,9 @@ steps:
     fail: { message: "charge failed: {{ steps.charge.error }}" }
 `
 
-func decode(t *testing.T, src string) wire.WorkflowSpec {
+func decode(t *testing.T, src string) workflow.Def {
 	t.Helper()
-	var in wire.WorkflowSpec
+	var in workflow.Def
 	require.NoError(t, yaml.UnmarshalWithOptions([]byte(src), &in, yaml.Strict(), yaml.UseJSONUnmarshaler()))
 	return in
 }
@@ -39,7 +39,7 @@ func decode(t *testing.T, src string) wire.WorkflowSpec {
 func TestCompileValid(t *testing.T) {
 	w, err := workflow.Compile(decode(t, valid), workflow.Options{})
 	require.NoError(t, err)
-	require.Equal(t, []string{"order.created"}, w.On.Events, `"on" is a key, not YAML 1.1's true`)
+	require.Equal(t, []string{"order.created"}, w.Patterns(), `"on" is a key, not YAML 1.1's true`)
 }
 
 // TestValidationErrors: mistakes are rejected before anything runs, each
@@ -72,7 +72,7 @@ func TestValidationErrors(t *testing.T) {
 					src = strings.Replace(src, `fail: { message: "charge failed: {{ steps.charge.error }}" }`, `set: { why: "1" }`+"\n    next: "+first, 1)
 				}
 			}
-			var in wire.WorkflowSpec
+			var in workflow.Def
 			err := yaml.UnmarshalWithOptions([]byte(src), &in, yaml.Strict(), yaml.UseJSONUnmarshaler())
 			if tc.field == "" {
 				require.ErrorContains(t, err, tc.msg)
@@ -119,15 +119,15 @@ steps:
     notify: { channels: [email], template: receipt }
 `
 	refuse := errors.New("no such template")
-	var checked []wire.NotifyRule
+	var checked []content.RuleDef
 	cases := []struct {
 		name  string
-		check func(wire.NotifyRule) error
+		check func(content.RuleDef) error
 		want  string
 	}{
 		{name: "none", want: "steps[0].notify: notify steps are not available"},
-		{name: "refused", check: func(wire.NotifyRule) error { return refuse }, want: "steps[0].notify: no such template"},
-		{name: "accepted", check: func(r wire.NotifyRule) error { checked = append(checked, r); return nil }},
+		{name: "refused", check: func(content.RuleDef) error { return refuse }, want: "steps[0].notify: no such template"},
+		{name: "accepted", check: func(r content.RuleDef) error { checked = append(checked, r); return nil }},
 	}
 	for _, tc := range cases {
 		_, err := workflow.Compile(decode(t, src), workflow.Options{CheckNotify: tc.check})

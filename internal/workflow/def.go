@@ -1,0 +1,116 @@
+package workflow
+
+import (
+	"github.com/hookline/hookline/internal/content"
+)
+
+// Def is a workflow version as declared: its trigger and steps as their
+// author wrote them, which Compile checks and compiles. It is also the
+// document the store keeps (store.Workflow.Spec): its JSON must stay
+// readable by every later version, so a field is only ever added, with
+// omitempty. Whether the workflow is enabled is not part of a version:
+// it is the workflow's row (store.Workflow.Enabled). The API's
+// wire.WorkflowSpec is mapped to and from it in internal/apply.
+type Def struct {
+	Name        string     `json:"name"`
+	Description string     `json:"description,omitempty"`
+	On          TriggerDef `json:"on"`
+	Steps       []StepDef  `json:"steps"`
+	// ErrorWorkflow names the workflow a failed run starts.
+	ErrorWorkflow string `json:"error_workflow,omitempty"`
+}
+
+// TriggerDef says which events start a run: type patterns and an
+// optional condition over event and data.
+type TriggerDef struct {
+	Events []string `json:"events"`
+	If     string   `json:"if,omitempty"`
+}
+
+// StepDef is one step: an id and exactly one kind, with its error
+// handling. Durations (Timeout, and those of its parts) are Go durations
+// as written.
+type StepDef struct {
+	ID      string            `json:"id"`
+	HTTP    *HTTPDef          `json:"http,omitempty"`
+	Emit    *EmitDef          `json:"emit,omitempty"`
+	Set     map[string]string `json:"set,omitempty"`
+	If      *IfDef            `json:"if,omitempty"`
+	Switch  *SwitchDef        `json:"switch,omitempty"`
+	Delay   *DelayDef         `json:"delay,omitempty"`
+	WaitFor *WaitForDef       `json:"wait_for,omitempty"`
+	Sync    *SyncDef          `json:"sync,omitempty"`
+	// Notify is a notify rule, checked and run by Options.CheckNotify and
+	// Config.Notify (the content package).
+	Notify  *content.RuleDef `json:"notify,omitempty"`
+	Fail    *FailDef         `json:"fail,omitempty"`
+	Retry   *RetryDef        `json:"retry,omitempty"`
+	Timeout string           `json:"timeout,omitempty"`
+	// OnError is "fail" (or empty), "continue" or a step id.
+	OnError string `json:"on_error,omitempty"`
+	// Next is the step after this one; empty: the next in the list.
+	Next string `json:"next,omitempty"`
+}
+
+// HTTPDef calls a URL; URL, header values and Body are templates.
+type HTTPDef struct {
+	Method  string            `json:"method,omitempty"`
+	URL     string            `json:"url"`
+	Headers map[string]string `json:"headers,omitempty"`
+	Body    string            `json:"body,omitempty"`
+	Expect  []int             `json:"expect,omitempty"`
+}
+
+// EmitDef publishes an event; string values of Data are templates.
+type EmitDef struct {
+	Type string `json:"type"`
+	Data any    `json:"data,omitempty"`
+}
+
+// IfDef branches on a condition.
+type IfDef struct {
+	Condition string `json:"condition"`
+	Then      string `json:"then"`
+	Else      string `json:"else,omitempty"`
+}
+
+// SwitchDef branches on a value.
+type SwitchDef struct {
+	Value   string            `json:"value"`
+	Cases   map[string]string `json:"cases"`
+	Default string            `json:"default,omitempty"`
+}
+
+// DelayDef waits For a duration or Until a time (a template).
+type DelayDef struct {
+	For   string `json:"for,omitempty"`
+	Until string `json:"until,omitempty"`
+}
+
+// WaitForDef waits for a matching event of type Event.
+type WaitForDef struct {
+	Event     string `json:"event"`
+	Match     string `json:"match,omitempty"`
+	Timeout   string `json:"timeout,omitempty"`
+	OnTimeout string `json:"on_timeout,omitempty"`
+}
+
+// SyncDef writes a record into a collection.
+type SyncDef struct {
+	Collection string `json:"collection"`
+	Record     string `json:"record,omitempty"`
+}
+
+// FailDef fails the run with a message (a template).
+type FailDef struct {
+	Message string `json:"message"`
+}
+
+// RetryDef retries a failing step.
+type RetryDef struct {
+	Attempts int    `json:"attempts"`
+	Backoff  string `json:"backoff,omitempty"`
+	Initial  string `json:"initial,omitempty"`
+	Max      string `json:"max,omitempty"`
+	Statuses []int  `json:"statuses,omitempty"`
+}
