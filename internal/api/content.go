@@ -8,6 +8,7 @@ import (
 
 	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/content"
+	"github.com/hookline/hookline/internal/field"
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/wire"
 )
@@ -101,25 +102,41 @@ func (s *Server) deleteTemplate(w http.ResponseWriter, r *http.Request, a *auth)
 
 // previewTemplate renders a template against a sample without sending.
 func (s *Server) previewTemplate(w http.ResponseWriter, r *http.Request, a *auth) error {
-	if err := s.contentEnabled(); err != nil {
-		return err
-	}
 	var in wire.Preview
 	if err := decodeOptional(r, &in); err != nil {
 		return err
 	}
-	t, _, err := s.cfg.Content.Template(r.Context(), a.tenantID, r.PathValue("name"), 0)
+	out, err := s.PreviewTemplate(r.Context(), a.tenantID, r.PathValue("name"), in)
+	if err != nil {
+		return notFound(err, "template", r.PathValue("name"))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// PreviewTemplate renders the latest version of a tenant's template as
+// POST /v1/templates/{name}/preview does (and the dashboard's preview),
+// without sending anything: for in.Recipient (a stored recipient when it
+// gives only an id), in in.Locale, with in.Event, within the renderer's
+// size and time limits. A missing template is a store.ErrNotFound; a
+// template that does not compile or render is a *field.Error at
+// "template" carrying the render's error, a bad event one at "event".
+func (s *Server) PreviewTemplate(ctx context.Context, tenantID, name string, in wire.Preview) (wire.Rendered, error) {
+	if err := s.contentEnabled(); err != nil {
+		return wire.Rendered{}, err
+	}
+	t, _, err := s.cfg.Content.Template(ctx, tenantID, name, 0)
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return notFound(err, "template", r.PathValue("name"))
+			return wire.Rendered{}, err
 		}
-		return invalid("template", "%v", err)
+		return wire.Rendered{}, &field.Error{Path: "template", Err: err}
 	}
 	rcpt := content.Recipient{ID: "preview", Locale: in.Locale}
 	if in.Recipient != nil {
 		rcpt = apply.RecipientOf(*in.Recipient)
 		if rcpt.ID != "" && rcpt.Email == "" && rcpt.Name == "" {
-			if sr, err := s.store.GetRecipient(r.Context(), a.tenantID, rcpt.ID); err == nil {
+			if sr, err := s.store.GetRecipient(ctx, tenantID, rcpt.ID); err == nil {
 				rcpt = content.RecipientOf(sr)
 			}
 		}
@@ -131,7 +148,7 @@ func (s *Server) previewTemplate(w http.ResponseWriter, r *http.Request, a *auth
 	if len(in.Event) > 0 {
 		var raw map[string]any
 		if err := json.Unmarshal(in.Event, &raw); err != nil {
-			return invalid("event", "must be an object: {\"type\": …, \"data\": …}")
+			return wire.Rendered{}, field.Errorf("event", "must be an object: {\"type\": …, \"data\": …}")
 		}
 		if _, ok := raw["data"]; ok {
 			ev = raw
@@ -139,12 +156,11 @@ func (s *Server) previewTemplate(w http.ResponseWriter, r *http.Request, a *auth
 			ev["data"] = raw
 		}
 	}
-	out, err := s.cfg.Content.Preview(r.Context(), t, rcpt, ev, in.Records)
+	out, err := s.cfg.Content.Preview(ctx, t, rcpt, ev, in.Records)
 	if err != nil {
-		return invalid("template", "%v", err)
+		return wire.Rendered{}, &field.Error{Path: "template", Err: err}
 	}
-	writeJSON(w, http.StatusOK, apply.RenderedOut(out))
-	return nil
+	return apply.RenderedOut(out), nil
 }
 
 func (s *Server) createNotifyRule(w http.ResponseWriter, r *http.Request, a *auth, in wire.NotifyRule) error {

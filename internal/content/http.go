@@ -1,6 +1,7 @@
 package content
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -252,7 +253,7 @@ func (s *Service) inboxList(w http.ResponseWriter, r *http.Request) {
 		}
 		q.Limit = n
 	}
-	ms, err := s.listInbox(r, tenantID, q)
+	ms, err := s.Inbox(r.Context(), tenantID, q)
 	if err != nil {
 		writeErr(w, http.StatusInternalServerError, "internal_error", "could not list messages")
 		return
@@ -268,14 +269,17 @@ func (s *Service) inboxList(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, res)
 }
 
-// listInbox lists sent and interacted-with inbox messages, reading on
-// past messages not delivered yet until the page is full.
-func (s *Service) listInbox(r *http.Request, tenantID string, q store.MessageQuery) ([]store.Message, error) {
+// Inbox lists a recipient's inbox as GET /inbox shows it: up to q.Limit
+// sent and interacted-with inbox messages of q.RecipientID (archived ones
+// with q.Archived) after q.Cursor, newest first, reading on past messages
+// not delivered yet until the page is full.
+func (s *Service) Inbox(ctx context.Context, tenantID string, q store.MessageQuery) ([]store.Message, error) {
+	q.Channel = ChannelInbox
 	q.Status = ""
 	limit := q.Limit
 	var out []store.Message
 	for range 20 {
-		ms, err := s.cfg.Store.ListMessages(r.Context(), tenantID, q)
+		ms, err := s.cfg.Store.ListMessages(ctx, tenantID, q)
 		if err != nil {
 			return nil, err
 		}
