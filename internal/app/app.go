@@ -319,7 +319,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		web.New(web.Config{
 			Prefix: strings.TrimSuffix(cfg.Dashboard, "/"), Store: st, Engine: eng, Endpoints: apiSrv.Applier(), Events: apiSrv, Sources: apiSrv, PublicURL: cfg.PublicURL,
 			Feed: hub, Closing: closing,
-			Workflows: apiSrv.Applier(), Runs: runner,
+			Workflows: apiSrv.Applier(), Runs: runner, Previews: apiSrv, Inboxes: notify,
 			Invalidate: invalidate, SessionKey: box.Derive("dashboard sessions"), SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"),
 			Clock: opts.Clock, Logger: log, PortalFrameAncestors: cfg.PortalFrameAncestors,
 		}).Mount(mux)

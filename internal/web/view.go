@@ -88,9 +88,9 @@ type badge struct {
 // a badge.
 func statusOf(s string) badge {
 	switch s {
-	case "succeeded", "closed", "enabled", "healthy":
+	case "succeeded", "closed", "enabled", "healthy", "sent", "opened", "clicked":
 		return badge{s, "ok"}
-	case "retrying", "half-open", "failing", "pending", "running", "waiting":
+	case "retrying", "half-open", "failing", "pending", "running", "waiting", "scheduled", "digest":
 		return badge{s, "warn"}
 	case "timed_out":
 		return badge{"timed out", "bad"}

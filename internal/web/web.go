@@ -50,6 +50,7 @@ type Store interface {
 	Activity(ctx context.Context, tenantID string, q store.ActivityQuery) (store.Activity, error)
 	WorkflowStore
 	PortalStore
+	ContentStore
 }
 
 // Engine publishes test events, retries and replays; *engine.Engine is one.
@@ -94,6 +95,8 @@ type Config struct {
 	PublicURL string
 	Workflows WorkflowSaver
 	Runs      RunChanger
+	Previews  TemplatePreviewer
+	Inboxes   InboxReader
 	// PortalFrameAncestors are the frame-ancestors sources of the
 	// customer portal's pages (who may frame it); default 'self'.
 	PortalFrameAncestors []string
@@ -137,8 +140,8 @@ type Server struct {
 // bytes is a mistake in how the program is put together and panics.
 func New(cfg Config) *Server {
 	if cfg.Store == nil || cfg.Engine == nil || cfg.Endpoints == nil || cfg.Events == nil || cfg.Sources == nil || cfg.Feed == nil ||
-		cfg.Workflows == nil || cfg.Runs == nil {
-		panic("web: Store, Engine, Endpoints, Events, Sources, Feed, Workflows and Runs are required")
+		cfg.Workflows == nil || cfg.Runs == nil || cfg.Previews == nil || cfg.Inboxes == nil {
+		panic("web: Store, Engine, Endpoints, Events, Sources, Feed, Workflows, Runs, Previews and Inboxes are required")
 	}
 	box, err := secretbox.New(cfg.SessionKey)
 	if err != nil {
@@ -216,6 +219,13 @@ var routes = []route{
 	{"GET", "/collections", false, (*Server).collections},
 	{"GET", "/collections/{name}", false, (*Server).collectionPage},
 	{"GET", "/collections/{name}/records/{key...}", false, (*Server).recordPage},
+
+	{"GET", "/templates", false, (*Server).templates},
+	{"GET", "/templates/{name}", false, (*Server).template},
+	{"POST", "/templates/{name}/preview", false, (*Server).templatePreview},
+	{"GET", "/messages", false, (*Server).messages},
+	{"GET", "/recipients", false, (*Server).recipients},
+	{"GET", "/recipients/{id}/inbox", false, (*Server).recipientInbox},
 }
 
 // streams are the routes that answer with Server-Sent Events: they last

@@ -101,11 +101,8 @@ func (s *Server) workflows(w http.ResponseWriter, r *http.Request, sess *session
 	if err != nil {
 		return err
 	}
-	i, _ := slices.BinarySearchFunc(all, cur, func(w store.Workflow, name string) int { return strings.Compare(w.Name, name) })
-	if cur != "" && i < len(all) && all[i].Name == cur {
-		i++
-	}
-	page, next := nextPage(r, all[i:min(len(all), i+pageSize+1)], func(w store.Workflow) string { return w.Name })
+	name := func(w store.Workflow) string { return w.Name }
+	page, next := nextPage(r, afterName(all, cur, name), name)
 	v := listView[workflowRow]{Next: next, Query: r.URL.Query()}
 	for _, wf := range page {
 		runs, err := s.cfg.Store.ListRuns(r.Context(), sess.TenantID, store.RunQuery{Page: store.Page{Limit: recentRuns}, Workflow: wf.Name})
