@@ -121,14 +121,31 @@ func TestLoadDeclaration(t *testing.T) {
 	require.ErrorIs(t, err, os.ErrNotExist)
 }
 
+// fileCase is a declaration file that does not load: the mistake is
+// reported at line with msg.
+type fileCase struct {
+	name    string
+	content string
+	line    int
+	msg     string
+}
+
+// declarationFails loads the declaration content with lookup and returns
+// the file and its *FileError, which must name the file and tc's line.
+func declarationFails(t *testing.T, tc fileCase, lookup func(string) (string, bool)) (string, *FileError) {
+	t.Helper()
+	path := writeFile(t, tc.content)
+	_, _, err := LoadDeclaration(path, lookup)
+	var fe *FileError
+	require.ErrorAs(t, err, &fe)
+	require.Equal(t, path, fe.Path)
+	require.Equal(t, tc.line, fe.Line, err.Error())
+	return path, fe
+}
+
 func TestDeclarationErrorsNameTheLine(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		name    string
-		content string
-		line    int
-		msg     string
-	}{
+	cases := []fileCase{
 		{
 			name:    "unknown key in a source",
 			content: "addr: x\nsources:\n  - name: a\n    verificaton: {kind: none}\n",
@@ -163,17 +180,12 @@ func TestDeclarationErrorsNameTheLine(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			path := writeFile(t, tc.content)
-			_, _, err := LoadDeclaration(path, nil)
-			var fe *FileError
-			require.ErrorAs(t, err, &fe)
-			require.Equal(t, path, fe.Path)
-			require.Equal(t, tc.line, fe.Line, err.Error())
+			path, fe := declarationFails(t, tc, nil)
 			require.Contains(t, fe.Msg, tc.msg)
-			require.Contains(t, err.Error(), path+":"+itoa(tc.line)+":")
+			require.Contains(t, fe.Error(), path+":"+itoa(tc.line)+":")
 			require.Contains(t, fe.Snippet, ">")
 
-			_, err = Load(path, nil)
+			_, err := Load(path, nil)
 			require.ErrorAs(t, err, &fe, "Load reports the same mistake")
 			require.Equal(t, tc.line, fe.Line)
 		})
@@ -215,12 +227,7 @@ event_types:
 
 func TestExpandUnsetVariable(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		name    string
-		content string
-		line    int
-		msg     string
-	}{
+	cases := []fileCase{
 		{
 			name:    "list item",
 			content: "sources:\n  - name: s\n    verification:\n      kind: github\n      secrets:\n        - ok\n        - ${GITHUB_SECRET}\n",
@@ -245,13 +252,9 @@ func TestExpandUnsetVariable(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			path := writeFile(t, tc.content)
-			_, _, err := LoadDeclaration(path, env(nil))
-			var fe *FileError
-			require.ErrorAs(t, err, &fe)
-			require.Equal(t, tc.line, fe.Line, err.Error())
+			path, fe := declarationFails(t, tc, env(nil))
 			require.Equal(t, tc.msg, fe.Msg)
-			require.Equal(t, path+":"+itoa(tc.line)+": "+tc.msg, err.Error())
+			require.Equal(t, path+":"+itoa(tc.line)+": "+tc.msg, fe.Error())
 		})
 	}
 
