@@ -14,6 +14,28 @@ import (
 // dst is the one destination the tests of this file send to.
 const dst = "dst_1"
 
+// publishHeld publishes one task to dst and waits until its first result
+// is committed: the worker that ran it does not learn so until release
+// is closed.
+func (r *rig) publishHeld(t *testing.T) (task store.Task, release chan struct{}) {
+	t.Helper()
+	held := r.store.holdNextComplete()
+	task = r.publish(t, dst)[0]
+	return task, <-held
+}
+
+// retriedAt releases the recorded result of task and requires its retry
+// to have run at once, at at, and succeeded.
+func (r *rig) retriedAt(t *testing.T, task store.Task, release chan struct{}, at time.Time) {
+	t.Helper()
+	close(release)
+	synctest.Wait()
+	attempts := r.attempts()
+	require.Len(t, attempts, 2, "the retry ran")
+	require.Equal(t, at, attempts[1].start, "at once, not after the lease")
+	require.Equal(t, store.StatusSucceeded, r.task(t, task.ID).Status)
+}
+
 // TestRetryWhileResultIsRecorded retries a failed task after its failure
 // is committed but before the worker that ran it has forgotten it, as a
 // recover right after the status turned "failed" can: the retry must run
@@ -23,20 +45,12 @@ func TestRetryWhileResultIsRecorded(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig(t, nil)
 		r.answers(dst, engine.Outcome{Err: errDown, Permanent: true})
-		held := r.store.holdNextComplete()
-		task := r.publish(t, dst)[0]
-		release := <-held
+		task, release := r.publishHeld(t)
 		require.Equal(t, store.StatusFailed, r.task(t, task.ID).Status)
 
 		_, err := r.eng.Retry(t.Context(), testTenant, []string{task.ID})
 		require.NoError(t, err)
-		retried := time.Now()
-		close(release)
-		synctest.Wait()
-		attempts := r.attempts()
-		require.Len(t, attempts, 2, "the retry ran")
-		require.Equal(t, retried, attempts[1].start, "at once, not after the lease")
-		require.Equal(t, store.StatusSucceeded, r.task(t, task.ID).Status)
+		r.retriedAt(t, task, release, time.Now())
 	})
 }
 
@@ -49,22 +63,13 @@ func TestDueRetryClaimedWhileResultIsRecorded(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig(t, nil)
 		r.answers(dst, engine.Outcome{Err: errDown, Schedule: []time.Duration{0}})
-		held := r.store.holdNextComplete()
-		task := r.publish(t, dst)[0]
-		release := <-held
+		task, release := r.publishHeld(t)
 		time.Sleep(testPoll) // a poll
 		synctest.Wait()
 		claimed := r.task(t, task.ID)
 		require.Equal(t, store.StatusRetrying, claimed.Status)
 		require.True(t, claimed.LeaseUntil.After(time.Now()), "the poller claimed the due retry")
-
-		polled := time.Now()
-		close(release)
-		synctest.Wait()
-		attempts := r.attempts()
-		require.Len(t, attempts, 2, "the retry ran")
-		require.Equal(t, polled, attempts[1].start, "at once, not after the lease")
-		require.Equal(t, store.StatusSucceeded, r.task(t, task.ID).Status)
+		r.retriedAt(t, task, release, time.Now())
 	})
 }
 
@@ -76,9 +81,7 @@ func TestStaleCopyWhileRecordingRunsOnce(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig(t, nil)
-		held := r.store.holdNextComplete()
-		task := r.publish(t, dst)[0]
-		release := <-held
+		task, release := r.publishHeld(t)
 		stale := task
 		stale.Status, stale.Attempts, stale.LeaseFor = store.StatusPending, 0, testLease
 		r.eng.Schedule(t.Context(), []store.Task{stale})
