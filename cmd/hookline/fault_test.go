@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"slices"
@@ -59,15 +58,7 @@ func TestFrozenDatabase(t *testing.T) {
 	vq.Set("application_name", appName)
 	via.RawQuery = vq.Encode()
 
-	var mu sync.Mutex
-	seen := map[string]int{}
-	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		seen[r.Header.Get("webhook-id")]++
-		mu.Unlock()
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	t.Cleanup(rc.Close)
+	rc := testkit.NewReceiver(t)
 
 	srv := startServeEnv(t, bin, "frozen", []string{"HOOKLINE_COMMIT_TIMEOUT=" + commitTimeout.String()},
 		"--database", via.String(), "--data-dir", filepath.Join(t.TempDir(), "data"))
@@ -239,9 +230,5 @@ func TestFrozenDatabase(t *testing.T) {
 	for _, a := range ok {
 		ids = append(ids, a.id)
 	}
-	require.Eventually(t, func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return !slices.ContainsFunc(ids, func(id string) bool { return seen[id] == 0 })
-	}, 60*time.Second, 50*time.Millisecond, "every event answered 2xx is delivered")
+	require.Eventually(t, func() bool { return rc.GotAll(ids) }, 60*time.Second, 50*time.Millisecond, "every event answered 2xx is delivered")
 }

@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +14,7 @@ import (
 
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/store/sqlite"
+	"github.com/hookline/hookline/internal/testkit"
 )
 
 // publish posts one event with an idempotency key and returns the status,
@@ -60,15 +59,7 @@ func TestDiskFull(t *testing.T) {
 	t.Parallel()
 	b := setup(t, withLease(2*time.Second))
 	ctx := context.Background()
-	var mu sync.Mutex
-	seen := map[string]int{}
-	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		seen[r.Header.Get("webhook-id")]++
-		mu.Unlock()
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	t.Cleanup(rc.Close)
+	rc := testkit.NewReceiver(t)
 	_, err := b.client.CreateEndpoint(ctx, client.EndpointCreate{URL: rc.URL})
 	require.NoError(t, err)
 	status, _ := b.do("POST", "/v1/sources", `{"name":"shop","verification":{"kind":"none"}}`)
@@ -123,14 +114,5 @@ func TestDiskFull(t *testing.T) {
 		status, _, _ := b.publish(key, `{"again":true}`)
 		require.Equal(t, http.StatusAccepted, status, "%s was not stored: its retry is new, not a duplicate", key)
 	}
-	require.Eventually(t, func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, id := range accepted {
-			if seen[id] == 0 {
-				return false
-			}
-		}
-		return true
-	}, 20*time.Second, 20*time.Millisecond, "every event answered 2xx is delivered")
+	require.Eventually(t, func() bool { return rc.GotAll(accepted) }, 20*time.Second, 20*time.Millisecond, "every event answered 2xx is delivered")
 }

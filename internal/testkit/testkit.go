@@ -10,6 +10,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"strconv"
@@ -185,4 +187,37 @@ func LastChange(tb testing.TB, c *client.Client, name string) int64 {
 		}
 		after = n
 	}
+}
+
+// Receiver is a webhook receiver that answers every request 204 and
+// counts the requests of each webhook-id.
+type Receiver struct {
+	*httptest.Server
+	mu   sync.Mutex
+	seen map[string]int
+}
+
+// NewReceiver starts a Receiver, closed when the test ends.
+func NewReceiver(tb testing.TB) *Receiver {
+	rc := &Receiver{seen: map[string]int{}}
+	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rc.mu.Lock()
+		rc.seen[r.Header.Get("webhook-id")]++
+		rc.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	tb.Cleanup(rc.Close)
+	return rc
+}
+
+// GotAll reports whether a request came for each of the webhook-ids.
+func (rc *Receiver) GotAll(ids []string) bool {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	for _, id := range ids {
+		if rc.seen[id] == 0 {
+			return false
+		}
+	}
+	return true
 }
