@@ -40,7 +40,7 @@ func BenchmarkPages(b *testing.B) {
 	cfg.Addr, cfg.DataDir, cfg.AllowPrivateNetworks = "127.0.0.1:0", dataDir, true
 
 	// First start: the tenant, its admin key and the endpoints.
-	key, eps := benchFirstStart(b, cfg)
+	key, eps, src := benchFirstStart(b, cfg)
 	fillStart := time.Now()
 	mid := benchFill(b, dataDir, eps, *benchDeliveries)
 	b.Logf("filled %d deliveries in %s", *benchDeliveries, time.Since(fillStart).Round(time.Second))
@@ -74,6 +74,11 @@ func BenchmarkPages(b *testing.B) {
 		{"endpoints", "/endpoints"},
 		{"endpoint", "/endpoints/" + eps[3]},
 		{"overview", "/"},
+		// A source and an event type of which none of the events is: the
+		// store reads past every event looking for theirs.
+		{"source", "/sources/" + src},
+		{"event_type", "/event-types/quiet.type"},
+		{"collection", "/collections/customers"},
 	} {
 		b.Run(p.name, func(b *testing.B) {
 			for b.Loop() {
@@ -93,8 +98,9 @@ func BenchmarkPages(b *testing.B) {
 }
 
 // benchFirstStart starts the server once on an empty data dir and returns
-// its admin key and the ids of new endpoints.
-func benchFirstStart(b *testing.B, cfg config.Config) (string, []string) {
+// its admin key, the ids of new endpoints and of a new source; it also
+// declares an event type and a collection.
+func benchFirstStart(b *testing.B, cfg config.Config) (string, []string, string) {
 	var out bytes.Buffer
 	a, err := app.New(context.Background(), cfg, app.Options{Out: &out})
 	if err != nil {
@@ -113,12 +119,23 @@ func benchFirstStart(b *testing.B, cfg config.Config) (string, []string) {
 		}
 		eps = append(eps, ep.ID)
 	}
+	src, err := api.CreateSource(context.Background(), client.SourceCreate{Name: "quiet", Verification: &client.Verification{Kind: "none"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := api.CreateEventType(context.Background(), client.EventType{Name: "quiet.type"}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := api.CreateCollection(context.Background(), client.CollectionSpec{Name: "customers", Key: "data.id",
+		Events: map[string]client.CollectionOp{"customer.updated": {Op: "upsert"}}}); err != nil {
+		b.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := a.Stop(ctx); err != nil {
 		b.Fatal(err)
 	}
-	return key, eps
+	return key, eps, src.ID
 }
 
 // benchFill writes n events with one delivery each through the store and

@@ -30,10 +30,17 @@ type eventTypeView struct {
 	store.EventType
 	// Examples are the schema's own examples (its "examples" keyword).
 	Examples []json.RawMessage
-	// Latest is the newest event of the type, when there is one: an
-	// example as it really came.
+	// Latest is the newest event of the type among the tenant's newest
+	// exampleWindow, when there is one: an example as it really came.
 	Latest *event.Event
+	Window int
 }
+
+// exampleWindow is how many of the tenant's newest events an event type's
+// page looks through for the newest of the type. The events are not
+// indexed by type, and a type nobody sent lately must not cost a walk
+// through the whole log: the events page searches further.
+const exampleWindow = 500
 
 // eventType is an event type's page: its description, its JSON Schema,
 // the schema's examples and the newest event of the type.
@@ -43,13 +50,16 @@ func (s *Server) eventType(w http.ResponseWriter, r *http.Request, sess *session
 	if err != nil {
 		return notFound(err, "event type", name)
 	}
-	v := eventTypeView{EventType: et, Examples: schemaExamples(et.Schema)}
-	evs, err := s.cfg.Store.ListEvents(r.Context(), sess.TenantID, store.EventQuery{Page: store.Page{Limit: 1}, Type: et.Name})
+	v := eventTypeView{EventType: et, Examples: schemaExamples(et.Schema), Window: exampleWindow}
+	evs, err := s.cfg.Store.ListEvents(r.Context(), sess.TenantID, store.EventQuery{Page: store.Page{Limit: exampleWindow}})
 	if err != nil {
 		return err
 	}
-	if len(evs) > 0 {
-		v.Latest = &evs[0]
+	for i := range evs {
+		if evs[i].Type == et.Name {
+			v.Latest = &evs[i]
+			break
+		}
 	}
 	s.render(w, r, http.StatusOK, "eventtype", view{Title: "Event type " + et.Name, Nav: "event-types", Tenant: sess.TenantName, Data: v})
 	return nil

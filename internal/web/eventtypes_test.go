@@ -41,6 +41,7 @@ func TestEventTypePages(t *testing.T) {
 	require.Contains(t, page, `<span class="j-key">&#34;required&#34;</span>`, "the schema, highlighted")
 	require.Contains(t, page, `<span class="j-str">&#34;ord_example&#34;</span>`, "the schema's example")
 	require.NotContains(t, page, "The newest event")
+	require.Contains(t, page, "No event of this type among the 500 newest.")
 	require.NotRegexp(t, inline, page)
 
 	ev, err := b.api.SendEvent(ctx, client.EventCreate{Type: "order.created", Data: json.RawMessage(`{"order_id": "ord_real", "total": 5}`)})
@@ -51,7 +52,7 @@ func TestEventTypePages(t *testing.T) {
 
 	_, page = b.get(c, "/event-types/free.form")
 	require.Contains(t, page, "No schema")
-	require.Contains(t, page, "No example yet")
+	require.Contains(t, page, "No event of this type among the 500 newest: add")
 
 	resp, _ = b.get(c, "/event-types/no.such")
 	require.Equal(t, http.StatusNotFound, resp.StatusCode)
