@@ -3,7 +3,6 @@ package api
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,7 +12,6 @@ import (
 	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/event"
-	"github.com/hookline/hookline/internal/expr"
 	"github.com/hookline/hookline/internal/sse"
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/wire"
@@ -22,8 +20,6 @@ import (
 const (
 	// maxRecordWrite is how many records one POST …/records may carry.
 	maxRecordWrite = 1000
-	// maxScan bounds how many records one filtered list reads.
-	maxScan = 10000
 	// maxChangesWait bounds a long poll of the changes feed.
 	maxChangesWait = 60 * time.Second
 	// changesPoll is how often a waiting changes request looks again for
@@ -169,82 +165,35 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request, a *auth) er
 	if err != nil {
 		return err
 	}
-	cursor := p.Cursor
 	limit := p.Limit
 	if limit == 0 {
 		limit = defaultPageLimit
 	}
 	q := r.URL.Query()
-	includeDeleted := q.Get("include_deleted") == "true"
-	var filter *expr.Program
+	fq := collection.FindQuery{After: p.Cursor, Limit: limit, IncludeDeleted: q.Get("include_deleted") == "true"}
 	if src := q.Get("filter"); src != "" {
-		if filter, err = expr.CompileEnv(src, map[string]any{"record": map[string]any{}, "key": ""}); err != nil {
+		if fq.Filter, err = collection.CompileFilter(src); err != nil {
 			return errorf(http.StatusBadRequest, codeBadRequest, "filter: %v", err)
 		}
 	}
-	var (
-		out     []wire.Record
-		scanned int
-		more    bool
-	)
-	for len(out) < limit && scanned < maxScan {
-		batch := limit - len(out)
-		if filter != nil {
-			batch = min(maxScan-scanned, max(batch*4, 100))
-		}
-		recs, err := s.store.ListRecords(r.Context(), a.tenantID, name, store.RecordQuery{After: cursor, Limit: batch, IncludeDeleted: includeDeleted})
-		if err != nil {
-			return err
-		}
-		for _, rec := range recs {
-			scanned++
-			cursor = rec.Key
-			if filter != nil {
-				ok, err := matchRecord(filter, rec)
-				if err != nil {
-					return errorf(http.StatusBadRequest, codeBadRequest, "filter on record %q: %v", rec.Key, err)
-				}
-				if !ok {
-					continue
-				}
-			}
-			out = append(out, apply.RecordOut(rec))
-			if len(out) == limit {
-				break
-			}
-		}
-		more = len(recs) == batch
-		if !more {
-			break
-		}
+	found, err := collection.Find(r.Context(), s.store, a.tenantID, name, fq)
+	var fe *collection.FilterError
+	if errors.As(err, &fe) {
+		return errorf(http.StatusBadRequest, codeBadRequest, "%v", fe)
 	}
-	if out == nil {
-		out = []wire.Record{}
+	if err != nil {
+		return err
+	}
+	out := make([]wire.Record, 0, len(found.Records))
+	for _, rec := range found.Records {
+		out = append(out, apply.RecordOut(rec))
 	}
 	res := map[string]any{"data": out}
-	if more || (len(out) == limit && cursor != "") {
-		res["next_cursor"] = cursor
+	if found.Next != "" {
+		res["next_cursor"] = found.Next
 	}
 	writeJSON(w, http.StatusOK, res)
 	return nil
-}
-
-func matchRecord(f *expr.Program, rec store.Record) (bool, error) {
-	var data any
-	if len(rec.Data) > 0 {
-		if err := json.Unmarshal(rec.Data, &data); err != nil {
-			return false, err
-		}
-	}
-	v, err := f.Eval(map[string]any{"record": data, "key": rec.Key})
-	if err != nil {
-		return false, err
-	}
-	b, ok := v.(bool)
-	if !ok {
-		return false, fmt.Errorf("filter gave %v, not true or false", v)
-	}
-	return b, nil
 }
 
 func (s *Server) writeRecords(w http.ResponseWriter, r *http.Request, a *auth) error {

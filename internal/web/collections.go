@@ -76,8 +76,10 @@ func (s *Server) changeRow(c store.Change) changeRow {
 type collectionView struct {
 	store.Collection
 	listView[recordRow]
-	// Key is the key prefix searched for; Deleted lists tombstones too.
+	// Key is the key prefix searched for, Filter an expression records
+	// match; Deleted lists tombstones too.
 	Key      string
+	Filter   string
 	Deleted  bool
 	Filtered bool
 	Changes  []changeRow
@@ -88,13 +90,13 @@ type collectionView struct {
 }
 
 // collectionPage is a collection's page: its records in key order,
-// searched by key prefix and paged by the last key shown, and its changes
-// as they happen.
+// searched by key prefix and filter expression (as GET …/records?filter=)
+// and paged by the last key shown, and its changes as they happen.
 func (s *Server) collectionPage(w http.ResponseWriter, r *http.Request, sess *session) error {
 	name := r.PathValue("name")
 	qv := r.URL.Query()
-	v := collectionView{Key: qv.Get("key"), Deleted: qv.Get("deleted") == "on", Keep: tailKeep}
-	v.Filtered = v.Key != "" || v.Deleted
+	v := collectionView{Key: qv.Get("key"), Filter: strings.TrimSpace(qv.Get("filter")), Deleted: qv.Get("deleted") == "on", Keep: tailKeep}
+	v.Filtered = v.Key != "" || v.Filter != "" || v.Deleted
 	after := qv.Get("after")
 	if err := keyParam("key", v.Key); err != nil {
 		return err
@@ -107,15 +109,24 @@ func (s *Server) collectionPage(w http.ResponseWriter, r *http.Request, sess *se
 		return notFound(err, "collection", name)
 	}
 	v.Collection = c
-	recs, err := s.records(r.Context(), sess.TenantID, name, v.Key, after, v.Deleted)
+	fq := collection.FindQuery{After: after, Prefix: v.Key, Limit: pageSize, IncludeDeleted: v.Deleted}
+	if v.Filter != "" {
+		if fq.Filter, err = collection.CompileFilter(v.Filter); err != nil {
+			return badRequest("The filter is not an expression on record and key: %v", err)
+		}
+	}
+	found, err := collection.Find(r.Context(), s.cfg.Store, sess.TenantID, name, fq)
+	var fe *collection.FilterError
+	if errors.As(err, &fe) {
+		return badRequest("The filter failed on record %q: %v. A filter gives true or false for every record.", fe.Key, fe.Err)
+	}
 	if err != nil {
 		return err
 	}
-	if len(recs) > pageSize {
-		recs = recs[:pageSize]
-		v.Next = r.URL.Path + query(qv, "after", recs[len(recs)-1].Key)
+	if found.Next != "" {
+		v.Next = r.URL.Path + query(qv, "after", found.Next)
 	}
-	for _, rec := range recs {
+	for _, rec := range found.Records {
 		v.Rows = append(v.Rows, recordRow{Record: rec, Path: s.recordPath(name, rec.Key), Version: collection.Display(rec.Version)})
 	}
 	v.Query = qv
@@ -144,36 +155,6 @@ func keyParam(param, v string) error {
 		return badRequest("The %s parameter is not a record key: at most %d bytes of UTF-8.", param, maxKeyParam)
 	}
 	return nil
-}
-
-// records reads up to pageSize+1 records after the key after, in key
-// order, whose keys start with prefix. Keys with a prefix sort together
-// from the prefix itself, so the scan stops at the first key without it.
-func (s *Server) records(ctx context.Context, tenantID, name, prefix, after string, deleted bool) ([]store.Record, error) {
-	var out []store.Record
-	if prefix != "" && after < prefix {
-		// ListRecords starts after a key: the prefix itself, a key too,
-		// comes first if it is there.
-		rec, err := s.cfg.Store.GetRecord(ctx, tenantID, name, prefix)
-		switch {
-		case err == nil && (deleted || !rec.Deleted):
-			out = append(out, rec)
-		case err != nil && !errors.Is(err, store.ErrNotFound):
-			return nil, err
-		}
-		after = prefix
-	}
-	recs, err := s.cfg.Store.ListRecords(ctx, tenantID, name, store.RecordQuery{After: after, Limit: pageSize + 1 - len(out), IncludeDeleted: deleted})
-	if err != nil {
-		return nil, err
-	}
-	for _, rec := range recs {
-		if !strings.HasPrefix(rec.Key, prefix) {
-			break
-		}
-		out = append(out, rec)
-	}
-	return out, nil
 }
 
 type recordView struct {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -89,7 +90,19 @@ func TestCollectionPages(t *testing.T) {
 	require.Equal(t, 1, strings.Count(records(page), `<tr>`)-1, "the prefix itself is a key, and the only one")
 	require.Contains(t, records(page), `records/ab"`)
 	_, page = b.get(c, "/collections/customers?key=zz")
-	require.Contains(t, page, "No record's key starts with “zz”")
+	require.Contains(t, page, "No record matches this search")
+	_, page = b.get(c, "/collections/customers?filter="+url.QueryEscape(`record.name startsWith "Al"`))
+	require.Contains(t, records(page), `records/a%2F2"`)
+	require.Equal(t, 1, strings.Count(records(page), `<tr>`)-1, "the filter keeps Alan only")
+	_, page = b.get(c, "/collections/customers?key=a&filter="+url.QueryEscape(`record.version > 1`))
+	require.Contains(t, records(page), `records/a%2F1"`)
+	require.Equal(t, 1, strings.Count(records(page), `<tr>`)-1)
+	resp, page = b.get(c, "/collections/customers?filter="+url.QueryEscape(`record.(`))
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	require.Contains(t, page, "The filter is not an expression")
+	resp, page = b.get(c, "/collections/customers?filter="+url.QueryEscape(`record.name`))
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	require.Contains(t, page, "A filter gives true or false")
 
 	// A record's page: its data and its history, newest first.
 	resp, page = b.get(c, "/collections/customers/records/a%2F1")
