@@ -75,6 +75,7 @@ func TestSourcePages(t *testing.T) {
 	require.Contains(t, page, `href="/events/`+evs.Data[0].ID+`"`, "the event received")
 	require.Contains(t, page, "X-Hub-Signature-256 matches no configured secret", "the rejection's reason")
 	require.Contains(t, page, "POST</span> from <span class=\"mono\">127.0.0.1:")
+	require.Contains(t, page, " · 12 bytes", "the size of the refused body")
 	require.NotRegexp(t, inline, page)
 
 	// The event's page shows the headers it was received with.
