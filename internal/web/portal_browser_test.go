@@ -330,4 +330,3 @@ func (tb *tab) snapshot() []string {
 	defer tb.mu.Unlock()
 	return append([]string(nil), tb.bad...)
 }
-
