@@ -219,6 +219,7 @@ func (s *Server) changesStream(w http.ResponseWriter, r *http.Request, sess *ses
 	if err != nil || st.Comment("following "+name) != nil {
 		return nil
 	}
+	chk := recheck{s: s, r: r, sess: sess}
 	for {
 		for {
 			cs, err := s.cfg.Store.ListChanges(r.Context(), sess.TenantID, name, after, pageSize)
@@ -244,7 +245,7 @@ func (s *Server) changesStream(w http.ResponseWriter, r *http.Request, sess *ses
 		}
 		// A change made here wakes the stream; one made by another node
 		// is found by the next look.
-		if _, _, err := sse.Next(st, l.C, changesPoll); err != nil {
+		if _, _, err := sse.Next(st, l.C, changesPoll); err != nil || chk.over() {
 			return nil
 		}
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -46,21 +47,11 @@ func hashKey(key string) []byte {
 func (s *Server) session(w http.ResponseWriter, r *http.Request) (*session, bool) {
 	sess, err := s.open(r)
 	if err == nil {
-		var ended bool
-		if ended, err = s.cfg.Store.SessionEnded(r.Context(), sess.ID); err == nil && ended {
-			err = errSignedOut
-		}
+		err = s.valid(r.Context(), sess)
 	}
 	if err == nil {
-		var k store.APIKey
-		k, err = s.cfg.Store.APIKeyByHash(r.Context(), sess.KeyHash)
-		switch {
-		case errors.Is(err, store.ErrNotFound) || (err == nil && (k.ID != sess.KeyID || k.TenantID != sess.TenantID)):
-			err = errSignedOut
-		case err == nil:
-			if t, terr := s.cfg.Store.GetTenant(r.Context(), sess.TenantID); terr == nil {
-				sess.TenantName = t.Name
-			}
+		if t, terr := s.cfg.Store.GetTenant(r.Context(), sess.TenantID); terr == nil {
+			sess.TenantName = t.Name
 		}
 	}
 	if errors.Is(err, errSignedOut) {
@@ -81,6 +72,30 @@ func (s *Server) session(w http.ResponseWriter, r *http.Request) (*session, bool
 }
 
 var errSignedOut = errors.New("not signed in")
+
+// valid checks an opened session against the store: errSignedOut once it
+// expired, was signed out, or its key was deleted. A live stream checks
+// its session again now and then with it.
+func (s *Server) valid(ctx context.Context, sess *session) error {
+	if !s.clock.Now().Before(sess.Expires) {
+		return errSignedOut
+	}
+	ended, err := s.cfg.Store.SessionEnded(ctx, sess.ID)
+	if err != nil {
+		return err
+	}
+	if ended {
+		return errSignedOut
+	}
+	k, err := s.cfg.Store.APIKeyByHash(ctx, sess.KeyHash)
+	switch {
+	case errors.Is(err, store.ErrNotFound) || (err == nil && (k.ID != sess.KeyID || k.TenantID != sess.TenantID)):
+		return errSignedOut
+	case err != nil:
+		return err
+	}
+	return nil
+}
 
 // open reads the session cookie: errSignedOut when there is none, it does
 // not open or it expired.

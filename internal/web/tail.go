@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/feed"
@@ -71,10 +72,14 @@ func (s *Server) tailStream(w http.ResponseWriter, r *http.Request, sess *sessio
 	if err != nil || st.Comment("listening") != nil {
 		return nil
 	}
+	chk := recheck{s: s, r: r, sess: sess}
 	for {
-		e, _, err := sse.Next(st, l.C, 0)
-		if err != nil {
+		e, ok, err := sse.Next(st, l.C, sessionRecheck)
+		if err != nil || chk.over() {
 			return nil
+		}
+		if !ok {
+			continue
 		}
 		if n := l.Dropped(); n > 0 && st.Send(sse.Event{Type: "dropped", Data: fmt.Appendf(nil, "%d", n)}) != nil {
 			return nil
@@ -105,6 +110,30 @@ func preview(b []byte) string {
 		return string(b)
 	}
 	return strings.ToValidUTF8(string(b[:previewSize]), "") + "…"
+}
+
+// sessionRecheck is how often a live stream checks that its session still
+// holds: signing out or deleting the key ends the session's streams
+// within it.
+const sessionRecheck = 5 * time.Second
+
+// recheck checks a stream's session at most every sessionRecheck.
+type recheck struct {
+	s    *Server
+	r    *http.Request
+	sess *session
+	next time.Time
+}
+
+// over reports whether the session no longer holds (or could not be
+// checked: the browser reconnects and is asked to sign in if need be).
+func (c *recheck) over() bool {
+	now := time.Now()
+	if now.Before(c.next) {
+		return false
+	}
+	c.next = now.Add(sessionRecheck)
+	return c.s.valid(c.r.Context(), c.sess) != nil
 }
 
 // fragment renders the template name of page: a piece a stream sends.

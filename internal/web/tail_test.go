@@ -111,3 +111,35 @@ func TestTail(t *testing.T) {
 	id, _ = all.next("row")
 	require.Equal(t, ev.ID, id)
 }
+
+// Signing out, or deleting the key a session was opened with, ends the
+// session's live streams.
+func TestStreamsEndWithTheSession(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "")
+	ctx := context.Background()
+	k, err := b.api.CreateAPIKey(ctx, client.APIKeyCreate{Name: "browser"})
+	require.NoError(t, err)
+	c := browser(t)
+	b.signIn(c, k.Key)
+	tail := b.openStream(c, "/tail/stream")
+	out := browser(t)
+	b.signIn(out, b.key)
+	signedOut := b.openStream(out, "/tail/stream")
+
+	require.NoError(t, b.api.DeleteAPIKey(ctx, k.ID))
+	resp, _ := b.post(out, "/signout", nil)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	// Both end at their next check, within sessionRecheck (5 s).
+	tail.end()
+	signedOut.end()
+}
+
+// end reads the stream until the server ends it, up to the deadline
+// openStream set.
+func (s *stream) end() {
+	s.t.Helper()
+	for s.sc.Scan() {
+	}
+	require.NoError(s.t, s.sc.Err(), "the server ended the stream, not the test's deadline")
+}
