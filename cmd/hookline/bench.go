@@ -15,19 +15,23 @@ func newBenchCmd(g *globals) *cobra.Command {
 	var (
 		cfg                   bench.Config
 		jsonPath, comparePath string
+		targets               bool
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure throughput, delivery latency and losses under load",
-		Long: `Load-test Hookline end to end and report accepted events/s, delivered/s,
-accept→delivery latency percentiles, duplicates, lost deliveries (must be 0),
-publish errors and the server's peak RSS.
+		Long: `Load-test Hookline end to end and report accepted events/s, publish
+latency percentiles (from sending POST /v1/events to its 202), the server's
+CPU use (cores on average) and peak RSS, delivered/s, accept→delivery
+latency percentiles, duplicates, lost deliveries (must be 0) and publish
+errors.
 
 bench runs a webhook receiver on 127.0.0.1 and, for each scenario, starts
 'hookline serve' from its own executable on a fresh data dir in a
 temporary directory (removed unless --keep-data). With --server URL it
 drives that running server instead, with --api-key or HOOKLINE_API_KEY;
-the server must allow deliveries to 127.0.0.1, and S5 is skipped.
+the server must allow deliveries to 127.0.0.1, and S5 is skipped; give
+--server-pid when it runs on this machine to measure its CPU use.
 
 Scenarios (--scenario, default all):
   S1 throughput  1 endpoint, 20,000 events
@@ -37,13 +41,25 @@ Scenarios (--scenario, default all):
                  is watched for two of its delays
   S4 outage      1 endpoint answering 500 for --outage, 2,000 events
   S5 crash       S1 with kill -9 of the server halfway and a restart
+  R1 steady      1 endpoint, --rate events/s (default 2,000) for --duration
+
+Publishers send --event-size-byte events as fast as the server answers
+(closed loop), except in R1 and, with --rate, in every scenario: then
+events are due on a fixed timetable (open loop), and an event's publish
+latency runs from when it was due, so that waiting for a free publisher
+counts too. Accepted/s is accepted events over the time from the first
+publish to the last 202.
 
 With --ceilings (on when S1 runs) it also measures one HTTP hop from a
-plain Go client to the receiver and the SQLite store's batch-insert rate,
-and shows S1 as fractions of both. Progress goes to stderr, the table to
-stdout. The exit status is 1 when a scenario failed or lost a delivery.`,
+plain Go client to the receiver, with the same publishers and event size,
+and the SQLite store's batch-insert rate, and shows S1 as fractions of
+both. --targets compares the figures with the performance targets of
+issue 17. Progress goes to stderr, the tables to stdout. The exit status
+is 1 when a scenario failed or lost a delivery.`,
 		Example: `  hookline bench --json bench.json
   hookline bench --scale 0.1 --scenario S1,S4
+  hookline bench --scenario S1,S2,S3,R1 --targets
+  hookline bench --scenario R1 --rate 5000 --duration 10s
   hookline bench --json new.json --compare old.json
   hookline bench --server http://127.0.0.1:8080 --api-key $KEY --scenario S1`,
 		Args: argsNamed(),
@@ -57,6 +73,8 @@ stdout. The exit status is 1 when a scenario failed or lost a delivery.`,
 					return usagef(cmd, "--server needs --api-key or %s", envAPIKey)
 				}
 				cfg.Server, cfg.APIKey = g.server, g.apiKey
+			} else if f.Changed("server-pid") {
+				return usagef(cmd, "--server-pid needs --server")
 			} else {
 				bin, err := os.Executable()
 				if err != nil {
@@ -85,6 +103,9 @@ stdout. The exit status is 1 when a scenario failed or lost a delivery.`,
 			if res.Time.IsZero() {
 				return runErr
 			}
+			if targets {
+				res.Targets = bench.CheckTargets(res)
+			}
 			out := cmd.OutOrStdout()
 			if g.output == outputJSON {
 				err = writeJSON(out, res)
@@ -93,6 +114,12 @@ stdout. The exit status is 1 when a scenario failed or lost a delivery.`,
 			}
 			if err != nil {
 				return err
+			}
+			if targets && g.output != outputJSON {
+				fmt.Fprintln(out)
+				if err := bench.WriteTargets(out, res.Targets); err != nil {
+					return err
+				}
 			}
 			if jsonPath != "" {
 				if err := res.WriteJSON(jsonPath); err != nil {
@@ -113,6 +140,11 @@ stdout. The exit status is 1 when a scenario failed or lost a delivery.`,
 	f.IntVar(&cfg.Events, "events", 0, "events per scenario and ceiling, replacing the defaults")
 	f.Float64Var(&cfg.Scale, "scale", 1, "multiply the default event counts, such as 0.1 for a quick run")
 	f.IntVar(&cfg.Publishers, "publishers", bench.DefaultPublishers, "concurrent publishers")
+	f.IntVar(&cfg.EventSize, "event-size", bench.DefaultEventSize, "size of each event's request body in `BYTES`")
+	f.Float64Var(&cfg.Rate, "rate", 0, "publish at `N` events/s on a fixed timetable in every scenario, and R1 at N/s (default: as fast as answered; R1 2000)")
+	f.DurationVar(&cfg.Duration, "duration", bench.DefaultDuration, "how long R1 publishes")
+	f.IntVar(&cfg.ServerPID, "server-pid", 0, "process id of the --server, when local, to measure its CPU use")
+	f.BoolVar(&targets, "targets", false, "compare the figures with issue 17's performance targets")
 	f.DurationVar(&cfg.Timeout, "timeout", bench.DefaultTimeout, "how long each scenario waits for its deliveries after publishing")
 	f.BoolVar(&cfg.KeepData, "keep-data", false, "keep the data dirs and server logs")
 	f.BoolVar(&cfg.Ceilings, "ceilings", false, "also measure the HTTP-hop and SQLite ceilings (on by default when S1 runs)")

@@ -94,6 +94,7 @@ func summarize(d []time.Duration) Latency {
 		return l
 	}
 	l.P50MS = ms(percentile(d, 50))
+	l.P90MS = ms(percentile(d, 90))
 	l.P95MS = ms(percentile(d, 95))
 	l.P99MS = ms(percentile(d, 99))
 	l.MaxMS = ms(d[len(d)-1])

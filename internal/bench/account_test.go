@@ -48,7 +48,7 @@ func TestPercentile(t *testing.T) {
 func TestSummarizeSortsAndConverts(t *testing.T) {
 	t.Parallel()
 	l := summarize([]time.Duration{3 * time.Millisecond, time.Millisecond, 2500 * time.Microsecond, 10 * time.Millisecond})
-	require.Equal(t, Latency{Count: 4, P50MS: 2.5, P95MS: 10, P99MS: 10, MaxMS: 10}, l)
+	require.Equal(t, Latency{Count: 4, P50MS: 2.5, P90MS: 10, P95MS: 10, P99MS: 10, MaxMS: 10}, l)
 	require.Equal(t, Latency{}, summarize(nil))
 }
 
@@ -106,7 +106,7 @@ func TestAccountDuplicatesLossAndLatency(t *testing.T) {
 			require.Equal(t, 3, g.FailedAttempts)
 			// Latencies: a 5ms, b 20ms (first arrival at 30), c 100ms, a on
 			// ep2 clamped to 0.
-			require.Equal(t, Latency{Count: 4, P50MS: 5, P95MS: 100, P99MS: 100, MaxMS: 100}, g.Latency)
+			require.Equal(t, Latency{Count: 4, P50MS: 5, P90MS: 100, P95MS: 100, P99MS: 100, MaxMS: 100}, g.Latency)
 			// Four unique deliveries from the first accept (0) to the last
 			// first delivery (120ms).
 			require.InDelta(t, 4/0.120, g.DeliveredPerSec, 1e-9)

@@ -25,6 +25,12 @@ const (
 	DefaultTimeout    = 5 * time.Minute
 	DefaultOutage     = 20 * time.Second
 	DefaultSlowDelay  = 5 * time.Second
+	// DefaultEventSize is the size of an event's request body in bytes.
+	DefaultEventSize = 1024
+	// DefaultRate is R1's events per second.
+	DefaultRate = 2000
+	// DefaultDuration is how long R1 publishes.
+	DefaultDuration = 20 * time.Second
 	// DefaultProgressInterval is how often progress lines are written.
 	DefaultProgressInterval = time.Second
 )
@@ -51,6 +57,9 @@ type spec struct {
 	// crash kills the server with SIGKILL once half the events are
 	// accepted, and restarts it.
 	crash bool
+	// steady publishes on a fixed timetable at Config.Rate (default
+	// DefaultRate) for Config.Duration; events is then unused.
+	steady bool
 }
 
 // specs are the scenarios in the order they run.
@@ -60,6 +69,7 @@ var specs = []spec{
 	{name: "S3", title: "isolation", events: 5000, healthy: 10, slow: true},
 	{name: "S4", title: "outage", events: 2000, outage: true},
 	{name: "S5", title: "crash", events: 20000, healthy: 1, crash: true},
+	{name: "R1", title: "steady", healthy: 1, steady: true},
 }
 
 // kinds lists the behaviour of each of the scenario's endpoints.
@@ -88,7 +98,7 @@ func ScenarioNames() []string {
 
 // Config configures Run. Zero fields take defaults.
 type Config struct {
-	// Scenarios to run, by name (S1 … S5, any case); empty runs all.
+	// Scenarios to run, by name (S1 … S5, R1, any case); empty runs all.
 	Scenarios []string
 	// Events, when positive, is the event count of every scenario and of
 	// the ceilings; otherwise the defaults are multiplied by Scale.
@@ -97,6 +107,16 @@ type Config struct {
 	Scale float64
 	// Publishers is the number of concurrent publishers; default 32.
 	Publishers int
+	// EventSize is the size of each event's request body in bytes, from
+	// MinEventSize to MaxEventSize; default 1,024.
+	EventSize int
+	// Rate, when positive, publishes every scenario open-loop at Rate
+	// events per second (see publisher.run) instead of as fast as the
+	// server answers; it is also R1's rate, by default DefaultRate.
+	Rate float64
+	// Duration is how long R1 publishes; default 20 s. Scale and Events
+	// change its event count as they change the others'.
+	Duration time.Duration
 	// Timeout bounds each scenario's wait for its deliveries once
 	// publishing is done; default 5 minutes.
 	Timeout time.Duration
@@ -105,6 +125,9 @@ type Config struct {
 	// empty, each scenario starts `Binary serve` on a fresh data dir.
 	Server string
 	APIKey string
+	// ServerPID is the process id of Server when it runs on this machine,
+	// so that its CPU use can be measured; 0 when unknown.
+	ServerPID int
 	// Binary is the hookline executable to start servers from.
 	Binary string
 	// Env is the environment child servers inherit (HOOKLINE_API_KEY,
@@ -140,6 +163,8 @@ type Config struct {
 func (c Config) withDefaults() (Config, error) {
 	c.Scale = cmp.Or(c.Scale, 1)
 	c.Publishers = cmp.Or(c.Publishers, DefaultPublishers)
+	c.EventSize = cmp.Or(c.EventSize, DefaultEventSize)
+	c.Duration = cmp.Or(c.Duration, DefaultDuration)
 	c.Timeout = cmp.Or(c.Timeout, DefaultTimeout)
 	c.Outage = cmp.Or(c.Outage, DefaultOutage)
 	c.SlowDelay = cmp.Or(c.SlowDelay, DefaultSlowDelay)
@@ -166,8 +191,17 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Publishers < 1 || c.Publishers > 10000 {
 		bad("publishers must be from 1 to 10000, got %d", c.Publishers)
 	}
-	if c.Timeout < 0 || c.Outage < 0 || c.SlowDelay < 0 {
-		bad("timeout, outage and slow delay must not be negative")
+	if c.EventSize < MinEventSize || c.EventSize > MaxEventSize {
+		bad("event size must be from %d to %d bytes, got %d", MinEventSize, MaxEventSize, c.EventSize)
+	}
+	if c.Rate < 0 || c.Rate > maxRate || math.IsNaN(c.Rate) {
+		bad("rate must be from 0 to %d events/s, got %v", maxRate, c.Rate)
+	}
+	if c.Timeout < 0 || c.Outage < 0 || c.SlowDelay < 0 || c.Duration < 0 {
+		bad("timeout, outage, slow delay and duration must not be negative")
+	}
+	if c.ServerPID < 0 || (c.ServerPID > 0 && c.Server == "") {
+		bad("a server pid needs a server URL, and must be positive")
 	}
 	if c.Server != "" {
 		if u, err := url.Parse(c.Server); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -218,6 +252,33 @@ func ParseScenarios(in []string) ([]string, error) {
 	return out, nil
 }
 
+// maxRate bounds Config.Rate: far above what one machine publishes.
+const maxRate = 1_000_000
+
+// steadyRate is R1's rate.
+func (c Config) steadyRate() float64 {
+	if c.Rate > 0 {
+		return c.Rate
+	}
+	return DefaultRate
+}
+
+// events returns the event count of sp.
+func (c Config) events(sp spec) int {
+	if sp.steady {
+		return c.count(int(math.Round(c.steadyRate() * c.Duration.Seconds())))
+	}
+	return c.count(sp.events)
+}
+
+// rate returns the open-loop rate of sp, 0 for a closed loop.
+func (c Config) rate(sp spec) float64 {
+	if sp.steady {
+		return c.steadyRate()
+	}
+	return c.Rate
+}
+
 // count returns the event count of a scenario whose default is def.
 func (c Config) count(def int) int {
 	if c.Events > 0 {
@@ -253,7 +314,7 @@ func Run(ctx context.Context, cfg Config) (Results, error) {
 	res := Results{
 		Time: time.Now().UTC().Truncate(time.Second), GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0),
 		NumCPU: runtime.NumCPU(), Commit: cfg.Commit, LoadAvg: loadAvg(), Server: cmp.Or(cfg.Server, "child"),
-		Publishers: cfg.Publishers, Scale: cfg.Scale,
+		Publishers: cfg.Publishers, Scale: cfg.Scale, EventSize: cfg.EventSize,
 	}
 	if cfg.Events > 0 {
 		res.Scale = 0

@@ -11,7 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -28,17 +28,18 @@ const sqliteBatch = 500
 // ceilings measures both ceilings with n requests or events each.
 func (r *runner) ceilings(ctx context.Context, n int) (Ceilings, error) {
 	c := Ceilings{HTTPRequests: n, SQLiteEvents: n, SQLiteBatch: sqliteBatch}
-	r.logf("ceiling: %d requests of one HTTP hop from %d goroutines", n, r.cfg.Publishers)
-	wall, errs, err := httpCeiling(ctx, n, r.cfg.Publishers)
+	r.logf("ceiling: %d requests of %d bytes, one HTTP hop from %d publishers", n, r.cfg.EventSize, r.cfg.Publishers)
+	p, err := httpCeiling(ctx, n, r.cfg.Publishers, r.cfg.EventSize)
 	if err != nil {
 		return c, fmt.Errorf("http ceiling: %w", err)
 	}
-	c.HTTPErrors = errs
-	c.HTTPPerSec = float64(n-errs) / wall.Seconds()
-	r.logf("ceiling: %.0f requests/s", c.HTTPPerSec)
+	c.HTTPErrors = p.errors
+	c.HTTPPerSec = float64(len(p.accepted)) / p.wall.Seconds()
+	c.HTTPLatency = summarize(p.latency)
+	r.logf("ceiling: %.0f requests/s, p50 %s p99 %s", c.HTTPPerSec, msStr(c.HTTPLatency.P50MS), msStr(c.HTTPLatency.P99MS))
 
 	r.logf("ceiling: %d events into SQLite with AcceptEvents, %d per batch", n, sqliteBatch)
-	wall, err = sqliteCeiling(ctx, filepath.Join(r.root, "ceiling"), n, sqliteBatch)
+	wall, err := sqliteCeiling(ctx, filepath.Join(r.root, "ceiling"), n, sqliteBatch, r.cfg.EventSize)
 	if err != nil {
 		return c, fmt.Errorf("sqlite ceiling: %w", err)
 	}
@@ -47,71 +48,60 @@ func (r *runner) ceilings(ctx context.Context, n int) (Ceilings, error) {
 	return c, nil
 }
 
-// httpCeiling posts n ~1 KiB bodies to a bench receiver from workers
-// goroutines over keep-alive connections, as the publishers do, and
-// returns the wall time and the number of failed requests.
-func httpCeiling(ctx context.Context, n, workers int) (time.Duration, int, error) {
+// httpCeiling posts n event bodies of size bytes to a bench receiver from
+// workers publishers over keep-alive connections, the way the scenarios'
+// publishers post events to the server, and returns what they measured.
+func httpCeiling(ctx context.Context, n, workers, size int) (published, error) {
 	rcv, err := startReceiver([]behaviour{behaviourOK}, 0)
 	if err != nil {
-		return 0, 0, err
+		return published{}, err
 	}
 	defer rcv.close()
 	var dials atomic.Int64
 	hc := &http.Client{Transport: newTransport(workers, &dials), Timeout: publishTimeout}
 	defer hc.CloseIdleConnections()
-	body := []byte(`{"type":"bench.ceiling","timestamp":"2026-01-01T00:00:00.000Z","data":{"seq":0,"note":"` + note + `"}}`)
-	url := rcv.url(0)
-	var next, failed atomic.Int64
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range workers {
-		wg.Go(func() {
-			for {
-				seq := next.Add(1) - 1
-				if seq >= int64(n) || ctx.Err() != nil {
-					return
-				}
-				if err := postHop(ctx, hc, url, "evt_ceiling_"+strconv.FormatInt(seq, 10), body); err != nil {
-					failed.Add(1)
-				}
-			}
-		})
+	pub := &publisher{
+		send: hopTo(hc, rcv.url(0)), shape: newEventShape("bench.ceiling", size), events: n, workers: workers,
 	}
-	wg.Wait()
-	wall := time.Since(start)
+	p := pub.run(ctx)
 	if err := ctx.Err(); err != nil {
-		return 0, 0, err
+		return published{}, err
 	}
-	if f := int(failed.Load()); f == n {
-		return 0, 0, fmt.Errorf("all %d requests failed", n)
+	if len(p.accepted) == 0 {
+		return published{}, fmt.Errorf("all %d requests failed; the first: %w", n, p.firstErr)
 	}
-	return wall, int(failed.Load()), nil
+	return p, nil
 }
 
-// postHop posts body to url as a delivery with webhook-id id.
-func postHop(ctx context.Context, hc *http.Client, url, id string, body []byte) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return err
+// hopTo returns the sendFunc that posts a body to url as a delivery of
+// event seq would arrive there.
+func hopTo(hc *http.Client, url string) sendFunc {
+	return func(ctx context.Context, seq int, body []byte) (string, time.Time, error) {
+		id := "evt_ceiling_" + strconv.Itoa(seq)
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		if err != nil {
+			return "", time.Time{}, err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("webhook-id", id)
+		resp, err := hc.Do(req)
+		if err != nil {
+			return "", time.Time{}, err
+		}
+		at := time.Now()
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			return "", time.Time{}, fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return id, at, nil
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("webhook-id", id)
-	resp, err := hc.Do(req)
-	if err != nil {
-		return err
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("status %d", resp.StatusCode)
-	}
-	return nil
 }
 
-// sqliteCeiling writes n ~1 KiB events with one task each into a fresh
+// sqliteCeiling writes n events of about size bytes with one task each into a fresh
 // SQLite store in dir with AcceptEvents, batch at a time, and returns the
 // time the writes took (building the rows is not counted).
-func sqliteCeiling(ctx context.Context, dir string, n, batch int) (time.Duration, error) {
+func sqliteCeiling(ctx context.Context, dir string, n, batch, size int) (time.Duration, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return 0, fmt.Errorf("create dir: %w", err)
 	}
@@ -132,6 +122,8 @@ func sqliteCeiling(ctx context.Context, dir string, n, batch int) (time.Duration
 		return 0, fmt.Errorf("create tenant: %w", err)
 	}
 	dest := event.NewID(event.PrefixEndpoint, now)
+	// The data of an event body of size bytes, without the type around it.
+	note := strings.Repeat("x", max(size-len(`{"type":"bench.ceiling","data":{"seq":00000,"note":""}}`), 0))
 	batches := make([][]store.NewEvent, 0, n/batch+1)
 	for i := 0; i < n; i += batch {
 		b := make([]store.NewEvent, 0, min(batch, n-i))

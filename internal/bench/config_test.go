@@ -2,6 +2,7 @@ package bench
 
 import (
 	"testing"
+	"time"
 
 	"github.com/hookline/hookline/internal/testkit"
 	"github.com/stretchr/testify/require"
@@ -10,10 +11,11 @@ import (
 func TestParseScenarios(t *testing.T) {
 	t.Parallel()
 	testkit.Table(t, ParseScenarios, []testkit.Case[[]string, []string]{
-		{Name: "none is all", Want: []string{"S1", "S2", "S3", "S4", "S5"}},
+		{Name: "none is all", Want: []string{"S1", "S2", "S3", "S4", "S5", "R1"}},
 		{Name: "comma list, any case, run order, no repeats", In: []string{"s4,S1", "S4"}, Want: []string{"S1", "S4"}},
 		{Name: "spaces and empty items", In: []string{" S2 , ,s3"}, Want: []string{"S2", "S3"}},
-		{Name: "unknown", In: []string{"S1,S9"}, Err: `unknown scenario "S9": want S1, S2, S3, S4, S5`},
+		{Name: "unknown", In: []string{"S1,S9"}, Err: `unknown scenario "S9": want S1, S2, S3, S4, S5, R1`},
+		{Name: "R1 runs last", In: []string{"r1,s2"}, Want: []string{"S2", "R1"}},
 		{Name: "only commas", In: []string{","}, Err: "no scenario named"},
 	})
 }
@@ -39,6 +41,28 @@ func TestConfigCountScalesDefaults(t *testing.T) {
 	}
 }
 
+func TestConfigRates(t *testing.T) {
+	t.Parallel()
+	s1, r1 := specs[0], specs[len(specs)-1]
+	require.Equal(t, "R1", r1.name)
+	cfg, err := Config{Binary: "b"}.withDefaults()
+	require.NoError(t, err)
+	require.Zero(t, cfg.rate(s1), "closed loop by default")
+	require.Equal(t, 20000, cfg.events(s1))
+	require.Equal(t, float64(DefaultRate), cfg.rate(r1))
+	require.Equal(t, 40000, cfg.events(r1), "2,000/s for 20 s")
+
+	cfg, err = Config{Binary: "b", Rate: 500, Duration: 3 * time.Second, Scale: 0.5}.withDefaults()
+	require.NoError(t, err)
+	require.Equal(t, 500.0, cfg.rate(s1), "--rate makes every scenario open-loop")
+	require.Equal(t, 10000, cfg.events(s1))
+	require.Equal(t, 500.0, cfg.rate(r1))
+	require.Equal(t, 750, cfg.events(r1), "scaled like the others")
+
+	cfg.Events = 40
+	require.Equal(t, 40, cfg.events(r1), "--events replaces the count")
+}
+
 func TestConfigDefaultsAndValidation(t *testing.T) {
 	t.Parallel()
 	cfg, err := Config{Binary: "/bin/hookline"}.withDefaults()
@@ -50,6 +74,9 @@ func TestConfigDefaultsAndValidation(t *testing.T) {
 	require.Equal(t, DefaultOutage, cfg.Outage)
 	require.Equal(t, DefaultSlowDelay, cfg.SlowDelay)
 	require.Equal(t, DefaultRetrySchedule, cfg.RetrySchedule)
+	require.Equal(t, DefaultEventSize, cfg.EventSize)
+	require.Equal(t, DefaultDuration, cfg.Duration)
+	require.Zero(t, cfg.Rate)
 
 	cfg, err = Config{Server: "http://127.0.0.1:8080/", APIKey: "k"}.withDefaults()
 	require.NoError(t, err)
@@ -66,6 +93,11 @@ func TestConfigDefaultsAndValidation(t *testing.T) {
 		{"negative scale", Config{Binary: "b", Scale: -1}, "scale must be a positive number"},
 		{"publishers", Config{Binary: "b", Publishers: -2}, "publishers must be from 1 to 10000"},
 		{"scenario", Config{Binary: "b", Scenarios: []string{"S0"}}, "unknown scenario"},
+		{"event too small", Config{Binary: "b", EventSize: 100}, "event size must be from 128 to 1048576 bytes, got 100"},
+		{"event too large", Config{Binary: "b", EventSize: 2 << 20}, "event size must be from"},
+		{"negative rate", Config{Binary: "b", Rate: -1}, "rate must be from 0 to 1000000 events/s"},
+		{"negative duration", Config{Binary: "b", Duration: -time.Second}, "duration must not be negative"},
+		{"pid without server", Config{Binary: "b", ServerPID: 42}, "a server pid needs a server URL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -3,10 +3,17 @@
 //
 // A run starts its own webhook receiver on 127.0.0.1 and, unless it is
 // given the URL of a running server, one `hookline serve` child process per
-// scenario on a fresh data dir. Publishers POST /v1/events over keep-alive
-// connections and take an event's accept time when its 202 arrives; the
-// receiver takes the arrival time of every delivery from the same clock,
-// so accept→delivery latency needs no clock synchronisation.
+// scenario on a fresh data dir. Publishers POST /v1/events bodies of a
+// fixed size (1 KiB by default) over keep-alive connections and take an
+// event's accept time when its 202 arrives; the receiver takes the
+// arrival time of every delivery from the same clock, so accept→delivery
+// latency needs no clock synchronisation.
+//
+// Publishers run a closed loop (each sends its next event once the last
+// is answered) or, at a fixed rate, an open loop: event i is due at the
+// start plus i/rate, and its publish latency runs from then to its 202,
+// so that a wait for a free publisher is not hidden (coordinated
+// omission).
 //
 // The scenarios:
 //
@@ -19,10 +26,13 @@
 //	S4 outage      1 endpoint answering 500 for 20 s, 2,000 events
 //	S5 crash       S1 with a kill -9 of the server after half the events
 //	               are accepted and a restart on the same data dir
+//	R1 steady      1 endpoint, a fixed rate (2,000/s) for a duration
 //
 // Each scenario waits until every accepted event reached every endpoint it
-// waits for, or a timeout, and reports accept and delivery rates, latency
-// percentiles, duplicates, losses and the server's peak RSS. Two ceilings
-// put S1 in proportion: one HTTP hop from a plain Go client to the same
-// receiver, and the raw AcceptEvents rate of the SQLite store.
+// waits for, or a timeout, and reports accept and delivery rates, publish
+// and delivery latency percentiles, duplicates, losses, and the server's
+// CPU use (from /proc/<pid>/stat) and peak RSS. Two ceilings put S1 in
+// proportion: the same publishers and bodies sent one HTTP hop straight
+// to the same receiver, and the raw AcceptEvents rate of the SQLite
+// store. CheckTargets holds a run to issue 17's performance targets.
 package bench

@@ -4,42 +4,61 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
 
-// WriteTable writes r as a table for a person.
+// WriteTable writes r as two tables for a person: how the events were
+// published and accepted, then how they were delivered.
 func WriteTable(w io.Writer, r Results) error {
-	fmt.Fprintf(w, "hookline bench  %s  commit %s  %s  GOMAXPROCS %d  load %s  server %s  %d publishers\n\n",
-		r.Time.Format(time.RFC3339), orDash(r.Commit), r.GoVersion, r.GOMAXPROCS, orDash(r.LoadAvg), r.Server, r.Publishers)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "scenario\tendpoints\taccepted\terrors\taccept/s\tpeak RSS\tdelivered\tdeliver/s\tp50\tp95\tp99\tmax\tdup\tlost")
+	fmt.Fprintf(w, "hookline bench  %s  commit %s  %s  GOMAXPROCS %d  load %s  server %s  %d publishers  %s events\n\n",
+		r.Time.Format(time.RFC3339), orDash(r.Commit), r.GoVersion, r.GOMAXPROCS, orDash(r.LoadAvg), r.Server, r.Publishers, sizeStr(r.EventSize))
+	tw := newTable(w)
+	fmt.Fprintln(tw, "scenario\trate\taccepted\terrors\taccept/s\tpublish p50\tp90\tp99\tmax\tserver CPU\tbench CPU\tpeak RSS")
 	for _, s := range r.Scenarios {
 		label := s.Name + " " + s.Title
-		if s.Skipped != "" {
-			fmt.Fprintf(tw, "%s\tskipped: %s\n", label, s.Skipped)
+		switch {
+		case s.Skipped != "":
+			fmt.Fprintf(tw, "%s\tskipped%s\n", label, strings.Repeat("\t", 10))
+			continue
+		case s.Accepted == 0 && s.PublishErrors == 0:
+			fmt.Fprintf(tw, "%s\tno result%s\n", label, strings.Repeat("\t", 10))
 			continue
 		}
+		l := s.PublishLatency
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			label, rateStr(s.Rate), s.Accepted, s.PublishErrors, num(s.AcceptedPerSec),
+			latencyStr(l, l.P50MS), latencyStr(l, l.P90MS), latencyStr(l, l.P99MS), latencyStr(l, l.MaxMS),
+			coresStr(s.ServerCPU), coresStr(s.BenchCPU), bytesIEC(s.PeakRSSBytes))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	tw = newTable(w)
+	fmt.Fprintln(tw, "scenario\tendpoints\tdelivered\tdeliver/s\tp50\tp95\tp99\tmax\tdup\tlost")
+	for _, s := range r.Scenarios {
+		if s.Skipped != "" {
+			continue
+		}
+		label := s.Name + " " + s.Title
 		if len(s.Groups) == 0 {
-			fmt.Fprintf(tw, "%s\tno result\n", label)
+			fmt.Fprintf(tw, "%s\tno result%s\n", label, strings.Repeat("\t", 8))
 			continue
 		}
 		for i, g := range s.Groups {
-			// Scenario-wide figures go on the first group's row only.
-			var accepted, errs, acc, rss string
-			if i == 0 {
-				accepted, errs = strconv.Itoa(s.Accepted), strconv.Itoa(s.PublishErrors)
-				acc, rss = num(s.AcceptedPerSec), bytesIEC(s.PeakRSSBytes)
-			} else {
-				label = ""
+			if i > 0 {
+				label = "" // the scenario's name on its first group's row only
 			}
 			lost := strconv.Itoa(g.Lost)
 			if !g.Waited {
 				lost = "-" // not waited for: see Pending
 			}
-			fmt.Fprintf(tw, "%s\t%s ×%d\t%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n",
-				label, g.Name, g.Endpoints, accepted, errs, acc, rss, g.Unique, g.Expected, num(g.DeliveredPerSec),
-				latStr(g, g.Latency.P50MS), latStr(g, g.Latency.P95MS), latStr(g, g.Latency.P99MS), latStr(g, g.Latency.MaxMS),
+			l := g.Latency
+			fmt.Fprintf(tw, "%s\t%s ×%d\t%d/%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n",
+				label, g.Name, g.Endpoints, g.Unique, g.Expected, num(g.DeliveredPerSec),
+				latencyStr(l, l.P50MS), latencyStr(l, l.P95MS), latencyStr(l, l.P99MS), latencyStr(l, l.MaxMS),
 				g.Duplicates, lost)
 		}
 	}
@@ -55,6 +74,9 @@ func WriteTable(w io.Writer, r Results) error {
 func notes(w io.Writer, r Results) {
 	var lines []string
 	for _, s := range r.Scenarios {
+		if s.Skipped != "" {
+			lines = append(lines, fmt.Sprintf("%s skipped: %s", s.Name, s.Skipped))
+		}
 		if s.Error != "" {
 			lines = append(lines, fmt.Sprintf("%s failed: %s", s.Name, s.Error))
 		}
@@ -78,7 +100,9 @@ func notes(w io.Writer, r Results) {
 		}
 	}
 	if c := r.Ceilings; c != nil {
-		lines = append(lines, fmt.Sprintf("ceiling HTTP hop: %s requests/s (%d requests, %d errors)", num(c.HTTPPerSec), c.HTTPRequests, c.HTTPErrors),
+		l := c.HTTPLatency
+		lines = append(lines, fmt.Sprintf("ceiling HTTP hop: %s requests/s (%d requests, %d errors), p50 %s p99 %s",
+			num(c.HTTPPerSec), c.HTTPRequests, c.HTTPErrors, latencyStr(l, l.P50MS), latencyStr(l, l.P99MS)),
 			fmt.Sprintf("ceiling SQLite AcceptEvents: %s events/s (%d events, batches of %d)", num(c.SQLitePerSec), c.SQLiteEvents, c.SQLiteBatch))
 		for _, s := range r.Scenarios {
 			if s.Name != "S1" || len(s.Groups) == 0 {
@@ -109,6 +133,9 @@ type metric struct {
 var (
 	scenarioMetrics = []metric{
 		{"accept/s", func(s Scenario, _ Group) float64 { return s.AcceptedPerSec }, num},
+		{"publish p50", func(s Scenario, _ Group) float64 { return s.PublishLatency.P50MS }, msStr},
+		{"publish p99", func(s Scenario, _ Group) float64 { return s.PublishLatency.P99MS }, msStr},
+		{"server CPU", func(s Scenario, _ Group) float64 { return cores(s.ServerCPU) }, coresNum},
 		{"peak RSS", func(s Scenario, _ Group) float64 { return float64(s.PeakRSSBytes) }, func(v float64) string { return bytesIEC(int64(v)) }},
 	}
 	groupMetrics = []metric{
@@ -124,7 +151,7 @@ var (
 // and group by group, for the figures both runs have.
 func WriteComparison(w io.Writer, old, cur Results) error {
 	fmt.Fprintf(w, "compared with %s (commit %s, load %s):\n\n", old.Time.Format(time.RFC3339), orDash(old.Commit), orDash(old.LoadAvg))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := newTable(w)
 	fmt.Fprintln(tw, "scenario\tgroup\tfigure\told\tnew\tchange")
 	if o, c := old.Ceilings, cur.Ceilings; o != nil && c != nil {
 		fmt.Fprintf(tw, "ceiling\t\tHTTP hop/s\t%s\t%s\t%s\n", num(o.HTTPPerSec), num(c.HTTPPerSec), change(o.HTTPPerSec, c.HTTPPerSec))
@@ -220,12 +247,48 @@ func msStr(v float64) string {
 	}
 }
 
-// latStr formats a latency of g, "-" when g has none.
-func latStr(g Group, v float64) string {
-	if g.Latency.Count == 0 {
+// latencyStr formats v, a figure of l; "-" when l has no values.
+func latencyStr(l Latency, v float64) string {
+	if l.Count == 0 {
 		return "-"
 	}
 	return msStr(v)
+}
+
+// rateStr formats the rate of an open-loop run; "max" for a closed loop.
+func rateStr(rate float64) string {
+	if rate <= 0 {
+		return "max"
+	}
+	return num(rate) + "/s"
+}
+
+// cores returns the cores u used, 0 when unknown.
+func cores(u *CPUUse) float64 {
+	if u == nil {
+		return 0
+	}
+	return u.Cores
+}
+
+// coresNum formats a number of cores.
+func coresNum(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) }
+
+// coresStr formats the cores u used; "n/a" when unknown.
+func coresStr(u *CPUUse) string {
+	if u == nil {
+		return "n/a"
+	}
+	return coresNum(u.Cores) + " cores"
+}
+
+// sizeStr formats an event size; "-" when unknown (results of an older
+// run).
+func sizeStr(n int) string {
+	if n <= 0 {
+		return "-"
+	}
+	return strconv.Itoa(n) + "-byte"
 }
 
 // bytesIEC formats a byte count in MiB; "n/a" for 0 (unknown).
@@ -241,4 +304,39 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// newTable returns a tabwriter for a table of aligned columns written to
+// w, without the spaces that pad a row's empty last cells.
+func newTable(w io.Writer) *tabwriter.Writer {
+	return tabwriter.NewWriter(&trimWriter{w: w}, 0, 0, 2, ' ', 0)
+}
+
+// trimWriter drops the spaces at the ends of the lines it writes.
+type trimWriter struct {
+	w io.Writer
+	// spaces counts the spaces held back since the last other byte.
+	spaces int
+	buf    []byte
+}
+
+func (t *trimWriter) Write(p []byte) (int, error) {
+	t.buf = t.buf[:0]
+	for _, c := range p {
+		switch c {
+		case ' ':
+			t.spaces++
+			continue
+		case '\n':
+			t.spaces = 0
+		}
+		for ; t.spaces > 0; t.spaces-- {
+			t.buf = append(t.buf, ' ')
+		}
+		t.buf = append(t.buf, c)
+	}
+	if _, err := t.w.Write(t.buf); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

@@ -30,13 +30,21 @@ func golden(t *testing.T, name string, got []byte) {
 func sampleResults() Results {
 	return Results{
 		Time: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC), GoVersion: "go1.26.8", GOMAXPROCS: 2, NumCPU: 2,
-		Commit: "904a3b6", LoadAvg: "1.50 1.20 0.90", Server: "child", Publishers: 32, Scale: 1,
-		Ceilings: &Ceilings{HTTPRequests: 20000, HTTPPerSec: 20000, SQLiteEvents: 20000, SQLiteBatch: 500, SQLitePerSec: 40000},
+		Commit: "904a3b6", LoadAvg: "1.50 1.20 0.90", Server: "child", Publishers: 32, Scale: 1, EventSize: 1024,
+		Ceilings: &Ceilings{HTTPRequests: 20000, HTTPPerSec: 20000, SQLiteEvents: 20000, SQLiteBatch: 500, SQLitePerSec: 40000,
+			HTTPLatency: Latency{Count: 20000, P50MS: 0.5, P90MS: 1.5, P95MS: 2, P99MS: 4.7, MaxMS: 20}},
 		Scenarios: []Scenario{
 			{Name: "S1", Title: "throughput", Events: 20000, Accepted: 20000, PublishSeconds: 4, AcceptedPerSec: 5000,
+				PublishLatency: Latency{Count: 20000, P50MS: 5.5, P90MS: 9, P95MS: 11, P99MS: 22, MaxMS: 300},
+				ServerCPU:      &CPUUse{Seconds: 3.5, WallSeconds: 5, Cores: 0.7}, BenchCPU: &CPUUse{Seconds: 4, WallSeconds: 5, Cores: 0.8},
 				PeakRSSBytes: 80 << 20, Groups: []Group{{Name: "ok", Endpoints: 1, Waited: true, Expected: 20000, Unique: 20000,
 					DeliveredPerSec: 4800, Latency: Latency{Count: 20000, P50MS: 3.25, P95MS: 12, P99MS: 40, MaxMS: 1250}}}},
+			{Name: "S2", Title: "fan-out", Events: 100, Accepted: 100, AcceptedPerSec: 12000, PeakRSSBytes: 90 << 20,
+				PublishLatency: Latency{Count: 100, P50MS: 1, P90MS: 2, P95MS: 3, P99MS: 4, MaxMS: 5},
+				Groups: []Group{{Name: "ok", Endpoints: 10, Waited: true, Expected: 1000, Unique: 1000, DeliveredPerSec: 16000,
+					Latency: Latency{Count: 1000, P50MS: 4, P90MS: 10, P95MS: 15, P99MS: 25, MaxMS: 40}}}},
 			{Name: "S3", Title: "isolation", Events: 100, Accepted: 99, PublishErrors: 1, AcceptedPerSec: 990, PeakRSSBytes: 90 << 20,
+				PublishLatency: Latency{Count: 99, P50MS: 1, P90MS: 2, P95MS: 3, P99MS: 4, MaxMS: 5},
 				Groups: []Group{
 					{Name: "ok", Endpoints: 10, Waited: true, Expected: 990, Unique: 990, Duplicates: 2, DeliveredPerSec: 900,
 						Latency: Latency{Count: 990, P50MS: 5, P95MS: 20, P99MS: 30, MaxMS: 45}},
@@ -47,6 +55,11 @@ func sampleResults() Results {
 				Groups: []Group{{Name: "outage", Endpoints: 1, Waited: true, Expected: 10, Unique: 9, Lost: 1, FailedAttempts: 12, Unacked: 1,
 					Latency: Latency{Count: 9, P50MS: 30000, P95MS: 31000, P99MS: 31000, MaxMS: 31000}}}, TimedOut: true},
 			{Name: "S5", Title: "crash", Skipped: "needs to kill the server, which --server does not allow", Groups: []Group{}},
+			{Name: "R1", Title: "steady", Events: 40000, Accepted: 40000, Rate: 2000, AcceptedPerSec: 1999, PublishSeconds: 20,
+				PublishLatency: Latency{Count: 40000, P50MS: 1.5, P90MS: 2.5, P95MS: 3, P99MS: 8, MaxMS: 90},
+				ServerCPU:      &CPUUse{Seconds: 6, WallSeconds: 20, Cores: 0.3},
+				Groups: []Group{{Name: "ok", Endpoints: 1, Waited: true, Expected: 40000, Unique: 40000, DeliveredPerSec: 1999,
+					Latency: Latency{Count: 40000, P50MS: 2, P90MS: 9, P95MS: 20, P99MS: 60, MaxMS: 200}}}},
 		},
 	}
 }
@@ -66,17 +79,27 @@ func TestWriteComparison(t *testing.T) {
 	cur.Ceilings.HTTPPerSec = 22000
 	cur.Scenarios[0].AcceptedPerSec = 5500
 	cur.Scenarios[0].Groups[0].Latency.P99MS = 30
-	cur.Scenarios[1].Groups = cur.Scenarios[1].Groups[:1] // a group only the old run has is left out
-	cur.Scenarios[2].Events = 20
+	cur.Scenarios[0].PublishLatency.P50MS = 2.75
+	cur.Scenarios[0].ServerCPU = &CPUUse{Seconds: 5, WallSeconds: 5, Cores: 1}
+	cur.Scenarios[2].Groups = cur.Scenarios[2].Groups[:1] // a group only the old run has is left out
+	cur.Scenarios[3].Events = 20
 	var b bytes.Buffer
 	require.NoError(t, WriteComparison(&b, old, cur))
 	golden(t, "compare.golden", b.Bytes())
+}
+
+func TestWriteTargets(t *testing.T) {
+	t.Parallel()
+	var b bytes.Buffer
+	require.NoError(t, WriteTargets(&b, CheckTargets(sampleResults())))
+	golden(t, "targets.golden", b.Bytes())
 }
 
 func TestResultsJSONRoundTrip(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "bench.json")
 	want := sampleResults()
+	want.Targets = CheckTargets(want)
 	require.NoError(t, want.WriteJSON(path))
 	got, err := ReadJSON(path)
 	require.NoError(t, err)
@@ -102,8 +125,8 @@ func TestFormatting(t *testing.T) {
 		{change(5, 0), "n/a"},
 		{pct(1, 4), "25%"},
 		{pct(1, 0), "n/a"},
-		{latStr(Group{}, 0), "-"},
-		{latStr(Group{Latency: Latency{Count: 1, P50MS: 2}}, 2), "2.0ms"},
+		{latencyStr(Latency{}, 0), "-"},
+		{latencyStr(Latency{Count: 1, P50MS: 2}, 2), "2.0ms"},
 	} {
 		require.Equal(t, tc.want, tc.got)
 	}

@@ -23,6 +23,8 @@ type Results struct {
 	// the URL of the server it drove.
 	Server     string `json:"server"`
 	Publishers int    `json:"publishers"`
+	// EventSize is the size of each event's request body in bytes.
+	EventSize int `json:"event_size,omitempty"`
 	// Scale multiplied the default event counts; 0 when a fixed count
 	// (--events) replaced them.
 	Scale float64 `json:"scale"`
@@ -31,15 +33,20 @@ type Results struct {
 	ServerEnv []string   `json:"server_env,omitempty"`
 	Ceilings  *Ceilings  `json:"ceilings,omitempty"`
 	Scenarios []Scenario `json:"scenarios"`
+	// Targets compares the figures with issue 17's targets (--targets).
+	Targets []TargetCheck `json:"targets,omitempty"`
 }
 
 // Ceilings are the upper bounds S1 is compared with.
 type Ceilings struct {
-	// HTTPRequests ~1 KiB bodies were posted by Publishers goroutines
-	// straight to the receiver over keep-alive connections.
+	// HTTPRequests bodies of EventSize bytes were posted by Publishers
+	// goroutines straight to the receiver over keep-alive connections,
+	// as the scenarios' publishers post events.
 	HTTPRequests int     `json:"http_requests"`
 	HTTPErrors   int     `json:"http_errors"`
 	HTTPPerSec   float64 `json:"http_per_sec"`
+	// HTTPLatency is the time from sending each request to its 2xx.
+	HTTPLatency Latency `json:"http_latency"`
 	// SQLiteEvents events with one task each were written with
 	// AcceptEvents in batches of SQLiteBatch on a fresh SQLite store.
 	SQLiteEvents int     `json:"sqlite_events"`
@@ -61,10 +68,20 @@ type Scenario struct {
 	// PublishErrors counts events that were never answered 202.
 	PublishErrors int `json:"publish_errors"`
 	// PublishRetries counts attempts repeated after the S5 crash.
-	PublishRetries int     `json:"publish_retries,omitempty"`
+	PublishRetries int `json:"publish_retries,omitempty"`
+	// Rate is the events per second of an open-loop run, whose events
+	// were published on a fixed timetable; 0 when each publisher sent its
+	// next event once the last one was answered.
+	Rate float64 `json:"rate,omitempty"`
+	// PublishSeconds is the wall time from the first request sent to the
+	// last 2xx received.
 	PublishSeconds float64 `json:"publish_seconds"`
 	// AcceptedPerSec is Accepted / PublishSeconds.
 	AcceptedPerSec float64 `json:"accepted_per_sec"`
+	// PublishLatency is the time from when each accepted event was due
+	// to its 2xx: from sending it, or in an open-loop run from its place
+	// in the timetable.
+	PublishLatency Latency `json:"publish_latency"`
 	// Dials counts the publishers' new connections; with keep-alive it
 	// stays near the number of publishers.
 	Dials int64 `json:"dials"`
@@ -72,9 +89,24 @@ type Scenario struct {
 	TimedOut bool `json:"timed_out,omitempty"`
 	// PeakRSSBytes is the highest VmHWM of the scenario's server
 	// processes; 0 when unknown (a --server run, or not Linux).
-	PeakRSSBytes int64   `json:"peak_rss_bytes,omitempty"`
-	Crash        *Crash  `json:"crash,omitempty"`
-	Groups       []Group `json:"groups"`
+	PeakRSSBytes int64 `json:"peak_rss_bytes,omitempty"`
+	// ServerCPU is the CPU the server processes used from the first
+	// publish until the deliveries were done; nil when unknown (a
+	// --server without --server-pid, or not Linux).
+	ServerCPU *CPUUse `json:"server_cpu,omitempty"`
+	// BenchCPU is what the bench process itself (publishers and
+	// receiver) used over the same time, on the same machine.
+	BenchCPU *CPUUse `json:"bench_cpu,omitempty"`
+	Crash    *Crash  `json:"crash,omitempty"`
+	Groups   []Group `json:"groups"`
+}
+
+// CPUUse is the CPU time a process used over a span of wall time.
+type CPUUse struct {
+	Seconds     float64 `json:"seconds"`
+	WallSeconds float64 `json:"wall_seconds"`
+	// Cores is Seconds / WallSeconds: the cores used on average.
+	Cores float64 `json:"cores"`
 }
 
 // Crash describes S5's kill and restart.
@@ -116,11 +148,13 @@ type Group struct {
 	Latency         Latency `json:"latency"`
 }
 
-// Latency summarises accept→delivery latencies: the first 2xx arrival of
-// each (event, endpoint) minus the event's accept time.
+// Latency summarises latencies: of deliveries, the first 2xx arrival of
+// each (event, endpoint) minus the event's accept time; of publishes, see
+// Scenario.PublishLatency.
 type Latency struct {
 	Count int     `json:"count"`
 	P50MS float64 `json:"p50_ms"`
+	P90MS float64 `json:"p90_ms"`
 	P95MS float64 `json:"p95_ms"`
 	P99MS float64 `json:"p99_ms"`
 	MaxMS float64 `json:"max_ms"`

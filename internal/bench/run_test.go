@@ -3,6 +3,7 @@ package bench_test
 import (
 	"bytes"
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -74,9 +75,27 @@ func checkComplete(t *testing.T, s bench.Scenario, events int) {
 		require.Zero(t, g.Lost, "%s %s", s.Name, g.Name)
 		require.Equal(t, g.Unique, g.Latency.Count, "%s %s", s.Name, g.Name)
 		require.Positive(t, g.DeliveredPerSec, "%s %s", s.Name, g.Name)
-		l := g.Latency
-		require.True(t, 0 <= l.P50MS && l.P50MS <= l.P95MS && l.P95MS <= l.P99MS && l.P99MS <= l.MaxMS, "%s %s: %+v", s.Name, g.Name, l)
+		checkOrdered(t, g.Latency, s.Name+" "+g.Name)
 	}
+	require.Equal(t, s.Accepted, s.PublishLatency.Count, "%s: a publish latency per accepted event", s.Name)
+	checkOrdered(t, s.PublishLatency, s.Name+" publish")
+}
+
+// checkOrdered checks that l's percentiles are in order.
+func checkOrdered(t *testing.T, l bench.Latency, what string) {
+	t.Helper()
+	require.True(t, 0 <= l.P50MS && l.P50MS <= l.P90MS && l.P90MS <= l.P95MS && l.P95MS <= l.P99MS && l.P99MS <= l.MaxMS, "%s: %+v", what, l)
+}
+
+// checkCPU checks a CPU figure that must be known on Linux.
+func checkCPU(t *testing.T, u *bench.CPUUse, what string) {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		return
+	}
+	require.NotNil(t, u, what)
+	require.GreaterOrEqual(t, u.Seconds, 0.0, what)
+	require.Positive(t, u.WallSeconds, what)
 }
 
 func groupNamed(t *testing.T, s bench.Scenario, name string) bench.Group {
@@ -91,14 +110,15 @@ func groupNamed(t *testing.T, s bench.Scenario, name string) bench.Group {
 }
 
 // TestRunAgainstServer drives a server started in this process (the
-// --server mode) through S1, S3 and S4 at a tiny scale, with the ceilings.
+// --server mode, its pid given) through S1, S3, S4 and R1 at a tiny
+// scale, with the ceilings, and checks the figures against the targets.
 func TestRunAgainstServer(t *testing.T) {
 	t.Parallel()
 	url := startServer(t)
 	const events = 200
 	outage := time.Second
 	res, err := bench.Run(context.Background(), bench.Config{
-		Server: url, APIKey: testKey, Scenarios: []string{"S1,S3,S4,S5"}, Events: events,
+		Server: url, APIKey: testKey, ServerPID: os.Getpid(), Scenarios: []string{"S1,S3,S4,S5,R1"}, Events: events,
 		Ceilings: true, Outage: outage, SlowDelay: 100 * time.Millisecond, Timeout: time.Minute,
 		TempDir: t.TempDir(), Progress: progress(t), Commit: "abc1234",
 	})
@@ -115,14 +135,20 @@ func TestRunAgainstServer(t *testing.T) {
 	require.Equal(t, events, res.Ceilings.HTTPRequests)
 	require.Zero(t, res.Ceilings.HTTPErrors)
 	require.Positive(t, res.Ceilings.HTTPPerSec)
+	require.Equal(t, events, res.Ceilings.HTTPLatency.Count)
+	checkOrdered(t, res.Ceilings.HTTPLatency, "ceiling")
+	require.Equal(t, bench.DefaultEventSize, res.EventSize)
 	require.Equal(t, events, res.Ceilings.SQLiteEvents)
 	require.Positive(t, res.Ceilings.SQLitePerSec)
 
-	require.Len(t, res.Scenarios, 4)
-	s1, s3, s4, s5 := res.Scenarios[0], res.Scenarios[1], res.Scenarios[2], res.Scenarios[3]
+	require.Len(t, res.Scenarios, 5)
+	s1, s3, s4, s5, r1 := res.Scenarios[0], res.Scenarios[1], res.Scenarios[2], res.Scenarios[3], res.Scenarios[4]
 
 	require.Equal(t, "S1", s1.Name)
 	checkComplete(t, s1, events)
+	require.Zero(t, s1.Rate, "closed loop")
+	checkCPU(t, s1.ServerCPU, "S1 server CPU, from --server-pid")
+	checkCPU(t, s1.BenchCPU, "S1 bench CPU")
 	require.Len(t, s1.Groups, 1)
 	ok := groupNamed(t, s1, "ok")
 	require.Equal(t, 1, ok.Endpoints)
@@ -152,6 +178,25 @@ func TestRunAgainstServer(t *testing.T) {
 	require.Equal(t, "S5", s5.Name)
 	require.Contains(t, s5.Skipped, "--server")
 	require.Empty(t, s5.Groups)
+
+	require.Equal(t, "R1", r1.Name)
+	checkComplete(t, r1, events)
+	require.Equal(t, float64(bench.DefaultRate), r1.Rate, "open loop at the default rate")
+	checkCPU(t, r1.ServerCPU, "R1 server CPU")
+
+	checks := bench.CheckTargets(res)
+	byTarget := map[string]bench.TargetCheck{}
+	for _, c := range checks {
+		require.Contains(t, []string{bench.Met, bench.NotMet, bench.NotMeasured}, c.Verdict, c.Target)
+		byTarget[c.Target] = c
+	}
+	steady := byTarget["steady 2000 events/s: accept→delivery p99 ≤ 50 ms"]
+	require.NotEqual(t, bench.NotMeasured, steady.Verdict, "R1 ran: %+v", steady)
+	require.Equal(t, r1.Groups[0].Latency.P99MS, steady.Value)
+	require.Equal(t, 50.0, steady.Limit)
+	ceiling := byTarget["S1 delivered/s ≥ ½ of the ceiling measured in the same run"]
+	require.Equal(t, res.Ceilings.HTTPPerSec/2, ceiling.Limit, "the ceiling of this run: %+v", ceiling)
+	require.Equal(t, bench.NotMeasured, byTarget["S2 accepted/s ≥ 10000"].Verdict, "S2 did not run")
 }
 
 // TestRunChildServers builds the hookline binary and lets Run start it as
@@ -180,6 +225,8 @@ func TestRunChildServers(t *testing.T) {
 	s1, s5 := res.Scenarios[0], res.Scenarios[1]
 
 	checkComplete(t, s1, events)
+	checkCPU(t, s1.ServerCPU, "S1 child's CPU")
+	checkCPU(t, s5.ServerCPU, "S5 CPU of the child and its restart")
 	if runtime.GOOS == "linux" {
 		require.Positive(t, s1.PeakRSSBytes, "VmHWM of the child")
 		require.Positive(t, s5.PeakRSSBytes)

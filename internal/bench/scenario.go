@@ -28,15 +28,19 @@ type target struct {
 	// child is the server process; nil for a --server run.
 	child    *child
 	childCfg childConfig
+	// pid is the server's process id when known (see Config.ServerPID).
+	pid int
 	// peakRSS is the highest VmHWM of the processes stopped so far.
 	peakRSS int64
+	// cpu, once measuring, follows the server across S5's restart.
+	cpu *cpuMeter
 }
 
 // openTarget starts a fresh server for a scenario in dir, or returns the
 // configured one.
 func (r *runner) openTarget(ctx context.Context, dir string) (*target, error) {
 	if r.cfg.Server != "" {
-		return &target{url: r.cfg.Server, key: r.cfg.APIKey}, nil
+		return &target{url: r.cfg.Server, key: r.cfg.APIKey, pid: r.cfg.ServerPID}, nil
 	}
 	addr, err := freeAddr()
 	if err != nil {
@@ -54,20 +58,26 @@ func (r *runner) openTarget(ctx context.Context, dir string) (*target, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &target{url: "http://" + addr, key: key, child: c, childCfg: cc}, nil
+	return &target{url: "http://" + addr, key: key, child: c, childCfg: cc, pid: c.pid()}, nil
 }
 
 // crash kills the server with SIGKILL and starts it again on the same data
 // dir, address and key.
 func (t *target) crash(ctx context.Context) error {
 	t.peakRSS = max(t.peakRSS, t.child.peakRSS())
+	if t.cpu != nil {
+		t.cpu.retire()
+	}
 	t.child.kill()
 	c, err := startChild(ctx, t.childCfg)
 	if err != nil {
 		t.child = nil
 		return fmt.Errorf("restart after kill: %w", err)
 	}
-	t.child = c
+	t.child, t.pid = c, c.pid()
+	if t.cpu != nil {
+		t.cpu.follow(t.pid)
+	}
 	return nil
 }
 
@@ -99,7 +109,7 @@ func (r *runner) endpointFor(k behaviour, url, eventType, scenario string) clien
 // scenario runs one scenario on a fresh server (or the configured one)
 // and a fresh receiver.
 func (r *runner) scenario(ctx context.Context, sp spec) (res Scenario, err error) {
-	res = Scenario{Name: sp.name, Title: sp.title, Events: r.cfg.count(sp.events), Groups: []Group{}}
+	res = Scenario{Name: sp.name, Title: sp.title, Events: r.cfg.events(sp), Rate: r.cfg.rate(sp), Groups: []Group{}}
 	if sp.crash && r.cfg.Server != "" {
 		res.Skipped = "needs to kill the server, which --server does not allow"
 		r.logf("%s %s: skipped: %s", sp.name, sp.title, res.Skipped)
@@ -135,9 +145,13 @@ func (r *runner) scenario(ctx context.Context, sp spec) (res Scenario, err error
 	}
 
 	pub := &publisher{
-		hc: hc, url: tgt.url, key: tgt.key, eventType: eventType,
-		events: res.Events, workers: r.cfg.Publishers,
+		send: publishTo(hc, tgt.url, tgt.key), shape: newEventShape(eventType, r.cfg.EventSize),
+		events: res.Events, workers: r.cfg.Publishers, rate: res.Rate,
 	}
+	// CPU is measured from the first publish until the waited-for
+	// deliveries are done.
+	tgt.cpu = startCPU(tgt.pid)
+	self := startCPU(os.Getpid())
 	p, err := r.publish(ctx, sp, pub, tgt, rcv, &res)
 	res.Dials = dials.Load()
 	ids := make([]string, 0, len(p.accepted))
@@ -147,6 +161,10 @@ func (r *runner) scenario(ctx context.Context, sp spec) (res Scenario, err error
 	if err == nil {
 		// After a failed crash restart there is no server to wait for.
 		err = r.await(ctx, sp.name, rcv, kinds, ids, &res)
+	}
+	res.ServerCPU, res.BenchCPU = tgt.cpu.stop(), self.stop()
+	if err == nil && !res.TimedOut {
+		err = r.watchSlow(ctx, sp.name, rcv, kinds, ids)
 	}
 	res.Groups = groups(kinds, rcv, p)
 	return res, err
@@ -194,7 +212,12 @@ func (r *runner) publish(ctx context.Context, sp spec, pub *publisher, tgt *targ
 			rcv.setOutage(i, time.Now().Add(r.cfg.Outage))
 		}
 	}
-	r.logf("%s %s: publishing %d events to %d endpoints with %d publishers", sp.name, sp.title, res.Events, len(sp.kinds()), r.cfg.Publishers)
+	pace := "as fast as answered"
+	if pub.rate > 0 {
+		pace = fmt.Sprintf("at %s/s", num(pub.rate))
+	}
+	r.logf("%s %s: publishing %d events of %d bytes to %d endpoints with %d publishers, %s",
+		sp.name, sp.title, res.Events, pub.shape.size, len(sp.kinds()), r.cfg.Publishers, pace)
 	stopProgress := r.progress(sp.name, func() string {
 		return fmt.Sprintf("accepted %d/%d, delivered %d", pub.accepted.Load(), res.Events, rcv.delivered.Load())
 	})
@@ -206,25 +229,24 @@ func (r *runner) publish(ctx context.Context, sp spec, pub *publisher, tgt *targ
 	}
 	res.Accepted, res.PublishErrors, res.PublishRetries = len(p.accepted), p.errors, p.retries
 	res.PublishSeconds = p.wall.Seconds()
+	res.PublishLatency = summarize(p.latency)
 	if res.PublishSeconds > 0 {
 		res.AcceptedPerSec = float64(res.Accepted) / res.PublishSeconds
 	}
 	if p.errors > 0 {
 		r.logf("%s: %d publish errors; the first: %v", sp.name, p.errors, p.firstErr)
 	}
-	r.logf("%s: accepted %d events in %.1fs (%.0f/s)", sp.name, res.Accepted, res.PublishSeconds, res.AcceptedPerSec)
+	r.logf("%s: accepted %d events in %.1fs (%.0f/s), publish p50 %s p99 %s", sp.name, res.Accepted, res.PublishSeconds,
+		res.AcceptedPerSec, msStr(res.PublishLatency.P50MS), msStr(res.PublishLatency.P99MS))
 	return p, err
 }
 
 // await waits until every endpoint but the slow one has every accepted
-// event in ids, or the timeout; then it watches the slow endpoint for
-// slowWatchRounds of its delays.
+// event in ids, or the timeout.
 func (r *runner) await(ctx context.Context, name string, rcv *receiver, kinds []behaviour, ids []string, res *Scenario) error {
-	var waited, watched []int
+	var waited []int
 	for i, k := range kinds {
-		if k == behaviourSlow {
-			watched = append(watched, i)
-		} else {
+		if k != behaviourSlow {
 			waited = append(waited, i)
 		}
 	}
@@ -238,7 +260,18 @@ func (r *runner) await(ctx context.Context, name string, rcv *receiver, kinds []
 	if !done {
 		res.TimedOut = true
 		r.logf("%s: timed out after %s", name, r.cfg.Timeout)
-		return nil
+	}
+	return nil
+}
+
+// watchSlow watches the slow endpoint, if there is one, for
+// slowWatchRounds of its delays.
+func (r *runner) watchSlow(ctx context.Context, name string, rcv *receiver, kinds []behaviour, ids []string) error {
+	var watched []int
+	for i, k := range kinds {
+		if k == behaviourSlow {
+			watched = append(watched, i)
+		}
 	}
 	if len(watched) == 0 {
 		return nil
@@ -247,7 +280,7 @@ func (r *runner) await(ctx context.Context, name string, rcv *receiver, kinds []
 	// the timeout); watch it long enough for its first deliveries.
 	window := slowWatchRounds * r.cfg.SlowDelay
 	r.logf("%s: waited-for endpoints done; watching the slow endpoint for %s", name, window)
-	_, err = rcv.waitDelivered(ctx, watched, ids, window, r.cfg.ProgressInterval, func(missing int) {
+	_, err := rcv.waitDelivered(ctx, watched, ids, window, r.cfg.ProgressInterval, func(missing int) {
 		r.logf("%s: slow endpoint: %d deliveries pending", name, missing)
 	})
 	return err

@@ -147,10 +147,13 @@ func readyz(ctx context.Context, hc *http.Client, base string) bool {
 	return resp.StatusCode == http.StatusOK
 }
 
+// pid returns the process id.
+func (c *child) pid() int { return c.cmd.Process.Pid }
+
 // peakRSS returns the process's peak resident set size (VmHWM), or 0 when
 // it cannot be read.
 func (c *child) peakRSS() int64 {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(c.cmd.Process.Pid) + "/status")
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(c.pid()) + "/status")
 	if err != nil {
 		return 0
 	}

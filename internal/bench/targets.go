@@ -1,0 +1,232 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+)
+
+// Verdicts of a TargetCheck.
+const (
+	Met         = "met"
+	NotMet      = "not met"
+	NotMeasured = "not measured"
+)
+
+// TargetCheck is one of issue 17's performance targets against what a
+// run measured.
+type TargetCheck struct {
+	// Target states the target, such as "S1 accepted/s ≥ 15000".
+	Target string `json:"target"`
+	// Verdict is Met, NotMet or NotMeasured.
+	Verdict string `json:"verdict"`
+	// Value and Limit are the figure measured and the bound it was held
+	// to, in Unit; both 0 when not measured.
+	Value float64 `json:"value,omitempty"`
+	Limit float64 `json:"limit,omitempty"`
+	Unit  string  `json:"unit,omitempty"`
+	// Note says where the figure comes from, or why there is none.
+	Note string `json:"note,omitempty"`
+}
+
+// Units of TargetCheck.
+const (
+	unitPerSec = "/s"
+	unitMS     = "ms"
+)
+
+// The shape the issue's targets were set with.
+const (
+	targetPublishers = 32
+	targetEventSize  = 1024
+	// targetSteadyRate is the rate of the accept→delivery p99 target.
+	targetSteadyRate = 2000
+	// targetPublishRate is the highest rate of the publish p50 target.
+	targetPublishRate = 5000
+)
+
+// reading is what a goal found in a run: a figure and its bound, or why
+// there is none (skip).
+type reading struct {
+	value, limit float64
+	note, skip   string
+}
+
+// goal is one target: its statement, whether the figure must be at least
+// (else at most) its limit, and how to read it from a run.
+type goal struct {
+	text    string
+	atLeast bool
+	unit    string
+	read    func(Results) reading
+}
+
+// goals are issue 17's targets, in its order. Those no scenario of
+// `hookline bench` measures are listed, so that the report shows every
+// target and which are left to other tools.
+var goals = []goal{
+	{"S1 accepted/s ≥ 15000 (32 publishers, 1 KiB events)", true, unitPerSec, func(r Results) reading {
+		return closedLoop(r, "S1", func(s Scenario, _ Group) reading { return reading{value: s.AcceptedPerSec, limit: 15000} })
+	}},
+	{"S1 delivered/s ≥ 10000", true, unitPerSec, func(r Results) reading {
+		return closedLoop(r, "S1", func(_ Scenario, g Group) reading { return reading{value: g.DeliveredPerSec, limit: 10000} })
+	}},
+	{"S1 delivered/s ≥ ½ of the ceiling measured in the same run", true, unitPerSec, func(r Results) reading {
+		if r.Ceilings == nil || r.Ceilings.HTTPPerSec == 0 {
+			return reading{skip: "no ceiling in this run (--ceilings)"}
+		}
+		c := r.Ceilings.HTTPPerSec
+		return closedLoop(r, "S1", func(_ Scenario, g Group) reading {
+			return reading{value: g.DeliveredPerSec, limit: c / 2, note: "ceiling " + num(c) + "/s"}
+		})
+	}},
+	{"publish p50 ≤ 2 ms up to 5000 events/s", false, unitMS, publishP50},
+	{"S2 accepted/s ≥ 10000", true, unitPerSec, func(r Results) reading {
+		return closedLoop(r, "S2", func(s Scenario, _ Group) reading { return reading{value: s.AcceptedPerSec, limit: 10000} })
+	}},
+	{"S2 deliveries/s ≥ 15000", true, unitPerSec, func(r Results) reading {
+		return closedLoop(r, "S2", func(_ Scenario, g Group) reading { return reading{value: g.DeliveredPerSec, limit: 15000} })
+	}},
+	{"steady 2000 events/s: accept→delivery p99 ≤ 50 ms", false, unitMS, func(r Results) reading {
+		s, g, skip := scenarioGroup(r, "R1")
+		switch {
+		case skip != "":
+			return reading{skip: skip}
+		case s.Rate < targetSteadyRate:
+			return reading{skip: fmt.Sprintf("R1 ran at %s/s (--rate), below %d/s", num(s.Rate), targetSteadyRate)}
+		}
+		return reading{value: g.Latency.P99MS, limit: 50, note: rateNote(s)}
+	}},
+	{"S3 healthy endpoints' p99 ≤ 1.5 × S2's", false, unitMS, func(r Results) reading {
+		_, s2, skip := scenarioGroup(r, "S2")
+		if skip != "" {
+			return reading{skip: skip}
+		}
+		_, s3, skip := scenarioGroup(r, "S3")
+		if skip != "" {
+			return reading{skip: skip}
+		}
+		return reading{value: s3.Latency.P99MS, limit: 1.5 * s2.Latency.P99MS, note: "S2 p99 " + msStr(s2.Latency.P99MS)}
+	}},
+	{"memory ≤ 256 MiB with 1000000 pending", false, "", noScenario},
+	{"data sync end to end ≥ 10000 events/s (5000 with a PostgreSQL mirror)", true, "", noScenario},
+	{"workflows ≥ 2000 three-step runs/s", true, "", noScenario},
+	{"PostgreSQL one node: S1 accepted/s ≥ 8000; three nodes not below one", true, "", noScenario},
+}
+
+// noScenario reads a target no scenario measures.
+func noScenario(Results) reading {
+	return reading{skip: "no hookline bench scenario; see docs/benchmarks.md"}
+}
+
+// scenarioGroup returns scenario name of r and its first group (the
+// healthy endpoints), or why they cannot be used.
+func scenarioGroup(r Results, name string) (Scenario, Group, string) {
+	s, ok := findScenario(r, name)
+	switch {
+	case !ok:
+		return s, Group{}, name + " did not run"
+	case s.Skipped != "":
+		return s, Group{}, name + " skipped"
+	case s.Error != "":
+		return s, Group{}, name + " failed: " + s.Error
+	case s.TimedOut:
+		return s, Group{}, name + " timed out"
+	case len(s.Groups) == 0:
+		return s, Group{}, name + " has no result"
+	}
+	for _, g := range s.Groups {
+		if g.Lost > 0 {
+			return s, Group{}, fmt.Sprintf("%s lost %d deliveries", name, g.Lost)
+		}
+	}
+	return s, s.Groups[0], ""
+}
+
+// closedLoop reads a figure of scenario name run as the issue's harness
+// ran it: closed loop, 32 publishers, 1 KiB events.
+func closedLoop(r Results, name string, read func(Scenario, Group) reading) reading {
+	s, g, skip := scenarioGroup(r, name)
+	switch {
+	case skip != "":
+		return reading{skip: skip}
+	case s.Rate > 0:
+		return reading{skip: fmt.Sprintf("%s ran at a fixed rate (--rate)", name)}
+	case r.Publishers != targetPublishers || r.EventSize != targetEventSize:
+		return reading{skip: fmt.Sprintf("ran with %d publishers and %d-byte events, not %d and %d",
+			r.Publishers, r.EventSize, targetPublishers, targetEventSize)}
+	}
+	return read(s, g)
+}
+
+// publishP50 reads the highest publish p50 of the open-loop scenarios at
+// up to targetPublishRate.
+func publishP50(r Results) reading {
+	var out reading
+	for _, s := range r.Scenarios {
+		if s.Rate <= 0 || s.Rate > targetPublishRate {
+			continue
+		}
+		if _, _, skip := scenarioGroup(r, s.Name); skip != "" || s.PublishLatency.Count == 0 {
+			continue
+		}
+		if out.note == "" || s.PublishLatency.P50MS > out.value {
+			out = reading{value: s.PublishLatency.P50MS, limit: 2, note: s.Name + " " + rateNote(s)}
+		}
+	}
+	if out.note == "" {
+		return reading{skip: fmt.Sprintf("no fixed-rate scenario at up to %d/s completed (R1, --rate)", targetPublishRate)}
+	}
+	return out
+}
+
+// rateNote says at what rate s was published and what it achieved.
+func rateNote(s Scenario) string {
+	return fmt.Sprintf("at %s/s (achieved %s/s)", num(s.Rate), num(s.AcceptedPerSec))
+}
+
+// CheckTargets compares r with issue 17's targets.
+func CheckTargets(r Results) []TargetCheck {
+	out := make([]TargetCheck, 0, len(goals))
+	for _, g := range goals {
+		rd := g.read(r)
+		c := TargetCheck{Target: g.text, Note: rd.note}
+		switch {
+		case rd.skip != "":
+			c.Verdict, c.Note = NotMeasured, rd.skip
+		default:
+			c.Value, c.Limit, c.Unit = rd.value, rd.limit, g.unit
+			met := rd.value <= rd.limit
+			if g.atLeast {
+				met = rd.value >= rd.limit
+			}
+			c.Verdict = NotMet
+			if met {
+				c.Verdict = Met
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// WriteTargets writes checks as a table.
+func WriteTargets(w io.Writer, checks []TargetCheck) error {
+	tw := newTable(w)
+	fmt.Fprintln(tw, "target\tmeasured\tbound\tverdict\tnote")
+	for _, c := range checks {
+		measured, bound := "-", "-"
+		if c.Verdict != NotMeasured {
+			measured, bound = formatUnit(c.Value, c.Unit), formatUnit(c.Limit, c.Unit)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Target, measured, bound, c.Verdict, c.Note)
+	}
+	return tw.Flush()
+}
+
+// formatUnit formats v in unit.
+func formatUnit(v float64, unit string) string {
+	if unit == unitMS {
+		return msStr(v)
+	}
+	return num(v) + unit
+}
