@@ -52,6 +52,9 @@ func TestEventShapeSize(t *testing.T) {
 	require.JSONEq(t, `{"type":"bench.type","data":{"seq":3,"note":""}}`, string(b))
 }
 
+// msDur returns v milliseconds.
+func msDur(v int) time.Duration { return time.Duration(v) * time.Millisecond }
+
 // fakeSend answers events after the delay their seq maps to (default
 // 10 ms) in the synctest bubble's virtual time, and records when each was
 // sent.
@@ -97,15 +100,14 @@ func TestPublisherOpenLoopCountsTheWait(t *testing.T) {
 		// only publisher until 250 ms, so events 1 and 2 go out late and
 		// their latency counts the wait from when they were due.
 		out, f, start := runFake(t, 10)
-		ms := func(v int) time.Duration { return time.Duration(v) * time.Millisecond }
-		require.Equal(t, []time.Duration{ms(250), ms(160), ms(70), ms(10), ms(10)}, out.latency)
+		require.Equal(t, []time.Duration{msDur(250), msDur(160), msDur(70), msDur(10), msDur(10)}, out.latency)
 		for seq, want := range []int{0, 250, 260, 300, 400} {
-			require.Equal(t, ms(want), f.sentAt[seq].Sub(start), "event %d sent", seq)
+			require.Equal(t, msDur(want), f.sentAt[seq].Sub(start), "event %d sent", seq)
 		}
-		require.Equal(t, ms(410), out.wall, "first send to last answer")
+		require.Equal(t, msDur(410), out.wall, "first send to last answer")
 		require.Len(t, out.accepted, 5)
-		require.Equal(t, start.Add(ms(250)), out.firstAccept)
-		require.Equal(t, start.Add(ms(410)), out.accepted["evt_4"])
+		require.Equal(t, start.Add(msDur(250)), out.firstAccept)
+		require.Equal(t, start.Add(msDur(410)), out.accepted["evt_4"])
 	})
 }
 
@@ -115,9 +117,8 @@ func TestPublisherClosedLoop(t *testing.T) {
 		// As fast as answered: each event is due when it is sent, so the
 		// wait behind event 0 is not counted (the open loop's point).
 		out, _, _ := runFake(t, 0)
-		ms := func(v int) time.Duration { return time.Duration(v) * time.Millisecond }
-		require.Equal(t, []time.Duration{ms(250), ms(10), ms(10), ms(10), ms(10)}, out.latency)
-		require.Equal(t, ms(290), out.wall)
+		require.Equal(t, []time.Duration{msDur(250), msDur(10), msDur(10), msDur(10), msDur(10)}, out.latency)
+		require.Equal(t, msDur(290), out.wall)
 	})
 }
 
