@@ -44,6 +44,9 @@ func BenchmarkPages(b *testing.B) {
 	fillStart := time.Now()
 	mid := benchFill(b, dataDir, eps, *benchDeliveries)
 	b.Logf("filled %d deliveries in %s", *benchDeliveries, time.Since(fillStart).Round(time.Second))
+	fillStart = time.Now()
+	content := benchFillContent(b, dataDir, *benchDeliveries/200, *benchDeliveries/10)
+	b.Logf("filled %d runs and %d messages in %s", *benchDeliveries/200, *benchDeliveries/10, time.Since(fillStart).Round(time.Second))
 
 	a, err := app.New(context.Background(), cfg, app.Options{})
 	if err != nil {
@@ -61,7 +64,7 @@ func BenchmarkPages(b *testing.B) {
 	c := benchSignIn(b, base, key)
 
 	since := time.Now().Add(-time.Hour).UTC().Format("2006-01-02T15:04")
-	for _, p := range []struct{ name, path string }{
+	pages := []struct{ name, path string }{
 		{"deliveries", "/deliveries"},
 		{"deliveries_deep_page", "/deliveries?cursor=" + mid},
 		{"deliveries_failed", "/deliveries?status=failed"},
@@ -79,7 +82,8 @@ func BenchmarkPages(b *testing.B) {
 		{"source", "/sources/" + src},
 		{"event_type", "/event-types/quiet.type"},
 		{"collection", "/collections/customers"},
-	} {
+	}
+	for _, p := range append(pages, benchWorkflowPages(content)...) {
 		b.Run(p.name, func(b *testing.B) {
 			for b.Loop() {
 				resp, err := c.Get(base + p.path)
@@ -142,23 +146,8 @@ func benchFirstStart(b *testing.B, cfg config.Config) (string, []string, string)
 // returns the id of the delivery in the middle.
 func benchFill(b *testing.B, dataDir string, eps []string, n int) string {
 	ctx := context.Background()
-	raw, err := secretbox.LoadOrCreateKeyFile(filepath.Join(dataDir, "encryption.key"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	box, err := secretbox.New(raw)
-	if err != nil {
-		b.Fatal(err)
-	}
-	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(dataDir, "hookline.db"), Box: box})
-	if err != nil {
-		b.Fatal(err)
-	}
+	st, tenant := benchStore(b, dataDir)
 	defer st.Close()
-	tenant, err := st.TenantByName(ctx, "default")
-	if err != nil {
-		b.Fatal(err)
-	}
 	now := time.Now()
 	start := now.Add(-7 * 24 * time.Hour)
 	step := 7 * 24 * time.Hour / time.Duration(n)
@@ -190,6 +179,30 @@ func benchFill(b *testing.B, dataDir string, eps []string, n int) string {
 		}
 	}
 	return mid
+}
+
+// benchStore opens the store of a stopped server's data dir and returns
+// it with its default tenant; the caller closes it before the server
+// starts again.
+func benchStore(b *testing.B, dataDir string) (*sqlite.Store, store.Tenant) {
+	ctx := context.Background()
+	raw, err := secretbox.LoadOrCreateKeyFile(filepath.Join(dataDir, "encryption.key"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	box, err := secretbox.New(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(dataDir, "hookline.db"), Box: box})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tenant, err := st.TenantByName(ctx, "default")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st, tenant
 }
 
 // benchSignIn signs in and returns a client holding the session cookie.
