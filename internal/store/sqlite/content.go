@@ -207,28 +207,14 @@ func (s *Store) GetMessage(ctx context.Context, tenantID, id string) (store.Mess
 // names only the filters that are set, so a recipient's inbox is served
 // by messages_inbox; it is assembled from constant fragments.
 func (s *Store) ListMessages(ctx context.Context, tenantID string, q store.MessageQuery) ([]store.Message, error) {
-	where, args := `tenant_id = ?`, []any{tenantID}
-	add := func(cond string, v any) {
-		where += ` AND ` + cond
-		args = append(args, v)
-	}
-	if q.Cursor != "" {
-		add(`id < ?`, q.Cursor)
-	}
-	if q.RecipientID != "" {
-		add(`recipient_id = ?`, q.RecipientID)
-	}
-	if q.Channel != "" {
-		add(`channel = ?`, q.Channel)
-	}
-	if q.Status != "" {
-		add(`status = ?`, q.Status)
-	}
-	if q.Channel == "inbox" {
-		add(`archived = ?`, q.Archived)
-	}
-	return queryAll(ctx, s.r, "list messages", scanMessage, `SELECT `+messageCols+` FROM messages WHERE `+where+` ORDER BY id DESC LIMIT ?`,
-		append(args, q.Page.Size())...)
+	f := where(`tenant_id = ?`, tenantID)
+	f.and(q.Cursor != "", `id < ?`, q.Cursor)
+	f.and(q.RecipientID != "", `recipient_id = ?`, q.RecipientID)
+	f.and(q.Channel != "", `channel = ?`, q.Channel)
+	f.and(q.Status != "", `status = ?`, q.Status)
+	f.and(q.Channel == "inbox", `archived = ?`, q.Archived)
+	return queryAll(ctx, s.r, "list messages", scanMessage, `SELECT `+messageCols+` FROM messages WHERE `+f.String()+` ORDER BY id DESC LIMIT ?`,
+		append(f.args, q.Page.Size())...)
 }
 
 // DigestMessages lists the messages of a digest, oldest first.

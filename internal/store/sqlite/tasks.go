@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hookline/hookline/internal/event"
@@ -303,34 +302,18 @@ func (s *Store) ListTasks(ctx context.Context, tenantID string, q store.TaskQuer
 	if q.DestinationID != "" || q.EventID != "" {
 		tenant = "+t.tenant_id = ?"
 	}
-	where, args := []string{tenant}, []any{tenantID}
-	add := func(cond string, v any) {
-		where = append(where, cond)
-		args = append(args, v)
-	}
-	if q.Cursor != "" {
-		add("t.id "+cmpOp+" ?", q.Cursor)
-	}
-	if q.Kind != "" {
-		add("t.kind = ?", q.Kind)
-	}
-	if q.DestinationID != "" {
-		add("t.destination_id = ?", q.DestinationID)
-	}
-	if q.EventID != "" {
-		add("t.event_id = ?", q.EventID)
-	}
-	if q.Status != "" {
-		add("t.status = ?", q.Status)
-	}
+	f := where(tenant, tenantID)
+	f.and(q.Cursor != "", "t.id "+cmpOp+" ?", q.Cursor)
+	f.and(q.Kind != "", "t.kind = ?", q.Kind)
+	f.and(q.DestinationID != "", "t.destination_id = ?", q.DestinationID)
+	f.and(q.EventID != "", "t.event_id = ?", q.EventID)
+	f.and(q.Status != "", "t.status = ?", q.Status)
 	if rare {
-		where = append(where, "t.status <> 'succeeded'")
+		f.conds = append(f.conds, "t.status <> 'succeeded'")
 	}
-	if !q.UpdatedSince.IsZero() {
-		add("t.updated_at >= ?", ms(q.UpdatedSince))
-	}
+	f.and(!q.UpdatedSince.IsZero(), "t.updated_at >= ?", ms(q.UpdatedSince))
 	return queryAll(ctx, s.r, "list tasks", scanTaskPlain, `SELECT `+taskCols+` FROM tasks t
-		WHERE `+strings.Join(where, " AND ")+` ORDER BY t.id `+order+` LIMIT ?`, append(args, q.Page.Size())...)
+		WHERE `+f.String()+` ORDER BY t.id `+order+` LIMIT ?`, append(f.args, q.Page.Size())...)
 }
 
 func scanAttempt(sc scanner) (store.Attempt, error) {

@@ -217,12 +217,16 @@ func (s *Store) GetRun(ctx context.Context, tenantID, id string) (store.Run, err
 	return queryOne(ctx, s.r, "get run", scanRun, `SELECT `+runCols+` FROM runs WHERE tenant_id = ? AND id = ?`, tenantID, id)
 }
 
-// ListRuns lists a tenant's runs, newest first.
+// ListRuns lists a tenant's runs, newest first. The WHERE clause names
+// only the filters that are set, so a page deep in the list starts at its
+// cursor and a workflow or a status reads its own index.
 func (s *Store) ListRuns(ctx context.Context, tenantID string, q store.RunQuery) ([]store.Run, error) {
-	return queryAll(ctx, s.r, "list runs", scanRun, `SELECT `+runCols+` FROM runs
-		WHERE tenant_id = ? AND (? = '' OR id < ?) AND (? = '' OR workflow = ?) AND (? = '' OR status = ?)
-		ORDER BY id DESC LIMIT ?`,
-		tenantID, q.Cursor, q.Cursor, q.Workflow, q.Workflow, q.Status, q.Status, q.Page.Size())
+	f := where(`tenant_id = ?`, tenantID)
+	f.and(q.Cursor != "", `id < ?`, q.Cursor)
+	f.and(q.Workflow != "", `workflow = ?`, q.Workflow)
+	f.and(q.Status != "", `status = ?`, q.Status)
+	return queryAll(ctx, s.r, "list runs", scanRun, `SELECT `+runCols+` FROM runs WHERE `+f.String()+` ORDER BY id DESC LIMIT ?`,
+		append(f.args, q.Page.Size())...)
 }
 
 // WaitingRuns lists a tenant's runs waiting for an event, oldest first.
