@@ -5,7 +5,8 @@ import "strings"
 // filter is a WHERE clause of a list, assembled from constant fragments
 // and their arguments. A list names only the filters that are set: SQLite
 // then sees the cursor's range and the columns compared, and picks the
-// index that serves them, which it cannot through (? = '' OR col = ?).
+// index that serves them, which it cannot when each filter is an optional
+// term that holds for an empty argument.
 type filter struct {
 	conds []string
 	args  []any
