@@ -157,11 +157,7 @@ func (s *Server) endpoint(w http.ResponseWriter, r *http.Request, sess *session)
 	if r.URL.Query().Get("reveal") != "" {
 		v.Secret = currentSecret(ep)
 	}
-	for _, t := range ep.EventTypes {
-		if !strings.ContainsAny(t, "*?") {
-			v.TestTypes = append(v.TestTypes, t)
-		}
-	}
+	v.TestTypes = testTypes(ep)
 	s.render(w, r, http.StatusOK, "endpoint", view{Title: "Endpoint " + displayName(ep), Nav: "endpoints", Tenant: sess.TenantName, Data: v})
 	return nil
 }
@@ -419,6 +415,29 @@ func (s *Server) endpointTest(w http.ResponseWriter, r *http.Request, sess *sess
 	if err != nil {
 		return err
 	}
+	if err := s.sendTest(r, ep, "dashboard"); err != nil {
+		return err
+	}
+	s.redirect(w, r, "/endpoints/"+ep.ID+"?done=tested")
+	return nil
+}
+
+// testTypes are the event types an endpoint subscribes to by name, to
+// offer for a test event.
+func testTypes(ep store.Endpoint) []string {
+	var out []string
+	for _, t := range ep.EventTypes {
+		if !strings.ContainsAny(t, "*?") {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// sendTest publishes the test event of the form (its type, and its data
+// or {"test": true}) through the same checks as POST /v1/events, to ep
+// only, from source.
+func (s *Server) sendTest(r *http.Request, ep store.Endpoint, source string) error {
 	typ := strings.TrimSpace(r.PostFormValue("type"))
 	data := strings.TrimSpace(r.PostFormValue("data"))
 	if data == "" {
@@ -427,17 +446,14 @@ func (s *Server) endpointTest(w http.ResponseWriter, r *http.Request, sess *sess
 	if !json.Valid([]byte(data)) {
 		return badRequest("The test event's data is not valid JSON.")
 	}
-	ev, err := s.cfg.Events.PrepareEvent(r.Context(), sess.TenantID, wire.EventCreate{Type: typ, Data: json.RawMessage(data)})
+	ev, err := s.cfg.Events.PrepareEvent(r.Context(), ep.TenantID, wire.EventCreate{Type: typ, Data: json.RawMessage(data)})
 	if err != nil {
 		return badRequest("The test event was refused: %v", err)
 	}
-	ev.Source = "dashboard"
+	ev.Source = source
 	// To this endpoint only, whatever else subscribes to the type.
-	if _, err := s.cfg.Engine.PublishTo(r.Context(), ev, []engine.Target{{Kind: delivery.Kind, DestinationID: ep.ID}}); err != nil {
-		return err
-	}
-	s.redirect(w, r, "/endpoints/"+ep.ID+"?done=tested")
-	return nil
+	_, err = s.cfg.Engine.PublishTo(r.Context(), ev, []engine.Target{{Kind: delivery.Kind, DestinationID: ep.ID}})
+	return err
 }
 
 // endpointRecover runs again every failed delivery of the endpoint

@@ -91,6 +91,7 @@ var portalRoutes = []portalRoute{
 	{"POST", "/endpoints/{id}/disable", (*Server).portalEndpointDisable},
 	{"POST", "/endpoints/{id}/rotate", (*Server).portalEndpointRotate},
 	{"GET", "/endpoints/{id}/secret", (*Server).portalEndpointSecret},
+	{"POST", "/endpoints/{id}/test", (*Server).portalEndpointTest},
 	{"GET", "/event-types", (*Server).portalEventTypes},
 	{"GET", "/deliveries", (*Server).portalDeliveries},
 	{"GET", "/deliveries/{id}", (*Server).portalDelivery},
@@ -337,6 +338,7 @@ func (s *Server) portalEndpoints(w http.ResponseWriter, r *http.Request, ps *por
 type portalEndpointView struct {
 	endpointRow
 	Secret     string
+	TestTypes  []string
 	Deliveries listView[store.Task]
 }
 
@@ -349,7 +351,7 @@ func (s *Server) portalEndpoint(w http.ResponseWriter, r *http.Request, ps *port
 	if err != nil {
 		return err
 	}
-	v := portalEndpointView{endpointRow: row}
+	v := portalEndpointView{endpointRow: row, TestTypes: testTypes(ep)}
 	if r.URL.Query().Get("reveal") != "" {
 		v.Secret = currentSecret(ep)
 	}
@@ -544,6 +546,24 @@ func (s *Server) portalEndpointRotate(w http.ResponseWriter, r *http.Request, ps
 		return err
 	}
 	ps.redirect(w, r, "/endpoints/"+ep.ID+"?done=rotated&reveal=1")
+	return nil
+}
+
+// portalEndpointTest sends the endpoint a test event of a type it
+// receives and the session sees.
+func (s *Server) portalEndpointTest(w http.ResponseWriter, r *http.Request, ps *portalSession) error {
+	ep, err := ps.endpoint(r.Context(), s, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	typ := strings.TrimSpace(r.PostFormValue("type"))
+	if !ps.Scope.Type(typ) || !event.MatchAny(ep.EventTypes, typ) {
+		return badRequest("The endpoint does not receive events of type %q: send one of the types it subscribes to.", typ)
+	}
+	if err := s.sendTest(r, ep, "portal"); err != nil {
+		return err
+	}
+	ps.redirect(w, r, "/endpoints/"+ep.ID+"?done=tested")
 	return nil
 }
 
