@@ -128,6 +128,10 @@ type Config struct {
 	// ServerPID is the process id of Server when it runs on this machine,
 	// so that its CPU use can be measured; 0 when unknown.
 	ServerPID int
+	// Postgres, when set, is the DSN of a PostgreSQL database the child
+	// servers store their data in, each scenario in a fresh schema
+	// (dropped afterwards unless KeepData); default SQLite in the data dir.
+	Postgres string
 	// Binary is the hookline executable to start servers from.
 	Binary string
 	// Env is the environment child servers inherit (HOOKLINE_API_KEY,
@@ -200,6 +204,11 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Timeout < 0 || c.Outage < 0 || c.SlowDelay < 0 || c.Duration < 0 {
 		bad("timeout, outage, slow delay and duration must not be negative")
 	}
+	if c.Postgres != "" {
+		if err := validPostgresDSN(c.Postgres); err != nil {
+			bad("%v", err)
+		}
+	}
 	if c.ServerPID < 0 || (c.ServerPID > 0 && c.Server == "") {
 		bad("a server pid needs a server URL, and must be positive")
 	}
@@ -209,6 +218,9 @@ func (c Config) withDefaults() (Config, error) {
 		}
 		if c.APIKey == "" {
 			bad("a server URL needs an API key")
+		}
+		if c.Postgres != "" {
+			bad("a server URL and a PostgreSQL database exclude each other: the server has its own")
 		}
 	} else if c.Binary == "" {
 		bad("no hookline binary to start servers from")
@@ -314,7 +326,13 @@ func Run(ctx context.Context, cfg Config) (Results, error) {
 	res := Results{
 		Time: time.Now().UTC().Truncate(time.Second), GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0),
 		NumCPU: runtime.NumCPU(), Commit: cfg.Commit, LoadAvg: loadAvg(), Server: cmp.Or(cfg.Server, "child"),
-		Publishers: cfg.Publishers, Scale: cfg.Scale, EventSize: cfg.EventSize,
+		Publishers: cfg.Publishers, Scale: cfg.Scale, EventSize: cfg.EventSize, Database: "sqlite",
+	}
+	switch {
+	case cfg.Server != "":
+		res.Database = "" // the server's own
+	case cfg.Postgres != "":
+		res.Database = "postgres"
 	}
 	if cfg.Events > 0 {
 		res.Scale = 0

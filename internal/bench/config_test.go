@@ -98,6 +98,10 @@ func TestConfigDefaultsAndValidation(t *testing.T) {
 		{"negative rate", Config{Binary: "b", Rate: -1}, "rate must be from 0 to 1000000 events/s"},
 		{"negative duration", Config{Binary: "b", Duration: -time.Second}, "duration must not be negative"},
 		{"pid without server", Config{Binary: "b", ServerPID: 42}, "a server pid needs a server URL"},
+		{"postgres not a URL", Config{Binary: "b", Postgres: "host=127.0.0.1"}, "is not a postgres:// URL"},
+		{"postgres password not echoed", Config{Binary: "b", Postgres: "mysql://u:hunter2@h/db"}, `"mysql://u:xxxxx@h/db" is not`},
+		{"postgres search_path", Config{Binary: "b", Postgres: "postgres://h/db?search_path=x"}, "must not set search_path"},
+		{"postgres and server", Config{Server: "http://127.0.0.1:1", APIKey: "k", Postgres: "postgres://h/db"}, "exclude each other"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

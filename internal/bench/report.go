@@ -12,8 +12,9 @@ import (
 // WriteTable writes r as two tables for a person: how the events were
 // published and accepted, then how they were delivered.
 func WriteTable(w io.Writer, r Results) error {
-	fmt.Fprintf(w, "hookline bench  %s  commit %s  %s  GOMAXPROCS %d  load %s  server %s  %d publishers  %s events\n\n",
-		r.Time.Format(time.RFC3339), orDash(r.Commit), r.GoVersion, r.GOMAXPROCS, orDash(r.LoadAvg), r.Server, r.Publishers, sizeStr(r.EventSize))
+	fmt.Fprintf(w, "hookline bench  %s  commit %s  %s  GOMAXPROCS %d  load %s  server %s  store %s  %d publishers  %s events\n\n",
+		r.Time.Format(time.RFC3339), orDash(r.Commit), r.GoVersion, r.GOMAXPROCS, orDash(r.LoadAvg), r.Server, orDash(r.Database),
+		r.Publishers, sizeStr(r.EventSize))
 	tw := newTable(w)
 	fmt.Fprintln(tw, "scenario\trate\taccepted\terrors\taccept/s\tpublish p50\tp90\tp99\tmax\tserver CPU\tbench CPU\tpeak RSS")
 	for _, s := range r.Scenarios {

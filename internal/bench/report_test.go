@@ -30,7 +30,7 @@ func golden(t *testing.T, name string, got []byte) {
 func sampleResults() Results {
 	return Results{
 		Time: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC), GoVersion: "go1.26.8", GOMAXPROCS: 2, NumCPU: 2,
-		Commit: "904a3b6", LoadAvg: "1.50 1.20 0.90", Server: "child", Publishers: 32, Scale: 1, EventSize: 1024,
+		Commit: "904a3b6", LoadAvg: "1.50 1.20 0.90", Server: "child", Publishers: 32, Scale: 1, EventSize: 1024, Database: "sqlite",
 		Ceilings: &Ceilings{HTTPRequests: 20000, HTTPPerSec: 20000, SQLiteEvents: 20000, SQLiteBatch: 500, SQLitePerSec: 40000,
 			HTTPLatency: Latency{Count: 20000, P50MS: 0.5, P90MS: 1.5, P95MS: 2, P99MS: 4.7, MaxMS: 20}},
 		Scenarios: []Scenario{

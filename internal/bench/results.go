@@ -23,6 +23,9 @@ type Results struct {
 	// the URL of the server it drove.
 	Server     string `json:"server"`
 	Publishers int    `json:"publishers"`
+	// Database is the child servers' store, "sqlite" or "postgres";
+	// empty for a --server, whose store the run does not know.
+	Database string `json:"database,omitempty"`
 	// EventSize is the size of each event's request body in bytes.
 	EventSize int `json:"event_size,omitempty"`
 	// Scale multiplied the default event counts; 0 when a fixed count

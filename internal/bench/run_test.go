@@ -10,11 +10,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/internal/app"
 	"github.com/hookline/hookline/internal/bench"
 	"github.com/hookline/hookline/internal/config"
+	"github.com/hookline/hookline/internal/testkit"
 )
 
 // testKey is the admin key of the servers the tests start.
@@ -241,4 +243,25 @@ func TestRunChildServers(t *testing.T) {
 	matches, err := filepath.Glob(filepath.Join(dir, "hookline-bench-*"))
 	require.NoError(t, err)
 	require.Empty(t, matches, "the run's data dirs are removed")
+
+	dsn := os.Getenv(testkit.PostgresEnv)
+	if dsn == "" {
+		t.Logf("%s is not set: the run on PostgreSQL is skipped", testkit.PostgresEnv)
+		return
+	}
+	res, err = bench.Run(context.Background(), bench.Config{
+		Binary: bin, Postgres: dsn, Scenarios: []string{"S1"}, Events: events, Publishers: 16,
+		Timeout: time.Minute, TempDir: dir, Progress: progress(t),
+	})
+	require.NoError(t, err)
+	require.Equal(t, "postgres", res.Database)
+	checkComplete(t, res.Scenarios[0], events)
+	checkCPU(t, res.Scenarios[0].ServerCPU, "S1 on PostgreSQL")
+	conn, err := pgx.Connect(context.Background(), dsn)
+	require.NoError(t, err)
+	defer conn.Close(context.Background())
+	var left int
+	require.NoError(t, conn.QueryRow(context.Background(),
+		"SELECT count(*) FROM information_schema.schemata WHERE schema_name LIKE $1", bench.SchemaPrefix+"%").Scan(&left))
+	require.Zero(t, left, "the scenario's schema is dropped")
 }

@@ -34,11 +34,13 @@ type target struct {
 	peakRSS int64
 	// cpu, once measuring, follows the server across S5's restart.
 	cpu *cpuMeter
+	// schema is the PostgreSQL schema of the server's data, if any.
+	schema *pgSchema
 }
 
-// openTarget starts a fresh server for a scenario in dir, or returns the
-// configured one.
-func (r *runner) openTarget(ctx context.Context, dir string) (*target, error) {
+// openTarget starts a fresh server for scenario name in dir, or returns
+// the configured one.
+func (r *runner) openTarget(ctx context.Context, name, dir string) (*target, error) {
 	if r.cfg.Server != "" {
 		return &target{url: r.cfg.Server, key: r.cfg.APIKey, pid: r.cfg.ServerPID}, nil
 	}
@@ -54,11 +56,22 @@ func (r *runner) openTarget(ctx context.Context, dir string) (*target, error) {
 		binary: r.cfg.Binary, env: childEnv(r.cfg.Env, key), addr: addr,
 		dataDir: filepath.Join(dir, "data"), key: key, logPath: filepath.Join(dir, "server.log"),
 	}
+	t := &target{url: "http://" + addr, key: key, childCfg: cc}
+	if r.cfg.Postgres != "" {
+		if t.schema, err = createSchema(ctx, r.cfg.Postgres, schemaFor(r.runID, name)); err != nil {
+			return nil, err
+		}
+		// Secrets at rest in PostgreSQL need a key of their own.
+		cc.env = append(cc.env, "HOOKLINE_DATABASE="+t.schema.dsn, "HOOKLINE_ENCRYPTION_KEY="+randomHex(32))
+		t.childCfg = cc
+	}
 	c, err := startChild(ctx, cc)
 	if err != nil {
+		t.dropSchema(ctx, r)
 		return nil, err
 	}
-	return &target{url: "http://" + addr, key: key, child: c, childCfg: cc, pid: c.pid()}, nil
+	t.child, t.pid = c, c.pid()
+	return t, nil
 }
 
 // crash kills the server with SIGKILL and starts it again on the same data
@@ -81,14 +94,32 @@ func (t *target) crash(ctx context.Context) error {
 	return nil
 }
 
-// close records the server's peak RSS and stops it.
-func (t *target) close() {
-	if t.child == nil {
+// close records the server's peak RSS, stops it and drops its schema.
+func (t *target) close(ctx context.Context, r *runner) {
+	if t.child != nil {
+		t.peakRSS = max(t.peakRSS, t.child.peakRSS())
+		t.child.stop()
+		t.child = nil
+	}
+	t.dropSchema(ctx, r)
+}
+
+// dropSchema drops the server's PostgreSQL schema, if any, unless the
+// run keeps its data.
+func (t *target) dropSchema(ctx context.Context, r *runner) {
+	if t.schema == nil {
 		return
 	}
-	t.peakRSS = max(t.peakRSS, t.child.peakRSS())
-	t.child.stop()
-	t.child = nil
+	if r.cfg.KeepData {
+		r.logf("kept PostgreSQL schema %s", t.schema.name)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := t.schema.drop(ctx); err != nil {
+		r.logf("%v", err)
+	}
+	t.schema = nil
 }
 
 // endpointFor returns the endpoint of behaviour k at url for eventType.
@@ -121,7 +152,7 @@ func (r *runner) scenario(ctx context.Context, sp spec) (res Scenario, err error
 		return res, err
 	}
 	defer rcv.close()
-	tgt, err := r.openTarget(ctx, filepath.Join(r.root, sp.name))
+	tgt, err := r.openTarget(ctx, sp.name, filepath.Join(r.root, sp.name))
 	if err != nil {
 		return res, err
 	}
@@ -129,7 +160,7 @@ func (r *runner) scenario(ctx context.Context, sp spec) (res Scenario, err error
 		// Answer the slow endpoint's requests in flight first, so that
 		// the server's graceful stop need not wait for them.
 		rcv.release()
-		tgt.close()
+		tgt.close(ctx, r)
 		res.PeakRSSBytes = tgt.peakRSS
 	}()
 
