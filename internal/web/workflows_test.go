@@ -90,7 +90,8 @@ func TestWorkflowPages(t *testing.T) {
 	b := setup(t, "")
 	ctx := context.Background()
 	saveWorkflows(t, b, chargeWorkflow(flaky(t).URL), waitWorkflow,
-		"name: pause\non: {events: [order.created]}\nsteps:\n  - id: nap\n    delay: {for: 300ms}\n")
+		"name: pause\non: {events: [order.created]}\nsteps:\n  - id: nap\n    delay: {for: 300ms}\n",
+		"name: doomed\non: {events: [order.created]}\nsteps:\n  - id: boom\n    fail: {message: \"out of stock\"}\n")
 	c := browser(t)
 
 	b.signIn(c, b.key)
@@ -105,6 +106,7 @@ func TestWorkflowPages(t *testing.T) {
 	run := runOf(t, b, "charge", "succeeded")
 	waiting := runOf(t, b, "wait-payment", "waiting")
 	napped := runOf(t, b, "pause", "succeeded")
+	doomed := runOf(t, b, "doomed", "failed")
 
 	_, page = b.get(c, "/workflows")
 	require.Regexp(t, `1 <span class="badge b-ok">succeeded</span>`, page, "recent runs by status")
@@ -145,6 +147,18 @@ func TestWorkflowPages(t *testing.T) {
 	resp, page = b.post(c, "/runs/"+run.ID+"/retry", nil)
 	require.Equal(t, http.StatusConflict, resp.StatusCode)
 	require.Contains(t, page, "only failed runs can be retried")
+
+	// A failed run is retried from the step it failed at.
+	_, page = b.get(c, "/runs/"+doomed.ID)
+	require.Contains(t, page, `<button type="submit" id="retry">Retry from boom</button>`)
+	require.Contains(t, page, "out of stock")
+	resp, _ = b.post(c, "/runs/"+doomed.ID+"/retry", nil)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Equal(t, "/runs/"+doomed.ID+"?done=run_retried", resp.Header.Get("Location"))
+	eventually(t, func() bool {
+		_, page := b.get(c, "/runs/"+doomed.ID)
+		return strings.Contains(page, `id="step-2"`) && strings.Contains(page, `id="run-status"><span class="badge b-bad">failed`)
+	}, "the retry ran the step again, as a new entry")
 
 	// Runs: filters and paging.
 	_, page = b.get(c, "/runs")
