@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,6 +84,7 @@ func BenchmarkPages(b *testing.B) {
 		{"event_type", "/event-types/quiet.type"},
 		{"collection", "/collections/customers"},
 	}
+	pages = append(pages, benchPortalPages(b, base, key, eps[3], mid)...)
 	for _, p := range append(pages, benchWorkflowPages(content)...) {
 		b.Run(p.name, func(b *testing.B) {
 			for b.Loop() {
@@ -231,4 +233,34 @@ func (t cookieTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.AddCookie(t.c)
 	return http.DefaultTransport.RoundTrip(r)
+}
+
+// benchPortalPages are the customer portal's pages: of a session of every
+// event type, and of one scoped to invoice.*, which none of the
+// deliveries is, so its lists read as far as they may and find nothing.
+func benchPortalPages(b *testing.B, base, key, ep, dlv string) []struct{ name, path string } {
+	api := client.New(base, key)
+	open := func(types ...string) string {
+		ps, err := api.CreatePortalSession(context.Background(), client.PortalSessionCreate{EventTypes: types, ExpiresIn: 86400})
+		if err != nil {
+			b.Fatal(err)
+		}
+		c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := c.Get(ps.URL)
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp.Body.Close()
+		return strings.TrimSuffix(resp.Header.Get("Location"), "/endpoints")
+	}
+	all, none := open(), open("invoice.*")
+	return []struct{ name, path string }{
+		{"portal_endpoints", all + "/endpoints"},
+		{"portal_endpoint", all + "/endpoints/" + ep},
+		{"portal_deliveries", all + "/deliveries"},
+		{"portal_deliveries_failed", all + "/deliveries?status=failed"},
+		{"portal_delivery", all + "/deliveries/" + dlv},
+		{"portal_scoped_endpoints_none", none + "/endpoints"},
+		{"portal_scoped_deliveries_none", none + "/deliveries"},
+	}
 }
