@@ -59,6 +59,7 @@ func TestPortalLinkOpensOnce(t *testing.T) {
 	resp, page := b.get(c, home)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Contains(t, page, `<span class="brand">Acme Inc.</span>`)
+	require.Contains(t, page, "<title>Endpoints · Acme Inc.</title>", "the customer's name, not Hookline's")
 	require.Contains(t, page, "No endpoints yet")
 	require.Equal(t, "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "+
 		"frame-ancestors https://app.example.com https://*.example.org; form-action 'self'; base-uri 'none'; object-src 'none'",
