@@ -217,8 +217,17 @@ func TestPortalScope(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, got.Enabled)
 
+	// A session made with the other tenant's key is that tenant's.
+	otherKey := &bundle{t: t, url: b.url, base: b.base, prefix: b.prefix, key: other.APIKey.Key, api: client.New(b.url, other.APIKey.Key)}
+	theirRoot := otherKey.openPortal(browser(t), client.PortalSessionCreate{})
+	_, page = b.get(c, theirRoot+"/endpoints")
+	require.Contains(t, page, theirs.ID)
+	require.NotContains(t, page, mine.ID)
+	resp, _ := b.get(c, theirRoot+"/endpoints/"+mine.ID)
+	require.Equal(t, http.StatusNotFound, resp.StatusCode)
+
 	// An endpoint made in the portal takes only event types in scope.
-	resp, page := b.post(c, root+"/endpoints", url.Values{"url": {rc.URL + "/new"}, "other_types": {"invoice.paid"}})
+	resp, page = b.post(c, root+"/endpoints", url.Values{"url": {rc.URL + "/new"}, "other_types": {"invoice.paid"}})
 	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
 	require.Contains(t, page, "invoice.paid is not among the event types of this portal (order.*)")
 	require.Contains(t, page, `value="`+rc.URL+`/new"`, "the form keeps what was typed")
