@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -219,29 +218,14 @@ func (s *Store) GetMessage(ctx context.Context, tenantID, id string) (store.Mess
 // messages_inbox from a recipient's inbox; it is assembled from constant
 // fragments.
 func (s *Store) ListMessages(ctx context.Context, tenantID string, q store.MessageQuery) ([]store.Message, error) {
-	where, args := `tenant_id = $1`, []any{tenantID}
-	add := func(col string, v any) {
-		args = append(args, v)
-		where += ` AND ` + col + strconv.Itoa(len(args))
-	}
-	if q.Cursor != "" {
-		add(`id < $`, q.Cursor)
-	}
-	if q.RecipientID != "" {
-		add(`recipient_id = $`, q.RecipientID)
-	}
-	if q.Channel != "" {
-		add(`channel = $`, q.Channel)
-	}
-	if q.Status != "" {
-		add(`status = $`, q.Status)
-	}
-	if q.Channel == "inbox" {
-		add(`archived = $`, q.Archived)
-	}
-	args = append(args, q.Page.Size())
-	return queryAll(ctx, s.pool, "list messages", scanMessage, `SELECT `+messageCols+` FROM messages WHERE `+where+` ORDER BY id DESC LIMIT $`+
-		strconv.Itoa(len(args)), args...)
+	f := where(`tenant_id = $`, tenantID)
+	f.and(q.Cursor != "", `id < $`, q.Cursor)
+	f.and(q.RecipientID != "", `recipient_id = $`, q.RecipientID)
+	f.and(q.Channel != "", `channel = $`, q.Channel)
+	f.and(q.Status != "", `status = $`, q.Status)
+	f.and(q.Channel == "inbox", `archived = $`, q.Archived)
+	return queryAll(ctx, s.pool, "list messages", scanMessage, `SELECT `+messageCols+` FROM messages WHERE `+f.String()+
+		` ORDER BY id DESC`+f.limit(q.Page.Size()), f.args...)
 }
 
 // DigestMessages lists the messages of a digest, oldest first.

@@ -202,19 +202,13 @@ func (s *Store) GetEvent(ctx context.Context, tenantID, id string) (event.Event,
 
 // ListEvents lists a tenant's events, newest first.
 func (s *Store) ListEvents(ctx context.Context, tenantID string, q store.EventQuery) ([]event.Event, error) {
-	// A source's events have a query of their own, whose plan (generic
-	// too) reads events_source: the source term of the other cannot.
-	sql := `SELECT ` + eventCols + ` FROM events
-		WHERE tenant_id = $1 AND ($2 = '' OR id < $2) AND ($3 = '' OR type = $3) AND ($4 = '' OR source = $4)
-		AND created_at >= $5 AND ($6::timestamptz IS NULL OR created_at < $6)
-		ORDER BY id DESC LIMIT $7`
-	if q.Source != "" {
-		sql = `SELECT ` + eventCols + ` FROM events
-		WHERE tenant_id = $1 AND ($2 = '' OR id < $2) AND ($3 = '' OR type = $3) AND source = $4
-		AND created_at >= $5 AND ($6::timestamptz IS NULL OR created_at < $6)
-		ORDER BY id DESC LIMIT $7`
-	}
-	rows, err := s.pool.Query(ctx, sql, tenantID, q.Cursor, q.Type, q.Source, ts(q.After), nullTS(q.Before), q.Page.Size())
+	f := where(`tenant_id = $`, tenantID)
+	f.and(q.Cursor != "", `id < $`, q.Cursor)
+	f.and(q.Type != "", `type = $`, q.Type)
+	f.and(q.Source != "", `source = $`, q.Source)
+	f.and(!q.After.IsZero(), `created_at >= $`, ts(q.After))
+	f.and(!q.Before.IsZero(), `created_at < $`, ts(q.Before))
+	rows, err := s.pool.Query(ctx, `SELECT `+eventCols+` FROM events WHERE `+f.String()+` ORDER BY id DESC`+f.limit(q.Page.Size()), f.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list events: %w", err)
 	}

@@ -306,39 +306,18 @@ func (s *Store) ListTasks(ctx context.Context, tenantID string, q store.TaskQuer
 	if q.Oldest {
 		order, cmpOp = "ASC", ">"
 	}
-	// Only the filters given are in the query: with "$2 = '' OR t.id < $2"
-	// a generic plan (pgx prepares statements, and PostgreSQL switches to a
-	// generic plan after five runs) cannot use the cursor's range or the
-	// status, and reads the tenant's tasks from the top.
-	where, args := []string{"t.tenant_id = $1"}, []any{tenantID}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, fmt.Sprintf(cond, len(args)))
+	f := where(`t.tenant_id = $`, tenantID)
+	f.and(q.Cursor != "", `t.id `+cmpOp+` $`, q.Cursor)
+	f.and(q.Kind != "", `t.kind = $`, q.Kind)
+	f.and(q.DestinationID != "", `t.destination_id = $`, q.DestinationID)
+	f.and(q.EventID != "", `t.event_id = $`, q.EventID)
+	f.and(q.Status != "", `t.status = $`, q.Status)
+	f.and(!q.UpdatedSince.IsZero(), `t.updated_at >= $`, ts(q.UpdatedSince))
+	if q.Status != "" && q.Status != store.StatusSucceeded {
+		f.conds = append(f.conds, `t.status <> 'succeeded'`) // the partial indexes' term
 	}
-	if q.Cursor != "" {
-		add("t.id "+cmpOp+" $%d", q.Cursor)
-	}
-	if q.Kind != "" {
-		add("t.kind = $%d", q.Kind)
-	}
-	if q.DestinationID != "" {
-		add("t.destination_id = $%d", q.DestinationID)
-	}
-	if q.EventID != "" {
-		add("t.event_id = $%d", q.EventID)
-	}
-	if q.Status != "" {
-		add("t.status = $%d", q.Status)
-		if q.Status != store.StatusSucceeded {
-			where = append(where, "t.status <> 'succeeded'") // the partial indexes' term
-		}
-	}
-	if !q.UpdatedSince.IsZero() {
-		add("t.updated_at >= $%d", ts(q.UpdatedSince))
-	}
-	args = append(args, q.Page.Size())
-	return queryAll(ctx, s.pool, "list tasks", scanTaskPlain, `SELECT `+taskCols+` FROM tasks t
-		WHERE `+strings.Join(where, " AND ")+` ORDER BY t.id `+order+fmt.Sprintf(` LIMIT $%d`, len(args)), args...)
+	return queryAll(ctx, s.pool, "list tasks", scanTaskPlain, `SELECT `+taskCols+` FROM tasks t WHERE `+f.String()+
+		` ORDER BY t.id `+order+f.limit(q.Page.Size()), f.args...)
 }
 
 // Activity counts in SQL, one row a minute: the newest q.Limit events

@@ -145,10 +145,12 @@ func (s *Store) GetRun(ctx context.Context, tenantID, id string) (store.Run, err
 
 // ListRuns lists a tenant's runs, newest first.
 func (s *Store) ListRuns(ctx context.Context, tenantID string, q store.RunQuery) ([]store.Run, error) {
-	return queryAll(ctx, s.pool, "list runs", scanRun, `SELECT `+runCols+` FROM runs
-		WHERE tenant_id = $1 AND ($2 = '' OR id < $2) AND ($3 = '' OR workflow = $3) AND ($4 = '' OR status = $4)
-		ORDER BY id DESC LIMIT $5`,
-		tenantID, q.Cursor, q.Workflow, q.Status, q.Page.Size())
+	f := where(`tenant_id = $`, tenantID)
+	f.and(q.Cursor != "", `id < $`, q.Cursor)
+	f.and(q.Workflow != "", `workflow = $`, q.Workflow)
+	f.and(q.Status != "", `status = $`, q.Status)
+	return queryAll(ctx, s.pool, "list runs", scanRun, `SELECT `+runCols+` FROM runs WHERE `+f.String()+
+		` ORDER BY id DESC`+f.limit(q.Page.Size()), f.args...)
 }
 
 // WaitingRuns lists a tenant's runs waiting for an event, oldest first.
