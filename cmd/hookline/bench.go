@@ -43,6 +43,10 @@ Scenarios (--scenario, default all):
   S4 outage      1 endpoint answering 500 for --outage, 2,000 events
   S5 crash       S1 with kill -9 of the server halfway and a restart
   R1 steady      1 endpoint, --rate events/s (default 2,000) for --duration
+  Y1 sync        20,000 events applied to a collection; delivered once the
+                 collection's changed event for each reached 1 endpoint
+  W1 workflow    5,000 three-step workflow runs (http call, set, emit);
+                 delivered once each run's emitted event reached 1 endpoint
 
 Publishers send --event-size-byte events as fast as the server answers
 (closed loop), except in R1 and, with --rate, in every scenario: then
@@ -59,7 +63,7 @@ issue 17. Progress goes to stderr, the tables to stdout. The exit status
 is 1 when a scenario failed or lost a delivery.`,
 		Example: `  hookline bench --json bench.json
   hookline bench --scale 0.1 --scenario S1,S4
-  hookline bench --scenario S1,S2,S3,R1 --targets
+  hookline bench --scenario S1,S2,S3,R1,Y1,W1 --targets
   hookline bench --scenario R1 --rate 5000 --duration 10s
   hookline bench --json new.json --compare old.json
   hookline bench --server http://127.0.0.1:8080 --api-key $KEY --scenario S1`,

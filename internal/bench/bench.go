@@ -57,6 +57,13 @@ type spec struct {
 	// crash kills the server with SIGKILL once half the events are
 	// accepted, and restarts it.
 	crash bool
+	// sync applies each event to a collection (key data.seq) whose
+	// changed events go to the one chained endpoint.
+	sync bool
+	// workflow starts a three-step run per event (an http call to the
+	// service endpoint, a set, an emit) whose emitted event goes to the
+	// chained endpoint.
+	workflow bool
 	// steady publishes on a fixed timetable at Config.Rate (default
 	// DefaultRate) for Config.Duration; events is then unused.
 	steady bool
@@ -70,6 +77,8 @@ var specs = []spec{
 	{name: "S4", title: "outage", events: 2000, outage: true},
 	{name: "S5", title: "crash", events: 20000, healthy: 1, crash: true},
 	{name: "R1", title: "steady", healthy: 1, steady: true},
+	{name: "Y1", title: "sync", events: 20000, sync: true},
+	{name: "W1", title: "workflow", events: 5000, workflow: true},
 }
 
 // kinds lists the behaviour of each of the scenario's endpoints.
@@ -83,6 +92,12 @@ func (s spec) kinds() []behaviour {
 	}
 	if s.outage {
 		k = append(k, behaviourOutage)
+	}
+	if s.workflow {
+		k = append(k, behaviourService)
+	}
+	if s.sync || s.workflow {
+		k = append(k, behaviourChained)
 	}
 	return k
 }
@@ -98,7 +113,8 @@ func ScenarioNames() []string {
 
 // Config configures Run. Zero fields take defaults.
 type Config struct {
-	// Scenarios to run, by name (S1 … S5, R1, any case); empty runs all.
+	// Scenarios to run, by name (S1 … S5, R1, Y1, W1, any case); empty
+	// runs all.
 	Scenarios []string
 	// Events, when positive, is the event count of every scenario and of
 	// the ceilings; otherwise the defaults are multiplied by Scale.

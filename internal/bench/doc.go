@@ -27,6 +27,10 @@
 //	S5 crash       S1 with a kill -9 of the server after half the events
 //	               are accepted and a restart on the same data dir
 //	R1 steady      1 endpoint, a fixed rate (2,000/s) for a duration
+//	Y1 sync        20,000 events applied to a collection, each counted
+//	               when the changed event it caused is delivered
+//	W1 workflow    5,000 three-step workflow runs, each counted when the
+//	               event its last step emits is delivered
 //
 // Each scenario waits until every accepted event reached every endpoint it
 // waits for, or a timeout, and reports accept and delivery rates, publish

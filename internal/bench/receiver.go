@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,7 +25,42 @@ const (
 	behaviourSlow behaviour = "slow"
 	// behaviourOutage answers 500 until its deadline, then 204.
 	behaviourOutage behaviour = "outage"
+	// behaviourChained answers 204 at once to deliveries of events that a
+	// published event caused (a collection's changed event, a workflow's
+	// emitted one), and tallies each under the causing event's id, which
+	// the delivered event's data holds as event_id.
+	behaviourChained behaviour = "chained"
+	// behaviourService is the HTTP API a workflow calls: it answers
+	// serviceAnswer at once and tallies nothing.
+	behaviourService behaviour = "service"
 )
+
+// serviceAnswer is behaviourService's answer.
+const serviceAnswer = `{"reservation":"res_1"}`
+
+// maxChainedBody bounds the body the receiver reads to find an event_id.
+const maxChainedBody = 1 << 20
+
+// waited reports whether a scenario waits for every delivery to an
+// endpoint of behaviour k (not the slow one, which cannot finish, nor a
+// service, which receives no deliveries).
+func (k behaviour) waited() bool { return k != behaviourSlow && k != behaviourService }
+
+// causeID returns data.event_id of a delivered event's body.
+func causeID(body io.Reader) (string, error) {
+	var ev struct {
+		Data struct {
+			EventID string `json:"event_id"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(io.LimitReader(body, maxChainedBody)).Decode(&ev); err != nil {
+		return "", fmt.Errorf("read delivered event: %w", err)
+	}
+	if ev.Data.EventID == "" {
+		return "", errors.New("delivered event has no data.event_id")
+	}
+	return ev.Data.EventID, nil
+}
 
 // receiverShutdownTimeout bounds how long close waits for handlers.
 const receiverShutdownTimeout = 5 * time.Second
@@ -89,14 +125,25 @@ func (r *receiver) handle(w http.ResponseWriter, req *http.Request) {
 		http.NotFound(w, req)
 		return
 	}
+	ep := r.eps[n]
 	id := req.Header.Get("webhook-id")
+	if ep.kind == behaviourChained {
+		var err error
+		if id, err = causeID(req.Body); err != nil {
+			id = ""
+		}
+	}
 	// Drain the body so the server's connection is reused.
 	_, _ = io.Copy(io.Discard, req.Body)
-	if id == "" {
-		http.Error(w, "missing webhook-id", http.StatusBadRequest)
+	if ep.kind == behaviourService {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, serviceAnswer)
 		return
 	}
-	ep := r.eps[n]
+	if id == "" {
+		http.Error(w, "missing webhook-id (or data.event_id of a chained event)", http.StatusBadRequest)
+		return
+	}
 	ok := true
 	switch ep.kind {
 	case behaviourSlow:

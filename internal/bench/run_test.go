@@ -120,7 +120,7 @@ func TestRunAgainstServer(t *testing.T) {
 	const events = 200
 	outage := time.Second
 	res, err := bench.Run(context.Background(), bench.Config{
-		Server: url, APIKey: testKey, ServerPID: os.Getpid(), Scenarios: []string{"S1,S3,S4,S5,R1"}, Events: events,
+		Server: url, APIKey: testKey, ServerPID: os.Getpid(), Scenarios: []string{"S1,S3,S4,S5,R1,Y1,W1"}, Events: events,
 		Ceilings: true, Outage: outage, SlowDelay: 100 * time.Millisecond, Timeout: time.Minute,
 		TempDir: t.TempDir(), Progress: progress(t), Commit: "abc1234",
 	})
@@ -143,8 +143,9 @@ func TestRunAgainstServer(t *testing.T) {
 	require.Equal(t, events, res.Ceilings.SQLiteEvents)
 	require.Positive(t, res.Ceilings.SQLitePerSec)
 
-	require.Len(t, res.Scenarios, 5)
+	require.Len(t, res.Scenarios, 7)
 	s1, s3, s4, s5, r1 := res.Scenarios[0], res.Scenarios[1], res.Scenarios[2], res.Scenarios[3], res.Scenarios[4]
+	y1, w1 := res.Scenarios[5], res.Scenarios[6]
 
 	require.Equal(t, "S1", s1.Name)
 	checkComplete(t, s1, events)
@@ -186,6 +187,16 @@ func TestRunAgainstServer(t *testing.T) {
 	require.Equal(t, float64(bench.DefaultRate), r1.Rate, "open loop at the default rate")
 	checkCPU(t, r1.ServerCPU, "R1 server CPU")
 
+	// Y1 and W1 count an event delivered when the event it caused (the
+	// collection's changed event, the run's emitted one) arrived.
+	for _, s := range []bench.Scenario{y1, w1} {
+		checkComplete(t, s, events)
+		require.Len(t, s.Groups, 1, "%s: the workflow's service is no group", s.Name)
+		chained := groupNamed(t, s, "chained")
+		require.Equal(t, 1, chained.Endpoints)
+		require.Zero(t, chained.Unacked, "%s: every caused event names an accepted one", s.Name)
+	}
+
 	checks := bench.CheckTargets(res)
 	byTarget := map[string]bench.TargetCheck{}
 	for _, c := range checks {
@@ -199,6 +210,8 @@ func TestRunAgainstServer(t *testing.T) {
 	ceiling := byTarget["S1 delivered/s ≥ ½ of the ceiling measured in the same run"]
 	require.Equal(t, res.Ceilings.HTTPPerSec/2, ceiling.Limit, "the ceiling of this run: %+v", ceiling)
 	require.Equal(t, bench.NotMeasured, byTarget["S2 accepted/s ≥ 10000"].Verdict, "S2 did not run")
+	require.Equal(t, y1.Groups[0].DeliveredPerSec, byTarget["data sync end to end (publish → applied → changed event delivered) ≥ 10000 events/s"].Value)
+	require.Equal(t, w1.Groups[0].DeliveredPerSec, byTarget["workflows ≥ 2000 three-step runs/s"].Value)
 }
 
 // TestRunChildServers builds the hookline binary and lets Run start it as

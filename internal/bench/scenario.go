@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -169,7 +170,7 @@ func (r *runner) scenario(ctx context.Context, sp spec) (res Scenario, err error
 	defer hc.CloseIdleConnections()
 	eventType := "bench." + r.runID + "." + strings.ToLower(sp.name)
 	api := client.New(tgt.url, tgt.key, client.WithHTTPClient(hc), client.WithUserAgent("hookline-bench"))
-	cleanup, err := r.createEndpoints(ctx, api, rcv, kinds, eventType, sp.name)
+	cleanup, err := r.setup(ctx, api, rcv, sp, eventType)
 	defer cleanup()
 	if err != nil {
 		return res, err
@@ -201,31 +202,50 @@ func (r *runner) scenario(ctx context.Context, sp spec) (res Scenario, err error
 	return res, err
 }
 
-// createEndpoints creates one endpoint per receiver endpoint, subscribed
-// to eventType. cleanup deletes them from a --server; call it also after
+// setup creates what scenario sp drives on the server: one endpoint per
+// receiver endpoint but the services, subscribed to eventType (the chained
+// ones to the events the published ones cause), and Y1's collection or
+// W1's workflow. cleanup deletes them from a --server; call it also after
 // an error.
-func (r *runner) createEndpoints(ctx context.Context, api *client.Client, rcv *receiver, kinds []behaviour, eventType, name string) (cleanup func(), err error) {
-	var ids []string
+func (r *runner) setup(ctx context.Context, api *client.Client, rcv *receiver, sp spec, eventType string) (cleanup func(), err error) {
+	var undo []func(context.Context) error
 	cleanup = func() {
 		if r.cfg.Server == "" {
 			return // the server and its data dir go away
 		}
-		// A shared server keeps no bench endpoints; this also ends the
-		// slow endpoint's backlog.
+		// A shared server keeps nothing of the run; deleting the
+		// endpoints also ends the slow endpoint's backlog.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		for _, id := range ids {
-			if err := api.DeleteEndpoint(ctx, id); err != nil {
-				r.logf("%s: delete endpoint %s: %v", name, id, err)
+		for _, u := range slices.Backward(undo) {
+			if err := u(ctx); err != nil {
+				r.logf("%s: clean up: %v", sp.name, err)
 			}
 		}
 	}
-	for i, k := range kinds {
-		ep, err := api.CreateEndpoint(ctx, r.endpointFor(k, rcv.url(i), eventType, name))
+	chainedType := ""
+	switch {
+	case sp.sync:
+		chainedType, err = r.createSync(ctx, api, sp, eventType, &undo)
+	case sp.workflow:
+		chainedType, err = r.createWorkflow(ctx, api, rcv, sp, eventType, &undo)
+	}
+	if err != nil {
+		return cleanup, err
+	}
+	for i, k := range sp.kinds() {
+		types := eventType
+		switch k {
+		case behaviourService:
+			continue
+		case behaviourChained:
+			types = chainedType
+		}
+		ep, err := api.CreateEndpoint(ctx, r.endpointFor(k, rcv.url(i), types, sp.name))
 		if err != nil {
 			return cleanup, fmt.Errorf("create endpoint (the server must allow deliveries to 127.0.0.1): %w", err)
 		}
-		ids = append(ids, ep.ID)
+		undo = append(undo, func(ctx context.Context) error { return api.DeleteEndpoint(ctx, ep.ID) })
 	}
 	return cleanup, nil
 }
@@ -277,7 +297,7 @@ func (r *runner) publish(ctx context.Context, sp spec, pub *publisher, tgt *targ
 func (r *runner) await(ctx context.Context, name string, rcv *receiver, kinds []behaviour, ids []string, res *Scenario) error {
 	var waited []int
 	for i, k := range kinds {
-		if k != behaviourSlow {
+		if k.waited() {
 			waited = append(waited, i)
 		}
 	}
@@ -323,6 +343,9 @@ func groups(kinds []behaviour, rcv *receiver, p published) []Group {
 	byKind := map[behaviour][]map[string]tally{}
 	var order []behaviour
 	for i, k := range kinds {
+		if k == behaviourService {
+			continue // receives no deliveries
+		}
 		if byKind[k] == nil {
 			order = append(order, k)
 		}
@@ -331,7 +354,7 @@ func groups(kinds []behaviour, rcv *receiver, p published) []Group {
 	out := make([]Group, 0, len(order))
 	for _, k := range order {
 		out = append(out, account(groupInput{
-			name: string(k), accepted: p.accepted, firstAccept: p.firstAccept, logs: byKind[k], waited: k != behaviourSlow,
+			name: string(k), accepted: p.accepted, firstAccept: p.firstAccept, logs: byKind[k], waited: k.waited(),
 		}))
 	}
 	return out

@@ -109,8 +109,13 @@ var goals = []goal{
 		return reading{value: s3.Latency.P99MS, limit: 1.5 * s2.Latency.P99MS, note: "S2 p99 " + msStr(s2.Latency.P99MS)}
 	}},
 	{"memory ≤ 256 MiB with 1000000 pending", false, "", noScenario},
-	{"data sync end to end ≥ 10000 events/s (5000 with a PostgreSQL mirror)", true, "", noScenario},
-	{"workflows ≥ 2000 three-step runs/s", true, "", noScenario},
+	{"data sync end to end (publish → applied → changed event delivered) ≥ 10000 events/s", true, unitPerSec, func(r Results) reading {
+		return onSQLite(r, "Y1", func(_ Scenario, g Group) reading { return reading{value: g.DeliveredPerSec, limit: 10000} })
+	}},
+	{"data sync with a PostgreSQL mirror ≥ 5000 events/s", true, "", noScenario},
+	{"workflows ≥ 2000 three-step runs/s", true, unitPerSec, func(r Results) reading {
+		return onSQLite(r, "W1", func(_ Scenario, g Group) reading { return reading{value: g.DeliveredPerSec, limit: 2000} })
+	}},
 	{"PostgreSQL, one node: S1 accepted/s ≥ 8000", true, unitPerSec, func(r Results) reading {
 		if r.Database != "postgres" {
 			return reading{skip: "not run on PostgreSQL (--postgres)"}
