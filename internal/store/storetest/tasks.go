@@ -454,3 +454,70 @@ func testActivity(t *testing.T, s store.Store) {
 	}
 	require.Equal(t, 2, accepted, "the newest two")
 }
+
+// testTraceparent checks that an event's trace context is kept: read back
+// by GetEvent, ListEvents, an idempotent repeat, and with the task that a
+// claim loads (the attempt continues the trace after a restart).
+func testTraceparent(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tid, ep := acme(t, s)
+	const tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	traced := newEvent(tid, "order.created", "k1", base, ep.ID)
+	traced.Event.Traceparent = tp
+	plain := newEvent(tid, "order.paid", "", base.Add(time.Millisecond))
+	for _, ne := range []*store.NewEvent{&traced, &plain} {
+		ne.IdempotentSince = base.Add(-time.Hour)
+	}
+	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{traced, plain})))
+
+	got, err := s.GetEvent(ctx, tid, traced.Event.ID)
+	require.NoError(t, err)
+	require.Equal(t, tp, got.Traceparent)
+	got, err = s.GetEvent(ctx, tid, plain.Event.ID)
+	require.NoError(t, err)
+	require.Empty(t, got.Traceparent)
+	evs, err := s.ListEvents(ctx, tid, store.EventQuery{Type: "order.created"})
+	require.NoError(t, err)
+	require.Len(t, evs, 1)
+	require.Equal(t, tp, evs[0].Traceparent)
+
+	repeat := newEvent(tid, "order.created", "k1", base.Add(time.Minute))
+	repeat.IdempotentSince = base.Add(-time.Hour)
+	res, err := s.AcceptEvents(ctx, []store.NewEvent{repeat})
+	require.NoError(t, err)
+	require.True(t, res[0].Duplicate)
+	require.Equal(t, tp, res[0].Event.Traceparent, "a repeat answers the stored event")
+
+	claimed, err := s.ClaimTasks(ctx, store.Claim{Now: base, Lease: time.Minute, Owner: "node-a", Limit: 10})
+	require.NoError(t, err)
+	require.Len(t, claimed, 1)
+	require.NotNil(t, claimed[0].Event)
+	require.Equal(t, tp, claimed[0].Event.Traceparent)
+}
+
+// testFaults: CheckWrite passes on a working store, and an accept whose
+// deadline has passed fails as store.ErrUnavailable and commits nothing;
+// under a deadline still ahead it commits as usual.
+func testFaults(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	require.NoError(t, s.CheckWrite(ctx))
+	require.NoError(t, s.CheckWrite(ctx), "CheckWrite leaves nothing behind that a second one trips on")
+
+	tid, ep := acme(t, s)
+	late := newEvent(tid, "order.created", "late", base, ep.ID)
+	late.IdempotentSince = base.Add(-time.Hour)
+	dead, cancel := context.WithDeadline(ctx, time.Now().Add(-time.Second))
+	defer cancel()
+	_, err := s.AcceptEvents(dead, []store.NewEvent{late})
+	require.ErrorIs(t, err, store.ErrUnavailable)
+	require.NotErrorIs(t, err, store.ErrCommitUnknown, "nothing was sent: the outcome is known")
+	require.ErrorIs(t, errOf(s.GetEvent(ctx, tid, late.Event.ID)), store.ErrNotFound, "a failed accept commits nothing")
+
+	ahead, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	res, err := s.AcceptEvents(ahead, []store.NewEvent{late})
+	require.NoError(t, err)
+	require.False(t, res[0].Duplicate, "the key of the failed accept was not taken")
+	require.NoError(t, errOf(s.GetEvent(ctx, tid, late.Event.ID)))
+	require.NoError(t, s.CheckWrite(ahead), "a deadline on the check is fine")
+}
