@@ -218,21 +218,11 @@ func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, a *auth) e
 	if err := s.contentEnabled(); err != nil {
 		return err
 	}
-	p, err := page(r)
-	if err != nil {
-		return err
-	}
-	q := r.URL.Query()
-	mq := store.MessageQuery{Page: p, RecipientID: q.Get("recipient"), Channel: q.Get("channel"), Status: q.Get("status")}
-	if err := knownStatus(mq.Status, messageStatuses, "scheduled, digest, sent, failed, skipped, opened or clicked"); err != nil {
-		return err
-	}
-	list, err := s.store.ListMessages(r.Context(), a.tenantID, mq)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, pageOf(shown(list, s.cfg.Content.MessageOut), p, func(m wire.Message) string { return m.ID }))
-	return nil
+	return listQuery(w, r, a, func(p store.Page) (store.MessageQuery, error) {
+		q := r.URL.Query()
+		mq := store.MessageQuery{Page: p, RecipientID: q.Get("recipient"), Channel: q.Get("channel"), Status: q.Get("status")}
+		return mq, knownStatus(mq.Status, messageStatuses, "scheduled, digest, sent, failed, skipped, opened or clicked")
+	}, s.store.ListMessages, s.cfg.Content.MessageOut, func(m wire.Message) string { return m.ID })
 }
 
 func (s *Server) getMessage(w http.ResponseWriter, r *http.Request, a *auth) error {

@@ -162,23 +162,14 @@ func (s *Server) getEvent(w http.ResponseWriter, r *http.Request, a *auth) error
 }
 
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, a *auth) error {
-	p, err := page(r)
-	if err != nil {
-		return err
-	}
-	q := store.EventQuery{Page: p, Type: r.URL.Query().Get("type"), Source: r.URL.Query().Get("source")}
-	if q.After, err = queryTime(r, "after"); err != nil {
-		return err
-	}
-	if q.Before, err = queryTime(r, "before"); err != nil {
-		return err
-	}
-	evs, err := s.store.ListEvents(r.Context(), a.tenantID, q)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, pageOf(shown(evs, eventOut), p, func(e wire.Event) string { return e.ID }))
-	return nil
+	return listQuery(w, r, a, func(p store.Page) (q store.EventQuery, err error) {
+		q = store.EventQuery{Page: p, Type: r.URL.Query().Get("type"), Source: r.URL.Query().Get("source")}
+		if q.After, err = queryTime(r, "after"); err != nil {
+			return q, err
+		}
+		q.Before, err = queryTime(r, "before")
+		return q, err
+	}, s.store.ListEvents, eventOut, func(e wire.Event) string { return e.ID })
 }
 
 func queryTime(r *http.Request, name string) (time.Time, error) {
@@ -211,22 +202,12 @@ var deliveryStatuses = map[string]bool{
 }
 
 func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request, a *auth) error {
-	p, err := page(r)
-	if err != nil {
-		return err
-	}
-	qv := r.URL.Query()
-	// Deliveries are endpoint and forward tasks alike.
-	q := store.TaskQuery{Page: p, DestinationID: qv.Get("endpoint_id"), EventID: qv.Get("event_id"), Status: qv.Get("status")}
-	if err := knownStatus(q.Status, deliveryStatuses, "pending, retrying, succeeded or failed"); err != nil {
-		return err
-	}
-	ts, err := s.store.ListTasks(r.Context(), a.tenantID, q)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, pageOf(shown(ts, deliveryOut), p, func(d wire.Delivery) string { return d.ID }))
-	return nil
+	return listQuery(w, r, a, func(p store.Page) (store.TaskQuery, error) {
+		qv := r.URL.Query()
+		// Deliveries are endpoint and forward tasks alike.
+		q := store.TaskQuery{Page: p, DestinationID: qv.Get("endpoint_id"), EventID: qv.Get("event_id"), Status: qv.Get("status")}
+		return q, knownStatus(q.Status, deliveryStatuses, "pending, retrying, succeeded or failed")
+	}, s.store.ListTasks, deliveryOut, func(d wire.Delivery) string { return d.ID })
 }
 
 func deliveryOut(t store.Task) wire.Delivery {

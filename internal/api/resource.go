@@ -40,11 +40,23 @@ func byPath[T any](r *http.Request, a *auth, kind, key string, get func(ctx cont
 // cursor from the last item.
 func listPage[T, W any](w http.ResponseWriter, r *http.Request, a *auth,
 	list func(ctx context.Context, tenantID string, p store.Page) ([]T, error), show func(T) W, id func(W) string) error {
+	return listQuery(w, r, a, func(p store.Page) (store.Page, error) { return p, nil }, list, show, id)
+}
+
+// listQuery is listPage for a list whose store query holds more than the
+// page: query makes it from the page, with the request's filters, or
+// refuses them; list reads it.
+func listQuery[Q, T, W any](w http.ResponseWriter, r *http.Request, a *auth, query func(store.Page) (Q, error),
+	list func(ctx context.Context, tenantID string, q Q) ([]T, error), show func(T) W, id func(W) string) error {
 	p, err := page(r)
 	if err != nil {
 		return err
 	}
-	items, err := list(r.Context(), a.tenantID, p)
+	q, err := query(p)
+	if err != nil {
+		return err
+	}
+	items, err := list(r.Context(), a.tenantID, q)
 	if err != nil {
 		return err
 	}

@@ -208,20 +208,13 @@ func (s *Server) deleteSource(w http.ResponseWriter, r *http.Request, a *auth) e
 }
 
 func (s *Server) listRejections(w http.ResponseWriter, r *http.Request, a *auth) error {
-	p, err := page(r)
-	if err != nil {
-		return err
-	}
 	id := r.PathValue("id")
-	if _, err := s.store.GetSource(r.Context(), a.tenantID, id); err != nil {
-		return notFound(err, "source", id)
-	}
-	rs, err := s.store.ListRejections(r.Context(), a.tenantID, id, p)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, pageOf(shown(rs, rejectionOut), p, func(r wire.Rejection) string { return r.ID }))
-	return nil
+	return listQuery(w, r, a, func(p store.Page) (store.Page, error) {
+		_, err := s.store.GetSource(r.Context(), a.tenantID, id)
+		return p, notFound(err, "source", id)
+	}, func(ctx context.Context, tenantID string, p store.Page) ([]store.Rejection, error) {
+		return s.store.ListRejections(ctx, tenantID, id, p)
+	}, rejectionOut, func(r wire.Rejection) string { return r.ID })
 }
 
 func rejectionOut(rj store.Rejection) wire.Rejection {

@@ -149,28 +149,20 @@ func (s *Server) deleteWorkflow(w http.ResponseWriter, r *http.Request, a *auth)
 var runStatuses = map[string]bool{store.RunRunning: true, store.RunWaiting: true, store.RunSucceeded: true, store.RunFailed: true, store.RunCancelled: true}
 
 func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, a *auth) error {
-	p, err := page(r)
-	if err != nil {
-		return err
-	}
-	q := store.RunQuery{Page: p, Workflow: r.PathValue("name"), Status: r.URL.Query().Get("status")}
-	if q.Workflow == "" {
-		q.Workflow = r.URL.Query().Get("workflow")
-	}
-	if err := knownStatus(q.Status, runStatuses, "running, waiting, succeeded, failed or cancelled"); err != nil {
-		return err
-	}
-	runs, err := s.store.ListRuns(r.Context(), a.tenantID, q)
-	if err != nil {
-		return err
-	}
-	if name := r.PathValue("name"); name != "" && len(runs) == 0 {
-		if err := s.workflowKnown(r.Context(), a.tenantID, name); err != nil {
-			return err
+	return listQuery(w, r, a, func(p store.Page) (store.RunQuery, error) {
+		q := store.RunQuery{Page: p, Workflow: r.PathValue("name"), Status: r.URL.Query().Get("status")}
+		if q.Workflow == "" {
+			q.Workflow = r.URL.Query().Get("workflow")
 		}
-	}
-	writeJSON(w, http.StatusOK, pageOf(shown(runs, runOut), p, func(r wire.Run) string { return r.ID }))
-	return nil
+		return q, knownStatus(q.Status, runStatuses, "running, waiting, succeeded, failed or cancelled")
+	}, func(ctx context.Context, tenantID string, q store.RunQuery) ([]store.Run, error) {
+		runs, err := s.store.ListRuns(ctx, tenantID, q)
+		if name := r.PathValue("name"); err == nil && name != "" && len(runs) == 0 {
+			// No run: say whether the workflow is not there at all.
+			err = s.workflowKnown(ctx, tenantID, name)
+		}
+		return runs, err
+	}, runOut, func(r wire.Run) string { return r.ID })
 }
 
 // workflowKnown is nil when the tenant has the workflow name, or had it:
