@@ -29,7 +29,8 @@ errors.
 bench runs a webhook receiver on 127.0.0.1 and, for each scenario, starts
 'hookline serve' from its own executable on a fresh data dir in a
 temporary directory (removed unless --keep-data), on SQLite or, with
---postgres DSN, in a fresh schema of that database (dropped afterwards). With --server URL it
+--postgres DSN, in a fresh schema of that database (dropped afterwards),
+with --nodes N server processes on it. With --server URL it
 drives that running server instead, with --api-key or HOOKLINE_API_KEY;
 the server must allow deliveries to 127.0.0.1, and S5 is skipped; give
 --server-pid when it runs on this machine to measure its CPU use.
@@ -109,7 +110,11 @@ is 1 when a scenario failed or lost a delivery.`,
 				return runErr
 			}
 			if targets {
-				res.Targets = bench.CheckTargets(res)
+				var base *bench.Results
+				if comparePath != "" {
+					base = &old
+				}
+				res.Targets = bench.CheckTargets(res, base)
 			}
 			out := cmd.OutOrStdout()
 			if g.output == outputJSON {
@@ -149,6 +154,7 @@ is 1 when a scenario failed or lost a delivery.`,
 	f.Float64Var(&cfg.Rate, "rate", 0, "publish at `N` events/s on a fixed timetable in every scenario, and R1 at N/s (default: as fast as answered; R1 2000)")
 	f.DurationVar(&cfg.Duration, "duration", bench.DefaultDuration, "how long R1 publishes")
 	f.StringVar(&cfg.Postgres, "postgres", "", "run the servers on the PostgreSQL database at `DSN`, each scenario in a fresh schema (default SQLite)")
+	f.IntVar(&cfg.Nodes, "nodes", 1, "server processes per scenario on the --postgres database; publishers spread events over them")
 	f.IntVar(&cfg.ServerPID, "server-pid", 0, "process id of the --server, when local, to measure its CPU use")
 	f.BoolVar(&targets, "targets", false, "compare the figures with issue 17's performance targets")
 	f.DurationVar(&cfg.Timeout, "timeout", bench.DefaultTimeout, "how long each scenario waits for its deliveries after publishing")

@@ -148,6 +148,10 @@ type Config struct {
 	// servers store their data in, each scenario in a fresh schema
 	// (dropped afterwards unless KeepData); default SQLite in the data dir.
 	Postgres string
+	// Nodes is how many server processes each scenario starts on the
+	// Postgres database (1 to 9; default 1). Publishers spread events
+	// over them; API calls go to the first, and S5 kills the first.
+	Nodes int
 	// Binary is the hookline executable to start servers from.
 	Binary string
 	// Env is the environment child servers inherit (HOOKLINE_API_KEY,
@@ -184,6 +188,7 @@ func (c Config) withDefaults() (Config, error) {
 	c.Scale = cmp.Or(c.Scale, 1)
 	c.Publishers = cmp.Or(c.Publishers, DefaultPublishers)
 	c.EventSize = cmp.Or(c.EventSize, DefaultEventSize)
+	c.Nodes = cmp.Or(c.Nodes, 1)
 	c.Duration = cmp.Or(c.Duration, DefaultDuration)
 	c.Timeout = cmp.Or(c.Timeout, DefaultTimeout)
 	c.Outage = cmp.Or(c.Outage, DefaultOutage)
@@ -224,6 +229,11 @@ func (c Config) withDefaults() (Config, error) {
 		if err := validPostgresDSN(c.Postgres); err != nil {
 			bad("%v", err)
 		}
+	}
+	if c.Nodes < 0 || c.Nodes > maxNodes {
+		bad("nodes must be from 1 to %d, got %d", maxNodes, c.Nodes)
+	} else if c.Nodes > 1 && c.Postgres == "" {
+		bad("several nodes need a PostgreSQL database (--postgres)")
 	}
 	if c.ServerPID < 0 || (c.ServerPID > 0 && c.Server == "") {
 		bad("a server pid needs a server URL, and must be positive")
@@ -279,6 +289,9 @@ func ParseScenarios(in []string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// maxNodes bounds Config.Nodes.
+const maxNodes = 9
 
 // maxRate bounds Config.Rate: far above what one machine publishes.
 const maxRate = 1_000_000
@@ -342,7 +355,7 @@ func Run(ctx context.Context, cfg Config) (Results, error) {
 	res := Results{
 		Time: time.Now().UTC().Truncate(time.Second), GoVersion: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0),
 		NumCPU: runtime.NumCPU(), Commit: cfg.Commit, LoadAvg: loadAvg(), Server: cmp.Or(cfg.Server, "child"),
-		Publishers: cfg.Publishers, Scale: cfg.Scale, EventSize: cfg.EventSize, Database: "sqlite",
+		Publishers: cfg.Publishers, Scale: cfg.Scale, EventSize: cfg.EventSize, Database: "sqlite", Nodes: cfg.Nodes,
 	}
 	switch {
 	case cfg.Server != "":

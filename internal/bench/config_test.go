@@ -77,6 +77,7 @@ func TestConfigDefaultsAndValidation(t *testing.T) {
 	require.Equal(t, DefaultEventSize, cfg.EventSize)
 	require.Equal(t, DefaultDuration, cfg.Duration)
 	require.Zero(t, cfg.Rate)
+	require.Equal(t, 1, cfg.Nodes)
 
 	cfg, err = Config{Server: "http://127.0.0.1:8080/", APIKey: "k"}.withDefaults()
 	require.NoError(t, err)
@@ -101,6 +102,8 @@ func TestConfigDefaultsAndValidation(t *testing.T) {
 		{"postgres not a URL", Config{Binary: "b", Postgres: "host=127.0.0.1"}, "is not a postgres:// URL"},
 		{"postgres password not echoed", Config{Binary: "b", Postgres: "mysql://u:hunter2@h/db"}, `"mysql://u:xxxxx@h/db" is not`},
 		{"postgres search_path", Config{Binary: "b", Postgres: "postgres://h/db?search_path=x"}, "must not set search_path"},
+		{"nodes without postgres", Config{Binary: "b", Nodes: 3}, "several nodes need a PostgreSQL database"},
+		{"too many nodes", Config{Binary: "b", Nodes: 10, Postgres: "postgres://h/db"}, "nodes must be from 1 to 9"},
 		{"postgres and server", Config{Server: "http://127.0.0.1:1", APIKey: "k", Postgres: "postgres://h/db"}, "exclude each other"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -255,10 +255,11 @@ func (s eventShape) body(b []byte, seq int) []byte {
 	return append(b, tail...)
 }
 
-// publishTo returns the sendFunc that POSTs events to the server at url
-// with key through hc.
-func publishTo(hc *http.Client, url, key string) sendFunc {
-	return func(ctx context.Context, _ int, body []byte) (string, time.Time, error) {
+// publishTo returns the sendFunc that POSTs events with key through hc to
+// the servers at urls, event seq to urls[seq % len(urls)].
+func publishTo(hc *http.Client, urls []string, key string) sendFunc {
+	return func(ctx context.Context, seq int, body []byte) (string, time.Time, error) {
+		url := urls[seq%len(urls)]
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+"/v1/events", bytes.NewReader(body))
 		if err != nil {
 			return "", time.Time{}, fmt.Errorf("publish: %w", err)

@@ -13,7 +13,7 @@ import (
 // published and accepted, then how they were delivered.
 func WriteTable(w io.Writer, r Results) error {
 	fmt.Fprintf(w, "hookline bench  %s  commit %s  %s  GOMAXPROCS %d  load %s  server %s  store %s  %d publishers  %s events\n\n",
-		r.Time.Format(time.RFC3339), orDash(r.Commit), r.GoVersion, r.GOMAXPROCS, orDash(r.LoadAvg), r.Server, orDash(r.Database),
+		r.Time.Format(time.RFC3339), orDash(r.Commit), r.GoVersion, r.GOMAXPROCS, orDash(r.LoadAvg), r.Server, storeStr(r),
 		r.Publishers, sizeStr(r.EventSize))
 	tw := newTable(w)
 	fmt.Fprintln(tw, "scenario\trate\taccepted\terrors\taccept/s\tpublish p50\tp90\tp99\tmax\tserver CPU\tbench CPU\tpeak RSS")
@@ -281,6 +281,15 @@ func coresStr(u *CPUUse) string {
 		return "n/a"
 	}
 	return coresNum(u.Cores) + " cores"
+}
+
+// storeStr names the store of r's servers, and their number when more
+// than one.
+func storeStr(r Results) string {
+	if r.Nodes > 1 {
+		return fmt.Sprintf("%s ×%d nodes", orDash(r.Database), r.Nodes)
+	}
+	return orDash(r.Database)
 }
 
 // sizeStr formats an event size; "-" when unknown (results of an older

@@ -91,15 +91,54 @@ func TestWriteComparison(t *testing.T) {
 func TestWriteTargets(t *testing.T) {
 	t.Parallel()
 	var b bytes.Buffer
-	require.NoError(t, WriteTargets(&b, CheckTargets(sampleResults())))
+	require.NoError(t, WriteTargets(&b, CheckTargets(sampleResults(), nil)))
 	golden(t, "targets.golden", b.Bytes())
+}
+
+func TestCheckTargetsDatabaseAndNodes(t *testing.T) {
+	t.Parallel()
+	byTarget := func(checks []TargetCheck) map[string]TargetCheck {
+		m := map[string]TargetCheck{}
+		for _, c := range checks {
+			m[c.Target] = c
+		}
+		return m
+	}
+	const pgOne, pgThree = "PostgreSQL, one node: S1 accepted/s ≥ 8000", "PostgreSQL, three nodes on one box: S1 accepted/s not below one node's"
+	const sqliteS1 = "S1 accepted/s ≥ 15000 (32 publishers, 1 KiB events)"
+
+	one := sampleResults()
+	one.Database, one.Nodes = "postgres", 1
+	one.Scenarios[0].AcceptedPerSec = 9000
+	got := byTarget(CheckTargets(one, nil))
+	require.Equal(t, TargetCheck{Target: pgOne, Verdict: Met, Value: 9000, Limit: 8000, Unit: "/s"}, got[pgOne])
+	require.Equal(t, NotMeasured, got[sqliteS1].Verdict, "a SQLite target")
+	require.Equal(t, NotMeasured, got[pgThree].Verdict)
+
+	three := sampleResults()
+	three.Database, three.Nodes = "postgres", 3
+	three.Scenarios[0].AcceptedPerSec = 8500
+	got = byTarget(CheckTargets(three, nil))
+	require.Equal(t, "compare with a one-node --postgres run (--compare FILE)", got[pgThree].Note)
+	got = byTarget(CheckTargets(three, &one))
+	require.Equal(t, NotMet, got[pgThree].Verdict)
+	require.Equal(t, 8500.0, got[pgThree].Value)
+	require.Equal(t, 9000.0, got[pgThree].Limit)
+
+	// A --server's store is not known: the SQLite targets say so; a run
+	// with other publishers is not the targets' shape.
+	srv := sampleResults()
+	srv.Database = ""
+	require.Contains(t, byTarget(CheckTargets(srv, nil))[sqliteS1].Note, "a --server")
+	srv.Publishers = 16
+	require.Equal(t, NotMeasured, byTarget(CheckTargets(srv, nil))[sqliteS1].Verdict)
 }
 
 func TestResultsJSONRoundTrip(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "bench.json")
 	want := sampleResults()
-	want.Targets = CheckTargets(want)
+	want.Targets = CheckTargets(want, nil)
 	require.NoError(t, want.WriteJSON(path))
 	got, err := ReadJSON(path)
 	require.NoError(t, err)

@@ -26,6 +26,9 @@ type Results struct {
 	// Database is the child servers' store, "sqlite" or "postgres";
 	// empty for a --server, whose store the run does not know.
 	Database string `json:"database,omitempty"`
+	// Nodes is how many server processes each scenario ran (1 for a
+	// --server); see Config.Nodes.
+	Nodes int `json:"nodes,omitempty"`
 	// EventSize is the size of each event's request body in bytes.
 	EventSize int `json:"event_size,omitempty"`
 	// Scale multiplied the default event counts; 0 when a fixed count

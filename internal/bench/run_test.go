@@ -197,7 +197,7 @@ func TestRunAgainstServer(t *testing.T) {
 		require.Zero(t, chained.Unacked, "%s: every caused event names an accepted one", s.Name)
 	}
 
-	checks := bench.CheckTargets(res)
+	checks := bench.CheckTargets(res, nil)
 	byTarget := map[string]bench.TargetCheck{}
 	for _, c := range checks {
 		require.Contains(t, []string{bench.Met, bench.NotMet, bench.NotMeasured}, c.Verdict, c.Target)
@@ -263,13 +263,14 @@ func TestRunChildServers(t *testing.T) {
 		return
 	}
 	res, err = bench.Run(context.Background(), bench.Config{
-		Binary: bin, Postgres: dsn, Scenarios: []string{"S1"}, Events: events, Publishers: 16,
+		Binary: bin, Postgres: dsn, Nodes: 2, Scenarios: []string{"S1"}, Events: events, Publishers: 16,
 		Timeout: time.Minute, TempDir: dir, Progress: progress(t),
 	})
 	require.NoError(t, err)
 	require.Equal(t, "postgres", res.Database)
+	require.Equal(t, 2, res.Nodes, "two processes on one database, the events spread over both")
 	checkComplete(t, res.Scenarios[0], events)
-	checkCPU(t, res.Scenarios[0].ServerCPU, "S1 on PostgreSQL")
+	checkCPU(t, res.Scenarios[0].ServerCPU, "S1 on PostgreSQL, both nodes")
 	conn, err := pgx.Connect(context.Background(), dsn)
 	require.NoError(t, err)
 	defer conn.Close(context.Background())

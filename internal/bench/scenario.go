@@ -23,106 +23,6 @@ const slowTimeout = 15 * time.Second
 // endpoint after the healthy ones are done.
 const slowWatchRounds = 2
 
-// target is the server one scenario drives.
-type target struct {
-	url, key string
-	// child is the server process; nil for a --server run.
-	child    *child
-	childCfg childConfig
-	// pid is the server's process id when known (see Config.ServerPID).
-	pid int
-	// peakRSS is the highest VmHWM of the processes stopped so far.
-	peakRSS int64
-	// cpu, once measuring, follows the server across S5's restart.
-	cpu *cpuMeter
-	// schema is the PostgreSQL schema of the server's data, if any.
-	schema *pgSchema
-}
-
-// openTarget starts a fresh server for scenario name in dir, or returns
-// the configured one.
-func (r *runner) openTarget(ctx context.Context, name, dir string) (*target, error) {
-	if r.cfg.Server != "" {
-		return &target{url: r.cfg.Server, key: r.cfg.APIKey, pid: r.cfg.ServerPID}, nil
-	}
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data dir: %w", err)
-	}
-	key := "hk_bench_" + randomHex(16)
-	cc := childConfig{
-		binary: r.cfg.Binary, env: childEnv(r.cfg.Env, key), addr: addr,
-		dataDir: filepath.Join(dir, "data"), key: key, logPath: filepath.Join(dir, "server.log"),
-	}
-	t := &target{url: "http://" + addr, key: key, childCfg: cc}
-	if r.cfg.Postgres != "" {
-		if t.schema, err = createSchema(ctx, r.cfg.Postgres, schemaFor(r.runID, name)); err != nil {
-			return nil, err
-		}
-		// Secrets at rest in PostgreSQL need a key of their own.
-		cc.env = append(cc.env, "HOOKLINE_DATABASE="+t.schema.dsn, "HOOKLINE_ENCRYPTION_KEY="+randomHex(32))
-		t.childCfg = cc
-	}
-	c, err := startChild(ctx, cc)
-	if err != nil {
-		t.dropSchema(ctx, r)
-		return nil, err
-	}
-	t.child, t.pid = c, c.pid()
-	return t, nil
-}
-
-// crash kills the server with SIGKILL and starts it again on the same data
-// dir, address and key.
-func (t *target) crash(ctx context.Context) error {
-	t.peakRSS = max(t.peakRSS, t.child.peakRSS())
-	if t.cpu != nil {
-		t.cpu.retire()
-	}
-	t.child.kill()
-	c, err := startChild(ctx, t.childCfg)
-	if err != nil {
-		t.child = nil
-		return fmt.Errorf("restart after kill: %w", err)
-	}
-	t.child, t.pid = c, c.pid()
-	if t.cpu != nil {
-		t.cpu.follow(t.pid)
-	}
-	return nil
-}
-
-// close records the server's peak RSS, stops it and drops its schema.
-func (t *target) close(ctx context.Context, r *runner) {
-	if t.child != nil {
-		t.peakRSS = max(t.peakRSS, t.child.peakRSS())
-		t.child.stop()
-		t.child = nil
-	}
-	t.dropSchema(ctx, r)
-}
-
-// dropSchema drops the server's PostgreSQL schema, if any, unless the
-// run keeps its data.
-func (t *target) dropSchema(ctx context.Context, r *runner) {
-	if t.schema == nil {
-		return
-	}
-	if r.cfg.KeepData {
-		r.logf("kept PostgreSQL schema %s", t.schema.name)
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if err := t.schema.drop(ctx); err != nil {
-		r.logf("%v", err)
-	}
-	t.schema = nil
-}
-
 // endpointFor returns the endpoint of behaviour k at url for eventType.
 func (r *runner) endpointFor(k behaviour, url, eventType, scenario string) client.EndpointCreate {
 	ep := client.EndpointCreate{
@@ -169,7 +69,7 @@ func (r *runner) scenario(ctx context.Context, sp spec) (res Scenario, err error
 	hc := &http.Client{Transport: newTransport(r.cfg.Publishers, &dials), Timeout: publishTimeout}
 	defer hc.CloseIdleConnections()
 	eventType := "bench." + r.runID + "." + strings.ToLower(sp.name)
-	api := client.New(tgt.url, tgt.key, client.WithHTTPClient(hc), client.WithUserAgent("hookline-bench"))
+	api := client.New(tgt.url(), tgt.key, client.WithHTTPClient(hc), client.WithUserAgent("hookline-bench"))
 	cleanup, err := r.setup(ctx, api, rcv, sp, eventType)
 	defer cleanup()
 	if err != nil {
@@ -177,12 +77,12 @@ func (r *runner) scenario(ctx context.Context, sp spec) (res Scenario, err error
 	}
 
 	pub := &publisher{
-		send: publishTo(hc, tgt.url, tgt.key), shape: newEventShape(eventType, r.cfg.EventSize),
+		send: publishTo(hc, tgt.urls(), tgt.key), shape: newEventShape(eventType, r.cfg.EventSize),
 		events: res.Events, workers: r.cfg.Publishers, rate: res.Rate,
 	}
 	// CPU is measured from the first publish until the waited-for
 	// deliveries are done.
-	tgt.cpu = startCPU(tgt.pid)
+	tgt.startCPU()
 	self := startCPU(os.Getpid())
 	p, err := r.publish(ctx, sp, pub, tgt, rcv, &res)
 	res.Dials = dials.Load()
@@ -194,7 +94,7 @@ func (r *runner) scenario(ctx context.Context, sp spec) (res Scenario, err error
 		// After a failed crash restart there is no server to wait for.
 		err = r.await(ctx, sp.name, rcv, kinds, ids, &res)
 	}
-	res.ServerCPU, res.BenchCPU = tgt.cpu.stop(), self.stop()
+	res.ServerCPU, res.BenchCPU = tgt.stopCPU(), self.stop()
 	if err == nil && !res.TimedOut {
 		err = r.watchSlow(ctx, sp.name, rcv, kinds, ids)
 	}
