@@ -19,31 +19,6 @@ import (
 	"github.com/hookline/hookline/internal/config"
 )
 
-func newCollectionsCmd(g *globals) *cobra.Command {
-	return newResourceCmd("collections", "collection", "Manage collections: data sets kept in step with a source system",
-		newListAllCmd(g, "List collections", (*client.Client).ListCollections,
-			[]string{"NAME", "KEY", "VERSION", "EVENTS", "CREATED"}, func(col client.Collection) []string {
-				return []string{col.Name, cell(col.Key), cell(orDash(col.Version)), cell(list(eventOps(col.Events))), fmtTime(col.CreatedAt)}
-			}),
-		newGetCmd(g, "NAME", "Show a collection; secrets redacted", (*client.Client).GetCollection, collectionTable),
-		newCollectionsCreateCmd(g),
-		newDeleteCmd(g, "NAME", "collection", "Delete a collection and its records", (*client.Client).DeleteCollection),
-		newCollectionsRecordsCmd(g),
-		&cobra.Command{
-			Use:   "record NAME KEY",
-			Short: "Show one record of a collection",
-			Long: `Show the record KEY of the collection NAME. A deleted record is an error
-(deleted, HTTP 410) that shows the tombstone: the version it was deleted at.`,
-			Args: argsNamed("NAME", "KEY"),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				return show(cmd, g, func(c *client.Client) (*client.Record, error) { return c.GetRecord(cmd.Context(), args[0], args[1]) }, recordTable)
-			},
-		},
-		newCollectionsChangesCmd(g),
-		newCollectionsBackfillCmd(g),
-	)
-}
-
 func newCollectionsCreateCmd(g *globals) *cobra.Command {
 	return newSpecFileCmd(g, &cobra.Command{
 		Use:   "create -f FILE",

@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -18,32 +16,6 @@ import (
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/config"
 )
-
-func newRecipientsCmd(g *globals) *cobra.Command {
-	return newResourceCmd("recipients", "recipient", "Manage recipients: the people content is made for",
-		newRecipientsPutCmd(g),
-		newRecipientsListCmd(g),
-		newGetCmd(g, "ID", "Show a recipient with its preferences and data", (*client.Client).GetRecipient, recipientTable),
-		newDeleteCmd(g, "ID", "recipient", "Delete a recipient; its messages are kept", (*client.Client).DeleteRecipient),
-		&cobra.Command{
-			Use:   "token ID",
-			Short: "Print the token a recipient's web app reads its inbox with",
-			Long: `Print the token with which the recipient's web app reads and follows its
-inbox: /inbox?token=…, /inbox/stream?token=…. Give it to that recipient
-only: it reads their messages.`,
-			Args: argsNamed("ID"),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				type token struct {
-					Token string `json:"token"`
-				}
-				return show(cmd, g, func(c *client.Client) (token, error) {
-					tok, err := c.RecipientToken(cmd.Context(), args[0])
-					return token{tok}, err
-				}, func(w io.Writer, v token) { fmt.Fprintln(w, v.Token) })
-			},
-		},
-	)
-}
 
 func newRecipientsPutCmd(g *globals) *cobra.Command {
 	var (
@@ -131,48 +103,6 @@ func emptyJSON(s string) string {
 	return orDash(s)
 }
 
-func newTemplatesCmd(g *globals) *cobra.Command {
-	return newResourceCmd("templates", "template", "Save, preview and manage content templates",
-		newTemplatesSaveCmd(g),
-		newListAllCmd(g, "List templates at their latest version", (*client.Client).ListTemplates,
-			[]string{"NAME", "VERSION", "SUBJECT", "LOCALES", "CREATED"}, func(t client.Template) []string {
-				return []string{t.Name, strconv.Itoa(t.Version), cell(t.Subject), list(slices.Sorted(maps.Keys(t.Locales))), fmtTime(t.CreatedAt)}
-			}),
-		&cobra.Command{
-			Use:   "get NAME",
-			Short: "Show a template's spec as YAML",
-			Long: `Show a template's spec as YAML, after comment lines with its version and
-when it was saved. The output is a template file: save it, edit it and save
-it again with hookline templates save -f.`,
-			Example: `  hookline templates get shipped > shipped.yaml`,
-			Args:    argsNamed("NAME"),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				c, err := g.client()
-				if err != nil {
-					return err
-				}
-				t, err := c.GetTemplate(cmd.Context(), args[0])
-				if err != nil {
-					return err
-				}
-				doc, err := yamlDoc("template", t.TemplateSpec)
-				if err != nil {
-					return err
-				}
-				return g.render(cmd, t, func(w io.Writer) {
-					kv(w,
-						"# version", strconv.Itoa(t.Version),
-						"# created", fmtTime(t.CreatedAt),
-					)
-					_, _ = w.Write(doc)
-				})
-			},
-		},
-		newDeleteCmd(g, "NAME", "template", "Delete a template and all its versions", (*client.Client).DeleteTemplate),
-		newTemplatesPreviewCmd(g),
-	)
-}
-
 func newTemplatesSaveCmd(g *globals) *cobra.Command {
 	return newSpecFileCmd(g, &cobra.Command{
 		Use:   "save -f FILE",
@@ -252,18 +182,6 @@ func textBlock(w io.Writer, label, s string) {
 	for line := range strings.SplitSeq(s, "\n") {
 		fmt.Fprintln(w, strings.TrimRight("  "+strings.ReplaceAll(line, "\t", "    "), " \r"))
 	}
-}
-
-func newNotifyRulesCmd(g *globals) *cobra.Command {
-	return newResourceCmd("notify-rules", "notify-rule", "Manage notify rules: which events send which content to whom",
-		newNotifyRulesCreateCmd(g),
-		newListAllCmd(g, "List notify rules", (*client.Client).ListNotifyRules,
-			[]string{"NAME", "EVENTS", "RECIPIENT", "TEMPLATE", "CHANNELS", "ENABLED"}, func(r client.NotifyRuleOut) []string {
-				return []string{r.Name, cell(list(r.Events)), cell(r.Recipient), r.Template, list(r.Channels), strconv.FormatBool(ruleEnabled(r.Enabled))}
-			}),
-		newGetCmd(g, "NAME", "Show a notify rule", (*client.Client).GetNotifyRule, notifyRuleTable),
-		newDeleteCmd(g, "NAME", "notify rule", "Delete a notify rule; its messages are kept", (*client.Client).DeleteNotifyRule),
-	)
 }
 
 func newNotifyRulesCreateCmd(g *globals) *cobra.Command {

@@ -9,24 +9,6 @@ import (
 	"github.com/hookline/hookline/client"
 )
 
-func newDeliveriesCmd(g *globals) *cobra.Command {
-	return newResourceCmd("deliveries", "delivery", "Inspect and retry deliveries of events to endpoints",
-		newDeliveriesListCmd(g),
-		newGetCmd(g, "ID", "Show a delivery and its attempt log", (*client.Client).GetDelivery, func(w io.Writer, d *client.Delivery) {
-			deliveryTable(w, d)
-			attemptLog(w, d.AttemptLog)
-		}),
-		&cobra.Command{
-			Use:   "retry ID",
-			Short: "Schedule a delivery for an immediate new attempt",
-			Args:  argsNamed("ID"),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				return show(cmd, g, func(c *client.Client) (*client.Delivery, error) { return c.RetryDelivery(cmd.Context(), args[0]) }, deliveryTable)
-			},
-		},
-	)
-}
-
 func newDeliveriesListCmd(g *globals) *cobra.Command {
 	var opts client.DeliveryListOptions
 	cmd := newListCmd(g, "List deliveries", &opts, &opts.ListOptions, (*client.Client).ListDeliveries,

@@ -17,17 +17,6 @@ import (
 // payloadFormats are the values of endpoints create --format.
 var payloadFormats = []string{"json", "form", "xml"}
 
-func newEndpointsCmd(g *globals) *cobra.Command {
-	return newResourceCmd("endpoints", "endpoint", "Manage the HTTP endpoints events are delivered to",
-		newEndpointsCreateCmd(g),
-		newEndpointsListCmd(g),
-		newGetCmd(g, "ID", "Show an endpoint", (*client.Client).GetEndpoint, endpointTable),
-		newDeleteCmd(g, "ID", "endpoint", "Delete an endpoint", (*client.Client).DeleteEndpoint),
-		newEndpointsRotateCmd(g),
-		newEndpointsRecoverCmd(g),
-	)
-}
-
 func newEndpointsRecoverCmd(g *globals) *cobra.Command {
 	var since time.Duration
 	cmd := &cobra.Command{

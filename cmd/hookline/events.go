@@ -9,24 +9,6 @@ import (
 	"github.com/hookline/hookline/client"
 )
 
-func newEventsCmd(g *globals) *cobra.Command {
-	return newResourceCmd("events", "event", "Inspect and replay events",
-		newEventsListCmd(g),
-		newGetCmd(g, "ID", "Show an event and its data", (*client.Client).GetEvent, eventTable),
-		&cobra.Command{
-			Use:   "replay ID",
-			Short: "Send an event again to every endpoint that matches it now",
-			Args:  argsNamed("ID"),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				return show(cmd, g, func(c *client.Client) (*client.Replay, error) { return c.ReplayEvent(cmd.Context(), args[0]) }, func(w io.Writer, rp *client.Replay) {
-					kv(w, "event", rp.EventID)
-					kvList(w, "deliveries", "none (no endpoint matches)", rp.Deliveries)
-				})
-			},
-		},
-	)
-}
-
 func newEventsListCmd(g *globals) *cobra.Command {
 	var (
 		opts          client.EventListOptions

@@ -10,15 +10,6 @@ import (
 	"github.com/hookline/hookline/client"
 )
 
-func newMessagesCmd(g *globals) *cobra.Command {
-	return newResourceCmd("messages", "message", "Inspect the content sent to recipients",
-		newMessagesListCmd(g),
-		withLong(newGetCmd(g, "ID", "Show a message with its text", (*client.Client).GetMessage, messageTable),
-			`Show a message: where it comes from, whom it is for, its state and its
-text. The HTML in full is in -o json.`),
-	)
-}
-
 func newMessagesListCmd(g *globals) *cobra.Command {
 	var opts client.MessageListOptions
 	cmd := newListCmd(g, "List messages, newest first", &opts, &opts.ListOptions, (*client.Client).ListMessages,

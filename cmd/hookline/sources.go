@@ -11,16 +11,6 @@ import (
 	"github.com/hookline/hookline/client"
 )
 
-func newSourcesCmd(g *globals) *cobra.Command {
-	return newResourceCmd("sources", "source", "Manage sources: URLs /in/NAME that receive webhooks",
-		newSourcesCreateCmd(g),
-		newSourcesListCmd(g),
-		newGetCmd(g, "ID", "Show a source (secrets masked)", (*client.Client).GetSource, g.sourceTable),
-		newDeleteCmd(g, "ID", "source", "Delete a source; its URL answers 404 from then on", (*client.Client).DeleteSource),
-		newSourcesRejectionsCmd(g),
-	)
-}
-
 func newSourcesCreateCmd(g *globals) *cobra.Command {
 	var (
 		verification client.Verification

@@ -16,15 +16,6 @@ const (
 	destinationSync    = "sync"
 )
 
-func newSubscriptionsCmd(g *globals) *cobra.Command {
-	return newResourceCmd("subscriptions", "subscription", "Manage subscriptions that forward events to endpoints or sync them into collections",
-		newSubscriptionsCreateCmd(g),
-		newSubscriptionsListCmd(g),
-		newGetCmd(g, "ID", "Show a subscription", (*client.Client).GetSubscription, subscriptionTable),
-		newDeleteCmd(g, "ID", "subscription", "Delete a subscription", (*client.Client).DeleteSubscription),
-	)
-}
-
 func newSubscriptionsCreateCmd(g *globals) *cobra.Command {
 	var (
 		endpoint, collection, name, filter, transform string

@@ -22,37 +22,6 @@ import (
 	"github.com/hookline/hookline/internal/yamlguard"
 )
 
-func newWorkflowsCmd(g *globals) *cobra.Command {
-	return newResourceCmd("workflows", "workflow", "Validate, save and manage workflows, and inspect their runs",
-		newWorkflowsValidateCmd(g),
-		newWorkflowsApplyCmd(g),
-		newListAllCmd(g, "List workflows at their latest version", (*client.Client).ListWorkflows,
-			[]string{"NAME", "VERSION", "ENABLED", "EVENTS", "STEPS", "CREATED"}, func(wf client.Workflow) []string {
-				return []string{wf.Name, strconv.Itoa(wf.Version), strconv.FormatBool(wf.Enabled), cell(list(wf.On.Events)), strconv.Itoa(len(wf.Steps)), fmtTime(wf.CreatedAt)}
-			}),
-		newWorkflowsGetCmd(g),
-		newWorkflowsEnableCmd(g, true),
-		newWorkflowsEnableCmd(g, false),
-		newDeleteCmd(g, "NAME", "workflow", "Delete a workflow and all its versions; its runs are kept", (*client.Client).DeleteWorkflow),
-		newWorkflowsRunsCmd(g),
-		&cobra.Command{
-			Use:   "run-log RUN_ID",
-			Short: "Show a run and its step log",
-			Long: `Show a run and its step log: one row per step executed, oldest first.
-Step inputs and outputs in full are in -o json.`,
-			Args: argsNamed("RUN_ID"),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				return show(cmd, g, func(c *client.Client) (*client.Run, error) { return c.GetRun(cmd.Context(), args[0]) }, func(w io.Writer, r *client.Run) {
-					runTable(w, r)
-					stepLog(w, r.Steps)
-				})
-			},
-		},
-		newRunActionCmd(g, "retry", "Start a failed run again at the step that failed", (*client.Client).RetryRun),
-		newRunActionCmd(g, "cancel", "Cancel a run that has not ended", (*client.Client).CancelRun),
-	)
-}
-
 func newWorkflowsValidateCmd(g *globals) *cobra.Command {
 	var paths []string
 	cmd := &cobra.Command{
