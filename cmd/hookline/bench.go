@@ -46,6 +46,8 @@ Scenarios (--scenario, default all):
   R1 steady      1 endpoint, --rate events/s (default 2,000) for --duration
   Y1 sync        20,000 events applied to a collection; delivered once the
                  collection's changed event for each reached 1 endpoint
+  Y2 sync+mirror Y1 with a mirror table in the --mirror database; until
+                 the table holds every change (skipped without --mirror)
   W1 workflow    5,000 three-step workflow runs (http call, set, emit);
                  delivered once each run's emitted event reached 1 endpoint
 
@@ -154,6 +156,7 @@ is 1 when a scenario failed or lost a delivery.`,
 	f.Float64Var(&cfg.Rate, "rate", 0, "publish at `N` events/s on a fixed timetable in every scenario, and R1 at N/s (default: as fast as answered; R1 2000)")
 	f.DurationVar(&cfg.Duration, "duration", bench.DefaultDuration, "how long R1 publishes")
 	f.StringVar(&cfg.Postgres, "postgres", "", "run the servers on the PostgreSQL database at `DSN`, each scenario in a fresh schema (default SQLite)")
+	f.StringVar(&cfg.Mirror, "mirror", "", "PostgreSQL database at `DSN` for Y2's mirror table (Y2 is skipped without it)")
 	f.IntVar(&cfg.Nodes, "nodes", 1, "server processes per scenario on the --postgres database; publishers spread events over them")
 	f.IntVar(&cfg.ServerPID, "server-pid", 0, "process id of the --server, when local, to measure its CPU use")
 	f.BoolVar(&targets, "targets", false, "compare the figures with issue 17's performance targets")

@@ -60,6 +60,9 @@ type spec struct {
 	// sync applies each event to a collection (key data.seq) whose
 	// changed events go to the one chained endpoint.
 	sync bool
+	// mirror adds to sync a mirror table in Config.Mirror, and waits for
+	// it to hold every change.
+	mirror bool
 	// workflow starts a three-step run per event (an http call to the
 	// service endpoint, a set, an emit) whose emitted event goes to the
 	// chained endpoint.
@@ -78,6 +81,7 @@ var specs = []spec{
 	{name: "S5", title: "crash", events: 20000, healthy: 1, crash: true},
 	{name: "R1", title: "steady", healthy: 1, steady: true},
 	{name: "Y1", title: "sync", events: 20000, sync: true},
+	{name: "Y2", title: "sync+mirror", events: 20000, sync: true, mirror: true},
 	{name: "W1", title: "workflow", events: 5000, workflow: true},
 }
 
@@ -113,7 +117,7 @@ func ScenarioNames() []string {
 
 // Config configures Run. Zero fields take defaults.
 type Config struct {
-	// Scenarios to run, by name (S1 … S5, R1, Y1, W1, any case); empty
+	// Scenarios to run, by name (S1 … S5, R1, Y1, Y2, W1, any case); empty
 	// runs all.
 	Scenarios []string
 	// Events, when positive, is the event count of every scenario and of
@@ -148,6 +152,10 @@ type Config struct {
 	// servers store their data in, each scenario in a fresh schema
 	// (dropped afterwards unless KeepData); default SQLite in the data dir.
 	Postgres string
+	// Mirror, when set, is the DSN of a PostgreSQL database for Y2's
+	// mirror table (made and dropped by the run); without it Y2 is
+	// skipped.
+	Mirror string
 	// Nodes is how many server processes each scenario starts on the
 	// Postgres database (1 to 9; default 1). Publishers spread events
 	// over them; API calls go to the first, and S5 kills the first.
@@ -226,8 +234,13 @@ func (c Config) withDefaults() (Config, error) {
 		bad("timeout, outage, slow delay and duration must not be negative")
 	}
 	if c.Postgres != "" {
-		if err := validPostgresDSN(c.Postgres); err != nil {
+		if err := validStoreDSN(c.Postgres); err != nil {
 			bad("%v", err)
+		}
+	}
+	if c.Mirror != "" {
+		if err := validPostgresDSN(c.Mirror); err != nil {
+			bad("mirror %v", err)
 		}
 	}
 	if c.Nodes < 0 || c.Nodes > maxNodes {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hookline/hookline/client"
 )
@@ -20,11 +21,15 @@ func (r *runner) chainName(sp spec) string {
 // returns the type of the collection's changed events.
 func (r *runner) createSync(ctx context.Context, api *client.Client, sp spec, eventType string, undo *[]func(context.Context) error) (string, error) {
 	name := r.chainName(sp)
-	_, err := api.CreateCollection(ctx, client.CollectionSpec{
+	spec := client.CollectionSpec{
 		Name: name, Key: "data.seq", Events: map[string]client.CollectionOp{eventType: {Op: "upsert"}},
-	})
-	if err != nil {
-		return "", fmt.Errorf("create collection: %w", err)
+	}
+	if sp.mirror {
+		spec.Mirror = &client.CollectionMirror{DSN: r.cfg.Mirror, Table: r.chainName(sp), Create: true,
+			Columns: []client.MirrorColumn{{Name: "note", Value: "record.note"}}}
+	}
+	if _, err := api.CreateCollection(ctx, spec); err != nil {
+		return "", fmt.Errorf("create collection (a mirror's database must be reachable from the server): %w", err)
 	}
 	*undo = append(*undo, func(ctx context.Context) error { return api.DeleteCollection(ctx, name) })
 	types := []string{eventType}
@@ -36,6 +41,57 @@ func (r *runner) createSync(ctx context.Context, api *client.Client, sp spec, ev
 	}
 	*undo = append(*undo, func(ctx context.Context) error { return api.DeleteSubscription(ctx, sub.ID) })
 	return "collection." + name + ".changed", nil
+}
+
+// awaitMirror waits until Y2's mirror table holds every change, or the
+// timeout, and records how fast the events got there.
+func (r *runner) awaitMirror(ctx context.Context, api *client.Client, sp spec, firstAccept time.Time, res *Scenario) error {
+	name := r.chainName(sp)
+	r.logf("%s: waiting for the mirror table", sp.name)
+	deadline := time.Now().Add(r.cfg.Timeout)
+	poll := time.NewTicker(pollInterval)
+	defer poll.Stop()
+	last := ""
+	for {
+		col, err := api.GetCollection(ctx, name)
+		if err != nil {
+			return fmt.Errorf("read mirror status: %w", err)
+		}
+		if m := col.MirrorStatus; m != nil {
+			if m.State == "ok" && m.Lag == 0 {
+				if span := time.Since(firstAccept); span > 0 {
+					res.MirroredPerSec = float64(res.Accepted) / span.Seconds()
+				}
+				r.logf("%s: every change in the mirror table (%.0f events/s)", sp.name, res.MirroredPerSec)
+				return nil
+			}
+			last = fmt.Sprintf("state %s, lag %d %s", m.State, m.Lag, m.LastError)
+		}
+		if time.Now().After(deadline) {
+			res.TimedOut = true
+			r.logf("%s: mirror not caught up after %s: %s", sp.name, r.cfg.Timeout, last)
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-poll.C:
+		}
+	}
+}
+
+// dropMirrorTable drops Y2's mirror table unless the run keeps its data.
+func (r *runner) dropMirrorTable(ctx context.Context, sp spec) {
+	table := r.chainName(sp)
+	if r.cfg.KeepData {
+		r.logf("%s: kept mirror table %s", sp.name, table)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := dropTable(ctx, r.cfg.Mirror, table); err != nil {
+		r.logf("%s: %v", sp.name, err)
+	}
 }
 
 // createWorkflow creates W1's workflow, the three steps of

@@ -11,10 +11,10 @@ import (
 func TestParseScenarios(t *testing.T) {
 	t.Parallel()
 	testkit.Table(t, ParseScenarios, []testkit.Case[[]string, []string]{
-		{Name: "none is all", Want: []string{"S1", "S2", "S3", "S4", "S5", "R1", "Y1", "W1"}},
+		{Name: "none is all", Want: []string{"S1", "S2", "S3", "S4", "S5", "R1", "Y1", "Y2", "W1"}},
 		{Name: "comma list, any case, run order, no repeats", In: []string{"s4,S1", "S4"}, Want: []string{"S1", "S4"}},
 		{Name: "spaces and empty items", In: []string{" S2 , ,s3"}, Want: []string{"S2", "S3"}},
-		{Name: "unknown", In: []string{"S1,S9"}, Err: `unknown scenario "S9": want S1, S2, S3, S4, S5, R1, Y1, W1`},
+		{Name: "unknown", In: []string{"S1,S9"}, Err: `unknown scenario "S9": want S1, S2, S3, S4, S5, R1, Y1, Y2, W1`},
 		{Name: "R1 runs last", In: []string{"r1,s2"}, Want: []string{"S2", "R1"}},
 		{Name: "only commas", In: []string{","}, Err: "no scenario named"},
 	})
@@ -102,6 +102,7 @@ func TestConfigDefaultsAndValidation(t *testing.T) {
 		{"postgres not a URL", Config{Binary: "b", Postgres: "host=127.0.0.1"}, "is not a postgres:// URL"},
 		{"postgres password not echoed", Config{Binary: "b", Postgres: "mysql://u:hunter2@h/db"}, `"mysql://u:xxxxx@h/db" is not`},
 		{"postgres search_path", Config{Binary: "b", Postgres: "postgres://h/db?search_path=x"}, "must not set search_path"},
+		{"mirror not a URL", Config{Binary: "b", Mirror: "db"}, `mirror "db" is not a postgres:// URL`},
 		{"nodes without postgres", Config{Binary: "b", Nodes: 3}, "several nodes need a PostgreSQL database"},
 		{"too many nodes", Config{Binary: "b", Nodes: 10, Postgres: "postgres://h/db"}, "nodes must be from 1 to 9"},
 		{"postgres and server", Config{Server: "http://127.0.0.1:1", APIKey: "k", Postgres: "postgres://h/db"}, "exclude each other"},

@@ -29,6 +29,8 @@
 //	R1 steady      1 endpoint, a fixed rate (2,000/s) for a duration
 //	Y1 sync        20,000 events applied to a collection, each counted
 //	               when the changed event it caused is delivered
+//	Y2 sync+mirror Y1 with a PostgreSQL mirror table, waited for until it
+//	               holds every change
 //	W1 workflow    5,000 three-step workflow runs, each counted when the
 //	               event its last step emits is delivered
 //

@@ -22,8 +22,17 @@ type pgSchema struct {
 func validPostgresDSN(dsn string) error {
 	u, err := url.Parse(dsn)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
-		return fmt.Errorf("postgres %q is not a postgres:// URL", redactDSN(dsn))
+		return fmt.Errorf("%q is not a postgres:// URL", redactDSN(dsn))
 	}
+	return nil
+}
+
+// validStoreDSN checks the DSN of Config.Postgres.
+func validStoreDSN(dsn string) error {
+	if err := validPostgresDSN(dsn); err != nil {
+		return fmt.Errorf("postgres %w", err)
+	}
+	u, _ := url.Parse(dsn)
 	if u.Query().Has("search_path") {
 		return fmt.Errorf("postgres DSN must not set search_path: each scenario gets a schema of its own")
 	}
@@ -65,13 +74,23 @@ func createSchema(ctx context.Context, admin, name string) (*pgSchema, error) {
 
 // drop drops the schema and everything in it.
 func (s *pgSchema) drop(ctx context.Context) error {
-	conn, err := pgx.Connect(ctx, s.admin)
+	return execPostgres(ctx, s.admin, "DROP SCHEMA "+pgx.Identifier{s.name}.Sanitize()+" CASCADE")
+}
+
+// dropTable drops table, if it exists, from the database at dsn.
+func dropTable(ctx context.Context, dsn, table string) error {
+	return execPostgres(ctx, dsn, "DROP TABLE IF EXISTS "+pgx.Identifier{table}.Sanitize())
+}
+
+// execPostgres runs one statement on the database at dsn.
+func execPostgres(ctx context.Context, dsn, sql string) error {
+	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		return fmt.Errorf("connect to postgres: %w", err)
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "DROP SCHEMA "+pgx.Identifier{s.name}.Sanitize()+" CASCADE"); err != nil {
-		return fmt.Errorf("drop schema %s: %w", s.name, err)
+	if _, err := conn.Exec(ctx, sql); err != nil {
+		return fmt.Errorf("postgres: %s: %w", sql, err)
 	}
 	return nil
 }

@@ -95,6 +95,9 @@ func notes(w io.Writer, r Results) {
 				lines = append(lines, fmt.Sprintf("%s %s: deliveries of events whose 202 never reached the publisher: %d", s.Name, g.Name, g.Unacked))
 			}
 		}
+		if s.MirroredPerSec > 0 {
+			lines = append(lines, fmt.Sprintf("%s: every change in the mirror table at %s events/s (from the first 202)", s.Name, num(s.MirroredPerSec)))
+		}
 		if c := s.Crash; c != nil {
 			lines = append(lines, fmt.Sprintf("%s: killed with SIGKILL after %d accepted events; ready again after %.2fs; %d publishes repeated",
 				s.Name, c.AcceptedBeforeKill, c.DownSeconds, s.PublishRetries))

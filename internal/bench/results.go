@@ -91,6 +91,9 @@ type Scenario struct {
 	// Dials counts the publishers' new connections; with keep-alive it
 	// stays near the number of publishers.
 	Dials int64 `json:"dials"`
+	// MirroredPerSec is, for Y2, accepted events over the time from the
+	// first accept until the mirror table held every change.
+	MirroredPerSec float64 `json:"mirrored_per_sec,omitempty"`
 	// TimedOut is set when the wait for deliveries hit the timeout.
 	TimedOut bool `json:"timed_out,omitempty"`
 	// PeakRSSBytes is the highest VmHWM of the scenario's server

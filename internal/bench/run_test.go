@@ -119,8 +119,10 @@ func TestRunAgainstServer(t *testing.T) {
 	url := startServer(t)
 	const events = 200
 	outage := time.Second
+	// Y2 mirrors into the test database, or is skipped without one.
+	mirror := os.Getenv(testkit.PostgresEnv)
 	res, err := bench.Run(context.Background(), bench.Config{
-		Server: url, APIKey: testKey, ServerPID: os.Getpid(), Scenarios: []string{"S1,S3,S4,S5,R1,Y1,W1"}, Events: events,
+		Server: url, APIKey: testKey, ServerPID: os.Getpid(), Scenarios: []string{"S1,S3,S4,S5,R1,Y1,Y2,W1"}, Events: events, Mirror: mirror,
 		Ceilings: true, Outage: outage, SlowDelay: 100 * time.Millisecond, Timeout: time.Minute,
 		TempDir: t.TempDir(), Progress: progress(t), Commit: "abc1234",
 	})
@@ -143,9 +145,9 @@ func TestRunAgainstServer(t *testing.T) {
 	require.Equal(t, events, res.Ceilings.SQLiteEvents)
 	require.Positive(t, res.Ceilings.SQLitePerSec)
 
-	require.Len(t, res.Scenarios, 7)
+	require.Len(t, res.Scenarios, 8)
 	s1, s3, s4, s5, r1 := res.Scenarios[0], res.Scenarios[1], res.Scenarios[2], res.Scenarios[3], res.Scenarios[4]
-	y1, w1 := res.Scenarios[5], res.Scenarios[6]
+	y1, y2, w1 := res.Scenarios[5], res.Scenarios[6], res.Scenarios[7]
 
 	require.Equal(t, "S1", s1.Name)
 	checkComplete(t, s1, events)
@@ -189,7 +191,21 @@ func TestRunAgainstServer(t *testing.T) {
 
 	// Y1 and W1 count an event delivered when the event it caused (the
 	// collection's changed event, the run's emitted one) arrived.
-	for _, s := range []bench.Scenario{y1, w1} {
+	chained := []bench.Scenario{y1, w1}
+	if mirror == "" {
+		require.Contains(t, y2.Skipped, "--mirror")
+	} else {
+		chained = append(chained, y2)
+		require.Positive(t, y2.MirroredPerSec, "the mirror table caught up")
+		conn, err := pgx.Connect(context.Background(), mirror)
+		require.NoError(t, err)
+		defer conn.Close(context.Background())
+		var left int
+		require.NoError(t, conn.QueryRow(context.Background(),
+			`SELECT count(*) FROM information_schema.tables WHERE table_name LIKE 'bench\_%\_y2'`).Scan(&left))
+		require.Zero(t, left, "the mirror table is dropped")
+	}
+	for _, s := range chained {
 		checkComplete(t, s, events)
 		require.Len(t, s.Groups, 1, "%s: the workflow's service is no group", s.Name)
 		chained := groupNamed(t, s, "chained")

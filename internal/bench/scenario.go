@@ -47,6 +47,11 @@ func (r *runner) scenario(ctx context.Context, sp spec) (res Scenario, err error
 		r.logf("%s %s: skipped: %s", sp.name, sp.title, res.Skipped)
 		return res, nil
 	}
+	if sp.mirror && r.cfg.Mirror == "" {
+		res.Skipped = "needs a PostgreSQL database for the mirror table (--mirror DSN)"
+		r.logf("%s %s: skipped: %s", sp.name, sp.title, res.Skipped)
+		return res, nil
+	}
 	kinds := sp.kinds()
 	rcv, err := startReceiver(kinds, r.cfg.SlowDelay)
 	if err != nil {
@@ -70,6 +75,10 @@ func (r *runner) scenario(ctx context.Context, sp spec) (res Scenario, err error
 	defer hc.CloseIdleConnections()
 	eventType := "bench." + r.runID + "." + strings.ToLower(sp.name)
 	api := client.New(tgt.url(), tgt.key, client.WithHTTPClient(hc), client.WithUserAgent("hookline-bench"))
+	if sp.mirror {
+		// The table is in a database of the user's, not in the data dir.
+		defer r.dropMirrorTable(ctx, sp)
+	}
 	cleanup, err := r.setup(ctx, api, rcv, sp, eventType)
 	defer cleanup()
 	if err != nil {
@@ -93,6 +102,9 @@ func (r *runner) scenario(ctx context.Context, sp spec) (res Scenario, err error
 	if err == nil {
 		// After a failed crash restart there is no server to wait for.
 		err = r.await(ctx, sp.name, rcv, kinds, ids, &res)
+	}
+	if err == nil && !res.TimedOut && sp.mirror {
+		err = r.awaitMirror(ctx, api, sp, p.firstAccept, &res)
 	}
 	res.ServerCPU, res.BenchCPU = tgt.stopCPU(), self.stop()
 	if err == nil && !res.TimedOut {
