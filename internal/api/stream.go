@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/feed"
 	"github.com/hookline/hookline/internal/sse"
 )
 
@@ -20,33 +21,9 @@ func (s *Server) streamEvents(w http.ResponseWriter, r *http.Request, a *auth) e
 			return errorf(http.StatusBadRequest, codeBadRequest, "type: %v", err)
 		}
 	}
-	l := s.cfg.Feed.Listen(a.tenantID, func(e *event.Event) bool {
+	match := func(e *event.Event) bool {
 		return (source == "" || e.Source == source) && (pattern == "" || event.Match(pattern, e.Type))
-	})
-	defer s.cfg.Feed.Close(l)
-
-	st, err := sse.Start(w, r, sse.Config{Done: s.cfg.Closing})
-	if err != nil || st.Comment("listening") != nil {
-		return nil
 	}
-	for {
-		e, _, err := sse.Next(st, l.C, 0)
-		if err != nil {
-			return nil
-		}
-		if n := l.Dropped(); n > 0 {
-			if st.SendJSON("", "dropped", droppedOut{Count: n}) != nil {
-				return nil
-			}
-		}
-		if st.SendJSON(e.ID, "event", eventOut(e)) != nil {
-			return nil
-		}
-	}
-}
-
-// droppedOut is the data of an "event: dropped" message: how many events
-// the stream left out because the client read too slowly.
-type droppedOut struct {
-	Count int `json:"count"`
+	return s.cfg.Feed.Serve(w, r, a.tenantID, match, feed.ServeConfig{Config: sse.Config{Done: s.cfg.Closing},
+		Send: func(st *sse.Stream, e *event.Event) error { return st.SendJSON(e.ID, "event", eventOut(*e)) }})
 }

@@ -12,11 +12,12 @@ import (
 	"github.com/hookline/hookline/internal/sse"
 )
 
-// Feed hands out the events this server commits as they are committed;
-// *feed.Hub is one.
+// Feed hands out the events this server commits as they are committed,
+// as a stream or to a listener; *feed.Hub is one.
 type Feed interface {
 	Listen(tenantID string, match func(*event.Event) bool) *feed.Listener
 	Close(l *feed.Listener)
+	Serve(w http.ResponseWriter, r *http.Request, tenantID string, match func(*event.Event) bool, cfg feed.ServeConfig) error
 }
 
 // tailKeep is how many rows a live list keeps in the browser: the
@@ -66,32 +67,19 @@ func (s *Server) tailStream(w http.ResponseWriter, r *http.Request, sess *sessio
 	if err != nil {
 		return err
 	}
-	l := s.cfg.Feed.Listen(sess.TenantID, v.match)
-	defer s.cfg.Feed.Close(l)
-	st, err := sse.Start(w, r, sse.Config{Done: s.cfg.Closing})
-	if err != nil || st.Comment("listening") != nil {
-		return nil
-	}
 	chk := recheck{s: s, r: r, sess: sess}
-	for {
-		e, ok, err := sse.Next(st, l.C, sessionRecheck)
-		if err != nil || chk.over() {
-			return nil
-		}
-		if !ok {
-			continue
-		}
-		if n := l.Dropped(); n > 0 && st.Send(sse.Event{Type: "dropped", Data: fmt.Appendf(nil, "%d", n)}) != nil {
-			return nil
-		}
-		row, err := s.fragment("tail", "row", tailRow{Event: e, Preview: preview(e.Data)})
-		if err != nil {
-			return err
-		}
-		if st.Send(sse.Event{ID: e.ID, Type: "row", Data: row}) != nil {
-			return nil
-		}
-	}
+	return s.cfg.Feed.Serve(w, r, sess.TenantID, v.match, feed.ServeConfig{
+		Config: sse.Config{Done: s.cfg.Closing},
+		Send: func(st *sse.Stream, e *event.Event) error {
+			row, err := s.fragment("tail", "row", tailRow{Event: *e, Preview: preview(e.Data)})
+			if err != nil {
+				return err
+			}
+			return st.Send(sse.Event{ID: e.ID, Type: "row", Data: row})
+		},
+		Alive:      func() bool { return !chk.over() },
+		AliveEvery: sessionRecheck,
+	})
 }
 
 // tailRow is one event of the tail with the start of its data.

@@ -7,10 +7,11 @@ import (
 
 // filter is a WHERE clause of a list, assembled from constant fragments
 // and their arguments, as the SQLite driver's is. A list names only the
-// filters that are set: with an optional term such as "$2 = '' OR id <
-// $2", a generic plan (pgx prepares its statements, and PostgreSQL plans
-// them generically after five runs) cannot use the cursor's range or the
-// index of the column compared, and reads the tenant's rows from the top.
+// filters that are set: with optional terms (a parameter compared with
+// the empty string, OR the column compared with it), a generic plan (pgx
+// prepares its statements, and PostgreSQL plans them generically after
+// five runs) cannot use the cursor's range or the index of the column
+// compared, and reads the tenant's rows from the top.
 type filter struct {
 	conds []string
 	args  []any

@@ -57,7 +57,10 @@ document.querySelectorAll("tbody[data-live]").forEach(function (body) {
     }
     say();
   });
-  src.addEventListener("dropped", function (e) { dropped += parseInt(e.data, 10) || 0; say(); });
+  src.addEventListener("dropped", function (e) {
+    try { dropped += JSON.parse(e.data).count || 0; } catch (err) { /* not ours */ }
+    say();
+  });
   if (pause) {
     pause.addEventListener("click", function () {
       paused = !paused;
