@@ -50,6 +50,8 @@ Scenarios (--scenario, default all):
                  the table holds every change (skipped without --mirror)
   W1 workflow    5,000 three-step workflow runs (http call, set, emit);
                  delivered once each run's emitted event reached 1 endpoint
+  M1 backlog     1,000,000 events in batches to an endpoint that never
+                 answers; the server's peak RSS with all of them pending
 
 Publishers send --event-size-byte events as fast as the server answers
 (closed loop), except in R1 and, with --rate, in every scenario: then

@@ -67,6 +67,9 @@ type spec struct {
 	// service endpoint, a set, an emit) whose emitted event goes to the
 	// chained endpoint.
 	workflow bool
+	// backlog publishes in batches to an endpoint that never answers and
+	// reads the server's memory with every delivery pending.
+	backlog bool
 	// steady publishes on a fixed timetable at Config.Rate (default
 	// DefaultRate) for Config.Duration; events is then unused.
 	steady bool
@@ -83,6 +86,7 @@ var specs = []spec{
 	{name: "Y1", title: "sync", events: 20000, sync: true},
 	{name: "Y2", title: "sync+mirror", events: 20000, sync: true, mirror: true},
 	{name: "W1", title: "workflow", events: 5000, workflow: true},
+	{name: "M1", title: "backlog", events: MemoryTargetPending, backlog: true},
 }
 
 // kinds lists the behaviour of each of the scenario's endpoints.
@@ -117,7 +121,7 @@ func ScenarioNames() []string {
 
 // Config configures Run. Zero fields take defaults.
 type Config struct {
-	// Scenarios to run, by name (S1 … S5, R1, Y1, Y2, W1, any case); empty
+	// Scenarios to run, by name (S1 … S5, R1, Y1, Y2, W1, M1, any case); empty
 	// runs all.
 	Scenarios []string
 	// Events, when positive, is the event count of every scenario and of

@@ -11,10 +11,10 @@ import (
 func TestParseScenarios(t *testing.T) {
 	t.Parallel()
 	testkit.Table(t, ParseScenarios, []testkit.Case[[]string, []string]{
-		{Name: "none is all", Want: []string{"S1", "S2", "S3", "S4", "S5", "R1", "Y1", "Y2", "W1"}},
+		{Name: "none is all", Want: []string{"S1", "S2", "S3", "S4", "S5", "R1", "Y1", "Y2", "W1", "M1"}},
 		{Name: "comma list, any case, run order, no repeats", In: []string{"s4,S1", "S4"}, Want: []string{"S1", "S4"}},
 		{Name: "spaces and empty items", In: []string{" S2 , ,s3"}, Want: []string{"S2", "S3"}},
-		{Name: "unknown", In: []string{"S1,S9"}, Err: `unknown scenario "S9": want S1, S2, S3, S4, S5, R1, Y1, Y2, W1`},
+		{Name: "unknown", In: []string{"S1,S9"}, Err: `unknown scenario "S9": want S1, S2, S3, S4, S5, R1, Y1, Y2, W1, M1`},
 		{Name: "R1 runs last", In: []string{"r1,s2"}, Want: []string{"S2", "R1"}},
 		{Name: "only commas", In: []string{","}, Err: "no scenario named"},
 	})

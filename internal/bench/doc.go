@@ -33,6 +33,8 @@
 //	               holds every change
 //	W1 workflow    5,000 three-step workflow runs, each counted when the
 //	               event its last step emits is delivered
+//	M1 backlog     1,000,000 events in batches to a dead endpoint: the
+//	               server's peak RSS with every delivery pending
 //
 // Each scenario waits until every accepted event reached every endpoint it
 // waits for, or a timeout, and reports accept and delivery rates, publish

@@ -60,6 +60,9 @@ func sampleResults() Results {
 				ServerCPU:      &CPUUse{Seconds: 6, WallSeconds: 20, Cores: 0.3},
 				Groups: []Group{{Name: "ok", Endpoints: 1, Waited: true, Expected: 40000, Unique: 40000, DeliveredPerSec: 1999,
 					Latency: Latency{Count: 40000, P50MS: 2, P90MS: 9, P95MS: 20, P99MS: 60, MaxMS: 200}}}},
+			{Name: "M1", Title: "backlog", Events: 1000000, Accepted: 1000000, AcceptedPerSec: 28000, PublishSeconds: 35.7,
+				PeakRSSBytes: 60 << 20, ServerCPU: &CPUUse{Seconds: 50, WallSeconds: 37.7, Cores: 1.33},
+				Groups: []Group{{Name: "dead", Endpoints: 1, Expected: 1000000, Pending: 1000000}}},
 		},
 	}
 }

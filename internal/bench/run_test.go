@@ -245,15 +245,32 @@ func TestRunChildServers(t *testing.T) {
 	const events = 400
 	res, err := bench.Run(context.Background(), bench.Config{
 		Binary: bin, Env: []string{"HOOKLINE_WORKERS=32", "HOOKLINE_API_KEY=not_passed_on"},
-		Scenarios: []string{"S1", "S5"}, Events: events, Publishers: 16, Timeout: time.Minute,
+		Scenarios: []string{"S1", "S5", "M1"}, Events: events, Publishers: 16, Timeout: time.Minute,
 		TempDir: dir, Progress: progress(t),
 	})
 	require.NoError(t, err)
 	require.Equal(t, "child", res.Server)
 	require.Equal(t, []string{"HOOKLINE_WORKERS=32"}, res.ServerEnv)
 	require.Nil(t, res.Ceilings, "not asked for")
-	require.Len(t, res.Scenarios, 2)
-	s1, s5 := res.Scenarios[0], res.Scenarios[1]
+	require.Len(t, res.Scenarios, 3)
+	s1, s5, m1 := res.Scenarios[0], res.Scenarios[1], res.Scenarios[2]
+
+	// M1 leaves every delivery pending at a dead endpoint and reads the
+	// server's memory with them.
+	require.Empty(t, m1.Error)
+	require.Equal(t, events, m1.Accepted)
+	require.Zero(t, m1.PublishErrors)
+	require.Equal(t, []bench.Group{{Name: "dead", Endpoints: 1, Expected: events, Pending: events}}, m1.Groups)
+	checkCPU(t, m1.ServerCPU, "M1")
+	if runtime.GOOS == "linux" {
+		require.Positive(t, m1.PeakRSSBytes)
+	}
+	for _, c := range bench.CheckTargets(res, nil) {
+		if c.Target == "memory ≤ 256 MiB with 1000000 pending" {
+			require.Equal(t, bench.NotMeasured, c.Verdict)
+			require.Equal(t, "M1 left 400 pending, not 1000000 (--scale, --events)", c.Note)
+		}
+	}
 
 	checkComplete(t, s1, events)
 	checkCPU(t, s1.ServerCPU, "S1 child's CPU")

@@ -84,6 +84,13 @@ func (r *runner) scenario(ctx context.Context, sp spec) (res Scenario, err error
 	if err != nil {
 		return res, err
 	}
+	if sp.backlog {
+		tgt.startCPU()
+		self := startCPU(os.Getpid())
+		err = r.publishBacklog(ctx, api, sp, eventType, &res)
+		res.ServerCPU, res.BenchCPU = tgt.stopCPU(), self.stop()
+		return res, err
+	}
 
 	pub := &publisher{
 		send: publishTo(hc, tgt.urls(), tgt.key), shape: newEventShape(eventType, r.cfg.EventSize),
@@ -137,6 +144,8 @@ func (r *runner) setup(ctx context.Context, api *client.Client, rcv *receiver, s
 	}
 	chainedType := ""
 	switch {
+	case sp.backlog:
+		err = r.createDeadEndpoint(ctx, api, sp, eventType, &undo)
 	case sp.sync:
 		chainedType, err = r.createSync(ctx, api, sp, eventType, &undo)
 	case sp.workflow:
