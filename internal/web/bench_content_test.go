@@ -53,8 +53,8 @@ func benchFillContent(b *testing.B, dataDir string, runs, messages int) benchCon
 	var f benchContent
 	for i := range runs {
 		at := start.Add(time.Duration(i) * 7 * 24 * time.Hour / time.Duration(runs))
-		run := store.Run{ID: "run_" + event.NewID(event.PrefixDelivery, at)[4:], TenantID: tenant.ID, Workflow: "bench-orders", Version: 1,
-			Status: store.RunSucceeded, EventID: event.NewID(event.PrefixEvent, at), State: []byte(`{"vars":{"charge":"ch_1"},"seq":2}`),
+		run := store.Run{ID: "run_" + idAt(event.PrefixDelivery, at)[4:], TenantID: tenant.ID, Workflow: "bench-orders", Version: 1,
+			Status: store.RunSucceeded, EventID: idAt(event.PrefixEvent, at), State: []byte(`{"vars":{"charge":"ch_1"},"seq":2}`),
 			CreatedAt: at, UpdatedAt: at.Add(time.Second)}
 		if i%20 == 7 {
 			run.Status, run.Error = store.RunFailed, "step charge: POST https://pay.example.com/charges answered 402 Payment Required"
@@ -94,9 +94,9 @@ func benchFillContent(b *testing.B, dataDir string, runs, messages int) benchCon
 		for i := lo; i < min(lo+batch, messages); i++ {
 			at := start.Add(time.Duration(i) * 7 * 24 * time.Hour / time.Duration(messages))
 			ch := channels[i%len(channels)]
-			m := store.Message{ID: "msg_" + event.NewID(event.PrefixDelivery, at)[4:] + "_" + ch, TenantID: tenant.ID, Rule: "shipped",
+			m := store.Message{ID: "msg_" + idAt(event.PrefixDelivery, at)[4:] + "_" + ch, TenantID: tenant.ID, Rule: "shipped",
 				RecipientID: fmt.Sprintf("cus_%d", i%recipients), Channel: ch, Category: "orders", Template: "order-shipped@1", Locale: "en",
-				Subject: "Your order has shipped", Text: "Hi, your order is on its way.", Status: store.MessageSent, EventID: event.NewID(event.PrefixEvent, at),
+				Subject: "Your order has shipped", Text: "Hi, your order is on its way.", Status: store.MessageSent, EventID: idAt(event.PrefixEvent, at),
 				SendAt: at, SentAt: at, Attempts: 1, CreatedAt: at, UpdatedAt: at}
 			if i%49 == 3 { // 2 %, on every channel
 				m.Status, m.Error, m.SentAt = store.MessageFailed, "smtp: 550 mailbox unavailable", time.Time{}

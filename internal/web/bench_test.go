@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"flag"
 	"fmt"
 	"io"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/oklog/ulid/v2"
 
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/app"
@@ -160,9 +163,9 @@ func benchFill(b *testing.B, dataDir string, eps []string, n int) string {
 		evs := make([]store.NewEvent, 0, batch)
 		for i := lo; i < min(lo+batch, n); i++ {
 			at := start.Add(time.Duration(i) * step)
-			ev := event.Event{ID: event.NewID(event.PrefixEvent, at), TenantID: tenant.ID, Type: "order.created", Source: "api",
+			ev := event.Event{ID: idAt(event.PrefixEvent, at), TenantID: tenant.ID, Type: "order.created", Source: "api",
 				Data: data, OccurredAt: at, CreatedAt: at}
-			t := store.Task{ID: event.NewID(event.PrefixDelivery, at), TenantID: tenant.ID, EventID: ev.ID, EventType: ev.Type,
+			t := store.Task{ID: idAt(event.PrefixDelivery, at), TenantID: tenant.ID, EventID: ev.ID, EventType: ev.Type,
 				Kind: "endpoint", DestinationID: eps[i%len(eps)], Status: store.StatusSucceeded, Attempts: 1,
 				NextAt: at, CreatedAt: at, UpdatedAt: at.Add(50 * time.Millisecond)}
 			switch i % 100 {
@@ -263,4 +266,16 @@ func benchPortalPages(b *testing.B, base, key, ep, dlv string) []struct{ name, p
 		{"portal_scoped_endpoints_none", none + "/endpoints"},
 		{"portal_scoped_deliveries_none", none + "/deliveries"},
 	}
+}
+
+// benchEntropy makes the random part of idAt's ids, increasing within a
+// millisecond.
+var benchEntropy = ulid.Monotonic(rand.Reader, 0)
+
+// idAt is an id such as event.NewID makes, but for time at whatever ids
+// were made before: event.NewID never goes back in time within a process
+// (the bench's first start made ids of now), and lists and counts by time
+// rely on an id's time being its row's.
+func idAt(prefix string, at time.Time) string {
+	return prefix + "_" + strings.ToLower(ulid.MustNew(ulid.Timestamp(at), benchEntropy).String())
 }
