@@ -28,8 +28,9 @@ import (
 // frame, and many block third-party cookies whatever their attributes.
 // The token is 256 random bits, only its SHA-256 is stored, the access
 // log records route patterns rather than paths, and the portal's pages
-// send no Referer. It also guards the portal's forms against cross-site
-// requests, as CrossOriginProtection does on every POST.
+// send no Referer. A page of another site cannot post to a session it
+// does not know the token of, and CrossOriginProtection checks every POST
+// as on the operator's pages; a form inside the frame is same-origin.
 
 // PortalStore is what the portal reads of its sessions; a store.Store
 // has it.
