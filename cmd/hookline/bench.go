@@ -54,7 +54,7 @@ Scenarios (--scenario, default all):
                  answers; the server's peak RSS with all of them pending
 
 Publishers send --event-size-byte events as fast as the server answers
-(closed loop), except in R1 and, with --rate, in every scenario: then
+(closed loop), except in R1 and, with --rate, in every scenario but M1: then
 events are due on a fixed timetable (open loop), and an event's publish
 latency runs from when it was due, so that waiting for a free publisher
 counts too. Accepted/s is accepted events over the time from the first
@@ -155,7 +155,7 @@ is 1 when a scenario failed or lost a delivery.`,
 	f.Float64Var(&cfg.Scale, "scale", 1, "multiply the default event counts, such as 0.1 for a quick run")
 	f.IntVar(&cfg.Publishers, "publishers", bench.DefaultPublishers, "concurrent publishers")
 	f.IntVar(&cfg.EventSize, "event-size", bench.DefaultEventSize, "size of each event's request body in `BYTES`")
-	f.Float64Var(&cfg.Rate, "rate", 0, "publish at `N` events/s on a fixed timetable in every scenario, and R1 at N/s (default: as fast as answered; R1 2000)")
+	f.Float64Var(&cfg.Rate, "rate", 0, "publish at `N` events/s on a fixed timetable in every scenario but M1, and R1 at N/s (default: as fast as answered; R1 2000)")
 	f.DurationVar(&cfg.Duration, "duration", bench.DefaultDuration, "how long R1 publishes")
 	f.StringVar(&cfg.Postgres, "postgres", "", "run the servers on the PostgreSQL database at `DSN`, each scenario in a fresh schema (default SQLite)")
 	f.StringVar(&cfg.Mirror, "mirror", "", "PostgreSQL database at `DSN` for Y2's mirror table (Y2 is skipped without it)")

@@ -134,7 +134,7 @@ type Config struct {
 	// EventSize is the size of each event's request body in bytes, from
 	// MinEventSize to MaxEventSize; default 1,024.
 	EventSize int
-	// Rate, when positive, publishes every scenario open-loop at Rate
+	// Rate, when positive, publishes every scenario but M1 open-loop at Rate
 	// events per second (see publisher.run) instead of as fast as the
 	// server answers; it is also R1's rate, by default DefaultRate.
 	Rate float64
@@ -329,10 +329,14 @@ func (c Config) events(sp spec) int {
 	return c.count(sp.events)
 }
 
-// rate returns the open-loop rate of sp, 0 for a closed loop.
+// rate returns the open-loop rate of sp, 0 for a closed loop (and for
+// M1, whose batches are not paced).
 func (c Config) rate(sp spec) float64 {
-	if sp.steady {
+	switch {
+	case sp.steady:
 		return c.steadyRate()
+	case sp.backlog:
+		return 0
 	}
 	return c.Rate
 }

@@ -58,6 +58,9 @@ func TestConfigRates(t *testing.T) {
 	require.Equal(t, 10000, cfg.events(s1))
 	require.Equal(t, 500.0, cfg.rate(r1))
 	require.Equal(t, 750, cfg.events(r1), "scaled like the others")
+	m1 := specs[len(specs)-1]
+	require.Equal(t, "M1", m1.name)
+	require.Zero(t, cfg.rate(m1), "M1's batches are not paced")
 
 	cfg.Events = 40
 	require.Equal(t, 40, cfg.events(r1), "--events replaces the count")
