@@ -116,6 +116,7 @@ func TestCheckTargetsDatabaseAndNodes(t *testing.T) {
 	got := byTarget(CheckTargets(one, nil))
 	require.Equal(t, TargetCheck{Target: pgOne, Verdict: Met, Value: 9000, Limit: 8000, Unit: "/s"}, got[pgOne])
 	require.Equal(t, NotMeasured, got[sqliteS1].Verdict, "a SQLite target")
+	require.Equal(t, "a SQLite target; this run used PostgreSQL", got["S1 delivered/s ≥ ½ of the ceiling measured in the same run"].Note)
 	require.Equal(t, NotMeasured, got[pgThree].Verdict)
 
 	three := sampleResults()

@@ -73,11 +73,11 @@ var goals = []goal{
 		return onSQLite(r, "S1", func(_ Scenario, g Group) reading { return reading{value: g.DeliveredPerSec, limit: 10000} })
 	}},
 	{"S1 delivered/s ≥ ½ of the ceiling measured in the same run", true, unitPerSec, func(r Results, _ *Results) reading {
-		if r.Ceilings == nil || r.Ceilings.HTTPPerSec == 0 {
-			return reading{skip: "no ceiling in this run (--ceilings)"}
-		}
-		c := r.Ceilings.HTTPPerSec
 		return onSQLite(r, "S1", func(_ Scenario, g Group) reading {
+			if r.Ceilings == nil || r.Ceilings.HTTPPerSec == 0 {
+				return reading{skip: "no ceiling in this run (--ceilings)"}
+			}
+			c := r.Ceilings.HTTPPerSec
 			return reading{value: g.DeliveredPerSec, limit: c / 2, note: "ceiling " + num(c) + "/s"}
 		})
 	}},
