@@ -28,12 +28,12 @@ errors.
 
 bench runs a webhook receiver on 127.0.0.1 and, for each scenario, starts
 'hookline serve' from its own executable on a fresh data dir in a
-temporary directory (removed unless --keep-data), on SQLite or, with
---postgres DSN, in a fresh schema of that database (dropped afterwards),
-with --nodes N server processes on it. With --server URL it
-drives that running server instead, with --api-key or HOOKLINE_API_KEY;
-the server must allow deliveries to 127.0.0.1, and S5 is skipped; give
---server-pid when it runs on this machine to measure its CPU use.
+temporary directory (removed unless --keep-data): on SQLite, or with
+--postgres DSN in a fresh schema of that database (dropped afterwards),
+--nodes N processes on it. With --server URL it drives that running
+server instead, with --api-key or HOOKLINE_API_KEY; the server must allow
+deliveries to 127.0.0.1, and S5 is skipped; give --server-pid when it
+runs on this machine to measure its CPU use.
 
 Scenarios (--scenario, default all):
   S1 throughput  1 endpoint, 20,000 events
@@ -53,11 +53,11 @@ Scenarios (--scenario, default all):
   M1 backlog     1,000,000 events in batches to an endpoint that never
                  answers; the server's peak RSS with all of them pending
 
-Publishers send --event-size-byte events as fast as the server answers
-(closed loop), except in R1 and, with --rate, in every scenario but M1: then
-events are due on a fixed timetable (open loop), and an event's publish
-latency runs from when it was due, so that waiting for a free publisher
-counts too. Accepted/s is accepted events over the time from the first
+Publishers send events of --event-size bytes as fast as the server
+answers (closed loop), except in R1 and, with --rate, in every scenario
+but M1: then events are due on a fixed timetable (open loop), and an
+event's publish latency runs from when it was due, so that waiting for a
+free publisher counts too. Accepted/s is accepted events over the time from the first
 publish to the last 202.
 
 With --ceilings (on when S1 runs) it also measures one HTTP hop from a
@@ -68,7 +68,7 @@ issue 17. Progress goes to stderr, the tables to stdout. The exit status
 is 1 when a scenario failed or lost a delivery.`,
 		Example: `  hookline bench --json bench.json
   hookline bench --scale 0.1 --scenario S1,S4
-  hookline bench --scenario S1,S2,S3,R1,Y1,W1 --targets
+  hookline bench --scenario S1,S2,S3,R1,Y1,W1,M1 --targets
   hookline bench --scenario R1 --rate 5000 --duration 10s
   hookline bench --json new.json --compare old.json
   hookline bench --server http://127.0.0.1:8080 --api-key $KEY --scenario S1`,
