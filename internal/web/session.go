@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/hookline/hookline/internal/store"
 )
@@ -186,9 +187,13 @@ func (s *Server) signout(w http.ResponseWriter, r *http.Request, _ *session) err
 }
 
 // safeNext keeps a post-sign-in destination only when it is a path of the
-// dashboard: "/endpoints?x=1", never "//evil.example" or a full URL.
+// dashboard: "/endpoints?x=1", never "//evil.example" or a full URL. A
+// control character or a backslash anywhere refuses it too: a browser
+// drops tabs and newlines from a Location and reads "\\" as "/", so
+// "/\t/evil.example" would leave the site.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsFunc(next, func(r rune) bool { return r == '\\' || unicode.IsControl(r) || unicode.IsSpace(r) }) {
 		return "/"
 	}
 	return next
