@@ -114,6 +114,10 @@ func (s *Server) mountPortal(mux *http.ServeMux) {
 			"Cache-Control", "no-store")
 	}
 	mux.Handle("GET "+s.prefix+portal.LinkPath+"{token}", secure(s.bounded(s.portalOpen)))
+	// Any other path or method under the portal's is the portal's own
+	// 404, with its headers: the API's JSON answer would send a Referer
+	// of a path that holds a session's token.
+	mux.Handle(s.prefix+"/portal/", secure(s.bounded(func(http.ResponseWriter, *http.Request) error { return errNoPage })))
 	for _, rt := range portalRoutes {
 		mux.Handle(rt.method+" "+s.prefix+portalPath+"{token}"+rt.path, secure(s.bounded(func(w http.ResponseWriter, r *http.Request) error {
 			ps, err := s.portalSession(r)
@@ -156,6 +160,8 @@ func gone(format string, args ...any) error {
 
 var errNoPortal = &userError{http.StatusNotFound,
 	"This portal address is not valid. Open the portal from a new link: ask the site that sent you here for one."}
+
+var errNoPage = &userError{http.StatusNotFound, "There is no page at this address. Go back, or open the portal from a new link."}
 
 // portalOpen serves a one-time link: it opens the link's session, once,
 // and redirects to the session's pages.
