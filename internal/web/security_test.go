@@ -105,6 +105,17 @@ steps:
 	return w
 }
 
+// signedInWorld starts a server with a populated default tenant and a
+// browser signed in to it.
+func signedInWorld(t *testing.T) (*bundle, world, *http.Client) {
+	t.Helper()
+	b := setup(t, "")
+	w := populate(t, b)
+	c := browser(t)
+	b.signIn(c, b.key)
+	return b, w, c
+}
+
 // fill is a route's path with its parameters set to w's resources.
 func (w world) fill(path string) string {
 	r := strings.NewReplacer(
@@ -152,10 +163,7 @@ func snapshot(t *testing.T, c *client.Client) string {
 // changes nothing either.
 func TestSecurityEveryRoute(t *testing.T) {
 	t.Parallel()
-	b := setup(t, "")
-	w := populate(t, b)
-	c := browser(t)
-	b.signIn(c, b.key)
+	b, w, c := signedInWorld(t)
 	root := b.openPortal(browser(t), client.PortalSessionCreate{EventTypes: []string{"order.*"}})
 	before := snapshot(t, b.api)
 
@@ -242,10 +250,7 @@ func TestSecurityOtherTenant(t *testing.T) {
 // markup stored in names, descriptions, payloads and headers.
 func TestSecurityNoSecretsNoMarkup(t *testing.T) {
 	t.Parallel()
-	b := setup(t, "")
-	w := populate(t, b)
-	c := browser(t)
-	b.signIn(c, b.key)
+	b, w, c := signedInWorld(t)
 	pc := browser(t)
 	root := b.openPortal(pc, client.PortalSessionCreate{EventTypes: []string{"order.*"}, Label: xssScript + xssAttr})
 
