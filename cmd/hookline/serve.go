@@ -13,6 +13,7 @@ import (
 
 	"github.com/hookline/hookline/internal/app"
 	"github.com/hookline/hookline/internal/config"
+	"github.com/hookline/hookline/internal/gcheadroom"
 )
 
 // newServeCmd returns `hookline serve`: configuration from defaults, the
@@ -71,6 +72,7 @@ SIGHUP is ignored.`,
 			// Flags the user set win over the file and the environment.
 			flags.apply(&cfg)
 			log := newLogger(cmd.ErrOrStderr(), cfg)
+			gcheadroom.Start(cmd.Context(), g.lookup)
 			a, err := app.New(cmd.Context(), cfg, app.Options{Logger: log, Out: cmd.OutOrStdout(), Build: g.build})
 			if err != nil {
 				return err
