@@ -2,9 +2,9 @@ package gcheadroom
 
 import (
 	"context"
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
-	"time"
 )
 
 const (
@@ -13,8 +13,6 @@ const (
 	Headroom = 64 << 20
 	// MaxPercent bounds the GC percentage for a live heap near zero.
 	MaxPercent = 1000
-	// interval is how often the live heap is read and the percentage set.
-	interval = time.Second
 )
 
 // Percent is the GC percentage (as GOGC) that lets a heap of live bytes
@@ -28,36 +26,52 @@ func Percent(live, headroom uint64) int {
 }
 
 // Start sets the GC percentage to Percent of the live heap and Headroom,
-// then again every second until ctx ends. When lookup (the environment)
-// has GOGC it does nothing: the user's setting stands. GOMEMLIMIT, if
-// set, still bounds the heap.
+// then again after every collection, until ctx ends: set from the heap
+// the last collection found live, the goal never runs more than Headroom
+// ahead of it, even while the live heap grows fast (a percentage set on a
+// timer would apply a small heap's large one to a heap grown since). When
+// lookup (the environment) has GOGC it does nothing: the user's setting
+// stands. GOMEMLIMIT, if set, still bounds the heap.
 func Start(ctx context.Context, lookup func(string) (string, bool)) {
 	if v, ok := lookup("GOGC"); ok && v != "" {
 		return
 	}
-	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	set := func(prev int) int {
-		metrics.Read(sample)
-		if sample[0].Value.Kind() != metrics.KindUint64 {
-			return prev
+	t := &tuner{ctx: ctx, sample: []metrics.Sample{{Name: "/gc/heap/live:bytes"}}}
+	t.set()
+	t.arm()
+}
+
+// tuner sets the GC percentage. Only the finalizer goroutine uses it after
+// Start.
+type tuner struct {
+	ctx    context.Context
+	sample []metrics.Sample
+	prev   int
+}
+
+// sentinel is garbage whose finalizer runs after the collection that found
+// it unreachable. It holds a pointer so that it is not one of the tiny
+// allocations that share a block (and so may never be finalized).
+type sentinel struct{ _ *byte }
+
+// arm makes the next collection call set, and arm again.
+func (t *tuner) arm() {
+	runtime.SetFinalizer(&sentinel{}, func(*sentinel) {
+		if t.ctx.Err() != nil {
+			return
 		}
-		if p := Percent(sample[0].Value.Uint64(), Headroom); p != prev {
-			debug.SetGCPercent(p)
-			return p
-		}
-		return prev
+		t.set()
+		t.arm()
+	})
+}
+
+func (t *tuner) set() {
+	metrics.Read(t.sample)
+	if t.sample[0].Value.Kind() != metrics.KindUint64 {
+		return
 	}
-	prev := set(0)
-	go func() {
-		t := time.NewTicker(interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				prev = set(prev)
-			}
-		}
-	}()
+	if p := Percent(t.sample[0].Value.Uint64(), Headroom); p != t.prev {
+		debug.SetGCPercent(p)
+		t.prev = p
+	}
 }

@@ -1,7 +1,9 @@
 package gcheadroom_test
 
 import (
+	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"testing"
 
 	"github.com/hookline/hookline/internal/gcheadroom"
@@ -41,7 +43,7 @@ func TestStartKeepsGOGC(t *testing.T) {
 	old := debug.SetGCPercent(50)
 	defer debug.SetGCPercent(old)
 	gcheadroom.Start(t.Context(), env(map[string]string{"GOGC": "50"}))
-	if got := debug.SetGCPercent(50); got != 50 {
+	if got := percent(); got != 50 {
 		t.Fatalf("GC percent %d after Start with GOGC=50, want 50", got)
 	}
 }
@@ -51,8 +53,43 @@ func TestStartKeepsGOGC(t *testing.T) {
 func TestStartSetsPercent(t *testing.T) {
 	old := debug.SetGCPercent(100)
 	defer debug.SetGCPercent(old)
+	runtime.GC() // the live heap as of now, not of an earlier test
 	gcheadroom.Start(t.Context(), env(map[string]string{"GOGC": ""}))
-	if got := debug.SetGCPercent(100); got <= 100 {
+	if got := percent(); got <= 100 {
 		t.Fatalf("GC percent %d after Start with a small live heap, want more than 100", got)
 	}
+}
+
+// TestStartFollowsCollections: after a collection that finds a large live
+// heap the percentage comes down to Go's default, so the goal stays within
+// Headroom of the live heap.
+func TestStartFollowsCollections(t *testing.T) {
+	old := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(old)
+	runtime.GC() // the live heap as of now, not of an earlier test
+	gcheadroom.Start(t.Context(), env(nil))
+	if p := percent(); p <= 100 {
+		t.Fatalf("GC percent %d with a small live heap, want more than 100", p)
+	}
+	live := make([][]byte, 0, 96)
+	for range 96 {
+		live = append(live, make([]byte, 1<<20))
+	}
+	// The finalizer goroutine sets the percentage after a collection:
+	// poll for it.
+	for i := 0; percent() != 100; i++ {
+		if i == 1000 {
+			t.Fatalf("GC percent %d with 96 MiB live, want 100", percent())
+		}
+		runtime.GC()
+		runtime.Gosched()
+	}
+	runtime.KeepAlive(live)
+}
+
+// percent is the GC percentage in effect.
+func percent() int {
+	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	metrics.Read(s)
+	return int(s[0].Value.Uint64())
 }
