@@ -185,15 +185,24 @@ func cluster(t *testing.T, bin, dsn string, n int) []*serveProc {
 		id := fmt.Sprintf("n%d", i)
 		nodes = append(nodes, startServe(t, bin, id, "--database", dsn, "--node-id", id, "--data-dir", filepath.Join(t.TempDir(), id)))
 	}
+	// Wait for the final plan (bucket b to the node at b mod n of the
+	// sorted ids), not just for every node to own some buckets: a test
+	// that reads the owners while buckets still move would pin endpoints
+	// on the wrong node.
+	ids := make([]string, 0, n)
+	for _, p := range nodes {
+		ids = append(ids, p.id)
+	}
+	slices.Sort(ids)
 	require.Eventually(t, func() bool {
 		owners := bucketOwners(t, nodes[0])
-		for _, p := range nodes {
-			if !slices.Contains(owners, p.id) {
+		for b, owner := range owners {
+			if owner != ids[b%n] {
 				return false
 			}
 		}
 		return true
-	}, 30*time.Second, 50*time.Millisecond, "every node owns buckets")
+	}, 30*time.Second, 50*time.Millisecond, "the buckets are spread over every node")
 	return nodes
 }
 
