@@ -74,7 +74,13 @@ func (f *fakeSend) send(ctx context.Context, seq int, _ []byte) (string, time.Ti
 	if !ok {
 		d = 10 * time.Millisecond
 	}
-	time.Sleep(d)
+	// The answer's delay, on the bubble's clock; a cancelled publish
+	// stops waiting as a real request would.
+	select {
+	case <-time.After(d):
+	case <-ctx.Done():
+		return "", time.Time{}, ctx.Err()
+	}
 	if fail {
 		return "", time.Time{}, errors.New("status 503")
 	}
