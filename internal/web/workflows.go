@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
-	"github.com/oklog/ulid/v2"
 
 	"github.com/hookline/hookline/internal/config"
+	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/internal/workflow"
 )
@@ -363,7 +363,7 @@ func (s *Server) runs(w http.ResponseWriter, r *http.Request, sess *session) err
 		return err
 	}
 	if !to.IsZero() {
-		if bound := idAt("run", to); cur == "" || bound < cur {
+		if bound := event.FirstID("run", to); cur == "" || bound < cur {
 			cur = bound
 		}
 	}
@@ -375,7 +375,7 @@ func (s *Server) runs(w http.ResponseWriter, r *http.Request, sess *session) err
 	}
 	if !from.IsZero() {
 		// Newest first: the runs before from are the page's last ones.
-		bound := idAt("run", from)
+		bound := event.FirstID("run", from)
 		if i := slices.IndexFunc(runs, func(run store.Run) bool { return run.ID < bound }); i >= 0 {
 			runs = runs[:i]
 		}
@@ -384,14 +384,6 @@ func (s *Server) runs(w http.ResponseWriter, r *http.Request, sess *session) err
 	v.Query = qv
 	s.render(w, r, http.StatusOK, "runs", view{Title: "Runs", Nav: "workflows", Tenant: sess.TenantName, Data: v})
 	return nil
-}
-
-// idAt is the smallest id with prefix made at t: ids below it were made
-// before t.
-func idAt(prefix string, t time.Time) string {
-	var u ulid.ULID
-	_ = u.SetTime(ulid.Timestamp(t)) // fails only past the year 10889
-	return prefix + "_" + strings.ToLower(u.String())
 }
 
 // timelineStep is one entry of a run's step log with every attempt of it,
