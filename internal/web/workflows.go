@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,9 +55,6 @@ const recentRuns = 20
 // runStatuses are the statuses runs are filtered by.
 var runStatuses = []string{store.RunRunning, store.RunWaiting, store.RunSucceeded, store.RunFailed, store.RunCancelled}
 
-// workflowName is a workflow's name, as the spec requires it.
-var workflowName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
-
 // specSummary is what the pages show of a stored spec (JSON owned by the
 // workflow package), read without its types.
 type specSummary struct {
@@ -94,7 +90,7 @@ type workflowRow struct {
 // runs counted by status.
 func (s *Server) workflows(w http.ResponseWriter, r *http.Request, sess *session) error {
 	cur := r.URL.Query().Get("cursor")
-	if cur != "" && !workflowName.MatchString(cur) {
+	if cur != "" && !workflow.Name.MatchString(cur) {
 		return badRequest("The cursor parameter is not one this list gives; follow the list's Next link instead.")
 	}
 	all, err := s.cfg.Store.ListWorkflows(r.Context(), sess.TenantID)
