@@ -11,10 +11,12 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/field"
 )
 
 // Limits of a portal session.
@@ -103,4 +105,34 @@ func ValidToken(token string) bool {
 	}
 	_, err := base64.RawURLEncoding.DecodeString(token)
 	return err == nil
+}
+
+// Check validates what a session's maker asks for — the scope's
+// patterns, the lifetime in seconds (0: DefaultTTL) and a label — and
+// returns the lifetime and the label trimmed. Its errors are
+// *field.Error naming the request's field.
+func Check(eventTypes []string, expiresIn int, label string) (time.Duration, string, error) {
+	ttl := DefaultTTL
+	if expiresIn != 0 {
+		ttl = time.Duration(expiresIn) * time.Second
+		if ttl < MinTTL || ttl > MaxTTL {
+			return 0, "", field.Errorf("expires_in", "must be from %d to %d seconds, got %d", int(MinTTL.Seconds()), int(MaxTTL.Seconds()), expiresIn)
+		}
+	}
+	label = strings.TrimSpace(label)
+	if len(label) > MaxLabel {
+		return 0, "", field.Errorf("label", "must be at most %d bytes", MaxLabel)
+	}
+	if strings.ContainsFunc(label, unicode.IsControl) {
+		return 0, "", field.Errorf("label", "must not hold control characters")
+	}
+	if len(eventTypes) > MaxEventTypes {
+		return 0, "", field.Errorf("event_types", "at most %d patterns", MaxEventTypes)
+	}
+	for _, p := range eventTypes {
+		if err := event.ValidatePattern(p); err != nil {
+			return 0, "", field.Wrap("event_types", err)
+		}
+	}
+	return ttl, label, nil
 }

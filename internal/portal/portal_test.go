@@ -2,7 +2,9 @@ package portal
 
 import (
 	"testing"
+	"time"
 
+	"github.com/hookline/hookline/internal/field"
 	"github.com/stretchr/testify/require"
 )
 
@@ -49,5 +51,29 @@ func TestToken(t *testing.T) {
 	require.True(t, ValidToken(a))
 	for _, bad := range []string{"", "open", a[:42], a + "x", a[:42] + "!", a[:42] + "/"} {
 		require.False(t, ValidToken(bad), bad)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	ttl, label, err := Check(nil, 0, "  Acme  ")
+	require.NoError(t, err)
+	require.Equal(t, DefaultTTL, ttl)
+	require.Equal(t, "Acme", label)
+	ttl, _, err = Check([]string{"order.*"}, 120, "")
+	require.NoError(t, err)
+	require.Equal(t, 2*time.Minute, ttl)
+	for want, args := range map[string]struct {
+		types []string
+		in    int
+		label string
+	}{
+		"expires_in":  {in: 30},
+		"label":       {label: "a\x00b"},
+		"event_types": {types: []string{"order..x"}},
+	} {
+		_, _, err := Check(args.types, args.in, args.label)
+		path, ok := field.Of(err)
+		require.True(t, ok, "%v", err)
+		require.Equal(t, want, path)
 	}
 }

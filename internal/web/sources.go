@@ -3,9 +3,9 @@ package web
 import (
 	"context"
 	"net/http"
-	"strings"
 
 	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/publicurl"
 	"github.com/hookline/hookline/internal/redact"
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/wire"
@@ -42,15 +42,7 @@ func (s *Server) sourceURL(r *http.Request, src wire.Source) string {
 	if src.Path == "" {
 		return "" // a postgres source receives no requests
 	}
-	base := strings.TrimSuffix(s.cfg.PublicURL, "/")
-	if base == "" {
-		scheme := "http"
-		if r.TLS != nil {
-			scheme = "https"
-		}
-		base = scheme + "://" + r.Host
-	}
-	return base + src.Path
+	return publicurl.Base(s.cfg.PublicURL, r) + src.Path
 }
 
 func (s *Server) describe(r *http.Request, src store.Source) (sourceRow, error) {
