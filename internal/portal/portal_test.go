@@ -4,8 +4,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hookline/hookline/internal/field"
 	"github.com/stretchr/testify/require"
+
+	"github.com/hookline/hookline/internal/field"
 )
 
 func TestScope(t *testing.T) {
