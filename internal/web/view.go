@@ -117,15 +117,7 @@ func outcomeOf(o string) badge {
 // prettyJSON indents a JSON document; text that is not JSON is returned
 // as it is.
 func prettyJSON(raw any) string {
-	var b []byte
-	switch v := raw.(type) {
-	case []byte:
-		b = v
-	case json.RawMessage:
-		b = v
-	case string:
-		b = []byte(v)
-	}
+	b := docBytes(raw)
 	var out bytes.Buffer
 	if err := json.Indent(&out, b, "", "  "); err != nil {
 		return string(b)
