@@ -203,7 +203,7 @@ func readForm(r *http.Request) endpointForm {
 
 // update is the change the form asks for.
 func (f endpointForm) update() wire.EndpointUpdate {
-	types := strings.FieldsFunc(f.EventTypes, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' })
+	types := typeList(f.EventTypes)
 	if types == nil {
 		types = []string{}
 	}
@@ -212,6 +212,12 @@ func (f endpointForm) update() wire.EndpointUpdate {
 		u.Timeout = &f.Timeout
 	}
 	return u
+}
+
+// typeList is the event types or patterns typed in a form's field,
+// separated by commas or white space.
+func typeList(v string) []string {
+	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' })
 }
 
 // refused renders the form again with the error of a refused save, when

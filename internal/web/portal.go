@@ -434,7 +434,7 @@ func (f *portalForm) read(r *http.Request, ps *portalSession) (wire.EndpointUpda
 			types = append(types, f.Choices[i].Name)
 		}
 	}
-	types = append(types, strings.FieldsFunc(f.Other, func(c rune) bool { return c == ',' || c == ' ' || c == '\n' || c == '\r' || c == '\t' })...)
+	types = append(types, typeList(f.Other)...)
 	u := wire.EndpointUpdate{URL: &f.URL, Description: &f.Description, EventTypes: &types}
 	if len(types) == 0 && !ps.Scope.All() {
 		return u, field.Errorf("event_types", "choose at least one event type")
