@@ -370,11 +370,18 @@ func TestSecurityPortalTokens(t *testing.T) {
 		}
 		portalHeaders(t, resp, rt.Method+" "+path)
 	}
+	// The token with its first character changed to another of the
+	// alphabet ('A' or 'B': a token starting with 'A' gave '@', and 'A'
+	// again, the token itself, which opened its session).
 	altered := []byte(token)
 	altered[0] ^= 1
-	if altered[0] == token[0] || !regexp.MustCompile(`[A-Za-z0-9_-]`).Match(altered[:1]) {
+	if !regexp.MustCompile(`[A-Za-z0-9_-]`).Match(altered[:1]) {
 		altered[0] = 'A'
+		if token[0] == 'A' {
+			altered[0] = 'B'
+		}
 	}
+	require.NotEqual(t, token, string(altered))
 	for _, path := range []string{
 		root + "/nope", root + "/endpoints/" + w.endpoint + "/nope", root + "/static/style.css",
 		"/portal/s/" + token[:42] + "/endpoints", "/portal/s/" + token + "A/endpoints", "/portal/s/" + string(altered) + "/endpoints",
