@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -30,7 +31,7 @@ func (s *Server) deliveryList(r *http.Request, sess *session, endpointID string)
 
 func (s *Server) deliveryQuery(r *http.Request, sess *session, endpointID string) (deliveriesView, error) {
 	qv := r.URL.Query()
-	v := deliveriesView{Status: qv.Get("status"), Endpoint: strings.TrimSpace(qv.Get("endpoint")), Since: qv.Get("since"), Statuses: statuses}
+	v := deliveriesView{Endpoint: strings.TrimSpace(qv.Get("endpoint")), Since: qv.Get("since"), Statuses: statuses}
 	if endpointID != "" {
 		v.Endpoint = endpointID
 	}
@@ -38,8 +39,8 @@ func (s *Server) deliveryQuery(r *http.Request, sess *session, endpointID string
 	if err != nil {
 		return v, err
 	}
-	if v.Status != "" && !validStatus(v.Status) {
-		return v, badRequest("status must be pending, retrying, succeeded or failed.")
+	if v.Status, err = statusParam(qv); err != nil {
+		return v, err
 	}
 	q := store.TaskQuery{Page: store.Page{Limit: pageSize + 1, Cursor: cur}, Status: v.Status, DestinationID: v.Endpoint}
 	if q.UpdatedSince, err = formTime(v.Since); err != nil {
@@ -55,13 +56,14 @@ func (s *Server) deliveryQuery(r *http.Request, sess *session, endpointID string
 	return v, nil
 }
 
-func validStatus(s string) bool {
-	for _, st := range statuses {
-		if s == st {
-			return true
-		}
+// statusParam reads a delivery list's status filter: one of statuses, or
+// none.
+func statusParam(qv url.Values) (string, error) {
+	st := qv.Get("status")
+	if st != "" && !slices.Contains(statuses, st) {
+		return "", badRequest("status must be pending, retrying, succeeded or failed.")
 	}
-	return false
+	return st, nil
 }
 
 func (s *Server) deliveries(w http.ResponseWriter, r *http.Request, sess *session) error {

@@ -667,16 +667,16 @@ func (s *Server) portalDeliveryList(r *http.Request, ps *portalSession, endpoint
 
 func (s *Server) portalDeliveries(w http.ResponseWriter, r *http.Request, ps *portalSession) error {
 	qv := r.URL.Query()
-	v := portalDeliveriesView{Status: qv.Get("status"), Endpoint: strings.TrimSpace(qv.Get("endpoint")), Statuses: statuses}
-	if v.Status != "" && !validStatus(v.Status) {
-		return badRequest("status must be pending, retrying, succeeded or failed.")
+	v := portalDeliveriesView{Endpoint: strings.TrimSpace(qv.Get("endpoint")), Statuses: statuses}
+	var err error
+	if v.Status, err = statusParam(qv); err != nil {
+		return err
 	}
 	if v.Endpoint != "" {
 		if _, err := ps.endpoint(r.Context(), s, v.Endpoint); err != nil {
 			return err
 		}
 	}
-	var err error
 	if v.listView, err = s.portalDeliveryList(r, ps, v.Endpoint, v.Status); err != nil {
 		return err
 	}
