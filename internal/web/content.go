@@ -112,7 +112,7 @@ type templateRow struct {
 func (s *Server) templates(w http.ResponseWriter, r *http.Request, sess *session) error {
 	cur := r.URL.Query().Get("cursor")
 	if cur != "" && !templateName.MatchString(cur) {
-		return badRequest("The cursor parameter is not one this list gives; follow the list's Next link instead.")
+		return errCursor
 	}
 	all, err := s.cfg.Store.ListTemplates(r.Context(), sess.TenantID)
 	if err != nil {
@@ -259,7 +259,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, sess *session)
 	cur := qv.Get("cursor")
 	switch {
 	case cur != "" && !messageID.MatchString(cur):
-		return badRequest("The cursor parameter is not one this list gives; follow the list's Next link instead.")
+		return errCursor
 	case v.Channel != "" && !slices.Contains(channels, v.Channel):
 		return badRequest("channel must be email, inbox, page or webhook.")
 	case v.Status != "" && !slices.Contains(messageStatuses, v.Status):
@@ -286,7 +286,7 @@ type recipientsView struct {
 func (s *Server) recipients(w http.ResponseWriter, r *http.Request, sess *session) error {
 	cur := r.URL.Query().Get("cursor")
 	if len(cur) > 200 {
-		return badRequest("The cursor parameter is not one this list gives; follow the list's Next link instead.")
+		return errCursor
 	}
 	rs, err := s.cfg.Store.ListRecipients(r.Context(), sess.TenantID, store.Page{Limit: pageSize + 1, Cursor: cur})
 	if err != nil {
@@ -313,7 +313,7 @@ func (s *Server) recipientInbox(w http.ResponseWriter, r *http.Request, sess *se
 	id := r.PathValue("id")
 	cur := qv.Get("cursor")
 	if cur != "" && (!messageID.MatchString(cur) || !strings.HasSuffix(cur, "_inbox")) {
-		return badRequest("The cursor parameter is not one this list gives; follow the list's Next link instead.")
+		return errCursor
 	}
 	rc, err := s.cfg.Store.GetRecipient(r.Context(), sess.TenantID, id)
 	if err != nil {

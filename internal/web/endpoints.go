@@ -82,11 +82,14 @@ type listView[T any] struct {
 	Query url.Values
 }
 
+// errCursor is the answer for a cursor parameter no list gave.
+var errCursor = &userError{http.StatusBadRequest, "The cursor parameter is not one this list gives; follow the list's Next link instead."}
+
 // cursorOf reads the cursor parameter: an id of the list's kind or none.
 func cursorOf(r *http.Request, prefix string) (string, error) {
 	c := r.URL.Query().Get("cursor")
 	if c != "" && !event.ValidID(prefix, c) {
-		return "", badRequest("The cursor parameter is not one this list gives; follow the list's Next link instead.")
+		return "", errCursor
 	}
 	return c, nil
 }

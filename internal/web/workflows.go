@@ -91,7 +91,7 @@ type workflowRow struct {
 func (s *Server) workflows(w http.ResponseWriter, r *http.Request, sess *session) error {
 	cur := r.URL.Query().Get("cursor")
 	if cur != "" && !workflow.Name.MatchString(cur) {
-		return badRequest("The cursor parameter is not one this list gives; follow the list's Next link instead.")
+		return errCursor
 	}
 	all, err := s.cfg.Store.ListWorkflows(r.Context(), sess.TenantID)
 	if err != nil {
