@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookline/hookline/internal/content"
 	"github.com/hookline/hookline/internal/field"
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/wire"
@@ -46,8 +47,7 @@ type InboxReader interface {
 const maxPreviewForm = 256 << 10
 
 var (
-	templateName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,62}$`)
-	messageID    = regexp.MustCompile(`^(msg|dig)_[0-9a-z_]{1,160}$`)
+	messageID = regexp.MustCompile(`^(msg|dig)_[0-9a-z_]{1,160}$`)
 	// channels are the channels messages are listed by.
 	channels = []string{"email", "inbox", "page", "webhook"}
 	// messageStatuses are the statuses messages are filtered by.
@@ -111,7 +111,7 @@ type templateRow struct {
 // templates lists the tenant's templates by name, a page at a time.
 func (s *Server) templates(w http.ResponseWriter, r *http.Request, sess *session) error {
 	cur := r.URL.Query().Get("cursor")
-	if cur != "" && !templateName.MatchString(cur) {
+	if cur != "" && !content.Name.MatchString(cur) {
 		return errCursor
 	}
 	all, err := s.cfg.Store.ListTemplates(r.Context(), sess.TenantID)
