@@ -49,7 +49,7 @@ const maxPreviewForm = 256 << 10
 var (
 	messageID = regexp.MustCompile(`^(msg|dig)_[0-9a-z_]{1,160}$`)
 	// channels are the channels messages are listed by.
-	channels = []string{"email", "inbox", "page", "webhook"}
+	channels = []string{content.ChannelEmail, content.ChannelInbox, content.ChannelPage, content.ChannelWebhook}
 	// messageStatuses are the statuses messages are filtered by.
 	messageStatuses = []string{store.MessageScheduled, store.MessageDigest, store.MessageSent, store.MessageOpened,
 		store.MessageClicked, store.MessageSkipped, store.MessageFailed}
