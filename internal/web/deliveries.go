@@ -118,9 +118,6 @@ func (s *Server) attemptLog(ctx context.Context, t store.Task) ([]store.Attempt,
 // /v1/deliveries/{id}/retry does.
 func (s *Server) deliveryRetry(w http.ResponseWriter, r *http.Request, sess *session) error {
 	id := r.PathValue("id")
-	if _, err := s.cfg.Store.GetTask(r.Context(), sess.TenantID, id); err != nil {
-		return notFound(err, "delivery", id)
-	}
 	if err := s.retry(r.Context(), sess.TenantID, id); err != nil {
 		return err
 	}
@@ -128,7 +125,8 @@ func (s *Server) deliveryRetry(w http.ResponseWriter, r *http.Request, sess *ses
 	return nil
 }
 
-// retry runs a delivery of a tenant again now.
+// retry runs a delivery of a tenant again now; one the tenant does not
+// have is not found.
 func (s *Server) retry(ctx context.Context, tenantID, id string) error {
 	ts, err := s.cfg.Engine.Retry(ctx, tenantID, []string{id})
 	if err != nil {
