@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"html/template"
 	"strings"
+
+	"github.com/hookline/hookline/internal/delivery/format"
 )
 
 // Limits of the payload viewer, checked before a document is parsed: a
@@ -70,7 +72,7 @@ func docBytes(raw any) []byte {
 // false when b is not one or is over the viewer's limits.
 func jsonTree(b []byte) (string, bool) {
 	b = bytes.TrimSpace(b)
-	if len(b) == 0 || len(b) > maxViewBytes || !json.Valid(b) || depthOver(b, maxViewDepth) {
+	if len(b) == 0 || len(b) > maxViewBytes || !json.Valid(b) || format.Depth(b) > maxViewDepth {
 		return "", false
 	}
 	d := json.NewDecoder(bytes.NewReader(b))
@@ -80,33 +82,6 @@ func jsonTree(b []byte) (string, bool) {
 		return "", false
 	}
 	return w.out.String(), true
-}
-
-// depthOver reports whether the nesting of valid JSON b goes deeper than
-// max, counting brackets outside strings.
-func depthOver(b []byte, max int) bool {
-	depth, inStr, esc := 0, false, false
-	for _, c := range b {
-		switch {
-		case esc:
-			esc = false
-		case inStr:
-			if c == '\\' {
-				esc = true
-			} else if c == '"' {
-				inStr = false
-			}
-		case c == '"':
-			inStr = true
-		case c == '{' || c == '[':
-			if depth++; depth > max {
-				return true
-			}
-		case c == '}' || c == ']':
-			depth--
-		}
-	}
-	return false
 }
 
 // treeWriter writes the tokens of a decoder as HTML.
