@@ -434,14 +434,13 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, sess *session) erro
 // timeline puts each attempt under its step log entry; an entry written
 // before attempts were kept shows as its one, last, attempt.
 func timeline(steps, tries []store.RunStep) []timelineStep {
+	bySeq := map[int][]store.RunStep{}
+	for _, a := range tries {
+		bySeq[a.Seq] = append(bySeq[a.Seq], a)
+	}
 	out := make([]timelineStep, len(steps))
 	for i, st := range steps {
-		ts := timelineStep{RunStep: st}
-		for _, a := range tries {
-			if a.Seq == st.Seq {
-				ts.Tries = append(ts.Tries, a)
-			}
-		}
+		ts := timelineStep{RunStep: st, Tries: bySeq[st.Seq]}
 		if len(ts.Tries) == 0 {
 			ts.Tries = []store.RunStep{st}
 		}
