@@ -195,7 +195,7 @@ func (s *Server) templatePage(w http.ResponseWriter, r *http.Request, sess *sess
 		f.Recipient = rcpts[0].ID
 	}
 	v := templateView{Template: t, Spec: specOf(t), Recipients: rcpts}
-	if v.Preview, err = s.preview(r.Context(), sess, name, f); err != nil {
+	if v.Preview, err = s.preview(r.Context(), sess, name, f, rcpts); err != nil {
 		return err
 	}
 	s.render(w, r, http.StatusOK, "content_template", view{Title: "Template " + name, Nav: "content", Tenant: sess.TenantName, Data: v})
@@ -204,17 +204,21 @@ func (s *Server) templatePage(w http.ResponseWriter, r *http.Request, sess *sess
 
 // preview renders template name for the form, as POST
 // /v1/templates/{name}/preview does; the form's and the template's
-// mistakes are the result's Error.
-func (s *Server) preview(ctx context.Context, sess *session, name string, f previewForm) (previewResult, error) {
+// mistakes are the result's Error. A recipient not among listed, the
+// ones the page read, is looked up.
+func (s *Server) preview(ctx context.Context, sess *session, name string, f previewForm, listed []store.Recipient) (previewResult, error) {
 	res := previewResult{Name: name, previewForm: f}
 	in := wire.Preview{Locale: f.Locale}
 	if f.Recipient != "" {
-		if _, err := s.cfg.Store.GetRecipient(ctx, sess.TenantID, f.Recipient); err != nil {
+		if !slices.ContainsFunc(listed, func(rc store.Recipient) bool { return rc.ID == f.Recipient }) {
+			_, err := s.cfg.Store.GetRecipient(ctx, sess.TenantID, f.Recipient)
 			if errors.Is(err, store.ErrNotFound) {
 				res.Error = "There is no recipient " + f.Recipient + " in this tenant: choose one of the list, or save it first (PUT /v1/recipients/{id})."
 				return res, nil
 			}
-			return res, err
+			if err != nil {
+				return res, err
+			}
 		}
 		in.Recipient = &wire.Recipient{ID: f.Recipient}
 	}
