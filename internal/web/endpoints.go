@@ -132,7 +132,6 @@ type endpointView struct {
 	Secret     string // shown once, after create, rotate or on demand
 	Deliveries listView[store.Task]
 	TestTypes  []string
-	Now        time.Time
 }
 
 func (s *Server) loadEndpoint(r *http.Request, sess *session) (store.Endpoint, error) {
@@ -156,7 +155,7 @@ func (s *Server) endpoint(w http.ResponseWriter, r *http.Request, sess *session)
 	if err != nil {
 		return err
 	}
-	v := endpointView{endpointRow: row, Deliveries: dl, Now: s.now()}
+	v := endpointView{endpointRow: row, Deliveries: dl}
 	if r.URL.Query().Get("reveal") != "" {
 		v.Secret = currentSecret(ep)
 	}
