@@ -127,6 +127,7 @@ func (s *Server) endpoints(w http.ResponseWriter, r *http.Request, sess *session
 	return nil
 }
 
+// endpointView is an endpoint's page, the operator's and the portal's.
 type endpointView struct {
 	endpointRow
 	Secret     string // shown once, after create, rotate or on demand

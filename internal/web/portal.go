@@ -341,14 +341,6 @@ func (s *Server) portalEndpoints(w http.ResponseWriter, r *http.Request, ps *por
 	return nil
 }
 
-// portalEndpointView is an endpoint's page in the portal.
-type portalEndpointView struct {
-	endpointRow
-	Secret     string
-	TestTypes  []string
-	Deliveries listView[store.Task]
-}
-
 func (s *Server) portalEndpoint(w http.ResponseWriter, r *http.Request, ps *portalSession) error {
 	ep, err := ps.endpoint(r.Context(), s, r.PathValue("id"))
 	if err != nil {
@@ -358,7 +350,7 @@ func (s *Server) portalEndpoint(w http.ResponseWriter, r *http.Request, ps *port
 	if err != nil {
 		return err
 	}
-	v := portalEndpointView{endpointRow: row, TestTypes: testTypes(ep)}
+	v := endpointView{endpointRow: row, TestTypes: testTypes(ep)}
 	if r.URL.Query().Get("reveal") != "" {
 		v.Secret = currentSecret(ep)
 	}
