@@ -15,6 +15,8 @@ import (
 // statuses are the delivery statuses a list filters by.
 var statuses = []string{store.StatusPending, store.StatusRetrying, store.StatusSucceeded, store.StatusFailed}
 
+// deliveriesView is a list of deliveries with its filters: the
+// operator's, and the portal's (by status and endpoint only).
 type deliveriesView struct {
 	listView[store.Task]
 	Status, Endpoint, Since string

@@ -617,12 +617,6 @@ func (s *Server) portalEventTypes(w http.ResponseWriter, r *http.Request, ps *po
 	return nil
 }
 
-type portalDeliveriesView struct {
-	listView[store.Task]
-	Status, Endpoint string
-	Statuses         []string
-}
-
 // portalDeliveryList reads one page of the deliveries the session sees,
 // to one endpoint or to every endpoint in the session, filtered by
 // status.
@@ -659,7 +653,7 @@ func (s *Server) portalDeliveryList(r *http.Request, ps *portalSession, endpoint
 
 func (s *Server) portalDeliveries(w http.ResponseWriter, r *http.Request, ps *portalSession) error {
 	qv := r.URL.Query()
-	v := portalDeliveriesView{Endpoint: strings.TrimSpace(qv.Get("endpoint")), Statuses: statuses}
+	v := deliveriesView{Endpoint: strings.TrimSpace(qv.Get("endpoint")), Statuses: statuses}
 	var err error
 	if v.Status, err = statusParam(qv); err != nil {
 		return err
