@@ -258,18 +258,19 @@ func (r *rig) task(t *testing.T, id string) store.Task {
 type rigStore struct {
 	store.Store
 	mu      sync.Mutex
-	batches []int // events per AcceptEvents, in commit order
+	batches []int // events per commit that carried events, in commit order
+	mixed   int   // commits that carried events and results both
 	stall   chan chan struct{}
 	hold    chan chan struct{}
-	// full makes it refuse to complete tasks and renew leases, as SQLite
-	// does when its disk is full.
+	// full makes it refuse commits of results and to renew leases, as
+	// SQLite does when its disk is full.
 	full atomic.Bool
 }
 
 var errFull = errors.New("complete tasks: database or disk is full (13)")
 
-// stallNext makes the next AcceptEvents send a channel on the returned
-// one and wait, before writing, until that channel is closed.
+// stallNext makes the next commit of events send a channel on the
+// returned one and wait, before writing, until that channel is closed.
 func (s *rigStore) stallNext() <-chan chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -277,36 +278,10 @@ func (s *rigStore) stallNext() <-chan chan struct{} {
 	return s.stall
 }
 
-func (s *rigStore) AcceptEvents(ctx context.Context, evs []store.NewEvent) ([]store.Accepted, error) {
-	s.mu.Lock()
-	stall := s.stall
-	s.stall = nil
-	s.mu.Unlock()
-	if stall != nil {
-		release := make(chan struct{})
-		stall <- release
-		<-release
-	}
-	res, err := s.Store.AcceptEvents(ctx, evs)
-	if err == nil {
-		s.mu.Lock()
-		s.batches = append(s.batches, len(evs))
-		s.mu.Unlock()
-	}
-	return res, err
-}
-
-// commits returns the number of events of each commit so far.
-func (s *rigStore) commits() []int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]int(nil), s.batches...)
-}
-
-// holdNextComplete makes the next CompleteTasks, once committed, send a
-// channel on the returned one and wait until that channel is closed: the
-// engine's writer held right after it committed attempt results, before
-// the worker that waits for the commit hears of it.
+// holdNextComplete makes the next commit of results, once committed,
+// send a channel on the returned one and wait until that channel is
+// closed: the engine's writer held right after it committed attempt
+// results, before the worker that waits for the commit hears of it.
 func (s *rigStore) holdNextComplete() <-chan chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -314,21 +289,53 @@ func (s *rigStore) holdNextComplete() <-chan chan struct{} {
 	return s.hold
 }
 
-func (s *rigStore) CompleteTasks(ctx context.Context, rs []store.TaskResult) ([]string, error) {
-	if s.full.Load() {
-		return nil, errFull
+func (s *rigStore) Commit(ctx context.Context, evs []store.NewEvent, rs []store.TaskResult) ([]store.Accepted, []string, error) {
+	if len(rs) > 0 && s.full.Load() {
+		return nil, nil, errFull
 	}
-	stale, err := s.Store.CompleteTasks(ctx, rs)
 	s.mu.Lock()
-	hold := s.hold
-	s.hold = nil
+	var stall, hold chan chan struct{}
+	if len(evs) > 0 {
+		stall, s.stall = s.stall, nil
+	}
+	s.mu.Unlock()
+	if stall != nil {
+		release := make(chan struct{})
+		stall <- release
+		<-release
+	}
+	res, stale, err := s.Store.Commit(ctx, evs, rs)
+	s.mu.Lock()
+	if err == nil && len(evs) > 0 {
+		s.batches = append(s.batches, len(evs))
+	}
+	if err == nil && len(evs) > 0 && len(rs) > 0 {
+		s.mixed++
+	}
+	if len(rs) > 0 {
+		hold, s.hold = s.hold, nil
+	}
 	s.mu.Unlock()
 	if hold != nil {
 		release := make(chan struct{})
 		hold <- release
 		<-release
 	}
-	return stale, err
+	return res, stale, err
+}
+
+// mixedCommits returns how many commits carried events and results both.
+func (s *rigStore) mixedCommits() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mixed
+}
+
+// commits returns the number of events of each commit so far.
+func (s *rigStore) commits() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]int(nil), s.batches...)
 }
 
 func (s *rigStore) ExtendLeases(ctx context.Context, ls []store.TaskLease, d time.Duration) ([]string, error) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/hookline/hookline/internal/groupcommit"
@@ -17,26 +16,25 @@ var errStopped = errors.New("engine stopped")
 // maxBatch bounds the rows one group-commit transaction carries.
 const maxBatch = 500
 
-type acceptReq struct {
+// writeReq is one caller's rows: events to accept (with the caller's
+// deadline) or attempt results to record.
+type writeReq struct {
 	evs []store.NewEvent
-	// deadline is when the caller answers whatever happened.
+	rs  []store.TaskResult
+	// deadline is when a caller of Accept answers whatever happened;
+	// zero for results.
 	deadline time.Time
 	res      []store.Accepted
+	stale    []string // task ids of rs the store refused as stale
 	err      error
 }
 
-type completeReq struct {
-	rs    []store.TaskResult
-	stale []string // task ids of rs the store refused as stale
-	err   error
-}
-
 // writer is the group-commit writer: callers queue rows and wait; one
-// goroutine drains whatever is queued, writes it in one transaction per kind
-// and wakes every caller of that batch (groupcommit, the two kinds sharing
-// one Serial, so one transaction at a time). Under load batches grow by
-// themselves; when idle a lone write commits at once, so no timer adds
-// latency. Nothing is written before start.
+// goroutine drains whatever is queued, events being accepted and attempt
+// results alike, writes it in one transaction (store.Commit, so one fsync
+// for both) and wakes every caller of that batch (groupcommit). Under
+// load batches grow by themselves; when idle a lone write commits at
+// once, so no timer adds latency. Nothing is written before start.
 //
 // A caller answers 2xx only after its batch committed, and a caller of
 // Accept never waits past its deadline (commitTimeout after it called, or
@@ -49,17 +47,17 @@ type completeReq struct {
 // deadline: then the caller gets store.ErrCommitUnknown, never a plain
 // failure, since the batch may have committed.
 type writer struct {
-	store     Store
-	serial    *groupcommit.Serial
-	accepts   *groupcommit.Group[*acceptReq]
-	completes *groupcommit.Group[*completeReq]
-	observe   func(kind string, rows int, d time.Duration)
-	health    *health
+	store   Store
+	group   *groupcommit.Group[*writeReq]
+	observe func(kind string, rows int, d time.Duration)
+	health  *health
 	// commitTimeout bounds an Accept; completeTimeout a batch of results
-	// (a result not written in time leaves its task leased, so it runs
-	// again once the lease expires).
+	// only (a result not written in time leaves its task leased, so it
+	// runs again once the lease expires).
 	commitTimeout   time.Duration
 	completeTimeout time.Duration
+	// unlock lets batches commit: start calls it.
+	unlock func()
 }
 
 // commitSlack is how long before its callers' deadline a batch's
@@ -71,35 +69,27 @@ func (w *writer) commitSlack() time.Duration {
 func newWriter(s Store, observe func(string, int, time.Duration), h *health, commitTimeout, completeTimeout time.Duration) *writer {
 	w := &writer{
 		store:           s,
-		serial:          groupcommit.NewSerial(),
 		observe:         observe,
 		health:          h,
 		commitTimeout:   commitTimeout,
 		completeTimeout: completeTimeout,
 	}
-	w.serial.Lock() // until start
-	w.accepts = groupcommit.New(groupcommit.Config[*acceptReq]{
-		Commit: w.flushAccepts, MaxRows: maxBatch, Serial: w.serial,
-		Rows: func(r *acceptReq) int { return len(r.evs) },
-	})
-	w.completes = groupcommit.New(groupcommit.Config[*completeReq]{
-		Commit: w.flushCompletes, MaxRows: maxBatch, Serial: w.serial,
-		Rows: func(r *completeReq) int { return len(r.rs) },
+	serial := groupcommit.NewSerial()
+	serial.Lock() // until start
+	w.unlock = serial.Unlock
+	w.group = groupcommit.New(groupcommit.Config[*writeReq]{
+		Commit: w.flush, MaxRows: maxBatch, Serial: serial,
+		Rows: func(r *writeReq) int { return len(r.evs) + len(r.rs) },
 	})
 	return w
 }
 
 // start lets the writer commit what is queued and what comes.
-func (w *writer) start() { w.serial.Unlock() }
+func (w *writer) start() { w.unlock() }
 
 // stop refuses new writes (errStopped) and returns once the queued ones
 // are written, so no caller waits forever. Only after start.
-func (w *writer) stop() {
-	var wg sync.WaitGroup
-	wg.Go(w.accepts.Stop)
-	w.completes.Stop()
-	wg.Wait()
-}
+func (w *writer) stop() { w.group.Stop() }
 
 // Accept commits evs and waits for the commit, until its deadline. An
 // error is definite — nothing was committed — unless it is
@@ -109,10 +99,10 @@ func (w *writer) Accept(ctx context.Context, evs []store.NewEvent) ([]store.Acce
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	req := &acceptReq{evs: evs, deadline: deadline}
+	req := &writeReq{evs: evs, deadline: deadline}
 	// A caller that leaves drops a request not yet written; one being
 	// written is waited for so its outcome is known.
-	switch err := w.accepts.Do(ctx, req, deadline); {
+	switch err := w.group.Do(ctx, req, deadline); {
 	case err == nil:
 		if req.err != nil {
 			return nil, req.err
@@ -144,8 +134,8 @@ func (w *writer) notQueued() error {
 // Complete commits attempt results, waits for the commit and returns the
 // task ids of the results the store refused as stale.
 func (w *writer) Complete(rs []store.TaskResult) ([]string, error) {
-	req := &completeReq{rs: rs}
-	if err := w.completes.Do(context.Background(), req, time.Time{}); err != nil {
+	req := &writeReq{rs: rs}
+	if err := w.group.Do(context.Background(), req, time.Time{}); err != nil {
 		if errors.Is(err, groupcommit.ErrStopped) {
 			return nil, errStopped
 		}
@@ -154,14 +144,17 @@ func (w *writer) Complete(rs []store.TaskResult) ([]string, error) {
 	return req.stale, req.err
 }
 
-func (w *writer) flushAccepts(_ context.Context, reqs []*acceptReq) {
+// flush writes one batch in one transaction. Its deadline is the earliest
+// of its accepts' deadlines less commitSlack, or completeTimeout from now
+// if that is sooner (a batch of results only has no other).
+func (w *writer) flush(_ context.Context, reqs []*writeReq) {
 	// A request with less than two slacks left would cut the batch's
 	// time short for all: it fails alone, unwritten.
 	slack := w.commitSlack()
 	var late error
 	kept := reqs[:0]
 	for _, r := range reqs {
-		if time.Until(r.deadline) < 2*slack {
+		if len(r.evs) > 0 && time.Until(r.deadline) < 2*slack {
 			if late == nil {
 				late = w.notQueued()
 			}
@@ -174,51 +167,56 @@ func (w *writer) flushAccepts(_ context.Context, reqs []*acceptReq) {
 	if len(reqs) == 0 {
 		return
 	}
-	deadline := reqs[0].deadline
-	var all []store.NewEvent
+	deadline := time.Now().Add(w.completeTimeout)
+	var evs []store.NewEvent
+	var rs []store.TaskResult
 	for _, r := range reqs {
-		if r.deadline.Before(deadline) {
-			deadline = r.deadline
+		if len(r.evs) > 0 && r.deadline.Add(-slack).Before(deadline) {
+			deadline = r.deadline.Add(-slack)
 		}
-		all = append(all, r.evs...)
+		evs = append(evs, r.evs...)
+		rs = append(rs, r.rs...)
 	}
-	ctx, cancel := context.WithDeadline(context.Background(), deadline.Add(-slack))
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	start := time.Now()
-	res, err := w.store.AcceptEvents(ctx, all)
-	cancel()
-	w.observe("accept", len(all), time.Since(start))
-	w.health.record(err)
-	off := 0
-	for _, r := range reqs {
-		if err == nil {
-			r.res = res[off : off+len(r.evs)]
-		}
-		off += len(r.evs)
-		r.err = err
+	res, stale, err := w.store.Commit(ctx, evs, rs)
+	evsErr, rsErr := err, err
+	if err != nil && len(evs) > 0 && len(rs) > 0 && store.Fault(err) == nil {
+		// Not a fault of the database but of the rows (a result the
+		// store refuses, say): neither part is to fail for the other,
+		// so each is written alone.
+		res, _, evsErr = w.store.Commit(ctx, evs, nil)
+		_, stale, rsErr = w.store.Commit(ctx, nil, rs)
+		err = errors.Join(evsErr, rsErr)
 	}
-}
-
-func (w *writer) flushCompletes(_ context.Context, reqs []*completeReq) {
-	var all []store.TaskResult
-	for _, r := range reqs {
-		all = append(all, r.rs...)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), w.completeTimeout)
-	start := time.Now()
-	stale, err := w.store.CompleteTasks(ctx, all)
 	cancel()
-	w.observe("complete", len(all), time.Since(start))
+	took := time.Since(start)
+	if len(evs) > 0 {
+		w.observe("accept", len(evs), took)
+	}
+	if len(rs) > 0 {
+		w.observe("complete", len(rs), took)
+	}
 	w.health.record(err)
 	refused := make(map[string]bool, len(stale))
 	for _, id := range stale {
 		refused[id] = true
 	}
+	off := 0
 	for _, r := range reqs {
+		if len(r.evs) > 0 {
+			r.err = evsErr
+			if evsErr == nil {
+				r.res = res[off : off+len(r.evs)]
+			}
+			off += len(r.evs)
+			continue
+		}
+		r.err = rsErr
 		for _, res := range r.rs {
 			if refused[res.TaskID] {
 				r.stale = append(r.stale, res.TaskID)
 			}
 		}
-		r.err = err
 	}
 }

@@ -119,3 +119,49 @@ func TestStopDrainsQueuedWrites(t *testing.T) {
 		}
 	})
 }
+
+// TestResultsSharePublishesCommit: an attempt's result that arrives while
+// a commit is under way goes into the next commit with the publishes
+// queued beside it, one transaction for both; and a result the store
+// refuses (not a fault of the database) does not fail those publishes:
+// the two parts are then written apart.
+func TestResultsSharePublishesCommit(t *testing.T) {
+	t.Parallel()
+	for _, refuse := range []bool{false, true} {
+		name := map[bool]string{false: "one commit", true: "result refused"}[refuse]
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			synctest.Test(t, func(t *testing.T) {
+				r := newRig(t, nil)
+				gate := make(chan struct{})
+				r.script("dst_1", func(int) step { return step{wait: gate} })
+				held := r.send(t, "dst_1")[0]
+				synctest.Wait() // its attempt is running, held at the gate
+
+				stalled := r.store.stallNext()
+				first := r.publishAll(t.Context(), []event.Event{newEvent("dst_2")})
+				release := <-stalled
+				close(gate) // the result now waits behind the stalled commit
+				next := newEvent("dst_2")
+				rest := r.publishAll(t.Context(), []event.Event{next})
+				synctest.Wait()
+				r.store.full.Store(refuse)
+				close(release)
+				require.Equal(t, []error{nil}, first())
+				require.Equal(t, []error{nil}, rest(), "the publish is written whatever became of the result")
+				_, err := r.store.GetEvent(t.Context(), testTenant, next.ID)
+				require.NoError(t, err)
+				synctest.Wait()
+				task := r.task(t, held)
+				if refuse {
+					require.Zero(t, r.store.mixedCommits())
+					require.Zero(t, task.Attempts, "the refused result is not written")
+					r.store.full.Store(false)
+					return
+				}
+				require.Equal(t, 1, r.store.mixedCommits(), "the result and the publish shared a commit")
+				require.Equal(t, store.StatusSucceeded, task.Status)
+			})
+		})
+	}
+}

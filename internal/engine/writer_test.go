@@ -14,9 +14,9 @@ import (
 	"github.com/hookline/hookline/internal/store"
 )
 
-// stallingStore holds AcceptEvents, whatever its context says, while
-// stall is set and until release is closed, then writes: a COMMIT stuck
-// on a stalled disk, which lands after all.
+// stallingStore holds a commit of events, whatever its context says,
+// while stall is set and until release is closed, then writes: a COMMIT
+// stuck on a stalled disk, which lands after all.
 type stallingStore struct {
 	store.Store
 	stall   atomic.Bool
@@ -24,13 +24,13 @@ type stallingStore struct {
 	release chan struct{}
 }
 
-func (s *stallingStore) AcceptEvents(ctx context.Context, evs []store.NewEvent) ([]store.Accepted, error) {
-	if s.stall.Load() {
+func (s *stallingStore) Commit(ctx context.Context, evs []store.NewEvent, rs []store.TaskResult) ([]store.Accepted, []string, error) {
+	if len(evs) > 0 && s.stall.Load() {
 		s.entered <- struct{}{}
 		<-s.release
 		ctx = context.WithoutCancel(ctx)
 	}
-	return s.Store.AcceptEvents(ctx, evs)
+	return s.Store.Commit(ctx, evs, rs)
 }
 
 type oneTarget struct{}

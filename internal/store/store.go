@@ -661,6 +661,12 @@ type Tasks interface {
 	// result was written already (a save retried after an error whose
 	// commit had in fact landed).
 	CompleteTasks(ctx context.Context, rs []TaskResult) (stale []string, err error)
+	// Commit writes evs as AcceptEvents does and rs as CompleteTasks does,
+	// in one transaction: the engine's group commit, so that events being
+	// accepted and attempt results share one commit (one fsync). Either
+	// may be empty. A failure writes neither; its errors are those of
+	// AcceptEvents.
+	Commit(ctx context.Context, evs []NewEvent, rs []TaskResult) (accepted []Accepted, stale []string, err error)
 	// RequeueTasks makes tasks of a tenant due now, whatever their status,
 	// and returns them with their events. With a positive lease they are
 	// leased to owner for that long (a new token if owner is not their

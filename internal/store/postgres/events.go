@@ -90,13 +90,39 @@ func copyTasks(ctx context.Context, tx pgx.Tx, tasks []store.Task) error {
 // passed (beginBounded). A failure is a rollback — nothing was committed —
 // except store.ErrCommitUnknown: COMMIT was sent and its answer did not
 // come back.
-func (s *Store) AcceptEvents(ctx context.Context, evs []store.NewEvent) (_ []store.Accepted, err error) {
+func (s *Store) AcceptEvents(ctx context.Context, evs []store.NewEvent) ([]store.Accepted, error) {
+	res, _, err := s.Commit(ctx, evs, nil)
+	return res, err
+}
+
+// Commit writes, in one transaction, evs as AcceptEvents does and rs as
+// CompleteTasks does, bounded as AcceptEvents is. The events come first:
+// their idempotency-key locks are taken before any task row is locked, so
+// two such transactions never wait on each other in a cycle.
+func (s *Store) Commit(ctx context.Context, evs []store.NewEvent, rs []store.TaskResult) (accepted []store.Accepted, stale []string, err error) {
 	defer func() { err = classify(err) }()
 	tx, err := s.beginBounded(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("accept events: begin: %w", err)
+		return nil, nil, fmt.Errorf("commit: begin: %w", err)
 	}
 	defer tx.Rollback(ctx)
+	if accepted, err = acceptEvents(ctx, tx, evs); err != nil {
+		return nil, nil, err
+	}
+	if stale, err = completeTasks(ctx, tx, rs); err != nil {
+		return nil, nil, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, nil, commitError("commit", err)
+	}
+	return accepted, stale, nil
+}
+
+// acceptEvents is AcceptEvents inside tx.
+func acceptEvents(ctx context.Context, tx pgx.Tx, evs []store.NewEvent) ([]store.Accepted, error) {
+	if len(evs) == 0 {
+		return nil, nil
+	}
 
 	type key struct{ tenant, key string }
 	// first maps each key to the index of its first event in the batch;
@@ -187,9 +213,6 @@ func (s *Store) AcceptEvents(ctx context.Context, evs []store.NewEvent) (_ []sto
 	}
 	if err := copyTasks(ctx, tx, tasks); err != nil {
 		return nil, fmt.Errorf("accept events: %w", err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return nil, commitError("accept events: commit", err)
 	}
 	return out, nil
 }

@@ -201,6 +201,15 @@ func (s *Store) CompleteTasks(ctx context.Context, rs []store.TaskResult) ([]str
 	if len(rs) == 0 {
 		return nil, nil
 	}
+	_, stale, err := s.Commit(ctx, nil, rs)
+	return stale, err
+}
+
+// completeTasks is CompleteTasks inside tx.
+func completeTasks(ctx context.Context, tx pgx.Tx, rs []store.TaskResult) ([]string, error) {
+	if len(rs) == 0 {
+		return nil, nil
+	}
 	// Lock in id order so concurrent writers never deadlock.
 	rs = slices.SortedFunc(slices.Values(rs), func(a, b store.TaskResult) int { return strings.Compare(a.TaskID, b.TaskID) })
 	ids, statuses, lastErrs := make([]string, len(rs)), make([]string, len(rs)), make([]string, len(rs))
@@ -212,46 +221,44 @@ func (s *Store) CompleteTasks(ctx context.Context, rs []store.TaskResult) ([]str
 		ids[i], statuses[i], lastErrs[i], attempts[i], tokens[i] = r.TaskID, r.Status, r.LastError, int32(a.Number), r.Token
 		nexts[i], updated[i] = ts(r.NextAt), ts(a.StartedAt.Add(a.Duration))
 	}
-	return inTx(ctx, s, "complete tasks", func(tx pgx.Tx) ([]string, error) {
-		if _, err := tx.Exec(ctx, `SELECT id FROM tasks WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids); err != nil {
-			return nil, fmt.Errorf("complete tasks: lock tasks: %w", err)
+	if _, err := tx.Exec(ctx, `SELECT id FROM tasks WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids); err != nil {
+		return nil, fmt.Errorf("complete tasks: lock tasks: %w", err)
+	}
+	rows, err := tx.Query(ctx, `UPDATE tasks t SET status = u.status, attempts = u.attempts, next_at = u.next_at,
+			lease_until = 'epoch', last_error = u.last_error, updated_at = u.updated_at
+		FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::text[], $6::timestamptz[], $7::bigint[])
+			AS u(id, status, attempts, next_at, last_error, updated_at, token)
+		WHERE t.id = u.id AND t.lease_token = u.token AND t.attempts = u.attempts - 1 AND t.status IN ('pending', 'retrying')
+		RETURNING t.id`, ids, statuses, attempts, nexts, lastErrs, updated, tokens)
+	if err != nil {
+		return nil, fmt.Errorf("complete tasks: update tasks: %w", err)
+	}
+	done, err := collect(rows, func(r pgx.Row) (id string, err error) { return id, r.Scan(&id) })
+	if err != nil {
+		return nil, fmt.Errorf("complete tasks: update tasks: %w", err)
+	}
+	written := make(map[string]bool, len(done))
+	for _, id := range done {
+		written[id] = true
+	}
+	var stale []string
+	copyRows := make([][]any, 0, len(done))
+	for _, r := range rs {
+		if !written[r.TaskID] {
+			stale = append(stale, r.TaskID)
+			continue
 		}
-		rows, err := tx.Query(ctx, `UPDATE tasks t SET status = u.status, attempts = u.attempts, next_at = u.next_at,
-				lease_until = 'epoch', last_error = u.last_error, updated_at = u.updated_at
-			FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::text[], $6::timestamptz[], $7::bigint[])
-				AS u(id, status, attempts, next_at, last_error, updated_at, token)
-			WHERE t.id = u.id AND t.lease_token = u.token AND t.attempts = u.attempts - 1 AND t.status IN ('pending', 'retrying')
-			RETURNING t.id`, ids, statuses, attempts, nexts, lastErrs, updated, tokens)
-		if err != nil {
-			return nil, fmt.Errorf("complete tasks: update tasks: %w", err)
+		a := r.Attempt
+		copyRows = append(copyRows, []any{a.ID, r.TaskID, a.TenantID, a.Number, ts(a.StartedAt), a.Duration.Microseconds(), a.Outcome,
+			a.RequestURL, toJSON(orEmpty(a.RequestHeaders)), a.RequestBody, a.ResponseStatus, toJSON(orEmpty(a.ResponseHeaders)),
+			a.ResponseBody, a.Error, a.Kind, string(a.Detail)})
+	}
+	if len(copyRows) > 0 {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"attempts"}, attemptColumns, pgx.CopyFromRows(copyRows)); err != nil {
+			return nil, fmt.Errorf("complete tasks: copy attempts: %w", err)
 		}
-		done, err := collect(rows, func(r pgx.Row) (id string, err error) { return id, r.Scan(&id) })
-		if err != nil {
-			return nil, fmt.Errorf("complete tasks: update tasks: %w", err)
-		}
-		written := make(map[string]bool, len(done))
-		for _, id := range done {
-			written[id] = true
-		}
-		var stale []string
-		copyRows := make([][]any, 0, len(done))
-		for _, r := range rs {
-			if !written[r.TaskID] {
-				stale = append(stale, r.TaskID)
-				continue
-			}
-			a := r.Attempt
-			copyRows = append(copyRows, []any{a.ID, r.TaskID, a.TenantID, a.Number, ts(a.StartedAt), a.Duration.Microseconds(), a.Outcome,
-				a.RequestURL, toJSON(orEmpty(a.RequestHeaders)), a.RequestBody, a.ResponseStatus, toJSON(orEmpty(a.ResponseHeaders)),
-				a.ResponseBody, a.Error, a.Kind, string(a.Detail)})
-		}
-		if len(copyRows) > 0 {
-			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"attempts"}, attemptColumns, pgx.CopyFromRows(copyRows)); err != nil {
-				return nil, fmt.Errorf("complete tasks: copy attempts: %w", err)
-			}
-		}
-		return stale, nil
-	})
+	}
+	return stale, nil
 }
 
 // RequeueTasks makes a tenant's tasks due now, leased to owner for lease

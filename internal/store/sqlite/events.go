@@ -28,20 +28,42 @@ func scanEvent(sc scanner) (event.Event, error) {
 // AcceptEvents writes events and their tasks in one transaction. A
 // failure is always a rollback: SQLite's COMMIT is local, and an
 // interrupted one (ctx done) does not take effect.
-func (s *Store) AcceptEvents(ctx context.Context, evs []store.NewEvent) (_ []store.Accepted, err error) {
+func (s *Store) AcceptEvents(ctx context.Context, evs []store.NewEvent) ([]store.Accepted, error) {
+	res, _, err := s.Commit(ctx, evs, nil)
+	return res, err
+}
+
+// Commit writes, in one transaction, evs as AcceptEvents does and rs as
+// CompleteTasks does. A failure is always a rollback.
+func (s *Store) Commit(ctx context.Context, evs []store.NewEvent, rs []store.TaskResult) (accepted []store.Accepted, stale []string, err error) {
 	defer func() { err = classify(err) }()
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("accept events: begin: %w", err)
+		return nil, nil, fmt.Errorf("commit: begin: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			tx.Rollback()
-		}
-	}()
+	defer tx.Rollback()
+	if accepted, err = s.acceptEvents(ctx, tx, evs); err != nil {
+		return nil, nil, err
+	}
+	if stale, err = s.completeTasks(ctx, tx, rs); err != nil {
+		return nil, nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, nil, fmt.Errorf("commit: %w", err)
+	}
+	return accepted, stale, nil
+}
+
+// acceptEvents is AcceptEvents inside tx.
+func (s *Store) acceptEvents(ctx context.Context, tx *sql.Tx, evs []store.NewEvent) ([]store.Accepted, error) {
+	if len(evs) == 0 {
+		return nil, nil
+	}
 	out := make([]store.Accepted, len(evs))
 	type idemKey struct{ tenant, key string }
 	inBatch := make(map[idemKey]int)
+	insertEvent, insertTask := tx.StmtContext(ctx, s.stmt.insertEvent), tx.StmtContext(ctx, s.stmt.insertTask)
+	now := s.clock.Now()
 	for i, ne := range evs {
 		e := ne.Event
 		if e.IdempotencyKey != "" {
@@ -66,17 +88,14 @@ func (s *Store) AcceptEvents(ctx context.Context, evs []store.NewEvent) (_ []sto
 		if e.IdempotencyKey != "" {
 			idem = e.IdempotencyKey
 		}
-		if _, err := tx.StmtContext(ctx, s.stmt.insertEvent).ExecContext(ctx, e.ID, e.TenantID, e.Type, e.Source, []byte(e.Data), ms(e.OccurredAt), idem,
+		if _, err := insertEvent.ExecContext(ctx, e.ID, e.TenantID, e.Type, e.Source, []byte(e.Data), ms(e.OccurredAt), idem,
 			ms(e.CreatedAt), e.Raw, toJSON(orEmpty(e.Headers)), e.Traceparent); err != nil {
 			return nil, fmt.Errorf("accept events: insert event: %w", err)
 		}
-		if err := insertTasks(ctx, tx.StmtContext(ctx, s.stmt.insertTask), s.clock.Now(), ne.Tasks); err != nil {
+		if err := insertTasks(ctx, insertTask, now, ne.Tasks); err != nil {
 			return nil, fmt.Errorf("accept events: %w", err)
 		}
 		out[i] = store.Accepted{Event: e, Tasks: ne.Tasks}
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("accept events: commit: %w", err)
 	}
 	return out, nil
 }

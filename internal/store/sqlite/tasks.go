@@ -202,31 +202,38 @@ func (s *Store) CompleteTasks(ctx context.Context, rs []store.TaskResult) ([]str
 	if len(rs) == 0 {
 		return nil, nil
 	}
-	return inTx(ctx, s, "complete tasks", func(tx *sql.Tx) ([]string, error) {
-		insertAttempt, completeTask := tx.StmtContext(ctx, s.stmt.insertAttempt), tx.StmtContext(ctx, s.stmt.completeTask)
-		var stale []string
-		for _, r := range rs {
-			a := r.Attempt
-			res, err := completeTask.ExecContext(ctx,
-				r.Status, a.Number, ms(r.NextAt), r.LastError, ms(a.StartedAt.Add(a.Duration)), r.TaskID, r.Token, a.Number-1)
-			if err != nil {
-				return nil, fmt.Errorf("complete tasks: update task: %w", err)
-			}
-			if n, err := res.RowsAffected(); err != nil {
-				return nil, fmt.Errorf("complete tasks: update task: %w", err)
-			} else if n == 0 {
-				stale = append(stale, r.TaskID)
-				continue
-			}
-			if _, err := insertAttempt.ExecContext(ctx,
-				a.ID, r.TaskID, a.TenantID, a.Number, ms(a.StartedAt), a.Duration.Microseconds(), a.Outcome, a.RequestURL,
-				toJSON(orEmpty(a.RequestHeaders)), a.RequestBody, a.ResponseStatus, toJSON(orEmpty(a.ResponseHeaders)),
-				a.ResponseBody, a.Error, a.Kind, string(a.Detail)); err != nil {
-				return nil, fmt.Errorf("complete tasks: insert attempt: %w", err)
-			}
+	_, stale, err := s.Commit(ctx, nil, rs)
+	return stale, err
+}
+
+// completeTasks is CompleteTasks inside tx.
+func (s *Store) completeTasks(ctx context.Context, tx *sql.Tx, rs []store.TaskResult) ([]string, error) {
+	if len(rs) == 0 {
+		return nil, nil
+	}
+	insertAttempt, completeTask := tx.StmtContext(ctx, s.stmt.insertAttempt), tx.StmtContext(ctx, s.stmt.completeTask)
+	var stale []string
+	for _, r := range rs {
+		a := r.Attempt
+		res, err := completeTask.ExecContext(ctx,
+			r.Status, a.Number, ms(r.NextAt), r.LastError, ms(a.StartedAt.Add(a.Duration)), r.TaskID, r.Token, a.Number-1)
+		if err != nil {
+			return nil, fmt.Errorf("complete tasks: update task: %w", err)
 		}
-		return stale, nil
-	})
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, fmt.Errorf("complete tasks: update task: %w", err)
+		} else if n == 0 {
+			stale = append(stale, r.TaskID)
+			continue
+		}
+		if _, err := insertAttempt.ExecContext(ctx,
+			a.ID, r.TaskID, a.TenantID, a.Number, ms(a.StartedAt), a.Duration.Microseconds(), a.Outcome, a.RequestURL,
+			toJSON(orEmpty(a.RequestHeaders)), a.RequestBody, a.ResponseStatus, toJSON(orEmpty(a.ResponseHeaders)),
+			a.ResponseBody, a.Error, a.Kind, string(a.Detail)); err != nil {
+			return nil, fmt.Errorf("complete tasks: insert attempt: %w", err)
+		}
+	}
+	return stale, nil
 }
 
 func orEmpty(m map[string]string) map[string]string {

@@ -29,6 +29,7 @@ func Run(t *testing.T, open Open) {
 			"Endpoints":            testEndpoints,
 			"AcceptAndIdempotency": testAcceptAndIdempotency,
 			"ClaimAndComplete":     testClaimAndComplete,
+			"Commit":               testCommit,
 			"AttemptDetail":        testAttemptDetail,
 			"RequeueAndRelease":    testRequeueAndRelease,
 			"LeaseFencing":         testLeaseFencing,

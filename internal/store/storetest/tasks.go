@@ -521,3 +521,51 @@ func testFaults(t *testing.T, s store.Store) {
 	require.NoError(t, errOf(s.GetEvent(ctx, tid, late.Event.ID)))
 	require.NoError(t, s.CheckWrite(ahead), "a deadline on the check is fine")
 }
+
+// testCommit: events and results written in one transaction, as the
+// engine's writer does, with the outcomes of AcceptEvents and
+// CompleteTasks; a failure of either part writes neither.
+func testCommit(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	tid, ep := acme(t, s)
+	first := newEvent(tid, "order.created", "", base, ep.ID)
+	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{first})))
+	claimed := claimUntil(t, s, store.Claim{Now: base, Lease: time.Hour, Owner: "node-a", Limit: 10}, 1)
+	task := claimed[first.Tasks[0].ID]
+
+	result := store.TaskResult{TaskID: task.ID, Token: task.LeaseToken, Status: store.StatusSucceeded,
+		Attempt: store.Attempt{ID: "atm_c1", TenantID: tid, Number: 1, StartedAt: base, Outcome: "success"}}
+	stray := store.TaskResult{TaskID: "tsk_unknown", Token: 1, Status: store.StatusSucceeded,
+		Attempt: store.Attempt{ID: "atm_c2", TenantID: tid, Number: 1, StartedAt: base, Outcome: "success"}}
+	second := newEvent(tid, "order.paid", "", base, ep.ID)
+	dup := newEvent(tid, "order.paid", "", base, ep.ID)
+	second.Event.IdempotencyKey, dup.Event.IdempotencyKey = "k1", "k1"
+	accepted, stale, err := s.Commit(ctx, []store.NewEvent{second, dup}, []store.TaskResult{result, stray})
+	require.NoError(t, err)
+	require.Equal(t, []string{"tsk_unknown"}, stale)
+	require.Len(t, accepted, 2)
+	require.False(t, accepted[0].Duplicate)
+	require.True(t, accepted[1].Duplicate, "idempotency holds within the batch")
+	require.Equal(t, second.Event.ID, accepted[1].Event.ID)
+	_, err = s.GetEvent(ctx, tid, second.Event.ID)
+	require.NoError(t, err)
+	got, err := s.GetTask(ctx, tid, task.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.StatusSucceeded, got.Status)
+
+	// An attempt id written before fails the results' part: the events
+	// of the same transaction are not written either.
+	third := newEvent(tid, "order.shipped", "", base, ep.ID)
+	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{third})))
+	next := claimUntil(t, s, store.Claim{Now: base, Lease: time.Hour, Owner: "node-a", Limit: 10}, 2)[third.Tasks[0].ID]
+	clash := store.TaskResult{TaskID: next.ID, Token: next.LeaseToken, Status: store.StatusSucceeded,
+		Attempt: store.Attempt{ID: "atm_c1", TenantID: tid, Number: 1, StartedAt: base, Outcome: "success"}}
+	fourth := newEvent(tid, "order.closed", "", base, ep.ID)
+	_, _, err = s.Commit(ctx, []store.NewEvent{fourth}, []store.TaskResult{clash})
+	require.Error(t, err)
+	_, err = s.GetEvent(ctx, tid, fourth.Event.ID)
+	require.ErrorIs(t, err, store.ErrNotFound, "rolled back with the results")
+	got, err = s.GetTask(ctx, tid, next.ID)
+	require.NoError(t, err)
+	require.Equal(t, 0, got.Attempts, "the task is as it was")
+}
