@@ -24,6 +24,18 @@ type Executor struct {
 // Executor returns the sync executor of s.
 func (s *Service) Executor() *Executor { return &Executor{s: s} }
 
+// syncInFlight is how many sync tasks of one subscription run at once.
+// Changes apply in version order whatever the order they arrive in, so
+// they need no ordering of their own; and the more of them run together,
+// the more share one of the collection's commits (Service.batch).
+const syncInFlight = 64
+
+// Limits lets syncInFlight tasks of a subscription run at once, not the
+// engine's default for endpoints.
+func (x *Executor) Limits(context.Context, *store.Task) engine.Limits {
+	return engine.Limits{MaxInFlight: syncInFlight}
+}
+
 // Execute applies the task's event to the subscription's collection. The
 // attempt records the key, the versions and what happened: applied,
 // stale (an older version than stored) or duplicate.
