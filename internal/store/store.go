@@ -556,8 +556,18 @@ type Workflows interface {
 	// WaitEvent, for routing events to wait_for steps; their State is
 	// not loaded.
 	WaitingRuns(ctx context.Context, tenantID string) ([]Run, error)
+	// WaitingRunsFor lists a tenant's runs waiting with a correlation key
+	// and value (WaitKey, WaitValue), oldest first, without their State.
+	WaitingRunsFor(ctx context.Context, tenantID, key, value string) ([]Run, error)
+	// BufferEvent keeps an event for the keyed waits that start later; a
+	// second call for the same event, key and value changes nothing.
+	BufferEvent(ctx context.Context, b BufferedEvent) error
+	// BufferedEvents lists the events kept for a key and value that were
+	// accepted at or after since, oldest first, at most MaxBuffered.
+	BufferedEvents(ctx context.Context, tenantID, key, value string, since time.Time) ([]BufferedEvent, error)
 	// PruneRuns deletes up to limit runs that ended (succeeded, failed,
-	// cancelled) before cutoff, with their step logs, and returns how many
+	// cancelled) before cutoff, with their step logs, and up to limit
+	// buffered events accepted before cutoff, and returns how many rows
 	// it deleted.
 	PruneRuns(ctx context.Context, cutoff time.Time, limit int) (int, error)
 	// ListRunSteps returns a run's step log, by seq.

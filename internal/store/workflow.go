@@ -40,6 +40,11 @@ type Run struct {
 	// WaitEvent is the event type pattern a waiting run's wait_for step
 	// waits for; empty otherwise.
 	WaitEvent string
+	// WaitKey and WaitValue are a keyed wait's correlation: the event
+	// field it compares ("event.data.order_id") and the value it waits
+	// for; empty for a wait without a key.
+	WaitKey   string
+	WaitValue string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -82,3 +87,18 @@ type RunSave struct {
 	// Tasks are added (the run's next step, a timeout).
 	Tasks []Task
 }
+
+// BufferedEvent is an event kept for keyed waits that start later: its
+// value at a correlation key (a wait_for's key) and when it was accepted.
+type BufferedEvent struct {
+	TenantID  string
+	Key       string
+	Value     string
+	EventID   string
+	EventType string
+	CreatedAt time.Time
+}
+
+// MaxBuffered bounds the events BufferedEvents returns for one key and
+// value.
+const MaxBuffered = 100

@@ -59,12 +59,12 @@ func (s *Store) DeleteWorkflow(ctx context.Context, tenantID, name string) error
 	return s.change(ctx, "delete workflow", `DELETE FROM workflows WHERE tenant_id = $1 AND name = $2`, tenantID, name)
 }
 
-const runCols = `id, tenant_id, workflow, version, status, event_id, state, error, rev, wait_event, created_at, updated_at`
+const runCols = `id, tenant_id, workflow, version, status, event_id, state, error, rev, wait_event, wait_key, wait_value, created_at, updated_at`
 
 func scanRun(r pgx.Row) (store.Run, error) {
 	var run store.Run
 	err := r.Scan(&run.ID, &run.TenantID, &run.Workflow, &run.Version, &run.Status, &run.EventID, &run.State, &run.Error, &run.Rev,
-		&run.WaitEvent, &run.CreatedAt, &run.UpdatedAt)
+		&run.WaitEvent, &run.WaitKey, &run.WaitValue, &run.CreatedAt, &run.UpdatedAt)
 	run.CreatedAt, run.UpdatedAt = fromTS(run.CreatedAt), fromTS(run.UpdatedAt)
 	return run, err
 }
@@ -79,9 +79,10 @@ func (s *Store) SaveRun(ctx context.Context, sv store.RunSave) error {
 	r := sv.Run
 	return s.transact(ctx, "save run", func(tx pgx.Tx) error {
 		if sv.Rev == 0 {
-			tag, err := tx.Exec(ctx, `INSERT INTO runs (`+runCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11)
+			tag, err := tx.Exec(ctx, `INSERT INTO runs (`+runCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11, $12, $13)
 				ON CONFLICT (id) DO NOTHING`,
-				r.ID, r.TenantID, r.Workflow, r.Version, r.Status, r.EventID, r.State, r.Error, r.WaitEvent, ts(r.CreatedAt), ts(r.UpdatedAt))
+				r.ID, r.TenantID, r.Workflow, r.Version, r.Status, r.EventID, r.State, r.Error, r.WaitEvent, r.WaitKey, r.WaitValue,
+				ts(r.CreatedAt), ts(r.UpdatedAt))
 			if err := affected("save run: insert", tag, err); err != nil {
 				if errors.Is(err, store.ErrNotFound) {
 					return store.ErrConflict
@@ -89,9 +90,9 @@ func (s *Store) SaveRun(ctx context.Context, sv store.RunSave) error {
 				return err
 			}
 		} else {
-			tag, err := tx.Exec(ctx, `UPDATE runs SET status = $1, state = $2, error = $3, wait_event = $4, updated_at = $5, rev = rev + 1
-				WHERE id = $6 AND tenant_id = $7 AND rev = $8`,
-				r.Status, r.State, r.Error, r.WaitEvent, ts(r.UpdatedAt), r.ID, r.TenantID, sv.Rev)
+			tag, err := tx.Exec(ctx, `UPDATE runs SET status = $1, state = $2, error = $3, wait_event = $4, wait_key = $5, wait_value = $6,
+				updated_at = $7, rev = rev + 1 WHERE id = $8 AND tenant_id = $9 AND rev = $10`,
+				r.Status, r.State, r.Error, r.WaitEvent, r.WaitKey, r.WaitValue, ts(r.UpdatedAt), r.ID, r.TenantID, sv.Rev)
 			if err := affected("save run: update", tag, err); err != nil {
 				if errors.Is(err, store.ErrNotFound) {
 					return missingOrStale(ctx, tx, r.TenantID, r.ID)
@@ -163,6 +164,34 @@ func (s *Store) WaitingRuns(ctx context.Context, tenantID string) ([]store.Run, 
 		WHERE tenant_id = $1 AND status = 'waiting' AND wait_event <> '' ORDER BY id`, tenantID)
 }
 
+// WaitingRunsFor lists a tenant's runs waiting for a key's value, oldest
+// first, without their state.
+func (s *Store) WaitingRunsFor(ctx context.Context, tenantID, key, value string) ([]store.Run, error) {
+	return queryAll(ctx, s.pool, "list waiting runs by key", scanRun, `SELECT `+waitingCols+` FROM runs
+		WHERE tenant_id = $1 AND wait_key = $2 AND wait_value = $3 AND status = 'waiting' AND wait_key <> '' ORDER BY id`,
+		tenantID, key, value)
+}
+
+// BufferEvent keeps an event for the keyed waits that start later.
+func (s *Store) BufferEvent(ctx context.Context, b store.BufferedEvent) error {
+	_, err := s.pool.Exec(ctx, `INSERT INTO wait_buffer (tenant_id, wait_key, wait_value, event_id, event_type, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, b.TenantID, b.Key, b.Value, b.EventID, b.EventType, ts(b.CreatedAt))
+	return wrapWrite("buffer event", err)
+}
+
+// BufferedEvents lists the events kept for a key and value since a time,
+// oldest first.
+func (s *Store) BufferedEvents(ctx context.Context, tenantID, key, value string, since time.Time) ([]store.BufferedEvent, error) {
+	return queryAll(ctx, s.pool, "list buffered events", func(r pgx.Row) (store.BufferedEvent, error) {
+		var b store.BufferedEvent
+		err := r.Scan(&b.TenantID, &b.Key, &b.Value, &b.EventID, &b.EventType, &b.CreatedAt)
+		b.CreatedAt = fromTS(b.CreatedAt)
+		return b, err
+	}, `SELECT tenant_id, wait_key, wait_value, event_id, event_type, created_at FROM wait_buffer
+		WHERE tenant_id = $1 AND wait_key = $2 AND wait_value = $3 AND created_at >= $4 ORDER BY created_at, event_id LIMIT $5`,
+		tenantID, key, value, ts(since), store.MaxBuffered)
+}
+
 const runStepCols = `run_id, seq, tenant_id, step_id, kind, status, attempts, input, output, error, started_at, duration_us`
 
 func scanRunStep(r pgx.Row) (store.RunStep, error) {
@@ -198,5 +227,10 @@ func (s *Store) PruneRuns(ctx context.Context, cutoff time.Time, limit int) (int
 	if err != nil {
 		return 0, fmt.Errorf("prune runs: %w", err)
 	}
-	return int(tag.RowsAffected()), nil
+	buf, err := s.pool.Exec(ctx, `DELETE FROM wait_buffer WHERE ctid IN (SELECT ctid FROM wait_buffer
+		WHERE created_at < $1 ORDER BY created_at LIMIT $2)`, cutoff, limit)
+	if err != nil {
+		return int(tag.RowsAffected()), fmt.Errorf("prune buffered events: %w", err)
+	}
+	return int(tag.RowsAffected() + buf.RowsAffected()), nil
 }

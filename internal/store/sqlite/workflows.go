@@ -62,14 +62,14 @@ func (s *Store) DeleteWorkflow(ctx context.Context, tenantID, name string) error
 	return s.change(ctx, "delete workflow", `DELETE FROM workflows WHERE tenant_id = ? AND name = ?`, tenantID, name)
 }
 
-const runCols = `id, tenant_id, workflow, version, status, event_id, state, error, rev, wait_event, created_at, updated_at`
+const runCols = `id, tenant_id, workflow, version, status, event_id, state, error, rev, wait_event, wait_key, wait_value, created_at, updated_at`
 
 func scanRun(sc scanner) (store.Run, error) {
 	var r store.Run
 	var state sql.NullString
 	var created, updated int64
 	err := sc.Scan(&r.ID, &r.TenantID, &r.Workflow, &r.Version, &r.Status, &r.EventID, &state, &r.Error, &r.Rev, &r.WaitEvent,
-		&created, &updated)
+		&r.WaitKey, &r.WaitValue, &created, &updated)
 	if state.Valid {
 		r.State = []byte(state.String)
 	}
@@ -155,10 +155,10 @@ func (s *Store) saveRuns(ctx context.Context, batch []*pendingSave) {
 func (s *Store) saveRun(ctx context.Context, tx *sql.Tx, sv store.RunSave) error {
 	r := sv.Run
 	if sv.Rev == 0 {
-		res, err := tx.ExecContext(ctx, `INSERT INTO runs (`+runCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)
+		res, err := tx.ExecContext(ctx, `INSERT INTO runs (`+runCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO NOTHING`,
 			r.ID, r.TenantID, r.Workflow, r.Version, r.Status, r.EventID, jsonText(r.State), r.Error, r.WaitEvent,
-			ms(r.CreatedAt), ms(r.UpdatedAt))
+			r.WaitKey, r.WaitValue, ms(r.CreatedAt), ms(r.UpdatedAt))
 		if err := affected("save run: insert", res, err); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return store.ErrConflict
@@ -166,9 +166,9 @@ func (s *Store) saveRun(ctx context.Context, tx *sql.Tx, sv store.RunSave) error
 			return err
 		}
 	} else {
-		res, err := tx.ExecContext(ctx, `UPDATE runs SET status = ?, state = ?, error = ?, wait_event = ?, updated_at = ?, rev = rev + 1
-			WHERE id = ? AND tenant_id = ? AND rev = ?`,
-			r.Status, jsonText(r.State), r.Error, r.WaitEvent, ms(r.UpdatedAt), r.ID, r.TenantID, sv.Rev)
+		res, err := tx.ExecContext(ctx, `UPDATE runs SET status = ?, state = ?, error = ?, wait_event = ?, wait_key = ?, wait_value = ?,
+			updated_at = ?, rev = rev + 1 WHERE id = ? AND tenant_id = ? AND rev = ?`,
+			r.Status, jsonText(r.State), r.Error, r.WaitEvent, r.WaitKey, r.WaitValue, ms(r.UpdatedAt), r.ID, r.TenantID, sv.Rev)
 		if err := affected("save run: update", res, err); err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				return missingOrStale(ctx, tx, r.TenantID, r.ID)
@@ -239,6 +239,35 @@ func (s *Store) WaitingRuns(ctx context.Context, tenantID string) ([]store.Run, 
 		WHERE tenant_id = ? AND status = 'waiting' AND wait_event <> '' ORDER BY id`, tenantID)
 }
 
+// WaitingRunsFor lists a tenant's runs waiting for a key's value, oldest
+// first, without their state.
+func (s *Store) WaitingRunsFor(ctx context.Context, tenantID, key, value string) ([]store.Run, error) {
+	return queryAll(ctx, s.r, "list waiting runs by key", scanRun, `SELECT `+waitingCols+` FROM runs INDEXED BY runs_wait_key
+		WHERE tenant_id = ? AND wait_key = ? AND wait_value = ? AND status = 'waiting' AND wait_key <> '' ORDER BY id`,
+		tenantID, key, value)
+}
+
+// BufferEvent keeps an event for the keyed waits that start later.
+func (s *Store) BufferEvent(ctx context.Context, b store.BufferedEvent) error {
+	_, err := s.w.ExecContext(ctx, `INSERT INTO wait_buffer (tenant_id, wait_key, wait_value, event_id, event_type, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, b.TenantID, b.Key, b.Value, b.EventID, b.EventType, ms(b.CreatedAt))
+	return wrapWrite("buffer event", err)
+}
+
+// BufferedEvents lists the events kept for a key and value since a time,
+// oldest first.
+func (s *Store) BufferedEvents(ctx context.Context, tenantID, key, value string, since time.Time) ([]store.BufferedEvent, error) {
+	return queryAll(ctx, s.r, "list buffered events", func(sc scanner) (store.BufferedEvent, error) {
+		var b store.BufferedEvent
+		var created int64
+		err := sc.Scan(&b.TenantID, &b.Key, &b.Value, &b.EventID, &b.EventType, &created)
+		b.CreatedAt = fromMS(created)
+		return b, err
+	}, `SELECT tenant_id, wait_key, wait_value, event_id, event_type, created_at FROM wait_buffer
+		WHERE tenant_id = ? AND wait_key = ? AND wait_value = ? AND created_at >= ? ORDER BY created_at, event_id LIMIT ?`,
+		tenantID, key, value, ms(since), store.MaxBuffered)
+}
+
 const runStepCols = `run_id, seq, tenant_id, step_id, kind, status, attempts, input, output, error, started_at, duration_us`
 
 func scanRunStep(sc scanner) (store.RunStep, error) {
@@ -282,5 +311,14 @@ func (s *Store) PruneRuns(ctx context.Context, cutoff time.Time, limit int) (int
 		return 0, fmt.Errorf("prune runs: %w", err)
 	}
 	n, err := res.RowsAffected()
-	return int(n), err
+	if err != nil {
+		return 0, fmt.Errorf("prune runs: %w", err)
+	}
+	res, err = s.w.ExecContext(ctx, `DELETE FROM wait_buffer WHERE rowid IN (SELECT rowid FROM wait_buffer INDEXED BY wait_buffer_created
+		WHERE created_at < ? ORDER BY created_at LIMIT ?)`, ms(cutoff), limit)
+	if err != nil {
+		return int(n), fmt.Errorf("prune buffered events: %w", err)
+	}
+	m, err := res.RowsAffected()
+	return int(n + m), err
 }

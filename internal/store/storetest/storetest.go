@@ -69,6 +69,8 @@ func Run(t *testing.T, open Open) {
 			"WaitingRuns":    testWaitingRuns,
 			"PruneRuns":      testPruneRuns,
 			"RunAttempts":    testRunAttempts,
+			"WaitKeys":       testWaitKeys,
+			"WaitBuffer":     testWaitBuffer,
 		},
 		"Content": {
 			"Recipients":         testRecipients,
