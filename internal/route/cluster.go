@@ -26,6 +26,8 @@ type wireWait struct {
 	Rev      int    `json:"rev"`
 	Pattern  string `json:"pattern,omitempty"`
 	EventID  string `json:"event_id,omitempty"`
+	Key      string `json:"key,omitempty"`
+	Value    string `json:"value,omitempty"`
 }
 
 func invalidateMessage(origin, tenantID string) string {
@@ -33,7 +35,8 @@ func invalidateMessage(origin, tenantID string) string {
 }
 
 func waitMessage(origin, tenantID string, w Wait) string {
-	b, _ := json.Marshal(wireWait{TenantID: tenantID, Kind: w.Kind, RunID: w.RunID, Rev: w.Rev, Pattern: w.Pattern, EventID: w.EventID})
+	b, _ := json.Marshal(wireWait{TenantID: tenantID, Kind: w.Kind, RunID: w.RunID, Rev: w.Rev, Pattern: w.Pattern, EventID: w.EventID,
+		Key: w.Key, Value: w.Value})
 	return msgWait + origin + "\n" + string(b)
 }
 
@@ -77,6 +80,6 @@ func (t *Table) Receive(msg string) bool {
 		t.cfg.Logger.Warn("cluster: a routing message that does not parse", "error", err)
 		return true
 	}
-	t.setWait(w.TenantID, Wait{Kind: w.Kind, RunID: w.RunID, Rev: w.Rev, Pattern: w.Pattern, EventID: w.EventID})
+	t.setWait(w.TenantID, Wait{Kind: w.Kind, RunID: w.RunID, Rev: w.Rev, Pattern: w.Pattern, EventID: w.EventID, Key: w.Key, Value: w.Value})
 	return true
 }

@@ -69,6 +69,10 @@ func TestCluster(t *testing.T) {
 	n2.table.SetWait(ctx, tenant, route.Wait{Kind: "workflow", RunID: "run_1", Rev: 3})
 	require.Empty(t, n1.route(t, ev("payment.received", `{}`)))
 	require.Empty(t, n2.route(t, ev("payment.received", `{}`)))
+	// A keyed wait carries its key and value across.
+	n1.table.SetWait(ctx, tenant, route.Wait{Kind: "workflow", RunID: "run_2", Rev: 2, Pattern: "payment.*", Key: "event.data.order", Value: "o1"})
+	require.Equal(t, []string{"workflow:run_2"}, n2.route(t, ev("payment.received", `{"order": "o1"}`)))
+	require.Empty(t, n2.route(t, ev("payment.received", `{"order": "o2"}`)))
 
 	// The engine's own announcements are not routing messages.
 	for _, msg := range []string{"", "rebalance", "close-circuits\nendpoint:ep_1"} {

@@ -42,6 +42,9 @@ type Fill struct {
 	// targets. The domain that keeps waiting runs sets it (when a tenant
 	// has no workflows, none).
 	RouteWaits bool
+	// Buffers keep the events keyed waits could take that no waiting run
+	// took, routed with the waits.
+	Buffers []Buffer
 }
 
 // Filler loads one domain's part of a tenant's table.
@@ -69,6 +72,7 @@ type compiled struct {
 	// entries[waitAt:].
 	routeWaits bool
 	waitAt     int32
+	buffers    []Buffer
 
 	// memo keeps the candidates of the event types seen (type →
 	// []int32), up to maxMemo types.
@@ -86,6 +90,9 @@ func compile(gen uint64, built time.Time, fills []Fill) *compiled {
 	for _, f := range fills {
 		if f.RouteWaits && !c.routeWaits {
 			c.routeWaits, c.waitAt = true, int32(len(c.entries)+len(f.Entries))
+		}
+		if f.RouteWaits {
+			c.buffers = append(c.buffers, f.Buffers...)
 		}
 		for _, en := range f.Entries {
 			i := int32(len(c.entries))

@@ -112,7 +112,9 @@ func (t *Table) tenant(id string) *tenant {
 }
 
 // Route returns the targets of e: the entries whose patterns, filter and
-// condition take it, and the runs waiting for it, each target once.
+// condition take it, the runs waiting for it (a keyed wait only for its
+// value), and the buffers that keep it when no keyed wait took it, each
+// target once.
 func (t *Table) Route(ctx context.Context, e *event.Event) ([]engine.Target, error) {
 	if !t.routing.Load() {
 		t.routing.Store(true)
@@ -122,15 +124,17 @@ func (t *Table) Route(ctx context.Context, e *event.Event) ([]engine.Target, err
 	if err != nil {
 		return nil, err
 	}
+	ev := NewEvent(e)
 	var waiting []engine.Target
 	if c.routeWaits {
+		var taken map[string]bool
 		ten.mu.Lock()
 		if ten.waits != nil {
-			waiting = ten.waits.match(e, nil)
+			waiting, taken = ten.waits.match(ev, nil)
 		}
 		ten.mu.Unlock()
+		waiting = buffered(c.buffers, ev, taken, waiting)
 	}
-	ev := NewEvent(e)
 	var out []engine.Target
 	waitsDone := !c.routeWaits
 	for _, i := range c.candidates(e.Type) {
