@@ -101,9 +101,21 @@ type DelayStep struct {
 // event — the incoming one —, trigger, vars, steps, run) is true; the
 // event is the step's output. After Timeout (default 24h) the run goes to
 // OnTimeout, or fails without one.
+//
+// Key and Equals correlate: the run takes only events whose field Key
+// ("event.data.order_id") has the value Equals (a template over trigger,
+// vars, steps, run, evaluated when the wait begins), found through an
+// index rather than offered every event. A Match of the form
+// `event.data.x == <expression without event>` declares the same. An
+// event with a value at a keyed wait's key that no waiting run takes is
+// kept for Buffer (default 10m, at most 168h, "0s" keeps none) for the
+// run that reaches its wait later.
 type WaitForStep struct {
 	Event     string `json:"event"`
 	Match     string `json:"match,omitempty"`
+	Key       string `json:"key,omitempty"`
+	Equals    string `json:"equals,omitempty"`
+	Buffer    string `json:"buffer,omitempty"`
 	Timeout   string `json:"timeout,omitempty"`
 	OnTimeout string `json:"on_timeout,omitempty"`
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/hookline/hookline/internal/config"
 	"github.com/hookline/hookline/internal/content/smtptest"
 	"github.com/hookline/hookline/internal/openapi/openapitest"
+	"github.com/hookline/hookline/internal/testkit"
 )
 
 // bundle is a running server on a temporary data dir with its admin key.
@@ -97,6 +98,30 @@ func withSMTP(srv *smtptest.Server) setupOpt {
 		c.SMTP = config.SMTP{Host: srv.Host(), Port: srv.Port(), TLS: "none", From: "Shop <noreply@shop.example>"}
 		withPublicURL("http://hooks.test")(c, o)
 	}
+}
+
+// withPostgres runs the server on a fresh schema of the test PostgreSQL
+// database (skipping the test without one), with a short lease so that a
+// killed server's tasks are taken back soon.
+func withPostgres(t *testing.T) setupOpt {
+	dsn := testkit.PostgresSchema(t)
+	return func(c *config.Config, o *app.Options) {
+		c.Database, c.EncryptionKey = dsn, strings.Repeat("ab", 32)
+		o.Lease = 2 * time.Second
+	}
+}
+
+// drivers runs test as subtests on SQLite and on PostgreSQL (skipped
+// without HOOKLINE_TEST_POSTGRES); opts has the store's setup options.
+func drivers(t *testing.T, test func(t *testing.T, opts ...setupOpt)) {
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		test(t)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		test(t, withPostgres(t))
+	})
 }
 
 var keyPattern = regexp.MustCompile(`hk_[A-Za-z0-9_-]+`)

@@ -72,8 +72,8 @@ func KeyValue(v any) (string, bool) {
 	return s, err == nil
 }
 
-// value is e's value at key.
-func (e *Event) value(key string) (string, bool) {
+// Key is e's value at a correlation key (KeyPath), as KeyValue writes it.
+func (e *Event) Key(key string) (string, bool) {
 	path, ok := KeyPath(key)
 	if !ok {
 		return "", false
@@ -206,7 +206,7 @@ func (s *waits) match(e *Event, out []engine.Target) (_ []engine.Target, taken m
 		}
 		add(pw.all)
 		for key, vals := range pw.keyed {
-			v, ok := e.value(key)
+			v, ok := e.Key(key)
 			if !ok || len(vals[v]) == 0 {
 				continue
 			}
@@ -230,7 +230,7 @@ func buffered(bs []Buffer, e *Event, taken map[string]bool, out []engine.Target)
 		if taken[b.Key] || !event.Match(b.Pattern, e.Type) {
 			continue
 		}
-		if _, ok := e.value(b.Key); ok {
+		if _, ok := e.Key(b.Key); ok {
 			out = append(out, b.Target)
 		}
 	}

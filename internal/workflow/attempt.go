@@ -16,6 +16,13 @@ type (
 		RunID   string `json:"run_id"`
 		Version int    `json:"version"`
 	}
+	// kept is an event a buffer task kept for keyed waits, and how many
+	// waiting runs it was offered to.
+	kept struct {
+		Key     string `json:"key"`
+		Offered int    `json:"offered"`
+		Value   string `json:"value"`
+	}
 	// progressed is where a step task left its run.
 	progressed struct {
 		CurrentStep string `json:"current_step"`

@@ -87,10 +87,16 @@ type DelayDef struct {
 	Until string `json:"until,omitempty"`
 }
 
-// WaitForDef waits for a matching event of type Event.
+// WaitForDef waits for a matching event of type Event. Key (a field of
+// the event's data, "event.data.order_id") and Equals (a template of the
+// value the field must have) make it a keyed wait; Buffer is how long an
+// event with the key's value is kept for the run that waits later.
 type WaitForDef struct {
 	Event     string `json:"event"`
 	Match     string `json:"match,omitempty"`
+	Key       string `json:"key,omitempty"`
+	Equals    string `json:"equals,omitempty"`
+	Buffer    string `json:"buffer,omitempty"`
 	Timeout   string `json:"timeout,omitempty"`
 	OnTimeout string `json:"on_timeout,omitempty"`
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/expr"
 	"github.com/hookline/hookline/internal/redact"
+	"github.com/hookline/hookline/internal/route"
 	"github.com/hookline/hookline/internal/store"
 )
 
@@ -31,6 +32,9 @@ var _ engine.Executor = (*Runner)(nil)
 // waiting for. The task itself fails only when the store does; a step's
 // failure is the run's business (retries, on_error).
 func (r *Runner) Execute(ctx context.Context, t *store.Task) engine.Outcome {
+	if strings.HasPrefix(t.DestinationID, bufferPrefix) {
+		return r.bufferEvent(ctx, t)
+	}
 	if !isRun(t.DestinationID) {
 		return r.start(ctx, t)
 	}
@@ -105,7 +109,7 @@ type progress struct {
 	tasks []store.Task
 	emit  []event.Event
 	// waitWas is what the run waited for as loaded (waitOf).
-	waitWas string
+	waitWas route.Wait
 }
 
 func (r *Runner) continueRun(ctx context.Context, t *store.Task) engine.Outcome {
@@ -122,7 +126,7 @@ func (r *Runner) continueRun(ctx context.Context, t *store.Task) engine.Outcome 
 	case store.RunSucceeded, store.RunFailed, store.RunCancelled:
 		return outcome("skipped", url, skipped{Reason: "run " + run.Status})
 	}
-	p := &progress{r: r, run: run, rev: run.Rev, now: r.cfg.Clock.Now(), waitWas: waitOf(run).Pattern}
+	p := &progress{r: r, run: run, rev: run.Rev, now: r.cfg.Clock.Now(), waitWas: waitOf(run)}
 	if err := json.Unmarshal(run.State, &p.st); err != nil {
 		return internal(url, fmt.Errorf("run state: %w", err))
 	}
@@ -154,6 +158,16 @@ func (r *Runner) continueRun(ctx context.Context, t *store.Task) engine.Outcome 
 	var name string
 	switch {
 	case p.st.Wait != nil && p.st.Wait.Kind == KindWaitFor && t.ID != p.st.Next:
+		if t.Event == nil {
+			// An offer of a kept event, leased when it was written.
+			ev, err := r.cfg.Store.GetEvent(ctx, t.TenantID, t.EventID)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return internal(url, err)
+			}
+			if err == nil {
+				t.Event = &ev
+			}
+		}
 		matched, err := p.offer(t)
 		if err != nil {
 			return internal(url, err)
@@ -177,6 +191,11 @@ func (r *Runner) continueRun(ctx context.Context, t *store.Task) engine.Outcome 
 	if err != nil {
 		return internal(url, err)
 	}
+	if !sameWait(waitOf(p.run), p.waitWas) {
+		if err := p.offerBuffered(ctx); err != nil {
+			r.cfg.Logger.ErrorContext(ctx, "wait_for: kept events not offered", "run_id", run.ID, "error", err)
+		}
+	}
 	return outcome(name, url, progressed{RunID: run.ID, Status: p.run.Status, CurrentStep: p.st.Current})
 }
 
@@ -197,6 +216,7 @@ func (p *progress) save(ctx context.Context) error {
 		}
 	}
 	p.run.UpdatedAt = p.now
+	settle(&p.run)
 	b, err := json.Marshal(p.st)
 	if err != nil {
 		return err
@@ -314,8 +334,13 @@ func (p *progress) wake() {
 func (p *progress) offer(t *store.Task) (bool, error) {
 	wt := p.st.Wait
 	s, i, ok := p.w.step(wt.Step)
-	if !ok || t.Event == nil || !event.Match(s.waitEvent, t.Event.Type) {
+	if !ok || t.Event == nil || !event.Match(s.waitEvent, t.Event.Type) || slices.Contains(p.st.Taken, t.EventID) {
 		return false, nil
+	}
+	if wt.Key != "" {
+		if v, ok := route.NewEvent(t.Event).Key(wt.Key); !ok || v != wt.Value {
+			return false, nil
+		}
 	}
 	candidate := snapOf(t.Event).value()
 	if s.match != nil {
@@ -331,6 +356,10 @@ func (p *progress) offer(t *store.Task) (bool, error) {
 		}
 	}
 	p.st.Steps[s.id] = stepResult{Status: "succeeded", Output: candidate}
+	p.st.Taken = append(p.st.Taken, t.EventID)
+	if len(p.st.Taken) > maxTaken {
+		p.st.Taken = slices.Delete(p.st.Taken, 0, len(p.st.Taken)-maxTaken)
+	}
 	p.log(s, "succeeded", 1, map[string]any{"event": s.waitEvent}, candidate, "", wt.began(p.now))
 	p.goTo(p.w.after(i))
 	return true, nil
@@ -361,7 +390,7 @@ func (p *progress) runStep(ctx context.Context) string {
 		p.st.Wait = res.wait
 		p.run.Status = store.RunWaiting
 		if s.kind == KindWaitFor {
-			p.run.WaitEvent = s.waitEvent
+			p.run.WaitEvent, p.run.WaitKey, p.run.WaitValue = s.waitEvent, res.wait.Key, res.wait.Value
 		}
 		p.continueAt(res.wait.Until)
 		p.log(s, "waiting", attempts, res.input, nil, "", started)
@@ -478,8 +507,22 @@ func (p *progress) exec(ctx context.Context, s *step, i int) result {
 		return result{input: map[string]any{"until": until}, wait: &wait{Step: s.id, Kind: KindDelay, Until: until, Since: p.now}}
 	case KindWaitFor:
 		until := p.now.Add(s.wait)
-		return result{input: map[string]any{"event": s.waitEvent, "until": until},
-			wait: &wait{Step: s.id, Kind: KindWaitFor, Until: until, Since: p.now}}
+		input := map[string]any{"event": s.waitEvent, "until": until}
+		wt := &wait{Step: s.id, Kind: KindWaitFor, Until: until, Since: p.now}
+		if s.waitKey != "" {
+			vars["trigger"] = vars["event"]
+			v, err := s.equals(vars)
+			if err != nil {
+				return result{input: input, err: failure(fmt.Errorf("equals: %w", err), false)}
+			}
+			value, ok := route.KeyValue(v)
+			if !ok {
+				return result{input: input, err: failure(fmt.Errorf("equals gave %T: a key's value is a string, number or boolean", v), false)}
+			}
+			wt.Key, wt.Value = s.waitKey, value
+			input["key"], input["value"] = s.waitKey, value
+		}
+		return result{input: input, wait: wt}
 	case KindSync:
 		return p.syncStep(ctx, s, vars)
 	case KindNotify:

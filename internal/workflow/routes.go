@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/route"
@@ -22,6 +23,7 @@ func (r *Runner) FillRoutes(ctx context.Context, tenantID string) (route.Fill, e
 		return route.Fill{}, fmt.Errorf("load workflows: %w", err)
 	}
 	var triggers, errorFlows []route.Entry
+	var buffers []route.Buffer
 	compiled := 0
 	for _, sw := range list {
 		w, err := r.compile(sw)
@@ -30,6 +32,7 @@ func (r *Runner) FillRoutes(ctx context.Context, tenantID string) (route.Fill, e
 			continue
 		}
 		compiled++
+		buffers = w.addBuffers(buffers)
 		if !sw.Enabled {
 			continue
 		}
@@ -47,7 +50,7 @@ func (r *Runner) FillRoutes(ctx context.Context, tenantID string) (route.Fill, e
 			},
 		})
 	}
-	fill := route.Fill{Entries: append(triggers, errorFlows...), RouteWaits: compiled > 0}
+	fill := route.Fill{Entries: append(triggers, errorFlows...), RouteWaits: compiled > 0, Buffers: buffers}
 	if !fill.RouteWaits {
 		return fill, nil
 	}
@@ -76,23 +79,55 @@ func startsRuns(e *route.Event) bool {
 // its wait_for step, or not waiting.
 func waitOf(run store.Run) route.Wait {
 	w := route.Wait{Kind: Kind, RunID: run.ID, Rev: run.Rev, EventID: run.EventID}
-	if run.Status == store.RunWaiting {
-		w.Pattern = run.WaitEvent
+	if run.Status == store.RunWaiting && run.WaitEvent != "" {
+		w.Pattern, w.Key, w.Value = run.WaitEvent, run.WaitKey, run.WaitValue
 	}
 	return w
 }
 
+// sameWait reports whether two views of a run wait for the same events.
+func sameWait(a, b route.Wait) bool {
+	return a.Pattern == b.Pattern && a.Key == b.Key && a.Value == b.Value
+}
+
+// settle clears a run's wait key when it waits for no event, before a
+// save.
+func settle(run *store.Run) {
+	if run.WaitEvent == "" {
+		run.WaitKey, run.WaitValue = "", ""
+	}
+}
+
 // setWait tells the routing table about a save of run (with the revision
 // the save gave it; err is the save's outcome) when it changed what the
-// run waits for: before, its pattern as loaded.
-func (r *Runner) setWait(ctx context.Context, run store.Run, before string, err error) {
+// run waits for: before, what it waited for as loaded.
+func (r *Runner) setWait(ctx context.Context, run store.Run, before route.Wait, err error) {
 	w := waitOf(run)
 	switch {
-	case w.Pattern == before:
+	case sameWait(w, before):
 	case err == nil:
 		r.cfg.Waits.SetWait(ctx, run.TenantID, w)
 	case !errors.Is(err, store.ErrConflict):
 		// Perhaps committed all the same: the store will say.
 		r.cfg.Waits.Invalidate(run.TenantID)
 	}
+}
+
+// bufferPrefix starts the destination of the tasks that keep an event for
+// keyed waits, followed by the key: neither a workflow name nor a run id.
+const bufferPrefix = "buffer:"
+
+// addBuffers adds the buffers of w's keyed waits that keep events, one
+// per pattern and key.
+func (w *Workflow) addBuffers(bs []route.Buffer) []route.Buffer {
+	for _, s := range w.steps {
+		if s.kind != KindWaitFor || s.waitKey == "" || s.buffer <= 0 {
+			continue
+		}
+		b := route.Buffer{Pattern: s.waitEvent, Key: s.waitKey, Target: engine.Target{Kind: Kind, DestinationID: bufferPrefix + s.waitKey}}
+		if !slices.Contains(bs, b) {
+			bs = append(bs, b)
+		}
+	}
+	return bs
 }

@@ -32,7 +32,7 @@ const FailedType = "workflow.failed"
 
 // Config wires a Runner.
 type Config struct {
-	Store store.Workflows
+	Store Store
 	// Client makes http steps' requests (the SSRF-guarded client).
 	Client *http.Client
 	Clock  clock.Clock
@@ -66,6 +66,15 @@ type Config struct {
 	// Waits is told when a run starts or stops waiting for an event, so
 	// that the next event is routed to it (route.Table); nil: nobody.
 	Waits Waits
+}
+
+// Store is what a Runner needs from the store: the workflows and runs,
+// AddTasks for the tasks that offer a kept event to a waiting run, and
+// GetEvent for such a task run at once, without its event loaded.
+type Store interface {
+	store.Workflows
+	AddTasks(ctx context.Context, ts []store.Task) error
+	GetEvent(ctx context.Context, tenantID, id string) (event.Event, error)
 }
 
 // Waits keeps the runs waiting for events where routing sees them.
@@ -203,12 +212,13 @@ func (r *Runner) Retry(ctx context.Context, tenantID, id string) (store.Run, err
 		return run, ErrNotRetryable
 	}
 	now := r.cfg.Clock.Now()
-	rev, before := run.Rev, waitOf(run).Pattern
+	rev, before := run.Rev, waitOf(run)
 	st.Current, st.Attempt, st.Failed, st.Wait = st.Failed, 0, "", nil
 	st.Seq++
 	next := r.newTask(&run, st.Event.Type, now, now)
 	st.Next = next.ID
 	run.Status, run.Error, run.WaitEvent, run.UpdatedAt = store.RunRunning, "", "", now
+	settle(&run)
 	r.lease([]store.Task{next})
 	if run.State, err = json.Marshal(st); err != nil {
 		return run, err
@@ -238,9 +248,10 @@ func (r *Runner) Cancel(ctx context.Context, tenantID, id string) (store.Run, er
 	if err := json.Unmarshal(run.State, &st); err != nil {
 		return run, fmt.Errorf("run %s: state: %w", id, err)
 	}
-	rev, before := run.Rev, waitOf(run).Pattern
+	rev, before := run.Rev, waitOf(run)
 	st.Next, st.Wait = "", nil
 	run.Status, run.WaitEvent, run.UpdatedAt, run.Error = store.RunCancelled, "", r.cfg.Clock.Now(), "cancelled"
+	settle(&run)
 	if run.State, err = json.Marshal(st); err != nil {
 		return run, err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/hookline/hookline/internal/content"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/expr"
+	"github.com/hookline/hookline/internal/route"
 )
 
 // Limits of a workflow.
@@ -27,9 +28,13 @@ const (
 	maxCases       = 100
 	defaultTimeout = 30 * time.Second
 	// maxStepTimeout stays under the engine's attempt timeout (5m).
-	maxStepTimeout   = 4 * time.Minute
-	defaultWait      = 24 * time.Hour
-	maxWait          = 365 * 24 * time.Hour
+	maxStepTimeout = 4 * time.Minute
+	defaultWait    = 24 * time.Hour
+	maxWait        = 365 * 24 * time.Hour
+	// DefaultBuffer and MaxBuffer are how long a keyed wait_for's events
+	// are kept for a run that waits later: by default, and at most.
+	DefaultBuffer    = 10 * time.Minute
+	MaxBuffer        = 7 * 24 * time.Hour
 	maxRetryAttempts = 100
 	// End is the Next (or branch target) that finishes a run.
 	End = "end"
@@ -104,21 +109,28 @@ type step struct {
 	timeout time.Duration
 	retry   retry
 	// compiled parts, by kind
-	method     string
-	url        *expr.Template
-	headers    map[string]*expr.Template
-	body       *expr.Template
-	expect     []int
-	set        []setVar
-	cond       *expr.Program
-	then, els  string
-	value      *expr.Program
-	cases      map[string]string
-	otherwise  string
-	until      *expr.Template
-	delay      time.Duration
-	waitEvent  string
-	match      *expr.Program
+	method    string
+	url       *expr.Template
+	headers   map[string]*expr.Template
+	body      *expr.Template
+	expect    []int
+	set       []setVar
+	cond      *expr.Program
+	then, els string
+	value     *expr.Program
+	cases     map[string]string
+	otherwise string
+	until     *expr.Template
+	delay     time.Duration
+	waitEvent string
+	match     *expr.Program
+	// waitKey, equals and buffer make a keyed wait_for: the event field
+	// it correlates on, the value the field must have (evaluated when the
+	// wait begins, over the match's variables), and how long events are
+	// kept for it.
+	waitKey    string
+	equals     func(vars map[string]any) (any, error)
+	buffer     time.Duration
 	wait       time.Duration
 	onTimeout  string
 	collection string
@@ -383,6 +395,9 @@ func compileStep(path string, st StepDef, opts Options) (*step, error) {
 			if s.match, err = prog("wait_for.match", wf.Match, matchVars); err != nil {
 				return nil, err
 			}
+		}
+		if err := s.compileKey(path, wf); err != nil {
+			return nil, err
 		}
 		s.wait = defaultWait
 		if wf.Timeout != "" {
@@ -735,4 +750,57 @@ func (w *Workflow) Triggered(env expr.Env, typ string) (bool, error) {
 		return true, nil
 	}
 	return w.trigger.Match(env)
+}
+
+// compileKey compiles a wait_for's correlation: a declared key and
+// equals, or else one derived from a match of the form
+// `event.data.x == other` (expr.Equality), and its buffer.
+func (s *step) compileKey(path string, wf *WaitForDef) error {
+	switch {
+	case wf.Key != "" || wf.Equals != "":
+		if wf.Key == "" || wf.Equals == "" {
+			return errAt(path+".wait_for", "key and equals go together: key is the event's field, equals the value it must have")
+		}
+		if _, ok := route.KeyPath(wf.Key); !ok {
+			return errAt(path+".wait_for.key", "%q is not a field of the event's data, e.g. %q", wf.Key, "event.data.order_id")
+		}
+		s.waitKey = wf.Key
+		if code, ok := wholeExpr(wf.Equals); ok {
+			p, err := expr.Compile(code, matchVars...)
+			if err != nil {
+				return &Error{Path: path + ".wait_for.equals", Err: err}
+			}
+			s.equals = p.Eval
+			break
+		}
+		t, err := expr.CompileTemplate(wf.Equals, matchVars...)
+		if err != nil {
+			return &Error{Path: path + ".wait_for.equals", Err: err}
+		}
+		s.equals = func(vars map[string]any) (any, error) { return t.Render(vars) }
+	case wf.Match != "":
+		field, other, ok := expr.Equality(wf.Match)
+		if _, isKey := route.KeyPath(field); !ok || !isKey {
+			break
+		}
+		p, err := expr.Compile(other, matchVars...)
+		if err != nil {
+			break // not indexed: the match alone decides
+		}
+		s.waitKey, s.equals = field, p.Eval
+	}
+	if s.waitKey != "" {
+		s.buffer = DefaultBuffer
+	}
+	if wf.Buffer != "" {
+		if s.waitKey == "" {
+			return errAt(path+".wait_for.buffer", "needs a key: give key and equals, or a match of the form event.data.order_id == vars.order_id")
+		}
+		d, err := time.ParseDuration(wf.Buffer)
+		if err != nil || d < 0 || d > MaxBuffer {
+			return errAt(path+".wait_for.buffer", "must be a duration up to %s (0s keeps nothing)", MaxBuffer)
+		}
+		s.buffer = d
+	}
+	return nil
 }

@@ -62,6 +62,11 @@ func TestValidationErrors(t *testing.T) {
 		{"bad retry", "  - id: x\n    http: { url: \"https://x.example\" }\n    retry: { attempts: 0 }\n", "steps[4].retry.attempts", 17, "must be 1 to 100"},
 		{"bad url", "  - id: x\n    http: { url: \"ftp://x.example\" }\n", "steps[4].http.url", 16, "http or https"},
 		{"bad wait", "  - id: x\n    wait_for: { event: \"a b\" }\n", "steps[4].wait_for.event", 16, ""},
+		{"key without equals", "  - id: x\n    wait_for: { event: a.b, key: event.data.id }\n", "steps[4].wait_for", 16, "key and equals go together"},
+		{"bad key", "  - id: x\n    wait_for: { event: a.b, key: data.id, equals: \"{{ vars.id }}\" }\n", "steps[4].wait_for.key", 16, "not a field of the event's data"},
+		{"bad equals", "  - id: x\n    wait_for: { event: a.b, key: event.data.id, equals: \"{{ vars. }}\" }\n", "steps[4].wait_for.equals", 16, ""},
+		{"buffer without key", "  - id: x\n    wait_for: { event: a.b, match: \"event.data.ok\", buffer: 5m }\n", "steps[4].wait_for.buffer", 16, "needs a key"},
+		{"buffer too long", "  - id: x\n    wait_for: { event: a.b, key: event.data.id, equals: x, buffer: 200h }\n", "steps[4].wait_for.buffer", 16, "up to 168h"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := valid + tc.edit

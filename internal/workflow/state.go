@@ -28,7 +28,14 @@ type state struct {
 	Wait *wait `json:"wait,omitempty"`
 	// Failed is the step the run failed at, for retry.
 	Failed string `json:"failed,omitempty"`
+	// Taken are the last events wait_for steps took (at most maxTaken),
+	// so that a buffered event is not taken twice by a run that waits
+	// again.
+	Taken []string `json:"taken,omitempty"`
 }
+
+// maxTaken bounds state.Taken.
+const maxTaken = 64
 
 type eventSnap struct {
 	ID         string          `json:"id"`
@@ -52,6 +59,10 @@ type wait struct {
 	// kept): the step's log entry, written when it ends, starts then and
 	// lasts as long as the wait did.
 	Since time.Time `json:"since,omitzero"`
+	// Key and Value are a keyed wait_for's correlation: the event field
+	// and the value it waits for.
+	Key   string `json:"key,omitempty"`
+	Value string `json:"value,omitempty"`
 }
 
 // began is when the wait began, or now when that was not kept.

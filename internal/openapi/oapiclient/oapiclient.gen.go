@@ -1045,7 +1045,7 @@ type Step struct {
 	// Timeout Timeout bounds one attempt of the step, e.g. "30s".
 	Timeout *string `json:"timeout,omitempty"`
 
-	// WaitFor WaitForStep waits for an event of type Event for which Match (over event — the incoming one —, trigger, vars, steps, run) is true; the event is the step's output. After Timeout (default 24h) the run goes to OnTimeout, or fails without one.
+	// WaitFor WaitForStep waits for an event of type Event for which Match (over event — the incoming one —, trigger, vars, steps, run) is true; the event is the step's output. After Timeout (default 24h) the run goes to OnTimeout, or fails without one. Key and Equals correlate: the run takes only events whose field Key ("event.data.order_id") has the value Equals (a template over trigger, vars, steps, run, evaluated when the wait begins), found through an index rather than offered every event. A Match of the form `event.data.x == <expression without event>` declares the same. An event with a value at a keyed wait's key that no waiting run takes is kept for Buffer (default 10m, at most 168h, "0s" keeps none) for the run that reaches its wait later.
 	WaitFor *WaitForStep `json:"wait_for,omitempty"`
 }
 
@@ -1204,9 +1204,12 @@ type Verification struct {
 	Tolerance *string `json:"tolerance,omitempty"`
 }
 
-// WaitForStep WaitForStep waits for an event of type Event for which Match (over event — the incoming one —, trigger, vars, steps, run) is true; the event is the step's output. After Timeout (default 24h) the run goes to OnTimeout, or fails without one.
+// WaitForStep WaitForStep waits for an event of type Event for which Match (over event — the incoming one —, trigger, vars, steps, run) is true; the event is the step's output. After Timeout (default 24h) the run goes to OnTimeout, or fails without one. Key and Equals correlate: the run takes only events whose field Key ("event.data.order_id") has the value Equals (a template over trigger, vars, steps, run, evaluated when the wait begins), found through an index rather than offered every event. A Match of the form `event.data.x == <expression without event>` declares the same. An event with a value at a keyed wait's key that no waiting run takes is kept for Buffer (default 10m, at most 168h, "0s" keeps none) for the run that reaches its wait later.
 type WaitForStep struct {
+	Buffer    *string `json:"buffer,omitempty"`
+	Equals    *string `json:"equals,omitempty"`
 	Event     string  `json:"event"`
+	Key       *string `json:"key,omitempty"`
 	Match     *string `json:"match,omitempty"`
 	OnTimeout *string `json:"on_timeout,omitempty"`
 	Timeout   *string `json:"timeout,omitempty"`
