@@ -28,6 +28,10 @@ type Event struct {
 	Raw []byte
 	// Headers are the request headers kept with a received event.
 	Headers map[string]string
+	// RequestHeaders are the headers of the request a received event came
+	// in, as sent, to forward it again: all but hop-by-hop ones and
+	// credentials (see ingest), bounded. Never shown with the event.
+	RequestHeaders map[string]string
 	// Traceparent is the W3C trace context the event was published in
 	// ("00-{trace id}-{span id}-{flags}"), or "": its attempts continue
 	// that trace.

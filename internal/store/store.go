@@ -236,6 +236,9 @@ type Attempt struct {
 type NewEvent struct {
 	Event event.Event
 	Tasks []Task
+	// Queues are the ids of the pull queues the event is put on, in the
+	// same transaction.
+	Queues []string
 	// IdempotentSince is the start of the idempotency window: an earlier
 	// event of the tenant with the same idempotency key created at or after
 	// it makes this one a duplicate.
@@ -414,6 +417,7 @@ type Store interface {
 	Events
 	Tasks
 	PortalSessions
+	Queues
 
 	Close() error
 	Ping(ctx context.Context) error

@@ -12,13 +12,13 @@ import (
 	"github.com/hookline/hookline/internal/store"
 )
 
-const eventCols = `id, tenant_id, type, source, data, occurred_at, coalesce(idempotency_key, ''), created_at, raw, headers, traceparent`
+const eventCols = `id, tenant_id, type, source, data, occurred_at, coalesce(idempotency_key, ''), created_at, raw, headers, traceparent, request_headers`
 
 func scanEvent(r pgx.Row, extra ...any) (event.Event, error) {
 	var e event.Event
-	var headers []byte
+	var headers, request []byte
 	err := r.Scan(append([]any{&e.ID, &e.TenantID, &e.Type, &e.Source, &e.Data, &e.OccurredAt, &e.IdempotencyKey, &e.CreatedAt,
-		&e.Raw, &headers, &e.Traceparent}, extra...)...)
+		&e.Raw, &headers, &e.Traceparent, &request}, extra...)...)
 	if err != nil {
 		return e, err
 	}
@@ -28,13 +28,18 @@ func scanEvent(r pgx.Row, extra ...any) (event.Event, error) {
 			return e, fmt.Errorf("decode headers of event %s: %w", e.ID, err)
 		}
 	}
+	if string(request) != "{}" {
+		if err := json.Unmarshal(request, &e.RequestHeaders); err != nil {
+			return e, fmt.Errorf("decode request headers of event %s: %w", e.ID, err)
+		}
+	}
 	return e, nil
 }
 
 // eventColsE is eventCols qualified with the alias e.
-const eventColsE = `e.id, e.tenant_id, e.type, e.source, e.data, e.occurred_at, coalesce(e.idempotency_key, ''), e.created_at, e.raw, e.headers, e.traceparent`
+const eventColsE = `e.id, e.tenant_id, e.type, e.source, e.data, e.occurred_at, coalesce(e.idempotency_key, ''), e.created_at, e.raw, e.headers, e.traceparent, e.request_headers`
 
-var eventColumns = []string{"id", "tenant_id", "type", "source", "data", "occurred_at", "idempotency_key", "created_at", "raw", "headers", "traceparent"}
+var eventColumns = []string{"id", "tenant_id", "type", "source", "data", "occurred_at", "idempotency_key", "created_at", "raw", "headers", "traceparent", "request_headers"}
 
 var taskColumns = []string{"id", "tenant_id", "event_id", "event_type", "kind", "destination_id", "status", "attempts", "next_at",
 	"lease_until", "lease_owner", "last_error", "created_at", "updated_at"}
@@ -185,6 +190,7 @@ func acceptEvents(ctx context.Context, tx pgx.Tx, evs []store.NewEvent) ([]store
 	out := make([]store.Accepted, len(evs))
 	var eventRows [][]any
 	var tasks []store.Task
+	var queued [][]any
 	for i, ne := range evs {
 		e := ne.Event
 		if e.IdempotencyKey != "" {
@@ -202,8 +208,11 @@ func acceptEvents(ctx context.Context, tx pgx.Tx, evs []store.NewEvent) ([]store
 			idem = e.IdempotencyKey
 		}
 		eventRows = append(eventRows, []any{e.ID, e.TenantID, e.Type, e.Source, []byte(e.Data), ts(e.OccurredAt), idem,
-			ts(e.CreatedAt), e.Raw, toJSON(orEmpty(e.Headers)), e.Traceparent})
+			ts(e.CreatedAt), e.Raw, toJSON(orEmpty(e.Headers)), e.Traceparent, toJSON(orEmpty(e.RequestHeaders))})
 		tasks = append(tasks, ne.Tasks...)
+		for _, q := range ne.Queues {
+			queued = append(queued, []any{q, e.ID, e.TenantID})
+		}
 		out[i] = store.Accepted{Event: e, Tasks: ne.Tasks}
 	}
 	if len(eventRows) > 0 {
@@ -213,6 +222,11 @@ func acceptEvents(ctx context.Context, tx pgx.Tx, evs []store.NewEvent) ([]store
 	}
 	if err := copyTasks(ctx, tx, tasks); err != nil {
 		return nil, fmt.Errorf("accept events: %w", err)
+	}
+	if len(queued) > 0 {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"queue_messages"}, []string{"queue_id", "event_id", "tenant_id"}, pgx.CopyFromRows(queued)); err != nil {
+			return nil, wrapWrite("accept events: put on queues", err)
+		}
 	}
 	return out, nil
 }

@@ -119,6 +119,7 @@ func (s *Store) Prune(ctx context.Context, cutoff time.Time, limit int) (int, er
 		for _, q := range []string{
 			`DELETE FROM attempts WHERE task_id IN (SELECT id FROM tasks WHERE event_id = ANY($1))`,
 			`DELETE FROM tasks WHERE event_id = ANY($1)`,
+			`DELETE FROM queue_messages WHERE event_id = ANY($1)`,
 			`DELETE FROM events WHERE id = ANY($1)`,
 		} {
 			if _, err := tx.Exec(ctx, q, ids); err != nil {

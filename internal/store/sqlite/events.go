@@ -11,16 +11,19 @@ import (
 	"github.com/hookline/hookline/internal/store"
 )
 
-const eventCols = `id, tenant_id, type, source, data, occurred_at, coalesce(idempotency_key, ''), created_at, raw, headers, traceparent`
+const eventCols = `id, tenant_id, type, source, data, occurred_at, coalesce(idempotency_key, ''), created_at, raw, headers, traceparent, request_headers`
 
 func scanEvent(sc scanner) (event.Event, error) {
 	var e event.Event
 	var occurred, created int64
-	var headers string
-	err := sc.Scan(&e.ID, &e.TenantID, &e.Type, &e.Source, &e.Data, &occurred, &e.IdempotencyKey, &created, &e.Raw, &headers, &e.Traceparent)
+	var headers, request string
+	err := sc.Scan(&e.ID, &e.TenantID, &e.Type, &e.Source, &e.Data, &occurred, &e.IdempotencyKey, &created, &e.Raw, &headers, &e.Traceparent, &request)
 	e.OccurredAt, e.CreatedAt = fromMS(occurred), fromMS(created)
 	if err == nil && headers != "{}" {
 		err = unmarshal(headers, &e.Headers)
+	}
+	if err == nil && request != "{}" {
+		err = unmarshal(request, &e.RequestHeaders)
 	}
 	return e, err
 }
@@ -89,8 +92,13 @@ func (s *Store) acceptEvents(ctx context.Context, tx *sql.Tx, evs []store.NewEve
 			idem = e.IdempotencyKey
 		}
 		if _, err := insertEvent.ExecContext(ctx, e.ID, e.TenantID, e.Type, e.Source, []byte(e.Data), ms(e.OccurredAt), idem,
-			ms(e.CreatedAt), e.Raw, toJSON(orEmpty(e.Headers)), e.Traceparent); err != nil {
+			ms(e.CreatedAt), e.Raw, toJSON(orEmpty(e.Headers)), e.Traceparent, toJSON(orEmpty(e.RequestHeaders))); err != nil {
 			return nil, fmt.Errorf("accept events: insert event: %w", err)
+		}
+		for _, q := range ne.Queues {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO queue_messages (queue_id, event_id, tenant_id) VALUES (?, ?, ?)`, q, e.ID, e.TenantID); err != nil {
+				return nil, fmt.Errorf("accept events: put on queue: %w", err)
+			}
 		}
 		if err := insertTasks(ctx, insertTask, now, ne.Tasks); err != nil {
 			return nil, fmt.Errorf("accept events: %w", err)

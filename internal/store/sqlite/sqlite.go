@@ -123,8 +123,8 @@ func (s *Store) prepare(ctx context.Context) error {
 		// for ORDER BY id and the check slows as the log grows.
 		{&s.stmt.idemCheck, `SELECT ` + eventCols + ` FROM events INDEXED BY events_idempotency
 			WHERE tenant_id = ? AND idempotency_key = ? AND created_at >= ? ORDER BY id DESC LIMIT 1`},
-		{&s.stmt.insertEvent, `INSERT INTO events (id, tenant_id, type, source, data, occurred_at, idempotency_key, created_at, raw, headers, traceparent)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&s.stmt.insertEvent, `INSERT INTO events (id, tenant_id, type, source, data, occurred_at, idempotency_key, created_at, raw, headers, traceparent, request_headers)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&s.stmt.insertTask, `INSERT INTO tasks (id, tenant_id, event_id, event_type, kind, destination_id, status,
 			attempts, next_at, lease_until, lease_owner, last_error, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&s.stmt.insertAttempt, `INSERT INTO attempts (id, task_id, tenant_id, number, started_at, duration_us, outcome,

@@ -130,6 +130,7 @@ func (s *Store) Prune(ctx context.Context, cutoff time.Time, limit int) (int, er
 		for _, q := range []string{
 			`DELETE FROM attempts WHERE task_id IN (SELECT id FROM tasks WHERE event_id IN (SELECT value FROM json_each(?)))`,
 			`DELETE FROM tasks WHERE event_id IN (SELECT value FROM json_each(?))`,
+			`DELETE FROM queue_messages WHERE event_id IN (SELECT value FROM json_each(?))`,
 			`DELETE FROM events WHERE id IN (SELECT value FROM json_each(?))`,
 		} {
 			if _, err := tx.ExecContext(ctx, q, list); err != nil {

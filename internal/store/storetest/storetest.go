@@ -45,6 +45,9 @@ func Run(t *testing.T, open Open) {
 			"Activity":             testActivity,
 			"PortalSessions":       testPortalSessions,
 			"Faults":               testFaults,
+			"Queues":               testQueues,
+			"QueueLease":           testQueueLease,
+			"QueueConcurrency":     testQueueConcurrentLeases,
 		},
 		"Collections": {
 			"CRUD":             testCollectionCRUD,
@@ -414,6 +417,7 @@ func testReceivedEvent(t *testing.T, s store.Store) {
 	ne.Event.Source = "github"
 	ne.Event.Raw = []byte("payload=%7B%7D")
 	ne.Event.Headers = map[string]string{"X-Github-Event": "push"}
+	ne.Event.RequestHeaders = map[string]string{"X-Github-Event": "push", "X-Hub-Signature-256": "sha256=00"}
 	ne.IdempotentSince = base.Add(-7 * 24 * time.Hour)
 	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{ne})))
 	read(t, ne.Event)(s.GetEvent(ctx, a, ne.Event.ID))
