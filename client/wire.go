@@ -315,3 +315,30 @@ type PortalSessionCreate = wire.PortalSessionCreate
 
 // PortalSession is wire.PortalSession.
 type PortalSession = wire.PortalSession
+
+// QueueSpec is the body of PutQueue.
+type QueueSpec = wire.QueueSpec
+
+// Queue is a pull queue.
+type Queue = wire.Queue
+
+// QueueLease is the body of a lease.
+type QueueLease = wire.QueueLease
+
+// QueueMessages is the answer to a lease.
+type QueueMessages = wire.QueueMessages
+
+// QueueMessage is one leased event.
+type QueueMessage = wire.QueueMessage
+
+// QueueAck is the body of an ack or a nack.
+type QueueAck = wire.QueueAck
+
+// QueueAcked is the answer to an ack or a nack.
+type QueueAcked = wire.QueueAcked
+
+// QueueReplay is the body of ReplayQueue.
+type QueueReplay = wire.QueueReplay
+
+// QueueReplayed is the answer to ReplayQueue.
+type QueueReplayed = wire.QueueReplayed

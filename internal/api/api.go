@@ -86,6 +86,7 @@ const DefaultRequestTimeout = 30 * time.Second
 var streaming = map[string]bool{
 	"GET /v1/events/stream":              true,
 	"GET /v1/collections/{name}/changes": true,
+	"POST /v1/queues/{name}/lease":       true,
 }
 
 // Server serves the REST API.
@@ -154,9 +155,19 @@ type route struct {
 // body is decoded into a T (decode: strict and bounded) before h runs,
 // and a body that does not decode is answered without calling h.
 func withBody[T any](h func(*Server, http.ResponseWriter, *http.Request, *auth, T) error) func(*Server, http.ResponseWriter, *http.Request, *auth) error {
+	return decodedBy(decode, h)
+}
+
+// withOptionalBody is withBody for a route whose body may be absent: h
+// gets the zero T (decodeOptional).
+func withOptionalBody[T any](h func(*Server, http.ResponseWriter, *http.Request, *auth, T) error) func(*Server, http.ResponseWriter, *http.Request, *auth) error {
+	return decodedBy(decodeOptional, h)
+}
+
+func decodedBy[T any](dec func(*http.Request, any) error, h func(*Server, http.ResponseWriter, *http.Request, *auth, T) error) func(*Server, http.ResponseWriter, *http.Request, *auth) error {
 	return func(s *Server, w http.ResponseWriter, r *http.Request, a *auth) error {
 		var in T
-		if err := decode(r, &in); err != nil {
+		if err := dec(r, &in); err != nil {
 			return err
 		}
 		return h(s, w, r, a, in)
@@ -250,6 +261,15 @@ var routes = []route{
 	{"POST /v1/deliveries/{id}/retry", (*Server).retryDelivery},
 
 	{"POST /v1/portal/sessions", (*Server).createPortalSession},
+
+	{"PUT /v1/queues/{name}", withOptionalBody((*Server).putQueue)},
+	{"GET /v1/queues", (*Server).listQueues},
+	{"GET /v1/queues/{name}", (*Server).getQueue},
+	{"DELETE /v1/queues/{name}", (*Server).deleteQueue},
+	{"POST /v1/queues/{name}/lease", withOptionalBody((*Server).leaseMessages)},
+	{"POST /v1/queues/{name}/ack", withBody((*Server).ackMessages)},
+	{"POST /v1/queues/{name}/nack", withBody((*Server).nackMessages)},
+	{"POST /v1/queues/{name}/replay", withBody((*Server).replayQueue)},
 }
 
 // Routes returns the pattern of every /v1 route, such as "POST /v1/events",

@@ -253,36 +253,61 @@ func (s *Server) listChanges(w http.ResponseWriter, r *http.Request, a *auth) er
 			return errorf(http.StatusBadRequest, codeBadRequest, "wait must be a duration up to %s, e.g. \"30s\"", maxChangesWait)
 		}
 	}
-	if wait > 0 {
-		// The server's write timeout is for ordinary requests.
-		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(wait + 10*time.Second))
+	wake, stop := s.waitFor(w, a.tenantID, wait, changedMatch(name))
+	defer stop()
+	var cs []store.Change
+	err = longPoll(r.Context(), wait, wake, func() (bool, error) {
+		cs, err = s.store.ListChanges(r.Context(), a.tenantID, name, after, limit)
+		return len(cs) > 0, err
+	})
+	if r.Context().Err() != nil {
+		return nil
 	}
-	var wake <-chan event.Event
-	if wait > 0 && s.cfg.Feed != nil {
-		l := s.cfg.Feed.Listen(a.tenantID, changedMatch(name))
-		defer s.cfg.Feed.Close(l)
-		wake = l.C
+	if err != nil {
+		return err
 	}
+	out := wire.Changes{Data: make([]wire.RecordChange, len(cs)), Cursor: strconv.FormatInt(after, 10)}
+	for i, c := range cs {
+		out.Data[i] = apply.ChangeOut(c)
+		out.Cursor = strconv.FormatInt(c.Seq, 10)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// waitFor readies a long poll of up to wait: the answer gets a write
+// deadline past it (the server's is for ordinary requests), and wake
+// gets the tenant's events that match as they are committed here (nil
+// with no wait or no feed). Call stop when done.
+func (s *Server) waitFor(w http.ResponseWriter, tenantID string, wait time.Duration, match func(*event.Event) bool) (wake <-chan event.Event, stop func()) {
+	if wait <= 0 {
+		return nil, func() {}
+	}
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(wait + 10*time.Second))
+	if s.cfg.Feed == nil {
+		return nil, func() {}
+	}
+	l := s.cfg.Feed.Listen(tenantID, match)
+	return l.C, func() { s.cfg.Feed.Close(l) }
+}
+
+// longPoll calls try until it finds something (true) or fails, or until
+// wait has passed (try runs at least once). It tries again when wake
+// gives an event, which may be what try looks for, and every changesPoll
+// for what other nodes committed. It returns ctx's error when the client
+// left.
+func longPoll(ctx context.Context, wait time.Duration, wake <-chan event.Event, try func() (bool, error)) error {
 	deadline := time.Now().Add(wait)
 	for {
-		cs, err := s.store.ListChanges(r.Context(), a.tenantID, name, after, limit)
-		if err != nil {
+		found, err := try()
+		if err != nil || found || !time.Now().Before(deadline) {
 			return err
-		}
-		if len(cs) > 0 || time.Now().After(deadline) {
-			out := wire.Changes{Data: make([]wire.RecordChange, len(cs)), Cursor: strconv.FormatInt(after, 10)}
-			for i, c := range cs {
-				out.Data[i] = apply.ChangeOut(c)
-				out.Cursor = strconv.FormatInt(c.Seq, 10)
-			}
-			writeJSON(w, http.StatusOK, out)
-			return nil
 		}
 		t := time.NewTimer(min(changesPoll, time.Until(deadline)+time.Millisecond))
 		select {
-		case <-r.Context().Done():
+		case <-ctx.Done():
 			t.Stop()
-			return nil
+			return ctx.Err()
 		case <-wake:
 		case <-t.C:
 		}

@@ -3,12 +3,10 @@ package api
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"time"
-	"unicode/utf8"
 
 	"github.com/hookline/hookline/internal/delivery/format"
 	"github.com/hookline/hookline/internal/event"
@@ -151,13 +149,7 @@ func (s *Server) getEvent(w http.ResponseWriter, r *http.Request, a *auth) error
 	if err != nil {
 		return notFound(err, "event", r.PathValue("id"))
 	}
-	out := eventOut(e)
-	if utf8.Valid(e.Raw) {
-		out.RawBody = string(e.Raw)
-	} else {
-		out.RawBodyBase64 = base64.StdEncoding.EncodeToString(e.Raw)
-	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, eventWithRaw(e))
 	return nil
 }
 

@@ -38,6 +38,7 @@ import (
 	"github.com/hookline/hookline/internal/ingest"
 	"github.com/hookline/hookline/internal/netguard"
 	"github.com/hookline/hookline/internal/portal"
+	"github.com/hookline/hookline/internal/queue"
 	"github.com/hookline/hookline/internal/route"
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/internal/telemetry"
@@ -269,8 +270,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		Publish: publishChanges, Schedule: eng.Schedule, Lease: eng.Lease,
 	})
 	// In routing order: endpoints and subscriptions, workflows and their
-	// waiting runs, notify rules.
-	routes.Register(delivery.NewRoutes(st, log), runner, notify)
+	// waiting runs, notify rules, pull queues.
+	routes.Register(delivery.NewRoutes(st, log), runner, notify, queue.Routes{Store: st})
 	eng.Register(delivery.Kind, exec)
 	eng.Register(delivery.KindForward, delivery.NewForwarder(exec))
 	eng.Register(collection.Kind, colls.Executor())

@@ -58,12 +58,15 @@ func TestEveryJSONRouteRefusesBadBodies(t *testing.T) {
 		"DELETE /v1/recipients/{id}":     true,
 		"DELETE /v1/templates/{name}":    true,
 		"DELETE /v1/notify-rules/{name}": true,
+		"DELETE /v1/queues/{name}":       true,
 	}
 	optional := map[string]bool{
 		"POST /v1/api-keys":                     true,
 		"POST /v1/endpoints/{id}/rotate-secret": true,
 		"POST /v1/templates/{name}/preview":     true,
 		"POST /v1/portal/sessions":              true,
+		"PUT /v1/queues/{name}":                 true,
+		"POST /v1/queues/{name}/lease":          true,
 	}
 	routes := api.Routes()
 	for p := range noBody {
@@ -215,7 +218,7 @@ func TestCursorsOnEveryList(t *testing.T) {
 		"GET /v1/collections/{name}/records": "customer 7",
 	}
 	unpaged := []string{"GET /v1/api-keys", "GET /v1/event-types", "GET /v1/collections", "GET /v1/workflows",
-		"GET /v1/templates", "GET /v1/notify-rules"}
+		"GET /v1/templates", "GET /v1/notify-rules", "GET /v1/queues"}
 	notLists := []string{"GET /v1/cluster", "GET /v1/events/stream", "GET /v1/endpoints/{id}/secret",
 		"GET /v1/recipients/{id}/token", "GET /v1/collections/{name}/changes"}
 	pathOf := func(pattern string) string {

@@ -54,6 +54,12 @@ type LimitSource interface {
 	Limits(ctx context.Context, t *store.Task) Limits
 }
 
+// KindQueue is the kind of a target that no executor runs: a pull queue
+// (DestinationID is its id). The event is put on the queue in the
+// transaction that commits it (store.NewEvent.Queues), and consumers
+// lease it from there; it makes no task.
+const KindQueue = "queue"
+
 // Target is one destination an event is routed to.
 type Target struct {
 	Kind          string
@@ -501,6 +507,10 @@ func (e *Engine) publish(ctx context.Context, evs []event.Event, window time.Dur
 		}
 		ne := store.NewEvent{Event: *ev, IdempotentSince: now.Add(-window)}
 		for _, tg := range targets {
+			if tg.Kind == KindQueue {
+				ne.Queues = append(ne.Queues, tg.DestinationID)
+				continue
+			}
 			t := e.newTask(ev, tg, now)
 			if !e.owns(&t) {
 				// Another node dispatches it; it is announced after commit.
@@ -680,7 +690,8 @@ func (e *Engine) Replay(ctx context.Context, tenantID, eventID string) ([]string
 	now := e.clock.Now()
 	var added []store.Task
 	for _, tg := range targets {
-		if !have[tg] {
+		// A pull queue's consumers acknowledged the event already.
+		if !have[tg] && tg.Kind != KindQueue {
 			t := e.newTask(&ev, tg, now)
 			if e.owns(&t) {
 				e.leaseNew(&t)

@@ -50,6 +50,7 @@ const (
 	PrefixSub      = "sub"
 	PrefixReject   = "rej"
 	PrefixPortal   = "ps"
+	PrefixQueue    = "q"
 )
 
 var (

@@ -293,6 +293,7 @@ func (rc *Receiver) buildEvent(r *http.Request, src *Source, req signature.Reque
 	ev := event.Event{
 		ID: event.NewID(event.PrefixEvent, now), TenantID: src.TenantID, Type: typ, Source: src.Name,
 		Data: norm.Data, OccurredAt: now, CreatedAt: now, Raw: req.Body, Headers: keptHeaders(r.Header, src),
+		RequestHeaders: requestHeaders(r.Header, src),
 	}
 	if ce := norm.CloudEvent; ce != nil {
 		// The CloudEvent's context attributes travel with the event as the

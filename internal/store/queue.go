@@ -64,13 +64,12 @@ type Queues interface {
 	// token.
 	LeaseMessages(ctx context.Context, tenantID, queueID string, limit int, visibility time.Duration) ([]QueueMessage, error)
 	// AckMessages deletes the messages whose lease is the one named, and
-	// returns the event ids of the receipts that name none (acknowledged
-	// already, leased again since, or never on the queue).
-	AckMessages(ctx context.Context, tenantID, queueID string, rs []QueueReceipt) (stale []string, err error)
+	// returns the receipts that name none (acknowledged already, leased
+	// again since, or never on the queue).
+	AckMessages(ctx context.Context, tenantID, queueID string, rs []QueueReceipt) (stale []QueueReceipt, err error)
 	// NackMessages makes the messages whose lease is the one named
-	// visible again after delay, and returns the event ids of the
-	// receipts that name none.
-	NackMessages(ctx context.Context, tenantID, queueID string, rs []QueueReceipt, delay time.Duration) (stale []string, err error)
+	// visible again after delay, and returns the receipts that name none.
+	NackMessages(ctx context.Context, tenantID, queueID string, rs []QueueReceipt, delay time.Duration) (stale []QueueReceipt, err error)
 	// CountMessages counts a queue's messages: all, and those leased now.
 	CountMessages(ctx context.Context, tenantID, queueID string) (total, leased int, err error)
 }

@@ -696,6 +696,90 @@ type Preview struct {
 	Records   *map[string]interface{} `json:"records,omitempty"`
 }
 
+// Queue Queue is a pull queue: the events it takes wait on it until a consumer leases and acknowledges them.
+type Queue struct {
+	CreatedAt  time.Time `json:"created_at"`
+	EventTypes []string  `json:"event_types"`
+	InFlight   int64     `json:"in_flight"`
+
+	// Messages Messages is how many events are on the queue; InFlight how many of them are invisible now (leased, or rejected with a delay).
+	Messages  int64     `json:"messages"`
+	Name      string    `json:"name"`
+	Source    *string   `json:"source,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// QueueAck QueueAck is the body of POST /v1/queues/{name}/ack and POST /v1/queues/{name}/nack.
+type QueueAck struct {
+	// Delay Delay, for nack only, is how long the rejected messages stay invisible before they are leased again, a Go duration up to "12h"; default none.
+	Delay *string `json:"delay,omitempty"`
+
+	// Receipts Receipts are the receipts of the leased messages, at most 1000.
+	Receipts []string `json:"receipts"`
+}
+
+// QueueAcked QueueAcked is the answer to an ack or a nack.
+type QueueAcked struct {
+	// Settled Settled counts the messages acknowledged or rejected.
+	Settled int64 `json:"settled"`
+
+	// Stale Stale are the receipts that changed nothing: the message was acknowledged already, or its lease lapsed and another lease holds it (it will be, or was, delivered again).
+	Stale []string `json:"stale"`
+}
+
+// QueueLease QueueLease is the body of POST /v1/queues/{name}/lease; every field is optional.
+type QueueLease struct {
+	// Limit Limit is how many messages to lease at most, 1 to 100; default 10.
+	Limit *int64 `json:"limit,omitempty"`
+
+	// Visibility Visibility is how long the leased messages stay invisible to other leases unless acknowledged or rejected first, a Go duration from "1s" to "12h"; default "30s". A message not acknowledged by then is leased again.
+	Visibility *string `json:"visibility,omitempty"`
+
+	// Wait Wait is how long to wait for a message when none is visible (long poll), up to "60s"; default none: answer at once.
+	Wait *string `json:"wait,omitempty"`
+}
+
+// QueueMessage QueueMessage is one leased event.
+type QueueMessage struct {
+	// Deliveries Deliveries is how many times the message was leased, this lease included: more than 1 is a redelivery.
+	Deliveries int64 `json:"deliveries"`
+
+	// Event Event is one entry of the event log.
+	Event Event `json:"event"`
+
+	// Receipt Receipt names this lease of the message: acknowledge or reject the message with it. A later lease of the same message has another.
+	Receipt string `json:"receipt"`
+
+	// RequestHeaders RequestHeaders are the headers of the request a received event came in, as sent (signatures included; hop-by-hop headers and credentials left out): with the raw body, what forwarding the request again needs.
+	RequestHeaders *map[string]string `json:"request_headers,omitempty"`
+}
+
+// QueueMessages QueueMessages is the answer to POST /v1/queues/{name}/lease: the leased messages, oldest event first; none when the wait passed first.
+type QueueMessages struct {
+	Data []QueueMessage `json:"data"`
+}
+
+// QueuePage Page is one page of a list answer. NextCursor is empty on the last page.
+type QueuePage struct {
+	Data       []Queue `json:"data"`
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// QueueReplay QueueReplay is the body of POST /v1/queues/{name}/replay.
+type QueueReplay struct {
+	// Since Since puts back on the queue the events it takes that were created at or after this time and are still kept: the newest 10000 at most.
+	Since time.Time `json:"since"`
+}
+
+// QueueReplayed QueueReplayed is the answer to POST /v1/queues/{name}/replay.
+type QueueReplayed struct {
+	// Enqueued Enqueued counts the events put on the queue (those on it already are not put twice).
+	Enqueued int64 `json:"enqueued"`
+
+	// Truncated Truncated is true when more events matched than one replay takes: the oldest of them were left out.
+	Truncated *bool `json:"truncated,omitempty"`
+}
+
 // QuietHours QuietHours is a daily period, "22:00" to "07:00".
 type QuietHours struct {
 	End   string `json:"end"`
@@ -1514,6 +1598,18 @@ type ReplaceNotifyRuleJSONBody struct {
 	WebhookType *string `json:"webhook_type,omitempty"`
 }
 
+// PutQueueJSONBody defines parameters for PutQueue.
+type PutQueueJSONBody struct {
+	// EventTypes EventTypes keeps only the events whose type matches one of these names or patterns ("invoice.*"), at most 100; empty: every type.
+	EventTypes *[]string `json:"event_types,omitempty"`
+
+	// Name Name is the queue's name; the path names it, so the body may leave it out.
+	Name *string `json:"name,omitempty"`
+
+	// Source Source keeps only the events received at /in/{source}; empty: the events of every source and of POST /v1/events.
+	Source *string `json:"source,omitempty"`
+}
+
 // ListRecipientsParams defines parameters for ListRecipients.
 type ListRecipientsParams struct {
 	// Limit At most this many items, from 1 to 1000; default 100.
@@ -1648,6 +1744,21 @@ type ReplaceNotifyRuleJSONRequestBody ReplaceNotifyRuleJSONBody
 
 // CreatePortalSessionJSONRequestBody defines body for CreatePortalSession for application/json ContentType.
 type CreatePortalSessionJSONRequestBody = PortalSessionCreate
+
+// PutQueueJSONRequestBody defines body for PutQueue for application/json ContentType.
+type PutQueueJSONRequestBody PutQueueJSONBody
+
+// AckQueueMessagesJSONRequestBody defines body for AckQueueMessages for application/json ContentType.
+type AckQueueMessagesJSONRequestBody = QueueAck
+
+// LeaseQueueMessagesJSONRequestBody defines body for LeaseQueueMessages for application/json ContentType.
+type LeaseQueueMessagesJSONRequestBody = QueueLease
+
+// NackQueueMessagesJSONRequestBody defines body for NackQueueMessages for application/json ContentType.
+type NackQueueMessagesJSONRequestBody = QueueAck
+
+// ReplayQueueJSONRequestBody defines body for ReplayQueue for application/json ContentType.
+type ReplayQueueJSONRequestBody = QueueReplay
 
 // PutRecipientJSONRequestBody defines body for PutRecipient for application/json ContentType.
 type PutRecipientJSONRequestBody PutRecipientJSONBody
@@ -2234,6 +2345,115 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/portal/sessions (the `CreatePortalSession` operationId).
 	CreatePortalSession(ctx context.Context, body CreatePortalSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListQueues List pull queues
+	//
+	// Corresponds with GET /v1/queues (the `ListQueues` operationId).
+	ListQueues(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteQueue Delete a pull queue
+	//
+	// With the events on it.
+	//
+	// Corresponds with DELETE /v1/queues/{name} (the `DeleteQueue` operationId).
+	DeleteQueue(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetQueue Get a pull queue
+	//
+	// With how many events are on it.
+	//
+	// Corresponds with GET /v1/queues/{name} (the `GetQueue` operationId).
+	GetQueue(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutQueueWithBody Create or replace a pull queue
+	//
+	// A queue takes the events of a source (every source when none) whose type matches its patterns (every type when none) from now on; replacing its filter keeps the events on it.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /v1/queues/{name} (the `PutQueue` operationId).
+	PutQueueWithBody(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// PutQueue Create or replace a pull queue
+	//
+	// A queue takes the events of a source (every source when none) whose type matches its patterns (every type when none) from now on; replacing its filter keeps the events on it.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /v1/queues/{name} (the `PutQueue` operationId).
+	PutQueue(ctx context.Context, name string, body PutQueueJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AckQueueMessagesWithBody Acknowledge leased events
+	//
+	// Each acknowledged event leaves the queue. A receipt whose lease lapsed and was taken over changes nothing and is listed as stale.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/queues/{name}/ack (the `AckQueueMessages` operationId).
+	AckQueueMessagesWithBody(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// AckQueueMessages Acknowledge leased events
+	//
+	// Each acknowledged event leaves the queue. A receipt whose lease lapsed and was taken over changes nothing and is listed as stale.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/queues/{name}/ack (the `AckQueueMessages` operationId).
+	AckQueueMessages(ctx context.Context, name string, body AckQueueMessagesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LeaseQueueMessagesWithBody Lease a batch of events from a pull queue
+	//
+	// The leased events stay invisible to other leases for the visibility timeout; one not acknowledged by then is leased again. With wait, the request waits up to that long for an event (long poll).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/queues/{name}/lease (the `LeaseQueueMessages` operationId).
+	LeaseQueueMessagesWithBody(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LeaseQueueMessages Lease a batch of events from a pull queue
+	//
+	// The leased events stay invisible to other leases for the visibility timeout; one not acknowledged by then is leased again. With wait, the request waits up to that long for an event (long poll).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/queues/{name}/lease (the `LeaseQueueMessages` operationId).
+	LeaseQueueMessages(ctx context.Context, name string, body LeaseQueueMessagesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// NackQueueMessagesWithBody Reject leased events
+	//
+	// Each rejected event is leased again after the delay (at once when none).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/queues/{name}/nack (the `NackQueueMessages` operationId).
+	NackQueueMessagesWithBody(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// NackQueueMessages Reject leased events
+	//
+	// Each rejected event is leased again after the delay (at once when none).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/queues/{name}/nack (the `NackQueueMessages` operationId).
+	NackQueueMessages(ctx context.Context, name string, body NackQueueMessagesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReplayQueueWithBody Put past events on a pull queue again
+	//
+	// The events the queue takes that were created since a time and are still kept, the newest 10000 at most; those on it already are not put twice.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /v1/queues/{name}/replay (the `ReplayQueue` operationId).
+	ReplayQueueWithBody(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReplayQueue Put past events on a pull queue again
+	//
+	// The events the queue takes that were created since a time and are still kept, the newest 10000 at most; those on it already are not put twice.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /v1/queues/{name}/replay (the `ReplayQueue` operationId).
+	ReplayQueue(ctx context.Context, name string, body ReplayQueueJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListRecipients List recipients
 	//
@@ -3522,6 +3742,245 @@ func (c *Client) CreatePortalSessionWithBody(ctx context.Context, contentType st
 // Corresponds with POST /v1/portal/sessions (the `CreatePortalSession` operationId).
 func (c *Client) CreatePortalSession(ctx context.Context, body CreatePortalSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreatePortalSessionRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListQueues List pull queues
+//
+// Corresponds with GET /v1/queues (the `ListQueues` operationId).
+func (c *Client) ListQueues(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListQueuesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteQueue Delete a pull queue
+//
+// With the events on it.
+//
+// Corresponds with DELETE /v1/queues/{name} (the `DeleteQueue` operationId).
+func (c *Client) DeleteQueue(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteQueueRequest(c.Server, name)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetQueue Get a pull queue
+//
+// With how many events are on it.
+//
+// Corresponds with GET /v1/queues/{name} (the `GetQueue` operationId).
+func (c *Client) GetQueue(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetQueueRequest(c.Server, name)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutQueueWithBody Create or replace a pull queue
+//
+// A queue takes the events of a source (every source when none) whose type matches its patterns (every type when none) from now on; replacing its filter keeps the events on it.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /v1/queues/{name} (the `PutQueue` operationId).
+func (c *Client) PutQueueWithBody(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutQueueRequestWithBody(c.Server, name, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// PutQueue Create or replace a pull queue
+//
+// A queue takes the events of a source (every source when none) whose type matches its patterns (every type when none) from now on; replacing its filter keeps the events on it.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /v1/queues/{name} (the `PutQueue` operationId).
+func (c *Client) PutQueue(ctx context.Context, name string, body PutQueueJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPutQueueRequest(c.Server, name, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AckQueueMessagesWithBody Acknowledge leased events
+//
+// Each acknowledged event leaves the queue. A receipt whose lease lapsed and was taken over changes nothing and is listed as stale.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/queues/{name}/ack (the `AckQueueMessages` operationId).
+func (c *Client) AckQueueMessagesWithBody(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAckQueueMessagesRequestWithBody(c.Server, name, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AckQueueMessages Acknowledge leased events
+//
+// Each acknowledged event leaves the queue. A receipt whose lease lapsed and was taken over changes nothing and is listed as stale.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/queues/{name}/ack (the `AckQueueMessages` operationId).
+func (c *Client) AckQueueMessages(ctx context.Context, name string, body AckQueueMessagesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAckQueueMessagesRequest(c.Server, name, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// LeaseQueueMessagesWithBody Lease a batch of events from a pull queue
+//
+// The leased events stay invisible to other leases for the visibility timeout; one not acknowledged by then is leased again. With wait, the request waits up to that long for an event (long poll).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/queues/{name}/lease (the `LeaseQueueMessages` operationId).
+func (c *Client) LeaseQueueMessagesWithBody(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLeaseQueueMessagesRequestWithBody(c.Server, name, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// LeaseQueueMessages Lease a batch of events from a pull queue
+//
+// The leased events stay invisible to other leases for the visibility timeout; one not acknowledged by then is leased again. With wait, the request waits up to that long for an event (long poll).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/queues/{name}/lease (the `LeaseQueueMessages` operationId).
+func (c *Client) LeaseQueueMessages(ctx context.Context, name string, body LeaseQueueMessagesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLeaseQueueMessagesRequest(c.Server, name, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// NackQueueMessagesWithBody Reject leased events
+//
+// Each rejected event is leased again after the delay (at once when none).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/queues/{name}/nack (the `NackQueueMessages` operationId).
+func (c *Client) NackQueueMessagesWithBody(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewNackQueueMessagesRequestWithBody(c.Server, name, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// NackQueueMessages Reject leased events
+//
+// Each rejected event is leased again after the delay (at once when none).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/queues/{name}/nack (the `NackQueueMessages` operationId).
+func (c *Client) NackQueueMessages(ctx context.Context, name string, body NackQueueMessagesJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewNackQueueMessagesRequest(c.Server, name, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReplayQueueWithBody Put past events on a pull queue again
+//
+// The events the queue takes that were created since a time and are still kept, the newest 10000 at most; those on it already are not put twice.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /v1/queues/{name}/replay (the `ReplayQueue` operationId).
+func (c *Client) ReplayQueueWithBody(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReplayQueueRequestWithBody(c.Server, name, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReplayQueue Put past events on a pull queue again
+//
+// The events the queue takes that were created since a time and are still kept, the newest 10000 at most; those on it already are not put twice.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /v1/queues/{name}/replay (the `ReplayQueue` operationId).
+func (c *Client) ReplayQueue(ctx context.Context, name string, body ReplayQueueJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReplayQueueRequest(c.Server, name, body)
 	if err != nil {
 		return nil, err
 	}
@@ -6281,6 +6740,336 @@ func NewCreatePortalSessionRequestWithBody(server string, contentType string, bo
 	return req, nil
 }
 
+// NewListQueuesRequest constructs an http.Request for the ListQueues method
+func NewListQueuesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/queues")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewDeleteQueueRequest constructs an http.Request for the DeleteQueue method
+func NewDeleteQueueRequest(server string, name string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/queues/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetQueueRequest constructs an http.Request for the GetQueue method
+func NewGetQueueRequest(server string, name string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/queues/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewPutQueueRequest calls the generic PutQueue builder with application/json body
+func NewPutQueueRequest(server string, name string, body PutQueueJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewPutQueueRequestWithBody(server, name, "application/json", bodyReader)
+}
+
+// NewPutQueueRequestWithBody constructs an http.Request for the PutQueue method, with any body, and a specified content type
+func NewPutQueueRequestWithBody(server string, name string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/queues/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewAckQueueMessagesRequest calls the generic AckQueueMessages builder with application/json body
+func NewAckQueueMessagesRequest(server string, name string, body AckQueueMessagesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewAckQueueMessagesRequestWithBody(server, name, "application/json", bodyReader)
+}
+
+// NewAckQueueMessagesRequestWithBody constructs an http.Request for the AckQueueMessages method, with any body, and a specified content type
+func NewAckQueueMessagesRequestWithBody(server string, name string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/queues/%s/ack", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewLeaseQueueMessagesRequest calls the generic LeaseQueueMessages builder with application/json body
+func NewLeaseQueueMessagesRequest(server string, name string, body LeaseQueueMessagesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewLeaseQueueMessagesRequestWithBody(server, name, "application/json", bodyReader)
+}
+
+// NewLeaseQueueMessagesRequestWithBody constructs an http.Request for the LeaseQueueMessages method, with any body, and a specified content type
+func NewLeaseQueueMessagesRequestWithBody(server string, name string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/queues/%s/lease", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewNackQueueMessagesRequest calls the generic NackQueueMessages builder with application/json body
+func NewNackQueueMessagesRequest(server string, name string, body NackQueueMessagesJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewNackQueueMessagesRequestWithBody(server, name, "application/json", bodyReader)
+}
+
+// NewNackQueueMessagesRequestWithBody constructs an http.Request for the NackQueueMessages method, with any body, and a specified content type
+func NewNackQueueMessagesRequestWithBody(server string, name string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/queues/%s/nack", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewReplayQueueRequest calls the generic ReplayQueue builder with application/json body
+func NewReplayQueueRequest(server string, name string, body ReplayQueueJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewReplayQueueRequestWithBody(server, name, "application/json", bodyReader)
+}
+
+// NewReplayQueueRequestWithBody constructs an http.Request for the ReplayQueue method, with any body, and a specified content type
+func NewReplayQueueRequestWithBody(server string, name string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/queues/%s/replay", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewListRecipientsRequest constructs an http.Request for the ListRecipients method
 func NewListRecipientsRequest(server string, params *ListRecipientsParams) (*http.Request, error) {
 	var err error
@@ -8238,6 +9027,121 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/portal/sessions (the `CreatePortalSession` operationId).
 	CreatePortalSessionWithResponse(ctx context.Context, body CreatePortalSessionJSONRequestBody, reqEditors ...RequestEditorFn) (*CreatePortalSessionResponse, error)
+
+	// ListQueuesWithResponse List pull queues
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/queues (the `ListQueues` operationId).
+	ListQueuesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListQueuesResponse, error)
+
+	// DeleteQueueWithResponse Delete a pull queue
+	//
+	// With the events on it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/queues/{name} (the `DeleteQueue` operationId).
+	DeleteQueueWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*DeleteQueueResponse, error)
+
+	// GetQueueWithResponse Get a pull queue
+	//
+	// With how many events are on it.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/queues/{name} (the `GetQueue` operationId).
+	GetQueueWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*GetQueueResponse, error)
+
+	// PutQueueWithBodyWithResponse Create or replace a pull queue
+	//
+	// A queue takes the events of a source (every source when none) whose type matches its patterns (every type when none) from now on; replacing its filter keeps the events on it.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/queues/{name} (the `PutQueue` operationId).
+	PutQueueWithBodyWithResponse(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutQueueResponse, error)
+
+	// PutQueueWithResponse Create or replace a pull queue
+	//
+	// A queue takes the events of a source (every source when none) whose type matches its patterns (every type when none) from now on; replacing its filter keeps the events on it.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /v1/queues/{name} (the `PutQueue` operationId).
+	PutQueueWithResponse(ctx context.Context, name string, body PutQueueJSONRequestBody, reqEditors ...RequestEditorFn) (*PutQueueResponse, error)
+
+	// AckQueueMessagesWithBodyWithResponse Acknowledge leased events
+	//
+	// Each acknowledged event leaves the queue. A receipt whose lease lapsed and was taken over changes nothing and is listed as stale.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/queues/{name}/ack (the `AckQueueMessages` operationId).
+	AckQueueMessagesWithBodyWithResponse(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AckQueueMessagesResponse, error)
+
+	// AckQueueMessagesWithResponse Acknowledge leased events
+	//
+	// Each acknowledged event leaves the queue. A receipt whose lease lapsed and was taken over changes nothing and is listed as stale.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/queues/{name}/ack (the `AckQueueMessages` operationId).
+	AckQueueMessagesWithResponse(ctx context.Context, name string, body AckQueueMessagesJSONRequestBody, reqEditors ...RequestEditorFn) (*AckQueueMessagesResponse, error)
+
+	// LeaseQueueMessagesWithBodyWithResponse Lease a batch of events from a pull queue
+	//
+	// The leased events stay invisible to other leases for the visibility timeout; one not acknowledged by then is leased again. With wait, the request waits up to that long for an event (long poll).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/queues/{name}/lease (the `LeaseQueueMessages` operationId).
+	LeaseQueueMessagesWithBodyWithResponse(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LeaseQueueMessagesResponse, error)
+
+	// LeaseQueueMessagesWithResponse Lease a batch of events from a pull queue
+	//
+	// The leased events stay invisible to other leases for the visibility timeout; one not acknowledged by then is leased again. With wait, the request waits up to that long for an event (long poll).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/queues/{name}/lease (the `LeaseQueueMessages` operationId).
+	LeaseQueueMessagesWithResponse(ctx context.Context, name string, body LeaseQueueMessagesJSONRequestBody, reqEditors ...RequestEditorFn) (*LeaseQueueMessagesResponse, error)
+
+	// NackQueueMessagesWithBodyWithResponse Reject leased events
+	//
+	// Each rejected event is leased again after the delay (at once when none).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/queues/{name}/nack (the `NackQueueMessages` operationId).
+	NackQueueMessagesWithBodyWithResponse(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*NackQueueMessagesResponse, error)
+
+	// NackQueueMessagesWithResponse Reject leased events
+	//
+	// Each rejected event is leased again after the delay (at once when none).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/queues/{name}/nack (the `NackQueueMessages` operationId).
+	NackQueueMessagesWithResponse(ctx context.Context, name string, body NackQueueMessagesJSONRequestBody, reqEditors ...RequestEditorFn) (*NackQueueMessagesResponse, error)
+
+	// ReplayQueueWithBodyWithResponse Put past events on a pull queue again
+	//
+	// The events the queue takes that were created since a time and are still kept, the newest 10000 at most; those on it already are not put twice.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/queues/{name}/replay (the `ReplayQueue` operationId).
+	ReplayQueueWithBodyWithResponse(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReplayQueueResponse, error)
+
+	// ReplayQueueWithResponse Put past events on a pull queue again
+	//
+	// The events the queue takes that were created since a time and are still kept, the newest 10000 at most; those on it already are not put twice.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /v1/queues/{name}/replay (the `ReplayQueue` operationId).
+	ReplayQueueWithResponse(ctx context.Context, name string, body ReplayQueueJSONRequestBody, reqEditors ...RequestEditorFn) (*ReplayQueueResponse, error)
 
 	// ListRecipientsWithResponse List recipients
 	//
@@ -13563,6 +14467,1097 @@ func (r CreatePortalSessionResponse) ContentType() string {
 	return ""
 }
 
+// ListQueuesResponse200Headers the declared response headers of an HTTP 200 response for ListQueues
+type ListQueuesResponse200Headers struct {
+	XRequestId *string
+}
+
+// ListQueuesResponse400Headers the declared response headers of an HTTP 400 response for ListQueues
+type ListQueuesResponse400Headers struct {
+	XRequestId *string
+}
+
+// ListQueuesResponse401Headers the declared response headers of an HTTP 401 response for ListQueues
+type ListQueuesResponse401Headers struct {
+	XRequestId *string
+}
+
+// ListQueuesResponseDefaultHeaders the declared response headers of an HTTP default response for ListQueues
+type ListQueuesResponseDefaultHeaders struct {
+	XRequestId *string
+}
+
+type ListQueuesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *QueuePage
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *DefaultError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ListQueuesResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ListQueuesResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListQueuesResponse401Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ListQueuesResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListQueuesResponse) GetJSON200() *QueuePage {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ListQueuesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListQueuesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ListQueuesResponse) GetJSONDefault() *DefaultError {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ListQueuesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListQueuesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListQueuesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListQueuesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteQueueResponse204Headers the declared response headers of an HTTP 204 response for DeleteQueue
+type DeleteQueueResponse204Headers struct {
+	XRequestId *string
+}
+
+// DeleteQueueResponse400Headers the declared response headers of an HTTP 400 response for DeleteQueue
+type DeleteQueueResponse400Headers struct {
+	XRequestId *string
+}
+
+// DeleteQueueResponse401Headers the declared response headers of an HTTP 401 response for DeleteQueue
+type DeleteQueueResponse401Headers struct {
+	XRequestId *string
+}
+
+// DeleteQueueResponse404Headers the declared response headers of an HTTP 404 response for DeleteQueue
+type DeleteQueueResponse404Headers struct {
+	XRequestId *string
+}
+
+// DeleteQueueResponseDefaultHeaders the declared response headers of an HTTP default response for DeleteQueue
+type DeleteQueueResponseDefaultHeaders struct {
+	XRequestId *string
+}
+
+type DeleteQueueResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *DefaultError
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *DeleteQueueResponse204Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *DeleteQueueResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeleteQueueResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *DeleteQueueResponse404Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *DeleteQueueResponseDefaultHeaders
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteQueueResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r DeleteQueueResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r DeleteQueueResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r DeleteQueueResponse) GetJSONDefault() *DefaultError {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteQueueResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteQueueResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteQueueResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteQueueResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetQueueResponse200Headers the declared response headers of an HTTP 200 response for GetQueue
+type GetQueueResponse200Headers struct {
+	XRequestId *string
+}
+
+// GetQueueResponse400Headers the declared response headers of an HTTP 400 response for GetQueue
+type GetQueueResponse400Headers struct {
+	XRequestId *string
+}
+
+// GetQueueResponse401Headers the declared response headers of an HTTP 401 response for GetQueue
+type GetQueueResponse401Headers struct {
+	XRequestId *string
+}
+
+// GetQueueResponse404Headers the declared response headers of an HTTP 404 response for GetQueue
+type GetQueueResponse404Headers struct {
+	XRequestId *string
+}
+
+// GetQueueResponseDefaultHeaders the declared response headers of an HTTP default response for GetQueue
+type GetQueueResponseDefaultHeaders struct {
+	XRequestId *string
+}
+
+type GetQueueResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Queue
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *DefaultError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetQueueResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetQueueResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetQueueResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetQueueResponse404Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *GetQueueResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetQueueResponse) GetJSON200() *Queue {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetQueueResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetQueueResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetQueueResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r GetQueueResponse) GetJSONDefault() *DefaultError {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r GetQueueResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetQueueResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetQueueResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetQueueResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// PutQueueResponse200Headers the declared response headers of an HTTP 200 response for PutQueue
+type PutQueueResponse200Headers struct {
+	XRequestId *string
+}
+
+// PutQueueResponse400Headers the declared response headers of an HTTP 400 response for PutQueue
+type PutQueueResponse400Headers struct {
+	XRequestId *string
+}
+
+// PutQueueResponse401Headers the declared response headers of an HTTP 401 response for PutQueue
+type PutQueueResponse401Headers struct {
+	XRequestId *string
+}
+
+// PutQueueResponse404Headers the declared response headers of an HTTP 404 response for PutQueue
+type PutQueueResponse404Headers struct {
+	XRequestId *string
+}
+
+// PutQueueResponse409Headers the declared response headers of an HTTP 409 response for PutQueue
+type PutQueueResponse409Headers struct {
+	XRequestId *string
+}
+
+// PutQueueResponse413Headers the declared response headers of an HTTP 413 response for PutQueue
+type PutQueueResponse413Headers struct {
+	XRequestId *string
+}
+
+// PutQueueResponse415Headers the declared response headers of an HTTP 415 response for PutQueue
+type PutQueueResponse415Headers struct {
+	XRequestId *string
+}
+
+// PutQueueResponse422Headers the declared response headers of an HTTP 422 response for PutQueue
+type PutQueueResponse422Headers struct {
+	XRequestId *string
+}
+
+// PutQueueResponseDefaultHeaders the declared response headers of an HTTP default response for PutQueue
+type PutQueueResponseDefaultHeaders struct {
+	XRequestId *string
+}
+
+type PutQueueResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Queue
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ValidationFailed
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *DefaultError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *PutQueueResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *PutQueueResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PutQueueResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *PutQueueResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *PutQueueResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *PutQueueResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *PutQueueResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *PutQueueResponse422Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *PutQueueResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r PutQueueResponse) GetJSON200() *Queue {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r PutQueueResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r PutQueueResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r PutQueueResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PutQueueResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PutQueueResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r PutQueueResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r PutQueueResponse) GetJSON422() *ValidationFailed {
+	return r.JSON422
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r PutQueueResponse) GetJSONDefault() *DefaultError {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r PutQueueResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r PutQueueResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r PutQueueResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r PutQueueResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// AckQueueMessagesResponse200Headers the declared response headers of an HTTP 200 response for AckQueueMessages
+type AckQueueMessagesResponse200Headers struct {
+	XRequestId *string
+}
+
+// AckQueueMessagesResponse400Headers the declared response headers of an HTTP 400 response for AckQueueMessages
+type AckQueueMessagesResponse400Headers struct {
+	XRequestId *string
+}
+
+// AckQueueMessagesResponse401Headers the declared response headers of an HTTP 401 response for AckQueueMessages
+type AckQueueMessagesResponse401Headers struct {
+	XRequestId *string
+}
+
+// AckQueueMessagesResponse404Headers the declared response headers of an HTTP 404 response for AckQueueMessages
+type AckQueueMessagesResponse404Headers struct {
+	XRequestId *string
+}
+
+// AckQueueMessagesResponse409Headers the declared response headers of an HTTP 409 response for AckQueueMessages
+type AckQueueMessagesResponse409Headers struct {
+	XRequestId *string
+}
+
+// AckQueueMessagesResponse413Headers the declared response headers of an HTTP 413 response for AckQueueMessages
+type AckQueueMessagesResponse413Headers struct {
+	XRequestId *string
+}
+
+// AckQueueMessagesResponse415Headers the declared response headers of an HTTP 415 response for AckQueueMessages
+type AckQueueMessagesResponse415Headers struct {
+	XRequestId *string
+}
+
+// AckQueueMessagesResponse422Headers the declared response headers of an HTTP 422 response for AckQueueMessages
+type AckQueueMessagesResponse422Headers struct {
+	XRequestId *string
+}
+
+// AckQueueMessagesResponseDefaultHeaders the declared response headers of an HTTP default response for AckQueueMessages
+type AckQueueMessagesResponseDefaultHeaders struct {
+	XRequestId *string
+}
+
+type AckQueueMessagesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *QueueAcked
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ValidationFailed
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *DefaultError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *AckQueueMessagesResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *AckQueueMessagesResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AckQueueMessagesResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *AckQueueMessagesResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *AckQueueMessagesResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *AckQueueMessagesResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *AckQueueMessagesResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *AckQueueMessagesResponse422Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *AckQueueMessagesResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AckQueueMessagesResponse) GetJSON200() *QueueAcked {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AckQueueMessagesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AckQueueMessagesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AckQueueMessagesResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r AckQueueMessagesResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r AckQueueMessagesResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r AckQueueMessagesResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r AckQueueMessagesResponse) GetJSON422() *ValidationFailed {
+	return r.JSON422
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r AckQueueMessagesResponse) GetJSONDefault() *DefaultError {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r AckQueueMessagesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AckQueueMessagesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AckQueueMessagesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AckQueueMessagesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// LeaseQueueMessagesResponse200Headers the declared response headers of an HTTP 200 response for LeaseQueueMessages
+type LeaseQueueMessagesResponse200Headers struct {
+	XRequestId *string
+}
+
+// LeaseQueueMessagesResponse400Headers the declared response headers of an HTTP 400 response for LeaseQueueMessages
+type LeaseQueueMessagesResponse400Headers struct {
+	XRequestId *string
+}
+
+// LeaseQueueMessagesResponse401Headers the declared response headers of an HTTP 401 response for LeaseQueueMessages
+type LeaseQueueMessagesResponse401Headers struct {
+	XRequestId *string
+}
+
+// LeaseQueueMessagesResponse404Headers the declared response headers of an HTTP 404 response for LeaseQueueMessages
+type LeaseQueueMessagesResponse404Headers struct {
+	XRequestId *string
+}
+
+// LeaseQueueMessagesResponse409Headers the declared response headers of an HTTP 409 response for LeaseQueueMessages
+type LeaseQueueMessagesResponse409Headers struct {
+	XRequestId *string
+}
+
+// LeaseQueueMessagesResponse413Headers the declared response headers of an HTTP 413 response for LeaseQueueMessages
+type LeaseQueueMessagesResponse413Headers struct {
+	XRequestId *string
+}
+
+// LeaseQueueMessagesResponse415Headers the declared response headers of an HTTP 415 response for LeaseQueueMessages
+type LeaseQueueMessagesResponse415Headers struct {
+	XRequestId *string
+}
+
+// LeaseQueueMessagesResponse422Headers the declared response headers of an HTTP 422 response for LeaseQueueMessages
+type LeaseQueueMessagesResponse422Headers struct {
+	XRequestId *string
+}
+
+// LeaseQueueMessagesResponseDefaultHeaders the declared response headers of an HTTP default response for LeaseQueueMessages
+type LeaseQueueMessagesResponseDefaultHeaders struct {
+	XRequestId *string
+}
+
+type LeaseQueueMessagesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *QueueMessages
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ValidationFailed
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *DefaultError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *LeaseQueueMessagesResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *LeaseQueueMessagesResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *LeaseQueueMessagesResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *LeaseQueueMessagesResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *LeaseQueueMessagesResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *LeaseQueueMessagesResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *LeaseQueueMessagesResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *LeaseQueueMessagesResponse422Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *LeaseQueueMessagesResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r LeaseQueueMessagesResponse) GetJSON200() *QueueMessages {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r LeaseQueueMessagesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r LeaseQueueMessagesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r LeaseQueueMessagesResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r LeaseQueueMessagesResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r LeaseQueueMessagesResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r LeaseQueueMessagesResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r LeaseQueueMessagesResponse) GetJSON422() *ValidationFailed {
+	return r.JSON422
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r LeaseQueueMessagesResponse) GetJSONDefault() *DefaultError {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r LeaseQueueMessagesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r LeaseQueueMessagesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r LeaseQueueMessagesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r LeaseQueueMessagesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// NackQueueMessagesResponse200Headers the declared response headers of an HTTP 200 response for NackQueueMessages
+type NackQueueMessagesResponse200Headers struct {
+	XRequestId *string
+}
+
+// NackQueueMessagesResponse400Headers the declared response headers of an HTTP 400 response for NackQueueMessages
+type NackQueueMessagesResponse400Headers struct {
+	XRequestId *string
+}
+
+// NackQueueMessagesResponse401Headers the declared response headers of an HTTP 401 response for NackQueueMessages
+type NackQueueMessagesResponse401Headers struct {
+	XRequestId *string
+}
+
+// NackQueueMessagesResponse404Headers the declared response headers of an HTTP 404 response for NackQueueMessages
+type NackQueueMessagesResponse404Headers struct {
+	XRequestId *string
+}
+
+// NackQueueMessagesResponse409Headers the declared response headers of an HTTP 409 response for NackQueueMessages
+type NackQueueMessagesResponse409Headers struct {
+	XRequestId *string
+}
+
+// NackQueueMessagesResponse413Headers the declared response headers of an HTTP 413 response for NackQueueMessages
+type NackQueueMessagesResponse413Headers struct {
+	XRequestId *string
+}
+
+// NackQueueMessagesResponse415Headers the declared response headers of an HTTP 415 response for NackQueueMessages
+type NackQueueMessagesResponse415Headers struct {
+	XRequestId *string
+}
+
+// NackQueueMessagesResponse422Headers the declared response headers of an HTTP 422 response for NackQueueMessages
+type NackQueueMessagesResponse422Headers struct {
+	XRequestId *string
+}
+
+// NackQueueMessagesResponseDefaultHeaders the declared response headers of an HTTP default response for NackQueueMessages
+type NackQueueMessagesResponseDefaultHeaders struct {
+	XRequestId *string
+}
+
+type NackQueueMessagesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *QueueAcked
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ValidationFailed
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *DefaultError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *NackQueueMessagesResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *NackQueueMessagesResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *NackQueueMessagesResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *NackQueueMessagesResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *NackQueueMessagesResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *NackQueueMessagesResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *NackQueueMessagesResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *NackQueueMessagesResponse422Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *NackQueueMessagesResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r NackQueueMessagesResponse) GetJSON200() *QueueAcked {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r NackQueueMessagesResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r NackQueueMessagesResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r NackQueueMessagesResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r NackQueueMessagesResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r NackQueueMessagesResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r NackQueueMessagesResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r NackQueueMessagesResponse) GetJSON422() *ValidationFailed {
+	return r.JSON422
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r NackQueueMessagesResponse) GetJSONDefault() *DefaultError {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r NackQueueMessagesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r NackQueueMessagesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r NackQueueMessagesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r NackQueueMessagesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ReplayQueueResponse200Headers the declared response headers of an HTTP 200 response for ReplayQueue
+type ReplayQueueResponse200Headers struct {
+	XRequestId *string
+}
+
+// ReplayQueueResponse400Headers the declared response headers of an HTTP 400 response for ReplayQueue
+type ReplayQueueResponse400Headers struct {
+	XRequestId *string
+}
+
+// ReplayQueueResponse401Headers the declared response headers of an HTTP 401 response for ReplayQueue
+type ReplayQueueResponse401Headers struct {
+	XRequestId *string
+}
+
+// ReplayQueueResponse404Headers the declared response headers of an HTTP 404 response for ReplayQueue
+type ReplayQueueResponse404Headers struct {
+	XRequestId *string
+}
+
+// ReplayQueueResponse409Headers the declared response headers of an HTTP 409 response for ReplayQueue
+type ReplayQueueResponse409Headers struct {
+	XRequestId *string
+}
+
+// ReplayQueueResponse413Headers the declared response headers of an HTTP 413 response for ReplayQueue
+type ReplayQueueResponse413Headers struct {
+	XRequestId *string
+}
+
+// ReplayQueueResponse415Headers the declared response headers of an HTTP 415 response for ReplayQueue
+type ReplayQueueResponse415Headers struct {
+	XRequestId *string
+}
+
+// ReplayQueueResponse422Headers the declared response headers of an HTTP 422 response for ReplayQueue
+type ReplayQueueResponse422Headers struct {
+	XRequestId *string
+}
+
+// ReplayQueueResponseDefaultHeaders the declared response headers of an HTTP default response for ReplayQueue
+type ReplayQueueResponseDefaultHeaders struct {
+	XRequestId *string
+}
+
+type ReplayQueueResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *QueueReplayed
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *UnsupportedMediaType
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *ValidationFailed
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *DefaultError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ReplayQueueResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ReplayQueueResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ReplayQueueResponse401Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *ReplayQueueResponse404Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *ReplayQueueResponse409Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ReplayQueueResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *ReplayQueueResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *ReplayQueueResponse422Headers
+	// HeadersDefault the parsed response headers for an HTTP default response
+	HeadersDefault *ReplayQueueResponseDefaultHeaders
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReplayQueueResponse) GetJSON200() *QueueReplayed {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReplayQueueResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReplayQueueResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ReplayQueueResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ReplayQueueResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ReplayQueueResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r ReplayQueueResponse) GetJSON415() *UnsupportedMediaType {
+	return r.JSON415
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r ReplayQueueResponse) GetJSON422() *ValidationFailed {
+	return r.JSON422
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ReplayQueueResponse) GetJSONDefault() *DefaultError {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ReplayQueueResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReplayQueueResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReplayQueueResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReplayQueueResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListRecipientsResponse200Headers the declared response headers of an HTTP 200 response for ListRecipients
 type ListRecipientsResponse200Headers struct {
 	XRequestId *string
@@ -18126,6 +20121,199 @@ func (c *ClientWithResponses) CreatePortalSessionWithResponse(ctx context.Contex
 		return nil, err
 	}
 	return ParseCreatePortalSessionResponse(rsp)
+}
+
+// ListQueuesWithResponse List pull queues
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/queues (the `ListQueues` operationId).
+func (c *ClientWithResponses) ListQueuesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListQueuesResponse, error) {
+	rsp, err := c.ListQueues(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListQueuesResponse(rsp)
+}
+
+// DeleteQueueWithResponse Delete a pull queue
+//
+// With the events on it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/queues/{name} (the `DeleteQueue` operationId).
+func (c *ClientWithResponses) DeleteQueueWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*DeleteQueueResponse, error) {
+	rsp, err := c.DeleteQueue(ctx, name, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteQueueResponse(rsp)
+}
+
+// GetQueueWithResponse Get a pull queue
+//
+// With how many events are on it.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/queues/{name} (the `GetQueue` operationId).
+func (c *ClientWithResponses) GetQueueWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*GetQueueResponse, error) {
+	rsp, err := c.GetQueue(ctx, name, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetQueueResponse(rsp)
+}
+
+// PutQueueWithBodyWithResponse Create or replace a pull queue
+//
+// A queue takes the events of a source (every source when none) whose type matches its patterns (every type when none) from now on; replacing its filter keeps the events on it.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/queues/{name} (the `PutQueue` operationId).
+func (c *ClientWithResponses) PutQueueWithBodyWithResponse(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PutQueueResponse, error) {
+	rsp, err := c.PutQueueWithBody(ctx, name, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutQueueResponse(rsp)
+}
+
+// PutQueueWithResponse Create or replace a pull queue
+//
+// A queue takes the events of a source (every source when none) whose type matches its patterns (every type when none) from now on; replacing its filter keeps the events on it.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /v1/queues/{name} (the `PutQueue` operationId).
+func (c *ClientWithResponses) PutQueueWithResponse(ctx context.Context, name string, body PutQueueJSONRequestBody, reqEditors ...RequestEditorFn) (*PutQueueResponse, error) {
+	rsp, err := c.PutQueue(ctx, name, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePutQueueResponse(rsp)
+}
+
+// AckQueueMessagesWithBodyWithResponse Acknowledge leased events
+//
+// Each acknowledged event leaves the queue. A receipt whose lease lapsed and was taken over changes nothing and is listed as stale.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/queues/{name}/ack (the `AckQueueMessages` operationId).
+func (c *ClientWithResponses) AckQueueMessagesWithBodyWithResponse(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*AckQueueMessagesResponse, error) {
+	rsp, err := c.AckQueueMessagesWithBody(ctx, name, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAckQueueMessagesResponse(rsp)
+}
+
+// AckQueueMessagesWithResponse Acknowledge leased events
+//
+// Each acknowledged event leaves the queue. A receipt whose lease lapsed and was taken over changes nothing and is listed as stale.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/queues/{name}/ack (the `AckQueueMessages` operationId).
+func (c *ClientWithResponses) AckQueueMessagesWithResponse(ctx context.Context, name string, body AckQueueMessagesJSONRequestBody, reqEditors ...RequestEditorFn) (*AckQueueMessagesResponse, error) {
+	rsp, err := c.AckQueueMessages(ctx, name, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAckQueueMessagesResponse(rsp)
+}
+
+// LeaseQueueMessagesWithBodyWithResponse Lease a batch of events from a pull queue
+//
+// The leased events stay invisible to other leases for the visibility timeout; one not acknowledged by then is leased again. With wait, the request waits up to that long for an event (long poll).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/queues/{name}/lease (the `LeaseQueueMessages` operationId).
+func (c *ClientWithResponses) LeaseQueueMessagesWithBodyWithResponse(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LeaseQueueMessagesResponse, error) {
+	rsp, err := c.LeaseQueueMessagesWithBody(ctx, name, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLeaseQueueMessagesResponse(rsp)
+}
+
+// LeaseQueueMessagesWithResponse Lease a batch of events from a pull queue
+//
+// The leased events stay invisible to other leases for the visibility timeout; one not acknowledged by then is leased again. With wait, the request waits up to that long for an event (long poll).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/queues/{name}/lease (the `LeaseQueueMessages` operationId).
+func (c *ClientWithResponses) LeaseQueueMessagesWithResponse(ctx context.Context, name string, body LeaseQueueMessagesJSONRequestBody, reqEditors ...RequestEditorFn) (*LeaseQueueMessagesResponse, error) {
+	rsp, err := c.LeaseQueueMessages(ctx, name, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLeaseQueueMessagesResponse(rsp)
+}
+
+// NackQueueMessagesWithBodyWithResponse Reject leased events
+//
+// Each rejected event is leased again after the delay (at once when none).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/queues/{name}/nack (the `NackQueueMessages` operationId).
+func (c *ClientWithResponses) NackQueueMessagesWithBodyWithResponse(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*NackQueueMessagesResponse, error) {
+	rsp, err := c.NackQueueMessagesWithBody(ctx, name, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseNackQueueMessagesResponse(rsp)
+}
+
+// NackQueueMessagesWithResponse Reject leased events
+//
+// Each rejected event is leased again after the delay (at once when none).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/queues/{name}/nack (the `NackQueueMessages` operationId).
+func (c *ClientWithResponses) NackQueueMessagesWithResponse(ctx context.Context, name string, body NackQueueMessagesJSONRequestBody, reqEditors ...RequestEditorFn) (*NackQueueMessagesResponse, error) {
+	rsp, err := c.NackQueueMessages(ctx, name, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseNackQueueMessagesResponse(rsp)
+}
+
+// ReplayQueueWithBodyWithResponse Put past events on a pull queue again
+//
+// The events the queue takes that were created since a time and are still kept, the newest 10000 at most; those on it already are not put twice.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/queues/{name}/replay (the `ReplayQueue` operationId).
+func (c *ClientWithResponses) ReplayQueueWithBodyWithResponse(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ReplayQueueResponse, error) {
+	rsp, err := c.ReplayQueueWithBody(ctx, name, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReplayQueueResponse(rsp)
+}
+
+// ReplayQueueWithResponse Put past events on a pull queue again
+//
+// The events the queue takes that were created since a time and are still kept, the newest 10000 at most; those on it already are not put twice.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /v1/queues/{name}/replay (the `ReplayQueue` operationId).
+func (c *ClientWithResponses) ReplayQueueWithResponse(ctx context.Context, name string, body ReplayQueueJSONRequestBody, reqEditors ...RequestEditorFn) (*ReplayQueueResponse, error) {
+	rsp, err := c.ReplayQueue(ctx, name, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReplayQueueResponse(rsp)
 }
 
 // ListRecipientsWithResponse List recipients
@@ -23951,6 +26139,1181 @@ func ParseCreatePortalSessionResponse(rsp *http.Response) (*CreatePortalSessionR
 		response.Headers422 = &headers
 	case true:
 		var headers CreatePortalSessionResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseListQueuesResponse parses an HTTP response from a ListQueuesWithResponse call
+func ParseListQueuesResponse(rsp *http.Response) (*ListQueuesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListQueuesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest QueuePage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest DefaultError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ListQueuesResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ListQueuesResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListQueuesResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case true:
+		var headers ListQueuesResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteQueueResponse parses an HTTP response from a DeleteQueueWithResponse call
+func ParseDeleteQueueResponse(rsp *http.Response) (*DeleteQueueResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteQueueResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest DefaultError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers DeleteQueueResponse204Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers204 = &headers
+	case rsp.StatusCode == 400:
+		var headers DeleteQueueResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers DeleteQueueResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers DeleteQueueResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case true:
+		var headers DeleteQueueResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetQueueResponse parses an HTTP response from a GetQueueWithResponse call
+func ParseGetQueueResponse(rsp *http.Response) (*GetQueueResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetQueueResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Queue
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest DefaultError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetQueueResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetQueueResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetQueueResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetQueueResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case true:
+		var headers GetQueueResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParsePutQueueResponse parses an HTTP response from a PutQueueWithResponse call
+func ParsePutQueueResponse(rsp *http.Response) (*PutQueueResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &PutQueueResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Queue
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest DefaultError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers PutQueueResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers PutQueueResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers PutQueueResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers PutQueueResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers PutQueueResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers PutQueueResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers PutQueueResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers PutQueueResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case true:
+		var headers PutQueueResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseAckQueueMessagesResponse parses an HTTP response from a AckQueueMessagesWithResponse call
+func ParseAckQueueMessagesResponse(rsp *http.Response) (*AckQueueMessagesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AckQueueMessagesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest QueueAcked
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest DefaultError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers AckQueueMessagesResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers AckQueueMessagesResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers AckQueueMessagesResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers AckQueueMessagesResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers AckQueueMessagesResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers AckQueueMessagesResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers AckQueueMessagesResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers AckQueueMessagesResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case true:
+		var headers AckQueueMessagesResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseLeaseQueueMessagesResponse parses an HTTP response from a LeaseQueueMessagesWithResponse call
+func ParseLeaseQueueMessagesResponse(rsp *http.Response) (*LeaseQueueMessagesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &LeaseQueueMessagesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest QueueMessages
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest DefaultError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers LeaseQueueMessagesResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers LeaseQueueMessagesResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers LeaseQueueMessagesResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers LeaseQueueMessagesResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers LeaseQueueMessagesResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers LeaseQueueMessagesResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers LeaseQueueMessagesResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers LeaseQueueMessagesResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case true:
+		var headers LeaseQueueMessagesResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseNackQueueMessagesResponse parses an HTTP response from a NackQueueMessagesWithResponse call
+func ParseNackQueueMessagesResponse(rsp *http.Response) (*NackQueueMessagesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &NackQueueMessagesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest QueueAcked
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest DefaultError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers NackQueueMessagesResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers NackQueueMessagesResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers NackQueueMessagesResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers NackQueueMessagesResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers NackQueueMessagesResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers NackQueueMessagesResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers NackQueueMessagesResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers NackQueueMessagesResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case true:
+		var headers NackQueueMessagesResponseDefaultHeaders
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.HeadersDefault = &headers
+	}
+
+	return response, nil
+}
+
+// ParseReplayQueueResponse parses an HTTP response from a ReplayQueueWithResponse call
+func ParseReplayQueueResponse(rsp *http.Response) (*ReplayQueueResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReplayQueueResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest QueueReplayed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest DefaultError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers ReplayQueueResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers ReplayQueueResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ReplayQueueResponse401Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 404:
+		var headers ReplayQueueResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 409:
+		var headers ReplayQueueResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers409 = &headers
+	case rsp.StatusCode == 413:
+		var headers ReplayQueueResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers ReplayQueueResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers ReplayQueueResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = &value
+		}
+		response.Headers422 = &headers
+	case true:
+		var headers ReplayQueueResponseDefaultHeaders
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {

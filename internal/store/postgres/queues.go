@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -93,13 +94,13 @@ func (s *Store) LeaseMessages(ctx context.Context, tenantID, queueID string, lim
 }
 
 // AckMessages deletes the messages still leased under their receipts.
-func (s *Store) AckMessages(ctx context.Context, tenantID, queueID string, rs []store.QueueReceipt) ([]string, error) {
+func (s *Store) AckMessages(ctx context.Context, tenantID, queueID string, rs []store.QueueReceipt) ([]store.QueueReceipt, error) {
 	return s.settle(ctx, "ack messages", `DELETE FROM queue_messages m USING`, nil, tenantID, queueID, rs)
 }
 
 // NackMessages makes the messages still leased under their receipts
 // visible after delay.
-func (s *Store) NackMessages(ctx context.Context, tenantID, queueID string, rs []store.QueueReceipt, delay time.Duration) ([]string, error) {
+func (s *Store) NackMessages(ctx context.Context, tenantID, queueID string, rs []store.QueueReceipt, delay time.Duration) ([]store.QueueReceipt, error) {
 	return s.settle(ctx, "nack messages", `UPDATE queue_messages m SET visible_at = now() + $5 * interval '1 microsecond' FROM`,
 		[]any{interval(delay)}, tenantID, queueID, rs)
 }
@@ -107,8 +108,8 @@ func (s *Store) NackMessages(ctx context.Context, tenantID, queueID string, rs [
 // settle runs head (a DELETE of queue_messages m ending in USING, or an
 // UPDATE ending in FROM, whose own parameters, extra, start at $5) on
 // each message its receipt still names, in one statement, and returns the
-// event ids of the others.
-func (s *Store) settle(ctx context.Context, action, head string, extra []any, tenantID, queueID string, rs []store.QueueReceipt) ([]string, error) {
+// other receipts.
+func (s *Store) settle(ctx context.Context, action, head string, extra []any, tenantID, queueID string, rs []store.QueueReceipt) ([]store.QueueReceipt, error) {
 	if len(rs) == 0 {
 		return nil, nil
 	}
@@ -116,21 +117,17 @@ func (s *Store) settle(ctx context.Context, action, head string, extra []any, te
 	for i, r := range rs {
 		ids[i], tokens[i] = r.EventID, r.Token
 	}
-	done, err := queryAll(ctx, s.pool, action, func(r pgx.Row) (id string, err error) { return id, r.Scan(&id) },
+	done, err := queryAll(ctx, s.pool, action, func(r pgx.Row) (rc store.QueueReceipt, err error) { return rc, r.Scan(&rc.EventID, &rc.Token) },
 		head+` unnest($3::text[], $4::bigint[]) AS r(event_id, token)
 		WHERE m.queue_id = $1 AND m.tenant_id = $2 AND m.event_id = r.event_id AND m.lease_token = r.token
-		RETURNING m.event_id`, append([]any{queueID, tenantID, ids, tokens}, extra...)...)
+		RETURNING m.event_id, m.lease_token`, append([]any{queueID, tenantID, ids, tokens}, extra...)...)
 	if err != nil {
 		return nil, err
 	}
-	settled := make(map[string]bool, len(done))
-	for _, id := range done {
-		settled[id] = true
-	}
-	var stale []string
-	for _, id := range ids {
-		if !settled[id] {
-			stale = append(stale, id)
+	var stale []store.QueueReceipt
+	for _, r := range rs {
+		if !slices.Contains(done, r) {
+			stale = append(stale, r)
 		}
 	}
 	return stale, nil

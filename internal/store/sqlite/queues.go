@@ -123,27 +123,27 @@ func joinLeased(leased []store.QueueMessage, evs []event.Event) []store.QueueMes
 }
 
 // AckMessages deletes the messages still leased under their receipts.
-func (s *Store) AckMessages(ctx context.Context, tenantID, queueID string, rs []store.QueueReceipt) ([]string, error) {
+func (s *Store) AckMessages(ctx context.Context, tenantID, queueID string, rs []store.QueueReceipt) ([]store.QueueReceipt, error) {
 	return s.settle(ctx, "ack messages", `DELETE FROM queue_messages`, nil, tenantID, queueID, rs)
 }
 
 // NackMessages makes the messages still leased under their receipts
 // visible after delay.
-func (s *Store) NackMessages(ctx context.Context, tenantID, queueID string, rs []store.QueueReceipt, delay time.Duration) ([]string, error) {
+func (s *Store) NackMessages(ctx context.Context, tenantID, queueID string, rs []store.QueueReceipt, delay time.Duration) ([]store.QueueReceipt, error) {
 	return s.settle(ctx, "nack messages", `UPDATE queue_messages SET visible_at = ?`, []any{ms(s.clock.Now().Add(delay))}, tenantID, queueID, rs)
 }
 
 // settle runs head with its args (a DELETE or an UPDATE of
 // queue_messages) on each message its receipt still names and returns the
-// event ids of the others.
-func (s *Store) settle(ctx context.Context, action, head string, args []any, tenantID, queueID string, rs []store.QueueReceipt) ([]string, error) {
-	return inTx(ctx, s, action, func(tx *sql.Tx) ([]string, error) {
-		var stale []string
+// other receipts.
+func (s *Store) settle(ctx context.Context, action, head string, args []any, tenantID, queueID string, rs []store.QueueReceipt) ([]store.QueueReceipt, error) {
+	return inTx(ctx, s, action, func(tx *sql.Tx) ([]store.QueueReceipt, error) {
+		var stale []store.QueueReceipt
 		for _, r := range rs {
 			res, err := tx.ExecContext(ctx, head+` WHERE queue_id = ? AND tenant_id = ? AND event_id = ? AND lease_token = ?`,
 				append(args, queueID, tenantID, r.EventID, r.Token)...)
 			if err := affected(action, res, err); errors.Is(err, store.ErrNotFound) {
-				stale = append(stale, r.EventID)
+				stale = append(stale, r)
 			} else if err != nil {
 				return nil, err
 			}
