@@ -44,6 +44,20 @@ type RecipientToken struct {
 type WorkflowVersions struct {
 	Workflow Workflow `json:"workflow"`
 	Versions []int    `json:"versions"`
+	// Schedules are the latest version's schedules, each with when it is
+	// next due.
+	Schedules []ScheduleState `json:"schedules,omitempty"`
+}
+
+// ScheduleState is a schedule of a workflow as it stands.
+type ScheduleState struct {
+	// Schedule is the cron expression, or "every" and the interval.
+	Schedule string `json:"schedule"`
+	Timezone string `json:"timezone"`
+	Missed   string `json:"missed"`
+	// NextAt is when it next starts a run; none while the workflow is
+	// disabled.
+	NextAt *Time `json:"next_at,omitempty"`
 }
 
 // WorkflowEnable is the body of PATCH /v1/workflows/{name}.

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bytes"
 	"encoding/json"
 )
 
@@ -19,11 +20,70 @@ type WorkflowSpec struct {
 	Enabled       *bool  `json:"enabled,omitempty"`
 }
 
-// WorkflowTrigger says which events start a run: type patterns and an
-// optional condition over event and data.
+// WorkflowTrigger says what starts a run: events (type patterns and an
+// optional condition over event and data), schedules, or a person
+// (manual: true declares a workflow started only through
+// POST /v1/workflows/{name}/runs; any workflow may be started so). A
+// workflow needs events, a schedule or manual.
 type WorkflowTrigger struct {
-	Events []string `json:"events"`
+	Events []string `json:"events,omitempty"`
 	If     string   `json:"if,omitempty"`
+	// Schedule is one schedule or a list of them.
+	Schedule WorkflowSchedules `json:"schedule,omitempty"`
+	Manual   bool              `json:"manual,omitempty"`
+}
+
+// WorkflowSchedule starts a run at the times of a cron expression, or
+// every interval, read in a time zone. Each run's event is of type
+// workflow.scheduled, with the scheduled time in data.scheduled_at and as
+// its occurred_at.
+type WorkflowSchedule struct {
+	// Cron has five fields (minute hour day-of-month month day-of-week)
+	// or a descriptor such as @daily.
+	Cron string `json:"cron,omitempty"`
+	// Every is a fixed interval instead, e.g. "15m" (at least 1m),
+	// counted from when the schedule was saved.
+	Every string `json:"every,omitempty"`
+	// Timezone is an IANA time zone such as Europe/Berlin; default UTC.
+	Timezone string `json:"timezone,omitempty"`
+	// Missed is what a node does with the times missed while none ran:
+	// skip (none), run_once (one run for the latest; the default) or
+	// run_all (one run each, the latest catch_up of them).
+	Missed string `json:"missed,omitempty"`
+	// CatchUp bounds run_all: at most this many runs (default 10, at
+	// most 100).
+	CatchUp int `json:"catch_up,omitempty"`
+}
+
+// WorkflowSchedules is one schedule or a list: as JSON it reads either
+// and writes a list.
+type WorkflowSchedules []WorkflowSchedule
+
+// UnmarshalJSON reads one schedule object or an array of them.
+func (s *WorkflowSchedules) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '{' {
+		var one WorkflowSchedule
+		if err := strictJSON(b, &one); err != nil {
+			return err
+		}
+		*s = WorkflowSchedules{one}
+		return nil
+	}
+	var list []WorkflowSchedule
+	if err := strictJSON(b, &list); err != nil {
+		return err
+	}
+	*s = list
+	return nil
+}
+
+// strictJSON decodes b refusing fields v does not have, as the API's
+// bodies are decoded.
+func strictJSON(b []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	return d.Decode(v)
 }
 
 // Step is one step: an id and exactly one kind (http, emit, set, if,

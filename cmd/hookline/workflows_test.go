@@ -93,7 +93,7 @@ func TestWorkflowsValidateMistakes(t *testing.T) {
 		{
 			name: "missing key, at the top of the file",
 			file: "name: a\nsteps:\n  - id: s\n    fail: { message: x }\n",
-			want: []string{`1: on.events: is required: the event types that start a run, e.g. ["order.created"]`},
+			want: []string{`1: on.events: is required: the event types that start a run, e.g. ["order.created"] (or give on.schedule, or on.manual: true)`},
 		},
 		{
 			name: "several mistakes at their lines",

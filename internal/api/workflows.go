@@ -120,8 +120,28 @@ func (s *Server) getWorkflow(w http.ResponseWriter, r *http.Request, a *auth) er
 	for i, v := range versions {
 		nums[i] = v.Version
 	}
-	writeJSON(w, http.StatusOK, wire.WorkflowVersions{Workflow: apply.WorkflowOut(sw), Versions: nums})
+	out := wire.WorkflowVersions{Workflow: apply.WorkflowOut(sw), Versions: nums}
+	if version == 0 {
+		scheds, err := s.cfg.Workflows.Schedules(r.Context(), sw)
+		if err != nil {
+			return err
+		}
+		out.Schedules = scheduleStates(scheds)
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+func scheduleStates(in []workflow.ScheduleInfo) []wire.ScheduleState {
+	out := make([]wire.ScheduleState, len(in))
+	for i, s := range in {
+		out[i] = wire.ScheduleState{Schedule: s.Schedule, Timezone: s.Timezone, Missed: s.Missed}
+		if !s.NextAt.IsZero() {
+			t := wire.TimeOf(s.NextAt)
+			out[i].NextAt = &t
+		}
+	}
+	return out
 }
 
 // patchWorkflow enables or disables a workflow: {"enabled": false}.

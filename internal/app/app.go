@@ -59,7 +59,8 @@ type Options struct {
 	// Rand, when set, replaces the retry jitter source of deliveries,
 	// workflow steps and mirrors (tests).
 	Rand func() float64
-	// PollInterval, when set, replaces the engine's poll interval (tests).
+	// PollInterval, when set, replaces the engine's poll interval and how
+	// often the workflow scheduler looks for due schedules (tests).
 	PollInterval time.Duration
 	// Lease, when set, replaces the engine's lease duration (tests).
 	Lease time.Duration
@@ -86,6 +87,8 @@ type App struct {
 	engine *engine.Engine
 	colls  *collection.Service
 	watch  *capture.Watchers
+	sched  *workflow.Scheduler
+	runner *workflow.Runner
 	api    *api.Server
 	srv    *http.Server
 	ln     net.Listener
@@ -287,11 +290,19 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 			return err
 		},
 	})
+	sched := workflow.NewScheduler(workflow.SchedulerConfig{Runner: runner, Interval: opts.PollInterval,
+		Publish: func(ctx context.Context, ev event.Event, name string) error {
+			_, err := eng.PublishTo(ctx, ev, []engine.Target{{Kind: workflow.Kind, DestinationID: name}})
+			return err
+		}})
 	// invalidate makes routing and the executor see a tenant's endpoints
-	// change at once.
+	// change at once, and the schedules its workflows'.
 	invalidate := func(tenantID string) {
 		routes.Invalidate(tenantID)
 		exec.Invalidate(tenantID)
+		if err := runner.PlanSchedules(context.Background(), tenantID); err != nil {
+			log.Error("workflow schedules not planned", "tenant_id", tenantID, "error", err)
+		}
 	}
 	apiSrv := api.New(api.Config{
 		Store: st, Engine: eng, SourceChanged: func(name string) { receiver.Invalidate(name); watch.Changed() }, Feed: hub, Closing: closing, Collections: colls, Workflows: runner, Content: notify,
@@ -304,7 +315,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: log, tracing: tracing, store: st, engine: eng, api: apiSrv, lock: lock, colls: colls, watch: watch, build: opts.Build,
+	a := &App{cfg: cfg, log: log, tracing: tracing, store: st, engine: eng, api: apiSrv, lock: lock, colls: colls, watch: watch, sched: sched, runner: runner, build: opts.Build,
 		clock: opts.Clock, out: opts.Out, keyDue: keyDue, tls: serverTLS}
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", tracing.Handler(accesslog.Routed(apiSrv.Handler())))
@@ -421,6 +432,8 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	a.watch.Start(ctx)
 	a.colls.Start(ctx)
+	a.planSchedules(ctx)
+	a.sched.Start(ctx)
 	a.ln = ln
 	a.serve = make(chan error, 1)
 	attrs := []any{"addr", ln.Addr().String()}
@@ -528,6 +541,7 @@ func (a *App) stop(ctx context.Context) error {
 		}
 	}
 	a.watch.Stop()
+	a.sched.Stop()
 	if err := a.engine.Stop(ctx); err != nil {
 		errs = append(errs, err)
 	}
@@ -551,6 +565,7 @@ func (a *App) kill() {
 		<-a.acmeServe
 	}
 	a.watch.Stop()
+	a.sched.Stop()
 	a.engine.Kill()
 	a.colls.Close()
 	// A crash exports nothing more: no wait on the collector.
@@ -589,4 +604,19 @@ func wrap(w func(http.Handler) http.Handler, h http.Handler) http.Handler {
 		return h
 	}
 	return w(h)
+}
+
+// planSchedules plans every tenant's workflow schedules at start, in case
+// a change was saved while planning failed.
+func (a *App) planSchedules(ctx context.Context) {
+	tenants, err := a.store.ListTenants(ctx)
+	if err != nil {
+		a.log.ErrorContext(ctx, "workflow schedules not planned", "error", err)
+		return
+	}
+	for _, t := range tenants {
+		if err := a.runner.PlanSchedules(ctx, t.ID); err != nil {
+			a.log.ErrorContext(ctx, "workflow schedules not planned", "tenant_id", t.ID, "error", err)
+		}
+	}
 }

@@ -19,7 +19,8 @@ import (
 // whether the spec asks for the workflow to be enabled (the default).
 func WorkflowDef(in wire.WorkflowSpec) (workflow.Def, bool) {
 	return workflow.Def{Name: in.Name, Description: in.Description, ErrorWorkflow: in.ErrorWorkflow,
-		On:    workflow.TriggerDef(in.On),
+		On: workflow.TriggerDef{Events: in.On.Events, If: in.On.If, Manual: in.On.Manual,
+			Schedule: each(in.On.Schedule, func(s wire.WorkflowSchedule) workflow.ScheduleDef { return workflow.ScheduleDef(s) })},
 		Steps: each(in.Steps, stepDef),
 	}, in.Enabled == nil || *in.Enabled
 }
@@ -34,7 +35,8 @@ func stepDef(st wire.Step) workflow.StepDef {
 
 func workflowSpec(d workflow.Def) wire.WorkflowSpec {
 	return wire.WorkflowSpec{Name: d.Name, Description: d.Description, ErrorWorkflow: d.ErrorWorkflow,
-		On:    wire.WorkflowTrigger(d.On),
+		On: wire.WorkflowTrigger{Events: d.On.Events, If: d.On.If, Manual: d.On.Manual,
+			Schedule: each(d.On.Schedule, func(s workflow.ScheduleDef) wire.WorkflowSchedule { return wire.WorkflowSchedule(s) })},
 		Steps: each(d.Steps, wireStep),
 	}
 }

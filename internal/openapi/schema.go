@@ -101,6 +101,7 @@ var (
 	wireTimeType = reflect.TypeFor[wire.Time]()
 	rawType      = reflect.TypeFor[json.RawMessage]()
 	opType       = reflect.TypeFor[wire.CollectionOp]()
+	schedsType   = reflect.TypeFor[wire.WorkflowSchedules]()
 )
 
 // special returns the schema of the types that encode themselves
@@ -120,6 +121,10 @@ func (s *schemas) special(t reflect.Type) (schema, bool) {
 				s.object(opType),
 			}}
 		}), true
+	case schedsType:
+		// One schedule, or a list of them.
+		one := s.of(reflect.TypeFor[wire.WorkflowSchedule]())
+		return schema{"oneOf": []any{one, schema{"type": "array", "items": one}}}, true
 	}
 	return nil, false
 }

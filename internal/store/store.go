@@ -581,6 +581,22 @@ type Workflows interface {
 	// Attempts the attempt's number. (The step log keeps a step's last
 	// attempt only.)
 	ListRunAttempts(ctx context.Context, tenantID, runID string) ([]RunStep, error)
+
+	// PlanSchedule stores when a workflow's schedule is next due, unless
+	// a row for the same tenant, workflow and key exists: a schedule
+	// planned before keeps its time (and so its missed runs).
+	PlanSchedule(ctx context.Context, s Schedule) error
+	// ListSchedules lists a tenant's schedules by workflow and key.
+	ListSchedules(ctx context.Context, tenantID string) ([]Schedule, error)
+	// DeleteSchedule forgets a schedule (none: no error).
+	DeleteSchedule(ctx context.Context, tenantID, workflow, key string) error
+	// DueSchedules lists up to limit schedules of every tenant due at or
+	// before now, the earliest first.
+	DueSchedules(ctx context.Context, now time.Time, limit int) ([]Schedule, error)
+	// AdvanceSchedule moves a schedule from s.NextAt to next, only while
+	// it is still due at s.NextAt: of several nodes advancing the same
+	// schedule from the same time, one gets true, the others false.
+	AdvanceSchedule(ctx context.Context, s Schedule, next time.Time) (bool, error)
 }
 
 // Content is the recipients, templates, notify rules, messages and

@@ -102,3 +102,13 @@ type BufferedEvent struct {
 // MaxBuffered bounds the events BufferedEvents returns for one key and
 // value.
 const MaxBuffered = 100
+
+// Schedule is when one schedule of a workflow (by Key, the schedule as
+// declared: cron expression and time zone) is next due. The row is what
+// nodes share: the one that advances it fires the times it passed.
+type Schedule struct {
+	TenantID string
+	Workflow string
+	Key      string
+	NextAt   time.Time
+}

@@ -20,11 +20,27 @@ type Def struct {
 	ErrorWorkflow string `json:"error_workflow,omitempty"`
 }
 
-// TriggerDef says which events start a run: type patterns and an
-// optional condition over event and data.
+// TriggerDef says what starts a run: events (type patterns and an
+// optional condition over event and data), schedules, and whether the
+// workflow is meant to be run by hand (any workflow may be).
 type TriggerDef struct {
-	Events []string `json:"events"`
-	If     string   `json:"if,omitempty"`
+	Events   []string      `json:"events"`
+	If       string        `json:"if,omitempty"`
+	Schedule []ScheduleDef `json:"schedule,omitempty"`
+	Manual   bool          `json:"manual,omitempty"`
+}
+
+// ScheduleDef starts a run at the times of a cron expression (or every
+// interval), read in a time zone, with a policy for the times missed
+// while no node ran.
+type ScheduleDef struct {
+	Cron     string `json:"cron,omitempty"`
+	Every    string `json:"every,omitempty"`
+	Timezone string `json:"timezone,omitempty"`
+	// Missed is skip, run_once (the default) or run_all.
+	Missed string `json:"missed,omitempty"`
+	// CatchUp bounds the runs run_all starts at once.
+	CatchUp int `json:"catch_up,omitempty"`
 }
 
 // StepDef is one step: an id and exactly one kind, with its error

@@ -37,10 +37,12 @@ func (r *Runner) FillRoutes(ctx context.Context, tenantID string) (route.Fill, e
 			continue
 		}
 		target := engine.Target{Kind: Kind, DestinationID: w.Name}
-		triggers = append(triggers, route.Entry{
-			Target: target, Patterns: w.events, Filter: w.trigger, Cond: startsRuns,
-			LogKey: "workflow", LogMsg: "workflow trigger condition failed; no run started",
-		})
+		if len(w.events) > 0 {
+			triggers = append(triggers, route.Entry{
+				Target: target, Patterns: w.events, Filter: w.trigger, Cond: startsRuns,
+				LogKey: "workflow", LogMsg: "workflow trigger condition failed; no run started",
+			})
+		}
 		name := w.Name
 		errorFlows = append(errorFlows, route.Entry{
 			Target: target, Patterns: []string{FailedType},

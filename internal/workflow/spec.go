@@ -96,6 +96,8 @@ type Workflow struct {
 	events        []string
 	errorWorkflow string
 	trigger       *expr.Filter
+	schedules     []*schedule
+	manual        bool
 	steps         []*step
 	index         map[string]int
 }
@@ -162,7 +164,7 @@ type retry struct {
 // opts.CheckNotify. Errors are *Error with the path of the mistake; several
 // are joined.
 func Compile(in Def, opts Options) (*Workflow, error) {
-	w := &Workflow{Name: in.Name, events: in.On.Events, errorWorkflow: in.ErrorWorkflow, index: map[string]int{}}
+	w := &Workflow{Name: in.Name, events: in.On.Events, errorWorkflow: in.ErrorWorkflow, manual: in.On.Manual, index: map[string]int{}}
 	var errs []error
 	add := func(err error) {
 		if err != nil {
@@ -175,9 +177,15 @@ func Compile(in Def, opts Options) (*Workflow, error) {
 	if strings.HasPrefix(in.Name, "run_") {
 		add(errAt("name", `must not start with "run_"`))
 	}
-	if len(in.On.Events) == 0 {
-		add(errAt("on.events", `is required: the event types that start a run, e.g. ["order.created"]`))
+	if len(in.On.Events) == 0 && len(in.On.Schedule) == 0 && !in.On.Manual {
+		add(errAt("on.events", `is required: the event types that start a run, e.g. ["order.created"] (or give on.schedule, or on.manual: true)`))
 	}
+	if len(in.On.Events) == 0 && in.On.If != "" {
+		add(errAt("on.if", "applies to events: give on.events"))
+	}
+	var err error
+	w.schedules, err = compileSchedules(in.On.Schedule)
+	add(err)
 	for i, p := range in.On.Events {
 		if err := event.ValidatePattern(p); err != nil {
 			add(&Error{Path: fmt.Sprintf("on.events[%d]", i), Err: err})

@@ -979,6 +979,18 @@ type RunStep struct {
 	Step       string      `json:"step"`
 }
 
+// ScheduleState ScheduleState is a schedule of a workflow as it stands.
+type ScheduleState struct {
+	Missed string `json:"missed"`
+
+	// NextAt NextAt is when it next starts a run; none while the workflow is disabled.
+	NextAt *time.Time `json:"next_at,omitempty"`
+
+	// Schedule Schedule is the cron expression, or "every" and the interval.
+	Schedule string `json:"schedule"`
+	Timezone string `json:"timezone"`
+}
+
 // SecretRotate SecretRotate is the optional body of POST /v1/endpoints/{id}/rotate-secret.
 type SecretRotate struct {
 	// Grace Grace is how long the previous secret keeps signing, as a Go duration; default "24h".
@@ -1309,7 +1321,7 @@ type Workflow struct {
 	ErrorWorkflow *string `json:"error_workflow,omitempty"`
 	Name          string  `json:"name"`
 
-	// On WorkflowTrigger says which events start a run: type patterns and an optional condition over event and data.
+	// On WorkflowTrigger says what starts a run: events (type patterns and an optional condition over event and data), schedules, or a person (manual: true declares a workflow started only through POST /v1/workflows/{name}/runs; any workflow may be started so). A workflow needs events, a schedule or manual.
 	On      WorkflowTrigger `json:"on"`
 	Steps   []Step          `json:"steps"`
 	Version int64           `json:"version"`
@@ -1338,10 +1350,28 @@ type WorkflowSaved struct {
 	ErrorWorkflow *string `json:"error_workflow,omitempty"`
 	Name          string  `json:"name"`
 
-	// On WorkflowTrigger says which events start a run: type patterns and an optional condition over event and data.
+	// On WorkflowTrigger says what starts a run: events (type patterns and an optional condition over event and data), schedules, or a person (manual: true declares a workflow started only through POST /v1/workflows/{name}/runs; any workflow may be started so). A workflow needs events, a schedule or manual.
 	On      WorkflowTrigger `json:"on"`
 	Steps   []Step          `json:"steps"`
 	Version int64           `json:"version"`
+}
+
+// WorkflowSchedule WorkflowSchedule starts a run at the times of a cron expression, or every interval, read in a time zone. Each run's event is of type workflow.scheduled, with the scheduled time in data.scheduled_at and as its occurred_at.
+type WorkflowSchedule struct {
+	// CatchUp CatchUp bounds run_all: at most this many runs (default 10, at most 100).
+	CatchUp *int64 `json:"catch_up,omitempty"`
+
+	// Cron Cron has five fields (minute hour day-of-month month day-of-week) or a descriptor such as @daily.
+	Cron *string `json:"cron,omitempty"`
+
+	// Every Every is a fixed interval instead, e.g. "15m" (at least 1m), counted from when the schedule was saved.
+	Every *string `json:"every,omitempty"`
+
+	// Missed Missed is what a node does with the times missed while none ran: skip (none), run_once (one run for the latest; the default) or run_all (one run each, the latest catch_up of them).
+	Missed *string `json:"missed,omitempty"`
+
+	// Timezone Timezone is an IANA time zone such as Europe/Berlin; default UTC.
+	Timezone *string `json:"timezone,omitempty"`
 }
 
 // WorkflowSpec WorkflowSpec declares a workflow: the events that start it and its steps. It is the body of POST /v1/workflows (JSON or YAML) and an entry of `workflows:` in hookline.yaml. Saving a changed spec makes a new version; runs finish on the version they started with.
@@ -1353,20 +1383,34 @@ type WorkflowSpec struct {
 	ErrorWorkflow *string `json:"error_workflow,omitempty"`
 	Name          string  `json:"name"`
 
-	// On WorkflowTrigger says which events start a run: type patterns and an optional condition over event and data.
+	// On WorkflowTrigger says what starts a run: events (type patterns and an optional condition over event and data), schedules, or a person (manual: true declares a workflow started only through POST /v1/workflows/{name}/runs; any workflow may be started so). A workflow needs events, a schedule or manual.
 	On    WorkflowTrigger `json:"on"`
 	Steps []Step          `json:"steps"`
 }
 
-// WorkflowTrigger WorkflowTrigger says which events start a run: type patterns and an optional condition over event and data.
+// WorkflowTrigger WorkflowTrigger says what starts a run: events (type patterns and an optional condition over event and data), schedules, or a person (manual: true declares a workflow started only through POST /v1/workflows/{name}/runs; any workflow may be started so). A workflow needs events, a schedule or manual.
 type WorkflowTrigger struct {
-	Events []string `json:"events"`
-	If     *string  `json:"if,omitempty"`
+	Events *[]string `json:"events,omitempty"`
+	If     *string   `json:"if,omitempty"`
+	Manual *bool     `json:"manual,omitempty"`
+
+	// Schedule Schedule is one schedule or a list of them.
+	Schedule *WorkflowTrigger_Schedule `json:"schedule,omitempty"`
+}
+
+// WorkflowTriggerSchedule1 defines model for WorkflowTrigger.Schedule.1.
+type WorkflowTriggerSchedule1 = []WorkflowSchedule
+
+// WorkflowTrigger_Schedule Schedule is one schedule or a list of them.
+type WorkflowTrigger_Schedule struct {
+	union json.RawMessage
 }
 
 // WorkflowVersions WorkflowVersions is the answer of GET /v1/workflows/{name}: a version of the workflow (the latest, or ?version=N) and the numbers of all its versions.
 type WorkflowVersions struct {
-	Versions []int64 `json:"versions"`
+	// Schedules Schedules are the latest version's schedules, each with when it is next due.
+	Schedules *[]ScheduleState `json:"schedules,omitempty"`
+	Versions  []int64          `json:"versions"`
 
 	// Workflow Workflow is a workflow as the API shows it: its latest version.
 	Workflow Workflow `json:"workflow"`
@@ -1848,6 +1892,68 @@ func (t CollectionOp) MarshalJSON() ([]byte, error) {
 }
 
 func (t *CollectionOp) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsWorkflowSchedule returns the union data inside the WorkflowTrigger_Schedule as a WorkflowSchedule
+func (t WorkflowTrigger_Schedule) AsWorkflowSchedule() (WorkflowSchedule, error) {
+	var body WorkflowSchedule
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWorkflowSchedule overwrites any union data inside the WorkflowTrigger_Schedule as the provided WorkflowSchedule
+func (t *WorkflowTrigger_Schedule) FromWorkflowSchedule(v WorkflowSchedule) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWorkflowSchedule performs a merge with any union data inside the WorkflowTrigger_Schedule, using the provided WorkflowSchedule
+func (t *WorkflowTrigger_Schedule) MergeWorkflowSchedule(v WorkflowSchedule) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsWorkflowTriggerSchedule1 returns the union data inside the WorkflowTrigger_Schedule as a WorkflowTriggerSchedule1
+func (t WorkflowTrigger_Schedule) AsWorkflowTriggerSchedule1() (WorkflowTriggerSchedule1, error) {
+	var body WorkflowTriggerSchedule1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromWorkflowTriggerSchedule1 overwrites any union data inside the WorkflowTrigger_Schedule as the provided WorkflowTriggerSchedule1
+func (t *WorkflowTrigger_Schedule) FromWorkflowTriggerSchedule1(v WorkflowTriggerSchedule1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeWorkflowTriggerSchedule1 performs a merge with any union data inside the WorkflowTrigger_Schedule, using the provided WorkflowTriggerSchedule1
+func (t *WorkflowTrigger_Schedule) MergeWorkflowTriggerSchedule1(v WorkflowTriggerSchedule1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t WorkflowTrigger_Schedule) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *WorkflowTrigger_Schedule) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }

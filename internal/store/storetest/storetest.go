@@ -74,6 +74,8 @@ func Run(t *testing.T, open Open) {
 			"RunAttempts":    testRunAttempts,
 			"WaitKeys":       testWaitKeys,
 			"WaitBuffer":     testWaitBuffer,
+			"Schedules":      testSchedules,
+			"ScheduleRace":   testScheduleRace,
 		},
 		"Content": {
 			"Recipients":         testRecipients,

@@ -1,0 +1,222 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/app"
+	"github.com/hookline/hookline/internal/clock"
+	"github.com/hookline/hookline/internal/config"
+	"github.com/hookline/hookline/internal/testkit"
+)
+
+func withDatabase(dsn string) setupOpt {
+	return func(c *config.Config, _ *app.Options) {
+		c.Database, c.EncryptionKey = dsn, strings.Repeat("ab", 32)
+	}
+}
+
+// onStores runs f on SQLite and, when HOOKLINE_TEST_POSTGRES is set, on
+// PostgreSQL, each in a parallel subtest; db gives a server a database of
+// its own.
+func onStores(t *testing.T, f func(t *testing.T, db func(*testing.T) setupOpt)) {
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		f(t, func(*testing.T) setupOpt { return func(*config.Config, *app.Options) {} })
+	})
+	t.Run("postgres", func(t *testing.T) {
+		testkit.PostgresDSN(t)
+		t.Parallel()
+		f(t, func(t *testing.T) setupOpt { return withDatabase(testkit.PostgresSchema(t)) })
+	})
+}
+
+// scheduledTimes lists the scheduled_at of a workflow's runs' events,
+// oldest first.
+func (b *bundle) scheduledTimes(name string) []string {
+	b.t.Helper()
+	var out []string
+	for _, ev := range b.eventsOf("workflow.scheduled") {
+		var d struct {
+			Workflow    string `json:"workflow"`
+			ScheduledAt string `json:"scheduled_at"`
+		}
+		require.NoError(b.t, json.Unmarshal(ev.Data, &d))
+		if d.Workflow == name {
+			out = append(out, d.ScheduledAt)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// nextAt is when the first schedule of a workflow is due next, as
+// GET /v1/workflows/{name} shows it.
+func (b *bundle) nextAt(name string) string {
+	b.t.Helper()
+	status, out := b.do("GET", "/v1/workflows/"+name, "")
+	require.Equal(b.t, http.StatusOK, status, "%v", out)
+	scheds, _ := out["schedules"].([]any)
+	if len(scheds) == 0 {
+		return ""
+	}
+	next, _ := scheds[0].(map[string]any)["next_at"].(string)
+	return next
+}
+
+// runsOf counts a workflow's runs of a status.
+func (b *bundle) runsOf(name, status string) int {
+	b.t.Helper()
+	_, out := b.do("GET", "/v1/workflows/"+name+"/runs?status="+status, "")
+	data, _ := out["data"].([]any)
+	return len(data)
+}
+
+const digestFlow = `name: daily-digest
+on:
+  schedule: { cron: "0 9 * * MON-FRI", timezone: Europe/Berlin }
+steps:
+  - id: send
+    emit: { type: digest.sent, data: { for: "{{ event.data.scheduled_at }}" } }
+`
+
+// TestWorkflowSchedule runs a weekday 9:00 Berlin schedule on a test
+// clock: the run's event carries the scheduled time, weekends start
+// none, disabling stops it and enabling plans it from then.
+func TestWorkflowSchedule(t *testing.T) {
+	onStores(t, func(t *testing.T, db func(*testing.T) setupOpt) {
+		// Friday 2026-12-04, 07:59 UTC: 08:59 in Berlin (UTC+1 in winter).
+		clk := clock.NewManual(time.Date(2026, 12, 4, 7, 59, 0, 0, time.UTC))
+		b := setup(t, withClock(clk), db(t))
+		b.saveWorkflow(digestFlow)
+		require.Equal(t, "2026-12-04T08:00:00.000Z", b.nextAt("daily-digest"))
+
+		clk.Advance(time.Minute)
+		b.waitRun("daily-digest", "succeeded")
+		sent := b.eventsOf("digest.sent")
+		require.Len(t, sent, 1)
+		require.JSONEq(t, `{"for": "2026-12-04T08:00:00Z"}`, string(sent[0].Data))
+		evs := b.eventsOf("workflow.scheduled")
+		require.Len(t, evs, 1)
+		require.Equal(t, "2026-12-04T08:00:00Z", evs[0].OccurredAt.UTC().Format(time.RFC3339), "occurred_at is the scheduled time")
+		eventually(t, func() bool { return b.nextAt("daily-digest") == "2026-12-07T08:00:00.000Z" }, "Monday is next: the weekend is skipped")
+
+		// Disabled over Monday: no run, and enabling plans from now on.
+		status, out := b.do("PATCH", "/v1/workflows/daily-digest", `{"enabled": false}`)
+		require.Equal(t, http.StatusOK, status, "%v", out)
+		require.Empty(t, b.nextAt("daily-digest"))
+		clk.Set(time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC))
+		status, _ = b.do("PATCH", "/v1/workflows/daily-digest", `{"enabled": true}`)
+		require.Equal(t, http.StatusOK, status)
+		require.Equal(t, "2026-12-08T08:00:00.000Z", b.nextAt("daily-digest"), "Monday's time passed while disabled: not run")
+		require.Len(t, b.scheduledTimes("daily-digest"), 1)
+
+		// A changed schedule is planned afresh.
+		b.saveWorkflow(`name: daily-digest
+on:
+  schedule:
+    - { cron: "30 17 * * *", timezone: America/New_York }
+    - { every: 6h }
+steps:
+  - id: send
+    emit: { type: digest.sent, data: { for: "{{ event.data.scheduled_at }}" } }
+`)
+		require.Equal(t, "2026-12-07T22:30:00.000Z", b.nextAt("daily-digest"))
+	})
+}
+
+// TestWorkflowScheduleMissed stops the server over five hourly times and
+// starts it again: each missed policy starts the runs it promises, once.
+func TestWorkflowScheduleMissed(t *testing.T) {
+	onStores(t, func(t *testing.T, db func(*testing.T) setupOpt) {
+		for _, tc := range []struct {
+			name, missed string
+			want         []string
+		}{
+			{"skip", "skip", nil},
+			{"run_once", "run_once", []string{"2026-12-07T15:00:00Z"}},
+			{"run_all", "run_all\n    catch_up: 3", []string{"2026-12-07T13:00:00Z", "2026-12-07T14:00:00Z", "2026-12-07T15:00:00Z"}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				clk := clock.NewManual(time.Date(2026, 12, 7, 10, 30, 0, 0, time.UTC))
+				b := setup(t, withClock(clk), db(t))
+				b.saveWorkflow(fmt.Sprintf(`name: hourly
+on:
+  schedule:
+    cron: "0 * * * *"
+    missed: %s
+steps:
+  - id: note
+    set: { at: "event.data.scheduled_at" }
+`, tc.missed))
+				require.Equal(t, "2026-12-07T11:00:00.000Z", b.nextAt("hourly"))
+				b.stop()
+				clk.Set(time.Date(2026, 12, 7, 15, 30, 0, 0, time.UTC)) // 11:00 to 15:00 missed
+				b.start()
+				eventually(t, func() bool { return b.nextAt("hourly") == "2026-12-07T16:00:00.000Z" }, "the schedule moved on")
+				eventually(t, func() bool { return b.runsOf("hourly", "succeeded") == len(tc.want) }, "runs")
+				require.Equal(t, tc.want, b.scheduledTimes("hourly"))
+
+				// The next time, on time, runs whatever the policy.
+				clk.Set(time.Date(2026, 12, 7, 16, 0, 20, 0, time.UTC))
+				eventually(t, func() bool { return b.runsOf("hourly", "succeeded") == len(tc.want)+1 }, "the on-time run")
+				require.Equal(t, append(tc.want, "2026-12-07T16:00:00Z"), b.scheduledTimes("hourly"))
+			})
+		}
+	})
+}
+
+// TestWorkflowScheduleTwoNodes runs two nodes on one PostgreSQL database
+// and one test clock, both looking for due schedules every few
+// milliseconds: each scheduled time starts exactly one run.
+func TestWorkflowScheduleTwoNodes(t *testing.T) {
+	t.Parallel()
+	dsn := testkit.PostgresSchema(t)
+	ctx := context.Background()
+	clk := clock.NewManual(time.Date(2026, 12, 7, 9, 0, 30, 0, time.UTC))
+	fast := func(_ *config.Config, o *app.Options) { o.PollInterval = 5 * time.Millisecond }
+	nodes := []*node{startNode(t, dsn, "node-a", withClock(clk), fast), startNode(t, dsn, "node-b", withClock(clk), fast)}
+	c := client.New(nodes[0].url, clusterKey)
+	_, err := c.SaveWorkflowYAML(ctx, []byte(`name: minutely
+on: { schedule: { cron: "* * * * *", missed: run_all } }
+steps:
+  - id: note
+    set: { at: "event.data.scheduled_at" }
+`))
+	require.NoError(t, err)
+	const minutes = 30
+	for range minutes {
+		clk.Advance(time.Minute)
+		eventually(t, func() bool {
+			due, err := nodes[1].app.Store().DueSchedules(ctx, clk.Now(), 1)
+			return err == nil && len(due) == 0
+		}, "the schedule moved on")
+	}
+	var runs *client.Page[client.Run]
+	eventually(t, func() bool {
+		runs, err = c.ListRuns(ctx, client.RunListOptions{Workflow: "minutely", Status: "succeeded", ListOptions: client.ListOptions{Limit: 100}})
+		return err == nil && len(runs.Data) >= minutes
+	}, "every scheduled run ran")
+	require.Len(t, runs.Data, minutes, "no scheduled time ran twice")
+	page, err := c.ListEvents(ctx, client.EventListOptions{Type: "workflow.scheduled", ListOptions: client.ListOptions{Limit: 100}})
+	require.NoError(t, err)
+	seen := map[string]bool{}
+	for _, ev := range page.Data {
+		var d struct {
+			ScheduledAt string `json:"scheduled_at"`
+		}
+		require.NoError(t, json.Unmarshal(ev.Data, &d))
+		require.False(t, seen[d.ScheduledAt], "%s published twice", d.ScheduledAt)
+		seen[d.ScheduledAt] = true
+	}
+	require.Len(t, seen, minutes)
+}
