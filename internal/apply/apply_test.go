@@ -282,7 +282,7 @@ func TestApplyRefusesWholeDeclaration(t *testing.T) {
 				d.Workflows[0].On.Events = nil
 			},
 			resource: "workflows[0]", field: "on.events",
-			message: `workflows[0] (tell): on.events: is required: the event types that start a run, e.g. ["order.created"] (and 1 more)`,
+			message: `workflows[0] (tell): on.events: is required: the event types that start a run, e.g. ["order.created"] (or give on.schedule, or on.manual: true) (and 1 more)`,
 		},
 		{
 			name:     "a notify step the content rules refuse",
