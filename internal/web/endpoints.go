@@ -327,39 +327,65 @@ func (s *Server) changeEndpoint(ctx context.Context, ep store.Endpoint, u wire.E
 	return nil
 }
 
-func (s *Server) setEnabled(w http.ResponseWriter, r *http.Request, sess *session, on bool) error {
-	ep, err := s.loadEndpoint(r, sess)
+// endpointSide is where an endpoint action runs, the operator's
+// dashboard or a portal session: load finds the request's endpoint among
+// those the side may see, to redirects to a path under the side's root.
+type endpointSide struct {
+	load func(r *http.Request) (store.Endpoint, error)
+	to   func(w http.ResponseWriter, r *http.Request, path string)
+}
+
+// operator is the operator's side of the endpoint actions.
+func (s *Server) operator(sess *session) endpointSide {
+	return endpointSide{load: func(r *http.Request) (store.Endpoint, error) { return s.loadEndpoint(r, sess) }, to: s.redirect}
+}
+
+// setEnabled enables or disables the side's endpoint.
+func (s *Server) setEnabled(w http.ResponseWriter, r *http.Request, side endpointSide, on bool) error {
+	ep, err := side.load(r)
 	if err != nil {
 		return err
 	}
-	done := map[bool]string{true: "enabled", false: "disabled"}[on]
-	return s.saveEndpoint(w, r, sess, ep, wire.EndpointUpdate{Enabled: &on}, done, func(err error) error { return err })
+	if err := s.changeEndpoint(r.Context(), ep, wire.EndpointUpdate{Enabled: &on}); err != nil {
+		return err
+	}
+	side.to(w, r, "/endpoints/"+ep.ID+"?done="+map[bool]string{true: "enabled", false: "disabled"}[on])
+	return nil
 }
 
-func (s *Server) endpointEnable(w http.ResponseWriter, r *http.Request, sess *session) error {
-	return s.setEnabled(w, r, sess, true)
-}
-
-func (s *Server) endpointDisable(w http.ResponseWriter, r *http.Request, sess *session) error {
-	return s.setEnabled(w, r, sess, false)
-}
-
-// endpointRotate gives the endpoint a new secret; the current one keeps
+// rotate gives the side's endpoint a new secret; the current one keeps
 // signing for the grace period the form asks (0 to 168h).
-func (s *Server) endpointRotate(w http.ResponseWriter, r *http.Request, sess *session) error {
+func (s *Server) rotate(w http.ResponseWriter, r *http.Request, side endpointSide) error {
 	grace, err := s.graceOf(r)
 	if err != nil {
 		return err
 	}
-	ep, err := s.loadEndpoint(r, sess)
+	ep, err := side.load(r)
 	if err != nil {
 		return err
 	}
 	if err := s.rotateSecret(r.Context(), ep, grace); err != nil {
 		return err
 	}
-	s.redirect(w, r, "/endpoints/"+ep.ID+"?done=rotated&reveal=1")
+	side.to(w, r, "/endpoints/"+ep.ID+"?done=rotated&reveal=1")
 	return nil
+}
+
+// onEndpoint makes an endpoint action a route's handler on a side, the
+// operator's (S a *session) or a portal's (S a *portalSession).
+func onEndpoint[S any](side func(*Server, S) endpointSide, act func(*Server, http.ResponseWriter, *http.Request, endpointSide) error) func(*Server, http.ResponseWriter, *http.Request, S) error {
+	return func(s *Server, w http.ResponseWriter, r *http.Request, sess S) error {
+		return act(s, w, r, side(s, sess))
+	}
+}
+
+// enable and disable are setEnabled as endpoint actions.
+func enable(s *Server, w http.ResponseWriter, r *http.Request, side endpointSide) error {
+	return s.setEnabled(w, r, side, true)
+}
+
+func disable(s *Server, w http.ResponseWriter, r *http.Request, side endpointSide) error {
+	return s.setEnabled(w, r, side, false)
 }
 
 // graceOf reads the grace period of a rotate form: 0s to 168h, the

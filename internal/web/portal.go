@@ -88,9 +88,9 @@ var portalRoutes = []portalRoute{
 	{"GET", "/endpoints/{id}", (*Server).portalEndpoint},
 	{"GET", "/endpoints/{id}/edit", (*Server).portalEndpointForm},
 	{"POST", "/endpoints/{id}", (*Server).portalEndpointSave},
-	{"POST", "/endpoints/{id}/enable", (*Server).portalEndpointEnable},
-	{"POST", "/endpoints/{id}/disable", (*Server).portalEndpointDisable},
-	{"POST", "/endpoints/{id}/rotate", (*Server).portalEndpointRotate},
+	{"POST", "/endpoints/{id}/enable", onEndpoint((*Server).portalSide, enable)},
+	{"POST", "/endpoints/{id}/disable", onEndpoint((*Server).portalSide, disable)},
+	{"POST", "/endpoints/{id}/rotate", onEndpoint((*Server).portalSide, (*Server).rotate)},
 	{"GET", "/endpoints/{id}/secret", (*Server).portalEndpointSecret},
 	{"POST", "/endpoints/{id}/test", (*Server).portalEndpointTest},
 	{"GET", "/event-types", (*Server).portalEventTypes},
@@ -512,40 +512,9 @@ func (s *Server) portalEndpointSave(w http.ResponseWriter, r *http.Request, ps *
 	return nil
 }
 
-func (s *Server) portalSetEnabled(w http.ResponseWriter, r *http.Request, ps *portalSession, on bool) error {
-	ep, err := ps.endpoint(r.Context(), s, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	if err := s.changeEndpoint(r.Context(), ep, wire.EndpointUpdate{Enabled: &on}); err != nil {
-		return err
-	}
-	ps.redirect(w, r, "/endpoints/"+ep.ID+"?done="+map[bool]string{true: "enabled", false: "disabled"}[on])
-	return nil
-}
-
-func (s *Server) portalEndpointEnable(w http.ResponseWriter, r *http.Request, ps *portalSession) error {
-	return s.portalSetEnabled(w, r, ps, true)
-}
-
-func (s *Server) portalEndpointDisable(w http.ResponseWriter, r *http.Request, ps *portalSession) error {
-	return s.portalSetEnabled(w, r, ps, false)
-}
-
-func (s *Server) portalEndpointRotate(w http.ResponseWriter, r *http.Request, ps *portalSession) error {
-	grace, err := s.graceOf(r)
-	if err != nil {
-		return err
-	}
-	ep, err := ps.endpoint(r.Context(), s, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	if err := s.rotateSecret(r.Context(), ep, grace); err != nil {
-		return err
-	}
-	ps.redirect(w, r, "/endpoints/"+ep.ID+"?done=rotated&reveal=1")
-	return nil
+// portalSide is the portal session's side of the endpoint actions.
+func (s *Server) portalSide(ps *portalSession) endpointSide {
+	return endpointSide{load: func(r *http.Request) (store.Endpoint, error) { return ps.endpoint(r.Context(), s, r.PathValue("id")) }, to: ps.redirect}
 }
 
 // portalEndpointTest sends the endpoint a test event of a type it
