@@ -47,8 +47,7 @@ func (b *bundle) customerEvent(typ, id string, version int, name string) string 
 func TestCollectionPages(t *testing.T) {
 	t.Parallel()
 	b := setup(t, "")
-	c := browser(t)
-	b.signIn(c, b.key)
+	c := b.signedIn()
 
 	_, page := b.get(c, "/collections")
 	require.Contains(t, page, "No collections yet")
@@ -136,10 +135,7 @@ func TestCollectionPages(t *testing.T) {
 	require.Equal(t, "7", id)
 	require.Contains(t, row, `records/c"`)
 
-	other, err := b.api.CreateTenant(context.Background(), client.TenantCreate{Name: "other"})
-	require.NoError(t, err)
-	oc := browser(t)
-	b.signIn(oc, other.APIKey.Key)
+	oc, _ := b.otherTenant()
 	for _, path := range []string{"/collections/customers", "/collections/customers/records/c", "/collections/customers/changes/stream"} {
 		resp, _ := b.get(oc, path)
 		require.Equal(t, http.StatusNotFound, resp.StatusCode, path)

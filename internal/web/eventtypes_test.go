@@ -19,8 +19,7 @@ func TestEventTypePages(t *testing.T) {
 	t.Parallel()
 	b := setup(t, "")
 	ctx := context.Background()
-	c := browser(t)
-	b.signIn(c, b.key)
+	c := b.signedIn()
 
 	_, page := b.get(c, "/event-types")
 	require.Contains(t, page, "No event types declared")
@@ -57,10 +56,7 @@ func TestEventTypePages(t *testing.T) {
 	resp, _ = b.get(c, "/event-types/no.such")
 	require.Equal(t, http.StatusNotFound, resp.StatusCode)
 
-	other, err := b.api.CreateTenant(ctx, client.TenantCreate{Name: "other"})
-	require.NoError(t, err)
-	oc := browser(t)
-	b.signIn(oc, other.APIKey.Key)
+	oc, _ := b.otherTenant()
 	resp, _ = b.get(oc, "/event-types/order.created")
 	require.Equal(t, http.StatusNotFound, resp.StatusCode)
 }

@@ -111,8 +111,7 @@ func signedInWorld(t *testing.T) (*bundle, world, *http.Client) {
 	t.Helper()
 	b := setup(t, "")
 	w := populate(t, b)
-	c := browser(t)
-	b.signIn(c, b.key)
+	c := b.signedIn()
 	return b, w, c
 }
 
@@ -205,11 +204,7 @@ func TestSecurityOtherTenant(t *testing.T) {
 	t.Parallel()
 	b := setup(t, "")
 	w := populate(t, b)
-	ctx := context.Background()
-	other, err := b.api.CreateTenant(ctx, client.TenantCreate{Name: "other"})
-	require.NoError(t, err)
-	c := browser(t)
-	b.signIn(c, other.APIKey.Key)
+	c, _ := b.otherTenant()
 	before := snapshot(t, b.api)
 
 	for _, rt := range web.Routes() {
@@ -323,8 +318,7 @@ func TestSecurityNoOpenRedirect(t *testing.T) {
 		require.Equal(t, http.StatusSeeOther, resp.StatusCode, "%q", next)
 		requireOnSite(t, resp.Header.Get("Location"), "next %q", next)
 	}
-	c := browser(t)
-	b.signIn(c, b.key)
+	c := b.signedIn()
 	resp, _ := b.post(c, "/signout", nil, "Sec-Fetch-Site", "cross-site")
 	require.Equal(t, http.StatusForbidden, resp.StatusCode, "no sign-out CSRF")
 	resp, _ = b.get(c, "/")
@@ -427,8 +421,7 @@ func TestSecurityPortalTokens(t *testing.T) {
 		require.True(t, strings.HasPrefix(resp.Header.Get("Location"), "/signin?"), rt.Path)
 	}
 	// An operator's cookie opens no portal session, and widens none.
-	op := browser(t)
-	b.signIn(op, b.key)
+	op := b.signedIn()
 	outside, err := b.api.CreateEndpoint(ctx, client.EndpointCreate{URL: "http://127.0.0.1:9/inv", EventTypes: []string{"invoice.*"}})
 	require.NoError(t, err)
 	for _, path := range []string{"/portal/s/" + strings.Repeat("A", 43) + "/endpoints", root + "/endpoints/" + outside.ID,

@@ -120,6 +120,25 @@ func (b *bundle) signIn(c *http.Client, key string) {
 	require.Equal(b.t, b.prefix+"/", resp.Header.Get("Location"))
 }
 
+// signedIn is a browser signed in with the admin key.
+func (b *bundle) signedIn() *http.Client {
+	b.t.Helper()
+	c := browser(b.t)
+	b.signIn(c, b.key)
+	return c
+}
+
+// otherTenant creates the tenant "other" and returns it and a browser
+// signed in with its key.
+func (b *bundle) otherTenant() (*http.Client, *client.TenantCreated) {
+	b.t.Helper()
+	other, err := b.api.CreateTenant(context.Background(), client.TenantCreate{Name: "other"})
+	require.NoError(b.t, err)
+	c := browser(b.t)
+	b.signIn(c, other.APIKey.Key)
+	return c, other
+}
+
 func body(t *testing.T, resp *http.Response) string {
 	t.Helper()
 	defer resp.Body.Close()

@@ -47,8 +47,7 @@ func (b *bundle) postGitHub(name, secret, delivery, body string) int {
 func TestSourcePages(t *testing.T) {
 	t.Parallel()
 	b := setup(t, "")
-	c := browser(t)
-	b.signIn(c, b.key)
+	c := b.signedIn()
 
 	_, page := b.get(c, "/sources")
 	require.Contains(t, page, "No sources yet")
@@ -89,10 +88,7 @@ func TestSourcePages(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, resp.StatusCode)
 
 	// Another tenant sees none of it.
-	other, err := b.api.CreateTenant(context.Background(), client.TenantCreate{Name: "other"})
-	require.NoError(t, err)
-	oc := browser(t)
-	b.signIn(oc, other.APIKey.Key)
+	oc, _ := b.otherTenant()
 	resp, _ = b.get(oc, "/sources/"+src.ID)
 	require.Equal(t, http.StatusNotFound, resp.StatusCode)
 	_, page = b.get(oc, "/sources")
@@ -104,8 +100,7 @@ func TestSourcePages(t *testing.T) {
 func TestSourceURLFromPublicURL(t *testing.T) {
 	t.Parallel()
 	b := setupWith(t, func(cfg *config.Config) { cfg.PublicURL = "https://hooks.example.com" })
-	c := browser(t)
-	b.signIn(c, b.key)
+	c := b.signedIn()
 	src := b.githubSource("gh")
 	_, page := b.get(c, "/sources/"+src.ID)
 	require.Contains(t, page, `<code id="source-url">https://hooks.example.com/in/gh</code>`)

@@ -74,8 +74,7 @@ func TestTail(t *testing.T) {
 	t.Parallel()
 	b := setup(t, "")
 	ctx := context.Background()
-	c := browser(t)
-	b.signIn(c, b.key)
+	c := b.signedIn()
 
 	resp, page := b.get(c, "/tail?type=order.*&source=api")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
@@ -123,8 +122,7 @@ func TestStreamsEndWithTheSession(t *testing.T) {
 	c := browser(t)
 	b.signIn(c, k.Key)
 	tail := b.openStream(c, "/tail/stream")
-	out := browser(t)
-	b.signIn(out, b.key)
+	out := b.signedIn()
 	signedOut := b.openStream(out, "/tail/stream")
 
 	require.NoError(t, b.api.DeleteAPIKey(ctx, k.ID))

@@ -119,8 +119,7 @@ func TestDeletedKeyEndsSession(t *testing.T) {
 func TestCrossOriginPostIsRefused(t *testing.T) {
 	t.Parallel()
 	b := setup(t, "")
-	c := browser(t)
-	b.signIn(c, b.key)
+	c := b.signedIn()
 	form := url.Values{"url": {"https://example.com/hook"}}
 	resp, page := b.post(c, "/endpoints", form, "Sec-Fetch-Site", "cross-site")
 	require.Equal(t, http.StatusForbidden, resp.StatusCode)
@@ -142,8 +141,7 @@ var inline = regexp.MustCompile(`<script(?:\s[^>]*)?>[^<]|<script>|<style|\sstyl
 func TestPagesAreStrict(t *testing.T) {
 	t.Parallel()
 	b := setup(t, "")
-	c := browser(t)
-	b.signIn(c, b.key)
+	c := b.signedIn()
 	ep, err := b.api.CreateEndpoint(context.Background(), client.EndpointCreate{URL: "http://127.0.0.1:9/x", EventTypes: []string{"a.b"}})
 	require.NoError(t, err)
 	ev, err := b.api.SendEvent(context.Background(), client.EventCreate{Type: "a.b", Data: json.RawMessage(`{"x": "<script>alert(1)</script>"}`)})
@@ -267,8 +265,7 @@ func TestEndpointLifecycle(t *testing.T) {
 	b := setup(t, "")
 	ctx := context.Background()
 	rc := newReceiver(t, http.StatusInternalServerError)
-	c := browser(t)
-	b.signIn(c, b.key)
+	c := b.signedIn()
 
 	resp, page := b.post(c, "/endpoints", url.Values{"url": {"ftp://x"}, "event_types": {"order.created"}})
 	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode)
@@ -372,8 +369,7 @@ func TestListsPageByCursor(t *testing.T) {
 	require.NoError(t, err)
 	_, err = b.api.SendEvent(ctx, client.EventCreate{Type: "other.type", Data: json.RawMessage(`{}`)})
 	require.NoError(t, err)
-	c := browser(t)
-	b.signIn(c, b.key)
+	c := b.signedIn()
 
 	seen := map[string]bool{}
 	path := "/events?type=page.test"
@@ -415,8 +411,7 @@ func TestReplayAndRecover(t *testing.T) {
 	require.NoError(t, err)
 	eventually(t, func() bool { return rc.hits.Load() == 1 }, "delivered once")
 
-	c := browser(t)
-	b.signIn(c, b.key)
+	c := b.signedIn()
 	_, page := b.get(c, "/events/"+ev.ID)
 	require.Contains(t, page, `<span class="j-key">&#34;n&#34;</span><span class="j-p">: </span><span class="j-num">1</span>`, "the payload, highlighted")
 	require.Contains(t, page, `href="/endpoints/`+ep.ID+`"`, "its delivery is listed")
@@ -451,8 +446,7 @@ func TestOverviewCountsTheHour(t *testing.T) {
 		_, err := b.api.SendEvent(ctx, client.EventCreate{Type: typ, Data: json.RawMessage(`{}`)})
 		require.NoError(t, err)
 	}
-	c := browser(t)
-	b.signIn(c, b.key)
+	c := b.signedIn()
 	// 410 Gone fails a delivery for good at once and disables the
 	// endpoint, which is announced by a fifth event.
 	eventually(t, func() bool {

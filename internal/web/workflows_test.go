@@ -207,8 +207,7 @@ func TestWorkflowEditor(t *testing.T) {
 	b := setup(t, "")
 	ctx := context.Background()
 	saveWorkflows(t, b, waitWorkflow)
-	c := browser(t)
-	b.signIn(c, b.key)
+	c := b.signedIn()
 
 	_, page := b.get(c, "/workflows/wait-payment")
 	require.Contains(t, page, `<textarea id="yaml" name="yaml"`)
@@ -292,10 +291,7 @@ func TestWorkflowsOtherTenant(t *testing.T) {
 	_, err := b.api.SendEvent(ctx, client.EventCreate{Type: "order.created", Data: json.RawMessage(`{}`)})
 	require.NoError(t, err)
 	run := runOf(t, b, "wait-payment", "waiting")
-	other, err := b.api.CreateTenant(ctx, client.TenantCreate{Name: "other"})
-	require.NoError(t, err)
-	c := browser(t)
-	b.signIn(c, other.APIKey.Key)
+	c, _ := b.otherTenant()
 
 	_, page := b.get(c, "/workflows")
 	require.Contains(t, page, "No workflows yet")
