@@ -47,8 +47,7 @@ func (s *Server) collections(w http.ResponseWriter, r *http.Request, sess *sessi
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "collections", view{Title: "Collections", Nav: "collections", Tenant: sess.TenantName, Data: cs})
-	return nil
+	return s.page(w, r, sess, "collections", view{Title: "Collections", Nav: "collections", Data: cs})
 }
 
 // recordRow is a record with the path of its page.
@@ -144,8 +143,7 @@ func (s *Server) collectionPage(w http.ResponseWriter, r *http.Request, sess *se
 		last = max(last, cs[i].Seq)
 	}
 	v.Stream = s.prefix + "/collections/" + url.PathEscape(name) + "/changes/stream?after=" + strconv.FormatInt(last, 10)
-	s.render(w, r, http.StatusOK, "collection", view{Title: "Collection " + name, Nav: "collections", Tenant: sess.TenantName, Data: v})
-	return nil
+	return s.page(w, r, sess, "collection", view{Title: "Collection " + name, Nav: "collections", Data: v})
 }
 
 // keyParam refuses a record key from the query string that no record
@@ -196,8 +194,7 @@ func (s *Server) recordPage(w http.ResponseWriter, r *http.Request, sess *sessio
 	for _, c := range cs {
 		v.History = append(v.History, s.changeRow(c))
 	}
-	s.render(w, r, http.StatusOK, "record", view{Title: "Record " + key, Nav: "collections", Tenant: sess.TenantName, Data: v})
-	return nil
+	return s.page(w, r, sess, "record", view{Title: "Record " + key, Nav: "collections", Data: v})
 }
 
 // changesStream serves a collection's changes after a change number as

@@ -124,8 +124,7 @@ func (s *Server) templates(w http.ResponseWriter, r *http.Request, sess *session
 	for _, t := range page {
 		v.Rows = append(v.Rows, templateRow{Template: t, Spec: specOf(t)})
 	}
-	s.render(w, r, http.StatusOK, "content_templates", view{Title: "Templates", Nav: "content", Tenant: sess.TenantName, Data: v})
-	return nil
+	return s.page(w, r, sess, "content_templates", view{Title: "Templates", Nav: "content", Data: v})
 }
 
 // afterName is the rows of a list sorted by name that come after cur, one
@@ -198,8 +197,7 @@ func (s *Server) templatePage(w http.ResponseWriter, r *http.Request, sess *sess
 	if v.Preview, err = s.preview(r.Context(), sess, name, f, rcpts); err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "content_template", view{Title: "Template " + name, Nav: "content", Tenant: sess.TenantName, Data: v})
-	return nil
+	return s.page(w, r, sess, "content_template", view{Title: "Template " + name, Nav: "content", Data: v})
 }
 
 // preview renders template name for the form, as POST
@@ -277,8 +275,7 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request, sess *session)
 	}
 	v.Rows, v.Next = nextPage(r, ms, func(m store.Message) string { return m.ID })
 	v.Query = qv
-	s.render(w, r, http.StatusOK, "content_messages", view{Title: "Messages", Nav: "content", Tenant: sess.TenantName, Data: v})
-	return nil
+	return s.page(w, r, sess, "content_messages", view{Title: "Messages", Nav: "content", Data: v})
 }
 
 type recipientsView struct {
@@ -299,8 +296,7 @@ func (s *Server) recipients(w http.ResponseWriter, r *http.Request, sess *sessio
 	v := recipientsView{}
 	v.Rows, v.Next = nextPage(r, rs, func(rc store.Recipient) string { return rc.ID })
 	v.Query = r.URL.Query()
-	s.render(w, r, http.StatusOK, "content_recipients", view{Title: "Recipients", Nav: "content", Tenant: sess.TenantName, Data: v})
-	return nil
+	return s.page(w, r, sess, "content_recipients", view{Title: "Recipients", Nav: "content", Data: v})
 }
 
 type inboxView struct {
@@ -334,6 +330,5 @@ func (s *Server) recipientInbox(w http.ResponseWriter, r *http.Request, sess *se
 	}
 	v.Rows, v.Next = nextPage(r, ms, func(m store.Message) string { return m.ID })
 	v.Query = qv
-	s.render(w, r, http.StatusOK, "content_inbox", view{Title: "Inbox of " + id, Nav: "content", Tenant: sess.TenantName, Data: v})
-	return nil
+	return s.page(w, r, sess, "content_inbox", view{Title: "Inbox of " + id, Nav: "content", Data: v})
 }

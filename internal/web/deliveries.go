@@ -73,8 +73,7 @@ func (s *Server) deliveries(w http.ResponseWriter, r *http.Request, sess *sessio
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "deliveries", view{Title: "Deliveries", Nav: "deliveries", Tenant: sess.TenantName, Data: v})
-	return nil
+	return s.page(w, r, sess, "deliveries", view{Title: "Deliveries", Nav: "deliveries", Data: v})
 }
 
 type deliveryView struct {
@@ -95,9 +94,7 @@ func (s *Server) delivery(w http.ResponseWriter, r *http.Request, sess *session)
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "delivery", view{Title: "Delivery " + t.ID, Nav: "deliveries", Tenant: sess.TenantName,
-		Data: deliveryView{Task: t, AttemptLog: atts}})
-	return nil
+	return s.page(w, r, sess, "delivery", view{Title: "Delivery " + t.ID, Nav: "deliveries", Data: deliveryView{Task: t, AttemptLog: atts}})
 }
 
 // attemptLog is a delivery's attempts, newest first (the one a user

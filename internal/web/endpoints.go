@@ -123,8 +123,7 @@ func (s *Server) endpoints(w http.ResponseWriter, r *http.Request, sess *session
 		}
 		v.Rows = append(v.Rows, row)
 	}
-	s.render(w, r, http.StatusOK, "endpoints", view{Title: "Endpoints", Nav: "endpoints", Tenant: sess.TenantName, Data: v})
-	return nil
+	return s.page(w, r, sess, "endpoints", view{Title: "Endpoints", Nav: "endpoints", Data: v})
 }
 
 // endpointView is an endpoint's page, the operator's and the portal's.
@@ -161,8 +160,7 @@ func (s *Server) endpoint(w http.ResponseWriter, r *http.Request, sess *session)
 		v.Secret = currentSecret(ep)
 	}
 	v.TestTypes = testTypes(ep)
-	s.render(w, r, http.StatusOK, "endpoint", view{Title: "Endpoint " + displayName(ep), Nav: "endpoints", Tenant: sess.TenantName, Data: v})
-	return nil
+	return s.page(w, r, sess, "endpoint", view{Title: "Endpoint " + displayName(ep), Nav: "endpoints", Data: v})
 }
 
 // displayName is an endpoint's name, or its URL's host when it has none.
@@ -236,9 +234,7 @@ func (s *Server) refused(w http.ResponseWriter, r *http.Request, sess *session, 
 }
 
 func (s *Server) endpointNew(w http.ResponseWriter, r *http.Request, sess *session) error {
-	s.render(w, r, http.StatusOK, "endpoint_form", view{Title: "New endpoint", Nav: "endpoints", Tenant: sess.TenantName,
-		Data: endpointForm{Enabled: true}})
-	return nil
+	return s.page(w, r, sess, "endpoint_form", view{Title: "New endpoint", Nav: "endpoints", Data: endpointForm{Enabled: true}})
 }
 
 func (s *Server) endpointCreate(w http.ResponseWriter, r *http.Request, sess *session) error {
@@ -279,8 +275,7 @@ func (s *Server) endpointEdit(w http.ResponseWriter, r *http.Request, sess *sess
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "endpoint_form", view{Title: "Edit endpoint", Nav: "endpoints", Tenant: sess.TenantName, Data: formOf(ep)})
-	return nil
+	return s.page(w, r, sess, "endpoint_form", view{Title: "Edit endpoint", Nav: "endpoints", Data: formOf(ep)})
 }
 
 func (s *Server) endpointUpdate(w http.ResponseWriter, r *http.Request, sess *session) error {
@@ -426,9 +421,7 @@ func (s *Server) endpointSecret(w http.ResponseWriter, r *http.Request, sess *se
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "secret", view{Title: "Signing secret", Nav: "endpoints", Tenant: sess.TenantName,
-		Data: secretView{ID: ep.ID, Secret: currentSecret(ep)}})
-	return nil
+	return s.page(w, r, sess, "secret", view{Title: "Signing secret", Nav: "endpoints", Data: secretView{ID: ep.ID, Secret: currentSecret(ep)}})
 }
 
 type secretView struct{ ID, Secret string }

@@ -48,8 +48,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request, sess *session) e
 	}
 	v.Rows, v.Next = nextPage(r, evs, func(e event.Event) string { return e.ID })
 	v.Query = qv
-	s.render(w, r, http.StatusOK, "events", view{Title: "Events", Nav: "events", Tenant: sess.TenantName, Data: v})
-	return nil
+	return s.page(w, r, sess, "events", view{Title: "Events", Nav: "events", Data: v})
 }
 
 type eventView struct {
@@ -73,8 +72,7 @@ func (s *Server) eventPage(w http.ResponseWriter, r *http.Request, sess *session
 	if utf8.Valid(ev.Raw) {
 		v.Raw = string(ev.Raw)
 	}
-	s.render(w, r, http.StatusOK, "event", view{Title: "Event " + ev.ID, Nav: "events", Tenant: sess.TenantName, Data: v})
-	return nil
+	return s.page(w, r, sess, "event", view{Title: "Event " + ev.ID, Nav: "events", Data: v})
 }
 
 // eventReplay sends an event again, as POST /v1/events/{id}/replay does.

@@ -22,8 +22,7 @@ func (s *Server) eventTypes(w http.ResponseWriter, r *http.Request, sess *sessio
 	if err != nil {
 		return err
 	}
-	s.render(w, r, http.StatusOK, "eventtypes", view{Title: "Event types", Nav: "event-types", Tenant: sess.TenantName, Data: ets})
-	return nil
+	return s.page(w, r, sess, "eventtypes", view{Title: "Event types", Nav: "event-types", Data: ets})
 }
 
 type eventTypeView struct {
@@ -61,8 +60,7 @@ func (s *Server) eventType(w http.ResponseWriter, r *http.Request, sess *session
 			break
 		}
 	}
-	s.render(w, r, http.StatusOK, "eventtype", view{Title: "Event type " + et.Name, Nav: "event-types", Tenant: sess.TenantName, Data: v})
-	return nil
+	return s.page(w, r, sess, "eventtype", view{Title: "Event type " + et.Name, Nav: "event-types", Data: v})
 }
 
 // schemaExamples are the values of a schema's top-level "examples"; none

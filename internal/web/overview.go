@@ -64,8 +64,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, sess *session)
 			v.Failing = append(v.Failing, row)
 		}
 	}
-	s.render(w, r, http.StatusOK, "overview", view{Title: "Overview", Nav: "overview", Tenant: sess.TenantName, Data: v})
-	return nil
+	return s.page(w, r, sess, "overview", view{Title: "Overview", Nav: "overview", Data: v})
 }
 
 // backlog is how many deliveries have a status, counted up to backlogCap

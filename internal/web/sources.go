@@ -71,8 +71,7 @@ func (s *Server) sources(w http.ResponseWriter, r *http.Request, sess *session) 
 		}
 		v.Rows = append(v.Rows, row)
 	}
-	s.render(w, r, http.StatusOK, "sources", view{Title: "Sources", Nav: "sources", Tenant: sess.TenantName, Data: v})
-	return nil
+	return s.page(w, r, sess, "sources", view{Title: "Sources", Nav: "sources", Data: v})
 }
 
 type sourceView struct {
@@ -122,8 +121,7 @@ func (s *Server) source(w http.ResponseWriter, r *http.Request, sess *session) e
 	}
 	v.Rejections.Rows, v.Rejections.Next = nextPage(r, rejs, func(rj store.Rejection) string { return rj.ID })
 	v.Rejections.Query = r.URL.Query()
-	s.render(w, r, http.StatusOK, "source", view{Title: "Source " + src.Name, Nav: "sources", Tenant: sess.TenantName, Data: v})
-	return nil
+	return s.page(w, r, sess, "source", view{Title: "Source " + src.Name, Nav: "sources", Data: v})
 }
 
 // schemes says in a sentence what each verification kind checks.

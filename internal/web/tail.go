@@ -56,8 +56,7 @@ func (s *Server) tail(w http.ResponseWriter, r *http.Request, sess *session) err
 		return err
 	}
 	v.Stream = s.prefix + "/tail/stream" + query(r.URL.Query(), "cursor", "")
-	s.render(w, r, http.StatusOK, "tail", view{Title: "Live tail", Nav: "tail", Tenant: sess.TenantName, Data: v})
-	return nil
+	return s.page(w, r, sess, "tail", view{Title: "Live tail", Nav: "tail", Data: v})
 }
 
 // tailStream serves the live tail's stream: each event an SSE message

@@ -399,6 +399,13 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	_, _ = w.Write(buf.Bytes())
 }
 
+// page answers 200 with an operator's page, v of the session's tenant.
+func (s *Server) page(w http.ResponseWriter, r *http.Request, sess *session, name string, v view) error {
+	v.Tenant = sess.TenantName
+	s.render(w, r, http.StatusOK, name, v)
+	return nil
+}
+
 // flashes are the notices a redirect after a change may show, by the
 // code in its done parameter: only these words, never text from the URL.
 var flashes = map[string]string{

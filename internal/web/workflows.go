@@ -107,8 +107,7 @@ func (s *Server) workflows(w http.ResponseWriter, r *http.Request, sess *session
 		}
 		v.Rows = append(v.Rows, workflowRow{Workflow: wf, Spec: summaryOf(wf), Recent: countStatuses(runs)})
 	}
-	s.render(w, r, http.StatusOK, "workflows", view{Title: "Workflows", Nav: "workflows", Tenant: sess.TenantName, Data: v})
-	return nil
+	return s.page(w, r, sess, "workflows", view{Title: "Workflows", Nav: "workflows", Data: v})
 }
 
 func countStatuses(runs []store.Run) []statusCount {
@@ -195,8 +194,7 @@ func (s *Server) workflow(w http.ResponseWriter, r *http.Request, sess *session)
 		return err
 	}
 	v = v.withDoc(doc)
-	s.render(w, r, http.StatusOK, "workflow", view{Title: "Workflow " + v.Name, Nav: "workflows", Tenant: sess.TenantName, Data: v})
-	return nil
+	return s.page(w, r, sess, "workflow", view{Title: "Workflow " + v.Name, Nav: "workflows", Data: v})
 }
 
 func (s *Server) loadWorkflow(r *http.Request, sess *session, name string) (workflowView, error) {
@@ -228,8 +226,7 @@ func (s *Server) loadWorkflow(r *http.Request, sess *session, name string) (work
 // workflowNew is the editor of a new workflow.
 func (s *Server) workflowNew(w http.ResponseWriter, r *http.Request, sess *session) error {
 	v := workflowView{New: true}.withDoc(newWorkflowYAML)
-	s.render(w, r, http.StatusOK, "workflow", view{Title: "New workflow", Nav: "workflows", Tenant: sess.TenantName, Data: v})
-	return nil
+	return s.page(w, r, sess, "workflow", view{Title: "New workflow", Nav: "workflows", Data: v})
 }
 
 // newWorkflowYAML starts the editor of a new workflow.
@@ -378,8 +375,7 @@ func (s *Server) runs(w http.ResponseWriter, r *http.Request, sess *session) err
 	}
 	v.Rows, v.Next = nextPage(r, runs, func(run store.Run) string { return run.ID })
 	v.Query = qv
-	s.render(w, r, http.StatusOK, "runs", view{Title: "Runs", Nav: "workflows", Tenant: sess.TenantName, Data: v})
-	return nil
+	return s.page(w, r, sess, "runs", view{Title: "Runs", Nav: "workflows", Data: v})
 }
 
 // timelineStep is one entry of a run's step log with every attempt of it,
@@ -427,8 +423,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, sess *session) erro
 		v.Vars, _ = json.Marshal(vars) // decoded from JSON: it encodes
 	}
 	v.Steps = timeline(steps, tries)
-	s.render(w, r, http.StatusOK, "run", view{Title: "Run " + run.ID, Nav: "workflows", Tenant: sess.TenantName, Data: v})
-	return nil
+	return s.page(w, r, sess, "run", view{Title: "Run " + run.ID, Nav: "workflows", Data: v})
 }
 
 // timeline puts each attempt under its step log entry; an entry written
