@@ -105,23 +105,43 @@ func nextPage[T any](r *http.Request, rows []T, id func(T) string) ([]T, string)
 	return rows, r.URL.Path + query(r.URL.Query(), "cursor", id(rows[len(rows)-1]))
 }
 
-func (s *Server) endpoints(w http.ResponseWriter, r *http.Request, sess *session) error {
-	cur, err := cursorOf(r, event.PrefixEndpoint)
-	if err != nil {
-		return err
-	}
-	eps, err := s.cfg.Store.ListEndpoints(r.Context(), sess.TenantID, store.Page{Limit: pageSize + 1, Cursor: cur})
-	if err != nil {
-		return err
-	}
-	eps, next := nextPage(r, eps, func(e store.Endpoint) string { return e.ID })
-	v := listView[endpointRow]{Next: next, Query: r.URL.Query()}
-	for _, ep := range eps {
-		row, err := s.row(r, ep)
+// rowsOf makes the row of each of a page's items, or fails with the first
+// that fails.
+func rowsOf[T, R any](items []T, row func(T) (R, error)) ([]R, error) {
+	out := make([]R, 0, len(items))
+	for _, it := range items {
+		r, err := row(it)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		v.Rows = append(v.Rows, row)
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// idPage reads the page of a list at the request's cursor, an id with
+// prefix: list reads from the cursor, and row makes the row of each item
+// shown.
+func idPage[T, R any](r *http.Request, prefix string, list func(store.Page) ([]T, error), id func(T) string, row func(T) (R, error)) (listView[R], error) {
+	cur, err := cursorOf(r, prefix)
+	if err != nil {
+		return listView[R]{}, err
+	}
+	items, err := list(store.Page{Limit: pageSize + 1, Cursor: cur})
+	if err != nil {
+		return listView[R]{}, err
+	}
+	items, next := nextPage(r, items, id)
+	rows, err := rowsOf(items, row)
+	return listView[R]{Rows: rows, Next: next, Query: r.URL.Query()}, err
+}
+
+func (s *Server) endpoints(w http.ResponseWriter, r *http.Request, sess *session) error {
+	v, err := idPage(r, event.PrefixEndpoint, func(p store.Page) ([]store.Endpoint, error) {
+		return s.cfg.Store.ListEndpoints(r.Context(), sess.TenantID, p)
+	}, func(e store.Endpoint) string { return e.ID }, func(ep store.Endpoint) (endpointRow, error) { return s.row(r, ep) })
+	if err != nil {
+		return err
 	}
 	return s.page(w, r, sess, "endpoints", view{Title: "Endpoints", Nav: "endpoints", Data: v})
 }

@@ -330,12 +330,8 @@ func (s *Server) portalEndpoints(w http.ResponseWriter, r *http.Request, ps *por
 		return err
 	}
 	v := listView[endpointRow]{Next: nextLink(r, next), Query: r.URL.Query()}
-	for _, ep := range eps {
-		row, err := s.row(r, ep)
-		if err != nil {
-			return err
-		}
-		v.Rows = append(v.Rows, row)
+	if v.Rows, err = rowsOf(eps, func(ep store.Endpoint) (endpointRow, error) { return s.row(r, ep) }); err != nil {
+		return err
 	}
 	s.render(w, r, http.StatusOK, "portal_endpoints", view{Title: "Endpoints", Nav: "endpoints", Data: v})
 	return nil

@@ -54,22 +54,11 @@ func (s *Server) describe(r *http.Request, src store.Source) (sourceRow, error) 
 }
 
 func (s *Server) sources(w http.ResponseWriter, r *http.Request, sess *session) error {
-	cur, err := cursorOf(r, event.PrefixSource)
+	v, err := idPage(r, event.PrefixSource, func(p store.Page) ([]store.Source, error) {
+		return s.cfg.Store.ListSources(r.Context(), sess.TenantID, p)
+	}, func(src store.Source) string { return src.ID }, func(src store.Source) (sourceRow, error) { return s.describe(r, src) })
 	if err != nil {
 		return err
-	}
-	srcs, err := s.cfg.Store.ListSources(r.Context(), sess.TenantID, store.Page{Limit: pageSize + 1, Cursor: cur})
-	if err != nil {
-		return err
-	}
-	srcs, next := nextPage(r, srcs, func(src store.Source) string { return src.ID })
-	v := listView[sourceRow]{Next: next, Query: r.URL.Query()}
-	for _, src := range srcs {
-		row, err := s.describe(r, src)
-		if err != nil {
-			return err
-		}
-		v.Rows = append(v.Rows, row)
 	}
 	return s.page(w, r, sess, "sources", view{Title: "Sources", Nav: "sources", Data: v})
 }
