@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,9 +16,8 @@ import (
 	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/content"
 	"github.com/hookline/hookline/internal/netguard"
-	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/store"
-	"github.com/hookline/hookline/internal/store/sqlite"
+	"github.com/hookline/hookline/internal/store/sqlite/sqlitetest"
 	"github.com/hookline/hookline/internal/workflow"
 	"github.com/hookline/hookline/wire"
 )
@@ -60,14 +58,8 @@ type bundle struct {
 
 func setup(t *testing.T) *bundle {
 	t.Helper()
-	box, err := secretbox.New(make([]byte, secretbox.KeySize))
-	require.NoError(t, err)
-	st, err := sqlite.Open(t.Context(), sqlite.Config{Path: filepath.Join(t.TempDir(), "hookline.db"), Box: box})
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
-	for _, id := range []string{tenant, "ten_other"} {
-		require.NoError(t, st.CreateTenant(t.Context(), store.Tenant{ID: id, Name: id, CreatedAt: time.Now()}))
-	}
+	st := sqlitetest.Open(t, store.Tenant{ID: tenant, Name: tenant, CreatedAt: time.Now()},
+		store.Tenant{ID: "ten_other", Name: "ten_other", CreatedAt: time.Now()})
 	b := &bundle{store: st, tap: &tap{Store: st}}
 	b.applier = apply.New(apply.Config{
 		Store: b.tap, URLs: netguard.Policy{AllowPrivate: true}, CheckNotify: content.CheckRule,

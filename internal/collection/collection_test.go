@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,22 +16,15 @@ import (
 	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/field"
-	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/store"
-	"github.com/hookline/hookline/internal/store/sqlite"
+	"github.com/hookline/hookline/internal/store/sqlite/sqlitetest"
 )
 
 const tenant = "ten_test"
 
 func openStore(t testing.TB) store.Store {
 	t.Helper()
-	box, err := secretbox.New(make([]byte, secretbox.KeySize))
-	require.NoError(t, err)
-	s, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(t.TempDir(), "hookline.db"), Box: box})
-	require.NoError(t, err)
-	t.Cleanup(func() { s.Close() })
-	require.NoError(t, s.CreateTenant(context.Background(), store.Tenant{ID: tenant, Name: "test", CreatedAt: time.Now()}))
-	return s
+	return sqlitetest.Open(t, store.Tenant{ID: tenant, Name: "test", CreatedAt: time.Now()})
 }
 
 // newCollection stores spec and returns its compiled form.

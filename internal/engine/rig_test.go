@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,9 +13,9 @@ import (
 
 	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/event"
-	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/internal/store/sqlite"
+	"github.com/hookline/hookline/internal/store/sqlite/sqlitetest"
 )
 
 const (
@@ -91,13 +90,7 @@ func newRig(t *testing.T, adjust func(*engine.Config)) *rig {
 // test ends, with the tenant testTenant.
 func openStore(t *testing.T) *sqlite.Store {
 	t.Helper()
-	box, err := secretbox.New(make([]byte, secretbox.KeySize))
-	require.NoError(t, err)
-	s, err := sqlite.Open(t.Context(), sqlite.Config{Path: filepath.Join(t.TempDir(), "hookline.db"), Box: box})
-	require.NoError(t, err)
-	t.Cleanup(func() { s.Close() })
-	require.NoError(t, s.CreateTenant(t.Context(), store.Tenant{ID: testTenant, Name: "acme", CreatedAt: time.Now()}))
-	return s
+	return sqlitetest.Open(t, store.Tenant{ID: testTenant, Name: "acme", CreatedAt: time.Now()})
 }
 
 // newEvent returns an event of testTenant of type typ, occurred now.

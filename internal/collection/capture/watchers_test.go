@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -20,9 +19,8 @@ import (
 	"github.com/hookline/hookline/internal/collection/capture"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/ingest"
-	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/store"
-	"github.com/hookline/hookline/internal/store/sqlite"
+	"github.com/hookline/hookline/internal/store/sqlite/sqlitetest"
 )
 
 // watchersBundle is what a Watchers test works with: a SQLite store with
@@ -46,12 +44,7 @@ func setupWatchers(t *testing.T) *watchersBundle {
 		t.Skip("HOOKLINE_TEST_POSTGRES is not set; set it to a PostgreSQL DSN (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run the capture tests")
 	}
 	ctx := context.Background()
-	box, err := secretbox.New(make([]byte, secretbox.KeySize))
-	require.NoError(t, err)
-	st, err := sqlite.Open(ctx, sqlite.Config{Path: filepath.Join(t.TempDir(), "hookline.db"), Box: box})
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
-	require.NoError(t, st.CreateTenant(ctx, store.Tenant{ID: watchTenant, Name: "watch", CreatedAt: time.Now()}))
+	st := sqlitetest.Open(t, store.Tenant{ID: watchTenant, Name: "watch", CreatedAt: time.Now()})
 
 	pool, err := pgxpool.New(ctx, dsn)
 	require.NoError(t, err)
