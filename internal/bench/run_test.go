@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/internal/app"
+	"github.com/hookline/hookline/internal/app/apptest"
 	"github.com/hookline/hookline/internal/bench"
-	"github.com/hookline/hookline/internal/config"
 	"github.com/hookline/hookline/internal/testkit"
 )
 
@@ -40,9 +40,7 @@ func progress(t *testing.T) *bytes.Buffer {
 // the shortened S4 outage ends in seconds.
 func startServer(t *testing.T) string {
 	t.Helper()
-	cfg := config.Default()
-	cfg.Addr = "127.0.0.1:0"
-	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	cfg := apptest.Config(t)
 	cfg.AllowPrivateNetworks = true
 	cfg.APIKey = testKey
 	cfg.BreakerCooldown = time.Second

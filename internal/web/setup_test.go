@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/app"
+	"github.com/hookline/hookline/internal/app/apptest"
 	"github.com/hookline/hookline/internal/config"
 )
 
@@ -56,22 +56,13 @@ func setupWith(t *testing.T, change func(*config.Config)) *bundle {
 // clock).
 func setupApp(t *testing.T, change func(*config.Config, *app.Options)) *bundle {
 	t.Helper()
-	cfg := config.Default()
-	cfg.Addr = "127.0.0.1:0"
-	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	cfg := apptest.Config(t)
 	cfg.AllowPrivateNetworks = true
 	opts := app.Options{PollInterval: 20 * time.Millisecond}
 	change(&cfg, &opts)
 	var out bytes.Buffer
 	opts.Out = &out
-	a, err := app.New(context.Background(), cfg, opts)
-	require.NoError(t, err)
-	require.NoError(t, a.Start(context.Background()))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		require.NoError(t, a.Stop(ctx))
-	})
+	a := apptest.Run(t, cfg, opts)
 	b := &bundle{t: t, url: "http://" + a.Addr(), key: keyPattern.FindString(out.String())}
 	require.NotEmpty(t, b.key)
 	b.prefix = strings.TrimSuffix(cfg.Dashboard, "/")
