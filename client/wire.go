@@ -233,6 +233,21 @@ type SyncStep = wire.SyncStep
 // FailStep is wire.FailStep.
 type FailStep = wire.FailStep
 
+// ParallelStep is wire.ParallelStep.
+type ParallelStep = wire.ParallelStep
+
+// Branch is wire.Branch.
+type Branch = wire.Branch
+
+// ForeachStep is wire.ForeachStep.
+type ForeachStep = wire.ForeachStep
+
+// ForeachCollection is wire.ForeachCollection.
+type ForeachCollection = wire.ForeachCollection
+
+// CallStep is wire.CallStep.
+type CallStep = wire.CallStep
+
 // RetryPolicy is wire.RetryPolicy.
 type RetryPolicy = wire.RetryPolicy
 

@@ -87,7 +87,8 @@ func strictJSON(b []byte, v any) error {
 }
 
 // Step is one step: an id and exactly one kind (http, emit, set, if,
-// switch, delay, wait_for, sync, notify, fail), with its error handling.
+// switch, delay, wait_for, sync, notify, fail, parallel, foreach, call),
+// with its error handling.
 type Step struct {
 	ID      string            `json:"id"`
 	HTTP    *HTTPStep         `json:"http,omitempty"`
@@ -102,6 +103,11 @@ type Step struct {
 	// event is the one notified about).
 	Notify *NotifyRule `json:"notify,omitempty"`
 	Fail   *FailStep   `json:"fail,omitempty"`
+	// Parallel, Foreach and Call run their work as runs of their own
+	// (child runs, whose parent_run_id is the run) and wait for them.
+	Parallel *ParallelStep `json:"parallel,omitempty"`
+	Foreach  *ForeachStep  `json:"foreach,omitempty"`
+	Call     *CallStep     `json:"call,omitempty"`
 	// Retry retries a failing http or sync step.
 	Retry *RetryPolicy `json:"retry,omitempty"`
 	// Timeout bounds one attempt of the step, e.g. "30s".
@@ -187,6 +193,59 @@ type SyncStep struct {
 	Record     string `json:"record,omitempty"`
 }
 
+// ParallelStep runs its branches at the same time, each a list of steps
+// (with their own retries and on_error) run as a child run, and joins
+// them: Join "all" (the default) succeeds when every branch has, and
+// fails as soon as one fails, cancelling the others; "any" succeeds as
+// soon as one branch has, cancelling the others, and fails when all
+// have. The output lists the branches in order with their name,
+// run_id, status, output (their last step's) and error; the steps of a
+// branch are seen after the join as steps of the run.
+type ParallelStep struct {
+	Join     string   `json:"join,omitempty"`
+	Branches []Branch `json:"branches"`
+}
+
+// Branch is one branch of a parallel step.
+type Branch struct {
+	Name  string `json:"name,omitempty"`
+	Steps []Step `json:"steps"`
+}
+
+// ForeachStep runs Steps once per item, as a child run each, at most
+// Concurrency (default 1, at most 50) at a time; their steps see item
+// and index. Items is an expression giving an array (at most 1,000
+// items); Collection goes over a collection's records instead (each
+// item is {key, data}). The output is {count, outputs}: each
+// iteration's last step's output, in the items' order. An iteration
+// that fails fails the step and cancels those running.
+type ForeachStep struct {
+	Items       string             `json:"items,omitempty"`
+	Collection  *ForeachCollection `json:"collection,omitempty"`
+	Concurrency int                `json:"concurrency,omitempty"`
+	Steps       []Step             `json:"steps"`
+}
+
+// ForeachCollection selects a collection's records in key order: those
+// whose key starts with Prefix and for which Filter (over record and
+// key) is true, at most Limit (default and at most 1,000).
+type ForeachCollection struct {
+	Name   string `json:"name"`
+	Prefix string `json:"prefix,omitempty"`
+	Filter string `json:"filter,omitempty"`
+	Limit  int    `json:"limit,omitempty"`
+}
+
+// CallStep runs the latest version of another workflow with Input as
+// its event's data (event type workflow.call; string values are
+// templates, as emit data) and waits for it; the output is the run's
+// {run_id, workflow, version, vars, output}. A failed run fails the
+// step; cancelling the caller cancels it. Calls nest at most 8 deep.
+type CallStep struct {
+	Workflow string `json:"workflow"`
+	Input    any    `json:"input,omitempty"`
+}
+
 // FailStep fails the run with a message (a template).
 type FailStep struct {
 	Message string `json:"message"`
@@ -230,6 +289,9 @@ type Run struct {
 	Current  string `json:"current_step,omitempty"`
 	Error    string `json:"error,omitempty"`
 	Vars     any    `json:"vars,omitempty"`
+	// ParentID is the run whose parallel, foreach or call step started
+	// this one; empty for a run an event started.
+	ParentID string `json:"parent_run_id,omitempty"`
 	Created  Time   `json:"created_at"`
 	Updated  Time   `json:"updated_at"`
 	// Steps is the step log, set by GET /v1/runs/{id}.

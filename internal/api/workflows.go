@@ -170,7 +170,8 @@ var runStatuses = map[string]bool{store.RunRunning: true, store.RunWaiting: true
 
 func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, a *auth) error {
 	return listQuery(w, r, a, func(p store.Page) (store.RunQuery, error) {
-		q := store.RunQuery{Page: p, Workflow: r.PathValue("name"), Status: r.URL.Query().Get("status")}
+		q := store.RunQuery{Page: p, Workflow: r.PathValue("name"), Status: r.URL.Query().Get("status"),
+			Parent: r.URL.Query().Get("parent_run_id")}
 		if q.Workflow == "" {
 			q.Workflow = r.URL.Query().Get("workflow")
 		}
@@ -204,6 +205,7 @@ func runOut(run store.Run) wire.Run {
 	return wire.Run{
 		ID: run.ID, Workflow: run.Workflow, Version: run.Version, Status: run.Status, EventID: run.EventID,
 		Current: current, Error: run.Error, Vars: vars, Created: wire.TimeOf(run.CreatedAt), Updated: wire.TimeOf(run.UpdatedAt),
+		ParentID: run.ParentID,
 	}
 }
 
@@ -231,6 +233,9 @@ func runStepOut(st store.RunStep) wire.RunStep {
 
 func (s *Server) retryRun(w http.ResponseWriter, r *http.Request, a *auth) error {
 	return changeRun(w, r, a, http.StatusAccepted, s.cfg.Workflows.Retry, workflow.ErrNotRetryable, func(run store.Run) string {
+		if run.ParentID != "" && run.Status == store.RunFailed {
+			return fmt.Sprintf("run %s was started by a step of run %s: retry that run", run.ID, run.ParentID)
+		}
 		return fmt.Sprintf("run %s is %s; only failed runs can be retried", run.ID, run.Status)
 	})
 }

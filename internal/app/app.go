@@ -269,7 +269,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	}
 	runner := workflow.New(workflow.Config{
 		Store: st, Client: client(), Clock: opts.Clock, Logger: log, UserAgent: userAgent,
-		Collections: colls, Env: env, EnvTenant: envTenant, Notify: notify.NotifyStep, CheckNotify: content.CheckRule, Rand: opts.Rand, Waits: routes,
+		Collections: colls, Records: st, Env: env, EnvTenant: envTenant, Notify: notify.NotifyStep, CheckNotify: content.CheckRule, Rand: opts.Rand, Waits: routes,
 		Publish: publishChanges, Schedule: eng.Schedule, Lease: eng.Lease,
 	})
 	// In routing order: endpoints and subscriptions, workflows and their

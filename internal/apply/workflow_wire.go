@@ -30,7 +30,19 @@ func stepDef(st wire.Step) workflow.StepDef {
 		HTTP: (*workflow.HTTPDef)(st.HTTP), Emit: (*workflow.EmitDef)(st.Emit), If: (*workflow.IfDef)(st.If),
 		Switch: (*workflow.SwitchDef)(st.Switch), Delay: (*workflow.DelayDef)(st.Delay), WaitFor: (*workflow.WaitForDef)(st.WaitFor),
 		Sync: (*workflow.SyncDef)(st.Sync), Fail: (*workflow.FailDef)(st.Fail), Retry: (*workflow.RetryDef)(st.Retry),
-		Notify: ptr(st.Notify, RuleDef)}
+		Notify: ptr(st.Notify, RuleDef), Parallel: ptr(st.Parallel, parallelDef), Foreach: ptr(st.Foreach, foreachDef),
+		Call: (*workflow.CallDef)(st.Call)}
+}
+
+func parallelDef(p wire.ParallelStep) workflow.ParallelDef {
+	return workflow.ParallelDef{Join: p.Join, Branches: each(p.Branches, func(b wire.Branch) workflow.BranchDef {
+		return workflow.BranchDef{Name: b.Name, Steps: each(b.Steps, stepDef)}
+	})}
+}
+
+func foreachDef(f wire.ForeachStep) workflow.ForeachDef {
+	return workflow.ForeachDef{Items: f.Items, Concurrency: f.Concurrency, Steps: each(f.Steps, stepDef),
+		Collection: (*workflow.ForeachCollectionDef)(f.Collection)}
 }
 
 func workflowSpec(d workflow.Def) wire.WorkflowSpec {
@@ -46,7 +58,19 @@ func wireStep(st workflow.StepDef) wire.Step {
 		HTTP: (*wire.HTTPStep)(st.HTTP), Emit: (*wire.EmitStep)(st.Emit), If: (*wire.IfStep)(st.If),
 		Switch: (*wire.SwitchStep)(st.Switch), Delay: (*wire.DelayStep)(st.Delay), WaitFor: (*wire.WaitForStep)(st.WaitFor),
 		Sync: (*wire.SyncStep)(st.Sync), Fail: (*wire.FailStep)(st.Fail), Retry: (*wire.RetryPolicy)(st.Retry),
-		Notify: ptr(st.Notify, notifyRule)}
+		Notify: ptr(st.Notify, notifyRule), Parallel: ptr(st.Parallel, wireParallel), Foreach: ptr(st.Foreach, wireForeach),
+		Call: (*wire.CallStep)(st.Call)}
+}
+
+func wireParallel(p workflow.ParallelDef) wire.ParallelStep {
+	return wire.ParallelStep{Join: p.Join, Branches: each(p.Branches, func(b workflow.BranchDef) wire.Branch {
+		return wire.Branch{Name: b.Name, Steps: each(b.Steps, wireStep)}
+	})}
+}
+
+func wireForeach(f workflow.ForeachDef) wire.ForeachStep {
+	return wire.ForeachStep{Items: f.Items, Concurrency: f.Concurrency, Steps: each(f.Steps, wireStep),
+		Collection: (*wire.ForeachCollection)(f.Collection)}
 }
 
 // WorkflowOut is a stored workflow version as the API shows it.

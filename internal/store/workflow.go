@@ -45,6 +45,10 @@ type Run struct {
 	// for; empty for a wait without a key.
 	WaitKey   string
 	WaitValue string
+	// ParentID is the run that started this one (a parallel branch, a
+	// foreach iteration, a called workflow); empty for a run an event
+	// started. It is set when the run is created and never changes.
+	ParentID  string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -72,6 +76,8 @@ type RunQuery struct {
 	Page
 	Workflow string
 	Status   string
+	// Parent keeps the runs started by that run.
+	Parent string
 }
 
 // RunSave is one step of progress of a run, written in one transaction by
@@ -86,6 +92,10 @@ type RunSave struct {
 	Steps []RunStep
 	// Tasks are added (the run's next step, a timeout).
 	Tasks []Task
+	// Children are runs created with this save (their Rev is 1): the
+	// branches, iterations or called workflow a step starts. One that
+	// exists fails the save with ErrConflict.
+	Children []Run
 }
 
 // BufferedEvent is an event kept for keyed waits that start later: its

@@ -58,10 +58,15 @@ type StepDef struct {
 	Sync    *SyncDef          `json:"sync,omitempty"`
 	// Notify is a notify rule, checked and run by Options.CheckNotify and
 	// Config.Notify (the content package).
-	Notify  *content.RuleDef `json:"notify,omitempty"`
-	Fail    *FailDef         `json:"fail,omitempty"`
-	Retry   *RetryDef        `json:"retry,omitempty"`
-	Timeout string           `json:"timeout,omitempty"`
+	Notify *content.RuleDef `json:"notify,omitempty"`
+	Fail   *FailDef         `json:"fail,omitempty"`
+	// Parallel, Foreach and Call start runs of their own (child runs)
+	// and wait for them.
+	Parallel *ParallelDef `json:"parallel,omitempty"`
+	Foreach  *ForeachDef  `json:"foreach,omitempty"`
+	Call     *CallDef     `json:"call,omitempty"`
+	Retry    *RetryDef    `json:"retry,omitempty"`
+	Timeout  string       `json:"timeout,omitempty"`
 	// OnError is "fail" (or empty), "continue" or a step id.
 	OnError string `json:"on_error,omitempty"`
 	// Next is the step after this one; empty: the next in the list.
@@ -135,4 +140,44 @@ type RetryDef struct {
 	Initial  string `json:"initial,omitempty"`
 	Max      string `json:"max,omitempty"`
 	Statuses []int  `json:"statuses,omitempty"`
+}
+
+// ParallelDef runs Branches at the same time and joins them: when all
+// have succeeded (Join "all", the default) or when one has ("any").
+type ParallelDef struct {
+	Join     string      `json:"join,omitempty"`
+	Branches []BranchDef `json:"branches"`
+}
+
+// BranchDef is one branch of a parallel step: a list of steps, with an
+// optional name for its output.
+type BranchDef struct {
+	Name  string    `json:"name,omitempty"`
+	Steps []StepDef `json:"steps"`
+}
+
+// ForeachDef runs Steps once per item of Items (an expression giving an
+// array) or of the records of Collection, at most Concurrency at a time.
+type ForeachDef struct {
+	Items       string                `json:"items,omitempty"`
+	Collection  *ForeachCollectionDef `json:"collection,omitempty"`
+	Concurrency int                   `json:"concurrency,omitempty"`
+	Steps       []StepDef             `json:"steps"`
+}
+
+// ForeachCollectionDef selects records of a collection, in key order:
+// those whose key starts with Prefix and for which Filter (over record
+// and key) is true, at most Limit.
+type ForeachCollectionDef struct {
+	Name   string `json:"name"`
+	Prefix string `json:"prefix,omitempty"`
+	Filter string `json:"filter,omitempty"`
+	Limit  int    `json:"limit,omitempty"`
+}
+
+// CallDef runs the latest version of Workflow with Input as its event's
+// data (string values are templates, as emit data) and waits for it.
+type CallDef struct {
+	Workflow string `json:"workflow"`
+	Input    any    `json:"input,omitempty"`
 }

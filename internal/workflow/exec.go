@@ -108,6 +108,8 @@ type progress struct {
 	steps []store.RunStep
 	tasks []store.Task
 	emit  []event.Event
+	// children are child runs the save creates.
+	children []store.Run
 	// waitWas is what the run waited for as loaded (waitOf).
 	waitWas route.Wait
 }
@@ -143,6 +145,13 @@ func (r *Runner) continueRun(ctx context.Context, t *store.Task) engine.Outcome 
 		// name made its own version with that number.
 		err = store.ErrNotFound
 	}
+	if err == nil {
+		var ok bool
+		if p.w, ok = p.w.scope(p.st.Scope); !ok {
+			// Only a version deleted and made again can lose a scope.
+			err = store.ErrNotFound
+		}
+	}
 	if err != nil {
 		if !errors.Is(err, store.ErrNotFound) {
 			return internal(url, err)
@@ -156,36 +165,56 @@ func (r *Runner) continueRun(ctx context.Context, t *store.Task) engine.Outcome 
 		return outcome("skipped", url, skipped{Reason: p.run.Error})
 	}
 	var name string
-	switch {
-	case p.st.Wait != nil && p.st.Wait.Kind == KindWaitFor && t.ID != p.st.Next:
-		if t.Event == nil {
-			// An offer of a kept event, leased when it was written.
-			ev, err := r.cfg.Store.GetEvent(ctx, t.TenantID, t.EventID)
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				return internal(url, err)
-			}
-			if err == nil {
-				t.Event = &ev
-			}
-		}
-		matched, err := p.offer(t)
+	if t.ID != p.st.Next || p.st.Next == "" {
+		c, isChild, err := p.childOf(ctx, t)
 		if err != nil {
 			return internal(url, err)
 		}
-		if !matched {
-			return outcome("skipped", url, skipped{Reason: "event does not match the wait", EventID: t.EventID})
+		switch {
+		case isChild:
+			joined, err := p.join(ctx, c)
+			if err != nil {
+				return internal(url, err)
+			}
+			if !joined {
+				return outcome("skipped", url, skipped{Reason: "child run " + c.ID + " already taken in"})
+			}
+			name = "joined"
+		case p.st.Wait != nil && p.st.Wait.Kind == KindWaitFor:
+			if t.Event == nil {
+				// An offer of a kept event, leased when it was written.
+				ev, err := r.cfg.Store.GetEvent(ctx, t.TenantID, t.EventID)
+				if err != nil && !errors.Is(err, store.ErrNotFound) {
+					return internal(url, err)
+				}
+				if err == nil {
+					t.Event = &ev
+				}
+			}
+			matched, err := p.offer(t)
+			if err != nil {
+				return internal(url, err)
+			}
+			if !matched {
+				return outcome("skipped", url, skipped{Reason: "event does not match the wait", EventID: t.EventID})
+			}
+			name = "resumed"
+		default:
+			return outcome("skipped", url, skipped{Reason: "stale task: the run moved on"})
 		}
-		name = "resumed"
-	case t.ID != p.st.Next:
-		return outcome("skipped", url, skipped{Reason: "stale task: the run moved on"})
-	case p.st.Wait != nil:
+	} else if p.st.Wait != nil {
 		p.wake()
 		name = "woke"
-	default:
+	} else {
 		name = p.runStep(ctx)
 	}
 	err = p.save(ctx)
 	if errors.Is(err, store.ErrConflict) {
+		if name == "joined" {
+			// The child's news must not be lost: the task runs again
+			// and reads the run as it is now.
+			return internal(url, err)
+		}
 		return outcome("skipped", url, skipped{Reason: "the run was changed meanwhile"})
 	}
 	if err != nil {
@@ -222,8 +251,11 @@ func (p *progress) save(ctx context.Context) error {
 		return err
 	}
 	p.run.State = b
+	if p.run.ParentID != "" && ended(p.run.Status) {
+		p.tasks = append(p.tasks, p.r.notifyTask(&p.run, p.st.Event.Type, p.now))
+	}
 	p.r.lease(p.tasks)
-	err = p.r.cfg.Store.SaveRun(ctx, store.RunSave{Run: p.run, Rev: p.rev, Steps: p.steps, Tasks: p.tasks})
+	err = p.r.cfg.Store.SaveRun(ctx, store.RunSave{Run: p.run, Rev: p.rev, Steps: p.steps, Tasks: p.tasks, Children: p.children})
 	saved := p.run
 	saved.Rev = p.rev + 1
 	p.r.setWait(ctx, saved, p.waitWas, err)
@@ -242,10 +274,15 @@ func (p *progress) vars() map[string]any {
 	for id, s := range p.st.Steps {
 		steps[id] = map[string]any{"status": s.Status, "output": s.Output, "error": s.Error}
 	}
-	return map[string]any{
+	vars := map[string]any{
 		"event": p.st.Event.value(), "steps": steps, "vars": p.st.Vars, "env": p.r.envFor(p.run.TenantID),
-		"run": map[string]any{"id": p.run.ID, "workflow": p.run.Workflow, "version": p.run.Version, "attempt": p.st.Attempt + 1},
+		"run": map[string]any{"id": p.run.ID, "workflow": p.run.Workflow, "version": p.run.Version, "attempt": p.st.Attempt + 1,
+			"parent_id": p.run.ParentID},
 	}
+	if it := p.st.Iter; it != nil {
+		vars["item"], vars["index"] = it.Item, it.Index
+	}
+	return vars
 }
 
 // log records the current step's log entry.
@@ -287,8 +324,13 @@ func (p *progress) continueAt(when time.Time) {
 
 // fail ends the run at step s and announces it.
 func (p *progress) fail(s *step, msg string) {
-	p.st.Failed, p.st.Current, p.st.Next, p.st.Wait = s.id, "", "", nil
+	p.st.Failed, p.st.Current, p.st.Next, p.st.Wait, p.st.Fan = s.id, "", "", nil, nil
 	p.run.Status, p.run.Error, p.run.WaitEvent = store.RunFailed, fmt.Sprintf("step %s: %s", s.id, msg), ""
+	if p.run.ParentID != "" {
+		// A child run's failure is its parent step's: the parent's
+		// on_error may handle it, and the parent announces its own.
+		return
+	}
 	errorWorkflow := p.w.errorWorkflow
 	if p.st.Event.Type == FailedType {
 		// A failing error workflow does not start another: two error
@@ -315,6 +357,7 @@ func (p *progress) wake() {
 	}
 	if wt.Kind == KindDelay {
 		p.st.Steps[s.id] = stepResult{Status: "succeeded"}
+		p.st.Last = s.id
 		p.log(s, "succeeded", 1, map[string]any{"until": wt.Until}, nil, "", wt.began(p.now))
 		p.goTo(p.w.after(i))
 		return
@@ -360,6 +403,7 @@ func (p *progress) offer(t *store.Task) (bool, error) {
 	if len(p.st.Taken) > maxTaken {
 		p.st.Taken = slices.Delete(p.st.Taken, 0, len(p.st.Taken)-maxTaken)
 	}
+	p.st.Last = s.id
 	p.log(s, "succeeded", 1, map[string]any{"event": s.waitEvent}, candidate, "", wt.began(p.now))
 	p.goTo(p.w.after(i))
 	return true, nil
@@ -395,8 +439,15 @@ func (p *progress) runStep(ctx context.Context) string {
 		p.continueAt(res.wait.Until)
 		p.log(s, "waiting", attempts, res.input, nil, "", started)
 		return "step_waiting"
+	case res.fanned:
+		// The step's children run; the last to end (or the first, for a
+		// join "any") moves the run on.
+		p.run.Status, p.st.Next = store.RunWaiting, ""
+		p.log(s, "waiting", attempts, res.input, nil, "", started)
+		return "step_waiting"
 	case res.err == nil:
 		p.st.Steps[s.id] = stepResult{Status: "succeeded", Output: res.output}
+		p.st.Last = s.id
 		p.log(s, "succeeded", attempts, res.input, res.output, "", started)
 		next := res.next
 		if next == "" {
@@ -414,6 +465,13 @@ func (p *progress) runStep(ctx context.Context) string {
 	}
 	p.st.Steps[s.id] = stepResult{Status: "failed", Output: res.output, Error: msg}
 	p.log(s, "failed", attempts, res.input, res.output, msg, started)
+	p.afterFailure(s, i, msg)
+	return "step_failed"
+}
+
+// afterFailure moves the run on from step s (at i), which failed, by
+// its on_error.
+func (p *progress) afterFailure(s *step, i int, msg string) {
 	switch s.onError {
 	case "", "fail":
 		p.fail(s, msg)
@@ -422,7 +480,6 @@ func (p *progress) runStep(ctx context.Context) string {
 	default:
 		p.goTo(s.onError)
 	}
-	return "step_failed"
 }
 
 // result is what one attempt of a step did.
@@ -431,6 +488,8 @@ type result struct {
 	next          string // a branch's choice
 	wait          *wait
 	err           *stepError
+	// fanned: the step started child runs and waits for them.
+	fanned bool
 }
 
 func failure(err error, retryable bool) *stepError {
@@ -527,6 +586,8 @@ func (p *progress) exec(ctx context.Context, s *step, i int) result {
 		return p.syncStep(ctx, s, vars)
 	case KindNotify:
 		return p.notifyStep(ctx, s)
+	case KindParallel, KindForeach, KindCall:
+		return p.fanOut(ctx, s, vars)
 	case KindFail:
 		msg, err := s.message.Render(vars)
 		if err != nil {

@@ -46,6 +46,9 @@ type Config struct {
 	Schedule func(ctx context.Context, ts []store.Task)
 	// Collections applies sync steps; nil refuses them.
 	Collections *collection.Service
+	// Records reads the collections foreach steps go over; nil refuses
+	// them.
+	Records collection.RecordLister
 	// Notify runs a notify step: the rule for the run's event, with the
 	// run's vars; id makes the messages' ids. It returns the messages'
 	// ids; nil refuses notify steps.
@@ -194,6 +197,10 @@ var ErrNotRetryable = errors.New("only failed runs can be retried")
 // ErrFinished is returned by Cancel for a run that already ended.
 var ErrFinished = errors.New("run already ended")
 
+// ErrChildRun is returned by Retry for a run that a parallel, foreach or
+// call step started: its parent took in its failure.
+var ErrChildRun = fmt.Errorf("%w: a run started by another run's step is retried with that run", ErrNotRetryable)
+
 // Retry restarts a failed run at the step it failed at, with that step's
 // retries counted afresh.
 func (r *Runner) Retry(ctx context.Context, tenantID, id string) (store.Run, error) {
@@ -203,6 +210,9 @@ func (r *Runner) Retry(ctx context.Context, tenantID, id string) (store.Run, err
 	}
 	if run.Status != store.RunFailed {
 		return run, ErrNotRetryable
+	}
+	if run.ParentID != "" {
+		return run, ErrChildRun
 	}
 	var st state
 	if err := json.Unmarshal(run.State, &st); err != nil {
@@ -234,7 +244,8 @@ func (r *Runner) Retry(ctx context.Context, tenantID, id string) (store.Run, err
 }
 
 // Cancel stops a run that has not ended; its pending tasks find it
-// cancelled and do nothing.
+// cancelled and do nothing. The child runs its step waits for are
+// cancelled after it, and a child run's parent is told, as when it ends.
 func (r *Runner) Cancel(ctx context.Context, tenantID, id string) (store.Run, error) {
 	run, err := r.cfg.Store.GetRun(ctx, tenantID, id)
 	if err != nil {
@@ -249,18 +260,40 @@ func (r *Runner) Cancel(ctx context.Context, tenantID, id string) (store.Run, er
 		return run, fmt.Errorf("run %s: state: %w", id, err)
 	}
 	rev, before := run.Rev, waitOf(run)
+	fan := st.Fan
 	st.Next, st.Wait = "", nil
-	run.Status, run.WaitEvent, run.UpdatedAt, run.Error = store.RunCancelled, "", r.cfg.Clock.Now(), "cancelled"
+	now := r.cfg.Clock.Now()
+	run.Status, run.WaitEvent, run.UpdatedAt, run.Error = store.RunCancelled, "", now, "cancelled"
 	settle(&run)
 	if run.State, err = json.Marshal(st); err != nil {
 		return run, err
 	}
-	if err := r.cfg.Store.SaveRun(ctx, store.RunSave{Run: run, Rev: rev}); err != nil {
+	var tasks []store.Task
+	if run.ParentID != "" {
+		tasks = append(tasks, r.notifyTask(&run, st.Event.Type, now))
+	}
+	r.lease(tasks)
+	if err := r.cfg.Store.SaveRun(ctx, store.RunSave{Run: run, Rev: rev, Tasks: tasks}); err != nil {
 		r.setWait(ctx, run, before, err)
 		return run, err
 	}
 	run.Rev++
 	r.setWait(ctx, run, before, nil)
+	if len(tasks) > 0 {
+		r.cfg.Schedule(ctx, tasks)
+	}
+	if fan != nil {
+		for _, c := range fan.Children {
+			if ended(c.Status) {
+				continue
+			}
+			if err := r.stop(ctx, tenantID, c.ID); err != nil {
+				// The parent is cancelled: its child's news will be
+				// skipped, and the child ends on its own.
+				r.cfg.Logger.WarnContext(ctx, "cancel child run", "run_id", id, "child_id", c.ID, "error", err)
+			}
+		}
+	}
 	return run, nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline/internal/backoff"
+	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/content"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/expr"
@@ -36,6 +37,18 @@ const (
 	DefaultBuffer    = 10 * time.Minute
 	MaxBuffer        = 7 * 24 * time.Hour
 	maxRetryAttempts = 100
+	// MaxBranches bounds a parallel step's branches.
+	MaxBranches = 16
+	// MaxItems bounds the items of a foreach step; more fail the step.
+	MaxItems = 1000
+	// MaxConcurrency bounds a foreach step's concurrency.
+	MaxConcurrency = 50
+	// MaxNesting bounds how deep parallel and foreach steps nest: a
+	// branch's or a body's steps are one level below the step.
+	MaxNesting = 3
+	// MaxCallDepth bounds a chain of call steps: a run started by a call
+	// started by a call… at most this deep.
+	MaxCallDepth = 8
 	// End is the Next (or branch target) that finishes a run.
 	End = "end"
 )
@@ -61,9 +74,14 @@ func errAt(path, format string, args ...any) error {
 
 // Variables expressions and templates see.
 var (
-	stepVars  = []string{"event", "steps", "vars", "run", "env"}
-	matchVars = []string{"event", "trigger", "steps", "vars", "run", "env"}
+	stepVars = []string{"event", "steps", "vars", "run", "env"}
+	// itemVars are what a foreach body's steps see besides stepVars.
+	itemVars = []string{"item", "index"}
 )
+
+// matchVars are what a wait_for's match sees: a step's vars and trigger
+// (the run's event; event is the one offered).
+func matchVars(vars []string) []string { return append(slices.Clone(vars), "trigger") }
 
 // Options are the checks Compile takes from outside the workflow package.
 type Options struct {
@@ -84,6 +102,10 @@ const (
 	KindSync    = "sync"
 	KindFail    = "fail"
 	KindNotify  = "notify"
+	// KindParallel, KindForeach and KindCall start child runs.
+	KindParallel = "parallel"
+	KindForeach  = "foreach"
+	KindCall     = "call"
 )
 
 // Workflow is a compiled, validated workflow version: what runs run
@@ -141,6 +163,23 @@ type step struct {
 	message    *expr.Template
 	emitData   any // with *expr.Template / *expr.Program leaves
 	emitType   *expr.Template
+	// lists are the step lists a parallel step's branches or a foreach
+	// step's body run (one list); names are the branches' names.
+	lists       []*Workflow
+	names       []string
+	join        string
+	items       *expr.Program
+	coll        *collQuery
+	concurrency int
+	callee      string
+	input       any // as emitData
+}
+
+// collQuery is a foreach step's collection source.
+type collQuery struct {
+	name, prefix string
+	filter       *collection.Filter
+	limit        int
 }
 
 type setVar struct {
@@ -204,36 +243,11 @@ func Compile(in Def, opts Options) (*Workflow, error) {
 	if in.ErrorWorkflow == in.Name && in.Name != "" {
 		add(errAt("error_workflow", "a workflow cannot be its own error workflow"))
 	}
-	switch {
-	case len(in.Steps) == 0:
-		add(errAt("steps", "at least one step is required"))
-	case len(in.Steps) > MaxSteps:
-		add(errAt("steps", "at most %d steps", MaxSteps))
-	}
-	for i, st := range in.Steps {
-		path := fmt.Sprintf("steps[%d]", i)
-		if !stepID.MatchString(st.ID) {
-			add(errAt(path+".id", "%q is not a step id: letters, digits and _, starting with a letter or _", st.ID))
-			continue
-		}
-		if st.ID == End {
-			add(errAt(path+".id", "%q is reserved: it ends the run", End))
-			continue
-		}
-		if j, dup := w.index[st.ID]; dup {
-			add(errAt(path+".id", "step id %q is already used by steps[%d]", st.ID, j))
-			continue
-		}
-		w.index[st.ID] = i
-		s, err := compileStep(path, st, opts)
-		if err != nil {
-			add(err)
-			continue
-		}
-		w.steps = append(w.steps, s)
-	}
-	if len(errs) == 0 {
-		add(w.checkGraph())
+	c := &compiler{opts: opts, ids: map[string]string{}}
+	c.list(w, "steps", in.Steps, 0, stepVars)
+	errs = append(errs, c.errs...)
+	if c.count > MaxSteps {
+		add(errAt("steps", "at most %d steps in all, counting those of parallel branches and foreach bodies", MaxSteps))
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -241,7 +255,61 @@ func Compile(in Def, opts Options) (*Workflow, error) {
 	return w, nil
 }
 
-func compileStep(path string, st StepDef, opts Options) (*step, error) {
+// compiler compiles a workflow's step lists: the top one and those of
+// its parallel and foreach steps, whose step ids are unique across all.
+type compiler struct {
+	opts  Options
+	ids   map[string]string // step id → path
+	count int
+	errs  []error
+}
+
+// list compiles the steps defs at path into w, at nesting depth, with
+// expressions seeing vars; then checks w's graph.
+func (c *compiler) list(w *Workflow, path string, defs []StepDef, depth int, vars []string) {
+	before := len(c.errs)
+	add := func(err error) {
+		if err != nil {
+			c.errs = append(c.errs, err)
+		}
+	}
+	switch {
+	case len(defs) == 0:
+		add(errAt(path, "at least one step is required"))
+	case len(defs) > MaxSteps:
+		add(errAt(path, "at most %d steps", MaxSteps))
+	}
+	c.count += len(defs)
+	for i, st := range defs {
+		at := fmt.Sprintf("%s[%d]", path, i)
+		if !stepID.MatchString(st.ID) {
+			add(errAt(at+".id", "%q is not a step id: letters, digits and _, starting with a letter or _", st.ID))
+			continue
+		}
+		if st.ID == End {
+			add(errAt(at+".id", "%q is reserved: it ends the run", End))
+			continue
+		}
+		if first, dup := c.ids[st.ID]; dup {
+			add(errAt(at+".id", "step id %q is already used by %s", st.ID, first))
+			continue
+		}
+		c.ids[st.ID] = at
+		w.index[st.ID] = i
+		s, err := c.step(at, st, depth, vars)
+		if err != nil {
+			add(err)
+			continue
+		}
+		w.steps = append(w.steps, s)
+	}
+	if len(c.errs) == before {
+		add(w.checkGraph())
+	}
+}
+
+func (c *compiler) step(path string, st StepDef, depth int, vars []string) (*step, error) {
+	opts := c.opts
 	s := &step{id: st.ID, path: path, next: st.Next, onError: st.OnError, timeout: defaultTimeout, headers: map[string]*expr.Template{}}
 	var kinds []string
 	for _, k := range []struct {
@@ -251,6 +319,7 @@ func compileStep(path string, st StepDef, opts Options) (*step, error) {
 		{KindHTTP, st.HTTP != nil}, {KindEmit, st.Emit != nil}, {KindSet, st.Set != nil}, {KindIf, st.If != nil},
 		{KindSwitch, st.Switch != nil}, {KindDelay, st.Delay != nil}, {KindWaitFor, st.WaitFor != nil},
 		{KindSync, st.Sync != nil}, {KindFail, st.Fail != nil}, {KindNotify, st.Notify != nil},
+		{KindParallel, st.Parallel != nil}, {KindForeach, st.Foreach != nil}, {KindCall, st.Call != nil},
 	} {
 		if k.set {
 			kinds = append(kinds, k.name)
@@ -258,25 +327,21 @@ func compileStep(path string, st StepDef, opts Options) (*step, error) {
 	}
 	switch len(kinds) {
 	case 0:
-		return nil, errAt(path, "step %q has no kind: give one of http, emit, set, if, switch, delay, wait_for, sync, notify, fail", st.ID)
+		return nil, errAt(path, "step %q has no kind: give one of http, emit, set, if, switch, delay, wait_for, sync, notify, fail, parallel, foreach, call", st.ID)
 	case 1:
 		s.kind = kinds[0]
 	default:
 		return nil, errAt(path, "step %q has %d kinds (%s); give exactly one", st.ID, len(kinds), strings.Join(kinds, ", "))
 	}
 	tmpl := func(field, src string) (*expr.Template, error) {
-		t, err := expr.CompileTemplate(src, stepVars...)
+		t, err := expr.CompileTemplate(src, vars...)
 		if err != nil {
 			return nil, &Error{Path: path + "." + field, Err: err}
 		}
 		return t, nil
 	}
 	prog := func(field, src string, vars []string) (*expr.Program, error) {
-		p, err := expr.Compile(src, vars...)
-		if err != nil {
-			return nil, &Error{Path: path + "." + field, Err: err}
-		}
-		return p, nil
+		return compileProg(path+"."+field, src, vars)
 	}
 	var err error
 	if st.Timeout != "" {
@@ -341,7 +406,7 @@ func compileStep(path string, st StepDef, opts Options) (*step, error) {
 				return nil, &Error{Path: path + ".emit.type", Err: err}
 			}
 		}
-		if s.emitData, err = compileData(path+".emit.data", st.Emit.Data); err != nil {
+		if s.emitData, err = compileData(path+".emit.data", st.Emit.Data, vars); err != nil {
 			return nil, err
 		}
 	case KindSet:
@@ -357,7 +422,7 @@ func compileStep(path string, st StepDef, opts Options) (*step, error) {
 			if !stepID.MatchString(n) {
 				return nil, errAt(path+".set."+n, "%q is not a variable name", n)
 			}
-			p, err := prog("set."+n, st.Set[n], stepVars)
+			p, err := prog("set."+n, st.Set[n], vars)
 			if err != nil {
 				return nil, err
 			}
@@ -367,7 +432,7 @@ func compileStep(path string, st StepDef, opts Options) (*step, error) {
 		if st.If.Condition == "" || st.If.Then == "" {
 			return nil, errAt(path+".if", "needs condition and then")
 		}
-		if s.cond, err = prog("if.condition", st.If.Condition, stepVars); err != nil {
+		if s.cond, err = prog("if.condition", st.If.Condition, vars); err != nil {
 			return nil, err
 		}
 		s.then, s.els = st.If.Then, st.If.Else
@@ -375,7 +440,7 @@ func compileStep(path string, st StepDef, opts Options) (*step, error) {
 		if st.Switch.Value == "" || len(st.Switch.Cases) == 0 || len(st.Switch.Cases) > maxCases {
 			return nil, errAt(path+".switch", "needs value and 1 to %d cases", maxCases)
 		}
-		if s.value, err = prog("switch.value", st.Switch.Value, stepVars); err != nil {
+		if s.value, err = prog("switch.value", st.Switch.Value, vars); err != nil {
 			return nil, err
 		}
 		s.cases, s.otherwise = st.Switch.Cases, st.Switch.Default
@@ -400,11 +465,11 @@ func compileStep(path string, st StepDef, opts Options) (*step, error) {
 		}
 		s.waitEvent, s.onTimeout = wf.Event, wf.OnTimeout
 		if wf.Match != "" {
-			if s.match, err = prog("wait_for.match", wf.Match, matchVars); err != nil {
+			if s.match, err = prog("wait_for.match", wf.Match, matchVars(vars)); err != nil {
 				return nil, err
 			}
 		}
-		if err := s.compileKey(path, wf); err != nil {
+		if err := s.compileKey(path, wf, matchVars(vars)); err != nil {
 			return nil, err
 		}
 		s.wait = defaultWait
@@ -422,7 +487,7 @@ func compileStep(path string, st StepDef, opts Options) (*step, error) {
 		if src == "" {
 			src = "event.data"
 		}
-		if s.record, err = prog("sync.record", src, stepVars); err != nil {
+		if s.record, err = prog("sync.record", src, vars); err != nil {
 			return nil, err
 		}
 	case KindFail:
@@ -437,6 +502,10 @@ func compileStep(path string, st StepDef, opts Options) (*step, error) {
 			return nil, &Error{Path: path + ".notify", Err: err}
 		}
 		s.notify = st.Notify
+	case KindParallel, KindForeach, KindCall:
+		if err := c.fanStep(s, path, st, depth, vars); err != nil {
+			return nil, err
+		}
 	}
 	switch st.OnError {
 	case "", "fail", "continue":
@@ -481,17 +550,17 @@ func compileRetry(path string, r *RetryDef) (retry, error) {
 }
 
 // compileData compiles the string leaves of an emit step's data.
-func compileData(path string, v any) (any, error) {
+func compileData(path string, v any, vars []string) (any, error) {
 	switch x := v.(type) {
 	case string:
 		if code, ok := wholeExpr(x); ok {
-			p, err := expr.Compile(code, stepVars...)
+			p, err := expr.Compile(code, vars...)
 			if err != nil {
 				return nil, &Error{Path: path, Err: err}
 			}
 			return p, nil
 		}
-		t, err := expr.CompileTemplate(x, stepVars...)
+		t, err := expr.CompileTemplate(x, vars...)
 		if err != nil {
 			return nil, &Error{Path: path, Err: err}
 		}
@@ -502,7 +571,7 @@ func compileData(path string, v any) (any, error) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			c, err := compileData(path+"."+k, e)
+			c, err := compileData(path+"."+k, e, vars)
 			if err != nil {
 				return nil, err
 			}
@@ -512,7 +581,7 @@ func compileData(path string, v any) (any, error) {
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			c, err := compileData(fmt.Sprintf("%s[%d]", path, i), e)
+			c, err := compileData(fmt.Sprintf("%s[%d]", path, i), e, vars)
 			if err != nil {
 				return nil, err
 			}
@@ -763,7 +832,7 @@ func (w *Workflow) Triggered(env expr.Env, typ string) (bool, error) {
 // compileKey compiles a wait_for's correlation: a declared key and
 // equals, or else one derived from a match of the form
 // `event.data.x == other` (expr.Equality), and its buffer.
-func (s *step) compileKey(path string, wf *WaitForDef) error {
+func (s *step) compileKey(path string, wf *WaitForDef, matchVars []string) error {
 	switch {
 	case wf.Key != "" || wf.Equals != "":
 		if wf.Key == "" || wf.Equals == "" {

@@ -32,6 +32,49 @@ type state struct {
 	// so that a buffered event is not taken twice by a run that waits
 	// again.
 	Taken []string `json:"taken,omitempty"`
+	// Last is the step that last succeeded: its output is the run's
+	// result, which a parent run sees.
+	Last string `json:"last,omitempty"`
+	// Scope is the step list a child run runs (Workflow.scope): empty for
+	// the workflow's own.
+	Scope string `json:"scope,omitempty"`
+	// Iter is the item of a foreach iteration, seen by its steps and
+	// those of the branches inside it.
+	Iter *iteration `json:"iter,omitempty"`
+	// Depth counts the call steps above the run.
+	Depth int `json:"depth,omitempty"`
+	// Fan is the parallel, foreach or call step waiting for child runs.
+	Fan *fan `json:"fan,omitempty"`
+	// Spawned counts the child runs the run started: only a run that has
+	// some is told of one that ended.
+	Spawned int `json:"spawned,omitempty"`
+}
+
+type iteration struct {
+	Item  any `json:"item"`
+	Index int `json:"index"`
+}
+
+// fan is a step waiting for its child runs.
+type fan struct {
+	Step  string    `json:"step"`
+	Since time.Time `json:"since"`
+	// Items are a foreach step's items; Started counts those started.
+	Items   []any `json:"items,omitempty"`
+	Started int   `json:"started,omitempty"`
+	// Children are the child runs started, in the order of their Index
+	// (a branch's or an item's).
+	Children []child `json:"children"`
+}
+
+// child is a child run as its parent knows it: running until the parent
+// learns that it ended, then with its outcome.
+type child struct {
+	ID     string `json:"id"`
+	Index  int    `json:"index"`
+	Status string `json:"status"`
+	Output any    `json:"output,omitempty"`
+	Error  string `json:"error,omitempty"`
 }
 
 // maxTaken bounds state.Taken.

@@ -103,6 +103,18 @@ type BatchResult struct {
 	Results []BatchItem `json:"results"`
 }
 
+// Branch Branch is one branch of a parallel step.
+type Branch struct {
+	Name  *string `json:"name,omitempty"`
+	Steps []Step  `json:"steps"`
+}
+
+// CallStep CallStep runs the latest version of another workflow with Input as its event's data (event type workflow.call; string values are templates, as emit data) and waits for it; the output is the run's {run_id, workflow, version, vars, output}. A failed run fails the step; cancelling the caller cancels it. Calls nest at most 8 deep.
+type CallStep struct {
+	Input    interface{} `json:"input,omitempty"`
+	Workflow string      `json:"workflow"`
+}
+
 // Change Change is what applying did to one resource: created, updated or unchanged.
 type Change struct {
 	Action string  `json:"action"`
@@ -487,6 +499,23 @@ type FieldMap struct {
 	Set    *map[string]string `json:"set,omitempty"`
 }
 
+// ForeachCollection ForeachCollection selects a collection's records in key order: those whose key starts with Prefix and for which Filter (over record and key) is true, at most Limit (default and at most 1,000).
+type ForeachCollection struct {
+	Filter *string `json:"filter,omitempty"`
+	Limit  *int64  `json:"limit,omitempty"`
+	Name   string  `json:"name"`
+	Prefix *string `json:"prefix,omitempty"`
+}
+
+// ForeachStep ForeachStep runs Steps once per item, as a child run each, at most Concurrency (default 1, at most 50) at a time; their steps see item and index. Items is an expression giving an array (at most 1,000 items); Collection goes over a collection's records instead (each item is {key, data}). The output is {count, outputs}: each iteration's last step's output, in the items' order. An iteration that fails fails the step and cancels those running.
+type ForeachStep struct {
+	// Collection ForeachCollection selects a collection's records in key order: those whose key starts with Prefix and for which Filter (over record and key) is true, at most Limit (default and at most 1,000).
+	Collection  *ForeachCollection `json:"collection,omitempty"`
+	Concurrency *int64             `json:"concurrency,omitempty"`
+	Items       *string            `json:"items,omitempty"`
+	Steps       []Step             `json:"steps"`
+}
+
 // HTTPStep HTTPStep calls a URL. URL, header values and Body are {{ }} templates. The response (status, headers, body parsed as JSON when it is JSON) is the step's output. The step log shows the request's headers by name only, and the response's credentials "redacted".
 type HTTPStep struct {
 	Body *string `json:"body,omitempty"`
@@ -658,6 +687,12 @@ type NotifyRuleOut struct {
 type NotifyRuleOutPage struct {
 	Data       []NotifyRuleOut `json:"data"`
 	NextCursor *string         `json:"next_cursor,omitempty"`
+}
+
+// ParallelStep ParallelStep runs its branches at the same time, each a list of steps (with their own retries and on_error) run as a child run, and joins them: Join "all" (the default) succeeds when every branch has, and fails as soon as one fails, cancelling the others; "any" succeeds as soon as one branch has, cancelling the others, and fails when all have. The output lists the branches in order with their name, run_id, status, output (their last step's) and error; the steps of a branch are seen after the join as steps of the run.
+type ParallelStep struct {
+	Branches []Branch `json:"branches"`
+	Join     *string  `json:"join,omitempty"`
 }
 
 // PortalSession PortalSession is the answer to POST /v1/portal/sessions.
@@ -949,7 +984,10 @@ type Run struct {
 	Error       *string   `json:"error,omitempty"`
 	EventId     string    `json:"event_id"`
 	Id          string    `json:"id"`
-	Status      string    `json:"status"`
+
+	// ParentRunId ParentID is the run whose parallel, foreach or call step started this one; empty for a run an event started.
+	ParentRunId *string `json:"parent_run_id,omitempty"`
+	Status      string  `json:"status"`
 
 	// Steps Steps is the step log, set by GET /v1/runs/{id}.
 	Steps     *[]RunStep  `json:"steps,omitempty"`
@@ -1101,8 +1139,11 @@ type SourceResponse struct {
 	Status      *int64  `json:"status,omitempty"`
 }
 
-// Step Step is one step: an id and exactly one kind (http, emit, set, if, switch, delay, wait_for, sync, notify, fail), with its error handling.
+// Step Step is one step: an id and exactly one kind (http, emit, set, if, switch, delay, wait_for, sync, notify, fail, parallel, foreach, call), with its error handling.
 type Step struct {
+	// Call CallStep runs the latest version of another workflow with Input as its event's data (event type workflow.call; string values are templates, as emit data) and waits for it; the output is the run's {run_id, workflow, version, vars, output}. A failed run fails the step; cancelling the caller cancels it. Calls nest at most 8 deep.
+	Call *CallStep `json:"call,omitempty"`
+
 	// Delay DelayStep waits For a duration or Until a time (a template giving an RFC 3339 time).
 	Delay *DelayStep `json:"delay,omitempty"`
 
@@ -1111,6 +1152,9 @@ type Step struct {
 
 	// Fail FailStep fails the run with a message (a template).
 	Fail *FailStep `json:"fail,omitempty"`
+
+	// Foreach ForeachStep runs Steps once per item, as a child run each, at most Concurrency (default 1, at most 50) at a time; their steps see item and index. Items is an expression giving an array (at most 1,000 items); Collection goes over a collection's records instead (each item is {key, data}). The output is {count, outputs}: each iteration's last step's output, in the items' order. An iteration that fails fails the step and cancels those running.
+	Foreach *ForeachStep `json:"foreach,omitempty"`
 
 	// Http HTTPStep calls a URL. URL, header values and Body are {{ }} templates. The response (status, headers, body parsed as JSON when it is JSON) is the step's output. The step log shows the request's headers by name only, and the response's credentials "redacted".
 	Http *HTTPStep `json:"http,omitempty"`
@@ -1127,6 +1171,9 @@ type Step struct {
 
 	// OnError OnError is what a failure does once retries are spent: "fail" (the default) fails the run, "continue" goes on to the next step, a step id goes to that step.
 	OnError *string `json:"on_error,omitempty"`
+
+	// Parallel ParallelStep runs its branches at the same time, each a list of steps (with their own retries and on_error) run as a child run, and joins them: Join "all" (the default) succeeds when every branch has, and fails as soon as one fails, cancelling the others; "any" succeeds as soon as one branch has, cancelling the others, and fails when all have. The output lists the branches in order with their name, run_id, status, output (their last step's) and error; the steps of a branch are seen after the join as steps of the run.
+	Parallel *ParallelStep `json:"parallel,omitempty"`
 
 	// Retry RetryPolicy retries a failing step: Attempts in all (default 1: no retry), waiting Initial (default 1s) then doubling ("exponential", the default) or not ("fixed"), at most Max (default 1h). Statuses are the HTTP statuses worth retrying (default 408, 429 and 5xx; network errors always are).
 	Retry *RetryPolicy       `json:"retry,omitempty"`
@@ -1697,6 +1744,9 @@ type ListRunsParams struct {
 
 	// Status Only runs of this status.
 	Status *string `form:"status,omitempty" json:"status,omitempty"`
+
+	// ParentRunId Only the runs this run's parallel, foreach and call steps started.
+	ParentRunId *string `form:"parent_run_id,omitempty" json:"parent_run_id,omitempty"`
 }
 
 // ListSourcesParams defines parameters for ListSources.
@@ -7458,6 +7508,18 @@ func NewListRunsRequest(server string, params *ListRunsParams) (*http.Request, e
 		if params.Status != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.ParentRunId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "parent_run_id", *params.ParentRunId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {

@@ -59,12 +59,12 @@ func (s *Store) DeleteWorkflow(ctx context.Context, tenantID, name string) error
 	return s.change(ctx, "delete workflow", `DELETE FROM workflows WHERE tenant_id = $1 AND name = $2`, tenantID, name)
 }
 
-const runCols = `id, tenant_id, workflow, version, status, event_id, state, error, rev, wait_event, wait_key, wait_value, created_at, updated_at`
+const runCols = `id, tenant_id, workflow, version, status, event_id, state, error, rev, wait_event, wait_key, wait_value, parent_id, created_at, updated_at`
 
 func scanRun(r pgx.Row) (store.Run, error) {
 	var run store.Run
 	err := r.Scan(&run.ID, &run.TenantID, &run.Workflow, &run.Version, &run.Status, &run.EventID, &run.State, &run.Error, &run.Rev,
-		&run.WaitEvent, &run.WaitKey, &run.WaitValue, &run.CreatedAt, &run.UpdatedAt)
+		&run.WaitEvent, &run.WaitKey, &run.WaitValue, &run.ParentID, &run.CreatedAt, &run.UpdatedAt)
 	run.CreatedAt, run.UpdatedAt = fromTS(run.CreatedAt), fromTS(run.UpdatedAt)
 	return run, err
 }
@@ -79,14 +79,7 @@ func (s *Store) SaveRun(ctx context.Context, sv store.RunSave) error {
 	r := sv.Run
 	return s.transact(ctx, "save run", func(tx pgx.Tx) error {
 		if sv.Rev == 0 {
-			tag, err := tx.Exec(ctx, `INSERT INTO runs (`+runCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11, $12, $13)
-				ON CONFLICT (id) DO NOTHING`,
-				r.ID, r.TenantID, r.Workflow, r.Version, r.Status, r.EventID, r.State, r.Error, r.WaitEvent, r.WaitKey, r.WaitValue,
-				ts(r.CreatedAt), ts(r.UpdatedAt))
-			if err := affected("save run: insert", tag, err); err != nil {
-				if errors.Is(err, store.ErrNotFound) {
-					return store.ErrConflict
-				}
+			if err := insertRun(ctx, tx, r); err != nil {
 				return err
 			}
 		} else {
@@ -120,11 +113,31 @@ func (s *Store) SaveRun(ctx context.Context, sv store.RunSave) error {
 				return fmt.Errorf("save run: write steps: %w", err)
 			}
 		}
+		for _, c := range sv.Children {
+			if err := insertRun(ctx, tx, c); err != nil {
+				return err
+			}
+		}
 		if err := copyTasks(ctx, tx, sv.Tasks); err != nil {
 			return fmt.Errorf("save run: %w", err)
 		}
 		return nil
 	})
+}
+
+// insertRun creates a run at revision 1; ErrConflict when its id exists.
+func insertRun(ctx context.Context, tx pgx.Tx, r store.Run) error {
+	tag, err := tx.Exec(ctx, `INSERT INTO runs (`+runCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11, $12, $13, $14)
+		ON CONFLICT (id) DO NOTHING`,
+		r.ID, r.TenantID, r.Workflow, r.Version, r.Status, r.EventID, r.State, r.Error, r.WaitEvent, r.WaitKey, r.WaitValue,
+		r.ParentID, ts(r.CreatedAt), ts(r.UpdatedAt))
+	if err := affected("save run: insert", tag, err); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return store.ErrConflict
+		}
+		return err
+	}
+	return nil
 }
 
 // missingOrStale tells why a guarded run update matched no row: ErrNotFound
@@ -150,6 +163,7 @@ func (s *Store) ListRuns(ctx context.Context, tenantID string, q store.RunQuery)
 	f.and(q.Cursor != "", `id < $`, q.Cursor)
 	f.and(q.Workflow != "", `workflow = $`, q.Workflow)
 	f.and(q.Status != "", `status = $`, q.Status)
+	f.and(q.Parent != "", `parent_id = $`, q.Parent)
 	return queryAll(ctx, s.pool, "list runs", scanRun, `SELECT `+runCols+` FROM runs WHERE `+f.String()+
 		` ORDER BY id DESC`+f.limit(q.Page.Size()), f.args...)
 }

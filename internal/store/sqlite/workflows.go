@@ -62,14 +62,14 @@ func (s *Store) DeleteWorkflow(ctx context.Context, tenantID, name string) error
 	return s.change(ctx, "delete workflow", `DELETE FROM workflows WHERE tenant_id = ? AND name = ?`, tenantID, name)
 }
 
-const runCols = `id, tenant_id, workflow, version, status, event_id, state, error, rev, wait_event, wait_key, wait_value, created_at, updated_at`
+const runCols = `id, tenant_id, workflow, version, status, event_id, state, error, rev, wait_event, wait_key, wait_value, parent_id, created_at, updated_at`
 
 func scanRun(sc scanner) (store.Run, error) {
 	var r store.Run
 	var state sql.NullString
 	var created, updated int64
 	err := sc.Scan(&r.ID, &r.TenantID, &r.Workflow, &r.Version, &r.Status, &r.EventID, &state, &r.Error, &r.Rev, &r.WaitEvent,
-		&r.WaitKey, &r.WaitValue, &created, &updated)
+		&r.WaitKey, &r.WaitValue, &r.ParentID, &created, &updated)
 	if state.Valid {
 		r.State = []byte(state.String)
 	}
@@ -155,14 +155,7 @@ func (s *Store) saveRuns(ctx context.Context, batch []*pendingSave) {
 func (s *Store) saveRun(ctx context.Context, tx *sql.Tx, sv store.RunSave) error {
 	r := sv.Run
 	if sv.Rev == 0 {
-		res, err := tx.ExecContext(ctx, `INSERT INTO runs (`+runCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO NOTHING`,
-			r.ID, r.TenantID, r.Workflow, r.Version, r.Status, r.EventID, jsonText(r.State), r.Error, r.WaitEvent,
-			r.WaitKey, r.WaitValue, ms(r.CreatedAt), ms(r.UpdatedAt))
-		if err := affected("save run: insert", res, err); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return store.ErrConflict
-			}
+		if err := insertRun(ctx, tx, r); err != nil {
 			return err
 		}
 	} else {
@@ -194,8 +187,28 @@ func (s *Store) saveRun(ctx context.Context, tx *sql.Tx, sv store.RunSave) error
 			return fmt.Errorf("save run: write attempt %d of step %d: %w", st.Attempts, st.Seq, err)
 		}
 	}
+	for _, c := range sv.Children {
+		if err := insertRun(ctx, tx, c); err != nil {
+			return err
+		}
+	}
 	if err := insertTasks(ctx, tx.StmtContext(ctx, s.stmt.insertTask), s.clock.Now(), sv.Tasks); err != nil {
 		return fmt.Errorf("save run: %w", err)
+	}
+	return nil
+}
+
+// insertRun creates a run at revision 1; ErrConflict when its id exists.
+func insertRun(ctx context.Context, tx *sql.Tx, r store.Run) error {
+	res, err := tx.ExecContext(ctx, `INSERT INTO runs (`+runCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO NOTHING`,
+		r.ID, r.TenantID, r.Workflow, r.Version, r.Status, r.EventID, jsonText(r.State), r.Error, r.WaitEvent,
+		r.WaitKey, r.WaitValue, r.ParentID, ms(r.CreatedAt), ms(r.UpdatedAt))
+	if err := affected("save run: insert", res, err); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return store.ErrConflict
+		}
+		return err
 	}
 	return nil
 }
@@ -225,6 +238,7 @@ func (s *Store) ListRuns(ctx context.Context, tenantID string, q store.RunQuery)
 	f.and(q.Cursor != "", `id < ?`, q.Cursor)
 	f.and(q.Workflow != "", `workflow = ?`, q.Workflow)
 	f.and(q.Status != "", `status = ?`, q.Status)
+	f.and(q.Parent != "", `parent_id = ?`, q.Parent)
 	return queryAll(ctx, s.r, "list runs", scanRun, `SELECT `+runCols+` FROM runs WHERE `+f.String()+` ORDER BY id DESC LIMIT ?`,
 		append(f.args, q.Page.Size())...)
 }

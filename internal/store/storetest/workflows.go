@@ -217,6 +217,47 @@ func testSaveRunConcurrent(t *testing.T, s store.Store) {
 	require.Equal(t, fmt.Sprint(winner), steps[0].StepID, "only the winner's step is written")
 }
 
+// testSaveRunChildren: a save creates child runs with the parent's
+// update, all or nothing, and ListRuns finds them by parent.
+func testSaveRunChildren(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := tenant(t, s, "a")
+	parent := newRun(a, "run_p")
+	write(t, s.SaveRun, store.RunSave{Run: parent})
+	child := func(id string) store.Run {
+		c := newRun(a, id)
+		c.ParentID = "run_p"
+		return c
+	}
+	parent.Status = store.RunWaiting
+	write(t, s.SaveRun, store.RunSave{Run: parent, Rev: 1, Children: []store.Run{child("run_c1"), child("run_c2")}})
+	got, err := s.GetRun(ctx, a, "run_c1")
+	require.NoError(t, err)
+	want := child("run_c1")
+	want.Rev = 1
+	require.Equal(t, want, got, "created at revision 1 with its parent")
+	kids, err := s.ListRuns(ctx, a, store.RunQuery{Parent: "run_p"})
+	require.NoError(t, err)
+	require.Equal(t, []string{"run_c2", "run_c1"}, []string{kids[0].ID, kids[1].ID}, "newest first")
+	require.Len(t, kids, 2)
+
+	// A child that exists fails the whole save: the parent keeps its
+	// revision and the other child is not created.
+	err = s.SaveRun(ctx, store.RunSave{Run: parent, Rev: 2, Children: []store.Run{child("run_c3"), child("run_c1")}})
+	require.ErrorIs(t, err, store.ErrConflict)
+	got, err = s.GetRun(ctx, a, "run_p")
+	require.NoError(t, err)
+	require.Equal(t, 2, got.Rev)
+	require.ErrorIs(t, errOf(s.GetRun(ctx, a, "run_c3")), store.ErrNotFound)
+	// A stale parent creates no child.
+	err = s.SaveRun(ctx, store.RunSave{Run: parent, Rev: 1, Children: []store.Run{child("run_c4")}})
+	require.ErrorIs(t, err, store.ErrConflict)
+	require.ErrorIs(t, errOf(s.GetRun(ctx, a, "run_c4")), store.ErrNotFound)
+	all, err := s.ListRuns(ctx, a, store.RunQuery{})
+	require.NoError(t, err)
+	require.Len(t, all, 3)
+}
+
 func testSaveRunTasks(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	a := tenant(t, s, "a")
