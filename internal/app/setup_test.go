@@ -225,6 +225,7 @@ func (b *bundle) request(method, path, body string, headers ...string) (int, []b
 
 // received is one request a receiver got.
 type received struct {
+	path   string
 	header http.Header
 	body   []byte
 }
@@ -243,7 +244,7 @@ func startReceiver(t *testing.T, handle func(n int, w http.ResponseWriter, r *ht
 	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		rc.mu.Lock()
-		rc.got = append(rc.got, received{header: r.Header.Clone(), body: body})
+		rc.got = append(rc.got, received{path: r.URL.Path, header: r.Header.Clone(), body: body})
 		n := len(rc.got)
 		rc.mu.Unlock()
 		handle(n, w, r)

@@ -473,3 +473,128 @@ steps:
 	require.ElementsMatch(t, []string{"steps[0].parallel.join", "steps[1].foreach.concurrency", "steps[2].call.workflow",
 		"steps[3].parallel.branches[0].steps[0].id"}, fields)
 }
+
+// succeededChildren waits until n of a run's children succeeded.
+func (b *bundle) succeededChildren(run map[string]any, n int) {
+	b.t.Helper()
+	eventually(b.t, func() bool {
+		done := 0
+		for _, c := range b.children(run["id"].(string)) {
+			if c["status"] == "succeeded" {
+				done++
+			}
+		}
+		return done == n
+	}, "%d children of %s never succeeded", n, run["id"])
+}
+
+// blocker is a service whose first request to path hangs until release
+// is closed (or the request ends); every request is recorded.
+func blocker(t *testing.T, path string) (*receiver, chan struct{}) {
+	t.Helper()
+	release := make(chan struct{})
+	var first atomic.Bool
+	first.Store(true)
+	svc := newService(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == path && first.Swap(false) {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"ok": true}`)
+	})
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
+	return svc, release
+}
+
+// paths counts a receiver's requests by path.
+func paths(rc *receiver) map[string]int {
+	out := map[string]int{}
+	for _, r := range rc.requests() {
+		out[r.path]++
+	}
+	return out
+}
+
+// TestWorkflowFanCrash: the process dies while a branch's step, then an
+// iteration's, is in flight; after the restart that step runs again (with
+// the same idempotency key), the run completes, and what follows the join
+// runs once.
+func TestWorkflowFanCrash(t *testing.T) {
+	onDrivers(t, func(t *testing.T, b *bundle) {
+		svc, release := blocker(t, "/capture")
+		b.saveWorkflow(fmt.Sprintf(`name: crash-parallel
+on: { events: ["order.paid"] }
+steps:
+  - id: prepare
+    parallel:
+      branches:
+        - steps:
+            - id: capture
+              http: { method: POST, url: "%[1]s/capture", headers: { Idempotency-Key: "{{ run.id }}-capture" } }
+              timeout: 30s
+        - steps:
+            - id: pick
+              http: { method: POST, url: "%[1]s/pick" }
+  - id: ship
+    http: { method: POST, url: "%[1]s/ship" }
+`, svc.URL))
+		b.send("order.paid", `{"id": "o1"}`)
+		top := b.topRun("crash-parallel", "waiting")
+		b.succeededChildren(top, 1)
+		require.Equal(t, 1, paths(svc)["/capture"], "capture in flight")
+		b.restart(true) // crash with the capture in flight
+		close(release)
+		run := b.topRun("crash-parallel", "succeeded")
+		p := paths(svc)
+		require.Equal(t, map[string]int{"/capture": 2, "/pick": 1, "/ship": 1}, p, "the interrupted step again, the rest once")
+		caps := svc.requests()
+		var keys []string
+		for _, r := range caps {
+			if r.path == "/capture" {
+				keys = append(keys, r.header.Get("Idempotency-Key"))
+			}
+		}
+		require.Equal(t, keys[0], keys[1], "the same key: the branch's run id")
+		require.Len(t, b.children(run["id"].(string)), 2)
+
+		t.Run("inside a foreach", func(t *testing.T) {
+			svc, release := blocker(t, "/reserve/b")
+			b.saveWorkflow(fmt.Sprintf(`name: crash-foreach
+on: { events: ["order.created"] }
+steps:
+  - id: lines
+    foreach:
+      items: "event.data.lines"
+      concurrency: 2
+      steps:
+        - id: reserve
+          http: { method: POST, url: "%[1]s/reserve/{{ item }}" }
+          timeout: 30s
+        - id: line
+          set: { sku: "item" }
+  - id: confirm
+    http: { method: POST, url: "%[1]s/confirm" }
+`, svc.URL))
+			b.send("order.created", `{"lines": ["a", "b", "c"]}`)
+			top := b.topRun("crash-foreach", "waiting")
+			b.succeededChildren(top, 2) // a, then c in its place
+			require.Equal(t, 1, paths(svc)["/reserve/b"], "b in flight")
+			b.restart(true)
+			close(release)
+			run := b.topRun("crash-foreach", "succeeded")
+			require.Equal(t, map[string]int{"/reserve/a": 1, "/reserve/b": 2, "/reserve/c": 1, "/confirm": 1}, paths(svc))
+			out := stepLog(run)["lines"]["output"].(map[string]any)["outputs"]
+			require.Equal(t, []any{map[string]any{"sku": "a"}, map[string]any{"sku": "b"}, map[string]any{"sku": "c"}}, out)
+		})
+	})
+}
