@@ -29,26 +29,6 @@ func onDrivers(t *testing.T, test func(t *testing.T, b *bundle)) {
 	})
 }
 
-// topRun waits until the run of workflow that no other run started
-// reaches status (the workflow's only such run) and returns it with its
-// step log.
-func (b *bundle) topRun(workflow, status string) map[string]any {
-	b.t.Helper()
-	var run map[string]any
-	eventually(b.t, func() bool {
-		_, out := b.do("GET", "/v1/workflows/"+workflow+"/runs?limit=100", "")
-		data, _ := out["data"].([]any)
-		for _, d := range data {
-			if r := d.(map[string]any); r["parent_run_id"] == nil {
-				_, run = b.do("GET", "/v1/runs/"+r["id"].(string), "")
-				return run["status"] == status
-			}
-		}
-		return false
-	}, "run of %s never reached %s (last: %v)", workflow, status, run)
-	return run
-}
-
 // children lists the runs a run's steps started, oldest first.
 func (b *bundle) children(runID string) []map[string]any {
 	b.t.Helper()
@@ -141,7 +121,7 @@ func TestWorkflowParallel(t *testing.T) {
 		})
 		b.saveWorkflow(fmt.Sprintf(fulfilFlow, svc.URL))
 		b.send("order.paid", `{"id": "o1", "lines": [1, 2]}`)
-		run := b.topRun("fulfil", "succeeded")
+		run := b.waitRun("fulfil", "succeeded")
 		shipped := b.eventsOf("order.shipped")
 		require.Len(t, shipped, 1)
 		require.JSONEq(t, `{"order": "o1", "capture": "cap_1", "carrier": "ups"}`, string(shipped[0].Data))
@@ -191,7 +171,7 @@ steps:
     set: { price: "steps.fastest.output.branches[1].output.body.ok" }
 `, quotes.URL))
 			b.send("quote.requested", `{}`)
-			run := b.topRun("quote", "succeeded")
+			run := b.waitRun("quote", "succeeded")
 			require.Equal(t, true, run["vars"].(map[string]any)["price"])
 			kids := b.children(run["id"].(string))
 			require.Len(t, kids, 2)
@@ -220,7 +200,7 @@ steps:
     emit: { type: order.compensated, data: { why: "{{ steps.both.error }}" } }
 `)
 			b.send("order.checked", `{"id": "o7"}`)
-			run := b.topRun("all-or-nothing", "succeeded")
+			run := b.waitRun("all-or-nothing", "succeeded")
 			log := stepLog(run)
 			require.Equal(t, "failed", log["both"]["status"])
 			require.NotContains(t, log, "ok")
@@ -283,7 +263,7 @@ steps:
     set: { count: "steps.lines.output.count", last: "steps.lines.output.outputs[4].res" }
 `, svc.URL))
 		b.send("order.created", `{"id": "o1", "lines": [{"sku": "a"}, {"sku": "b"}, {"sku": "c"}, {"sku": "d"}, {"sku": "e"}]}`)
-		run := b.topRun("reserve-lines", "succeeded")
+		run := b.waitRun("reserve-lines", "succeeded")
 		require.Equal(t, 5, svc.count())
 		require.Equal(t, int32(2), most.Load(), "two at a time, never more")
 		require.Equal(t, map[string]any{"count": 5.0, "last": "res_e_4"}, run["vars"])
@@ -311,7 +291,7 @@ steps:
           set: { who: "item.key" }
 `)
 			b.send("digest.due", `{}`)
-			run := b.topRun("pro-digest", "succeeded")
+			run := b.waitRun("pro-digest", "succeeded")
 			out = stepLog(run)["each_pro"]["output"].(map[string]any)
 			require.Equal(t, []any{map[string]any{"who": "c1"}, map[string]any{"who": "c3"}}, out["outputs"])
 		})
@@ -328,7 +308,7 @@ steps:
           set: { i: "index" }
 `)
 			b.send("bulk.requested", `{"n": [`+strings.TrimSuffix(strings.Repeat("0,", 1001), ",")+`]}`)
-			run := b.topRun("too-many", "failed")
+			run := b.waitRun("too-many", "failed")
 			require.Contains(t, run["error"], "items: 1001 items, more than the limit of 1000")
 			require.Empty(t, b.children(run["id"].(string)), "no iteration started")
 		})
@@ -377,7 +357,7 @@ func TestWorkflowCall(t *testing.T) {
 		b.saveWorkflow(fmt.Sprintf(chargeFlow, svc.URL))
 		b.saveWorkflow(checkoutFlow)
 		b.send("checkout.started", `{"total": 42}`)
-		run := b.topRun("checkout", "succeeded")
+		run := b.waitRun("checkout", "succeeded")
 		require.Equal(t, `{"amount": 42}`, svc.body(0), "the input is the called run's event data")
 		kids := b.children(run["id"].(string))
 		require.Len(t, kids, 1)
@@ -411,7 +391,7 @@ steps:
     call: { workflow: waiter }
 `)
 			b.send("caller.start", `{}`)
-			run := b.topRun("caller", "waiting")
+			run := b.waitRun("caller", "waiting")
 			var kid map[string]any
 			eventually(t, func() bool {
 				kids := b.children(run["id"].(string))
@@ -434,7 +414,7 @@ steps:
     call: { workflow: loop }
 `)
 			b.send("loop.start", `{}`)
-			run := b.topRun("loop", "failed")
+			run := b.waitRun("loop", "failed")
 			require.Contains(t, run["error"], "calls nest deeper than 8 runs")
 			_, out := b.do("GET", "/v1/workflows/loop/runs?limit=100", "")
 			require.Len(t, out["data"], 9, "the run and 8 nested calls")
@@ -549,12 +529,12 @@ steps:
     http: { method: POST, url: "%[1]s/ship" }
 `, svc.URL))
 		b.send("order.paid", `{"id": "o1"}`)
-		top := b.topRun("crash-parallel", "waiting")
+		top := b.waitRun("crash-parallel", "waiting")
 		b.succeededChildren(top, 1)
 		require.Equal(t, 1, paths(svc)["/capture"], "capture in flight")
 		b.restart(true) // crash with the capture in flight
 		close(release)
-		run := b.topRun("crash-parallel", "succeeded")
+		run := b.waitRun("crash-parallel", "succeeded")
 		p := paths(svc)
 		require.Equal(t, map[string]int{"/capture": 2, "/pick": 1, "/ship": 1}, p, "the interrupted step again, the rest once")
 		caps := svc.requests()
@@ -570,30 +550,24 @@ steps:
 		t.Run("inside a foreach", func(t *testing.T) {
 			svc, release := blocker(t, "/reserve/b")
 			b.saveWorkflow(fmt.Sprintf(`name: crash-foreach
-on: { events: ["order.created"] }
+on: { events: ["stock.requested"] }
 steps:
-  - id: lines
-    foreach:
-      items: "event.data.lines"
-      concurrency: 2
-      steps:
-        - id: reserve
-          http: { method: POST, url: "%[1]s/reserve/{{ item }}" }
-          timeout: 30s
-        - id: line
-          set: { sku: "item" }
+  - id: each_sku
+    foreach: { items: "event.data.skus", concurrency: 2, steps: [
+      { id: hold, http: { method: POST, url: "%[1]s/reserve/{{ item }}" }, timeout: 30s },
+      { id: held, set: { sku: "item" } } ] }
   - id: confirm
     http: { method: POST, url: "%[1]s/confirm" }
 `, svc.URL))
-			b.send("order.created", `{"lines": ["a", "b", "c"]}`)
-			top := b.topRun("crash-foreach", "waiting")
+			b.send("stock.requested", `{"skus": ["a", "b", "c"]}`)
+			top := b.waitRun("crash-foreach", "waiting")
 			b.succeededChildren(top, 2) // a, then c in its place
 			require.Equal(t, 1, paths(svc)["/reserve/b"], "b in flight")
 			b.restart(true)
 			close(release)
-			run := b.topRun("crash-foreach", "succeeded")
+			run := b.waitRun("crash-foreach", "succeeded")
 			require.Equal(t, map[string]int{"/reserve/a": 1, "/reserve/b": 2, "/reserve/c": 1, "/confirm": 1}, paths(svc))
-			out := stepLog(run)["lines"]["output"].(map[string]any)["outputs"]
+			out := stepLog(run)["each_sku"]["output"].(map[string]any)["outputs"]
 			require.Equal(t, []any{map[string]any{"sku": "a"}, map[string]any{"sku": "b"}, map[string]any{"sku": "c"}}, out)
 		})
 	})

@@ -24,20 +24,22 @@ func (b *bundle) saveWorkflow(yaml string) map[string]any {
 	return out
 }
 
-// run waits until the only run of a workflow reaches status and returns
-// it with its step log.
+// waitRun waits until the latest run of a workflow that no other run
+// started (its branches, iterations and called runs are runs too)
+// reaches status and returns it with its step log.
 func (b *bundle) waitRun(workflow, status string) map[string]any {
 	b.t.Helper()
 	var run map[string]any
 	eventually(b.t, func() bool {
-		_, out := b.do("GET", "/v1/workflows/"+workflow+"/runs", "")
+		_, out := b.do("GET", "/v1/workflows/"+workflow+"/runs?limit=100", "")
 		data, _ := out["data"].([]any)
-		if len(data) == 0 {
-			return false
+		for _, d := range data {
+			if r := d.(map[string]any); r["parent_run_id"] == nil {
+				_, run = b.do("GET", "/v1/runs/"+r["id"].(string), "")
+				return run["status"] == status
+			}
 		}
-		id := data[0].(map[string]any)["id"].(string)
-		_, run = b.do("GET", "/v1/runs/"+id, "")
-		return run["status"] == status
+		return false
 	}, "run of %s never reached %s (last: %v)", workflow, status, run)
 	return run
 }
