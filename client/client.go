@@ -471,6 +471,14 @@ func (c *Client) ListRuns(ctx context.Context, opts RunListOptions) (*Page[Run],
 	return listPage[Run](ctx, c, opts.ListOptions, call{action: "list runs", path: "/v1/runs", query: q})
 }
 
+// StartRun starts a run of the workflow name by hand, on its latest
+// version, with in.Input as the run's event.data (nil: {}). A repeated
+// in.IdempotencyKey answers the run the first request started. A
+// disabled workflow is a 409.
+func (c *Client) StartRun(ctx context.Context, name string, in RunStart) (*Run, error) {
+	return doJSON[Run](ctx, c, call{action: "start run", method: http.MethodPost, path: "/v1/workflows/{id}/runs", id: name, body: in})
+}
+
 // GetRun returns the run id with its step log.
 func (c *Client) GetRun(ctx context.Context, id string) (*Run, error) {
 	return doJSON[Run](ctx, c, call{action: "get run", method: http.MethodGet, path: "/v1/runs/{id}", id: id})

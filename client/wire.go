@@ -260,6 +260,9 @@ type WorkflowSaved = wire.WorkflowSaved
 // Run is wire.Run.
 type Run = wire.Run
 
+// RunStart is wire.RunStart.
+type RunStart = wire.RunStart
+
 // RunStep is wire.RunStep.
 type RunStep = wire.RunStep
 

@@ -298,6 +298,17 @@ type Run struct {
 	Steps []RunStep `json:"steps,omitempty"`
 }
 
+// RunStart is the body of POST /v1/workflows/{name}/runs: the input of
+// a run started by hand, which the run sees as event.data (its event is
+// of type workflow.manual), and an optional idempotency key (or the
+// Idempotency-Key header): a repeated request answers the run the first
+// one started.
+type RunStart struct {
+	// Input is a JSON object; default {}.
+	Input          json.RawMessage `json:"input,omitempty"`
+	IdempotencyKey string          `json:"idempotency_key,omitempty"`
+}
+
 // RunStep is one execution of a step in a run's log.
 type RunStep struct {
 	Seq        int             `json:"seq"`

@@ -251,6 +251,7 @@ func newWorkflowsCmd(g *globals) *cobra.Command {
 		newWorkflowsEnableCmd(g, true),
 		newWorkflowsEnableCmd(g, false),
 		newDeleteCmd(g, "NAME", "workflow", "Delete a workflow and all its versions; its runs are kept", (*client.Client).DeleteWorkflow),
+		newWorkflowsRunCmd(g),
 		newWorkflowsRunsCmd(g),
 		&cobra.Command{
 			Use:   "run-log RUN_ID",

@@ -55,30 +55,40 @@ The data is a JSON value given with --data, or read from a file with
 // eventData returns the event data from --data or --data-file, checked to be
 // JSON.
 func eventData(cmd *cobra.Command, data, dataFile string) (json.RawMessage, error) {
-	var b []byte
-	what := "event data"
 	switch {
 	case data != "" && dataFile != "":
 		return nil, usagef(cmd, "pass either --data or --data-file, not both")
 	case data != "":
-		b = []byte(data)
-	case dataFile == "-":
-		var err error
-		if b, err = io.ReadAll(cmd.InOrStdin()); err != nil {
-			return nil, fmt.Errorf("read event data from standard input: %w", err)
+		if err := checkJSON([]byte(data)); err != nil {
+			return nil, usagef(cmd, "event data %v", err)
 		}
-		what = "event data on standard input"
+		return json.RawMessage(data), nil
 	case dataFile != "":
-		var err error
-		if b, err = os.ReadFile(dataFile); err != nil {
-			return nil, fmt.Errorf("read event data: %w", err)
-		}
-		what = "event data in " + dataFile
+		return readJSONFile(cmd, "event data", dataFile)
 	default:
 		return nil, usagef(cmd, "no event data: pass --data JSON or --data-file PATH (- for standard input)")
 	}
+}
+
+// readJSONFile reads what (such as "event data") as JSON from the file at
+// path, or from standard input for "-".
+func readJSONFile(cmd *cobra.Command, what, path string) (json.RawMessage, error) {
+	var (
+		b   []byte
+		err error
+	)
+	where := what + " in " + path
+	if path == "-" {
+		b, err = io.ReadAll(cmd.InOrStdin())
+		where = what + " on standard input"
+	} else {
+		b, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", where, err)
+	}
 	if err := checkJSON(b); err != nil {
-		return nil, usagef(cmd, "%s %v", what, err)
+		return nil, usagef(cmd, "%s %v", where, err)
 	}
 	return b, nil
 }

@@ -233,6 +233,35 @@ func newWorkflowsRunsCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
+func newWorkflowsRunCmd(g *globals) *cobra.Command {
+	var input, idempotencyKey string
+	cmd := &cobra.Command{
+		Use:   "run NAME",
+		Short: "Start a run of a workflow by hand, with an input",
+		Long: `Start a run of a workflow's latest version by hand, whatever its triggers,
+and show the run. The input, a JSON object read from --input (a file, or -
+for standard input; default {}), is what the run sees as event.data.`,
+		Example: `  hookline workflows run daily-digest
+  hookline workflows run order-fulfilment --input order.json --idempotency-key replay-o-1042
+  echo '{"id": "o-1042", "total": 99.5}' | hookline workflows run order-fulfilment --input -`,
+		Args: argsNamed("NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var in client.RunStart
+			if input != "" {
+				var err error
+				if in.Input, err = readJSONFile(cmd, "input", input); err != nil {
+					return err
+				}
+			}
+			in.IdempotencyKey = idempotencyKey
+			return show(cmd, g, func(c *client.Client) (*client.Run, error) { return c.StartRun(cmd.Context(), args[0], in) }, runTable)
+		},
+	}
+	cmd.Flags().StringVar(&input, "input", "", "read the run's input from a JSON file, - for standard input")
+	cmd.Flags().StringVar(&idempotencyKey, "idempotency-key", "", "start at most one run for this key")
+	return cmd
+}
+
 // newRunActionCmd returns the command NAME RUN_ID that does act to a run
 // and shows the run.
 func newRunActionCmd(g *globals, name, short string, act func(*client.Client, context.Context, string) (*client.Run, error)) *cobra.Command {

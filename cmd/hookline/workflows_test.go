@@ -405,3 +405,34 @@ func TestWorkflowsValidateYAMLBombs(t *testing.T) {
 		require.Contains(t, res.stderr, "error: 1 mistake in 1 file")
 	}
 }
+
+func TestWorkflowsRun(t *testing.T) {
+	t.Parallel()
+	srv := startLive(t)
+	path := writeTemp(t, "order-flow.yaml", orderFlow)
+	srv.run(t, "", "workflows", "apply", "-f", path).ok(t)
+
+	// By hand, from a file: the input is the run's event.data.
+	input := writeTemp(t, "order.json", `{"id": "o-7", "total": 5}`)
+	res := srv.run(t, "", "workflows", "run", "order-flow", "--input", input, "--idempotency-key", "o-7").ok(t)
+	require.Regexp(t, `(?m)^id:\s+run_\w+$`, res.stdout)
+	require.Regexp(t, `(?m)^status:\s+running$`, res.stdout)
+	run := srv.waitRun(t, "order-flow", "succeeded")
+	require.Equal(t, map[string]any{"doubled": 10.0}, run.Vars)
+	res = srv.run(t, "", "workflows", "run", "order-flow", "--input", input, "--idempotency-key", "o-7", "-o", "json").ok(t)
+	var again client.Run
+	require.NoError(t, json.Unmarshal([]byte(res.stdout), &again))
+	require.Equal(t, run.ID, again.ID, "the same key answers the run it started")
+
+	// From standard input.
+	res = srv.run(t, `{"id": "o-8", "total": 1.5}`, "workflows", "run", "order-flow", "--input", "-", "-o", "json").ok(t)
+	var fromStdin client.Run
+	require.NoError(t, json.Unmarshal([]byte(res.stdout), &fromStdin))
+	require.NotEqual(t, run.ID, fromStdin.ID)
+
+	srv.run(t, "not json", "workflows", "run", "order-flow", "--input", "-").fails(t, "input on standard input is not valid JSON")
+	srv.run(t, "[1]", "workflows", "run", "order-flow", "--input", "-").fails(t, "input: must be a JSON object")
+	srv.run(t, "", "workflows", "run", "nope").fails(t, "HTTP 404")
+	srv.run(t, "", "workflows", "disable", "order-flow").ok(t)
+	srv.run(t, "", "workflows", "run", "order-flow").fails(t, "error: workflow order-flow is disabled; enable it to start runs (conflict, HTTP 409)")
+}

@@ -233,6 +233,7 @@ var routes = []route{
 	{"PATCH /v1/workflows/{name}", withBody((*Server).patchWorkflow)},
 	{"DELETE /v1/workflows/{name}", (*Server).deleteWorkflow},
 	{"GET /v1/workflows/{name}/runs", (*Server).listRuns},
+	{"POST /v1/workflows/{name}/runs", withOptionalBody((*Server).startRun)},
 	{"GET /v1/runs", (*Server).listRuns},
 	{"GET /v1/runs/{id}", (*Server).getRun},
 	{"POST /v1/runs/{id}/retry", (*Server).retryRun},

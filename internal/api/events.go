@@ -18,16 +18,27 @@ import (
 // maxIdempotencyKey bounds the length of an idempotency key.
 const maxIdempotencyKey = 256
 
+// idempotencyKey is the request's idempotency key: the Idempotency-Key
+// header, or body, the body's idempotency_key; both must agree.
+func idempotencyKey(r *http.Request, body string) (string, error) {
+	h := r.Header.Get("Idempotency-Key")
+	if h == "" {
+		return body, nil
+	}
+	// The key is stored and shown; JSON cannot carry it unless UTF-8.
+	if err := format.CheckUTF8String(h); err != nil {
+		return "", errorf(http.StatusBadRequest, codeBadRequest, "Idempotency-Key header is %v", err).with("header", "Idempotency-Key")
+	}
+	if body != "" && body != h {
+		return "", invalid("idempotency_key", "differs from the Idempotency-Key header")
+	}
+	return h, nil
+}
+
 func (s *Server) createEvent(w http.ResponseWriter, r *http.Request, a *auth, in wire.EventCreate) error {
-	if h := r.Header.Get("Idempotency-Key"); h != "" {
-		// The key is stored and shown; JSON cannot carry it unless UTF-8.
-		if err := format.CheckUTF8String(h); err != nil {
-			return errorf(http.StatusBadRequest, codeBadRequest, "Idempotency-Key header is %v", err).with("header", "Idempotency-Key")
-		}
-		if in.IdempotencyKey != "" && in.IdempotencyKey != h {
-			return invalid("idempotency_key", "differs from the Idempotency-Key header")
-		}
-		in.IdempotencyKey = h
+	var err error
+	if in.IdempotencyKey, err = idempotencyKey(r, in.IdempotencyKey); err != nil {
+		return err
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.CommitTimeout)
 	defer cancel()

@@ -2,12 +2,14 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/goccy/go-yaml"
 
@@ -164,6 +166,56 @@ func (s *Server) patchWorkflow(w http.ResponseWriter, r *http.Request, a *auth, 
 
 func (s *Server) deleteWorkflow(w http.ResponseWriter, r *http.Request, a *auth) error {
 	return s.deleteOne(w, r, a, "workflow", "name", s.store.DeleteWorkflow, true)
+}
+
+// startRun starts a run of a workflow by hand: its input becomes the data
+// of a workflow.manual event, committed to the event log (to this
+// workflow only) before the run is made.
+func (s *Server) startRun(w http.ResponseWriter, r *http.Request, a *auth, in wire.RunStart) error {
+	name := r.PathValue("name")
+	key, err := idempotencyKey(r, in.IdempotencyKey)
+	if err != nil {
+		return err
+	}
+	if len(in.Input) == 0 {
+		in.Input = json.RawMessage(`{}`)
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.CommitTimeout)
+	defer cancel()
+	ev, err := s.prepareEvent(ctx, a.tenantID, wire.EventCreate{Type: workflow.ManualType, Data: in.Input, IdempotencyKey: key}, s.now())
+	if err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) && ae.details["field"] == "data" {
+			ae.details["field"] = "input"
+			ae.message = strings.Replace(ae.message, "data", "input", 1)
+		}
+		return err
+	}
+	ev.Source = "manual"
+	if _, err := s.cfg.Workflows.Startable(ctx, a.tenantID, name); err != nil {
+		return startRefused(err, name)
+	}
+	p, err := s.engine.PublishTo(ctx, ev, nil)
+	if err != nil {
+		return err
+	}
+	run, created, err := s.cfg.Workflows.StartRun(ctx, name, &p.Event)
+	if err != nil {
+		return startRefused(err, name)
+	}
+	status := http.StatusCreated
+	if !created {
+		status = http.StatusOK
+	}
+	writeJSON(w, status, runOut(run))
+	return nil
+}
+
+func startRefused(err error, name string) error {
+	if errors.Is(err, workflow.ErrDisabled) {
+		return errorf(http.StatusConflict, codeConflict, "workflow %s is disabled; enable it to start runs", name)
+	}
+	return notFound(err, "workflow", name)
 }
 
 var runStatuses = map[string]bool{store.RunRunning: true, store.RunWaiting: true, store.RunSucceeded: true, store.RunFailed: true, store.RunCancelled: true}

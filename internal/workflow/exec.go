@@ -72,28 +72,10 @@ func (r *Runner) start(ctx context.Context, t *store.Task) engine.Outcome {
 	case t.Event == nil:
 		return internal(url, errors.New("task has no event loaded"))
 	}
-	now := r.cfg.Clock.Now()
-	run := store.Run{
-		ID: runID(t.ID), TenantID: t.TenantID, Workflow: w.Name, Version: w.Version, Status: store.RunRunning,
-		EventID: t.EventID, CreatedAt: now, UpdatedAt: now,
-	}
-	st := state{Event: snapOf(t.Event), Vars: map[string]any{}, Steps: map[string]stepResult{}, Current: w.steps[0].id, Seq: 1}
-	next := r.newTask(&run, t.EventType, now, now)
-	st.Next = next.ID
-	if run.State, err = json.Marshal(st); err != nil {
+	run, _, err := r.begin(ctx, w, runID(t.ID), t.Event)
+	if err != nil {
 		return internal(url, err)
 	}
-	tasks := []store.Task{next}
-	r.lease(tasks)
-	err = r.cfg.Store.SaveRun(ctx, store.RunSave{Run: run, Tasks: tasks})
-	switch {
-	case errors.Is(err, store.ErrConflict):
-		// Started by an earlier attempt of this task.
-		return outcome("started", url, started{RunID: run.ID, Version: w.Version})
-	case err != nil:
-		return internal(url, err)
-	}
-	r.cfg.Schedule(ctx, tasks)
 	return outcome("started", url, started{RunID: run.ID, Version: w.Version})
 }
 

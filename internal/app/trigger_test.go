@@ -220,3 +220,70 @@ steps:
 	}
 	require.Len(t, seen, minutes)
 }
+
+// TestWorkflowManualRun starts runs through the API: a workflow with no
+// events (on: {manual: true}) takes its input as event.data, a repeated
+// idempotency key answers the first run, and bad input or a disabled
+// workflow is refused before anything is written.
+func TestWorkflowManualRun(t *testing.T) {
+	onStores(t, func(t *testing.T, db func(*testing.T) setupOpt) {
+		b := setup(t, db(t))
+		b.saveWorkflow(`name: refund
+on: { manual: true }
+steps:
+  - id: note
+    set: { amount: "event.data.amount * 100", by: "event.source" }
+`)
+		status, out := b.do("POST", "/v1/workflows/refund/runs", `{"input": {"order": "o-1", "amount": 12.5}}`, "Idempotency-Key", "refund-o-1")
+		require.Equal(t, http.StatusCreated, status, "%v", out)
+		require.Equal(t, "running", out["status"])
+		require.Equal(t, "note", out["current_step"])
+		id := out["id"].(string)
+		run := b.waitRun("refund", "succeeded")
+		require.Equal(t, id, run["id"])
+		require.Equal(t, map[string]any{"amount": 1250.0, "by": "manual"}, run["vars"])
+		ev := b.eventsOf("workflow.manual")
+		require.Len(t, ev, 1)
+		require.JSONEq(t, `{"order": "o-1", "amount": 12.5}`, string(ev[0].Data))
+		require.Equal(t, run["event_id"], ev[0].ID)
+
+		status, out = b.do("POST", "/v1/workflows/refund/runs", `{"input": {"order": "o-1", "amount": 12.5}, "idempotency_key": "refund-o-1"}`)
+		require.Equal(t, http.StatusOK, status, "%v", out)
+		require.Equal(t, id, out["id"], "the key answers the run it started")
+		status, out = b.do("POST", "/v1/workflows/refund/runs", "")
+		require.Equal(t, http.StatusCreated, status, "no body: input {} (%v)", out)
+		require.NotEqual(t, id, out["id"])
+
+		for _, tc := range []struct {
+			path, body string
+			status     int
+			msg        string
+		}{
+			{"refund", `{"input": [1, 2]}`, http.StatusUnprocessableEntity, "input: must be a JSON object"},
+			{"refund", `{"input": {"a": 1}, "extra": true}`, http.StatusBadRequest, "unknown field"},
+			{"refund", `{"input": {"a": 1}, "idempotency_key": "x"}`, http.StatusUnprocessableEntity, "differs from the Idempotency-Key header"},
+			{"nope", `{}`, http.StatusNotFound, "nope"},
+		} {
+			headers := []string{}
+			if strings.Contains(tc.body, "idempotency_key") {
+				headers = []string{"Idempotency-Key", "y"}
+			}
+			status, out := b.do("POST", "/v1/workflows/"+tc.path+"/runs", tc.body, headers...)
+			require.Equal(t, tc.status, status, "%s: %v", tc.body, out)
+			require.Contains(t, fmt.Sprint(out["error"]), tc.msg)
+		}
+		// Another tenant cannot start it.
+		status, out = b.do("POST", "/v1/tenants", `{"name": "other"}`)
+		require.Equal(t, http.StatusCreated, status, "%v", out)
+		otherKey := out["api_key"].(map[string]any)["key"].(string)
+		status, out = b.do("POST", "/v1/workflows/refund/runs", `{}`, apiBearer(otherKey)...)
+		require.Equal(t, http.StatusNotFound, status, "%v", out)
+
+		status, _ = b.do("PATCH", "/v1/workflows/refund", `{"enabled": false}`)
+		require.Equal(t, http.StatusOK, status)
+		status, out = b.do("POST", "/v1/workflows/refund/runs", `{"input": {}}`)
+		require.Equal(t, http.StatusConflict, status, "%v", out)
+		require.Len(t, b.eventsOf("workflow.manual"), 2, "refused requests wrote no event")
+		require.Equal(t, 2, b.runsOf("refund", ""), "nor a run")
+	})
+}
