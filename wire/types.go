@@ -66,11 +66,16 @@ type EventType struct {
 	CreatedAt   Time            `json:"created_at"`
 }
 
-// Endpoint is an outgoing HTTP destination. Its custom Headers are
-// stored encrypted and shown by name, each value "redacted".
+// Endpoint is an outgoing destination: an HTTP server, or a message
+// system (NATS JetStream, RabbitMQ, Redis Streams, Kafka) named by its
+// URL. Its custom Headers are stored encrypted and shown by name, each
+// value "redacted".
 type Endpoint struct {
-	ID          string            `json:"id"`
-	Name        string            `json:"name,omitempty"`
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+	// URL is http(s), or nats://host/subject, amqp://host/exchange/key,
+	// redis://host/stream or kafka://host/topic. Its password (or token)
+	// is stored encrypted and shown as "redacted".
 	URL         string            `json:"url"`
 	Description string            `json:"description,omitempty"`
 	EventTypes  []string          `json:"event_types"`
@@ -103,7 +108,10 @@ type Endpoint struct {
 // EndpointCreate is the body of POST /v1/endpoints. Nil fields take defaults.
 // Headers are sent with every delivery; they may carry credentials.
 type EndpointCreate struct {
-	Name          string            `json:"name,omitempty"`
+	Name string `json:"name,omitempty"`
+	// URL is http(s), or nats://host/subject, amqp://host/exchange/key,
+	// redis://host/stream or kafka://host/topic to publish to a message
+	// system.
 	URL           string            `json:"url"`
 	Description   string            `json:"description,omitempty"`
 	EventTypes    []string          `json:"event_types,omitempty"`
@@ -122,7 +130,9 @@ type EndpointCreate struct {
 // fields change. Headers replace the endpoint's; a value "redacted" (as
 // GET shows it) keeps the current value of that header.
 type EndpointUpdate struct {
-	Name          *string            `json:"name,omitempty"`
+	Name *string `json:"name,omitempty"`
+	// URL replaces the endpoint's; a password (or token) "redacted", as
+	// GET shows it, keeps the current one.
 	URL           *string            `json:"url,omitempty"`
 	Description   *string            `json:"description,omitempty"`
 	EventTypes    *[]string          `json:"event_types,omitempty"`
@@ -211,7 +221,8 @@ type Attempt struct {
 	StartedAt  Time   `json:"started_at"`
 	DurationMS int64  `json:"duration_ms"`
 	Outcome    string `json:"outcome"`
-	// Kind is what the attempt ran: "http", or "sync", "workflow",
+	// Kind is what the attempt ran: "http", "publish" (to a message
+	// system; Detail is its acknowledgement), or "sync", "workflow",
 	// "notify" or "message" for those run in the server; omitted for
 	// attempts logged before it was recorded.
 	Kind            string            `json:"kind,omitempty"`

@@ -32,6 +32,7 @@ import (
 	"github.com/hookline/hookline/internal/content"
 	"github.com/hookline/hookline/internal/content/email"
 	"github.com/hookline/hookline/internal/delivery"
+	"github.com/hookline/hookline/internal/delivery/broker"
 	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/feed"
@@ -86,6 +87,7 @@ type App struct {
 	store  store.Store
 	engine *engine.Engine
 	colls  *collection.Service
+	exec   *delivery.Executor
 	watch  *capture.Watchers
 	sched  *workflow.Scheduler
 	runner *workflow.Runner
@@ -222,6 +224,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	exec := delivery.NewExecutor(delivery.ExecutorConfig{
 		Store: st, Client: client(), Clock: opts.Clock, Logger: log, UserAgent: userAgent,
 		Disabled: routes.Invalidate, DisableAfter: cfg.DisableAfter,
+		Brokers: broker.NewPool(broker.PoolConfig{Dial: guard.Dial(), Clock: opts.Clock}),
 		Emit: func(ctx context.Context, e event.Event) error {
 			_, err := eng.Publish(ctx, []event.Event{e})
 			return err
@@ -315,7 +318,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: log, tracing: tracing, store: st, engine: eng, api: apiSrv, lock: lock, colls: colls, watch: watch, sched: sched, runner: runner, build: opts.Build,
+	a := &App{cfg: cfg, log: log, tracing: tracing, store: st, engine: eng, api: apiSrv, lock: lock, colls: colls, exec: exec, watch: watch, sched: sched, runner: runner, build: opts.Build,
 		clock: opts.Clock, out: opts.Out, keyDue: keyDue, tls: serverTLS}
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", tracing.Handler(accesslog.Routed(apiSrv.Handler())))
@@ -546,6 +549,7 @@ func (a *App) stop(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	a.colls.Close()
+	a.exec.Close()
 	errs = append(errs, a.tracing.Shutdown(ctx), a.store.Close(), a.lock.Close())
 	return errors.Join(errs...)
 }
@@ -568,6 +572,7 @@ func (a *App) kill() {
 	a.sched.Stop()
 	a.engine.Kill()
 	a.colls.Close()
+	a.exec.Close()
 	// A crash exports nothing more: no wait on the collector.
 	dead, cancel := context.WithCancel(context.Background())
 	cancel()

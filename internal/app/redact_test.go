@@ -134,6 +134,50 @@ func TestEndpointHeadersNeverShown(t *testing.T) {
 	b.requireNotAtRest()
 }
 
+// TestEndpointURLPasswordNeverShown: the password in an endpoint's URL
+// reaches the receiver (here as HTTP basic auth), but the API, the
+// attempt log, the logs and the database show the URL with "redacted" in
+// its place; the URL sent back or declared as shown keeps the password.
+func TestEndpointURLPasswordNeverShown(t *testing.T) {
+	t.Parallel()
+	b, logs := setupLogged(t)
+	rc := newHook(t, http.StatusOK)
+	withPassword := strings.Replace(rc.URL, "http://", "http://hook:s3cr3t-pw@", 1)
+	shown := strings.Replace(rc.URL, "http://", "http://hook:redacted@", 1)
+	ep := b.endpoint(client.EndpointCreate{URL: withPassword, EventTypes: []string{"order.*"}})
+	require.Equal(t, shown, ep.URL)
+	ev := b.send("order.created", `{"id": "o1"}`)
+	d := b.waitStatus(ev.ID, client.DeliverySucceeded)
+	user, password, ok := (&http.Request{Header: rc.requests()[0].header}).BasicAuth()
+	require.True(t, ok)
+	require.Equal(t, "hook", user)
+	require.Equal(t, "s3cr3t-pw", password)
+	require.Equal(t, shown, d.AttemptLog[0].RequestURL)
+	b.requireNotShown("/v1/deliveries/"+d.ID, "/v1/endpoints/"+ep.ID, "/v1/endpoints")
+
+	status, out := b.do(http.MethodPatch, "/v1/endpoints/"+ep.ID, fmt.Sprintf(`{"url": %q, "description": "kept"}`, shown))
+	require.Equal(t, http.StatusOK, status, "%v", out)
+	b.send("order.created", `{"id": "o2"}`)
+	eventually(t, func() bool { return rc.count() == 2 }, "second delivery")
+	_, password, _ = (&http.Request{Header: rc.requests()[1].header}).BasicAuth()
+	require.Equal(t, "s3cr3t-pw", password, "kept on PATCH")
+
+	apply := func(url string) string {
+		t.Helper()
+		status, out := b.do(http.MethodPost, "/v1/apply", fmt.Sprintf(`{"endpoints": [{"name": "declared", "url": %q,
+			"event_types": ["none.*"]}]}`, url))
+		require.Equal(t, http.StatusOK, status, "%v", out)
+		return out["changes"].([]any)[0].(map[string]any)["action"].(string)
+	}
+	require.Equal(t, "created", apply(withPassword))
+	require.Equal(t, "unchanged", apply(shown))
+	require.Equal(t, "updated", apply(strings.Replace(withPassword, "s3cr3t-pw", "s3cr3t-other", 1)))
+
+	b.settled()
+	require.NotContains(t, logs.String(), secretPart)
+	b.requireNotAtRest()
+}
+
 // TestWorkflowStepLogHidesHeaders: an http step's headers reach the
 // service; the run's step log shows their names only, and the answer's
 // credentials are hidden too.

@@ -68,9 +68,10 @@ type Store interface {
 var _ Store = store.Store(nil)
 
 // URLChecker checks the URL of an endpoint where it is saved
-// (netguard.Policy).
+// (netguard.Policy): an HTTP URL, or the host of a message system's.
 type URLChecker interface {
 	CheckURL(ctx context.Context, raw string) (*url.URL, error)
+	CheckHost(ctx context.Context, raw, host string) error
 }
 
 // Config configures New.

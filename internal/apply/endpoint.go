@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"regexp"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline/internal/delivery"
+	"github.com/hookline/hookline/internal/delivery/broker"
 	"github.com/hookline/hookline/internal/delivery/format"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/expr"
@@ -94,11 +96,21 @@ func (a *Applier) UpdateEndpoint(ctx context.Context, ep *store.Endpoint, u wire
 		if *u.URL == "" {
 			return field.Errorf("url", "is required")
 		}
-		parsed, err := a.cfg.URLs.CheckURL(ctx, *u.URL)
+		// The URL's credential is kept apart (store.Endpoint.URLSecret)
+		// and checks see the URL without it, so no error echoes it. A
+		// credential sent back as shown keeps the current one.
+		shown, secret := redact.SplitURL(*u.URL)
+		if secret == redact.Marker {
+			if ep.URLSecret == "" {
+				return field.Errorf("url", "its credential is %q, which keeps the current one, but the endpoint has none; send it", redact.Marker)
+			}
+			secret = ep.URLSecret
+		}
+		checked, err := a.checkURL(ctx, shown)
 		if err != nil {
 			return &field.Error{Path: "url", Err: err}
 		}
-		ep.URL = parsed.String()
+		ep.URL, ep.URLSecret = checked, secret
 	}
 	if u.Description != nil {
 		if len(*u.Description) > MaxDescription {
@@ -179,6 +191,30 @@ func (a *Applier) UpdateEndpoint(ctx context.Context, ep *store.Endpoint, u wire
 	return nil
 }
 
+// checkURL checks an endpoint's URL, its credential replaced by
+// redact.Marker, and returns it normalized: an HTTP URL, or one naming a
+// message system (broker.Parse), whose host the SSRF guard allows.
+func (a *Applier) checkURL(ctx context.Context, shown string) (string, error) {
+	if broker.Handles(shown) {
+		t, err := broker.Parse(shown)
+		if err != nil {
+			return "", err
+		}
+		if err := a.cfg.URLs.CheckHost(ctx, shown, t.Host); err != nil {
+			return "", err
+		}
+		return shown, nil
+	}
+	if scheme, _, _ := strings.Cut(shown, ":"); !strings.EqualFold(scheme, "http") && !strings.EqualFold(scheme, "https") {
+		return "", fmt.Errorf("scheme must be http or https, or nats, amqp, redis or kafka for a message system, got %q", scheme)
+	}
+	parsed, err := a.cfg.URLs.CheckURL(ctx, shown)
+	if err != nil {
+		return "", err
+	}
+	return parsed.String(), nil
+}
+
 // checkPatterns checks the event_types of an endpoint or a subscription.
 func checkPatterns(patterns []string) error {
 	if len(patterns) > maxEventTypes {
@@ -251,6 +287,9 @@ func (a *Applier) planEndpoint(ctx context.Context, tenantID string, decl wire.E
 		before = existing[idx]
 		ep.ID, ep.CreatedAt, ep.UpdatedAt, ep.Secrets = before.ID, before.CreatedAt, before.UpdatedAt, before.Secrets
 		ep.FailingSince = before.FailingSince
+		// Only for a URL declared as shown (its credential redacted),
+		// which keeps the current credential.
+		ep.URLSecret = before.URLSecret
 		if in.Headers != nil {
 			// Only for header values declared as shown (redacted), which
 			// keep the current ones; the declared headers replace these.

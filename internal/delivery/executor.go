@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline/internal/clock"
+	"github.com/hookline/hookline/internal/delivery/broker"
 	"github.com/hookline/hookline/internal/delivery/format"
 	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/event"
@@ -72,6 +73,9 @@ type ExecutorConfig struct {
 	// DisableAfter disables an endpoint that has failed without a single
 	// success for this long; default 5 days.
 	DisableAfter time.Duration
+	// Brokers publishes to endpoints whose URL names a message system
+	// (broker.Handles); nil refuses them. Close closes it.
+	Brokers *broker.Pool
 }
 
 // DefaultDisableAfter is how long an endpoint may fail without a success
@@ -116,11 +120,15 @@ func NewExecutor(cfg ExecutorConfig) *Executor {
 	return &Executor{cfg: cfg, cache: make(map[string]cachedEndpoint)}
 }
 
-// Invalidate drops cached endpoints after a change through the API.
-func (x *Executor) Invalidate(string) {
+// Invalidate drops cached endpoints after a change through the API, and
+// closes the broker connections of the tenant's endpoints that changed.
+func (x *Executor) Invalidate(tenantID string) {
 	x.mu.Lock()
 	clear(x.cache)
 	x.mu.Unlock()
+	if x.cfg.Brokers != nil {
+		x.retireBrokers(tenantID)
+	}
 }
 
 func (x *Executor) load(ctx context.Context, tenantID, id string) (store.Endpoint, error) {
@@ -250,6 +258,9 @@ func (x *Executor) disable(ctx context.Context, ep *store.Endpoint, reason strin
 // send POSTs body to ep as task t's message (signed with the event id as
 // webhook-id) and classifies the answer.
 func (x *Executor) send(ctx context.Context, ep *store.Endpoint, t *store.Task, body []byte, contentType string, out engine.Outcome) engine.Outcome {
+	if broker.Handles(ep.URL) {
+		return x.publish(ctx, ep, t, body, contentType, out)
+	}
 	now := x.cfg.Clock.Now()
 	req, err := x.request(ctx, ep, t, body, contentType, now)
 	if err != nil {
@@ -316,7 +327,7 @@ func (x *Executor) request(ctx context.Context, ep *store.Endpoint, t *store.Tas
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, redact.JoinURL(ep.URL, ep.URLSecret), bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("build request: %w", err)
 	}

@@ -132,17 +132,28 @@ func (p Policy) CheckURL(ctx context.Context, raw string) (*url.URL, error) {
 	if host == "" {
 		return nil, fmt.Errorf("check url %q: no host: %w", raw, ErrInvalidURL)
 	}
+	if err := p.CheckHost(ctx, raw, host); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// CheckHost checks the host of a destination that is not an HTTP URL
+// (a message broker's address, of an endpoint named by raw) as CheckURL
+// checks an HTTP URL's: an address p refuses, a loopback name, or a name
+// resolving to a refused address is ErrForbiddenAddress.
+func (p Policy) CheckHost(ctx context.Context, raw, host string) error {
 	if ip, err := netip.ParseAddr(host); err == nil {
 		if !p.Allowed(ip) {
-			return nil, forbidden(raw, host, ip)
+			return forbidden(raw, host, ip)
 		}
-		return u, nil
+		return nil
 	}
 	if isLocalhost(host) {
 		if !p.Allowed(netip.IPv6Loopback()) && !p.Allowed(netip.AddrFrom4([4]byte{127, 0, 0, 1})) {
-			return nil, fmt.Errorf("check url %q: host %s is loopback (%s): %w", raw, host, Hint, ErrForbiddenAddress)
+			return fmt.Errorf("check url %q: host %s is loopback (%s): %w", raw, host, Hint, ErrForbiddenAddress)
 		}
-		return u, nil
+		return nil
 	}
 	var resolver Resolver = net.DefaultResolver
 	if p.Resolver != nil {
@@ -152,14 +163,14 @@ func (p Policy) CheckURL(ctx context.Context, raw string) (*url.URL, error) {
 	defer cancel()
 	addrs, err := resolver.LookupNetIP(ctx, "ip", host)
 	if err != nil {
-		return u, nil
+		return nil
 	}
 	for _, ip := range addrs {
 		if !p.Allowed(ip) {
-			return nil, forbidden(raw, host, ip)
+			return forbidden(raw, host, ip)
 		}
 	}
-	return u, nil
+	return nil
 }
 
 func forbidden(raw, host string, ip netip.Addr) error {

@@ -216,6 +216,26 @@ func TestCheckURL(t *testing.T) {
 	}
 }
 
+// TestCheckHost checks the host of a message system's URL as CheckURL
+// checks an HTTP URL's.
+func TestCheckHost(t *testing.T) {
+	t.Parallel()
+	guarded := Policy{Resolver: newFakeResolver()}
+	for host, want := range map[string]error{
+		"public.example": nil, "93.184.216.34": nil, "127.0.0.1": ErrForbiddenAddress, "localhost": ErrForbiddenAddress,
+		"internal.example": ErrForbiddenAddress, "169.254.169.254": ErrForbiddenAddress, "::1": ErrForbiddenAddress,
+	} {
+		err := guarded.CheckHost(t.Context(), "nats://"+host+"/orders", host)
+		if want == nil {
+			require.NoError(t, err, host)
+			continue
+		}
+		require.ErrorIs(t, err, want, host)
+		require.ErrorContains(t, err, "nats://"+host+"/orders", "the error names the URL")
+		require.NoError(t, Policy{AllowPrivate: true, Resolver: newFakeResolver()}.CheckHost(t.Context(), "nats://x/y", host), host)
+	}
+}
+
 func TestCheckURLResolveTimeout(t *testing.T) {
 	t.Parallel()
 	r := newFakeResolver()

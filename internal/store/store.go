@@ -71,8 +71,14 @@ type Endpoint struct {
 	TenantID string
 	// Name is optional and unique per tenant; declarative config uses it
 	// as the endpoint's identity.
-	Name           string
+	Name string
+	// URL is the destination with its credential (a password, or a
+	// token as the whole user information) replaced by redact.Marker:
+	// what may be shown. URLSecret is that credential, sealed at rest by
+	// the driver; redact.JoinURL(URL, URLSecret) is the URL to connect
+	// to. Drivers split a URL given whole (redact.SplitURL) on write.
 	URL            string
+	URLSecret      string
 	Description    string
 	EventTypes     []string
 	Filter         string
@@ -197,6 +203,10 @@ type TaskLease struct {
 const (
 	// AttemptHTTP is an HTTP request: the Request and Response fields.
 	AttemptHTTP = "http"
+	// AttemptPublish is a message published to a message system (an
+	// endpoint with a nats, amqp, redis or kafka URL): the Request fields
+	// hold the message, the Detail what the system acknowledged.
+	AttemptPublish = "publish"
 	// The others ran in process: their Detail says what they decided.
 	AttemptSync     = "sync"
 	AttemptWorkflow = "workflow"

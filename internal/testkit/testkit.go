@@ -1,6 +1,7 @@
 // Package testkit is what the tests of several packages share: a buffer a
 // server may write while the test reads it, a fresh PostgreSQL schema, a
-// free address, and waits on a running server through its API client.
+// free address, the local message systems (skipping when one is down),
+// and waits on a running server through its API client.
 // The helpers that start an app in process are in internal/app/apptest.
 package testkit
 
@@ -71,10 +72,14 @@ func PostgresDSN(tb testing.TB) string {
 
 // SchemaName returns a fresh name for a test schema: hl_test_ and twelve
 // hex digits.
-func SchemaName() string {
+func SchemaName() string { return UniqueName("hl_test_") }
+
+// UniqueName returns prefix and twelve random hex digits: a schema,
+// subject, stream, exchange or topic no other test (or earlier run) uses.
+func UniqueName(prefix string) string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
-	return "hl_test_" + hex.EncodeToString(b)
+	return prefix + hex.EncodeToString(b)
 }
 
 // PostgresSchema returns a DSN of the test database whose search_path is a
@@ -113,6 +118,25 @@ func FreeAddr(tb testing.TB) string {
 	addr := ln.Addr().String()
 	require.NoError(tb, ln.Close())
 	return addr
+}
+
+// Local message systems the broker tests publish to; .ci/run starts
+// each that is not running.
+const (
+	NATSAddr     = "127.0.0.1:4222" // with JetStream
+	RabbitMQAddr = "127.0.0.1:5672" // user guest, password guest
+	RedisAddr    = "127.0.0.1:6379"
+)
+
+// Service skips the test unless something listens on addr, the local
+// server of the message system named.
+func Service(tb testing.TB, name, addr string) {
+	tb.Helper()
+	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		tb.Skipf("%s is not reachable at %s (%v): start it (.ci/run does) to run this test", name, addr, err)
+	}
+	_ = c.Close()
 }
 
 // SettleStall is how long Settled waits for one more delivery to settle.

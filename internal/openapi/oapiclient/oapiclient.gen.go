@@ -73,7 +73,7 @@ type Attempt struct {
 	Error      *string     `json:"error,omitempty"`
 	Id         string      `json:"id"`
 
-	// Kind Kind is what the attempt ran: "http", or "sync", "workflow", "notify" or "message" for those run in the server; omitted for attempts logged before it was recorded.
+	// Kind Kind is what the attempt ran: "http", "publish" (to a message system; Detail is its acknowledgement), or "sync", "workflow", "notify" or "message" for those run in the server; omitted for attempts logged before it was recorded.
 	Kind           *string            `json:"kind,omitempty"`
 	Number         int64              `json:"number"`
 	Outcome        string             `json:"outcome"`
@@ -324,7 +324,7 @@ type EmitStep struct {
 	Type string      `json:"type"`
 }
 
-// Endpoint Endpoint is an outgoing HTTP destination. Its custom Headers are stored encrypted and shown by name, each value "redacted".
+// Endpoint Endpoint is an outgoing destination: an HTTP server, or a message system (NATS JetStream, RabbitMQ, Redis Streams, Kafka) named by its URL. Its custom Headers are stored encrypted and shown by name, each value "redacted".
 type Endpoint struct {
 	// Circuit Circuit is the endpoint's circuit breaker on the node that answered: closed, open or half-open.
 	Circuit        *string   `json:"circuit,omitempty"`
@@ -358,7 +358,9 @@ type Endpoint struct {
 	// Timeout Timeout is a Go duration string such as "15s".
 	Timeout   string    `json:"timeout"`
 	UpdatedAt time.Time `json:"updated_at"`
-	Url       string    `json:"url"`
+
+	// Url URL is http(s), or nats://host/subject, amqp://host/exchange/key, redis://host/stream or kafka://host/topic. Its password (or token) is stored encrypted and shown as "redacted".
+	Url string `json:"url"`
 }
 
 // EndpointCreate EndpointCreate is the body of POST /v1/endpoints. Nil fields take defaults. Headers are sent with every delivery; they may carry credentials.
@@ -375,7 +377,9 @@ type EndpointCreate struct {
 	RateLimit     *float64           `json:"rate_limit,omitempty"`
 	RetrySchedule *[]string          `json:"retry_schedule,omitempty"`
 	Timeout       *string            `json:"timeout,omitempty"`
-	Url           string             `json:"url"`
+
+	// Url URL is http(s), or nats://host/subject, amqp://host/exchange/key, redis://host/stream or kafka://host/topic to publish to a message system.
+	Url string `json:"url"`
 }
 
 // EndpointDecl EndpointDecl declares an endpoint by name. Secret, when set, is its signing secret ("whsec_…"); otherwise one is generated on creation.
@@ -393,7 +397,9 @@ type EndpointDecl struct {
 	RetrySchedule *[]string          `json:"retry_schedule,omitempty"`
 	Secret        *string            `json:"secret,omitempty"`
 	Timeout       *string            `json:"timeout,omitempty"`
-	Url           string             `json:"url"`
+
+	// Url URL is http(s), or nats://host/subject, amqp://host/exchange/key, redis://host/stream or kafka://host/topic to publish to a message system.
+	Url string `json:"url"`
 }
 
 // EndpointPage Page is one page of a list answer. NextCursor is empty on the last page.
@@ -421,7 +427,9 @@ type EndpointUpdate struct {
 	RateLimit     *float64           `json:"rate_limit,omitempty"`
 	RetrySchedule *[]string          `json:"retry_schedule,omitempty"`
 	Timeout       *string            `json:"timeout,omitempty"`
-	Url           *string            `json:"url,omitempty"`
+
+	// Url URL replaces the endpoint's; a password (or token) "redacted", as GET shows it, keeps the current one.
+	Url *string `json:"url,omitempty"`
 }
 
 // Error Error is the body of every non-2xx answer of the Hookline API: {"error": {"code", "message", "details"}}.

@@ -12,7 +12,7 @@ import (
 
 const endpointCols = `id, tenant_id, name, url, description, event_types, filter, format, headers, timeout_ms,
 	retry_schedule, enabled, disabled_reason, secrets, created_at, updated_at, max_in_flight, rate_limit, ordered, failing_since,
-	sealed_headers`
+	sealed_headers, sealed_url_secret`
 
 func (s *Store) scanEndpoint(r pgx.Row) (store.Endpoint, error) {
 	var ep store.Endpoint
@@ -20,7 +20,7 @@ func (s *Store) scanEndpoint(r pgx.Row) (store.Endpoint, error) {
 	var failing *time.Time
 	err := r.Scan(&ep.ID, &ep.TenantID, &ep.Name, &ep.URL, &ep.Description, &c.Types, &ep.Filter, &ep.Format, &c.Headers,
 		&c.TimeoutMS, &c.Schedule, &ep.Enabled, &ep.DisabledReason, &c.Secrets, &ep.CreatedAt, &ep.UpdatedAt, &ep.MaxInFlight,
-		&ep.RateLimit, &ep.Ordered, &failing, &c.SealedHeaders)
+		&ep.RateLimit, &ep.Ordered, &failing, &c.SealedHeaders, &c.SealedURLSecret)
 	if err != nil {
 		return ep, err
 	}
@@ -34,11 +34,12 @@ func (s *Store) scanEndpoint(r pgx.Row) (store.Endpoint, error) {
 // CreateEndpoint inserts an endpoint, sealing its secrets and headers.
 func (s *Store) CreateEndpoint(ctx context.Context, ep store.Endpoint) error {
 	types, schedule := column.EndpointJSON(ep)
+	shownURL, sealedURL := column.EndpointURL(s.box, ep)
 	_, err := s.pool.Exec(ctx, `INSERT INTO endpoints (`+endpointCols+`) VALUES
-		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
-		ep.ID, ep.TenantID, ep.Name, ep.URL, ep.Description, types, ep.Filter, ep.Format, []byte(column.SealedPlaceholder), ep.Timeout.Milliseconds(),
+		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
+		ep.ID, ep.TenantID, ep.Name, shownURL, ep.Description, types, ep.Filter, ep.Format, []byte(column.SealedPlaceholder), ep.Timeout.Milliseconds(),
 		schedule, ep.Enabled, ep.DisabledReason, column.SealJSON(s.box, ep.Secrets), ts(ep.CreatedAt), ts(ep.UpdatedAt),
-		ep.MaxInFlight, ep.RateLimit, ep.Ordered, nullTS(ep.FailingSince), column.SealHeaders(s.box, ep.Headers))
+		ep.MaxInFlight, ep.RateLimit, ep.Ordered, nullTS(ep.FailingSince), column.SealHeaders(s.box, ep.Headers), sealedURL)
 	return wrapWrite("create endpoint", err)
 }
 
@@ -62,13 +63,14 @@ func (s *Store) EnabledEndpoints(ctx context.Context, tenantID string) ([]store.
 // UpdateEndpoint replaces an endpoint's mutable fields.
 func (s *Store) UpdateEndpoint(ctx context.Context, ep store.Endpoint) error {
 	types, schedule := column.EndpointJSON(ep)
+	shownURL, sealedURL := column.EndpointURL(s.box, ep)
 	return s.change(ctx, "update endpoint", `UPDATE endpoints SET name = $1, url = $2, description = $3, event_types = $4, filter = $5,
 		format = $6, headers = $7, timeout_ms = $8, retry_schedule = $9, enabled = $10, disabled_reason = $11, secrets = $12,
-		updated_at = $13, max_in_flight = $14, rate_limit = $15, ordered = $16, sealed_headers = $17
-		WHERE tenant_id = $18 AND id = $19`,
-		ep.Name, ep.URL, ep.Description, types, ep.Filter, ep.Format, []byte(column.SealedPlaceholder), ep.Timeout.Milliseconds(), schedule, ep.Enabled,
+		updated_at = $13, max_in_flight = $14, rate_limit = $15, ordered = $16, sealed_headers = $17,
+		sealed_url_secret = $18 WHERE tenant_id = $19 AND id = $20`,
+		ep.Name, shownURL, ep.Description, types, ep.Filter, ep.Format, []byte(column.SealedPlaceholder), ep.Timeout.Milliseconds(), schedule, ep.Enabled,
 		ep.DisabledReason, column.SealJSON(s.box, ep.Secrets), ts(ep.UpdatedAt), ep.MaxInFlight, ep.RateLimit, ep.Ordered,
-		column.SealHeaders(s.box, ep.Headers), ep.TenantID, ep.ID)
+		column.SealHeaders(s.box, ep.Headers), sealedURL, ep.TenantID, ep.ID)
 }
 
 // DisableEndpoint turns an endpoint off with a reason.

@@ -28,6 +28,8 @@ func TestSecretsSealedAtRest(t *testing.T) {
 	require.NoError(t, s.CreateEndpoint(ctx, store.Endpoint{ID: "ep_2", TenantID: "ten_1", URL: "https://x",
 		Headers: map[string]string{"Authorization": "Bearer " + secret}, Secrets: []store.Secret{{Key: "whsec_AAAA"}},
 		CreatedAt: base, UpdatedAt: base}))
+	require.NoError(t, s.CreateEndpoint(ctx, store.Endpoint{ID: "ep_3", TenantID: "ten_1", URL: "nats://" + secret + "@nats/orders",
+		Secrets: []store.Secret{{Key: "whsec_AAAA"}}, CreatedAt: base, UpdatedAt: base}))
 	rule := `{"name":"r","lookups":[{"name":"l","url":"https://x","headers":{"Authorization":"Bearer ` + secret + `"}}]}`
 	require.NoError(t, s.CreateNotifyRule(ctx, store.NotifyRule{TenantID: "ten_1", Name: "r", Spec: []byte(rule),
 		CreatedAt: base, UpdatedAt: base}))
@@ -37,12 +39,17 @@ func TestSecretsSealedAtRest(t *testing.T) {
 	ep, err = s.GetEndpoint(ctx, "ten_1", "ep_2")
 	require.NoError(t, err)
 	require.Equal(t, "Bearer "+secret, ep.Headers["Authorization"])
+	ep, err = s.GetEndpoint(ctx, "ten_1", "ep_3")
+	require.NoError(t, err)
+	require.Equal(t, "nats://redacted@nats/orders", ep.URL)
+	require.Equal(t, secret, ep.URLSecret, "the driver opens what it sealed")
 	r, err := s.GetNotifyRule(ctx, "ten_1", "r")
 	require.NoError(t, err)
 	require.JSONEq(t, rule, string(r.Spec))
 
 	conn := rawConn(t, sch)
-	var secrets, verification, collSecret, headers, spec []byte
+	var secrets, verification, collSecret, headers, spec, epURL []byte
+	require.NoError(t, conn.QueryRow(ctx, `SELECT url || encode(sealed_url_secret, 'escape') FROM endpoints WHERE id = 'ep_3'`).Scan(&epURL))
 	require.NoError(t, conn.QueryRow(ctx, `SELECT secrets FROM endpoints WHERE id = 'ep_1'`).Scan(&secrets))
 	require.NoError(t, conn.QueryRow(ctx, `SELECT verification FROM sources WHERE id = 'src_1'`).Scan(&verification))
 	require.NoError(t, conn.QueryRow(ctx, `SELECT secret FROM collections WHERE name = 'c'`).Scan(&collSecret))
@@ -51,7 +58,7 @@ func TestSecretsSealedAtRest(t *testing.T) {
 	require.NoError(t, conn.QueryRow(ctx, `SELECT spec::text || encode(sealed_spec, 'escape') FROM notify_rules
 		WHERE name = 'r'`).Scan(&spec))
 	for name, raw := range map[string][]byte{"endpoints.secrets": secrets, "sources.verification": verification,
-		"collections.secret": collSecret, "endpoints.headers": headers, "notify_rules.spec": spec} {
+		"collections.secret": collSecret, "endpoints.headers": headers, "notify_rules.spec": spec, "endpoints.url": epURL} {
 		require.NotEmpty(t, raw, name)
 		require.NotContains(t, string(raw), secret, name)
 		require.NotContains(t, string(raw), "dGhpcyBpcyBhIHZlcnkgc2VjcmV0IGtleQ", name)

@@ -10,7 +10,7 @@ import (
 
 const endpointCols = `id, tenant_id, name, url, description, event_types, filter, format, headers, timeout_ms,
 	retry_schedule, enabled, disabled_reason, secrets, created_at, updated_at, max_in_flight, rate_limit, ordered, failing_since,
-	sealed_headers`
+	sealed_headers, sealed_url_secret`
 
 func (s *Store) scanEndpoint(sc scanner) (store.Endpoint, error) {
 	var ep store.Endpoint
@@ -18,7 +18,7 @@ func (s *Store) scanEndpoint(sc scanner) (store.Endpoint, error) {
 	var created, updated, failing int64
 	err := sc.Scan(&ep.ID, &ep.TenantID, &ep.Name, &ep.URL, &ep.Description, &c.Types, &ep.Filter, &ep.Format, &c.Headers,
 		&c.TimeoutMS, &c.Schedule, &ep.Enabled, &ep.DisabledReason, &c.Secrets, &created, &updated, &ep.MaxInFlight, &ep.RateLimit,
-		&ep.Ordered, &failing, &c.SealedHeaders)
+		&ep.Ordered, &failing, &c.SealedHeaders, &c.SealedURLSecret)
 	ep.FailingSince = fromMS(failing)
 	if err != nil {
 		return ep, err
@@ -30,10 +30,11 @@ func (s *Store) scanEndpoint(sc scanner) (store.Endpoint, error) {
 // CreateEndpoint inserts an endpoint, sealing its secrets and headers.
 func (s *Store) CreateEndpoint(ctx context.Context, ep store.Endpoint) error {
 	types, schedule := column.EndpointJSON(ep)
-	_, err := s.w.ExecContext(ctx, `INSERT INTO endpoints (`+endpointCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		ep.ID, ep.TenantID, ep.Name, ep.URL, ep.Description, types, ep.Filter, ep.Format, column.SealedPlaceholder, ep.Timeout.Milliseconds(),
+	shownURL, sealedURL := column.EndpointURL(s.box, ep)
+	_, err := s.w.ExecContext(ctx, `INSERT INTO endpoints (`+endpointCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		ep.ID, ep.TenantID, ep.Name, shownURL, ep.Description, types, ep.Filter, ep.Format, column.SealedPlaceholder, ep.Timeout.Milliseconds(),
 		schedule, ep.Enabled, ep.DisabledReason, column.SealJSON(s.box, ep.Secrets), ms(ep.CreatedAt), ms(ep.UpdatedAt),
-		ep.MaxInFlight, ep.RateLimit, ep.Ordered, ms(ep.FailingSince), column.SealHeaders(s.box, ep.Headers))
+		ep.MaxInFlight, ep.RateLimit, ep.Ordered, ms(ep.FailingSince), column.SealHeaders(s.box, ep.Headers), sealedURL)
 	return wrapWrite("create endpoint", err)
 }
 
@@ -57,13 +58,14 @@ func (s *Store) EnabledEndpoints(ctx context.Context, tenantID string) ([]store.
 // UpdateEndpoint replaces an endpoint's mutable fields.
 func (s *Store) UpdateEndpoint(ctx context.Context, ep store.Endpoint) error {
 	types, schedule := column.EndpointJSON(ep)
+	shownURL, sealedURL := column.EndpointURL(s.box, ep)
 	return s.change(ctx, "update endpoint", `UPDATE endpoints SET name = ?, url = ?, description = ?, event_types = ?, filter = ?, format = ?,
 		headers = ?, timeout_ms = ?, retry_schedule = ?, enabled = ?, disabled_reason = ?, secrets = ?, updated_at = ?,
-		max_in_flight = ?, rate_limit = ?, ordered = ?, sealed_headers = ?
+		max_in_flight = ?, rate_limit = ?, ordered = ?, sealed_headers = ?, sealed_url_secret = ?
 		WHERE tenant_id = ? AND id = ?`,
-		ep.Name, ep.URL, ep.Description, types, ep.Filter, ep.Format, column.SealedPlaceholder, ep.Timeout.Milliseconds(), schedule,
+		ep.Name, shownURL, ep.Description, types, ep.Filter, ep.Format, column.SealedPlaceholder, ep.Timeout.Milliseconds(), schedule,
 		ep.Enabled, ep.DisabledReason, column.SealJSON(s.box, ep.Secrets), ms(ep.UpdatedAt), ep.MaxInFlight, ep.RateLimit, ep.Ordered,
-		column.SealHeaders(s.box, ep.Headers), ep.TenantID, ep.ID)
+		column.SealHeaders(s.box, ep.Headers), sealedURL, ep.TenantID, ep.ID)
 }
 
 // DisableEndpoint turns an endpoint off with a reason.

@@ -66,6 +66,13 @@ func TestSecretsEncryptedAtRest(t *testing.T) {
 		Secret: []byte(`{"headers":{"Authorization":"` + secret + `"}}`)}))
 	require.NoError(t, s.CreateEndpoint(ctx, store.Endpoint{ID: "ep_2", TenantID: "ten_1", URL: "https://x",
 		Headers: map[string]string{"Authorization": "Bearer " + secret}, Secrets: []store.Secret{{Key: "whsec_AAAA"}}}))
+	const urlPassword = "pw-Zm9vYmFyYmF6cXV4"
+	require.NoError(t, s.CreateEndpoint(ctx, store.Endpoint{ID: "ep_3", TenantID: "ten_1", URL: "amqp://app:" + urlPassword + "@mq/x/y",
+		Secrets: []store.Secret{{Key: "whsec_AAAA"}}}))
+	ep3, err := s.GetEndpoint(ctx, "ten_1", "ep_3")
+	require.NoError(t, err)
+	require.Equal(t, "amqp://app:redacted@mq/x/y", ep3.URL)
+	require.Equal(t, urlPassword, ep3.URLSecret, "the driver opens what it sealed")
 	rule := `{"name":"r","lookups":[{"name":"l","url":"https://x","headers":{"Authorization":"Bearer ` + secret + `"}}]}`
 	require.NoError(t, s.CreateNotifyRule(ctx, store.NotifyRule{TenantID: "ten_1", Name: "r", Spec: []byte(rule)}))
 	ep, err := s.GetEndpoint(ctx, "ten_1", "ep_2")
@@ -75,7 +82,7 @@ func TestSecretsEncryptedAtRest(t *testing.T) {
 	require.NoError(t, err)
 	require.JSONEq(t, rule, string(r.Spec))
 	require.NoError(t, s.Close())
-	requireNotOnDisk(t, path, secret, "dGhpcyBpcyBhIHZlcnkgc2VjcmV0IGtleQ")
+	requireNotOnDisk(t, path, secret, "dGhpcyBpcyBhIHZlcnkgc2VjcmV0IGtleQ", urlPassword)
 }
 
 // requireNotOnDisk checks that neither the database file at path nor its

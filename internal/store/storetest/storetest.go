@@ -235,6 +235,13 @@ func testEndpoints(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	require.Equal(t, ep, got)
 
+	// The URL's credential is kept apart, so the URL can be shown.
+	ep.URL = "https://hook:pa55@example.com/v2"
+	require.NoError(t, s.UpdateEndpoint(ctx, ep))
+	got, err = s.GetEndpoint(ctx, tid, ep.ID)
+	require.NoError(t, err)
+	require.Equal(t, "https://hook:redacted@example.com/v2", got.URL)
+	require.Equal(t, "pa55", got.URLSecret)
 	ep.URL = "https://example.com/v2"
 	ep.Headers = map[string]string{"Authorization": "Bearer t0k3n", "X-B": "2"}
 	ep.Secrets = append(ep.Secrets, store.Secret{Key: "whsec_b2xk", ExpiresAt: base.Add(time.Hour)})

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hookline/hookline/internal/redact"
 	"github.com/hookline/hookline/internal/secretbox"
 	"github.com/hookline/hookline/internal/store"
 )
@@ -82,18 +83,41 @@ func SealHeaders(box *secretbox.Box, h map[string]string) []byte {
 	return SealJSON(box, h)
 }
 
+// EndpointURL is what an endpoint's url and sealed_url_secret columns
+// hold: its URL as shown (redact.SplitURL, the credential replaced by
+// redact.Marker) and its credential sealed, NULL when it has none. A URL
+// given whole (URLSecret empty) is split here, so no credential reaches
+// the plain column.
+func EndpointURL(box *secretbox.Box, ep store.Endpoint) (shown string, sealed []byte) {
+	shown, secret := redact.SplitURL(redact.JoinURL(ep.URL, ep.URLSecret))
+	return shown, SealOptional(box, []byte(secret))
+}
+
 // Endpoint is the columns of an endpoint that hold JSON or sealed values,
 // as scanned.
 type Endpoint struct {
 	Types, Headers, Schedule []byte // JSON; Headers is the plain column
 	TimeoutMS                int64
 	Secrets, SealedHeaders   []byte // sealed; SealedHeaders NULL on rows not yet sealed
+	// SealedURLSecret is the credential of the URL; NULL when it has
+	// none, and on rows written before it was sealed, whose url column
+	// holds the URL whole.
+	SealedURLSecret []byte
 }
 
 // Decode fills ep's event types, headers, timeout, retry schedule and
 // secrets from its columns.
 func (c Endpoint) Decode(box *secretbox.Box, ep *store.Endpoint) error {
 	ep.Timeout = time.Duration(c.TimeoutMS) * time.Millisecond
+	if c.SealedURLSecret == nil {
+		ep.URL, ep.URLSecret = redact.SplitURL(ep.URL)
+	} else {
+		secret, err := box.Open(c.SealedURLSecret)
+		if err != nil {
+			return fmt.Errorf("decrypt url of endpoint %s: %w", ep.ID, err)
+		}
+		ep.URLSecret = string(secret)
+	}
 	headers, err := Open(box, c.SealedHeaders, c.Headers)
 	if err != nil {
 		return fmt.Errorf("decrypt headers of endpoint %s: %w", ep.ID, err)

@@ -1,0 +1,296 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+	"github.com/redis/go-redis/v9"
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/faultproxy"
+	"github.com/hookline/hookline/internal/testkit"
+)
+
+// requireSigned checks that m is ev's delivery to ep, signed with ep's
+// secret as an HTTP delivery is, so a consumer can verify it.
+func requireSigned(t *testing.T, ep *client.Endpoint, ev *client.Event, m testkit.Published) {
+	t.Helper()
+	// The Standard Webhooks library verifies it, as docs/destinations.md
+	// tells consumers to (ignoring the timestamp's age, which is that of
+	// the test's clock).
+	wh, err := standardwebhooks.NewWebhook(ep.Secret)
+	require.NoError(t, err)
+	h := http.Header{}
+	for k, v := range m.Headers {
+		h[http.CanonicalHeaderKey(k)] = []string{v}
+	}
+	require.NoError(t, wh.VerifyIgnoringTimestamp(m.Body, h), "headers %v", m.Headers)
+	require.Equal(t, ev.ID, m.Headers["webhook-id"])
+	require.Equal(t, "application/json", m.Headers["content-type"])
+	require.NotEmpty(t, m.Headers["hookline-delivery-id"])
+	var payload struct {
+		Type string          `json:"type"`
+		Data json.RawMessage `json:"data"`
+	}
+	require.NoError(t, json.Unmarshal(m.Body, &payload))
+	require.Equal(t, ev.Type, payload.Type)
+}
+
+// requirePublishAttempt checks the last attempt of a delivery that
+// succeeded: a publish to url, with the receipt's fields.
+func requirePublishAttempt(t *testing.T, d *client.Delivery, url string, detail map[string]any) {
+	t.Helper()
+	require.Equal(t, client.DeliverySucceeded, d.Status)
+	at := d.AttemptLog[len(d.AttemptLog)-1]
+	require.Equal(t, "publish", at.Kind)
+	require.Equal(t, "success", at.Outcome)
+	require.Equal(t, url, at.RequestURL)
+	require.Equal(t, "redacted", at.RequestHeaders["webhook-signature"])
+	var got map[string]any
+	require.NoError(t, json.Unmarshal(at.Detail, &got))
+	for k, v := range detail {
+		require.Equal(t, v, got[k], "detail %s in %s", k, at.Detail)
+	}
+}
+
+func TestNATSDestination(t *testing.T) {
+	t.Parallel()
+	js := testkit.NewJetStream(t)
+	b := setup(t)
+	url := js.URL("")
+	ep := b.endpoint(client.EndpointCreate{URL: url})
+	require.Equal(t, url, ep.URL)
+	ev := b.send("order.created", `{"id": 1}`)
+	d := b.waitStatus(ev.ID, client.DeliverySucceeded)
+	requirePublishAttempt(t, d, url, map[string]any{"system": "nats", "destination": js.Subject, "stream": js.Name, "sequence": 1.0})
+	msgs := js.Fetch(1)
+	requireSigned(t, ep, ev, msgs[0])
+	require.Equal(t, d.ID, msgs[0].Headers["hookline-delivery-id"])
+}
+
+// TestNATSOrdered: an ordered endpoint publishes one message at a time,
+// in accept order, so the stream holds them in that order.
+func TestNATSOrdered(t *testing.T) {
+	t.Parallel()
+	js := testkit.NewJetStream(t)
+	b := setup(t)
+	ep := b.endpoint(client.EndpointCreate{URL: js.URL(""), Ordered: true})
+	var ids []string
+	for i := range 20 {
+		ids = append(ids, b.send("order.created", fmt.Sprintf(`{"i": %d}`, i)).ID)
+	}
+	var got []string
+	for _, m := range js.Fetch(len(ids)) {
+		got = append(got, m.Headers["webhook-id"])
+	}
+	require.Equal(t, ids, got)
+	require.True(t, ep.Ordered)
+}
+
+// TestBrokerCircuitOpens: deliveries to a broker nobody listens on fail
+// as network errors and open the endpoint's circuit, as an HTTP
+// endpoint's would.
+func TestBrokerCircuitOpens(t *testing.T) {
+	t.Parallel()
+	b := setup(t, withClock(retryClock()), withBreaker(2, 10*time.Minute))
+	ep := b.endpoint(client.EndpointCreate{URL: "nats://" + testkit.FreeAddr(t) + "/orders", MaxInFlight: 1, RetrySchedule: []string{"1h"}})
+	var evs []*client.Event
+	for range 4 {
+		evs = append(evs, b.send("order.created", `{}`))
+	}
+	eventually(t, func() bool {
+		got, err := b.client.GetEndpoint(context.Background(), ep.ID)
+		require.NoError(t, err)
+		return got.Circuit == "open"
+	}, "two failures open the circuit")
+	attempts := 0
+	for _, ev := range evs {
+		d := b.delivery(ev.ID)
+		attempts += d.Attempts
+		if d.Attempts > 0 {
+			require.Equal(t, "network_error", d.AttemptLog[0].Outcome)
+			require.Equal(t, "publish", d.AttemptLog[0].Kind)
+			require.Contains(t, d.LastError, "connect")
+		}
+	}
+	require.Equal(t, 2, attempts, "the others wait behind the open circuit")
+}
+
+// rabbit opens a channel on the local RabbitMQ.
+func rabbit(t *testing.T) *amqp.Channel {
+	t.Helper()
+	testkit.Service(t, "RabbitMQ", testkit.RabbitMQAddr)
+	conn, err := amqp.Dial("amqp://guest:guest@" + testkit.RabbitMQAddr + "/")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	ch, err := conn.Channel()
+	require.NoError(t, err)
+	return ch
+}
+
+// getAMQP waits for the next message of queue.
+func getAMQP(t *testing.T, ch *amqp.Channel, queue string) testkit.Published {
+	t.Helper()
+	var m amqp.Delivery
+	eventually(t, func() bool {
+		var ok bool
+		var err error
+		m, ok, err = ch.Get(queue, true)
+		require.NoError(t, err)
+		return ok
+	}, "a message in %s", queue)
+	h := map[string]string{}
+	for k, v := range m.Headers {
+		h[k] = fmt.Sprint(v)
+	}
+	return testkit.Published{Headers: h, Body: m.Body}
+}
+
+// TestAMQPDestination publishes with confirms to an exchange that is
+// missing, then has no queue bound, then routes to one: the first two
+// attempts fail and are retried, the third is read back from the queue.
+// The URL's password is never shown.
+func TestAMQPDestination(t *testing.T) {
+	t.Parallel()
+	ch := rabbit(t)
+	clk := retryClock()
+	logs := &testkit.Buffer{}
+	b := setup(t, withClock(clk), withRand(func() float64 { return 0.5 }), withLogger(logs))
+	exchange, key := testkit.UniqueName("hookline-test-"), "order.created"
+	url := "amqp://guest:guest@" + testkit.RabbitMQAddr + "/" + exchange + "/" + key
+	shown := "amqp://guest:redacted@" + testkit.RabbitMQAddr + "/" + exchange + "/" + key
+	ep := b.endpoint(client.EndpointCreate{URL: url, RetrySchedule: []string{"1s", "1s"}})
+	require.Equal(t, shown, ep.URL, "the password is not echoed")
+	got, err := b.client.GetEndpoint(context.Background(), ep.ID)
+	require.NoError(t, err)
+	require.Equal(t, shown, got.URL)
+
+	ev := b.send("order.created", `{"id": 7}`)
+	var d *client.Delivery
+	eventually(t, func() bool { d = b.delivery(ev.ID); return d.Attempts == 1 && d.Status == client.DeliveryRetrying }, "the first attempt failed")
+	require.Equal(t, "rejected", d.AttemptLog[0].Outcome)
+	require.Contains(t, d.LastError, "NOT_FOUND")
+	require.Equal(t, shown, d.AttemptLog[0].RequestURL)
+
+	require.NoError(t, ch.ExchangeDeclare(exchange, "direct", false, true, false, false, nil))
+	t.Cleanup(func() { _ = ch.ExchangeDelete(exchange, false, false) })
+	clk.Advance(time.Second)
+	eventually(t, func() bool { d = b.delivery(ev.ID); return d.Attempts == 2 && d.Status == client.DeliveryRetrying }, "the second attempt failed")
+	require.Equal(t, "rejected", d.AttemptLog[1].Outcome)
+	require.Contains(t, d.LastError, "unroutable")
+
+	q, err := ch.QueueDeclare("", false, true, true, false, nil)
+	require.NoError(t, err)
+	require.NoError(t, ch.QueueBind(q.Name, key, exchange, false, nil))
+	clk.Advance(time.Second)
+	d = b.waitStatus(ev.ID, client.DeliverySucceeded)
+	requirePublishAttempt(t, d, shown, map[string]any{"system": "amqp", "destination": exchange, "routing_key": key})
+	m := getAMQP(t, ch, q.Name)
+	requireSigned(t, ep, ev, m)
+
+	// The URL sent back as shown keeps the password: deliveries go on.
+	_, err = b.client.UpdateEndpoint(context.Background(), ep.ID, client.EndpointUpdate{URL: &shown, RetrySchedule: &[]string{}})
+	require.NoError(t, err)
+	ev2 := b.send("order.created", `{"id": 8}`)
+	b.waitStatus(ev2.ID, client.DeliverySucceeded)
+	requireSigned(t, ep, ev2, getAMQP(t, ch, q.Name))
+
+	// A wrong password is a connection that fails, retried.
+	wrong := strings.Replace(url, "guest:guest", "guest:wrong", 1)
+	_, err = b.client.UpdateEndpoint(context.Background(), ep.ID, client.EndpointUpdate{URL: &wrong})
+	require.NoError(t, err)
+	ev3 := b.send("order.created", `{"id": 9}`)
+	eventually(t, func() bool { d = b.delivery(ev3.ID); return d.Attempts == 1 }, "the attempt with the wrong password")
+	require.Equal(t, "network_error", d.AttemptLog[0].Outcome)
+	require.NotContains(t, d.LastError, "wrong")
+	require.NotContains(t, logs.String(), "guest:guest")
+	require.NotContains(t, logs.String(), "guest:wrong")
+}
+
+// TestRedisDestination appends to a stream through a proxy that freezes,
+// as a hung Redis would: the attempt times out and is retried once Redis
+// answers again, and the stream holds the message once.
+func TestRedisDestination(t *testing.T) {
+	t.Parallel()
+	testkit.Service(t, "Redis", testkit.RedisAddr)
+	proxy, err := faultproxy.Start(testkit.RedisAddr)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = proxy.Close() })
+	rdb := redis.NewClient(&redis.Options{Addr: testkit.RedisAddr})
+	t.Cleanup(func() { _ = rdb.Close() })
+	stream := testkit.UniqueName("hookline-test-")
+	t.Cleanup(func() { rdb.Del(context.Background(), stream) })
+
+	clk := retryClock()
+	b := setup(t, withClock(clk), withRand(func() float64 { return 0.5 }))
+	url := "redis://" + proxy.Addr() + "/" + stream + "?maxlen=1000"
+	ep := b.endpoint(client.EndpointCreate{URL: url, Timeout: "1s", RetrySchedule: []string{"1s"}})
+	proxy.Freeze()
+	ev := b.send("order.created", `{"id": 3}`)
+	var d *client.Delivery
+	eventually(t, func() bool { d = b.delivery(ev.ID); return d.Attempts == 1 && d.Status == client.DeliveryRetrying }, "the attempt timed out")
+	require.Contains(t, []string{"timeout", "network_error"}, d.AttemptLog[0].Outcome)
+	proxy.Thaw()
+	clk.Advance(time.Second)
+	d = b.waitStatus(ev.ID, client.DeliverySucceeded)
+
+	entries, err := rdb.XRange(context.Background(), stream, "-", "+").Result()
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	requirePublishAttempt(t, d, url, map[string]any{"system": "redis", "destination": stream, "entry_id": entries[0].ID})
+	h := map[string]string{}
+	var body []byte
+	for k, v := range entries[0].Values {
+		if k == "body" {
+			body = []byte(v.(string))
+			continue
+		}
+		h[k] = v.(string)
+	}
+	requireSigned(t, ep, ev, testkit.Published{Headers: h, Body: body})
+}
+
+// TestKafkaDestination produces to an in-process Kafka cluster and reads
+// the record back.
+func TestKafkaDestination(t *testing.T) {
+	t.Parallel()
+	topic := testkit.UniqueName("hookline-test-")
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, topic))
+	require.NoError(t, err)
+	t.Cleanup(cluster.Close)
+	addr := cluster.ListenAddrs()[0]
+
+	b := setup(t)
+	url := "kafka://" + addr + "/" + topic
+	ep := b.endpoint(client.EndpointCreate{URL: url})
+	ev := b.send("order.created", `{"id": 5}`)
+	d := b.waitStatus(ev.ID, client.DeliverySucceeded)
+	requirePublishAttempt(t, d, url, map[string]any{"system": "kafka", "destination": topic, "partition": 0.0, "offset": 0.0})
+
+	consumer, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	require.NoError(t, err)
+	t.Cleanup(consumer.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	fetches := consumer.PollRecords(ctx, 10)
+	require.NoError(t, fetches.Err())
+	records := fetches.Records()
+	require.Len(t, records, 1)
+	rec := records[0]
+	h := map[string]string{}
+	for _, hd := range rec.Headers {
+		h[hd.Key] = string(hd.Value)
+	}
+	require.Equal(t, ev.ID, string(rec.Key), "the record key is the event id")
+	requireSigned(t, ep, ev, testkit.Published{Headers: h, Body: rec.Value})
+}
