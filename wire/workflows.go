@@ -294,8 +294,14 @@ type Run struct {
 	ParentID string `json:"parent_run_id,omitempty"`
 	Created  Time   `json:"created_at"`
 	Updated  Time   `json:"updated_at"`
-	// Steps is the step log, set by GET /v1/runs/{id}.
+	// Steps is the step log, set by GET /v1/runs/{id}: one entry per
+	// execution of a step, as its last attempt left it.
 	Steps []RunStep `json:"steps,omitempty"`
+	// Attempts, set by GET /v1/runs/{id}, are every attempt of every
+	// step, by seq then attempt: in them `attempts` is the attempt's
+	// number (1, 2, 3…), so a step that failed twice before it succeeded
+	// has three.
+	Attempts []RunStep `json:"attempts,omitempty"`
 }
 
 // RunStart is the body of POST /v1/workflows/{name}/runs: the input of
@@ -321,4 +327,7 @@ type RunStep struct {
 	Error      string          `json:"error,omitempty"`
 	StartedAt  Time            `json:"started_at"`
 	DurationMS int64           `json:"duration_ms"`
+	// WokeAt is when a delay or wait_for that ended woke (started_at
+	// plus duration_ms): its wait lasted duration_ms.
+	WokeAt *Time `json:"woke_at,omitempty"`
 }

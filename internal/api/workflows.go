@@ -270,17 +270,26 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request, a *auth) error {
 	if err != nil {
 		return err
 	}
+	attempts, err := s.store.ListRunAttempts(r.Context(), a.tenantID, run.ID)
+	if err != nil {
+		return err
+	}
 	out := runOut(run)
-	out.Steps = shown(steps, runStepOut)
+	out.Steps, out.Attempts = shown(steps, runStepOut), shown(attempts, runStepOut)
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 
 func runStepOut(st store.RunStep) wire.RunStep {
-	return wire.RunStep{
+	out := wire.RunStep{
 		Seq: st.Seq, Step: st.StepID, Kind: st.Kind, Status: st.Status, Attempts: st.Attempts,
 		Input: st.Input, Output: st.Output, Error: st.Error, StartedAt: wire.TimeOf(st.StartedAt), DurationMS: st.Duration.Milliseconds(),
 	}
+	if workflow.Sleeps(st.Kind) && st.Status != "waiting" {
+		woke := wire.TimeOf(st.StartedAt.Add(st.Duration))
+		out.WokeAt = &woke
+	}
+	return out
 }
 
 func (s *Server) retryRun(w http.ResponseWriter, r *http.Request, a *auth) error {

@@ -23,6 +23,13 @@ type (
 		Offered int    `json:"offered"`
 		Value   string `json:"value"`
 	}
+	// cut stands in the step log for an input or output longer than
+	// maxLogged.
+	cut struct {
+		Bytes     int    `json:"bytes"`
+		Preview   string `json:"preview"`
+		Truncated bool   `json:"truncated"`
+	}
 	// progressed is where a step task left its run.
 	progressed struct {
 		CurrentStep string `json:"current_step"`

@@ -273,14 +273,34 @@ func (p *progress) log(s *step, status string, attempts int, input, output any, 
 		RunID: p.run.ID, TenantID: p.run.TenantID, Seq: p.st.Seq, StepID: s.id, Kind: s.kind, Status: status,
 		Attempts: attempts, Error: errMsg, StartedAt: started, Duration: p.r.cfg.Clock.Now().Sub(started),
 	}
-	if input != nil {
-		e.Input, _ = json.Marshal(input)
-	}
-	if output != nil {
-		e.Output, _ = json.Marshal(output)
-	}
+	e.Input, e.Output = logged(input), logged(output)
 	p.steps = append(p.steps, e)
 }
+
+// Bounds of a step log entry's input and output, each.
+const (
+	maxLogged  = 64 << 10
+	previewLen = 4 << 10
+)
+
+// logged is v as the step log keeps it: its JSON, or when that is longer
+// than maxLogged a note saying so with the first previewLen bytes. The
+// step's output as later steps see it is not cut.
+func logged(v any) []byte {
+	if v == nil {
+		return nil
+	}
+	b, _ := json.Marshal(v)
+	if len(b) <= maxLogged {
+		return b
+	}
+	note, _ := json.Marshal(cut{Truncated: true, Bytes: len(b), Preview: clip(string(b), previewLen)})
+	return note
+}
+
+// Sleeps reports whether a step kind waits (delay, wait_for): its log
+// entry lasts as long as the wait did.
+func Sleeps(kind string) bool { return kind == KindDelay || kind == KindWaitFor }
 
 // goTo moves the run to step id (End finishes it) with a task due now.
 func (p *progress) goTo(id string) {

@@ -987,17 +987,19 @@ type RetryPolicy struct {
 
 // Run Run is one run of a workflow.
 type Run struct {
-	CreatedAt   time.Time `json:"created_at"`
-	CurrentStep *string   `json:"current_step,omitempty"`
-	Error       *string   `json:"error,omitempty"`
-	EventId     string    `json:"event_id"`
-	Id          string    `json:"id"`
+	// Attempts Attempts, set by GET /v1/runs/{id}, are every attempt of every step, by seq then attempt: in them `attempts` is the attempt's number (1, 2, 3…), so a step that failed twice before it succeeded has three.
+	Attempts    *[]RunStep `json:"attempts,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	CurrentStep *string    `json:"current_step,omitempty"`
+	Error       *string    `json:"error,omitempty"`
+	EventId     string     `json:"event_id"`
+	Id          string     `json:"id"`
 
 	// ParentRunId ParentID is the run whose parallel, foreach or call step started this one; empty for a run an event started.
 	ParentRunId *string `json:"parent_run_id,omitempty"`
 	Status      string  `json:"status"`
 
-	// Steps Steps is the step log, set by GET /v1/runs/{id}.
+	// Steps Steps is the step log, set by GET /v1/runs/{id}: one entry per execution of a step, as its last attempt left it.
 	Steps     *[]RunStep  `json:"steps,omitempty"`
 	UpdatedAt time.Time   `json:"updated_at"`
 	Vars      interface{} `json:"vars,omitempty"`
@@ -1031,6 +1033,9 @@ type RunStep struct {
 	StartedAt  time.Time   `json:"started_at"`
 	Status     string      `json:"status"`
 	Step       string      `json:"step"`
+
+	// WokeAt WokeAt is when a delay or wait_for that ended woke (started_at plus duration_ms): its wait lasted duration_ms.
+	WokeAt *time.Time `json:"woke_at,omitempty"`
 }
 
 // ScheduleState ScheduleState is a schedule of a workflow as it stands.
