@@ -12,7 +12,7 @@ import (
 
 // fanStep compiles a parallel, foreach or call step into s.
 func (c *compiler) fanStep(s *step, path string, st StepDef, depth int, vars []string) error {
-	if s.kind != KindCall && depth+1 >= MaxNesting {
+	if s.kind != KindCall && depth >= MaxNesting {
 		return errAt(path+"."+s.kind, "nests too deep: parallel and foreach steps nest at most %d levels", MaxNesting)
 	}
 	var err error

@@ -43,8 +43,9 @@ const (
 	MaxItems = 1000
 	// MaxConcurrency bounds a foreach step's concurrency.
 	MaxConcurrency = 50
-	// MaxNesting bounds how deep parallel and foreach steps nest: a
-	// branch's or a body's steps are one level below the step.
+	// MaxNesting bounds how deep parallel and foreach steps nest: one in
+	// the workflow's steps is at level 1, one in its branch or body at
+	// level 2, and so on.
 	MaxNesting = 3
 	// MaxCallDepth bounds a chain of call steps: a run started by a call
 	// started by a call… at most this deep.
