@@ -414,6 +414,9 @@ type RunListOptions struct {
 	Workflow string
 	// Status is one of running, waiting, succeeded, failed and cancelled.
 	Status string
+	// ParentRunID keeps the runs that run's parallel, foreach and call
+	// steps started.
+	ParentRunID string
 	ListOptions
 }
 
@@ -467,7 +470,7 @@ func (c *Client) DeleteWorkflow(ctx context.Context, name string) error {
 
 // ListRuns returns one page of workflow runs, newest first.
 func (c *Client) ListRuns(ctx context.Context, opts RunListOptions) (*Page[Run], error) {
-	q := filters("workflow", opts.Workflow, "status", opts.Status)
+	q := filters("workflow", opts.Workflow, "status", opts.Status, "parent_run_id", opts.ParentRunID)
 	return listPage[Run](ctx, c, opts.ListOptions, call{action: "list runs", path: "/v1/runs", query: q})
 }
 

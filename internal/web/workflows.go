@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -389,6 +390,16 @@ type timelineStep struct {
 	WaitFor string
 	// Woke is when a wait that ended ended.
 	Woke time.Time
+	// Children are the runs a parallel, foreach or call step started:
+	// its branches, items or called run, by index.
+	Children []childRun
+}
+
+// childRun is a run a step started, as its parent's timeline lists it.
+type childRun struct {
+	store.Run
+	Index   int
+	Current string
 }
 
 type runView struct {
@@ -423,6 +434,9 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, sess *session) erro
 		v.Vars, _ = json.Marshal(vars) // decoded from JSON: it encodes
 	}
 	v.Steps = timeline(steps, tries)
+	if err := s.addChildren(r.Context(), sess.TenantID, run.ID, v.Steps); err != nil {
+		return err
+	}
 	return s.page(w, r, sess, "run", view{Title: "Run " + run.ID, Nav: "workflows", Data: v})
 }
 
@@ -450,6 +464,32 @@ func timeline(steps, tries []store.RunStep) []timelineStep {
 		out[i] = ts
 	}
 	return out
+}
+
+// maxChildren bounds the child runs a run's page lists (a foreach step
+// has at most workflow.MaxItems).
+const maxChildren = workflow.MaxItems
+
+// addChildren puts the runs that run's steps started under the timeline
+// entries of those steps.
+func (s *Server) addChildren(ctx context.Context, tenantID, runID string, steps []timelineStep) error {
+	kids, err := s.cfg.Store.ListRuns(ctx, tenantID, store.RunQuery{Parent: runID, Page: store.Page{Limit: maxChildren}})
+	if err != nil || len(kids) == 0 {
+		return err
+	}
+	bySeq := map[int][]childRun{}
+	for _, k := range kids {
+		if seq, index, ok := workflow.Origin(k); ok {
+			current, _ := workflow.Current(k)
+			bySeq[seq] = append(bySeq[seq], childRun{Run: k, Index: index, Current: current})
+		}
+	}
+	for i := range steps {
+		c := bySeq[steps[i].Seq]
+		slices.SortFunc(c, func(a, b childRun) int { return cmp.Compare(a.Index, b.Index) })
+		steps[i].Children = c
+	}
+	return nil
 }
 
 // runCancel cancels a running or waiting run, as POST

@@ -314,3 +314,51 @@ func TestWorkflowsOtherTenant(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []int{1}, versions)
 }
+
+// TestRunPageChildren: a run's timeline lists, under a parallel step, the
+// run of each branch by index with its status, and a branch's page links
+// back to the run that started it.
+func TestRunPageChildren(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "")
+	ctx := context.Background()
+	saveWorkflows(t, b, `name: fan
+on: {events: [order.created]}
+steps:
+  - id: split
+    parallel:
+      join: any
+      branches:
+        - steps: [ {id: hold, wait_for: {event: never.comes, timeout: 1h}} ]
+        - steps: [ {id: quick, set: {done: "true"}} ]
+  - id: after
+    set: {ok: "true"}
+`)
+	c := browser(t)
+	b.signIn(c, b.key)
+	_, err := b.api.SendEvent(ctx, client.EventCreate{Type: "order.created", Data: json.RawMessage(`{"id": "o-1"}`)})
+	require.NoError(t, err)
+	var run client.Run
+	eventually(t, func() bool {
+		page, err := b.api.ListRuns(ctx, client.RunListOptions{Workflow: "fan", Status: "succeeded"})
+		for _, r := range page.Data {
+			if err == nil && r.ParentID == "" {
+				run = r
+			}
+		}
+		return run.ID != ""
+	}, "the fan run succeeded")
+	kids, err := b.api.ListRuns(ctx, client.RunListOptions{ParentRunID: run.ID})
+	require.NoError(t, err)
+	require.Len(t, kids.Data, 2)
+
+	resp, page := b.get(c, "/runs/"+run.ID)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, page, "<summary>2 branches</summary>")
+	table := section(t, page, "step-1-children")
+	require.Regexp(t, `<td>0</td><td><a class="mono" href="/runs/run_\w+">run_\w+</a></td><td><span class="badge b-\w+">cancelled</span></td><td class="mono">hold</td>`, table)
+	require.Regexp(t, `<td>1</td><td><a class="mono" href="/runs/run_\w+">run_\w+</a></td><td><span class="badge b-ok">succeeded</span>`, table)
+	_, page = b.get(c, "/runs/"+kids.Data[0].ID)
+	require.Contains(t, page, `href="/runs/`+run.ID+`" id="parent-run"`)
+	require.NotRegexp(t, inline, page)
+}

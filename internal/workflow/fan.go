@@ -203,7 +203,7 @@ func (p *progress) spawnIn(f *fan, s *step, l, k int, iter *iteration) {
 func (p *progress) spawn(f *fan, k int, workflow string, version int, st state) string {
 	c := store.Run{ID: event.NewID("run", p.now), TenantID: p.run.TenantID, Workflow: workflow, Version: version,
 		Status: store.RunRunning, EventID: p.run.EventID, ParentID: p.run.ID, CreatedAt: p.now, UpdatedAt: p.now}
-	st.Seq = 1
+	st.Seq, st.Origin = 1, &origin{Step: f.Step, Seq: p.st.Seq, Index: k}
 	next := p.r.newTask(&c, st.Event.Type, p.now, p.now)
 	st.Next = next.ID
 	// A state is maps and strings (and JSON values): it marshals.
@@ -241,6 +241,19 @@ func (p *progress) call(ctx context.Context, f *fan, s *step, vars map[string]an
 	p.spawn(f, 0, w.Name, w.Version, state{Event: ev, Vars: map[string]any{}, Steps: map[string]stepResult{},
 		Current: w.steps[0].id, Depth: p.st.Depth + 1})
 	return nil
+}
+
+// Origin tells, for a run that a parallel, foreach or call step started,
+// that step's entry in the parent's step log (seq) and the run's index
+// among the step's children (a branch's, an item's, 0 for a call).
+func Origin(run store.Run) (seq, index int, ok bool) {
+	var st struct {
+		Origin *origin `json:"origin"`
+	}
+	if run.ParentID == "" || json.Unmarshal(run.State, &st) != nil || st.Origin == nil {
+		return 0, 0, false
+	}
+	return st.Origin.Seq, st.Origin.Index, true
 }
 
 // childOf returns the child run a task tells the run about, if it is

@@ -48,6 +48,16 @@ type state struct {
 	// Spawned counts the child runs the run started: only a run that has
 	// some is told of one that ended.
 	Spawned int `json:"spawned,omitempty"`
+	// Origin is, for a child run, the parent's step that started it.
+	Origin *origin `json:"origin,omitempty"`
+}
+
+// origin is the step of a parent run that started a child run: its id,
+// its step log entry (seq) and the child's index among the step's.
+type origin struct {
+	Step  string `json:"step"`
+	Seq   int    `json:"seq"`
+	Index int    `json:"index"`
 }
 
 type iteration struct {
