@@ -210,6 +210,7 @@ func newWorkflowsRunsCmd(g *globals) *cobra.Command {
 		Use:   "runs [NAME]",
 		Short: "List runs, newest first, of every workflow or of one",
 		Example: `  hookline workflows runs order-fulfilment --status failed
+  hookline workflows runs --parent run_01j9z3k8q2... # the branches, items or called run of a run's steps
   hookline workflows runs --limit 5 -o json | jq '.data[].id'`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
@@ -229,6 +230,7 @@ func newWorkflowsRunsCmd(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&opts.Status, "status", "", "only runs in this status: running, waiting, succeeded, failed or cancelled")
+	cmd.Flags().StringVar(&opts.ParentRunID, "parent", "", "only the runs that this run's parallel, foreach and call steps started")
 	addListFlags(cmd, &opts.ListOptions)
 	return cmd
 }
@@ -288,6 +290,7 @@ func runTable(w io.Writer, r *client.Run) {
 		"workflow", r.Workflow+" (version "+strconv.Itoa(r.Version)+")",
 		"status", r.Status,
 		"event", r.EventID,
+		"parent", orDash(r.ParentID),
 		"step", orDash(r.Current),
 		"error", cell(r.Error),
 		"vars", cell(vars),

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -332,9 +333,31 @@ func TestWorkflowsRetryCancelEnableDelete(t *testing.T) {
     steps:
       - id: wait
         wait_for: { event: order.shipped, match: "event.data.id == trigger.data.id" }
+  - name: label-all
+    on: { events: ["labels.due"] }
+    steps:
+      - id: each_parcel
+        foreach: { items: "event.data.parcels", steps: [ { id: label, set: { parcel: "item" } } ] }
 `)
 	res := srv.run(t, "", "workflows", "apply", "-f", path).ok(t)
 	require.Regexp(t, `(?m)^payment\s+1\s+created\s+true\n^shipping\s+1\s+created\s+true$`, res.stdout)
+
+	// A foreach's iterations are runs of their own, listed by parent.
+	srv.run(t, "", "send", "labels.due", "--data", `{"parcels": ["p1", "p2"]}`).ok(t)
+	var top client.Run
+	require.Eventually(t, func() bool {
+		page, err := srv.client.ListRuns(t.Context(), client.RunListOptions{Workflow: "label-all", Status: "succeeded"})
+		for _, r := range page.Data {
+			if err == nil && r.ParentID == "" {
+				top = r
+			}
+		}
+		return top.ID != ""
+	}, 10*time.Second, 10*time.Millisecond, "the foreach run succeeds")
+	res = srv.run(t, "", "workflows", "runs", "--parent", top.ID).ok(t)
+	require.Len(t, regexp.MustCompile(`(?m)^run_\w+\s+label-all\s+1\s+succeeded\s`).FindAllString(res.stdout, -1), 2, res.stdout)
+	res = srv.run(t, "", "workflows", "run-log", strings.Fields(strings.Split(res.stdout, "\n")[1])[0]).ok(t)
+	require.Regexp(t, `(?m)^parent:\s+`+top.ID+`$`, res.stdout)
 
 	// A failed run is retried, and fails again at the same step.
 	srv.run(t, "", "send", "payment.created", "--data", `{"id": "p-1"}`).ok(t)
