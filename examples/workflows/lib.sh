@@ -8,11 +8,13 @@ one_line() {
 }
 
 # run_of WORKFLOW EVENT prints the id of the run of WORKFLOW that EVENT
-# started.
+# started: the oldest with that event, as the runs its parallel and
+# foreach steps start share it and come after it.
 run_of() {
   local id
   id="$("$hl" workflows runs "$1" -o json | one_line |
-    grep -o "\"id\": \"run_[0-9a-z]*\",[^}]*\"event_id\": \"$2\"" | grep -o 'run_[0-9a-z]*')" || return 1
+    grep -o "\"id\": \"run_[0-9a-z]*\",[^}]*\"event_id\": \"$2\"" | grep -o 'run_[0-9a-z]*' | tail -n1)" || return 1
+  [[ -n $id ]] || return 1
   echo "$id"
 }
 
