@@ -43,3 +43,21 @@ finished() {
   echo >&2
   echo "$run"
 }
+
+# serve_shop NAME CONFIG builds hookline, starts ../services as the
+# inventory and the payment provider, and serves CONFIG (a hookline.yaml
+# reading ${INVENTORY_URL} and ${PAYMENTS_URL}) as server NAME on a free
+# port, allowing the loopback services.
+serve_shop() {
+  local name=$1 config=$2
+  need go curl openssl
+  free_addrs api_addr svc_addr
+  build_hookline
+  start_services "$svc_addr" "inventory and payment"
+  # What hookline.yaml reads with ${NAME}, and an admin key of our choice:
+  # serve registers HOOKLINE_API_KEY at start, and the CLI reads it too.
+  export INVENTORY_URL="http://$svc_addr"
+  export PAYMENTS_URL="http://$svc_addr"
+  use_server "$name" "$api_addr"
+  start_serve --config "$config" --allow-private-networks
+}

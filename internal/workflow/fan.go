@@ -177,6 +177,9 @@ func (p *progress) startItems(s *step) {
 		k := f.Started
 		f.Started++
 		p.spawnIn(f, s, 0, k, &iteration{Item: f.Items[k], Index: k})
+		// The iteration keeps its item: the parent's state, saved with
+		// each item taken in, need not.
+		f.Items[k] = nil
 	}
 }
 

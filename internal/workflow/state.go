@@ -69,7 +69,8 @@ type iteration struct {
 type fan struct {
 	Step  string    `json:"step"`
 	Since time.Time `json:"since"`
-	// Items are a foreach step's items; Started counts those started.
+	// Items are a foreach step's items, each null once its iteration
+	// started (the iteration keeps it); Started counts those started.
 	Items   []any `json:"items,omitempty"`
 	Started int   `json:"started,omitempty"`
 	// Children are the child runs started, in the order of their Index

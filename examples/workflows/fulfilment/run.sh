@@ -25,23 +25,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../../.."
 
 source examples/lib.sh
-# one_line, run_of, run_status, ended, finished
+# one_line, run_of, run_status, ended, finished, serve_shop
 source examples/workflows/lib.sh
 start_example fulfilment serve services
 
-need go curl openssl
-
-free_addrs api_addr svc_addr
-
-build_hookline
-
-start_services "$svc_addr" "inventory and payment"
-
-export INVENTORY_URL="http://$svc_addr"
-export PAYMENTS_URL="http://$svc_addr"
-use_server fulfilment "$api_addr"
-
-start_serve --config examples/workflows/fulfilment/hookline.yaml --allow-private-networks
+serve_shop fulfilment examples/workflows/fulfilment/hookline.yaml
 
 echo "==> declared by the file"
 "$hl" workflows list

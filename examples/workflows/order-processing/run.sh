@@ -27,25 +27,11 @@ cd "$(dirname "$0")/../../.."
 # fail, wait_for, need, free_addrs, build_hookline, use_server, start_serve,
 # background, start_example
 source examples/lib.sh
-# one_line, run_of, run_status, ended, finished
+# one_line, run_of, run_status, ended, finished, serve_shop
 source examples/workflows/lib.sh
 start_example order-processing serve services
 
-need go curl openssl
-
-free_addrs api_addr svc_addr
-
-build_hookline
-
-start_services "$svc_addr" "inventory and payment"
-
-# What hookline.yaml reads with ${NAME}, and an admin key of our choice:
-# serve registers HOOKLINE_API_KEY at start, and the CLI reads it too.
-export INVENTORY_URL="http://$svc_addr"
-export PAYMENTS_URL="http://$svc_addr"
-use_server orders "$api_addr"
-
-start_serve --config examples/workflows/order-processing/hookline.yaml --allow-private-networks
+serve_shop orders examples/workflows/order-processing/hookline.yaml
 
 echo "==> declared by the file"
 "$hl" workflows list
