@@ -119,6 +119,17 @@ func (b *bundle) signedIn() *http.Client {
 	return c
 }
 
+// signedInWithNewKey creates an API key and returns a browser signed in
+// with it, and the key (to delete it and see the session end).
+func (b *bundle) signedInWithNewKey() (*http.Client, *client.APIKey) {
+	b.t.Helper()
+	k, err := b.api.CreateAPIKey(context.Background(), client.APIKeyCreate{Name: "browser"})
+	require.NoError(b.t, err)
+	c := browser(b.t)
+	b.signIn(c, k.Key)
+	return c, k
+}
+
 // otherTenant creates the tenant "other" and returns it and a browser
 // signed in with its key.
 func (b *bundle) otherTenant() (*http.Client, *client.TenantCreated) {

@@ -101,10 +101,7 @@ func TestDeletedKeyEndsSession(t *testing.T) {
 	t.Parallel()
 	b := setup(t, "")
 	ctx := context.Background()
-	k, err := b.api.CreateAPIKey(ctx, client.APIKeyCreate{Name: "browser"})
-	require.NoError(t, err)
-	c := browser(t)
-	b.signIn(c, k.Key)
+	c, k := b.signedInWithNewKey()
 	resp, _ := b.get(c, "/endpoints")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 
