@@ -20,13 +20,17 @@ type live struct {
 }
 
 // startLive starts a real server that may deliver to loopback, and stops it
-// when the test ends.
-func startLive(t *testing.T) *live {
+// when the test ends; opts change its options (its clock, say).
+func startLive(t *testing.T, opts ...func(*app.Options)) *live {
 	t.Helper()
 	cfg := apptest.Config(t)
 	cfg.AllowPrivateNetworks = true
 	cfg.APIKey = liveKey
-	a := apptest.Run(t, cfg, app.Options{Wrap: openapitest.Check(t)})
+	o := app.Options{Wrap: openapitest.Check(t)}
+	for _, fn := range opts {
+		fn(&o)
+	}
+	a := apptest.Run(t, cfg, o)
 	url := "http://" + a.Addr()
 	return &live{app: a, url: url, client: client.New(url, liveKey)}
 }

@@ -118,6 +118,12 @@ func (s *Server) leaseMessages(w http.ResponseWriter, r *http.Request, a *auth, 
 		ms, err = s.store.LeaseMessages(ctx, a.tenantID, q.ID, limit, visibility)
 		return len(ms) > 0, err
 	})
+	if ctx := r.Context(); ctx.Err() != nil && len(ms) > 0 {
+		// The consumer left while the lease was made: hand the events back
+		// rather than leave them invisible for nobody.
+		s.handBack(context.WithoutCancel(ctx), a.tenantID, q.ID, ms)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -128,6 +134,19 @@ func (s *Server) leaseMessages(w http.ResponseWriter, r *http.Request, a *auth, 
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// handBack makes leased messages visible again at once.
+func (s *Server) handBack(ctx context.Context, tenantID, queueID string, ms []store.QueueMessage) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
+	defer cancel()
+	rs := make([]store.QueueReceipt, len(ms))
+	for i, m := range ms {
+		rs[i] = store.QueueReceipt{EventID: m.Event.ID, Token: m.Token}
+	}
+	if _, err := s.store.NackMessages(ctx, tenantID, queueID, rs, 0); err != nil {
+		s.log.WarnContext(ctx, "hand back leased messages", "queue_id", queueID, "error", err)
+	}
 }
 
 func (s *Server) ackMessages(w http.ResponseWriter, r *http.Request, a *auth, in wire.QueueAck) error {

@@ -65,6 +65,18 @@ func (p *Proxy) Thaw() {
 	}
 }
 
+// Drop closes every connection open now, as a network that fails does,
+// and goes on accepting new ones. Bytes held while frozen are lost with
+// their connections.
+func (p *Proxy) Drop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for c := range p.conns {
+		c.Close()
+		delete(p.conns, c)
+	}
+}
+
 // Close stops listening and closes every connection.
 func (p *Proxy) Close() error {
 	p.mu.Lock()
