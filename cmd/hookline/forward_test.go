@@ -344,4 +344,3 @@ func TestParseForwardRoutes(t *testing.T) {
 	_, err = parseSince("-1h", now)
 	require.Error(t, err)
 }
-
