@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -22,6 +20,7 @@ import (
 	"github.com/hookline/hookline/internal/app"
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/faultproxy"
+	"github.com/hookline/hookline/internal/testkit"
 )
 
 // localApp is the developer's app that forward sends to: it keeps every
@@ -116,12 +115,6 @@ func countLeases(queue string) (*atomic.Int32, func(*app.Options)) {
 	}
 }
 
-func githubSignature(secret string, body []byte) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write(body)
-	return "sha256=" + hex.EncodeToString(m.Sum(nil))
-}
-
 // TestForwardVerifiedByTheApp forwards GitHub and Stripe webhooks to an
 // app that checks their signatures itself, as it would receiving them from
 // the providers: GitHub's HMAC of the body, and stripe-go's own verifier.
@@ -141,7 +134,7 @@ func TestForwardVerifiedByTheApp(t *testing.T) {
 		}
 		switch r.URL.Path {
 		case "/github":
-			if !hmac.Equal([]byte(r.Header.Get("X-Hub-Signature-256")), []byte(githubSignature(ghSecret, body))) || r.Header.Get("X-GitHub-Event") != "push" {
+			if !hmac.Equal([]byte(r.Header.Get("X-Hub-Signature-256")), []byte(testkit.GitHubSignature(ghSecret, body))) || r.Header.Get("X-GitHub-Event") != "push" {
 				return http.StatusUnauthorized
 			}
 		case "/stripe", "/refunds":
@@ -165,7 +158,7 @@ func TestForwardVerifiedByTheApp(t *testing.T) {
 	h.Set("Content-Type", "application/json")
 	h.Set("X-GitHub-Event", "push")
 	h.Set("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958")
-	h.Set("X-Hub-Signature-256", githubSignature(ghSecret, push))
+	h.Set("X-Hub-Signature-256", testkit.GitHubSignature(ghSecret, push))
 	srv.postIn(t, "gh", push, h)
 	for i, typ := range []string{"invoice.paid", "charge.refunded"} {
 		payload := []byte(fmt.Sprintf(`{"id":"evt_%d","object":"event","type":%q,"data":{"object":{}}}`, i, typ))

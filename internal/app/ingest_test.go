@@ -24,6 +24,7 @@ import (
 	"github.com/stripe/stripe-go/v82/webhook"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/testkit"
 )
 
 func (b *bundle) source(in client.SourceCreate) *client.Source {
@@ -63,12 +64,6 @@ func (b *bundle) sourceEvents(name string) []client.Event {
 	return evs
 }
 
-func githubSign(secret string, body []byte) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write(body)
-	return "sha256=" + hex.EncodeToString(m.Sum(nil))
-}
-
 // TestGitHubGateway receives a GitHub-signed webhook and forwards it to an
 // endpoint, re-signed with the endpoint's secret.
 func TestGitHubGateway(t *testing.T) {
@@ -90,7 +85,7 @@ func TestGitHubGateway(t *testing.T) {
 	h.Set("Content-Type", "application/json")
 	h.Set("X-GitHub-Event", "push")
 	h.Set("X-GitHub-Delivery", "72d3162e-cc78-11e3-81ab-4c9367dc0958")
-	h.Set("X-Hub-Signature-256", githubSign(secret, body))
+	h.Set("X-Hub-Signature-256", testkit.GitHubSignature(secret, body))
 	code, resp := b.post("github", body, h)
 	require.Equal(t, http.StatusOK, code, resp)
 	require.Contains(t, resp, `"id":"evt_`)
@@ -117,7 +112,7 @@ func TestGitHubGateway(t *testing.T) {
 	require.Len(t, b.sourceEvents("github"), 1)
 
 	// A wrong signature is refused with a generic message and logged.
-	h.Set("X-Hub-Signature-256", githubSign("wrong", body))
+	h.Set("X-Hub-Signature-256", testkit.GitHubSignature("wrong", body))
 	h.Set("X-GitHub-Delivery", "another")
 	code, resp = b.post("github", body, h)
 	require.Equal(t, http.StatusUnauthorized, code)
@@ -198,7 +193,7 @@ func TestVerificationRejects(t *testing.T) {
 		{"sw tampered body", "sw", []byte(`{"type":"x.y","n":2}`), swHeaders("m2", now, body), "", 401},
 		{"sw stale timestamp", "sw", body, swHeaders("m3", now.Add(-10*time.Minute), body), "", 401},
 		{"sw missing header", "sw", body, http.Header{"Webhook-Id": {"m4"}}, "", 401},
-		{"github rotated-out secret", "gh", body, http.Header{"X-Hub-Signature-256": {githubSign("old", body)}}, "", 401},
+		{"github rotated-out secret", "gh", body, http.Header{"X-Hub-Signature-256": {testkit.GitHubSignature("old", body)}}, "", 401},
 		{"github missing header", "gh", body, nil, "", 401},
 		{"shopify tampered", "shop", []byte(`{}`), http.Header{"X-Shopify-Hmac-Sha256": {"bm9wZQ=="}}, "", 401},
 		{"slack stale", "slack", body, slackSig("sl", now.Add(-time.Hour), body), "", 401},
@@ -223,7 +218,7 @@ func TestVerificationRejects(t *testing.T) {
 		query  string
 	}{
 		{"sw", swHeaders("ok1", now, body), ""},
-		{"gh", http.Header{"X-Hub-Signature-256": {githubSign("new", body)}, "X-Github-Event": {"ping"}}, ""},
+		{"gh", http.Header{"X-Hub-Signature-256": {testkit.GitHubSignature("new", body)}, "X-Github-Event": {"ping"}}, ""},
 		{"slack", slackSig("sl", now, body), ""},
 		{"basic", http.Header{"Authorization": {"Basic dTpw"}}, ""},
 		{"key", nil, "?token=k1"},

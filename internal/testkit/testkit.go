@@ -8,7 +8,9 @@ package testkit
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"net"
 	"net/http"
@@ -244,4 +246,13 @@ func (rc *Receiver) GotAll(ids []string) bool {
 		}
 	}
 	return true
+}
+
+// GitHubSignature is the X-Hub-Signature-256 GitHub sends with body for a
+// webhook secret: "sha256=" and the hex HMAC-SHA256 of the body. It is
+// the oracle of tests that send or check GitHub webhooks.
+func GitHubSignature(secret string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
 }
