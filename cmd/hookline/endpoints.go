@@ -75,7 +75,7 @@ func newEndpointsCreateCmd(g *globals) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&in.URL, "url", "", "destination URL (required)")
+	f.StringVar(&in.URL, "url", "", "destination URL (required): http(s), or nats://, amqp://, redis://, kafka:// (docs/destinations.md)")
 	f.StringSliceVar(&in.EventTypes, "event-type", nil, "event type or glob to deliver, such as order.* (repeatable)")
 	f.StringVar(&in.Filter, "filter", "", "expression an event must match, such as event.data.total > 100")
 	f.StringVar(&in.Format, "format", "", "payload format: json, form or xml (server default json)")

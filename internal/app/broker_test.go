@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
 
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/faultproxy"
@@ -260,37 +261,86 @@ func TestRedisDestination(t *testing.T) {
 	requireSigned(t, ep, ev, testkit.Published{Headers: h, Body: body})
 }
 
-// TestKafkaDestination produces to an in-process Kafka cluster and reads
-// the record back.
+// kafkaRecords reads n records of topic from the cluster at addr, logging
+// in with opts.
+func kafkaRecords(t *testing.T, addr, topic string, n int, opts ...kgo.Opt) []*kgo.Record {
+	t.Helper()
+	consumer, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())}, opts...)...)
+	require.NoError(t, err)
+	t.Cleanup(consumer.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var out []*kgo.Record
+	for len(out) < n {
+		fetches := consumer.PollRecords(ctx, n-len(out))
+		require.NoError(t, fetches.Err(), "have %d of %d records", len(out), n)
+		out = append(out, fetches.Records()...)
+	}
+	return out
+}
+
+// recordPublished is a Kafka record as a message read back.
+func recordPublished(rec *kgo.Record) testkit.Published {
+	h := map[string]string{}
+	for _, hd := range rec.Headers {
+		h[hd.Key] = string(hd.Value)
+	}
+	return testkit.Published{Headers: h, Body: rec.Value}
+}
+
+// TestKafkaDestination produces to an in-process Kafka cluster that
+// requires a SASL login, and reads the record back; a wrong password is a
+// failed connection.
 func TestKafkaDestination(t *testing.T) {
 	t.Parallel()
 	topic := testkit.UniqueName("hookline-test-")
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, topic))
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, topic),
+		kfake.EnableSASL(), kfake.Superuser("PLAIN", "app", "s3cret"))
 	require.NoError(t, err)
 	t.Cleanup(cluster.Close)
 	addr := cluster.ListenAddrs()[0]
 
 	b := setup(t)
-	url := "kafka://" + addr + "/" + topic
-	ep := b.endpoint(client.EndpointCreate{URL: url})
+	ep := b.endpoint(client.EndpointCreate{URL: "kafka://app:s3cret@" + addr + "/" + topic})
+	shown := "kafka://app:redacted@" + addr + "/" + topic
+	require.Equal(t, shown, ep.URL)
 	ev := b.send("order.created", `{"id": 5}`)
 	d := b.waitStatus(ev.ID, client.DeliverySucceeded)
-	requirePublishAttempt(t, d, url, map[string]any{"system": "kafka", "destination": topic, "partition": 0.0, "offset": 0.0})
+	requirePublishAttempt(t, d, shown, map[string]any{"system": "kafka", "destination": topic, "partition": 0.0, "offset": 0.0})
 
-	consumer, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	require.NoError(t, err)
-	t.Cleanup(consumer.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	fetches := consumer.PollRecords(ctx, 10)
-	require.NoError(t, fetches.Err())
-	records := fetches.Records()
-	require.Len(t, records, 1)
-	rec := records[0]
-	h := map[string]string{}
-	for _, hd := range rec.Headers {
-		h[hd.Key] = string(hd.Value)
-	}
+	rec := kafkaRecords(t, addr, topic, 1, kgo.SASL(plain.Auth{User: "app", Pass: "s3cret"}.AsMechanism()))[0]
 	require.Equal(t, ev.ID, string(rec.Key), "the record key is the event id")
-	requireSigned(t, ep, ev, testkit.Published{Headers: h, Body: rec.Value})
+	requireSigned(t, ep, ev, recordPublished(rec))
+
+	wrong := "kafka://app:wrong@" + addr + "/" + topic
+	_, err = b.client.UpdateEndpoint(context.Background(), ep.ID, client.EndpointUpdate{URL: &wrong, Timeout: new("2s")})
+	require.NoError(t, err)
+	ev2 := b.send("order.created", `{"id": 6}`)
+	eventually(t, func() bool { d = b.delivery(ev2.ID); return d.Attempts == 1 }, "the attempt with the wrong password")
+	require.Contains(t, []string{"network_error", "timeout"}, d.AttemptLog[0].Outcome, d.LastError)
+}
+
+// TestKafkaOrdered: an ordered endpoint's records share one partition of
+// a topic that has several, in accept order; an unordered endpoint's are
+// keyed by event id.
+func TestKafkaOrdered(t *testing.T) {
+	t.Parallel()
+	topic := testkit.UniqueName("hookline-test-")
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, topic))
+	require.NoError(t, err)
+	t.Cleanup(cluster.Close)
+	addr := cluster.ListenAddrs()[0]
+	b := setup(t)
+	ep := b.endpoint(client.EndpointCreate{URL: "kafka://" + addr + "/" + topic, Ordered: true})
+	var ids []string
+	for i := range 12 {
+		ids = append(ids, b.send("order.created", fmt.Sprintf(`{"i": %d}`, i)).ID)
+	}
+	var got []string
+	for _, rec := range kafkaRecords(t, addr, topic, len(ids)) {
+		require.Equal(t, ep.ID, string(rec.Key))
+		got = append(got, recordPublished(rec).Headers["webhook-id"])
+	}
+	require.Equal(t, ids, got, "one partition, in accept order")
 }

@@ -50,8 +50,12 @@ func (x *Executor) publish(ctx context.Context, ep *store.Endpoint, t *store.Tas
 	timeout := cmp.Or(ep.Timeout, DefaultTimeout)
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	key := t.EventID
+	if ep.Ordered {
+		key = ep.ID // one partition, in order
+	}
 	receipt, err := x.cfg.Brokers.Publish(pctx, ep.TenantID, ep.ID, redact.JoinURL(ep.URL, ep.URLSecret),
-		broker.Message{Headers: headers, Body: body, Key: t.EventID})
+		broker.Message{Headers: headers, Body: body, Key: key})
 	if receipt.System != "" {
 		out.Attempt.Detail, _ = json.Marshal(receipt)
 	}

@@ -81,7 +81,7 @@ func (p *amqpPublisher) publish(ctx context.Context, t Target, m Message, _ *Rec
 		headers[k] = v
 	}
 	dc, err := p.ch.PublishWithDeferredConfirmWithContext(ctx, t.Name, t.Key, true, false, amqp.Publishing{
-		Headers: headers, ContentType: m.Headers["content-type"], MessageId: m.Key,
+		Headers: headers, ContentType: m.Headers["content-type"], MessageId: m.Headers["webhook-id"],
 		DeliveryMode: amqp.Persistent, Body: m.Body,
 	})
 	if err != nil {

@@ -31,8 +31,9 @@ type Message struct {
 	// content-type, hookline-delivery-id, and the endpoint's own).
 	Headers map[string]string
 	Body    []byte
-	// Key is the Kafka record key (the event id, so the deliveries of
-	// one event land in one partition) and the AMQP message id.
+	// Key is the Kafka record key, which picks the partition: the event
+	// id, or for an ordered endpoint the endpoint id, so its messages
+	// share one partition and keep their order.
 	Key string
 }
 

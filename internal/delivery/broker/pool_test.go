@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -63,6 +64,31 @@ func TestPoolReusesAndRetiresConnections(t *testing.T) {
 	require.Equal(t, 0, p.Open())
 	_, err = p.Publish(ctx, "ten_1", "ep_2", raw, broker.Message{Body: []byte(`{}`)})
 	require.ErrorIs(t, err, broker.ErrClosed)
+}
+
+// TestPoolOneConnectionUnderConcurrency: deliveries to one endpoint that
+// arrive together share the one connection the first of them opens.
+func TestPoolOneConnectionUnderConcurrency(t *testing.T) {
+	t.Parallel()
+	js := testkit.NewJetStream(t)
+	var dials atomic.Int32
+	p := broker.NewPool(broker.PoolConfig{Dial: countingDial(&dials)})
+	t.Cleanup(p.Close)
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for range 20 {
+		wg.Go(func() {
+			_, err := p.Publish(context.Background(), "ten_1", "ep_1", js.URL(""), broker.Message{Body: []byte(`{}`)})
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	require.EqualValues(t, 1, dials.Load())
+	require.Len(t, js.Fetch(20), 20)
 }
 
 // TestPoolClosesIdleConnections closes a connection no delivery used for

@@ -65,8 +65,9 @@ func TestSecretsSealedAtRest(t *testing.T) {
 	}
 }
 
-// TestLegacyPlainHeadersSealed: rows written before endpoint headers and
-// notify rules were sealed still read, and migrating seals them.
+// TestLegacyPlainHeadersSealed: rows written before endpoint headers,
+// notify rules and URL credentials were sealed still read, and migrating
+// seals them.
 func TestLegacyPlainHeadersSealed(t *testing.T) {
 	t.Parallel()
 	sch := schema(t)
@@ -82,7 +83,8 @@ func TestLegacyPlainHeadersSealed(t *testing.T) {
 	const headers = `{"Authorization": "Bearer legacy-s3cr3t"}`
 	const rule = `{"name":"r","lookups":[{"name":"l","url":"https://x","headers":{"X-Key":"legacy-k3y"}}]}`
 	conn := rawConn(t, sch)
-	_, err := conn.Exec(ctx, `UPDATE endpoints SET headers = $1, sealed_headers = NULL`, headers)
+	_, err := conn.Exec(ctx, `UPDATE endpoints SET headers = $1, sealed_headers = NULL, url = $2, sealed_url_secret = NULL`,
+		headers, "https://hook:legacy-pa55@x")
 	require.NoError(t, err)
 	_, err = conn.Exec(ctx, `UPDATE notify_rules SET spec = $1, sealed_spec = NULL`, rule)
 	require.NoError(t, err)
@@ -94,9 +96,12 @@ func TestLegacyPlainHeadersSealed(t *testing.T) {
 	var plain string
 	require.NoError(t, conn.QueryRow(ctx, `SELECT e.headers::text || r.spec::text FROM endpoints e, notify_rules r`).Scan(&plain))
 	require.Equal(t, "{}{}", plain, "migrating seals them")
+	require.NoError(t, conn.QueryRow(ctx, `SELECT url FROM endpoints`).Scan(&plain))
+	require.Equal(t, "https://hook:redacted@x", plain, "and the URL credential")
 	ep, err = s.GetEndpoint(ctx, "ten_1", "ep_1")
 	require.NoError(t, err)
 	require.Equal(t, map[string]string{"Authorization": "Bearer legacy-s3cr3t"}, ep.Headers)
+	require.Equal(t, "legacy-pa55", ep.URLSecret)
 	r, err := s.GetNotifyRule(ctx, "ten_1", "r")
 	require.NoError(t, err)
 	require.JSONEq(t, rule, string(r.Spec))

@@ -101,9 +101,9 @@ func requireNotOnDisk(t *testing.T, path string, values ...string) {
 	}
 }
 
-// TestLegacyPlainHeadersSealedOnOpen: rows written before endpoint headers
-// and notify rules were sealed still read, and opening the store seals
-// them, leaving no plain copy in the file.
+// TestLegacyPlainHeadersSealedOnOpen: rows written before endpoint headers,
+// notify rules and URL credentials were sealed still read, and opening the
+// store seals them, leaving no plain copy in the file.
 func TestLegacyPlainHeadersSealedOnOpen(t *testing.T) {
 	t.Parallel()
 	box, err := secretbox.New(make([]byte, secretbox.KeySize))
@@ -123,7 +123,8 @@ func TestLegacyPlainHeadersSealedOnOpen(t *testing.T) {
 	const rule = `{"name":"r","lookups":[{"name":"l","url":"https://x","headers":{"X-Key":"legacy-k3y"}}]}`
 	db, err := sql.Open("sqlite", "file:"+path)
 	require.NoError(t, err)
-	_, err = db.Exec(`UPDATE endpoints SET headers = ?, sealed_headers = NULL`, headers)
+	_, err = db.Exec(`UPDATE endpoints SET headers = ?, sealed_headers = NULL, url = ?, sealed_url_secret = NULL`,
+		headers, "https://hook:legacy-pa55@x")
 	require.NoError(t, err)
 	_, err = db.Exec(`UPDATE notify_rules SET spec = ?, sealed_spec = NULL`, rule)
 	require.NoError(t, err)
@@ -134,17 +135,20 @@ func TestLegacyPlainHeadersSealedOnOpen(t *testing.T) {
 	ep, err := s.GetEndpoint(ctx, "ten_1", "ep_1")
 	require.NoError(t, err)
 	require.Equal(t, map[string]string{"Authorization": "Bearer legacy-s3cr3t"}, ep.Headers)
+	require.Equal(t, "https://hook:redacted@x", ep.URL)
+	require.Equal(t, "legacy-pa55", ep.URLSecret)
 	r, err := s.GetNotifyRule(ctx, "ten_1", "r")
 	require.NoError(t, err)
 	require.JSONEq(t, rule, string(r.Spec))
 	require.NoError(t, s.Close())
-	requireNotOnDisk(t, path, "legacy-s3cr3t", "legacy-k3y")
+	requireNotOnDisk(t, path, "legacy-s3cr3t", "legacy-k3y", "legacy-pa55")
 
 	s, err = sqlite.Open(ctx, sqlite.Config{Path: path, Box: box})
 	require.NoError(t, err, "opening again finds nothing to seal")
 	ep, err = s.GetEndpoint(ctx, "ten_1", "ep_1")
 	require.NoError(t, err)
 	require.Equal(t, "Bearer legacy-s3cr3t", ep.Headers["Authorization"])
+	require.Equal(t, "legacy-pa55", ep.URLSecret)
 	require.NoError(t, s.Close())
 }
 

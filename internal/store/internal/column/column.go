@@ -21,10 +21,29 @@ const SealedPlaceholder = "{}"
 
 // Legacy are the plain columns that rows written before those columns
 // were sealed still fill, with their table's key and the sealed columns
-// that replace them.
-var Legacy = []struct{ Table, Key, Plain, Sealed string }{
-	{"endpoints", "id", "headers", "sealed_headers"},
-	{"notify_rules", "name", "spec", "sealed_spec"},
+// that replace them. Only rows whose plain value contains Contains (all
+// when empty) may hold a secret; Split says what of the value is sealed
+// and what the plain column keeps.
+var Legacy = []struct {
+	Table, Key, Plain, Sealed string
+	Contains                  string
+	Split                     func(plain string) (keep, secret string, ok bool)
+}{
+	{"endpoints", "id", "headers", "sealed_headers", "", whole},
+	{"notify_rules", "name", "spec", "sealed_spec", "", whole},
+	// An endpoint URL with user information: its credential is sealed,
+	// the URL as shown stays.
+	{"endpoints", "id", "url", "sealed_url_secret", "@", urlSecret},
+}
+
+// whole seals the whole value and leaves SealedPlaceholder.
+func whole(plain string) (string, string, bool) { return SealedPlaceholder, plain, true }
+
+// urlSecret seals the credential of a URL (redact.SplitURL); a URL
+// without one is left as it is.
+func urlSecret(plain string) (string, string, bool) {
+	shown, secret := redact.SplitURL(plain)
+	return shown, secret, secret != ""
 }
 
 // Open returns what a sealed column holds, or plain when the column is
@@ -100,8 +119,8 @@ type Endpoint struct {
 	TimeoutMS                int64
 	Secrets, SealedHeaders   []byte // sealed; SealedHeaders NULL on rows not yet sealed
 	// SealedURLSecret is the credential of the URL; NULL when it has
-	// none, and on rows written before it was sealed, whose url column
-	// holds the URL whole.
+	// none, and on rows written before it was sealed and not yet sealed
+	// by sealLegacy, whose url column holds the URL whole.
 	SealedURLSecret []byte
 }
 

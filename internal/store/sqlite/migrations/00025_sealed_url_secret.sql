@@ -4,7 +4,7 @@
 -- holds the URL with it replaced by "redacted" and this column holds it,
 -- AES-GCM sealed, NULL when the URL has none. Rows written before hold
 -- the URL whole in url and NULL here; the store splits them when read, so
--- the credential is never shown, and seals it when the endpoint is saved.
+-- the credential is never shown, and seals them when it opens (sealLegacy).
 ALTER TABLE endpoints ADD COLUMN sealed_url_secret BLOB;
 
 -- +goose Down
