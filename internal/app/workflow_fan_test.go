@@ -296,6 +296,67 @@ steps:
 			require.Equal(t, []any{map[string]any{"who": "c1"}, map[string]any{"who": "c3"}}, out["outputs"])
 		})
 
+		t.Run("nested in a parallel branch, with a branch cancelled alone", func(t *testing.T) {
+			b.saveWorkflow(`name: nested
+on: { events: ["batch.ready"] }
+steps:
+  - id: split
+    parallel:
+      branches:
+        - name: sums
+          steps:
+            - id: each_n
+              foreach:
+                items: "event.data.n"
+                concurrency: 3
+                steps:
+                  - id: inner
+                    parallel:
+                      join: any
+                      branches:
+                        - steps: [ { id: double, set: { v: "item * 2 + index" } } ]
+        - name: gate
+          steps:
+            - id: hold
+              wait_for: { event: gate.open, timeout: 1h }
+    on_error: closed
+  - id: total
+    set: { sum: "steps.each_n.output.outputs" }
+    next: end
+  - id: closed
+    set: { why: "steps.split.error" }
+`)
+			b.send("batch.ready", `{"n": [1, 2, 3, 4]}`)
+			run := b.waitRun("nested", "waiting")
+			var gate map[string]any
+			eventually(t, func() bool {
+				for _, k := range b.children(run["id"].(string)) {
+					if k["current_step"] == "hold" && k["status"] == "waiting" {
+						gate = k
+					}
+				}
+				return gate != nil
+			}, "the gate branch never waited")
+			b.succeededChildren(run, 1) // the sums branch, with its nested iterations and branches
+			var sums map[string]any
+			for _, k := range b.children(run["id"].(string)) {
+				if k["status"] == "succeeded" {
+					sums = k
+				}
+			}
+			_, sumsRun := b.do("GET", "/v1/runs/"+sums["id"].(string), "")
+			var got []any
+			for _, o := range stepLog(sumsRun)["each_n"]["output"].(map[string]any)["outputs"].([]any) {
+				// Each iteration's output is its parallel step's.
+				got = append(got, o.(map[string]any)["branches"].([]any)[0].(map[string]any)["output"].(map[string]any)["v"])
+			}
+			require.Equal(t, []any{2.0, 5.0, 8.0, 11.0}, got, "item * 2 + index, in order, through a nested parallel")
+			status, out := b.do("POST", "/v1/runs/"+gate["id"].(string)+"/cancel", "")
+			require.Equal(t, http.StatusOK, status, "%v", out)
+			run = b.waitRun("nested", "succeeded")
+			require.Contains(t, run["vars"].(map[string]any)["why"], "branch gate (run "+gate["id"].(string)+") cancelled: cancelled")
+		})
+
 		t.Run("too many items", func(t *testing.T) {
 			b.saveWorkflow(`name: too-many
 on: { events: ["bulk.requested"] }

@@ -8,9 +8,12 @@ package expr
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/hookline/hookline/internal/event"
@@ -102,14 +105,45 @@ func Compile(src string, vars ...string) (*Program, error) {
 		return nil, fmt.Errorf("expression is longer than %d bytes", MaxLength)
 	}
 	env := make(map[string]any, len(vars))
+	var untyped untypedVars
 	for _, v := range vars {
+		if name, ok := strings.CutPrefix(v, untypedMark); ok {
+			untyped = append(untyped, name)
+			continue
+		}
 		env[v] = map[string]any{}
 	}
-	prog, err := expr.Compile(src, append(options(), expr.Env(env))...)
+	opts := append(options(), expr.Env(env))
+	if len(untyped) > 0 {
+		opts = append(opts, expr.Patch(untyped))
+	}
+	prog, err := expr.Compile(src, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("invalid expression: %w", err)
 	}
 	return &Program{src: src, prog: prog}, nil
+}
+
+// untypedMark starts the names Untyped makes.
+const untypedMark = "~"
+
+// Untyped declares, among the vars of Compile and CompileTemplate, a
+// variable that may hold any value — a number, a string, an object —
+// rather than an object: item * 2 and item == "vip" compile, as
+// item.sku does.
+func Untyped(name string) string { return untypedMark + name }
+
+// untypedVars reads each of its variables as get($env, "NAME"), whose
+// type the checker does not know, so that any operation on it compiles; it is
+// still the same entry of the variables at run time.
+type untypedVars []string
+
+func (u untypedVars) Visit(node *ast.Node) {
+	id, ok := (*node).(*ast.IdentifierNode)
+	if !ok || !slices.Contains(u, id.Value) {
+		return
+	}
+	ast.Patch(node, &ast.BuiltinNode{Name: "get", Arguments: []ast.Node{&ast.IdentifierNode{Value: "$env"}, &ast.StringNode{Value: id.Value}}})
 }
 
 // CompileEnv compiles an expression whose variables have the types of

@@ -76,8 +76,9 @@ func errAt(path, format string, args ...any) error {
 // Variables expressions and templates see.
 var (
 	stepVars = []string{"event", "steps", "vars", "run", "env"}
-	// itemVars are what a foreach body's steps see besides stepVars.
-	itemVars = []string{"item", "index"}
+	// itemVars are what a foreach body's steps see besides stepVars: an
+	// item may be any JSON value, not only an object.
+	itemVars = []string{expr.Untyped("item"), expr.Untyped("index")}
 )
 
 // matchVars are what a wait_for's match sees: a step's vars and trigger
