@@ -221,10 +221,14 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 		_, err := eng.PublishDedup(ctx, evs, changedDedup)
 		return err
 	}
+	brokers := broker.NewPool(broker.PoolConfig{Dial: guard.Dial(), Clock: opts.Clock})
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "hookline_broker_connections", Help: "Open connections to the message systems of endpoints.",
+	}, func() float64 { return float64(brokers.Open()) }))
 	exec := delivery.NewExecutor(delivery.ExecutorConfig{
 		Store: st, Client: client(), Clock: opts.Clock, Logger: log, UserAgent: userAgent,
 		Disabled: routes.Invalidate, DisableAfter: cfg.DisableAfter,
-		Brokers: broker.NewPool(broker.PoolConfig{Dial: guard.Dial(), Clock: opts.Clock}),
+		Brokers: brokers,
 		Emit: func(ctx context.Context, e event.Event) error {
 			_, err := eng.Publish(ctx, []event.Event{e})
 			return err

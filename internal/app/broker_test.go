@@ -77,6 +77,13 @@ func TestNATSDestination(t *testing.T) {
 	msgs := js.Fetch(1)
 	requireSigned(t, ep, ev, msgs[0])
 	require.Equal(t, d.ID, msgs[0].Headers["hookline-delivery-id"])
+
+	// One connection, reused, and closed when the endpoint goes.
+	b.send("order.created", `{"id": 2}`)
+	js.Fetch(1)
+	require.Equal(t, 1.0, gaugeValue(t, b.url, "hookline_broker_connections"))
+	require.NoError(t, b.client.DeleteEndpoint(context.Background(), ep.ID))
+	require.Equal(t, 0.0, gaugeValue(t, b.url, "hookline_broker_connections"))
 }
 
 // TestNATSOrdered: an ordered endpoint publishes one message at a time,
