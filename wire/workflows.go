@@ -18,6 +18,39 @@ type WorkflowSpec struct {
 	// workflow.failed event describing it.
 	ErrorWorkflow string `json:"error_workflow,omitempty"`
 	Enabled       *bool  `json:"enabled,omitempty"`
+	// Concurrency bounds the runs going on at once per key; the runs
+	// beyond wait, queued, in arrival order.
+	Concurrency *WorkflowConcurrency `json:"concurrency,omitempty"`
+	// Throttle bounds the runs starting in a period per key; the runs
+	// beyond wait, queued, for a slot to free.
+	Throttle *WorkflowThrottle `json:"throttle,omitempty"`
+	// Debounce starts one run per key for the last of the events that
+	// came less than a period apart, a period after it.
+	Debounce *WorkflowDebounce `json:"debounce,omitempty"`
+}
+
+// WorkflowConcurrency is at most Limit runs (1 to 10,000) going on at
+// once for each value of Key, an expression over event such as
+// event.data.customer_id (none: one limit for the whole workflow).
+type WorkflowConcurrency struct {
+	Key   string `json:"key,omitempty"`
+	Limit int    `json:"limit"`
+}
+
+// WorkflowThrottle is at most Limit runs (1 to 100,000) starting in any
+// Period (1s to 24h, e.g. "1m") for each value of Key.
+type WorkflowThrottle struct {
+	Key    string `json:"key,omitempty"`
+	Limit  int    `json:"limit"`
+	Period string `json:"period"`
+}
+
+// WorkflowDebounce waits Period (1s to 168h) after an event for each
+// value of Key: a later event of the key replaces it and waits anew, and
+// the last one starts the run.
+type WorkflowDebounce struct {
+	Key    string `json:"key,omitempty"`
+	Period string `json:"period"`
 }
 
 // WorkflowTrigger says what starts a run: events (type patterns and an

@@ -229,7 +229,7 @@ func newWorkflowsRunsCmd(g *globals) *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().StringVar(&opts.Status, "status", "", "only runs in this status: running, waiting, succeeded, failed or cancelled")
+	cmd.Flags().StringVar(&opts.Status, "status", "", "only runs in this status: queued, running, waiting, succeeded, failed or cancelled")
 	cmd.Flags().StringVar(&opts.ParentRunID, "parent", "", "only the runs that this run's parallel, foreach and call steps started")
 	addListFlags(cmd, &opts.ListOptions)
 	return cmd

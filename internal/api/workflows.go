@@ -218,7 +218,7 @@ func startRefused(err error, name string) error {
 	return notFound(err, "workflow", name)
 }
 
-var runStatuses = map[string]bool{store.RunRunning: true, store.RunWaiting: true, store.RunSucceeded: true, store.RunFailed: true, store.RunCancelled: true}
+var runStatuses = map[string]bool{store.RunQueued: true, store.RunRunning: true, store.RunWaiting: true, store.RunSucceeded: true, store.RunFailed: true, store.RunCancelled: true}
 
 func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, a *auth) error {
 	return listQuery(w, r, a, func(p store.Page) (store.RunQuery, error) {
@@ -227,7 +227,7 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request, a *auth) error
 		if q.Workflow == "" {
 			q.Workflow = r.URL.Query().Get("workflow")
 		}
-		return q, knownStatus(q.Status, runStatuses, "running, waiting, succeeded, failed or cancelled")
+		return q, knownStatus(q.Status, runStatuses, "queued, running, waiting, succeeded, failed or cancelled")
 	}, func(ctx context.Context, tenantID string, q store.RunQuery) ([]store.Run, error) {
 		runs, err := s.store.ListRuns(ctx, tenantID, q)
 		if name := r.PathValue("name"); err == nil && name != "" && len(runs) == 0 {

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -286,4 +288,131 @@ steps:
 		require.Len(t, b.eventsOf("workflow.manual"), 2, "refused requests wrote no event")
 		require.Equal(t, 2, b.runsOf("refund", ""), "nor a run")
 	})
+}
+
+// TestWorkflowConcurrency runs a workflow limited to one run at a time per
+// customer against a service that holds each call until the test lets it
+// go: a customer never has two calls in flight, another customer's run
+// goes on meanwhile, and the runs beyond the limit are queued, then run.
+func TestWorkflowConcurrency(t *testing.T) {
+	onStores(t, func(t *testing.T, db func(*testing.T) setupOpt) {
+		var mu sync.Mutex
+		inFlight, most := map[string]int{}, map[string]int{}
+		release := make(chan struct{})
+		svc := newService(t, func(_ int, w http.ResponseWriter, r *http.Request) {
+			cus := r.URL.Query().Get("customer")
+			mu.Lock()
+			inFlight[cus]++
+			most[cus] = max(most[cus], inFlight[cus])
+			mu.Unlock()
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			mu.Lock()
+			inFlight[cus]--
+			mu.Unlock()
+		})
+		flying := func(cus string) int {
+			mu.Lock()
+			defer mu.Unlock()
+			return inFlight[cus]
+		}
+		b := setup(t, db(t))
+		b.saveWorkflow(fmt.Sprintf(`name: sync-customer
+on: { events: ["customer.updated"] }
+concurrency: { key: "event.data.customer", limit: 1 }
+steps:
+  - id: push
+    http: { url: "%s/push?customer={{ event.data.customer }}" }
+`, svc.URL))
+		for _, cus := range []string{"cus_1", "cus_1", "cus_1", "cus_2"} {
+			b.send("customer.updated", `{"customer": "`+cus+`"}`)
+		}
+		eventually(t, func() bool {
+			return flying("cus_1") == 1 && flying("cus_2") == 1 && b.runsOf("sync-customer", "queued") == 2
+		}, "one run per customer goes on, the other two of cus_1 are queued")
+		for done := 1; done <= 4; done++ {
+			release <- struct{}{}
+			eventually(t, func() bool { return b.runsOf("sync-customer", "succeeded") == done }, "%d runs done", done)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		require.Equal(t, map[string]int{"cus_1": 1, "cus_2": 1}, most, "never two calls of one customer at once")
+		require.Equal(t, 4, svc.count())
+	})
+}
+
+// TestWorkflowThrottle starts five runs at once of a workflow throttled to
+// two a minute: two start, three wait, and each minute two more start.
+func TestWorkflowThrottle(t *testing.T) {
+	onStores(t, func(t *testing.T, db func(*testing.T) setupOpt) {
+		clk := clock.NewManual(time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC))
+		b := setup(t, withClock(clk), db(t))
+		b.saveWorkflow(`name: report
+on: { events: ["report.requested"] }
+throttle: { limit: 2, period: 1m }
+steps:
+  - id: note
+    set: { at: "now()" }
+`)
+		for range 5 {
+			b.send("report.requested", `{}`)
+		}
+		eventually(t, func() bool {
+			return b.runsOf("report", "succeeded") == 2 && b.runsOf("report", "queued") == 3
+		}, "two start, three are delayed, none dropped")
+		clk.Advance(time.Minute)
+		eventually(t, func() bool {
+			return b.runsOf("report", "succeeded") == 4 && b.runsOf("report", "queued") == 1
+		}, "a minute later two more")
+		clk.Advance(time.Minute)
+		eventually(t, func() bool { return b.runsOf("report", "succeeded") == 5 }, "then the last")
+	})
+}
+
+// TestWorkflowDebounce sends bursts of events per customer to a workflow
+// debounced by 30 s: each customer's run starts 30 s after its last
+// event, for that event only.
+func TestWorkflowDebounce(t *testing.T) {
+	onStores(t, func(t *testing.T, db func(*testing.T) setupOpt) {
+		clk := clock.NewManual(time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC))
+		b := setup(t, withClock(clk), db(t))
+		b.saveWorkflow(`name: reindex
+on: { events: ["doc.changed"] }
+debounce: { key: "event.data.customer", period: 30s }
+steps:
+  - id: note
+    set: { rev: "event.data.rev" }
+`)
+		b.send("doc.changed", `{"customer": "cus_1", "rev": 1}`)
+		b.send("doc.changed", `{"customer": "cus_1", "rev": 2}`)
+		b.send("doc.changed", `{"customer": "cus_2", "rev": 1}`)
+		// Each event is recorded (a debounced attempt) before time moves.
+		eventually(t, func() bool { return b.debouncedAttempts() == 3 }, "three events recorded")
+		clk.Advance(10 * time.Second)
+		b.send("doc.changed", `{"customer": "cus_1", "rev": 3}`)
+		eventually(t, func() bool { return b.debouncedAttempts() == 4 }, "the fourth recorded")
+
+		clk.Advance(25 * time.Second) // cus_2's 30 s passed; cus_1's last came 25 s ago
+		eventually(t, func() bool { return b.runsOf("reindex", "succeeded") == 1 }, "cus_2's run")
+		clk.Advance(10 * time.Second)
+		eventually(t, func() bool { return b.runsOf("reindex", "succeeded") == 2 }, "cus_1's run, for its last event")
+		_, out := b.do("GET", "/v1/workflows/reindex/runs", "")
+		var revs []string
+		for _, r := range out["data"].([]any) {
+			revs = append(revs, fmt.Sprint(r.(map[string]any)["vars"].(map[string]any)["rev"]))
+		}
+		slices.Sort(revs)
+		require.Equal(t, []string{"1", "3"}, revs, "cus_2 rev 1 and cus_1 rev 3 only")
+	})
+}
+
+// debouncedAttempts counts the events recorded for a debounced key: each
+// adds the task that checks it when its period ends.
+func (b *bundle) debouncedAttempts() int {
+	b.t.Helper()
+	_, out := b.do("GET", "/v1/deliveries?endpoint_id="+url.QueryEscape("reindex#debounce")+"&limit=100", "")
+	data, _ := out["data"].([]any)
+	return len(data)
 }

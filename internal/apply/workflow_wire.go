@@ -19,6 +19,8 @@ import (
 // whether the spec asks for the workflow to be enabled (the default).
 func WorkflowDef(in wire.WorkflowSpec) (workflow.Def, bool) {
 	return workflow.Def{Name: in.Name, Description: in.Description, ErrorWorkflow: in.ErrorWorkflow,
+		Concurrency: (*workflow.ConcurrencyDef)(in.Concurrency), Throttle: (*workflow.ThrottleDef)(in.Throttle),
+		Debounce: (*workflow.DebounceDef)(in.Debounce),
 		On: workflow.TriggerDef{Events: in.On.Events, If: in.On.If, Manual: in.On.Manual,
 			Schedule: each(in.On.Schedule, func(s wire.WorkflowSchedule) workflow.ScheduleDef { return workflow.ScheduleDef(s) })},
 		Steps: each(in.Steps, stepDef),
@@ -47,6 +49,8 @@ func foreachDef(f wire.ForeachStep) workflow.ForeachDef {
 
 func workflowSpec(d workflow.Def) wire.WorkflowSpec {
 	return wire.WorkflowSpec{Name: d.Name, Description: d.Description, ErrorWorkflow: d.ErrorWorkflow,
+		Concurrency: (*wire.WorkflowConcurrency)(d.Concurrency), Throttle: (*wire.WorkflowThrottle)(d.Throttle),
+		Debounce: (*wire.WorkflowDebounce)(d.Debounce),
 		On: wire.WorkflowTrigger{Events: d.On.Events, If: d.On.If, Manual: d.On.Manual,
 			Schedule: each(d.On.Schedule, func(s workflow.ScheduleDef) wire.WorkflowSchedule { return wire.WorkflowSchedule(s) })},
 		Steps: each(d.Steps, wireStep),

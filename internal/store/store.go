@@ -607,6 +607,19 @@ type Workflows interface {
 	// it is still due at s.NextAt: of several nodes advancing the same
 	// schedule from the same time, one gets true, the others false.
 	AdvanceSchedule(ctx context.Context, s Schedule, next time.Time) (bool, error)
+
+	// OldestQueued returns the id of the run queued longest for a slot of
+	// a workflow's concurrency key (ErrNotFound: none).
+	OldestQueued(ctx context.Context, tenantID, workflow, key string) (string, error)
+	// Debounce records d as the latest event for its key (replacing the
+	// one before) and adds t, the task that checks it when due, in one
+	// transaction.
+	Debounce(ctx context.Context, d Debounce, t Task) error
+	// GetDebounce returns the latest event recorded for a key.
+	GetDebounce(ctx context.Context, tenantID, workflow, key string) (Debounce, error)
+	// ClearDebounce forgets a key's record while it is still d's event
+	// (a later one stays).
+	ClearDebounce(ctx context.Context, d Debounce) error
 }
 
 // Content is the recipients, templates, notify rules, messages and

@@ -1,6 +1,9 @@
 package store
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // Workflow is one version of a workflow definition. Spec is the JSON
 // document owned by the workflow package. Versions of a name count 1, 2,
@@ -21,6 +24,9 @@ const (
 	RunSucceeded = "succeeded" // finished
 	RunFailed    = "failed"    // a step failed and the run stopped
 	RunCancelled = "cancelled"
+	// RunQueued waits for a slot of its workflow's concurrency or
+	// throttle limit before its first step.
+	RunQueued = "queued"
 )
 
 // Run is one execution of a workflow version. State is the JSON document
@@ -96,6 +102,11 @@ type RunSave struct {
 	// branches, iterations or called workflow a step starts. One that
 	// exists fails the save with ErrConflict.
 	Children []Run
+	// Gates are the limits a run starting its work must pass, and the
+	// slots it takes (RunGate). A save with status RunQueued queues the
+	// run for its concurrency gates' keys instead; a save that ends the
+	// run (succeeded, failed, cancelled) frees its concurrency slots.
+	Gates []RunGate
 }
 
 // BufferedEvent is an event kept for keyed waits that start later: its
@@ -121,4 +132,52 @@ type Schedule struct {
 	Workflow string
 	Key      string
 	NextAt   time.Time
+}
+
+// Gate kinds: the limits of how many runs of a workflow go on at once
+// (a slot held until the run ends) or start in a period (a slot that
+// counts until it is older than RunGate.Since).
+const (
+	GateConcurrency = "concurrency"
+	GateThrottle    = "throttle"
+)
+
+// RunGate is a limit the save of a run starting its work must pass
+// (RunSave.Gates): the run takes a slot of its workflow's Kind and Key,
+// unless Limit slots are taken, when the save writes nothing and fails
+// with a *LimitError. A concurrency slot counts until the run ends; runs
+// queued for the key before this one (saved with status RunQueued and
+// the same gate) count as taken slots too, so they are let in first. A
+// throttle slot counts while it was taken after Since.
+type RunGate struct {
+	Kind  string
+	Key   string
+	Limit int
+	Since time.Time
+}
+
+// ErrLimited is what a *LimitError is.
+var ErrLimited = errors.New("limit reached")
+
+// LimitError is a save refused by a RunGate: Oldest is when the oldest
+// slot counted was taken (throttle), so a run knows when one frees.
+type LimitError struct {
+	Kind   string
+	Oldest time.Time
+}
+
+func (e *LimitError) Error() string { return e.Kind + " " + ErrLimited.Error() }
+
+// Is makes errors.Is(err, ErrLimited) true.
+func (e *LimitError) Is(target error) bool { return target == ErrLimited }
+
+// Debounce is the event that last asked for a run of a debounced
+// workflow for a key: a run starts at DueAt for EventID unless a later
+// event replaces it.
+type Debounce struct {
+	TenantID string
+	Workflow string
+	Key      string
+	EventID  string
+	DueAt    time.Time
 }

@@ -23,6 +23,12 @@ type (
 		Offered int    `json:"offered"`
 		Value   string `json:"value"`
 	}
+	// debouncedDetail is the event a debounced workflow's task recorded
+	// for its key, and when the run starts unless a later one replaces it.
+	debouncedDetail struct {
+		Key   string `json:"key"`
+		Until string `json:"until"`
+	}
 	// cut stands in the step log for an input or output longer than
 	// maxLogged.
 	cut struct {

@@ -18,6 +18,32 @@ type Def struct {
 	Steps       []StepDef  `json:"steps"`
 	// ErrorWorkflow names the workflow a failed run starts.
 	ErrorWorkflow string `json:"error_workflow,omitempty"`
+	// Concurrency, Throttle and Debounce limit the runs per key.
+	Concurrency *ConcurrencyDef `json:"concurrency,omitempty"`
+	Throttle    *ThrottleDef    `json:"throttle,omitempty"`
+	Debounce    *DebounceDef    `json:"debounce,omitempty"`
+}
+
+// ConcurrencyDef bounds the runs going on at once for each value of Key
+// (an expression over event; empty: one key for the workflow).
+type ConcurrencyDef struct {
+	Key   string `json:"key,omitempty"`
+	Limit int    `json:"limit"`
+}
+
+// ThrottleDef bounds the runs starting in each Period for each value of
+// Key; runs beyond wait.
+type ThrottleDef struct {
+	Key    string `json:"key,omitempty"`
+	Limit  int    `json:"limit"`
+	Period string `json:"period"`
+}
+
+// DebounceDef starts a run for the last event of each value of Key once
+// Period passed without another.
+type DebounceDef struct {
+	Key    string `json:"key,omitempty"`
+	Period string `json:"period"`
 }
 
 // TriggerDef says what starts a run: events (type patterns and an

@@ -60,6 +60,9 @@ func internal(url string, err error) engine.Outcome {
 }
 
 func (r *Runner) start(ctx context.Context, t *store.Task) engine.Outcome {
+	if isDebounce(t.DestinationID) {
+		return r.debounced(ctx, t)
+	}
 	url := "workflow:" + t.DestinationID
 	w, sw, err := r.Load(ctx, t.TenantID, t.DestinationID, 0)
 	switch {
@@ -71,6 +74,9 @@ func (r *Runner) start(ctx context.Context, t *store.Task) engine.Outcome {
 		return outcome("skipped", url, skipped{Reason: "workflow disabled"})
 	case t.Event == nil:
 		return internal(url, errors.New("task has no event loaded"))
+	}
+	if w.limits.debounce != nil {
+		return r.debounce(ctx, w, t, url)
 	}
 	run, _, err := r.begin(ctx, w, runID(t.ID), t.Event)
 	if err != nil {
@@ -145,6 +151,12 @@ func (r *Runner) continueRun(ctx context.Context, t *store.Task) engine.Outcome 
 			return internal(url, err)
 		}
 		return outcome("skipped", url, skipped{Reason: p.run.Error})
+	}
+	if p.run.Status == store.RunQueued {
+		if t.ID != p.st.Next {
+			return outcome("skipped", url, skipped{Reason: "stale task: the run moved on"})
+		}
+		return r.admit(ctx, p, url)
 	}
 	var name string
 	if t.ID != p.st.Next || p.st.Next == "" {
@@ -246,6 +258,9 @@ func (p *progress) save(ctx context.Context) error {
 	}
 	if len(p.tasks) > 0 {
 		p.r.cfg.Schedule(ctx, p.tasks)
+	}
+	if ended(p.run.Status) && p.w != nil {
+		p.r.pokeQueued(ctx, p.w, p.run, p.st.Event)
 	}
 	return nil
 }

@@ -282,6 +282,9 @@ func (r *Runner) Cancel(ctx context.Context, tenantID, id string) (store.Run, er
 	if len(tasks) > 0 {
 		r.cfg.Schedule(ctx, tasks)
 	}
+	if w, _, err := r.Load(ctx, tenantID, run.Workflow, run.Version); err == nil {
+		r.pokeQueued(ctx, w, run, st.Event)
+	}
 	if fan != nil {
 		for _, c := range fan.Children {
 			if ended(c.Status) {

@@ -122,6 +122,7 @@ type Workflow struct {
 	trigger       *expr.Filter
 	schedules     []*schedule
 	manual        bool
+	limits        limits
 	steps         []*step
 	index         map[string]int
 }
@@ -226,6 +227,8 @@ func Compile(in Def, opts Options) (*Workflow, error) {
 	}
 	var err error
 	w.schedules, err = compileSchedules(in.On.Schedule)
+	add(err)
+	w.limits, err = compileLimits(in)
 	add(err)
 	for i, p := range in.On.Events {
 		if err := event.ValidatePattern(p); err != nil {

@@ -33,7 +33,15 @@ func (r *Runner) begin(ctx context.Context, w *Workflow, id string, ev *event.Ev
 	}
 	tasks := []store.Task{next}
 	r.lease(tasks)
-	switch err := r.cfg.Store.SaveRun(ctx, store.RunSave{Run: run, Tasks: tasks}); {
+	var le *store.LimitError
+	switch err := r.cfg.Store.SaveRun(ctx, store.RunSave{Run: run, Tasks: tasks, Gates: w.gates(st.Event, now)}); {
+	case errors.As(err, &le):
+		// Over a concurrency or throttle limit: queued, not dropped.
+		run, err := r.queue(ctx, w, run, 0, st, le, now)
+		if errors.Is(err, store.ErrConflict) {
+			return run, false, nil
+		}
+		return run, err == nil, err
 	case errors.Is(err, store.ErrConflict):
 		return run, false, nil
 	case err != nil:

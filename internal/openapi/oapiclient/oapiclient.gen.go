@@ -1381,18 +1381,38 @@ type WaitForStep struct {
 
 // Workflow Workflow is a workflow as the API shows it: its latest version.
 type Workflow struct {
-	CreatedAt   time.Time `json:"created_at"`
-	Description *string   `json:"description,omitempty"`
-	Enabled     bool      `json:"enabled"`
+	// Concurrency WorkflowConcurrency is at most Limit runs (1 to 10,000) going on at once for each value of Key, an expression over event such as event.data.customer_id (none: one limit for the whole workflow).
+	Concurrency *WorkflowConcurrency `json:"concurrency,omitempty"`
+	CreatedAt   time.Time            `json:"created_at"`
+
+	// Debounce WorkflowDebounce waits Period (1s to 168h) after an event for each value of Key: a later event of the key replaces it and waits anew, and the last one starts the run.
+	Debounce    *WorkflowDebounce `json:"debounce,omitempty"`
+	Description *string           `json:"description,omitempty"`
+	Enabled     bool              `json:"enabled"`
 
 	// ErrorWorkflow ErrorWorkflow names a workflow started, when a run fails, by the workflow.failed event describing it.
 	ErrorWorkflow *string `json:"error_workflow,omitempty"`
 	Name          string  `json:"name"`
 
 	// On WorkflowTrigger says what starts a run: events (type patterns and an optional condition over event and data), schedules, or a person (manual: true declares a workflow started only through POST /v1/workflows/{name}/runs; any workflow may be started so). A workflow needs events, a schedule or manual.
-	On      WorkflowTrigger `json:"on"`
-	Steps   []Step          `json:"steps"`
-	Version int64           `json:"version"`
+	On    WorkflowTrigger `json:"on"`
+	Steps []Step          `json:"steps"`
+
+	// Throttle WorkflowThrottle is at most Limit runs (1 to 100,000) starting in any Period (1s to 24h, e.g. "1m") for each value of Key.
+	Throttle *WorkflowThrottle `json:"throttle,omitempty"`
+	Version  int64             `json:"version"`
+}
+
+// WorkflowConcurrency WorkflowConcurrency is at most Limit runs (1 to 10,000) going on at once for each value of Key, an expression over event such as event.data.customer_id (none: one limit for the whole workflow).
+type WorkflowConcurrency struct {
+	Key   *string `json:"key,omitempty"`
+	Limit int64   `json:"limit"`
+}
+
+// WorkflowDebounce WorkflowDebounce waits Period (1s to 168h) after an event for each value of Key: a later event of the key replaces it and waits anew, and the last one starts the run.
+type WorkflowDebounce struct {
+	Key    *string `json:"key,omitempty"`
+	Period string  `json:"period"`
 }
 
 // WorkflowEnable WorkflowEnable is the body of PATCH /v1/workflows/{name}.
@@ -1409,19 +1429,28 @@ type WorkflowPage struct {
 // WorkflowSaved WorkflowSaved answers POST /v1/workflows: the version now current and whether saving made it.
 type WorkflowSaved struct {
 	// Action created, updated, unchanged
-	Action      string    `json:"action"`
-	CreatedAt   time.Time `json:"created_at"`
-	Description *string   `json:"description,omitempty"`
-	Enabled     bool      `json:"enabled"`
+	Action string `json:"action"`
+
+	// Concurrency WorkflowConcurrency is at most Limit runs (1 to 10,000) going on at once for each value of Key, an expression over event such as event.data.customer_id (none: one limit for the whole workflow).
+	Concurrency *WorkflowConcurrency `json:"concurrency,omitempty"`
+	CreatedAt   time.Time            `json:"created_at"`
+
+	// Debounce WorkflowDebounce waits Period (1s to 168h) after an event for each value of Key: a later event of the key replaces it and waits anew, and the last one starts the run.
+	Debounce    *WorkflowDebounce `json:"debounce,omitempty"`
+	Description *string           `json:"description,omitempty"`
+	Enabled     bool              `json:"enabled"`
 
 	// ErrorWorkflow ErrorWorkflow names a workflow started, when a run fails, by the workflow.failed event describing it.
 	ErrorWorkflow *string `json:"error_workflow,omitempty"`
 	Name          string  `json:"name"`
 
 	// On WorkflowTrigger says what starts a run: events (type patterns and an optional condition over event and data), schedules, or a person (manual: true declares a workflow started only through POST /v1/workflows/{name}/runs; any workflow may be started so). A workflow needs events, a schedule or manual.
-	On      WorkflowTrigger `json:"on"`
-	Steps   []Step          `json:"steps"`
-	Version int64           `json:"version"`
+	On    WorkflowTrigger `json:"on"`
+	Steps []Step          `json:"steps"`
+
+	// Throttle WorkflowThrottle is at most Limit runs (1 to 100,000) starting in any Period (1s to 24h, e.g. "1m") for each value of Key.
+	Throttle *WorkflowThrottle `json:"throttle,omitempty"`
+	Version  int64             `json:"version"`
 }
 
 // WorkflowSchedule WorkflowSchedule starts a run at the times of a cron expression, or every interval, read in a time zone. Each run's event is of type workflow.scheduled, with the scheduled time in data.scheduled_at and as its occurred_at.
@@ -1444,8 +1473,13 @@ type WorkflowSchedule struct {
 
 // WorkflowSpec WorkflowSpec declares a workflow: the events that start it and its steps. It is the body of POST /v1/workflows (JSON or YAML) and an entry of `workflows:` in hookline.yaml. Saving a changed spec makes a new version; runs finish on the version they started with.
 type WorkflowSpec struct {
-	Description *string `json:"description,omitempty"`
-	Enabled     *bool   `json:"enabled,omitempty"`
+	// Concurrency WorkflowConcurrency is at most Limit runs (1 to 10,000) going on at once for each value of Key, an expression over event such as event.data.customer_id (none: one limit for the whole workflow).
+	Concurrency *WorkflowConcurrency `json:"concurrency,omitempty"`
+
+	// Debounce WorkflowDebounce waits Period (1s to 168h) after an event for each value of Key: a later event of the key replaces it and waits anew, and the last one starts the run.
+	Debounce    *WorkflowDebounce `json:"debounce,omitempty"`
+	Description *string           `json:"description,omitempty"`
+	Enabled     *bool             `json:"enabled,omitempty"`
 
 	// ErrorWorkflow ErrorWorkflow names a workflow started, when a run fails, by the workflow.failed event describing it.
 	ErrorWorkflow *string `json:"error_workflow,omitempty"`
@@ -1454,6 +1488,16 @@ type WorkflowSpec struct {
 	// On WorkflowTrigger says what starts a run: events (type patterns and an optional condition over event and data), schedules, or a person (manual: true declares a workflow started only through POST /v1/workflows/{name}/runs; any workflow may be started so). A workflow needs events, a schedule or manual.
 	On    WorkflowTrigger `json:"on"`
 	Steps []Step          `json:"steps"`
+
+	// Throttle WorkflowThrottle is at most Limit runs (1 to 100,000) starting in any Period (1s to 24h, e.g. "1m") for each value of Key.
+	Throttle *WorkflowThrottle `json:"throttle,omitempty"`
+}
+
+// WorkflowThrottle WorkflowThrottle is at most Limit runs (1 to 100,000) starting in any Period (1s to 24h, e.g. "1m") for each value of Key.
+type WorkflowThrottle struct {
+	Key    *string `json:"key,omitempty"`
+	Limit  int64   `json:"limit"`
+	Period string  `json:"period"`
 }
 
 // WorkflowTrigger WorkflowTrigger says what starts a run: events (type patterns and an optional condition over event and data), schedules, or a person (manual: true declares a workflow started only through POST /v1/workflows/{name}/runs; any workflow may be started so). A workflow needs events, a schedule or manual.

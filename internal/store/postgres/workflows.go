@@ -78,6 +78,9 @@ func scanRun(r pgx.Row) (store.Run, error) {
 func (s *Store) SaveRun(ctx context.Context, sv store.RunSave) error {
 	r := sv.Run
 	return s.transact(ctx, "save run", func(tx pgx.Tx) error {
+		if err := takeSlots(ctx, tx, sv); err != nil {
+			return err
+		}
 		if sv.Rev == 0 {
 			if err := insertRun(ctx, tx, r); err != nil {
 				return err

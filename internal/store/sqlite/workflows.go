@@ -154,6 +154,9 @@ func (s *Store) saveRuns(ctx context.Context, batch []*pendingSave) {
 // saveRun is one save inside a transaction.
 func (s *Store) saveRun(ctx context.Context, tx *sql.Tx, sv store.RunSave) error {
 	r := sv.Run
+	if err := takeSlots(ctx, tx, sv); err != nil {
+		return err
+	}
 	if sv.Rev == 0 {
 		if err := insertRun(ctx, tx, r); err != nil {
 			return err

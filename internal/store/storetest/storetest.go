@@ -77,6 +77,9 @@ func Run(t *testing.T, open Open) {
 			"WaitBuffer":     testWaitBuffer,
 			"Schedules":      testSchedules,
 			"ScheduleRace":   testScheduleRace,
+			"Gates":          testRunGates,
+			"GateRace":       testRunGateRace,
+			"Debounce":       testDebounce,
 		},
 		"Content": {
 			"Recipients":         testRecipients,
