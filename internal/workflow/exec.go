@@ -64,16 +64,9 @@ func (r *Runner) start(ctx context.Context, t *store.Task) engine.Outcome {
 		return r.debounced(ctx, t)
 	}
 	url := "workflow:" + t.DestinationID
-	w, sw, err := r.Load(ctx, t.TenantID, t.DestinationID, 0)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return outcome("skipped", url, skipped{Reason: "workflow deleted"})
-	case err != nil:
-		return internal(url, err)
-	case !sw.Enabled:
-		return outcome("skipped", url, skipped{Reason: "workflow disabled"})
-	case t.Event == nil:
-		return internal(url, errors.New("task has no event loaded"))
+	w, refused, ok := r.startFor(ctx, t, t.DestinationID, url)
+	if !ok {
+		return refused
 	}
 	if w.limits.debounce != nil {
 		return r.debounce(ctx, w, t, url)
@@ -83,6 +76,23 @@ func (r *Runner) start(ctx context.Context, t *store.Task) engine.Outcome {
 		return internal(url, err)
 	}
 	return outcome("started", url, started{RunID: run.ID, Version: w.Version})
+}
+
+// startFor loads the workflow name a start task is for; ok is false, with
+// the task's outcome, when it starts nothing.
+func (r *Runner) startFor(ctx context.Context, t *store.Task, name, url string) (w *Workflow, refused engine.Outcome, ok bool) {
+	w, sw, err := r.Load(ctx, t.TenantID, name, 0)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, outcome("skipped", url, skipped{Reason: "workflow deleted"}), false
+	case err != nil:
+		return nil, internal(url, err), false
+	case !sw.Enabled:
+		return nil, outcome("skipped", url, skipped{Reason: "workflow disabled"}), false
+	case t.Event == nil:
+		return nil, internal(url, errors.New("task has no event loaded")), false
+	}
+	return w, engine.Outcome{}, true
 }
 
 // progress is a run being moved on by one task.

@@ -242,16 +242,9 @@ func (r *Runner) debounce(ctx context.Context, w *Workflow, t *store.Task, url s
 func (r *Runner) debounced(ctx context.Context, t *store.Task) engine.Outcome {
 	name := strings.TrimSuffix(t.DestinationID, debounceSuffix)
 	url := "workflow:" + name
-	w, sw, err := r.Load(ctx, t.TenantID, name, 0)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return outcome("skipped", url, skipped{Reason: "workflow deleted"})
-	case err != nil:
-		return internal(url, err)
-	case !sw.Enabled:
-		return outcome("skipped", url, skipped{Reason: "workflow disabled"})
-	case t.Event == nil:
-		return internal(url, errors.New("task has no event loaded"))
+	w, refused, ok := r.startFor(ctx, t, name, url)
+	if !ok {
+		return refused
 	}
 	key := ""
 	if d := w.limits.debounce; d != nil {

@@ -1,12 +1,6 @@
 package workflow_test
 
-import (
-	"testing"
-
-	"github.com/stretchr/testify/require"
-
-	"github.com/hookline/hookline/internal/workflow"
-)
+import "testing"
 
 func TestLimitsSpec(t *testing.T) {
 	t.Parallel()
@@ -23,16 +17,6 @@ func TestLimitsSpec(t *testing.T) {
 		{"throttle limit", "throttle: { limit: 0, period: 1m }\n", "throttle.limit", "1 to 100000"},
 		{"debounce period", "debounce: { period: 10ms }\n", "debounce.period", "from 1s to 168h0m0s"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := workflow.Compile(decode(t, head+tc.spec), workflow.Options{})
-			if tc.field == "" {
-				require.NoError(t, err)
-				return
-			}
-			errs := workflow.Errors(err)
-			require.NotEmpty(t, errs, "%v", err)
-			require.Equal(t, tc.field, errs[0].Path, err.Error())
-			require.ErrorContains(t, errs[0], tc.msg)
-		})
+		t.Run(tc.name, func(t *testing.T) { requireCompiles(t, head+tc.spec, tc.field, tc.msg) })
 	}
 }

@@ -30,16 +30,21 @@ func TestScheduleSpec(t *testing.T) {
 		{"catch_up too big", `{ schedule: [{ every: 1h, missed: run_all, catch_up: 1000 }] }`, "on.schedule[0].catch_up", "1 to 100"},
 		{"same twice", `{ schedule: [{ every: 1h }, { every: 60m }] }`, "on.schedule[1]", "same schedule as on.schedule[0]"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := workflow.Compile(decode(t, "name: s\non: "+tc.on+"\n"+steps), workflow.Options{})
-			if tc.field == "" {
-				require.NoError(t, err)
-				return
-			}
-			errs := workflow.Errors(err)
-			require.NotEmpty(t, errs, "%v", err)
-			require.Equal(t, tc.field, errs[0].Path, err.Error())
-			require.ErrorContains(t, errs[0], tc.msg)
-		})
+		t.Run(tc.name, func(t *testing.T) { requireCompiles(t, "name: s\non: "+tc.on+"\n"+steps, tc.field, tc.msg) })
 	}
+}
+
+// requireCompiles compiles a spec: without field it must compile,
+// otherwise its first mistake must be at field and say msg.
+func requireCompiles(t *testing.T, src, field, msg string) {
+	t.Helper()
+	_, err := workflow.Compile(decode(t, src), workflow.Options{})
+	if field == "" {
+		require.NoError(t, err)
+		return
+	}
+	errs := workflow.Errors(err)
+	require.NotEmpty(t, errs, "%v", err)
+	require.Equal(t, field, errs[0].Path, err.Error())
+	require.ErrorContains(t, errs[0], msg)
 }

@@ -107,10 +107,7 @@ func testDebounce(t *testing.T, s store.Store) {
 	a := tenant(t, s, "a")
 	ne := newEvent(a, "order.created", "", base)
 	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{ne})))
-	task := func(id string, at time.Time) store.Task {
-		return store.Task{ID: id, TenantID: a, EventID: ne.Event.ID, EventType: ne.Event.Type, Kind: "workflow",
-			DestinationID: "digest#debounce", Status: store.StatusPending, NextAt: at, CreatedAt: base, UpdatedAt: base}
-	}
+	task := func(id string, at time.Time) store.Task { return workflowTask(ne, id, "digest#debounce", at) }
 	_, err := s.GetDebounce(ctx, a, "digest", "cus_1")
 	require.ErrorIs(t, err, store.ErrNotFound)
 	first := store.Debounce{TenantID: a, Workflow: "digest", Key: "cus_1", EventID: "evt_1", DueAt: base.Add(time.Minute)}

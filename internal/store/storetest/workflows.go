@@ -258,15 +258,18 @@ func testSaveRunChildren(t *testing.T, s store.Store) {
 	require.Len(t, all, 3)
 }
 
+// workflowTask is a pending workflow task of ne's event for dest, due at.
+func workflowTask(ne store.NewEvent, id, dest string, at time.Time) store.Task {
+	return store.Task{ID: id, TenantID: ne.Event.TenantID, EventID: ne.Event.ID, EventType: ne.Event.Type, Kind: "workflow",
+		DestinationID: dest, Status: store.StatusPending, NextAt: at, CreatedAt: base, UpdatedAt: base}
+}
+
 func testSaveRunTasks(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	a := tenant(t, s, "a")
 	ne := newEvent(a, "order.created", "", base)
 	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{ne})))
-	task := func(id string, at time.Time) store.Task {
-		return store.Task{ID: id, TenantID: a, EventID: ne.Event.ID, EventType: ne.Event.Type, Kind: "workflow",
-			DestinationID: "run_1", Status: store.StatusPending, NextAt: at, CreatedAt: base, UpdatedAt: base}
-	}
+	task := func(id string, at time.Time) store.Task { return workflowTask(ne, id, "run_1", at) }
 	r := newRun(a, "run_1")
 	r.EventID = ne.Event.ID
 	next := task("dlv_step", base)
