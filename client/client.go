@@ -498,6 +498,17 @@ func (c *Client) CancelRun(ctx context.Context, id string) (*Run, error) {
 	return doJSON[Run](ctx, c, call{action: "cancel run", method: http.MethodPost, path: "/v1/runs/{id}/cancel", id: id})
 }
 
+// CancelRuns cancels the running and waiting runs f selects, up to its
+// limit; More in the answer says to call again.
+func (c *Client) CancelRuns(ctx context.Context, f RunFilter) (*RunsChanged, error) {
+	return doJSON[RunsChanged](ctx, c, call{action: "cancel runs", method: http.MethodPost, path: "/v1/runs/cancel", body: f})
+}
+
+// RetryRuns retries the failed runs f selects, up to its limit.
+func (c *Client) RetryRuns(ctx context.Context, f RunFilter) (*RunsChanged, error) {
+	return doJSON[RunsChanged](ctx, c, call{action: "retry runs", method: http.MethodPost, path: "/v1/runs/retry", body: f})
+}
+
 // call describes one API request.
 type call struct {
 	// action names the operation in transport errors ("get endpoint").

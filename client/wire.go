@@ -266,6 +266,12 @@ type RunStart = wire.RunStart
 // RunStep is wire.RunStep.
 type RunStep = wire.RunStep
 
+// RunFilter is wire.RunFilter.
+type RunFilter = wire.RunFilter
+
+// RunsChanged is wire.RunsChanged.
+type RunsChanged = wire.RunsChanged
+
 // Content: recipients, templates, notify rules, messages.
 
 // Recipient is wire.Recipient.

@@ -348,6 +348,29 @@ type RunStart struct {
 	IdempotencyKey string          `json:"idempotency_key,omitempty"`
 }
 
+// RunFilter selects runs for POST /v1/runs/cancel and /v1/runs/retry:
+// of a workflow, in a status, created in [CreatedAfter, CreatedBefore),
+// newest first, at most Limit (default 100, at most 1000). Every field
+// is optional.
+type RunFilter struct {
+	Workflow      string `json:"workflow,omitempty"`
+	Status        string `json:"status,omitempty"`
+	CreatedAfter  *Time  `json:"created_after,omitempty"`
+	CreatedBefore *Time  `json:"created_before,omitempty"`
+	Limit         int    `json:"limit,omitempty"`
+}
+
+// RunsChanged answers a bulk change of runs: how many the filter matched
+// (up to its limit), how many were changed, how many were skipped (they
+// ended or changed meanwhile), and whether more runs match: call again
+// to go on.
+type RunsChanged struct {
+	Matched int  `json:"matched"`
+	Changed int  `json:"changed"`
+	Skipped int  `json:"skipped"`
+	More    bool `json:"more"`
+}
+
 // RunStep is one execution of a step in a run's log.
 type RunStep struct {
 	Seq        int             `json:"seq"`

@@ -266,7 +266,9 @@ Step inputs and outputs in full are in -o json.`,
 				})
 			},
 		},
-		newRunActionCmd(g, "retry", "Start a failed run again at the step that failed", (*client.Client).RetryRun),
-		newRunActionCmd(g, "cancel", "Cancel a run that has not ended", (*client.Client).CancelRun),
+		newRunActionCmd(g, "retry", "Start a failed run, or every failed run a filter selects, again at the step that failed",
+			(*client.Client).RetryRun, (*client.Client).RetryRuns),
+		newRunActionCmd(g, "cancel", "Cancel a run that has not ended, or every running and waiting run a filter selects",
+			(*client.Client).CancelRun, (*client.Client).CancelRuns),
 	)
 }

@@ -265,16 +265,62 @@ for standard input; default {}), is what the run sees as event.data.`,
 }
 
 // newRunActionCmd returns the command NAME RUN_ID that does act to a run
-// and shows the run.
-func newRunActionCmd(g *globals, name, short string, act func(*client.Client, context.Context, string) (*client.Run, error)) *cobra.Command {
-	return &cobra.Command{
-		Use:   name + " RUN_ID",
+// and shows the run, or with --all does actAll to the runs its filter
+// flags select and shows the counts.
+func newRunActionCmd(g *globals, name, short string, act func(*client.Client, context.Context, string) (*client.Run, error),
+	actAll func(*client.Client, context.Context, client.RunFilter) (*client.RunsChanged, error)) *cobra.Command {
+	var (
+		all           bool
+		f             client.RunFilter
+		after, before string
+	)
+	cmd := &cobra.Command{
+		Use:   name + " RUN_ID | --all [--workflow NAME] [--status STATUS] [--after T] [--before T] [--limit N]",
 		Short: short,
-		Args:  argsNamed("RUN_ID"),
+		Example: fmt.Sprintf(`  hookline workflows %[1]s run_01m8djv1c4eqpb8agv6zakmhm3
+  hookline workflows %[1]s --all --workflow order-fulfilment --after 2026-12-01T00:00:00Z --limit 1000`, name),
+		Args: func(cmd *cobra.Command, args []string) error {
+			switch {
+			case all && len(args) > 0:
+				return usagef(cmd, "give RUN_ID or --all, not both")
+			case all:
+				return nil
+			case f.Workflow != "" || f.Status != "" || after != "" || before != "" || f.Limit != 0:
+				return usagef(cmd, "--workflow, --status, --after, --before and --limit select runs for --all")
+			}
+			return argsNamed("RUN_ID")(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return show(cmd, g, func(c *client.Client) (*client.Run, error) { return act(c, cmd.Context(), args[0]) }, runTable)
+			if !all {
+				return show(cmd, g, func(c *client.Client) (*client.Run, error) { return act(c, cmd.Context(), args[0]) }, runTable)
+			}
+			for _, t := range []struct {
+				flag, value string
+				dst         **client.Time
+			}{{"after", after, &f.CreatedAfter}, {"before", before, &f.CreatedBefore}} {
+				v, err := parseTimeFlag(cmd, t.flag, t.value)
+				if err != nil {
+					return err
+				}
+				if !v.IsZero() {
+					*t.dst = &client.Time{Time: v}
+				}
+			}
+			return show(cmd, g, func(c *client.Client) (*client.RunsChanged, error) { return actAll(c, cmd.Context(), f) },
+				func(w io.Writer, r *client.RunsChanged) {
+					kv(w, "matched", strconv.Itoa(r.Matched), "changed", strconv.Itoa(r.Changed), "skipped", strconv.Itoa(r.Skipped),
+						"more", strconv.FormatBool(r.More))
+				})
 		},
 	}
+	fl := cmd.Flags()
+	fl.BoolVar(&all, "all", false, "act on every run the filter flags select (at most --limit), not one")
+	fl.StringVar(&f.Workflow, "workflow", "", "with --all: only runs of this workflow")
+	fl.StringVar(&f.Status, "status", "", "with --all: only runs in this status")
+	fl.StringVar(&after, "after", "", "with --all: only runs created at or after this RFC 3339 time")
+	fl.StringVar(&before, "before", "", "with --all: only runs created before this RFC 3339 time")
+	fl.IntVar(&f.Limit, "limit", 0, "with --all: at most this many runs, newest first (default 100, at most 1000); more: true says to run it again")
+	return cmd
 }
 
 // runTable writes one run as key-value rows.

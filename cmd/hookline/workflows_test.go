@@ -459,3 +459,46 @@ func TestWorkflowsRun(t *testing.T) {
 	srv.run(t, "", "workflows", "disable", "order-flow").ok(t)
 	srv.run(t, "", "workflows", "run", "order-flow").fails(t, "error: workflow order-flow is disabled; enable it to start runs (conflict, HTTP 409)")
 }
+
+// TestWorkflowsBulkRetryCancel: retry and cancel --all act on the runs
+// their filter flags select and print the counts.
+func TestWorkflowsBulkRetryCancel(t *testing.T) {
+	t.Parallel()
+	srv := startLive(t)
+	path := writeTemp(t, "flows.yaml", `workflows:
+  - name: refuse
+    on: { events: ["payment.created"] }
+    steps:
+      - id: check
+        fail: { message: "refused" }
+  - name: await
+    on: { events: ["order.paid"] }
+    steps:
+      - id: shipped
+        wait_for: { event: order.shipped, key: event.data.id, equals: "{{ trigger.data.id }}" }
+`)
+	srv.run(t, "", "workflows", "apply", "-f", path).ok(t)
+	for _, id := range []string{"a", "b"} {
+		srv.run(t, "", "send", "payment.created", "--data", `{"id": "`+id+`"}`).ok(t)
+		srv.run(t, "", "send", "order.paid", "--data", `{"id": "`+id+`"}`).ok(t)
+	}
+	require.Eventually(t, func() bool {
+		failed, err := srv.client.ListRuns(t.Context(), client.RunListOptions{Status: "failed"})
+		require.NoError(t, err)
+		waiting, err := srv.client.ListRuns(t.Context(), client.RunListOptions{Status: "waiting"})
+		require.NoError(t, err)
+		return len(failed.Data) == 2 && len(waiting.Data) == 2
+	}, 10*time.Second, 10*time.Millisecond, "runs not settled")
+
+	res := srv.run(t, "", "workflows", "retry", "--all", "--workflow", "refuse", "--limit", "1").ok(t)
+	require.Regexp(t, `(?m)^matched:\s+1\n^changed:\s+1\n^skipped:\s+0\n^more:\s+true$`, res.stdout)
+	res = srv.run(t, "", "workflows", "cancel", "--all", "--status", "waiting", "--after", "2020-01-01T00:00:00Z", "-o", "json").ok(t)
+	var changed client.RunsChanged
+	require.NoError(t, json.Unmarshal([]byte(res.stdout), &changed))
+	require.Equal(t, client.RunsChanged{Matched: 2, Changed: 2}, changed)
+
+	srv.run(t, "", "workflows", "cancel", "--all", "run_x").fails(t, "give RUN_ID or --all, not both")
+	srv.run(t, "", "workflows", "cancel", "--status", "waiting").fails(t, "select runs for --all")
+	srv.run(t, "", "workflows", "cancel", "--all", "--after", "yesterday").fails(t, `invalid --after "yesterday"`)
+	srv.run(t, "", "workflows", "cancel", "--all", "--status", "failed").fails(t, "status: must be running or waiting")
+}

@@ -236,6 +236,8 @@ var routes = []route{
 	{"POST /v1/workflows/{name}/runs", withOptionalBody((*Server).startRun)},
 	{"GET /v1/runs", (*Server).listRuns},
 	{"GET /v1/runs/{id}", (*Server).getRun},
+	{"POST /v1/runs/cancel", withBody((*Server).cancelRuns)},
+	{"POST /v1/runs/retry", withBody((*Server).retryRuns)},
 	{"POST /v1/runs/{id}/retry", (*Server).retryRun},
 	{"POST /v1/runs/{id}/cancel", (*Server).cancelRun},
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -320,5 +321,43 @@ func changeRun(w http.ResponseWriter, r *http.Request, a *auth, status int,
 		return err
 	}
 	writeJSON(w, status, runOut(run))
+	return nil
+}
+
+// cancelRuns cancels the running and waiting runs a filter selects.
+func (s *Server) cancelRuns(w http.ResponseWriter, r *http.Request, a *auth, in wire.RunFilter) error {
+	return s.changeRuns(w, r, a, in, s.cfg.Workflows.CancelAll, "running or waiting", store.RunRunning, store.RunWaiting)
+}
+
+// retryRuns retries the failed runs a filter selects.
+func (s *Server) retryRuns(w http.ResponseWriter, r *http.Request, a *auth, in wire.RunFilter) error {
+	return s.changeRuns(w, r, a, in, s.cfg.Workflows.RetryAll, "failed", store.RunFailed)
+}
+
+// changeRuns checks a bulk filter (its status one of statuses, which want
+// names) and answers what change did to the tenant's runs it selects.
+func (s *Server) changeRuns(w http.ResponseWriter, r *http.Request, a *auth, in wire.RunFilter,
+	change func(context.Context, string, workflow.Filter) (workflow.Bulk, error), want string, statuses ...string) error {
+	if in.Status != "" && !slices.Contains(statuses, in.Status) {
+		return invalid("status", "must be %s", want)
+	}
+	if in.Limit < 0 || in.Limit > workflow.MaxBulk {
+		return invalid("limit", "must be 1 to %d", workflow.MaxBulk)
+	}
+	f := workflow.Filter{Workflow: in.Workflow, Status: in.Status, Limit: in.Limit}
+	if in.CreatedAfter != nil {
+		f.Since = in.CreatedAfter.Time
+	}
+	if in.CreatedBefore != nil {
+		f.Until = in.CreatedBefore.Time
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
+		return invalid("created_before", "must be after created_after")
+	}
+	res, err := change(r.Context(), a.tenantID, f)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, wire.RunsChanged{Matched: res.Matched, Changed: res.Changed, Skipped: res.Skipped, More: res.More})
 	return nil
 }

@@ -234,6 +234,12 @@ var operations = []operation{
 			str("parent_run_id", "Only the runs this run's parallel, foreach and call steps started.")},
 		answers: []answer{ok(wire.Page[wire.Run]{})}},
 	{pattern: "GET /v1/runs/{id}", id: "getRun", summary: "Get a run", description: "With its step log.", answers: []answer{ok(wire.Run{})}},
+	{pattern: "POST /v1/runs/cancel", id: "cancelRuns", summary: "Cancel the runs a filter selects",
+		description: "The running and waiting runs of a workflow, a status and a creation time range, newest first, up to limit (default 100, at most 1000): counts of those matched, cancelled and skipped, and whether more match.",
+		body:        wire.RunFilter{}, answers: []answer{ok(wire.RunsChanged{})}},
+	{pattern: "POST /v1/runs/retry", id: "retryRuns", summary: "Retry the failed runs a filter selects",
+		description: "As POST /v1/runs/cancel, for failed runs: each starts again at the step it failed at.",
+		body:        wire.RunFilter{}, answers: []answer{ok(wire.RunsChanged{})}},
 	{pattern: "POST /v1/runs/{id}/retry", id: "retryRun", summary: "Retry a failed run", answers: []answer{accepted(wire.Run{})}},
 	{pattern: "POST /v1/runs/{id}/cancel", id: "cancelRun", summary: "Cancel a run that has not ended", answers: []answer{ok(wire.Run{})}},
 

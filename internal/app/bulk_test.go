@@ -1,0 +1,100 @@
+package app_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/hookline/hookline/client"
+)
+
+// TestWorkflowBulkRuns: POST /v1/runs/retry and /v1/runs/cancel change
+// the tenant's runs a filter selects, up to the limit, and say when more
+// match; another tenant's runs are not touched; bad filters are 400s.
+func TestWorkflowBulkRuns(t *testing.T) {
+	drivers(t, func(t *testing.T, opts ...setupOpt) {
+		b := setup(t, opts...)
+		ctx := context.Background()
+		const flows = `name: refuse
+on: { events: ["payment.created"] }
+steps:
+  - id: check
+    fail: { message: "refused" }
+`
+		const waits = `name: await
+on: { events: ["order.paid"] }
+steps:
+  - id: shipped
+    wait_for: { event: order.shipped, key: event.data.id, equals: "{{ trigger.data.id }}" }
+`
+		status, created := b.do("POST", "/v1/tenants", `{"name": "other"}`)
+		require.Equal(t, http.StatusCreated, status)
+		other := client.New(b.url, created["api_key"].(map[string]any)["key"].(string))
+		for _, c := range []*client.Client{b.client, other} {
+			_, err := c.SaveWorkflowYAML(ctx, []byte(flows))
+			require.NoError(t, err)
+			_, err = c.SaveWorkflowYAML(ctx, []byte(waits))
+			require.NoError(t, err)
+			for _, id := range []string{"p1", "p2", "p3"} {
+				_, err := c.SendEvent(ctx, client.EventCreate{Type: "payment.created", Data: []byte(`{"id": "` + id + `"}`)})
+				require.NoError(t, err)
+				_, err = c.SendEvent(ctx, client.EventCreate{Type: "order.paid", Data: []byte(`{"id": "` + id + `"}`)})
+				require.NoError(t, err)
+			}
+		}
+		count := func(c *client.Client, workflow, status string) int {
+			page, err := c.ListRuns(ctx, client.RunListOptions{Workflow: workflow, Status: status})
+			require.NoError(t, err)
+			return len(page.Data)
+		}
+		for _, c := range []*client.Client{b.client, other} {
+			eventually(t, func() bool { return count(c, "refuse", "failed") == 3 && count(c, "await", "waiting") == 3 }, "runs not settled")
+		}
+
+		got, err := b.client.RetryRuns(ctx, client.RunFilter{Workflow: "refuse", Limit: 2})
+		require.NoError(t, err)
+		require.Equal(t, client.RunsChanged{Matched: 2, Changed: 2, More: true}, *got)
+		got, err = b.client.RetryRuns(ctx, client.RunFilter{CreatedBefore: &client.Time{}, Workflow: "nothing"})
+		require.NoError(t, err)
+		require.Equal(t, client.RunsChanged{}, *got, "no run matches")
+		eventually(t, func() bool {
+			page, err := b.client.ListRuns(ctx, client.RunListOptions{Workflow: "refuse"})
+			require.NoError(t, err)
+			retried := 0
+			for _, r := range page.Data {
+				run, err := b.client.GetRun(ctx, r.ID)
+				require.NoError(t, err)
+				if run.Status == "failed" && len(run.Steps) == 2 {
+					retried++
+				}
+			}
+			return retried == 2
+		}, "two runs ran their step again")
+
+		got, err = b.client.CancelRuns(ctx, client.RunFilter{Status: "waiting"})
+		require.NoError(t, err)
+		require.Equal(t, client.RunsChanged{Matched: 3, Changed: 3}, *got)
+		require.Zero(t, count(b.client, "await", "waiting"))
+		require.Equal(t, 3, count(b.client, "await", "cancelled"))
+		require.Equal(t, 3, count(other, "await", "waiting"), "another tenant's runs are not touched")
+		require.Equal(t, 3, count(other, "refuse", "failed"))
+
+		for _, tc := range []struct {
+			path, body string
+			status     int
+			msg        string
+		}{
+			{"/v1/runs/cancel", `{"status": "failed"}`, 422, "status: must be running or waiting"},
+			{"/v1/runs/retry", `{"status": "waiting"}`, 422, "status: must be failed"},
+			{"/v1/runs/retry", `{"limit": 1001}`, 422, "limit: must be 1 to 1000"},
+			{"/v1/runs/cancel", `{"created_after": "2026-02-01T00:00:00Z", "created_before": "2026-01-01T00:00:00Z"}`, 422, "created_before: must be after created_after"},
+			{"/v1/runs/cancel", `{"state": "x"}`, 400, "unknown field"},
+		} {
+			status, out := b.do("POST", tc.path, tc.body)
+			require.Equal(t, tc.status, status, tc.body)
+			require.Contains(t, out["error"].(map[string]any)["message"], tc.msg)
+		}
+	})
+}
