@@ -319,10 +319,9 @@ func TestWorkflowsApplyGetAndRunLog(t *testing.T) {
 	srv.run(t, "", "workflows", "run-log", "run_nope").fails(t, "HTTP 404")
 }
 
-func TestWorkflowsRetryCancelEnableDelete(t *testing.T) {
-	t.Parallel()
-	srv := startLive(t)
-	path := writeTemp(t, "flows.yaml", `workflows:
+// failAndWait are workflows: payment, whose runs fail, shipping, whose
+// runs wait for the order's shipment, and label-all, a foreach.
+const failAndWait = `workflows:
   - name: payment
     on: { events: ["payment.created"] }
     steps:
@@ -338,8 +337,12 @@ func TestWorkflowsRetryCancelEnableDelete(t *testing.T) {
     steps:
       - id: each_parcel
         foreach: { items: "event.data.parcels", steps: [ { id: label, set: { parcel: "item" } } ] }
-`)
-	res := srv.run(t, "", "workflows", "apply", "-f", path).ok(t)
+`
+
+func TestWorkflowsRetryCancelEnableDelete(t *testing.T) {
+	t.Parallel()
+	srv := startLive(t)
+	res := srv.run(t, "", "workflows", "apply", "-f", writeTemp(t, "flows.yaml", failAndWait)).ok(t)
 	require.Regexp(t, `(?m)^payment\s+1\s+created\s+true\n^shipping\s+1\s+created\s+true$`, res.stdout)
 
 	// A foreach's iterations are runs of their own, listed by parent.
@@ -465,19 +468,7 @@ func TestWorkflowsRun(t *testing.T) {
 func TestWorkflowsBulkRetryCancel(t *testing.T) {
 	t.Parallel()
 	srv := startLive(t)
-	path := writeTemp(t, "flows.yaml", `workflows:
-  - name: refuse
-    on: { events: ["payment.created"] }
-    steps:
-      - id: check
-        fail: { message: "refused" }
-  - name: await
-    on: { events: ["order.paid"] }
-    steps:
-      - id: shipped
-        wait_for: { event: order.shipped, key: event.data.id, equals: "{{ trigger.data.id }}" }
-`)
-	srv.run(t, "", "workflows", "apply", "-f", path).ok(t)
+	srv.run(t, "", "workflows", "apply", "-f", writeTemp(t, "flows.yaml", failAndWait)).ok(t)
 	for _, id := range []string{"a", "b"} {
 		srv.run(t, "", "send", "payment.created", "--data", `{"id": "`+id+`"}`).ok(t)
 		srv.run(t, "", "send", "order.paid", "--data", `{"id": "`+id+`"}`).ok(t)
@@ -490,7 +481,7 @@ func TestWorkflowsBulkRetryCancel(t *testing.T) {
 		return len(failed.Data) == 2 && len(waiting.Data) == 2
 	}, 10*time.Second, 10*time.Millisecond, "runs not settled")
 
-	res := srv.run(t, "", "workflows", "retry", "--all", "--workflow", "refuse", "--limit", "1").ok(t)
+	res := srv.run(t, "", "workflows", "retry", "--all", "--workflow", "payment", "--limit", "1").ok(t)
 	require.Regexp(t, `(?m)^matched:\s+1\n^changed:\s+1\n^skipped:\s+0\n^more:\s+true$`, res.stdout)
 	res = srv.run(t, "", "workflows", "cancel", "--all", "--status", "waiting", "--after", "2020-01-01T00:00:00Z", "-o", "json").ok(t)
 	var changed client.RunsChanged

@@ -36,8 +36,7 @@ steps:
 // takes the kept event at once. A shipment for another order is kept for
 // that order, not taken.
 func TestWorkflowBufferedCorrelation(t *testing.T) {
-	drivers(t, func(t *testing.T, opts ...setupOpt) {
-		b := setup(t, opts...)
+	drivers(t, func(t *testing.T, b *bundle) {
 		var healthy atomic.Bool
 		payments := newService(t, func(n int, w http.ResponseWriter, r *http.Request) {
 			if !healthy.Load() {
@@ -87,8 +86,7 @@ steps:
 // wakes exactly its run, also after the server was killed while the runs
 // waited. An event the match refuses leaves the run waiting.
 func TestWorkflowIndexedWaits(t *testing.T) {
-	drivers(t, func(t *testing.T, opts ...setupOpt) {
-		b := setup(t, opts...)
+	drivers(t, func(t *testing.T, b *bundle) {
 		b.saveWorkflow(parcelFlow)
 		for i := range 3 {
 			b.send("parcel.created", fmt.Sprintf(`{"id": "p%d"}`, i))

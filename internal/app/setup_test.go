@@ -111,16 +111,17 @@ func withPostgres(t *testing.T) setupOpt {
 	}
 }
 
-// drivers runs test as subtests on SQLite and on PostgreSQL (skipped
-// without HOOKLINE_TEST_POSTGRES); opts has the store's setup options.
-func drivers(t *testing.T, test func(t *testing.T, opts ...setupOpt)) {
+// drivers runs test as subtests on a server on SQLite and on one on
+// PostgreSQL (skipped without HOOKLINE_TEST_POSTGRES), each set up with
+// opts.
+func drivers(t *testing.T, test func(t *testing.T, b *bundle), opts ...setupOpt) {
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
-		test(t)
+		test(t, setup(t, opts...))
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
-		test(t, withPostgres(t))
+		test(t, setup(t, append([]setupOpt{withPostgres(t)}, opts...)...))
 	})
 }
 
