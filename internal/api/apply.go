@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/hookline/hookline/internal/answer"
 	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/workflow"
 	"github.com/hookline/hookline/wire"
@@ -17,7 +18,7 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request, a *auth, d wire.D
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, res)
+	answer.JSON(w, http.StatusOK, res)
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"sort"
 
+	"github.com/hookline/hookline/internal/answer"
 	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/wire"
 )
@@ -16,7 +17,7 @@ func (s *Server) getCluster(w http.ResponseWriter, r *http.Request, a *auth) err
 	}
 	st, err := s.engine.ClusterStatus(r.Context())
 	if engine.ErrNoCluster(err) {
-		writeJSON(w, http.StatusOK, wire.ClusterStatus{Mode: "single", Nodes: []wire.ClusterNode{}})
+		answer.JSON(w, http.StatusOK, wire.ClusterStatus{Mode: "single", Nodes: []wire.ClusterNode{}})
 		return nil
 	}
 	if err != nil {
@@ -46,6 +47,6 @@ func (s *Server) getCluster(w http.ResponseWriter, r *http.Request, a *auth) err
 	for i, cn := range nodes {
 		out.Nodes[i] = *cn
 	}
-	writeJSON(w, http.StatusOK, out)
+	answer.JSON(w, http.StatusOK, out)
 	return nil
 }

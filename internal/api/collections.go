@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/hookline/hookline/internal/answer"
 	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/event"
@@ -36,7 +37,7 @@ func (s *Server) createCollection(w http.ResponseWriter, r *http.Request, a *aut
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, out)
+	answer.JSON(w, http.StatusCreated, out)
 	return nil
 }
 
@@ -77,7 +78,7 @@ func (s *Server) replaceCollection(w http.ResponseWriter, r *http.Request, a *au
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	answer.JSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -90,7 +91,7 @@ func (s *Server) getCollection(w http.ResponseWriter, r *http.Request, a *auth) 
 	if err != nil {
 		return notFound(err, "collection", r.PathValue("name"))
 	}
-	writeJSON(w, http.StatusOK, out)
+	answer.JSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -124,7 +125,7 @@ func (s *Server) listCollections(w http.ResponseWriter, r *http.Request, a *auth
 		}
 		out = append(out, o)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": out})
+	answer.JSON(w, http.StatusOK, map[string]any{"data": out})
 	return nil
 }
 
@@ -146,13 +147,13 @@ func (s *Server) getRecord(w http.ResponseWriter, r *http.Request, a *auth) erro
 	}
 	if rec.Deleted {
 		// A tombstone: the record existed and was deleted at this version.
-		writeJSON(w, http.StatusGone, map[string]any{"error": map[string]any{
+		answer.JSON(w, http.StatusGone, map[string]any{"error": map[string]any{
 			"code": "deleted", "message": fmt.Sprintf("record %q of collection %s was deleted", key, name),
 			"details": apply.RecordOut(rec),
 		}})
 		return nil
 	}
-	writeJSON(w, http.StatusOK, apply.RecordOut(rec))
+	answer.JSON(w, http.StatusOK, apply.RecordOut(rec))
 	return nil
 }
 
@@ -192,7 +193,7 @@ func (s *Server) listRecords(w http.ResponseWriter, r *http.Request, a *auth) er
 	if found.Next != "" {
 		res["next_cursor"] = found.Next
 	}
-	writeJSON(w, http.StatusOK, res)
+	answer.JSON(w, http.StatusOK, res)
 	return nil
 }
 
@@ -219,7 +220,7 @@ func (s *Server) writeRecords(w http.ResponseWriter, r *http.Request, a *auth) e
 		return err
 	}
 	out := apply.RecordsWrittenOut(results)
-	writeJSON(w, http.StatusOK, out)
+	answer.JSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -271,7 +272,7 @@ func (s *Server) listChanges(w http.ResponseWriter, r *http.Request, a *auth) er
 		out.Data[i] = apply.ChangeOut(c)
 		out.Cursor = strconv.FormatInt(c.Seq, 10)
 	}
-	writeJSON(w, http.StatusOK, out)
+	answer.JSON(w, http.StatusOK, out)
 	return nil
 }
 

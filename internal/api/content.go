@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/hookline/hookline/internal/answer"
 	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/content"
 	"github.com/hookline/hookline/internal/field"
@@ -35,7 +36,7 @@ func (s *Server) putRecipient(w http.ResponseWriter, r *http.Request, a *auth, i
 	if err := s.store.UpsertRecipient(r.Context(), rec); err != nil {
 		return err
 	}
-	writeJSON(w, status, apply.RecipientOut(rec))
+	answer.JSON(w, status, apply.RecipientOut(rec))
 	return nil
 }
 
@@ -61,7 +62,7 @@ func (s *Server) recipientToken(w http.ResponseWriter, r *http.Request, a *auth)
 	if err != nil {
 		return notFound(err, "recipient", r.PathValue("id"))
 	}
-	writeJSON(w, http.StatusOK, wire.RecipientToken{Token: s.cfg.Content.RecipientToken(a.tenantID, rec.ID)})
+	answer.JSON(w, http.StatusOK, wire.RecipientToken{Token: s.cfg.Content.RecipientToken(a.tenantID, rec.ID)})
 	return nil
 }
 
@@ -70,7 +71,7 @@ func (s *Server) saveTemplate(w http.ResponseWriter, r *http.Request, a *auth, i
 	if err != nil {
 		return err
 	}
-	writeJSON(w, savedStatus(action), wire.TemplateSaved{Template: apply.TemplateOut(t), Action: action})
+	answer.JSON(w, savedStatus(action), wire.TemplateSaved{Template: apply.TemplateOut(t), Action: action})
 	return nil
 }
 
@@ -110,7 +111,7 @@ func (s *Server) previewTemplate(w http.ResponseWriter, r *http.Request, a *auth
 	if err != nil {
 		return notFound(err, "template", r.PathValue("name"))
 	}
-	writeJSON(w, http.StatusOK, out)
+	answer.JSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -172,7 +173,7 @@ func (s *Server) createNotifyRule(w http.ResponseWriter, r *http.Request, a *aut
 		return nameTaken(err, "notify rule", in.Name)
 	}
 	s.cfg.Invalidate(a.tenantID)
-	writeJSON(w, http.StatusCreated, apply.NotifyRuleOut(rule))
+	answer.JSON(w, http.StatusCreated, apply.NotifyRuleOut(rule))
 	return nil
 }
 
@@ -195,7 +196,7 @@ func (s *Server) replaceNotifyRule(w http.ResponseWriter, r *http.Request, a *au
 		return err
 	}
 	s.cfg.Invalidate(a.tenantID)
-	writeJSON(w, http.StatusOK, apply.NotifyRuleOut(rule))
+	answer.JSON(w, http.StatusOK, apply.NotifyRuleOut(rule))
 	return nil
 }
 

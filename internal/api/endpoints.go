@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/hookline/hookline/internal/answer"
 	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/delivery"
 	"github.com/hookline/hookline/internal/engine"
@@ -38,7 +39,7 @@ func (s *Server) saveWithSecret(w http.ResponseWriter, r *http.Request, a *auth,
 	s.cfg.Invalidate(a.tenantID)
 	out := s.endpointOut(ep)
 	out.Secret = secret
-	writeJSON(w, status, out)
+	answer.JSON(w, status, out)
 	return nil
 }
 
@@ -97,7 +98,7 @@ func (s *Server) updateEndpoint(w http.ResponseWriter, r *http.Request, a *auth,
 		}
 	}
 	s.cfg.Invalidate(a.tenantID)
-	writeJSON(w, http.StatusOK, s.endpointOut(ep))
+	answer.JSON(w, http.StatusOK, s.endpointOut(ep))
 	return nil
 }
 
@@ -138,7 +139,7 @@ func (s *Server) getSecret(w http.ResponseWriter, r *http.Request, a *auth) erro
 	}
 	for _, sec := range ep.Secrets {
 		if sec.ExpiresAt.IsZero() {
-			writeJSON(w, http.StatusOK, wire.EndpointSecret{Secret: sec.Key})
+			answer.JSON(w, http.StatusOK, wire.EndpointSecret{Secret: sec.Key})
 			return nil
 		}
 	}
@@ -161,6 +162,6 @@ func (s *Server) recoverEndpoint(w http.ResponseWriter, r *http.Request, a *auth
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusAccepted, wire.Recovered{Deliveries: ids})
+	answer.JSON(w, http.StatusAccepted, wire.Recovered{Deliveries: ids})
 	return nil
 }

@@ -1,12 +1,12 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 
+	"github.com/hookline/hookline/internal/answer"
 	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/field"
 	"github.com/hookline/hookline/internal/store"
@@ -140,7 +140,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if ae.retryAfter != "" {
 		w.Header().Set("Retry-After", ae.retryAfter)
 	}
-	writeJSON(w, ae.status, map[string]any{"error": wire.Error{Code: ae.code, Message: ae.message, Details: ae.details}})
+	answer.JSON(w, ae.status, map[string]any{"error": wire.Error{Code: ae.code, Message: ae.message, Details: ae.details}})
 }
 
 // faultError is the answer to a fault of the database (store.Fault). For
@@ -161,11 +161,4 @@ func faultError(fault error) *apiError {
 		ae.retryAfter = retryUnavailable
 	}
 	return ae
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	_ = enc.Encode(v)
 }

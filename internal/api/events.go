@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/hookline/hookline/internal/answer"
 	"github.com/hookline/hookline/internal/delivery/format"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/redact"
@@ -59,7 +60,7 @@ func (s *Server) createEvent(w http.ResponseWriter, r *http.Request, a *auth, in
 	} else {
 		out.Deliveries = &p.Tasks
 	}
-	writeJSON(w, status, out)
+	answer.JSON(w, status, out)
 	return nil
 }
 
@@ -141,7 +142,7 @@ func (s *Server) createEvents(w http.ResponseWriter, r *http.Request, a *auth, i
 			}
 		}
 	}
-	writeJSON(w, http.StatusOK, wire.BatchResult{Results: results})
+	answer.JSON(w, http.StatusOK, wire.BatchResult{Results: results})
 	return nil
 }
 
@@ -160,7 +161,7 @@ func (s *Server) getEvent(w http.ResponseWriter, r *http.Request, a *auth) error
 	if err != nil {
 		return notFound(err, "event", r.PathValue("id"))
 	}
-	writeJSON(w, http.StatusOK, eventWithRaw(e))
+	answer.JSON(w, http.StatusOK, eventWithRaw(e))
 	return nil
 }
 
@@ -196,7 +197,7 @@ func (s *Server) replayEvent(w http.ResponseWriter, r *http.Request, a *auth) er
 	if ids == nil {
 		ids = []string{}
 	}
-	writeJSON(w, http.StatusAccepted, wire.Replay{EventID: id, Deliveries: ids})
+	answer.JSON(w, http.StatusAccepted, wire.Replay{EventID: id, Deliveries: ids})
 	return nil
 }
 
@@ -236,7 +237,7 @@ func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request, a *auth) er
 	}
 	out := deliveryOut(t)
 	out.AttemptLog = shown(atts, attemptOut)
-	writeJSON(w, http.StatusOK, out)
+	answer.JSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -269,6 +270,6 @@ func (s *Server) retryDelivery(w http.ResponseWriter, r *http.Request, a *auth) 
 	if len(ts) == 0 {
 		return &notFoundError{kind: "delivery", id: id}
 	}
-	writeJSON(w, http.StatusAccepted, deliveryOut(ts[0]))
+	answer.JSON(w, http.StatusAccepted, deliveryOut(ts[0]))
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
+	"github.com/hookline/hookline/internal/answer"
 	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/store"
@@ -45,7 +46,7 @@ func (s *Server) createEventType(w http.ResponseWriter, r *http.Request, a *auth
 		return err
 	}
 	s.eventTypes.drop(a.tenantID + "\x00" + et.Name)
-	writeJSON(w, http.StatusCreated, eventTypeOut(et))
+	answer.JSON(w, http.StatusCreated, eventTypeOut(et))
 	return nil
 }
 

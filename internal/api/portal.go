@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 
+	"github.com/hookline/hookline/internal/answer"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/portal"
 	"github.com/hookline/hookline/internal/publicurl"
@@ -34,7 +35,7 @@ func (s *Server) createPortalSession(w http.ResponseWriter, r *http.Request, a *
 	if err := s.store.CreatePortalSession(r.Context(), ps); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, wire.PortalSession{
+	answer.JSON(w, http.StatusCreated, wire.PortalSession{
 		ID: ps.ID, URL: publicurl.Base(s.cfg.PublicURL, r) + s.cfg.PortalPath + token, ExpiresAt: wire.TimeOf(ps.ExpiresAt),
 		EventTypes: ps.EventTypes, Label: ps.Label,
 	})

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/hookline/hookline/internal/answer"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/ingest"
 	"github.com/hookline/hookline/internal/queue"
@@ -64,7 +65,7 @@ func (s *Server) writeQueue(w http.ResponseWriter, r *http.Request, q store.Queu
 	if out.Messages, out.InFlight, err = s.store.CountMessages(r.Context(), q.TenantID, q.ID); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	answer.JSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -132,7 +133,7 @@ func (s *Server) leaseMessages(w http.ResponseWriter, r *http.Request, a *auth, 
 		out.Data[i] = wire.QueueMessage{Receipt: receipt(store.QueueReceipt{EventID: m.Event.ID, Token: m.Token}), Deliveries: m.Deliveries,
 			Event: eventWithRaw(m.Event), RequestHeaders: m.Event.RequestHeaders}
 	}
-	writeJSON(w, http.StatusOK, out)
+	answer.JSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -196,7 +197,7 @@ func (s *Server) settle(w http.ResponseWriter, r *http.Request, a *auth, in wire
 	for i, rc := range stale {
 		out.Stale[i] = receipt(rc)
 	}
-	writeJSON(w, http.StatusOK, out)
+	answer.JSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -239,7 +240,7 @@ func (s *Server) replayQueue(w http.ResponseWriter, r *http.Request, a *auth, in
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, wire.QueueReplayed{Enqueued: n, Truncated: truncated})
+	answer.JSON(w, http.StatusOK, wire.QueueReplayed{Enqueued: n, Truncated: truncated})
 	return nil
 }
 

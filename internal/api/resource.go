@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/hookline/hookline/internal/answer"
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/wire"
 )
@@ -24,7 +25,7 @@ func getOne[T, W any](w http.ResponseWriter, r *http.Request, a *auth, kind, key
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, show(v))
+	answer.JSON(w, http.StatusOK, show(v))
 	return nil
 }
 
@@ -60,7 +61,7 @@ func listQuery[Q, T, W any](w http.ResponseWriter, r *http.Request, a *auth, que
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, pageOf(shown(items, show), p, id))
+	answer.JSON(w, http.StatusOK, pageOf(shown(items, show), p, id))
 	return nil
 }
 
@@ -72,7 +73,7 @@ func listAll[T, W any](w http.ResponseWriter, r *http.Request, a *auth,
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, wire.Page[W]{Data: shown(items, show)})
+	answer.JSON(w, http.StatusOK, wire.Page[W]{Data: shown(items, show)})
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/hookline/hookline/internal/answer"
 	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/collection/capture"
@@ -31,7 +32,7 @@ func (s *Server) createSource(w http.ResponseWriter, r *http.Request, a *auth, i
 		return err
 	}
 	s.cfg.SourceChanged(src.Name)
-	writeJSON(w, http.StatusCreated, sourceOut(parsed))
+	answer.JSON(w, http.StatusCreated, sourceOut(parsed))
 	return nil
 }
 
@@ -136,7 +137,7 @@ func (s *Server) getSource(w http.ResponseWriter, r *http.Request, a *auth) erro
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, sourceOut(parsed))
+	answer.JSON(w, http.StatusOK, sourceOut(parsed))
 	return nil
 }
 
@@ -157,7 +158,7 @@ func (s *Server) listSources(w http.ResponseWriter, r *http.Request, a *auth) er
 		}
 		out = append(out, sourceOut(parsed))
 	}
-	writeJSON(w, http.StatusOK, pageOf(out, p, func(s wire.Source) string { return s.ID }))
+	answer.JSON(w, http.StatusOK, pageOf(out, p, func(s wire.Source) string { return s.ID }))
 	return nil
 }
 
@@ -178,7 +179,7 @@ func (s *Server) updateSource(w http.ResponseWriter, r *http.Request, a *auth, i
 	s.cfg.SourceChanged(oldName)
 	s.cfg.SourceChanged(src.Name)
 	parsed.UpdatedAt = src.UpdatedAt
-	writeJSON(w, http.StatusOK, sourceOut(parsed))
+	answer.JSON(w, http.StatusOK, sourceOut(parsed))
 	return nil
 }
 

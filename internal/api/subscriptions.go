@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/hookline/hookline/internal/answer"
 	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/store"
@@ -29,7 +30,7 @@ func (s *Server) saveSubscription(w http.ResponseWriter, r *http.Request, a *aut
 		return nameTaken(err, "subscription", sub.Name)
 	}
 	s.cfg.Invalidate(a.tenantID)
-	writeJSON(w, status, s.subscriptionOut(sub))
+	answer.JSON(w, status, s.subscriptionOut(sub))
 	return nil
 }
 

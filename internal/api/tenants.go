@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/hookline/hookline/internal/answer"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/wire"
@@ -55,7 +56,7 @@ func (s *Server) createTenant(w http.ResponseWriter, r *http.Request, a *auth) e
 	}
 	out := wire.TenantCreated{Tenant: tenantOut(t), APIKey: apiKeyOut(k)}
 	out.APIKey.Key = key
-	writeJSON(w, http.StatusCreated, out)
+	answer.JSON(w, http.StatusCreated, out)
 	return nil
 }
 
@@ -83,7 +84,7 @@ func (s *Server) createAPIKey(w http.ResponseWriter, r *http.Request, a *auth) e
 	}
 	out := apiKeyOut(k)
 	out.Key = key
-	writeJSON(w, http.StatusCreated, out)
+	answer.JSON(w, http.StatusCreated, out)
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 
+	"github.com/hookline/hookline/internal/answer"
 	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/config"
 	"github.com/hookline/hookline/internal/store"
@@ -91,7 +92,7 @@ func (s *Server) saveWorkflow(w http.ResponseWriter, r *http.Request, a *auth) e
 	if err != nil {
 		return err
 	}
-	writeJSON(w, savedStatus(action), wire.WorkflowSaved{Workflow: apply.WorkflowOut(sw), Action: action})
+	answer.JSON(w, savedStatus(action), wire.WorkflowSaved{Workflow: apply.WorkflowOut(sw), Action: action})
 	return nil
 }
 
@@ -131,7 +132,7 @@ func (s *Server) getWorkflow(w http.ResponseWriter, r *http.Request, a *auth) er
 		}
 		out.Schedules = scheduleStates(scheds)
 	}
-	writeJSON(w, http.StatusOK, out)
+	answer.JSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -161,7 +162,7 @@ func (s *Server) patchWorkflow(w http.ResponseWriter, r *http.Request, a *auth, 
 	if err != nil {
 		return notFound(err, "workflow", name)
 	}
-	writeJSON(w, http.StatusOK, apply.WorkflowOut(sw))
+	answer.JSON(w, http.StatusOK, apply.WorkflowOut(sw))
 	return nil
 }
 
@@ -208,7 +209,7 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request, a *auth, in wi
 	if !created {
 		status = http.StatusOK
 	}
-	writeJSON(w, status, runOut(run))
+	answer.JSON(w, status, runOut(run))
 	return nil
 }
 
@@ -277,7 +278,7 @@ func (s *Server) getRun(w http.ResponseWriter, r *http.Request, a *auth) error {
 	}
 	out := runOut(run)
 	out.Steps, out.Attempts = shown(steps, runStepOut), shown(attempts, runStepOut)
-	writeJSON(w, http.StatusOK, out)
+	answer.JSON(w, http.StatusOK, out)
 	return nil
 }
 
@@ -320,7 +321,7 @@ func changeRun(w http.ResponseWriter, r *http.Request, a *auth, status int,
 	if err != nil {
 		return err
 	}
-	writeJSON(w, status, runOut(run))
+	answer.JSON(w, status, runOut(run))
 	return nil
 }
 

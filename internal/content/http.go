@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hookline/hookline/internal/answer"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/sse"
 	"github.com/hookline/hookline/internal/store"
@@ -35,16 +36,6 @@ func (s *Service) Handle(mux *http.ServeMux) {
 	preflight := s.cors(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	mux.HandleFunc("OPTIONS /inbox", preflight)
 	mux.HandleFunc("OPTIONS /inbox/", preflight)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func writeErr(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, map[string]any{"error": map[string]any{"code": code, "message": msg}})
 }
 
 // interaction emits content.clicked or content.opened for a message.
@@ -153,7 +144,7 @@ func (s *Service) unsubscribe(w http.ResponseWriter, r *http.Request) {
 		sr.Prefs, _ = json.Marshal(rc.Prefs)
 		sr.UpdatedAt = s.cfg.Clock.Now()
 		if err := s.cfg.Store.UpsertRecipient(r.Context(), sr); err != nil {
-			writeErr(w, http.StatusInternalServerError, "internal_error", "could not unsubscribe; try again")
+			answer.Error(w, http.StatusInternalServerError, "internal_error", "could not unsubscribe; try again")
 			return
 		}
 	}
@@ -213,7 +204,7 @@ func (s *Service) recipientAuth(w http.ResponseWriter, r *http.Request) (string,
 	}
 	tenantID, rid, ok := s.parseRecipientToken(tok)
 	if !ok || strings.Contains(rid, "\x00") {
-		writeErr(w, http.StatusUnauthorized, "unauthorized", "a valid recipient token is required (?token= or Authorization: Bearer)")
+		answer.Error(w, http.StatusUnauthorized, "unauthorized", "a valid recipient token is required (?token= or Authorization: Bearer)")
 		return "", "", false
 	}
 	return tenantID, rid, true
@@ -241,21 +232,21 @@ func (s *Service) inboxList(w http.ResponseWriter, r *http.Request) {
 	q.Cursor = r.URL.Query().Get("cursor")
 	if q.Cursor != "" && (!ValidMessageID(q.Cursor) || !strings.HasSuffix(q.Cursor, "_"+ChannelInbox)) {
 		// Any other cursor would silently give a wrong page.
-		writeErr(w, http.StatusBadRequest, "bad_request", "cursor must be the next_cursor of an earlier page of the inbox (msg_…_inbox), unchanged")
+		answer.Error(w, http.StatusBadRequest, "bad_request", "cursor must be the next_cursor of an earlier page of the inbox (msg_…_inbox), unchanged")
 		return
 	}
 	q.Limit = 50
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 200 {
-			writeErr(w, http.StatusBadRequest, "bad_request", "limit must be an integer from 1 to 200")
+			answer.Error(w, http.StatusBadRequest, "bad_request", "limit must be an integer from 1 to 200")
 			return
 		}
 		q.Limit = n
 	}
 	ms, err := s.Inbox(r.Context(), tenantID, q)
 	if err != nil {
-		writeErr(w, http.StatusInternalServerError, "internal_error", "could not list messages")
+		answer.Error(w, http.StatusInternalServerError, "internal_error", "could not list messages")
 		return
 	}
 	out := make([]wire.Message, len(ms))
@@ -266,7 +257,7 @@ func (s *Service) inboxList(w http.ResponseWriter, r *http.Request) {
 	if len(ms) == q.Limit {
 		res["next_cursor"] = ms[len(ms)-1].ID
 	}
-	writeJSON(w, http.StatusOK, res)
+	answer.JSON(w, http.StatusOK, res)
 }
 
 // Inbox lists a recipient's inbox as GET /inbox shows it: up to q.Limit
@@ -307,10 +298,10 @@ func (s *Service) inboxUnread(w http.ResponseWriter, r *http.Request) {
 	}
 	n, err := s.cfg.Store.CountUnread(r.Context(), tenantID, rid)
 	if err != nil {
-		writeErr(w, http.StatusInternalServerError, "internal_error", "could not count messages")
+		answer.Error(w, http.StatusInternalServerError, "internal_error", "could not count messages")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]int{"unread": n})
+	answer.JSON(w, http.StatusOK, map[string]int{"unread": n})
 }
 
 // inboxMark marks a message read, unread, archived or unarchived.
@@ -321,7 +312,7 @@ func (s *Service) inboxMark(w http.ResponseWriter, r *http.Request) {
 	}
 	m, err := s.cfg.Store.GetMessage(r.Context(), tenantID, r.PathValue("id"))
 	if err != nil || m.RecipientID != rid || m.Channel != ChannelInbox {
-		writeErr(w, http.StatusNotFound, "not_found", "no such message in this inbox")
+		answer.Error(w, http.StatusNotFound, "not_found", "no such message in this inbox")
 		return
 	}
 	switch r.PathValue("action") {
@@ -334,17 +325,17 @@ func (s *Service) inboxMark(w http.ResponseWriter, r *http.Request) {
 	case "unarchive":
 		m.Archived = false
 	default:
-		writeErr(w, http.StatusNotFound, "not_found", "action must be read, unread, archive or unarchive")
+		answer.Error(w, http.StatusNotFound, "not_found", "action must be read, unread, archive or unarchive")
 		return
 	}
 	m.UpdatedAt = s.cfg.Clock.Now()
 	if err := s.cfg.Store.UpdateMessage(r.Context(), m); err != nil {
-		writeErr(w, http.StatusInternalServerError, "internal_error", "could not update the message")
+		answer.Error(w, http.StatusInternalServerError, "internal_error", "could not update the message")
 		return
 	}
 	n, _ := s.cfg.Store.CountUnread(r.Context(), tenantID, rid)
 	s.inbox.publish(store.Message{TenantID: tenantID, RecipientID: rid, ID: "", Subject: strconv.Itoa(n)})
-	writeJSON(w, http.StatusOK, s.MessageOut(m))
+	answer.JSON(w, http.StatusOK, s.MessageOut(m))
 }
 
 // inboxStream is the live inbox: Server-Sent Events "message" for each

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hookline/hookline/internal/accesslog"
+	"github.com/hookline/hookline/internal/answer"
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/delivery/format"
 	"github.com/hookline/hookline/internal/engine"
@@ -145,7 +146,7 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, store.ErrNotFound) || (err == nil && !src.Enabled):
 		rc.requests.WithLabelValues("", "not_found").Inc()
-		writeError(w, http.StatusNotFound, "not_found", "no source named "+name)
+		answer.Error(w, http.StatusNotFound, "not_found", "no source named "+name)
 		return
 	case store.Fault(err) != nil:
 		rc.log.WarnContext(r.Context(), "load source", "source", name, "error", err)
@@ -153,13 +154,13 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case err != nil:
 		rc.log.ErrorContext(r.Context(), "load source", "source", name, "error", err)
-		writeError(w, http.StatusInternalServerError, "internal_error", "internal error")
+		answer.Error(w, http.StatusInternalServerError, "internal_error", "internal error")
 		return
 	}
 	accesslog.SetTenant(r.Context(), src.TenantID)
 	if src.Kind == KindPostgres {
 		rc.requests.WithLabelValues(src.Name, "not_http").Inc()
-		writeError(w, http.StatusNotFound, "not_found", "source "+name+" captures PostgreSQL changes; it takes no HTTP requests")
+		answer.Error(w, http.StatusNotFound, "not_found", "source "+name+" captures PostgreSQL changes; it takes no HTTP requests")
 		return
 	}
 	if done := rc.handshakeBeforeBody(w, r, src); done {
@@ -167,7 +168,7 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method != http.MethodPost && r.Method != http.MethodPut {
 		w.Header().Set("Allow", "POST, PUT, OPTIONS")
-		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", "send webhooks with POST")
+		answer.Error(w, http.StatusMethodNotAllowed, "method_not_allowed", "send webhooks with POST")
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, src.maxBody()))
@@ -176,10 +177,10 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if errors.As(err, &mbe) {
 			rc.reject(r, src, nil, "body larger than "+fmt.Sprint(mbe.Limit)+" bytes")
 			rc.requests.WithLabelValues(src.Name, "rejected_body").Inc()
-			writeError(w, http.StatusRequestEntityTooLarge, "payload_too_large", fmt.Sprintf("body is larger than %d bytes", mbe.Limit))
+			answer.Error(w, http.StatusRequestEntityTooLarge, "payload_too_large", fmt.Sprintf("body is larger than %d bytes", mbe.Limit))
 			return
 		}
-		writeError(w, http.StatusBadRequest, "bad_request", "could not read body")
+		answer.Error(w, http.StatusBadRequest, "bad_request", "could not read body")
 		return
 	}
 	req := signature.Request{Header: r.Header, Query: r.URL.Query(), Body: body}
@@ -187,7 +188,7 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rc.reject(r, src, body, err.Error())
 		rc.requests.WithLabelValues(src.Name, "rejected_verification").Inc()
 		// No hint of which part failed.
-		writeError(w, http.StatusUnauthorized, "unauthorized", "webhook verification failed")
+		answer.Error(w, http.StatusUnauthorized, "unauthorized", "webhook verification failed")
 		return
 	}
 	norm, err := Normalize(r.Header, body)
@@ -198,7 +199,7 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, ErrCloudEventsBatch) {
 			status = http.StatusUnsupportedMediaType
 		}
-		writeError(w, status, "bad_body", err.Error())
+		answer.Error(w, status, "bad_body", err.Error())
 		return
 	}
 	if done := rc.handshakeAfterVerify(w, src, norm.Data); done {
@@ -209,13 +210,13 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		rc.reject(r, src, body, err.Error())
 		rc.requests.WithLabelValues(src.Name, "rejected_body").Inc()
-		writeError(w, http.StatusUnprocessableEntity, "bad_event_type", err.Error())
+		answer.Error(w, http.StatusUnprocessableEntity, "bad_event_type", err.Error())
 		return
 	}
 	if err := checkHeaderText(ev); err != nil {
 		rc.reject(r, src, body, err.Error())
 		rc.requests.WithLabelValues(src.Name, "rejected_header").Inc()
-		writeError(w, http.StatusBadRequest, "bad_header", err.Error())
+		answer.Error(w, http.StatusBadRequest, "bad_header", err.Error())
 		return
 	}
 	res, err := rc.cfg.Engine.PublishDedup(r.Context(), []event.Event{ev}, src.dedupWindow())
@@ -270,7 +271,7 @@ func (rc *Receiver) handshakeBeforeBody(w http.ResponseWriter, r *http.Request, 
 func (rc *Receiver) handshakeAfterVerify(w http.ResponseWriter, src *Source, data json.RawMessage) bool {
 	if t, _ := Lookup(data, "type"); t == "url_verification" {
 		if c, ok := Lookup(data, "challenge"); ok {
-			writeJSON(w, http.StatusOK, map[string]string{"challenge": c})
+			answer.JSON(w, http.StatusOK, map[string]string{"challenge": c})
 			return true
 		}
 	}
@@ -418,7 +419,7 @@ func (rc *Receiver) respond(w http.ResponseWriter, src *Source, p engine.Publish
 		if p.Duplicate {
 			body["duplicate"] = true
 		}
-		writeJSON(w, cmp.Or(r.Status, http.StatusOK), body)
+		answer.JSON(w, cmp.Or(r.Status, http.StatusOK), body)
 		return
 	}
 	w.Header().Set("Content-Type", cmp.Or(r.ContentType, "text/plain; charset=utf-8"))
@@ -492,16 +493,6 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-func writeError(w http.ResponseWriter, status int, code, msg string) {
-	writeJSON(w, status, map[string]any{"error": map[string]any{"code": code, "message": msg}})
-}
-
 // writeFault answers a webhook that could not be stored, with the statuses
 // and codes of the API (api.md#errors): 507 when the database's disk is
 // full, 504 when the commit went unanswered (the webhook may have been
@@ -511,12 +502,12 @@ func writeFault(w http.ResponseWriter, err error) {
 	switch store.Fault(err) {
 	case store.ErrDiskFull:
 		w.Header().Set("Retry-After", "30")
-		writeError(w, http.StatusInsufficientStorage, "insufficient_storage", "no room to store the webhook; retry later")
+		answer.Error(w, http.StatusInsufficientStorage, "insufficient_storage", "no room to store the webhook; retry later")
 	case store.ErrCommitUnknown:
 		w.Header().Set("Retry-After", "5")
-		writeError(w, http.StatusGatewayTimeout, "commit_unknown", "the webhook may or may not have been stored; send it again: a repeat with the same delivery id is a duplicate")
+		answer.Error(w, http.StatusGatewayTimeout, "commit_unknown", "the webhook may or may not have been stored; send it again: a repeat with the same delivery id is a duplicate")
 	default:
 		w.Header().Set("Retry-After", "5")
-		writeError(w, http.StatusServiceUnavailable, "unavailable", "could not store the webhook; retry later")
+		answer.Error(w, http.StatusServiceUnavailable, "unavailable", "could not store the webhook; retry later")
 	}
 }
