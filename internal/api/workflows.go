@@ -359,6 +359,6 @@ func (s *Server) changeRuns(w http.ResponseWriter, r *http.Request, a *auth, in 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, wire.RunsChanged{Matched: res.Matched, Changed: res.Changed, Skipped: res.Skipped, More: res.More})
+	answer.JSON(w, http.StatusOK, wire.RunsChanged{Matched: res.Matched, Changed: res.Changed, Skipped: res.Skipped, More: res.More})
 	return nil
 }
