@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"crypto/hmac"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -336,4 +337,34 @@ func TestParseForwardRoutes(t *testing.T) {
 	require.Error(t, err)
 	_, err = parseSince("-1h", now)
 	require.Error(t, err)
+}
+
+// TestForwardAppDown: a request the app cannot take (nothing listens) is
+// printed as an error and its event handed back for a later try, not
+// acknowledged; -o json writes each line as JSON.
+func TestForwardAppDown(t *testing.T) {
+	t.Parallel()
+	srv := startLive(t)
+	ctx := t.Context()
+	_, err := srv.client.CreateSource(ctx, client.SourceCreate{Name: "hooks", Verification: &client.Verification{Kind: "none"}})
+	require.NoError(t, err)
+	down := "http://" + testkit.FreeAddr(t) + "/hook"
+	fw := srv.cli().start(t, "-o", "json", "forward", "--source", "hooks", "--to", down)
+	fw.waitFor(t, true, "Forwarding events", "forward starts")
+	srv.postIn(t, "hooks", []byte(`{"n":1}`), http.Header{"Content-Type": {"application/json"}})
+	fw.waitFor(t, false, `"note":"again in 5s"`, "the failed request is printed")
+	fw.stop(t)
+	var line struct {
+		EventID, Type, URL, Note, Error string
+		Status                          int
+	}
+	first, _, _ := strings.Cut(fw.stdout.String(), "\n")
+	require.NoError(t, json.Unmarshal([]byte(first), &line))
+	require.Equal(t, down, line.URL)
+	require.Equal(t, "hooks.received", line.Type)
+	require.Zero(t, line.Status)
+	require.Contains(t, line.Error, "connection refused")
+	q, err := srv.client.GetQueue(ctx, "forward-hooks")
+	require.NoError(t, err)
+	require.Equal(t, 1, q.Messages, "the event waits on the queue for the app")
 }
