@@ -194,14 +194,7 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request, a *auth, in wi
 		return err
 	}
 	ev.Source = "manual"
-	if _, err := s.cfg.Workflows.Startable(ctx, a.tenantID, name); err != nil {
-		return startRefused(err, name)
-	}
-	p, err := s.engine.PublishTo(ctx, ev, nil)
-	if err != nil {
-		return err
-	}
-	run, created, err := s.cfg.Workflows.StartRun(ctx, name, &p.Event)
+	run, created, err := s.cfg.Workflows.StartRun(ctx, name, ev, s.engine.Record)
 	if err != nil {
 		return startRefused(err, name)
 	}
@@ -214,10 +207,13 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request, a *auth, in wi
 }
 
 func startRefused(err error, name string) error {
-	if errors.Is(err, workflow.ErrDisabled) {
+	switch {
+	case errors.Is(err, workflow.ErrDisabled):
 		return errorf(http.StatusConflict, codeConflict, "workflow %s is disabled; enable it to start runs", name)
+	case errors.Is(err, store.ErrNotFound):
+		return notFound(err, "workflow", name)
 	}
-	return notFound(err, "workflow", name)
+	return err
 }
 
 var runStatuses = map[string]bool{store.RunQueued: true, store.RunRunning: true, store.RunWaiting: true, store.RunSucceeded: true, store.RunFailed: true, store.RunCancelled: true}

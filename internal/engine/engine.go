@@ -491,6 +491,15 @@ func (e *Engine) PublishTo(ctx context.Context, ev event.Event, targets []Target
 	return out[0], nil
 }
 
+// Record commits one event to the event log for no destination (a
+// workflow run's trigger that its runner starts itself), durably and
+// idempotently as Publish does; it returns the event committed, the
+// earlier one for a repeated idempotency key.
+func (e *Engine) Record(ctx context.Context, ev event.Event) (event.Event, error) {
+	p, err := e.PublishTo(ctx, ev, nil)
+	return p.Event, err
+}
+
 // publish commits events with the tasks route gives each.
 func (e *Engine) publish(ctx context.Context, evs []event.Event, window time.Duration,
 	route func(context.Context, *event.Event) ([]Target, error)) ([]Published, error) {

@@ -56,6 +56,7 @@ type Store interface {
 // Engine publishes test events, retries and replays; *engine.Engine is one.
 type Engine interface {
 	PublishTo(ctx context.Context, ev event.Event, targets []engine.Target) (engine.Published, error)
+	Record(ctx context.Context, ev event.Event) (event.Event, error)
 	Retry(ctx context.Context, tenantID string, ids []string) ([]store.Task, error)
 	Replay(ctx context.Context, tenantID, eventID string) ([]string, error)
 	Circuit(kind, destinationID string) string
@@ -214,6 +215,7 @@ var routes = []route{
 	{"POST", "/workflows/{name}", false, (*Server).workflowSave},
 	{"GET", "/runs", false, (*Server).runs},
 	{"GET", "/runs/{id}", false, (*Server).run},
+	{"POST", "/workflows/{name}/run", false, (*Server).workflowRun},
 	{"POST", "/runs/{id}/cancel", false, (*Server).runCancel},
 	{"POST", "/runs/{id}/retry", false, (*Server).runRetry},
 	{"GET", "/collections", false, (*Server).collections},
@@ -419,6 +421,7 @@ var flashes = map[string]string{
 	"replayed":  "Event replayed: its deliveries run again.",
 	"retried":   "Delivery queued to run again now.",
 
+	"run_started":    "Run started by hand. Its input is the data of its workflow.manual event.",
 	"workflow_saved": "Workflow saved. A changed definition is a new version: new runs take it, runs going on keep theirs.",
 	"run_cancelled":  "Run cancelled: its pending steps will not run.",
 	"run_retried":    "Run started again at the step it failed at.",

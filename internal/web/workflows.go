@@ -17,6 +17,7 @@ import (
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/internal/workflow"
+	"github.com/hookline/hookline/wire"
 )
 
 // WorkflowStore is what the workflow pages read; a store.Store has it.
@@ -38,11 +39,15 @@ type WorkflowSaver interface {
 	SaveWorkflowYAML(ctx context.Context, tenantID, name string, doc []byte) (store.Workflow, string, error)
 }
 
-// RunChanger cancels and retries runs as POST /v1/runs/{id}/cancel and
-// /retry do; *workflow.Runner is one.
+// RunChanger starts runs by hand, cancels and retries them as POST
+// /v1/workflows/{name}/runs, /v1/runs/{id}/cancel and /retry do, and
+// tells a workflow's schedules; *workflow.Runner is one.
 type RunChanger interface {
 	Cancel(ctx context.Context, tenantID, id string) (store.Run, error)
 	Retry(ctx context.Context, tenantID, id string) (store.Run, error)
+	StartRun(ctx context.Context, name string, ev event.Event,
+		commit func(context.Context, event.Event) (event.Event, error)) (store.Run, bool, error)
+	Schedules(ctx context.Context, sw store.Workflow) ([]workflow.ScheduleInfo, error)
 }
 
 // maxWorkflowYAML bounds a workflow document posted from the editor, before
@@ -54,7 +59,7 @@ const maxWorkflowYAML = 1 << 20
 const recentRuns = 20
 
 // runStatuses are the statuses runs are filtered by.
-var runStatuses = []string{store.RunRunning, store.RunWaiting, store.RunSucceeded, store.RunFailed, store.RunCancelled}
+var runStatuses = []string{store.RunQueued, store.RunRunning, store.RunWaiting, store.RunSucceeded, store.RunFailed, store.RunCancelled}
 
 // specSummary is what the pages show of a stored spec (JSON owned by the
 // workflow package), read without its types.
@@ -63,6 +68,12 @@ type specSummary struct {
 	On          struct {
 		Events []string `json:"events"`
 		If     string   `json:"if"`
+		Manual bool     `json:"manual"`
+		// Schedule is each schedule's cron expression or interval.
+		Schedule []struct {
+			Cron  string `json:"cron"`
+			Every string `json:"every"`
+		} `json:"schedule"`
 	} `json:"on"`
 	Steps         []json.RawMessage `json:"steps"`
 	ErrorWorkflow string            `json:"error_workflow"`
@@ -152,6 +163,8 @@ type workflowView struct {
 	Errors []docError
 	Lines  []docLine
 	Runs   []store.Run
+	// Schedules are the latest version's, with their next times.
+	Schedules []workflow.ScheduleInfo
 	// NextVersion is the version a changed definition saves as; Rows
 	// sizes the editor to the document.
 	NextVersion, Rows int
@@ -219,6 +232,11 @@ func (s *Server) loadWorkflow(r *http.Request, sess *session, name string) (work
 	for _, ver := range versions {
 		v.Versions = append(v.Versions, ver.Version)
 		v.NextVersion = max(v.NextVersion, ver.Version+1)
+	}
+	if version == 0 {
+		if v.Schedules, err = s.cfg.Runs.Schedules(r.Context(), sw); err != nil {
+			return workflowView{}, err
+		}
 	}
 	v.Runs, err = s.cfg.Store.ListRuns(r.Context(), sess.TenantID, store.RunQuery{Page: store.Page{Limit: 10}, Workflow: name})
 	return v, err
@@ -489,6 +507,35 @@ func (s *Server) addChildren(ctx context.Context, tenantID, runID string, steps 
 		slices.SortFunc(c, func(a, b childRun) int { return cmp.Compare(a.Index, b.Index) })
 		steps[i].Children = c
 	}
+	return nil
+}
+
+// workflowRun starts a run of the workflow by hand with the form's input
+// (default {}), as POST /v1/workflows/{name}/runs does, and shows it.
+func (s *Server) workflowRun(w http.ResponseWriter, r *http.Request, sess *session) error {
+	name := r.PathValue("name")
+	input := strings.TrimSpace(r.PostFormValue("input"))
+	if input == "" {
+		input = "{}"
+	}
+	if !json.Valid([]byte(input)) {
+		return badRequest("The input is not valid JSON.")
+	}
+	ev, err := s.cfg.Events.PrepareEvent(r.Context(), sess.TenantID, wire.EventCreate{Type: workflow.ManualType, Data: json.RawMessage(input)})
+	if err != nil {
+		return badRequest("The input was refused: %s", strings.Replace(err.Error(), "data", "input", 1))
+	}
+	ev.Source = "manual"
+	run, _, err := s.cfg.Runs.StartRun(r.Context(), name, ev, s.cfg.Engine.Record)
+	switch {
+	case errors.Is(err, workflow.ErrDisabled):
+		return &userError{http.StatusConflict, "This workflow is disabled: enable it to start runs."}
+	case errors.Is(err, store.ErrNotFound):
+		return notFound(err, "workflow", name)
+	case err != nil:
+		return err
+	}
+	s.redirect(w, r, "/runs/"+run.ID+"?done=run_started")
 	return nil
 }
 

@@ -362,3 +362,56 @@ steps:
 	require.Contains(t, page, `href="/runs/`+run.ID+`" id="parent-run"`)
 	require.NotRegexp(t, inline, page)
 }
+
+// TestWorkflowScheduleAndRunNow shows a scheduled workflow's next run and
+// starts a run by hand with an input from its page.
+func TestWorkflowScheduleAndRunNow(t *testing.T) {
+	t.Parallel()
+	b := setup(t, "")
+	ctx := context.Background()
+	saveWorkflows(t, b, `name: digest
+on:
+  schedule: { cron: "0 9 * * MON-FRI", timezone: Europe/Berlin }
+  manual: true
+steps:
+  - id: note
+    set: { who: "event.data.who" }
+`)
+	c := b.signedIn()
+	_, page := b.get(c, "/workflows")
+	require.Contains(t, page, "cron 0 9 * * MON-FRI")
+	_, page = b.get(c, "/workflows/digest")
+	require.Regexp(t, `<dt>Schedule</dt><dd><span class="mono">0 9 \* \* MON-FRI</span> \(Europe/Berlin, missed: run_once\) · next run <time datetime="\d{4}-\d\d-\d\dT0[78]:00:00Z"`, page)
+	require.Contains(t, page, `action="/workflows/digest/run"`)
+
+	resp, _ := b.post(c, "/workflows/digest/run", url.Values{"input": {`{"who": "ops"}`}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	loc := resp.Header.Get("Location")
+	require.Regexp(t, `^/runs/run_\w+\?done=run_started$`, loc)
+	run := runOf(t, b, "digest", "succeeded")
+	require.Equal(t, map[string]any{"who": "ops"}, run.Vars)
+	require.True(t, strings.HasPrefix(loc, "/runs/"+run.ID))
+	_, page = b.get(c, loc)
+	require.Contains(t, page, "Run started by hand.")
+
+	resp, page = b.post(c, "/workflows/digest/run", url.Values{"input": {`{"who":`}})
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	require.Contains(t, page, "The input is not valid JSON.")
+	resp, page = b.post(c, "/workflows/digest/run", url.Values{"input": {`[1]`}})
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	require.Contains(t, page, "input: must be a JSON object")
+	resp, _ = b.post(c, "/workflows/nope/run", url.Values{})
+	require.Equal(t, http.StatusNotFound, resp.StatusCode)
+	_, err := b.api.SetWorkflowEnabled(ctx, "digest", false)
+	require.NoError(t, err)
+	_, page = b.get(c, "/workflows/digest")
+	require.Contains(t, page, "not planned while disabled")
+	resp, page = b.post(c, "/workflows/digest/run", url.Values{})
+	require.Equal(t, http.StatusConflict, resp.StatusCode)
+	require.Contains(t, page, "This workflow is disabled")
+
+	// Another tenant cannot start it.
+	other, _ := b.otherTenant()
+	resp, _ = b.post(other, "/workflows/digest/run", url.Values{})
+	require.Equal(t, http.StatusNotFound, resp.StatusCode)
+}

@@ -63,17 +63,24 @@ func (r *Runner) Startable(ctx context.Context, tenantID, name string) (*Workflo
 }
 
 // StartRun starts a run of the latest version of workflow name by hand
-// for ev, the committed event that asked for it (of type ManualType,
-// whose data is the input). The run's id derives from the event's, so
-// the same event (a request repeated with its idempotency key) finds the
-// run it started; created says whether this call made it.
-func (r *Runner) StartRun(ctx context.Context, name string, ev *event.Event) (run store.Run, created bool, err error) {
+// for ev, the event that asks for it (of type ManualType, whose data is
+// the input), once commit has written ev to the event log (to no
+// destination; it returns the event committed, an earlier one for a
+// repeated idempotency key). Nothing is committed for a workflow that
+// cannot start (Startable's errors). The run's id derives from the
+// event's, so a repeated event finds the run it started; created says
+// whether this call made it.
+func (r *Runner) StartRun(ctx context.Context, name string, ev event.Event,
+	commit func(context.Context, event.Event) (event.Event, error)) (run store.Run, created bool, err error) {
 	w, err := r.Startable(ctx, ev.TenantID, name)
 	if err != nil {
 		return store.Run{}, false, err
 	}
+	if ev, err = commit(ctx, ev); err != nil {
+		return store.Run{}, false, err
+	}
 	id := runID(ev.ID)
-	if run, created, err = r.begin(ctx, w, id, ev); err != nil || created {
+	if run, created, err = r.begin(ctx, w, id, &ev); err != nil || created {
 		return run, created, err
 	}
 	run, err = r.cfg.Store.GetRun(ctx, ev.TenantID, id)
