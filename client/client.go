@@ -19,7 +19,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/hookline/hookline/internal/clip"
 )
 
 // DefaultTimeout bounds each request of a Client built without
@@ -671,20 +672,8 @@ func decodeError(resp *http.Response) *Error {
 	return &Error{
 		Status:  resp.StatusCode,
 		Code:    "http_" + strconv.Itoa(resp.StatusCode),
-		Message: truncate(msg, maxErrorMessage),
+		Message: clip.To(msg, maxErrorMessage),
 	}
-}
-
-// truncate cuts s to at most n bytes on a rune boundary, marking the cut.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }
 
 // maxStreamLine bounds one line of the event stream, in bytes; an event's

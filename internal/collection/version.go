@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hookline/hookline/internal/clip"
 )
 
 // A version orders the changes of one record. It is stored as
@@ -45,7 +47,7 @@ func versionOf(v any) (version, error) {
 		if t, err := parseTime(x); err == nil {
 			return version{kind: "t", at: t, text: t.UTC().Format(time.RFC3339Nano)}, nil
 		}
-		return version{}, fmt.Errorf("%q is neither a number nor an RFC 3339 time", truncate(x, 64))
+		return version{}, fmt.Errorf("%q is neither a number nor an RFC 3339 time", clip.To(x, 64))
 	case time.Time:
 		return version{kind: "t", at: x, text: x.UTC().Format(time.RFC3339Nano)}, nil
 	}
@@ -140,11 +142,4 @@ func jsonKind(v any) string {
 		return "string"
 	}
 	return fmt.Sprintf("%T", v)
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

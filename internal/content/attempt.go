@@ -2,7 +2,6 @@ package content
 
 import (
 	"encoding/json"
-	"unicode/utf8"
 
 	"github.com/hookline/hookline/internal/engine"
 )
@@ -41,15 +40,4 @@ type (
 func describe(out *engine.Outcome, d any) {
 	// The details are structs of strings and ints: Marshal cannot fail.
 	out.Attempt.Detail, _ = json.Marshal(d)
-}
-
-// clip cuts s to at most n bytes on a rune boundary and marks the cut.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/hookline/hookline/internal/clip"
 	"github.com/hookline/hookline/internal/store"
 )
 
@@ -46,26 +47,8 @@ func TestSentAttemptIsJSON(t *testing.T) {
 		var got sent
 		require.NoError(t, json.Unmarshal(body, &got))
 		require.Equal(t, ChannelInbox, got.Channel)
-		require.Equal(t, clip(subject, 200), got.Subject)
+		require.Equal(t, clip.To(subject, 200), got.Subject)
 		require.True(t, utf8.ValidString(got.Subject))
 		require.True(t, strings.HasPrefix(subject, strings.TrimSuffix(got.Subject, "…")))
-	}
-}
-
-// TestClip cuts on a rune boundary.
-func TestClip(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		in   string
-		n    int
-		want string
-	}{
-		{"abc", 3, "abc"},
-		{"abcd", 3, "abc…"},
-		{"aé", 2, "a…"}, // é is 2 bytes: not cut in half
-		{"éé", 3, "é…"},
-		{"€", 1, "…"},
-	} {
-		require.Equal(t, tc.want, clip(tc.in, tc.n), "clip(%q, %d)", tc.in, tc.n)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookline/hookline/internal/clip"
 	"github.com/hookline/hookline/internal/content/render"
 	"github.com/hookline/hookline/internal/content/schedule"
 	"github.com/hookline/hookline/internal/engine"
@@ -357,7 +358,7 @@ func (x messageExec) Execute(ctx context.Context, t *store.Task) engine.Outcome 
 		x.s.inbox.publish(m)
 	}
 	out.Attempt.Outcome = "sent"
-	describe(&out, sent{Channel: m.Channel, Subject: clip(m.Subject, 200)})
+	describe(&out, sent{Channel: m.Channel, Subject: clip.To(m.Subject, 200)})
 	return out
 }
 

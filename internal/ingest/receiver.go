@@ -21,6 +21,7 @@ import (
 
 	"github.com/hookline/hookline/internal/accesslog"
 	"github.com/hookline/hookline/internal/answer"
+	"github.com/hookline/hookline/internal/clip"
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/delivery/format"
 	"github.com/hookline/hookline/internal/engine"
@@ -301,7 +302,7 @@ func (rc *Receiver) buildEvent(r *http.Request, src *Source, req signature.Reque
 		// ce-* headers of binary mode, whatever mode it arrived in.
 		for k, v := range map[string]string{"Ce-Id": ce.ID, "Ce-Source": ce.Source, "Ce-Type": ce.Type, "Ce-Subject": ce.Subject} {
 			if v != "" {
-				ev.Headers[k] = truncate(v, 1024)
+				ev.Headers[k] = clip.Cut(v, 1024)
 			}
 		}
 		if !ce.Time.IsZero() {
@@ -405,7 +406,7 @@ func keptHeaders(h http.Header, src *Source) map[string]string {
 	for _, names := range [][]string{defaultHeaders, src.Rules.KeepHeaders} {
 		for _, n := range names {
 			if v := h.Get(n); v != "" {
-				out[http.CanonicalHeaderKey(n)] = truncate(v, 1024)
+				out[http.CanonicalHeaderKey(n)] = clip.Cut(v, 1024)
 			}
 		}
 	}
@@ -432,7 +433,7 @@ func (rc *Receiver) respond(w http.ResponseWriter, src *Source, p engine.Publish
 func (rc *Receiver) reject(r *http.Request, src *Source, body []byte, reason string) {
 	headers := make(map[string]string, len(r.Header))
 	for k := range r.Header {
-		headers[k] = truncate(r.Header.Get(k), rejectHeaderSize)
+		headers[k] = clip.Cut(r.Header.Get(k), rejectHeaderSize)
 	}
 	headers = redact.Received(headers, keyHeader(src)...)
 	shown := body
@@ -445,7 +446,7 @@ func (rc *Receiver) reject(r *http.Request, src *Source, body []byte, reason str
 	now := rc.clock.Now()
 	rej := store.Rejection{
 		ID: event.NewID(event.PrefixReject, now), TenantID: src.TenantID, SourceID: src.ID, CreatedAt: now,
-		Reason: truncate(reason, 500), Method: r.Method, RemoteAddr: r.RemoteAddr, Headers: headers, Body: string(shown),
+		Reason: clip.Cut(reason, 500), Method: r.Method, RemoteAddr: r.RemoteAddr, Headers: headers, Body: string(shown),
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 2*time.Second)
 	defer cancel()
@@ -479,18 +480,6 @@ func checkHeaderText(ev event.Event) error {
 		return errors.New("the dedup id taken from the request's headers is not valid UTF-8")
 	}
 	return nil
-}
-
-// truncate cuts s to at most n bytes, at a character boundary so that
-// valid UTF-8 stays valid.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
 
 // writeFault answers a webhook that could not be stored, with the statuses

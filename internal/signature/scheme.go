@@ -10,6 +10,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/hookline/hookline/internal/clip"
 )
 
 // Request is what a verifier sees of an incoming request. Body is the raw
@@ -116,7 +118,7 @@ func (s Scheme) Verify(r Request, now time.Time) error {
 	case KindNone:
 		return nil
 	}
-	return fail("", nil, "unknown verification kind %q", clip(s.Kind))
+	return fail("", nil, "unknown verification kind %q", shown(s.Kind))
 }
 
 // DedupID returns the provider's id of the delivery, the same on every
@@ -180,7 +182,7 @@ func (e *verifyError) Unwrap() []error {
 }
 
 // fail returns a verifyError. Reasons must never include secrets or the
-// expected MACs; request values in them go through clip.
+// expected MACs; request values in them go through shown.
 func fail(kind string, cause error, format string, args ...any) error {
 	return &verifyError{kind: kind, reason: fmt.Sprintf(format, args...), cause: cause}
 }
@@ -189,20 +191,15 @@ func fail(kind string, cause error, format string, args ...any) error {
 // attackers control.
 const clipLen = 64
 
-// clip shortens s to clipLen bytes for a log line.
-func clip(s string) string {
-	if len(s) <= clipLen {
-		return s
-	}
-	return s[:clipLen] + "…"
-}
+// shown is s as a rejection reason quotes it: at most clipLen bytes.
+func shown(s string) string { return clip.To(s, clipLen) }
 
 // checkTimestamp parses raw, the value of header, as unix seconds and
 // checks that it lies within tolerance of now, either way.
 func checkTimestamp(kind, header, raw string, now time.Time, tolerance time.Duration) (int64, error) {
 	ts, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil {
-		return 0, fail(kind, ErrTimestamp, "%s %q is not unix seconds", header, clip(raw))
+		return 0, fail(kind, ErrTimestamp, "%s %q is not unix seconds", header, shown(raw))
 	}
 	if skew := now.Sub(time.Unix(ts, 0)).Abs(); skew > tolerance {
 		return 0, fail(kind, ErrTimestamp, "%s %d is %s from now, more than the %s tolerance", header, ts, skew, tolerance)

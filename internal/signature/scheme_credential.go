@@ -44,7 +44,7 @@ func (s Scheme) verifyBasic(r Request) error {
 			return nil
 		}
 	}
-	return fail(kind, ErrNoMatch, "credentials of user %q match no configured user:password (tried %d)", clip(user), len(s.Secrets))
+	return fail(kind, ErrNoMatch, "credentials of user %q match no configured user:password (tried %d)", shown(user), len(s.Secrets))
 }
 
 // verifyAPIKey checks a key presented in the configured header (after

@@ -67,7 +67,7 @@ func parseSignedContent(tmpl string) ([]segment, error) {
 		}
 		end := strings.IndexByte(rest[open:], '}')
 		if end < 0 {
-			return nil, fmt.Errorf("unclosed %q", clip(rest[open:]))
+			return nil, fmt.Errorf("unclosed %q", shown(rest[open:]))
 		}
 		name := rest[open+1 : open+end]
 		switch {
@@ -78,11 +78,11 @@ func parseSignedContent(tmpl string) ([]segment, error) {
 		case strings.HasPrefix(name, "header:"):
 			h := strings.TrimPrefix(name, "header:")
 			if !validHeaderName(h) {
-				return nil, fmt.Errorf("{header:%s}: %q is not a valid header name", clip(h), clip(h))
+				return nil, fmt.Errorf("{header:%s}: %q is not a valid header name", shown(h), shown(h))
 			}
 			segs = append(segs, segment{kind: segmentHeader, text: h})
 		default:
-			return nil, fmt.Errorf("unknown placeholder {%s}: want {body}, {timestamp} or {header:Name}", clip(name))
+			return nil, fmt.Errorf("unknown placeholder {%s}: want {body}, {timestamp} or {header:Name}", shown(name))
 		}
 		rest = rest[open+end+1:]
 	}
@@ -96,7 +96,7 @@ func (s Scheme) verifyHMAC(r Request, now time.Time) error {
 	const kind = KindHMAC
 	newHash, ok := hmacAlgorithms[s.Algorithm]
 	if !ok {
-		return fail(kind, nil, "verification.algorithm %q is not sha1, sha256 or sha512", clip(s.Algorithm))
+		return fail(kind, nil, "verification.algorithm %q is not sha1, sha256 or sha512", shown(s.Algorithm))
 	}
 	segs, err := parseSignedContent(s.SignedContent)
 	if err != nil {

@@ -58,7 +58,7 @@ func (s Scheme) verifyStripe(r Request, now time.Time) error {
 	for item := range strings.SplitSeq(v, ",") {
 		key, value, ok := strings.Cut(strings.TrimSpace(item), "=")
 		if !ok {
-			return fail(kind, ErrMalformed, "%s item %q is not key=value", headerStripeSignature, clip(item))
+			return fail(kind, ErrMalformed, "%s item %q is not key=value", headerStripeSignature, shown(item))
 		}
 		switch key {
 		case "t":
@@ -141,7 +141,7 @@ func (s Scheme) verifySlack(r Request, now time.Time) error {
 func hexSHA256(kind, header, v, prefix string) ([]byte, error) {
 	encoded, ok := strings.CutPrefix(v, prefix)
 	if !ok {
-		return nil, fail(kind, ErrMalformed, `%s %q does not start with "%s"`, header, clip(v), prefix)
+		return nil, fail(kind, ErrMalformed, `%s %q does not start with "%s"`, header, shown(v), prefix)
 	}
 	sig, err := hex.DecodeString(encoded)
 	if err != nil || len(sig) != sha256.Size {

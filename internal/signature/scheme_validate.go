@@ -18,7 +18,7 @@ func (s Scheme) Validate() error {
 		if s.Kind == "" {
 			return field.Errorf("verification.kind", "required, one of %s", strings.Join(kinds, ", "))
 		}
-		return field.Errorf("verification.kind", "%q is not one of %s", clip(s.Kind), strings.Join(kinds, ", "))
+		return field.Errorf("verification.kind", "%q is not one of %s", shown(s.Kind), strings.Join(kinds, ", "))
 	}
 	var errs []error
 	add := func(at, format string, args ...any) {
@@ -36,7 +36,7 @@ func (s Scheme) Validate() error {
 		s.validateHMAC(add)
 	case KindAPIKey:
 		if s.Header != "" && !validHeaderName(s.Header) {
-			add("header", "%q is not a valid header name", clip(s.Header))
+			add("header", "%q is not a valid header name", shown(s.Header))
 		}
 		if s.Prefix != "" && s.Header == "" && s.QueryParam != "" {
 			add("prefix", "applies to the header only; set header too")
@@ -118,7 +118,7 @@ func (s Scheme) validateHMAC(add func(at, format string, args ...any)) {
 	case s.Header == "":
 		add("header", "required for kind hmac: the header carrying the signature")
 	case !validHeaderName(s.Header):
-		add("header", "%q is not a valid header name", clip(s.Header))
+		add("header", "%q is not a valid header name", shown(s.Header))
 	}
 	if strings.ContainsAny(s.Prefix, ", \t") {
 		add("prefix", "must not contain commas or spaces, which separate signatures")
@@ -127,7 +127,7 @@ func (s Scheme) validateHMAC(add func(at, format string, args ...any)) {
 		add("encoding", "must be hex or base64")
 	}
 	if s.TimestampHeader != "" && !validHeaderName(s.TimestampHeader) {
-		add("timestamp_header", "%q is not a valid header name", clip(s.TimestampHeader))
+		add("timestamp_header", "%q is not a valid header name", shown(s.TimestampHeader))
 	}
 	segs, err := parseSignedContent(s.SignedContent)
 	if err != nil {

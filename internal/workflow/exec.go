@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hookline/hookline/internal/clip"
 	"github.com/hookline/hookline/internal/collection"
 	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/event"
@@ -319,7 +320,7 @@ func logged(v any) []byte {
 	if len(b) <= maxLogged {
 		return b
 	}
-	note, _ := json.Marshal(cut{Truncated: true, Bytes: len(b), Preview: clip(string(b), previewLen)})
+	note, _ := json.Marshal(cut{Truncated: true, Bytes: len(b), Preview: clip.To(string(b), previewLen)})
 	return note
 }
 
@@ -675,7 +676,7 @@ func (r *Runner) http(ctx context.Context, s *step, vars map[string]any) result 
 	// step log keeps their names only.
 	input := map[string]any{"method": method, "url": u, "headers": redact.Values(headers)}
 	if body != nil {
-		input["body"] = clip(string(body), 4096)
+		input["body"] = clip.To(string(body), 4096)
 	}
 	resp, err := r.cfg.Client.Do(req)
 	if err != nil {
@@ -686,7 +687,7 @@ func (r *Runner) http(ctx context.Context, s *step, vars map[string]any) result 
 	if err != nil {
 		return result{input: input, err: failure(fmt.Errorf("%s %s: read answer: %w", method, u, err), true)}
 	}
-	var parsed any = clip(string(raw), maxResponse)
+	var parsed any = clip.To(string(raw), maxResponse)
 	if len(raw) <= maxResponse {
 		var doc any
 		if json.Unmarshal(raw, &doc) == nil {
@@ -800,13 +801,6 @@ func (p *progress) syncStep(ctx context.Context, s *step, vars map[string]any) r
 		return result{input: input, err: failure(res.Err, !errors.As(res.Err, &ie))}
 	}
 	return result{input: input, output: map[string]any{"key": res.Key, "outcome": res.Outcome}}
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
 
 // envFor is env as a tenant's runs see it.
