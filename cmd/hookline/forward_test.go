@@ -309,6 +309,18 @@ func TestForwardSinceAndResume(t *testing.T) {
 	q, err := srv.client.GetQueue(ctx, "mine")
 	require.NoError(t, err)
 	require.Zero(t, q.Messages)
+
+	// hookline queues shows and deletes the queue.
+	out = srv.run(t, "", "queues", "list")
+	require.Zero(t, out.code, out.stderr)
+	require.Regexp(t, `(?m)^mine\s+hooks\s+-\s+\d{4}-`, out.stdout)
+	out = srv.run(t, "", "queues", "get", "mine")
+	require.Zero(t, out.code, out.stderr)
+	require.Regexp(t, `(?m)^messages:\s+0$`, out.stdout)
+	out = srv.run(t, "", "queues", "delete", "mine")
+	require.Zero(t, out.code, out.stderr)
+	_, err = srv.client.GetQueue(ctx, "mine")
+	require.Error(t, err)
 }
 
 func TestParseForwardRoutes(t *testing.T) {

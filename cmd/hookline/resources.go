@@ -272,3 +272,17 @@ Step inputs and outputs in full are in -o json.`,
 			(*client.Client).CancelRun, (*client.Client).CancelRuns),
 	)
 }
+
+func newQueuesCmd(g *globals) *cobra.Command {
+	return newResourceCmd("queues", "queue", "Manage pull queues: events waiting for consumers such as hookline forward",
+		newListAllCmd(g, "List pull queues", (*client.Client).ListQueues,
+			[]string{"NAME", "SOURCE", "EVENT TYPES", "CREATED"}, func(q client.Queue) []string {
+				return []string{q.Name, orDash(q.Source), cell(list(q.EventTypes)), fmtTime(q.CreatedAt)}
+			}),
+		newGetCmd(g, "NAME", "Show a pull queue with how many events are on it", (*client.Client).GetQueue, func(w io.Writer, q *client.Queue) {
+			kv(w, "name", q.Name, "source", orDash(q.Source), "event types", list(q.EventTypes),
+				"messages", strconv.Itoa(q.Messages), "in flight", strconv.Itoa(q.InFlight), "created", fmtTime(q.CreatedAt), "updated", fmtTime(q.UpdatedAt))
+		}),
+		newDeleteCmd(g, "NAME", "queue", "Delete a pull queue with the events on it", (*client.Client).DeleteQueue),
+	)
+}
