@@ -27,6 +27,9 @@ type WorkflowSpec struct {
 	// Debounce starts one run per key for the last of the events that
 	// came less than a period apart, a period after it.
 	Debounce *WorkflowDebounce `json:"debounce,omitempty"`
+	// CancelOn cancels a run that has not ended (running, waiting or
+	// queued) when a matching event arrives.
+	CancelOn []CancelOn `json:"cancel_on,omitempty"`
 }
 
 // WorkflowConcurrency is at most Limit runs (1 to 10,000) going on at
@@ -51,6 +54,19 @@ type WorkflowThrottle struct {
 type WorkflowDebounce struct {
 	Key    string `json:"key,omitempty"`
 	Period string `json:"period"`
+}
+
+// CancelOn is one cancel_on entry: events of type Event (a pattern) for
+// which Match (over event — the incoming one —, trigger, vars, steps,
+// run) is true cancel the run. Key and Equals correlate as a wait_for's
+// do (an index finds the runs by the event's value), or a Match of the
+// form `event.data.x == <expression without event>` does; Equals is
+// evaluated when the run starts.
+type CancelOn struct {
+	Event  string `json:"event"`
+	Match  string `json:"match,omitempty"`
+	Key    string `json:"key,omitempty"`
+	Equals string `json:"equals,omitempty"`
 }
 
 // WorkflowTrigger says what starts a run: events (type patterns and an

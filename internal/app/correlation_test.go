@@ -3,6 +3,7 @@ package app_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -110,5 +111,61 @@ func TestWorkflowIndexedWaits(t *testing.T) {
 		require.JSONEq(t, `{"parcel": "p1"}`, string(b.eventsOf("parcel.done")[0].Data))
 		_, out := b.do("GET", "/v1/runs?workflow=parcel&status=waiting", "")
 		require.Len(t, out["data"], 2, "the others still wait")
+	})
+}
+
+const cancellableFlow = `name: fulfil
+on: { events: ["order.created"] }
+cancel_on:
+  - { event: order.cancelled, key: event.data.order_id, equals: "{{ trigger.data.id }}" }
+steps:
+  - id: reserve
+    http: { method: POST, url: "%s/reserve" }
+    retry: { attempts: 100, backoff: fixed, initial: 20ms }
+  - id: shipped
+    wait_for: { event: shipment.confirmed, key: event.data.order_id, equals: "{{ trigger.data.id }}", timeout: 1h }
+`
+
+// TestWorkflowCancelOn: a cancelling event for a run's key cancels it,
+// waiting (also after the server was killed while it waited) or running
+// (between retries of a step); one for another key makes no task.
+func TestWorkflowCancelOn(t *testing.T) {
+	drivers(t, func(t *testing.T, b *bundle) {
+		inventory := newService(t, func(n int, w http.ResponseWriter, r *http.Request) {
+			if strings.Contains(r.Header.Get("X-Order"), "slow") {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+			w.WriteHeader(http.StatusOK)
+		})
+		b.saveWorkflow(strings.Replace(fmt.Sprintf(cancellableFlow, inventory.URL), `url: "`+inventory.URL+`/reserve" }`,
+			`url: "`+inventory.URL+`/reserve", headers: { X-Order: "{{ event.data.id }}" } }`, 1))
+		b.send("order.created", `{"id": "o1"}`)
+		waiting := b.waitRun("fulfil", "waiting")
+		b.restart(true)
+
+		require.Equal(t, 0, deliveries(b.send("order.cancelled", `{"order_id": "o2"}`)), "no run for o2")
+		cancel := b.send("order.cancelled", `{"order_id": "o1"}`)
+		require.Equal(t, 1, deliveries(cancel), "one task: o1's run")
+		eventually(t, func() bool {
+			_, run := b.do("GET", "/v1/runs/"+waiting["id"].(string), "")
+			return run["status"] == "cancelled"
+		}, "the waiting run was not cancelled")
+		_, run := b.do("GET", "/v1/runs/"+waiting["id"].(string), "")
+		require.Equal(t, "cancelled by event "+cancel.ID+" (order.cancelled)", run["error"])
+		require.Equal(t, 0, deliveries(b.send("order.cancelled", `{"order_id": "o1"}`)), "an ended run listens no more")
+
+		// A run between retries of its first step.
+		b.send("order.created", `{"id": "slow-1"}`)
+		eventually(t, func() bool { return inventory.count() >= 3 }, "slow-1 is not retrying")
+		require.Equal(t, 1, deliveries(b.send("order.cancelled", `{"order_id": "slow-1"}`)))
+		eventually(t, func() bool {
+			_, out := b.do("GET", "/v1/runs?workflow=fulfil&status=cancelled", "")
+			return len(out["data"].([]any)) == 2
+		}, "the running run was not cancelled")
+		calls := inventory.count()
+		_, out := b.do("GET", "/v1/runs?workflow=fulfil&status=running", "")
+		require.Empty(t, out["data"], "no run goes on")
+		require.LessOrEqual(t, inventory.count(), calls+1, "the retries stop")
 	})
 }

@@ -573,6 +573,10 @@ type Workflows interface {
 	// WaitingRunsFor lists a tenant's runs waiting with a correlation key
 	// and value (WaitKey, WaitValue), oldest first, without their State.
 	WaitingRunsFor(ctx context.Context, tenantID, key, value string) ([]Run, error)
+	// ListeningRuns lists the listens (RunSave.Listens) of a tenant's
+	// runs that have not ended (running, waiting, queued), by run and
+	// index, each with its run's EventID.
+	ListeningRuns(ctx context.Context, tenantID string) ([]RunListen, error)
 	// BufferEvent keeps an event for the keyed waits that start later; a
 	// second call for the same event, key and value changes nothing.
 	BufferEvent(ctx context.Context, b BufferedEvent) error

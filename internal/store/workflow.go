@@ -107,6 +107,22 @@ type RunSave struct {
 	// run for its concurrency gates' keys instead; a save that ends the
 	// run (succeeded, failed, cancelled) frees its concurrency slots.
 	Gates []RunGate
+	// Listens are added (a new run's cancel_on entries).
+	Listens []RunListen
+}
+
+// RunListen is an event a run listens for until it ends (a workflow's
+// cancel_on entry Idx): its type pattern and, for a keyed one, the event
+// field and the value it must have.
+type RunListen struct {
+	RunID    string
+	TenantID string
+	Idx      int
+	Pattern  string
+	Key      string
+	Value    string
+	// EventID is the event that started the run (never a listen's).
+	EventID string
 }
 
 // BufferedEvent is an event kept for keyed waits that start later: its

@@ -22,6 +22,18 @@ type Def struct {
 	Concurrency *ConcurrencyDef `json:"concurrency,omitempty"`
 	Throttle    *ThrottleDef    `json:"throttle,omitempty"`
 	Debounce    *DebounceDef    `json:"debounce,omitempty"`
+	// CancelOn cancels a run that has not ended on a matching event.
+	CancelOn []CancelDef `json:"cancel_on,omitempty"`
+}
+
+// CancelDef is one cancel_on entry: an event type pattern, an optional
+// condition, and an optional correlation key as a wait_for has (Key and
+// Equals, or a Match of the form event.data.x == other).
+type CancelDef struct {
+	Event  string `json:"event"`
+	Match  string `json:"match,omitempty"`
+	Key    string `json:"key,omitempty"`
+	Equals string `json:"equals,omitempty"`
 }
 
 // ConcurrencyDef bounds the runs going on at once for each value of Key

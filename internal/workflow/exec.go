@@ -36,6 +36,9 @@ func (r *Runner) Execute(ctx context.Context, t *store.Task) engine.Outcome {
 	if strings.HasPrefix(t.DestinationID, bufferPrefix) {
 		return r.bufferEvent(ctx, t)
 	}
+	if strings.HasPrefix(t.DestinationID, cancelPrefix) {
+		return r.cancelOnEvent(ctx, t)
+	}
 	if !isRun(t.DestinationID) {
 		return r.start(ctx, t)
 	}
@@ -272,6 +275,9 @@ func (p *progress) save(ctx context.Context) error {
 	}
 	if ended(p.run.Status) && p.w != nil {
 		p.r.pokeQueued(ctx, p.w, p.run, p.st.Event)
+	}
+	if ended(p.run.Status) && p.st.Listens > 0 {
+		p.r.endListens(ctx, saved, p.st.Listens)
 	}
 	return nil
 }

@@ -130,8 +130,9 @@ func (w *Workflow) wakeAt(le *store.LimitError, tries int, now time.Time) time.T
 }
 
 // queue saves a run refused a slot as queued, with the task that tries
-// again at its wakeAt.
-func (r *Runner) queue(ctx context.Context, w *Workflow, run store.Run, rev int, st state, le *store.LimitError, now time.Time) (store.Run, error) {
+// again at its wakeAt (and, for a new run, its listens).
+func (r *Runner) queue(ctx context.Context, w *Workflow, run store.Run, rev int, st state, le *store.LimitError, now time.Time,
+	listens ...store.RunListen) (store.Run, error) {
 	wake := r.newTask(&run, st.Event.Type, now, w.wakeAt(le, st.Attempt, now))
 	st.Next = wake.ID
 	run.Status, run.UpdatedAt = store.RunQueued, now
@@ -141,7 +142,7 @@ func (r *Runner) queue(ctx context.Context, w *Workflow, run store.Run, rev int,
 	}
 	r.lease([]store.Task{wake})
 	if err := r.cfg.Store.SaveRun(ctx, store.RunSave{Run: run, Rev: rev, Tasks: []store.Task{wake},
-		Gates: w.gates(st.Event, now)}); err != nil {
+		Gates: w.gates(st.Event, now), Listens: listens}); err != nil {
 		return run, err
 	}
 	r.cfg.Schedule(ctx, []store.Task{wake})

@@ -63,6 +63,13 @@ func (r *Runner) FillRoutes(ctx context.Context, tenantID string) (route.Fill, e
 	for _, run := range waiting {
 		fill.Waits = append(fill.Waits, waitOf(run))
 	}
+	listening, err := r.cfg.Store.ListeningRuns(ctx, tenantID)
+	if err != nil {
+		return route.Fill{}, fmt.Errorf("listening runs: %w", err)
+	}
+	for _, l := range listening {
+		fill.Waits = append(fill.Waits, listenWait(l))
+	}
 	return fill, nil
 }
 

@@ -239,6 +239,10 @@ func (r *Runner) Retry(ctx context.Context, tenantID, id string) (store.Run, err
 	}
 	run.Rev++
 	r.setWait(ctx, run, before, nil)
+	if st.Listens > 0 {
+		// Listening again: routing reads the run's listens anew.
+		r.cfg.Waits.Invalidate(run.TenantID)
+	}
 	r.cfg.Schedule(ctx, []store.Task{next})
 	return run, nil
 }
@@ -247,6 +251,11 @@ func (r *Runner) Retry(ctx context.Context, tenantID, id string) (store.Run, err
 // cancelled and do nothing. The child runs its step waits for are
 // cancelled after it, and a child run's parent is told, as when it ends.
 func (r *Runner) Cancel(ctx context.Context, tenantID, id string) (store.Run, error) {
+	return r.cancel(ctx, tenantID, id, "cancelled")
+}
+
+// cancel cancels a run with reason as its error.
+func (r *Runner) cancel(ctx context.Context, tenantID, id, reason string) (store.Run, error) {
 	run, err := r.cfg.Store.GetRun(ctx, tenantID, id)
 	if err != nil {
 		return run, err
@@ -263,7 +272,7 @@ func (r *Runner) Cancel(ctx context.Context, tenantID, id string) (store.Run, er
 	fan := st.Fan
 	st.Next, st.Wait = "", nil
 	now := r.cfg.Clock.Now()
-	run.Status, run.WaitEvent, run.UpdatedAt, run.Error = store.RunCancelled, "", now, "cancelled"
+	run.Status, run.WaitEvent, run.UpdatedAt, run.Error = store.RunCancelled, "", now, reason
 	settle(&run)
 	if run.State, err = json.Marshal(st); err != nil {
 		return run, err
@@ -279,6 +288,9 @@ func (r *Runner) Cancel(ctx context.Context, tenantID, id string) (store.Run, er
 	}
 	run.Rev++
 	r.setWait(ctx, run, before, nil)
+	if st.Listens > 0 {
+		r.endListens(ctx, run, st.Listens)
+	}
 	if len(tasks) > 0 {
 		r.cfg.Schedule(ctx, tasks)
 	}

@@ -119,12 +119,14 @@ type Workflow struct {
 	Version       int
 	events        []string
 	errorWorkflow string
-	trigger       *expr.Filter
-	schedules     []*schedule
-	manual        bool
-	limits        limits
-	steps         []*step
-	index         map[string]int
+	// cancels are the cancel_on entries, by index.
+	cancels   []*cancelOn
+	trigger   *expr.Filter
+	schedules []*schedule
+	manual    bool
+	limits    limits
+	steps     []*step
+	index     map[string]int
 }
 
 type step struct {
@@ -229,6 +231,8 @@ func Compile(in Def, opts Options) (*Workflow, error) {
 	w.schedules, err = compileSchedules(in.On.Schedule)
 	add(err)
 	w.limits, err = compileLimits(in)
+	add(err)
+	w.cancels, err = compileCancels(in.CancelOn)
 	add(err)
 	for i, p := range in.On.Events {
 		if err := event.ValidatePattern(p); err != nil {
@@ -838,38 +842,9 @@ func (w *Workflow) Triggered(env expr.Env, typ string) (bool, error) {
 // equals, or else one derived from a match of the form
 // `event.data.x == other` (expr.Equality), and its buffer.
 func (s *step) compileKey(path string, wf *WaitForDef, matchVars []string) error {
-	switch {
-	case wf.Key != "" || wf.Equals != "":
-		if wf.Key == "" || wf.Equals == "" {
-			return errAt(path+".wait_for", "key and equals go together: key is the event's field, equals the value it must have")
-		}
-		if _, ok := route.KeyPath(wf.Key); !ok {
-			return errAt(path+".wait_for.key", "%q is not a field of the event's data, e.g. %q", wf.Key, "event.data.order_id")
-		}
-		s.waitKey = wf.Key
-		if code, ok := wholeExpr(wf.Equals); ok {
-			p, err := expr.Compile(code, matchVars...)
-			if err != nil {
-				return &Error{Path: path + ".wait_for.equals", Err: err}
-			}
-			s.equals = p.Eval
-			break
-		}
-		t, err := expr.CompileTemplate(wf.Equals, matchVars...)
-		if err != nil {
-			return &Error{Path: path + ".wait_for.equals", Err: err}
-		}
-		s.equals = func(vars map[string]any) (any, error) { return t.Render(vars) }
-	case wf.Match != "":
-		field, other, ok := expr.Equality(wf.Match)
-		if _, isKey := route.KeyPath(field); !ok || !isKey {
-			break
-		}
-		p, err := expr.Compile(other, matchVars...)
-		if err != nil {
-			break // not indexed: the match alone decides
-		}
-		s.waitKey, s.equals = field, p.Eval
+	var err error
+	if s.waitKey, s.equals, err = correlation(path+".wait_for", wf.Key, wf.Equals, wf.Match, matchVars); err != nil {
+		return err
 	}
 	if s.waitKey != "" {
 		s.buffer = DefaultBuffer
@@ -885,4 +860,43 @@ func (s *step) compileKey(path string, wf *WaitForDef, matchVars []string) error
 		s.buffer = d
 	}
 	return nil
+}
+
+// correlation compiles the correlation key of a wait_for or cancel_on
+// entry at path: a declared key and equals, or else one derived from a
+// match of the form `event.data.x == other` (expr.Equality). An empty
+// key is an entry without one.
+func correlation(path, key, equals, match string, vars []string) (string, func(map[string]any) (any, error), error) {
+	switch {
+	case key != "" || equals != "":
+		if key == "" || equals == "" {
+			return "", nil, errAt(path, "key and equals go together: key is the event's field, equals the value it must have")
+		}
+		if _, ok := route.KeyPath(key); !ok {
+			return "", nil, errAt(path+".key", "%q is not a field of the event's data, e.g. %q", key, "event.data.order_id")
+		}
+		if code, ok := wholeExpr(equals); ok {
+			p, err := expr.Compile(code, vars...)
+			if err != nil {
+				return "", nil, &Error{Path: path + ".equals", Err: err}
+			}
+			return key, p.Eval, nil
+		}
+		t, err := expr.CompileTemplate(equals, vars...)
+		if err != nil {
+			return "", nil, &Error{Path: path + ".equals", Err: err}
+		}
+		return key, func(vars map[string]any) (any, error) { return t.Render(vars) }, nil
+	case match != "":
+		field, other, ok := expr.Equality(match)
+		if _, isKey := route.KeyPath(field); !ok || !isKey {
+			return "", nil, nil
+		}
+		p, err := expr.Compile(other, vars...)
+		if err != nil {
+			return "", nil, nil // not indexed: the match alone decides
+		}
+		return field, p.Eval, nil
+	}
+	return "", nil, nil
 }

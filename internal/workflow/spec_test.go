@@ -145,3 +145,25 @@ steps:
 	require.Len(t, checked, 1)
 	require.Equal(t, "receipt", checked[0].Template)
 }
+
+// TestCompileCancelOn: cancel_on entries are checked as wait_for's keys
+// are, with their own paths.
+func TestCompileCancelOn(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ entry, want string }{
+		{`{ event: order.cancelled, key: event.data.id, equals: "{{ trigger.data.id }}" }`, ""},
+		{`{ event: order.cancelled, match: "event.data.id == trigger.data.id" }`, ""},
+		{`{ event: "a b" }`, "cancel_on[0].event"},
+		{`{ event: order.cancelled, key: data.id, equals: x }`, "cancel_on[0].key: \"data.id\" is not a field of the event's data"},
+		{`{ event: order.cancelled, key: event.data.id }`, "cancel_on[0]: key and equals go together"},
+		{`{ event: order.cancelled, match: "event.data.id ==" }`, "cancel_on[0].match"},
+	} {
+		src := "name: c\non: { events: [order.created] }\ncancel_on: [" + tc.entry + "]\nsteps:\n  - id: a\n    set: { x: \"1\" }\n"
+		_, err := workflow.Compile(decode(t, src), workflow.Options{})
+		if tc.want == "" {
+			require.NoError(t, err, tc.entry)
+			continue
+		}
+		require.ErrorContains(t, err, tc.want, tc.entry)
+	}
+}

@@ -28,18 +28,23 @@ func (r *Runner) begin(ctx context.Context, w *Workflow, id string, ev *event.Ev
 	st := state{Event: snapOf(ev), Vars: map[string]any{}, Steps: map[string]stepResult{}, Current: w.steps[0].id, Seq: 1}
 	next := r.newTask(&run, ev.Type, now, now)
 	st.Next = next.ID
+	listens := r.listens(w, &run, &st)
+	st.Listens = len(listens)
 	if run.State, err = json.Marshal(st); err != nil {
 		return run, false, err
 	}
 	tasks := []store.Task{next}
 	r.lease(tasks)
 	var le *store.LimitError
-	switch err := r.cfg.Store.SaveRun(ctx, store.RunSave{Run: run, Tasks: tasks, Gates: w.gates(st.Event, now)}); {
+	switch err := r.cfg.Store.SaveRun(ctx, store.RunSave{Run: run, Tasks: tasks, Gates: w.gates(st.Event, now), Listens: listens}); {
 	case errors.As(err, &le):
 		// Over a concurrency or throttle limit: queued, not dropped.
-		run, err := r.queue(ctx, w, run, 0, st, le, now)
+		run, err := r.queue(ctx, w, run, 0, st, le, now, listens...)
 		if errors.Is(err, store.ErrConflict) {
 			return run, false, nil
+		}
+		if err == nil {
+			r.startListens(ctx, listens)
 		}
 		return run, err == nil, err
 	case errors.Is(err, store.ErrConflict):
@@ -47,6 +52,7 @@ func (r *Runner) begin(ctx context.Context, w *Workflow, id string, ev *event.Ev
 	case err != nil:
 		return run, false, err
 	}
+	r.startListens(ctx, listens)
 	r.cfg.Schedule(ctx, tasks)
 	return run, true, nil
 }

@@ -32,6 +32,9 @@ type state struct {
 	// so that a buffered event is not taken twice by a run that waits
 	// again.
 	Taken []string `json:"taken,omitempty"`
+	// Listens counts the run's cancel_on entries (store.RunListen), whose
+	// waits routing drops when the run ends.
+	Listens int `json:"listens,omitempty"`
 	// Last is the step that last succeeded: its output is the run's
 	// result, which a parent run sees.
 	Last string `json:"last,omitempty"`

@@ -115,6 +115,14 @@ type CallStep struct {
 	Workflow string      `json:"workflow"`
 }
 
+// CancelOn CancelOn is one cancel_on entry: events of type Event (a pattern) for which Match (over event — the incoming one —, trigger, vars, steps, run) is true cancel the run. Key and Equals correlate as a wait_for's do (an index finds the runs by the event's value), or a Match of the form `event.data.x == <expression without event>` does; Equals is evaluated when the run starts.
+type CancelOn struct {
+	Equals *string `json:"equals,omitempty"`
+	Event  string  `json:"event"`
+	Key    *string `json:"key,omitempty"`
+	Match  *string `json:"match,omitempty"`
+}
+
 // Change Change is what applying did to one resource: created, updated or unchanged.
 type Change struct {
 	Action string  `json:"action"`
@@ -1398,6 +1406,9 @@ type WaitForStep struct {
 
 // Workflow Workflow is a workflow as the API shows it: its latest version.
 type Workflow struct {
+	// CancelOn CancelOn cancels a run that has not ended (running, waiting or queued) when a matching event arrives.
+	CancelOn *[]CancelOn `json:"cancel_on,omitempty"`
+
 	// Concurrency WorkflowConcurrency is at most Limit runs (1 to 10,000) going on at once for each value of Key, an expression over event such as event.data.customer_id (none: one limit for the whole workflow).
 	Concurrency *WorkflowConcurrency `json:"concurrency,omitempty"`
 	CreatedAt   time.Time            `json:"created_at"`
@@ -1448,6 +1459,9 @@ type WorkflowSaved struct {
 	// Action created, updated, unchanged
 	Action string `json:"action"`
 
+	// CancelOn CancelOn cancels a run that has not ended (running, waiting or queued) when a matching event arrives.
+	CancelOn *[]CancelOn `json:"cancel_on,omitempty"`
+
 	// Concurrency WorkflowConcurrency is at most Limit runs (1 to 10,000) going on at once for each value of Key, an expression over event such as event.data.customer_id (none: one limit for the whole workflow).
 	Concurrency *WorkflowConcurrency `json:"concurrency,omitempty"`
 	CreatedAt   time.Time            `json:"created_at"`
@@ -1490,6 +1504,9 @@ type WorkflowSchedule struct {
 
 // WorkflowSpec WorkflowSpec declares a workflow: the events that start it and its steps. It is the body of POST /v1/workflows (JSON or YAML) and an entry of `workflows:` in hookline.yaml. Saving a changed spec makes a new version; runs finish on the version they started with.
 type WorkflowSpec struct {
+	// CancelOn CancelOn cancels a run that has not ended (running, waiting or queued) when a matching event arrives.
+	CancelOn *[]CancelOn `json:"cancel_on,omitempty"`
+
 	// Concurrency WorkflowConcurrency is at most Limit runs (1 to 10,000) going on at once for each value of Key, an expression over event such as event.data.customer_id (none: one limit for the whole workflow).
 	Concurrency *WorkflowConcurrency `json:"concurrency,omitempty"`
 

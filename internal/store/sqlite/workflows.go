@@ -195,6 +195,12 @@ func (s *Store) saveRun(ctx context.Context, tx *sql.Tx, sv store.RunSave) error
 			return err
 		}
 	}
+	for _, l := range sv.Listens {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO run_listens (run_id, idx, tenant_id, pattern, wait_key, wait_value)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, r.ID, l.Idx, r.TenantID, l.Pattern, l.Key, l.Value); err != nil {
+			return fmt.Errorf("save run: write listen %d: %w", l.Idx, err)
+		}
+	}
 	if err := insertTasks(ctx, tx.StmtContext(ctx, s.stmt.insertTask), s.clock.Now(), sv.Tasks); err != nil {
 		return fmt.Errorf("save run: %w", err)
 	}
@@ -262,6 +268,17 @@ func (s *Store) WaitingRunsFor(ctx context.Context, tenantID, key, value string)
 	return queryAll(ctx, s.r, "list waiting runs by key", scanRun, `SELECT `+waitingCols+` FROM runs INDEXED BY runs_wait_key
 		WHERE tenant_id = ? AND wait_key = ? AND wait_value = ? AND status = 'waiting' AND wait_key <> '' ORDER BY id`,
 		tenantID, key, value)
+}
+
+// ListeningRuns lists the listens of a tenant's running and waiting
+// runs.
+func (s *Store) ListeningRuns(ctx context.Context, tenantID string) ([]store.RunListen, error) {
+	return queryAll(ctx, s.r, "list listening runs", func(sc scanner) (store.RunListen, error) {
+		var l store.RunListen
+		err := sc.Scan(&l.RunID, &l.TenantID, &l.Idx, &l.Pattern, &l.Key, &l.Value, &l.EventID)
+		return l, err
+	}, `SELECT l.run_id, l.tenant_id, l.idx, l.pattern, l.wait_key, l.wait_value, r.event_id FROM run_listens l
+		JOIN runs r ON r.id = l.run_id WHERE l.tenant_id = ? AND r.status IN ('running', 'waiting', 'queued') ORDER BY l.run_id, l.idx`, tenantID)
 }
 
 // BufferEvent keeps an event for the keyed waits that start later.

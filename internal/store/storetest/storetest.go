@@ -75,6 +75,7 @@ func Run(t *testing.T, open Open) {
 			"RunAttempts":    testRunAttempts,
 			"WaitKeys":       testWaitKeys,
 			"WaitBuffer":     testWaitBuffer,
+			"RunListens":     testRunListens,
 			"Schedules":      testSchedules,
 			"ScheduleRace":   testScheduleRace,
 			"Gates":          testRunGates,

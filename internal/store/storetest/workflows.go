@@ -527,3 +527,29 @@ func testWaitBuffer(t *testing.T, s store.Store) {
 	require.Equal(t, 1, n)
 	read(t, []store.BufferedEvent{e2})(s.BufferedEvents(ctx, a, "event.data.order_id", "o1", base.Add(-2*time.Hour)))
 }
+
+// A run's listens are listed while it runs or waits, and no longer once
+// it ended.
+func testRunListens(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a := tenant(t, s, "a")
+	b := tenant(t, s, "b")
+	listens := []store.RunListen{{Idx: 0, Pattern: "order.cancelled", Key: "event.data.id", Value: "o1"}, {Idx: 1, Pattern: "order.voided"}}
+	r1 := newRun(a, "run_1")
+	write(t, s.SaveRun, store.RunSave{Run: r1, Listens: listens})
+	write(t, s.SaveRun, store.RunSave{Run: newRun(a, "run_2")})
+	write(t, s.SaveRun, store.RunSave{Run: newRun(b, "run_b"), Listens: listens[:1]})
+	want := []store.RunListen{
+		{RunID: "run_1", TenantID: a, Idx: 0, Pattern: "order.cancelled", Key: "event.data.id", Value: "o1", EventID: "evt_run_1"},
+		{RunID: "run_1", TenantID: a, Idx: 1, Pattern: "order.voided", EventID: "evt_run_1"},
+	}
+	read(t, want)(s.ListeningRuns(ctx, a))
+	r1.Status = store.RunWaiting
+	write(t, s.SaveRun, store.RunSave{Run: r1, Rev: 1})
+	read(t, want, "waiting runs listen too")(s.ListeningRuns(ctx, a))
+	r1.Status = store.RunCancelled
+	write(t, s.SaveRun, store.RunSave{Run: r1, Rev: 2})
+	none, err := s.ListeningRuns(ctx, a)
+	require.NoError(t, err)
+	require.Empty(t, none, "an ended run listens no more")
+}
