@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"reflect"
 	"regexp"
 	"slices"
@@ -203,7 +204,11 @@ func (a *Applier) checkURL(ctx context.Context, shown string) (string, error) {
 		if err := a.cfg.URLs.CheckHost(ctx, shown, t.Host); err != nil {
 			return "", err
 		}
-		return shown, nil
+		u, err := url.Parse(shown) // Parse took it: it parses
+		if err != nil {
+			return "", err
+		}
+		return u.String(), nil
 	}
 	if scheme, _, _ := strings.Cut(shown, ":"); !strings.EqualFold(scheme, "http") && !strings.EqualFold(scheme, "https") {
 		return "", fmt.Errorf("scheme must be http or https, or nats, amqp, redis or kafka for a message system, got %q", scheme)
