@@ -9,10 +9,12 @@ import (
 	"testing"
 	"time"
 
+	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/delivery/broker"
+	"github.com/hookline/hookline/internal/faultproxy"
 	"github.com/hookline/hookline/internal/netguard"
 	"github.com/hookline/hookline/internal/testkit"
 )
@@ -123,4 +125,42 @@ func TestPoolRefusesForbiddenAddress(t *testing.T) {
 		require.ErrorIs(t, err, netguard.ErrForbiddenAddress, raw)
 		require.NotEmpty(t, r.System, "the receipt names where it was going")
 	}
+}
+
+// TestPoolReopensLostConnection: when the broker drops the connection,
+// the next publish opens a new one instead of failing on the dead one.
+func TestPoolReopensLostConnection(t *testing.T) {
+	t.Parallel()
+	testkit.Service(t, "RabbitMQ", testkit.RabbitMQAddr)
+	conn, err := amqp.Dial("amqp://guest:guest@" + testkit.RabbitMQAddr + "/")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = conn.Close() })
+	ch, err := conn.Channel()
+	require.NoError(t, err)
+	q, err := ch.QueueDeclare(testkit.UniqueName("hookline-test-"), false, true, false, false, nil)
+	require.NoError(t, err)
+
+	proxy, err := faultproxy.Start(testkit.RabbitMQAddr)
+	require.NoError(t, err)
+	var dials atomic.Int32
+	p := broker.NewPool(broker.PoolConfig{Dial: countingDial(&dials)})
+	t.Cleanup(p.Close)
+	raw := "amqp://guest:guest@" + proxy.Addr() + "//" + q.Name // the default exchange, to the queue
+	publish := func() error {
+		_, err := p.Publish(context.Background(), "ten_1", "ep_1", raw, broker.Message{Body: []byte(`{}`)})
+		return err
+	}
+	require.NoError(t, publish())
+	require.NoError(t, publish())
+	require.EqualValues(t, 1, dials.Load())
+
+	require.NoError(t, proxy.Close()) // the connection drops, and nothing listens there now
+	require.Eventually(t, func() bool {
+		var connect *broker.ConnectError
+		return errors.As(publish(), &connect)
+	}, 10*time.Second, 10*time.Millisecond, "a new connection is tried, and refused")
+	require.GreaterOrEqual(t, dials.Load(), int32(2))
+	got, err := ch.QueueDeclarePassive(q.Name, false, true, false, false, nil)
+	require.NoError(t, err)
+	require.Equal(t, 2, got.Messages, "the two confirmed publishes are in the queue")
 }
