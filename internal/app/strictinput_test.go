@@ -67,6 +67,7 @@ func TestEveryJSONRouteRefusesBadBodies(t *testing.T) {
 		"POST /v1/portal/sessions":              true,
 		"PUT /v1/queues/{name}":                 true,
 		"POST /v1/queues/{name}/lease":          true,
+		"POST /v1/workflows/{name}/runs":        true,
 	}
 	routes := api.Routes()
 	for p := range noBody {
