@@ -134,18 +134,6 @@ func TestBrokerCircuitOpens(t *testing.T) {
 	require.Equal(t, 2, attempts, "the others wait behind the open circuit")
 }
 
-// rabbit opens a channel on the local RabbitMQ.
-func rabbit(t *testing.T) *amqp.Channel {
-	t.Helper()
-	testkit.Service(t, "RabbitMQ", testkit.RabbitMQAddr)
-	conn, err := amqp.Dial("amqp://guest:guest@" + testkit.RabbitMQAddr + "/")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = conn.Close() })
-	ch, err := conn.Channel()
-	require.NoError(t, err)
-	return ch
-}
-
 // getAMQP waits for the next message of queue.
 func getAMQP(t *testing.T, ch *amqp.Channel, queue string) testkit.Published {
 	t.Helper()
@@ -170,7 +158,7 @@ func getAMQP(t *testing.T, ch *amqp.Channel, queue string) testkit.Published {
 // The URL's password is never shown.
 func TestAMQPDestination(t *testing.T) {
 	t.Parallel()
-	ch := rabbit(t)
+	ch := testkit.RabbitMQ(t)
 	clk := retryClock()
 	logs := &testkit.Buffer{}
 	b := setup(t, withClock(clk), withRand(func() float64 { return 0.5 }), withLogger(logs))

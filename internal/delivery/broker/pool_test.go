@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	amqp "github.com/rabbitmq/amqp091-go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/internal/clock"
@@ -131,12 +130,7 @@ func TestPoolRefusesForbiddenAddress(t *testing.T) {
 // the next publish opens a new one instead of failing on the dead one.
 func TestPoolReopensLostConnection(t *testing.T) {
 	t.Parallel()
-	testkit.Service(t, "RabbitMQ", testkit.RabbitMQAddr)
-	conn, err := amqp.Dial("amqp://guest:guest@" + testkit.RabbitMQAddr + "/")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = conn.Close() })
-	ch, err := conn.Channel()
-	require.NoError(t, err)
+	ch := testkit.RabbitMQ(t)
 	q, err := ch.QueueDeclare(testkit.UniqueName("hookline-test-"), false, true, false, false, nil)
 	require.NoError(t, err)
 
