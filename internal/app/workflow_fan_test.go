@@ -357,6 +357,26 @@ steps:
 			require.Contains(t, run["vars"].(map[string]any)["why"], "branch gate (run "+gate["id"].(string)+") cancelled: cancelled")
 		})
 
+		t.Run("over the run's vars, which stay whole", func(t *testing.T) {
+			b.saveWorkflow(`name: over-vars
+on: { events: ["skus.listed"] }
+steps:
+  - id: keep
+    set: { skus: "event.data.skus" }
+  - id: each_sku
+    foreach: { items: "vars.skus", concurrency: 2, steps: [ { id: upper, set: { u: "upper(item)" } } ] }
+  - id: after
+    set: { first: "vars.skus[0]", count: "len(vars.skus)" }
+`)
+			b.send("skus.listed", `{"skus": ["a", "b", "c"]}`)
+			run := b.waitRun("over-vars", "succeeded")
+			vars := run["vars"].(map[string]any)
+			require.Equal(t, "a", vars["first"])
+			require.Equal(t, []any{"a", "b", "c"}, vars["skus"])
+			require.Equal(t, []any{map[string]any{"u": "A"}, map[string]any{"u": "B"}, map[string]any{"u": "C"}},
+				stepLog(run)["each_sku"]["output"].(map[string]any)["outputs"])
+		})
+
 		t.Run("too many items", func(t *testing.T) {
 			b.saveWorkflow(`name: too-many
 on: { events: ["bulk.requested"] }

@@ -361,6 +361,33 @@ steps:
 	_, page = b.get(c, "/runs/"+kids.Data[0].ID)
 	require.Contains(t, page, `href="/runs/`+run.ID+`" id="parent-run"`)
 	require.NotRegexp(t, inline, page)
+
+	// A failed branch is not retried on its own: its parent is.
+	saveWorkflows(t, b, `name: fan-fail
+on: {events: [order.failed]}
+steps:
+  - id: split
+    parallel:
+      branches:
+        - steps: [ {id: boom, fail: {message: "no stock"}} ]
+`)
+	_, err = b.api.SendEvent(ctx, client.EventCreate{Type: "order.failed", Data: json.RawMessage(`{}`)})
+	require.NoError(t, err)
+	var failed client.Run
+	eventually(t, func() bool {
+		page, err := b.api.ListRuns(ctx, client.RunListOptions{Workflow: "fan-fail", Status: "failed"})
+		for _, r := range page.Data {
+			if err == nil && r.ParentID != "" {
+				failed = r
+			}
+		}
+		return failed.ID != ""
+	}, "the branch failed")
+	_, page = b.get(c, "/runs/"+failed.ID)
+	require.Contains(t, page, `id="retry-parent"`)
+	require.NotContains(t, page, `id="retry"`, "a child run is retried with its parent")
+	_, page = b.get(c, "/runs/"+failed.ParentID)
+	require.Contains(t, page, `id="retry"`)
 }
 
 // TestWorkflowScheduleAndRunNow shows a scheduled workflow's next run and

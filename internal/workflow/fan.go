@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -87,7 +88,9 @@ func (p *progress) fanOut(ctx context.Context, s *step, vars map[string]any) res
 		if len(items) == 0 {
 			return result{input: map[string]any{"items": 0}, output: map[string]any{"count": 0, "outputs": []any{}}}
 		}
-		f.Items = items
+		// A copy: the array may be the run's own (vars, a step's output),
+		// and started items are dropped from it.
+		f.Items = slices.Clone(items)
 		p.st.Fan = f
 		p.startItems(s)
 	case KindCall:
