@@ -11,23 +11,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/hookline/hookline/internal/app"
-	"github.com/hookline/hookline/internal/config"
-	"github.com/hookline/hookline/internal/testkit"
 )
-
-// onDrivers runs test on SQLite, and on PostgreSQL when
-// HOOKLINE_TEST_POSTGRES is set: each with a server of its own.
-func onDrivers(t *testing.T, test func(t *testing.T, b *bundle)) {
-	t.Run("sqlite", func(t *testing.T) { test(t, setup(t)) })
-	t.Run("postgres", func(t *testing.T) {
-		dsn := testkit.PostgresSchema(t)
-		test(t, setup(t, func(c *config.Config, _ *app.Options) {
-			c.Database, c.EncryptionKey = dsn, strings.Repeat("ab", 32)
-		}))
-	})
-}
 
 // children lists the runs a run's steps started, oldest first.
 func (b *bundle) children(runID string) []map[string]any {
@@ -99,7 +83,7 @@ steps:
 // the other's request), each with its own retries; after the join their
 // steps and outputs are the run's.
 func TestWorkflowParallel(t *testing.T) {
-	onDrivers(t, func(t *testing.T, b *bundle) {
+	drivers(t, func(t *testing.T, b *bundle) {
 		rv := newRendezvous("capture", "pick")
 		var captured atomic.Bool
 		svc := newService(t, func(n int, w http.ResponseWriter, r *http.Request) {
@@ -226,7 +210,7 @@ func mustJSON(t *testing.T, v any) []byte {
 // time, outputs in the items' order; over a collection's records too;
 // too many items fail the step with the limit named.
 func TestWorkflowForeach(t *testing.T) {
-	onDrivers(t, func(t *testing.T, b *bundle) {
+	drivers(t, func(t *testing.T, b *bundle) {
 		var inFlight, most atomic.Int32
 		rv := newRendezvous("1", "2")
 		var svc *receiver
@@ -423,7 +407,7 @@ steps:
 // cancels the called run; a workflow calling itself stops at the depth
 // limit.
 func TestWorkflowCall(t *testing.T) {
-	onDrivers(t, func(t *testing.T, b *bundle) {
+	drivers(t, func(t *testing.T, b *bundle) {
 		var svc *receiver
 		svc = newService(t, func(n int, w http.ResponseWriter, r *http.Request) {
 			var in struct{ Amount float64 }
@@ -591,7 +575,7 @@ func paths(rc *receiver) map[string]int {
 // the same idempotency key), the run completes, and what follows the join
 // runs once.
 func TestWorkflowFanCrash(t *testing.T) {
-	onDrivers(t, func(t *testing.T, b *bundle) {
+	drivers(t, func(t *testing.T, b *bundle) {
 		svc, release := blocker(t, "/capture")
 		b.saveWorkflow(fmt.Sprintf(`name: crash-parallel
 on: { events: ["order.paid"] }

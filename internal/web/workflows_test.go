@@ -386,6 +386,10 @@ steps:
 	_, page = b.get(c, "/runs/"+failed.ID)
 	require.Contains(t, page, `id="retry-parent"`)
 	require.NotContains(t, page, `id="retry"`, "a child run is retried with its parent")
+	eventually(t, func() bool {
+		parent, err := b.api.GetRun(ctx, failed.ParentID)
+		return err == nil && parent.Status == "failed"
+	}, "the parent took the branch's failure in")
 	_, page = b.get(c, "/runs/"+failed.ParentID)
 	require.Contains(t, page, `id="retry"`)
 }
