@@ -24,11 +24,11 @@ run_status() {
     sed 's/.*"status": "//; s/"$//'
 }
 
-# ended RUN succeeds when the run succeeded or failed.
+# ended RUN succeeds when the run succeeded, failed or was cancelled.
 ended() {
   local s
   s="$(run_status "$1")"
-  [[ $s == succeeded || $s == failed ]]
+  [[ $s == succeeded || $s == failed || $s == cancelled ]]
 }
 
 # finished WORKFLOW EVENT waits for the run of WORKFLOW that EVENT started

@@ -42,8 +42,17 @@ event="$("$hl" send order.created --data '{"id": "o-1001", "customer_id": "cus_a
   "items": [{"sku": "MUG-01", "qty": 2}, {"sku": "TEA-07", "qty": 1}]}')"
 echo "    $event"
 # The charge's first attempt meets a 503 and is retried a second later.
+# The warehouse is quicker: the shipment is confirmed while the payment
+# waits for its retry. The run keeps it and takes it at its wait.
+echo "==> hookline send shipment.confirmed for o-1001, before the run waits for it"
+shipment="$("$hl" send shipment.confirmed --data '{"order_id": "o-1001", "carrier": "DHL"}')"
+echo "    $shipment"
 run="$(finished order-processing "$event")"
 [[ $(run_status "$run") == succeeded ]] || fail "run $run of order o-1001 did not succeed"
+flat="$("$hl" workflows run-log "$run" -o json | one_line)"
+[[ $flat == *'"step": "shipped","kind": "wait_for","status": "succeeded"'* ]] || fail "the wait did not take the shipment"
+[[ $flat == *"\"id\": \"$shipment\""* ]] || fail "the wait's output is not the early shipment $shipment"
+[[ $("$hl" events list --type order.shipped -o json | one_line) == *'"carrier": "DHL"'* ]] || fail "no order.shipped with the carrier"
 
 log="$("$hl" workflows run-log "$run" -o json)"
 flat="$(one_line <<<"$log")"
@@ -103,9 +112,20 @@ wait_for "ops.order_failed" 15 alert_done
 "$hl" workflows runs
 [[ $("$hl" workflows runs order-alert -o json | one_line) == *'"status": "succeeded"'* ]] || fail "order-alert did not succeed"
 
+# --- A cancelled order -----------------------------------------------------
+echo
+echo "==> hookline send order.created: order o-1003, then order.cancelled for it"
+event="$("$hl" send order.created --data '{"id": "o-1003", "customer_id": "cus_ada", "total": 12,
+  "items": [{"sku": "MUG-01", "qty": 1}]}')"
+"$hl" send order.cancelled --data '{"order_id": "o-1003"}' >/dev/null
+run3="$(finished order-processing "$event")"
+[[ $(run_status "$run3") == cancelled ]] || fail "run $run3 of order o-1003 was not cancelled"
+[[ $("$hl" workflows run-log "$run3" -o json | one_line) == *'"error": "cancelled by event evt_'* ]] ||
+  fail "run $run3 does not say which event cancelled it"
+
 # --- What the services saw -------------------------------------------------
 echo
 echo "==> what the services logged"
 sed 's/^/    /' "$work/services.log"
 
-echo "==> OK: o-1001 reserved, charged once across a retry, confirmed and announced in the inbox; o-1002 declined, released and alerted"
+echo "==> OK: o-1001 reserved, charged once across a retry, confirmed, announced in the inbox and shipped (its early shipment kept); o-1002 declined, released and alerted; o-1003 cancelled by order.cancelled"
