@@ -60,9 +60,11 @@ type Options struct {
 	// Rand, when set, replaces the retry jitter source of deliveries,
 	// workflow steps and mirrors (tests).
 	Rand func() float64
-	// PollInterval, when set, replaces the engine's poll interval and how
-	// often the workflow scheduler looks for due schedules (tests).
+	// PollInterval, when set, replaces the engine's poll interval (tests).
 	PollInterval time.Duration
+	// ScheduleInterval, when set, replaces how often the workflow
+	// scheduler looks for due schedules (tests).
+	ScheduleInterval time.Duration
 	// Lease, when set, replaces the engine's lease duration (tests).
 	Lease time.Duration
 	// QueueCap and PruneInterval, when set, replace the engine's (tests).
@@ -297,7 +299,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 			return err
 		},
 	})
-	sched := workflow.NewScheduler(workflow.SchedulerConfig{Runner: runner, Interval: opts.PollInterval,
+	sched := workflow.NewScheduler(workflow.SchedulerConfig{Runner: runner, Interval: opts.ScheduleInterval,
 		Publish: func(ctx context.Context, ev event.Event, name string) error {
 			_, err := eng.PublishTo(ctx, ev, []engine.Target{{Kind: workflow.Kind, DestinationID: name}})
 			return err

@@ -21,6 +21,11 @@ import (
 	"github.com/hookline/hookline/internal/testkit"
 )
 
+// withScheduleInterval has the scheduler look for due schedules every d.
+func withScheduleInterval(d time.Duration) setupOpt {
+	return func(_ *config.Config, o *app.Options) { o.ScheduleInterval = d }
+}
+
 func withDatabase(dsn string) setupOpt {
 	return func(c *config.Config, _ *app.Options) {
 		c.Database, c.EncryptionKey = dsn, strings.Repeat("ab", 32)
@@ -98,7 +103,7 @@ func TestWorkflowSchedule(t *testing.T) {
 	onStores(t, func(t *testing.T, db func(*testing.T) setupOpt) {
 		// Friday 2026-12-04, 07:59 UTC: 08:59 in Berlin (UTC+1 in winter).
 		clk := clock.NewManual(time.Date(2026, 12, 4, 7, 59, 0, 0, time.UTC))
-		b := setup(t, withClock(clk), db(t))
+		b := setup(t, withClock(clk), withScheduleInterval(20*time.Millisecond), db(t))
 		b.saveWorkflow(digestFlow)
 		require.Equal(t, "2026-12-04T08:00:00.000Z", b.nextAt("daily-digest"))
 
@@ -150,7 +155,7 @@ func TestWorkflowScheduleMissed(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				clk := clock.NewManual(time.Date(2026, 12, 7, 10, 30, 0, 0, time.UTC))
-				b := setup(t, withClock(clk), db(t))
+				b := setup(t, withClock(clk), withScheduleInterval(20*time.Millisecond), db(t))
 				b.saveWorkflow(fmt.Sprintf(`name: hourly
 on:
   schedule:
@@ -185,7 +190,7 @@ func TestWorkflowScheduleTwoNodes(t *testing.T) {
 	dsn := testkit.PostgresSchema(t)
 	ctx := context.Background()
 	clk := clock.NewManual(time.Date(2026, 12, 7, 9, 0, 30, 0, time.UTC))
-	fast := func(_ *config.Config, o *app.Options) { o.PollInterval = 5 * time.Millisecond }
+	fast := withScheduleInterval(5 * time.Millisecond)
 	nodes := []*node{startNode(t, dsn, "node-a", withClock(clk), fast), startNode(t, dsn, "node-b", withClock(clk), fast)}
 	c := client.New(nodes[0].url, clusterKey)
 	_, err := c.SaveWorkflowYAML(ctx, []byte(`name: minutely
