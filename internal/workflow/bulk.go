@@ -75,6 +75,10 @@ func (r *Runner) bulk(ctx context.Context, tenantID string, f Filter, statuses [
 	for _, id := range ids {
 		out.Matched++
 		_, err := change(ctx, tenantID, id)
+		// A step of the run saved meanwhile: change the run as it is now.
+		for try := 0; errors.Is(err, store.ErrConflict) && try < maxCancelTries; try++ {
+			_, err = change(ctx, tenantID, id)
+		}
 		switch {
 		case err == nil:
 			out.Changed++

@@ -26,6 +26,10 @@ import (
 // maxCancelOn bounds a workflow's cancel_on entries.
 const maxCancelOn = 10
 
+// maxCancelTries bounds the cancels tried again after a step of the run
+// saved it meanwhile.
+const maxCancelTries = 10
+
 // cancelPrefix starts the destination of a task offering an event to a
 // run's cancel_on entry.
 const cancelPrefix = "cancel:"
@@ -161,7 +165,12 @@ func (r *Runner) cancelOnEvent(ctx context.Context, t *store.Task) engine.Outcom
 			return outcome("skipped", url, skipped{Reason: "event does not match cancel_on", EventID: t.EventID})
 		}
 	}
-	_, err = r.cancel(ctx, run.TenantID, run.ID, fmt.Sprintf("cancelled by event %s (%s)", t.EventID, t.Event.Type))
+	reason := fmt.Sprintf("cancelled by event %s (%s)", t.EventID, t.Event.Type)
+	_, err = r.cancel(ctx, run.TenantID, run.ID, reason)
+	// A step of the run saved meanwhile: cancel the run as it is now.
+	for try := 0; errors.Is(err, store.ErrConflict) && try < maxCancelTries; try++ {
+		_, err = r.cancel(ctx, run.TenantID, run.ID, reason)
+	}
 	switch {
 	case errors.Is(err, ErrFinished), errors.Is(err, store.ErrConflict):
 		return outcome("skipped", url, skipped{Reason: "the run ended or changed meanwhile", EventID: t.EventID})
