@@ -486,49 +486,42 @@ func TestSigtermOfOneOfThreeNodes(t *testing.T) {
 func TestRestartOfTheOnlyNode(t *testing.T) {
 	t.Parallel()
 	bin := buildHookline(t)
-	for _, db := range []string{"sqlite", "postgres"} {
-		t.Run(db, func(t *testing.T) {
-			t.Parallel()
-			args := []string{"--data-dir", filepath.Join(t.TempDir(), "data")}
-			if db == "postgres" {
-				args = append(args, "--database", testkit.PostgresSchema(t))
-			}
-			rc := newFailoverReceiver(t, true, 0)
-			p := startServe(t, bin, db, args...)
-			c := p.client()
-			ctx := context.Background()
-			_, err := c.CreateEndpoint(ctx, client.EndpointCreate{URL: rc.URL + "/ep"})
-			require.NoError(t, err)
-			const events = 50
-			publishN(t, c, events)
-			require.Eventually(t, func() bool { return rc.heldAt([]string{"ep"}) == 10 }, 30*time.Second, 20*time.Millisecond)
+	onStores(t, func(t *testing.T, db string, args []string) {
+		rc := newFailoverReceiver(t, true, 0)
+		p := startServe(t, bin, db, args...)
+		c := p.client()
+		ctx := context.Background()
+		_, err := c.CreateEndpoint(ctx, client.EndpointCreate{URL: rc.URL + "/ep"})
+		require.NoError(t, err)
+		const events = 50
+		publishN(t, c, events)
+		require.Eventually(t, func() bool { return rc.heldAt([]string{"ep"}) == 10 }, 30*time.Second, 20*time.Millisecond)
 
-			p.signal(t, syscall.SIGKILL)
-			killed := time.Now()
-			require.Eventually(t, func() bool { return rc.heldAt([]string{"ep"}) == 0 }, 10*time.Second, 5*time.Millisecond)
-			rc.answer()
-			again := startServe(t, bin, db, args...)
-			ready := time.Now()
-			c = again.client()
-			var resumed time.Time
-			require.Eventually(t, func() bool {
-				var ok bool
-				resumed, ok = rc.firstAfter(killed, func(arrival) bool { return true })
-				return ok
-			}, 30*time.Second, 10*time.Millisecond)
-			require.Eventually(t, func() bool {
-				page, err := c.ListDeliveries(ctx, client.DeliveryListOptions{Status: client.DeliverySucceeded, ListOptions: client.ListOptions{Limit: 1000}})
-				return err == nil && len(page.Data) == events
-			}, 5*time.Second, 10*time.Millisecond, "every delivery done within 5 s of the restart: the node took its leases back at once")
-			done := time.Now()
-			answered, twice, cut := rc.tally()
-			require.Equal(t, events, answered, "nothing is lost")
-			require.LessOrEqual(t, twice, cut, "only deliveries cut off in flight arrive twice")
-			t.Logf("%s: kill -9 and restart: ready %s after the kill, first delivery %s after ready (%s after the kill), all %d %s after ready; %d twice (%d cut off)",
-				db, ready.Sub(killed).Round(10*time.Millisecond), resumed.Sub(ready).Round(10*time.Millisecond),
-				resumed.Sub(killed).Round(10*time.Millisecond), answered, done.Sub(ready).Round(10*time.Millisecond), twice, cut)
-		})
-	}
+		p.signal(t, syscall.SIGKILL)
+		killed := time.Now()
+		require.Eventually(t, func() bool { return rc.heldAt([]string{"ep"}) == 0 }, 10*time.Second, 5*time.Millisecond)
+		rc.answer()
+		again := startServe(t, bin, db, args...)
+		ready := time.Now()
+		c = again.client()
+		var resumed time.Time
+		require.Eventually(t, func() bool {
+			var ok bool
+			resumed, ok = rc.firstAfter(killed, func(arrival) bool { return true })
+			return ok
+		}, 30*time.Second, 10*time.Millisecond)
+		require.Eventually(t, func() bool {
+			page, err := c.ListDeliveries(ctx, client.DeliveryListOptions{Status: client.DeliverySucceeded, ListOptions: client.ListOptions{Limit: 1000}})
+			return err == nil && len(page.Data) == events
+		}, 5*time.Second, 10*time.Millisecond, "every delivery done within 5 s of the restart: the node took its leases back at once")
+		done := time.Now()
+		answered, twice, cut := rc.tally()
+		require.Equal(t, events, answered, "nothing is lost")
+		require.LessOrEqual(t, twice, cut, "only deliveries cut off in flight arrive twice")
+		t.Logf("%s: kill -9 and restart: ready %s after the kill, first delivery %s after ready (%s after the kill), all %d %s after ready; %d twice (%d cut off)",
+			db, ready.Sub(killed).Round(10*time.Millisecond), resumed.Sub(ready).Round(10*time.Millisecond),
+			resumed.Sub(killed).Round(10*time.Millisecond), answered, done.Sub(ready).Round(10*time.Millisecond), twice, cut)
+	})
 }
 
 // TestFrozenNodeCannotOverwrite freezes (SIGSTOP) one of two PostgreSQL

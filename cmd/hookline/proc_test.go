@@ -106,3 +106,19 @@ func (p *serveProc) signal(t *testing.T, sig os.Signal) {
 		t.Fatalf("%s did not exit; logs: %s", p.id, p.logs)
 	}
 }
+
+// onStores runs test as parallel subtests on a SQLite data dir and on a
+// PostgreSQL schema (skipped without HOOKLINE_TEST_POSTGRES), with the
+// serve arguments that choose each.
+func onStores(t *testing.T, test func(t *testing.T, db string, args []string)) {
+	for _, db := range []string{"sqlite", "postgres"} {
+		t.Run(db, func(t *testing.T) {
+			t.Parallel()
+			args := []string{"--data-dir", filepath.Join(t.TempDir(), "data")}
+			if db == "postgres" {
+				args = append(args, "--database", testkit.PostgresSchema(t))
+			}
+			test(t, db, args)
+		})
+	}
+}
