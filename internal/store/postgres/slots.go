@@ -100,6 +100,20 @@ func takeSlots(ctx context.Context, tx pgx.Tx, sv store.RunSave) error {
 	return exec(`DELETE FROM workflow_slots WHERE tenant_id = $1 AND run_id = $2 AND kind = 'queued'`, r.TenantID, r.ID)
 }
 
+// pruneLimits deletes up to limit throttle slots taken, and debounce
+// records due, before cutoff: long out of any window.
+func (s *Store) pruneLimits(ctx context.Context, cutoff time.Time, limit int) error {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM workflow_slots WHERE ctid IN (SELECT ctid FROM workflow_slots
+		WHERE kind = 'throttle' AND at < $1 LIMIT $2)`, cutoff, limit); err != nil {
+		return fmt.Errorf("prune throttle slots: %w", err)
+	}
+	if _, err := s.pool.Exec(ctx, `DELETE FROM workflow_debounce WHERE ctid IN (SELECT ctid FROM workflow_debounce
+		WHERE due_at < $1 LIMIT $2)`, cutoff, limit); err != nil {
+		return fmt.Errorf("prune debounce records: %w", err)
+	}
+	return nil
+}
+
 // OldestQueued returns the run queued longest for a concurrency key.
 func (s *Store) OldestQueued(ctx context.Context, tenantID, workflow, key string) (string, error) {
 	var id string

@@ -266,5 +266,8 @@ func (s *Store) PruneRuns(ctx context.Context, cutoff time.Time, limit int) (int
 	if err != nil {
 		return int(tag.RowsAffected()), fmt.Errorf("prune buffered events: %w", err)
 	}
+	if err := s.pruneLimits(ctx, cutoff, limit); err != nil {
+		return int(tag.RowsAffected() + buf.RowsAffected()), err
+	}
 	return int(tag.RowsAffected() + buf.RowsAffected()), nil
 }

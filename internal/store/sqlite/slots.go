@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/hookline/hookline/internal/store"
 )
@@ -80,6 +81,20 @@ func takeSlots(ctx context.Context, tx *sql.Tx, sv store.RunSave) error {
 		return nil
 	}
 	return exec(`DELETE FROM workflow_slots WHERE tenant_id = ? AND run_id = ? AND kind = 'queued'`, r.TenantID, r.ID)
+}
+
+// pruneLimits deletes up to limit throttle slots taken, and debounce
+// records due, before cutoff: long out of any window.
+func (s *Store) pruneLimits(ctx context.Context, cutoff time.Time, limit int) error {
+	if _, err := s.w.ExecContext(ctx, `DELETE FROM workflow_slots WHERE rowid IN (SELECT rowid FROM workflow_slots
+		WHERE kind = 'throttle' AND at < ? LIMIT ?)`, ms(cutoff), limit); err != nil {
+		return fmt.Errorf("prune throttle slots: %w", err)
+	}
+	if _, err := s.w.ExecContext(ctx, `DELETE FROM workflow_debounce WHERE rowid IN (SELECT rowid FROM workflow_debounce
+		WHERE due_at < ? LIMIT ?)`, ms(cutoff), limit); err != nil {
+		return fmt.Errorf("prune debounce records: %w", err)
+	}
+	return nil
 }
 
 // OldestQueued returns the run queued longest for a concurrency key.

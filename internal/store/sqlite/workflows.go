@@ -353,6 +353,9 @@ func (s *Store) PruneRuns(ctx context.Context, cutoff time.Time, limit int) (int
 	if err != nil {
 		return int(n), fmt.Errorf("prune buffered events: %w", err)
 	}
+	if err := s.pruneLimits(ctx, cutoff, limit); err != nil {
+		return int(n), err
+	}
 	m, err := res.RowsAffected()
 	return int(n + m), err
 }

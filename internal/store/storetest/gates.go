@@ -77,6 +77,17 @@ func testRunGates(t *testing.T, s store.Store) {
 	require.Equal(t, base, le.Oldest)
 	late.UpdatedAt = base.Add(61 * time.Second)
 	write(t, s.SaveRun, store.RunSave{Run: late, Gates: throttle(late.UpdatedAt)})
+
+	// Pruning forgets throttle slots taken before its cutoff.
+	_, err = s.PruneRuns(ctx, base.Add(time.Minute), 100)
+	require.NoError(t, err)
+	wide := []store.RunGate{{Kind: store.GateThrottle, Limit: 2, Since: base.Add(-time.Hour)}}
+	again := newRun(a, "run_t3")
+	again.Workflow, again.UpdatedAt = "report", base.Add(62*time.Second)
+	write(t, s.SaveRun, store.RunSave{Run: again, Gates: wide}) // only run_t2's slot is left
+	fourth := newRun(a, "run_t4")
+	fourth.Workflow = "report"
+	limited(s.SaveRun(ctx, store.RunSave{Run: fourth, Gates: wide}))
 }
 
 // testRunGateRace starts runs of one concurrency key from many
@@ -126,6 +137,13 @@ func testDebounce(t *testing.T, s store.Store) {
 	_, err = s.GetDebounce(ctx, a, "digest", "cus_1")
 	require.NoError(t, err, "a replaced event clears nothing")
 	require.NoError(t, s.ClearDebounce(ctx, second))
+	_, err = s.GetDebounce(ctx, a, "digest", "cus_1")
+	require.ErrorIs(t, err, store.ErrNotFound)
+
+	// Pruning forgets records long due (their check found them gone).
+	require.NoError(t, s.Debounce(ctx, first, task("dlv_3", first.DueAt)))
+	_, err = s.PruneRuns(ctx, base.Add(time.Hour), 100)
+	require.NoError(t, err)
 	_, err = s.GetDebounce(ctx, a, "digest", "cus_1")
 	require.ErrorIs(t, err, store.ErrNotFound)
 }
