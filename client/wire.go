@@ -227,6 +227,9 @@ type DelayStep = wire.DelayStep
 // WaitForStep is wire.WaitForStep.
 type WaitForStep = wire.WaitForStep
 
+// ApprovalStep is wire.ApprovalStep.
+type ApprovalStep = wire.ApprovalStep
+
 // SyncStep is wire.SyncStep.
 type SyncStep = wire.SyncStep
 

@@ -136,8 +136,8 @@ func strictJSON(b []byte, v any) error {
 }
 
 // Step is one step: an id and exactly one kind (http, emit, set, if,
-// switch, delay, wait_for, sync, notify, fail, parallel, foreach, call),
-// with its error handling.
+// switch, delay, wait_for, approval, sync, notify, fail, parallel,
+// foreach, call), with its error handling.
 type Step struct {
 	ID      string            `json:"id"`
 	HTTP    *HTTPStep         `json:"http,omitempty"`
@@ -147,7 +147,9 @@ type Step struct {
 	Switch  *SwitchStep       `json:"switch,omitempty"`
 	Delay   *DelayStep        `json:"delay,omitempty"`
 	WaitFor *WaitForStep      `json:"wait_for,omitempty"`
-	Sync    *SyncStep         `json:"sync,omitempty"`
+	// Approval waits for a person to approve or reject the run.
+	Approval *ApprovalStep `json:"approval,omitempty"`
+	Sync     *SyncStep     `json:"sync,omitempty"`
 	// Notify sends content by a notify rule (without events: the run's
 	// event is the one notified about).
 	Notify *NotifyRule `json:"notify,omitempty"`
@@ -231,6 +233,20 @@ type WaitForStep struct {
 	Key       string `json:"key,omitempty"`
 	Equals    string `json:"equals,omitempty"`
 	Buffer    string `json:"buffer,omitempty"`
+	Timeout   string `json:"timeout,omitempty"`
+	OnTimeout string `json:"on_timeout,omitempty"`
+}
+
+// ApprovalStep waits for a person to approve or reject: through POST
+// /v1/runs/{id}/approve or /reject, or a signed link. When the wait
+// begins the step's output is Message (a template) with approve_url,
+// reject_url and expires_at, and a workflow.approval_requested event
+// carries them (for a notify rule or an endpoint to send). The decision
+// is the step's output: approved, comment, decided_by ("api" or "link")
+// and decided_at. After Timeout (default 24h) the run goes to OnTimeout,
+// or fails without one.
+type ApprovalStep struct {
+	Message   string `json:"message,omitempty"`
 	Timeout   string `json:"timeout,omitempty"`
 	OnTimeout string `json:"on_timeout,omitempty"`
 }
@@ -362,6 +378,12 @@ type RunStart struct {
 	// Input is a JSON object; default {}.
 	Input          json.RawMessage `json:"input,omitempty"`
 	IdempotencyKey string          `json:"idempotency_key,omitempty"`
+}
+
+// RunDecision is the optional body of POST /v1/runs/{id}/approve and
+// /reject: a comment kept with the decision (at most 2000 bytes).
+type RunDecision struct {
+	Comment string `json:"comment,omitempty"`
 }
 
 // RunFilter selects runs for POST /v1/runs/cancel and /v1/runs/retry:

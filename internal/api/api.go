@@ -240,6 +240,8 @@ var routes = []route{
 	{"POST /v1/runs/retry", withBody((*Server).retryRuns)},
 	{"POST /v1/runs/{id}/retry", (*Server).retryRun},
 	{"POST /v1/runs/{id}/cancel", (*Server).cancelRun},
+	{"POST /v1/runs/{id}/approve", withOptionalBody((*Server).approveRun)},
+	{"POST /v1/runs/{id}/reject", withOptionalBody((*Server).rejectRun)},
 
 	{"PUT /v1/recipients/{id}", withBody((*Server).putRecipient)},
 	{"GET /v1/recipients", (*Server).listRecipients},

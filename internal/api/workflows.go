@@ -305,6 +305,26 @@ func (s *Server) cancelRun(w http.ResponseWriter, r *http.Request, a *auth) erro
 	})
 }
 
+// approveRun and rejectRun decide the approval a run waits on.
+func (s *Server) approveRun(w http.ResponseWriter, r *http.Request, a *auth, in wire.RunDecision) error {
+	return s.decideRun(w, r, a, in, true)
+}
+
+func (s *Server) rejectRun(w http.ResponseWriter, r *http.Request, a *auth, in wire.RunDecision) error {
+	return s.decideRun(w, r, a, in, false)
+}
+
+func (s *Server) decideRun(w http.ResponseWriter, r *http.Request, a *auth, in wire.RunDecision, approved bool) error {
+	if len(in.Comment) > workflow.MaxComment {
+		return invalid("comment", "must be at most %d bytes", workflow.MaxComment)
+	}
+	return changeRun(w, r, a, http.StatusOK, func(ctx context.Context, tenantID, id string) (store.Run, error) {
+		return s.cfg.Workflows.Decide(ctx, tenantID, id, workflow.Decision{Approved: approved, Comment: in.Comment, By: "api"})
+	}, workflow.ErrNotAwaitingApproval, func(run store.Run) string {
+		return fmt.Sprintf("run %s is %s and not waiting on an approval", run.ID, run.Status)
+	})
+}
+
 // changeRun answers a route that changes the run the path names by
 // change, with status and the run: refused (the run's state does not
 // allow the change) is a 409 with the message why gives.

@@ -279,6 +279,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	runner := workflow.New(workflow.Config{
 		Store: st, Client: client(), Clock: opts.Clock, Logger: log, UserAgent: userAgent,
 		Collections: colls, Records: st, Env: env, EnvTenant: envTenant, Notify: notify.NotifyStep, CheckNotify: content.CheckRule, Rand: opts.Rand, Waits: routes,
+		ApprovalKey: box.Derive("approval links"), PublicURL: strings.TrimRight(cfg.PublicURL, "/"),
 		Publish: publishChanges, Schedule: eng.Schedule, Lease: eng.Lease,
 	})
 	// In routing order: endpoints and subscriptions, workflows and their
@@ -330,6 +331,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 	mux.Handle("/v1/", tracing.Handler(accesslog.Routed(apiSrv.Handler())))
 	mux.Handle("/in/{source}", tracing.Handler(accesslog.Routed(receiver)))
 	notify.Handle(mux)
+	mux.Handle("/approve/{token}", tracing.Handler(accesslog.Routed(runner.ApprovalHandler())))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

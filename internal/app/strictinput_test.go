@@ -68,6 +68,8 @@ func TestEveryJSONRouteRefusesBadBodies(t *testing.T) {
 		"PUT /v1/queues/{name}":                 true,
 		"POST /v1/queues/{name}/lease":          true,
 		"POST /v1/workflows/{name}/runs":        true,
+		"POST /v1/runs/{id}/approve":            true,
+		"POST /v1/runs/{id}/reject":             true,
 	}
 	routes := api.Routes()
 	for p := range noBody {

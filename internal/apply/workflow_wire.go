@@ -32,7 +32,8 @@ func stepDef(st wire.Step) workflow.StepDef {
 	return workflow.StepDef{ID: st.ID, Set: st.Set, Timeout: st.Timeout, OnError: st.OnError, Next: st.Next,
 		HTTP: (*workflow.HTTPDef)(st.HTTP), Emit: (*workflow.EmitDef)(st.Emit), If: (*workflow.IfDef)(st.If),
 		Switch: (*workflow.SwitchDef)(st.Switch), Delay: (*workflow.DelayDef)(st.Delay), WaitFor: (*workflow.WaitForDef)(st.WaitFor),
-		Sync: (*workflow.SyncDef)(st.Sync), Fail: (*workflow.FailDef)(st.Fail), Retry: (*workflow.RetryDef)(st.Retry),
+		Approval: (*workflow.ApprovalDef)(st.Approval),
+		Sync:     (*workflow.SyncDef)(st.Sync), Fail: (*workflow.FailDef)(st.Fail), Retry: (*workflow.RetryDef)(st.Retry),
 		Notify: ptr(st.Notify, RuleDef), Parallel: ptr(st.Parallel, parallelDef), Foreach: ptr(st.Foreach, foreachDef),
 		Call: (*workflow.CallDef)(st.Call)}
 }
@@ -63,7 +64,8 @@ func wireStep(st workflow.StepDef) wire.Step {
 	return wire.Step{ID: st.ID, Set: st.Set, Timeout: st.Timeout, OnError: st.OnError, Next: st.Next,
 		HTTP: (*wire.HTTPStep)(st.HTTP), Emit: (*wire.EmitStep)(st.Emit), If: (*wire.IfStep)(st.If),
 		Switch: (*wire.SwitchStep)(st.Switch), Delay: (*wire.DelayStep)(st.Delay), WaitFor: (*wire.WaitForStep)(st.WaitFor),
-		Sync: (*wire.SyncStep)(st.Sync), Fail: (*wire.FailStep)(st.Fail), Retry: (*wire.RetryPolicy)(st.Retry),
+		Approval: (*wire.ApprovalStep)(st.Approval),
+		Sync:     (*wire.SyncStep)(st.Sync), Fail: (*wire.FailStep)(st.Fail), Retry: (*wire.RetryPolicy)(st.Retry),
 		Notify: ptr(st.Notify, notifyRule), Parallel: ptr(st.Parallel, wireParallel), Foreach: ptr(st.Foreach, wireForeach),
 		Call: (*wire.CallStep)(st.Call)}
 }

@@ -242,6 +242,12 @@ var operations = []operation{
 		body:        wire.RunFilter{}, answers: []answer{ok(wire.RunsChanged{})}},
 	{pattern: "POST /v1/runs/{id}/retry", id: "retryRun", summary: "Retry a failed run", answers: []answer{accepted(wire.Run{})}},
 	{pattern: "POST /v1/runs/{id}/cancel", id: "cancelRun", summary: "Cancel a run that has not ended", answers: []answer{ok(wire.Run{})}},
+	{pattern: "POST /v1/runs/{id}/approve", id: "approveRun", summary: "Approve the approval step a run waits on",
+		description: "The step's output becomes approved: true with the comment, decided_by \"api\" and decided_at, and the run moves on. 409 when the run does not wait on an approval.",
+		body:        wire.RunDecision{}, bodyOptional: true, answers: []answer{ok(wire.Run{})}},
+	{pattern: "POST /v1/runs/{id}/reject", id: "rejectRun", summary: "Reject the approval step a run waits on",
+		description: "As approve, with approved: false.",
+		body:        wire.RunDecision{}, bodyOptional: true, answers: []answer{ok(wire.Run{})}},
 
 	{pattern: "PUT /v1/recipients/{id}", id: "putRecipient", summary: "Create or replace a recipient",
 		body: wire.Recipient{}, namedBy: "id", answers: []answer{created(wire.Recipient{}), ok(wire.Recipient{})}},

@@ -93,7 +93,9 @@ type StepDef struct {
 	Switch  *SwitchDef        `json:"switch,omitempty"`
 	Delay   *DelayDef         `json:"delay,omitempty"`
 	WaitFor *WaitForDef       `json:"wait_for,omitempty"`
-	Sync    *SyncDef          `json:"sync,omitempty"`
+	// Approval waits for a person to approve or reject the run.
+	Approval *ApprovalDef `json:"approval,omitempty"`
+	Sync     *SyncDef     `json:"sync,omitempty"`
 	// Notify is a notify rule, checked and run by Options.CheckNotify and
 	// Config.Notify (the content package).
 	Notify *content.RuleDef `json:"notify,omitempty"`
@@ -156,6 +158,15 @@ type WaitForDef struct {
 	Key       string `json:"key,omitempty"`
 	Equals    string `json:"equals,omitempty"`
 	Buffer    string `json:"buffer,omitempty"`
+	Timeout   string `json:"timeout,omitempty"`
+	OnTimeout string `json:"on_timeout,omitempty"`
+}
+
+// ApprovalDef waits for a person's decision: approve or reject, through
+// the API or a signed link. Message (a template) says what is asked; the
+// links and message go out in a workflow.approval_requested event.
+type ApprovalDef struct {
+	Message   string `json:"message,omitempty"`
 	Timeout   string `json:"timeout,omitempty"`
 	OnTimeout string `json:"on_timeout,omitempty"`
 }

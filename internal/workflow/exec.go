@@ -330,9 +330,11 @@ func logged(v any) []byte {
 	return note
 }
 
-// Sleeps reports whether a step kind waits (delay, wait_for): its log
+// Sleeps reports whether a step kind waits (delay, wait_for, approval): its log
 // entry lasts as long as the wait did.
-func Sleeps(kind string) bool { return kind == KindDelay || kind == KindWaitFor }
+func Sleeps(kind string) bool {
+	return kind == KindDelay || kind == KindWaitFor || kind == KindApproval
+}
 
 // goTo moves the run to step id (End finishes it) with a task due now.
 func (p *progress) goTo(id string) {
@@ -396,14 +398,18 @@ func (p *progress) wake() {
 		p.goTo(p.w.after(i))
 		return
 	}
-	p.st.Steps[s.id] = stepResult{Status: "timed_out", Error: "no matching event before " + wt.Until.Format(time.RFC3339)}
+	what, input := "no matching event", map[string]any{"event": s.waitEvent, "until": wt.Until}
+	if wt.Kind == KindApproval {
+		what, input = "no decision", map[string]any{"until": wt.Until}
+	}
+	p.st.Steps[s.id] = stepResult{Status: "timed_out", Error: what + " before " + wt.Until.Format(time.RFC3339)}
 	if s.onTimeout != "" {
-		p.log(s, "timed_out", 1, map[string]any{"event": s.waitEvent, "until": wt.Until}, nil, "timed out", wt.began(p.now))
+		p.log(s, "timed_out", 1, input, nil, "timed out", wt.began(p.now))
 		p.goTo(s.onTimeout)
 		return
 	}
-	p.log(s, "failed", 1, map[string]any{"event": s.waitEvent, "until": wt.Until}, nil, "timed out", wt.began(p.now))
-	p.fail(s, "wait_for timed out at "+wt.Until.Format(time.RFC3339))
+	p.log(s, "failed", 1, input, nil, "timed out", wt.began(p.now))
+	p.fail(s, s.kind+" timed out at "+wt.Until.Format(time.RFC3339))
 }
 
 // offer hands a waiting run an event; it resumes the run when the event
@@ -471,6 +477,11 @@ func (p *progress) runStep(ctx context.Context) string {
 			p.run.WaitEvent, p.run.WaitKey, p.run.WaitValue = s.waitEvent, res.wait.Key, res.wait.Value
 		}
 		p.continueAt(res.wait.Until)
+		if res.output != nil {
+			// What a waiting step shows while it waits (an approval's
+			// links).
+			p.st.Steps[s.id] = stepResult{Status: "waiting", Output: res.output}
+		}
 		p.log(s, "waiting", attempts, res.input, nil, "", started)
 		return "step_waiting"
 	case res.fanned:
@@ -616,6 +627,8 @@ func (p *progress) exec(ctx context.Context, s *step, i int) result {
 			input["key"], input["value"] = s.waitKey, value
 		}
 		return result{input: input, wait: wt}
+	case KindApproval:
+		return p.approvalStep(s, vars)
 	case KindSync:
 		return p.syncStep(ctx, s, vars)
 	case KindNotify:

@@ -69,6 +69,10 @@ type Config struct {
 	// Waits is told when a run starts or stops waiting for an event, so
 	// that the next event is routed to it (route.Table); nil: nobody.
 	Waits Waits
+	// ApprovalKey signs approval links; PublicURL, when set, is their
+	// base (else they are paths of this server).
+	ApprovalKey []byte
+	PublicURL   string
 }
 
 // Store is what a Runner needs from the store: the workflows and runs,

@@ -101,9 +101,11 @@ const (
 	KindSwitch  = "switch"
 	KindDelay   = "delay"
 	KindWaitFor = "wait_for"
-	KindSync    = "sync"
-	KindFail    = "fail"
-	KindNotify  = "notify"
+	// KindApproval waits for a person's decision.
+	KindApproval = "approval"
+	KindSync     = "sync"
+	KindFail     = "fail"
+	KindNotify   = "notify"
 	// KindParallel, KindForeach and KindCall start child runs.
 	KindParallel = "parallel"
 	KindForeach  = "foreach"
@@ -327,6 +329,7 @@ func (c *compiler) step(path string, st StepDef, depth int, vars []string) (*ste
 	}{
 		{KindHTTP, st.HTTP != nil}, {KindEmit, st.Emit != nil}, {KindSet, st.Set != nil}, {KindIf, st.If != nil},
 		{KindSwitch, st.Switch != nil}, {KindDelay, st.Delay != nil}, {KindWaitFor, st.WaitFor != nil},
+		{KindApproval, st.Approval != nil},
 		{KindSync, st.Sync != nil}, {KindFail, st.Fail != nil}, {KindNotify, st.Notify != nil},
 		{KindParallel, st.Parallel != nil}, {KindForeach, st.Foreach != nil}, {KindCall, st.Call != nil},
 	} {
@@ -336,7 +339,7 @@ func (c *compiler) step(path string, st StepDef, depth int, vars []string) (*ste
 	}
 	switch len(kinds) {
 	case 0:
-		return nil, errAt(path, "step %q has no kind: give one of http, emit, set, if, switch, delay, wait_for, sync, notify, fail, parallel, foreach, call", st.ID)
+		return nil, errAt(path, "step %q has no kind: give one of http, emit, set, if, switch, delay, wait_for, approval, sync, notify, fail, parallel, foreach, call", st.ID)
 	case 1:
 		s.kind = kinds[0]
 	default:
@@ -485,6 +488,20 @@ func (c *compiler) step(path string, st StepDef, depth int, vars []string) (*ste
 		if wf.Timeout != "" {
 			if s.wait, err = time.ParseDuration(wf.Timeout); err != nil || s.wait <= 0 || s.wait > maxWait {
 				return nil, errAt(path+".wait_for.timeout", "must be a duration up to %s", maxWait)
+			}
+		}
+	case KindApproval:
+		a := st.Approval
+		s.onTimeout = a.OnTimeout
+		if a.Message != "" {
+			if s.message, err = tmpl("approval.message", a.Message); err != nil {
+				return nil, err
+			}
+		}
+		s.wait = defaultWait
+		if a.Timeout != "" {
+			if s.wait, err = time.ParseDuration(a.Timeout); err != nil || s.wait <= 0 || s.wait > maxWait {
+				return nil, errAt(path+".approval.timeout", "must be a duration up to %s", maxWait)
 			}
 		}
 	case KindSync:
@@ -677,8 +694,8 @@ func (w *Workflow) targets(i int) []edge {
 	default:
 		out = append(out, edge{s.onError, ".on_error"})
 	}
-	if s.kind == KindWaitFor && s.onTimeout != "" {
-		out = append(out, edge{s.onTimeout, ".wait_for.on_timeout"})
+	if (s.kind == KindWaitFor || s.kind == KindApproval) && s.onTimeout != "" {
+		out = append(out, edge{s.onTimeout, "." + s.kind + ".on_timeout"})
 	}
 	return out
 }
@@ -736,7 +753,7 @@ func (w *Workflow) checkGraph() error {
 		}
 		waits := false
 		for _, i := range scc {
-			if st := w.steps[i]; st.kind == KindWaitFor || (st.kind == KindDelay && (st.until != nil || st.delay > 0)) {
+			if st := w.steps[i]; st.kind == KindWaitFor || st.kind == KindApproval || (st.kind == KindDelay && (st.until != nil || st.delay > 0)) {
 				waits = true
 			}
 		}

@@ -110,7 +110,7 @@ type stepResult struct {
 
 type wait struct {
 	Step  string    `json:"step"`
-	Kind  string    `json:"kind"` // delay, wait_for
+	Kind  string    `json:"kind"` // delay, wait_for, approval
 	Until time.Time `json:"until"`
 	// Since is when the wait began (zero in runs saved before it was
 	// kept): the step's log entry, written when it ends, starts then and
