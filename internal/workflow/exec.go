@@ -482,7 +482,7 @@ func (p *progress) runStep(ctx context.Context) string {
 			// links).
 			p.st.Steps[s.id] = stepResult{Status: "waiting", Output: res.output}
 		}
-		p.log(s, "waiting", attempts, res.input, nil, "", started)
+		p.log(s, "waiting", attempts, res.input, res.output, "", started)
 		return "step_waiting"
 	case res.fanned:
 		// The step's children run; the last to end (or the first, for a
