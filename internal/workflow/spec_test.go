@@ -167,3 +167,27 @@ func TestCompileCancelOn(t *testing.T) {
 		require.ErrorContains(t, err, tc.want, tc.entry)
 	}
 }
+
+func TestCompileApproval(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ step, want string }{
+		{`{ message: "Refund {{ event.data.amount }}?", timeout: 48h, on_timeout: b }`, ""},
+		{`{}`, ""},
+		{`{ timeout: soon }`, "steps[0].approval.timeout: must be a duration"},
+		{`{ timeout: 9000h }`, "steps[0].approval.timeout"},
+		{`{ on_timeout: nowhere }`, `steps[0].approval.on_timeout: no step "nowhere"`},
+		{`{ message: "{{ event. }}" }`, "steps[0].approval.message"},
+	} {
+		src := "name: c\non: { events: [order.created] }\nsteps:\n  - id: a\n    approval: " + tc.step + "\n  - id: b\n    set: { x: \"1\" }\n"
+		_, err := workflow.Compile(decode(t, src), workflow.Options{})
+		if tc.want == "" {
+			require.NoError(t, err, tc.step)
+			continue
+		}
+		require.ErrorContains(t, err, tc.want, tc.step)
+	}
+	// A loop through an approval waits, so it is allowed.
+	src := "name: c\non: { events: [order.created] }\nsteps:\n  - id: a\n    approval: {}\n  - id: b\n    set: { x: \"1\" }\n    next: a\n"
+	_, err := workflow.Compile(decode(t, src), workflow.Options{})
+	require.NoError(t, err)
+}
