@@ -16,21 +16,16 @@ import (
 	"github.com/hookline/hookline/internal/config"
 )
 
+// refundFlow asks for an approval of each refund, then pays it, says it
+// was refused, or that no one decided in time.
 const refundFlow = `name: refund
-on: { events: ["refund.requested"] }
+on: {events: [refund.requested]}
 steps:
-  - id: review
-    approval: { message: "Refund {{ event.data.amount }} to {{ event.data.customer }}?", timeout: 48h, on_timeout: expired }
-  - id: decide
-    if: { condition: "steps.review.output.approved", then: pay, else: refused }
-  - id: pay
-    emit: { type: refund.paid, data: { id: "{{ event.data.id }}", comment: "{{ steps.review.output.comment }}", by: "{{ steps.review.output.decided_by }}" } }
-    next: end
-  - id: refused
-    emit: { type: refund.refused, data: { id: "{{ event.data.id }}", comment: "{{ steps.review.output.comment }}", by: "{{ steps.review.output.decided_by }}" } }
-    next: end
-  - id: expired
-    emit: { type: refund.expired, data: { id: "{{ event.data.id }}" } }
+- {id: review, approval: {message: "Refund {{ event.data.amount }} to {{ event.data.customer }}?", timeout: 48h, on_timeout: expired}}
+- {id: decide, if: {condition: steps.review.output.approved, then: pay, else: refused}}
+- {id: pay, next: end, emit: {type: refund.paid, data: {id: "{{ event.data.id }}", comment: "{{ steps.review.output.comment }}", by: "{{ steps.review.output.decided_by }}"}}}
+- {id: refused, next: end, emit: {type: refund.refused, data: {id: "{{ event.data.id }}", comment: "{{ steps.review.output.comment }}", by: "{{ steps.review.output.decided_by }}"}}}
+- {id: expired, emit: {type: refund.expired, data: {id: "{{ event.data.id }}"}}}
 `
 
 // approvalAsked waits for the workflow.approval_requested event of the
@@ -79,7 +74,9 @@ func (b *bundle) page(link string) (int, string) {
 // timed out on a manual clock; another tenant cannot see the run.
 func TestWorkflowApproval(t *testing.T) {
 	// Each server has a clock of its own: the two run at once.
-	ownClock := func(_ *config.Config, o *app.Options) { o.Clock = clock.NewManual(time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)) }
+	ownClock := func(_ *config.Config, o *app.Options) {
+		o.Clock = clock.NewManual(time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC))
+	}
 	drivers(t, func(t *testing.T, b *bundle) {
 		clk := b.opts.Clock.(*clock.Manual)
 		b.saveWorkflow(refundFlow)

@@ -471,7 +471,7 @@ func timeline(steps, tries []store.RunStep) []timelineStep {
 		if len(ts.Tries) == 0 {
 			ts.Tries = []store.RunStep{st}
 		}
-		if st.Kind == workflow.KindDelay || st.Kind == workflow.KindWaitFor {
+		if workflow.Sleeps(st.Kind) {
 			var in struct {
 				Until time.Time `json:"until"`
 				Event string    `json:"event"`

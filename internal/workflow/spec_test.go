@@ -158,14 +158,20 @@ func TestCompileCancelOn(t *testing.T) {
 		{`{ event: order.cancelled, key: event.data.id }`, "cancel_on[0]: key and equals go together"},
 		{`{ event: order.cancelled, match: "event.data.id ==" }`, "cancel_on[0].match"},
 	} {
-		src := "name: c\non: { events: [order.created] }\ncancel_on: [" + tc.entry + "]\nsteps:\n  - id: a\n    set: { x: \"1\" }\n"
-		_, err := workflow.Compile(decode(t, src), workflow.Options{})
-		if tc.want == "" {
-			require.NoError(t, err, tc.entry)
-			continue
-		}
-		require.ErrorContains(t, err, tc.want, tc.entry)
+		compileCase(t, "name: c\non: { events: [order.created] }\ncancel_on: ["+tc.entry+"]\nsteps:\n  - id: a\n    set: { x: \"1\" }\n", tc.want)
 	}
+}
+
+// compileCase compiles src: with want empty it must compile, else fail
+// with an error containing want.
+func compileCase(t *testing.T, src, want string) {
+	t.Helper()
+	_, err := workflow.Compile(decode(t, src), workflow.Options{})
+	if want == "" {
+		require.NoError(t, err, src)
+		return
+	}
+	require.ErrorContains(t, err, want, src)
 }
 
 func TestCompileApproval(t *testing.T) {
@@ -178,16 +184,8 @@ func TestCompileApproval(t *testing.T) {
 		{`{ on_timeout: nowhere }`, `steps[0].approval.on_timeout: no step "nowhere"`},
 		{`{ message: "{{ event. }}" }`, "steps[0].approval.message"},
 	} {
-		src := "name: c\non: { events: [order.created] }\nsteps:\n  - id: a\n    approval: " + tc.step + "\n  - id: b\n    set: { x: \"1\" }\n"
-		_, err := workflow.Compile(decode(t, src), workflow.Options{})
-		if tc.want == "" {
-			require.NoError(t, err, tc.step)
-			continue
-		}
-		require.ErrorContains(t, err, tc.want, tc.step)
+		compileCase(t, "name: c\non: { events: [order.created] }\nsteps:\n  - id: a\n    approval: "+tc.step+"\n  - id: b\n    set: { x: \"1\" }\n", tc.want)
 	}
 	// A loop through an approval waits, so it is allowed.
-	src := "name: c\non: { events: [order.created] }\nsteps:\n  - id: a\n    approval: {}\n  - id: b\n    set: { x: \"1\" }\n    next: a\n"
-	_, err := workflow.Compile(decode(t, src), workflow.Options{})
-	require.NoError(t, err)
+	compileCase(t, "name: c\non: { events: [order.created] }\nsteps:\n  - id: a\n    approval: {}\n  - id: b\n    set: { x: \"1\" }\n    next: a\n", "")
 }
