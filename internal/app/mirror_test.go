@@ -260,12 +260,18 @@ func TestMirrorResumesAfterRestart(t *testing.T) {
 	_, err := b.client.SendEvents(ctx, client.EventBatch{Events: customerStream(25, 21)})
 	require.NoError(t, err)
 	b.settled()
+	// The 25 events reuse ten keys and are applied concurrently, so one
+	// may reach its record after a newer version and change nothing:
+	// the lag is the changes made, up to 25.
+	changes := testkit.LastChange(t, b.client, "customers") - cursor
+	require.Positive(t, changes)
+	require.LessOrEqual(t, changes, int64(25))
 	eventually(t, func() bool { return b.mirrorStatus("customers").State == "failing" }, "mirror never failed")
 	b.restart(true)
 
 	m := b.mirrorStatus("customers")
 	require.Equal(t, cursor, m.Seq, "the cursor survives the crash")
-	require.Equal(t, int64(25), m.Lag)
+	require.Equal(t, changes, m.Lag)
 	require.Equal(t, "failing", m.State, "still failing: the database is still unreachable")
 	px.restore(t)
 	b.mirrorCaughtUp("customers")
