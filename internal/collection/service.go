@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/field"
 	"github.com/hookline/hookline/internal/groupcommit"
+	"github.com/hookline/hookline/internal/netguard"
 	"github.com/hookline/hookline/internal/store"
 )
 
@@ -391,7 +391,7 @@ func (s *Service) fetch(ctx context.Context, spec *Spec, key string, v eventVars
 	if err != nil {
 		return nil, false, inputErr("fetch_failed", "fetch.url: %v", err)
 	}
-	if err := checkURL(u); err != nil {
+	if err := netguard.CheckHTTPURL(u); err != nil {
 		return nil, false, inputErr("fetch_failed", "fetch.url %q: %v", u, err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
@@ -438,20 +438,6 @@ func (s *Service) fetch(ctx context.Context, spec *Spec, key string, v eventVars
 		}
 	}
 	return doc, true, nil
-}
-
-func checkURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return err
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("must be an http or https URL")
-	}
-	if u.Host == "" {
-		return fmt.Errorf("has no host")
-	}
-	return nil
 }
 
 // prepareRecord turns a directly written record into an upsert.

@@ -15,6 +15,7 @@ import (
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/expr"
 	"github.com/hookline/hookline/internal/field"
+	"github.com/hookline/hookline/internal/netguard"
 	"github.com/hookline/hookline/internal/store"
 )
 
@@ -255,7 +256,7 @@ func compileFetch(f *FetchDef) (*fetch, error) {
 		return nil, field.Wrap("fetch.url", err)
 	}
 	if out.url.Static() {
-		if err := checkURL(f.URL); err != nil {
+		if err := netguard.CheckHTTPURL(f.URL); err != nil {
 			return nil, field.Wrap("fetch.url", err)
 		}
 	}

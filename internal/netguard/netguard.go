@@ -138,6 +138,23 @@ func (p Policy) CheckURL(ctx context.Context, raw string) (*url.URL, error) {
 	return u, nil
 }
 
+// CheckHTTPURL checks the form of a URL a spec declares or a template
+// renders: http or https, with a host. Its address is not checked:
+// NewClient's client refuses it when it dials.
+func CheckHTTPURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return err
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return errors.New("must be an http or https URL")
+	}
+	if u.Host == "" {
+		return errors.New("has no host")
+	}
+	return nil
+}
+
 // CheckHost checks the host of a destination that is not an HTTP URL
 // (a message broker's address, of an endpoint named by raw) as CheckURL
 // checks an HTTP URL's: an address p refuses, a loopback name, or a name

@@ -18,6 +18,7 @@ import (
 	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/expr"
+	"github.com/hookline/hookline/internal/netguard"
 	"github.com/hookline/hookline/internal/redact"
 	"github.com/hookline/hookline/internal/route"
 	"github.com/hookline/hookline/internal/store"
@@ -650,7 +651,7 @@ func (r *Runner) http(ctx context.Context, s *step, vars map[string]any) result 
 	if err != nil {
 		return result{err: failure(err, false)}
 	}
-	if err := checkURL(u); err != nil {
+	if err := netguard.CheckHTTPURL(u); err != nil {
 		return result{err: failure(fmt.Errorf("url %q: %w", u, err), false)}
 	}
 	var body []byte

@@ -8,7 +8,6 @@ package workflow
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"github.com/hookline/hookline/internal/content"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/expr"
+	"github.com/hookline/hookline/internal/netguard"
 	"github.com/hookline/hookline/internal/route"
 )
 
@@ -381,7 +381,7 @@ func (c *compiler) step(path string, st StepDef, depth int, vars []string) (*ste
 			return nil, err
 		}
 		if s.url.Static() {
-			if err := checkURL(h.URL); err != nil {
+			if err := netguard.CheckHTTPURL(h.URL); err != nil {
 				return nil, &Error{Path: path + ".http.url", Err: err}
 			}
 		}
@@ -629,20 +629,6 @@ func wholeExpr(s string) (string, bool) {
 		return "", false
 	}
 	return strings.TrimSpace(inner), true
-}
-
-func checkURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return err
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return errors.New("must be an http or https URL")
-	}
-	if u.Host == "" {
-		return errors.New("has no host")
-	}
-	return nil
 }
 
 // targets are the steps a step may go to next, with the field naming each.
