@@ -495,11 +495,7 @@ func (p *progress) runStep(ctx context.Context) string {
 		p.st.Steps[s.id] = stepResult{Status: "succeeded", Output: res.output}
 		p.st.Last = s.id
 		p.log(s, "succeeded", attempts, res.input, res.output, "", started)
-		next := res.next
-		if next == "" {
-			next = p.w.after(i)
-		}
-		p.goTo(next)
+		p.goTo(p.w.orAfter(res.next, i))
 		return "step_succeeded"
 	}
 	msg := res.err.err.Error()
@@ -572,10 +568,7 @@ func (p *progress) exec(ctx context.Context, s *step, i int) result {
 		}
 		next := s.then
 		if !b {
-			next = s.els
-			if next == "" {
-				next = p.w.after(i)
-			}
+			next = p.w.orAfter(s.els, i)
 		}
 		return result{output: map[string]any{"result": b, "next": next}, next: next}
 	case KindSwitch:
@@ -589,10 +582,7 @@ func (p *progress) exec(ctx context.Context, s *step, i int) result {
 		}
 		next, ok := s.cases[text]
 		if !ok {
-			next = s.otherwise
-			if next == "" {
-				next = p.w.after(i)
-			}
+			next = p.w.orAfter(s.otherwise, i)
 		}
 		return result{output: map[string]any{"value": text, "next": next}, next: next}
 	case KindDelay:

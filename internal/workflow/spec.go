@@ -827,6 +827,14 @@ func (w *Workflow) after(i int) string {
 	return End
 }
 
+// orAfter is target, or the step after step i when target is empty.
+func (w *Workflow) orAfter(target string, i int) string {
+	if target != "" {
+		return target
+	}
+	return w.after(i)
+}
+
 // Patterns returns the event type patterns that start runs.
 func (w *Workflow) Patterns() []string { return w.events }
 
