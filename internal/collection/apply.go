@@ -104,6 +104,16 @@ func stampOf(stored, event string) (stamp, error) {
 	return stamp{v: v, event: event}, err
 }
 
+// compareField compares a with the stamp of a field merged into the
+// record: negative when a is older, 0 when it is the same write.
+func (a stamp) compareField(fw fieldWrite) (int, error) {
+	fs, err := stampOf(fw.Version, fw.Event)
+	if err != nil {
+		return 0, err
+	}
+	return a.compare(fs)
+}
+
 // decide applies c to cur: the record to store, or nil when c is stale
 // or a duplicate. A delete leaves a tombstone carrying its version.
 func decide(cur *store.Record, c *change, d *decision) (*store.Record, string, error) {
@@ -166,11 +176,7 @@ func decide(cur *store.Record, c *change, d *decision) (*store.Record, string, e
 		changed, dup := false, len(c.data) > 0
 		for f, val := range c.data {
 			if fw, ok := m.Fields[f]; ok {
-				fs, err := stampOf(fw.Version, fw.Event)
-				if err != nil {
-					return nil, "", err
-				}
-				cmp, err := in.compare(fs)
+				cmp, err := in.compareField(fw)
 				if err != nil {
 					return nil, "", err
 				}
@@ -218,15 +224,11 @@ func decide(cur *store.Record, c *change, d *decision) (*store.Record, string, e
 		data = maps.Clone(c.data)
 	}
 	for f, fw := range m.Fields {
-		fs, err := stampOf(fw.Version, fw.Event)
+		cmp, err := in.compareField(fw)
 		if err != nil {
 			return nil, "", err
 		}
-		newer, err := fs.compare(in)
-		if err != nil {
-			return nil, "", err
-		}
-		if newer <= 0 {
+		if cmp >= 0 {
 			continue
 		}
 		nm.Fields[f] = fw
