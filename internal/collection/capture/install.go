@@ -20,16 +20,22 @@ const installLockTimeout = "5s"
 // to run from several processes at once. A trigger that already exists is
 // left alone, so a repeated Install takes no table locks.
 func Install(ctx context.Context, cfg Config) error {
+	return connected(ctx, cfg, "install capture", install)
+}
+
+// connected compiles cfg, connects to its database and runs f on the
+// connection, closed when f returns; action names the connect error.
+func connected(ctx context.Context, cfg Config, action string, f func(context.Context, *pgx.Conn, *compiled) error) error {
 	c, err := cfg.compile()
 	if err != nil {
 		return err
 	}
 	conn, err := pgx.ConnectConfig(ctx, c.connConf)
 	if err != nil {
-		return fmt.Errorf("install capture: connect: %w", err)
+		return fmt.Errorf("%s: connect: %w", action, err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	return install(ctx, conn, c)
+	return f(ctx, conn, c)
 }
 
 // Uninstall drops the source's triggers from every table and deletes the
@@ -39,16 +45,11 @@ func Install(ctx context.Context, cfg Config) error {
 // It refuses, changing nothing, a source another Owner recorded. Stop the
 // source's watchers first: Run installs again whenever it reconnects.
 func Uninstall(ctx context.Context, cfg Config) error {
-	c, err := cfg.compile()
-	if err != nil {
-		return err
-	}
-	conn, err := pgx.ConnectConfig(ctx, c.connConf)
-	if err != nil {
-		return fmt.Errorf("uninstall capture: connect: %w", err)
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
-	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+	return connected(ctx, cfg, "uninstall capture", uninstall)
+}
+
+func uninstall(ctx context.Context, conn *pgx.Conn, c *compiled) error {
+	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		if err := lockInstall(ctx, tx, c); err != nil {
 			return err
 		}
