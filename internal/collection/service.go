@@ -19,6 +19,7 @@ import (
 	"github.com/hookline/hookline/internal/groupcommit"
 	"github.com/hookline/hookline/internal/netguard"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/wire"
 )
 
 // maxFetchBody bounds a fetched record.
@@ -350,31 +351,15 @@ func (s *Service) changedEvent(spec *Spec, c *store.Change) event.Event {
 	}
 }
 
-// changed is the data of a collection.{name}.changed event: the change
-// as the changes feed shows it (apply.ChangeOut; a test there keeps the
-// two the same).
-type changed struct {
-	Seq        int64           `json:"seq"`
-	Collection string          `json:"collection"`
-	Key        string          `json:"key"`
-	Op         string          `json:"op"`
-	Data       json.RawMessage `json:"data,omitempty"`
-	Version    string          `json:"version"`
-	EventID    string          `json:"event_id,omitempty"`
-	// At is in UTC with milliseconds, as the API writes times.
-	At string `json:"at"`
-}
-
-// ChangedData is the data of the event announcing c.
+// ChangedData is the data of the event announcing c: the change as the
+// changes feed shows it (apply.ChangeOut; a test there keeps the two the
+// same).
 func ChangedData(c store.Change) ([]byte, error) {
-	return json.Marshal(changed{
+	return json.Marshal(wire.RecordChange{
 		Seq: c.Seq, Collection: c.Collection, Key: c.Key, Op: c.Op, Data: c.Data,
-		Version: Display(c.Version), EventID: c.EventID, At: c.At.UTC().Format(timeLayout),
+		Version: Display(c.Version), EventID: c.EventID, At: wire.TimeOf(c.At),
 	})
 }
-
-// timeLayout is how the API writes times (wire.TimeLayout).
-const timeLayout = "2006-01-02T15:04:05.000Z07:00"
 
 // FetchError is a failed fetch of the full record; it is retried.
 type FetchError struct{ Err error }
