@@ -1,8 +1,10 @@
 package redact
 
 import (
+	"net/http"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Marker replaces every hidden value.
@@ -26,14 +28,36 @@ func Credential(name string) bool { return hasPart(name, credentialParts) }
 // Signature reports whether a header named name carries a signature.
 func Signature(name string) bool { return hasPart(name, signatureParts) }
 
+// hasPart reports whether name contains one of parts, which are lower
+// case, ignoring case. It runs for every header of every attempt: an
+// ASCII name, as header names are, is compared without lowering a copy.
 func hasPart(name string, parts []string) bool {
-	n := strings.ToLower(name)
+	if !isASCII(name) {
+		n := strings.ToLower(name)
+		for _, p := range parts {
+			if strings.Contains(n, p) {
+				return true
+			}
+		}
+		return false
+	}
 	for _, p := range parts {
-		if strings.Contains(n, p) {
-			return true
+		for i := 0; i+len(p) <= len(name); i++ {
+			if strings.EqualFold(name[i:i+len(p)], p) {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // Sent returns a copy of h, the headers of a request Hookline sent or of
@@ -41,9 +65,26 @@ func hasPart(name string, parts []string) bool {
 // headers named in configured (set by the user, who may put a credential
 // in any of them; compared case-insensitively) replaced by Marker.
 func Sent(h map[string]string, configured ...string) map[string]string {
-	return replace(h, func(name string) bool {
-		return Credential(name) || Signature(name) || named(name, configured)
-	})
+	return replace(h, func(name string) bool { return hideSent(name, configured) })
+}
+
+// SentHeader is Sent of h with each header's values joined by ", ", as
+// one map: the headers of a request Hookline sent or of the answer to it,
+// as the attempt log keeps them.
+func SentHeader(h http.Header, configured ...string) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, vs := range h {
+		v := Marker
+		if !hideSent(k, configured) {
+			v = strings.Join(vs, ", ")
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func hideSent(name string, configured []string) bool {
+	return Credential(name) || Signature(name) || named(name, configured)
 }
 
 // Received returns a copy of h, the headers of a request Hookline

@@ -1,6 +1,7 @@
 package redact_test
 
 import (
+	"net/http"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -41,6 +42,10 @@ func TestSentAndReceived(t *testing.T) {
 		{name: "Hookline-Delivery-Id"},
 		{name: "User-Agent"},
 		{name: "X-Github-Event"},
+		{name: "X-API-KEY", sent: true, received: true},
+		{name: "X-\u212aey", sent: true, received: true}, // KELVIN SIGN lowers to k
+		{name: "Ünicode-Token", sent: true, received: true},
+		{name: "Ünicode-Name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,10 +59,19 @@ func TestSentAndReceived(t *testing.T) {
 				return map[string]string{tt.name: v, "Content-Length": "2"}
 			}
 			require.Equal(t, want(tt.sent), redact.Sent(h, tt.configured...), "sent")
+			require.Equal(t, want(tt.sent), redact.SentHeader(http.Header{tt.name: {"s3cr3t"}, "Content-Length": {"2"}}, tt.configured...), "sent header")
 			require.Equal(t, want(tt.received), redact.Received(h, tt.configured...), "received")
 			require.Equal(t, "s3cr3t", h[tt.name], "the input is not changed")
 		})
 	}
+}
+
+func TestSentHeaderJoinsValues(t *testing.T) {
+	t.Parallel()
+	h := http.Header{"Vary": {"Accept", "Origin"}, "Set-Cookie": {"a=1", "b=2"}, "Date": {"Mon, 07 Dec 2026 21:00:00 GMT"}}
+	require.Equal(t, map[string]string{"Vary": "Accept, Origin", "Set-Cookie": redact.Marker, "Date": "Mon, 07 Dec 2026 21:00:00 GMT"},
+		redact.SentHeader(h))
+	require.Equal(t, map[string]string{}, redact.SentHeader(nil), "an empty map, not nil: stored as {}")
 }
 
 func TestValues(t *testing.T) {
