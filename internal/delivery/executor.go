@@ -170,12 +170,25 @@ func (x *Executor) Execute(ctx context.Context, t *store.Task) engine.Outcome {
 		return failed(out, "internal_error", errors.New("task has no event loaded"), false)
 	}
 	ev := t.Event
-	body, contentType, err := format.Encode(cmp.Or(ep.Format, format.JSON), format.Payload{Type: ev.Type, Timestamp: ev.OccurredAt, Data: ev.Data})
+	buf := bodyPool.Get().(*[]byte)
+	defer bodyPool.Put(buf)
+	body, contentType, err := format.Append((*buf)[:0], cmp.Or(ep.Format, format.JSON), format.Payload{Type: ev.Type, Timestamp: ev.OccurredAt, Data: ev.Data})
 	if err != nil {
 		return failed(out, "invalid_request", fmt.Errorf("encode payload: %w", err), true)
 	}
+	if cap(body) <= maxPooledBody {
+		*buf = body
+	}
 	return x.send(ctx, &ep, t, body, contentType, out)
 }
+
+// bodyPool holds the buffers bodies are encoded in: send copies a body
+// before it returns and keeps no reference to it.
+var bodyPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledBody bounds the buffers kept in bodyPool, so one large event
+// does not pin its buffer.
+const maxPooledBody = 64 << 10
 
 // endpoint loads an endpoint that can receive now; when it cannot, ok is
 // false and out is the outcome to report.
@@ -256,13 +269,17 @@ func (x *Executor) disable(ctx context.Context, ep *store.Endpoint, reason strin
 }
 
 // send POSTs body to ep as task t's message (signed with the event id as
-// webhook-id) and classifies the answer.
+// webhook-id) and classifies the answer. It keeps no reference to body
+// once it returns.
 func (x *Executor) send(ctx context.Context, ep *store.Endpoint, t *store.Task, body []byte, contentType string, out engine.Outcome) engine.Outcome {
 	if broker.Handles(ep.URL) {
-		return x.publish(ctx, ep, t, body, contentType, out)
+		return x.publish(ctx, ep, t, bytes.Clone(body), contentType, out)
 	}
 	now := x.cfg.Clock.Now()
-	req, err := x.request(ctx, ep, t, body, contentType, now)
+	timeout := cmp.Or(ep.Timeout, DefaultTimeout)
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, sent, err := x.request(rctx, ep, t, body, contentType, now)
 	if err != nil {
 		return failed(out, "invalid_request", err, true)
 	}
@@ -270,13 +287,10 @@ func (x *Executor) send(ctx context.Context, ep *store.Endpoint, t *store.Task, 
 	// log keeps their names only.
 	configured := slices.Collect(maps.Keys(ep.Headers))
 	out.Attempt.RequestURL = ep.URL
-	out.Attempt.RequestHeaders = redact.Sent(flatten(req.Header), configured...)
-	out.Attempt.RequestBody = truncate(body)
+	out.Attempt.RequestHeaders = redact.SentHeader(req.Header, configured...)
+	out.Attempt.RequestBody = truncateString(sent)
 
-	timeout := cmp.Or(ep.Timeout, DefaultTimeout)
-	rctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	resp, err := x.cfg.Client.Do(req.WithContext(rctx))
+	resp, err := x.cfg.Client.Do(req)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			out = failed(out, "timeout", fmt.Errorf("send: no response within %s", timeout), false)
@@ -289,22 +303,35 @@ func (x *Executor) send(ctx context.Context, ep *store.Endpoint, t *store.Task, 
 		return out
 	}
 	defer resp.Body.Close()
-	respBody, _ := io.ReadAll(io.LimitReader(resp.Body, LogBodyLimit))
+	out.Attempt.ResponseBody = readLogged(resp.Body)
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, drainLimit))
 	out.Attempt.ResponseStatus = resp.StatusCode
-	out.Attempt.ResponseHeaders = redact.Sent(flatten(resp.Header), configured...)
-	out.Attempt.ResponseBody = string(respBody)
-	out.Attempt.Outcome = "http_" + strconv.Itoa(resp.StatusCode)
+	out.Attempt.ResponseHeaders = redact.SentHeader(resp.Header, configured...)
 	out = x.classify(ctx, ep, resp, now, out)
 	x.track(ctx, ep, out, now)
 	return out
 }
 
+// logPool holds the buffers response bodies are read into for the log.
+var logPool = sync.Pool{New: func() any { return new([LogBodyLimit]byte) }}
+
+// readLogged reads the first LogBodyLimit bytes of a response body, what
+// the attempt log keeps of it.
+func readLogged(body io.Reader) string {
+	buf := logPool.Get().(*[LogBodyLimit]byte)
+	defer logPool.Put(buf)
+	n, _ := io.ReadFull(body, buf[:])
+	return string(buf[:n])
+}
+
 func (x *Executor) classify(ctx context.Context, ep *store.Endpoint, resp *http.Response, now time.Time, out engine.Outcome) engine.Outcome {
 	code := resp.StatusCode
+	out.Attempt.Outcome = "success"
+	if code < 200 || code >= 300 {
+		out.Attempt.Outcome = "http_" + strconv.Itoa(code)
+	}
 	switch {
 	case code >= 200 && code < 300:
-		out.Attempt.Outcome = "success"
 		return out
 	case code == http.StatusGone:
 		out.Err, out.Permanent = errors.New("endpoint answered 410 Gone; it is now disabled"), true
@@ -321,29 +348,45 @@ func (x *Executor) classify(ctx context.Context, ep *store.Endpoint, resp *http.
 // receiver can tell deliveries of one event to several endpoints apart.
 const HeaderDeliveryID = "Hookline-Delivery-Id"
 
-func (x *Executor) request(ctx context.Context, ep *store.Endpoint, t *store.Task, body []byte, contentType string, now time.Time) (*http.Request, error) {
+// fixedHeaders is how many headers request sets besides the endpoint's.
+const fixedHeaders = 6
+
+// request builds the signed request of body and returns it with body as
+// a string, which the request reads from, so that the caller may reuse
+// body.
+func (x *Executor) request(ctx context.Context, ep *store.Endpoint, t *store.Task, body []byte, contentType string, now time.Time) (*http.Request, string, error) {
 	msgID := t.EventID
 	keys, err := activeKeys(ep.Secrets, now)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, redact.JoinURL(ep.URL, ep.URLSecret), bytes.NewReader(body))
+	sent := string(body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, redact.JoinURL(ep.URL, ep.URLSecret), strings.NewReader(sent))
 	if err != nil {
-		return nil, fmt.Errorf("build request: %w", err)
+		return nil, "", fmt.Errorf("build request: %w", err)
 	}
+	h := make(http.Header, len(ep.Headers)+fixedHeaders)
 	for k, v := range ep.Headers {
-		req.Header.Set(k, v)
+		h.Set(k, v)
 	}
 	// The event id is the message id: the same across retries and replays,
-	// so receivers can deduplicate on webhook-id.
-	for k, vs := range signature.Headers(keys, msgID, now, body) {
-		req.Header[k] = vs
+	// so receivers can deduplicate on webhook-id. The fixed headers' keys
+	// are canonical already, and their values share one array.
+	scratch := signPool.Get().(*[]byte)
+	defer signPool.Put(scratch)
+	*scratch = signature.AppendSignAll((*scratch)[:0], keys, msgID, now, body)
+	vs := [fixedHeaders]string{msgID, strconv.FormatInt(now.Unix(), 10), string(*scratch), contentType, x.cfg.UserAgent, t.ID}
+	values := vs[:]
+	for i, k := range [fixedHeaders]string{signature.HeaderKeyID, signature.HeaderKeyTimestamp, signature.HeaderKeySignature,
+		"Content-Type", "User-Agent", HeaderDeliveryID} {
+		h[k] = values[i : i+1 : i+1]
 	}
-	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("User-Agent", x.cfg.UserAgent)
-	req.Header.Set(HeaderDeliveryID, t.ID)
-	return req, nil
+	req.Header = h
+	return req, sent, nil
 }
+
+// signPool holds the buffers signatures are written in.
+var signPool = sync.Pool{New: func() any { return new([]byte) }}
 
 // activeKeys decodes the secrets that still sign at now: the current one
 // and any previous one inside its rotation grace period.
@@ -383,17 +426,18 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-func flatten(h http.Header) map[string]string {
-	out := make(map[string]string, len(h))
-	for k, vs := range h {
-		out[k] = strings.Join(vs, ", ")
-	}
-	return out
-}
-
 func truncate(b []byte) string {
 	if len(b) > LogBodyLimit {
 		b = b[:LogBodyLimit]
 	}
 	return string(b)
+}
+
+// truncateString is truncate of a string; a longer one is copied, so the
+// log does not pin the whole of it.
+func truncateString(s string) string {
+	if len(s) > LogBodyLimit {
+		return strings.Clone(s[:LogBodyLimit])
+	}
+	return s
 }

@@ -88,26 +88,49 @@ func DecodeSecret(s string) ([]byte, error) {
 // Sign returns "v1,<base64 mac>" for key over msgID, ts (in unix seconds)
 // and body.
 func Sign(key []byte, msgID string, ts time.Time, body []byte) string {
-	return Version + "," + base64.StdEncoding.EncodeToString(mac(key, msgID, ts.Unix(), body))
+	return SignAll([][]byte{key}, msgID, ts, body)
 }
 
 // SignAll returns a webhook-signature header value with one signature per
 // key, space-separated, in the order of keys.
 func SignAll(keys [][]byte, msgID string, ts time.Time, body []byte) string {
-	sigs := make([]string, len(keys))
-	for i, key := range keys {
-		sigs[i] = Sign(key, msgID, ts, body)
-	}
-	return strings.Join(sigs, " ")
+	return string(AppendSignAll(make([]byte, 0, len(keys)*signatureLen), keys, msgID, ts, body))
 }
+
+// signatureLen is the length of one signature and the space before the
+// next: "v1," and the base64 of a SHA-256 MAC.
+const signatureLen = len(Version) + 1 + 44 + 1
+
+// AppendSignAll appends SignAll's header value to dst, which also serves
+// as scratch space for the signed content's prefix.
+func AppendSignAll(dst []byte, keys [][]byte, msgID string, ts time.Time, body []byte) []byte {
+	for i, key := range keys {
+		if i > 0 {
+			dst = append(dst, ' ')
+		}
+		dst = append(dst, Version...)
+		dst = append(dst, ',')
+		var sum [sha256.Size]byte
+		dst = base64.StdEncoding.AppendEncode(dst, appendMAC(sum[:0], dst, key, msgID, ts.Unix(), body))
+	}
+	return dst
+}
+
+// HeaderKeys are the canonical forms (http.CanonicalHeaderKey) of
+// HeaderID, HeaderTimestamp and HeaderSignature, the keys Headers sets.
+const (
+	HeaderKeyID        = "Webhook-Id"
+	HeaderKeyTimestamp = "Webhook-Timestamp"
+	HeaderKeySignature = "Webhook-Signature"
+)
 
 // Headers returns the webhook-id, webhook-timestamp and webhook-signature
 // headers for a message signed with every key.
 func Headers(keys [][]byte, msgID string, ts time.Time, body []byte) http.Header {
 	h := make(http.Header, 3)
-	h.Set(HeaderID, msgID)
-	h.Set(HeaderTimestamp, strconv.FormatInt(ts.Unix(), 10))
-	h.Set(HeaderSignature, SignAll(keys, msgID, ts, body))
+	h[HeaderKeyID] = []string{msgID}
+	h[HeaderKeyTimestamp] = []string{strconv.FormatInt(ts.Unix(), 10)}
+	h[HeaderKeySignature] = []string{SignAll(keys, msgID, ts, body)}
 	return h
 }
 
@@ -157,11 +180,20 @@ func Verify(keys [][]byte, h http.Header, body []byte, now time.Time, tolerance 
 
 // mac is HMAC-SHA256 with key over msgID "." ts "." body.
 func mac(key []byte, msgID string, ts int64, body []byte) []byte {
+	return appendMAC(nil, nil, key, msgID, ts, body)
+}
+
+// appendMAC appends mac's result to dst. The signed content's prefix,
+// msgID "." ts ".", is written in scratch's spare capacity (scratch's
+// contents are kept), so that it takes one write and no allocation when
+// there is room.
+func appendMAC(dst, scratch, key []byte, msgID string, ts int64, body []byte) []byte {
 	m := hmac.New(sha256.New, key)
-	m.Write([]byte(msgID))
-	m.Write([]byte{'.'})
-	m.Write(strconv.AppendInt(nil, ts, 10))
-	m.Write([]byte{'.'})
+	prefix := append(scratch[len(scratch):], msgID...)
+	prefix = append(prefix, '.')
+	prefix = strconv.AppendInt(prefix, ts, 10)
+	prefix = append(prefix, '.')
+	m.Write(prefix)
 	m.Write(body)
-	return m.Sum(nil)
+	return m.Sum(dst)
 }

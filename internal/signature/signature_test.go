@@ -56,6 +56,13 @@ func TestSignKnownAnswer(t *testing.T) {
 	require.Equal(t, "1614265330", h.Get("webhook-timestamp"))
 	require.Equal(t, specSignature, h.Get("webhook-signature"))
 	require.NoError(t, Verify([][]byte{b.key}, h, b.body, b.ts, DefaultTolerance))
+	require.Equal(t, http.Header{
+		HeaderKeyID: {specMsgID}, HeaderKeyTimestamp: {"1614265330"}, HeaderKeySignature: {specSignature},
+	}, h, "the keys are canonical")
+
+	// Appending leaves what dst held, with room or without.
+	require.Equal(t, "x "+specSignature, string(AppendSignAll([]byte("x "), [][]byte{b.key}, specMsgID, b.ts, b.body)))
+	require.Equal(t, "x "+specSignature, string(AppendSignAll(append(make([]byte, 0, 200), "x "...), [][]byte{b.key}, specMsgID, b.ts, b.body)))
 }
 
 func TestDecodeSecret(t *testing.T) {

@@ -59,32 +59,42 @@ func Valid(format string) bool {
 // must not be empty and p.Data must be JSON; the timestamp is written in UTC
 // and truncated to milliseconds.
 func Encode(format string, p Payload) (body []byte, contentType string, err error) {
+	return Append(nil, format, p)
+}
+
+// Append is Encode appending the body to dst; on error dst is returned
+// as it was.
+func Append(dst []byte, format string, p Payload) (body []byte, contentType string, err error) {
 	if !Valid(format) {
-		return nil, "", fmt.Errorf("encode payload: format %q: %w", format, ErrUnsupported)
+		return dst, "", fmt.Errorf("encode payload: format %q: %w", format, ErrUnsupported)
 	}
 	if p.Type == "" {
-		return nil, "", errors.New("encode payload: empty type")
+		return dst, "", errors.New("encode payload: empty type")
 	}
-	ts, err := formatTimestamp(p.Timestamp)
-	if err != nil {
-		return nil, "", fmt.Errorf("encode payload: %w", err)
+	if err := checkTimestamp(p.Timestamp); err != nil {
+		return dst, "", fmt.Errorf("encode payload: %w", err)
 	}
+	if format == JSON {
+		// The data is compacted straight into the body.
+		body, err := appendJSON(dst, p)
+		if err != nil {
+			return dst, "", fmt.Errorf("encode payload: %w", err)
+		}
+		return body, ContentTypeJSON, nil
+	}
+	ts := string(appendTimestamp(nil, p.Timestamp))
 	data, err := normaliseData(p.Data)
 	if err != nil {
-		return nil, "", fmt.Errorf("encode payload: %w", err)
+		return dst, "", fmt.Errorf("encode payload: %w", err)
 	}
-	switch format {
-	case JSON:
-		return encodeJSON(p.Type, ts, data), ContentTypeJSON, nil
-	case Form:
-		return encodeForm(p.Type, ts, data), ContentTypeForm, nil
-	default:
-		body, err := encodeXML(p.Type, ts, data)
-		if err != nil {
-			return nil, "", fmt.Errorf("encode payload: %w", err)
-		}
-		return body, ContentTypeXML, nil
+	if format == Form {
+		return append(dst, encodeForm(p.Type, ts, data)...), ContentTypeForm, nil
 	}
+	body, err = encodeXML(p.Type, ts, data)
+	if err != nil {
+		return dst, "", fmt.Errorf("encode payload: %w", err)
+	}
+	return append(dst, body...), ContentTypeXML, nil
 }
 
 // Decode parses a body of contentType, as written by Encode, back into a
@@ -129,12 +139,18 @@ func FormatOf(contentType string) (string, error) {
 	return "", fmt.Errorf("content type %q: %w", contentType, ErrUnsupported)
 }
 
-func formatTimestamp(t time.Time) (string, error) {
-	t = t.UTC()
-	if y := t.Year(); y < 0 || y > 9999 {
-		return "", fmt.Errorf("timestamp year %d outside [0,9999]", y)
+// checkTimestamp refuses a time whose year RFC 3339 cannot write.
+func checkTimestamp(t time.Time) error {
+	if y := t.UTC().Year(); y < 0 || y > 9999 {
+		return fmt.Errorf("timestamp year %d outside [0,9999]", y)
 	}
-	return t.Format(timestampLayout), nil
+	return nil
+}
+
+// appendTimestamp appends t as the payload's timestamp, in UTC; t must
+// pass checkTimestamp.
+func appendTimestamp(dst []byte, t time.Time) []byte {
+	return t.UTC().AppendFormat(dst, timestampLayout)
 }
 
 func parseTimestamp(s string) (time.Time, error) {

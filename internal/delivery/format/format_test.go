@@ -89,6 +89,11 @@ func TestEncodeExact(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, c.contentType, contentType)
 			require.Equal(t, c.body, string(body))
+			for _, dst := range [][]byte{[]byte("kept:"), append(make([]byte, 0, 1024), "kept:"...)} {
+				body, _, err = Append(dst, c.format, p)
+				require.NoError(t, err)
+				require.Equal(t, "kept:"+c.body, string(body))
+			}
 		})
 	}
 }
@@ -137,6 +142,9 @@ func TestEncodeErrors(t *testing.T) {
 					require.ErrorIs(t, err, c.wantIs)
 				}
 				require.ErrorContains(t, err, c.wantErr)
+				dst, _, appendErr := Append([]byte("kept"), format, p)
+				require.Equal(t, err, appendErr)
+				require.Equal(t, "kept", string(dst))
 			})
 		}
 	}

@@ -1,20 +1,35 @@
 package format
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 )
 
-func encodeJSON(typ, ts string, data []byte) []byte {
-	b := make([]byte, 0, len(typ)+len(ts)+len(data)+40)
+// appendJSON appends p as a JSON body to dst, its data compacted in
+// place (normaliseData's checks, without a copy of the data of its own).
+func appendJSON(dst []byte, p Payload) ([]byte, error) {
+	if len(bytes.TrimSpace(p.Data)) == 0 {
+		return nil, errEmptyData
+	}
+	b := slices.Grow(dst, len(p.Type)+len(p.Data)+96)
 	b = append(b, `{"type":`...)
-	b = appendString(b, typ)
+	b = appendString(b, p.Type)
 	b = append(b, `,"timestamp":"`...)
-	b = append(b, ts...)
+	b = appendTimestamp(b, p.Timestamp)
 	b = append(b, `","data":`...)
-	b = append(b, data...)
-	return append(b, '}')
+	start := len(b)
+	buf := bytes.NewBuffer(b)
+	if err := json.Compact(buf, p.Data); err != nil {
+		return nil, fmt.Errorf("data is not JSON: %w", err)
+	}
+	b = buf.Bytes()
+	if err := checkDepth(b[start:]); err != nil {
+		return nil, fmt.Errorf("data: %w", err)
+	}
+	return append(b, '}'), nil
 }
 
 func decodeJSON(body []byte) (Payload, error) {

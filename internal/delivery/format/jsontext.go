@@ -8,11 +8,13 @@ import (
 	"unicode/utf8"
 )
 
+var errEmptyData = errors.New("empty data")
+
 // normaliseData returns data compacted into a new slice after checking that
 // it is one JSON value nested no deeper than MaxDepth.
 func normaliseData(data []byte) ([]byte, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, errors.New("empty data")
+		return nil, errEmptyData
 	}
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, data); err != nil {
