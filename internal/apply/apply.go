@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -188,31 +187,25 @@ func (a *Applier) plan(ctx context.Context, tenantID string, d wire.Declaration)
 	now := a.now()
 	p := &planner{seen: map[string]bool{}}
 
-	err := planEach(p, "event_type", "event_types", d.EventTypes, func(et wire.EventType) string { return et.Name }, func(et wire.EventType) (step, error) {
+	planEach(p, "event_type", "event_types", d.EventTypes, func(et wire.EventType) string { return et.Name }, func(et wire.EventType) (step, error) {
 		if err := CheckEventType(et); err != nil {
 			return step{}, err
 		}
 		want := store.EventType{TenantID: tenantID, Name: et.Name, Description: et.Description, Schema: schemaBytes(et.Schema), CreatedAt: now}
 		cur, err := st.GetEventType(ctx, tenantID, et.Name)
 		s := step{change: wire.Change{Kind: "event_type", Name: et.Name}}
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			s.change.Action = Created
-			s.write = func(ctx context.Context) error { return st.CreateEventType(ctx, want) }
-		case err != nil:
+		act, err := action(err, cur.Description == want.Description && jsonEqual(cur.Schema, want.Schema))
+		if err != nil {
 			return s, err
-		case cur.Description == want.Description && jsonEqual(cur.Schema, want.Schema):
-			s.change.Action = Unchanged
-		default:
-			s.change.Action = Updated
-			s.write = func(ctx context.Context) error { return st.UpdateEventType(ctx, want) }
 		}
+		s.decide(act, func(ctx context.Context) error { return st.CreateEventType(ctx, want) },
+			func(ctx context.Context) error { return st.UpdateEventType(ctx, want) })
 		return s, nil
 	})
-	if err != nil {
-		return nil, err
-	}
 
+	if p.err != nil {
+		return nil, p.err
+	}
 	endpoints, err := listAll(ctx, tenantID, st.ListEndpoints, func(ep store.Endpoint) string { return ep.ID })
 	if err != nil {
 		return nil, err
@@ -223,101 +216,102 @@ func (a *Applier) plan(ctx context.Context, tenantID string, d wire.Declaration)
 			byName[ep.Name] = ep.ID
 		}
 	}
-	err = planEach(p, "endpoint", "endpoints", d.Endpoints, func(decl wire.EndpointDecl) string { return decl.Name }, func(decl wire.EndpointDecl) (step, error) {
+	planEach(p, "endpoint", "endpoints", d.Endpoints, func(decl wire.EndpointDecl) string { return decl.Name }, func(decl wire.EndpointDecl) (step, error) {
 		s, id, err := a.planEndpoint(ctx, tenantID, decl, endpoints, now)
 		if err == nil {
 			byName[decl.Name] = id
 		}
 		return s, err
 	})
-	if err != nil {
-		return nil, err
-	}
 
-	err = planEach(p, "source", "sources", d.Sources, func(decl wire.SourceCreate) string { return decl.Name }, func(decl wire.SourceCreate) (step, error) {
+	planEach(p, "source", "sources", d.Sources, func(decl wire.SourceCreate) string { return decl.Name }, func(decl wire.SourceCreate) (step, error) {
 		return a.planSource(ctx, tenantID, decl, now)
 	})
-	if err != nil {
-		return nil, err
-	}
 
 	collections := map[string]*collection.Spec{} // declared collections
-	err = planEach(p, "collection", "collections", d.Collections, func(decl wire.CollectionSpec) string { return decl.Name }, func(decl wire.CollectionSpec) (step, error) {
+	planEach(p, "collection", "collections", d.Collections, func(decl wire.CollectionSpec) string { return decl.Name }, func(decl wire.CollectionSpec) (step, error) {
 		s, spec, err := a.planCollection(ctx, tenantID, decl, now)
 		if err == nil {
 			collections[decl.Name] = spec
 		}
 		return s, err
 	})
-	if err != nil {
-		return nil, err
-	}
 
-	err = planEach(p, "workflow", "workflows", d.Workflows, func(decl wire.WorkflowSpec) string { return decl.Name }, func(decl wire.WorkflowSpec) (step, error) {
+	planEach(p, "workflow", "workflows", d.Workflows, func(decl wire.WorkflowSpec) string { return decl.Name }, func(decl wire.WorkflowSpec) (step, error) {
 		return a.planWorkflow(ctx, tenantID, decl)
 	})
-	if err != nil {
-		return nil, err
-	}
-	err = planEach(p, "template", "templates", d.Templates, func(decl wire.TemplateSpec) string { return decl.Name }, func(decl wire.TemplateSpec) (step, error) {
+	planEach(p, "template", "templates", d.Templates, func(decl wire.TemplateSpec) string { return decl.Name }, func(decl wire.TemplateSpec) (step, error) {
 		return a.planTemplate(ctx, tenantID, decl)
 	})
-	if err != nil {
-		return nil, err
-	}
-	err = planEach(p, "recipient", "recipients", d.Recipients, func(decl wire.Recipient) string { return decl.ID }, func(decl wire.Recipient) (step, error) {
+	planEach(p, "recipient", "recipients", d.Recipients, func(decl wire.Recipient) string { return decl.ID }, func(decl wire.Recipient) (step, error) {
 		return a.planRecipient(ctx, tenantID, decl, now)
 	})
-	if err != nil {
-		return nil, err
-	}
-	err = planEach(p, "notify_rule", "notify_rules", d.NotifyRules, func(decl wire.NotifyRule) string { return decl.Name }, func(decl wire.NotifyRule) (step, error) {
+	planEach(p, "notify_rule", "notify_rules", d.NotifyRules, func(decl wire.NotifyRule) string { return decl.Name }, func(decl wire.NotifyRule) (step, error) {
 		return a.planNotifyRule(ctx, tenantID, decl, now)
 	})
-	if err != nil {
-		return nil, err
-	}
 
+	if p.err != nil {
+		return nil, p.err
+	}
 	subs, err := listAll(ctx, tenantID, st.ListSubscriptions, func(sub store.Subscription) string { return sub.ID })
 	if err != nil {
 		return nil, err
 	}
-	err = planEach(p, "subscription", "subscriptions", d.Subscriptions, func(decl wire.SubscriptionDecl) string { return decl.Name }, func(decl wire.SubscriptionDecl) (step, error) {
+	planEach(p, "subscription", "subscriptions", d.Subscriptions, func(decl wire.SubscriptionDecl) string { return decl.Name }, func(decl wire.SubscriptionDecl) (step, error) {
 		return a.planSubscription(ctx, tenantID, decl, subs, byName, collections, now)
 	})
-	if err != nil {
-		return nil, err
+	if p.err != nil {
+		return nil, p.err
 	}
 	return p.steps, nil
 }
 
-// planner gathers the steps of a plan and the names declared so far.
+// planner gathers the steps of a plan and the names declared so far. Its
+// err is the first mistake found: planning stops there.
 type planner struct {
 	steps []step
 	seen  map[string]bool // kind/name
+	err   error
 }
 
 // planEach plans each declaration of one kind (list names them in
 // resources: list[i]) with plan, after checking that name gives it a name
-// not declared before.
-func planEach[D any](p *planner, kind, list string, decls []D, name func(D) string, plan func(D) (step, error)) error {
+// not declared before. After a mistake, here or before, it does nothing.
+func planEach[D any](p *planner, kind, list string, decls []D, name func(D) string, plan func(D) (step, error)) {
 	for i, decl := range decls {
+		if p.err != nil {
+			return
+		}
 		res, n := fmt.Sprintf("%s[%d]", list, i), name(decl)
 		if n == "" {
-			return inResource(res, n, field.Errorf("name", "is required in declarations"))
+			p.err = inResource(res, n, field.Errorf("name", "is required in declarations"))
+			return
 		}
 		if p.seen[kind+"/"+n] {
-			return inResource(res, n, field.Errorf("name", "%s %q is declared twice", kind, n))
+			p.err = inResource(res, n, field.Errorf("name", "%s %q is declared twice", kind, n))
+			return
 		}
 		p.seen[kind+"/"+n] = true
 		s, err := plan(decl)
 		if err != nil {
-			return inResource(res, n, err)
+			p.err = inResource(res, n, err)
+			return
 		}
 		s.resource = res
 		p.steps = append(p.steps, s)
 	}
-	return nil
+}
+
+// decide makes s do act to its resource: create it when act is Created,
+// update it when Updated, nothing when Unchanged.
+func (s *step) decide(act string, create, update func(context.Context) error) {
+	s.change.Action = act
+	switch act {
+	case Created:
+		s.write = create
+	case Updated:
+		s.write = update
+	}
 }
 
 func schemaBytes(raw json.RawMessage) []byte {

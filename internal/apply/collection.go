@@ -2,11 +2,9 @@ package apply
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/hookline/hookline/internal/collection"
-	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/wire"
 )
 
@@ -21,18 +19,14 @@ func (a *Applier) planCollection(ctx context.Context, tenantID string, decl wire
 		return s, nil, err
 	}
 	cur, err := st.GetCollection(ctx, tenantID, decl.Name)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		s.change.Action = Created
-		s.write = func(ctx context.Context) error { return st.CreateCollection(ctx, want) }
-	case err != nil:
+	act, err := action(err, jsonEqual(cur.Spec, want.Spec) && jsonEqual(cur.Secret, want.Secret))
+	if err != nil {
 		return s, nil, err
-	case jsonEqual(cur.Spec, want.Spec) && jsonEqual(cur.Secret, want.Secret):
-		s.change.Action = Unchanged
-	default:
-		want.CreatedAt = cur.CreatedAt
-		s.change.Action = Updated
-		s.write = func(ctx context.Context) error { return st.UpdateCollection(ctx, want) }
 	}
+	if act == Updated {
+		want.CreatedAt = cur.CreatedAt
+	}
+	s.decide(act, func(ctx context.Context) error { return st.CreateCollection(ctx, want) },
+		func(ctx context.Context) error { return st.UpdateCollection(ctx, want) })
 	return s, spec, nil
 }

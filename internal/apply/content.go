@@ -157,18 +157,26 @@ func (a *Applier) planTemplate(ctx context.Context, tenantID string, decl wire.T
 }
 
 // action is what a plan does to a resource whose stored version was read
-// with err: Created when there is none, Unchanged when it is the same as
-// declared (same), else Updated. Other errors of the read are returned.
+// with err: actionOf whether there is one. Other errors of the read are
+// returned.
 func action(err error, same bool) (string, error) {
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return Created, nil
-	case err != nil:
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return "", err
-	case same:
-		return Unchanged, nil
 	}
-	return Updated, nil
+	return actionOf(err == nil, same), nil
+}
+
+// actionOf is what a plan does to a resource: Created when none is
+// stored, Unchanged when the stored one is the same as declared (same),
+// else Updated.
+func actionOf(stored, same bool) string {
+	switch {
+	case !stored:
+		return Created
+	case same:
+		return Unchanged
+	}
+	return Updated
 }
 
 // planRecipient compares a declared recipient with the stored one of its
@@ -211,19 +219,15 @@ func (a *Applier) planNotifyRule(ctx context.Context, tenantID string, decl wire
 		return step{}, err
 	}
 	s := step{change: wire.Change{Kind: "notify_rule", Name: decl.Name}}
-	switch err := curErr; {
-	case errors.Is(err, store.ErrNotFound):
-		s.change.Action = Created
-		s.write = func(ctx context.Context) error { return st.CreateNotifyRule(ctx, rule) }
-	case err != nil:
+	act, err := action(curErr, jsonEqual(cur.Spec, rule.Spec) && cur.Enabled == rule.Enabled)
+	if err != nil {
 		return s, err
-	case jsonEqual(cur.Spec, rule.Spec) && cur.Enabled == rule.Enabled:
-		s.change.Action = Unchanged
-	default:
-		s.change.Action = Updated
-		rule.CreatedAt = cur.CreatedAt
-		s.write = func(ctx context.Context) error { return st.UpdateNotifyRule(ctx, rule) }
 	}
+	if act == Updated {
+		rule.CreatedAt = cur.CreatedAt
+	}
+	s.decide(act, func(ctx context.Context) error { return st.CreateNotifyRule(ctx, rule) },
+		func(ctx context.Context) error { return st.UpdateNotifyRule(ctx, rule) })
 	return s, nil
 }
 

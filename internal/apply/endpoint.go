@@ -179,9 +179,7 @@ func (a *Applier) UpdateEndpoint(ctx context.Context, ep *store.Endpoint, u wire
 		}
 		ep.RateLimit = *u.RateLimit
 	}
-	if u.Ordered != nil {
-		ep.Ordered = *u.Ordered
-	}
+	setIf(&ep.Ordered, u.Ordered)
 	if u.Enabled != nil {
 		if *u.Enabled && !ep.Enabled {
 			// A fresh start: the failing period that disabled it is over.
@@ -319,8 +317,10 @@ func (a *Applier) planEndpoint(ctx context.Context, tenantID string, decl wire.E
 	}
 	s.change.ID = ep.ID
 	st := a.cfg.Store
-	switch {
-	case idx < 0:
+	act := actionOf(idx >= 0, reflect.DeepEqual(before, ep))
+	var reenabled bool
+	switch act {
+	case Created:
 		if len(ep.Secrets) == 0 {
 			secret, err := signature.GenerateSecret()
 			if err != nil {
@@ -329,26 +329,21 @@ func (a *Applier) planEndpoint(ctx context.Context, tenantID string, decl wire.E
 			ep.Secrets = []store.Secret{{Key: secret}}
 			s.change.Secret = secret
 		}
-		s.change.Action = Created
-		s.write = func(ctx context.Context) error { return st.CreateEndpoint(ctx, ep) }
-	case reflect.DeepEqual(before, ep):
-		s.change.Action = Unchanged
-	default:
+	case Updated:
 		ep.UpdatedAt = now
-		s.change.Action = Updated
-		reenabled := ep.Enabled && !before.Enabled && !ep.FailingSince.IsZero()
+		reenabled = ep.Enabled && !before.Enabled && !ep.FailingSince.IsZero()
 		if reenabled {
 			ep.FailingSince = time.Time{} // a fresh start, as with PATCH
 		}
-		s.write = func(ctx context.Context) error {
-			if err := st.UpdateEndpoint(ctx, ep); err != nil {
-				return err
-			}
-			if reenabled {
-				return st.SetEndpointFailing(ctx, ep.TenantID, ep.ID, time.Time{})
-			}
-			return nil
-		}
 	}
+	s.decide(act, func(ctx context.Context) error { return st.CreateEndpoint(ctx, ep) }, func(ctx context.Context) error {
+		if err := st.UpdateEndpoint(ctx, ep); err != nil {
+			return err
+		}
+		if reenabled {
+			return st.SetEndpointFailing(ctx, ep.TenantID, ep.ID, time.Time{})
+		}
+		return nil
+	})
 	return s, ep.ID, nil
 }

@@ -72,32 +72,18 @@ func UpdateSource(src *store.Source, in wire.SourceCreate) (*ingest.Source, erro
 	if err := json.Unmarshal(src.Config, &rules); err != nil {
 		return nil, fmt.Errorf("decode source rules: %w", err)
 	}
-	if in.EventType != nil {
-		rules.EventType = *in.EventType
-	}
-	if in.Dedup != nil {
-		rules.Dedup = *in.Dedup
-	}
-	if in.Response != nil {
-		rules.Response = *in.Response
-	}
-	if in.Handshake != nil {
-		rules.Handshake = *in.Handshake
-	}
-	if in.KeepHeaders != nil {
-		rules.KeepHeaders = *in.KeepHeaders
-	}
-	if in.MaxBodyBytes != nil {
-		rules.MaxBodyBytes = *in.MaxBodyBytes
-	}
+	setIf(&rules.EventType, in.EventType)
+	setIf(&rules.Dedup, in.Dedup)
+	setIf(&rules.Response, in.Response)
+	setIf(&rules.Handshake, in.Handshake)
+	setIf(&rules.KeepHeaders, in.KeepHeaders)
+	setIf(&rules.MaxBodyBytes, in.MaxBodyBytes)
 	if in.Postgres != nil {
 		rules.Postgres = &ingest.PostgresRule{Tables: in.Postgres.Tables, Schema: in.Postgres.Schema}
 	} else if in.Verification != nil {
 		rules.Postgres = nil
 	}
-	if in.Enabled != nil {
-		src.Enabled = *in.Enabled
-	}
+	setIf(&src.Enabled, in.Enabled)
 	b, err := json.Marshal(rules)
 	if err != nil {
 		return nil, err
@@ -161,18 +147,15 @@ func (a *Applier) planSource(ctx context.Context, tenantID string, decl wire.Sou
 		return s, err
 	}
 	s.change.ID = src.ID
-	switch {
-	case !exists:
-		s.change.Action = Created
-		s.write = func(ctx context.Context) error { return st.CreateSource(ctx, src) }
-	case cur.Description == src.Description && cur.Enabled == src.Enabled && jsonEqual(cur.Config, src.Config) &&
-		jsonEqual(cur.Verification, src.Verification):
-		s.change.Action = Unchanged
+	act := actionOf(exists, cur.Description == src.Description && cur.Enabled == src.Enabled && jsonEqual(cur.Config, src.Config) &&
+		jsonEqual(cur.Verification, src.Verification))
+	s.decide(act, func(ctx context.Context) error { return st.CreateSource(ctx, src) },
+		func(ctx context.Context) error { return st.UpdateSource(ctx, src) })
+	switch act {
+	case Unchanged:
 		return s, nil
-	default:
+	case Updated:
 		src.UpdatedAt = now
-		s.change.Action = Updated
-		s.write = func(ctx context.Context) error { return st.UpdateSource(ctx, src) }
 	}
 	s.install = func(ctx context.Context) error { return a.InstallCapture(ctx, parsed) }
 	return s, nil

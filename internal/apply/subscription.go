@@ -78,9 +78,7 @@ func (a *Applier) UpdateSubscription(ctx context.Context, tenantID string, sub *
 			return field.Errorf("destination.kind", "must be %q (relay to an endpoint) or %q (apply to a collection)", delivery.KindForward, collection.Kind)
 		}
 	}
-	if in.Enabled != nil {
-		sub.Enabled = *in.Enabled
-	}
+	setIf(&sub.Enabled, in.Enabled)
 	return nil
 }
 
@@ -143,16 +141,11 @@ func (a *Applier) planSubscription(ctx context.Context, tenantID string, decl wi
 	}
 	sub.Kind, sub.DestinationID = decl.Destination.Kind, destID
 	s.change.ID = sub.ID
-	switch {
-	case idx < 0:
-		s.change.Action = Created
-		s.write = func(ctx context.Context) error { return st.CreateSubscription(ctx, sub) }
-	case reflect.DeepEqual(before, sub):
-		s.change.Action = Unchanged
-	default:
+	act := actionOf(idx >= 0, reflect.DeepEqual(before, sub))
+	if act == Updated {
 		sub.UpdatedAt = now
-		s.change.Action = Updated
-		s.write = func(ctx context.Context) error { return st.UpdateSubscription(ctx, sub) }
 	}
+	s.decide(act, func(ctx context.Context) error { return st.CreateSubscription(ctx, sub) },
+		func(ctx context.Context) error { return st.UpdateSubscription(ctx, sub) })
 	return s, nil
 }

@@ -28,6 +28,13 @@ func eachValue[K comparable, V, W any](m map[K]V, f func(V) W) map[K]W {
 	return out
 }
 
+// setIf sets *dst to *v when v is not nil: a field an update sets.
+func setIf[T any](dst, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
 // ptr maps *p with f.
 func ptr[T, U any](p *T, f func(T) U) *U {
 	if p == nil {
