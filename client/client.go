@@ -707,28 +707,8 @@ type StreamOptions struct {
 func (c *Client) StreamEvents(ctx context.Context, opts StreamOptions, fn func(Event) error) error {
 	const action = "stream events"
 	q := filters("source", opts.Source, "type", opts.Type)
-	req, err := c.newRequest(ctx, call{action: action, method: http.MethodGet, path: "/v1/events/stream", query: q})
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Accept", "text/event-stream")
-	hc := *c.httpClient
-	hc.Timeout = 0
-	resp, err := hc.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return fmt.Errorf("%s: %w", action, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return decodeError(resp)
-	}
-	if opts.OnOpen != nil {
-		opts.OnOpen()
-	}
-	err = readStream(resp.Body, func(name string, data []byte) error {
+	r := call{action: action, method: http.MethodGet, path: "/v1/events/stream", query: q}
+	return c.stream(ctx, r, opts.OnOpen, func(name string, data []byte) error {
 		switch name {
 		case "event":
 			var ev Event
@@ -746,6 +726,36 @@ func (c *Client) StreamEvents(ctx context.Context, opts StreamOptions, fn func(E
 		}
 		return nil
 	})
+}
+
+// stream sends r, a GET of Server-Sent Events, without the HTTP client's
+// Timeout, calls onOpen (when set) once the server has accepted it, and
+// then dispatch with each event (see readStream). It returns ctx.Err()
+// when ctx ends, dispatch's error when it fails, and ErrStreamClosed when
+// the server ends the stream.
+func (c *Client) stream(ctx context.Context, r call, onOpen func(), dispatch func(name string, data []byte) error) error {
+	req, err := c.newRequest(ctx, r)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	hc := *c.httpClient
+	hc.Timeout = 0
+	resp, err := hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("%s: %w", r.action, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return decodeError(resp)
+	}
+	if onOpen != nil {
+		onOpen()
+	}
+	err = readStream(resp.Body, dispatch)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -811,25 +821,8 @@ func readStream(r io.Reader, dispatch func(name string, data []byte) error) erro
 func (c *Client) FollowChanges(ctx context.Context, name, after string, fn func(RecordChange) error) error {
 	const action = "follow changes"
 	q := filters("after", after)
-	req, err := c.newRequest(ctx, call{action: action, method: http.MethodGet, path: "/v1/collections/{id}/changes", id: name, query: q})
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Accept", "text/event-stream")
-	hc := *c.httpClient
-	hc.Timeout = 0
-	resp, err := hc.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return fmt.Errorf("%s: %w", action, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return decodeError(resp)
-	}
-	err = readStream(resp.Body, func(event string, data []byte) error {
+	r := call{action: action, method: http.MethodGet, path: "/v1/collections/{id}/changes", id: name, query: q}
+	return c.stream(ctx, r, nil, func(event string, data []byte) error {
 		if event != "change" {
 			return nil
 		}
@@ -839,13 +832,6 @@ func (c *Client) FollowChanges(ctx context.Context, name, after string, fn func(
 		}
 		return fn(ch)
 	})
-	if ctx.Err() != nil {
-		return ctx.Err()
-	}
-	if err != nil {
-		return err
-	}
-	return ErrStreamClosed
 }
 
 // CreatePortalSession makes a session of the caller's tenant in the
