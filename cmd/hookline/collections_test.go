@@ -75,9 +75,7 @@ func TestCollectionsCreateListGetDelete(t *testing.T) {
 	res = srv.run(t, "", "collection", "get", "orders").ok(t)
 	require.Regexp(t, `(?m)^version:\s+- \(event time\)$`, res.stdout)
 
-	res = srv.run(t, "", "collections", "delete", "orders").ok(t)
-	require.Equal(t, "deleted collection orders\n", res.stdout)
-	srv.run(t, "", "collections", "get", "orders").fails(t, "HTTP 404")
+	srv.deletes(t, "collections", "collection", "orders")
 }
 
 func TestCollectionsCreateReportsMistakesAtTheirLine(t *testing.T) {

@@ -81,9 +81,7 @@ func TestRecipientsPutGetListToken(t *testing.T) {
 	srv.run(t, "", "recipients", "put", "c3", "--data", `[1]`).fails(t, "error: invalid --data: want a JSON object")
 	srv.run(t, "", "recipients", "put", "c3", "--time-zone", "Mars/Olympus").fails(t, `time_zone: "Mars/Olympus" is not an IANA time zone`, "HTTP 422")
 
-	res = srv.run(t, "", "recipients", "delete", "c2").ok(t)
-	require.Equal(t, "deleted recipient c2\n", res.stdout)
-	srv.run(t, "", "recipients", "get", "c2").fails(t, "HTTP 404")
+	srv.deletes(t, "recipients", "recipient", "c2")
 }
 
 func TestTemplatesSaveGetPreview(t *testing.T) {
@@ -143,8 +141,7 @@ func TestTemplatesSaveGetPreview(t *testing.T) {
 	require.True(t, strings.HasPrefix(res.stderr, broken+":7: template: locales.fr.text: "), res.stderr)
 	require.Contains(t, res.stderr, `>   7 |     text: "{{.data.id"`)
 
-	res = srv.run(t, "", "templates", "delete", "strict").ok(t)
-	require.Equal(t, "deleted template strict\n", res.stdout)
+	srv.deletes(t, "templates", "template", "strict")
 }
 
 func TestNotifyRulesAndMessages(t *testing.T) {
@@ -204,6 +201,5 @@ func TestNotifyRulesAndMessages(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(res.stdout), &got))
 	require.Equal(t, "<p>Hello Ada</p>", got.HTML)
 
-	res = srv.run(t, "", "notify-rules", "delete", "order-shipped").ok(t)
-	require.Equal(t, "deleted notify rule order-shipped\n", res.stdout)
+	srv.deletes(t, "notify-rules", "notify rule", "order-shipped")
 }

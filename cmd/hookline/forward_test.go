@@ -317,10 +317,7 @@ func TestForwardSinceAndResume(t *testing.T) {
 	out = srv.run(t, "", "queues", "get", "mine")
 	require.Zero(t, out.code, out.stderr)
 	require.Regexp(t, `(?m)^messages:\s+0$`, out.stdout)
-	out = srv.run(t, "", "queues", "delete", "mine")
-	require.Zero(t, out.code, out.stderr)
-	_, err = srv.client.GetQueue(ctx, "mine")
-	require.Error(t, err)
+	srv.deletes(t, "queues", "queue", "mine")
 }
 
 func TestParseForwardRoutes(t *testing.T) {

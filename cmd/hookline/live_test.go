@@ -3,6 +3,8 @@ package main
 import (
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/app"
 	"github.com/hookline/hookline/internal/app/apptest"
@@ -44,4 +46,13 @@ func (l *live) cli() *bundle {
 func (l *live) run(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
 	return l.cli().run(t, stdin, args...)
+}
+
+// deletes runs `group delete name` against l, checks that it says it
+// deleted the noun name, and that `group get name` is a 404 from then on.
+func (l *live) deletes(t *testing.T, group, noun, name string) {
+	t.Helper()
+	res := l.run(t, "", group, "delete", name).ok(t)
+	require.Equal(t, "deleted "+noun+" "+name+"\n", res.stdout)
+	l.run(t, "", group, "get", name).fails(t, "HTTP 404")
 }

@@ -399,9 +399,7 @@ func TestWorkflowsRetryCancelEnableDelete(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(res.stdout), &wf))
 	require.True(t, wf.Enabled)
 
-	res = srv.run(t, "", "workflows", "delete", "shipping").ok(t)
-	require.Equal(t, "deleted workflow shipping\n", res.stdout)
-	srv.run(t, "", "workflows", "get", "shipping").fails(t, "HTTP 404")
+	srv.deletes(t, "workflows", "workflow", "shipping")
 	res = srv.run(t, "", "workflows", "runs", "shipping", "-o", "json").ok(t)
 	var runs client.Page[client.Run]
 	require.NoError(t, json.Unmarshal([]byte(res.stdout), &runs))
