@@ -22,7 +22,7 @@ const maxAnnouncement = 7000
 // the node that dispatches the destination, so on a cluster every node is
 // told.
 func (e *Engine) CloseCircuit(ctx context.Context, kind, destinationID string) {
-	e.closeCircuits(ctx, []string{kind + ":" + destinationID})
+	e.closeCircuits(ctx, []string{dest{kind, destinationID}.String()})
 }
 
 // closeTaskCircuits closes the circuits of the tasks' destinations.
@@ -30,18 +30,18 @@ func (e *Engine) closeTaskCircuits(ctx context.Context, ts []store.Task) {
 	if len(ts) == 0 {
 		return
 	}
-	seen := make(map[string]bool, len(ts))
+	seen := make(map[dest]bool, len(ts))
 	keys := make([]string, 0, len(ts))
 	for i := range ts {
 		if k := destKey(&ts[i]); !seen[k] {
 			seen[k] = true
-			keys = append(keys, k)
+			keys = append(keys, k.String())
 		}
 	}
 	e.closeCircuits(ctx, keys)
 }
 
-// closeCircuits closes the circuits of destinations given as destKey here
+// closeCircuits closes the circuits of destinations given as dest.String here
 // and, on a cluster, on every other node.
 func (e *Engine) closeCircuits(ctx context.Context, keys []string) {
 	e.closeLocal(keys)

@@ -36,7 +36,7 @@ type Breaker struct {
 // and waiting, its limits, its pause and its circuit. A queue is freed
 // when it has nothing left to remember (pruneLocked).
 type queue struct {
-	key      string
+	key      dest
 	destID   string
 	tasks    []*store.Task // FIFO; ordered queues are kept sorted by id
 	inFlight int
@@ -79,7 +79,7 @@ type dispatcher struct {
 
 	mu     sync.Mutex
 	cond   *sync.Cond
-	queues map[string]*queue
+	queues map[dest]*queue
 	active []*queue // queues with waiting tasks, round-robin order
 	// known maps the id of every task queued or running here to the copy
 	// that came. A copy pushed with more attempts or a newer lease token is
@@ -102,7 +102,7 @@ type dispatcher struct {
 func newDispatcher(c clock.Clock, maxInFlight, queueCap, totalCap int, b Breaker) *dispatcher {
 	d := &dispatcher{
 		clock: c, maxInFlight: maxInFlight, queueCap: queueCap, totalCap: totalCap, breaker: b,
-		queues: make(map[string]*queue),
+		queues: make(map[dest]*queue),
 		known:  make(map[string]*store.Task),
 		again:  make(map[string]*store.Task),
 	}
@@ -110,7 +110,15 @@ func newDispatcher(c clock.Clock, maxInFlight, queueCap, totalCap int, b Breaker
 	return d
 }
 
-func destKey(t *store.Task) string { return t.Kind + ":" + t.DestinationID }
+// dest identifies a destination: its kind and id. Tasks are looked up by
+// it several times each, so it is a pair of the task's own strings rather
+// than a string built per lookup.
+type dest struct{ kind, id string }
+
+func destKey(t *store.Task) dest { return dest{t.Kind, t.DestinationID} }
+
+// String is the destination's key in cluster announcements, kind:id.
+func (k dest) String() string { return k.kind + ":" + k.id }
 
 func (d *dispatcher) queueLocked(t *store.Task) *queue {
 	k := destKey(t)
@@ -486,7 +494,7 @@ func (d *dispatcher) requeue(t *store.Task, probe bool, until time.Time) {
 func (d *dispatcher) circuit(kind, destID string) string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	q := d.queues[kind+":"+destID]
+	q := d.queues[dest{kind, destID}]
 	switch {
 	case q == nil || q.openUntil.IsZero():
 		return "closed"

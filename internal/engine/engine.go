@@ -842,7 +842,7 @@ func (e *Engine) push(ctx context.Context, ts []store.Task) {
 	if len(ts) == 0 {
 		return
 	}
-	seen := map[string]bool{}
+	seen := map[dest]bool{}
 	for i := range ts {
 		t := &ts[i]
 		k := destKey(t)
