@@ -65,14 +65,6 @@ reads standard input).`,
 	return cmd
 }
 
-func newRecipientsListCmd(g *globals) *cobra.Command {
-	var opts client.ListOptions
-	return newListCmd(g, "List recipients, in id order", &opts, &opts, (*client.Client).ListRecipients,
-		[]string{"ID", "EMAIL", "NAME", "LOCALE", "TIME ZONE", "UPDATED"}, func(r client.Recipient) []string {
-			return []string{cell(r.ID), cell(r.Email), cell(r.Name), orDash(r.Locale), orDash(r.TimeZone), fmtTime(r.UpdatedAt)}
-		})
-}
-
 // recipientTable writes one recipient as key-value rows; prefs and data
 // as compact JSON.
 func recipientTable(w io.Writer, r *client.Recipient) {

@@ -90,15 +90,6 @@ func newEndpointsCreateCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func newEndpointsListCmd(g *globals) *cobra.Command {
-	var opts client.ListOptions
-	return newListCmd(g, "List endpoints", &opts, &opts, (*client.Client).ListEndpoints,
-		[]string{"ID", "URL", "EVENT TYPES", "FORMAT", "ENABLED", "CIRCUIT", "CREATED"}, func(ep client.Endpoint) []string {
-			return []string{ep.ID, cell(ep.URL), cell(list(ep.EventTypes)), orDash(ep.Format), strconv.FormatBool(ep.Enabled),
-				orDash(ep.Circuit), fmtTime(ep.CreatedAt)}
-		})
-}
-
 func newEndpointsRotateCmd(g *globals) *cobra.Command {
 	var grace time.Duration
 	cmd := &cobra.Command{

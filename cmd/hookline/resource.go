@@ -83,6 +83,13 @@ func newListCmd[O, T any](g *globals, short string, opts *O, paging *client.List
 	return cmd
 }
 
+// newPageListCmd is `list` of a resource listed by page with no filters
+// but --limit and --cursor.
+func newPageListCmd[T any](g *globals, short string, fetch func(*client.Client, context.Context, client.ListOptions) (*client.Page[T], error), header []string, line func(T) []string) *cobra.Command {
+	var opts client.ListOptions
+	return newListCmd(g, short, &opts, &opts, fetch, header, line)
+}
+
 // newSpecFileCmd makes cmd send the spec of a resource of kind read from
 // the YAML or JSON file -f FILE (- for standard input) and show the answer.
 // fileError puts an API error about a field of the spec at the field's

@@ -107,7 +107,11 @@ text. The HTML in full is in -o json.`),
 func newEndpointsCmd(g *globals) *cobra.Command {
 	return newResourceCmd("endpoints", "endpoint", "Manage the HTTP endpoints events are delivered to",
 		newEndpointsCreateCmd(g),
-		newEndpointsListCmd(g),
+		newPageListCmd(g, "List endpoints", (*client.Client).ListEndpoints,
+			[]string{"ID", "URL", "EVENT TYPES", "FORMAT", "ENABLED", "CIRCUIT", "CREATED"}, func(ep client.Endpoint) []string {
+				return []string{ep.ID, cell(ep.URL), cell(list(ep.EventTypes)), orDash(ep.Format), strconv.FormatBool(ep.Enabled),
+					orDash(ep.Circuit), fmtTime(ep.CreatedAt)}
+			}),
 		newGetCmd(g, "ID", "Show an endpoint", (*client.Client).GetEndpoint, endpointTable),
 		newDeleteCmd(g, "ID", "endpoint", "Delete an endpoint", (*client.Client).DeleteEndpoint),
 		newEndpointsRotateCmd(g),
@@ -118,7 +122,10 @@ func newEndpointsCmd(g *globals) *cobra.Command {
 func newSourcesCmd(g *globals) *cobra.Command {
 	return newResourceCmd("sources", "source", "Manage sources: URLs /in/NAME that receive webhooks",
 		newSourcesCreateCmd(g),
-		newSourcesListCmd(g),
+		newPageListCmd(g, "List sources", (*client.Client).ListSources,
+			[]string{"ID", "NAME", "VERIFICATION", "PATH", "ENABLED", "CREATED"}, func(src client.Source) []string {
+				return []string{src.ID, src.Name, orDash(src.Verification.Kind), src.Path, strconv.FormatBool(src.Enabled), fmtTime(src.CreatedAt)}
+			}),
 		newGetCmd(g, "ID", "Show a source (secrets masked)", (*client.Client).GetSource, g.sourceTable),
 		newDeleteCmd(g, "ID", "source", "Delete a source; its URL answers 404 from then on", (*client.Client).DeleteSource),
 		newSourcesRejectionsCmd(g),
@@ -128,7 +135,11 @@ func newSourcesCmd(g *globals) *cobra.Command {
 func newSubscriptionsCmd(g *globals) *cobra.Command {
 	return newResourceCmd("subscriptions", "subscription", "Manage subscriptions that forward events to endpoints or sync them into collections",
 		newSubscriptionsCreateCmd(g),
-		newSubscriptionsListCmd(g),
+		newPageListCmd(g, "List subscriptions", (*client.Client).ListSubscriptions,
+			[]string{"ID", "NAME", "EVENT TYPES", "DESTINATION", "ENABLED", "CIRCUIT", "CREATED"}, func(sub client.Subscription) []string {
+				return []string{sub.ID, orDash(sub.Name), cell(list(sub.EventTypes)), destination(sub.Destination),
+					strconv.FormatBool(sub.Enabled), orDash(sub.Circuit), fmtTime(sub.CreatedAt)}
+			}),
 		newGetCmd(g, "ID", "Show a subscription", (*client.Client).GetSubscription, subscriptionTable),
 		newDeleteCmd(g, "ID", "subscription", "Delete a subscription", (*client.Client).DeleteSubscription),
 	)
@@ -162,7 +173,10 @@ func newCollectionsCmd(g *globals) *cobra.Command {
 func newRecipientsCmd(g *globals) *cobra.Command {
 	return newResourceCmd("recipients", "recipient", "Manage recipients: the people content is made for",
 		newRecipientsPutCmd(g),
-		newRecipientsListCmd(g),
+		newPageListCmd(g, "List recipients, in id order", (*client.Client).ListRecipients,
+			[]string{"ID", "EMAIL", "NAME", "LOCALE", "TIME ZONE", "UPDATED"}, func(r client.Recipient) []string {
+				return []string{cell(r.ID), cell(r.Email), cell(r.Name), orDash(r.Locale), orDash(r.TimeZone), fmtTime(r.UpdatedAt)}
+			}),
 		newGetCmd(g, "ID", "Show a recipient with its preferences and data", (*client.Client).GetRecipient, recipientTable),
 		newDeleteCmd(g, "ID", "recipient", "Delete a recipient; its messages are kept", (*client.Client).DeleteRecipient),
 		&cobra.Command{

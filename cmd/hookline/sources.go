@@ -83,14 +83,6 @@ fixed --event-type; without any, the provider's default or NAME.received.`,
 	return cmd
 }
 
-func newSourcesListCmd(g *globals) *cobra.Command {
-	var opts client.ListOptions
-	return newListCmd(g, "List sources", &opts, &opts, (*client.Client).ListSources,
-		[]string{"ID", "NAME", "VERIFICATION", "PATH", "ENABLED", "CREATED"}, func(src client.Source) []string {
-			return []string{src.ID, src.Name, orDash(src.Verification.Kind), src.Path, strconv.FormatBool(src.Enabled), fmtTime(src.CreatedAt)}
-		})
-}
-
 func newSourcesRejectionsCmd(g *globals) *cobra.Command {
 	var opts client.ListOptions
 	cmd := &cobra.Command{

@@ -73,15 +73,6 @@ spec are used).`,
 	return cmd
 }
 
-func newSubscriptionsListCmd(g *globals) *cobra.Command {
-	var opts client.ListOptions
-	return newListCmd(g, "List subscriptions", &opts, &opts, (*client.Client).ListSubscriptions,
-		[]string{"ID", "NAME", "EVENT TYPES", "DESTINATION", "ENABLED", "CIRCUIT", "CREATED"}, func(sub client.Subscription) []string {
-			return []string{sub.ID, orDash(sub.Name), cell(list(sub.EventTypes)), destination(sub.Destination),
-				strconv.FormatBool(sub.Enabled), orDash(sub.Circuit), fmtTime(sub.CreatedAt)}
-		})
-}
-
 // destination shows a subscription's destination as "forward → ep_…" or
 // "sync → customers".
 func destination(d client.SubDest) string {
