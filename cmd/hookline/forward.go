@@ -18,6 +18,7 @@ import (
 
 	"github.com/hookline/hookline/client"
 	"github.com/hookline/hookline/internal/backoff"
+	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/lru"
 )
@@ -262,12 +263,7 @@ func (f *forwarder) run(ctx context.Context) error {
 			if f.failures == 1 {
 				fmt.Fprintf(f.errOut, "Lost the connection to the server (%v); reconnecting.\n", err)
 			}
-			t := time.NewTimer(forwardReconnect.Delay(f.failures, rand.Float64))
-			select {
-			case <-ctx.Done():
-			case <-t.C:
-			}
-			t.Stop()
+			clock.Sleep(ctx, forwardReconnect.Delay(f.failures, rand.Float64))
 		}
 	}
 	// Ctrl-C: settle what was done, so the next forward starts at once

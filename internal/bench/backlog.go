@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/clock"
 )
 
 const (
@@ -110,7 +111,7 @@ func (r *runner) publishBacklog(ctx context.Context, api *client.Client, sp spec
 	}
 	r.logf("%s: accepted %d events in %.1fs (%.0f/s); holding the backlog %s", sp.name, res.Accepted, res.PublishSeconds, res.AcceptedPerSec, backlogSettle)
 	res.Groups = []Group{{Name: "dead", Endpoints: 1, Expected: res.Accepted, Pending: res.Accepted}}
-	if !waitUntil(ctx, time.Now().Add(backlogSettle)) {
+	if !clock.Sleep(ctx, backlogSettle) {
 		return ctx.Err()
 	}
 	return nil

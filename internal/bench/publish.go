@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/hookline/hookline/internal/clock"
 )
 
 const (
@@ -105,22 +107,6 @@ func (t timetable) due(seq int) time.Time {
 	return t.start.Add(time.Duration(float64(seq) / t.rate * float64(time.Second)))
 }
 
-// waitUntil returns at t, or false when ctx ends first.
-func waitUntil(ctx context.Context, t time.Time) bool {
-	d := time.Until(t)
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-tm.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
 // run publishes p.events events and returns when every worker is done.
 //
 // An event's publish latency runs from when it was due to its 2xx. In a
@@ -148,7 +134,7 @@ func (p *publisher) run(ctx context.Context) published {
 				due := time.Now()
 				if p.rate > 0 {
 					due = tt.due(seq)
-					if !waitUntil(ctx, due) {
+					if !clock.Sleep(ctx, time.Until(due)) {
 						return
 					}
 				}

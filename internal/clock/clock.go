@@ -2,6 +2,7 @@
 package clock
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -47,4 +48,20 @@ func (m *Manual) Set(t time.Time) {
 	m.mu.Lock()
 	m.now = t
 	m.mu.Unlock()
+}
+
+// Sleep waits d on the wall clock, or until ctx is done, and reports
+// whether d elapsed with ctx still going.
+func Sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/hookline/hookline/internal/backoff"
+	"github.com/hookline/hookline/internal/clock"
 )
 
 // retryDelay is the wait after failed sessions and failed Emit calls
@@ -52,7 +53,7 @@ func Run(ctx context.Context, cfg Config, emit Emit) error {
 		}
 		d := retryDelay.Delay(attempt, w.rnd)
 		c.log.WarnContext(ctx, "capture session failed", "source", c.source, "error", err, "retry_in", d)
-		if !sleep(ctx, d) {
+		if !clock.Sleep(ctx, d) {
 			return nil
 		}
 	}
@@ -123,7 +124,7 @@ func (w *watcher) lock(ctx context.Context, conn *pgx.Conn) error {
 			w.c.log.InfoContext(ctx, "capture waiting: another watcher holds the source", "source", w.c.source)
 			logged = true
 		}
-		if !sleep(ctx, w.c.poll) {
+		if !clock.Sleep(ctx, w.c.poll) {
 			return ctx.Err()
 		}
 	}
@@ -217,7 +218,7 @@ func (w *watcher) emitRetry(ctx context.Context, cs []Change) error {
 		}
 		d := retryDelay.Delay(attempt, w.rnd)
 		w.c.log.WarnContext(ctx, "capture emit failed", "source", w.c.source, "changes", len(cs), "first_id", cs[0].ID, "error", err, "retry_in", d)
-		if !sleep(ctx, d) {
+		if !clock.Sleep(ctx, d) {
 			return ctx.Err()
 		}
 	}
@@ -253,17 +254,5 @@ func discardNotifications(conn *pgx.Conn) {
 		if n, _ := conn.WaitForNotification(done); n == nil {
 			return
 		}
-	}
-}
-
-// sleep waits d or until ctx is done, reporting whether d elapsed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }
