@@ -54,6 +54,12 @@ func (f *filler) set(fill route.Fill) {
 	f.mu.Unlock()
 }
 
+// gated is a filler whose builds wait at its gate until the test opens
+// it (routeDuringBuild).
+func gated(fill route.Fill) *filler {
+	return &filler{fill: fill, gate: make(chan struct{}), entered: make(chan struct{}, 1)}
+}
+
 type bundle struct {
 	table *route.Table
 	clock *clock.Manual
@@ -79,6 +85,25 @@ func (b *bundle) route(t *testing.T, e *event.Event) []string {
 	ts, err := b.table.Route(context.Background(), e)
 	require.NoError(t, err)
 	return ids(ts)
+}
+
+// routeDuringBuild routes e with a build that f, a gated filler, holds
+// once it has read its inputs: during runs then, before the gate opens.
+// It returns what e was routed to.
+func (b *bundle) routeDuringBuild(f *filler, e *event.Event, during func()) []string {
+	gate := f.gate
+	done := make(chan []string)
+	go func() {
+		ts, _ := b.table.Route(context.Background(), e)
+		done <- ids(ts)
+	}()
+	<-f.entered
+	during()
+	f.mu.Lock()
+	f.gate = nil
+	f.mu.Unlock()
+	close(gate)
+	return <-done
 }
 
 func ids(ts []engine.Target) []string {
@@ -226,45 +251,24 @@ func TestFillError(t *testing.T) {
 
 func TestInvalidateDuringBuild(t *testing.T) {
 	t.Parallel()
-	gate := make(chan struct{})
-	f := &filler{fill: route.Fill{Entries: []route.Entry{entry("endpoint", "old", "order.created")}},
-		gate: gate, entered: make(chan struct{}, 1)}
+	f := gated(route.Fill{Entries: []route.Entry{entry("endpoint", "old", "order.created")}})
 	b := setup(t, f)
-	done := make(chan []string)
-	go func() {
-		ts, _ := b.table.Route(context.Background(), ev("order.created", `{}`))
-		done <- ids(ts)
-	}()
-	<-f.entered
-	// The build read the old inputs; the change and its Invalidate land
-	// before it ends.
-	f.mu.Lock()
-	f.fill, f.gate = route.Fill{Entries: []route.Entry{entry("endpoint", "new", "order.created")}}, nil
-	f.mu.Unlock()
-	b.table.Invalidate(tenant)
-	close(gate)
-	require.Equal(t, []string{"endpoint:old"}, <-done, "the racing event is routed by the build it made")
+	got := b.routeDuringBuild(f, ev("order.created", `{}`), func() {
+		// The build read the old inputs; the change and its Invalidate
+		// land before it ends.
+		f.set(route.Fill{Entries: []route.Entry{entry("endpoint", "new", "order.created")}})
+		b.table.Invalidate(tenant)
+	})
+	require.Equal(t, []string{"endpoint:old"}, got, "the racing event is routed by the build it made")
 	require.Equal(t, []string{"endpoint:new"}, b.route(t, ev("order.created", `{}`)), "the stale build was not kept")
 }
 
 func TestFirstBuildRacesInvalidate(t *testing.T) {
 	t.Parallel()
-	gate := make(chan struct{})
-	f := &filler{fill: route.Fill{RouteWaits: true, Waits: []route.Wait{{Kind: "workflow", RunID: "run_1", Rev: 2, Pattern: "payment.*"}}},
-		gate: gate, entered: make(chan struct{}, 1)}
+	f := gated(route.Fill{RouteWaits: true, Waits: []route.Wait{{Kind: "workflow", RunID: "run_1", Rev: 2, Pattern: "payment.*"}}})
 	b := setup(t, f)
-	done := make(chan []string)
-	go func() {
-		ts, _ := b.table.Route(context.Background(), ev("payment.received", `{}`))
-		done <- ids(ts)
-	}()
-	<-f.entered
-	f.mu.Lock()
-	f.gate = nil
-	f.mu.Unlock()
-	b.table.Invalidate(tenant)
-	close(gate)
-	require.Equal(t, []string{"workflow:run_1"}, <-done, "the racing event is offered to the waiting run")
+	got := b.routeDuringBuild(f, ev("payment.received", `{}`), func() { b.table.Invalidate(tenant) })
+	require.Equal(t, []string{"workflow:run_1"}, got, "the racing event is offered to the waiting run")
 	require.Equal(t, []string{"workflow:run_1"}, b.route(t, ev("payment.received", `{}`)))
 }
 
@@ -322,25 +326,15 @@ func TestWaits(t *testing.T) {
 
 func TestWaitDuringBuild(t *testing.T) {
 	t.Parallel()
-	gate := make(chan struct{})
-	f := &filler{fill: route.Fill{RouteWaits: true}, gate: gate, entered: make(chan struct{}, 1)}
+	f := gated(route.Fill{RouteWaits: true})
 	b := setup(t, f)
 	ctx := context.Background()
-	done := make(chan []string)
-	go func() {
-		ts, _ := b.table.Route(ctx, ev("payment.received", `{}`))
-		done <- ids(ts)
-	}()
-	<-f.entered
-	// The build read the store before these changes were committed.
-	b.table.SetWait(ctx, tenant, route.Wait{Kind: "workflow", RunID: "run_1", Rev: 2, Pattern: "payment.received"})
-	b.table.SetWait(ctx, tenant, route.Wait{Kind: "workflow", RunID: "run_2", Rev: 2, Pattern: "payment.received"})
-	b.table.SetWait(ctx, tenant, route.Wait{Kind: "workflow", RunID: "run_2", Rev: 3})
-	f.mu.Lock()
-	f.gate = nil
-	f.mu.Unlock()
-	close(gate)
-	<-done
+	b.routeDuringBuild(f, ev("payment.received", `{}`), func() {
+		// The build read the store before these changes were committed.
+		b.table.SetWait(ctx, tenant, route.Wait{Kind: "workflow", RunID: "run_1", Rev: 2, Pattern: "payment.received"})
+		b.table.SetWait(ctx, tenant, route.Wait{Kind: "workflow", RunID: "run_2", Rev: 2, Pattern: "payment.received"})
+		b.table.SetWait(ctx, tenant, route.Wait{Kind: "workflow", RunID: "run_2", Rev: 3})
+	})
 	require.Equal(t, []string{"workflow:run_1"}, b.route(t, ev("payment.received", `{}`)), "changes made during the build are kept")
 
 	// A rebuild reads the store again, which has them by now.
