@@ -448,11 +448,7 @@ func TestInstallOwners(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := t.Context()
-	b.exec(t, `CREATE TABLE `+b.ts+`.a (id int PRIMARY KEY)`)
-	b.exec(t, `CREATE TABLE `+b.ts+`.b (id int PRIMARY KEY)`)
-	first, second := b.cfg, b.cfg
-	first.Owner, first.Tables = "ten_first", []string{b.table("a")}
-	second.Owner, second.Tables = "ten_second", []string{b.table("b")}
+	first, second := b.onTablesAB(t, "ten_first", "ten_second")
 	require.NoError(t, Install(ctx, first))
 	require.NoError(t, Install(ctx, first), "the owner installs again")
 
@@ -492,11 +488,8 @@ func TestSameSourceInAnotherSchema(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	ctx := t.Context()
-	b.exec(t, `CREATE TABLE `+b.ts+`.a (id int PRIMARY KEY)`)
-	b.exec(t, `CREATE TABLE `+b.ts+`.b (id int PRIMARY KEY)`)
-	mine, other := b.cfg, b.cfg
-	mine.Owner, mine.Tables = "ten_1", []string{b.table("a")}
-	other.Owner, other.Tables, other.Schema = "ten_1", []string{b.table("b")}, b.cfg.Schema+"_2"
+	mine, other := b.onTablesAB(t, "ten_1", "ten_1")
+	other.Schema = b.cfg.Schema + "_2"
 	b.dropSchemaOnCleanup(t, other.Schema)
 	require.NoError(t, Install(ctx, mine))
 	require.NoError(t, Install(ctx, other))

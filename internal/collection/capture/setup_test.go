@@ -94,6 +94,18 @@ func (b *bundle) triggers(tb testing.TB, cfg Config, table string) int {
 		pgx.Identifier{b.ts, table}.Sanitize(), triggerPrefix+cfg.Source)
 }
 
+// onTablesAB creates the test tables a and b and returns two configs of
+// the bundle's source, the first watching a for ownerA, the second b for
+// ownerB.
+func (b *bundle) onTablesAB(tb testing.TB, ownerA, ownerB string) (Config, Config) {
+	b.exec(tb, `CREATE TABLE `+b.ts+`.a (id int PRIMARY KEY)`)
+	b.exec(tb, `CREATE TABLE `+b.ts+`.b (id int PRIMARY KEY)`)
+	x, y := b.cfg, b.cfg
+	x.Owner, x.Tables = ownerA, []string{b.table("a")}
+	y.Owner, y.Tables = ownerB, []string{b.table("b")}
+	return x, y
+}
+
 // run starts Run in the background and returns its stop function, which
 // cancels it, waits for it and checks that it returned nil. Cleanup stops
 // it too, before the schemas are dropped.
