@@ -150,23 +150,23 @@ func decide(cur *store.Record, c *change, d *decision) (*store.Record, string, e
 		// No merge is newer than the last full write: it is the record.
 		m = &meta{Base: cur.Version, BaseEvent: cur.EventID, BaseDeleted: cur.Deleted, Fields: map[string]fieldWrite{}}
 	}
+	// A write no newer than the last full write changes nothing, merge
+	// or not.
 	var base stamp
 	if m.Base != "" {
 		if base, err = stampOf(m.Base, m.BaseEvent); err != nil {
 			return nil, "", err
 		}
+		cmp, err := in.compare(base)
+		if err != nil {
+			return nil, "", err
+		}
+		if cmp <= 0 {
+			return skip(d, cmp == 0)
+		}
 	}
 
 	if c.op == store.OpMerge {
-		if m.Base != "" {
-			cmp, err := in.compare(base)
-			if err != nil {
-				return nil, "", err
-			}
-			if cmp <= 0 {
-				return skip(d, cmp == 0)
-			}
-		}
 		data := map[string]any{}
 		if !cur.Deleted && len(cur.Data) > 0 {
 			if err := decodeExact(cur.Data, &data); err != nil {
@@ -197,15 +197,6 @@ func decide(cur *store.Record, c *change, d *decision) (*store.Record, string, e
 	}
 
 	// A full write: upsert or delete.
-	if m.Base != "" {
-		cmp, err := in.compare(base)
-		if err != nil {
-			return nil, "", err
-		}
-		if cmp <= 0 {
-			return skip(d, cmp == 0)
-		}
-	}
 	if len(m.Fields) == 0 {
 		if m.Base != "" && !m.BaseDeleted && c.op != store.OpDelete {
 			// The same version again from another event (a re-run
