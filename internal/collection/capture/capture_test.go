@@ -19,9 +19,7 @@ import (
 func TestCaptureInsertUpdateDelete(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.exec(t, `CREATE TABLE `+b.ts+`.items (id int PRIMARY KEY, name text NOT NULL, n int NOT NULL)`)
-	cfg := b.cfg
-	cfg.Tables = []string{b.table("items")}
+	cfg := b.watch(t, "items", "id int PRIMARY KEY, name text NOT NULL, n int NOT NULL")
 	ctx := t.Context()
 	require.NoError(t, Install(ctx, cfg))
 	s := newSink()
@@ -93,9 +91,7 @@ func TestCaptureRestartMidStream(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	const rows = 20
-	b.exec(t, `CREATE TABLE `+b.ts+`.counters (id int PRIMARY KEY, seq int NOT NULL)`)
-	cfg := b.cfg
-	cfg.Tables = []string{b.table("counters")}
+	cfg := b.watch(t, "counters", "id int PRIMARY KEY, seq int NOT NULL")
 	cfg.Batch = 50
 	ctx := t.Context()
 	require.NoError(t, Install(ctx, cfg))
@@ -242,9 +238,7 @@ func itoa(n int) string {
 func TestCaptureLargeRow(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.exec(t, `CREATE TABLE `+b.ts+`.docs (id int PRIMARY KEY, body text NOT NULL)`)
-	cfg := b.cfg
-	cfg.Tables = []string{b.table("docs")}
+	cfg := b.watch(t, "docs", "id int PRIMARY KEY, body text NOT NULL")
 	require.NoError(t, Install(t.Context(), cfg))
 	s := newSink()
 	run(t, cfg, s.emit)
@@ -278,9 +272,7 @@ func TestCaptureLargeRow(t *testing.T) {
 func TestCaptureOneWatcherPerSource(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.exec(t, `CREATE TABLE `+b.ts+`.items (id int PRIMARY KEY)`)
-	cfg := b.cfg
-	cfg.Tables = []string{b.table("items")}
+	cfg := b.watch(t, "items", "id int PRIMARY KEY")
 	require.NoError(t, Install(t.Context(), cfg))
 	s := newSink()
 	logs := map[string]*logRecorder{"a": {}, "b": {}}
@@ -342,9 +334,7 @@ func (r *logRecorder) has(prefix string) bool {
 func TestCaptureEmitErrorRetriesSameChanges(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.exec(t, `CREATE TABLE `+b.ts+`.items (id int PRIMARY KEY)`)
-	cfg := b.cfg
-	cfg.Tables = []string{b.table("items")}
+	cfg := b.watch(t, "items", "id int PRIMARY KEY")
 	require.NoError(t, Install(t.Context(), cfg))
 	var mu sync.Mutex
 	var failed [][]Change

@@ -98,12 +98,18 @@ func (b *bundle) triggers(tb testing.TB, cfg Config, table string) int {
 // the bundle's source, the first watching a for ownerA, the second b for
 // ownerB.
 func (b *bundle) onTablesAB(tb testing.TB, ownerA, ownerB string) (Config, Config) {
-	b.exec(tb, `CREATE TABLE `+b.ts+`.a (id int PRIMARY KEY)`)
-	b.exec(tb, `CREATE TABLE `+b.ts+`.b (id int PRIMARY KEY)`)
-	x, y := b.cfg, b.cfg
-	x.Owner, x.Tables = ownerA, []string{b.table("a")}
-	y.Owner, y.Tables = ownerB, []string{b.table("b")}
+	x, y := b.watch(tb, "a", "id int PRIMARY KEY"), b.watch(tb, "b", "id int PRIMARY KEY")
+	x.Owner, y.Owner = ownerA, ownerB
 	return x, y
+}
+
+// watch creates the test table name with columns and returns the
+// bundle's config watching it alone.
+func (b *bundle) watch(tb testing.TB, name, columns string) Config {
+	b.exec(tb, `CREATE TABLE `+b.ts+`.`+name+` (`+columns+`)`)
+	cfg := b.cfg
+	cfg.Tables = []string{b.table(name)}
+	return cfg
 }
 
 // run starts Run in the background and returns its stop function, which
