@@ -92,7 +92,16 @@ type Executor struct {
 
 	mu    sync.Mutex
 	cache map[string]cachedEndpoint // by endpoint id
+
+	// keys are the signing secrets decoded, by their encoded form, each
+	// keeping its MAC states for the next attempt. keysMu is never held
+	// with mu.
+	keysMu sync.RWMutex
+	keys   map[string]*signature.Key
 }
+
+// maxKeys bounds Executor.keys: past it, the map starts again empty.
+const maxKeys = 10000
 
 type cachedEndpoint struct {
 	ep     store.Endpoint
@@ -117,15 +126,20 @@ func NewExecutor(cfg ExecutorConfig) *Executor {
 		cfg.Disabled = func(string) {}
 	}
 	cfg.DisableAfter = cmp.Or(cfg.DisableAfter, DefaultDisableAfter)
-	return &Executor{cfg: cfg, cache: make(map[string]cachedEndpoint)}
+	return &Executor{cfg: cfg, cache: make(map[string]cachedEndpoint), keys: make(map[string]*signature.Key)}
 }
 
-// Invalidate drops cached endpoints after a change through the API, and
-// closes the broker connections of the tenant's endpoints that changed.
+// Invalidate drops cached endpoints and keys after a change through the
+// API, and closes the broker connections of the tenant's endpoints that
+// changed.
 func (x *Executor) Invalidate(tenantID string) {
 	x.mu.Lock()
 	clear(x.cache)
 	x.mu.Unlock()
+	// A rotated or deleted secret is not kept past the endpoints.
+	x.keysMu.Lock()
+	clear(x.keys)
+	x.keysMu.Unlock()
 	if x.cfg.Brokers != nil {
 		x.retireBrokers(tenantID)
 	}
@@ -356,7 +370,8 @@ const fixedHeaders = 6
 // body.
 func (x *Executor) request(ctx context.Context, ep *store.Endpoint, t *store.Task, body []byte, contentType string, now time.Time) (*http.Request, string, error) {
 	msgID := t.EventID
-	keys, err := activeKeys(ep.Secrets, now)
+	var active [2]*signature.Key // the current key and one being rotated out
+	keys, err := x.activeKeys(active[:0], ep.Secrets, now)
 	if err != nil {
 		return nil, "", err
 	}
@@ -374,7 +389,7 @@ func (x *Executor) request(ctx context.Context, ep *store.Endpoint, t *store.Tas
 	// are canonical already, and their values share one array.
 	scratch := signPool.Get().(*[]byte)
 	defer signPool.Put(scratch)
-	*scratch = signature.AppendSignAll((*scratch)[:0], keys, msgID, now, body)
+	*scratch = signature.AppendSignKeys((*scratch)[:0], keys, msgID, now, body)
 	vs := [fixedHeaders]string{msgID, strconv.FormatInt(now.Unix(), 10), string(*scratch), contentType, x.cfg.UserAgent, t.ID}
 	values := vs[:]
 	for i, k := range [fixedHeaders]string{signature.HeaderKeyID, signature.HeaderKeyTimestamp, signature.HeaderKeySignature,
@@ -388,24 +403,47 @@ func (x *Executor) request(ctx context.Context, ep *store.Endpoint, t *store.Tas
 // signPool holds the buffers signatures are written in.
 var signPool = sync.Pool{New: func() any { return new([]byte) }}
 
-// activeKeys decodes the secrets that still sign at now: the current one
-// and any previous one inside its rotation grace period.
-func activeKeys(secrets []store.Secret, now time.Time) ([][]byte, error) {
-	var keys [][]byte
+// activeKeys appends to dst the keys of the secrets that still sign at
+// now: the current one and any previous one inside its rotation grace
+// period.
+func (x *Executor) activeKeys(dst []*signature.Key, secrets []store.Secret, now time.Time) ([]*signature.Key, error) {
 	for _, s := range secrets {
 		if !s.ExpiresAt.IsZero() && !now.Before(s.ExpiresAt) {
 			continue
 		}
-		k, err := signature.DecodeSecret(s.Key)
+		k, err := x.key(s.Key)
 		if err != nil {
 			return nil, fmt.Errorf("decode endpoint secret: %w", err)
 		}
-		keys = append(keys, k)
+		dst = append(dst, k)
 	}
-	if len(keys) == 0 {
+	if len(dst) == 0 {
 		return nil, errors.New("endpoint has no active signing secret")
 	}
-	return keys, nil
+	return dst, nil
+}
+
+// key returns the decoded key of secret, from x.keys when it was decoded
+// before.
+func (x *Executor) key(secret string) (*signature.Key, error) {
+	x.keysMu.RLock()
+	k := x.keys[secret]
+	x.keysMu.RUnlock()
+	if k != nil {
+		return k, nil
+	}
+	raw, err := signature.DecodeSecret(secret)
+	if err != nil {
+		return nil, err
+	}
+	k = signature.NewKey(raw)
+	x.keysMu.Lock()
+	defer x.keysMu.Unlock()
+	if len(x.keys) >= maxKeys {
+		clear(x.keys)
+	}
+	x.keys[secret] = k
+	return k, nil
 }
 
 // parseRetryAfter reads delay-seconds or an HTTP date; 0 when absent or bad.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,7 +30,7 @@ func (x *Executor) publish(ctx context.Context, ep *store.Endpoint, t *store.Tas
 	if x.cfg.Brokers == nil {
 		return publishFailed(out, "invalid_request", errors.New("this server does not publish to message systems"), true)
 	}
-	keys, err := activeKeys(ep.Secrets, now)
+	keys, err := x.activeKeys(nil, ep.Secrets, now)
 	if err != nil {
 		return publishFailed(out, "invalid_request", err, true)
 	}
@@ -37,9 +38,9 @@ func (x *Executor) publish(ctx context.Context, ep *store.Endpoint, t *store.Tas
 	for k, v := range ep.Headers {
 		headers[strings.ToLower(k)] = v
 	}
-	for k, vs := range signature.Headers(keys, t.EventID, now, body) {
-		headers[strings.ToLower(k)] = strings.Join(vs, ", ")
-	}
+	headers[signature.HeaderID] = t.EventID
+	headers[signature.HeaderTimestamp] = strconv.FormatInt(now.Unix(), 10)
+	headers[signature.HeaderSignature] = string(signature.AppendSignKeys(nil, keys, t.EventID, now, body))
 	headers["content-type"] = contentType
 	headers[strings.ToLower(HeaderDeliveryID)] = t.ID
 	configured := slices.Collect(maps.Keys(ep.Headers))

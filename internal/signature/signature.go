@@ -16,9 +16,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -105,15 +107,46 @@ const signatureLen = len(Version) + 1 + 44 + 1
 // as scratch space for the signed content's prefix.
 func AppendSignAll(dst []byte, keys [][]byte, msgID string, ts time.Time, body []byte) []byte {
 	for i, key := range keys {
-		if i > 0 {
-			dst = append(dst, ' ')
-		}
-		dst = append(dst, Version...)
-		dst = append(dst, ',')
-		var sum [sha256.Size]byte
-		dst = base64.StdEncoding.AppendEncode(dst, appendMAC(sum[:0], dst, key, msgID, ts.Unix(), body))
+		dst = appendSignature(dst, i, hmac.New(sha256.New, key), msgID, ts, body)
 	}
 	return dst
+}
+
+// Key is a decoded signing key that keeps its MAC states for the next
+// message, so that signing again sets up no key; safe for concurrent use.
+type Key struct {
+	raw  []byte
+	macs sync.Pool // of hash.Hash, keyed with raw
+}
+
+// NewKey returns a Key of raw, a decoded secret (DecodeSecret).
+func NewKey(raw []byte) *Key { return &Key{raw: raw} }
+
+// AppendSignKeys is AppendSignAll with Keys.
+func AppendSignKeys(dst []byte, keys []*Key, msgID string, ts time.Time, body []byte) []byte {
+	for i, k := range keys {
+		m, ok := k.macs.Get().(hash.Hash)
+		if ok {
+			m.Reset()
+		} else {
+			m = hmac.New(sha256.New, k.raw)
+		}
+		dst = appendSignature(dst, i, m, msgID, ts, body)
+		k.macs.Put(m)
+	}
+	return dst
+}
+
+// appendSignature appends the i-th signature of a header value, made with
+// m, a fresh HMAC-SHA256 of the key.
+func appendSignature(dst []byte, i int, m hash.Hash, msgID string, ts time.Time, body []byte) []byte {
+	if i > 0 {
+		dst = append(dst, ' ')
+	}
+	dst = append(dst, Version...)
+	dst = append(dst, ',')
+	var sum [sha256.Size]byte
+	return base64.StdEncoding.AppendEncode(dst, appendMAC(sum[:0], dst, m, msgID, ts.Unix(), body))
 }
 
 // HeaderKeys are the canonical forms (http.CanonicalHeaderKey) of
@@ -180,15 +213,14 @@ func Verify(keys [][]byte, h http.Header, body []byte, now time.Time, tolerance 
 
 // mac is HMAC-SHA256 with key over msgID "." ts "." body.
 func mac(key []byte, msgID string, ts int64, body []byte) []byte {
-	return appendMAC(nil, nil, key, msgID, ts, body)
+	return appendMAC(nil, nil, hmac.New(sha256.New, key), msgID, ts, body)
 }
 
-// appendMAC appends mac's result to dst. The signed content's prefix,
-// msgID "." ts ".", is written in scratch's spare capacity (scratch's
-// contents are kept), so that it takes one write and no allocation when
-// there is room.
-func appendMAC(dst, scratch, key []byte, msgID string, ts int64, body []byte) []byte {
-	m := hmac.New(sha256.New, key)
+// appendMAC appends to dst the MAC m, a fresh HMAC-SHA256, gives the
+// signed content. Its prefix, msgID "." ts ".", is written in scratch's
+// spare capacity (scratch's contents are kept), so that it takes one
+// write and no allocation when there is room.
+func appendMAC(dst, scratch []byte, m hash.Hash, msgID string, ts int64, body []byte) []byte {
 	prefix := append(scratch[len(scratch):], msgID...)
 	prefix = append(prefix, '.')
 	prefix = strconv.AppendInt(prefix, ts, 10)

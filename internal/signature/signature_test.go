@@ -2,9 +2,11 @@ package signature
 
 import (
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -128,6 +130,28 @@ func TestInteropTheirSignOurVerify(t *testing.T) {
 	h.Set(standardwebhooks.HeaderWebhookSignature, sig)
 	require.NoError(t, Verify([][]byte{b.key}, h, body, now, DefaultTolerance))
 	require.ErrorIs(t, Verify([][]byte{b.key2}, h, body, now, DefaultTolerance), ErrNoMatch)
+}
+
+func TestKeysSignAsRawKeys(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	keys := []*Key{NewKey(b.key), NewKey(b.key2)}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			// Each Key's MAC state is reused from one message to the next,
+			// from several goroutines at once.
+			for i := range 50 {
+				msgID, ts, body := fmt.Sprintf("msg_%d_%d", g, i), b.ts.Add(time.Duration(i)*time.Second), fmt.Appendf(nil, "%s%d", b.body, i)
+				want := SignAll([][]byte{b.key, b.key2}, msgID, ts, body)
+				if got := string(AppendSignKeys(nil, keys, msgID, ts, body)); got != want {
+					t.Errorf("message %d: %s, want %s", i, got, want)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	require.Equal(t, "x "+specSignature, string(AppendSignKeys([]byte("x "), keys[:1], specMsgID, b.ts, b.body)))
 }
 
 func TestTwoKeysEachVerifiableAlone(t *testing.T) {
