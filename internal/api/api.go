@@ -89,6 +89,15 @@ var streaming = map[string]bool{
 	"POST /v1/queues/{name}/lease":       true,
 }
 
+// publishing are the routes whose handler bounds its store calls by
+// CommitTimeout, shorter than the request deadline, from when the body is
+// read: a request deadline on top would be a second timer that never
+// fires first.
+var publishing = map[string]bool{
+	"POST /v1/events":       true,
+	"POST /v1/events/batch": true,
+}
+
 // Server serves the REST API.
 type Server struct {
 	cfg     Config
@@ -292,7 +301,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range routes {
 		timeout := s.cfg.RequestTimeout
-		if streaming[rt.pattern] {
+		if streaming[rt.pattern] || publishing[rt.pattern] {
 			timeout = 0
 		}
 		mux.Handle(rt.pattern, s.authenticate(timeout, func(w http.ResponseWriter, r *http.Request, a *auth) error {
@@ -334,9 +343,7 @@ func (s *Server) authenticate(timeout time.Duration, h handlerFunc) http.Handler
 			limit = max(limit, BatchMaxBody)
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
-		actx, cancel := context.WithTimeout(r.Context(), s.cfg.CommitTimeout)
-		a, err := s.authorize(actx, r.Header.Get("Authorization"))
-		cancel()
+		a, err := s.authorize(r.Context(), r.Header.Get("Authorization"))
 		if err == nil {
 			accesslog.SetTenant(r.Context(), a.tenantID)
 		}
@@ -374,6 +381,10 @@ func (s *Server) authorize(ctx context.Context, header string) (*auth, error) {
 	if a, ok := s.keys.get(string(hash), now); ok {
 		return a, nil
 	}
+	// The lookup has its own deadline only when it is made: most keys
+	// come from the cache.
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.CommitTimeout)
+	defer cancel()
 	k, err := s.store.APIKeyByHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errorf(http.StatusUnauthorized, codeUnauthorized, "invalid API key")

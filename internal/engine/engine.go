@@ -503,8 +503,16 @@ func (e *Engine) Record(ctx context.Context, ev event.Event) (event.Event, error
 // publish commits events with the tasks route gives each.
 func (e *Engine) publish(ctx context.Context, evs []event.Event, window time.Duration,
 	route func(context.Context, *event.Event) ([]Target, error)) ([]Published, error) {
-	cctx, cancel := context.WithTimeout(ctx, e.cfg.CommitTimeout)
-	defer cancel()
+	cctx := ctx
+	// One deadline: a caller's that ends within CommitTimeout (the API's,
+	// set for the same bound a moment before) is kept as it is rather
+	// than wrapped in a second timer. The writer reads the deadline from
+	// the context in the same way.
+	if d, ok := ctx.Deadline(); !ok || time.Until(d) > e.cfg.CommitTimeout {
+		var cancel context.CancelFunc
+		cctx, cancel = context.WithTimeout(ctx, e.cfg.CommitTimeout)
+		defer cancel()
+	}
 	now := e.clock.Now()
 	batch := make([]store.NewEvent, len(evs))
 	foreign := false
