@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"sync"
 
 	"github.com/hookline/hookline/internal/delivery/format"
 )
@@ -43,8 +44,12 @@ func namedByPath(r *http.Request, field string, key *string, note string) error 
 func decodeBody(r *http.Request, v any, optional bool) error {
 	// The body is bounded by MaxBytesReader, and encoding/json buffers a
 	// whole value anyway: reading it first lets it be checked before any
-	// of it is decoded.
-	body, err := io.ReadAll(r.Body)
+	// of it is decoded. Nothing decoded into v refers to it (strings and
+	// json.RawMessage are copies), so its buffer is reused.
+	buf := bodyBuffers.Get().(*[]byte)
+	defer putBodyBuffer(buf)
+	body, err := readBody(r.Body, (*buf)[:0])
+	*buf = body
 	if err != nil {
 		return jsonError(err)
 	}
@@ -52,7 +57,7 @@ func decodeBody(r *http.Request, v any, optional bool) error {
 		// Whatever its type: `curl -d ''` sends a form type.
 		return nil
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
+	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && mt != "text/json") {
 			return errorf(http.StatusUnsupportedMediaType, codeUnsupportedMedia, "Content-Type must be application/json, got %q", ct)
@@ -66,10 +71,45 @@ func decodeBody(r *http.Request, v any, optional bool) error {
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+	// What follows the object may only be white space (what Token
+	// would skip before io.EOF), read from body rather than through the
+	// decoder, which would grow its buffer to look.
+	if len(bytes.TrimLeft(body[dec.InputOffset():], " \t\r\n")) > 0 {
 		return errorf(http.StatusBadRequest, codeInvalidJSON, "request body must hold a single JSON object; there is more after it")
 	}
 	return nil
+}
+
+// maxPooledBody is the largest body buffer kept for reuse: an event's
+// body is a few KiB, a batch's up to BatchMaxBody.
+const maxPooledBody = 64 << 10
+
+// bodyBuffers are the buffers decodeBody reads bodies into.
+var bodyBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
+
+func putBodyBuffer(b *[]byte) {
+	if cap(*b) > maxPooledBody {
+		return
+	}
+	*b = (*b)[:0]
+	bodyBuffers.Put(b)
+}
+
+// readBody appends all of r to buf, as io.ReadAll does into a new slice.
+func readBody(r io.Reader, buf []byte) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 // checkBody refuses what encoding/json would let through: invalid UTF-8,

@@ -67,7 +67,8 @@ func (s *Server) createEvent(w http.ResponseWriter, r *http.Request, a *auth, in
 // PrepareEvent validates an event as POST /v1/events does (its type, its
 // data, the type's JSON Schema) and builds it, for producers other than
 // the API such as the dashboard's test events. An invalid event's error
-// says what is wrong in words a user can act on.
+// says what is wrong in words a user can act on. The event may share
+// in.Data's array (when it is already compact).
 func (s *Server) PrepareEvent(ctx context.Context, tenantID string, in wire.EventCreate) (event.Event, error) {
 	return s.prepareEvent(ctx, tenantID, in, s.now())
 }
@@ -81,23 +82,56 @@ func (s *Server) prepareEvent(ctx context.Context, tenantID string, in wire.Even
 	if len(data) == 0 || data[0] != '{' {
 		return event.Event{}, invalid("data", "must be a JSON object")
 	}
-	compact := new(bytes.Buffer)
-	if err := json.Compact(compact, data); err != nil {
+	data, err := compactJSON(data)
+	if err != nil {
 		return event.Event{}, invalid("data", "not valid JSON: %v", err)
 	}
-	if format.Depth(compact.Bytes()) > format.MaxDepth {
+	if format.Depth(data) > format.MaxDepth {
 		return event.Event{}, invalid("data", "nested deeper than %d levels", format.MaxDepth)
 	}
 	if len(in.IdempotencyKey) > maxIdempotencyKey {
 		return event.Event{}, invalid("idempotency_key", "must be at most %d characters", maxIdempotencyKey)
 	}
-	if err := s.validateData(ctx, tenantID, in.Type, compact.Bytes()); err != nil {
+	if err := s.validateData(ctx, tenantID, in.Type, data); err != nil {
 		return event.Event{}, err
 	}
 	return event.Event{
 		ID: event.NewID(event.PrefixEvent, now), TenantID: tenantID, Type: in.Type, Source: "api",
-		Data: compact.Bytes(), OccurredAt: now, IdempotencyKey: in.IdempotencyKey, CreatedAt: now,
+		Data: data, OccurredAt: now, IdempotencyKey: in.IdempotencyKey, CreatedAt: now,
 	}, nil
+}
+
+// compactJSON returns data as json.Compact writes it: data itself when it
+// is valid and has no white space outside its strings (a client's
+// json.Marshal output), else a compacted copy, or Compact's error.
+func compactJSON(data []byte) ([]byte, error) {
+	if isCompact(data) && json.Valid(data) {
+		return data, nil
+	}
+	out := bytes.NewBuffer(make([]byte, 0, len(data)))
+	if err := json.Compact(out, data); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+// isCompact reports whether JSON text has no white space outside its
+// strings, the only bytes json.Compact drops. Text that is not JSON may
+// pass: it is for valid JSON only.
+func isCompact(text []byte) bool {
+	inString := false
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch {
+		case inString && c == '\\':
+			i++ // the escaped byte cannot end the string
+		case c == '"':
+			inString = !inString
+		case !inString && (c == ' ' || c == '\t' || c == '\r' || c == '\n'):
+			return false
+		}
+	}
+	return true
 }
 
 // MaxBatch is the most events one POST /v1/events/batch may carry.
