@@ -39,6 +39,14 @@ type record struct {
 
 type ctxKey struct{}
 
+// state is what Handler keeps of one request: its record, its writer and
+// the value of its X-Request-Id header.
+type state struct {
+	record  record
+	sw      statusWriter
+	idValue [1]string
+}
+
 // SetTenant records the tenant a request acts for (known once the handler
 // has authenticated it or found its source). Outside Handler it does
 // nothing.
@@ -72,9 +80,11 @@ func Handler(next http.Handler, cfg Config) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := clk.Now()
-		rec := &record{id: requestID(r.Header.Get(Header))}
-		w.Header().Set(Header, rec.id)
-		sw := &statusWriter{ResponseWriter: w}
+		// One allocation for what lives as long as the request.
+		st := &state{record: record{id: requestID(r.Header.Get(Header))}, sw: statusWriter{ResponseWriter: w}}
+		rec, sw := &st.record, &st.sw
+		st.idValue[0] = rec.id
+		w.Header()[Header] = st.idValue[:] // Header is canonical: Set without its allocation
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, rec))
 		defer func() {
 			level := slog.LevelInfo
