@@ -484,11 +484,8 @@ func (c *compiler) step(path string, st StepDef, depth int, vars []string) (*ste
 		if err := s.compileKey(path, wf, matchVars(vars)); err != nil {
 			return nil, err
 		}
-		s.wait = defaultWait
-		if wf.Timeout != "" {
-			if s.wait, err = time.ParseDuration(wf.Timeout); err != nil || s.wait <= 0 || s.wait > maxWait {
-				return nil, errAt(path+".wait_for.timeout", "must be a duration up to %s", maxWait)
-			}
+		if s.wait, err = waitTimeout(path+".wait_for.timeout", wf.Timeout); err != nil {
+			return nil, err
 		}
 	case KindApproval:
 		a := st.Approval
@@ -498,11 +495,8 @@ func (c *compiler) step(path string, st StepDef, depth int, vars []string) (*ste
 				return nil, err
 			}
 		}
-		s.wait = defaultWait
-		if a.Timeout != "" {
-			if s.wait, err = time.ParseDuration(a.Timeout); err != nil || s.wait <= 0 || s.wait > maxWait {
-				return nil, errAt(path+".approval.timeout", "must be a duration up to %s", maxWait)
-			}
+		if s.wait, err = waitTimeout(path+".approval.timeout", a.Timeout); err != nil {
+			return nil, err
 		}
 	case KindSync:
 		if st.Sync.Collection == "" {
@@ -825,6 +819,19 @@ func (w *Workflow) after(i int) string {
 		return w.steps[i+1].id
 	}
 	return End
+}
+
+// waitTimeout is the timeout of a wait_for or approval step at path:
+// defaultWait when empty, else a positive duration up to maxWait.
+func waitTimeout(path, raw string) (time.Duration, error) {
+	if raw == "" {
+		return defaultWait, nil
+	}
+	d, err := time.ParseDuration(raw)
+	if err != nil || d <= 0 || d > maxWait {
+		return 0, errAt(path, "must be a duration up to %s", maxWait)
+	}
+	return d, nil
 }
 
 // orAfter is target, or the step after step i when target is empty.
