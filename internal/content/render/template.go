@@ -178,6 +178,16 @@ type compiler struct {
 	strict bool
 }
 
+// treesOf maps the templates one parse defined, html/template's or
+// text/template's, to their parse trees by name.
+func treesOf[T interface{ Name() string }](ts []T, tree func(T) *parse.Tree) map[string]*parse.Tree {
+	trees := make(map[string]*parse.Tree, len(ts))
+	for _, x := range ts {
+		trees[x.Name()] = tree(x)
+	}
+	return trees
+}
+
 // part parses one source; nil for an empty one.
 func (c compiler) part(name, src string, html bool) (*part, error) {
 	if src == "" {
@@ -201,26 +211,18 @@ func (c compiler) part(name, src string, html bool) (*part, error) {
 	}
 	fm := funcs(&state{}, html)
 	var trees map[string]*parse.Tree
+	var err error
 	if html {
-		t, err := htemplate.New(c.t.name).Option(missing).Funcs(fm).Parse(src)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+		if p.htmlT, err = htemplate.New(c.t.name).Option(missing).Funcs(fm).Parse(src); err == nil {
+			trees = treesOf(p.htmlT.Templates(), func(x *htemplate.Template) *parse.Tree { return x.Tree })
 		}
-		trees = map[string]*parse.Tree{}
-		for _, x := range t.Templates() {
-			trees[x.Name()] = x.Tree
-		}
-		p.htmlT = t
 	} else {
-		t, err := ttemplate.New(c.t.name).Option(missing).Funcs(fm).Parse(src)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+		if p.textT, err = ttemplate.New(c.t.name).Option(missing).Funcs(fm).Parse(src); err == nil {
+			trees = treesOf(p.textT.Templates(), func(x *ttemplate.Template) *parse.Tree { return x.Tree })
 		}
-		trees = map[string]*parse.Tree{}
-		for _, x := range t.Templates() {
-			trees[x.Name()] = x.Tree
-		}
-		p.textT = t
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if err := checkRecursion(trees); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
