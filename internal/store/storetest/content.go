@@ -189,7 +189,7 @@ func testSaveMessages(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	a := tenant(t, s, "a")
 	ne := newEvent(a, "user.created", "", base)
-	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{ne})))
+	accept(t, s, ne)
 	task := func(id, messageID string) store.Task {
 		return store.Task{ID: id, TenantID: a, EventID: ne.Event.ID, EventType: ne.Event.Type, Kind: "message",
 			DestinationID: messageID, Status: store.StatusPending, NextAt: base, CreatedAt: base, UpdatedAt: base}

@@ -115,10 +115,7 @@ func testRunGateRace(t *testing.T, s store.Store) {
 
 func testDebounce(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	a := tenant(t, s, "a")
-	ne := newEvent(a, "order.created", "", base)
-	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{ne})))
-	task := func(id string, at time.Time) store.Task { return workflowTask(ne, id, "digest#debounce", at) }
+	a, _, task := workflowEvent(t, s, "digest#debounce")
 	_, err := s.GetDebounce(ctx, a, "digest", "cus_1")
 	require.ErrorIs(t, err, store.ErrNotFound)
 	first := store.Debounce{TenantID: a, Workflow: "digest", Key: "cus_1", EventID: "evt_1", DueAt: base.Add(time.Minute)}

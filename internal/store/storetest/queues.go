@@ -31,8 +31,17 @@ func queued(t *testing.T, s store.Store, tenantID string, n int, queues ...strin
 		evs[i].Queues = queues
 		ids[i] = evs[i].Event.ID
 	}
-	require.NoError(t, errOf(s.AcceptEvents(context.Background(), evs)))
+	accept(t, s, evs...)
 	return ids
+}
+
+// queuedOn makes tenant "a" with the queue "dmz" and n events on it, and
+// returns the tenant, the queue and the events' ids.
+func queuedOn(t *testing.T, s store.Store, n int) (string, store.Queue, []string) {
+	t.Helper()
+	a := tenant(t, s, "a")
+	q := queue(t, s, a, "dmz")
+	return a, q, queued(t, s, a, n, q.ID)
 }
 
 func receipts(ms []store.QueueMessage) []store.QueueReceipt {
@@ -109,9 +118,7 @@ func testQueues(t *testing.T, s store.Store) {
 
 func testQueueLease(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	a := tenant(t, s, "a")
-	q := queue(t, s, a, "dmz")
-	ids := queued(t, s, a, 5, q.ID)
+	a, q, ids := queuedOn(t, s, 5)
 
 	first, err := s.LeaseMessages(ctx, a, q.ID, 2, time.Hour)
 	require.NoError(t, err)
@@ -181,9 +188,7 @@ func testQueueLease(t *testing.T, s store.Store) {
 // every message is leased by exactly one of them.
 func testQueueConcurrentLeases(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	a := tenant(t, s, "a")
-	q := queue(t, s, a, "dmz")
-	ids := queued(t, s, a, 60, q.ID)
+	a, q, ids := queuedOn(t, s, 60)
 	var (
 		mu  sync.Mutex
 		got = map[string]int{}

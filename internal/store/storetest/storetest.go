@@ -152,6 +152,12 @@ func write[T any](t *testing.T, w func(context.Context, T) error, v T) {
 	require.NoError(t, w(context.Background(), v))
 }
 
+// accept requires that the store accepts evs.
+func accept(t *testing.T, s store.Store, evs ...store.NewEvent) {
+	t.Helper()
+	require.NoError(t, errOf(s.AcceptEvents(context.Background(), evs)))
+}
+
 // deleteOnce deletes a tenant's row and requires that a second delete
 // finds nothing.
 func deleteOnce(t *testing.T, del func(ctx context.Context, tenantID, id string) error, tenantID, id string) {
@@ -324,7 +330,7 @@ func testTenantIsolation(t *testing.T, s store.Store) {
 	b := tenant(t, s, "b")
 	ep := endpoint(t, s, a)
 	ne := newEvent(a, "order.created", "", base, ep.ID)
-	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{ne})))
+	accept(t, s, ne)
 
 	require.ErrorIs(t, errOf(s.GetEndpoint(ctx, b, ep.ID)), store.ErrNotFound)
 	require.ErrorIs(t, s.DeleteEndpoint(ctx, b, ep.ID), store.ErrNotFound)
@@ -358,7 +364,7 @@ func testPagination(t *testing.T, s store.Store) {
 	for i := range 7 {
 		batch = append(batch, newEvent(tid, fmt.Sprintf("t.n%d", i), "", base.Add(time.Duration(i)*time.Millisecond)))
 	}
-	require.NoError(t, errOf(s.AcceptEvents(ctx, batch)))
+	accept(t, s, batch...)
 	seen := pageIDs(t, func(p store.Page) ([]event.Event, error) {
 		return s.ListEvents(ctx, tid, store.EventQuery{Page: p})
 	}, func(e event.Event) string { return e.ID })
@@ -433,7 +439,7 @@ func testReceivedEvent(t *testing.T, s store.Store) {
 	ne.Event.Headers = map[string]string{"X-Github-Event": "push"}
 	ne.Event.RequestHeaders = map[string]string{"X-Github-Event": "push", "X-Hub-Signature-256": "sha256=00"}
 	ne.IdempotentSince = base.Add(-7 * 24 * time.Hour)
-	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{ne})))
+	accept(t, s, ne)
 	read(t, ne.Event)(s.GetEvent(ctx, a, ne.Event.ID))
 	evs, err := s.ListEvents(ctx, a, store.EventQuery{Source: "github"})
 	require.NoError(t, err)

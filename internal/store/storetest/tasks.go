@@ -41,7 +41,7 @@ func testClaimAndComplete(t *testing.T, s store.Store) {
 	later.Tasks[0].NextAt = base.Add(time.Hour)
 	leased := newEvent(tid, "order.created", "", base, ep.ID)
 	leased.Tasks[0].LeaseFor, leased.Tasks[0].LeaseOwner = time.Minute, "node-a"
-	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{ne, later, leased})))
+	accept(t, s, ne, later, leased)
 	inserted, err := s.GetTask(ctx, tid, leased.Tasks[0].ID)
 	require.NoError(t, err)
 	require.Equal(t, "node-a", inserted.LeaseOwner, "a task can be leased in the transaction that writes it")
@@ -120,7 +120,7 @@ func testAttemptDetail(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	tid, ep := acme(t, s)
 	ne := newEvent(tid, "order.created", "", base, ep.ID, ep.ID)
-	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{ne})))
+	accept(t, s, ne)
 	claimed := claimUntil(t, s, store.Claim{Now: base, Lease: time.Minute, Owner: "node-a", Limit: 10}, 2)
 
 	tricky := "\x01 line\u2028sep \"q\" \\ é\t"
@@ -171,7 +171,7 @@ func testRequeueAndRelease(t *testing.T, s store.Store) {
 	tid, ep := acme(t, s)
 	ne := newEvent(tid, "order.created", "", base, ep.ID)
 	ne.Tasks[0].LeaseFor, ne.Tasks[0].LeaseOwner = time.Hour, "node-a"
-	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{ne})))
+	accept(t, s, ne)
 	id := ne.Tasks[0].ID
 
 	require.NoError(t, s.ReleaseTasks(ctx, []store.TaskLease{{ID: id, Token: 0}}))
@@ -224,7 +224,7 @@ func testLeaseFencing(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	tid, ep := acme(t, s)
 	ne := newEvent(tid, "order.created", "", base, ep.ID)
-	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{ne})))
+	accept(t, s, ne)
 	id := ne.Tasks[0].ID
 
 	first, err := s.ClaimTasks(ctx, store.Claim{Now: base, Lease: time.Millisecond, Owner: "node-a", Limit: 10})
@@ -258,7 +258,7 @@ func testLeaseFencing(t *testing.T, s store.Store) {
 	mine := store.TaskResult{TaskID: id, Token: b.LeaseToken, Status: store.StatusSucceeded,
 		Attempt: store.Attempt{ID: "atm_b", TenantID: tid, Number: 1, StartedAt: base, Outcome: "success"}}
 	other := newEvent(tid, "order.created", "", base, ep.ID)
-	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{other})))
+	accept(t, s, other)
 	wrong := store.TaskResult{TaskID: other.Tasks[0].ID, Token: 7, Status: store.StatusSucceeded,
 		Attempt: store.Attempt{ID: "atm_o", TenantID: tid, Number: 1, StartedAt: base, Outcome: "success"}}
 	read(t, []string{other.Tasks[0].ID})(s.CompleteTasks(ctx, []store.TaskResult{mine, wrong}))
@@ -283,7 +283,7 @@ func testLeaseClock(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	tid, ep := acme(t, s)
 	ne := newEvent(tid, "order.created", "", base, ep.ID)
-	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{ne})))
+	accept(t, s, ne)
 	claimed, err := s.ClaimTasks(ctx, store.Claim{Now: base, Lease: time.Minute, Owner: "node-a", Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, claimed, 1)
@@ -292,7 +292,7 @@ func testLeaseClock(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	require.Empty(t, none, "a lease is compared with the database's clock, not the claimer's")
 	later := newEvent(tid, "order.created", "", base.Add(999*time.Hour), ep.ID)
-	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{later})))
+	accept(t, s, later)
 	due, err := s.ClaimTasks(ctx, store.Claim{Now: ahead, Lease: time.Minute, Owner: "node-b", Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, due, 1, "the claimer's Now decides what is due")
@@ -307,7 +307,7 @@ func testReleaseLeases(t *testing.T, s store.Store) {
 	evs := []store.NewEvent{newEvent(tid, "order.created", "", base, ep.ID), newEvent(tid, "order.created", "", base, ep.ID),
 		newEvent(tid, "order.created", "", base, ep.ID)}
 	evs[2].Tasks[0].LeaseFor, evs[2].Tasks[0].LeaseOwner = time.Hour, "node-b"
-	require.NoError(t, errOf(s.AcceptEvents(ctx, evs)))
+	accept(t, s, evs...)
 	mine, err := s.ClaimTasks(ctx, store.Claim{Now: base, Lease: time.Hour, Owner: "node-a", Limit: 10})
 	require.NoError(t, err)
 	require.Len(t, mine, 2)
@@ -347,7 +347,7 @@ func testEngineQueries(t *testing.T, s store.Store) {
 	other := endpoint(t, s, a)
 	first := newEvent(a, "order.created", "", base, ep.ID, other.ID)
 	second := newEvent(a, "order.created", "", base.Add(time.Millisecond), ep.ID)
-	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{first, second})))
+	accept(t, s, first, second)
 
 	claimed, err := s.ClaimTasks(ctx, store.Claim{Now: base.Add(time.Second), Lease: time.Minute, Owner: "node-a", Limit: 10, Exclude: []string{ep.ID}})
 	require.NoError(t, err)
@@ -402,7 +402,7 @@ func testActivity(t *testing.T, s store.Store) {
 	second := newEvent(a, "order.created", "", base.Add(30*time.Second), ep.ID)
 	third := newEvent(a, "order.created", "", base.Add(90*time.Second), ep.ID)
 	elsewhere := newEvent(b, "order.created", "", base, other.ID)
-	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{old, first, second, third, elsewhere})))
+	accept(t, s, old, first, second, third, elsewhere)
 	claimed, err := s.ClaimTasks(ctx, store.Claim{Now: base.Add(time.Hour), Lease: time.Minute, Owner: "n", Limit: 10})
 	require.NoError(t, err)
 	token := map[string]int64{}
@@ -468,7 +468,7 @@ func testTraceparent(t *testing.T, s store.Store) {
 	for _, ne := range []*store.NewEvent{&traced, &plain} {
 		ne.IdempotentSince = base.Add(-time.Hour)
 	}
-	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{traced, plain})))
+	accept(t, s, traced, plain)
 
 	got, err := s.GetEvent(ctx, tid, traced.Event.ID)
 	require.NoError(t, err)
@@ -529,7 +529,7 @@ func testCommit(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	tid, ep := acme(t, s)
 	first := newEvent(tid, "order.created", "", base, ep.ID)
-	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{first})))
+	accept(t, s, first)
 	claimed := claimUntil(t, s, store.Claim{Now: base, Lease: time.Hour, Owner: "node-a", Limit: 10}, 1)
 	task := claimed[first.Tasks[0].ID]
 
@@ -556,7 +556,7 @@ func testCommit(t *testing.T, s store.Store) {
 	// An attempt id written before fails the results' part: the events
 	// of the same transaction are not written either.
 	third := newEvent(tid, "order.shipped", "", base, ep.ID)
-	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{third})))
+	accept(t, s, third)
 	next := claimUntil(t, s, store.Claim{Now: base, Lease: time.Hour, Owner: "node-a", Limit: 10}, 2)[third.Tasks[0].ID]
 	clash := store.TaskResult{TaskID: next.ID, Token: next.LeaseToken, Status: store.StatusSucceeded,
 		Attempt: store.Attempt{ID: "atm_c1", TenantID: tid, Number: 1, StartedAt: base, Outcome: "success"}}

@@ -264,12 +264,20 @@ func workflowTask(ne store.NewEvent, id, dest string, at time.Time) store.Task {
 		DestinationID: dest, Status: store.StatusPending, NextAt: at, CreatedAt: base, UpdatedAt: base}
 }
 
-func testSaveRunTasks(t *testing.T, s store.Store) {
-	ctx := context.Background()
+// workflowEvent accepts an order.created event of a new tenant "a" and
+// returns the tenant, the event and a maker of the event's pending
+// workflow tasks for dest.
+func workflowEvent(t *testing.T, s store.Store, dest string) (string, store.NewEvent, func(id string, at time.Time) store.Task) {
+	t.Helper()
 	a := tenant(t, s, "a")
 	ne := newEvent(a, "order.created", "", base)
-	require.NoError(t, errOf(s.AcceptEvents(ctx, []store.NewEvent{ne})))
-	task := func(id string, at time.Time) store.Task { return workflowTask(ne, id, "run_1", at) }
+	accept(t, s, ne)
+	return a, ne, func(id string, at time.Time) store.Task { return workflowTask(ne, id, dest, at) }
+}
+
+func testSaveRunTasks(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	a, ne, task := workflowEvent(t, s, "run_1")
 	r := newRun(a, "run_1")
 	r.EventID = ne.Event.ID
 	next := task("dlv_step", base)
