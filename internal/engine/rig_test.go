@@ -271,6 +271,17 @@ func (s *rigStore) stallNext() <-chan chan struct{} {
 	return s.stall
 }
 
+// awaitRelease sends a channel on gate, when there is one, and blocks until the
+// test closes it.
+func awaitRelease(gate chan chan struct{}) {
+	if gate == nil {
+		return
+	}
+	release := make(chan struct{})
+	gate <- release
+	<-release
+}
+
 // holdNextComplete makes the next commit of results, once committed,
 // send a channel on the returned one and wait until that channel is
 // closed: the engine's writer held right after it committed attempt
@@ -292,11 +303,7 @@ func (s *rigStore) Commit(ctx context.Context, evs []store.NewEvent, rs []store.
 		stall, s.stall = s.stall, nil
 	}
 	s.mu.Unlock()
-	if stall != nil {
-		release := make(chan struct{})
-		stall <- release
-		<-release
-	}
+	awaitRelease(stall)
 	res, stale, err := s.Store.Commit(ctx, evs, rs)
 	s.mu.Lock()
 	if err == nil && len(evs) > 0 {
@@ -309,11 +316,7 @@ func (s *rigStore) Commit(ctx context.Context, evs []store.NewEvent, rs []store.
 		hold, s.hold = s.hold, nil
 	}
 	s.mu.Unlock()
-	if hold != nil {
-		release := make(chan struct{})
-		hold <- release
-		<-release
-	}
+	awaitRelease(hold)
 	return res, stale, err
 }
 
