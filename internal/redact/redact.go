@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"bytes"
 	"net/http"
 	"slices"
 	"strings"
@@ -30,9 +31,11 @@ func Signature(name string) bool { return hasPart(name, signatureParts) }
 
 // hasPart reports whether name contains one of parts, which are lower
 // case, ignoring case. It runs for every header of every attempt: an
-// ASCII name, as header names are, is compared without lowering a copy.
+// ASCII name of up to 64 bytes, as header names are, is lowered on the
+// stack rather than into a new string.
 func hasPart(name string, parts []string) bool {
-	if !isASCII(name) {
+	var buf [64]byte
+	if len(name) > len(buf) || !isASCII(name) {
 		n := strings.ToLower(name)
 		for _, p := range parts {
 			if strings.Contains(n, p) {
@@ -41,11 +44,17 @@ func hasPart(name string, parts []string) bool {
 		}
 		return false
 	}
+	lower := buf[:len(name)]
+	for i := range len(name) {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
 	for _, p := range parts {
-		for i := 0; i+len(p) <= len(name); i++ {
-			if strings.EqualFold(name[i:i+len(p)], p) {
-				return true
-			}
+		if bytes.Contains(lower, []byte(p)) {
+			return true
 		}
 	}
 	return false

@@ -231,6 +231,48 @@ func TestDecodeErrors(t *testing.T) {
 	}
 }
 
+// depthByteByByte is Depth as it was first written, one byte at a time:
+// the reference FuzzDepth holds Depth to, on any input.
+func depthByteByByte(b []byte) int {
+	depth, deepest := 0, 0
+	inString, escaped := false, false
+	for _, c := range b {
+		switch {
+		case escaped:
+			escaped = false
+		case inString:
+			switch c {
+			case '\\':
+				escaped = true
+			case '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
+}
+
+func FuzzDepth(f *testing.F) {
+	for _, data := range roundTripData {
+		f.Add([]byte(data))
+	}
+	for _, s := range []string{`"\\"[`, `"\\\"[`, `"[`, `["\\\\\"]"]`, `[{"a":"\\"},["\"["]]`, `"`, `\"[`, `[[]]"[[[`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := Depth(b), depthByteByByte(b); got != want {
+			t.Fatalf("Depth(%q) = %d, want %d", b, got, want)
+		}
+	})
+}
+
 func TestFormatOf(t *testing.T) {
 	t.Parallel()
 	cases := map[string]string{

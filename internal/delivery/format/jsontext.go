@@ -36,31 +36,46 @@ func checkDepth(valid []byte) error {
 }
 
 // Depth returns the deepest nesting of objects and arrays in valid JSON
-// text, without decoding it.
+// text, without decoding it. Strings, most of a webhook's bytes, are
+// skipped quote to quote (bytes.IndexByte) rather than byte by byte.
 func Depth(valid []byte) int {
 	depth, deepest := 0, 0
-	inString, escaped := false, false
-	for _, c := range valid {
-		switch {
-		case escaped:
-			escaped = false
-		case inString:
-			switch c {
-			case '\\':
-				escaped = true
-			case '"':
-				inString = false
+	for i := 0; i < len(valid); i++ {
+		switch valid[i] {
+		case '"':
+			end, ok := stringEnd(valid, i)
+			if !ok {
+				return deepest
 			}
-		case c == '"':
-			inString = true
-		case c == '{' || c == '[':
+			i = end
+		case '{', '[':
 			depth++
 			deepest = max(deepest, depth)
-		case c == '}' || c == ']':
+		case '}', ']':
 			depth--
 		}
 	}
 	return deepest
+}
+
+// stringEnd returns the index of the quote that ends the string opened by
+// the quote at open: the next one not escaped, that is not after an odd
+// run of backslashes. ok is false when the string does not end.
+func stringEnd(b []byte, open int) (end int, ok bool) {
+	for i := open + 1; ; i++ {
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			return 0, false
+		}
+		i += j
+		k := i - 1
+		for k > open && b[k] == '\\' {
+			k--
+		}
+		if (i-1-k)%2 == 0 {
+			return i, true
+		}
+	}
 }
 
 const hexDigits = "0123456789abcdef"
