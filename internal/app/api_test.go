@@ -17,7 +17,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/client"
-	"github.com/hookline/hookline/internal/clock"
 	"github.com/hookline/hookline/internal/expr"
 )
 
@@ -251,12 +250,10 @@ func TestTenantIsolation(t *testing.T) {
 	b := setup(t)
 	ctx := t.Context()
 
-	ep, err := b.client.CreateEndpoint(ctx, client.EndpointCreate{URL: hook.URL, Description: "mine"})
+	ep := b.endpoint(client.EndpointCreate{URL: hook.URL, Description: "mine"})
+	_, err := b.client.CreateEventType(ctx, client.EventType{Name: "order.created"})
 	require.NoError(t, err)
-	_, err = b.client.CreateEventType(ctx, client.EventType{Name: "order.created"})
-	require.NoError(t, err)
-	ev, err := b.client.SendEvent(ctx, client.EventCreate{Type: "order.created", Data: json.RawMessage(`{"n": 1}`)})
-	require.NoError(t, err)
+	ev := b.send("order.created", `{"n": 1}`)
 	dls, err := b.client.ListDeliveries(ctx, client.DeliveryListOptions{EventID: ev.ID})
 	require.NoError(t, err)
 	require.Len(t, dls.Data, 1)
@@ -368,8 +365,7 @@ func TestAPIKeys(t *testing.T) {
 
 	// The new key works, for the same tenant.
 	ci := client.New(b.url, newKey)
-	_, err := b.client.CreateEndpoint(ctx, client.EndpointCreate{URL: "http://example.com/hook"})
-	require.NoError(t, err)
+	b.endpoint(client.EndpointCreate{URL: "http://example.com/hook"})
 	eps, err := ci.ListEndpoints(ctx, client.ListOptions{})
 	require.NoError(t, err)
 	require.Len(t, eps.Data, 1)
@@ -406,8 +402,7 @@ func TestIdempotency(t *testing.T) {
 	hook := newHook(t, http.StatusOK)
 	b := setup(t)
 	ctx := t.Context()
-	_, err := b.client.CreateEndpoint(ctx, client.EndpointCreate{URL: hook.URL})
-	require.NoError(t, err)
+	b.endpoint(client.EndpointCreate{URL: hook.URL})
 
 	status, first := b.do("POST", "/v1/events", `{"type": "order.created", "data": {"n": 1}}`, "Idempotency-Key", "order-1")
 	apiRequire(t, 202, "", status, first)
@@ -481,15 +476,12 @@ func TestPaginationAndFilters(t *testing.T) {
 	ok := newHook(t, http.StatusOK)
 	failing := newHook(t, http.StatusInternalServerError)
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	clk := clock.NewManual(t0)
-	b := setup(t, withClock(clk))
+	b, clk := setupAt(t, t0)
 	ctx := t.Context()
 
-	epOK, err := b.client.CreateEndpoint(ctx, client.EndpointCreate{URL: ok.URL})
-	require.NoError(t, err)
+	epOK := b.endpoint(client.EndpointCreate{URL: ok.URL})
 	// One retry an hour later, which the stopped clock never reaches.
-	epBad, err := b.client.CreateEndpoint(ctx, client.EndpointCreate{URL: failing.URL, EventTypes: []string{"order.created"}, RetrySchedule: []string{"1h"}})
-	require.NoError(t, err)
+	epBad := b.endpoint(client.EndpointCreate{URL: failing.URL, EventTypes: []string{"order.created"}, RetrySchedule: []string{"1h"}})
 
 	// Seven events two seconds apart: created at even i, paid at odd i.
 	var ids []string
@@ -665,15 +657,13 @@ func TestEndpointCRUD(t *testing.T) {
 	require.Equal(t, again, after, "refused PATCHes change nothing")
 
 	// Disabled, it gets no deliveries; the control endpoint shows the event was routed.
-	ctl, err := b.client.CreateEndpoint(ctx, client.EndpointCreate{URL: control.URL})
-	require.NoError(t, err)
+	ctl := b.endpoint(client.EndpointCreate{URL: control.URL})
 	off := false
 	ep, err := b.client.UpdateEndpoint(ctx, id, client.EndpointUpdate{Enabled: &off})
 	require.NoError(t, err)
 	require.False(t, ep.Enabled)
 	require.Equal(t, "two", ep.Description)
-	ev, err := b.client.SendEvent(ctx, client.EventCreate{Type: "order.created", Data: json.RawMessage(`{}`)})
-	require.NoError(t, err)
+	ev := b.send("order.created", `{}`)
 	require.Equal(t, 1, *ev.Deliveries, "only the control endpoint")
 	eventually(t, func() bool { return control.count() == 1 }, "control never got the event")
 	dls, err := b.client.ListDeliveries(ctx, client.DeliveryListOptions{EventID: ev.ID})
@@ -686,8 +676,7 @@ func TestEndpointCRUD(t *testing.T) {
 	on := true
 	_, err = b.client.UpdateEndpoint(ctx, id, client.EndpointUpdate{Enabled: &on})
 	require.NoError(t, err)
-	ev, err = b.client.SendEvent(ctx, client.EventCreate{Type: "order.created", Data: json.RawMessage(`{}`)})
-	require.NoError(t, err)
+	ev = b.send("order.created", `{}`)
 	require.Equal(t, 2, *ev.Deliveries)
 	eventually(t, func() bool { return hook.count() == 1 }, "re-enabled endpoint never got the event")
 
@@ -734,8 +723,7 @@ func requireWireTimes(t *testing.T, where string, v any) int {
 func TestTimesHaveThreeDigits(t *testing.T) {
 	t.Parallel()
 	hook := newHook(t, http.StatusOK)
-	clk := clock.NewManual(time.Date(2026, 11, 27, 0, 26, 17, 260*int(time.Millisecond), time.UTC))
-	b := setup(t, withClock(clk))
+	b, _ := setupAt(t, time.Date(2026, 11, 27, 0, 26, 17, 260*int(time.Millisecond), time.UTC))
 	ctx := t.Context()
 
 	// An SSE client, listening before the event is sent.
@@ -747,12 +735,10 @@ func TestTimesHaveThreeDigits(t *testing.T) {
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 
-	ep, err := b.client.CreateEndpoint(ctx, client.EndpointCreate{URL: hook.URL})
-	require.NoError(t, err)
+	ep := b.endpoint(client.EndpointCreate{URL: hook.URL})
 	_, err = b.client.CreateEventType(ctx, client.EventType{Name: "order.created"})
 	require.NoError(t, err)
-	ev, err := b.client.SendEvent(ctx, client.EventCreate{Type: "order.created", Data: json.RawMessage(`{"id": "ord_1"}`)})
-	require.NoError(t, err)
+	ev := b.send("order.created", `{"id": "ord_1"}`)
 	eventually(t, func() bool { return hook.count() == 1 }, "the delivery never arrived")
 
 	status, body := b.do("GET", "/v1/events/"+ev.ID, "")

@@ -116,11 +116,7 @@ func TestBrokerCircuitOpens(t *testing.T) {
 	for range 4 {
 		evs = append(evs, b.send("order.created", `{}`))
 	}
-	eventually(t, func() bool {
-		got, err := b.client.GetEndpoint(context.Background(), ep.ID)
-		require.NoError(t, err)
-		return got.Circuit == "open"
-	}, "two failures open the circuit")
+	eventually(t, func() bool { return b.getEndpoint(ep.ID).Circuit == "open" }, "two failures open the circuit")
 	attempts := 0
 	for _, ev := range evs {
 		d := b.delivery(ev.ID)
@@ -167,9 +163,7 @@ func TestAMQPDestination(t *testing.T) {
 	shown := "amqp://guest:redacted@" + testkit.RabbitMQAddr + "/" + exchange + "/" + key
 	ep := b.endpoint(client.EndpointCreate{URL: url, RetrySchedule: []string{"1s", "1s"}})
 	require.Equal(t, shown, ep.URL, "the password is not echoed")
-	got, err := b.client.GetEndpoint(context.Background(), ep.ID)
-	require.NoError(t, err)
-	require.Equal(t, shown, got.URL)
+	require.Equal(t, shown, b.getEndpoint(ep.ID).URL)
 
 	ev := b.send("order.created", `{"id": 7}`)
 	var d *client.Delivery

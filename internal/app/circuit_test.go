@@ -25,11 +25,7 @@ func TestRecoverClosesCircuitWithNothingFailed(t *testing.T) {
 	for range 5 {
 		b.send("order.created", `{}`)
 	}
-	circuit := func() string {
-		got, err := b.client.GetEndpoint(context.Background(), ep.ID)
-		require.NoError(t, err)
-		return got.Circuit
-	}
+	circuit := func() string { return b.getEndpoint(ep.ID).Circuit }
 	eventually(t, func() bool { return circuit() == "open" }, "three failures open the circuit")
 	require.Equal(t, 3, rc.count(), "the other two wait behind the open circuit")
 

@@ -293,8 +293,7 @@ func readAll(t *testing.T, resp *http.Response) string {
 // collection, enrichment from an HTTP lookup, a send_at in the future, and
 // the webhook channel delivering the rendered content to an endpoint.
 func TestContentWebhookSendAtLookupDirectory(t *testing.T) {
-	clk := clock.NewManual(time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC))
-	b := setup(t, withClock(clk))
+	b, clk := setupAt(t, time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC))
 	crm := newService(t, func(n int, w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"points": 120, "path": %q}`, r.URL.Path)

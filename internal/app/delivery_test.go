@@ -19,6 +19,14 @@ import (
 	"github.com/hookline/hookline/internal/delivery/format"
 )
 
+// sendTo creates an endpoint for url and sends an order.created event,
+// the one event it receives.
+func (b *bundle) sendTo(url string) *client.Event {
+	b.t.Helper()
+	b.endpoint(client.EndpointCreate{URL: url})
+	return b.send("order.created", `{}`)
+}
+
 func TestDeliverSignedWebhook(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -106,8 +114,7 @@ func TestRetryScheduleAndFailure(t *testing.T) {
 	// visible as is; the bounds of the jitter are tested in engine.
 	b := setup(t, withClock(clk), withRand(func() float64 { return 0.5 }))
 	rc, healed := newFailingReceiver(t, http.StatusInternalServerError)
-	b.endpoint(client.EndpointCreate{URL: rc.URL})
-	ev := b.send("order.created", `{}`)
+	ev := b.sendTo(rc.URL)
 
 	want := []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour}
 	for i, delay := range want {
@@ -146,8 +153,7 @@ func TestRetryAfterHonoured(t *testing.T) {
 		}
 		return false
 	})
-	b.endpoint(client.EndpointCreate{URL: rc.URL})
-	ev := b.send("order.created", `{}`)
+	ev := b.sendTo(rc.URL)
 	var d *client.Delivery
 	eventually(t, func() bool { d = b.delivery(ev.ID); return d.Status == client.DeliveryRetrying }, "first attempt")
 	require.Equal(t, clk.Now().Add(120*time.Second), d.NextAttemptAt.Time, "Retry-After replaces the 5 s step")
@@ -165,8 +171,7 @@ func TestGoneDisablesEndpoint(t *testing.T) {
 	ev := b.send("order.created", `{}`)
 	d := b.waitStatus(ev.ID, client.DeliveryFailed)
 	require.Equal(t, 1, d.Attempts, "410 is not retried")
-	got, err := b.client.GetEndpoint(context.Background(), ep.ID)
-	require.NoError(t, err)
+	got := b.getEndpoint(ep.ID)
 	require.False(t, got.Enabled)
 	require.Contains(t, got.DisabledReason, "410")
 	ev2 := b.send("order.created", `{}`)
@@ -216,8 +221,7 @@ func TestReplayAddsAttemptToSameDelivery(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	rc := newReceiver(t, nil)
-	b.endpoint(client.EndpointCreate{URL: rc.URL})
-	ev := b.send("order.created", `{}`)
+	ev := b.sendTo(rc.URL)
 	first := b.waitStatus(ev.ID, client.DeliverySucceeded)
 	// A second endpoint created after the event gets a delivery on replay.
 	rc2 := newReceiver(t, nil)
@@ -281,8 +285,7 @@ func TestGracefulStopFinishesInFlight(t *testing.T) {
 		<-release
 		return false
 	})
-	b.endpoint(client.EndpointCreate{URL: rc.URL})
-	ev := b.send("order.created", `{}`)
+	ev := b.sendTo(rc.URL)
 	<-started
 	done := make(chan struct{})
 	go func() {
@@ -300,8 +303,7 @@ func TestMetricsAndHealth(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	rc := newReceiver(t, nil)
-	b.endpoint(client.EndpointCreate{URL: rc.URL})
-	ev := b.send("order.created", `{}`)
+	ev := b.sendTo(rc.URL)
 	b.waitStatus(ev.ID, client.DeliverySucceeded)
 	for path, want := range map[string][]string{
 		"/metrics": {"hookline_events_accepted_total", `hookline_attempts_total{kind="endpoint",outcome="succeeded"} 1`,

@@ -134,11 +134,7 @@ func TestCircuitBreaker(t *testing.T) {
 	for range n {
 		b.send("order.created", `{}`)
 	}
-	circuit := func() string {
-		got, err := b.client.GetEndpoint(context.Background(), ep.ID)
-		require.NoError(t, err)
-		return got.Circuit
-	}
+	circuit := func() string { return b.getEndpoint(ep.ID).Circuit }
 	eventually(t, func() bool { return circuit() == "open" }, "circuit opens")
 	require.Equal(t, 10, rc.count(), "ten failures open the circuit; the rest wait")
 	attempted := func() int {
@@ -325,19 +321,16 @@ func TestFailingEndpointIsDisabled(t *testing.T) {
 	require.NoError(t, json.Unmarshal(ops.requests()[0].body, &body))
 	require.Equal(t, "endpoint.disabled", body.Type)
 	require.Equal(t, ep.ID, body.Data.EndpointID)
-	got, err := b.client.GetEndpoint(context.Background(), ep.ID)
-	require.NoError(t, err)
+	got := b.getEndpoint(ep.ID)
 	require.False(t, got.Enabled)
 	require.Contains(t, got.DisabledReason, "without a success")
 	require.NotNil(t, got.FailingSince)
 
 	// Turning it back on starts afresh: no failing period carried over.
 	on := true
-	got, err = b.client.UpdateEndpoint(context.Background(), ep.ID, client.EndpointUpdate{Enabled: &on})
+	got, err := b.client.UpdateEndpoint(context.Background(), ep.ID, client.EndpointUpdate{Enabled: &on})
 	require.NoError(t, err)
 	require.True(t, got.Enabled)
 	require.Empty(t, got.DisabledReason)
-	got, err = b.client.GetEndpoint(context.Background(), ep.ID)
-	require.NoError(t, err)
-	require.Nil(t, got.FailingSince)
+	require.Nil(t, b.getEndpoint(ep.ID).FailingSince)
 }

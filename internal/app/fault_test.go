@@ -60,8 +60,7 @@ func TestDiskFull(t *testing.T) {
 	b := setup(t, withLease(2*time.Second))
 	ctx := context.Background()
 	rc := testkit.NewReceiver(t)
-	_, err := b.client.CreateEndpoint(ctx, client.EndpointCreate{URL: rc.URL})
-	require.NoError(t, err)
+	b.endpoint(client.EndpointCreate{URL: rc.URL})
 	status, _ := b.do("POST", "/v1/sources", `{"name":"shop","verification":{"kind":"none"}}`)
 	require.Equal(t, http.StatusCreated, status)
 

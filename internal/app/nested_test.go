@@ -1,12 +1,9 @@
 package app_test
 
 import (
-	"encoding/json"
 	"testing"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/hookline/hookline/client"
 )
 
 // TestNestedListsOfMissingParents checks that a list under a resource
@@ -15,7 +12,6 @@ import (
 func TestNestedListsOfMissingParents(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	ctx := t.Context()
 
 	b.saveWorkflow(`name: mine
 on: { events: ["order.created"] }
@@ -37,8 +33,7 @@ steps:
 	require.NotEmpty(t, sourceID)
 
 	// A run of each workflow, then "gone" is deleted: its runs are kept.
-	_, err := b.client.SendEvent(ctx, client.EventCreate{Type: "order.created", Data: json.RawMessage(`{"id": "o1"}`)})
-	require.NoError(t, err)
+	b.send("order.created", `{"id": "o1"}`)
 	b.waitRun("mine", "succeeded")
 	b.waitRun("gone", "succeeded")
 	status, body = b.do("DELETE", "/v1/workflows/gone", "")

@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/client"
-	"github.com/hookline/hookline/internal/clock"
 )
 
 // postIn posts body to /in/{source} with the given headers (name, value
@@ -55,8 +54,7 @@ func eventIDs(ms []client.QueueMessage) []string {
 // store's clock, which the test moves).
 func TestPullQueue(t *testing.T) {
 	t.Parallel()
-	clk := clock.NewManual(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-	b := setup(t, withClock(clk))
+	b, clk := setupAt(t, time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	ctx := t.Context()
 	for _, name := range []string{"gh", "other"} {
 		_, err := b.client.CreateSource(ctx, client.SourceCreate{Name: name, Verification: &client.Verification{Kind: "none"}})

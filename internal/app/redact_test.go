@@ -48,6 +48,24 @@ func (b *bundle) requireNotShown(paths ...string) {
 	}
 }
 
+// applyAction applies a declaration of one endpoint and returns what was
+// done to it: created, unchanged or updated.
+func (b *bundle) applyAction(decl string) string {
+	b.t.Helper()
+	status, out := b.do(http.MethodPost, "/v1/apply", decl)
+	require.Equal(b.t, http.StatusOK, status, "%v", out)
+	return out["changes"].([]any)[0].(map[string]any)["action"].(string)
+}
+
+// requireNowhere waits until deliveries settle, then checks that no log
+// line in logs and no file of the data directory holds the secret part.
+func (b *bundle) requireNowhere(logs *testkit.Buffer) {
+	b.t.Helper()
+	b.settled()
+	require.NotContains(b.t, logs.String(), secretPart)
+	b.requireNotAtRest()
+}
+
 // requireNotAtRest stops the server and checks that no file of its data
 // directory (database, WAL) holds the secret part.
 func (b *bundle) requireNotAtRest() {
@@ -119,19 +137,14 @@ func TestEndpointHeadersNeverShown(t *testing.T) {
 
 	// A declaration may state a header as shown: the value is kept.
 	apply := func(value string) string {
-		t.Helper()
-		status, out := b.do(http.MethodPost, "/v1/apply", fmt.Sprintf(`{"endpoints": [{"name": "declared", "url": %q,
+		return b.applyAction(fmt.Sprintf(`{"endpoints": [{"name": "declared", "url": %q,
 			"event_types": ["none.*"], "headers": {"Authorization": %q}}]}`, rc.URL, value))
-		require.Equal(t, http.StatusOK, status, "%v", out)
-		return out["changes"].([]any)[0].(map[string]any)["action"].(string)
 	}
 	require.Equal(t, "created", apply("Bearer s3cr3t-declared"))
 	require.Equal(t, "unchanged", apply("redacted"))
 	require.Equal(t, "updated", apply("Bearer s3cr3t-other"))
 
-	b.settled()
-	require.NotContains(t, logs.String(), secretPart)
-	b.requireNotAtRest()
+	b.requireNowhere(logs)
 }
 
 // TestEndpointURLPasswordNeverShown: the password in an endpoint's URL
@@ -163,19 +176,13 @@ func TestEndpointURLPasswordNeverShown(t *testing.T) {
 	require.Equal(t, "s3cr3t-pw", password, "kept on PATCH")
 
 	apply := func(url string) string {
-		t.Helper()
-		status, out := b.do(http.MethodPost, "/v1/apply", fmt.Sprintf(`{"endpoints": [{"name": "declared", "url": %q,
-			"event_types": ["none.*"]}]}`, url))
-		require.Equal(t, http.StatusOK, status, "%v", out)
-		return out["changes"].([]any)[0].(map[string]any)["action"].(string)
+		return b.applyAction(fmt.Sprintf(`{"endpoints": [{"name": "declared", "url": %q, "event_types": ["none.*"]}]}`, url))
 	}
 	require.Equal(t, "created", apply(withPassword))
 	require.Equal(t, "unchanged", apply(shown))
 	require.Equal(t, "updated", apply(strings.Replace(withPassword, "s3cr3t-pw", "s3cr3t-other", 1)))
 
-	b.settled()
-	require.NotContains(t, logs.String(), secretPart)
-	b.requireNotAtRest()
+	b.requireNowhere(logs)
 }
 
 // TestWorkflowStepLogHidesHeaders: an http step's headers reach the
@@ -265,9 +272,7 @@ func TestContentLookupHeadersNeverShown(t *testing.T) {
 	eventually(t, func() bool { return rc.count() == 2 }, "second message not delivered")
 	require.Equal(t, "Bearer s3cr3t", crm.header(1, "Authorization"), "kept on PUT")
 
-	b.settled()
-	require.NotContains(t, logs.String(), secretPart)
-	b.requireNotAtRest()
+	b.requireNowhere(logs)
 }
 
 // TestReceivedHeadersHideCredentials: a source keeps the headers it is

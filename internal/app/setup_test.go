@@ -100,28 +100,45 @@ func withSMTP(srv *smtptest.Server) setupOpt {
 	}
 }
 
+// withDatabase runs the server on the PostgreSQL database of dsn.
+func withDatabase(dsn string) setupOpt {
+	return func(c *config.Config, _ *app.Options) {
+		c.Database, c.EncryptionKey = dsn, strings.Repeat("ab", 32)
+	}
+}
+
 // withPostgres runs the server on a fresh schema of the test PostgreSQL
 // database (skipping the test without one), with a short lease so that a
 // killed server's tasks are taken back soon.
 func withPostgres(t *testing.T) setupOpt {
-	dsn := testkit.PostgresSchema(t)
+	db := withDatabase(testkit.PostgresSchema(t))
 	return func(c *config.Config, o *app.Options) {
-		c.Database, c.EncryptionKey = dsn, strings.Repeat("ab", 32)
+		db(c, o)
 		o.Lease = 2 * time.Second
 	}
+}
+
+// bothStores runs f as a parallel subtest on SQLite and one on PostgreSQL
+// (skipped without HOOKLINE_TEST_POSTGRES); db gives a server its
+// database: nothing to add on SQLite, postgres(t) on PostgreSQL.
+func bothStores(t *testing.T, postgres func(*testing.T) setupOpt, f func(t *testing.T, db func(*testing.T) setupOpt)) {
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		f(t, func(*testing.T) setupOpt { return func(*config.Config, *app.Options) {} })
+	})
+	t.Run("postgres", func(t *testing.T) {
+		testkit.PostgresDSN(t)
+		t.Parallel()
+		f(t, postgres)
+	})
 }
 
 // drivers runs test as subtests on a server on SQLite and on one on
 // PostgreSQL (skipped without HOOKLINE_TEST_POSTGRES), each set up with
 // opts.
 func drivers(t *testing.T, test func(t *testing.T, b *bundle), opts ...setupOpt) {
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		test(t, setup(t, opts...))
-	})
-	t.Run("postgres", func(t *testing.T) {
-		t.Parallel()
-		test(t, setup(t, append([]setupOpt{withPostgres(t)}, opts...)...))
+	bothStores(t, withPostgres, func(t *testing.T, db func(*testing.T) setupOpt) {
+		test(t, setup(t, append([]setupOpt{db(t)}, opts...)...))
 	})
 }
 
@@ -150,6 +167,13 @@ func setup(t *testing.T, opts ...setupOpt) *bundle {
 		}
 	})
 	return b
+}
+
+// setupAt is setup on a manual clock that starts at start.
+func setupAt(t *testing.T, start time.Time, opts ...setupOpt) (*bundle, *clock.Manual) {
+	t.Helper()
+	clk := clock.NewManual(start)
+	return setup(t, append([]setupOpt{withClock(clk)}, opts...)...), clk
 }
 
 func (b *bundle) start() {
@@ -353,6 +377,14 @@ func gaugeValue(t *testing.T, base, name string) float64 {
 func (b *bundle) endpoint(in client.EndpointCreate) *client.Endpoint {
 	b.t.Helper()
 	ep, err := b.client.CreateEndpoint(context.Background(), in)
+	require.NoError(b.t, err)
+	return ep
+}
+
+// getEndpoint returns the endpoint of that id as the API shows it.
+func (b *bundle) getEndpoint(id string) *client.Endpoint {
+	b.t.Helper()
+	ep, err := b.client.GetEndpoint(context.Background(), id)
 	require.NoError(b.t, err)
 	return ep
 }

@@ -26,25 +26,11 @@ func withScheduleInterval(d time.Duration) setupOpt {
 	return func(_ *config.Config, o *app.Options) { o.ScheduleInterval = d }
 }
 
-func withDatabase(dsn string) setupOpt {
-	return func(c *config.Config, _ *app.Options) {
-		c.Database, c.EncryptionKey = dsn, strings.Repeat("ab", 32)
-	}
-}
-
 // onStores runs f on SQLite and, when HOOKLINE_TEST_POSTGRES is set, on
 // PostgreSQL, each in a parallel subtest; db gives a server a database of
 // its own.
 func onStores(t *testing.T, f func(t *testing.T, db func(*testing.T) setupOpt)) {
-	t.Run("sqlite", func(t *testing.T) {
-		t.Parallel()
-		f(t, func(*testing.T) setupOpt { return func(*config.Config, *app.Options) {} })
-	})
-	t.Run("postgres", func(t *testing.T) {
-		testkit.PostgresDSN(t)
-		t.Parallel()
-		f(t, func(t *testing.T) setupOpt { return withDatabase(testkit.PostgresSchema(t)) })
-	})
+	bothStores(t, func(t *testing.T) setupOpt { return withDatabase(testkit.PostgresSchema(t)) }, f)
 }
 
 // scheduledTimes lists the scheduled_at of a workflow's runs' events,
@@ -102,8 +88,7 @@ steps:
 func TestWorkflowSchedule(t *testing.T) {
 	onStores(t, func(t *testing.T, db func(*testing.T) setupOpt) {
 		// Friday 2026-12-04, 07:59 UTC: 08:59 in Berlin (UTC+1 in winter).
-		clk := clock.NewManual(time.Date(2026, 12, 4, 7, 59, 0, 0, time.UTC))
-		b := setup(t, withClock(clk), withScheduleInterval(20*time.Millisecond), db(t))
+		b, clk := setupAt(t, time.Date(2026, 12, 4, 7, 59, 0, 0, time.UTC), withScheduleInterval(20*time.Millisecond), db(t))
 		b.saveWorkflow(digestFlow)
 		require.Equal(t, "2026-12-04T08:00:00.000Z", b.nextAt("daily-digest"))
 
@@ -154,8 +139,7 @@ func TestWorkflowScheduleMissed(t *testing.T) {
 			{"run_all", "run_all\n    catch_up: 3", []string{"2026-12-07T13:00:00Z", "2026-12-07T14:00:00Z", "2026-12-07T15:00:00Z"}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				clk := clock.NewManual(time.Date(2026, 12, 7, 10, 30, 0, 0, time.UTC))
-				b := setup(t, withClock(clk), withScheduleInterval(20*time.Millisecond), db(t))
+				b, clk := setupAt(t, time.Date(2026, 12, 7, 10, 30, 0, 0, time.UTC), withScheduleInterval(20*time.Millisecond), db(t))
 				b.saveWorkflow(fmt.Sprintf(`name: hourly
 on:
   schedule:
@@ -352,8 +336,7 @@ steps:
 // two a minute: two start, three wait, and each minute two more start.
 func TestWorkflowThrottle(t *testing.T) {
 	onStores(t, func(t *testing.T, db func(*testing.T) setupOpt) {
-		clk := clock.NewManual(time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC))
-		b := setup(t, withClock(clk), db(t))
+		b, clk := setupAt(t, time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC), db(t))
 		b.saveWorkflow(`name: report
 on: { events: ["report.requested"] }
 throttle: { limit: 2, period: 1m }
@@ -381,8 +364,7 @@ steps:
 // event, for that event only.
 func TestWorkflowDebounce(t *testing.T) {
 	onStores(t, func(t *testing.T, db func(*testing.T) setupOpt) {
-		clk := clock.NewManual(time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC))
-		b := setup(t, withClock(clk), db(t))
+		b, clk := setupAt(t, time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC), db(t))
 		b.saveWorkflow(`name: reindex
 on: { events: ["doc.changed"] }
 debounce: { key: "event.data.customer", period: 30s }

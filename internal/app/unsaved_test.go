@@ -78,8 +78,7 @@ func TestResultSavedAfterDiskFull(t *testing.T) {
 		// result of this batch can be recorded.
 		fillErr = st.LimitGrowth(ctx, 0)
 	})
-	_, err := b.client.CreateEndpoint(ctx, client.EndpointCreate{URL: rc.URL, MaxInFlight: 20})
-	require.NoError(t, err)
+	b.endpoint(client.EndpointCreate{URL: rc.URL, MaxInFlight: 20})
 	const n = 20
 	pad := strings.Repeat("p", 4<<10)
 	evs := make([]client.EventCreate, n)

@@ -14,7 +14,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/client"
-	"github.com/hookline/hookline/internal/clock"
 )
 
 func (b *bundle) saveWorkflow(yaml string) map[string]any {
@@ -231,8 +230,7 @@ steps:
 // TestWorkflowDelayAndWait: a delay and a wait_for survive restarts with
 // an injected clock; the wait takes the matching event, or times out.
 func TestWorkflowDelayAndWait(t *testing.T) {
-	clk := clock.NewManual(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
-	b := setup(t, withClock(clk))
+	b, clk := setupAt(t, time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	b.saveWorkflow(`name: pay-later
 on: { events: ["order.created"] }
 steps:
