@@ -20,8 +20,7 @@ import (
 // No page may log a console error or fail a request.
 func TestBrowserDataPages(t *testing.T) {
 	t.Parallel()
-	tb := newTab(t)
-	b := setup(t, "")
+	tb, b := browserSetup(t)
 	tb.signIn(b)
 
 	// A source: its URL to paste, its scheme, what it received and what
@@ -88,20 +87,10 @@ func TestBrowserDataPages(t *testing.T) {
 	tb.clean("the collection")
 }
 
-// send publishes an event through the API and returns its id.
-func (b *bundle) send(typ, data string) string {
-	b.t.Helper()
-	ev, err := b.api.SendEvent(context.Background(), client.EventCreate{Type: typ, Data: json.RawMessage(data)})
-	require.NoError(b.t, err)
-	return ev.ID
-}
-
 // signIn signs the tab in with the bundle's admin key.
 func (tb *tab) signIn(b *bundle) {
 	tb.t.Helper()
-	tb.run(chromedp.Navigate(b.base+"/signin"), chromedp.WaitVisible(chromedp.ID("api_key")),
-		chromedp.SendKeys(chromedp.ID("api_key"), b.key),
-		chromedp.Submit(chromedp.ID("api_key")),
-		chromedp.WaitVisible(`//h1[text()="Overview"]`))
+	openSignedIn(tb, b, "/")
+	tb.run(chromedp.WaitVisible(`//h1[text()="Overview"]`))
 	require.True(tb.t, strings.HasSuffix(value(tb, chromedp.Location()), "/"))
 }

@@ -52,6 +52,14 @@ type tab struct {
 	shots string
 }
 
+// browserSetup opens a tab, then starts a server with the dashboard at
+// "/": the server stops before the browser closes.
+func browserSetup(t *testing.T) (*tab, *bundle) {
+	t.Helper()
+	tb := newTab(t)
+	return tb, setup(t, "")
+}
+
 func newTab(t *testing.T) *tab {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -169,8 +177,7 @@ func (tb *tab) text(sel string) string {
 // narrow and dark. No page may log a console error or fail a request.
 func TestBrowser(t *testing.T) {
 	t.Parallel()
-	tb := newTab(t)
-	b := setup(t, "")
+	tb, b := browserSetup(t)
 	rc := newReceiver(t, http.StatusServiceUnavailable)
 
 	tb.run(chromedp.Navigate(b.base + "/"))

@@ -46,8 +46,7 @@ func (b *bundle) customerEvent(typ, id string, version int, name string) string 
 
 func TestCollectionPages(t *testing.T) {
 	t.Parallel()
-	b := setup(t, "")
-	c := b.signedIn()
+	b, c := setupSignedIn(t)
 
 	_, page := b.get(c, "/collections")
 	require.Contains(t, page, "No collections yet")

@@ -20,8 +20,7 @@ import (
 // request.
 func TestBrowserContent(t *testing.T) {
 	t.Parallel()
-	tb := newTab(t)
-	b := setup(t, "")
+	tb, b := browserSetup(t)
 	ctx := context.Background()
 	seedContent(t, b)
 

@@ -40,9 +40,8 @@ func seedContent(t *testing.T, b *bundle) {
 
 func TestContentPages(t *testing.T) {
 	t.Parallel()
-	b := setup(t, "")
+	b, c := setupSignedIn(t)
 	ctx := context.Background()
-	c := b.signedIn()
 	for path, empty := range map[string]string{"/templates": "No templates yet", "/messages": "No messages yet", "/recipients": "No recipients yet"} {
 		_, page := b.get(c, path)
 		require.Contains(t, page, empty, path)

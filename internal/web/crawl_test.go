@@ -71,10 +71,8 @@ func TestEveryPage(t *testing.T) {
 	tb := newTab(t)
 	ctx := context.Background()
 	rc := newReceiver(t, http.StatusOK)
-	_, err := b.api.CreateEndpoint(ctx, client.EndpointCreate{URL: rc.URL + "/orders", EventTypes: []string{"order.created"}})
-	require.NoError(t, err)
-	_, err = b.api.SendEvent(ctx, client.EventCreate{Type: "order.created", Data: json.RawMessage(`{"order_id": "ord_1", "lines": [{"sku": "a", "qty": 2}]}`)})
-	require.NoError(t, err)
+	b.endpoint(client.EndpointCreate{URL: rc.URL + "/orders", EventTypes: []string{"order.created"}})
+	b.send("order.created", `{"order_id": "ord_1", "lines": [{"sku": "a", "qty": 2}]}`)
 	eventually(t, func() bool { return rc.hits.Load() >= 1 }, "delivered")
 	// Something in every list: a source with an event and a rejection, a
 	// collection with a record, workflows with runs, content, a type.
@@ -89,7 +87,7 @@ func TestEveryPage(t *testing.T) {
 	runOf(t, b, "wait-payment", "waiting")
 	seedContent(t, b)
 	b.send("order.shipped", `{"customer_id": "cus_ada", "order_id": "o-1", "items": [1, 2]}`)
-	_, err = b.api.CreateEventType(ctx, client.EventType{Name: "order.created", Description: "An order was placed",
+	_, err := b.api.CreateEventType(ctx, client.EventType{Name: "order.created", Description: "An order was placed",
 		Schema: json.RawMessage(`{"type": "object", "properties": {"order_id": {"type": "string"}}, "examples": [{"order_id": "ord_1"}]}`)})
 	require.NoError(t, err)
 

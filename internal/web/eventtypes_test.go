@@ -17,9 +17,8 @@ const orderSchema = `{"type": "object", "required": ["order_id"], "properties": 
 
 func TestEventTypePages(t *testing.T) {
 	t.Parallel()
-	b := setup(t, "")
+	b, c := setupSignedIn(t)
 	ctx := context.Background()
-	c := b.signedIn()
 
 	_, page := b.get(c, "/event-types")
 	require.Contains(t, page, "No event types declared")
@@ -43,10 +42,9 @@ func TestEventTypePages(t *testing.T) {
 	require.Contains(t, page, "No event of this type among the 500 newest.")
 	require.NotRegexp(t, inline, page)
 
-	ev, err := b.api.SendEvent(ctx, client.EventCreate{Type: "order.created", Data: json.RawMessage(`{"order_id": "ord_real", "total": 5}`)})
-	require.NoError(t, err)
+	ev := b.send("order.created", `{"order_id": "ord_real", "total": 5}`)
 	_, page = b.get(c, "/event-types/order.created")
-	require.Contains(t, page, `href="/events/`+ev.ID+`"`, "the newest event, as an example")
+	require.Contains(t, page, `href="/events/`+ev+`"`, "the newest event, as an example")
 	require.Contains(t, page, `<span class="j-str">&#34;ord_real&#34;</span>`)
 
 	_, page = b.get(c, "/event-types/free.form")

@@ -108,8 +108,7 @@ func (tb *tab) frame(part string) *tab {
 // fail a request but those refusals.
 func TestPortalBrowser(t *testing.T) {
 	t.Parallel()
-	tb := newTab(t)
-	b := setup(t, "")
+	tb, b := browserSetup(t)
 	ctx := context.Background()
 	rc := newReceiver(t, http.StatusServiceUnavailable)
 	other := newReceiver(t, http.StatusOK)
@@ -122,8 +121,7 @@ func TestPortalBrowser(t *testing.T) {
 	require.NoError(t, err)
 	_, err = b.api.CreateEventType(ctx, client.EventType{Name: "invoice.paid", Description: "Internal: an invoice was paid."})
 	require.NoError(t, err)
-	outside, err := b.api.CreateEndpoint(ctx, client.EndpointCreate{URL: other.URL + "/invoices", EventTypes: []string{"invoice.*"}})
-	require.NoError(t, err)
+	outside := b.endpoint(client.EndpointCreate{URL: other.URL + "/invoices", EventTypes: []string{"invoice.*"}})
 	tenant, err := b.api.CreateTenant(ctx, client.TenantCreate{Name: "globex"})
 	require.NoError(t, err)
 	theirs, err := client.New(b.url, tenant.APIKey.Key).CreateEndpoint(ctx, client.EndpointCreate{URL: other.URL + "/globex", EventTypes: []string{"order.created"}})
@@ -196,10 +194,8 @@ func TestPortalBrowser(t *testing.T) {
 	tb.clean("the catalogue")
 
 	// A failed delivery and its retry.
-	_, err = b.api.SendEvent(ctx, client.EventCreate{Type: "order.created", Data: json.RawMessage(`{"order_id": "ord_7", "total": 1999}`)})
-	require.NoError(t, err)
-	_, err = b.api.SendEvent(ctx, client.EventCreate{Type: "invoice.paid", Data: json.RawMessage(`{"invoice": "inv_1"}`)})
-	require.NoError(t, err)
+	b.send("order.created", `{"order_id": "ord_7", "total": 1999}`)
+	b.send("invoice.paid", `{"invoice": "inv_1"}`)
 	eventually(t, func() bool { return rc.hits.Load() >= 1 && other.hits.Load() >= 1 }, "both delivered once")
 	tb.run(chromedp.Click(`//nav//a[text()="Deliveries"]`), chromedp.WaitVisible(`//h1[text()="Deliveries"]`))
 	tb.reloadUntil(func() bool { return strings.Contains(tb.text("main"), "retrying") }, "the delivery is listed as retrying")

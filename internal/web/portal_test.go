@@ -124,8 +124,7 @@ func TestPortalExpiry(t *testing.T) {
 	// Deleting the API key that made a session ends it.
 	k, err := b.api.CreateAPIKey(ctx, client.APIKeyCreate{Name: "platform"})
 	require.NoError(t, err)
-	byKey := &bundle{t: t, url: b.url, base: b.base, prefix: b.prefix, key: k.Key, api: client.New(b.url, k.Key)}
-	root = byKey.openPortal(c, client.PortalSessionCreate{})
+	root = b.withKey(k.Key).openPortal(c, client.PortalSessionCreate{})
 	resp, _ = b.get(c, root+"/endpoints")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.NoError(t, b.api.DeleteAPIKey(ctx, k.ID))
@@ -144,28 +143,23 @@ func TestPortalScope(t *testing.T) {
 	rc := newReceiver(t, http.StatusOK)
 	c := browser(t)
 
-	mine, err := b.api.CreateEndpoint(ctx, client.EndpointCreate{URL: rc.URL + "/orders", EventTypes: []string{"order.created", "invoice.paid"}})
-	require.NoError(t, err)
-	outside, err := b.api.CreateEndpoint(ctx, client.EndpointCreate{URL: rc.URL + "/invoices", EventTypes: []string{"invoice.*"}})
-	require.NoError(t, err)
-	every, err := b.api.CreateEndpoint(ctx, client.EndpointCreate{URL: rc.URL + "/all"})
-	require.NoError(t, err)
+	mine := b.endpoint(client.EndpointCreate{URL: rc.URL + "/orders", EventTypes: []string{"order.created", "invoice.paid"}})
+	outside := b.endpoint(client.EndpointCreate{URL: rc.URL + "/invoices", EventTypes: []string{"invoice.*"}})
+	every := b.endpoint(client.EndpointCreate{URL: rc.URL + "/all"})
 	other, err := b.api.CreateTenant(ctx, client.TenantCreate{Name: "other"})
 	require.NoError(t, err)
 	theirs, err := client.New(b.url, other.APIKey.Key).CreateEndpoint(ctx, client.EndpointCreate{URL: rc.URL + "/theirs", EventTypes: []string{"order.created"}})
 	require.NoError(t, err)
 
 	// An invoice.paid delivery to mine, which then narrows to order.*.
-	_, err = b.api.SendEvent(ctx, client.EventCreate{Type: "invoice.paid", Data: json.RawMessage(`{"n": 1}`)})
-	require.NoError(t, err)
+	b.send("invoice.paid", `{"n": 1}`)
 	eventually(t, func() bool { return rc.hits.Load() == 3 }, "invoice.paid delivered to mine, outside and every")
 	hidden, err := b.api.ListDeliveries(ctx, client.DeliveryListOptions{EndpointID: mine.ID})
 	require.NoError(t, err)
 	require.Len(t, hidden.Data, 1)
 	_, err = b.api.UpdateEndpoint(ctx, mine.ID, client.EndpointUpdate{EventTypes: &[]string{"order.created"}})
 	require.NoError(t, err)
-	_, err = b.api.SendEvent(ctx, client.EventCreate{Type: "order.created", Data: json.RawMessage(`{"n": 2}`)})
-	require.NoError(t, err)
+	b.send("order.created", `{"n": 2}`)
 	var visible string
 	eventually(t, func() bool {
 		shown, err := b.api.ListDeliveries(ctx, client.DeliveryListOptions{EndpointID: mine.ID, Status: client.DeliverySucceeded})
@@ -218,8 +212,7 @@ func TestPortalScope(t *testing.T) {
 	require.True(t, got.Enabled)
 
 	// A session made with the other tenant's key is that tenant's.
-	otherKey := &bundle{t: t, url: b.url, base: b.base, prefix: b.prefix, key: other.APIKey.Key, api: client.New(b.url, other.APIKey.Key)}
-	theirRoot := otherKey.openPortal(browser(t), client.PortalSessionCreate{})
+	theirRoot := b.withKey(other.APIKey.Key).openPortal(browser(t), client.PortalSessionCreate{})
 	_, page = b.get(c, theirRoot+"/endpoints")
 	require.Contains(t, page, theirs.ID)
 	require.NotContains(t, page, mine.ID)

@@ -422,8 +422,7 @@ func TestSecurityPortalTokens(t *testing.T) {
 	}
 	// An operator's cookie opens no portal session, and widens none.
 	op := b.signedIn()
-	outside, err := b.api.CreateEndpoint(ctx, client.EndpointCreate{URL: "http://127.0.0.1:9/inv", EventTypes: []string{"invoice.*"}})
-	require.NoError(t, err)
+	outside := b.endpoint(client.EndpointCreate{URL: "http://127.0.0.1:9/inv", EventTypes: []string{"invoice.*"}})
 	for _, path := range []string{"/portal/s/" + strings.Repeat("A", 43) + "/endpoints", root + "/endpoints/" + outside.ID,
 		root + "/deliveries?endpoint=" + outside.ID} {
 		resp, _ := b.get(op, path)
@@ -455,8 +454,7 @@ func TestSecurityPortalScopeTricks(t *testing.T) {
 	root := b.openPortal(c, client.PortalSessionCreate{EventTypes: []string{"order.*"}})
 	_, err := b.api.CreateEventType(ctx, client.EventType{Name: "invoice.paid"})
 	require.NoError(t, err)
-	mine, err := b.api.CreateEndpoint(ctx, client.EndpointCreate{URL: "http://127.0.0.1:9/mine", EventTypes: []string{"order.created"}})
-	require.NoError(t, err)
+	mine := b.endpoint(client.EndpointCreate{URL: "http://127.0.0.1:9/mine", EventTypes: []string{"order.created"}})
 	before := snapshot(t, b.api)
 
 	many := make([]string, 150)

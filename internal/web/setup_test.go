@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -46,6 +47,14 @@ func setup(t *testing.T, dashboard string) *bundle {
 	})
 }
 
+// setupSignedIn starts a server with the dashboard at "/" and returns it
+// with a browser signed in with the admin key.
+func setupSignedIn(t *testing.T) (*bundle, *http.Client) {
+	t.Helper()
+	b := setup(t, "")
+	return b, b.signedIn()
+}
+
 // setupWith starts a server configured by change.
 func setupWith(t *testing.T, change func(*config.Config)) *bundle {
 	t.Helper()
@@ -70,6 +79,13 @@ func setupApp(t *testing.T, change func(*config.Config, *app.Options)) *bundle {
 	b.api = client.New(b.url, b.key)
 	b.http = browser(t)
 	return b
+}
+
+// withKey is the same server seen with another API key.
+func (b *bundle) withKey(key string) *bundle {
+	other := *b
+	other.key, other.api = key, client.New(b.url, key)
+	return &other
 }
 
 // browser is an HTTP client with a cookie jar that does not follow
@@ -147,4 +163,20 @@ func body(t *testing.T, resp *http.Response) string {
 	raw, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return string(raw)
+}
+
+// endpoint creates an endpoint through the API.
+func (b *bundle) endpoint(in client.EndpointCreate) *client.Endpoint {
+	b.t.Helper()
+	ep, err := b.api.CreateEndpoint(context.Background(), in)
+	require.NoError(b.t, err)
+	return ep
+}
+
+// send publishes an event through the API and returns its id.
+func (b *bundle) send(typ, data string) string {
+	b.t.Helper()
+	ev, err := b.api.SendEvent(context.Background(), client.EventCreate{Type: typ, Data: json.RawMessage(data)})
+	require.NoError(b.t, err)
+	return ev.ID
 }

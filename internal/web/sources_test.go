@@ -46,8 +46,7 @@ func (b *bundle) postGitHub(name, secret, delivery, body string) int {
 
 func TestSourcePages(t *testing.T) {
 	t.Parallel()
-	b := setup(t, "")
-	c := b.signedIn()
+	b, c := setupSignedIn(t)
 
 	_, page := b.get(c, "/sources")
 	require.Contains(t, page, "No sources yet")

@@ -115,8 +115,7 @@ func TestDeletedKeyEndsSession(t *testing.T) {
 
 func TestCrossOriginPostIsRefused(t *testing.T) {
 	t.Parallel()
-	b := setup(t, "")
-	c := b.signedIn()
+	b, c := setupSignedIn(t)
 	form := url.Values{"url": {"https://example.com/hook"}}
 	resp, page := b.post(c, "/endpoints", form, "Sec-Fetch-Site", "cross-site")
 	require.Equal(t, http.StatusForbidden, resp.StatusCode)
@@ -137,8 +136,7 @@ var inline = regexp.MustCompile(`<script(?:\s[^>]*)?>[^<]|<script>|<style|\sstyl
 
 func TestPagesAreStrict(t *testing.T) {
 	t.Parallel()
-	b := setup(t, "")
-	c := b.signedIn()
+	b, c := setupSignedIn(t)
 	ep, err := b.api.CreateEndpoint(context.Background(), client.EndpointCreate{URL: "http://127.0.0.1:9/x", EventTypes: []string{"a.b"}})
 	require.NoError(t, err)
 	ev, err := b.api.SendEvent(context.Background(), client.EventCreate{Type: "a.b", Data: json.RawMessage(`{"x": "<script>alert(1)</script>"}`)})
@@ -166,10 +164,8 @@ func TestOtherTenantIsNotReachable(t *testing.T) {
 	ctx := context.Background()
 	other, err := b.api.CreateTenant(ctx, client.TenantCreate{Name: "other"})
 	require.NoError(t, err)
-	mine, err := b.api.CreateEndpoint(ctx, client.EndpointCreate{URL: "http://127.0.0.1:9/mine", Name: "mine"})
-	require.NoError(t, err)
-	ev, err := b.api.SendEvent(ctx, client.EventCreate{Type: "a.b", Data: json.RawMessage(`{}`)})
-	require.NoError(t, err)
+	mine := b.endpoint(client.EndpointCreate{URL: "http://127.0.0.1:9/mine", Name: "mine"})
+	ev := b.send("a.b", `{}`)
 
 	c := browser(t)
 	b.signIn(c, other.APIKey.Key)
@@ -178,11 +174,11 @@ func TestOtherTenantIsNotReachable(t *testing.T) {
 	_, page = b.get(c, "/endpoints")
 	require.NotContains(t, page, mine.ID)
 	require.Contains(t, page, "No endpoints yet")
-	for _, path := range []string{"/endpoints/" + mine.ID, "/endpoints/" + mine.ID + "/secret", "/events/" + ev.ID} {
+	for _, path := range []string{"/endpoints/" + mine.ID, "/endpoints/" + mine.ID + "/secret", "/events/" + ev} {
 		resp, _ := b.get(c, path)
 		require.Equal(t, http.StatusNotFound, resp.StatusCode, path)
 	}
-	for _, path := range []string{"/endpoints/" + mine.ID + "/disable", "/endpoints/" + mine.ID + "/rotate", "/events/" + ev.ID + "/replay"} {
+	for _, path := range []string{"/endpoints/" + mine.ID + "/disable", "/endpoints/" + mine.ID + "/rotate", "/events/" + ev + "/replay"} {
 		resp, _ := b.post(c, path, nil)
 		require.Equal(t, http.StatusNotFound, resp.StatusCode, path)
 	}
@@ -289,8 +285,7 @@ func TestEndpointLifecycle(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Contains(t, frag, secret)
 
-	other, err := b.api.CreateEndpoint(ctx, client.EndpointCreate{URL: rc.URL + "/other", EventTypes: []string{"order.paid"}})
-	require.NoError(t, err)
+	other := b.endpoint(client.EndpointCreate{URL: rc.URL + "/other", EventTypes: []string{"order.paid"}})
 	resp, _ = b.post(c, "/endpoints/"+id+"/test", url.Values{"type": {"order.paid"}, "data": {`{"order": 7}`}})
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	elsewhere, err := b.api.ListDeliveries(ctx, client.DeliveryListOptions{EndpointID: other.ID})
@@ -364,8 +359,7 @@ func TestListsPageByCursor(t *testing.T) {
 	}
 	_, err := b.api.SendEvents(ctx, client.EventBatch{Events: evs})
 	require.NoError(t, err)
-	_, err = b.api.SendEvent(ctx, client.EventCreate{Type: "other.type", Data: json.RawMessage(`{}`)})
-	require.NoError(t, err)
+	b.send("other.type", `{}`)
 	c := b.signedIn()
 
 	seen := map[string]bool{}
@@ -400,21 +394,18 @@ func TestListsPageByCursor(t *testing.T) {
 func TestReplayAndRecover(t *testing.T) {
 	t.Parallel()
 	b := setup(t, "")
-	ctx := context.Background()
 	rc := newReceiver(t, http.StatusOK)
-	ep, err := b.api.CreateEndpoint(ctx, client.EndpointCreate{URL: rc.URL, EventTypes: []string{"a.b"}})
-	require.NoError(t, err)
-	ev, err := b.api.SendEvent(ctx, client.EventCreate{Type: "a.b", Data: json.RawMessage(`{"n": 1}`)})
-	require.NoError(t, err)
+	ep := b.endpoint(client.EndpointCreate{URL: rc.URL, EventTypes: []string{"a.b"}})
+	ev := b.send("a.b", `{"n": 1}`)
 	eventually(t, func() bool { return rc.hits.Load() == 1 }, "delivered once")
 
 	c := b.signedIn()
-	_, page := b.get(c, "/events/"+ev.ID)
+	_, page := b.get(c, "/events/"+ev)
 	require.Contains(t, page, `<span class="j-key">&#34;n&#34;</span><span class="j-p">: </span><span class="j-num">1</span>`, "the payload, highlighted")
 	require.Contains(t, page, `href="/endpoints/`+ep.ID+`"`, "its delivery is listed")
-	resp, _ := b.post(c, "/events/"+ev.ID+"/replay", nil)
+	resp, _ := b.post(c, "/events/"+ev+"/replay", nil)
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
-	require.Equal(t, "/events/"+ev.ID+"?done=replayed", resp.Header.Get("Location"))
+	require.Equal(t, "/events/"+ev+"?done=replayed", resp.Header.Get("Location"))
 	eventually(t, func() bool { return rc.hits.Load() == 2 }, "delivered again")
 
 	resp, page = b.post(c, "/endpoints/"+ep.ID+"/recover", url.Values{"since": {""}})
@@ -424,8 +415,8 @@ func TestReplayAndRecover(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	require.Equal(t, "/endpoints/"+ep.ID+"?done=recovered", resp.Header.Get("Location"))
 
-	resp, _ = b.get(c, "/events?id="+ev.ID)
-	require.Equal(t, "/events/"+ev.ID, resp.Header.Get("Location"), "an id jumps to its event")
+	resp, _ = b.get(c, "/events?id="+ev)
+	require.Equal(t, "/events/"+ev, resp.Header.Get("Location"), "an id jumps to its event")
 	resp, _ = b.get(c, "/events?id=nope")
 	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
 }
@@ -433,15 +424,11 @@ func TestReplayAndRecover(t *testing.T) {
 func TestOverviewCountsTheHour(t *testing.T) {
 	t.Parallel()
 	b := setup(t, "")
-	ctx := context.Background()
 	ok, gone := newReceiver(t, http.StatusOK), newReceiver(t, http.StatusGone)
-	_, err := b.api.CreateEndpoint(ctx, client.EndpointCreate{URL: ok.URL, EventTypes: []string{"a.b"}})
-	require.NoError(t, err)
-	_, err = b.api.CreateEndpoint(ctx, client.EndpointCreate{URL: gone.URL, EventTypes: []string{"c.d"}})
-	require.NoError(t, err)
+	b.endpoint(client.EndpointCreate{URL: ok.URL, EventTypes: []string{"a.b"}})
+	b.endpoint(client.EndpointCreate{URL: gone.URL, EventTypes: []string{"c.d"}})
 	for _, typ := range []string{"a.b", "a.b", "a.b", "c.d"} {
-		_, err := b.api.SendEvent(ctx, client.EventCreate{Type: typ, Data: json.RawMessage(`{}`)})
-		require.NoError(t, err)
+		b.send(typ, `{}`)
 	}
 	c := b.signedIn()
 	// 410 Gone fails a delivery for good at once and disables the

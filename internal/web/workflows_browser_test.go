@@ -2,14 +2,11 @@ package web_test
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
-
-	"github.com/hookline/hookline/client"
 )
 
 // openSignedIn signs the tab in with b's key and opens path.
@@ -27,12 +24,10 @@ func openSignedIn(tb *tab, b *bundle, path string) {
 // request.
 func TestBrowserWorkflows(t *testing.T) {
 	t.Parallel()
-	tb := newTab(t)
-	b := setup(t, "")
+	tb, b := browserSetup(t)
 	ctx := context.Background()
 	saveWorkflows(t, b, chargeWorkflow(flaky(t).URL), waitWorkflow)
-	_, err := b.api.SendEvent(ctx, client.EventCreate{Type: "order.created", Data: json.RawMessage(`{"id": "o-1", "total": 42}`)})
-	require.NoError(t, err)
+	b.send("order.created", `{"id": "o-1", "total": 42}`)
 	run := runOf(t, b, "charge", "succeeded")
 	waiting := runOf(t, b, "wait-payment", "waiting")
 
