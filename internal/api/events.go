@@ -43,7 +43,7 @@ func (s *Server) createEvent(w http.ResponseWriter, r *http.Request, a *auth, in
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.CommitTimeout)
 	defer cancel()
-	ev, err := s.prepareEvent(ctx, a.tenantID, in, s.now())
+	ev, err := s.prepareEvent(ctx, a.tenantID, in, s.now(), true)
 	if err != nil {
 		return err
 	}
@@ -70,11 +70,13 @@ func (s *Server) createEvent(w http.ResponseWriter, r *http.Request, a *auth, in
 // says what is wrong in words a user can act on. The event may share
 // in.Data's array (when it is already compact).
 func (s *Server) PrepareEvent(ctx context.Context, tenantID string, in wire.EventCreate) (event.Event, error) {
-	return s.prepareEvent(ctx, tenantID, in, s.now())
+	return s.prepareEvent(ctx, tenantID, in, s.now(), false)
 }
 
-// prepareEvent validates one event of the API and builds it.
-func (s *Server) prepareEvent(ctx context.Context, tenantID string, in wire.EventCreate, now time.Time) (event.Event, error) {
+// prepareEvent validates one event of the API and builds it. decoded says
+// in.Data is a value the JSON decoder read from a request's body, so its
+// syntax is checked already.
+func (s *Server) prepareEvent(ctx context.Context, tenantID string, in wire.EventCreate, now time.Time, decoded bool) (event.Event, error) {
 	if err := event.ValidateType(in.Type); err != nil {
 		return event.Event{}, fieldErr("type", err)
 	}
@@ -82,7 +84,7 @@ func (s *Server) prepareEvent(ctx context.Context, tenantID string, in wire.Even
 	if len(data) == 0 || data[0] != '{' {
 		return event.Event{}, invalid("data", "must be a JSON object")
 	}
-	data, err := compactJSON(data)
+	data, err := compactJSON(data, decoded)
 	if err != nil {
 		return event.Event{}, invalid("data", "not valid JSON: %v", err)
 	}
@@ -102,10 +104,11 @@ func (s *Server) prepareEvent(ctx context.Context, tenantID string, in wire.Even
 }
 
 // compactJSON returns data as json.Compact writes it: data itself when it
-// is valid and has no white space outside its strings (a client's
-// json.Marshal output), else a compacted copy, or Compact's error.
-func compactJSON(data []byte) ([]byte, error) {
-	if isCompact(data) && json.Valid(data) {
+// is valid (known to be when valid is true) and has no white space outside
+// its strings (a client's json.Marshal output), else a compacted copy, or
+// Compact's error.
+func compactJSON(data []byte, valid bool) ([]byte, error) {
+	if isCompact(data) && (valid || json.Valid(data)) {
 		return data, nil
 	}
 	out := bytes.NewBuffer(make([]byte, 0, len(data)))
@@ -150,7 +153,7 @@ func (s *Server) createEvents(w http.ResponseWriter, r *http.Request, a *auth, i
 	var evs []event.Event
 	var slots []int // index in results of each event in evs
 	for i, e := range in.Events {
-		ev, err := s.prepareEvent(ctx, a.tenantID, e, now)
+		ev, err := s.prepareEvent(ctx, a.tenantID, e, now, true)
 		if err != nil {
 			var ae *apiError
 			if !errors.As(err, &ae) {

@@ -184,7 +184,7 @@ func (s *Server) startRun(w http.ResponseWriter, r *http.Request, a *auth, in wi
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.CommitTimeout)
 	defer cancel()
-	ev, err := s.prepareEvent(ctx, a.tenantID, wire.EventCreate{Type: workflow.ManualType, Data: in.Input, IdempotencyKey: key}, s.now())
+	ev, err := s.prepareEvent(ctx, a.tenantID, wire.EventCreate{Type: workflow.ManualType, Data: in.Input, IdempotencyKey: key}, s.now(), false)
 	if err != nil {
 		var ae *apiError
 		if errors.As(err, &ae) && ae.details["field"] == "data" {
