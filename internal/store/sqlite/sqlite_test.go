@@ -168,7 +168,7 @@ func BenchmarkAcceptEvents(b *testing.B) {
 	for range b.N {
 		evs := make([]store.NewEvent, batch)
 		for i := range evs {
-			e := event.Event{ID: event.NewID(event.PrefixEvent, base), TenantID: "ten_1", Type: "a.b", Source: "api",
+			e := event.Event{ID: event.NewID(event.PrefixEvent, time.Now()), TenantID: "ten_1", Type: "a.b", Source: "api",
 				Data: json.RawMessage(`{"note":"` + strings.Repeat("x", 900) + `"}`), OccurredAt: base, CreatedAt: base}
 			evs[i] = store.NewEvent{Event: e, Tasks: []store.Task{{ID: event.NewID(event.PrefixDelivery, base), TenantID: "ten_1",
 				EventID: e.ID, EventType: e.Type, Kind: "endpoint", DestinationID: "ep_1", Status: store.StatusPending, NextAt: base,
@@ -216,4 +216,87 @@ func TestBackupOfStoppedDatabase(t *testing.T) {
 
 	require.ErrorIs(t, sqlite.Backup(t.Context(), path, dst), sqlite.ErrBackupExists)
 	require.ErrorIs(t, sqlite.Backup(t.Context(), filepath.Join(dir, "missing.db"), filepath.Join(t.TempDir(), "x.db")), os.ErrNotExist)
+}
+
+// BenchmarkCommit is the writer's steady state under S1: each commit
+// accepts 32 events of 1 KiB with one leased delivery task each and
+// records the attempts that delivered the previous 32, as the engine's
+// writer does (one transaction, fsync on commit).
+func BenchmarkCommit(b *testing.B) {
+	box, err := secretbox.New(make([]byte, secretbox.KeySize))
+	require.NoError(b, err)
+	s, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(b.TempDir(), "hookline.db"), Box: box})
+	require.NoError(b, err)
+	defer s.Close()
+	ctx := context.Background()
+	base := time.Now()
+	require.NoError(b, s.CreateTenant(ctx, store.Tenant{ID: "ten_1", Name: "acme", CreatedAt: base}))
+	const batch = 32
+	body := `{"type":"a.b","timestamp":"2026-01-02T03:04:05Z","data":{"note":"` + strings.Repeat("x", 1000) + `"}}`
+	events := func() []store.NewEvent {
+		evs := make([]store.NewEvent, batch)
+		for i := range evs {
+			e := event.Event{ID: event.NewID(event.PrefixEvent, time.Now()), TenantID: "ten_1", Type: "a.b", Source: "api",
+				Data: json.RawMessage(`{"note":"` + strings.Repeat("x", 1000) + `"}`), OccurredAt: base, CreatedAt: base}
+			evs[i] = store.NewEvent{Event: e, Tasks: []store.Task{{ID: event.NewID(event.PrefixDelivery, time.Now()), TenantID: "ten_1",
+				EventID: e.ID, EventType: e.Type, Kind: "endpoint", DestinationID: "ep_1", Status: store.StatusPending, NextAt: base,
+				CreatedAt: base, UpdatedAt: base, LeaseFor: time.Minute, LeaseOwner: "node"}}}
+		}
+		return evs
+	}
+	results := func(acc []store.Accepted) []store.TaskResult {
+		var rs []store.TaskResult
+		for _, a := range acc {
+			for _, t := range a.Tasks {
+				rs = append(rs, store.TaskResult{TaskID: t.ID, Token: t.LeaseToken, Status: store.StatusSucceeded, Attempt: store.Attempt{
+					ID: event.NewID(event.PrefixAttempt, time.Now()), TaskID: t.ID, TenantID: "ten_1", Number: 1, StartedAt: base,
+					Duration: time.Millisecond, Outcome: "succeeded", Kind: "http", RequestURL: "http://127.0.0.1:9000/hook",
+					RequestHeaders: map[string]string{"Content-Type": "application/json", "User-Agent": "Hookline/1",
+						"Webhook-Id": a.Event.ID, "Webhook-Timestamp": "1767323045", "Webhook-Signature": "redacted"},
+					RequestBody: body, ResponseStatus: 204,
+					ResponseHeaders: map[string]string{"Date": "Mon, 07 Dec 2026 21:00:00 GMT"}}})
+			}
+		}
+		return rs
+	}
+	prev, _, err := s.Commit(ctx, events(), nil)
+	require.NoError(b, err)
+	b.ResetTimer()
+	for range b.N {
+		evs, rs := events(), results(prev)
+		acc, stale, err := s.Commit(ctx, evs, rs)
+		if err != nil || len(stale) > 0 {
+			b.Fatal(err, stale)
+		}
+		prev = acc
+	}
+	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "events/s")
+}
+
+// TestPageSize: a database Open creates has PageSize pages; one created
+// before keeps its own page size and opens as before.
+func TestPageSize(t *testing.T) {
+	t.Parallel()
+	pageSize := func(path string) int {
+		db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+		require.NoError(t, err)
+		defer db.Close()
+		var n int
+		require.NoError(t, db.QueryRow(`PRAGMA page_size`).Scan(&n))
+		return n
+	}
+	fresh := filepath.Join(t.TempDir(), "hookline.db")
+	s := openAt(t, fresh)
+	require.NoError(t, s.CreateTenant(t.Context(), store.Tenant{ID: "ten_1", Name: "a"}))
+	require.Equal(t, sqlite.PageSize, pageSize(fresh))
+
+	old := filepath.Join(t.TempDir(), "hookline.db")
+	db, err := sql.Open("sqlite", "file:"+old)
+	require.NoError(t, err)
+	_, err = db.Exec(`PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE t (x)`)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	s = openAt(t, old)
+	require.NoError(t, s.CreateTenant(t.Context(), store.Tenant{ID: "ten_1", Name: "a"}))
+	require.Equal(t, 4096, pageSize(old))
 }
