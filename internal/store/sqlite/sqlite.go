@@ -71,9 +71,6 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Box == nil {
 		return nil, errors.New("open sqlite: secret box is required")
 	}
-	if err := create(cfg.Path); err != nil {
-		return nil, err
-	}
 	dsn := "file:" + (&url.URL{Path: cfg.Path}).EscapedPath() +
 		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_txlock=immediate"
 	w, err := sql.Open("sqlite", dsn)
@@ -115,35 +112,6 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite %s: %w", cfg.Path, err)
 	}
 	return s, nil
-}
-
-// PageSize is the page size of a database Open creates. Each page a
-// commit changes is one WAL frame, written with two system calls and
-// copied again at checkpoint; at 16 KiB a commit of S1's shape (32 events,
-// 32 attempts) writes half the frames it writes at SQLite's 4 KiB default.
-// A database keeps the page size it was created with.
-const PageSize = 16384
-
-// create makes the database file at path, in WAL mode with PageSize
-// pages, when there is none. The page size must be set before the first
-// write, which the DSN's pragmas (applied in name order, journal_mode
-// first) cannot do.
-func create(path string) error {
-	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
-		return nil // there is one, or Open will say why it cannot be read
-	}
-	db, err := sql.Open("sqlite", "file:"+(&url.URL{Path: path}).EscapedPath())
-	if err != nil {
-		return fmt.Errorf("create sqlite %s: %w", path, err)
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
-	for _, q := range []string{fmt.Sprintf(`PRAGMA page_size = %d`, PageSize), `PRAGMA journal_mode = WAL`} {
-		if _, err := db.Exec(q); err != nil {
-			return fmt.Errorf("create sqlite %s: %w", path, err)
-		}
-	}
-	return nil
 }
 
 func (s *Store) prepare(ctx context.Context) error {

@@ -272,31 +272,3 @@ func BenchmarkCommit(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "events/s")
 }
-
-// TestPageSize: a database Open creates has PageSize pages; one created
-// before keeps its own page size and opens as before.
-func TestPageSize(t *testing.T) {
-	t.Parallel()
-	pageSize := func(path string) int {
-		db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
-		require.NoError(t, err)
-		defer db.Close()
-		var n int
-		require.NoError(t, db.QueryRow(`PRAGMA page_size`).Scan(&n))
-		return n
-	}
-	fresh := filepath.Join(t.TempDir(), "hookline.db")
-	s := openAt(t, fresh)
-	require.NoError(t, s.CreateTenant(t.Context(), store.Tenant{ID: "ten_1", Name: "a"}))
-	require.Equal(t, sqlite.PageSize, pageSize(fresh))
-
-	old := filepath.Join(t.TempDir(), "hookline.db")
-	db, err := sql.Open("sqlite", "file:"+old)
-	require.NoError(t, err)
-	_, err = db.Exec(`PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; CREATE TABLE t (x)`)
-	require.NoError(t, err)
-	require.NoError(t, db.Close())
-	s = openAt(t, old)
-	require.NoError(t, s.CreateTenant(t.Context(), store.Tenant{ID: "ten_1", Name: "a"}))
-	require.Equal(t, 4096, pageSize(old))
-}
