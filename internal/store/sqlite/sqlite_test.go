@@ -152,17 +152,24 @@ func TestLegacyPlainHeadersSealedOnOpen(t *testing.T) {
 	require.NoError(t, s.Close())
 }
 
-// BenchmarkAcceptEvents measures the raw group-commit rate of the schema:
-// batches of 500 ~1 KiB events with one task each, fsync on.
-func BenchmarkAcceptEvents(b *testing.B) {
+// benchStore opens a store on a new database with tenant ten_1, closed
+// when the benchmark ends.
+func benchStore(b *testing.B, created time.Time) *sqlite.Store {
 	box, err := secretbox.New(make([]byte, secretbox.KeySize))
 	require.NoError(b, err)
 	s, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(b.TempDir(), "hookline.db"), Box: box})
 	require.NoError(b, err)
-	defer s.Close()
-	ctx := context.Background()
+	b.Cleanup(func() { s.Close() })
+	require.NoError(b, s.CreateTenant(context.Background(), store.Tenant{ID: "ten_1", Name: "acme", CreatedAt: created}))
+	return s
+}
+
+// BenchmarkAcceptEvents measures the raw group-commit rate of the schema:
+// batches of 500 ~1 KiB events with one task each, fsync on.
+func BenchmarkAcceptEvents(b *testing.B) {
 	base := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	require.NoError(b, s.CreateTenant(ctx, store.Tenant{ID: "ten_1", Name: "acme", CreatedAt: base}))
+	s := benchStore(b, base)
+	ctx := context.Background()
 	const batch = 500
 	b.ResetTimer()
 	for range b.N {
@@ -223,14 +230,9 @@ func TestBackupOfStoppedDatabase(t *testing.T) {
 // records the attempts that delivered the previous 32, as the engine's
 // writer does (one transaction, fsync on commit).
 func BenchmarkCommit(b *testing.B) {
-	box, err := secretbox.New(make([]byte, secretbox.KeySize))
-	require.NoError(b, err)
-	s, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(b.TempDir(), "hookline.db"), Box: box})
-	require.NoError(b, err)
-	defer s.Close()
-	ctx := context.Background()
 	base := time.Now()
-	require.NoError(b, s.CreateTenant(ctx, store.Tenant{ID: "ten_1", Name: "acme", CreatedAt: base}))
+	s := benchStore(b, base)
+	ctx := context.Background()
 	const batch = 32
 	body := `{"type":"a.b","timestamp":"2026-01-02T03:04:05Z","data":{"note":"` + strings.Repeat("x", 1000) + `"}}`
 	events := func() []store.NewEvent {
