@@ -181,7 +181,7 @@ func (s *Store) SaveMessages(ctx context.Context, msgs []store.Message, links []
 				return wrapWrite("save messages: insert link", err)
 			}
 		}
-		if err := insertTasks(ctx, tx.StmtContext(ctx, s.stmt.insertTask), s.clock.Now(), tasks); err != nil {
+		if err := insertTasks(ctx, tx, s.clock.Now(), tasks); err != nil {
 			return wrapWrite("save messages", err)
 		}
 		return nil

@@ -65,7 +65,6 @@ func (s *Store) acceptEvents(ctx context.Context, tx *sql.Tx, evs []store.NewEve
 	out := make([]store.Accepted, len(evs))
 	type idemKey struct{ tenant, key string }
 	inBatch := make(map[idemKey]int)
-	insertEvent, insertTask := tx.StmtContext(ctx, s.stmt.insertEvent), tx.StmtContext(ctx, s.stmt.insertTask)
 	now := s.clock.Now()
 	for i, ne := range evs {
 		e := ne.Event
@@ -75,7 +74,7 @@ func (s *Store) acceptEvents(ctx context.Context, tx *sql.Tx, evs []store.NewEve
 				out[i] = store.Accepted{Event: out[j].Event, Duplicate: true}
 				continue
 			}
-			prev, err := scanEvent(tx.StmtContext(ctx, s.stmt.idemCheck).QueryRowContext(ctx,
+			prev, err := scanEvent(tx.QueryRowContext(ctx, sqlIdemCheck,
 				e.TenantID, e.IdempotencyKey, ms(ne.IdempotentSince)))
 			switch {
 			case err == nil:
@@ -91,7 +90,7 @@ func (s *Store) acceptEvents(ctx context.Context, tx *sql.Tx, evs []store.NewEve
 		if e.IdempotencyKey != "" {
 			idem = e.IdempotencyKey
 		}
-		if _, err := insertEvent.ExecContext(ctx, e.ID, e.TenantID, e.Type, e.Source, []byte(e.Data), ms(e.OccurredAt), idem,
+		if _, err := tx.ExecContext(ctx, sqlInsertEvent, e.ID, e.TenantID, e.Type, e.Source, []byte(e.Data), ms(e.OccurredAt), idem,
 			ms(e.CreatedAt), e.Raw, toJSON(orEmpty(e.Headers)), e.Traceparent, toJSON(orEmpty(e.RequestHeaders))); err != nil {
 			return nil, fmt.Errorf("accept events: insert event: %w", err)
 		}
@@ -100,7 +99,7 @@ func (s *Store) acceptEvents(ctx context.Context, tx *sql.Tx, evs []store.NewEve
 				return nil, fmt.Errorf("accept events: put on queue: %w", err)
 			}
 		}
-		if err := insertTasks(ctx, insertTask, now, ne.Tasks); err != nil {
+		if err := insertTasks(ctx, tx, now, ne.Tasks); err != nil {
 			return nil, fmt.Errorf("accept events: %w", err)
 		}
 		out[i] = store.Accepted{Event: e, Tasks: ne.Tasks}
@@ -108,16 +107,16 @@ func (s *Store) acceptEvents(ctx context.Context, tx *sql.Tx, evs []store.NewEve
 	return out, nil
 }
 
-// insertTasks inserts tasks with the prepared insertTask statement; one
+// insertTasks inserts tasks inside tx; one
 // with a LeaseFor is leased from now, the database's clock.
-func insertTasks(ctx context.Context, st *sql.Stmt, now time.Time, ts []store.Task) error {
+func insertTasks(ctx context.Context, tx *sql.Tx, now time.Time, ts []store.Task) error {
 	for _, t := range ts {
 		var lease int64
 		var owner string
 		if t.LeaseFor > 0 {
 			lease, owner = ms(now.Add(t.LeaseFor)), t.LeaseOwner
 		}
-		if _, err := st.ExecContext(ctx,
+		if _, err := tx.ExecContext(ctx, sqlInsertTask,
 			t.ID, t.TenantID, t.EventID, t.EventType, t.Kind, t.DestinationID, t.Status, t.Attempts, ms(t.NextAt),
 			lease, owner, t.LastError, ms(t.CreatedAt), ms(t.UpdatedAt)); err != nil {
 			return fmt.Errorf("insert task: %w", err)

@@ -117,7 +117,7 @@ func (s *Store) Debounce(ctx context.Context, d store.Debounce, t store.Task) er
 		d.TenantID, d.Workflow, d.Key, d.EventID, ms(d.DueAt)); err != nil {
 		return wrapWrite("debounce", err)
 	}
-	if err := insertTasks(ctx, tx.StmtContext(ctx, s.stmt.insertTask), s.clock.Now(), []store.Task{t}); err != nil {
+	if err := insertTasks(ctx, tx, s.clock.Now(), []store.Task{t}); err != nil {
 		return fmt.Errorf("debounce: %w", err)
 	}
 	return wrapWrite("debounce", tx.Commit())

@@ -58,11 +58,6 @@ type Store struct {
 	// runs group-commits SaveRun; it is never stopped: a save after Close
 	// fails at the closed connection, as any write does.
 	runs *groupcommit.Group[*pendingSave]
-	// Statements of the hot write paths, prepared once on the write
-	// connection: parsing SQL was a tenth of the accept path's CPU.
-	stmt struct {
-		idemCheck, insertEvent, insertTask, insertAttempt, completeTask *sql.Stmt
-	}
 }
 
 // Open opens (creating if needed) the database at cfg.Path and applies
@@ -73,10 +68,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	dsn := "file:" + (&url.URL{Path: cfg.Path}).EscapedPath() +
 		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_txlock=immediate"
-	w, err := sql.Open("sqlite", dsn)
+	wc, err := newConnector(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
+	w := sql.OpenDB(wc)
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
 	if err := w.PingContext(ctx); err != nil {
@@ -87,11 +83,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
-	r, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
+	rc, err := newConnector(dsn + "&_pragma=query_only(1)")
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite reader: %w", err)
 	}
+	r := sql.OpenDB(rc)
 	n := cfg.ReadConns
 	if n <= 0 {
 		n = 4
@@ -103,10 +100,6 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if s.clock == nil {
 		s.clock = clock.Real{}
 	}
-	if err := s.prepare(ctx); err != nil {
-		s.Close()
-		return nil, err
-	}
 	if err := s.sealLegacy(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", cfg.Path, err)
@@ -114,35 +107,25 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
-func (s *Store) prepare(ctx context.Context) error {
-	for _, p := range []struct {
-		dst **sql.Stmt
-		sql string
-	}{
-		// INDEXED BY: left alone the planner walks events_tenant backwards
-		// for ORDER BY id and the check slows as the log grows.
-		{&s.stmt.idemCheck, `SELECT ` + eventCols + ` FROM events INDEXED BY events_idempotency
-			WHERE tenant_id = ? AND idempotency_key = ? AND created_at >= ? ORDER BY id DESC LIMIT 1`},
-		{&s.stmt.insertEvent, `INSERT INTO events (id, tenant_id, type, source, data, occurred_at, idempotency_key, created_at, raw, headers, traceparent, request_headers)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		{&s.stmt.insertTask, `INSERT INTO tasks (id, tenant_id, event_id, event_type, kind, destination_id, status,
-			attempts, next_at, lease_until, lease_owner, last_error, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		{&s.stmt.insertAttempt, `INSERT INTO attempts (id, task_id, tenant_id, number, started_at, duration_us, outcome,
-			request_url, request_headers, request_body, response_status, response_headers, response_body, error, kind, detail)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
-		// The guard of store.CompleteTasks: unfinished, same token, and
-		// the attempt is the next one.
-		{&s.stmt.completeTask, `UPDATE tasks SET status = ?, attempts = ?, next_at = ?, lease_until = 0,
-			last_error = ?, updated_at = ? WHERE id = ? AND lease_token = ? AND attempts = ? AND status IN ('pending', 'retrying')`},
-	} {
-		st, err := s.w.PrepareContext(ctx, p.sql)
-		if err != nil {
-			return fmt.Errorf("prepare statement: %w", err)
-		}
-		*p.dst = st
-	}
-	return nil
-}
+// The statements of the hot write paths, run through the connection's
+// statement cache (stmtcache.go).
+const (
+	// INDEXED BY: left alone the planner walks events_tenant backwards
+	// for ORDER BY id and the check slows as the log grows.
+	sqlIdemCheck = `SELECT ` + eventCols + ` FROM events INDEXED BY events_idempotency
+		WHERE tenant_id = ? AND idempotency_key = ? AND created_at >= ? ORDER BY id DESC LIMIT 1`
+	sqlInsertEvent = `INSERT INTO events (id, tenant_id, type, source, data, occurred_at, idempotency_key, created_at, raw, headers, traceparent, request_headers)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlInsertTask = `INSERT INTO tasks (id, tenant_id, event_id, event_type, kind, destination_id, status,
+		attempts, next_at, lease_until, lease_owner, last_error, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlInsertAttempt = `INSERT INTO attempts (id, task_id, tenant_id, number, started_at, duration_us, outcome,
+		request_url, request_headers, request_body, response_status, response_headers, response_body, error, kind, detail)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	// The guard of store.CompleteTasks: unfinished, same token, and the
+	// attempt is the next one.
+	sqlCompleteTask = `UPDATE tasks SET status = ?, attempts = ?, next_at = ?, lease_until = 0,
+		last_error = ?, updated_at = ? WHERE id = ? AND lease_token = ? AND attempts = ? AND status IN ('pending', 'retrying')`
+)
 
 // Migrate applies every pending embedded migration to db.
 func Migrate(ctx context.Context, db *sql.DB) error {

@@ -212,11 +212,10 @@ func (s *Store) completeTasks(ctx context.Context, tx *sql.Tx, rs []store.TaskRe
 	if len(rs) == 0 {
 		return nil, nil
 	}
-	insertAttempt, completeTask := tx.StmtContext(ctx, s.stmt.insertAttempt), tx.StmtContext(ctx, s.stmt.completeTask)
 	var stale []string
 	for _, r := range rs {
 		a := r.Attempt
-		res, err := completeTask.ExecContext(ctx,
+		res, err := tx.ExecContext(ctx, sqlCompleteTask,
 			r.Status, a.Number, ms(r.NextAt), r.LastError, ms(a.StartedAt.Add(a.Duration)), r.TaskID, r.Token, a.Number-1)
 		if err != nil {
 			return nil, fmt.Errorf("complete tasks: update task: %w", err)
@@ -227,7 +226,7 @@ func (s *Store) completeTasks(ctx context.Context, tx *sql.Tx, rs []store.TaskRe
 			stale = append(stale, r.TaskID)
 			continue
 		}
-		if _, err := insertAttempt.ExecContext(ctx,
+		if _, err := tx.ExecContext(ctx, sqlInsertAttempt,
 			a.ID, r.TaskID, a.TenantID, a.Number, ms(a.StartedAt), a.Duration.Microseconds(), a.Outcome, a.RequestURL,
 			toJSON(orEmpty(a.RequestHeaders)), a.RequestBody, a.ResponseStatus, toJSON(orEmpty(a.ResponseHeaders)),
 			a.ResponseBody, a.Error, a.Kind, string(a.Detail)); err != nil {
@@ -279,7 +278,7 @@ func (s *Store) RequeueTasks(ctx context.Context, tenantID string, ids []string,
 // AddTasks inserts tasks for existing events.
 func (s *Store) AddTasks(ctx context.Context, ts []store.Task) error {
 	return s.transact(ctx, "add tasks", func(tx *sql.Tx) error {
-		if err := insertTasks(ctx, tx.StmtContext(ctx, s.stmt.insertTask), s.clock.Now(), ts); err != nil {
+		if err := insertTasks(ctx, tx, s.clock.Now(), ts); err != nil {
 			return fmt.Errorf("add tasks: %w", err)
 		}
 		return nil

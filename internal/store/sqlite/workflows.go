@@ -201,7 +201,7 @@ func (s *Store) saveRun(ctx context.Context, tx *sql.Tx, sv store.RunSave) error
 			return fmt.Errorf("save run: write listen %d: %w", l.Idx, err)
 		}
 	}
-	if err := insertTasks(ctx, tx.StmtContext(ctx, s.stmt.insertTask), s.clock.Now(), sv.Tasks); err != nil {
+	if err := insertTasks(ctx, tx, s.clock.Now(), sv.Tasks); err != nil {
 		return fmt.Errorf("save run: %w", err)
 	}
 	return nil
