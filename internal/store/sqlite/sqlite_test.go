@@ -230,10 +230,15 @@ func TestBackupOfStoppedDatabase(t *testing.T) {
 // records the attempts that delivered the previous 32, as the engine's
 // writer does (one transaction, fsync on commit).
 func BenchmarkCommit(b *testing.B) {
+	for _, batch := range []int{1, 4, 32} {
+		b.Run(fmt.Sprintf("batch_%d", batch), func(b *testing.B) { benchCommit(b, batch) })
+	}
+}
+
+func benchCommit(b *testing.B, batch int) {
 	base := time.Now()
 	s := benchStore(b, base)
 	ctx := context.Background()
-	const batch = 32
 	body := `{"type":"a.b","timestamp":"2026-01-02T03:04:05Z","data":{"note":"` + strings.Repeat("x", 1000) + `"}}`
 	events := func() []store.NewEvent {
 		evs := make([]store.NewEvent, batch)
