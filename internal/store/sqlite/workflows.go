@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -93,8 +94,8 @@ func (s *Store) SaveRun(ctx context.Context, sv store.RunSave) error {
 
 // pendingSave is one SaveRun waiting in the group commit (s.runs): SQLite
 // has one writer, so saves of many runs share one transaction (and one
-// fsync), each in its own savepoint so one save's conflict does not undo
-// the others.
+// fsync). A save that fails is not to undo the others: the transaction is
+// rolled back and the batch written again without it (see saveRuns).
 type pendingSave struct {
 	ctx context.Context
 	sv  store.RunSave
@@ -108,8 +109,28 @@ func newRunGroup(s *Store) *groupcommit.Group[*pendingSave] {
 	return groupcommit.New(groupcommit.Config[*pendingSave]{Commit: s.saveRuns, MaxRows: maxRunBatch})
 }
 
-// saveRuns writes a batch of saves in one transaction.
+// saveRuns writes a batch of saves in one transaction. A save that fails
+// (a stale revision, say) has its error and the batch is written again
+// without it, from a rolled-back transaction: no savepoint per save, whose
+// statement journal copied every page the save touched. A save's outcome
+// depends only on the saves before it, which are the same when the batch
+// is written again, so each failing save costs one more pass.
 func (s *Store) saveRuns(ctx context.Context, batch []*pendingSave) {
+	batch = slices.Clone(batch) // shrunk below; the caller's stays whole
+	for len(batch) > 0 {
+		failed := s.trySaveRuns(ctx, batch)
+		if failed < 0 {
+			return
+		}
+		batch = slices.Delete(batch, failed, failed+1)
+	}
+}
+
+// trySaveRuns writes batch in one transaction, setting each save's error.
+// When a save fails on its own it rolls back and returns the save's index,
+// the others' errors unset; otherwise it returns -1, every save's outcome
+// set.
+func (s *Store) trySaveRuns(ctx context.Context, batch []*pendingSave) int {
 	fail := func(err error) {
 		for _, it := range batch {
 			if it.err == nil {
@@ -120,28 +141,23 @@ func (s *Store) saveRuns(ctx context.Context, batch []*pendingSave) {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		fail(fmt.Errorf("save run: begin: %w", err))
-		return
+		return -1
 	}
 	defer tx.Rollback()
-	for _, it := range batch {
+	for i, it := range batch {
 		if it.ctx.Err() != nil {
 			it.err = it.ctx.Err()
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `SAVEPOINT save_run`); err != nil {
-			fail(fmt.Errorf("save run: savepoint: %w", err))
-			return
-		}
-		it.err = s.saveRun(ctx, tx, it.sv)
-		if it.err != nil {
-			if _, err := tx.ExecContext(ctx, `ROLLBACK TO save_run`); err != nil {
-				fail(fmt.Errorf("save run: rollback to savepoint: %w", err))
-				return
+		if err := s.saveRun(ctx, tx, it.sv); err != nil {
+			it.err = err
+			if store.Fault(classify(err)) != nil {
+				// The database's fault, not the save's: nothing of the
+				// batch is written.
+				fail(err)
+				return -1
 			}
-		}
-		if _, err := tx.ExecContext(ctx, `RELEASE save_run`); err != nil {
-			fail(fmt.Errorf("save run: release savepoint: %w", err))
-			return
+			return i
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -149,6 +165,7 @@ func (s *Store) saveRuns(ctx context.Context, batch []*pendingSave) {
 			it.err = fmt.Errorf("save run: commit: %w", err)
 		}
 	}
+	return -1
 }
 
 // saveRun is one save inside a transaction.
