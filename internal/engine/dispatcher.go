@@ -77,10 +77,15 @@ type dispatcher struct {
 	totalCap    int
 	breaker     Breaker
 
-	mu     sync.Mutex
-	cond   *sync.Cond
-	queues map[dest]*queue
-	active []*queue // queues with waiting tasks, round-robin order
+	mu   sync.Mutex
+	cond *sync.Cond
+	// waiting counts the workers in take's Wait that no wake has picked
+	// yet: a change that makes n tasks runnable wakes n of them, not all
+	// (with 64 workers, waking all on each publish and each finished
+	// attempt kept the run queue full of workers that found nothing).
+	waiting int
+	queues  map[dest]*queue
+	active  []*queue // queues with waiting tasks, round-robin order
 	// known maps the id of every task queued or running here to the copy
 	// that came. A copy pushed with more attempts or a newer lease token is
 	// a newer state of the task: the store already holds this run's result
@@ -154,6 +159,21 @@ func (d *dispatcher) setLimits(t *store.Task, l Limits) {
 	if l.Ordered {
 		sortTasks(q.tasks)
 	}
+	// New limits may let more of the queue's tasks run.
+	d.wakeLocked(len(q.tasks))
+}
+
+// wakeLocked wakes up to n waiting workers.
+func (d *dispatcher) wakeLocked(n int) {
+	for ; n > 0 && d.waiting > 0; n-- {
+		d.waiting--
+		d.cond.Signal()
+	}
+}
+
+// wakeAllLocked wakes every waiting worker.
+func (d *dispatcher) wakeAllLocked() {
+	d.waiting = 0
 	d.cond.Broadcast()
 }
 
@@ -212,7 +232,7 @@ func (d *dispatcher) push(ts []store.Task) {
 		}
 		d.queueTaskLocked(t)
 	}
-	d.cond.Broadcast()
+	d.wakeLocked(len(ts))
 }
 
 // newer reports whether copy t of a task holds a later state than k.
@@ -268,6 +288,7 @@ func (d *dispatcher) take() (*store.Task, bool) {
 		if t, probe := d.pickLocked(); t != nil {
 			return t, probe
 		}
+		d.waiting++
 		d.cond.Wait()
 	}
 }
@@ -323,6 +344,11 @@ func (d *dispatcher) pickLocked() (*store.Task, bool) {
 		} else {
 			d.next = idx + 1
 		}
+		if !wake.IsZero() {
+			// A paused queue passed over on the way: the workers waiting
+			// are not all woken to look, so its pause's end must wake one.
+			d.wakeAtLocked(now, wake)
+		}
 		return t, probe
 	}
 	if !wake.IsZero() {
@@ -347,7 +373,7 @@ func (d *dispatcher) wakeAtLocked(now, t time.Time) {
 // poller's tick, which covers test clocks).
 func (d *dispatcher) kick() {
 	d.mu.Lock()
-	d.cond.Broadcast()
+	d.wakeAllLocked()
 	d.mu.Unlock()
 }
 
@@ -377,7 +403,7 @@ func (d *dispatcher) forget(t *store.Task) (claim bool) {
 		delete(d.again, t.ID)
 		if !d.stopped {
 			d.queueTaskLocked(next)
-			d.cond.Broadcast()
+			d.wakeLocked(1)
 		}
 	}
 	// Between release and forget another task's forget may have freed
@@ -443,7 +469,15 @@ func (d *dispatcher) release(t *store.Task, probe bool, r result) {
 			q.readyAt = until
 		}
 	}
-	d.cond.Broadcast()
+	d.wakeFreedLocked(q)
+}
+
+// wakeFreedLocked wakes workers for the tasks of q that its free slots now
+// let run: one for a finished attempt, more when a probe closed its
+// circuit. The worker that freed the slot records its result before it
+// looks for work again, so it does not count.
+func (d *dispatcher) wakeFreedLocked(q *queue) {
+	d.wakeLocked(min(len(q.tasks), q.max(d.maxInFlight)-q.inFlight))
 }
 
 // drop forgets a taken task that will not run here.
@@ -458,7 +492,7 @@ func (d *dispatcher) drop(t *store.Task, probe bool) {
 	if probe {
 		q.probing = false
 	}
-	d.cond.Broadcast()
+	d.wakeFreedLocked(q)
 }
 
 // requeue puts a taken task back without running it and pauses its queue
@@ -487,7 +521,9 @@ func (d *dispatcher) requeue(t *store.Task, probe bool, until time.Time) {
 		q.active = true
 		d.active = append(d.active, q)
 	}
-	d.cond.Broadcast()
+	// A worker looks again: at the other queues, or at this one's pause,
+	// whose end it sets the timer for.
+	d.wakeLocked(1)
 }
 
 // circuit reports a destination's breaker state: closed, open or half-open.
@@ -577,7 +613,7 @@ func (d *dispatcher) evictLost(ids []string) int {
 			}
 		}
 	}
-	d.cond.Broadcast()
+	d.wakeAllLocked()
 	return n
 }
 
@@ -646,7 +682,7 @@ func (d *dispatcher) stop() []store.TaskLease {
 		queued = append(queued, t.Lease())
 	}
 	d.active = nil
-	d.cond.Broadcast()
+	d.wakeAllLocked()
 	return queued
 }
 

@@ -1,6 +1,10 @@
 package engine
 
 import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,4 +34,47 @@ func BenchmarkDispatch(b *testing.B) {
 		d.release(t, probe, result{ran: true})
 		d.forget(t)
 	}
+}
+
+// BenchmarkDispatchWorkers is the dispatcher at a steady rate below its
+// workers' capacity: 64 workers wait for tasks of one endpoint that arrive
+// one at a time; each op is one task pushed, then taken, released and
+// forgotten by a worker before the next comes. It counts the wake-ups: a
+// push or a finished attempt that wakes every waiting worker costs each of
+// them a trip through the lock.
+func BenchmarkDispatchWorkers(b *testing.B) {
+	d := newDispatcher(clock.Real{}, 10, 1000, 10000, Breaker{Threshold: 10, Cooldown: time.Second, MaxCooldown: time.Minute})
+	proto := store.Task{TenantID: "ten_01KBX3Q4W5E6R7T8Y9U0I1O2P4", Kind: "endpoint", DestinationID: "ep_01KBX3Q4W5E6R7T8Y9U0I1O2P5"}
+	d.setLimits(&proto, Limits{})
+	var done sync.WaitGroup
+	var finished atomic.Int64
+	for range 64 {
+		done.Go(func() {
+			for {
+				t, probe := d.take()
+				if t == nil {
+					return
+				}
+				d.release(t, probe, result{ran: true})
+				d.forget(t)
+				finished.Add(1)
+			}
+		})
+	}
+	ids := make([]string, b.N)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("tsk_%026d", i)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		t := proto
+		t.ID = ids[i]
+		d.push([]store.Task{t})
+		for finished.Load() <= int64(i) {
+			runtime.Gosched()
+		}
+	}
+	b.StopTimer()
+	d.stop()
+	done.Wait()
 }
