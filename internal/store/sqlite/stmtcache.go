@@ -61,8 +61,15 @@ type cachingConn struct {
 }
 
 type cachedStmt struct {
-	st   driver.Stmt
+	st   ctxStmt
 	busy bool
+}
+
+// ctxStmt is what every statement of the driver implements.
+type ctxStmt interface {
+	driver.Stmt
+	driver.StmtExecContext
+	driver.StmtQueryContext
 }
 
 func (c *cachingConn) inner() driverConn { return c.Conn.(driverConn) }
@@ -108,9 +115,14 @@ func (c *cachingConn) take(ctx context.Context, query string) (*cachedStmt, erro
 		cs.busy = true
 		return cs, nil
 	}
-	st, err := c.inner().PrepareContext(ctx, query)
+	ds, err := c.inner().PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
+	}
+	st, ok := ds.(ctxStmt)
+	if !ok {
+		ds.Close()
+		return nil, fmt.Errorf("sqlite statement cache: %T lacks ExecContext or QueryContext", ds)
 	}
 	if len(c.stmts) >= maxCachedStmts {
 		for q, old := range c.stmts {
@@ -141,11 +153,7 @@ func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driv
 		return c.inner().ExecContext(ctx, query, args)
 	}
 	defer c.release(cs)
-	ex, ok := cs.st.(driver.StmtExecContext)
-	if !ok {
-		return nil, fmt.Errorf("sqlite statement cache: %T has no ExecContext", cs.st)
-	}
-	return ex.ExecContext(ctx, args)
+	return cs.st.ExecContext(ctx, args)
 }
 
 func (c *cachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
@@ -156,12 +164,7 @@ func (c *cachingConn) QueryContext(ctx context.Context, query string, args []dri
 	if cs == nil {
 		return c.inner().QueryContext(ctx, query, args)
 	}
-	q, ok := cs.st.(driver.StmtQueryContext)
-	if !ok {
-		c.release(cs)
-		return nil, fmt.Errorf("sqlite statement cache: %T has no QueryContext", cs.st)
-	}
-	rows, err := q.QueryContext(ctx, args)
+	rows, err := cs.st.QueryContext(ctx, args)
 	if err != nil {
 		c.release(cs)
 		return nil, err
