@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/hookline/hookline/client"
+	"github.com/hookline/hookline/internal/store"
 )
 
 // TestWorkflowBulkRuns: POST /v1/runs/retry and /v1/runs/cancel change
@@ -165,4 +166,33 @@ steps:
 		require.InDelta(t, shipped["duration_ms"], float64(woke.Sub(started).Milliseconds()), 1, "woke when the wait ended")
 		require.NotContains(t, log["pay"], "woke_at", "only waits wake")
 	})
+}
+
+// TestRunTasksEndWithTheirSaves: each task of a run has its result written
+// with the run's save, so once a run shows succeeded every one of its
+// tasks has ended, each with one attempt.
+func TestRunTasksEndWithTheirSaves(t *testing.T) {
+	b := setup(t)
+	b.saveWorkflow(`name: tally
+on: { events: ["tally.asked"] }
+steps:
+  - id: one
+    set: { n: "1" }
+  - id: two
+    set: { n: "vars.n + 1" }
+`)
+	ev := b.send("tally.asked", `{}`)
+	b.waitRun("tally", "succeeded")
+	st, tid := b.app.Store(), tenantID(t, b)
+	tasks, err := st.ListTasks(t.Context(), tid, store.TaskQuery{EventID: ev.ID, Kind: "workflow", Oldest: true})
+	require.NoError(t, err)
+	var outcomes []string
+	for _, task := range tasks {
+		require.Equal(t, store.StatusSucceeded, task.Status, "task %s of the succeeded run", task.ID)
+		attempts, err := st.ListAttempts(t.Context(), tid, task.ID)
+		require.NoError(t, err)
+		require.Len(t, attempts, 1)
+		outcomes = append(outcomes, attempts[0].Outcome)
+	}
+	require.Equal(t, []string{"started", "step_succeeded", "step_succeeded"}, outcomes)
 }

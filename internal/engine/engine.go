@@ -41,6 +41,10 @@ type Outcome struct {
 	// disabled, bad configuration): it does not count for the circuit
 	// breaker.
 	NotAttempted bool
+	// Recorded is set by an executor that committed the attempt's result
+	// (ResultOf) with its own writes, in one transaction: the engine does
+	// not write it again.
+	Recorded *store.TaskResult
 }
 
 // Executor runs one attempt of a task for a destination kind.
@@ -892,7 +896,7 @@ func (e *Engine) work() {
 			e.disp.requeue(t, probe, until)
 			continue
 		}
-		r, res, ok := e.attempt(t)
+		r, res, ok, recorded := e.attempt(t)
 		if !ok {
 			e.disp.done(t, probe, res)
 			continue
@@ -900,7 +904,10 @@ func (e *Engine) work() {
 		if e.disp.ordered(t) {
 			// The next task of an ordered destination checks the store for
 			// older unfinished tasks: this result must be committed first.
-			saved := e.record(t, r)
+			saved := recorded || e.record(t, r)
+			if recorded {
+				e.recorded(t, r, false)
+			}
 			e.disp.release(t, probe, res)
 			if saved && e.disp.forget(t) {
 				e.pokePoller()
@@ -911,7 +918,12 @@ func (e *Engine) work() {
 		// its next attempt overlaps this one's commit; the task stays known
 		// (and leased) until its result is durable.
 		e.disp.release(t, probe, res)
-		if e.record(t, r) && e.disp.forget(t) {
+		if recorded {
+			e.recorded(t, r, false)
+		} else if !e.record(t, r) {
+			continue
+		}
+		if e.disp.forget(t) {
 			e.pokePoller()
 		}
 	}
@@ -949,8 +961,9 @@ func maxTime(a, b time.Time) time.Time {
 
 // attempt executes one attempt of t and returns its result row; ok is
 // false when the engine was stopped or killed meanwhile (the task keeps its
-// lease and runs again later).
-func (e *Engine) attempt(t *store.Task) (store.TaskResult, result, bool) {
+// lease and runs again later). recorded says the executor committed the
+// result itself (Outcome.Recorded).
+func (e *Engine) attempt(t *store.Task) (r store.TaskResult, res result, ok, recorded bool) {
 	ctx := e.runCtx
 	ex := e.cfg.Executors[t.Kind]
 	start := e.clock.Now()
@@ -959,6 +972,7 @@ func (e *Engine) attempt(t *store.Task) (store.TaskResult, result, bool) {
 		out = Outcome{Err: fmt.Errorf("no executor for destination kind %q", t.Kind), Permanent: true}
 	} else {
 		actx, cancel := context.WithTimeout(ctx, DefaultAttemptTimeout)
+		actx = context.WithValue(actx, resultKey{}, func(out Outcome) store.TaskResult { return e.resultOf(t, start, out) })
 		actx, span := e.startAttempt(actx, t)
 		out = ex.Execute(actx, t)
 		endSpan(span, out.Err)
@@ -968,35 +982,18 @@ func (e *Engine) attempt(t *store.Task) (store.TaskResult, result, bool) {
 	if ctx.Err() != nil {
 		// Killed or stopped past the grace period: the attempt did not
 		// finish; the task keeps its lease and runs again later.
-		return store.TaskResult{}, result{}, false
+		return store.TaskResult{}, result{}, false, false
 	}
-	dur := e.clock.Now().Sub(start)
-	a := out.Attempt
-	a.ID = event.NewID(event.PrefixAttempt, start)
-	a.TaskID, a.TenantID, a.Number, a.StartedAt, a.Duration = t.ID, t.TenantID, t.Attempts+1, start, dur
-	r := store.TaskResult{TaskID: t.ID, Token: t.LeaseToken, Attempt: a}
-	switch {
-	case out.Err == nil:
-		r.Status = store.StatusSucceeded
-		a.Outcome = cmp.Or(a.Outcome, "success")
-	default:
-		r.LastError = out.Err.Error()
-		a.Error = cmp.Or(a.Error, r.LastError)
-		a.Outcome = cmp.Or(a.Outcome, "error")
-		delay, ok := NextRetry(out.Schedule, a.Number, out.RetryAfter, e.rnd)
-		if out.Permanent || !ok {
-			r.Status = store.StatusFailed
-		} else {
-			r.Status = store.StatusRetrying
-			r.NextAt = start.Add(dur).Add(delay)
-		}
+	if out.Recorded != nil {
+		r = *out.Recorded
+	} else {
+		r = e.resultOf(t, start, out)
 	}
-	r.Attempt = a
-	res := result{ran: !out.NotAttempted, failed: out.Err != nil && !out.NotAttempted}
+	res = result{ran: !out.NotAttempted, failed: out.Err != nil && !out.NotAttempted}
 	if out.RetryAfter > 0 {
 		res.pauseFor = min(out.RetryAfter, MaxRetryAfter)
 	}
-	return r, res, true
+	return r, res, true, out.Recorded != nil
 }
 
 // pokeAt wakes the poller at t, for retries due sooner than the next poll.

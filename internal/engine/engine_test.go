@@ -203,3 +203,28 @@ func TestPublishToSkipsRouting(t *testing.T) {
 		require.Equal(t, "dst_2", attempts[0].dest)
 	})
 }
+
+// TestResultRecordedByExecutor: an executor that writes its attempt's
+// result with its own writes (engine.ResultOf) returns it as
+// Outcome.Recorded, and the engine does not write it again.
+func TestResultRecordedByExecutor(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, nil)
+		r.script(dst, func(int) step {
+			return step{out: engine.Outcome{Attempt: store.Attempt{Outcome: "done"}}, record: true}
+		})
+		task := r.publish(t, dst)[0]
+		synctest.Wait()
+		require.Equal(t, store.StatusSucceeded, r.task(t, task.ID).Status)
+		attempts, err := r.store.ListAttempts(t.Context(), testTenant, task.ID)
+		require.NoError(t, err)
+		require.Len(t, attempts, 1)
+		require.Equal(t, "done", attempts[0].Outcome)
+		require.Equal(t, 1, attempts[0].Number)
+		require.Zero(t, r.store.resultsCommitted(), "the engine wrote no result")
+
+		_, ok := engine.ResultOf(t.Context(), engine.Outcome{})
+		require.False(t, ok, "no result outside an attempt")
+	})
+}

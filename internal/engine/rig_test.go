@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -50,6 +51,9 @@ type step struct {
 	wait <-chan struct{}
 	took time.Duration
 	out  engine.Outcome
+	// record has the executor write the attempt's result itself
+	// (engine.ResultOf, Outcome.Recorded).
+	record bool
 }
 
 // call is one attempt as the executor saw it.
@@ -141,6 +145,17 @@ func (r *rig) Execute(ctx context.Context, t *store.Task) engine.Outcome {
 		case <-time.After(s.took):
 		case <-ctx.Done():
 		}
+	}
+	if s.record {
+		res, ok := engine.ResultOf(ctx, s.out)
+		if !ok {
+			panic("no result outside an attempt")
+		}
+		stale, err := r.store.Store.CompleteTasks(ctx, []store.TaskResult{res})
+		if err != nil || len(stale) > 0 {
+			panic(fmt.Sprint("record the result: ", err, stale))
+		}
+		s.out.Recorded = &res
 	}
 	r.mu.Lock()
 	r.inFlight[dest]--
@@ -253,6 +268,7 @@ type rigStore struct {
 	mu      sync.Mutex
 	batches []int // events per commit that carried events, in commit order
 	mixed   int   // commits that carried events and results both
+	results int   // results committed
 	stall   chan chan struct{}
 	hold    chan chan struct{}
 	// full makes it refuse commits of results and to renew leases, as
@@ -312,6 +328,9 @@ func (s *rigStore) Commit(ctx context.Context, evs []store.NewEvent, rs []store.
 	if err == nil && len(evs) > 0 && len(rs) > 0 {
 		s.mixed++
 	}
+	if err == nil {
+		s.results += len(rs)
+	}
 	if len(rs) > 0 {
 		hold, s.hold = s.hold, nil
 	}
@@ -325,6 +344,13 @@ func (s *rigStore) mixedCommits() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.mixed
+}
+
+// resultsCommitted returns how many results the engine's commits wrote.
+func (s *rigStore) resultsCommitted() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.results
 }
 
 // commits returns the number of events of each commit so far.

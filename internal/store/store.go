@@ -19,6 +19,9 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrConflict: a row with that unique name already exists.
 	ErrConflict = errors.New("already exists")
+	// ErrStale: a result's task is no longer leased with the result's
+	// token (another node holds it now, or the result was written).
+	ErrStale = errors.New("task lease no longer held")
 )
 
 // Task statuses. A task being executed keeps its status and holds a lease.
@@ -561,8 +564,8 @@ type Workflows interface {
 	// DeleteWorkflow deletes all versions of a workflow; its runs stay.
 	DeleteWorkflow(ctx context.Context, tenantID, name string) error
 	// SaveRun writes a run (created when s.Rev is 0, else updated from
-	// revision s.Rev to s.Rev+1), its step log entries and new tasks in one
-	// transaction.
+	// revision s.Rev to s.Rev+1), its step log entries, new tasks and the
+	// result of the attempt that made it in one transaction.
 	SaveRun(ctx context.Context, s RunSave) error
 	GetRun(ctx context.Context, tenantID, id string) (Run, error)
 	ListRuns(ctx context.Context, tenantID string, q RunQuery) ([]Run, error)

@@ -109,6 +109,11 @@ type RunSave struct {
 	Gates []RunGate
 	// Listens are added (a new run's cancel_on entries).
 	Listens []RunListen
+	// Result, when set, is the result of the attempt that made the save:
+	// its task is completed with the save, as Commit completes one, in the
+	// same transaction. A task no longer leased with Result's token fails
+	// the save with ErrStale, nothing written.
+	Result *TaskResult
 }
 
 // RunListen is an event a run listens for until it ends (a workflow's

@@ -76,11 +76,12 @@ func (r *Runner) start(ctx context.Context, t *store.Task) engine.Outcome {
 	if w.limits.debounce != nil {
 		return r.debounce(ctx, w, t, url)
 	}
-	run, _, err := r.begin(ctx, w, runID(t.ID), t.Event)
-	if err != nil {
+	id := runID(t.ID)
+	out := outcome("started", url, started{RunID: id, Version: w.Version})
+	if _, _, err := r.begin(ctx, w, id, t.Event, &out); err != nil {
 		return internal(url, err)
 	}
-	return outcome("started", url, started{RunID: run.ID, Version: w.Version})
+	return out
 }
 
 // startFor loads the workflow name a start task is for; ok is false, with
@@ -115,6 +116,9 @@ type progress struct {
 	children []store.Run
 	// waitWas is what the run waited for as loaded (waitOf).
 	waitWas route.Wait
+	// result, when set, is the attempt's result the save writes; save
+	// clears it when it did not write it.
+	result *store.TaskResult
 }
 
 func (r *Runner) continueRun(ctx context.Context, t *store.Task) engine.Outcome {
@@ -217,6 +221,10 @@ func (r *Runner) continueRun(ctx context.Context, t *store.Task) engine.Outcome 
 	} else {
 		name = p.runStep(ctx)
 	}
+	// The attempt's result is written with the save, one commit for both,
+	// unless the save fails.
+	done := outcome(name, url, progressed{RunID: run.ID, Status: p.run.Status, CurrentStep: p.st.Current})
+	p.result = resultFor(ctx, done)
 	err = p.save(ctx)
 	if errors.Is(err, store.ErrConflict) {
 		if name == "joined" {
@@ -234,7 +242,34 @@ func (r *Runner) continueRun(ctx context.Context, t *store.Task) engine.Outcome 
 			r.cfg.Logger.ErrorContext(ctx, "wait_for: kept events not offered", "run_id", run.ID, "error", err)
 		}
 	}
-	return outcome(name, url, progressed{RunID: run.ID, Status: p.run.Status, CurrentStep: p.st.Current})
+	done.Recorded = p.result
+	return done
+}
+
+// resultFor is the result of the attempt ctx belongs to, ended with out,
+// for a save to write (store.RunSave.Result); nil outside an attempt.
+func resultFor(ctx context.Context, out engine.Outcome) *store.TaskResult {
+	r, ok := engine.ResultOf(ctx, out)
+	if !ok {
+		return nil
+	}
+	return &r
+}
+
+// saveRun saves sv and reports whether its Result was written with it.
+// A result whose task is no longer the attempt's (store.ErrStale) is
+// dropped and the run saved without it, as a save that carried none: the
+// engine then writes the result, and sees it refused.
+func (r *Runner) saveRun(ctx context.Context, sv store.RunSave) (recorded bool, err error) {
+	err = r.cfg.Store.SaveRun(ctx, sv)
+	if sv.Result == nil {
+		return false, err
+	}
+	if errors.Is(err, store.ErrStale) {
+		sv.Result = nil
+		return false, r.cfg.Store.SaveRun(ctx, sv)
+	}
+	return err == nil, err
 }
 
 // save commits the progress and hands its tasks to the engine.
@@ -264,7 +299,11 @@ func (p *progress) save(ctx context.Context) error {
 		p.tasks = append(p.tasks, p.r.notifyTask(&p.run, p.st.Event.Type, p.now))
 	}
 	p.r.lease(p.tasks)
-	err = p.r.cfg.Store.SaveRun(ctx, store.RunSave{Run: p.run, Rev: p.rev, Steps: p.steps, Tasks: p.tasks, Children: p.children})
+	recorded, err := p.r.saveRun(ctx, store.RunSave{Run: p.run, Rev: p.rev, Steps: p.steps, Tasks: p.tasks, Children: p.children,
+		Result: p.result})
+	if !recorded {
+		p.result = nil
+	}
 	saved := p.run
 	saved.Rev = p.rev + 1
 	p.r.setWait(ctx, saved, p.waitWas, err)

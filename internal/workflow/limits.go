@@ -260,7 +260,7 @@ func (r *Runner) debounced(ctx context.Context, t *store.Task) engine.Outcome {
 	case rec.EventID != t.EventID:
 		return outcome("skipped", url, skipped{Reason: "debounced: a later event " + rec.EventID + " replaced this one", EventID: t.EventID})
 	}
-	run, _, err := r.begin(ctx, w, runID(t.ID), t.Event)
+	run, _, err := r.begin(ctx, w, runID(t.ID), t.Event, nil)
 	if err != nil {
 		return internal(url, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 
+	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/event"
 	"github.com/hookline/hookline/internal/store"
 )
@@ -18,8 +19,11 @@ var ErrDisabled = errors.New("workflow is disabled")
 
 // begin creates run id of w, at its first step, for ev, with the task that
 // runs the step. created is false when the run exists already: an earlier
-// attempt made it.
-func (r *Runner) begin(ctx context.Context, w *Workflow, id string, ev *event.Event) (run store.Run, created bool, err error) {
+// attempt made it. When begin runs an attempt whose outcome is done (not
+// nil), the attempt's result is written with the run it creates, and
+// done.Recorded set.
+func (r *Runner) begin(ctx context.Context, w *Workflow, id string, ev *event.Event,
+	done *engine.Outcome) (run store.Run, created bool, err error) {
 	now := r.cfg.Clock.Now()
 	run = store.Run{
 		ID: id, TenantID: ev.TenantID, Workflow: w.Name, Version: w.Version, Status: store.RunRunning,
@@ -35,8 +39,13 @@ func (r *Runner) begin(ctx context.Context, w *Workflow, id string, ev *event.Ev
 	}
 	tasks := []store.Task{next}
 	r.lease(tasks)
+	var result *store.TaskResult
+	if done != nil {
+		result = resultFor(ctx, *done)
+	}
+	recorded, err := r.saveRun(ctx, store.RunSave{Run: run, Tasks: tasks, Gates: w.gates(st.Event, now), Listens: listens, Result: result})
 	var le *store.LimitError
-	switch err := r.cfg.Store.SaveRun(ctx, store.RunSave{Run: run, Tasks: tasks, Gates: w.gates(st.Event, now), Listens: listens}); {
+	switch {
 	case errors.As(err, &le):
 		// Over a concurrency or throttle limit: queued, not dropped.
 		run, err := r.queue(ctx, w, run, 0, st, le, now, listens...)
@@ -51,6 +60,9 @@ func (r *Runner) begin(ctx context.Context, w *Workflow, id string, ev *event.Ev
 		return run, false, nil
 	case err != nil:
 		return run, false, err
+	}
+	if recorded {
+		done.Recorded = result
 	}
 	r.startListens(ctx, listens)
 	r.cfg.Schedule(ctx, tasks)
@@ -86,7 +98,7 @@ func (r *Runner) StartRun(ctx context.Context, name string, ev event.Event,
 		return store.Run{}, false, err
 	}
 	id := runID(ev.ID)
-	if run, created, err = r.begin(ctx, w, id, &ev); err != nil || created {
+	if run, created, err = r.begin(ctx, w, id, &ev, nil); err != nil || created {
 		return run, created, err
 	}
 	run, err = r.cfg.Store.GetRun(ctx, ev.TenantID, id)

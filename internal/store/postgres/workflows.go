@@ -69,15 +69,27 @@ func scanRun(r pgx.Row) (store.Run, error) {
 	return run, err
 }
 
-// SaveRun writes a run, its step log entries (one batch) and its new tasks
-// (COPY, as AddTasks) in one transaction. The update is guarded by the
-// revision the caller read; under READ COMMITTED a save that waited on a
-// concurrent one re-checks the revision it committed and matches no row,
-// so of two saves from the same revision one fails with ErrConflict.
-// Steps are stored under the run's id and tenant, whatever they carry.
+// SaveRun writes a run, its step log entries (one batch), its new tasks
+// (COPY, as AddTasks) and the result of the attempt that made the save in
+// one transaction. The update is guarded by the revision the caller read;
+// under READ COMMITTED a save that waited on a concurrent one re-checks
+// the revision it committed and matches no row, so of two saves from the
+// same revision one fails with ErrConflict. Steps are stored under the
+// run's id and tenant, whatever they carry.
 func (s *Store) SaveRun(ctx context.Context, sv store.RunSave) error {
 	r := sv.Run
 	return s.transact(ctx, "save run", func(tx pgx.Tx) error {
+		if sv.Result != nil {
+			// The task before the run: the writer's Commit locks tasks
+			// alone, in id order.
+			stale, err := completeTasks(ctx, tx, []store.TaskResult{*sv.Result})
+			if err != nil {
+				return fmt.Errorf("save run: %w", err)
+			}
+			if len(stale) > 0 {
+				return store.ErrStale
+			}
+		}
 		if err := takeSlots(ctx, tx, sv); err != nil {
 			return err
 		}

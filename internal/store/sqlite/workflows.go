@@ -78,10 +78,11 @@ func scanRun(sc scanner) (store.Run, error) {
 	return r, err
 }
 
-// SaveRun writes a run, its step log entries and its new tasks in one
-// transaction. The update is guarded by the revision the caller read, so
-// of two saves from the same revision one fails with ErrConflict. Steps
-// are stored under the run's id and tenant, whatever they carry.
+// SaveRun writes a run, its step log entries, its new tasks and the
+// result of the attempt that made the save in one transaction. The update
+// is guarded by the revision the caller read, so of two saves from the
+// same revision one fails with ErrConflict. Steps are stored under the
+// run's id and tenant, whatever they carry.
 func (s *Store) SaveRun(ctx context.Context, sv store.RunSave) error {
 	p := &pendingSave{ctx: ctx, sv: sv}
 	// Never stopped, so the one error of Do is ctx's, the save taken back
@@ -171,6 +172,15 @@ func (s *Store) trySaveRuns(ctx context.Context, batch []*pendingSave) int {
 // saveRun is one save inside a transaction.
 func (s *Store) saveRun(ctx context.Context, tx *sql.Tx, sv store.RunSave) error {
 	r := sv.Run
+	if sv.Result != nil {
+		stale, err := s.completeTasks(ctx, tx, []store.TaskResult{*sv.Result})
+		if err != nil {
+			return fmt.Errorf("save run: %w", err)
+		}
+		if len(stale) > 0 {
+			return store.ErrStale
+		}
+	}
 	if err := takeSlots(ctx, tx, sv); err != nil {
 		return err
 	}

@@ -68,6 +68,7 @@ func Run(t *testing.T, open Open) {
 			"SaveRun":        testSaveRun,
 			"ConcurrentSave": testSaveRunConcurrent,
 			"RunTasks":       testSaveRunTasks,
+			"RunResult":      testSaveRunResult,
 			"RunChildren":    testSaveRunChildren,
 			"ListRuns":       testListRuns,
 			"WaitingRuns":    testWaitingRuns,

@@ -561,3 +561,56 @@ func testRunListens(t *testing.T, s store.Store) {
 	require.NoError(t, err)
 	require.Empty(t, none, "an ended run listens no more")
 }
+
+// testSaveRunResult saves runs with the result of the attempt that made
+// the save: the task completes with the save; a result whose lease is no
+// longer held, or a save that fails, writes neither.
+func testSaveRunResult(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tid, ep := acme(t, s)
+	ne := newEvent(tid, "order.created", "", base, ep.ID)
+	ne.Tasks[0].LeaseFor, ne.Tasks[0].LeaseOwner = time.Minute, "node-a"
+	other := newEvent(tid, "order.created", "", base, ep.ID)
+	other.Tasks[0].LeaseFor, other.Tasks[0].LeaseOwner = time.Minute, "node-a"
+	accept(t, s, ne, other)
+	result := func(taskID, id string) *store.TaskResult {
+		return &store.TaskResult{TaskID: taskID, Status: store.StatusSucceeded, Attempt: store.Attempt{ID: id, TaskID: taskID,
+			TenantID: tid, Number: 1, StartedAt: base, Duration: time.Millisecond, Outcome: "step_succeeded", Kind: store.AttemptWorkflow}}
+	}
+	attemptIDs := func(taskID string) []string {
+		t.Helper()
+		as, err := s.ListAttempts(ctx, tid, taskID)
+		require.NoError(t, err)
+		var ids []string
+		for _, a := range as {
+			ids = append(ids, a.ID)
+		}
+		return ids
+	}
+	r := newRun(tid, "run_r")
+	task := ne.Tasks[0].ID
+	write(t, s.SaveRun, store.RunSave{Run: r, Result: result(task, "atm_r1")})
+	got, err := s.GetTask(ctx, tid, task)
+	require.NoError(t, err)
+	require.Equal(t, store.StatusSucceeded, got.Status)
+	require.Equal(t, 1, got.Attempts)
+	require.True(t, got.LeaseUntil.IsZero(), "the lease ends with the result")
+	require.Equal(t, []string{"atm_r1"}, attemptIDs(task))
+
+	r.Status = store.RunSucceeded
+	require.ErrorIs(t, s.SaveRun(ctx, store.RunSave{Run: r, Rev: 1, Result: result(task, "atm_r2")}), store.ErrStale,
+		"the task's result is written already")
+	run, err := s.GetRun(ctx, tid, r.ID)
+	require.NoError(t, err)
+	require.Equal(t, 1, run.Rev, "a save with a stale result writes nothing")
+	require.Equal(t, store.RunRunning, run.Status)
+	require.Equal(t, []string{"atm_r1"}, attemptIDs(task))
+
+	free := other.Tasks[0].ID
+	require.ErrorIs(t, s.SaveRun(ctx, store.RunSave{Run: r, Rev: 5, Result: result(free, "atm_o1")}), store.ErrConflict)
+	got, err = s.GetTask(ctx, tid, free)
+	require.NoError(t, err)
+	require.Equal(t, store.StatusPending, got.Status, "a save that fails completes no task")
+	require.Zero(t, got.Attempts)
+	require.Empty(t, attemptIDs(free))
+}
