@@ -16,18 +16,26 @@ import (
 	"github.com/hookline/hookline/internal/store"
 )
 
+// openWithTenant opens a store on a new database with tenant tenantID,
+// closed when the test ends.
+func openWithTenant(tb testing.TB, tenantID string, created time.Time) *Store {
+	tb.Helper()
+	box, err := secretbox.New(make([]byte, secretbox.KeySize))
+	require.NoError(tb, err)
+	s, err := Open(context.Background(), Config{Path: filepath.Join(tb.TempDir(), "hookline.db"), Box: box})
+	require.NoError(tb, err)
+	tb.Cleanup(func() { s.Close() })
+	require.NoError(tb, s.CreateTenant(context.Background(), store.Tenant{ID: tenantID, Name: "acme", CreatedAt: created}))
+	return s
+}
+
 // TestSaveRunsBatchFailures writes a batch of saves of which two fail, one
 // after it wrote rows: the others commit, the failed ones leave nothing.
 func TestSaveRunsBatchFailures(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	box, err := secretbox.New(make([]byte, secretbox.KeySize))
-	require.NoError(t, err)
-	s, err := Open(ctx, Config{Path: filepath.Join(t.TempDir(), "hookline.db"), Box: box})
-	require.NoError(t, err)
-	t.Cleanup(func() { s.Close() })
 	at := time.Date(2026, 12, 8, 0, 0, 0, 0, time.UTC)
-	require.NoError(t, s.CreateTenant(ctx, store.Tenant{ID: "ten_a", Name: "a", CreatedAt: at}))
+	s := openWithTenant(t, "ten_a", at)
 	run := func(id string) store.Run {
 		return store.Run{ID: id, TenantID: "ten_a", Workflow: "w", Version: 1, Status: store.RunRunning, EventID: "evt_" + id,
 			State: []byte(`{}`), CreatedAt: at, UpdatedAt: at}
@@ -74,15 +82,10 @@ func TestSaveRunsBatchFailures(t *testing.T) {
 // time per op.
 func BenchmarkSaveRuns(b *testing.B) {
 	ctx := context.Background()
-	box, err := secretbox.New(make([]byte, secretbox.KeySize))
-	require.NoError(b, err)
-	s, err := Open(ctx, Config{Path: filepath.Join(b.TempDir(), "hookline.db"), Box: box})
-	require.NoError(b, err)
-	b.Cleanup(func() { s.Close() })
 	at := time.Now()
-	require.NoError(b, s.CreateTenant(ctx, store.Tenant{ID: "ten_1", Name: "acme", CreatedAt: at}))
+	s := openWithTenant(b, "ten_1", at)
 	ev := event.Event{ID: "evt_1", TenantID: "ten_1", Type: "a.b", Source: "api", Data: []byte(`{}`), OccurredAt: at, CreatedAt: at}
-	_, err = s.AcceptEvents(ctx, []store.NewEvent{{Event: ev}})
+	_, err := s.AcceptEvents(ctx, []store.NewEvent{{Event: ev}})
 	require.NoError(b, err)
 	const batch = 32
 	data := `{"seq":1,"note":"` + strings.Repeat("x", 1000) + `"}`
