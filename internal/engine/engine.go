@@ -215,7 +215,13 @@ type Engine struct {
 	// stopSaving ends saveLoop, which saving waits for.
 	stopSaving context.CancelFunc
 	saving     sync.WaitGroup
-	started    bool
+
+	// recording counts the results being committed for workers that went
+	// on to their next attempt (recordLater); recordSlots bounds them.
+	recording   sync.WaitGroup
+	recordSlots chan struct{}
+
+	started bool
 	// sealed is set by the first Start: Register is refused from then on,
 	// since the workers read the executors without a lock.
 	sealed bool
@@ -278,6 +284,7 @@ func New(cfg Config) (*Engine, error) {
 		poke: make(chan struct{}, 1), cluster: cfg.Cluster, rebal: make(chan struct{}, 1), startedAt: cfg.Clock.Now(),
 		owner: localOwner, held: newUnsaved(cfg.MaxUnsavedBytes),
 	}
+	e.recordSlots = make(chan struct{}, maxRecording)
 	if cfg.Cluster != nil {
 		e.owner = cfg.Cluster.NodeID
 	}
@@ -391,7 +398,7 @@ func (e *Engine) Stop(ctx context.Context) error {
 		}
 	}
 	finished := make(chan struct{})
-	go func() { e.workers.Wait(); close(finished) }()
+	go func() { e.workers.Wait(); e.recording.Wait(); close(finished) }()
 	select {
 	case <-finished:
 	case <-ctx.Done():
@@ -446,6 +453,7 @@ func (e *Engine) Kill() {
 	e.saving.Wait()
 	e.writer.stop()
 	e.workers.Wait()
+	e.recording.Wait()
 	e.started = false
 }
 
@@ -920,13 +928,36 @@ func (e *Engine) work() {
 		e.disp.release(t, probe, res)
 		if recorded {
 			e.recorded(t, r, false)
-		} else if !e.record(t, r) {
+			if e.disp.forget(t) {
+				e.pokePoller()
+			}
 			continue
 		}
-		if e.disp.forget(t) {
+		e.recordLater(t, r)
+	}
+}
+
+// maxRecording bounds the results being committed for workers that went
+// on (one writer batch); a worker past it waits for a slot.
+const maxRecording = maxBatch
+
+// recordLater records r while the worker goes on to its next attempt: the
+// workers bound attempts, and a worker waiting for its result's group
+// commit held a slot for as long again as an attempt that is itself a
+// commit (a sync task's) took. What record does once the result is
+// durable or held — forget the task, poke the poller — is unchanged.
+func (e *Engine) recordLater(t *store.Task, r store.TaskResult) {
+	e.recordSlots <- struct{}{}
+	e.recording.Add(1)
+	go func() {
+		defer func() {
+			<-e.recordSlots
+			e.recording.Done()
+		}()
+		if e.record(t, r) && e.disp.forget(t) {
 			e.pokePoller()
 		}
-	}
+	}()
 }
 
 // mustWait reports whether t, of an ordered destination, has to wait for an

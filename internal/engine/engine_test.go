@@ -228,3 +228,28 @@ func TestResultRecordedByExecutor(t *testing.T) {
 		require.False(t, ok, "no result outside an attempt")
 	})
 }
+
+// TestWorkerGoesOnWhileItsResultCommits: a worker hands its result to the
+// writer and runs the next task while that commit is still in progress;
+// both results are saved once it ends.
+func TestWorkerGoesOnWhileItsResultCommits(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, func(c *engine.Config) { c.Workers = 1 })
+		gate := make(chan struct{})
+		r.script("dst_a", func(int) step { return step{wait: gate} })
+		tasks := r.publish(t, "dst_a", "dst_b")
+		synctest.Wait()
+		require.Len(t, r.attempts(), 1, "one worker")
+		held := r.store.holdNextComplete()
+		close(gate)
+		release := <-held // dst_a's result committed, its writer held
+		synctest.Wait()
+		require.Len(t, r.attempts("dst_b"), 1, "the worker ran the next task meanwhile")
+		close(release)
+		synctest.Wait()
+		for _, task := range tasks {
+			require.Equal(t, store.StatusSucceeded, r.task(t, task.ID).Status)
+		}
+	})
+}
