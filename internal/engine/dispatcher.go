@@ -41,6 +41,10 @@ type queue struct {
 	tasks    []*store.Task // FIFO; ordered queues are kept sorted by id
 	inFlight int
 	active   bool // in dispatcher.active
+	// starved is set when a task of the destination was left in the store
+	// for lack of room in its queue: the poller is poked once the queue
+	// has drained to half.
+	starved bool
 
 	limits   Limits
 	limitsAt time.Time
@@ -97,8 +101,11 @@ type dispatcher struct {
 	again   map[string]*store.Task
 	next    int
 	stopped bool
-	// starved is set when a task was left in the store for lack of room;
-	// the poller is poked once room comes back.
+	// starved is set when a task was left in the store because this
+	// process held totalCap tasks; the poller is poked once half are gone.
+	// A task left out of a full queue starves its queue only (queue.starved),
+	// so that other destinations' tasks finishing do not poke the poller,
+	// whose claims skip that queue while it stays full.
 	starved bool
 	timer   *time.Timer // wakes workers when the earliest pause ends
 	timerAt time.Time
@@ -183,18 +190,33 @@ func (d *dispatcher) room(t *store.Task) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	q := d.queues[destKey(t)]
-	if len(d.known) >= d.totalCap || (q != nil && len(q.tasks)+q.inFlight >= d.queueCap) {
+	if len(d.known) >= d.totalCap {
 		d.starved = true
+		return false
+	}
+	if q != nil && len(q.tasks)+q.inFlight >= d.queueCap {
+		q.starved = true
 		return false
 	}
 	return true
 }
 
-// markStarved records that tasks wait in the store for room here.
+// markStarved records that the full queues' destinations may have tasks
+// waiting in the store for room here.
 func (d *dispatcher) markStarved() {
 	d.mu.Lock()
-	d.starved = true
-	d.mu.Unlock()
+	defer d.mu.Unlock()
+	for _, q := range d.queues {
+		if d.isFullLocked(q) {
+			q.starved = true
+		}
+	}
+}
+
+// isFullLocked reports whether q can take no more tasks. Ordered queues
+// never count as full: they may be waiting for their oldest task.
+func (d *dispatcher) isFullLocked(q *queue) bool {
+	return !q.limits.Ordered && len(q.tasks)+q.inFlight >= d.queueCap
 }
 
 // full lists destinations whose queues cannot take more tasks, for the
@@ -205,7 +227,7 @@ func (d *dispatcher) full() []string {
 	defer d.mu.Unlock()
 	var out []string
 	for _, q := range d.queues {
-		if !q.limits.Ordered && len(q.tasks)+q.inFlight >= d.queueCap {
+		if d.isFullLocked(q) {
 			out = append(out, q.destID)
 		}
 	}
@@ -409,11 +431,10 @@ func (d *dispatcher) forget(t *store.Task) (claim bool) {
 	// Between release and forget another task's forget may have freed
 	// the queue.
 	q := d.queues[destKey(t)]
-	size := 0
-	if q != nil {
-		size = len(q.tasks) + q.inFlight
+	if q != nil && q.starved && len(q.tasks)+q.inFlight <= d.queueCap/2 {
+		q.starved, claim = false, true
 	}
-	if d.starved && size <= d.queueCap/2 && len(d.known) <= d.totalCap/2 {
+	if d.starved && len(d.known) <= d.totalCap/2 {
 		d.starved, claim = false, true
 	}
 	d.pruneLocked(q)

@@ -253,3 +253,40 @@ func TestWorkerGoesOnWhileItsResultCommits(t *testing.T) {
 		}
 	})
 }
+
+// TestFullQueueBacklogClaimedAsItDrains: tasks left in the store because
+// their destination's queue was full are claimed as soon as that queue
+// drains to half, not a poll later; tasks of other destinations finishing
+// meanwhile do not make the poller claim, since its claims skip the full
+// queue.
+func TestFullQueueBacklogClaimedAsItDrains(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		const queueCap = 4
+		r := newRig(t, func(c *engine.Config) { c.QueueCap = queueCap })
+		gate := make(chan struct{})
+		r.script(dst, func(int) step { return step{wait: gate} })
+		start := time.Now()
+		var ids []string
+		for range 3 * queueCap {
+			ids = append(ids, r.send(t, dst)...)
+		}
+		synctest.Wait()
+		require.Len(t, r.attempts(dst), queueCap, "the queue holds queueCap; the rest wait in the store")
+		claims := r.store.claimCalls()
+		for range 20 {
+			// One at a time, so that this queue never fills.
+			r.send(t, "other")
+			synctest.Wait()
+		}
+		require.Len(t, r.attempts("other"), 20)
+		require.Equal(t, claims, r.store.claimCalls(), "other destinations' tasks finishing poke no poll")
+
+		close(gate)
+		synctest.Wait()
+		require.Equal(t, start, time.Now(), "no poll interval passed")
+		for _, id := range ids {
+			require.Equal(t, store.StatusSucceeded, r.task(t, id).Status, "task %s", id)
+		}
+	})
+}

@@ -269,6 +269,7 @@ type rigStore struct {
 	batches []int // events per commit that carried events, in commit order
 	mixed   int   // commits that carried events and results both
 	results int   // results committed
+	claims  int   // ClaimTasks calls
 	stall   chan chan struct{}
 	hold    chan chan struct{}
 	// full makes it refuse commits of results and to renew leases, as
@@ -344,6 +345,20 @@ func (s *rigStore) mixedCommits() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.mixed
+}
+
+func (s *rigStore) ClaimTasks(ctx context.Context, c store.Claim) ([]store.Task, error) {
+	s.mu.Lock()
+	s.claims++
+	s.mu.Unlock()
+	return s.Store.ClaimTasks(ctx, c)
+}
+
+// claimCalls returns how many times the poller claimed tasks.
+func (s *rigStore) claimCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.claims
 }
 
 // resultsCommitted returns how many results the engine's commits wrote.
