@@ -168,12 +168,24 @@ func (r *Runner) compile(sw store.Workflow) (*Workflow, error) {
 	return w, nil
 }
 
-// Limits runs one task of a run at a time.
+// startInFlight is how many tasks starting runs of one workflow run at
+// once. A start reads the workflow and writes the run; the more run
+// together, the more share one commit of the run saves. The engine's
+// default is for endpoints, and a workflow's own concurrency and throttle
+// limits are its gates, kept by the store.
+const startInFlight = 64
+
+// Limits runs one task of a run at a time, and startInFlight tasks that
+// start runs of a workflow.
 func (r *Runner) Limits(_ context.Context, t *store.Task) engine.Limits {
-	if isRun(t.DestinationID) {
+	dest := t.DestinationID
+	switch {
+	case isRun(dest):
 		return engine.Limits{MaxInFlight: 1}
+	case strings.HasPrefix(dest, bufferPrefix), strings.HasPrefix(dest, cancelPrefix), isDebounce(dest):
+		return engine.Limits{}
 	}
-	return engine.Limits{}
+	return engine.Limits{MaxInFlight: startInFlight}
 }
 
 func (r *Runner) lease(ts []store.Task) { r.cfg.Lease(ts) }

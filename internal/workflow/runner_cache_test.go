@@ -63,3 +63,21 @@ func TestCompiledCacheIsBounded(t *testing.T) {
 	require.Equal(t, "v1", recompiled.steps[0].message.String())
 	require.Equal(t, size, r.compiled.Len())
 }
+
+// TestLimitsByDestination: a run's tasks run one at a time; tasks that
+// start runs of a workflow run startInFlight at once; buffer, cancel and
+// debounce tasks keep the engine's default.
+func TestLimitsByDestination(t *testing.T) {
+	t.Parallel()
+	r := New(Config{})
+	for dest, want := range map[string]int{
+		"run_01abc":                   1,
+		"order-flow":                  startInFlight,
+		bufferPrefix + "data.order":   0,
+		cancelPrefix + "order-flow":   0,
+		"order-flow" + debounceSuffix: 0,
+	} {
+		got := r.Limits(t.Context(), &store.Task{DestinationID: dest})
+		require.Equal(t, want, got.MaxInFlight, dest)
+	}
+}
