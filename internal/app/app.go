@@ -305,11 +305,13 @@ func New(ctx context.Context, cfg config.Config, opts Options) (_ *App, err erro
 			_, err := eng.PublishTo(ctx, ev, []engine.Target{{Kind: workflow.Kind, DestinationID: name}})
 			return err
 		}})
-	// invalidate makes routing and the executor see a tenant's endpoints
-	// change at once, and the schedules its workflows'.
+	// invalidate makes routing and the executors see a tenant's endpoints,
+	// subscriptions and collections change at once, and the schedules its
+	// workflows'.
 	invalidate := func(tenantID string) {
 		routes.Invalidate(tenantID)
 		exec.Invalidate(tenantID)
+		colls.Invalidate(tenantID)
 		if err := runner.PlanSchedules(context.Background(), tenantID); err != nil {
 			log.Error("workflow schedules not planned", "tenant_id", tenantID, "error", err)
 		}

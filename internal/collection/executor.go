@@ -38,25 +38,32 @@ func (x *Executor) Limits(context.Context, *store.Task) engine.Limits {
 
 // Execute applies the task's event to the subscription's collection. The
 // attempt records the key, the versions and what happened: applied,
-// stale (an older version than stored) or duplicate.
+// stale (an older version than stored) or duplicate. The subscription and
+// the collection's spec are read once per targetTTL (target.go).
 func (x *Executor) Execute(ctx context.Context, t *store.Task) engine.Outcome {
 	var out engine.Outcome
 	out.Attempt.Kind = store.AttemptSync
-	sub, err := x.s.cfg.Store.GetSubscription(ctx, t.TenantID, t.DestinationID)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return fail(out, "subscription_deleted", errors.New("subscription was deleted"), true)
-	case err != nil:
-		return fail(out, "internal_error", fmt.Errorf("load subscription: %w", err), false)
+	tg, ok := x.s.target(t.TenantID, t.DestinationID)
+	if !ok {
+		sub, err := x.s.cfg.Store.GetSubscription(ctx, t.TenantID, t.DestinationID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return fail(out, "subscription_deleted", errors.New("subscription was deleted"), true)
+		case err != nil:
+			return fail(out, "internal_error", fmt.Errorf("load subscription: %w", err), false)
+		}
+		out.Attempt.RequestURL = "collection:" + sub.DestinationID
+		spec, err := x.s.Spec(ctx, t.TenantID, sub.DestinationID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return fail(out, "collection_deleted", fmt.Errorf("collection %q does not exist", sub.DestinationID), true)
+		case err != nil:
+			return fail(out, "internal_error", err, false)
+		}
+		tg = x.s.keepTarget(sub, spec)
 	}
+	sub, spec := tg.sub, tg.spec
 	out.Attempt.RequestURL = "collection:" + sub.DestinationID
-	spec, err := x.s.Spec(ctx, t.TenantID, sub.DestinationID)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return fail(out, "collection_deleted", fmt.Errorf("collection %q does not exist", sub.DestinationID), true)
-	case err != nil:
-		return fail(out, "internal_error", err, false)
-	}
 	if t.Event == nil {
 		return fail(out, "internal_error", errors.New("task has no event loaded"), false)
 	}

@@ -66,6 +66,8 @@ type Service struct {
 
 	mu    sync.Mutex
 	specs map[string]cachedSpec
+	// targets are the sync subscriptions looked up lately (target.go).
+	targets map[string]syncTarget
 }
 
 type cachedSpec struct {
@@ -78,7 +80,7 @@ func New(cfg Config) *Service {
 	cfg.Clock = cmp.Or[clock.Clock](cfg.Clock, clock.Real{})
 	cfg.Logger = cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
 	cfg.Client = cmp.Or(cfg.Client, http.DefaultClient)
-	s := &Service{cfg: cfg, mirrors: newMirrors(cfg.Dial), specs: make(map[string]cachedSpec), rand: cfg.Rand}
+	s := &Service{cfg: cfg, mirrors: newMirrors(cfg.Dial), specs: make(map[string]cachedSpec), targets: make(map[string]syncTarget), rand: cfg.Rand}
 	if s.rand == nil {
 		s.rand = defaultRand
 	}
