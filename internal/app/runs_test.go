@@ -170,7 +170,8 @@ steps:
 
 // TestRunTasksEndWithTheirSaves: each task of a run has its result written
 // with the run's save, so once a run shows succeeded every one of its
-// tasks has ended, each with one attempt.
+// tasks has ended, each with one attempt. A set, if or switch step runs in
+// the task of the step before it; each step keeps its own step log entry.
 func TestRunTasksEndWithTheirSaves(t *testing.T) {
 	b := setup(t)
 	b.saveWorkflow(`name: tally
@@ -180,9 +181,20 @@ steps:
     set: { n: "1" }
   - id: two
     set: { n: "vars.n + 1" }
+  - id: check
+    if: { condition: "vars.n == 2", then: three, else: end }
+  - id: three
+    set: { n: "vars.n + 1" }
+  - id: done
+    emit: { type: tally.done, data: { n: "{{ vars.n }}" } }
 `)
 	ev := b.send("tally.asked", `{}`)
-	b.waitRun("tally", "succeeded")
+	run := b.waitRun("tally", "succeeded")
+	var steps []string
+	for _, s := range run["steps"].([]any) {
+		steps = append(steps, s.(map[string]any)["step"].(string))
+	}
+	require.Equal(t, []string{"one", "two", "check", "three", "done"}, steps, "one step log entry per step")
 	st, tid := b.app.Store(), tenantID(t, b)
 	tasks, err := st.ListTasks(t.Context(), tid, store.TaskQuery{EventID: ev.ID, Kind: "workflow", Oldest: true})
 	require.NoError(t, err)
@@ -194,5 +206,9 @@ steps:
 		require.Len(t, attempts, 1)
 		outcomes = append(outcomes, attempts[0].Outcome)
 	}
+	// The start; "one" with the three steps after it; the emit.
 	require.Equal(t, []string{"started", "step_succeeded", "step_succeeded"}, outcomes)
+	done := b.eventsOf("tally.done")
+	require.Len(t, done, 1)
+	require.JSONEq(t, `{"n": 3}`, string(done[0].Data))
 }

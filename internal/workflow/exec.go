@@ -220,6 +220,10 @@ func (r *Runner) continueRun(ctx context.Context, t *store.Task) engine.Outcome 
 		name = "woke"
 	} else {
 		name = p.runStep(ctx)
+		for n := 0; n < maxChained && p.chainable(); n++ {
+			p.dropNext()
+			name = p.runStep(ctx)
+		}
 	}
 	// The attempt's result is written with the save, one commit for both,
 	// unless the save fails.
@@ -270,6 +274,33 @@ func (r *Runner) saveRun(ctx context.Context, sv store.RunSave) (recorded bool, 
 		return false, r.cfg.Store.SaveRun(ctx, sv)
 	}
 	return err == nil, err
+}
+
+// maxChained bounds the steps that run in the task of the step before
+// them. A spec's loops need a delay or wait_for (Compile), which end a
+// chain; the bound holds whatever a stored spec holds.
+const maxChained = 32
+
+// chainable reports whether the run's next step, due now, only reads and
+// writes the run (set, if, switch): it may run at once in this task,
+// saved with the step before it, instead of in a task of its own. A crash
+// before that save runs both again, as it would the step before alone.
+func (p *progress) chainable() bool {
+	if p.run.Status != store.RunRunning || p.st.Wait != nil || p.st.Next == "" || len(p.tasks) == 0 {
+		return false
+	}
+	if next := p.tasks[len(p.tasks)-1]; next.ID != p.st.Next || next.NextAt.After(p.now) {
+		return false
+	}
+	s, _, ok := p.w.step(p.st.Current)
+	return ok && (s.kind == KindSet || s.kind == KindIf || s.kind == KindSwitch)
+}
+
+// dropNext takes back the task that was to run the next step, which runs
+// now instead.
+func (p *progress) dropNext() {
+	p.tasks = p.tasks[:len(p.tasks)-1]
+	p.st.Next = ""
 }
 
 // save commits the progress and hands its tasks to the engine.
