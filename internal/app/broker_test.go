@@ -117,17 +117,28 @@ func TestBrokerCircuitOpens(t *testing.T) {
 		evs = append(evs, b.send("order.created", `{}`))
 	}
 	eventually(t, func() bool { return b.getEndpoint(ep.ID).Circuit == "open" }, "two failures open the circuit")
-	attempts := 0
-	for _, ev := range evs {
-		d := b.delivery(ev.ID)
-		attempts += d.Attempts
+	// The circuit opens as the second attempt ends; its result is
+	// committed a moment later.
+	var ds []*client.Delivery
+	attempts := func() int {
+		ds = ds[:0]
+		n := 0
+		for _, ev := range evs {
+			d := b.delivery(ev.ID)
+			ds = append(ds, d)
+			n += d.Attempts
+		}
+		return n
+	}
+	eventually(t, func() bool { return attempts() == 2 }, "the two attempts recorded")
+	for _, d := range ds {
 		if d.Attempts > 0 {
 			require.Equal(t, "network_error", d.AttemptLog[0].Outcome)
 			require.Equal(t, "publish", d.AttemptLog[0].Kind)
 			require.Contains(t, d.LastError, "connect")
 		}
 	}
-	require.Equal(t, 2, attempts, "the others wait behind the open circuit")
+	require.Equal(t, 2, attempts(), "the others wait behind the open circuit")
 }
 
 // getAMQP waits for the next message of queue.
