@@ -158,6 +158,7 @@ is 1 when a scenario failed or lost a delivery.`,
 	f.Float64Var(&cfg.Rate, "rate", 0, "publish at `N` events/s on a fixed timetable in every scenario but M1, and R1 at N/s (default: as fast as answered; R1 2000)")
 	f.DurationVar(&cfg.Duration, "duration", bench.DefaultDuration, "how long R1 publishes")
 	f.StringVar(&cfg.Postgres, "postgres", "", "run the servers on the PostgreSQL database at `DSN`, each scenario in a fresh schema (default SQLite)")
+	f.DurationVar(&cfg.PostgresDelay, "postgres-delay", 0, "hold every packet between the servers and --postgres this long each way, through a proxy on 127.0.0.1: a database on another host (a round trip costs twice this)")
 	f.StringVar(&cfg.Mirror, "mirror", "", "PostgreSQL database at `DSN` for Y2's mirror table (Y2 is skipped without it)")
 	f.IntVar(&cfg.Nodes, "nodes", 1, "server processes per scenario on the --postgres database; publishers spread events over them")
 	f.IntVar(&cfg.ServerPID, "server-pid", 0, "process id of the --server, when local, to measure its CPU use")

@@ -156,6 +156,11 @@ type Config struct {
 	// servers store their data in, each scenario in a fresh schema
 	// (dropped afterwards unless KeepData); default SQLite in the data dir.
 	Postgres string
+	// PostgresDelay, when positive, puts a proxy between the child
+	// servers and Postgres that holds every chunk of bytes that long in
+	// each direction: a database another host away (a round trip costs
+	// twice the delay). Schemas are made and dropped directly.
+	PostgresDelay time.Duration
 	// Mirror, when set, is the DSN of a PostgreSQL database for Y2's
 	// mirror table (made and dropped by the run); without it Y2 is
 	// skipped.
@@ -241,6 +246,11 @@ func (c Config) withDefaults() (Config, error) {
 		if err := validStoreDSN(c.Postgres); err != nil {
 			bad("%v", err)
 		}
+	}
+	if c.PostgresDelay < 0 || c.PostgresDelay > time.Second {
+		bad("postgres delay must be from 0 to 1s, got %s", c.PostgresDelay)
+	} else if c.PostgresDelay > 0 && c.Postgres == "" {
+		bad("a postgres delay needs a PostgreSQL database (--postgres)")
 	}
 	if c.Mirror != "" {
 		if err := validPostgresDSN(c.Mirror); err != nil {
@@ -354,7 +364,9 @@ type runner struct {
 	cfg   Config
 	runID string // makes the run's event types unique on a shared server
 	root  string // the run's temporary directory
-	mu    sync.Mutex
+	// pgProxy, with Config.PostgresDelay, is what the servers connect to.
+	pgProxy *delayProxy
+	mu      sync.Mutex
 }
 
 // logf writes one progress line.
@@ -395,6 +407,14 @@ func Run(ctx context.Context, cfg Config) (Results, error) {
 		return res, fmt.Errorf("create data dir: %w", err)
 	}
 	r := &runner{cfg: cfg, runID: randomHex(4), root: root}
+	proxy, stopProxy, err := delayedPostgres(cfg.Postgres, cfg.PostgresDelay)
+	if err != nil {
+		os.RemoveAll(root)
+		return res, err
+	}
+	defer stopProxy()
+	r.pgProxy = proxy
+	res.PostgresDelay = cfg.PostgresDelay
 	defer func() {
 		if cfg.KeepData {
 			r.logf("kept data dirs and server logs in %s", root)

@@ -107,6 +107,8 @@ func TestConfigDefaultsAndValidation(t *testing.T) {
 		{"postgres search_path", Config{Binary: "b", Postgres: "postgres://h/db?search_path=x"}, "must not set search_path"},
 		{"mirror not a URL", Config{Binary: "b", Mirror: "db"}, `mirror "db" is not a postgres:// URL`},
 		{"nodes without postgres", Config{Binary: "b", Nodes: 3}, "several nodes need a PostgreSQL database"},
+		{"postgres delay without postgres", Config{Binary: "b", PostgresDelay: time.Millisecond}, "a postgres delay needs a PostgreSQL database"},
+		{"postgres delay too long", Config{Binary: "b", Postgres: "postgres://u@h/db", PostgresDelay: 2 * time.Second}, "postgres delay must be from 0 to 1s"},
 		{"too many nodes", Config{Binary: "b", Nodes: 10, Postgres: "postgres://h/db"}, "nodes must be from 1 to 9"},
 		{"postgres and server", Config{Server: "http://127.0.0.1:1", APIKey: "k", Postgres: "postgres://h/db"}, "exclude each other"},
 	} {

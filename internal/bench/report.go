@@ -289,10 +289,14 @@ func coresStr(u *CPUUse) string {
 // storeStr names the store of r's servers, and their number when more
 // than one.
 func storeStr(r Results) string {
-	if r.Nodes > 1 {
-		return fmt.Sprintf("%s ×%d nodes", orDash(r.Database), r.Nodes)
+	s := orDash(r.Database)
+	if r.PostgresDelay > 0 {
+		s += fmt.Sprintf(" (%s away each way)", r.PostgresDelay)
 	}
-	return orDash(r.Database)
+	if r.Nodes > 1 {
+		s += fmt.Sprintf(" ×%d nodes", r.Nodes)
+	}
+	return s
 }
 
 // sizeStr formats an event size; "-" when unknown (results of an older

@@ -29,6 +29,9 @@ type Results struct {
 	// Nodes is how many server processes each scenario ran (1 for a
 	// --server); see Config.Nodes.
 	Nodes int `json:"nodes,omitempty"`
+	// PostgresDelay is the delay added each way between the servers and
+	// PostgreSQL (Config.PostgresDelay).
+	PostgresDelay time.Duration `json:"postgres_delay,omitempty"`
 	// EventSize is the size of each event's request body in bytes.
 	EventSize int `json:"event_size,omitempty"`
 	// Scale multiplied the default event counts; 0 when a fixed count

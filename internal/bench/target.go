@@ -65,8 +65,14 @@ func (r *runner) openTarget(ctx context.Context, name, dir string) (t *target, e
 		if t.schema, err = createSchema(ctx, r.cfg.Postgres, schemaFor(r.runID, name)); err != nil {
 			return t, err
 		}
+		dsn := t.schema.dsn
+		if r.pgProxy != nil {
+			if dsn, err = throughProxy(dsn, r.pgProxy.addr()); err != nil {
+				return t, err
+			}
+		}
 		// Secrets at rest in PostgreSQL need a key, the same on every node.
-		env = append(env, "HOOKLINE_DATABASE="+t.schema.dsn, "HOOKLINE_ENCRYPTION_KEY="+randomHex(32))
+		env = append(env, "HOOKLINE_DATABASE="+dsn, "HOOKLINE_ENCRYPTION_KEY="+randomHex(32))
 	}
 	nodes := max(r.cfg.Nodes, 1)
 	for i := range nodes {
