@@ -99,14 +99,15 @@ func (l *live) postIn(t *testing.T, source string, body []byte, h http.Header) {
 }
 
 // countLeases has the server count the leases of queue it is answering
-// (long polls waiting, mostly).
-func countLeases(queue string) (*atomic.Int32, func(*app.Options)) {
-	var n atomic.Int32
-	return &n, func(o *app.Options) {
+// (long polls waiting, mostly) and those it has begun.
+func countLeases(queue string) (*atomic.Int32, *atomic.Int32, func(*app.Options)) {
+	var n, started atomic.Int32
+	return &n, &started, func(o *app.Options) {
 		check := o.Wrap
 		o.Wrap = func(h http.Handler) http.Handler {
 			return check(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if r.URL.Path == "/v1/queues/"+queue+"/lease" {
+					started.Add(1)
 					n.Add(1)
 					defer n.Add(-1)
 				}
@@ -195,7 +196,7 @@ func TestForwardVerifiedByTheApp(t *testing.T) {
 func TestForwardSurvivesDroppedConnections(t *testing.T) {
 	t.Parallel()
 	clk := clock.NewManual(time.Now())
-	polling, counting := countLeases("forward-hooks")
+	polling, leases, counting := countLeases("forward-hooks")
 	srv := startLive(t, counting, func(o *app.Options) { o.Clock = clk })
 	ctx := t.Context()
 	_, err := srv.client.CreateSource(ctx, client.SourceCreate{Name: "hooks", Verification: &client.Verification{Kind: "none"}})
@@ -218,8 +219,15 @@ func TestForwardSurvivesDroppedConnections(t *testing.T) {
 	post(3)
 	app.waitCount(t, 3, fw)
 
-	// 1. The connection drops while forward waits for events.
+	// 1. The connection drops while forward waits for events. The events
+	// come once the server ended that wait and forward waits again: one
+	// the old wait leased just before the server saw the drop would stay
+	// leased until its visibility passed, and the test's clock stands.
+	require.Eventually(t, func() bool { return polling.Load() == 1 }, 30*time.Second, 5*time.Millisecond, "forward waits on a lease")
+	before := leases.Load()
 	proxy.Drop()
+	require.Eventually(t, func() bool { return leases.Load() > before && polling.Load() == 1 }, 30*time.Second, 5*time.Millisecond,
+		"forward waits on a new lease, the old one ended")
 	post(3)
 	app.waitCount(t, 6, fw)
 
@@ -273,7 +281,7 @@ func TestForwardSurvivesDroppedConnections(t *testing.T) {
 // forward started again with the same queue gets what came meanwhile.
 func TestForwardSinceAndResume(t *testing.T) {
 	t.Parallel()
-	polling, counting := countLeases("mine")
+	polling, _, counting := countLeases("mine")
 	srv := startLive(t, counting)
 	ctx := t.Context()
 	_, err := srv.client.CreateSource(ctx, client.SourceCreate{Name: "hooks", Verification: &client.Verification{Kind: "none"}})
