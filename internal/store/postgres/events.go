@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -123,7 +124,12 @@ func (s *Store) Commit(ctx context.Context, evs []store.NewEvent, rs []store.Tas
 	return accepted, stale, nil
 }
 
-// acceptEvents is AcceptEvents inside tx.
+// acceptEvents is AcceptEvents inside tx. Its statements go to the server
+// in one batch (one round trip): the key locks and the check of stored
+// events when some event has an idempotency key, then one INSERT each for
+// events, tasks and queue messages over arrays. The INSERTs skip what the
+// check finds, by the same condition in SQL, so they need not wait for its
+// answer: the key locks make both see the same stored events.
 func acceptEvents(ctx context.Context, tx pgx.Tx, evs []store.NewEvent) ([]store.Accepted, error) {
 	if len(evs) == 0 {
 		return nil, nil
@@ -151,21 +157,96 @@ func acceptEvents(ctx context.Context, tx pgx.Tx, evs []store.NewEvent) ([]store
 		tenants, names = append(tenants, k.tenant), append(names, k.key)
 		sinces, index = append(sinces, ts(ne.IdempotentSince)), append(index, int32(i))
 	}
-	prev := map[int]event.Event{}
+
+	var b pgx.Batch
 	if len(lockIDs) > 0 {
 		// Locks are taken in hash order (volatile select-list calls run
 		// after ORDER BY), so concurrent batches never wait on each other
 		// in a cycle, even when two keys share a hash.
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(h)
-			FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS u(k)) AS l ORDER BY h`, lockIDs); err != nil {
-			return nil, fmt.Errorf("accept events: lock idempotency keys: %w", err)
-		}
+		b.Queue(`SELECT pg_advisory_xact_lock(h)
+			FROM (SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1::text[]) AS u(k)) AS l ORDER BY h`, lockIDs)
 		// A new statement, so a new snapshot: it sees every event committed
 		// by whoever held a key's lock before us.
-		rows, err := tx.Query(ctx, `SELECT `+eventColsE+`, k.i FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[])
+		b.Queue(`SELECT `+eventColsE+`, k.i FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[])
 			AS k(tenant, key, since, i)
 			JOIN LATERAL (SELECT * FROM events e WHERE e.tenant_id = k.tenant AND e.idempotency_key = k.key AND e.created_at >= k.since
 				ORDER BY e.id DESC LIMIT 1) e ON true`, tenants, names, sinces, index)
+	}
+	var w eventArrays
+	var tasks []store.Task
+	var queueIDs, queueEvents, queueTenants []string
+	for i, ne := range evs {
+		e := ne.Event
+		if e.IdempotencyKey != "" && first[key{e.TenantID, e.IdempotencyKey}] != i {
+			continue // shares the outcome of the batch's first event with its key
+		}
+		w.add(ne)
+		tasks = append(tasks, ne.Tasks...)
+		for _, q := range ne.Queues {
+			queueIDs, queueEvents, queueTenants = append(queueIDs, q), append(queueEvents, e.ID), append(queueTenants, e.TenantID)
+		}
+	}
+	// An event a stored one duplicates is not inserted, nor its tasks and
+	// queue messages (whose event then does not exist).
+	b.Queue(`INSERT INTO events (`+strings.Join(eventColumns, ", ")+`)
+		SELECT u.id, u.tenant_id, u.type, u.source, u.data, u.occurred_at, u.idempotency_key, u.created_at, u.raw,
+			u.headers::jsonb, u.traceparent, u.request_headers::jsonb
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::timestamptz[], $7::text[], $8::timestamptz[],
+			$9::bytea[], $10::text[], $11::text[], $12::text[], $13::timestamptz[])
+			AS u(id, tenant_id, type, source, data, occurred_at, idempotency_key, created_at, raw, headers, traceparent, request_headers, since)
+		WHERE u.idempotency_key IS NULL OR NOT EXISTS (SELECT 1 FROM events e
+			WHERE e.tenant_id = u.tenant_id AND e.idempotency_key = u.idempotency_key AND e.created_at >= u.since)`,
+		w.ids, w.tenants, w.types, w.sources, w.data, w.occurred, w.keys, w.created, w.raw, w.headers, w.traceparents, w.requestHeaders, w.sinces)
+	guard := len(lockIDs) > 0
+	if len(tasks) > 0 {
+		queueInsertTasks(&b, tasks, guard)
+	}
+	if len(queueIDs) > 0 {
+		q := `INSERT INTO queue_messages (queue_id, event_id, tenant_id)
+			SELECT u.q, u.e, u.t FROM unnest($1::text[], $2::text[], $3::text[]) AS u(q, e, t)`
+		if guard {
+			q += ` WHERE EXISTS (SELECT 1 FROM events e WHERE e.id = u.e)`
+		}
+		b.Queue(q, queueIDs, queueEvents, queueTenants)
+	}
+
+	br := tx.SendBatch(ctx, &b)
+	prev, err := readAccept(br, len(lockIDs) > 0, len(tasks) > 0, len(queueIDs) > 0)
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = wrapWrite("accept events", cerr)
+	}
+	if err != nil {
+		return nil, err
+	}
+
+	out := make([]store.Accepted, len(evs))
+	for i, ne := range evs {
+		e := ne.Event
+		if e.IdempotencyKey != "" {
+			if j := first[key{e.TenantID, e.IdempotencyKey}]; j != i {
+				out[i] = store.Accepted{Event: out[j].Event, Duplicate: true}
+				continue
+			}
+			if p, ok := prev[i]; ok {
+				out[i] = store.Accepted{Event: p, Duplicate: true}
+				continue
+			}
+		}
+		out[i] = store.Accepted{Event: e, Tasks: ne.Tasks}
+	}
+	return out, nil
+}
+
+// readAccept reads the answers of acceptEvents' batch in order: the
+// stored events its keys found, by the index of the batch's event each
+// duplicates, and whether the INSERTs went through.
+func readAccept(br pgx.BatchResults, keys, tasks, queued bool) (map[int]event.Event, error) {
+	prev := map[int]event.Event{}
+	if keys {
+		if _, err := br.Exec(); err != nil {
+			return nil, fmt.Errorf("accept events: lock idempotency keys: %w", err)
+		}
+		rows, err := br.Query()
 		if err != nil {
 			return nil, fmt.Errorf("accept events: check idempotency keys: %w", err)
 		}
@@ -186,49 +267,73 @@ func acceptEvents(ctx context.Context, tx pgx.Tx, evs []store.NewEvent) ([]store
 			prev[int(f.i)] = f.e
 		}
 	}
-
-	out := make([]store.Accepted, len(evs))
-	var eventRows [][]any
-	var tasks []store.Task
-	var queued [][]any
-	for i, ne := range evs {
-		e := ne.Event
-		if e.IdempotencyKey != "" {
-			if j := first[key{e.TenantID, e.IdempotencyKey}]; j != i {
-				out[i] = store.Accepted{Event: out[j].Event, Duplicate: true}
-				continue
-			}
-			if p, ok := prev[i]; ok {
-				out[i] = store.Accepted{Event: p, Duplicate: true}
-				continue
-			}
-		}
-		var idem any
-		if e.IdempotencyKey != "" {
-			idem = e.IdempotencyKey
-		}
-		eventRows = append(eventRows, []any{e.ID, e.TenantID, e.Type, e.Source, []byte(e.Data), ts(e.OccurredAt), idem,
-			ts(e.CreatedAt), e.Raw, toJSON(orEmpty(e.Headers)), e.Traceparent, toJSON(orEmpty(e.RequestHeaders))})
-		tasks = append(tasks, ne.Tasks...)
-		for _, q := range ne.Queues {
-			queued = append(queued, []any{q, e.ID, e.TenantID})
-		}
-		out[i] = store.Accepted{Event: e, Tasks: ne.Tasks}
+	if _, err := br.Exec(); err != nil {
+		return nil, wrapWrite("accept events: insert events", err)
 	}
-	if len(eventRows) > 0 {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, eventColumns, pgx.CopyFromRows(eventRows)); err != nil {
-			return nil, wrapWrite("accept events: copy events", err)
+	if tasks {
+		if _, err := br.Exec(); err != nil {
+			return nil, wrapWrite("accept events: insert tasks", err)
 		}
 	}
-	if err := copyTasks(ctx, tx, tasks); err != nil {
-		return nil, fmt.Errorf("accept events: %w", err)
-	}
-	if len(queued) > 0 {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"queue_messages"}, []string{"queue_id", "event_id", "tenant_id"}, pgx.CopyFromRows(queued)); err != nil {
+	if queued {
+		if _, err := br.Exec(); err != nil {
 			return nil, wrapWrite("accept events: put on queues", err)
 		}
 	}
-	return out, nil
+	return prev, nil
+}
+
+// eventArrays are the columns of events to insert, one array each.
+type eventArrays struct {
+	ids, tenants, types, sources, traceparents, headers, requestHeaders []string
+	keys                                                                []*string
+	data, raw                                                           [][]byte
+	occurred, created, sinces                                           []time.Time
+}
+
+func (w *eventArrays) add(ne store.NewEvent) {
+	e := ne.Event
+	var key *string
+	if e.IdempotencyKey != "" {
+		key = &e.IdempotencyKey
+	}
+	w.ids, w.tenants, w.types, w.sources = append(w.ids, e.ID), append(w.tenants, e.TenantID), append(w.types, e.Type), append(w.sources, e.Source)
+	w.data, w.raw, w.keys = append(w.data, []byte(e.Data)), append(w.raw, e.Raw), append(w.keys, key)
+	w.occurred, w.created, w.sinces = append(w.occurred, ts(e.OccurredAt)), append(w.created, ts(e.CreatedAt)), append(w.sinces, ts(ne.IdempotentSince))
+	w.headers, w.traceparents = append(w.headers, string(toJSON(orEmpty(e.Headers)))), append(w.traceparents, e.Traceparent)
+	w.requestHeaders = append(w.requestHeaders, string(toJSON(orEmpty(e.RequestHeaders))))
+}
+
+// queueInsertTasks queues one INSERT of tasks over arrays, leased from the
+// database's now() as their LeaseFor asks; with guard, a task whose event
+// was not inserted (a duplicate) is skipped.
+func queueInsertTasks(b *pgx.Batch, tasks []store.Task, guard bool) {
+	n := len(tasks)
+	ids, tenants, events, types, kinds, dests, statuses := make([]string, n), make([]string, n), make([]string, n), make([]string, n),
+		make([]string, n), make([]string, n), make([]string, n)
+	owners, lastErrs := make([]string, n), make([]string, n)
+	attempts := make([]int32, n)
+	leaseUS := make([]int64, n)
+	nexts, created, updated := make([]time.Time, n), make([]time.Time, n), make([]time.Time, n)
+	for i, t := range tasks {
+		ids[i], tenants[i], events[i], types[i], kinds[i], dests[i], statuses[i] = t.ID, t.TenantID, t.EventID, t.EventType, t.Kind, t.DestinationID, t.Status
+		attempts[i], lastErrs[i], nexts[i], created[i], updated[i] = int32(t.Attempts), t.LastError, ts(t.NextAt), ts(t.CreatedAt), ts(t.UpdatedAt)
+		if t.LeaseFor > 0 {
+			leaseUS[i], owners[i] = t.LeaseFor.Microseconds(), t.LeaseOwner
+		}
+	}
+	q := `INSERT INTO tasks (` + strings.Join(taskColumns, ", ") + `)
+		SELECT u.id, u.tenant_id, u.event_id, u.event_type, u.kind, u.destination_id, u.status, u.attempts, u.next_at,
+			CASE WHEN u.lease_us > 0 THEN now() + u.lease_us * interval '1 microsecond' ELSE 'epoch' END,
+			u.lease_owner, u.last_error, u.created_at, u.updated_at
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::timestamptz[],
+			$10::bigint[], $11::text[], $12::text[], $13::timestamptz[], $14::timestamptz[])
+			AS u(id, tenant_id, event_id, event_type, kind, destination_id, status, attempts, next_at, lease_us, lease_owner, last_error,
+				created_at, updated_at)`
+	if guard {
+		q += ` WHERE EXISTS (SELECT 1 FROM events e WHERE e.id = u.event_id)`
+	}
+	b.Queue(q, ids, tenants, events, types, kinds, dests, statuses, attempts, nexts, leaseUS, owners, lastErrs, created, updated)
 }
 
 // GetEvent returns one of a tenant's events.

@@ -206,60 +206,98 @@ func (s *Store) CompleteTasks(ctx context.Context, rs []store.TaskResult) ([]str
 	return stale, err
 }
 
-// completeTasks is CompleteTasks inside tx.
+// completeTasks is CompleteTasks inside tx, in one round trip: a batch of
+// the lock of the tasks (in id order, so concurrent writers never
+// deadlock) and one statement that updates the tasks whose guard holds
+// and inserts the attempts of those it updated.
 func completeTasks(ctx context.Context, tx pgx.Tx, rs []store.TaskResult) ([]string, error) {
 	if len(rs) == 0 {
 		return nil, nil
 	}
-	// Lock in id order so concurrent writers never deadlock.
 	rs = slices.SortedFunc(slices.Values(rs), func(a, b store.TaskResult) int { return strings.Compare(a.TaskID, b.TaskID) })
-	ids, statuses, lastErrs := make([]string, len(rs)), make([]string, len(rs)), make([]string, len(rs))
-	attempts := make([]int32, len(rs))
-	tokens := make([]int64, len(rs))
-	nexts, updated := make([]time.Time, len(rs)), make([]time.Time, len(rs))
+	n := len(rs)
+	ids, statuses, lastErrs := make([]string, n), make([]string, n), make([]string, n)
+	attempts := make([]int32, n)
+	tokens := make([]int64, n)
+	nexts, updated := make([]time.Time, n), make([]time.Time, n)
+	var at attemptArrays
 	for i, r := range rs {
 		a := r.Attempt
 		ids[i], statuses[i], lastErrs[i], attempts[i], tokens[i] = r.TaskID, r.Status, r.LastError, int32(a.Number), r.Token
 		nexts[i], updated[i] = ts(r.NextAt), ts(a.StartedAt.Add(a.Duration))
+		at.add(r.TaskID, a)
 	}
-	if _, err := tx.Exec(ctx, `SELECT id FROM tasks WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids); err != nil {
-		return nil, fmt.Errorf("complete tasks: lock tasks: %w", err)
+	var b pgx.Batch
+	b.Queue(`SELECT id FROM tasks WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids)
+	b.Queue(`WITH done AS (
+			UPDATE tasks t SET status = u.status, attempts = u.attempts, next_at = u.next_at,
+				lease_until = 'epoch', last_error = u.last_error, updated_at = u.updated_at
+			FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::text[], $6::timestamptz[], $7::bigint[])
+				AS u(id, status, attempts, next_at, last_error, updated_at, token)
+			WHERE t.id = u.id AND t.lease_token = u.token AND t.attempts = u.attempts - 1 AND t.status IN ('pending', 'retrying')
+			RETURNING t.id)
+		INSERT INTO attempts (`+strings.Join(attemptColumns, ", ")+`)
+		SELECT a.id, a.task_id, a.tenant_id, a.number, a.started_at, a.duration_us, a.outcome, a.request_url, a.request_headers::jsonb,
+			a.request_body, a.response_status, a.response_headers::jsonb, a.response_body, a.error, a.kind, a.detail
+		FROM unnest($8::text[], $9::text[], $10::text[], $11::int[], $12::timestamptz[], $13::bigint[], $14::text[], $15::text[],
+			$16::text[], $17::text[], $18::int[], $19::text[], $20::text[], $21::text[], $22::text[], $23::text[])
+			AS a(id, task_id, tenant_id, number, started_at, duration_us, outcome, request_url, request_headers, request_body,
+				response_status, response_headers, response_body, error, kind, detail)
+		WHERE a.task_id IN (SELECT id FROM done)
+		RETURNING task_id`, ids, statuses, attempts, nexts, lastErrs, updated, tokens,
+		at.ids, at.tasks, at.tenants, at.numbers, at.started, at.durations, at.outcomes, at.urls, at.reqHeaders, at.reqBodies,
+		at.statuses, at.respHeaders, at.respBodies, at.errors, at.kinds, at.details)
+	br := tx.SendBatch(ctx, &b)
+	done, err := readComplete(br)
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = wrapWrite("complete tasks", cerr)
 	}
-	rows, err := tx.Query(ctx, `UPDATE tasks t SET status = u.status, attempts = u.attempts, next_at = u.next_at,
-			lease_until = 'epoch', last_error = u.last_error, updated_at = u.updated_at
-		FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::text[], $6::timestamptz[], $7::bigint[])
-			AS u(id, status, attempts, next_at, last_error, updated_at, token)
-		WHERE t.id = u.id AND t.lease_token = u.token AND t.attempts = u.attempts - 1 AND t.status IN ('pending', 'retrying')
-		RETURNING t.id`, ids, statuses, attempts, nexts, lastErrs, updated, tokens)
 	if err != nil {
-		return nil, fmt.Errorf("complete tasks: update tasks: %w", err)
-	}
-	done, err := collect(rows, func(r pgx.Row) (id string, err error) { return id, r.Scan(&id) })
-	if err != nil {
-		return nil, fmt.Errorf("complete tasks: update tasks: %w", err)
+		return nil, err
 	}
 	written := make(map[string]bool, len(done))
 	for _, id := range done {
 		written[id] = true
 	}
 	var stale []string
-	copyRows := make([][]any, 0, len(done))
 	for _, r := range rs {
 		if !written[r.TaskID] {
 			stale = append(stale, r.TaskID)
-			continue
-		}
-		a := r.Attempt
-		copyRows = append(copyRows, []any{a.ID, r.TaskID, a.TenantID, a.Number, ts(a.StartedAt), a.Duration.Microseconds(), a.Outcome,
-			a.RequestURL, toJSON(orEmpty(a.RequestHeaders)), a.RequestBody, a.ResponseStatus, toJSON(orEmpty(a.ResponseHeaders)),
-			a.ResponseBody, a.Error, a.Kind, string(a.Detail)})
-	}
-	if len(copyRows) > 0 {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"attempts"}, attemptColumns, pgx.CopyFromRows(copyRows)); err != nil {
-			return nil, fmt.Errorf("complete tasks: copy attempts: %w", err)
 		}
 	}
 	return stale, nil
+}
+
+// readComplete reads completeTasks' batch: the ids of the tasks written.
+func readComplete(br pgx.BatchResults) ([]string, error) {
+	if _, err := br.Exec(); err != nil {
+		return nil, fmt.Errorf("complete tasks: lock tasks: %w", err)
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return nil, wrapWrite("complete tasks: update tasks", err)
+	}
+	done, err := collect(rows, func(r pgx.Row) (id string, err error) { return id, r.Scan(&id) })
+	if err != nil {
+		return nil, wrapWrite("complete tasks: update tasks", err)
+	}
+	return done, nil
+}
+
+// attemptArrays are the columns of attempts to insert, one array each.
+type attemptArrays struct {
+	ids, tasks, tenants, outcomes, urls, reqHeaders, reqBodies, respHeaders, respBodies, errors, kinds, details []string
+	numbers, statuses                                                                                           []int32
+	started                                                                                                     []time.Time
+	durations                                                                                                   []int64
+}
+
+func (w *attemptArrays) add(taskID string, a store.Attempt) {
+	w.ids, w.tasks, w.tenants, w.numbers = append(w.ids, a.ID), append(w.tasks, taskID), append(w.tenants, a.TenantID), append(w.numbers, int32(a.Number))
+	w.started, w.durations, w.outcomes = append(w.started, ts(a.StartedAt)), append(w.durations, a.Duration.Microseconds()), append(w.outcomes, a.Outcome)
+	w.urls, w.reqHeaders, w.reqBodies = append(w.urls, a.RequestURL), append(w.reqHeaders, string(toJSON(orEmpty(a.RequestHeaders)))), append(w.reqBodies, a.RequestBody)
+	w.statuses, w.respHeaders = append(w.statuses, int32(a.ResponseStatus)), append(w.respHeaders, string(toJSON(orEmpty(a.ResponseHeaders))))
+	w.respBodies, w.errors, w.kinds, w.details = append(w.respBodies, a.ResponseBody), append(w.errors, a.Error), append(w.kinds, a.Kind), append(w.details, string(a.Detail))
 }
 
 // RequeueTasks makes a tenant's tasks due now, leased to owner for lease
