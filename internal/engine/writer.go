@@ -34,7 +34,9 @@ type writeReq struct {
 // results alike, writes it in one transaction (store.Commit, so one fsync
 // for both) and wakes every caller of that batch (groupcommit). Under
 // load batches grow by themselves; when idle a lone write commits at
-// once, so no timer adds latency. Nothing is written before start.
+// once, so no timer adds latency. A store that commits side by side
+// (commitLanes: PostgreSQL) gets that many such goroutines, each with a
+// batch of its own. Nothing is written before start.
 //
 // A caller answers 2xx only after its batch committed, and a caller of
 // Accept never waits past its deadline (commitTimeout after it called, or
@@ -66,6 +68,11 @@ func (w *writer) commitSlack() time.Duration {
 	return min(max(w.commitTimeout/20, 5*time.Millisecond), 250*time.Millisecond)
 }
 
+// commitLanes is implemented by a store that commits transactions side
+// by side: CommitLanes says how many of the writer's batches may commit at
+// once. A store without it (SQLite: one write connection) gets one.
+type commitLanes interface{ CommitLanes() int }
+
 func newWriter(s Store, observe func(string, int, time.Duration), h *health, commitTimeout, completeTimeout time.Duration) *writer {
 	w := &writer{
 		store:           s,
@@ -74,11 +81,15 @@ func newWriter(s Store, observe func(string, int, time.Duration), h *health, com
 		commitTimeout:   commitTimeout,
 		completeTimeout: completeTimeout,
 	}
-	serial := groupcommit.NewSerial()
-	serial.Lock() // until start
-	w.unlock = serial.Unlock
+	lanes := 1
+	if cl, ok := s.(commitLanes); ok {
+		lanes = max(cl.CommitLanes(), 1)
+	}
+	limit := groupcommit.NewLimit(lanes)
+	limit.Hold() // until start
+	w.unlock = limit.Release
 	w.group = groupcommit.New(groupcommit.Config[*writeReq]{
-		Commit: w.flush, MaxRows: maxBatch, Serial: serial,
+		Commit: w.flush, MaxRows: maxBatch, Lanes: lanes, Limit: limit,
 		Rows: func(r *writeReq) int { return len(r.evs) + len(r.rs) },
 	})
 	return w

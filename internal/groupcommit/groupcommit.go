@@ -2,7 +2,9 @@
 // batches: callers queue an item and wait; one goroutine takes everything
 // queued, up to a bound, runs one commit for the batch and wakes each of
 // its callers. Under load batches grow by themselves; when idle a lone
-// item commits at once, so no timer adds latency.
+// item commits at once, so no timer adds latency. With Config.Lanes a
+// group runs up to that many such goroutines, each committing a batch of
+// its own, for a database that commits transactions side by side.
 //
 // A caller may bound its wait with a deadline. An item still queued at its
 // caller's deadline is taken back, never written (ErrNotTaken); once taken
@@ -49,10 +51,18 @@ type Config[T any] struct {
 	// batch's first item; an item that may not stays queued, in order, for
 	// a later batch. Nil: any items go together.
 	Together func(first, next T) bool
-	// Serial, when set, is held while a batch is taken and committed:
-	// groups that share it never commit at the same time, and their items
-	// stay queued (so can still be taken back) while another commits.
-	Serial *Serial
+	// Lanes is how many batches the group may commit at once, each by a
+	// goroutine of its own; default 1. More than one suits a database
+	// that commits transactions side by side (PostgreSQL), where a commit
+	// waits mostly on round trips and the disk: the next batch need not
+	// wait for the one before it. Items are answered as their own batch
+	// commits, in no particular order across lanes.
+	Lanes int
+	// Limit, when set, is held (one of its slots) while a batch is taken
+	// and committed: the groups that share it commit at most its size of
+	// batches at once, and their items stay queued (so can still be taken
+	// back) while it is full.
+	Limit *Limit
 	// Detach makes a caller whose context ends return its context's error
 	// at once, its item written anyway. Without it a caller that leaves
 	// takes its item back if it is still queued, and otherwise waits for
@@ -60,20 +70,34 @@ type Config[T any] struct {
 	Detach bool
 }
 
-// Serial lets one of the groups sharing it commit at a time. It is a
-// channel rather than a mutex so that a group waiting for it is durably
-// blocked under testing/synctest.
-type Serial struct{ ch chan struct{} }
+// Limit bounds how many batches the groups sharing it commit at once. It
+// is a channel rather than a mutex so that a group waiting for it is
+// durably blocked under testing/synctest.
+type Limit struct{ ch chan struct{} }
 
-// NewSerial returns a Serial.
-func NewSerial() *Serial { return &Serial{ch: make(chan struct{}, 1)} }
+// NewLimit returns a Limit of n slots (at least one).
+func NewLimit(n int) *Limit { return &Limit{ch: make(chan struct{}, max(n, 1))} }
 
-// Lock holds s: the groups sharing it commit nothing until Unlock, their
-// items staying queued.
-func (s *Serial) Lock() { s.ch <- struct{}{} }
+// Lock takes one slot of l, waiting for one to be free.
+func (l *Limit) Lock() { l.ch <- struct{}{} }
 
-// Unlock releases s.
-func (s *Serial) Unlock() { <-s.ch }
+// Unlock frees a slot of l.
+func (l *Limit) Unlock() { <-l.ch }
+
+// Hold takes every slot of l: the groups sharing it commit nothing until
+// Release, their items staying queued.
+func (l *Limit) Hold() {
+	for range cap(l.ch) {
+		l.Lock()
+	}
+}
+
+// Release frees the slots Hold took.
+func (l *Limit) Release() {
+	for range cap(l.ch) {
+		l.Unlock()
+	}
+}
 
 // Group is a group-commit queue. The zero value is not usable: see New.
 type Group[T any] struct {
@@ -81,8 +105,8 @@ type Group[T any] struct {
 
 	mu      sync.Mutex
 	queue   []*entry[T]
-	running bool          // a goroutine is committing batches
-	idle    chan struct{} // closed when that goroutine ends
+	running int           // goroutines committing batches, up to Lanes
+	idle    chan struct{} // closed when the last of them ends
 	stopped bool
 }
 
@@ -108,6 +132,9 @@ func New[T any](cfg Config[T]) *Group[T] {
 	}
 	if cfg.MaxRows <= 0 {
 		cfg.MaxRows = DefaultMaxRows
+	}
+	if cfg.Lanes <= 0 {
+		cfg.Lanes = 1
 	}
 	if cfg.Rows == nil {
 		cfg.Rows = func(T) int { return 1 }
@@ -136,10 +163,12 @@ func (g *Group[T]) Do(ctx context.Context, item T, deadline time.Time) error {
 		return ErrStopped
 	}
 	g.queue = append(g.queue, e)
-	if !g.running {
-		g.running = true
-		g.idle = make(chan struct{})
-		go g.run(g.idle)
+	if g.running < g.cfg.Lanes {
+		if g.running == 0 {
+			g.idle = make(chan struct{})
+		}
+		g.running++
+		go g.run()
 	}
 	g.mu.Unlock()
 
@@ -193,7 +222,7 @@ func (g *Group[T]) Stop() {
 	g.mu.Lock()
 	g.stopped = true
 	idle := g.idle
-	running := g.running
+	running := g.running > 0
 	g.mu.Unlock()
 	if running {
 		<-idle
@@ -201,16 +230,15 @@ func (g *Group[T]) Stop() {
 }
 
 // run commits batches until the queue is empty.
-func (g *Group[T]) run(idle chan struct{}) {
-	defer close(idle)
+func (g *Group[T]) run() {
 	for {
-		if g.cfg.Serial != nil {
-			g.cfg.Serial.Lock()
+		if g.cfg.Limit != nil {
+			g.cfg.Limit.Lock()
 		}
 		batch := g.take()
 		if len(batch) == 0 {
-			if g.cfg.Serial != nil {
-				g.cfg.Serial.Unlock()
+			if g.cfg.Limit != nil {
+				g.cfg.Limit.Unlock()
 			}
 			return
 		}
@@ -219,8 +247,8 @@ func (g *Group[T]) run(idle chan struct{}) {
 			items[i] = e.item
 		}
 		g.cfg.Commit(context.WithoutCancel(batch[0].ctx), items)
-		if g.cfg.Serial != nil {
-			g.cfg.Serial.Unlock()
+		if g.cfg.Limit != nil {
+			g.cfg.Limit.Unlock()
 		}
 		for _, e := range batch {
 			close(e.done)
@@ -229,7 +257,7 @@ func (g *Group[T]) run(idle chan struct{}) {
 }
 
 // take removes the next batch from the queue; when there is none it
-// marks the group not running, under the same lock.
+// counts the calling goroutine out, under the same lock.
 func (g *Group[T]) take() []*entry[T] {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -256,7 +284,11 @@ func (g *Group[T]) take() []*entry[T] {
 	clear(g.queue) // let the taken entries go
 	g.queue = rest
 	if len(batch) == 0 {
-		g.running = false
+		// This goroutine ends: the last one to end says the group is idle.
+		g.running--
+		if g.running == 0 {
+			close(g.idle)
+		}
 	}
 	return batch
 }

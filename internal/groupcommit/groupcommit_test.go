@@ -269,14 +269,14 @@ func TestStopDrains(t *testing.T) {
 	})
 }
 
-// TestSerial: groups sharing Serial never commit at once; an item of one
-// stays queued, and can be taken back, while the other commits.
+// TestSerial: groups sharing a Limit of one never commit at once; an item
+// of one stays queued, and can be taken back, while the other commits.
 func TestSerial(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		serial := groupcommit.NewSerial()
-		a := setup(t, groupcommit.Config[*item]{Serial: serial})
-		b := setup(t, groupcommit.Config[*item]{Serial: serial})
+		serial := groupcommit.NewLimit(1)
+		a := setup(t, groupcommit.Config[*item]{Limit: serial})
+		b := setup(t, groupcommit.Config[*item]{Limit: serial})
 		release := a.stallNext()
 		first := a.submit(t.Context(), time.Time{}, 1)
 		<-a.started
@@ -296,15 +296,15 @@ func TestSerial(t *testing.T) {
 	})
 }
 
-// TestSerialHeld: while Serial is held nothing commits; items stay
+// TestSerialHeld: while the Limit is held nothing commits; items stay
 // queued, so a caller's deadline takes its item back, and the rest commit
 // in one batch once it is released.
 func TestSerialHeld(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		serial := groupcommit.NewSerial()
+		serial := groupcommit.NewLimit(1)
 		serial.Lock()
-		r := setup(t, groupcommit.Config[*item]{Serial: serial})
+		r := setup(t, groupcommit.Config[*item]{Limit: serial})
 		start := time.Now()
 		late := r.submit(t.Context(), start.Add(time.Second), 1)
 		waiting := r.submit(t.Context(), time.Time{}, 2, 3)
@@ -317,5 +317,109 @@ func TestSerialHeld(t *testing.T) {
 		serial.Unlock()
 		noErrors(t, waiting())
 		equal(t, r.committed(), [][]int{{2, 3}})
+	})
+}
+
+// TestLanes: with two lanes a second batch commits while the first is
+// still committing; with both busy, items queue and go in one batch when
+// a lane frees; Stop waits for every lane.
+func TestLanes(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		var (
+			mu       sync.Mutex
+			batches  [][]int
+			inFlight int
+			most     int
+		)
+		gates := map[int]chan struct{}{1: make(chan struct{}), 2: make(chan struct{})}
+		g := groupcommit.New(groupcommit.Config[*item]{Lanes: 2, Commit: func(_ context.Context, batch []*item) {
+			mu.Lock()
+			vs := make([]int, len(batch))
+			for i, it := range batch {
+				vs[i] = it.v
+			}
+			batches = append(batches, vs)
+			inFlight++
+			most = max(most, inFlight)
+			gate := gates[batch[0].v]
+			mu.Unlock()
+			if gate != nil {
+				<-gate
+			}
+			mu.Lock()
+			inFlight--
+			mu.Unlock()
+		}})
+		errs := make([]error, 5)
+		var wg sync.WaitGroup
+		for i, v := range []int{1, 2, 3, 4} {
+			wg.Go(func() { errs[i] = g.Do(t.Context(), &item{v: v}, time.Time{}) })
+			synctest.Wait()
+		}
+		mu.Lock()
+		if most != 2 || len(batches) != 2 {
+			t.Fatalf("%d batches committing at once (%v), want 2", most, batches)
+		}
+		mu.Unlock()
+		close(gates[2])
+		synctest.Wait()
+		close(gates[1])
+		wg.Wait()
+		for i, err := range errs[:4] {
+			if err != nil {
+				t.Fatalf("caller %d: %v", i, err)
+			}
+		}
+		equal(t, batches, [][]int{{1}, {2}, {3, 4}})
+		g.Stop()
+		if err := g.Do(t.Context(), &item{v: 5}, time.Time{}); !errors.Is(err, groupcommit.ErrStopped) {
+			t.Fatalf("after Stop: %v, want ErrStopped", err)
+		}
+	})
+}
+
+// TestLimitHeldAcrossLanes: Hold takes every slot of a Limit, so a group
+// of several lanes commits nothing until Release, and then at most the
+// Limit's size of batches at once.
+func TestLimitHeldAcrossLanes(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		limit := groupcommit.NewLimit(2)
+		limit.Hold()
+		var mu sync.Mutex
+		var inFlight, most, n int
+		release := make(chan struct{})
+		g := groupcommit.New(groupcommit.Config[*item]{Lanes: 4, Limit: limit, Commit: func(_ context.Context, batch []*item) {
+			mu.Lock()
+			n += len(batch)
+			inFlight++
+			most = max(most, inFlight)
+			mu.Unlock()
+			<-release
+			mu.Lock()
+			inFlight--
+			mu.Unlock()
+		}})
+		var wg sync.WaitGroup
+		for v := range 4 {
+			wg.Go(func() { _ = g.Do(t.Context(), &item{v: v}, time.Time{}) })
+		}
+		synctest.Wait()
+		mu.Lock()
+		if n != 0 {
+			t.Fatalf("%d items committed while the limit was held", n)
+		}
+		mu.Unlock()
+		limit.Release()
+		synctest.Wait()
+		close(release)
+		wg.Wait()
+		if most > 2 {
+			t.Fatalf("%d batches at once under a limit of 2", most)
+		}
+		if n != 4 {
+			t.Fatalf("%d items committed, want 4", n)
+		}
 	})
 }

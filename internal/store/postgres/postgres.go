@@ -115,6 +115,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
+// CommitLanes is how many of the engine's group-commit batches may commit
+// at once: PostgreSQL commits transactions side by side (its own group
+// commit shares the WAL flush) and the idempotency keys' advisory locks
+// keep concurrent batches correct, so a batch need not wait for the round
+// trips of the one before it. A quarter of the pool, at least one, leaves
+// the rest of the pool to claims, reads and the other writers.
+func (s *Store) CommitLanes() int { return max(int(s.pool.Config().MaxConns)/4, 1) }
+
 // migrateLockPrefix starts the text whose hash keys the advisory lock that
 // serializes schema creation and migrations; the schema name completes it,
 // so schemas (test runs) in one database do not wait for each other.
