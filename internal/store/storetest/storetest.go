@@ -30,6 +30,7 @@ func Run(t *testing.T, open Open) {
 			"AcceptAndIdempotency": testAcceptAndIdempotency,
 			"ClaimAndComplete":     testClaimAndComplete,
 			"Commit":               testCommit,
+			"CommitConcurrent":     testCommitConcurrent,
 			"AttemptDetail":        testAttemptDetail,
 			"RequeueAndRelease":    testRequeueAndRelease,
 			"LeaseFencing":         testLeaseFencing,

@@ -3,7 +3,9 @@ package storetest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -568,4 +570,66 @@ func testCommit(t *testing.T, s store.Store) {
 	got, err = s.GetTask(ctx, tid, next.ID)
 	require.NoError(t, err)
 	require.Equal(t, 0, got.Attempts, "the task is as it was")
+}
+
+// testCommitConcurrent runs Commit from 8 goroutines at once, as a writer
+// of several lanes (or several nodes) does: each accepts events under the
+// same 8 idempotency keys and records the results of its own claimed
+// tasks. Every call succeeds, each key is accepted once (the others see
+// that event as a duplicate) and every result is written.
+func testCommitConcurrent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	tid, ep := acme(t, s)
+	const writers, per = 8, 8
+	var evs []store.NewEvent
+	for range writers * per {
+		evs = append(evs, newEvent(tid, "order.created", "", base, ep.ID))
+	}
+	accept(t, s, evs...)
+	claimed := claimUntil(t, s, store.Claim{Now: base, Lease: time.Hour, Owner: "node-a", Limit: writers * per}, writers*per)
+	type outcome struct {
+		accepted []store.Accepted
+		stale    []string
+		err      error
+	}
+	outs := make([]outcome, writers)
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			var news []store.NewEvent
+			var rs []store.TaskResult
+			for i := range per {
+				news = append(news, newEvent(tid, "order.paid", fmt.Sprintf("key-%d", i), base, ep.ID))
+				task := claimed[evs[w*per+i].Tasks[0].ID]
+				rs = append(rs, store.TaskResult{TaskID: task.ID, Token: task.LeaseToken, Status: store.StatusSucceeded,
+					Attempt: store.Attempt{ID: fmt.Sprintf("atm_cc_%d_%d", w, i), TenantID: tid, Number: 1, StartedAt: base, Outcome: "success"}})
+			}
+			o := &outs[w]
+			o.accepted, o.stale, o.err = s.Commit(ctx, news, rs)
+		})
+	}
+	wg.Wait()
+	firsts := map[string]string{} // key → the one event accepted under it
+	for w, o := range outs {
+		require.NoError(t, o.err, "writer %d", w)
+		require.Empty(t, o.stale, "writer %d", w)
+		for _, a := range o.accepted {
+			if !a.Duplicate {
+				prev, seen := firsts[a.Event.IdempotencyKey]
+				require.False(t, seen, "key %s accepted twice: %s and %s", a.Event.IdempotencyKey, prev, a.Event.ID)
+				firsts[a.Event.IdempotencyKey] = a.Event.ID
+			}
+		}
+	}
+	require.Len(t, firsts, per)
+	for w, o := range outs {
+		for _, a := range o.accepted {
+			require.Equal(t, firsts[a.Event.IdempotencyKey], a.Event.ID, "writer %d: a duplicate names the event first accepted", w)
+		}
+	}
+	for _, task := range claimed {
+		got, err := s.GetTask(ctx, tid, task.ID)
+		require.NoError(t, err)
+		require.Equal(t, store.StatusSucceeded, got.Status)
+	}
 }
