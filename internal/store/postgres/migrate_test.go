@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 
@@ -77,5 +78,31 @@ func TestMigrationStatusOnlyReads(t *testing.T) {
 	require.NoError(t, err)
 	for _, m := range status {
 		require.Equal(t, goose.StateApplied, m.State, m.Source.Path)
+	}
+}
+
+// TestPoolSizeAndCommitLanes: the pool holds 16 connections unless the
+// URL's pool_max_conns says otherwise, and a quarter of them (at least
+// one) commit the engine writer's batches side by side.
+func TestPoolSizeAndCommitLanes(t *testing.T) {
+	t.Parallel()
+	d := testkit.PostgresDSN(t)
+	sch := schema(t)
+	sep := "?"
+	if strings.Contains(d, "?") {
+		sep = "&"
+	}
+	for _, c := range []struct {
+		dsn   string
+		lanes int
+	}{
+		{d, 4},
+		{d + sep + "pool_max_conns=8", 2},
+		{d + sep + "pool_max_conns=2", 1},
+	} {
+		s, err := postgres.Open(t.Context(), postgres.Config{DSN: c.dsn, Box: box(t), Schema: sch})
+		require.NoError(t, err)
+		require.Equal(t, c.lanes, s.CommitLanes(), c.dsn)
+		s.Close()
 	}
 }

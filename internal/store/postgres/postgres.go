@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -36,7 +37,7 @@ type Config struct {
 	DSN string
 	// Box seals secrets at rest. Required.
 	Box *secretbox.Box
-	// MaxConns bounds the pool; default 16.
+	// MaxConns bounds the pool; default the URL's pool_max_conns, else 16.
 	MaxConns int32
 	// Schema, when set, is created if missing and used as the search path
 	// (tests give each run its own).
@@ -72,7 +73,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: parse DSN: %w", err)
 	}
-	pc.MaxConns = 16
+	if !strings.Contains(cfg.DSN, "pool_max_conns=") {
+		pc.MaxConns = 16 // pgxpool's default is the CPU count, at least 4
+	}
 	if cfg.MaxConns > 0 {
 		pc.MaxConns = cfg.MaxConns
 	}
