@@ -82,7 +82,7 @@ func TestMigrationStatusOnlyReads(t *testing.T) {
 }
 
 // TestPoolSizeAndCommitLanes: the pool holds 16 connections unless the
-// URL's pool_max_conns says otherwise, and a quarter of them (at least
+// URL's pool_max_conns says otherwise, and an eighth of them (at least
 // one) commit the engine writer's batches side by side.
 func TestPoolSizeAndCommitLanes(t *testing.T) {
 	t.Parallel()
@@ -96,9 +96,9 @@ func TestPoolSizeAndCommitLanes(t *testing.T) {
 		dsn   string
 		lanes int
 	}{
-		{d, 4},
-		{d + sep + "pool_max_conns=8", 2},
-		{d + sep + "pool_max_conns=2", 1},
+		{d, 2},
+		{d + sep + "pool_max_conns=32", 4},
+		{d + sep + "pool_max_conns=8", 1},
 	} {
 		s, err := postgres.Open(t.Context(), postgres.Config{DSN: c.dsn, Box: box(t), Schema: sch})
 		require.NoError(t, err)

@@ -122,9 +122,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 // at once: PostgreSQL commits transactions side by side (its own group
 // commit shares the WAL flush) and the idempotency keys' advisory locks
 // keep concurrent batches correct, so a batch need not wait for the round
-// trips of the one before it. A quarter of the pool, at least one, leaves
-// the rest of the pool to claims, reads and the other writers.
-func (s *Store) CommitLanes() int { return max(int(s.pool.Config().MaxConns)/4, 1) }
+// trips of the one before it. An eighth of the pool, at least one: two of
+// the default 16. More lanes gained more with the database 1 ms away (S1
+// over one lane: four +36 %, two +19 %), but with three nodes and
+// PostgreSQL on one 2-core machine four lanes cost a fifth of S1 and two
+// about nothing (docs/benchmarks.md).
+func (s *Store) CommitLanes() int { return max(int(s.pool.Config().MaxConns)/8, 1) }
 
 // migrateLockPrefix starts the text whose hash keys the advisory lock that
 // serializes schema creation and migrations; the schema name completes it,
