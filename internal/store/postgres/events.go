@@ -112,10 +112,16 @@ func (s *Store) Commit(ctx context.Context, evs []store.NewEvent, rs []store.Tas
 		return nil, nil, fmt.Errorf("commit: begin: %w", err)
 	}
 	defer tx.Rollback(ctx)
-	if accepted, err = acceptEvents(ctx, tx, evs); err != nil {
-		return nil, nil, err
-	}
-	if stale, err = completeTasks(ctx, tx, rs); err != nil {
+	// Both parts go in one batch: one round trip between BEGIN and COMMIT.
+	var b pgx.Batch
+	readAccepted, readStale := queueAccept(&b, evs), queueComplete(&b, rs)
+	if err := sendBatch(ctx, tx, &b, "commit", func(br pgx.BatchResults) (err error) {
+		if accepted, err = readAccepted(br); err != nil {
+			return err
+		}
+		stale, err = readStale(br)
+		return err
+	}); err != nil {
 		return nil, nil, err
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -124,15 +130,29 @@ func (s *Store) Commit(ctx context.Context, evs []store.NewEvent, rs []store.Tas
 	return accepted, stale, nil
 }
 
-// acceptEvents is AcceptEvents inside tx. Its statements go to the server
-// in one batch (one round trip): the key locks and the check of stored
-// events when some event has an idempotency key, then one INSERT each for
-// events, tasks and queue messages over arrays. The INSERTs skip what the
-// check finds, by the same condition in SQL, so they need not wait for its
+// sendBatch sends b in tx, when it holds anything, and reads its answers
+// with read.
+func sendBatch(ctx context.Context, tx pgx.Tx, b *pgx.Batch, action string, read func(pgx.BatchResults) error) error {
+	if b.Len() == 0 {
+		return nil
+	}
+	br := tx.SendBatch(ctx, b)
+	err := read(br)
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = wrapWrite(action, cerr)
+	}
+	return err
+}
+
+// queueAccept queues in b the statements of AcceptEvents and returns what
+// reads their answers: the key locks and the check of stored events when
+// some event has an idempotency key, then one INSERT each for events,
+// tasks and queue messages over arrays. The INSERTs skip what the check
+// finds, by the same condition in SQL, so they need not wait for its
 // answer: the key locks make both see the same stored events.
-func acceptEvents(ctx context.Context, tx pgx.Tx, evs []store.NewEvent) ([]store.Accepted, error) {
+func queueAccept(b *pgx.Batch, evs []store.NewEvent) func(pgx.BatchResults) ([]store.Accepted, error) {
 	if len(evs) == 0 {
-		return nil, nil
+		return func(pgx.BatchResults) ([]store.Accepted, error) { return nil, nil }
 	}
 
 	type key struct{ tenant, key string }
@@ -158,7 +178,6 @@ func acceptEvents(ctx context.Context, tx pgx.Tx, evs []store.NewEvent) ([]store
 		sinces, index = append(sinces, ts(ne.IdempotentSince)), append(index, int32(i))
 	}
 
-	var b pgx.Batch
 	if len(lockIDs) > 0 {
 		// Locks are taken in hash order (volatile select-list calls run
 		// after ORDER BY), so concurrent batches never wait on each other
@@ -199,7 +218,7 @@ func acceptEvents(ctx context.Context, tx pgx.Tx, evs []store.NewEvent) ([]store
 		w.ids, w.tenants, w.types, w.sources, w.data, w.occurred, w.keys, w.created, w.raw, w.headers, w.traceparents, w.requestHeaders, w.sinces)
 	guard := len(lockIDs) > 0
 	if len(tasks) > 0 {
-		queueInsertTasks(&b, tasks, guard)
+		queueInsertTasks(b, tasks, guard)
 	}
 	if len(queueIDs) > 0 {
 		q := `INSERT INTO queue_messages (queue_id, event_id, tenant_id)
@@ -210,34 +229,32 @@ func acceptEvents(ctx context.Context, tx pgx.Tx, evs []store.NewEvent) ([]store
 		b.Queue(q, queueIDs, queueEvents, queueTenants)
 	}
 
-	br := tx.SendBatch(ctx, &b)
-	prev, err := readAccept(br, len(lockIDs) > 0, len(tasks) > 0, len(queueIDs) > 0)
-	if cerr := br.Close(); err == nil && cerr != nil {
-		err = wrapWrite("accept events", cerr)
-	}
-	if err != nil {
-		return nil, err
-	}
-
-	out := make([]store.Accepted, len(evs))
-	for i, ne := range evs {
-		e := ne.Event
-		if e.IdempotencyKey != "" {
-			if j := first[key{e.TenantID, e.IdempotencyKey}]; j != i {
-				out[i] = store.Accepted{Event: out[j].Event, Duplicate: true}
-				continue
-			}
-			if p, ok := prev[i]; ok {
-				out[i] = store.Accepted{Event: p, Duplicate: true}
-				continue
-			}
+	keys, withTasks, queued := len(lockIDs) > 0, len(tasks) > 0, len(queueIDs) > 0
+	return func(br pgx.BatchResults) ([]store.Accepted, error) {
+		prev, err := readAccept(br, keys, withTasks, queued)
+		if err != nil {
+			return nil, err
 		}
-		out[i] = store.Accepted{Event: e, Tasks: ne.Tasks}
+		out := make([]store.Accepted, len(evs))
+		for i, ne := range evs {
+			e := ne.Event
+			if e.IdempotencyKey != "" {
+				if j := first[key{e.TenantID, e.IdempotencyKey}]; j != i {
+					out[i] = store.Accepted{Event: out[j].Event, Duplicate: true}
+					continue
+				}
+				if p, ok := prev[i]; ok {
+					out[i] = store.Accepted{Event: p, Duplicate: true}
+					continue
+				}
+			}
+			out[i] = store.Accepted{Event: e, Tasks: ne.Tasks}
+		}
+		return out, nil
 	}
-	return out, nil
 }
 
-// readAccept reads the answers of acceptEvents' batch in order: the
+// readAccept reads the answers of queueAccept's statements in order: the
 // stored events its keys found, by the index of the batch's event each
 // duplicates, and whether the INSERTs went through.
 func readAccept(br pgx.BatchResults, keys, tasks, queued bool) (map[int]event.Event, error) {

@@ -206,13 +206,25 @@ func (s *Store) CompleteTasks(ctx context.Context, rs []store.TaskResult) ([]str
 	return stale, err
 }
 
-// completeTasks is CompleteTasks inside tx, in one round trip: a batch of
-// the lock of the tasks (in id order, so concurrent writers never
-// deadlock) and one statement that updates the tasks whose guard holds
-// and inserts the attempts of those it updated.
-func completeTasks(ctx context.Context, tx pgx.Tx, rs []store.TaskResult) ([]string, error) {
+// completeTasks is CompleteTasks inside tx, in one round trip.
+func completeTasks(ctx context.Context, tx pgx.Tx, rs []store.TaskResult) (stale []string, err error) {
+	var b pgx.Batch
+	read := queueComplete(&b, rs)
+	err = sendBatch(ctx, tx, &b, "complete tasks", func(br pgx.BatchResults) (err error) {
+		stale, err = read(br)
+		return err
+	})
+	return stale, err
+}
+
+// queueComplete queues in b the statements of CompleteTasks and returns
+// what reads the ids of the stale results: the lock of the tasks (in id
+// order, so concurrent writers never deadlock) and one statement that
+// updates the tasks whose guard holds and inserts the attempts of those
+// it updated.
+func queueComplete(b *pgx.Batch, rs []store.TaskResult) func(pgx.BatchResults) ([]string, error) {
 	if len(rs) == 0 {
-		return nil, nil
+		return func(pgx.BatchResults) ([]string, error) { return nil, nil }
 	}
 	rs = slices.SortedFunc(slices.Values(rs), func(a, b store.TaskResult) int { return strings.Compare(a.TaskID, b.TaskID) })
 	n := len(rs)
@@ -227,7 +239,6 @@ func completeTasks(ctx context.Context, tx pgx.Tx, rs []store.TaskResult) ([]str
 		nexts[i], updated[i] = ts(r.NextAt), ts(a.StartedAt.Add(a.Duration))
 		at.add(r.TaskID, a)
 	}
-	var b pgx.Batch
 	b.Queue(`SELECT id FROM tasks WHERE id = ANY($1) ORDER BY id FOR UPDATE`, ids)
 	b.Queue(`WITH done AS (
 			UPDATE tasks t SET status = u.status, attempts = u.attempts, next_at = u.next_at,
@@ -247,28 +258,27 @@ func completeTasks(ctx context.Context, tx pgx.Tx, rs []store.TaskResult) ([]str
 		RETURNING task_id`, ids, statuses, attempts, nexts, lastErrs, updated, tokens,
 		at.ids, at.tasks, at.tenants, at.numbers, at.started, at.durations, at.outcomes, at.urls, at.reqHeaders, at.reqBodies,
 		at.statuses, at.respHeaders, at.respBodies, at.errors, at.kinds, at.details)
-	br := tx.SendBatch(ctx, &b)
-	done, err := readComplete(br)
-	if cerr := br.Close(); err == nil && cerr != nil {
-		err = wrapWrite("complete tasks", cerr)
-	}
-	if err != nil {
-		return nil, err
-	}
-	written := make(map[string]bool, len(done))
-	for _, id := range done {
-		written[id] = true
-	}
-	var stale []string
-	for _, r := range rs {
-		if !written[r.TaskID] {
-			stale = append(stale, r.TaskID)
+	return func(br pgx.BatchResults) ([]string, error) {
+		done, err := readComplete(br)
+		if err != nil {
+			return nil, err
 		}
+		written := make(map[string]bool, len(done))
+		for _, id := range done {
+			written[id] = true
+		}
+		var stale []string
+		for _, r := range rs {
+			if !written[r.TaskID] {
+				stale = append(stale, r.TaskID)
+			}
+		}
+		return stale, nil
 	}
-	return stale, nil
 }
 
-// readComplete reads completeTasks' batch: the ids of the tasks written.
+// readComplete reads queueComplete's answers: the ids of the tasks
+// written.
 func readComplete(br pgx.BatchResults) ([]string, error) {
 	if _, err := br.Exec(); err != nil {
 		return nil, fmt.Errorf("complete tasks: lock tasks: %w", err)
