@@ -105,17 +105,28 @@ func (s *Store) AcceptEvents(ctx context.Context, evs []store.NewEvent) ([]store
 // CompleteTasks does, bounded as AcceptEvents is. The events come first:
 // their idempotency-key locks are taken before any task row is locked, so
 // two such transactions never wait on each other in a cycle.
+//
+// It takes two round trips: one batch of BEGIN (with the deadline, as
+// beginBounded sets it) and every statement, then COMMIT on its own, so
+// that a link that fails before COMMIT was sent gives a definite failure.
 func (s *Store) Commit(ctx context.Context, evs []store.NewEvent, rs []store.TaskResult) (accepted []store.Accepted, stale []string, err error) {
 	defer func() { err = classify(err) }()
-	tx, err := s.beginBounded(ctx)
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("commit: begin: %w", err)
 	}
-	defer tx.Rollback(ctx)
-	// Both parts go in one batch: one round trip between BEGIN and COMMIT.
+	// A connection still in its transaction (a failure below) is closed
+	// on release rather than pooled, which rolls the transaction back.
+	defer conn.Release()
 	var b pgx.Batch
+	begun := queueBegin(ctx, &b)
 	readAccepted, readStale := queueAccept(&b, evs), queueComplete(&b, rs)
-	if err := sendBatch(ctx, tx, &b, "commit", func(br pgx.BatchResults) (err error) {
+	if err := sendBatch(ctx, conn, &b, "commit", func(br pgx.BatchResults) (err error) {
+		for range begun {
+			if _, err := br.Exec(); err != nil {
+				return fmt.Errorf("commit: begin: %w", err)
+			}
+		}
 		if accepted, err = readAccepted(br); err != nil {
 			return err
 		}
@@ -124,19 +135,42 @@ func (s *Store) Commit(ctx context.Context, evs []store.NewEvent, rs []store.Tas
 	}); err != nil {
 		return nil, nil, err
 	}
-	if err := tx.Commit(ctx); err != nil {
+	tag, err := conn.Exec(ctx, "COMMIT")
+	if err == nil && tag.String() == "ROLLBACK" {
+		err = pgx.ErrTxCommitRollback
+	}
+	if err != nil {
 		return nil, nil, commitError("commit", err)
 	}
 	return accepted, stale, nil
 }
 
-// sendBatch sends b in tx, when it holds anything, and reads its answers
-// with read.
-func sendBatch(ctx context.Context, tx pgx.Tx, b *pgx.Batch, action string, read func(pgx.BatchResults) error) error {
+// queueBegin queues BEGIN and, under a deadline, the session limits of
+// beginBounded; it returns how many statements it queued.
+func queueBegin(ctx context.Context, b *pgx.Batch) int {
+	b.Queue("BEGIN")
+	d, ok := ctx.Deadline()
+	if !ok {
+		return 1
+	}
+	ms := max(time.Until(d).Milliseconds(), 1)
+	b.Queue(fmt.Sprintf("SET LOCAL statement_timeout = %d", ms))
+	b.Queue(fmt.Sprintf("SET LOCAL idle_in_transaction_session_timeout = %d", ms))
+	return 3
+}
+
+// batchSender is a transaction or a connection.
+type batchSender interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// sendBatch sends b, when it holds anything, and reads its answers with
+// read.
+func sendBatch(ctx context.Context, to batchSender, b *pgx.Batch, action string, read func(pgx.BatchResults) error) error {
 	if b.Len() == 0 {
 		return nil
 	}
-	br := tx.SendBatch(ctx, b)
+	br := to.SendBatch(ctx, b)
 	err := read(br)
 	if cerr := br.Close(); err == nil && cerr != nil {
 		err = wrapWrite(action, cerr)
