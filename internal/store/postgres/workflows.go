@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/hookline/hookline/internal/store"
 )
@@ -79,6 +80,9 @@ func scanRun(r pgx.Row) (store.Run, error) {
 func (s *Store) SaveRun(ctx context.Context, sv store.RunSave) error {
 	r := sv.Run
 	return s.transact(ctx, "save run", func(tx pgx.Tx) error {
+		if len(sv.Gates) == 0 {
+			return saveRunBatched(ctx, tx, sv)
+		}
 		if sv.Result != nil {
 			// The task before the run: the writer's Commit locks tasks
 			// alone, in id order.
@@ -109,22 +113,9 @@ func (s *Store) SaveRun(ctx context.Context, sv store.RunSave) error {
 			}
 		}
 		if len(sv.Steps) > 0 {
-			batch := &pgx.Batch{}
-			for _, st := range sv.Steps {
-				batch.Queue(`INSERT INTO run_steps (`+runStepCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-					ON CONFLICT (run_id, seq) DO UPDATE SET step_id = excluded.step_id, kind = excluded.kind, status = excluded.status,
-					attempts = excluded.attempts, input = excluded.input, output = excluded.output, error = excluded.error,
-					started_at = excluded.started_at, duration_us = excluded.duration_us`,
-					r.ID, st.Seq, r.TenantID, st.StepID, st.Kind, st.Status, st.Attempts, st.Input, st.Output, st.Error,
-					ts(st.StartedAt), st.Duration.Microseconds())
-				batch.Queue(`INSERT INTO run_attempts (`+runAttemptCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-					ON CONFLICT (run_id, seq, attempt) DO UPDATE SET step_id = excluded.step_id, kind = excluded.kind, status = excluded.status,
-					input = excluded.input, output = excluded.output, error = excluded.error,
-					started_at = excluded.started_at, duration_us = excluded.duration_us`,
-					r.ID, st.Seq, r.TenantID, st.StepID, st.Kind, st.Status, st.Attempts, st.Input, st.Output, st.Error,
-					ts(st.StartedAt), st.Duration.Microseconds())
-			}
-			if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+			var batch pgx.Batch
+			queueSteps(&batch, r, sv.Steps)
+			if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
 				return fmt.Errorf("save run: write steps: %w", err)
 			}
 		}
@@ -146,12 +137,141 @@ func (s *Store) SaveRun(ctx context.Context, sv store.RunSave) error {
 	})
 }
 
-// insertRun creates a run at revision 1; ErrConflict when its id exists.
-func insertRun(ctx context.Context, tx pgx.Tx, r store.Run) error {
-	tag, err := tx.Exec(ctx, `INSERT INTO runs (`+runCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11, $12, $13, $14)
-		ON CONFLICT (id) DO NOTHING`,
-		r.ID, r.TenantID, r.Workflow, r.Version, r.Status, r.EventID, r.State, r.Error, r.WaitEvent, r.WaitKey, r.WaitValue,
-		r.ParentID, ts(r.CreatedAt), ts(r.UpdatedAt))
+// saveRunBatched is SaveRun inside tx for a run under no gates, whose
+// slots need nothing read first: every statement goes in one batch, one
+// round trip, read in the order SaveRun would run them.
+func saveRunBatched(ctx context.Context, tx pgx.Tx, sv store.RunSave) error {
+	r := sv.Run
+	var b pgx.Batch
+	var readStale func(pgx.BatchResults) ([]string, error)
+	if sv.Result != nil {
+		// The task before the run: the writer's Commit locks tasks
+		// alone, in id order.
+		readStale = queueComplete(&b, []store.TaskResult{*sv.Result})
+	}
+	terminal := r.Status == store.RunSucceeded || r.Status == store.RunFailed || r.Status == store.RunCancelled
+	if terminal {
+		b.Queue(`DELETE FROM workflow_slots WHERE tenant_id = $1 AND run_id = $2 AND kind IN ('concurrency', 'queued')`, r.TenantID, r.ID)
+	}
+	if sv.Rev == 0 {
+		queueInsertRun(&b, r)
+	} else {
+		b.Queue(`UPDATE runs SET status = $1, state = $2, error = $3, wait_event = $4, wait_key = $5, wait_value = $6,
+			updated_at = $7, rev = rev + 1 WHERE id = $8 AND tenant_id = $9 AND rev = $10`,
+			r.Status, r.State, r.Error, r.WaitEvent, r.WaitKey, r.WaitValue, ts(r.UpdatedAt), r.ID, r.TenantID, sv.Rev)
+	}
+	queueSteps(&b, r, sv.Steps)
+	for _, c := range sv.Children {
+		queueInsertRun(&b, c)
+	}
+	for _, l := range sv.Listens {
+		b.Queue(`INSERT INTO run_listens (run_id, idx, tenant_id, pattern, wait_key, wait_value)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, r.ID, l.Idx, r.TenantID, l.Pattern, l.Key, l.Value)
+	}
+	if len(sv.Tasks) > 0 {
+		queueInsertTasks(&b, sv.Tasks, false)
+	}
+	stale := false // the run's revision moved on: known once the batch is read
+	err := sendBatch(ctx, tx, &b, "save run", func(br pgx.BatchResults) error {
+		if readStale != nil {
+			ids, err := readStale(br)
+			if err != nil {
+				return fmt.Errorf("save run: %w", err)
+			}
+			if len(ids) > 0 {
+				return store.ErrStale
+			}
+		}
+		if terminal {
+			if _, err := br.Exec(); err != nil {
+				return fmt.Errorf("save run: slots: %w", err)
+			}
+		}
+		tag, err := br.Exec()
+		if sv.Rev == 0 {
+			if err := insertedRun(tag, err); err != nil {
+				return err
+			}
+		} else if err := affected("save run: update", tag, err); err != nil {
+			if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			// The rest of the batch ran on a stale save: its answers are
+			// read and dropped, and the transaction is rolled back.
+			stale = true
+			rest := 2*len(sv.Steps) + len(sv.Children) + len(sv.Listens)
+			if len(sv.Tasks) > 0 {
+				rest++
+			}
+			for range rest {
+				_, _ = br.Exec()
+			}
+			return nil
+		}
+		for range 2 * len(sv.Steps) {
+			if _, err := br.Exec(); err != nil {
+				return fmt.Errorf("save run: write steps: %w", err)
+			}
+		}
+		for range sv.Children {
+			if err := insertedRun(br.Exec()); err != nil {
+				return err
+			}
+		}
+		for i := range sv.Listens {
+			if _, err := br.Exec(); err != nil {
+				return fmt.Errorf("save run: write listen %d: %w", sv.Listens[i].Idx, err)
+			}
+		}
+		if len(sv.Tasks) > 0 {
+			if _, err := br.Exec(); err != nil {
+				return wrapWrite("save run: insert tasks", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if stale {
+		return missingOrStale(ctx, tx, r.TenantID, r.ID)
+	}
+	return nil
+}
+
+// queueSteps queues the step log entries of a save: each step's row and
+// its attempt's.
+func queueSteps(b *pgx.Batch, r store.Run, steps []store.RunStep) {
+	for _, st := range steps {
+		b.Queue(`INSERT INTO run_steps (`+runStepCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+			ON CONFLICT (run_id, seq) DO UPDATE SET step_id = excluded.step_id, kind = excluded.kind, status = excluded.status,
+			attempts = excluded.attempts, input = excluded.input, output = excluded.output, error = excluded.error,
+			started_at = excluded.started_at, duration_us = excluded.duration_us`,
+			r.ID, st.Seq, r.TenantID, st.StepID, st.Kind, st.Status, st.Attempts, st.Input, st.Output, st.Error,
+			ts(st.StartedAt), st.Duration.Microseconds())
+		b.Queue(`INSERT INTO run_attempts (`+runAttemptCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+			ON CONFLICT (run_id, seq, attempt) DO UPDATE SET step_id = excluded.step_id, kind = excluded.kind, status = excluded.status,
+			input = excluded.input, output = excluded.output, error = excluded.error,
+			started_at = excluded.started_at, duration_us = excluded.duration_us`,
+			r.ID, st.Seq, r.TenantID, st.StepID, st.Kind, st.Status, st.Attempts, st.Input, st.Output, st.Error,
+			ts(st.StartedAt), st.Duration.Microseconds())
+	}
+}
+
+const insertRunSQL = `INSERT INTO runs (` + runCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11, $12, $13, $14)
+	ON CONFLICT (id) DO NOTHING`
+
+func insertRunArgs(r store.Run) []any {
+	return []any{r.ID, r.TenantID, r.Workflow, r.Version, r.Status, r.EventID, r.State, r.Error, r.WaitEvent, r.WaitKey, r.WaitValue,
+		r.ParentID, ts(r.CreatedAt), ts(r.UpdatedAt)}
+}
+
+// queueInsertRun queues insertRun's statement; insertedRun reads it.
+func queueInsertRun(b *pgx.Batch, r store.Run) { b.Queue(insertRunSQL, insertRunArgs(r)...) }
+
+// insertedRun is the outcome of a run's insert: ErrConflict when its id
+// existed.
+func insertedRun(tag pgconn.CommandTag, err error) error {
 	if err := affected("save run: insert", tag, err); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return store.ErrConflict
@@ -159,6 +279,11 @@ func insertRun(ctx context.Context, tx pgx.Tx, r store.Run) error {
 		return err
 	}
 	return nil
+}
+
+// insertRun creates a run at revision 1; ErrConflict when its id exists.
+func insertRun(ctx context.Context, tx pgx.Tx, r store.Run) error {
+	return insertedRun(tx.Exec(ctx, insertRunSQL, insertRunArgs(r)...))
 }
 
 // missingOrStale tells why a guarded run update matched no row: ErrNotFound
