@@ -70,9 +70,10 @@ func scanRun(r pgx.Row) (store.Run, error) {
 	return run, err
 }
 
-// SaveRun writes a run, its step log entries (one batch), its new tasks
-// (COPY, as AddTasks) and the result of the attempt that made the save in
-// one transaction. The update is guarded by the revision the caller read;
+// SaveRun writes a run, its step log entries, its new tasks and the result
+// of the attempt that made the save in one transaction: a run under no
+// gate in one batch (saveRunBatched); one under gates counts its slots
+// first, then writes step by step. The update is guarded by the revision the caller read;
 // under READ COMMITTED a save that waited on a concurrent one re-checks
 // the revision it committed and matches no row, so of two saves from the
 // same revision one fails with ErrConflict. Steps are stored under the
