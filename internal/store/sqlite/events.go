@@ -91,7 +91,7 @@ func (s *Store) acceptEvents(ctx context.Context, tx *sql.Tx, evs []store.NewEve
 			idem = e.IdempotencyKey
 		}
 		if _, err := tx.ExecContext(ctx, sqlInsertEvent, e.ID, e.TenantID, e.Type, e.Source, []byte(e.Data), ms(e.OccurredAt), idem,
-			ms(e.CreatedAt), e.Raw, toJSON(orEmpty(e.Headers)), e.Traceparent, toJSON(orEmpty(e.RequestHeaders))); err != nil {
+			ms(e.CreatedAt), e.Raw, headersJSON(e.Headers), e.Traceparent, headersJSON(e.RequestHeaders)); err != nil {
 			return nil, fmt.Errorf("accept events: insert event: %w", err)
 		}
 		for _, q := range ne.Queues {

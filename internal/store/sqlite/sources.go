@@ -73,7 +73,7 @@ func (s *Store) AddRejection(ctx context.Context, r store.Rejection, keep int) e
 	return s.transact(ctx, "add rejection", func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO rejections (id, tenant_id, source_id, created_at, reason, method, remote_addr, headers, body)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.ID, r.TenantID, r.SourceID, ms(r.CreatedAt), r.Reason, r.Method, r.RemoteAddr,
-			toJSON(orEmpty(r.Headers)), r.Body); err != nil {
+			headersJSON(r.Headers), r.Body); err != nil {
 			return fmt.Errorf("add rejection: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM rejections WHERE source_id = ? AND id NOT IN (

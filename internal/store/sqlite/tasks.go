@@ -228,7 +228,7 @@ func (s *Store) completeTasks(ctx context.Context, tx *sql.Tx, rs []store.TaskRe
 		}
 		if _, err := tx.ExecContext(ctx, sqlInsertAttempt,
 			a.ID, r.TaskID, a.TenantID, a.Number, ms(a.StartedAt), a.Duration.Microseconds(), a.Outcome, a.RequestURL,
-			toJSON(orEmpty(a.RequestHeaders)), a.RequestBody, a.ResponseStatus, toJSON(orEmpty(a.ResponseHeaders)),
+			headersJSON(a.RequestHeaders), a.RequestBody, a.ResponseStatus, headersJSON(a.ResponseHeaders),
 			a.ResponseBody, a.Error, a.Kind, string(a.Detail)); err != nil {
 			return nil, fmt.Errorf("complete tasks: insert attempt: %w", err)
 		}
@@ -236,11 +236,13 @@ func (s *Store) completeTasks(ctx context.Context, tx *sql.Tx, rs []store.TaskRe
 	return stale, nil
 }
 
-func orEmpty(m map[string]string) map[string]string {
-	if m == nil {
-		return map[string]string{}
+// headersJSON encodes a map of headers as a JSON object: {} for none,
+// without encoding anything.
+func headersJSON(m map[string]string) string {
+	if len(m) == 0 {
+		return "{}"
 	}
-	return m
+	return toJSON(m)
 }
 
 // RequeueTasks makes a tenant's tasks due now, leased to owner for lease
