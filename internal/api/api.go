@@ -25,6 +25,7 @@ import (
 	"github.com/hookline/hookline/internal/feed"
 	"github.com/hookline/hookline/internal/netguard"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/internal/ttl"
 	"github.com/hookline/hookline/internal/workflow"
 )
 
@@ -108,8 +109,8 @@ type Server struct {
 	schemas *schemaCache
 	// keys caches authenticated keys by hash; eventTypes caches event
 	// types (or their absence) by tenant and name.
-	keys       *ttlCache[*auth]
-	eventTypes *ttlCache[*store.EventType]
+	keys       *ttl.Cache[string, *auth]
+	eventTypes *ttl.Cache[string, *store.EventType]
 	// applier checks and saves resources, one or a declaration.
 	applier *apply.Applier
 }
@@ -133,11 +134,11 @@ func New(cfg Config) *Server {
 	cfg.CommitTimeout = cmp.Or(cfg.CommitTimeout, engine.DefaultCommitTimeout)
 	cfg.RequestTimeout = cmp.Or(cfg.RequestTimeout, DefaultRequestTimeout)
 	s := &Server{cfg: cfg, store: cfg.Store, engine: cfg.Engine, clock: cfg.Clock, log: cfg.Logger, schemas: newSchemaCache(),
-		keys: newTTLCache[*auth](), eventTypes: newTTLCache[*store.EventType]()}
+		keys: ttl.New[string, *auth](cacheTTL, maxCacheEntries), eventTypes: ttl.New[string, *store.EventType](cacheTTL, maxCacheEntries)}
 	s.applier = apply.New(apply.Config{
 		Store: cfg.Store, URLs: cfg.Guard, Dial: cfg.Guard.Dial(), CheckNotify: cfg.CheckNotify, Clock: cfg.Clock,
 		Invalidate: cfg.Invalidate, SourceChanged: cfg.SourceChanged,
-		EventTypesChanged: func(string) { s.eventTypes.clear() },
+		EventTypesChanged: func(string) { s.eventTypes.Clear() },
 	})
 	return s
 }
@@ -378,7 +379,7 @@ func (s *Server) authorize(ctx context.Context, header string) (*auth, error) {
 	}
 	hash := HashKey(strings.TrimSpace(key))
 	now := s.clock.Now()
-	if a, ok := s.keys.get(string(hash), now); ok {
+	if a, ok := s.keys.Get(string(hash), now); ok {
 		return a, nil
 	}
 	// The lookup has its own deadline only when it is made: most keys
@@ -393,6 +394,6 @@ func (s *Server) authorize(ctx context.Context, header string) (*auth, error) {
 		return nil, err
 	}
 	a := &auth{tenantID: k.TenantID, keyID: k.ID, keyHash: hash, admin: k.Admin}
-	s.keys.put(string(hash), a, now)
+	s.keys.Put(string(hash), a, now)
 	return a, nil
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"golang.org/x/text/language"
@@ -17,6 +16,7 @@ import (
 	"github.com/hookline/hookline/internal/answer"
 	"github.com/hookline/hookline/internal/apply"
 	"github.com/hookline/hookline/internal/event"
+	"github.com/hookline/hookline/internal/lru"
 	"github.com/hookline/hookline/internal/store"
 	"github.com/hookline/hookline/wire"
 )
@@ -45,7 +45,7 @@ func (s *Server) createEventType(w http.ResponseWriter, r *http.Request, a *auth
 		}
 		return err
 	}
-	s.eventTypes.drop(a.tenantID + "\x00" + et.Name)
+	s.eventTypes.Delete(a.tenantID + "\x00" + et.Name)
 	answer.JSON(w, http.StatusCreated, eventTypeOut(et))
 	return nil
 }
@@ -62,31 +62,23 @@ func (s *Server) getEventType(w http.ResponseWriter, r *http.Request, a *auth) e
 	return getOne(w, r, a, "event type", "name", s.store.GetEventType, eventTypeOut)
 }
 
-// schemaCache keeps compiled schemas keyed by their source bytes.
+// schemaCache keeps the 1,000 compiled schemas used last, keyed by their
+// source bytes.
 type schemaCache struct {
-	mu sync.Mutex
-	m  map[string]*jsonschema.Schema
+	c *lru.Cache[string, *jsonschema.Schema]
 }
 
-func newSchemaCache() *schemaCache { return &schemaCache{m: make(map[string]*jsonschema.Schema)} }
+func newSchemaCache() *schemaCache { return &schemaCache{c: lru.New[string, *jsonschema.Schema](1000)} }
 
 func (c *schemaCache) get(raw []byte) (*jsonschema.Schema, error) {
-	c.mu.Lock()
-	sch, ok := c.m[string(raw)]
-	c.mu.Unlock()
-	if ok {
+	if sch, ok := c.c.Get(string(raw)); ok {
 		return sch, nil
 	}
 	sch, err := apply.CompileSchema(raw)
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	if len(c.m) > 1000 {
-		clear(c.m)
-	}
-	c.m[string(raw)] = sch
-	c.mu.Unlock()
+	c.c.Add(string(raw), sch)
 	return sch, nil
 }
 
@@ -128,18 +120,18 @@ func (s *Server) validateData(ctx context.Context, tenantID, typ string, data js
 func (s *Server) eventType(ctx context.Context, tenantID, name string) (*store.EventType, error) {
 	k := tenantID + "\x00" + name
 	now := s.clock.Now()
-	if et, ok := s.eventTypes.get(k, now); ok {
+	if et, ok := s.eventTypes.Get(k, now); ok {
 		return et, nil
 	}
 	et, err := s.store.GetEventType(ctx, tenantID, name)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		s.eventTypes.put(k, nil, now)
+		s.eventTypes.Put(k, nil, now)
 		return nil, nil
 	case err != nil:
 		return nil, err
 	}
-	s.eventTypes.put(k, &et, now)
+	s.eventTypes.Put(k, &et, now)
 	return &et, nil
 }
 

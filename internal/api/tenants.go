@@ -101,7 +101,7 @@ func (s *Server) deleteAPIKey(w http.ResponseWriter, r *http.Request, a *auth) e
 		return notFound(err, "API key", id)
 	}
 	// The cache is keyed by hash, which a deleted key's id does not give.
-	s.keys.clear()
+	s.keys.Clear()
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/hookline/hookline/internal/groupcommit"
 	"github.com/hookline/hookline/internal/netguard"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/internal/ttl"
 	"github.com/hookline/hookline/wire"
 )
 
@@ -67,7 +68,7 @@ type Service struct {
 	mu    sync.Mutex
 	specs map[string]cachedSpec
 	// targets are the sync subscriptions looked up lately (target.go).
-	targets map[string]syncTarget
+	targets *ttl.Cache[string, syncTarget]
 }
 
 type cachedSpec struct {
@@ -80,7 +81,7 @@ func New(cfg Config) *Service {
 	cfg.Clock = cmp.Or[clock.Clock](cfg.Clock, clock.Real{})
 	cfg.Logger = cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
 	cfg.Client = cmp.Or(cfg.Client, http.DefaultClient)
-	s := &Service{cfg: cfg, mirrors: newMirrors(cfg.Dial), specs: make(map[string]cachedSpec), targets: make(map[string]syncTarget), rand: cfg.Rand}
+	s := &Service{cfg: cfg, mirrors: newMirrors(cfg.Dial), specs: make(map[string]cachedSpec), targets: ttl.New[string, syncTarget](targetTTL, maxTargets), rand: cfg.Rand}
 	if s.rand == nil {
 		s.rand = defaultRand
 	}

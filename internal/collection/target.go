@@ -17,36 +17,22 @@ const targetTTL = 2 * time.Second
 // maxTargets bounds the subscriptions kept; past it they are dropped.
 const maxTargets = 100000
 
-// syncTarget is a sync subscription and its collection's spec as loaded
-// at loaded.
+// syncTarget is a sync subscription and its collection's spec.
 type syncTarget struct {
-	sub    store.Subscription
-	spec   *Spec
-	loaded time.Time
+	sub  store.Subscription
+	spec *Spec
 }
 
 // target returns the subscription subID of tenantID and its spec when
 // they were loaded within targetTTL.
 func (s *Service) target(tenantID, subID string) (syncTarget, bool) {
-	now := s.cfg.Clock.Now()
-	s.mu.Lock()
-	tg, ok := s.targets[tenantID+"\x00"+subID]
-	s.mu.Unlock()
-	if !ok || now.Sub(tg.loaded) >= targetTTL || now.Before(tg.loaded) {
-		return syncTarget{}, false
-	}
-	return tg, true
+	return s.targets.Get(tenantID+"\x00"+subID, s.cfg.Clock.Now())
 }
 
 // keepTarget remembers sub and spec, just loaded, for target.
 func (s *Service) keepTarget(sub store.Subscription, spec *Spec) syncTarget {
-	tg := syncTarget{sub: sub, spec: spec, loaded: s.cfg.Clock.Now()}
-	s.mu.Lock()
-	if len(s.targets) >= maxTargets {
-		clear(s.targets)
-	}
-	s.targets[sub.TenantID+"\x00"+sub.ID] = tg
-	s.mu.Unlock()
+	tg := syncTarget{sub: sub, spec: spec}
+	s.targets.Put(sub.TenantID+"\x00"+sub.ID, tg, s.cfg.Clock.Now())
 	return tg
 }
 
@@ -54,11 +40,5 @@ func (s *Service) keepTarget(sub store.Subscription, spec *Spec) syncTarget {
 // subscriptions and collections, after a change through the API.
 func (s *Service) Invalidate(tenantID string) {
 	prefix := tenantID + "\x00"
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for k := range s.targets {
-		if strings.HasPrefix(k, prefix) {
-			delete(s.targets, k)
-		}
-	}
+	s.targets.DeleteFunc(func(k string) bool { return strings.HasPrefix(k, prefix) })
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/hookline/hookline/internal/redact"
 	"github.com/hookline/hookline/internal/signature"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/internal/ttl"
 )
 
 // Kind is the destination kind of endpoint tasks.
@@ -90,8 +91,7 @@ const EventEndpointDisabled = "endpoint.disabled"
 type Executor struct {
 	cfg ExecutorConfig
 
-	mu    sync.Mutex
-	cache map[string]cachedEndpoint // by endpoint id
+	cache *ttl.Cache[string, cachedEndpoint] // by endpoint id
 
 	// keys are the signing secrets decoded, by their encoded form, each
 	// keeping its MAC states for the next attempt. keysMu is never held
@@ -104,14 +104,16 @@ type Executor struct {
 const maxKeys = 10000
 
 type cachedEndpoint struct {
-	ep     store.Endpoint
-	err    error
-	loaded time.Time
+	ep  store.Endpoint
+	err error
 }
 
 // endpointTTL bounds how long a loaded endpoint is reused; changes through
-// this process invalidate at once.
-const endpointTTL = 2 * time.Second
+// this process invalidate at once. maxEndpoints bounds how many are kept.
+const (
+	endpointTTL  = 2 * time.Second
+	maxEndpoints = 100000
+)
 
 // NewExecutor returns an endpoint executor.
 func NewExecutor(cfg ExecutorConfig) *Executor {
@@ -126,16 +128,14 @@ func NewExecutor(cfg ExecutorConfig) *Executor {
 		cfg.Disabled = func(string) {}
 	}
 	cfg.DisableAfter = cmp.Or(cfg.DisableAfter, DefaultDisableAfter)
-	return &Executor{cfg: cfg, cache: make(map[string]cachedEndpoint), keys: make(map[string]*signature.Key)}
+	return &Executor{cfg: cfg, cache: ttl.New[string, cachedEndpoint](endpointTTL, maxEndpoints), keys: make(map[string]*signature.Key)}
 }
 
 // Invalidate drops cached endpoints and keys after a change through the
 // API, and closes the broker connections of the tenant's endpoints that
 // changed.
 func (x *Executor) Invalidate(tenantID string) {
-	x.mu.Lock()
-	clear(x.cache)
-	x.mu.Unlock()
+	x.cache.Clear()
 	// A rotated or deleted secret is not kept past the endpoints.
 	x.keysMu.Lock()
 	clear(x.keys)
@@ -147,20 +147,12 @@ func (x *Executor) Invalidate(tenantID string) {
 
 func (x *Executor) load(ctx context.Context, tenantID, id string) (store.Endpoint, error) {
 	now := x.cfg.Clock.Now()
-	x.mu.Lock()
-	c, ok := x.cache[id]
-	x.mu.Unlock()
-	if ok && c.ep.TenantID == tenantID && now.Sub(c.loaded) < endpointTTL && now.Sub(c.loaded) >= 0 {
+	if c, ok := x.cache.Get(id, now); ok && c.ep.TenantID == tenantID {
 		return c.ep, c.err
 	}
 	ep, err := x.cfg.Store.GetEndpoint(ctx, tenantID, id)
 	if err == nil || errors.Is(err, store.ErrNotFound) {
-		x.mu.Lock()
-		if len(x.cache) > 100000 {
-			clear(x.cache)
-		}
-		x.cache[id] = cachedEndpoint{ep: ep, err: err, loaded: now}
-		x.mu.Unlock()
+		x.cache.Put(id, cachedEndpoint{ep: ep, err: err}, now)
 	}
 	return ep, err
 }
@@ -251,12 +243,8 @@ func (x *Executor) setFailing(ctx context.Context, ep *store.Endpoint, since tim
 		x.cfg.Logger.WarnContext(ctx, "record endpoint health", "endpoint_id", ep.ID, "error", err)
 		return
 	}
-	x.mu.Lock()
-	if c, ok := x.cache[ep.ID]; ok {
-		c.ep.FailingSince = since
-		x.cache[ep.ID] = c
-	}
-	x.mu.Unlock()
+	// The next attempt reads the endpoint as it is now.
+	x.cache.Delete(ep.ID)
 }
 
 // disable turns an endpoint off and emits endpoint.disabled.
