@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 
 	"github.com/hookline/hookline/internal/engine"
 	"github.com/hookline/hookline/internal/expr"
+	"github.com/hookline/hookline/internal/lru"
 	"github.com/hookline/hookline/internal/route"
 	"github.com/hookline/hookline/internal/store"
 )
@@ -26,10 +26,10 @@ type Routes struct {
 	store Destinations
 	log   *slog.Logger
 
-	mu sync.Mutex
-	// filters keeps compiled filters by source across fills, so each
-	// filter is compiled once, not on every rebuild of its tenant's table.
-	filters map[string]*expr.Filter
+	// filters keeps the compiled filters used last, by source, across
+	// fills, so each filter is compiled once, not on every rebuild of its
+	// tenant's table.
+	filters *lru.Cache[string, *expr.Filter]
 }
 
 // NewRoutes returns the routes of s's endpoints and subscriptions.
@@ -37,7 +37,7 @@ func NewRoutes(s Destinations, log *slog.Logger) *Routes {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Routes{store: s, log: log, filters: make(map[string]*expr.Filter)}
+	return &Routes{store: s, log: log, filters: lru.New[string, *expr.Filter](maxCachedFilters)}
 }
 
 // FillRoutes returns an entry per enabled endpoint, then per enabled
@@ -77,22 +77,14 @@ func (r *Routes) FillRoutes(ctx context.Context, tenantID string) (route.Fill, e
 }
 
 func (r *Routes) compile(src string) (*expr.Filter, error) {
-	r.mu.Lock()
-	f, ok := r.filters[src]
-	r.mu.Unlock()
-	if ok {
+	if f, ok := r.filters.Get(src); ok {
 		return f, nil
 	}
 	f, err := expr.CompileFilter(src)
 	if err != nil {
 		return nil, err
 	}
-	r.mu.Lock()
-	if len(r.filters) >= maxCachedFilters {
-		clear(r.filters)
-	}
-	r.filters[src] = f
-	r.mu.Unlock()
+	r.filters.Add(src, f)
 	return f, nil
 }
 

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -29,6 +28,7 @@ import (
 	"github.com/hookline/hookline/internal/redact"
 	"github.com/hookline/hookline/internal/signature"
 	"github.com/hookline/hookline/internal/store"
+	"github.com/hookline/hookline/internal/ttl"
 )
 
 // Limits of the rejection log.
@@ -37,6 +37,7 @@ const (
 	rejectBodyLimit  = 2 << 10
 	rejectHeaderSize = 256
 	sourceCacheTTL   = 5 * time.Second
+	maxSources       = 10000
 )
 
 // defaultHeaders are kept on every received event when present.
@@ -72,14 +73,12 @@ type Receiver struct {
 	clock    clock.Clock
 	requests *prometheus.CounterVec
 
-	mu    sync.Mutex
-	cache map[string]cachedSource
+	cache *ttl.Cache[string, cachedSource]
 }
 
 type cachedSource struct {
-	src    *Source
-	err    error // store.ErrNotFound, cached too
-	loaded time.Time
+	src *Source
+	err error // store.ErrNotFound, cached too
 }
 
 // NewReceiver returns a Receiver.
@@ -92,7 +91,7 @@ func NewReceiver(cfg ReceiverConfig) *Receiver {
 	}
 	cfg.LookupTimeout = cmp.Or(cfg.LookupTimeout, engine.DefaultCommitTimeout)
 	rc := &Receiver{
-		cfg: cfg, log: cfg.Logger, clock: cfg.Clock, cache: make(map[string]cachedSource),
+		cfg: cfg, log: cfg.Logger, clock: cfg.Clock, cache: ttl.New[string, cachedSource](sourceCacheTTL, maxSources),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "hookline_ingest_requests_total",
 			Help: "Requests to /in/{source} by source and result (accepted, duplicate, handshake, rejected_verification, rejected_body, rejected_header, not_found).",
@@ -106,17 +105,12 @@ func NewReceiver(cfg ReceiverConfig) *Receiver {
 
 // Invalidate drops a cached source after it changed.
 func (rc *Receiver) Invalidate(name string) {
-	rc.mu.Lock()
-	delete(rc.cache, name)
-	rc.mu.Unlock()
+	rc.cache.Delete(name)
 }
 
 func (rc *Receiver) source(ctx context.Context, name string) (*Source, error) {
 	now := rc.clock.Now()
-	rc.mu.Lock()
-	c, ok := rc.cache[name]
-	rc.mu.Unlock()
-	if ok && now.Sub(c.loaded) < sourceCacheTTL {
+	if c, ok := rc.cache.Get(name, now); ok {
 		return c.src, c.err
 	}
 	var src *Source
@@ -128,12 +122,7 @@ func (rc *Receiver) source(ctx context.Context, name string) (*Source, error) {
 		}
 	}
 	if err == nil || errors.Is(err, store.ErrNotFound) {
-		rc.mu.Lock()
-		if len(rc.cache) > 10000 {
-			clear(rc.cache)
-		}
-		rc.cache[name] = cachedSource{src: src, err: err, loaded: now}
-		rc.mu.Unlock()
+		rc.cache.Put(name, cachedSource{src: src, err: err}, now)
 	}
 	return src, err
 }
