@@ -191,7 +191,7 @@ func (s *Store) SaveMessages(ctx context.Context, msgs []store.Message, links []
 				return wrapWrite("save messages: copy links", err)
 			}
 		}
-		if err := copyTasks(ctx, tx, tasks); err != nil {
+		if err := insertTasks(ctx, tx, tasks); err != nil {
 			return fmt.Errorf("save messages: %w", err)
 		}
 		return nil

@@ -45,48 +45,21 @@ var eventColumns = []string{"id", "tenant_id", "type", "source", "data", "occurr
 var taskColumns = []string{"id", "tenant_id", "event_id", "event_type", "kind", "destination_id", "status", "attempts", "next_at",
 	"lease_until", "lease_owner", "last_error", "created_at", "updated_at"}
 
-// taskRows are the COPY rows of tasks to insert. Tasks with a LeaseFor
-// are leased from the database's now() in tx: COPY cannot call now()
-// itself, so it is read first, once, when some task needs it.
-func taskRows(ctx context.Context, tx pgx.Tx, tasks []store.Task) ([][]any, error) {
-	var now time.Time
-	for _, t := range tasks {
-		if t.LeaseFor > 0 {
-			if err := tx.QueryRow(ctx, `SELECT now()`).Scan(&now); err != nil {
-				return nil, fmt.Errorf("read the database clock: %w", err)
-			}
-			break
-		}
-	}
-	rows := make([][]any, len(tasks))
-	for i, t := range tasks {
-		lease, owner := epoch, ""
-		if t.LeaseFor > 0 {
-			lease, owner = now.Add(t.LeaseFor), t.LeaseOwner
-		}
-		rows[i] = []any{t.ID, t.TenantID, t.EventID, t.EventType, t.Kind, t.DestinationID, t.Status, t.Attempts, ts(t.NextAt),
-			lease, owner, t.LastError, ts(t.CreatedAt), ts(t.UpdatedAt)}
-	}
-	return rows, nil
-}
-
-// copyTasks copies tasks in with COPY, leased as their LeaseFor asks (see
-// taskRows); a task id that exists fails it with store.ErrConflict.
-func copyTasks(ctx context.Context, tx pgx.Tx, tasks []store.Task) error {
+// insertTasks inserts tasks in tx, leased as their LeaseFor asks (see
+// queueInsertTasks): one round trip. A task id that exists fails it with
+// store.ErrConflict.
+func insertTasks(ctx context.Context, tx pgx.Tx, tasks []store.Task) error {
 	if len(tasks) == 0 {
 		return nil
 	}
-	rows, err := taskRows(ctx, tx, tasks)
-	if err != nil {
-		return err
-	}
-	_, err = tx.CopyFrom(ctx, pgx.Identifier{"tasks"}, taskColumns, pgx.CopyFromRows(rows))
-	return wrapWrite("copy tasks", err)
+	var b pgx.Batch
+	queueInsertTasks(&b, tasks, false)
+	return wrapWrite("insert tasks", tx.SendBatch(ctx, &b).Close())
 }
 
 // AcceptEvents writes events and their tasks in one transaction: the
-// idempotency check is one query, and events and tasks are copied in with
-// COPY. Events with idempotency keys take a transaction-scoped advisory
+// idempotency check is one query, and events and tasks are inserted over
+// arrays (queueAccept). Events with idempotency keys take a transaction-scoped advisory
 // lock per key first, so nodes accepting the same key at once make one
 // event. As in the SQLite driver, only the first event of the batch with a
 // given key is checked against stored events; later ones share its

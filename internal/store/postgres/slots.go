@@ -130,7 +130,7 @@ func (s *Store) Debounce(ctx context.Context, d store.Debounce, t store.Task) er
 			d.TenantID, d.Workflow, d.Key, d.EventID, ts(d.DueAt)); err != nil {
 			return wrapWrite("debounce", err)
 		}
-		if err := copyTasks(ctx, tx, []store.Task{t}); err != nil {
+		if err := insertTasks(ctx, tx, []store.Task{t}); err != nil {
 			return fmt.Errorf("debounce: %w", err)
 		}
 		return nil

@@ -344,7 +344,7 @@ func (s *Store) RequeueTasks(ctx context.Context, tenantID string, ids []string,
 // AddTasks inserts tasks for existing events.
 func (s *Store) AddTasks(ctx context.Context, tasks []store.Task) error {
 	return s.transact(ctx, "add tasks", func(tx pgx.Tx) error {
-		if err := copyTasks(ctx, tx, tasks); err != nil {
+		if err := insertTasks(ctx, tx, tasks); err != nil {
 			return fmt.Errorf("add tasks: %w", err)
 		}
 		return nil

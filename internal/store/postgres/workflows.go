@@ -71,21 +71,20 @@ func scanRun(r pgx.Row) (store.Run, error) {
 }
 
 // SaveRun writes a run, its step log entries, its new tasks and the result
-// of the attempt that made the save in one transaction: a run under no
-// gate in one batch (saveRunBatched); one under gates counts its slots
-// first, then writes step by step. The update is guarded by the revision the caller read;
-// under READ COMMITTED a save that waited on a concurrent one re-checks
-// the revision it committed and matches no row, so of two saves from the
-// same revision one fails with ErrConflict. Steps are stored under the
-// run's id and tenant, whatever they carry.
+// of the attempt that made the save in one transaction, in one batch
+// (writeRun) but for a run under gates, whose slots are counted first. The
+// update is guarded by the revision the caller read; under READ COMMITTED
+// a save that waited on a concurrent one re-checks the revision it
+// committed and matches no row, so of two saves from the same revision one
+// fails with ErrConflict. Steps are stored under the run's id and tenant,
+// whatever they carry.
 func (s *Store) SaveRun(ctx context.Context, sv store.RunSave) error {
-	r := sv.Run
 	return s.transact(ctx, "save run", func(tx pgx.Tx) error {
 		if len(sv.Gates) == 0 {
-			return saveRunBatched(ctx, tx, sv)
+			return writeRun(ctx, tx, sv, true)
 		}
 		if sv.Result != nil {
-			// The task before the run: the writer's Commit locks tasks
+			// The task before the slots: the writer's Commit locks tasks
 			// alone, in id order.
 			stale, err := completeTasks(ctx, tx, []store.TaskResult{*sv.Result})
 			if err != nil {
@@ -98,50 +97,17 @@ func (s *Store) SaveRun(ctx context.Context, sv store.RunSave) error {
 		if err := takeSlots(ctx, tx, sv); err != nil {
 			return err
 		}
-		if sv.Rev == 0 {
-			if err := insertRun(ctx, tx, r); err != nil {
-				return err
-			}
-		} else {
-			tag, err := tx.Exec(ctx, `UPDATE runs SET status = $1, state = $2, error = $3, wait_event = $4, wait_key = $5, wait_value = $6,
-				updated_at = $7, rev = rev + 1 WHERE id = $8 AND tenant_id = $9 AND rev = $10`,
-				r.Status, r.State, r.Error, r.WaitEvent, r.WaitKey, r.WaitValue, ts(r.UpdatedAt), r.ID, r.TenantID, sv.Rev)
-			if err := affected("save run: update", tag, err); err != nil {
-				if errors.Is(err, store.ErrNotFound) {
-					return missingOrStale(ctx, tx, r.TenantID, r.ID)
-				}
-				return err
-			}
-		}
-		if len(sv.Steps) > 0 {
-			var batch pgx.Batch
-			queueSteps(&batch, r, sv.Steps)
-			if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
-				return fmt.Errorf("save run: write steps: %w", err)
-			}
-		}
-		for _, c := range sv.Children {
-			if err := insertRun(ctx, tx, c); err != nil {
-				return err
-			}
-		}
-		for _, l := range sv.Listens {
-			if _, err := tx.Exec(ctx, `INSERT INTO run_listens (run_id, idx, tenant_id, pattern, wait_key, wait_value)
-				VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, r.ID, l.Idx, r.TenantID, l.Pattern, l.Key, l.Value); err != nil {
-				return fmt.Errorf("save run: write listen %d: %w", l.Idx, err)
-			}
-		}
-		if err := copyTasks(ctx, tx, sv.Tasks); err != nil {
-			return fmt.Errorf("save run: %w", err)
-		}
-		return nil
+		rest := sv
+		rest.Result = nil // written above
+		return writeRun(ctx, tx, rest, false)
 	})
 }
 
-// saveRunBatched is SaveRun inside tx for a run under no gates, whose
-// slots need nothing read first: every statement goes in one batch, one
-// round trip, read in the order SaveRun would run them.
-func saveRunBatched(ctx context.Context, tx pgx.Tx, sv store.RunSave) error {
+// writeRun is SaveRun inside tx once slots under gates are taken: every
+// statement in one batch, one round trip, its answers read in order. With
+// slots it also frees the slots of a run that ended (a run under no gate
+// holds none but those).
+func writeRun(ctx context.Context, tx pgx.Tx, sv store.RunSave, slots bool) error {
 	r := sv.Run
 	var b pgx.Batch
 	var readStale func(pgx.BatchResults) ([]string, error)
@@ -150,7 +116,7 @@ func saveRunBatched(ctx context.Context, tx pgx.Tx, sv store.RunSave) error {
 		// alone, in id order.
 		readStale = queueComplete(&b, []store.TaskResult{*sv.Result})
 	}
-	terminal := r.Status == store.RunSucceeded || r.Status == store.RunFailed || r.Status == store.RunCancelled
+	terminal := slots && (r.Status == store.RunSucceeded || r.Status == store.RunFailed || r.Status == store.RunCancelled)
 	if terminal {
 		b.Queue(`DELETE FROM workflow_slots WHERE tenant_id = $1 AND run_id = $2 AND kind IN ('concurrency', 'queued')`, r.TenantID, r.ID)
 	}
@@ -259,16 +225,14 @@ func queueSteps(b *pgx.Batch, r store.Run, steps []store.RunStep) {
 	}
 }
 
-const insertRunSQL = `INSERT INTO runs (` + runCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11, $12, $13, $14)
-	ON CONFLICT (id) DO NOTHING`
-
-func insertRunArgs(r store.Run) []any {
-	return []any{r.ID, r.TenantID, r.Workflow, r.Version, r.Status, r.EventID, r.State, r.Error, r.WaitEvent, r.WaitKey, r.WaitValue,
-		r.ParentID, ts(r.CreatedAt), ts(r.UpdatedAt)}
+// queueInsertRun queues the insert of a run at revision 1; insertedRun
+// reads it.
+func queueInsertRun(b *pgx.Batch, r store.Run) {
+	b.Queue(`INSERT INTO runs (`+runCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11, $12, $13, $14)
+		ON CONFLICT (id) DO NOTHING`,
+		r.ID, r.TenantID, r.Workflow, r.Version, r.Status, r.EventID, r.State, r.Error, r.WaitEvent, r.WaitKey, r.WaitValue,
+		r.ParentID, ts(r.CreatedAt), ts(r.UpdatedAt))
 }
-
-// queueInsertRun queues insertRun's statement; insertedRun reads it.
-func queueInsertRun(b *pgx.Batch, r store.Run) { b.Queue(insertRunSQL, insertRunArgs(r)...) }
 
 // insertedRun is the outcome of a run's insert: ErrConflict when its id
 // existed.
@@ -280,11 +244,6 @@ func insertedRun(tag pgconn.CommandTag, err error) error {
 		return err
 	}
 	return nil
-}
-
-// insertRun creates a run at revision 1; ErrConflict when its id exists.
-func insertRun(ctx context.Context, tx pgx.Tx, r store.Run) error {
-	return insertedRun(tx.Exec(ctx, insertRunSQL, insertRunArgs(r)...))
 }
 
 // missingOrStale tells why a guarded run update matched no row: ErrNotFound
